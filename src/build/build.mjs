@@ -1,0 +1,104 @@
+// Builds every bundle with esbuild and type-checks with tsc.
+// Usage: node src/build/build.mjs [--watch] [--no-typecheck] [--production]
+import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = new Set(process.argv.slice(2));
+const watch = args.has('--watch');
+const production = args.has('--production');
+
+// Native or editor-provided modules are never bundled.
+const nodeExternal = ['vscode', 'onnxruntime-node'];
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  minify: production,
+  external: nodeExternal,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const nodeEntries = [
+  { in: 'src/extension/extension.ts', out: 'dist/extension.js' },
+  { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'src/server/main.ts', out: 'dist/server.js' },
+  { in: 'src/worker/train.ts', out: 'dist/worker-train.js' },
+].filter((e) => existsSync(join(root, e.in)));
+
+// Integration tests run inside the extension host; mocha stays external (it loads files by path).
+const testEntries = [{ in: 'test/integration/index.ts', out: 'dist/test/integration/index.js' }].filter((e) =>
+  existsSync(join(root, e.in)),
+);
+
+const webviewDir = join(root, 'webview');
+const webviewEntries = readdirSync(webviewDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(webviewDir, d.name, 'main.ts')))
+  .map((d) => ({ in: `webview/${d.name}/main.ts`, out: `dist/webview/${d.name}.js` }));
+
+const configs = [
+  ...nodeEntries.map((e) => ({
+    ...nodeCommon,
+    entryPoints: [e.in],
+    outfile: e.out,
+    banner: e.banner ? { js: e.banner } : undefined,
+  })),
+  ...testEntries.map((e) => ({ ...nodeCommon, entryPoints: [e.in], outfile: e.out, external: [...nodeExternal, 'mocha'] })),
+  ...webviewEntries.map((e) => ({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: true,
+    minify: production,
+    logLevel: 'warning',
+    absWorkingDir: root,
+    entryPoints: [e.in],
+    outfile: e.out,
+  })),
+];
+
+function typecheck() {
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root], {
+    stdio: 'inherit',
+  });
+  return r.status === 0;
+}
+
+if (watch) {
+  for (const c of configs) {
+    const ctx = await esbuild.context({
+      ...c,
+      plugins: [
+        {
+          name: 'watch-log',
+          setup(b) {
+            b.onEnd((r) => console.log(`[watch] build finished ${c.outfile} (${r.errors.length} errors)`));
+          },
+        },
+      ],
+    });
+    await ctx.watch();
+  }
+  console.log('[watch] build started');
+} else {
+  if (!args.has('--keep')) rmSync(join(root, 'dist'), { recursive: true, force: true });
+  const t0 = Date.now();
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+  console.log(`esbuild: ${configs.length} bundles in ${Date.now() - t0} ms`);
+  if (!args.has('--no-typecheck')) {
+    const t1 = Date.now();
+    if (!typecheck()) {
+      console.error('tsc: type errors');
+      process.exit(1);
+    }
+    console.log(`tsc: no type errors (${Date.now() - t1} ms)`);
+  }
+}

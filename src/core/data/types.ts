@@ -1,0 +1,54 @@
+// The data contract between loading (src/core/data) and training/evaluation (src/core/train, …).
+// It mirrors the ONNX input contract of every model ML Loop makes:
+//   `features`   float32 [N, F]  numeric features in the project's feature order, missing = NaN
+//   `categories` string  [N, K]  categorical features, missing = ''
+
+import type { Task } from '../spec/types';
+
+export interface FeatureSchema {
+  task: Task;
+  target: string;
+  /** Numeric feature columns, in order (the columns of `features`). */
+  numeric: string[];
+  /** Categorical feature columns, in order (the columns of `categories`). */
+  categorical: string[];
+  /** Classification only: class names in class-index order (sorted, stable). */
+  classes?: string[];
+}
+
+/** Raw (unencoded) feature values of N rows, row-major, exactly what the ONNX model takes. */
+export interface RawFeatures {
+  n: number;
+  /** n * numeric.length values, NaN where missing. */
+  numeric: Float32Array;
+  /** n * categorical.length values, '' where missing. */
+  categories: string[];
+}
+
+export interface Rows {
+  features: RawFeatures;
+  /** Classification: class index (into schema.classes). Regression: target value. */
+  y: Float64Array;
+  /** Stable example ids: a content hash of the source row (survives re-splits). */
+  ids: string[];
+  /** 0-based data-row index in the source file (header excluded). */
+  rowIndex: Uint32Array;
+}
+
+export interface SplitDataset {
+  schema: FeatureSchema;
+  train: Rows;
+  dev: Rows;
+  test: Rows;
+  /** Content hash of the data file plus the split definition. */
+  version: DataVersion;
+}
+
+export interface DataVersion {
+  /** sha256 (hex) of the data file's bytes. */
+  fileHash: string;
+  /** sha256 (hex) of the split definition (fractions+seed, or the split column). */
+  splitHash: string;
+  /** Short id shown to users: first 12 hex chars of sha256(fileHash + splitHash). */
+  id: string;
+}
