@@ -1,0 +1,51 @@
+// The data profile: what `ml-loop profile --json` prints and what the Data panel draws.
+
+export interface NumericColumnStats {
+  kind: 'numeric';
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /** Equal-width histogram over [min, max]. */
+  histogram: { edges: number[]; counts: number[] };
+}
+
+export interface CategoricalColumnStats {
+  kind: 'categorical';
+  /** Most frequent values first (at most 20). */
+  topValues: { value: string; count: number }[];
+}
+
+export interface ColumnProfile {
+  name: string;
+  role: 'feature' | 'target' | 'split' | 'ignored';
+  count: number;
+  missing: number;
+  distinct: number;
+  constant: boolean;
+  stats: NumericColumnStats | CategoricalColumnStats;
+}
+
+export interface ProfileFinding {
+  severity: 'error' | 'warning' | 'information';
+  code: 'duplicate-rows' | 'leakage-rows' | 'constant-column' | 'suspected-leakage-feature' | 'class-imbalance' | 'missing-values' | string;
+  message: string;
+  column?: string;
+}
+
+export interface DataProfile {
+  file: string;
+  rows: number;
+  columns: ColumnProfile[];
+  /** Classification only: rows per class, over the whole file and per split. */
+  classBalance?: { class: string; total: number; train: number; dev: number; test: number }[];
+  split: { train: number; dev: number; test: number };
+  duplicateRows: number;
+  /** Rows whose content appears both in train and in dev or test. */
+  leakageRows: number;
+  findings: ProfileFinding[];
+  /** For data.image projects: a few example rows per class (raw pixel values, row-major). */
+  imageSamples?: { width: number; height: number; channels: number; byClass: { class: string; pixels: number[][] }[] };
+  dataVersion: string;
+  durationMs: number;
+}

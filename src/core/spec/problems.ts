@@ -1,0 +1,25 @@
+// A problem found in a project: in mlloop.json (located at a line/column) or in its data
+// (located at a data-file line). Shown in VS Code's Problems panel and by the CLI as
+// `file:line:col: severity: message`.
+
+export type Severity = 'error' | 'warning' | 'information';
+
+export interface Problem {
+  severity: Severity;
+  message: string;
+  /** Absolute path of the file the problem is in (mlloop.json, or the data file). */
+  file: string;
+  /** 1-based line and column of the start; end is exclusive, same convention. */
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  /** Stable machine-readable code, e.g. 'schema', 'unknown-target', 'data-leakage'. */
+  code: string;
+  /** JSON path of the offending value in mlloop.json, e.g. ['data', 'target']. */
+  jsonPath?: (string | number)[];
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`;
+}
