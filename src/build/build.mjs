@@ -7,6 +7,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The MLP's WebAssembly kernels are compiled from WAT (wabt) into a TS module the bundles import.
+const { buildKernels } = await import('../core/train/kernels/build-wasm.mjs');
+await buildKernels();
 const args = new Set(process.argv.slice(2));
 const watch = args.has('--watch');
 const production = args.has('--production');
