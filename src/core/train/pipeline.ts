@@ -91,7 +91,10 @@ export function checkClassificationTarget(ctx: TrainContext): number {
   const classes = ctx.schema.classes ?? [];
   if (classes.length < 2) throw new TrainingError(`The target "${ctx.schema.target}" has ${classes.length} class(es); classification needs at least two`, 'target');
   const seen = new Set<number>();
-  for (const y of ctx.train.y) seen.add(y);
+  for (const y of ctx.train.y) {
+    if (!Number.isInteger(y) || y < 0 || y >= classes.length) throw new TrainingError(`Class index ${y} of the target "${ctx.schema.target}" is not one of the ${classes.length} classes`, 'target');
+    seen.add(y);
+  }
   if (seen.size < 2) {
     throw new TrainingError(`The train split's target "${ctx.schema.target}" has a single class (${classes[[...seen][0] ?? 0]}); classification needs at least two`, 'target');
   }

@@ -3,9 +3,11 @@
 import type { BuiltinModel } from '../spec/types';
 import { TrainingError, type Trainer } from './types';
 import { trainLinear } from './linear';
+import { trainLogistic } from './logistic';
 
 export const TRAINERS: Partial<Record<BuiltinModel, Trainer>> = {
   linear: trainLinear,
+  logistic: trainLogistic,
 };
 
 export function getTrainer(model: BuiltinModel): Trainer {

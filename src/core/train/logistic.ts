@@ -1,0 +1,183 @@
+// `logistic`: L2-regularized logistic regression on the standardized features, binary (one weight
+// vector, sigmoid) or multinomial (softmax over one weight vector per class), fitted by L-BFGS.
+//
+// Objective: mean cross-entropy + (l2 / 2)·||W||², intercepts unpenalized. This is exactly
+// scikit-learn's LogisticRegression(C = 1 / (l2 · n_train)) objective (sklearn ≥ 1.2 minimizes
+// mean loss + ||W||² / (2·C·n)). Stopping: max |gradient| ≤ tol or maxIter, as sklearn's lbfgs.
+
+import type { FeatureSchema } from '../data/types';
+import type { OnnxGraphBuilder } from '../onnx/builder';
+import { appendClassifierOutputsFromLogits, argmaxRows } from './outputs';
+import { assertFiniteDense, checkClassificationTarget, checkLoss, makeTrainedModel, numberParam, ProgressGate, type ModelCore } from './pipeline';
+import { Preprocessor } from './preprocess';
+import { TrainingError, type Prediction, type TrainContext, type TrainedModel } from './types';
+import { minimizeLbfgs } from './optim/lbfgs';
+
+export const LOGISTIC_DEFAULTS = { l2: 1e-3, maxIter: 100, tol: 1e-4 };
+
+/** Softmax over C logits per row: z = X·W + b, W stored class-major (C × D). Binary models use C = 2 with class 0 fixed at 0. */
+export class LogisticCore implements ModelCore {
+  constructor(
+    readonly weights: Float32Array,
+    readonly bias: Float32Array,
+    readonly classes: number,
+  ) {}
+
+  predictDense(X: Float32Array, n: number): Prediction {
+    const C = this.classes;
+    const D = this.weights.length / C;
+    const probabilities = new Float32Array(n * C);
+    const z = new Float64Array(C);
+    for (let i = 0; i < n; i++) {
+      const sum = softmaxNumerators(X, i * D, D, this.weights, this.bias, 0, C, z);
+      for (let c = 0; c < C; c++) probabilities[i * C + c] = z[c] / sum;
+    }
+    return { probabilities, classIndex: argmaxRows(probabilities, n, C) };
+  }
+
+  appendOnnx(b: OnnxGraphBuilder, dense: string, schema: FeatureSchema): void {
+    const C = this.classes;
+    const D = this.weights.length / C;
+    // ONNX MatMul wants W as D × C.
+    const wt = new Float32Array(D * C);
+    for (let c = 0; c < C; c++) for (let j = 0; j < D; j++) wt[j * C + c] = this.weights[c * D + j];
+    const W = b.addInitializer('logistic_W', wt, [D, C]);
+    const B = b.addInitializer('logistic_b', this.bias, [C]);
+    const [mm] = b.addNode('MatMul', [dense, W]);
+    const [logits] = b.addNode('Add', [mm, B]);
+    appendClassifierOutputsFromLogits(b, logits, schema.classes ?? []);
+  }
+}
+
+/**
+ * Writes exp(z_c − max z) into z for the logits z_c = b[bOff + c] + X[row..row+D)·W[c·D..], and
+ * returns their sum (the softmax denominator).
+ */
+function softmaxNumerators(X: Float32Array, row: number, D: number, W: ArrayLike<number>, B: ArrayLike<number>, bOff: number, K: number, z: Float64Array): number {
+  let max = -Infinity;
+  for (let c = 0; c < K; c++) {
+    let s = B[bOff + c];
+    const w = c * D;
+    for (let j = 0; j < D; j++) s += X[row + j] * W[w + j];
+    z[c] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let c = 0; c < K; c++) {
+    z[c] = Math.exp(z[c] - max);
+    sum += z[c];
+  }
+  return sum;
+}
+
+export interface LogisticFit {
+  /** C × D (class-major); binary: one row. */
+  weights: Float64Array;
+  bias: Float64Array;
+  iterations: number;
+  converged: boolean;
+  loss: number;
+}
+
+/**
+ * Fits the weights on dense rows. Binary (C = 2) uses one weight vector for class 1.
+ * Exposed for tests and for reuse (e.g. calibration) without preprocessing.
+ */
+export function fitLogistic(
+  X: Float32Array,
+  n: number,
+  D: number,
+  y: Float64Array,
+  C: number,
+  opts: { l2: number; maxIter: number; tol: number },
+  onIteration?: (iteration: number, loss: number) => void,
+): LogisticFit {
+  const K = C === 2 ? 1 : C;
+  const P = K * D + K;
+  const l2 = opts.l2;
+  const invN = 1 / n;
+  const z = new Float64Array(K);
+
+  const objective = (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    const bOff = K * D;
+    if (K === 1) {
+      const b0 = theta[D];
+      for (let i = 0; i < n; i++) {
+        const row = i * D;
+        let s = b0;
+        for (let j = 0; j < D; j++) s += X[row + j] * theta[j];
+        const yi = y[i];
+        // log(1 + e^s) − y·s, computed stably.
+        loss += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - yi * s;
+        const r = 1 / (1 + Math.exp(-s)) - yi;
+        grad[D] += r;
+        for (let j = 0; j < D; j++) grad[j] += r * X[row + j];
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const row = i * D;
+        const sum = softmaxNumerators(X, row, D, theta, theta, bOff, K, z);
+        const yi = y[i];
+        loss += Math.log(sum) - Math.log(z[yi]);
+        const inv = 1 / sum;
+        for (let c = 0; c < K; c++) {
+          const r = z[c] * inv - (c === yi ? 1 : 0);
+          grad[bOff + c] += r;
+          const w = c * D;
+          for (let j = 0; j < D; j++) grad[w + j] += r * X[row + j];
+        }
+      }
+    }
+    let pen = 0;
+    for (let p = 0; p < K * D; p++) {
+      pen += theta[p] * theta[p];
+      grad[p] = grad[p] * invN + l2 * theta[p];
+    }
+    for (let p = K * D; p < P; p++) grad[p] *= invN;
+    return loss * invN + 0.5 * l2 * pen;
+  };
+
+  const res = minimizeLbfgs(objective, new Float64Array(P), {
+    maxIter: opts.maxIter,
+    tol: opts.tol,
+    onIteration: (it, f) => {
+      checkLoss(f, it, 'iteration');
+      onIteration?.(it, f);
+    },
+  });
+  checkLoss(res.f, res.iterations, 'iteration');
+  return { weights: res.x.slice(0, K * D), bias: res.x.slice(K * D), iterations: res.iterations, converged: res.converged, loss: res.f };
+}
+
+export function trainLogistic(ctx: TrainContext): TrainedModel {
+  if (ctx.schema.task !== 'classification') throw new TrainingError('The logistic model is for classification; use linear for regression', 'model');
+  const l2 = numberParam(ctx.params, 'l2', LOGISTIC_DEFAULTS.l2, { min: 0 });
+  const maxIter = numberParam(ctx.params, 'maxIter', LOGISTIC_DEFAULTS.maxIter, { min: 1, integer: true });
+  const tol = numberParam(ctx.params, 'tol', LOGISTIC_DEFAULTS.tol, { above: 0 });
+  const C = checkClassificationTarget(ctx);
+  const gate = new ProgressGate(ctx);
+  const pre = Preprocessor.fit(ctx.schema, ctx.train.features, { standardize: true, impute: true });
+  const n = ctx.train.features.n;
+  const X = pre.transform(ctx.train.features);
+  assertFiniteDense(X, n, pre);
+  const D = pre.outputDim;
+  gate.checkCancelled();
+  const fit = fitLogistic(X, n, D, ctx.train.y, C, { l2, maxIter, tol }, (it, loss) =>
+    gate.report({ step: it, totalSteps: maxIter, trainLoss: loss }),
+  );
+  gate.report({ step: fit.iterations, totalSteps: fit.iterations, trainLoss: fit.loss }, true);
+  let weights: Float32Array;
+  let bias: Float32Array;
+  if (C === 2) {
+    // Class 0's logit fixed at 0: softmax([0, z]) = [1 − σ(z), σ(z)].
+    weights = new Float32Array(2 * D);
+    weights.set(fit.weights, D);
+    bias = new Float32Array([0, fit.bias[0]]);
+  } else {
+    weights = Float32Array.from(fit.weights);
+    bias = Float32Array.from(fit.bias);
+  }
+  return makeTrainedModel('logistic', ctx.schema, pre, new LogisticCore(weights, bias, C));
+}
