@@ -28,8 +28,11 @@ export class LogisticCore implements ModelCore {
     const D = this.weights.length / C;
     const probabilities = new Float32Array(n * C);
     const z = new Float64Array(C);
+    // Float64 copies keep softmaxNumerators monomorphic (the fit calls it with Float64Array too).
+    const W = Float64Array.from(this.weights);
+    const B = Float64Array.from(this.bias);
     for (let i = 0; i < n; i++) {
-      const sum = softmaxNumerators(X, i * D, D, this.weights, this.bias, 0, C, z);
+      const sum = softmaxNumerators(X, i * D, D, W, B, 0, C, z);
       for (let c = 0; c < C; c++) probabilities[i * C + c] = z[c] / sum;
     }
     return { probabilities, classIndex: argmaxRows(probabilities, n, C) };
@@ -53,7 +56,7 @@ export class LogisticCore implements ModelCore {
  * Writes exp(z_c − max z) into z for the logits z_c = b[bOff + c] + X[row..row+D)·W[c·D..], and
  * returns their sum (the softmax denominator).
  */
-function softmaxNumerators(X: Float32Array, row: number, D: number, W: ArrayLike<number>, B: ArrayLike<number>, bOff: number, K: number, z: Float64Array): number {
+function softmaxNumerators(X: Float32Array, row: number, D: number, W: Float64Array, B: Float64Array, bOff: number, K: number, z: Float64Array): number {
   let max = -Infinity;
   for (let c = 0; c < K; c++) {
     let s = B[bOff + c];
@@ -75,6 +78,8 @@ export interface LogisticFit {
   weights: Float64Array;
   bias: Float64Array;
   iterations: number;
+  /** Objective evaluations (each a pass over the data). */
+  evaluations: number;
   converged: boolean;
   loss: number;
 }
@@ -148,7 +153,7 @@ export function fitLogistic(
     },
   });
   checkLoss(res.f, res.iterations, 'iteration');
-  return { weights: res.x.slice(0, K * D), bias: res.x.slice(K * D), iterations: res.iterations, converged: res.converged, loss: res.f };
+  return { weights: res.x.slice(0, K * D), bias: res.x.slice(K * D), iterations: res.iterations, evaluations: res.evaluations, converged: res.converged, loss: res.f };
 }
 
 export function trainLogistic(ctx: TrainContext): TrainedModel {
