@@ -25,6 +25,9 @@ const nodeCommon = {
   sourcemap: true,
   minify: production,
   external: nodeExternal,
+  // Prefer ESM builds: jsonc-parser's UMD `main` requires its parts dynamically, which esbuild
+  // cannot follow ("Cannot find module './impl/format'" at runtime).
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
   absWorkingDir: root,
 };

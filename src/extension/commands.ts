@@ -1,0 +1,59 @@
+// Every command of the extension, in one table: id → handler. registerCommands wraps each handler
+// once (log + error notification) and ties its registration to the extension's lifetime.
+// Handlers of heavier features are loaded on first use (import() inside the handler).
+import * as vscode from 'vscode';
+import type { Services } from './services';
+import { ExperimentNode } from './views/experimentsTree';
+
+export type CommandHandler = (services: Services, ...args: unknown[]) => unknown;
+
+async function requireProject(services: Services, placeHolder: string) {
+  const project = await services.projects.pick(placeHolder);
+  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
+  return project;
+}
+
+export const COMMANDS: Record<string, CommandHandler> = {
+  'mlLoop.createProject': async (s, sampleName?: unknown, target?: unknown) => {
+    const { createProject } = await import('./project/createProject');
+    return createProject(s, typeof sampleName === 'string' ? sampleName : undefined, target instanceof vscode.Uri ? target : undefined);
+  },
+  'mlLoop.openDataPanel': async (s) => {
+    const project = await requireProject(s, 'Profile the data of which project?');
+    const { DataPanel } = await import('./panels/dataPanel');
+    DataPanel.show(s, project.file);
+  },
+  'mlLoop.showLog': (s) => s.log.show(true),
+  'mlLoop.openProjectFile': async (s) => {
+    const project = await requireProject(s, 'Open which project file?');
+    await vscode.window.showTextDocument(project.file);
+  },
+  'mlLoop.refreshExperiments': (s) => s.projects.refresh(),
+  'mlLoop.revealExperiment': async (_s, node?: unknown) => {
+    if (!(node instanceof ExperimentNode)) throw new Error('select an experiment in the Experiments view');
+    const doc = await vscode.workspace.openTextDocument(node.project.file);
+    const start = doc.positionAt(node.experiment.keyOffset);
+    const end = doc.positionAt(node.experiment.keyOffset + node.experiment.keyLength);
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, end), preview: true });
+  },
+};
+
+export function registerCommands(services: Services, table: Record<string, CommandHandler> = COMMANDS): vscode.Disposable[] {
+  return Object.entries(table).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        const result = await handler(services, ...args);
+        services.log.debug(`${id} done in ${Math.round(performance.now() - t0)} ms`);
+        return result;
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        services.log.error(`${id} failed: ${message}`, e instanceof Error && e.stack ? e.stack : '');
+        void vscode.window.showErrorMessage(`ML Loop: ${message}`, 'Show Log').then((choice) => {
+          if (choice) services.log.show(true);
+        });
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,55 @@
+// Entry of the extension host bundle. Activation stays light: it creates the output channel, the
+// project index and the views, and registers the command table; every feature module loads when
+// its command first runs.
+import { moduleLoadedAt } from './activationClock'; // first import: starts the activation clock
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { ProjectIndex } from './project/projectIndex';
+import type { Services } from './services';
+import { DeploymentsTreeProvider } from './views/deploymentsTree';
+import { ExperimentsTreeProvider } from './views/experimentsTree';
+
+/** What activate() returns: read by the integration tests and by other extensions. */
+export interface MlLoopApi {
+  /** Module load → end of activate(), in ms. */
+  activationMs: number;
+  /** Folder of the extension's logs; the "ML Loop" channel writes its file there. */
+  logUri: vscode.Uri;
+}
+
+const SIDEBAR_SHOWN_KEY = 'mlLoop.sidebarShown';
+
+/** Shows the ML Loop sidebar the first time a workspace with a project is opened, once per workspace. */
+async function revealSidebarOnce(services: Services): Promise<void> {
+  const state = services.context.workspaceState;
+  if (state.get<boolean>(SIDEBAR_SHOWN_KEY)) return;
+  if ((await services.projects.list()).length === 0) return;
+  await state.update(SIDEBAR_SHOWN_KEY, true);
+  await vscode.commands.executeCommand('workbench.view.extension.mlLoop');
+}
+
+export function activate(context: vscode.ExtensionContext): MlLoopApi {
+  const log = vscode.window.createOutputChannel('ML Loop', { log: true });
+  const projects = new ProjectIndex(log);
+  const experiments = new ExperimentsTreeProvider(projects);
+  const deployments = new DeploymentsTreeProvider();
+  const services: Services = { context, log, projects, experiments, deployments };
+  context.subscriptions.push(
+    log,
+    projects,
+    experiments,
+    deployments,
+    vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true }),
+    vscode.window.createTreeView('mlLoop.deployments', { treeDataProvider: deployments }),
+    ...registerCommands(services),
+  );
+  // The first scan sets the context keys of the welcome content; activation does not wait for it.
+  void projects.refresh().then(() => revealSidebarOnce(services));
+  const activationMs = performance.now() - moduleLoadedAt;
+  log.info(`Activated in ${activationMs.toFixed(1)} ms (ML Loop ${context.extension.packageJSON.version})`);
+  return { activationMs, logUri: context.logUri };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,76 @@
+// "Create ML Project": copies one of the samples shipped in examples/ into a folder.
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+
+const SKIP = new Set(['.mlloop', 'node_modules', '.git']);
+
+async function listSamples(extensionUri: vscode.Uri): Promise<{ name: string; uri: vscode.Uri; description: string }[]> {
+  const examples = vscode.Uri.joinPath(extensionUri, 'examples');
+  let entries: [string, vscode.FileType][] = [];
+  try {
+    entries = await vscode.workspace.fs.readDirectory(examples);
+  } catch {
+    return [];
+  }
+  const samples = [];
+  for (const [name, type] of entries) {
+    if (type !== vscode.FileType.Directory) continue;
+    const uri = vscode.Uri.joinPath(examples, name);
+    try {
+      const spec = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(uri, 'mlloop.json'))));
+      samples.push({ name, uri, description: `${spec.task ?? ''} · ${Object.keys(spec.experiments ?? {}).length} experiments` });
+    } catch {
+      // not a sample
+    }
+  }
+  return samples.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function copyTree(from: vscode.Uri, to: vscode.Uri): Promise<void> {
+  await vscode.workspace.fs.createDirectory(to);
+  for (const [name, type] of await vscode.workspace.fs.readDirectory(from)) {
+    if (SKIP.has(name)) continue;
+    const src = vscode.Uri.joinPath(from, name);
+    const dst = vscode.Uri.joinPath(to, name);
+    if (type === vscode.FileType.Directory) await copyTree(src, dst);
+    else await vscode.workspace.fs.copy(src, dst, { overwrite: false });
+  }
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function createProject(services: Services, sampleName?: string, targetFolder?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const samples = await listSamples(services.context.extensionUri);
+  if (samples.length === 0) throw new Error('no sample projects ship with this build of ML Loop');
+  const sample = sampleName
+    ? samples.find((s) => s.name === sampleName)
+    : (await vscode.window.showQuickPick(samples.map((s) => ({ label: s.name, description: s.description, sample: s })), { placeHolder: 'Start from which sample?' }))?.sample;
+  if (!sample) {
+    if (sampleName) throw new Error(`no sample named ${sampleName}`);
+    return undefined;
+  }
+  let folder = targetFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  const openAfter = !vscode.workspace.workspaceFolders?.length;
+  if (!folder) {
+    folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Create ML Project here' }))?.[0];
+    if (!folder) return undefined;
+  }
+  const projectFile = vscode.Uri.joinPath(folder, 'mlloop.json');
+  if (await exists(projectFile)) throw new Error(`${vscode.workspace.asRelativePath(projectFile)} already exists`);
+  await copyTree(sample.uri, folder);
+  services.log.info(`created a project from the ${sample.name} sample in ${folder.fsPath}`);
+  if (openAfter) {
+    await vscode.commands.executeCommand('vscode.openFolder', folder);
+  } else {
+    await services.projects.refresh();
+    await vscode.window.showTextDocument(projectFile);
+  }
+  return projectFile;
+}

@@ -1,0 +1,13 @@
+// What command handlers and views share, created once in activate().
+import type * as vscode from 'vscode';
+import type { ProjectIndex } from './project/projectIndex';
+import type { DeploymentsTreeProvider } from './views/deploymentsTree';
+import type { ExperimentsTreeProvider } from './views/experimentsTree';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  projects: ProjectIndex;
+  experiments: ExperimentsTreeProvider;
+  deployments: DeploymentsTreeProvider;
+}

@@ -1,0 +1,104 @@
+// Base of every webview panel: strict HTML, the ready handshake, validation of arriving messages,
+// complete snapshots. A panel subclass says what its state is and how to answer the webview.
+import * as vscode from 'vscode';
+import { isReadyMessage, type ReadyMessage, type Validator } from '../../protocol/common';
+import { makeNonce, renderWebviewHtml } from './html';
+
+export interface PanelOptions<W> {
+  viewType: string;
+  title: string;
+  /** Name of the bundle: dist/webview/<bundle>.js. */
+  bundle: string;
+  /** Style sheets under media/. */
+  styles: string[];
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  isWebviewMessage: Validator<W>;
+  column?: vscode.ViewColumn;
+}
+
+/** Where a webview may load from: the bundles and media/, nothing else. */
+export function localResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];
+}
+
+export function webviewHtml(webview: vscode.Webview, o: Pick<PanelOptions<unknown>, 'title' | 'bundle' | 'styles' | 'extensionUri'>): string {
+  const asUri = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, ...segments)).toString();
+  return renderWebviewHtml({
+    title: o.title,
+    cspSource: webview.cspSource,
+    scriptUri: asUri('dist', 'webview', `${o.bundle}.js`),
+    styleUris: o.styles.map((s) => asUri('media', s)),
+    nonce: makeNonce(),
+  });
+}
+
+export abstract class WebviewPanelHost<H, W extends { type: string }> implements vscode.Disposable {
+  protected readonly panel: vscode.WebviewPanel;
+  protected readonly log: vscode.LogOutputChannel;
+  private webviewReady = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  constructor(private readonly options: PanelOptions<W>) {
+    this.log = options.log;
+    this.panel = vscode.window.createWebviewPanel(options.viewType, options.title, options.column ?? vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: localResourceRoots(options.extensionUri),
+      // The host owns the state and re-sends a snapshot when the webview comes back.
+      retainContextWhenHidden: false,
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(options.extensionUri, 'media', 'ml-loop.svg');
+    this.disposables.push(
+      this.panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
+      this.panel.onDidDispose(() => this.dispose()),
+    );
+    this.panel.webview.html = webviewHtml(this.panel.webview, options);
+  }
+
+  /** The panel's complete state as one message. */
+  protected abstract snapshot(): H;
+  /** Handles a validated message other than `ready`. */
+  protected abstract handle(message: Exclude<W, ReadyMessage>): void | Promise<void>;
+
+  get isReady(): boolean {
+    return this.webviewReady;
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  /** Sends the current snapshot if the webview listens; otherwise `ready` will trigger it. */
+  protected publish(): void {
+    if (this.webviewReady) void this.panel.webview.postMessage(this.snapshot());
+  }
+
+  private async receive(message: unknown): Promise<void> {
+    if (!this.options.isWebviewMessage(message)) {
+      this.log.warn(`${this.options.viewType}: ignored an invalid message from the webview`, JSON.stringify(message)?.slice(0, 200));
+      return;
+    }
+    if (isReadyMessage(message)) {
+      // A webview (re)loads when shown again: each `ready` gets the full state.
+      this.webviewReady = true;
+      this.publish();
+      return;
+    }
+    try {
+      await this.handle(message as Exclude<W, ReadyMessage>);
+    } catch (e) {
+      this.log.error(`${this.options.viewType}: ${message.type} failed`, e instanceof Error ? e : String(e));
+      void vscode.window.showErrorMessage(`ML Loop: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposables.length === 0) return;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+    this.disposeEmitter.fire();
+    this.disposeEmitter.dispose();
+  }
+}

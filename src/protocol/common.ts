@@ -1,0 +1,38 @@
+// Shared shapes of the extension ⇄ webview channel. Each webview has its own module beside this
+// one (data.ts, …) with its message unions and validators; both sides import it.
+//
+// Rules every panel follows:
+// - the webview posts `{ type: 'ready' }` once its script runs; the host posts nothing before;
+// - the host sends complete snapshots, never deltas, so a reloaded or hidden webview never shows
+//   half a state;
+// - each side validates what arrives before acting on it (a webview is a browser page).
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type Validator<T> = (value: unknown) => value is T;
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+export function isNumberArray(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'number');
+}
+
+export function isArrayOf<T>(value: unknown, item: Validator<T>): value is T[] {
+  return Array.isArray(value) && value.every(item);
+}
+
+export function hasType<K extends string>(value: unknown, type: K): value is Record<string, unknown> & { type: K } {
+  return isRecord(value) && value.type === type;
+}
+
+export function isReadyMessage(value: unknown): value is ReadyMessage {
+  return hasType(value, 'ready');
+}

@@ -1,0 +1,40 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { activatedExtension, waitFor, workspaceRoot } from './helpers';
+
+describe('activation on the digits sample', () => {
+  it('opens the sample workspace, which holds an mlloop.json', async () => {
+    const files = await vscode.workspace.findFiles('mlloop.json');
+    assert.equal(files.length, 1, `no mlloop.json in ${workspaceRoot().fsPath}`);
+  });
+
+  it('activates (workspaceContains:**/mlloop.json) and reports its activation time under 150 ms', async () => {
+    const ext = await activatedExtension();
+    assert.ok(ext.isActive);
+    const { activationMs } = ext.exports;
+    assert.ok(activationMs > 0 && activationMs < 150, `activation took ${activationMs} ms`);
+    console.log(`    activation: ${activationMs.toFixed(1)} ms`);
+  });
+
+  it('logs "Activated in X ms" to the ML Loop output channel', async () => {
+    const { exports } = await activatedExtension();
+    // A LogOutputChannel writes its lines to "<channel name>.log" in the extension's log folder.
+    const logFile = vscode.Uri.joinPath(exports.logUri, 'ML Loop.log');
+    const text = await waitFor(async () => {
+      try {
+        const t = new TextDecoder().decode(await vscode.workspace.fs.readFile(logFile));
+        return /Activated in \d+(\.\d+)? ms/.test(t) ? t : undefined;
+      } catch {
+        return undefined;
+      }
+    }, `"Activated in" in ${logFile.fsPath}`);
+    const logged = Number(/Activated in (\d+(?:\.\d+)?) ms/.exec(text)![1]);
+    assert.equal(logged.toFixed(1), exports.activationMs.toFixed(1));
+  });
+
+  it('loads no heavy module at activation (onnxruntime-node, chart.js, ajv)', async () => {
+    await activatedExtension();
+    const loaded = Object.keys(require.cache).filter((k) => /[\\/]node_modules[\\/](onnxruntime-node|chart\.js|ajv)[\\/]/.test(k));
+    assert.deepEqual(loaded, []);
+  });
+});

@@ -1,0 +1,41 @@
+import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { activatedExtension, waitFor } from './helpers';
+
+describe('commands', () => {
+  it('registers exactly the commands the manifest contributes', async () => {
+    const ext = await activatedExtension();
+    const declared = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command).sort();
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('mlLoop.')).sort();
+    // VS Code adds `<view id>.focus`-style commands for each contributed view; those are not ours.
+    const ours = registered.filter((c) => !/^mlLoop\.(experiments|deployments)\.|^mlLoop\.(experiments|deployments)$/.test(c));
+    assert.deepEqual(ours, declared);
+  });
+
+  it('"Open Project File" opens mlloop.json as JSON with comments', async () => {
+    await vscode.commands.executeCommand('mlLoop.openProjectFile');
+    const editor = await waitFor(() => vscode.window.activeTextEditor?.document.fileName.endsWith('mlloop.json') && vscode.window.activeTextEditor, 'mlloop.json editor');
+    assert.equal(editor.document.languageId, 'jsonc');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('"Create ML Project" scaffolds the iris sample into an empty folder', async () => {
+    const target = await fs.mkdtemp(path.join(os.tmpdir(), 'mlloop-create-'));
+    try {
+      const created = await vscode.commands.executeCommand<vscode.Uri>('mlLoop.createProject', 'iris', vscode.Uri.file(target));
+      assert.equal(created?.fsPath, path.join(target, 'mlloop.json'));
+      const spec = JSON.parse(await fs.readFile(path.join(target, 'mlloop.json'), 'utf8'));
+      const dataFile = path.join(target, spec.data.path);
+      assert.ok((await fs.stat(dataFile)).size > 0, `${dataFile} was not copied`);
+      // A second time it refuses rather than overwrite (the wrapper turns the error into a notification).
+      const again = await vscode.commands.executeCommand('mlLoop.createProject', 'iris', vscode.Uri.file(target));
+      assert.equal(again, undefined);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await fs.rm(target, { recursive: true, force: true });
+    }
+  });
+});

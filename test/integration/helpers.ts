@@ -1,0 +1,29 @@
+// Shared by the integration suites: the extension under test and small waits.
+import * as vscode from 'vscode';
+import type { MlLoopApi } from '../../src/extension/extension';
+
+export const EXTENSION_ID = 'ml-loop.ml-loop';
+
+export async function activatedExtension(): Promise<vscode.Extension<MlLoopApi>> {
+  const ext = vscode.extensions.getExtension<MlLoopApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`${EXTENSION_ID} is not installed in this extension host`);
+  await ext.activate();
+  return ext;
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function workspaceRoot(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the integration tests need a workspace folder (examples/digits)');
+  return folder.uri;
+}

@@ -1,0 +1,28 @@
+// Entry of the integration suite inside the extension host (extensionTestsPath points at its
+// bundle, dist/test/integration/index.js). The host calls run(); it settles when mocha is done.
+// Add a suite: write test/integration/<name>.test.ts and list it in SUITES.
+import Mocha from 'mocha';
+
+const SUITES: (() => Promise<unknown>)[] = [
+  () => import('./activation.test'),
+  () => import('./commands.test'),
+  () => import('./dataPanel.test'),
+];
+
+/** The line the runners parse for the tier summary (mocha's own output is for people). */
+export const RESULT_MARKER = 'MLLOOP_MOCHA_RESULT';
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // The suites are bundled into this file: expose describe/it before evaluating them.
+  mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
+  for (const load of SUITES) await load();
+  await new Promise<void>((resolve, reject) => {
+    const runner = mocha.run((failures) => {
+      const s = runner.stats ?? { passes: 0, failures, pending: 0 };
+      console.log(`${RESULT_MARKER} ${JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending })}`);
+      if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,50 @@
+// Integration tier: the mocha suite of test/integration runs inside a real VS Code extension host
+// (code-server 4.100.3), started the way @vscode/test-electron starts desktop VS Code: the
+// workbench URL carries extensionDevelopmentPath and extensionTestsPath.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { startCodeServer, root } from './code-server.mjs';
+import { launchBrowser, closeBrowser } from './browser.mjs';
+
+export const name = 'integration';
+
+const TESTS_BUNDLE = join(root, 'dist', 'test', 'integration', 'index.js');
+// MLLOOP_SAMPLE runs the suite on another project folder.
+const SAMPLE = process.env.MLLOOP_SAMPLE ?? join(root, 'examples', 'digits');
+const RESULT_MARKER = 'MLLOOP_MOCHA_RESULT';
+
+export async function run({ timeoutMs = 180_000 } = {}) {
+  if (!existsSync(TESTS_BUNDLE)) throw new Error(`${TESTS_BUNDLE} is missing: run npm run build first`);
+  if (!existsSync(join(SAMPLE, 'mlloop.json'))) throw new Error(`${SAMPLE}/mlloop.json is missing`);
+  const server = await startCodeServer({ folder: SAMPLE });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    let result;
+    let exitCode;
+    let finished;
+    const done = new Promise((resolve) => (finished = resolve));
+    // The workbench calls these in extension-test mode: the exit code when run() settles, and
+    // the extension host's console output (mocha's report).
+    await page.exposeFunction('codeAutomationExit', (code) => {
+      exitCode = code;
+      finished();
+    });
+    await page.exposeFunction('codeAutomationLog', (_level, args) => {
+      const line = format(...(Array.isArray(args) ? args : [args]));
+      const marker = line.indexOf(RESULT_MARKER);
+      if (marker >= 0) result = JSON.parse(line.slice(marker + RESULT_MARKER.length).trim());
+      else process.stdout.write(line.endsWith('\n') ? line : line + '\n');
+    });
+    await page.goto(server.workbenchUrl({ devPath: root, testsPath: TESTS_BUNDLE.replace(/\.js$/, '') }));
+    const timer = new Promise((_, reject) => setTimeout(() => reject(new Error(`integration suite did not finish within ${timeoutMs / 1000} s`)), timeoutMs).unref());
+    await Promise.race([done, timer]);
+    if (!result) return { passed: 0, failed: 1, skipped: 0 }; // the suite crashed before reporting
+    if (exitCode !== 0 && result.failed === 0) result.failed = 1;
+    return result;
+  } finally {
+    await closeBrowser(browser);
+    await server.stop();
+  }
+}

@@ -1,0 +1,157 @@
+// The Data panel webview: draws the DataProfile the host sends. It computes nothing about the
+// data; every number comes from the profile.
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import type { ColumnProfile, DataProfile } from '../../src/core/data/profileTypes';
+import { isDataHostMessage, type DataHostMessage, type DataPanelState, type DataWebviewMessage } from '../../src/protocol/data';
+import { connect, dataGrid, onThemeChange, readThemeColors, registerToolkit, type ThemeColors } from '../shared';
+import { classBalanceChart, columnChart, formatNumber, parseCssColor, samplePixels } from './charts';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+registerToolkit();
+
+const root = document.getElementById('root')!;
+let state: DataPanelState | undefined;
+let charts: Chart[] = [];
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.append(...children);
+  return el;
+}
+
+function custom(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.append(...children);
+  return el;
+}
+
+function chartCanvas(config: ReturnType<typeof columnChart>, label: string, cls = 'chart'): HTMLElement {
+  const canvas = h('canvas', { role: 'img', 'aria-label': label });
+  const box = h('div', { class: cls }, canvas);
+  // Created after insertion (below) so chart.js sees the box's size.
+  pendingCharts.push(() => charts.push(new Chart(canvas, config)));
+  return box;
+}
+let pendingCharts: (() => void)[] = [];
+
+function header(profile: DataProfile, projectFile: string): HTMLElement {
+  const stat = (label: string, value: string) => h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
+  const refresh = custom('vscode-button', { appearance: 'secondary', 'data-action': 'refresh' }, 'Refresh');
+  refresh.addEventListener('click', () => channel.post({ type: 'refresh' }));
+  const open = custom('vscode-button', { appearance: 'secondary', 'data-action': 'open' }, 'Open data file');
+  open.addEventListener('click', () => channel.post({ type: 'openDataFile' }));
+  return h(
+    'header',
+    {},
+    h('div', { class: 'title-row' }, h('h1', {}, profile.file), h('div', { class: 'actions' }, open, refresh)),
+    h('p', { class: 'muted' }, `${projectFile} · data version ${profile.dataVersion} · profiled in ${formatNumber(Math.round(profile.durationMs))} ms`),
+    h(
+      'div',
+      { class: 'stats' },
+      stat('rows', profile.rows.toLocaleString()),
+      stat('columns', String(profile.columns.length)),
+      stat('train / dev / test', `${profile.split.train} / ${profile.split.dev} / ${profile.split.test}`),
+      stat('duplicate rows', String(profile.duplicateRows)),
+      stat('rows leaking into dev/test', String(profile.leakageRows)),
+    ),
+  );
+}
+
+function findings(profile: DataProfile): HTMLElement {
+  const icon = { error: 'error', warning: 'warning', information: 'info' } as const;
+  if (profile.findings.length === 0) return h('section', { class: 'findings' }, h('h2', {}, 'Findings'), h('p', { class: 'muted' }, 'Nothing to report.'));
+  return h(
+    'section',
+    { class: 'findings' },
+    h('h2', {}, `Findings (${profile.findings.length})`),
+    h('ul', {}, ...profile.findings.map((f) => h('li', { class: `finding ${icon[f.severity] ?? 'info'}` }, h('span', { class: 'severity' }, f.severity), ' ', f.message))),
+  );
+}
+
+function imageGrid(profile: DataProfile, colors: ThemeColors): HTMLElement | undefined {
+  const im = profile.imageSamples;
+  if (!im) return undefined;
+  const rgb = parseCssColor(colors.foreground);
+  const rows = im.byClass.map(({ class: cls, pixels }) =>
+    h(
+      'div',
+      { class: 'image-row' },
+      h('span', { class: 'image-class' }, cls),
+      ...pixels.map((p) => {
+        const c = h('canvas', { class: 'sample', width: String(im.width), height: String(im.height), 'aria-label': `example of ${cls}` });
+        c.getContext('2d')!.putImageData(new ImageData(samplePixels(p, im.width, im.height, im.channels, rgb), im.width, im.height), 0, 0);
+        return c;
+      }),
+    ),
+  );
+  return h('section', { class: 'images' }, h('h2', {}, 'Examples per class'), h('div', { class: 'image-grid' }, ...rows));
+}
+
+function columnTable(columns: ColumnProfile[]): HTMLElement {
+  const num = (c: ColumnProfile, k: 'min' | 'max' | 'mean' | 'std') => (c.stats.kind === 'numeric' ? formatNumber(c.stats[k]) : '');
+  const rows = columns.map((c) => ({
+    name: c.name,
+    role: c.role,
+    type: c.stats.kind,
+    missing: c.missing,
+    distinct: c.distinct,
+    min: num(c, 'min'),
+    max: num(c, 'max'),
+    mean: num(c, 'mean'),
+    std: num(c, 'std'),
+    note: c.constant ? 'constant' : '',
+  }));
+  const keys = ['name', 'role', 'type', 'missing', 'distinct', 'min', 'max', 'mean', 'std', 'note'];
+  return h('section', { class: 'columns' }, h('h2', {}, 'Columns'), dataGrid(keys.map((k) => ({ columnDataKey: k, title: k })), rows, '2fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr'));
+}
+
+function render(): void {
+  for (const c of charts) c.destroy();
+  charts = [];
+  pendingCharts = [];
+  root.removeAttribute('data-ready');
+  if (!state) return;
+  if (state.status === 'loading') {
+    root.replaceChildren(h('div', { class: 'loading' }, custom('vscode-progress-ring'), h('span', {}, `Profiling the data of ${state.projectFile}…`)));
+    return;
+  }
+  if (state.status === 'error') {
+    const retry = custom('vscode-button', {}, 'Try again');
+    retry.addEventListener('click', () => channel.post({ type: 'refresh' }));
+    root.replaceChildren(h('div', { class: 'error' }, h('h2', {}, 'Could not profile the data'), h('pre', {}, state.message), retry));
+    root.dataset.ready = 'error';
+    return;
+  }
+  const { profile } = state;
+  const colors = readThemeColors();
+  const balance = classBalanceChart(profile, colors);
+  const columnCards = profile.columns.map((c) =>
+    h(
+      'div',
+      { class: `column-card role-${c.role}` },
+      h('div', { class: 'column-name', title: c.name }, c.name, c.role !== 'feature' ? h('span', { class: 'role' }, ` ${c.role}`) : ''),
+      chartCanvas(columnChart(c, colors), `${c.stats.kind === 'numeric' ? 'histogram' : 'top values'} of ${c.name}`, 'chart small'),
+    ),
+  );
+  root.replaceChildren(
+    header(profile, state.projectFile),
+    findings(profile),
+    ...(balance ? [h('section', { class: 'balance' }, h('h2', {}, 'Class balance'), chartCanvas(balance, 'rows per class and split', 'chart wide'))] : []),
+    ...[imageGrid(profile, colors)].filter((x): x is HTMLElement => !!x),
+    h('section', { class: 'distributions' }, h('h2', {}, 'Distributions'), h('div', { class: 'column-grid' }, ...columnCards)),
+    columnTable(profile.columns),
+  );
+  for (const make of pendingCharts) make();
+  pendingCharts = [];
+  root.dataset.charts = String(charts.length);
+  // Marks the panel drawn for tests and screen readers once the browser has painted the charts.
+  requestAnimationFrame(() => (root.dataset.ready = 'true'));
+}
+
+const channel = connect<DataHostMessage, DataWebviewMessage>(isDataHostMessage, (message) => {
+  state = message.state;
+  render();
+});
+onThemeChange(render);
