@@ -1,0 +1,91 @@
+// One training job as it runs inside the training worker (src/worker/train.ts): train the model,
+// evaluate it on every split, export ONNX. Pure computation, no files written; the host side
+// (run.ts) owns the run folder. Also the typed messages between the worker and the host.
+
+import type { BuiltinModel } from '../spec/types';
+import type { Rows, SplitDataset } from '../data/types';
+import { splitMetrics, type SplitMetrics } from './metrics';
+import { getTrainer } from './registry';
+import { CancelledError, TrainingError, type ProgressEvent } from './types';
+
+export interface TrainJob {
+  dataset: SplitDataset;
+  model: BuiltinModel;
+  /** Resolved parameters (defaults applied). */
+  params: Record<string, unknown>;
+  seed: number;
+}
+
+export interface JobMeta {
+  runId: string;
+  mlloopVersion: string;
+}
+
+export interface JobResult {
+  onnx: Uint8Array;
+  metrics: { train: SplitMetrics; dev?: SplitMetrics; test?: SplitMetrics };
+  trainMs: number;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  param?: string;
+  step?: number;
+}
+
+/** Worker → host. */
+export type WorkerMessage =
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'done'; result: JobResult }
+  | { type: 'error'; error: SerializedError };
+
+/** Host → worker, via workerData. `cancelFlag` is a SharedArrayBuffer of one Int32: 1 = cancel. */
+export interface WorkerInput {
+  job: TrainJob;
+  meta: JobMeta;
+  cancelFlag: SharedArrayBuffer;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof TrainingError) return { name: e.name, message: e.message, param: e.param, step: e.step };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: 'Error', message: String(e) };
+}
+
+/** The seed of a run: the model's `seed` parameter when it has one, else 0. */
+export function runSeed(params: Record<string, unknown>): number {
+  return typeof params.seed === 'number' && Number.isInteger(params.seed) ? params.seed : 0;
+}
+
+export async function executeTrainJob(
+  job: TrainJob,
+  meta: JobMeta,
+  hooks: { onProgress?: (e: ProgressEvent) => void; isCancelled?: () => boolean } = {},
+): Promise<JobResult> {
+  const { dataset } = job;
+  const t0 = Date.now();
+  const model = await getTrainer(job.model)({
+    schema: dataset.schema,
+    train: dataset.train,
+    dev: dataset.dev,
+    params: job.params,
+    seed: job.seed,
+    onProgress: hooks.onProgress,
+    isCancelled: hooks.isCancelled,
+  });
+  const trainMs = Date.now() - t0;
+  if (hooks.isCancelled?.()) throw new CancelledError();
+  const classes = dataset.schema.classes?.length ?? 0;
+  const evaluate = (rows: Rows): SplitMetrics | undefined => {
+    if (rows.features.n === 0) return undefined;
+    const metrics = splitMetrics(dataset.schema.task, rows.y, model.predict(rows.features), classes);
+    for (const [k, v] of Object.entries(metrics)) {
+      if (k !== 'r2' && !Number.isFinite(v)) throw new TrainingError(`The trained model's ${k} is ${v}: its predictions are not finite`);
+    }
+    return metrics;
+  };
+  const metrics = { train: evaluate(dataset.train)!, dev: evaluate(dataset.dev), test: evaluate(dataset.test) };
+  const onnx = model.toOnnx({ runId: meta.runId, dataVersion: dataset.version.id, mlloopVersion: meta.mlloopVersion });
+  return { onnx, metrics, trainMs };
+}

@@ -1,0 +1,142 @@
+// Orchestrates one training run from the host side (extension host, CLI, server): creates the run
+// folder, trains in a worker thread (never on the caller's thread), forwards progress, handles
+// cancellation, and records the outcome (run.json, metrics.jsonl, model.onnx, log.txt).
+
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuiltinModel } from '../spec/types';
+import type { SplitDataset } from '../data/types';
+import { version as mlloopVersion } from '../../../package.json';
+import type { JobResult, SerializedError, TrainJob, WorkerInput, WorkerMessage } from './job';
+import { appendMetric, createRun, finishRun, type RunDir, type RunRecord, type RunStatus } from './runStore';
+import type { ProgressEvent } from './types';
+
+export { mlloopVersion };
+
+/** After a cancel request the worker gets this long to stop by itself before it is terminated. */
+export const CANCEL_GRACE_MS = 2000;
+
+export interface RunHooks {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Called once the run folder exists (before training starts). */
+  onRunCreated?: (runId: string, runDir: string) => void;
+  signal?: AbortSignal;
+  /** Fixed run id (tests of byte-determinism); default: a new time-based id. */
+  runId?: string;
+}
+
+export interface TrainOutcome {
+  runId: string;
+  runDir: string;
+  status: Exclude<RunStatus, 'running'>;
+  metrics: NonNullable<RunRecord['metrics']>;
+  /** Path of model.onnx when the run completed. */
+  model?: string;
+  error?: SerializedError;
+  record: RunRecord;
+}
+
+/**
+ * How to start the training worker: the bundled dist/worker-train.js, or, when this module runs
+ * from TypeScript source (unit tests under tsx), the source entry loaded through tsx's require hook.
+ */
+export function workerScript(): { source: string; eval: boolean } {
+  if (__filename.endsWith('.ts')) {
+    const entry = join(__dirname, '..', '..', 'worker', 'train.ts');
+    return { source: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, eval: true };
+  }
+  for (const dir of [__dirname, join(__dirname, '..')]) {
+    const file = join(dir, 'worker-train.js');
+    if (existsSync(file)) return { source: file, eval: false };
+  }
+  throw new Error(`worker-train.js not found next to ${__filename}`);
+}
+
+/** Trains a prepared dataset in a worker and records the run under `<projectDir>/.mlloop/runs/`. */
+export async function trainDatasetRun(
+  projectDir: string,
+  experiment: string,
+  job: { dataset: SplitDataset; model: BuiltinModel; params: Record<string, unknown>; seed: number },
+  hooks: RunHooks = {},
+): Promise<TrainOutcome> {
+  const run = createRun(projectDir, { runId: hooks.runId, experiment, model: job.model, params: job.params });
+  run.update({ seed: job.seed, dataVersion: job.dataset.version });
+  hooks.onRunCreated?.(run.runId, run.dir);
+  run.log(`data ${job.dataset.version.id}: train ${job.dataset.train.features.n}, dev ${job.dataset.dev.features.n}, test ${job.dataset.test.features.n} rows`);
+  run.log(`params ${JSON.stringify(job.params)} seed ${job.seed}`);
+  try {
+    const result = await runWorker({ dataset: job.dataset, model: job.model, params: job.params, seed: job.seed }, run, hooks);
+    run.log(`trained in ${result.trainMs} ms; model ${result.onnx.byteLength} bytes`);
+    return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
+  } catch (e) {
+    const error = e as SerializedError;
+    const status = error.name === 'CancelledError' ? 'cancelled' : 'failed';
+    return outcome(run, finishRun(run, { status, error: { message: error.message, param: error.param, step: error.step } }));
+  }
+}
+
+/** Records a run that failed before training could start (bad parameters, unreadable data). */
+export function failedRun(projectDir: string, experiment: string, model: BuiltinModel, error: SerializedError, hooks: RunHooks = {}): TrainOutcome {
+  const run = createRun(projectDir, { runId: hooks.runId, experiment, model });
+  hooks.onRunCreated?.(run.runId, run.dir);
+  return outcome(run, finishRun(run, { status: 'failed', error: { message: error.message, param: error.param, step: error.step } }));
+}
+
+function outcome(run: RunDir, record: RunRecord): TrainOutcome {
+  return {
+    runId: run.runId,
+    runDir: run.dir,
+    status: record.status as TrainOutcome['status'],
+    metrics: record.metrics ?? {},
+    model: record.status === 'completed' ? run.modelPath : undefined,
+    error: record.error ? { name: record.status === 'cancelled' ? 'CancelledError' : 'TrainingError', ...record.error } : undefined,
+    record,
+  };
+}
+
+/** Resolves with the job's result; rejects with a SerializedError (name 'CancelledError' when cancelled). */
+function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResult> {
+  const cancelFlag = new SharedArrayBuffer(4);
+  const flag = new Int32Array(cancelFlag);
+  const script = workerScript();
+  const input: WorkerInput = { job, meta: { runId: run.runId, mlloopVersion }, cancelFlag };
+  return new Promise<JobResult>((resolve, reject) => {
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      if (killTimer) clearTimeout(killTimer);
+      hooks.signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => {
+      if (settled) return;
+      Atomics.store(flag, 0, 1);
+      run.log('cancel requested');
+      // Last resort: a worker stuck in a long step is terminated.
+      killTimer = setTimeout(() => {
+        run.log(`worker did not stop within ${CANCEL_GRACE_MS} ms: terminated`);
+        settle(() => reject({ name: 'CancelledError', message: 'Training was cancelled' }));
+      }, CANCEL_GRACE_MS);
+    };
+    if (hooks.signal?.aborted) onAbort();
+    else hooks.signal?.addEventListener('abort', onAbort);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') {
+        appendMetric(run, { t: Date.now(), ...m.event });
+        try {
+          hooks.onProgress?.(m.event);
+        } catch {
+          // A listener's failure must not break the run.
+        }
+      } else if (m.type === 'done') settle(() => resolve(m.result));
+      else settle(() => reject(m.error));
+    });
+    worker.on('error', (e) => settle(() => reject({ name: e.name, message: `Training worker crashed: ${e.message}` })));
+    worker.on('exit', (code) => settle(() => reject({ name: 'Error', message: `Training worker exited (code ${code}) without a result` })));
+  });
+}
