@@ -1,0 +1,272 @@
+// Leaf-wise growth of one regression tree on binned data, from per-row gradients and hessians.
+//
+// Hot-path layout (allocation-free per tree once constructed):
+//  - bins: Uint8Array, column-major (bins[f * n + row]);
+//  - rows: one Uint32Array holding every row, each leaf owning a contiguous range [start, end),
+//    partitioned stably in place on split (rows stay ascending within a leaf: cache-friendly reads);
+//  - histograms: Float64Array with (gradient, hessian, count) interleaved per bin, all columns back
+//    to back; only the smaller child's is built, the sibling's is parent minus smaller child
+//    (computed in place in the parent's buffer).
+
+import type { BinMapper } from './binning';
+import { TreeBuilder, type Tree } from './tree';
+
+export interface GrowOptions {
+  maxLeaves: number;
+  /** Infinity for no limit. */
+  maxDepth: number;
+  minSamplesLeaf: number;
+  l2: number;
+  learningRate: number;
+}
+
+/** Leaves need at least this much hessian: avoids huge leaf values from near-pure leaves (as scikit-learn). */
+const MIN_HESSIAN = 1e-3;
+
+interface Leaf {
+  node: number;
+  start: number;
+  end: number;
+  depth: number;
+  hist: number;
+  g: number;
+  h: number;
+  // Best split (gain <= 0 when none).
+  gain: number;
+  feature: number;
+  bin: number;
+  missingLeft: boolean;
+  leftG: number;
+  leftH: number;
+}
+
+export class TreeGrower {
+  private readonly rows: Uint32Array;
+  private readonly scratch: Uint32Array;
+  private readonly orderedG: Float64Array;
+  private readonly orderedH: Float64Array;
+  /** Offset (in bins) of each column's histogram; each column has nBins + 1 bins (the last for missing). */
+  private readonly featureOffset: Int32Array;
+  private readonly histSize: number;
+  private readonly histPool: Float64Array[] = [];
+  private freeHists: number[] = [];
+  private finalLeaves: Leaf[] = [];
+
+  constructor(
+    private readonly bins: Uint8Array,
+    private readonly n: number,
+    private readonly mapper: BinMapper,
+    private readonly opts: GrowOptions,
+  ) {
+    this.rows = new Uint32Array(n);
+    this.scratch = new Uint32Array(n);
+    this.orderedG = new Float64Array(n);
+    this.orderedH = new Float64Array(n);
+    const d = mapper.nFeatures;
+    this.featureOffset = new Int32Array(d + 1);
+    for (let f = 0; f < d; f++) this.featureOffset[f + 1] = this.featureOffset[f] + mapper.nBins[f] + 1;
+    this.histSize = this.featureOffset[d] * 3;
+  }
+
+  /** Grows one tree fitted to gradients g and hessians h (one per training row). */
+  grow(g: Float64Array, h: Float64Array): Tree {
+    const { n, opts } = this;
+    const builder = new TreeBuilder();
+    this.freeHists = this.histPool.map((_, i) => i);
+    this.finalLeaves = [];
+    for (let i = 0; i < n; i++) this.rows[i] = i;
+
+    let sumG = 0;
+    let sumH = 0;
+    for (let i = 0; i < n; i++) {
+      sumG += g[i];
+      sumH += h[i];
+    }
+    const root = this.newLeaf(builder.addLeaf(0), 0, n, 0, sumG, sumH);
+    this.buildRootHistogram(this.histPool[root.hist], g, h);
+    this.findBestSplit(root);
+
+    const open: Leaf[] = [root];
+    let leafCount = 1;
+    while (leafCount < opts.maxLeaves) {
+      let best = -1;
+      for (let i = 0; i < open.length; i++) if (open[i].gain > 0 && (best < 0 || open[i].gain > open[best].gain)) best = i;
+      if (best < 0) break;
+      const parent = open[best];
+      open.splice(best, 1);
+      const [leftNode, rightNode] = builder.split(parent.node, parent.feature, this.mapper.threshold(parent.feature, parent.bin), parent.missingLeft);
+      const mid = this.partition(parent);
+      const depth = parent.depth + 1;
+      const left = this.newLeaf(leftNode, parent.start, mid, depth, parent.leftG, parent.leftH, -1);
+      const right = this.newLeaf(rightNode, mid, parent.end, depth, parent.g - parent.leftG, parent.h - parent.leftH, -1);
+      leafCount++;
+
+      const canSplitMore = depth < opts.maxDepth && leafCount < opts.maxLeaves;
+      const splittable = (l: Leaf) => canSplitMore && l.end - l.start >= 2 * opts.minSamplesLeaf;
+      if (splittable(left) || splittable(right)) {
+        // Smaller child from its rows; larger child = parent - smaller, in the parent's buffer.
+        const [small, large] = left.end - left.start <= right.end - right.start ? [left, right] : [right, left];
+        small.hist = this.takeHist();
+        this.buildHistogram(this.histPool[small.hist], small.start, small.end, g, h);
+        const parentHist = this.histPool[parent.hist];
+        const smallHist = this.histPool[small.hist];
+        for (let i = 0; i < this.histSize; i++) parentHist[i] -= smallHist[i];
+        large.hist = parent.hist;
+        for (const child of [left, right]) {
+          if (splittable(child)) {
+            this.findBestSplit(child);
+            open.push(child);
+          } else {
+            this.releaseHist(child);
+            this.finalLeaves.push(child);
+          }
+        }
+      } else {
+        this.releaseHist(parent);
+        this.finalLeaves.push(left, right);
+      }
+    }
+    for (const leaf of open) {
+      this.releaseHist(leaf);
+      this.finalLeaves.push(leaf);
+    }
+    for (const leaf of this.finalLeaves) builder.setValue(leaf.node, this.leafValue(leaf));
+    return builder.freeze();
+  }
+
+  /** Adds the last grown tree's leaf values to scores[row * stride + column] for every training row. */
+  addToScores(tree: Tree, scores: Float64Array, stride: number, column: number): void {
+    const rows = this.rows;
+    for (const leaf of this.finalLeaves) {
+      const v = tree.value[leaf.node];
+      for (let k = leaf.start; k < leaf.end; k++) scores[rows[k] * stride + column] += v;
+    }
+  }
+
+  private leafValue(leaf: Leaf): number {
+    return (-leaf.g / (leaf.h + this.opts.l2)) * this.opts.learningRate;
+  }
+
+  private newLeaf(node: number, start: number, end: number, depth: number, g: number, h: number, hist = this.takeHist()): Leaf {
+    return { node, start, end, depth, hist, g, h, gain: 0, feature: -1, bin: -1, missingLeft: false, leftG: 0, leftH: 0 };
+  }
+
+  private takeHist(): number {
+    const free = this.freeHists.pop();
+    if (free !== undefined) return free;
+    this.histPool.push(new Float64Array(this.histSize));
+    return this.histPool.length - 1;
+  }
+
+  private releaseHist(leaf: Leaf): void {
+    if (leaf.hist >= 0) this.freeHists.push(leaf.hist);
+    leaf.hist = -1;
+  }
+
+  private buildRootHistogram(hist: Float64Array, g: Float64Array, h: Float64Array): void {
+    hist.fill(0);
+    const { bins, n, featureOffset } = this;
+    const d = this.mapper.nFeatures;
+    for (let f = 0; f < d; f++) {
+      const base = f * n;
+      const off = featureOffset[f] * 3;
+      for (let i = 0; i < n; i++) {
+        const idx = off + bins[base + i] * 3;
+        hist[idx] += g[i];
+        hist[idx + 1] += h[i];
+        hist[idx + 2] += 1;
+      }
+    }
+  }
+
+  private buildHistogram(hist: Float64Array, start: number, end: number, g: Float64Array, h: Float64Array): void {
+    hist.fill(0);
+    const { bins, n, rows, orderedG, orderedH, featureOffset } = this;
+    const m = end - start;
+    for (let k = 0; k < m; k++) {
+      const r = rows[start + k];
+      orderedG[k] = g[r];
+      orderedH[k] = h[r];
+    }
+    const d = this.mapper.nFeatures;
+    for (let f = 0; f < d; f++) {
+      const base = f * n;
+      const off = featureOffset[f] * 3;
+      for (let k = 0; k < m; k++) {
+        const idx = off + bins[base + rows[start + k]] * 3;
+        hist[idx] += orderedG[k];
+        hist[idx + 1] += orderedH[k];
+        hist[idx + 2] += 1;
+      }
+    }
+  }
+
+  /** Best split of a leaf over every column, both directions for missing values; ties keep the first found. */
+  private findBestSplit(leaf: Leaf): void {
+    const hist = this.histPool[leaf.hist];
+    const C = leaf.end - leaf.start;
+    const parentScore = (leaf.g * leaf.g) / (leaf.h + this.opts.l2);
+    leaf.gain = 0;
+    const d = this.mapper.nFeatures;
+    for (let f = 0; f < d; f++) {
+      const nb = this.mapper.nBins[f];
+      const off = this.featureOffset[f] * 3;
+      const miss = off + nb * 3;
+      const gM = hist[miss];
+      const hM = hist[miss + 1];
+      const cM = hist[miss + 2];
+      let gL = 0;
+      let hL = 0;
+      let cL = 0;
+      // t = nb - 1 (all non-missing left, missing right) only makes sense when there are missing values.
+      const lastT = cM > 0 ? nb - 1 : nb - 2;
+      for (let t = 0; t <= lastT; t++) {
+        const idx = off + t * 3;
+        gL += hist[idx];
+        hL += hist[idx + 1];
+        cL += hist[idx + 2];
+        // Missing values go right; with none here, unseen NaN follow the larger child (as scikit-learn).
+        this.consider(leaf, f, t, gL, hL, cL, cM === 0 && 2 * cL >= C, parentScore);
+        // Missing values go left.
+        if (cM > 0 && t < nb - 1) this.consider(leaf, f, t, gL + gM, hL + hM, cL + cM, true, parentScore);
+      }
+    }
+  }
+
+  /** Records the split sending (gL, hL, cL) left when it is allowed and beats the leaf's best so far. */
+  private consider(leaf: Leaf, feature: number, bin: number, gL: number, hL: number, cL: number, missingLeft: boolean, parentScore: number): void {
+    const { l2, minSamplesLeaf } = this.opts;
+    const cR = leaf.end - leaf.start - cL;
+    const hR = leaf.h - hL;
+    if (cL < minSamplesLeaf || cR < minSamplesLeaf || hL < MIN_HESSIAN || hR < MIN_HESSIAN) return;
+    const gR = leaf.g - gL;
+    const gain = (gL * gL) / (hL + l2) + (gR * gR) / (hR + l2) - parentScore;
+    if (gain > leaf.gain) {
+      leaf.gain = gain;
+      leaf.feature = feature;
+      leaf.bin = bin;
+      leaf.missingLeft = missingLeft;
+      leaf.leftG = gL;
+      leaf.leftH = hL;
+    }
+  }
+
+  /** Stable in-place partition of the leaf's rows by its best split; returns the first right index. */
+  private partition(leaf: Leaf): number {
+    const { rows, scratch, bins, n } = this;
+    const base = leaf.feature * n;
+    const t = leaf.bin;
+    const missingBin = this.mapper.nBins[leaf.feature];
+    const missingLeft = leaf.missingLeft;
+    let l = leaf.start;
+    let r = 0;
+    for (let k = leaf.start; k < leaf.end; k++) {
+      const row = rows[k];
+      const b = bins[base + row];
+      if (b === missingBin ? missingLeft : b <= t) rows[l++] = row;
+      else scratch[r++] = row;
+    }
+    rows.set(scratch.subarray(0, r), l);
+    return l;
+  }
+}

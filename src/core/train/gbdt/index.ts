@@ -1,0 +1,159 @@
+// `gbdt`: histogram-based gradient-boosted decision trees (as LightGBM and scikit-learn's
+// HistGradientBoosting*): squared error for regression, log loss for binary classification,
+// softmax (one tree per class per iteration) for multi-class. Missing values are handled natively
+// (a learned direction per split), so preprocessing only one-hot encodes categories.
+
+import type { TrainContext, TrainedModel } from '../types';
+import { TrainingError } from '../types';
+import { checkClassificationTarget, checkLoss, checkRegressionTarget, makeTrainedModel, numberParam, ProgressGate } from '../pipeline';
+import { Preprocessor } from '../preprocess';
+import { BinMapper } from './binning';
+import { TreeGrower, type GrowOptions } from './grower';
+import { binaryLogLoss, softmaxLoss, squaredError, type BoostingLoss } from './losses';
+import { GbdtCore } from './model';
+import { leafOf, type Tree } from './tree';
+
+/** Parameter defaults (the JSON Schema documents the same). maxDepth 0 means no depth limit; earlyStopping 0/false means off. */
+export const GBDT_DEFAULTS = {
+  iterations: 100,
+  learningRate: 0.1,
+  maxDepth: 0,
+  maxLeaves: 31,
+  minSamplesLeaf: 20,
+  l2: 0,
+  maxBins: 255,
+  earlyStopping: 0,
+};
+
+/** Patience used when earlyStopping is simply `true`. */
+export const DEFAULT_PATIENCE = 10;
+/** A dev loss must improve by more than this (relative) to count as an improvement. */
+const EARLY_STOPPING_TOL = 1e-7;
+
+export interface GbdtParams extends GrowOptions {
+  iterations: number;
+  maxBins: number;
+  /** Iterations without dev-loss improvement before stopping; 0 = off. */
+  patience: number;
+}
+
+export function readGbdtParams(params: Record<string, unknown>): GbdtParams {
+  const maxDepth = params.maxDepth === null ? 0 : numberParam(params, 'maxDepth', GBDT_DEFAULTS.maxDepth, { min: 0, integer: true });
+  const es = params.earlyStopping ?? GBDT_DEFAULTS.earlyStopping;
+  let patience: number;
+  if (typeof es === 'boolean') patience = es ? DEFAULT_PATIENCE : 0;
+  else patience = numberParam(params, 'earlyStopping', 0, { min: 0, integer: true });
+  return {
+    iterations: numberParam(params, 'iterations', GBDT_DEFAULTS.iterations, { min: 1, integer: true }),
+    learningRate: numberParam(params, 'learningRate', GBDT_DEFAULTS.learningRate, { above: 0 }),
+    maxDepth: maxDepth === 0 ? Infinity : maxDepth,
+    maxLeaves: numberParam(params, 'maxLeaves', GBDT_DEFAULTS.maxLeaves, { min: 2, integer: true }),
+    minSamplesLeaf: numberParam(params, 'minSamplesLeaf', GBDT_DEFAULTS.minSamplesLeaf, { min: 1, integer: true }),
+    l2: numberParam(params, 'l2', GBDT_DEFAULTS.l2, { min: 0 }),
+    maxBins: numberParam(params, 'maxBins', GBDT_DEFAULTS.maxBins, { min: 2, max: 255, integer: true }),
+    patience,
+  };
+}
+
+export function trainGbdt(ctx: TrainContext): TrainedModel {
+  const p = readGbdtParams(ctx.params);
+  const { schema } = ctx;
+  const classification = schema.task === 'classification';
+  const nClasses = classification ? checkClassificationTarget(ctx) : 0;
+  if (!classification) checkRegressionTarget(ctx);
+  const n = ctx.train.features.n;
+  if (n === 0) throw new TrainingError('The train split is empty', 'data');
+  const gate = new ProgressGate(ctx);
+
+  const pre = Preprocessor.fit(schema, ctx.train.features, { standardize: false, impute: false });
+  const d = pre.outputDim;
+  const X = pre.transform(ctx.train.features);
+  for (let i = 0; i < X.length; i++) {
+    if (X[i] === Infinity || X[i] === -Infinity) {
+      throw new TrainingError(`Feature "${pre.outputNames[i % d]}" is ${X[i]} in train row ${Math.floor(i / d)}; gbdt accepts finite values or missing (NaN)`, 'features');
+    }
+  }
+  const mapper = BinMapper.fit(X, n, d, p.maxBins, ctx.seed);
+  const bins = mapper.transform(X, n);
+  gate.checkCancelled();
+
+  const loss: BoostingLoss = !classification ? squaredError : nClasses === 2 ? binaryLogLoss : softmaxLoss(nClasses);
+  const k = loss.k;
+  const y = ctx.train.y;
+  const init = loss.initialScores(y);
+  const scores = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + c] = init[c];
+  const g = Array.from({ length: k }, () => new Float64Array(n));
+  const h = Array.from({ length: k }, () => new Float64Array(n));
+
+  const devN = ctx.dev.features.n;
+  const devX = devN > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
+  const devY = ctx.dev.y;
+  const devScores = new Float64Array(devN * k);
+  for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
+  const patience = devN > 0 ? p.patience : 0;
+
+  const grower = new TreeGrower(bins, n, mapper, p);
+  const trees: Tree[] = [];
+  let bestDevLoss = Infinity;
+  let bestIteration = 0;
+  let iteration = 0;
+  while (iteration < p.iterations) {
+    iteration++;
+    loss.gradients(scores, y, g, h);
+    for (let c = 0; c < k; c++) {
+      gate.checkCancelled();
+      const tree = grower.grow(g[c], h[c]);
+      trees.push(tree);
+      grower.addToScores(tree, scores, k, c);
+      for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
+    }
+    const trainLoss = loss.meanLoss(scores, y);
+    checkLoss(trainLoss, iteration, 'iteration');
+    const devLoss = devN > 0 ? loss.meanLoss(devScores, devY) : undefined;
+    const metric = devN > 0 ? devMetric(classification, devScores, devY, k) : undefined;
+    let stop = false;
+    if (devLoss !== undefined) {
+      if (devLoss < bestDevLoss - EARLY_STOPPING_TOL * Math.abs(bestDevLoss)) {
+        bestDevLoss = devLoss;
+        bestIteration = iteration;
+      } else if (patience > 0 && iteration - bestIteration >= patience) {
+        stop = true;
+      }
+    }
+    // The stopping iteration is always reported, past the rate limit.
+    gate.report({ step: iteration, totalSteps: p.iterations, trainLoss, devLoss, devMetric: metric?.value, metricName: metric?.name }, stop);
+    if (stop) break;
+  }
+  const kept = patience > 0 ? bestIteration : iteration;
+  const keptTrees = trees.slice(0, kept * k);
+  const core = classification ? classificationCore(nClasses, d, keptTrees, init) : new GbdtCore('regression', d, keptTrees, new Int32Array(keptTrees.length), Float32Array.from(init));
+  return makeTrainedModel('gbdt', schema, pre, core);
+}
+
+/** Binary: the single logit becomes score column 1 next to a constant 0 (softmax of [0, f] is [1 - σ(f), σ(f)]). */
+function classificationCore(nClasses: number, d: number, trees: Tree[], init: Float64Array): GbdtCore {
+  if (nClasses === 2) return new GbdtCore('classification', d, trees, new Int32Array(trees.length).fill(1), Float32Array.of(0, init[0]));
+  const target = Int32Array.from(trees, (_, t) => t % nClasses);
+  return new GbdtCore('classification', d, trees, target, Float32Array.from(init));
+}
+
+function devMetric(classification: boolean, scores: Float64Array, y: Float64Array, k: number): { name: string; value: number } {
+  const n = y.length;
+  if (!classification) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (scores[i] - y[i]) ** 2;
+    return { name: 'rmse', value: Math.sqrt(s / n) };
+  }
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let predicted: number;
+    if (k === 1) predicted = scores[i] > 0 ? 1 : 0;
+    else {
+      predicted = 0;
+      for (let c = 1; c < k; c++) if (scores[i * k + c] > scores[i * k + predicted]) predicted = c;
+    }
+    if (predicted === y[i]) correct++;
+  }
+  return { name: 'accuracy', value: correct / n };
+}

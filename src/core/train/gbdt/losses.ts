@@ -1,0 +1,113 @@
+// The losses boosted by the GBDT: their starting scores, per-row gradients/hessians with respect to
+// the raw scores, and the mean loss (reported, and watched by early stopping).
+//
+// Scores are row-major n × k (k = 1 for regression and binary, the number of classes otherwise).
+
+export interface BoostingLoss {
+  /** Scores per row (trees per iteration). */
+  readonly k: number;
+  /** Starting score of each column (the constant model). */
+  initialScores(y: Float64Array): Float64Array;
+  /** Fills g[c][i], h[c][i] for every row i and column c. */
+  gradients(scores: Float64Array, y: Float64Array, g: Float64Array[], h: Float64Array[]): void;
+  meanLoss(scores: Float64Array, y: Float64Array): number;
+}
+
+export const squaredError: BoostingLoss = {
+  k: 1,
+  initialScores(y) {
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += y[i];
+    return Float64Array.of(y.length > 0 ? s / y.length : 0);
+  },
+  gradients(scores, y, g, h) {
+    const g0 = g[0];
+    const h0 = h[0];
+    for (let i = 0; i < y.length; i++) {
+      g0[i] = scores[i] - y[i];
+      h0[i] = 1;
+    }
+  },
+  // Half the mean squared error: the objective whose gradient is (score - y).
+  meanLoss(scores, y) {
+    let s = 0;
+    for (let i = 0; i < y.length; i++) {
+      const r = scores[i] - y[i];
+      s += r * r;
+    }
+    return y.length > 0 ? s / (2 * y.length) : 0;
+  },
+};
+
+/** Binary log loss on the logit of class 1; y is 0 or 1. */
+export const binaryLogLoss: BoostingLoss = {
+  k: 1,
+  initialScores(y) {
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += y[i];
+    const p = clampProbability(y.length > 0 ? s / y.length : 0.5);
+    return Float64Array.of(Math.log(p / (1 - p)));
+  },
+  gradients(scores, y, g, h) {
+    const g0 = g[0];
+    const h0 = h[0];
+    for (let i = 0; i < y.length; i++) {
+      const p = 1 / (1 + Math.exp(-scores[i]));
+      g0[i] = p - y[i];
+      h0[i] = p * (1 - p);
+    }
+  },
+  meanLoss(scores, y) {
+    let s = 0;
+    for (let i = 0; i < y.length; i++) {
+      // log(1 + e^z) - y z, computed without overflow.
+      const z = scores[i];
+      s += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - y[i] * z;
+    }
+    return y.length > 0 ? s / y.length : 0;
+  },
+};
+
+/** Multi-class cross-entropy on softmax of k scores; y is the class index. */
+export function softmaxLoss(k: number): BoostingLoss {
+  const p = new Float64Array(k);
+  const softmaxRow = (scores: Float64Array, row: number): void => {
+    let m = -Infinity;
+    for (let c = 0; c < k; c++) m = Math.max(m, scores[row + c]);
+    let s = 0;
+    for (let c = 0; c < k; c++) {
+      p[c] = Math.exp(scores[row + c] - m);
+      s += p[c];
+    }
+    for (let c = 0; c < k; c++) p[c] /= s;
+  };
+  return {
+    k,
+    initialScores(y) {
+      const counts = new Float64Array(k);
+      for (let i = 0; i < y.length; i++) counts[y[i]]++;
+      return counts.map((c) => Math.log(clampProbability(y.length > 0 ? c / y.length : 1 / k)));
+    },
+    gradients(scores, y, g, h) {
+      for (let i = 0; i < y.length; i++) {
+        softmaxRow(scores, i * k);
+        for (let c = 0; c < k; c++) {
+          g[c][i] = p[c] - (y[i] === c ? 1 : 0);
+          h[c][i] = p[c] * (1 - p[c]);
+        }
+      }
+    },
+    meanLoss(scores, y) {
+      let s = 0;
+      for (let i = 0; i < y.length; i++) {
+        softmaxRow(scores, i * k);
+        s -= Math.log(Math.max(p[y[i]], 1e-300));
+      }
+      return y.length > 0 ? s / y.length : 0;
+    },
+  };
+}
+
+function clampProbability(p: number): number {
+  return Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+}

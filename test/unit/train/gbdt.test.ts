@@ -1,0 +1,262 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BinMapper } from '../../../src/core/train/gbdt/binning';
+import { TreeGrower } from '../../../src/core/train/gbdt/grower';
+import { trainGbdt } from '../../../src/core/train/gbdt/index';
+import { decodeModel } from '../../../src/core/onnx/builder';
+import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
+import type { FeatureSchema } from '../../../src/core/data/types';
+import { mulberry32 } from '../../../src/core/train/gbdt/random';
+import { emptyRows, generatedClassification, makeRows, readClassificationCsv } from './gbdt-fixtures';
+
+const META = { runId: 'r', dataVersion: 'v', mlloopVersion: '0' };
+const regression = (numeric: string[]): FeatureSchema => ({ task: 'regression', target: 'y', numeric, categorical: [] });
+const binary = (numeric: string[]): FeatureSchema => ({ task: 'classification', target: 'y', numeric, categorical: [], classes: ['0', '1'] });
+
+function train(model: Partial<TrainContext> & Pick<TrainContext, 'schema' | 'train'>): TrainedModel {
+  return trainGbdt({ dev: emptyRows(), params: {}, seed: 7, ...model }) as TrainedModel;
+}
+
+/** Number of trees in the exported TreeEnsemble. */
+function treeCount(m: TrainedModel): number {
+  const node = decodeModel(m.toOnnx(META)).graph!.node!.find((n) => n.opType === 'TreeEnsembleRegressor')!;
+  const ids = node.attribute!.find((a) => a.name === 'nodes_treeids')!.ints!.map(Number);
+  return new Set(ids).size;
+}
+
+test('bin thresholds are ascending float32 values, at most maxBins bins, NaN in the missing bin', () => {
+  const rand = mulberry32(3);
+  const n = 5000;
+  const X = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    X[i * 2] = i % 7 === 0 ? NaN : rand() * 100;
+    X[i * 2 + 1] = i % 4; // four distinct values: one bin each
+  }
+  const mapper = BinMapper.fit(X, n, 2, 32, 1);
+  assert.equal(mapper.nBins[0], 32);
+  assert.equal(mapper.nBins[1], 4);
+  for (const t of mapper.thresholds) {
+    for (let j = 0; j < t.length; j++) {
+      assert.equal(Math.fround(t[j]), t[j]);
+      if (j > 0) assert.ok(t[j] > t[j - 1]);
+    }
+  }
+  const bins = mapper.transform(X, n);
+  const counts = new Array(33).fill(0);
+  for (let i = 0; i < n; i++) {
+    const b = bins[i];
+    counts[b]++;
+    if (Number.isNaN(X[i * 2])) assert.equal(b, 32);
+    else {
+      // bin b is the first with x <= threshold (b < 31), or the last bin.
+      if (b < 31) assert.ok(X[i * 2] <= mapper.thresholds[0][b]);
+      if (b > 0) assert.ok(X[i * 2] > mapper.thresholds[0][b - 1]);
+    }
+    assert.equal(bins[n + i], i % 4);
+  }
+  // Quantile bins hold roughly equal counts (n·6/7 non-missing rows over 32 bins).
+  const expected = (n * 6) / 7 / 32;
+  for (let b = 0; b < 32; b++) assert.ok(Math.abs(counts[b] - expected) < expected * 0.5, `bin ${b}: ${counts[b]}`);
+});
+
+test('every leaf value is −G/(H+l2)·learningRate of the rows it holds (histogram sums and subtraction are exact)', () => {
+  const n = 3000;
+  const d = 4;
+  const rand = mulberry32(11);
+  const X = new Float32Array(n * d);
+  for (let i = 0; i < X.length; i++) X[i] = i % 13 === 0 ? NaN : rand();
+  const g = new Float64Array(n);
+  const h = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    g[i] = Math.sin(7 * (X[i * d] || 0)) + (X[i * d + 1] > 0.5 ? 1 : -1) + rand() * 0.1;
+    h[i] = 0.5 + rand();
+  }
+  const mapper = BinMapper.fit(X, n, d, 64, 1);
+  const opts = { maxLeaves: 15, maxDepth: Infinity, minSamplesLeaf: 10, l2: 0.7, learningRate: 0.3 };
+  const grower = new TreeGrower(mapper.transform(X, n), n, mapper, opts);
+  const tree = grower.grow(g, h);
+  const leafCount = tree.feature.filter((f) => f < 0).length;
+  assert.equal(leafCount, 15);
+  // Recover each row's leaf value from the grower, group rows by it, and recompute the sums.
+  const scores = new Float64Array(n);
+  grower.addToScores(tree, scores, 1, 0);
+  const groups = new Map<number, { g: number; h: number; count: number }>();
+  for (let i = 0; i < n; i++) {
+    const s = groups.get(scores[i]) ?? { g: 0, h: 0, count: 0 };
+    s.g += g[i];
+    s.h += h[i];
+    s.count++;
+    groups.set(scores[i], s);
+  }
+  assert.equal(groups.size, 15);
+  for (const [value, s] of groups) {
+    assert.ok(s.count >= 10);
+    assert.ok(Math.abs(value - Math.fround((-s.g / (s.h + 0.7)) * 0.3)) < 1e-6, `${value} vs ${(-s.g / (s.h + 0.7)) * 0.3}`);
+  }
+});
+
+test('a single split fits a step function exactly: threshold between the two sides, leaf values are the side means', () => {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    xs.push(i / 100);
+    ys.push(i < 30 ? 1 : 5);
+  }
+  const m = train({ schema: regression(['x']), train: makeRows(xs, ys), params: { iterations: 1, maxLeaves: 2, learningRate: 1, minSamplesLeaf: 1 } });
+  const p = m.predict({ n: 4, numeric: Float32Array.of(0, 0.29, 0.3, 0.99), categories: [] }).values!;
+  assert.deepEqual(Array.from(p, (v) => Math.round(v * 1e5) / 1e5), [1, 1, 5, 5]);
+});
+
+test('boosting fits a two-step function with noise features to within 0.05', () => {
+  const rand = mulberry32(5);
+  const X: number[] = [];
+  const y: number[] = [];
+  const step = (x: number) => (x < -0.5 ? -3 : x < 0.4 ? 2 : 7);
+  for (let i = 0; i < 2000; i++) {
+    const x = rand() * 2 - 1;
+    X.push(x, rand());
+    y.push(step(x));
+  }
+  const m = train({ schema: regression(['x', 'noise']), train: makeRows(X, y), params: { iterations: 60, learningRate: 0.3 } });
+  const probe = [-0.9, -0.6, -0.4, 0, 0.3, 0.5, 0.9];
+  const p = m.predict({ n: probe.length, numeric: Float32Array.from(probe.flatMap((x) => [x, 0.5])), categories: [] }).values!;
+  probe.forEach((x, i) => assert.ok(Math.abs(p[i] - step(x)) < 0.05, `f(${x}) = ${p[i]}, want ${step(x)}`));
+});
+
+test('learns an XOR interaction that no single split can', () => {
+  const rand = mulberry32(9);
+  const make = (n: number) => {
+    const X: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = rand() * 2 - 1;
+      const b = rand() * 2 - 1;
+      X.push(a, b);
+      y.push(a > 0 !== b > 0 ? 1 : 0);
+    }
+    return makeRows(X, y);
+  };
+  const dev = make(500);
+  const m = train({ schema: binary(['a', 'b']), train: make(2000), dev, params: { iterations: 50, maxDepth: 2 } });
+  const pred = m.predict(dev.features).classIndex!;
+  const acc = pred.reduce((s, c, i) => s + (c === dev.y[i] ? 1 : 0), 0) / dev.y.length;
+  assert.ok(acc > 0.95, `XOR dev accuracy ${acc}`);
+});
+
+test('multi-class on iris: dev accuracy ≥ 0.9, probabilities sum to 1, one tree per class per iteration', () => {
+  const { schema, train: tr, dev } = readClassificationCsv('/work/shared/datasets/iris.csv', 'species');
+  const m = train({ schema, train: tr, dev, params: { iterations: 30, minSamplesLeaf: 5 } });
+  const p = m.predict(dev.features);
+  const acc = p.classIndex!.reduce((s, c, i) => s + (c === dev.y[i] ? 1 : 0), 0) / dev.y.length;
+  assert.ok(acc >= 0.9, `iris dev accuracy ${acc}`);
+  for (let i = 0; i < dev.y.length; i++) {
+    const s = p.probabilities![i * 3] + p.probabilities![i * 3 + 1] + p.probabilities![i * 3 + 2];
+    assert.ok(Math.abs(s - 1) < 1e-6);
+  }
+  assert.equal(treeCount(m), 90);
+});
+
+test('learns which side missing values belong to, per split', () => {
+  // y is high for NaN and for x > 0.5: NaN must go right (with the high side); then the reverse.
+  for (const nanWithHigh of [true, false]) {
+    const X: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const x = i % 3 === 0 ? NaN : (i % 100) / 100;
+      X.push(x);
+      const high = Number.isNaN(x) ? nanWithHigh : x > 0.5;
+      y.push(high ? 10 : 0);
+    }
+    const m = train({ schema: regression(['x']), train: makeRows(X, y), params: { iterations: 20, learningRate: 0.5, minSamplesLeaf: 5 } });
+    const p = m.predict({ n: 3, numeric: Float32Array.of(NaN, 0.1, 0.9), categories: [] }).values!;
+    assert.ok(Math.abs(p[0] - (nanWithHigh ? 10 : 0)) < 0.1, `NaN → ${p[0]}`);
+    assert.ok(Math.abs(p[1]) < 0.1 && Math.abs(p[2] - 10) < 0.1, `${p[1]}, ${p[2]}`);
+  }
+});
+
+test('early stopping stops after `patience` iterations without dev improvement and keeps the best iteration count', () => {
+  // Pure-noise labels: the dev loss stops improving almost at once.
+  const rand = mulberry32(2);
+  const make = (n: number) => {
+    const X: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      X.push(rand(), rand(), rand());
+      y.push(rand() < 0.5 ? 1 : 0);
+    }
+    return makeRows(X, y);
+  };
+  const events: ProgressEvent[] = [];
+  const m = train({
+    schema: binary(['a', 'b', 'c']),
+    train: make(600),
+    dev: make(300),
+    params: { iterations: 200, earlyStopping: 5, learningRate: 0.3 },
+    onProgress: (e) => events.push(e),
+  });
+  const last = events[events.length - 1].step;
+  assert.ok(last < 200, `ran all ${last} iterations`);
+  // The model keeps the trees up to the best iteration, `patience` before the last one run.
+  assert.equal(treeCount(m), last - 5);
+});
+
+test('same data, parameters and seed give the same model bytes', () => {
+  const { X, y } = generatedClassification(3000, 6, 4, 0.1);
+  const run = () => train({ schema: binary(['a', 'b', 'c', 'd', 'e', 'f']), train: makeRows(X, y), params: { iterations: 15 } }).toOnnx(META);
+  assert.deepEqual(run(), run());
+});
+
+test('cancellation stops training with CancelledError within an iteration', () => {
+  const { X, y } = generatedClassification(3000, 6, 4);
+  let calls = 0;
+  let progressed = 0;
+  assert.throws(
+    () =>
+      train({
+        schema: binary(['a', 'b', 'c', 'd', 'e', 'f']),
+        train: makeRows(X, y),
+        params: { iterations: 1000 },
+        onProgress: () => progressed++,
+        isCancelled: () => ++calls > 3,
+      }),
+    CancelledError,
+  );
+  assert.ok(progressed <= 3, `${progressed} progress events after cancel`);
+});
+
+test('bad parameters are rejected with a TrainingError naming the parameter', () => {
+  const tr = makeRows([1, 2, 3, 4], [0, 1, 0, 1]);
+  const cases: [Record<string, unknown>, string][] = [
+    [{ maxBins: 256 }, 'maxBins'],
+    [{ maxBins: 1 }, 'maxBins'],
+    [{ learningRate: -0.1 }, 'learningRate'],
+    [{ learningRate: 0 }, 'learningRate'],
+    [{ iterations: 0 }, 'iterations'],
+    [{ iterations: 2.5 }, 'iterations'],
+    [{ maxLeaves: 1 }, 'maxLeaves'],
+    [{ maxDepth: -1 }, 'maxDepth'],
+    [{ minSamplesLeaf: 0 }, 'minSamplesLeaf'],
+    [{ l2: -1 }, 'l2'],
+    [{ earlyStopping: -3 }, 'earlyStopping'],
+    [{ earlyStopping: 'yes' }, 'earlyStopping'],
+  ];
+  for (const [params, name] of cases) {
+    assert.throws(
+      () => train({ schema: binary(['x']), train: tr, params }),
+      (e: unknown) => e instanceof TrainingError && e.param === name && e.message.includes(name),
+      JSON.stringify(params),
+    );
+  }
+});
+
+test('a one-class target and a diverging loss are TrainingErrors', () => {
+  assert.throws(
+    () => train({ schema: binary(['x']), train: makeRows([1, 2, 3], [1, 1, 1]) }),
+    (e: unknown) => e instanceof TrainingError && e.param === 'target',
+  );
+  // Targets near the float64 limit make the squared loss overflow at the first iteration.
+  assert.throws(
+    () => train({ schema: regression(['x']), train: makeRows([1, 2, 3, 4], [1e200, -1e200, 1e200, -1e200]), params: { minSamplesLeaf: 1 } }),
+    (e: unknown) => e instanceof TrainingError && e.step === 1 && /iteration 1/.test(e.message),
+  );
+});
