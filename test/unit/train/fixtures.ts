@@ -125,3 +125,18 @@ export function noisyMulticlass(n: number, F: number, classes: number, seed = 5)
   // Train on everything (the point is the duration), evaluate on a small slice.
   return { schema, train: all, dev: rows(numeric.subarray(0, 10 * F), y.subarray(0, 10)), test: rows([], []), version: { fileHash: 'noisy', splitHash: 'all', id: 'noisy' } };
 }
+
+/** mixedRegression's rows with the target cut into three classes (categorical + missing values, classification). */
+export function mixedClassification(n = 300, seed = 2): SplitDataset {
+  const d = mixedRegression(n, seed);
+  const classes = ['high', 'low', 'mid'];
+  const cut = (v: number) => (v < 2 ? 1 : v < 5 ? 2 : 0);
+  const relabel = (r: Rows): Rows => ({ ...r, y: r.y.map(cut) });
+  return {
+    schema: { ...d.schema, task: 'classification', classes },
+    train: relabel(d.train),
+    dev: relabel(d.dev),
+    test: relabel(d.test),
+    version: { ...d.version, id: `mixedc-${seed}` },
+  };
+}
