@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { createKernels, KERNEL_KINDS, wasmSimdAvailable, type KernelKind } from '../../../src/core/train/kernels/gemm';
+import { createKernels, INIT_ACCUMULATE, INIT_ZERO, KERNEL_KINDS, POST_NONE, wasmSimdAvailable, type KernelKind } from '../../../src/core/train/kernels/gemm';
 
 const kernelsDir = join(__dirname, '..', '..', '..', 'src', 'core', 'train', 'kernels');
 
@@ -41,7 +41,7 @@ function check(kind: KernelKind, { m, n, k, transA, accumulate }: Case): void {
   const before = Float64Array.from(h);
   const sam = transA ? 1 : lda;
   const sak = transA ? lda : 1;
-  kern.gemm(m, n, k, aOff, sam, sak, bOff, ldb, cOff, ldc, accumulate);
+  kern.gemm(m, n, k, aOff, sam, sak, bOff, ldb, cOff, ldc, accumulate ? INIT_ACCUMULATE : INIT_ZERO, 0, POST_NONE, 0, 0);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = accumulate ? before[cOff + i * ldc + j] : 0;

@@ -15,7 +15,7 @@ export const KERNEL_SOURCES = [{ wat: 'gemm.wat', out: 'gemm.wasm.ts', constName
 export async function generateModule(watPath, constName) {
   const wabt = await (await import('wabt')).default();
   const source = readFileSync(watPath, 'utf8');
-  const mod = wabt.parseWat(watPath, source, { simd: true });
+  const mod = wabt.parseWat(watPath, source, { simd: true, bulk_memory: true });
   try {
     mod.resolveNames();
     mod.validate();

@@ -1,0 +1,291 @@
+// The `mlp` model: a multi-layer perceptron for classification (softmax cross-entropy) and
+// regression (squared error on the standardized target), trained by minibatch Adam or SGD with
+// momentum on inputs standardized by the Preprocessor. The numeric work runs on the kernels in
+// ./kernels (WebAssembly SIMD by default). Exported to ONNX as Gemm + Relu/Tanh layers.
+
+import type { FeatureSchema } from '../data/types';
+import type { OnnxGraphBuilder } from '../onnx/builder';
+import { mulberry32 } from './gbdt/random';
+import { defaultKernelKind, type KernelKind } from './kernels/gemm';
+import { MlpNetwork, Optimizer, type Activation, type OptimizerKind } from './kernels/network';
+import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from './outputs';
+import {
+  assertFiniteDense,
+  checkClassificationTarget,
+  checkLoss,
+  checkRegressionTarget,
+  choiceParam,
+  makeTrainedModel,
+  numberParam,
+  ProgressGate,
+  type ModelCore,
+} from './pipeline';
+import { Preprocessor } from './preprocess';
+import { TrainingError, type Prediction, type TrainContext, type TrainedModel, type Trainer } from './types';
+
+export interface MlpParams {
+  hidden: number[];
+  activation: Activation;
+  optimizer: OptimizerKind;
+  learningRate: number;
+  momentum: number;
+  batchSize: number;
+  epochs: number;
+  l2: number;
+  dropout: number;
+  /** Patience in epochs on the dev metric; false trains every epoch. */
+  earlyStopping: number | false;
+  seed: number;
+}
+
+/** The defaults of mlloop.schema.json's mlpParams, for direct calls that bypass it. */
+export const MLP_DEFAULTS: MlpParams = {
+  hidden: [64],
+  activation: 'relu',
+  optimizer: 'adam',
+  learningRate: 0.001,
+  momentum: 0.9,
+  batchSize: 200,
+  epochs: 100,
+  l2: 0.0001,
+  dropout: 0,
+  earlyStopping: 10,
+  seed: 0,
+};
+
+export function readMlpParams(params: Record<string, unknown>, fallbackSeed: number): MlpParams {
+  const rawHidden = params.hidden ?? MLP_DEFAULTS.hidden;
+  const hiddenList = typeof rawHidden === 'number' ? [rawHidden] : rawHidden;
+  if (!Array.isArray(hiddenList)) throw new TrainingError(`Parameter "hidden" must be a list of layer sizes (got ${JSON.stringify(rawHidden)})`, 'hidden');
+  const hidden = hiddenList.map((u) => {
+    if (typeof u !== 'number' || !Number.isInteger(u) || u < 1) {
+      throw new TrainingError(`Parameter "hidden": every layer needs a whole number of units ≥ 1 (got ${JSON.stringify(u)})`, 'hidden');
+    }
+    return u;
+  });
+  const rawStop = params.earlyStopping ?? MLP_DEFAULTS.earlyStopping;
+  const earlyStopping = rawStop === false ? false : numberParam({ earlyStopping: rawStop }, 'earlyStopping', 10, { min: 1, integer: true });
+  return {
+    hidden,
+    activation: choiceParam(params, 'activation', MLP_DEFAULTS.activation, ['relu', 'tanh'] as const),
+    optimizer: choiceParam(params, 'optimizer', MLP_DEFAULTS.optimizer, ['adam', 'sgd'] as const),
+    learningRate: numberParam(params, 'learningRate', MLP_DEFAULTS.learningRate, { above: 0 }),
+    momentum: numberParam(params, 'momentum', MLP_DEFAULTS.momentum, { min: 0, max: 0.999999 }),
+    batchSize: numberParam(params, 'batchSize', MLP_DEFAULTS.batchSize, { min: 1, integer: true }),
+    epochs: numberParam(params, 'epochs', MLP_DEFAULTS.epochs, { min: 1, integer: true }),
+    l2: numberParam(params, 'l2', MLP_DEFAULTS.l2, { min: 0 }),
+    dropout: numberParam(params, 'dropout', MLP_DEFAULTS.dropout, { min: 0, max: 0.999999 }),
+    earlyStopping,
+    seed: numberParam(params, 'seed', fallbackSeed, { min: 0, integer: true }),
+  };
+}
+
+export interface MlpOptions {
+  /** GEMM kernel; default: WebAssembly SIMD where available. */
+  kernel?: KernelKind;
+}
+
+export const trainMlp: Trainer = (ctx) => trainMlpWith(ctx, {});
+
+export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel {
+  const p = readMlpParams(ctx.params, ctx.seed);
+  const { schema } = ctx;
+  const classification = schema.task === 'classification';
+  const classes = classification ? checkClassificationTarget(ctx) : 0;
+  if (!classification) checkRegressionTarget(ctx);
+  const gate = new ProgressGate(ctx);
+
+  const pre = Preprocessor.fit(schema, ctx.train.features, { standardize: true, impute: true });
+  const n = ctx.train.features.n;
+  const X = pre.transform(ctx.train.features);
+  assertFiniteDense(X, n, pre);
+  const nDev = ctx.dev.features.n;
+  const Xdev = nDev > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
+  const D = pre.outputDim;
+
+  // Regression trains on the standardized target; the scaling is folded into the last layer after.
+  let yMean = 0;
+  let yScale = 1;
+  if (!classification) {
+    let s = 0;
+    for (const v of ctx.train.y) s += v;
+    yMean = s / n;
+    let ss = 0;
+    for (const v of ctx.train.y) ss += (v - yMean) ** 2;
+    const sd = Math.sqrt(ss / n);
+    yScale = sd > 1e-12 ? sd : 1;
+  }
+
+  const batchSize = Math.min(p.batchSize, n);
+  const spec = {
+    sizes: [D, ...p.hidden, classification ? classes : 1],
+    activation: p.activation,
+    maxRows: batchSize,
+    dropout: p.dropout,
+    kernel: opts.kernel ?? defaultKernelKind(),
+  };
+  const net = new MlpNetwork({ ...spec, dataRows: n });
+  const heap = net.heap;
+  heap.set(X, net.dataOff);
+  const random = mulberry32(p.seed);
+  initWeights(net, p.activation, random);
+  const opt = new Optimizer(net, { kind: p.optimizer, learningRate: p.learningRate, momentum: p.momentum, l2: p.l2 });
+
+  const order = net.order;
+  for (let i = 0; i < n; i++) order[i] = i;
+  const yClass = new Int32Array(batchSize);
+  const yValue = new Float64Array(batchSize);
+  const dropoutRandom = p.dropout > 0 ? random : undefined;
+
+  const earlyStop = p.earlyStopping !== false && nDev > 0 ? p.earlyStopping : 0;
+  let best: { metric: number; loss: number; epoch: number; params: Float32Array } | undefined;
+  const metricName = classification ? 'accuracy' : 'rmse';
+
+  for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    gate.checkCancelled();
+    // Fisher-Yates shuffle of the row order, seeded
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    let lossSum = 0;
+    for (let start = 0; start < n; start += batchSize) {
+      const rows = Math.min(batchSize, n - start);
+      net.gatherBatch(start, rows);
+      for (let r = 0; r < rows; r++) {
+        const src = order[start + r];
+        if (classification) yClass[r] = ctx.train.y[src];
+        else yValue[r] = (ctx.train.y[src] - yMean) / yScale;
+      }
+      net.forward(rows, dropoutRandom);
+      lossSum += classification ? net.softmaxCrossEntropy(rows, yClass) : net.squaredError(rows, yValue);
+      net.backward(rows);
+      opt.step(rows);
+      gate.checkCancelled();
+    }
+    // Reported in the target's units: mean cross-entropy, or mean squared error.
+    const trainLoss = classification ? lossSum / n : (2 * lossSum * yScale * yScale) / n;
+    checkLoss(trainLoss, epoch);
+    const dev = nDev > 0 ? evaluate(net, Xdev, nDev, ctx.dev.y, classification, yMean, yScale) : undefined;
+    if (dev && earlyStop > 0) {
+      const better =
+        !best || (classification ? dev.metric > best.metric || (dev.metric === best.metric && dev.loss < best.loss) : dev.metric < best.metric);
+      if (better) {
+        if (best) best.params.set(net.params());
+        best = { metric: dev.metric, loss: dev.loss, epoch, params: best?.params ?? net.params().slice() };
+      }
+    }
+    gate.report({ step: epoch, totalSteps: p.epochs, trainLoss, devLoss: dev?.loss, devMetric: dev?.metric, metricName });
+    if (best && epoch - best.epoch >= earlyStop) break;
+  }
+  // The model keeps a network without the training rows, holding the best (or last) weights.
+  const final = new MlpNetwork({ ...spec, dataRows: 0 });
+  final.heap.set(best ? best.params : net.params(), 0);
+  if (!classification) foldTargetScaling(final, yMean, yScale);
+  return makeTrainedModel('mlp', schema, pre, new MlpCore(final, classification ? classes : 0));
+}
+
+/** He-uniform for relu, Glorot-uniform for tanh; zero biases. */
+function initWeights(net: MlpNetwork, activation: Activation, random: () => number): void {
+  const h = net.heap;
+  for (let l = 0; l < net.layers; l++) {
+    const fanIn = net.sizes[l];
+    const fanOut = net.sizes[l + 1];
+    const hidden = l < net.layers - 1;
+    const bound = activation === 'relu' && hidden ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    const w = net.wOff[l];
+    for (let q = 0; q < fanIn * fanOut; q++) h[w + q] = (2 * random() - 1) * bound;
+    h.fill(0, net.bOff[l], net.bOff[l] + fanOut);
+  }
+}
+
+/** After training on (y - mean) / scale, makes the last layer output y itself. */
+function foldTargetScaling(net: MlpNetwork, mean: number, scale: number): void {
+  const h = net.heap;
+  const l = net.layers - 1;
+  const w = net.wOff[l];
+  for (let q = 0; q < net.sizes[l]; q++) h[w + q] *= scale;
+  h[net.bOff[l]] = h[net.bOff[l]] * scale + mean;
+}
+
+/** Runs the network over n dense rows in chunks; calls `take(firstRow, rows)` with outputs at net.outOff. */
+function forwardChunks(net: MlpNetwork, X: Float32Array, n: number, take: (first: number, rows: number) => void): void {
+  const D = net.sizes[0];
+  const chunk = net.spec.maxRows;
+  for (let start = 0; start < n; start += chunk) {
+    const rows = Math.min(chunk, n - start);
+    net.heap.set(X.subarray(start * D, (start + rows) * D), net.xOff);
+    net.forward(rows);
+    take(start, rows);
+  }
+}
+
+/** Dev loss and metric (accuracy, or RMSE in the target's units). */
+function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, classification: boolean, yMean: number, yScale: number) {
+  const h = net.heap;
+  const c = net.sizes[net.layers];
+  let loss = 0;
+  let hits = 0;
+  forwardChunks(net, X, n, (first, rows) => {
+    const out = net.outOff;
+    for (let i = 0; i < rows; i++) {
+      const target = y[first + i];
+      if (classification) {
+        const z = out + i * c;
+        let max = -Infinity;
+        let arg = 0;
+        for (let j = 0; j < c; j++) {
+          if (h[z + j] > max) {
+            max = h[z + j];
+            arg = j;
+          }
+        }
+        let sum = 0;
+        for (let j = 0; j < c; j++) sum += Math.exp(h[z + j] - max);
+        loss += Math.log(sum) + max - h[z + target];
+        if (arg === target) hits++;
+      } else {
+        const e = h[out + i] * yScale + yMean - target;
+        loss += e * e;
+      }
+    }
+  });
+  return classification ? { loss: loss / n, metric: hits / n } : { loss: loss / n, metric: Math.sqrt(loss / n) };
+}
+
+/** The trained network as a ModelCore: predictions on dense rows, and its ONNX layers. */
+class MlpCore implements ModelCore {
+  constructor(
+    private readonly net: MlpNetwork,
+    /** 0 for regression. */
+    private readonly classes: number,
+  ) {}
+
+  predictDense(X: Float32Array, n: number): Prediction {
+    const net = this.net;
+    const width = this.classes > 0 ? this.classes : 1;
+    const out = new Float32Array(n * width);
+    forwardChunks(net, X, n, (first, rows) => out.set(net.heap.subarray(net.outOff, net.outOff + rows * width), first * width));
+    if (this.classes === 0) return { values: out };
+    softmaxRowsInPlace(out, n, this.classes);
+    return { probabilities: out, classIndex: argmaxRows(out, n, this.classes) };
+  }
+
+  appendOnnx(b: OnnxGraphBuilder, dense: string, schema: FeatureSchema): void {
+    const net = this.net;
+    const h = net.heap;
+    let x = dense;
+    for (let l = 0; l < net.layers; l++) {
+      const nin = net.sizes[l];
+      const nout = net.sizes[l + 1];
+      const W = b.addInitializer(`mlp_W${l}`, h.slice(net.wOff[l], net.wOff[l] + nin * nout), [nin, nout]);
+      const bias = b.addInitializer(`mlp_b${l}`, h.slice(net.bOff[l], net.bOff[l] + nout), [nout]);
+      [x] = b.addNode('Gemm', [x, W, bias]);
+      if (l < net.layers - 1) [x] = b.addNode(net.spec.activation === 'relu' ? 'Relu' : 'Tanh', [x]);
+    }
+    if (this.classes > 0) appendClassifierOutputsFromLogits(b, x, schema.classes ?? []);
+    else appendRegressionOutput(b, x);
+  }
+}
