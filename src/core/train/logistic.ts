@@ -96,6 +96,8 @@ export function fitLogistic(
   C: number,
   opts: { l2: number; maxIter: number; tol: number },
   onIteration?: (iteration: number, loss: number) => void,
+  /** Called before every pass over the data; throws to stop (cancellation). */
+  checkCancelled?: () => void,
 ): LogisticFit {
   const K = C === 2 ? 1 : C;
   const P = K * D + K;
@@ -104,6 +106,7 @@ export function fitLogistic(
   const z = new Float64Array(K);
 
   const objective = (theta: Float64Array, grad: Float64Array): number => {
+    checkCancelled?.();
     grad.fill(0);
     let loss = 0;
     const bOff = K * D;
@@ -171,6 +174,7 @@ export function trainLogistic(ctx: TrainContext): TrainedModel {
   gate.checkCancelled();
   const fit = fitLogistic(X, n, D, ctx.train.y, C, { l2, maxIter, tol }, (it, loss) =>
     gate.report({ step: it, totalSteps: maxIter, trainLoss: loss }),
+    () => gate.checkCancelled(),
   );
   gate.report({ step: fit.iterations, totalSteps: fit.iterations, trainLoss: fit.loss }, true);
   let weights: Float32Array;

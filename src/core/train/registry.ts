@@ -5,15 +5,17 @@ import { TrainingError, type Trainer } from './types';
 import { trainLinear } from './linear';
 import { trainLogistic } from './logistic';
 import { trainGbdt } from './gbdt/index';
+import { trainMlp } from './mlp';
 
-export const TRAINERS: Partial<Record<BuiltinModel, Trainer>> = {
+export const TRAINERS: Record<BuiltinModel, Trainer> = {
   linear: trainLinear,
   logistic: trainLogistic,
+  mlp: trainMlp,
   gbdt: trainGbdt,
 };
 
 export function getTrainer(model: BuiltinModel): Trainer {
-  const t = TRAINERS[model];
+  const t = Object.hasOwn(TRAINERS, model) ? TRAINERS[model] : undefined;
   if (!t) throw new TrainingError(`Unknown or unavailable model "${model}"`, 'model');
   return t;
 }
