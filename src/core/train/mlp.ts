@@ -63,8 +63,10 @@ export function readMlpParams(params: Record<string, unknown>, fallbackSeed: num
     }
     return u;
   });
+  // A patience in epochs; false or 0 turn it off, true means 10 (as mlloop.schema.json says).
   const rawStop = params.earlyStopping ?? MLP_DEFAULTS.earlyStopping;
-  const earlyStopping = rawStop === false ? false : numberParam({ earlyStopping: rawStop }, 'earlyStopping', 10, { min: 1, integer: true });
+  const earlyStopping =
+    rawStop === false || rawStop === 0 ? false : rawStop === true ? 10 : numberParam({ earlyStopping: rawStop }, 'earlyStopping', 10, { min: 1, integer: true });
   return {
     hidden,
     activation: choiceParam(params, 'activation', MLP_DEFAULTS.activation, ['relu', 'tanh'] as const),
@@ -187,7 +189,7 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
   return makeTrainedModel('mlp', schema, pre, new MlpCore(final, classification ? classes : 0));
 }
 
-/** He-uniform for relu, Glorot-uniform for tanh; zero biases. */
+/** He-uniform for relu, Glorot-uniform for tanh; zero biases (the heap starts zeroed). */
 function initWeights(net: MlpNetwork, activation: Activation, random: () => number): void {
   const h = net.heap;
   for (let l = 0; l < net.layers; l++) {
@@ -195,9 +197,7 @@ function initWeights(net: MlpNetwork, activation: Activation, random: () => numb
     const fanOut = net.sizes[l + 1];
     const hidden = l < net.layers - 1;
     const bound = activation === 'relu' && hidden ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
-    const w = net.wOff[l];
-    for (let q = 0; q < fanIn * fanOut; q++) h[w + q] = (2 * random() - 1) * bound;
-    h.fill(0, net.bOff[l], net.bOff[l] + fanOut);
+    for (let i = 0; i < fanIn; i++) for (let j = 0; j < fanOut; j++) h[net.weightAt(l, i, j)] = (2 * random() - 1) * bound;
   }
 }
 
@@ -205,8 +205,7 @@ function initWeights(net: MlpNetwork, activation: Activation, random: () => numb
 function foldTargetScaling(net: MlpNetwork, mean: number, scale: number): void {
   const h = net.heap;
   const l = net.layers - 1;
-  const w = net.wOff[l];
-  for (let q = 0; q < net.sizes[l]; q++) h[w + q] *= scale;
+  for (let i = 0; i < net.sizes[l]; i++) h[net.weightAt(l, i, 0)] *= scale;
   h[net.bOff[l]] = h[net.bOff[l]] * scale + mean;
 }
 
@@ -226,6 +225,7 @@ function forwardChunks(net: MlpNetwork, X: Float32Array, n: number, take: (first
 function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, classification: boolean, yMean: number, yScale: number) {
   const h = net.heap;
   const c = net.sizes[net.layers];
+  const stride = net.widths[net.layers];
   let loss = 0;
   let hits = 0;
   forwardChunks(net, X, n, (first, rows) => {
@@ -233,7 +233,7 @@ function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, 
     for (let i = 0; i < rows; i++) {
       const target = y[first + i];
       if (classification) {
-        const z = out + i * c;
+        const z = out + i * stride;
         let max = -Infinity;
         let arg = 0;
         for (let j = 0; j < c; j++) {
@@ -247,7 +247,7 @@ function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, 
         loss += Math.log(sum) + max - h[z + target];
         if (arg === target) hits++;
       } else {
-        const e = h[out + i] * yScale + yMean - target;
+        const e = h[out + i * stride] * yScale + yMean - target;
         loss += e * e;
       }
     }
@@ -266,8 +266,12 @@ class MlpCore implements ModelCore {
   predictDense(X: Float32Array, n: number): Prediction {
     const net = this.net;
     const width = this.classes > 0 ? this.classes : 1;
+    const stride = net.widths[net.layers];
+    const h = net.heap;
     const out = new Float32Array(n * width);
-    forwardChunks(net, X, n, (first, rows) => out.set(net.heap.subarray(net.outOff, net.outOff + rows * width), first * width));
+    forwardChunks(net, X, n, (first, rows) => {
+      for (let i = 0; i < rows; i++) for (let j = 0; j < width; j++) out[(first + i) * width + j] = h[net.outOff + i * stride + j];
+    });
     if (this.classes === 0) return { values: out };
     softmaxRowsInPlace(out, n, this.classes);
     return { probabilities: out, classIndex: argmaxRows(out, n, this.classes) };
@@ -275,13 +279,10 @@ class MlpCore implements ModelCore {
 
   appendOnnx(b: OnnxGraphBuilder, dense: string, schema: FeatureSchema): void {
     const net = this.net;
-    const h = net.heap;
     let x = dense;
     for (let l = 0; l < net.layers; l++) {
-      const nin = net.sizes[l];
-      const nout = net.sizes[l + 1];
-      const W = b.addInitializer(`mlp_W${l}`, h.slice(net.wOff[l], net.wOff[l] + nin * nout), [nin, nout]);
-      const bias = b.addInitializer(`mlp_b${l}`, h.slice(net.bOff[l], net.bOff[l] + nout), [nout]);
+      const W = b.addInitializer(`mlp_W${l}`, net.layerWeights(l), [net.sizes[l], net.sizes[l + 1]]);
+      const bias = b.addInitializer(`mlp_b${l}`, net.layerBias(l), [net.sizes[l + 1]]);
       [x] = b.addNode('Gemm', [x, W, bias]);
       if (l < net.layers - 1) [x] = b.addNode(net.spec.activation === 'relu' ? 'Relu' : 'Tanh', [x]);
     }

@@ -1,11 +1,26 @@
 // The MLP's matrix-multiply kernels against a float64 reference, on sizes that hit every tail path
-// (1×1, non-multiples of 4 and 8, fewer than 4 rows), with A read directly and transposed, and in
-// overwrite and accumulate modes. Also: the committed wasm module is the compile of gemm.wat.
+// (1×1, non-multiples of 4 and 8, fewer than 4 rows), with A read directly and transposed, from
+// zero / C / a bias row, with the relu and relu-gradient epilogues; the column sums, row gather
+// and Adam/SGD updates against scalar formulas. Also: the committed wasm module is the compile of gemm.wat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { createKernels, INIT_ACCUMULATE, INIT_ZERO, KERNEL_KINDS, POST_NONE, wasmSimdAvailable, type KernelKind } from '../../../src/core/train/kernels/gemm';
+import {
+  ADAM_BETA1,
+  ADAM_BETA2,
+  ADAM_EPSILON,
+  createKernels,
+  INIT_ACCUMULATE,
+  INIT_BIAS,
+  INIT_ZERO,
+  KERNEL_KINDS,
+  POST_GATE,
+  POST_NONE,
+  POST_RELU,
+  wasmSimdAvailable,
+  type KernelKind,
+} from '../../../src/core/train/kernels/gemm';
 
 const kernelsDir = join(__dirname, '..', '..', '..', 'src', 'core', 'train', 'kernels');
 
@@ -23,17 +38,21 @@ interface Case {
   n: number;
   k: number;
   transA: boolean;
-  accumulate: boolean;
+  init: number;
+  post: number;
 }
 
-function check(kind: KernelKind, { m, n, k, transA, accumulate }: Case): void {
+function check(kind: KernelKind, { m, n, k, transA, init, post }: Case): void {
   const pad = 3; // operands at unaligned offsets with padded row strides
   const lda = (transA ? m : k) + pad;
   const ldb = n + 1;
   const ldc = n + 2;
+  const ldg = n + 3;
   const aOff = 5;
   const bOff = aOff + (transA ? k : m) * lda + 7;
-  const cOff = bOff + k * ldb + 1;
+  const biasOff = bOff + k * ldb + 2;
+  const gOff = biasOff + n + 1;
+  const cOff = gOff + m * ldg + 1;
   const total = cOff + m * ldc + 8;
   const kern = createKernels(kind, total);
   const h = kern.heap;
@@ -41,19 +60,22 @@ function check(kind: KernelKind, { m, n, k, transA, accumulate }: Case): void {
   const before = Float64Array.from(h);
   const sam = transA ? 1 : lda;
   const sak = transA ? lda : 1;
-  kern.gemm(m, n, k, aOff, sam, sak, bOff, ldb, cOff, ldc, accumulate ? INIT_ACCUMULATE : INIT_ZERO, 0, POST_NONE, 0, 0);
+  kern.gemm(m, n, k, aOff, sam, sak, bOff, ldb, cOff, ldc, init, biasOff, post, gOff, ldg);
+  const where = `${kind} ${JSON.stringify({ m, n, k, transA, init, post })}`;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      let s = accumulate ? before[cOff + i * ldc + j] : 0;
+      let s = init === INIT_ACCUMULATE ? before[cOff + i * ldc + j] : init === INIT_BIAS ? before[biasOff + j] : 0;
       for (let p = 0; p < k; p++) s += before[aOff + i * sam + p * sak] * before[bOff + p * ldb + j];
+      if (post === POST_RELU) s = Math.max(s, 0);
+      if (post === POST_GATE && !(before[gOff + i * ldg + j] > 0)) s = 0;
       const got = h[cOff + i * ldc + j];
-      assert.ok(Math.abs(got - s) <= 1e-5 * (1 + k), `${kind} ${JSON.stringify({ m, n, k, transA, accumulate })} C[${i},${j}] = ${got}, expected ${s}`);
+      assert.ok(Math.abs(got - s) <= 1e-5 * (1 + k), `${where} C[${i},${j}] = ${got}, expected ${s}`);
     }
   }
   // Nothing outside C was written: the padding between C's rows and everything around C is intact.
   for (let x = 0; x < total; x++) {
     const inC = x >= cOff && x < cOff + m * ldc && (x - cOff) % ldc < n;
-    if (!inC) assert.equal(h[x], Math.fround(before[x]), `${kind} wrote outside C at ${x}`);
+    if (!inC) assert.equal(h[x], Math.fround(before[x]), `${where} wrote outside C at ${x}`);
   }
 }
 
@@ -64,7 +86,58 @@ const sizes: Array<[number, number, number]> = [
 for (const kind of KERNEL_KINDS) {
   test(`${kind} gemm matches the float64 reference on odd sizes`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {
     for (const [m, n, k] of sizes) {
-      for (const transA of [false, true]) for (const accumulate of [false, true]) check(kind, { m, n, k, transA, accumulate });
+      for (const transA of [false, true]) for (const init of [INIT_ZERO, INIT_ACCUMULATE, INIT_BIAS]) check(kind, { m, n, k, transA, init, post: POST_NONE });
+    }
+  });
+
+  test(`${kind} gemm's relu and relu-gradient epilogues match the reference`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {
+    for (const [m, n, k] of sizes) for (const post of [POST_RELU, POST_GATE]) check(kind, { m, n, k, transA: false, init: INIT_BIAS, post });
+  });
+
+  test(`${kind} colsum, gather, adam and sgd match the reference`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {
+    for (const [m, n] of [[1, 1], [3, 5], [200, 10], [7, 64], [5, 3]]) {
+      const kern = createKernels(kind, 2 * m * n + 64);
+      fill(kern.heap, 0, kern.heap.length, m + n);
+      const before = Float64Array.from(kern.heap);
+      kern.colsum(m, n, 1, n, 1 + m * n);
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let i = 0; i < m; i++) s += before[1 + i * n + j];
+        assert.ok(Math.abs(kern.heap[1 + m * n + j] - s) <= 1e-5 * m, `${kind} colsum ${m}×${n} column ${j}`);
+      }
+    }
+    {
+      const width = 7;
+      const kern = createKernels(kind, 200);
+      fill(kern.heap, 0, 200, 3);
+      const src = 4;
+      const idx = 100;
+      const order = [4, 0, 2, 2];
+      new Uint32Array(kern.heap.buffer, kern.heap.byteOffset, kern.heap.length).set(order, idx);
+      const srcRows = Float32Array.from(kern.heap.subarray(src, src + 5 * width));
+      kern.gather(idx, order.length, width, src, 50);
+      order.forEach((r, i) => assert.deepEqual(Array.from(kern.heap.subarray(50 + i * width, 50 + (i + 1) * width)), Array.from(srcRows.subarray(r * width, (r + 1) * width))));
+    }
+    const count = 12;
+    const w = 0, g = 12, m1 = 24, m2 = 36;
+    const kern = createKernels(kind, 48);
+    fill(kern.heap, 0, 48, 9);
+    for (let q = 0; q < count; q++) kern.heap[m2 + q] = Math.abs(kern.heap[m2 + q]); // second moments are ≥ 0
+    const ref = Float64Array.from(kern.heap);
+    const decay = 0.01, step = 0.05;
+    kern.adam(count, w, g, m1, m2, decay, step);
+    for (let q = 0; q < count; q++) {
+      const gq = ref[g + q] + decay * ref[w + q];
+      const mq = ADAM_BETA1 * ref[m1 + q] + (1 - ADAM_BETA1) * gq;
+      const vq = ADAM_BETA2 * ref[m2 + q] + (1 - ADAM_BETA2) * gq * gq;
+      assert.ok(Math.abs(kern.heap[m1 + q] - mq) < 1e-6 && Math.abs(kern.heap[m2 + q] - vq) < 1e-6, `${kind} adam moments ${q}`);
+      assert.ok(Math.abs(kern.heap[w + q] - (ref[w + q] - (step * mq) / (Math.sqrt(vq) + ADAM_EPSILON))) < 1e-5, `${kind} adam weight ${q}`);
+    }
+    const after = Float64Array.from(kern.heap);
+    kern.sgd(count, w, g, m1, decay, step, 0.9);
+    for (let q = 0; q < count; q++) {
+      const vel = 0.9 * after[m1 + q] - step * (after[g + q] + decay * after[w + q]);
+      assert.ok(Math.abs(kern.heap[m1 + q] - vel) < 1e-6 && Math.abs(kern.heap[w + q] - (after[w + q] + vel)) < 1e-6, `${kind} sgd ${q}`);
     }
   });
 }

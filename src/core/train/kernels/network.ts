@@ -5,12 +5,15 @@
 // softmax, tanh and dropout passes stay in plain loops.
 //
 // Heap layout (float offsets, each block 4-float aligned for SIMD loads):
-//   params  W0 b0 W1 b1 …   W_l is sizes[l] × sizes[l+1] row-major (inputs × units), as in ONNX Gemm
+//   params  W0 b0 W1 b1 …   W_l is widths[l] × widths[l+1] row-major (inputs × units), as in ONNX Gemm
 //   grads, moment1, moment2 (Adam) / velocity (SGD): same layout as params
 //   data    dataRows × sizes[0], and its row order (u32): the training rows, gathered per batch
 //   x       maxRows × sizes[0]     the input rows of the current batch
-//   per layer l: act (maxRows × sizes[l+1]) and delta (same), and for hidden layers with dropout a
+//   per layer l: act (maxRows × widths[l+1]) and delta (same), and for hidden layers with dropout a
 //   mask and the dropped copy; for l ≥ 1 a scratch for W_lᵀ.
+// Layers are padded to a multiple of 4 units (`widths`) so the kernels never take their scalar
+// column path: padded units have zero weights and biases, output 0, get zero gradients (their
+// outgoing weights are zero and the loss ignores padded outputs) and so stay zero.
 
 import { ADAM_BETA1, ADAM_BETA2, createKernels, INIT_BIAS, INIT_ZERO, POST_GATE, POST_NONE, POST_RELU, type KernelKind, type Kernels } from './gemm';
 
@@ -34,7 +37,10 @@ const align4 = (x: number) => (x + 3) & ~3;
 export class MlpNetwork {
   readonly kern: Kernels;
   readonly heap: Float32Array;
+  /** Units per layer as asked: [inputs, hidden…, outputs]. */
   readonly sizes: readonly number[];
+  /** Units per layer as stored: sizes padded to a multiple of 4 (inputs unpadded). */
+  readonly widths: readonly number[];
   readonly layers: number;
   readonly nParams: number;
   /** Offsets of each layer's weights and biases in the params block (which starts at 0). */
@@ -57,8 +63,10 @@ export class MlpNetwork {
   private readonly wtOff: number[] = [];
 
   constructor(readonly spec: NetworkSpec) {
-    const { sizes, maxRows } = spec;
-    this.sizes = sizes.slice();
+    const { maxRows } = spec;
+    this.sizes = spec.sizes.slice();
+    const sizes = spec.sizes.map((u, l) => (l === 0 ? u : align4(u)));
+    this.widths = sizes;
     this.layers = sizes.length - 1;
     let off = 0;
     for (let l = 0; l < this.layers; l++) {
@@ -111,6 +119,24 @@ export class MlpNetwork {
     this.kern.gather(this.orderOff + start, rows, this.sizes[0], this.dataOff, this.xOff);
   }
 
+  /** Heap offset of weight (input i → unit j) of layer l. */
+  weightAt(l: number, i: number, j: number): number {
+    return this.wOff[l] + i * this.widths[l + 1] + j;
+  }
+
+  /** Layer l's weights without padding: sizes[l] × sizes[l+1], row-major. */
+  layerWeights(l: number): Float32Array {
+    const nin = this.sizes[l];
+    const nout = this.sizes[l + 1];
+    const w = new Float32Array(nin * nout);
+    for (let i = 0; i < nin; i++) for (let j = 0; j < nout; j++) w[i * nout + j] = this.heap[this.weightAt(l, i, j)];
+    return w;
+  }
+
+  layerBias(l: number): Float32Array {
+    return this.heap.slice(this.bOff[l], this.bOff[l] + this.sizes[l + 1]);
+  }
+
   /** The parameters (a view into the heap: copy it to keep a snapshot). */
   params(): Float32Array {
     return this.heap.subarray(0, this.nParams);
@@ -139,8 +165,8 @@ export class MlpNetwork {
     const h = this.heap;
     const relu = this.spec.activation === 'relu';
     for (let l = 0; l < this.layers; l++) {
-      const nin = this.sizes[l];
-      const nout = this.sizes[l + 1];
+      const nin = this.widths[l];
+      const nout = this.widths[l + 1];
       const out = this.actOff[l];
       const hidden = l < this.layers - 1;
       const post = hidden && relu ? POST_RELU : POST_NONE;
@@ -172,13 +198,14 @@ export class MlpNetwork {
   softmaxCrossEntropy(rows: number, y: Int32Array): number {
     const h = this.heap;
     const c = this.sizes[this.layers];
+    const stride = this.widths[this.layers];
     const out = this.outOff;
     const delta = this.outDeltaOff;
     const inv = 1 / rows;
     let total = 0;
     for (let i = 0; i < rows; i++) {
-      const z = out + i * c;
-      const d = delta + i * c;
+      const z = out + i * stride;
+      const d = delta + i * stride;
       let max = -Infinity;
       for (let j = 0; j < c; j++) if (h[z + j] > max) max = h[z + j];
       let sum = 0;
@@ -203,11 +230,12 @@ export class MlpNetwork {
     const out = this.outOff;
     const delta = this.outDeltaOff;
     const inv = 1 / rows;
+    const stride = this.widths[this.layers];
     let total = 0;
     for (let i = 0; i < rows; i++) {
-      const e = h[out + i] - y[i];
+      const e = h[out + i * stride] - y[i];
       total += 0.5 * e * e;
-      h[delta + i] = e * inv;
+      h[delta + i * stride] = e * inv;
     }
     return total;
   }
@@ -217,8 +245,8 @@ export class MlpNetwork {
     const h = this.heap;
     const relu = this.spec.activation === 'relu';
     for (let l = this.layers - 1; l >= 0; l--) {
-      const nin = this.sizes[l];
-      const nout = this.sizes[l + 1];
+      const nin = this.widths[l];
+      const nout = this.widths[l + 1];
       const delta = this.deltaOff[l];
       // ∂W = inputᵀ · delta, reading the input transposed in place; ∂b = column sums of delta
       this.kern.gemm(nin, nout, rows, this.inputOff(l), 1, nin, delta, nout, this.gradBase + this.wOff[l], nout, INIT_ZERO, 0, POST_NONE, 0, 0);
@@ -280,8 +308,8 @@ export class Optimizer {
     const stepSize = adam ? (lr * Math.sqrt(1 - ADAM_BETA2 ** this.t)) / (1 - ADAM_BETA1 ** this.t) : lr;
     for (let l = 0; l < net.layers; l++) {
       // Blocks are 4-aligned and their padding stays zero, so whole quads can be updated.
-      const wCount = align4(net.sizes[l] * net.sizes[l + 1]);
-      const bCount = align4(net.sizes[l + 1]);
+      const wCount = align4(net.widths[l] * net.widths[l + 1]);
+      const bCount = net.widths[l + 1];
       const w = net.wOff[l];
       const b = net.bOff[l];
       if (adam) {
