@@ -179,8 +179,9 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
         best = { metric: dev.metric, loss: dev.loss, epoch, params: best?.params ?? net.params().slice() };
       }
     }
-    gate.report({ step: epoch, totalSteps: p.epochs, trainLoss, devLoss: dev?.loss, devMetric: dev?.metric, metricName });
-    if (best && epoch - best.epoch >= earlyStop) break;
+    const stop = best !== undefined && epoch - best.epoch >= earlyStop;
+    gate.report({ step: epoch, totalSteps: p.epochs, trainLoss, devLoss: dev?.loss, devMetric: dev?.metric, metricName }, stop);
+    if (stop) break;
   }
   // The model keeps a network without the training rows, holding the best (or last) weights.
   const final = new MlpNetwork({ ...spec, dataRows: 0 });
