@@ -2,11 +2,10 @@
 //   node test/run-all.mjs [--only unit|integration|e2e]...
 // Tiers: unit (plain Node, src/core), integration (mocha inside a real VS Code's extension host),
 // e2e (a person's steps in a real VS Code, driven by Chromium). Extra tiers register in TIERS.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, mkdtempSync, existsSync } from 'node:fs';
-import { join, dirname, relative } from 'node:path';
-import { tmpdir } from 'node:os';
+import { readdirSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeTestTier } from './runners/node-test.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -20,33 +19,8 @@ function findFiles(dir, suffix) {
     .sort();
 }
 
-/** Runs node's test runner on files; returns { passed, failed, skipped } read from its TAP output. */
-function nodeTestTier(files, extraArgs = []) {
-  const tapFile = join(mkdtempSync(join(tmpdir(), 'mlloop-tap-')), 'out.tap');
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=tap',
-      `--test-reporter-destination=${tapFile}`,
-      ...extraArgs,
-      ...files.map((f) => relative(root, f)),
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
-  const count = (k) => Number((tap.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
-  const res = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
-  if (r.status !== 0 && res.failed === 0) res.failed = 1; // the runner itself failed
-  return res;
-}
-
 const TIERS = {
-  unit: () => nodeTestTier(findFiles(join(root, 'test/unit'), '.test.ts')),
+  unit: () => nodeTestTier(root, findFiles(join(root, 'test/unit'), '.test.ts')),
 };
 
 // Tiers that need a real VS Code register themselves from test/runners/*.tier.mjs:

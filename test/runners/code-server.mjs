@@ -119,6 +119,8 @@ export async function startCodeServer(opts) {
         'telemetry.telemetryLevel': 'off',
         'update.mode': 'none',
         'workbench.colorTheme': 'Default Dark Modern',
+        // The samples live inside this repository: no "open the parent repository?" prompt.
+        'git.openRepositoryInParentFolders': 'never',
         ...(opts.settings ?? {}),
       },
       null,

@@ -46,7 +46,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const { experiment } = element;
     const item = new vscode.TreeItem(experiment.name, vscode.TreeItemCollapsibleState.None);
     item.id = `${element.project.file.toString()}#${experiment.name}`;
-    item.description = experiment.kind;
+    // The kind, unless the name already says it ("mlp": mlp).
+    item.description = experiment.kind === experiment.name ? undefined : experiment.kind;
     item.iconPath = new vscode.ThemeIcon(KIND_ICONS[experiment.kind] ?? 'beaker');
     item.contextValue = 'experiment';
     const tooltip = new vscode.MarkdownString(`**${experiment.name}** — ${experiment.kind}`);

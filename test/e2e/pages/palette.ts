@@ -1,0 +1,31 @@
+import type { Page } from 'playwright-core';
+
+export class Palette {
+  constructor(private readonly page: Page) {}
+
+  private get widget() {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Runs a command by its full title ("ML Loop: Open Data Panel") as a person would: F1, type, Enter. */
+  async run(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.widget.locator('.quick-input-box input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    // Enter before the list shows the title can pick a stale row.
+    await this.widget.locator('.monaco-list-row', { hasText: title }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Picks an item of an open quick pick by its label. */
+  async pick(label: string): Promise<void> {
+    const row = this.widget.locator('.monaco-list-row', { hasText: label }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  async isOpen(): Promise<boolean> {
+    return this.widget.isVisible();
+  }
+}

@@ -1,0 +1,44 @@
+// One real VS Code per spec file: code-server started by the demo's own function, Chromium, a page.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
+import { root, type CodeServer } from '../runners/code-server.mjs';
+import { Workbench } from './pages/workbench';
+
+export const resultsDir = join(root, 'test-results');
+export const screenshotDir = join(resultsDir, 'screenshots');
+
+export interface Session {
+  server: CodeServer;
+  browser: Browser;
+  page: Page;
+  workbench: Workbench;
+  close(): Promise<void>;
+}
+
+export async function openSession(server: CodeServer, url: string, prefix: string): Promise<Session> {
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  await page.goto(url);
+  const workbench = new Workbench(page, screenshotDir, prefix);
+  return {
+    server,
+    browser,
+    page,
+    workbench,
+    async close() {
+      await closeBrowser(browser);
+      await server.stop();
+    },
+  };
+}
+
+/** Records a measured figure under test-results/<name>.json for the report. */
+export function recordFigure(name: string, value: unknown): void {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify(value, null, 2));
+}
+
+export const ACTIVATED = /Activated in (\d+(?:\.\d+)?) ms/;
