@@ -95,7 +95,7 @@ export function fitLogistic(
   y: Float64Array,
   C: number,
   opts: { l2: number; maxIter: number; tol: number },
-  onIteration?: (iteration: number, loss: number) => void,
+  onIteration?: (iteration: number, loss: number, theta: Float64Array) => void,
   /** Called before every pass over the data; throws to stop (cancellation). */
   checkCancelled?: () => void,
 ): LogisticFit {
@@ -150,13 +150,33 @@ export function fitLogistic(
   const res = minimizeLbfgs(objective, new Float64Array(P), {
     maxIter: opts.maxIter,
     tol: opts.tol,
-    onIteration: (it, f) => {
+    onIteration: (it, f, _g, theta) => {
       checkLoss(f, it, 'iteration');
-      onIteration?.(it, f);
+      onIteration?.(it, f, theta);
     },
   });
   checkLoss(res.f, res.iterations, 'iteration');
   return { weights: res.x.slice(0, K * D), bias: res.x.slice(K * D), iterations: res.iterations, evaluations: res.evaluations, converged: res.converged, loss: res.f };
+}
+
+/** Dev log loss and accuracy of the parameters `theta` (fitLogistic's layout). */
+function devScores(X: Float32Array, n: number, D: number, y: Float64Array, C: number, theta: Float64Array): { devLoss: number; devMetric: number; metricName: string } {
+  const K = C === 2 ? 1 : C;
+  const z = new Float64Array(C);
+  // Binary: logits [0, z1] with class 1's weights, as the exported model does.
+  const W = K === 1 ? new Float64Array(2 * D) : theta;
+  const B = K === 1 ? Float64Array.of(0, theta[D]) : theta.subarray(K * D);
+  if (K === 1) W.set(theta.subarray(0, D), D);
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const sum = softmaxNumerators(X, i * D, D, W, B, 0, C, z);
+    let best = 0;
+    for (let c = 1; c < C; c++) if (z[c] > z[best]) best = c;
+    if (best === y[i]) correct++;
+    loss -= Math.log(Math.max(z[y[i]] / sum, 1e-15));
+  }
+  return { devLoss: loss / n, devMetric: correct / n, metricName: 'accuracy' };
 }
 
 export function trainLogistic(ctx: TrainContext): TrainedModel {
@@ -172,8 +192,11 @@ export function trainLogistic(ctx: TrainContext): TrainedModel {
   assertFiniteDense(X, n, pre);
   const D = pre.outputDim;
   gate.checkCancelled();
-  const fit = fitLogistic(X, n, D, ctx.train.y, C, { l2, maxIter, tol }, (it, loss) =>
-    gate.report({ step: it, totalSteps: maxIter, trainLoss: loss }),
+  // Dev loss and accuracy go with each progress event (only computed when someone listens).
+  const devN = ctx.onProgress ? ctx.dev.features.n : 0;
+  const devX = devN > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
+  const fit = fitLogistic(X, n, D, ctx.train.y, C, { l2, maxIter, tol }, (it, loss, theta) =>
+    gate.report({ step: it, totalSteps: maxIter, trainLoss: loss, ...(devN > 0 ? devScores(devX, devN, D, ctx.dev.y, C, theta) : {}) }),
     () => gate.checkCancelled(),
   );
   gate.report({ step: fit.iterations, totalSteps: fit.iterations, trainLoss: fit.loss }, true);

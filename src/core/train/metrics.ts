@@ -5,16 +5,17 @@
 import type { Task } from '../spec/types';
 import type { Prediction } from './types';
 
-export interface ClassificationMetrics {
+// Type aliases (not interfaces) so that they are assignable to Record<string, number>.
+export type ClassificationMetrics = {
   accuracy: number;
   f1: number;
   logloss: number;
-}
-export interface RegressionMetrics {
+};
+export type RegressionMetrics = {
   rmse: number;
   mae: number;
   r2: number;
-}
+};
 export type SplitMetrics = ClassificationMetrics | RegressionMetrics;
 
 export function classificationMetrics(y: Float64Array, pred: Prediction, classes: number): ClassificationMetrics {

@@ -112,3 +112,17 @@ test('bad input: negative l2, zero maxIter, one class, non-finite features', () 
   inf[3] = Infinity;
   assert.throws(() => trainLogistic({ ...base, train: rows(inf, y12) }), (e) => e instanceof TrainingError && e.param === 'features' && /"b"/.test(e.message));
 });
+
+test('progress events carry the dev loss and accuracy of the current iterate', () => {
+  const { schema, all } = iris();
+  const pick = (k: number) => rows(Array.from(all.features.numeric).filter((_, i) => Math.floor(i / 4) % 5 === k || (k === 0 && Math.floor(i / 4) % 5 > 1)), Array.from(all.y).filter((_, i) => i % 5 === k || (k === 0 && i % 5 > 1)));
+  const events: { devMetric?: number; devLoss?: number; metricName?: string }[] = [];
+  const m = trainLogistic({ schema, train: pick(0), dev: pick(1), params: { l2: 0.01, maxIter: 200, tol: 1e-6 }, seed: 0, onProgress: (e) => events.push(e) });
+  const last = events.at(-2)!; // the final forced event repeats the last iterate without dev scores
+  assert.equal(last.metricName, 'accuracy');
+  const dev = pick(1);
+  const idx = m.predict(dev.features).classIndex!;
+  const acc = idx.reduce((a, c, i) => a + (c === dev.y[i] ? 1 : 0), 0) / dev.y.length;
+  assert.ok(Math.abs(last.devMetric! - acc) < 1e-12, `${last.devMetric} vs ${acc}`);
+  assert.ok(events[0].devLoss! > last.devLoss!, 'dev loss falls as training proceeds');
+});

@@ -17,7 +17,7 @@ export interface LbfgsOptions {
   /** Max function evaluations per line search. */
   maxLineSearch?: number;
   /** Called after every iteration (1-based); may throw to stop (e.g. CancelledError). */
-  onIteration?: (iteration: number, f: number, gradMax: number) => void;
+  onIteration?: (iteration: number, f: number, gradMax: number, x: Float64Array) => void;
 }
 
 export interface LbfgsResult {
@@ -198,7 +198,7 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
     const fOld = f;
     f = fNew;
     const gmax = maxAbs(g);
-    opts.onIteration?.(iter, f, gmax);
+    opts.onIteration?.(iter, f, gmax, x);
     if (gmax <= opts.tol) return { x, f, iterations: iter, evaluations, converged: true, reason: 'gradient' };
     if ((fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= ftol) return { x, f, iterations: iter, evaluations, converged: true, reason: 'ftol' };
   }
