@@ -22,6 +22,10 @@ export interface ColumnProfile {
   count: number;
   missing: number;
   distinct: number;
+  /** True when the column has more distinct values than are counted exactly (`distinct` is then a lower bound). */
+  distinctIsLowerBound?: boolean;
+  /** Numeric columns: cells that are not numbers (an error unless the column is categorical). */
+  invalid?: number;
   constant: boolean;
   stats: NumericColumnStats | CategoricalColumnStats;
 }
@@ -31,6 +35,8 @@ export interface ProfileFinding {
   code: 'duplicate-rows' | 'leakage-rows' | 'constant-column' | 'suspected-leakage-feature' | 'class-imbalance' | 'missing-values' | string;
   message: string;
   column?: string;
+  /** Findings about a data-file line (e.g. a non-numeric value): that 1-based line. */
+  line?: number;
 }
 
 export interface DataProfile {
@@ -47,5 +53,9 @@ export interface DataProfile {
   /** For data.image projects: a few example rows per class (raw pixel values, row-major). */
   imageSamples?: { width: number; height: number; channels: number; byClass: { class: string; pixels: number[][] }[] };
   dataVersion: string;
+  /** Rows left out of every split (missing target, or a split-column value that is not train/dev/test). */
+  unsplitRows?: number;
+  task?: 'classification' | 'regression';
+  target?: string;
   durationMs: number;
 }

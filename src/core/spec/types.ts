@@ -8,7 +8,9 @@ export type MetricName = ClassificationMetric | RegressionMetric;
 
 export interface FractionSplit {
   dev: number;
+  /** Default 0 (no test split). */
   test?: number;
+  /** Default 0. */
   seed?: number;
 }
 export interface ColumnSplit {
@@ -25,7 +27,9 @@ export interface DataSpec {
   features?: string[];
   /** Numeric columns to treat as categorical. */
   categorical?: string[];
+  /** Default: { dev: 0.2, test: 0.2, seed: 0 } (DEFAULT_SPLIT). */
   split?: SplitSpec;
+  /** The features are pixels, row-major, channels last. channels: 1 (default) or 3. */
   image?: { width: number; height: number; channels?: number };
 }
 
@@ -33,11 +37,57 @@ export type BuiltinModel = 'linear' | 'logistic' | 'mlp' | 'gbdt';
 
 export interface BuiltinExperiment {
   model: BuiltinModel;
+  description?: string;
   params?: Record<string, unknown>;
   sweep?: Record<string, unknown[]>;
 }
+
+/** `earlyStopping`: a patience (epochs/iterations without dev improvement); false or 0 = off; true = 10. */
+export type EarlyStopping = number | boolean;
+export interface LinearParams {
+  l2: number;
+}
+export interface LogisticParams {
+  l2: number;
+  maxIter: number;
+  tol: number;
+}
+export interface MlpParams {
+  hidden: number[];
+  activation: 'relu' | 'tanh';
+  optimizer: 'adam' | 'sgd';
+  learningRate: number;
+  momentum: number;
+  batchSize: number;
+  epochs: number;
+  l2: number;
+  dropout: number;
+  earlyStopping: EarlyStopping;
+  seed: number;
+}
+export interface GbdtParams {
+  iterations: number;
+  learningRate: number;
+  /** 0 = no depth limit (trees are bounded by maxLeaves). */
+  maxDepth: number;
+  maxLeaves: number;
+  minSamplesLeaf: number;
+  l2: number;
+  /** At most 255. */
+  maxBins: number;
+  earlyStopping: EarlyStopping;
+}
+/** Parameters of each built-in model once schema defaults are applied (see resolveParams). */
+export interface ModelParams {
+  linear: LinearParams;
+  logistic: LogisticParams;
+  mlp: MlpParams;
+  gbdt: GbdtParams;
+}
 export interface ScriptExperiment {
+  /** argv, no shell. */
   command: string[];
+  description?: string;
   cwd?: string;
   env?: Record<string, string>;
   params?: Record<string, unknown>;
@@ -46,7 +96,9 @@ export interface ScriptExperiment {
 export type ExperimentSpec = BuiltinExperiment | ScriptExperiment;
 
 export interface ProjectSpec {
+  $schema?: string;
   name: string;
+  description?: string;
   task: Task;
   data: DataSpec;
   metric: MetricName;
@@ -60,3 +112,6 @@ export function isScriptExperiment(e: ExperimentSpec): e is ScriptExperiment {
 export function isColumnSplit(s: SplitSpec): s is ColumnSplit {
   return typeof (s as ColumnSplit).column === 'string';
 }
+
+/** The split used when mlloop.json gives none. */
+export const DEFAULT_SPLIT: Required<FractionSplit> = { dev: 0.2, test: 0.2, seed: 0 };

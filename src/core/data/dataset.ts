@@ -1,0 +1,208 @@
+// The data as trainers take it: raw feature values of the train/dev/test rows in the project's
+// feature order, labels, stable ids and the data version. Two streaming passes over the file: the
+// first types columns and decides the split, the second fills typed arrays with only what is needed.
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Problem } from '../spec/problems';
+import { formatProblem } from '../spec/problems';
+import { parseProjectText } from '../spec/parse';
+import type { ProjectSpec } from '../spec/types';
+import { DataError } from './errors';
+import { Growable } from './growable';
+import { readTable, type ReadOptions } from './reader';
+import { classesOf, dataProblemSeverity, scanTable, type TableScan } from './scan';
+import {
+  applyStoredSplit,
+  assignFractionSplit,
+  countSplits,
+  dataVersion,
+  NO_SPLIT,
+  readStoredSplit,
+  rowIds,
+  splitDefinition,
+  splitHash,
+  writeStoredSplit,
+  type StoredSplit,
+} from './split';
+import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
+import { isMissing, parseNumber } from './values';
+
+/** The project file is not valid: its problems say where. */
+export class ProjectInvalidError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(`The project is not valid:\n${problems.map(formatProblem).join('\n')}`);
+    this.name = 'ProjectInvalidError';
+  }
+}
+
+export interface ProjectRef {
+  spec: ProjectSpec;
+  /** Absolute path of mlloop.json (data paths are relative to its folder). */
+  projectFile: string;
+}
+
+/** A project folder, a path to its mlloop.json, or an already-parsed spec. */
+export type ProjectInput = string | ProjectRef;
+
+export async function resolveProject(input: ProjectInput): Promise<ProjectRef> {
+  if (typeof input !== 'string') return { spec: input.spec, projectFile: resolve(input.projectFile) };
+  const projectFile = resolve(input.endsWith('.json') ? input : join(input, 'mlloop.json'));
+  let text: string;
+  try {
+    text = await readFile(projectFile, 'utf8');
+  } catch {
+    throw new ProjectInvalidError([{ severity: 'error', code: 'no-project', message: 'No mlloop.json here', file: projectFile, line: 1, column: 1 }]);
+  }
+  const { spec, problems } = parseProjectText(text, projectFile);
+  if (!spec) throw new ProjectInvalidError(problems);
+  return { spec, projectFile };
+}
+
+export function dataFileOf(ref: ProjectRef): string {
+  return resolve(dirname(ref.projectFile), ref.spec.data.path);
+}
+
+/** The split of a scanned table: per row TRAIN/DEV/TEST or NO_SPLIT, plus the class index per row. */
+export interface RowSplit {
+  split: Uint8Array;
+  version: DataVersion;
+  classes?: string[];
+  /** Classification: class index per row (-1 = missing target). */
+  classIndex?: Int32Array;
+}
+
+export function splitScannedRows(spec: ProjectSpec, scan: TableScan): RowSplit {
+  const def = splitDefinition(spec);
+  const version = dataVersion(scan.fileHash, splitHash(def));
+  let classes: string[] | undefined;
+  let classIndex: Int32Array | undefined;
+  if (scan.targetCode && scan.target) {
+    const c = classesOf(scan.target);
+    classes = c.classes;
+    classIndex = scan.targetCode.map((code) => (code >= 0 ? c.codeToClass[code] : -1));
+  }
+  let split: Uint8Array;
+  if (def.kind === 'column') {
+    split = Uint8Array.from(scan.splitCode ?? new Uint8Array(scan.rows).fill(NO_SPLIT));
+  } else {
+    const group = classIndex ?? Int32Array.from(scan.targetValue ?? [], (v) => (v === v ? 0 : -1));
+    split = assignFractionSplit(scan.hashHi, scan.hashLo, group, def);
+  }
+  // Rows without a usable target are in no split.
+  for (let i = 0; i < split.length; i++) {
+    const t = classIndex ? classIndex[i] : scan.targetValue![i];
+    if (classIndex ? t < 0 : !(t === t)) split[i] = NO_SPLIT;
+  }
+  return { split, version, classes, classIndex };
+}
+
+/** Errors that make the data unusable for training, from a scan (missing columns included). */
+export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | undefined {
+  const missing = scan.missingColumns[0];
+  if (missing) {
+    return new DataError(scan.file, 1, 'data-unknown-column', `The header has no column "${missing.name}" (data.${missing.role === 'split' ? 'split.column' : missing.role})`);
+  }
+  const err = scan.problems.find((p) => dataProblemSeverity(p) === 'error');
+  if (err) return err;
+  if (spec.task === 'classification' && scan.target && scan.target.strings.size < 2) {
+    return new DataError(scan.file, 1, 'data-target-classes', `The target "${spec.data.target}" has ${scan.target.strings.size} class(es): classification needs at least 2`);
+  }
+  return undefined;
+}
+
+export interface LoadDatasetOptions extends ReadOptions {
+  /** Record the split as row ids under .mlloop/splits (default true) and reuse a recorded one. */
+  storeSplit?: boolean;
+}
+
+/**
+ * Loads the project's data split into train/dev/test, ready for trainers. Throws ProjectInvalidError for
+ * an invalid mlloop.json and DataError (file and line) for unusable data.
+ */
+export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetOptions = {}): Promise<SplitDataset> {
+  const ref = await resolveProject(project);
+  const { spec } = ref;
+  const file = dataFileOf(ref);
+  const scan = await scanTable(spec, file, opts);
+  const fatal = fatalScanError(spec, scan);
+  if (fatal) throw fatal;
+  const rowSplit = splitScannedRows(spec, scan);
+  const ids = rowIds(scan.hashHi, scan.hashLo);
+  let split = rowSplit.split;
+  const projectDir = dirname(ref.projectFile);
+  if (opts.storeSplit !== false) {
+    const stored = await readStoredSplit(projectDir, rowSplit.version);
+    if (stored) split = applyStoredSplit(ids, split, stored);
+    else await writeStoredSplit(projectDir, storedSplitOf(spec, rowSplit.version, ids, split));
+  }
+  if (countSplits(split).train === 0) throw new DataError(file, 1, 'data-no-dev-rows', 'The split leaves no training rows');
+
+  const numericCols = scan.features.filter((c) => c.kind === 'numeric');
+  const categoricalCols = scan.features.filter((c) => c.kind === 'categorical');
+  const schema: FeatureSchema = {
+    task: spec.task,
+    target: spec.data.target,
+    numeric: numericCols.map((c) => c.name),
+    categorical: categoricalCols.map((c) => c.name),
+    ...(rowSplit.classes ? { classes: rowSplit.classes } : {}),
+  };
+  const counts = countSplits(split);
+  const builders = [counts.train, counts.dev, counts.test].map((n) => new RowsBuilder(n, numericCols.length));
+  const numIdx = numericCols.map((c) => c.index);
+  const catIdx = categoricalCols.map((c) => c.index);
+  const targetIdx = scan.target!.index;
+  let row = 0;
+  const second = await readTable(
+    file,
+    {
+      header() {},
+      record(fields) {
+        const i = row++;
+        const s = split[i];
+        if (s === NO_SPLIT) return;
+        const b = builders[s];
+        for (const k of numIdx) b.numeric.push(parseNumber(fields[k]));
+        for (const k of catIdx) b.categories.push(isMissing(fields[k]) ? '' : fields[k]);
+        b.y.push(rowSplit.classIndex ? rowSplit.classIndex[i] : parseNumber(fields[targetIdx]));
+        b.ids.push(ids[i]);
+        b.rowIndex.push(i);
+      },
+    },
+    opts,
+  );
+  if (second.fileHash !== scan.fileHash || row !== scan.rows) {
+    throw new DataError(file, 1, 'data-read-failed', 'The data file changed while it was being read; try again');
+  }
+  const [train, dev, test] = builders.map((b) => b.build());
+  return { schema, train, dev, test, version: rowSplit.version };
+}
+
+export function storedSplitOf(spec: ProjectSpec, version: DataVersion, ids: string[], split: Uint8Array): StoredSplit {
+  const dev: string[] = [];
+  const test: string[] = [];
+  split.forEach((s, i) => (s === 1 ? dev.push(ids[i]) : s === 2 ? test.push(ids[i]) : undefined));
+  return { version, definition: splitDefinition(spec), counts: countSplits(split), dev, test };
+}
+
+class RowsBuilder {
+  readonly numeric: Growable<Float32Array>;
+  readonly categories: string[] = [];
+  readonly y: Growable<Float64Array>;
+  readonly ids: string[] = [];
+  readonly rowIndex: Growable<Uint32Array>;
+
+  constructor(n: number, numericCount: number) {
+    this.numeric = new Growable(Float32Array, Math.max(1, n * numericCount));
+    this.y = new Growable(Float64Array, Math.max(1, n));
+    this.rowIndex = new Growable(Uint32Array, Math.max(1, n));
+  }
+
+  build(): Rows {
+    return {
+      features: { n: this.ids.length, numeric: this.numeric.view(), categories: this.categories },
+      y: this.y.view(),
+      ids: this.ids,
+      rowIndex: this.rowIndex.view(),
+    };
+  }
+}

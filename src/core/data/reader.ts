@@ -1,0 +1,266 @@
+// Streams a data file (CSV per RFC 4180, or JSON Lines) record by record: the whole file is never held
+// as text. Bytes are hashed (the data version) and strictly decoded as UTF-8 on the way, so a file
+// that is not UTF-8 is reported at its line instead of being read as replacement characters.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import Papa from 'papaparse';
+import { DataError } from './errors';
+
+/** Files above this size are refused unless the caller raises the limit (ReadOptions.maxBytes):
+ *  loading keeps every row in memory, and a profile keeps ~12 bytes per cell. */
+export const DEFAULT_MAX_DATA_BYTES = 1024 ** 3;
+
+export interface TableSink {
+  /** Column names, once, before any record. */
+  header(columns: string[]): void;
+  /** One data record; `line` is the 1-based line of the file where it starts (the header is line 1). */
+  record(fields: string[], line: number): void;
+}
+
+export interface ReadOptions {
+  /** Refuse files larger than this many bytes (default DEFAULT_MAX_DATA_BYTES). */
+  maxBytes?: number;
+}
+
+export interface ReadResult {
+  /** sha256 (hex) of the file's bytes. */
+  fileHash: string;
+  bytes: number;
+  /** Data records (header and blank lines excluded). */
+  records: number;
+}
+
+export type DataFormat = 'csv' | 'jsonl';
+
+export function dataFormat(file: string): DataFormat {
+  const ext = extname(file).toLowerCase();
+  return ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : 'csv';
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${n} bytes`;
+}
+
+/** Reads the header and every record of a data file into `sink`. Throws DataError (with file and line). */
+export async function readTable(file: string, sink: TableSink, opts: ReadOptions = {}): Promise<ReadResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DATA_BYTES;
+  let size: number;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw new DataError(file, 1, 'data-not-found', 'The data path is not a file');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw new DataError(file, 1, 'data-not-found', `The data file does not exist`);
+  }
+  if (size === 0) throw new DataError(file, 1, 'data-empty', 'The data file is empty: expected a header row and data rows');
+  if (size > maxBytes) {
+    throw new DataError(
+      file,
+      1,
+      'data-too-large',
+      `The data file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} ML Loop reads (it keeps the rows in memory); ` +
+        `use a sample of the data, or raise the limit (ml-loop --max-bytes N)`,
+    );
+  }
+  const decoder = new Utf8LineCountingDecoder(file);
+  const input = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(decoder);
+  const records = dataFormat(file) === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, await sniffNewline(file));
+  if (records === 0) throw new DataError(file, 2, 'data-header-only', 'The data file has a header row but no data rows');
+  return { fileHash: decoder.hash.digest('hex'), bytes: size, records };
+}
+
+/** RFC 4180 allows CRLF; files in the wild also use LF or (old Mac) CR. Papa Parse guesses from its first
+ *  chunk only, so the newline is decided here from the file's first 64 KB. */
+async function sniffNewline(file: string): Promise<'\n' | '\r\n' | '\r'> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead);
+    const lf = head.indexOf(10);
+    if (lf > 0 && head[lf - 1] === 13) return '\r\n';
+    if (lf < 0 && head.indexOf(13) >= 0) return '\r';
+    return '\n';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Bytes → strict UTF-8 text (BOM dropped), hashing the bytes and counting lines so that an invalid
+ *  byte sequence is reported with its line. */
+class Utf8LineCountingDecoder extends Transform {
+  readonly hash = createHash('sha256');
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private newlines = 0;
+
+  constructor(private readonly file: string) {
+    super({ readableObjectMode: true });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.emitText(chunk, true, cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.emitText(undefined, false, cb);
+  }
+
+  private emitText(chunk: Buffer | undefined, stream: boolean, cb: TransformCallback): void {
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream });
+    } catch {
+      const lossy = new TextDecoder('utf-8').decode(chunk ?? new Uint8Array());
+      const bad = Math.max(0, lossy.indexOf('\uFFFD'));
+      const line = this.newlines + 1 + countNewlines(lossy, 0, bad);
+      cb(new DataError(this.file, line, 'data-not-utf8', 'The data file is not valid UTF-8 text (save it as UTF-8)'));
+      return;
+    }
+    this.newlines += countNewlines(text, 0, text.length);
+    cb(null, text.length ? text : undefined);
+  }
+}
+
+function countNewlines(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function checkHeader(file: string, columns: string[]): string[] {
+  const seen = new Set<string>();
+  return columns.map((raw, i) => {
+    const name = raw.trim() || `column_${i + 1}`;
+    if (seen.has(name)) throw new DataError(file, 1, 'data-duplicate-column', `The header names the column "${name}" twice`);
+    seen.add(name);
+    return name;
+  });
+}
+
+function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, newline: '\n' | '\r\n' | '\r'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let line = 1; // line where the next record starts
+    let prevCursor = 0;
+    let records = 0;
+    let header = false;
+    let failed = false;
+    const nlChar = newline === '\r' ? '\r' : '\n';
+    const fail = (e: unknown, parser?: Papa.Parser) => {
+      if (failed) return;
+      failed = true;
+      parser?.abort();
+      reject(e);
+    };
+    Papa.parse<string[]>(input, {
+      delimiter: ',',
+      newline,
+      quoteChar: '"',
+      escapeChar: '"',
+      header: false,
+      dynamicTyping: false,
+      skipEmptyLines: false,
+      step(results, parser) {
+        if (failed) return;
+        const fields = results.data;
+        const start = line;
+        // A record spans one line unless a quoted field holds newlines: the parser's cursor tells
+        // how much text the record took; only when that exceeds its fields' length are newlines counted.
+        const cursor = results.meta.cursor;
+        let chars = fields.length - 1 + newline.length;
+        for (let i = 0; i < fields.length; i++) chars += fields[i].length;
+        let embedded = 0;
+        if (cursor - prevCursor > chars) for (const f of fields) if (f.includes(nlChar)) embedded += f.split(nlChar).length - 1;
+        prevCursor = cursor;
+        line += 1 + embedded;
+        if (results.errors.length) {
+          const err = results.errors[0];
+          const detail = err.code === 'MissingQuotes' ? 'A quoted field is never closed (missing ")' : `Malformed CSV: ${err.message}`;
+          fail(new DataError(file, start, 'data-csv-syntax', detail), parser);
+          return;
+        }
+        if (fields.length === 1 && fields[0] === '') return; // blank line
+        try {
+          if (!header) {
+            header = true;
+            sink.header(checkHeader(file, fields));
+          } else {
+            records++;
+            sink.record(fields, start);
+          }
+        } catch (e) {
+          fail(e, parser);
+        }
+      },
+      complete() {
+        if (failed) return;
+        if (!header) reject(new DataError(file, 1, 'data-empty', 'The data file has no header row (it holds only blank lines)'));
+        else resolve(records);
+      },
+      error(e: Error) {
+        fail(e instanceof DataError ? e : new DataError(file, line, 'data-read-failed', `Could not read the data file: ${e.message}`));
+      },
+    });
+  });
+}
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+async function readJsonLines(file: string, input: NodeJS.ReadableStream, sink: TableSink): Promise<number> {
+  let rest = '';
+  let lineNo = 0;
+  let columns: string[] | undefined;
+  let index: Map<string, number> | undefined;
+  let records = 0;
+  const onLine = (text: string) => {
+    lineNo++;
+    if (!text.trim()) return;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      throw new DataError(file, lineNo, 'data-jsonl-syntax', `Invalid JSON on this line: ${(e as Error).message}`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      throw new DataError(file, lineNo, 'data-jsonl-syntax', 'Each line of a JSON Lines file must be a JSON object');
+    }
+    const rec = obj as Record<string, unknown>;
+    if (!columns) {
+      columns = checkHeader(file, Object.keys(rec));
+      index = new Map(columns.map((c, i) => [c, i]));
+      sink.header(columns);
+    }
+    const fields: string[] = new Array(columns.length).fill('');
+    for (const k of Object.keys(rec)) {
+      const i = index!.get(k);
+      if (i === undefined) throw new DataError(file, lineNo, 'data-ragged', `Field "${k}" is not among the first line's fields (${columns.join(', ')})`);
+      fields[i] = cellText(rec[k]);
+    }
+    records++;
+    sink.record(fields, lineNo);
+  };
+  for await (const chunk of input as AsyncIterable<string>) {
+    const text = rest + chunk;
+    let from = 0;
+    for (let nl = text.indexOf('\n', from); nl >= 0; nl = text.indexOf('\n', from)) {
+      onLine(text.slice(from, nl));
+      from = nl + 1;
+    }
+    rest = text.slice(from);
+  }
+  if (rest) onLine(rest);
+  if (!columns) throw new DataError(file, 1, 'data-empty', 'The data file holds no JSON object');
+  // JSON Lines has no header line: "header only" cannot happen; the first object is a record.
+  return records;
+}
