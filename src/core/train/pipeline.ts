@@ -129,6 +129,9 @@ export function checkLoss(loss: number, step: number, unit = 'epoch'): void {
 
 // ---------- progress and cancellation ----------
 
+/** Runs of at most this many epochs/iterations report each one (a few hundred small messages). */
+export const EVERY_STEP_LIMIT = 1000;
+
 /**
  * Forwards progress at most once every `minIntervalMs` (always the first and the last step), and
  * checks cancellation on every call, throwing CancelledError.
@@ -150,7 +153,9 @@ export class ProgressGate {
     if (!this.ctx.onProgress) return;
     const now = Date.now();
     const isLast = e.totalSteps !== undefined && e.step >= e.totalSteps;
-    if (!force && !isLast && e.step !== 1 && now - this.last < this.minIntervalMs) return;
+    // Short runs report every step: the training curves get a point per epoch (the host throttles what it draws).
+    const everyStep = e.totalSteps !== undefined && e.totalSteps <= EVERY_STEP_LIMIT;
+    if (!force && !isLast && !everyStep && e.step !== 1 && now - this.last < this.minIntervalMs) return;
     this.last = now;
     try {
       this.ctx.onProgress(e);

@@ -7,6 +7,7 @@
 
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion } from '../data/types';
@@ -29,6 +30,11 @@ export interface RunRecord {
   /** Bytes of model.onnx. */
   modelSize?: number;
   error?: { message: string; param?: string; step?: number };
+  /** The process that trains the run and its host: a `running` run whose process is gone was interrupted (src/core/track). */
+  pid?: number;
+  host?: string;
+  /** The commit of the project's git repository when the run started, and whether the work tree had changes. */
+  git?: { commit: string; dirty: boolean };
 }
 
 export const RUNS_DIR = join('.mlloop', 'runs');
@@ -90,6 +96,8 @@ export function createRun(projectDir: string, init: { runId?: string; experiment
     params: init.params ?? {},
     status: 'running',
     startedAt: new Date().toISOString(),
+    pid: process.pid,
+    host: hostname(),
   });
   run.update({});
   run.log(`run ${runId}: experiment "${init.experiment}" (${init.model})`);

@@ -1,0 +1,97 @@
+// An in-memory index of one project's run store, kept up to date run by run: the tree reads it,
+// the file watcher tells it which run folder changed, and only that run is read again.
+import { join } from 'node:path';
+import { runsDir } from '../train/runStore';
+import { compareNewestFirst, deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, type Liveness } from './store';
+import type { StoreProblem, TrackedRun } from './types';
+
+export class RunIndex {
+  private readonly byId = new Map<string, TrackedRun>();
+  private readonly problemsById = new Map<string, StoreProblem[]>();
+  private sorted: TrackedRun[] | undefined;
+  private byExperiment: Map<string, TrackedRun[]> | undefined;
+
+  constructor(
+    readonly projectDir: string,
+    private readonly liveness: () => Liveness = localLiveness,
+  ) {}
+
+  get storeDir(): string {
+    return runsDir(this.projectDir);
+  }
+
+  /** Reads the whole store (first load, or after the store folder itself changed). */
+  async load(): Promise<void> {
+    const listing = await listRuns(this.projectDir, this.liveness());
+    this.byId.clear();
+    this.problemsById.clear();
+    for (const r of listing.runs) this.byId.set(r.runId, r);
+    for (const p of listing.problems) this.problemsById.set(p.runId, [...(this.problemsById.get(p.runId) ?? []), p]);
+    this.invalidate();
+  }
+
+  /** Reads one run again (its folder changed); a folder that is gone or unusable leaves the index. */
+  reload(runId: string): TrackedRun | undefined {
+    const read = readTrackedRun(this.projectDir, runId, this.liveness());
+    this.problemsById.delete(runId);
+    if (read.problems.length) this.problemsById.set(runId, read.problems);
+    if (read.run) this.byId.set(runId, read.run);
+    else this.byId.delete(runId);
+    this.invalidate();
+    return read.run;
+  }
+
+  /** Re-derives the status of runs that say `running` (a process can die without touching a file); returns the ids that changed. */
+  recheckRunning(): string[] {
+    const live = this.liveness();
+    const changed: string[] = [];
+    for (const run of this.byId.values()) {
+      if (run.record.status !== 'running') continue;
+      const status = deriveStatus(run.record, lastWriteOf(run.dir), live);
+      if (status !== run.status) {
+        run.status = status;
+        changed.push(run.runId);
+      }
+    }
+    return changed;
+  }
+
+  get(runId: string): TrackedRun | undefined {
+    return this.byId.get(runId);
+  }
+
+  /** All runs, newest first. */
+  all(): TrackedRun[] {
+    return (this.sorted ??= [...this.byId.values()].sort(compareNewestFirst));
+  }
+
+  /** Runs of one experiment, newest first. */
+  ofExperiment(name: string): TrackedRun[] {
+    if (!this.byExperiment) {
+      this.byExperiment = new Map();
+      for (const r of this.all()) {
+        const list = this.byExperiment.get(r.record.experiment);
+        if (list) list.push(r);
+        else this.byExperiment.set(r.record.experiment, [r]);
+      }
+    }
+    return this.byExperiment.get(name) ?? [];
+  }
+
+  problems(): StoreProblem[] {
+    return [...this.problemsById.values()].flat();
+  }
+
+  /** The run id of a path inside the store (`.../.mlloop/runs/<id>/...`), if it is one. */
+  runIdOf(path: string): string | undefined {
+    const prefix = this.storeDir + (this.storeDir.endsWith('/') ? '' : '/');
+    if (!path.startsWith(prefix)) return undefined;
+    const id = path.slice(prefix.length).split(/[\\/]/)[0];
+    return id && !id.startsWith('.') && join(this.storeDir, id) !== this.storeDir ? id : undefined;
+  }
+
+  private invalidate(): void {
+    this.sorted = undefined;
+    this.byExperiment = undefined;
+  }
+}
