@@ -1,7 +1,11 @@
 // Every `ml-loop` command, in the order `ml-loop --help` lists them. To add one: write
 // src/cli/commands/<name>.ts exporting a CliCommand and add it here.
 import type { CliCommand } from '../command';
+import { compareCommand } from './compare';
+import { exportRunsCommand } from './export-runs';
+import { importRunsCommand } from './import-runs';
 import { profileCommand } from './profile';
+import { runsCommand } from './runs';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand];
+export const commands: CliCommand[] = [validateCommand, profileCommand, runsCommand, compareCommand, exportRunsCommand, importRunsCommand];
