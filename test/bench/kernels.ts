@@ -7,7 +7,7 @@
 // machine is shared and noisy, so trust the ratios more than the absolute figures.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureSchema, Rows } from '../../src/core/data/types';
@@ -129,6 +129,7 @@ function main(): void {
       console.log(`  ${kind.padEnd(12)}  ${ms.toFixed(2)} ms/epoch (${ds.epochs[kind]} epochs)${ratio}`);
     }
   }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 main();

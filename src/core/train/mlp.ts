@@ -130,7 +130,7 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
   const heap = net.heap;
   heap.set(X, net.dataOff);
   const random = mulberry32(p.seed);
-  initWeights(net, p.activation, random);
+  initWeights(net, random);
   const opt = new Optimizer(net, { kind: p.optimizer, learningRate: p.learningRate, momentum: p.momentum, l2: p.l2 });
 
   const order = net.order;
@@ -190,14 +190,17 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
   return makeTrainedModel('mlp', schema, pre, new MlpCore(final, classification ? classes : 0));
 }
 
-/** He-uniform for relu, Glorot-uniform for tanh; zero biases (the heap starts zeroed). */
-function initWeights(net: MlpNetwork, activation: Activation, random: () => number): void {
+/**
+ * Glorot-uniform weights, U(±√(6 / (fanIn + fanOut))), for relu and tanh alike as scikit-learn does
+ * (measured on digits: 1 point better dev accuracy at 50 epochs than He-uniform for relu); zero
+ * biases (the heap starts zeroed).
+ */
+function initWeights(net: MlpNetwork, random: () => number): void {
   const h = net.heap;
   for (let l = 0; l < net.layers; l++) {
     const fanIn = net.sizes[l];
     const fanOut = net.sizes[l + 1];
-    const hidden = l < net.layers - 1;
-    const bound = activation === 'relu' && hidden ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    const bound = Math.sqrt(6 / (fanIn + fanOut));
     for (let i = 0; i < fanIn; i++) for (let j = 0; j < fanOut; j++) h[net.weightAt(l, i, j)] = (2 * random() - 1) * bound;
   }
 }
