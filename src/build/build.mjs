@@ -37,6 +37,7 @@ const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/server/main.ts', out: 'dist/server.js' },
   { in: 'src/worker/train.ts', out: 'dist/worker-train.js' },
+  { in: 'src/worker/checkProject.ts', out: 'dist/worker-check.js' },
 ].filter((e) => existsSync(join(root, e.in)));
 
 // Integration tests run inside the extension host; mocha stays external (it loads files by path).

@@ -2,6 +2,8 @@
 // once (log + error notification) and ties its registration to the extension's lifetime.
 // Handlers of heavier features are loaded on first use (import() inside the handler).
 import * as vscode from 'vscode';
+import { showProblemNotification } from './diagnostics/notify';
+import { ProjectProblemError } from './diagnostics/problemError';
 import type { Services } from './services';
 import { ExperimentNode } from './views/experimentsTree';
 
@@ -20,6 +22,8 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
   'mlLoop.openDataPanel': async (s) => {
     const project = await requireProject(s, 'Profile the data of which project?');
+    // Unusable data (a ragged row, an unknown target…) is named with its line, not profiled.
+    await s.diagnostics.assertUsable(project.file);
     const { DataPanel } = await import('./panels/dataPanel');
     DataPanel.show(s, project.file);
   },
@@ -49,6 +53,10 @@ export function registerCommands(services: Services, table: Record<string, Comma
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         services.log.error(`${id} failed: ${message}`, e instanceof Error && e.stack ? e.stack : '');
+        if (e instanceof ProjectProblemError) {
+          void showProblemNotification(e, services.log);
+          return undefined;
+        }
         void vscode.window.showErrorMessage(`ML Loop: ${message}`, 'Show Log').then((choice) => {
           if (choice) services.log.show(true);
         });

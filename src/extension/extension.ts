@@ -4,6 +4,7 @@
 import { moduleLoadedAt } from './activationClock'; // first import: starts the activation clock
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './views/deploymentsTree';
@@ -33,9 +34,11 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const projects = new ProjectIndex(log);
   const experiments = new ExperimentsTreeProvider(projects);
   const deployments = new DeploymentsTreeProvider();
-  const services: Services = { context, log, projects, experiments, deployments };
+  const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
+  const services: Services = { context, log, projects, experiments, deployments, diagnostics };
   context.subscriptions.push(
     log,
+    diagnostics,
     projects,
     experiments,
     deployments,

@@ -1,5 +1,6 @@
 // What command handlers and views share, created once in activate().
 import type * as vscode from 'vscode';
+import type { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import type { ProjectIndex } from './project/projectIndex';
 import type { DeploymentsTreeProvider } from './views/deploymentsTree';
 import type { ExperimentsTreeProvider } from './views/experimentsTree';
@@ -10,4 +11,6 @@ export interface Services {
   projects: ProjectIndex;
   experiments: ExperimentsTreeProvider;
   deployments: DeploymentsTreeProvider;
+  /** Problems-panel diagnostics of open mlloop.json files; assertUsable() before work on the data. */
+  diagnostics: ProjectDiagnostics;
 }
