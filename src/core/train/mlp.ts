@@ -4,10 +4,11 @@
 // ./kernels (WebAssembly SIMD by default). Exported to ONNX as Gemm + Relu/Tanh layers.
 
 import type { FeatureSchema } from '../data/types';
+import type { MlpParams } from '../spec/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
 import { mulberry32 } from './gbdt/random';
 import { defaultKernelKind, type KernelKind } from './kernels/gemm';
-import { MlpNetwork, Optimizer, type Activation, type OptimizerKind } from './kernels/network';
+import { MlpNetwork, Optimizer } from './kernels/network';
 import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from './outputs';
 import {
   assertFiniteDense,
@@ -23,23 +24,11 @@ import {
 import { Preprocessor } from './preprocess';
 import { TrainingError, type Prediction, type TrainContext, type TrainedModel, type Trainer } from './types';
 
-export interface MlpParams {
-  hidden: number[];
-  activation: Activation;
-  optimizer: OptimizerKind;
-  learningRate: number;
-  momentum: number;
-  batchSize: number;
-  epochs: number;
-  l2: number;
-  dropout: number;
-  /** Patience in epochs on the dev metric; false trains every epoch. */
-  earlyStopping: number | false;
-  seed: number;
-}
+/** mlp's parameters once checked: `earlyStopping` is a patience, or false. */
+export type CheckedMlpParams = Omit<MlpParams, 'earlyStopping'> & { earlyStopping: number | false };
 
 /** The defaults of mlloop.schema.json's mlpParams, for direct calls that bypass it. */
-export const MLP_DEFAULTS: MlpParams = {
+export const MLP_DEFAULTS: CheckedMlpParams = {
   hidden: [64],
   activation: 'relu',
   optimizer: 'adam',
@@ -53,7 +42,7 @@ export const MLP_DEFAULTS: MlpParams = {
   seed: 0,
 };
 
-export function readMlpParams(params: Record<string, unknown>, fallbackSeed: number): MlpParams {
+export function readMlpParams(params: Record<string, unknown>, fallbackSeed: number): CheckedMlpParams {
   const rawHidden = params.hidden ?? MLP_DEFAULTS.hidden;
   const hiddenList = typeof rawHidden === 'number' ? [rawHidden] : rawHidden;
   if (!Array.isArray(hiddenList)) throw new TrainingError(`Parameter "hidden" must be a list of layer sizes (got ${JSON.stringify(rawHidden)})`, 'hidden');
