@@ -1,0 +1,145 @@
+// The diagnosis of one run: its model.onnx evaluated on every split (detailed metrics), the
+// bias/variance verdict against the project's baseline, permutation importance on dev, and the
+// learning curve (cached in the run folder, computed on request).
+
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadSplitDataset, resolveProject } from '../data/dataset';
+import type { SplitDataset } from '../data/types';
+import type { MetricName, ProjectSpec } from '../spec/types';
+import type { SplitMetrics } from '../train/metrics';
+import { runsDir, type RunRecord } from '../train/runStore';
+import { verdictOf, type Verdict } from './biasVariance';
+import { permutationImportance, type ImportanceReport } from './importance';
+import { learningCurveKey, learningCurveOfRun, readCachedLearningCurve, DEFAULT_FRACTIONS, type CurveOptions } from './learningCurve';
+import type { LearningCurve } from './learningCurveTypes';
+import { splitReport, type SplitReport } from './metrics';
+import { OnnxPredictor } from './onnxPredictor';
+import type { RetrainSpec } from './retrain';
+import { listRunRecords } from './runs';
+
+export interface RunDiagnosis {
+  runId: string;
+  experiment: string;
+  model: RunRecord['model'];
+  params: Record<string, unknown>;
+  project: { name: string; file: string; task: ProjectSpec['task']; metric: MetricName };
+  dataVersion: string;
+  classes?: string[];
+  splits: { train: SplitReport; dev?: SplitReport; test?: SplitReport };
+  verdict: Verdict;
+  importance?: ImportanceReport;
+  learningCurve?: LearningCurve;
+  durationMs: number;
+}
+
+export interface DiagnoseOptions extends CurveOptions {
+  projectDir: string;
+  /** A run id, or "latest" (the newest completed run), or "latest:<experiment>". */
+  run: string;
+  /** 'cached' (default): use a cached learning curve if any; 'compute': compute it when missing; 'none'. */
+  learningCurve?: 'cached' | 'compute' | 'none';
+  /** Permutation importance on dev (default true). */
+  importance?: boolean;
+}
+
+/** Resolves "latest", "latest:<experiment>" or a run id (a unique prefix is enough) to a completed run. */
+export function findRun(projectDir: string, run: string): RunRecord {
+  const runs = listRunRecords(projectDir);
+  const completed = runs.filter((r) => r.status === 'completed');
+  let found: RunRecord | undefined;
+  if (run === 'latest') found = completed[0];
+  else if (run.startsWith('latest:')) found = completed.find((r) => r.experiment === run.slice('latest:'.length));
+  else {
+    const matches = runs.filter((r) => r.runId === run || r.runId.startsWith(run));
+    if (matches.length > 1 && !matches.some((r) => r.runId === run)) throw new Error(`Run id "${run}" is ambiguous: ${matches.map((r) => r.runId).join(', ')}`);
+    found = matches.find((r) => r.runId === run) ?? matches[0];
+  }
+  if (!found) throw new Error(`No ${run.startsWith('latest') ? 'completed ' : ''}run "${run}" in ${runsDir(projectDir)}${runs.length ? ` (runs: ${runs.slice(0, 5).map((r) => r.runId).join(', ')}${runs.length > 5 ? ', …' : ''})` : ''}`);
+  if (found.status !== 'completed') throw new Error(`Run ${found.runId} is ${found.status}: only completed runs have a model to diagnose`);
+  return found;
+}
+
+export function retrainSpecOf(record: RunRecord): RetrainSpec {
+  return { model: record.model, params: record.params, seed: record.seed ?? 0 };
+}
+
+/** The verdict from run.json alone (its recorded metrics), plus the cached learning curve if any:
+ *  cheap enough for inline hints on every experiment. */
+export function verdictOfRecord(spec: ProjectSpec, record: RunRecord, runDir?: string): Verdict | undefined {
+  const m = record.metrics;
+  if (!m?.train) return undefined;
+  const learningCurve = runDir ? readCachedLearningCurve(runDir) : undefined;
+  return verdictOf({ metric: spec.metric, baseline: spec.baseline, train: m.train, dev: m.dev, test: m.test, learningCurve });
+}
+
+function asSplitMetrics(r: SplitReport): SplitMetrics {
+  return r.task === 'classification' ? { accuracy: r.accuracy, f1: r.f1, logloss: r.logloss } : { rmse: r.rmse, mae: r.mae, r2: r.r2 };
+}
+
+export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> {
+  const t0 = Date.now();
+  const ref = await resolveProject(opts.projectDir);
+  const projectDir = dirname(ref.projectFile);
+  const record = findRun(projectDir, opts.run);
+  const runDir = join(runsDir(projectDir), record.runId);
+  const modelPath = join(runDir, 'model.onnx');
+  if (!existsSync(modelPath)) throw new Error(`Run ${record.runId} has no model.onnx`);
+  const dataset: SplitDataset = await loadSplitDataset(ref);
+  if (record.dataVersion && record.dataVersion.id !== dataset.version.id) {
+    throw new Error(`Run ${record.runId} was trained on data version ${record.dataVersion.id}, but the data is now ${dataset.version.id}: train again to diagnose the current data`);
+  }
+  const { schema } = dataset;
+  const predictor = await OnnxPredictor.load(modelPath, schema);
+  try {
+    const classes = schema.classes ?? [];
+    const report = async (split: 'train' | 'dev' | 'test') => {
+      const rows = dataset[split];
+      if (rows.features.n === 0) return undefined;
+      return splitReport(schema.task, rows.y, await predictor.predict(rows.features), classes);
+    };
+    const splits = { train: (await report('train'))!, dev: await report('dev'), test: await report('test') };
+    const spec = retrainSpecOf(record);
+    const mode = opts.learningCurve ?? 'cached';
+    let learningCurve: LearningCurve | undefined;
+    if (mode === 'compute') learningCurve = await learningCurveOfRun(runDir, dataset, spec, ref.spec.metric, opts);
+    else if (mode === 'cached') learningCurve = readCachedLearningCurve(runDir, learningCurveKey(dataset, spec, DEFAULT_FRACTIONS));
+    const verdict = verdictOf({
+      metric: ref.spec.metric,
+      baseline: ref.spec.baseline,
+      train: asSplitMetrics(splits.train),
+      dev: splits.dev && asSplitMetrics(splits.dev),
+      test: splits.test && asSplitMetrics(splits.test),
+      learningCurve,
+    });
+    const importance =
+      opts.importance !== false && dataset.dev.features.n > 0
+        ? await permutationImportance({
+            rows: dataset.dev,
+            numeric: schema.numeric,
+            categorical: schema.categorical,
+            task: schema.task,
+            classes: classes.length,
+            metric: ref.spec.metric,
+            predict: (x) => predictor.predict(x),
+            seed: spec.seed,
+          })
+        : undefined;
+    return {
+      runId: record.runId,
+      experiment: record.experiment,
+      model: record.model,
+      params: record.params,
+      project: { name: ref.spec.name, file: ref.projectFile, task: ref.spec.task, metric: ref.spec.metric },
+      dataVersion: dataset.version.id,
+      ...(schema.classes ? { classes: schema.classes } : {}),
+      splits,
+      verdict,
+      ...(importance ? { importance } : {}),
+      ...(learningCurve ? { learningCurve } : {}),
+      durationMs: Date.now() - t0,
+    };
+  } finally {
+    await predictor.release();
+  }
+}

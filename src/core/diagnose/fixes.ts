@@ -1,0 +1,94 @@
+// Recommendations turned into parameter changes of an experiment (the quick fixes of mlloop.json):
+// which parameters a recommendation touches for each built-in model, their new values, and the
+// text edits that write them into the file without disturbing its comments or layout.
+
+import { applyEdits, findNodeAtLocation, modify, parseTree, type Edit } from 'jsonc-parser';
+import { defaultParams } from '../spec/schema';
+import type { BuiltinModel } from '../spec/types';
+import type { RecommendationId } from './biasVariance';
+
+export interface ParamFix {
+  recommendation: RecommendationId;
+  /** e.g. "Raise l2 to 0.001". */
+  title: string;
+  /** Parameter → new value (written into experiments.<name>.params). */
+  set: Record<string, unknown>;
+}
+
+const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+const round = (v: number) => Number(v.toPrecision(6));
+const raise = (v: number) => (v > 0 ? round(v * 10) : 1e-3);
+const lower = (v: number) => round(v / 10);
+const patienceOn = (v: unknown) => v === true || (typeof v === 'number' && v > 0);
+
+/** The fixes a model supports for each recommendation, from the experiment's current (resolved) parameters. */
+export function paramFixes(model: BuiltinModel, given: Record<string, unknown> | undefined, recommendations: RecommendationId[]): ParamFix[] {
+  const p = { ...(defaultParams(model) as unknown as Record<string, unknown>), ...(given ?? {}) };
+  const out: ParamFix[] = [];
+  const add = (recommendation: RecommendationId, title: string, set: Record<string, unknown>) => out.push({ recommendation, title, set });
+  for (const id of recommendations) {
+    switch (id) {
+      case 'moreRegularization': {
+        const l2 = raise(num(p.l2, 0));
+        add(id, `Raise l2 to ${l2}`, { l2 });
+        if (model === 'mlp' && num(p.dropout, 0) < 0.2) add(id, 'Add dropout 0.2', { dropout: 0.2 });
+        if (model === 'gbdt') {
+          const leaf = Math.max(1, num(p.minSamplesLeaf, 20)) * 2;
+          add(id, `Raise minSamplesLeaf to ${leaf}`, { minSamplesLeaf: leaf });
+        }
+        break;
+      }
+      case 'lessRegularization': {
+        const l2 = num(p.l2, 0);
+        if (l2 > 0) add(id, `Lower l2 to ${lower(l2)}`, { l2: lower(l2) });
+        if (model === 'mlp' && num(p.dropout, 0) > 0) add(id, 'Remove dropout', { dropout: 0 });
+        break;
+      }
+      case 'earlyStopping':
+        if ((model === 'mlp' || model === 'gbdt') && !patienceOn(p.earlyStopping)) add(id, 'Add early stopping (patience 10)', { earlyStopping: 10 });
+        break;
+      case 'biggerModel':
+        if (model === 'mlp') {
+          const hidden = (Array.isArray(p.hidden) ? (p.hidden as number[]) : [64]).map((u) => Math.min(4096, u * 2));
+          add(id, `Enlarge hidden to ${JSON.stringify(hidden)}`, { hidden });
+        } else if (model === 'gbdt') {
+          const leaves = Math.min(4096, num(p.maxLeaves, 31) * 2);
+          add(id, `Raise maxLeaves to ${leaves}`, { maxLeaves: leaves });
+        }
+        break;
+      case 'trainLonger':
+        if (model === 'mlp') add(id, `Train for ${num(p.epochs, 100) * 2} epochs`, { epochs: num(p.epochs, 100) * 2 });
+        else if (model === 'gbdt') add(id, `Raise iterations to ${num(p.iterations, 100) * 2}`, { iterations: num(p.iterations, 100) * 2 });
+        else if (model === 'logistic') add(id, `Raise maxIter to ${num(p.maxIter, 100) * 2}`, { maxIter: num(p.maxIter, 100) * 2 });
+        break;
+      default:
+        // More data, better or fewer features, augmentation, a bigger dev set: not a parameter.
+        break;
+    }
+  }
+  return out;
+}
+
+/** Text edits that set each parameter of the fix in experiments.<experiment>.params (created if absent). */
+export function fixEdits(text: string, experiment: string, fix: ParamFix, insertSpaces = true, tabSize = 2): Edit[] {
+  const root = parseTree(text, [], { allowTrailingComma: true });
+  if (!root || !findNodeAtLocation(root, ['experiments', experiment])) throw new Error(`No experiment "${experiment}" in the project file`);
+  let current = text;
+  const edits: Edit[] = [];
+  // Each modify() is relative to the text after the previous one: apply in turn, then diff once.
+  for (const [param, value] of Object.entries(fix.set)) {
+    const step = modify(current, ['experiments', experiment, 'params', param], value, { formattingOptions: { insertSpaces, tabSize } });
+    current = applyEdits(current, step);
+  }
+  if (current !== text) edits.push(wholeDiff(text, current));
+  return edits;
+}
+
+/** One edit spanning what differs between two texts (common prefix and suffix kept). */
+function wholeDiff(a: string, b: string): Edit {
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return { offset: start, length: a.length - start - end, content: b.slice(start, b.length - end) };
+}
