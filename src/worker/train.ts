@@ -10,6 +10,7 @@ const cancelFlag = new Int32Array(input.cancelFlag);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 executeTrainJob(input.job, input.meta, {
+  onLoaded: (info) => post({ type: 'loaded', info }),
   onProgress: (event) => post({ type: 'progress', event }),
   isCancelled: () => Atomics.load(cancelFlag, 0) === 1,
 }).then(

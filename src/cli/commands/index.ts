@@ -6,6 +6,7 @@ import { exportRunsCommand } from './export-runs';
 import { importRunsCommand } from './import-runs';
 import { profileCommand } from './profile';
 import { runsCommand } from './runs';
+import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand, runsCommand, compareCommand, exportRunsCommand, importRunsCommand];
+export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, exportRunsCommand, importRunsCommand];

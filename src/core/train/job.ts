@@ -3,13 +3,15 @@
 // (run.ts) owns the run folder. Also the typed messages between the worker and the host.
 
 import type { BuiltinModel } from '../spec/types';
-import type { Rows, SplitDataset } from '../data/types';
+import type { DataVersion, Rows, SplitDataset } from '../data/types';
+import { loadSplitDataset, type ProjectRef } from '../data/dataset';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
 import { CancelledError, TrainingError, type ProgressEvent } from './types';
 
 export interface TrainJob {
-  dataset: SplitDataset;
+  /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
+  data: { dataset: SplitDataset } | { project: ProjectRef };
   model: BuiltinModel;
   /** Resolved parameters (defaults applied). */
   params: Record<string, unknown>;
@@ -27,6 +29,11 @@ export interface JobResult {
   trainMs: number;
 }
 
+export interface LoadedInfo {
+  version: DataVersion;
+  rows: { train: number; dev: number; test: number };
+}
+
 export interface SerializedError {
   name: string;
   message: string;
@@ -36,6 +43,7 @@ export interface SerializedError {
 
 /** Worker → host. */
 export type WorkerMessage =
+  | { type: 'loaded'; info: LoadedInfo }
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'done'; result: JobResult }
   | { type: 'error'; error: SerializedError };
@@ -49,7 +57,7 @@ export interface WorkerInput {
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof TrainingError) return { name: e.name, message: e.message, param: e.param, step: e.step };
-  if (e instanceof Error) return { name: e.name, message: e.message };
+  if (e instanceof Error) return { name: e.name, message: e.message, ...(e.name === 'DataError' ? { param: 'data' } : {}) };
   return { name: 'Error', message: String(e) };
 }
 
@@ -61,9 +69,14 @@ export function runSeed(params: Record<string, unknown>): number {
 export async function executeTrainJob(
   job: TrainJob,
   meta: JobMeta,
-  hooks: { onProgress?: (e: ProgressEvent) => void; isCancelled?: () => boolean } = {},
+  hooks: { onLoaded?: (info: LoadedInfo) => void; onProgress?: (e: ProgressEvent) => void; isCancelled?: () => boolean } = {},
 ): Promise<JobResult> {
-  const { dataset } = job;
+  const dataset = 'dataset' in job.data ? job.data.dataset : await loadSplitDataset(job.data.project);
+  hooks.onLoaded?.({
+    version: dataset.version,
+    rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },
+  });
+  if (hooks.isCancelled?.()) throw new CancelledError();
   const t0 = Date.now();
   const model = await getTrainer(job.model)({
     schema: dataset.schema,

@@ -4,13 +4,16 @@
 
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { BuiltinModel } from '../spec/types';
+import { dirname, join } from 'node:path';
+import { isScriptExperiment, type BuiltinModel, type ExperimentSpec } from '../spec/types';
+import { resolveParams } from '../spec/schema';
+import { resolveProject } from '../data/dataset';
 import type { SplitDataset } from '../data/types';
 import { version as mlloopVersion } from '../../../package.json';
-import type { JobResult, SerializedError, TrainJob, WorkerInput, WorkerMessage } from './job';
+import { runSeed, type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
 import { appendMetric, createRun, finishRun, type RunDir, type RunRecord, type RunStatus } from './runStore';
 import type { ProgressEvent } from './types';
+import { gitState, snapshotProjectFile } from '../track/provenance';
 
 export { mlloopVersion };
 
@@ -46,7 +49,8 @@ export function workerScript(): { source: string; eval: boolean } {
     const entry = join(__dirname, '..', '..', 'worker', 'train.ts');
     return { source: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, eval: true };
   }
-  for (const dir of [__dirname, join(__dirname, '..')]) {
+  // dist/extension.js and dist/cli.js sit beside it; bundled test entries live deeper under dist/.
+  for (const dir of [__dirname, join(__dirname, '..'), join(__dirname, '..', '..')]) {
     const file = join(dir, 'worker-train.js');
     if (existsSync(file)) return { source: file, eval: false };
   }
@@ -54,19 +58,54 @@ export function workerScript(): { source: string; eval: boolean } {
 }
 
 /** Trains a prepared dataset in a worker and records the run under `<projectDir>/.mlloop/runs/`. */
-export async function trainDatasetRun(
+export function trainDatasetRun(
   projectDir: string,
   experiment: string,
   job: { dataset: SplitDataset; model: BuiltinModel; params: Record<string, unknown>; seed: number },
   hooks: RunHooks = {},
 ): Promise<TrainOutcome> {
+  const { dataset, ...rest } = job;
+  return trainJobRun(projectDir, experiment, { ...rest, data: { dataset } }, hooks);
+}
+
+/**
+ * Trains the named experiment of the project in `projectDir` (its mlloop.json): the data is loaded
+ * and the model trained in a worker thread. Errors of the project file itself (no mlloop.json, no
+ * such experiment, a script experiment) are thrown; anything that goes wrong once the run exists
+ * (bad parameters, unusable data, training errors) gives a failed run.
+ */
+export async function trainExperiment(
+  opts: {
+    projectDir: string;
+    experimentName: string;
+    /** Parameters to train with instead of the experiment's own (a re-run with edited params); validated like mlloop.json's. */
+    params?: Record<string, unknown>;
+  } & RunHooks,
+): Promise<TrainOutcome> {
+  const ref = await resolveProject(opts.projectDir);
+  const projectDir = dirname(ref.projectFile);
+  const experiment = ref.spec.experiments[opts.experimentName];
+  if (!experiment) {
+    const names = Object.keys(ref.spec.experiments);
+    throw new Error(`No experiment "${opts.experimentName}" in ${ref.projectFile}${names.length ? ` (experiments: ${names.join(', ')})` : ''}`);
+  }
+  if (isScriptExperiment(experiment)) throw new Error(`Experiment "${opts.experimentName}" runs a script; only built-in models train here`);
+  // mlloop.json was validated against the schema by resolveProject, so the params are valid here.
+  const params = resolveParams(opts.params ? { ...experiment, params: opts.params } : (experiment as ExperimentSpec));
+  return trainJobRun(projectDir, opts.experimentName, { data: { project: ref }, model: experiment.model, params, seed: runSeed(params) }, opts, ref.projectFile);
+}
+
+async function trainJobRun(projectDir: string, experiment: string, job: TrainJob, hooks: RunHooks, projectFile?: string): Promise<TrainOutcome> {
   const run = createRun(projectDir, { runId: hooks.runId, experiment, model: job.model, params: job.params });
-  run.update({ seed: job.seed, dataVersion: job.dataset.version });
+  // Provenance (src/core/track/provenance): the project file as it was and the git state.
+  if (projectFile) snapshotProjectFile(projectFile, run.dir);
+  const git = await gitState(projectDir);
+  if (git) run.update({ git });
+  run.update({ seed: job.seed });
   hooks.onRunCreated?.(run.runId, run.dir);
-  run.log(`data ${job.dataset.version.id}: train ${job.dataset.train.features.n}, dev ${job.dataset.dev.features.n}, test ${job.dataset.test.features.n} rows`);
   run.log(`params ${JSON.stringify(job.params)} seed ${job.seed}`);
   try {
-    const result = await runWorker({ dataset: job.dataset, model: job.model, params: job.params, seed: job.seed }, run, hooks);
+    const result = await runWorker(job, run, hooks);
     run.log(`trained in ${result.trainMs} ms; model ${result.onnx.byteLength} bytes`);
     return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
   } catch (e) {
@@ -74,13 +113,6 @@ export async function trainDatasetRun(
     const status = error.name === 'CancelledError' ? 'cancelled' : 'failed';
     return outcome(run, finishRun(run, { status, error: { message: error.message, param: error.param, step: error.step } }));
   }
-}
-
-/** Records a run that failed before training could start (bad parameters, unreadable data). */
-export function failedRun(projectDir: string, experiment: string, model: BuiltinModel, error: SerializedError, hooks: RunHooks = {}): TrainOutcome {
-  const run = createRun(projectDir, { runId: hooks.runId, experiment, model });
-  hooks.onRunCreated?.(run.runId, run.dir);
-  return outcome(run, finishRun(run, { status: 'failed', error: { message: error.message, param: error.param, step: error.step } }));
 }
 
 function outcome(run: RunDir, record: RunRecord): TrainOutcome {
@@ -126,7 +158,10 @@ function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResu
     if (hooks.signal?.aborted) onAbort();
     else hooks.signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') {
+      if (m.type === 'loaded') {
+        run.update({ dataVersion: m.info.version });
+        run.log(`data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`);
+      } else if (m.type === 'progress') {
         appendMetric(run, { t: Date.now(), ...m.event });
         try {
           hooks.onProgress?.(m.event);

@@ -87,7 +87,9 @@ export class RunDir {
 export function createRun(projectDir: string, init: { runId?: string; experiment: string; model: BuiltinModel; params?: Record<string, unknown> }): RunDir {
   const runId = init.runId ?? newRunId();
   const dir = join(runsDir(projectDir), runId);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(runsDir(projectDir), { recursive: true });
+  // Never reuse a run's folder (mkdir without `recursive` fails when it exists).
+  mkdirSync(dir);
   writeFileSync(join(dir, 'metrics.jsonl'), '');
   const run = new RunDir(dir, {
     runId,

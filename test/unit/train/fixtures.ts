@@ -1,6 +1,7 @@
 // Small datasets built by hand for the training tests (src/core/data owns real loading).
 import { readFileSync } from 'node:fs';
 import type { FeatureSchema, Rows, SplitDataset } from '../../../src/core/data/types';
+import { mulberry32 } from '../../../src/core/data/prng';
 
 export function rows(numeric: ArrayLike<number>, y: ArrayLike<number>, categories: string[] = []): Rows {
   const n = y.length;
@@ -46,17 +47,8 @@ export function readClassificationCsv(path: string): SplitDataset {
   return splitByIndex(schema, rows(numeric, labels.map((c) => classes.indexOf(c))), path);
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers in [0, 1). */
+export const prng = mulberry32;
 
 /** Regression with a categorical column and missing values: y = 2a − b + (color effect) + noise. */
 export function mixedRegression(n = 300, seed = 1): SplitDataset {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { trainDatasetRun } from '../../../src/core/train/run';
-import { newRunId, readRun } from '../../../src/core/train/runStore';
+import { createRun, newRunId, readRun } from '../../../src/core/train/runStore';
 import { readMetadata } from '../../../src/core/onnx/builder';
-import { mixedRegression, noisyMulticlass, readClassificationCsv } from './fixtures';
+import { mixedClassification, mixedRegression, noisyMulticlass, readClassificationCsv } from './fixtures';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mlloop-run-'));
 
@@ -98,4 +98,43 @@ test('a long run cancelled through its AbortSignal stops promptly and is marked 
   assert.ok(stoppedIn < 1000, `stopped ${stoppedIn} ms after the cancel (run lasted ${Date.now() - started} ms)`);
   assert.match(readFileSync(join(out.runDir, 'log.txt'), 'utf8'), /cancel requested/);
   console.log(`cancel: stopped ${stoppedIn} ms after the request`);
+});
+
+test('bad input fails the run with a clear error: one class, non-finite features, divergence', async () => {
+  const dir = tmp();
+  const iris = readClassificationCsv('/work/shared/datasets/iris.csv');
+  const oneClass = { ...iris, train: { ...iris.train, y: iris.train.y.map(() => 2) } };
+  const a = await trainDatasetRun(dir, 'one-class', { dataset: oneClass, model: 'logistic', params: {}, seed: 0 });
+  assert.equal(a.status, 'failed');
+  assert.equal(a.error?.param, 'target');
+  assert.match(a.error!.message, /single class/);
+
+  const inf = { ...iris, train: { ...iris.train, features: { ...iris.train.features, numeric: iris.train.features.numeric.map((v, i) => (i === 5 ? Infinity : v)) } } };
+  const b = await trainDatasetRun(dir, 'inf', { dataset: inf, model: 'mlp', params: { hidden: [8], epochs: 2 }, seed: 0 });
+  assert.equal(b.status, 'failed');
+  assert.match(b.error!.message, /sepal_width/);
+
+  const c = await trainDatasetRun(dir, 'diverge', { dataset: mixedRegression(), model: 'mlp', params: { hidden: [32], learningRate: 1e6, optimizer: 'sgd', epochs: 20 }, seed: 0 });
+  assert.equal(c.status, 'failed');
+  assert.ok(typeof c.error!.step === 'number' && c.error!.step >= 1, JSON.stringify(c.error));
+  assert.match(c.error!.message, new RegExp(`epoch ${c.error!.step}`));
+  for (const o of [a, b, c]) assert.equal(readRun(dir, o.runId).status, 'failed');
+});
+
+test('two runs with the same data, params, seed and run id write byte-identical model.onnx files', async () => {
+  const dataset = mixedClassification();
+  const job = { dataset, model: 'mlp' as const, params: { hidden: [8], epochs: 5, dropout: 0.1 }, seed: 3 };
+  const a = await trainDatasetRun(tmp(), 'mlp', job, { runId: 'fixed-run-id' });
+  const b = await trainDatasetRun(tmp(), 'mlp', job, { runId: 'fixed-run-id' });
+  assert.equal(a.status, 'completed', JSON.stringify(a.error));
+  assert.ok(readFileSync(a.model!).equals(readFileSync(b.model!)));
+  // The run id is the only run-specific value inside the model: another id changes only the metadata.
+  const c = await trainDatasetRun(tmp(), 'mlp', job, { runId: 'other-run-id' });
+  assert.equal(readMetadata(readFileSync(c.model!)).run_id, 'other-run-id');
+});
+
+test('a run id is never reused within a project', () => {
+  const dir = tmp();
+  createRun(dir, { runId: 'same', experiment: 'x', model: 'linear' });
+  assert.throws(() => createRun(dir, { runId: 'same', experiment: 'x', model: 'linear' }), /EEXIST/);
 });

@@ -1,0 +1,86 @@
+// ml-loop train [DIR] --experiment NAME [--json]: trains one built-in experiment of the project in DIR
+// (in a worker thread) and records the run under DIR/.mlloop/runs/<runId>/. With --json, prints
+//   { "runId", "status", "metrics": { "train": {…}, "dev": {…}, "test": {…} }, "model": "<path of model.onnx>" }
+// (plus "error" when the run failed); otherwise progress lines go to stderr and a summary to stdout.
+import { ProjectInvalidError } from '../../core/data/dataset';
+import { formatProblem } from '../../core/spec/problems';
+import type { SplitMetrics } from '../../core/train/metrics';
+import { trainExperiment, type TrainOutcome } from '../../core/train/run';
+import type { ProgressEvent } from '../../core/train/types';
+import { EXIT_OK, EXIT_PROBLEMS, UsageError, type CliCommand } from '../command';
+import { parseCommandArgs, projectDir } from '../options';
+
+function formatProgress(e: ProgressEvent): string {
+  const parts = [`step ${e.step}${e.totalSteps ? `/${e.totalSteps}` : ''}`];
+  if (e.trainLoss !== undefined) parts.push(`train loss ${e.trainLoss.toPrecision(5)}`);
+  if (e.devLoss !== undefined) parts.push(`dev loss ${e.devLoss.toPrecision(5)}`);
+  if (e.devMetric !== undefined) parts.push(`dev ${e.metricName ?? 'metric'} ${e.devMetric.toPrecision(5)}`);
+  return parts.join('  ');
+}
+
+function formatMetrics(m: SplitMetrics): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toPrecision(4) : String(v)}`)
+    .join(', ');
+}
+
+/** The --json document of a run. */
+export function trainResultJson(o: TrainOutcome): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    runId: o.runId,
+    status: o.status,
+    metrics: { train: o.metrics.train ?? null, dev: o.metrics.dev ?? null, test: o.metrics.test ?? null },
+    model: o.model ?? null,
+  };
+  if (o.error) doc.error = { message: o.error.message, ...(o.error.param ? { param: o.error.param } : {}), ...(o.error.step !== undefined ? { step: o.error.step } : {}) };
+  return doc;
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'Train a built-in experiment and record the run (model.onnx, metrics)',
+  usage: `ml-loop train [DIR] --experiment NAME [--json]
+
+Trains experiment NAME of DIR/mlloop.json (default: the current folder) with the built-in engine, in a
+worker thread, and writes the run to DIR/.mlloop/runs/<runId>/ (run.json, metrics.jsonl, model.onnx,
+log.txt). Progress goes to stderr; Ctrl-C cancels the run.
+Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
+
+  -e, --experiment NAME   the experiment to train (required)
+  --json                  print { runId, status, metrics: { train, dev, test }, model } as JSON`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { experiment: { type: 'string', short: 'e' }, json: { type: 'boolean' } });
+    const experimentName = values.experiment;
+    if (typeof experimentName !== 'string' || experimentName === '') throw new UsageError('Missing --experiment NAME');
+    const dir = projectDir(positionals, io);
+    const json = values.json === true;
+    let outcome: TrainOutcome;
+    try {
+      outcome = await trainExperiment({
+        projectDir: dir,
+        experimentName,
+        signal: io.signal,
+        onRunCreated: json ? undefined : (runId, runDir) => io.err(`run ${runId} (${runDir})`),
+        onProgress: json ? undefined : (e) => io.err(formatProgress(e)),
+      });
+    } catch (e) {
+      // The project itself is unusable (invalid mlloop.json, unknown or script experiment): no run was made.
+      if (e instanceof ProjectInvalidError) for (const p of e.problems) io.err(formatProblem(p));
+      else io.err((e as Error).message);
+      if (json) io.out(JSON.stringify({ runId: null, status: 'failed', metrics: { train: null, dev: null, test: null }, model: null, error: { message: (e as Error).message } }, null, 2));
+      return EXIT_PROBLEMS;
+    }
+    if (json) io.out(JSON.stringify(trainResultJson(outcome), null, 2));
+    else {
+      const lines = [`${outcome.status}: run ${outcome.runId}`];
+      if (outcome.error) lines.push(`error: ${outcome.error.message}`);
+      for (const split of ['train', 'dev', 'test'] as const) {
+        const m = outcome.metrics[split];
+        if (m) lines.push(`${split}: ${formatMetrics(m)}`);
+      }
+      if (outcome.model) lines.push(`model: ${outcome.model}`);
+      io.out(lines.join('\n'));
+    }
+    return outcome.status === 'completed' ? EXIT_OK : EXIT_PROBLEMS;
+  },
+};
