@@ -70,7 +70,7 @@ export class Preprocessor {
       const row = i * F;
       for (let j = 0; j < F; j++) {
         const v = x[row + j];
-        if (Number.isNaN(v)) missing[j] = 1;
+        if (v !== v) missing[j] = 1;
         else {
           sum[j] += v;
           count[j]++;
@@ -84,7 +84,7 @@ export class Preprocessor {
       const row = i * F;
       for (let j = 0; j < F; j++) {
         const v = x[row + j];
-        if (!Number.isNaN(v)) sq[j] += (v - meanF64[j]) * (v - meanF64[j]);
+        if (v === v) sq[j] += (v - meanF64[j]) * (v - meanF64[j]);
       }
     }
     const fill = new Float32Array(F);
@@ -137,14 +137,16 @@ export class Preprocessor {
     const out = new Float32Array(n * D);
     const x = raw.numeric;
     const fr = Math.fround;
+    const impute = opts.impute;
+    const standardize = opts.standardize;
     for (let i = 0; i < n; i++) {
       const src = i * F;
       const dst = i * D;
       for (let j = 0; j < F; j++) {
         let v = x[src + j];
-        if (opts.impute && Number.isNaN(v)) v = fill[j];
-        if (opts.standardize) v = fr(fr(v - mean[j]) / scale[j]);
-        out[dst + j] = v;
+        if (impute && v !== v) v = fill[j];
+        // The store into the Float32Array rounds the quotient: only the difference needs an explicit fround.
+        out[dst + j] = standardize ? fr(v - mean[j]) / scale[j] : v;
       }
       for (let f = 0; f < flagged.length; f++) out[dst + F + f] = Number.isNaN(x[src + flagged[f]]) ? 1 : 0;
       for (let k = 0; k < K; k++) {
