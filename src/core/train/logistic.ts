@@ -1,9 +1,11 @@
 // `logistic`: L2-regularized logistic regression on the standardized features, binary (one weight
 // vector, sigmoid) or multinomial (softmax over one weight vector per class), fitted by L-BFGS.
 //
-// Objective: mean cross-entropy + (l2 / 2)·||W||², intercepts unpenalized. This is exactly
-// scikit-learn's LogisticRegression(C = 1 / (l2 · n_train)) objective (sklearn ≥ 1.2 minimizes
-// mean loss + ||W||² / (2·C·n)). Stopping: max |gradient| ≤ tol or maxIter, as sklearn's lbfgs.
+// Objective: mean cross-entropy + (l2 / 2)·||W||², intercepts unpenalized: scikit-learn's
+// LogisticRegression(C = 1 / (l2 · n_train)) divided by n (sklearn 1.2's lbfgs minimizes
+// Σ loss + ||W||² / (2·C)), so both have the same optimum. Stopping: max |gradient| ≤ tol or maxIter,
+// on the gradient of the mean objective, so `tol` does not depend on n (sklearn applies its tol to the
+// summed objective's gradient, n times larger, and so iterates longer for the same tol).
 
 import type { FeatureSchema } from '../data/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
