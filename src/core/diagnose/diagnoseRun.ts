@@ -16,7 +16,7 @@ import type { LearningCurve } from './learningCurveTypes';
 import { splitReport, type SplitReport } from './metrics';
 import { OnnxPredictor } from './onnxPredictor';
 import type { RetrainSpec } from './retrain';
-import { listRunRecords } from './runs';
+import { listRuns } from '../track/store';
 
 export interface RunDiagnosis {
   runId: string;
@@ -44,20 +44,30 @@ export interface DiagnoseOptions extends CurveOptions {
 }
 
 /** Resolves "latest", "latest:<experiment>" or a run id (a unique prefix is enough) to a completed run. */
-export function findRun(projectDir: string, run: string): RunRecord {
-  const runs = listRunRecords(projectDir);
+export async function findRun(projectDir: string, run: string): Promise<RunRecord> {
+  const runs = (await listRuns(projectDir)).runs.map((r) => r.record);
   const completed = runs.filter((r) => r.status === 'completed');
   let found: RunRecord | undefined;
   if (run === 'latest') found = completed[0];
   else if (run.startsWith('latest:')) found = completed.find((r) => r.experiment === run.slice('latest:'.length));
   else {
-    const matches = runs.filter((r) => r.runId === run || r.runId.startsWith(run));
-    if (matches.length > 1 && !matches.some((r) => r.runId === run)) throw new Error(`Run id "${run}" is ambiguous: ${matches.map((r) => r.runId).join(', ')}`);
-    found = matches.find((r) => r.runId === run) ?? matches[0];
+    const matches = runs.filter((r) => r.runId.startsWith(run));
+    const exact = matches.find((r) => r.runId === run);
+    if (!exact && matches.length > 1) throw new Error(`Run id "${run}" is ambiguous: ${matches.map((r) => r.runId).join(', ')}`);
+    found = exact ?? matches[0];
   }
   if (!found) throw new Error(`No ${run.startsWith('latest') ? 'completed ' : ''}run "${run}" in ${runsDir(projectDir)}${runs.length ? ` (runs: ${runs.slice(0, 5).map((r) => r.runId).join(', ')}${runs.length > 5 ? ', …' : ''})` : ''}`);
   if (found.status !== 'completed') throw new Error(`Run ${found.runId} is ${found.status}: only completed runs have a model to diagnose`);
   return found;
+}
+
+/** The newest completed run of each experiment (newest first from the store). */
+export async function latestCompletedRuns(projectDir: string): Promise<Map<string, { record: RunRecord; dir: string }>> {
+  const latest = new Map<string, { record: RunRecord; dir: string }>();
+  for (const r of (await listRuns(projectDir)).runs) {
+    if (r.status === 'completed' && r.record.metrics?.train && !latest.has(r.record.experiment)) latest.set(r.record.experiment, { record: r.record, dir: r.dir });
+  }
+  return latest;
 }
 
 export function retrainSpecOf(record: RunRecord): RetrainSpec {
@@ -81,7 +91,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
   const t0 = Date.now();
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
-  const record = findRun(projectDir, opts.run);
+  const record = await findRun(projectDir, opts.run);
   const runDir = join(runsDir(projectDir), record.runId);
   const modelPath = join(runDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`Run ${record.runId} has no model.onnx`);

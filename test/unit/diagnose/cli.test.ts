@@ -1,0 +1,65 @@
+// `ml-loop diagnose`: a real run of the iris sample (trained in the worker, exported to ONNX), then
+// diagnosed through the CLI table with --json and as text.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../../src/cli/main';
+import { trainExperiment } from '../../../src/core/train/run';
+import type { ClassificationMetrics } from '../../../src/core/train/metrics';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlloop-diagnose-cli-'));
+let runId = '';
+let recorded: { train: ClassificationMetrics; dev: ClassificationMetrics; test: ClassificationMetrics };
+
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+before(async () => {
+  cpSync('/work/main/examples/iris', dir, { recursive: true });
+  rmSync(join(dir, '.mlloop', 'runs'), { recursive: true, force: true });
+  const o = await trainExperiment({ projectDir: dir, experimentName: 'logistic' });
+  assert.equal(o.status, 'completed', o.error?.message);
+  runId = o.runId;
+  recorded = o.metrics as typeof recorded;
+});
+
+test('--json prints the verdict as structured data, from the ONNX model, agreeing with run.json', async () => {
+  const r = await cli(['diagnose', '--run', runId.slice(0, 22), '--json']);
+  assert.equal(r.code, 0, r.err);
+  const d = JSON.parse(r.out);
+  assert.equal(d.runId, runId);
+  const v = d.verdict;
+  for (const k of ['avoidableBias', 'variance', 'mismatch', 'dominant', 'recommendations']) assert.ok(k in v, k);
+  assert.ok(['bias', 'variance', 'mismatch', 'none'].includes(v.dominant));
+  assert.ok(Array.isArray(v.recommendations) && v.recommendations.length > 0);
+  // ONNX predictions give the same errors as the trainer's predictions recorded in run.json.
+  const baseline = 0.03;
+  assert.ok(Math.abs(v.avoidableBias - (1 - recorded.train.accuracy - baseline)) < 1e-9);
+  assert.ok(Math.abs(v.variance - (recorded.train.accuracy - recorded.dev.accuracy)) < 1e-9);
+  assert.ok(Math.abs(v.mismatch - (recorded.dev.accuracy - recorded.test.accuracy)) < 1e-9);
+  assert.equal(d.splits.dev.perClass.length, 3);
+  assert.equal(d.splits.dev.confusion.flat().reduce((a: number, b: number) => a + b, 0), d.splits.dev.n);
+  assert.equal(d.splits.dev.roc.length, 3, 'one-vs-rest ROC per class');
+  assert.equal(d.importance.features.length, 4);
+  assert.equal(d.learningCurve, null, 'not computed unless asked');
+});
+
+test('text output, "latest", and errors: unknown run, missing --run', async () => {
+  const r = await cli(['diagnose', '.', '--run', 'latest:logistic']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`Run ${runId}`));
+  assert.match(r.out, /What to try next:\n {2}1\. /);
+  assert.match(r.out, /Most important features on dev/);
+  const missing = await cli(['diagnose', '--run', 'nope']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /No run "nope"/);
+  const usage = await cli(['diagnose']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.err, /Missing --run/);
+});
