@@ -81,6 +81,7 @@ export const trainMlp: Trainer = (ctx) => trainMlpWith(ctx, {});
 export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel {
   const p = readMlpParams(ctx.params, ctx.seed);
   const { schema } = ctx;
+  if (ctx.train.features.n === 0) throw new TrainingError('The train split has no rows', 'train');
   const classification = schema.task === 'classification';
   const classes = classification ? checkClassificationTarget(ctx) : 0;
   if (!classification) checkRegressionTarget(ctx);

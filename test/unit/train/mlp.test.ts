@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import type { FeatureSchema, Rows, SplitDataset } from '../../../src/core/data/types';
 import { KERNEL_KINDS } from '../../../src/core/train/kernels/gemm';
+import { MlpNetwork } from '../../../src/core/train/kernels/network';
 import { trainMlp, trainMlpWith } from '../../../src/core/train/mlp';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
 import { prng, readClassificationCsv, rows } from './fixtures';
@@ -191,6 +192,15 @@ test('bad parameters are a TrainingError naming the parameter', () => {
       `${JSON.stringify(params)} should name ${param}`,
     );
   }
+});
+
+test('an empty train split, or rows that do not fit the 4 GiB the kernels address, are a TrainingError', () => {
+  const iris = readClassificationCsv(IRIS);
+  assert.throws(() => trainMlp(ctxOf({ ...iris, train: rows([], []) }, {})), (e: unknown) => e instanceof TrainingError && e.param === 'train');
+  assert.throws(
+    () => new MlpNetwork({ sizes: [1000, 4, 2], activation: 'relu', maxRows: 200, dropout: 0, kernel: 'wasm-simd', dataRows: 1_100_000 }),
+    (e: unknown) => e instanceof TrainingError && /4 GiB/.test(e.message),
+  );
 });
 
 test('divergence is a TrainingError naming the epoch', () => {

@@ -15,6 +15,7 @@
 // column path: padded units have zero weights and biases, output 0, get zero gradients (their
 // outgoing weights are zero and the loss ignores padded outputs) and so stay zero.
 
+import { TrainingError } from '../types';
 import { ADAM_BETA1, ADAM_BETA2, createKernels, INIT_BIAS, INIT_ZERO, POST_GATE, POST_NONE, POST_RELU, type KernelKind, type Kernels } from './gemm';
 
 export type Activation = 'relu' | 'tanh';
@@ -108,6 +109,10 @@ export class MlpNetwork {
         this.wtOff.push(off);
         off = align4(off + sizes[l] * sizes[l + 1]);
       } else this.wtOff.push(-1);
+    }
+    // A WebAssembly memory (32-bit) holds at most 4 GiB; say so rather than fail inside the engine.
+    if (off * 4 > 2 ** 32 - 65536) {
+      throw new TrainingError(`The MLP needs ${Math.ceil((off * 4) / 2 ** 20)} MiB of working memory (training rows included): more than the 4 GiB it can address`);
     }
     this.kern = createKernels(spec.kernel, off);
     this.heap = this.kern.heap;
