@@ -24,7 +24,7 @@ export interface CsvSet {
   dev: Rows;
 }
 
-/** Reads a numeric CSV with a string target column and splits it: every `devEvery`-th row goes to dev. */
+/** Reads a numeric CSV with a string target column and splits it: every `devEvery`-th row goes to dev (0: no dev rows). */
 export function readClassificationCsv(path: string, target: string, devEvery = 5): CsvSet {
   const lines = readFileSync(path, 'utf8').trim().split(/\r?\n/);
   const header = lines[0].split(',');
@@ -34,7 +34,7 @@ export function readClassificationCsv(path: string, target: string, devEvery = 5
   const classes = [...new Set(cells.map((c) => c[t]))].sort();
   const parts = { train: { x: [] as number[], y: [] as number[] }, dev: { x: [] as number[], y: [] as number[] } };
   cells.forEach((c, i) => {
-    const part = i % devEvery === 0 ? parts.dev : parts.train;
+    const part = devEvery > 0 && i % devEvery === 0 ? parts.dev : parts.train;
     for (let j = 0; j < c.length; j++) if (j !== t) part.x.push(Number(c[j]));
     part.y.push(classes.indexOf(c[t]));
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BinMapper } from '../../../src/core/train/gbdt/binning';
+import { BinMapper, radixSortFloat32 } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { decodeModel } from '../../../src/core/onnx/builder';
@@ -259,4 +259,15 @@ test('a one-class target and a diverging loss are TrainingErrors', () => {
     () => train({ schema: regression(['x']), train: makeRows([1, 2, 3, 4], [1e200, -1e200, 1e200, -1e200]), params: { minSamplesLeaf: 1 } }),
     (e: unknown) => e instanceof TrainingError && e.step === 1 && /iteration 1/.test(e.message),
   );
+});
+
+test('radix sort of float32 values matches TypedArray sort, negatives, zeros and ties included', () => {
+  const rand = mulberry32(8);
+  const values = Float32Array.from({ length: 5000 }, (_, i) => (i % 10 === 0 ? 0 : i % 17 === 0 ? -3.5 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4)));
+  values[1] = -0;
+  values[2] = -Infinity;
+  values[3] = Infinity;
+  const expected = values.slice().sort();
+  const sorted = radixSortFloat32(values.slice(), new Float32Array(values.length));
+  assert.deepEqual(Array.from(sorted, (v) => (v === 0 ? 0 : v)), Array.from(expected, (v) => (v === 0 ? 0 : v)));
 });

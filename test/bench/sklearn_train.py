@@ -1,0 +1,64 @@
+"""Times one scikit-learn fit for test/bench/train.ts, on data it wrote as raw binary files.
+
+usage: /usr/bin/python3 sklearn_train.py MODEL DATA_PREFIX
+  MODEL: mlp | gbdt | logistic (settings matching the ML Loop run, see train.ts)
+  DATA_PREFIX.json {"n", "d"}; DATA_PREFIX.X.f32 (n*d float32, row-major); DATA_PREFIX.y.f64 (class index)
+Prints one JSON line: {"seconds", "train_accuracy", "peak_mb"}.
+This process must not import torch (Debian's PyTorch pins OpenMP to one thread for the whole process).
+"""
+import json
+import resource
+import sys
+import time
+import warnings
+
+import numpy as np
+
+
+def load(prefix):
+    with open(prefix + ".json") as f:
+        meta = json.load(f)
+    X = np.fromfile(prefix + ".X.f32", dtype=np.float32).reshape(meta["n"], meta["d"])
+    y = np.fromfile(prefix + ".y.f64", dtype=np.float64).astype(np.int64)
+    return X, y
+
+
+def make(model, n):
+    if model == "mlp":
+        from sklearn.neural_network import MLPClassifier
+        # Exactly 50 epochs: no early stop on the training loss either.
+        return MLPClassifier(hidden_layer_sizes=(64,), activation="relu", solver="adam", batch_size=200,
+                             learning_rate_init=0.001, alpha=1e-4, max_iter=50, n_iter_no_change=50,
+                             tol=0.0, random_state=0)
+    if model == "gbdt":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        return HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=31, learning_rate=0.1,
+                                              min_samples_leaf=20, l2_regularization=0.0, max_bins=255,
+                                              early_stopping=False, random_state=0)
+    if model == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        # ML Loop's l2 (default 0.001) on the mean loss is C = 1 / (l2 * n) on sklearn's summed loss.
+        return LogisticRegression(solver="lbfgs", C=1.0 / (0.001 * n), max_iter=100, tol=1e-4)
+    raise SystemExit(f"unknown model {model}")
+
+
+def main():
+    model, prefix = sys.argv[1], sys.argv[2]
+    X, y = load(prefix)
+    if model == "logistic":
+        # ML Loop standardizes inside the model; give sklearn the same standardized input (untimed).
+        mean, std = X.mean(axis=0), X.std(axis=0)
+        X = (X - mean) / np.where(std > 0, std, 1)
+    est = make(model, len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        est.fit(X, y)
+        seconds = time.perf_counter() - t
+    acc = float((est.predict(X) == y).mean())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "train_accuracy": acc, "peak_mb": peak_mb}))
+
+
+if __name__ == "__main__":
+    main()

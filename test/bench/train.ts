@@ -1,0 +1,145 @@
+// Training speed, ML Loop vs scikit-learn, side by side in one run (a benchmark, never a test).
+//   npm run bench:train [-- --repeat N] [-- --only gbdt]
+// Each ML Loop run happens in its own child process (so its peak RSS is its own), trained through
+// the registry (TRAINERS) so every model kind is measured as it lands; each scikit-learn fit runs in
+// a /usr/bin/python3 process that never imports torch. Runs are interleaved (ML Loop, sklearn, …)
+// because the machine is shared and noisy: trust the ratios more than the absolute seconds.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TRAINERS } from '../../src/core/train/registry';
+import type { BuiltinModel } from '../../src/core/spec/types';
+import type { FeatureSchema } from '../../src/core/data/types';
+import { generatedClassification, makeRows, emptyRows, readClassificationCsv } from '../unit/train/gbdt-fixtures';
+
+const HERE = __dirname;
+const PYTHON = '/usr/bin/python3';
+
+interface Case {
+  label: string;
+  model: BuiltinModel;
+  data: 'digits' | 'gen100k';
+  params: Record<string, unknown>;
+}
+
+const MLP = { hidden: [64], activation: 'relu', optimizer: 'adam', learningRate: 0.001, batchSize: 200, epochs: 50, l2: 1e-4, earlyStopping: false };
+const CASES: Case[] = [
+  { label: 'MLP 64 relu adam, batch 200, 50 epochs — digits', model: 'mlp', data: 'digits', params: MLP },
+  { label: 'MLP 64 relu adam, batch 200, 50 epochs — 100,000 × 50', model: 'mlp', data: 'gen100k', params: MLP },
+  { label: 'GBDT 100 iterations, 31 leaves — 100,000 × 50', model: 'gbdt', data: 'gen100k', params: { iterations: 100, maxLeaves: 31, learningRate: 0.1, minSamplesLeaf: 20, l2: 0, maxBins: 255, earlyStopping: false } },
+  { label: 'Logistic (L-BFGS) — digits', model: 'logistic', data: 'digits', params: { l2: 0.001, maxIter: 100, tol: 1e-4 } },
+  { label: 'Logistic (L-BFGS) — 100,000 × 50', model: 'logistic', data: 'gen100k', params: { l2: 0.001, maxIter: 100, tol: 1e-4 } },
+];
+
+interface Dataset {
+  schema: FeatureSchema;
+  X: Float32Array;
+  y: Float64Array;
+}
+
+function makeDataset(name: Case['data']): Dataset {
+  if (name === 'digits') {
+    const { schema, train, dev } = readClassificationCsv('/work/shared/datasets/digits.csv', 'digit', 0);
+    void dev;
+    return { schema, X: train.features.numeric, y: train.y };
+  }
+  const d = 50;
+  const { X, y } = generatedClassification(100_000, d, 2024);
+  return { schema: { task: 'classification', target: 'y', numeric: Array.from({ length: d }, (_, j) => `x${j}`), categorical: [], classes: ['0', '1'] }, X, y };
+}
+
+/** Writes the dataset as raw binary for both sides: PREFIX.json, PREFIX.X.f32, PREFIX.y.f64, PREFIX.schema.json. */
+function writeDataset(dir: string, name: string, ds: Dataset): string {
+  const prefix = join(dir, name);
+  writeFileSync(`${prefix}.json`, JSON.stringify({ n: ds.y.length, d: ds.schema.numeric.length }));
+  writeFileSync(`${prefix}.schema.json`, JSON.stringify(ds.schema));
+  writeFileSync(`${prefix}.X.f32`, new Uint8Array(ds.X.buffer, ds.X.byteOffset, ds.X.byteLength));
+  writeFileSync(`${prefix}.y.f64`, new Uint8Array(ds.y.buffer, ds.y.byteOffset, ds.y.byteLength));
+  return prefix;
+}
+
+function readDataset(prefix: string): Dataset {
+  const bytes = (p: string) => {
+    const b = readFileSync(p);
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  };
+  return { schema: JSON.parse(readFileSync(`${prefix}.schema.json`, 'utf8')), X: new Float32Array(bytes(`${prefix}.X.f32`)), y: new Float64Array(bytes(`${prefix}.y.f64`)) };
+}
+
+interface Result {
+  seconds: number;
+  train_accuracy: number;
+  peak_mb: number;
+}
+
+/** Child mode: one ML Loop training; prints a Result line. */
+async function child(model: BuiltinModel, prefix: string, params: Record<string, unknown>): Promise<void> {
+  const ds = readDataset(prefix);
+  const train = makeRows(ds.X, ds.y);
+  const trainer = TRAINERS[model]!;
+  const t = performance.now();
+  const m = await trainer({ schema: ds.schema, train, dev: emptyRows(), params, seed: 0 });
+  const seconds = (performance.now() - t) / 1000;
+  const pred = m.predict(train.features).classIndex!;
+  let correct = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === ds.y[i]) correct++;
+  const result: Result = { seconds, train_accuracy: correct / pred.length, peak_mb: process.resourceUsage().maxRSS / 1024 };
+  console.log(JSON.stringify(result));
+}
+
+function runChild(command: string, args: string[]): Result | string {
+  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Result;
+  } catch {
+    return `failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
+  }
+}
+
+function fmt(r: Result | string | undefined, withMemory: boolean): string {
+  if (r === undefined) return 'not available';
+  if (typeof r === 'string') return r;
+  return `${r.seconds.toFixed(2)} s (train acc ${r.train_accuracy.toFixed(3)}${withMemory ? `, peak ${r.peak_mb.toFixed(0)} MB` : ''})`;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') return child(argv[1] as BuiltinModel, argv[2], JSON.parse(argv[3]));
+  const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const repeat = Number(option('--repeat') ?? 1);
+  const only = option('--only');
+  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-train-'));
+  const prefixes: Record<string, string> = {};
+  const cases = CASES.filter((c) => !only || c.model === only);
+  for (const name of new Set(cases.map((c) => c.data))) prefixes[name] = writeDataset(dir, name, makeDataset(name));
+  const haveSklearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
+
+  console.log(`ML Loop vs scikit-learn (${haveSklearn ? '/usr/bin/python3' : 'scikit-learn not installed'}), best of ${repeat}; ratio = ML Loop / sklearn\n`);
+  for (const c of cases) {
+    let ours: Result | string | undefined;
+    let theirs: Result | string | undefined;
+    for (let r = 0; r < repeat; r++) {
+      if (TRAINERS[c.model]) {
+        const res = runChild(process.execPath, ['--import', 'tsx', join(HERE, 'train.ts'), '--child', c.model, prefixes[c.data], JSON.stringify(c.params)]);
+        ours = best(ours, res);
+      }
+      if (haveSklearn) theirs = best(theirs, runChild(PYTHON, [join(HERE, 'sklearn_train.py'), c.model, prefixes[c.data]]));
+    }
+    const ratio = typeof ours === 'object' && typeof theirs === 'object' ? `${(ours.seconds / theirs.seconds).toFixed(2)}×` : '—';
+    console.log(c.label);
+    console.log(`  ML Loop      ${fmt(ours, true)}`);
+    console.log(`  scikit-learn ${fmt(theirs, false)}`);
+    console.log(`  ratio        ${ratio}\n`);
+  }
+}
+
+function best(a: Result | string | undefined, b: Result | string): Result | string {
+  if (typeof a !== 'object') return b;
+  if (typeof b !== 'object') return a;
+  return b.seconds < a.seconds ? b : a;
+}
+
+void main();
