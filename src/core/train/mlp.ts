@@ -160,7 +160,7 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
     // Reported in the target's units: mean cross-entropy, or mean squared error.
     const trainLoss = classification ? lossSum / n : (2 * lossSum * yScale * yScale) / n;
     checkLoss(trainLoss, epoch);
-    const dev = nDev > 0 ? evaluate(net, Xdev, nDev, ctx.dev.y, classification, yMean, yScale) : undefined;
+    const dev = nDev > 0 ? evaluate(net, Xdev, nDev, ctx.dev.y, classification, yMean, yScale, gate) : undefined;
     if (dev && earlyStop > 0) {
       const better =
         !best || (classification ? dev.metric > best.metric || (dev.metric === best.metric && dev.loss < best.loss) : dev.metric < best.metric);
@@ -215,14 +215,15 @@ function forwardChunks(net: MlpNetwork, X: Float32Array, n: number, take: (first
   }
 }
 
-/** Dev loss and metric (accuracy, or RMSE in the target's units). */
-function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, classification: boolean, yMean: number, yScale: number) {
+/** Dev loss and metric (accuracy, or RMSE in the target's units); a large dev split is cancellable between chunks. */
+function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, classification: boolean, yMean: number, yScale: number, gate: ProgressGate) {
   const h = net.heap;
   const c = net.sizes[net.layers];
   const stride = net.widths[net.layers];
   let loss = 0;
   let hits = 0;
   forwardChunks(net, X, n, (first, rows) => {
+    gate.checkCancelled();
     const out = net.outOff;
     for (let i = 0; i < rows; i++) {
       const target = y[first + i];
