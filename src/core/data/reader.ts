@@ -34,6 +34,7 @@ export interface ReadResult {
 }
 
 export type DataFormat = 'csv' | 'jsonl';
+type Newline = '\n' | '\r\n' | '\r';
 
 export function dataFormat(file: string): DataFormat {
   const ext = extname(file).toLowerCase();
@@ -68,16 +69,24 @@ export async function readTable(file: string, sink: TableSink, opts: ReadOptions
         `use a sample of the data, or raise the limit (ml-loop --max-bytes N)`,
     );
   }
+  const format = dataFormat(file);
+  // Decided before any byte flows: the parser must be listening before the decoder can fail.
+  const newline = format === 'csv' ? await sniffNewline(file) : '\n';
   const decoder = new Utf8LineCountingDecoder(file);
-  const input = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(decoder);
-  const records = dataFormat(file) === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, await sniffNewline(file));
+  const bytes = createReadStream(file, { highWaterMark: 1 << 20 });
+  bytes.on('error', (e) => decoder.destroy(new DataError(file, 1, 'data-read-failed', `Could not read the data file: ${e.message}`)));
+  // The parser hears the first error through its own listener and then detaches; this one keeps a
+  // later error (e.g. the read stream writing into the destroyed decoder) from crashing the process.
+  decoder.on('error', () => {});
+  const input = bytes.pipe(decoder);
+  const records = format === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, newline);
   if (records === 0) throw new DataError(file, 2, 'data-header-only', 'The data file has a header row but no data rows');
   return { fileHash: decoder.hash.digest('hex'), bytes: size, records };
 }
 
 /** RFC 4180 allows CRLF; files in the wild also use LF or (old Mac) CR. Papa Parse guesses from its first
  *  chunk only, so the newline is decided here from the file's first 64 KB. */
-async function sniffNewline(file: string): Promise<'\n' | '\r\n' | '\r'> {
+async function sniffNewline(file: string): Promise<Newline> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(65536);
@@ -144,7 +153,7 @@ function checkHeader(file: string, columns: string[]): string[] {
   });
 }
 
-function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, newline: '\n' | '\r\n' | '\r'): Promise<number> {
+function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, newline: Newline): Promise<number> {
   return new Promise((resolve, reject) => {
     let line = 1; // line where the next record starts
     let prevCursor = 0;

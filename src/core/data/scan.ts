@@ -32,8 +32,11 @@ export class ColumnScan {
   firstNonNumeric?: { value: string; line: number };
   min = Infinity;
   max = -Infinity;
-  mean = 0;
-  m2 = 0;
+  // Sums of values shifted by the first one: one pass, no division per value, and no catastrophic
+  // cancellation for data far from zero (the shifted-data variance algorithm).
+  private shift = 0;
+  private sum = 0;
+  private sumSq = 0;
   /** Distinct numbers (while under DISTINCT_CAP). */
   readonly numbers = new Set<number>();
   /** Non-numeric strings (all strings for forced-categorical columns) → code; counts[code]. */
@@ -72,12 +75,12 @@ export class ColumnScan {
     if (!this.forcedCategorical) {
       const v = parseNumber(raw);
       if (v === v) {
-        this.numeric++;
+        if (this.numeric++ === 0) this.shift = v;
         if (v < this.min) this.min = v;
         if (v > this.max) this.max = v;
-        const d = v - this.mean; // Welford: stable mean and variance in one pass
-        this.mean += d / this.numeric;
-        this.m2 += d * (v - this.mean);
+        const d = v - this.shift;
+        this.sum += d;
+        this.sumSq += d * d;
         if (!this.distinctCapped && !this.numbers.has(v)) {
           if (this.distinct < DISTINCT_CAP) this.numbers.add(v);
           else this.distinctCapped = true;
@@ -126,8 +129,14 @@ export class ColumnScan {
     return this.numeric > this.nonNumeric && this.nonNumeric <= Math.max(2, 0.01 * nonMissing);
   }
 
+  get mean(): number {
+    return this.numeric ? this.shift + this.sum / this.numeric : 0;
+  }
+
+  /** Sample standard deviation (n - 1). */
   get std(): number {
-    return this.numeric > 1 ? Math.sqrt(this.m2 / (this.numeric - 1)) : 0;
+    const n = this.numeric;
+    return n > 1 ? Math.sqrt(Math.max(0, (this.sumSq - (this.sum * this.sum) / n) / (n - 1))) : 0;
   }
 }
 

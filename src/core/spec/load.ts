@@ -106,7 +106,7 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
     const splitPath = !spec.data.split ? ['data'] : isColumnSplit(spec.data.split) ? ['data', 'split', 'column'] : ['data', 'split', 'dev'];
     const total = counts.train + counts.dev + counts.test;
     if (total > 0 && counts.dev === 0) at(splitPath, 'data-no-dev-rows', `The split leaves no dev rows (of ${total} rows): raise the dev fraction or use more data`);
-    if (total > 0 && counts.train === 0) at(splitPath, 'data-no-train-rows', `The split leaves no training rows (of ${total} rows)`);
+    if (total > 0 && counts.train === 0 && !problems.some((p) => p.code === 'data-no-train-rows')) at(splitPath, 'data-no-train-rows', `The split leaves no training rows (of ${total} rows)`);
   }
   return loaded;
 }

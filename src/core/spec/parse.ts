@@ -51,7 +51,8 @@ export function parseProjectDocument(doc: JsonDocument, file: string): ParsedPro
     if (!problems.length) problems.push({ severity: 'error', code: 'json-syntax', message: 'The file is empty: expected a JSON object', file, line: 1, column: 1 });
     return { problems };
   }
-  const value: unknown = getNodeValue(doc.tree);
+  // getNodeValue builds null-prototype objects; callers get plain ones.
+  const value: unknown = JSON.parse(JSON.stringify(getNodeValue(doc.tree)));
   const problems = schemaErrorsToProblems(validateProjectValue(value), doc, file);
   return problems.length ? { problems } : { spec: value as ProjectSpec, problems };
 }

@@ -13,7 +13,7 @@ export interface TempProject {
   cleanup(): void;
 }
 
-export function baseSpec(over: Partial<ProjectSpec> & { data?: Partial<ProjectSpec['data']> } = {}): ProjectSpec {
+export function baseSpec(over: Omit<Partial<ProjectSpec>, 'data'> & { data?: Partial<ProjectSpec['data']> } = {}): ProjectSpec {
   const { data, ...rest } = over;
   return {
     name: 'test',
