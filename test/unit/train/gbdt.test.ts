@@ -271,3 +271,28 @@ test('radix sort of float32 values matches TypedArray sort, negatives, zeros and
   const sorted = radixSortFloat32(values.slice(), new Float32Array(values.length));
   assert.deepEqual(Array.from(sorted, (v) => (v === 0 ? 0 : v)), Array.from(expected, (v) => (v === 0 ? 0 : v)));
 });
+
+test('histograms built on two threads give the same trees as on one', () => {
+  // Large enough that jobs pass the parallel threshold (rows × columns ≥ 100,000).
+  const { X, y } = generatedClassification(30_000, 8, 12, 0.05);
+  const n = y.length;
+  const mapper = BinMapper.fit(X, n, 8, 255, 1);
+  const bins = mapper.transform(X, n);
+  const g = Float64Array.from(y, (v, i) => v - 0.5 + 0.01 * Math.sin(i));
+  const h = Float64Array.from(y, (_, i) => 0.2 + 0.05 * Math.cos(i));
+  const opts = { maxLeaves: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1 };
+  const one = new TreeGrower(bins, n, mapper, { ...opts, threads: 1 });
+  const two = new TreeGrower(bins, n, mapper, { ...opts, threads: 2 });
+  try {
+    const a = one.grow(g, h);
+    const b = two.grow(g, h);
+    assert.equal(a.feature.filter((f) => f < 0).length, 31);
+    assert.deepEqual(b, a);
+    // A second tree reuses the helper thread.
+    g.reverse();
+    assert.deepEqual(two.grow(g, h), one.grow(g, h));
+  } finally {
+    one.dispose();
+    two.dispose();
+  }
+});

@@ -4,11 +4,11 @@
 //  - bins: Uint8Array, column-major (bins[f * n + row]);
 //  - rows: one Uint32Array holding every row, each leaf owning a contiguous range [start, end),
 //    partitioned stably in place on split (rows stay ascending within a leaf: cache-friendly reads);
-//  - histograms: Float64Array with (gradient, hessian, count) interleaved per bin, all columns back
-//    to back; only the smaller child's is built, the sibling's is parent minus smaller child
-//    (computed in place in the parent's buffer).
+//  - histograms (built by HistogramBuilder, see histogram.ts): only the smaller child's is built,
+//    the sibling's is parent minus smaller child (computed in place in the parent's buffer).
 
 import type { BinMapper } from './binning';
+import { HistogramBuilder } from './histogram';
 import { TreeBuilder, type Tree } from './tree';
 
 export interface GrowOptions {
@@ -18,6 +18,8 @@ export interface GrowOptions {
   minSamplesLeaf: number;
   l2: number;
   learningRate: number;
+  /** Threads building histograms (1 or 2); the trees are identical either way. */
+  threads?: number;
 }
 
 /** Leaves need at least this much hessian: avoids huge leaf values from near-pure leaves (as scikit-learn). */
@@ -41,10 +43,9 @@ interface Leaf {
 }
 
 export class TreeGrower {
+  private readonly histograms: HistogramBuilder;
   private readonly rows: Uint32Array;
   private readonly scratch: Uint32Array;
-  private readonly orderedG: Float64Array;
-  private readonly orderedH: Float64Array;
   /** Offset (in bins) of each column's histogram; each column has nBins + 1 bins (the last for missing). */
   private readonly featureOffset: Int32Array;
   private readonly histSize: number;
@@ -58,14 +59,18 @@ export class TreeGrower {
     private readonly mapper: BinMapper,
     private readonly opts: GrowOptions,
   ) {
-    this.rows = new Uint32Array(n);
-    this.scratch = new Uint32Array(n);
-    this.orderedG = new Float64Array(n);
-    this.orderedH = new Float64Array(n);
     const d = mapper.nFeatures;
     this.featureOffset = new Int32Array(d + 1);
     for (let f = 0; f < d; f++) this.featureOffset[f + 1] = this.featureOffset[f] + mapper.nBins[f] + 1;
     this.histSize = this.featureOffset[d] * 3;
+    this.histograms = new HistogramBuilder(bins, n, this.featureOffset, opts.threads ?? 1);
+    this.rows = this.histograms.rows;
+    this.scratch = new Uint32Array(n);
+  }
+
+  /** Releases the histogram helper thread, if any. */
+  dispose(): void {
+    this.histograms.dispose();
   }
 
   /** Grows one tree fitted to gradients g and hessians h (one per training row). */
@@ -83,7 +88,7 @@ export class TreeGrower {
       sumH += h[i];
     }
     const root = this.newLeaf(builder.addLeaf(0), 0, n, 0, sumG, sumH);
-    this.buildRootHistogram(this.histPool[root.hist], g, h);
+    this.histograms.buildRoot(this.histPool[root.hist], g, h);
     this.findBestSplit(root);
 
     const open: Leaf[] = [root];
@@ -107,7 +112,7 @@ export class TreeGrower {
         // Smaller child from its rows; larger child = parent - smaller, in the parent's buffer.
         const [small, large] = left.end - left.start <= right.end - right.start ? [left, right] : [right, left];
         small.hist = this.takeHist();
-        this.buildHistogram(this.histPool[small.hist], small.start, small.end, g, h);
+        this.histograms.buildLeaf(this.histPool[small.hist], small.start, small.end, g, h);
         const parentHist = this.histPool[parent.hist];
         const smallHist = this.histPool[small.hist];
         for (let i = 0; i < this.histSize; i++) parentHist[i] -= smallHist[i];
@@ -161,83 +166,6 @@ export class TreeGrower {
   private releaseHist(leaf: Leaf): void {
     if (leaf.hist >= 0) this.freeHists.push(leaf.hist);
     leaf.hist = -1;
-  }
-
-  private buildRootHistogram(hist: Float64Array, g: Float64Array, h: Float64Array): void {
-    hist.fill(0);
-    const { bins, n, featureOffset } = this;
-    const d = this.mapper.nFeatures;
-    for (let f = 0; f < d; f++) {
-      const base = f * n;
-      const off = featureOffset[f] * 3;
-      // Unrolled by 4: independent updates per step let the CPU overlap them (measured 1.5× faster).
-      let i = 0;
-      for (; i + 4 <= n; i += 4) {
-        const a = off + bins[base + i] * 3;
-        const b = off + bins[base + i + 1] * 3;
-        const c = off + bins[base + i + 2] * 3;
-        const e = off + bins[base + i + 3] * 3;
-        hist[a] += g[i];
-        hist[a + 1] += h[i];
-        hist[a + 2] += 1;
-        hist[b] += g[i + 1];
-        hist[b + 1] += h[i + 1];
-        hist[b + 2] += 1;
-        hist[c] += g[i + 2];
-        hist[c + 1] += h[i + 2];
-        hist[c + 2] += 1;
-        hist[e] += g[i + 3];
-        hist[e + 1] += h[i + 3];
-        hist[e + 2] += 1;
-      }
-      for (; i < n; i++) {
-        const a = off + bins[base + i] * 3;
-        hist[a] += g[i];
-        hist[a + 1] += h[i];
-        hist[a + 2] += 1;
-      }
-    }
-  }
-
-  private buildHistogram(hist: Float64Array, start: number, end: number, g: Float64Array, h: Float64Array): void {
-    hist.fill(0);
-    const { bins, n, rows, orderedG, orderedH, featureOffset } = this;
-    const m = end - start;
-    for (let k = 0; k < m; k++) {
-      const r = rows[start + k];
-      orderedG[k] = g[r];
-      orderedH[k] = h[r];
-    }
-    const d = this.mapper.nFeatures;
-    for (let f = 0; f < d; f++) {
-      const base = f * n;
-      const off = featureOffset[f] * 3;
-      let k = 0;
-      for (; k + 4 <= m; k += 4) {
-        const a = off + bins[base + rows[start + k]] * 3;
-        const b = off + bins[base + rows[start + k + 1]] * 3;
-        const c = off + bins[base + rows[start + k + 2]] * 3;
-        const e = off + bins[base + rows[start + k + 3]] * 3;
-        hist[a] += orderedG[k];
-        hist[a + 1] += orderedH[k];
-        hist[a + 2] += 1;
-        hist[b] += orderedG[k + 1];
-        hist[b + 1] += orderedH[k + 1];
-        hist[b + 2] += 1;
-        hist[c] += orderedG[k + 2];
-        hist[c + 1] += orderedH[k + 2];
-        hist[c + 2] += 1;
-        hist[e] += orderedG[k + 3];
-        hist[e + 1] += orderedH[k + 3];
-        hist[e + 2] += 1;
-      }
-      for (; k < m; k++) {
-        const a = off + bins[base + rows[start + k]] * 3;
-        hist[a] += orderedG[k];
-        hist[a + 1] += orderedH[k];
-        hist[a + 2] += 1;
-      }
-    }
   }
 
   /** Best split of a leaf over every column, both directions for missing values; ties keep the first found. */

@@ -3,6 +3,7 @@
 // softmax (one tree per class per iteration) for multi-class. Missing values are handled natively
 // (a learned direction per split), so preprocessing only one-hot encodes categories.
 
+import { availableParallelism } from 'node:os';
 import type { TrainContext, TrainedModel } from '../types';
 import { TrainingError } from '../types';
 import { checkClassificationTarget, checkLoss, checkRegressionTarget, makeTrainedModel, numberParam, ProgressGate } from '../pipeline';
@@ -27,6 +28,8 @@ export const GBDT_DEFAULTS = {
 
 /** Patience used when earlyStopping is simply `true`. */
 export const DEFAULT_PATIENCE = 10;
+/** Training rows × dense columns from which histograms are built on two threads. */
+const PARALLEL_MIN_CELLS = 1_000_000;
 /** A dev loss must improve by more than this (relative) to count as an improvement. */
 const EARLY_STOPPING_TOL = 1e-7;
 
@@ -93,37 +96,43 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
   const patience = devN > 0 ? p.patience : 0;
 
-  const grower = new TreeGrower(bins, n, mapper, p);
+  // A second thread builds half of each histogram when the data is large enough to repay it.
+  const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
+  const grower = new TreeGrower(bins, n, mapper, { ...p, threads });
   const trees: Tree[] = [];
   let bestDevLoss = Infinity;
   let bestIteration = 0;
   let iteration = 0;
-  while (iteration < p.iterations) {
-    iteration++;
-    loss.gradients(scores, y, g, h);
-    for (let c = 0; c < k; c++) {
-      gate.checkCancelled();
-      const tree = grower.grow(g[c], h[c]);
-      trees.push(tree);
-      grower.addToScores(tree, scores, k, c);
-      for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
-    }
-    const trainLoss = loss.meanLoss(scores, y);
-    checkLoss(trainLoss, iteration, 'iteration');
-    const devLoss = devN > 0 ? loss.meanLoss(devScores, devY) : undefined;
-    const metric = devN > 0 ? devMetric(classification, devScores, devY, k) : undefined;
-    let stop = false;
-    if (devLoss !== undefined) {
-      if (devLoss < bestDevLoss - EARLY_STOPPING_TOL * Math.abs(bestDevLoss)) {
-        bestDevLoss = devLoss;
-        bestIteration = iteration;
-      } else if (patience > 0 && iteration - bestIteration >= patience) {
-        stop = true;
+  try {
+    while (iteration < p.iterations) {
+      iteration++;
+      loss.gradients(scores, y, g, h);
+      for (let c = 0; c < k; c++) {
+        gate.checkCancelled();
+        const tree = grower.grow(g[c], h[c]);
+        trees.push(tree);
+        grower.addToScores(tree, scores, k, c);
+        for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
       }
+      const trainLoss = loss.meanLoss(scores, y);
+      checkLoss(trainLoss, iteration, 'iteration');
+      const devLoss = devN > 0 ? loss.meanLoss(devScores, devY) : undefined;
+      const metric = devN > 0 ? devMetric(classification, devScores, devY, k) : undefined;
+      let stop = false;
+      if (devLoss !== undefined) {
+        if (devLoss < bestDevLoss - EARLY_STOPPING_TOL * Math.abs(bestDevLoss)) {
+          bestDevLoss = devLoss;
+          bestIteration = iteration;
+        } else if (patience > 0 && iteration - bestIteration >= patience) {
+          stop = true;
+        }
+      }
+      // The stopping iteration is always reported, past the rate limit.
+      gate.report({ step: iteration, totalSteps: p.iterations, trainLoss, devLoss, devMetric: metric?.value, metricName: metric?.name }, stop);
+      if (stop) break;
     }
-    // The stopping iteration is always reported, past the rate limit.
-    gate.report({ step: iteration, totalSteps: p.iterations, trainLoss, devLoss, devMetric: metric?.value, metricName: metric?.name }, stop);
-    if (stop) break;
+  } finally {
+    grower.dispose();
   }
   const kept = patience > 0 ? bestIteration : iteration;
   const keptTrees = trees.slice(0, kept * k);

@@ -1,0 +1,201 @@
+// Histogram building, the GBDT's hot loop, optionally split across two threads by feature.
+//
+// A histogram holds, per bin of every column, (sum of gradients, sum of hessians, row count)
+// interleaved in a Float64Array. The parallel path gives a helper worker thread the upper half of
+// the columns: inputs (bins, row indices, gradients) and the output live in SharedArrayBuffers, a
+// job is signalled with Atomics (no message per job), and each thread writes only its own columns,
+// so the result is bit-identical to the single-threaded one.
+
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Zeroes and fills the histogram of columns [fStart, fEnd) over rows. `rows === null`: rows
+ * 0..m-1 with g/h indexed by row (the root); else rows[start + k] with g/h indexed by k (gathered
+ * in row order beforehand). Self-contained (no outer references): its source also runs in the helper thread.
+ */
+export function accumulateHistogram(
+  hist: Float64Array,
+  bins: Uint8Array,
+  n: number,
+  featureOffset: Int32Array,
+  fStart: number,
+  fEnd: number,
+  rows: Uint32Array | null,
+  start: number,
+  m: number,
+  g: Float64Array,
+  h: Float64Array,
+): void {
+  hist.fill(0, featureOffset[fStart] * 3, featureOffset[fEnd] * 3);
+  for (let f = fStart; f < fEnd; f++) {
+    const base = f * n;
+    const off = featureOffset[f] * 3;
+    let k = 0;
+    // Unrolled by 4: independent updates per step let the CPU overlap them (measured 1.5× faster).
+    if (rows === null) {
+      for (; k + 4 <= m; k += 4) {
+        const a = off + bins[base + k] * 3;
+        const b = off + bins[base + k + 1] * 3;
+        const c = off + bins[base + k + 2] * 3;
+        const e = off + bins[base + k + 3] * 3;
+        hist[a] += g[k];
+        hist[a + 1] += h[k];
+        hist[a + 2] += 1;
+        hist[b] += g[k + 1];
+        hist[b + 1] += h[k + 1];
+        hist[b + 2] += 1;
+        hist[c] += g[k + 2];
+        hist[c + 1] += h[k + 2];
+        hist[c + 2] += 1;
+        hist[e] += g[k + 3];
+        hist[e + 1] += h[k + 3];
+        hist[e + 2] += 1;
+      }
+      for (; k < m; k++) {
+        const a = off + bins[base + k] * 3;
+        hist[a] += g[k];
+        hist[a + 1] += h[k];
+        hist[a + 2] += 1;
+      }
+    } else {
+      for (; k + 4 <= m; k += 4) {
+        const a = off + bins[base + rows[start + k]] * 3;
+        const b = off + bins[base + rows[start + k + 1]] * 3;
+        const c = off + bins[base + rows[start + k + 2]] * 3;
+        const e = off + bins[base + rows[start + k + 3]] * 3;
+        hist[a] += g[k];
+        hist[a + 1] += h[k];
+        hist[a + 2] += 1;
+        hist[b] += g[k + 1];
+        hist[b + 1] += h[k + 1];
+        hist[b + 2] += 1;
+        hist[c] += g[k + 2];
+        hist[c + 1] += h[k + 2];
+        hist[c + 2] += 1;
+        hist[e] += g[k + 3];
+        hist[e + 1] += h[k + 3];
+        hist[e + 2] += 1;
+      }
+      for (; k < m; k++) {
+        const a = off + bins[base + rows[start + k]] * 3;
+        hist[a] += g[k];
+        hist[a + 1] += h[k];
+        hist[a + 2] += 1;
+      }
+    }
+  }
+}
+
+// Control words shared with the helper thread.
+const JOB = 0; // incremented by the main thread per job
+const DONE = 1; // set to the job number by the helper when finished
+const STOP = 2;
+const START = 3;
+const COUNT = 4;
+const ROOT = 5; // 1: rows 0..m-1 (no row indices)
+
+/** Below this many (row, column) updates a job is not worth waking the helper thread. */
+const PARALLEL_MIN_WORK = 100_000;
+
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const accumulate = ${accumulateHistogram.toString()};
+const { control, hist, bins, n, featureOffset, fStart, fEnd, rows, g, h } = workerData;
+let job = 0;
+for (;;) {
+  Atomics.wait(control, ${JOB}, job);
+  job = Atomics.load(control, ${JOB});
+  if (Atomics.load(control, ${STOP}) === 1) break;
+  accumulate(hist, bins, n, featureOffset, fStart, fEnd, Atomics.load(control, ${ROOT}) === 1 ? null : rows, Atomics.load(control, ${START}), Atomics.load(control, ${COUNT}), g, h);
+  Atomics.store(control, ${DONE}, job);
+  Atomics.notify(control, ${DONE});
+}
+`;
+
+export class HistogramBuilder {
+  /** Row indices, partitioned per leaf by the grower (shared with the helper). */
+  readonly rows: Uint32Array;
+  /** Gradients/hessians of the job's rows, in row order. */
+  private readonly g: Float64Array;
+  private readonly h: Float64Array;
+  private readonly bins: Uint8Array;
+  private readonly output: Float64Array;
+  private readonly control: Int32Array | null = null;
+  private readonly helper: Worker | null = null;
+  /** The main thread's columns are [0, split); the helper's [split, d). */
+  private readonly split: number;
+  private job = 0;
+
+  constructor(
+    bins: Uint8Array,
+    private readonly n: number,
+    private readonly featureOffset: Int32Array,
+    threads: number,
+  ) {
+    const d = featureOffset.length - 1;
+    const parallel = threads > 1 && d > 1;
+    const alloc = (bytes: number) => (parallel ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.rows = new Uint32Array(alloc(4 * n));
+    this.g = new Float64Array(alloc(8 * n));
+    this.h = new Float64Array(alloc(8 * n));
+    this.output = new Float64Array(alloc(8 * 3 * featureOffset[d]));
+    this.bins = parallel ? new Uint8Array(alloc(bins.length)) : bins;
+    this.split = d;
+    if (!parallel) return;
+    this.bins.set(bins);
+    this.split = Math.ceil(d / 2);
+    this.control = new Int32Array(new SharedArrayBuffer(4 * 8));
+    this.helper = new Worker(HELPER_SOURCE, {
+      eval: true,
+      workerData: { control: this.control, hist: this.output, bins: this.bins, n, featureOffset, fStart: this.split, fEnd: d, rows: this.rows, g: this.g, h: this.h },
+    });
+    this.helper.unref();
+  }
+
+  /** Histogram of the root: every row, gradients g/h indexed by row. */
+  buildRoot(hist: Float64Array, g: Float64Array, h: Float64Array): void {
+    this.g.set(g);
+    this.h.set(h);
+    this.run(hist, 0, this.n, true);
+  }
+
+  /** Histogram of the leaf holding rows[start..end). */
+  buildLeaf(hist: Float64Array, start: number, end: number, g: Float64Array, h: Float64Array): void {
+    const { rows } = this;
+    const m = end - start;
+    for (let k = 0; k < m; k++) {
+      const r = rows[start + k];
+      this.g[k] = g[r];
+      this.h[k] = h[r];
+    }
+    this.run(hist, start, m, false);
+  }
+
+  /** Stops the helper thread. */
+  dispose(): void {
+    if (!this.control || !this.helper) return;
+    Atomics.store(this.control, STOP, 1);
+    Atomics.add(this.control, JOB, 1);
+    Atomics.notify(this.control, JOB);
+    void this.helper.terminate();
+  }
+
+  private run(hist: Float64Array, start: number, m: number, root: boolean): void {
+    const d = this.featureOffset.length - 1;
+    const rows = root ? null : this.rows;
+    const { control } = this;
+    if (!control || m * d < PARALLEL_MIN_WORK) {
+      accumulateHistogram(hist, this.bins, this.n, this.featureOffset, 0, d, rows, start, m, this.g, this.h);
+      return;
+    }
+    control[START] = start;
+    control[COUNT] = m;
+    control[ROOT] = root ? 1 : 0;
+    const job = ++this.job;
+    Atomics.store(control, JOB, job);
+    Atomics.notify(control, JOB);
+    accumulateHistogram(this.output, this.bins, this.n, this.featureOffset, 0, this.split, rows, start, m, this.g, this.h);
+    while (Atomics.load(control, DONE) !== job) Atomics.wait(control, DONE, Atomics.load(control, DONE));
+    hist.set(this.output.subarray(0, this.featureOffset[d] * 3));
+  }
+}
