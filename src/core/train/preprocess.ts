@@ -62,30 +62,43 @@ export class Preprocessor {
     const F = schema.numeric.length;
     const K = schema.categorical.length;
     const n = train.n;
-    const sum = new Float64Array(F);
-    const count = new Float64Array(F);
-    const missing = new Uint8Array(F);
+    // One pass: sums of values shifted by the column's first value (keeps the variance accurate when
+    // values are far from 0) and a count of missing values per column.
     const x = train.numeric;
-    for (let i = 0; i < n; i++) {
-      const row = i * F;
-      for (let j = 0; j < F; j++) {
-        const v = x[row + j];
-        if (v !== v) missing[j] = 1;
-        else {
-          sum[j] += v;
-          count[j]++;
+    const shift = new Float64Array(F);
+    for (let j = 0; j < F; j++) {
+      for (let i = 0; i < n; i++) {
+        const v = x[i * F + j];
+        if (v === v) {
+          shift[j] = v;
+          break;
         }
       }
     }
-    const meanF64 = new Float64Array(F);
-    for (let j = 0; j < F; j++) meanF64[j] = count[j] > 0 ? sum[j] / count[j] : 0;
-    const sq = new Float64Array(F);
+    const s1 = new Float64Array(F);
+    const s2 = new Float64Array(F);
+    const missingCount = new Float64Array(F);
     for (let i = 0; i < n; i++) {
       const row = i * F;
       for (let j = 0; j < F; j++) {
         const v = x[row + j];
-        if (v === v) sq[j] += (v - meanF64[j]) * (v - meanF64[j]);
+        if (v === v) {
+          const d = v - shift[j];
+          s1[j] += d;
+          s2[j] += d * d;
+        } else missingCount[j]++;
       }
+    }
+    const count = new Float64Array(F);
+    const meanF64 = new Float64Array(F);
+    const sq = new Float64Array(F);
+    const missing = new Uint8Array(F);
+    for (let j = 0; j < F; j++) {
+      count[j] = n - missingCount[j];
+      missing[j] = missingCount[j] > 0 ? 1 : 0;
+      const m = count[j] > 0 ? s1[j] / count[j] : 0;
+      meanF64[j] = count[j] > 0 ? shift[j] + m : 0;
+      sq[j] = Math.max(0, s2[j] - count[j] * m * m);
     }
     const fill = new Float32Array(F);
     const mean = new Float32Array(F);
