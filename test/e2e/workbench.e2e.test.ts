@@ -51,7 +51,8 @@ describe('ML Loop in a real VS Code, on the sample project', () => {
     assert.ok(views.some((v) => /experiments/i.test(v)), `views: ${views}`);
     assert.ok(views.some((v) => /deployments/i.test(v)), `views: ${views}`);
     const labels = await wb.sidebar.treeLabels('Experiments');
-    assert.deepEqual([...labels].sort(), Object.keys(sampleSpec.experiments).sort());
+    // Each experiment has a row (runs of earlier trainings may be listed under them).
+    for (const name of Object.keys(sampleSpec.experiments)) assert.ok(labels.includes(name), `no row "${name}" in ${labels}`);
     await wb.screenshot('experiments-view');
   });
 
@@ -75,6 +76,7 @@ describe('ML Loop in a real VS Code, on the sample project', () => {
 
   test('the Data panel renders chart.js charts of the profile', async () => {
     const wb = s.workbench;
+    await wb.palette.run('View: Hide Panel');
     await wb.palette.run('ML Loop: Open Data Panel');
     const view = wb.webview();
     await view.waitDrawn(120_000);

@@ -32,9 +32,11 @@ describe('activation on the digits sample', () => {
     assert.equal(logged.toFixed(1), exports.activationMs.toFixed(1));
   });
 
-  it('loads no heavy module at activation (onnxruntime-node, chart.js, ajv)', async () => {
+  it('has not loaded onnxruntime-node (the one external native module) by the end of activation', async () => {
+    // Bundled modules never show in require.cache; test/unit/extension/activationImports.test.ts
+    // checks those statically.
     await activatedExtension();
-    const loaded = Object.keys(require.cache).filter((k) => /[\\/]node_modules[\\/](onnxruntime-node|chart\.js|ajv)[\\/]/.test(k));
+    const loaded = Object.keys(require.cache).filter((k) => /[\\/]node_modules[\\/]onnxruntime-(node|common)[\\/]/.test(k));
     assert.deepEqual(loaded, []);
   });
 });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { activatedExtension, waitFor } from './helpers';
+import { activatedExtension, channelText, waitFor } from './helpers';
 
 describe('commands', () => {
   it('registers exactly the commands the manifest contributes', async () => {
@@ -26,7 +26,7 @@ describe('commands', () => {
     const target = await fs.mkdtemp(path.join(os.tmpdir(), 'mlloop-create-'));
     try {
       const created = await vscode.commands.executeCommand<vscode.Uri>('mlLoop.createProject', 'iris', vscode.Uri.file(target));
-      assert.equal(created?.fsPath, path.join(target, 'mlloop.json'));
+      assert.equal(created?.fsPath, path.join(target, 'mlloop.json'), await channelText());
       const spec = JSON.parse(await fs.readFile(path.join(target, 'mlloop.json'), 'utf8'));
       const dataFile = path.join(target, spec.data.path);
       assert.ok((await fs.stat(dataFile)).size > 0, `${dataFile} was not copied`);

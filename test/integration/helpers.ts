@@ -27,3 +27,13 @@ export function workspaceRoot(): vscode.Uri {
   if (!folder) throw new Error('the integration tests need a workspace folder (examples/digits)');
   return folder.uri;
 }
+
+/** The ML Loop output channel's text so far (its log file), for assertion messages. */
+export async function channelText(): Promise<string> {
+  const { exports } = await activatedExtension();
+  try {
+    return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(exports.logUri, 'ML Loop.log')));
+  } catch {
+    return '';
+  }
+}

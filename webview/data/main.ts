@@ -36,6 +36,11 @@ function chartCanvas(config: ReturnType<typeof columnChart>, label: string, cls 
 }
 let pendingCharts: (() => void)[] = [];
 
+/** The data file's name (the profile may give an absolute path; the full one is the tooltip). */
+function fileName(file: string): string {
+  return file.split(/[\\/]/).slice(-2).join('/');
+}
+
 function header(profile: DataProfile, projectFile: string): HTMLElement {
   const stat = (label: string, value: string) => h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
   const refresh = custom('vscode-button', { appearance: 'secondary', 'data-action': 'refresh' }, 'Refresh');
@@ -45,7 +50,7 @@ function header(profile: DataProfile, projectFile: string): HTMLElement {
   return h(
     'header',
     {},
-    h('div', { class: 'title-row' }, h('h1', {}, profile.file), h('div', { class: 'actions' }, open, refresh)),
+    h('div', { class: 'title-row' }, h('h1', { title: profile.file }, fileName(profile.file)), h('div', { class: 'actions' }, open, refresh)),
     h('p', { class: 'muted' }, `${projectFile} · data version ${profile.dataVersion} · profiled in ${formatNumber(Math.round(profile.durationMs))} ms`),
     h(
       'div',

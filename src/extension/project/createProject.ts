@@ -1,4 +1,5 @@
 // "Create ML Project": copies one of the samples shipped in examples/ into a folder.
+import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 
@@ -17,7 +18,9 @@ async function listSamples(extensionUri: vscode.Uri): Promise<{ name: string; ur
     if (type !== vscode.FileType.Directory) continue;
     const uri = vscode.Uri.joinPath(examples, name);
     try {
-      const spec = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(uri, 'mlloop.json'))));
+      // mlloop.json is JSON with comments.
+      const spec = parseJsonc(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(uri, 'mlloop.json'))));
+      if (typeof spec !== 'object' || spec === null) continue;
       samples.push({ name, uri, description: `${spec.task ?? ''} · ${Object.keys(spec.experiments ?? {}).length} experiments` });
     } catch {
       // not a sample

@@ -1,0 +1,61 @@
+// The packaged linux-x64 .vsix installs into code-server with --install-extension and activates.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheDir, installVsix, root, startCodeServer } from '../runners/code-server.mjs';
+import { DEFAULT_FOLDER } from '../runners/demo.mjs';
+import { ACTIVATED, openSession, recordFigure, type Session } from './session';
+
+const vsix = join(cacheDir, '..', 'vsix', 'ml-loop-linux-x64.vsix');
+
+describe('the packaged extension', () => {
+  let s: Session | undefined;
+  let extensionsDir: string;
+  let installedDir: string;
+
+  before(() => {
+    // Packages the bundles `npm test` just built (npm run package also makes a production build first).
+    const r = spawnSync('npm', ['run', 'package:vsix'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    extensionsDir = mkdtempSync(join(tmpdir(), 'mlloop-exts-'));
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  test('is a linux-x64 package under 25 MB', () => {
+    const bytes = statSync(vsix).size;
+    recordFigure('vsix', { file: vsix, bytes, mb: +(bytes / 1024 / 1024).toFixed(2) });
+    assert.ok(bytes < 25 * 1024 * 1024, `${(bytes / 1024 / 1024).toFixed(1)} MB`);
+  });
+
+  test('installs with --install-extension, carrying only the linux-x64 onnxruntime binaries', () => {
+    const out = installVsix(vsix, extensionsDir);
+    assert.match(out, /was successfully installed/);
+    const dir = readdirSync(extensionsDir).find((d) => d.startsWith('ml-loop.ml-loop-'));
+    assert.ok(dir, `not in ${extensionsDir}: ${readdirSync(extensionsDir)}`);
+    installedDir = join(extensionsDir, dir);
+    const napi = join(installedDir, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+    assert.deepEqual(readdirSync(napi), ['linux']);
+    assert.deepEqual(readdirSync(join(napi, 'linux')), ['x64']);
+    // The shipped native module loads in plain Node (the extension host under code-server is Node 20).
+    const r = spawnSync(process.execPath, ['-e', `const ort = require(${JSON.stringify(join(installedDir, 'node_modules', 'onnxruntime-node'))}); console.log(typeof ort.InferenceSession.create)`], { encoding: 'utf8' });
+    assert.equal(r.stdout.trim(), 'function', r.stderr);
+  });
+
+  test('activates on the sample in code-server and logs its activation time', async () => {
+    const server = await startCodeServer({ folder: DEFAULT_FOLDER, extensionsDir });
+    s = await openSession(server, server.workbenchUrl(), 'vsix');
+    const wb = s.workbench;
+    await wb.waitReady();
+    assert.doesNotMatch(await wb.title(), /Extension Development Host/);
+    await wb.palette.run('ML Loop: Show Log');
+    const m = ACTIVATED.exec(await wb.outputText());
+    assert.ok(m, 'no "Activated in" line in the ML Loop output');
+    recordFigure('activation-vsix', { activationMs: Number(m[1]) });
+    await wb.screenshot('activated');
+  });
+});
