@@ -33,6 +33,19 @@ export const COMMANDS: Record<string, CommandHandler> = {
     await vscode.window.showTextDocument(project.file);
   },
   'mlLoop.refreshExperiments': (s) => s.projects.refresh(),
+  // Training and runs (src/extension/training/commands.ts, loaded on first use).
+  'mlLoop.trainExperiment': async (s, arg) => (await import('./training/commands')).trainExperimentCommand(s, arg),
+  'mlLoop.trainAll': async (s) => (await import('./training/commands')).trainAllCommand(s),
+  'mlLoop.cancelRun': async (s, arg) => (await import('./training/commands')).cancelRunCommand(s, arg),
+  'mlLoop.renameRun': async (s, arg) => (await import('./training/commands')).renameRunCommand(s, arg),
+  'mlLoop.editRunNote': async (s, arg) => (await import('./training/commands')).editRunNoteCommand(s, arg),
+  'mlLoop.toggleRunStar': async (s, arg) => (await import('./training/commands')).toggleRunStarCommand(s, arg),
+  'mlLoop.deleteRun': async (s, arg, selected) => (await import('./training/commands')).deleteRunCommand(s, arg, selected),
+  'mlLoop.openTrainingCurves': async (s, arg) => (await import('./training/commands')).openTrainingCurvesCommand(s, arg),
+  'mlLoop.compareRuns': async (s, arg, selected) => (await import('./training/commands')).compareRunsCommand(s, arg, selected),
+  'mlLoop.rerunWithEditedParams': async (s, arg) => (await import('./training/commands')).rerunWithEditedParamsCommand(s, arg),
+  'mlLoop.revealModelFile': async (s, arg) => (await import('./training/commands')).revealModelFileCommand(s, arg),
+  'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),
   'mlLoop.revealExperiment': async (_s, node?: unknown) => {
     if (!(node instanceof ExperimentNode)) throw new Error('select an experiment in the Experiments view');
     const doc = await vscode.workspace.openTextDocument(node.project.file);

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
+import { registerTraining } from './training';
+import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './views/deploymentsTree';
 import { ExperimentsTreeProvider } from './views/experimentsTree';
@@ -32,17 +34,20 @@ async function revealSidebarOnce(services: Services): Promise<void> {
 export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const log = vscode.window.createOutputChannel('ML Loop', { log: true });
   const projects = new ProjectIndex(log);
-  const experiments = new ExperimentsTreeProvider(projects);
+  const runs = new RunTracker(projects, log);
+  const experiments = new ExperimentsTreeProvider(projects, runs);
   const deployments = new DeploymentsTreeProvider();
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, deployments, diagnostics };
+  const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs };
   context.subscriptions.push(
     log,
     diagnostics,
     projects,
+    runs,
     experiments,
     deployments,
-    vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true }),
+    vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true }),
+    ...registerTraining(runs),
     vscode.window.createTreeView('mlLoop.deployments', { treeDataProvider: deployments }),
     ...registerCommands(services),
   );

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import type { ProjectIndex } from './project/projectIndex';
+import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './views/deploymentsTree';
 import type { ExperimentsTreeProvider } from './views/experimentsTree';
 
@@ -13,4 +14,6 @@ export interface Services {
   deployments: DeploymentsTreeProvider;
   /** Problems-panel diagnostics of open mlloop.json files; assertUsable() before work on the data. */
   diagnostics: ProjectDiagnostics;
+  /** Run stores of the projects and the runs this window trains. */
+  runs: RunTracker;
 }

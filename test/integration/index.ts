@@ -7,6 +7,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./activation.test'),
   () => import('./commands.test'),
   () => import('./dataPanel.test'),
+  () => import('./experiments.test'),
 ];
 
 /** The line the runners parse for the tier summary (mocha's own output is for people). */

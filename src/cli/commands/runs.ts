@@ -1,5 +1,6 @@
 // ml-loop runs [DIR] [--experiment NAME] [--json]: the runs of the project's store, newest first.
-import { formatDuration, keyMetric, readProjectMetric, runDurationMs } from '../../core/track/format';
+import { formatDuration, keyMetric, runDurationMs } from '../../core/track/format';
+import { readProjectMetric } from '../../core/track/projectMetric';
 import { listRuns } from '../../core/track/store';
 import type { TrackedRun } from '../../core/track/types';
 import { EXIT_OK, type CliCommand } from '../command';

@@ -97,15 +97,14 @@ export async function trainExperiment(
 
 async function trainJobRun(projectDir: string, experiment: string, job: TrainJob, hooks: RunHooks, projectFile?: string): Promise<TrainOutcome> {
   const run = createRun(projectDir, { runId: hooks.runId, experiment, model: job.model, params: job.params });
-  // Provenance (src/core/track/provenance): the project file as it was and the git state.
-  if (projectFile) snapshotProjectFile(projectFile, run.dir);
-  const git = await gitState(projectDir);
-  if (git) run.update({ git });
   run.update({ seed: job.seed });
   hooks.onRunCreated?.(run.runId, run.dir);
   run.log(`params ${JSON.stringify(job.params)} seed ${job.seed}`);
+  // Provenance (src/core/track/provenance): the project file as it was, and the git state (asked while the worker trains).
+  if (projectFile) snapshotProjectFile(projectFile, run.dir);
+  const provenance = gitState(projectDir).then((git) => git && run.update({ git }));
   try {
-    const result = await runWorker(job, run, hooks);
+    const result = await runWorker(job, run, hooks).finally(() => provenance);
     run.log(`trained in ${result.trainMs} ms; model ${result.onnx.byteLength} bytes`);
     return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
   } catch (e) {

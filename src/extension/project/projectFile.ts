@@ -16,6 +16,10 @@ export interface ExperimentEntry {
 export interface ProjectOutline {
   name?: string;
   task?: string;
+  /** The project's metric (accuracy, rmse, …): the key metric shown for runs. */
+  metric?: string;
+  /** The error a good model should reach (human level, a previous system). */
+  baseline?: { error: number; source?: string };
   experiments: ExperimentEntry[];
 }
 
@@ -52,5 +56,12 @@ export function readProjectOutline(text: string): ProjectOutline {
       experiments.push({ name: key.value, kind, keyOffset: key.offset, keyLength: key.length, params });
     }
   }
-  return { name: str(['name']), task: str(['task']), experiments };
+  const baseline = valueOf(findNodeAtLocation(root, ['baseline'])) as { error?: unknown; source?: unknown } | undefined;
+  return {
+    name: str(['name']),
+    task: str(['task']),
+    metric: str(['metric']),
+    ...(typeof baseline?.error === 'number' ? { baseline: { error: baseline.error, ...(typeof baseline.source === 'string' ? { source: baseline.source } : {}) } } : {}),
+    experiments,
+  };
 }

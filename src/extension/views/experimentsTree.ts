@@ -1,7 +1,13 @@
-// The Experiments view: the experiments of each mlloop.json (grouped by project when several).
+// The Experiments view: project → experiments (from mlloop.json) → runs (newest first, from the run
+// store). Runs load a page at a time (a "more" row loads the next page), and a store change
+// refreshes only the experiments whose runs changed.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { formatDuration, formatMetricValue, keyMetric, runDurationMs, runLabel } from '../../core/track/format';
+import type { TrackedRun, TrackedStatus } from '../../core/track/types';
 import type { ExperimentEntry } from '../project/projectFile';
 import type { Project, ProjectIndex } from '../project/projectIndex';
+import type { RunsChange, RunTracker } from '../training/runTracker';
 
 export class ProjectNode {
   constructor(readonly project: Project) {}
@@ -11,27 +17,132 @@ export class ExperimentNode {
     readonly project: Project,
     readonly experiment: ExperimentEntry,
   ) {}
+  get projectDir(): string {
+    return path.dirname(this.project.file.fsPath);
+  }
 }
-export type ExperimentsTreeNode = ProjectNode | ExperimentNode;
+export class RunNode {
+  constructor(
+    readonly project: Project,
+    readonly run: TrackedRun,
+  ) {}
+  get projectDir(): string {
+    return path.dirname(this.project.file.fsPath);
+  }
+  get runId(): string {
+    return this.run.runId;
+  }
+}
+/** "N more runs…": a click shows the next page of an experiment's runs. */
+export class MoreRunsNode {
+  constructor(
+    readonly parent: ExperimentNode,
+    readonly remaining: number,
+  ) {}
+}
+export class BaselineNode {
+  constructor(readonly project: Project) {}
+}
+export type ExperimentsTreeNode = ProjectNode | ExperimentNode | RunNode | MoreRunsNode | BaselineNode;
+
+/** Runs shown per experiment before a "more" row; each click adds a page. */
+export const RUN_PAGE_SIZE = 50;
 
 const KIND_ICONS: Record<string, string> = { linear: 'graph-line', logistic: 'symbol-boolean', mlp: 'type-hierarchy', gbdt: 'list-tree', script: 'terminal' };
+const STATUS_ICONS: Record<TrackedStatus, [string, string | undefined]> = {
+  running: ['sync~spin', 'charts.blue'],
+  completed: ['pass', 'charts.green'],
+  failed: ['error', 'errorForeground'],
+  cancelled: ['circle-slash', 'editorWarning.foreground'],
+  interrupted: ['debug-disconnect', 'editorWarning.foreground'],
+};
 
 export class ExperimentsTreeProvider implements vscode.TreeDataProvider<ExperimentsTreeNode>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<void>();
+  private readonly changeEmitter = new vscode.EventEmitter<ExperimentsTreeNode | undefined | void>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  /** Experiment nodes handed to the view, by `<projectDir>#<name>`: refreshed by identity. */
+  private readonly experimentNodes = new Map<string, ExperimentNode>();
+  private readonly pages = new Map<string, number>();
+  /** Which experiment each shown run belongs to (a deleted run's folder no longer says). */
+  private readonly experimentOfRun = new Map<string, string>();
 
-  constructor(private readonly projects: ProjectIndex) {
-    this.subscription = projects.onDidChange(() => this.changeEmitter.fire());
+  constructor(
+    private readonly projects: ProjectIndex,
+    private readonly runs?: RunTracker,
+  ) {
+    this.subscriptions = [projects.onDidChange(() => this.changeEmitter.fire())];
+    if (runs) this.subscriptions.push(runs.onDidChangeRuns((c) => this.onRunsChanged(c)));
+  }
+
+  private onRunsChanged(change: RunsChange): void {
+    if (!change.runIds) {
+      this.changeEmitter.fire();
+      return;
+    }
+    const index = this.runs?.loadedIndex(change.projectDir);
+    const experiments = new Set<string>();
+    for (const id of change.runIds) {
+      const name = index?.get(id)?.record.experiment ?? this.experimentOfRun.get(`${change.projectDir}#${id}`);
+      if (name === undefined) return this.changeEmitter.fire(); // a run we cannot place: refresh all
+      experiments.add(name);
+    }
+    for (const name of experiments) {
+      const node = this.experimentNodes.get(`${change.projectDir}#${name}`);
+      if (!node) return this.changeEmitter.fire();
+      this.changeEmitter.fire(node);
+    }
+  }
+
+  private experimentNode(project: Project, e: ExperimentEntry): ExperimentNode {
+    const key = `${path.dirname(project.file.fsPath)}#${e.name}`;
+    const existing = this.experimentNodes.get(key);
+    if (existing && existing.project === project && existing.experiment === e) return existing;
+    const node = new ExperimentNode(project, e);
+    this.experimentNodes.set(key, node);
+    return node;
+  }
+
+  private topOfProject(project: Project): ExperimentsTreeNode[] {
+    const nodes: ExperimentsTreeNode[] = project.outline.baseline ? [new BaselineNode(project)] : [];
+    return [...nodes, ...project.outline.experiments.map((e) => this.experimentNode(project, e))];
   }
 
   async getChildren(element?: ExperimentsTreeNode): Promise<ExperimentsTreeNode[]> {
-    if (element instanceof ExperimentNode) return [];
-    if (element instanceof ProjectNode) return element.project.outline.experiments.map((e) => new ExperimentNode(element.project, e));
+    if (element instanceof ExperimentNode) return this.runsOf(element);
+    if (element instanceof ProjectNode) return this.topOfProject(element.project);
+    if (element) return [];
     const projects = await this.projects.list();
+    // Runs are read before the experiments are shown, so each knows whether it has runs.
+    if (this.runs) await Promise.all(projects.map((p) => this.runs!.index(path.dirname(p.file.fsPath))));
     // One project (the usual case): its experiments at the top level.
-    if (projects.length === 1) return projects[0].outline.experiments.map((e) => new ExperimentNode(projects[0], e));
+    if (projects.length === 1) return this.topOfProject(projects[0]);
     return projects.map((p) => new ProjectNode(p));
+  }
+
+  private async runsOf(node: ExperimentNode): Promise<ExperimentsTreeNode[]> {
+    if (!this.runs) return [];
+    const index = await this.runs.index(node.projectDir);
+    const all = index.ofExperiment(node.experiment.name);
+    const shown = this.pages.get(`${node.projectDir}#${node.experiment.name}`) ?? RUN_PAGE_SIZE;
+    const page = all.slice(0, shown);
+    for (const r of page) this.experimentOfRun.set(`${node.projectDir}#${r.runId}`, node.experiment.name);
+    const nodes: ExperimentsTreeNode[] = page.map((r) => new RunNode(node.project, r));
+    if (all.length > shown) nodes.push(new MoreRunsNode(node, all.length - shown));
+    return nodes;
+  }
+
+  /** Shows the next page of runs under an experiment. */
+  showMore(node: MoreRunsNode): void {
+    const key = `${node.parent.projectDir}#${node.parent.experiment.name}`;
+    this.pages.set(key, (this.pages.get(key) ?? RUN_PAGE_SIZE) + RUN_PAGE_SIZE);
+    this.changeEmitter.fire(node.parent);
+  }
+
+  getParent(element: ExperimentsTreeNode): ExperimentsTreeNode | undefined {
+    if (element instanceof RunNode) return this.experimentNodes.get(`${element.projectDir}#${element.run.record.experiment}`);
+    if (element instanceof MoreRunsNode) return element.parent;
+    return undefined;
   }
 
   getTreeItem(element: ExperimentsTreeNode): vscode.TreeItem {
@@ -43,13 +154,22 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       item.resourceUri = element.project.file;
       return item;
     }
+    if (element instanceof BaselineNode) return this.baselineItem(element);
+    if (element instanceof RunNode) return this.runItem(element);
+    if (element instanceof MoreRunsNode) {
+      const item = new vscode.TreeItem(`${element.remaining} more run${element.remaining === 1 ? '' : 's'}…`, vscode.TreeItemCollapsibleState.None);
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      item.contextValue = 'moreRuns';
+      item.command = { command: 'mlLoop.showMoreRuns', title: 'Show More Runs', arguments: [element] };
+      return item;
+    }
     const { experiment } = element;
-    const item = new vscode.TreeItem(experiment.name, vscode.TreeItemCollapsibleState.None);
+    const runs = this.runs?.loadedIndex(element.projectDir)?.ofExperiment(experiment.name) ?? [];
+    const item = new vscode.TreeItem(experiment.name, runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `${element.project.file.toString()}#${experiment.name}`;
-    // The kind, unless the name already says it ("mlp": mlp).
-    item.description = experiment.kind === experiment.name ? undefined : experiment.kind;
+    item.description = `${experiment.kind}${runs.length ? ` · ${runs.length} run${runs.length === 1 ? '' : 's'}` : ''}`;
     item.iconPath = new vscode.ThemeIcon(KIND_ICONS[experiment.kind] ?? 'beaker');
-    item.contextValue = 'experiment';
+    item.contextValue = experiment.kind === 'script' || experiment.kind === '?' ? 'experiment' : 'experiment.trainable';
     const tooltip = new vscode.MarkdownString(`**${experiment.name}** — ${experiment.kind}`);
     if (experiment.params) tooltip.appendCodeblock(JSON.stringify(experiment.params, null, 2), 'json');
     item.tooltip = tooltip;
@@ -57,8 +177,47 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     return item;
   }
 
+  private baselineItem(node: BaselineNode): vscode.TreeItem {
+    const b = node.project.outline.baseline!;
+    const metric = node.project.outline.metric;
+    const item = new vscode.TreeItem('Baseline', vscode.TreeItemCollapsibleState.None);
+    const asMetric = metric === 'accuracy' ? ` (acc ${formatMetricValue('accuracy', 1 - b.error)})` : '';
+    item.description = `error ${formatMetricValue(metric === 'accuracy' ? 'accuracy' : 'rmse', b.error)}${asMetric}${b.source ? ` · ${b.source}` : ''}`;
+    item.iconPath = new vscode.ThemeIcon('target');
+    item.contextValue = 'baseline';
+    item.tooltip = `The error a good model should reach${b.source ? ` (${b.source})` : ''}: compare the runs' dev error with it.`;
+    return item;
+  }
+
+  private runItem(node: RunNode): vscode.TreeItem {
+    const { run } = node;
+    const r = run.record;
+    const active = this.runs?.activeRun(run.runId);
+    const status: TrackedStatus = active ? 'running' : run.status;
+    const item = new vscode.TreeItem(runLabel(run), vscode.TreeItemCollapsibleState.None);
+    item.id = `${node.project.file.toString()}#${r.experiment}#${run.runId}`;
+    const [icon, color] = STATUS_ICONS[status];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    const metric = keyMetric(r, node.project.outline.metric);
+    const progress = active?.latest ? `epoch ${active.latest.step}${active.latest.totalSteps ? `/${active.latest.totalSteps}` : ''}` : undefined;
+    item.description = [run.annotations.starred ? '★' : '', status === 'completed' ? (metric ?? 'completed') : status, progress ?? ''].filter(Boolean).join(' ');
+    item.contextValue = `run.${status}${r.status === 'completed' ? '.model' : ''}${run.annotations.starred ? '.starred' : ''}`;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${runLabel(run)}** — ${r.experiment} (${r.model}) · $(${icon}) ${status}\n\n`);
+    md.appendMarkdown(`run \`${run.runId}\` · started ${new Date(r.startedAt).toLocaleString()}${r.endedAt ? ` · took ${formatDuration(runDurationMs(r))}` : ''}\n\n`);
+    if (metric) md.appendMarkdown(`${metric}\n\n`);
+    if (r.dataVersion) md.appendMarkdown(`data version \`${r.dataVersion.id}\`\n\n`);
+    if (r.git) md.appendMarkdown(`git \`${r.git.commit.slice(0, 10)}\`${r.git.dirty ? ' (uncommitted changes)' : ''}\n\n`);
+    if (run.annotations.note) md.appendMarkdown(`*Note:* ${run.annotations.note.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}\n\n`);
+    if (r.error && status !== 'completed') md.appendMarkdown(`*Error:* ${r.error.message}\n\n`);
+    md.appendCodeblock(JSON.stringify(r.params, null, 2), 'json');
+    item.tooltip = md;
+    item.command = { command: 'mlLoop.openTrainingCurves', title: 'Open Training Curves', arguments: [node] };
+    return item;
+  }
+
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changeEmitter.dispose();
   }
 }

@@ -1,0 +1,80 @@
+// The Compare panel: 2–20 runs side by side (parameters, metrics, best marked) with their curves
+// overlaid. The table and the curves are computed here from the store (src/core/track/compare);
+// the webview draws them. CSV export writes the same table through a save dialog.
+import * as vscode from 'vscode';
+import { buildCompareTable, compareTableCsv, curvesOf, MAX_COMPARE, MIN_COMPARE } from '../../core/track/compare';
+import { runLabel } from '../../core/track/format';
+import { readProjectMetric } from '../../core/track/projectMetric';
+import { readHistory } from '../../core/track/store';
+import type { TrackedRun } from '../../core/track/types';
+import { isCompareWebviewMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage } from '../../protocol/compare';
+import type { Services } from '../services';
+import { WebviewPanelHost } from '../webview/panel';
+
+export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWebviewMessage> {
+  static readonly viewType = 'mlLoop.compare';
+  private state: ComparePanelState = { status: 'loading' };
+
+  /** Opens a new Compare panel on runs of one project. */
+  static show(services: Services, projectDir: string, runIds: string[]): ComparePanel {
+    if (runIds.length < MIN_COMPARE || runIds.length > MAX_COMPARE) throw new Error(`select ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare (${runIds.length} selected)`);
+    const panel = new ComparePanel(services, projectDir, runIds);
+    services.context.subscriptions.push(panel);
+    void panel.load();
+    return panel;
+  }
+
+  private constructor(
+    private readonly services: Services,
+    private readonly projectDir: string,
+    private readonly runIds: string[],
+  ) {
+    super({
+      viewType: ComparePanel.viewType,
+      title: `Compare ${runIds.length} runs`,
+      bundle: 'compare',
+      styles: ['webview.css', 'track.css'],
+      extensionUri: services.context.extensionUri,
+      log: services.log,
+      isWebviewMessage: isCompareWebviewMessage,
+    });
+    const sub = services.runs.onDidChangeRuns((c) => {
+      if (c.projectDir === projectDir && (!c.runIds || c.runIds.some((id) => runIds.includes(id)))) void this.load();
+    });
+    this.onDidDispose(() => sub.dispose());
+  }
+
+  protected snapshot(): CompareHostMessage {
+    return { type: 'state', state: this.state };
+  }
+
+  async load(): Promise<void> {
+    try {
+      const runs: TrackedRun[] = [];
+      for (const id of this.runIds) {
+        const run = await this.services.runs.run(this.projectDir, id);
+        if (!run) throw new Error(`run ${id} is not in the store any more`);
+        runs.push(run);
+      }
+      const table = buildCompareTable(runs);
+      const curves = runs.map((r) => curvesOf(r.runId, runLabel(r), readHistory(r.dir)));
+      this.state = { status: 'loaded', table, curves, projectMetric: readProjectMetric(this.projectDir) };
+    } catch (e) {
+      this.state = { status: 'error', message: e instanceof Error ? e.message : String(e) };
+    }
+    this.publish();
+  }
+
+  protected async handle(message: Exclude<CompareWebviewMessage, { type: 'ready' }>): Promise<void> {
+    if (message.type !== 'exportCsv' || this.state.status !== 'loaded') return;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(`${this.projectDir}/compare-${this.runIds.length}-runs.csv`),
+      filters: { CSV: ['csv'] },
+      title: 'Export the comparison as CSV',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(compareTableCsv(this.state.table)));
+    this.log.info(`compare: wrote ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`ML Loop: comparison saved to ${vscode.workspace.asRelativePath(target)}`);
+  }
+}

@@ -1,0 +1,186 @@
+// Handlers of the training and run commands (listed in src/extension/commands.ts). Each accepts
+// what its callers pass: a tree node, a CodeLens/status-bar reference, or nothing (palette: ask).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { runLabel } from '../../core/track/format';
+import { annotateRun, deleteRun } from '../../core/track/store';
+import type { TrackedRun } from '../../core/track/types';
+import type { ExperimentRef } from '../codelens/experimentLens';
+import type { Project } from '../project/projectIndex';
+import type { Services } from '../services';
+import { ExperimentNode, MoreRunsNode, RunNode } from '../views/experimentsTree';
+import { askEditedParams, cancelRun, trainAll, trainOne } from './trainCommands';
+import { projectDirOf } from './runTracker';
+
+/** A run as commands receive it from the tree, the status bar, a lens or a panel. */
+export interface RunRef {
+  projectDir: string;
+  runId: string;
+}
+
+function isRunRef(v: unknown): v is RunRef {
+  return typeof v === 'object' && v !== null && typeof (v as RunRef).projectDir === 'string' && typeof (v as RunRef).runId === 'string';
+}
+
+function isExperimentRef(v: unknown): v is ExperimentRef {
+  return typeof v === 'object' && v !== null && (v as ExperimentRef).projectFile instanceof vscode.Uri && typeof (v as ExperimentRef).experiment === 'string';
+}
+
+function toRunRef(arg: unknown): RunRef | undefined {
+  if (arg instanceof RunNode) return { projectDir: arg.projectDir, runId: arg.runId };
+  return isRunRef(arg) ? arg : undefined;
+}
+
+async function projectOf(s: Services, projectDir: string): Promise<Project> {
+  const project = (await s.projects.list()).find((p) => projectDirOf(p) === projectDir);
+  if (!project) throw new Error(`no mlloop.json in ${projectDir}`);
+  return project;
+}
+
+async function pickProject(s: Services, placeHolder: string): Promise<Project> {
+  const project = await s.projects.pick(placeHolder);
+  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
+  return project;
+}
+
+/** The run a command acts on: the given one, or the user's pick among the project's runs. */
+async function resolveRun(s: Services, arg: unknown, placeHolder: string, filter: (r: TrackedRun) => boolean = () => true): Promise<{ project: Project; run: TrackedRun } | undefined> {
+  const ref = toRunRef(arg);
+  if (ref) {
+    const run = await s.runs.run(ref.projectDir, ref.runId);
+    if (!run) throw new Error(`run ${ref.runId} is not in the store`);
+    return { project: await projectOf(s, ref.projectDir), run };
+  }
+  const project = await pickProject(s, placeHolder);
+  const index = await s.runs.index(projectDirOf(project));
+  const candidates = index.all().filter(filter);
+  if (candidates.length === 0) throw new Error('no run to choose from');
+  const picked = await vscode.window.showQuickPick(
+    candidates.slice(0, 500).map((r) => ({ label: runLabel(r), description: `${r.record.experiment} · ${r.status}`, detail: r.annotations.note, run: r })),
+    { placeHolder, matchOnDescription: true },
+  );
+  return picked && { project, run: picked.run };
+}
+
+export async function trainExperimentCommand(s: Services, arg?: unknown): Promise<unknown> {
+  let project: Project;
+  let experiment: string;
+  if (arg instanceof ExperimentNode) {
+    project = arg.project;
+    experiment = arg.experiment.name;
+  } else if (isExperimentRef(arg)) {
+    project = (await s.projects.list()).find((p) => p.file.toString() === arg.projectFile.toString()) ?? (await projectOf(s, path.dirname(arg.projectFile.fsPath)));
+    experiment = arg.experiment;
+  } else {
+    project = await pickProject(s, 'Train an experiment of which project?');
+    const trainable = project.outline.experiments.filter((e) => e.kind !== 'script' && e.kind !== '?');
+    if (trainable.length === 0) throw new Error('mlloop.json has no experiment with a built-in model');
+    const picked = await vscode.window.showQuickPick(
+      trainable.map((e) => ({ label: e.name, description: e.kind })),
+      { placeHolder: 'Train which experiment?' },
+    );
+    if (!picked) return undefined;
+    experiment = picked.label;
+  }
+  const outcome = await trainOne(s, { project, experiment, openPanel: true });
+  return { runId: outcome.runId, status: outcome.status };
+}
+
+export async function trainAllCommand(s: Services): Promise<unknown> {
+  const project = await pickProject(s, 'Train the experiments of which project?');
+  const outcomes = await trainAll(s, project);
+  return outcomes.map((o) => ({ runId: o.runId, status: o.status }));
+}
+
+export async function cancelRunCommand(s: Services, arg?: unknown): Promise<boolean> {
+  const ref = toRunRef(arg);
+  if (ref) return cancelRun(s, ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
+  const active = s.runs.activeRuns();
+  if (active.length === 0) throw new Error('no run is training in this window');
+  const picked =
+    active.length === 1
+      ? active[0]
+      : (await vscode.window.showQuickPick(active.map((a) => ({ label: a.runId, description: a.experiment, a })), { placeHolder: 'Cancel which run?' }))?.a;
+  return picked ? cancelRun(s, picked.runId) : false;
+}
+
+export async function renameRunCommand(s: Services, arg?: unknown): Promise<void> {
+  const target = await resolveRun(s, arg, 'Rename which run?');
+  if (!target) return;
+  const name = await vscode.window.showInputBox({ title: `Rename run ${target.run.runId}`, prompt: 'An empty name shows the run id again', value: target.run.annotations.name ?? '' });
+  if (name === undefined) return;
+  annotateRun(projectDirOf(target.project), target.run.runId, { name: name.trim() });
+  s.runs.schedule(projectDirOf(target.project), target.run.runId);
+}
+
+export async function editRunNoteCommand(s: Services, arg?: unknown): Promise<void> {
+  const target = await resolveRun(s, arg, 'Edit the note of which run?');
+  if (!target) return;
+  const note = await vscode.window.showInputBox({ title: `Note on ${runLabel(target.run)}`, prompt: 'The hypothesis this run tests (empty removes the note)', value: target.run.annotations.note ?? '' });
+  if (note === undefined) return;
+  annotateRun(projectDirOf(target.project), target.run.runId, { note: note.trim() });
+  s.runs.schedule(projectDirOf(target.project), target.run.runId);
+}
+
+export async function toggleRunStarCommand(s: Services, arg?: unknown): Promise<void> {
+  const target = await resolveRun(s, arg, 'Star or unstar which run?');
+  if (!target) return;
+  annotateRun(projectDirOf(target.project), target.run.runId, { starred: !target.run.annotations.starred });
+  s.runs.schedule(projectDirOf(target.project), target.run.runId);
+}
+
+export async function deleteRunCommand(s: Services, arg?: unknown, selected?: unknown): Promise<void> {
+  const nodes = Array.isArray(selected) && selected.length > 1 ? selected.map(toRunRef).filter((r): r is RunRef => !!r) : undefined;
+  const refs = nodes ?? [toRunRef(arg) ?? (await resolveRun(s, arg, 'Delete which run?').then((t) => t && { projectDir: projectDirOf(t.project), runId: t.run.runId }))].filter((r): r is RunRef => !!r);
+  if (refs.length === 0) return;
+  const what = refs.length === 1 ? `run ${refs[0].runId}` : `${refs.length} runs`;
+  const answer = await vscode.window.showWarningMessage(`Delete ${what}? Its model, metrics and log are removed from disk.`, { modal: true }, 'Delete');
+  if (answer !== 'Delete') return;
+  for (const ref of refs) {
+    deleteRun(ref.projectDir, ref.runId);
+    s.log.info(`run ${ref.runId}: deleted`);
+    s.runs.schedule(ref.projectDir, ref.runId);
+  }
+}
+
+export async function openTrainingCurvesCommand(s: Services, arg?: unknown): Promise<void> {
+  const target = await resolveRun(s, arg, 'Show the training curves of which run?');
+  if (!target) return;
+  const { TrainingPanel } = await import('../panels/trainingPanel');
+  TrainingPanel.show(s, projectDirOf(target.project), target.run.runId);
+}
+
+export async function compareRunsCommand(s: Services, arg?: unknown, selected?: unknown): Promise<void> {
+  const list = Array.isArray(selected) && selected.length ? selected : [arg];
+  const refs = list.map(toRunRef).filter((r): r is RunRef => !!r);
+  const dirs = new Set(refs.map((r) => r.projectDir));
+  if (dirs.size > 1) throw new Error('compare runs of one project at a time');
+  if (refs.length < 2) throw new Error('select 2 to 20 runs in the Experiments view (Ctrl/Cmd+click), then Compare Selected');
+  const { ComparePanel } = await import('../panels/comparePanel');
+  ComparePanel.show(s, refs[0].projectDir, refs.map((r) => r.runId));
+}
+
+export async function rerunWithEditedParamsCommand(s: Services, arg?: unknown): Promise<unknown> {
+  const target = await resolveRun(s, arg, 'Re-run which run with edited parameters?');
+  if (!target) return undefined;
+  const params = await askEditedParams(target.run.record.params, target.run.record.experiment);
+  if (!params) return undefined;
+  const outcome = await trainOne(s, { project: target.project, experiment: target.run.record.experiment, params, openPanel: true });
+  return { runId: outcome.runId, status: outcome.status };
+}
+
+export async function revealModelFileCommand(s: Services, arg?: unknown): Promise<void> {
+  const target = await resolveRun(s, arg, 'Reveal the model of which run?', (r) => r.record.status === 'completed');
+  if (!target) return;
+  const file = vscode.Uri.file(path.join(target.run.dir, 'model.onnx'));
+  try {
+    await vscode.workspace.fs.stat(file);
+  } catch {
+    throw new Error(`run ${target.run.runId} has no model.onnx (${target.run.status})`);
+  }
+  await vscode.commands.executeCommand('revealInExplorer', file);
+}
+
+export function showMoreRunsCommand(s: Services, arg?: unknown): void {
+  if (arg instanceof MoreRunsNode) s.experiments.showMore(arg);
+}

@@ -1,0 +1,106 @@
+// Training and run tracking inside a real extension host, on the digits sample: commands, the
+// CodeLens, the store watcher, cancellation and the Training panel's message rate.
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { annotateRun, listRuns, readHistory } from '../../src/core/track/store';
+import { createRun, finishRun } from '../../src/core/train/runStore';
+import { activatedExtension, waitFor, workspaceRoot } from './helpers';
+
+const projectFile = () => vscode.Uri.joinPath(workspaceRoot(), 'mlloop.json');
+const projectDir = () => workspaceRoot().fsPath;
+
+async function lensTitles(): Promise<string[]> {
+  // The lens command needs the document loaded in the editor's model service.
+  await vscode.workspace.openTextDocument(projectFile());
+  const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', projectFile(), 100)) ?? [];
+  return lenses.map((l) => l.command?.title ?? '');
+}
+
+function runIds(): string[] {
+  try {
+    return readdirSync(path.join(projectDir(), '.mlloop', 'runs'));
+  } catch {
+    return [];
+  }
+}
+
+function webviewTabs(viewType: string): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
+}
+
+describe('Experiments: training and runs', function () {
+  this.timeout(180_000);
+
+  it('mlloop.json gets a ▶ Train lens per experiment', async () => {
+    await activatedExtension();
+    const titles = await waitFor(async () => {
+      const t = await lensTitles();
+      return t.filter((x) => x === '▶ Train').length >= 3 && t;
+    }, 'three ▶ Train lenses');
+    assert.equal(titles.filter((x) => x === '▶ Train').length, 3);
+  });
+
+  it('Train Experiment trains in a worker, records a completed run, and the lens shows its result', async () => {
+    const result = await vscode.commands.executeCommand<{ runId: string; status: string }>('mlLoop.trainExperiment', { projectFile: projectFile(), experiment: 'softmax' });
+    assert.equal(result?.status, 'completed');
+    const { runs } = await listRuns(projectDir());
+    const run = runs.find((r) => r.runId === result.runId)!;
+    assert.equal(run.status, 'completed');
+    assert.ok(run.record.dataVersion && run.record.metrics?.dev);
+    const lens = await waitFor(async () => (await lensTitles()).find((t) => t.startsWith('last: dev acc')), 'the last-run lens');
+    assert.match(lens, /^last: dev acc \d+\.\d% · just now$/);
+    // The Training panel opened on the run.
+    await waitFor(() => webviewTabs('mlLoop.training').length > 0, 'the Training panel');
+  });
+
+  it('a run written to the store by another process reaches the CodeLens through the file watcher', async () => {
+    // As `ml-loop train` in a terminal would: a finished run appears in the store.
+    const run = createRun(projectDir(), { experiment: 'gbdt', model: 'gbdt', params: {} });
+    finishRun(run, { status: 'completed', metrics: { train: { accuracy: 1, f1: 1, logloss: 0.01 }, dev: { accuracy: 0.5, f1: 0.5, logloss: 1 } } });
+    const lens = await waitFor(async () => (await lensTitles()).find((t) => t === 'last: dev acc 50.0% · just now'), 'the lens of the new run', 10_000);
+    assert.ok(lens);
+    annotateRun(projectDir(), run.runId, { name: 'watched-run' });
+    await waitFor(async () => (await listRuns(projectDir())).runs.find((r) => r.runId === run.runId)?.annotations.name === 'watched-run', 'the annotation on disk');
+  });
+
+  it('Cancel Run stops a training run: its status is cancelled', async () => {
+    const before = new Set(runIds());
+    const training = vscode.commands.executeCommand<{ runId: string; status: string }>('mlLoop.trainExperiment', { projectFile: projectFile(), experiment: 'gbdt' });
+    await waitFor(() => runIds().some((id) => !before.has(id)), 'the new run folder', 30_000);
+    assert.equal(await vscode.commands.executeCommand('mlLoop.cancelRun'), true);
+    const result = await training;
+    assert.equal(result?.status, 'cancelled');
+    const run = (await listRuns(projectDir())).runs.find((r) => r.runId === result.runId)!;
+    assert.equal(run.status, 'cancelled');
+  });
+
+  it('the Training panel gets throttled snapshots during a fast run (rate logged)', async () => {
+    const ext = await activatedExtension();
+    const result = await vscode.commands.executeCommand<{ runId: string; status: string }>('mlLoop.trainExperiment', { projectFile: projectFile(), experiment: 'mlp' });
+    assert.equal(result?.status, 'completed');
+    const logFile = vscode.Uri.joinPath(ext.exports.logUri, 'ML Loop.log').fsPath;
+    const line = await waitFor(() => readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes(`training panel ${result.runId}:`)), 'the message-rate line');
+    const m = /(\d+) progress events → (\d+) webview messages in ([\d.]+) s \(([\d.]+) messages\/s/.exec(line);
+    assert.ok(m, line);
+    const [events, messages, rate] = [Number(m[1]), Number(m[2]), Number(m[4])];
+    console.log(`MLLOOP_FIGURE training-panel-rate ${JSON.stringify({ events, messages, rate })}`);
+    // Every epoch reached the host (the panel draws a point per epoch)…
+    const run = (await listRuns(projectDir())).runs.find((r) => r.runId === result.runId)!;
+    assert.equal(events, readHistory(run.dir).steps.length, line);
+    assert.ok(events >= 10, line);
+    // …while the webview got at most ~4 snapshots a second (none when it was still loading: it then gets the final one on ready).
+    assert.ok(rate <= 6, line);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('Compare Selected opens the Compare panel on two runs', async () => {
+    const { runs } = await listRuns(projectDir());
+    const refs = runs.slice(0, 2).map((r) => ({ projectDir: projectDir(), runId: r.runId }));
+    await vscode.commands.executeCommand('mlLoop.compareRuns', refs[0], refs);
+    await waitFor(() => webviewTabs('mlLoop.compare').length > 0, 'the Compare panel');
+    assert.match(webviewTabs('mlLoop.compare')[0].label, /^Compare 2 runs$/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});

@@ -1,0 +1,77 @@
+// The Compare panel webview: the comparison table (differences highlighted, best value marked)
+// and the runs' curves overlaid, from the host's snapshot. Configurations come from src/core/track.
+import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
+import { compareChart, type CompareSeries } from '../../src/core/track/charts';
+import type { CompareRow, CompareTable } from '../../src/core/track/compare';
+import { isCompareHostMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage } from '../../src/protocol/compare';
+import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
+import { button, h } from '../shared/dom';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Title, Tooltip, Legend);
+registerToolkit();
+
+const root = document.getElementById('root')!;
+let state: ComparePanelState | undefined;
+let charts: Chart[] = [];
+
+const SECTION_TITLE: Record<CompareRow['section'], string> = { run: 'Run', param: 'Parameters', metric: 'Metrics' };
+
+function table(t: CompareTable): HTMLElement {
+  const body: HTMLElement[] = [];
+  let section: string | undefined;
+  for (const row of t.rows) {
+    if (row.section !== section) {
+      section = row.section;
+      body.push(h('tr', { class: 'section' }, h('th', { colspan: String(t.columns.length + 1) }, SECTION_TITLE[row.section])));
+    }
+    body.push(
+      h(
+        'tr',
+        { class: row.differs ? 'differs' : 'same', 'data-key': row.key },
+        h('th', { scope: 'row' }, row.key),
+        ...row.display.map((d, i) => {
+          const best = row.best.includes(i);
+          return h('td', best ? { class: 'best', title: 'best' } : {}, d, ...(best ? [h('span', { class: 'best-mark', 'aria-label': 'best' }, ' ★')] : []));
+        }),
+      ),
+    );
+  }
+  return h(
+    'table',
+    { class: 'compare', id: 'compare-table' },
+    h('thead', {}, h('tr', {}, h('th', {}, ''), ...t.columns.map((c) => h('th', { title: c.runId }, c.label, h('div', { class: 'muted' }, `${c.experiment} · ${c.status}`))))),
+    h('tbody', {}, ...body),
+  );
+}
+
+function render(): void {
+  for (const c of charts) c.destroy();
+  charts = [];
+  if (!state) return;
+  if (state.status !== 'loaded') {
+    root.replaceChildren(state.status === 'loading' ? h('div', { class: 'loading' }, document.createElement('vscode-progress-ring'), h('span', {}, 'Loading runs…')) : h('div', { class: 'error' }, h('h2', {}, 'Cannot compare'), h('pre', {}, state.message)));
+    root.dataset.ready = state.status === 'error' ? 'error' : '';
+    return;
+  }
+  const colors = readThemeColors();
+  const exportButton = button('Export CSV', 'export-csv', () => channel.post({ type: 'exportCsv' }));
+  const series: CompareSeries[] = ['devMetric', 'devLoss', 'trainLoss'];
+  const present = series.filter((s) => state!.status === 'loaded' && state!.curves.some((c) => c[s].some((v) => v !== null)));
+  const canvases = present.map((s) => h('canvas', { id: `chart-${s}`, role: 'img', 'aria-label': `${s} per epoch, one line per run` }));
+  root.replaceChildren(
+    h('header', {}, h('div', { class: 'title-row' }, h('h1', {}, `Comparing ${state.table.columns.length} runs`), h('div', { class: 'actions' }, exportButton)), h('p', { class: 'muted' }, '≠ rows differ between runs; ★ marks the best value of each metric.')),
+    h('div', { class: 'curves' }, ...canvases.map((c) => h('div', { class: 'chart curve' }, c))),
+    h('section', {}, table(state.table)),
+  );
+  const curves = state.curves;
+  charts = present.map((s, i) => new Chart(canvases[i], compareChart(curves, s, colors) as never));
+  root.dataset.charts = String(charts.length);
+  root.dataset.datasets = String(charts[0]?.data.datasets.length ?? 0);
+  requestAnimationFrame(() => (root.dataset.ready = 'true'));
+}
+
+const channel = connect<CompareHostMessage, CompareWebviewMessage>(isCompareHostMessage, (message) => {
+  state = message.state;
+  render();
+});
+onThemeChange(render);
