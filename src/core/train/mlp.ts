@@ -112,7 +112,8 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
   const spec = {
     sizes: [D, ...p.hidden, classification ? classes : 1],
     activation: p.activation,
-    maxRows: batchSize,
+    // Prediction and the dev pass go through the network in chunks of maxRows rows.
+    maxRows: Math.max(batchSize, 256),
     dropout: p.dropout,
     kernel: opts.kernel ?? defaultKernelKind(),
   };
