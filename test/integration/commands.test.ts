@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
+import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import { activatedExtension, channelText, waitFor } from './helpers';
 
@@ -27,7 +28,11 @@ describe('commands', () => {
     try {
       const created = await vscode.commands.executeCommand<vscode.Uri>('mlLoop.createProject', 'iris', vscode.Uri.file(target));
       assert.equal(created?.fsPath, path.join(target, 'mlloop.json'), await channelText());
-      const spec = JSON.parse(await fs.readFile(path.join(target, 'mlloop.json'), 'utf8'));
+      const text = await fs.readFile(path.join(target, 'mlloop.json'), 'utf8');
+      const spec = parseJsonc(text);
+      // The sample's repository-relative $schema is dropped (jsonValidation supplies the schema).
+      assert.equal(spec.$schema, undefined);
+      assert.equal(spec.name, 'iris');
       const dataFile = path.join(target, spec.data.path);
       assert.ok((await fs.stat(dataFile)).size > 0, `${dataFile} was not copied`);
       // A second time it refuses rather than overwrite (the wrapper turns the error into a notification).

@@ -118,7 +118,6 @@ export async function startCodeServer(opts) {
         'extensions.ignoreRecommendations': true,
         'telemetry.telemetryLevel': 'off',
         'update.mode': 'none',
-        'workbench.colorTheme': 'Default Dark Modern',
         // The samples live inside this repository: no "open the parent repository?" prompt.
         'git.openRepositoryInParentFolders': 'never',
         ...(opts.settings ?? {}),

@@ -1,5 +1,5 @@
 // "Create ML Project": copies one of the samples shipped in examples/ into a folder.
-import { parse as parseJsonc } from 'jsonc-parser';
+import { applyEdits, modify, parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 
@@ -49,6 +49,18 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
   }
 }
 
+/**
+ * The samples point `$schema` at the schema by a path relative to the repository; in a copy that
+ * path is wrong, and the extension's jsonValidation provides the schema anyway.
+ */
+async function dropRelativeSchema(projectFile: vscode.Uri): Promise<void> {
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(projectFile));
+  const spec = parseJsonc(text) as { $schema?: unknown } | undefined;
+  if (typeof spec?.$schema !== 'string' || /^[a-z]+:\/\//i.test(spec.$schema)) return;
+  const edits = modify(text, ['$schema'], undefined, { formattingOptions: { insertSpaces: true, tabSize: 2 } });
+  await vscode.workspace.fs.writeFile(projectFile, new TextEncoder().encode(applyEdits(text, edits)));
+}
+
 export async function createProject(services: Services, sampleName?: string, targetFolder?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const samples = await listSamples(services.context.extensionUri);
   if (samples.length === 0) throw new Error('no sample projects ship with this build of ML Loop');
@@ -68,6 +80,7 @@ export async function createProject(services: Services, sampleName?: string, tar
   const projectFile = vscode.Uri.joinPath(folder, 'mlloop.json');
   if (await exists(projectFile)) throw new Error(`${vscode.workspace.asRelativePath(projectFile)} already exists`);
   await copyTree(sample.uri, folder);
+  await dropRelativeSchema(projectFile);
   services.log.info(`created a project from the ${sample.name} sample in ${folder.fsPath}`);
   if (openAfter) {
     await vscode.commands.executeCommand('vscode.openFolder', folder);
