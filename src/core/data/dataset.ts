@@ -8,7 +8,7 @@ import { formatProblem } from '../spec/problems';
 import { parseProjectText } from '../spec/parse';
 import type { ProjectSpec } from '../spec/types';
 import { DataError } from './errors';
-import { Growable } from './growable';
+import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
 import { classesOf, dataProblemSeverity, scanTable, type TableScan } from './scan';
 import {
@@ -192,9 +192,9 @@ class RowsBuilder {
   readonly rowIndex: Growable<Uint32Array>;
 
   constructor(n: number, numericCount: number) {
-    this.numeric = new Growable(Float32Array, Math.max(1, n * numericCount));
-    this.y = new Growable(Float64Array, Math.max(1, n));
-    this.rowIndex = new Growable(Uint32Array, Math.max(1, n));
+    this.numeric = new GrowableFloat32(Math.max(1, n * numericCount));
+    this.y = new GrowableFloat64(Math.max(1, n));
+    this.rowIndex = new GrowableUint32(Math.max(1, n));
   }
 
   build(): Rows {

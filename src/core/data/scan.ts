@@ -4,7 +4,7 @@
 import type { ProjectSpec } from '../spec/types';
 import { isColumnSplit } from '../spec/types';
 import { DataError } from './errors';
-import { Growable } from './growable';
+import { GrowableFloat32, GrowableFloat64, GrowableInt32, GrowableUint32, GrowableUint8, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
 import { hashCells } from './prng';
 import { isMissing, parseNumber } from './values';
@@ -56,7 +56,7 @@ export class ColumnScan {
     readonly forcedCategorical: boolean,
     readonly store: boolean,
   ) {
-    if (store && !forcedCategorical) this.values = new Growable(Float32Array, 4096);
+    if (store && !forcedCategorical) this.values = new GrowableFloat32(4096);
   }
 
   get distinct(): number {
@@ -107,7 +107,7 @@ export class ColumnScan {
     if (code >= 0) this.stringCounts[code]++;
     if (this.store) {
       if (!this.codes) {
-        this.codes = new Growable(Int32Array, 4096);
+        this.codes = new GrowableInt32(4096);
         this.codes.fill(-1, rowsBefore);
       }
       this.codes.push(code);
@@ -186,11 +186,11 @@ export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptio
   let features: ColumnScan[] = [];
   let splitIndex = -1;
   const rowHash = new Uint32Array(2);
-  const hashHi = new Growable(Uint32Array, 4096);
-  const hashLo = new Growable(Uint32Array, 4096);
-  const targetCode = classification ? new Growable(Int32Array, 4096) : undefined;
-  const targetValue = classification ? undefined : new Growable(Float64Array, 4096);
-  const splitCode = splitColumnName !== undefined ? new Growable(Uint8Array, 4096) : undefined;
+  const hashHi = new GrowableUint32(4096);
+  const hashLo = new GrowableUint32(4096);
+  const targetCode = classification ? new GrowableInt32(4096) : undefined;
+  const targetValue = classification ? undefined : new GrowableFloat64(4096);
+  const splitCode = splitColumnName !== undefined ? new GrowableUint8(4096) : undefined;
   const problems: DataError[] = [];
   let raggedRows = 0;
   let firstBadSplit: DataError | undefined;
