@@ -182,3 +182,17 @@ test('the digits sample loads: 1797 rows, 64 numeric pixels, 10 classes', async 
   assert.equal(ds.train.features.n + ds.dev.features.n + ds.test.features.n, 1797);
   assert.ok(Math.abs(ds.dev.features.n / 1797 - 0.2) < 0.01);
 });
+
+test('JSON Lines data loads like CSV', async () => {
+  const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ x: i, colour: i % 3 ? 'red' : null, label: i % 2 ? 'a' : 'b' }));
+  const p = tempProject(baseSpec({ data: { path: 'data.jsonl', split: { dev: 0.2, seed: 1 } } }), { 'data.jsonl': lines.join('\n') + '\n' });
+  try {
+    const ds = await loadSplitDataset(p.dir, { storeSplit: false });
+    assert.deepEqual([ds.schema.numeric, ds.schema.categorical, ds.schema.classes], [['x'], ['colour'], ['a', 'b']]);
+    assert.equal(ds.train.features.n + ds.dev.features.n, 20);
+    assert.equal(ds.dev.features.n, 4);
+    assert.ok([...ds.train.features.categories, ...ds.dev.features.categories].includes(''));
+  } finally {
+    p.cleanup();
+  }
+});
