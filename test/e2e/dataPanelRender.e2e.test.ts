@@ -47,8 +47,8 @@ describe('Data panel bundle', () => {
           (window as unknown as { recordPost: (m: unknown) => void }).recordPost(m);
           if (m.type === 'ready') setTimeout(() => window.postMessage({ type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: p } }, '*'), 0);
         },
-        getState: () => undefined,
-        setState: () => undefined,
+        getState: () => (window as unknown as { uiState?: unknown }).uiState,
+        setState: (st: unknown) => ((window as unknown as { uiState?: unknown }).uiState = st),
       });
     }, profile);
     await page.addStyleTag({ path: css });
@@ -83,6 +83,18 @@ describe('Data panel bundle', () => {
     assert.ok((await canvas.evaluate(countColour, lightBlue)) > 50, 'bars were not redrawn in the light theme blue');
     assert.equal(await canvas.evaluate(countColour, darkBlue), 0);
     await page.screenshot({ path: join(screenshotDir, 'render-02-light.png'), fullPage: true });
+  });
+
+  test('keeps the scroll position as UI state and restores it when redrawn', async () => {
+    await page.evaluate(() => window.scrollTo(0, 120));
+    await page.waitForFunction(() => (window as unknown as { uiState?: { scrollY: number } }).uiState?.scrollY === 120);
+    // Loading (a short page: the browser scrolls to the top) must not overwrite the saved position.
+    await page.evaluate(() => window.postMessage({ type: 'state', state: { status: 'loading', projectFile: 'mlloop.json' } }, '*'));
+    await page.locator('vscode-progress-ring').waitFor({ state: 'attached' });
+    await page.waitForTimeout(400);
+    // A snapshot arrives again, as after the webview was hidden and shown.
+    await page.evaluate((p) => window.postMessage({ type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: p } }, '*'), sampleProfile());
+    await page.waitForFunction(() => window.scrollY === 120);
   });
 
   test('buttons post typed requests to the host', async () => {

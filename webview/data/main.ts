@@ -12,6 +12,7 @@ registerToolkit();
 const root = document.getElementById('root')!;
 let state: DataPanelState | undefined;
 let charts: Chart[] = [];
+let scrollTimer: ReturnType<typeof setTimeout> | undefined;
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
@@ -113,6 +114,7 @@ function columnTable(columns: ColumnProfile[]): HTMLElement {
 }
 
 function render(): void {
+  clearTimeout(scrollTimer);
   for (const c of charts) c.destroy();
   charts = [];
   pendingCharts = [];
@@ -151,12 +153,27 @@ function render(): void {
   for (const make of pendingCharts) make();
   pendingCharts = [];
   root.dataset.charts = String(charts.length);
-  // Marks the panel drawn for tests and screen readers once the browser has painted the charts.
-  requestAnimationFrame(() => (root.dataset.ready = 'true'));
+  // Marks the panel drawn for tests and screen readers once the browser has painted the charts,
+  // and goes back to where the user was reading before the webview was hidden or reloaded.
+  requestAnimationFrame(() => {
+    window.scrollTo(0, channel.getUiState()?.scrollY ?? 0);
+    root.dataset.ready = 'true';
+  });
 }
 
-const channel = connect<DataHostMessage, DataWebviewMessage>(isDataHostMessage, (message) => {
+/** What the webview keeps across reloads (the host owns the data; this is only where the user was). */
+interface DataUiState {
+  scrollY: number;
+}
+
+const channel = connect<DataHostMessage, DataWebviewMessage, DataUiState>(isDataHostMessage, (message) => {
   state = message.state;
   render();
 });
 onThemeChange(render);
+window.addEventListener('scroll', () => {
+  // Only the reader's scrolling of a drawn profile counts, not the jump a re-render causes.
+  if (root.dataset.ready !== 'true') return;
+  clearTimeout(scrollTimer);
+  scrollTimer = setTimeout(() => channel.setUiState({ scrollY: window.scrollY }), 200);
+});

@@ -13,9 +13,12 @@ export class Palette {
     const input = this.widget.locator('.quick-input-box input');
     await input.waitFor();
     await input.fill(`>${title}`);
-    // Enter before the list shows the title can pick a stale row.
-    await this.widget.locator('.monaco-list-row', { hasText: title }).first().waitFor();
-    await this.page.keyboard.press('Enter');
+    // Click the row that shows the title: Enter would run whichever row has focus, which can be a
+    // stale one while the list is still filtering on a busy machine.
+    const row = this.widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: title }) }).first();
+    await row.waitFor();
+    await row.click();
+    await this.widget.waitFor({ state: 'hidden' }).catch(() => {});
   }
 
   /** Picks an item of an open quick pick by its label. */
