@@ -15,8 +15,8 @@ import { parse as parseJsonc } from 'jsonc-parser';
 import { TRAINERS } from '../../src/core/train/registry';
 import type { BuiltinModel, Task } from '../../src/core/spec/types';
 import type { FeatureSchema, Rows } from '../../src/core/data/types';
-import { mulberry32 } from '../../src/core/train/gbdt/random';
-import { makeRows } from '../unit/train/gbdt-fixtures';
+import { mulberry32 } from '../../src/core/data/prng';
+import { rows as makeRows } from '../unit/train/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { TRAINERS } from '../../src/core/train/registry';
 import type { BuiltinModel } from '../../src/core/spec/types';
 import type { FeatureSchema } from '../../src/core/data/types';
-import { generatedClassification, makeRows, emptyRows, readClassificationCsv } from '../unit/train/gbdt-fixtures';
+import { generatedClassification } from '../unit/train/gbdt-fixtures';
+import { readClassificationCsv, rows as makeRows } from '../unit/train/fixtures';
 
 const HERE = __dirname;
 const PYTHON = '/usr/bin/python3';
@@ -41,9 +42,11 @@ interface Dataset {
 
 function makeDataset(name: Case['data']): Dataset {
   if (name === 'digits') {
-    const { schema, train, dev } = readClassificationCsv('/work/shared/datasets/digits.csv', 'digit', 0);
-    void dev;
-    return { schema, X: train.features.numeric, y: train.y };
+    // All 1,797 rows (the fixture's train/dev/test parts back together).
+    const split = readClassificationCsv('/work/shared/datasets/digits.csv');
+    const parts = [split.train, split.dev, split.test];
+    const X = Float32Array.from(parts.flatMap((r) => Array.from(r.features.numeric)));
+    return { schema: split.schema, X, y: Float64Array.from(parts.flatMap((r) => Array.from(r.y))) };
   }
   const d = 50;
   const { X, y } = generatedClassification(100_000, d, 2024);
@@ -80,7 +83,7 @@ async function child(model: BuiltinModel, prefix: string, params: Record<string,
   const train = makeRows(ds.X, ds.y);
   const trainer = TRAINERS[model]!;
   const t = performance.now();
-  const m = await trainer({ schema: ds.schema, train, dev: emptyRows(), params, seed: 0 });
+  const m = await trainer({ schema: ds.schema, train, dev: makeRows([], []), params, seed: 0 });
   const seconds = (performance.now() - t) / 1000;
   const pred = m.predict(train.features).classIndex!;
   let correct = 0;

@@ -6,8 +6,11 @@ import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
 import type { FeatureSchema } from '../../../src/core/data/types';
-import { mulberry32 } from '../../../src/core/train/gbdt/random';
-import { emptyRows, generatedClassification, makeRows, readClassificationCsv } from './gbdt-fixtures';
+import { mulberry32 } from '../../../src/core/data/prng';
+import { generatedClassification } from './gbdt-fixtures';
+import { readClassificationCsv, rows as makeRows } from './fixtures';
+
+const emptyRows = () => makeRows([], []);
 
 const META = { runId: 'r', dataVersion: 'v', mlloopVersion: '0' };
 const regression = (numeric: string[]): FeatureSchema => ({ task: 'regression', target: 'y', numeric, categorical: [] });
@@ -144,7 +147,7 @@ test('learns an XOR interaction that no single split can', () => {
 });
 
 test('multi-class on iris: dev accuracy ≥ 0.9, probabilities sum to 1, one tree per class per iteration', () => {
-  const { schema, train: tr, dev } = readClassificationCsv('/work/shared/datasets/iris.csv', 'species');
+  const { schema, train: tr, dev } = readClassificationCsv('/work/shared/datasets/iris.csv');
   const m = train({ schema, train: tr, dev, params: { iterations: 30, minSamplesLeaf: 5 } });
   const p = m.predict(dev.features);
   const acc = p.classIndex!.reduce((s, c, i) => s + (c === dev.y[i] ? 1 : 0), 0) / dev.y.length;

@@ -6,7 +6,7 @@
 // is what ONNX's BRANCH_LEQ evaluates in float32: thresholds are float32 values, so the trainer,
 // predictDense and onnxruntime agree on every row.
 
-import { mulberry32 } from './random';
+import { mulberry32 } from '../../data/prng';
 
 /** Rows used to find bin edges; above this a seeded subsample is taken (as scikit-learn does). */
 const EDGE_SAMPLE = 200_000;

@@ -9,9 +9,9 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Zeroes and fills the histogram of columns [fStart, fEnd) over rows. `rows === null`: rows
- * 0..m-1 with g/h indexed by row (the root); else rows[start + k] with g/h indexed by k (gathered
- * in row order beforehand). Self-contained (no outer references): its source also runs in the helper thread.
+ * Zeroes and fills the histogram of columns [fStart, fEnd) over rows[start + k], k < m, with g/h
+ * indexed by k (gathered in row order beforehand). Self-contained (no outer references): its
+ * source also runs in the helper thread.
  */
 export function accumulateHistogram(
   hist: Float64Array,
@@ -20,7 +20,7 @@ export function accumulateHistogram(
   featureOffset: Int32Array,
   fStart: number,
   fEnd: number,
-  rows: Uint32Array | null,
+  rows: Uint32Array,
   start: number,
   m: number,
   g: Float64Array,
@@ -32,56 +32,29 @@ export function accumulateHistogram(
     const off = featureOffset[f] * 3;
     let k = 0;
     // Unrolled by 4: independent updates per step let the CPU overlap them (measured 1.5× faster).
-    if (rows === null) {
-      for (; k + 4 <= m; k += 4) {
-        const a = off + bins[base + k] * 3;
-        const b = off + bins[base + k + 1] * 3;
-        const c = off + bins[base + k + 2] * 3;
-        const e = off + bins[base + k + 3] * 3;
-        hist[a] += g[k];
-        hist[a + 1] += h[k];
-        hist[a + 2] += 1;
-        hist[b] += g[k + 1];
-        hist[b + 1] += h[k + 1];
-        hist[b + 2] += 1;
-        hist[c] += g[k + 2];
-        hist[c + 1] += h[k + 2];
-        hist[c + 2] += 1;
-        hist[e] += g[k + 3];
-        hist[e + 1] += h[k + 3];
-        hist[e + 2] += 1;
-      }
-      for (; k < m; k++) {
-        const a = off + bins[base + k] * 3;
-        hist[a] += g[k];
-        hist[a + 1] += h[k];
-        hist[a + 2] += 1;
-      }
-    } else {
-      for (; k + 4 <= m; k += 4) {
-        const a = off + bins[base + rows[start + k]] * 3;
-        const b = off + bins[base + rows[start + k + 1]] * 3;
-        const c = off + bins[base + rows[start + k + 2]] * 3;
-        const e = off + bins[base + rows[start + k + 3]] * 3;
-        hist[a] += g[k];
-        hist[a + 1] += h[k];
-        hist[a + 2] += 1;
-        hist[b] += g[k + 1];
-        hist[b + 1] += h[k + 1];
-        hist[b + 2] += 1;
-        hist[c] += g[k + 2];
-        hist[c + 1] += h[k + 2];
-        hist[c + 2] += 1;
-        hist[e] += g[k + 3];
-        hist[e + 1] += h[k + 3];
-        hist[e + 2] += 1;
-      }
-      for (; k < m; k++) {
-        const a = off + bins[base + rows[start + k]] * 3;
-        hist[a] += g[k];
-        hist[a + 1] += h[k];
-        hist[a + 2] += 1;
-      }
+    for (; k + 4 <= m; k += 4) {
+      const a = off + bins[base + rows[start + k]] * 3;
+      const b = off + bins[base + rows[start + k + 1]] * 3;
+      const c = off + bins[base + rows[start + k + 2]] * 3;
+      const e = off + bins[base + rows[start + k + 3]] * 3;
+      hist[a] += g[k];
+      hist[a + 1] += h[k];
+      hist[a + 2] += 1;
+      hist[b] += g[k + 1];
+      hist[b + 1] += h[k + 1];
+      hist[b + 2] += 1;
+      hist[c] += g[k + 2];
+      hist[c + 1] += h[k + 2];
+      hist[c + 2] += 1;
+      hist[e] += g[k + 3];
+      hist[e + 1] += h[k + 3];
+      hist[e + 2] += 1;
+    }
+    for (; k < m; k++) {
+      const a = off + bins[base + rows[start + k]] * 3;
+      hist[a] += g[k];
+      hist[a + 1] += h[k];
+      hist[a + 2] += 1;
     }
   }
 }
@@ -92,7 +65,6 @@ const DONE = 1; // set to the job number by the helper when finished
 const STOP = 2;
 const START = 3;
 const COUNT = 4;
-const ROOT = 5; // 1: rows 0..m-1 (no row indices)
 
 /** Below this many (row, column) updates a job is not worth waking the helper thread. */
 const PARALLEL_MIN_WORK = 100_000;
@@ -106,7 +78,7 @@ for (;;) {
   Atomics.wait(control, ${JOB}, job);
   job = Atomics.load(control, ${JOB});
   if (Atomics.load(control, ${STOP}) === 1) break;
-  accumulate(hist, bins, n, featureOffset, fStart, fEnd, Atomics.load(control, ${ROOT}) === 1 ? null : rows, Atomics.load(control, ${START}), Atomics.load(control, ${COUNT}), g, h);
+  accumulate(hist, bins, n, featureOffset, fStart, fEnd, rows, Atomics.load(control, ${START}), Atomics.load(control, ${COUNT}), g, h);
   Atomics.store(control, ${DONE}, job);
   Atomics.notify(control, ${DONE});
 }
@@ -152,11 +124,11 @@ export class HistogramBuilder {
     this.helper.unref();
   }
 
-  /** Histogram of the root: every row, gradients g/h indexed by row. */
+  /** Histogram of the root: every row, rows[] being the identity. */
   buildRoot(hist: Float64Array, g: Float64Array, h: Float64Array): void {
     this.g.set(g);
     this.h.set(h);
-    this.run(hist, 0, this.n, true);
+    this.run(hist, 0, this.n);
   }
 
   /** Histogram of the leaf holding rows[start..end). */
@@ -168,7 +140,7 @@ export class HistogramBuilder {
       this.g[k] = g[r];
       this.h[k] = h[r];
     }
-    this.run(hist, start, m, false);
+    this.run(hist, start, m);
   }
 
   /** Stops the helper thread. */
@@ -180,17 +152,15 @@ export class HistogramBuilder {
     void this.helper.terminate();
   }
 
-  private run(hist: Float64Array, start: number, m: number, root: boolean): void {
+  private run(hist: Float64Array, start: number, m: number): void {
     const d = this.featureOffset.length - 1;
-    const rows = root ? null : this.rows;
-    const { control } = this;
+    const { control, rows } = this;
     if (!control || m * d < PARALLEL_MIN_WORK) {
       accumulateHistogram(hist, this.bins, this.n, this.featureOffset, 0, d, rows, start, m, this.g, this.h);
       return;
     }
     control[START] = start;
     control[COUNT] = m;
-    control[ROOT] = root ? 1 : 0;
     const job = ++this.job;
     Atomics.store(control, JOB, job);
     Atomics.notify(control, JOB);
