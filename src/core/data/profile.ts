@@ -183,8 +183,6 @@ function columnProfile(c: ColumnScan, bins: number): ColumnProfile {
   const values = [...c.strings.keys()];
   const top = c.stringCounts
     .map((count, code) => ({ value: values[code], count }))
-    .concat([...c.numbers].map((v) => ({ value: String(v), count: NaN })))
-    .filter((t) => t.count === t.count)
     .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
     .slice(0, TOP_VALUES);
   return { ...base, stats: { kind: 'categorical', topValues: top } };

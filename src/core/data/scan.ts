@@ -118,9 +118,10 @@ export class ColumnScan {
   /** A column is numeric when its values are numbers; a handful of stray strings among many numbers
    *  are errors in a numeric column rather than categories. */
   decideKind(): void {
-    const nonMissing = this.numeric + this.nonNumeric;
-    if (this.forcedCategorical || this.nonNumeric > 0 && !this.isNumericWithStrayValues()) this.kind = 'categorical';
-    else this.kind = nonMissing === 0 && this.role !== 'feature' ? 'categorical' : 'numeric';
+    const allMissing = this.numeric + this.nonNumeric === 0;
+    if (this.forcedCategorical || (this.nonNumeric > 0 && !this.isNumericWithStrayValues())) this.kind = 'categorical';
+    // An empty feature column stays numeric (all NaN, imputed); an empty target or split column has no numbers to be.
+    else this.kind = allMissing && this.role !== 'feature' ? 'categorical' : 'numeric';
   }
 
   isNumericWithStrayValues(): boolean {
