@@ -1,7 +1,7 @@
 // The MLP's matrix-multiply kernels against a float64 reference, on sizes that hit every tail path
 // (1×1, non-multiples of 4 and 8, fewer than 4 rows), with A read directly and transposed, from
 // zero / C / a bias row, with the relu and relu-gradient epilogues; the column sums, row gather
-// and Adam/SGD updates against scalar formulas. Also: the committed wasm module is the compile of gemm.wat.
+// Adam/SGD updates and softmax against scalar formulas. Also: the committed wasm module is the compile of gemm.wat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -92,6 +92,46 @@ for (const kind of KERNEL_KINDS) {
 
   test(`${kind} gemm's relu and relu-gradient epilogues match the reference`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {
     for (const [m, n, k] of sizes) for (const post of [POST_RELU, POST_GATE]) check(kind, { m, n, k, transA: false, init: INIT_BIAS, post });
+  });
+
+  test(`${kind} softmax matches the float64 reference (wide logit ranges, padded rows, in place)`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {
+    for (const [rows, c, stride, spread] of [[1, 1, 1, 1], [3, 10, 12, 5], [7, 2, 4, 40], [5, 13, 13, 150], [200, 10, 12, 3]]) {
+      const z = 3;
+      const dst = z + rows * stride + 1;
+      const rowMax = dst + rows * stride + 2;
+      const rowSum = rowMax + rows + 1;
+      const kern = createKernels(kind, rowSum + rows + 4);
+      fill(kern.heap, 0, kern.heap.length, rows * c);
+      for (let x = z; x < z + rows * stride; x++) kern.heap[x] *= spread;
+      const before = Float64Array.from(kern.heap);
+      const scale = 0.25;
+      for (const inPlace of [false, true]) {
+        kern.heap.set(before.subarray(z, z + rows * stride), z);
+        const out = inPlace ? z : dst;
+        kern.softmax(rows, c, stride, z, out, scale, rowMax, rowSum);
+        for (let i = 0; i < rows; i++) {
+          const zi = before.subarray(z + i * stride, z + i * stride + c);
+          const max = Math.max(...zi);
+          const sum = zi.reduce((s, v) => s + Math.exp(v - max), 0);
+          assert.equal(kern.heap[rowMax + i], Math.fround(max), `${kind} row max`);
+          assert.ok(Math.abs(kern.heap[rowSum + i] - sum) <= 1e-6 * sum, `${kind} row sum ${kern.heap[rowSum + i]} vs ${sum}`);
+          for (let j = 0; j < c; j++) {
+            const p = (Math.exp(zi[j] - max) / sum) * scale;
+            // z − max rounded to float32 costs a relative error of about |z − max|·2⁻²⁴ in e^(z − max)
+            assert.ok(Math.abs(kern.heap[out + i * stride + j] - p) <= 1e-6 * p * (1 + max - zi[j]) + 1e-30, `${kind} ${rows}×${c} p[${i},${j}] = ${kern.heap[out + i * stride + j]}, expected ${p}`);
+          }
+          for (let j = c; j < stride && !inPlace; j++) assert.equal(kern.heap[out + i * stride + j], Math.fround(before[out + i * stride + j]), 'padding untouched');
+        }
+      }
+    }
+  });
+
+  test(`${kind} softmax of non-finite logits gives NaN (the divergence check sees it) and never throws`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {
+    const kern = createKernels(kind, 32);
+    kern.heap.set([NaN, 1, 2, Infinity, 0, 1, -Infinity, 0, 0], 0);
+    kern.softmax(3, 3, 3, 0, 12, 1, 24, 28);
+    assert.ok(Number.isNaN(kern.heap[12]) && Number.isNaN(kern.heap[15]), 'NaN and +Infinity rows');
+    assert.deepEqual(Array.from(kern.heap.subarray(18, 21)), [0, 0.5, 0.5], 'a -Infinity logit is probability 0');
   });
 
   test(`${kind} colsum, gather, adam and sgd match the reference`, { skip: kind === 'wasm-simd' && !wasmSimdAvailable() }, () => {

@@ -47,6 +47,11 @@ export interface Kernels {
   adam(count: number, w: number, g: number, m: number, v: number, decay: number, step: number): void;
   /** SGD with momentum: vel = mu·vel − lr·(g + decay·w); w += vel. `count` a multiple of 4. */
   sgd(count: number, w: number, g: number, vel: number, decay: number, lr: number, mu: number): void;
+  /**
+   * Row-wise softmax of `rows` rows of c values at z (row stride `stride`), times `scale`, into dst
+   * (same layout; may be z itself). rowMax[i] and rowSum[i] receive the row's max and Σ e^(z − max).
+   */
+  softmax(rows: number, c: number, stride: number, z: number, dst: number, scale: number, rowMax: number, rowSum: number): void;
 }
 
 let wasmModule: WebAssembly.Module | null | undefined;
@@ -89,7 +94,7 @@ function wasmKernels(floats: number): Kernels {
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as Record<string, Fn>;
   const heap = new Float32Array(memory.buffer, 0, floats);
-  const { gemm, colsum, gather, adam, sgd } = ex;
+  const { gemm, colsum, gather, adam, sgd, softmax } = ex;
   return {
     kind: 'wasm-simd',
     heap,
@@ -100,6 +105,7 @@ function wasmKernels(floats: number): Kernels {
     gather: (idx, count, width, src, dst) => gather(idx * 4, count, width, src * 4, dst * 4),
     adam: (count, w, g, m, v, decay, step) => adam(count, w * 4, g * 4, m * 4, v * 4, decay, step, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON),
     sgd: (count, w, g, vel, decay, lr, mu) => sgd(count, w * 4, g * 4, vel * 4, decay, lr, mu),
+    softmax: (rows, c, stride, z, dst, scale, rowMax, rowSum) => softmax(rows, c, stride, z * 4, dst * 4, scale, rowMax * 4, rowSum * 4),
   };
 }
 
@@ -156,6 +162,20 @@ function jsKernels(kind: KernelKind, h: Float32Array, product: Product): Kernels
       for (let q = 0; q < count; q++) {
         const vq = (h[vel + q] = mu * h[vel + q] - lr * (h[g + q] + decay * h[w + q]));
         h[w + q] += vq;
+      }
+    },
+    softmax(rows, c, stride, z, dst, scale, rowMax, rowSum) {
+      for (let i = 0; i < rows; i++) {
+        const zi = z + i * stride;
+        const di = dst + i * stride;
+        let max = -Infinity;
+        for (let j = 0; j < c; j++) if (h[zi + j] > max) max = h[zi + j];
+        let sum = 0;
+        for (let j = 0; j < c; j++) sum += h[di + j] = Math.exp(h[zi + j] - max);
+        const f = scale / sum;
+        for (let j = 0; j < c; j++) h[di + j] *= f;
+        h[rowMax + i] = max;
+        h[rowSum + i] = sum;
       }
     },
   };

@@ -406,4 +406,74 @@
         (local.set $vel (i32.add (local.get $vel) (i32.const 16)))
         (local.set $count (i32.sub (local.get $count) (i32.const 4)))
         (br $quad))))
+
+  ;; e^x in single precision (Cephes expf: range reduction by ln 2, degree-5 polynomial; within
+  ;; 2 ulp of the exact value on [-87, 88]). Below -87 it returns 0; NaN gives NaN (never a trap:
+  ;; the saturating conversion), so a diverged network still reaches the NaN-loss check.
+  (func $expf (param $x f32) (result f32)
+    (local $n f32) (local $r f32) (local $p f32)
+    (if (f32.lt (local.get $x) (f32.const -87)) (then (return (f32.const 0))))
+    (local.set $x (f32.min (local.get $x) (f32.const 88)))
+    (local.set $n (f32.nearest (f32.mul (local.get $x) (f32.const 1.44269504088896341))))
+    (local.set $r
+      (f32.sub (f32.sub (local.get $x) (f32.mul (local.get $n) (f32.const 0.693359375)))
+               (f32.mul (local.get $n) (f32.const -2.12194440e-4))))
+    (local.set $p (f32.const 1.9875691500e-4))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 1.3981999507e-3)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 8.3334519073e-3)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 4.1665795894e-2)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 1.6666665459e-1)))
+    (local.set $p (f32.add (f32.mul (local.get $p) (local.get $r)) (f32.const 5.0000001201e-1)))
+    (local.set $p
+      (f32.add (f32.add (f32.mul (local.get $p) (f32.mul (local.get $r) (local.get $r))) (local.get $r)) (f32.const 1)))
+    (f32.mul (local.get $p)
+      (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $n)) (i32.const 127)) (i32.const 23)))))
+
+  (func (export "expf") (param $x f32) (result f32) (call $expf (local.get $x)))
+
+  ;; Softmax of `rows` rows of c logits (row stride `stride`) at z: dst row i = softmax(z row i) * scale;
+  ;; rowMax[i] and rowSum[i] get the row's max logit and sum of e^(z - max) (for the log-loss).
+  (func (export "softmax") (param $rows i32) (param $c i32) (param $stride i32) (param $z i32) (param $dst i32)
+    (param $scale f32) (param $rowMax i32) (param $rowSum i32)
+    (local $j i32) (local $max f32) (local $sum f32) (local $e f32) (local $end i32) (local $f f32)
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.eqz (local.get $rows)))
+        (local.set $end (i32.add (local.get $z) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $max (f32.const -inf))
+        (local.set $j (local.get $z))
+        (block $maxDone
+          (loop $maxLoop
+            (br_if $maxDone (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $max (f32.max (local.get $max) (f32.load (local.get $j))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $maxLoop)))
+        (local.set $sum (f32.const 0))
+        (local.set $j (i32.const 0))
+        (block $expDone
+          (loop $expLoop
+            (br_if $expDone (i32.ge_u (local.get $j) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $e (call $expf (f32.sub (f32.load (i32.add (local.get $z) (local.get $j))) (local.get $max))))
+            (f32.store (i32.add (local.get $dst) (local.get $j)) (local.get $e))
+            (local.set $sum (f32.add (local.get $sum) (local.get $e)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $expLoop)))
+        (local.set $f (f32.div (local.get $scale) (local.get $sum)))
+        (local.set $j (i32.const 0))
+        (block $scaleDone
+          (loop $scaleLoop
+            (br_if $scaleDone (i32.ge_u (local.get $j) (i32.shl (local.get $c) (i32.const 2))))
+            (f32.store (i32.add (local.get $dst) (local.get $j))
+              (f32.mul (f32.load (i32.add (local.get $dst) (local.get $j))) (local.get $f)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $scaleLoop)))
+        (f32.store (local.get $rowMax) (local.get $max))
+        (f32.store (local.get $rowSum) (local.get $sum))
+        (local.set $rowMax (i32.add (local.get $rowMax) (i32.const 4)))
+        (local.set $rowSum (i32.add (local.get $rowSum) (i32.const 4)))
+        (local.set $z (i32.add (local.get $z) (local.get $stride)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row))))
 )

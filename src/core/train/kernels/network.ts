@@ -1,8 +1,8 @@
 // The MLP's numeric engine: forward pass, loss gradient, backward pass and optimizer steps on a
 // fixed-size kernel heap (see gemm.ts). Every buffer is allocated once, when the network is built,
 // so the per-batch loops allocate nothing. Products, bias, relu and its gradient, bias gradients,
-// row gathering and the optimizer update run in the kernels (a handful of calls per batch); the
-// softmax, tanh and dropout passes stay in plain loops.
+// row gathering, softmax and the optimizer update run in the kernels (a handful of calls per
+// batch); tanh, dropout and the per-row log-loss stay in plain loops.
 //
 // Heap layout (float offsets, each block 4-float aligned for SIMD loads):
 //   params  W0 b0 W1 b1 …   W_l is widths[l] × widths[l+1] row-major (inputs × units), as in ONNX Gemm
@@ -62,6 +62,9 @@ export class MlpNetwork {
   private readonly maskOff: number[] = [];
   private readonly dropOff: number[] = [];
   private readonly wtOff: number[] = [];
+  /** Per-row max and exp-sum of the softmax (maxRows each). */
+  private readonly rowMaxOff: number;
+  private readonly rowSumOff: number;
 
   constructor(readonly spec: NetworkSpec) {
     const { maxRows } = spec;
@@ -89,6 +92,10 @@ export class MlpNetwork {
     off = align4(off + spec.dataRows);
     this.xOff = off;
     off = align4(off + maxRows * sizes[0]);
+    this.rowMaxOff = off;
+    off = align4(off + maxRows);
+    this.rowSumOff = off;
+    off = align4(off + maxRows);
     for (let l = 0; l < this.layers; l++) {
       const block = align4(maxRows * sizes[l + 1]);
       this.actOff.push(off);
@@ -202,29 +209,17 @@ export class MlpNetwork {
    */
   softmaxCrossEntropy(rows: number, y: Int32Array): number {
     const h = this.heap;
-    const c = this.sizes[this.layers];
     const stride = this.widths[this.layers];
     const out = this.outOff;
     const delta = this.outDeltaOff;
     const inv = 1 / rows;
+    this.kern.softmax(rows, this.sizes[this.layers], stride, out, delta, inv, this.rowMaxOff, this.rowSumOff);
     let total = 0;
     for (let i = 0; i < rows; i++) {
-      const z = out + i * stride;
-      const d = delta + i * stride;
-      let max = -Infinity;
-      for (let j = 0; j < c; j++) if (h[z + j] > max) max = h[z + j];
-      let sum = 0;
-      for (let j = 0; j < c; j++) {
-        const e = Math.exp(h[z + j] - max);
-        h[d + j] = e;
-        sum += e;
-      }
       const target = y[i];
       // loss = logsumexp(z) - z_target, finite for any finite logits
-      total += Math.log(sum) + max - h[z + target];
-      const scale = inv / sum;
-      for (let j = 0; j < c; j++) h[d + j] *= scale;
-      h[d + target] -= inv;
+      total += Math.log(h[this.rowSumOff + i]) + h[this.rowMaxOff + i] - h[out + i * stride + target];
+      h[delta + i * stride + target] -= inv;
     }
     return total;
   }
