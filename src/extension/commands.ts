@@ -46,6 +46,8 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.rerunWithEditedParams': async (s, arg) => (await import('./training/commands')).rerunWithEditedParamsCommand(s, arg),
   'mlLoop.revealModelFile': async (s, arg) => (await import('./training/commands')).revealModelFileCommand(s, arg),
   'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),
+  'mlLoop.diagnoseRun': async (s, arg) => (await import('./diagnose/commands')).diagnoseRunCommand(s, arg),
+  'mlLoop.offerTraining': async (s, arg) => (await import('./diagnose/commands')).offerTrainingCommand(s, arg),
   'mlLoop.revealExperiment': async (_s, node?: unknown) => {
     if (!(node instanceof ExperimentNode)) throw new Error('select an experiment in the Experiments view');
     const doc = await vscode.workspace.openTextDocument(node.project.file);

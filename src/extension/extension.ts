@@ -4,6 +4,7 @@
 import { moduleLoadedAt } from './activationClock'; // first import: starts the activation clock
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerDiagnose } from './diagnose/commands';
 import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import { registerTraining } from './training';
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const deployments = new DeploymentsTreeProvider();
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
   const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs };
+  const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
     diagnostics,
@@ -46,7 +48,8 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     runs,
     experiments,
     deployments,
-    vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true }),
+    experimentsView,
+    ...registerDiagnose(services, experimentsView),
     ...registerTraining(runs),
     vscode.window.createTreeView('mlLoop.deployments', { treeDataProvider: deployments }),
     ...registerCommands(services),

@@ -1,4 +1,4 @@
-// ml-loop diagnose [DIR] --run RUN [--learning-curve] [--no-importance] [--json]: the diagnosis of a
+// ml-loop diagnose [DIR] --run RUN [--learning-curve] [--validation-curve PARAM] [--no-importance] [--json]: the diagnosis of a
 // run (its model.onnx evaluated on every split, the bias/variance verdict, feature importance and,
 // on request, the learning curve).
 import { diagnoseRun, type RunDiagnosis } from '../../core/diagnose/diagnoseRun';
@@ -21,6 +21,7 @@ export function diagnosisJson(d: RunDiagnosis): Record<string, unknown> {
     splits: d.splits,
     importance: d.importance ?? null,
     learningCurve: d.learningCurve ?? null,
+    validationCurve: d.validationCurve ?? null,
     durationMs: d.durationMs,
   };
 }
@@ -45,6 +46,10 @@ export function diagnosisText(d: RunDiagnosis): string {
     lines.push('', 'Learning curve (train / dev error):');
     for (const p of d.learningCurve.points) lines.push(`  ${String(Math.round(p.fraction * 100)).padStart(3)}%  ${String(p.trainSize).padStart(6)} rows  ${formatError(v.metric, p.trainError)} / ${formatError(v.metric, p.devError)}`);
   }
+  if (d.validationCurve) {
+    lines.push('', `Validation curve of ${d.validationCurve.param} (train / dev error):`);
+    for (const p of d.validationCurve.points) lines.push(`  ${p.label.padStart(12)}  ${formatError(v.metric, p.trainError)} / ${formatError(v.metric, p.devError)}`);
+  }
   if (d.importance) {
     lines.push('', `Most important features on dev (error increase when shuffled, ${d.importance.repeats} repeats):`);
     for (const f of d.importance.features.slice(0, 10)) lines.push(`  ${f.feature.padEnd(16)} ${formatGap(v.metric, f.importance)} ± ${formatGap(v.metric, f.std)}`);
@@ -55,7 +60,7 @@ export function diagnosisText(d: RunDiagnosis): string {
 export const diagnoseCommand: CliCommand = {
   name: 'diagnose',
   summary: 'Diagnose a run: bias vs variance, per-class metrics, what to try next',
-  usage: `ml-loop diagnose [DIR] --run RUN [--learning-curve] [--no-importance] [--json]
+  usage: `ml-loop diagnose [DIR] --run RUN [--learning-curve] [--validation-curve PARAM] [--no-importance] [--json]
 
 Evaluates the run's model.onnx on the train, dev and test splits of the project in DIR (default:
 the current folder) and compares train and dev error with the project's baseline.error.
@@ -63,6 +68,8 @@ the current folder) and compares train and dev error with the project's baseline
   --run RUN          a run id (or a unique prefix), "latest", or "latest:EXPERIMENT"
   --learning-curve   retrain on 10 %, 20 %, …, 100 % of the training split (cached in the run folder)
   --no-importance    skip permutation feature importance on dev
+  --validation-curve PARAM
+                     retrain with PARAM swept around its value (e.g. l2, hidden)
   --json             print the whole diagnosis; its "verdict" has
                      { avoidableBias, variance, mismatch, dominant, recommendations, … }`,
   async run(args, io) {
@@ -70,6 +77,7 @@ the current folder) and compares train and dev error with the project's baseline
       run: { type: 'string', short: 'r' },
       'learning-curve': { type: 'boolean' },
       'no-importance': { type: 'boolean' },
+      'validation-curve': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (!values.run) throw new UsageError('Missing --run RUN (a run id, "latest" or "latest:EXPERIMENT")');
@@ -81,8 +89,9 @@ the current folder) and compares train and dev error with the project's baseline
         run: values.run,
         learningCurve: values['learning-curve'] ? 'compute' : 'cached',
         importance: !values['no-importance'],
+        validationParam: values['validation-curve'],
         signal: io.signal,
-        onPoint: (done, total) => io.err(`learning curve: ${done}/${total}`),
+        onPoint: (done, total) => io.err(`progress ${done}/${total}`),
       });
     } catch (e) {
       if (e instanceof CancelledError) {

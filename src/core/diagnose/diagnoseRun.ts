@@ -11,8 +11,9 @@ import type { SplitMetrics } from '../train/metrics';
 import { runsDir, type RunRecord } from '../train/runStore';
 import { verdictOf, type Verdict } from './biasVariance';
 import { permutationImportance, type ImportanceReport } from './importance';
-import { learningCurveKey, learningCurveOfRun, readCachedLearningCurve, DEFAULT_FRACTIONS, type CurveOptions } from './learningCurve';
-import type { LearningCurve } from './learningCurveTypes';
+import { computeValidationCurve, learningCurveKey, learningCurveOfRun, DEFAULT_FRACTIONS, type CurveOptions } from './learningCurve';
+import { readCachedLearningCurve } from './learningCurveCache';
+import type { LearningCurve, ValidationCurve } from './learningCurveTypes';
 import { splitReport, type SplitReport } from './metrics';
 import { OnnxPredictor } from './onnxPredictor';
 import type { RetrainSpec } from './retrain';
@@ -30,6 +31,7 @@ export interface RunDiagnosis {
   verdict: Verdict;
   importance?: ImportanceReport;
   learningCurve?: LearningCurve;
+  validationCurve?: ValidationCurve;
   durationMs: number;
 }
 
@@ -41,6 +43,8 @@ export interface DiagnoseOptions extends CurveOptions {
   learningCurve?: 'cached' | 'compute' | 'none';
   /** Permutation importance on dev (default true). */
   importance?: boolean;
+  /** Sweep this parameter around its value (validation curve). */
+  validationParam?: string;
 }
 
 /** Resolves "latest", "latest:<experiment>" or a run id (a unique prefix is enough) to a completed run. */
@@ -74,15 +78,6 @@ export function retrainSpecOf(record: RunRecord): RetrainSpec {
   return { model: record.model, params: record.params, seed: record.seed ?? 0 };
 }
 
-/** The verdict from run.json alone (its recorded metrics), plus the cached learning curve if any:
- *  cheap enough for inline hints on every experiment. */
-export function verdictOfRecord(spec: ProjectSpec, record: RunRecord, runDir?: string): Verdict | undefined {
-  const m = record.metrics;
-  if (!m?.train) return undefined;
-  const learningCurve = runDir ? readCachedLearningCurve(runDir) : undefined;
-  return verdictOf({ metric: spec.metric, baseline: spec.baseline, train: m.train, dev: m.dev, test: m.test, learningCurve });
-}
-
 function asSplitMetrics(r: SplitReport): SplitMetrics {
   return r.task === 'classification' ? { accuracy: r.accuracy, f1: r.f1, logloss: r.logloss } : { rmse: r.rmse, mae: r.mae, r2: r.r2 };
 }
@@ -114,6 +109,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
     let learningCurve: LearningCurve | undefined;
     if (mode === 'compute') learningCurve = await learningCurveOfRun(runDir, dataset, spec, ref.spec.metric, opts);
     else if (mode === 'cached') learningCurve = readCachedLearningCurve(runDir, learningCurveKey(dataset, spec, DEFAULT_FRACTIONS));
+    const validationCurve = opts.validationParam ? await computeValidationCurve(dataset, spec, ref.spec.metric, opts.validationParam, undefined, opts) : undefined;
     const verdict = verdictOf({
       metric: ref.spec.metric,
       baseline: ref.spec.baseline,
@@ -147,6 +143,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       verdict,
       ...(importance ? { importance } : {}),
       ...(learningCurve ? { learningCurve } : {}),
+      ...(validationCurve ? { validationCurve } : {}),
       durationMs: Date.now() - t0,
     };
   } finally {

@@ -4,17 +4,14 @@
 // depends on, so a second look costs nothing.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SplitDataset } from '../data/types';
 import type { MetricName } from '../spec/types';
-import { writeFileAtomic } from '../train/runStore';
 import { errorOf } from './biasVariance';
 import type { CurvePoint, LearningCurve, ValidationCurve, ValidationPoint } from './learningCurveTypes';
+import { readCachedLearningCurve, writeCachedLearningCurve } from './learningCurveCache';
 import { runPool, stratifiedOrder, trainInWorker, withoutTest, withTrainSubset, type RetrainSpec } from './retrain';
 
 export const DEFAULT_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
-export const LEARNING_CURVE_FILE = join('diagnostics', 'learning-curve.json');
 
 export interface CurveOptions {
   signal?: AbortSignal;
@@ -47,23 +44,6 @@ export async function computeLearningCurve(dataset: SplitDataset, spec: RetrainS
   });
   const points = await runPool(tasks, opts.concurrency ?? 1, opts.signal);
   return { metric, points, durationMs: Date.now() - t0, key: learningCurveKey(dataset, spec, fractions) };
-}
-
-/** The cached learning curve of a run, when its key still matches. */
-export function readCachedLearningCurve(runDir: string, key?: string): LearningCurve | undefined {
-  const file = join(runDir, LEARNING_CURVE_FILE);
-  if (!existsSync(file)) return undefined;
-  try {
-    const curve = JSON.parse(readFileSync(file, 'utf8')) as LearningCurve;
-    return key === undefined || curve.key === key ? curve : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function writeCachedLearningCurve(runDir: string, curve: LearningCurve): void {
-  mkdirSync(join(runDir, 'diagnostics'), { recursive: true });
-  writeFileAtomic(join(runDir, LEARNING_CURVE_FILE), JSON.stringify(curve, null, 2) + '\n');
 }
 
 /** Cached, else computed and cached. */

@@ -1,13 +1,17 @@
 // `ml-loop diagnose`: a real run of the iris sample (trained in the worker, exported to ONNX), then
-// diagnosed through the CLI table with --json and as text.
+// diagnosed through the CLI table with --json and as text, and through the bundled CLI in a child
+// process as the extension runs it.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { trainExperiment } from '../../../src/core/train/run';
 import type { ClassificationMetrics } from '../../../src/core/train/metrics';
+import { DiagnoseCancelledError, diagnoseInChildProcess } from '../../../src/extension/diagnose/diagnoseProcess';
+
+const cliPath = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-diagnose-cli-'));
 let runId = '';
@@ -62,4 +66,20 @@ test('text output, "latest", and errors: unknown run, missing --run', async () =
   const usage = await cli(['diagnose']);
   assert.equal(usage.code, 2);
   assert.match(usage.err, /Missing --run/);
+});
+
+test("the extension's child process: diagnosis parsed and validated; learning-curve progress streamed; cancel kills it", { skip: !existsSync(cliPath) && 'dist/cli.js is not built' }, async () => {
+  const base = { cliPath, nodePath: process.execPath, projectDir: dir, runId };
+  const d = await diagnoseInChildProcess(base);
+  assert.equal(d.runId, runId);
+  assert.equal(d.verdict.metric, 'accuracy');
+  const progress: string[] = [];
+  const withCurve = await diagnoseInChildProcess({ ...base, learningCurve: true, onProgress: (done, total) => progress.push(`${done}/${total}`) });
+  assert.deepEqual(progress, ['1/10', '2/10', '3/10', '4/10', '5/10', '6/10', '7/10', '8/10', '9/10', '10/10']);
+  assert.equal(withCurve.learningCurve?.points.length, 10);
+  assert.ok(withCurve.verdict.learningCurveReading, 'the verdict reads the curve');
+  const abort = new AbortController();
+  const cancelled = diagnoseInChildProcess({ ...base, validationParam: 'l2', signal: abort.signal, onProgress: () => abort.abort() });
+  await assert.rejects(cancelled, DiagnoseCancelledError);
+  await assert.rejects(diagnoseInChildProcess({ ...base, runId: 'missing-run' }), /No run "missing-run"/);
 });

@@ -9,9 +9,9 @@ import {
   computeValidationCurve,
   learningCurveKey,
   learningCurveOfRun,
-  readCachedLearningCurve,
   sweepValues,
 } from '../../../src/core/diagnose/learningCurve';
+import { readCachedLearningCurve } from '../../../src/core/diagnose/learningCurveCache';
 import { stratifiedOrder } from '../../../src/core/diagnose/retrain';
 import { CancelledError } from '../../../src/core/train/types';
 import { readClassificationCsv } from '../train/fixtures';
