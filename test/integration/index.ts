@@ -7,6 +7,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./activation.test'),
   () => import('./commands.test'),
   () => import('./dataPanel.test'),
+  () => import('./diagnostics.test'),
   () => import('./experiments.test'),
 ];
 
@@ -14,7 +15,9 @@ const SUITES: (() => Promise<unknown>)[] = [
 export const RESULT_MARKER = 'MLLOOP_MOCHA_RESULT';
 
 export async function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // MLLOOP_MOCHA_GREP (inherited through code-server) runs only the matching tests while developing.
+  const grep = process.env.MLLOOP_MOCHA_GREP;
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', ...(grep ? { grep } : {}) });
   // The suites are bundled into this file: expose describe/it before evaluating them.
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
   for (const load of SUITES) await load();

@@ -136,7 +136,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
     }
     if (abort.signal.aborted || this.projects.get(state.uri.toString()) !== state) return;
     if (result.profileError) this.options.log.warn(`profiling ${projectDir} for diagnostics failed: ${result.profileError}`);
-    this.options.log.debug(`checked the data of ${state.uri.fsPath} in ${Math.round(performance.now() - t0)} ms: ${result.problems.length} problem(s)`);
+    this.options.log.info(`checked the data of ${state.uri.fsPath} in ${Math.round(performance.now() - t0)} ms: ${result.problems.length} problem(s)`);
     state.data = result;
     this.watchDataFile(state, result.dataFile);
     await this.publish(state.uri);

@@ -25,7 +25,8 @@ export class Webview {
   readonly frame: FrameLocator;
 
   constructor(page: Page) {
-    this.frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    // Webview views (sidebar) carry purpose=webviewView in their src; editor panels carry none.
+    this.frame = page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
   }
 
   /** Waits for the panel's root to say it has drawn (data-ready="true"). */

@@ -1,0 +1,53 @@
+import type { Page } from 'playwright-core';
+
+/** The active text editor, driven with the keyboard. */
+export class TextEditor {
+  constructor(private readonly page: Page) {}
+
+  /** Ctrl+P, the file name, Enter: opens a workspace file as a person would. */
+  async quickOpen(fileName: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(fileName);
+    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: fileName }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.focus(fileName);
+  }
+
+  /** Waits for the active tab to be `fileName` and puts the focus in its text. */
+  async focus(fileName: string): Promise<void> {
+    await this.page.locator('.part.editor .tab.active .label-name', { hasText: fileName }).waitFor();
+    await this.page.locator('.part.editor .editor-instance .monaco-editor .view-lines').first().click();
+  }
+
+  /** Ctrl+G, the line number, Enter: the cursor at the start of that line. */
+  async goToLine(line: number): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  async press(key: string, times = 1): Promise<void> {
+    for (let i = 0; i < times; i++) await this.page.keyboard.press(key);
+  }
+
+  async type(text: string): Promise<void> {
+    await this.page.keyboard.type(text, { delay: 40 });
+  }
+
+  async save(): Promise<void> {
+    await this.page.keyboard.press('Control+S');
+    await this.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
+  }
+
+  /** The "Ln 12, Col 1" of the status bar. */
+  async cursor(): Promise<{ line: number; column: number }> {
+    const text = await this.page.locator('.part.statusbar .statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText();
+    const m = /Ln (\d+), Col (\d+)/.exec(text)!;
+    return { line: Number(m[1]), column: Number(m[2]) };
+  }
+}
