@@ -3,11 +3,15 @@
 import type { CliCommand } from '../command';
 import { compareCommand } from './compare';
 import { diagnoseCommand } from './diagnose';
+import { exportCommand } from './export';
 import { exportRunsCommand } from './export-runs';
 import { importRunsCommand } from './import-runs';
 import { profileCommand } from './profile';
+import { promoteCommand } from './promote';
+import { rollbackCommand } from './rollback';
 import { runsCommand } from './runs';
+import { serveCommand } from './serve';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, exportRunsCommand, importRunsCommand];
+export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, exportRunsCommand, importRunsCommand, serveCommand, promoteCommand, rollbackCommand, exportCommand];

@@ -2,7 +2,7 @@
 // `onnx-proto` package, on protobufjs): no hand-assembled bytes.
 import { onnx } from 'onnx-proto';
 
-export type ElemType = 'float' | 'double' | 'int64' | 'int32' | 'string' | 'bool';
+export type ElemType = 'float' | 'double' | 'int64' | 'int32' | 'string' | 'bool' | 'float16' | 'int8' | 'int16' | 'uint8' | 'uint16' | 'uint32' | 'uint64';
 
 const ELEM: Record<ElemType, number> = {
   float: onnx.TensorProto.DataType.FLOAT,
@@ -11,6 +11,14 @@ const ELEM: Record<ElemType, number> = {
   int32: onnx.TensorProto.DataType.INT32,
   string: onnx.TensorProto.DataType.STRING,
   bool: onnx.TensorProto.DataType.BOOL,
+  // Input/output types only (initializers of these types are not written by addInitializer).
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  int8: onnx.TensorProto.DataType.INT8,
+  int16: onnx.TensorProto.DataType.INT16,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  uint16: onnx.TensorProto.DataType.UINT16,
+  uint32: onnx.TensorProto.DataType.UINT32,
+  uint64: onnx.TensorProto.DataType.UINT64,
 };
 
 /** A dimension: a fixed size, or a symbolic name (e.g. 'N') for a dynamic one. */

@@ -1,0 +1,136 @@
+// One loaded version of a model: its ONNX Runtime session, its OIP metadata, ML Loop's metadata_props
+// when it has them, a warm-up run, and a count of in-flight requests so an unload waits for them.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { readMetadata } from '../onnx/builder';
+import { OIP_TO_ORT, oipDatatypeOf, type OipDatatype } from './datatypes';
+
+export interface TensorMetadata {
+  name: string;
+  datatype: OipDatatype;
+  /** -1 for a dynamic dimension. */
+  shape: number[];
+}
+
+export interface OrtThreadOptions {
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+}
+
+/** ML Loop's model contract (src/core/train/pipeline.ts modelMetadata) when metadata_props carry it. */
+export interface MlLoopContract {
+  task: string;
+  features: string[];
+  categories: string[];
+  classes?: string[];
+  runId?: string;
+}
+
+export interface VersionSource {
+  path: string;
+  runId?: string;
+}
+
+export class ServedVersion {
+  inflight = 0;
+  private drained: (() => void) | undefined;
+  readonly loadedAt = Date.now();
+
+  private constructor(
+    readonly model: string,
+    readonly version: string,
+    readonly source: VersionSource,
+    readonly session: ort.InferenceSession,
+    readonly inputs: TensorMetadata[],
+    readonly outputs: TensorMetadata[],
+    readonly contract: MlLoopContract | undefined,
+  ) {}
+
+  static async load(model: string, version: string, source: VersionSource, threads: OrtThreadOptions = {}): Promise<ServedVersion> {
+    const bytes = readFileSync(source.path);
+    // One intra-op thread per session gave the better p50/p99 for small models here (performance-facts.md);
+    // parallelism across requests comes from batching.
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: threads.intraOpNumThreads ?? 1,
+      interOpNumThreads: threads.interOpNumThreads ?? 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const describe = (m: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorMetadata[] =>
+      m.map((v) => {
+        if (!v.isTensor) throw new Error(`${kind} "${v.name}" of ${source.path} is not a tensor (sequences and maps are not served)`);
+        const datatype = oipDatatypeOf(v.type);
+        if (!datatype) throw new Error(`${kind} "${v.name}" of ${source.path} has type ${v.type}, which the inference protocol has no datatype for`);
+        return { name: v.name, datatype, shape: v.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+      });
+    let contract: MlLoopContract | undefined;
+    try {
+      const meta = readMetadata(bytes);
+      if (meta.features && meta.task) {
+        contract = {
+          task: meta.task,
+          features: JSON.parse(meta.features) as string[],
+          categories: meta.categories ? (JSON.parse(meta.categories) as string[]) : [],
+          classes: meta.classes ? (JSON.parse(meta.classes) as string[]) : undefined,
+          runId: meta.run_id || source.runId,
+        };
+      }
+    } catch {
+      // Not ML Loop metadata: the model is still served over the standard protocol.
+    }
+    const v = new ServedVersion(model, version, { ...source, runId: source.runId ?? contract?.runId }, session, describe(session.inputMetadata, 'input'), describe(session.outputMetadata, 'output'), contract);
+    await v.warm();
+    return v;
+  }
+
+  /** Whether requests can be stacked along the first dimension (every input and output has a dynamic first dim). */
+  get batchable(): boolean {
+    return [...this.inputs, ...this.outputs].every((t) => t.shape.length > 0 && t.shape[0] === -1);
+  }
+
+  /** One run on zeros/empty strings so the first real request does not pay the allocation and kernel set-up. */
+  async warm(): Promise<void> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of this.inputs) {
+      const dims = t.shape.map((d) => (d < 0 ? 1 : d));
+      const n = dims.reduce((a, b) => a * b, 1);
+      const type = OIP_TO_ORT[t.datatype];
+      feeds[t.name] = type === 'string' ? new ort.Tensor('string', new Array<string>(n).fill(''), dims) : new ort.Tensor(type as 'float32', new TYPED[type](n) as Float32Array, dims);
+    }
+    try {
+      await this.session.run(feeds);
+    } catch {
+      // A model may reject zeros (e.g. an index input); warming is only an optimisation.
+    }
+  }
+
+  acquire(): void {
+    this.inflight++;
+  }
+
+  release(): void {
+    this.inflight--;
+    if (this.inflight === 0 && this.drained) this.drained();
+  }
+
+  /** Waits for in-flight requests to finish, then frees the session. */
+  async unload(): Promise<void> {
+    if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await this.session.release();
+  }
+}
+
+const TYPED: Record<string, new (n: number) => ArrayLike<unknown>> = {
+  bool: Uint8Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  float16: Uint16Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};

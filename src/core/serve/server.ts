@@ -1,0 +1,449 @@
+// The inference server: KServe Open Inference Protocol v2 over REST on node:http, plus the Triton
+// repository and statistics extensions, ML Loop's alias endpoints, `/predict` and Prometheus `/metrics`.
+// Every bad request is a 4xx with `{"error": "…"}`; nothing a client sends can throw past `handle`.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { BatchingOptions } from './batcher';
+import { BadRequest, HttpError, NotFound } from './errors';
+import { inferResponse, parseInferRequest, parsePredictRequest, predictResponse } from './infer';
+import { ServerMetrics } from './metrics';
+import type { OrtThreadOptions, ServedVersion } from './model';
+import { ALIASES, ModelRegistry, type Alias } from './registry';
+import { RequestLog, type RequestLogOptions } from './requestLog';
+
+export interface ServerOptions {
+  host?: string;
+  port?: number;
+  /** Bearer token every request must carry; required when `host` is not a loopback address. */
+  token?: string;
+  /** Request bodies larger than this get 413 (default 8 MiB). */
+  maxBodyBytes?: number;
+  /** A request must arrive completely within this (slow clients get 408), default 30 s. */
+  requestTimeoutMs?: number;
+  batching?: BatchingOptions;
+  threads?: OrtThreadOptions;
+  /** Request logging (only with the user's consent). */
+  requestLog?: RequestLogOptions;
+  /** Name shown by `GET /v2` and used for the deployment folder. */
+  name?: string;
+  serverVersion?: string;
+  processMetrics?: boolean;
+}
+
+export const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Per-version request counts kept for the Deployments view. */
+interface VersionCounts {
+  success: number;
+  fail: number;
+  successNs: number;
+  failNs: number;
+  queueNs: number;
+}
+
+export class InferenceServer {
+  readonly metrics: ServerMetrics;
+  readonly registry: ModelRegistry;
+  readonly http: Server;
+  readonly log: RequestLog | undefined;
+  readonly startedAt = Date.now();
+  private readonly maxBodyBytes: number;
+  private readonly tokenHash: Buffer | undefined;
+  private readonly counts = new WeakMap<ServedVersion, VersionCounts>();
+  private inflight = 0;
+  private draining = false;
+  private drained: (() => void) | undefined;
+  private requestSeq = 0;
+  private readonly idPrefix = randomBytes(3).toString('hex');
+  url = '';
+
+  constructor(private readonly options: ServerOptions = {}) {
+    const host = options.host ?? '127.0.0.1';
+    if (!isLoopback(host) && !options.token) throw new Error(`binding ${host} (not loopback) needs a bearer token: pass --token-file FILE`);
+    this.maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+    this.tokenHash = options.token ? sha256(options.token) : undefined;
+    this.metrics = new ServerMetrics(options.processMetrics ?? true);
+    this.registry = new ModelRegistry({
+      batching: options.batching,
+      threads: options.threads,
+      onRun: (v, rows) => this.metrics.batchRows.observe({ model: v.model, version: v.version }, rows),
+      onChange: () => this.updateLoadedGauge(),
+    });
+    this.log = options.requestLog ? new RequestLog(options.requestLog) : undefined;
+    const timeout = options.requestTimeoutMs ?? 30_000;
+    // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
+    this.http = createServer({ keepAliveTimeout: 5000, requestTimeout: timeout, headersTimeout: Math.min(timeout, 20_000), connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (req, res) => this.onRequest(req, res));
+  }
+
+  async listen(): Promise<string> {
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port ?? 8000, host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (this.http.address() as AddressInfo).port;
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return this.url;
+  }
+
+  /** Graceful stop: refuse new requests (503), let in-flight ones finish, then close everything. */
+  async close(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.http.closeAllConnections();
+    await closed;
+    this.log?.close();
+    await this.registry.close();
+  }
+
+  private updateLoadedGauge(): void {
+    this.metrics.loadedModels.reset();
+    for (const [name, e] of this.registry.models) this.metrics.loadedModels.set({ model: name }, e.versions.size);
+  }
+
+  private countsOf(v: ServedVersion): VersionCounts {
+    let c = this.counts.get(v);
+    if (!c) this.counts.set(v, (c = { success: 0, fail: 0, successNs: 0, failNs: 0, queueNs: 0 }));
+    return c;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.draining) {
+      res.shouldKeepAlive = false;
+      sendJson(res, 503, { error: 'the server is shutting down' });
+      req.resume();
+      return;
+    }
+    this.inflight++;
+    res.once('close', () => {
+      if (--this.inflight === 0 && this.drained) this.drained();
+    });
+    if (this.tokenHash && !this.authorized(req)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      sendJson(res, 401, { error: 'missing or wrong bearer token (Authorization: Bearer <token>)' });
+      req.resume();
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.maxBodyBytes) return this.tooLarge(req, res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let aborted = false;
+    req.on('data', (c: Buffer) => {
+      if (aborted) return;
+      size += c.length;
+      if (size > this.maxBodyBytes) {
+        aborted = true;
+        this.tooLarge(req, res);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (aborted) return;
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      this.handle(req, res, body).catch((e) => this.fail(res, e));
+    });
+    req.on('error', () => res.destroy());
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    res.shouldKeepAlive = false;
+    sendJson(res, 413, { error: `the request body is larger than the limit of ${this.maxBodyBytes} bytes` });
+    // Stop reading the rest: the connection closes after the reply.
+    res.once('finish', () => req.destroy());
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization;
+    if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
+    return timingSafeEqual(sha256(h.slice(7).trim()), this.tokenHash!);
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (e instanceof HttpError) sendJson(res, e.status, { error: e.message });
+    else sendJson(res, 500, { error: `internal error: ${(e as Error)?.message ?? String(e)}` });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const parts = path.split('/').filter(Boolean).map(safeDecode);
+    const method = req.method ?? 'GET';
+    if (path === '/metrics' && method === 'GET') {
+      res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+      return;
+    }
+    if (parts[0] !== 'v2') throw new NotFound(`no endpoint ${method} ${path}; the API is under /v2 (OIP v2) and /metrics`);
+    const rest = parts.slice(1);
+    // /v2
+    if (rest.length === 0 && method === 'GET') return sendJson(res, 200, this.serverMetadata());
+    if (rest[0] === 'health' && rest.length === 2 && method === 'GET') {
+      if (rest[1] === 'live') return sendJson(res, 200, { live: true });
+      if (rest[1] === 'ready') {
+        const ready = !this.draining && [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production));
+        return sendJson(res, ready ? 200 : 503, { ready });
+      }
+    }
+    if (rest[0] === 'repository') return this.repository(method, rest.slice(1), body, res);
+    if (rest[0] === 'mlloop' && rest[1] === 'status' && method === 'GET') return sendJson(res, 200, this.status());
+    if (rest[0] === 'models') {
+      if (rest.length === 2 && rest[1] === 'stats' && method === 'GET') return sendJson(res, 200, this.stats());
+      const name = rest[1];
+      if (!name) throw new NotFound('a model name is needed: /v2/models/{name}');
+      let tail = rest.slice(2);
+      let version: string | undefined;
+      if (tail[0] === 'versions') {
+        version = tail[1];
+        if (!version) throw new NotFound('a version is needed: /v2/models/{name}/versions/{version}');
+        tail = tail.slice(2);
+      }
+      const action = tail[0];
+      if (tail.length === 0 && method === 'GET') return sendJson(res, 200, this.modelMetadata(name, version));
+      if (tail.length === 1 && action === 'ready' && method === 'GET') {
+        const v = this.registry.resolve(name, version);
+        return sendJson(res, 200, { name, version: v.version, ready: true });
+      }
+      if (tail.length === 1 && action === 'stats' && method === 'GET') return sendJson(res, 200, this.stats(name, version));
+      if (tail.length === 1 && (action === 'infer' || action === 'predict') && method === 'POST') return this.infer(req, res, body, name, version, action);
+      if (version === undefined && action === 'aliases' && tail.length === 1 && method === 'GET') return sendJson(res, 200, this.aliases(name));
+      if (version === undefined && action === 'aliases' && tail.length === 2 && method === 'POST') {
+        const alias = tail[1];
+        if (!ALIASES.includes(alias as Alias)) throw new NotFound(`unknown alias "${alias}"; aliases: ${ALIASES.join(', ')}`);
+        const b = parseJson(body) as { version?: unknown } | null;
+        const target = b && typeof b === 'object' ? b.version : undefined;
+        if (typeof target !== 'string' && typeof target !== 'number') throw new BadRequest('the body must be {"version": "<version>"}');
+        await this.registry.setAlias(name, alias as Alias, String(target));
+        return sendJson(res, 200, this.aliases(name));
+      }
+      if (version === undefined && action === 'rollback' && tail.length === 1 && method === 'POST') {
+        await this.registry.rollback(name);
+        return sendJson(res, 200, this.aliases(name));
+      }
+    }
+    throw new NotFound(`no endpoint ${method} ${path}`);
+  }
+
+  private async infer(req: IncomingMessage, res: ServerResponse, body: Buffer, name: string, version: string | undefined, action: 'infer' | 'predict'): Promise<void> {
+    const t0 = performance.now();
+    const v = this.registry.resolve(name, version);
+    v.acquire();
+    let status = 200;
+    let parsed: unknown;
+    let out: Record<string, unknown> | undefined;
+    let queueMs = 0;
+    try {
+      parsed = parseJson(body);
+      const request = action === 'infer' ? parseInferRequest(parsed, v) : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
+      const r = await this.registry.batcher(v).run(request.feeds, request.rows);
+      queueMs = r.queueMs;
+      const labels = { model: v.model, version: v.version };
+      this.metrics.queueSeconds.observe(labels, r.queueMs / 1000);
+      this.metrics.inferenceSeconds.observe(labels, r.inferMs / 1000);
+      out = action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
+      sendJson(res, 200, out);
+    } catch (e) {
+      status = e instanceof HttpError ? e.status : 500;
+      if (!(e instanceof HttpError)) e = new HttpError(400, `the model could not run on this input: ${(e as Error).message ?? String(e)}`);
+      status = (e as HttpError).status;
+      this.fail(res, e);
+    } finally {
+      v.release();
+    }
+    const ms = performance.now() - t0;
+    const labels = { model: v.model, version: v.version };
+    this.metrics.requests.inc({ ...labels, status: String(status) });
+    this.metrics.totalSeconds.observe(labels, ms / 1000);
+    const c = this.countsOf(v);
+    if (status === 200) {
+      c.success++;
+      c.successNs += ms * 1e6;
+    } else {
+      c.fail++;
+      c.failNs += ms * 1e6;
+    }
+    c.queueNs += queueMs * 1e6;
+    if (this.log && this.log.sampled()) {
+      const header = req.headers['x-request-id'];
+      const reqId = (out?.id as string | undefined) ?? (typeof header === 'string' ? header : `${this.idPrefix}-${++this.requestSeq}`);
+      this.log.append({
+        time: new Date().toISOString(),
+        id: reqId,
+        model: v.model,
+        version: v.version,
+        status,
+        inputs: loggedInputs(parsed, action),
+        outputs: out ? (action === 'infer' ? Object.fromEntries((out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data])) : out.predictions) : undefined,
+        latency_ms: Math.round(ms * 1000) / 1000,
+      });
+    }
+  }
+
+  private async repository(method: string, rest: string[], body: Buffer, res: ServerResponse): Promise<void> {
+    if (method !== 'POST') throw new NotFound(`the repository extension takes POST, not ${method}`);
+    if (rest.length === 1 && rest[0] === 'index') {
+      const index = [...this.registry.models.values()].flatMap((e) =>
+        [...e.sources.keys()].map((version) => ({ name: e.name, version, state: e.versions.has(version) ? 'READY' : 'UNAVAILABLE', reason: e.versions.has(version) ? '' : 'unloaded' })),
+      );
+      return sendJson(res, 200, index);
+    }
+    if (rest.length === 3 && rest[0] === 'models' && (rest[2] === 'load' || rest[2] === 'unload')) {
+      const name = rest[1];
+      const b = body.length ? (parseJson(body) as { parameters?: Record<string, unknown> } | null) : null;
+      const params = (b && typeof b === 'object' && b.parameters) || {};
+      const version = params.version === undefined ? undefined : String(params.version);
+      if (rest[2] === 'unload') {
+        await this.registry.unload(name, version);
+        return sendJson(res, 200, {});
+      }
+      if (typeof params.path === 'string') {
+        // ML Loop's extension: add a version from a model file (a deployed run); `alias` may name candidate or production.
+        const alias = params.alias === undefined ? 'candidate' : String(params.alias);
+        if (!ALIASES.includes(alias as Alias)) throw new BadRequest(`parameters.alias must be one of ${ALIASES.join(', ')}`);
+        let added: ServedVersion;
+        try {
+          added = await this.registry.addVersion(name, { path: params.path, runId: typeof params.run_id === 'string' ? params.run_id : undefined }, { version, alias: alias as Alias });
+        } catch (e) {
+          if (e instanceof HttpError) throw e;
+          throw new BadRequest(`could not load ${params.path}: ${(e as Error).message}`);
+        }
+        return sendJson(res, 200, { name, version: added.version, aliases: this.aliases(name) });
+      }
+      const e = this.registry.entry(name);
+      const versions = version ? [version] : [...e.sources.keys()];
+      for (const ver of versions) await this.registry.load(name, ver);
+      return sendJson(res, 200, {});
+    }
+    throw new NotFound(`no repository endpoint /v2/repository/${rest.join('/')}`);
+  }
+
+  serverMetadata(): Record<string, unknown> {
+    return {
+      name: this.options.name ?? 'ml-loop',
+      version: this.options.serverVersion ?? '0.1.0',
+      extensions: ['model_repository', 'statistics', 'mlloop_aliases', 'mlloop_predict'],
+    };
+  }
+
+  modelMetadata(name: string, version?: string): Record<string, unknown> {
+    const v = this.registry.resolve(name, version);
+    const e = this.registry.entry(name);
+    return {
+      name,
+      versions: [...e.versions.keys()],
+      platform: 'onnxruntime_onnx',
+      inputs: v.inputs,
+      outputs: v.outputs,
+      parameters: { version: v.version, aliases: e.aliases, ...(v.source.runId ? { run_id: v.source.runId } : {}), ...(v.contract ? { features: v.contract.features, categories: v.contract.categories, classes: v.contract.classes, task: v.contract.task } : {}) },
+    };
+  }
+
+  aliases(name: string): Record<string, unknown> {
+    const e = this.registry.entry(name);
+    return { name, production: e.aliases.production ?? null, candidate: e.aliases.candidate ?? null, previous_production: e.productionHistory[e.productionHistory.length - 1] ?? null };
+  }
+
+  /** Triton's statistics extension shape (`model_stats`), durations in ns. */
+  stats(name?: string, version?: string): Record<string, unknown> {
+    const entries = name ? [this.registry.entry(name)] : [...this.registry.models.values()];
+    const model_stats = entries.flatMap((e) =>
+      [...e.versions.values()]
+        .filter((v) => version === undefined || v.version === version)
+        .map((v) => {
+          const s = this.registry.batcher(v).stats;
+          const c = this.countsOf(v);
+          return {
+            name: e.name,
+            version: v.version,
+            last_inference: s.lastInference,
+            inference_count: s.inferenceCount,
+            execution_count: s.executionCount,
+            inference_stats: {
+              success: { count: c.success, ns: Math.round(c.successNs) },
+              fail: { count: c.fail, ns: Math.round(c.failNs) },
+              queue: { count: c.success + c.fail, ns: Math.round(c.queueNs) },
+              compute_infer: s.computeInfer,
+            },
+            batch_stats: [...s.batches.entries()].sort((a, b) => a[0] - b[0]).map(([batch_size, x]) => ({ batch_size, compute_infer: x })),
+          };
+        }),
+    );
+    if (version !== undefined && model_stats.length === 0) throw new NotFound(`model "${name}" has no loaded version ${version}`);
+    return { model_stats };
+  }
+
+  /** What the Deployments view shows: models → versions with alias, run and request count. */
+  status(): Record<string, unknown> {
+    return {
+      name: this.options.name ?? 'ml-loop',
+      url: this.url,
+      pid: process.pid,
+      startedAt: new Date(this.startedAt).toISOString(),
+      logging: this.log ? { dir: this.options.requestLog!.dir, sampleRate: this.log.sampleRate } : null,
+      models: [...this.registry.models.values()].map((e) => ({
+        name: e.name,
+        aliases: { production: e.aliases.production ?? null, candidate: e.aliases.candidate ?? null },
+        previousProduction: e.productionHistory[e.productionHistory.length - 1] ?? null,
+        versions: [...e.sources.entries()].map(([version, src]) => {
+          const v = e.versions.get(version);
+          const c = v ? this.countsOf(v) : undefined;
+          return { version, loaded: !!v, path: src.path, runId: v?.source.runId ?? src.runId ?? null, requests: c ? c.success + c.fail : 0, failed: c?.fail ?? 0 };
+        }),
+      })),
+    };
+  }
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) throw new BadRequest('the request body is empty; expected JSON');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new BadRequest(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function loggedInputs(parsed: unknown, action: 'infer' | 'predict'): unknown {
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const p = parsed as Record<string, unknown>;
+  if (action === 'predict') return p.instances;
+  if (!Array.isArray(p.inputs)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const t of p.inputs) if (t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string') out[(t as { name: string }).name] = (t as { data?: unknown }).data;
+  return out;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,46 @@
+// What `--model PATH_OR_RUN_ID` names: an .onnx file anywhere, or a run of the project's store
+// (`.mlloop/runs/<runId>/model.onnx`), with the model name a deployment gets by default.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { runsDir } from '../train/runStore';
+
+export interface ResolvedModel {
+  path: string;
+  runId?: string;
+  /** Default deployment name: the run's experiment, else the file's name. */
+  defaultName: string;
+}
+
+export function resolveModel(spec: string, projectDir: string): ResolvedModel {
+  const asPath = resolve(projectDir, spec);
+  if (existsSync(asPath) && statSync(asPath).isFile()) {
+    const runJson = join(dirname(asPath), 'run.json');
+    const run = existsSync(runJson) ? readRunSummary(runJson) : undefined;
+    const stem = basename(asPath).replace(/\.onnx$/i, '');
+    return { path: asPath, runId: run?.runId, defaultName: sanitizeName(run?.experiment ?? (stem === 'model' ? basename(dirname(asPath)) : stem)) };
+  }
+  if (/^[\w.-]+$/.test(spec)) {
+    const dir = join(runsDir(projectDir), spec);
+    const model = join(dir, 'model.onnx');
+    if (existsSync(model)) {
+      const run = readRunSummary(join(dir, 'run.json'));
+      return { path: model, runId: spec, defaultName: sanitizeName(run?.experiment ?? spec) };
+    }
+    if (existsSync(dir)) throw new Error(`run ${spec} has no model.onnx (did it complete?)`);
+  }
+  throw new Error(`"${spec}" is neither an .onnx file nor a run of ${projectDir} (looked in ${runsDir(projectDir)})`);
+}
+
+function readRunSummary(file: string): { runId?: string; experiment?: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { runId?: string; experiment?: string };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Model names become URL segments and folder names: letters, digits, '.', '_' and '-'. */
+export function sanitizeName(s: string): string {
+  const n = s.replace(/[^\w.-]+/g, '-').replace(/^[.-]+/, '');
+  return n || 'model';
+}

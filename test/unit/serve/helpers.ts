@@ -1,0 +1,85 @@
+// Shared by the serve tests: small ONNX models built with OnnxGraphBuilder, a server on a free port,
+// and JSON over HTTP.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OnnxGraphBuilder, type ElemType } from '../../../src/core/onnx/builder';
+import { appendClassifierOutputsFromLogits } from '../../../src/core/train/outputs';
+import { InferenceServer, type ServerOptions } from '../../../src/core/serve/server';
+
+export function tempDir(prefix = 'mlloop-serve-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeModel(dir: string, file: string, bytes: Uint8Array): string {
+  mkdirSync(dir, { recursive: true });
+  const p = join(dir, file);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+/** x [N, width] of `type` → y = Identity(x), and z = x as well (a second output for `outputs` selection). */
+export function identityModel(type: ElemType, width = 3): Uint8Array {
+  const b = new OnnxGraphBuilder('identity');
+  b.addInput('x', type, ['N', width]);
+  b.addNode('Identity', ['x'], ['y']);
+  b.addNode('Identity', ['x'], ['z']);
+  b.addOutput('y', type, ['N', width]);
+  b.addOutput('z', type, ['N', width]);
+  return b.build();
+}
+
+/** y = x + offset (float [N, 2]): which version computed a response is visible in its numbers. */
+export function offsetModel(offset: number): Uint8Array {
+  const b = new OnnxGraphBuilder('offset');
+  b.addInput('x', 'float', ['N', 2]);
+  const c = b.addInitializer('c', new Float32Array([offset, offset]), [2]);
+  b.addNode('Add', ['x', c], ['y']);
+  b.addOutput('y', 'float', ['N', 2]);
+  return b.build();
+}
+
+/**
+ * A classifier with ML Loop's contract (features float [N, 2] → label, probabilities) and metadata:
+ * logits = x · W, classes "a", "b", "c".
+ */
+export function contractClassifier(runId = 'run-1'): Uint8Array {
+  const b = new OnnxGraphBuilder('mlloop_test');
+  b.addInput('features', 'float', ['N', 2]);
+  const w = b.addInitializer('w', new Float32Array([1, 0, -1, 0, 1, -1]), [2, 3]);
+  const [logits] = b.addNode('MatMul', ['features', w]);
+  appendClassifierOutputsFromLogits(b, logits, ['a', 'b', 'c']);
+  return b.build(
+    { task: 'classification', model: 'logistic', target: 'y', features: JSON.stringify(['f0', 'f1']), categories: '[]', classes: JSON.stringify(['a', 'b', 'c']), run_id: runId, data_version: 'x', mlloop_version: '0.1.0' },
+    { '': 15, 'ai.onnx.ml': 3 },
+  );
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<InferenceServer> {
+  const s = new InferenceServer({ port: 0, processMetrics: false, ...options });
+  await s.listen();
+  return s;
+}
+
+export interface JsonResponse {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
+
+export async function call(server: InferenceServer | string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  const base = typeof server === 'string' ? server : server.url;
+  const res = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // /metrics is text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export function inferBody(name: string, datatype: string, shape: number[], data: unknown[], extra: Record<string, unknown> = {}): unknown {
+  return { inputs: [{ name, datatype, shape, data }], ...extra };
+}
