@@ -6,7 +6,7 @@
 import type { FeatureSchema } from '../data/types';
 import type { MlpParams } from '../spec/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
-import { mulberry32 } from './gbdt/random';
+import { mulberry32 } from '../data/prng';
 import { defaultKernelKind, type KernelKind } from './kernels/gemm';
 import { MlpNetwork, Optimizer } from './kernels/network';
 import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from './outputs';
