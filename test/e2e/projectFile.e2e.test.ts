@@ -1,10 +1,11 @@
 // The project file and its data in a real VS Code, as a person meets them: a typo in mlloop.json
 // shows in the Problems panel at its line and goes away when fixed; the Data panel draws the
 // histograms and the image grid; a broken data file stops the Data panel with a notification
-// whose action opens the data file at the bad line. Runs on a copy of the digits sample.
+// whose action opens the data file at the bad line, and Train All is refused the same way.
+// Runs on a copy of the digits sample.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
@@ -112,5 +113,17 @@ describe('the project file and its data in a real VS Code', () => {
     const row = await problems.waitFor(/fields/);
     assert.equal(row.line, 12, row.text);
     await wb.screenshot('data-file-at-ragged-row');
+  });
+
+  test('with the ragged row still there, Train All is refused with the same notification and records no run', async () => {
+    const wb = s.workbench;
+    await wb.notifications.clearAll();
+    await s.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached' });
+    await wb.palette.run('ML Loop: Train All Experiments');
+    const message = await wb.notifications.waitFor(/digits\.csv:12/);
+    assert.match(message, /ML Loop: data\/digits\.csv:12: This row has 64 fields/);
+    const runsDir = join(folder, '.mlloop', 'runs');
+    assert.deepEqual(existsSync(runsDir) ? readdirSync(runsDir) : [], []);
+    await wb.screenshot('train-refused');
   });
 });

@@ -82,12 +82,15 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
     if (!picked) return undefined;
     experiment = picked.label;
   }
+  // Unusable data is named with its line in a notification rather than recorded as a failed run.
+  await s.diagnostics.assertUsable(project.file);
   const outcome = await trainOne(s, { project, experiment, openPanel: true });
   return { runId: outcome.runId, status: outcome.status };
 }
 
 export async function trainAllCommand(s: Services): Promise<unknown> {
   const project = await pickProject(s, 'Train the experiments of which project?');
+  await s.diagnostics.assertUsable(project.file);
   const outcomes = await trainAll(s, project);
   return outcomes.map((o) => ({ runId: o.runId, status: o.status }));
 }
