@@ -5,11 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheDir, installVsix, root, startCodeServer } from '../runners/code-server.mjs';
+import { installVsix, root, startCodeServer } from '../runners/code-server.mjs';
 import { DEFAULT_FOLDER } from '../runners/demo.mjs';
 import { ACTIVATED, openSession, recordFigure, type Session } from './session';
 
-const vsix = join(cacheDir, '..', 'vsix', 'ml-loop-linux-x64.vsix');
+// Where `npm run package:vsix` writes it (dist/ exists after the build; the allow-list keeps it out of itself).
+const vsix = join(root, 'dist', 'ml-loop-linux-x64.vsix');
 
 describe('the packaged extension', () => {
   let s: Session | undefined;
