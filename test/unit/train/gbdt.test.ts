@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinMapper, radixSortFloat32 } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
+import { HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
@@ -294,6 +295,36 @@ test('histograms built on two threads give the same trees as on one', () => {
     // A second tree reuses the helper thread.
     g.reverse();
     assert.deepEqual(two.grow(g, h), one.grow(g, h));
+  } finally {
+    one.dispose();
+    two.dispose();
+  }
+});
+
+test('two-thread histogram jobs stay correct and never hang over many back-to-back jobs', { timeout: 120_000 }, () => {
+  const n = 12_000;
+  const d = 10;
+  const rand = mulberry32(21);
+  const bins = Uint8Array.from({ length: n * d }, () => Math.floor(rand() * 64));
+  const featureOffset = Int32Array.from({ length: d + 1 }, (_, f) => f * 65);
+  const g = Float64Array.from({ length: n }, () => rand() - 0.5);
+  const h = Float64Array.from({ length: n }, () => rand());
+  const one = new HistogramBuilder(bins, n, featureOffset, 1);
+  const two = new HistogramBuilder(bins, n, featureOffset, 2);
+  try {
+    assert.ok(two.parallel, 'the helper thread started');
+    for (let i = 0; i < n; i++) one.rows[i] = two.rows[i] = i;
+    const a = new Float64Array(featureOffset[d] * 3);
+    const b = new Float64Array(featureOffset[d] * 3);
+    for (let job = 0; job < 600; job++) {
+      // Windows of ≥ 10,000 rows × 10 columns: above the parallel threshold.
+      const start = job % 2000;
+      one.buildLeaf(a, start, start + 10_000, g, h);
+      two.buildLeaf(b, start, start + 10_000, g, h);
+      if (job % 100 === 0) assert.deepEqual(b, a, `job ${job}`);
+    }
+    assert.deepEqual(b, a);
+    assert.ok(two.parallel, 'no helper failure');
   } finally {
     one.dispose();
     two.dispose();

@@ -65,6 +65,11 @@ const DONE = 1; // set to the job number by the helper when finished
 const STOP = 2;
 const START = 3;
 const COUNT = 4;
+const READY = 5; // set by the helper once running
+const FAILED = 6; // set by the helper when a job threw (it then exits)
+
+/** How long the constructor waits for the helper thread to start before building alone. */
+const HELPER_START_TIMEOUT_MS = 10_000;
 
 /** Below this many (row, column) updates a job is not worth waking the helper thread. */
 const PARALLEL_MIN_WORK = 100_000;
@@ -74,13 +79,20 @@ const { workerData } = require('node:worker_threads');
 const accumulate = ${accumulateHistogram.toString()};
 const { control, hist, bins, n, featureOffset, fStart, fEnd, rows, g, h } = workerData;
 let job = 0;
+Atomics.store(control, ${READY}, 1);
+Atomics.notify(control, ${READY});
 for (;;) {
   Atomics.wait(control, ${JOB}, job);
   job = Atomics.load(control, ${JOB});
   if (Atomics.load(control, ${STOP}) === 1) break;
-  accumulate(hist, bins, n, featureOffset, fStart, fEnd, rows, Atomics.load(control, ${START}), Atomics.load(control, ${COUNT}), g, h);
+  try {
+    accumulate(hist, bins, n, featureOffset, fStart, fEnd, rows, Atomics.load(control, ${START}), Atomics.load(control, ${COUNT}), g, h);
+  } catch (e) {
+    Atomics.store(control, ${FAILED}, 1);
+  }
   Atomics.store(control, ${DONE}, job);
   Atomics.notify(control, ${DONE});
+  if (Atomics.load(control, ${FAILED}) === 1) break;
 }
 `;
 
@@ -92,10 +104,10 @@ export class HistogramBuilder {
   private readonly h: Float64Array;
   private readonly bins: Uint8Array;
   private readonly output: Float64Array;
-  private readonly control: Int32Array | null = null;
-  private readonly helper: Worker | null = null;
+  private control: Int32Array | null = null;
+  private helper: Worker | null = null;
   /** The main thread's columns are [0, split); the helper's [split, d). */
-  private readonly split: number;
+  private split: number;
   private job = 0;
 
   constructor(
@@ -122,6 +134,9 @@ export class HistogramBuilder {
       workerData: { control: this.control, hist: this.output, bins: this.bins, n, featureOffset, fStart: this.split, fEnd: d, rows: this.rows, g: this.g, h: this.h },
     });
     this.helper.unref();
+    // Blocking here is safe: the helper boots on its own thread. If it never starts (a runtime
+    // without worker threads, a failed spawn), build alone rather than wait forever later.
+    if (Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' && Atomics.load(this.control, READY) === 0) this.stopHelper();
   }
 
   /** Histogram of the root: every row, rows[] being the identity. */
@@ -145,11 +160,24 @@ export class HistogramBuilder {
 
   /** Stops the helper thread. */
   dispose(): void {
-    if (!this.control || !this.helper) return;
-    Atomics.store(this.control, STOP, 1);
-    Atomics.add(this.control, JOB, 1);
-    Atomics.notify(this.control, JOB);
-    void this.helper.terminate();
+    this.stopHelper();
+  }
+
+  /** Whether a helper thread is (still) building half of the histograms. */
+  get parallel(): boolean {
+    return this.control !== null;
+  }
+
+  private stopHelper(): void {
+    if (this.control) {
+      Atomics.store(this.control, STOP, 1);
+      Atomics.add(this.control, JOB, 1);
+      Atomics.notify(this.control, JOB);
+    }
+    void this.helper?.terminate();
+    this.control = null;
+    this.helper = null;
+    this.split = this.featureOffset.length - 1;
   }
 
   private run(hist: Float64Array, start: number, m: number): void {
@@ -164,8 +192,15 @@ export class HistogramBuilder {
     const job = ++this.job;
     Atomics.store(control, JOB, job);
     Atomics.notify(control, JOB);
-    accumulateHistogram(this.output, this.bins, this.n, this.featureOffset, 0, this.split, rows, start, m, this.g, this.h);
-    while (Atomics.load(control, DONE) !== job) Atomics.wait(control, DONE, Atomics.load(control, DONE));
+    const split = this.split;
+    accumulateHistogram(this.output, this.bins, this.n, this.featureOffset, 0, split, rows, start, m, this.g, this.h);
+    // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
+    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);
+    if (Atomics.load(control, FAILED) === 1) {
+      // The helper's columns are incomplete: build them here, and alone from now on.
+      this.stopHelper();
+      accumulateHistogram(this.output, this.bins, this.n, this.featureOffset, split, d, rows, start, m, this.g, this.h);
+    }
     hist.set(this.output.subarray(0, this.featureOffset[d] * 3));
   }
 }
