@@ -66,6 +66,23 @@ export class ColumnScan {
   /** Adds one cell; returns the string code (≥ 0) for categorical cells, -1 otherwise. */
   add(raw: string, line: number, rowsBefore: number): number {
     this.count++;
+    // Numbers first: most cells of a large file are numbers, and no number is a missing token.
+    const v = this.forcedCategorical ? NaN : parseNumber(raw);
+    if (v === v) {
+      if (this.numeric++ === 0) this.shift = v;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      const d = v - this.shift;
+      this.sum += d;
+      this.sumSq += d * d;
+      if (!this.distinctCapped && !this.numbers.has(v)) {
+        if (this.distinct < DISTINCT_CAP) this.numbers.add(v);
+        else this.distinctCapped = true;
+      }
+      this.values?.push(v);
+      this.codes?.push(-1);
+      return -1;
+    }
     if (isMissing(raw)) {
       this.missing++;
       this.values?.push(NaN);
@@ -73,22 +90,6 @@ export class ColumnScan {
       return -1;
     }
     if (!this.forcedCategorical) {
-      const v = parseNumber(raw);
-      if (v === v) {
-        if (this.numeric++ === 0) this.shift = v;
-        if (v < this.min) this.min = v;
-        if (v > this.max) this.max = v;
-        const d = v - this.shift;
-        this.sum += d;
-        this.sumSq += d * d;
-        if (!this.distinctCapped && !this.numbers.has(v)) {
-          if (this.distinct < DISTINCT_CAP) this.numbers.add(v);
-          else this.distinctCapped = true;
-        }
-        this.values?.push(v);
-        this.codes?.push(-1);
-        return -1;
-      }
       this.nonNumeric++;
       this.firstNonNumeric ??= { value: raw, line };
       this.values?.push(NaN);

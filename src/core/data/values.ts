@@ -41,7 +41,8 @@ export function parseNumber(raw: string): number {
     const v = scale > 0 ? mantissa / POW10[scale] : mantissa;
     return c === 45 ? -v : v;
   }
-  // Number('') is 0 and Number('0x1f') is 31: neither is a number in a data file.
+  // Number('  ') is 0 and Number('0x1f') is 31: neither is a number in a data file.
+  if (c === 32 && raw.trim() === '') return NaN;
   if (c === 48 && len > 2) {
     const x = raw.charCodeAt(1) | 0x20; // lower-case letter
     if (x === 120 || x === 98 || x === 111) return NaN; // 0x.., 0b.., 0o..

@@ -90,5 +90,5 @@ test('missing values: empty, NA, NaN, null (and common variants); whitespace-onl
 test('numbers: decimals, exponents and signs; not hex, not text, not empty', () => {
   const cases: [string, number][] = [['3', 3], ['-2.5', -2.5], ['1e3', 1000], ['.5', 0.5], [' 7 ', 7], ['+4', 4], ['0.1', 0.1], ['123456789012345678', 123456789012345680]];
   for (const [s, v] of cases) assert.equal(parseNumber(s), v, s);
-  for (const s of ['', 'abc', '0x1f', '1,5', 'Infinity', '1e400', '-', '.']) assert.ok(Number.isNaN(parseNumber(s)), s);
+  for (const s of ['', '   ', 'abc', '0x1f', '1,5', 'Infinity', '1e400', '-', '.']) assert.ok(Number.isNaN(parseNumber(s)), s);
 });
