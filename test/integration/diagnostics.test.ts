@@ -155,3 +155,19 @@ describe('Problems diagnostics of mlloop.json', () => {
     await waitFor(() => ours(projectUri).length === 0 && ours(dataUri).length === 0, 'the diagnostics of the deleted project to clear', 60_000);
   });
 });
+
+describe('the data check before work', () => {
+  it('Open Data Panel reuses the diagnostics\' check of an open, unchanged project instead of reading the data again', async () => {
+    const ext = await activatedExtension();
+    const logFile = vscode.Uri.joinPath(ext.exports.logUri, 'ML Loop.log');
+    const projectUri = vscode.Uri.joinPath(workspaceRoot(), 'mlloop.json');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(projectUri));
+    await diagnosticOf(projectUri, 'constant-column');
+    const reused = `${projectUri.fsPath}: the data is unchanged since its last check`;
+    const before = (await fs.readFile(logFile.fsPath, 'utf8')).split(reused).length;
+    await vscode.commands.executeCommand('mlLoop.openDataPanel');
+    const after = (await fs.readFile(logFile.fsPath, 'utf8')).split(reused).length;
+    assert.equal(after, before + 1, 'the log does not say the check was reused');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});

@@ -3,6 +3,7 @@
 // - On open and save (and when the data file changes on disk): the data checks (loadProject and
 //   the profile's findings) in a worker thread; a newer edit or save cancels a check in flight.
 // Problems located in the data file (a ragged row, a non-numeric value…) go on the data file's URI.
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/spec/problems';
@@ -27,6 +28,8 @@ interface ProjectState {
   parseProblems: Problem[];
   /** The last finished data check and the mlloop.json text it read. */
   data?: ProjectCheckResult;
+  /** When that check started (Date.now()): files not modified since are what it read. */
+  dataCheckedAt?: number;
   check?: AbortController;
   dataWatcher?: { file: string; watcher: vscode.FileSystemWatcher };
   /** Deleting mlloop.json clears its diagnostics (a glob watcher would see workspace folders only). */
@@ -123,6 +126,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
     state.check?.abort();
     const abort = (state.check = new AbortController());
     const projectDir = path.dirname(state.uri.fsPath);
+    const startedAt = Date.now();
     const t0 = performance.now();
     let result: ProjectCheckResult;
     try {
@@ -138,6 +142,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
     if (result.profileError) this.options.log.warn(`profiling ${projectDir} for diagnostics failed: ${result.profileError}`);
     this.options.log.info(`checked the data of ${state.uri.fsPath} in ${Math.round(performance.now() - t0)} ms: ${result.problems.length} problem(s)`);
     state.data = result;
+    state.dataCheckedAt = startedAt;
     this.watchDataFile(state, result.dataFile);
     await this.publish(state.uri);
   }
@@ -151,8 +156,27 @@ export class ProjectDiagnostics implements vscode.Disposable {
   /** Throws a ProjectProblemError (the command wrapper notifies) when the project's data has an
    *  error that stops work on it. */
   async assertUsable(projectFile: vscode.Uri, signal?: AbortSignal): Promise<void> {
-    const error = blockingError(await this.checkOnce(projectFile, false, signal), projectFile.fsPath);
+    let result = await this.unchangedSinceCheck(projectFile);
+    if (result) this.options.log.info(`${projectFile.fsPath}: the data is unchanged since its last check`);
+    else result = await this.checkOnce(projectFile, false, signal);
+    const error = blockingError(result, projectFile.fsPath);
     if (error) throw error;
+  }
+
+  /** The diagnostics' last data check of a project, when neither mlloop.json nor the data file
+   *  changed on disk since it started (no need to read the data again). */
+  private async unchangedSinceCheck(projectFile: vscode.Uri): Promise<ProjectCheckResult | undefined> {
+    const state = this.projects.get(projectFile.toString());
+    if (!state?.data || state.dataCheckedAt === undefined || state.check) return undefined;
+    const { data, dataCheckedAt } = state;
+    const files = [projectFile.fsPath, ...(data.dataFile ? [data.dataFile] : [])];
+    try {
+      const stats = await Promise.all(files.map((f) => fs.stat(f)));
+      // A write in the same millisecond as the check's start could be missed: demand a margin.
+      return stats.every((st) => st.mtimeMs < dataCheckedAt - 5) ? data : undefined;
+    } catch {
+      return undefined; // a file is gone: check again, which reports it
+    }
   }
 
   private runCheck(req: ProjectCheckRequest, signal?: AbortSignal): Promise<ProjectCheckResult> {

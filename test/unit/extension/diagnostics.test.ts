@@ -19,7 +19,7 @@ let tmp: string;
 let workerPath: string;
 
 /** A project folder: mlloop.json (text) and data/iris.csv (csv). */
-function project(name: string, spec: string, csv = irisCsv): string {
+function project(name: string, spec: string, csv: string | Buffer = irisCsv): string {
   const dir = join(tmp, name);
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeFileSync(join(dir, 'mlloop.json'), spec);
@@ -76,6 +76,28 @@ describe('checkProject (the data checks of the diagnostics)', () => {
     assert.ok(p, JSON.stringify(r.problems));
     assert.deepEqual({ line: p.line, column: p.column }, positionOf(spec, '"data/missing.csv"'));
   });
+
+  // Each bad input reaches the diagnostics as an error in the right file at the right line.
+  const latin1 = Buffer.from(irisCsv, 'utf8');
+  latin1[latin1.indexOf('setosa', latin1.indexOf('\n', latin1.indexOf('\n') + 1)) + 5] = 0xe9; // line 3: "setos\xe9"
+  const badInputs: { name: string; spec?: string; csv?: string | Buffer; code: string; inData: boolean; line: number | string }[] = [
+    { name: 'one-class target', csv: irisCsv.replace(/,(versicolor|virginica)$/gm, ',setosa'), code: 'data-target-classes', inData: false, line: '"species"' },
+    { name: 'no dev rows', spec: irisSpec.replace('"dev": 0.2', '"dev": 0.001'), code: 'data-no-dev-rows', inData: false, line: '"dev": 0.001' },
+    { name: 'not UTF-8', csv: latin1, code: 'data-not-utf8', inData: true, line: 3 },
+    { name: 'non-numeric value', csv: irisCsv.replace('\n4.9,3,1.4,0.2,setosa', '\n4.9,abc,1.4,0.2,setosa'), code: 'data-non-numeric', inData: true, line: 3 },
+  ];
+  for (const bad of badInputs) {
+    test(`${bad.name}: a "${bad.code}" error ${bad.inData ? 'on the data file at its line' : 'in mlloop.json at its field'}`, async () => {
+      const spec = bad.spec ?? irisSpec;
+      const dir = project(bad.code, spec, bad.csv);
+      const r = await checkProject({ projectDir: dir, profile: true });
+      const p = r.problems.find((x) => x.code === bad.code && x.file === (bad.inData ? join(dir, 'data', 'iris.csv') : join(dir, 'mlloop.json')));
+      assert.ok(p, JSON.stringify(r.problems));
+      assert.equal(p.severity, 'error');
+      const line = typeof bad.line === 'number' ? bad.line : positionOf(spec, bad.line).line;
+      assert.equal(p.line, line);
+    });
+  }
 
   test('profile findings join the load problems when the data is usable', async () => {
     // A constant column is a warning the profile finds (loadProject alone does not).
