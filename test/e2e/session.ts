@@ -42,3 +42,5 @@ export function recordFigure(name: string, value: unknown): void {
 }
 
 export const ACTIVATED = /Activated in (\d+(?:\.\d+)?) ms/;
+/** The part spent inside activate() itself (same log line). */
+export const ACTIVATE_OWN = /activate\(\) (\d+(?:\.\d+)?) ms/;
