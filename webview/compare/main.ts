@@ -11,6 +11,8 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryS
 registerToolkit();
 
 const root = document.getElementById('root')!;
+// Tells this panel's frame apart from other webviews (tests, styles).
+root.dataset.panel = 'compare';
 let state: ComparePanelState | undefined;
 let charts: Chart[] = [];
 

@@ -12,6 +12,8 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryS
 registerToolkit();
 
 const root = document.getElementById('root')!;
+// Tells this panel's frame apart from other webviews (tests, styles).
+root.dataset.panel = 'training';
 let state: TrainingPanelState | undefined;
 let lossChart: Chart | undefined;
 let metricChart: Chart | undefined;
@@ -89,6 +91,8 @@ function render(): void {
   document.getElementById('params')!.textContent = JSON.stringify(run.params, null, 2);
   root.dataset.status = run.status;
   root.dataset.points = String(steps);
+  // What chart.js holds: the number of values of each dataset (a point per epoch).
+  root.dataset.chartPoints = JSON.stringify([...lossChart.data.datasets, ...metricChart.data.datasets].map((d) => d.data.length));
   root.dataset.lastStep = String(curves.steps.at(-1) ?? 0);
   root.dataset.ready = 'true';
 }

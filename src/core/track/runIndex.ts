@@ -2,7 +2,7 @@
 // the file watcher tells it which run folder changed, and only that run is read again.
 import { join } from 'node:path';
 import { runsDir } from '../train/runStore';
-import { compareNewestFirst, deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, type Liveness } from './store';
+import { deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, sortNewestFirst, type Liveness } from './store';
 import type { StoreProblem, TrackedRun } from './types';
 
 export class RunIndex {
@@ -35,10 +35,22 @@ export class RunIndex {
     const read = readTrackedRun(this.projectDir, runId, this.liveness());
     this.problemsById.delete(runId);
     if (read.problems.length) this.problemsById.set(runId, read.problems);
+    const before = this.byId.get(runId);
     if (read.run) this.byId.set(runId, read.run);
     else this.byId.delete(runId);
-    this.invalidate();
+    // The usual change (status, metrics, annotations) keeps the run's place: swap it in the cached
+    // lists instead of sorting 2,000 runs again.
+    if (before && read.run && before.record.startedAt === read.run.record.startedAt && before.record.experiment === read.run.record.experiment) {
+      this.replaceIn(this.sorted, before, read.run);
+      this.replaceIn(this.byExperiment?.get(before.record.experiment), before, read.run);
+    } else this.invalidate();
     return read.run;
+  }
+
+  private replaceIn(list: TrackedRun[] | undefined, before: TrackedRun, after: TrackedRun): void {
+    if (!list) return;
+    const i = list.indexOf(before);
+    if (i >= 0) list[i] = after;
   }
 
   /** Re-derives the status of runs that say `running` (a process can die without touching a file); returns the ids that changed. */
@@ -62,7 +74,7 @@ export class RunIndex {
 
   /** All runs, newest first. */
   all(): TrackedRun[] {
-    return (this.sorted ??= [...this.byId.values()].sort(compareNewestFirst));
+    return (this.sorted ??= sortNewestFirst([...this.byId.values()]));
   }
 
   /** Runs of one experiment, newest first. */

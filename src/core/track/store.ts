@@ -148,6 +148,13 @@ export function compareNewestFirst(a: TrackedRun, b: TrackedRun): number {
   return d !== 0 ? d : b.runId.localeCompare(a.runId);
 }
 
+/** Sorts by compareNewestFirst with each start time parsed once (2,000 runs: ~22,000 comparisons). */
+export function sortNewestFirst(runs: TrackedRun[]): TrackedRun[] {
+  const keyed = runs.map((r) => ({ r, t: Date.parse(r.record.startedAt) }));
+  keyed.sort((a, b) => b.t - a.t || b.r.runId.localeCompare(a.r.runId));
+  return keyed.map((k) => k.r);
+}
+
 /** Every run of the project, newest first; unusable folders are reported in `problems`. */
 export async function listRuns(projectDir: string, live: Liveness = localLiveness()): Promise<RunListing> {
   const root = runsDir(projectDir);
@@ -172,8 +179,7 @@ export async function listRuns(projectDir: string, live: Liveness = localLivenes
     }),
   );
   const runs = outcomes.flatMap((o) => (o.run ? [o.run] : []));
-  runs.sort(compareNewestFirst);
-  return { runs, problems: outcomes.flatMap((o) => o.problems) };
+  return { runs: sortNewestFirst(runs), problems: outcomes.flatMap((o) => o.problems) };
 }
 
 /** Parses metrics.jsonl: progress steps in order, then the final metrics; bad lines are counted and skipped. */

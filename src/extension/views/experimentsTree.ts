@@ -165,11 +165,14 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     }
     const { experiment } = element;
     const runs = this.runs?.loadedIndex(element.projectDir)?.ofExperiment(experiment.name) ?? [];
-    const item = new vscode.TreeItem(experiment.name, runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // Built-in experiments are always expandable: VS Code keeps the state an item first had, so an
+    // experiment shown without runs (None) would stay collapsed when its first run appears.
+    const trainable = experiment.kind !== 'script' && experiment.kind !== '?';
+    const item = new vscode.TreeItem(experiment.name, trainable || runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `${element.project.file.toString()}#${experiment.name}`;
     item.description = `${experiment.kind}${runs.length ? ` · ${runs.length} run${runs.length === 1 ? '' : 's'}` : ''}`;
     item.iconPath = new vscode.ThemeIcon(KIND_ICONS[experiment.kind] ?? 'beaker');
-    item.contextValue = experiment.kind === 'script' || experiment.kind === '?' ? 'experiment' : 'experiment.trainable';
+    item.contextValue = trainable ? 'experiment.trainable' : 'experiment';
     const tooltip = new vscode.MarkdownString(`**${experiment.name}** — ${experiment.kind}`);
     if (experiment.params) tooltip.appendCodeblock(JSON.stringify(experiment.params, null, 2), 'json');
     item.tooltip = tooltip;

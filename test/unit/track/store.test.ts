@@ -172,6 +172,11 @@ test('the run index reloads one run at a time and re-derives running runs', asyn
   writeRun(dir, { runId: 'r3', experiment: 'a', startedAt: '2026-01-03T00:00:00Z' });
   index.reload('r3');
   assert.deepEqual(index.ofExperiment('a').map((r) => r.runId), ['r3', 'r1']);
+  // A change that keeps the run's place (an annotation) shows in the cached lists.
+  annotateRun(dir, 'r1', { name: 'renamed' });
+  index.reload('r1');
+  assert.equal(index.ofExperiment('a')[1].annotations.name, 'renamed');
+  assert.equal(index.all()[2].annotations.name, 'renamed');
   alive = [];
   assert.deepEqual(index.recheckRunning(), ['r2']);
   assert.equal(index.get('r2')!.status, 'interrupted');
