@@ -48,6 +48,14 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),
   'mlLoop.diagnoseRun': async (s, arg) => (await import('./diagnose/commands')).diagnoseRunCommand(s, arg),
   'mlLoop.offerTraining': async (s, arg) => (await import('./diagnose/commands')).offerTrainingCommand(s, arg),
+  // Deployments (src/extension/deploy/commands.ts, loaded on first use).
+  'mlLoop.deployRun': async (s, arg) => (await import('./deploy/commands')).deployRunCommand(s, arg),
+  'mlLoop.promoteVersion': async (s, arg) => (await import('./deploy/commands')).promoteCommand(s, arg),
+  'mlLoop.rollbackModel': async (s, arg) => (await import('./deploy/commands')).rollbackCommand(s, arg),
+  'mlLoop.stopServer': async (s, arg) => (await import('./deploy/commands')).stopServerCommand(s, arg),
+  'mlLoop.openDeploymentLogs': async (s, arg) => (await import('./deploy/commands')).openLogsCommand(s, arg),
+  'mlLoop.copyCurlExample': async (s, arg) => (await import('./deploy/commands')).copyCurlCommand(s, arg),
+  'mlLoop.sendTestRequest': async (s, arg) => (await import('./deploy/commands')).sendTestRequestCommand(s, arg),
   'mlLoop.revealExperiment': async (_s, node?: unknown) => {
     if (!(node instanceof ExperimentNode)) throw new Error('select an experiment in the Experiments view');
     const doc = await vscode.workspace.openTextDocument(node.project.file);

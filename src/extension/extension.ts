@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const projects = new ProjectIndex(log);
   const runs = new RunTracker(projects, log);
   const experiments = new ExperimentsTreeProvider(projects, runs);
-  const deployments = new DeploymentsTreeProvider();
+  const deployments = new DeploymentsTreeProvider(context, log);
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
   const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });

@@ -4,6 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Counter, Histogram } from 'prom-client';
 import type { BatchingOptions } from './batcher';
 import { BadRequest, HttpError, NotFound } from './errors';
 import { inferResponse, parseInferRequest, parsePredictRequest, predictResponse } from './infer';
@@ -37,6 +38,13 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+interface VersionMetrics {
+  ok: Counter.Internal;
+  queue: Histogram.Internal<'model' | 'version'>;
+  inference: Histogram.Internal<'model' | 'version'>;
+  total: Histogram.Internal<'model' | 'version'>;
+}
+
 /** Per-version request counts kept for the Deployments view. */
 interface VersionCounts {
   success: number;
@@ -55,6 +63,7 @@ export class InferenceServer {
   private readonly maxBodyBytes: number;
   private readonly tokenHash: Buffer | undefined;
   private readonly counts = new WeakMap<ServedVersion, VersionCounts>();
+  private readonly versionMetrics = new WeakMap<ServedVersion, VersionMetrics>();
   private inflight = 0;
   private draining = false;
   private drained: (() => void) | undefined;
@@ -110,6 +119,22 @@ export class InferenceServer {
   private updateLoadedGauge(): void {
     this.metrics.loadedModels.reset();
     for (const [name, e] of this.registry.models) this.metrics.loadedModels.set({ model: name }, e.versions.size);
+  }
+
+  /** Label-bound metric children per version: a request does not hash its labels four times. */
+  private metricsOf(v: ServedVersion): VersionMetrics {
+    let m = this.versionMetrics.get(v);
+    if (!m) {
+      const labels = { model: v.model, version: v.version };
+      m = {
+        ok: this.metrics.requests.labels({ ...labels, status: '200' }),
+        queue: this.metrics.queueSeconds.labels(labels),
+        inference: this.metrics.inferenceSeconds.labels(labels),
+        total: this.metrics.totalSeconds.labels(labels),
+      };
+      this.versionMetrics.set(v, m);
+    }
+    return m;
   }
 
   private countsOf(v: ServedVersion): VersionCounts {
@@ -254,9 +279,9 @@ export class InferenceServer {
       const request = action === 'infer' ? parseInferRequest(parsed, v) : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
       const r = await this.registry.batcher(v).run(request.feeds, request.rows);
       queueMs = r.queueMs;
-      const labels = { model: v.model, version: v.version };
-      this.metrics.queueSeconds.observe(labels, r.queueMs / 1000);
-      this.metrics.inferenceSeconds.observe(labels, r.inferMs / 1000);
+      const m = this.metricsOf(v);
+      m.queue.observe(r.queueMs / 1000);
+      m.inference.observe(r.inferMs / 1000);
       out = action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
       sendJson(res, 200, out);
     } catch (e) {
@@ -268,9 +293,10 @@ export class InferenceServer {
       v.release();
     }
     const ms = performance.now() - t0;
-    const labels = { model: v.model, version: v.version };
-    this.metrics.requests.inc({ ...labels, status: String(status) });
-    this.metrics.totalSeconds.observe(labels, ms / 1000);
+    const m = this.metricsOf(v);
+    if (status === 200) m.ok.inc();
+    else this.metrics.requests.inc({ model: v.model, version: v.version, status: String(status) });
+    m.total.observe(ms / 1000);
     const c = this.countsOf(v);
     if (status === 200) {
       c.success++;
