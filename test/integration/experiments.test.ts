@@ -95,6 +95,27 @@ describe('Experiments: training and runs', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('Re-run with Edited Params trains a new run with the parameters typed in the prefilled box', async () => {
+    const source = (await listRuns(projectDir())).runs.find((r) => r.record.experiment === 'softmax' && r.status === 'completed')!;
+    const original = vscode.window.showInputBox;
+    let prefilled: string | undefined;
+    // Dialogs are refused in this test mode: the stub plays the user editing the box.
+    (vscode.window as { showInputBox: typeof vscode.window.showInputBox }).showInputBox = async (options) => {
+      prefilled = options?.value;
+      return JSON.stringify({ ...JSON.parse(options!.value!), l2: 0.05 });
+    };
+    try {
+      const result = await vscode.commands.executeCommand<{ runId: string; status: string }>('mlLoop.rerunWithEditedParams', { projectDir: projectDir(), runId: source.runId });
+      assert.equal(result?.status, 'completed');
+      assert.deepEqual(JSON.parse(prefilled!), source.record.params);
+      const rerun = (await listRuns(projectDir())).runs.find((r) => r.runId === result.runId)!;
+      assert.deepEqual(rerun.record.params, { ...source.record.params, l2: 0.05 });
+      assert.equal(rerun.record.experiment, 'softmax');
+    } finally {
+      (vscode.window as { showInputBox: typeof vscode.window.showInputBox }).showInputBox = original;
+    }
+  });
+
   it('Compare Selected opens the Compare panel on two runs', async () => {
     const { runs } = await listRuns(projectDir());
     const refs = runs.slice(0, 2).map((r) => ({ projectDir: projectDir(), runId: r.runId }));

@@ -55,6 +55,13 @@ export function runDurationMs(record: RunRecord, now = Date.now()): number {
   return (record.endedAt ? Date.parse(record.endedAt) : now) - Date.parse(record.startedAt);
 }
 
+/** The tree's label of a run: its name, else `run <random suffix of its id>` (the full id is in the tooltip). */
+export function shortRunLabel(run: TrackedRun): string {
+  if (run.annotations.name) return run.annotations.name;
+  const m = /^\d{8}-\d{6}-\d{3}-([0-9a-f]{6})$/.exec(run.runId);
+  return m ? `run ${m[1]}` : run.runId;
+}
+
 /** The run's label: its name, else its id. */
 export function runLabel(run: TrackedRun): string {
   return run.annotations.name ?? run.runId;

@@ -3,7 +3,7 @@
 // refreshes only the experiments whose runs changed.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatDuration, formatMetricValue, keyMetric, runDurationMs, runLabel } from '../../core/track/format';
+import { formatDuration, formatMetricValue, keyMetric, runDurationMs, runLabel, shortRunLabel } from '../../core/track/format';
 import type { TrackedRun, TrackedStatus } from '../../core/track/types';
 import type { ExperimentEntry } from '../project/projectFile';
 import type { Project, ProjectIndex } from '../project/projectIndex';
@@ -197,7 +197,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const r = run.record;
     const active = this.runs?.activeRun(run.runId);
     const status: TrackedStatus = active ? 'running' : run.status;
-    const item = new vscode.TreeItem(runLabel(run), vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(shortRunLabel(run), vscode.TreeItemCollapsibleState.None);
     item.id = `${node.project.file.toString()}#${r.experiment}#${run.runId}`;
     const [icon, color] = STATUS_ICONS[status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Papa from 'papaparse';
 import { bestColumns, buildCompareTable, compareTableCsv, curvesOf } from '../../../src/core/track/compare';
 import { compareChart, seriesStyle, trainingLossChart, trainingMetricChart } from '../../../src/core/track/charts';
-import { formatDuration, keyMetric, lastRunSummary, timeAgo } from '../../../src/core/track/format';
+import { formatDuration, keyMetric, lastRunSummary, shortRunLabel, timeAgo } from '../../../src/core/track/format';
 import type { TrackedRun } from '../../../src/core/track/types';
 import type { RunRecord } from '../../../src/core/train/runStore';
 
@@ -93,6 +93,9 @@ test('key metric, time ago and the CodeLens summary read as the issue shows them
   assert.equal(timeAgo(end, end + 26 * 3600_000), '1 day ago');
   assert.equal(lastRunSummary(r, 'accuracy', end + 3 * 60_000), 'last: dev acc 97.2% · 3 min ago');
   assert.equal(lastRunSummary({ ...r, status: 'interrupted' }, 'accuracy', end + 3 * 60_000), 'last: interrupted · 3 min ago');
+  assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'run f94b54');
+  assert.equal(shortRunLabel(run('20261127-115012-382-f94b54', {}, 'wide')), 'wide');
+  assert.equal(shortRunLabel(run('imported-1')), 'imported-1');
   assert.equal(formatDuration(850), '850 ms');
   assert.equal(formatDuration(12_340), '12.3 s');
 });
