@@ -51,4 +51,6 @@ export interface DataVersion {
   splitHash: string;
   /** Short id shown to users: first 12 hex chars of sha256(fileHash + splitHash). */
   id: string;
+  /** Derived versions only (extra training rows or label fixes, src/core/errors/dataVersions): the version it extends. */
+  parent?: string;
 }

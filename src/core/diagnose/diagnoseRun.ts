@@ -4,7 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadSplitDataset, resolveProject } from '../data/dataset';
+import { resolveProject } from '../data/dataset';
+import { loadDataVersion } from '../errors/dataVersions';
 import type { SplitDataset } from '../data/types';
 import type { MetricName, ProjectSpec } from '../spec/types';
 import type { SplitMetrics } from '../train/metrics';
@@ -17,6 +18,7 @@ import type { LearningCurve, ValidationCurve } from './learningCurveTypes';
 import { splitReport, type SplitReport } from './metrics';
 import { OnnxPredictor } from './onnxPredictor';
 import type { RetrainSpec } from './retrain';
+import { ScriptModel } from '../scripts/scriptModel';
 import { listRuns } from '../track/store';
 
 export interface RunDiagnosis {
@@ -75,6 +77,8 @@ export async function latestCompletedRuns(projectDir: string): Promise<Map<strin
 }
 
 export function retrainSpecOf(record: RunRecord): RetrainSpec {
+  // Curves retrain with the built-in engine: a script's training code cannot be re-run that way.
+  if (record.model === 'script') throw new Error(`Run ${record.runId} was trained by a script: learning and validation curves need a built-in model`);
   return { model: record.model, params: record.params, seed: record.seed ?? 0 };
 }
 
@@ -90,12 +94,14 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
   const runDir = join(runsDir(projectDir), record.runId);
   const modelPath = join(runDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`Run ${record.runId} has no model.onnx`);
-  const dataset: SplitDataset = await loadSplitDataset(ref);
+  // A run trained on a derived data version (src/core/errors/dataVersions) is diagnosed on that version.
+  const dataset: SplitDataset = await loadDataVersion(ref, record.dataVersion?.parent ? record.dataVersion.id : undefined);
   if (record.dataVersion && record.dataVersion.id !== dataset.version.id) {
     throw new Error(`Run ${record.runId} was trained on data version ${record.dataVersion.id}, but the data is now ${dataset.version.id}: train again to diagnose the current data`);
   }
   const { schema } = dataset;
-  const predictor = await OnnxPredictor.load(modelPath, schema);
+  // A script's model may return scores instead of label/probabilities (src/core/scripts/scriptModel).
+  const predictor = record.model === 'script' ? await ScriptModel.load(modelPath, schema) : await OnnxPredictor.load(modelPath, schema);
   try {
     const classes = schema.classes ?? [];
     const report = async (split: 'train' | 'dev' | 'test') => {
@@ -104,12 +110,11 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       return splitReport(schema.task, rows.y, await predictor.predict(rows.features), classes);
     };
     const splits = { train: (await report('train'))!, dev: await report('dev'), test: await report('test') };
-    const spec = retrainSpecOf(record);
     const mode = opts.learningCurve ?? 'cached';
     let learningCurve: LearningCurve | undefined;
-    if (mode === 'compute') learningCurve = await learningCurveOfRun(runDir, dataset, spec, ref.spec.metric, opts);
-    else if (mode === 'cached') learningCurve = readCachedLearningCurve(runDir, learningCurveKey(dataset, spec, DEFAULT_FRACTIONS));
-    const validationCurve = opts.validationParam ? await computeValidationCurve(dataset, spec, ref.spec.metric, opts.validationParam, undefined, opts) : undefined;
+    if (mode === 'compute') learningCurve = await learningCurveOfRun(runDir, dataset, retrainSpecOf(record), ref.spec.metric, opts);
+    else if (mode === 'cached' && record.model !== 'script') learningCurve = readCachedLearningCurve(runDir, learningCurveKey(dataset, retrainSpecOf(record), DEFAULT_FRACTIONS));
+    const validationCurve = opts.validationParam ? await computeValidationCurve(dataset, retrainSpecOf(record), ref.spec.metric, opts.validationParam, undefined, opts) : undefined;
     const verdict = verdictOf({
       metric: ref.spec.metric,
       baseline: ref.spec.baseline,
@@ -128,7 +133,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
             classes: classes.length,
             metric: ref.spec.metric,
             predict: (x) => predictor.predict(x),
-            seed: spec.seed,
+            seed: record.seed ?? 0,
           })
         : undefined;
     return {

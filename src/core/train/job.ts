@@ -4,14 +4,15 @@
 
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, Rows, SplitDataset } from '../data/types';
-import { loadSplitDataset, type ProjectRef } from '../data/dataset';
+import type { ProjectRef } from '../data/dataset';
+import { loadDataVersion } from '../errors/dataVersions';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
 import { CancelledError, TrainingError, type ProgressEvent } from './types';
 
 export interface TrainJob {
   /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
-  data: { dataset: SplitDataset } | { project: ProjectRef };
+  data: { dataset: SplitDataset } | { project: ProjectRef; /** A derived data version (src/core/errors/dataVersions); default the data file's own. */ dataVersion?: string };
   model: BuiltinModel;
   /** Resolved parameters (defaults applied). */
   params: Record<string, unknown>;
@@ -71,7 +72,7 @@ export async function executeTrainJob(
   meta: JobMeta,
   hooks: { onLoaded?: (info: LoadedInfo) => void; onProgress?: (e: ProgressEvent) => void; isCancelled?: () => boolean } = {},
 ): Promise<JobResult> {
-  const dataset = 'dataset' in job.data ? job.data.dataset : await loadSplitDataset(job.data.project);
+  const dataset = 'dataset' in job.data ? job.data.dataset : await loadDataVersion(job.data.project, job.data.dataVersion);
   hooks.onLoaded?.({
     version: dataset.version,
     rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },

@@ -11,7 +11,8 @@ import { resolveProject } from '../data/dataset';
 import type { SplitDataset } from '../data/types';
 import { version as mlloopVersion } from '../../../package.json';
 import { runSeed, type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
-import { appendMetric, createRun, finishRun, type RunDir, type RunRecord, type RunStatus } from './runStore';
+import { appendMetric, createRun, finishRun, type RunDir, type RunGroup, type RunRecord, type RunStatus } from './runStore';
+import { runScriptExperiment } from '../scripts/runScript';
 import type { ProgressEvent } from './types';
 import { gitState, snapshotProjectFile } from '../track/provenance';
 
@@ -27,6 +28,10 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** Fixed run id (tests of byte-determinism); default: a new time-based id. */
   runId?: string;
+  /** Script experiments: every line the script prints (src/core/scripts). */
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** The sweep this run is one combination of (src/core/scripts/sweep). */
+  group?: RunGroup;
 }
 
 export interface TrainOutcome {
@@ -70,8 +75,9 @@ export function trainDatasetRun(
 
 /**
  * Trains the named experiment of the project in `projectDir` (its mlloop.json): the data is loaded
- * and the model trained in a worker thread. Errors of the project file itself (no mlloop.json, no
- * such experiment, a script experiment) are thrown; anything that goes wrong once the run exists
+ * and the model trained in a worker thread; a script experiment runs its command instead
+ * (src/core/scripts/runScript). Errors of the project file itself (no mlloop.json, no such
+ * experiment) are thrown; anything that goes wrong once the run exists
  * (bad parameters, unusable data, training errors) gives a failed run.
  */
 export async function trainExperiment(
@@ -80,6 +86,10 @@ export async function trainExperiment(
     experimentName: string;
     /** Parameters to train with instead of the experiment's own (a re-run with edited params); validated like mlloop.json's. */
     params?: Record<string, unknown>;
+    /** Train on this derived data version (augmented, added rows, fixed labels) instead of the data file's own. */
+    dataVersion?: string;
+    /** Script experiments: the interpreter for `python`/`python3` commands (default: $MLLOOP_PYTHON, else the command as written). */
+    pythonPath?: string;
   } & RunHooks,
 ): Promise<TrainOutcome> {
   const ref = await resolveProject(opts.projectDir);
@@ -89,14 +99,25 @@ export async function trainExperiment(
     const names = Object.keys(ref.spec.experiments);
     throw new Error(`No experiment "${opts.experimentName}" in ${ref.projectFile}${names.length ? ` (experiments: ${names.join(', ')})` : ''}`);
   }
-  if (isScriptExperiment(experiment)) throw new Error(`Experiment "${opts.experimentName}" runs a script; only built-in models train here`);
+  if (isScriptExperiment(experiment)) {
+    if (opts.dataVersion) throw new Error(`Experiment "${opts.experimentName}" runs a script: it trains on the data file, not on a derived data version`);
+    const { run, record } = await runScriptExperiment({
+      ...opts,
+      ref,
+      projectDir,
+      experiment,
+      params: opts.params ?? experiment.params ?? {},
+      pythonPath: opts.pythonPath || process.env.MLLOOP_PYTHON || undefined,
+    });
+    return outcome(run, record);
+  }
   // mlloop.json was validated against the schema by resolveProject, so the params are valid here.
   const params = resolveParams(opts.params ? { ...experiment, params: opts.params } : (experiment as ExperimentSpec));
-  return trainJobRun(projectDir, opts.experimentName, { data: { project: ref }, model: experiment.model, params, seed: runSeed(params) }, opts, ref.projectFile);
+  return trainJobRun(projectDir, opts.experimentName, { data: { project: ref, ...(opts.dataVersion ? { dataVersion: opts.dataVersion } : {}) }, model: experiment.model, params, seed: runSeed(params) }, opts, ref.projectFile);
 }
 
 async function trainJobRun(projectDir: string, experiment: string, job: TrainJob, hooks: RunHooks, projectFile?: string): Promise<TrainOutcome> {
-  const run = createRun(projectDir, { runId: hooks.runId, experiment, model: job.model, params: job.params });
+  const run = createRun(projectDir, { runId: hooks.runId, experiment, model: job.model, params: job.params, group: hooks.group });
   run.update({ seed: job.seed });
   hooks.onRunCreated?.(run.runId, run.dir);
   run.log(`params ${JSON.stringify(job.params)} seed ${job.seed}`);

@@ -1,0 +1,232 @@
+// Automatic slices: where the errors concentrate. Numeric features are binned by quantiles of the dev
+// values, categorical ones by value, then pairs of the most error-dense features are crossed. Slices
+// are ranked by their excess errors (errors beyond what the average error rate predicts for their
+// size), which weighs both how much of the error a slice holds and how much worse than average it is.
+import type { FeatureSchema, Rows } from '../data/types';
+import type { ErrorTable } from './errorTable';
+
+/** One condition on a feature: a numeric range (gt < v ≤ le, either side open), missing, or a category. */
+export type SliceCondition =
+  | { feature: string; kind: 'range'; gt?: number; le?: number }
+  | { feature: string; kind: 'missing' }
+  | { feature: string; kind: 'value'; value: string };
+
+export interface Slice {
+  /** Stable key, e.g. "px12>3&px20<=0" (used to filter and to name an augmentation source). */
+  key: string;
+  label: string;
+  conditions: SliceCondition[];
+  /** Dev examples in the slice. */
+  support: number;
+  errors: number;
+  errorRate: number;
+  /** errors / all dev errors. */
+  shareOfErrors: number;
+  /** errorRate / overall error rate. */
+  lift: number;
+  /** errors − support × overall error rate. */
+  excessErrors: number;
+}
+
+export interface SliceOptions {
+  /** Quantile bins per numeric feature (default 4). */
+  bins?: number;
+  /** Smallest slice reported (default max(5, 1 % of dev)). */
+  minSupport?: number;
+  /** Features crossed in pairs: the best this many by single-slice excess (default 8). */
+  pairFeatures?: number;
+  /** Most values per categorical feature (default 20). */
+  maxValues?: number;
+  /** Slices returned (default 50). */
+  limit?: number;
+}
+
+function fmt(v: number): string {
+  return String(Number(v.toPrecision(4)));
+}
+
+export function conditionLabel(c: SliceCondition): string {
+  if (c.kind === 'missing') return `${c.feature} missing`;
+  if (c.kind === 'value') return `${c.feature} = ${c.value}`;
+  if (c.gt !== undefined && c.le !== undefined) return `${fmt(c.gt)} < ${c.feature} ≤ ${fmt(c.le)}`;
+  if (c.gt !== undefined) return `${c.feature} > ${fmt(c.gt)}`;
+  return `${c.feature} ≤ ${fmt(c.le!)}`;
+}
+
+function conditionKey(c: SliceCondition): string {
+  if (c.kind === 'missing') return `${c.feature}=?`;
+  if (c.kind === 'value') return `${c.feature}=${JSON.stringify(c.value)}`;
+  return `${c.feature}${c.gt !== undefined ? `>${c.gt}` : ''}${c.le !== undefined ? `<=${c.le}` : ''}`;
+}
+
+export function sliceKey(conditions: SliceCondition[]): string {
+  return conditions.map(conditionKey).join('&');
+}
+
+/** Whether row i of `rows` satisfies every condition. */
+export function inSlice(schema: FeatureSchema, rows: Rows, i: number, conditions: SliceCondition[]): boolean {
+  const F = schema.numeric.length;
+  const K = schema.categorical.length;
+  for (const c of conditions) {
+    if (c.kind === 'value') {
+      const k = schema.categorical.indexOf(c.feature);
+      if (k < 0 || rows.features.categories[i * K + k] !== c.value) return false;
+      continue;
+    }
+    const f = schema.numeric.indexOf(c.feature);
+    if (f < 0) return false;
+    const v = rows.features.numeric[i * F + f];
+    if (c.kind === 'missing') {
+      if (!Number.isNaN(v)) return false;
+    } else if (Number.isNaN(v) || (c.gt !== undefined && !(v > c.gt)) || (c.le !== undefined && !(v <= c.le))) return false;
+  }
+  return true;
+}
+
+/** Row numbers of `rows` in the slice. */
+export function sliceRows(schema: FeatureSchema, rows: Rows, conditions: SliceCondition[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < rows.features.n; i++) if (inSlice(schema, rows, i, conditions)) out.push(i);
+  return out;
+}
+
+/** A feature's bins: a bin code per row (0..bins-1) and the condition of each code. */
+interface Binned {
+  feature: string;
+  code: Uint16Array;
+  conditions: SliceCondition[];
+}
+
+function binNumeric(name: string, values: Float32Array, stride: number, offset: number, n: number, bins: number): Binned {
+  const finite: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[i * stride + offset];
+    if (!Number.isNaN(v)) finite.push(v);
+  }
+  finite.sort((a, b) => a - b);
+  const cuts: number[] = [];
+  for (let q = 1; q < bins; q++) {
+    if (!finite.length) break;
+    const c = finite[Math.min(finite.length - 1, Math.floor((q * finite.length) / bins))];
+    // A cut at the maximum would leave an empty top bin; ties collapse into one cut.
+    if (c < finite[finite.length - 1] && (cuts.length === 0 || c > cuts[cuts.length - 1])) cuts.push(c);
+  }
+  const conditions: SliceCondition[] = [];
+  for (let b = 0; b <= cuts.length; b++) {
+    conditions.push({ feature: name, kind: 'range', ...(b > 0 ? { gt: cuts[b - 1] } : {}), ...(b < cuts.length ? { le: cuts[b] } : {}) });
+  }
+  const missingCode = conditions.length;
+  conditions.push({ feature: name, kind: 'missing' });
+  const code = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i * stride + offset];
+    if (Number.isNaN(v)) code[i] = missingCode;
+    else {
+      let b = 0;
+      while (b < cuts.length && v > cuts[b]) b++;
+      code[i] = b;
+    }
+  }
+  return { feature: name, code, conditions };
+}
+
+function binCategorical(name: string, values: string[], stride: number, offset: number, n: number, maxValues: number): Binned {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const v = values[i * stride + offset];
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const kept = [...counts].sort((a, b) => b[1] - a[1]).slice(0, maxValues).map(([v]) => v);
+  const index = new Map(kept.map((v, i) => [v, i]));
+  const other = kept.length;
+  const code = new Uint16Array(n);
+  for (let i = 0; i < n; i++) code[i] = index.get(values[i * stride + offset]) ?? other;
+  // Rows of values beyond maxValues get a code with no condition: they form no slice.
+  return { feature: name, code, conditions: kept.map((value) => ({ feature: name, kind: 'value', value }) as SliceCondition) };
+}
+
+export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable, opts: SliceOptions = {}): Slice[] {
+  const n = table.n;
+  if (n === 0 || table.errorCount === 0) return [];
+  const bins = opts.bins ?? 4;
+  const minSupport = opts.minSupport ?? Math.max(5, Math.ceil(n * 0.01));
+  const rate = table.errorCount / n;
+  const F = schema.numeric.length;
+  const K = schema.categorical.length;
+  const binned: Binned[] = [
+    ...schema.numeric.map((name, f) => binNumeric(name, rows.features.numeric, F, f, n, bins)),
+    ...schema.categorical.map((name, k) => binCategorical(name, rows.features.categories, K, k, n, opts.maxValues ?? 20)),
+  ];
+  const make = (conditions: SliceCondition[], support: number, errors: number): Slice => ({
+    key: sliceKey(conditions),
+    label: conditions.map(conditionLabel).join(' and '),
+    conditions,
+    support,
+    errors,
+    errorRate: errors / support,
+    shareOfErrors: errors / table.errorCount,
+    lift: errors / support / rate,
+    excessErrors: errors - support * rate,
+  });
+  const singles: Slice[] = [];
+  const bestOfFeature = new Float64Array(binned.length).fill(-Infinity);
+  binned.forEach((b, fi) => {
+    const support = new Int32Array(b.conditions.length + 1);
+    const errors = new Int32Array(b.conditions.length + 1);
+    for (let i = 0; i < n; i++) {
+      support[b.code[i]]++;
+      errors[b.code[i]] += table.wrong[i];
+    }
+    b.conditions.forEach((c, code) => {
+      if (support[code] < minSupport || support[code] === n) return;
+      const s = make([c], support[code], errors[code]);
+      singles.push(s);
+      bestOfFeature[fi] = Math.max(bestOfFeature[fi], s.excessErrors);
+    });
+  });
+  const top = [...bestOfFeature.keys()].filter((fi) => bestOfFeature[fi] > 0).sort((a, b) => bestOfFeature[b] - bestOfFeature[a]).slice(0, opts.pairFeatures ?? 8);
+  const pairs: Slice[] = [];
+  for (let a = 0; a < top.length; a++) {
+    for (let b = a + 1; b < top.length; b++) {
+      const A = binned[top[a]];
+      const B = binned[top[b]];
+      const width = B.conditions.length + 1;
+      const support = new Int32Array((A.conditions.length + 1) * width);
+      const errors = new Int32Array(support.length);
+      for (let i = 0; i < n; i++) {
+        const cell = A.code[i] * width + B.code[i];
+        support[cell]++;
+        errors[cell] += table.wrong[i];
+      }
+      for (let ca = 0; ca < A.conditions.length; ca++) {
+        for (let cb = 0; cb < B.conditions.length; cb++) {
+          const cell = ca * width + cb;
+          if (support[cell] < minSupport) continue;
+          const s = make([A.conditions[ca], B.conditions[cb]], support[cell], errors[cell]);
+          // A pair is worth showing only when it is worse than both its halves alone.
+          if (s.excessErrors > 0) pairs.push(s);
+        }
+      }
+    }
+  }
+  const singleRate = new Map(singles.map((s) => [s.key, s.errorRate]));
+  const usefulPairs = pairs.filter((p) => p.conditions.every((c) => p.errorRate > (singleRate.get(sliceKey([c])) ?? 0)));
+  return [...singles, ...usefulPairs]
+    .filter((s) => s.excessErrors > 0)
+    .sort((a, b) => b.excessErrors - a.excessErrors || b.lift - a.lift)
+    .slice(0, opts.limit ?? 50);
+}
+
+/** Parses a slice key written by sliceKey (CLI --slice, stored filters). */
+export function parseSliceKey(key: string): SliceCondition[] {
+  // "&" joins conditions; one inside a quoted category value is part of the value.
+  return key.split(/&(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((part) => {
+    let m = /^(.+?)=\?$/.exec(part);
+    if (m) return { feature: m[1], kind: 'missing' } as const;
+    m = /^(.+?)=(".*")$/.exec(part);
+    if (m) return { feature: m[1], kind: 'value', value: JSON.parse(m[2]) as string } as const;
+    m = /^(.+?)(?:>(-?[\d.e+-]+))?(?:<=(-?[\d.e+-]+))?$/.exec(part);
+    if (!m || (m[2] === undefined && m[3] === undefined)) throw new Error(`Not a slice: "${part}" (expected e.g. "px12>3", "x<=2.5", "x>1<=4" or 'color="red"')`);
+    return { feature: m[1], kind: 'range', ...(m[2] !== undefined ? { gt: Number(m[2]) } : {}), ...(m[3] !== undefined ? { le: Number(m[3]) } : {}) } as const;
+  });
+}
