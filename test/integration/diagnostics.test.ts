@@ -107,6 +107,23 @@ describe('Problems diagnostics of mlloop.json', () => {
     await noDiagnosticOf(projectUri, 'data-unknown-column');
   });
 
+  it('a save that follows another at once supersedes its check: only the newer problem shows', async () => {
+    const doc = await vscode.workspace.openTextDocument(projectUri);
+    await replaceInDocument(doc, '"target": "digit"', '"target": "digt"');
+    await doc.save();
+    await replaceInDocument(doc, '"target": "digt"', '"target": "digitq"');
+    await doc.save();
+    const d = await diagnosticOf(projectUri, 'data-unknown-column');
+    assert.match(d.message, /no column "digitq"/);
+    // Let any stale check finish: it must not bring "digt" back.
+    await new Promise((r) => setTimeout(r, 3000));
+    const messages = ours(projectUri).map((x) => x.message);
+    assert.ok(!messages.some((m) => m.includes('"digt"')), messages.join('\n'));
+    await replaceInDocument(doc, '"target": "digitq"', '"target": "digit"');
+    await doc.save();
+    await noDiagnosticOf(projectUri, 'data-unknown-column');
+  });
+
   it('a schema error shows while typing (the editor text, before any save) and clears on undo', async () => {
     const doc = await vscode.workspace.openTextDocument(projectUri);
     await vscode.window.showTextDocument(doc);
