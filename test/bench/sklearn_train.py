@@ -1,9 +1,11 @@
 """Times one scikit-learn fit for test/bench/train.ts, on data it wrote as raw binary files.
 
-usage: /usr/bin/python3 sklearn_train.py MODEL DATA_PREFIX
+usage: /usr/bin/python3 sklearn_train.py MODEL DATA_PREFIX      (test/bench/train.ts)
   MODEL: mlp | gbdt | logistic (settings matching the ML Loop run, see train.ts)
-  DATA_PREFIX.json {"n", "d"}; DATA_PREFIX.X.f32 (n*d float32, row-major); DATA_PREFIX.y.f64 (class index)
-Prints one JSON line: {"seconds", "train_accuracy", "peak_mb"}.
+  prints one JSON line: {"seconds", "cpu_seconds", "train_accuracy", "peak_mb"}
+usage: /usr/bin/python3 sklearn_train.py DATA_PREFIX EPOCHS       (test/bench/kernels.ts)
+  the MLP for exactly EPOCHS epochs; prints {"wall_ms_per_epoch", "cpu_ms_per_epoch"}
+DATA_PREFIX.json {"n", "d"}; DATA_PREFIX.X.f32 (n*d float32, row-major); DATA_PREFIX.y.f64 (class index).
 This process must not import torch (Debian's PyTorch pins OpenMP to one thread for the whole process).
 """
 import json
@@ -23,12 +25,12 @@ def load(prefix):
     return X, y
 
 
-def make(model, n):
+def make(model, n, epochs=50):
     if model == "mlp":
         from sklearn.neural_network import MLPClassifier
-        # Exactly 50 epochs: no early stop on the training loss either.
+        # Exactly `epochs` epochs: no early stop on the training loss either.
         return MLPClassifier(hidden_layer_sizes=(64,), activation="relu", solver="adam", batch_size=200,
-                             learning_rate_init=0.001, alpha=1e-4, max_iter=50, n_iter_no_change=50,
+                             learning_rate_init=0.001, alpha=1e-4, max_iter=epochs, n_iter_no_change=epochs,
                              tol=0.0, random_state=0)
     if model == "gbdt":
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -42,7 +44,20 @@ def make(model, n):
     raise SystemExit(f"unknown model {model}")
 
 
+def mlp_per_epoch(prefix, epochs):
+    X, y = load(prefix)
+    est = make("mlp", len(y), epochs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t, c = time.perf_counter(), time.process_time()
+        est.fit(X, y)
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+    print(json.dumps({"wall_ms_per_epoch": 1000 * wall / epochs, "cpu_ms_per_epoch": 1000 * cpu / epochs}))
+
+
 def main():
+    if sys.argv[1] not in ("mlp", "gbdt", "logistic"):
+        return mlp_per_epoch(sys.argv[1], int(sys.argv[2]))
     model, prefix = sys.argv[1], sys.argv[2]
     X, y = load(prefix)
     if model == "logistic":
@@ -52,12 +67,12 @@ def main():
     est = make(model, len(y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         est.fit(X, y)
-        seconds = time.perf_counter() - t
+        seconds, cpu_seconds = time.perf_counter() - t, time.process_time() - c
     acc = float((est.predict(X) == y).mean())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "train_accuracy": acc, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "train_accuracy": acc, "peak_mb": peak_mb}))
 
 
 if __name__ == "__main__":
