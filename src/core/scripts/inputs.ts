@@ -1,0 +1,91 @@
+// What a script run is given: the resolved splits as CSV files, the feature and class order, the
+// parameters as a JSON file and as `--name value` arguments. Written into the run folder
+// (`<run>/inputs/`) so the run keeps exactly what its script trained on.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Papa from 'papaparse';
+import type { FeatureSchema, Rows, SplitDataset } from '../data/types';
+
+export interface ScriptInputs {
+  train: string;
+  dev: string;
+  test: string;
+  features: string;
+  classes?: string;
+  params: string;
+}
+
+/** The environment variables that name the inputs (plus the run folder). */
+export function inputEnv(inputs: ScriptInputs, runDir: string): Record<string, string> {
+  return {
+    MLLOOP_RUN_DIR: runDir,
+    MLLOOP_TRAIN: inputs.train,
+    MLLOOP_DEV: inputs.dev,
+    MLLOOP_TEST: inputs.test,
+    MLLOOP_FEATURES: inputs.features,
+    MLLOOP_PARAMS: inputs.params,
+    ...(inputs.classes ? { MLLOOP_CLASSES: inputs.classes } : {}),
+  };
+}
+
+/**
+ * `--lr 0.001 --epochs 30 --hidden 128`: strings and numbers as they are, booleans as true/false,
+ * arrays and objects as JSON (the JSON file in MLLOOP_PARAMS keeps every type exactly).
+ */
+export function paramArgs(params: Record<string, unknown>): string[] {
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    args.push(`--${name}`, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return args;
+}
+
+/**
+ * One split as CSV: the numeric features, then the categorical ones, then the target (the class
+ * name for classification), under the project's column names. Missing values are empty cells.
+ * Float32 feature values are written in full so a float32 parse gives back the exact value ML Loop
+ * feeds the model.
+ */
+export function splitCsv(schema: FeatureSchema, rows: Rows): string {
+  const F = schema.numeric.length;
+  const K = schema.categorical.length;
+  const header = [...schema.numeric, ...schema.categorical, schema.target];
+  const data: (string | number)[][] = new Array(rows.features.n);
+  for (let i = 0; i < rows.features.n; i++) {
+    const row: (string | number)[] = new Array(F + K + 1);
+    for (let f = 0; f < F; f++) {
+      const v = rows.features.numeric[i * F + f];
+      row[f] = Number.isNaN(v) ? '' : v;
+    }
+    for (let k = 0; k < K; k++) row[F + k] = rows.features.categories[i * K + k];
+    row[F + K] = schema.task === 'classification' ? schema.classes![rows.y[i]] : rows.y[i];
+    data[i] = row;
+  }
+  return Papa.unparse({ fields: header, data }, { newline: '\n' }) + '\n';
+}
+
+/** Writes the inputs of a script run into `<runDir>/inputs/`. */
+export function writeScriptInputs(runDir: string, dataset: SplitDataset, params: Record<string, unknown>): ScriptInputs {
+  const dir = join(runDir, 'inputs');
+  mkdirSync(dir, { recursive: true });
+  const { schema } = dataset;
+  const inputs: ScriptInputs = {
+    train: join(dir, 'train.csv'),
+    dev: join(dir, 'dev.csv'),
+    test: join(dir, 'test.csv'),
+    features: join(dir, 'features.json'),
+    params: join(dir, 'params.json'),
+  };
+  writeFileSync(inputs.train, splitCsv(schema, dataset.train));
+  writeFileSync(inputs.dev, splitCsv(schema, dataset.dev));
+  writeFileSync(inputs.test, splitCsv(schema, dataset.test));
+  // The `features` input's columns in order, the `categories` input's, and the target column.
+  writeFileSync(inputs.features, JSON.stringify({ numeric: schema.numeric, categorical: schema.categorical, target: schema.target, task: schema.task }, null, 2) + '\n');
+  if (schema.task === 'classification') {
+    inputs.classes = join(dir, 'classes.json');
+    writeFileSync(inputs.classes, JSON.stringify(schema.classes ?? []) + '\n');
+  }
+  writeFileSync(inputs.params, JSON.stringify(params, null, 2) + '\n');
+  return inputs;
+}
