@@ -15,10 +15,24 @@ import type { SplitMetrics } from './metrics';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** What trained a run: a built-in model, or a script experiment's command (src/core/scripts). */
+export type RunModel = BuiltinModel | 'script';
+
+/** The sweep a run belongs to: one run per combination of the experiment's `sweep` grid. */
+export interface RunGroup {
+  /** Shared by every run of one sweep. */
+  id: string;
+  /** 0-based position of this combination in the grid, and the grid's size. */
+  index: number;
+  size: number;
+  /** The swept parameters' values of this run. */
+  values: Record<string, unknown>;
+}
+
 export interface RunRecord {
   runId: string;
   experiment: string;
-  model: BuiltinModel;
+  model: RunModel;
   /** Resolved parameters (defaults applied); filled once known. */
   params: Record<string, unknown>;
   seed?: number;
@@ -35,6 +49,10 @@ export interface RunRecord {
   host?: string;
   /** The commit of the project's git repository when the run started, and whether the work tree had changes. */
   git?: { commit: string; dirty: boolean };
+  /** Set when the run is one combination of a sweep. */
+  group?: RunGroup;
+  /** Script runs: the argv that was run (no shell). */
+  command?: string[];
 }
 
 export const RUNS_DIR = join('.mlloop', 'runs');
@@ -84,7 +102,10 @@ export class RunDir {
 }
 
 /** Creates the run folder with run.json (status running) and an empty history. */
-export function createRun(projectDir: string, init: { runId?: string; experiment: string; model: BuiltinModel; params?: Record<string, unknown> }): RunDir {
+export function createRun(
+  projectDir: string,
+  init: { runId?: string; experiment: string; model: RunModel; params?: Record<string, unknown>; group?: RunGroup },
+): RunDir {
   const runId = init.runId ?? newRunId();
   const dir = join(runsDir(projectDir), runId);
   mkdirSync(runsDir(projectDir), { recursive: true });
@@ -100,6 +121,7 @@ export function createRun(projectDir: string, init: { runId?: string; experiment
     startedAt: new Date().toISOString(),
     pid: process.pid,
     host: hostname(),
+    ...(init.group ? { group: init.group } : {}),
   });
   run.update({});
   run.log(`run ${runId}: experiment "${init.experiment}" (${init.model})`);
