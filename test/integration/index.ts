@@ -7,6 +7,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./activation.test'),
   () => import('./commands.test'),
   () => import('./dataPanel.test'),
+  () => import('./deploy.test'),
   () => import('./diagnostics.test'),
   () => import('./experiments.test'),
 ];
