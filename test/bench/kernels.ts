@@ -17,6 +17,7 @@ import { createKernels, INIT_ZERO, KERNEL_KINDS, POST_NONE, wasmSimdAvailable, t
 import { trainMlpWith } from '../../src/core/train/mlp';
 import { readClassificationCsv, rows } from '../unit/train/fixtures';
 import { generatedClassification } from '../unit/train/gbdt-fixtures';
+import { DIGITS_CSV } from '../datasets';
 
 const PYTHON = '/usr/bin/python3';
 const SKLEARN_SCRIPT = join(__dirname, 'kernels_sklearn.py');
@@ -39,7 +40,7 @@ interface Timing {
 const bestOf = (a: Timing | undefined, b: Timing): Timing => (a ? { wall: Math.min(a.wall, b.wall), cpu: Math.min(a.cpu, b.cpu) } : b);
 
 function digits(): Dataset {
-  const split = readClassificationCsv('/work/shared/datasets/digits.csv');
+  const split = readClassificationCsv(DIGITS_CSV);
   const parts = [split.train, split.dev, split.test];
   const numeric = parts.flatMap((r) => Array.from(r.features.numeric));
   const y = parts.flatMap((r) => Array.from(r.y));

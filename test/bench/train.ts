@@ -14,6 +14,7 @@ import type { BuiltinModel } from '../../src/core/spec/types';
 import type { FeatureSchema } from '../../src/core/data/types';
 import { generatedClassification } from '../unit/train/gbdt-fixtures';
 import { readClassificationCsv, rows as makeRows } from '../unit/train/fixtures';
+import { DIGITS_CSV } from '../datasets';
 
 const HERE = __dirname;
 const PYTHON = '/usr/bin/python3';
@@ -43,7 +44,7 @@ interface Dataset {
 function makeDataset(name: Case['data']): Dataset {
   if (name === 'digits') {
     // All 1,797 rows (the fixture's train/dev/test parts back together).
-    const split = readClassificationCsv('/work/shared/datasets/digits.csv');
+    const split = readClassificationCsv(DIGITS_CSV);
     const parts = [split.train, split.dev, split.test];
     const X = Float32Array.from(parts.flatMap((r) => Array.from(r.features.numeric)));
     return { schema: split.schema, X, y: Float64Array.from(parts.flatMap((r) => Array.from(r.y))) };

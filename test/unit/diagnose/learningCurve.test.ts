@@ -15,8 +15,9 @@ import { readCachedLearningCurve } from '../../../src/core/diagnose/learningCurv
 import { stratifiedOrder } from '../../../src/core/diagnose/retrain';
 import { CancelledError } from '../../../src/core/train/types';
 import { readClassificationCsv } from '../train/fixtures';
+import { IRIS_CSV } from '../../datasets';
 
-const iris = readClassificationCsv('/work/shared/datasets/iris.csv');
+const iris = readClassificationCsv(IRIS_CSV);
 const spec = { model: 'logistic' as const, params: { l2: 0.001, maxIter: 100, tol: 1e-6 }, seed: 0 };
 
 test('stratified order: every prefix holds the classes in proportion, and prefixes are nested', () => {

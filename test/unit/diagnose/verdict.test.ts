@@ -10,6 +10,7 @@ import { selectRows, stratifiedOrder } from '../../../src/core/diagnose/retrain'
 import type { SplitDataset } from '../../../src/core/data/types';
 import type { LearningCurve } from '../../../src/core/diagnose/learningCurveTypes';
 import { readClassificationCsv, rows, splitByIndex, prng } from '../train/fixtures';
+import { DIGITS_CSV } from '../../datasets';
 
 const acc = (accuracy: number) => ({ accuracy, f1: accuracy, logloss: 0.1 });
 
@@ -88,7 +89,7 @@ test('learning curve reading: still falling → more data helps; converged above
 });
 
 test('a large MLP on a small training subset of digits is diagnosed as high variance', async () => {
-  const full = readClassificationCsv('/work/shared/datasets/digits.csv');
+  const full = readClassificationCsv(DIGITS_CSV);
   // 60 training rows (stratified), the dev split as is.
   const order = stratifiedOrder(full.train.y, true, 0);
   const F = full.schema.numeric.length;

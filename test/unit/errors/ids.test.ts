@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import type { ProjectSpec } from '../../../src/core/spec/types';
+import { IRIS_CSV } from '../../datasets';
 
-const irisCsv = readFileSync('/work/shared/datasets/iris.csv', 'utf8');
+const irisCsv = readFileSync(IRIS_CSV, 'utf8');
 
 function project(csv: string, split: ProjectSpec['data']['split']): string {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-ids-'));

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runsDir, type RunRecord } from '../../../src/core/train/runStore';
+import { DIGITS_CSV } from '../../datasets';
 
 export function tempDir(prefix = 'mlloop-track-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -12,7 +13,7 @@ export function tempDir(prefix = 'mlloop-track-'): string {
 export function digitsProject(mlpEpochs = 400): string {
   const dir = tempDir();
   mkdirSync(join(dir, 'data'));
-  copyFileSync('/work/shared/datasets/digits.csv', join(dir, 'data', 'digits.csv'));
+  copyFileSync(DIGITS_CSV, join(dir, 'data', 'digits.csv'));
   writeFileSync(
     join(dir, 'mlloop.json'),
     JSON.stringify({

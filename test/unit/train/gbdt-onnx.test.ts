@@ -13,6 +13,7 @@ import type { FeatureSchema, RawFeatures, Rows } from '../../../src/core/data/ty
 import { mulberry32 } from '../../../src/core/data/prng';
 import { generatedClassification } from './gbdt-fixtures';
 import { readClassificationCsv, rows as makeRows } from './fixtures';
+import { IRIS_CSV, DIGITS_CSV } from '../../datasets';
 
 const META = { runId: 'run-1', dataVersion: 'data-1', mlloopVersion: '0.1.0' };
 
@@ -88,8 +89,8 @@ test('regression with NaNs and a categorical column: ORT equals predict()', asyn
 
 test('multi-class on digits and iris: ORT equals predict() on train and dev', async () => {
   for (const [path, iterations] of [
-    ['/work/shared/datasets/digits.csv', 20],
-    ['/work/shared/datasets/iris.csv', 50],
+    [DIGITS_CSV, 20],
+    [IRIS_CSV, 50],
   ] as const) {
     const { schema, train, dev } = readClassificationCsv(path);
     const m = trainGbdt({ schema, train, dev, params: { iterations }, seed: 1 }) as TrainedModel;
@@ -121,7 +122,7 @@ test('onnx.checker accepts exported gbdt models (classification and regression)'
     writeFileSync(file, m.toOnnx(META));
     files.push(file);
   }
-  const { schema, train } = readClassificationCsv('/work/shared/datasets/iris.csv');
+  const { schema, train } = readClassificationCsv(IRIS_CSV);
   const iris = join(dir, 'iris.onnx');
   writeFileSync(iris, (trainGbdt({ schema, train, dev: makeRows([], []), params: { iterations: 5 }, seed: 1 }) as TrainedModel).toOnnx(META));
   files.push(iris);

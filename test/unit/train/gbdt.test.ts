@@ -10,6 +10,7 @@ import type { FeatureSchema } from '../../../src/core/data/types';
 import { mulberry32 } from '../../../src/core/data/prng';
 import { generatedClassification } from './gbdt-fixtures';
 import { readClassificationCsv, rows as makeRows } from './fixtures';
+import { IRIS_CSV } from '../../datasets';
 
 const emptyRows = () => makeRows([], []);
 
@@ -148,7 +149,7 @@ test('learns an XOR interaction that no single split can', () => {
 });
 
 test('multi-class on iris: dev accuracy ≥ 0.9, probabilities sum to 1, one tree per class per iteration', () => {
-  const { schema, train: tr, dev } = readClassificationCsv('/work/shared/datasets/iris.csv');
+  const { schema, train: tr, dev } = readClassificationCsv(IRIS_CSV);
   const m = train({ schema, train: tr, dev, params: { iterations: 30, minSamplesLeaf: 5 } });
   const p = m.predict(dev.features);
   const acc = p.classIndex!.reduce((s, c, i) => s + (c === dev.y[i] ? 1 : 0), 0) / dev.y.length;

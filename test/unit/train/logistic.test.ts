@@ -6,6 +6,7 @@ import { minimizeLbfgs } from '../../../src/core/train/optim/lbfgs';
 import { Preprocessor } from '../../../src/core/train/preprocess';
 import { CancelledError, TrainingError, type TrainContext } from '../../../src/core/train/types';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';
+import { IRIS_CSV } from '../../datasets';
 
 function rows(numeric: number[], y: number[]): Rows {
   return { features: { n: y.length, numeric: new Float32Array(numeric), categories: [] }, y: Float64Array.from(y), ids: y.map(String), rowIndex: Uint32Array.from(y.keys()) };
@@ -13,7 +14,7 @@ function rows(numeric: number[], y: number[]): Rows {
 
 /** Iris read by a tiny test-only loader (src/core/data owns the real one). */
 function iris(): { schema: FeatureSchema; all: Rows } {
-  const lines = readFileSync('/work/shared/datasets/iris.csv', 'utf8').trim().split(/\r?\n/);
+  const lines = readFileSync(IRIS_CSV, 'utf8').trim().split(/\r?\n/);
   const header = lines[0].split(',');
   const classes = [...new Set(lines.slice(1).map((l) => l.split(',')[4]))].sort();
   const numeric: number[] = [];

@@ -11,8 +11,9 @@ import { trainMlp, trainMlpWith } from '../../../src/core/train/mlp';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
 import { prng, readClassificationCsv, rows } from './fixtures';
 import { assertOnnxParity } from './parity-helpers';
+import { IRIS_CSV } from '../../datasets';
 
-const IRIS = '/work/shared/datasets/iris.csv';
+const IRIS = IRIS_CSV;
 const META = { runId: 'r', dataVersion: 'v', mlloopVersion: '0' };
 
 function ctxOf(ds: { schema: FeatureSchema; train: Rows; dev: Rows }, params: Record<string, unknown>, extra: Partial<TrainContext> = {}): TrainContext {

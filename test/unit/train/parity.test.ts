@@ -11,10 +11,11 @@ import { TRAINERS } from '../../../src/core/train/registry';
 import type { TrainedModel } from '../../../src/core/train/types';
 import { mixedClassification, mixedRegression, readClassificationCsv, separable } from './fixtures';
 import { assertOnnxParity, checkOnnxValidity, FAST_PARAMS } from './parity-helpers';
+import { IRIS_CSV, DIGITS_CSV } from '../../datasets';
 
 const DATASETS: Record<string, () => SplitDataset> = {
-  iris: () => readClassificationCsv('/work/shared/datasets/iris.csv'),
-  digits: () => readClassificationCsv('/work/shared/datasets/digits.csv'),
+  iris: () => readClassificationCsv(IRIS_CSV),
+  digits: () => readClassificationCsv(DIGITS_CSV),
   binary: () => separable(400, 6),
   'mixed-classification': () => mixedClassification(),
   'mixed-regression': () => mixedRegression(),

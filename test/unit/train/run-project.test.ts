@@ -10,10 +10,11 @@ import { runCli } from '../../../src/cli/main';
 import { readMetadata } from '../../../src/core/onnx/builder';
 import { resolveProject } from '../../../src/core/data/dataset';
 import { isScriptExperiment } from '../../../src/core/spec/types';
+import { IRIS_CSV } from '../../datasets';
 
 function irisProject(experiments: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-proj-'));
-  copyFileSync('/work/shared/datasets/iris.csv', join(dir, 'iris.csv'));
+  copyFileSync(IRIS_CSV, join(dir, 'iris.csv'));
   writeFileSync(
     join(dir, 'mlloop.json'),
     JSON.stringify({ name: 'iris', task: 'classification', data: { path: 'iris.csv', target: 'species', split: { dev: 0.2, test: 0.2, seed: 1 } }, metric: 'accuracy', experiments }, null, 2),

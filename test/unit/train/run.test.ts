@@ -8,6 +8,7 @@ import { trainDatasetRun } from '../../../src/core/train/run';
 import { createRun, newRunId, readRun } from '../../../src/core/train/runStore';
 import { readMetadata } from '../../../src/core/onnx/builder';
 import { mixedClassification, mixedRegression, noisyMulticlass, readClassificationCsv } from './fixtures';
+import { IRIS_CSV } from '../../datasets';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mlloop-run-'));
 
@@ -21,7 +22,7 @@ test('run ids sort by creation time and differ by a random suffix', () => {
 
 test('a logistic run trains in a worker and writes run.json, metrics.jsonl, model.onnx and log.txt', async () => {
   const dir = tmp();
-  const dataset = readClassificationCsv('/work/shared/datasets/iris.csv');
+  const dataset = readClassificationCsv(IRIS_CSV);
   const progress: number[] = [];
   const out = await trainDatasetRun(dir, 'lr', { dataset, model: 'logistic', params: { l2: 0.001, maxIter: 100, tol: 1e-4 }, seed: 0 }, { onProgress: (e) => progress.push(e.step) });
   assert.equal(out.status, 'completed', JSON.stringify(out.error));
@@ -102,7 +103,7 @@ test('a long run cancelled through its AbortSignal stops promptly and is marked 
 
 test('bad input fails the run with a clear error: one class, non-finite features, divergence', async () => {
   const dir = tmp();
-  const iris = readClassificationCsv('/work/shared/datasets/iris.csv');
+  const iris = readClassificationCsv(IRIS_CSV);
   const oneClass = { ...iris, train: { ...iris.train, y: iris.train.y.map(() => 2) } };
   const a = await trainDatasetRun(dir, 'one-class', { dataset: oneClass, model: 'logistic', params: {}, seed: 0 });
   assert.equal(a.status, 'failed');

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as esbuild from 'esbuild';
 import { trainDatasetRun } from '../../../src/core/train/run';
 import { readClassificationCsv } from './fixtures';
+import { IRIS_CSV } from '../../datasets';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -20,7 +21,7 @@ test('a bundled host starts the bundled worker-train.js next to it', async () =>
     [
       `import { trainDatasetRun, workerScript } from ${JSON.stringify(join(root, 'src/core/train/run'))};`,
       `import { readClassificationCsv } from ${JSON.stringify(join(root, 'test/unit/train/fixtures'))};`,
-      `const dataset = readClassificationCsv('/work/shared/datasets/iris.csv');`,
+      `const dataset = readClassificationCsv(${JSON.stringify(IRIS_CSV)});`,
       `trainDatasetRun(process.argv[2], 'lr', { dataset, model: 'logistic', params: { l2: 0.01 }, seed: 0 })`,
       `  .then((o) => console.log(JSON.stringify({ worker: workerScript(), status: o.status, dev: o.metrics.dev })));`,
     ].join('\n'),
@@ -29,11 +30,17 @@ test('a bundled host starts the bundled worker-train.js next to it', async () =>
   const common: esbuild.BuildOptions = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['onnxruntime-node'], absWorkingDir: root, logLevel: 'error' };
   await esbuild.build({ ...common, entryPoints: [entry], outfile: join(out, 'host.js') });
   await esbuild.build({ ...common, entryPoints: [join(root, 'src/worker/train.ts')], outfile: join(out, 'worker-train.js') });
-  const r = spawnSync(process.execPath, [join(out, 'host.js'), join(out, 'project')], { encoding: 'utf8', cwd: out, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(out, 'host.js'), join(out, 'project')], {
+    encoding: 'utf8',
+    cwd: out,
+    timeout: 60_000,
+    // onnxruntime-node stays external (as in the real bundles), so the temp bundle resolves it from the repo.
+    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+  });
   assert.equal(r.status, 0, r.stderr);
   const res = JSON.parse(r.stdout);
   assert.deepEqual(res.worker, { source: join(out, 'worker-train.js'), eval: false });
   assert.equal(res.status, 'completed');
-  const direct = await trainDatasetRun(mkdtempSync(join(tmpdir(), 'mlloop-run-')), 'lr', { dataset: readClassificationCsv('/work/shared/datasets/iris.csv'), model: 'logistic', params: { l2: 0.01 }, seed: 0 });
+  const direct = await trainDatasetRun(mkdtempSync(join(tmpdir(), 'mlloop-run-')), 'lr', { dataset: readClassificationCsv(IRIS_CSV), model: 'logistic', params: { l2: 0.01 }, seed: 0 });
   assert.deepEqual(res.dev, direct.metrics.dev);
 });
