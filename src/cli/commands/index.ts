@@ -1,8 +1,10 @@
 // Every `ml-loop` command, in the order `ml-loop --help` lists them. To add one: write
 // src/cli/commands/<name>.ts exporting a CliCommand and add it here.
 import type { CliCommand } from '../command';
+import { augmentCommand } from './augment';
 import { compareCommand } from './compare';
 import { diagnoseCommand } from './diagnose';
+import { errorsCommand } from './errors';
 import { exportCommand } from './export';
 import { exportRunsCommand } from './export-runs';
 import { importRunsCommand } from './import-runs';
@@ -14,4 +16,4 @@ import { serveCommand } from './serve';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, exportRunsCommand, importRunsCommand, serveCommand, promoteCommand, rollbackCommand, exportCommand];
+export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, errorsCommand, augmentCommand, exportRunsCommand, importRunsCommand, serveCommand, promoteCommand, rollbackCommand, exportCommand];

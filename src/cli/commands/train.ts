@@ -39,7 +39,7 @@ export function trainResultJson(o: TrainOutcome): Record<string, unknown> {
 export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train a built-in experiment and record the run (model.onnx, metrics)',
-  usage: `ml-loop train [DIR] --experiment NAME [--json]
+  usage: `ml-loop train [DIR] --experiment NAME [--data-version ID] [--json]
 
 Trains experiment NAME of DIR/mlloop.json (default: the current folder) with the built-in engine, in a
 worker thread, and writes the run to DIR/.mlloop/runs/<runId>/ (run.json, metrics.jsonl, model.onnx,
@@ -47,9 +47,10 @@ log.txt). Progress goes to stderr; Ctrl-C cancels the run.
 Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
 
   -e, --experiment NAME   the experiment to train (required)
+  --data-version ID       train on a derived data version (ml-loop augment, .mlloop/data/ID)
   --json                  print { runId, status, metrics: { train, dev, test }, model } as JSON`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { experiment: { type: 'string', short: 'e' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(args, { experiment: { type: 'string', short: 'e' }, 'data-version': { type: 'string' }, json: { type: 'boolean' } });
     const experimentName = values.experiment;
     if (typeof experimentName !== 'string' || experimentName === '') throw new UsageError('Missing --experiment NAME');
     const dir = projectDir(positionals, io);
@@ -59,6 +60,7 @@ Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
       outcome = await trainExperiment({
         projectDir: dir,
         experimentName,
+        ...(typeof values['data-version'] === 'string' ? { dataVersion: values['data-version'] } : {}),
         signal: io.signal,
         onRunCreated: json ? undefined : (runId, runDir) => io.err(`run ${runId} (${runDir})`),
         onProgress: json ? undefined : (e) => io.err(formatProgress(e)),
