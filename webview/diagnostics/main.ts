@@ -22,6 +22,8 @@ Chart.register(...registerables);
 registerToolkit();
 
 const root = document.getElementById('root')!;
+// Tells tests (and other webviews' page objects) which panel this is.
+root.dataset.panel = 'diagnostics';
 let state: DiagnosticsPanelState | undefined;
 let charts: Chart[] = [];
 let pending: (() => void)[] = [];
@@ -84,7 +86,8 @@ function confusionTable(r: ClassificationSplitReport): HTMLElement {
   const rows = cells.map((row, t) =>
     h('tr', {}, h('th', {}, r.perClass[t].class), ...row.map((c) => {
       const td = h('td', { class: c.correct ? 'diag' : c.count ? 'off' : 'zero', title: `${c.count} rows (${(c.share * 100).toFixed(1)}% of ${r.perClass[t].class})` }, String(c.count));
-      td.style.setProperty('--share', `${Math.round(Math.min(1, c.share) * 75)}%`);
+      // A few errors must still show: any non-empty cell gets at least a fifth of the colour.
+      td.style.setProperty('--share', `${c.count ? Math.max(20, Math.round(Math.min(1, c.share) * 75)) : 0}%`);
       return td;
     })),
   );
@@ -98,7 +101,7 @@ function perClassTable(r: ClassificationSplitReport): HTMLElement {
     { class: 'macro avg', precision: fmt(r.macro.precision), recall: fmt(r.macro.recall), f1: fmt(r.macro.f1), support: r.n },
     { class: 'weighted avg', precision: fmt(r.weighted.precision), recall: fmt(r.weighted.recall), f1: fmt(r.weighted.f1), support: r.n },
   ];
-  return dataGrid(['class', 'precision', 'recall', 'f1', 'support'].map((k) => ({ columnDataKey: k, title: k })), rows, '2fr 1fr 1fr 1fr 1fr');
+  return dataGrid(['class', 'precision', 'recall', 'f1', 'support'].map((k) => ({ columnDataKey: k, title: k })), rows, '1fr 1fr 1fr 1fr 1fr');
 }
 
 function splitSummary(d: RunDiagnosis): HTMLElement {

@@ -8,6 +8,8 @@ import { connect, onThemeChange, readThemeColors } from '../shared';
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
 const root = document.getElementById('root')!;
+// Tells tests (and other webviews' page objects) which panel this is.
+root.dataset.panel = 'runDiagnostics';
 let state: RunDiagnosticsViewState | undefined;
 let chart: Chart | undefined;
 

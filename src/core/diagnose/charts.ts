@@ -123,11 +123,10 @@ export function classCurvesChart(curves: ClassCurve[], kind: 'roc' | 'pr', p: Ch
     datasets.push({ label: 'chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: p.muted, borderDash: [4, 4], pointRadius: 0, borderWidth: 1, showLine: true });
   }
   const unit = { min: 0, max: 1 };
-  return {
-    type: 'scatter',
-    data: { datasets } as unknown as Config['data'],
-    options: options(p, axis(p, kind === 'roc' ? 'false-positive rate' : 'recall', unit), axis(p, kind === 'roc' ? 'true-positive rate' : 'precision', unit), curves.length <= 12),
-  };
+  const opts = options(p, axis(p, kind === 'roc' ? 'false-positive rate' : 'recall', unit), axis(p, kind === 'roc' ? 'true-positive rate' : 'precision', unit), curves.length <= 12)!;
+  // Many classes: a legend column on the right leaves the plot its height.
+  if (curves.length > 4) opts.plugins!.legend = { ...opts.plugins!.legend, position: 'right', labels: { color: p.foreground, boxWidth: 8, font: { size: 10 } } };
+  return { type: 'scatter', data: { datasets } as unknown as Config['data'], options: opts };
 }
 
 export function calibrationChart(report: ClassificationSplitReport, p: ChartPalette): Config {

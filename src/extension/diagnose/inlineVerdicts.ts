@@ -163,13 +163,17 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
     );
   }
 
-  async provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+  async provideCodeActions(document: vscode.TextDocument, range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
     const actions: vscode.CodeAction[] = [];
-    if (!context.diagnostics.some((d) => d.source === VERDICT_SOURCE)) return actions;
+    // The verdicts under the cursor, or anywhere on its lines (the key is short; the line is the experiment).
+    const mine = context.diagnostics.filter((d) => d.source === VERDICT_SOURCE);
+    for (const d of this.collection.get(document.uri) ?? []) {
+      if (d.range.start.line >= range.start.line && d.range.start.line <= range.end.line && !mine.some((m) => m.range.isEqual(d.range))) mine.push(d);
+    }
+    if (mine.length === 0) return actions;
     // The fixes read the parameter schema (Ajv): loaded on first use, not at activation.
     const { fixEdits, paramFixes } = await import('../../core/diagnose/fixes');
-    for (const diagnostic of context.diagnostics) {
-      if (diagnostic.source !== VERDICT_SOURCE) continue;
+    for (const diagnostic of mine) {
       const v = this.at(document, diagnostic.range.start);
       if (!v || !BUILTIN.has(v.experiment.kind)) continue;
       const fixes = paramFixes(v.experiment.kind as BuiltinModel, v.experiment.params, v.verdict.recommendations.map((r) => r.id));

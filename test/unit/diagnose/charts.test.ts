@@ -48,3 +48,10 @@ test('confusion heat map is row-normalised', () => {
   assert.equal(h[0][0].correct, true);
   assert.deepEqual(h[1].map((c) => c.share), [0, 0]);
 });
+
+test('with many classes the curve legend moves to the right', () => {
+  const curves = Array.from({ length: 10 }, (_, i) => ({ class: String(i), x: [0, 1], y: [0, 1], area: 0.5 }));
+  const c = classCurvesChart(curves, 'pr', palette);
+  assert.equal((c.options!.plugins!.legend as { position: string }).position, 'right');
+  assert.equal(c.data.datasets.length, 10, 'no chance line on a PR chart');
+});
