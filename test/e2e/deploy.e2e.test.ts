@@ -29,7 +29,12 @@ describe('deploy in a real VS Code', () => {
     view = new DeploymentsView(s.page);
     toasts = new Notifications(s.page);
     await s.workbench.waitReady();
-    await s.page.locator('.part.sidebar .composite.title h2', { hasText: /ML Loop/i }).waitFor({ timeout: 60_000 });
+    // The sidebar opens by itself on a workspace's first activation; open it by its activity-bar icon otherwise.
+    const title = s.page.locator('.part.sidebar .composite.title h2', { hasText: /ML Loop/i });
+    if (!(await title.isVisible())) await s.page.locator('.part.activitybar .action-item a[aria-label^="ML Loop"]').click({ timeout: 60_000 });
+    await title.waitFor({ timeout: 60_000 });
+    // The project is indexed (Deploy Run is enabled) once the Experiments view lists its experiments.
+    await s.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: 'softmax' }).first().waitFor({ timeout: 90_000 });
   });
   after(async () => {
     await s?.close();
