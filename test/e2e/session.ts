@@ -17,11 +17,20 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** Opens `url` in a new Chromium; on failure stops `server` too, so no code-server outlives the spec. */
 export async function openSession(server: CodeServer, url: string, prefix: string): Promise<Session> {
-  const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(30_000);
-  await page.goto(url);
+  let browser: Browser | undefined;
+  let page: Page;
+  try {
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    await page.goto(url);
+  } catch (e) {
+    if (browser) await closeBrowser(browser).catch(() => {});
+    await server.stop();
+    throw e;
+  }
   const workbench = new Workbench(page, screenshotDir, prefix);
   return {
     server,
