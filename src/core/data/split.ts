@@ -1,7 +1,7 @@
 // Train/dev/test splits: deterministic from the seed and the rows' contents (a row's side depends on
 // its content hash, not its position, so reordering the file keeps the split), stratified by class,
 // identical rows kept on one side. Stored as row ids under .mlloop/splits so a run can be reproduced.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ProjectSpec } from '../spec/types';
@@ -148,7 +148,8 @@ export async function readStoredSplit(projectDir: string, version: DataVersion):
 export async function writeStoredSplit(projectDir: string, split: StoredSplit): Promise<string> {
   const file = storedSplitPath(projectDir, split.version);
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Unique per write: two loads in one process (a parallel sweep) may store the same split at once.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, JSON.stringify(split));
   await rename(tmp, file); // atomic: a concurrent reader never sees half a split
   return file;

@@ -79,6 +79,19 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+/** How long a run waits for its killed process group to disappear. */
+const GROUP_EXIT_WAIT_MS = 3000;
+
+async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) return false;
+    killGroup(pgid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
@@ -268,7 +281,11 @@ function spawnScript(
       historyLines.end().forEach((l) => handle(l, undefined));
       const end = exited ?? { code, signal };
       run.log(startError ?? `script ${end.code === null ? `killed by ${end.signal}` : `exited with code ${end.code}`}`);
-      resolveExit({ code: end.code, signal: end.signal, cancelled, error: startError, stderrTail });
+      // The run ends only once nothing of the script's group is left (a SIGKILL takes a moment to land).
+      void (pgid === undefined ? Promise.resolve(true) : waitGroupGone(pgid, GROUP_EXIT_WAIT_MS)).then((gone) => {
+        if (!gone) run.log(`warning: process group ${pgid} still exists ${GROUP_EXIT_WAIT_MS} ms after SIGKILL`);
+        resolveExit({ code: end.code, signal: end.signal, cancelled, error: startError, stderrTail });
+      });
     });
   });
 }
