@@ -6,7 +6,7 @@
 //   on       dist/server.js with dynamic batching (default: up to 64 rows, flushed each event-loop turn)
 // The model has the shape of the digits softmax run (64 features, 10 classes, label + probabilities).
 // Targets (issue 9): batching on at 64 connections ≥ 60 % of no-op, p99 < 5 ms; 1 connection p50 < 1 ms.
-//   npm run bench:server [-- --seconds 5 --connections 1,16,64]   (needs `npm run build` and Debian's wrk)
+//   npm run bench:server [-- --seconds 5 --connections 1,16,64]   (bundles the server first; needs Debian's wrk)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -123,7 +123,8 @@ async function inProcessRuns(model: Uint8Array): Promise<{ rps: number; p50: num
   console.log(`bench:server — ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${SECONDS} s per point, single-row FP32 [1, ${F}] requests, wrk -t1`);
   const session = await inProcessRuns(model);
   console.log(`in-process session.run: ${Math.round(session.rps)} calls/s, p50 ${(session.p50 * 1000).toFixed(0)} µs, p99 ${(session.p99 * 1000).toFixed(0)} µs`);
-  const serverJs = join(root, 'dist/server.js');
+  // Its own bundle (npm run bench:server makes it): dist/ may be rebuilt by someone else mid-run.
+  const serverJs = join(root, '.cache/bench/server.js');
   const variants: Array<[string, string[], string]> = [
     ['no-op', ['-e', NOOP_SERVER], '/'],
     ['off', [serverJs, '--model', modelPath, '--name', 'm', '--port', '0', '--json', '--max-batch-size', '1'], '/v2/models/m/infer'],
