@@ -94,7 +94,9 @@ test('a crash (SIGKILL) under load loses at most the request records of the last
     }
   };
   const clients = [0, 1, 2, 3].map(client);
-  await new Promise((r) => setTimeout(r, 1500));
+  // At least 2 s of traffic and 40 answers (the shared machine can be slow), so records older than 1 s exist.
+  const t0 = Date.now();
+  while (Date.now() - t0 < 2000 || answered.length < 40) await new Promise((r) => setTimeout(r, 50));
   const killedAt = Date.now();
   p.child.kill('SIGKILL');
   stop = true;
@@ -112,7 +114,7 @@ test('a crash (SIGKILL) under load loses at most the request records of the last
   const oldestLostAgeMs = lost.length ? killedAt - Math.min(...lost.map((a) => a.at)) : 0;
   // Figure for the report: answered vs logged, and how old the oldest lost record was at the crash.
   console.log(`crash: ${answered.length} answered, ${logged.size} logged, ${lost.length} lost, oldest lost ${oldestLostAgeMs} ms before the kill`);
-  assert.ok(answered.length > 50);
+  assert.ok(answered.some((a) => killedAt - a.at > 1000), 'some answers are older than 1 s at the crash');
   assert.ok(oldestLostAgeMs <= 1000, `a record answered ${oldestLostAgeMs} ms before the crash was lost`);
 });
 
