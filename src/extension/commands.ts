@@ -48,6 +48,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),
   'mlLoop.diagnoseRun': async (s, arg) => (await import('./diagnose/commands')).diagnoseRunCommand(s, arg),
   'mlLoop.offerTraining': async (s, arg) => (await import('./diagnose/commands')).offerTrainingCommand(s, arg),
+  'mlLoop.openErrorAnalysis': async (s, arg) => (await import('./errors/commands')).openErrorAnalysisCommand(s, arg),
   // Deployments (src/extension/deploy/commands.ts, loaded on first use).
   'mlLoop.deployRun': async (s, arg) => (await import('./deploy/commands')).deployRunCommand(s, arg),
   'mlLoop.promoteVersion': async (s, arg) => (await import('./deploy/commands')).promoteCommand(s, arg),
@@ -56,6 +57,12 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.openDeploymentLogs': async (s, arg) => (await import('./deploy/commands')).openLogsCommand(s, arg),
   'mlLoop.copyCurlExample': async (s, arg) => (await import('./deploy/commands')).copyCurlCommand(s, arg),
   'mlLoop.sendTestRequest': async (s, arg) => (await import('./deploy/commands')).sendTestRequestCommand(s, arg),
+  'mlLoop.copyPythonHelper': async (s) => {
+    const project = await requireProject(s, 'Copy mlloop.py into which project?');
+    const { copyPythonHelper } = await import('./scripts/scriptExperiments');
+    const target = await copyPythonHelper(project.file);
+    if (target) await vscode.window.showTextDocument(target);
+  },
   'mlLoop.revealExperiment': async (_s, node?: unknown) => {
     if (!(node instanceof ExperimentNode)) throw new Error('select an experiment in the Experiments view');
     const doc = await vscode.workspace.openTextDocument(node.project.file);

@@ -48,13 +48,45 @@ Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
 
   -e, --experiment NAME   the experiment to train (required)
   --data-version ID       train on a derived data version (ml-loop augment, .mlloop/data/ID)
-  --json                  print { runId, status, metrics: { train, dev, test }, model } as JSON`,
+  --sweep                 train every combination of the experiment's "sweep" grid (one run each, one group)
+  --parallel N            runs of a sweep trained at once (default: one per core)
+  --json                  print { runId, status, metrics: { train, dev, test }, model } as JSON (a sweep: an array)
+
+A script experiment ("command") runs its command without a shell; python/python3 commands run with
+$MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { experiment: { type: 'string', short: 'e' }, 'data-version': { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(args, {
+      experiment: { type: 'string', short: 'e' },
+      'data-version': { type: 'string' },
+      sweep: { type: 'boolean' },
+      parallel: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     const experimentName = values.experiment;
     if (typeof experimentName !== 'string' || experimentName === '') throw new UsageError('Missing --experiment NAME');
     const dir = projectDir(positionals, io);
     const json = values.json === true;
+    if (values.sweep === true) {
+      const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
+      if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) throw new UsageError('--parallel takes a positive integer');
+      const { trainSweep } = await import('../../core/scripts/sweep');
+      let sweep: Awaited<ReturnType<typeof trainSweep>>;
+      try {
+        sweep = await trainSweep({
+          projectDir: dir,
+          experimentName,
+          parallel,
+          signal: io.signal,
+          onRunCreated: json ? undefined : (runId, _dir, group) => io.err(`run ${runId}: ${JSON.stringify(group.values)}`),
+        });
+      } catch (e) {
+        io.err((e as Error).message);
+        return EXIT_PROBLEMS;
+      }
+      if (json) io.out(JSON.stringify(sweep.outcomes.map(trainResultJson), null, 2));
+      else io.out([`sweep ${sweep.groupId}`, ...sweep.outcomes.map((o) => `${o.status}: run ${o.runId} ${JSON.stringify(o.record.group?.values)}${o.metrics.dev ? ` dev ${formatMetrics(o.metrics.dev)}` : ''}`)].join('\n'));
+      return sweep.outcomes.every((o) => o.status === 'completed') ? EXIT_OK : EXIT_PROBLEMS;
+    }
     let outcome: TrainOutcome;
     try {
       outcome = await trainExperiment({
@@ -64,6 +96,7 @@ Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
         signal: io.signal,
         onRunCreated: json ? undefined : (runId, runDir) => io.err(`run ${runId} (${runDir})`),
         onProgress: json ? undefined : (e) => io.err(formatProgress(e)),
+        onOutput: json ? undefined : (line) => io.err(line),
       });
     } catch (e) {
       // The project itself is unusable (invalid mlloop.json, unknown or script experiment): no run was made.

@@ -10,6 +10,8 @@ import type { RunTracker } from '../training/runTracker';
 export interface ExperimentRef {
   projectFile: vscode.Uri;
   experiment: string;
+  /** Train on this derived data version (Error Analysis: augmented, added or fixed data). */
+  dataVersion?: string;
 }
 
 export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
@@ -37,7 +39,7 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
     for (const e of outline.experiments) {
       const range = new vscode.Range(document.positionAt(e.keyOffset), document.positionAt(e.keyOffset + e.keyLength));
       const ref: ExperimentRef = { projectFile: document.uri, experiment: e.name };
-      if (e.kind !== 'script' && e.kind !== '?') lenses.push(new vscode.CodeLens(range, { title: '▶ Train', tooltip: `Train ${e.name}`, command: 'mlLoop.trainExperiment', arguments: [ref] }));
+      if (e.kind !== '?') lenses.push(new vscode.CodeLens(range, { title: '▶ Train', tooltip: `Train ${e.name}`, command: 'mlLoop.trainExperiment', arguments: [ref] }));
       const last = index.ofExperiment(e.name)[0];
       if (last) {
         lenses.push(

@@ -11,6 +11,7 @@ import type { Services } from '../services';
 import { ExperimentNode, MoreRunsNode, RunNode } from '../views/experimentsTree';
 import { askEditedParams, cancelRun, trainAll, trainOne } from './trainCommands';
 import { projectDirOf } from './runTracker';
+import { mayRunScript } from '../scripts/scriptExperiments';
 
 /** A run as commands receive it from the tree, the status bar, a lens or a panel. */
 export interface RunRef {
@@ -73,8 +74,8 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
     experiment = arg.experiment;
   } else {
     project = await pickProject(s, 'Train an experiment of which project?');
-    const trainable = project.outline.experiments.filter((e) => e.kind !== 'script' && e.kind !== '?');
-    if (trainable.length === 0) throw new Error('mlloop.json has no experiment with a built-in model');
+    const trainable = project.outline.experiments.filter((e) => e.kind !== '?');
+    if (trainable.length === 0) throw new Error('mlloop.json has no experiment to train');
     const picked = await vscode.window.showQuickPick(
       trainable.map((e) => ({ label: e.name, description: e.kind })),
       { placeHolder: 'Train which experiment?' },
@@ -84,6 +85,8 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
   }
   // Unusable data is named with its line in a notification rather than recorded as a failed run.
   await s.diagnostics.assertUsable(project.file);
+  // Script experiments run workspace code: refused (with a way to manage trust) in an untrusted workspace.
+  if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
   const outcome = await trainOne(s, { project, experiment, openPanel: true });
   return { runId: outcome.runId, status: outcome.status };
 }
@@ -168,6 +171,7 @@ export async function rerunWithEditedParamsCommand(s: Services, arg?: unknown): 
   if (!target) return undefined;
   const params = await askEditedParams(target.run.record.params, target.run.record.experiment);
   if (!params) return undefined;
+  if (target.run.record.model === 'script' && !mayRunScript(target.run.record.experiment)) return { refused: 'untrusted' };
   const outcome = await trainOne(s, { project: target.project, experiment: target.run.record.experiment, params, openPanel: true });
   return { runId: outcome.runId, status: outcome.status };
 }

@@ -8,6 +8,7 @@ import type { ProgressEvent } from '../../core/train/types';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
 import { projectDirOf } from './runTracker';
+import { configuredPython } from '../scripts/scriptExperiments';
 
 /** Progress lines go to the log at most this often per run (every event still reaches the panel). */
 const LOG_INTERVAL_MS = 1000;
@@ -19,6 +20,8 @@ export interface TrainRequest {
   params?: Record<string, unknown>;
   /** Open the Training panel on the new run (single-experiment trains). */
   openPanel?: boolean;
+  /** Train on a derived data version (src/core/errors/dataVersions) instead of the data file's own. */
+  dataVersion?: string;
 }
 
 function describeProgress(e: ProgressEvent): string {
@@ -43,6 +46,13 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
         projectDir,
         experimentName: req.experiment,
         params: req.params,
+        ...(req.dataVersion ? { dataVersion: req.dataVersion } : {}),
+        pythonPath: configuredPython(req.project.file),
+        // A script's own output goes to the output channel as it prints (the run's log.txt has it too).
+        onOutput: (line, stream) => {
+          if (stream === 'stderr') s.log.warn(`run ${runId ?? '?'} | ${line}`);
+          else s.log.info(`run ${runId ?? '?'} | ${line}`);
+        },
         signal: abort.signal,
         onRunCreated: (id) => {
           runId = id;
@@ -95,8 +105,8 @@ export async function trainOne(s: Services, req: TrainRequest): Promise<TrainOut
 export async function trainAll(s: Services, project: Project): Promise<TrainOutcome[]> {
   const outcomes: TrainOutcome[] = [];
   for (const e of project.outline.experiments) {
-    if (e.kind === 'script' || e.kind === '?') {
-      s.log.info(`Train All: skipped ${e.name} (${e.kind === 'script' ? 'script experiment' : 'unreadable'})`);
+    if (e.kind === '?' || (e.kind === 'script' && !vscode.workspace.isTrusted)) {
+      s.log.info(`Train All: skipped ${e.name} (${e.kind === 'script' ? 'script experiment in an untrusted workspace' : 'unreadable'})`);
       continue;
     }
     const outcome = await trainWithProgress(s, { project, experiment: e.name });

@@ -167,7 +167,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const runs = this.runs?.loadedIndex(element.projectDir)?.ofExperiment(experiment.name) ?? [];
     // Built-in experiments are always expandable: VS Code keeps the state an item first had, so an
     // experiment shown without runs (None) would stay collapsed when its first run appears.
-    const trainable = experiment.kind !== 'script' && experiment.kind !== '?';
+    const trainable = experiment.kind !== '?';
     const item = new vscode.TreeItem(experiment.name, trainable || runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `${element.project.file.toString()}#${experiment.name}`;
     item.description = `${experiment.kind}${runs.length ? ` · ${runs.length} run${runs.length === 1 ? '' : 's'}` : ''}`;

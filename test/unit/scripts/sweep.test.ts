@@ -84,3 +84,17 @@ test('a sweep of a built-in experiment validates each combination like mlloop.js
   );
   assert.equal(outcomes[0].record.group!.id, outcomes[1].record.group!.id);
 });
+
+test('ml-loop train --sweep --json: one result per combination; a bad --parallel is a usage error', async () => {
+  const { runCli } = await import('../../../src/cli/main');
+  const dir = irisProject({ lr: { model: 'logistic', params: { maxIter: 10 }, sweep: { l2: [0.1, 0.01, 0.001] } } });
+  let out = '';
+  let err = '';
+  const code = await runCli(['train', dir, '-e', 'lr', '--sweep', '--parallel', '2', '--json'], { cwd: dir, out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
+  assert.equal(code, 0, err);
+  const results = JSON.parse(out) as { status: string; runId: string }[];
+  assert.deepEqual(results.map((r) => r.status), ['completed', 'completed', 'completed']);
+  assert.deepEqual(results.map((r) => readRun(dir, r.runId).params.l2), [0.1, 0.01, 0.001]);
+  const bad = await runCli(['train', dir, '-e', 'lr', '--sweep', '--parallel', '0'], { cwd: dir, out: () => {}, err: () => {} });
+  assert.equal(bad, 2);
+});

@@ -1,0 +1,299 @@
+// The Error Analysis panel of one run: the dev errors (with images for data.image projects), tags,
+// the tag table, slices, likely label errors, and the actions that turn them into data versions.
+// The analysis runs in the extension host (src/core/errors); ONNX inference and data loading are
+// asynchronous, cross-validation for label errors trains in worker threads.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { resolveProject } from '../../core/data/dataset';
+import { analyseRun, augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
+import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
+import { labelOf } from '../../core/errors/errorTable';
+import { parseSliceKey, sliceRows } from '../../core/errors/slices';
+import { readTags, tagTable, updateTags } from '../../core/errors/tags';
+import { isScriptExperiment } from '../../core/spec/types';
+import {
+  isErrorAnalysisWebviewMessage,
+  type AugmentSourceRef,
+  type DataVersionView,
+  type ErrorAnalysisHostMessage,
+  type ErrorAnalysisState,
+  type ErrorAnalysisView,
+  type ErrorAnalysisWebviewMessage,
+  type LabelErrorsState,
+  type RequestedFilter,
+} from '../../protocol/errorAnalysis';
+import type { Services } from '../services';
+import { WebviewPanelHost } from '../webview/panel';
+
+function versionSummary(r: VersionRecipe): string {
+  const d = r.details as Record<string, unknown>;
+  if (r.kind === 'augment') {
+    const src = d.source as AugmentSourceRef | undefined;
+    return `${r.rows} × ${String(d.method)} of ${src && 'tag' in src ? `tag "${src.tag}"` : `slice ${src?.slice ?? '?'}`} (seed ${String(d.seed)})`;
+  }
+  if (r.kind === 'add') return `${r.rows} rows added from ${path.basename(String(d.file ?? ''))}`;
+  return `${Object.keys(r.labelFixes ?? {}).length} label(s) fixed`;
+}
+
+export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessage, ErrorAnalysisWebviewMessage> {
+  static readonly viewType = 'mlLoop.errorAnalysis';
+  private static readonly open = new Map<string, ErrorAnalysisPanel>();
+  private analysis: RunErrorAnalysis | undefined;
+  private view: ErrorAnalysisView | undefined;
+  private loadError: string | undefined;
+  private filter: RequestedFilter | undefined;
+  private busy: string | undefined;
+  private labelErrors: LabelErrorsState = { status: 'idle' };
+  private labelAbort: AbortController | undefined;
+  /** Where each example id sits in the loaded data (features on request). */
+  private index = new Map<string, { split: 'train' | 'dev' | 'test'; row: number }>();
+
+  static show(services: Services, projectDir: string, runId: string, filter?: Omit<RequestedFilter, 'seq'>): ErrorAnalysisPanel {
+    const key = `${projectDir}#${runId}`;
+    let panel = ErrorAnalysisPanel.open.get(key);
+    if (panel) panel.reveal();
+    else {
+      panel = new ErrorAnalysisPanel(services, projectDir, runId);
+      ErrorAnalysisPanel.open.set(key, panel);
+      const p = panel;
+      panel.onDidDispose(() => ErrorAnalysisPanel.open.delete(key));
+      services.context.subscriptions.push(panel);
+      void p.load();
+    }
+    if (filter) panel.requestFilter(filter);
+    return panel;
+  }
+
+  /** The open panels (tests read their state). */
+  static panels(): ErrorAnalysisPanel[] {
+    return [...ErrorAnalysisPanel.open.values()];
+  }
+
+  private constructor(
+    private readonly services: Services,
+    readonly projectDir: string,
+    readonly runId: string,
+  ) {
+    super({
+      viewType: ErrorAnalysisPanel.viewType,
+      title: `Errors: ${runId}`,
+      bundle: 'errorAnalysis',
+      styles: ['webview.css', 'errorAnalysis.css'],
+      extensionUri: services.context.extensionUri,
+      log: services.log,
+      isWebviewMessage: isErrorAnalysisWebviewMessage,
+    });
+  }
+
+  get state(): ErrorAnalysisState {
+    if (this.view) return { status: 'loaded', view: { ...this.view, labelErrors: this.labelErrors }, ...(this.filter ? { filter: this.filter } : {}), ...(this.busy ? { busy: this.busy } : {}) };
+    return this.loadError ? { status: 'error', runId: this.runId, message: this.loadError } : { status: 'loading', runId: this.runId };
+  }
+
+  protected snapshot(): ErrorAnalysisHostMessage {
+    return { type: 'state', state: this.state };
+  }
+
+  requestFilter(filter: Omit<RequestedFilter, 'seq'>): void {
+    this.filter = { ...filter, seq: (this.filter?.seq ?? 0) + 1 };
+    this.publish();
+  }
+
+  async load(): Promise<void> {
+    const t0 = performance.now();
+    this.loadError = undefined;
+    try {
+      const [analysis, ref, versions] = await Promise.all([analyseRun({ projectDir: this.projectDir, run: this.runId }), resolveProject(this.projectDir), listDataVersions(this.projectDir)]);
+      this.analysis = analysis;
+      const { table, dataset } = analysis;
+      this.index.clear();
+      for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
+      this.view = {
+        runId: analysis.record.runId,
+        experiment: analysis.record.experiment,
+        dataVersion: dataset.version.id,
+        task: table.task,
+        ...(table.classes ? { classes: table.classes } : {}),
+        ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
+        featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
+        dev: {
+          ids: table.ids,
+          truth: Array.from(table.truth),
+          predicted: Array.from(table.predicted),
+          confidence: Array.from(table.confidence, (c) => (Number.isNaN(c) ? null : c)),
+          loss: Array.from(table.loss),
+          wrong: Array.from(table.wrong),
+        },
+        errorCount: table.errorCount,
+        tags: analysis.tags,
+        tagTable: analysis.tagTable,
+        slices: analysis.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift })),
+        labelErrors: this.labelErrors,
+        versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
+        experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
+        openMs: 0,
+      };
+      this.view.openMs = Math.round(performance.now() - t0);
+      this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
+    } catch (e) {
+      this.loadError = e instanceof Error ? e.message : String(e);
+      this.log.error(`error analysis of run ${this.runId} failed: ${this.loadError}`);
+    }
+    this.publish();
+  }
+
+  protected async handle(m: Exclude<ErrorAnalysisWebviewMessage, { type: 'ready' }>): Promise<void> {
+    switch (m.type) {
+      case 'refresh':
+        return this.load();
+      case 'features':
+        return this.sendFeatures(m.requestId, m.ids);
+      case 'sliceRows': {
+        const a = this.analysis;
+        if (!a) return;
+        void this.panel.webview.postMessage({ type: 'sliceRows', key: m.key, rows: sliceRows(a.dataset.schema, a.dataset.dev, parseSliceKey(m.key)) } satisfies ErrorAnalysisHostMessage);
+        return;
+      }
+      case 'tag':
+        return this.tag(m.ids, m.tag, m.remove === true);
+      case 'findLabelErrors':
+        return this.findLabelErrors();
+      case 'fixLabels':
+        return this.withBusy('Fixing labels…', async () => {
+          const v = await fixLabels({ projectDir: this.projectDir, parentVersion: this.view?.dataVersion, fixes: m.fixes });
+          await this.offerTraining(v, `Fixed ${Object.keys(m.fixes).length} label(s) into data version ${v.id}.`);
+        });
+      case 'augment':
+        return this.withBusy('Augmenting…', async () => {
+          const v = await augmentToVersion({ projectDir: this.projectDir, parentVersion: this.view?.dataVersion, recipe: { source: m.source, count: m.count, seed: m.seed ?? 0 } });
+          this.log.info(`data version ${v.id}: ${versionSummary(v)}`);
+          await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
+        });
+      case 'export': {
+        const name = 'tag' in m.source ? m.source.tag : m.source.slice;
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(path.join(this.projectDir, `collect-${name.replace(/[^\w.-]+/g, '_').slice(0, 40)}.csv`)),
+          filters: { CSV: ['csv'] },
+          title: 'Export examples for collection',
+        });
+        if (!target) return;
+        const n = await exportForCollection({ projectDir: this.projectDir, dataVersion: this.view?.dataVersion, source: m.source, out: target.fsPath });
+        void vscode.window.showInformationMessage(`ML Loop: ${n} examples written to ${path.basename(target.fsPath)}`);
+        return;
+      }
+      case 'addData': {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { CSV: ['csv'] }, title: 'Add labelled rows from a CSV', defaultUri: vscode.Uri.file(this.projectDir) });
+        if (!picked?.[0]) return;
+        return this.withBusy('Adding data…', async () => {
+          const v = await addDataFromCsv({ projectDir: this.projectDir, parentVersion: this.view?.dataVersion, csvFile: picked[0].fsPath });
+          await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
+        });
+      }
+      case 'train':
+        return this.train(m.version, m.experiment);
+    }
+  }
+
+  private async withBusy(label: string, fn: () => Promise<void>): Promise<void> {
+    this.busy = label;
+    this.publish();
+    try {
+      await fn();
+    } finally {
+      this.busy = undefined;
+      await this.refreshVersions();
+    }
+  }
+
+  private async refreshVersions(): Promise<void> {
+    if (!this.view) return;
+    this.view.versions = (await listDataVersions(this.projectDir)).map((r) => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) }));
+    this.publish();
+  }
+
+  /** Tells the user about a new version and offers to train the run's experiment on it (not awaited by the panel). */
+  private async offerTraining(v: VersionRecipe, message: string): Promise<void> {
+    await this.refreshVersions();
+    const experiment = this.view?.experiment;
+    const action = experiment ? `Train ${experiment} on it` : undefined;
+    void vscode.window.showInformationMessage(`ML Loop: ${message}`, ...(action ? [action] : [])).then((choice) => {
+      if (choice === action && experiment) void this.train(v.id, experiment);
+    });
+  }
+
+  private async train(version: string, experiment: string): Promise<void> {
+    await vscode.commands.executeCommand('mlLoop.trainExperiment', { projectFile: vscode.Uri.file(path.join(this.projectDir, 'mlloop.json')), experiment, dataVersion: version });
+  }
+
+  private async tag(ids: string[], tag: string, remove: boolean): Promise<void> {
+    const a = this.analysis;
+    if (!a || !this.view) return;
+    const store = await updateTags(this.projectDir, ids, tag, remove);
+    a.tags = store;
+    // The earlier runs' counts are kept from the load (a refresh recounts them for new tags).
+    const history = new Map(this.view.tagTable.map((r) => [r.tag, r.history]));
+    this.view.tags = store;
+    this.view.tagTable = tagTable(a.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r));
+    this.log.info(`tagged ${ids.length} example(s) ${remove ? 'without' : 'with'} "${tag}"`);
+    this.publish();
+  }
+
+  private sendFeatures(requestId: number, ids: string[]): void {
+    const a = this.analysis;
+    if (!a) return;
+    const { schema } = a.dataset;
+    const F = schema.numeric.length;
+    const K = schema.categorical.length;
+    const numeric: number[][] = [];
+    const categories: string[][] = [];
+    for (const id of ids) {
+      const at = this.index.get(id);
+      if (!at) {
+        numeric.push([]);
+        categories.push([]);
+        continue;
+      }
+      const rows = a.dataset[at.split];
+      numeric.push(Array.from(rows.features.numeric.subarray(at.row * F, (at.row + 1) * F)));
+      categories.push(rows.features.categories.slice(at.row * K, (at.row + 1) * K));
+    }
+    void this.panel.webview.postMessage({ type: 'features', requestId, ids, numeric, categories } satisfies ErrorAnalysisHostMessage);
+  }
+
+  async findLabelErrors(): Promise<void> {
+    if (this.labelErrors.status === 'running') return;
+    this.labelAbort = new AbortController();
+    this.labelErrors = { status: 'running', done: 0, total: 5 };
+    this.publish();
+    try {
+      const r = await labelIssuesOfRun({
+        projectDir: this.projectDir,
+        run: this.runId,
+        signal: this.labelAbort.signal,
+        onFold: (done, total) => {
+          this.labelErrors = { status: 'running', done, total };
+          this.publish();
+        },
+      });
+      const table = this.analysis!.table;
+      this.labelErrors = { status: 'done', folds: r.folds, issues: r.issues.slice(0, 500).map((x) => ({ id: x.id, split: x.split, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested), score: x.score })) };
+    } catch (e) {
+      this.labelErrors = { status: 'failed', message: e instanceof Error ? e.message : String(e) };
+    }
+    this.publish();
+  }
+
+  /** Tags re-read from disk (another window or the CLI may have changed tags.json). */
+  async reloadTags(): Promise<void> {
+    if (!this.analysis) return;
+    const store = await readTags(this.projectDir);
+    this.analysis.tags = store;
+    if (this.view) (this.view.tags = store), (this.view.tagTable = tagTable(this.analysis.table, store));
+    this.publish();
+  }
+
+  override dispose(): void {
+    this.labelAbort?.abort();
+    super.dispose();
+  }
+}

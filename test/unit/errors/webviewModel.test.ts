@@ -1,0 +1,83 @@
+// The Error Analysis list's pure logic (filters, sort, virtual window, selection) and the protocol's
+// validators: what the webview and the host accept from each other.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
+import { isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, type DevColumns } from '../../../src/protocol/errorAnalysis';
+
+const dev: DevColumns = {
+  ids: ['a', 'b', 'c', 'd', 'e'],
+  truth: [0, 1, 1, 2, 0],
+  predicted: [1, 1, 2, 0, 0],
+  confidence: [0.9, 0.8, 0.55, 0.3, 0.99],
+  loss: [2.3, 0.2, 1.1, 0.7, 0.01],
+  wrong: [1, 0, 1, 1, 0],
+};
+const tags = { a: ['blurry'], c: ['blurry', 'dark'] };
+
+test('filters: errors only, true/predicted class (a confusion cell), confidence range, tag, untagged, slice rows', () => {
+  const f = defaultFilters();
+  assert.deepEqual([...visibleRows(dev, tags, f, 'loss')], [0, 2, 3]);
+  assert.deepEqual([...visibleRows(dev, tags, { ...f, truth: 1, predicted: 2 }, 'loss')], [2]);
+  assert.deepEqual([...visibleRows(dev, tags, { ...f, errorsOnly: false, minConfidence: 0.5, maxConfidence: 0.95 }, 'loss')], [0, 2, 1]);
+  assert.deepEqual([...visibleRows(dev, tags, { ...f, tag: 'blurry' }, 'loss')], [0, 2]);
+  assert.deepEqual([...visibleRows(dev, tags, { ...f, tag: UNTAGGED }, 'loss')], [3]);
+  assert.deepEqual([...visibleRows(dev, tags, { ...f, sliceRows: new Set([3, 4]) }, 'loss')], [3]);
+});
+
+test('sorts: loss, confidence both ways, true class', () => {
+  const all = { ...defaultFilters(), errorsOnly: false };
+  assert.deepEqual([...visibleRows(dev, tags, all, 'confidence-desc')], [4, 0, 1, 2, 3]);
+  assert.deepEqual([...visibleRows(dev, tags, all, 'confidence-asc')], [3, 2, 1, 0, 4]);
+  assert.deepEqual([...visibleRows(dev, tags, all, 'truth')], [0, 4, 2, 1, 3]);
+});
+
+test('virtual window: only the rows in view plus overscan, bounded by the list', () => {
+  assert.deepEqual(windowOf(0, 600, 76, 50_000), { start: 0, end: 14 });
+  assert.deepEqual(windowOf(76 * 1000, 600, 76, 50_000), { start: 994, end: 1014 });
+  assert.deepEqual(windowOf(76 * 49_999, 600, 76, 50_000), { start: 49_993, end: 50_000 });
+  assert.deepEqual(windowOf(0, 600, 76, 0), { start: 0, end: 0 });
+});
+
+test('a 50,000-row dev set filters and sorts in well under a frame budget per change', () => {
+  const n = 50_000;
+  const big: DevColumns = { ids: [], truth: [], predicted: [], confidence: [], loss: [], wrong: [] };
+  for (let i = 0; i < n; i++) {
+    big.ids.push(`id${i}`);
+    big.truth.push(i % 10);
+    big.predicted.push((i * 7) % 10);
+    big.confidence.push((i % 97) / 97);
+    big.loss.push((i * 7919) % 1000);
+    big.wrong.push(big.truth[i] !== big.predicted[i] ? 1 : 0);
+  }
+  const t0 = performance.now();
+  const rows = visibleRows(big, {}, { ...defaultFilters(), errorsOnly: false }, 'loss');
+  const ms = performance.now() - t0;
+  assert.equal(rows.length, n);
+  for (let i = 1; i < rows.length; i++) assert.ok(big.loss[rows[i - 1]] >= big.loss[rows[i]]);
+  assert.ok(ms < 500, `${ms} ms`);
+});
+
+test('selection: click, ctrl-toggle, shift-range', () => {
+  const order = ['a', 'b', 'c', 'd'];
+  let s = selectWith(new Set(), order, 1, -1, { shift: false, toggle: false });
+  assert.deepEqual([...s], ['b']);
+  s = selectWith(s, order, 3, 1, { shift: true, toggle: false });
+  assert.deepEqual([...s].sort(), ['b', 'c', 'd']);
+  s = selectWith(s, order, 2, 1, { shift: false, toggle: true });
+  assert.deepEqual([...s].sort(), ['b', 'd']);
+});
+
+test('validators: tag needs ids and a non-blank tag; augment a whole count ≥ 1 and a source; junk refused', () => {
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'tag', ids: ['a'], tag: 'blurry' }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'tag', ids: [], tag: 'blurry' }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'tag', ids: ['a'], tag: '  ' }));
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'augment', source: { tag: 'blurry' }, count: 50 }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'augment', source: { tag: 'blurry' }, count: 0.5 }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'augment', source: {}, count: 5 }));
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'train', version: 'abc', experiment: 'softmax' }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'rm -rf' }));
+  assert.ok(isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loading', runId: 'r' } }));
+  assert.ok(isErrorAnalysisHostMessage({ type: 'sliceRows', key: 'x>1', rows: [1, 2] }));
+  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: { runId: 'r' } } }));
+});

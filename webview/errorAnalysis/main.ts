@@ -1,0 +1,442 @@
+// Error Analysis webview: a virtualized list of dev examples (images for data.image projects) with
+// filters and keyboard tagging, the tag table, slices, likely label errors and data versions. The
+// host computes everything; this page filters, sorts and draws.
+import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
+import { button, h } from '../shared/dom';
+import { samplePixels, parseCssColor } from '../data/charts';
+import {
+  isErrorAnalysisHostMessage,
+  type AugmentSourceRef,
+  type ErrorAnalysisHostMessage,
+  type ErrorAnalysisState,
+  type ErrorAnalysisView,
+  type ErrorAnalysisWebviewMessage,
+} from '../../src/protocol/errorAnalysis';
+import { defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf, type Filters, type SortKey } from './model';
+
+registerToolkit();
+
+interface UiState {
+  scrollTop: number;
+  sort: SortKey;
+}
+
+const root = document.getElementById('root')!;
+root.setAttribute('data-panel', 'errorAnalysis');
+root.classList.add('ea');
+
+let view: ErrorAnalysisView | undefined;
+let filters: Filters = defaultFilters();
+let sliceKey = '';
+let sliceLabel = '';
+let order: Int32Array = new Int32Array(0);
+let orderIds: string[] = [];
+let selected = new Set<string>();
+let anchor = -1;
+let cursor = 0;
+let lastFilterSeq = 0;
+let requestSeq = 0;
+const features = new Map<string, number[]>();
+const categoriesOf = new Map<string, string[]>();
+const pending = new Set<string>();
+const marked = new Map<string, string>(); // label errors marked wrong: id → suggested label
+
+const channel = connect<ErrorAnalysisHostMessage, ErrorAnalysisWebviewMessage, UiState>(isErrorAnalysisHostMessage, onMessage);
+let sort: SortKey = channel.getUiState()?.sort ?? 'loss';
+
+// ---- static layout ----
+const titleEl = h('h1', {}, 'Error analysis');
+const statsEl = h('div', { class: 'stats' });
+const busyEl = h('span', { class: 'busy muted', 'data-role': 'busy' });
+const header = h('div', { class: 'title-row' }, h('div', {}, titleEl, statsEl), h('div', { class: 'actions' }, busyEl, button('Add Data…', 'add-data', () => channel.post({ type: 'addData' })), button('Refresh', 'refresh', () => channel.post({ type: 'refresh' }))));
+
+const errorsOnly = h('input', { type: 'checkbox', 'data-filter': 'errors-only', id: 'errors-only' });
+errorsOnly.checked = true;
+const truthSel = h('select', { 'data-filter': 'truth', 'aria-label': 'True class' });
+const predSel = h('select', { 'data-filter': 'predicted', 'aria-label': 'Predicted class' });
+const minConf = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '0', 'data-filter': 'min-confidence', 'aria-label': 'Minimum confidence' });
+const maxConf = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '1', 'data-filter': 'max-confidence', 'aria-label': 'Maximum confidence' });
+const tagSel = h('select', { 'data-filter': 'tag', 'aria-label': 'Tag' });
+const sortSel = h('select', { 'data-filter': 'sort', 'aria-label': 'Sort' });
+for (const [v, label] of [['loss', 'loss ↓'], ['confidence-desc', 'confidence ↓'], ['confidence-asc', 'confidence ↑'], ['truth', 'true class']] as const) sortSel.append(h('option', { value: v }, label));
+sortSel.value = sort;
+const sliceChip = h('span', { class: 'chip', 'data-role': 'slice-filter', hidden: '' });
+const filterBar = h(
+  'div',
+  { class: 'filters' },
+  h('label', {}, errorsOnly, ' errors only'),
+  h('label', {}, 'true ', truthSel),
+  h('label', {}, 'predicted ', predSel),
+  h('label', {}, 'confidence ', minConf, '–', maxConf),
+  h('label', {}, 'tag ', tagSel),
+  h('label', {}, 'sort ', sortSel),
+  sliceChip,
+);
+const tagInput = h('input', { type: 'text', placeholder: 'Type a tag for the selected rows, Enter', 'data-role': 'tag-input', list: 'known-tags', 'aria-label': 'Tag the selected examples' });
+const knownTags = h('datalist', { id: 'known-tags' });
+const selectionEl = h('span', { class: 'muted', 'data-role': 'selection' });
+const countEl = h('span', { class: 'muted', 'data-role': 'count' });
+const tagBar = h('div', { class: 'tagbar' }, tagInput, knownTags, selectionEl, countEl);
+const spacer = h('div', { class: 'spacer' });
+const scroller = h('div', { class: 'scroller', tabindex: '0', 'data-role': 'examples', role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Dev examples' }, spacer);
+const listHead = h('div', { class: 'row head' });
+const side = h('div', { class: 'side' });
+const main = h('div', { class: 'main' }, filterBar, tagBar, listHead, scroller);
+root.append(header, h('div', { class: 'layout' }, main, side));
+
+// ---- list ----
+function rowHeight(): number {
+  return view?.image ? 76 : 26;
+}
+
+function className(v: number): string {
+  return view?.classes ? view.classes[v] : String(Number(v.toPrecision(4)));
+}
+
+function refilter(keepScroll = true): void {
+  if (!view) return;
+  order = visibleRows(view.dev, view.tags, filters, sort);
+  orderIds = Array.from(order, (r) => view!.dev.ids[r]);
+  spacer.style.height = `${order.length * rowHeight()}px`;
+  countEl.textContent = `${order.length} of ${view.dev.ids.length} dev examples shown`;
+  if (!keepScroll) scroller.scrollTop = 0;
+  cursor = Math.min(cursor, Math.max(0, order.length - 1));
+  drawRows();
+}
+
+let themeRgb: [number, number, number] = [200, 200, 200];
+function readTheme(): void {
+  themeRgb = parseCssColor(readThemeColors().foreground);
+}
+
+function drawImage(canvas: HTMLCanvasElement, pixels: number[]): void {
+  const im = view!.image!;
+  canvas.getContext('2d')!.putImageData(new ImageData(samplePixels(pixels, im.width, im.height, im.channels, themeRgb), im.width, im.height), 0, 0);
+}
+
+function drawRows(): void {
+  if (!view) return;
+  const v = view;
+  const rh = rowHeight();
+  const { start, end } = windowOf(scroller.scrollTop, scroller.clientHeight || 600, rh, order.length);
+  const frag = document.createDocumentFragment();
+  const missing: string[] = [];
+  const shownFeatures = v.image ? 0 : Math.min(6, v.featureNames.length);
+  for (let pos = start; pos < end; pos++) {
+    const r = order[pos];
+    const id = v.dev.ids[r];
+    const wrong = v.dev.wrong[r] === 1;
+    const cls = `row${selected.has(id) ? ' selected' : ''}${pos === cursor ? ' cursor' : ''}${wrong ? ' wrong' : ''}`;
+    const el = h('div', { class: cls, role: 'option', 'aria-selected': String(selected.has(id)), 'data-id': id, 'data-pos': String(pos) });
+    el.style.top = `${pos * rh}px`;
+    el.style.height = `${rh}px`;
+    const px = features.get(id);
+    if (v.image) {
+      const canvas = h('canvas', { class: 'digit', width: String(v.image.width), height: String(v.image.height), 'aria-label': `image of example ${id}` });
+      if (px) drawImage(canvas, px);
+      el.append(canvas);
+    }
+    if (!px && !pending.has(id)) missing.push(id);
+    const conf = v.dev.confidence[r];
+    el.append(
+      h('span', { class: 'c-id' }, id),
+      h('span', { class: 'c-truth' }, className(v.dev.truth[r])),
+      h('span', { class: `c-pred${wrong ? ' bad' : ''}` }, className(v.dev.predicted[r])),
+      h('span', { class: 'c-conf' }, conf === null ? '' : conf.toFixed(2)),
+      h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
+    );
+    if (shownFeatures) {
+      const vals = px ?? [];
+      const cats = categoriesOf.get(id) ?? [];
+      const all = [...vals.map((x) => (Number.isNaN(x) ? '' : String(Number(x.toPrecision(4))))), ...cats];
+      el.append(h('span', { class: 'c-features muted' }, all.slice(0, shownFeatures).map((x, i) => `${v.featureNames[i]}=${x}`).join('  ')));
+    }
+    el.append(h('span', { class: 'c-tags' }, ...(v.tags[id] ?? []).map((t) => h('span', { class: 'chip small' }, t))));
+    frag.append(el);
+  }
+  for (const old of [...scroller.querySelectorAll('.row')]) old.remove();
+  scroller.append(frag);
+  if (missing.length) {
+    for (const id of missing) pending.add(id);
+    channel.post({ type: 'features', requestId: ++requestSeq, ids: missing });
+  }
+  selectionEl.textContent = selected.size ? `${selected.size} selected` : 'select rows (click, Shift/Ctrl+click, arrows, Space, Ctrl+A)';
+}
+
+let frame = 0;
+scroller.addEventListener('scroll', () => {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    drawRows();
+    channel.setUiState({ scrollTop: scroller.scrollTop, sort });
+  });
+});
+
+scroller.addEventListener('click', (e) => {
+  const rowEl = (e.target as HTMLElement).closest('.row') as HTMLElement | null;
+  if (!rowEl?.dataset.pos) return;
+  const pos = Number(rowEl.dataset.pos);
+  selected = selectWith(selected, orderIds, pos, anchor, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey });
+  if (!e.shiftKey) anchor = pos;
+  cursor = pos;
+  scroller.focus();
+  drawRows();
+});
+
+function moveCursor(to: number, extend: boolean): void {
+  if (!order.length) return;
+  cursor = Math.max(0, Math.min(order.length - 1, to));
+  if (extend) selected = selectWith(selected, orderIds, cursor, anchor < 0 ? cursor : anchor, { shift: true, toggle: false });
+  else anchor = cursor;
+  const rh = rowHeight();
+  if (cursor * rh < scroller.scrollTop) scroller.scrollTop = cursor * rh;
+  else if ((cursor + 1) * rh > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = (cursor + 1) * rh - scroller.clientHeight;
+  drawRows();
+}
+
+scroller.addEventListener('keydown', (e) => {
+  const page = Math.max(1, Math.floor(scroller.clientHeight / rowHeight()) - 1);
+  if (e.key === 'ArrowDown') moveCursor(cursor + 1, e.shiftKey);
+  else if (e.key === 'ArrowUp') moveCursor(cursor - 1, e.shiftKey);
+  else if (e.key === 'PageDown') moveCursor(cursor + page, e.shiftKey);
+  else if (e.key === 'PageUp') moveCursor(cursor - page, e.shiftKey);
+  else if (e.key === 'Home') moveCursor(0, e.shiftKey);
+  else if (e.key === 'End') moveCursor(order.length - 1, e.shiftKey);
+  else if (e.key === ' ') {
+    if (order.length) selected = selectWith(selected, orderIds, cursor, anchor, { shift: false, toggle: true });
+    anchor = cursor;
+    drawRows();
+  } else if (e.key === 'a' && (e.ctrlKey || e.metaKey)) {
+    selected = new Set(orderIds);
+    drawRows();
+  } else if (e.key === 'Escape') {
+    selected = new Set();
+    drawRows();
+  } else if (e.key === 'Enter' || e.key === 't') {
+    if (!selected.size && order.length) selected = new Set([orderIds[cursor]]);
+    tagInput.focus();
+  } else return;
+  e.preventDefault();
+});
+
+tagInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') {
+    const tag = tagInput.value.trim();
+    if (!tag || !selected.size) return;
+    channel.post({ type: 'tag', ids: [...selected], tag, remove: e.shiftKey });
+    tagInput.value = '';
+    scroller.focus();
+    e.preventDefault();
+  } else if (e.key === 'Escape') scroller.focus();
+});
+
+function readFilters(): void {
+  filters = {
+    ...filters,
+    errorsOnly: errorsOnly.checked,
+    truth: Number(truthSel.value),
+    predicted: Number(predSel.value),
+    minConfidence: Number(minConf.value) || 0,
+    maxConfidence: maxConf.value === '' ? 1 : Number(maxConf.value),
+    tag: tagSel.value,
+  };
+  sort = sortSel.value as SortKey;
+  refilter(false);
+}
+for (const el of [errorsOnly, truthSel, predSel, minConf, maxConf, tagSel, sortSel]) el.addEventListener('change', readFilters);
+
+function setSlice(key: string, label: string): void {
+  sliceKey = key;
+  sliceLabel = label;
+  if (!key) {
+    filters = { ...filters, sliceRows: undefined };
+    sliceChip.hidden = true;
+    refilter(false);
+  } else channel.post({ type: 'sliceRows', key });
+}
+
+// ---- side panels ----
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function countInput(action: string): HTMLInputElement {
+  const input = h('input', { type: 'number', min: '1', value: '100', class: 'count', 'data-role': `${action}-count`, 'aria-label': 'How many synthetic examples' });
+  return input;
+}
+
+function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
+  const count = countInput('augment');
+  return h(
+    'span',
+    { class: 'row-actions' },
+    count,
+    button('Augment…', 'augment', () => channel.post({ type: 'augment', source, count: Math.max(1, Math.round(Number(count.value) || 1)) })),
+    button('Export…', 'export', () => channel.post({ type: 'export', source })),
+    h('span', { hidden: '', 'data-name': name }),
+  );
+}
+
+function tagTableEl(v: ErrorAnalysisView): HTMLElement {
+  const table = h('table', { class: 'grid', 'data-role': 'tag-table' });
+  table.append(h('tr', {}, h('th', {}, 'tag'), h('th', {}, 'dev errors'), h('th', {}, 'share of errors'), h('th', {}, 'error rate (tagged)'), h('th', {}, 'earlier runs'), h('th', {}, '')));
+  for (const t of v.tagTable) {
+    const name = h('a', { href: '#', 'data-tag': t.tag }, t.tag);
+    name.addEventListener('click', (e) => {
+      e.preventDefault();
+      tagSel.value = t.tag;
+      readFilters();
+    });
+    table.append(
+      h(
+        'tr',
+        { 'data-tag-row': t.tag },
+        h('td', {}, name),
+        h('td', { class: 'num', 'data-col': 'errors' }, String(t.errors)),
+        h('td', { class: 'num', 'data-col': 'share' }, pct(t.shareOfErrors)),
+        h('td', { class: 'num' }, `${pct(t.errorRate)} of ${t.tagged}`),
+        h('td', { class: 'num' }, t.history?.length ? `${t.history.map((x) => x.errors).join(' → ')} → ${t.errors}` : '—'),
+        h('td', {}, sourceActions({ tag: t.tag }, t.tag)),
+      ),
+    );
+  }
+  return h('section', {}, h('h2', {}, 'Tags'), v.tagTable.length ? table : h('p', { class: 'muted' }, 'No tags yet: select examples, type a cause, Enter.'));
+}
+
+function slicesEl(v: ErrorAnalysisView): HTMLElement {
+  const table = h('table', { class: 'grid', 'data-role': 'slices' });
+  table.append(h('tr', {}, h('th', {}, 'slice'), h('th', {}, 'errors'), h('th', {}, 'share'), h('th', {}, '× avg'), h('th', {}, 'support'), h('th', {}, '')));
+  for (const s of v.slices.slice(0, 20)) {
+    const name = h('a', { href: '#', 'data-slice': s.key }, s.label);
+    name.addEventListener('click', (e) => {
+      e.preventDefault();
+      setSlice(s.key, s.label);
+    });
+    table.append(h('tr', {}, h('td', {}, name), h('td', { class: 'num' }, String(s.errors)), h('td', { class: 'num' }, pct(s.shareOfErrors)), h('td', { class: 'num' }, s.lift.toFixed(2)), h('td', { class: 'num' }, String(s.support)), h('td', {}, sourceActions({ slice: s.key }, s.label))));
+  }
+  return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : h('p', { class: 'muted' }, 'No slice is worse than average.'));
+}
+
+function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
+  const le = v.labelErrors;
+  const section = h('section', { 'data-role': 'label-errors' }, h('h2', {}, 'Likely label errors'));
+  if (v.task !== 'classification') return section.appendChild(h('p', { class: 'muted' }, 'Classification projects only.')), section;
+  if (le.status === 'idle') section.append(h('p', { class: 'muted' }, `Cross-validates "${v.experiment}" (5 folds) and ranks examples whose label the other folds confidently contradict.`), button('Find Likely Label Errors', 'find-label-errors', () => channel.post({ type: 'findLabelErrors' })));
+  else if (le.status === 'running') section.append(h('p', {}, `Cross-validating: ${le.done} of ${le.total} folds…`));
+  else if (le.status === 'failed') section.append(h('p', { class: 'error' }, le.message));
+  else {
+    const table = h('table', { class: 'grid' });
+    table.append(h('tr', {}, h('th', {}, 'example'), h('th', {}, 'split'), h('th', {}, 'labelled'), h('th', {}, 'looks like'), h('th', {}, 'score'), h('th', {}, 'wrong?')));
+    for (const x of le.issues.slice(0, 100)) {
+      const box = h('input', { type: 'checkbox', 'data-mark': x.id, 'aria-label': `label of ${x.id} is wrong` });
+      box.checked = marked.has(x.id);
+      box.addEventListener('change', () => (box.checked ? marked.set(x.id, x.suggested) : marked.delete(x.id)));
+      const img = v.image ? h('canvas', { class: 'digit small', width: String(v.image.width), height: String(v.image.height) }) : undefined;
+      if (img) {
+        const px = features.get(x.id);
+        if (px) drawImage(img, px);
+        else if (!pending.has(x.id)) (pending.add(x.id), channel.post({ type: 'features', requestId: ++requestSeq, ids: [x.id] }));
+        img.setAttribute('data-image-of', x.id);
+      }
+      table.append(h('tr', {}, h('td', {}, ...(img ? [img] : []), x.id), h('td', {}, x.split), h('td', {}, x.given), h('td', {}, x.suggested), h('td', { class: 'num' }, x.score.toFixed(2)), h('td', {}, box)));
+    }
+    section.append(h('p', { class: 'muted' }, `${le.issues.length} flagged (${le.folds}-fold cross-validation).`), table, button('Fix Marked Labels into a New Version', 'fix-labels', () => marked.size && channel.post({ type: 'fixLabels', fixes: Object.fromEntries(marked) })));
+  }
+  return section;
+}
+
+function versionsEl(v: ErrorAnalysisView): HTMLElement {
+  const section = h('section', { 'data-role': 'versions' }, h('h2', {}, 'Data versions'));
+  if (!v.versions.length) return section.appendChild(h('p', { class: 'muted' }, 'Augment a tag or slice, add data or fix labels to make one.')), section;
+  const table = h('table', { class: 'grid' });
+  for (const d of v.versions) {
+    const exp = h('select', { 'aria-label': 'Experiment' });
+    for (const e of v.experiments) exp.append(h('option', { value: e }, e));
+    exp.value = v.experiment;
+    table.append(h('tr', { 'data-version': d.id }, h('td', {}, d.id), h('td', {}, d.summary), h('td', { class: 'muted' }, `on ${d.parent}`), h('td', {}, exp, button('Train', 'train-version', () => channel.post({ type: 'train', version: d.id, experiment: exp.value })))));
+  }
+  section.append(table);
+  return section;
+}
+
+function fillSelect(sel: HTMLSelectElement, options: [string, string][], value: string): void {
+  sel.replaceChildren(...options.map(([v, label]) => h('option', { value: v }, label)));
+  sel.value = options.some(([v]) => v === value) ? value : options[0][0];
+}
+
+function render(state: ErrorAnalysisState): void {
+  if (state.status !== 'loaded') {
+    view = undefined;
+    titleEl.textContent = `Error analysis · run ${state.runId}`;
+    statsEl.replaceChildren(state.status === 'loading' ? h('span', { class: 'loading' }, document.createElement('vscode-progress-ring'), 'Predicting the dev split…') : h('pre', { class: 'error' }, state.message));
+    root.removeAttribute('data-ready');
+    return;
+  }
+  const first = !view || view.runId !== state.view.runId;
+  const v = (view = state.view);
+  titleEl.textContent = `Error analysis · ${v.experiment} · run ${v.runId}`;
+  statsEl.replaceChildren(
+    ...[
+      ['dev examples', String(v.dev.ids.length)],
+      ['errors', String(v.errorCount)],
+      ['error rate', pct(v.dev.ids.length ? v.errorCount / v.dev.ids.length : 0)],
+      ['data version', v.dataVersion],
+    ].map(([label, value]) => h('div', { class: 'stat' }, h('span', { class: 'stat-value', 'data-stat': label }, value), h('span', { class: 'stat-label' }, label))),
+  );
+  busyEl.textContent = state.busy ?? '';
+  const classOptions: [string, string][] = [['-1', 'any'], ...(v.classes ?? []).map((c, i): [string, string] => [String(i), c])];
+  fillSelect(truthSel, classOptions, truthSel.value || '-1');
+  fillSelect(predSel, classOptions, predSel.value || '-1');
+  const tagNames = [...new Set(Object.values(v.tags).flat())].sort();
+  fillSelect(tagSel, [['', 'any'], [UNTAGGED, UNTAGGED], ...tagNames.map((t): [string, string] => [t, t])], tagSel.value);
+  knownTags.replaceChildren(...tagNames.map((t) => h('option', { value: t })));
+  listHead.replaceChildren(...(v.image ? [h('span', { class: 'digit-head' }, 'image')] : []), h('span', { class: 'c-id' }, 'example'), h('span', { class: 'c-truth' }, 'true'), h('span', { class: 'c-pred' }, 'predicted'), h('span', { class: 'c-conf' }, 'conf.'), h('span', { class: 'c-loss' }, 'loss'), ...(v.image ? [] : [h('span', { class: 'c-features' }, 'features')]), h('span', { class: 'c-tags' }, 'tags'));
+  if (state.filter && state.filter.seq !== lastFilterSeq) {
+    lastFilterSeq = state.filter.seq;
+    const idx = (name?: string) => String(name === undefined ? -1 : (v.classes ?? []).indexOf(name));
+    truthSel.value = idx(state.filter.truth);
+    predSel.value = idx(state.filter.predicted);
+    errorsOnly.checked = state.filter.truth === undefined || state.filter.truth !== state.filter.predicted;
+  }
+  side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
+  filters = { ...filters, errorsOnly: errorsOnly.checked, truth: Number(truthSel.value), predicted: Number(predSel.value), tag: tagSel.value };
+  refilter(!first);
+  if (first) {
+    const saved = channel.getUiState();
+    if (saved) scroller.scrollTop = saved.scrollTop;
+    drawRows();
+  }
+  root.setAttribute('data-ready', 'true');
+  root.setAttribute('data-open-ms', String(v.openMs));
+}
+
+function onMessage(m: ErrorAnalysisHostMessage): void {
+  if (m.type === 'state') return render(m.state);
+  if (m.type === 'features') {
+    m.ids.forEach((id, i) => {
+      pending.delete(id);
+      features.set(id, m.numeric[i]);
+      categoriesOf.set(id, m.categories[i]);
+    });
+    drawRows();
+    if (view?.image) for (const c of document.querySelectorAll<HTMLCanvasElement>('canvas[data-image-of]')) {
+      const px = features.get(c.dataset.imageOf!);
+      if (px) drawImage(c, px);
+    }
+    return;
+  }
+  if (m.type === 'sliceRows' && m.key === sliceKey) {
+    filters = { ...filters, sliceRows: new Set(m.rows) };
+    sliceChip.replaceChildren(`slice: ${sliceLabel} `, button('×', 'clear-slice', () => setSlice('', '')));
+    sliceChip.hidden = false;
+    refilter(false);
+  }
+}
+
+readTheme();
+onThemeChange(() => {
+  readTheme();
+  drawRows();
+});
+window.addEventListener('resize', () => drawRows());

@@ -1,0 +1,79 @@
+// The example list's pure logic (no DOM): which dev rows pass the filters, in which order, and
+// which of them a scrolled viewport shows. Unit-tested in test/unit/errors/webviewModel.test.ts.
+import type { DevColumns } from '../../src/protocol/errorAnalysis';
+
+export type SortKey = 'loss' | 'confidence-desc' | 'confidence-asc' | 'truth';
+
+export interface Filters {
+  /** Only the examples the model got wrong. */
+  errorsOnly: boolean;
+  /** Class index, or -1 for any. */
+  truth: number;
+  predicted: number;
+  minConfidence: number;
+  maxConfidence: number;
+  /** '' = any; '(untagged)' = no tag. */
+  tag: string;
+  /** Rows of the chosen slice, or undefined for any. */
+  sliceRows?: ReadonlySet<number>;
+}
+
+export const UNTAGGED = '(untagged)';
+
+export function defaultFilters(): Filters {
+  return { errorsOnly: true, truth: -1, predicted: -1, minConfidence: 0, maxConfidence: 1, tag: '' };
+}
+
+/** Row numbers passing the filters, in the sort order. */
+export function visibleRows(dev: DevColumns, tags: Record<string, string[]>, f: Filters, sort: SortKey): Int32Array {
+  const n = dev.ids.length;
+  const out = new Int32Array(n);
+  let m = 0;
+  for (let r = 0; r < n; r++) {
+    if (f.errorsOnly && !dev.wrong[r]) continue;
+    if (f.truth >= 0 && dev.truth[r] !== f.truth) continue;
+    if (f.predicted >= 0 && dev.predicted[r] !== f.predicted) continue;
+    const c = dev.confidence[r];
+    if (c !== null && (c < f.minConfidence || c > f.maxConfidence)) continue;
+    if (f.tag) {
+      const t = tags[dev.ids[r]];
+      if (f.tag === UNTAGGED ? t && t.length : !t?.includes(f.tag)) continue;
+    }
+    if (f.sliceRows && !f.sliceRows.has(r)) continue;
+    out[m++] = r;
+  }
+  const rows = out.subarray(0, m);
+  const conf = (r: number) => dev.confidence[r] ?? 0;
+  const by: Record<SortKey, (a: number, b: number) => number> = {
+    loss: (a, b) => dev.loss[b] - dev.loss[a] || a - b,
+    'confidence-desc': (a, b) => conf(b) - conf(a) || a - b,
+    'confidence-asc': (a, b) => conf(a) - conf(b) || a - b,
+    truth: (a, b) => dev.truth[a] - dev.truth[b] || dev.loss[b] - dev.loss[a] || a - b,
+  };
+  return rows.sort(by[sort]);
+}
+
+/** The window of list positions to render for a scroll offset (with `overscan` rows either side). */
+export function windowOf(scrollTop: number, viewportHeight: number, rowHeight: number, count: number, overscan = 6): { start: number; end: number } {
+  const first = Math.floor(scrollTop / rowHeight);
+  const start = Math.max(0, first - overscan);
+  const end = Math.min(count, first + Math.ceil(viewportHeight / rowHeight) + overscan);
+  return { start, end: Math.max(start, end) };
+}
+
+/** Positions selected by a click: plain = just it; ctrl/meta = toggled; shift = the range from the anchor. */
+export function selectWith(selected: ReadonlySet<string>, order: readonly string[], clicked: number, anchor: number, mods: { shift: boolean; toggle: boolean }): Set<string> {
+  if (mods.shift && anchor >= 0) {
+    const [a, b] = anchor < clicked ? [anchor, clicked] : [clicked, anchor];
+    const out = mods.toggle ? new Set(selected) : new Set<string>();
+    for (let i = a; i <= b; i++) out.add(order[i]);
+    return out;
+  }
+  if (mods.toggle) {
+    const out = new Set(selected);
+    if (out.has(order[clicked])) out.delete(order[clicked]);
+    else out.add(order[clicked]);
+    return out;
+  }
+  return new Set([order[clicked]]);
+}
