@@ -8,6 +8,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./commands.test'),
   () => import('./dataPanel.test'),
   () => import('./deploy.test'),
+  () => import('./diagnose.test'),
   () => import('./diagnostics.test'),
   () => import('./experiments.test'),
 ];
