@@ -1,7 +1,7 @@
 // Training and run tracking inside a real extension host, on the digits sample: commands, the
 // CodeLens, the store watcher, cancellation and the Training panel's message rate.
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { annotateRun, listRuns, readHistory } from '../../src/core/track/store';
@@ -32,6 +32,12 @@ function webviewTabs(viewType: string): vscode.Tab[] {
 
 describe('Experiments: training and runs', function () {
   this.timeout(180_000);
+  // The suite trains in the sample folder itself: its runs are removed afterwards.
+  const existing = new Set<string>();
+  before(() => runIds().forEach((id) => existing.add(id)));
+  after(() => {
+    for (const id of runIds()) if (!existing.has(id)) rmSync(path.join(projectDir(), '.mlloop', 'runs', id), { recursive: true, force: true });
+  });
 
   it('mlloop.json gets a ▶ Train lens per experiment', async () => {
     await activatedExtension();

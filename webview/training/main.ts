@@ -83,10 +83,15 @@ function render(): void {
     ...(run.error ? [h('span', { class: 'run-error' }, ` · ${run.error}`)] : []),
   );
   const actions = document.getElementById('actions')!;
-  actions.replaceChildren(
-    ...(run.cancellable ? [button('Cancel', 'cancel', () => channel.post({ type: 'cancel' }), 'primary')] : []),
-    ...(run.status === 'completed' ? [button('Reveal model', 'reveal-model', () => channel.post({ type: 'revealModel' }))] : []),
-  );
+  // Buttons are rebuilt only when they change: a button replaced at every snapshot could not be clicked.
+  const actionsKey = `${run.cancellable}|${run.status === 'completed'}`;
+  if (actions.dataset.key !== actionsKey) {
+    actions.dataset.key = actionsKey;
+    actions.replaceChildren(
+      ...(run.cancellable ? [button('Cancel', 'cancel', () => channel.post({ type: 'cancel' }), 'primary')] : []),
+      ...(run.status === 'completed' ? [button('Reveal model', 'reveal-model', () => channel.post({ type: 'revealModel' }))] : []),
+    );
+  }
   document.getElementById('final')!.replaceChildren(metricsTable(run.metrics));
   document.getElementById('params')!.textContent = JSON.stringify(run.params, null, 2);
   root.dataset.status = run.status;
