@@ -99,7 +99,9 @@ async function waitHealthy(url, child, timeoutMs) {
 /**
  * Starts code-server on `folder` with fresh user-data and extension dirs.
  * Returns { url, port, workbenchUrl(opts), stop(), dirs } — stop() ends its whole process group.
- * @param {{folder: string, port?: number, extensionsDir?: string, settings?: object, log?: string}} opts
+ * workspaceTrust: keep VS Code's Workspace Trust on (no --disable-workspace-trust): the folder opens in Restricted Mode
+ * until someone trusts it.
+ * @param {{folder: string, port?: number, extensionsDir?: string, settings?: object, log?: string, workspaceTrust?: boolean}} opts
  */
 export async function startCodeServer(opts) {
   const bin = ensureCodeServer();
@@ -136,7 +138,7 @@ export async function startCodeServer(opts) {
     '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir,
     opts.folder,

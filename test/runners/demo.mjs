@@ -28,9 +28,9 @@ export function prepare({ build = true } = {}) {
  * Starts code-server on `folder` and returns the URL that opens it with this checkout loaded as
  * the extension under development. stop() ends the server.
  */
-export async function startDemo({ folder = DEFAULT_FOLDER, port } = {}) {
+export async function startDemo({ folder = DEFAULT_FOLDER, port, settings, workspaceTrust } = {}) {
   if (!existsSync(join(folder, 'mlloop.json'))) throw new Error(`${folder} has no mlloop.json`);
-  const server = await startCodeServer({ folder, port });
+  const server = await startCodeServer({ folder, port, settings, workspaceTrust });
   return { ...server, openUrl: server.workbenchUrl({ devPath: root }) };
 }
 
