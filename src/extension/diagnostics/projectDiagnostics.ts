@@ -158,7 +158,11 @@ export class ProjectDiagnostics implements vscode.Disposable {
   async assertUsable(projectFile: vscode.Uri, signal?: AbortSignal): Promise<void> {
     let result = await this.unchangedSinceCheck(projectFile);
     if (result) this.options.log.info(`${projectFile.fsPath}: the data is unchanged since its last check`);
-    else result = await this.checkOnce(projectFile, false, signal);
+    else {
+      const t0 = performance.now();
+      result = await this.checkOnce(projectFile, false, signal);
+      this.options.log.info(`checked the data of ${projectFile.fsPath} before work in ${Math.round(performance.now() - t0)} ms`);
+    }
     const error = blockingError(result, projectFile.fsPath);
     if (error) throw error;
   }
