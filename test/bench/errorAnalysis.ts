@@ -1,0 +1,157 @@
+// bench:errors — the Error Analysis panel on a 50,000-row dev set.
+// 1. Host: a 62,500-row digits-like project (8×8 images, 10 classes; digits rows with pixel noise),
+//    80 % dev, a softmax run; analyseRun (load the data, ONNX predictions of dev, tag table, slices)
+//    and the panel's view (columns), as the panel does on open.
+// 2. Webview: the bundled dist/webview/errorAnalysis.js in Chromium with the panel's HTML and a stub
+//    of the VS Code API answering feature requests: time from the state message to the list drawn
+//    with its images, and the time per scroll step (scrollTop change → rows and images redrawn).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mulberry32 } from '../../src/core/data/prng';
+import { analyseRun } from '../../src/core/errors/analysis';
+import { trainExperiment } from '../../src/core/train/run';
+import { renderWebviewHtml } from '../../src/extension/webview/html';
+import type { ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
+import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
+
+const ROOT = join(__dirname, '..', '..');
+const ROWS = 62_500;
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-errors-'));
+  const [header, ...digits] = readFileSync('/work/shared/datasets/digits.csv', 'utf8').trimEnd().split(/\r?\n/);
+  const rand = mulberry32(1);
+  const lines = [header];
+  for (let i = 0; i < ROWS; i++) {
+    const cells = digits[i % digits.length].split(',');
+    for (let p = 0; p < 64; p++) cells[p] = String(Math.max(0, Math.min(16, Number(cells[p]) + Math.round((rand() - 0.5) * 6))));
+    lines.push(cells.join(','));
+  }
+  writeFileSync(join(dir, 'digits.csv'), lines.join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'mlloop.json'),
+    JSON.stringify({ name: 'bench', task: 'classification', data: { path: 'digits.csv', target: 'digit', split: { dev: 0.8, test: 0, seed: 0 }, image: { width: 8, height: 8 } }, metric: 'accuracy', experiments: { softmax: { model: 'logistic', params: { maxIter: 30 } } } }),
+  );
+  const run = await trainExperiment({ projectDir: dir, experimentName: 'softmax' });
+  if (run.status !== 'completed') throw new Error(run.error?.message);
+
+  const hostTimes: number[] = [];
+  let view: ErrorAnalysisView | undefined;
+  let features: number[][] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    const a = await analyseRun({ projectDir: dir, run: run.runId });
+    const { table, dataset } = a;
+    view = {
+      runId: a.record.runId,
+      experiment: a.record.experiment,
+      dataVersion: dataset.version.id,
+      task: 'classification',
+      classes: table.classes,
+      image: { width: 8, height: 8, channels: 1 },
+      featureNames: dataset.schema.numeric,
+      dev: { ids: table.ids, truth: Array.from(table.truth), predicted: Array.from(table.predicted), confidence: Array.from(table.confidence), loss: Array.from(table.loss), wrong: Array.from(table.wrong) },
+      errorCount: table.errorCount,
+      tags: {},
+      tagTable: [],
+      slices: a.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift })),
+      labelErrors: { status: 'idle' },
+      versions: [],
+      experiments: ['softmax'],
+      openMs: 0,
+    };
+    hostTimes.push(performance.now() - t0);
+    console.log(`host open ${Math.round(hostTimes.at(-1)!)} ms (load ${a.timings.loadMs}, predict ${a.timings.predictMs}, tags+slices ${a.timings.analyseMs}); dev ${table.n} rows, ${table.errorCount} errors`);
+    if (rep === 0) features = Array.from({ length: table.n }, (_, i) => Array.from(dataset.dev.features.numeric.subarray(i * 64, (i + 1) * 64)));
+  }
+  const state = JSON.stringify({ type: 'state', state: { status: 'loaded', view } });
+  console.log(`state message ${(state.length / 1e6).toFixed(1)} MB of JSON`);
+
+  const html = renderWebviewHtml({ title: 'bench', cspSource: 'file:', scriptUri: 'main.js', styleUris: ['webview.css', 'errorAnalysis.css'], nonce: 'benchnonce' });
+  const browser = await launchBrowser();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    const pixels = new Map(view!.dev.ids.map((id, i) => [id, features[i]]));
+    await page.exposeFunction('__features', (ids: string[]) => ids.map((id) => pixels.get(id) ?? []));
+    await page.route('**/*', async (route) => {
+      const url = new URL(route.request().url());
+      const file = url.pathname.endsWith('main.js') ? join(ROOT, 'dist', 'webview', 'errorAnalysis.js') : url.pathname.endsWith('.css') ? join(ROOT, 'media', url.pathname.split('/').pop()!) : undefined;
+      if (url.pathname === '/' || url.pathname.endsWith('index.html')) return route.fulfill({ contentType: 'text/html', body: html });
+      if (file) return route.fulfill({ contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css', body: readFileSync(file) });
+      return route.fulfill({ status: 404, body: '' });
+    });
+    // The VS Code webview API, as the panel's host answers it (features by id; everything else ignored).
+    // tsx names functions with a __name helper that the page lacks.
+    await page.addInitScript('window.__name = (f) => f');
+    await page.addInitScript(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w.acquireVsCodeApi = () => ({
+        postMessage: (m: { type: string; requestId?: number; ids?: string[] }) => {
+          if (m.type === 'features') {
+            void (w.__features as (ids: string[]) => Promise<number[][]>)(m.ids!).then((numeric) => window.postMessage({ type: 'features', requestId: m.requestId, ids: m.ids, numeric, categories: numeric.map(() => []) }, '*'));
+          }
+        },
+        getState: () => undefined,
+        setState: () => undefined,
+      });
+    });
+    await page.goto('http://bench.local/index.html');
+    await page.waitForFunction(() => document.getElementById('root')?.dataset.panel === 'errorAnalysis');
+    const webviewOpen: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      // Each repeat posts the state to a fresh page: the first open is what the user waits for.
+      if (rep > 0) await page.reload(), await page.waitForFunction(() => document.getElementById('root')?.dataset.panel === 'errorAnalysis');
+      const ms = await page.evaluate(async (text) => {
+        const t0 = performance.now();
+        window.postMessage(JSON.parse(text), '*');
+        const imagesDrawn = () => {
+          const c = document.querySelector<HTMLCanvasElement>('.scroller canvas.digit');
+          if (!c) return false;
+          const d = c.getContext('2d')!.getImageData(0, 0, 8, 8).data;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+          return false;
+        };
+        while (!(document.getElementById('root')!.dataset.ready === 'true' && imagesDrawn())) await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+        return performance.now() - t0;
+      }, state);
+      webviewOpen.push(ms);
+    }
+    console.log(`webview: state posted → list and images drawn ${webviewOpen.map((x) => Math.round(x)).join(', ')} ms`);
+    // Show every dev example (not only errors) for the scroll test: 50,000 rows.
+    await page.evaluate(() => {
+      const box = document.querySelector<HTMLInputElement>('[data-filter="errors-only"]')!;
+      box.checked = false;
+      box.dispatchEvent(new Event('change'));
+    });
+    const scroll = await page.evaluate(async () => {
+      const sc = document.querySelector<HTMLElement>('.scroller')!;
+      const steps: number[] = [];
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r(undefined)));
+      for (let i = 0; i < 150; i++) {
+        const t0 = performance.now();
+        sc.scrollTop += i % 10 === 9 ? 40_000 : sc.clientHeight * 0.9; // pages, and every 10th a long jump
+        await frame();
+        await frame();
+        steps.push(performance.now() - t0);
+      }
+      return { steps, rows: document.querySelector('[data-role="count"]')!.textContent };
+    });
+    console.log(`scroll (${scroll.rows}): per step p50 ${percentile(scroll.steps, 0.5).toFixed(1)} ms, p95 ${percentile(scroll.steps, 0.95).toFixed(1)} ms, max ${Math.max(...scroll.steps).toFixed(1)} ms (two animation frames per step included)`);
+    const hostMin = Math.min(...hostTimes);
+    console.log(`panel open on ${view!.dev.ids.length} dev rows: host ${Math.round(hostMin)} ms + webview ${Math.round(webviewOpen[0])} ms = ${Math.round(hostMin + webviewOpen[0])} ms (best host of 3, first webview open)`);
+  } finally {
+    await closeBrowser(browser);
+  }
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
