@@ -1,7 +1,8 @@
 // Script experiments in a real VS Code, as a person meets them: the ▶ Train CodeLens of the
 // digits sample's `torch-mlp` (train_torch.py, PyTorch) trains it and the Training panel draws its
 // curves; in an untrusted workspace (Workspace Trust on, "No, I don't trust the authors") the same
-// lens is refused with an explanation and a Manage Workspace Trust button, and no run is made.
+// lens is refused with an explanation and a Manage Workspace Trust button, and no run is made,
+// while a built-in experiment still trains.
 // Python: Debian's /usr/bin/python3 (torch, onnx) through the mlLoop.pythonPath setting.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,6 +109,8 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     await s.workbench.waitReady();
     const editor = new TextEditor(s.page);
     await scrollTo(editor, s.page, '"torch-mlp"');
+    await s.page.waitForTimeout(3000);
+    await s.workbench.screenshot('restricted-mode');
     await (await trainLensOf(s.page, 'torch-mlp')).click();
     const message = await s.workbench.notifications.waitFor('is not trusted', 30_000);
     assert.match(message, /"torch-mlp" runs a command from this workspace, and the workspace is not trusted/);
@@ -115,7 +118,19 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     assert.equal(await button.count(), 1);
     await s.workbench.screenshot('untrusted-refusal');
     assert.equal(existsSync(join(folder, '.mlloop', 'runs')) ? readdirSync(join(folder, '.mlloop', 'runs')).length : 0, 0, 'no run was made');
-    await button.click();
+    await scrollTo(editor, s.page, '"softmax"');
+    // Built-in training runs no workspace code: it still works in Restricted Mode.
+    await (await trainLensOf(s.page, 'softmax')).click();
+    const root = await trainingPanel(s.page, 'completed', 120_000);
+    assert.match(await root.innerText(), /softmax/);
+    assert.equal(readdirSync(join(folder, '.mlloop', 'runs')).length, 1);
+    await s.workbench.screenshot('untrusted-builtin-trains');
+    await s.workbench.notifications.clearAll();
+    await editor.quickOpen('mlloop.json');
+    await scrollTo(editor, s.page, '"torch-mlp"');
+    await (await trainLensOf(s.page, 'torch-mlp')).click();
+    await s.workbench.notifications.waitFor('is not trusted', 30_000);
+    await s.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Manage Workspace Trust' }).first().click();
     // The button opens VS Code's Workspace Trust editor.
     await s.page.locator('.part.editor .workspace-trust-editor').waitFor({ timeout: 30_000 });
     await s.workbench.screenshot('manage-workspace-trust');
