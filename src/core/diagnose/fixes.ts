@@ -69,19 +69,30 @@ export function paramFixes(model: BuiltinModel, given: Record<string, unknown> |
   return out;
 }
 
-/** Text edits that set each parameter of the fix in experiments.<experiment>.params (created if absent). */
+/** Text edits that set each parameter of the fix in experiments.<experiment>.params (created if absent).
+ *  An experiment written on one line stays on one line; others get jsonc-parser's formatting. */
 export function fixEdits(text: string, experiment: string, fix: ParamFix, insertSpaces = true, tabSize = 2): Edit[] {
   const root = parseTree(text, [], { allowTrailingComma: true });
   if (!root || !findNodeAtLocation(root, ['experiments', experiment])) throw new Error(`No experiment "${experiment}" in the project file`);
   let current = text;
-  const edits: Edit[] = [];
-  // Each modify() is relative to the text after the previous one: apply in turn, then diff once.
+  // Each change is relative to the text after the previous one: apply in turn, then diff once.
   for (const [param, value] of Object.entries(fix.set)) {
-    const step = modify(current, ['experiments', experiment, 'params', param], value, { formattingOptions: { insertSpaces, tabSize } });
-    current = applyEdits(current, step);
+    current = applyEdits(current, inlineInsert(current, experiment, param, value) ?? modify(current, ['experiments', experiment, 'params', param], value, { formattingOptions: { insertSpaces, tabSize } }));
   }
-  if (current !== text) edits.push(wholeDiff(text, current));
-  return edits;
+  return current === text ? [] : [wholeDiff(text, current)];
+}
+
+/** A new property appended inside a one-line object (params, or the experiment when it has no params). */
+function inlineInsert(text: string, experiment: string, param: string, value: unknown): Edit[] | undefined {
+  const root = parseTree(text, [], { allowTrailingComma: true })!;
+  if (findNodeAtLocation(root, ['experiments', experiment, 'params', param])) return undefined;
+  const params = findNodeAtLocation(root, ['experiments', experiment, 'params']);
+  const target = params ?? findNodeAtLocation(root, ['experiments', experiment])!;
+  if (target.type !== 'object' || text.slice(target.offset, target.offset + target.length).includes('\n')) return undefined;
+  const property = params ? `"${param}": ${JSON.stringify(value)}` : `"params": { "${param}": ${JSON.stringify(value)} }`;
+  const last = target.children?.at(-1);
+  if (!last) return [{ offset: target.offset + 1, length: 0, content: ` ${property} ` }];
+  return [{ offset: last.offset + last.length, length: 0, content: `, ${property}` }];
 }
 
 /** One edit spanning what differs between two texts (common prefix and suffix kept). */

@@ -42,3 +42,14 @@ test('the edit sets the parameter in place, creates params when absent, and keep
   assert.deepEqual(parse(edited2).experiments.lin, { model: 'logistic', params: { maxIter: 200 } });
   assert.throws(() => fixEdits(PROJECT, 'nope', fix), /No experiment "nope"/);
 });
+
+test('an experiment written on one line stays on one line; a multi-line one is formatted', () => {
+  const [l2] = paramFixes('mlp', { hidden: [64] }, ['moreRegularization']);
+  const edited = applyEdits(PROJECT, fixEdits(PROJECT, 'mlp', l2));
+  assert.match(edited, /"mlp": \{ "model": "mlp", "params": \{ "hidden": \[64\], "earlyStopping": false, "l2": 0\.001 \} \},/);
+  const [longer] = paramFixes('logistic', undefined, ['trainLonger']);
+  assert.match(applyEdits(PROJECT, fixEdits(PROJECT, 'lin', longer)), /"lin": \{ "model": "logistic", "params": \{ "maxIter": 200 \} \}/);
+  const multi = '{ "experiments": {\n  "m": {\n    "model": "mlp",\n    "params": {\n      "l2": 0.01\n    }\n  }\n} }';
+  const [lower] = paramFixes('mlp', { l2: 0.01 }, ['lessRegularization']);
+  assert.equal(applyEdits(multi, fixEdits(multi, 'm', lower)), multi.replace('0.01', '0.001'));
+});
