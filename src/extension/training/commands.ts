@@ -12,6 +12,7 @@ import { ExperimentNode, MoreRunsNode, RunNode } from '../views/experimentsTree'
 import { askEditedParams, cancelRun, trainAll, trainOne } from './trainCommands';
 import { projectDirOf } from './runTracker';
 import { mayRunScript } from '../scripts/scriptExperiments';
+import { experimentHasSweep, trainSweepWithProgress } from '../scripts/sweepCommand';
 
 /** A run as commands receive it from the tree, the status bar, a lens or a panel. */
 export interface RunRef {
@@ -87,6 +88,8 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
   await s.diagnostics.assertUsable(project.file);
   // Script experiments run workspace code: refused (with a way to manage trust) in an untrusted workspace.
   if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
+  // An experiment with a "sweep" trains its whole grid (src/extension/scripts/sweepCommand).
+  if (await experimentHasSweep(project, experiment)) return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
   const outcome = await trainOne(s, { project, experiment, openPanel: true });
   return { runId: outcome.runId, status: outcome.status };
 }
