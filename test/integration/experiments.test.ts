@@ -43,9 +43,10 @@ describe('Experiments: training and runs', function () {
     await activatedExtension();
     const titles = await waitFor(async () => {
       const t = await lensTitles();
-      return t.filter((x) => x === '▶ Train').length >= 3 && t;
-    }, 'three ▶ Train lenses');
-    assert.equal(titles.filter((x) => x === '▶ Train').length, 3);
+      return t.filter((x) => x === '▶ Train').length >= 4 && t;
+    }, 'four ▶ Train lenses');
+    // softmax, mlp, gbdt and the torch-mlp script experiment.
+    assert.equal(titles.filter((x) => x === '▶ Train').length, 4);
   });
 
   it('Train Experiment trains in a worker, records a completed run, and the lens shows its result', async () => {
