@@ -11,6 +11,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./diagnose.test'),
   () => import('./diagnostics.test'),
   () => import('./experiments.test'),
+  () => import('./scripts.test'),
 ];
 
 /** The line the runners parse for the tier summary (mocha's own output is for people). */
