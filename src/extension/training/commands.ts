@@ -90,7 +90,9 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
   if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
   // An experiment with a "sweep" trains its whole grid (src/extension/scripts/sweepCommand).
   if (await experimentHasSweep(project, experiment)) return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
-  const outcome = await trainOne(s, { project, experiment, openPanel: true });
+  // A derived data version (Error Analysis: augmented rows, added data, fixed labels) travels with the ref.
+  const dataVersion = isExperimentRef(arg) && typeof arg.dataVersion === 'string' ? arg.dataVersion : undefined;
+  const outcome = await trainOne(s, { project, experiment, openPanel: true, ...(dataVersion ? { dataVersion } : {}) });
   return { runId: outcome.runId, status: outcome.status };
 }
 

@@ -1,0 +1,126 @@
+// Error analysis in a real VS Code on a copy of the digits sample with one trained softmax run:
+// open Error Analysis from the run's context menu, see the digit images, tag several errors with the
+// keyboard, see the tag table update, augment the tag, train on the new data version from the
+// notification, compare the two runs, and see the tag's count across runs.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTags } from '../../src/core/errors/tags';
+import { trainExperiment } from '../../src/core/train/run';
+import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
+import { ErrorAnalysisPage } from './pages/errorAnalysis';
+import { ExperimentsView, PanelFrame } from './pages/experiments';
+import { Notifications } from './pages/notifications';
+import { openSession, recordFigure, type Session } from './session';
+
+const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-errors-'));
+cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+
+function runLabel(runId: string): string {
+  return `run ${runId.slice(-6)}`;
+}
+
+describe('error analysis of a digits run in a real VS Code', () => {
+  let s: Session;
+  let runId = '';
+  let version = '';
+  let secondRun = '';
+  const ea = () => new ErrorAnalysisPage(s.page);
+
+  before(async () => {
+    const run = await trainExperiment({ projectDir: folder, experimentName: 'softmax' });
+    assert.equal(run.status, 'completed', run.error?.message);
+    runId = run.runId;
+    const demo = await startDemo({ folder });
+    s = await openSession(demo, demo.openUrl, 'errors');
+    await s.workbench.waitReady();
+    await s.workbench.sidebar.open('ML Loop');
+  });
+  after(async () => {
+    await s?.close();
+  });
+  afterEach(async (t) => {
+    await s?.workbench.screenshot(`end-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
+  });
+
+  test('Error Analysis from the run\'s context menu shows the dev errors with their digit images', async () => {
+    const t0 = Date.now();
+    await ea().openFromTree(runLabel(runId));
+    const { frame, root } = await ea().open(runId);
+    const wallMs = Date.now() - t0;
+    const errors = Number(await frame.locator('[data-stat="errors"]').innerText());
+    assert.ok(errors > 3, `${errors} errors`);
+    assert.equal(await frame.locator('[data-role="count"]').innerText(), `${errors} of ${await frame.locator('[data-stat="dev examples"]').innerText()} dev examples shown`);
+    const deadline = Date.now() + 20_000;
+    while ((await ea().paintedImages(frame)) < Math.min(errors, 5)) {
+      if (Date.now() > deadline) throw new Error('the digit images were not drawn');
+      await s.page.waitForTimeout(200);
+    }
+    const box = await frame.locator('.scroller canvas.digit').first().boundingBox();
+    assert.ok(box && box.width >= 60, `image ${box?.width}px wide: large enough to judge`);
+    recordFigure('error-analysis-open-e2e', { hostMs: Number(await root.getAttribute('data-open-ms')), wallMs, devRows: Number(await frame.locator('[data-stat="dev examples"]').innerText()), source: 'digits softmax run, context menu → drawn, code-server 4.100.3', at: new Date().toISOString() });
+    await s.page.keyboard.press('Control+B'); // hide the sidebar: room for the list and the tables
+    await s.workbench.screenshot('error-analysis-open');
+  });
+
+  test('tag several errors with the keyboard: the tag table counts them', async () => {
+    const { frame } = await ea().open(runId);
+    await ea().tag(frame, [0, 1, 2], 'thin strokes');
+    await ea().tagRow(frame, 'thin strokes').waitFor({ timeout: 20_000 });
+    assert.equal(await ea().tagRow(frame, 'thin strokes').locator('[data-col="errors"]').innerText(), '3');
+    await ea().tag(frame, [3], 'looks like a 1');
+    await ea().tagRow(frame, 'looks like a 1').waitFor({ timeout: 20_000 });
+    const errors = Number(await frame.locator('[data-stat="errors"]').innerText());
+    assert.equal(await ea().tagRow(frame, 'thin strokes').locator('[data-col="share"]').innerText(), `${((3 / errors) * 100).toFixed(1)}%`);
+    const tags = await readTags(folder);
+    assert.equal(Object.values(tags).filter((t) => t.includes('thin strokes')).length, 3, 'tags.json holds the three tagged examples');
+    // Tags show on the rows.
+    assert.equal(await frame.locator('.scroller .row .chip', { hasText: 'thin strokes' }).count(), 3);
+    await s.workbench.screenshot('error-analysis-tagged');
+  });
+
+  test('augment the tag, then train softmax on the new version from the notification', async () => {
+    const { frame } = await ea().open(runId);
+    const row = ea().tagRow(frame, 'thin strokes');
+    await row.locator('input.count').fill('150');
+    await row.locator('[data-action="augment"]').click();
+    const notifications = new Notifications(s.page);
+    const message = await notifications.waitFor(/Data version [0-9a-f]{12}: 150 × image of tag "thin strokes"/, 60_000);
+    version = /Data version ([0-9a-f]{12})/.exec(message)![1];
+    assert.ok(existsSync(join(folder, '.mlloop', 'data', version, 'recipe.json')));
+    await frame.locator(`[data-role="versions"] tr[data-version="${version}"]`).waitFor({ timeout: 20_000 });
+    await s.workbench.screenshot('error-analysis-augmented');
+    await s.page.locator('.notifications-toasts .notification-toast', { hasText: version }).locator('.monaco-button', { hasText: 'Train softmax on it' }).click();
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const runs = readdirSync(join(folder, '.mlloop', 'runs')).filter((r) => r !== runId && existsSync(join(folder, '.mlloop', 'runs', r, 'run.json')));
+      const done = runs.map((r) => JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', r, 'run.json'), 'utf8'))).find((r) => r.status === 'completed' && r.dataVersion?.id === version);
+      if (done) {
+        secondRun = done.runId;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error('no completed run on the augmented version');
+      await s.page.waitForTimeout(500);
+    }
+  });
+
+  test('compare the runs, and the new run\'s tag table shows the count before and after', async () => {
+    await s.page.keyboard.press('Control+B');
+    const tree = new ExperimentsView(s.page);
+    await tree.runRow(runLabel(secondRun)).waitFor({ timeout: 30_000 });
+    await tree.contextAction([runLabel(runId), runLabel(secondRun)], 'Compare Selected Runs');
+    const compare = new PanelFrame(s.page, 'compare');
+    await compare.waitFor('[data-ready="true"]');
+    await s.workbench.screenshot('compare-before-after-augment');
+    await s.page.keyboard.press('Escape');
+    await ea().openFromTree(runLabel(secondRun));
+    const { frame } = await ea().open(secondRun);
+    const cells = await ea().tagRow(frame, 'thin strokes').locator('td').allInnerTexts();
+    assert.match(cells[4], /^3 → \d+$/, `earlier runs: ${cells[4]}`);
+    assert.equal(await frame.locator('[data-stat="data version"]').innerText(), version);
+    await s.page.keyboard.press('Control+B');
+    await s.workbench.screenshot('error-analysis-after-augment');
+  });
+});
