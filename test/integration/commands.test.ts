@@ -12,7 +12,8 @@ describe('commands', () => {
     const declared = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command).sort();
     const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('mlLoop.')).sort();
     // VS Code adds `<view id>.focus`-style commands for each contributed view; those are not ours.
-    const ours = registered.filter((c) => !/^mlLoop\.(experiments|deployments)\.|^mlLoop\.(experiments|deployments)$/.test(c));
+    const viewIds = Object.values(ext.packageJSON.contributes.views as Record<string, { id: string }[]>).flat().map((v) => v.id);
+    const ours = registered.filter((c) => !viewIds.some((id) => c === id || c.startsWith(`${id}.`)));
     assert.deepEqual(ours, declared);
   });
 
