@@ -222,3 +222,16 @@ test('scriptArgv swaps python/python3 for the configured interpreter only', () =
   assert.deepEqual(scriptArgv(['bash', 'python3'], {}, '/opt/py'), ['bash', 'python3']);
   assert.deepEqual(scriptArgv(['python3', 't.py'], {}, undefined), ['python3', 't.py']);
 });
+
+test('a script run is diagnosed from its model.onnx (scores output); learning curves, which retrain, are refused', async () => {
+  const { diagnoseRun } = await import('../../../src/core/diagnose/diagnoseRun');
+  const dir = irisProject({});
+  const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
+  spec.experiments.s = { command: nodeScript(dir, 'm.js', WRITE_MODEL), env: withModel(dir) };
+  writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
+  const o = await trainExperiment({ projectDir: dir, experimentName: 's' });
+  assert.equal(o.status, 'completed', JSON.stringify(o.error));
+  const d = await diagnoseRun({ projectDir: dir, run: o.runId, importance: false });
+  assert.equal((d.splits.dev as { accuracy: number }).accuracy, (o.metrics.dev as { accuracy: number }).accuracy);
+  await assert.rejects(diagnoseRun({ projectDir: dir, run: o.runId, importance: false, learningCurve: 'compute' }), /trained by a script: learning and validation curves need a built-in model/);
+});
