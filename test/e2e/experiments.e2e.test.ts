@@ -1,0 +1,183 @@
+// Experiments in a real VS Code on a copy of the digits sample: train from the CodeLens, watch the
+// run in the tree (running, then completed with its metric), the Training panel's curve with a
+// point per epoch, cancel a run, compare two runs. Screenshots of each step.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
+import { CodeLenses, ExperimentsView, PanelFrame, trainLensFor } from './pages/experiments';
+import { openSession, recordFigure, type Session } from './session';
+
+// At most EVERY_STEP_LIMIT (1,000) epochs, so each one is reported; long enough to see the run running.
+const EPOCHS = 1000;
+const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-experiments-'));
+cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+// mlp: a fixed number of epochs (no early stopping), so the curve has EPOCHS points; mlp-long: a run
+// long enough to be cancelled by hand.
+const spec = readFileSync(join(folder, 'mlloop.json'), 'utf8');
+const mlpLine = /"mlp": \{[^\n]*\}/.exec(spec)![0];
+const gbdtLine = /"gbdt": \{[^\n]*\}/.exec(spec)![0];
+writeFileSync(
+  join(folder, 'mlloop.json'),
+  spec
+    .replace(mlpLine, `"mlp": { "model": "mlp", "params": { "hidden": [64], "epochs": ${EPOCHS}, "batchSize": 200, "earlyStopping": false } }`)
+    .replace(gbdtLine, `${gbdtLine},\n    "mlp-long": { "model": "mlp", "params": { "hidden": [128], "epochs": 5000, "batchSize": 100, "earlyStopping": false } }`),
+);
+
+/** The full run id of a tree label (`run f94b54`), from the store on disk. */
+function runIdOf(label: string): string {
+  const id = readdirSync(join(folder, '.mlloop', 'runs')).find((d) => d.endsWith(`-${label.slice(4)}`));
+  assert.ok(id, `no run folder for ${label}`);
+  return id;
+}
+
+function findFile(dir: string, name: string): string | undefined {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isFile() && e.name === name) return p;
+    if (e.isDirectory()) {
+      const found = findFile(p, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** The Training panel's traffic line of a run in the ML Loop log (written when the run ends). */
+async function trafficLine(runId: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logFile = findFile(session.server.userDataDir, 'ML Loop.log');
+    const line = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes(`training panel ${runId}:`)) : undefined;
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error(`no message-rate line for run ${runId} in the log`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+let session: Session;
+
+describe('experiments in a real VS Code', () => {
+  let s: Session;
+  let tree: ExperimentsView;
+  let lenses: CodeLenses;
+  const completed: string[] = [];
+
+  before(async () => {
+    const demo = await startDemo({ folder });
+    s = session = await openSession(demo, demo.openUrl, 'experiments');
+    tree = new ExperimentsView(s.page);
+    lenses = new CodeLenses(s.page);
+    await s.workbench.waitReady(120_000);
+    // The extension reveals its sidebar on first open; open it from the activity bar if that has not happened.
+    await s.workbench.sidebar.open('ML Loop');
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  /** Focus back in the workbench (a webview keeps F1 to itself), only mlloop.json open. */
+  async function freshEditor(): Promise<void> {
+    // The Baseline row has no command: clicking it only moves the focus to the workbench.
+    await s.page.locator('.part.sidebar .monaco-list-row', { hasText: 'Baseline' }).first().click();
+    await s.page.keyboard.press('Escape');
+    await s.workbench.palette.run('View: Close All Editors');
+    await s.workbench.palette.run('ML Loop: Open Project File');
+  }
+
+  /** Clicks an experiment's ▶ Train lens and waits for the run's folder (clicks again if the lens moved under the pointer). */
+  async function trainFromLens(experiment: string): Promise<string> {
+    await freshEditor();
+    const runsDir = join(folder, '.mlloop', 'runs');
+    const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await s.page.waitForTimeout(1000); // the lenses settle once every provider has answered
+      await (await trainLensFor(s.page, lenses, experiment)).click();
+      for (let i = 0; i < 100; i++) {
+        const created = existsSync(runsDir) ? readdirSync(runsDir).find((d) => !before.has(d)) : undefined;
+        if (created) return created;
+        await s.page.waitForTimeout(200);
+      }
+      await s.workbench.screenshot(`lens-click-${attempt}`);
+    }
+    throw new Error('clicking ▶ Train started no run');
+  }
+
+  test('train from the CodeLens: the tree shows the run running, then completed with its metric', async () => {
+    await freshEditor();
+    await lenses.byTitle('▶ Train');
+    await s.workbench.screenshot('codelens');
+    await trainFromLens('mlp');
+    const running = await tree.waitForRun(/^running/, 120_000);
+    await s.workbench.screenshot('tree-running');
+    const done = await tree.waitForRun(/^dev acc \d+\.\d%$/, 180_000);
+    assert.equal(done, running);
+    completed.push(done);
+    await s.workbench.screenshot('tree-completed');
+    const last = await lenses.byTitle(/^last: dev acc/);
+    assert.match((await last[0].textContent()) ?? '', /^last: dev acc \d+\.\d% · (just now|\d+ min ago)$/);
+  });
+
+  test('the Training panel draws a point for every epoch and the final metrics', async () => {
+    const panel = new PanelFrame(s.page, 'training');
+    const root = await panel.waitFor('[data-status="completed"]');
+    assert.equal(await root.getAttribute('data-points'), String(EPOCHS));
+    assert.equal(await root.getAttribute('data-last-step'), String(EPOCHS));
+    // chart.js holds one value per epoch in each dataset (train loss, dev loss, dev accuracy).
+    assert.deepEqual(JSON.parse((await root.getAttribute('data-chart-points')) ?? '[]'), [EPOCHS, EPOCHS, EPOCHS]);
+    assert.ok((await panel.paintedPixels(root, '#loss-chart')) > 500, 'the loss chart is blank');
+    assert.ok((await panel.paintedPixels(root, '#metric-chart')) > 500, 'the metric chart is blank');
+    assert.match(await root.locator('tr[data-split="dev"]').innerText(), /dev\s+\d+\.\d%/);
+    await s.workbench.screenshot('training-panel');
+    // Every epoch reached the host, as the panel logged it.
+    const line = await trafficLine(runIdOf(completed[0]));
+    assert.match(line, new RegExp(`: ${EPOCHS} progress events`));
+  });
+
+  test('cancel a run from the Training panel: the tree shows it cancelled', async () => {
+    await trainFromLens('mlp-long');
+    const panel = new PanelFrame(s.page, 'training');
+    const running = await panel.waitFor('[data-status="running"]', 120_000);
+    await running.locator('vscode-button[data-action="cancel"]').waitFor();
+    await s.workbench.screenshot('training-panel-running');
+    await running.locator('vscode-button[data-action="cancel"]').click();
+    const root = await panel.waitFor('[data-status="cancelled"]', 60_000);
+    assert.ok(Number(await root.getAttribute('data-points')) < 5000);
+    await tree.waitForRun(/^cancelled$/, 60_000);
+    await s.workbench.screenshot('run-cancelled');
+    // The panel was open while this run streamed: its message rate is the figure to report.
+    const line = await trafficLine(runIdOf(await tree.waitForRun(/^cancelled$/)));
+    const m = /(\d+) progress events → (\d+) webview messages in ([\d.]+) s \(([\d.]+) messages\/s, (\d+) events\/s\)/.exec(line)!;
+    const figure = { progressEvents: Number(m[1]), webviewMessages: Number(m[2]), seconds: Number(m[3]), messagesPerSecond: Number(m[4]), eventsPerSecond: Number(m[5]) };
+    recordFigure('training-panel-message-rate', { ...figure, line, throttleMs: 250, source: 'Training panel log line (mlp 128 hidden, batch 100 on digits), code-server 4.100.3', at: new Date().toISOString() });
+    assert.ok(figure.webviewMessages >= 2, line);
+    assert.ok(figure.webviewMessages < figure.progressEvents, line);
+    assert.ok(figure.messagesPerSecond <= 6, line);
+  });
+
+  test('compare two runs: both curves and the table', async () => {
+    await trainFromLens('softmax');
+    const second = await (async () => {
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        for (const row of await tree.runRows().all()) {
+          const label = ((await row.locator('.label-name').textContent()) ?? '').trim();
+          if (!completed.includes(label) && /^dev acc/.test(await tree.description(row))) return label;
+        }
+        if (Date.now() > deadline) throw new Error('the softmax run did not complete');
+        await s.page.waitForTimeout(200);
+      }
+    })();
+    await freshEditor();
+    await tree.contextAction([completed[0], second], 'Compare Selected Runs');
+    const panel = new PanelFrame(s.page, 'compare');
+    const root = await panel.waitFor('[data-ready="true"]');
+    assert.equal(await root.getAttribute('data-datasets'), '2');
+    assert.equal(await root.locator('#compare-table thead th').count(), 3);
+    assert.ok((await root.locator('#compare-table td.best').count()) >= 1, 'no best value marked');
+    assert.ok((await root.locator('#compare-table tr.differs').count()) >= 1, 'no difference highlighted');
+    assert.ok((await panel.paintedPixels(root, '#chart-devLoss')) > 500, 'the compare chart is blank');
+    await s.workbench.screenshot('compare');
+  });
+});

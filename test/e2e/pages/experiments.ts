@@ -1,0 +1,129 @@
+// The Experiments view, the CodeLens of mlloop.json and the Training/Compare panels, as a person
+// uses them. Selectors are those of VS Code 1.100 (code-server 4.100.3).
+import type { Locator, Page } from 'playwright-core';
+
+/** Label of an unnamed run in the tree: `run <last 6 hex digits of its id>`. */
+export const RUN_LABEL = /^run [0-9a-f]{6}$/;
+
+export class ExperimentsView {
+  constructor(private readonly page: Page) {}
+
+  private get pane(): Locator {
+    return this.page.locator('.part.sidebar .pane', { has: this.page.locator('.pane-header .title', { hasText: 'Experiments' }) });
+  }
+
+  /** Rows of unnamed runs, in tree order (newest first within an experiment). */
+  runRows(): Locator {
+    return this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: RUN_LABEL }) });
+  }
+
+  /** The row of a run by its label (`run f94b54`). */
+  runRow(label: string): Locator {
+    return this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) });
+  }
+
+  async description(row: Locator): Promise<string> {
+    return ((await row.locator('.label-description').textContent()) ?? '').trim();
+  }
+
+  /** Waits for a run row whose description matches (it may be cut off by the sidebar's width), returns its label. */
+  async waitForRun(description: RegExp, timeout = 60_000): Promise<string> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      for (const row of await this.runRows().all()) {
+        if (description.test(await this.description(row))) return ((await row.locator('.label-name').textContent()) ?? '').trim();
+      }
+      if (Date.now() > deadline) throw new Error(`no run row described ${description} within ${timeout} ms`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /** Selects runs (click, then Ctrl+click) and picks an item of their context menu. */
+  async contextAction(labels: string[], action: string): Promise<void> {
+    await this.runRow(labels[0]).click();
+    for (const l of labels.slice(1)) await this.runRow(l).click({ modifiers: ['Control'] });
+    await this.runRow(labels.at(-1)!).click({ button: 'right' });
+    const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
+    await item.waitFor();
+    await item.click();
+  }
+}
+
+export class CodeLenses {
+  constructor(private readonly page: Page) {}
+
+  /** The lenses with this title, top to bottom. */
+  async byTitle(title: string | RegExp): Promise<Locator[]> {
+    const anchors = this.page.locator('.part.editor .monaco-editor .codelens-decoration a', { hasText: title });
+    await anchors.first().waitFor({ timeout: 60_000 });
+    const all = await anchors.all();
+    const ys = await Promise.all(all.map(async (a) => (await a.boundingBox())?.y ?? 0));
+    return all.map((a, i) => ({ a, y: ys[i] })).sort((p, q) => p.y - q.y).map((p) => p.a);
+  }
+
+  async titles(): Promise<string[]> {
+    return (await this.page.locator('.part.editor .monaco-editor .codelens-decoration a').allInnerTexts()).map((t) => t.trim());
+  }
+}
+
+/**
+ * The content frame of an ML Loop panel by its `#root[data-panel]` (other webviews, such as
+ * sidebar views, may be ready at the same time).
+ */
+export class PanelFrame {
+  constructor(
+    private readonly page: Page,
+    private readonly panel: 'training' | 'compare',
+  ) {}
+
+  /** Waits until one webview frame holds this panel; returns its root. */
+  async root(timeout = 60_000): Promise<Locator> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const frames = this.page.locator('iframe.webview.ready');
+      const n = await frames.count();
+      for (let i = 0; i < n; i++) {
+        const root = frames.nth(i).contentFrame().locator('iframe#active-frame').contentFrame().locator(`#root[data-panel="${this.panel}"]`);
+        if ((await root.count()) > 0) return root;
+      }
+      if (Date.now() > deadline) throw new Error(`no ${this.panel} panel within ${timeout} ms`);
+      await this.page.waitForTimeout(250);
+    }
+  }
+
+  /** Waits for the root to match an attribute selector, e.g. `[data-status="completed"]`. */
+  async waitFor(attributes: string, timeout = 60_000): Promise<Locator> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const root = await this.root(Math.max(1000, deadline - Date.now()));
+      if (await root.evaluate((el, sel) => el.matches(sel), `#root${attributes}`).catch(() => false)) return root;
+      if (Date.now() > deadline) throw new Error(`the ${this.panel} panel did not reach ${attributes} within ${timeout} ms`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /** Number of canvas pixels with some opacity: above zero once a chart has been painted. */
+  async paintedPixels(root: Locator, selector: string): Promise<number> {
+    return root.locator(selector).first().evaluate((canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+      return painted;
+    });
+  }
+}
+
+/** The `▶ Train` lens over an experiment: the nearest one above the line that names it. */
+export async function trainLensFor(page: Page, lenses: CodeLenses, experiment: string): Promise<Locator> {
+  const line = page.locator('.part.editor .monaco-editor .view-lines .view-line', { hasText: `"${experiment}":` }).first();
+  await line.waitFor({ timeout: 60_000 });
+  const lineY = (await line.boundingBox())!.y;
+  let best: { a: Locator; y: number } | undefined;
+  for (const a of await lenses.byTitle('▶ Train')) {
+    const y = (await a.boundingBox())?.y ?? Infinity;
+    if (y < lineY && (!best || y > best.y)) best = { a, y };
+  }
+  if (!best) throw new Error(`no ▶ Train lens above "${experiment}"`);
+  return best.a;
+}
