@@ -13,7 +13,7 @@ import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';
 import { ExperimentsView, PanelFrame } from './pages/experiments';
 import { Notifications } from './pages/notifications';
-import { openSession, recordFigure, type Session } from './session';
+import { openSession, recordFigure, screenshotDir, type Session } from './session';
 
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-errors-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
@@ -122,5 +122,8 @@ describe('error analysis of a digits run in a real VS Code', () => {
     assert.equal(await frame.locator('[data-stat="data version"]').innerText(), version);
     await s.page.keyboard.press('Control+B');
     await s.workbench.screenshot('error-analysis-after-augment');
+    // The tag table of the run trained on the augmented version, close up (the editor is split three ways here).
+    await ea().tagRow(frame, 'thin strokes').scrollIntoViewIfNeeded();
+    await frame.locator('[data-role="tag-table"]').screenshot({ path: join(screenshotDir, 'errors-tag-table-after-augment.png') });
   });
 });

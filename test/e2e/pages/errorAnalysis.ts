@@ -16,6 +16,8 @@ export class ErrorAnalysisPage {
       await this.page.keyboard.press('Escape');
     }
     await item.click();
+    // Under load the menu sometimes keeps the (highlighted) item open after the click: Enter picks it.
+    if (await item.isVisible()) await this.page.keyboard.press('Enter');
   }
 
   /** Waits for the panel's frame (the newest one when `runId` is given, by its title) and for it to be drawn. */
