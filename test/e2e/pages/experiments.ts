@@ -45,7 +45,16 @@ export class ExperimentsView {
     await this.runRow(labels.at(-1)!).click({ button: 'right' });
     const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
     await item.waitFor();
+    // The workbench ignores a click that lands right after a context menu opens: let it settle, and
+    // if the menu is still open after the click, choose the hovered item with the keyboard.
+    await this.page.waitForTimeout(300);
+    await item.hover();
     await item.click();
+    await this.page.waitForTimeout(300);
+    if (await item.isVisible().catch(() => false)) {
+      await item.hover();
+      await this.page.keyboard.press('Enter');
+    }
   }
 }
 
