@@ -131,7 +131,12 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await s.workbench.screenshot('quick-fix-applied');
     await editor.focus('mlloop.json');
     await editor.save();
-    const saved = parseJsonc(readFileSync(projectFile, 'utf8'));
+    // The save reaches the disk a moment after the keystroke: read until it has.
+    let saved = parseJsonc(readFileSync(projectFile, 'utf8'));
+    for (let i = 0; i < 100 && saved.experiments.mlp.params.l2 !== 0.001; i++) {
+      await s.page.waitForTimeout(100);
+      saved = parseJsonc(readFileSync(projectFile, 'utf8'));
+    }
     assert.equal(saved.experiments.mlp.params.l2, 0.001);
     assert.deepEqual(saved.experiments.mlp.params.hidden, [64], 'the other params are untouched');
     assert.match(readFileSync(projectFile, 'utf8'), /\/\/ The 64 features px0\.\.px63/, 'comments survive');
