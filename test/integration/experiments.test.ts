@@ -66,7 +66,7 @@ describe('Experiments: training and runs', function () {
     // As `ml-loop train` in a terminal would: a finished run appears in the store.
     const run = createRun(projectDir(), { experiment: 'gbdt', model: 'gbdt', params: {} });
     finishRun(run, { status: 'completed', metrics: { train: { accuracy: 1, f1: 1, logloss: 0.01 }, dev: { accuracy: 0.5, f1: 0.5, logloss: 1 } } });
-    const lens = await waitFor(async () => (await lensTitles()).find((t) => t === 'last: dev acc 50.0% · just now'), 'the lens of the new run', 10_000);
+    const lens = await waitFor(async () => (await lensTitles()).find((t) => t === 'last: dev acc 50.0% · just now'), 'the lens of the new run', 30_000);
     assert.ok(lens);
     annotateRun(projectDir(), run.runId, { name: 'watched-run' });
     await waitFor(async () => (await listRuns(projectDir())).runs.find((r) => r.runId === run.runId)?.annotations.name === 'watched-run', 'the annotation on disk');
