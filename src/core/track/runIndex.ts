@@ -1,5 +1,6 @@
 // An in-memory index of one project's run store, kept up to date run by run: the tree reads it,
 // the file watcher tells it which run folder changed, and only that run is read again.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runsDir } from '../train/runStore';
 import { deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, sortNewestFirst, type Liveness } from './store';
@@ -10,6 +11,8 @@ export class RunIndex {
   private readonly problemsById = new Map<string, StoreProblem[]>();
   private sorted: TrackedRun[] | undefined;
   private byExperiment: Map<string, TrackedRun[]> | undefined;
+  /** Last write time of each `running` run's files when it was read (for recheckStore). */
+  private readonly runningWrites = new Map<string, number>();
 
   constructor(
     readonly projectDir: string,
@@ -25,7 +28,11 @@ export class RunIndex {
     const listing = await listRuns(this.projectDir, this.liveness());
     this.byId.clear();
     this.problemsById.clear();
-    for (const r of listing.runs) this.byId.set(r.runId, r);
+    this.runningWrites.clear();
+    for (const r of listing.runs) {
+      this.byId.set(r.runId, r);
+      this.noteWrite(r);
+    }
     for (const p of listing.problems) this.problemsById.set(p.runId, [...(this.problemsById.get(p.runId) ?? []), p]);
     this.invalidate();
   }
@@ -38,6 +45,8 @@ export class RunIndex {
     const before = this.byId.get(runId);
     if (read.run) this.byId.set(runId, read.run);
     else this.byId.delete(runId);
+    this.runningWrites.delete(runId);
+    if (read.run) this.noteWrite(read.run);
     // The usual change (status, metrics, annotations) keeps the run's place: swap it in the cached
     // lists instead of sorting 2,000 runs again.
     if (before && read.run && before.record.startedAt === read.run.record.startedAt && before.record.experiment === read.run.record.experiment) {
@@ -45,6 +54,48 @@ export class RunIndex {
       this.replaceIn(this.byExperiment?.get(before.record.experiment), before, read.run);
     } else this.invalidate();
     return read.run;
+  }
+
+  private noteWrite(run: TrackedRun): void {
+    if (run.record.status === 'running') this.runningWrites.set(run.runId, lastWriteOf(run.dir));
+  }
+
+  /**
+   * The safety net under the file watcher, which can miss events (files written into a folder
+   * created a moment before, or an OS out of inotify watches): run folders that appeared or went,
+   * folders that were unreadable, and running runs whose files were written since they were read
+   * are read again. One readdir plus a stat per running run. Returns the ids that changed.
+   */
+  recheckStore(): string[] {
+    let folders: string[];
+    try {
+      folders = readdirSync(this.storeDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+        .map((d) => d.name);
+    } catch {
+      folders = []; // no store (yet, or any more)
+    }
+    const present = new Set(folders);
+    const stale = new Set<string>();
+    for (const id of folders) if (!this.byId.has(id) || this.problemsById.has(id)) stale.add(id);
+    for (const id of this.byId.keys()) if (!present.has(id)) stale.add(id);
+    for (const id of this.problemsById.keys()) if (!present.has(id)) stale.add(id);
+    for (const [id, write] of this.runningWrites) if (present.has(id) && lastWriteOf(this.byId.get(id)!.dir) !== write) stale.add(id);
+    const changed: string[] = [];
+    for (const id of stale) {
+      const before = this.byId.get(id);
+      const hadProblems = this.problemsById.has(id);
+      if (!present.has(id)) {
+        this.byId.delete(id);
+        this.problemsById.delete(id);
+        this.runningWrites.delete(id);
+        this.invalidate();
+      } else this.reload(id);
+      const after = this.byId.get(id);
+      // A folder still being written (no run.json yet) stays a problem: no change to tell.
+      if (before !== after || hadProblems !== this.problemsById.has(id)) changed.push(id);
+    }
+    return changed;
   }
 
   private replaceIn(list: TrackedRun[] | undefined, before: TrackedRun, after: TrackedRun): void {

@@ -1,7 +1,8 @@
 // The extension's view of every project's run store and of the runs this window is training.
 // One RunIndex per project, kept current by a file watcher on `.mlloop/runs/**` that re-reads only
 // the run folder that changed (debounced), plus a slow re-check that turns runs whose process died
-// into `interrupted` (a dead process writes no file, so no watcher event tells).
+// into `interrupted` (a dead process writes no file, so no watcher event tells) and catches the
+// store changes the watcher missed.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunIndex } from '../../core/track/runIndex';
@@ -35,7 +36,7 @@ export function projectDirOf(project: Project): string {
 }
 
 export class RunTracker implements vscode.Disposable {
-  private readonly indexes = new Map<string, { index: RunIndex; loaded: Promise<void>; watcher: vscode.Disposable }>();
+  private readonly indexes = new Map<string, { index: RunIndex; loaded: Promise<void>; ready: boolean; watcher: vscode.Disposable }>();
   private readonly active = new Map<string, ActiveRun>();
   private readonly changeEmitter = new vscode.EventEmitter<RunsChange>();
   private readonly progressEmitter = new vscode.EventEmitter<ActiveRun>();
@@ -65,7 +66,9 @@ export class RunTracker implements vscode.Disposable {
         this.log.info(`run store ${index.storeDir}: ${index.all().length} runs read in ${Math.round(performance.now() - t0)} ms`);
         for (const p of index.problems()) this.log.warn(`run store: skipped ${p.file}: ${p.message}`);
       });
-      entry = { index, loaded, watcher: this.watch(projectDir) };
+      const created = { index, loaded, ready: false, watcher: this.watch(projectDir) };
+      void loaded.then(() => (created.ready = true));
+      entry = created;
       this.indexes.set(projectDir, entry);
     }
     await entry.loaded;
@@ -124,12 +127,14 @@ export class RunTracker implements vscode.Disposable {
   }
 
   private recheckRunning(): void {
-    for (const [projectDir, { index }] of this.indexes) {
-      const changed = index.recheckRunning();
-      if (changed.length) {
-        for (const id of changed) this.log.warn(`run ${id}: its training process is gone; shown as interrupted`);
-        this.changeEmitter.fire({ projectDir, runIds: changed });
-      }
+    for (const [projectDir, { index, ready }] of this.indexes) {
+      if (!ready) continue; // the first read is still on its way
+      const missed = index.recheckStore();
+      if (missed.length) this.log.info(`run store ${index.storeDir}: ${missed.length} change(s) found by the periodic re-check, not the file watcher`);
+      const interrupted = index.recheckRunning();
+      for (const id of interrupted) this.log.warn(`run ${id}: its training process is gone; shown as interrupted`);
+      const changed = [...new Set([...missed, ...interrupted])];
+      if (changed.length) this.changeEmitter.fire({ projectDir, runIds: changed });
     }
   }
 

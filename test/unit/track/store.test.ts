@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createRun, appendMetric, finishRun, runsDir, writeFileAtomic } from '../../../src/core/train/runStore';
@@ -185,4 +185,32 @@ test('the run index reloads one run at a time and re-derives running runs', asyn
   assert.deepEqual(index.all().map((r) => r.runId), ['r3', 'r2']);
   assert.equal(index.runIdOf(join(runsDir(dir), 'r3', 'run.json')), 'r3');
   assert.equal(index.runIdOf(join(dir, 'mlloop.json')), undefined);
+});
+
+test('the periodic re-check finds store changes the file watcher missed', async () => {
+  const dir = tempDir();
+  writeRun(dir, { runId: 'r1', experiment: 'a', startedAt: '2026-01-01T00:00:00Z' });
+  writeRun(dir, { runId: 'r2', experiment: 'a', startedAt: '2026-01-02T00:00:00Z', status: 'running', pid: process.pid, host: 'here' });
+  const index = new RunIndex(dir, () => ({ host: 'here', isAlive: () => true, now: Date.now() }));
+  await index.load();
+  assert.deepEqual(index.recheckStore(), [], 'nothing changed: nothing to tell');
+  // Another process writes a new run, finishes the running one and deletes an old one; no watcher event arrives.
+  writeRun(dir, { runId: 'r3', experiment: 'b', startedAt: '2026-01-03T00:00:00Z' });
+  const runJson = join(runsDir(dir), 'r2', 'run.json');
+  const record = JSON.parse(readFileSync(runJson, 'utf8'));
+  writeFileSync(runJson, JSON.stringify({ ...record, status: 'completed' }));
+  const later = new Date(Date.now() + 5000);
+  utimesSync(runJson, later, later);
+  deleteRun(dir, 'r1');
+  assert.deepEqual(index.recheckStore().sort(), ['r1', 'r2', 'r3']);
+  assert.deepEqual(index.all().map((r) => [r.runId, r.status]), [['r3', 'completed'], ['r2', 'completed']]);
+  assert.deepEqual(index.ofExperiment('b').map((r) => r.runId), ['r3']);
+  // A folder still being written (no run.json yet) is reported once as a problem, then not again until its record appears.
+  mkdirSync(join(runsDir(dir), 'r4'));
+  assert.deepEqual(index.recheckStore(), ['r4']);
+  assert.equal(index.get('r4'), undefined);
+  assert.deepEqual(index.recheckStore(), []);
+  writeRun(dir, { runId: 'r4', experiment: 'b', startedAt: '2026-01-04T00:00:00Z' });
+  assert.deepEqual(index.recheckStore(), ['r4']);
+  assert.equal(index.all()[0].runId, 'r4');
 });
