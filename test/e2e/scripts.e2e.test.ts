@@ -7,7 +7,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -27,7 +27,12 @@ function copyOfDigits(): string {
 /** The ▶ Train lens of the `torch-mlp` experiment: the lens line just above its key in mlloop.json. */
 async function trainLensOf(page: Page, experiment: string): Promise<Locator> {
   const lenses = page.locator('.part.editor .monaco-editor .codelens-decoration a', { hasText: '▶ Train' });
-  await lenses.first().waitFor({ timeout: 60_000 });
+  await lenses.first().waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
+    // Say what the editor showed: an edited (dirty) mlloop.json has other lenses or none.
+    const dirty = await page.locator('.part.editor .tab.active.dirty').count();
+    const top = await page.locator('.part.editor .monaco-editor .view-line').allInnerTexts();
+    throw new Error(`${e.message}\nactive tab dirty: ${dirty > 0}; visible lines:\n${top.slice(0, 12).join('\n')}`);
+  });
   const key = page.locator('.part.editor .monaco-editor .view-line', { hasText: `"${experiment}"` }).first();
   const keyY = (await key.boundingBox())!.y;
   let best: { lens: Locator; gap: number } | undefined;
@@ -53,11 +58,17 @@ async function trainingPanel(page: Page, status: string, timeout: number): Promi
   }
 }
 
-async function scrollTo(editor: TextEditor, page: Page, needle: string): Promise<void> {
+/**
+ * Opens mlloop.json and puts the line of `"<experiment>"` in view with Go to Line (nothing is typed
+ * into the editor: keys typed while the find widget is still opening would land in the JSON and
+ * break it, and with it every lens).
+ */
+async function scrollTo(editor: TextEditor, folder: string, experiment: string): Promise<void> {
+  const lines = readFileSync(join(folder, 'mlloop.json'), 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(`"${experiment}"`)) + 1;
+  assert.ok(line > 0, `no "${experiment}" in mlloop.json`);
   await editor.quickOpen('mlloop.json');
-  await page.keyboard.press('Control+F');
-  await page.keyboard.type(needle);
-  await page.keyboard.press('Escape');
+  await editor.goToLine(line);
 }
 
 describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${PYTHON} has no torch/onnx` }, () => {
@@ -76,7 +87,7 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     sessions.push(s);
     await s.workbench.waitReady();
     const editor = new TextEditor(s.page);
-    await scrollTo(editor, s.page, '"torch-mlp"');
+    await scrollTo(editor, folder, 'torch-mlp');
     const t0 = Date.now();
     await (await trainLensOf(s.page, 'torch-mlp')).click();
     const root = await trainingPanel(s.page, 'completed', 240_000);
@@ -108,7 +119,7 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     await no.click();
     await s.workbench.waitReady();
     const editor = new TextEditor(s.page);
-    await scrollTo(editor, s.page, '"torch-mlp"');
+    await scrollTo(editor, folder, 'torch-mlp');
     await s.page.waitForTimeout(3000);
     await s.workbench.screenshot('restricted-mode');
     await (await trainLensOf(s.page, 'torch-mlp')).click();
@@ -118,7 +129,7 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     assert.equal(await button.count(), 1);
     await s.workbench.screenshot('untrusted-refusal');
     assert.equal(existsSync(join(folder, '.mlloop', 'runs')) ? readdirSync(join(folder, '.mlloop', 'runs')).length : 0, 0, 'no run was made');
-    await scrollTo(editor, s.page, '"softmax"');
+    await scrollTo(editor, folder, 'softmax');
     // Built-in training runs no workspace code: it still works in Restricted Mode.
     await (await trainLensOf(s.page, 'softmax')).click();
     const root = await trainingPanel(s.page, 'completed', 120_000);
@@ -127,7 +138,7 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     await s.workbench.screenshot('untrusted-builtin-trains');
     await s.workbench.notifications.clearAll();
     await editor.quickOpen('mlloop.json');
-    await scrollTo(editor, s.page, '"torch-mlp"');
+    await scrollTo(editor, folder, 'torch-mlp');
     await (await trainLensOf(s.page, 'torch-mlp')).click();
     await s.workbench.notifications.waitFor('is not trusted', 30_000);
     await s.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Manage Workspace Trust' }).first().click();
