@@ -155,6 +155,9 @@ export class RunTracker implements vscode.Disposable {
     const a: ActiveRun = { ...run, steps: [], startedAt: Date.now() };
     this.active.set(run.runId, a);
     void vscode.commands.executeCommand('setContext', 'mlLoop.training', true);
+    // The run's folder was just created: show it as running now rather than wait for the watcher.
+    this.loadedIndex(run.projectDir)?.reload(run.runId);
+    this.changeEmitter.fire({ projectDir: run.projectDir, runIds: [run.runId] });
     return a;
   }
 
