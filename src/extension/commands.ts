@@ -43,6 +43,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.deleteRun': async (s, arg, selected) => (await import('./training/commands')).deleteRunCommand(s, arg, selected),
   'mlLoop.openTrainingCurves': async (s, arg) => (await import('./training/commands')).openTrainingCurvesCommand(s, arg),
   'mlLoop.compareRuns': async (s, arg, selected) => (await import('./training/commands')).compareRunsCommand(s, arg, selected),
+  'mlLoop.compareSweep': async (s, arg) => (await import('./training/commands')).compareSweepCommand(s, arg),
   'mlLoop.rerunWithEditedParams': async (s, arg) => (await import('./training/commands')).rerunWithEditedParamsCommand(s, arg),
   'mlLoop.revealModelFile': async (s, arg) => (await import('./training/commands')).revealModelFileCommand(s, arg),
   'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),

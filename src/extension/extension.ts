@@ -21,6 +21,8 @@ export interface MlLoopApi {
   activateMs: number;
   /** Folder of the extension's logs; the "ML Loop" channel writes its file there. */
   logUri: vscode.Uri;
+  /** The Experiments view's data, as the view reads it (the integration tests check what it lists). */
+  experimentsTree: vscode.TreeDataProvider<unknown>;
 }
 
 const SIDEBAR_SHOWN_KEY = 'mlLoop.sidebarShown';
@@ -64,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
   log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri };
+  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments };
 }
 
 export function deactivate(): void {

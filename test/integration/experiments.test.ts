@@ -125,6 +125,44 @@ describe('Experiments: training and runs', function () {
     }
   });
 
+  it("a sweep's runs show together under their experiment, best marked, and Compare Sweep opens them side by side", async () => {
+    const ext = await activatedExtension();
+    const tree = ext.exports.experimentsTree;
+    const sweepId = `sweep-it-${Date.now()}`;
+    // As a sweep in another process would: three of a four-run grid over lr, the second the best.
+    for (const [index, lr, acc] of [[0, 0.1, 0.9], [1, 0.01, 0.95], [2, 0.001, 0.8]]) {
+      const run = createRun(projectDir(), { experiment: 'softmax', model: 'logistic', params: { lr }, group: { id: sweepId, index, size: 4, values: { lr } } });
+      finishRun(run, { status: 'completed', metrics: { train: { accuracy: 1, f1: 1, logloss: 0.01 }, dev: { accuracy: acc, f1: acc, logloss: 0.3 } } });
+    }
+    const item = async (n: unknown) => tree.getTreeItem(n);
+    const softmax = await waitFor(async () => {
+      for (const n of (await tree.getChildren()) ?? []) if ((await item(n)).label === 'softmax') return n;
+      return undefined;
+    }, 'the softmax experiment');
+    const sweepNode = await waitFor(
+      async () => {
+        for (const n of (await tree.getChildren(softmax)) ?? []) {
+          const i = await item(n);
+          if (i.contextValue === 'sweep' && String(i.id).endsWith(sweepId) && /3\/4 completed/.test(String(i.description))) return n;
+        }
+        return undefined;
+      },
+      'the sweep row',
+      30_000,
+    );
+    assert.equal((await item(sweepNode)).description, 'lr · 3/4 completed · best dev acc 95.0%');
+    // The sweep's runs are not also listed loose under the experiment.
+    const loose = [];
+    for (const n of (await tree.getChildren(softmax)) ?? []) if (/^run\./.test(String((await item(n)).contextValue)) && /lr=/.test(String((await item(n)).description))) loose.push(n);
+    assert.equal(loose.length, 0);
+    const members = await Promise.all(((await tree.getChildren(sweepNode)) ?? []).map(async (n) => String((await item(n)).description)));
+    assert.deepEqual(members, ['lr=0.1 dev acc 90.0%', 'lr=0.01 dev acc 95.0% (best)', 'lr=0.001 dev acc 80.0%']);
+    await vscode.commands.executeCommand('mlLoop.compareSweep', sweepNode);
+    await waitFor(() => webviewTabs('mlLoop.compare').length > 0, 'the Compare panel');
+    assert.match(webviewTabs('mlLoop.compare')[0].label, /^Compare 3 runs$/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('Compare Selected opens the Compare panel on two runs', async () => {
     const { runs } = await listRuns(projectDir());
     const refs = runs.slice(0, 2).map((r) => ({ projectDir: projectDir(), runId: r.runId }));

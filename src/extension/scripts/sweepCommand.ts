@@ -13,6 +13,7 @@ export async function trainSweepWithProgress(s: Services, project: Project, expe
   const projectDir = projectDirOf(project);
   const abort = new AbortController();
   const started: string[] = [];
+  let groupId = '';
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `ML Loop: sweeping ${experiment}`, cancellable: true },
     async (progress, token) => {
@@ -38,6 +39,7 @@ export async function trainSweepWithProgress(s: Services, project: Project, expe
           else s.log.info(`run ${runId} | ${line}`);
         },
       }).finally(() => started.forEach((id) => s.runs.endActive(id)));
+      groupId = result.groupId;
       for (const o of result.outcomes) {
         done++;
         if (o.status !== 'completed') s.log.warn(`run ${o.runId}: ${o.status}${o.error ? ` · ${o.error.message}` : ''}`);
@@ -46,7 +48,10 @@ export async function trainSweepWithProgress(s: Services, project: Project, expe
     },
   );
   const completed = outcomes.filter((o) => o.status === 'completed').length;
-  void vscode.window.showInformationMessage(`ML Loop: sweep of ${experiment}: ${completed} of ${outcomes.length} run(s) completed`);
+  const actions = outcomes.length >= 2 ? ['Compare Sweep'] : [];
+  void vscode.window.showInformationMessage(`ML Loop: sweep of ${experiment}: ${completed} of ${outcomes.length} run(s) completed`, ...actions).then((choice) => {
+    if (choice) void vscode.commands.executeCommand('mlLoop.compareSweep', { projectDir, sweepId: groupId });
+  });
   return outcomes;
 }
 

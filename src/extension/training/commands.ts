@@ -8,7 +8,7 @@ import type { TrackedRun } from '../../core/track/types';
 import type { ExperimentRef } from '../codelens/experimentLens';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
-import { ExperimentNode, MoreRunsNode, RunNode } from '../views/experimentsTree';
+import { ExperimentNode, MoreRunsNode, RunNode, SweepNode } from '../views/experimentsTree';
 import { askEditedParams, cancelRun, trainAll, trainOne } from './trainCommands';
 import { projectDirOf } from './runTracker';
 import { mayRunScript } from '../scripts/scriptExperiments';
@@ -169,6 +169,32 @@ export async function compareRunsCommand(s: Services, arg?: unknown, selected?: 
   if (refs.length < 2) throw new Error('select 2 to 20 runs in the Experiments view (Ctrl/Cmd+click), then Compare Selected');
   const { ComparePanel } = await import('../panels/comparePanel');
   ComparePanel.show(s, refs[0].projectDir, refs.map((r) => r.runId));
+}
+
+/** Compare Sweep: every run of a sweep side by side (the tree's sweep row, or `{ projectDir, sweepId }`). */
+export async function compareSweepCommand(s: Services, arg?: unknown): Promise<void> {
+  let projectDir: string;
+  let runIds: string[];
+  if (arg instanceof SweepNode) {
+    projectDir = arg.projectDir;
+    runIds = arg.sweep.runs.map((r) => r.runId);
+  } else if (arg && typeof arg === 'object' && typeof (arg as { projectDir?: unknown }).projectDir === 'string' && typeof (arg as { sweepId?: unknown }).sweepId === 'string') {
+    const ref = arg as { projectDir: string; sweepId: string };
+    projectDir = ref.projectDir;
+    runIds = (await s.runs.index(projectDir))
+      .all()
+      .filter((r) => r.record.group?.id === ref.sweepId)
+      .sort((a, b) => (a.record.group?.index ?? 0) - (b.record.group?.index ?? 0))
+      .map((r) => r.runId);
+  } else throw new Error('Compare Sweep works on a sweep of the Experiments view');
+  if (runIds.length < 2) throw new Error(`the sweep has ${runIds.length} run in the store: nothing to compare`);
+  const { MAX_COMPARE } = await import('../../core/track/compare');
+  if (runIds.length > MAX_COMPARE) {
+    void vscode.window.showWarningMessage(`ML Loop: the sweep has ${runIds.length} runs; comparing the first ${MAX_COMPARE} of the grid.`);
+    runIds = runIds.slice(0, MAX_COMPARE);
+  }
+  const { ComparePanel } = await import('../panels/comparePanel');
+  ComparePanel.show(s, projectDir, runIds);
 }
 
 export async function rerunWithEditedParamsCommand(s: Services, arg?: unknown): Promise<unknown> {

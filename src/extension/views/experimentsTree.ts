@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatDuration, formatMetricValue, keyMetric, runDurationMs, runLabel, shortRunLabel } from '../../core/track/format';
+import { groupSweeps, isSweep, sweepDescription, sweepValuesLabel, type SweepSummary } from '../../core/track/sweeps';
 import type { TrackedRun, TrackedStatus } from '../../core/track/types';
 import type { ExperimentEntry } from '../project/projectFile';
 import type { Project, ProjectIndex } from '../project/projectIndex';
@@ -25,12 +26,24 @@ export class RunNode {
   constructor(
     readonly project: Project,
     readonly run: TrackedRun,
+    /** Set when the run is shown under its sweep. */
+    readonly sweep?: SweepNode,
   ) {}
   get projectDir(): string {
     return path.dirname(this.project.file.fsPath);
   }
   get runId(): string {
     return this.run.runId;
+  }
+}
+/** The runs of one sweep, shown together under their experiment. */
+export class SweepNode {
+  constructor(
+    readonly parent: ExperimentNode,
+    readonly sweep: SweepSummary,
+  ) {}
+  get projectDir(): string {
+    return this.parent.projectDir;
   }
 }
 /** "N more runs…": a click shows the next page of an experiment's runs. */
@@ -43,9 +56,9 @@ export class MoreRunsNode {
 export class BaselineNode {
   constructor(readonly project: Project) {}
 }
-export type ExperimentsTreeNode = ProjectNode | ExperimentNode | RunNode | MoreRunsNode | BaselineNode;
+export type ExperimentsTreeNode = ProjectNode | ExperimentNode | RunNode | SweepNode | MoreRunsNode | BaselineNode;
 
-/** Runs shown per experiment before a "more" row; each click adds a page. */
+/** Entries (runs, or sweeps counted as one) shown per experiment before a "more" row; each click adds a page. */
 export const RUN_PAGE_SIZE = 50;
 
 const KIND_ICONS: Record<string, string> = { linear: 'graph-line', logistic: 'symbol-boolean', mlp: 'type-hierarchy', gbdt: 'list-tree', script: 'terminal' };
@@ -110,6 +123,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
 
   async getChildren(element?: ExperimentsTreeNode): Promise<ExperimentsTreeNode[]> {
     if (element instanceof ExperimentNode) return this.runsOf(element);
+    if (element instanceof SweepNode) return element.sweep.runs.map((r) => new RunNode(element.parent.project, r, element));
     if (element instanceof ProjectNode) return this.topOfProject(element.project);
     if (element) return [];
     const projects = await this.projects.list();
@@ -123,11 +137,11 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   private async runsOf(node: ExperimentNode): Promise<ExperimentsTreeNode[]> {
     if (!this.runs) return [];
     const index = await this.runs.index(node.projectDir);
-    const all = index.ofExperiment(node.experiment.name);
+    const all = groupSweeps(index.ofExperiment(node.experiment.name), node.project.outline.metric);
     const shown = this.pages.get(`${node.projectDir}#${node.experiment.name}`) ?? RUN_PAGE_SIZE;
     const page = all.slice(0, shown);
-    for (const r of page) this.experimentOfRun.set(`${node.projectDir}#${r.runId}`, node.experiment.name);
-    const nodes: ExperimentsTreeNode[] = page.map((r) => new RunNode(node.project, r));
+    for (const e of page) for (const r of isSweep(e) ? e.runs : [e]) this.experimentOfRun.set(`${node.projectDir}#${r.runId}`, node.experiment.name);
+    const nodes: ExperimentsTreeNode[] = page.map((e) => (isSweep(e) ? new SweepNode(node, e) : new RunNode(node.project, e)));
     if (all.length > shown) nodes.push(new MoreRunsNode(node, all.length - shown));
     return nodes;
   }
@@ -140,7 +154,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   }
 
   getParent(element: ExperimentsTreeNode): ExperimentsTreeNode | undefined {
-    if (element instanceof RunNode) return this.experimentNodes.get(`${element.projectDir}#${element.run.record.experiment}`);
+    if (element instanceof RunNode) return element.sweep ?? this.experimentNodes.get(`${element.projectDir}#${element.run.record.experiment}`);
+    if (element instanceof SweepNode) return element.parent;
     if (element instanceof MoreRunsNode) return element.parent;
     return undefined;
   }
@@ -156,6 +171,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     }
     if (element instanceof BaselineNode) return this.baselineItem(element);
     if (element instanceof RunNode) return this.runItem(element);
+    if (element instanceof SweepNode) return this.sweepItem(element);
     if (element instanceof MoreRunsNode) {
       const item = new vscode.TreeItem(`${element.remaining} more run${element.remaining === 1 ? '' : 's'}…`, vscode.TreeItemCollapsibleState.None);
       item.iconPath = new vscode.ThemeIcon('ellipsis');
@@ -192,6 +208,22 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     return item;
   }
 
+  private sweepItem(node: SweepNode): vscode.TreeItem {
+    const { sweep } = node;
+    const running = (sweep.statusCounts.running ?? 0) > 0 || sweep.runs.some((r) => this.runs?.activeRun(r.runId));
+    const item = new vscode.TreeItem(`sweep ${sweep.id.replace(/^sweep-/, '').slice(-6)}`, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `${node.parent.project.file.toString()}#${sweep.experiment}#${sweep.id}`;
+    item.description = sweepDescription(sweep);
+    item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'symbol-array', running ? new vscode.ThemeColor('charts.blue') : undefined);
+    item.contextValue = 'sweep';
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**Sweep of ${sweep.experiment}** over ${sweep.swept.map((k) => `\`${k}\``).join(' × ')}: ${sweep.runs.length} of ${sweep.size} runs in the store\n\n`);
+    if (sweep.best) md.appendMarkdown(`best: run \`${sweep.best.run.runId}\` (${sweepValuesLabel(sweep.best.run)})\n\n`);
+    md.appendMarkdown(`Compare Sweep shows its runs side by side.`);
+    item.tooltip = md;
+    return item;
+  }
+
   private runItem(node: RunNode): vscode.TreeItem {
     const { run } = node;
     const r = run.record;
@@ -203,7 +235,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const metric = keyMetric(r, node.project.outline.metric);
     const progress = active?.latest ? `epoch ${active.latest.step}${active.latest.totalSteps ? `/${active.latest.totalSteps}` : ''}` : undefined;
-    item.description = [run.annotations.starred ? '★' : '', status === 'completed' ? (metric ?? 'completed') : status, progress ?? ''].filter(Boolean).join(' ');
+    const swept = node.sweep ? sweepValuesLabel(run) : '';
+    const best = node.sweep?.sweep.best?.run.runId === run.runId ? '(best)' : '';
+    item.description = [run.annotations.starred ? '★' : '', swept, status === 'completed' ? (metric ?? 'completed') : status, best, progress ?? ''].filter(Boolean).join(' ');
     item.contextValue = `run.${status}${r.status === 'completed' ? '.model' : ''}${run.annotations.starred ? '.starred' : ''}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${runLabel(run)}** — ${r.experiment} (${r.model}) · $(${icon}) ${status}\n\n`);
