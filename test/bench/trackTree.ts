@@ -2,7 +2,7 @@
 //  - first load: every run folder read (run.json + meta.json), as when the view first shows;
 //  - refresh after one run changed (what the file watcher triggers): that run re-read and the
 //    experiment's first page of runs rebuilt;
-//  - the periodic re-check of running runs.
+//  - the periodic re-checks: running runs, and the store (what the file watcher may have missed).
 //   node --import tsx test/bench/trackTree.ts [--runs 2000]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,13 @@ async function main(): Promise<void> {
       index.recheckRunning();
       rechecks.push(performance.now() - t);
     }
+    // The watcher's safety net, every 3 s: a readdir of the store and a stat per running run.
+    const storeChecks: number[] = [];
+    for (let k = 0; k < 50; k++) {
+      const t = performance.now();
+      index.recheckStore();
+      storeChecks.push(performance.now() - t);
+    }
 
     const figures = {
       runs: RUNS,
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
       firstLoadMs: { median: Math.round(median(loads)), all: loads.map(Math.round) },
       refreshOneRunMs: { median: Number(median(refreshes).toFixed(3)), max: Number(Math.max(...refreshes).toFixed(3)) },
       recheckRunningMs: Number(median(rechecks).toFixed(3)),
+      recheckStoreMs: Number(median(storeChecks).toFixed(3)),
       node: process.version,
     };
     console.log(JSON.stringify(figures, null, 2));

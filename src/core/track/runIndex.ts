@@ -1,6 +1,6 @@
 // An in-memory index of one project's run store, kept up to date run by run: the tree reads it,
 // the file watcher tells it which run folder changed, and only that run is read again.
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runsDir } from '../train/runStore';
 import { deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, sortNewestFirst, type Liveness } from './store';
@@ -13,6 +13,8 @@ export class RunIndex {
   private byExperiment: Map<string, TrackedRun[]> | undefined;
   /** Last write time of each `running` run's files when it was read (for recheckStore). */
   private readonly runningWrites = new Map<string, number>();
+  /** The store folder's mtime at the last full look (entries added or removed change it). */
+  private storeMtime = -1;
 
   constructor(
     readonly projectDir: string,
@@ -67,6 +69,15 @@ export class RunIndex {
    * are read again. One readdir plus a stat per running run. Returns the ids that changed.
    */
   recheckStore(): string[] {
+    let mtime = 0;
+    try {
+      mtime = statSync(this.storeDir).mtimeMs;
+    } catch {
+      // no store
+    }
+    const listingChanged = mtime !== this.storeMtime;
+    this.storeMtime = mtime;
+    if (!listingChanged && this.problemsById.size === 0) return this.recheckRunningWrites();
     let folders: string[];
     try {
       folders = readdirSync(this.storeDir, { withFileTypes: true })
@@ -80,7 +91,20 @@ export class RunIndex {
     for (const id of folders) if (!this.byId.has(id) || this.problemsById.has(id)) stale.add(id);
     for (const id of this.byId.keys()) if (!present.has(id)) stale.add(id);
     for (const id of this.problemsById.keys()) if (!present.has(id)) stale.add(id);
-    for (const [id, write] of this.runningWrites) if (present.has(id) && lastWriteOf(this.byId.get(id)!.dir) !== write) stale.add(id);
+    for (const id of this.staleRunning()) if (present.has(id)) stale.add(id);
+    return this.rereadAll(stale, present);
+  }
+
+  private staleRunning(): string[] {
+    return [...this.runningWrites].filter(([id, write]) => lastWriteOf(this.byId.get(id)!.dir) !== write).map(([id]) => id);
+  }
+
+  private recheckRunningWrites(): string[] {
+    const stale = this.staleRunning();
+    return stale.length ? this.rereadAll(new Set(stale), new Set(stale)) : [];
+  }
+
+  private rereadAll(stale: Set<string>, present: Set<string>): string[] {
     const changed: string[] = [];
     for (const id of stale) {
       const before = this.byId.get(id);
