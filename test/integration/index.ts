@@ -12,6 +12,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./diagnostics.test'),
   () => import('./experiments.test'),
   () => import('./scripts.test'),
+  () => import('./scale.test'),
 ];
 
 /** The line the runners parse for the tier summary (mocha's own output is for people). */
