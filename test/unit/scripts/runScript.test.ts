@@ -177,9 +177,13 @@ test('cancel: SIGTERM to the process group, SIGKILL after the grace period, run 
     dir,
     'stuck.js',
     `const { spawn } = require('child_process');
-     const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
-     console.log('child ' + child.pid);
-     console.log(JSON.stringify({ mlloop: 'metric', step: 1, train_loss: 1 }));
+     const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+     // The metric line (which makes the test cancel) only once the child ignores SIGTERM: on a busy
+     // machine an earlier SIGTERM would end it before its handler exists, and no SIGKILL would be needed.
+     child.stdout.once('data', () => {
+       console.log('child ' + child.pid);
+       console.log(JSON.stringify({ mlloop: 'metric', step: 1, train_loss: 1 }));
+     });
      setInterval(() => {}, 1000);`,
   );
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
