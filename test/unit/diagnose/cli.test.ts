@@ -25,7 +25,7 @@ async function cli(args: string[]) {
 }
 
 before(async () => {
-  cpSync('/work/main/examples/iris', dir, { recursive: true });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'iris'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
   rmSync(join(dir, '.mlloop', 'runs'), { recursive: true, force: true });
   const o = await trainExperiment({ projectDir: dir, experimentName: 'logistic' });
   assert.equal(o.status, 'completed', o.error?.message);
