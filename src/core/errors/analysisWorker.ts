@@ -1,0 +1,57 @@
+// analyseRun in a worker thread (src/worker/errors.ts): loading a 50,000-row data version, predicting
+// it and finding slices takes seconds, which must not block the extension host. The result comes
+// back by structured clone with its typed arrays transferred. Aborting terminates the worker.
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../train/run';
+import type { RunErrorAnalysis } from './analysis';
+import type { SliceOptions } from './slices';
+
+export interface AnalysisWorkerInput {
+  projectDir: string;
+  run: string;
+  slices?: SliceOptions;
+  historyRuns?: number;
+}
+
+/** Worker → host. */
+export type AnalysisWorkerMessage = { type: 'done'; analysis: RunErrorAnalysis } | { type: 'error'; message: string };
+
+export class AnalysisCancelledError extends Error {
+  constructor() {
+    super('The error analysis was cancelled.');
+    this.name = 'AnalysisCancelledError';
+  }
+}
+
+/** The distinct buffers behind the analysis' typed arrays (views of one buffer are listed once). */
+export function transferablesOf(a: RunErrorAnalysis): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (v: ArrayBufferView) => {
+    if (v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
+  };
+  for (const rows of [a.dataset.train, a.dataset.dev, a.dataset.test]) [rows.features.numeric, rows.y, rows.rowIndex].forEach(add);
+  [a.table.truth, a.table.predicted, a.table.confidence, a.table.loss, a.table.wrong].forEach(add);
+  return [...buffers];
+}
+
+/** `workerPath`: a bundled worker to use instead of the one beside this module (the benchmark runs from source but times dist/worker-errors.js). */
+export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSignal, workerPath?: string): Promise<RunErrorAnalysis> {
+  if (signal?.aborted) return Promise.reject(new AnalysisCancelledError());
+  const script = workerPath ? { source: workerPath, eval: false } : workerScript('errors');
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => settle(() => reject(new AnalysisCancelledError()));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: AnalysisWorkerMessage) => settle(() => (m.type === 'done' ? resolve(m.analysis) : reject(new Error(m.message)))));
+    worker.on('error', (e) => settle(() => reject(e)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`The error analysis stopped (worker exit code ${code}) before answering.`))));
+  });
+}
