@@ -12,6 +12,7 @@ import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './views/deploymentsTree';
 import { ExperimentsTreeProvider } from './views/experimentsTree';
+import { WebviewPanelHost, type PanelProbe } from './webview/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
 export interface MlLoopApi {
@@ -21,6 +22,8 @@ export interface MlLoopApi {
   activateMs: number;
   /** Folder of the extension's logs; the "ML Loop" channel writes its file there. */
   logUri: vscode.Uri;
+  /** The open webview panels, for the integration tests (state as the webview gets it; messages as it sends them). */
+  panels(): PanelProbe[];
 }
 
 const SIDEBAR_SHOWN_KEY = 'mlLoop.sidebarShown';
@@ -64,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
   log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri };
+  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, panels: () => WebviewPanelHost.probes() };
 }
 
 export function deactivate(): void {
