@@ -1,20 +1,27 @@
-// analyseRun in a worker thread (src/worker/errors.ts): loading a 50,000-row data version, predicting
-// it and finding slices takes seconds, which must not block the extension host. The result comes
-// back by structured clone with its typed arrays transferred. Aborting terminates the worker.
+// The error-analysis jobs in a worker thread (src/worker/errors.ts): loading a 50,000-row data
+// version, predicting it and finding slices takes seconds, which must not block the extension host.
+// Two jobs: one run's analysis (the Error Analysis panel) and the error changes across runs (the
+// Compare panel). The result comes back by structured clone, typed arrays transferred. Aborting
+// terminates the worker.
 import { Worker } from 'node:worker_threads';
+import type { ProjectInput } from '../data/dataset';
 import { workerScript } from '../train/run';
 import type { RunErrorAnalysis } from './analysis';
+import type { ErrorChanges } from './compareErrors';
 import type { SliceOptions } from './slices';
 
 export interface AnalysisWorkerInput {
-  projectDir: string;
+  /** The project's folder, or better its parsed spec: the worker then skips compiling the schema (half a second). */
+  projectDir: ProjectInput;
   run: string;
   slices?: SliceOptions;
   historyRuns?: number;
 }
 
+export type ErrorsWorkerInput = ({ job: 'analyse' } & AnalysisWorkerInput) | { job: 'compare'; projectDir: ProjectInput; runIds: string[] };
+
 /** Worker → host. */
-export type AnalysisWorkerMessage = { type: 'done'; analysis: RunErrorAnalysis } | { type: 'error'; message: string };
+export type ErrorsWorkerMessage = { type: 'done'; result: RunErrorAnalysis | ErrorChanges } | { type: 'error'; message: string };
 
 export class AnalysisCancelledError extends Error {
   constructor() {
@@ -34,8 +41,7 @@ export function transferablesOf(a: RunErrorAnalysis): ArrayBuffer[] {
   return [...buffers];
 }
 
-/** `workerPath`: a bundled worker to use instead of the one beside this module (the benchmark runs from source but times dist/worker-errors.js). */
-export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSignal, workerPath?: string): Promise<RunErrorAnalysis> {
+function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefined, workerPath: string | undefined): Promise<T> {
   if (signal?.aborted) return Promise.reject(new AnalysisCancelledError());
   const script = workerPath ? { source: workerPath, eval: false } : workerScript('errors');
   return new Promise((resolve, reject) => {
@@ -50,8 +56,18 @@ export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSig
     };
     const onAbort = () => settle(() => reject(new AnalysisCancelledError()));
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: AnalysisWorkerMessage) => settle(() => (m.type === 'done' ? resolve(m.analysis) : reject(new Error(m.message)))));
+    worker.on('message', (m: ErrorsWorkerMessage) => settle(() => (m.type === 'done' ? resolve(m.result as T) : reject(new Error(m.message)))));
     worker.on('error', (e) => settle(() => reject(e)));
     worker.on('exit', (code) => settle(() => reject(new Error(`The error analysis stopped (worker exit code ${code}) before answering.`))));
   });
+}
+
+/** analyseRun in a worker. `workerPath`: a bundled worker to use instead of the one beside this module (the benchmark runs from source but times dist/worker-errors.js). */
+export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSignal, workerPath?: string): Promise<RunErrorAnalysis> {
+  return runInWorker({ job: 'analyse', ...input }, signal, workerPath);
+}
+
+/** errorChangesOfRuns in a worker. */
+export function errorChangesInWorker(input: { projectDir: ProjectInput; runIds: string[] }, signal?: AbortSignal): Promise<ErrorChanges> {
+  return runInWorker({ job: 'compare', ...input }, signal, undefined);
 }

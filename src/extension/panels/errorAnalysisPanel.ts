@@ -109,7 +109,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     this.loadAbort?.abort();
     const abort = (this.loadAbort = new AbortController());
     try {
-      const [analysis, ref, versions] = await Promise.all([analyseRunInWorker({ projectDir: this.projectDir, run: this.runId }, abort.signal), resolveProject(this.projectDir), listDataVersions(this.projectDir)]);
+      const ref = await resolveProject(this.projectDir);
+      const [analysis, versions] = await Promise.all([analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal), listDataVersions(this.projectDir)]);
       this.analysis = analysis;
       const { table, dataset } = analysis;
       this.index.clear();
