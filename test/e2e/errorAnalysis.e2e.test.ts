@@ -1,7 +1,8 @@
 // Error analysis in a real VS Code on a copy of the digits sample with one trained softmax run:
 // open Error Analysis from the run's context menu, see the digit images, tag several errors with the
 // keyboard, see the tag table update, augment the tag, train on the new data version from the
-// notification, compare the two runs, and see the tag's count across runs.
+// notification, compare the two runs (metrics, and dev errors per tag and slice), and see the tag's
+// count across runs in the new run's Error Analysis.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -120,6 +121,15 @@ describe('error analysis of a digits run in a real VS Code', () => {
     await tree.contextAction([runLabel(runId), runLabel(secondRun)], 'Compare Selected Runs', (ms) => compare.root(ms));
     const compared = await compare.waitFor('[data-ready="true"]');
     assert.equal(await compared.getAttribute('data-datasets'), '2');
+    // Below the metrics: each run's dev errors per tag and per slice, the tag's 3 errors before and the count after.
+    const tagLine = compared.locator('#error-changes tr[data-kind="tag"][data-name="thin strokes"]');
+    await tagLine.waitFor({ timeout: 60_000 });
+    const counts = await tagLine.locator('td').allInnerTexts();
+    assert.equal(counts.length, 3, counts.join(' | '));
+    assert.equal(counts[0], '3', 'the tagged errors of the first run');
+    assert.equal(counts[2], String(Number(counts[1]) - 3), 'change = after − before');
+    assert.ok((await compared.locator('#error-changes tr[data-kind="slice"]').count()) > 0, 'slices listed');
+    await compared.locator('#error-changes').scrollIntoViewIfNeeded();
     await s.workbench.screenshot('compare-before-after-augment');
     await ea().openFromTree(runLabel(secondRun), secondRun);
     const { frame } = await ea().open(secondRun);

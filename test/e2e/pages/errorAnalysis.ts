@@ -45,7 +45,8 @@ export class ErrorAnalysisPage {
       for (let i = n - 1; i >= 0; i--) {
         const frame = this.page.frameLocator('iframe.webview.ready').nth(i).frameLocator('iframe#active-frame');
         const root = frame.locator('#root[data-panel="errorAnalysis"][data-ready="true"]');
-        if ((await root.count()) > 0 && (!runId || (await root.locator('h1').innerText()).includes(runId))) return { frame, root };
+        // Frames go by position: one may close (and the rest shift) between these two reads, so a read that fails is a miss, not a wait.
+        if ((await root.count()) > 0 && (!runId || (await root.locator('h1').innerText({ timeout: 2_000 }).catch(() => '')).includes(runId))) return { frame, root };
       }
       if (Date.now() > deadline) throw new Error(`no drawn Error Analysis panel${runId ? ` for ${runId}` : ''} within ${timeout} ms`);
       await this.page.waitForTimeout(250);
