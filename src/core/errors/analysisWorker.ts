@@ -2,7 +2,7 @@
 // version, predicting it and finding slices takes seconds, which must not block the extension host.
 // Two jobs: one run's analysis (the Error Analysis panel) and the error changes across runs (the
 // Compare panel). The result comes back by structured clone, typed arrays transferred. Aborting
-// terminates the worker.
+// rejects at once; the worker is ended when its job is done.
 import { Worker } from 'node:worker_threads';
 import type { ProjectInput } from '../data/dataset';
 import { workerScript } from '../train/run';
@@ -47,16 +47,21 @@ function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefine
   return new Promise((resolve, reject) => {
     const worker = new Worker(script.source, { workerData: input, eval: script.eval });
     let settled = false;
-    const settle = (fn: () => void) => {
+    const settle = (fn: () => void, terminate = true) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       fn();
-      void worker.terminate();
+      if (terminate) void worker.terminate();
     };
-    const onAbort = () => settle(() => reject(new AnalysisCancelledError()));
+    // An abort answers at once but lets the worker reach its end (or its next message) before it is
+    // terminated: stopping a thread while onnxruntime runs in it natively is not safe.
+    const onAbort = () => settle(() => reject(new AnalysisCancelledError()), false);
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: ErrorsWorkerMessage) => settle(() => (m.type === 'done' ? resolve(m.result as T) : reject(new Error(m.message)))));
+    worker.on('message', (m: ErrorsWorkerMessage) => {
+      if (settled) return void worker.terminate();
+      settle(() => (m.type === 'done' ? resolve(m.result as T) : reject(new Error(m.message))));
+    });
     worker.on('error', (e) => settle(() => reject(e)));
     worker.on('exit', (code) => settle(() => reject(new Error(`The error analysis stopped (worker exit code ${code}) before answering.`))));
   });

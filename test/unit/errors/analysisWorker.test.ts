@@ -1,6 +1,6 @@
 // The Error Analysis panel's analysis in a worker thread: the same result as in-process (the error
 // table, the dataset's rows with their typed arrays, the slices), errors of the run reported, and
-// an abort that ends the worker with AnalysisCancelledError.
+// an abort answered at once with AnalysisCancelledError (the worker itself ends after its job).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync } from 'node:fs';
@@ -43,7 +43,7 @@ test('every typed array of the analysis is backed by a listed buffer, each liste
   for (const v of [a.dataset.dev.features.numeric, a.dataset.train.y, a.dataset.test.rowIndex, a.table.loss, a.table.wrong]) assert.ok(buffers.includes(v.buffer as ArrayBuffer));
 });
 
-test('an unknown run is reported as the error it is; an abort ends the worker', async () => {
+test('an unknown run is reported as the error it is; an abort answers at once with AnalysisCancelledError', async () => {
   await assert.rejects(analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }), (e: Error) => !(e instanceof AnalysisCancelledError) && /no-such-run/.test(e.message));
   const abort = new AbortController();
   const pending = analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal);
