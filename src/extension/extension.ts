@@ -12,6 +12,7 @@ import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './views/deploymentsTree';
 import { ExperimentsTreeProvider } from './views/experimentsTree';
+import { WebviewPanelHost, type PanelProbe } from './webview/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
 export interface MlLoopApi {
@@ -23,6 +24,8 @@ export interface MlLoopApi {
   logUri: vscode.Uri;
   /** The Experiments view's data, as the view reads it (the integration tests check what it lists). */
   experimentsTree: vscode.TreeDataProvider<unknown>;
+  /** The open webview panels, for the integration tests (state as the webview gets it; messages as it sends them). */
+  panels(): PanelProbe[];
 }
 
 const SIDEBAR_SHOWN_KEY = 'mlLoop.sidebarShown';
@@ -66,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
   log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments };
+  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => WebviewPanelHost.probes() };
 }
 
 export function deactivate(): void {

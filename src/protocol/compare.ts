@@ -1,4 +1,5 @@
 // Messages of the Compare panel (webview/compare ⇄ src/extension/panels/comparePanel.ts).
+import type { ErrorChanges } from '../core/errors/compareErrors';
 import type { CompareTable, RunCurves } from '../core/track/compare';
 import { hasType, isArrayOf, isRecord, isReadyMessage, type ReadyMessage } from './common';
 import { isRunCurves } from './training';
@@ -6,7 +7,10 @@ import { isRunCurves } from './training';
 export type ComparePanelState =
   | { status: 'loading' }
   | { status: 'error'; message: string }
-  | { status: 'loaded'; table: CompareTable; curves: RunCurves[]; projectMetric?: string };
+  | { status: 'loaded'; table: CompareTable; curves: RunCurves[]; projectMetric?: string; errors?: ErrorChangesState };
+
+/** The runs' dev errors per tag and per slice (computed in a worker after the table shows). */
+export type ErrorChangesState = { status: 'loading' } | { status: 'loaded'; changes: ErrorChanges } | { status: 'unavailable'; message: string };
 
 export type CompareHostMessage = { type: 'state'; state: ComparePanelState };
 
@@ -27,5 +31,23 @@ export function isCompareHostMessage(value: unknown): value is CompareHostMessag
   const st = value.state;
   if (st.status === 'loading') return true;
   if (st.status === 'error') return typeof st.message === 'string';
-  return st.status === 'loaded' && isTable(st.table) && isArrayOf(st.curves, isRunCurves);
+  return st.status === 'loaded' && isTable(st.table) && isArrayOf(st.curves, isRunCurves) && (st.errors === undefined || isErrorChangesState(st.errors));
+}
+
+const isCounts = (v: unknown): v is number[] => isArrayOf(v, (x): x is number => typeof x === 'number' && Number.isFinite(x));
+
+function isErrorChangesState(v: unknown): v is ErrorChangesState {
+  if (!isRecord(v)) return false;
+  if (v.status === 'loading') return true;
+  if (v.status === 'unavailable') return typeof v.message === 'string';
+  if (v.status !== 'loaded' || !isRecord(v.changes)) return false;
+  const c = v.changes;
+  const n = Array.isArray(c.runIds) ? c.runIds.length : -1;
+  const counts = (x: unknown) => isCounts(x) && x.length === n;
+  return (
+    isArrayOf(c.runIds, (x): x is string => typeof x === 'string') &&
+    counts(c.errors) &&
+    isArrayOf(c.tags, (t): t is ErrorChanges['tags'][number] => isRecord(t) && typeof t.tag === 'string' && counts(t.errors)) &&
+    isArrayOf(c.slices, (s): s is ErrorChanges['slices'][number] => isRecord(s) && typeof s.key === 'string' && typeof s.label === 'string' && counts(s.errors))
+  );
 }

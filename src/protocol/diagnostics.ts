@@ -32,11 +32,14 @@ export type DiagnosticsWebviewMessage =
   | { type: 'cancelValidationCurve' }
   /** Reveal the experiment in mlloop.json. */
   | { type: 'openExperiment' }
+  /** A confusion-matrix cell was clicked: open Error Analysis filtered to it (class names). */
+  | { type: 'openErrors'; truth: string; predicted: string }
   | { type: 'refresh' };
 
 export function isDiagnosticsWebviewMessage(value: unknown): value is DiagnosticsWebviewMessage {
   if (isReadyMessage(value)) return true;
   if (hasType(value, 'computeValidationCurve')) return typeof value.param === 'string' && value.param.length > 0;
+  if (hasType(value, 'openErrors')) return typeof value.truth === 'string' && typeof value.predicted === 'string';
   return ['computeLearningCurve', 'cancelLearningCurve', 'cancelValidationCurve', 'openExperiment', 'refresh'].some((t) => hasType(value, t));
 }
 

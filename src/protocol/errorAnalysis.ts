@@ -1,6 +1,7 @@
 // Messages of the Error Analysis panel (webview/errorAnalysis ⇄ src/extension/panels/errorAnalysisPanel.ts).
 // The host sends the run's dev table as columns (cheap for 50,000+ rows); feature values (pixels)
 // are asked for by the webview for the rows it shows, correlated by a request id.
+import type { ErrorTable } from '../core/errors/errorTable';
 import type { TagRow } from '../core/errors/tags';
 import { hasType, isArrayOf, isFiniteNumber, isReadyMessage, isRecord, type ReadyMessage } from './common';
 
@@ -49,6 +50,23 @@ export interface DevColumns {
   loss: number[];
   /** 1 = the model got it wrong. */
   wrong: number[];
+}
+
+/** Four significant digits: what the list shows, and a third of the JSON of a full double. */
+function round4(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+}
+
+/** The error table as the columns the host sends (confidence and loss to four significant digits). */
+export function devColumnsOf(table: ErrorTable): DevColumns {
+  return {
+    ids: table.ids,
+    truth: Array.from(table.truth),
+    predicted: Array.from(table.predicted),
+    confidence: Array.from(table.confidence, (c) => (Number.isNaN(c) ? null : round4(c))),
+    loss: Array.from(table.loss, round4),
+    wrong: Array.from(table.wrong),
+  };
 }
 
 export interface ErrorAnalysisView {

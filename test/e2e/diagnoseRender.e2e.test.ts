@@ -137,4 +137,20 @@ describe('Diagnostics panel bundle', () => {
     await page.locator('vscode-button', { hasText: 'Refresh' }).click();
     assert.deepEqual(posted, [{ type: 'computeValidationCurve', param: 'hidden' }, { type: 'openExperiment' }, { type: 'refresh' }]);
   });
+
+  test('a dev confusion-matrix cell asks for Error Analysis of that cell (click or Enter); empty cells do nothing', async () => {
+    posted.length = 0;
+    const cells = page.locator('table.heatmap td.clickable');
+    assert.ok((await cells.count()) >= 4, 'non-empty cells are clickable');
+    assert.equal(await page.locator('table.heatmap td.zero.clickable').count(), 0);
+    const off = page.locator('table.heatmap td.off.clickable').first();
+    const [truth, predicted] = [await off.getAttribute('data-truth'), await off.getAttribute('data-predicted')];
+    assert.notEqual(truth, predicted);
+    await off.click();
+    const diag = page.locator('table.heatmap td.diag.clickable').first();
+    await diag.focus();
+    await page.keyboard.press('Enter');
+    const d = await diag.getAttribute('data-truth');
+    assert.deepEqual(posted, [{ type: 'openErrors', truth, predicted }, { type: 'openErrors', truth: d, predicted: d }]);
+  });
 });

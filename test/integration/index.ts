@@ -10,6 +10,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./deploy.test'),
   () => import('./diagnose.test'),
   () => import('./diagnostics.test'),
+  () => import('./errorAnalysis.test'),
   () => import('./experiments.test'),
   () => import('./scripts.test'),
   () => import('./scale.test'),

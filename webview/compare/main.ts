@@ -1,9 +1,10 @@
-// The Compare panel webview: the comparison table (differences highlighted, best value marked)
-// and the runs' curves overlaid, from the host's snapshot. Configurations come from src/core/track.
+// The Compare panel webview: the comparison table (differences highlighted, best value marked),
+// the runs' curves overlaid, and each run's dev errors per tag and per slice, from the host's
+// snapshot. Configurations come from src/core/track.
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
 import { compareChart, type CompareSeries } from '../../src/core/track/charts';
 import type { CompareRow, CompareTable } from '../../src/core/track/compare';
-import { isCompareHostMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage } from '../../src/protocol/compare';
+import { isCompareHostMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage, type ErrorChangesState } from '../../src/protocol/compare';
 import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
 import { button, h } from '../shared/dom';
 
@@ -46,6 +47,45 @@ function table(t: CompareTable): HTMLElement {
   );
 }
 
+/** Dev errors per run for all, each tag and each slice; the last column is last run − first run. */
+function errorChanges(e: ErrorChangesState | undefined, t: CompareTable): HTMLElement | string {
+  if (!e) return '';
+  const title = h('h2', {}, 'Dev errors by tag and slice');
+  if (e.status === 'loading') return h('section', { 'data-role': 'error-changes' }, title, h('p', { class: 'muted' }, document.createElement('vscode-progress-ring'), 'Predicting dev with each run…'));
+  if (e.status === 'unavailable') return h('section', { 'data-role': 'error-changes' }, title, h('p', { class: 'muted' }, `Not available: ${e.message}`));
+  const c = e.changes;
+  const label = (id: string) => t.columns.find((col) => col.runId === id)?.label ?? id;
+  const line = (kind: string, name: string, errors: number[], note: string) => {
+    const delta = errors[errors.length - 1] - errors[0];
+    return h(
+      'tr',
+      { 'data-kind': kind, 'data-name': name },
+      h('th', { scope: 'row' }, name, note ? h('div', { class: 'muted' }, note) : ''),
+      ...errors.map((n) => h('td', {}, String(n))),
+      h('td', { class: delta < 0 ? 'better' : delta > 0 ? 'worse' : '', 'data-col': 'change' }, delta > 0 ? `+${delta}` : String(delta)),
+    );
+  };
+  const section = (name: string) => h('tr', { class: 'section' }, h('th', { colspan: String(c.runIds.length + 2) }, name));
+  return h(
+    'section',
+    { 'data-role': 'error-changes' },
+    title,
+    h('p', { class: 'muted' }, `The same ${c.devRows} dev examples predicted by each run; change is the last run minus the first (fewer is better).`),
+    h(
+      'table',
+      { class: 'compare', id: 'error-changes' },
+      h('thead', {}, h('tr', {}, h('th', {}, ''), ...c.runIds.map((id) => h('th', { title: id }, label(id))), h('th', {}, 'change'))),
+      h(
+        'tbody',
+        {},
+        line('all', 'all dev errors', c.errors, ''),
+        ...(c.tags.length ? [section('Tags'), ...c.tags.map((x) => line('tag', x.tag, x.errors, `${x.tagged} tagged`))] : []),
+        ...(c.slices.length ? [section('Slices where the first run errs most'), ...c.slices.map((x) => line('slice', x.label, x.errors, `${x.support} examples`))] : []),
+      ),
+    ),
+  );
+}
+
 function render(): void {
   for (const c of charts) c.destroy();
   charts = [];
@@ -64,6 +104,7 @@ function render(): void {
     h('header', {}, h('div', { class: 'title-row' }, h('h1', {}, `Comparing ${state.table.columns.length} runs`), h('div', { class: 'actions' }, exportButton)), h('p', { class: 'muted' }, '≠ rows differ between runs; ★ marks the best value of each metric.')),
     h('div', { class: 'curves' }, ...canvases.map((c) => h('div', { class: 'chart curve' }, c))),
     h('section', {}, table(state.table)),
+    errorChanges(state.errors, state.table),
   );
   const curves = state.curves;
   charts = present.map((s, i) => new Chart(canvases[i], compareChart(curves, s, colors) as never));

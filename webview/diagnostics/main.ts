@@ -80,12 +80,24 @@ function verdictSection(d: RunDiagnosis, colors: ReturnType<typeof readThemeColo
   );
 }
 
-function confusionTable(r: ClassificationSplitReport): HTMLElement {
+/** The confusion matrix; with `linked` (the dev split, which Error Analysis lists) its cells open Error Analysis. */
+function confusionTable(r: ClassificationSplitReport, linked: boolean): HTMLElement {
   const cells = confusionHeatmap(r.confusion);
   const head = h('tr', {}, h('th', { class: 'corner' }, 'true ↓ / predicted →'), ...r.perClass.map((c) => h('th', {}, c.class)));
   const rows = cells.map((row, t) =>
-    h('tr', {}, h('th', {}, r.perClass[t].class), ...row.map((c) => {
-      const td = h('td', { class: c.correct ? 'diag' : c.count ? 'off' : 'zero', title: `${c.count} rows (${(c.share * 100).toFixed(1)}% of ${r.perClass[t].class})` }, String(c.count));
+    h('tr', {}, h('th', {}, r.perClass[t].class), ...row.map((c, p) => {
+      const truth = r.perClass[t].class;
+      const predicted = r.perClass[p].class;
+      const td = h('td', { class: c.correct ? 'diag' : c.count ? 'off' : 'zero', title: `${c.count} rows (${(c.share * 100).toFixed(1)}% of ${truth})${linked && c.count ? ': click to see them in Error Analysis' : ''}`, 'data-truth': truth, 'data-predicted': predicted }, String(c.count));
+      if (linked && c.count) {
+        // Opens Error Analysis filtered to this cell (true class, predicted class).
+        td.tabIndex = 0;
+        td.setAttribute('role', 'button');
+        td.classList.add('clickable');
+        const open = () => channel.post({ type: 'openErrors', truth, predicted });
+        td.addEventListener('click', open);
+        td.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), open()));
+      }
       // A few errors must still show: any non-empty cell gets at least a fifth of the colour.
       td.style.setProperty('--share', `${c.count ? Math.max(20, Math.round(Math.min(1, c.share) * 75)) : 0}%`);
       return td;
@@ -169,7 +181,7 @@ function render(): void {
   if (evalSplit.task === 'classification') {
     sections.push(
       h('div', { class: 'grid2' },
-        card(`Confusion matrix (${evalName})`, confusionTable(evalSplit)),
+        card(`Confusion matrix (${evalName})`, confusionTable(evalSplit, evalName === 'dev')),
         card(`Per-class metrics (${evalName})`, perClassTable(evalSplit)),
       ),
       h('div', { class: 'grid3' },

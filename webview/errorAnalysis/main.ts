@@ -392,19 +392,29 @@ function render(state: ErrorAnalysisState): void {
   fillSelect(tagSel, [['', 'any'], [UNTAGGED, UNTAGGED], ...tagNames.map((t): [string, string] => [t, t])], tagSel.value);
   knownTags.replaceChildren(...tagNames.map((t) => h('option', { value: t })));
   listHead.replaceChildren(...(v.image ? [h('span', { class: 'digit-head' }, 'image')] : []), h('span', { class: 'c-id' }, 'example'), h('span', { class: 'c-truth' }, 'true'), h('span', { class: 'c-pred' }, 'predicted'), h('span', { class: 'c-conf' }, 'conf.'), h('span', { class: 'c-loss' }, 'loss'), ...(v.image ? [] : [h('span', { class: 'c-features' }, 'features')]), h('span', { class: 'c-tags' }, 'tags'));
+  // A filter asked for by the host (a confusion-matrix cell of the Diagnostics panel) replaces the
+  // user's filters: exactly that cell's dev examples, from the top of the list.
+  let requested = false;
   if (state.filter && state.filter.seq !== lastFilterSeq) {
+    requested = true;
     lastFilterSeq = state.filter.seq;
     const idx = (name?: string) => String(name === undefined ? -1 : (v.classes ?? []).indexOf(name));
     truthSel.value = idx(state.filter.truth);
     predSel.value = idx(state.filter.predicted);
     errorsOnly.checked = state.filter.truth === undefined || state.filter.truth !== state.filter.predicted;
+    tagSel.value = '';
+    minConf.value = '0';
+    maxConf.value = '1';
+    sliceKey = '';
+    sliceChip.hidden = true;
+    filters = { ...defaultFilters() };
   }
   side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
   filters = { ...filters, errorsOnly: errorsOnly.checked, truth: Number(truthSel.value), predicted: Number(predSel.value), tag: tagSel.value };
-  refilter(!first);
+  refilter(!first && !requested);
   if (first) {
     const saved = channel.getUiState();
-    if (saved) scroller.scrollTop = saved.scrollTop;
+    if (saved && !requested) scroller.scrollTop = saved.scrollTop;
     drawRows();
   }
   root.setAttribute('data-ready', 'true');

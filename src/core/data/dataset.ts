@@ -1,6 +1,8 @@
 // The data as trainers take it: raw feature values of the train/dev/test rows in the project's
-// feature order, labels, stable ids and the data version. Two streaming passes over the file: the
-// first types columns and decides the split, the second fills typed arrays with only what is needed.
+// feature order, labels, stable ids and the data version. One streaming pass types the columns,
+// decides the split and keeps each cell's value; the rows are filled from those. A second pass over
+// the file is needed only when a categorical feature's raw text was not kept (a column detected as
+// categorical holding some numbers, or one with more distinct values than the scan tracks).
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Problem } from '../spec/problems';
@@ -10,7 +12,7 @@ import type { ProjectSpec } from '../spec/types';
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
-import { classesOf, dataProblemSeverity, scanTable, type TableScan } from './scan';
+import { classesOf, dataProblemSeverity, scanTable, type ColumnScan, type TableScan } from './scan';
 import {
   applyStoredSplit,
   assignFractionSplit,
@@ -123,7 +125,7 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
   const ref = await resolveProject(project);
   const { spec } = ref;
   const file = dataFileOf(ref);
-  const scan = await scanTable(spec, file, opts);
+  const scan = await scanTable(spec, file, { ...opts, storeValues: true });
   const fatal = fatalScanError(spec, scan);
   if (fatal) throw fatal;
   const rowSplit = splitScannedRows(spec, scan);
@@ -151,6 +153,11 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
   const numIdx = numericCols.map((c) => c.index);
   const catIdx = categoricalCols.map((c) => c.index);
   const targetIdx = scan.target!.index;
+  if (categoricalCols.every((c) => c.forcedCategorical && !c.distinctCapped)) {
+    fillFromScan(scan, split, builders, numericCols, categoricalCols, ids, rowSplit.classIndex);
+    const [train, dev, test] = builders.map((b) => b.build());
+    return { schema, train, dev, test, version: rowSplit.version };
+  }
   let row = 0;
   const second = await readTable(
     file,
@@ -175,6 +182,27 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
   }
   const [train, dev, test] = builders.map((b) => b.build());
   return { schema, train, dev, test, version: rowSplit.version };
+}
+
+/** The rows from the values the scan kept: numeric cells as parsed, categorical ones by their code. */
+function fillFromScan(scan: TableScan, split: Uint8Array, builders: RowsBuilder[], numericCols: ColumnScan[], categoricalCols: ColumnScan[], ids: string[], classIndex: ArrayLike<number> | undefined): void {
+  const numeric = numericCols.map((c) => c.values!.view());
+  const codes = categoricalCols.map((c) => c.codes?.view());
+  const names = categoricalCols.map((c) => [...c.strings.keys()]);
+  const target = scan.targetValue;
+  for (let i = 0; i < scan.rows; i++) {
+    const s = split[i];
+    if (s === NO_SPLIT) continue;
+    const b = builders[s];
+    for (let f = 0; f < numeric.length; f++) b.numeric.push(numeric[f][i]);
+    for (let k = 0; k < codes.length; k++) {
+      const code = codes[k]?.[i] ?? -1;
+      b.categories.push(code < 0 ? '' : names[k][code]);
+    }
+    b.y.push(classIndex ? classIndex[i] : target![i]);
+    b.ids.push(ids[i]);
+    b.rowIndex.push(i);
+  }
 }
 
 export function storedSplitOf(spec: ProjectSpec, version: DataVersion, ids: string[], split: Uint8Array): StoredSplit {

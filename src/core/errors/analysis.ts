@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { resolveProject } from '../data/dataset';
+import { resolveProject, type ProjectInput } from '../data/dataset';
 import type { SplitDataset } from '../data/types';
 import { findRun, retrainSpecOf } from '../diagnose/diagnoseRun';
 import { OnnxPredictor } from '../diagnose/onnxPredictor';
@@ -31,7 +31,8 @@ export interface RunErrorAnalysis {
   timings: { loadMs: number; predictMs: number; analyseMs: number };
 }
 
-async function predictDev(runDir: string, dataset: SplitDataset): Promise<ErrorTable> {
+/** The run's error table on the dataset's dev split (its model.onnx predicting it). */
+export async function predictDev(runDir: string, dataset: SplitDataset): Promise<ErrorTable> {
   const predictor = await OnnxPredictor.load(join(runDir, 'model.onnx'), dataset.schema);
   try {
     return buildErrorTable(dataset.schema, dataset.dev, await predictor.predict(dataset.dev.features));
@@ -48,7 +49,8 @@ async function earlierRuns(projectDir: string, record: RunRecord, limit: number)
   return runs.slice(0, limit).reverse().map((r) => ({ record: r.record, dir: r.dir }));
 }
 
-export async function analyseRun(opts: { projectDir: string; run: string; slices?: SliceOptions; historyRuns?: number }): Promise<RunErrorAnalysis> {
+/** `projectDir`: the project's folder, or its already-parsed spec (a worker then never compiles the schema). */
+export async function analyseRun(opts: { projectDir: ProjectInput; run: string; slices?: SliceOptions; historyRuns?: number }): Promise<RunErrorAnalysis> {
   const t0 = Date.now();
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);

@@ -90,29 +90,27 @@ export function sliceRows(schema: FeatureSchema, rows: Rows, conditions: SliceCo
   return out;
 }
 
-/** A feature's bins: a bin code per row (0..bins-1) and the condition of each code. */
+/** A feature's bins: the condition of each bin code, each code's dev support and errors, and (on demand, for pairs) the code of every row. */
 interface Binned {
   feature: string;
-  code: Uint16Array;
   conditions: SliceCondition[];
+  support: Int32Array;
+  errors: Int32Array;
+  codes(): Uint16Array;
 }
 
 const QUANTILE_SAMPLE = 4096;
 
-/** Row-major [n, F] → one contiguous array per feature (reading each feature with a stride of F misses the cache on wide data). */
-function columnsOf(values: Float32Array, n: number, F: number): Float32Array[] {
-  const cols = Array.from({ length: F }, () => new Float32Array(n));
-  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) cols[f][i] = values[i * F + f];
-  return cols;
-}
-
-function binNumeric(name: string, values: Float32Array, n: number, bins: number): Binned {
-  // Quantiles from an evenly strided sample of at most QUANTILE_SAMPLE values: bins for slicing need
-  // not be exact, and sorting every value of every feature dominated the panel's open time.
+/** Cut points of numeric feature f: quantiles of an evenly strided sample of at most QUANTILE_SAMPLE dev values. */
+function cutsOf(values: Float32Array, n: number, F: number, f: number, bins: number): number[] {
+  // Bins for slicing need not be exact, and sorting every value of every feature dominated the panel's open time.
   const step = Math.max(1, Math.floor(n / QUANTILE_SAMPLE));
   const sample = new Float32Array(Math.ceil(n / step));
   let m = 0;
-  for (let i = 0; i < n; i += step) if (!Number.isNaN(values[i])) sample[m++] = values[i];
+  for (let i = 0; i < n; i += step) {
+    const v = values[i * F + f];
+    if (!Number.isNaN(v)) sample[m++] = v;
+  }
   const finite = sample.subarray(0, m).sort();
   const cuts: number[] = [];
   for (let q = 1; q < bins; q++) {
@@ -121,26 +119,52 @@ function binNumeric(name: string, values: Float32Array, n: number, bins: number)
     // A cut at the maximum would leave an empty top bin; ties collapse into one cut.
     if (c < finite[finite.length - 1] && (cuts.length === 0 || c > cuts[cuts.length - 1])) cuts.push(c);
   }
-  const conditions: SliceCondition[] = [];
-  for (let b = 0; b <= cuts.length; b++) {
-    conditions.push({ feature: name, kind: 'range', ...(b > 0 ? { gt: cuts[b - 1] } : {}), ...(b < cuts.length ? { le: cuts[b] } : {}) });
-  }
-  const missingCode = conditions.length;
-  conditions.push({ feature: name, kind: 'missing' });
-  const code = new Uint16Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) code[i] = missingCode;
-    else {
-      let b = 0;
-      while (b < cuts.length && v > cuts[b]) b++;
-      code[i] = b;
-    }
-  }
-  return { feature: name, code, conditions };
+  return cuts;
 }
 
-function binCategorical(name: string, values: string[], stride: number, offset: number, n: number, maxValues: number): Binned {
+/** The bin of a value: its range among the cuts, or the code after the last range when missing. */
+function binOf(v: number, cuts: number[]): number {
+  if (v !== v) return cuts.length + 1;
+  let b = 0;
+  while (b < cuts.length && v > cuts[b]) b++;
+  return b;
+}
+
+/**
+ * Every numeric feature binned in one row-major pass over the dev values (a pass per feature would
+ * read the whole matrix once per feature): conditions, support and errors per bin.
+ */
+function binNumeric(schema: FeatureSchema, rows: Rows, wrong: Uint8Array, n: number, bins: number): Binned[] {
+  const F = schema.numeric.length;
+  const values = rows.features.numeric;
+  const cuts = schema.numeric.map((_, f) => cutsOf(values, n, F, f, bins));
+  const B = bins + 1; // at most bins ranges and the missing code
+  const support = new Int32Array(F * B);
+  const errors = new Int32Array(F * B);
+  for (let i = 0; i < n; i++) {
+    const w = wrong[i];
+    const base = i * F;
+    for (let f = 0; f < F; f++) {
+      const cell = f * B + binOf(values[base + f], cuts[f]);
+      support[cell]++;
+      errors[cell] += w;
+    }
+  }
+  return schema.numeric.map((name, f) => {
+    const c = cuts[f];
+    const conditions: SliceCondition[] = [];
+    for (let b = 0; b <= c.length; b++) conditions.push({ feature: name, kind: 'range', ...(b > 0 ? { gt: c[b - 1] } : {}), ...(b < c.length ? { le: c[b] } : {}) });
+    conditions.push({ feature: name, kind: 'missing' });
+    const codes = () => {
+      const code = new Uint16Array(n);
+      for (let i = 0; i < n; i++) code[i] = binOf(values[i * F + f], c);
+      return code;
+    };
+    return { feature: name, conditions, support: support.subarray(f * B, f * B + conditions.length), errors: errors.subarray(f * B, f * B + conditions.length), codes };
+  });
+}
+
+function binCategorical(name: string, values: string[], stride: number, offset: number, n: number, maxValues: number, wrong: Uint8Array): Binned {
   const counts = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const v = values[i * stride + offset];
@@ -150,9 +174,15 @@ function binCategorical(name: string, values: string[], stride: number, offset: 
   const index = new Map(kept.map((v, i) => [v, i]));
   const other = kept.length;
   const code = new Uint16Array(n);
-  for (let i = 0; i < n; i++) code[i] = index.get(values[i * stride + offset]) ?? other;
+  const support = new Int32Array(kept.length + 1);
+  const errors = new Int32Array(kept.length + 1);
+  for (let i = 0; i < n; i++) {
+    const c = (code[i] = index.get(values[i * stride + offset]) ?? other);
+    support[c]++;
+    errors[c] += wrong[i];
+  }
   // Rows of values beyond maxValues get a code with no condition: they form no slice.
-  return { feature: name, code, conditions: kept.map((value) => ({ feature: name, kind: 'value', value }) as SliceCondition) };
+  return { feature: name, conditions: kept.map((value) => ({ feature: name, kind: 'value', value }) as SliceCondition), support, errors, codes: () => code };
 }
 
 export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable, opts: SliceOptions = {}): Slice[] {
@@ -161,11 +191,10 @@ export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable,
   const bins = opts.bins ?? 4;
   const minSupport = opts.minSupport ?? Math.max(5, Math.ceil(n * 0.01));
   const rate = table.errorCount / n;
-  const F = schema.numeric.length;
   const K = schema.categorical.length;
   const binned: Binned[] = [
-    ...columnsOf(rows.features.numeric, n, F).map((column, f) => binNumeric(schema.numeric[f], column, n, bins)),
-    ...schema.categorical.map((name, k) => binCategorical(name, rows.features.categories, K, k, n, opts.maxValues ?? 20)),
+    ...binNumeric(schema, rows, table.wrong, n, bins),
+    ...schema.categorical.map((name, k) => binCategorical(name, rows.features.categories, K, k, n, opts.maxValues ?? 20, table.wrong)),
   ];
   const make = (conditions: SliceCondition[], support: number, errors: number): Slice => ({
     key: sliceKey(conditions),
@@ -181,44 +210,42 @@ export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable,
   const singles: Slice[] = [];
   const bestOfFeature = new Float64Array(binned.length).fill(-Infinity);
   binned.forEach((b, fi) => {
-    const support = new Int32Array(b.conditions.length + 1);
-    const errors = new Int32Array(b.conditions.length + 1);
-    for (let i = 0; i < n; i++) {
-      support[b.code[i]]++;
-      errors[b.code[i]] += table.wrong[i];
-    }
     b.conditions.forEach((c, code) => {
-      if (support[code] < minSupport || support[code] === n) return;
-      const s = make([c], support[code], errors[code]);
-      singles.push(s);
-      bestOfFeature[fi] = Math.max(bestOfFeature[fi], s.excessErrors);
+      const support = b.support[code];
+      if (support < minSupport || support === n) return;
+      // Only slices worse than average can rank or pick pair features: the rest cost no label.
+      const excess = b.errors[code] - support * rate;
+      if (excess > bestOfFeature[fi]) bestOfFeature[fi] = excess;
+      if (excess > 0) singles.push(make([c], support, b.errors[code]));
     });
   });
   const top = [...bestOfFeature.keys()].filter((fi) => bestOfFeature[fi] > 0).sort((a, b) => bestOfFeature[b] - bestOfFeature[a]).slice(0, opts.pairFeatures ?? 8);
+  const codes = new Map(top.map((fi) => [fi, binned[fi].codes()]));
   const pairs: Slice[] = [];
   for (let a = 0; a < top.length; a++) {
     for (let b = a + 1; b < top.length; b++) {
       const A = binned[top[a]];
       const B = binned[top[b]];
+      const codeA = codes.get(top[a])!;
+      const codeB = codes.get(top[b])!;
       const width = B.conditions.length + 1;
       const support = new Int32Array((A.conditions.length + 1) * width);
       const errors = new Int32Array(support.length);
       for (let i = 0; i < n; i++) {
-        const cell = A.code[i] * width + B.code[i];
+        const cell = codeA[i] * width + codeB[i];
         support[cell]++;
         errors[cell] += table.wrong[i];
       }
       for (let ca = 0; ca < A.conditions.length; ca++) {
         for (let cb = 0; cb < B.conditions.length; cb++) {
           const cell = ca * width + cb;
-          if (support[cell] < minSupport) continue;
-          const s = make([A.conditions[ca], B.conditions[cb]], support[cell], errors[cell]);
-          // A pair is worth showing only when it is worse than both its halves alone.
-          if (s.excessErrors > 0) pairs.push(s);
+          if (support[cell] < minSupport || errors[cell] - support[cell] * rate <= 0) continue;
+          pairs.push(make([A.conditions[ca], B.conditions[cb]], support[cell], errors[cell]));
         }
       }
     }
   }
+  // A pair is worth showing only when it is worse than both its halves alone.
   const singleRate = new Map(singles.map((s) => [s.key, s.errorRate]));
   const usefulPairs = pairs.filter((p) => p.conditions.every((c) => p.errorRate > (singleRate.get(sliceKey([c])) ?? 0)));
   return [...singles, ...usefulPairs]

@@ -46,20 +46,21 @@ export interface TrainOutcome {
 }
 
 /**
- * How to start the training worker: the bundled dist/worker-train.js, or, when this module runs
- * from TypeScript source (unit tests under tsx), the source entry loaded through tsx's require hook.
+ * How to start a worker (src/worker/<name>.ts; the training worker by default): the bundled
+ * dist/worker-<name>.js, or, when this module runs from TypeScript source (unit tests under tsx),
+ * the source entry loaded through tsx's require hook.
  */
-export function workerScript(): { source: string; eval: boolean } {
+export function workerScript(name: 'train' | 'errors' = 'train'): { source: string; eval: boolean } {
   if (__filename.endsWith('.ts')) {
-    const entry = join(__dirname, '..', '..', 'worker', 'train.ts');
+    const entry = join(__dirname, '..', '..', 'worker', `${name}.ts`);
     return { source: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, eval: true };
   }
   // dist/extension.js and dist/cli.js sit beside it; bundled test entries live deeper under dist/.
   for (const dir of [__dirname, join(__dirname, '..'), join(__dirname, '..', '..')]) {
-    const file = join(dir, 'worker-train.js');
+    const file = join(dir, `worker-${name}.js`);
     if (existsSync(file)) return { source: file, eval: false };
   }
-  throw new Error(`worker-train.js not found next to ${__filename}`);
+  throw new Error(`worker-${name}.js not found next to ${__filename}`);
 }
 
 /** Trains a prepared dataset in a worker and records the run under `<projectDir>/.mlloop/runs/`. */

@@ -103,6 +103,9 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       case 'openExperiment':
         if (this.diagnosis) await revealExperiment(vscode.Uri.file(this.diagnosis.project.file), this.diagnosis.experiment);
         return;
+      case 'openErrors':
+        await vscode.commands.executeCommand('mlLoop.openErrorAnalysis', { projectDir: this.projectDir, runId: this.runId, filter: { truth: message.truth, predicted: message.predicted } });
+        return;
     }
   }
 

@@ -1,7 +1,11 @@
 // The Compare panel: 2–20 runs side by side (parameters, metrics, best marked) with their curves
 // overlaid. The table and the curves are computed here from the store (src/core/track/compare);
-// the webview draws them. CSV export writes the same table through a save dialog.
+// the webview draws them. CSV export writes the same table through a save dialog. Then, in a worker
+// thread, each run's dev errors per tag and per slice (src/core/errors/compareErrors), so a run
+// trained on an augmented version shows what changed for the tag or slice it aimed at.
 import * as vscode from 'vscode';
+import { resolveProject } from '../../core/data/dataset';
+import { AnalysisCancelledError, errorChangesInWorker } from '../../core/errors/analysisWorker';
 import { buildCompareTable, compareTableCsv, curvesOf, MAX_COMPARE, MIN_COMPARE } from '../../core/track/compare';
 import { runLabel } from '../../core/track/format';
 import { readProjectMetric } from '../../core/track/projectMetric';
@@ -14,6 +18,7 @@ import { WebviewPanelHost } from '../webview/panel';
 export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWebviewMessage> {
   static readonly viewType = 'mlLoop.compare';
   private state: ComparePanelState = { status: 'loading' };
+  private errorsAbort: AbortController | undefined;
 
   /** Opens a new Compare panel on runs of one project. */
   static show(services: Services, projectDir: string, runIds: string[]): ComparePanel {
@@ -41,7 +46,10 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
     const sub = services.runs.onDidChangeRuns((c) => {
       if (c.projectDir === projectDir && (!c.runIds || c.runIds.some((id) => runIds.includes(id)))) void this.load();
     });
-    this.onDidDispose(() => sub.dispose());
+    this.onDidDispose(() => {
+      sub.dispose();
+      this.errorsAbort?.abort();
+    });
   }
 
   protected snapshot(): CompareHostMessage {
@@ -58,10 +66,29 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
       }
       const table = buildCompareTable(runs);
       const curves = runs.map((r) => curvesOf(r.runId, runLabel(r), readHistory(r.dir)));
-      this.state = { status: 'loaded', table, curves, projectMetric: readProjectMetric(this.projectDir) };
+      const completed = runs.every((r) => r.status === 'completed');
+      this.state = { status: 'loaded', table, curves, projectMetric: readProjectMetric(this.projectDir), ...(completed ? { errors: { status: 'loading' } } : {}) };
+      if (completed) void this.loadErrorChanges();
     } catch (e) {
       this.state = { status: 'error', message: e instanceof Error ? e.message : String(e) };
     }
+    this.publish();
+  }
+
+  private async loadErrorChanges(): Promise<void> {
+    this.errorsAbort?.abort();
+    const abort = (this.errorsAbort = new AbortController());
+    let errors: Extract<ComparePanelState, { status: 'loaded' }>['errors'];
+    try {
+      const project = await resolveProject(this.projectDir);
+      errors = { status: 'loaded', changes: await errorChangesInWorker({ projectDir: project, runIds: this.runIds }, abort.signal) };
+    } catch (e) {
+      if (e instanceof AnalysisCancelledError) return;
+      errors = { status: 'unavailable', message: e instanceof Error ? e.message : String(e) };
+      this.log.info(`compare: no error changes: ${errors.message}`);
+    }
+    if (this.state.status !== 'loaded' || abort.signal.aborted) return;
+    this.state = { ...this.state, errors };
     this.publish();
   }
 

@@ -1,17 +1,20 @@
 // The Error Analysis panel of one run: the dev errors (with images for data.image projects), tags,
 // the tag table, slices, likely label errors, and the actions that turn them into data versions.
-// The analysis runs in the extension host (src/core/errors); ONNX inference and data loading are
-// asynchronous, cross-validation for label errors trains in worker threads.
+// Loading the data, predicting dev and finding slices run in a worker thread (src/worker/errors.ts),
+// so a 50,000-row dev set never blocks the extension host; cross-validation for label errors trains
+// in worker threads too. The host keeps the analysis to answer the webview's requests.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject } from '../../core/data/dataset';
-import { analyseRun, augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
+import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
+import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/analysisWorker';
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows } from '../../core/errors/slices';
 import { readTags, tagTable, updateTags } from '../../core/errors/tags';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
+  devColumnsOf,
   isErrorAnalysisWebviewMessage,
   type AugmentSourceRef,
   type DataVersionView,
@@ -45,6 +48,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private busy: string | undefined;
   private labelErrors: LabelErrorsState = { status: 'idle' };
   private labelAbort: AbortController | undefined;
+  private loadAbort: AbortController | undefined;
   /** Where each example id sits in the loaded data (features on request). */
   private index = new Map<string, { split: 'train' | 'dev' | 'test'; row: number }>();
 
@@ -102,8 +106,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   async load(): Promise<void> {
     const t0 = performance.now();
     this.loadError = undefined;
+    this.loadAbort?.abort();
+    const abort = (this.loadAbort = new AbortController());
     try {
-      const [analysis, ref, versions] = await Promise.all([analyseRun({ projectDir: this.projectDir, run: this.runId }), resolveProject(this.projectDir), listDataVersions(this.projectDir)]);
+      const ref = await resolveProject(this.projectDir);
+      const [analysis, versions] = await Promise.all([analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal), listDataVersions(this.projectDir)]);
       this.analysis = analysis;
       const { table, dataset } = analysis;
       this.index.clear();
@@ -116,14 +123,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         ...(table.classes ? { classes: table.classes } : {}),
         ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
         featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
-        dev: {
-          ids: table.ids,
-          truth: Array.from(table.truth),
-          predicted: Array.from(table.predicted),
-          confidence: Array.from(table.confidence, (c) => (Number.isNaN(c) ? null : c)),
-          loss: Array.from(table.loss),
-          wrong: Array.from(table.wrong),
-        },
+        dev: devColumnsOf(table),
         errorCount: table.errorCount,
         tags: analysis.tags,
         tagTable: analysis.tagTable,
@@ -136,6 +136,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       this.view.openMs = Math.round(performance.now() - t0);
       this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
     } catch (e) {
+      if (e instanceof AnalysisCancelledError) return; // a newer load or the panel's disposal
       this.loadError = e instanceof Error ? e.message : String(e);
       this.log.error(`error analysis of run ${this.runId} failed: ${this.loadError}`);
     }
@@ -294,6 +295,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
 
   override dispose(): void {
     this.labelAbort?.abort();
+    this.loadAbort?.abort();
     super.dispose();
   }
 }

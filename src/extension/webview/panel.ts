@@ -33,7 +33,18 @@ export function webviewHtml(webview: vscode.Webview, o: Pick<PanelOptions<unknow
   });
 }
 
+/** What the extension's API shows of an open panel (integration tests read its state and speak for its webview). */
+export interface PanelProbe {
+  viewType: string;
+  title: string;
+  /** The complete state message the webview would get now. */
+  snapshot(): unknown;
+  /** Delivers a message as if the webview had sent it: validated and handled like one. */
+  deliver(message: unknown): Promise<void>;
+}
+
 export abstract class WebviewPanelHost<H, W extends { type: string }> implements vscode.Disposable {
+  private static readonly live = new Set<WebviewPanelHost<unknown, { type: string }>>();
   protected readonly panel: vscode.WebviewPanel;
   protected readonly log: vscode.LogOutputChannel;
   private webviewReady = false;
@@ -55,6 +66,17 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
       this.panel.onDidDispose(() => this.dispose()),
     );
     this.panel.webview.html = webviewHtml(this.panel.webview, options);
+    WebviewPanelHost.live.add(this);
+  }
+
+  /** The open panels, oldest first. */
+  static probes(): PanelProbe[] {
+    return [...WebviewPanelHost.live].map((p) => ({
+      viewType: p.options.viewType,
+      title: p.panel.title,
+      snapshot: () => p.snapshot(),
+      deliver: (m: unknown) => p.receive(m),
+    }));
   }
 
   /** The panel's complete state as one message. */
@@ -96,6 +118,7 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
 
   dispose(): void {
     if (this.disposables.length === 0) return;
+    WebviewPanelHost.live.delete(this);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
     this.disposeEmitter.fire();

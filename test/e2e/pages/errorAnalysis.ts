@@ -1,23 +1,39 @@
 // The Error Analysis panel as a person uses it. Selectors are those of VS Code 1.100 (code-server 4.100.3).
 import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { ExperimentsView } from './experiments';
 
 export class ErrorAnalysisPage {
   constructor(private readonly page: Page) {}
 
-  /** Right-clicks a run row of the Experiments view and picks "Error Analysis" (a left click first would open the Training panel and steal the menu). */
-  async openFromTree(runLabel: string): Promise<void> {
+  /**
+   * Right-clicks a run row of the Experiments view and picks "Error Analysis" (a left click first
+   * would open the Training panel and steal the menu); with `runId`, until the run's Errors tab
+   * shows (tried again up to three times).
+   */
+  async openFromTree(runLabel: string, runId?: string): Promise<void> {
     const row = this.page.locator('.part.sidebar .pane .monaco-list-row', { has: this.page.locator('.label-name', { hasText: runLabel }) }).first();
     await row.waitFor({ timeout: 60_000 });
     const item = this.page.locator('.monaco-menu .action-item', { hasText: 'Error Analysis' }).first();
-    for (let attempt = 0; ; attempt++) {
-      await row.click({ button: 'right' });
-      if (await item.waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
-      if (attempt === 3) throw new Error('no "Error Analysis" in the run\'s context menu');
+    const tab = this.page.locator('.part.editor .tabs-container .tab', { hasText: `Errors: ${runId}` });
+    for (let tries = 1; ; tries++) {
+      // A webview holding the keyboard focus makes the menu ignore the click and Enter.
+      await new ExperimentsView(this.page).focusTree();
+      for (let attempt = 0; ; attempt++) {
+        await row.click({ button: 'right' });
+        if (await item.waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+        if (attempt === 3) throw new Error('no "Error Analysis" in the run\'s context menu');
+        await this.page.keyboard.press('Escape');
+      }
+      await this.page.waitForTimeout(300); // the workbench ignores a click that lands right after a menu opens
+      await item.click();
+      await this.page.waitForTimeout(300);
+      // Under load the menu sometimes keeps the (highlighted) item open after the click: Enter picks it.
+      if (await item.isVisible().catch(() => false)) await item.hover().then(() => this.page.keyboard.press('Enter'));
+      if (!runId) return;
+      if (await tab.first().waitFor({ timeout: 20_000 }).then(() => true, () => false)) return;
+      if (tries === 3) throw new Error(`no Errors tab for run ${runId} after three tries`);
       await this.page.keyboard.press('Escape');
     }
-    await item.click();
-    // Under load the menu sometimes keeps the (highlighted) item open after the click: Enter picks it.
-    if (await item.isVisible()) await this.page.keyboard.press('Enter');
   }
 
   /** Waits for the panel's frame (the newest one when `runId` is given, by its title) and for it to be drawn. */
@@ -29,7 +45,8 @@ export class ErrorAnalysisPage {
       for (let i = n - 1; i >= 0; i--) {
         const frame = this.page.frameLocator('iframe.webview.ready').nth(i).frameLocator('iframe#active-frame');
         const root = frame.locator('#root[data-panel="errorAnalysis"][data-ready="true"]');
-        if ((await root.count()) > 0 && (!runId || (await root.locator('h1').innerText()).includes(runId))) return { frame, root };
+        // Frames go by position: one may close (and the rest shift) between these two reads, so a read that fails is a miss, not a wait.
+        if ((await root.count()) > 0 && (!runId || (await root.locator('h1').innerText({ timeout: 2_000 }).catch(() => '')).includes(runId))) return { frame, root };
       }
       if (Date.now() > deadline) throw new Error(`no drawn Error Analysis panel${runId ? ` for ${runId}` : ''} within ${timeout} ms`);
       await this.page.waitForTimeout(250);

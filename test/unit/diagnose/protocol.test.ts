@@ -13,10 +13,10 @@ const verdict = verdictOf({ metric: 'accuracy', baseline: { error: 0.02 }, train
 const diagnosis = { runId: 'r1', experiment: 'mlp', model: 'mlp', params: {}, project: { name: 'p', file: '/p/mlloop.json', task: 'classification', metric: 'accuracy' }, dataVersion: 'v', splits: { train: {} }, verdict, durationMs: 1 };
 
 test("webview → host: only the panel's own messages, and a sweep needs a parameter", () => {
-  for (const m of [{ type: 'ready' }, { type: 'computeLearningCurve' }, { type: 'cancelLearningCurve' }, { type: 'computeValidationCurve', param: 'l2' }, { type: 'openExperiment' }, { type: 'refresh' }]) {
+  for (const m of [{ type: 'ready' }, { type: 'computeLearningCurve' }, { type: 'cancelLearningCurve' }, { type: 'computeValidationCurve', param: 'l2' }, { type: 'openExperiment' }, { type: 'refresh' }, { type: 'openErrors', truth: '3', predicted: '8' }]) {
     assert.ok(isDiagnosticsWebviewMessage(m), m.type);
   }
-  for (const m of [null, { type: 'computeValidationCurve' }, { type: 'computeValidationCurve', param: '' }, { type: 'train' }]) assert.equal(isDiagnosticsWebviewMessage(m), false, JSON.stringify(m));
+  for (const m of [null, { type: 'computeValidationCurve' }, { type: 'computeValidationCurve', param: '' }, { type: 'train' }, { type: 'openErrors', truth: '3' }, { type: 'openErrors', truth: 3, predicted: 8 }]) assert.equal(isDiagnosticsWebviewMessage(m), false, JSON.stringify(m));
   assert.ok(isRunDiagnosticsWebviewMessage({ type: 'openPanel' }));
   assert.equal(isRunDiagnosticsWebviewMessage({ type: 'refresh' }), false);
 });

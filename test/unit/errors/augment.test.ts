@@ -21,8 +21,8 @@ let dataBytes: Buffer;
 let dataMtime: number;
 
 before(async () => {
-  cpSync('/work/main/examples/digits', digits, { recursive: true });
-  cpSync('/work/main/examples/iris', iris, { recursive: true });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), digits, { recursive: true });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'iris'), iris, { recursive: true });
   rmSync(join(digits, '.mlloop'), { recursive: true, force: true });
   rmSync(join(iris, '.mlloop'), { recursive: true, force: true });
   base = await loadSplitDataset(digits);

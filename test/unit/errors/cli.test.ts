@@ -22,7 +22,7 @@ async function cli(args: string[]) {
 }
 
 before(async () => {
-  cpSync('/work/main/examples/digits', dir, { recursive: true });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true });
   rmSync(join(dir, '.mlloop'), { recursive: true, force: true });
   const o = await trainExperiment({ projectDir: dir, experimentName: 'softmax' });
   assert.equal(o.status, 'completed', o.error?.message);

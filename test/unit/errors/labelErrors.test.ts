@@ -25,7 +25,7 @@ test('confident learning flags a confidently contradicted label and not an uncer
 
 test('planted flipped labels on digits: precision at k far above chance', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-label-errors-'));
-  cpSync('/work/main/examples/digits', dir, { recursive: true });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true });
   rmSync(join(dir, '.mlloop'), { recursive: true, force: true });
   const file = join(dir, 'data', 'digits.csv');
   const [header, ...lines] = readFileSync(file, 'utf8').trimEnd().split(/\r?\n/);

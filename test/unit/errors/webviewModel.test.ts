@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
-import { isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, type DevColumns } from '../../../src/protocol/errorAnalysis';
+import { devColumnsOf, isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, type DevColumns } from '../../../src/protocol/errorAnalysis';
+import type { ErrorTable } from '../../../src/core/errors/errorTable';
 
 const dev: DevColumns = {
   ids: ['a', 'b', 'c', 'd', 'e'],
@@ -39,7 +40,8 @@ test('virtual window: only the rows in view plus overscan, bounded by the list',
   assert.deepEqual(windowOf(0, 600, 76, 0), { start: 0, end: 0 });
 });
 
-test('a 50,000-row dev set filters and sorts in well under a frame budget per change', () => {
+// Its speed is measured by `npm run bench:errors` (the webview's open and scroll times), not asserted here.
+test('a 50,000-row dev set: every row passes the open filters, sorted by loss', () => {
   const n = 50_000;
   const big: DevColumns = { ids: [], truth: [], predicted: [], confidence: [], loss: [], wrong: [] };
   for (let i = 0; i < n; i++) {
@@ -50,12 +52,9 @@ test('a 50,000-row dev set filters and sorts in well under a frame budget per ch
     big.loss.push((i * 7919) % 1000);
     big.wrong.push(big.truth[i] !== big.predicted[i] ? 1 : 0);
   }
-  const t0 = performance.now();
   const rows = visibleRows(big, {}, { ...defaultFilters(), errorsOnly: false }, 'loss');
-  const ms = performance.now() - t0;
   assert.equal(rows.length, n);
   for (let i = 1; i < rows.length; i++) assert.ok(big.loss[rows[i - 1]] >= big.loss[rows[i]]);
-  assert.ok(ms < 500, `${ms} ms`);
 });
 
 test('selection: click, ctrl-toggle, shift-range', () => {
@@ -80,4 +79,23 @@ test('validators: tag needs ids and a non-blank tag; augment a whole count ≥ 1
   assert.ok(isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loading', runId: 'r' } }));
   assert.ok(isErrorAnalysisHostMessage({ type: 'sliceRows', key: 'x>1', rows: [1, 2] }));
   assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: { runId: 'r' } } }));
+});
+
+test('the dev columns the host sends: the table as plain arrays, confidence and loss to four significant digits, no confidence for regression', () => {
+  const table: ErrorTable = {
+    task: 'classification',
+    classes: ['a', 'b'],
+    n: 3,
+    ids: ['x', 'y', 'z'],
+    truth: Float64Array.from([0, 1, 1]),
+    predicted: Float64Array.from([0, 0, 1]),
+    confidence: Float32Array.from([0.123456, 0.987654, 1]),
+    loss: Float32Array.from([0.0123456, 4.56789, 0]),
+    wrong: Uint8Array.from([0, 1, 0]),
+    errorCount: 1,
+  };
+  const cols = devColumnsOf(table);
+  assert.deepEqual(cols, { ids: ['x', 'y', 'z'], truth: [0, 1, 1], predicted: [0, 0, 1], confidence: [0.1235, 0.9877, 1], loss: [0.01235, 4.568, 0], wrong: [0, 1, 0] });
+  assert.deepEqual(devColumnsOf({ ...table, task: 'regression', confidence: Float32Array.from([NaN, NaN, NaN]) }).confidence, [null, null, null]);
+  assert.equal(JSON.stringify(cols.loss), '[0.01235,4.568,0]');
 });

@@ -26,3 +26,18 @@ test('Compare panel messages: the table must have one cell per run in every row'
   assert.ok(!isCompareHostMessage({ type: 'state', state: { status: 'loaded', table: broken, curves: [] } }));
   assert.ok(isCompareWebviewMessage({ type: 'exportCsv' }) && !isCompareWebviewMessage({ type: 'exportXls' }));
 });
+
+test('Compare panel messages: error changes have one count per run in every line', () => {
+  const tracked = (id: string): TrackedRun => ({ runId: id, dir: '/x', status: 'completed', annotations: {}, record: { runId: id, experiment: 'e', model: 'mlp', params: { a: 1 }, status: 'completed', startedAt: '2026-01-01T00:00:00Z' } });
+  const table = buildCompareTable([tracked('a'), tracked('b')]);
+  const changes = { runIds: ['a', 'b'], devRows: 359, errors: [20, 17], tags: [{ tag: 'thin', tagged: 3, errors: [3, 2] }], slices: [{ key: 'px1>3', label: 'px1 > 3', support: 40, errors: [7, 5] }] };
+  const state = (errors: unknown) => ({ type: 'state', state: { status: 'loaded', table, curves: [curves], errors } });
+  for (const ok of [{ status: 'loading' }, { status: 'unavailable', message: 'different dev splits' }, { status: 'loaded', changes }]) assert.ok(isCompareHostMessage(state(ok)), JSON.stringify(ok));
+  for (const bad of [
+    { status: 'loaded', changes: { ...changes, errors: [20] } },
+    { status: 'loaded', changes: { ...changes, tags: [{ tag: 'thin', errors: [3] }] } },
+    { status: 'loaded', changes: { ...changes, slices: [{ key: 'k', errors: [1, 2] }] } },
+    { status: 'unavailable' },
+    { status: 'done' },
+  ]) assert.ok(!isCompareHostMessage(state(bad)), JSON.stringify(bad));
+});

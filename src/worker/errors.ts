@@ -1,0 +1,15 @@
+// Error-analysis worker thread (bundled to dist/worker-errors.js), off the extension host's thread:
+// 'analyse' loads the run's data version, predicts dev with the run's model and computes the error
+// table, tag table and slices (posted back with its typed arrays transferred, not copied);
+// 'compare' counts the dev errors of several runs per tag and per slice.
+import { parentPort, workerData } from 'node:worker_threads';
+import { analyseRun } from '../core/errors/analysis';
+import { transferablesOf, type ErrorsWorkerInput, type ErrorsWorkerMessage } from '../core/errors/analysisWorker';
+import { errorChangesOfRuns } from '../core/errors/compareErrors';
+
+const post = (m: ErrorsWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+const input = workerData as ErrorsWorkerInput;
+const fail = (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+
+if (input.job === 'compare') errorChangesOfRuns(input).then((result) => post({ type: 'done', result }), fail);
+else analyseRun(input).then((result) => post({ type: 'done', result }, transferablesOf(result)), fail);

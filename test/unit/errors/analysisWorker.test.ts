@@ -1,0 +1,53 @@
+// The Error Analysis panel's analysis in a worker thread: the same result as in-process (the error
+// table, the dataset's rows with their typed arrays, the slices), errors of the run reported, and
+// an abort answered at once with AnalysisCancelledError (the worker itself ends after its job).
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyseRun } from '../../../src/core/errors/analysis';
+import { AnalysisCancelledError, analyseRunInWorker, transferablesOf } from '../../../src/core/errors/analysisWorker';
+import { writeTags } from '../../../src/core/errors/tags';
+import { trainExperiment } from '../../../src/core/train/run';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-worker-'));
+let runId = '';
+
+before(async () => {
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  const o = await trainExperiment({ projectDir: dir, experimentName: 'softmax' });
+  assert.equal(o.status, 'completed', o.error?.message);
+  runId = o.runId;
+});
+
+test('the worker\'s analysis equals the in-process one, typed arrays included', async () => {
+  const local = await analyseRun({ projectDir: dir, run: runId });
+  await writeTags(dir, { [local.table.ids.find((_, i) => local.table.wrong[i])!]: ['smudged'] });
+  const [inProcess, worker] = await Promise.all([analyseRun({ projectDir: dir, run: runId }), analyseRunInWorker({ projectDir: dir, run: runId })]);
+  assert.ok(worker.table.errorCount > 0);
+  assert.ok(worker.table.confidence instanceof Float32Array && worker.dataset.dev.features.numeric instanceof Float32Array);
+  for (const key of ['ids', 'truth', 'predicted', 'confidence', 'loss', 'wrong', 'errorCount', 'n', 'classes'] as const) assert.deepEqual(worker.table[key], inProcess.table[key], key);
+  for (const split of ['train', 'dev', 'test'] as const) assert.deepEqual(worker.dataset[split], inProcess.dataset[split], split);
+  assert.deepEqual(worker.dataset.schema, inProcess.dataset.schema);
+  assert.deepEqual(worker.slices, inProcess.slices);
+  assert.deepEqual(worker.tagTable, inProcess.tagTable);
+  assert.equal(worker.tagTable[0].tag, 'smudged');
+  assert.deepEqual(worker.record, inProcess.record);
+});
+
+test('every typed array of the analysis is backed by a listed buffer, each listed once', async () => {
+  const a = await analyseRun({ projectDir: dir, run: runId });
+  const buffers = transferablesOf(a);
+  assert.equal(new Set(buffers).size, buffers.length);
+  for (const v of [a.dataset.dev.features.numeric, a.dataset.train.y, a.dataset.test.rowIndex, a.table.loss, a.table.wrong]) assert.ok(buffers.includes(v.buffer as ArrayBuffer));
+});
+
+test('an unknown run is reported as the error it is; an abort answers at once with AnalysisCancelledError', async () => {
+  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }), (e: Error) => !(e instanceof AnalysisCancelledError) && /no-such-run/.test(e.message));
+  const abort = new AbortController();
+  const pending = analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal);
+  abort.abort();
+  await assert.rejects(pending, AnalysisCancelledError);
+  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal), AnalysisCancelledError);
+});
