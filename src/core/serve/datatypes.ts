@@ -2,6 +2,7 @@
 // an OIP tensor's `data` (nested or flat JSON) and the typed arrays ORT takes and returns.
 // Every check names the tensor, the element and what was expected: bad input is a 400, never a crash.
 import * as ort from 'onnxruntime-node';
+import type { TensorData } from './engine';
 import { BadRequest } from './errors';
 
 export type OipDatatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64' | 'BYTES';
@@ -138,7 +139,7 @@ export function encodeElements(name: string, datatype: OipDatatype, values: unkn
 }
 
 /** A flat JSON array of a tensor's elements (BigInts as numbers, FP16 bits as numbers, BOOL as booleans). */
-export function decodeElements(tensor: ort.Tensor): Array<number | string | boolean> {
+export function decodeElements(tensor: TensorData): Array<number | string | boolean> {
   const data = tensor.data;
   switch (tensor.type) {
     case 'bool':
@@ -155,13 +156,16 @@ export function decodeElements(tensor: ort.Tensor): Array<number | string | bool
   }
 }
 
-/** The elements of rows [start, end) of a tensor whose first dimension is the batch. */
-export function sliceRows(tensor: ort.Tensor, start: number, end: number): ort.Tensor {
+/** Rows [start, end) of a tensor whose first dimension is the batch (a view for typed arrays). */
+export function sliceRows(tensor: TensorData, start: number, end: number): TensorData {
   const dims = tensor.dims;
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
+  let per = 1;
+  for (let k = 1; k < dims.length; k++) per *= dims[k];
   const data = tensor.data as Float32Array | string[];
   const part = Array.isArray(data) ? data.slice(start * per, end * per) : data.subarray(start * per, end * per);
-  return new ort.Tensor(tensor.type as 'float32', part as Float32Array, [end - start, ...dims.slice(1)]);
+  const rowDims = dims.slice();
+  rowDims[0] = end - start;
+  return { type: tensor.type, data: part, dims: rowDims };
 }
 
 const f32 = new Float32Array(1);
