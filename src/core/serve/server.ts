@@ -220,7 +220,8 @@ export class InferenceServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
-    const parts = path.split('/').filter(Boolean).map(safeDecode);
+    const parts = path.split('/').filter(Boolean);
+    if (path.includes('%')) for (let i = 0; i < parts.length; i++) parts[i] = safeDecode(parts[i]);
     const method = req.method ?? 'GET';
     if (path === '/metrics' && method === 'GET') {
       res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });

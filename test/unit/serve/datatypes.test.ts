@@ -116,3 +116,10 @@ test('fromHalf decodes all 65536 float16 bit patterns like onnxruntime Cast(floa
   }
   await session.release();
 });
+
+test('every float datatype refuses NaN and ±Infinity, and takes its largest finite value', () => {
+  for (const [datatype, max] of [['FP16', 65504], ['FP32', 3.4028234663852886e38], ['FP64', Number.MAX_VALUE]] as const) {
+    for (const bad of [NaN, Infinity, -Infinity]) assert.throws(() => encodeElements('x', datatype, [0, bad]), /element 1 is .*expected a finite number within/, `${datatype} ${bad}`);
+    assert.equal(encodeElements('x', datatype, [max, -max]).length, 2);
+  }
+});
