@@ -91,6 +91,8 @@ interface PoolWorker {
 export class WorkerPool implements InferenceEngine {
   private readonly idle: PoolWorker[] = [];
   private readonly all = new Set<PoolWorker>();
+  /** Workers that loaded the model and have not died: a dead one's replacement counts once it is ready. */
+  private live = 0;
   private closed = false;
 
   private constructor(
@@ -101,7 +103,7 @@ export class WorkerPool implements InferenceEngine {
   ) {}
 
   get capacity(): number {
-    return this.workers;
+    return this.live;
   }
 
   /** Starts `size` workers, each loading the model; rejects if one cannot. */
@@ -126,6 +128,7 @@ export class WorkerPool implements InferenceEngine {
         if (!ready) {
           if (m.kind === 'ready') {
             ready = true;
+            this.live++;
             this.release(w);
             resolve();
           } else reject(new Error(`a worker could not load the model: ${m.message}`));
@@ -140,6 +143,7 @@ export class WorkerPool implements InferenceEngine {
       });
       const gone = (e: Error) => {
         if (!this.all.delete(w)) return;
+        if (ready) this.live--;
         const i = this.idle.indexOf(w);
         if (i >= 0) this.idle.splice(i, 1);
         w.job?.reject(e);
