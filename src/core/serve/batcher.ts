@@ -47,7 +47,6 @@ function round(ms: number): number {
 interface Pending {
   feeds: Feeds;
   rows: number;
-  signature: string;
   enqueued: number;
   timeoutMs: number;
   /** enqueued + timeoutMs: past it the answer is DeadlineExceeded. */
@@ -112,7 +111,7 @@ export class Batcher {
     return new Promise<RunResult>((resolve, reject) => {
       const enqueued = performance.now();
       const deadline = enqueued + timeoutMs;
-      this.queue.push({ feeds, rows, signature: this.batching ? signatureOf(feeds) : '', enqueued, timeoutMs, deadline, alone: false, settled: false, resolve, reject });
+      this.queue.push({ feeds, rows, enqueued, timeoutMs, deadline, alone: false, settled: false, resolve, reject });
       this.queuedRows += rows;
       if (deadline < this.sweepAt) this.armSweep(deadline, enqueued);
       this.schedule(!this.batching || this.queuedRows >= this.options.maxBatchSize ? 0 : this.options.maxQueueDelayUs);
@@ -136,11 +135,16 @@ export class Batcher {
     }
   }
 
-  /** The next batch from the head of the queue: same signature, at most maxBatchSize rows; expired requests are answered on the way. */
+  /**
+   * The next batch: the request at the head of the queue and the queued requests that stack with it
+   * (same input types and trailing dimensions), up to maxBatchSize rows; the others keep their order.
+   * Expired requests are answered on the way.
+   */
   private take(now: number): Pending[] {
     const q = this.queue;
     const batch: Pending[] = [];
     let rows = 0;
+    let kept = 0;
     let i = 0;
     for (; i < q.length; i++) {
       const p = q[i];
@@ -149,12 +153,20 @@ export class Batcher {
         this.expire(p, now, false);
         continue;
       }
-      if (batch.length > 0 && (p.alone || batch[0].alone || !this.batching || p.signature !== batch[0].signature || rows + p.rows > this.options.maxBatchSize)) break;
+      const head = batch[0];
+      if (head !== undefined) {
+        if (head.alone || !this.batching || rows >= this.options.maxBatchSize) break;
+        if (p.alone || rows + p.rows > this.options.maxBatchSize || !stackable(head.feeds, p.feeds)) {
+          q[kept++] = p;
+          continue;
+        }
+      }
       batch.push(p);
       rows += p.rows;
       this.queuedRows -= p.rows;
     }
-    q.splice(0, i);
+    // Requests left behind move to the front, in their order, ahead of those not looked at.
+    q.splice(0, i, ...q.slice(0, kept));
     return batch;
   }
 
@@ -267,16 +279,15 @@ export class Batcher {
   }
 }
 
-/** Requests batch together only when every input has the same type and trailing dimensions. */
-function signatureOf(feeds: Feeds): string {
-  let s = '';
-  for (const name in feeds) {
-    const t = feeds[name];
-    s += name + ':' + t.type;
-    for (let k = 1; k < t.dims.length; k++) s += 'x' + t.dims[k];
-    s += ';';
+/** Requests batch together only when every input has the same type and trailing dimensions (the model fixes the names). */
+function stackable(a: Feeds, b: Feeds): boolean {
+  for (const name in a) {
+    const x = a[name];
+    const y = b[name];
+    if (y === undefined || x.type !== y.type || x.dims.length !== y.dims.length) return false;
+    for (let k = 1; k < x.dims.length; k++) if (x.dims[k] !== y.dims[k]) return false;
   }
-  return s;
+  return true;
 }
 
 function concatRows(parts: ort.Tensor[]): ort.Tensor {

@@ -29,8 +29,10 @@ export function oipDatatypeOf(ortType: string): OipDatatype | undefined {
   return ORT_TO_OIP.get(ortType);
 }
 
+const OIP_DATATYPES = new Set<string>(Object.keys(OIP_TO_ORT));
+
 export function isOipDatatype(s: unknown): s is OipDatatype {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(OIP_TO_ORT, s);
+  return typeof s === 'string' && OIP_DATATYPES.has(s);
 }
 
 /** Integer ranges per integer datatype (64-bit ones as far as a JSON number is exact). */
@@ -155,10 +157,11 @@ export function decodeElements(tensor: TensorData): Array<number | string | bool
     case 'string':
       return (data as string[]).slice();
     default: {
-      // A plain loop: Array.from goes through the iterator protocol, several times slower on small arrays.
+      // A plain loop (Array.from goes through the iterator protocol), pushing so the array stays packed:
+      // JSON.stringify takes a slow path for holey arrays such as new Array(n).
       const src = data as Float32Array;
-      const out = new Array<number>(src.length);
-      for (let i = 0; i < src.length; i++) out[i] = src[i];
+      const out: number[] = [];
+      for (let i = 0; i < src.length; i++) out.push(src[i]);
       return out;
     }
   }
