@@ -65,8 +65,8 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
   --infer-timeout-ms N        an inference not answered within N ms gets 503 (default 10000; 0: no limit);
                               a request may ask for less with "parameters": {"timeout": <µs>}
   --workers N|auto            inference worker threads per model version (0: the server's thread; default
-                              auto: a pool of one per core, at most 4, for models whose single-row run
-                              takes ${AUTO_POOL_MIN_RUN_MS} ms or more)
+                              auto: for models whose single-row run takes ${AUTO_POOL_MIN_RUN_MS} ms or more, a
+                              pool of one per core but one, at most 4)
   --intra-op-threads N        ONNX Runtime intra-op threads per session (default 1)
   --json                      print {"event":"listening","url":…} as one JSON line`;
 

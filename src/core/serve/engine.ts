@@ -33,10 +33,14 @@ export type WorkersOption = number | 'auto';
 /** A single-row run at least this long (ms) makes `auto` use a pool (the crossover measured by bench:server). */
 export const AUTO_POOL_MIN_RUN_MS = 0.5;
 
-/** The pool size `auto` picks: one worker per core, at most 4 (the event loop needs little CPU when runs are long). */
+/**
+ * The pool size `auto` picks: a worker per core but one, which is left to the event loop (HTTP, JSON)
+ * and the clients, at most 4. On two cores that is one worker: no more compute than the server's own
+ * thread, but the event loop stays free while a slow model runs, and deadlines hold during runs.
+ */
 export function autoWorkers(singleRowMs: number | undefined, cores = availableParallelism()): number {
   if (singleRowMs === undefined || singleRowMs < AUTO_POOL_MIN_RUN_MS || cores < 2) return 0;
-  return Math.min(cores, 4);
+  return Math.min(cores - 1, 4);
 }
 
 export class InThreadEngine implements InferenceEngine {

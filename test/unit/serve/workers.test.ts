@@ -72,7 +72,8 @@ test('auto: a pool for a model whose single-row run is slow, the server thread f
   assert.equal(autoWorkers(undefined, 8), 0);
   assert.equal(autoWorkers(AUTO_POOL_MIN_RUN_MS / 10, 8), 0);
   assert.equal(autoWorkers(AUTO_POOL_MIN_RUN_MS, 8), 4);
-  assert.equal(autoWorkers(AUTO_POOL_MIN_RUN_MS * 10, 2), 2);
+  assert.equal(autoWorkers(AUTO_POOL_MIN_RUN_MS, 4), 3);
+  assert.equal(autoWorkers(AUTO_POOL_MIN_RUN_MS * 10, 2), 1);
   assert.equal(autoWorkers(AUTO_POOL_MIN_RUN_MS * 10, 1), 0);
   const server = await startServer();
   try {
