@@ -2,11 +2,16 @@
 // at 1, 16 and 64 connections (interleaved, so the shared machine's noise hits every variant alike):
 //   no-op    a Node HTTP server answering a fixed ~100-byte JSON (the HTTP layer's ceiling)
 //   session  in-process session.run, single rows, no HTTP (the model's ceiling)
-//   off      dist/server.js with batching off (--max-batch-size 1: one session.run per request)
-//   on       dist/server.js with dynamic batching (default: up to 64 rows, flushed each event-loop turn)
+//   off      the server with batching off (--max-batch-size 1: one session.run per request)
+//   on       the server as it starts by default: dynamic batching (up to 64 rows, flushed each event-loop
+//            turn) and --workers auto (which keeps this small model on the server's thread)
+//   pool     the same with --workers 2: batches run in two inference worker threads
 // The model has the shape of the digits softmax run (64 features, 10 classes, label + probabilities).
+// Then a heavy model (an MLP, 64 → 2048 → 2048 → 10) on the server's thread and in the pool, to show
+// where a pool pays (what --workers auto decides on: the single-row run time, AUTO_POOL_MIN_RUN_MS).
 // Targets (issue 9): batching on at 64 connections ≥ 60 % of no-op, p99 < 5 ms; 1 connection p50 < 1 ms.
-//   npm run bench:server [-- --seconds 5 --connections 1,16,64]   (bundles the server first; needs Debian's wrk)
+//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64]
+//   (bundles the server first; needs Debian's wrk)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -14,11 +19,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../../src/core/onnx/builder';
+import { AUTO_POOL_MIN_RUN_MS } from '../../src/core/serve/engine';
 import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' }, 'heavy-connections': { type: 'string', default: '16,64' } },
+});
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = values.connections!.split(',').map(Number);
+const HEAVY_CONNECTIONS = values['heavy-connections']!.split(',').filter(Boolean).map(Number);
+/** CPU time a server gets under load before it is measured (at most WARM_MAX_MS of wall time). */
+const WARM_CPU_MS = 2000;
+const WARM_MAX_MS = 15_000;
 const F = 64;
 const root = join(__dirname, '../..');
 
@@ -33,6 +45,21 @@ function digitsLikeModel(): Uint8Array {
   return b.build({ task: 'classification', features: JSON.stringify(Array.from({ length: F }, (_, i) => `px${i}`)), categories: '[]', classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => String(i))) }, { '': 15, 'ai.onnx.ml': 3 });
 }
 
+/** 64 → 2048 → 2048 → 10 with ReLU (4.3 M multiply-adds a row), the same outputs as the digits model. */
+function heavyModel(): Uint8Array {
+  const H = 2048;
+  const b = new OnnxGraphBuilder('bench_heavy');
+  b.addInput('features', 'float', ['N', F]);
+  let x = 'features';
+  for (const [i, [n, m]] of [[F, H], [H, H], [H, 10]].entries()) {
+    const w = b.addInitializer(`w${i}`, Float32Array.from({ length: n * m }, (_, k) => Math.sin(k + i) / Math.sqrt(n)), [n, m]);
+    const [mm] = b.addNode('MatMul', [x, w]);
+    x = i < 2 ? b.addNode('Relu', [mm])[0] : mm;
+  }
+  appendClassifierOutputsFromLogits(b, x, Array.from({ length: 10 }, (_, i) => String(i)));
+  return b.build({ task: 'classification', features: JSON.stringify(Array.from({ length: F }, (_, i) => `px${i}`)), categories: '[]', classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => String(i))) }, { '': 15, 'ai.onnx.ml': 3 });
+}
+
 const row = Array.from({ length: F }, (_, i) => (i * 7) % 17);
 const body = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, F], data: row }] });
 
@@ -42,7 +69,7 @@ require('http').createServer((req, res) => { req.on('data', () => {}); req.on('e
   .listen(0, '127.0.0.1', function () { console.log(JSON.stringify({ url: 'http://127.0.0.1:' + this.address().port })); });`;
 
 function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -92,6 +119,12 @@ function wrk(url: string, connections: number, lua: string): WrkResult {
   return { rps, p50, p99, errors: non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
 }
 
+/** How many inference workers the server gave the model (GET /v2/mlloop/status). */
+async function workersOf(url: string): Promise<number> {
+  const s = (await (await fetch(`${url}/v2/mlloop/status`)).json()) as { models: Array<{ versions: Array<{ workers: number }> }> };
+  return s.models[0].versions[0].workers;
+}
+
 async function inProcessRuns(model: Uint8Array): Promise<{ rps: number; p50: number; p99: number }> {
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const x = Float32Array.from(row);
@@ -111,6 +144,33 @@ async function inProcessRuns(model: Uint8Array): Promise<{ rps: number; p50: num
   return { rps, p50: lat[Math.floor(lat.length * 0.5)], p99: lat[Math.floor(lat.length * 0.99)] };
 }
 
+/** Each variant at each connection count (variants interleaved per count), printing a line per point. */
+async function measureAll(variants: Array<[string, string[], string]>, connections: number[], lua: string, luaGet: string): Promise<Record<string, Record<number, WrkResult>>> {
+  const results: Record<string, Record<number, WrkResult>> = {};
+  for (const c of connections) {
+    for (const [name, args, path] of variants) {
+      const s = await start(args);
+      // Warm-up until the server has had WARM_CPU_MS of CPU: a fresh server spends its first seconds
+      // compiling (TurboFan, seen with perf), ours has far more code than the no-op, and on a busy
+      // machine a fixed wall-clock warm-up leaves the compilation inside the measurement.
+      const warmStart = Date.now();
+      const warmCpu0 = cpuMs(s.child.pid!);
+      while (cpuMs(s.child.pid!) - warmCpu0 < WARM_CPU_MS && Date.now() - warmStart < WARM_MAX_MS)
+        execFileSync('wrk', ['-t1', `-c${c}`, '-d1s', '-s', name === 'no-op' ? luaGet : lua, s.url + path], { encoding: 'utf8' });
+      const workers = name === 'no-op' ? undefined : await workersOf(s.url);
+      const cpu0 = cpuMs(s.child.pid!);
+      const r = wrk(s.url + path, c, name === 'no-op' ? luaGet : lua);
+      r.cpuUsPerRequest = ((cpuMs(s.child.pid!) - cpu0) * 1000) / (r.rps * SECONDS);
+      await stop(s.child);
+      (results[name] ??= {})[c] = r;
+      console.log(
+        `  ${String(c).padStart(2)} conn  ${name.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${r.cpuUsPerRequest.toFixed(0)} µs/req${workers === undefined ? '' : `  (${workers} workers)`}${r.errors ? `  ${r.errors} errors` : ''}`,
+      );
+    }
+  }
+  return results;
+}
+
 (async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-server-'));
   const model = digitsLikeModel();
@@ -125,37 +185,53 @@ async function inProcessRuns(model: Uint8Array): Promise<{ rps: number; p50: num
   console.log(`in-process session.run: ${Math.round(session.rps)} calls/s, p50 ${(session.p50 * 1000).toFixed(0)} µs, p99 ${(session.p99 * 1000).toFixed(0)} µs`);
   // Its own bundle (npm run bench:server makes it): dist/ may be rebuilt by someone else mid-run.
   const serverJs = join(root, '.cache/bench/server.js');
+  const serve = (path: string, extra: string[]) => [serverJs, '--model', path, '--name', 'm', '--port', '0', '--json', ...extra];
   const variants: Array<[string, string[], string]> = [
     ['no-op', ['-e', NOOP_SERVER], '/'],
-    ['off', [serverJs, '--model', modelPath, '--name', 'm', '--port', '0', '--json', '--max-batch-size', '1'], '/v2/models/m/infer'],
-    ['on', [serverJs, '--model', modelPath, '--name', 'm', '--port', '0', '--json'], '/v2/models/m/infer'],
+    ['off', serve(modelPath, ['--max-batch-size', '1', '--workers', '0']), '/v2/models/m/infer'],
+    ['on', serve(modelPath, []), '/v2/models/m/infer'],
+    ['pool', serve(modelPath, ['--workers', '2']), '/v2/models/m/infer'],
   ];
-  const results: Record<string, Record<number, WrkResult>> = {};
-  for (const c of CONNECTIONS) {
-    for (const [name, args, path] of variants) {
-      const s = await start(args);
-      // A short warm-up so JIT and the first allocations are out of the measurement.
-      execFileSync('wrk', ['-t1', '-c4', '-d1s', '-s', lua, s.url + path], { encoding: 'utf8' });
-      const cpu0 = cpuMs(s.child.pid!);
-      const r = wrk(s.url + path, c, name === 'no-op' ? luaGet : lua);
-      r.cpuUsPerRequest = ((cpuMs(s.child.pid!) - cpu0) * 1000) / (r.rps * SECONDS);
-      await stop(s.child);
-      (results[name] ??= {})[c] = r;
-      console.log(`  ${String(c).padStart(2)} conn  ${name.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${r.cpuUsPerRequest!.toFixed(0)} µs/req${r.errors ? `  ${r.errors} errors` : ''}`);
-    }
-  }
-  console.log('\nconn   no-op req/s   off req/s (p99)      on req/s (p99)       on/no-op  on/off');
+  const results = await measureAll(variants, CONNECTIONS, lua, luaGet);
+  console.log('\nconn   no-op req/s   off req/s (p99)      on req/s (p99)       pool req/s (p99)     on/no-op  on/off  pool/on');
   for (const c of CONNECTIONS) {
     const n = results['no-op'][c];
     const off = results.off[c];
     const on = results.on[c];
+    const pool = results.pool[c];
+    const cell = (r: WrkResult) => `${Math.round(r.rps)} (${r.p99.toFixed(2)} ms)`.padEnd(19);
     console.log(
-      `${String(c).padStart(4)}   ${String(Math.round(n.rps)).padStart(11)}   ${`${Math.round(off.rps)} (${off.p99.toFixed(2)} ms)`.padEnd(19)}  ${`${Math.round(on.rps)} (${on.p99.toFixed(2)} ms)`.padEnd(19)}  ${((on.rps / n.rps) * 100).toFixed(0).padStart(6)} %  ${(on.rps / off.rps).toFixed(2)}x`,
+      `${String(c).padStart(4)}   ${String(Math.round(n.rps)).padStart(11)}   ${cell(off)}  ${cell(on)}  ${cell(pool)}  ${((on.rps / n.rps) * 100).toFixed(0).padStart(6)} %  ${(on.rps / off.rps).toFixed(2)}x  ${(pool.rps / on.rps).toFixed(2)}x`,
     );
   }
   const c64 = results.on[64];
   const c1 = results.on[1];
   if (c64 && results['no-op'][64]) console.log(`\ntarget 64 conn: on ≥ 60 % of no-op → ${((c64.rps / results['no-op'][64].rps) * 100).toFixed(0)} %; p99 < 5 ms → ${c64.p99.toFixed(2)} ms`);
   if (c1) console.log(`target 1 conn: p50 < 1 ms → ${c1.p50.toFixed(2)} ms`);
+  for (const c of CONNECTIONS) console.log(`${String(c).padStart(2)} conn: on = ${((results.on[c].rps / session.rps) * 100).toFixed(0)} % of in-process single-row session.run calls/s (${Math.round(session.rps)})`);
+  // On a busy machine each server gets whatever CPU share the scheduler leaves it, so req/s ratios drift
+  // with the neighbours; CPU per request does not: no-op CPU ÷ ours is the rate ratio of a CPU-bound server.
+  for (const c of CONNECTIONS)
+    console.log(`${String(c).padStart(2)} conn: CPU per request no-op ÷ on = ${((results['no-op'][c].cpuUsPerRequest! / results.on[c].cpuUsPerRequest!) * 100).toFixed(0)} % (pool ${((results['no-op'][c].cpuUsPerRequest! / results.pool[c].cpuUsPerRequest!) * 100).toFixed(0)} %, off ${((results['no-op'][c].cpuUsPerRequest! / results.off[c].cpuUsPerRequest!) * 100).toFixed(0)} %)`);
+
+  if (HEAVY_CONNECTIONS.length > 0) {
+    const heavy = heavyModel();
+    const heavyPath = join(dir, 'heavy.onnx');
+    writeFileSync(heavyPath, heavy);
+    const hs = await inProcessRuns(heavy);
+    console.log(`\nheavy model (64 → 2048 → 2048 → 10): in-process single-row session.run ${Math.round(hs.rps)} calls/s, p50 ${(hs.p50 * 1000).toFixed(0)} µs (auto pools at ≥ ${AUTO_POOL_MIN_RUN_MS * 1000} µs)`);
+    const hv = await measureAll(
+      [
+        ['thread', serve(heavyPath, ['--workers', '0']), '/v2/models/m/infer'],
+        ['pool', serve(heavyPath, ['--workers', String(Math.min(availableParallelism(), 4))]), '/v2/models/m/infer'],
+        ['auto', serve(heavyPath, []), '/v2/models/m/infer'],
+      ],
+      HEAVY_CONNECTIONS,
+      lua,
+      luaGet,
+    );
+    for (const c of HEAVY_CONNECTIONS) console.log(`heavy ${String(c).padStart(2)} conn: pool/thread ${(hv.pool[c].rps / hv.thread[c].rps).toFixed(2)}x, auto/thread ${(hv.auto[c].rps / hv.thread[c].rps).toFixed(2)}x`);
+  }
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   rmSync(dir, { recursive: true, force: true });
 })();

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_BATCHING } from '../../core/serve/batcher';
+import { AUTO_POOL_MIN_RUN_MS, type WorkersOption } from '../../core/serve/engine';
 import { RepositoryWatcher } from '../../core/serve/repository';
 import { deploymentDir } from '../../core/serve/requestLog';
 import { InferenceServer, isLoopback } from '../../core/serve/server';
@@ -29,6 +30,8 @@ export const SERVE_OPTIONS = {
   'max-queue-delay-us': { type: 'string' },
   'max-body-bytes': { type: 'string' },
   'timeout-ms': { type: 'string' },
+  'infer-timeout-ms': { type: 'string' },
+  workers: { type: 'string' },
   'intra-op-threads': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -59,6 +62,11 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
   --max-queue-delay-us N      how long a request may wait for a batch (default ${DEFAULT_BATCHING.maxQueueDelayUs}: one event-loop turn)
   --max-body-bytes N          larger request bodies get 413 (default 8388608)
   --timeout-ms N              a request must arrive within N ms (default 30000)
+  --infer-timeout-ms N        an inference not answered within N ms gets 503 (default 10000; 0: no limit);
+                              a request may ask for less with "parameters": {"timeout": <µs>}
+  --workers N|auto            inference worker threads per model version (0: the server's thread; default
+                              auto: for models whose single-row run takes ${AUTO_POOL_MIN_RUN_MS} ms or more, a
+                              pool of one per core but one, at most 4)
   --intra-op-threads N        ONNX Runtime intra-op threads per session (default 1)
   --json                      print {"event":"listening","url":…} as one JSON line`;
 
@@ -66,6 +74,13 @@ function intOption(v: string | undefined, name: string, min = 0): number | undef
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, not "${v}"`);
+  return n;
+}
+
+function workersOption(v: string | undefined): WorkersOption {
+  if (v === undefined || v === 'auto') return 'auto';
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--workers must be auto or a whole number ≥ 0 (0: the server's own thread), not "${v}"`);
   return n;
 }
 
@@ -97,6 +112,8 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
     name,
     maxBodyBytes: intOption(values['max-body-bytes'], 'max-body-bytes', 1),
     requestTimeoutMs: intOption(values['timeout-ms'], 'timeout-ms', 1),
+    inferTimeoutMs: intOption(values['infer-timeout-ms'], 'infer-timeout-ms'),
+    workers: workersOption(values.workers),
     batching: {
       maxBatchSize: intOption(values['max-batch-size'], 'max-batch-size', 1) ?? DEFAULT_BATCHING.maxBatchSize,
       maxQueueDelayUs: intOption(values['max-queue-delay-us'], 'max-queue-delay-us') ?? DEFAULT_BATCHING.maxQueueDelayUs,

@@ -2,6 +2,7 @@
 // an OIP tensor's `data` (nested or flat JSON) and the typed arrays ORT takes and returns.
 // Every check names the tensor, the element and what was expected: bad input is a 400, never a crash.
 import * as ort from 'onnxruntime-node';
+import type { TensorData } from './engine';
 import { BadRequest } from './errors';
 
 export type OipDatatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64' | 'BYTES';
@@ -28,8 +29,10 @@ export function oipDatatypeOf(ortType: string): OipDatatype | undefined {
   return ORT_TO_OIP.get(ortType);
 }
 
+const OIP_DATATYPES = new Set<string>(Object.keys(OIP_TO_ORT));
+
 export function isOipDatatype(s: unknown): s is OipDatatype {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(OIP_TO_ORT, s);
+  return typeof s === 'string' && OIP_DATATYPES.has(s);
 }
 
 /** Integer ranges per integer datatype (64-bit ones as far as a JSON number is exact). */
@@ -104,12 +107,15 @@ export function encodeElements(name: string, datatype: OipDatatype, values: unkn
     case 'FP16': {
       const out = datatype === 'FP32' ? new Float32Array(n) : datatype === 'FP64' ? new Float64Array(n) : new Uint16Array(n);
       const max = datatype === 'FP32' ? FP32_MAX : datatype === 'FP16' ? FP16_MAX : Number.MAX_VALUE;
+      // Values a hair above the largest finite value still round to it; FP64's limit is exact (beyond it lies Infinity).
+      const limit = datatype === 'FP64' ? max : max * (1 + 2 ** -11);
+      const half = datatype === 'FP16';
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== 'number') bad(i, 'a number');
-        // JSON.parse turns 1e999 into Infinity; the model cannot take it.
-        if (!Number.isFinite(v) || Math.abs(v as number) > max * (1 + 2 ** -11)) bad(i, `a finite number within ±${max} (${datatype})`);
-        out[i] = datatype === 'FP16' ? toHalf(v as number) : (v as number);
+        // JSON.parse turns 1e999 into Infinity; the model cannot take it (nor NaN: both comparisons fail).
+        if (!((v as number) >= -limit && (v as number) <= limit)) bad(i, `a finite number within ±${max} (${datatype})`);
+        out[i] = half ? toHalf(v as number) : (v as number);
       }
       return out;
     }
@@ -138,7 +144,7 @@ export function encodeElements(name: string, datatype: OipDatatype, values: unkn
 }
 
 /** A flat JSON array of a tensor's elements (BigInts as numbers, FP16 bits as numbers, BOOL as booleans). */
-export function decodeElements(tensor: ort.Tensor): Array<number | string | boolean> {
+export function decodeElements(tensor: TensorData): Array<number | string | boolean> {
   const data = tensor.data;
   switch (tensor.type) {
     case 'bool':
@@ -150,18 +156,27 @@ export function decodeElements(tensor: ort.Tensor): Array<number | string | bool
       return Array.from(data as BigInt64Array, (v) => Number(v));
     case 'string':
       return (data as string[]).slice();
-    default:
-      return Array.from(data as Float32Array);
+    default: {
+      // A plain loop (Array.from goes through the iterator protocol), pushing so the array stays packed:
+      // JSON.stringify takes a slow path for holey arrays such as new Array(n).
+      const src = data as Float32Array;
+      const out: number[] = [];
+      for (let i = 0; i < src.length; i++) out.push(src[i]);
+      return out;
+    }
   }
 }
 
-/** The elements of rows [start, end) of a tensor whose first dimension is the batch. */
-export function sliceRows(tensor: ort.Tensor, start: number, end: number): ort.Tensor {
+/** Rows [start, end) of a tensor whose first dimension is the batch (a view for typed arrays). */
+export function sliceRows(tensor: TensorData, start: number, end: number): TensorData {
   const dims = tensor.dims;
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
+  let per = 1;
+  for (let k = 1; k < dims.length; k++) per *= dims[k];
   const data = tensor.data as Float32Array | string[];
   const part = Array.isArray(data) ? data.slice(start * per, end * per) : data.subarray(start * per, end * per);
-  return new ort.Tensor(tensor.type as 'float32', part as Float32Array, [end - start, ...dims.slice(1)]);
+  const rowDims = dims.slice();
+  rowDims[0] = end - start;
+  return { type: tensor.type, data: part, dims: rowDims };
 }
 
 const f32 = new Float32Array(1);

@@ -2,6 +2,7 @@
 // response; and the `/predict` convenience (records by feature name → labels and probabilities).
 import * as ort from 'onnxruntime-node';
 import { decodeElements, encodeElements, flattenData, isOipDatatype, jsonKind, OIP_TO_ORT } from './datatypes';
+import type { Outputs } from './engine';
 import { BadRequest } from './errors';
 import type { ServedVersion } from './model';
 
@@ -12,6 +13,8 @@ export interface InferRequest {
   rows: number;
   /** Output names to return (all when absent). */
   outputs?: string[];
+  /** `parameters.timeout` (µs, as Triton's): the request's own deadline, shorter than the server's. */
+  timeoutUs?: number;
 }
 
 export function parseInferRequest(body: unknown, version: ServedVersion): InferRequest {
@@ -53,7 +56,17 @@ export function parseInferRequest(body: unknown, version: ServedVersion): InferR
       return name;
     });
   }
-  return { id: req.id as string | undefined, feeds, rows: Math.max(rows, 0), outputs };
+  return { id: req.id as string | undefined, feeds, rows: Math.max(rows, 0), outputs, timeoutUs: timeoutParameter(req.parameters) };
+}
+
+/** `parameters.timeout`: a positive number of microseconds (Triton's request parameter), when given. */
+export function timeoutParameter(parameters: unknown): number | undefined {
+  if (parameters === undefined || parameters === null) return undefined;
+  if (typeof parameters !== 'object' || Array.isArray(parameters)) throw new BadRequest(`"parameters" must be an object, got ${jsonKind(parameters)}`);
+  const t = (parameters as Record<string, unknown>).timeout;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw new BadRequest(`parameters.timeout must be a positive number of microseconds, got ${JSON.stringify(t)}`);
+  return t;
 }
 
 function expectedInputs(v: ServedVersion): string {
@@ -67,12 +80,12 @@ export interface OipOutput {
   data: Array<number | string | boolean>;
 }
 
-export function inferResponse(version: ServedVersion, outputs: ort.InferenceSession.OnnxValueMapType, id: string | undefined, selected?: string[]): Record<string, unknown> {
+export function inferResponse(version: ServedVersion, outputs: Outputs, id: string | undefined, selected?: string[]): Record<string, unknown> {
   const names = selected ?? version.outputs.map((m) => m.name);
   const res: Record<string, unknown> = { model_name: version.model, model_version: version.version };
   if (id !== undefined) res.id = id;
   res.outputs = names.map((name): OipOutput => {
-    const t = outputs[name] as ort.Tensor;
+    const t = outputs[name];
     const meta = version.outputs.find((m) => m.name === name)!;
     return { name, datatype: meta.datatype, shape: [...t.dims], data: decodeElements(t) };
   });
@@ -80,7 +93,7 @@ export function inferResponse(version: ServedVersion, outputs: ort.InferenceSess
 }
 
 /** `{"instances": [{feature: value, …}]}` → the model's `features` [N, F] and `categories` [N, K]. */
-export function parsePredictRequest(body: unknown, version: ServedVersion): { feeds: Record<string, ort.Tensor>; rows: number } {
+export function parsePredictRequest(body: unknown, version: ServedVersion): { feeds: Record<string, ort.Tensor>; rows: number; timeoutUs?: number } {
   const c = version.contract;
   if (!c) throw new BadRequest(`model "${version.model}" has no ML Loop feature metadata; use /infer with its inputs: ${expectedInputs(version)}`);
   const instances = body && typeof body === 'object' ? (body as Record<string, unknown>).instances : undefined;
@@ -113,15 +126,15 @@ export function parsePredictRequest(body: unknown, version: ServedVersion): { fe
     if (input.name === 'features') feeds.features = new ort.Tensor('float32', numeric, [n, F]);
     else if (input.name === 'categories') feeds.categories = new ort.Tensor('string', categories, [n, K]);
   }
-  return { feeds, rows: n };
+  return { feeds, rows: n, timeoutUs: timeoutParameter((body as Record<string, unknown>).parameters) };
 }
 
-export function predictResponse(version: ServedVersion, outputs: ort.InferenceSession.OnnxValueMapType): Record<string, unknown> {
+export function predictResponse(version: ServedVersion, outputs: Outputs): Record<string, unknown> {
   const c = version.contract!;
   const predictions: Array<Record<string, unknown>> = [];
   if (c.task === 'classification') {
-    const labels = (outputs.label as ort.Tensor).data as string[];
-    const probs = (outputs.probabilities as ort.Tensor).data as Float32Array;
+    const labels = outputs.label.data as string[];
+    const probs = outputs.probabilities.data as Float32Array;
     const classes = c.classes ?? [];
     for (let i = 0; i < labels.length; i++) {
       const p: Record<string, number> = {};
@@ -129,7 +142,7 @@ export function predictResponse(version: ServedVersion, outputs: ort.InferenceSe
       predictions.push({ label: labels[i], probabilities: p });
     }
   } else {
-    for (const v of (outputs.prediction as ort.Tensor).data as Float32Array) predictions.push({ prediction: v });
+    for (const v of outputs.prediction.data as Float32Array) predictions.push({ prediction: v });
   }
   return { model_name: version.model, model_version: version.version, predictions };
 }

@@ -13,7 +13,7 @@ export class ServerMetrics {
     registers: [this.registry],
   });
   readonly queueSeconds = this.histogram('mlloop_inference_queue_seconds', 'Time a request waited for its batch to run', LATENCY_BUCKETS);
-  readonly inferenceSeconds = this.histogram('mlloop_inference_compute_seconds', 'Time of the session.run a request was part of', LATENCY_BUCKETS);
+  readonly inferenceSeconds = this.histogram('mlloop_inference_compute_seconds', 'Time of each session.run (one per batch of requests)', LATENCY_BUCKETS);
   readonly totalSeconds = this.histogram('mlloop_inference_request_seconds', 'Total time from the request being read to the response being written', LATENCY_BUCKETS);
   readonly batchRows = this.histogram('mlloop_inference_batch_rows', 'Rows per session.run', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
   readonly loadedModels = new Gauge({

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { readMetadata } from '../onnx/builder';
 import { OIP_TO_ORT, oipDatatypeOf, type OipDatatype } from './datatypes';
+import { autoWorkers, InThreadEngine, WorkerPool, type InferenceEngine, type WorkersOption } from './engine';
 
 export interface TensorMetadata {
   name: string;
@@ -15,6 +16,18 @@ export interface TensorMetadata {
 export interface OrtThreadOptions {
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
+}
+
+/** Session options for the server's thread and every worker alike. */
+export function sessionOptions(threads: OrtThreadOptions = {}): ort.InferenceSession.SessionOptions {
+  // One intra-op thread per session gave the better p50/p99 for small models here (performance-facts.md);
+  // parallelism across requests comes from batching and the worker pool.
+  return {
+    intraOpNumThreads: threads.intraOpNumThreads ?? 1,
+    interOpNumThreads: threads.interOpNumThreads ?? 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
 }
 
 /** ML Loop's model contract (src/core/train/pipeline.ts modelMetadata) when metadata_props carry it. */
@@ -35,6 +48,10 @@ export class ServedVersion {
   inflight = 0;
   private drained: (() => void) | undefined;
   readonly loadedAt = Date.now();
+  /** Fastest of five single-row runs after warm-up (ms; the least disturbed by a busy machine); undefined when the warm-up input does not run. */
+  singleRowMs: number | undefined;
+  /** Where runs happen: this thread, or a worker pool (set by load). */
+  engine!: InferenceEngine;
 
   private constructor(
     readonly model: string,
@@ -46,16 +63,10 @@ export class ServedVersion {
     readonly contract: MlLoopContract | undefined,
   ) {}
 
-  static async load(model: string, version: string, source: VersionSource, threads: OrtThreadOptions = {}): Promise<ServedVersion> {
+  static async load(model: string, version: string, source: VersionSource, threads: OrtThreadOptions = {}, workers: WorkersOption = 'auto'): Promise<ServedVersion> {
     const bytes = readFileSync(source.path);
-    // One intra-op thread per session gave the better p50/p99 for small models here (performance-facts.md);
-    // parallelism across requests comes from batching.
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: threads.intraOpNumThreads ?? 1,
-      interOpNumThreads: threads.interOpNumThreads ?? 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const options = sessionOptions(threads);
+    const session = await ort.InferenceSession.create(bytes, options);
     const describe = (m: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorMetadata[] =>
       m.map((v) => {
         if (!v.isTensor) throw new Error(`${kind} "${v.name}" of ${source.path} is not a tensor (sequences and maps are not served)`);
@@ -80,6 +91,13 @@ export class ServedVersion {
     }
     const v = new ServedVersion(model, version, { ...source, runId: source.runId ?? contract?.runId }, session, describe(session.inputMetadata, 'input'), describe(session.outputMetadata, 'output'), contract);
     await v.warm();
+    const size = workers === 'auto' ? autoWorkers(v.singleRowMs) : workers;
+    try {
+      v.engine = size > 0 ? await WorkerPool.start(bytes, options, size, v.zeroFeeds()) : new InThreadEngine(session);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     return v;
   }
 
@@ -88,8 +106,28 @@ export class ServedVersion {
     return [...this.inputs, ...this.outputs].every((t) => t.shape.length > 0 && t.shape[0] === -1);
   }
 
-  /** One run on zeros/empty strings so the first real request does not pay the allocation and kernel set-up. */
+  /**
+   * Runs on zeros/empty strings so the first real request does not pay the allocation and kernel set-up,
+   * and times single-row runs (what `--workers auto` decides on).
+   */
   async warm(): Promise<void> {
+    const feeds = this.zeroFeeds();
+    try {
+      await this.session.run(feeds);
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await this.session.run(feeds);
+        times.push(performance.now() - t0);
+      }
+      this.singleRowMs = Math.min(...times);
+    } catch {
+      // A model may reject zeros (e.g. an index input); warming is only an optimisation.
+    }
+  }
+
+  /** One row (1 for each dynamic dimension) of zeros or empty strings for every input. */
+  zeroFeeds(): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const t of this.inputs) {
       const dims = t.shape.map((d) => (d < 0 ? 1 : d));
@@ -97,11 +135,7 @@ export class ServedVersion {
       const type = OIP_TO_ORT[t.datatype];
       feeds[t.name] = type === 'string' ? new ort.Tensor('string', new Array<string>(n).fill(''), dims) : new ort.Tensor(type as 'float32', new TYPED[type](n) as Float32Array, dims);
     }
-    try {
-      await this.session.run(feeds);
-    } catch {
-      // A model may reject zeros (e.g. an index input); warming is only an optimisation.
-    }
+    return feeds;
   }
 
   acquire(): void {
@@ -116,6 +150,7 @@ export class ServedVersion {
   /** Waits for in-flight requests to finish, then frees the session. */
   async unload(): Promise<void> {
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await this.engine?.close();
     await this.session.release();
   }
 }

@@ -4,6 +4,7 @@
 // at its start until it finishes, so in-flight requests complete on the version they started on.
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from './batcher';
 import { HttpError, NotFound } from './errors';
+import type { WorkersOption } from './engine';
 import { ServedVersion, type OrtThreadOptions, type VersionSource } from './model';
 
 export type Alias = 'production' | 'candidate';
@@ -23,6 +24,8 @@ export interface ModelEntry {
 export interface RegistryOptions {
   batching?: BatchingOptions;
   threads?: OrtThreadOptions;
+  /** Inference worker threads per loaded version (0: the server's thread; default auto). */
+  workers?: WorkersOption;
   onRun?: (version: ServedVersion, rows: number, ms: number) => void;
   onChange?: () => void;
 }
@@ -85,13 +88,13 @@ export class ModelRegistry {
     const key = `${name}\0${version}`;
     let p = this.loading.get(key);
     if (!p) {
-      p = ServedVersion.load(name, version, source, this.options.threads).finally(() => this.loading.delete(key));
+      p = ServedVersion.load(name, version, source, this.options.threads, this.options.workers).finally(() => this.loading.delete(key));
       this.loading.set(key, p);
     }
     const v = await p;
     if (!e.versions.has(version)) {
       e.versions.set(version, v);
-      this.batchers.set(v, new Batcher(v, this.options.batching ?? DEFAULT_BATCHING, (rows, ms) => this.options.onRun?.(v, rows, ms)));
+      this.batchers.set(v, new Batcher(v, this.options.batching ?? DEFAULT_BATCHING, v.engine, (rows, ms) => this.options.onRun?.(v, rows, ms)));
     }
     this.options.onChange?.();
     return e.versions.get(version)!;
@@ -154,6 +157,7 @@ export class ModelRegistry {
       const v = e.versions.get(ver);
       if (!v) continue;
       e.versions.delete(ver);
+      this.batchers.get(v)?.dispose();
       this.batchers.delete(v);
       freeing.push(v.unload());
     }

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Counter, Histogram } from 'prom-client';
 import type { BatchingOptions } from './batcher';
+import type { WorkersOption } from './engine';
 import { BadRequest, HttpError, NotFound } from './errors';
 import { inferResponse, parseInferRequest, parsePredictRequest, predictResponse } from './infer';
 import { ServerMetrics } from './metrics';
@@ -22,8 +23,12 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** A request must arrive completely within this (slow clients get 408), default 30 s. */
   requestTimeoutMs?: number;
+  /** An inference must be answered within this once read (else 503 with an OIP error), default 10 s; 0: no limit. */
+  inferTimeoutMs?: number;
   batching?: BatchingOptions;
   threads?: OrtThreadOptions;
+  /** Inference worker threads per loaded version (0: the server's thread; default auto). */
+  workers?: WorkersOption;
   /** Request logging (only with the user's consent). */
   requestLog?: RequestLogOptions;
   /** Name shown by `GET /v2` and used for the deployment folder. */
@@ -41,7 +46,6 @@ export function isLoopback(host: string): boolean {
 interface VersionMetrics {
   ok: Counter.Internal;
   queue: Histogram.Internal<'model' | 'version'>;
-  inference: Histogram.Internal<'model' | 'version'>;
   total: Histogram.Internal<'model' | 'version'>;
 }
 
@@ -61,6 +65,7 @@ export class InferenceServer {
   readonly log: RequestLog | undefined;
   readonly startedAt = Date.now();
   private readonly maxBodyBytes: number;
+  private readonly inferTimeoutMs: number;
   private readonly tokenHash: Buffer | undefined;
   private readonly counts = new WeakMap<ServedVersion, VersionCounts>();
   private readonly versionMetrics = new WeakMap<ServedVersion, VersionMetrics>();
@@ -75,12 +80,19 @@ export class InferenceServer {
     const host = options.host ?? '127.0.0.1';
     if (!isLoopback(host) && !options.token) throw new Error(`binding ${host} (not loopback) needs a bearer token: pass --token-file FILE`);
     this.maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+    this.inferTimeoutMs = options.inferTimeoutMs ?? 10_000;
     this.tokenHash = options.token ? sha256(options.token) : undefined;
     this.metrics = new ServerMetrics(options.processMetrics ?? true);
     this.registry = new ModelRegistry({
       batching: options.batching,
       threads: options.threads,
-      onRun: (v, rows) => this.metrics.batchRows.observe({ model: v.model, version: v.version }, rows),
+      workers: options.workers,
+      // Per run, not per request: a batch of 64 requests is one run.
+      onRun: (v, rows, ms) => {
+        const labels = { model: v.model, version: v.version };
+        this.metrics.batchRows.observe(labels, rows);
+        this.metrics.inferenceSeconds.observe(labels, ms / 1000);
+      },
       onChange: () => this.updateLoadedGauge(),
     });
     this.log = options.requestLog ? new RequestLog(options.requestLog) : undefined;
@@ -129,7 +141,6 @@ export class InferenceServer {
       m = {
         ok: this.metrics.requests.labels({ ...labels, status: '200' }),
         queue: this.metrics.queueSeconds.labels(labels),
-        inference: this.metrics.inferenceSeconds.labels(labels),
         total: this.metrics.totalSeconds.labels(labels),
       };
       this.versionMetrics.set(v, m);
@@ -209,7 +220,8 @@ export class InferenceServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
-    const parts = path.split('/').filter(Boolean).map(safeDecode);
+    const parts = path.split('/').filter(Boolean);
+    if (path.includes('%')) for (let i = 0; i < parts.length; i++) parts[i] = safeDecode(parts[i]);
     const method = req.method ?? 'GET';
     if (path === '/metrics' && method === 'GET') {
       res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
@@ -277,11 +289,9 @@ export class InferenceServer {
     try {
       parsed = parseJson(body);
       const request = action === 'infer' ? parseInferRequest(parsed, v) : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
-      const r = await this.registry.batcher(v).run(request.feeds, request.rows);
+      const r = await this.registry.batcher(v).run(request.feeds, request.rows, this.timeoutMs(request.timeoutUs));
       queueMs = r.queueMs;
-      const m = this.metricsOf(v);
-      m.queue.observe(r.queueMs / 1000);
-      m.inference.observe(r.inferMs / 1000);
+      this.metricsOf(v).queue.observe(r.queueMs / 1000);
       out = action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
       sendJson(res, 200, out);
     } catch (e) {
@@ -320,6 +330,12 @@ export class InferenceServer {
         latency_ms: Math.round(ms * 1000) / 1000,
       });
     }
+  }
+
+  /** The time an inference has: the server's inference timeout, or the request's own `parameters.timeout` if shorter. */
+  private timeoutMs(timeoutUs: number | undefined): number {
+    const server = this.inferTimeoutMs > 0 ? this.inferTimeoutMs : Infinity;
+    return timeoutUs === undefined ? server : Math.min(server, timeoutUs / 1000);
   }
 
   private async repository(method: string, rest: string[], body: Buffer, res: ServerResponse): Promise<void> {
@@ -430,7 +446,8 @@ export class InferenceServer {
         versions: [...e.sources.entries()].map(([version, src]) => {
           const v = e.versions.get(version);
           const c = v ? this.countsOf(v) : undefined;
-          return { version, loaded: !!v, path: src.path, runId: v?.source.runId ?? src.runId ?? null, requests: c ? c.success + c.fail : 0, failed: c?.fail ?? 0 };
+          const runs = v ? { workers: v.engine.workers, running: this.registry.batcher(v).running } : { workers: 0, running: 0 };
+          return { version, loaded: !!v, path: src.path, runId: v?.source.runId ?? src.runId ?? null, requests: c ? c.success + c.fail : 0, failed: c?.fail ?? 0, ...runs };
         }),
       })),
     };

@@ -39,6 +39,8 @@ const CASES: Array<[string, string | unknown, RegExp]> = [
   ['input given twice', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }, { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] }, /given twice/],
   ['unknown output', inferBody('x', 'FP32', [1, 2], [1, 2], { outputs: [{ name: 'nope' }] }), /unknown output "nope"; the model has: y/],
   ['id not a string', inferBody('x', 'FP32', [1, 2], [1, 2], { id: 5 }), /"id" must be a string/],
+  ['parameters not an object', inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: [1] }), /"parameters" must be an object/],
+  ['timeout not positive', inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: { timeout: -5 } }), /parameters.timeout must be a positive number of microseconds/],
 ];
 
 for (const [what, body, message] of CASES) {

@@ -57,6 +57,22 @@ for (const c of CASES) {
   });
 }
 
+test('through an inference worker, the datatypes with their own array types round-trip exactly too, batched', async () => {
+  const pooled = await startServer({ workers: 1 });
+  try {
+    for (const c of CASES.filter((k) => ['BOOL', 'INT64', 'FP16', 'FP32', 'BYTES'].includes(k.datatype))) {
+      await pooled.registry.addVersion(c.datatype, { path: writeModel(dir, `${c.datatype}-pool.onnx`, identityModel(c.elem)) });
+      const expected = await inProcess(c);
+      // Two concurrent requests: one batch in the worker, split back per request.
+      const [a, b] = await Promise.all([c.values.slice(0, 3), c.values.slice(3)].map((row) => call(pooled, 'POST', `/v2/models/${c.datatype}/infer`, inferBody('x', c.datatype, [1, 3], row))));
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      assert.deepEqual([...a.body.outputs[0].data, ...b.body.outputs[0].data], expected, c.datatype);
+    }
+  } finally {
+    await pooled.close();
+  }
+});
+
 test('model metadata lists OIP datatypes and -1 for dynamic dimensions', async () => {
   const r = await call(server, 'GET', '/v2/models/fp16');
   assert.equal(r.status, 200);
@@ -115,4 +131,11 @@ test('fromHalf decodes all 65536 float16 bit patterns like onnxruntime Cast(floa
     else assert.equal(fromHalf(i), f[i], `bits ${i}`);
   }
   await session.release();
+});
+
+test('every float datatype refuses NaN and ±Infinity, and takes its largest finite value', () => {
+  for (const [datatype, max] of [['FP16', 65504], ['FP32', 3.4028234663852886e38], ['FP64', Number.MAX_VALUE]] as const) {
+    for (const bad of [NaN, Infinity, -Infinity]) assert.throws(() => encodeElements('x', datatype, [0, bad]), /element 1 is .*expected a finite number within/, `${datatype} ${bad}`);
+    assert.equal(encodeElements('x', datatype, [max, -max]).length, 2);
+  }
 });

@@ -83,3 +83,20 @@ export async function call(server: InferenceServer | string, method: string, pat
 export function inferBody(name: string, datatype: string, shape: number[], data: unknown[], extra: Record<string, unknown> = {}): unknown {
   return { inputs: [{ name, datatype, shape, data }], ...extra };
 }
+
+/**
+ * A model whose run is slow whatever the machine (four 1024 × 1024 matrix products, 4.3 G multiply-adds):
+ * x float [1, 1] → y float [1, 1] ≈ x. Requests to it stay in their run long enough to be watched.
+ */
+export function slowModel(): Uint8Array {
+  const n = 1024;
+  const b = new OnnxGraphBuilder('slow');
+  b.addInput('x', 'float', [1, 1]);
+  const shape = b.addInitializer('shape', new BigInt64Array([BigInt(n), BigInt(n)]), [2], 'int64');
+  const w = b.addInitializer('w', new Float32Array(n * n).fill(1 / n), [n, n]);
+  let [m] = b.addNode('Expand', ['x', shape]);
+  for (let i = 0; i < 4; i++) [m] = b.addNode('MatMul', [m, w]);
+  b.addNode('ReduceMean', [m], ['y'], { axes: [0, 1], keepdims: 1 });
+  b.addOutput('y', 'float', [1, 1]);
+  return b.build();
+}

@@ -27,10 +27,10 @@ async function load(server: { url: string }, stop: () => boolean, seen: Map<stri
   }
 }
 
-for (const batching of [true, false]) {
-  test(`promote, rollback and add versions under load: zero failures (batching ${batching ? 'on' : 'off'})`, async () => {
+for (const [batching, workers] of [[true, 0], [false, 0], [true, 2]] as const) {
+  test(`promote, rollback and add versions under load: zero failures (batching ${batching ? 'on' : 'off'}${workers ? `, ${workers} inference workers` : ''})`, async () => {
     const dir = tempDir();
-    const server = await startServer({ batching: { maxBatchSize: batching ? 32 : 1, maxQueueDelayUs: 0 } });
+    const server = await startServer({ batching: { maxBatchSize: batching ? 32 : 1, maxQueueDelayUs: 0 }, workers });
     await server.registry.addVersion('m', { path: writeModel(dir, '1.onnx', offsetModel(100)) });
     await server.registry.addVersion('m', { path: writeModel(dir, '2.onnx', offsetModel(200)) }, { alias: 'candidate' });
     let done = false;
