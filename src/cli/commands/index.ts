@@ -11,10 +11,11 @@ import { importRunsCommand } from './import-runs';
 import { profileCommand } from './profile';
 import { promoteCommand } from './promote';
 import { retrainCommand } from './retrain';
+import { reviewCommand } from './review';
 import { rollbackCommand } from './rollback';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, errorsCommand, augmentCommand, exportRunsCommand, importRunsCommand, serveCommand, promoteCommand, rollbackCommand, retrainCommand, exportCommand];
+export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, errorsCommand, augmentCommand, exportRunsCommand, importRunsCommand, serveCommand, promoteCommand, rollbackCommand, retrainCommand, reviewCommand, exportCommand];
