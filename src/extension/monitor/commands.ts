@@ -95,11 +95,11 @@ export async function confirmPromotion(projectDir: string, runId: string | null 
   return choice === 'Promote Anyway';
 }
 
-export async function openMonitoringCommand(s: Services, arg?: unknown): Promise<void> {
+export async function openMonitoringCommand(s: Services, arg?: unknown): Promise<import('./monitoringPanel').MonitoringPanel | undefined> {
   const ref = await resolveDeployment(s, arg);
-  if (!ref) return;
+  if (!ref) return undefined;
   const { MonitoringPanel } = await import('./monitoringPanel');
-  MonitoringPanel.show(s, ref);
+  return MonitoringPanel.show(s, ref);
 }
 
 export async function retrainWithProductionDataCommand(s: Services, arg?: unknown): Promise<RetrainResult | undefined> {

@@ -5,7 +5,7 @@
 // process); while the server runs the panel refreshes with it. The webview only draws.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isMonitoringWebviewMessage, type DeploymentView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
+import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
 import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
@@ -80,7 +80,8 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     return { type: 'state', state: this.state() };
   }
 
-  private state(): MonitoringPanelState {
+  /** The snapshot the webview gets (also read by the integration tests). */
+  state(): MonitoringPanelState {
     const st = deploymentMonitor(this.services).get(this.ref);
     const deployment = this.deploymentView();
     const reportError =
@@ -91,13 +92,15 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       ...(st?.report ? { report: st.report } : {}),
       ...(reportError ? { reportError } : {}),
       alerts: st?.alerts ?? [],
-      ...(() => {
-        const gate = gateOf({ ...this.ref, server: this.server() });
-        return gate ? { gate } : {};
-      })(),
+      ...this.gateField(),
       ...(this.busy ? { busy: this.busy } : {}),
       ...(st?.refreshedAt ? { refreshedAt: st.refreshedAt } : {}),
     };
+  }
+
+  private gateField(): { gate?: GateView } {
+    const gate = gateOf({ ...this.ref, server: this.server() });
+    return gate ? { gate } : {};
   }
 
   async refresh(force: boolean): Promise<void> {
