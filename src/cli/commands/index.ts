@@ -4,6 +4,7 @@ import type { CliCommand } from '../command';
 import { augmentCommand } from './augment';
 import { compareCommand } from './compare';
 import { diagnoseCommand } from './diagnose';
+import { driftCommand } from './drift';
 import { errorsCommand } from './errors';
 import { exportCommand } from './export';
 import { exportRunsCommand } from './export-runs';
@@ -18,4 +19,4 @@ import { serveCommand } from './serve';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, errorsCommand, augmentCommand, exportRunsCommand, importRunsCommand, serveCommand, promoteCommand, rollbackCommand, retrainCommand, reviewCommand, exportCommand];
+export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, errorsCommand, augmentCommand, exportRunsCommand, importRunsCommand, serveCommand, driftCommand, promoteCommand, rollbackCommand, retrainCommand, reviewCommand, exportCommand];

@@ -14,7 +14,7 @@ export interface DriftThresholds {
   psi: number;
   /** Chi-squared goodness of fit of the window's categories against the reference's: drift when p < this (0.05). */
   chiSquarePValue: number;
-  /** Jensen–Shannon distance (base 2, in [0, 1]): drift above this (0.1). */
+  /** Jensen–Shannon distance (natural log, as Evidently and SciPy's default; in [0, √ln 2]): drift above this (0.1). */
   jensenShannon: number;
   /** The dataset drifts when at least this share of its features drift (Evidently: 0.5). */
   datasetShare: number;

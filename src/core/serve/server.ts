@@ -12,6 +12,8 @@ import { ServerMetrics } from './metrics';
 import type { OrtThreadOptions, ServedVersion } from './model';
 import { ALIASES, ModelRegistry, type Alias } from './registry';
 import { RequestLog, type RequestLogOptions } from './requestLog';
+import { columnarRequest, FeedbackLog, parseFeedback } from './feedback';
+import type * as ort from 'onnxruntime-node';
 
 export interface ServerOptions {
   host?: string;
@@ -59,6 +61,7 @@ export class InferenceServer {
   readonly registry: ModelRegistry;
   readonly http: Server;
   readonly log: RequestLog | undefined;
+  readonly feedback: FeedbackLog | undefined;
   readonly startedAt = Date.now();
   private readonly maxBodyBytes: number;
   private readonly tokenHash: Buffer | undefined;
@@ -84,6 +87,7 @@ export class InferenceServer {
       onChange: () => this.updateLoadedGauge(),
     });
     this.log = options.requestLog ? new RequestLog(options.requestLog) : undefined;
+    this.feedback = options.requestLog ? new FeedbackLog(options.requestLog.dir) : undefined;
     const timeout = options.requestTimeoutMs ?? 30_000;
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
     this.http = createServer({ keepAliveTimeout: 5000, requestTimeout: timeout, headersTimeout: Math.min(timeout, 20_000), connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (req, res) => this.onRequest(req, res));
@@ -248,6 +252,7 @@ export class InferenceServer {
       }
       if (tail.length === 1 && action === 'stats' && method === 'GET') return sendJson(res, 200, this.stats(name, version));
       if (tail.length === 1 && (action === 'infer' || action === 'predict') && method === 'POST') return this.infer(req, res, body, name, version, action);
+      if (version === undefined && tail.length === 1 && action === 'feedback' && method === 'POST') return this.storeFeedback(res, body, name);
       if (version === undefined && action === 'aliases' && tail.length === 1 && method === 'GET') return sendJson(res, 200, this.aliases(name));
       if (version === undefined && action === 'aliases' && tail.length === 2 && method === 'POST') {
         const alias = tail[1];
@@ -274,11 +279,19 @@ export class InferenceServer {
     let parsed: unknown;
     let out: Record<string, unknown> | undefined;
     let queueMs = 0;
+    let feeds: Record<string, ort.Tensor> | undefined;
+    let results: ort.InferenceSession.OnnxValueMapType | undefined;
+    let rows = 0;
+    let logId: string | undefined;
     try {
       parsed = parseJson(body);
       const request = action === 'infer' ? parseInferRequest(parsed, v) : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
       const r = await this.registry.batcher(v).run(request.feeds, request.rows);
       queueMs = r.queueMs;
+      ({ feeds, rows } = request);
+      results = r.outputs;
+      // With logging on, the response names the logged id, which feedback refers to.
+      if (this.log) res.setHeader('X-Request-Id', (logId = requestId(request.id, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`));
       const m = this.metricsOf(v);
       m.queue.observe(r.queueMs / 1000);
       m.inference.observe(r.inferMs / 1000);
@@ -307,19 +320,29 @@ export class InferenceServer {
     }
     c.queueNs += queueMs * 1e6;
     if (this.log && this.log.sampled()) {
-      const header = req.headers['x-request-id'];
-      const reqId = (out?.id as string | undefined) ?? (typeof header === 'string' ? header : `${this.idPrefix}-${++this.requestSeq}`);
+      const reqId = logId ?? requestId(out?.id as string | undefined, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`;
+      const now = Date.now();
+      const latency = Math.round(ms * 1000) / 1000;
       this.log.append({
-        time: new Date().toISOString(),
+        time: new Date(now).toISOString(),
         id: reqId,
         model: v.model,
         version: v.version,
         status,
         inputs: loggedInputs(parsed, action),
         outputs: out ? (action === 'infer' ? Object.fromEntries((out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data])) : out.predictions) : undefined,
-        latency_ms: Math.round(ms * 1000) / 1000,
-      });
+        latency_ms: latency,
+        ...(v.source.runId ? { run: v.source.runId } : {}),
+      }, columnarRequest(v, { time: now, id: reqId, status, latencyMs: latency }, feeds, results, rows));
     }
+  }
+
+  /** `POST /v2/models/{name}/feedback`: true labels for logged requests (src/core/serve/feedback.ts). */
+  private storeFeedback(res: ServerResponse, body: Buffer, name: string): void {
+    const e = this.registry.entry(name);
+    if (!this.feedback) throw new HttpError(409, 'request logging is off on this server: feedback is joined to logged requests, so start it with --log-requests');
+    const items = parseFeedback(parseJson(body), e.aliases.production ? e.versions.get(e.aliases.production) : undefined);
+    sendJson(res, 200, { accepted: this.feedback.append(items) });
   }
 
   private async repository(method: string, rest: string[], body: Buffer, res: ServerResponse): Promise<void> {
@@ -435,6 +458,10 @@ export class InferenceServer {
       })),
     };
   }
+}
+
+function requestId(bodyId: string | undefined, header: string | string[] | undefined): string | undefined {
+  return bodyId ?? (typeof header === 'string' ? header : undefined);
 }
 
 function sha256(s: string): Buffer {
