@@ -11,6 +11,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./diagnose.test'),
   () => import('./diagnostics.test'),
   () => import('./experiments.test'),
+  () => import('./monitoring.test'),
   () => import('./scripts.test'),
 ];
 

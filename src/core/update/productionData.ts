@@ -12,7 +12,9 @@ import { createHash } from 'node:crypto';
 import { REDACTED, logFiles } from '../serve/requestLog';
 import type { FeatureSchema, Rows } from '../data/types';
 
-export const FEEDBACK_FILE_PREFIX = 'feedback-';
+import { FEEDBACK_FILE_PREFIX } from '../serve/feedback';
+
+export { FEEDBACK_FILE_PREFIX };
 
 export type SkipReason =
   | 'corrupt line'

@@ -103,7 +103,7 @@ test('labelled production examples: joined by request id, deduplicated, every ba
 });
 
 function readdirOne(dir: string, prefix: string): string {
-  return readdirSync(dir).find((f) => f.startsWith(prefix))!;
+  return readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.jsonl'))!;
 }
 
 test('the held-out split is stable per example id and never leaves a side empty', () => {
