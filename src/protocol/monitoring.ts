@@ -28,6 +28,8 @@ export interface GateView {
   dataVersion: string;
   production: ProductionDataSummary;
   comparison: PromotionComparison;
+  /** The candidate now serves production (promoted). */
+  promoted?: boolean;
 }
 
 export type MonitoringPanelState =

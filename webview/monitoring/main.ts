@@ -115,21 +115,29 @@ function gateRow(g: GroupComparison, fmt: (v: number) => string): HTMLElement {
   );
 }
 
+const short = (runId: string) => runId.split('-').pop() ?? runId;
+
 function gateSection(g: GateView, busy: boolean, hasCandidate: boolean): HTMLElement {
   const c = g.comparison;
   const fmt = (v: number) => (Number.isNaN(v) ? '—' : c.metric === 'accuracy' ? pct(v) : v.toPrecision(4));
-  const verdict = !c.needsConfirmation
+  const verdict = g.promoted
+    ? h('div', { class: 'finding ok', id: 'gate-verdict' }, `Promoted: v${g.candidateVersion ?? '?'} (run ${short(g.candidateRunId)}) serves production. Roll Back returns to the previous version in one click.`)
+    : !c.needsConfirmation
     ? h('div', { class: 'finding ok', id: 'gate-verdict' }, `The candidate passes the gate: at least as good overall, and no tracked slice or tag worse by more than the margin (${c.metric === 'accuracy' ? `${(c.margin * 100).toFixed(1)} points` : `${(c.margin * 100).toFixed(1)} %`}).`)
     : h('div', { class: 'finding warning', id: 'gate-verdict' }, c.betterOverall ? `Better overall, but worse on ${c.regressions.length} tracked group${c.regressions.length === 1 ? '' : 's'} by more than the margin: promoting asks for confirmation.` : 'Worse overall than production: promoting asks for confirmation.');
   const p = g.production;
+  // Groups too small to judge (below the gate's minimum support) never block: they are left out of the table.
+  const shown = c.groups.filter((x) => x.kind === 'overall' || x.support >= c.minSupport);
+  const hidden = c.groups.length - shown.length;
   return h(
     'section',
     { id: 'gate' },
     h('h2', {}, 'Promotion gate'),
     h('p', { class: 'muted' }, `Candidate run ${g.candidateRunId}${g.candidateVersion ? ` (v${g.candidateVersion})` : ''} trained on data ${g.dataVersion} = production run ${g.productionRunId}'s data + ${p.train} labelled production examples (${p.heldOut} held out; ${p.duplicates} duplicates dropped). Both evaluated on the same sets.`),
     verdict,
-    h('table', { class: 'gate', id: 'gate-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'set'), h('th', {}, 'n'), h('th', {}, `production (run ${g.productionRunId.slice(-8)})`), h('th', {}, `candidate (run ${g.candidateRunId.slice(-8)})`))), h('tbody', {}, ...c.groups.map((x) => gateRow(x, fmt)))),
-    h('div', { class: 'actions gate-actions' }, act(c.needsConfirmation ? 'Promote… (needs confirmation)' : 'Promote', 'promote', 'primary', busy || !hasCandidate)),
+    h('table', { class: 'gate', id: 'gate-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'set'), h('th', {}, 'n'), h('th', {}, `production (run ${short(g.productionRunId)})`), h('th', {}, `candidate (run ${short(g.candidateRunId)})`))), h('tbody', {}, ...shown.map((x) => gateRow(x, fmt)))),
+    ...(hidden ? [h('p', { class: 'muted' }, `${hidden} slice or tag group${hidden === 1 ? '' : 's'} with fewer than ${c.minSupport} examples not shown (too small to judge; they never block).`)] : []),
+    ...(g.promoted ? [] : [h('div', { class: 'actions gate-actions' }, act(c.needsConfirmation ? 'Promote… (needs confirmation)' : 'Promote', 'promote', 'primary', busy || !hasCandidate))]),
   );
 }
 
@@ -162,8 +170,11 @@ function render(): void {
   if (state.gate) body.push(gateSection(state.gate, busy, !!d.candidate));
   if (state.reportError && !state.report) body.push(h('div', { class: 'finding', id: 'report-error' }, state.reportError));
   if (state.report) body.push(...reportSection(state.report, draws));
+  // A refresh redraws everything: keep the reader where they were.
+  const scroll = { x: window.scrollX, y: window.scrollY };
   root.replaceChildren(...body);
   for (const draw of draws) draw();
+  window.scrollTo(scroll.x, scroll.y);
   root.dataset.charts = String(charts.length);
   root.dataset.alerts = String(state.alerts.length);
   requestAnimationFrame(() => (root.dataset.ready = 'true'));

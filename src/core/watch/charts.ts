@@ -30,9 +30,18 @@ function base(p: ChartPalette, title: string, x: Record<string, unknown>, y: Rec
   };
 }
 
-/** A drift score normalized so that 1 is the threshold: statistic ÷ threshold, or threshold ÷ p-value for p-value tests. */
-export function thresholdRatio(f: Pick<FeatureDrift, 'statistic' | 'pValue' | 'threshold'>): number {
-  if (f.pValue !== undefined) return f.pValue <= 0 ? 100 : Math.min(100, f.threshold / f.pValue);
+/**
+ * A feature's drift relative to its threshold, so that 1 is the threshold and bars compare across
+ * tests: KS by its statistic D over the critical D at the threshold's significance (two-sample,
+ * asymptotic: c(α)·√((n+m)/(n·m)), c(α) = √(−ln(α/2)/2)); other p-value tests by ln p / ln α; distances
+ * by statistic ÷ threshold.
+ */
+export function thresholdRatio(f: Pick<FeatureDrift, 'test' | 'statistic' | 'pValue' | 'threshold' | 'count'>, referenceRows?: number): number {
+  if (f.test === 'ks' && referenceRows && f.count > 0 && f.threshold > 0 && f.threshold < 1) {
+    const critical = Math.sqrt(-Math.log(f.threshold / 2) / 2) * Math.sqrt((f.count + referenceRows) / (f.count * referenceRows));
+    return f.statistic / critical;
+  }
+  if (f.pValue !== undefined) return f.threshold > 0 && f.threshold < 1 ? Math.log(Math.max(f.pValue, 1e-300)) / Math.log(f.threshold) : 0;
   return f.threshold > 0 ? f.statistic / f.threshold : 0;
 }
 
@@ -45,13 +54,13 @@ export function testLabel(f: Pick<FeatureDrift, 'test' | 'statistic' | 'pValue' 
 /** Horizontal bars: each feature's statistic relative to its threshold (1 = threshold), worst first; drifted bars in the warning colour. */
 export function driftChart(report: MonitoringReport, p: ChartPalette): Config {
   const features = [...report.features].sort((a, b) => b.score - a.score).slice(0, DRIFT_CHART_FEATURES);
-  const ratios = features.map((f) => Math.round(thresholdRatio(f) * 1000) / 1000);
+  const ratios = features.map((f) => Math.round(thresholdRatio(f, report.reference.rows) * 1000) / 1000);
   return {
     type: 'bar',
     data: {
       labels: features.map((f) => f.name),
       datasets: [
-        { label: 'statistic ÷ threshold', data: ratios, backgroundColor: features.map((f) => (f.drifted ? p.warning : p.series[0])), borderWidth: 0 },
+        { label: 'drift ÷ threshold (1 = threshold)', data: ratios, backgroundColor: features.map((f) => (f.drifted ? p.warning : p.series[0])), borderWidth: 0 },
         { type: 'line', label: 'threshold', data: features.map(() => 1), borderColor: p.foreground, borderDash: [4, 3], pointRadius: 0, borderWidth: 1 } as never,
       ],
     },

@@ -71,9 +71,13 @@ export function readGate(projectDir: string, runId: string, candidateVersion?: s
 export function gateOf(ref: ResolvedDeployment): GateView | undefined {
   const model = ref.server?.status?.models.find((m) => m.name === ref.deployment);
   const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
+  const production = model?.versions.find((v) => v.version === model.aliases.production);
   const kept = gates.get(deploymentKey(ref));
-  if (kept && (!candidate || candidate.runId === kept.candidateRunId)) return { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
-  return candidate?.runId ? readGate(ref.projectDir, candidate.runId, candidate.version) : undefined;
+  let gate: GateView | undefined;
+  if (kept && (!candidate || candidate.runId === kept.candidateRunId)) gate = { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
+  else if (candidate?.runId) gate = readGate(ref.projectDir, candidate.runId, candidate.version);
+  if (gate && production?.runId === gate.candidateRunId) gate = { ...gate, promoted: true, candidateVersion: production.version };
+  return gate;
 }
 
 /**

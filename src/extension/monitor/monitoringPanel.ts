@@ -16,6 +16,7 @@ const open = new Map<string, MonitoringPanel>();
 export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, MonitoringWebviewMessage> {
   static readonly viewType = 'mlLoop.monitoring';
   private busy: string | undefined;
+  private lastSent = '';
 
   static show(services: Services, ref: ResolvedDeployment): MonitoringPanel {
     const key = deploymentKey(ref);
@@ -23,7 +24,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     if (existing) {
       existing.ref = ref;
       existing.reveal();
-      existing.publish();
+      existing.update();
       void existing.refresh(true);
       return existing;
     }
@@ -50,8 +51,9 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     });
     const monitor = deploymentMonitor(services);
     const subs = [
-      monitor.onDidChange((r) => deploymentKey(r) === deploymentKey(this.ref) && this.publish()),
-      services.deployments.manager.onDidChange(() => this.publish()),
+      monitor.onDidChange((r) => deploymentKey(r) === deploymentKey(this.ref) && this.update()),
+      // The servers' status polls fire every second: only a changed snapshot is sent (a redraw loses nothing, but costs).
+      services.deployments.manager.onDidChange(() => this.update()),
     ];
     this.onDidDispose(() => subs.forEach((d) => d.dispose()));
   }
@@ -77,7 +79,14 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   }
 
   protected snapshot(): MonitoringHostMessage {
-    return { type: 'state', state: this.state() };
+    const message: MonitoringHostMessage = { type: 'state', state: this.state() };
+    this.lastSent = JSON.stringify(message);
+    return message;
+  }
+
+  /** Publishes the snapshot when it differs from the last one sent. */
+  private update(): void {
+    if (JSON.stringify({ type: 'state', state: this.state() }) !== this.lastSent) this.publish();
   }
 
   /** The snapshot the webview gets (also read by the integration tests). */
@@ -106,17 +115,17 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   async refresh(force: boolean): Promise<void> {
     const ref: DeploymentRef = { projectDir: this.ref.projectDir, deployment: this.ref.deployment };
     await deploymentMonitor(this.services).refresh(ref, force);
-    this.publish();
+    this.update();
   }
 
   private async withBusy<T>(label: string, work: () => Promise<T>): Promise<T> {
     this.busy = label;
-    this.publish();
+    this.update();
     try {
       return await work();
     } finally {
       this.busy = undefined;
-      this.publish();
+      this.update();
     }
   }
 

@@ -12,12 +12,16 @@ test('drift per feature: worst first, statistic relative to the threshold, drift
   assert.equal(c.type, 'bar');
   assert.deepEqual(c.data.labels, ['petal_length', 'petal_width', 'sepal_width', 'sepal_length']);
   const [bars, threshold] = c.data.datasets;
-  // KS p = 1e-9 against 0.05 → 0.05 / 1e-9, capped at 100; Wasserstein 0.25 / 0.1 = 2.5; KS p 0.5 → 0.1.
-  assert.deepEqual(bars.data, [100, 2.5, 0.1, 0.1]);
+  // KS: D over the critical D at α = 0.05 for n = 100 window values and m = 90 training rows
+  // (1.358 · √(190 / 9000) = 0.1973): 0.6 → 3.041, 0.05 → 0.253. Wasserstein 0.25 / 0.1 = 2.5.
+  assert.deepEqual(bars.data, [3.041, 2.5, 0.253, 0.253]);
   assert.deepEqual(bars.backgroundColor, ['#ff0', '#ff0', '#111111', '#111111']);
   assert.deepEqual(threshold.data, [1, 1, 1, 1]);
   assert.match(c.options.plugins.title.text, /2 of 4 drifted/);
-  assert.equal(thresholdRatio({ statistic: 0.05, threshold: 0.1 }), 0.5);
+  assert.equal(thresholdRatio({ test: 'wasserstein', statistic: 0.05, threshold: 0.1, count: 10 }), 0.5);
+  // A p-value test without the sample sizes: ln p / ln α, 1 at the threshold.
+  assert.equal(thresholdRatio({ test: 'chisquare', statistic: 9, pValue: 0.05, threshold: 0.05, count: 10 }), 1);
+  assert.ok(Math.abs(thresholdRatio({ test: 'chisquare', statistic: 9, pValue: 0.0025, threshold: 0.05, count: 10 }) - 2) < 1e-12);
 });
 
 test('histograms of the worst three features overlay reference and window shares', () => {
