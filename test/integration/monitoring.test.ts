@@ -5,6 +5,7 @@
 // (none fails); roll back.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadSplitDataset } from '../../src/core/data/dataset';
@@ -34,7 +35,8 @@ async function predict(url: string, id: string, inst: Record<string, number>): P
 
 describe('Monitoring and the update loop', function () {
   this.timeout(600_000);
-  const warnings: { message: string; modal: boolean }[] = [];
+  const warnings: { message: string; modal: boolean; detail?: string }[] = [];
+  let promoteAnswer: string | undefined = 'Promote Anyway';
   const original = { warn: vscode.window.showWarningMessage, pick: vscode.window.showQuickPick };
   let data: SplitDataset;
   let url = '';
@@ -43,16 +45,19 @@ describe('Monitoring and the update loop', function () {
 
   before(async () => {
     await activatedExtension();
+    // The workspace is the repository's sample: logs of earlier runs (this suite's, the deploy suite's) would be in the window.
+    rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'softmax'), { recursive: true, force: true });
     data = await loadSplitDataset(projectDir());
     const monitor = vscode.workspace.getConfiguration('mlLoop.monitor');
     await monitor.update('window', 150, vscode.ConfigurationTarget.Workspace);
     await monitor.update('refreshSeconds', 2, vscode.ConfigurationTarget.Workspace);
     await vscode.workspace.getConfiguration('mlLoop.deploy').update('logRequests', true, vscode.ConfigurationTarget.Workspace);
     (vscode.window as { showWarningMessage: unknown }).showWarningMessage = async (message: string, ...rest: unknown[]) => {
-      const modal = typeof rest[0] === 'object' && !!(rest[0] as { modal?: boolean })?.modal;
-      warnings.push({ message, modal });
+      const options = typeof rest[0] === 'object' ? (rest[0] as { modal?: boolean; detail?: string }) : undefined;
+      const modal = !!options?.modal;
+      warnings.push({ message, modal, detail: options?.detail });
       if (message.startsWith('Log the requests')) return 'Log Requests';
-      if (modal && message.startsWith('Promote')) return 'Promote Anyway';
+      if (modal && message.startsWith('Promote')) return promoteAnswer;
       return undefined;
     };
   });
@@ -155,5 +160,45 @@ describe('Monitoring and the update loop', function () {
     assert.equal(served.model_version, gate.candidateVersion);
     await vscode.commands.executeCommand('mlLoop.rollbackModel');
     assert.equal(((await (await fetch(`${url}/v2/models/softmax/aliases`)).json()) as { production: string }).production, '1');
+  });
+
+  it('the gate asks before promoting a candidate that is worse on a tracked tag, and Cancel keeps production', async () => {
+    // A second retrain gives a new candidate; then the user tags the dev examples production gets right
+    // and the candidate gets wrong, and the comparison is made again with that tag tracked.
+    (vscode.window as { showQuickPick: unknown }).showQuickPick = async (items: Array<{ label: string }>) => (await items).find((i) => i.label === 'softmax');
+    const result = await vscode.commands.executeCommand<RetrainResult>('mlLoop.retrainWithProductionData', ref());
+    assert.equal(result?.candidateStatus, 'completed');
+    const aliases = async () => (await (await fetch(`${url}/v2/models/softmax/aliases`)).json()) as { production: string; candidate: string };
+    const before = await aliases();
+    const { OnnxPredictor } = await import('../../src/core/diagnose/onnxPredictor');
+    const { writeTags } = await import('../../src/core/errors/tags');
+    const { evaluateForPromotion, readHoldout, PROMOTION_FILE } = await import('../../src/core/update/retrain');
+    const { writeFileSync } = await import('node:fs');
+    const productionModel = path.join(projectDir(), '.mlloop', 'runs', result.productionRunId, 'model.onnx');
+    const predict = async (model: string) => {
+      const p = await OnnxPredictor.load(model, data.schema);
+      try {
+        return (await p.predict(data.dev.features)).classIndex!;
+      } finally {
+        await p.release();
+      }
+    };
+    const [prod, cand] = [await predict(productionModel), await predict(result.candidateModel!)];
+    const flipped = data.dev.ids.filter((_, i) => prod[i] === data.dev.y[i] && cand[i] !== data.dev.y[i]);
+    assert.ok(flipped.length > 0, 'the candidate gets some dev example wrong that production gets right');
+    await writeTags(projectDir(), Object.fromEntries(flipped.map((id) => [id, ['flipped']])));
+    const heldOut = await readHoldout(projectDir(), data, result.dataVersion);
+    const comparison = await evaluateForPromotion({ projectDir: projectDir(), dataset: data, heldOut, productionModel, candidateModel: result.candidateModel!, gate: { margin: 0.02, minSupport: 1 } });
+    assert.ok(comparison.regressions.some((g) => g.kind === 'tag' && g.key === 'flipped' && g.production === 1 && g.candidate === 0));
+    writeFileSync(path.join(projectDir(), '.mlloop', 'runs', result.candidateRunId, PROMOTION_FILE), JSON.stringify({ ...result, comparison }));
+    promoteAnswer = undefined; // Cancel
+    assert.equal(await vscode.commands.executeCommand('mlLoop.promoteCandidate', ref()), false);
+    const asked = warnings.filter((w) => w.modal && w.message.startsWith('Promote')).pop();
+    assert.match(asked?.detail ?? '', /tag: flipped \(dev, \d+ examples\): accuracy 100\.0 % → 0\.0 %/);
+    assert.equal((await aliases()).production, before.production, 'Cancel keeps production');
+    promoteAnswer = 'Promote Anyway';
+    assert.equal(await vscode.commands.executeCommand('mlLoop.promoteCandidate', ref()), true);
+    assert.equal((await aliases()).production, before.candidate);
+    await writeTags(projectDir(), {});
   });
 });
