@@ -70,6 +70,8 @@ describe('Monitoring and the update loop', function () {
     const monitor = vscode.workspace.getConfiguration('mlLoop.monitor');
     await monitor.update('window', undefined, vscode.ConfigurationTarget.Workspace);
     await monitor.update('refreshSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    // Leave no feedback or request log behind for the suites that read the deployment folder.
+    rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'softmax'), { recursive: true, force: true });
   });
 
   const loaded = () => panel.state() as Loaded;
