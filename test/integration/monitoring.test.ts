@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
 import type { RetrainResult } from '../../src/core/update/retrain';
+import { readReviewQueue, type ReviewResult } from '../../src/core/update/reviewQueue';
 import type { MonitoringPanelState } from '../../src/protocol/monitoring';
 import { activatedExtension, waitFor, workspaceRoot } from './helpers';
 
@@ -47,6 +48,7 @@ describe('Monitoring and the update loop', function () {
     await activatedExtension();
     // The workspace is the repository's sample: logs of earlier runs (this suite's, the deploy suite's) would be in the window.
     rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'softmax'), { recursive: true, force: true });
+    rmSync(path.join(projectDir(), '.mlloop', 'review-queue.json'), { force: true });
     data = await loadSplitDataset(projectDir());
     const monitor = vscode.workspace.getConfiguration('mlLoop.monitor');
     await monitor.update('window', 150, vscode.ConfigurationTarget.Workspace);
@@ -110,6 +112,18 @@ describe('Monitoring and the update loop', function () {
     const before = loaded().refreshedAt;
     await waitFor(() => loaded().refreshedAt !== before && loaded().report!.operational.requests >= 150 && true, 'the next report');
     assert.equal(warnings.filter((w) => /data drift/.test(w.message)).length, 1, 'the drift alert is notified once per window');
+    // The drifted requests go to the review queue for tagging (the offer to tag is declined here).
+    const info = vscode.window.showInformationMessage;
+    (vscode.window as { showInformationMessage: unknown }).showInformationMessage = async () => undefined;
+    try {
+      const review = await vscode.commands.executeCommand<ReviewResult>('mlLoop.sendToErrorAnalysis', ref());
+      assert.ok(review && review.selected > 0, 'drifted requests are queued');
+      assert.ok(review.items.every((i) => i.requestId.startsWith('shift-')), 'the window holds shifted requests only');
+      assert.ok(review.items.some((i) => i.reasons.includes('drift')), 'queued for drift');
+      assert.equal((await readReviewQueue(projectDir())).length, review.queued);
+    } finally {
+      (vscode.window as { showInformationMessage: unknown }).showInformationMessage = info;
+    }
   });
 
   it('shows live accuracy from feedback, retrains with production data and promotes through the gate with no failed request', async () => {
