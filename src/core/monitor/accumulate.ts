@@ -18,11 +18,50 @@ export class NumericAccumulator {
   readonly sums: Float64Array;
   missing = 0;
   private readonly points: Float64Array;
+  /** A uniform grid over [first point, last point]: slot g → the first point ≥ its start (a lookup instead of a binary search). */
+  private readonly grid: Int32Array;
+  private readonly gridLo: number;
+  private readonly gridScale: number;
 
   constructor(readonly ref: NumericReference) {
-    this.points = Float64Array.from(ref.points);
-    this.counts = new Float64Array(2 * this.points.length + 1);
-    this.sums = new Float64Array(2 * this.points.length + 1);
+    const p = (this.points = Float64Array.from(ref.points));
+    this.counts = new Float64Array(2 * p.length + 1);
+    this.sums = new Float64Array(2 * p.length + 1);
+    const slots = Math.max(1, Math.min(1 << 14, 4 * p.length));
+    this.grid = new Int32Array(slots + 1);
+    this.gridLo = p.length ? p[0] : 0;
+    const span = p.length > 1 ? p[p.length - 1] - p[0] : 0;
+    this.gridScale = span > 0 ? slots / span : 0;
+    let i = 0;
+    for (let g = 0; g <= slots; g++) {
+      const start = this.gridLo + (span * g) / slots;
+      while (i < p.length - 1 && p[i] < start) i++;
+      this.grid[g] = Math.max(0, i - 1);
+    }
+    // Slots with no point in them or next to them (a margin for rounding) hold one cell: "between points i−1 and i".
+    this.slotCell = new Int32Array(slots + 1).fill(-1);
+    let q = 0;
+    for (let g = 0; g < slots; g++) {
+      const from = this.gridLo + (span * (g - 1)) / slots;
+      const to = this.gridLo + (span * (g + 2)) / slots;
+      while (q < p.length && p[q] < from) q++;
+      if (q < p.length && p[q] > to && q > 0) this.slotCell[g] = 2 * q;
+    }
+  }
+
+  private readonly slotCell: Int32Array;
+
+  /** The cell of a (non-missing) value. */
+  cellOf(v: number): number {
+    const p = this.points;
+    const k = p.length;
+    if (k === 0) return 0;
+    if (v <= p[0]) return v === p[0] ? 1 : 0;
+    if (v >= p[k - 1]) return v === p[k - 1] ? 2 * k - 1 : 2 * k;
+    let i = this.grid[Math.floor((v - this.gridLo) * this.gridScale)];
+    while (i > 0 && p[i - 1] >= v) i--; // rounding at a slot's edge
+    while (p[i] < v) i++;
+    return p[i] === v ? 2 * i + 1 : 2 * i;
   }
 
   add(v: number): void {
@@ -30,17 +69,41 @@ export class NumericAccumulator {
       this.missing++;
       return;
     }
-    const p = this.points;
-    let lo = 0;
-    let hi = p.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (p[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    const cell = lo < p.length && p[lo] === v ? 2 * lo + 1 : 2 * lo;
+    const cell = this.cellOf(v);
     this.counts[cell]++;
     this.sums[cell] += v;
+  }
+
+  /** Adds x[start + i·stride] for i < n (the hot loop of monitoring: most values take one table lookup). */
+  addStrided(x: Float32Array, start: number, stride: number, n: number): void {
+    const counts = this.counts;
+    const sums = this.sums;
+    const p = this.points;
+    const k = p.length;
+    if (k === 0) {
+      for (let i = 0, at = start; i < n; i++, at += stride) if (x[at] !== x[at]) this.missing++;
+      return;
+    }
+    const lo = p[0];
+    const hi = p[k - 1];
+    const scale = this.gridScale;
+    const slotCell = this.slotCell;
+    let missing = 0;
+    for (let i = 0, at = start; i < n; i++, at += stride) {
+      const v = x[at];
+      if (v !== v) {
+        missing++;
+        continue;
+      }
+      let cell: number;
+      if (v > lo && v < hi) {
+        cell = slotCell[((v - lo) * scale) | 0];
+        if (cell < 0) cell = this.cellOf(v);
+      } else cell = v === lo ? 1 : v < lo ? 0 : v === hi ? 2 * k - 1 : 2 * k;
+      counts[cell]++;
+      sums[cell] += v;
+    }
+    this.missing += missing;
   }
 
   get count(): number {

@@ -42,7 +42,10 @@ export interface ColumnarRequest {
   values?: Float32Array;
 }
 
-/** One request as read back; typed arrays are views valid until the next record. */
+/**
+ * One request as read back. The typed arrays may be views of a whole file, shared by its records:
+ * a record's values start at the `…At` element offsets (row i, feature j: numeric[numericAt + i·F + j]).
+ */
 export interface LogRecordView {
   time: number;
   id: string;
@@ -55,6 +58,10 @@ export interface LogRecordView {
   probabilities: Float32Array | undefined;
   classIndex: Int32Array | undefined;
   values: Float32Array | undefined;
+  numericAt: number;
+  probabilitiesAt: number;
+  classIndexAt: number;
+  valuesAt: number;
   /** Classification labels by name (JSON Lines records), when classIndex is not known. */
   labels?: string[];
 }
@@ -248,12 +255,24 @@ function decodeSchema(buf: Buffer, start: number): { index: number; schema: LogS
   return { index, schema: { model: strs[0], version: strs[1], runId: strs[2], task: strs[3], features: lists[0], categories: lists[1], classes: lists[2] } };
 }
 
+/** Float32 and Int32 views of a whole (4-byte aligned) file buffer, shared by the views of its records. */
+export interface SharedViews {
+  f32: Float32Array;
+  i32: Int32Array;
+}
+
+export function sharedViews(buf: Buffer): SharedViews {
+  if (buf.byteOffset % 4) throw new Error('the columnar buffer must be 4-byte aligned');
+  return { f32: new Float32Array(buf.buffer, buf.byteOffset, buf.length >> 2), i32: new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2) };
+}
+
 /**
- * Decodes the request at `start` into `view` (reused: its arrays view `buf`). `schemaAt` gives the
- * schema an index referred to at that point of the file. Returns false for a record that does not
- * fit its schema (reported as corrupt by the caller).
+ * Decodes the request at `start` into `view` (reused; its arrays are the file's shared views, with
+ * offsets). `schemaAt` gives the schema an index refers to at that point of the file. The id is decoded
+ * only when `wantId` (it costs a string per record). Returns false for a record that does not fit its
+ * schema (reported as corrupt by the caller).
  */
-export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: number) => LogSchema | undefined, view: LogRecordView): boolean {
+export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: number) => LogSchema | undefined, view: LogRecordView, shared: SharedViews, wantId = true): boolean {
   const len = buf.readUInt32LE(start + 4);
   const end = start + len - 4;
   let off = start + 8;
@@ -265,7 +284,7 @@ export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: numb
   view.latencyMs = buf.readFloatLE(off + 16);
   const n = buf.readUInt32LE(off + 20);
   off += 24;
-  view.id = buf.toString('utf8', off, off + idLen);
+  view.id = wantId ? buf.toString('utf8', off, off + idLen) : '';
   off += (idLen + 3) & ~3;
   view.schema = si === NO_SCHEMA ? undefined : schemaAt(si);
   view.rows = n;
@@ -277,19 +296,28 @@ export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: numb
   const F = s.features.length;
   const K = s.categories.length;
   const C = s.classes.length;
-  const base = buf.byteOffset;
   if (off + n * F * 4 > end) return false;
-  view.numeric = new Float32Array(buf.buffer, base + off, n * F);
+  view.numeric = shared.f32;
+  view.numericAt = off >> 2;
   off += n * F * 4;
   if (C > 0) {
     if (off + n * C * 4 + n * 4 > end) return false;
-    if (flags === 1) view.probabilities = new Float32Array(buf.buffer, base + off, n * C);
+    if (flags === 1) {
+      view.probabilities = shared.f32;
+      view.probabilitiesAt = off >> 2;
+    }
     off += n * C * 4;
-    if (flags === 1) view.classIndex = new Int32Array(buf.buffer, base + off, n);
+    if (flags === 1) {
+      view.classIndex = shared.i32;
+      view.classIndexAt = off >> 2;
+    }
     off += n * 4;
   } else if (s.task === 'regression') {
     if (off + n * 4 > end) return false;
-    if (flags === 2) view.values = new Float32Array(buf.buffer, base + off, n);
+    if (flags === 2) {
+      view.values = shared.f32;
+      view.valuesAt = off >> 2;
+    }
     off += n * 4;
   }
   if (K) {
@@ -307,5 +335,5 @@ export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: numb
 }
 
 export function emptyView(): LogRecordView {
-  return { time: 0, id: '', status: 0, latencyMs: 0, schema: undefined, rows: 0, numeric: undefined, categories: undefined, probabilities: undefined, classIndex: undefined, values: undefined };
+  return { time: 0, id: '', status: 0, latencyMs: 0, schema: undefined, rows: 0, numeric: undefined, categories: undefined, probabilities: undefined, classIndex: undefined, values: undefined, numericAt: 0, probabilitiesAt: 0, classIndexAt: 0, valuesAt: 0 };
 }

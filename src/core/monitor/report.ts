@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { logFiles } from '../serve/requestLog';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
-import { COLS_EXT, decodeRequest, emptyView, scanColumnar, type LogRecordView, type LogSchema } from './columnar';
+import { COLS_EXT, decodeRequest, emptyView, scanColumnar, sharedViews, type LogRecordView, type LogSchema } from './columnar';
 import type {
   CategoricalReference,
   DriftThresholds,
@@ -111,7 +111,10 @@ class Buckets {
     }
     return b;
   }
+  /** Bumped by widen (buckets merged: references to them are stale). */
+  generation = 0;
   widen(factor = 2): void {
+    this.generation++;
     const old = [...this.map.entries()];
     this.map.clear();
     this.widthMs *= factor;
@@ -169,31 +172,46 @@ class Issues {
   }
 }
 
-/** A log file's records, newest first, as views: the columnar file when it is there, else the JSON Lines. */
-function* fileRecords(jsonl: string, refSchema: () => LogSchema | undefined, issues: Issues): Generator<LogRecordView, void, undefined> {
+interface ReadCache {
+  file?: string;
+  buf?: Buffer;
+  scan?: ReturnType<typeof scanColumnar>;
+}
+
+/**
+ * Visits a log file's records newest first, as views: the columnar file when it is there, else the
+ * JSON Lines. `visit` returns false to stop; so does forEachRecord then.
+ */
+function forEachRecord(jsonl: string, refSchema: () => LogSchema | undefined, issues: Issues, wantId: boolean, visit: (v: LogRecordView) => boolean, cache: ReadCache = {}): boolean {
   const cols = jsonl.slice(0, -'.jsonl'.length) + COLS_EXT;
   if (existsSync(cols)) {
-    let buf = readFileSync(cols);
-    if (buf.byteOffset % 4) buf = Buffer.from(Uint8Array.prototype.slice.call(buf));
-    const scan = scanColumnar(buf);
+    // The newest file is read twice (to find the monitored version, then for the window): once from disk.
+    if (cache.file !== cols) {
+      let b = readFileSync(cols);
+      if (b.byteOffset % 4) b = Buffer.from(Uint8Array.prototype.slice.call(b));
+      Object.assign(cache, { file: cols, buf: b, scan: scanColumnar(b) });
+    }
+    const buf = cache.buf!;
+    const scan = cache.scan!;
     if (scan.corrupt) issues.add('corrupt-line', 'corrupt records in the log (skipped)', scan.corrupt, basename(cols));
     if (scan.truncated) issues.add('corrupt-line', 'a log file ends in a truncated record (a crash mid-write; skipped)', 1, basename(cols));
     const view = emptyView();
+    const shared = sharedViews(buf);
     const at = (i: number) => scan.schemas.get(i);
     for (let r = scan.requests.length - 1; r >= 0; r--) {
-      if (!decodeRequest(buf, scan.requests[r], at, view)) {
+      if (!decodeRequest(buf, scan.requests[r], at, view, shared, wantId)) {
         issues.add('corrupt-line', 'corrupt records in the log (skipped)', 1, `${basename(cols)}@${scan.requests[r]}`);
         continue;
       }
-      yield view;
+      if (!visit(view)) return false;
     }
-    return;
+    return true;
   }
   let text: string;
   try {
     text = readFileSync(jsonl, 'utf8');
   } catch {
-    return;
+    return true;
   }
   const lines = text.split('\n');
   for (let l = lines.length - 1; l >= 0; l--) {
@@ -204,8 +222,9 @@ function* fileRecords(jsonl: string, refSchema: () => LogSchema | undefined, iss
       issues.add('corrupt-line', 'log lines that are not JSON records (e.g. truncated by a crash mid-write; skipped)', 1, `${basename(jsonl)}:${l + 1}`);
       continue;
     }
-    yield v;
+    if (!visit(v)) return false;
   }
+  return true;
 }
 
 /** A JSON Lines request record as a view, its inputs laid out in the reference's feature order. */
@@ -297,6 +316,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   for (const r of fb.records) labels.set(r.id, r.label);
   const matched = new Set<string>();
 
+  const cache: ReadCache = {};
   // The monitored target: given, or the newest request's model and version.
   let target: { model?: string; version?: string; runId?: string } | undefined = opts.model || opts.version ? { model: opts.model, version: opts.version } : undefined;
   let refInfo: Awaited<ReturnType<ScanOptions['reference']>>;
@@ -306,7 +326,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   let categorical: CategoricalAccumulator[] = [];
   let predClasses: CategoricalAccumulator | undefined;
   let predValues: NumericAccumulator | undefined;
-  const mapping = new WeakMap<LogSchema, { num: Int32Array; cat: Int32Array } | null>();
+  const mapping = new WeakMap<LogSchema, { num: Int32Array; cat: Int32Array; cls: Int32Array } | null>();
 
   const setReference = async (t: { model?: string; version?: string; runId?: string }) => {
     refInfo = await opts.reference(t);
@@ -325,16 +345,14 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
 
   // Peek: find the target from the newest record with a model, then load its reference.
   if (!target || !target.model || !target.version) {
-    outer: for (const f of files) {
-      for (const v of fileRecords(f, () => undefined, new Issues())) {
-        if (v.schema || v.status) {
-          const m = v.schema?.model;
-          if (m !== undefined && (!target?.model || target.model === m) && (!target?.version || target.version === v.schema?.version)) {
-            target = { model: m, version: v.schema!.version, runId: v.schema!.runId || undefined };
-            break outer;
-          }
-        }
-      }
+    for (const f of files) {
+      const more = forEachRecord(f, () => undefined, new Issues(), false, (v) => {
+        const m = v.schema?.model;
+        if (m === undefined || (target?.model && target.model !== m) || (target?.version && target.version !== v.schema!.version)) return true;
+        target = { model: m, version: v.schema!.version, runId: v.schema!.runId || undefined };
+        return false;
+      }, cache);
+      if (!more) break;
     }
     // JSON Lines without a reference schema have no model in the view: read the newest line's.
     if (!target?.model) {
@@ -359,105 +377,140 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
 
   const totals = newBucket();
   const buckets = new Buckets((opts.bucketSeconds ?? 1) * 1000, opts.bucketSeconds !== undefined);
-  let requests = 0;
-  let rows = 0;
-  let first = Infinity;
-  let last = -Infinity;
+  // Counters in one object: doubles in object fields are updated in place (closure variables would box each write).
+  const st = { requests: 0, rows: 0, first: Infinity, last: -Infinity, lastKey: NaN, lastGeneration: 0, blockRows: 0 };
   const C = reference?.classes?.length ?? 0;
   const regression = reference?.task === 'regression';
 
-  scan: for (const f of files) {
-    if (opts.signal?.aborted) throw new Error('monitoring was cancelled');
-    for (const v of fileRecords(f, () => refSchema, issues)) {
-      if (requests >= limit) break scan;
-      if (opts.since !== undefined && v.time < opts.since) continue;
-      const s = v.schema;
-      if (target?.model && s && (s.model !== target.model || s.version !== target.version)) {
-        issues.add('other-version', `records of another model version than ${target.model} v${target.version} (other inputs; skipped)`, 1);
-        continue;
+  const wantId = labels.size > 0;
+  const BLOCK_ROWS = 4096;
+  const block = new Float32Array(BLOCK_ROWS * Math.max(1, numeric.length));
+  const flushBlock = () => {
+    for (let j = 0; j < numeric.length; j++) numeric[j].addStrided(block, j, numeric.length, st.blockRows);
+    st.blockRows = 0;
+  };
+  // Predicted classes counted by index (names only for labels read from JSON Lines).
+  const predIndex = new Float64Array(C);
+  let b = totals;
+  const visit = (v: LogRecordView): boolean => {
+    if (st.requests >= limit) return false;
+    if (opts.since !== undefined && v.time < opts.since) return true;
+    const s = v.schema;
+    if (target?.model && s && (s.model !== target.model || s.version !== target.version)) {
+      issues.add('other-version', `records of another model version than ${target.model} v${target.version} (other inputs; skipped)`, 1);
+      return true;
+    }
+    st.requests++;
+    if (v.time < st.first) st.first = v.time;
+    if (v.time > st.last) st.last = v.time;
+    const key = Math.floor(v.time / buckets.widthMs);
+    if (key !== st.lastKey || buckets.generation !== st.lastGeneration) {
+      b = buckets.at(v.time);
+      st.lastKey = Math.floor(v.time / buckets.widthMs); // the buckets may have widened
+      st.lastGeneration = buckets.generation;
+    }
+    const lb = latBin(v.latencyMs);
+    b.requests++;
+    b.lat[lb]++;
+    totals.requests++;
+    totals.lat[lb]++;
+    if (v.status !== 200) {
+      if (v.status === -1) issues.add('bad-inputs', "records whose inputs do not fit the model's features (skipped)", 1);
+      else {
+        b.errors++;
+        totals.errors++;
+        issues.add('failed-requests', 'failed requests (counted in the error rate, not in drift)', 1);
       }
-      requests++;
-      if (v.time < first) first = v.time;
-      if (v.time > last) last = v.time;
-      const b = buckets.at(v.time);
-      for (const x of [b, totals]) {
-        x.requests++;
-        x.lat[latBin(v.latencyMs)]++;
-      }
-      if (v.status !== 200) {
-        if (v.status === -1) issues.add('bad-inputs', "records whose inputs do not fit the model's features (skipped)", 1);
+      return true;
+    }
+    if (!reference || !s || !v.numeric || v.rows === 0) return true;
+    let map = mapping.get(s);
+    if (map === undefined) {
+      const num = Int32Array.from(numeric, (a) => s.features.indexOf(a.ref.name));
+      const cat = Int32Array.from(categorical, (a) => s.categories.indexOf(a.ref.name));
+      const cls = Int32Array.from(s.classes, (c) => (refSchema ? refSchema.classes.indexOf(c) : -1));
+      map = num.includes(-1) || cat.includes(-1) ? null : { num, cat, cls };
+      mapping.set(s, map);
+    }
+    if (!map) {
+      issues.add('bad-inputs', "records whose inputs do not fit the reference's features (skipped)", 1);
+      return true;
+    }
+    const n = v.rows;
+    const F = s.features.length;
+    const K = s.categories.length;
+    const x = v.numeric;
+    const x0 = v.numericAt;
+    // Rows are gathered into a block in the reference's feature order, then added column by column
+    // (one call per feature and block: per-value calls cost several times more).
+    const NF = numeric.length;
+    for (let i = 0; i < n; i++) {
+      if (st.blockRows === BLOCK_ROWS) flushBlock();
+      const o = st.blockRows * NF;
+      const r0 = x0 + i * F;
+      for (let j = 0; j < NF; j++) block[o + j] = x[r0 + map.num[j]];
+      st.blockRows++;
+    }
+    if (v.categories) for (let j = 0; j < categorical.length; j++) for (let i = 0; i < n; i++) categorical[j].add(v.categories[i * K + map.cat[j]]);
+    st.rows += n;
+    b.rows += n;
+    totals.rows += n;
+    const label = wantId ? labels.get(v.id) : undefined;
+    if (label !== undefined) matched.add(v.id);
+    for (let i = 0; i < n; i++) {
+      let predicted: string | undefined;
+      if (C) {
+        const ci = v.classIndex ? v.classIndex[v.classIndexAt + i] : -1;
+        const rc = ci >= 0 && ci < map.cls.length ? map.cls[ci] : -1;
+        if (rc >= 0) predIndex[rc]++;
         else {
-          b.errors++;
-          totals.errors++;
-          issues.add('failed-requests', 'failed requests (counted in the error rate, not in drift)', 1);
-        }
-        continue;
-      }
-      if (!reference || !s || !v.numeric || v.rows === 0) continue;
-      let map = mapping.get(s);
-      if (map === undefined) {
-        const num = Int32Array.from(numeric, (a) => s.features.indexOf(a.ref.name));
-        const cat = Int32Array.from(categorical, (a) => s.categories.indexOf(a.ref.name));
-        map = num.includes(-1) || cat.includes(-1) ? null : { num, cat };
-        mapping.set(s, map);
-      }
-      if (!map) {
-        issues.add('bad-inputs', "records whose inputs do not fit the reference's features (skipped)", 1);
-        continue;
-      }
-      const n = v.rows;
-      const F = s.features.length;
-      const K = s.categories.length;
-      const x = v.numeric;
-      for (let j = 0; j < numeric.length; j++) {
-        const acc = numeric[j];
-        const col = map.num[j];
-        for (let i = 0; i < n; i++) acc.add(x[i * F + col]);
-      }
-      if (v.categories) for (let j = 0; j < categorical.length; j++) for (let i = 0; i < n; i++) categorical[j].add(v.categories[i * K + map.cat[j]]);
-      rows += n;
-      b.rows += n;
-      totals.rows += n;
-      const label = labels.get(v.id);
-      if (label !== undefined) matched.add(v.id);
-      for (let i = 0; i < n; i++) {
-        let predicted: string | undefined;
-        if (C) {
-          const ci = v.classIndex ? v.classIndex[i] : -1;
           predicted = ci >= 0 ? s.classes[ci] : v.labels?.[i];
           if (predicted !== undefined) predClasses?.add(predicted);
-          if (v.probabilities) {
-            let m = 0;
-            for (let k = 0; k < C; k++) m = Math.max(m, v.probabilities[i * C + k]);
-            if (m === m) {
-              b.confSum += m;
-              b.confRows++;
-              totals.confSum += m;
-              totals.confRows++;
-            }
-          }
-        } else if (v.values) predValues?.add(v.values[i]);
-        if (label === undefined) continue;
-        const truth = Array.isArray(label) ? label[i] : n === 1 ? label : undefined;
-        if (truth === undefined) continue;
-        for (const t of [b, totals]) {
-          t.labelled++;
-          if (regression) {
-            const d = (v.values?.[i] ?? NaN) - Number(truth);
-            t.sqErr += d * d;
-          } else if (predicted !== undefined && String(truth) === predicted) t.correct++;
         }
+        if (label !== undefined && predicted === undefined && ci >= 0) predicted = s.classes[ci];
+        if (v.probabilities) {
+          let m = 0;
+          const p0 = v.probabilitiesAt + i * C;
+          for (let k = 0; k < C; k++) if (v.probabilities[p0 + k] > m) m = v.probabilities[p0 + k];
+          if (m === m) {
+            b.confSum += m;
+            b.confRows++;
+            totals.confSum += m;
+            totals.confRows++;
+          }
+        }
+      } else if (v.values) predValues?.add(v.values[v.valuesAt + i]);
+      if (label === undefined) continue;
+      const truth = Array.isArray(label) ? label[i] : n === 1 ? label : undefined;
+      if (truth === undefined) continue;
+      b.labelled++;
+      totals.labelled++;
+      if (regression) {
+        const d = (v.values ? v.values[v.valuesAt + i] : NaN) - Number(truth);
+        b.sqErr += d * d;
+        totals.sqErr += d * d;
+      } else if (predicted !== undefined && String(truth) === predicted) {
+        b.correct++;
+        totals.correct++;
       }
     }
+    return true;
+  };
+  for (const f of files) {
+    if (opts.signal?.aborted) throw new Error('monitoring was cancelled');
+    if (!forEachRecord(f, () => refSchema, issues, wantId, visit, cache)) break;
+    cache.file = cache.buf = cache.scan = undefined;
   }
+  flushBlock();
+  if (predClasses) predIndex.forEach((k, ci) => k && predClasses!.counts.set(refSchema!.classes[ci], (predClasses!.counts.get(refSchema!.classes[ci]) ?? 0) + k));
   const unmatched = labels.size - matched.size;
   if (unmatched > 0) issues.add('unknown-feedback', `feedback for request ids not in the window (unknown ids, or requests older than the window; skipped)`, unmatched);
-  if (rows === 0) issues.add('empty-window', requests ? 'no usable rows in the window (no drift computed)' : 'no logged requests in the window (no drift computed)');
+  if (st.rows === 0) issues.add('empty-window', st.requests ? 'no usable rows in the window (no drift computed)' : 'no logged requests in the window (no drift computed)');
 
   const features = [...numeric.map((a) => numericDrift(a, th)), ...categorical.map((a) => categoricalDrift(a, th))].sort((a, b) => b.score - a.score);
   const drifted = features.filter((f) => f.drifted).length;
   const share = features.length ? drifted / features.length : 0;
-  const datasetDrift = rows > 0 && features.length > 0 && share >= th.datasetShare;
+  const datasetDrift = st.rows > 0 && features.length > 0 && share >= th.datasetShare;
 
   let prediction: PredictionDrift | undefined;
   if (predClasses && predClasses.count) {
@@ -483,7 +536,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   }
 
   // Series: about 60 buckets over the window.
-  const span = Number.isFinite(first) ? last - first : 0;
+  const span = Number.isFinite(st.first) ? st.last - st.first : 0;
   if (opts.bucketSeconds === undefined) {
     const target = Math.max(1000, span / 60);
     const factor = Math.max(1, Math.floor(target / buckets.widthMs));
@@ -532,9 +585,9 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       kind: opts.since !== undefined ? 'time' : Number.isFinite(limit) ? 'requests' : 'all',
       ...(Number.isFinite(limit) ? { size: limit } : {}),
       ...(opts.since !== undefined ? { since: new Date(opts.since).toISOString() } : {}),
-      requests,
-      rows,
-      ...(Number.isFinite(first) ? { from: new Date(first).toISOString(), to: new Date(last).toISOString() } : {}),
+      requests: st.requests,
+      rows: st.rows,
+      ...(Number.isFinite(st.first) ? { from: new Date(st.first).toISOString(), to: new Date(st.last).toISOString() } : {}),
     },
     reference: { source: refInfo?.source ?? 'training', rows: reference?.rows ?? 0, ...(reference?.dataVersion ? { dataVersion: reference.dataVersion } : {}) },
     thresholds: th,
@@ -550,7 +603,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       p50: percentile(totals.lat, totals.requests, 0.5),
       p90: percentile(totals.lat, totals.requests, 0.9),
       p99: percentile(totals.lat, totals.requests, 0.99),
-      rps: requests > 1 ? totals.requests / seconds : 0,
+      rps: st.requests > 1 ? totals.requests / seconds : 0,
       bucketSeconds: width / 1000,
       series: operationalSeries,
     },
