@@ -2,7 +2,7 @@
 // process, cancellable), Promote Candidate through the gate, Roll Back, Send to Error Analysis.
 // Loaded on first use (src/extension/commands.ts); the deployment monitor starts with the first
 // server that logs requests (src/extension/extension.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject } from '../../core/data/dataset';
@@ -54,17 +54,29 @@ function runDir(projectDir: string, runId: string): string {
   return path.join(projectDir, '.mlloop', 'runs', runId);
 }
 
-/** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any. */
+const gateFiles = new Map<string, { mtimeMs: number; gate: GateView | undefined }>();
+
+/** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any; re-read only when the file changes. */
 export function readGate(projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
   const file = path.join(runDir(projectDir, runId), PROMOTION_FILE);
-  if (!existsSync(file)) return undefined;
+  let mtimeMs: number;
   try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as RetrainResult;
-    if (!r.comparison) return undefined;
-    return { productionRunId: r.productionRunId, candidateRunId: r.candidateRunId, dataVersion: r.dataVersion, production: r.production, comparison: r.comparison, ...(candidateVersion ? { candidateVersion } : {}) };
+    mtimeMs = statSync(file).mtimeMs;
   } catch {
     return undefined;
   }
+  let cached = gateFiles.get(file);
+  if (cached?.mtimeMs !== mtimeMs) {
+    let gate: GateView | undefined;
+    try {
+      const r = JSON.parse(readFileSync(file, 'utf8')) as RetrainResult;
+      if (r.comparison) gate = { productionRunId: r.productionRunId, candidateRunId: r.candidateRunId, dataVersion: r.dataVersion, production: r.production, comparison: r.comparison };
+    } catch {
+      gate = undefined;
+    }
+    gateFiles.set(file, (cached = { mtimeMs, gate }));
+  }
+  return cached.gate && { ...cached.gate, ...(candidateVersion ? { candidateVersion } : {}) };
 }
 
 /** The gate shown for a deployment: the last retrain's, else that of the run its candidate alias serves. */
