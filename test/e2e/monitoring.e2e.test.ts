@@ -92,7 +92,13 @@ describe('monitoring and the update loop in a real VS Code', () => {
     assert.equal(await toast.locator('.monaco-button', { hasText: 'Open Monitoring' }).count(), 1);
     assert.equal(await toast.locator('.monaco-button', { hasText: 'Retrain' }).count(), 1);
     await s.workbench.screenshot('alert');
-    await view.row('softmax').locator('.monaco-icon-label-container, .label-description').first().waitFor();
+    // The deployment's row turns to a warning icon, with the alerts' count as its badge (a file decoration).
+    await view.row('softmax').locator('.codicon-warning').waitFor({ timeout: 30_000 });
+    // VS Code draws a decoration's badge in a ::after pseudo-element of the label.
+    const badges = (await view.row('softmax').evaluate(
+      new Function('row', `return [...row.querySelectorAll('*')].map((e) => getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal');`) as (row: Element) => string[],
+    )) as string[];
+    assert.ok(badges.some((c) => /^"[23]"$/.test(c)), `badge on the deployment: ${badges.join(' ')}`);
     await panel.frame.locator('#summary', { hasText: 'DRIFT' }).first().waitFor({ timeout: 60_000 });
     const first = await panel.frame.locator('#feature-table tbody tr').first().getAttribute('data-feature');
     assert.ok(first && Number(first.slice(2)) >= 12 && Number(first.slice(2)) < 52, `the worst feature ${first} is one of the shifted pixels`);
