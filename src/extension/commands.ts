@@ -58,6 +58,11 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.openDeploymentLogs': async (s, arg) => (await import('./deploy/commands')).openLogsCommand(s, arg),
   'mlLoop.copyCurlExample': async (s, arg) => (await import('./deploy/commands')).copyCurlCommand(s, arg),
   'mlLoop.sendTestRequest': async (s, arg) => (await import('./deploy/commands')).sendTestRequestCommand(s, arg),
+  // Monitoring and updating (src/extension/monitor/commands.ts, loaded on first use).
+  'mlLoop.openMonitoring': async (s, arg) => (await import('./monitor/commands')).openMonitoringCommand(s, arg),
+  'mlLoop.retrainWithProductionData': async (s, arg) => (await import('./monitor/commands')).retrainWithProductionDataCommand(s, arg),
+  'mlLoop.promoteCandidate': async (s, arg) => (await import('./monitor/commands')).promoteCandidateCommand(s, arg),
+  'mlLoop.sendToErrorAnalysis': async (s, arg) => (await import('./monitor/commands')).sendToErrorAnalysisCommand(s, arg),
   'mlLoop.copyPythonHelper': async (s) => {
     const project = await requireProject(s, 'Copy mlloop.py into which project?');
     const { copyPythonHelper } = await import('./scripts/scriptExperiments');

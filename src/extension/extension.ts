@@ -62,6 +62,13 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     vscode.window.createTreeView('mlLoop.deployments', { treeDataProvider: deployments }),
     ...registerCommands(services),
   );
+  // Monitoring (drift, alerts) starts with the first server that logs requests; its module loads then.
+  const startMonitor = deployments.manager.onDidChange(() => {
+    if (!deployments.manager.running().some((x) => x.logDir)) return;
+    startMonitor.dispose();
+    void import('./monitor/commands').then((m) => m.deploymentMonitor(services));
+  });
+  context.subscriptions.push(startMonitor);
   // The first scan sets the context keys of the welcome content; activation does not wait for it.
   void projects.refresh().then(() => revealSidebarOnce(services));
   const end = performance.now();

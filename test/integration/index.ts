@@ -12,6 +12,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./diagnostics.test'),
   () => import('./errorAnalysis.test'),
   () => import('./experiments.test'),
+  () => import('./monitoring.test'),
   () => import('./scripts.test'),
   () => import('./scale.test'),
 ];

@@ -42,7 +42,8 @@ export const SERVE_USAGE = `ml-loop serve --model PATH_OR_RUN_ID [--name NAME] [
 Serves ONNX models over the KServe Open Inference Protocol v2 (REST) until Ctrl-C or SIGTERM (which
 finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/models/{name}[/versions/{v}]
 [/ready|/infer|/predict|/stats], /v2/repository/{index,models/{name}/load,unload},
-/v2/models/{name}/aliases[/{production|candidate}], /v2/models/{name}/rollback, /metrics.
+/v2/models/{name}/aliases[/{production|candidate}], /v2/models/{name}/rollback, /metrics, and with
+--log-requests /v2/models/{name}/feedback ({"id": "<request id>", "label": …}; see ml-loop drift).
 
   -m, --model PATH_OR_RUN_ID  an .onnx file, or a run id of the project (repeat to add versions: the first
                               is production, the others candidates)

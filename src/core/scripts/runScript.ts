@@ -11,7 +11,8 @@ import type { SplitDataset } from '../data/types';
 import type { ScriptExperiment } from '../spec/types';
 import { gitState, snapshotProjectFile } from '../track/provenance';
 import { appendMetric, createRun, finishRun, writeFileAtomic, type RunDir, type RunGroup, type RunRecord } from '../train/runStore';
-import type { ProgressEvent } from '../train/types';
+import type { Prediction, ProgressEvent } from '../train/types';
+import { buildReference, writeReference } from '../monitor/reference';
 import { inputEnv, paramArgs, writeScriptInputs } from './inputs';
 import { LineBuffer, parseMetricLine, type ScriptMetric } from './metricLines';
 import { evaluateScriptModel } from './scriptModel';
@@ -151,7 +152,9 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   }
   if (!existsSync(run.modelPath)) return fail(`The script exited 0 but wrote no model: expected ${run.modelPath} (the path in MLLOOP_RUN_DIR + /model.onnx)`);
   try {
-    const metrics = await evaluateScriptModel(run.modelPath, dataset);
+    let devPrediction: Prediction | undefined;
+    const metrics = await evaluateScriptModel(run.modelPath, dataset, (p) => (devPrediction = p));
+    writeReference(run.dir, buildReference(dataset.schema, dataset.train, devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev }, { dataVersion: dataset.version.id }));
     run.update({ modelSize: statSync(run.modelPath).size });
     run.log(`model.onnx evaluated by ML Loop: dev ${JSON.stringify(metrics.dev ?? null)}`);
     return { run, record: finishRun(run, { status: 'completed', metrics }) };

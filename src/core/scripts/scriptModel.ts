@@ -172,12 +172,18 @@ export class ScriptModel {
 export async function evaluateScriptModel(
   modelPath: string,
   dataset: SplitDataset,
+  /** Receives the model's predictions on dev (for the monitoring reference). */
+  onDevPrediction?: (p: Prediction) => void,
 ): Promise<{ train: SplitMetrics; dev?: SplitMetrics; test?: SplitMetrics }> {
   const model = await ScriptModel.load(modelPath, dataset.schema);
   try {
     const classes = dataset.schema.classes?.length ?? 0;
-    const evaluate = async (rows: Rows): Promise<SplitMetrics | undefined> =>
-      rows.features.n === 0 ? undefined : splitMetrics(dataset.schema.task, rows.y, await model.predict(rows.features), classes);
+    const evaluate = async (rows: Rows): Promise<SplitMetrics | undefined> => {
+      if (rows.features.n === 0) return undefined;
+      const prediction = await model.predict(rows.features);
+      if (rows === dataset.dev) onDevPrediction?.(prediction);
+      return splitMetrics(dataset.schema.task, rows.y, prediction, classes);
+    };
     return { train: (await evaluate(dataset.train))!, dev: await evaluate(dataset.dev), test: await evaluate(dataset.test) };
   } finally {
     await model.release();

@@ -2,8 +2,11 @@
 // `.mlloop/deployments/<name>/`, rotated by size, total size capped (oldest files deleted), optional
 // sampling and redaction. Records are buffered and written every `flushIntervalMs` (200 ms): writes
 // reach the OS on each flush, so a crashed server loses at most the records of the last interval.
+// Beside each requests-*.jsonl a requests-*.cols gets the same records in columnar binary form
+// (src/core/monitor/columnar.ts) when the caller passes them: monitoring reads that without parsing JSON.
 import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ColumnarEncoder, COLS_EXT, type ColumnarRequest } from '../monitor/columnar';
 
 export interface RequestLogOptions {
   dir: string;
@@ -28,6 +31,8 @@ export interface RequestRecord {
   inputs?: unknown;
   outputs?: unknown;
   latency_ms: number;
+  /** The run the model version came from, when known (monitoring finds its reference with it). */
+  run?: string;
 }
 
 export const LOG_FILE_PREFIX = 'requests-';
@@ -39,6 +44,9 @@ export function deploymentDir(projectDir: string, name: string): string {
 
 export class RequestLog {
   private fd = -1;
+  private colsFd = -1;
+  private readonly encoder = new ColumnarEncoder();
+  private cols: ColumnarRequest[] = [];
   private fileBytes = 0;
   private buffer: string[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -64,29 +72,48 @@ export class RequestLog {
     return this.sampleRate >= 1 || (this.options.random ?? Math.random)() < this.sampleRate;
   }
 
-  append(record: RequestRecord): void {
+  /** `columns`: the same request in tensor form, for the columnar file (redacted features are blanked there too). */
+  append(record: RequestRecord, columns?: ColumnarRequest): void {
     this.buffer.push(JSON.stringify(this.redact.size ? redactKeys(record, this.redact) : record));
+    const c = columns ?? { time: Date.parse(record.time), id: record.id, status: record.status, latencyMs: record.latency_ms, rows: 0 };
+    this.cols.push(this.redact.size ? redactColumns(c, this.redact) : c);
   }
 
   flush(): void {
     if (this.buffer.length === 0) return;
     const lines = this.buffer;
+    const cols = this.cols;
     this.buffer = [];
-    for (const line of lines) {
+    this.cols = [];
+    let pending: Buffer[] = [];
+    const flushCols = () => {
+      if (pending.length) writeSync(this.colsFd, pending.length === 1 ? pending[0] : Buffer.concat(pending));
+      pending = [];
+    };
+    for (const [i, line] of lines.entries()) {
       const bytes = Buffer.byteLength(line) + 1;
-      if (this.fd < 0 || (this.fileBytes > 0 && this.fileBytes + bytes > this.maxFileBytes)) this.rotate();
+      if (this.fd < 0 || (this.fileBytes > 0 && this.fileBytes + bytes > this.maxFileBytes)) {
+        flushCols();
+        this.rotate();
+      }
       writeSync(this.fd, line + '\n');
+      // Every JSON line has its columnar record (without inputs when the caller gave none).
+      pending.push(this.encoder.encode(cols[i]));
       this.fileBytes += bytes;
       this.written++;
     }
+    flushCols();
   }
 
   private rotate(): void {
     if (this.fd >= 0) closeSync(this.fd);
+    if (this.colsFd >= 0) closeSync(this.colsFd);
     // Sortable names: the oldest file sorts first.
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '-');
     const file = join(this.options.dir, `${LOG_FILE_PREFIX}${stamp}-${String(this.seq++).padStart(4, '0')}.jsonl`);
     this.fd = openSync(file, 'a');
+    this.colsFd = openSync(file.slice(0, -'.jsonl'.length) + COLS_EXT, 'a');
+    this.encoder.reset();
     this.fileBytes = 0;
     this.enforceCap(file);
   }
@@ -97,6 +124,11 @@ export class RequestLog {
     for (const { f, size } of files) {
       if (total <= this.maxTotalBytes || f === current) break;
       unlinkSync(f);
+      try {
+        unlinkSync(f.slice(0, -'.jsonl'.length) + COLS_EXT);
+      } catch {
+        // No columnar file beside it.
+      }
       total -= size;
     }
   }
@@ -105,7 +137,8 @@ export class RequestLog {
     clearInterval(this.timer);
     this.flush();
     if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    if (this.colsFd >= 0) closeSync(this.colsFd);
+    this.fd = this.colsFd = -1;
   }
 }
 
@@ -118,6 +151,25 @@ export function logFiles(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Redacted features are logged as missing (NaN, '') in the columnar file. */
+function redactColumns(c: ColumnarRequest, keys: Set<string>): ColumnarRequest {
+  const s = c.schema;
+  if (!s || !c.rows) return c;
+  const F = s.features.length;
+  const K = s.categories.length;
+  const nf = s.features.map((f, j) => (keys.has(f) ? j : -1)).filter((j) => j >= 0);
+  const nk = s.categories.map((f, j) => (keys.has(f) ? j : -1)).filter((j) => j >= 0);
+  if (!nf.length && !nk.length && !keys.has('features') && !keys.has('inputs')) return c;
+  const all = keys.has('features') || keys.has('inputs') || keys.has('instances');
+  const numeric = c.numeric ? Float32Array.from(c.numeric) : undefined;
+  const categories = c.categories ? [...c.categories] : undefined;
+  for (let i = 0; i < c.rows; i++) {
+    for (let j = 0; j < F; j++) if (numeric && (all || nf.includes(j))) numeric[i * F + j] = NaN;
+    for (let j = 0; j < K; j++) if (categories && (all || nk.includes(j))) categories[i * K + j] = '';
+  }
+  return { ...c, numeric, categories };
 }
 
 function redactKeys(value: unknown, keys: Set<string>): unknown {

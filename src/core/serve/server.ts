@@ -6,13 +6,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Counter, Histogram } from 'prom-client';
 import type { BatchingOptions } from './batcher';
-import type { WorkersOption } from './engine';
+import type { Outputs, WorkersOption } from './engine';
 import { BadRequest, HttpError, NotFound } from './errors';
 import { inferResponse, parseInferRequest, parsePredictRequest, predictResponse } from './infer';
 import { ServerMetrics } from './metrics';
 import type { OrtThreadOptions, ServedVersion } from './model';
 import { ALIASES, ModelRegistry, type Alias } from './registry';
 import { RequestLog, type RequestLogOptions } from './requestLog';
+import { columnarRequest, FeedbackLog, parseFeedback } from './feedback';
+import type * as ort from 'onnxruntime-node';
 
 export interface ServerOptions {
   host?: string;
@@ -63,6 +65,7 @@ export class InferenceServer {
   readonly registry: ModelRegistry;
   readonly http: Server;
   readonly log: RequestLog | undefined;
+  readonly feedback: FeedbackLog | undefined;
   readonly startedAt = Date.now();
   private readonly maxBodyBytes: number;
   private readonly inferTimeoutMs: number;
@@ -96,6 +99,7 @@ export class InferenceServer {
       onChange: () => this.updateLoadedGauge(),
     });
     this.log = options.requestLog ? new RequestLog(options.requestLog) : undefined;
+    this.feedback = options.requestLog ? new FeedbackLog(options.requestLog.dir) : undefined;
     const timeout = options.requestTimeoutMs ?? 30_000;
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
     this.http = createServer({ keepAliveTimeout: 5000, requestTimeout: timeout, headersTimeout: Math.min(timeout, 20_000), connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (req, res) => this.onRequest(req, res));
@@ -260,6 +264,7 @@ export class InferenceServer {
       }
       if (tail.length === 1 && action === 'stats' && method === 'GET') return sendJson(res, 200, this.stats(name, version));
       if (tail.length === 1 && (action === 'infer' || action === 'predict') && method === 'POST') return this.infer(req, res, body, name, version, action);
+      if (version === undefined && tail.length === 1 && action === 'feedback' && method === 'POST') return this.storeFeedback(res, body, name);
       if (version === undefined && action === 'aliases' && tail.length === 1 && method === 'GET') return sendJson(res, 200, this.aliases(name));
       if (version === undefined && action === 'aliases' && tail.length === 2 && method === 'POST') {
         const alias = tail[1];
@@ -286,11 +291,20 @@ export class InferenceServer {
     let parsed: unknown;
     let out: Record<string, unknown> | undefined;
     let queueMs = 0;
+    let feeds: Record<string, ort.Tensor> | undefined;
+    let results: Outputs | undefined;
+    let rows = 0;
+    let logId: string | undefined;
     try {
       parsed = parseJson(body);
       const request = action === 'infer' ? parseInferRequest(parsed, v) : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
       const r = await this.registry.batcher(v).run(request.feeds, request.rows, this.timeoutMs(request.timeoutUs));
       queueMs = r.queueMs;
+      ({ feeds, rows } = request);
+      results = r.outputs;
+      // With logging on, the response names the logged id, which feedback refers to.
+      if (this.log) res.setHeader('X-Request-Id', (logId = requestId(request.id, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`));
+      // (inference time is observed once per batch run, by the batcher's onRun)
       this.metricsOf(v).queue.observe(r.queueMs / 1000);
       out = action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
       sendJson(res, 200, out);
@@ -317,18 +331,20 @@ export class InferenceServer {
     }
     c.queueNs += queueMs * 1e6;
     if (this.log && this.log.sampled()) {
-      const header = req.headers['x-request-id'];
-      const reqId = (out?.id as string | undefined) ?? (typeof header === 'string' ? header : `${this.idPrefix}-${++this.requestSeq}`);
+      const reqId = logId ?? requestId(out?.id as string | undefined, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`;
+      const now = Date.now();
+      const latency = Math.round(ms * 1000) / 1000;
       this.log.append({
-        time: new Date().toISOString(),
+        time: new Date(now).toISOString(),
         id: reqId,
         model: v.model,
         version: v.version,
         status,
         inputs: loggedInputs(parsed, action),
         outputs: out ? (action === 'infer' ? Object.fromEntries((out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data])) : out.predictions) : undefined,
-        latency_ms: Math.round(ms * 1000) / 1000,
-      });
+        latency_ms: latency,
+        ...(v.source.runId ? { run: v.source.runId } : {}),
+      }, columnarRequest(v, { time: now, id: reqId, status, latencyMs: latency }, feeds, results, rows));
     }
   }
 
@@ -336,6 +352,14 @@ export class InferenceServer {
   private timeoutMs(timeoutUs: number | undefined): number {
     const server = this.inferTimeoutMs > 0 ? this.inferTimeoutMs : Infinity;
     return timeoutUs === undefined ? server : Math.min(server, timeoutUs / 1000);
+  }
+
+  /** `POST /v2/models/{name}/feedback`: true labels for logged requests (src/core/serve/feedback.ts). */
+  private storeFeedback(res: ServerResponse, body: Buffer, name: string): void {
+    const e = this.registry.entry(name);
+    if (!this.feedback) throw new HttpError(409, 'request logging is off on this server: feedback is joined to logged requests, so start it with --log-requests');
+    const items = parseFeedback(parseJson(body), e.aliases.production ? e.versions.get(e.aliases.production) : undefined);
+    sendJson(res, 200, { accepted: this.feedback.append(items) });
   }
 
   private async repository(method: string, rest: string[], body: Buffer, res: ServerResponse): Promise<void> {
@@ -452,6 +476,10 @@ export class InferenceServer {
       })),
     };
   }
+}
+
+function requestId(bodyId: string | undefined, header: string | string[] | undefined): string | undefined {
+  return bodyId ?? (typeof header === 'string' ? header : undefined);
 }
 
 function sha256(s: string): Buffer {

@@ -6,9 +6,11 @@ import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, Rows, SplitDataset } from '../data/types';
 import type { ProjectRef } from '../data/dataset';
 import { loadDataVersion } from '../errors/dataVersions';
+import { buildReference } from '../monitor/reference';
+import type { MonitoringReference } from '../monitor/types';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
-import { CancelledError, TrainingError, type ProgressEvent } from './types';
+import { CancelledError, TrainingError, type Prediction, type ProgressEvent } from './types';
 
 export interface TrainJob {
   /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
@@ -28,6 +30,8 @@ export interface JobResult {
   onnx: Uint8Array;
   metrics: { train: SplitMetrics; dev?: SplitMetrics; test?: SplitMetrics };
   trainMs: number;
+  /** Statistics of the training split and dev predictions, for monitoring (src/core/monitor); written as reference.json. */
+  reference?: MonitoringReference;
 }
 
 export interface LoadedInfo {
@@ -91,9 +95,12 @@ export async function executeTrainJob(
   const trainMs = Date.now() - t0;
   if (hooks.isCancelled?.()) throw new CancelledError();
   const classes = dataset.schema.classes?.length ?? 0;
+  let devPrediction: Prediction | undefined;
   const evaluate = (rows: Rows): SplitMetrics | undefined => {
     if (rows.features.n === 0) return undefined;
-    const metrics = splitMetrics(dataset.schema.task, rows.y, model.predict(rows.features), classes);
+    const prediction = model.predict(rows.features);
+    if (rows === dataset.dev) devPrediction = prediction;
+    const metrics = splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     for (const [k, v] of Object.entries(metrics)) {
       if (k !== 'r2' && !Number.isFinite(v)) throw new TrainingError(`The trained model's ${k} is ${v}: its predictions are not finite`);
     }
@@ -101,5 +108,6 @@ export async function executeTrainJob(
   };
   const metrics = { train: evaluate(dataset.train)!, dev: evaluate(dataset.dev), test: evaluate(dataset.test) };
   const onnx = model.toOnnx({ runId: meta.runId, dataVersion: dataset.version.id, mlloopVersion: meta.mlloopVersion });
-  return { onnx, metrics, trainMs };
+  const reference = buildReference(dataset.schema, dataset.train, devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev }, { dataVersion: dataset.version.id });
+  return { onnx, metrics, trainMs, reference };
 }

@@ -13,6 +13,7 @@ import { version as mlloopVersion } from '../../../package.json';
 import { runSeed, type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
 import { appendMetric, createRun, finishRun, type RunDir, type RunGroup, type RunRecord, type RunStatus } from './runStore';
 import { runScriptExperiment } from '../scripts/runScript';
+import { writeReference } from '../monitor/reference';
 import type { ProgressEvent } from './types';
 import { gitState, snapshotProjectFile } from '../track/provenance';
 
@@ -128,6 +129,7 @@ async function trainJobRun(projectDir: string, experiment: string, job: TrainJob
   try {
     const result = await runWorker(job, run, hooks).finally(() => provenance);
     run.log(`trained in ${result.trainMs} ms; model ${result.onnx.byteLength} bytes`);
+    if (result.reference) writeReference(run.dir, result.reference);
     return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
   } catch (e) {
     const error = e as SerializedError;

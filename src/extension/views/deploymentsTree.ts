@@ -45,6 +45,8 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   private readonly statusItem = vscode.window.createStatusBarItem('mlLoop.deployments', vscode.StatusBarAlignment.Left, 49);
   private readonly subscription: vscode.Disposable;
   private anyRunning = false;
+  /** Alerts of a deployment (set by the deployment monitor, src/extension/monitor): a warning icon and badge on its model. */
+  alertsOf: ((projectDir: string, name: string) => { message: string }[]) | undefined;
 
   constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
     const config = () => vscode.workspace.getConfiguration('mlLoop');
@@ -73,6 +75,11 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
     this.statusItem.show();
   }
 
+  /** Redraws the tree (alerts changed). */
+  refresh(): void {
+    this.changeEmitter.fire();
+  }
+
   getChildren(element?: DeploymentNode): DeploymentNode[] {
     if (!element) return this.manager.servers.map((s) => new ServerNode(s));
     if (element instanceof ServerNode) return (element.server.status?.models ?? []).map((m) => new ModelNode(element.server, m));
@@ -95,8 +102,12 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       const item = new vscode.TreeItem(e.model.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `model:${e.server.pid}:${e.model.name}`;
       item.description = `production v${e.model.aliases.production ?? '-'}${e.model.aliases.candidate ? ` · candidate v${e.model.aliases.candidate}` : ''}`;
-      item.iconPath = new vscode.ThemeIcon('symbol-class');
-      item.contextValue = `deployModel${e.model.previousProduction ? '.canRollback' : ''}`;
+      const alerts = this.alertsOf?.(e.server.launch.projectDir, e.model.name) ?? [];
+      item.iconPath = alerts.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('symbol-class');
+      // The monitor's file decorations put a badge on this URI (scheme mlloop-deployment).
+      item.resourceUri = vscode.Uri.from({ scheme: 'mlloop-deployment', path: `/${e.model.name}`, query: e.server.launch.projectDir });
+      if (alerts.length) item.tooltip = alerts.map((a) => a.message).join('\n');
+      item.contextValue = `deployModel${e.model.previousProduction ? '.canRollback' : ''}${e.server.logDir ? '.logging' : ''}`;
       return item;
     }
     const alias = e.alias;

@@ -13,6 +13,17 @@ export class Sidebar {
     await this.page.locator('.part.sidebar .composite.title h2', { hasText: title }).waitFor();
   }
 
+  /**
+   * Opens the ML Loop sidebar (it opens by itself on a workspace's first activation) and waits until
+   * the project is indexed: the Experiments view lists `experiment`.
+   */
+  async openProject(experiment: string): Promise<void> {
+    const title = this.page.locator('.part.sidebar .composite.title h2', { hasText: /ML Loop/i });
+    if (!(await title.isVisible())) await this.activityItem('ML Loop').click({ timeout: 60_000 });
+    await title.waitFor({ timeout: 60_000 });
+    await this.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: experiment }).first().waitFor({ timeout: 90_000 });
+  }
+
   async isShowing(title: string): Promise<boolean> {
     return this.page.locator('.part.sidebar .composite.title h2', { hasText: new RegExp(`^${title}`, 'i') }).isVisible();
   }

@@ -1,0 +1,260 @@
+// Monitoring and updating commands: Open Monitoring, Retrain with Production Data (in a child
+// process, cancellable), Promote Candidate through the gate, Roll Back, Send to Error Analysis.
+// Loaded on first use (src/extension/commands.ts); the deployment monitor starts with the first
+// server that logs requests (src/extension/extension.ts).
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { resolveProject } from '../../core/data/dataset';
+import { isScriptExperiment } from '../../core/spec/types';
+import { describeRegressions } from '../../core/update/gate';
+import { PROMOTION_FILE, type RetrainResult } from '../../core/update/retrain';
+import type { ReviewItem, ReviewResult } from '../../core/update/reviewQueue';
+import type { GateView } from '../../protocol/monitoring';
+import type { ServerProcess } from '../deploy/serverProcess';
+import type { Services } from '../services';
+import { ModelNode, VersionNode } from '../views/deploymentsTree';
+import { CliCancelledError, runCliJson } from './cliJson';
+import { DeploymentMonitor, deploymentKey, type DeploymentRef } from './deploymentMonitor';
+
+let monitor: DeploymentMonitor | undefined;
+
+/** The window's deployment monitor, created on first use and disposed with the extension. */
+export function deploymentMonitor(s: Services): DeploymentMonitor {
+  if (!monitor) {
+    const m = (monitor = new DeploymentMonitor(s));
+    s.context.subscriptions.push(m, { dispose: () => monitor === m && (monitor = undefined) });
+  }
+  return monitor;
+}
+
+/** Gates of the last Retrain with Production Data per deployment (also on disk: the run's promotion.json). */
+const gates = new Map<string, GateView>();
+
+function isRef(arg: unknown): arg is DeploymentRef {
+  return !!arg && typeof (arg as DeploymentRef).projectDir === 'string' && typeof (arg as DeploymentRef).deployment === 'string';
+}
+
+export interface ResolvedDeployment extends DeploymentRef {
+  server?: ServerProcess;
+}
+
+/** The deployment a command is about: a model node of the Deployments view, a {projectDir, deployment} ref, or a pick among the running ones. */
+export async function resolveDeployment(s: Services, arg: unknown): Promise<ResolvedDeployment | undefined> {
+  const find = (ref: DeploymentRef) => s.deployments.manager.running().find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
+  if (arg instanceof ModelNode || arg instanceof VersionNode) return { projectDir: arg.server.launch.projectDir, deployment: arg.model.name, server: arg.server };
+  if (isRef(arg)) return { ...arg, server: find(arg) };
+  const items = s.deployments.manager.running().flatMap((server) => (server.status?.models ?? []).map((m) => ({ label: m.name, description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`, ref: { projectDir: server.launch.projectDir, deployment: m.name, server } })));
+  if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
+  if (items.length === 1) return items[0].ref;
+  return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
+}
+
+function runDir(projectDir: string, runId: string): string {
+  return path.join(projectDir, '.mlloop', 'runs', runId);
+}
+
+const gateFiles = new Map<string, { mtimeMs: number; gate: GateView | undefined }>();
+
+/** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any; re-read only when the file changes. */
+export function readGate(projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
+  const file = path.join(runDir(projectDir, runId), PROMOTION_FILE);
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  let cached = gateFiles.get(file);
+  if (cached?.mtimeMs !== mtimeMs) {
+    let gate: GateView | undefined;
+    try {
+      const r = JSON.parse(readFileSync(file, 'utf8')) as RetrainResult;
+      if (r.comparison) gate = { productionRunId: r.productionRunId, candidateRunId: r.candidateRunId, dataVersion: r.dataVersion, production: r.production, comparison: r.comparison };
+    } catch {
+      gate = undefined;
+    }
+    gateFiles.set(file, (cached = { mtimeMs, gate }));
+  }
+  return cached.gate && { ...cached.gate, ...(candidateVersion ? { candidateVersion } : {}) };
+}
+
+/** The gate shown for a deployment: the last retrain's, else that of the run its candidate alias serves. */
+export function gateOf(ref: ResolvedDeployment): GateView | undefined {
+  const model = ref.server?.status?.models.find((m) => m.name === ref.deployment);
+  const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
+  const production = model?.versions.find((v) => v.version === model.aliases.production);
+  const kept = gates.get(deploymentKey(ref));
+  let gate: GateView | undefined;
+  if (kept && (!candidate || candidate.runId === kept.candidateRunId)) gate = { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
+  else if (candidate?.runId) gate = readGate(ref.projectDir, candidate.runId, candidate.version);
+  if (gate && production?.runId === gate.candidateRunId) gate = { ...gate, promoted: true, candidateVersion: production.version };
+  return gate;
+}
+
+/**
+ * The gate's confirmation before `runId` becomes production: none when the run has no comparison or
+ * the comparison passes; a modal warning naming every slice and tag that got worse otherwise.
+ */
+export async function confirmPromotion(projectDir: string, runId: string | null | undefined, label: string): Promise<boolean> {
+  const gate = runId ? readGate(projectDir, runId) : undefined;
+  if (!gate?.comparison.needsConfirmation) return true;
+  const c = gate.comparison;
+  const lines = describeRegressions(c);
+  const detail = [
+    c.betterOverall ? 'Better overall, but worse on:' : 'Worse overall than production.',
+    ...lines.map((l) => `• ${l}`),
+    '',
+    `Margin: ${c.metric === 'accuracy' ? `${(c.margin * 100).toFixed(1)} accuracy points` : `${(c.margin * 100).toFixed(1)} % RMSE`} (setting mlLoop.monitor.gateMargin).`,
+  ].join('\n');
+  const choice = await vscode.window.showWarningMessage(`Promote ${label}? The promotion gate found regressions.`, { modal: true, detail }, 'Promote Anyway');
+  return choice === 'Promote Anyway';
+}
+
+export async function openMonitoringCommand(s: Services, arg?: unknown): Promise<import('./monitoringPanel').MonitoringPanel | undefined> {
+  const ref = await resolveDeployment(s, arg);
+  if (!ref) return undefined;
+  const { MonitoringPanel } = await import('./monitoringPanel');
+  return MonitoringPanel.show(s, ref);
+}
+
+export async function retrainWithProductionDataCommand(s: Services, arg?: unknown): Promise<RetrainResult | undefined> {
+  const ref = await resolveDeployment(s, arg);
+  if (!ref) return undefined;
+  const server = ref.server;
+  const model = server?.status?.models.find((m) => m.name === ref.deployment);
+  const production = model?.versions.find((v) => v.version === model.aliases.production);
+  if (!server || !production?.runId) throw new Error(`${ref.deployment} is not served by a running server with a production run: deploy it first`);
+  const { spec } = await resolveProject(ref.projectDir);
+  const prodExperiment = (JSON.parse(readFileSync(path.join(runDir(ref.projectDir, production.runId), 'run.json'), 'utf8')) as { experiment: string }).experiment;
+  // Script experiments train on the data file only, not on a derived data version.
+  const experiments = Object.entries(spec.experiments).flatMap(([name, e]) => (isScriptExperiment(e) ? [] : [[name, e.model] as const]));
+  let experiment = prodExperiment;
+  if (experiments.length > 1) {
+    const picked = await vscode.window.showQuickPick(
+      experiments.map(([name, model]) => ({ label: name, description: `${model}${name === prodExperiment ? ' · production' : ''}` })).sort((a, b) => Number(b.label === prodExperiment) - Number(a.label === prodExperiment)),
+      { placeHolder: `Retrain which experiment on ${ref.deployment}'s labelled production data?` },
+    );
+    if (!picked) return undefined;
+    experiment = picked.label;
+  }
+  const margin = vscode.workspace.getConfiguration('mlLoop.monitor').get<number>('gateMargin', 0.02);
+  const key = deploymentKey(ref);
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Retraining ${experiment} with production data of ${ref.deployment}`, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    try {
+      return await runCliJson<RetrainResult>({
+        cliPath: vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'cli.js').fsPath,
+        nodePath: vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath,
+        args: ['retrain', ref.projectDir, '--deployment', ref.deployment, '--production-run', production.runId!, '--experiment', experiment, '--margin', String(margin), '--json'],
+        cwd: ref.projectDir,
+        isResult: (v): v is RetrainResult => !!v && typeof (v as RetrainResult).candidateRunId === 'string' && typeof (v as RetrainResult).production === 'object',
+        signal: abort.signal,
+        onLine: (line) => {
+          s.log.info(`retrain ${ref.deployment}: ${line}`);
+          if (line.startsWith('step ')) progress.report({ message: line.slice(5) });
+        },
+      });
+    } catch (e) {
+      if (e instanceof CliCancelledError) return undefined;
+      throw e;
+    }
+  });
+  if (!result) return undefined;
+  s.runs.schedule(ref.projectDir, result.candidateRunId);
+  if (result.candidateStatus !== 'completed' || !result.candidateModel || !result.comparison) throw new Error(`the retrained run ${result.candidateRunId} ${result.candidateStatus}: ${result.error ?? 'no model'}`);
+  // The candidate is served beside production (alias candidate) so that the gate can promote it with one click.
+  const deployed = await s.deployments.manager.deploy({ projectDir: ref.projectDir, runId: result.candidateRunId, modelPath: result.candidateModel, name: ref.deployment, logRequests: false });
+  gates.set(key, { productionRunId: result.productionRunId, candidateRunId: result.candidateRunId, candidateVersion: deployed.version, dataVersion: result.dataVersion, production: result.production, comparison: result.comparison });
+  s.log.info(`retrain ${ref.deployment}: run ${result.candidateRunId} on data ${result.dataVersion} is candidate v${deployed.version}; gate ${result.comparison.needsConfirmation ? 'needs confirmation' : 'passes'}`);
+  await openMonitoringCommand(s, ref);
+  return result;
+}
+
+/** Promotes the deployment's candidate through the gate (one click when it passes). */
+export async function promoteCandidateCommand(s: Services, arg?: unknown): Promise<boolean> {
+  const ref = await resolveDeployment(s, arg);
+  if (!ref?.server) throw new Error('the deployment is not running');
+  const model = ref.server.status?.models.find((m) => m.name === ref.deployment);
+  const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
+  if (!candidate) throw new Error(`${ref.deployment} has no candidate version: retrain with production data or deploy another run first`);
+  if (!(await confirmPromotion(ref.projectDir, candidate.runId, `${ref.deployment} v${candidate.version}`))) return false;
+  await ref.server.post(`/v2/models/${encodeURIComponent(ref.deployment)}/aliases/production`, { version: candidate.version });
+  s.log.info(`promoted ${ref.deployment} v${candidate.version} (run ${candidate.runId ?? '-'}) to production`);
+  void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} v${candidate.version} is now production`, 'Roll Back').then((c) => {
+    if (c) void vscode.commands.executeCommand('mlLoop.rollbackModel', new ModelNode(ref.server!, ref.server!.status!.models.find((m) => m.name === ref.deployment)!));
+  });
+  return true;
+}
+
+/**
+ * Queues the deployment's drifted or low-confidence requests for tagging (`ml-loop review` in a
+ * child process), then offers to tag them: the tags go to the project's tag store like those given
+ * in the Error Analysis panel, so production problems become tags, then data.
+ */
+export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Promise<ReviewResult | undefined> {
+  const ref = await resolveDeployment(s, arg);
+  if (!ref) return undefined;
+  const cfg = vscode.workspace.getConfiguration('mlLoop.monitor');
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Finding drifted and low-confidence requests of ${ref.deployment}`, cancellable: true }, (_p, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return runCliJson<ReviewResult>({
+      cliPath: vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'cli.js').fsPath,
+      nodePath: vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath,
+      args: ['review', ref.projectDir, '--deployment', ref.deployment, '--window', String(cfg.get<number>('window', 1000)), '--low-confidence', String(cfg.get<number>('lowConfidence', 0.6)), '--json'],
+      cwd: ref.projectDir,
+      isResult: (v): v is ReviewResult => !!v && Array.isArray((v as ReviewResult).items) && typeof (v as ReviewResult).added === 'number',
+      signal: abort.signal,
+    }).catch((e: unknown) => {
+      if (e instanceof CliCancelledError) return undefined;
+      throw e;
+    });
+  });
+  if (!result) return undefined;
+  s.log.info(`review queue: ${result.selected} requests of ${ref.deployment} selected, ${result.added} new, ${result.queued} queued in ${result.file}`);
+  if (result.selected === 0) {
+    void vscode.window.showInformationMessage(`ML Loop: no drifted or low-confidence requests in the last window of ${ref.deployment}`);
+    return result;
+  }
+  const choice = await vscode.window.showInformationMessage(`ML Loop: ${result.selected} drifted or low-confidence requests of ${ref.deployment} queued for tagging (${result.added} new, ${result.queued} in the queue)`, 'Tag Now', 'Open Queue');
+  if (choice === 'Open Queue') await vscode.window.showTextDocument(vscode.Uri.file(result.file), { preview: true });
+  if (choice === 'Tag Now') await tagQueuedCommand(s, ref.projectDir, result.items);
+  return result;
+}
+
+/** Tags queued production examples: pick examples, then a tag (an existing one or a new one). */
+export async function tagQueuedCommand(s: Services, projectDir: string, items: ReviewItem[]): Promise<void> {
+  const { readTags, tagNames, updateTags, normalizeTag } = await import('../../core/errors/tags');
+  const picked = await vscode.window.showQuickPick(
+    items.map((i) => ({
+      label: `${i.reasons.includes('drift') ? '$(pulse) ' : ''}${i.reasons.includes('low-confidence') ? '$(question) ' : ''}${i.requestId}`,
+      description: `predicted ${String(i.predicted ?? '?')}${i.confidence !== undefined ? ` (${(i.confidence * 100).toFixed(0)} %)` : ''}${i.label ? ` · true ${i.label}` : ''}`,
+      detail: i.drift?.join('; ') ?? Object.entries(i.features).slice(0, 6).map(([k, v]) => `${k}=${String(v)}`).join(' '),
+      id: i.id,
+    })),
+    { canPickMany: true, placeHolder: 'Tag which production examples?', matchOnDetail: true },
+  );
+  if (!picked?.length) return;
+  const existing = tagNames(await readTags(projectDir)).map((t) => ({ label: t.tag, description: `${t.count} examples` }));
+  const tag = await new Promise<string | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick();
+    qp.placeholder = 'Tag (pick one or type a new one)';
+    qp.items = existing;
+    qp.onDidChangeValue((v) => (qp.items = v && !existing.some((e) => e.label === v) ? [{ label: v, description: 'new tag' }, ...existing] : existing));
+    qp.onDidAccept(() => {
+      resolve(qp.selectedItems[0]?.label ?? qp.value);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+  if (!tag?.trim()) return;
+  await updateTags(projectDir, picked.map((p) => p.id), normalizeTag(tag));
+  s.log.info(`tagged ${picked.length} production examples "${normalizeTag(tag)}"`);
+  void vscode.window.showInformationMessage(`ML Loop: tagged ${picked.length} production example${picked.length === 1 ? '' : 's'} "${normalizeTag(tag)}"`);
+}

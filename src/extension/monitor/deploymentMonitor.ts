@@ -1,0 +1,205 @@
+// Watches the deployments this window serves with request logging on: every few seconds (while the
+// server runs and its log or feedback grew) it computes the MonitoringReport with `ml-loop drift
+// --json` in a child process, never on the extension host thread. From each report come the
+// alerts: a warning notification with Open Monitoring / Retrain (at most once per window, see
+// src/core/watch/alerts), a badge on the deployment in the Deployments view (a file decoration)
+// and a Problems entry on the project's mlloop.json, both as long as the alert holds.
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MonitoringReport } from '../../core/monitor/types';
+import { feedbackFiles } from '../../core/update/productionData';
+import { logFiles } from '../../core/serve/requestLog';
+import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/watch/alerts';
+import { isMonitoringReport } from '../../protocol/monitoring';
+import type { ServerProcess } from '../deploy/serverProcess';
+import type { Services } from '../services';
+import { runCliJson } from './cliJson';
+
+export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
+
+export interface DeploymentRef {
+  projectDir: string;
+  deployment: string;
+}
+
+export function deploymentKey(r: DeploymentRef): string {
+  return `${r.projectDir}\u0000${r.deployment}`;
+}
+
+/** The URI the Deployments view gives a model node, so the badge (a file decoration) can find it. */
+export function deploymentUri(r: DeploymentRef): vscode.Uri {
+  return vscode.Uri.from({ scheme: DEPLOYMENT_SCHEME, path: `/${r.deployment}`, query: r.projectDir });
+}
+
+export interface DeploymentState {
+  ref: DeploymentRef;
+  server?: ServerProcess;
+  report?: MonitoringReport;
+  reportError?: string;
+  alerts: MonitoringAlert[];
+  refreshedAt?: string;
+  /** Size of the logs and feedback when the report was computed: no new data, no new report. */
+  seen?: string;
+  inFlight?: Promise<void>;
+}
+
+function config() {
+  return vscode.workspace.getConfiguration('mlLoop.monitor');
+}
+
+/** Total bytes of the request logs and feedback (a cheap "did anything arrive" check). */
+function dataMark(logDir: string): string {
+  let bytes = 0;
+  for (const f of [...logFiles(logDir), ...feedbackFiles(logDir)]) {
+    try {
+      bytes += statSync(f).size;
+    } catch {
+      // rotated away between listing and stat
+    }
+  }
+  return String(bytes);
+}
+
+export class DeploymentMonitor implements vscode.Disposable {
+  private readonly states = new Map<string, DeploymentState>();
+  private readonly throttle = new AlertThrottle();
+  private readonly problems = vscode.languages.createDiagnosticCollection('mlLoop.monitoring');
+  private readonly changeEmitter = new vscode.EventEmitter<DeploymentRef>();
+  readonly onDidChange = this.changeEmitter.event;
+  private readonly decorationEmitter = new vscode.EventEmitter<vscode.Uri[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly s: Services) {
+    this.disposables.push(
+      this.problems,
+      this.changeEmitter,
+      this.decorationEmitter,
+      vscode.window.registerFileDecorationProvider({
+        onDidChangeFileDecorations: this.decorationEmitter.event,
+        provideFileDecoration: (uri) => {
+          if (uri.scheme !== DEPLOYMENT_SCHEME) return undefined;
+          const st = this.states.get(deploymentKey({ projectDir: uri.query, deployment: uri.path.slice(1) }));
+          if (!st?.alerts.length) return undefined;
+          return { badge: String(Math.min(9, st.alerts.length)), tooltip: st.alerts.map((a) => a.message).join('\n'), color: new vscode.ThemeColor('list.warningForeground') };
+        },
+      }),
+      s.deployments.manager.onDidChange(() => this.syncServers()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
+    );
+    s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
+    this.syncServers();
+    this.restartTimer();
+  }
+
+  private restartTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    const seconds = Math.max(2, config().get<number>('refreshSeconds', 5));
+    this.timer = setInterval(() => void this.tick(), seconds * 1000);
+  }
+
+  /** Deployments of running servers that log requests. */
+  private syncServers(): void {
+    for (const server of this.s.deployments.manager.servers) {
+      if (!server.logDir) continue;
+      const ref = { projectDir: server.launch.projectDir, deployment: path.basename(server.logDir) };
+      const st = this.state(ref);
+      st.server = server;
+    }
+  }
+
+  state(ref: DeploymentRef): DeploymentState {
+    const key = deploymentKey(ref);
+    let st = this.states.get(key);
+    if (!st) this.states.set(key, (st = { ref, alerts: [] }));
+    return st;
+  }
+
+  get(ref: DeploymentRef): DeploymentState | undefined {
+    return this.states.get(deploymentKey(ref));
+  }
+
+  private async tick(): Promise<void> {
+    for (const st of this.states.values()) {
+      if (st.server?.state === 'running' && !st.inFlight) void this.refresh(st.ref);
+    }
+  }
+
+  /** Recomputes the report (unless `force` is false and no data arrived since the last one). */
+  refresh(ref: DeploymentRef, force = false): Promise<void> {
+    const st = this.state(ref);
+    if (st.inFlight) return st.inFlight;
+    const logDir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+    const mark = dataMark(logDir);
+    if (!force && mark === st.seen) return Promise.resolve();
+    const cfg = config();
+    const args = ['drift', ref.projectDir, '--deployment', ref.deployment, '--window', String(cfg.get<number>('window', 1000)), '--json'];
+    st.inFlight = runCliJson({
+      cliPath: vscode.Uri.joinPath(this.s.context.extensionUri, 'dist', 'cli.js').fsPath,
+      nodePath: vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath,
+      args,
+      cwd: ref.projectDir,
+      okCodes: [3],
+      isResult: isMonitoringReport,
+    })
+      .then((report) => {
+        st.report = report;
+        st.reportError = undefined;
+        st.seen = mark;
+        this.updateAlerts(st, report);
+      })
+      .catch((e: unknown) => {
+        st.reportError = e instanceof Error ? e.message : String(e);
+        st.seen = mark;
+        this.s.log.warn(`monitoring ${ref.deployment}: ${st.reportError}`);
+      })
+      .finally(() => {
+        st.inFlight = undefined;
+        st.refreshedAt = new Date().toISOString();
+        this.changeEmitter.fire(ref);
+      });
+    return st.inFlight;
+  }
+
+  private updateAlerts(st: DeploymentState, report: MonitoringReport): void {
+    const ref = st.ref;
+    const alerts = alertsOf(ref.deployment, report, { accuracyDrop: config().get<number>('accuracyDropAlert', 0.05) });
+    const before = st.alerts.map((a) => a.kind).join();
+    st.alerts = alerts;
+    for (const a of alerts) {
+      if (!this.throttle.shouldNotify(a, report.window)) continue;
+      this.s.log.warn(`alert: ${a.message}`);
+      void vscode.window.showWarningMessage(`ML Loop: ${a.message}`, 'Open Monitoring', 'Retrain').then((choice) => {
+        if (choice === 'Open Monitoring') void vscode.commands.executeCommand('mlLoop.openMonitoring', ref);
+        if (choice === 'Retrain') void vscode.commands.executeCommand('mlLoop.retrainWithProductionData', ref);
+      });
+    }
+    if (alerts.map((a) => a.kind).join() !== before) {
+      this.updateProblems(ref.projectDir);
+      this.decorationEmitter.fire([deploymentUri(ref)]);
+      this.s.deployments.refresh();
+    }
+  }
+
+  /** One Problems entry per alert of the project's deployments, on its mlloop.json. */
+  private updateProblems(projectDir: string): void {
+    const diagnostics: vscode.Diagnostic[] = [];
+    for (const st of this.states.values()) {
+      if (st.ref.projectDir !== projectDir) continue;
+      for (const a of st.alerts) {
+        const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), a.message, vscode.DiagnosticSeverity.Warning);
+        d.source = 'ML Loop monitoring';
+        d.code = a.kind;
+        diagnostics.push(d);
+      }
+    }
+    this.problems.set(vscode.Uri.file(path.join(projectDir, 'mlloop.json')), diagnostics);
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.s.deployments.alertsOf = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

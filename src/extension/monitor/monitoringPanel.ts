@@ -1,0 +1,162 @@
+// The Monitoring panel of one deployment: drift per feature (worst first, with thresholds), the
+// worst features' reference vs window histograms, prediction drift, live and estimated accuracy,
+// latency and throughput, the alerts, and the promotion gate of the last Retrain with Production
+// Data (Promote / Roll Back in one click). The report comes from the deployment monitor (a child
+// process); while the server runs the panel refreshes with it. The webview only draws.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
+import type { Services } from '../services';
+import { WebviewPanelHost } from '../webview/panel';
+import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
+import { deploymentKey, type DeploymentRef } from './deploymentMonitor';
+
+const open = new Map<string, MonitoringPanel>();
+
+export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, MonitoringWebviewMessage> {
+  static readonly viewType = 'mlLoop.monitoring';
+  private busy: string | undefined;
+  private lastSent = '';
+
+  static show(services: Services, ref: ResolvedDeployment): MonitoringPanel {
+    const key = deploymentKey(ref);
+    const existing = open.get(key);
+    if (existing) {
+      existing.ref = ref;
+      existing.reveal();
+      existing.update();
+      void existing.refresh(true);
+      return existing;
+    }
+    const panel = new MonitoringPanel(services, ref);
+    open.set(key, panel);
+    services.context.subscriptions.push(panel);
+    panel.onDidDispose(() => open.get(key) === panel && open.delete(key));
+    void panel.refresh(true);
+    return panel;
+  }
+
+  private constructor(
+    private readonly services: Services,
+    private ref: ResolvedDeployment,
+  ) {
+    super({
+      viewType: MonitoringPanel.viewType,
+      title: `Monitoring: ${ref.deployment}`,
+      bundle: 'monitoring',
+      styles: ['webview.css', 'monitoring.css'],
+      extensionUri: services.context.extensionUri,
+      log: services.log,
+      isWebviewMessage: isMonitoringWebviewMessage,
+    });
+    const monitor = deploymentMonitor(services);
+    const subs = [
+      monitor.onDidChange((r) => deploymentKey(r) === deploymentKey(this.ref) && this.update()),
+      // The servers' status polls fire every second: only a changed snapshot is sent (a redraw loses nothing, but costs).
+      services.deployments.manager.onDidChange(() => this.update()),
+    ];
+    this.onDidDispose(() => subs.forEach((d) => d.dispose()));
+  }
+
+  private server() {
+    return this.ref.server ?? this.services.deployments.manager.running().find((s) => s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment));
+  }
+
+  private deploymentView(): DeploymentView {
+    const server = this.server();
+    const model = server?.status?.models.find((m) => m.name === this.ref.deployment);
+    return {
+      name: this.ref.deployment,
+      projectDir: this.ref.projectDir,
+      url: server?.url ?? '',
+      running: server?.state === 'running',
+      logging: !!server?.logDir,
+      production: model?.aliases.production ?? null,
+      candidate: model?.aliases.candidate ?? null,
+      previousProduction: model?.previousProduction ?? null,
+      runs: Object.fromEntries((model?.versions ?? []).map((v) => [v.version, v.runId])),
+    };
+  }
+
+  protected snapshot(): MonitoringHostMessage {
+    const message: MonitoringHostMessage = { type: 'state', state: this.state() };
+    this.lastSent = JSON.stringify(message);
+    return message;
+  }
+
+  /** Publishes the snapshot when it differs from the last one sent. */
+  private update(): void {
+    if (JSON.stringify({ type: 'state', state: this.state() }) !== this.lastSent) this.publish();
+  }
+
+  /** The snapshot the webview gets (also read by the integration tests). */
+  state(): MonitoringPanelState {
+    const st = deploymentMonitor(this.services).get(this.ref);
+    const deployment = this.deploymentView();
+    const reportError =
+      st?.reportError ?? (!deployment.logging && !st?.report ? `${this.ref.deployment} does not log requests: monitoring reads the request log (turn on mlLoop.deploy.logRequests and deploy again).` : undefined);
+    return {
+      status: 'loaded',
+      deployment,
+      ...(st?.report ? { report: st.report } : {}),
+      ...(reportError ? { reportError } : {}),
+      alerts: st?.alerts ?? [],
+      ...this.gateField(),
+      ...(this.busy ? { busy: this.busy } : {}),
+      ...(st?.refreshedAt ? { refreshedAt: st.refreshedAt } : {}),
+    };
+  }
+
+  private gateField(): { gate?: GateView } {
+    const gate = gateOf({ ...this.ref, server: this.server() });
+    return gate ? { gate } : {};
+  }
+
+  async refresh(force: boolean): Promise<void> {
+    const ref: DeploymentRef = { projectDir: this.ref.projectDir, deployment: this.ref.deployment };
+    await deploymentMonitor(this.services).refresh(ref, force);
+    this.update();
+  }
+
+  private async withBusy<T>(label: string, work: () => Promise<T>): Promise<T> {
+    this.busy = label;
+    this.update();
+    try {
+      return await work();
+    } finally {
+      this.busy = undefined;
+      this.update();
+    }
+  }
+
+  protected async handle(message: Exclude<MonitoringWebviewMessage, { type: 'ready' }>): Promise<void> {
+    const ref = { ...this.ref, server: this.server() };
+    switch (message.action) {
+      case 'refresh':
+        return this.refresh(true);
+      case 'retrain':
+        await this.withBusy('Retraining with production data…', () => retrainWithProductionDataCommand(this.services, ref));
+        return;
+      case 'promote':
+        await this.withBusy('Promoting…', () => promoteCandidateCommand(this.services, ref));
+        return;
+      case 'rollback': {
+        const server = ref.server;
+        if (!server) throw new Error('the deployment is not running');
+        await this.withBusy('Rolling back…', async () => {
+          const res = await server.post(`/v2/models/${encodeURIComponent(ref.deployment)}/rollback`, {});
+          void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} rolled back to v${String(res.production)}`);
+        });
+        return;
+      }
+      case 'sendToErrorAnalysis':
+        await vscode.commands.executeCommand('mlLoop.sendToErrorAnalysis', { projectDir: ref.projectDir, deployment: ref.deployment });
+        return;
+      case 'openLogs': {
+        const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+        await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
+        return;
+      }
+    }
+  }
+}

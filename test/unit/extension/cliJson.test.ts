@@ -1,0 +1,43 @@
+// The child-process runner of the monitor's CLI calls: JSON result, accepted non-zero codes, errors
+// from stderr, progress lines, shape validation and cancellation (a real child process each time).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliCancelledError, runCliJson } from '../../../src/extension/monitor/cliJson';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlloop-clijson-'));
+const cli = join(dir, 'cli.js');
+writeFileSync(
+  cli,
+  `const [cmd, arg] = process.argv.slice(2);
+if (cmd === 'ok') { console.error('step one'); console.error('step two'); console.log(JSON.stringify({ value: Number(arg) })); }
+else if (cmd === 'drift') { console.log(JSON.stringify({ value: 3 })); process.exit(3); }
+else if (cmd === 'fail') { console.error('step reading'); console.error('ml-loop fail: no logged requests in /x'); process.exit(1); }
+else if (cmd === 'text') { console.log('not json'); }
+else if (cmd === 'slow') { setTimeout(() => console.log('{}'), 60000); }`,
+);
+const isValue = (v: unknown): v is { value: number } => typeof (v as { value?: unknown })?.value === 'number';
+const base = { cliPath: cli, nodePath: process.execPath, cwd: dir, isResult: isValue };
+
+test('parses the JSON printed, forwards stderr lines, accepts listed exit codes', async () => {
+  const lines: string[] = [];
+  assert.deepEqual(await runCliJson({ ...base, args: ['ok', '7'], onLine: (l) => lines.push(l) }), { value: 7 });
+  assert.deepEqual(lines, ['step one', 'step two']);
+  assert.deepEqual(await runCliJson({ ...base, args: ['drift'], okCodes: [3] }), { value: 3 });
+  await assert.rejects(runCliJson({ ...base, args: ['drift'] }), /exited with code 3/);
+});
+
+test('a failure rejects with the command\'s message (progress lines left out); non-JSON and wrong shapes are errors', async () => {
+  await assert.rejects(runCliJson({ ...base, args: ['fail'] }), (e: Error) => e.message === 'no logged requests in /x');
+  await assert.rejects(runCliJson({ ...base, args: ['text'] }), /not JSON: not json/);
+  await assert.rejects(runCliJson({ ...base, args: ['ok', 'x'] }), /unexpected shape/);
+});
+
+test('an abort kills the process and rejects as cancelled', async () => {
+  const abort = new AbortController();
+  const p = runCliJson({ ...base, args: ['slow'], signal: abort.signal });
+  setTimeout(() => abort.abort(), 100);
+  await assert.rejects(p, CliCancelledError);
+});

@@ -1,0 +1,187 @@
+// The Monitoring panel webview: draws the host's snapshot — alerts, the dataset drift signal, drift
+// per feature (worst first, with thresholds), the worst features' histograms, prediction drift,
+// accuracy over time (live, and the CBPE estimate marked as such), latency and throughput, the
+// report's issues, and the promotion gate. Chart configurations come from src/core/watch/charts.
+import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import type { FeatureDrift, MonitoringReport } from '../../src/core/monitor/types';
+import type { GroupComparison } from '../../src/core/update/gate';
+import { accuracyChart, driftChart, latencyChart, predictionChart, testLabel, throughputChart, worstHistograms } from '../../src/core/watch/charts';
+import { isMonitoringHostMessage, type GateView, type MonitoringAction, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../src/protocol/monitoring';
+import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
+import { button, h } from '../shared/dom';
+
+Chart.register(...registerables);
+registerToolkit();
+
+const root = document.getElementById('root')!;
+root.dataset.panel = 'monitoring';
+let state: MonitoringPanelState | undefined;
+let charts: Chart[] = [];
+
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+function act(label: string, action: MonitoringAction, appearance = 'secondary', disabled = false): HTMLElement {
+  const b = button(label, action, () => channel.post({ type: 'action', action }), appearance);
+  if (disabled) b.setAttribute('disabled', '');
+  return b;
+}
+
+function stat(label: string, value: string, cls = ''): HTMLElement {
+  return h('div', { class: `stat ${cls}` }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
+}
+
+function chartBox(config: ChartConfiguration | undefined, id: string, cls = 'chart wide'): { el: HTMLElement; draw: () => void } | undefined {
+  if (!config) return undefined;
+  const canvas = h('canvas', { id, role: 'img', 'aria-label': String((config.options?.plugins?.title as { text?: string } | undefined)?.text ?? id) });
+  return { el: h('div', { class: cls }, canvas), draw: () => charts.push(new Chart(canvas, config)) };
+}
+
+function featureRow(f: FeatureDrift): HTMLElement {
+  const extra = [
+    f.missingRate > 0 ? `missing ${pct(f.missingRate)} (train ${pct(f.referenceMissingRate)})` : '',
+    f.outOfRangeRate ? `${pct(f.outOfRangeRate)} outside the training range` : '',
+    f.unseenCategories && Object.keys(f.unseenCategories).length ? `unseen: ${Object.keys(f.unseenCategories).slice(0, 3).join(', ')}` : '',
+    f.psiDrifted ? `PSI ${f.stats.psi?.toFixed(2)} > threshold` : '',
+  ].filter(Boolean);
+  return h(
+    'tr',
+    { class: f.drifted ? 'drifted' : '', 'data-feature': f.name },
+    h('td', {}, f.drifted ? '⚠ ' : '', f.name),
+    h('td', {}, testLabel(f)),
+    h('td', { class: 'num' }, String(f.count)),
+    h('td', { class: 'muted' }, extra.join(' · ')),
+  );
+}
+
+function reportSection(r: MonitoringReport, draws: (() => void)[]): HTMLElement[] {
+  const colors = readThemeColors();
+  const palette = { foreground: colors.foreground, muted: colors.muted, grid: colors.grid, series: colors.series, warning: colors.warning };
+  const w = r.window;
+  const out: HTMLElement[] = [];
+  out.push(
+    h(
+      'div',
+      { class: 'stats', id: 'summary' },
+      stat('dataset drift', r.dataset.drift ? 'DRIFT' : 'no drift', r.dataset.drift ? 'bad' : 'good'),
+      stat('drifted features', `${r.dataset.drifted} / ${r.dataset.total}`),
+      stat('prediction drift', r.prediction ? (r.prediction.drifted ? 'DRIFT' : 'no drift') : '—', r.prediction?.drifted ? 'bad' : ''),
+      stat(r.live ? `live ${r.live.metric} (${r.live.labelled} labelled)` : 'live accuracy', r.live ? (r.live.metric === 'accuracy' ? pct(r.live.value) : r.live.value.toPrecision(4)) : 'no feedback yet'),
+      stat('estimated accuracy (CBPE)', r.estimated ? `≈ ${pct(r.estimated.value)}` : '—'),
+      stat('requests in window', String(w.requests)),
+      stat('p99 latency', `${r.operational.p99.toFixed(2)} ms`),
+    ),
+    h('p', { class: 'muted' }, `Window: ${w.kind === 'requests' ? `last ${w.size ?? w.requests} requests` : w.kind === 'time' ? `since ${w.since}` : 'the whole log'}${w.from ? ` (${w.from.slice(11, 19)}–${(w.to ?? '').slice(11, 19)} UTC)` : ''} · reference: ${r.reference.source}, ${r.reference.rows} training rows · model ${r.model ?? '?'} v${r.version ?? '?'}${r.runId ? ` (run ${r.runId})` : ''}`),
+  );
+  const drift = chartBox(driftChart(r, palette), 'chart-drift');
+  out.push(h('h2', {}, 'Drift per feature'));
+  if (drift) {
+    out.push(drift.el);
+    draws.push(drift.draw);
+  }
+  const worst = [...r.features].sort((a, b) => b.score - a.score);
+  out.push(h('table', { class: 'features', id: 'feature-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'feature'), h('th', {}, 'test (threshold)'), h('th', {}, 'n'), h('th', {}, 'also'))), h('tbody', {}, ...worst.slice(0, 30).map(featureRow))));
+  const hists = worstHistograms(r, palette).map((c, i) => chartBox(c, `chart-hist-${i}`, 'chart hist')!);
+  out.push(h('h2', {}, 'Worst features: training vs window'), h('div', { class: 'hist-grid' }, ...hists.map((x) => x.el)));
+  draws.push(...hists.map((x) => x.draw));
+  const pairs: [string, ReturnType<typeof chartBox>][] = [
+    ['Predictions', r.prediction ? chartBox(predictionChart(r.prediction, palette), 'chart-prediction') : undefined],
+    ['Accuracy', chartBox(accuracyChart(r, palette), 'chart-accuracy')],
+    ['Latency', chartBox(latencyChart(r, palette), 'chart-latency')],
+    ['Throughput', chartBox(throughputChart(r, palette), 'chart-throughput')],
+  ];
+  for (const [title, box] of pairs) {
+    out.push(h('h2', {}, title));
+    if (box) {
+      out.push(box.el);
+      draws.push(box.draw);
+    } else out.push(h('p', { class: 'muted' }, title === 'Accuracy' ? 'No feedback labels and no class probabilities in the window yet.' : 'No data in the window yet.'));
+  }
+  if (r.issues.length) {
+    out.push(h('h2', {}, 'Skipped while reading'), h('ul', { class: 'issues', id: 'issues' }, ...r.issues.map((i) => h('li', {}, `${i.count} × ${i.message}`))));
+  }
+  return out;
+}
+
+function gateRow(g: GroupComparison, fmt: (v: number) => string): HTMLElement {
+  const sign = g.gain > 0 ? 'better' : g.gain < 0 ? 'worse' : 'same';
+  return h(
+    'tr',
+    { class: `${g.regression ? 'regression' : ''} ${g.kind}`, 'data-group': `${g.set}:${g.key}` },
+    h('td', {}, g.regression ? '⚠ ' : '', g.label),
+    h('td', {}, g.set === 'dev' ? 'dev split' : 'held-out production'),
+    h('td', { class: 'num' }, String(g.support)),
+    h('td', { class: 'num' }, fmt(g.production)),
+    h('td', { class: `num ${sign}` }, fmt(g.candidate)),
+  );
+}
+
+const short = (runId: string) => runId.split('-').pop() ?? runId;
+
+function gateSection(g: GateView, busy: boolean, hasCandidate: boolean): HTMLElement {
+  const c = g.comparison;
+  const fmt = (v: number) => (Number.isNaN(v) ? '—' : c.metric === 'accuracy' ? pct(v) : v.toPrecision(4));
+  const verdict = g.promoted
+    ? h('div', { class: 'finding ok', id: 'gate-verdict' }, `Promoted: v${g.candidateVersion ?? '?'} (run ${short(g.candidateRunId)}) serves production. Roll Back returns to the previous version in one click.`)
+    : !c.needsConfirmation
+    ? h('div', { class: 'finding ok', id: 'gate-verdict' }, `The candidate passes the gate: at least as good overall, and no tracked slice or tag worse by more than the margin (${c.metric === 'accuracy' ? `${(c.margin * 100).toFixed(1)} points` : `${(c.margin * 100).toFixed(1)} %`}).`)
+    : h('div', { class: 'finding warning', id: 'gate-verdict' }, c.betterOverall ? `Better overall, but worse on ${c.regressions.length} tracked group${c.regressions.length === 1 ? '' : 's'} by more than the margin: promoting asks for confirmation.` : 'Worse overall than production: promoting asks for confirmation.');
+  const p = g.production;
+  // Groups too small to judge (below the gate's minimum support) never block: they are left out of the table.
+  const shown = c.groups.filter((x) => x.kind === 'overall' || x.support >= c.minSupport);
+  const hidden = c.groups.length - shown.length;
+  return h(
+    'section',
+    { id: 'gate' },
+    h('h2', {}, 'Promotion gate'),
+    h('p', { class: 'muted' }, `Candidate run ${g.candidateRunId}${g.candidateVersion ? ` (v${g.candidateVersion})` : ''} trained on data ${g.dataVersion} = production run ${g.productionRunId}'s data + ${p.train} labelled production examples (${p.heldOut} held out; ${p.duplicates} duplicates dropped). Both evaluated on the same sets.`),
+    verdict,
+    h('table', { class: 'gate', id: 'gate-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', {}, 'set'), h('th', {}, 'n'), h('th', {}, `production (run ${short(g.productionRunId)})`), h('th', {}, `candidate (run ${short(g.candidateRunId)})`))), h('tbody', {}, ...shown.map((x) => gateRow(x, fmt)))),
+    ...(hidden ? [h('p', { class: 'muted' }, `${hidden} slice or tag group${hidden === 1 ? '' : 's'} with fewer than ${c.minSupport} examples not shown (too small to judge; they never block).`)] : []),
+    ...(g.promoted ? [] : [h('div', { class: 'actions gate-actions' }, act(c.needsConfirmation ? 'Promote… (needs confirmation)' : 'Promote', 'promote', 'primary', busy || !hasCandidate))]),
+  );
+}
+
+function render(): void {
+  for (const c of charts) c.destroy();
+  charts = [];
+  if (!state) return;
+  if (state.status !== 'loaded') {
+    root.replaceChildren(state.status === 'loading' ? h('div', { class: 'loading' }, document.createElement('vscode-progress-ring'), h('span', {}, `Monitoring ${state.deployment}…`)) : h('div', { class: 'error' }, h('h2', {}, 'Cannot monitor'), h('pre', {}, state.message)));
+    root.dataset.ready = state.status === 'error' ? 'error' : '';
+    return;
+  }
+  const d = state.deployment;
+  const busy = !!state.busy;
+  const draws: (() => void)[] = [];
+  const header = h(
+    'header',
+    {},
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', {}, `Monitoring ${d.name}`),
+      h('div', { class: 'actions' }, act('Refresh', 'refresh', 'secondary', busy), act('Retrain with Production Data…', 'retrain', 'primary', busy || !d.running), act('Send to Error Analysis', 'sendToErrorAnalysis', 'secondary', busy || !state.report), act('Roll Back', 'rollback', 'secondary', busy || !d.previousProduction), act('Open Logs', 'openLogs')),
+    ),
+    h('p', { class: 'muted' }, `${d.running ? `Serving at ${d.url}` : 'Server stopped'} · production v${d.production ?? '-'}${d.production && d.runs[d.production] ? ` (run ${d.runs[d.production]})` : ''}${d.candidate ? ` · candidate v${d.candidate}` : ''}${state.refreshedAt ? ` · refreshed ${state.refreshedAt.slice(11, 19)} UTC` : ''}`),
+  );
+  const body: HTMLElement[] = [header];
+  if (state.busy) body.push(h('div', { class: 'loading', id: 'busy' }, document.createElement('vscode-progress-ring'), h('span', {}, state.busy)));
+  if (state.alerts.length) body.push(h('div', { class: 'alerts', id: 'alerts' }, ...state.alerts.map((a) => h('div', { class: 'finding warning', 'data-alert': a.kind }, h('span', { class: 'severity' }, 'alert '), a.message))));
+  if (state.gate) body.push(gateSection(state.gate, busy, !!d.candidate));
+  if (state.reportError && !state.report) body.push(h('div', { class: 'finding', id: 'report-error' }, state.reportError));
+  if (state.report) body.push(...reportSection(state.report, draws));
+  // A refresh redraws everything: keep the reader where they were.
+  const scroll = { x: window.scrollX, y: window.scrollY };
+  root.replaceChildren(...body);
+  for (const draw of draws) draw();
+  window.scrollTo(scroll.x, scroll.y);
+  root.dataset.charts = String(charts.length);
+  root.dataset.alerts = String(state.alerts.length);
+  requestAnimationFrame(() => (root.dataset.ready = 'true'));
+}
+
+const channel = connect<MonitoringHostMessage, MonitoringWebviewMessage>(isMonitoringHostMessage, (message) => {
+  state = message.state;
+  render();
+});
+onThemeChange(render);
