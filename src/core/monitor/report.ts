@@ -3,7 +3,7 @@
 // (./accumulate.ts), joins feedback labels by request id, and assembles the MonitoringReport.
 // Memory: one log file (bounded by the log's rotation size) plus the accumulators and the feedback ids.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { logFiles } from '../serve/requestLog';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
@@ -176,6 +176,26 @@ interface ReadCache {
   file?: string;
   buf?: Buffer;
   scan?: ReturnType<typeof scanColumnar>;
+  /** One read buffer for every file of a scan (grown to the largest), so memory stays flat. */
+  storage?: Buffer;
+}
+
+/** Reads a whole file into the cache's reusable, 4-byte aligned buffer. */
+function readInto(file: string, cache: ReadCache): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (!cache.storage || cache.storage.length < size) cache.storage = Buffer.allocUnsafeSlow(Math.max(size, 1 << 20));
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, cache.storage, got, size - got, got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return cache.storage.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -187,8 +207,7 @@ function forEachRecord(jsonl: string, refSchema: () => LogSchema | undefined, is
   if (existsSync(cols)) {
     // The newest file is read twice (to find the monitored version, then for the window): once from disk.
     if (cache.file !== cols) {
-      let b = readFileSync(cols);
-      if (b.byteOffset % 4) b = Buffer.from(Uint8Array.prototype.slice.call(b));
+      const b = readInto(cols, cache);
       Object.assign(cache, { file: cols, buf: b, scan: scanColumnar(b) });
     }
     const buf = cache.buf!;
@@ -383,6 +402,8 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   const regression = reference?.task === 'regression';
 
   const wantId = labels.size > 0;
+  let lastSchema: LogSchema | undefined;
+  let lastMap: { num: Int32Array; cat: Int32Array; cls: Int32Array } | null | undefined;
   const BLOCK_ROWS = 4096;
   const block = new Float32Array(BLOCK_ROWS * Math.max(1, numeric.length));
   const flushBlock = () => {
@@ -424,7 +445,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       return true;
     }
     if (!reference || !s || !v.numeric || v.rows === 0) return true;
-    let map = mapping.get(s);
+    let map = s === lastSchema ? lastMap : mapping.get(s);
     if (map === undefined) {
       const num = Int32Array.from(numeric, (a) => s.features.indexOf(a.ref.name));
       const cat = Int32Array.from(categorical, (a) => s.categories.indexOf(a.ref.name));
@@ -432,6 +453,8 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       map = num.includes(-1) || cat.includes(-1) ? null : { num, cat, cls };
       mapping.set(s, map);
     }
+    lastSchema = s;
+    lastMap = map;
     if (!map) {
       issues.add('bad-inputs', "records whose inputs do not fit the reference's features (skipped)", 1);
       return true;
@@ -499,7 +522,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   for (const f of files) {
     if (opts.signal?.aborted) throw new Error('monitoring was cancelled');
     if (!forEachRecord(f, () => refSchema, issues, wantId, visit, cache)) break;
-    cache.file = cache.buf = cache.scan = undefined;
+    cache.file = undefined;
   }
   flushBlock();
   if (predClasses) predIndex.forEach((k, ci) => k && predClasses!.counts.set(refSchema!.classes[ci], (predClasses!.counts.get(refSchema!.classes[ci]) ?? 0) + k));

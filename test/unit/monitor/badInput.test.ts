@@ -162,3 +162,22 @@ test('feedback: labels join by request id; unknown ids and bad lines are reporte
 function close(a: number, b: number, tol = 1e-6): void {
   assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 }
+
+test('windows: the last N requests across rotated files, or the requests since a time; time series cover the window', async () => {
+  const dir = temp();
+  // Two writer sessions: the 120 requests are in two file pairs, the window spans both.
+  writeLog(dir, 60);
+  writeLog(dir, 60, SCHEMA, { start: 60 });
+  const last = await monitorDeployment({ logDir: dir, reference: reference(), window: 75 });
+  assert.equal(last.window.requests, 75);
+  assert.equal(last.window.from, new Date(Date.UTC(2026, 0, 1) + 45 * 1000).toISOString());
+  assert.equal(last.window.to, new Date(Date.UTC(2026, 0, 1) + 119 * 1000).toISOString());
+  const since = await monitorDeployment({ logDir: dir, reference: reference(), since: new Date(Date.UTC(2026, 0, 1) + 100 * 1000) });
+  assert.equal(since.window.kind, 'time');
+  assert.equal(since.window.requests, 20);
+  const total = since.operational.series.reduce((a, p) => a + p.requests, 0);
+  assert.equal(total, 20);
+  // Latencies of 1–5 ms, read back from log-scale bins 12 % wide.
+  assert.ok(since.operational.series.every((p) => p.p50 >= 0.9 && p.p50 <= 5.5), JSON.stringify(since.operational.series));
+  rmSync(dir, { recursive: true });
+});
