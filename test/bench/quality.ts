@@ -5,6 +5,7 @@
 // diabetes; split here 80/20 with a fixed seed, every model kind with its default parameters).
 // Both sides read the same train/dev rows: they are written as CSVs that sklearn_quality.py reads.
 // Early stopping is turned off on the ML Loop side: the sklearn equivalents have none on dev.
+// Stochastic models (mlp) are compared by the mean over 10 seeds on both sides (± its standard error).
 // Issue 4's bar: dev accuracy within 1.5 points of scikit-learn's, RMSE within 5 %.
 
 import { spawnSync } from 'node:child_process';
@@ -120,6 +121,36 @@ function devMetric(task: Task, schema: FeatureSchema, pred: { classIndex?: Int32
   return task === 'classification' ? s / y.length : Math.sqrt(s / y.length);
 }
 
+/** Models whose result depends on the seed, and how many seeds they are averaged over. */
+const STOCHASTIC = new Set<BuiltinModel>(['mlp']);
+const SEEDS = 10;
+
+async function fitOurs(model: BuiltinModel, job: Job, params: Record<string, unknown>): Promise<number | string> {
+  const trainer = TRAINERS[model];
+  if (!trainer) return 'not available';
+  try {
+    const m = await trainer({ schema: job.schema, train: job.train, dev: job.dev, params, seed: 0 });
+    return devMetric(job.schema.task, job.schema, m.predict(job.dev.features), job.dev.y);
+  } catch (e) {
+    return `failed: ${(e as Error).message}`;
+  }
+}
+
+/** The mean of the numbers, or the first failure. */
+function mean(values: (number | string)[]): number | string {
+  const failed = values.find((v) => typeof v === 'string');
+  if (failed !== undefined) return failed;
+  return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** The standard error of the mean of the numbers (0 for one value or a failure). */
+function standardError(values: (number | string)[]): number {
+  const m = mean(values);
+  if (typeof m === 'string' || values.length < 2) return 0;
+  const ss = (values as number[]).reduce((a, v) => a + (v - m) ** 2, 0);
+  return Math.sqrt(ss / (values.length - 1) / values.length);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
@@ -134,20 +165,23 @@ async function main(): Promise<void> {
     writeCsv(trainCsv, job.schema, job.train);
     writeCsv(devCsv, job.schema, job.dev);
     for (const run of job.runs.filter((r) => !only || r.model === only)) {
-      const trainer = TRAINERS[run.model];
-      let ours: number | string;
-      if (!trainer) ours = 'not available';
-      else {
-        try {
-          const m = await trainer({ schema: job.schema, train: job.train, dev: job.dev, params: run.params, seed: 0 });
-          ours = devMetric(task, job.schema, m.predict(job.dev.features), job.dev.y);
-        } catch (e) {
-          ours = `failed: ${(e as Error).message}`;
-        }
+      // A stochastic model (mlp: random init and batch order) is compared by its mean over SEEDS
+      // seeds on both sides: one seed against one seed differs by several points on small dev sets.
+      const seeds = STOCHASTIC.has(run.model) ? SEEDS : 1;
+      const oursAll: (number | string)[] = [];
+      const theirsAll: (number | string)[] = [];
+      for (let seed = 0; seed < seeds; seed++) {
+        const params = seeds > 1 ? { ...run.params, seed } : run.params;
+        oursAll.push(await fitOurs(run.model, job, params));
+        const r = spawnSync(PYTHON, [HELPER, 'fit', trainCsv, devCsv, task, run.model, JSON.stringify(params)], { encoding: 'utf8' });
+        theirsAll.push(r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as { metric: number }).metric : `failed: ${r.stderr.trim().split('\n').pop()}`);
       }
-      const r = spawnSync(PYTHON, [HELPER, 'fit', trainCsv, devCsv, task, run.model, JSON.stringify(run.params)], { encoding: 'utf8' });
-      const theirs: number | string = r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as { metric: number }).metric : `failed: ${r.stderr.trim().split('\n').pop()}`;
-      const show = (v: number | string) => (typeof v === 'string' ? v : task === 'classification' ? (100 * v).toFixed(2) : v.toFixed(3));
+      const ours = mean(oursAll);
+      const theirs = mean(theirsAll);
+      const scale = task === 'classification' ? 100 : 1;
+      const digits = task === 'classification' ? 2 : 3;
+      const show = (v: number | string, all: (number | string)[]) =>
+        typeof v === 'string' ? v : `${(scale * v).toFixed(digits)}${all.length > 1 ? ` ± ${(scale * standardError(all)).toFixed(digits)}` : ''}`;
       let diff = '—';
       let bar = '—';
       if (typeof ours === 'number' && typeof theirs === 'number') {
@@ -159,7 +193,8 @@ async function main(): Promise<void> {
           bar = ours <= theirs * 1.05 ? 'ok' : 'MISSED';
         }
       }
-      console.log([job.dataset, `${run.label} (${run.model})`, show(ours), show(theirs), diff, bar].join(' | '));
+      const label = seeds > 1 ? `${run.label} (${run.model}, mean of ${seeds} seeds)` : `${run.label} (${run.model})`;
+      console.log([job.dataset, label, show(ours, oursAll), show(theirs, theirsAll), diff, bar].join(' | '));
     }
   }
 }

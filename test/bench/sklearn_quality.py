@@ -58,7 +58,7 @@ def make(task, model, p, n):
     if model == "mlp":
         kw = dict(hidden_layer_sizes=tuple(p["hidden"]), activation=p["activation"], solver=p["optimizer"],
                   learning_rate_init=p["learningRate"], momentum=p["momentum"], batch_size=min(p["batchSize"], n),
-                  max_iter=p["epochs"], alpha=p["l2"], random_state=0)
+                  max_iter=p["epochs"], alpha=p["l2"], random_state=p.get("seed", 0))
         if task == "classification":
             return MLPClassifier(**kw), True
         # Targets standardized for training, as ML Loop's MLP does.

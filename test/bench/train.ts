@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRAINERS } from '../../src/core/train/registry';
 import type { BuiltinModel } from '../../src/core/spec/types';
@@ -18,6 +18,7 @@ import { DIGITS_CSV } from '../datasets';
 
 const HERE = __dirname;
 const PYTHON = '/usr/bin/python3';
+const ONE_THREAD = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
 interface Case {
   label: string;
@@ -98,8 +99,8 @@ async function child(model: BuiltinModel, prefix: string, params: Record<string,
   console.log(JSON.stringify(result));
 }
 
-function runChild(command: string, args: string[]): Result | string {
-  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+function runChild(command: string, args: string[], env?: Record<string, string>): Result | string {
+  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env: env && { ...process.env, ...env } });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Result;
@@ -126,23 +127,35 @@ async function main(): Promise<void> {
   for (const name of new Set(cases.map((c) => c.data))) prefixes[name] = writeDataset(dir, name, makeDataset(name));
   const haveSklearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
 
-  console.log(`ML Loop vs scikit-learn (${haveSklearn ? '/usr/bin/python3' : 'scikit-learn not installed'}), best of ${repeat}; ratio = ML Loop / sklearn\n`);
+  console.log(`ML Loop vs scikit-learn (${haveSklearn ? '/usr/bin/python3' : 'scikit-learn not installed'}), best of ${repeat}; ratio = ML Loop / sklearn`);
+  const load = () => loadavg().map((v) => v.toFixed(2)).join(', ');
+  console.log(`load average at start: ${load()}\n`);
   for (const c of cases) {
     let ours: Result | string | undefined;
     let theirs: Result | string | undefined;
+    let theirsOne: Result | string | undefined;
     for (let r = 0; r < repeat; r++) {
       if (TRAINERS[c.model]) {
         const res = runChild(process.execPath, ['--import', 'tsx', join(HERE, 'train.ts'), '--child', c.model, prefixes[c.data], JSON.stringify(c.params)]);
         ours = best(ours, res);
       }
-      if (haveSklearn) theirs = best(theirs, runChild(PYTHON, [join(HERE, 'sklearn_train.py'), c.model, prefixes[c.data]]));
+      if (haveSklearn) {
+        theirs = best(theirs, runChild(PYTHON, [join(HERE, 'sklearn_train.py'), c.model, prefixes[c.data]]));
+        // One OpenMP/BLAS thread: its CPU seconds are the steadiest reference on a shared machine
+        // (idle OpenMP threads spin, which inflates the CPU time of the default run under load).
+        theirsOne = best(theirsOne, runChild(PYTHON, [join(HERE, 'sklearn_train.py'), c.model, prefixes[c.data]], ONE_THREAD));
+      }
     }
     const ratio = typeof ours === 'object' && typeof theirs === 'object' ? `${(ours.seconds / theirs.seconds).toFixed(2)}× wall, ${(ours.cpu_seconds / theirs.cpu_seconds).toFixed(2)}× CPU` : '—';
     console.log(c.label);
     console.log(`  ML Loop      ${fmt(ours, true)}`);
+    const ratioOne = typeof ours === 'object' && typeof theirsOne === 'object' ? `${(ours.cpu_seconds / theirsOne.cpu_seconds).toFixed(2)}× CPU` : '—';
     console.log(`  scikit-learn ${fmt(theirs, false)}`);
-    console.log(`  ratio        ${ratio}\n`);
+    console.log(`  ratio        ${ratio}`);
+    console.log(`  scikit-learn, 1 thread ${fmt(theirsOne, false)}`);
+    console.log(`  ratio to it  ${ratioOne}\n`);
   }
+  console.log(`load average at end: ${load()}`);
 }
 
 function best(a: Result | string | undefined, b: Result | string): Result | string {

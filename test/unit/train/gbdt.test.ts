@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinMapper, radixSortFloat32 } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
-import { HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
+import { accumulateHistogram, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
@@ -315,13 +315,15 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   try {
     assert.ok(two.parallel, 'the helper thread started');
     for (let i = 0; i < n; i++) one.rows[i] = two.rows[i] = i;
-    const a = new Float64Array(featureOffset[d] * 3);
-    const b = new Float64Array(featureOffset[d] * 3);
+    const a = one.histogram(0);
+    const b = two.histogram(0);
+    one.setGradients(g, h);
+    two.setGradients(g, h);
     for (let job = 0; job < 600; job++) {
       // Windows of ≥ 10,000 rows × 10 columns: above the parallel threshold.
       const start = job % 2000;
-      one.buildLeaf(a, start, start + 10_000, g, h);
-      two.buildLeaf(b, start, start + 10_000, g, h);
+      one.buildLeaf(0, start, start + 10_000);
+      two.buildLeaf(0, start, start + 10_000);
       if (job % 100 === 0) assert.deepEqual(b, a, `job ${job}`);
     }
     assert.deepEqual(b, a);
@@ -329,5 +331,56 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   } finally {
     one.dispose();
     two.dispose();
+  }
+});
+
+test('the WebAssembly histogram kernel gives exactly the JavaScript reference sums, root and leaves, on one and two threads', () => {
+  // 11 columns: two groups of four plus three single ones; uneven bin counts per column.
+  const n = 20_011;
+  const d = 11;
+  const rand = mulberry32(5);
+  const nBins = Array.from({ length: d }, (_, f) => 3 + ((f * 37) % 253));
+  const featureOffset = new Int32Array(d + 1);
+  for (let f = 0; f < d; f++) featureOffset[f + 1] = featureOffset[f] + nBins[f] + 1;
+  const bins = new Uint8Array(n * d);
+  for (let f = 0; f < d; f++) for (let i = 0; i < n; i++) bins[f * n + i] = Math.floor(rand() * (nBins[f] + 1));
+  const g = Float64Array.from({ length: n }, () => rand() - 0.5);
+  const h = Float64Array.from({ length: n }, () => rand());
+  const size = featureOffset[d] * 3;
+  // The reference: every row of a leaf in order, one column at a time.
+  const reference = (rows: ArrayLike<number>) => {
+    const out = new Float64Array(size);
+    accumulateHistogram(out, bins, n, featureOffset, 0, d, Uint32Array.from(rows), 0, rows.length, g, h);
+    return out;
+  };
+  for (const threads of [1, 2]) {
+    const b = new HistogramBuilder(bins, n, featureOffset, threads);
+    try {
+      assert.ok(b.wasm, 'the WebAssembly kernel is in use');
+      assert.equal(b.parallel, threads === 2);
+      b.setGradients(g, h);
+      b.buildRoot(0);
+      assert.deepEqual(b.histogram(0), reference(Array.from({ length: n }, (_, i) => i)));
+      // A leaf: a third of the rows, in a scrambled order (the kernel follows rows[] as given).
+      const leafRows = Array.from({ length: Math.floor(n / 3) }, (_, k) => (k * 3 * 7919) % n);
+      b.rows.set(leafRows, 100);
+      b.buildLeaf(1, 100, 100 + leafRows.length);
+      assert.deepEqual(b.histogram(1), reference(leafRows));
+      // The sibling by subtraction equals the parent's sums minus the child's, value by value.
+      const expected = b.histogram(0).map((v, i) => v - b.histogram(1)[i]);
+      b.subtract(0, 1);
+      assert.deepEqual(b.histogram(0), expected);
+      // Histogram slots beyond the first memory pages grow the kernel's memory (and stop the helper
+      // thread, which was started with fewer); earlier ones stay intact, later jobs stay exact.
+      const kept = b.histogram(1).slice();
+      for (let s = 2; s < 40; s++) b.buildLeaf(s, 100, 100 + 50);
+      assert.deepEqual(b.histogram(39), reference(leafRows.slice(0, 50)));
+      assert.deepEqual(b.histogram(1), kept);
+      b.buildLeaf(38, 100, 100 + leafRows.length);
+      assert.deepEqual(b.histogram(38), reference(leafRows));
+      assert.equal(b.parallel, false);
+    } finally {
+      b.dispose();
+    }
   }
 });

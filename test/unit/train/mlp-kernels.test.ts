@@ -186,8 +186,12 @@ test('WebAssembly SIMD is available in this Node (the fast path is what the test
   assert.equal(wasmSimdAvailable(), true);
 });
 
-test('the committed wasm module is the compile of gemm.wat', async () => {
-  const { generateModule } = await import(join(kernelsDir, 'build-wasm.mjs'));
-  const fresh: string = await generateModule(join(kernelsDir, 'gemm.wat'), 'GEMM_WASM_BASE64');
-  assert.equal(readFileSync(join(kernelsDir, 'gemm.wasm.ts'), 'utf8'), fresh);
+test('each committed wasm module is the compile of its WAT (gemm.wat, hist.wat)', async () => {
+  const { generateModule, KERNEL_SOURCES } = await import(join(kernelsDir, 'build-wasm.mjs'));
+  const sources = KERNEL_SOURCES as { wat: string; out: string; constName: string }[];
+  assert.deepEqual(sources.map((k) => k.wat).sort(), ['gemm.wat', 'hist.wat']);
+  for (const k of sources) {
+    const fresh: string = await generateModule(join(kernelsDir, k.wat), k.constName);
+    assert.equal(readFileSync(join(kernelsDir, k.out), 'utf8'), fresh, k.out);
+  }
 });

@@ -48,8 +48,8 @@ export class TreeGrower {
   private readonly scratch: Uint32Array;
   /** Offset (in bins) of each column's histogram; each column has nBins + 1 bins (the last for missing). */
   private readonly featureOffset: Int32Array;
-  private readonly histSize: number;
-  private readonly histPool: Float64Array[] = [];
+  /** Histogram slots handed out (by HistogramBuilder, which holds them) and those free again. */
+  private histSlots = 0;
   private freeHists: number[] = [];
   private finalLeaves: Leaf[] = [];
 
@@ -62,8 +62,8 @@ export class TreeGrower {
     const d = mapper.nFeatures;
     this.featureOffset = new Int32Array(d + 1);
     for (let f = 0; f < d; f++) this.featureOffset[f + 1] = this.featureOffset[f] + mapper.nBins[f] + 1;
-    this.histSize = this.featureOffset[d] * 3;
-    this.histograms = new HistogramBuilder(bins, n, this.featureOffset, opts.threads ?? 1);
+    // At most maxLeaves histograms are held at once (one per open leaf, the parent's passing to a child).
+    this.histograms = new HistogramBuilder(bins, n, this.featureOffset, opts.threads ?? 1, opts.maxLeaves + 1);
     this.rows = this.histograms.rows;
     this.scratch = new Uint32Array(n);
   }
@@ -77,7 +77,7 @@ export class TreeGrower {
   grow(g: Float64Array, h: Float64Array): Tree {
     const { n, opts } = this;
     const builder = new TreeBuilder();
-    this.freeHists = this.histPool.map((_, i) => i);
+    this.freeHists = Array.from({ length: this.histSlots }, (_, i) => i);
     this.finalLeaves = [];
     for (let i = 0; i < n; i++) this.rows[i] = i;
 
@@ -88,7 +88,8 @@ export class TreeGrower {
       sumH += h[i];
     }
     const root = this.newLeaf(builder.addLeaf(0), 0, n, 0, sumG, sumH);
-    this.histograms.buildRoot(this.histPool[root.hist], g, h);
+    this.histograms.setGradients(g, h);
+    this.histograms.buildRoot(root.hist);
     this.findBestSplit(root);
 
     const open: Leaf[] = [root];
@@ -112,10 +113,8 @@ export class TreeGrower {
         // Smaller child from its rows; larger child = parent - smaller, in the parent's buffer.
         const [small, large] = left.end - left.start <= right.end - right.start ? [left, right] : [right, left];
         small.hist = this.takeHist();
-        this.histograms.buildLeaf(this.histPool[small.hist], small.start, small.end, g, h);
-        const parentHist = this.histPool[parent.hist];
-        const smallHist = this.histPool[small.hist];
-        for (let i = 0; i < this.histSize; i++) parentHist[i] -= smallHist[i];
+        this.histograms.buildLeaf(small.hist, small.start, small.end);
+        this.histograms.subtract(parent.hist, small.hist);
         large.hist = parent.hist;
         for (const child of [left, right]) {
           if (splittable(child)) {
@@ -159,8 +158,7 @@ export class TreeGrower {
   private takeHist(): number {
     const free = this.freeHists.pop();
     if (free !== undefined) return free;
-    this.histPool.push(new Float64Array(this.histSize));
-    return this.histPool.length - 1;
+    return this.histSlots++;
   }
 
   private releaseHist(leaf: Leaf): void {
@@ -168,16 +166,30 @@ export class TreeGrower {
     leaf.hist = -1;
   }
 
-  /** Best split of a leaf over every column, both directions for missing values; ties keep the first found. */
+  /**
+   * Best split of a leaf over every column, both directions for missing values; ties keep the first
+   * found. The best so far lives in locals and is written to the leaf once (this runs for every bin
+   * of every column of every new leaf).
+   */
   private findBestSplit(leaf: Leaf): void {
-    const hist = this.histPool[leaf.hist];
+    const hist = this.histograms.histogram(leaf.hist);
+    const { l2, minSamplesLeaf } = this.opts;
     const C = leaf.end - leaf.start;
-    const parentScore = (leaf.g * leaf.g) / (leaf.h + this.opts.l2);
-    leaf.gain = 0;
+    const G = leaf.g;
+    const H = leaf.h;
+    const parentScore = (G * G) / (H + l2);
+    const nBins = this.mapper.nBins;
+    const featureOffset = this.featureOffset;
+    let bestGain = 0;
+    let bestFeature = -1;
+    let bestBin = -1;
+    let bestMissingLeft = false;
+    let bestG = 0;
+    let bestH = 0;
     const d = this.mapper.nFeatures;
     for (let f = 0; f < d; f++) {
-      const nb = this.mapper.nBins[f];
-      const off = this.featureOffset[f] * 3;
+      const nb = nBins[f];
+      const off = featureOffset[f] * 3;
       const miss = off + nb * 3;
       const gM = hist[miss];
       const hM = hist[miss + 1];
@@ -192,29 +204,34 @@ export class TreeGrower {
         gL += hist[idx];
         hL += hist[idx + 1];
         cL += hist[idx + 2];
-        // Missing values go right; with none here, unseen NaN follow the larger child (as scikit-learn).
-        this.consider(leaf, f, t, gL, hL, cL, cM === 0 && 2 * cL >= C, parentScore);
-        // Missing values go left.
-        if (cM > 0 && t < nb - 1) this.consider(leaf, f, t, gL + gM, hL + hM, cL + cM, true, parentScore);
+        // Side 0: missing values go right (with none here, unseen NaN follow the larger child, as
+        // scikit-learn does). Side 1, when there are missing values: they go left.
+        const sides = cM > 0 && t < nb - 1 ? 2 : 1;
+        for (let side = 0; side < sides; side++) {
+          const gl = side === 0 ? gL : gL + gM;
+          const hl = side === 0 ? hL : hL + hM;
+          const cl = side === 0 ? cL : cL + cM;
+          if (cl < minSamplesLeaf || C - cl < minSamplesLeaf || hl < MIN_HESSIAN || H - hl < MIN_HESSIAN) continue;
+          const gR = G - gl;
+          const gain = (gl * gl) / (hl + l2) + (gR * gR) / (H - hl + l2) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeature = f;
+            bestBin = t;
+            bestMissingLeft = side === 1 || (cM === 0 && 2 * cl >= C);
+            bestG = gl;
+            bestH = hl;
+          }
+        }
       }
     }
-  }
-
-  /** Records the split sending (gL, hL, cL) left when it is allowed and beats the leaf's best so far. */
-  private consider(leaf: Leaf, feature: number, bin: number, gL: number, hL: number, cL: number, missingLeft: boolean, parentScore: number): void {
-    const { l2, minSamplesLeaf } = this.opts;
-    const cR = leaf.end - leaf.start - cL;
-    const hR = leaf.h - hL;
-    if (cL < minSamplesLeaf || cR < minSamplesLeaf || hL < MIN_HESSIAN || hR < MIN_HESSIAN) return;
-    const gR = leaf.g - gL;
-    const gain = (gL * gL) / (hL + l2) + (gR * gR) / (hR + l2) - parentScore;
-    if (gain > leaf.gain) {
-      leaf.gain = gain;
-      leaf.feature = feature;
-      leaf.bin = bin;
-      leaf.missingLeft = missingLeft;
-      leaf.leftG = gL;
-      leaf.leftH = hL;
+    leaf.gain = bestGain;
+    if (bestFeature >= 0) {
+      leaf.feature = bestFeature;
+      leaf.bin = bestBin;
+      leaf.missingLeft = bestMissingLeft;
+      leaf.leftG = bestG;
+      leaf.leftH = bestH;
     }
   }
 

@@ -9,16 +9,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export const KERNEL_SOURCES = [{ wat: 'gemm.wat', out: 'gemm.wasm.ts', constName: 'GEMM_WASM_BASE64' }];
+export const KERNEL_SOURCES = [
+  { wat: 'gemm.wat', out: 'gemm.wasm.ts', constName: 'GEMM_WASM_BASE64' },
+  { wat: 'hist.wat', out: 'hist.wasm.ts', constName: 'HIST_WASM_BASE64' },
+];
 
 /** The generated TypeScript module for one WAT source. */
 export async function generateModule(watPath, constName) {
   const wabt = await (await import('wabt')).default();
   const source = readFileSync(watPath, 'utf8');
-  const mod = wabt.parseWat(watPath, source, { simd: true, bulk_memory: true });
+  const features = { simd: true, bulk_memory: true, threads: true };
+  const mod = wabt.parseWat(watPath, source, features);
   try {
     mod.resolveNames();
-    mod.validate();
+    mod.validate(features);
     const { buffer } = mod.toBinary({ canonicalize_lebs: true, write_debug_names: false });
     const b64 = Buffer.from(buffer).toString('base64');
     return (
