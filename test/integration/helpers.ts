@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import type { MlLoopApi } from '../../src/extension/extension';
 
 export const EXTENSION_ID = 'ml-loop.ml-loop';
+/** globalThis key: the require.cache keys once the extension had activated, before any suite loaded. */
+export const MODULES_AT_ACTIVATION = 'mlloopModulesAtActivation';
 
 export async function activatedExtension(): Promise<vscode.Extension<MlLoopApi>> {
   const ext = vscode.extensions.getExtension<MlLoopApi>(EXTENSION_ID);

@@ -2,6 +2,8 @@
 // bundle, dist/test/integration/index.js). The host calls run(); it settles when mocha is done.
 // Add a suite: write test/integration/<name>.test.ts and list it in SUITES.
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
+import { EXTENSION_ID, MODULES_AT_ACTIVATION } from './helpers';
 
 const SUITES: (() => Promise<unknown>)[] = [
   () => import('./activation.test'),
@@ -26,6 +28,10 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', ...(grep ? { grep } : {}) });
   // The suites are bundled into this file: expose describe/it before evaluating them.
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
+  // What the activated extension had loaded, taken before the suites load: some suites import
+  // onnxruntime-node for their own fixtures, which would otherwise show in require.cache.
+  await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
+  (globalThis as Record<string, unknown>)[MODULES_AT_ACTIVATION] = Object.keys(require.cache);
   for (const load of SUITES) await load();
   await new Promise<void>((resolve, reject) => {
     const runner = mocha.run((failures) => {
