@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     deployments,
     experimentsView,
     ...registerDiagnose(services, experimentsView),
-    ...registerTraining(runs),
+    ...registerTraining(runs, projects),
     vscode.window.createTreeView('mlLoop.deployments', { treeDataProvider: deployments }),
     ...registerCommands(services),
   );

@@ -17,17 +17,22 @@ export interface ExperimentRef {
 export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changeEmitter.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly runs: RunTracker) {
+  constructor(
+    private readonly runs: RunTracker,
+    /** Other events after which the lenses are asked for again. */
+    refreshOn: vscode.Event<unknown>[] = [],
+  ) {
     // Store changes arrive in bursts while a run trains: refresh the lenses at most twice a second.
-    this.subscription = runs.onDidChangeRuns(() => {
+    const refresh = () => {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.changeEmitter.fire();
       }, 500);
-    });
+    };
+    this.subscriptions = [runs.onDidChangeRuns(refresh), ...refreshOn.map((event) => event(refresh))];
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
@@ -57,7 +62,7 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.subscription.dispose();
+    for (const d of this.subscriptions) d.dispose();
     this.changeEmitter.dispose();
   }
 }
