@@ -95,9 +95,13 @@ describe('Monitoring and the update loop', function () {
     assert.equal(warnings.filter((w) => /drift/.test(w.message)).length, 0);
     const sentAt = Date.now();
     for (let i = 0; i < 150; i++) assert.equal((await predict(url, `shift-${i}`, instance(data, 'test', i % data.test.features.n, true))).status, 200);
+    const doneAt = Date.now();
+    // A report over the shifted requests only, read once all of them were logged (not one taken
+    // while they were still arriving).
     const drifted = await waitFor(() => {
       const r = loaded().report;
-      return r && r.window.from !== undefined && Date.parse(r.window.from) >= sentAt - 1000 ? r : undefined;
+      const { from, to, requests } = r?.window ?? {};
+      return r && from !== undefined && to !== undefined && Date.parse(from) >= sentAt - 1000 && Date.parse(to) >= doneAt - 1000 && (requests ?? 0) >= 150 ? r : undefined;
     }, 'a report over the shifted requests only', 60_000);
     assert.equal(drifted.dataset.drift, true);
     const names = new Set(drifted.features.filter((f) => f.drifted).map((f) => f.name));
