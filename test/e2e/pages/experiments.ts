@@ -65,8 +65,16 @@ export class ExperimentsView {
   }
 
   private async chooseFromMenu(labels: string[], action: string): Promise<void> {
-    await this.runRow(labels[0]).click();
-    for (const l of labels.slice(1)) await this.runRow(l).click({ modifiers: ['Control'] });
+    // A row can move under the pointer when the tree refreshes between clicks: select again until
+    // exactly these rows are selected.
+    for (let attempt = 1; ; attempt++) {
+      await this.runRow(labels[0]).click();
+      for (const l of labels.slice(1)) await this.runRow(l).click({ modifiers: ['Control'] });
+      const selected = (await this.pane.locator('.monaco-list-row.selected .label-name').allInnerTexts()).map((t) => t.trim());
+      if (selected.length === labels.length && labels.every((l) => selected.includes(l))) break;
+      if (attempt === 3) throw new Error(`selected ${JSON.stringify(selected)} instead of ${JSON.stringify(labels)}`);
+      await this.page.waitForTimeout(500);
+    }
     await this.runRow(labels.at(-1)!).click({ button: 'right' });
     const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
     await item.waitFor();
