@@ -162,7 +162,8 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     assert.equal(readdirSync(join(folder, '.mlloop', 'runs')).length, 1);
     await s.workbench.screenshot('untrusted-builtin-trains');
     await s.workbench.notifications.clearAll();
-    await editor.quickOpen('mlloop.json');
+    // Only mlloop.json open again (the Training panel's group would hold a second active tab).
+    await s.workbench.palette.run('View: Close All Editors');
     await scrollTo(editor, folder, 'torch-mlp');
     await (await trainLensOf(s.page, 'torch-mlp', demo.userDataDir, editor)).click();
     await s.workbench.notifications.waitFor('is not trusted', 30_000);
