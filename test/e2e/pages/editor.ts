@@ -6,18 +6,26 @@ export class TextEditor {
 
   /** Ctrl+P, the file name, Enter: opens a workspace file as a person would. */
   async quickOpen(fileName: string): Promise<void> {
-    await this.page.keyboard.press('Control+P');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor();
-    await input.fill(fileName);
-    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: fileName }).first().waitFor();
-    await this.page.keyboard.press('Enter');
+    // An Enter that lands while Quick Open is still filling its list can open nothing (seen in a
+    // clean-clone run): try again, as a person would, when no tab shows the file.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Control+P');
+      const input = this.page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor();
+      await input.fill(fileName);
+      await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: fileName }).first().waitFor();
+      await this.page.waitForTimeout(200);
+      await this.page.keyboard.press('Enter');
+      const tab = this.page.locator('.part.editor .tab.active .label-name', { hasText: fileName }).first();
+      if (await tab.waitFor({ timeout: 10_000 }).then(() => true, () => attempt === 3)) break;
+      await this.page.keyboard.press('Escape');
+    }
     await this.focus(fileName);
   }
 
   /** Waits for the active tab to be `fileName` and puts the focus in its text. */
   async focus(fileName: string): Promise<void> {
-    await this.page.locator('.part.editor .tab.active .label-name', { hasText: fileName }).waitFor();
+    await this.page.locator('.part.editor .tab.active .label-name', { hasText: fileName }).first().waitFor();
     await this.page.locator('.part.editor .editor-instance .monaco-editor .view-lines').first().click();
   }
 
