@@ -11,7 +11,7 @@ import { registerTraining } from './training';
 import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './views/deploymentsTree';
-import { ExperimentsTreeProvider } from './views/experimentsTree';
+import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './views/experimentsTree';
 import { WebviewPanelHost, type PanelProbe } from './webview/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
@@ -30,13 +30,18 @@ export interface MlLoopApi {
 
 const SIDEBAR_SHOWN_KEY = 'mlLoop.sidebarShown';
 
-/** Shows the ML Loop sidebar the first time a workspace with a project is opened, once per workspace. */
-async function revealSidebarOnce(services: Services): Promise<void> {
+/**
+ * Shows the ML Loop sidebar the first time a workspace with a project is opened, once per workspace.
+ * Revealing a tree item with `focus: false` opens the view without taking the keyboard focus:
+ * activation can end while the user is already typing in an editor.
+ */
+async function revealSidebarOnce(services: Services, view: vscode.TreeView<ExperimentsTreeNode>): Promise<void> {
   const state = services.context.workspaceState;
   if (state.get<boolean>(SIDEBAR_SHOWN_KEY)) return;
   if ((await services.projects.list()).length === 0) return;
   await state.update(SIDEBAR_SHOWN_KEY, true);
-  await vscode.commands.executeCommand('workbench.view.extension.mlLoop');
+  const [first] = await services.experiments.getChildren();
+  if (first) await view.reveal(first, { select: false, focus: false });
 }
 
 export function activate(context: vscode.ExtensionContext): MlLoopApi {
@@ -70,7 +75,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   });
   context.subscriptions.push(startMonitor);
   // The first scan sets the context keys of the welcome content; activation does not wait for it.
-  void projects.refresh().then(() => revealSidebarOnce(services));
+  void projects.refresh().then(() => revealSidebarOnce(services, experimentsView));
   const end = performance.now();
   const activationMs = end - moduleLoadedAt;
   // The editor may run other work between loading the module and calling activate(): the second
