@@ -9,8 +9,13 @@ export class Palette {
 
   /** Runs a command by its full title ("ML Loop: Open Data Panel") as a person would: F1, type, Enter. */
   async run(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
     const input = this.widget.locator('.quick-input-box input');
+    // F1 pressed while a modal dialog is still closing opens nothing (seen in a clean-clone run):
+    // press it again, as a person would.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('F1');
+      if (await input.waitFor({ timeout: 5_000 }).then(() => true, () => attempt === 3)) break;
+    }
     await input.waitFor();
     await input.fill(`>${title}`);
     // Click the row that shows the title: Enter would run whichever row has focus, which can be a
