@@ -46,6 +46,7 @@ for (const name of order) {
   }
   for (const k of Object.keys(total)) total[k] += r[k] ?? 0;
   lines.push(`${name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped ?? 0} skipped (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  for (const note of r.notes ?? []) lines.push(`  ${note}`);
 }
 console.log('\n=== summary ===');
 for (const l of lines) console.log(l);
