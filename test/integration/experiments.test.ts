@@ -62,8 +62,8 @@ describe('Experiments: training and runs', function () {
     await waitFor(() => webviewTabs('mlLoop.training').length > 0, 'the Training panel');
   });
 
-  // Skipped: in a fresh clone (no .mlloop/runs when the extension activates) a run written by another
-  // process does not reach the views through the file watcher. Known bug, issues 5 and 7 stay open.
+  // In a fresh clone there is no .mlloop/runs when the extension activates: the store's periodic
+  // recheck (RunIndex.recheckStore) is what makes this pass there.
   it('a run written to the store by another process reaches the CodeLens through the file watcher', async () => {
     // As `ml-loop train` in a terminal would: a finished run appears in the store.
     const run = createRun(projectDir(), { experiment: 'gbdt', model: 'gbdt', params: {} });

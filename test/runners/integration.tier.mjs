@@ -18,7 +18,9 @@ const RESULT_MARKER = 'MLLOOP_MOCHA_RESULT';
 export async function run({ timeoutMs = Number(process.env.MLLOOP_INTEGRATION_TIMEOUT_MS ?? 600_000) } = {}) {
   if (!existsSync(TESTS_BUNDLE)) throw new Error(`${TESTS_BUNDLE} is missing: run npm run build first`);
   if (!existsSync(join(SAMPLE, 'mlloop.json'))) throw new Error(`${SAMPLE}/mlloop.json is missing`);
-  const server = await startCodeServer({ folder: SAMPLE });
+  // The suites edit documents in memory and save (or revert) them themselves: code-server's web
+  // default (save after a second) once saved a quick fix into the repository's sample before its revert.
+  const server = await startCodeServer({ folder: SAMPLE, settings: { 'files.autoSave': 'off' } });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
