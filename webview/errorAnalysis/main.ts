@@ -315,7 +315,11 @@ function setSlice(key: string, label: string): void {
     filters = { ...filters, sliceRows: undefined };
     sliceChip.hidden = true;
     refilter(false);
-  } else channel.post({ type: 'sliceRows', key });
+  } else {
+    // Slices are of the dev split: picking one lists dev.
+    if (source === 'production') showSource('dev');
+    channel.post({ type: 'sliceRows', key });
+  }
 }
 
 // ---- side panels ----
