@@ -1,8 +1,11 @@
 // Messages of the Error Analysis panel (webview/errorAnalysis ⇄ src/extension/panels/errorAnalysisPanel.ts).
 // The host sends the run's dev table as columns (cheap for 50,000+ rows); feature values (pixels)
-// are asked for by the webview for the rows it shows, correlated by a request id.
+// are asked for by the webview for the rows it shows, correlated by a request id. Beside dev, the
+// Production source: the review queue's drifted or low-confidence production requests of the same
+// model (src/core/update/reviewQueue), listed, asked for and tagged like dev examples.
 import type { ErrorTable } from '../core/errors/errorTable';
 import type { TagRow } from '../core/errors/tags';
+import type { ProductionQueue } from '../core/update/reviewQueue';
 import { hasType, isArrayOf, isFiniteNumber, isReadyMessage, isRecord, type ReadyMessage } from './common';
 
 export type AugmentSourceRef = { tag: string } | { slice: string };
@@ -69,6 +72,49 @@ export function devColumnsOf(table: ErrorTable): DevColumns {
   };
 }
 
+/** The queued production examples as columns: row r is (ids[r], refs[r], …). Class values are class indices. */
+export interface ProductionColumns {
+  ids: string[];
+  /** The request: its id, or `<id>#<row>` for a row of a request of several rows. */
+  refs: string[];
+  deployments: string[];
+  times: string[];
+  /** What the served model predicted (class index or value); null when not logged or not a class of this run. */
+  predicted: (number | null)[];
+  /** Its top class probability as served; null without probabilities. */
+  confidence: (number | null)[];
+  /** The feedback label (class index or value); null without one. */
+  truth: (number | null)[];
+  /** Why it was queued: "low confidence" and the drifted values. */
+  reasons: string[];
+  /** Queued examples of another model's features, not listed. */
+  hidden: number;
+}
+
+/** The review queue's examples of the run's model as the columns the host sends. */
+export function productionColumnsOf(q: ProductionQueue, classes?: string[]): ProductionColumns {
+  const value = (v: string | number | undefined): number | null => {
+    if (v === undefined) return null;
+    if (classes) {
+      const c = classes.indexOf(String(v));
+      return c < 0 ? null : c;
+    }
+    const x = typeof v === 'number' ? v : Number(v);
+    return Number.isFinite(x) ? x : null;
+  };
+  return {
+    ids: q.items.map((i) => i.id),
+    refs: q.refs,
+    deployments: q.items.map((i) => i.deployment),
+    times: q.items.map((i) => i.time),
+    predicted: q.items.map((i) => value(i.predicted)),
+    confidence: q.items.map((i) => (i.confidence === undefined ? null : round4(i.confidence))),
+    truth: Array.from(q.rows.y, (y) => (Number.isNaN(y) ? null : y)),
+    reasons: q.items.map((i) => [...(i.reasons.includes('low-confidence') ? ['low confidence'] : []), ...(i.drift ?? (i.reasons.includes('drift') ? ['drift'] : []))].join('; ')),
+    hidden: q.hidden,
+  };
+}
+
 export interface ErrorAnalysisView {
   runId: string;
   experiment: string;
@@ -78,6 +124,8 @@ export interface ErrorAnalysisView {
   image?: { width: number; height: number; channels: number };
   featureNames: string[];
   dev: DevColumns;
+  /** The Production source: queued drifted or low-confidence production requests of this model. */
+  production: ProductionColumns;
   errorCount: number;
   /** Example id → tags (the project's whole store). */
   tags: Record<string, string[]>;
@@ -90,9 +138,13 @@ export interface ErrorAnalysisView {
   openMs: number;
 }
 
-/** A filter the host asks for (e.g. a confusion-matrix cell clicked in the Diagnostics panel); `seq` changes per request. */
+export type ExampleSource = 'dev' | 'production';
+
+/** A filter the host asks for (e.g. a confusion-matrix cell clicked in the Diagnostics panel, or the Production source when the Monitoring panel sent requests); `seq` changes per request. */
 export interface RequestedFilter {
   seq: number;
+  /** The examples listed (dev when absent). */
+  source?: ExampleSource;
   truth?: string;
   predicted?: string;
 }
@@ -144,6 +196,18 @@ function isDevColumns(v: unknown): v is DevColumns {
   return (['truth', 'predicted', 'loss', 'wrong'] as const).every((k) => Array.isArray(v[k]) && (v[k] as unknown[]).length === n) && Array.isArray(v.confidence) && v.confidence.length === n;
 }
 
+function isProductionColumns(v: unknown): v is ProductionColumns {
+  if (!isRecord(v) || !isArrayOf(v.ids, isString) || !isFiniteNumber(v.hidden)) return false;
+  const n = v.ids.length;
+  const nullableNumbers = (x: unknown) => Array.isArray(x) && x.length === n && x.every((y) => y === null || isFiniteNumber(y));
+  return (
+    (['refs', 'deployments', 'times', 'reasons'] as const).every((k) => isArrayOf(v[k], isString) && (v[k] as string[]).length === n) &&
+    nullableNumbers(v.predicted) &&
+    nullableNumbers(v.confidence) &&
+    nullableNumbers(v.truth)
+  );
+}
+
 function isView(v: unknown): v is ErrorAnalysisView {
   return (
     isRecord(v) &&
@@ -153,6 +217,7 @@ function isView(v: unknown): v is ErrorAnalysisView {
     (v.task === 'classification' || v.task === 'regression') &&
     isArrayOf(v.featureNames, isString) &&
     isDevColumns(v.dev) &&
+    isProductionColumns(v.production) &&
     isFiniteNumber(v.errorCount) &&
     isRecord(v.tags) &&
     isArrayOf(v.tagTable, (t): t is TagRow => isRecord(t) && isString(t.tag) && isFiniteNumber(t.errors)) &&
@@ -170,5 +235,5 @@ export function isErrorAnalysisHostMessage(v: unknown): v is ErrorAnalysisHostMe
   const st = v.state;
   if (st.status === 'loading') return isString(st.runId);
   if (st.status === 'error') return isString(st.runId) && isString(st.message);
-  return st.status === 'loaded' && isView(st.view);
+  return st.status === 'loaded' && isView(st.view) && (st.filter === undefined || (isRecord(st.filter) && isFiniteNumber(st.filter.seq) && (st.filter.source === undefined || st.filter.source === 'dev' || st.filter.source === 'production')));
 }

@@ -14,7 +14,8 @@ import { mulberry32 } from '../../src/core/data/prng';
 import { analyseRunInWorker } from '../../src/core/errors/analysisWorker';
 import { trainExperiment } from '../../src/core/train/run';
 import { renderWebviewHtml } from '../../src/extension/webview/html';
-import { devColumnsOf, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
+import { devColumnsOf, productionColumnsOf, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
+import { productionQueueOf } from '../../src/core/update/reviewQueue';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
 import { DIGITS_CSV } from '../datasets';
 
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       image: { width: 8, height: 8, channels: 1 },
       featureNames: dataset.schema.numeric,
       dev: devColumnsOf(table),
+      production: productionColumnsOf(productionQueueOf([], dataset.schema), table.classes),
       errorCount: table.errorCount,
       tags: {},
       tagTable: [],

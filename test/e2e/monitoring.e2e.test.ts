@@ -1,7 +1,9 @@
 // Monitoring and the update loop in a real VS Code on a copy of the digits sample: deploy a run with
 // request logging (consent dialog), send dev then shifted requests, see the drift alert, the badge
 // and the Monitoring panel (drift per feature, histograms, accuracy, latency); send feedback labels;
-// Retrain with Production Data; the promotion gate in the panel; promote through it; roll back. Screenshots.
+// Retrain with Production Data; the promotion gate in the panel; promote through it; roll back; then
+// Send to Error Analysis: the drifted requests listed under Production in Error Analysis, one tagged
+// with the keyboard. Screenshots.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +13,10 @@ import { join } from 'node:path';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
+import { readTags } from '../../src/core/errors/tags';
+import { readReviewQueue } from '../../src/core/update/reviewQueue';
 import { DeploymentsView } from './pages/deployments';
+import { ErrorAnalysisPage } from './pages/errorAnalysis';
 import { Notifications } from './pages/notifications';
 import { Sidebar } from './pages/sidebar';
 import { Webview } from './pages/webview';
@@ -142,5 +147,29 @@ describe('monitoring and the update loop in a real VS Code', () => {
     assert.equal((await (await fetch(`${url}/v2/models/softmax/ready`)).json()).version, '1');
     await s.workbench.palette.run('ML Loop: Stop Inference Server');
     await toasts.waitFor(/stopped the inference server/);
+  });
+
+  test('Send to Error Analysis: the drifted requests listed under Production in the Error Analysis panel, tagged with the keyboard', async () => {
+    // The monitoring panel is the only webview open: its button, beside the drift table.
+    await settled(() => panel.frame.locator('#review vscode-button[data-action="sendToErrorAnalysis"]').click());
+    const ea = new ErrorAnalysisPage(s.page);
+    const { frame } = await ea.open(runId, 180_000);
+    await frame.locator('#root[data-source="production"]').waitFor({ timeout: 30_000 });
+    const queued = (await readReviewQueue(folder)).length;
+    assert.ok(queued > 0, 'requests queued');
+    assert.equal(await frame.locator('[data-role="count"]').innerText(), `${queued} of ${queued} queued production examples shown`);
+    // Drifted digits: their images and why they were queued.
+    await frame.locator('.scroller .row[data-source="production"] .c-why', { hasText: 'over-represented' }).first().waitFor({ timeout: 30_000 });
+    for (const deadline = Date.now() + 20_000; (await ea.paintedImages(frame)) < Math.min(queued, 3); ) {
+      if (Date.now() > deadline) throw new Error('the production images were not drawn');
+      await s.page.waitForTimeout(200);
+    }
+    await s.workbench.screenshot('error-analysis-production');
+    await ea.tag(frame, [0], 'bright scan');
+    await ea.tagRow(frame, 'bright scan').waitFor({ timeout: 20_000 });
+    assert.equal(await ea.tagRow(frame, 'bright scan').locator('[data-col="production"]').innerText(), '1');
+    const tags = await readTags(folder);
+    assert.equal(Object.values(tags).filter((t) => t.includes('bright scan')).length, 1, 'tags.json holds the tagged production example');
+    await s.workbench.screenshot('error-analysis-production-tagged');
   });
 });

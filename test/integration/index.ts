@@ -13,6 +13,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./diagnose.test'),
   () => import('./diagnostics.test'),
   () => import('./errorAnalysis.test'),
+  () => import('./errorAnalysisProduction.test'),
   () => import('./experiments.test'),
   () => import('./monitoring.test'),
   () => import('./scripts.test'),

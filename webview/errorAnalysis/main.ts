@@ -1,6 +1,7 @@
 // Error Analysis webview: a virtualized list of dev examples (images for data.image projects) with
 // filters and keyboard tagging, the tag table, slices, likely label errors and data versions. The
-// host computes everything; this page filters, sorts and draws.
+// Production source lists the review queue's drifted or low-confidence production requests the same
+// way (tagged with the same keys). The host computes everything; this page filters, sorts and draws.
 import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
 import { button, h } from '../shared/dom';
 import { samplePixels, parseCssColor } from '../data/charts';
@@ -11,14 +12,16 @@ import {
   type ErrorAnalysisState,
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
+  type ExampleSource,
 } from '../../src/protocol/errorAnalysis';
-import { defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf, type Filters, type SortKey } from './model';
+import { defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf, type Filters, type SortKey } from './model';
 
 registerToolkit();
 
 interface UiState {
   scrollTop: number;
   sort: SortKey;
+  source?: ExampleSource;
 }
 
 const root = document.getElementById('root')!;
@@ -43,6 +46,7 @@ const marked = new Map<string, string>(); // label errors marked wrong: id → s
 
 const channel = connect<ErrorAnalysisHostMessage, ErrorAnalysisWebviewMessage, UiState>(isErrorAnalysisHostMessage, onMessage);
 let sort: SortKey = channel.getUiState()?.sort ?? 'loss';
+let source: ExampleSource = channel.getUiState()?.source ?? 'dev';
 
 // ---- static layout ----
 const titleEl = h('h1', {}, 'Error analysis');
@@ -50,6 +54,7 @@ const statsEl = h('div', { class: 'stats' });
 const busyEl = h('span', { class: 'busy muted', 'data-role': 'busy' });
 const header = h('div', { class: 'title-row' }, h('div', {}, titleEl, statsEl), h('div', { class: 'actions' }, busyEl, button('Add Data…', 'add-data', () => channel.post({ type: 'addData' })), button('Refresh', 'refresh', () => channel.post({ type: 'refresh' }))));
 
+const sourceSel = h('select', { 'data-filter': 'source', 'aria-label': 'Examples' });
 const errorsOnly = h('input', { type: 'checkbox', 'data-filter': 'errors-only', id: 'errors-only' });
 errorsOnly.checked = true;
 const truthSel = h('select', { 'data-filter': 'truth', 'aria-label': 'True class' });
@@ -64,6 +69,7 @@ const sliceChip = h('span', { class: 'chip', 'data-role': 'slice-filter', hidden
 const filterBar = h(
   'div',
   { class: 'filters' },
+  h('label', {}, 'examples ', sourceSel),
   h('label', {}, errorsOnly, ' errors only'),
   h('label', {}, 'true ', truthSel),
   h('label', {}, 'predicted ', predSel),
@@ -79,9 +85,10 @@ const countEl = h('span', { class: 'muted', 'data-role': 'count' });
 const tagBar = h('div', { class: 'tagbar' }, tagInput, knownTags, selectionEl, countEl);
 const spacer = h('div', { class: 'spacer' });
 const scroller = h('div', { class: 'scroller', tabindex: '0', 'data-role': 'examples', role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Dev examples' }, spacer);
+const emptyEl = h('p', { class: 'muted', 'data-role': 'empty', hidden: '' });
 const listHead = h('div', { class: 'row head' });
 const side = h('div', { class: 'side' });
-const main = h('div', { class: 'main' }, filterBar, tagBar, listHead, scroller);
+const main = h('div', { class: 'main' }, filterBar, tagBar, listHead, emptyEl, scroller);
 root.append(header, h('div', { class: 'layout' }, main, side));
 
 // ---- list ----
@@ -93,12 +100,22 @@ function className(v: number): string {
   return view?.classes ? view.classes[v] : String(Number(v.toPrecision(4)));
 }
 
+/** The ids of the listed source (dev examples, or the queued production examples). */
+function sourceIds(v: ErrorAnalysisView): string[] {
+  return source === 'production' ? v.production.ids : v.dev.ids;
+}
+
 function refilter(keepScroll = true): void {
   if (!view) return;
-  order = visibleRows(view.dev, view.tags, filters, sort);
-  orderIds = Array.from(order, (r) => view!.dev.ids[r]);
+  const v = view;
+  order = source === 'production' ? visibleProductionRows(v.production, v.tags, filters, sort) : visibleRows(v.dev, v.tags, filters, sort);
+  const ids = sourceIds(v);
+  orderIds = Array.from(order, (r) => ids[r]);
   spacer.style.height = `${order.length * rowHeight()}px`;
-  countEl.textContent = `${order.length} of ${view.dev.ids.length} dev examples shown`;
+  countEl.textContent = source === 'production' ? `${order.length} of ${ids.length} queued production examples shown` : `${order.length} of ${ids.length} dev examples shown`;
+  const hidden = v.production.hidden ? ` (${v.production.hidden} queued of another model not listed)` : '';
+  emptyEl.textContent = source === 'production' && !ids.length ? `No production requests queued${hidden}: Send to Error Analysis in a deployment's Monitoring panel queues its drifted and low-confidence requests here.` : '';
+  emptyEl.hidden = !emptyEl.textContent;
   if (!keepScroll) scroller.scrollTop = 0;
   cursor = Math.min(cursor, Math.max(0, order.length - 1));
   drawRows();
@@ -122,10 +139,12 @@ function drawRows(): void {
   const frag = document.createDocumentFragment();
   const missing: string[] = [];
   const shownFeatures = v.image ? 0 : Math.min(6, v.featureNames.length);
+  const prod = source === 'production' ? v.production : undefined;
   for (let pos = start; pos < end; pos++) {
     const r = order[pos];
-    const id = v.dev.ids[r];
-    const wrong = v.dev.wrong[r] === 1;
+    const id = prod ? prod.ids[r] : v.dev.ids[r];
+    // A production example is wrong when its feedback label differs from the served prediction.
+    const wrong = prod ? prod.truth[r] !== null && prod.predicted[r] !== null && prod.truth[r] !== prod.predicted[r] : v.dev.wrong[r] === 1;
     const cls = `row${selected.has(id) ? ' selected' : ''}${pos === cursor ? ' cursor' : ''}${wrong ? ' wrong' : ''}`;
     const el = h('div', { class: cls, role: 'option', 'aria-selected': String(selected.has(id)), 'data-id': id, 'data-pos': String(pos) });
     el.style.top = `${pos * rh}px`;
@@ -137,13 +156,14 @@ function drawRows(): void {
       el.append(canvas);
     }
     if (!px && !pending.has(id)) missing.push(id);
-    const conf = v.dev.confidence[r];
+    const conf = prod ? prod.confidence[r] : v.dev.confidence[r];
+    const labelOf = (x: number | null) => (x === null ? '—' : className(x));
     el.append(
-      h('span', { class: 'c-id' }, id),
-      h('span', { class: 'c-truth' }, className(v.dev.truth[r])),
-      h('span', { class: `c-pred${wrong ? ' bad' : ''}` }, className(v.dev.predicted[r])),
+      h('span', { class: 'c-id', ...(prod ? { title: `${prod.deployments[r]} request ${prod.refs[r]} at ${prod.times[r]}` } : {}) }, prod ? prod.refs[r] : id),
+      h('span', { class: 'c-truth' }, prod ? labelOf(prod.truth[r]) : className(v.dev.truth[r])),
+      h('span', { class: `c-pred${wrong ? ' bad' : ''}` }, prod ? labelOf(prod.predicted[r]) : className(v.dev.predicted[r])),
       h('span', { class: 'c-conf' }, conf === null ? '' : conf.toFixed(2)),
-      h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
+      prod ? h('span', { class: 'c-loss c-why muted', title: prod.reasons[r] }, prod.reasons[r]) : h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
     );
     if (shownFeatures) {
       const vals = px ?? [];
@@ -152,6 +172,7 @@ function drawRows(): void {
       el.append(h('span', { class: 'c-features muted' }, all.slice(0, shownFeatures).map((x, i) => `${v.featureNames[i]}=${x}`).join('  ')));
     }
     el.append(h('span', { class: 'c-tags' }, ...(v.tags[id] ?? []).map((t) => h('span', { class: 'chip small' }, t))));
+    if (prod) el.setAttribute('data-source', 'production');
     frag.append(el);
   }
   for (const old of [...scroller.querySelectorAll('.row')]) old.remove();
@@ -169,7 +190,7 @@ scroller.addEventListener('scroll', () => {
   frame = requestAnimationFrame(() => {
     frame = 0;
     drawRows();
-    channel.setUiState({ scrollTop: scroller.scrollTop, sort });
+    channel.setUiState({ scrollTop: scroller.scrollTop, sort, source });
   });
 });
 
@@ -246,6 +267,47 @@ function readFilters(): void {
 }
 for (const el of [errorsOnly, truthSel, predSel, minConf, maxConf, tagSel, sortSel]) el.addEventListener('change', readFilters);
 
+/** Lists the dev examples or the queued production examples (filters kept; selection cleared); the caller refilters. */
+function showSource(next: ExampleSource): void {
+  source = next;
+  sourceSel.value = next;
+  // Errors only and slices are dev notions.
+  errorsOnly.disabled = next === 'production';
+  if (next === 'production' && sliceKey) {
+    sliceKey = '';
+    filters = { ...filters, sliceRows: undefined };
+    sliceChip.hidden = true;
+  }
+  selected = new Set();
+  anchor = -1;
+  cursor = 0;
+  scroller.setAttribute('aria-label', next === 'production' ? 'Queued production examples' : 'Dev examples');
+  root.setAttribute('data-source', next);
+  drawHead();
+}
+
+function setSource(next: ExampleSource): void {
+  showSource(next);
+  channel.setUiState({ scrollTop: 0, sort, source });
+  refilter(false);
+}
+sourceSel.addEventListener('change', () => setSource(sourceSel.value === 'production' ? 'production' : 'dev'));
+
+function drawHead(): void {
+  const v = view;
+  if (!v) return;
+  listHead.replaceChildren(
+    ...(v.image ? [h('span', { class: 'digit-head' }, 'image')] : []),
+    h('span', { class: 'c-id' }, source === 'production' ? 'request' : 'example'),
+    h('span', { class: 'c-truth' }, source === 'production' ? 'feedback' : 'true'),
+    h('span', { class: 'c-pred' }, source === 'production' ? 'served' : 'predicted'),
+    h('span', { class: 'c-conf' }, 'conf.'),
+    h('span', { class: 'c-loss' }, source === 'production' ? 'why queued' : 'loss'),
+    ...(v.image ? [] : [h('span', { class: 'c-features' }, 'features')]),
+    h('span', { class: 'c-tags' }, 'tags'),
+  );
+}
+
 function setSlice(key: string, label: string): void {
   sliceKey = key;
   sliceLabel = label;
@@ -253,7 +315,11 @@ function setSlice(key: string, label: string): void {
     filters = { ...filters, sliceRows: undefined };
     sliceChip.hidden = true;
     refilter(false);
-  } else channel.post({ type: 'sliceRows', key });
+  } else {
+    // Slices are of the dev split: picking one lists dev.
+    if (source === 'production') showSource('dev');
+    channel.post({ type: 'sliceRows', key });
+  }
 }
 
 // ---- side panels ----
@@ -280,7 +346,8 @@ function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
 
 function tagTableEl(v: ErrorAnalysisView): HTMLElement {
   const table = h('table', { class: 'grid', 'data-role': 'tag-table' });
-  table.append(h('tr', {}, h('th', {}, 'tag'), h('th', {}, 'dev errors'), h('th', {}, 'share of errors'), h('th', {}, 'error rate (tagged)'), h('th', {}, 'earlier runs'), h('th', {}, '')));
+  const production = v.tagTable.some((t) => t.production);
+  table.append(h('tr', {}, h('th', {}, 'tag'), h('th', {}, 'dev errors'), h('th', {}, 'share of errors'), h('th', {}, 'error rate (tagged)'), h('th', {}, 'earlier runs'), ...(production ? [h('th', {}, 'production')] : []), h('th', {}, '')));
   for (const t of v.tagTable) {
     const name = h('a', { href: '#', 'data-tag': t.tag }, t.tag);
     name.addEventListener('click', (e) => {
@@ -297,6 +364,7 @@ function tagTableEl(v: ErrorAnalysisView): HTMLElement {
         h('td', { class: 'num', 'data-col': 'share' }, pct(t.shareOfErrors)),
         h('td', { class: 'num' }, `${pct(t.errorRate)} of ${t.tagged}`),
         h('td', { class: 'num' }, t.history?.length ? `${t.history.map((x) => x.errors).join(' → ')} → ${t.errors}` : '—'),
+        ...(production ? [h('td', { class: 'num', 'data-col': 'production' }, t.production ? String(t.production) : '—')] : []),
         h('td', {}, sourceActions({ tag: t.tag }, t.tag)),
       ),
     );
@@ -391,7 +459,7 @@ function render(state: ErrorAnalysisState): void {
   const tagNames = [...new Set(Object.values(v.tags).flat())].sort();
   fillSelect(tagSel, [['', 'any'], [UNTAGGED, UNTAGGED], ...tagNames.map((t): [string, string] => [t, t])], tagSel.value);
   knownTags.replaceChildren(...tagNames.map((t) => h('option', { value: t })));
-  listHead.replaceChildren(...(v.image ? [h('span', { class: 'digit-head' }, 'image')] : []), h('span', { class: 'c-id' }, 'example'), h('span', { class: 'c-truth' }, 'true'), h('span', { class: 'c-pred' }, 'predicted'), h('span', { class: 'c-conf' }, 'conf.'), h('span', { class: 'c-loss' }, 'loss'), ...(v.image ? [] : [h('span', { class: 'c-features' }, 'features')]), h('span', { class: 'c-tags' }, 'tags'));
+  fillSelect(sourceSel, [['dev', 'dev'], ['production', `production (${v.production.ids.length} queued)`]], source);
   // A filter asked for by the host (a confusion-matrix cell of the Diagnostics panel) replaces the
   // user's filters: exactly that cell's dev examples, from the top of the list.
   let requested = false;
@@ -408,9 +476,13 @@ function render(state: ErrorAnalysisState): void {
     sliceKey = '';
     sliceChip.hidden = true;
     filters = { ...defaultFilters() };
+    source = state.filter.source ?? 'dev';
   }
+  if (first || requested) showSource(source);
+  else drawHead();
   side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
   filters = { ...filters, errorsOnly: errorsOnly.checked, truth: Number(truthSel.value), predicted: Number(predSel.value), tag: tagSel.value };
+  root.setAttribute('data-production', String(v.production.ids.length));
   refilter(!first && !requested);
   if (first) {
     const saved = channel.getUiState();

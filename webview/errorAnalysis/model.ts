@@ -1,6 +1,7 @@
-// The example list's pure logic (no DOM): which dev rows pass the filters, in which order, and
-// which of them a scrolled viewport shows. Unit-tested in test/unit/errors/webviewModel.test.ts.
-import type { DevColumns } from '../../src/protocol/errorAnalysis';
+// The example list's pure logic (no DOM): which dev rows (or queued production examples) pass the
+// filters, in which order, and which of them a scrolled viewport shows. Unit-tested in
+// test/unit/errors/webviewModel.test.ts.
+import type { DevColumns, ProductionColumns } from '../../src/protocol/errorAnalysis';
 
 export type SortKey = 'loss' | 'confidence-desc' | 'confidence-asc' | 'truth';
 
@@ -35,10 +36,7 @@ export function visibleRows(dev: DevColumns, tags: Record<string, string[]>, f: 
     if (f.predicted >= 0 && dev.predicted[r] !== f.predicted) continue;
     const c = dev.confidence[r];
     if (c !== null && (c < f.minConfidence || c > f.maxConfidence)) continue;
-    if (f.tag) {
-      const t = tags[dev.ids[r]];
-      if (f.tag === UNTAGGED ? t && t.length : !t?.includes(f.tag)) continue;
-    }
+    if (!tagPasses(tags, dev.ids[r], f.tag)) continue;
     if (f.sliceRows && !f.sliceRows.has(r)) continue;
     out[m++] = r;
   }
@@ -49,6 +47,41 @@ export function visibleRows(dev: DevColumns, tags: Record<string, string[]>, f: 
     'confidence-desc': (a, b) => conf(b) - conf(a) || a - b,
     'confidence-asc': (a, b) => conf(a) - conf(b) || a - b,
     truth: (a, b) => dev.truth[a] - dev.truth[b] || dev.loss[b] - dev.loss[a] || a - b,
+  };
+  return rows.sort(by[sort]);
+}
+
+function tagPasses(tags: Record<string, string[]>, id: string, tag: string): boolean {
+  if (!tag) return true;
+  const t = tags[id];
+  return tag === UNTAGGED ? !t?.length : !!t?.includes(tag);
+}
+
+/**
+ * Queued production examples passing the filters, in the sort order. "Errors only" and slices are
+ * dev notions and do not apply; a class filter keeps only examples with that (known) class; the
+ * loss order (no loss without a label) is the queue's own: lowest confidence first.
+ */
+export function visibleProductionRows(p: ProductionColumns, tags: Record<string, string[]>, f: Filters, sort: SortKey): Int32Array {
+  const n = p.ids.length;
+  const out = new Int32Array(n);
+  let m = 0;
+  for (let r = 0; r < n; r++) {
+    if (f.truth >= 0 && p.truth[r] !== f.truth) continue;
+    if (f.predicted >= 0 && p.predicted[r] !== f.predicted) continue;
+    const c = p.confidence[r];
+    if (c !== null && (c < f.minConfidence || c > f.maxConfidence)) continue;
+    if (!tagPasses(tags, p.ids[r], f.tag)) continue;
+    out[m++] = r;
+  }
+  const rows = out.subarray(0, m);
+  // Unknown confidence or class sorts last.
+  const conf = (r: number, missing: number) => p.confidence[r] ?? missing;
+  const by: Record<SortKey, (a: number, b: number) => number> = {
+    loss: (a, b) => conf(a, 2) - conf(b, 2) || a - b,
+    'confidence-asc': (a, b) => conf(a, 2) - conf(b, 2) || a - b,
+    'confidence-desc': (a, b) => conf(b, -1) - conf(a, -1) || a - b,
+    truth: (a, b) => (p.truth[a] ?? Infinity) - (p.truth[b] ?? Infinity) || a - b,
   };
   return rows.sort(by[sort]);
 }

@@ -53,7 +53,7 @@ function featureRow(f: FeatureDrift): HTMLElement {
   );
 }
 
-function reportSection(r: MonitoringReport, draws: (() => void)[]): HTMLElement[] {
+function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean): HTMLElement[] {
   const colors = readThemeColors();
   const palette = { foreground: colors.foreground, muted: colors.muted, grid: colors.grid, series: colors.series, warning: colors.warning };
   const w = r.window;
@@ -80,6 +80,15 @@ function reportSection(r: MonitoringReport, draws: (() => void)[]): HTMLElement[
   }
   const worst = [...r.features].sort((a, b) => b.score - a.score);
   out.push(h('table', { class: 'features', id: 'feature-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'feature'), h('th', {}, 'test (threshold)'), h('th', {}, 'n'), h('th', {}, 'also'))), h('tbody', {}, ...worst.slice(0, 30).map(featureRow))));
+  // The requests behind the drift (values in the drifted ranges) and the unsure ones go to Error Analysis for tagging.
+  out.push(
+    h(
+      'div',
+      { class: 'finding', id: 'review' },
+      h('span', {}, `${r.dataset.drifted ? `Requests with values in the ranges of the ${r.dataset.drifted} drifted feature${r.dataset.drifted === 1 ? '' : 's'}` : 'Requests'} or with a low confidence (setting mlLoop.monitor.lowConfidence) can be tagged in Error Analysis, under Production. `),
+      act('Send to Error Analysis', 'sendToErrorAnalysis', 'secondary', busy),
+    ),
+  );
   const hists = worstHistograms(r, palette).map((c, i) => chartBox(c, `chart-hist-${i}`, 'chart hist')!);
   out.push(h('h2', {}, 'Worst features: training vs window'), h('div', { class: 'hist-grid' }, ...hists.map((x) => x.el)));
   draws.push(...hists.map((x) => x.draw));
@@ -169,7 +178,7 @@ function render(): void {
   if (state.alerts.length) body.push(h('div', { class: 'alerts', id: 'alerts' }, ...state.alerts.map((a) => h('div', { class: 'finding warning', 'data-alert': a.kind }, h('span', { class: 'severity' }, 'alert '), a.message))));
   if (state.gate) body.push(gateSection(state.gate, busy, !!d.candidate));
   if (state.reportError && !state.report) body.push(h('div', { class: 'finding', id: 'report-error' }, state.reportError));
-  if (state.report) body.push(...reportSection(state.report, draws));
+  if (state.report) body.push(...reportSection(state.report, draws, busy));
   // A refresh redraws everything: keep the reader where they were.
   const scroll = { x: window.scrollX, y: window.scrollY };
   root.replaceChildren(...body);

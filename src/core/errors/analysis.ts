@@ -18,6 +18,7 @@ import { buildErrorTable, type ErrorTable } from './errorTable';
 import { findLabelIssues, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
+import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
 
 export interface RunErrorAnalysis {
   projectDir: string;
@@ -111,7 +112,8 @@ export async function augmentToVersion(opts: { projectDir: string; parentVersion
   const projectDir = dirname(ref.projectFile);
   const dataset = await loadDataVersion(ref, opts.parentVersion);
   const recipe: AugmentRecipe = { ...opts.recipe, method: opts.recipe.method ?? defaultMethod(ref.spec.data) };
-  const sources = sourceRows(dataset, recipe.source, await readTags(projectDir));
+  const production = productionQueueOf(await readReviewQueue(projectDir), dataset.schema).rows;
+  const sources = sourceRows(dataset, recipe.source, await readTags(projectDir), production);
   const rows = augmentRows(dataset, sources, recipe, ref.spec.data.image);
   return writeDataVersion(projectDir, dataset, { kind: 'augment', rows, details: { ...recipe, sourceRows: sources.length } });
 }
@@ -140,8 +142,8 @@ export async function fixLabels(opts: { projectDir: string; parentVersion?: stri
 }
 
 /**
- * CSV of the examples of a tag or a slice (every split, with id, split, label and features): a brief
- * for whoever collects more real data of that kind.
+ * CSV of the examples of a tag or a slice (every split and the review queue's production examples,
+ * with id, split, label and features): a brief for whoever collects more real data of that kind.
  */
 export async function exportForCollection(opts: { projectDir: string; dataVersion?: string; source: { tag: string } | { slice: string }; out: string }): Promise<number> {
   const ref = await resolveProject(opts.projectDir);
@@ -152,14 +154,17 @@ export async function exportForCollection(opts: { projectDir: string; dataVersio
   const F = schema.numeric.length;
   const K = schema.categorical.length;
   const records: string[][] = [['id', 'split', schema.target, 'tags', ...schema.numeric, ...schema.categorical]];
-  for (const split of ['train', 'dev', 'test'] as const) {
-    const rows = dataset[split];
+  // The review queue's production examples too (split "production", no label until feedback gave one).
+  const production = productionQueueOf(await readReviewQueue(dirname(ref.projectFile)), schema).rows;
+  for (const split of ['train', 'dev', 'test', 'production'] as const) {
+    const rows = split === 'production' ? production : dataset[split];
     for (let i = 0; i < rows.features.n; i++) {
       const id = rows.ids[i];
       const match = conditions ? inSlice(schema, rows, i, conditions) : (tags[id] ?? []).includes((opts.source as { tag: string }).tag);
       if (!match) continue;
       const num = Array.from(rows.features.numeric.subarray(i * F, (i + 1) * F), (v) => (Number.isNaN(v) ? '' : String(v)));
-      records.push([id, split, schema.classes ? schema.classes[rows.y[i]] : String(rows.y[i]), (tags[id] ?? []).join(';'), ...num, ...rows.features.categories.slice(i * K, (i + 1) * K)]);
+      const label = Number.isNaN(rows.y[i]) ? '' : schema.classes ? schema.classes[rows.y[i]] : String(rows.y[i]);
+      records.push([id, split, label, (tags[id] ?? []).join(';'), ...num, ...rows.features.categories.slice(i * K, (i + 1) * K)]);
     }
   }
   await mkdir(dirname(opts.out), { recursive: true });

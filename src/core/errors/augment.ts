@@ -2,7 +2,8 @@
 // Images (data.image): small shifts, rotations and pixel noise of source images. Tabular: SMOTE-like
 // interpolation between a source and one of its nearest same-class sources, or Gaussian noise scaled
 // to each feature's spread in the training split. Dev and test are never read for sources' rows
-// (tagged dev examples only point at their nearest training neighbours) and never changed.
+// (tagged dev examples only point at their nearest training neighbours) and never changed; tagged
+// production examples of the review queue point at their nearest training neighbours the same way.
 import { mulberry32 } from '../data/prng';
 import type { Rows, SplitDataset } from '../data/types';
 import type { DataSpec } from '../spec/types';
@@ -58,10 +59,11 @@ function distance(a: Float32Array, i: number, b: Float32Array, j: number, F: num
   return d;
 }
 
-/** Nearest `k` rows of `candidates` (same class) to row j of `from`. */
+/** Nearest `k` rows of `candidates` (same class; any class when row j of `from` has no label, y NaN) to row j of `from`. */
 function nearestSameClass(train: Rows, candidates: number[], from: Rows, j: number, F: number, scale: Float64Array, k: number): number[] {
+  const any = Number.isNaN(from.y[j]);
   return candidates
-    .filter((i) => train.y[i] === from.y[j])
+    .filter((i) => any || train.y[i] === from.y[j])
     .map((i) => [i, distance(train.features.numeric, i, from.features.numeric, j, F, scale)] as const)
     .sort((a, b) => a[1] - b[1])
     .slice(0, k)
@@ -71,9 +73,12 @@ function nearestSameClass(train: Rows, candidates: number[], from: Rows, j: numb
 /**
  * Training rows that stand for the source: for a slice, the training rows in it; for a tag, the
  * tagged training rows, or when none is tagged, the 5 nearest same-class training rows of each
- * tagged dev example (tags usually sit on dev errors, which must never enter training).
+ * tagged dev example (tags usually sit on dev errors, which must never enter training) and of each
+ * tagged production example (`production`: the review queue's, y NaN when unlabelled — then the
+ * nearest of any class; they may be held out to evaluate a retrained model, so they never enter
+ * training here either).
  */
-export function sourceRows(dataset: SplitDataset, source: AugmentSource, tags: TagStore): number[] {
+export function sourceRows(dataset: SplitDataset, source: AugmentSource, tags: TagStore, production?: Rows): number[] {
   const { schema, train, dev } = dataset;
   const n = train.features.n;
   if ('slice' in source) {
@@ -89,9 +94,11 @@ export function sourceRows(dataset: SplitDataset, source: AugmentSource, tags: T
   const scale = standardDeviations(train, F);
   const all = Array.from({ length: n }, (_, i) => i);
   const near = new Set<number>();
-  dev.ids.forEach((id, j) => {
-    if (has(id)) for (const i of nearestSameClass(train, all, dev, j, F, scale, 5)) near.add(i);
-  });
+  for (const anchors of production ? [dev, production] : [dev]) {
+    anchors.ids.forEach((id, j) => {
+      if (has(id)) for (const i of nearestSameClass(train, all, anchors, j, F, scale, 5)) near.add(i);
+    });
+  }
   return [...near].sort((a, b) => a - b);
 }
 

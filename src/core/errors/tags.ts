@@ -71,6 +71,8 @@ export interface TagRow {
   errorRate: number;
   /** Errors with the tag in earlier runs (oldest first), when given. */
   history?: { runId: string; errors: number }[];
+  /** Queued production examples carrying the tag (the review queue), when any. */
+  production?: number;
 }
 
 /** Ng's error-analysis table for one run's error table, most errors first. */
@@ -91,6 +93,19 @@ export function tagTable(table: ErrorTable, store: TagStore): TagRow[] {
     r.errorRate = r.tagged ? r.errors / r.tagged : 0;
   }
   return [...rows.values()].sort((a, b) => b.errors - a.errors || a.tag.localeCompare(b.tag));
+}
+
+/**
+ * The tag table with each tag's count among the queued production examples `productionIds`; a tag
+ * given only to production examples gets a row of its own (no dev errors), after the others.
+ */
+export function withProductionCounts(rows: TagRow[], store: TagStore, productionIds: readonly string[]): TagRow[] {
+  const counts = new Map<string, number>();
+  for (const id of productionIds) for (const t of store[id] ?? []) counts.set(t, (counts.get(t) ?? 0) + 1);
+  if (!counts.size) return rows;
+  const out = rows.map((r) => (counts.has(r.tag) ? { ...r, production: counts.get(r.tag) } : r));
+  const only = [...counts].filter(([t]) => !rows.some((r) => r.tag === t)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return [...out, ...only.map(([tag, production]): TagRow => ({ tag, errors: 0, shareOfErrors: 0, tagged: 0, errorRate: 0, production }))];
 }
 
 /** Adds to each row of `current` its error count in earlier runs' tables (oldest first). */

@@ -1,16 +1,24 @@
 // Labelled production examples: the request log of a deployment (`requests-*.jsonl`, written only
 // when the user consented to logging, src/core/serve/requestLog) joined by request id to the
 // feedback labels (`feedback-*.jsonl`, records {time, id, label}) in `.mlloop/deployments/<name>/`.
-// Each usable pair becomes one example row in the project's schema; rows with the same content and
+// Each usable pair becomes example rows in the project's schema; rows with the same content and
 // label (the same example id) are kept once. Anything unusable is counted by reason, never thrown:
-// a corrupt line, a failed request, a request with several instances, inputs of another model
-// version's shape, redacted inputs, a label that is not a class, feedback for an unknown request.
+// a corrupt line, a failed request, labels that do not match the request's rows, inputs of another
+// model version's shape, redacted inputs, a label that is not a class, feedback for an unknown request.
+//
+// Requests of several rows: the feedback for request `<id>` is then an array of labels, one per row
+// in request order (the feedback endpoint's documented form; monitoring's live accuracy joins it the
+// same way). Every row with a usable label becomes an example; row k is referred to as `<id>#<k>`
+// (0-based) in `requestIds` and in the review queue. A single-row request keeps its plain id and may
+// be labelled with a label or a one-element array. One label for several rows is skipped ('several
+// instances'), as is an array whose length differs from the rows ('labels do not match the rows').
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { REDACTED, logFiles } from '../serve/requestLog';
 import type { FeatureSchema, Rows } from '../data/types';
+import type { TagStore } from '../errors/tags';
 
 import { FEEDBACK_FILE_PREFIX } from '../serve/feedback';
 
@@ -21,6 +29,7 @@ export type SkipReason =
   | 'failed request'
   | 'no inputs'
   | 'several instances'
+  | 'labels do not match the rows'
   | 'inputs of another shape'
   | 'redacted inputs'
   | 'label not a class'
@@ -29,9 +38,11 @@ export type SkipReason =
 export interface ProductionExamples {
   /** One row per distinct labelled example (content + label), in log order. */
   rows: Rows;
-  /** Request ids of each row (the first request that carried it). */
+  /** The request of each row (the first that carried it): its id, or `<id>#<row>` for a row of a request of several rows. */
   requestIds: string[];
-  /** Labelled requests found (before deduplication). */
+  /** Each row's example id without its label (the id a review-queue item had before its feedback came). */
+  unlabelledIds: string[];
+  /** Labelled rows found (before deduplication). */
   labelled: number;
   /** Requests read from the log. */
   requests: number;
@@ -75,50 +86,79 @@ export function exampleId(cells: string[]): string {
   return 'x' + createHash('sha256').update(cells.join('\u001f')).digest('hex').slice(0, 15);
 }
 
-type Instance = { numeric: number[]; categories: string[] };
+export type Instance = { numeric: number[]; categories: string[] };
 
-/** The single instance of a logged request in the schema's order, or why it cannot be used. */
-export function instanceOf(schema: FeatureSchema, inputs: unknown): Instance | SkipReason {
+/** The row reference of row `row` of a request of `rows` rows: its id alone for a single-row request, else `<id>#<row>`. */
+export function rowRef(requestId: string, row: number, rows: number): string {
+  return rows === 1 ? requestId : `${requestId}#${row}`;
+}
+
+/** The label of row `row` of a request of `rows` rows from its feedback label (a label, or an array with one per row). */
+export function rowLabel(label: unknown, row: number, rows: number): { label: unknown } | 'several instances' | 'labels do not match the rows' {
+  if (Array.isArray(label)) return label.length === rows ? { label: label[row] } : 'labels do not match the rows';
+  return rows === 1 ? { label } : 'several instances';
+}
+
+function recordInstance(schema: FeatureSchema, rec: Record<string, unknown>): Instance | SkipReason {
+  const numeric: number[] = [];
+  for (const f of schema.numeric) {
+    const v = rec[f];
+    if (v === REDACTED) return 'redacted inputs';
+    if (v === null) numeric.push(NaN);
+    else if (typeof v === 'number' && Number.isFinite(v)) numeric.push(v);
+    else return 'inputs of another shape';
+  }
+  const categories: string[] = [];
+  for (const f of schema.categorical) {
+    const v = rec[f];
+    if (v === REDACTED) return 'redacted inputs';
+    if (v === null || v === undefined) categories.push('');
+    else if (typeof v === 'string') categories.push(v);
+    else return 'inputs of another shape';
+  }
+  if (Object.keys(rec).length !== schema.numeric.length + schema.categorical.length) return 'inputs of another shape';
+  return { numeric, categories };
+}
+
+/** The rows of a logged request in the schema's order (one for a single-row request), or why it cannot be used. */
+export function instancesOf(schema: FeatureSchema, inputs: unknown): Instance[] | SkipReason {
   if (inputs === undefined || inputs === null) return 'no inputs';
   if (inputs === REDACTED) return 'redacted inputs';
   const F = schema.numeric.length;
   const K = schema.categorical.length;
   // /predict: the `instances` array of records by feature name.
   if (Array.isArray(inputs)) {
-    if (inputs.length !== 1) return inputs.length === 0 ? 'no inputs' : 'several instances';
-    const rec = inputs[0] as Record<string, unknown>;
-    if (!rec || typeof rec !== 'object') return 'inputs of another shape';
-    const numeric: number[] = [];
-    for (const f of schema.numeric) {
-      const v = rec[f];
-      if (v === REDACTED) return 'redacted inputs';
-      if (v === null) numeric.push(NaN);
-      else if (typeof v === 'number' && Number.isFinite(v)) numeric.push(v);
-      else return 'inputs of another shape';
+    if (inputs.length === 0) return 'no inputs';
+    const out: Instance[] = [];
+    for (const rec of inputs) {
+      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) return 'inputs of another shape';
+      const inst = recordInstance(schema, rec as Record<string, unknown>);
+      if (typeof inst === 'string') return inst;
+      out.push(inst);
     }
-    const categories: string[] = [];
-    for (const f of schema.categorical) {
-      const v = rec[f];
-      if (v === REDACTED) return 'redacted inputs';
-      if (v === null || v === undefined) categories.push('');
-      else if (typeof v === 'string') categories.push(v);
-      else return 'inputs of another shape';
-    }
-    if (Object.keys(rec).length !== F + K) return 'inputs of another shape';
-    return { numeric, categories };
+    return out;
   }
-  // /infer: tensors by name, flat or nested `data` of `features` [1, F] and `categories` [1, K].
+  // /infer: tensors by name, flat or nested `data` of `features` [N, F] and `categories` [N, K].
   if (typeof inputs === 'object') {
     const t = inputs as Record<string, unknown>;
     if (t.features === REDACTED || t.categories === REDACTED) return 'redacted inputs';
-    const feat = Array.isArray(t.features) ? (t.features.flat(3) as unknown[]) : undefined;
+    const feat = F === 0 ? [] : Array.isArray(t.features) ? (t.features.flat(3) as unknown[]) : undefined;
     const cats = K === 0 ? [] : Array.isArray(t.categories) ? (t.categories.flat(3) as unknown[]) : undefined;
     if (!feat || !cats) return 'inputs of another shape';
-    if (feat.length !== F || cats.length !== K) return feat.length > F && feat.length % F === 0 ? 'several instances' : 'inputs of another shape';
+    const n = F ? feat.length / F : K ? cats.length / K : 0;
+    if (!Number.isInteger(n) || n === 0 || cats.length !== n * K) return n === 0 ? 'no inputs' : 'inputs of another shape';
     if (!feat.every((v) => v === null || (typeof v === 'number' && Number.isFinite(v)))) return 'inputs of another shape';
-    return { numeric: feat.map((v) => (v === null ? NaN : (v as number))), categories: cats.map((v) => (typeof v === 'string' ? v : '')) };
+    return Array.from({ length: n }, (_, i) => ({
+      numeric: feat.slice(i * F, (i + 1) * F).map((v) => (v === null ? NaN : (v as number))),
+      categories: cats.slice(i * K, (i + 1) * K).map((v) => (typeof v === 'string' ? v : '')),
+    }));
   }
   return 'inputs of another shape';
+}
+
+/** The example id of a production row: its feature values and its label ('' without one). */
+export function productionExampleId(inst: Instance, label: string | undefined): string {
+  return exampleId([...inst.numeric.map((v) => (Number.isNaN(v) ? '' : String(v))), ...inst.categories, label ?? '']);
 }
 
 /** The class index (classification) or value (regression) of a feedback label; undefined when unusable. */
@@ -155,6 +195,7 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
   const y: number[] = [];
   const ids: string[] = [];
   const requestIds: string[] = [];
+  const unlabelledIds: string[] = [];
   const seenIds = new Set<string>();
   const matched = new Set<string>();
   let requests = 0;
@@ -169,38 +210,60 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
       skip('failed request');
       continue;
     }
-    const inst = instanceOf(schema, rec.inputs);
-    if (typeof inst === 'string') {
-      skip(inst);
+    const insts = instancesOf(schema, rec.inputs);
+    if (typeof insts === 'string') {
+      skip(insts);
       continue;
     }
-    const label = labelValue(schema, labels.get(id));
-    if (label === undefined) {
-      skip('label not a class');
-      continue;
+    for (const [row, inst] of insts.entries()) {
+      const given = rowLabel(labels.get(id), row, insts.length);
+      if (typeof given === 'string') {
+        // The whole request's labels are unusable: counted once, not per row.
+        skip(given);
+        break;
+      }
+      const label = labelValue(schema, given.label);
+      if (label === undefined) {
+        skip('label not a class');
+        continue;
+      }
+      labelled++;
+      const exId = productionExampleId(inst, schema.classes ? schema.classes[label] : String(label));
+      if (seenIds.has(exId)) {
+        duplicates++;
+        continue;
+      }
+      seenIds.add(exId);
+      numeric.push(...inst.numeric);
+      categories.push(...inst.categories);
+      y.push(label);
+      ids.push(exId);
+      unlabelledIds.push(productionExampleId(inst, undefined));
+      requestIds.push(rowRef(id, row, insts.length));
     }
-    labelled++;
-    const target = schema.classes ? schema.classes[label] : String(label);
-    const exId = exampleId([...inst.numeric.map((v) => (Number.isNaN(v) ? '' : String(v))), ...inst.categories, target]);
-    if (seenIds.has(exId)) {
-      duplicates++;
-      continue;
-    }
-    seenIds.add(exId);
-    numeric.push(...inst.numeric);
-    categories.push(...inst.categories);
-    y.push(label);
-    ids.push(exId);
-    requestIds.push(id);
   }
   for (const id of labels.keys()) if (!matched.has(id)) skip('feedback for unknown request');
   return {
     rows: { features: { n: y.length, numeric: Float32Array.from(numeric), categories }, y: Float64Array.from(y), ids, rowIndex: new Uint32Array(y.length).fill(0xffffffff) },
     requestIds,
+    unlabelledIds,
     labelled,
     requests,
     feedback,
     duplicates,
     skipped,
   };
+}
+
+/**
+ * The tag store with the tags of each row's unlabelled id added to its labelled id: a production
+ * request tagged in the review queue before its feedback label came keeps its tags as a labelled example.
+ */
+export function withUnlabelledTags(tags: TagStore, ids: readonly string[], unlabelledIds: readonly string[]): TagStore {
+  const out: TagStore = { ...tags };
+  ids.forEach((id, i) => {
+    const carried = tags[unlabelledIds[i]];
+    if (carried?.length && id !== unlabelledIds[i]) out[id] = [...new Set([...(out[id] ?? []), ...carried])].sort();
+  });
+  return out;
 }

@@ -26,7 +26,7 @@ import { trainExperiment, type TrainOutcome } from '../train/run';
 import { runsDir } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { comparePromotion, type EvaluationSet, type GateOptions, type PromotionComparison, type TrackedSlice } from './gate';
-import { readProductionExamples, type ProductionExamples } from './productionData';
+import { readProductionExamples, withUnlabelledTags, type ProductionExamples } from './productionData';
 
 export const HOLDOUT_FILE = 'production-holdout.csv';
 export const PROMOTION_FILE = 'promotion.json';
@@ -116,13 +116,16 @@ export async function evaluateForPromotion(opts: {
   productionModel: string;
   candidateModel: string;
   gate?: GateOptions;
+  /** Labelled production rows: their example ids and the ids they had unlabelled (tags given in the review queue before the label came follow them). */
+  production?: { ids: readonly string[]; unlabelledIds: readonly string[] };
 }): Promise<PromotionComparison> {
   const { dataset, heldOut } = opts;
   const rows = [dataset.dev, heldOut];
   const [prodDev, prodHeld] = await errorTable(opts.productionModel, dataset, rows);
   const [candDev, candHeld] = await errorTable(opts.candidateModel, dataset, rows);
   const slices: TrackedSlice[] = findSlices(dataset.schema, dataset.dev, prodDev, { limit: TRACKED_SLICES }).map((s) => ({ key: s.key, label: s.label, conditions: s.conditions }));
-  const tags = await readTags(opts.projectDir);
+  const stored = await readTags(opts.projectDir);
+  const tags = opts.production ? withUnlabelledTags(stored, opts.production.ids, opts.production.unlabelledIds) : stored;
   const sets: EvaluationSet[] = [{ name: 'dev', rows: dataset.dev, production: prodDev, candidate: candDev }];
   if (heldOut.features.n > 0) sets.push({ name: 'production', rows: heldOut, production: prodHeld, candidate: candHeld });
   return comparePromotion(dataset.schema, sets, { slices, tags }, opts.gate);
@@ -175,7 +178,7 @@ export async function retrainWithProductionData(opts: RetrainOptions): Promise<R
   };
   if (outcome.status !== 'completed' || !outcome.model) return { ...result, error: outcome.error?.message ?? `training ${outcome.status}` };
   step(`evaluating run ${prodRecord.runId} (production) and run ${outcome.runId} (candidate) on dev and the held-out production examples`);
-  const comparison = await evaluateForPromotion({ projectDir, dataset, heldOut, productionModel: prodModel, candidateModel: outcome.model, gate: opts });
+  const comparison = await evaluateForPromotion({ projectDir, dataset, heldOut, productionModel: prodModel, candidateModel: outcome.model, gate: opts, production: { ids: prod.rows.ids, unlabelledIds: prod.unlabelledIds } });
   const full = { ...result, comparison };
   await writeFile(join(outcome.runDir, PROMOTION_FILE), JSON.stringify(full, null, 2) + '\n');
   return full;

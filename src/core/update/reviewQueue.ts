@@ -3,18 +3,21 @@
 //   - low-confidence: the top class probability below a threshold, or
 //   - drifted: a value of a drifted feature outside the training range, an unseen category, or in a
 //     histogram bin the window over-represents (at least twice its training share).
+// Every row of a request of several rows is judged on its own (item `row`, shown as `<id>#<row>`).
 // The queue is `.mlloop/review-queue.json` in the project, deduplicated by example id. An item's id
 // is the content hash of its feature values and its feedback label ('' without one), as the
 // production rows of Retrain with Production Data are (productionData.ts), so a tag given here
-// follows the example into the promotion gate's per-tag comparison once it is labelled the same.
+// follows the example into the promotion gate's per-tag comparison once it is labelled the same
+// (and a tag given before the label came is carried over: productionData's `unlabelledIds`).
+// The Error Analysis panel lists the queue as its Production source (productionQueueOf below).
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { FeatureSchema } from '../data/types';
+import type { FeatureSchema, Rows } from '../data/types';
 import type { FeatureDrift } from '../monitor/types';
 import { logFiles } from '../serve/requestLog';
-import { exampleId, feedbackFiles, instanceOf } from './productionData';
+import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowLabel, rowRef } from './productionData';
 
 export const REVIEW_QUEUE_FILE = join('.mlloop', 'review-queue.json');
 
@@ -23,7 +26,11 @@ export type ReviewReason = 'low-confidence' | 'drift';
 export interface ReviewItem {
   id: string;
   requestId: string;
+  /** The row of a request of several rows (0-based); absent for a single-row request. */
+  row?: number;
   deployment: string;
+  /** The run that served the request, when the log names it. */
+  run?: string;
   time: string;
   reasons: ReviewReason[];
   /** Which drifted features put it in the queue, and why. */
@@ -75,21 +82,39 @@ async function* records(files: string[]): AsyncGenerator<Record<string, unknown>
   }
 }
 
-/** Predicted label and top probability of a logged single-row response (/predict or /infer outputs). */
-export function predictionOf(outputs: unknown): { predicted?: string | number; confidence?: number } {
-  const first = Array.isArray(outputs) ? (outputs[0] as Record<string, unknown> | undefined) : undefined;
-  if (first && typeof first === 'object') {
-    const probs = first.probabilities && typeof first.probabilities === 'object' ? Object.values(first.probabilities as Record<string, unknown>).filter((v): v is number => typeof v === 'number') : [];
-    const predicted = typeof first.label === 'string' ? first.label : typeof first.prediction === 'number' ? first.prediction : undefined;
-    return { predicted, ...(probs.length ? { confidence: Math.max(...probs) } : {}) };
-  }
-  if (outputs && typeof outputs === 'object') {
+type RowPrediction = { predicted?: string | number; confidence?: number };
+
+/** Predicted label (or value) and top probability of each of the `rows` rows of a logged response (/predict or /infer outputs). */
+export function predictionsOf(outputs: unknown, rows: number): RowPrediction[] {
+  const out: RowPrediction[] = Array.from({ length: rows }, () => ({}));
+  if (Array.isArray(outputs)) {
+    outputs.slice(0, rows).forEach((p, i) => {
+      if (!p || typeof p !== 'object') return;
+      const r = p as Record<string, unknown>;
+      const probs = r.probabilities && typeof r.probabilities === 'object' ? Object.values(r.probabilities as Record<string, unknown>).filter((v): v is number => typeof v === 'number') : [];
+      const predicted = typeof r.label === 'string' ? r.label : typeof r.prediction === 'number' ? r.prediction : undefined;
+      out[i] = { ...(predicted !== undefined ? { predicted } : {}), ...(probs.length ? { confidence: Math.max(...probs) } : {}) };
+    });
+  } else if (outputs && typeof outputs === 'object') {
     const o = outputs as Record<string, unknown>;
-    const probs = Array.isArray(o.probabilities) ? (o.probabilities.flat(2) as unknown[]).filter((v): v is number => typeof v === 'number') : [];
-    const label = Array.isArray(o.label) ? (o.label.flat(2) as unknown[])[0] : undefined;
-    return { ...(typeof label === 'string' ? { predicted: label } : {}), ...(probs.length ? { confidence: Math.max(...probs) } : {}) };
+    const flat = (v: unknown) => (Array.isArray(v) ? (v.flat(3) as unknown[]) : []);
+    const labels = flat(o.label);
+    const values = flat(o.prediction);
+    const probs = flat(o.probabilities);
+    const C = probs.length / rows;
+    for (let i = 0; i < rows; i++) {
+      const label = labels.length === rows ? labels[i] : undefined;
+      const value = values.length === rows ? values[i] : undefined;
+      const p = Number.isInteger(C) && C > 0 ? probs.slice(i * C, (i + 1) * C).filter((v): v is number => typeof v === 'number') : [];
+      out[i] = { ...(typeof label === 'string' ? { predicted: label } : typeof value === 'number' ? { predicted: value } : {}), ...(p.length ? { confidence: Math.max(...p) } : {}) };
+    }
   }
-  return {};
+  return out;
+}
+
+/** Predicted label and top probability of a logged single-row response. */
+export function predictionOf(outputs: unknown): RowPrediction {
+  return predictionsOf(outputs, 1)[0];
 }
 
 /** Why a value of a drifted feature is suspicious, or undefined. */
@@ -131,33 +156,39 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
   const items = new Map<string, ReviewItem>();
   for (const r of recent) {
     if (typeof r.id !== 'string' || (r.status !== undefined && r.status !== 200)) continue;
-    const inst = instanceOf(o.schema, r.inputs);
-    if (typeof inst === 'string') continue;
-    const values: (number | string)[] = [...inst.numeric, ...inst.categories];
-    const reasons: ReviewReason[] = [];
-    const { predicted, confidence } = predictionOf(r.outputs);
-    if (confidence !== undefined && confidence < threshold) reasons.push('low-confidence');
-    const drift = drifted.flatMap((f) => {
-      const i = names.indexOf(f.name);
-      const why = i < 0 ? undefined : driftReason(f, values[i]);
-      return why ? [why] : [];
-    });
-    if (drift.length) reasons.push('drift');
-    if (!reasons.length) continue;
-    const label = labels.has(r.id) ? String(labels.get(r.id)) : undefined;
-    const id = exampleId([...inst.numeric.map((v) => (Number.isNaN(v) ? '' : String(v))), ...inst.categories, label ?? '']);
-    items.set(id, {
-      id,
-      requestId: r.id,
-      deployment: o.deployment,
-      time: typeof r.time === 'string' ? r.time : '',
-      reasons,
-      ...(drift.length ? { drift } : {}),
-      features: Object.fromEntries(names.map((n, i) => [n, typeof values[i] === 'number' && Number.isNaN(values[i]) ? null : values[i]])),
-      ...(predicted !== undefined ? { predicted } : {}),
-      ...(confidence !== undefined ? { confidence } : {}),
-      ...(label !== undefined ? { label } : {}),
-    });
+    const insts = instancesOf(o.schema, r.inputs);
+    if (typeof insts === 'string') continue;
+    const predictions = predictionsOf(r.outputs, insts.length);
+    for (const [row, inst] of insts.entries()) {
+      const values: (number | string)[] = [...inst.numeric, ...inst.categories];
+      const reasons: ReviewReason[] = [];
+      const { predicted, confidence } = predictions[row];
+      if (confidence !== undefined && confidence < threshold) reasons.push('low-confidence');
+      const drift = drifted.flatMap((f) => {
+        const i = names.indexOf(f.name);
+        const why = i < 0 ? undefined : driftReason(f, values[i]);
+        return why ? [why] : [];
+      });
+      if (drift.length) reasons.push('drift');
+      if (!reasons.length) continue;
+      const given = labels.has(r.id) ? rowLabel(labels.get(r.id), row, insts.length) : undefined;
+      const label = given && typeof given !== 'string' ? String(given.label) : undefined;
+      const id = productionExampleId(inst, label);
+      items.set(id, {
+        id,
+        requestId: r.id,
+        ...(insts.length > 1 ? { row } : {}),
+        deployment: o.deployment,
+        ...(typeof r.run === 'string' ? { run: r.run } : {}),
+        time: typeof r.time === 'string' ? r.time : '',
+        reasons,
+        ...(drift.length ? { drift } : {}),
+        features: Object.fromEntries(names.map((n, i) => [n, typeof values[i] === 'number' && Number.isNaN(values[i]) ? null : values[i]])),
+        ...(predicted !== undefined ? { predicted } : {}),
+        ...(confidence !== undefined ? { confidence } : {}),
+        ...(label !== undefined ? { label } : {}),
+      });
+    }
   }
   return [...items.values()].sort((a, b) => (a.confidence ?? 1) - (b.confidence ?? 1)).slice(0, o.limit ?? 200);
 }
@@ -182,4 +213,42 @@ export async function enqueueForReview(projectDir: string, items: ReviewItem[]):
   await writeFile(`${file}.tmp`, JSON.stringify({ items: next }, null, 1) + '\n');
   await rename(`${file}.tmp`, file);
   return { queue: next, added: fresh.length };
+}
+
+/** The queued production examples of one model's schema, as the Error Analysis panel's Production source lists them. */
+export interface ProductionQueue {
+  /** Queued items whose features are the schema's, in queue order. */
+  items: ReviewItem[];
+  /** Their feature values (schema order); y is the feedback label (class index or value), NaN without a usable one. */
+  rows: Rows;
+  /** Row references: the request id, or `<id>#<row>` for a row of a request of several rows. */
+  refs: string[];
+  /** Queued items of another schema (another model's requests), left out. */
+  hidden: number;
+}
+
+/** The items of `queue` that fit `schema` (the same feature names, numbers and strings where it expects them). */
+export function productionQueueOf(queue: readonly ReviewItem[], schema: FeatureSchema): ProductionQueue {
+  const names = [...schema.numeric, ...schema.categorical];
+  const items: ReviewItem[] = [];
+  const numeric: number[] = [];
+  const categories: string[] = [];
+  const y: number[] = [];
+  for (const item of queue) {
+    const f = item.features;
+    if (!f || typeof f !== 'object' || Object.keys(f).length !== names.length) continue;
+    const num = schema.numeric.map((n) => f[n]);
+    const cat = schema.categorical.map((n) => f[n]);
+    if (!num.every((v) => v === null || typeof v === 'number') || !cat.every((v) => v === null || typeof v === 'string')) continue;
+    items.push(item);
+    numeric.push(...num.map((v) => (v === null ? NaN : (v as number))));
+    categories.push(...cat.map((v) => (v === null ? '' : (v as string))));
+    y.push(item.label === undefined ? NaN : (labelValue(schema, item.label) ?? NaN));
+  }
+  return {
+    items,
+    rows: { features: { n: items.length, numeric: Float32Array.from(numeric), categories }, y: Float64Array.from(y), ids: items.map((i) => i.id), rowIndex: new Uint32Array(items.length).fill(0xffffffff) },
+    refs: items.map((i) => (i.row === undefined ? i.requestId : rowRef(i.requestId, i.row, 2))),
+    hidden: queue.length - items.length,
+  };
 }

@@ -1,6 +1,6 @@
 // Error Analysis command: opens the panel for a run (a completed run in the Experiments tree, a
-// {projectDir | projectFile, runId, filter?} from another panel such as a confusion-matrix cell, or
-// the user's pick).
+// {projectDir | projectFile, runId, filter?} from another panel such as a confusion-matrix cell or the
+// Monitoring panel's queued production requests, or the user's pick).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
@@ -10,8 +10,8 @@ export interface ErrorAnalysisRef {
   projectDir?: string;
   projectFile?: vscode.Uri | string;
   runId: string;
-  /** Open filtered to a confusion-matrix cell (class names). */
-  filter?: { truth?: string; predicted?: string };
+  /** Open filtered to a confusion-matrix cell (class names), or on the Production source (the review queue). */
+  filter?: { truth?: string; predicted?: string; source?: 'dev' | 'production' };
 }
 
 function isRef(v: unknown): v is ErrorAnalysisRef {

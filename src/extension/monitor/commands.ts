@@ -9,7 +9,7 @@ import { resolveProject } from '../../core/data/dataset';
 import { isScriptExperiment } from '../../core/spec/types';
 import { describeRegressions } from '../../core/update/gate';
 import { PROMOTION_FILE, type RetrainResult } from '../../core/update/retrain';
-import type { ReviewItem, ReviewResult } from '../../core/update/reviewQueue';
+import type { ReviewResult } from '../../core/update/reviewQueue';
 import type { GateView } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
@@ -190,8 +190,10 @@ export async function promoteCandidateCommand(s: Services, arg?: unknown): Promi
 
 /**
  * Queues the deployment's drifted or low-confidence requests for tagging (`ml-loop review` in a
- * child process), then offers to tag them: the tags go to the project's tag store like those given
- * in the Error Analysis panel, so production problems become tags, then data.
+ * child process), then shows them in the Error Analysis panel of the run production serves, on its
+ * Production source: tagged there with the same keys as dev errors, into the project's tag store,
+ * so production problems become tags, then data. From the Monitoring panel (`open: true`) the panel
+ * opens at once; from the command palette a notification offers it.
  */
 export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Promise<ReviewResult | undefined> {
   const ref = await resolveDeployment(s, arg);
@@ -214,47 +216,25 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
   });
   if (!result) return undefined;
   s.log.info(`review queue: ${result.selected} requests of ${ref.deployment} selected, ${result.added} new, ${result.queued} queued in ${result.file}`);
-  if (result.selected === 0) {
+  if (result.queued === 0) {
     void vscode.window.showInformationMessage(`ML Loop: no drifted or low-confidence requests in the last window of ${ref.deployment}`);
     return result;
   }
-  const choice = await vscode.window.showInformationMessage(`ML Loop: ${result.selected} drifted or low-confidence requests of ${ref.deployment} queued for tagging (${result.added} new, ${result.queued} in the queue)`, 'Tag Now', 'Open Queue');
+  // The run whose Error Analysis lists them: the one production serves, else the one that served them.
+  const model = ref.server?.status?.models.find((m) => m.name === ref.deployment);
+  const runId = model?.versions.find((v) => v.version === model.aliases.production)?.runId ?? result.items.find((i) => i.run)?.run;
+  const openPanel = async () => {
+    if (runId) await vscode.commands.executeCommand('mlLoop.openErrorAnalysis', { projectDir: ref.projectDir, runId, filter: { source: 'production' } });
+    else await vscode.window.showTextDocument(vscode.Uri.file(result.file), { preview: true });
+  };
+  const message = `ML Loop: ${result.selected} drifted or low-confidence requests of ${ref.deployment} queued for tagging (${result.added} new, ${result.queued} in the queue)`;
+  if ((arg as { open?: unknown } | undefined)?.open === true) {
+    await openPanel();
+    void vscode.window.showInformationMessage(`${message}: listed under Production in Error Analysis`);
+    return result;
+  }
+  const choice = await vscode.window.showInformationMessage(message, 'Tag in Error Analysis', 'Open Queue');
   if (choice === 'Open Queue') await vscode.window.showTextDocument(vscode.Uri.file(result.file), { preview: true });
-  if (choice === 'Tag Now') await tagQueuedCommand(s, ref.projectDir, result.items);
+  if (choice === 'Tag in Error Analysis') await openPanel();
   return result;
-}
-
-/** Tags queued production examples: pick examples, then a tag (an existing one or a new one). */
-export async function tagQueuedCommand(s: Services, projectDir: string, items: ReviewItem[]): Promise<void> {
-  const { readTags, tagNames, updateTags, normalizeTag } = await import('../../core/errors/tags');
-  const picked = await vscode.window.showQuickPick(
-    items.map((i) => ({
-      label: `${i.reasons.includes('drift') ? '$(pulse) ' : ''}${i.reasons.includes('low-confidence') ? '$(question) ' : ''}${i.requestId}`,
-      description: `predicted ${String(i.predicted ?? '?')}${i.confidence !== undefined ? ` (${(i.confidence * 100).toFixed(0)} %)` : ''}${i.label ? ` · true ${i.label}` : ''}`,
-      detail: i.drift?.join('; ') ?? Object.entries(i.features).slice(0, 6).map(([k, v]) => `${k}=${String(v)}`).join(' '),
-      id: i.id,
-    })),
-    { canPickMany: true, placeHolder: 'Tag which production examples?', matchOnDetail: true },
-  );
-  if (!picked?.length) return;
-  const existing = tagNames(await readTags(projectDir)).map((t) => ({ label: t.tag, description: `${t.count} examples` }));
-  const tag = await new Promise<string | undefined>((resolve) => {
-    const qp = vscode.window.createQuickPick();
-    qp.placeholder = 'Tag (pick one or type a new one)';
-    qp.items = existing;
-    qp.onDidChangeValue((v) => (qp.items = v && !existing.some((e) => e.label === v) ? [{ label: v, description: 'new tag' }, ...existing] : existing));
-    qp.onDidAccept(() => {
-      resolve(qp.selectedItems[0]?.label ?? qp.value);
-      qp.hide();
-    });
-    qp.onDidHide(() => {
-      resolve(undefined);
-      qp.dispose();
-    });
-    qp.show();
-  });
-  if (!tag?.trim()) return;
-  await updateTags(projectDir, picked.map((p) => p.id), normalizeTag(tag));
-  s.log.info(`tagged ${picked.length} production examples "${normalizeTag(tag)}"`);
-  void vscode.window.showInformationMessage(`ML Loop: tagged ${picked.length} production example${picked.length === 1 ? '' : 's'} "${normalizeTag(tag)}"`);
 }

@@ -150,7 +150,10 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
         return;
       }
       case 'sendToErrorAnalysis':
-        await vscode.commands.executeCommand('mlLoop.sendToErrorAnalysis', { projectDir: ref.projectDir, deployment: ref.deployment });
+        // Queued, then listed under Production in the Error Analysis panel of the production run.
+        await this.withBusy('Queueing drifted and low-confidence requests…', async () => {
+          await vscode.commands.executeCommand('mlLoop.sendToErrorAnalysis', { projectDir: ref.projectDir, deployment: ref.deployment, open: true });
+        });
         return;
       case 'openLogs': {
         const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);

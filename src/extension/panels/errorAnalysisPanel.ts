@@ -2,7 +2,9 @@
 // the tag table, slices, likely label errors, and the actions that turn them into data versions.
 // Loading the data, predicting dev and finding slices run in a worker thread (src/worker/errors.ts),
 // so a 50,000-row dev set never blocks the extension host; cross-validation for label errors trains
-// in worker threads too. The host keeps the analysis to answer the webview's requests.
+// in worker threads too. The host keeps the analysis to answer the webview's requests. The Production
+// source lists the review queue's requests of the run's model (.mlloop/review-queue.json, filled by
+// Send to Error Analysis in the Monitoring panel), re-read on load and whenever it is asked for.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject } from '../../core/data/dataset';
@@ -11,11 +13,13 @@ import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/an
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows } from '../../core/errors/slices';
-import { readTags, tagTable, updateTags } from '../../core/errors/tags';
+import { readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
+import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
   devColumnsOf,
   isErrorAnalysisWebviewMessage,
+  productionColumnsOf,
   type AugmentSourceRef,
   type DataVersionView,
   type ErrorAnalysisHostMessage,
@@ -51,12 +55,18 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private loadAbort: AbortController | undefined;
   /** Where each example id sits in the loaded data (features on request). */
   private index = new Map<string, { split: 'train' | 'dev' | 'test'; row: number }>();
+  /** The review queue's examples of this model (the Production source), and their rows by id. */
+  private production: ProductionQueue | undefined;
+  private productionIndex = new Map<string, number>();
 
   static show(services: Services, projectDir: string, runId: string, filter?: Omit<RequestedFilter, 'seq'>): ErrorAnalysisPanel {
     const key = `${projectDir}#${runId}`;
     let panel = ErrorAnalysisPanel.open.get(key);
-    if (panel) panel.reveal();
-    else {
+    if (panel) {
+      panel.reveal();
+      // The queue may have grown since the panel loaded (Send to Error Analysis in the Monitoring panel).
+      if (filter?.source === 'production') void panel.reloadProduction();
+    } else {
       panel = new ErrorAnalysisPanel(services, projectDir, runId);
       ErrorAnalysisPanel.open.set(key, panel);
       const p = panel;
@@ -124,9 +134,10 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
         featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
         dev: devColumnsOf(table),
+        production: this.readProductionColumns(await readReviewQueue(this.projectDir)),
         errorCount: table.errorCount,
         tags: analysis.tags,
-        tagTable: analysis.tagTable,
+        tagTable: this.withProduction(analysis.tagTable, analysis.tags),
         slices: analysis.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift })),
         labelErrors: this.labelErrors,
         versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
@@ -234,7 +245,10 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     // The earlier runs' counts are kept from the load (a refresh recounts them for new tags).
     const history = new Map(this.view.tagTable.map((r) => [r.tag, r.history]));
     this.view.tags = store;
-    this.view.tagTable = tagTable(a.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r));
+    this.view.tagTable = this.withProduction(
+      tagTable(a.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r)),
+      store,
+    );
     this.log.info(`tagged ${ids.length} example(s) ${remove ? 'without' : 'with'} "${tag}"`);
     this.publish();
   }
@@ -249,14 +263,16 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     const categories: string[][] = [];
     for (const id of ids) {
       const at = this.index.get(id);
-      if (!at) {
+      const p = at ? undefined : this.productionIndex.get(id);
+      const rows = at ? a.dataset[at.split] : p !== undefined ? this.production?.rows : undefined;
+      const row = at ? at.row : (p ?? 0);
+      if (!rows) {
         numeric.push([]);
         categories.push([]);
         continue;
       }
-      const rows = a.dataset[at.split];
-      numeric.push(Array.from(rows.features.numeric.subarray(at.row * F, (at.row + 1) * F)));
-      categories.push(rows.features.categories.slice(at.row * K, (at.row + 1) * K));
+      numeric.push(Array.from(rows.features.numeric.subarray(row * F, (row + 1) * F)));
+      categories.push(rows.features.categories.slice(row * K, (row + 1) * K));
     }
     void this.panel.webview.postMessage({ type: 'features', requestId, ids, numeric, categories } satisfies ErrorAnalysisHostMessage);
   }
@@ -289,7 +305,33 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     if (!this.analysis) return;
     const store = await readTags(this.projectDir);
     this.analysis.tags = store;
-    if (this.view) (this.view.tags = store), (this.view.tagTable = tagTable(this.analysis.table, store));
+    if (this.view) (this.view.tags = store), (this.view.tagTable = this.withProduction(tagTable(this.analysis.table, store), store));
+    this.publish();
+  }
+
+  /** The review queue's examples of this run's model as the view's columns (indexed for feature requests). */
+  private readProductionColumns(queue: Awaited<ReturnType<typeof readReviewQueue>>) {
+    const a = this.analysis!;
+    this.production = productionQueueOf(queue, a.dataset.schema);
+    this.productionIndex = new Map(this.production.rows.ids.map((id, row) => [id, row]));
+    return productionColumnsOf(this.production, a.table.classes);
+  }
+
+  private withProduction(rows: TagRow[], store: TagStore): TagRow[] {
+    return withProductionCounts(rows, store, this.production?.rows.ids ?? []);
+  }
+
+  /** Re-reads the review queue (the Production source) and its tag counts. */
+  async reloadProduction(): Promise<void> {
+    if (!this.analysis || !this.view) return;
+    const queue = await readReviewQueue(this.projectDir);
+    if (!this.view) return;
+    this.view.production = this.readProductionColumns(queue);
+    this.view.tagTable = this.withProduction(
+      this.view.tagTable.filter((r) => r.tagged > 0).map(({ production: _, ...r }) => r),
+      this.view.tags,
+    );
+    this.log.info(`error analysis of run ${this.runId}: ${this.production!.items.length} queued production examples${this.production!.hidden ? ` (${this.production!.hidden} of another model not listed)` : ''}`);
     this.publish();
   }
 

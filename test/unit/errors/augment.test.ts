@@ -13,6 +13,8 @@ import { addDataFromCsv, augmentToVersion, exportForCollection, fixLabels } from
 import { listDataVersions, loadDataVersion, versionsDir } from '../../../src/core/errors/dataVersions';
 import { writeTags } from '../../../src/core/errors/tags';
 import { trainExperiment } from '../../../src/core/train/run';
+import { productionExampleId } from '../../../src/core/update/productionData';
+import { enqueueForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
 
 const digits = mkdtempSync(join(tmpdir(), 'mlloop-augment-digits-'));
 const iris = mkdtempSync(join(tmpdir(), 'mlloop-augment-iris-'));
@@ -124,4 +126,39 @@ test('export for collection: the tag\'s examples with id, split, label and featu
   const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
   assert.deepEqual(rows.map((r) => r.id), base.dev.ids.slice(0, 3));
   assert.ok(rows.every((r) => r.split === 'dev' && r.tags === 'thin strokes' && 'px63' in r));
+});
+
+test('tagged production examples of the review queue: augmenting their tag draws from their nearest training rows; the export lists them', async () => {
+  // Two test images arrive in production: one labelled by feedback, one not.
+  const F = 64;
+  const item = (i: number, label?: string): ReviewItem => {
+    const numeric = Array.from(base.test.features.numeric.subarray(i * F, (i + 1) * F));
+    return {
+      id: productionExampleId({ numeric, categories: [] }, label),
+      requestId: `req-${i}`,
+      deployment: 'softmax',
+      time: '2026-11-27T10:00:00Z',
+      reasons: ['low-confidence'],
+      features: Object.fromEntries(base.schema.numeric.map((f, j) => [f, numeric[j]])),
+      predicted: '1',
+      confidence: 0.4,
+      ...(label ? { label } : {}),
+    };
+  };
+  const cls = base.schema.classes![base.test.y[0]];
+  const labelled = item(0, cls);
+  const unlabelled = item(1);
+  await enqueueForReview(digits, [labelled, unlabelled]);
+  await writeTags(digits, { ...Object.fromEntries(base.dev.ids.slice(0, 3).map((id) => [id, ['thin strokes']])), [labelled.id]: ['glare'], [unlabelled.id]: ['night'] });
+  const glare = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'glare' }, count: 12, seed: 2 } });
+  assert.equal(glare.details.sourceRows, 5, 'the five nearest training rows of the labelled example');
+  const v = await loadDataVersion(digits, glare.id);
+  for (let k = base.train.features.n; k < v.train.features.n; k++) assert.equal(v.train.y[k], base.test.y[0], 'of its class');
+  const night = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'night' }, count: 4, seed: 2 } });
+  assert.equal(night.details.sourceRows, 5, 'an unlabelled example: its five nearest training rows of any class');
+  const out = join(digits, 'collect-glare.csv');
+  assert.equal(await exportForCollection({ projectDir: digits, source: { tag: 'glare' }, out }), 1);
+  const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+  assert.deepEqual(rows.map((r) => [r.id, r.split, r[base.schema.target]]), [[labelled.id, 'production', cls]]);
+  assert.equal(rows[0].px10, String(base.test.features.numeric[10]));
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorTable } from '../../../src/core/errors/errorTable';
 import { buildErrorTable } from '../../../src/core/errors/errorTable';
-import { readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withTag, writeTags } from '../../../src/core/errors/tags';
+import { readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withProductionCounts, withTag, writeTags } from '../../../src/core/errors/tags';
 
 /** 10 dev examples e0..e9; e0..e3 wrong (4 errors). */
 function table(wrong: number[]): ErrorTable {
@@ -77,4 +77,19 @@ test('buildErrorTable: prediction, confidence of the predicted class, loss of th
   assert.equal(t.errorCount, 1);
   assert.ok(Math.abs(t.confidence[1] - 0.7) < 1e-6);
   assert.ok(Math.abs(t.loss[1] - -Math.log(0.3)) < 1e-6);
+});
+
+test('production counts: queued production examples per tag beside the dev counts; a production-only tag gets its own row', () => {
+  const rows = [
+    { tag: 'blurry', errors: 2, shareOfErrors: 0.5, tagged: 3, errorRate: 2 / 3 },
+    { tag: 'dark', errors: 1, shareOfErrors: 0.25, tagged: 1, errorRate: 1 },
+  ];
+  const store = { d1: ['blurry'], p1: ['blurry', 'glare'], p2: ['glare'], p3: ['night'], other: ['glare'] };
+  assert.deepEqual(withProductionCounts(rows, store, ['p1', 'p2', 'p3']), [
+    { ...rows[0], production: 1 },
+    rows[1],
+    { tag: 'glare', errors: 0, shareOfErrors: 0, tagged: 0, errorRate: 0, production: 2 },
+    { tag: 'night', errors: 0, shareOfErrors: 0, tagged: 0, errorRate: 0, production: 1 },
+  ]);
+  assert.equal(withProductionCounts(rows, store, []), rows);
 });

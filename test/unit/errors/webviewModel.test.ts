@@ -1,9 +1,11 @@
 // The Error Analysis list's pure logic (filters, sort, virtual window, selection) and the protocol's
-// validators: what the webview and the host accept from each other.
+// validators: what the webview and the host accept from each other. Also the Production source: the
+// review queue as the columns the host sends, filtered and sorted like dev.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
-import { devColumnsOf, isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, type DevColumns } from '../../../src/protocol/errorAnalysis';
+import { defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
+import { devColumnsOf, isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, productionColumnsOf, type DevColumns, type ErrorAnalysisView } from '../../../src/protocol/errorAnalysis';
+import { productionQueueOf, type ReviewItem } from '../../../src/core/update/reviewQueue';
 import type { ErrorTable } from '../../../src/core/errors/errorTable';
 
 const dev: DevColumns = {
@@ -98,4 +100,61 @@ test('the dev columns the host sends: the table as plain arrays, confidence and 
   assert.deepEqual(cols, { ids: ['x', 'y', 'z'], truth: [0, 1, 1], predicted: [0, 0, 1], confidence: [0.1235, 0.9877, 1], loss: [0.01235, 4.568, 0], wrong: [0, 1, 0] });
   assert.deepEqual(devColumnsOf({ ...table, task: 'regression', confidence: Float32Array.from([NaN, NaN, NaN]) }).confidence, [null, null, null]);
   assert.equal(JSON.stringify(cols.loss), '[0.01235,4.568,0]');
+});
+
+const queue: ReviewItem[] = [
+  { id: 'p1', requestId: 'r1', deployment: 'digits', time: '2026-11-27T10:00:00Z', reasons: ['low-confidence'], features: { u: 1, v: 2 }, predicted: 'b', confidence: 0.512345 },
+  { id: 'p2', requestId: 'r2', row: 1, deployment: 'digits', time: '2026-11-27T10:00:01Z', reasons: ['drift', 'low-confidence'], drift: ['u = 9 outside the training range'], features: { u: 9, v: 2 }, predicted: 'a', confidence: 0.4, label: 'c' },
+  { id: 'p3', requestId: 'r3', deployment: 'digits', time: '2026-11-27T10:00:02Z', reasons: ['drift'], drift: ['v = 5 in an over-represented range'], features: { u: 1, v: 5 }, predicted: 'zebra', label: 'a' },
+  { id: 'p4', requestId: 'r4', deployment: 'iris', time: '2026-11-27T10:00:03Z', reasons: ['low-confidence'], features: { petal: 1 }, predicted: 'a', confidence: 0.3 },
+];
+const schema = { task: 'classification' as const, target: 'y', numeric: ['u', 'v'], categorical: [], classes: ['a', 'b', 'c'] };
+
+test('the Production source: the queue of the run\'s model as columns — served prediction, confidence, feedback label as class indices, why queued', () => {
+  const cols = productionColumnsOf(productionQueueOf(queue, schema), schema.classes);
+  assert.deepEqual(cols, {
+    ids: ['p1', 'p2', 'p3'],
+    refs: ['r1', 'r2#1', 'r3'],
+    deployments: ['digits', 'digits', 'digits'],
+    times: ['2026-11-27T10:00:00Z', '2026-11-27T10:00:01Z', '2026-11-27T10:00:02Z'],
+    predicted: [1, 0, null],
+    confidence: [0.5123, 0.4, null],
+    truth: [null, 2, 0],
+    reasons: ['low confidence', 'low confidence; u = 9 outside the training range', 'v = 5 in an over-represented range'],
+    hidden: 1,
+  });
+  // Filters as on dev (errors only and slices do not apply); the loss order is lowest confidence first, unknown last.
+  const f = defaultFilters();
+  assert.deepEqual([...visibleProductionRows(cols, {}, f, 'loss')], [1, 0, 2]);
+  assert.deepEqual([...visibleProductionRows(cols, {}, f, 'confidence-desc')], [0, 1, 2]);
+  assert.deepEqual([...visibleProductionRows(cols, {}, { ...f, truth: 2 }, 'loss')], [1]);
+  assert.deepEqual([...visibleProductionRows(cols, {}, { ...f, predicted: 1 }, 'loss')], [0]);
+  assert.deepEqual([...visibleProductionRows(cols, { p2: ['glare'] }, { ...f, tag: 'glare' }, 'loss')], [1]);
+  assert.deepEqual([...visibleProductionRows(cols, { p2: ['glare'] }, { ...f, tag: UNTAGGED }, 'truth')], [2, 0]);
+  assert.deepEqual([...visibleProductionRows(cols, {}, { ...f, maxConfidence: 0.45 }, 'loss')], [1, 2]);
+  // The loaded state carries it, and the validator checks its columns line up.
+  const view = {
+    runId: 'r',
+    experiment: 'softmax',
+    dataVersion: 'v',
+    task: 'classification',
+    classes: schema.classes,
+    featureNames: ['u', 'v'],
+    dev,
+    production: cols,
+    errorCount: 3,
+    tags: {},
+    tagTable: [],
+    slices: [],
+    labelErrors: { status: 'idle' },
+    versions: [],
+    experiments: ['softmax'],
+    openMs: 1,
+  } satisfies ErrorAnalysisView;
+  const state = (v: unknown, filter?: unknown) => ({ type: 'state', state: { status: 'loaded', view: v, ...(filter ? { filter } : {}) } });
+  assert.ok(isErrorAnalysisHostMessage(state(view, { seq: 1, source: 'production' })));
+  assert.ok(!isErrorAnalysisHostMessage(state(view, { seq: 1, source: 'staging' })));
+  assert.ok(!isErrorAnalysisHostMessage(state({ ...view, production: undefined })));
+  assert.ok(!isErrorAnalysisHostMessage(state({ ...view, production: { ...cols, refs: ['r1'] } })));
+  assert.ok(!isErrorAnalysisHostMessage(state({ ...view, production: { ...cols, confidence: ['high', null, null] } })));
 });

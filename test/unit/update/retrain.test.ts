@@ -102,6 +102,47 @@ test('labelled production examples: joined by request id, deduplicated, every ba
   assert.notEqual(prod.rows.ids[0], prod.rows.ids[1]);
 });
 
+test('requests of several rows: every row labelled by the feedback label array counts; single-row requests as before', async () => {
+  const dir = join(tmpdir(), `mlloop-prod-${process.pid}-rows`);
+  rmSync(dir, { recursive: true, force: true });
+  // Three test examples of three classes, so that the same content with another label is another example.
+  const at = [0, 1, 2].map((k) => [...base.test.y].indexOf(k));
+  const [a, b, c] = at.map((i) => instance(base, 'test', i));
+  const cls = (k: number) => base.schema.classes![k];
+  writeLog(dir, [
+    { id: 'batch', inputs: [a, b, c] }, // /predict, three rows, one label per row
+    { id: 'tensor', inputs: { features: [Object.values(c), Object.values(b)] } }, // /infer [2, F]: the second row repeats batch#1
+    { id: 'short', inputs: [a, b] }, // an array of another length: skipped once
+    { id: 'one', inputs: [b] }, // a single row labelled with a one-element array
+    { id: 'single', inputs: [c] }, // a single row and a plain label: unchanged
+    { id: 'bad-row', inputs: [a, b] }, // one row's label is not a class: only that row is skipped
+  ]);
+  writeFeedback(dir, [
+    { id: 'batch', label: [cls(0), cls(1), cls(2)] },
+    { id: 'tensor', label: [cls(0), cls(1)] },
+    { id: 'short', label: [cls(0)] },
+    { id: 'one', label: [cls(0)] },
+    { id: 'single', label: cls(1) },
+    { id: 'bad-row', label: ['tulip', cls(2)] },
+  ]);
+  const prod = await readProductionExamples(dir, base.schema);
+  assert.equal(prod.requests, 6);
+  assert.deepEqual(prod.requestIds, ['batch#0', 'batch#1', 'batch#2', 'tensor#0', 'one', 'single', 'bad-row#1']);
+  assert.equal(prod.labelled, 8, 'three batch rows, two tensor rows, one, single, one row of bad-row');
+  assert.equal(prod.duplicates, 1, 'tensor#1 is batch#1 with the same label');
+  assert.deepEqual([...prod.rows.y], [0, 1, 2, 0, 0, 1, 2]);
+  const F = FEATURES.length;
+  assert.deepEqual([...prod.rows.features.numeric.subarray(3 * F, 4 * F)], Object.values(c).map((v) => Math.fround(v)), 'tensor#0 holds the first [N, F] row');
+  assert.deepEqual(prod.skipped, { 'labels do not match the rows': 1, 'label not a class': 1 });
+  // Each row's unlabelled id is its content without the label: what a review-queue item had before its feedback.
+  assert.equal(prod.unlabelledIds.length, 7);
+  // Rows 2, 3 and 5 are example c with three labels (three example ids), rows 1, 4 and 6 example b.
+  assert.equal(new Set(prod.rows.ids).size, 7);
+  assert.deepEqual([2, 3, 5].map((i) => prod.unlabelledIds[i]), Array(3).fill(prod.unlabelledIds[2]));
+  assert.deepEqual([1, 4, 6].map((i) => prod.unlabelledIds[i]), Array(3).fill(prod.unlabelledIds[1]));
+  assert.notEqual(prod.unlabelledIds[0], prod.rows.ids[0]);
+});
+
 function readdirOne(dir: string, prefix: string): string {
   return readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.jsonl'))!;
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureSchema } from '../../../src/core/data/types';
 import { RequestLog } from '../../../src/core/serve/requestLog';
-import { REVIEW_QUEUE_FILE, driftReason, enqueueForReview, predictionOf, readReviewQueue, selectForReview } from '../../../src/core/update/reviewQueue';
+import { withUnlabelledTags } from '../../../src/core/update/productionData';
+import { REVIEW_QUEUE_FILE, driftReason, enqueueForReview, predictionOf, predictionsOf, productionQueueOf, readReviewQueue, selectForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
 import { feature } from '../watch/fixtures';
 
 const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['a', 'b'], categorical: [], classes: ['x', 'y'] };
@@ -64,4 +65,52 @@ test('prediction and drift reasons of single values', () => {
   assert.equal(driftReason(cat, 'red'), undefined, '0.9 is not twice 0.5');
   assert.equal(driftReason(drifted[0], 2.5), undefined);
   assert.equal(driftReason(drifted[0], -1), 'a = -1 outside the training range');
+});
+
+test('each row of a request of several rows is judged on its own, with its own label from the feedback array', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlloop-review-rows-'));
+  const log = new RequestLog({ dir, flushIntervalMs: 60_000 });
+  const outputs = [0.95, 0.52, 0.4].map((p) => ({ label: p >= 0.5 ? 'x' : 'y', probabilities: { x: p, y: 1 - p } }));
+  log.append({ time: 't1', id: 'batch', run: 'run-1', model: 'm', version: '1', status: 200, inputs: [{ a: 0.5, b: 0.1 }, { a: 0.5, b: 0.2 }, { a: 7, b: 0.3 }], outputs, latency_ms: 1 });
+  // /infer tensors: [2, F] features, label and [2, C] probabilities.
+  log.append({ time: 't2', id: 'tensor', model: 'm', version: '1', status: 200, inputs: { features: [[0.5, 0.4], [0.5, 0.6]] }, outputs: { label: ['x', 'y'], probabilities: [[0.9, 0.1], [0.45, 0.55]] }, latency_ms: 1 });
+  log.close();
+  writeFileSync(join(dir, 'feedback-1.jsonl'), JSON.stringify({ time: 't', id: 'batch', label: ['x', 'y', 'x'] }) + '\n');
+  const items = await selectForReview({ logDir: dir, deployment: 'm', schema, features: drifted, lowConfidence: 0.6 });
+  assert.deepEqual(
+    items.map((i) => [i.requestId, i.row, i.reasons, i.label, i.confidence]),
+    [
+      ['batch', 1, ['low-confidence'], 'y', 0.52],
+      ['tensor', 1, ['low-confidence'], undefined, 0.55],
+      ['batch', 2, ['drift'], 'x', 0.6],
+    ],
+  );
+  assert.equal(items[0].run, 'run-1');
+  assert.deepEqual(items[1].features, { a: 0.5, b: 0.6 });
+  assert.deepEqual(predictionsOf({ label: ['x', 'y'], probabilities: [[0.9, 0.1], [0.45, 0.55]] }, 2), [{ predicted: 'x', confidence: 0.9 }, { predicted: 'y', confidence: 0.55 }]);
+  assert.deepEqual(predictionsOf({ prediction: [[1.5], [2.5]] }, 2), [{ predicted: 1.5 }, { predicted: 2.5 }]);
+});
+
+test('the queue as the Error Analysis panel lists it: the items of the model\'s schema with their values and labels', () => {
+  const item = (id: string, features: ReviewItem['features'], extra: Partial<ReviewItem> = {}): ReviewItem => ({ id, requestId: `r-${id}`, deployment: 'm', time: 't', reasons: ['low-confidence'], features, ...extra });
+  const queue = [
+    item('p1', { a: 0.5, b: null }, { label: 'y', predicted: 'x', confidence: 0.55 }),
+    item('p2', { a: 1, c: 2 }), // another model's features
+    item('p3', { a: 2, b: 0.25 }, { row: 3 }),
+    item('p4', { a: 'red', b: 1 }), // a string where a number is expected
+    item('p5', { a: 1, b: 1 }, { label: 'tulip' }), // a label that is not a class
+  ];
+  const q = productionQueueOf(queue, schema);
+  assert.deepEqual(q.items.map((i) => i.id), ['p1', 'p3', 'p5']);
+  assert.equal(q.hidden, 2);
+  assert.deepEqual(q.rows.ids, ['p1', 'p3', 'p5']);
+  assert.equal(q.rows.features.n, 3);
+  assert.deepEqual([...q.rows.features.numeric], [0.5, NaN, 2, 0.25, 1, 1]);
+  assert.deepEqual([...q.rows.y], [1, NaN, NaN]);
+  assert.deepEqual(q.refs, ['r-p1', 'r-p3#3', 'r-p5']);
+});
+
+test('tags given to a production example before its label came follow it once labelled', () => {
+  const tags = { u1: ['glare'], l1: ['night'], u2: ['blurry'] };
+  assert.deepEqual(withUnlabelledTags(tags, ['l1', 'l2', 'l3'], ['u1', 'u2', 'u3']), { u1: ['glare'], l1: ['glare', 'night'], u2: ['blurry'], l2: ['blurry'] });
 });
