@@ -50,3 +50,18 @@ export function parseNumber(raw: string): number {
   const v = +raw;
   return v - v === 0 ? v : NaN; // finite
 }
+
+/**
+ * The shortest decimal text that reads back as the same float32 (`4.9`, not `4.900000095367432`).
+ * Rows held as Float32Array and written out again keep the text they were read from (for the
+ * usual short decimals), so their content-hash example ids match those of the same rows elsewhere.
+ */
+export function float32Text(v: number): string {
+  if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
+  const f = Math.fround(v);
+  for (let p = 1; p < 9; p++) {
+    const s = Number(f.toPrecision(p));
+    if (Math.fround(s) === f) return String(s);
+  }
+  return String(Number(f.toPrecision(9)));
+}

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { loadSplitDataset, resolveProject, type LoadDatasetOptions, type ProjectInput } from '../data/dataset';
+import { float32Text } from '../data/values';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from '../data/types';
 
 export const DATA_VERSIONS_DIR = join('.mlloop', 'data');
@@ -49,7 +50,7 @@ export function rowsToCsv(schema: FeatureSchema, rows: Rows): string {
     const r: string[] = [];
     for (let f = 0; f < F; f++) {
       const v = rows.features.numeric[i * F + f];
-      r.push(Number.isNaN(v) ? '' : String(v));
+      r.push(Number.isNaN(v) ? '' : float32Text(v));
     }
     for (let k = 0; k < K; k++) r.push(rows.features.categories[i * K + k]);
     r.push(schema.classes ? schema.classes[rows.y[i]] : String(rows.y[i]));
