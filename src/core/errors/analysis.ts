@@ -57,7 +57,8 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
   const record = await findRun(projectDir, opts.run);
   const runDir = join(runsDir(projectDir), record.runId);
   if (!existsSync(join(runDir, 'model.onnx'))) throw new Error(`Run ${record.runId} has no model.onnx`);
-  const dataset = await loadDataVersion(ref, record.dataVersion?.id);
+  // Cached: opening the panel again on the same data reads typed arrays instead of parsing the CSV.
+  const dataset = await loadDataVersion(ref, record.dataVersion?.id, { cache: true });
   const t1 = Date.now();
   const table = await predictDev(runDir, dataset);
   const t2 = Date.now();
