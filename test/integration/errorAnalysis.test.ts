@@ -105,7 +105,23 @@ describe('Error Analysis panel', function () {
     const panel = await errorPanel();
     const { view } = await loaded(panel);
     const wrongIds = view.dev.ids.filter((_, r) => view.dev.wrong[r] === 1);
+    // The webview has had the state (with the dev columns, as typed arrays) once it said it was ready.
+    const stateSent = await waitFor(() => panel.sent().find((m) => (m as { type: string }).type === 'state' && (m as { state: ErrorAnalysisState }).state.status === 'loaded'), 'the loaded state sent to the webview');
+    assert.ok((stateSent as { state: Loaded }).state.view.dev.loss instanceof Float32Array);
+    const lastBefore = panel.sent().at(-1);
+    const sentSince = () => {
+      const all = panel.sent() as { type: string }[];
+      return all.slice(all.lastIndexOf(lastBefore as { type: string }) + 1);
+    };
     await panel.deliver({ type: 'tag', ids: wrongIds.slice(0, 3), tag: 'thin strokes' });
+    // A tag sends a delta of that load: the tagged examples' tags and the tag table, never the dev columns again.
+    const delta = (await waitFor(() => sentSince().find((m) => m.type === 'update'), 'the update after a tag')) as unknown as { type: 'update'; runId: string; load: number; update: Record<string, unknown> };
+    assert.equal(delta.runId, runId);
+    assert.equal(delta.load, view.load);
+    assert.deepEqual(Object.keys(delta.update).sort(), ['tagTable', 'tags']);
+    assert.deepEqual(delta.update.tags, Object.fromEntries(wrongIds.slice(0, 3).map((id) => [id, ['thin strokes']])));
+    assert.ok(!JSON.stringify(delta).includes(view.dev.ids.find((id) => !wrongIds.slice(0, 3).includes(id))!), 'no other example travels');
+    assert.ok(sentSince().every((m) => m.type !== 'state'), 'no whole state after a tag');
     await panel.deliver({ type: 'tag', ids: [wrongIds[3]], tag: 'looks like a 1' });
     const tagged = await loaded(panel, (x) => x.view.tagTable.length === 2, 'the tag table');
     const row = tagged.view.tagTable.find((r) => r.tag === 'thin strokes')!;

@@ -9,10 +9,11 @@ import {
   type AugmentSourceRef,
   type ErrorAnalysisHostMessage,
   type ErrorAnalysisState,
+  type ErrorAnalysisUpdate,
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
 } from '../../src/protocol/errorAnalysis';
-import { defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf, type Filters, type SortKey } from './model';
+import { applyTagDelta, defaultFilters, selectWith, UNTAGGED, visibleRows, windowOf, type Filters, type SortKey } from './model';
 
 registerToolkit();
 
@@ -26,6 +27,8 @@ root.setAttribute('data-panel', 'errorAnalysis');
 root.classList.add('ea');
 
 let view: ErrorAnalysisView | undefined;
+/** The last loaded state (its view is `view`): updates of the same load are merged into it. */
+let loaded: Extract<ErrorAnalysisState, { status: 'loaded' }> | undefined;
 let filters: Filters = defaultFilters();
 let sliceKey = '';
 let sliceLabel = '';
@@ -142,7 +145,7 @@ function drawRows(): void {
       h('span', { class: 'c-id' }, id),
       h('span', { class: 'c-truth' }, className(v.dev.truth[r])),
       h('span', { class: `c-pred${wrong ? ' bad' : ''}` }, className(v.dev.predicted[r])),
-      h('span', { class: 'c-conf' }, conf === null ? '' : conf.toFixed(2)),
+      h('span', { class: 'c-conf' }, conf === conf ? conf.toFixed(2) : ''),
       h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
     );
     if (shownFeatures) {
@@ -368,12 +371,14 @@ function fillSelect(sel: HTMLSelectElement, options: [string, string][], value: 
 function render(state: ErrorAnalysisState): void {
   if (state.status !== 'loaded') {
     view = undefined;
+    loaded = undefined;
     titleEl.textContent = `Error analysis · run ${state.runId}`;
     statsEl.replaceChildren(state.status === 'loading' ? h('span', { class: 'loading' }, document.createElement('vscode-progress-ring'), 'Predicting the dev split…') : h('pre', { class: 'error' }, state.message));
     root.removeAttribute('data-ready');
     return;
   }
   const first = !view || view.runId !== state.view.runId;
+  loaded = state;
   const v = (view = state.view);
   titleEl.textContent = `Error analysis · ${v.experiment} · run ${v.runId}`;
   statsEl.replaceChildren(
@@ -409,20 +414,35 @@ function render(state: ErrorAnalysisState): void {
     sliceChip.hidden = true;
     filters = { ...defaultFilters() };
   }
-  side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
+  // The list first (what the user waits for), then the side tables.
   filters = { ...filters, errorsOnly: errorsOnly.checked, truth: Number(truthSel.value), predicted: Number(predSel.value), tag: tagSel.value };
   refilter(!first && !requested);
   if (first) {
     const saved = channel.getUiState();
-    if (saved && !requested) scroller.scrollTop = saved.scrollTop;
-    drawRows();
+    if (saved && !requested && saved.scrollTop) (scroller.scrollTop = saved.scrollTop), drawRows();
   }
+  side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
   root.setAttribute('data-ready', 'true');
   root.setAttribute('data-open-ms', String(v.openMs));
 }
 
+/** A delta of the loaded view (tags, tag table, …): merged, then drawn like a state without the dev columns travelling again. */
+function applyUpdate(u: ErrorAnalysisUpdate): void {
+  if (!loaded || !view) return;
+  if (u.tags) applyTagDelta(view.tags, u.tags);
+  if (u.tagTable) view.tagTable = u.tagTable;
+  if (u.slices) view.slices = u.slices;
+  if (u.labelErrors) view.labelErrors = u.labelErrors;
+  if (u.versions) view.versions = u.versions;
+  const busy = u.busy !== undefined ? u.busy || undefined : loaded.busy;
+  const filter = u.filter ?? loaded.filter;
+  render({ status: 'loaded', view, ...(filter ? { filter } : {}), ...(busy ? { busy } : {}) });
+}
+
 function onMessage(m: ErrorAnalysisHostMessage): void {
   if (m.type === 'state') return render(m.state);
+  // An update of another load (or of a state this page never got) is ignored: the next state carries it.
+  if (m.type === 'update') return view?.runId === m.runId && view.load === m.load ? applyUpdate(m.update) : undefined;
   if (m.type === 'features') {
     m.ids.forEach((id, i) => {
       pending.delete(id);

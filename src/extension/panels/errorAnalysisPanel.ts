@@ -11,7 +11,7 @@ import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/an
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows } from '../../core/errors/slices';
-import { readTags, tagTable, updateTags } from '../../core/errors/tags';
+import { changedTags, readTags, tagTable, updateTags } from '../../core/errors/tags';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
   devColumnsOf,
@@ -20,6 +20,7 @@ import {
   type DataVersionView,
   type ErrorAnalysisHostMessage,
   type ErrorAnalysisState,
+  type ErrorAnalysisUpdate,
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
   type LabelErrorsState,
@@ -49,6 +50,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private labelErrors: LabelErrorsState = { status: 'idle' };
   private labelAbort: AbortController | undefined;
   private loadAbort: AbortController | undefined;
+  /** Loads so far: the view of the latest carries it, and so do the updates sent after it. */
+  private loads = 0;
   /** Where each example id sits in the loaded data (features on request). */
   private index = new Map<string, { split: 'train' | 'dev' | 'test'; row: number }>();
 
@@ -98,9 +101,18 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     return { type: 'state', state: this.state };
   }
 
+  /**
+   * Tells the webview what changed in the loaded view (never the dev columns, which the state
+   * message carried once). Before a load there is nothing to update: the snapshot says it all.
+   */
+  private sendUpdate(update: ErrorAnalysisUpdate): void {
+    if (this.view) this.post({ type: 'update', runId: this.view.runId, load: this.view.load, update });
+    else this.publish();
+  }
+
   requestFilter(filter: Omit<RequestedFilter, 'seq'>): void {
     this.filter = { ...filter, seq: (this.filter?.seq ?? 0) + 1 };
-    this.publish();
+    this.sendUpdate({ filter: this.filter });
   }
 
   async load(): Promise<void> {
@@ -117,6 +129,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
       this.view = {
         runId: analysis.record.runId,
+        load: ++this.loads,
         experiment: analysis.record.experiment,
         dataVersion: dataset.version.id,
         task: table.task,
@@ -197,7 +210,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
 
   private async withBusy(label: string, fn: () => Promise<void>): Promise<void> {
     this.busy = label;
-    this.publish();
+    this.sendUpdate({ busy: label });
     try {
       await fn();
     } finally {
@@ -209,7 +222,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private async refreshVersions(): Promise<void> {
     if (!this.view) return;
     this.view.versions = (await listDataVersions(this.projectDir)).map((r) => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) }));
-    this.publish();
+    this.sendUpdate({ versions: this.view.versions, busy: this.busy ?? '' });
   }
 
   /** Tells the user about a new version and offers to train the run's experiment on it (not awaited by the panel). */
@@ -236,7 +249,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     this.view.tags = store;
     this.view.tagTable = tagTable(a.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r));
     this.log.info(`tagged ${ids.length} example(s) ${remove ? 'without' : 'with'} "${tag}"`);
-    this.publish();
+    // Only the tagged examples' tags and the tag table travel, not the dev columns again.
+    this.sendUpdate({ tags: Object.fromEntries(ids.map((id) => [id, store[id] ?? []])), tagTable: this.view.tagTable });
   }
 
   private sendFeatures(requestId: number, ids: string[]): void {
@@ -265,7 +279,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     if (this.labelErrors.status === 'running') return;
     this.labelAbort = new AbortController();
     this.labelErrors = { status: 'running', done: 0, total: 5 };
-    this.publish();
+    this.sendUpdate({ labelErrors: this.labelErrors });
     try {
       const r = await labelIssuesOfRun({
         projectDir: this.projectDir,
@@ -273,7 +287,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         signal: this.labelAbort.signal,
         onFold: (done, total) => {
           this.labelErrors = { status: 'running', done, total };
-          this.publish();
+          this.sendUpdate({ labelErrors: this.labelErrors });
         },
       });
       const table = this.analysis!.table;
@@ -281,16 +295,19 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     } catch (e) {
       this.labelErrors = { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
-    this.publish();
+    this.sendUpdate({ labelErrors: this.labelErrors });
   }
 
   /** Tags re-read from disk (another window or the CLI may have changed tags.json). */
   async reloadTags(): Promise<void> {
     if (!this.analysis) return;
     const store = await readTags(this.projectDir);
+    const before = this.analysis.tags;
     this.analysis.tags = store;
-    if (this.view) (this.view.tags = store), (this.view.tagTable = tagTable(this.analysis.table, store));
-    this.publish();
+    if (!this.view) return this.publish();
+    this.view.tags = store;
+    this.view.tagTable = tagTable(this.analysis.table, store);
+    this.sendUpdate({ tags: changedTags(before, store), tagTable: this.view.tagTable });
   }
 
   override dispose(): void {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorTable } from '../../../src/core/errors/errorTable';
 import { buildErrorTable } from '../../../src/core/errors/errorTable';
-import { readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withTag, writeTags } from '../../../src/core/errors/tags';
+import { changedTags, readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withTag, writeTags } from '../../../src/core/errors/tags';
 
 /** 10 dev examples e0..e9; e0..e3 wrong (4 errors). */
 function table(wrong: number[]): ErrorTable {
@@ -77,4 +77,11 @@ test('buildErrorTable: prediction, confidence of the predicted class, loss of th
   assert.equal(t.errorCount, 1);
   assert.ok(Math.abs(t.confidence[1] - 0.7) < 1e-6);
   assert.ok(Math.abs(t.loss[1] - -Math.log(0.3)) < 1e-6);
+});
+
+test('changedTags: the delta between two stores (tags.json changed elsewhere) names only the ids that changed, [] for none left', () => {
+  const before = { e0: ['blurry'], e1: ['blurry', 'dark'], e2: ['dark'] };
+  const after = { e0: ['blurry'], e1: ['dark'], e3: ['new'] };
+  assert.deepEqual(changedTags(before, after), { e1: ['dark'], e2: [], e3: ['new'] });
+  assert.deepEqual(changedTags(after, after), {});
 });
