@@ -45,7 +45,8 @@ function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefine
   if (signal?.aborted) return Promise.reject(new AnalysisCancelledError());
   const script = workerPath ? { source: workerPath, eval: false } : workerScript('errors');
   return new Promise((resolve, reject) => {
-    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
+    // A bundled worker needs no loader: the caller's (tsx, in the benchmark) would parse the bundle through its hooks.
+    const worker = new Worker(script.source, { workerData: input, eval: script.eval, ...(workerPath ? { execArgv: [] } : {}) });
     let settled = false;
     const settle = (fn: () => void, terminate = true) => {
       if (settled) return;
