@@ -20,6 +20,8 @@ import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
 export const DATASET_CACHE_FORMAT = 'mlds-1';
 /** Entries kept per project (the newest by use); each holds the whole split, ~4 bytes per cell. */
 export const DATASET_CACHE_ENTRIES = 3;
+/** Larger splits are not cached (three of them would fill a project folder with gigabytes). */
+export const DATASET_CACHE_MAX_BYTES = 512 * 1024 ** 2;
 
 const MAGIC = 0x5344_4c4d; // "MLDS" little-endian
 const SPLITS = ['train', 'dev', 'test'] as const;
@@ -128,6 +130,8 @@ export async function readDatasetCache(projectDir: string, key: DatasetCacheKey)
 export async function writeDatasetCache(projectDir: string, key: DatasetCacheKey, dataset: SplitDataset): Promise<void> {
   const F = dataset.schema.numeric.length;
   const K = dataset.schema.categorical.length;
+  const arrayBytes = SPLITS.reduce((sum, s) => sum + dataset[s].features.n * (4 * F + 8 + 4), 0);
+  if (arrayBytes > DATASET_CACHE_MAX_BYTES) return;
   const header: Header = {
     format: DATASET_CACHE_FORMAT,
     key: key.key,
