@@ -90,6 +90,8 @@ export interface ErrorAnalysisView {
   tags: Record<string, string[]>;
   tagTable: TagRow[];
   slices: SliceView[];
+  /** The slices are still being found (the examples are drawn first); an update brings them. */
+  slicesPending?: boolean;
   labelErrors: LabelErrorsState;
   versions: DataVersionView[];
   /** Built-in experiments that can train on a version. */
@@ -117,6 +119,7 @@ export interface ErrorAnalysisUpdate {
   /** The tags of these example ids now (an empty list: no tag left). */
   tags?: Record<string, string[]>;
   tagTable?: TagRow[];
+  /** The slices (found after the state was sent: slicesPending is over). */
   slices?: SliceView[];
   labelErrors?: LabelErrorsState;
   versions?: DataVersionView[];

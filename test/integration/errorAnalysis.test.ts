@@ -64,7 +64,8 @@ describe('Error Analysis panel', function () {
   it('opens on the run with every dev example as columns and its errors counted', async () => {
     const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.openErrorAnalysis', { projectDir: dir, runId });
     assert.equal(opened?.runId, runId, 'the command failed (see the ML Loop log)');
-    const { view } = await loaded(await errorPanel());
+    const panel = await errorPanel();
+    const { view } = await loaded(panel);
     assert.equal(view.runId, runId);
     assert.equal(view.experiment, 'softmax');
     assert.deepEqual(view.dev.ids, expected.table.ids);
@@ -72,10 +73,20 @@ describe('Error Analysis panel', function () {
     assert.equal(view.dev.wrong.reduce((a, b) => a + b, 0), expected.table.errorCount);
     assert.deepEqual(view.classes, expected.dataset.schema.classes);
     assert.deepEqual(view.image, { width: 8, height: 8, channels: 1 });
+    // The examples come first; the slices follow as an update of the same load.
+    const sliced = await loaded(panel, (x) => !x.view.slicesPending, 'the slices');
+    assert.equal(sliced.view.load, view.load);
     assert.deepEqual(
-      view.slices.map((s) => s.key),
+      sliced.view.slices.map((s) => s.key),
       expected.slices.map((s) => s.key),
     );
+    // The webview got them: as an update when it had the examples' state already, else in its state.
+    type Sent = { type: string; update?: { slices?: unknown[] }; state?: Loaded };
+    const carried = await waitFor(
+      () => (panel.sent() as Sent[]).map((m) => (m.type === 'update' ? m.update?.slices : m.type === 'state' && m.state?.status === 'loaded' && !m.state.view.slicesPending ? m.state.view.slices : undefined)).find((x) => x),
+      'the slices sent to the webview',
+    );
+    assert.equal(carried.length, expected.slices.length);
     assert.match(await channelText(), new RegExp(`error analysis of run ${runId}: ${expected.table.errorCount} errors of ${expected.table.n} dev examples`));
   });
 

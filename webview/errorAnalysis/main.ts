@@ -318,7 +318,8 @@ function slicesEl(v: ErrorAnalysisView): HTMLElement {
     });
     table.append(h('tr', {}, h('td', {}, name), h('td', { class: 'num' }, String(s.errors)), h('td', { class: 'num' }, pct(s.shareOfErrors)), h('td', { class: 'num' }, s.lift.toFixed(2)), h('td', { class: 'num' }, String(s.support)), h('td', {}, sourceActions({ slice: s.key }, s.label))));
   }
-  return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : h('p', { class: 'muted' }, 'No slice is worse than average.'));
+  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, 'No slice is worse than average.');
+  return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : none);
 }
 
 function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
@@ -431,7 +432,7 @@ function applyUpdate(u: ErrorAnalysisUpdate): void {
   if (!loaded || !view) return;
   if (u.tags) applyTagDelta(view.tags, u.tags);
   if (u.tagTable) view.tagTable = u.tagTable;
-  if (u.slices) view.slices = u.slices;
+  if (u.slices) (view.slices = u.slices), delete view.slicesPending;
   if (u.labelErrors) view.labelErrors = u.labelErrors;
   if (u.versions) view.versions = u.versions;
   const busy = u.busy !== undefined ? u.busy || undefined : loaded.busy;

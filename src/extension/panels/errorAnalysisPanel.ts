@@ -5,12 +5,12 @@
 // in worker threads too. The host keeps the analysis to answer the webview's requests.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolveProject } from '../../core/data/dataset';
+import { resolveProject, type ProjectRef } from '../../core/data/dataset';
 import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
 import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/analysisWorker';
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
-import { parseSliceKey, sliceRows } from '../../core/errors/slices';
+import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
 import { changedTags, readTags, tagTable, updateTags } from '../../core/errors/tags';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
@@ -25,9 +25,14 @@ import {
   type ErrorAnalysisWebviewMessage,
   type LabelErrorsState,
   type RequestedFilter,
+  type SliceView,
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
+
+function sliceViews(slices: Slice[]): SliceView[] {
+  return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));
+}
 
 function versionSummary(r: VersionRecipe): string {
   const d = r.details as Record<string, unknown>;
@@ -115,45 +120,81 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     this.sendUpdate({ filter: this.filter });
   }
 
+  /**
+   * Analyses the run in a worker. The examples are drawn as soon as the worker has the error table
+   * (slices pending), and the slices follow as an update: finding them is the slowest step left.
+   */
   async load(): Promise<void> {
     const t0 = performance.now();
     this.loadError = undefined;
     this.loadAbort?.abort();
     const abort = (this.loadAbort = new AbortController());
+    let shown: Promise<void> | undefined;
+    let shownLoad = 0;
     try {
       const ref = await resolveProject(this.projectDir);
-      const [analysis, versions] = await Promise.all([analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal), listDataVersions(this.projectDir)]);
-      this.analysis = analysis;
-      const { table, dataset } = analysis;
-      this.index.clear();
-      for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
-      this.view = {
-        runId: analysis.record.runId,
-        load: ++this.loads,
-        experiment: analysis.record.experiment,
-        dataVersion: dataset.version.id,
-        task: table.task,
-        ...(table.classes ? { classes: table.classes } : {}),
-        ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
-        featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
-        dev: devColumnsOf(table),
-        errorCount: table.errorCount,
-        tags: analysis.tags,
-        tagTable: analysis.tagTable,
-        slices: analysis.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift })),
-        labelErrors: this.labelErrors,
-        versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
-        experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
-        openMs: 0,
-      };
-      this.view.openMs = Math.round(performance.now() - t0);
-      this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
+      const versions = listDataVersions(this.projectDir);
+      const analysis = await analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal, undefined, (partial) => {
+        shown = versions.then((v) => {
+          if (abort.signal.aborted) return;
+          this.show(partial, v, ref, t0, true);
+          shownLoad = this.loads;
+          this.publish();
+        });
+      });
+      await shown;
+      if (shown && this.analysis && this.view?.load === shownLoad) {
+        this.analysis.slices = analysis.slices;
+        this.analysis.timings = analysis.timings;
+        this.view.slices = sliceViews(analysis.slices);
+        delete this.view.slicesPending;
+        this.log.info(`error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${analysis.timings.analyseMs})`);
+        this.sendUpdate({ slices: this.view.slices });
+        return;
+      }
+      this.show(analysis, await versions, ref, t0, false);
     } catch (e) {
       if (e instanceof AnalysisCancelledError) return; // a newer load or the panel's disposal
-      this.loadError = e instanceof Error ? e.message : String(e);
-      this.log.error(`error analysis of run ${this.runId} failed: ${this.loadError}`);
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`error analysis of run ${this.runId} failed: ${message}`);
+      if (this.view && shownLoad && this.view.load === shownLoad) {
+        // The examples are shown already: only the slices are missing.
+        delete this.view.slicesPending;
+        this.sendUpdate({ slices: [] });
+        return;
+      }
+      this.loadError = message;
     }
     this.publish();
+  }
+
+  /** Makes `analysis` the panel's view (a new load); `slicesPending`: its slices are still being found. */
+  private show(analysis: RunErrorAnalysis, versions: VersionRecipe[], ref: ProjectRef, t0: number, slicesPending: boolean): void {
+    this.analysis = analysis;
+    const { table, dataset } = analysis;
+    this.index.clear();
+    for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
+    this.view = {
+      runId: analysis.record.runId,
+      load: ++this.loads,
+      experiment: analysis.record.experiment,
+      dataVersion: dataset.version.id,
+      task: table.task,
+      ...(table.classes ? { classes: table.classes } : {}),
+      ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
+      featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
+      dev: devColumnsOf(table),
+      errorCount: table.errorCount,
+      tags: analysis.tags,
+      tagTable: analysis.tagTable,
+      slices: sliceViews(analysis.slices),
+      ...(slicesPending ? { slicesPending } : {}),
+      labelErrors: this.labelErrors,
+      versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
+      experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
+      openMs: Math.round(performance.now() - t0),
+    };
+    this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
   }
 
   protected async handle(m: Exclude<ErrorAnalysisWebviewMessage, { type: 'ready' }>): Promise<void> {
