@@ -3,8 +3,9 @@
 //
 // Rules every panel follows:
 // - the webview posts `{ type: 'ready' }` once its script runs; the host posts nothing before;
-// - the host sends complete snapshots, never deltas, so a reloaded or hidden webview never shows
-//   half a state;
+// - the host sends complete snapshots, so a reloaded or hidden webview never shows half a state;
+//   a panel whose snapshot is large (Error Analysis: 50,000 dev rows) may follow it with deltas
+//   that name the snapshot they apply to, and a webview ignores a delta of a snapshot it lacks;
 // - each side validates what arrives before acting on it (a webview is a browser page).
 
 export interface ReadyMessage {

@@ -43,32 +43,37 @@ export interface DataVersionView {
   summary: string;
 }
 
-/** The dev examples as columns: row r is (ids[r], truth[r], …). Class values are class indices. */
+/**
+ * The dev examples as columns: row r is (ids[r], truth[r], …). Class values are class indices.
+ * Typed arrays: VS Code carries them to the webview as binary (no JSON for 50,000+ rows), and the
+ * host sends them once per load; later changes come as ErrorAnalysisUpdate deltas without them.
+ */
 export interface DevColumns {
   ids: string[];
-  truth: number[];
-  predicted: number[];
-  /** Probability of the predicted class (classification), null for regression. */
-  confidence: (number | null)[];
-  loss: number[];
+  truth: Float64Array;
+  predicted: Float64Array;
+  /** Probability of the predicted class (classification), NaN for regression. */
+  confidence: Float32Array;
+  loss: Float32Array;
   /** 1 = the model got it wrong. */
-  wrong: number[];
+  wrong: Uint8Array;
 }
 
-/** Four significant digits: what the list shows, and a third of the JSON of a full double. */
-function round4(x: number): number {
-  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+/** The first n values on their own exact-size buffer (VS Code sends a view's whole buffer): `a` itself when it is that already. */
+function exact<T extends Float64Array | Float32Array | Uint8Array>(a: T, n: number): T {
+  return a.length === n && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice(0, n) as T);
 }
 
-/** The error table as the columns the host sends (confidence and loss to four significant digits). */
+/** The error table as the columns the host sends. */
 export function devColumnsOf(table: ErrorTable): DevColumns {
+  const n = table.n;
   return {
     ids: table.ids,
-    truth: Array.from(table.truth),
-    predicted: Array.from(table.predicted),
-    confidence: Array.from(table.confidence, (c) => (Number.isNaN(c) ? null : round4(c))),
-    loss: Array.from(table.loss, round4),
-    wrong: Array.from(table.wrong),
+    truth: exact(table.truth, n),
+    predicted: exact(table.predicted, n),
+    confidence: exact(table.confidence, n),
+    loss: exact(table.loss, n),
+    wrong: exact(table.wrong, n),
   };
 }
 
@@ -89,6 +94,11 @@ export interface ProductionColumns {
   reasons: string[];
   /** Queued examples of another model's features, not listed. */
   hidden: number;
+}
+
+/** Four significant digits: what the list shows (production columns travel as JSON). */
+function round4(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
 }
 
 /** The review queue's examples of the run's model as the columns the host sends. */
@@ -117,6 +127,8 @@ export function productionColumnsOf(q: ProductionQueue, classes?: string[]): Pro
 
 export interface ErrorAnalysisView {
   runId: string;
+  /** Which load of the panel this view is (updates name it: one for an older load is ignored). */
+  load: number;
   experiment: string;
   dataVersion: string;
   task: 'classification' | 'regression';
@@ -131,6 +143,8 @@ export interface ErrorAnalysisView {
   tags: Record<string, string[]>;
   tagTable: TagRow[];
   slices: SliceView[];
+  /** The slices are still being found (the examples are drawn first); an update brings them. */
+  slicesPending?: boolean;
   labelErrors: LabelErrorsState;
   versions: DataVersionView[];
   /** Built-in experiments that can train on a version. */
@@ -154,8 +168,26 @@ export type ErrorAnalysisState =
   | { status: 'error'; runId: string; message: string }
   | { status: 'loaded'; view: ErrorAnalysisView; filter?: RequestedFilter; busy?: string };
 
+/**
+ * What changed in a loaded view since the state message of the same `load` (tagging, label-error
+ * progress, data versions, busy, a requested filter). Never the dev columns: those come once per load.
+ */
+export interface ErrorAnalysisUpdate {
+  /** The tags of these example ids now (an empty list: no tag left). */
+  tags?: Record<string, string[]>;
+  tagTable?: TagRow[];
+  /** The slices (found after the state was sent: slicesPending is over). */
+  slices?: SliceView[];
+  labelErrors?: LabelErrorsState;
+  versions?: DataVersionView[];
+  /** What the host is doing ('' = nothing). */
+  busy?: string;
+  filter?: RequestedFilter;
+}
+
 export type ErrorAnalysisHostMessage =
   | { type: 'state'; state: ErrorAnalysisState }
+  | { type: 'update'; runId: string; load: number; update: ErrorAnalysisUpdate }
   | { type: 'features'; requestId: number; ids: string[]; numeric: number[][]; categories: string[][] }
   | { type: 'sliceRows'; key: string; rows: number[] };
 
@@ -190,10 +222,34 @@ export function isErrorAnalysisWebviewMessage(v: unknown): v is ErrorAnalysisWeb
   return ['findLabelErrors', 'addData', 'refresh'].some((t) => hasType(v, t));
 }
 
+/** A typed array of the given kind (by its tag: the webview's realm has its own constructors). */
+function isTyped(v: unknown, kind: 'Float64Array' | 'Float32Array' | 'Uint8Array', n: number): boolean {
+  return ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${kind}]` && (v as Float64Array).length === n;
+}
+
 function isDevColumns(v: unknown): v is DevColumns {
   if (!isRecord(v) || !isArrayOf(v.ids, isString)) return false;
   const n = v.ids.length;
-  return (['truth', 'predicted', 'loss', 'wrong'] as const).every((k) => Array.isArray(v[k]) && (v[k] as unknown[]).length === n) && Array.isArray(v.confidence) && v.confidence.length === n;
+  return isTyped(v.truth, 'Float64Array', n) && isTyped(v.predicted, 'Float64Array', n) && isTyped(v.confidence, 'Float32Array', n) && isTyped(v.loss, 'Float32Array', n) && isTyped(v.wrong, 'Uint8Array', n);
+}
+
+const isTagRow = (t: unknown): t is TagRow => isRecord(t) && isString(t.tag) && isFiniteNumber(t.errors);
+const isSliceView = (s: unknown): s is SliceView => isRecord(s) && isString(s.key) && isString(s.label);
+const isVersionView = (x: unknown): x is DataVersionView => isRecord(x) && isString(x.id);
+const isTagLists = (v: unknown): v is Record<string, string[]> => isRecord(v) && Object.values(v).every((t) => isArrayOf(t, isString));
+
+function isUpdate(v: unknown): v is ErrorAnalysisUpdate {
+  return (
+    isRecord(v) &&
+    (v.tags === undefined || isTagLists(v.tags)) &&
+    (v.tagTable === undefined || isArrayOf(v.tagTable, isTagRow)) &&
+    (v.slices === undefined || isArrayOf(v.slices, isSliceView)) &&
+    (v.labelErrors === undefined || (isRecord(v.labelErrors) && isString(v.labelErrors.status))) &&
+    (v.versions === undefined || isArrayOf(v.versions, isVersionView)) &&
+    (v.busy === undefined || isString(v.busy)) &&
+    (v.filter === undefined || (isRecord(v.filter) && isFiniteNumber(v.filter.seq))) &&
+    !('dev' in v)
+  );
 }
 
 function isProductionColumns(v: unknown): v is ProductionColumns {
@@ -212,6 +268,7 @@ function isView(v: unknown): v is ErrorAnalysisView {
   return (
     isRecord(v) &&
     isString(v.runId) &&
+    isFiniteNumber(v.load) &&
     isString(v.experiment) &&
     isString(v.dataVersion) &&
     (v.task === 'classification' || v.task === 'regression') &&
@@ -219,11 +276,11 @@ function isView(v: unknown): v is ErrorAnalysisView {
     isDevColumns(v.dev) &&
     isProductionColumns(v.production) &&
     isFiniteNumber(v.errorCount) &&
-    isRecord(v.tags) &&
-    isArrayOf(v.tagTable, (t): t is TagRow => isRecord(t) && isString(t.tag) && isFiniteNumber(t.errors)) &&
-    isArrayOf(v.slices, (s): s is SliceView => isRecord(s) && isString(s.key) && isString(s.label)) &&
+    isTagLists(v.tags) &&
+    isArrayOf(v.tagTable, isTagRow) &&
+    isArrayOf(v.slices, isSliceView) &&
     isRecord(v.labelErrors) &&
-    isArrayOf(v.versions, (x): x is DataVersionView => isRecord(x) && isString(x.id)) &&
+    isArrayOf(v.versions, isVersionView) &&
     isArrayOf(v.experiments, isString)
   );
 }
@@ -231,6 +288,7 @@ function isView(v: unknown): v is ErrorAnalysisView {
 export function isErrorAnalysisHostMessage(v: unknown): v is ErrorAnalysisHostMessage {
   if (hasType(v, 'features')) return isFiniteNumber(v.requestId) && isArrayOf(v.ids, isString) && Array.isArray(v.numeric) && Array.isArray(v.categories);
   if (hasType(v, 'sliceRows')) return isString(v.key) && isArrayOf(v.rows, isFiniteNumber);
+  if (hasType(v, 'update')) return isString(v.runId) && isFiniteNumber(v.load) && isUpdate(v.update);
   if (!hasType(v, 'state') || !isRecord(v.state)) return false;
   const st = v.state;
   if (st.status === 'loading') return isString(st.runId);

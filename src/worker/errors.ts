@@ -1,6 +1,7 @@
 // Error-analysis worker thread (bundled to dist/worker-errors.js), off the extension host's thread:
 // 'analyse' loads the run's data version, predicts dev with the run's model and computes the error
-// table, tag table and slices (posted back with its typed arrays transferred, not copied);
+// table, tag table and slices (posted back with its typed arrays transferred, not copied; or, when
+// progressive, the analysis first without slices and then the slices);
 // 'compare' counts the dev errors of several runs per tag and per slice.
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyseRun } from '../core/errors/analysis';
@@ -12,4 +13,6 @@ const input = workerData as ErrorsWorkerInput;
 const fail = (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
 
 if (input.job === 'compare') errorChangesOfRuns(input).then((result) => post({ type: 'done', result }), fail);
-else analyseRun(input).then((result) => post({ type: 'done', result }, transferablesOf(result)), fail);
+else if (input.progressive) {
+  analyseRun({ ...input, onTable: (result) => post({ type: 'table', result }) }).then(({ slices, timings }) => post({ type: 'slices', slices, timings }), fail);
+} else analyseRun(input).then((result) => post({ type: 'done', result }, transferablesOf(result)), fail);

@@ -64,7 +64,8 @@ describe('Error Analysis panel', function () {
   it('opens on the run with every dev example as columns and its errors counted', async () => {
     const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.openErrorAnalysis', { projectDir: dir, runId });
     assert.equal(opened?.runId, runId, 'the command failed (see the ML Loop log)');
-    const { view } = await loaded(await errorPanel());
+    const panel = await errorPanel();
+    const { view } = await loaded(panel);
     assert.equal(view.runId, runId);
     assert.equal(view.experiment, 'softmax');
     assert.deepEqual(view.dev.ids, expected.table.ids);
@@ -72,10 +73,20 @@ describe('Error Analysis panel', function () {
     assert.equal(view.dev.wrong.reduce((a, b) => a + b, 0), expected.table.errorCount);
     assert.deepEqual(view.classes, expected.dataset.schema.classes);
     assert.deepEqual(view.image, { width: 8, height: 8, channels: 1 });
+    // The examples come first; the slices follow as an update of the same load.
+    const sliced = await loaded(panel, (x) => !x.view.slicesPending, 'the slices');
+    assert.equal(sliced.view.load, view.load);
     assert.deepEqual(
-      view.slices.map((s) => s.key),
+      sliced.view.slices.map((s) => s.key),
       expected.slices.map((s) => s.key),
     );
+    // The webview got them: as an update when it had the examples' state already, else in its state.
+    type Sent = { type: string; update?: { slices?: unknown[] }; state?: Loaded };
+    const carried = await waitFor(
+      () => (panel.sent() as Sent[]).map((m) => (m.type === 'update' ? m.update?.slices : m.type === 'state' && m.state?.status === 'loaded' && !m.state.view.slicesPending ? m.state.view.slices : undefined)).find((x) => x),
+      'the slices sent to the webview',
+    );
+    assert.equal(carried.length, expected.slices.length);
     assert.match(await channelText(), new RegExp(`error analysis of run ${runId}: ${expected.table.errorCount} errors of ${expected.table.n} dev examples`));
   });
 
@@ -105,7 +116,23 @@ describe('Error Analysis panel', function () {
     const panel = await errorPanel();
     const { view } = await loaded(panel);
     const wrongIds = view.dev.ids.filter((_, r) => view.dev.wrong[r] === 1);
+    // The webview has had the state (with the dev columns, as typed arrays) once it said it was ready.
+    const stateSent = await waitFor(() => panel.sent().find((m) => (m as { type: string }).type === 'state' && (m as { state: ErrorAnalysisState }).state.status === 'loaded'), 'the loaded state sent to the webview');
+    assert.ok((stateSent as { state: Loaded }).state.view.dev.loss instanceof Float32Array);
+    const lastBefore = panel.sent().at(-1);
+    const sentSince = () => {
+      const all = panel.sent() as { type: string }[];
+      return all.slice(all.lastIndexOf(lastBefore as { type: string }) + 1);
+    };
     await panel.deliver({ type: 'tag', ids: wrongIds.slice(0, 3), tag: 'thin strokes' });
+    // A tag sends a delta of that load: the tagged examples' tags and the tag table, never the dev columns again.
+    const delta = (await waitFor(() => sentSince().find((m) => m.type === 'update'), 'the update after a tag')) as unknown as { type: 'update'; runId: string; load: number; update: Record<string, unknown> };
+    assert.equal(delta.runId, runId);
+    assert.equal(delta.load, view.load);
+    assert.deepEqual(Object.keys(delta.update).sort(), ['tagTable', 'tags']);
+    assert.deepEqual(delta.update.tags, Object.fromEntries(wrongIds.slice(0, 3).map((id) => [id, ['thin strokes']])));
+    assert.ok(!JSON.stringify(delta).includes(view.dev.ids.find((id) => !wrongIds.slice(0, 3).includes(id))!), 'no other example travels');
+    assert.ok(sentSince().every((m) => m.type !== 'state'), 'no whole state after a tag');
     await panel.deliver({ type: 'tag', ids: [wrongIds[3]], tag: 'looks like a 1' });
     const tagged = await loaded(panel, (x) => x.view.tagTable.length === 2, 'the tag table');
     const row = tagged.view.tagTable.find((r) => r.tag === 'thin strokes')!;

@@ -10,11 +10,12 @@ import {
   type AugmentSourceRef,
   type ErrorAnalysisHostMessage,
   type ErrorAnalysisState,
+  type ErrorAnalysisUpdate,
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
   type ExampleSource,
 } from '../../src/protocol/errorAnalysis';
-import { defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf, type Filters, type SortKey } from './model';
+import { applyTagDelta, defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf, type Filters, type SortKey } from './model';
 
 registerToolkit();
 
@@ -29,6 +30,8 @@ root.setAttribute('data-panel', 'errorAnalysis');
 root.classList.add('ea');
 
 let view: ErrorAnalysisView | undefined;
+/** The last loaded state (its view is `view`): updates of the same load are merged into it. */
+let loaded: Extract<ErrorAnalysisState, { status: 'loaded' }> | undefined;
 let filters: Filters = defaultFilters();
 let sliceKey = '';
 let sliceLabel = '';
@@ -162,7 +165,7 @@ function drawRows(): void {
       h('span', { class: 'c-id', ...(prod ? { title: `${prod.deployments[r]} request ${prod.refs[r]} at ${prod.times[r]}` } : {}) }, prod ? prod.refs[r] : id),
       h('span', { class: 'c-truth' }, prod ? labelOf(prod.truth[r]) : className(v.dev.truth[r])),
       h('span', { class: `c-pred${wrong ? ' bad' : ''}` }, prod ? labelOf(prod.predicted[r]) : className(v.dev.predicted[r])),
-      h('span', { class: 'c-conf' }, conf === null ? '' : conf.toFixed(2)),
+      h('span', { class: 'c-conf' }, conf === null || conf !== conf ? '' : conf.toFixed(2)),
       prod ? h('span', { class: 'c-loss c-why muted', title: prod.reasons[r] }, prod.reasons[r]) : h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
     );
     if (shownFeatures) {
@@ -383,7 +386,8 @@ function slicesEl(v: ErrorAnalysisView): HTMLElement {
     });
     table.append(h('tr', {}, h('td', {}, name), h('td', { class: 'num' }, String(s.errors)), h('td', { class: 'num' }, pct(s.shareOfErrors)), h('td', { class: 'num' }, s.lift.toFixed(2)), h('td', { class: 'num' }, String(s.support)), h('td', {}, sourceActions({ slice: s.key }, s.label))));
   }
-  return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : h('p', { class: 'muted' }, 'No slice is worse than average.'));
+  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, 'No slice is worse than average.');
+  return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : none);
 }
 
 function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
@@ -436,12 +440,14 @@ function fillSelect(sel: HTMLSelectElement, options: [string, string][], value: 
 function render(state: ErrorAnalysisState): void {
   if (state.status !== 'loaded') {
     view = undefined;
+    loaded = undefined;
     titleEl.textContent = `Error analysis · run ${state.runId}`;
     statsEl.replaceChildren(state.status === 'loading' ? h('span', { class: 'loading' }, document.createElement('vscode-progress-ring'), 'Predicting the dev split…') : h('pre', { class: 'error' }, state.message));
     root.removeAttribute('data-ready');
     return;
   }
   const first = !view || view.runId !== state.view.runId;
+  loaded = state;
   const v = (view = state.view);
   titleEl.textContent = `Error analysis · ${v.experiment} · run ${v.runId}`;
   statsEl.replaceChildren(
@@ -480,21 +486,36 @@ function render(state: ErrorAnalysisState): void {
   }
   if (first || requested) showSource(source);
   else drawHead();
-  side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
+  // The list first (what the user waits for), then the side tables.
   filters = { ...filters, errorsOnly: errorsOnly.checked, truth: Number(truthSel.value), predicted: Number(predSel.value), tag: tagSel.value };
   root.setAttribute('data-production', String(v.production.ids.length));
   refilter(!first && !requested);
   if (first) {
     const saved = channel.getUiState();
-    if (saved && !requested) scroller.scrollTop = saved.scrollTop;
-    drawRows();
+    if (saved && !requested && saved.scrollTop) (scroller.scrollTop = saved.scrollTop), drawRows();
   }
+  side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
   root.setAttribute('data-ready', 'true');
   root.setAttribute('data-open-ms', String(v.openMs));
 }
 
+/** A delta of the loaded view (tags, tag table, …): merged, then drawn like a state without the dev columns travelling again. */
+function applyUpdate(u: ErrorAnalysisUpdate): void {
+  if (!loaded || !view) return;
+  if (u.tags) applyTagDelta(view.tags, u.tags);
+  if (u.tagTable) view.tagTable = u.tagTable;
+  if (u.slices) (view.slices = u.slices), delete view.slicesPending;
+  if (u.labelErrors) view.labelErrors = u.labelErrors;
+  if (u.versions) view.versions = u.versions;
+  const busy = u.busy !== undefined ? u.busy || undefined : loaded.busy;
+  const filter = u.filter ?? loaded.filter;
+  render({ status: 'loaded', view, ...(filter ? { filter } : {}), ...(busy ? { busy } : {}) });
+}
+
 function onMessage(m: ErrorAnalysisHostMessage): void {
   if (m.type === 'state') return render(m.state);
+  // An update of another load (or of a state this page never got) is ignored: the next state carries it.
+  if (m.type === 'update') return view?.runId === m.runId && view.load === m.load ? applyUpdate(m.update) : undefined;
   if (m.type === 'features') {
     m.ids.forEach((id, i) => {
       pending.delete(id);

@@ -35,13 +35,13 @@ export function visibleRows(dev: DevColumns, tags: Record<string, string[]>, f: 
     if (f.truth >= 0 && dev.truth[r] !== f.truth) continue;
     if (f.predicted >= 0 && dev.predicted[r] !== f.predicted) continue;
     const c = dev.confidence[r];
-    if (c !== null && (c < f.minConfidence || c > f.maxConfidence)) continue;
+    if (c === c && (c < f.minConfidence || c > f.maxConfidence)) continue; // NaN: regression, no confidence
     if (!tagPasses(tags, dev.ids[r], f.tag)) continue;
     if (f.sliceRows && !f.sliceRows.has(r)) continue;
     out[m++] = r;
   }
   const rows = out.subarray(0, m);
-  const conf = (r: number) => dev.confidence[r] ?? 0;
+  const conf = (r: number) => (dev.confidence[r] === dev.confidence[r] ? dev.confidence[r] : 0);
   const by: Record<SortKey, (a: number, b: number) => number> = {
     loss: (a, b) => dev.loss[b] - dev.loss[a] || a - b,
     'confidence-desc': (a, b) => conf(b) - conf(a) || a - b,
@@ -87,6 +87,15 @@ export function visibleProductionRows(p: ProductionColumns, tags: Record<string,
 }
 
 /** The window of list positions to render for a scroll offset (with `overscan` rows either side). */
+/** `tags` with a delta applied in place: each id's new list (an empty one removes the id). */
+export function applyTagDelta(tags: Record<string, string[]>, delta: Record<string, string[]>): Record<string, string[]> {
+  for (const [id, list] of Object.entries(delta)) {
+    if (list.length) tags[id] = list;
+    else delete tags[id];
+  }
+  return tags;
+}
+
 export function windowOf(scrollTop: number, viewportHeight: number, rowHeight: number, count: number, overscan = 6): { start: number; end: number } {
   const first = Math.floor(scrollTop / rowHeight);
   const start = Math.max(0, first - overscan);

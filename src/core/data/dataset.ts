@@ -9,6 +9,7 @@ import type { Problem } from '../spec/problems';
 import { formatProblem } from '../spec/problems';
 import { parseProjectText } from '../spec/parse';
 import type { ProjectSpec } from '../spec/types';
+import { datasetCacheKey, datasetCacheKeyOf, readDatasetCache, touchDatasetCache, writeDatasetCache } from './datasetCache';
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
@@ -115,6 +116,10 @@ export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | 
 export interface LoadDatasetOptions extends ReadOptions {
   /** Record the split as row ids under .mlloop/splits (default true) and reuse a recorded one. */
   storeSplit?: boolean;
+  /** Reuse (and write) a binary copy of the loaded split under .mlloop/cache/datasets, keyed by the
+   *  data file's content hash, the data settings and the stored split (src/core/data/datasetCache.ts).
+   *  Needs the stored split (storeSplit not false). */
+  cache?: boolean;
 }
 
 /**
@@ -123,6 +128,24 @@ export interface LoadDatasetOptions extends ReadOptions {
  */
 export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetOptions = {}): Promise<SplitDataset> {
   const ref = await resolveProject(project);
+  if (!opts.cache || opts.storeSplit === false) return parseSplitDataset(ref, opts);
+  const projectDir = dirname(ref.projectFile);
+  const file = dataFileOf(ref);
+  const key = await datasetCacheKey(ref.spec, projectDir, file, opts.maxBytes);
+  const cached = key && (await readDatasetCache(projectDir, key));
+  if (cached) {
+    await touchDatasetCache(projectDir, key);
+    return cached;
+  }
+  const dataset = await parseSplitDataset(ref, opts);
+  // The key of what was parsed (the load has just stored the split it depends on, if it was not).
+  const parsed = await datasetCacheKeyOf(ref.spec, projectDir, dataset.version.fileHash);
+  if (parsed) await writeDatasetCache(projectDir, parsed, dataset).catch(() => undefined);
+  return dataset;
+}
+
+/** loadSplitDataset without the cache: one streaming pass over the file (two for some categorical columns). */
+async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Promise<SplitDataset> {
   const { spec } = ref;
   const file = dataFileOf(ref);
   const scan = await scanTable(spec, file, { ...opts, storeValues: true });

@@ -50,15 +50,20 @@ async function earlierRuns(projectDir: string, record: RunRecord, limit: number)
   return runs.slice(0, limit).reverse().map((r) => ({ record: r.record, dir: r.dir }));
 }
 
-/** `projectDir`: the project's folder, or its already-parsed spec (a worker then never compiles the schema). */
-export async function analyseRun(opts: { projectDir: ProjectInput; run: string; slices?: SliceOptions; historyRuns?: number }): Promise<RunErrorAnalysis> {
+/**
+ * `projectDir`: the project's folder, or its already-parsed spec (a worker then never compiles the schema).
+ * `onTable`: called with the analysis before its slices are found (slices [], analyseMs the tag table's
+ * time), so a panel can draw the examples while the slices are still being computed.
+ */
+export async function analyseRun(opts: { projectDir: ProjectInput; run: string; slices?: SliceOptions; historyRuns?: number; onTable?: (a: RunErrorAnalysis) => void }): Promise<RunErrorAnalysis> {
   const t0 = Date.now();
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const record = await findRun(projectDir, opts.run);
   const runDir = join(runsDir(projectDir), record.runId);
   if (!existsSync(join(runDir, 'model.onnx'))) throw new Error(`Run ${record.runId} has no model.onnx`);
-  const dataset = await loadDataVersion(ref, record.dataVersion?.id);
+  // Cached: opening the panel again on the same data reads typed arrays instead of parsing the CSV.
+  const dataset = await loadDataVersion(ref, record.dataVersion?.id, { cache: true });
   const t1 = Date.now();
   const table = await predictDev(runDir, dataset);
   const t2 = Date.now();
@@ -74,8 +79,7 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
     }
     tagRows = withHistory(tagRows, earlier, tags);
   }
-  const slices = findSlices(dataset.schema, dataset.dev, table, opts.slices);
-  return {
+  const result: RunErrorAnalysis = {
     projectDir,
     record,
     dataset,
@@ -83,9 +87,12 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
     table,
     tags,
     tagTable: tagRows,
-    slices,
+    slices: [],
     timings: { loadMs: t1 - t0, predictMs: t2 - t1, analyseMs: Date.now() - t2 },
   };
+  opts.onTable?.(result);
+  const slices = findSlices(dataset.schema, dataset.dev, table, opts.slices);
+  return { ...result, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
 }
 
 /** Likely label errors of the run's data (cross-validation of its experiment), cached in the run folder. */

@@ -8,7 +8,7 @@ import type { ProjectInput } from '../data/dataset';
 import { workerScript } from '../train/run';
 import type { RunErrorAnalysis } from './analysis';
 import type { ErrorChanges } from './compareErrors';
-import type { SliceOptions } from './slices';
+import type { Slice, SliceOptions } from './slices';
 
 export interface AnalysisWorkerInput {
   /** The project's folder, or better its parsed spec: the worker then skips compiling the schema (half a second). */
@@ -16,12 +16,18 @@ export interface AnalysisWorkerInput {
   run: string;
   slices?: SliceOptions;
   historyRuns?: number;
+  /** Post the analysis before its slices ('table'), then only the slices ('slices'), instead of one 'done'. */
+  progressive?: boolean;
 }
 
 export type ErrorsWorkerInput = ({ job: 'analyse' } & AnalysisWorkerInput) | { job: 'compare'; projectDir: ProjectInput; runIds: string[] };
 
-/** Worker → host. */
-export type ErrorsWorkerMessage = { type: 'done'; result: RunErrorAnalysis | ErrorChanges } | { type: 'error'; message: string };
+/** Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices them) and then 'slices'. */
+export type ErrorsWorkerMessage =
+  | { type: 'done'; result: RunErrorAnalysis | ErrorChanges }
+  | { type: 'table'; result: RunErrorAnalysis }
+  | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings'] }
+  | { type: 'error'; message: string };
 
 export class AnalysisCancelledError extends Error {
   constructor() {
@@ -41,11 +47,12 @@ export function transferablesOf(a: RunErrorAnalysis): ArrayBuffer[] {
   return [...buffers];
 }
 
-function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefined, workerPath: string | undefined): Promise<T> {
+function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefined, workerPath: string | undefined, onTable?: (a: RunErrorAnalysis) => void): Promise<T> {
   if (signal?.aborted) return Promise.reject(new AnalysisCancelledError());
   const script = workerPath ? { source: workerPath, eval: false } : workerScript('errors');
   return new Promise((resolve, reject) => {
-    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
+    // A bundled worker needs no loader: the caller's (tsx, in the benchmark) would parse the bundle through its hooks.
+    const worker = new Worker(script.source, { workerData: input, eval: script.eval, ...(workerPath ? { execArgv: [] } : {}) });
     let settled = false;
     const settle = (fn: () => void, terminate = true) => {
       if (settled) return;
@@ -58,8 +65,15 @@ function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefine
     // terminated: stopping a thread while onnxruntime runs in it natively is not safe.
     const onAbort = () => settle(() => reject(new AnalysisCancelledError()), false);
     signal?.addEventListener('abort', onAbort, { once: true });
+    let table: RunErrorAnalysis | undefined;
     worker.on('message', (m: ErrorsWorkerMessage) => {
       if (settled) return void worker.terminate();
+      if (m.type === 'table') {
+        table = m.result;
+        onTable?.(table);
+        return;
+      }
+      if (m.type === 'slices') return settle(() => (table ? resolve({ ...table, slices: m.slices, timings: m.timings } as T) : reject(new Error('The error analysis sent slices before its table.'))));
       settle(() => (m.type === 'done' ? resolve(m.result as T) : reject(new Error(m.message))));
     });
     worker.on('error', (e) => settle(() => reject(e)));
@@ -67,9 +81,13 @@ function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefine
   });
 }
 
-/** analyseRun in a worker. `workerPath`: a bundled worker to use instead of the one beside this module (the benchmark runs from source but times dist/worker-errors.js). */
-export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSignal, workerPath?: string): Promise<RunErrorAnalysis> {
-  return runInWorker({ job: 'analyse', ...input }, signal, workerPath);
+/**
+ * analyseRun in a worker. `workerPath`: a bundled worker to use instead of the one beside this module
+ * (the benchmark runs from source but times dist/worker-errors.js). `onTable`: called with the analysis
+ * before its slices (slices []), as soon as the worker has it; the promise resolves with the whole.
+ */
+export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSignal, workerPath?: string, onTable?: (a: RunErrorAnalysis) => void): Promise<RunErrorAnalysis> {
+  return runInWorker({ job: 'analyse', ...input, ...(onTable ? { progressive: true } : {}) }, signal, workerPath, onTable);
 }
 
 /** errorChangesOfRuns in a worker. */

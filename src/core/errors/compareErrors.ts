@@ -38,7 +38,7 @@ export async function errorChangesOfRuns(opts: { projectDir: ProjectInput; runId
     }
   }
   // Derived versions share their base's dev rows: the first run's version will do for every run.
-  const dataset = await loadDataVersion(ref, first.dataVersion?.id);
+  const dataset = await loadDataVersion(ref, first.dataVersion?.id, { cache: true });
   const tables: ErrorTable[] = [];
   for (const r of records) tables.push(await predictDev(join(runsDir(projectDir), r.runId), dataset));
   const store = await readTags(projectDir);

@@ -120,3 +120,14 @@ export function tagNames(store: TagStore): { tag: string; count: number }[] {
   for (const tags of Object.values(store)) for (const t of tags) counts.set(t, (counts.get(t) ?? 0) + 1);
   return [...counts].map(([tag, count]) => ({ tag, count })).sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag));
 }
+
+/** The ids whose tags differ between two stores, with their tags in `after` ([] = none left). */
+export function changedTags(before: TagStore, after: TagStore): TagStore {
+  const out: TagStore = {};
+  for (const id of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = before[id] ?? [];
+    const b = after[id] ?? [];
+    if (a.length !== b.length || a.some((t, i) => t !== b[i])) out[id] = b;
+  }
+  return out;
+}

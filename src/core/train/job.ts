@@ -76,7 +76,9 @@ export async function executeTrainJob(
   meta: JobMeta,
   hooks: { onLoaded?: (info: LoadedInfo) => void; onProgress?: (e: ProgressEvent) => void; isCancelled?: () => boolean } = {},
 ): Promise<JobResult> {
-  const dataset = 'dataset' in job.data ? job.data.dataset : await loadDataVersion(job.data.project, job.data.dataVersion);
+  // Through the dataset cache: a next run on the same data, and the Error Analysis panel opened on this
+  // run, read the split back instead of parsing the file again.
+  const dataset = 'dataset' in job.data ? job.data.dataset : await loadDataVersion(job.data.project, job.data.dataVersion, { cache: true });
   hooks.onLoaded?.({
     version: dataset.version,
     rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },

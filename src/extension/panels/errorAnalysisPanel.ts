@@ -7,13 +7,13 @@
 // Send to Error Analysis in the Monitoring panel), re-read on load and whenever it is asked for.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolveProject } from '../../core/data/dataset';
+import { resolveProject, type ProjectRef } from '../../core/data/dataset';
 import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
 import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/analysisWorker';
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
-import { parseSliceKey, sliceRows } from '../../core/errors/slices';
-import { readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
+import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
+import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
 import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
@@ -24,13 +24,19 @@ import {
   type DataVersionView,
   type ErrorAnalysisHostMessage,
   type ErrorAnalysisState,
+  type ErrorAnalysisUpdate,
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
   type LabelErrorsState,
   type RequestedFilter,
+  type SliceView,
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
+
+function sliceViews(slices: Slice[]): SliceView[] {
+  return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));
+}
 
 function versionSummary(r: VersionRecipe): string {
   const d = r.details as Record<string, unknown>;
@@ -53,6 +59,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private labelErrors: LabelErrorsState = { status: 'idle' };
   private labelAbort: AbortController | undefined;
   private loadAbort: AbortController | undefined;
+  /** Loads so far: the view of the latest carries it, and so do the updates sent after it. */
+  private loads = 0;
   /** Where each example id sits in the loaded data (features on request). */
   private index = new Map<string, { split: 'train' | 'dev' | 'test'; row: number }>();
   /** The review queue's examples of this model (the Production source), and their rows by id. */
@@ -108,50 +116,97 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     return { type: 'state', state: this.state };
   }
 
-  requestFilter(filter: Omit<RequestedFilter, 'seq'>): void {
-    this.filter = { ...filter, seq: (this.filter?.seq ?? 0) + 1 };
-    this.publish();
+  /**
+   * Tells the webview what changed in the loaded view (never the dev columns, which the state
+   * message carried once). Before a load there is nothing to update: the snapshot says it all.
+   */
+  private sendUpdate(update: ErrorAnalysisUpdate): void {
+    if (this.view) this.post({ type: 'update', runId: this.view.runId, load: this.view.load, update });
+    else this.publish();
   }
 
+  requestFilter(filter: Omit<RequestedFilter, 'seq'>): void {
+    this.filter = { ...filter, seq: (this.filter?.seq ?? 0) + 1 };
+    this.sendUpdate({ filter: this.filter });
+  }
+
+  /**
+   * Analyses the run in a worker. The examples are drawn as soon as the worker has the error table
+   * (slices pending), and the slices follow as an update: finding them is the slowest step left.
+   */
   async load(): Promise<void> {
     const t0 = performance.now();
     this.loadError = undefined;
     this.loadAbort?.abort();
     const abort = (this.loadAbort = new AbortController());
+    let shown: Promise<void> | undefined;
+    let shownLoad = 0;
     try {
       const ref = await resolveProject(this.projectDir);
-      const [analysis, versions] = await Promise.all([analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal), listDataVersions(this.projectDir)]);
-      this.analysis = analysis;
-      const { table, dataset } = analysis;
-      this.index.clear();
-      for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
-      this.view = {
-        runId: analysis.record.runId,
-        experiment: analysis.record.experiment,
-        dataVersion: dataset.version.id,
-        task: table.task,
-        ...(table.classes ? { classes: table.classes } : {}),
-        ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
-        featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
-        dev: devColumnsOf(table),
-        production: this.readProductionColumns(await readReviewQueue(this.projectDir)),
-        errorCount: table.errorCount,
-        tags: analysis.tags,
-        tagTable: this.withProduction(analysis.tagTable, analysis.tags),
-        slices: analysis.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift })),
-        labelErrors: this.labelErrors,
-        versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
-        experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
-        openMs: 0,
-      };
-      this.view.openMs = Math.round(performance.now() - t0);
-      this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
+      const versions = listDataVersions(this.projectDir);
+      const queue = readReviewQueue(this.projectDir);
+      const analysis = await analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal, undefined, (partial) => {
+        shown = Promise.all([versions, queue]).then(([v, q]) => {
+          if (abort.signal.aborted) return;
+          this.show(partial, v, q, ref, t0, true);
+          shownLoad = this.loads;
+          this.publish();
+        });
+      });
+      await shown;
+      if (shown && this.analysis && this.view?.load === shownLoad) {
+        this.analysis.slices = analysis.slices;
+        this.analysis.timings = analysis.timings;
+        this.view.slices = sliceViews(analysis.slices);
+        delete this.view.slicesPending;
+        this.log.info(`error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${analysis.timings.analyseMs})`);
+        this.sendUpdate({ slices: this.view.slices });
+        return;
+      }
+      this.show(analysis, await versions, await queue, ref, t0, false);
     } catch (e) {
       if (e instanceof AnalysisCancelledError) return; // a newer load or the panel's disposal
-      this.loadError = e instanceof Error ? e.message : String(e);
-      this.log.error(`error analysis of run ${this.runId} failed: ${this.loadError}`);
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`error analysis of run ${this.runId} failed: ${message}`);
+      if (this.view && shownLoad && this.view.load === shownLoad) {
+        // The examples are shown already: only the slices are missing.
+        delete this.view.slicesPending;
+        this.sendUpdate({ slices: [] });
+        return;
+      }
+      this.loadError = message;
     }
     this.publish();
+  }
+
+  /** Makes `analysis` the panel's view (a new load); `slicesPending`: its slices are still being found. */
+  private show(analysis: RunErrorAnalysis, versions: VersionRecipe[], queue: Awaited<ReturnType<typeof readReviewQueue>>, ref: ProjectRef, t0: number, slicesPending: boolean): void {
+    this.analysis = analysis;
+    const { table, dataset } = analysis;
+    this.index.clear();
+    for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
+    this.view = {
+      runId: analysis.record.runId,
+      load: ++this.loads,
+      experiment: analysis.record.experiment,
+      dataVersion: dataset.version.id,
+      task: table.task,
+      ...(table.classes ? { classes: table.classes } : {}),
+      ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
+      featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
+      dev: devColumnsOf(table),
+      production: this.readProductionColumns(queue),
+      errorCount: table.errorCount,
+      tags: analysis.tags,
+      tagTable: this.withProduction(analysis.tagTable, analysis.tags),
+      slices: sliceViews(analysis.slices),
+      ...(slicesPending ? { slicesPending } : {}),
+      labelErrors: this.labelErrors,
+      versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
+      experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
+      openMs: Math.round(performance.now() - t0),
+    };
+    this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
   }
 
   protected async handle(m: Exclude<ErrorAnalysisWebviewMessage, { type: 'ready' }>): Promise<void> {
@@ -208,7 +263,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
 
   private async withBusy(label: string, fn: () => Promise<void>): Promise<void> {
     this.busy = label;
-    this.publish();
+    this.sendUpdate({ busy: label });
     try {
       await fn();
     } finally {
@@ -220,7 +275,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private async refreshVersions(): Promise<void> {
     if (!this.view) return;
     this.view.versions = (await listDataVersions(this.projectDir)).map((r) => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) }));
-    this.publish();
+    this.sendUpdate({ versions: this.view.versions, busy: this.busy ?? '' });
   }
 
   /** Tells the user about a new version and offers to train the run's experiment on it (not awaited by the panel). */
@@ -250,7 +305,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       store,
     );
     this.log.info(`tagged ${ids.length} example(s) ${remove ? 'without' : 'with'} "${tag}"`);
-    this.publish();
+    // Only the tagged examples' tags and the tag table travel, not the dev columns again.
+    this.sendUpdate({ tags: Object.fromEntries(ids.map((id) => [id, store[id] ?? []])), tagTable: this.view.tagTable });
   }
 
   private sendFeatures(requestId: number, ids: string[]): void {
@@ -281,7 +337,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     if (this.labelErrors.status === 'running') return;
     this.labelAbort = new AbortController();
     this.labelErrors = { status: 'running', done: 0, total: 5 };
-    this.publish();
+    this.sendUpdate({ labelErrors: this.labelErrors });
     try {
       const r = await labelIssuesOfRun({
         projectDir: this.projectDir,
@@ -289,7 +345,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         signal: this.labelAbort.signal,
         onFold: (done, total) => {
           this.labelErrors = { status: 'running', done, total };
-          this.publish();
+          this.sendUpdate({ labelErrors: this.labelErrors });
         },
       });
       const table = this.analysis!.table;
@@ -297,16 +353,19 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     } catch (e) {
       this.labelErrors = { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
-    this.publish();
+    this.sendUpdate({ labelErrors: this.labelErrors });
   }
 
   /** Tags re-read from disk (another window or the CLI may have changed tags.json). */
   async reloadTags(): Promise<void> {
     if (!this.analysis) return;
     const store = await readTags(this.projectDir);
+    const before = this.analysis.tags;
     this.analysis.tags = store;
-    if (this.view) (this.view.tags = store), (this.view.tagTable = this.withProduction(tagTable(this.analysis.table, store), store));
-    this.publish();
+    if (!this.view) return this.publish();
+    this.view.tags = store;
+    this.view.tagTable = this.withProduction(tagTable(this.analysis.table, store), store);
+    this.sendUpdate({ tags: changedTags(before, store), tagTable: this.view.tagTable });
   }
 
   /** The review queue's examples of this run's model as the view's columns (indexed for feature requests). */
@@ -321,7 +380,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     return withProductionCounts(rows, store, this.production?.rows.ids ?? []);
   }
 
-  /** Re-reads the review queue (the Production source) and its tag counts. */
+  /** Re-reads the review queue (the Production source) and its tag counts: a full state, as it is rare. */
   async reloadProduction(): Promise<void> {
     if (!this.analysis || !this.view) return;
     const queue = await readReviewQueue(this.projectDir);

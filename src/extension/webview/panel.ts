@@ -41,13 +41,19 @@ export interface PanelProbe {
   snapshot(): unknown;
   /** Delivers a message as if the webview had sent it: validated and handled like one. */
   deliver(message: unknown): Promise<void>;
+  /** The last messages posted to the webview, oldest first (tests check what travels). */
+  sent(): unknown[];
 }
+
+/** Messages a panel keeps for its probe's sent(). */
+const SENT_KEPT = 20;
 
 export abstract class WebviewPanelHost<H, W extends { type: string }> implements vscode.Disposable {
   private static readonly live = new Set<WebviewPanelHost<unknown, { type: string }>>();
   protected readonly panel: vscode.WebviewPanel;
   protected readonly log: vscode.LogOutputChannel;
   private webviewReady = false;
+  private readonly sentMessages: H[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
@@ -76,6 +82,7 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
       title: p.panel.title,
       snapshot: () => p.snapshot(),
       deliver: (m: unknown) => p.receive(m),
+      sent: () => [...p.sentMessages],
     }));
   }
 
@@ -94,7 +101,16 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
 
   /** Sends the current snapshot if the webview listens; otherwise `ready` will trigger it. */
   protected publish(): void {
-    if (this.webviewReady) void this.panel.webview.postMessage(this.snapshot());
+    this.post(this.snapshot());
+  }
+
+  /** Sends a message if the webview listens (a delta of the last snapshot: one that is not heard is
+   *  no loss, since the next `ready` gets the whole snapshot). */
+  protected post(message: H): void {
+    if (!this.webviewReady) return;
+    void this.panel.webview.postMessage(message);
+    this.sentMessages.push(message);
+    if (this.sentMessages.length > SENT_KEPT) this.sentMessages.shift();
   }
 
   private async receive(message: unknown): Promise<void> {

@@ -36,6 +36,27 @@ test('the worker\'s analysis equals the in-process one, typed arrays included', 
   assert.deepEqual(worker.record, inProcess.record);
 });
 
+test('a progressive analysis hands over the error table before the slices, then resolves with the same whole as one message', async () => {
+  const whole = await analyseRunInWorker({ projectDir: dir, run: runId });
+  let early: Awaited<ReturnType<typeof analyseRunInWorker>> | undefined;
+  let settledFirst = false;
+  const progressive = analyseRunInWorker({ projectDir: dir, run: runId }, undefined, undefined, (a) => {
+    early = a;
+    settledFirst = settled;
+  });
+  let settled = false;
+  const done = await progressive.finally(() => (settled = true));
+  assert.ok(early, 'the table came before the end');
+  assert.equal(settledFirst, false);
+  assert.deepEqual(early.slices, []);
+  assert.deepEqual(early.table.wrong, whole.table.wrong);
+  assert.ok(early.dataset.dev.features.numeric instanceof Float32Array && early.dataset.dev.features.numeric.length > 0, 'copied, not transferred away');
+  assert.ok(whole.slices.length > 0);
+  assert.deepEqual(done.slices, whole.slices);
+  assert.deepEqual(done.tagTable, whole.tagTable);
+  assert.deepEqual(done.table.ids, whole.table.ids);
+});
+
 test('every typed array of the analysis is backed by a listed buffer, each listed once', async () => {
   const a = await analyseRun({ projectDir: dir, run: runId });
   const buffers = transferablesOf(a);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorTable } from '../../../src/core/errors/errorTable';
 import { buildErrorTable } from '../../../src/core/errors/errorTable';
-import { readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withProductionCounts, withTag, writeTags } from '../../../src/core/errors/tags';
+import { changedTags, readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withProductionCounts, withTag, writeTags } from '../../../src/core/errors/tags';
 
 /** 10 dev examples e0..e9; e0..e3 wrong (4 errors). */
 function table(wrong: number[]): ErrorTable {
@@ -92,4 +92,11 @@ test('production counts: queued production examples per tag beside the dev count
     { tag: 'night', errors: 0, shareOfErrors: 0, tagged: 0, errorRate: 0, production: 1 },
   ]);
   assert.equal(withProductionCounts(rows, store, []), rows);
+});
+
+test('changedTags: the delta between two stores (tags.json changed elsewhere) names only the ids that changed, [] for none left', () => {
+  const before = { e0: ['blurry'], e1: ['blurry', 'dark'], e2: ['dark'] };
+  const after = { e0: ['blurry'], e1: ['dark'], e3: ['new'] };
+  assert.deepEqual(changedTags(before, after), { e1: ['dark'], e2: [], e3: ['new'] });
+  assert.deepEqual(changedTags(after, after), {});
 });

@@ -3,18 +3,18 @@
 // review queue as the columns the host sends, filtered and sorted like dev.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
+import { applyTagDelta, defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
 import { devColumnsOf, isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, productionColumnsOf, type DevColumns, type ErrorAnalysisView } from '../../../src/protocol/errorAnalysis';
 import { productionQueueOf, type ReviewItem } from '../../../src/core/update/reviewQueue';
 import type { ErrorTable } from '../../../src/core/errors/errorTable';
 
 const dev: DevColumns = {
   ids: ['a', 'b', 'c', 'd', 'e'],
-  truth: [0, 1, 1, 2, 0],
-  predicted: [1, 1, 2, 0, 0],
-  confidence: [0.9, 0.8, 0.55, 0.3, 0.99],
-  loss: [2.3, 0.2, 1.1, 0.7, 0.01],
-  wrong: [1, 0, 1, 1, 0],
+  truth: Float64Array.from([0, 1, 1, 2, 0]),
+  predicted: Float64Array.from([1, 1, 2, 0, 0]),
+  confidence: Float32Array.from([0.9, 0.8, 0.55, 0.3, 0.99]),
+  loss: Float32Array.from([2.3, 0.2, 1.1, 0.7, 0.01]),
+  wrong: Uint8Array.from([1, 0, 1, 1, 0]),
 };
 const tags = { a: ['blurry'], c: ['blurry', 'dark'] };
 
@@ -45,14 +45,14 @@ test('virtual window: only the rows in view plus overscan, bounded by the list',
 // Its speed is measured by `npm run bench:errors` (the webview's open and scroll times), not asserted here.
 test('a 50,000-row dev set: every row passes the open filters, sorted by loss', () => {
   const n = 50_000;
-  const big: DevColumns = { ids: [], truth: [], predicted: [], confidence: [], loss: [], wrong: [] };
+  const big: DevColumns = { ids: [], truth: new Float64Array(n), predicted: new Float64Array(n), confidence: new Float32Array(n), loss: new Float32Array(n), wrong: new Uint8Array(n) };
   for (let i = 0; i < n; i++) {
     big.ids.push(`id${i}`);
-    big.truth.push(i % 10);
-    big.predicted.push((i * 7) % 10);
-    big.confidence.push((i % 97) / 97);
-    big.loss.push((i * 7919) % 1000);
-    big.wrong.push(big.truth[i] !== big.predicted[i] ? 1 : 0);
+    big.truth[i] = i % 10;
+    big.predicted[i] = (i * 7) % 10;
+    big.confidence[i] = (i % 97) / 97;
+    big.loss[i] = (i * 7919) % 1000;
+    big.wrong[i] = big.truth[i] !== big.predicted[i] ? 1 : 0;
   }
   const rows = visibleRows(big, {}, { ...defaultFilters(), errorsOnly: false }, 'loss');
   assert.equal(rows.length, n);
@@ -83,7 +83,7 @@ test('validators: tag needs ids and a non-blank tag; augment a whole count ≥ 1
   assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: { runId: 'r' } } }));
 });
 
-test('the dev columns the host sends: the table as plain arrays, confidence and loss to four significant digits, no confidence for regression', () => {
+test("the dev columns the host sends: the table's typed arrays, each on an exact-size buffer; regression has NaN confidence", () => {
   const table: ErrorTable = {
     task: 'classification',
     classes: ['a', 'b'],
@@ -93,13 +93,61 @@ test('the dev columns the host sends: the table as plain arrays, confidence and 
     predicted: Float64Array.from([0, 0, 1]),
     confidence: Float32Array.from([0.123456, 0.987654, 1]),
     loss: Float32Array.from([0.0123456, 4.56789, 0]),
-    wrong: Uint8Array.from([0, 1, 0]),
+    // A view into a larger buffer (a growable's): VS Code would send the whole buffer, so it is copied.
+    wrong: new Uint8Array([0, 1, 0, 9, 9, 9]).subarray(0, 3),
     errorCount: 1,
   };
   const cols = devColumnsOf(table);
-  assert.deepEqual(cols, { ids: ['x', 'y', 'z'], truth: [0, 1, 1], predicted: [0, 0, 1], confidence: [0.1235, 0.9877, 1], loss: [0.01235, 4.568, 0], wrong: [0, 1, 0] });
-  assert.deepEqual(devColumnsOf({ ...table, task: 'regression', confidence: Float32Array.from([NaN, NaN, NaN]) }).confidence, [null, null, null]);
-  assert.equal(JSON.stringify(cols.loss), '[0.01235,4.568,0]');
+  assert.deepEqual(cols, { ids: ['x', 'y', 'z'], truth: table.truth, predicted: table.predicted, confidence: table.confidence, loss: table.loss, wrong: Uint8Array.from([0, 1, 0]) });
+  assert.equal(cols.truth, table.truth, 'an exact array is sent as it is');
+  assert.equal(cols.wrong.buffer.byteLength, 3);
+  const regression = devColumnsOf({ ...table, task: 'regression', confidence: Float32Array.from([NaN, NaN, NaN]) });
+  assert.ok([...regression.confidence].every(Number.isNaN));
+  assert.deepEqual([...visibleRows({ ...dev, confidence: new Float32Array(5).fill(NaN) }, {}, { ...defaultFilters(), minConfidence: 0.5 }, 'confidence-desc')], [0, 2, 3], 'no confidence filters nothing out');
+});
+
+function viewOf(cols: DevColumns): ErrorAnalysisView {
+  return {
+    runId: 'r1',
+    load: 1,
+    experiment: 'softmax',
+    dataVersion: 'v',
+    task: 'classification',
+    classes: ['0', '1', '2'],
+    featureNames: ['f'],
+    dev: cols,
+    production: { ids: [], refs: [], deployments: [], times: [], predicted: [], confidence: [], truth: [], reasons: [], hidden: 0 },
+    errorCount: 3,
+    tags: { a: ['blurry'] },
+    tagTable: [],
+    slices: [],
+    labelErrors: { status: 'idle' },
+    versions: [],
+    experiments: ['softmax'],
+    openMs: 5,
+  };
+}
+
+test('validators: the state carries the dev columns as typed arrays (plain arrays or short columns refused)', () => {
+  assert.ok(isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: viewOf(dev) } }));
+  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: viewOf({ ...dev, truth: [0, 1, 1, 2, 0] as unknown as Float64Array }) } }));
+  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: viewOf({ ...dev, loss: dev.loss.subarray(0, 4) }) } }));
+  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: { ...viewOf(dev), load: undefined } } }));
+});
+
+test('validators: an update names its run and load, carries deltas and never dev columns', () => {
+  const update = (u: unknown) => ({ type: 'update', runId: 'r1', load: 1, update: u });
+  assert.ok(isErrorAnalysisHostMessage(update({ tags: { a: [], b: ['dark'] }, tagTable: [{ tag: 'dark', errors: 1, shareOfErrors: 0.3, tagged: 1, errorRate: 1 }] })));
+  assert.ok(isErrorAnalysisHostMessage(update({ busy: '' })));
+  assert.ok(isErrorAnalysisHostMessage(update({ labelErrors: { status: 'running', done: 1, total: 5 } })));
+  assert.ok(!isErrorAnalysisHostMessage(update({ tags: { a: 'dark' } })));
+  assert.ok(!isErrorAnalysisHostMessage(update({ dev })));
+  assert.ok(!isErrorAnalysisHostMessage({ type: 'update', runId: 'r1', update: {} }));
+});
+
+test('a tag delta: new lists replace, empty lists remove the id', () => {
+  const store = { a: ['blurry'], c: ['blurry', 'dark'] };
+  assert.deepEqual(applyTagDelta(store, { a: [], b: ['dark'], c: ['dark'] }), { b: ['dark'], c: ['dark'] });
 });
 
 const queue: ReviewItem[] = [
@@ -135,6 +183,7 @@ test('the Production source: the queue of the run\'s model as columns — served
   // The loaded state carries it, and the validator checks its columns line up.
   const view = {
     runId: 'r',
+    load: 1,
     experiment: 'softmax',
     dataVersion: 'v',
     task: 'classification',
