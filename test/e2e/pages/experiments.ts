@@ -65,19 +65,23 @@ export class ExperimentsView {
   }
 
   private async chooseFromMenu(labels: string[], action: string): Promise<void> {
+    const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
     // A row can move under the pointer when the tree refreshes between clicks: select again until
-    // exactly these rows are selected.
+    // exactly these rows are selected and their menu offers the action (a refresh between the
+    // selection and the right click once opened the menu of one run only).
     for (let attempt = 1; ; attempt++) {
       await this.runRow(labels[0]).click();
       for (const l of labels.slice(1)) await this.runRow(l).click({ modifiers: ['Control'] });
       const selected = (await this.pane.locator('.monaco-list-row.selected .label-name').allInnerTexts()).map((t) => t.trim());
-      if (selected.length === labels.length && labels.every((l) => selected.includes(l))) break;
-      if (attempt === 3) throw new Error(`selected ${JSON.stringify(selected)} instead of ${JSON.stringify(labels)}`);
+      const exact = selected.length === labels.length && labels.every((l) => selected.includes(l));
+      if (exact) {
+        await this.runRow(labels.at(-1)!).click({ button: 'right' });
+        if (await item.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
+        await this.page.keyboard.press('Escape');
+      }
+      if (attempt === 3) throw new Error(`no "${action}" after selecting ${JSON.stringify(labels)} (selected ${JSON.stringify(selected)})`);
       await this.page.waitForTimeout(500);
     }
-    await this.runRow(labels.at(-1)!).click({ button: 'right' });
-    const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
-    await item.waitFor();
     // The workbench ignores a click that lands right after a context menu opens: let it settle, and
     // if the menu is still open after the click, choose the hovered item with the keyboard.
     await this.page.waitForTimeout(300);
