@@ -3,8 +3,9 @@
 // (./accumulate.ts), joins feedback labels by request id, and assembles the MonitoringReport.
 // Memory: one log file (bounded by the log's rotation size) plus the accumulators and the feedback ids.
 
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { feedbackFiles } from '../serve/feedback';
 import { logFiles } from '../serve/requestLog';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
 import { COLS_EXT, decodeRequest, emptyView, scanColumnar, sharedViews, type LogRecordView, type LogSchema } from './columnar';
@@ -21,23 +22,16 @@ import type {
   TimePoint,
 } from './types';
 
-export const FEEDBACK_PREFIX = 'feedback-';
 
 // ---------------------------------------------------------------------------------------------
 // Feedback.
 
 /** Every feedback record of a log folder (later ones win for the same id), bad lines counted. */
 export function readFeedback(logDir: string): { records: FeedbackRecord[]; bad: number } {
-  let files: string[] = [];
-  try {
-    files = readdirSync(logDir).filter((f) => f.startsWith(FEEDBACK_PREFIX) && f.endsWith('.jsonl')).sort();
-  } catch {
-    return { records: [], bad: 0 };
-  }
   const records: FeedbackRecord[] = [];
   let bad = 0;
-  for (const f of files) {
-    for (const line of readFileSync(join(logDir, f), 'utf8').split('\n')) {
+  for (const f of feedbackFiles(logDir)) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
         const r = JSON.parse(line) as FeedbackRecord;

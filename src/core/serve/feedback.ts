@@ -9,9 +9,15 @@ import type { FeedbackRecord } from '../monitor/types';
 import { jsonKind } from './datatypes';
 import type { Outputs } from './engine';
 import { BadRequest, HttpError } from './errors';
+import { jsonlFiles } from './requestLog';
 import type { ServedVersion } from './model';
 
 export const FEEDBACK_FILE_PREFIX = 'feedback-';
+
+/** The feedback files of a log folder, oldest first. */
+export function feedbackFiles(dir: string): string[] {
+  return jsonlFiles(dir, FEEDBACK_FILE_PREFIX);
+}
 /** Feedback records one request may carry. */
 export const MAX_FEEDBACK_RECORDS = 10_000;
 

@@ -142,15 +142,20 @@ export class RequestLog {
   }
 }
 
-export function logFiles(dir: string): string[] {
+/** The `<prefix>*.jsonl` files of a folder, oldest first (their names sort by time); none for a missing folder. */
+export function jsonlFiles(dir: string, prefix: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((f) => f.startsWith(LOG_FILE_PREFIX) && f.endsWith('.jsonl'))
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.jsonl'))
       .sort()
       .map((f) => join(dir, f));
   } catch {
     return [];
   }
+}
+
+export function logFiles(dir: string): string[] {
+  return jsonlFiles(dir, LOG_FILE_PREFIX);
 }
 
 /** Redacted features are logged as missing (NaN, '') in the columnar file. */

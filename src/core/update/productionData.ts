@@ -12,17 +12,16 @@
 // (0-based) in `requestIds` and in the review queue. A single-row request keeps its plain id and may
 // be labelled with a label or a one-element array. One label for several rows is skipped ('several
 // instances'), as is an array whose length differs from the rows ('labels do not match the rows').
-import { createReadStream, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { REDACTED, logFiles } from '../serve/requestLog';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { TagStore } from '../errors/tags';
 
-import { FEEDBACK_FILE_PREFIX } from '../serve/feedback';
+import { FEEDBACK_FILE_PREFIX, feedbackFiles } from '../serve/feedback';
 
-export { FEEDBACK_FILE_PREFIX };
+export { FEEDBACK_FILE_PREFIX, feedbackFiles };
 
 export type SkipReason =
   | 'corrupt line'
@@ -67,17 +66,6 @@ async function* jsonLines(files: string[], onCorrupt: () => void): AsyncGenerato
       if (v && typeof v === 'object' && !Array.isArray(v)) yield v as Record<string, unknown>;
       else onCorrupt();
     }
-  }
-}
-
-export function feedbackFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-      .filter((f) => f.startsWith(FEEDBACK_FILE_PREFIX) && f.endsWith('.jsonl'))
-      .sort()
-      .map((f) => join(dir, f));
-  } catch {
-    return [];
   }
 }
 
