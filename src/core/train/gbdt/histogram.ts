@@ -45,7 +45,7 @@ export function accumulateHistogram(
   }
 }
 
-type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, gh: number) => void;
+type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, gh: number, ordered: number) => void;
 
 let histModule: WebAssembly.Module | null | undefined;
 
@@ -90,6 +90,9 @@ interface Layout {
   rows: number;
   /** (g, h) f64 pairs, one per row. */
   gh: number;
+  /** Scratch for a leaf's (g, h) pairs in row order: the main thread's and the helper's. */
+  ordered: number;
+  orderedHelper: number;
   /** Where histogram slot 0 starts; slot i is at slots + i * 24 * entries. */
   slots: number;
   bytes: number;
@@ -107,8 +110,10 @@ function layout(n: number, d: number): Layout {
   const offsets = take(4 * (d + 1));
   const rows = take(4 * n);
   const gh = take(16 * n);
+  const ordered = take(16 * n);
+  const orderedHelper = take(16 * n);
   const slots = take(0);
-  return { bins, offsets, rows, gh, slots, bytes: p };
+  return { bins, offsets, rows, gh, ordered, orderedHelper, slots, bytes: p };
 }
 
 const HELPER_SOURCE = `
@@ -123,7 +128,7 @@ for (;;) {
   job = Atomics.load(control, ${JOB});
   if (Atomics.load(control, ${STOP}) === 1) break;
   try {
-    hist(Atomics.load(control, ${OUT}), at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh);
+    hist(Atomics.load(control, ${OUT}), at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper);
   } catch (e) {
     Atomics.store(control, ${FAILED}, 1);
   }
@@ -287,7 +292,7 @@ export class HistogramBuilder {
   private part(out: Float64Array, fStart: number, fEnd: number, start: number, m: number): void {
     const k = this.kernel;
     if (k) {
-      k.hist(out.byteOffset, k.at.bins, this.n, k.at.offsets, fStart, fEnd, start < 0 ? -1 : k.at.rows + 4 * start, m, k.at.gh);
+      k.hist(out.byteOffset, k.at.bins, this.n, k.at.offsets, fStart, fEnd, start < 0 ? -1 : k.at.rows + 4 * start, m, k.at.gh, k.at.ordered);
       return;
     }
     if (start >= 0) accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.g!, this.h!);

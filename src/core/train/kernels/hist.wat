@@ -8,10 +8,12 @@
 ;; (g, h) pair of f64 per row at gh + 16 * row, so that one v128 load fetches both and one f64x2.add
 ;; adds both to an entry.
 ;;
-;;   hist(out, bins, n, offsets, fStart, fEnd, rows, m, gh)
+;;   hist(out, bins, n, offsets, fStart, fEnd, rows, m, gh, ordered)
 ;;     Zeroes, then fills, the histogram of columns fStart <= f < fEnd over m rows, reading the
 ;;     column-major bins (column f's bins are the bytes at bins + f * n). The rows are rows[0..m) (an
-;;     u32 array), or 0..m - 1 when rows is -1 (the root: every row in order). Columns go four at a
+;;     u32 array), or 0..m - 1 when rows is -1 (the root: every row in order). For a leaf the rows'
+;;     (g, h) pairs are first gathered, in order, to `ordered` (16 * m bytes of scratch; as
+;;     scikit-learn's ordered gradients), and read from there by the column passes. Columns go four at a
 ;;     time: each row's index and (g, h) are loaded once for four columns, and the four updates go to
 ;;     four different histograms (no dependency between them).
 ;;
@@ -34,9 +36,21 @@
 
   (func $hist (export "hist")
     (param $out i32) (param $bins i32) (param $n i32) (param $offsets i32) (param $fStart i32) (param $fEnd i32)
-    (param $rows i32) (param $m i32) (param $gh i32)
-    (local $f i32)
+    (param $rows i32) (param $m i32) (param $gh i32) (param $ordered i32)
+    (local $f i32) (local $k i32)
     (call $zero (local.get $out) (local.get $offsets) (local.get $fStart) (local.get $fEnd))
+    ;; A leaf: gather its rows' (g, h) pairs in row order first, so that every column pass reads them
+    ;; sequentially (a leaf's scattered rows would otherwise miss the cache in every pass).
+    (if (i32.ne (local.get $rows) (i32.const -1))
+      (then
+        (block $gathered
+          (loop $gather
+            (br_if $gathered (i32.ge_u (local.get $k) (local.get $m)))
+            (v128.store (i32.add (local.get $ordered) (i32.shl (local.get $k) (i32.const 4)))
+              (v128.load (i32.add (local.get $gh) (i32.shl (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 4)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $gather)))
+        (local.set $gh (local.get $ordered))))
     (local.set $f (local.get $fStart))
     (block $quadsDone
       (loop $quads
@@ -72,7 +86,7 @@
           (br_if $rootDone (i32.ge_u (local.get $k) (local.get $m)))
           (local.set $r (local.get $k))
           (local.set $p (i32.add (local.get $base) (local.get $r)))
-          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 4)))))
+          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $k) (i32.const 4)))))
           (local.set $a (i32.add (local.get $o0) (i32.mul (i32.load8_u (local.get $p)) (i32.const 24))))
           (local.set $p (i32.add (local.get $p) (local.get $n)))
           (local.set $b (i32.add (local.get $o1) (i32.mul (i32.load8_u (local.get $p)) (i32.const 24))))
@@ -98,7 +112,7 @@
           (local.set $r (i32.load (local.get $rows)))
           (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
           (local.set $p (i32.add (local.get $base) (local.get $r)))
-          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 4)))))
+          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $k) (i32.const 4)))))
           (local.set $a (i32.add (local.get $o0) (i32.mul (i32.load8_u (local.get $p)) (i32.const 24))))
           (local.set $p (i32.add (local.get $p) (local.get $n)))
           (local.set $b (i32.add (local.get $o1) (i32.mul (i32.load8_u (local.get $p)) (i32.const 24))))
@@ -134,7 +148,7 @@
           (br_if $rootDone (i32.ge_u (local.get $k) (local.get $m)))
           (local.set $r (local.get $k))
           (local.set $p (i32.add (local.get $base) (local.get $r)))
-          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 4)))))
+          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $k) (i32.const 4)))))
           (local.set $a (i32.add (local.get $o0) (i32.mul (i32.load8_u (local.get $p)) (i32.const 24))))
           (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $v)))
           (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
@@ -148,7 +162,7 @@
           (local.set $r (i32.load (local.get $rows)))
           (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
           (local.set $p (i32.add (local.get $base) (local.get $r)))
-          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 4)))))
+          (local.set $v (v128.load (i32.add (local.get $gh) (i32.shl (local.get $k) (i32.const 4)))))
           (local.set $a (i32.add (local.get $o0) (i32.mul (i32.load8_u (local.get $p)) (i32.const 24))))
           (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $v)))
           (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
