@@ -203,9 +203,12 @@ export class TreeGrower {
         // grows, so once the right side is too small it stays so.
         for (let t = 0; t <= nb - 2; t++) {
           const idx = off + t * 3;
+          const c = hist[idx + 2];
+          // An empty bin changes no sum: its split is the previous one, already weighed.
+          if (c === 0) continue;
           gL += hist[idx];
           hL += hist[idx + 1];
-          cL += hist[idx + 2];
+          cL += c;
           if (cL < minSamplesLeaf) continue;
           if (C - cL < minSamplesLeaf) break;
           if (hL < MIN_HESSIAN || H - hL < MIN_HESSIAN) continue;
