@@ -121,65 +121,12 @@ export function fitLogistic(
   const P = K * D + K;
   const l2 = opts.l2;
   const invN = 1 / n;
-  const zA = new Float64Array(K);
-  const zB = new Float64Array(K);
-
-  // Rows are processed in pairs (a, b) so each weight read serves two rows (~30% faster); with an odd
-  // n the last pair is row a twice with b's residual set to 0.
+  // Logits / residuals of one block of four rows (see dataPass): allocated once for the whole fit.
+  const Z = new Float64Array(4 * K);
   const objective = (theta: Float64Array, grad: Float64Array): number => {
     checkCancelled?.();
     grad.fill(0);
-    let loss = 0;
-    const bOff = K * D;
-    for (let i = 0; i < n; i += 2) {
-      const a = i * D;
-      const pair = i + 1 < n;
-      const b = pair ? a + D : a;
-      const ya = y[i];
-      const yb = pair ? y[i + 1] : 0;
-      if (K === 1) {
-        let sa = theta[D];
-        let sb = sa;
-        for (let j = 0; j < D; j++) {
-          const w = theta[j];
-          sa += X[a + j] * w;
-          sb += X[b + j] * w;
-        }
-        loss += binaryLoss(sa, ya);
-        const ra = 1 / (1 + Math.exp(-sa)) - ya;
-        let rb = 0;
-        if (pair) {
-          loss += binaryLoss(sb, yb);
-          rb = 1 / (1 + Math.exp(-sb)) - yb;
-        }
-        grad[D] += ra + rb;
-        for (let j = 0; j < D; j++) grad[j] += ra * X[a + j] + rb * X[b + j];
-      } else {
-        for (let c = 0; c < K; c++) {
-          let sa = theta[bOff + c];
-          let sb = sa;
-          const w = c * D;
-          for (let j = 0; j < D; j++) {
-            const wj = theta[w + j];
-            sa += X[a + j] * wj;
-            sb += X[b + j] * wj;
-          }
-          zA[c] = sa;
-          zB[c] = sb;
-        }
-        const sumA = expShifted(zA, K);
-        const sumB = expShifted(zB, K);
-        loss += Math.log(sumA) - Math.log(zA[ya]);
-        if (pair) loss += Math.log(sumB) - Math.log(zB[yb]);
-        for (let c = 0; c < K; c++) {
-          const ra = zA[c] / sumA - (c === ya ? 1 : 0);
-          const rb = pair ? zB[c] / sumB - (c === yb ? 1 : 0) : 0;
-          grad[bOff + c] += ra + rb;
-          const w = c * D;
-          for (let j = 0; j < D; j++) grad[w + j] += ra * X[a + j] + rb * X[b + j];
-        }
-      }
-    }
+    const loss = dataPass(X, n, D, y, K, theta, grad, Z);
     let pen = 0;
     for (let p = 0; p < K * D; p++) {
       pen += theta[p] * theta[p];
@@ -199,6 +146,82 @@ export function fitLogistic(
   });
   checkLoss(res.f, res.iterations, 'iteration');
   return { weights: res.x.slice(0, K * D), bias: res.x.slice(K * D), iterations: res.iterations, evaluations: res.evaluations, converged: res.converged, loss: res.f };
+}
+
+/**
+ * The data pass of the objective: the summed cross-entropy of every row, returned, and its gradient
+ * added to grad. K = 1 (binary: the logit of class 1, sigmoid) or the number of classes (softmax);
+ * theta holds the weights class-major, then the K intercepts. Rows go in blocks of four so that each
+ * weight read serves four rows, in the product X·W and in the gradient Rᵀ·X alike (measured about
+ * 1.6× faster on digits than the pairs of rows before); a last, partial block repeats its first row
+ * with a residual of 0. Z holds 4 × K values: the block's logits, then its residuals.
+ */
+function dataPass(X: Float32Array, n: number, D: number, y: Float64Array, K: number, theta: Float64Array, grad: Float64Array, Z: Float64Array): number {
+  const bOff = K * D;
+  let loss = 0;
+  for (let i = 0; i < n; i += 4) {
+    const count = Math.min(4, n - i);
+    const a0 = i * D;
+    const a1 = count > 1 ? a0 + D : a0;
+    const a2 = count > 2 ? a0 + 2 * D : a0;
+    const a3 = count > 3 ? a0 + 3 * D : a0;
+    for (let c = 0; c < K; c++) {
+      let s0 = theta[bOff + c];
+      let s1 = s0;
+      let s2 = s0;
+      let s3 = s0;
+      const w = c * D;
+      for (let j = 0; j < D; j++) {
+        const wj = theta[w + j];
+        s0 += X[a0 + j] * wj;
+        s1 += X[a1 + j] * wj;
+        s2 += X[a2 + j] * wj;
+        s3 += X[a3 + j] * wj;
+      }
+      Z[c] = s0;
+      Z[K + c] = s1;
+      Z[2 * K + c] = s2;
+      Z[3 * K + c] = s3;
+    }
+    // Each row's residuals in place of its logits (zero for the padding rows).
+    for (let r = 0; r < 4; r++) {
+      const o = r * K;
+      if (r >= count) {
+        Z.fill(0, o, o + K);
+        continue;
+      }
+      const yi = y[i + r];
+      if (K === 1) {
+        const z = Z[o];
+        loss += binaryLoss(z, yi);
+        Z[o] = 1 / (1 + Math.exp(-z)) - yi;
+        continue;
+      }
+      let max = -Infinity;
+      for (let c = 0; c < K; c++) if (Z[o + c] > max) max = Z[o + c];
+      const zy = Z[o + yi];
+      let sum = 0;
+      for (let c = 0; c < K; c++) {
+        const e = Math.exp(Z[o + c] - max);
+        Z[o + c] = e;
+        sum += e;
+      }
+      // −log softmax_y = log Σ e^(z − max) − (z_y − max).
+      loss += Math.log(sum) - (zy - max);
+      const inv = 1 / sum;
+      for (let c = 0; c < K; c++) Z[o + c] = Z[o + c] * inv - (c === yi ? 1 : 0);
+    }
+    for (let c = 0; c < K; c++) {
+      const r0 = Z[c];
+      const r1 = Z[K + c];
+      const r2 = Z[2 * K + c];
+      const r3 = Z[3 * K + c];
+      grad[bOff + c] += r0 + r1 + r2 + r3;
+      const w = c * D;
+      for (let j = 0; j < D; j++) grad[w + j] += r0 * X[a0 + j] + r1 * X[a1 + j] + r2 * X[a2 + j] + r3 * X[a3 + j];
+    }
+  }
+  return loss;
 }
 
 /** Dev log loss and accuracy of the parameters `theta` (fitLogistic's layout). */

@@ -64,6 +64,35 @@ test('bin thresholds are ascending float32 values, at most maxBins bins, NaN in 
   for (let b = 0; b < 32; b++) assert.ok(Math.abs(counts[b] - expected) < expected * 0.5, `bin ${b}: ${counts[b]}`);
 });
 
+test('binning with 255 bins gives every value the first bin whose threshold it does not exceed (thresholds themselves, their neighbours, NaN)', () => {
+  const rand = mulberry32(11);
+  const n = 20_000;
+  const X = new Float32Array(n);
+  for (let i = 0; i < n; i++) X[i] = i % 13 === 0 ? NaN : Math.fround((rand() - 0.5) * 1000);
+  const mapper = BinMapper.fit(X, n, 1, 255, 2);
+  const t = mapper.thresholds[0];
+  assert.equal(t.length, 254);
+  // The values probed: the data, every threshold and the float32 values either side of it.
+  const probe: number[] = Array.from(X);
+  const f32 = new Float32Array(1);
+  const i32 = new Int32Array(f32.buffer);
+  for (const v of t) {
+    for (const step of [-1, 0, 1]) {
+      f32[0] = v;
+      i32[0] += v >= 0 ? step : -step;
+      probe.push(f32[0]);
+    }
+  }
+  probe.push(-1e30, 1e30);
+  const bins = mapper.transform(Float32Array.from(probe), probe.length);
+  probe.forEach((v, i) => {
+    let expected = t.findIndex((threshold) => v <= threshold);
+    if (expected < 0) expected = t.length;
+    if (Number.isNaN(v)) expected = mapper.nBins[0];
+    assert.equal(bins[i], expected, `value ${v}`);
+  });
+});
+
 test('every leaf value is −G/(H+l2)·learningRate of the rows it holds (histogram sums and subtraction are exact)', () => {
   const n = 3000;
   const d = 4;

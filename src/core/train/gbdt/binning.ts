@@ -55,29 +55,35 @@ export class BinMapper {
   transform(X: Float32Array, n: number): Uint8Array {
     const d = this.nFeatures;
     const out = new Uint8Array(n * d);
+    // Each column's thresholds padded with +Infinity to 256 entries: the search below then takes
+    // exactly 8 halving steps with no bounds test, and each step adds a comparison's result as a
+    // number rather than branching on it (a branch mispredicts half the time on data in random
+    // order: this form measured 3× faster than the branching one).
+    const padded = new Float32Array(256 * d).fill(Infinity);
+    for (let f = 0; f < d; f++) padded.set(this.thresholds[f], 256 * f);
+    const nBins = this.nBins;
     // Rows in blocks: each block's values are read row-major once, then binned column by column.
     const BLOCK = 256;
     for (let start = 0; start < n; start += BLOCK) {
       const end = Math.min(n, start + BLOCK);
       for (let f = 0; f < d; f++) {
-        const t = this.thresholds[f];
-        const missingBin = this.nBins[f];
+        const t = 256 * f;
+        const missingBin = nBins[f];
         const base = f * n;
         for (let i = start; i < end; i++) {
           const v = X[i * d + f];
-          if (v !== v) {
-            out[base + i] = missingBin;
-            continue;
-          }
-          // First threshold >= v (binary search).
-          let lo = 0;
-          let hi = t.length;
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            if (v <= t[mid]) hi = mid;
-            else lo = mid + 1;
-          }
-          out[base + i] = lo;
+          // The number of thresholds below v: the first b with v <= thresholds[b]. NaN compares
+          // false everywhere (bin 0) and then gets the missing bin.
+          let lo = t;
+          lo += +(padded[lo + 127] < v) << 7;
+          lo += +(padded[lo + 63] < v) << 6;
+          lo += +(padded[lo + 31] < v) << 5;
+          lo += +(padded[lo + 15] < v) << 4;
+          lo += +(padded[lo + 7] < v) << 3;
+          lo += +(padded[lo + 3] < v) << 2;
+          lo += +(padded[lo + 1] < v) << 1;
+          lo += +(padded[lo] < v);
+          out[base + i] = v === v ? lo - t : missingBin;
         }
       }
     }
@@ -134,34 +140,53 @@ function columnThresholds(sorted: Float32Array, maxBins: number): Float32Array {
 
 /**
  * Sorts NaN-free float32 values ascending in place (LSD radix sort on order-preserving integer
- * keys, 4 passes of 8 bits): about 8× faster than TypedArray.prototype.sort on 100,000 values.
- * -0 sorts before +0, which compare equal and so make one run. Returns `values`.
+ * keys, 4 passes of 8 bits, the four digit counts taken in one pass): about 8× faster than
+ * TypedArray.prototype.sort on 100,000 values. -0 sorts before +0, which compare equal and so make
+ * one run. Returns `values`.
  */
 export function radixSortFloat32(values: Float32Array, scratch: Float32Array): Float32Array {
   const m = values.length;
   // Int32 views keep every operation in V8's small-integer fast path (uint32 above 2^31 would not).
-  let src = new Int32Array(values.buffer, values.byteOffset, m);
-  let dst = new Int32Array(scratch.buffer, scratch.byteOffset, m);
+  const a = new Int32Array(values.buffer, values.byteOffset, m);
+  const b = new Int32Array(scratch.buffer, scratch.byteOffset, m);
   // Key: flip all bits of negatives, only the sign bit of positives; undone after the last pass.
-  for (let i = 0; i < m; i++) src[i] = src[i] < 0 ? ~src[i] : src[i] | 0x80000000;
-  const counts = new Uint32Array(256);
-  for (let shift = 0; shift < 32; shift += 8) {
-    counts.fill(0);
-    for (let i = 0; i < m; i++) counts[(src[i] >>> shift) & 255]++;
+  const counts = new Int32Array(4 * 256);
+  for (let i = 0; i < m; i++) {
+    const x = a[i];
+    const k = x < 0 ? ~x : x | 0x80000000;
+    a[i] = k;
+    counts[k & 255]++;
+    counts[256 + ((k >>> 8) & 255)]++;
+    counts[512 + ((k >>> 16) & 255)]++;
+    counts[768 + (k >>> 24)]++;
+  }
+  for (let digit = 0; digit < 4; digit++) {
     let sum = 0;
-    for (let b = 0; b < 256; b++) {
-      const c = counts[b];
-      counts[b] = sum;
+    for (let q = digit * 256; q < digit * 256 + 256; q++) {
+      const c = counts[q];
+      counts[q] = sum;
       sum += c;
     }
-    for (let i = 0; i < m; i++) dst[counts[(src[i] >>> shift) & 255]++] = src[i];
-    const tmp = src;
-    src = dst;
-    dst = tmp;
   }
+  radixPass(a, b, counts, 0, m);
+  radixPass(b, a, counts, 8, m);
+  radixPass(a, b, counts, 16, m);
+  radixPass(b, a, counts, 24, m);
   // After an even number of passes the sorted keys are back in `values`.
-  for (let i = 0; i < m; i++) src[i] = src[i] < 0 ? src[i] & 0x7fffffff : ~src[i];
+  for (let i = 0; i < m; i++) {
+    const k = a[i];
+    a[i] = k < 0 ? k & 0x7fffffff : ~k;
+  }
   return values;
+}
+
+/** One stable scatter of radixSortFloat32 by the key's 8 bits at `shift` (its counts at 32 * shift). */
+function radixPass(src: Int32Array, dst: Int32Array, counts: Int32Array, shift: number, m: number): void {
+  const off = 32 * shift;
+  for (let i = 0; i < m; i++) {
+    const k = src[i];
+    dst[counts[off + ((k >>> shift) & 255)]++] = k;
+  }
 }
 
 /** A float32 t with a <= t < b, for float32 a < b. */

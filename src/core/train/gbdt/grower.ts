@@ -197,16 +197,44 @@ export class TreeGrower {
       let gL = 0;
       let hL = 0;
       let cL = 0;
+      if (cM === 0) {
+        // No missing values here (the common case), so one side per threshold: the same sums and
+        // comparisons as the general loop below, without its per-bin side loop. The left count only
+        // grows, so once the right side is too small it stays so.
+        for (let t = 0; t <= nb - 2; t++) {
+          const idx = off + t * 3;
+          const c = hist[idx + 2];
+          // An empty bin changes no sum: its split is the previous one, already weighed.
+          if (c === 0) continue;
+          gL += hist[idx];
+          hL += hist[idx + 1];
+          cL += c;
+          if (cL < minSamplesLeaf) continue;
+          if (C - cL < minSamplesLeaf) break;
+          if (hL < MIN_HESSIAN || H - hL < MIN_HESSIAN) continue;
+          const gR = G - gL;
+          const gain = (gL * gL) / (hL + l2) + (gR * gR) / (H - hL + l2) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeature = f;
+            bestBin = t;
+            // Unseen NaN follow the larger child, as scikit-learn does.
+            bestMissingLeft = 2 * cL >= C;
+            bestG = gL;
+            bestH = hL;
+          }
+        }
+        continue;
+      }
       // t = nb - 1 (all non-missing left, missing right) only makes sense when there are missing values.
-      const lastT = cM > 0 ? nb - 1 : nb - 2;
+      const lastT = nb - 1;
       for (let t = 0; t <= lastT; t++) {
         const idx = off + t * 3;
         gL += hist[idx];
         hL += hist[idx + 1];
         cL += hist[idx + 2];
-        // Side 0: missing values go right (with none here, unseen NaN follow the larger child, as
-        // scikit-learn does). Side 1, when there are missing values: they go left.
-        const sides = cM > 0 && t < nb - 1 ? 2 : 1;
+        // Side 0: missing values go right. Side 1: they go left.
+        const sides = t < nb - 1 ? 2 : 1;
         for (let side = 0; side < sides; side++) {
           const gl = side === 0 ? gL : gL + gM;
           const hl = side === 0 ? hL : hL + hM;
@@ -218,7 +246,7 @@ export class TreeGrower {
             bestGain = gain;
             bestFeature = f;
             bestBin = t;
-            bestMissingLeft = side === 1 || (cM === 0 && 2 * cl >= C);
+            bestMissingLeft = side === 1;
             bestG = gl;
             bestH = hl;
           }
@@ -241,15 +269,17 @@ export class TreeGrower {
     const base = leaf.feature * n;
     const t = leaf.bin;
     const missingBin = this.mapper.nBins[leaf.feature];
-    const missingLeft = leaf.missingLeft;
+    const missingLeft = leaf.missingLeft ? 1 : 0;
     let l = leaf.start;
     let r = 0;
     // Branch-free: each row is written to both sides and only the chosen side's cursor advances
-    // (the left/right choice is unpredictable, a branch would mispredict half the time).
+    // (the left/right choice is unpredictable, a branch would mispredict half the time), and the
+    // choice itself is arithmetic on comparisons made numbers (V8 branches on a conditional
+    // expression). The missing bin is above t, so only the second term can send it left.
     for (let k = leaf.start; k < leaf.end; k++) {
       const row = rows[k];
       const b = bins[base + row];
-      const goLeft = (b === missingBin ? missingLeft : b <= t) ? 1 : 0;
+      const goLeft = +(b <= t) | (+(b === missingBin) & missingLeft);
       rows[l] = row;
       scratch[r] = row;
       l += goLeft;

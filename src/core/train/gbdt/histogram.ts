@@ -45,7 +45,7 @@ export function accumulateHistogram(
   }
 }
 
-type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, g: number, h: number) => void;
+type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, gh: number, ordered: number) => void;
 
 let histModule: WebAssembly.Module | null | undefined;
 
@@ -88,8 +88,11 @@ interface Layout {
   bins: number;
   offsets: number;
   rows: number;
-  g: number;
-  h: number;
+  /** (g, h) f64 pairs, one per row. */
+  gh: number;
+  /** Scratch for a leaf's (g, h) pairs in row order: the main thread's and the helper's. */
+  ordered: number;
+  orderedHelper: number;
   /** Where histogram slot 0 starts; slot i is at slots + i * 24 * entries. */
   slots: number;
   bytes: number;
@@ -106,10 +109,11 @@ function layout(n: number, d: number): Layout {
   const bins = take(n * d);
   const offsets = take(4 * (d + 1));
   const rows = take(4 * n);
-  const g = take(8 * n);
-  const h = take(8 * n);
+  const gh = take(16 * n);
+  const ordered = take(16 * n);
+  const orderedHelper = take(16 * n);
   const slots = take(0);
-  return { bins, offsets, rows, g, h, slots, bytes: p };
+  return { bins, offsets, rows, gh, ordered, orderedHelper, slots, bytes: p };
 }
 
 const HELPER_SOURCE = `
@@ -124,7 +128,7 @@ for (;;) {
   job = Atomics.load(control, ${JOB});
   if (Atomics.load(control, ${STOP}) === 1) break;
   try {
-    hist(Atomics.load(control, ${OUT}), at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.g, at.h);
+    hist(Atomics.load(control, ${OUT}), at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper);
   } catch (e) {
     Atomics.store(control, ${FAILED}, 1);
   }
@@ -137,9 +141,10 @@ for (;;) {
 export class HistogramBuilder {
   /** Row indices, partitioned per leaf by the grower (in the kernel's memory). */
   readonly rows: Uint32Array;
-  /** Gradients/hessians of every training row (of the tree being grown). */
-  private readonly g: Float64Array;
-  private readonly h: Float64Array;
+  /** Gradients/hessians of every training row (of the tree being grown): interleaved (g, h) pairs in the kernel's memory, separate arrays on the fallback. */
+  private readonly gh: Float64Array | null = null;
+  private readonly g: Float64Array | null = null;
+  private readonly h: Float64Array | null = null;
   private readonly bins: Uint8Array;
   /** Float64 values in one histogram. */
   readonly size: number;
@@ -187,8 +192,7 @@ export class HistogramBuilder {
     this.bins.set(bins);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
     this.rows = new Uint32Array(buffer, at.rows, n);
-    this.g = new Float64Array(buffer, at.g, n);
-    this.h = new Float64Array(buffer, at.h, n);
+    this.gh = new Float64Array(buffer, at.gh, 2 * n);
     if (!parallel) return;
     this.histogram(slotCapacity - 1);
     this.split = Math.ceil(d / 2);
@@ -224,8 +228,16 @@ export class HistogramBuilder {
 
   /** The gradients and hessians (one per training row) the next histograms sum. */
   setGradients(g: Float64Array, h: Float64Array): void {
-    this.g.set(g);
-    this.h.set(h);
+    const gh = this.gh;
+    if (gh) {
+      for (let i = 0, n = this.n; i < n; i++) {
+        gh[2 * i] = g[i];
+        gh[2 * i + 1] = h[i];
+      }
+      return;
+    }
+    this.g!.set(g);
+    this.h!.set(h);
   }
 
   /** Histogram of the root into `slot`: every row in order (whatever rows[] holds). */
@@ -280,11 +292,11 @@ export class HistogramBuilder {
   private part(out: Float64Array, fStart: number, fEnd: number, start: number, m: number): void {
     const k = this.kernel;
     if (k) {
-      k.hist(out.byteOffset, k.at.bins, this.n, k.at.offsets, fStart, fEnd, start < 0 ? -1 : k.at.rows + 4 * start, m, k.at.g, k.at.h);
+      k.hist(out.byteOffset, k.at.bins, this.n, k.at.offsets, fStart, fEnd, start < 0 ? -1 : k.at.rows + 4 * start, m, k.at.gh, k.at.ordered);
       return;
     }
-    if (start >= 0) accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.g, this.h);
-    else accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.identity(), 0, m, this.g, this.h);
+    if (start >= 0) accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.g!, this.h!);
+    else accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.identity(), 0, m, this.g!, this.h!);
   }
 
   private identityRows: Uint32Array | null = null;

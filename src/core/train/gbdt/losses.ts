@@ -8,8 +8,12 @@ export interface BoostingLoss {
   readonly k: number;
   /** Starting score of each column (the constant model). */
   initialScores(y: Float64Array): Float64Array;
-  /** Fills g[c][i], h[c][i] for every row i and column c. */
-  gradients(scores: Float64Array, y: Float64Array, g: Float64Array[], h: Float64Array[]): void;
+  /**
+   * Fills g[c][i], h[c][i] for every row i and column c, and returns meanLoss(scores, y) (computed
+   * in the same pass: the boosting loop reports each iteration's train loss from the next
+   * iteration's gradients, which share its exponentials).
+   */
+  gradients(scores: Float64Array, y: Float64Array, g: Float64Array[], h: Float64Array[]): number;
   meanLoss(scores: Float64Array, y: Float64Array): number;
 }
 
@@ -23,10 +27,14 @@ export const squaredError: BoostingLoss = {
   gradients(scores, y, g, h) {
     const g0 = g[0];
     const h0 = h[0];
+    let s = 0;
     for (let i = 0; i < y.length; i++) {
-      g0[i] = scores[i] - y[i];
+      const r = scores[i] - y[i];
+      g0[i] = r;
       h0[i] = 1;
+      s += r * r;
     }
+    return y.length > 0 ? s / (2 * y.length) : 0;
   },
   // Half the mean squared error: the objective whose gradient is (score - y).
   meanLoss(scores, y) {
@@ -51,11 +59,17 @@ export const binaryLogLoss: BoostingLoss = {
   gradients(scores, y, g, h) {
     const g0 = g[0];
     const h0 = h[0];
+    let s = 0;
     for (let i = 0; i < y.length; i++) {
-      const p = 1 / (1 + Math.exp(-scores[i]));
+      const z = scores[i];
+      const e = Math.exp(-z);
+      const p = 1 / (1 + e);
       g0[i] = p - y[i];
       h0[i] = p * (1 - p);
+      // log(1 + e^z) - y z without overflow: e^-z is e, e^z is 1 / e (0 when e overflowed).
+      s += (z >= 0 ? Math.log1p(e) + z : Math.log1p(1 / e)) - y[i] * z;
     }
+    return y.length > 0 ? s / y.length : 0;
   },
   meanLoss(scores, y) {
     let s = 0;
@@ -89,13 +103,16 @@ export function softmaxLoss(k: number): BoostingLoss {
       return counts.map((c) => Math.log(clampProbability(y.length > 0 ? c / y.length : 1 / k)));
     },
     gradients(scores, y, g, h) {
+      let s = 0;
       for (let i = 0; i < y.length; i++) {
         softmaxRow(scores, i * k);
         for (let c = 0; c < k; c++) {
           g[c][i] = p[c] - (y[i] === c ? 1 : 0);
           h[c][i] = p[c] * (1 - p[c]);
         }
+        s -= Math.log(Math.max(p[y[i]], 1e-300));
       }
+      return y.length > 0 ? s / y.length : 0;
     },
     meanLoss(scores, y) {
       let s = 0;
