@@ -6,6 +6,17 @@ import { runsDir } from '../train/runStore';
 import { deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, sortNewestFirst, type Liveness } from './store';
 import type { StoreProblem, TrackedRun } from './types';
 
+/** Finished runs' folders stat'ed per recheckStore (a stat is a few µs: about 2 ms per check). */
+export const FOLDERS_PER_CHECK = 500;
+
+function folderMtime(dir: string): number {
+  try {
+    return statSync(dir).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
 export class RunIndex {
   private readonly byId = new Map<string, TrackedRun>();
   private readonly problemsById = new Map<string, StoreProblem[]>();
@@ -15,6 +26,10 @@ export class RunIndex {
   private readonly runningWrites = new Map<string, number>();
   /** The store folder's mtime at the last full look (entries added or removed change it). */
   private storeMtime = -1;
+  /** Each finished run's folder mtime when it was read: an atomic rewrite of its files (a rename) changes it. */
+  private readonly folderMtimes = new Map<string, number>();
+  /** Where the next recheckStore goes on in its round of finished runs' folders. */
+  private folderCursor = 0;
 
   constructor(
     readonly projectDir: string,
@@ -31,6 +46,7 @@ export class RunIndex {
     this.byId.clear();
     this.problemsById.clear();
     this.runningWrites.clear();
+    this.folderMtimes.clear();
     for (const r of listing.runs) {
       this.byId.set(r.runId, r);
       this.noteWrite(r);
@@ -48,6 +64,7 @@ export class RunIndex {
     if (read.run) this.byId.set(runId, read.run);
     else this.byId.delete(runId);
     this.runningWrites.delete(runId);
+    this.folderMtimes.delete(runId);
     if (read.run) this.noteWrite(read.run);
     // The usual change (status, metrics, annotations) keeps the run's place: swap it in the cached
     // lists instead of sorting 2,000 runs again.
@@ -60,13 +77,16 @@ export class RunIndex {
 
   private noteWrite(run: TrackedRun): void {
     if (run.record.status === 'running') this.runningWrites.set(run.runId, lastWriteOf(run.dir));
+    else this.folderMtimes.set(run.runId, folderMtime(run.dir));
   }
 
   /**
    * The safety net under the file watcher, which can miss events (files written into a folder
    * created a moment before, or an OS out of inotify watches): run folders that appeared or went,
-   * folders that were unreadable, and running runs whose files were written since they were read
-   * are read again. One readdir plus a stat per running run. Returns the ids that changed.
+   * folders that were unreadable, running runs whose files were written since they were read, and
+   * finished runs whose folder changed (a note or a rename from the CLI) are read again. One stat of
+   * the store plus one per running run, and a round of at most FOLDERS_PER_CHECK finished runs'
+   * folders, so a missed change to any of 2,000 runs shows within a few checks. Returns the ids that changed.
    */
   recheckStore(): string[] {
     let mtime = 0;
@@ -77,7 +97,7 @@ export class RunIndex {
     }
     const listingChanged = mtime !== this.storeMtime;
     this.storeMtime = mtime;
-    if (!listingChanged && this.problemsById.size === 0) return this.recheckRunningWrites();
+    if (!listingChanged && this.problemsById.size === 0) return this.recheckRunningWrites(this.changedFolders());
     let folders: string[];
     try {
       folders = readdirSync(this.storeDir, { withFileTypes: true })
@@ -92,6 +112,7 @@ export class RunIndex {
     for (const id of this.byId.keys()) if (!present.has(id)) stale.add(id);
     for (const id of this.problemsById.keys()) if (!present.has(id)) stale.add(id);
     for (const id of this.staleRunning()) if (present.has(id)) stale.add(id);
+    for (const id of this.changedFolders()) if (present.has(id)) stale.add(id);
     return this.rereadAll(stale, present);
   }
 
@@ -99,9 +120,24 @@ export class RunIndex {
     return [...this.runningWrites].filter(([id, write]) => lastWriteOf(this.byId.get(id)!.dir) !== write).map(([id]) => id);
   }
 
-  private recheckRunningWrites(): string[] {
-    const stale = this.staleRunning();
+  private recheckRunningWrites(changedFolders: string[]): string[] {
+    const stale = [...this.staleRunning(), ...changedFolders];
     return stale.length ? this.rereadAll(new Set(stale), new Set(stale)) : [];
+  }
+
+  /** The next round of finished runs whose folder's mtime is not the one they were read with. */
+  private changedFolders(): string[] {
+    const ids = [...this.folderMtimes.keys()];
+    if (ids.length === 0) return [];
+    const changed: string[] = [];
+    const n = Math.min(ids.length, FOLDERS_PER_CHECK);
+    for (let k = 0; k < n; k++) {
+      const id = ids[(this.folderCursor + k) % ids.length];
+      const run = this.byId.get(id);
+      if (run && folderMtime(run.dir) !== this.folderMtimes.get(id)) changed.push(id);
+    }
+    this.folderCursor = (this.folderCursor + n) % ids.length;
+    return changed;
   }
 
   private rereadAll(stale: Set<string>, present: Set<string>): string[] {
@@ -113,6 +149,7 @@ export class RunIndex {
         this.byId.delete(id);
         this.problemsById.delete(id);
         this.runningWrites.delete(id);
+        this.folderMtimes.delete(id);
         this.invalidate();
       } else this.reload(id);
       const after = this.byId.get(id);

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { createRun, appendMetric, finishRun, runsDir, writeFileAtomic } from '../../../src/core/train/runStore';
 import { ProgressGate, EVERY_STEP_LIMIT } from '../../../src/core/train/pipeline';
 import { annotateRun, deleteRun, deriveStatus, listRuns, parseHistory, readHistory, readTrackedRun, type Liveness } from '../../../src/core/track/store';
-import { RunIndex } from '../../../src/core/track/runIndex';
+import { FOLDERS_PER_CHECK, RunIndex } from '../../../src/core/track/runIndex';
 import { digitsProject, tempDir, writeRun } from './fixtures';
 
 const live = (alive: number[], host = 'here', now = Date.parse('2026-01-01T00:10:00Z')): Liveness => ({ host, isAlive: (pid) => alive.includes(pid), now });
@@ -213,4 +213,30 @@ test('the periodic re-check finds store changes the file watcher missed', async 
   writeRun(dir, { runId: 'r4', experiment: 'b', startedAt: '2026-01-04T00:00:00Z' });
   assert.deepEqual(index.recheckStore(), ['r4']);
   assert.equal(index.all()[0].runId, 'r4');
+  // A finished run annotated by another process (an atomic rewrite of run.json in its folder).
+  annotateRun(dir, 'r3', { name: 'renamed elsewhere' });
+  const folder = join(runsDir(dir), 'r3');
+  const later2 = new Date(Date.now() + 10_000);
+  utimesSync(folder, later2, later2); // the rename's mtime, even on a file system with coarse timestamps
+  assert.deepEqual(index.recheckStore(), ['r3']);
+  assert.equal(index.get('r3')!.annotations.name, 'renamed elsewhere');
+  assert.deepEqual(index.recheckStore(), []);
+});
+
+test("the re-check looks at finished runs' folders a round at a time", async () => {
+  const dir = tempDir();
+  const n = FOLDERS_PER_CHECK + 100;
+  for (let i = 0; i < n; i++) writeRun(dir, { runId: `r${String(i).padStart(4, '0')}`, experiment: 'a', startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
+  const index = new RunIndex(dir, () => ({ host: 'here', isAlive: () => true, now: Date.now() }));
+  await index.load();
+  const later = new Date(Date.now() + 10_000);
+  for (const id of ['r0003', `r${String(n - 2).padStart(4, '0')}`]) {
+    annotateRun(dir, id, { note: 'seen?' });
+    utimesSync(join(runsDir(dir), id), later, later);
+  }
+  // Two checks cover every folder once: each change is found in one of them, and only once.
+  const found = [...index.recheckStore(), ...index.recheckStore()].sort();
+  assert.deepEqual(found, ['r0003', `r${String(n - 2).padStart(4, '0')}`]);
+  assert.equal(index.get('r0003')!.annotations.note, 'seen?');
+  assert.deepEqual(index.recheckStore(), []);
 });
