@@ -66,9 +66,9 @@ export class ExperimentsView {
 
   private async chooseFromMenu(labels: string[], action: string): Promise<void> {
     const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
-    // A row can move under the pointer when the tree refreshes between clicks: select again until
-    // exactly these rows are selected and their menu offers the action (a refresh between the
-    // selection and the right click once opened the menu of one run only).
+    // A row can move under the pointer when the tree refreshes between clicks, and a refresh closes
+    // an open context menu: select again until exactly these rows are selected, their menu offers
+    // the action, and the action was chosen before the menu went.
     for (let attempt = 1; ; attempt++) {
       await this.runRow(labels[0]).click();
       for (const l of labels.slice(1)) await this.runRow(l).click({ modifiers: ['Control'] });
@@ -76,20 +76,29 @@ export class ExperimentsView {
       const exact = selected.length === labels.length && labels.every((l) => selected.includes(l));
       if (exact) {
         await this.runRow(labels.at(-1)!).click({ button: 'right' });
-        if (await item.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
+        if (await item.waitFor({ timeout: 10_000 }).then(() => true, () => false)) {
+          if (await this.choose(item).then(() => true, () => false)) return;
+        }
+        // Close the menu, and move the pointer off the rows: its hover card would take the next click.
+        await this.page.keyboard.press('Escape');
+        await this.page.mouse.move(0, 0);
         await this.page.keyboard.press('Escape');
       }
-      if (attempt === 3) throw new Error(`no "${action}" after selecting ${JSON.stringify(labels)} (selected ${JSON.stringify(selected)})`);
+      if (attempt === 3) throw new Error(`could not choose "${action}" after selecting ${JSON.stringify(labels)} (selected ${JSON.stringify(selected)})`);
       await this.page.waitForTimeout(500);
     }
+  }
+
+  /** Chooses an item of the open context menu; rejects when the menu closed first. */
+  private async choose(item: Locator): Promise<void> {
     // The workbench ignores a click that lands right after a context menu opens: let it settle, and
     // if the menu is still open after the click, choose the hovered item with the keyboard.
     await this.page.waitForTimeout(300);
-    await item.hover();
-    await item.click();
+    await item.hover({ timeout: 10_000 });
+    await item.click({ timeout: 10_000 });
     await this.page.waitForTimeout(300);
     if (await item.isVisible().catch(() => false)) {
-      await item.hover();
+      await item.hover({ timeout: 10_000 });
       await this.page.keyboard.press('Enter');
     }
   }
