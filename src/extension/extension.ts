@@ -47,6 +47,7 @@ async function revealSidebarOnce(services: Services, view: vscode.TreeView<Exper
 export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const activateCalledAt = performance.now();
   const log = vscode.window.createOutputChannel('ML Loop', { log: true });
+  WebviewPanelHost.recordSent = context.extensionMode === vscode.ExtensionMode.Test;
   const projects = new ProjectIndex(log);
   const runs = new RunTracker(projects, log);
   const experiments = new ExperimentsTreeProvider(projects, runs);

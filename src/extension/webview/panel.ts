@@ -45,11 +45,13 @@ export interface PanelProbe {
   sent(): unknown[];
 }
 
-/** Messages a panel keeps for its probe's sent(). */
+/** Messages a panel keeps for its probe's sent(), when recording (extension tests only). */
 const SENT_KEPT = 20;
 
 export abstract class WebviewPanelHost<H, W extends { type: string }> implements vscode.Disposable {
   private static readonly live = new Set<WebviewPanelHost<unknown, { type: string }>>();
+  /** Whether panels keep their last sent messages: only for the extension's tests (a snapshot can hold megabytes). */
+  static recordSent = false;
   protected readonly panel: vscode.WebviewPanel;
   protected readonly log: vscode.LogOutputChannel;
   private webviewReady = false;
@@ -109,6 +111,7 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
   protected post(message: H): void {
     if (!this.webviewReady) return;
     void this.panel.webview.postMessage(message);
+    if (!WebviewPanelHost.recordSent) return;
     this.sentMessages.push(message);
     if (this.sentMessages.length > SENT_KEPT) this.sentMessages.shift();
   }
