@@ -14,9 +14,8 @@ import { readTags } from '../../src/core/errors/tags';
 import { trainExperiment } from '../../src/core/train/run';
 import type { ErrorAnalysisState, ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import type { PanelProbe } from '../../src/extension/webview/panel';
-import { activatedExtension, channelText, waitFor, workspaceRoot } from './helpers';
+import { activatedExtension, channelText, loadedErrorAnalysis as loaded, type LoadedErrorAnalysis as Loaded, waitFor, workspaceRoot } from './helpers';
 
-type Loaded = Extract<ErrorAnalysisState, { status: 'loaded' }>;
 
 describe('Error Analysis panel', function () {
   this.timeout(180_000);
@@ -30,20 +29,6 @@ describe('Error Analysis panel', function () {
   }
   async function errorPanel(): Promise<PanelProbe> {
     return waitFor(async () => (await probes('mlLoop.errorAnalysis')).find((p) => p.title === `Errors: ${runId}`), 'the Error Analysis panel');
-  }
-  function stateOf(p: PanelProbe): ErrorAnalysisState {
-    return (p.snapshot() as { type: 'state'; state: ErrorAnalysisState }).state;
-  }
-  async function loaded(p: PanelProbe, until: (s: Loaded) => boolean = () => true, what = 'the loaded analysis'): Promise<Loaded> {
-    return waitFor(
-      () => {
-        const s = stateOf(p);
-        if (s.status === 'error') throw new Error(`the analysis failed: ${s.message}`);
-        return s.status === 'loaded' && until(s) && s;
-      },
-      what,
-      120_000,
-    );
   }
 
   before(async () => {

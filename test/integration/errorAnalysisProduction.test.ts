@@ -18,10 +18,8 @@ import { InferenceServer } from '../../src/core/serve/server';
 import { trainExperiment } from '../../src/core/train/run';
 import { readReviewQueue } from '../../src/core/update/reviewQueue';
 import type { PanelProbe } from '../../src/extension/webview/panel';
-import type { ErrorAnalysisState } from '../../src/protocol/errorAnalysis';
-import { activatedExtension, channelText, waitFor, workspaceRoot } from './helpers';
+import { activatedExtension, channelText, loadedErrorAnalysis as loaded, waitFor, workspaceRoot } from './helpers';
 
-type Loaded = Extract<ErrorAnalysisState, { status: 'loaded' }>;
 
 describe('Production requests in Error Analysis', function () {
   this.timeout(300_000);
@@ -35,20 +33,6 @@ describe('Production requests in Error Analysis', function () {
   async function probe(viewType: string, title: string): Promise<PanelProbe> {
     const { exports } = await activatedExtension();
     return waitFor(() => exports.panels().find((p) => p.viewType === viewType && p.title === title), `the panel "${title}"`, 60_000);
-  }
-  function stateOf(p: PanelProbe): ErrorAnalysisState {
-    return (p.snapshot() as { type: 'state'; state: ErrorAnalysisState }).state;
-  }
-  async function loaded(p: PanelProbe, until: (s: Loaded) => boolean, what: string): Promise<Loaded> {
-    return waitFor(
-      () => {
-        const s = stateOf(p);
-        if (s.status === 'error') throw new Error(`the analysis failed: ${s.message}`);
-        return s.status === 'loaded' && until(s) && s;
-      },
-      what,
-      120_000,
-    );
   }
   const instance = (i: number): Record<string, number> => {
     const F = data.schema.numeric.length;

@@ -1,6 +1,8 @@
 // Shared by the integration suites: the extension under test and small waits.
 import * as vscode from 'vscode';
 import type { MlLoopApi } from '../../src/extension/extension';
+import type { PanelProbe } from '../../src/extension/webview/panel';
+import type { ErrorAnalysisState } from '../../src/protocol/errorAnalysis';
 
 export const EXTENSION_ID = 'ml-loop.ml-loop';
 /** globalThis key: the require.cache keys once the extension had activated, before any suite loaded. */
@@ -38,4 +40,24 @@ export async function channelText(): Promise<string> {
   } catch {
     return '';
   }
+}
+
+export type LoadedErrorAnalysis = Extract<ErrorAnalysisState, { status: 'loaded' }>;
+
+/** The state an Error Analysis panel's webview would get now. */
+export function errorAnalysisState(p: PanelProbe): ErrorAnalysisState {
+  return (p.snapshot() as { type: 'state'; state: ErrorAnalysisState }).state;
+}
+
+/** Waits for the Error Analysis panel's loaded state to satisfy `until`; a failed analysis fails at once. */
+export function loadedErrorAnalysis(p: PanelProbe, until: (s: LoadedErrorAnalysis) => boolean = () => true, what = 'the loaded analysis'): Promise<LoadedErrorAnalysis> {
+  return waitFor(
+    () => {
+      const s = errorAnalysisState(p);
+      if (s.status === 'error') throw new Error(`the analysis failed: ${s.message}`);
+      return s.status === 'loaded' && until(s) && s;
+    },
+    what,
+    120_000,
+  );
 }
