@@ -38,6 +38,10 @@ function sliceViews(slices: Slice[]): SliceView[] {
   return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));
 }
 
+function versionViews(recipes: VersionRecipe[]): DataVersionView[] {
+  return recipes.map((r) => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) }));
+}
+
 function versionSummary(r: VersionRecipe): string {
   const d = r.details as Record<string, unknown>;
   if (r.kind === 'augment') {
@@ -202,7 +206,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       slices: sliceViews(analysis.slices),
       ...(slicesPending ? { slicesPending } : {}),
       labelErrors: this.labelErrors,
-      versions: versions.map((r): DataVersionView => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) })),
+      versions: versionViews(versions),
       experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
       openMs: Math.round(performance.now() - t0),
     };
@@ -274,7 +278,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
 
   private async refreshVersions(): Promise<void> {
     if (!this.view) return;
-    this.view.versions = (await listDataVersions(this.projectDir)).map((r) => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) }));
+    this.view.versions = versionViews(await listDataVersions(this.projectDir));
     this.sendUpdate({ versions: this.view.versions, busy: this.busy ?? '' });
   }
 
