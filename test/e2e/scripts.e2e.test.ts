@@ -59,14 +59,20 @@ async function trainLensOf(page: Page, experiment: string, userDataDir: string, 
     });
   }
   const key = page.locator('.part.editor .monaco-editor .view-line', { hasText: `"${experiment}"` }).first();
-  const keyY = (await key.boundingBox())!.y;
-  let best: { lens: Locator; gap: number } | undefined;
-  for (const lens of await lenses.all()) {
-    const gap = keyY - ((await lens.boundingBox())?.y ?? -1e9);
-    if (gap > 0 && (!best || gap < best.gap)) best = { lens, gap };
+  // The experiment's own lens sits right above its line. Lenses render a few at a time: until that
+  // one shows, the nearest lens above belongs to the experiment before (a CI run once trained gbdt).
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const keyBox = (await key.boundingBox())!;
+    let best: { lens: Locator; gap: number } | undefined;
+    for (const lens of await lenses.all()) {
+      const gap = keyBox.y - ((await lens.boundingBox())?.y ?? -1e9);
+      if (gap > 0 && (!best || gap < best.gap)) best = { lens, gap };
+    }
+    if (best && best.gap < 2 * keyBox.height) return best.lens;
+    if (Date.now() > deadline) throw new Error(`no ▶ Train lens right above "${experiment}"`);
+    await page.waitForTimeout(250);
   }
-  if (!best) throw new Error(`no ▶ Train lens above "${experiment}"`);
-  return best.lens;
 }
 
 /** The Training panel's root once its run reached `status`. */
