@@ -5,7 +5,7 @@
 
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { feedbackFiles } from '../serve/feedback';
+import { FeedbackLabels, feedbackFiles } from '../serve/feedback';
 import { logFiles } from '../serve/requestLog';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
 import { COLS_EXT, decodeRequest, emptyView, scanColumnar, sharedViews, type LogRecordView, type LogSchema } from './columnar';
@@ -325,9 +325,8 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   // Feedback labels by request id.
   const fb = opts.files ? { records: [], bad: 0 } : readFeedback(opts.logDir);
   if (fb.bad) issues.add('bad-feedback', 'feedback lines that are not {time, id, label} records (skipped)', fb.bad);
-  const labels = new Map<string, unknown>();
+  const labels = new FeedbackLabels();
   for (const r of fb.records) labels.set(r.id, r.label);
-  const matched = new Set<string>();
 
   const cache: ReadCache = {};
   // The monitored target: given, or the newest request's model and version.
@@ -472,9 +471,11 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     st.rows += n;
     b.rows += n;
     totals.rows += n;
-    const label = wantId ? labels.get(v.id) : undefined;
-    if (label !== undefined) matched.add(v.id);
+    const labelled = wantId && labels.has(v.id);
+    if (labelled) labels.seen(v.id);
     for (let i = 0; i < n; i++) {
+      const given = labelled ? labels.rowLabel(v.id, i, n) : undefined;
+      const truth = given !== undefined && typeof given !== 'string' ? given.label : undefined;
       let predicted: string | undefined;
       if (C) {
         const ci = v.classIndex ? v.classIndex[v.classIndexAt + i] : -1;
@@ -484,7 +485,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
           predicted = ci >= 0 ? s.classes[ci] : v.labels?.[i];
           if (predicted !== undefined) predClasses?.add(predicted);
         }
-        if (label !== undefined && predicted === undefined && ci >= 0) predicted = s.classes[ci];
+        if (truth !== undefined && predicted === undefined && ci >= 0) predicted = s.classes[ci];
         if (v.probabilities) {
           let m = 0;
           const p0 = v.probabilitiesAt + i * C;
@@ -497,8 +498,6 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
           }
         }
       } else if (v.values) predValues?.add(v.values[v.valuesAt + i]);
-      if (label === undefined) continue;
-      const truth = Array.isArray(label) ? label[i] : n === 1 ? label : undefined;
       if (truth === undefined) continue;
       b.labelled++;
       totals.labelled++;
@@ -520,7 +519,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   }
   flushBlock();
   if (predClasses) predIndex.forEach((k, ci) => k && predClasses!.counts.set(refSchema!.classes[ci], (predClasses!.counts.get(refSchema!.classes[ci]) ?? 0) + k));
-  const unmatched = labels.size - matched.size;
+  const unmatched = labels.unmatched;
   if (unmatched > 0) issues.add('unknown-feedback', `feedback for request ids not in the window (unknown ids, or requests older than the window; skipped)`, unmatched);
   if (st.rows === 0) issues.add('empty-window', st.requests ? 'no usable rows in the window (no drift computed)' : 'no logged requests in the window (no drift computed)');
 

@@ -18,6 +18,71 @@ export const FEEDBACK_FILE_PREFIX = 'feedback-';
 export function feedbackFiles(dir: string): string[] {
   return jsonlFiles(dir, FEEDBACK_FILE_PREFIX);
 }
+/**
+ * The true labels that feedback gives, by logged request. Feedback names a request by its id; for a
+ * request of several rows it is either an array with one label per row, or one label for row k sent
+ * to `<id>#<k>` (the id the review queue and Error Analysis show for that row). A row's own label
+ * wins over the request's array. An id that is exactly a logged single-row request's id is that
+ * request, even when it looks like `<id>#<k>`. The last label given for an id wins.
+ */
+export class FeedbackLabels {
+  private readonly byId = new Map<string, unknown>();
+  private readonly byRow = new Map<string, Map<number, unknown>>();
+  /** Feedback ids whose request was seen in the log. */
+  private readonly used = new Set<string>();
+
+  set(id: string, label: unknown): void {
+    this.byId.set(id, label);
+    const m = /^(.*)#(\d+)$/.exec(id);
+    if (!m) return;
+    let rows = this.byRow.get(m[1]);
+    if (!rows) this.byRow.set(m[1], (rows = new Map()));
+    rows.set(Number(m[2]), label);
+  }
+
+  /** Distinct feedback ids. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Whether any feedback names logged request `id` or one of its rows. */
+  has(id: string): boolean {
+    return this.byId.has(id) || this.byRow.has(id);
+  }
+
+  /** Marks the feedback for request `id` and its rows as met in the log (whether or not its labels are usable). */
+  seen(id: string): void {
+    if (this.byId.has(id)) this.used.add(id);
+    for (const row of this.byRow.get(id)?.keys() ?? []) this.used.add(`${id}#${row}`);
+  }
+
+  /**
+   * The label of row `row` of logged request `id`, which has `rows` rows: its own label, or the one
+   * the request's feedback gives it, or why the request's feedback gives none; undefined without feedback.
+   */
+  rowLabel(id: string, row: number, rows: number): ReturnType<typeof labelOfRow> | undefined {
+    if (rows > 1) {
+      const own = this.byRow.get(id);
+      if (own?.has(row)) return { label: own.get(row) };
+    }
+    if (!this.byId.has(id)) return undefined;
+    return labelOfRow(this.byId.get(id), row, rows);
+  }
+
+  /** Feedback ids whose request has not been seen (see `seen`). */
+  get unmatched(): number {
+    let n = 0;
+    for (const id of this.byId.keys()) if (!this.used.has(id)) n++;
+    return n;
+  }
+}
+
+/** The label of row `row` of a request of `rows` rows from its feedback label (a label, or an array with one per row). */
+export function labelOfRow(label: unknown, row: number, rows: number): { label: unknown } | 'several instances' | 'labels do not match the rows' {
+  if (Array.isArray(label)) return label.length === rows ? { label: label[row] } : 'labels do not match the rows';
+  return rows === 1 ? { label } : 'several instances';
+}
+
 /** Feedback records one request may carry. */
 export const MAX_FEEDBACK_RECORDS = 10_000;
 

@@ -8,8 +8,9 @@
 //
 // Requests of several rows: the feedback for request `<id>` is then an array of labels, one per row
 // in request order (the feedback endpoint's documented form; monitoring's live accuracy joins it the
-// same way). Every row with a usable label becomes an example; row k is referred to as `<id>#<k>`
-// (0-based) in `requestIds` and in the review queue. A single-row request keeps its plain id and may
+// same way), or one label sent to `<id>#<k>` for row k (0-based), the id that row has in `requestIds`
+// and in the review queue (FeedbackLabels). Every row with a usable label becomes an example.
+// A single-row request keeps its plain id and may
 // be labelled with a label or a one-element array. One label for several rows is skipped ('several
 // instances'), as is an array whose length differs from the rows ('labels do not match the rows').
 import { createReadStream } from 'node:fs';
@@ -19,7 +20,7 @@ import { REDACTED, logFiles } from '../serve/requestLog';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { TagStore } from '../errors/tags';
 
-import { FEEDBACK_FILE_PREFIX, feedbackFiles } from '../serve/feedback';
+import { FEEDBACK_FILE_PREFIX, FeedbackLabels, feedbackFiles } from '../serve/feedback';
 
 export { FEEDBACK_FILE_PREFIX, feedbackFiles };
 
@@ -79,12 +80,6 @@ export type Instance = { numeric: number[]; categories: string[] };
 /** The row reference of row `row` of a request of `rows` rows: its id alone for a single-row request, else `<id>#<row>`. */
 export function rowRef(requestId: string, row: number, rows: number): string {
   return rows === 1 ? requestId : `${requestId}#${row}`;
-}
-
-/** The label of row `row` of a request of `rows` rows from its feedback label (a label, or an array with one per row). */
-export function rowLabel(label: unknown, row: number, rows: number): { label: unknown } | 'several instances' | 'labels do not match the rows' {
-  if (Array.isArray(label)) return label.length === rows ? { label: label[row] } : 'labels do not match the rows';
-  return rows === 1 ? { label } : 'several instances';
 }
 
 function recordInstance(schema: FeatureSchema, rec: Record<string, unknown>): Instance | SkipReason {
@@ -168,7 +163,7 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (r: SkipReason) => (skipped[r] = (skipped[r] ?? 0) + 1);
   // Feedback first (small): the last label given for a request id wins.
-  const labels = new Map<string, unknown>();
+  const labels = new FeedbackLabels();
   let feedback = 0;
   for await (const rec of jsonLines(feedbackFiles(dir), () => skip('corrupt line'))) {
     if (typeof rec.id !== 'string' || rec.label === undefined) {
@@ -185,7 +180,6 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
   const requestIds: string[] = [];
   const unlabelledIds: string[] = [];
   const seenIds = new Set<string>();
-  const matched = new Set<string>();
   let requests = 0;
   let labelled = 0;
   let duplicates = 0;
@@ -193,7 +187,7 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
     requests++;
     const id = typeof rec.id === 'string' ? rec.id : undefined;
     if (id === undefined || !labels.has(id)) continue;
-    matched.add(id);
+    labels.seen(id);
     if (rec.status !== undefined && rec.status !== 200) {
       skip('failed request');
       continue;
@@ -203,12 +197,15 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
       skip(insts);
       continue;
     }
+    let unusable = false;
     for (const [row, inst] of insts.entries()) {
-      const given = rowLabel(labels.get(id), row, insts.length);
+      const given = labels.rowLabel(id, row, insts.length);
+      if (given === undefined) continue;
       if (typeof given === 'string') {
         // The whole request's labels are unusable: counted once, not per row.
-        skip(given);
-        break;
+        if (!unusable) skip(given);
+        unusable = true;
+        continue;
       }
       const label = labelValue(schema, given.label);
       if (label === undefined) {
@@ -230,7 +227,7 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
       requestIds.push(rowRef(id, row, insts.length));
     }
   }
-  for (const id of labels.keys()) if (!matched.has(id)) skip('feedback for unknown request');
+  for (let k = labels.unmatched; k > 0; k--) skip('feedback for unknown request');
   return {
     rows: { features: { n: y.length, numeric: Float32Array.from(numeric), categories }, y: Float64Array.from(y), ids, rowIndex: new Uint32Array(y.length).fill(0xffffffff) },
     requestIds,

@@ -17,7 +17,8 @@ import { createInterface } from 'node:readline';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { FeatureDrift } from '../monitor/types';
 import { logFiles } from '../serve/requestLog';
-import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowLabel, rowRef } from './productionData';
+import { FeedbackLabels } from '../serve/feedback';
+import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowRef } from './productionData';
 
 export const REVIEW_QUEUE_FILE = join('.mlloop', 'review-queue.json');
 
@@ -144,7 +145,7 @@ export function driftReason(f: FeatureDrift, value: number | string): string | u
 export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
   const window = o.window ?? 1000;
   const threshold = o.lowConfidence ?? 0.6;
-  const labels = new Map<string, unknown>();
+  const labels = new FeedbackLabels();
   for await (const r of records(feedbackFiles(o.logDir))) if (typeof r.id === 'string') labels.set(r.id, r.label);
   const recent: Record<string, unknown>[] = [];
   for await (const r of records(logFiles(o.logDir))) {
@@ -171,7 +172,7 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
       });
       if (drift.length) reasons.push('drift');
       if (!reasons.length) continue;
-      const given = labels.has(r.id) ? rowLabel(labels.get(r.id), row, insts.length) : undefined;
+      const given = labels.rowLabel(r.id, row, insts.length);
       const label = given && typeof given !== 'string' ? String(given.label) : undefined;
       const id = productionExampleId(inst, label);
       items.set(id, {

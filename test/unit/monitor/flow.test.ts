@@ -208,3 +208,35 @@ test('usage errors exit 2', async () => {
   assert.equal((await cli(['drift', '--reference', 'x.csv'])).code, 2);
   assert.equal((await cli(['drift', '--deployment', 'digits', '--window', 'many'])).code, 2);
 });
+
+test('live accuracy joins feedback sent to single rows of a request (<id>#<k>) and to the request as an array', async () => {
+  const dev = dataset.dev;
+  const classes = dataset.schema.classes!;
+  const post = async (rows: number[]) => {
+    const res = await fetch(`${server.url}/v2/models/digits/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ instances: rows.map((i) => instance(dev, i)) }) });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { predictions: Array<{ label: string }> };
+    return { id: res.headers.get('x-request-id')!, predicted: body.predictions.map((p) => p.label) };
+  };
+  const a = await post([0, 1, 2, 3]);
+  const b = await post([4, 5]);
+  const truth = (i: number) => classes[dev.y[i]];
+  const wrong = (label: string) => classes.find((c) => c !== label)!;
+  // Rows 0, 1 and 3 of a by their own ids (row 3 given a wrong label), row 2 unlabelled; b as an array
+  // whose row 1 is then corrected by its own id.
+  const feedback = [
+    { id: `${a.id}#0`, label: truth(0) },
+    { id: `${a.id}#1`, label: truth(1) },
+    { id: `${a.id}#3`, label: wrong(a.predicted[3]) },
+    { id: b.id, label: [truth(4), wrong(b.predicted[1])] },
+    { id: `${b.id}#1`, label: b.predicted[1] },
+  ];
+  assert.equal((await postFeedback({ feedback })).status, 200);
+  server.log!.flush();
+  const r = await monitorDeployment({ logDir, window: 2 });
+  assert.equal(r.window.rows, 6);
+  assert.ok(r.live);
+  assert.equal(r.live.labelled, 5, 'rows 0, 1, 3 of a and both rows of b');
+  const correct = [a.predicted[0] === truth(0), a.predicted[1] === truth(1), false, b.predicted[0] === truth(4), true].filter(Boolean).length;
+  assert.ok(Math.abs(r.live.value - correct / 5) < 1e-12, `live ${r.live.value}, expected ${correct}/5`);
+});

@@ -143,6 +143,34 @@ test('requests of several rows: every row labelled by the feedback label array c
   assert.notEqual(prod.unlabelledIds[0], prod.rows.ids[0]);
 });
 
+test('a label sent to one row of a request (<id>#<k>, as the review queue names it) labels that row; it wins over the array', async () => {
+  const dir = join(tmpdir(), `mlloop-prod-${process.pid}-row-ids`);
+  rmSync(dir, { recursive: true, force: true });
+  const at = [0, 1, 2].map((k) => [...base.test.y].indexOf(k));
+  const [a, b, c] = at.map((i) => instance(base, 'test', i));
+  const cls = (k: number) => base.schema.classes![k];
+  writeLog(dir, [
+    { id: 'batch', inputs: [a, b, c] },
+    { id: 'mixed', inputs: [b, c] },
+    { id: 'odd#1', inputs: [a] }, // a single-row request whose own id looks like a row reference
+    { id: 'failed', inputs: [a, b], status: 500 },
+  ]);
+  writeFeedback(dir, [
+    { id: 'batch#2', label: cls(2) }, // only row 2 of batch
+    { id: 'batch#0', label: cls(0) },
+    { id: 'mixed', label: [cls(1), cls(1)] },
+    { id: 'mixed#0', label: cls(0) }, // row 0's own label wins over the array's
+    { id: 'odd#1', label: cls(1) },
+    { id: 'failed#1', label: cls(1) },
+    { id: 'batch#7', label: cls(1) }, // no such row: labels nothing
+    { id: 'ghost#0', label: cls(0) },
+  ]);
+  const prod = await readProductionExamples(dir, base.schema);
+  assert.deepEqual(prod.requestIds, ['batch#0', 'batch#2', 'mixed#0', 'mixed#1', 'odd#1']);
+  assert.deepEqual([...prod.rows.y], [0, 2, 0, 1, 1]);
+  assert.deepEqual(prod.skipped, { 'failed request': 1, 'feedback for unknown request': 1 }, 'ghost#0 is unknown; batch#7 names a logged request');
+});
+
 function readdirOne(dir: string, prefix: string): string {
   return readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.jsonl'))!;
 }

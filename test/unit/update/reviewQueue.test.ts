@@ -67,7 +67,7 @@ test('prediction and drift reasons of single values', () => {
   assert.equal(driftReason(drifted[0], -1), 'a = -1 outside the training range');
 });
 
-test('each row of a request of several rows is judged on its own, with its own label from the feedback array', async () => {
+test('each row of a request of several rows is judged on its own, with its own label from the feedback array or its row id', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-review-rows-'));
   const log = new RequestLog({ dir, flushIntervalMs: 60_000 });
   const outputs = [0.95, 0.52, 0.4].map((p) => ({ label: p >= 0.5 ? 'x' : 'y', probabilities: { x: p, y: 1 - p } }));
@@ -75,13 +75,14 @@ test('each row of a request of several rows is judged on its own, with its own l
   // /infer tensors: [2, F] features, label and [2, C] probabilities.
   log.append({ time: 't2', id: 'tensor', model: 'm', version: '1', status: 200, inputs: { features: [[0.5, 0.4], [0.5, 0.6]] }, outputs: { label: ['x', 'y'], probabilities: [[0.9, 0.1], [0.45, 0.55]] }, latency_ms: 1 });
   log.close();
-  writeFileSync(join(dir, 'feedback-1.jsonl'), JSON.stringify({ time: 't', id: 'batch', label: ['x', 'y', 'x'] }) + '\n');
+  // batch's labels as an array; tensor's row 1 by its own id, as the queue shows it.
+  writeFileSync(join(dir, 'feedback-1.jsonl'), [{ time: 't', id: 'batch', label: ['x', 'y', 'x'] }, { time: 't', id: 'tensor#1', label: 'x' }].map((r) => JSON.stringify(r)).join('\n') + '\n');
   const items = await selectForReview({ logDir: dir, deployment: 'm', schema, features: drifted, lowConfidence: 0.6 });
   assert.deepEqual(
     items.map((i) => [i.requestId, i.row, i.reasons, i.label, i.confidence]),
     [
       ['batch', 1, ['low-confidence'], 'y', 0.52],
-      ['tensor', 1, ['low-confidence'], undefined, 0.55],
+      ['tensor', 1, ['low-confidence'], 'x', 0.55],
       ['batch', 2, ['drift'], 'x', 0.6],
     ],
   );
