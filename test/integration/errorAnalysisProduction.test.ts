@@ -6,17 +6,17 @@
 // and augmenting the tag makes a data version from its training neighbours. The webviews' messages
 // are delivered through the extension's panel probes, validated and handled as the webviews' would be.
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
-import { readTags } from '../../src/core/errors/tags';
+import { readTags, updateTags } from '../../src/core/errors/tags';
 import { deploymentDir } from '../../src/core/serve/requestLog';
 import { InferenceServer } from '../../src/core/serve/server';
 import { trainExperiment } from '../../src/core/train/run';
-import { readReviewQueue } from '../../src/core/update/reviewQueue';
+import { REVIEW_QUEUE_FILE, readReviewQueue } from '../../src/core/update/reviewQueue';
 import type { PanelProbe } from '../../src/extension/webview/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, waitFor, workspaceRoot } from './helpers';
 
@@ -127,5 +127,23 @@ describe('Production requests in Error Analysis', function () {
     assert.equal(v.rows, 10);
     const recipe = JSON.parse(readFileSync(join(dir, '.mlloop', 'data', v.id, 'recipe.json'), 'utf8')) as { details: { sourceRows: number } };
     assert.equal(recipe.details.sourceRows, 5, "the production example's five nearest training rows");
+  });
+
+  it('tags and the review queue changed outside the panel (the CLI, another window) show in it without a refresh', async () => {
+    const panel = await probe('mlLoop.errorAnalysis', `Errors: ${runId}`);
+    const { view } = await loaded(panel, (x) => x.view.production.ids.length > 1, 'the Production source');
+    const devId = view.dev.ids[view.dev.wrong.indexOf(1)];
+    assert.ok(devId, 'a dev error to tag');
+    await updateTags(dir, [devId], 'tagged elsewhere');
+    const tagged = await loaded(panel, (x) => (x.view.tags[devId] ?? []).includes('tagged elsewhere'), 'the tag written to tags.json by another process');
+    assert.equal(tagged.view.tagTable.find((r) => r.tag === 'tagged elsewhere')?.tagged, 1);
+    // The queue is rewritten as `ml-loop review` does (temporary file, then rename), one item fewer.
+    const queue = await readReviewQueue(dir);
+    const file = join(dir, REVIEW_QUEUE_FILE);
+    writeFileSync(`${file}.tmp`, JSON.stringify({ items: queue.slice(1) }));
+    renameSync(`${file}.tmp`, file);
+    const shorter = await loaded(panel, (x) => x.view.production.ids.length === queue.length - 1, 'the shorter review queue');
+    assert.deepEqual(shorter.view.production.ids, queue.slice(1).map((q) => q.id));
+    assert.match(await channelText(), /tags of 1 example\(s\) changed on disk/);
   });
 });

@@ -13,8 +13,8 @@ import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/an
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
-import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
-import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
+import { TAGS_FILE, changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
+import { REVIEW_QUEUE_FILE, productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
   devColumnsOf,
@@ -70,6 +70,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   /** The review queue's examples of this model (the Production source), and their rows by id. */
   private production: ProductionQueue | undefined;
   private productionIndex = new Map<string, number>();
+  /** The review queue the Production source was read from, as JSON. */
+  private productionText = '';
 
   static show(services: Services, projectDir: string, runId: string, filter?: Omit<RequestedFilter, 'seq'>): ErrorAnalysisPanel {
     const key = `${projectDir}#${runId}`;
@@ -109,6 +111,28 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       log: services.log,
       isWebviewMessage: isErrorAnalysisWebviewMessage,
     });
+    this.watchSharedFiles();
+  }
+
+  /**
+   * Tags and the review queue are shared with other windows, the CLI and the Monitoring panel
+   * (Send to Error Analysis): the panel follows their changes on disk.
+   */
+  private watchSharedFiles(): void {
+    const timers = new Map<string, NodeJS.Timeout>();
+    const later = (key: string, run: () => Promise<void>) => {
+      clearTimeout(timers.get(key));
+      // Debounced: one write may show as several events.
+      timers.set(key, setTimeout(() => void run().catch((e) => this.log.warn(`error analysis: could not re-read ${key}: ${e instanceof Error ? e.message : String(e)}`)), 300));
+    };
+    const watch = (file: string, run: () => Promise<void>) => {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(path.join(this.projectDir, file))), path.basename(file)));
+      for (const on of [w.onDidChange, w.onDidCreate, w.onDidDelete]) this.own(on(() => later(file, run)));
+      this.own(w);
+    };
+    watch(TAGS_FILE, () => this.reloadTags());
+    watch(REVIEW_QUEUE_FILE, () => this.reloadProduction());
+    this.own({ dispose: () => timers.forEach((t) => clearTimeout(t)) });
   }
 
   get state(): ErrorAnalysisState {
@@ -301,13 +325,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     if (!a || !this.view) return;
     const store = await updateTags(this.projectDir, ids, tag, remove);
     a.tags = store;
-    // The earlier runs' counts are kept from the load (a refresh recounts them for new tags).
-    const history = new Map(this.view.tagTable.map((r) => [r.tag, r.history]));
     this.view.tags = store;
-    this.view.tagTable = this.withProduction(
-      tagTable(a.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r)),
-      store,
-    );
+    this.view.tagTable = this.tagTableKeepingHistory(store);
     this.log.info(`tagged ${ids.length} example(s) ${remove ? 'without' : 'with'} "${tag}"`);
     // Only the tagged examples' tags and the tag table travel, not the dev columns again.
     this.sendUpdate({ tags: Object.fromEntries(ids.map((id) => [id, store[id] ?? []])), tagTable: this.view.tagTable });
@@ -360,24 +379,36 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     this.sendUpdate({ labelErrors: this.labelErrors });
   }
 
-  /** Tags re-read from disk (another window or the CLI may have changed tags.json). */
+  /** Tags re-read from disk (another window or the CLI may have changed tags.json); nothing is sent when they did not change. */
   async reloadTags(): Promise<void> {
     if (!this.analysis) return;
     const store = await readTags(this.projectDir);
-    const before = this.analysis.tags;
+    const changed = changedTags(this.analysis.tags, store);
+    if (Object.keys(changed).length === 0) return;
     this.analysis.tags = store;
     if (!this.view) return this.publish();
     this.view.tags = store;
-    this.view.tagTable = this.withProduction(tagTable(this.analysis.table, store), store);
-    this.sendUpdate({ tags: changedTags(before, store), tagTable: this.view.tagTable });
+    this.view.tagTable = this.tagTableKeepingHistory(store);
+    this.log.info(`error analysis of run ${this.runId}: tags of ${Object.keys(changed).length} example(s) changed on disk`);
+    this.sendUpdate({ tags: changed, tagTable: this.view.tagTable });
   }
 
   /** The review queue's examples of this run's model as the view's columns (indexed for feature requests). */
   private readProductionColumns(queue: Awaited<ReturnType<typeof readReviewQueue>>) {
     const a = this.analysis!;
+    this.productionText = JSON.stringify(queue);
     this.production = productionQueueOf(queue, a.dataset.schema);
     this.productionIndex = new Map(this.production.rows.ids.map((id, row) => [id, row]));
     return productionColumnsOf(this.production, a.table.classes);
+  }
+
+  /** The tag table for `store`; the earlier runs' counts are kept from the load (a refresh recounts them for new tags). */
+  private tagTableKeepingHistory(store: TagStore): TagRow[] {
+    const history = new Map(this.view!.tagTable.map((r) => [r.tag, r.history]));
+    return this.withProduction(
+      tagTable(this.analysis!.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r)),
+      store,
+    );
   }
 
   private withProduction(rows: TagRow[], store: TagStore): TagRow[] {
@@ -389,6 +420,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     if (!this.analysis || !this.view) return;
     const queue = await readReviewQueue(this.projectDir);
     if (!this.view) return;
+    // The file watcher and Send to Error Analysis may both ask for the same queue.
+    const text = JSON.stringify(queue);
+    if (text === this.productionText) return;
     this.view.production = this.readProductionColumns(queue);
     this.view.tagTable = this.withProduction(
       this.view.tagTable.filter((r) => r.tagged > 0).map(({ production: _, ...r }) => r),

@@ -88,6 +88,11 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
     }));
   }
 
+  /** Disposed with the panel. */
+  protected own(d: vscode.Disposable): void {
+    this.disposables.push(d);
+  }
+
   /** The panel's complete state as one message. */
   protected abstract snapshot(): H;
   /** Handles a validated message other than `ready`. */
