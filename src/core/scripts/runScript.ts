@@ -1,21 +1,20 @@
 // One run of a script experiment: the script is spawned (argv, no shell) in its own process group
 // with its inputs (./inputs.ts), its output goes to the run's log, its metric lines become the run's
 // curves (./metricLines.ts), and after a clean exit its model.onnx is checked and evaluated by ML Loop
-// (./scriptModel.ts) so the run records the same final metrics as a built-in one.
+// (./scriptModel.ts) so the run records the same final metrics as a built-in one. Data loading and
+// evaluation run in a worker thread (./scriptData.ts).
 
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { loadSplitDataset, type ProjectRef } from '../data/dataset';
-import type { SplitDataset } from '../data/types';
+import type { ProjectRef } from '../data/dataset';
 import type { ScriptExperiment } from '../spec/types';
 import { gitState, snapshotProjectFile } from '../track/provenance';
 import { appendMetric, createRun, finishRun, writeFileAtomic, type RunDir, type RunGroup, type RunRecord } from '../train/runStore';
-import type { Prediction, ProgressEvent } from '../train/types';
-import { buildReference, writeReference } from '../monitor/reference';
-import { inputEnv, paramArgs, writeScriptInputs } from './inputs';
+import type { ProgressEvent } from '../train/types';
+import { inputEnv, paramArgs } from './inputs';
 import { LineBuffer, parseMetricLine, type ScriptMetric } from './metricLines';
-import { evaluateScriptModel } from './scriptModel';
+import { inScriptDataWorker, type PreparedScriptData } from './scriptData';
 
 /** After SIGTERM the script's process group gets this long before SIGKILL. */
 export const SCRIPT_KILL_GRACE_MS = 5000;
@@ -111,16 +110,17 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   const provenance = gitState(opts.projectDir).then((git) => git && run.update({ git }));
   const fail = (message: string, status: 'failed' | 'cancelled' = 'failed') => provenance.then(() => ({ run, record: finishRun(run, { status, error: { message } }) }));
 
-  let dataset: SplitDataset;
+  // Loading the data and writing the inputs happen in a worker thread (never on the extension host's).
+  let prepared: PreparedScriptData;
   try {
-    dataset = await loadSplitDataset(opts.ref);
+    prepared = await inScriptDataWorker({ job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params });
   } catch (e) {
     return fail((e as Error).message);
   }
-  run.update({ dataVersion: dataset.version });
-  run.log(`data ${dataset.version.id}: train ${dataset.train.features.n}, dev ${dataset.dev.features.n}, test ${dataset.test.features.n} rows`);
+  const { version, rows, inputs } = prepared;
+  run.update({ dataVersion: version });
+  run.log(`data ${version.id}: train ${rows.train}, dev ${rows.dev}, test ${rows.test} rows`);
   if (opts.signal?.aborted) return fail('Training was cancelled', 'cancelled');
-  const inputs = writeScriptInputs(run.dir, dataset, opts.params);
 
   const steps: ScriptMetric[] = [];
   const metric = opts.ref.spec.metric;
@@ -152,9 +152,7 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   }
   if (!existsSync(run.modelPath)) return fail(`The script exited 0 but wrote no model: expected ${run.modelPath} (the path in MLLOOP_RUN_DIR + /model.onnx)`);
   try {
-    let devPrediction: Prediction | undefined;
-    const metrics = await evaluateScriptModel(run.modelPath, dataset, (p) => (devPrediction = p));
-    writeReference(run.dir, buildReference(dataset.schema, dataset.train, devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev }, { dataVersion: dataset.version.id }));
+    const metrics = await inScriptDataWorker({ job: 'evaluate', ref: opts.ref, runDir: run.dir, modelPath: run.modelPath, dataVersion: version.id });
     run.update({ modelSize: statSync(run.modelPath).size });
     run.log(`model.onnx evaluated by ML Loop: dev ${JSON.stringify(metrics.dev ?? null)}`);
     return { run, record: finishRun(run, { status: 'completed', metrics }) };

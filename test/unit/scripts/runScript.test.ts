@@ -1,12 +1,13 @@
 // Script experiments through trainExperiment, with small Node scripts as the training code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainExperiment } from '../../../src/core/train/run';
 import { readRun } from '../../../src/core/train/runStore';
 import { readHistory } from '../../../src/core/track/store';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
+import { datasetCacheDir } from '../../../src/core/data/datasetCache';
 import { splitMetrics } from '../../../src/core/train/metrics';
 import { scriptArgv } from '../../../src/core/scripts/runScript';
 import { fixtureScores, irisProject, nodeScript, scoresModel } from './fixtures';
@@ -238,4 +239,22 @@ test('a script run is diagnosed from its model.onnx (scores output); learning cu
   const d = await diagnoseRun({ projectDir: dir, run: o.runId, importance: false });
   assert.equal((d.splits.dev as { accuracy: number }).accuracy, (o.metrics.dev as { accuracy: number }).accuracy);
   await assert.rejects(diagnoseRun({ projectDir: dir, run: o.runId, importance: false, learningCurve: 'compute' }), /trained by a script: learning and validation curves need a built-in model/);
+});
+
+test('the data a script run loads is cached for the panels that open it next; data changed during the run fails it clearly', async () => {
+  const dir = irisProject({});
+  const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
+  spec.experiments.s = { command: nodeScript(dir, 'm.js', WRITE_MODEL), env: withModel(dir) };
+  // This one also edits the data file while it "trains".
+  spec.experiments.edits = { command: nodeScript(dir, 'e.js', `require('fs').appendFileSync('iris.csv', '5.0,3.4,1.5,0.2,setosa\\n'); ${WRITE_MODEL}`), env: withModel(dir) };
+  writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
+  const o = await trainExperiment({ projectDir: dir, experimentName: 's' });
+  assert.equal(o.status, 'completed', JSON.stringify(o.error));
+  assert.equal(readdirSync(datasetCacheDir(dir)).length, 1, 'the loaded split is in the dataset cache');
+  const version = readRun(dir, o.runId).dataVersion!.id;
+  assert.equal((await loadSplitDataset(dir, { cache: true })).version.id, version);
+
+  const changed = await trainExperiment({ projectDir: dir, experimentName: 'edits' });
+  assert.equal(changed.status, 'failed');
+  assert.match(changed.error!.message, /The data changed while the script ran \(data version \w+ → \w+\)/);
 });

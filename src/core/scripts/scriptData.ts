@@ -1,0 +1,69 @@
+// The data side of a script run, done in a worker thread (src/worker/script.ts) so that the extension
+// host never parses the data file or runs the model: before the script, the project's split is loaded
+// (through the dataset cache) and written as the script's inputs; after it, the script's model.onnx is
+// evaluated on every split and the monitoring reference is written beside run.json.
+import { Worker } from 'node:worker_threads';
+import { loadSplitDataset, type ProjectRef } from '../data/dataset';
+import type { DataVersion } from '../data/types';
+import { buildReference, writeReference } from '../monitor/reference';
+import type { Prediction } from '../train/types';
+import { workerScript } from '../train/run';
+import { writeScriptInputs, type ScriptInputs } from './inputs';
+import { evaluateScriptModel } from './scriptModel';
+
+export interface PreparedScriptData {
+  version: DataVersion;
+  rows: { train: number; dev: number; test: number };
+  inputs: ScriptInputs;
+}
+
+export type ScriptMetrics = Awaited<ReturnType<typeof evaluateScriptModel>>;
+
+export type ScriptDataJob =
+  | { job: 'prepare'; ref: ProjectRef; runDir: string; params: Record<string, unknown> }
+  | { job: 'evaluate'; ref: ProjectRef; runDir: string; modelPath: string; dataVersion: string };
+
+export type ScriptDataMessage = { type: 'done'; result: PreparedScriptData | ScriptMetrics } | { type: 'error'; message: string };
+
+/** Loads the split and writes it as the script's inputs under the run folder. */
+export async function prepareScriptData(ref: ProjectRef, runDir: string, params: Record<string, unknown>): Promise<PreparedScriptData> {
+  const dataset = await loadSplitDataset(ref, { cache: true });
+  const inputs = writeScriptInputs(runDir, dataset, params);
+  return { version: dataset.version, rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n }, inputs };
+}
+
+/** Evaluates the script's model on the split it was given (`dataVersion`) and writes the run's monitoring reference. */
+export async function evaluateScriptRun(ref: ProjectRef, runDir: string, modelPath: string, dataVersion: string): Promise<ScriptMetrics> {
+  const dataset = await loadSplitDataset(ref, { cache: true });
+  if (dataset.version.id !== dataVersion) {
+    throw new Error(`The data changed while the script ran (data version ${dataVersion} → ${dataset.version.id}): the model cannot be evaluated on the split it was trained with. Train again.`);
+  }
+  let devPrediction: Prediction | undefined;
+  const metrics = await evaluateScriptModel(modelPath, dataset, (p) => (devPrediction = p));
+  writeReference(runDir, buildReference(dataset.schema, dataset.train, devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev }, { dataVersion: dataset.version.id }));
+  return metrics;
+}
+
+/** Runs one job in a worker thread and resolves with its result; the worker ends with the job. */
+export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'prepare' }>): Promise<PreparedScriptData>;
+export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'evaluate' }>): Promise<ScriptMetrics>;
+export function inScriptDataWorker(input: ScriptDataJob): Promise<PreparedScriptData | ScriptMetrics> {
+  const script = workerScript('script');
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
+    let answered = false;
+    worker.once('message', (m: ScriptDataMessage) => {
+      answered = true;
+      if (m.type === 'done') resolve(m.result);
+      else reject(new Error(m.message));
+      void worker.terminate();
+    });
+    worker.once('error', (e) => {
+      answered = true;
+      reject(e);
+    });
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`The script run's data worker stopped (exit code ${code}) before answering.`));
+    });
+  });
+}
