@@ -123,9 +123,11 @@ export function fitLogistic(
   const l2 = opts.l2;
   const invN = 1 / n;
   const bOff = K * D;
+  // The products on WebAssembly SIMD where available (null: the JavaScript dataPass).
   const kernel = opts.pass === 'js' ? null : LogisticPassKernel.create(X, n, D, K);
-  const residuals: ResidualsFn = (Z, zOff, row0, rows) => toResiduals(Z, zOff, rows, K, y, row0, gradBuf, bOff);
+  // The kernel's residual step: softmax / sigmoid in JavaScript, intercept gradients into the current grad.
   let gradBuf: Float64Array = new Float64Array(0);
+  const residuals: ResidualsFn = (Z, zOff, row0, rows) => toResiduals(Z, zOff, rows, K, y, row0, gradBuf, bOff);
   // Logits / residuals of one block of four rows (see dataPass): allocated once for the whole fit.
   const Z = new Float64Array(4 * K);
   const objective = (theta: Float64Array, grad: Float64Array): number => {
@@ -155,8 +157,9 @@ export function fitLogistic(
 }
 
 /**
- * The data pass of the objective: the summed cross-entropy of every row, returned, and its gradient
- * added to grad. K = 1 (binary: the logit of class 1, sigmoid) or the number of classes (softmax);
+ * The data pass of the objective in plain JavaScript (where WebAssembly SIMD is missing; the kernel in
+ * ./kernels/logisticPass.ts does the products otherwise): the summed cross-entropy of every row,
+ * returned, and its gradient added to grad. K = 1 (binary: the logit of class 1, sigmoid) or the number of classes (softmax);
  * theta holds the weights class-major, then the K intercepts. Rows go in blocks of four so that each
  * weight read serves four rows, in the product X·W and in the gradient Rᵀ·X alike (measured about
  * 1.6× faster on digits than the pairs of rows before); a last, partial block repeats its first row
