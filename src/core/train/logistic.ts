@@ -87,10 +87,6 @@ function maxOf(z: Float64Array, K: number): number {
   return m;
 }
 
-/** log(1 + e^s) − y·s (the binary cross-entropy of logit s), computed stably. */
-function binaryLoss(s: number, y: number): number {
-  return (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - y * s;
-}
 
 export interface LogisticFit {
   /** C × D (class-major); binary: one row. */
@@ -218,9 +214,12 @@ function toResiduals(Z: Float64Array, zOff: number, rows: number, K: number, y: 
     const o = zOff + r * K;
     const yi = y[row0 + r];
     if (K === 1) {
+      // One exponential serves both: with e = e^−|z|, log(1 + e^z) = max(z, 0) + log1p(e) (the binary
+      // cross-entropy is that − y·z) and σ(z) = 1 / (1 + e) for z ≥ 0, e / (1 + e) otherwise.
       const z = Z[o];
-      loss += binaryLoss(z, yi);
-      const res = 1 / (1 + Math.exp(-z)) - yi;
+      const e = Math.exp(-Math.abs(z));
+      loss += (z > 0 ? z + Math.log1p(e) : Math.log1p(e)) - yi * z;
+      const res = (z >= 0 ? 1 : e) / (1 + e) - yi;
       Z[o] = res;
       grad[bOff] += res;
       continue;
