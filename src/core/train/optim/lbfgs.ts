@@ -37,6 +37,24 @@ function dot(a: Float64Array, b: Float64Array): number {
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
+// The vector loops live in small functions of their own: V8 optimizes each soon after the first
+// calls, where a loop inside minimizeLbfgs itself waits for the whole function's (slow) optimization.
+/** y += a·x */
+function axpy(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
+}
+/** out = x + a·d */
+function pointOnLine(x: Float64Array, a: number, d: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = x[i] + a * d[i];
+}
+/** out = a − b */
+function difference(a: Float64Array, b: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i] - b[i];
+}
+/** out = s·x */
+function scaled(s: number, x: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = s * x[i];
+}
 function maxAbs(a: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
@@ -84,36 +102,30 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
 
   for (let iter = 1; iter <= opts.maxIter; iter++) {
     // Two-loop recursion: d = −H·g.
-    for (let i = 0; i < n; i++) d[i] = -g[i];
+    scaled(-1, g, d);
     const k = S.length;
     for (let j = k - 1; j >= 0; j--) {
       const a = rho[j] * dot(S[j], d);
       alphaBuf[j] = a;
-      const y = Y[j];
-      for (let i = 0; i < n; i++) d[i] -= a * y[i];
+      axpy(-a, Y[j], d);
     }
-    if (k > 0) {
-      const gamma = dot(S[k - 1], Y[k - 1]) / dot(Y[k - 1], Y[k - 1]);
-      for (let i = 0; i < n; i++) d[i] *= gamma;
-    }
+    if (k > 0) scaled(dot(S[k - 1], Y[k - 1]) / dot(Y[k - 1], Y[k - 1]), d, d);
     for (let j = 0; j < k; j++) {
       const beta = rho[j] * dot(Y[j], d);
-      const s = S[j];
-      const a = alphaBuf[j];
-      for (let i = 0; i < n; i++) d[i] += s[i] * (a - beta);
+      axpy(alphaBuf[j] - beta, S[j], d);
     }
     let dphi0 = dot(g, d);
     if (!(dphi0 < 0)) {
       // Not a descent direction (numerical trouble): restart from steepest descent.
       S.length = Y.length = rho.length = 0;
-      for (let i = 0; i < n; i++) d[i] = -g[i];
+      scaled(-1, g, d);
       dphi0 = dot(g, d);
     }
     const firstStep = S.length === 0 ? Math.min(1, 1 / Math.sqrt(dot(g, g))) : 1;
 
     // ---- strong-Wolfe line search ----
     const evalAt = (alpha: number): [number, number] => {
-      for (let i = 0; i < n; i++) xTrial[i] = x[i] + alpha * d[i];
+      pointOnLine(x, alpha, d, xTrial);
       const fa = fg(xTrial, gTrial);
       evaluations++;
       return [fa, dot(gTrial, d)];
@@ -183,10 +195,8 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
     const s = S.length === m ? S.shift()! : new Float64Array(n);
     const y = Y.length === m ? Y.shift()! : new Float64Array(n);
     if (rho.length === m) rho.shift();
-    for (let i = 0; i < n; i++) {
-      s[i] = xTrial[i] - x[i];
-      y[i] = gTrial[i] - g[i];
-    }
+    difference(xTrial, x, s);
+    difference(gTrial, g, y);
     const sy = dot(s, y);
     if (sy > 1e-10 * dot(y, y)) {
       S.push(s);
