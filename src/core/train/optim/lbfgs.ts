@@ -1,7 +1,8 @@
 // Limited-memory BFGS with a strong-Wolfe line search (Nocedal & Wright, Numerical Optimization,
 // 2nd ed.: Algorithm 7.4 two-loop recursion, Algorithms 3.5/3.6 bracketing + zoom with cubic
-// interpolation). Stopping rules follow scipy's L-BFGS-B as scikit-learn calls it:
-// max |gradient_i| ≤ tol, or relative decrease of f ≤ ftol (64·machine epsilon), or maxIter.
+// interpolation). Stopping rules are those of scipy's L-BFGS-B: max |gradient_i| ≤ tol, or relative
+// decrease of f ≤ ftol, or maxIter. The default ftol (64·machine epsilon, about 1.4e-14) is stricter
+// than scipy's own default (2.2e-9), which scikit-learn 1.2 leaves in place.
 
 /** Evaluates f at x and writes ∇f(x) into g. */
 export type ObjectiveWithGradient = (x: Float64Array, g: Float64Array) => number;
