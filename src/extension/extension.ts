@@ -4,6 +4,7 @@
 import { moduleLoadedAt } from './activationClock'; // first import: starts the activation clock
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerPanelSerializers, restorePanel } from './panels/serializers';
 import { registerDiagnose } from './diagnose/commands';
 import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
@@ -26,6 +27,8 @@ export interface MlLoopApi {
   experimentsTree: vscode.TreeDataProvider<unknown>;
   /** The open webview panels, for the integration tests (state as the webview gets it; messages as it sends them). */
   panels(): PanelProbe[];
+  /** What VS Code's panel serializers run after a window reload (integration tests call it with a panel of their own). */
+  restorePanel(panel: vscode.WebviewPanel, state: unknown): Promise<void>;
 }
 
 const SIDEBAR_SHOWN_KEY = 'mlLoop.sidebarShown';
@@ -67,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     ...registerTraining(runs, projects),
     vscode.window.createTreeView('mlLoop.deployments', { treeDataProvider: deployments }),
     ...registerCommands(services),
+    ...registerPanelSerializers(services),
   );
   // Monitoring (drift, alerts) starts with the first server that logs requests; its module loads then.
   const startMonitor = deployments.manager.onDidChange(() => {
@@ -82,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
   log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => WebviewPanelHost.probes() };
+  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => WebviewPanelHost.probes(), restorePanel: (panel, state) => restorePanel(services, panel, state) };
 }
 
 export function deactivate(): void {

@@ -8,6 +8,12 @@
 //   that name the snapshot they apply to, and a webview ignores a delta of a snapshot it lacks;
 // - each side validates what arrives before acting on it (a webview is a browser page).
 
+/**
+ * The meta element that carries a panel's restore key (what it shows, as JSON) to its webview, which
+ * keeps it in its VS Code state: the panel's serializer reads it back after a window reload.
+ */
+export const RESTORE_KEY_META = 'mlloop-panel';
+
 export interface ReadyMessage {
   type: 'ready';
 }

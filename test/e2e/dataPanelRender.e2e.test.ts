@@ -87,7 +87,8 @@ describe('Data panel bundle', () => {
 
   test('keeps the scroll position as UI state and restores it when redrawn', async () => {
     await page.evaluate(() => window.scrollTo(0, 120));
-    await page.waitForFunction(() => (window as unknown as { uiState?: { scrollY: number } }).uiState?.scrollY === 120);
+    // VS Code's webview state holds the bundle's UI state beside the panel's restore key.
+    await page.waitForFunction(() => (window as unknown as { uiState?: { ui?: { scrollY: number } } }).uiState?.ui?.scrollY === 120);
     // Loading (a short page: the browser scrolls to the top) must not overwrite the saved position.
     await page.evaluate(() => window.postMessage({ type: 'state', state: { status: 'loading', projectFile: 'mlloop.json' } }, '*'));
     await page.locator('vscode-progress-ring').waitFor({ state: 'attached' });

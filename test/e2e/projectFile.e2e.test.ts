@@ -1,6 +1,6 @@
 // The project file and its data in a real VS Code, as a person meets them: a typo in mlloop.json
 // shows in the Problems panel at its line and goes away when fixed; the Data panel draws the
-// histograms and the image grid; a broken data file stops the Data panel with a notification
+// histograms and the image grid and comes back after a window reload; a broken data file stops the Data panel with a notification
 // whose action opens the data file at the bad line, and Train All is refused the same way.
 // Runs on a copy of the digits sample.
 import { after, before, describe, test } from 'node:test';
@@ -93,6 +93,25 @@ describe('the project file and its data in a real VS Code', () => {
     await wb.screenshot('data-panel-balance-images');
     await view.frame.locator('.column-card').nth(20).scrollIntoViewIfNeeded();
     await wb.screenshot('data-panel-histograms');
+  });
+
+  test('after a window reload the Data panel comes back in its tab, drawn again', async () => {
+    const wb = s.workbench;
+    assert.ok((await wb.editorTabs()).some((t) => t.startsWith('Data: ')), 'the Data panel is open before the reload');
+    await s.page.reload();
+    await wb.waitReady(120_000);
+    const tabs = await s.page.locator('.part.editor .tabs-container .tab .label-name').filter({ hasText: /^Data: / }).count();
+    assert.equal(tabs, 1, `editor tabs after the reload: ${(await wb.editorTabs()).join(', ')}`);
+    await s.page.locator('.part.editor .tabs-container .tab', { hasText: /Data: / }).click();
+    const view = wb.webview();
+    await view.waitDrawn(120_000);
+    assert.ok((await view.count('.column-card')) >= 64, 'the restored panel profiled the data again');
+    assert.ok((await view.paintedPixels('.balance canvas')) > 50, 'the class balance chart is blank after the reload');
+    await wb.screenshot('data-panel-after-reload');
+    // VS Code loads a restored background tab's text when the tab is shown: until then the project
+    // file is not an open document, and only open project files are checked (as language servers do).
+    await s.page.locator('.part.editor .tabs-container .tab', { hasText: 'mlloop.json' }).click();
+    await editor.focus('mlloop.json');
   });
 
   test('a ragged row stops the Data panel with a notification that opens the data file at that line', async () => {

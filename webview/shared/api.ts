@@ -1,5 +1,11 @@
 // The webview end of a panel's channel: typed posts, validated arrivals, the ready handshake.
-import type { Validator } from '../../src/protocol/common';
+import { RESTORE_KEY_META, type Validator } from '../../src/protocol/common';
+
+/** The webview state VS Code keeps: the panel's restore key and the bundle's UI state. */
+interface KeptState<S> {
+  panel?: unknown;
+  ui?: S;
+}
 
 interface VsCodeApi<S> {
   postMessage(message: unknown): void;
@@ -20,7 +26,12 @@ export interface PanelChannel<H, W, S> {
  * then tells the host the webview is ready: the host sends its snapshot only after that.
  */
 export function connect<H, W extends { type: string }, S = unknown>(isHostMessage: Validator<H>, onMessage: (m: H) => void): PanelChannel<H, W, S> {
-  const vscode = acquireVsCodeApi<S>();
+  const vscode = acquireVsCodeApi<KeptState<S>>();
+  // VS Code keeps this state across window reloads and gives it to the panel's serializer: the panel
+  // key (what it shows) lets the extension bring the panel back; `ui` is the bundle's own.
+  const panel = document.querySelector(`meta[name="${RESTORE_KEY_META}"]`)?.getAttribute('content');
+  let kept: KeptState<S> = { ...(panel ? { panel: JSON.parse(panel) as unknown } : {}), ...(vscode.getState()?.ui !== undefined ? { ui: vscode.getState()!.ui } : {}) };
+  vscode.setState(kept);
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (!isHostMessage(event.data)) {
       console.warn('ML Loop: ignored an invalid message from the extension', event.data);
@@ -31,7 +42,7 @@ export function connect<H, W extends { type: string }, S = unknown>(isHostMessag
   vscode.postMessage({ type: 'ready' });
   return {
     post: (m) => vscode.postMessage(m),
-    getUiState: () => vscode.getState(),
-    setUiState: (s) => vscode.setState(s),
+    getUiState: () => kept.ui,
+    setUiState: (ui) => vscode.setState((kept = { ...kept, ui })),
   };
 }

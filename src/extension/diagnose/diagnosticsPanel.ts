@@ -65,6 +65,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isDiagnosticsWebviewMessage,
+      restoreKey: { projectDir, runId },
     });
   }
 

@@ -48,6 +48,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isMonitoringWebviewMessage,
+      restoreKey: { projectDir: ref.projectDir, deployment: ref.deployment },
     });
     const monitor = deploymentMonitor(services);
     const subs = [

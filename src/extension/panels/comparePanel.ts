@@ -42,6 +42,7 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isCompareWebviewMessage,
+      restoreKey: { projectDir, runIds },
     });
     const sub = services.runs.onDidChangeRuns((c) => {
       if (c.projectDir === projectDir && (!c.runIds || c.runIds.some((id) => runIds.includes(id)))) void this.load();

@@ -39,6 +39,7 @@ export class DataPanel extends WebviewPanelHost<DataHostMessage, DataWebviewMess
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isDataWebviewMessage,
+      restoreKey: { projectFile: projectFile.fsPath },
     });
     this.state = { status: 'loading', projectFile: vscode.workspace.asRelativePath(projectFile) };
   }

@@ -110,6 +110,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isErrorAnalysisWebviewMessage,
+      restoreKey: { projectDir, runId },
     });
     this.watchSharedFiles();
   }

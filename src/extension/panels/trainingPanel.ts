@@ -60,6 +60,7 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isTrainingWebviewMessage,
+      restoreKey: { projectDir, runId },
       column: vscode.ViewColumn.Beside,
     });
     this.state = { status: 'loading', runId };

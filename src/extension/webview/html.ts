@@ -1,5 +1,6 @@
 // The one place webview HTML is written. Pure (no editor import) so its CSP is unit-tested.
 import { randomBytes } from 'node:crypto';
+import { RESTORE_KEY_META } from '../../protocol/common';
 
 export interface WebviewHtmlParts {
   title: string;
@@ -10,6 +11,8 @@ export interface WebviewHtmlParts {
   /** URIs of style sheets from media/. */
   styleUris: string[];
   nonce: string;
+  /** What the panel shows (JSON), kept by the webview in its VS Code state so that the panel can be restored after a reload. */
+  restoreKey?: string;
 }
 
 /** 128 bits from the OS CSPRNG, base64: a fresh nonce per HTML document. */
@@ -38,7 +41,7 @@ export function renderWebviewHtml(p: WebviewHtmlParts): string {
   <head>
     <meta charset="UTF-8">
     <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(p.cspSource, p.nonce)}">
-    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">${p.restoreKey !== undefined ? `\n    <meta name="${RESTORE_KEY_META}" content="${escapeAttr(p.restoreKey)}">` : ''}
     <title>${escapeAttr(p.title)}</title>
     ${styles}
   </head>

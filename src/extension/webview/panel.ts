@@ -15,6 +15,34 @@ export interface PanelOptions<W> {
   log: vscode.LogOutputChannel;
   isWebviewMessage: Validator<W>;
   column?: vscode.ViewColumn;
+  /** What the panel shows (JSON-safe), as its serializer needs it to bring the panel back after a window reload. */
+  restoreKey: unknown;
+}
+
+/**
+ * Panels VS Code brought back after a window reload, waiting to be adopted by the panel their
+ * serializer opens through the usual show path (src/extension/panels/serializers.ts): a panel
+ * created with the same view type and restore key takes over the restored tab instead of opening one.
+ */
+const restored = new Map<string, vscode.WebviewPanel>();
+
+function restoredKey(viewType: string, restoreKey: unknown): string {
+  return `${viewType} ${JSON.stringify(restoreKey)}`;
+}
+
+/** Runs `open` (which shows the panel of `restoreKey`) so that it adopts `panel`; disposes `panel` if nothing adopted it. */
+export async function adoptRestoredPanel(panel: vscode.WebviewPanel, restoreKey: unknown, open: () => unknown): Promise<void> {
+  const key = restoredKey(panel.viewType, restoreKey);
+  restored.set(key, panel);
+  try {
+    await open();
+  } finally {
+    // Not adopted: the panel was open already (revealed instead), or the show path failed.
+    if (restored.get(key) === panel) {
+      restored.delete(key);
+      panel.dispose();
+    }
+  }
 }
 
 /** Where a webview may load from: the bundles and media/, nothing else. */
@@ -22,7 +50,7 @@ export function localResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];
 }
 
-export function webviewHtml(webview: vscode.Webview, o: Pick<PanelOptions<unknown>, 'title' | 'bundle' | 'styles' | 'extensionUri'>): string {
+export function webviewHtml(webview: vscode.Webview, o: Pick<PanelOptions<unknown>, 'title' | 'bundle' | 'styles' | 'extensionUri'> & { restoreKey?: unknown }): string {
   const asUri = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, ...segments)).toString();
   return renderWebviewHtml({
     title: o.title,
@@ -30,6 +58,7 @@ export function webviewHtml(webview: vscode.Webview, o: Pick<PanelOptions<unknow
     scriptUri: asUri('dist', 'webview', `${o.bundle}.js`),
     styleUris: o.styles.map((s) => asUri('media', s)),
     nonce: makeNonce(),
+    ...(o.restoreKey !== undefined ? { restoreKey: JSON.stringify(o.restoreKey) } : {}),
   });
 }
 
@@ -62,12 +91,18 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
 
   constructor(private readonly options: PanelOptions<W>) {
     this.log = options.log;
-    this.panel = vscode.window.createWebviewPanel(options.viewType, options.title, options.column ?? vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: localResourceRoots(options.extensionUri),
+    const webviewOptions = { enableScripts: true, localResourceRoots: localResourceRoots(options.extensionUri) };
+    const key = restoredKey(options.viewType, options.restoreKey);
+    const adopt = restored.get(key);
+    restored.delete(key);
+    if (adopt) {
+      this.panel = adopt;
+      this.panel.webview.options = webviewOptions;
+      this.panel.title = options.title;
+    } else {
       // The host owns the state and re-sends a snapshot when the webview comes back.
-      retainContextWhenHidden: false,
-    });
+      this.panel = vscode.window.createWebviewPanel(options.viewType, options.title, options.column ?? vscode.ViewColumn.Active, { ...webviewOptions, retainContextWhenHidden: false });
+    }
     this.panel.iconPath = vscode.Uri.joinPath(options.extensionUri, 'media', 'ml-loop.svg');
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),

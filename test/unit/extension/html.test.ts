@@ -34,3 +34,13 @@ test('the page loads its one script with the nonce and escapes the title', () =>
   assert.ok(html.includes('<title>Data &lt;x&gt;</title>'));
   assert.ok(html.includes('<main id="root"></main>'));
 });
+
+test('a panel restore key travels as an escaped meta element (and is absent without one)', () => {
+  const key = JSON.stringify({ projectDir: '/p/"quoted" <dir>', runId: 'r&1' });
+  const html = renderWebviewHtml({ ...parts, restoreKey: key });
+  const meta = /<meta name="mlloop-panel" content="([^"]*)">/.exec(html);
+  assert.ok(meta, html);
+  const decoded = meta[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  assert.deepEqual(JSON.parse(decoded), { projectDir: '/p/"quoted" <dir>', runId: 'r&1' });
+  assert.ok(!renderWebviewHtml(parts).includes('mlloop-panel'));
+});
