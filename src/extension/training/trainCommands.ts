@@ -37,6 +37,9 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
   const abort = new AbortController();
   let runId: string | undefined;
   let lastLog = 0;
+  // Loaded before training starts, so the panel opens as the run is created and sees all its progress
+  // (a fast run could otherwise end before a panel opened through the command had loaded).
+  const trainingPanel = req.openPanel ? import('../panels/trainingPanel') : undefined;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `ML Loop: training ${req.experiment}`, cancellable: true },
     async (progress, token) => {
@@ -59,7 +62,7 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
           s.runs.startActive({ runId: id, projectDir, experiment: req.experiment, abort });
           s.log.info(`run ${id}: training ${req.experiment}${req.params ? ` with edited params ${JSON.stringify(req.params)}` : ''}`);
           progress.report({ message: `run ${id}` });
-          if (req.openPanel) void vscode.commands.executeCommand('mlLoop.openTrainingCurves', { projectDir, runId: id });
+          void trainingPanel?.then(({ TrainingPanel }) => TrainingPanel.show(s, projectDir, id));
         },
         onProgress: (e) => {
           if (!runId) return;
