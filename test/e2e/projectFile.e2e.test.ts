@@ -98,13 +98,20 @@ describe('the project file and its data in a real VS Code', () => {
   test('after a window reload the Data panel comes back in its tab, drawn again', async () => {
     const wb = s.workbench;
     assert.ok((await wb.editorTabs()).some((t) => t.startsWith('Data: ')), 'the Data panel is open before the reload');
-    await s.page.reload();
+    // As a person reloads: the command shuts the window down properly, which stores the webviews' state.
+    // (A browser reload, page.reload(), may unload before the state is stored: the tab then comes back empty and closes.)
+    const reloaded = s.page.waitForEvent('load', { timeout: 120_000 });
+    await wb.palette.run('Developer: Reload Window');
+    await reloaded;
     await wb.waitReady(120_000);
     const tabs = await s.page.locator('.part.editor .tabs-container .tab .label-name').filter({ hasText: /^Data: / }).count();
     assert.equal(tabs, 1, `editor tabs after the reload: ${(await wb.editorTabs()).join(', ')}`);
     await s.page.locator('.part.editor .tabs-container .tab', { hasText: /Data: / }).click();
     const view = wb.webview();
-    await view.waitDrawn(120_000);
+    await view.waitDrawn(120_000).catch(async (e) => {
+      await wb.screenshot('data-panel-after-reload-not-drawn');
+      throw e;
+    });
     assert.ok((await view.count('.column-card')) >= 64, 'the restored panel profiled the data again');
     assert.ok((await view.paintedPixels('.balance canvas')) > 50, 'the class balance chart is blank after the reload');
     await wb.screenshot('data-panel-after-reload');
