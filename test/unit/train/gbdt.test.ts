@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { BinMapper, radixSortFloat32 } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
@@ -258,6 +259,33 @@ test('cancellation stops training with CancelledError within an iteration', () =
   assert.ok(progressed <= 3, `${progressed} progress events after cancel`);
 });
 
+/** Resolves once no histogram helper thread is alive (a terminated worker exits asynchronously); fails after 5 s. */
+async function helpersGone(): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (HistogramBuilder.liveHelpers > 0) {
+    assert.ok(Date.now() < deadline, `${HistogramBuilder.liveHelpers} histogram helper thread(s) still alive 5 s after the fit`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('a fit large enough for two threads uses the helper thread, gives the same bytes each time, and leaves no thread alive after finishing or cancel', async (t) => {
+  if (availableParallelism() < 2) return t.skip('one core: gbdt builds on one thread');
+  // 20,000 × 50 = 1,000,000 cells: the size from which trainGbdt builds on two threads.
+  const { X, y } = generatedClassification(20_000, 50, 31, 0.1);
+  const schema = binary(Array.from({ length: 50 }, (_, j) => `x${j}`));
+  let helpersDuringFit = 0;
+  const run = () =>
+    train({ schema, train: makeRows(X, y), params: { iterations: 4 }, onProgress: () => (helpersDuringFit = Math.max(helpersDuringFit, HistogramBuilder.liveHelpers)) }).toOnnx(META);
+  const first = run();
+  assert.equal(helpersDuringFit, 1, 'one helper thread while training');
+  await helpersGone();
+  assert.deepEqual(run(), first);
+  await helpersGone();
+  let calls = 0;
+  assert.throws(() => train({ schema, train: makeRows(X, y), params: { iterations: 1000 }, isCancelled: () => ++calls > 2 }), CancelledError);
+  await helpersGone();
+});
+
 test('bad parameters are rejected with a TrainingError naming the parameter', () => {
   const tr = makeRows([1, 2, 3, 4], [0, 1, 0, 1]);
   const cases: [Record<string, unknown>, string][] = [
@@ -306,9 +334,11 @@ test('radix sort of float32 values matches TypedArray sort, negatives, zeros and
   assert.deepEqual(Array.from(sorted, (v) => (v === 0 ? 0 : v)), Array.from(expected, (v) => (v === 0 ? 0 : v)));
 });
 
-test('histograms built on two threads give the same trees as on one', () => {
+test('histograms built on two threads give the same trees as on one (columns with missing values too)', () => {
   // Large enough that jobs pass the parallel threshold (rows × columns ≥ 100,000).
   const { X, y } = generatedClassification(30_000, 8, 12, 0.05);
+  // Missing values in every column (the split search's other loop), more in the helper's columns.
+  for (let i = 0; i < X.length; i += 13 + (i % 8 >= 4 ? 0 : 20)) X[i] = NaN;
   const n = y.length;
   const mapper = BinMapper.fit(X, n, 8, 255, 1);
   const bins = mapper.transform(X, n);

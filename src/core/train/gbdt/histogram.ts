@@ -198,11 +198,16 @@ export class HistogramBuilder {
     this.split = Math.ceil(d / 2);
     this.control = new Int32Array(new SharedArrayBuffer(4 * 8));
     this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: this.control, at, n, fStart: this.split, fEnd: d } });
+    HistogramBuilder.liveHelpers++;
+    this.helper.once('exit', () => HistogramBuilder.liveHelpers--);
     this.helper.unref();
     // Blocking here is safe: the helper boots on its own thread. If it never starts (a runtime
     // without worker threads, a failed spawn), build alone rather than wait forever later.
     if (Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' && Atomics.load(this.control, READY) === 0) this.stopHelper();
   }
+
+  /** Helper threads started and not yet exited, in this thread (for tests: none may outlive a fit). */
+  static liveHelpers = 0;
 
   /** Histogram slot i (0, 1, 2, ... in order of first use): `size` float64 values, reused across jobs. */
   histogram(slot: number): Float64Array {
