@@ -160,17 +160,7 @@ describe('experiments in a real VS Code', () => {
 
   test('compare two runs: both curves and the table', async () => {
     await trainFromLens('softmax');
-    const second = await (async () => {
-      const deadline = Date.now() + 180_000;
-      for (;;) {
-        for (const row of await tree.runRows().all()) {
-          const label = ((await row.locator('.label-name').textContent()) ?? '').trim();
-          if (!completed.includes(label) && /^dev acc/.test(await tree.description(row))) return label;
-        }
-        if (Date.now() > deadline) throw new Error('the softmax run did not complete');
-        await s.page.waitForTimeout(200);
-      }
-    })();
+    const second = await tree.waitForRun(/^dev acc/, 180_000, completed);
     await freshEditor();
     await tree.contextAction([completed[0], second], 'Compare Selected Runs');
     const panel = new PanelFrame(s.page, 'compare');

@@ -26,13 +26,22 @@ export class ExperimentsView {
     return ((await row.locator('.label-description').textContent()) ?? '').trim();
   }
 
+  /**
+   * The run rows' labels and descriptions, read in one go: the tree re-renders its rows in place when
+   * a run is added or finishes, so a label and a description read one after the other can belong to two runs.
+   */
+  async runs(): Promise<{ label: string; description: string }[]> {
+    return this.runRows().evaluateAll((rows) =>
+      rows.map((r) => ({ label: (r.querySelector('.label-name')?.textContent ?? '').trim(), description: (r.querySelector('.label-description')?.textContent ?? '').trim() })),
+    );
+  }
+
   /** Waits for a run row whose description matches (it may be cut off by the sidebar's width), returns its label. */
-  async waitForRun(description: RegExp, timeout = 60_000): Promise<string> {
+  async waitForRun(description: RegExp, timeout = 60_000, except: readonly string[] = []): Promise<string> {
     const deadline = Date.now() + timeout;
     for (;;) {
-      for (const row of await this.runRows().all()) {
-        if (description.test(await this.description(row))) return ((await row.locator('.label-name').textContent()) ?? '').trim();
-      }
+      const found = (await this.runs()).find((r) => !except.includes(r.label) && description.test(r.description));
+      if (found) return found.label;
       if (Date.now() > deadline) throw new Error(`no run row described ${description} within ${timeout} ms`);
       await this.page.waitForTimeout(100);
     }
