@@ -30,7 +30,8 @@ export function connect<H, W extends { type: string }, S = unknown>(isHostMessag
   // VS Code keeps this state across window reloads and gives it to the panel's serializer: the panel
   // key (what it shows) lets the extension bring the panel back; `ui` is the bundle's own.
   const panel = document.querySelector(`meta[name="${RESTORE_KEY_META}"]`)?.getAttribute('content');
-  let kept: KeptState<S> = { ...(panel ? { panel: JSON.parse(panel) as unknown } : {}), ...(vscode.getState()?.ui !== undefined ? { ui: vscode.getState()!.ui } : {}) };
+  const ui = vscode.getState()?.ui;
+  let kept: KeptState<S> = { ...(panel ? { panel: JSON.parse(panel) as unknown } : {}), ...(ui !== undefined ? { ui } : {}) };
   vscode.setState(kept);
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (!isHostMessage(event.data)) {

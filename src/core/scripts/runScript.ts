@@ -113,9 +113,9 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   // Loading the data and writing the inputs happen in a worker thread (never on the extension host's).
   let prepared: PreparedScriptData;
   try {
-    prepared = await inScriptDataWorker({ job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params });
+    prepared = await inScriptDataWorker({ job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params }, opts.signal);
   } catch (e) {
-    return fail((e as Error).message);
+    return opts.signal?.aborted ? fail('Training was cancelled', 'cancelled') : fail((e as Error).message);
   }
   const { version, rows, inputs } = prepared;
   run.update({ dataVersion: version });

@@ -44,25 +44,40 @@ export async function evaluateScriptRun(ref: ProjectRef, runDir: string, modelPa
   return metrics;
 }
 
-/** Runs one job in a worker thread and resolves with its result; the worker ends with the job. */
-export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'prepare' }>): Promise<PreparedScriptData>;
+/**
+ * Runs one job in a worker thread and resolves with its result; the worker ends with the job.
+ * `signal` stops a 'prepare' at once (it only reads and writes files; an 'evaluate' runs the model
+ * natively and is left to finish).
+ */
+export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'prepare' }>, signal?: AbortSignal): Promise<PreparedScriptData>;
 export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'evaluate' }>): Promise<ScriptMetrics>;
-export function inScriptDataWorker(input: ScriptDataJob): Promise<PreparedScriptData | ScriptMetrics> {
+export function inScriptDataWorker(input: ScriptDataJob, signal?: AbortSignal): Promise<PreparedScriptData | ScriptMetrics> {
   const script = workerScript('script');
   return new Promise((resolve, reject) => {
     const worker = new Worker(script.source, { workerData: input, eval: script.eval });
     let answered = false;
+    const onAbort = () => {
+      if (answered) return;
+      answered = true;
+      reject(new Error('Training was cancelled'));
+      void worker.terminate();
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (m: ScriptDataMessage) => {
+      if (answered) return;
       answered = true;
       if (m.type === 'done') resolve(m.result);
       else reject(new Error(m.message));
       void worker.terminate();
     });
     worker.once('error', (e) => {
+      if (answered) return;
       answered = true;
       reject(e);
     });
     worker.once('exit', (code) => {
+      signal?.removeEventListener('abort', onAbort);
       if (!answered) reject(new Error(`The script run's data worker stopped (exit code ${code}) before answering.`));
     });
   });

@@ -1,7 +1,7 @@
 // Script experiments through trainExperiment, with small Node scripts as the training code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainExperiment } from '../../../src/core/train/run';
 import { readRun } from '../../../src/core/train/runStore';
@@ -257,4 +257,16 @@ test('the data a script run loads is cached for the panels that open it next; da
   const changed = await trainExperiment({ projectDir: dir, experimentName: 'edits' });
   assert.equal(changed.status, 'failed');
   assert.match(changed.error!.message, /The data changed while the script ran \(data version \w+ → \w+\)/);
+});
+
+test('a cancel while the data is being prepared stops it there: run cancelled, no inputs written, the script never started', async () => {
+  const dir = irisProject({});
+  const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
+  spec.experiments.s = { command: nodeScript(dir, 'm.js', `require('fs').writeFileSync('started', ''); ${WRITE_MODEL}`), env: withModel(dir) };
+  writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
+  const abort = new AbortController();
+  const o = await trainExperiment({ projectDir: dir, experimentName: 's', signal: abort.signal, onRunCreated: () => abort.abort() });
+  assert.equal(o.status, 'cancelled');
+  assert.equal(existsSync(join(o.runDir, 'inputs', 'train.csv')), false, 'the inputs were written although the run was cancelled');
+  assert.equal(existsSync(join(dir, 'started')), false);
 });
