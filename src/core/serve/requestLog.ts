@@ -110,8 +110,18 @@ export class RequestLog {
     if (this.colsFd >= 0) closeSync(this.colsFd);
     // Sortable names: the oldest file sorts first.
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '-');
-    const file = join(this.options.dir, `${LOG_FILE_PREFIX}${stamp}-${String(this.seq++).padStart(4, '0')}.jsonl`);
-    this.fd = openSync(file, 'a');
+    // Created exclusively: another log on the same folder (a second server, or one started in the same
+    // millisecond) may have taken the name, and two writers in one columnar file corrupt it.
+    let file: string;
+    for (;;) {
+      file = join(this.options.dir, `${LOG_FILE_PREFIX}${stamp}-${String(this.seq++).padStart(4, '0')}.jsonl`);
+      try {
+        this.fd = openSync(file, 'wx');
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
     this.colsFd = openSync(file.slice(0, -'.jsonl'.length) + COLS_EXT, 'a');
     this.encoder.reset();
     this.fileBytes = 0;

@@ -97,3 +97,18 @@ test('files rotate by size and the oldest are deleted past the total cap', () =>
   for (let k = 1; k < ids.length; k++) assert.equal(ids[k], ids[k - 1] + 1);
   assert.ok(ids[0] > 0, 'the oldest records were dropped');
 });
+
+test('two logs started on one folder in the same millisecond write files of their own', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+  const dir = tempDir();
+  const a = new RequestLog({ dir, flushIntervalMs: 1e6 });
+  const b = new RequestLog({ dir, flushIntervalMs: 1e6 });
+  const record = (id: string) => ({ time: new Date().toISOString(), id, model: 'm', version: '1', status: 200, inputs: { x: 1 }, outputs: { y: 2 }, latency_ms: 1 });
+  a.append(record('from-a'));
+  b.append(record('from-b'));
+  a.close();
+  b.close();
+  const files = logFiles(dir);
+  assert.equal(files.length, 2, files.join(', '));
+  assert.deepEqual(files.map((f) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id)).sort(), [['from-a'], ['from-b']]);
+});
