@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const load = () => loadavg().map((v) => v.toFixed(2)).join(', ');
   console.log(`load average at start: ${load()}; ${availableParallelism()} cores`);
   console.log(
-    'threads: scikit-learn by default runs OpenMP on every core; ML Loop builds gbdt on two threads (from 1,000,000 train cells, with ≥ 2 cores), the other models on one.\n' +
+    'threads: scikit-learn by default runs OpenMP on every core; ML Loop grows gbdt trees on two threads (histograms, split search, partitions, gradients; from 1,000,000 train cells, with ≥ 2 cores), the other models on one.\n' +
       'The GBDT target is judged wall against wall, each side on the machine\'s cores as it runs by default ("ratio" below); CPU ratios show the work done.\n',
   );
   for (const c of cases) {

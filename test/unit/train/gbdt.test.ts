@@ -3,8 +3,9 @@ import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { BinMapper, radixSortFloat32 } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
-import { accumulateHistogram, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
+import { accumulateHistogram, ENTRY, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
+import { binaryLogLoss } from '../../../src/core/train/gbdt/losses';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
 import type { FeatureSchema } from '../../../src/core/data/types';
@@ -109,7 +110,7 @@ test('every leaf value is −G/(H+l2)·learningRate of the rows it holds (histog
   const mapper = BinMapper.fit(X, n, d, 64, 1);
   const opts = { maxLeaves: 15, maxDepth: Infinity, minSamplesLeaf: 10, l2: 0.7, learningRate: 0.3 };
   const grower = new TreeGrower(mapper.transform(X, n), n, mapper, opts);
-  const tree = grower.grow(g, h);
+  const tree = grower.grow(grower.setGradients(g, h));
   const leafCount = tree.feature.filter((f) => f < 0).length;
   assert.equal(leafCount, 15);
   // Recover each row's leaf value from the grower, group rows by it, and recompute the sums.
@@ -348,13 +349,13 @@ test('histograms built on two threads give the same trees as on one (columns wit
   const one = new TreeGrower(bins, n, mapper, { ...opts, threads: 1 });
   const two = new TreeGrower(bins, n, mapper, { ...opts, threads: 2 });
   try {
-    const a = one.grow(g, h);
-    const b = two.grow(g, h);
+    const a = one.grow(one.setGradients(g, h));
+    const b = two.grow(two.setGradients(g, h));
     assert.equal(a.feature.filter((f) => f < 0).length, 31);
     assert.deepEqual(b, a);
     // A second tree reuses the helper thread.
     g.reverse();
-    assert.deepEqual(two.grow(g, h), one.grow(g, h));
+    assert.deepEqual(two.grow(two.setGradients(g, h)), one.grow(one.setGradients(g, h)));
   } finally {
     one.dispose();
     two.dispose();
@@ -369,8 +370,8 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   const featureOffset = Int32Array.from({ length: d + 1 }, (_, f) => f * 65);
   const g = Float64Array.from({ length: n }, () => rand() - 0.5);
   const h = Float64Array.from({ length: n }, () => rand());
-  const one = new HistogramBuilder(bins, n, featureOffset, 1);
-  const two = new HistogramBuilder(bins, n, featureOffset, 2);
+  const one = new HistogramBuilder(bins, n, featureOffset, { threads: 1 });
+  const two = new HistogramBuilder(bins, n, featureOffset, { threads: 2 });
   try {
     assert.ok(two.parallel, 'the helper thread started');
     for (let i = 0; i < n; i++) one.rows[i] = two.rows[i] = i;
@@ -379,7 +380,7 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
     one.setGradients(g, h);
     two.setGradients(g, h);
     for (let job = 0; job < 600; job++) {
-      // Windows of ≥ 10,000 rows × 10 columns: above the parallel threshold.
+      // Windows of 10,000 rows × 10 columns, each a job for both threads.
       const start = job % 2000;
       one.buildLeaf(0, start, start + 10_000);
       two.buildLeaf(0, start, start + 10_000);
@@ -390,6 +391,80 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   } finally {
     one.dispose();
     two.dispose();
+  }
+});
+
+test('partitions on two threads put the rows in the same stable order as one thread and as a filter', () => {
+  const n = 60_000;
+  const d = 3;
+  const rand = mulberry32(31);
+  const nBins = 40;
+  // Column 1 has missing values (bin nBins); rows of a leaf are a scrambled subset, as after splits.
+  const bins = Uint8Array.from({ length: n * d }, (_, i) => (Math.floor(i / n) === 1 && rand() < 0.1 ? nBins : Math.floor(rand() * nBins)));
+  const featureOffset = Int32Array.from({ length: d + 1 }, (_, f) => f * (nBins + 1));
+  const order = Uint32Array.from({ length: n }, (_, i) => (i * 7919) % n);
+  const one = new HistogramBuilder(bins, n, featureOffset, { threads: 1 });
+  const two = new HistogramBuilder(bins, n, featureOffset, { threads: 2 });
+  try {
+    assert.equal(two.parallel, true);
+    // Ranges below and above the size from which the helper takes half; odd lengths included.
+    for (const [start, end] of [[0, n], [100, 50_101], [5, 1_000], [30_000, 59_999]]) {
+      for (const [feature, bin, missingLeft] of [[0, 17, false], [1, 5, true], [1, 5, false], [2, 39, false]] as const) {
+        one.rows.set(order);
+        two.rows.set(order);
+        const rows = Array.from(order.subarray(start, end));
+        const goesLeft = (r: number) => bins[feature * n + r] <= bin || (missingLeft && bins[feature * n + r] === nBins);
+        const expected = [...rows.filter(goesLeft), ...rows.filter((r) => !goesLeft(r))];
+        const mid1 = one.partition(start, end, feature, bin, nBins, missingLeft);
+        const mid2 = two.partition(start, end, feature, bin, nBins, missingLeft);
+        assert.equal(mid1, start + rows.filter(goesLeft).length);
+        assert.equal(mid2, mid1);
+        assert.deepEqual(Array.from(one.rows.subarray(start, end)), expected);
+        assert.deepEqual(Array.from(two.rows.subarray(start, end)), expected);
+        // Rows outside the range are untouched.
+        assert.deepEqual(two.rows.subarray(0, start), order.subarray(0, start));
+        assert.deepEqual(two.rows.subarray(end), order.subarray(end));
+      }
+    }
+    assert.equal(two.parallel, true, 'no helper failure');
+  } finally {
+    one.dispose();
+    two.dispose();
+  }
+});
+
+test('gradients on two threads equal those on one: float32 per row, the same sums, the loss of the scores', () => {
+  const n = 50_001;
+  const bins = new Uint8Array(n * 2);
+  const featureOffset = Int32Array.of(0, 2, 4);
+  const builders = [1, 2].map((threads) => new HistogramBuilder(bins, n, featureOffset, { threads }));
+  try {
+    assert.equal(builders[1].parallel, true);
+    for (const b of builders) {
+      const r = mulberry32(42);
+      for (let i = 0; i < n; i++) {
+        b.scores[i] = (r() - 0.5) * 8;
+        b.y[i] = r() < 0.4 ? 1 : 0;
+      }
+    }
+    const scores = builders[0].scores.slice();
+    const y = builders[0].y.slice();
+    const g = [new Float64Array(n)];
+    const h = [new Float64Array(n)];
+    const meanLoss = binaryLogLoss.gradients(scores, y, g, h);
+    const [a, b] = builders.map((x) => x.gradients(binaryLogLoss.rangeGradients!));
+    assert.deepEqual(b, a);
+    assert.ok(Math.abs(a.loss / n - meanLoss) < 1e-12, `${a.loss / n} vs ${meanLoss}`);
+    let sumG = 0;
+    for (let i = 0; i < n; i++) sumG += Math.fround(g[0][i]);
+    // The two halves are added separately, then together: equal to one running sum within rounding.
+    assert.ok(Math.abs(a.g - sumG) < 1e-9 * n, `${a.g} vs ${sumG}`);
+    // The histograms of the root (one column's bins sum every row) agree with the float32 gradients.
+    for (const x of builders) x.buildRoot(0);
+    assert.deepEqual(builders[1].histogram(0), builders[0].histogram(0));
+    assert.equal(builders[0].histogram(0)[2], n);
+  } finally {
+    for (const x of builders) x.dispose();
   }
 });
 
@@ -405,15 +480,18 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
   for (let f = 0; f < d; f++) for (let i = 0; i < n; i++) bins[f * n + i] = Math.floor(rand() * (nBins[f] + 1));
   const g = Float64Array.from({ length: n }, () => rand() - 0.5);
   const h = Float64Array.from({ length: n }, () => rand());
-  const size = featureOffset[d] * 3;
-  // The reference: every row of a leaf in order, one column at a time.
+  const size = featureOffset[d] * ENTRY;
+  // The reference: every row of a leaf in order, one column at a time, on the gradients rounded to
+  // float32 as the builder keeps them.
+  const gh = new Float32Array(ENTRY * n);
+  for (let i = 0; i < n; i++) gh.set([g[i], h[i], 1, 0], ENTRY * i);
   const reference = (rows: ArrayLike<number>) => {
-    const out = new Float64Array(size);
-    accumulateHistogram(out, bins, n, featureOffset, 0, d, Uint32Array.from(rows), 0, rows.length, g, h);
+    const out = new Float32Array(size);
+    accumulateHistogram(out, bins, n, featureOffset, 0, d, Uint32Array.from(rows), 0, rows.length, gh);
     return out;
   };
   for (const threads of [1, 2]) {
-    const b = new HistogramBuilder(bins, n, featureOffset, threads);
+    const b = new HistogramBuilder(bins, n, featureOffset, { threads });
     try {
       assert.ok(b.wasm, 'the WebAssembly kernel is in use');
       assert.equal(b.parallel, threads === 2);

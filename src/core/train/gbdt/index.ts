@@ -10,6 +10,7 @@ import { checkClassificationTarget, checkLoss, checkRegressionTarget, makeTraine
 import { Preprocessor } from '../preprocess';
 import { BinMapper } from './binning';
 import { TreeGrower, type GrowOptions } from './grower';
+import type { GradientSums } from './histogram';
 import { binaryLogLoss, softmaxLoss, squaredError, type BoostingLoss } from './losses';
 import { GbdtCore } from './model';
 import { leafOf, type Tree } from './tree';
@@ -82,12 +83,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
 
   const loss: BoostingLoss = !classification ? squaredError : nClasses === 2 ? binaryLogLoss : softmaxLoss(nClasses);
   const k = loss.k;
-  const y = ctx.train.y;
-  const init = loss.initialScores(y);
-  const scores = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + c] = init[c];
-  const g = Array.from({ length: k }, () => new Float64Array(n));
-  const h = Array.from({ length: k }, () => new Float64Array(n));
+  const init = loss.initialScores(ctx.train.y);
 
   const devN = ctx.dev.features.n;
   const devX = devN > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
@@ -96,27 +92,42 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
   const patience = devN > 0 ? p.patience : 0;
 
-  // A second thread builds half of each histogram when the data is large enough to repay it.
+  // A second thread takes half of the work when the data is large enough to repay it.
   const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
-  const grower = new TreeGrower(bins, n, mapper, { ...p, threads });
+  const grower = new TreeGrower(bins, n, mapper, { ...p, threads, scoreColumns: k });
+  // Scores and targets live in the grower's (shared) memory, where both threads compute gradients.
+  const { scores, y } = grower;
+  y.set(ctx.train.y);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + c] = init[c];
+  // A single-score loss computes its gradients in the grower; softmax here, one class at a time.
+  const rangeLoss = loss.rangeGradients;
+  const g = rangeLoss === undefined ? Array.from({ length: k }, () => new Float64Array(n)) : [];
+  const h = rangeLoss === undefined ? Array.from({ length: k }, () => new Float64Array(n)) : [];
+  /** The next iteration's gradients; returns the train loss of the current scores. */
+  const nextGradients = (): { trainLoss: number; sums?: GradientSums } => {
+    if (rangeLoss === undefined) return { trainLoss: loss.gradients(scores, y, g, h) };
+    const sums = grower.gradients(rangeLoss);
+    return { trainLoss: n > 0 ? sums.loss / n : 0, sums };
+  };
   const trees: Tree[] = [];
   let bestDevLoss = Infinity;
   let bestIteration = 0;
   let iteration = 0;
   try {
-    loss.gradients(scores, y, g, h);
+    let next = nextGradients();
     while (iteration < p.iterations) {
       iteration++;
       for (let c = 0; c < k; c++) {
         gate.checkCancelled();
-        const tree = grower.grow(g[c], h[c]);
+        const tree = grower.grow(next.sums ?? grower.setGradients(g[c], h[c]));
         trees.push(tree);
         grower.addToScores(tree, scores, k, c);
         for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
       }
       // The next iteration's gradients, and this iteration's train loss in the same pass (one
       // gradient pass more than needed in all, which costs less than a separate loss pass each time).
-      const trainLoss = loss.gradients(scores, y, g, h);
+      next = nextGradients();
+      const trainLoss = next.trainLoss;
       checkLoss(trainLoss, iteration, 'iteration');
       const devLoss = devN > 0 ? loss.meanLoss(devScores, devY) : undefined;
       const metric = devN > 0 ? devMetric(classification, devScores, devY, k) : undefined;

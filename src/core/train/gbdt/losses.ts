@@ -15,10 +15,67 @@ export interface BoostingLoss {
    */
   gradients(scores: Float64Array, y: Float64Array, g: Float64Array[], h: Float64Array[]): number;
   meanLoss(scores: Float64Array, y: Float64Array): number;
+  /**
+   * For a loss with one score per row: its index in RANGE_GRADIENTS, whose function computes the
+   * gradients of a range of rows (on both threads of the histogram builder).
+   */
+  readonly rangeGradients?: number;
 }
+
+/**
+ * Gradients of a single-score loss over rows [start, end): g and h, rounded to float32, go to lanes 0
+ * and 1 of each row's 4-lane entry in gh (at 4 * row); out[at], out[at + 1], out[at + 2] are set to
+ * the sums over those rows of the loss, of g and of h (the rounded values). Self-contained (no outer
+ * names, no nested functions): the histogram helper thread runs the same function from its source
+ * text, over the other half of the rows.
+ */
+export type RangeGradients = (scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, out: Float64Array, at: number) => void;
+
+/** Squared error: g = score - y, h = 1; the loss is half the squared residual. */
+export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, out: Float64Array, at: number): void {
+  let loss = 0;
+  let sumG = 0;
+  let sumH = 0;
+  for (let i = start; i < end; i++) {
+    const r = scores[i] - y[i];
+    gh[4 * i] = r;
+    gh[4 * i + 1] = 1;
+    sumG += gh[4 * i];
+    sumH += 1;
+    loss += 0.5 * r * r;
+  }
+  out[at] = loss;
+  out[at + 1] = sumG;
+  out[at + 2] = sumH;
+}
+
+/** Binary log loss on the logit z of class 1 (y is 0 or 1): g = σ(z) - y, h = σ(z)(1 - σ(z)). */
+export function binaryRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, out: Float64Array, at: number): void {
+  let loss = 0;
+  let sumG = 0;
+  let sumH = 0;
+  for (let i = start; i < end; i++) {
+    const z = scores[i];
+    const e = Math.exp(-z);
+    const p = 1 / (1 + e);
+    gh[4 * i] = p - y[i];
+    gh[4 * i + 1] = p * (1 - p);
+    sumG += gh[4 * i];
+    sumH += gh[4 * i + 1];
+    // log(1 + e^z) - y z without overflow: e^-z is e, e^z is 1 / e (0 when e overflowed).
+    loss += (z >= 0 ? Math.log1p(e) + z : Math.log1p(1 / e)) - y[i] * z;
+  }
+  out[at] = loss;
+  out[at + 1] = sumG;
+  out[at + 2] = sumH;
+}
+
+/** The range gradient functions, by BoostingLoss.rangeGradients. */
+export const RANGE_GRADIENTS: readonly RangeGradients[] = [squaredRangeGradients, binaryRangeGradients];
 
 export const squaredError: BoostingLoss = {
   k: 1,
+  rangeGradients: 0,
   initialScores(y) {
     let s = 0;
     for (let i = 0; i < y.length; i++) s += y[i];
@@ -50,6 +107,7 @@ export const squaredError: BoostingLoss = {
 /** Binary log loss on the logit of class 1; y is 0 or 1. */
 export const binaryLogLoss: BoostingLoss = {
   k: 1,
+  rangeGradients: 1,
   initialScores(y) {
     let s = 0;
     for (let i = 0; i < y.length; i++) s += y[i];
