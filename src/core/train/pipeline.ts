@@ -143,6 +143,11 @@ export class ProgressGate {
     private readonly minIntervalMs = 50,
   ) {}
 
+  /** Whether anyone receives the reports: a trainer may skip computing what only they show. */
+  get listening(): boolean {
+    return this.ctx.onProgress !== undefined;
+  }
+
   /** Throws CancelledError when the run was cancelled. Cheap: call it often. */
   checkCancelled(): void {
     if (this.ctx.isCancelled?.()) throw new CancelledError();

@@ -149,6 +149,11 @@ export class Preprocessor {
     const n = raw.n;
     const out = new Float32Array(n * D);
     const x = raw.numeric;
+    // Numeric columns only, kept as they are (gbdt without categories): the output is the input.
+    if (D === F && !opts.impute && !opts.standardize) {
+      out.set(x.subarray(0, n * F));
+      return out;
+    }
     const fr = Math.fround;
     const impute = opts.impute;
     const standardize = opts.standardize;

@@ -114,8 +114,8 @@ test('every leaf value is −G/(H+l2)·learningRate of the rows it holds (histog
   const leafCount = tree.feature.filter((f) => f < 0).length;
   assert.equal(leafCount, 15);
   // Recover each row's leaf value from the grower, group rows by it, and recompute the sums.
-  const scores = new Float64Array(n);
-  grower.addToScores(tree, scores, 1, 0);
+  const scores = grower.scores;
+  grower.addToScores(tree, 0);
   const groups = new Map<number, { g: number; h: number; count: number }>();
   for (let i = 0; i < n; i++) {
     const s = groups.get(scores[i]) ?? { g: 0, h: 0, count: 0 };
@@ -312,6 +312,24 @@ test('bad parameters are rejected with a TrainingError naming the parameter', ()
   }
 });
 
+test('binary log loss: a progress listener gets the mean train loss of each iteration; without one the model is the same', () => {
+  const { X, y } = generatedClassification(2_000, 4, 3, 0.1);
+  const schema = binary(['a', 'b', 'c', 'd']);
+  const events: ProgressEvent[] = [];
+  const params = { iterations: 5 };
+  const heard = train({ schema, train: makeRows(X, y), params, onProgress: (e) => events.push(e) });
+  const silent = train({ schema, train: makeRows(X, y), params });
+  assert.deepEqual(silent.toOnnx(META), heard.toOnnx(META));
+  assert.equal(events.length, 5);
+  // The reported loss is the mean log loss of the model after that many trees.
+  const p = heard.predict(makeRows(X, y).features).probabilities!;
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) loss -= Math.log(y[i] === 1 ? p[2 * i + 1] : p[2 * i]);
+  const last = events[4].trainLoss!;
+  assert.ok(Math.abs(last - loss / y.length) < 1e-5, `${last} vs ${loss / y.length}`);
+  assert.ok(events[0].trainLoss! > last);
+});
+
 test('a one-class target and a diverging loss are TrainingErrors', () => {
   assert.throws(
     () => train({ schema: binary(['x']), train: makeRows([1, 2, 3], [1, 1, 1]) }),
@@ -335,7 +353,7 @@ test('radix sort of float32 values matches TypedArray sort, negatives, zeros and
   assert.deepEqual(Array.from(sorted, (v) => (v === 0 ? 0 : v)), Array.from(expected, (v) => (v === 0 ? 0 : v)));
 });
 
-test('histograms built on two threads give the same trees as on one (columns with missing values too)', () => {
+test('trees grown on two threads are the same as on one, and so are the scores they add (columns with missing values too)', () => {
   // Large enough that jobs pass the parallel threshold (rows × columns ≥ 100,000).
   const { X, y } = generatedClassification(30_000, 8, 12, 0.05);
   // Missing values in every column (the split search's other loop), more in the helper's columns.
@@ -353,6 +371,11 @@ test('histograms built on two threads give the same trees as on one (columns wit
     const b = two.grow(two.setGradients(g, h));
     assert.equal(a.feature.filter((f) => f < 0).length, 31);
     assert.deepEqual(b, a);
+    // Leaf values reach the same scores (the helper adds those of the second half of the rows array).
+    one.addToScores(a, 0);
+    two.addToScores(b, 0);
+    assert.ok(one.scores.some((v) => v !== 0));
+    assert.deepEqual(two.scores, one.scores);
     // A second tree reuses the helper thread.
     g.reverse();
     assert.deepEqual(two.grow(two.setGradients(g, h)), one.grow(one.setGradients(g, h)));

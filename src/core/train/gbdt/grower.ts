@@ -87,8 +87,8 @@ export class TreeGrower {
   }
 
   /** Gradients of a single-score loss (its RANGE_GRADIENTS index) from scores and y, for the next tree. */
-  gradients(loss: number): GradientSums {
-    return this.histograms.gradients(loss);
+  gradients(loss: number, withLoss = true): GradientSums {
+    return this.histograms.gradients(loss, withLoss);
   }
 
   /** Gradients and hessians given per row, for the next tree. */
@@ -152,13 +152,16 @@ export class TreeGrower {
     return builder.freeze();
   }
 
-  /** Adds the last grown tree's leaf values to scores[row * stride + column] for every training row. */
-  addToScores(tree: Tree, scores: Float64Array, stride: number, column: number): void {
-    const rows = this.rows;
-    for (const leaf of this.finalLeaves) {
-      const v = tree.value[leaf.node];
-      for (let k = leaf.start; k < leaf.end; k++) scores[rows[k] * stride + column] += v;
+  /** Adds the last grown tree's leaf values to column `column` of `scores` for every training row. */
+  addToScores(tree: Tree, column: number): void {
+    const ranges = this.histograms.leafRanges;
+    const leaves = this.finalLeaves;
+    for (let i = 0; i < leaves.length; i++) {
+      ranges[3 * i] = leaves[i].start;
+      ranges[3 * i + 1] = leaves[i].end;
+      ranges[3 * i + 2] = tree.value[leaves[i].node];
     }
+    this.histograms.addLeafValues(leaves.length, column);
   }
 
   private leafValue(leaf: Leaf): number {

@@ -19,7 +19,7 @@
 import { Worker } from 'node:worker_threads';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
 import { RANGE_GRADIENTS } from './losses';
-import { partitionRows } from './partition';
+import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
 
 /**
@@ -91,11 +91,15 @@ const SUB_DST = 9; // STEP: the histogram to subtract it from (a byte offset), o
 const LEAVES = 10; // STEP: how many leaves' best splits the job finds (their parameters in `io`)
 const SUBTRACTED = 11; // STEP: set by the helper once its subtraction is done (a failed job is redone without it)
 const LOSS = 12; // GRADIENTS: index in RANGE_GRADIENTS
-const CONTROL_WORDS = 13;
+const WITH_LOSS = 13; // GRADIENTS: 1 to sum the loss too
+const LEAF_COUNT = 14; // SCORES: leaves in leafRanges
+const COLUMN = 15; // SCORES: the score column
+const CONTROL_WORDS = 16;
 
 const KIND_STEP = 1;
 const KIND_GRADIENTS = 2;
 const KIND_PARTITION = 3;
+const KIND_SCORES = 4;
 
 /** Leaves whose best splits one step finds at most (a split's two children). */
 const MAX_LEAVES_PER_STEP = 2;
@@ -137,12 +141,14 @@ interface Layout {
   /** Scratch for a leaf's entries in row order: the main thread's and the helper's. */
   ordered: number;
   orderedHelper: number;
+  /** (start, end, value) f64 triples of a grown tree's leaves, one per histogram slot at most. */
+  leafRanges: number;
   /** Where histogram slot 0 starts; slot i is at slots + i * 4 * size. */
   slots: number;
   bytes: number;
 }
 
-function layout(n: number, d: number, scoreColumns: number): Layout {
+function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): Layout {
   let p = 0;
   // Each array 16-byte aligned (v128, f64 and u32 accesses).
   const take = (bytes: number) => {
@@ -159,17 +165,19 @@ function layout(n: number, d: number, scoreColumns: number): Layout {
   const gh = take(4 * ENTRY * n);
   const ordered = take(4 * ENTRY * n);
   const orderedHelper = take(4 * ENTRY * n);
+  const leafRanges = take(24 * maxLeaves);
   const slots = take(0);
-  return { bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, slots, bytes: p };
+  return { bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, slots, bytes: p };
 }
 
 // The helper thread: the kernel, and the split search and range gradients from their source text.
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, io, at, n, scoreColumns, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
+const { module, memory, control, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
 const { hist, sub } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 const partitionRows = (${partitionRows.toString()});
+const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
 const buffer = memory.buffer;
 const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
@@ -178,6 +186,7 @@ const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
 const rows = new Uint32Array(buffer, at.rows, n);
 const scratch = new Uint32Array(buffer, at.scratch, n);
 const bins = new Uint8Array(buffer, at.bins, n * (featureOffset.length - 1));
+const leafRanges = new Float64Array(buffer, at.leafRanges, 3 * maxLeaves);
 const first = featureOffset[fStart] * ${ENTRY};
 const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
 const views = new Map();
@@ -196,7 +205,9 @@ for (;;) {
   try {
     const kind = Atomics.load(control, ${KIND});
     if (kind === ${KIND_GRADIENTS}) {
-      rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, io, ${IO_SUMS});
+      rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, Atomics.load(control, ${WITH_LOSS}), io, ${IO_SUMS});
+    } else if (kind === ${KIND_SCORES}) {
+      addLeafValues(scores, rows, leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
     } else if (kind === ${KIND_PARTITION}) {
       const p = ${IO_PARTITION};
       io[p + 6] = partitionRows(rows, scratch, bins, io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
@@ -262,6 +273,9 @@ export class HistogramBuilder {
   private readonly scratch: Uint32Array;
   /** Scores, row-major n × scoreColumns, and targets: what gradients() reads (shared with the helper). */
   readonly scores: Float64Array;
+  /** A grown tree's leaves for addLeafValues: (start, end, value) per leaf. */
+  readonly leafRanges: Float64Array;
+  private readonly scoreColumns: number;
   readonly y: Float64Array;
   /** Each row's (g, h, 1, 0) in float32, what the histograms sum. */
   private readonly gh: Float32Array;
@@ -297,6 +311,7 @@ export class HistogramBuilder {
     const threads = options.threads ?? 1;
     const slotCapacity = options.slotCapacity ?? 1;
     const scoreColumns = options.scoreColumns ?? 1;
+    this.scoreColumns = scoreColumns;
     this.splitSettings = options.split ?? null;
     this.size = featureOffset[d] * ENTRY;
     this.rowSplit = n >>> 1;
@@ -310,11 +325,12 @@ export class HistogramBuilder {
       this.rows = new Uint32Array(n);
       this.scratch = new Uint32Array(n);
       this.scores = new Float64Array(n * scoreColumns);
+      this.leafRanges = new Float64Array(3 * slotCapacity);
       this.y = new Float64Array(n);
       this.gh = HistogramBuilder.entries(new Float32Array(ENTRY * n));
       return;
     }
-    const at = layout(n, d, scoreColumns);
+    const at = layout(n, d, scoreColumns, slotCapacity);
     // Shared so that a helper thread can work on it; a shared memory needs a maximum, which is
     // address space reserved, not memory used: it grows a page range per new histogram slot.
     const initialBytes = at.bytes + (parallel ? slotCapacity * 4 * this.size : 0);
@@ -328,6 +344,7 @@ export class HistogramBuilder {
     this.rows = new Uint32Array(buffer, at.rows, n);
     this.scratch = new Uint32Array(buffer, at.scratch, n);
     this.scores = new Float64Array(buffer, at.scores, n * scoreColumns);
+    this.leafRanges = new Float64Array(buffer, at.leafRanges, 3 * slotCapacity);
     this.y = new Float64Array(buffer, at.y, n);
     this.gh = HistogramBuilder.entries(new Float32Array(buffer, at.gh, ENTRY * n));
     if (!parallel) return;
@@ -337,7 +354,7 @@ export class HistogramBuilder {
     this.io = new Float64Array(new SharedArrayBuffer(8 * IO_SIZE));
     const s = this.splitSettings ?? { nBins: new Uint16Array(d), l2: 0, minSamplesLeaf: 1, minHessian: 0 };
     const workerData = {
-      ...{ module, memory, control: this.control, io: this.io, at, n, scoreColumns, fStart: this.split, fEnd: d, rowSplit: this.rowSplit, size: this.size },
+      ...{ module, memory, control: this.control, io: this.io, at, n, scoreColumns, maxLeaves: slotCapacity, fStart: this.split, fEnd: d, rowSplit: this.rowSplit, size: this.size },
       ...{ nBins: s.nBins, featureOffset, l2: s.l2, minSamplesLeaf: s.minSamplesLeaf, minHessian: s.minHessian },
     };
     this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
@@ -382,20 +399,23 @@ export class HistogramBuilder {
 
   /**
    * Gradients of every row from `scores` and `y` by RANGE_GRADIENTS[loss] (a single-score loss),
-   * the upper half of the rows on the helper thread. Returns the loss, gradient and hessian sums.
+   * the upper half of the rows on the helper thread. Returns the loss (0 unless withLoss), gradient
+   * and hessian sums.
    */
-  gradients(loss: number): GradientSums {
+  gradients(loss: number, withLoss = true): GradientSums {
     const { control, sums, n } = this;
     const fn = RANGE_GRADIENTS[loss];
+    const w = withLoss ? 1 : 0;
     if (!control) {
-      fn(this.scores, this.y, this.gh, 0, this.rowSplit, sums, 0);
-      fn(this.scores, this.y, this.gh, this.rowSplit, n, sums, 3);
+      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
+      fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
     } else {
       control[KIND] = KIND_GRADIENTS;
       control[LOSS] = loss;
+      control[WITH_LOSS] = w;
       const job = this.post();
-      fn(this.scores, this.y, this.gh, 0, this.rowSplit, sums, 0);
-      if (this.await(job)) fn(this.scores, this.y, this.gh, this.rowSplit, n, sums, 3);
+      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
+      if (this.await(job)) fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
       else sums.set(this.io!.subarray(IO_SUMS, IO_SUMS + 3), 3);
     }
     return { loss: sums[0] + sums[3], g: sums[1] + sums[4], h: sums[2] + sums[5] };
@@ -496,6 +516,25 @@ export class HistogramBuilder {
     rows.set(scratch.subarray(start, start + rightA), start + leftA + leftB);
     rows.set(scratch.subarray(half, end - leftB), start + leftA + leftB + rightA);
     return start + leftA + leftB;
+  }
+
+  /**
+   * Adds the values of the first `count` leaves in leafRanges (at most slotCapacity) to their rows'
+   * scores in `column`; the second half of the rows array on the helper thread.
+   */
+  addLeafValues(count: number, column: number): void {
+    const { control, n } = this;
+    const half = this.rowSplit;
+    if (!control || n < PARALLEL_MIN_PARTITION) {
+      addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, n);
+      return;
+    }
+    control[KIND] = KIND_SCORES;
+    control[LEAF_COUNT] = count;
+    control[COLUMN] = column;
+    const job = this.post();
+    addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
+    if (this.await(job)) addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
   }
 
   /** Histogram of the root (every row in order) into `slot`, without split search. */

@@ -103,11 +103,15 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const rangeLoss = loss.rangeGradients;
   const g = rangeLoss === undefined ? Array.from({ length: k }, () => new Float64Array(n)) : [];
   const h = rangeLoss === undefined ? Array.from({ length: k }, () => new Float64Array(n)) : [];
-  /** The next iteration's gradients; returns the train loss of the current scores. */
+  // The log loss costs a logarithm per row: without a progress listener (a learning curve's fits, a
+  // benchmark) it is not summed. Its gradients are bounded, so a NaN in their sums is how it diverges.
+  const listening = gate.listening;
+  /** The next iteration's gradients; returns the train loss of the current scores (see above). */
   const nextGradients = (): { trainLoss: number; sums?: GradientSums } => {
     if (rangeLoss === undefined) return { trainLoss: loss.gradients(scores, y, g, h) };
-    const sums = grower.gradients(rangeLoss);
-    return { trainLoss: n > 0 ? sums.loss / n : 0, sums };
+    const sums = grower.gradients(rangeLoss, listening);
+    // A loss left unsummed (0) is still NaN when its gradients are.
+    return { trainLoss: Number.isNaN(sums.g) ? NaN : n > 0 ? sums.loss / n : 0, sums };
   };
   const trees: Tree[] = [];
   let bestDevLoss = Infinity;
@@ -121,7 +125,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
         gate.checkCancelled();
         const tree = grower.grow(next.sums ?? grower.setGradients(g[c], h[c]));
         trees.push(tree);
-        grower.addToScores(tree, scores, k, c);
+        grower.addToScores(tree, c);
         for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
       }
       // The next iteration's gradients, and this iteration's train loss in the same pass (one

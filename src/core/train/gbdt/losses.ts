@@ -25,14 +25,15 @@ export interface BoostingLoss {
 /**
  * Gradients of a single-score loss over rows [start, end): g and h, rounded to float32, go to lanes 0
  * and 1 of each row's 4-lane entry in gh (at 4 * row); out[at], out[at + 1], out[at + 2] are set to
- * the sums over those rows of the loss, of g and of h (the rounded values). Self-contained (no outer
+ * the sums over those rows of the loss (a loss costing a logarithm per row may skip it, giving 0,
+ * unless withLoss is 1), of g and of h (the rounded values). Self-contained (no outer
  * names, no nested functions): the histogram helper thread runs the same function from its source
  * text, over the other half of the rows.
  */
-export type RangeGradients = (scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, out: Float64Array, at: number) => void;
+export type RangeGradients = (scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, withLoss: number, out: Float64Array, at: number) => void;
 
 /** Squared error: g = score - y, h = 1; the loss is half the squared residual. */
-export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, out: Float64Array, at: number): void {
+export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, withLoss: number, out: Float64Array, at: number): void {
   let loss = 0;
   let sumG = 0;
   let sumH = 0;
@@ -42,6 +43,7 @@ export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh:
     gh[4 * i + 1] = 1;
     sumG += gh[4 * i];
     sumH += 1;
+    // Always summed (withLoss aside): it is cheap, and it is what reveals a divergence.
     loss += 0.5 * r * r;
   }
   out[at] = loss;
@@ -50,7 +52,7 @@ export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh:
 }
 
 /** Binary log loss on the logit z of class 1 (y is 0 or 1): g = σ(z) - y, h = σ(z)(1 - σ(z)). */
-export function binaryRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, out: Float64Array, at: number): void {
+export function binaryRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, withLoss: number, out: Float64Array, at: number): void {
   let loss = 0;
   let sumG = 0;
   let sumH = 0;
@@ -63,7 +65,7 @@ export function binaryRangeGradients(scores: Float64Array, y: Float64Array, gh: 
     sumG += gh[4 * i];
     sumH += gh[4 * i + 1];
     // log(1 + e^z) - y z without overflow: e^-z is e, e^z is 1 / e (0 when e overflowed).
-    loss += (z >= 0 ? Math.log1p(e) + z : Math.log1p(1 / e)) - y[i] * z;
+    if (withLoss === 1) loss += (z >= 0 ? Math.log1p(e) + z : Math.log1p(1 / e)) - y[i] * z;
   }
   out[at] = loss;
   out[at + 1] = sumG;

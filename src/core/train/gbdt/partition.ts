@@ -1,6 +1,7 @@
-// Splitting a leaf's rows between its children. Self-contained on purpose (no imports, no outer
-// names, no nested functions): the histogram helper thread runs the same function from its source
-// text (histogram.ts), on the second half of a large leaf's rows.
+// Work on ranges of the rows array: splitting a leaf's rows between its children, and adding a grown
+// tree's leaf values to the rows' scores. Self-contained on purpose (no imports, no outer names, no
+// nested functions): the histogram helper thread runs the same functions from their source text
+// (histogram.ts), on the second half of the range.
 
 /**
  * Stable partition of rows[start..end) by a split of the column whose bins start at bins[base]:
@@ -25,4 +26,18 @@ export function partitionRows(rows: Uint32Array, scratch: Uint32Array, bins: Uin
     r += 1 - goLeft;
   }
   return l - start;
+}
+
+/**
+ * Adds each leaf's value to the scores of its rows, for the positions [from, to) of the rows array:
+ * leaf i holds rows[ranges[3i]..ranges[3i + 1]) and has value ranges[3i + 2] (count leaves, whose
+ * ranges tile the rows array). A row's score is scores[row * stride + column].
+ */
+export function addLeafValues(scores: Float64Array, rows: Uint32Array, ranges: Float64Array, count: number, stride: number, column: number, from: number, to: number): void {
+  for (let i = 0; i < count; i++) {
+    const start = Math.max(ranges[3 * i], from);
+    const end = Math.min(ranges[3 * i + 1], to);
+    const v = ranges[3 * i + 2];
+    for (let k = start; k < end; k++) scores[rows[k] * stride + column] += v;
+  }
 }
