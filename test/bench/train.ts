@@ -85,13 +85,15 @@ interface Result {
 }
 
 /** Child mode: one ML Loop training; prints a Result line. */
-async function child(model: BuiltinModel, prefix: string, params: Record<string, unknown>): Promise<void> {
+async function child(model: BuiltinModel, prefix: string, params: Record<string, unknown>, listen: boolean): Promise<void> {
   const ds = readDataset(prefix);
   const train = makeRows(ds.X, ds.y);
   const trainer = TRAINERS[model]!;
   const t = performance.now();
   const cpu = process.cpuUsage();
-  const m = await trainer({ schema: ds.schema, train, dev: makeRows([], []), params, seed: 0 });
+  // A listener as the editor's runs have (gbdt then also sums the train loss it reports).
+  const onProgress = listen ? () => undefined : undefined;
+  const m = await trainer({ schema: ds.schema, train, dev: makeRows([], []), params, seed: 0, onProgress });
   const seconds = (performance.now() - t) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
@@ -122,7 +124,7 @@ function fmt(r: Result | string | undefined, withMemory: boolean): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === '--child') return child(argv[1] as BuiltinModel, argv[2], JSON.parse(argv[3]));
+  if (argv[0] === '--child') return child(argv[1] as BuiltinModel, argv[2], JSON.parse(argv[3]), argv[4] === 'listen');
   const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
   const repeat = Number(option('--repeat') ?? 1);
   const only = option('--only');
@@ -143,9 +145,12 @@ async function main(): Promise<void> {
     const oursRuns: (Result | string)[] = [];
     const theirsRuns: (Result | string)[] = [];
     const theirsOneRuns: (Result | string)[] = [];
+    const listenedRuns: (Result | string)[] = [];
     for (let r = 0; r < repeat; r++) {
       if (TRAINERS[c.model]) {
-        oursRuns.push(runChild(process.execPath, ['--import', 'tsx', join(HERE, 'train.ts'), '--child', c.model, prefixes[c.data], JSON.stringify(c.params)]));
+        const args = ['--import', 'tsx', join(HERE, 'train.ts'), '--child', c.model, prefixes[c.data], JSON.stringify(c.params)];
+        oursRuns.push(runChild(process.execPath, args));
+        if (c.model === 'gbdt') listenedRuns.push(runChild(process.execPath, [...args, 'listen']));
       }
       if (haveSklearn) {
         theirsRuns.push(runChild(PYTHON, [join(HERE, 'sklearn_train.py'), c.model, prefixes[c.data]]));
@@ -164,7 +169,13 @@ async function main(): Promise<void> {
     console.log(`  scikit-learn ${fmt(theirs, false)}`);
     console.log(`  ratio        ${ratio}`);
     console.log(`  scikit-learn, 1 thread ${fmt(theirsOne, false)}`);
-    console.log(`  ratio to it  ${ratioOne} (work done, whatever the threads)\n`);
+    console.log(`  ratio to it  ${ratioOne} (work done, whatever the threads)`);
+    const listened = median(listenedRuns);
+    if (typeof listened === 'object') {
+      const r = typeof theirs === 'object' ? ` (${(listened.seconds / theirs.seconds).toFixed(2)}× scikit-learn's wall)` : '';
+      console.log(`  ML Loop with a progress listener, as in the editor (the train loss summed each iteration): ${listened.seconds.toFixed(2)} s wall${r}`);
+    }
+    console.log('');
   }
   console.log(`load average at end: ${load()}`);
 }

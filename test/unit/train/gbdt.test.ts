@@ -6,6 +6,7 @@ import { TreeGrower } from '../../../src/core/train/gbdt/grower';
 import { accumulateHistogram, ENTRY, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { binaryLogLoss } from '../../../src/core/train/gbdt/losses';
+import { partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
 import type { FeatureSchema } from '../../../src/core/data/types';
@@ -417,7 +418,7 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   }
 });
 
-test('partitions on two threads put the rows in the same stable order as one thread and as a filter', () => {
+test('partitions (kernel on one and two threads, JavaScript fallback) put the rows in the same stable order as a filter', () => {
   const n = 60_000;
   const d = 3;
   const rand = mulberry32(31);
@@ -444,6 +445,11 @@ test('partitions on two threads put the rows in the same stable order as one thr
         assert.equal(mid2, mid1);
         assert.deepEqual(Array.from(one.rows.subarray(start, end)), expected);
         assert.deepEqual(Array.from(two.rows.subarray(start, end)), expected);
+        // The JavaScript fallback: left rows in place, right rows in the scratch array.
+        const jsRows = order.slice();
+        const scratch = new Uint32Array(n);
+        const l = partitionRows(jsRows, scratch, bins, feature * n, bin, nBins, missingLeft ? 1 : 0, start, end);
+        assert.deepEqual([...jsRows.subarray(start, start + l), ...scratch.subarray(start, end - l)], expected);
         // Rows outside the range are untouched.
         assert.deepEqual(two.rows.subarray(0, start), order.subarray(0, start));
         assert.deepEqual(two.rows.subarray(end), order.subarray(end));

@@ -63,6 +63,7 @@ export function accumulateHistogram(
 
 type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, gh: number, ordered: number) => void;
 type SubFn = (dst: number, src: number, count: number) => void;
+type PartitionFn = (rows: number, scratch: number, column: number, t: number, missingBin: number, missingLeft: number, start: number, end: number) => number;
 
 let histModule: WebAssembly.Module | null | undefined;
 
@@ -174,9 +175,8 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
-const { hist, sub } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { hist, sub, partition } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
-const partitionRows = (${partitionRows.toString()});
 const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
 const buffer = memory.buffer;
@@ -184,8 +184,6 @@ const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
 const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
 const rows = new Uint32Array(buffer, at.rows, n);
-const scratch = new Uint32Array(buffer, at.scratch, n);
-const bins = new Uint8Array(buffer, at.bins, n * (featureOffset.length - 1));
 const leafRanges = new Float64Array(buffer, at.leafRanges, 3 * maxLeaves);
 const first = featureOffset[fStart] * ${ENTRY};
 const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
@@ -210,7 +208,7 @@ for (;;) {
       addLeafValues(scores, rows, leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
     } else if (kind === ${KIND_PARTITION}) {
       const p = ${IO_PARTITION};
-      io[p + 6] = partitionRows(rows, scratch, bins, io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
+      io[p + 6] = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
     } else {
       const out = Atomics.load(control, ${OUT});
       hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper);
@@ -285,7 +283,7 @@ export class HistogramBuilder {
   /** Histogram slots handed out so far (views into the kernel's memory, or plain arrays). */
   private readonly slots: Float32Array[] = [];
   /** The kernel, its memory and layout; null on the JavaScript fallback. */
-  private readonly kernel: { hist: HistFn; sub: SubFn; memory: WebAssembly.Memory; at: Layout } | null = null;
+  private readonly kernel: { hist: HistFn; sub: SubFn; partition: PartitionFn; memory: WebAssembly.Memory; at: Layout } | null = null;
   private control: Int32Array | null = null;
   /** Job parameters and the helper's results (see IO_*). */
   private io: Float64Array | null = null;
@@ -337,7 +335,7 @@ export class HistogramBuilder {
     const memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE), maximum: MAX_PAGES, shared: true });
     const buffer = memory.buffer;
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, memory, at };
+    this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
     this.bins = new Uint8Array(buffer, at.bins, n * d);
     this.bins.set(bins);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
@@ -495,11 +493,11 @@ export class HistogramBuilder {
    * Returns the index of the first right row.
    */
   partition(start: number, end: number, feature: number, bin: number, missingBin: number, missingLeft: boolean): number {
-    const { rows, scratch, bins, control, io } = this;
+    const { rows, scratch, control, io } = this;
     const base = feature * this.n;
     const left = missingLeft ? 1 : 0;
     if (!control || !io || end - start < PARALLEL_MIN_PARTITION) {
-      const l = partitionRows(rows, scratch, bins, base, bin, missingBin, left, start, end);
+      const l = this.partitionRange(base, bin, missingBin, left, start, end);
       rows.set(scratch.subarray(start, end - l), start + l);
       return start + l;
     }
@@ -507,8 +505,8 @@ export class HistogramBuilder {
     control[KIND] = KIND_PARTITION;
     io.set([half, end, base, bin, missingBin, left], IO_PARTITION);
     const job = this.post();
-    const leftA = partitionRows(rows, scratch, bins, base, bin, missingBin, left, start, half);
-    const leftB = this.await(job) ? partitionRows(rows, scratch, bins, base, bin, missingBin, left, half, end) : io[IO_PARTITION + 6];
+    const leftA = this.partitionRange(base, bin, missingBin, left, start, half);
+    const leftB = this.await(job) ? this.partitionRange(base, bin, missingBin, left, half, end) : io[IO_PARTITION + 6];
     // Each half holds its left rows in place and its right rows in scratch: the stable order is
     // left of the first half, left of the second, right of the first, right of the second.
     const rightA = half - start - leftA;
@@ -535,6 +533,13 @@ export class HistogramBuilder {
     const job = this.post();
     addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
     if (this.await(job)) addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
+  }
+
+  /** partitionRows on this thread: the kernel's, or the JavaScript fallback. */
+  private partitionRange(base: number, t: number, missingBin: number, missingLeft: number, start: number, end: number): number {
+    const k = this.kernel;
+    if (k) return k.partition(k.at.rows, k.at.scratch, k.at.bins + base, t, missingBin, missingLeft, start, end);
+    return partitionRows(this.rows, this.scratch, this.bins, base, t, missingBin, missingLeft, start, end);
   }
 
   /** Histogram of the root (every row in order) into `slot`, without split search. */
