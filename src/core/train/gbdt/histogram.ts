@@ -367,6 +367,9 @@ export class HistogramBuilder {
   /** Helper threads started and not yet exited, in this thread (for tests: none may outlive a fit). */
   static liveHelpers = 0;
 
+  /** Jobs a helper thread failed (its half then redone on this thread), in this thread: for tests. */
+  static helperFailures = 0;
+
   /** The constant lanes of the gradient entries: a count of 1, and padding. */
   private static entries(gh: Float32Array): Float32Array {
     for (let i = 2; i < gh.length; i += ENTRY) gh[i] = 1;
@@ -588,6 +591,7 @@ export class HistogramBuilder {
     // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
     for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);
     if (Atomics.load(control, FAILED) !== 1) return false;
+    HistogramBuilder.helperFailures++;
     this.stopHelper();
     return true;
   }
