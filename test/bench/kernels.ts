@@ -9,8 +9,7 @@
 // can exceed its wall time).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureSchema, Rows } from '../../src/core/data/types';
 import { createKernels, INIT_ZERO, KERNEL_KINDS, POST_NONE, wasmSimdAvailable, type KernelKind } from '../../src/core/train/kernels/gemm';
@@ -18,6 +17,7 @@ import { trainMlpWith } from '../../src/core/train/mlp';
 import { readClassificationCsv, rows } from '../unit/train/fixtures';
 import { generatedClassification } from '../unit/train/gbdt-fixtures';
 import { DIGITS_CSV } from '../datasets';
+import { benchTempDir } from './tempDir';
 
 const PYTHON = '/usr/bin/python3';
 const SKLEARN_SCRIPT = join(__dirname, 'kernels_sklearn.py');
@@ -117,7 +117,7 @@ function main(): void {
   const quick = argv.includes('--quick');
   const kinds = KERNEL_KINDS.filter((k) => k !== 'wasm-simd' || wasmSimdAvailable());
   const haveSklearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-kernels-'));
+  const dir = benchTempDir('kernels');
 
   console.log('GEMM rates on the products of one training step (best of 3):');
   for (const kind of kinds) console.log(`  ${kind.padEnd(10)} ${gemmRates(kind)}`);

@@ -5,10 +5,11 @@
 // The machine is shared and noisy: the report gives every repeat and the load average.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchTempDir } from './tempDir';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -25,7 +26,7 @@ function main(): void {
   const { values } = parseArgs({ options: { repeat: { type: 'string', default: '2' } } });
   const repeats = Math.max(1, Number(values.repeat));
   if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm run build first');
-  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-lc-'));
+  const dir = benchTempDir('lc');
   try {
     cpSync(join(root, 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
     const trained = JSON.parse(run(['train', dir, '--experiment', 'mlp', '--json'], dir).stdout) as { runId: string; status: string };

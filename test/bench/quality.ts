@@ -9,8 +9,7 @@
 // Issue 4's bar: dev accuracy within 1.5 points of scikit-learn's, RMSE within 5 %.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { TRAINERS } from '../../src/core/train/registry';
@@ -18,6 +17,7 @@ import type { BuiltinModel, Task } from '../../src/core/spec/types';
 import type { FeatureSchema, Rows } from '../../src/core/data/types';
 import { mulberry32 } from '../../src/core/data/prng';
 import { rows as makeRows } from '../unit/train/fixtures';
+import { benchTempDir } from './tempDir';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -154,7 +154,7 @@ function standardError(values: (number | string)[]): number {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-quality-'));
+  const dir = benchTempDir('quality');
   const jobs = [...(await exampleJobs()), ...shippedJobs(dir)];
   console.log('Dev accuracy (classification, points) / RMSE (regression); bar: accuracy ≥ sklearn − 1.5 points, RMSE ≤ 1.05 × sklearn\n');
   console.log(['dataset', 'experiment', 'ML Loop', 'scikit-learn', 'difference', 'bar'].join(' | '));

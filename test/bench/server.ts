@@ -13,14 +13,15 @@
 //   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64]
 //   (bundles the server first; needs Debian's wrk)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../../src/core/onnx/builder';
 import { AUTO_POOL_MIN_RUN_MS } from '../../src/core/serve/engine';
 import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs';
+import { benchTempDir } from './tempDir';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' }, 'heavy-connections': { type: 'string', default: '16,64' } },
@@ -172,7 +173,7 @@ async function measureAll(variants: Array<[string, string[], string]>, connectio
 }
 
 (async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-server-'));
+  const dir = benchTempDir('server');
   const model = digitsLikeModel();
   const modelPath = join(dir, 'model.onnx');
   writeFileSync(modelPath, model);

@@ -61,9 +61,10 @@ def main():
     model, prefix = sys.argv[1], sys.argv[2]
     X, y = load(prefix)
     est = make(model, len(y))
-    if model == "logistic":
-        # ML Loop standardizes inside the model (its timed fit includes learning the scaling):
-        # sklearn does the same work as a StandardScaler in front of the estimator.
+    if model in ("logistic", "mlp"):
+        # ML Loop standardizes inside these models (its timed fit includes learning the scaling):
+        # sklearn does the same work as a StandardScaler in front of the estimator (without it, its
+        # MLP trains on the raw scale and reaches a lower accuracy in the same epochs).
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
         est = make_pipeline(StandardScaler(), est)

@@ -4,13 +4,13 @@
 //    experiment's first page of runs rebuilt;
 //  - the periodic re-checks: running runs, and the store (what the file watcher may have missed).
 //   node --import tsx test/bench/trackTree.ts [--runs 2000]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newRunId, runsDir, type RunRecord } from '../../src/core/train/runStore';
 import { RunIndex } from '../../src/core/track/runIndex';
 import { annotateRun } from '../../src/core/track/store';
+import { benchTempDir } from './tempDir';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '2000' } } });
 const RUNS = Number(values.runs);
@@ -23,7 +23,7 @@ function median(xs: number[]): number {
 }
 
 function makeStore(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-tree-'));
+  const dir = benchTempDir('tree');
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   for (let i = 0; i < RUNS; i++) {
     const started = new Date(t0 + i * 60_000);

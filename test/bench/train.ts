@@ -6,8 +6,8 @@
 // because the machine is shared and noisy: trust the ratios more than the absolute seconds.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { TRAINERS } from '../../src/core/train/registry';
 import type { BuiltinModel } from '../../src/core/spec/types';
@@ -15,6 +15,7 @@ import type { FeatureSchema } from '../../src/core/data/types';
 import { generatedClassification } from '../unit/train/gbdt-fixtures';
 import { readClassificationCsv, rows as makeRows } from '../unit/train/fixtures';
 import { DIGITS_CSV } from '../datasets';
+import { benchTempDir } from './tempDir';
 
 const HERE = __dirname;
 const PYTHON = '/usr/bin/python3';
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
   const repeat = Number(option('--repeat') ?? 1);
   const only = option('--only');
-  const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-train-'));
+  const dir = benchTempDir('train');
   const prefixes: Record<string, string> = {};
   const cases = CASES.filter((c) => !only || c.model === only);
   for (const name of new Set(cases.map((c) => c.data))) prefixes[name] = writeDataset(dir, name, makeDataset(name));
