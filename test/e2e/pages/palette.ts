@@ -20,7 +20,7 @@ export class Palette {
     await input.fill(`>${title}`);
     // Click the row that shows the title: Enter would run whichever row has focus, which can be a
     // stale one while the list is still filtering on a busy machine.
-    const row = this.widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: title }) }).first();
+    const row = this.widget.locator('.monaco-list-row:visible', { has: this.page.locator('.label-name', { hasText: title }) }).first();
     await row.waitFor();
     await row.click();
     await this.widget.waitFor({ state: 'hidden' }).catch(() => {});
@@ -28,7 +28,9 @@ export class Palette {
 
   /** Picks an item of an open quick pick by its label. */
   async pick(label: string): Promise<void> {
-    const row = this.widget.locator('.monaco-list-row', { hasText: label }).first();
+    // Visible rows only: the widget can keep an earlier pick's list, hidden, with a row of the same
+    // label (seen in a clean-clone run: the first match stayed hidden until the timeout).
+    const row = this.widget.locator('.monaco-list-row:visible', { hasText: label }).first();
     await row.waitFor();
     await row.click();
   }
