@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
-import { BinMapper, radixSortFloat32 } from '../../../src/core/train/gbdt/binning';
+import { BinMapper, radixSortFloat32, SortKernel } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
 import { accumulateHistogram, ENTRY, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
@@ -352,6 +352,20 @@ test('radix sort of float32 values matches TypedArray sort, negatives, zeros and
   const expected = values.slice().sort();
   const sorted = radixSortFloat32(values.slice(), new Float32Array(values.length));
   assert.deepEqual(Array.from(sorted, (v) => (v === 0 ? 0 : v)), Array.from(expected, (v) => (v === 0 ? 0 : v)));
+});
+
+test('the WebAssembly sort of binning gives radix sort order (negatives, zeros, infinities, ties), any length up to its capacity', () => {
+  const rand = mulberry32(9);
+  const kernel = SortKernel.create(6_000);
+  assert.ok(kernel, 'WebAssembly is available here');
+  for (const m of [0, 1, 2, 255, 257, 6_000]) {
+    const values = Float32Array.from({ length: m }, (_, i) => (i % 10 === 0 ? 0 : i % 17 === 0 ? -3.5 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4)));
+    if (m > 5) values.set([-0, -Infinity, Infinity, 3.4e38, -1.2e-38], 1);
+    const expected = radixSortFloat32(values.slice(), new Float32Array(m));
+    const sorted = kernel.sort(values.slice());
+    assert.deepEqual(Array.from(sorted, (v) => Object.is(v, -0) ? '-0' : v), Array.from(expected, (v) => Object.is(v, -0) ? '-0' : v), `m = ${m}`);
+  }
+  assert.throws(() => kernel.sort(new Float32Array(6_001)), RangeError);
 });
 
 test('trees grown on two threads are the same as on one, and so are the scores they add (columns with missing values too)', () => {

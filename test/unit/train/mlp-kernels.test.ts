@@ -186,10 +186,10 @@ test('WebAssembly SIMD is available in this Node (the fast path is what the test
   assert.equal(wasmSimdAvailable(), true);
 });
 
-test('each committed wasm module is the compile of its WAT (gemm.wat, hist.wat, logistic.wat)', async () => {
+test('each committed wasm module is the compile of its WAT (binning.wat, gemm.wat, hist.wat, logistic.wat)', async () => {
   const { generateModule, KERNEL_SOURCES } = await import(join(kernelsDir, 'build-wasm.mjs'));
   const sources = KERNEL_SOURCES as { wat: string; out: string; constName: string }[];
-  assert.deepEqual(sources.map((k) => k.wat).sort(), ['gemm.wat', 'hist.wat', 'logistic.wat']);
+  assert.deepEqual(sources.map((k) => k.wat).sort(), ['binning.wat', 'gemm.wat', 'hist.wat', 'logistic.wat']);
   for (const k of sources) {
     const fresh: string = await generateModule(join(kernelsDir, k.wat), k.constName);
     assert.equal(readFileSync(join(kernelsDir, k.out), 'utf8'), fresh, k.out);

@@ -7,6 +7,7 @@
 // predictDense and onnxruntime agree on every row.
 
 import { mulberry32 } from '../../data/prng';
+import { BINNING_WASM_BASE64 } from '../kernels/binning.wasm';
 
 /** Rows used to find bin edges; above this a seeded subsample is taken (as scikit-learn does). */
 const EDGE_SAMPLE = 200_000;
@@ -37,6 +38,7 @@ export class BinMapper {
     const thresholds: Float32Array[] = [];
     const nBins = new Uint16Array(d);
     const scratch = new Float32Array(m);
+    const sorter = SortKernel.create(m);
     for (let f = 0; f < d; f++) {
       const column = columns.subarray(f * m, (f + 1) * m);
       let k = 0;
@@ -44,7 +46,8 @@ export class BinMapper {
         const v = column[i];
         if (v === v) column[k++] = v;
       }
-      const t = columnThresholds(radixSortFloat32(column.subarray(0, k), scratch), maxBins);
+      const values = column.subarray(0, k);
+      const t = columnThresholds(sorter ? sorter.sort(values) : radixSortFloat32(values, scratch), maxBins);
       thresholds.push(t);
       nBins[f] = t.length + 1;
     }
@@ -136,6 +139,47 @@ function columnThresholds(sorted: Float32Array, maxBins: number): Float32Array {
     }
   }
   return out.subarray(0, k);
+}
+
+const PAGE = 65536;
+let sortModule: WebAssembly.Module | null | undefined;
+
+/** radixSortFloat32 in the WebAssembly kernel (kernels/binning.wat), for one fit's columns. */
+export class SortKernel {
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly run: (a: number, b: number, counts: number, m: number) => void,
+    private readonly capacity: number,
+  ) {}
+
+  /** A kernel for columns of up to m values, or null where this runtime lacks WebAssembly. */
+  static create(m: number): SortKernel | null {
+    if (sortModule === undefined) {
+      try {
+        sortModule = new WebAssembly.Module(Uint8Array.from(atob(BINNING_WASM_BASE64), (ch) => ch.charCodeAt(0)));
+      } catch {
+        sortModule = null;
+      }
+    }
+    // Values, scratch and the digit counts; past 2 GiB the JavaScript sort does it.
+    const bytes = 8 * m + 4096;
+    if (!sortModule || bytes > 2 ** 31) return null;
+    const ex = new WebAssembly.Instance(sortModule, {}).exports;
+    const memory = ex.memory as WebAssembly.Memory;
+    memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
+    return new SortKernel(memory, ex.sort as (a: number, b: number, counts: number, m: number) => void, m);
+  }
+
+  /** Sorts NaN-free float32 values ascending in place (as radixSortFloat32); returns `values`. */
+  sort(values: Float32Array): Float32Array {
+    const m = values.length;
+    if (m > this.capacity) throw new RangeError(`SortKernel holds at most ${this.capacity} values`);
+    const a = new Float32Array(this.memory.buffer, 0, m);
+    a.set(values);
+    this.run(0, 4 * this.capacity, 8 * this.capacity, m);
+    values.set(a);
+    return values;
+  }
 }
 
 /**

@@ -1,0 +1,69 @@
+;; WebAssembly kernel for the GBDT's binning: the sort of each column's sampled values, from which
+;; the bin thresholds are read (gbdt/binning.ts). It is the same LSD radix sort as radixSortFloat32 in
+;; binning.ts (the fallback, and the reference the kernel is tested against): order-preserving
+;; integer keys (all bits of negatives flipped, the sign bit of the others), the four 8-bit digit
+;; counts taken in one pass, four stable scatters. Here it runs about 3× faster than in JavaScript.
+;;
+;;   sort(a, b, counts, m)
+;;     Sorts the m NaN-free f32 values at byte offset a ascending in place; b is 4m bytes of scratch
+;;     and counts 4096 bytes (four tables of 256 i32). -0 sorts before +0.
+(module
+  (memory (export "memory") 1)
+  (func $sort (export "sort") (param $a i32) (param $b i32) (param $counts i32) (param $m i32)
+    (local $x i32) (local $k i32) (local $p i32) (local $end i32) (local $sum i32) (local $c i32) (local $q i32) (local $qend i32)
+    (memory.fill (local.get $counts) (i32.const 0) (i32.const 4096))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $m) (i32.const 2))))
+    (local.set $p (local.get $a))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $x (i32.load (local.get $p)))
+      (local.set $k (select (i32.xor (local.get $x) (i32.const -1)) (i32.or (local.get $x) (i32.const 0x80000000)) (i32.lt_s (local.get $x) (i32.const 0))))
+      (i32.store (local.get $p) (local.get $k))
+      (local.set $c (i32.add (local.get $counts) (i32.shl (i32.and (local.get $k) (i32.const 255)) (i32.const 2))))
+      (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
+      (local.set $c (i32.add (local.get $counts) (i32.add (i32.const 1024) (i32.shl (i32.and (i32.shr_u (local.get $k) (i32.const 8)) (i32.const 255)) (i32.const 2)))))
+      (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
+      (local.set $c (i32.add (local.get $counts) (i32.add (i32.const 2048) (i32.shl (i32.and (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 255)) (i32.const 2)))))
+      (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
+      (local.set $c (i32.add (local.get $counts) (i32.add (i32.const 3072) (i32.shl (i32.shr_u (local.get $k) (i32.const 24)) (i32.const 2)))))
+      (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l1)))
+    ;; Each digit's counts become its exclusive prefix sums (where each bucket starts).
+    (local.set $q (local.get $counts))
+    (local.set $qend (i32.add (local.get $counts) (i32.const 4096)))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $q) (local.get $qend)))
+      (if (i32.eqz (i32.and (i32.sub (local.get $q) (local.get $counts)) (i32.const 1023))) (then (local.set $sum (i32.const 0))))
+      (local.set $c (i32.load (local.get $q)))
+      (i32.store (local.get $q) (local.get $sum))
+      (local.set $sum (i32.add (local.get $sum) (local.get $c)))
+      (local.set $q (i32.add (local.get $q) (i32.const 4)))
+      (br $l2)))
+    (call $pass (local.get $a) (local.get $b) (local.get $counts) (i32.const 0) (local.get $m))
+    (call $pass (local.get $b) (local.get $a) (i32.add (local.get $counts) (i32.const 1024)) (i32.const 8) (local.get $m))
+    (call $pass (local.get $a) (local.get $b) (i32.add (local.get $counts) (i32.const 2048)) (i32.const 16) (local.get $m))
+    (call $pass (local.get $b) (local.get $a) (i32.add (local.get $counts) (i32.const 3072)) (i32.const 24) (local.get $m))
+    ;; Keys back to the values.
+    (local.set $p (local.get $a))
+    (block $d3 (loop $l3
+      (br_if $d3 (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $k (i32.load (local.get $p)))
+      (i32.store (local.get $p) (select (i32.and (local.get $k) (i32.const 0x7fffffff)) (i32.xor (local.get $k) (i32.const -1)) (i32.lt_s (local.get $k) (i32.const 0))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l3))))
+  ;; One stable scatter by the 8 bits of the key at `shift` (its digit's starts in counts).
+  (func $pass (param $src i32) (param $dst i32) (param $counts i32) (param $shift i32) (param $m i32)
+    (local $p i32) (local $end i32) (local $k i32) (local $c i32) (local $at i32)
+    (local.set $p (local.get $src))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $m) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $k (i32.load (local.get $p)))
+      (local.set $c (i32.add (local.get $counts) (i32.shl (i32.and (i32.shr_u (local.get $k) (local.get $shift)) (i32.const 255)) (i32.const 2))))
+      (local.set $at (i32.load (local.get $c)))
+      (i32.store (local.get $c) (i32.add (local.get $at) (i32.const 1)))
+      (i32.store (i32.add (local.get $dst) (i32.shl (local.get $at) (i32.const 2))) (local.get $k))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l))))
+)
