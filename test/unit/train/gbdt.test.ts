@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
-import { BinMapper, radixSortFloat32, SortKernel } from '../../../src/core/train/gbdt/binning';
+import { BinKernel, BinMapper, radixSortFloat32, SortKernel } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
 import { accumulateHistogram, ENTRY, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
@@ -366,6 +366,32 @@ test('the WebAssembly sort of binning gives radix sort order (negatives, zeros, 
     assert.deepEqual(Array.from(sorted, (v) => Object.is(v, -0) ? '-0' : v), Array.from(expected, (v) => Object.is(v, -0) ? '-0' : v), `m = ${m}`);
   }
   assert.throws(() => kernel.sort(new Float32Array(6_001)), RangeError);
+});
+
+test('the WebAssembly binning gives the JavaScript bins: NaN, infinities, values on thresholds, chunk edges, uneven bin counts', () => {
+  const rand = mulberry32(10);
+  const n = 5_000; // more than two kernel chunks, not a multiple of one
+  const d = 7;
+  const X = new Float32Array(n * d);
+  for (let i = 0; i < X.length; i++) {
+    const f = i % d;
+    const u = rand();
+    // Column 0 few distinct values, column 1 heavy ties, the others continuous with extremes.
+    X[i] = f === 0 ? Math.floor(u * 3) : f === 1 ? Math.round(u * 20) / 4 : u < 0.03 ? NaN : u < 0.04 ? Infinity : u < 0.05 ? -Infinity : (u - 0.5) * 10 ** f;
+  }
+  // Values equal to thresholds and their float32 neighbours.
+  const mapper = BinMapper.fit(X, n, d, 255, 4);
+  for (let f = 2; f < d; f++) {
+    const t = mapper.thresholds[f];
+    for (let k = 0; k < t.length && k < 60; k++) X[(10 * k + 3) * d + f] = t[k];
+  }
+  const kernelBins = mapper.transform(X, n);
+  const padded = new Float32Array(256 * d).fill(Infinity);
+  for (let f = 0; f < d; f++) padded.set(mapper.thresholds[f], 256 * f);
+  const jsBins = BinMapper.transformInJavaScript(X, n, d, padded, mapper.nBins, new Uint8Array(n * d));
+  assert.ok(BinKernel.transform(X, n, d, padded, mapper.nBins, new Uint8Array(n * d)), 'WebAssembly is available here');
+  assert.deepEqual(kernelBins, jsBins);
+  assert.ok(mapper.nBins[0] === 3 && mapper.nBins[1] === 21 && mapper.nBins[4] > 250, `bins per column ${Array.from(mapper.nBins)}`);
 });
 
 test('trees grown on two threads are the same as on one, and so are the scores they add (columns with missing values too)', () => {

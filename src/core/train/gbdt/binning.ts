@@ -65,6 +65,13 @@ export class BinMapper {
     const padded = new Float32Array(256 * d).fill(Infinity);
     for (let f = 0; f < d; f++) padded.set(this.thresholds[f], 256 * f);
     const nBins = this.nBins;
+    // The same search in the WebAssembly kernel, chunk by chunk, where it is available.
+    if (BinKernel.transform(X, n, d, padded, nBins, out)) return out;
+    return BinMapper.transformInJavaScript(X, n, d, padded, nBins, out);
+  }
+
+  /** transform's loop in JavaScript: the fallback, and the reference the kernel is tested against. */
+  static transformInJavaScript(X: Float32Array, n: number, d: number, padded: Float32Array, nBins: Uint16Array, out: Uint8Array): Uint8Array {
     // Rows in blocks: each block's values are read row-major once, then binned column by column.
     const BLOCK = 256;
     for (let start = 0; start < n; start += BLOCK) {
@@ -142,7 +149,50 @@ function columnThresholds(sorted: Float32Array, maxBins: number): Float32Array {
 }
 
 const PAGE = 65536;
-let sortModule: WebAssembly.Module | null | undefined;
+let binningCompiled: WebAssembly.Module | null | undefined;
+
+function binningModule(): WebAssembly.Module | null {
+  if (binningCompiled === undefined) {
+    try {
+      binningCompiled = new WebAssembly.Module(Uint8Array.from(atob(BINNING_WASM_BASE64), (ch) => ch.charCodeAt(0)));
+    } catch {
+      binningCompiled = null;
+    }
+  }
+  return binningCompiled;
+}
+
+/** BinMapper.transform's search in the WebAssembly kernel (`bin` in kernels/binning.wat). */
+export const BinKernel = {
+  /** Rows binned per kernel call: their values stay in the L2 cache while each column is binned. */
+  CHUNK_ROWS: 2048,
+
+  /** Fills `out` as BinMapper.transform does; false (nothing done) where WebAssembly is missing. */
+  transform(X: Float32Array, n: number, d: number, padded: Float32Array, nBins: Uint16Array, out: Uint8Array): boolean {
+    const module = binningModule();
+    if (!module || d === 0) return false;
+    const chunk = Math.min(BinKernel.CHUNK_ROWS, n);
+    // Thresholds, missing bins, one chunk of values and its bins.
+    const at = { padded: 0, missing: 1024 * d, x: 1024 * d + 4 * d, out: 1024 * d + 4 * d + 4 * chunk * d };
+    const bytes = at.out + chunk * d;
+    const ex = new WebAssembly.Instance(module, {}).exports;
+    const memory = ex.memory as WebAssembly.Memory;
+    memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
+    const bin = ex.bin as (x: number, rows: number, d: number, padded: number, missing: number, out: number) => void;
+    const buffer = memory.buffer;
+    new Float32Array(buffer, at.padded, 256 * d).set(padded);
+    new Int32Array(buffer, at.missing, d).set(nBins);
+    const x = new Float32Array(buffer, at.x, chunk * d);
+    const bins = new Uint8Array(buffer, at.out, chunk * d);
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      x.set(X.subarray(start * d, (start + rows) * d));
+      bin(at.x, rows, d, at.padded, at.missing, at.out);
+      for (let f = 0; f < d; f++) out.set(bins.subarray(f * rows, (f + 1) * rows), f * n + start);
+    }
+    return true;
+  },
+};
 
 /** radixSortFloat32 in the WebAssembly kernel (kernels/binning.wat), for one fit's columns. */
 export class SortKernel {
@@ -154,17 +204,11 @@ export class SortKernel {
 
   /** A kernel for columns of up to m values, or null where this runtime lacks WebAssembly. */
   static create(m: number): SortKernel | null {
-    if (sortModule === undefined) {
-      try {
-        sortModule = new WebAssembly.Module(Uint8Array.from(atob(BINNING_WASM_BASE64), (ch) => ch.charCodeAt(0)));
-      } catch {
-        sortModule = null;
-      }
-    }
+    const module = binningModule();
     // Values, scratch and the digit counts; past 2 GiB the JavaScript sort does it.
     const bytes = 8 * m + 4096;
-    if (!sortModule || bytes > 2 ** 31) return null;
-    const ex = new WebAssembly.Instance(sortModule, {}).exports;
+    if (!module || bytes > 2 ** 31) return null;
+    const ex = new WebAssembly.Instance(module, {}).exports;
     const memory = ex.memory as WebAssembly.Memory;
     memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
     return new SortKernel(memory, ex.sort as (a: number, b: number, counts: number, m: number) => void, m);

@@ -7,6 +7,13 @@
 ;;   sort(a, b, counts, m)
 ;;     Sorts the m NaN-free f32 values at byte offset a ascending in place; b is 4m bytes of scratch
 ;;     and counts 4096 bytes (four tables of 256 i32). -0 sorts before +0.
+;;
+;;   bin(x, rows, d, padded, missing, out)
+;;     Bins a chunk of rows: x holds rows × d f32 values, row-major; padded holds each column's
+;;     thresholds padded with +Infinity to 256 f32 (column f's at padded + 1024 f); missing holds each
+;;     column's missing-value bin (d i32). Writes the bins column-major to out (out + f * rows + i):
+;;     the first b with value <= thresholds[b], by 8 halving steps that add each comparison's result
+;;     (no branch), or the missing bin for NaN. The twin of BinMapper.transform's JavaScript loop.
 (module
   (memory (export "memory") 1)
   (func $sort (export "sort") (param $a i32) (param $b i32) (param $counts i32) (param $m i32)
@@ -66,4 +73,42 @@
       (i32.store (i32.add (local.get $dst) (i32.shl (local.get $at) (i32.const 2))) (local.get $k))
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br $l))))
+
+  (func $bin (export "bin")
+    (param $x i32) (param $rows i32) (param $d i32) (param $padded i32) (param $missing i32) (param $out i32)
+    (local $f i32) (local $i i32) (local $t i32) (local $lo i32) (local $v f32) (local $p i32) (local $o i32)
+    (local $stride i32) (local $miss i32)
+    (local.set $stride (i32.shl (local.get $d) (i32.const 2)))
+    (block $columnsDone
+      (loop $columns
+        (br_if $columnsDone (i32.ge_u (local.get $f) (local.get $d)))
+        (local.set $t (i32.add (local.get $padded) (i32.shl (local.get $f) (i32.const 10))))
+        (local.set $miss (i32.load (i32.add (local.get $missing) (i32.shl (local.get $f) (i32.const 2)))))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $f) (i32.const 2))))
+        (local.set $o (i32.add (local.get $out) (i32.mul (local.get $f) (local.get $rows))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rowsLoop
+            (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rows)))
+            (local.set $v (f32.load (local.get $p)))
+            ;; lo walks byte offsets: a step of 2^k thresholds is 2^(k+2) bytes.
+            (local.set $lo (local.get $t))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=508 (local.get $lo)) (local.get $v)) (i32.const 9))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=252 (local.get $lo)) (local.get $v)) (i32.const 8))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=124 (local.get $lo)) (local.get $v)) (i32.const 7))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=60 (local.get $lo)) (local.get $v)) (i32.const 6))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=28 (local.get $lo)) (local.get $v)) (i32.const 5))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=12 (local.get $lo)) (local.get $v)) (i32.const 4))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load offset=4 (local.get $lo)) (local.get $v)) (i32.const 3))))
+            (local.set $lo (i32.add (local.get $lo) (i32.shl (f32.lt (f32.load (local.get $lo)) (local.get $v)) (i32.const 2))))
+            (i32.store8 (i32.add (local.get $o) (local.get $i))
+              (select
+                (i32.shr_u (i32.sub (local.get $lo) (local.get $t)) (i32.const 2))
+                (local.get $miss)
+                (f32.eq (local.get $v) (local.get $v))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rowsLoop)))
+        (local.set $f (i32.add (local.get $f) (i32.const 1)))
+        (br $columns))))
 )
