@@ -8,6 +8,7 @@
 
 import { mulberry32 } from '../../data/prng';
 import { BINNING_WASM_BASE64 } from '../kernels/binning.wasm';
+import { compileKernel } from '../kernels/compile';
 
 /** Rows used to find bin edges; above this a seeded subsample is taken (as scikit-learn does). */
 const EDGE_SAMPLE = 200_000;
@@ -149,17 +150,15 @@ function columnThresholds(sorted: Float32Array, maxBins: number): Float32Array {
 }
 
 const PAGE = 65536;
-let binningCompiled: WebAssembly.Module | null | undefined;
 
-function binningModule(): WebAssembly.Module | null {
-  if (binningCompiled === undefined) {
-    try {
-      binningCompiled = new WebAssembly.Module(Uint8Array.from(atob(BINNING_WASM_BASE64), (ch) => ch.charCodeAt(0)));
-    } catch {
-      binningCompiled = null;
-    }
-  }
-  return binningCompiled;
+/** A fresh instance of the binning kernel with at least `bytes` of memory, or null without WebAssembly. */
+function binningInstance(bytes: number): WebAssembly.Exports | null {
+  const module = compileKernel(BINNING_WASM_BASE64);
+  if (!module) return null;
+  const ex = new WebAssembly.Instance(module, {}).exports;
+  const memory = ex.memory as WebAssembly.Memory;
+  memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
+  return ex;
 }
 
 /** BinMapper.transform's search in the WebAssembly kernel (`bin` in kernels/binning.wat). */
@@ -169,15 +168,13 @@ export const BinKernel = {
 
   /** Fills `out` as BinMapper.transform does; false (nothing done) where WebAssembly is missing. */
   transform(X: Float32Array, n: number, d: number, padded: Float32Array, nBins: Uint16Array, out: Uint8Array): boolean {
-    const module = binningModule();
-    if (!module || d === 0) return false;
+    if (d === 0) return false;
     const chunk = Math.min(BinKernel.CHUNK_ROWS, n);
     // Thresholds, missing bins, one chunk of values and its bins.
     const at = { padded: 0, missing: 1024 * d, x: 1024 * d + 4 * d, out: 1024 * d + 4 * d + 4 * chunk * d };
-    const bytes = at.out + chunk * d;
-    const ex = new WebAssembly.Instance(module, {}).exports;
+    const ex = binningInstance(at.out + chunk * d);
+    if (!ex) return false;
     const memory = ex.memory as WebAssembly.Memory;
-    memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
     const bin = ex.bin as (x: number, rows: number, d: number, padded: number, missing: number, out: number) => void;
     const buffer = memory.buffer;
     new Float32Array(buffer, at.padded, 256 * d).set(padded);
@@ -204,14 +201,11 @@ export class SortKernel {
 
   /** A kernel for columns of up to m values, or null where this runtime lacks WebAssembly. */
   static create(m: number): SortKernel | null {
-    const module = binningModule();
     // Values, scratch and the digit counts; past 2 GiB the JavaScript sort does it.
     const bytes = 8 * m + 4096;
-    if (!module || bytes > 2 ** 31) return null;
-    const ex = new WebAssembly.Instance(module, {}).exports;
-    const memory = ex.memory as WebAssembly.Memory;
-    memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
-    return new SortKernel(memory, ex.sort as (a: number, b: number, counts: number, m: number) => void, m);
+    const ex = bytes > 2 ** 31 ? null : binningInstance(bytes);
+    if (!ex) return null;
+    return new SortKernel(ex.memory as WebAssembly.Memory, ex.sort as (a: number, b: number, counts: number, m: number) => void, m);
   }
 
   /** Sorts NaN-free float32 values ascending in place (as radixSortFloat32); returns `values`. */

@@ -58,7 +58,7 @@ export class TreeGrower {
   private finalLeaves: Leaf[] = [];
 
   constructor(
-    private readonly bins: Uint8Array,
+    bins: Uint8Array,
     private readonly n: number,
     private readonly mapper: BinMapper,
     private readonly opts: GrowOptions,
@@ -72,7 +72,7 @@ export class TreeGrower {
     this.rows = this.histograms.rows;
   }
 
-  /** Releases the histogram helper thread, if any. */
+  /** Releases the helper thread, if any. */
   dispose(): void {
     this.histograms.dispose();
   }

@@ -10,13 +10,15 @@
 //
 // The parallel path gives a helper worker thread, running the same kernel and the same JavaScript
 // functions (from their source text) on the same memory, half of each job: the upper half of the
-// columns for a tree-growing step (histogram, sibling subtraction, best splits), the upper half of the
-// rows for the gradients. A job is signalled with Atomics (no message per job); each thread writes
-// only its own half, and the halves are combined in a fixed order, so the results are bit-identical
-// to the single-threaded ones, which split the work at the same places. Where WebAssembly is missing,
-// accumulateHistogram does the histogram work in JavaScript on one thread.
+// columns for a tree-growing step (histogram, sibling subtraction, best splits), the second half of a
+// large leaf's rows for its partition, the upper half of the rows for the gradients, and the second
+// half of the rows array for adding a tree's leaf values to the scores. A job is signalled with
+// Atomics (no message per job); each thread writes only its own half, and the halves are combined in
+// a fixed order, so the results are bit-identical to the single-threaded ones. Where WebAssembly is
+// missing, everything runs in JavaScript on one thread (accumulateHistogram, partitionRows).
 
 import { Worker } from 'node:worker_threads';
+import { compileKernel } from '../kernels/compile';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
 import { RANGE_GRADIENTS } from './losses';
 import { addLeafValues, partitionRows } from './partition';
@@ -65,17 +67,9 @@ type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: nu
 type SubFn = (dst: number, src: number, count: number) => void;
 type PartitionFn = (rows: number, scratch: number, column: number, t: number, missingBin: number, missingLeft: number, start: number, end: number) => number;
 
-let histModule: WebAssembly.Module | null | undefined;
-
 /** The compiled histogram kernel, or null where this runtime lacks WebAssembly (threads, bulk memory). */
 export function histKernelModule(): WebAssembly.Module | null {
-  if (histModule !== undefined) return histModule;
-  try {
-    histModule = new WebAssembly.Module(Uint8Array.from(atob(HIST_WASM_BASE64), (ch) => ch.charCodeAt(0)));
-  } catch {
-    histModule = null;
-  }
-  return histModule;
+  return compileKernel(HIST_WASM_BASE64);
 }
 
 // Control words shared with the helper thread (an Int32Array).
@@ -84,7 +78,7 @@ const DONE = 1; // set to the job number by the helper when finished
 const STOP = 2;
 const READY = 3; // set by the helper once running
 const FAILED = 4; // set by the helper when a job threw (it then exits)
-const KIND = 5; // STEP or GRADIENTS
+const KIND = 5; // KIND_STEP, KIND_GRADIENTS, KIND_PARTITION or KIND_SCORES
 const ROWS = 6; // STEP: the kernel's rows argument (a byte offset, or -1 for the root)
 const COUNT = 7; // STEP: rows in the histogram
 const OUT = 8; // STEP: the histogram built (a byte offset)
@@ -171,7 +165,7 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   return { bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, slots, bytes: p };
 }
 
-// The helper thread: the kernel, and the split search and range gradients from their source text.
+// The helper thread: the kernel, and the split search, range gradients and leaf-value adds from their source text.
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
@@ -265,6 +259,7 @@ export interface HistogramBuilderOptions {
   split?: SplitSettings;
 }
 
+/** The shared memory and the threads of tree growth: histograms, split search, partitions, gradients and score updates. */
 export class HistogramBuilder {
   /** Row indices, each leaf owning a range, partitioned on each split (in the kernel's memory). */
   readonly rows: Uint32Array;

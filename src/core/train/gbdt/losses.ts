@@ -3,24 +3,31 @@
 //
 // Scores are row-major n × k (k = 1 for regression and binary, the number of classes otherwise).
 
-export interface BoostingLoss {
+interface LossBase {
   /** Scores per row (trees per iteration). */
   readonly k: number;
   /** Starting score of each column (the constant model). */
   initialScores(y: Float64Array): Float64Array;
+  meanLoss(scores: Float64Array, y: Float64Array): number;
+}
+
+/** A loss with one score per row: the grower computes its gradients, on both threads. */
+export interface SingleScoreLoss extends LossBase {
+  /** Its index in RANGE_GRADIENTS. */
+  readonly rangeGradients: number;
+}
+
+/** A loss with several scores per row (softmax), whose gradients the boosting loop computes. */
+export interface MultiScoreLoss extends LossBase {
   /**
    * Fills g[c][i], h[c][i] for every row i and column c, and returns meanLoss(scores, y) (computed
    * in the same pass: the boosting loop reports each iteration's train loss from the next
    * iteration's gradients, which share its exponentials).
    */
   gradients(scores: Float64Array, y: Float64Array, g: Float64Array[], h: Float64Array[]): number;
-  meanLoss(scores: Float64Array, y: Float64Array): number;
-  /**
-   * For a loss with one score per row: its index in RANGE_GRADIENTS, whose function computes the
-   * gradients of a range of rows (on both threads of the histogram builder).
-   */
-  readonly rangeGradients?: number;
 }
+
+export type BoostingLoss = SingleScoreLoss | MultiScoreLoss;
 
 /**
  * Gradients of a single-score loss over rows [start, end): g and h, rounded to float32, go to lanes 0
@@ -75,25 +82,13 @@ export function binaryRangeGradients(scores: Float64Array, y: Float64Array, gh: 
 /** The range gradient functions, by BoostingLoss.rangeGradients. */
 export const RANGE_GRADIENTS: readonly RangeGradients[] = [squaredRangeGradients, binaryRangeGradients];
 
-export const squaredError: BoostingLoss = {
+export const squaredError: SingleScoreLoss = {
   k: 1,
   rangeGradients: 0,
   initialScores(y) {
     let s = 0;
     for (let i = 0; i < y.length; i++) s += y[i];
     return Float64Array.of(y.length > 0 ? s / y.length : 0);
-  },
-  gradients(scores, y, g, h) {
-    const g0 = g[0];
-    const h0 = h[0];
-    let s = 0;
-    for (let i = 0; i < y.length; i++) {
-      const r = scores[i] - y[i];
-      g0[i] = r;
-      h0[i] = 1;
-      s += r * r;
-    }
-    return y.length > 0 ? s / (2 * y.length) : 0;
   },
   // Half the mean squared error: the objective whose gradient is (score - y).
   meanLoss(scores, y) {
@@ -107,7 +102,7 @@ export const squaredError: BoostingLoss = {
 };
 
 /** Binary log loss on the logit of class 1; y is 0 or 1. */
-export const binaryLogLoss: BoostingLoss = {
+export const binaryLogLoss: SingleScoreLoss = {
   k: 1,
   rangeGradients: 1,
   initialScores(y) {
@@ -115,21 +110,6 @@ export const binaryLogLoss: BoostingLoss = {
     for (let i = 0; i < y.length; i++) s += y[i];
     const p = clampProbability(y.length > 0 ? s / y.length : 0.5);
     return Float64Array.of(Math.log(p / (1 - p)));
-  },
-  gradients(scores, y, g, h) {
-    const g0 = g[0];
-    const h0 = h[0];
-    let s = 0;
-    for (let i = 0; i < y.length; i++) {
-      const z = scores[i];
-      const e = Math.exp(-z);
-      const p = 1 / (1 + e);
-      g0[i] = p - y[i];
-      h0[i] = p * (1 - p);
-      // log(1 + e^z) - y z without overflow: e^-z is e, e^z is 1 / e (0 when e overflowed).
-      s += (z >= 0 ? Math.log1p(e) + z : Math.log1p(1 / e)) - y[i] * z;
-    }
-    return y.length > 0 ? s / y.length : 0;
   },
   meanLoss(scores, y) {
     let s = 0;
@@ -143,7 +123,7 @@ export const binaryLogLoss: BoostingLoss = {
 };
 
 /** Multi-class cross-entropy on softmax of k scores; y is the class index. */
-export function softmaxLoss(k: number): BoostingLoss {
+export function softmaxLoss(k: number): MultiScoreLoss {
   const p = new Float64Array(k);
   const softmaxRow = (scores: Float64Array, row: number): void => {
     let m = -Infinity;

@@ -8,6 +8,7 @@
 // nothing is copied per call) and is addressed by float offsets. The heap has a fixed size chosen up
 // front: growing a WebAssembly memory would detach the views the caller holds.
 
+import { compileKernel } from './compile';
 import { GEMM_WASM_BASE64 } from './gemm.wasm';
 
 export type KernelKind = 'wasm-simd' | 'js-blocked' | 'js-naive';
@@ -54,18 +55,9 @@ export interface Kernels {
   softmax(rows: number, c: number, stride: number, z: number, dst: number, scale: number, rowMax: number, rowSum: number): void;
 }
 
-let wasmModule: WebAssembly.Module | null | undefined;
-
 /** The compiled kernel module, or null where this runtime lacks WebAssembly SIMD. */
 function gemmModule(): WebAssembly.Module | null {
-  if (wasmModule !== undefined) return wasmModule;
-  try {
-    const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    wasmModule = new WebAssembly.Module(bytes);
-  } catch {
-    wasmModule = null;
-  }
-  return wasmModule;
+  return compileKernel(GEMM_WASM_BASE64);
 }
 
 export function wasmSimdAvailable(): boolean {

@@ -5,20 +5,12 @@
 // the stored rows, which are float32 in the trainer too. The module is compiled synchronously
 // (a few kilobytes), so there is no asynchronous warm-up before the first pass.
 
+import { compileKernel } from './compile';
 import { LOGISTIC_WASM_BASE64 } from './logistic.wasm';
-
-let compiled: WebAssembly.Module | null | undefined;
 
 /** The compiled module, or null where this runtime lacks WebAssembly SIMD. */
 function logisticModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Uint8Array.from(atob(LOGISTIC_WASM_BASE64), (ch) => ch.charCodeAt(0)));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
+  return compileKernel(LOGISTIC_WASM_BASE64);
 }
 
 export function logisticWasmAvailable(): boolean {
