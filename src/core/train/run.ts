@@ -182,7 +182,7 @@ function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResu
     else hooks.signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'loaded') {
-        run.update({ dataVersion: m.info.version });
+        run.update({ dataVersion: m.info.version, rows: m.info.rows });
         run.log(`data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`);
       } else if (m.type === 'progress') {
         appendMetric(run, { t: Date.now(), ...m.event });
