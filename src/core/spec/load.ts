@@ -3,6 +3,8 @@
 // value in mlloop.json, or at its line in the data file.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { distance } from 'fastest-levenshtein';
+import type { ColumnScan } from '../data/scan';
 import { DataError } from '../data/errors';
 import type { ReadOptions } from '../data/reader';
 import { dataProblemSeverity, scanTable, type TableScan } from '../data/scan';
@@ -11,7 +13,7 @@ import { countSplits } from '../data/split';
 import type { DataVersion } from '../data/types';
 import { JsonDocument } from './jsonLocation';
 import { parseProjectDocument } from './parse';
-import type { Problem } from './problems';
+import type { Problem, ProblemFix } from './problems';
 import { projectSchema } from './schema';
 import type { ProjectSpec } from './types';
 import { DEFAULT_SPLIT, isColumnSplit, isScriptExperiment } from './types';
@@ -81,9 +83,29 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   const columnList = listColumns(scan.header);
   for (const m of scan.missingColumns) {
     const path = m.role === 'target' ? ['data', 'target'] : m.role === 'split' ? ['data', 'split', 'column'] : ['data', m.role === 'feature' ? 'features' : 'categorical', m.index!];
-    at(path, 'data-unknown-column', `The data has no column "${m.name}" (its columns: ${columnList})`);
+    const near = closestNames(m.name, scan.header);
+    const hint = near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
+    const problem = doc.problemAt(path, file, 'error', 'data-unknown-column', `The data has no column "${m.name}"${hint} (its columns: ${columnList})`);
+    if (near.length) problem.fixes = near.map((n) => ({ title: `Use column "${n}"`, edits: [{ jsonPath: path, value: n }] }));
+    problems.push(problem);
   }
   if (!scan.features.length) at(['data'], 'data-no-features', 'No feature columns: the data holds only the target (and split) columns');
+  if (!spec.data.split || !isColumnSplit(spec.data.split)) {
+    for (const column of scan.features.filter(looksLikeSplitColumn)) {
+      const index = spec.data.features?.indexOf(column.name) ?? -1;
+      const problem = doc.problemAt(
+        index >= 0 ? ['data', 'features', index] : ['data'],
+        file,
+        'warning',
+        'split-column-as-feature',
+        `The column "${column.name}" looks like a train/dev/test split but is used as a feature: add "split": { "column": "${column.name}" } to "data" to split by it`,
+      );
+      const edits: ProblemFix['edits'] = [{ jsonPath: ['data', 'split'], value: { column: column.name } }];
+      if (index >= 0) edits.push({ jsonPath: ['data', 'features', index], value: undefined });
+      problem.fixes = [{ title: `Split the data by column "${column.name}"`, edits }];
+      problems.push(problem);
+    }
+  }
   if (spec.task === 'classification' && scan.target) {
     const classes = scan.target.strings.size;
     if (classes < 2) {
@@ -111,8 +133,27 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   return loaded;
 }
 
+/** Every column when there are few (a wide table, e.g. image pixels, is cut after 40). */
 function listColumns(header: string[]): string {
-  return header.length > 12 ? `${header.slice(0, 12).join(', ')}, … (${header.length} in all)` : header.join(', ');
+  return header.length > 40 ? `${header.slice(0, 40).join(', ')}, … (${header.length} in all)` : header.join(', ');
+}
+
+/** The columns closest to a mistyped name (case-insensitive edit distance, at most a third of its length, and 2 at least); the nearest first, ties kept. */
+export function closestNames(name: string, columns: string[]): string[] {
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  const scored = columns.map((c) => ({ c, d: distance(name.toLowerCase(), c.toLowerCase()) })).filter((x) => x.d <= limit);
+  const best = Math.min(...scored.map((x) => x.d));
+  return scored.filter((x) => x.d === best).map((x) => x.c);
+}
+
+const SPLIT_NAMES = /^(split|fold|set|subset|partition)$/i;
+const SPLIT_LABELS = new Set(['train', 'training', 'dev', 'valid', 'val', 'validation', 'test']);
+
+/** A column named like a split, or whose values are all train/dev/test labels (at least two of them). */
+function looksLikeSplitColumn(column: ColumnScan): boolean {
+  if (SPLIT_NAMES.test(column.name)) return true;
+  if (column.kind !== 'categorical' || column.distinctCapped || column.strings.size < 2) return false;
+  return [...column.strings.keys()].every((v) => SPLIT_LABELS.has(v.toLowerCase()));
 }
 
 const MODEL_TASKS: Record<string, string[]> = { linear: ['regression'], logistic: ['classification'], mlp: ['classification', 'regression'], gbdt: ['classification', 'regression'] };

@@ -18,6 +18,14 @@ export interface Problem {
   code: string;
   /** JSON path of the offending value in mlloop.json, e.g. ['data', 'target']. */
   jsonPath?: (string | number)[];
+  /** Edits of mlloop.json that fix it (the editor offers each as a quick fix). */
+  fixes?: ProblemFix[];
+}
+
+/** A fix as a few values set in mlloop.json; `value` undefined removes the property or array entry. */
+export interface ProblemFix {
+  title: string;
+  edits: { jsonPath: (string | number)[]; value: unknown }[];
 }
 
 export function formatProblem(p: Problem): string {

@@ -3,7 +3,7 @@
 // cancellation, and records the outcome (run.json, metrics.jsonl, model.onnx, log.txt).
 
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isScriptExperiment, type BuiltinModel, type ExperimentSpec } from '../spec/types';
 import { resolveParams } from '../spec/schema';
@@ -133,6 +133,13 @@ async function trainJobRun(projectDir: string, experiment: string, job: TrainJob
     return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
   } catch (e) {
     const error = e as SerializedError;
+    // Data that cannot be loaded (a wrong target, a missing file) makes the project invalid, not a
+    // run that failed: nothing trained, so no run is recorded and the caller gets the reason.
+    if (error.name === 'DataError' && !run.current.dataVersion) {
+      await provenance.catch(() => undefined);
+      rmSync(run.dir, { recursive: true, force: true });
+      throw Object.assign(new Error(error.message), { name: 'DataError' });
+    }
     const status = error.name === 'CancelledError' ? 'cancelled' : 'failed';
     return outcome(run, finishRun(run, { status, error: { message: error.message, param: error.param, step: error.step } }));
   }

@@ -10,6 +10,7 @@ import type { Problem } from '../../core/spec/problems';
 import type { ProjectCheckRequest, ProjectCheckResult } from './projectChecks';
 import { blockingError } from './problemError';
 import { toDiagnostic } from './problemMapping';
+import { ProjectFixes } from './projectFixes';
 import { CheckCancelledError, checkProjectInWorker } from './runCheck';
 
 export const PROJECT_FILE_NAME = 'mlloop.json';
@@ -72,6 +73,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((doc) => {
         if (isProjectFile(doc.uri)) this.forget(doc.uri);
       }),
+      vscode.languages.registerCodeActionsProvider({ pattern: `**/${PROJECT_FILE_NAME}` }, new ProjectFixes((uri) => this.problemsOf(uri)), { providedCodeActionKinds: [ProjectFixes.kind] }),
     );
     for (const doc of vscode.workspace.textDocuments) this.opened(doc);
   }

@@ -101,3 +101,22 @@ test('ml-loop train --json completes every experiment of every sample project (c
   }
   console.log(`trained: ${[...models].sort().join(', ')}`);
 });
+
+test('a project whose data cannot be loaded (wrong target) records no failed run: the reason is thrown', async () => {
+  const dir = irisProject({ lr: { model: 'logistic' } });
+  writeFileSync(join(dir, 'mlloop.json'), readFileSync(join(dir, 'mlloop.json'), 'utf8').replace('"target": "species"', '"target": "specie"'));
+  await assert.rejects(trainExperiment({ projectDir: dir, experimentName: 'lr' }), /no column "specie"/);
+  assert.deepEqual(existsSync(join(dir, '.mlloop', 'runs')) ? readdirSync(join(dir, '.mlloop', 'runs')) : [], []);
+  // The run is named in the CLI's error, not recorded.
+  const r = await cli(['--experiment', 'lr'], dir);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /no column "specie"/);
+});
+
+test('the run records its split sizes (the diagnosis gives dev/test errors their intervals from them)', async () => {
+  const dir = irisProject({ lr: { model: 'logistic' } });
+  const o = await trainExperiment({ projectDir: dir, experimentName: 'lr' });
+  const rows = readRun(dir, o.runId).rows!;
+  assert.equal(rows.train + rows.dev + rows.test, 150);
+  assert.ok(rows.dev > 0 && rows.test > 0);
+});
