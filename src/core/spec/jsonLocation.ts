@@ -63,6 +63,12 @@ export class JsonDocument {
     return this.rangeOfOffsets(node.offset, node.length);
   }
 
+  /** The scalar value at path (undefined for objects, arrays and missing paths). */
+  valueAt(path: JsonPath): unknown {
+    const node = this.tree && path.length ? findNodeAtLocation(this.tree, path) : undefined;
+    return node && node.type !== 'object' && node.type !== 'array' ? node.value : undefined;
+  }
+
   /** Range of the property key at path (e.g. an unexpected property). */
   keyRangeOf(path: JsonPath): TextRange {
     const node = this.tree && path.length ? findNodeAtLocation(this.tree, path) : undefined;

@@ -3,7 +3,6 @@
 // value in mlloop.json, or at its line in the data file.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { distance } from 'fastest-levenshtein';
 import type { ColumnScan } from '../data/scan';
 import { DataError } from '../data/errors';
 import type { ReadOptions } from '../data/reader';
@@ -13,7 +12,7 @@ import { countSplits } from '../data/split';
 import type { DataVersion } from '../data/types';
 import { JsonDocument } from './jsonLocation';
 import { parseProjectDocument } from './parse';
-import type { Problem, ProblemFix } from './problems';
+import { closestNames, type Problem, type ProblemFix } from './problems';
 import { projectSchema } from './schema';
 import type { ProjectSpec } from './types';
 import { DEFAULT_SPLIT, isColumnSplit, isScriptExperiment } from './types';
@@ -136,14 +135,6 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
 /** Every column when there are few (a wide table, e.g. image pixels, is cut after 40). */
 function listColumns(header: string[]): string {
   return header.length > 40 ? `${header.slice(0, 40).join(', ')}, … (${header.length} in all)` : header.join(', ');
-}
-
-/** The columns closest to a mistyped name (case-insensitive edit distance, at most a third of its length, and 2 at least); the nearest first, ties kept. */
-export function closestNames(name: string, columns: string[]): string[] {
-  const limit = Math.max(2, Math.floor(name.length / 3));
-  const scored = columns.map((c) => ({ c, d: distance(name.toLowerCase(), c.toLowerCase()) })).filter((x) => x.d <= limit);
-  const best = Math.min(...scored.map((x) => x.d));
-  return scored.filter((x) => x.d === best).map((x) => x.c);
 }
 
 const SPLIT_NAMES = /^(split|fold|set|subset|partition)$/i;
