@@ -19,6 +19,8 @@ import type * as ort from 'onnxruntime-node';
 export interface ServerOptions {
   host?: string;
   port?: number;
+  /** When `port` is taken, listen on a free port instead of failing (the editor's deployments: `portFellBack` says so). */
+  portFallback?: boolean;
   /** Bearer token every request must carry; required when `host` is not a loopback address. */
   token?: string;
   /** Request bodies larger than this get 413 (default 8 MiB). */
@@ -105,15 +107,27 @@ export class InferenceServer {
     this.http = createServer({ keepAliveTimeout: 5000, requestTimeout: timeout, headersTimeout: Math.min(timeout, 20_000), connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (req, res) => this.onRequest(req, res));
   }
 
+  /** The port asked for, when it was taken and the server listens on a free one instead (portFallback). */
+  portFellBack?: number;
+
   async listen(): Promise<string> {
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port ?? 8000, host, () => {
-        this.http.off('error', reject);
-        resolve();
+    const listenOn = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(port, host, () => {
+          this.http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    const wanted = this.options.port ?? 8000;
+    try {
+      await listenOn(wanted);
+    } catch (e) {
+      if (!this.options.portFallback || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      this.portFellBack = wanted;
+      await listenOn(0);
+    }
     const port = (this.http.address() as AddressInfo).port;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return this.url;

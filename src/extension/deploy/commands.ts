@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { deploymentName } from '../../core/serve/source';
 import { listRuns } from '../../core/track/store';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
@@ -50,7 +51,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   if (!existsSync(modelPath)) throw new Error(`run ${run.runId} has no model.onnx (it did not complete)`);
   const { runs } = await listRuns(run.projectDir);
   const experiment = runs.find((r) => r.runId === run.runId)?.record.experiment ?? run.runId;
-  const name = experiment.replace(/[^\w.-]+/g, '-');
+  const name = deploymentName(run.projectDir, experiment);
   const config = vscode.workspace.getConfiguration('mlLoop.deploy');
   let logRequests = false;
   const sampleRate = config.get<number>('logSampleRate', 1);
@@ -62,9 +63,12 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
     logRequests = choice === 'Log Requests';
   }
   const { server, version, added } = await vscode.window.withProgress({ location: { viewId: 'mlLoop.deployments' }, title: `Deploying ${name}` }, () =>
-    s.deployments.manager.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact }),
+    s.deployments.manager.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact, port: config.get<number>('port', 8000) }),
   );
   void vscode.commands.executeCommand('mlLoop.deployments.focus');
+  if (!added && server.portTaken !== undefined) {
+    void vscode.window.showWarningMessage(`ML Loop: port ${server.portTaken} is taken, so ${name} is served on ${server.url} instead (setting mlLoop.deploy.port).`);
+  }
   void vscode.window.showInformationMessage(
     added ? `ML Loop: run ${run.runId} is version ${version} of ${name} on ${server.url} (candidate — Promote to serve it)` : `ML Loop: ${name} (run ${run.runId}) is served at ${server.url}/v2/models/${name}`,
   );

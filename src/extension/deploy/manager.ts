@@ -10,6 +10,8 @@ export interface DeployRequest {
   modelPath: string;
   name: string;
   logRequests: boolean;
+  /** Port of a new server (mlLoop.deploy.port): a free one when it is taken; 0 any free port. */
+  port?: number;
   sampleRate?: number;
   redact?: string[];
 }
@@ -41,7 +43,7 @@ export class DeploymentManager implements vscode.Disposable {
       this.log.info(`deployed run ${r.runId} as ${r.name} version ${String(res.version)} on ${existing.url}`);
       return { server: existing, version: String(res.version), added: true };
     }
-    const args = ['--model', r.modelPath, '--name', r.name, '--project', r.projectDir];
+    const args = ['--model', r.modelPath, '--name', r.name, '--project', r.projectDir, '--port', String(r.port ?? 0), '--port-fallback'];
     if (r.logRequests) {
       args.push('--log-requests');
       if (r.sampleRate !== undefined && r.sampleRate < 1) args.push('--log-sample-rate', String(r.sampleRate));

@@ -47,6 +47,8 @@ export class ServerProcess {
   /** Requests per second over the last poll interval. */
   rps = 0;
   logDir: string | null = null;
+  /** The port asked for, when it was taken and the server took a free one (--port-fallback). */
+  portTaken: number | undefined;
   private lastCount: { at: number; n: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly child: ChildProcess;
@@ -58,7 +60,7 @@ export class ServerProcess {
     private readonly onChange: () => void,
     private readonly log: (line: string) => void,
   ) {
-    this.child = spawn(launch.nodePath, [launch.serverJs, ...launch.args, '--port', launch.args.includes('--port') ? '' : '0', '--json'].filter(Boolean), {
+    this.child = spawn(launch.nodePath, [launch.serverJs, ...launch.args, ...(launch.args.includes('--port') ? [] : ['--port', '0']), '--json'], {
       cwd: launch.projectDir,
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MLLOOP_SERVER_PARENT_PIPE: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -96,9 +98,10 @@ export class ServerProcess {
         out += d.toString();
         const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
         if (line && !this.url) {
-          const ev = JSON.parse(line) as { url: string; logDir: string | null };
+          const ev = JSON.parse(line) as { url: string; logDir: string | null; portTaken?: number };
           this.url = ev.url;
           this.logDir = ev.logDir;
+          this.portTaken = ev.portTaken;
           this.state = 'running';
           this.timer = setInterval(() => void this.poll(), POLL_MS);
           void this.poll().then(() => resolve(this.url));
