@@ -177,7 +177,10 @@ function render(): void {
   if (state.busy) body.push(h('div', { class: 'loading', id: 'busy' }, document.createElement('vscode-progress-ring'), h('span', {}, state.busy)));
   if (state.alerts.length) body.push(h('div', { class: 'alerts', id: 'alerts' }, ...state.alerts.map((a) => h('div', { class: 'finding warning', 'data-alert': a.kind }, h('span', { class: 'severity' }, 'alert '), a.message))));
   if (state.gate) body.push(gateSection(state.gate, busy, !!d.candidate));
-  if (state.reportError && !state.report) body.push(h('div', { class: 'finding', id: 'report-error' }, state.reportError));
+  if (state.reportError && !state.report) {
+    const fix = state.notLogging ? [act('Restart with Request Logging…', 'restartWithLogging', 'primary', busy)] : [];
+    body.push(h('div', { class: 'finding', id: 'report-error' }, h('span', {}, state.reportError), ...fix));
+  }
   if (state.report) body.push(...reportSection(state.report, draws, busy));
   // A refresh redraws everything: keep the reader where they were.
   const scroll = { x: window.scrollX, y: window.scrollY };

@@ -26,6 +26,18 @@ export class CliCancelledError extends Error {
   }
 }
 
+/**
+ * The one-line reason of a failed CLI command: its "ml-loop CMD: reason" line (never the usage text
+ * that follows a usage error, nor a stack), else the last line that is not progress.
+ */
+export function failureReason(stderr: string, command: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const prefix = `ml-loop ${command}: `;
+  const own = lines.find((l) => l.startsWith(prefix));
+  if (own) return own.slice(prefix.length);
+  return lines.filter((l) => !/^(step|progress) /.test(l) && !/^at /.test(l)).pop() ?? '';
+}
+
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
   const command = o.args[0] ?? '';
   return new Promise((resolve, reject) => {
@@ -49,14 +61,7 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
       o.signal?.removeEventListener('abort', onAbort);
       if (o.signal?.aborted) return reject(new CliCancelledError());
       const stdout = Buffer.concat(out).toString();
-      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) {
-        const detail = err
-          .split('\n')
-          .filter((l) => l.trim() && !/^(step|progress) /.test(l.trim()) && !/^\s+at /.test(l))
-          .slice(-6)
-          .join('\n');
-        return reject(new Error(detail.replace(new RegExp(`^ml-loop ${command}: `), '') || `ml-loop ${command} exited with code ${code}`));
-      }
+      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) return reject(new Error(failureReason(err, command) || `ml-loop ${command} exited with code ${code}`));
       let parsed: unknown;
       try {
         parsed = JSON.parse(stdout);
