@@ -112,6 +112,8 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
     host,
     port: intOption(values.port, 'port') ?? 8000,
     portFallback: values['port-fallback'] === true,
+    // The editor sets MLLOOP_SERVER_CLIENT=vscode (src/extension/deploy/serverProcess).
+    startedBy: process.env.MLLOOP_SERVER_CLIENT === 'vscode' ? 'editor' : 'cli',
     token,
     name,
     maxBodyBytes: intOption(values['max-body-bytes'], 'max-body-bytes', 1),

@@ -62,7 +62,7 @@ export class ServerProcess {
   ) {
     this.child = spawn(launch.nodePath, [launch.serverJs, ...launch.args, ...(launch.args.includes('--port') ? [] : ['--port', '0']), '--json'], {
       cwd: launch.projectDir,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MLLOOP_SERVER_PARENT_PIPE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MLLOOP_SERVER_PARENT_PIPE: '1', MLLOOP_SERVER_CLIENT: 'vscode' },
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
