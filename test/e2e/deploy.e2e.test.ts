@@ -46,7 +46,8 @@ describe('deploy in a real VS Code', () => {
     const message = await toasts.waitFor(/is served at http:\/\/127\.0\.0\.1:\d+/, 60_000);
     url = /http:\/\/127\.0\.0\.1:\d+/.exec(message)![0];
     await view.row(url).waitFor({ timeout: 30_000 });
-    assert.match(await view.waitForDescription(url, /^running · up/), /req\/s/);
+    // No ticking uptime in the row (it would redraw the row under the pointer every second).
+    assert.equal(await view.waitForDescription(url, /^running/), 'running');
     assert.match(await view.waitForDescription('digits', /production v1/), /^production v1$/);
     assert.match(await view.waitForDescription(/^v1$/, new RegExp(`production · run ${runs[0]}`)), /0 requests/);
     // The server answers over the protocol from outside the editor too.

@@ -50,6 +50,7 @@ export class ServerProcess {
   /** The port asked for, when it was taken and the server took a free one (--port-fallback). */
   portTaken: number | undefined;
   private lastCount: { at: number; n: number } | undefined;
+  private lastSeen = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly child: ChildProcess;
   private stderrTail = '';
@@ -117,12 +118,19 @@ export class ServerProcess {
     if (this.state !== 'running') return;
     try {
       const res = await fetch(`${this.url}/v2/mlloop/status`);
-      this.status = (await res.json()) as ServerStatus;
+      const text = await res.text();
+      this.status = JSON.parse(text) as ServerStatus;
       const n = this.status.models.reduce((a, m) => a + m.versions.reduce((b, v) => b + v.requests, 0), 0);
       const now = Date.now();
       if (this.lastCount) this.rps = ((n - this.lastCount.n) * 1000) / Math.max(1, now - this.lastCount.at);
       this.lastCount = { at: now, n };
-      this.onChange();
+      // Listeners (the Deployments view, the status bar, open panels) hear of a change only: an idle
+      // server's row is not redrawn every second, so its inline buttons stay clickable.
+      const seen = `${text}|${this.rps.toFixed(1)}`;
+      if (seen !== this.lastSeen) {
+        this.lastSeen = seen;
+        this.onChange();
+      }
     } catch {
       // A busy or stopping server misses a poll; the next one catches up.
     }

@@ -101,6 +101,8 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   /** Deployments of running servers that log requests. */
   private syncServers(): void {
+    // A stopped (or restarted) deployment's alerts may be notified again.
+    for (const st of this.states.values()) if (st.server?.state === 'stopped') this.throttle.forget(st.ref.deployment);
     for (const server of this.s.deployments.manager.servers) {
       if (!server.logDir) continue;
       const ref = { projectDir: server.launch.projectDir, deployment: path.basename(server.logDir) };
