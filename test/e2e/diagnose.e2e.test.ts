@@ -14,6 +14,7 @@ import { QuickFixMenu, paintedPixels, waitDrawn, webviewRoot } from './pages/dia
 import { TextEditor } from './pages/editor';
 import { ProblemsPanel } from './pages/problems';
 import { openSession, recordFigure, type Session } from './session';
+import { RUN_LABEL } from './pages/experiments';
 
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-diagnose-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
@@ -63,7 +64,7 @@ describe('diagnosing a digits run in a real VS Code', () => {
 
   test('Diagnose Run from the run\'s context menu opens the Diagnostics panel with its charts drawn', async () => {
     const tree = s.page.locator('.part.sidebar .pane', { has: s.page.locator('.pane-header .title', { hasText: 'Experiments' }) });
-    const runRow = tree.locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: /^run / }) }).first();
+    const runRow = tree.locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: RUN_LABEL }) }).first();
     await runRow.click({ button: 'right' });
     const item = s.page.locator('.monaco-menu .action-item', { hasText: 'Diagnose Run' }).first();
     await item.waitFor();

@@ -20,7 +20,7 @@ const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-errors-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
 
 function runLabel(runId: string): string {
-  return `run ${runId.slice(-6)}`;
+  return `softmax ${runId.slice(-6)}`;
 }
 
 describe('error analysis of a digits run in a real VS Code', () => {

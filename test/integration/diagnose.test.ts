@@ -86,7 +86,7 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
       () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.diagnostics')),
       'the Diagnostics panel',
     );
-    assert.equal(tab.label, `Diagnose: ${runId}`);
+    assert.equal(tab.label, `Diagnose: mlp ${runId.slice(-6)}`);
   });
 
   it('the verdict goes when its run does', async () => {

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { deploymentName } from '../../core/serve/source';
+import { keyMetric, runLabel, timeAgo } from '../../core/track/format';
 import { listRuns } from '../../core/track/store';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
@@ -25,9 +26,16 @@ async function pickRun(s: Services): Promise<RunRef | undefined> {
   const { runs } = await listRuns(projectDir);
   const deployable = runs.filter((r) => r.status === 'completed' && existsSync(path.join(r.dir, 'model.onnx')));
   if (deployable.length === 0) throw new Error('no completed run with a model.onnx yet — train an experiment first');
+  // Rows read like the Experiments tree: short name, key metric and age, newest first; the full id below.
+  const now = Date.now();
   const picked = await vscode.window.showQuickPick(
-    deployable.map((r) => ({ label: r.runId, description: `${r.record.experiment}${r.annotations.name ? ` · ${r.annotations.name}` : ''}`, runId: r.runId })),
-    { placeHolder: 'Deploy which run?' },
+    deployable.map((r) => ({
+      label: runLabel(r),
+      description: [keyMetric(r.record, project.outline.metric), timeAgo(Date.parse(r.record.endedAt ?? r.record.startedAt), now)].filter(Boolean).join(' · '),
+      detail: r.runId,
+      runId: r.runId,
+    })),
+    { placeHolder: 'Deploy which run?', matchOnDescription: true, matchOnDetail: true },
   );
   return picked && { projectDir, runId: picked.runId };
 }

@@ -5,6 +5,7 @@
 // in worker threads too. The host keeps the analysis to answer the webview's requests. The Production
 // source lists the review queue's requests of the run's model (.mlloop/review-queue.json, filled by
 // Send to Error Analysis in the Monitoring panel), re-read on load and whenever it is asked for.
+import { runLabelOf } from '../../core/track/store';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
@@ -104,7 +105,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   ) {
     super({
       viewType: ErrorAnalysisPanel.viewType,
-      title: `Errors: ${runId}`,
+      title: `Errors: ${runLabelOf(projectDir, runId)}`,
       bundle: 'errorAnalysis',
       styles: ['webview.css', 'errorAnalysis.css'],
       extensionUri: services.context.extensionUri,

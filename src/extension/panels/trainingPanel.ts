@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { curvesOf, type RunCurves } from '../../core/track/compare';
 import { runLabel } from '../../core/track/format';
 import { readProjectMetric } from '../../core/track/projectMetric';
-import { readHistory } from '../../core/track/store';
+import { readHistory, runLabelOf } from '../../core/track/store';
 import { Throttle } from '../../core/track/throttle';
 import type { TrackedRun } from '../../core/track/types';
 import { isTrainingWebviewMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingRunView, type TrainingWebviewMessage } from '../../protocol/training';
@@ -54,7 +54,7 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
   ) {
     super({
       viewType: TrainingPanel.viewType,
-      title: `Training: ${runId}`,
+      title: `Training: ${runLabelOf(projectDir, runId)}`,
       bundle: 'training',
       styles: ['webview.css', 'track.css'],
       extensionUri: services.context.extensionUri,

@@ -93,7 +93,8 @@ test('key metric, time ago and the CodeLens summary read as the issue shows them
   assert.equal(timeAgo(end, end + 26 * 3600_000), '1 day ago');
   assert.equal(lastRunSummary(r, 'accuracy', end + 3 * 60_000), 'last: dev acc 97.2% · 3 min ago');
   assert.equal(lastRunSummary({ ...r, status: 'interrupted' }, 'accuracy', end + 3 * 60_000), 'last: interrupted · 3 min ago');
-  assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'run f94b54');
+  // One short name everywhere: the experiment and the id's random suffix (the full id in tooltips).
+  assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'mlp f94b54');
   assert.equal(shortRunLabel(run('20261127-115012-382-f94b54', {}, 'wide')), 'wide');
   assert.equal(shortRunLabel(run('imported-1')), 'imported-1');
   assert.equal(formatDuration(850), '850 ms');
