@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
+import { copyOfSample } from '../runners/sampleGuard.mjs';
 import { ACTIVATE_OWN, ACTIVATED, openSession, recordFigure, type Session } from './session';
 
-const folder = process.env.MLLOOP_SAMPLE ?? DEFAULT_FOLDER;
+// A fresh copy: the runs a user trained in the checkout's sample (npm run demo) are not in it.
+const folder = copyOfSample(process.env.MLLOOP_SAMPLE ?? DEFAULT_FOLDER, 'mlloop-e2e-workbench-');
 const sampleSpec = parseJsonc(readFileSync(join(folder, 'mlloop.json'), 'utf8'));
 
 describe('ML Loop in a real VS Code, on the sample project', () => {
