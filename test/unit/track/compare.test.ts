@@ -28,7 +28,8 @@ test('the compare table marks differences and the best value per metric (max for
   assert.deepEqual(row('dev accuracy').display, ['95.0%', '97.0%', '97.0%']);
   assert.deepEqual(row('dev logloss').best, [1]);
   assert.deepEqual(row('dev f1').best, [0, 1]);
-  assert.equal(row('duration (ms)').display[0], '1 min 05 s');
+  // The label names no unit: the cells are formatted durations.
+  assert.equal(row('duration').display[0], '1 min 05 s');
   assert.throws(() => buildCompareTable([a]), /2 to 20 runs/);
   assert.throws(() => buildCompareTable(Array.from({ length: 21 }, (_, i) => run(`r${i}`))), /2 to 20 runs/);
 });
@@ -36,6 +37,8 @@ test('the compare table marks differences and the best value per metric (max for
 test('best is undefined with fewer than two values and ignores missing ones', () => {
   assert.deepEqual(bestColumns('rmse', [null, 2, 1]), [2]);
   assert.deepEqual(bestColumns('accuracy', [null, 0.5, null]), []);
+  // Two values that read the same (97.2%) are a tie: both get the star.
+  assert.deepEqual(bestColumns('accuracy', [0.97222222, 0.9722221, 0.95]), [0, 1]);
 });
 
 test('the CSV export holds every row with raw values and round-trips through a CSV parser', () => {
