@@ -45,10 +45,12 @@ export function columnChart(column: ColumnProfile, colors: ThemeColors): BarConf
     };
   }
   const top = column.stats.topValues;
+  const options = baseOptions(colors);
   return {
     type: 'bar',
     data: { labels: top.map((t) => t.value), datasets: [{ label: column.name, data: top.map((t) => t.count), backgroundColor: color }] },
-    options: { ...baseOptions(colors), indexAxis: 'y' },
+    // Every class label shows (chart.js skips labels that crowd by default).
+    options: { ...options, indexAxis: 'y', scales: { ...options!.scales, y: { ...options!.scales!.y, ticks: { color: colors.muted, autoSkip: false, font: { size: 10 } } } } },
   };
 }
 
