@@ -16,7 +16,7 @@ import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './au
 import { loadDataVersion, rowsFromCsv, writeDataVersion, type VersionRecipe } from './dataVersions';
 import { buildErrorTable, type ErrorTable } from './errorTable';
 import { findLabelIssues, type LabelIssue } from './labelErrors';
-import { findSlices, inSlice, parseSliceKey, type Slice, type SliceOptions } from './slices';
+import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
 import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
 
@@ -91,7 +91,7 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
     timings: { loadMs: t1 - t0, predictMs: t2 - t1, analyseMs: Date.now() - t2 },
   };
   opts.onTable?.(result);
-  const slices = findSlices(dataset.schema, dataset.dev, table, opts.slices);
+  const slices = findSlices(dataset.schema, dataset.dev, table, { ...opts.slices, pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image) });
   return { ...result, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
 }
 
