@@ -399,7 +399,7 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
   else if (le.status === 'failed') section.append(h('p', { class: 'error' }, le.message));
   else {
     const table = h('table', { class: 'grid' });
-    table.append(h('tr', {}, h('th', {}, 'example'), h('th', {}, 'split'), h('th', {}, 'labelled'), h('th', {}, 'looks like'), h('th', {}, 'score'), h('th', {}, 'wrong?')));
+    table.append(h('tr', {}, h('th', {}, 'example'), h('th', { title: 'Row of the data file (0-based, as the examples\' rowIndex)' }, 'row'), h('th', {}, 'split'), h('th', {}, 'labelled'), h('th', {}, 'looks like'), h('th', {}, 'score'), h('th', {}, 'wrong?')));
     for (const x of le.issues.slice(0, 100)) {
       const box = h('input', { type: 'checkbox', 'data-mark': x.id, 'aria-label': `label of ${x.id} is wrong` });
       box.checked = marked.has(x.id);
@@ -411,7 +411,7 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
         else if (!pending.has(x.id)) (pending.add(x.id), channel.post({ type: 'features', requestId: ++requestSeq, ids: [x.id] }));
         img.setAttribute('data-image-of', x.id);
       }
-      table.append(h('tr', {}, h('td', {}, ...(img ? [img] : []), x.id), h('td', {}, x.split), h('td', {}, x.given), h('td', {}, x.suggested), h('td', { class: 'num' }, x.score.toFixed(2)), h('td', {}, box)));
+      table.append(h('tr', {}, h('td', {}, ...(img ? [img] : []), x.id), h('td', { class: 'num', title: x.rowIndex === null ? 'added by a derived data version' : `line ${x.rowIndex + 2} of the data file` }, x.rowIndex === null ? '—' : String(x.rowIndex)), h('td', {}, x.split), h('td', {}, x.given), h('td', {}, x.suggested), h('td', { class: 'num' }, x.score.toFixed(2)), h('td', {}, box)));
     }
     section.append(h('p', { class: 'muted' }, `${le.issues.length} flagged (${le.folds}-fold cross-validation).`), table, button('Fix Marked Labels into a New Version', 'fix-labels', () => marked.size && channel.post({ type: 'fixLabels', fixes: Object.fromEntries(marked) })));
   }

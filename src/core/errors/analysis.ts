@@ -105,7 +105,8 @@ export async function labelIssuesOfRun(opts: { projectDir: string; run: string; 
   const folds = opts.folds ?? 5;
   if (!opts.recompute && existsSync(cacheFile)) {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { folds: number; issues: LabelIssue[] };
-    if (cached.folds === folds) return { ...cached, cached: true };
+    // Older caches named rows by their pooled index only: recomputed to name the data file's row.
+    if (cached.folds === folds && cached.issues.every((x) => x.rowIndex !== undefined)) return { ...cached, cached: true };
   }
   const dataset = await loadDataVersion(ref, record.dataVersion?.id);
   const result = await findLabelIssues(dataset, retrainSpecOf(record), { folds, seed: record.seed ?? 0, signal: opts.signal, onFold: opts.onFold });

@@ -374,7 +374,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         },
       });
       const table = this.analysis!.table;
-      this.labelErrors = { status: 'done', folds: r.folds, issues: r.issues.slice(0, 500).map((x) => ({ id: x.id, split: x.split, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested), score: x.score })) };
+      this.labelErrors = { status: 'done', folds: r.folds, issues: r.issues.slice(0, 500).map((x) => ({ id: x.id, rowIndex: x.rowIndex ?? null, split: x.split, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested), score: x.score })) };
     } catch (e) {
       this.labelErrors = { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
