@@ -69,6 +69,12 @@ export function runLabel(run: Pick<TrackedRun, 'runId' | 'annotations'> & { reco
 /** The tree's label of a run: the same short name as everywhere else. */
 export const shortRunLabel = runLabel;
 
+/** A run as a quick-pick row reads like the tree: its short name, key metric and age, its full id below. */
+export function runPickRow(run: TrackedRun, metric: string | undefined, now: number): { label: string; description: string; detail: string } {
+  const age = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);
+  return { label: runLabel(run), description: [keyMetric(run.record, metric), age].filter(Boolean).join(' · '), detail: run.runId };
+}
+
 /** `last: dev acc 97.2% · 3 min ago` for the CodeLens over an experiment (its newest run). */
 export function lastRunSummary(run: TrackedRun, metric: string | undefined, now: number): string {
   const when = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);

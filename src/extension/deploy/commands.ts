@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { deploymentName } from '../../core/serve/source';
-import { keyMetric, runLabel, timeAgo } from '../../core/track/format';
+import { runPickRow } from '../../core/track/format';
 import { listRuns } from '../../core/track/store';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
@@ -29,12 +29,7 @@ async function pickRun(s: Services): Promise<RunRef | undefined> {
   // Rows read like the Experiments tree: short name, key metric and age, newest first; the full id below.
   const now = Date.now();
   const picked = await vscode.window.showQuickPick(
-    deployable.map((r) => ({
-      label: runLabel(r),
-      description: [keyMetric(r.record, project.outline.metric), timeAgo(Date.parse(r.record.endedAt ?? r.record.startedAt), now)].filter(Boolean).join(' · '),
-      detail: r.runId,
-      runId: r.runId,
-    })),
+    deployable.map((r) => ({ ...runPickRow(r, project.outline.metric, now), runId: r.runId })),
     { placeHolder: 'Deploy which run?', matchOnDescription: true, matchOnDetail: true },
   );
   return picked && { projectDir, runId: picked.runId };

@@ -1,5 +1,6 @@
 // The diagnosis feature's wiring: Diagnose Run (tree, palette, CodeLens, hover, code action), the
 // offer to train after a quick fix, the inline verdicts and the compact view following the tree.
+import { runPickRow } from '../../core/track/format';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
@@ -44,9 +45,10 @@ async function pickRun(s: Services): Promise<{ projectDir: string; runId: string
   const projectDir = path.dirname(project.file.fsPath);
   const runs = (await s.runs.index(projectDir)).all().filter((r) => r.status === 'completed');
   if (runs.length === 0) throw new Error('no completed run to diagnose: train an experiment first');
+  const now = Date.now();
   const picked = await vscode.window.showQuickPick(
-    runs.map((r) => ({ label: r.annotations.name ?? r.runId, description: r.record.experiment, detail: r.record.endedAt ? `ended ${new Date(r.record.endedAt).toLocaleString()}` : undefined, runId: r.runId })),
-    { placeHolder: 'Diagnose which run?', matchOnDescription: true },
+    runs.map((r) => ({ ...runPickRow(r, project.outline.metric, now), runId: r.runId })),
+    { placeHolder: 'Diagnose which run?', matchOnDescription: true, matchOnDetail: true },
   );
   return picked && { projectDir, runId: picked.runId };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Papa from 'papaparse';
 import { bestColumns, buildCompareTable, compareTableCsv, curvesOf } from '../../../src/core/track/compare';
 import { compareChart, seriesStyle, trainingLossChart, trainingMetricChart } from '../../../src/core/track/charts';
-import { formatDuration, keyMetric, lastRunSummary, shortRunLabel, timeAgo } from '../../../src/core/track/format';
+import { formatDuration, keyMetric, lastRunSummary, runPickRow, shortRunLabel, timeAgo } from '../../../src/core/track/format';
 import type { TrackedRun } from '../../../src/core/track/types';
 import type { RunRecord } from '../../../src/core/train/runStore';
 
@@ -99,6 +99,9 @@ test('key metric, time ago and the CodeLens summary read as the issue shows them
   // One short name everywhere: the experiment and the id's random suffix (the full id in tooltips).
   assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'mlp f94b54');
   assert.equal(shortRunLabel(run('20261127-115012-382-f94b54', {}, 'wide')), 'wide');
+  // Quick picks (deploy, diagnose) read like the tree, the full id below.
+  const picked = run('20261127-115012-382-f94b54', { metrics: { dev: { accuracy: 0.972, f1: 0.97, logloss: 0.1 } } });
+  assert.deepEqual(runPickRow(picked, 'accuracy', Date.parse(picked.record.endedAt!) + 3 * 60_000), { label: 'mlp f94b54', description: 'dev acc 97.2% · 3 min ago', detail: '20261127-115012-382-f94b54' });
   assert.equal(shortRunLabel(run('imported-1')), 'imported-1');
   assert.equal(formatDuration(850), '850 ms');
   assert.equal(formatDuration(12_340), '12.3 s');
