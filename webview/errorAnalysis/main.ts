@@ -174,7 +174,9 @@ function drawRows(): void {
       const all = [...vals.map((x) => (Number.isNaN(x) ? '' : String(Number(x.toPrecision(4))))), ...cats];
       el.append(h('span', { class: 'c-features muted' }, all.slice(0, shownFeatures).map((x, i) => `${v.featureNames[i]}=${x}`).join('  ')));
     }
-    el.append(h('span', { class: 'c-tags' }, ...(v.tags[id] ?? []).map((t) => h('span', { class: 'chip small' }, t))));
+    // Each tag whole on hover (a narrow column cuts the chips).
+    const tags = v.tags[id] ?? [];
+    el.append(h('span', { class: 'c-tags', ...(tags.length ? { title: tags.join(', ') } : {}) }, ...tags.map((t) => h('span', { class: 'chip small', title: t }, t))));
     if (prod) el.setAttribute('data-source', 'production');
     frag.append(el);
   }
