@@ -61,7 +61,8 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
       log: services.log,
       isWebviewMessage: isTrainingWebviewMessage,
       restoreKey: { projectDir, runId },
-      column: vscode.ViewColumn.Beside,
+      // In the active editor group by default: a second group beside mlloop.json leaves every panel opened after it half a screen.
+      column: vscode.workspace.getConfiguration('mlLoop').get<string>('trainingPanel.column') === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
     });
     this.state = { status: 'loading', runId };
     this.wasActive = services.runs.activeRun(runId) !== undefined;
