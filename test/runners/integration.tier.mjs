@@ -2,7 +2,7 @@
 // (code-server 4.100.3), started the way @vscode/test-electron starts desktop VS Code: the
 // workbench URL carries extensionDevelopmentPath and extensionTestsPath.
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import { startCodeServer, root } from './code-server.mjs';
 import { launchBrowser, closeBrowser } from './browser.mjs';
@@ -52,6 +52,6 @@ export async function run({ timeoutMs = Number(process.env.MLLOOP_INTEGRATION_TI
   } finally {
     await closeBrowser(browser);
     await server.stop();
-    rmSync(folder, { recursive: true, force: true });
+    rmSync(dirname(folder), { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@
 // test that leaves a run, a split cache or an edit behind fails its tier, naming the paths.
 import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 
 /** Every file under `dir` → "size:mtime" (empty when the folder does not exist). */
 export function snapshotTree(dir) {
@@ -33,9 +33,10 @@ export function treeChanges(before, after) {
   return changes.sort((a, b) => a.slice(2).localeCompare(b.slice(2)));
 }
 
-/** A fresh copy of a sample project in a temporary folder, without its run store (.mlloop): what a test works on. */
+/** A fresh copy of a sample project in a temporary folder, without its run store (.mlloop): what a test works on.
+ *  The copy keeps the sample's folder name (<tmp>/<prefix>XXXX/digits), as titles that name the folder show it. */
 export function copyOfSample(folder, prefix = 'mlloop-sample-') {
-  const copy = mkdtempSync(join(tmpdir(), prefix));
+  const copy = join(mkdtempSync(join(tmpdir(), prefix)), basename(folder));
   cpSync(folder, copy, { recursive: true, filter: (src) => !relative(folder, src).split(/[\\/]/).includes('.mlloop') });
   return copy;
 }

@@ -69,6 +69,14 @@ export function runLabel(run: Pick<TrackedRun, 'runId' | 'annotations'> & { reco
 /** The tree's label of a run: the same short name as everywhere else. */
 export const shortRunLabel = runLabel;
 
+/** Why test metrics are hidden until asked for (the Training and Compare panels' "Show test" toggle). */
+export const TEST_HIDDEN_REASON = 'Test metrics are hidden: the test set estimates the final error, and choosing runs by it makes that estimate optimistic.';
+
+/** The splits a panel shows: train and dev, and test only when the user asked for it. */
+export function shownSplits<S extends string>(splits: readonly S[], showTest: boolean): S[] {
+  return splits.filter((s) => showTest || s !== 'test');
+}
+
 /** A run as a quick-pick row reads like the tree: its short name, key metric and age, its full id below. */
 export function runPickRow(run: TrackedRun, metric: string | undefined, now: number): { label: string; description: string; detail: string } {
   const age = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { copyOfSample, snapshotTree, treeChanges } from '../../runners/sampleGuard.mjs';
 
 test('a copy of a sample leaves its run store behind; the snapshot diff names added, removed and changed files', () => {
@@ -14,9 +14,10 @@ test('a copy of a sample leaves its run store behind; the snapshot diff names ad
     mkdirSync(join(sample, '.mlloop', 'runs', 'r1'), { recursive: true });
     writeFileSync(join(sample, '.mlloop', 'runs', 'r1', 'run.json'), '{}');
     const copy = copyOfSample(sample);
+    assert.equal(basename(copy), basename(sample), 'the copy keeps the folder name');
     assert.ok(existsSync(join(copy, 'mlloop.json')));
     assert.ok(!existsSync(join(copy, '.mlloop')), 'a user\'s runs are not copied');
-    rmSync(copy, { recursive: true, force: true });
+    rmSync(dirname(copy), { recursive: true, force: true });
 
     const before = snapshotTree(sample);
     mkdirSync(join(sample, '.mlloop', 'runs', 'r2'));

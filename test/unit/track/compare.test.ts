@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Papa from 'papaparse';
 import { bestColumns, buildCompareTable, compareTableCsv, curvesOf } from '../../../src/core/track/compare';
 import { compareChart, seriesStyle, trainingLossChart, trainingMetricChart } from '../../../src/core/track/charts';
-import { formatDuration, keyMetric, lastRunSummary, runPickRow, shortRunLabel, timeAgo } from '../../../src/core/track/format';
+import { formatDuration, keyMetric, lastRunSummary, runPickRow, shortRunLabel, shownSplits, TEST_HIDDEN_REASON, timeAgo } from '../../../src/core/track/format';
 import type { TrackedRun } from '../../../src/core/track/types';
 import type { RunRecord } from '../../../src/core/train/runStore';
 
@@ -105,4 +105,10 @@ test('key metric, time ago and the CodeLens summary read as the issue shows them
   assert.equal(shortRunLabel(run('imported-1')), 'imported-1');
   assert.equal(formatDuration(850), '850 ms');
   assert.equal(formatDuration(12_340), '12.3 s');
+});
+
+test('Training and Compare show train and dev; test only behind "Show test", with its reason', () => {
+  assert.deepEqual(shownSplits(['train', 'dev', 'test'], false), ['train', 'dev']);
+  assert.deepEqual(shownSplits(['train', 'dev', 'test'], true), ['train', 'dev', 'test']);
+  assert.match(TEST_HIDDEN_REASON, /choosing runs by it makes that estimate optimistic/);
 });
