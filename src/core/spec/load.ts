@@ -10,6 +10,7 @@ import { dataProblemSeverity, scanTable, type TableScan } from '../data/scan';
 import { splitScannedRows } from '../data/dataset';
 import { countSplits } from '../data/split';
 import type { DataVersion } from '../data/types';
+import { getNodeValue } from 'jsonc-parser';
 import { JsonDocument } from './jsonLocation';
 import { parseProjectDocument } from './parse';
 import { closestNames, type Problem, type ProblemFix } from './problems';
@@ -52,11 +53,13 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
     return { file, problems: [{ severity: 'error', code: 'no-project', message: `No ${PROJECT_FILE} in ${resolve(dir)}`, file, line: 1, column: 1 }] };
   }
   const doc = new JsonDocument(text);
-  const { spec, problems } = parseProjectDocument(doc, file);
+  const { spec: valid, problems } = parseProjectDocument(doc, file);
+  // Schema errors elsewhere leave the data readable: its problems show at the same time as theirs.
+  const spec = valid ?? dataSpecOf(doc, problems);
   if (!spec) return { file, problems, text };
-  problems.push(...specConsistencyProblems(spec, doc, file));
+  if (valid) problems.push(...specConsistencyProblems(valid, doc, file));
   const dataFile = resolve(dirname(file), spec.data.path);
-  const loaded: LoadedProject = { file, spec, problems, text, dataFile };
+  const loaded: LoadedProject = { file, ...(valid ? { spec: valid } : {}), problems, text, dataFile };
   if (opts.checkData === false) return loaded;
 
   const at = (path: (string | number)[], code: string, message: string, severity: Problem['severity'] = 'error') =>
@@ -130,6 +133,18 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
     if (total > 0 && counts.train === 0 && !problems.some((p) => p.code === 'data-no-train-rows')) at(splitPath, 'data-no-train-rows', `The split leaves no training rows (of ${total} rows)`);
   }
   return loaded;
+}
+
+/**
+ * The part of an invalid project the data checks need (task and data), when the schema errors are all
+ * elsewhere (a metric or model typo): undefined when the text does not parse or "data"/"task" are wrong.
+ */
+function dataSpecOf(doc: JsonDocument, problems: Problem[]): ProjectSpec | undefined {
+  if (!doc.tree || problems.some((p) => p.code !== 'schema' || p.jsonPath?.[0] === 'data' || p.jsonPath?.[0] === 'task')) return undefined;
+  const value = JSON.parse(JSON.stringify(getNodeValue(doc.tree))) as Partial<ProjectSpec>;
+  const data = value.data as Partial<ProjectSpec['data']> | undefined;
+  if (!data || typeof data.path !== 'string' || typeof data.target !== 'string' || (value.task !== 'classification' && value.task !== 'regression')) return undefined;
+  return value as ProjectSpec;
 }
 
 /** Every column when there are few (a wide table, e.g. image pixels, is cut after 40). */

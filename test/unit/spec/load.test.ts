@@ -248,3 +248,15 @@ test('the target and the split column cannot be features', async () => {
   const codes = (await problemsOf(p)).map((x) => x.code);
   assert.ok(codes.includes('feature-is-target') && codes.includes('feature-is-split'), codes.join());
 });
+
+test('schema errors elsewhere and data errors show at once; a broken "data" stops the data checks', async () => {
+  const both = tempProject(baseSpec({ metric: 'acuracy' as never, data: { target: 'lable' } }), { 'data.csv': tabularCsv(20) });
+  const problems = await problemsOf(both);
+  assert.deepEqual(problems.map((p) => p.code).sort(), ['data-unknown-column', 'schema']);
+  const typo = tempProject(baseSpec({ metric: 'acuracy' as never }), { 'data.csv': tabularCsv(20) });
+  const r = await loadProject(typo.dir).finally(() => typo.cleanup());
+  assert.equal(r.spec, undefined, 'an invalid project has no spec');
+  assert.equal(r.data?.rows, 20, 'its data was read');
+  const broken = tempProject(baseSpec({ data: { target: 'lable', split: { dev: 2 } as never } }), { 'data.csv': tabularCsv(20) });
+  assert.ok((await problemsOf(broken)).every((p) => p.code === 'schema'));
+});
