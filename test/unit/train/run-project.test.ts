@@ -120,3 +120,18 @@ test('the run records its split sizes (the diagnosis gives dev/test errors their
   assert.equal(rows.train + rows.dev + rows.test, 150);
   assert.ok(rows.dev > 0 && rows.test > 0);
 });
+
+test('a GBDT run reports its curve while it trains (the Training panel grows live for every model kind)', async () => {
+  const dir = irisProject({ gbdt: { model: 'gbdt', params: { iterations: 60, minSamplesLeaf: 5 } } });
+  const statusAtEvent: string[] = [];
+  let runDir = '';
+  const o = await trainExperiment({
+    projectDir: dir,
+    experimentName: 'gbdt',
+    onRunCreated: (_id, d) => (runDir = d),
+    onProgress: () => statusAtEvent.push(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status),
+  });
+  assert.equal(o.status, 'completed', o.error?.message);
+  assert.ok(statusAtEvent.length >= 2, `${statusAtEvent.length} progress events`);
+  assert.equal(statusAtEvent[0], 'running', 'the first point arrives while the run is still training');
+});
