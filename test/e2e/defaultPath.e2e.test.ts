@@ -134,4 +134,14 @@ describe('the default path of a new user', () => {
     assert.ok(Number(requests) >= 12, `${requests || 'no'} requests in the window`);
     await s.workbench.screenshot('monitoring-requests');
   });
+
+  test('at 900 px wide the panel\'s buttons wrap instead of being cut off', async () => {
+    await s.page.setViewportSize({ width: 900, height: 800 });
+    await s.page.waitForTimeout(1000);
+    const clipped = await panel.frame.locator('vscode-button:visible').evaluateAll((buttons) =>
+      buttons.filter((b) => b.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((b) => b.textContent?.trim()),
+    );
+    assert.deepEqual(clipped, [], 'buttons past the right edge');
+    await s.workbench.screenshot('monitoring-900px');
+  });
 });
