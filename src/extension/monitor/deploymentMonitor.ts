@@ -11,6 +11,7 @@ import type { MonitoringReport } from '../../core/monitor/types';
 import { feedbackFiles } from '../../core/update/productionData';
 import { logFiles } from '../../core/serve/requestLog';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/watch/alerts';
+import { requestRate } from '../../core/watch/charts';
 import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
@@ -89,6 +90,10 @@ export class DeploymentMonitor implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
     s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
+    s.deployments.rateOf = (projectDir, name) => {
+      const report = this.states.get(deploymentKey({ projectDir, deployment: name }))?.report;
+      return report ? requestRate(report) : undefined;
+    };
     this.syncServers();
     this.restartTimer();
   }
@@ -150,6 +155,7 @@ export class DeploymentMonitor implements vscode.Disposable {
         st.reportError = undefined;
         st.seen = mark;
         this.updateAlerts(st, report);
+        this.s.deployments.updateStatusBar();
       })
       .catch((e: unknown) => {
         st.reportError = e instanceof Error ? e.message : String(e);
@@ -202,6 +208,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.s.deployments.alertsOf = undefined;
+    this.s.deployments.rateOf = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -2,6 +2,7 @@
 // from the servers this window started (src/extension/deploy). A status-bar item shows requests per
 // second while a server runs; clicking it opens this view.
 import * as vscode from 'vscode';
+import { formatRate } from '../../core/watch/charts';
 import { DeploymentManager } from '../deploy/manager';
 import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from '../deploy/serverProcess';
 
@@ -47,6 +48,8 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   private anyRunning = false;
   /** Alerts of a deployment (set by the deployment monitor, src/extension/monitor): a warning icon and badge on its model. */
   alertsOf: ((projectDir: string, name: string) => { message: string }[]) | undefined;
+  /** A logging deployment's request rate as its Monitoring panel shows it (set by the deployment monitor): the status bar's source too. */
+  rateOf: ((projectDir: string, name: string) => number | undefined) | undefined;
 
   constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
     const config = () => vscode.workspace.getConfiguration('mlLoop');
@@ -59,7 +62,8 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
     });
   }
 
-  private updateStatusBar(): void {
+  /** The status bar's rate: a logging deployment's as its Monitoring chart says it; else the server's own counters. */
+  updateStatusBar(): void {
     const running = this.manager.running();
     if ((running.length > 0) !== this.anyRunning) {
       this.anyRunning = running.length > 0;
@@ -69,8 +73,12 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       this.statusItem.hide();
       return;
     }
-    const rps = running.reduce((a, s) => a + s.rps, 0);
-    this.statusItem.text = `$(server-process) ${rps.toFixed(rps < 10 ? 1 : 0)} req/s`;
+    const rateOfServer = (s: ServerProcess) => {
+      const monitored = s.logDir ? (s.status?.models ?? []).map((m) => this.rateOf?.(s.launch.projectDir, m.name)) : [];
+      return monitored.length && monitored.every((r) => r !== undefined) ? monitored.reduce((a: number, r) => a + r!, 0) : s.rps;
+    };
+    const rps = running.reduce((a, s) => a + rateOfServer(s), 0);
+    this.statusItem.text = `$(server-process) ${formatRate(rps)}`;
     this.statusItem.tooltip = `ML Loop: ${running.length} inference server${running.length > 1 ? 's' : ''} (${running.map((s) => s.url).join(', ')}) — click for Deployments`;
     this.statusItem.show();
   }
