@@ -54,7 +54,8 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await openProjectFile();
     const problems = new ProblemsPanel(s.page);
     await problems.open();
-    const row = await problems.waitFor(/High variance: dev error \d+\.\d% vs train \d+\.\d% \(baseline 2\.0%\)/);
+    // The dev error carries its 95% interval (Wilson) and the dev set's size.
+    const row = await problems.waitFor(/High variance: dev error \d+\.\d% \(95% CI \d+\.\d–\d+\.\d%, \d+ examples\) vs train \d+\.\d% \(baseline 2\.0%\)/);
     const text = readFileSync(projectFile, 'utf8');
     const mlpLine = text.slice(0, text.indexOf('"mlp": {')).split('\n').length;
     assert.equal(row.line, mlpLine, `on the line of "mlp": ${row.text}`);
