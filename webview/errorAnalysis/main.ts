@@ -388,7 +388,7 @@ function slicesEl(v: ErrorAnalysisView): HTMLElement {
     });
     table.append(h('tr', {}, h('td', {}, name), h('td', { class: 'num' }, String(s.errors)), h('td', { class: 'num' }, pct(s.shareOfErrors)), h('td', { class: 'num' }, s.lift.toFixed(2)), h('td', { class: 'num' }, String(s.support)), h('td', {}, sourceActions({ slice: s.key }, s.label))));
   }
-  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, 'No slice is worse than average.');
+  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, v.image ? 'Pixels are not sliced (a threshold on one pixel means nothing): tag what the errors have in common instead.' : 'No slice is worse than average.');
   return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : none);
 }
 
