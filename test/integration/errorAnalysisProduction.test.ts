@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
 import { readTags, updateTags } from '../../src/core/errors/tags';
-import { deploymentDir } from '../../src/core/serve/requestLog';
+import { deploymentDir } from '../../src/core/requestLog/log';
 import { InferenceServer } from '../../src/core/serve/server';
 import { trainExperiment } from '../../src/core/train/run';
 import { REVIEW_QUEUE_FILE, readReviewQueue } from '../../src/core/update/reviewQueue';

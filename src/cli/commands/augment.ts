@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { addDataFromCsv, augmentToVersion } from '../../core/errors/analysis';
 import type { AugmentMethod } from '../../core/errors/augment';
-import type { VersionRecipe } from '../../core/errors/dataVersions';
+import type { VersionRecipe } from '../../core/data/dataVersions';
 import { EXIT_OK, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
 

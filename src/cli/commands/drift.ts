@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_THRESHOLDS, DEFAULT_WINDOW, driftFromFiles, monitorDeployment, type DriftThresholds, type MonitoringReport } from '../../core/monitor';
-import { deploymentDir } from '../../core/serve/requestLog';
+import { deploymentDir } from '../../core/requestLog/log';
 import { EXIT_OK, UsageError, type CliCommand, type CliIO } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
 

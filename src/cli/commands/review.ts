@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { monitorDeployment, runReference } from '../../core/monitor';
 import type { FeatureDrift, MonitoringReference } from '../../core/monitor/types';
 import type { FeatureSchema } from '../../core/data/types';
-import { deploymentDir } from '../../core/serve/requestLog';
+import { deploymentDir } from '../../core/requestLog/log';
 import { enqueueForReview, selectForReview, type ReviewResult } from '../../core/update/reviewQueue';
 import { EXIT_OK, EXIT_PROBLEMS, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_BATCHING } from '../../core/serve/batcher';
 import { AUTO_POOL_MIN_RUN_MS, type WorkersOption } from '../../core/serve/engine';
 import { RepositoryWatcher } from '../../core/serve/repository';
-import { deploymentDir } from '../../core/serve/requestLog';
+import { deploymentDir } from '../../core/requestLog/log';
 import { InferenceServer, isLoopback } from '../../core/serve/server';
 import { resolveModel, sanitizeName } from '../../core/serve/source';
 import { EXIT_OK, UsageError, type CliCommand, type CliIO } from '../command';

@@ -4,10 +4,12 @@
 
 import { Worker } from 'node:worker_threads';
 import { mulberry32 } from '../data/prng';
+import { selectRows } from '../data/rows';
 import type { Rows, SplitDataset } from '../data/types';
 import type { BuiltinModel } from '../spec/types';
 import type { JobResult, TrainJob, WorkerInput, WorkerMessage } from '../train/job';
-import { CANCEL_GRACE_MS, mlloopVersion, workerScript } from '../train/run';
+import { mlloopVersion } from '../runtime/version';
+import { CANCEL_GRACE_MS, workerScript } from '../runtime/worker';
 import { CancelledError, TrainingError } from '../train/types';
 
 export interface RetrainSpec {
@@ -47,25 +49,6 @@ export function trainInWorker(job: TrainJob, signal?: AbortSignal): Promise<JobR
     worker.on('error', (e) => settle(() => reject(e)));
     worker.on('exit', (code) => settle(() => reject(new Error(`Training worker exited (code ${code}) without a result`))));
   });
-}
-
-/** The rows at `indices`, in that order. */
-export function selectRows(rows: Rows, indices: ArrayLike<number>, numericWidth: number, categoricalWidth: number): Rows {
-  const n = indices.length;
-  const numeric = new Float32Array(n * numericWidth);
-  const categories: string[] = new Array(n * categoricalWidth);
-  const y = new Float64Array(n);
-  const rowIndex = new Uint32Array(n);
-  const ids: string[] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = indices[k];
-    numeric.set(rows.features.numeric.subarray(i * numericWidth, (i + 1) * numericWidth), k * numericWidth);
-    for (let c = 0; c < categoricalWidth; c++) categories[k * categoricalWidth + c] = rows.features.categories[i * categoricalWidth + c];
-    y[k] = rows.y[i];
-    rowIndex[k] = rows.rowIndex[i];
-    ids[k] = rows.ids[i];
-  }
-  return { features: { n, numeric, categories }, y, ids, rowIndex };
 }
 
 /**

@@ -5,7 +5,7 @@
 // rejects at once; the worker is ended when its job is done.
 import { Worker } from 'node:worker_threads';
 import type { ProjectInput } from '../data/dataset';
-import { workerScript } from '../train/run';
+import { workerScript } from '../runtime/worker';
 import type { RunErrorAnalysis } from './analysis';
 import type { ErrorChanges } from './compareErrors';
 import type { Slice, SliceOptions } from './slices';

@@ -7,7 +7,7 @@
 import { mulberry32 } from '../data/prng';
 import type { Rows, SplitDataset } from '../data/types';
 import type { DataSpec } from '../spec/types';
-import { selectRows } from '../diagnose/retrain';
+import { selectRows } from '../data/rows';
 import { inSlice, parseSliceKey, type SliceCondition } from './slices';
 import type { TagStore } from './tags';
 

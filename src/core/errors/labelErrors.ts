@@ -6,9 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rows, SplitDataset } from '../data/types';
-import { OnnxPredictor } from '../diagnose/onnxPredictor';
-import { runPool, selectRows, stratifiedOrder, trainInWorker, withoutTest, type RetrainSpec } from '../diagnose/retrain';
-import { concatRows } from './dataVersions';
+import { OnnxPredictor } from '../onnx/onnxPredictor';
+import { selectRows } from '../data/rows';
+import { runPool, stratifiedOrder, trainInWorker, withoutTest, type RetrainSpec } from '../diagnose/retrain';
+import { concatRows } from '../data/dataVersions';
 
 export interface OutOfSample {
   /** Train and dev rows pooled (test stays unseen). */

@@ -11,11 +11,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadDataVersion } from '../errors/dataVersions';
+import { loadDataVersion } from '../data/dataVersions';
 import { ScriptModel } from '../scripts/scriptModel';
 import { readRun, runsDir } from '../train/runStore';
 import { readTable } from '../data/reader';
-import { buildReference, categoricalReference, numericReference, readReference, writeReference } from './reference';
+import { buildReference, categoricalReference, numericReference, readReference, writeReference } from '../train/reference';
 import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
 
@@ -35,7 +35,7 @@ export const DEFAULT_THRESHOLDS: DriftThresholds = {
 /** Requests in the default window (`ml-loop drift --window`). */
 export const DEFAULT_WINDOW = 1000;
 
-export { REFERENCE_FILE, buildReference, readReference, writeReference } from './reference';
+export { REFERENCE_FILE, buildReference, readReference, writeReference } from '../train/reference';
 export { readFeedback } from './report';
 export { ks2samp, wasserstein, normalizedWasserstein, psi, chiSquare, jensenShannon } from './stats';
 

@@ -5,9 +5,9 @@
 import { Worker } from 'node:worker_threads';
 import { loadSplitDataset, type ProjectRef } from '../data/dataset';
 import type { DataVersion } from '../data/types';
-import { buildReference, writeReference } from '../monitor/reference';
+import { buildReference, writeReference } from '../train/reference';
 import type { Prediction } from '../train/types';
-import { workerScript } from '../train/run';
+import { workerScript } from '../runtime/worker';
 import { writeScriptInputs, type ScriptInputs } from './inputs';
 import { evaluateScriptModel } from './scriptModel';
 

@@ -5,16 +5,15 @@
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, Rows, SplitDataset } from '../data/types';
 import type { ProjectRef } from '../data/dataset';
-import { loadDataVersion } from '../errors/dataVersions';
-import { buildReference } from '../monitor/reference';
-import type { MonitoringReference } from '../monitor/types';
+import { loadDataVersion } from '../data/dataVersions';
+import { buildReference, type MonitoringReference } from './reference';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
 import { CancelledError, TrainingError, type Prediction, type ProgressEvent } from './types';
 
 export interface TrainJob {
   /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
-  data: { dataset: SplitDataset } | { project: ProjectRef; /** A derived data version (src/core/errors/dataVersions); default the data file's own. */ dataVersion?: string };
+  data: { dataset: SplitDataset } | { project: ProjectRef; /** A derived data version (src/core/data/dataVersions); default the data file's own. */ dataVersion?: string };
   model: BuiltinModel;
   /** Resolved parameters (defaults applied). */
   params: Record<string, unknown>;

@@ -3,24 +3,19 @@
 // cancellation, and records the outcome (run.json, metrics.jsonl, model.onnx, log.txt).
 
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { isScriptExperiment, type BuiltinModel, type ExperimentSpec } from '../spec/types';
 import { resolveParams } from '../spec/schema';
 import { resolveProject } from '../data/dataset';
 import type { SplitDataset } from '../data/types';
-import { version as mlloopVersion } from '../../../package.json';
+import { mlloopVersion } from '../runtime/version';
+import { CANCEL_GRACE_MS, workerScript } from '../runtime/worker';
 import { runSeed, type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
 import { appendMetric, createRun, finishRun, type RunDir, type RunGroup, type RunRecord, type RunStatus } from './runStore';
 import { runScriptExperiment } from '../scripts/runScript';
-import { writeReference } from '../monitor/reference';
+import { writeReference } from './reference';
 import type { ProgressEvent } from './types';
 import { gitState, snapshotProjectFile } from '../track/provenance';
-
-export { mlloopVersion };
-
-/** After a cancel request the worker gets this long to stop by itself before it is terminated. */
-export const CANCEL_GRACE_MS = 2000;
 
 export interface RunHooks {
   onProgress?: (e: ProgressEvent) => void;
@@ -44,24 +39,6 @@ export interface TrainOutcome {
   model?: string;
   error?: SerializedError;
   record: RunRecord;
-}
-
-/**
- * How to start a worker (src/worker/<name>.ts; the training worker by default): the bundled
- * dist/worker-<name>.js, or, when this module runs from TypeScript source (unit tests under tsx),
- * the source entry loaded through tsx's require hook.
- */
-export function workerScript(name: 'train' | 'errors' | 'script' = 'train'): { source: string; eval: boolean } {
-  if (__filename.endsWith('.ts')) {
-    const entry = join(__dirname, '..', '..', 'worker', `${name}.ts`);
-    return { source: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, eval: true };
-  }
-  // dist/extension.js and dist/cli.js sit beside it; bundled test entries live deeper under dist/.
-  for (const dir of [__dirname, join(__dirname, '..'), join(__dirname, '..', '..')]) {
-    const file = join(dir, `worker-${name}.js`);
-    if (existsSync(file)) return { source: file, eval: false };
-  }
-  throw new Error(`worker-${name}.js not found next to ${__filename}`);
 }
 
 /** Trains a prepared dataset in a worker and records the run under `<projectDir>/.mlloop/runs/`. */

@@ -1,5 +1,5 @@
 // Labelled production examples: the request log of a deployment (`requests-*.jsonl`, written only
-// when the user consented to logging, src/core/serve/requestLog) joined by request id to the
+// when the user consented to logging, src/core/requestLog/log.ts) joined by request id to the
 // feedback labels (`feedback-*.jsonl`, records {time, id, label}) in `.mlloop/deployments/<name>/`.
 // Each usable pair becomes example rows in the project's schema; rows with the same content and
 // label (the same example id) are kept once. Anything unusable is counted by reason, never thrown:
@@ -16,7 +16,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
-import { REDACTED, logFiles } from '../serve/requestLog';
+import { REDACTED, logFiles } from '../requestLog/log';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { TagStore } from '../errors/tags';
 

@@ -3,7 +3,7 @@
 //      feedback labels, deduplicated by example id — productionData.ts);
 //   2. a held-out part of them (by a hash of the example id, so the same examples always fall on the
 //      same side) is kept for evaluation; the rest join the training split of the production run's
-//      data version as a new content-versioned data version (src/core/errors/dataVersions);
+//      data version as a new content-versioned data version (src/core/data/dataVersions);
 //   3. the chosen experiment trains on that version (trainExperiment: in a worker thread);
 //   4. the production run and the new run are evaluated on the SAME sets — the original dev split
 //      and the held-out production examples — overall, per tracked slice and per tag (gate.ts).
@@ -14,14 +14,14 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { resolveProject } from '../data/dataset';
 import type { Rows, SplitDataset } from '../data/types';
-import { findRun } from '../diagnose/diagnoseRun';
-import { OnnxPredictor } from '../diagnose/onnxPredictor';
-import { selectRows } from '../diagnose/retrain';
-import { loadDataVersion, rowsFromCsv, rowsToCsv, versionsDir, writeDataVersion, type VersionRecipe } from '../errors/dataVersions';
+import { findRun } from '../track/findRun';
+import { OnnxPredictor } from '../onnx/onnxPredictor';
+import { selectRows } from '../data/rows';
+import { loadDataVersion, rowsFromCsv, rowsToCsv, versionsDir, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
 import { buildErrorTable, type ErrorTable } from '../errors/errorTable';
 import { findSlices } from '../errors/slices';
 import { readTags } from '../errors/tags';
-import { deploymentDir } from '../serve/requestLog';
+import { deploymentDir } from '../requestLog/log';
 import { trainExperiment, type TrainOutcome } from '../train/run';
 import { runsDir } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { FeatureDrift } from '../monitor/types';
-import { logFiles } from '../serve/requestLog';
+import { logFiles } from '../requestLog/log';
 import { FeedbackLabels } from '../serve/feedback';
 import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowRef } from './productionData';
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MonitoringReport } from '../../core/monitor/types';
 import { feedbackFiles } from '../../core/update/productionData';
-import { logFiles } from '../../core/serve/requestLog';
+import { logFiles } from '../../core/requestLog/log';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/watch/alerts';
 import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
 import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
 import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/analysisWorker';
-import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
+import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
 import { TAGS_FILE, changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';

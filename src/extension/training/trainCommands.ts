@@ -20,7 +20,7 @@ export interface TrainRequest {
   params?: Record<string, unknown>;
   /** Open the Training panel on the new run (single-experiment trains). */
   openPanel?: boolean;
-  /** Train on a derived data version (src/core/errors/dataVersions) instead of the data file's own. */
+  /** Train on a derived data version (src/core/data/dataVersions) instead of the data file's own. */
   dataVersion?: string;
 }
 

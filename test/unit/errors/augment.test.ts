@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { Rows, SplitDataset } from '../../../src/core/data/types';
 import { addDataFromCsv, augmentToVersion, exportForCollection, fixLabels } from '../../../src/core/errors/analysis';
-import { listDataVersions, loadDataVersion, versionsDir } from '../../../src/core/errors/dataVersions';
+import { listDataVersions, loadDataVersion, versionsDir } from '../../../src/core/data/dataVersions';
 import { writeTags } from '../../../src/core/errors/tags';
 import { trainExperiment } from '../../../src/core/train/run';
 import { productionExampleId } from '../../../src/core/update/productionData';

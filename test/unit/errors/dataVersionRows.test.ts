@@ -3,7 +3,7 @@
 // production log (a tag on a production example finds it again among retrained rows).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rowsFromCsv, rowsToCsv } from '../../../src/core/errors/dataVersions';
+import { rowsFromCsv, rowsToCsv } from '../../../src/core/data/dataVersions';
 import { float32Text } from '../../../src/core/data/values';
 import { productionExampleId } from '../../../src/core/update/productionData';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';

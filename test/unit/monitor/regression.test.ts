@@ -10,7 +10,7 @@ import { trainExperiment } from '../../../src/core/train/run';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { InferenceServer } from '../../../src/core/serve/server';
-import { deploymentDir } from '../../../src/core/serve/requestLog';
+import { deploymentDir } from '../../../src/core/requestLog/log';
 import { monitorDeployment } from '../../../src/core/monitor';
 
 let project: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
-import { deploymentDir } from '../../../src/core/serve/requestLog';
+import { deploymentDir } from '../../../src/core/requestLog/log';
 import { InferenceServer } from '../../../src/core/serve/server';
 import { trainExperiment } from '../../../src/core/train/run';
 import { REVIEW_QUEUE_FILE, type ReviewResult } from '../../../src/core/update/reviewQueue';

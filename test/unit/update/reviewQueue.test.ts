@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureSchema } from '../../../src/core/data/types';
-import { RequestLog } from '../../../src/core/serve/requestLog';
+import { RequestLog } from '../../../src/core/requestLog/log';
 import { withUnlabelledTags } from '../../../src/core/update/productionData';
 import { REVIEW_QUEUE_FILE, driftReason, enqueueForReview, predictionOf, predictionsOf, productionQueueOf, readReviewQueue, selectForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
 import { feature } from '../watch/fixtures';

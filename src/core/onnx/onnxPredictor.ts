@@ -2,8 +2,7 @@
 // in the shape trainers return (Prediction), so every diagnostic is computed from the ONNX model.
 
 import * as ort from 'onnxruntime-node';
-import type { FeatureSchema, RawFeatures } from '../data/types';
-import type { Prediction } from '../train/types';
+import type { FeatureSchema, Prediction, RawFeatures } from '../data/types';
 
 /** Rows per session.run: bounds the tensors' memory on big splits. */
 const BATCH = 16384;

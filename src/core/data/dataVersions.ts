@@ -9,9 +9,9 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { loadSplitDataset, resolveProject, type LoadDatasetOptions, type ProjectInput } from '../data/dataset';
-import { float32Text } from '../data/values';
-import type { DataVersion, FeatureSchema, Rows, SplitDataset } from '../data/types';
+import { loadSplitDataset, resolveProject, type LoadDatasetOptions, type ProjectInput } from './dataset';
+import { float32Text } from './values';
+import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
 
 export const DATA_VERSIONS_DIR = join('.mlloop', 'data');
 

@@ -5,10 +5,70 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureSchema, Rows } from '../data/types';
-import type { SplitMetrics } from '../train/metrics';
-import type { Prediction } from '../train/types';
-import { writeFileAtomic } from '../train/runStore';
-import type { CategoricalReference, FeatureReference, MonitoringReference, NumericReference, PredictionReference } from './types';
+import type { SplitMetrics } from './metrics';
+import type { Prediction } from './types';
+import { writeFileAtomic } from './runStore';
+
+export interface NumericReference {
+  kind: 'numeric';
+  name: string;
+  /** Training rows with a value (not missing). */
+  count: number;
+  missing: number;
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /**
+   * The training values' distribution as sorted distinct points with their counts (all distinct
+   * values when there are at most REFERENCE_POINTS of them, else REFERENCE_POINTS quantiles, each
+   * weighted by the rows it stands for). The KS and Wasserstein statistics are computed against it.
+   */
+  points: number[];
+  weights: number[];
+  /** Interior PSI bin edges (deciles of the training values); a value v falls in the first bin whose edge is ≥ v. */
+  psiEdges: number[];
+}
+
+export interface CategoricalReference {
+  kind: 'categorical';
+  name: string;
+  count: number;
+  missing: number;
+  /** Category → training rows with it. */
+  counts: Record<string, number>;
+}
+
+export type FeatureReference = NumericReference | CategoricalReference;
+
+export interface PredictionReference {
+  /** Classification: predicted class → dev rows; regression: the predicted values' distribution. */
+  kind: 'classes' | 'values';
+  classes?: Record<string, number>;
+  values?: NumericReference;
+  /** Classification: mean of the top class probability on dev (for CBPE calibration checks). */
+  meanConfidence?: number;
+}
+
+export interface MonitoringReference {
+  format: 'mlloop-reference/1';
+  task: 'classification' | 'regression';
+  target: string;
+  /** Class names in the model's order (classification). */
+  classes?: string[];
+  /** Features in the model's input order: numeric first, then categorical (as the ONNX contract). */
+  features: FeatureReference[];
+  /** Training rows summarized. */
+  rows: number;
+  /** The model's predictions on dev (absent when the run had no dev rows). */
+  predictions?: PredictionReference;
+  /** The dev score live accuracy is compared to: accuracy (classification) or rmse (regression). */
+  devScore?: { metric: 'accuracy' | 'rmse'; value: number };
+  dataVersion?: string;
+  /** 'training': written when the run finished; 'recomputed': computed later from the project's data (older runs). */
+  source: 'training' | 'recomputed';
+  createdAt: string;
+}
 
 /** At most this many points describe a numeric feature (all distinct values when there are fewer). */
 export const REFERENCE_POINTS = 2000;

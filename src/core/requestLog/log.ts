@@ -1,12 +1,13 @@
-// Request logging ("log x and ŷ"), only when the user consented: append-only JSON Lines under
+// The request log, written by the server (src/core/serve) and read by monitoring and production
+// retraining. Request logging ("log x and ŷ"), only when the user consented: append-only JSON Lines under
 // `.mlloop/deployments/<name>/`, rotated by size, total size capped (oldest files deleted), optional
 // sampling and redaction. Records are buffered and written every `flushIntervalMs` (200 ms): writes
 // reach the OS on each flush, so a crashed server loses at most the records of the last interval.
 // Beside each requests-*.jsonl a requests-*.cols gets the same records in columnar binary form
-// (src/core/monitor/columnar.ts) when the caller passes them: monitoring reads that without parsing JSON.
+// (./columnar.ts) when the caller passes them: monitoring reads that without parsing JSON.
 import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ColumnarEncoder, COLS_EXT, type ColumnarRequest } from '../monitor/columnar';
+import { ColumnarEncoder, COLS_EXT, type ColumnarRequest } from './columnar';
 
 export interface RequestLogOptions {
   dir: string;
@@ -33,6 +34,15 @@ export interface RequestRecord {
   latency_ms: number;
   /** The run the model version came from, when known (monitoring finds its reference with it). */
   run?: string;
+}
+
+/** One feedback record, as stored in `feedback-*.jsonl` beside the request logs. */
+export interface FeedbackRecord {
+  time: string;
+  /** The request id (the `id` of the logged request). */
+  id: string;
+  /** The true label (classification: the class name; regression: a number); an array for a request of several rows. */
+  label: unknown;
 }
 
 export const LOG_FILE_PREFIX = 'requests-';
