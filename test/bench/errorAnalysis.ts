@@ -19,7 +19,7 @@ import { resolveProject } from '../../src/core/data/dataset';
 import { datasetCacheDir } from '../../src/core/data/datasetCache';
 import { mulberry32 } from '../../src/core/data/prng';
 import { analyseRunInWorker } from '../../src/core/errors/analysisWorker';
-import { trainExperiment } from '../../src/core/train/run';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { renderWebviewHtml } from '../../src/extension/webview/html';
 import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import { productionQueueOf } from '../../src/core/update/reviewQueue';

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTags } from '../../src/core/errors/tags';
-import { trainExperiment } from '../../src/core/train/run';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';
 import { ExperimentsView, PanelFrame } from './pages/experiments';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyseRun } from '../../src/core/errors/analysis';
 import { readTags } from '../../src/core/errors/tags';
-import { trainExperiment } from '../../src/core/train/run';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import type { ErrorAnalysisState, ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import type { PanelProbe } from '../../src/extension/webview/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, type LoadedErrorAnalysis as Loaded, waitFor, workspaceRoot } from './helpers';

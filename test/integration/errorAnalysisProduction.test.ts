@@ -15,7 +15,7 @@ import type { SplitDataset } from '../../src/core/data/types';
 import { readTags, updateTags } from '../../src/core/errors/tags';
 import { deploymentDir } from '../../src/core/requestLog/log';
 import { InferenceServer } from '../../src/core/serve/server';
-import { trainExperiment } from '../../src/core/train/run';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { REVIEW_QUEUE_FILE, readReviewQueue } from '../../src/core/update/reviewQueue';
 import type { PanelProbe } from '../../src/extension/webview/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, waitFor, workspaceRoot } from './helpers';

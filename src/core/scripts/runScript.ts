@@ -9,7 +9,7 @@ import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } f
 import { delimiter, join, resolve } from 'node:path';
 import type { ProjectRef } from '../data/dataset';
 import type { ScriptExperiment } from '../spec/types';
-import { gitState, snapshotProjectFile } from '../track/provenance';
+import { gitState, snapshotProjectFile } from '../train/provenance';
 import { appendMetric, createRun, finishRun, writeFileAtomic, type RunDir, type RunGroup, type RunRecord } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { inputEnv, paramArgs } from './inputs';

@@ -22,7 +22,7 @@ import { buildErrorTable, type ErrorTable } from '../errors/errorTable';
 import { findSlices } from '../errors/slices';
 import { readTags } from '../errors/tags';
 import { deploymentDir } from '../requestLog/log';
-import { trainExperiment, type TrainOutcome } from '../train/run';
+import { trainExperiment, type TrainOutcome } from '../experiment/trainExperiment';
 import { runsDir } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { comparePromotion, type EvaluationSet, type GateOptions, type PromotionComparison, type TrackedSlice } from './gate';

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import type { ClassificationMetrics } from '../../../src/core/train/metrics';
 import { DiagnoseCancelledError, diagnoseInChildProcess } from '../../../src/extension/diagnose/diagnoseProcess';
 

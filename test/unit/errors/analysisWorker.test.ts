@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { analyseRun } from '../../../src/core/errors/analysis';
 import { AnalysisCancelledError, analyseRunInWorker, transferablesOf } from '../../../src/core/errors/analysisWorker';
 import { writeTags } from '../../../src/core/errors/tags';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-worker-'));
 let runId = '';

@@ -12,7 +12,7 @@ import type { Rows, SplitDataset } from '../../../src/core/data/types';
 import { addDataFromCsv, augmentToVersion, exportForCollection, fixLabels } from '../../../src/core/errors/analysis';
 import { listDataVersions, loadDataVersion, versionsDir } from '../../../src/core/data/dataVersions';
 import { writeTags } from '../../../src/core/errors/tags';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { productionExampleId } from '../../../src/core/update/productionData';
 import { enqueueForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
 

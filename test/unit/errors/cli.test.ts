@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { writeTags } from '../../../src/core/errors/tags';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-cli-'));
 let runId = '';

@@ -12,7 +12,7 @@ import { errorChangesInWorker } from '../../../src/core/errors/analysisWorker';
 import { errorChangesOfRuns } from '../../../src/core/errors/compareErrors';
 import { sliceRows } from '../../../src/core/errors/slices';
 import { writeTags } from '../../../src/core/errors/tags';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-compare-'));
 let first = '';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { InferenceServer } from '../../../src/core/serve/server';

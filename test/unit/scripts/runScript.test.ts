@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readRun } from '../../../src/core/train/runStore';
 import { readHistory } from '../../../src/core/track/store';
 import { loadSplitDataset } from '../../../src/core/data/dataset';

@@ -11,7 +11,7 @@ import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { loadDataVersion, readRecipe, versionsDir } from '../../../src/core/data/dataVersions';
 import { RequestLog, deploymentDir } from '../../../src/core/requestLog/log';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readProductionExamples } from '../../../src/core/update/productionData';
 import { HOLDOUT_FILE, PROMOTION_FILE, isHeldOut, readHoldout, retrainWithProductionData, splitHoldout } from '../../../src/core/update/retrain';
 

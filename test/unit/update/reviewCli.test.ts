@@ -11,7 +11,7 @@ import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { deploymentDir } from '../../../src/core/requestLog/log';
 import { InferenceServer } from '../../../src/core/serve/server';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { REVIEW_QUEUE_FILE, type ReviewResult } from '../../../src/core/update/reviewQueue';
 
 const project = mkdtempSync(join(tmpdir(), 'mlloop-review-cli-'));

@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolveProject } from '../data/dataset';
-import { trainExperiment, type TrainOutcome } from '../train/run';
+import { trainExperiment, type TrainOutcome } from '../experiment/trainExperiment';
 import { newRunId, type RunGroup } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 

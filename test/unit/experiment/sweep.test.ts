@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runBounded, sweepCombinations, trainSweep } from '../../../src/core/scripts/sweep';
+import { runBounded, sweepCombinations, trainSweep } from '../../../src/core/experiment/sweep';
 import { readRun } from '../../../src/core/train/runStore';
-import { irisProject, nodeScript, scoresModel } from './fixtures';
+import { irisProject, nodeScript, scoresModel } from '../scripts/fixtures';
 
 test('sweepCombinations: the full grid, first key slowest', () => {
   assert.deepEqual(sweepCombinations({ lr: [0.01, 0.001], hidden: [64, 128] }), [
