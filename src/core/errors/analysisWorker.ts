@@ -2,10 +2,9 @@
 // version, predicting it and finding slices takes seconds, which must not block the extension host.
 // Two jobs: one run's analysis (the Error Analysis panel) and the error changes across runs (the
 // Compare panel). The result comes back by structured clone, typed arrays transferred. Aborting
-// rejects at once; the worker is ended when its job is done.
-import { Worker } from 'node:worker_threads';
+// rejects at once with CancelledError (src/core/runtime/worker.ts); the worker is ended when its job is done.
 import type { ProjectInput } from '../data/dataset';
-import { workerScript } from '../runtime/worker';
+import { runWorkerJob } from '../runtime/worker';
 import type { RunErrorAnalysis } from './analysis';
 import type { ErrorChanges } from './compareErrors';
 import type { Slice, SliceOptions } from './slices';
@@ -29,13 +28,6 @@ export type ErrorsWorkerMessage =
   | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings'] }
   | { type: 'error'; message: string };
 
-export class AnalysisCancelledError extends Error {
-  constructor() {
-    super('The error analysis was cancelled.');
-    this.name = 'AnalysisCancelledError';
-  }
-}
-
 /** The distinct buffers behind the analysis' typed arrays (views of one buffer are listed once). */
 export function transferablesOf(a: RunErrorAnalysis): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
@@ -48,36 +40,27 @@ export function transferablesOf(a: RunErrorAnalysis): ArrayBuffer[] {
 }
 
 function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefined, workerPath: string | undefined, onTable?: (a: RunErrorAnalysis) => void): Promise<T> {
-  if (signal?.aborted) return Promise.reject(new AnalysisCancelledError());
-  const script = workerPath ? { source: workerPath, eval: false } : workerScript('errors');
-  return new Promise((resolve, reject) => {
+  let table: RunErrorAnalysis | undefined;
+  return runWorkerJob<T, ErrorsWorkerMessage>({
+    worker: workerPath ? { source: workerPath, eval: false } : 'errors',
+    workerData: input,
+    job: input.job === 'compare' ? 'The error comparison' : 'The error analysis',
+    signal,
     // A bundled worker needs no loader: the caller's (tsx, in the benchmark) would parse the bundle through its hooks.
-    const worker = new Worker(script.source, { workerData: input, eval: script.eval, ...(workerPath ? { execArgv: [] } : {}) });
-    let settled = false;
-    const settle = (fn: () => void, terminate = true) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      fn();
-      if (terminate) void worker.terminate();
-    };
-    // An abort answers at once but lets the worker reach its end (or its next message) before it is
+    ...(workerPath ? { execArgv: [] } : {}),
+    // A cancelled analysis answers at once but its worker reaches its next message before it is
     // terminated: stopping a thread while onnxruntime runs in it natively is not safe.
-    const onAbort = () => settle(() => reject(new AnalysisCancelledError()), false);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let table: RunErrorAnalysis | undefined;
-    worker.on('message', (m: ErrorsWorkerMessage) => {
-      if (settled) return void worker.terminate();
+    graceMs: Infinity,
+    onMessage: (m, end) => {
       if (m.type === 'table') {
         table = m.result;
         onTable?.(table);
-        return;
-      }
-      if (m.type === 'slices') return settle(() => (table ? resolve({ ...table, slices: m.slices, timings: m.timings } as T) : reject(new Error('The error analysis sent slices before its table.'))));
-      settle(() => (m.type === 'done' ? resolve(m.result as T) : reject(new Error(m.message))));
-    });
-    worker.on('error', (e) => settle(() => reject(e)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`The error analysis stopped (worker exit code ${code}) before answering.`))));
+      } else if (m.type === 'slices') {
+        if (table) end.resolve({ ...table, slices: m.slices, timings: m.timings } as T);
+        else end.reject(new Error('The error analysis sent slices before its table.'));
+      } else if (m.type === 'done') end.resolve(m.result as T);
+      else end.reject(new Error(m.message));
+    },
   });
 }
 

@@ -9,7 +9,8 @@ import { loadDataVersion } from '../data/dataVersions';
 import { buildReference, type MonitoringReference } from './reference';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
-import { CancelledError, TrainingError, type Prediction, type ProgressEvent } from './types';
+import { TrainingError, type Prediction, type ProgressEvent } from './types';
+import { CancelledError } from '../runtime/cancel';
 
 export interface TrainJob {
   /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
@@ -82,7 +83,7 @@ export async function executeTrainJob(
     version: dataset.version,
     rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },
   });
-  if (hooks.isCancelled?.()) throw new CancelledError();
+  if (hooks.isCancelled?.()) throw new CancelledError('Training');
   const t0 = Date.now();
   const model = await getTrainer(job.model)({
     schema: dataset.schema,
@@ -94,7 +95,7 @@ export async function executeTrainJob(
     isCancelled: hooks.isCancelled,
   });
   const trainMs = Date.now() - t0;
-  if (hooks.isCancelled?.()) throw new CancelledError();
+  if (hooks.isCancelled?.()) throw new CancelledError('Training');
   const classes = dataset.schema.classes?.length ?? 0;
   let devPrediction: Prediction | undefined;
   const evaluate = (rows: Rows): SplitMetrics | undefined => {

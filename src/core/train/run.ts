@@ -3,11 +3,10 @@
 // cancellation, and records the outcome (run.json, metrics.jsonl, model.onnx, log.txt).
 // Which trainer an experiment uses (built-in or script) is decided above, in src/core/experiment.
 
-import { Worker } from 'node:worker_threads';
 import type { BuiltinModel } from '../spec/types';
 import type { SplitDataset } from '../data/types';
 import { mlloopVersion } from '../runtime/version';
-import { CANCEL_GRACE_MS, workerScript } from '../runtime/worker';
+import { runWorkerJob } from '../runtime/worker';
 import { type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
 import { appendMetric, createRun, finishRun, type RunDir, type RunGroup, type RunRecord, type RunStatus } from './runStore';
 import { writeReference } from './reference';
@@ -83,37 +82,18 @@ export function outcome(run: RunDir, record: RunRecord): TrainOutcome {
   };
 }
 
-/** Resolves with the job's result; rejects with a SerializedError (name 'CancelledError' when cancelled). */
+/** Resolves with the job's result; rejects with a SerializedError, or CancelledError when cancelled (src/core/runtime/worker). */
 function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResult> {
   const cancelFlag = new SharedArrayBuffer(4);
-  const flag = new Int32Array(cancelFlag);
-  const script = workerScript();
   const input: WorkerInput = { job, meta: { runId: run.runId, mlloopVersion }, cancelFlag };
-  return new Promise<JobResult>((resolve, reject) => {
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      if (killTimer) clearTimeout(killTimer);
-      hooks.signal?.removeEventListener('abort', onAbort);
-      fn();
-      void worker.terminate();
-    };
-    const onAbort = () => {
-      if (settled) return;
-      Atomics.store(flag, 0, 1);
-      run.log('cancel requested');
-      // Last resort: a worker stuck in a long step is terminated.
-      killTimer = setTimeout(() => {
-        run.log(`worker did not stop within ${CANCEL_GRACE_MS} ms: terminated`);
-        settle(() => reject({ name: 'CancelledError', message: 'Training was cancelled' }));
-      }, CANCEL_GRACE_MS);
-    };
-    if (hooks.signal?.aborted) onAbort();
-    else hooks.signal?.addEventListener('abort', onAbort);
-    worker.on('message', (m: WorkerMessage) => {
+  return runWorkerJob<JobResult, WorkerMessage>({
+    worker: 'train',
+    workerData: input,
+    job: 'Training',
+    signal: hooks.signal,
+    cancelFlag,
+    log: (line) => run.log(line),
+    onMessage: (m, end) => {
       if (m.type === 'loaded') {
         run.update({ dataVersion: m.info.version });
         run.log(`data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`);
@@ -124,10 +104,8 @@ function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResu
         } catch {
           // A listener's failure must not break the run.
         }
-      } else if (m.type === 'done') settle(() => resolve(m.result));
-      else settle(() => reject(m.error));
-    });
-    worker.on('error', (e) => settle(() => reject({ name: e.name, message: `Training worker crashed: ${e.message}` })));
-    worker.on('exit', (code) => settle(() => reject({ name: 'Error', message: `Training worker exited (code ${code}) without a result` })));
+      } else if (m.type === 'done') end.resolve(m.result);
+      else end.reject(m.error);
+    },
   });
 }

@@ -60,9 +60,3 @@ export class TrainingError extends Error {
   }
 }
 
-export class CancelledError extends Error {
-  constructor() {
-    super('Training was cancelled');
-    this.name = 'CancelledError';
-  }
-}

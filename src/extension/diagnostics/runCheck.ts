@@ -2,7 +2,7 @@
 // edit cancels it by terminating the worker, and a heap limit keeps a huge file from taking the
 // host down with it (the worker fails with ERR_WORKER_OUT_OF_MEMORY instead).
 // No editor import, so it is tested in plain Node.
-import { Worker } from 'node:worker_threads';
+import { runWorkerJob } from '../../core/runtime/worker';
 import type { ProjectCheckRequest, ProjectCheckResult } from './projectChecks';
 
 /** Worker → host. */
@@ -18,33 +18,16 @@ export interface CheckWorkerOptions {
   execArgv?: string[];
 }
 
-export class CheckCancelledError extends Error {
-  constructor() {
-    super('The project check was cancelled.');
-    this.name = 'CheckCancelledError';
-  }
-}
-
 export function checkProjectInWorker(req: ProjectCheckRequest, o: CheckWorkerOptions): Promise<ProjectCheckResult> {
-  return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) return reject(new CheckCancelledError());
-    const worker = new Worker(o.workerPath, {
-      workerData: req,
-      execArgv: o.execArgv,
-      resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 2048 },
-    });
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      o.signal?.removeEventListener('abort', onAbort);
-      fn();
-      void worker.terminate();
-    };
-    const onAbort = () => settle(() => reject(new CheckCancelledError()));
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: CheckWorkerMessage) => settle(() => (m.type === 'done' ? resolve(m.result) : reject(new Error(m.message)))));
-    worker.on('error', (e) => settle(() => reject(e)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`The project check stopped (worker exit code ${code}) before answering.`))));
+  return runWorkerJob<ProjectCheckResult, CheckWorkerMessage>({
+    worker: { source: o.workerPath, eval: false },
+    workerData: req,
+    job: 'The project check',
+    signal: o.signal,
+    // Reading and profiling a file is safe to stop at once.
+    graceMs: 0,
+    execArgv: o.execArgv,
+    resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 2048 },
+    onMessage: (m, end) => (m.type === 'done' ? end.resolve(m.result) : end.reject(new Error(m.message))),
   });
 }

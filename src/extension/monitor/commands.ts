@@ -14,7 +14,8 @@ import type { GateView } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../views/deploymentsTree';
-import { CliCancelledError, runCliJson } from './cliJson';
+import { runCliJson } from './cliJson';
+import { CancelledError } from '../../core/runtime/cancel';
 import { DeploymentMonitor, deploymentKey, type DeploymentRef } from './deploymentMonitor';
 
 let monitor: DeploymentMonitor | undefined;
@@ -157,7 +158,7 @@ export async function retrainWithProductionDataCommand(s: Services, arg?: unknow
         },
       });
     } catch (e) {
-      if (e instanceof CliCancelledError) return undefined;
+      if (e instanceof CancelledError) return undefined;
       throw e;
     }
   });
@@ -210,7 +211,7 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
       isResult: (v): v is ReviewResult => !!v && Array.isArray((v as ReviewResult).items) && typeof (v as ReviewResult).added === 'number',
       signal: abort.signal,
     }).catch((e: unknown) => {
-      if (e instanceof CliCancelledError) return undefined;
+      if (e instanceof CancelledError) return undefined;
       throw e;
     });
   });

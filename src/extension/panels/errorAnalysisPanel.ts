@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
 import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
-import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/analysisWorker';
+import { analyseRunInWorker } from '../../core/errors/analysisWorker';
+import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
@@ -194,7 +195,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       }
       this.show(analysis, await versions, await queue, ref, t0, false);
     } catch (e) {
-      if (e instanceof AnalysisCancelledError) return; // a newer load or the panel's disposal
+      if (e instanceof CancelledError) return; // a newer load or the panel's disposal
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`error analysis of run ${this.runId} failed: ${message}`);
       if (this.view && shownLoad && this.view.load === shownLoad) {

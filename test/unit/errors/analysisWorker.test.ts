@@ -1,13 +1,14 @@
 // The Error Analysis panel's analysis in a worker thread: the same result as in-process (the error
 // table, the dataset's rows with their typed arrays, the slices), errors of the run reported, and
-// an abort answered at once with AnalysisCancelledError (the worker itself ends after its job).
+// an abort answered at once with CancelledError (the worker itself ends after its job).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseRun } from '../../../src/core/errors/analysis';
-import { AnalysisCancelledError, analyseRunInWorker, transferablesOf } from '../../../src/core/errors/analysisWorker';
+import { analyseRunInWorker, transferablesOf } from '../../../src/core/errors/analysisWorker';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 import { writeTags } from '../../../src/core/errors/tags';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
@@ -64,11 +65,11 @@ test('every typed array of the analysis is backed by a listed buffer, each liste
   for (const v of [a.dataset.dev.features.numeric, a.dataset.train.y, a.dataset.test.rowIndex, a.table.loss, a.table.wrong]) assert.ok(buffers.includes(v.buffer as ArrayBuffer));
 });
 
-test('an unknown run is reported as the error it is; an abort answers at once with AnalysisCancelledError', async () => {
-  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }), (e: Error) => !(e instanceof AnalysisCancelledError) && /no-such-run/.test(e.message));
+test('an unknown run is reported as the error it is; an abort answers at once with CancelledError', async () => {
+  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }), (e: Error) => !(e instanceof CancelledError) && /no-such-run/.test(e.message));
   const abort = new AbortController();
   const pending = analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal);
   abort.abort();
-  await assert.rejects(pending, AnalysisCancelledError);
-  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal), AnalysisCancelledError);
+  await assert.rejects(pending, CancelledError);
+  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal), CancelledError);
 });
