@@ -7,10 +7,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { loadSplitDataset, resolveProject, type LoadDatasetOptions, type ProjectInput } from './dataset';
-import { float32Text } from './values';
+import { DataError } from './errors';
+import { GrowableFloat32 } from './growable';
+import { readTable, toCsv } from './reader';
+import { exampleId } from './rows';
+import { float32Text, isMissing, parseNumber } from './values';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
 
 export const DATA_VERSIONS_DIR = join('.mlloop', 'data');
@@ -56,34 +58,57 @@ export function rowsToCsv(schema: FeatureSchema, rows: Rows): string {
     r.push(schema.classes ? schema.classes[rows.y[i]] : String(rows.y[i]));
     records.push(r);
   }
-  return stringify(records);
+  return toCsv(records);
 }
 
-/** Parses rows written by rowsToCsv (or any CSV holding the schema's feature columns and target). */
-export function rowsFromCsv(schema: FeatureSchema, text: string, source: string): Rows {
-  const records = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+/**
+ * Reads rows written by rowsToCsv, or any CSV file holding the schema's feature columns and target
+ * (rows added by the user), through the data file's reader (src/core/data/reader.ts) and its
+ * missing-value rule (src/core/data/values.ts). Problems throw DataError naming the file and line.
+ */
+export async function readRowsCsv(schema: FeatureSchema, file: string): Promise<Rows> {
+  const columns = [...schema.numeric, ...schema.categorical, schema.target];
   const F = schema.numeric.length;
-  const K = schema.categorical.length;
-  const numeric = new Float32Array(records.length * F);
+  const numeric = new GrowableFloat32(1024);
   const categories: string[] = [];
-  const y = new Float64Array(records.length);
+  const y: number[] = [];
   const ids: string[] = [];
   const classIndex = new Map((schema.classes ?? []).map((c, i) => [c, i]));
-  records.forEach((rec, i) => {
-    for (const col of [...schema.numeric, ...schema.categorical, schema.target]) {
-      if (!(col in rec)) throw new Error(`${source}: row ${i + 2} has no column "${col}"`);
-    }
-    schema.numeric.forEach((col, f) => (numeric[i * F + f] = rec[col].trim() === '' ? NaN : Number(rec[col])));
-    for (const col of schema.categorical) categories.push(rec[col]);
-    const t = rec[schema.target];
-    if (schema.classes) {
-      const c = classIndex.get(t);
-      if (c === undefined) throw new Error(`${source}: row ${i + 2} has class "${t}", not one of ${schema.classes.join(', ')}`);
-      y[i] = c;
-    } else y[i] = Number(t);
-    const cells = [...schema.numeric.map((c) => rec[c]), ...schema.categorical.map((c) => rec[c]), t];
-    ids.push('x' + sha256(cells.join('\u001f')).slice(0, 15));
-  });
+  let index: number[] = [];
+  let width = 0;
+  try {
+    await readTable(file, {
+      header(names) {
+        width = names.length;
+        index = columns.map((col) => {
+          const k = names.indexOf(col);
+          if (k < 0) throw new DataError(file, 1, 'data-unknown-column', `The header has no column "${col}" (expected ${columns.join(', ')})`);
+          return k;
+        });
+      },
+      record(fields, line) {
+        if (fields.length !== width) throw new DataError(file, line, 'data-ragged', `This row has ${fields.length} fields; the header has ${width}`);
+        // Missing cells (empty, NA, null…) are empty, as the data file's are; the id hashes the cells as read.
+        const cells = index.map((k) => (isMissing(fields[k]) ? '' : fields[k]));
+        for (let f = 0; f < F; f++) numeric.push(parseNumber(cells[f]));
+        for (let c = F; c < cells.length - 1; c++) categories.push(cells[c]);
+        const t = cells[cells.length - 1];
+        if (schema.classes) {
+          const c = classIndex.get(t);
+          if (c === undefined) throw new DataError(file, line, 'data-target-classes', `The row has class "${t}", not one of ${schema.classes.join(', ')}`);
+          y.push(c);
+        } else {
+          const v = parseNumber(t);
+          if (Number.isNaN(v)) throw new DataError(file, line, 'data-missing-target', `The target "${schema.target}" is not a number: "${t}"`);
+          y.push(v);
+        }
+        ids.push(exampleId(cells));
+      },
+    });
+  } catch (e) {
+    // A header and no rows is a valid (empty) set of extra rows: a version that only fixes labels.
+    if (!(e instanceof DataError && e.code === 'data-header-only')) throw e;
+  }
   // Ids of extra rows hash their content like the data file's ids; repeats get "~k" as there.
   const seen = new Map<string, number>();
   for (let i = 0; i < ids.length; i++) {
@@ -91,8 +116,8 @@ export function rowsFromCsv(schema: FeatureSchema, text: string, source: string)
     seen.set(ids[i], k + 1);
     if (k) ids[i] = `${ids[i]}~${k}`;
   }
-  void K;
-  return { features: { n: records.length, numeric, categories }, y, ids, rowIndex: new Uint32Array(records.length).fill(0xffffffff) };
+  const n = y.length;
+  return { features: { n, numeric: numeric.view().slice(), categories }, y: Float64Array.from(y), ids, rowIndex: new Uint32Array(n).fill(0xffffffff) };
 }
 
 export function concatRows(a: Rows, b: Rows, F: number, K: number): Rows {
@@ -156,8 +181,7 @@ export async function loadDataVersion(project: ProjectInput, versionId?: string,
   }
   let dataset = base;
   for (const recipe of chain) {
-    const text = await readFile(join(versionsDir(projectDir), recipe.id, 'rows.csv'), 'utf8');
-    dataset = applyRecipe(dataset, recipe, rowsFromCsv(base.schema, text, join(versionsDir(projectDir), recipe.id, 'rows.csv')));
+    dataset = applyRecipe(dataset, recipe, await readRowsCsv(base.schema, join(versionsDir(projectDir), recipe.id, 'rows.csv')));
   }
   return dataset;
 }

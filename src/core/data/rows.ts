@@ -1,6 +1,16 @@
-// Picking rows out of a split by index: the learning curve's training subsets, the label-error
-// check's folds, augmentation's sources and production examples all take rows this way.
+// Rows of a split: picking them by index (the learning curve's training subsets, the label-error
+// check's folds, augmentation's sources), and the content id of an example outside the data file.
+import { createHash } from 'node:crypto';
 import type { Rows } from './types';
+
+/**
+ * The content id of an example: its cells (features in schema order, then the label; a missing
+ * cell empty) hashed. The rows of a derived data version (rows.csv) and the production examples
+ * of the request log get their ids this way, so the same example has the same id in both.
+ */
+export function exampleId(cells: string[]): string {
+  return 'x' + createHash('sha256').update(cells.join('\u001f')).digest('hex').slice(0, 15);
+}
 
 /** The rows at `indices`, in that order. */
 export function selectRows(rows: Rows, indices: ArrayLike<number>, numericWidth: number, categoricalWidth: number): Rows {

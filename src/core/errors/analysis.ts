@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { resolveProject, type ProjectInput } from '../data/dataset';
+import { toCsv } from '../data/reader';
 import type { SplitDataset } from '../data/types';
 import { retrainSpecOf } from '../diagnose/diagnoseRun';
 import { findRun } from '../track/findRun';
@@ -14,7 +14,7 @@ import { OnnxPredictor } from '../onnx/onnxPredictor';
 import { runsDir, type RunRecord } from '../train/runStore';
 import { listRuns } from '../track/store';
 import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './augment';
-import { loadDataVersion, rowsFromCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import { loadDataVersion, readRowsCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
 import { buildErrorTable, type ErrorTable } from './errorTable';
 import { findLabelIssues, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, type Slice, type SliceOptions } from './slices';
@@ -131,7 +131,7 @@ export async function addDataFromCsv(opts: { projectDir: string; parentVersion?:
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const dataset = await loadDataVersion(ref, opts.parentVersion);
-  const rows = rowsFromCsv(dataset.schema, await readFile(opts.csvFile, 'utf8'), opts.csvFile);
+  const rows = await readRowsCsv(dataset.schema, opts.csvFile);
   if (!rows.features.n) throw new Error(`${opts.csvFile} has no rows`);
   return writeDataVersion(projectDir, dataset, { kind: 'add', rows, details: { file: opts.csvFile } });
 }
@@ -176,6 +176,6 @@ export async function exportForCollection(opts: { projectDir: string; dataVersio
     }
   }
   await mkdir(dirname(opts.out), { recursive: true });
-  await writeFile(opts.out, stringify(records));
+  await writeFile(opts.out, toCsv(records));
   return records.length - 1;
 }

@@ -15,8 +15,8 @@
 // instances'), as is an array whose length differs from the rows ('labels do not match the rows').
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createHash } from 'node:crypto';
 import { REDACTED, logFiles } from '../requestLog/log';
+import { exampleId } from '../data/rows';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { TagStore } from '../errors/tags';
 
@@ -68,11 +68,6 @@ async function* jsonLines(files: string[], onCorrupt: () => void): AsyncGenerato
       else onCorrupt();
     }
   }
-}
-
-/** The example id of a row: a content hash of its cells (features then label), as derived data versions do. */
-export function exampleId(cells: string[]): string {
-  return 'x' + createHash('sha256').update(cells.join('\u001f')).digest('hex').slice(0, 15);
 }
 
 export type Instance = { numeric: number[]; categories: string[] };

@@ -9,7 +9,7 @@
 //      and the held-out production examples — overall, per tracked slice and per tag (gate.ts).
 // The comparison is written to the new run's folder as promotion.json.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { resolveProject } from '../data/dataset';
@@ -17,7 +17,7 @@ import type { Rows, SplitDataset } from '../data/types';
 import { findRun } from '../track/findRun';
 import { OnnxPredictor } from '../onnx/onnxPredictor';
 import { selectRows } from '../data/rows';
-import { loadDataVersion, rowsFromCsv, rowsToCsv, versionsDir, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import { loadDataVersion, readRowsCsv, rowsToCsv, versionsDir, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
 import { buildErrorTable, type ErrorTable } from '../errors/errorTable';
 import { findSlices } from '../errors/slices';
 import { readTags } from '../errors/tags';
@@ -134,7 +134,7 @@ export async function evaluateForPromotion(opts: {
 /** The held-out production rows stored with a data version made by retrainWithProductionData. */
 export async function readHoldout(projectDir: string, dataset: SplitDataset, versionId: string): Promise<Rows> {
   const file = join(versionsDir(projectDir), versionId, HOLDOUT_FILE);
-  return rowsFromCsv(dataset.schema, await readFile(file, 'utf8'), file);
+  return readRowsCsv(dataset.schema, file);
 }
 
 export async function retrainWithProductionData(opts: RetrainOptions): Promise<RetrainResult> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import Papa from 'papaparse';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { Rows, SplitDataset } from '../../../src/core/data/types';
 import { addDataFromCsv, augmentToVersion, exportForCollection, fixLabels } from '../../../src/core/errors/analysis';
@@ -123,7 +123,7 @@ test('export for collection: the tag\'s examples with id, split, label and featu
   const out = join(digits, 'collect.csv');
   const n = await exportForCollection({ projectDir: digits, source: { tag: 'thin strokes' }, out });
   assert.equal(n, 3);
-  const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+  const rows = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true }).data;
   assert.deepEqual(rows.map((r) => r.id), base.dev.ids.slice(0, 3));
   assert.ok(rows.every((r) => r.split === 'dev' && r.tags === 'thin strokes' && 'px63' in r));
 });
@@ -158,7 +158,7 @@ test('tagged production examples of the review queue: augmenting their tag draws
   assert.equal(night.details.sourceRows, 5, 'an unlabelled example: its five nearest training rows of any class');
   const out = join(digits, 'collect-glare.csv');
   assert.equal(await exportForCollection({ projectDir: digits, source: { tag: 'glare' }, out }), 1);
-  const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+  const rows = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true }).data;
   assert.deepEqual(rows.map((r) => [r.id, r.split, r[base.schema.target]]), [[labelled.id, 'production', cls]]);
   assert.equal(rows[0].px10, String(base.test.features.numeric[10]));
 });

@@ -9,15 +9,16 @@ import { CancelledError } from '../../../src/core/runtime/cancel';
 import { runWorkerJob } from '../../../src/core/runtime/worker';
 
 const code = (body: string) => ({ source: `const { parentPort, workerData } = require('node:worker_threads');\n${body}`, eval: true });
-const passOn = <T>(m: { ok: boolean; value: T }, end: { resolve: (v: T) => void; reject: (e: unknown) => void }) => (m.ok ? end.resolve(m.value) : end.reject(new Error(String(m.value))));
+type Answer = { ok: boolean; value: number | string };
+const passOn = (m: Answer, end: { resolve: (v: number | string) => void; reject: (e: unknown) => void }) => (m.ok ? end.resolve(m.value) : end.reject(new Error(String(m.value))));
 
 test('the job resolves with what the worker answers, and rejects with the error it sends', async () => {
-  assert.equal(await runWorkerJob({ worker: code(`parentPort.postMessage({ ok: true, value: workerData * 2 });`), workerData: 21, job: 'Doubling', onMessage: passOn }), 42);
-  await assert.rejects(runWorkerJob({ worker: code(`parentPort.postMessage({ ok: false, value: 'bad row 3' });`), workerData: 0, job: 'Doubling', onMessage: passOn }), /bad row 3/);
+  assert.equal(await runWorkerJob<number | string, Answer>({ worker: code(`parentPort.postMessage({ ok: true, value: workerData * 2 });`), workerData: 21, job: 'Doubling', onMessage: passOn }), 42);
+  await assert.rejects(runWorkerJob<number | string, Answer>({ worker: code(`parentPort.postMessage({ ok: false, value: 'bad row 3' });`), workerData: 0, job: 'Doubling', onMessage: passOn }), /bad row 3/);
 });
 
 test('a worker that exits without answering is reported with its exit code', async () => {
-  await assert.rejects(runWorkerJob({ worker: code(`process.exit(3);`), workerData: 0, job: 'The check', onMessage: passOn }), /The check stopped \(worker exit code 3\) before answering/);
+  await assert.rejects(runWorkerJob<number | string, Answer>({ worker: code(`process.exit(3);`), workerData: 0, job: 'The check', onMessage: passOn }), /The check stopped \(worker exit code 3\) before answering/);
 });
 
 test('an already aborted signal rejects with CancelledError and starts no worker', async () => {
@@ -25,7 +26,7 @@ test('an already aborted signal rejects with CancelledError and starts no worker
   const marker = join(dir, 'started');
   const abort = new AbortController();
   abort.abort();
-  const pending = runWorkerJob({ worker: code(`require('node:fs').writeFileSync(workerData, '');`), workerData: marker, job: 'Training', signal: abort.signal, onMessage: passOn });
+  const pending = runWorkerJob<number | string, Answer>({ worker: code(`require('node:fs').writeFileSync(workerData, '');`), workerData: marker, job: 'Training', signal: abort.signal, onMessage: passOn });
   await assert.rejects(pending, (e: Error) => e instanceof CancelledError && e.message === 'Training was cancelled');
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(existsSync(marker), false, 'a worker was started for an aborted job');
@@ -36,7 +37,7 @@ test('an abort rejects at once, raises the cancel flag, and a worker that ignore
   const log: string[] = [];
   const abort = new AbortController();
   // The worker says it started, then spins without looking at the flag.
-  const pending = runWorkerJob<number, { ok: boolean; value: number }>({
+  const pending = runWorkerJob<number | string, Answer>({
     worker: code(`parentPort.postMessage({ started: true }); for (;;) {}`),
     workerData: 0,
     job: 'Training',
