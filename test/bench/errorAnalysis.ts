@@ -16,7 +16,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveProject } from '../../src/core/data/dataset';
-import { datasetCacheDir } from '../../src/core/data/datasetCache';
 import { mulberry32 } from '../../src/core/data/prng';
 import { analyseRunInWorker } from '../../src/core/errors/analysisWorker';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
@@ -25,6 +24,7 @@ import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type 
 import { productionQueueOf } from '../../src/core/update/reviewQueue';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
 import { DIGITS_CSV } from '../datasets';
+import { datasetCacheDir } from '../../src/core/spec/layout';
 
 const ROOT = join(__dirname, '..', '..');
 const ROWS = 62_500;

@@ -14,8 +14,7 @@ import { readTable, toCsv } from './reader';
 import { exampleId } from './rows';
 import { float32Text, isMissing, parseNumber } from './values';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
-
-export const DATA_VERSIONS_DIR = join('.mlloop', 'data');
+import { versionsDir } from '../spec/layout';
 
 export type DerivedKind = 'augment' | 'add' | 'fix-labels';
 
@@ -33,10 +32,6 @@ export interface VersionRecipe {
   labelFixes?: Record<string, string>;
   /** How the rows were made (augment: method, seed, count, source; add: the CSV it came from). */
   details: Record<string, unknown>;
-}
-
-export function versionsDir(projectDir: string): string {
-  return join(projectDir, DATA_VERSIONS_DIR);
 }
 
 function sha256(text: string | Buffer): string {

@@ -9,7 +9,7 @@ import { loadDataVersion } from '../data/dataVersions';
 import type { SplitDataset } from '../data/types';
 import type { MetricName, ProjectSpec } from '../spec/types';
 import type { SplitMetrics } from '../train/metrics';
-import { runsDir, type RunRecord } from '../train/runStore';
+import { type RunRecord } from '../train/runStore';
 import { verdictOf, type Verdict } from './biasVariance';
 import { permutationImportance, type ImportanceReport } from './importance';
 import { computeValidationCurve, learningCurveKey, learningCurveOfRun, DEFAULT_FRACTIONS, type CurveOptions } from './learningCurve';
@@ -21,6 +21,7 @@ import type { RetrainSpec } from './retrain';
 import { ScriptModel } from '../scripts/scriptModel';
 import { findRun } from '../track/findRun';
 import { listRuns } from '../track/store';
+import { runsDir } from '../spec/layout';
 
 export interface RunDiagnosis {
   runId: string;

@@ -11,7 +11,7 @@ import type { SplitDataset } from '../data/types';
 import { retrainSpecOf } from '../diagnose/diagnoseRun';
 import { findRun } from '../track/findRun';
 import { OnnxPredictor } from '../onnx/onnxPredictor';
-import { runsDir, type RunRecord } from '../train/runStore';
+import { type RunRecord } from '../train/runStore';
 import { listRuns } from '../track/store';
 import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './augment';
 import { loadDataVersion, readRowsCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
@@ -20,6 +20,7 @@ import { findLabelIssues, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
 import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
+import { runsDir } from '../spec/layout';
 
 export interface RunErrorAnalysis {
   projectDir: string;

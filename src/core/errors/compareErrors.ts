@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveProject, type ProjectInput } from '../data/dataset';
 import { findRun } from '../track/findRun';
-import { runsDir } from '../train/runStore';
 import { predictDev } from './analysis';
 import { loadDataVersion } from '../data/dataVersions';
 import type { ErrorTable } from './errorTable';
 import { findSlices, sliceRows } from './slices';
 import { readTags, tagTable } from './tags';
+import { runsDir } from '../spec/layout';
 
 export interface ErrorChanges {
   /** In the order given. */

@@ -4,8 +4,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ErrorTable } from './errorTable';
-
-export const TAGS_FILE = join('.mlloop', 'tags.json');
+import { TAGS_FILE } from '../spec/layout';
 
 /** Example id → its tags (sorted, unique). */
 export type TagStore = Record<string, string[]>;

@@ -13,11 +13,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataVersion } from '../data/dataVersions';
 import { ScriptModel } from '../scripts/scriptModel';
-import { readRun, runsDir } from '../train/runStore';
+import { readRun } from '../train/runStore';
 import { readTable } from '../data/reader';
 import { buildReference, categoricalReference, numericReference, readReference, writeReference } from '../train/reference';
 import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
+import { runsDir } from '../spec/layout';
 
 export type * from './types';
 

@@ -48,10 +48,6 @@ export interface FeedbackRecord {
 export const LOG_FILE_PREFIX = 'requests-';
 export const REDACTED = '[redacted]';
 
-export function deploymentDir(projectDir: string, name: string): string {
-  return join(projectDir, '.mlloop', 'deployments', name);
-}
-
 export class RequestLog {
   private fd = -1;
   private colsFd = -1;

@@ -15,8 +15,8 @@ import type { Problem } from './problems';
 import { projectSchema } from './schema';
 import type { ProjectSpec } from './types';
 import { DEFAULT_SPLIT, isColumnSplit, isScriptExperiment } from './types';
+import { PROJECT_FILE } from './layout';
 
-export const PROJECT_FILE = 'mlloop.json';
 
 export interface LoadProjectOptions extends ReadOptions {
   /** Check the data file too (default true). */

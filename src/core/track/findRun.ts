@@ -1,7 +1,8 @@
 // Which completed run a name means: "latest", "latest:<experiment>" or a run id (a unique prefix
 // is enough). Diagnosis, error analysis and retraining all take a run this way.
-import { runsDir, type RunRecord } from '../train/runStore';
+import { type RunRecord } from '../train/runStore';
 import { listRuns } from './store';
+import { runsDir } from '../spec/layout';
 
 /** Resolves "latest", "latest:<experiment>" or a run id (a unique prefix is enough) to a completed run. */
 export async function findRun(projectDir: string, run: string): Promise<RunRecord> {

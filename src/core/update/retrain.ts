@@ -17,16 +17,15 @@ import type { Rows, SplitDataset } from '../data/types';
 import { findRun } from '../track/findRun';
 import { OnnxPredictor } from '../onnx/onnxPredictor';
 import { selectRows } from '../data/rows';
-import { loadDataVersion, readRowsCsv, rowsToCsv, versionsDir, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import { loadDataVersion, readRowsCsv, rowsToCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
 import { buildErrorTable, type ErrorTable } from '../errors/errorTable';
 import { findSlices } from '../errors/slices';
 import { readTags } from '../errors/tags';
-import { deploymentDir } from '../requestLog/log';
 import { trainExperiment, type TrainOutcome } from '../experiment/trainExperiment';
-import { runsDir } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { comparePromotion, type EvaluationSet, type GateOptions, type PromotionComparison, type TrackedSlice } from './gate';
 import { readProductionExamples, withUnlabelledTags, type ProductionExamples } from './productionData';
+import { deploymentDir, runsDir, versionsDir } from '../spec/layout';
 
 export const HOLDOUT_FILE = 'production-holdout.csv';
 export const PROMOTION_FILE = 'promotion.json';

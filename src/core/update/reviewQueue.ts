@@ -19,8 +19,7 @@ import type { FeatureDrift } from '../monitor/types';
 import { logFiles } from '../requestLog/log';
 import { FeedbackLabels } from '../serve/feedback';
 import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowRef } from './productionData';
-
-export const REVIEW_QUEUE_FILE = join('.mlloop', 'review-queue.json');
+import { REVIEW_QUEUE_FILE } from '../spec/layout';
 
 export type ReviewReason = 'low-confidence' | 'drift';
 

@@ -17,6 +17,7 @@ import { ModelNode, VersionNode } from '../views/deploymentsTree';
 import { runCliJson } from './cliJson';
 import { CancelledError } from '../../core/runtime/cancel';
 import { DeploymentMonitor, deploymentKey, type DeploymentRef } from './deploymentMonitor';
+import { runDir } from '../../core/spec/layout';
 
 let monitor: DeploymentMonitor | undefined;
 
@@ -49,10 +50,6 @@ export async function resolveDeployment(s: Services, arg: unknown): Promise<Reso
   if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
   if (items.length === 1) return items[0].ref;
   return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
-}
-
-function runDir(projectDir: string, runId: string): string {
-  return path.join(projectDir, '.mlloop', 'runs', runId);
 }
 
 const gateFiles = new Map<string, { mtimeMs: number; gate: GateView | undefined }>();

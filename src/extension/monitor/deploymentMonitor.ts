@@ -15,6 +15,7 @@ import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
 import { runCliJson } from './cliJson';
+import { deploymentDir } from '../../core/spec/layout';
 
 export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
 
@@ -130,7 +131,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   refresh(ref: DeploymentRef, force = false): Promise<void> {
     const st = this.state(ref);
     if (st.inFlight) return st.inFlight;
-    const logDir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+    const logDir = deploymentDir(ref.projectDir, ref.deployment);
     const mark = dataMark(logDir);
     if (!force && mark === st.seen) return Promise.resolve();
     const cfg = config();

@@ -14,8 +14,8 @@ import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
-import { TAGS_FILE, changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
-import { REVIEW_QUEUE_FILE, productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
+import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
+import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
   devColumnsOf,
@@ -34,6 +34,7 @@ import {
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
+import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
 
 function sliceViews(slices: Slice[]): SliceView[] {
   return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));

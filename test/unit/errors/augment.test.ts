@@ -10,11 +10,12 @@ import Papa from 'papaparse';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { Rows, SplitDataset } from '../../../src/core/data/types';
 import { addDataFromCsv, augmentToVersion, exportForCollection, fixLabels } from '../../../src/core/errors/analysis';
-import { listDataVersions, loadDataVersion, versionsDir } from '../../../src/core/data/dataVersions';
+import { listDataVersions, loadDataVersion } from '../../../src/core/data/dataVersions';
 import { writeTags } from '../../../src/core/errors/tags';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { productionExampleId } from '../../../src/core/update/productionData';
 import { enqueueForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
+import { versionsDir } from '../../../src/core/spec/layout';
 
 const digits = mkdtempSync(join(tmpdir(), 'mlloop-augment-digits-'));
 const iris = mkdtempSync(join(tmpdir(), 'mlloop-augment-iris-'));

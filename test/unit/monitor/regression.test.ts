@@ -10,8 +10,8 @@ import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { InferenceServer } from '../../../src/core/serve/server';
-import { deploymentDir } from '../../../src/core/requestLog/log';
 import { monitorDeployment } from '../../../src/core/monitor';
+import { deploymentDir } from '../../../src/core/spec/layout';
 
 let project: string;
 let dataset: SplitDataset;
