@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveProject } from '../../src/core/data/dataset';
 import { mulberry32 } from '../../src/core/data/prng';
-import { analyseRunInWorker } from '../../src/core/errors/analysisWorker';
+import { analyseRunInWorker } from '../../src/core/analysis/analysisWorker';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { renderWebviewHtml } from '../../src/extension/webview/html';
 import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTags } from '../../src/core/errors/tags';
+import { readTags } from '../../src/core/analysis/tags';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
-import { readTags, updateTags } from '../../src/core/errors/tags';
+import { readTags, updateTags } from '../../src/core/analysis/tags';
 import { InferenceServer } from '../../src/core/serve/server';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { readReviewQueue } from '../../src/core/update/reviewQueue';

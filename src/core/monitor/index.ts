@@ -1,13 +1,14 @@
-// The monitoring core's public API (issue 10): drift of a deployment's logged requests against the
+// The monitoring core's public API: drift of a deployment's logged requests against the
 // reference stored with the run, prediction drift, live accuracy from feedback, CBPE, operational
 // series. Pure Node (no vscode). The work is CPU-bound: callers on the extension host run it in a
 // worker or through `ml-loop drift --json` in a child process, never on the host thread.
 //
-// Files it reads, in a deployment's log folder `.mlloop/deployments/<name>/` (src/core/serve):
+// Files it reads, in a deployment's log folder `.mlloop/deployments/<name>/` (src/core/requestLog):
 //   requests-*.jsonl   the server's request log (JSON Lines, the source of truth)
-//   requests-*.cols    the same records in a columnar binary form written beside it (fast path, ./columnar.ts)
+//   requests-*.cols    the same records in a columnar binary form written beside it (fast path, src/core/requestLog/columnar.ts)
 //   feedback-*.jsonl   `POST /v2/models/{name}/feedback` records {time, id, label}
 // and, in a run folder, `reference.json` (MonitoringReference), written when the run finished.
+// The Monitoring panel's charts (./charts.ts) and alert rules (./alerts.ts) are built from its report.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -5,7 +5,7 @@
 //   .mlloop/splits/<versionId>.json  the recorded split of a data version (src/core/data/split.ts)
 //   .mlloop/cache/datasets/          loaded splits in binary form (src/core/data/datasetCache.ts)
 //   .mlloop/deployments/<name>/      a deployment's request logs and feedback (src/core/requestLog)
-//   .mlloop/tags.json                the error-analysis tags (src/core/errors/tags.ts)
+//   .mlloop/tags.json                the error-analysis tags (src/core/analysis/tags.ts)
 //   .mlloop/review-queue.json        production requests queued for review (src/core/update/reviewQueue.ts)
 import { join } from 'node:path';
 

@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { REDACTED, logFiles } from '../requestLog/log';
 import { exampleId } from '../data/rows';
 import type { FeatureSchema, Rows } from '../data/types';
-import type { TagStore } from '../errors/tags';
+import type { TagStore } from '../analysis/tags';
 
 import { FEEDBACK_FILE_PREFIX, FeedbackLabels, feedbackFiles } from '../serve/feedback';
 

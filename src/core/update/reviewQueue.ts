@@ -1,5 +1,5 @@
 // Production requests worth a human look, queued for tagging so that production problems become
-// tags (src/core/errors/tags) and then data: the requests of the last window that are
+// tags (src/core/analysis/tags) and then data: the requests of the last window that are
 //   - low-confidence: the top class probability below a threshold, or
 //   - drifted: a value of a drifted feature outside the training range, an unseen category, or in a
 //     histogram bin the window over-represents (at least twice its training share).

@@ -8,13 +8,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
-import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
-import { analyseRunInWorker } from '../../core/errors/analysisWorker';
+import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/analysis/analysis';
+import { analyseRunInWorker } from '../../core/analysis/analysisWorker';
 import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
-import { labelOf } from '../../core/errors/errorTable';
-import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
-import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
+import { labelOf } from '../../core/analysis/errorTable';
+import { parseSliceKey, sliceRows, type Slice } from '../../core/analysis/slices';
+import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/analysis/tags';
 import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {

@@ -9,7 +9,7 @@ import type { FeatureSchema } from '../../../src/core/data/types';
 import { RequestLog } from '../../../src/core/requestLog/log';
 import { withUnlabelledTags } from '../../../src/core/update/productionData';
 import { driftReason, enqueueForReview, predictionOf, predictionsOf, productionQueueOf, readReviewQueue, selectForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
-import { feature } from '../watch/fixtures';
+import { feature } from '../monitor/fixtures';
 import { REVIEW_QUEUE_FILE } from '../../../src/core/spec/layout';
 
 const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['a', 'b'], categorical: [], classes: ['x', 'y'] };

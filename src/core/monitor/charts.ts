@@ -4,7 +4,7 @@
 // over time, latency and throughput. The webview only hands them to chart.js. Unit-tested in Node.
 import type { ChartConfiguration } from 'chart.js';
 import type { ChartPalette } from '../diagnose/charts';
-import type { FeatureDrift, FeatureHistogram, MonitoringReport, PredictionDrift, TimePoint } from '../monitor/types';
+import type { FeatureDrift, FeatureHistogram, MonitoringReport, PredictionDrift, TimePoint } from './types';
 
 export type { ChartPalette };
 

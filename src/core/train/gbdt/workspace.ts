@@ -1,4 +1,6 @@
-// Histogram building, the GBDT's hot loop, and the work around it, optionally on two threads.
+// The boosting workspace: the GBDT's shared memory and the threads that work on it. It builds the
+// histograms (the hot loop) and does the work around them, optionally on two threads: split search,
+// partitions, gradients and score updates.
 //
 // A histogram holds, per bin of every column, (sum of gradients, sum of hessians, row count) in a
 // 4-lane float32 entry (the fourth lane is padding), so that a row's update is one f32x4 add. The
@@ -248,7 +250,7 @@ export interface GradientSums {
   h: number;
 }
 
-export interface HistogramBuilderOptions {
+export interface BoostingWorkspaceOptions {
   /** 1 or 2. */
   threads?: number;
   /** Histograms the caller may hold at once; with a helper thread they are all allocated up front. */
@@ -260,7 +262,7 @@ export interface HistogramBuilderOptions {
 }
 
 /** The shared memory and the threads of tree growth: histograms, split search, partitions, gradients and score updates. */
-export class HistogramBuilder {
+export class BoostingWorkspace {
   /** Row indices, each leaf owning a range, partitioned on each split (in the kernel's memory). */
   readonly rows: Uint32Array;
   private readonly scratch: Uint32Array;
@@ -298,7 +300,7 @@ export class HistogramBuilder {
     bins: Uint8Array,
     private readonly n: number,
     private readonly featureOffset: Int32Array,
-    options: HistogramBuilderOptions = {},
+    options: BoostingWorkspaceOptions = {},
   ) {
     const d = featureOffset.length - 1;
     const threads = options.threads ?? 1;
@@ -320,7 +322,7 @@ export class HistogramBuilder {
       this.scores = new Float64Array(n * scoreColumns);
       this.leafRanges = new Float64Array(3 * slotCapacity);
       this.y = new Float64Array(n);
-      this.gh = HistogramBuilder.entries(new Float32Array(ENTRY * n));
+      this.gh = BoostingWorkspace.entries(new Float32Array(ENTRY * n));
       return;
     }
     const at = layout(n, d, scoreColumns, slotCapacity);
@@ -339,7 +341,7 @@ export class HistogramBuilder {
     this.scores = new Float64Array(buffer, at.scores, n * scoreColumns);
     this.leafRanges = new Float64Array(buffer, at.leafRanges, 3 * slotCapacity);
     this.y = new Float64Array(buffer, at.y, n);
-    this.gh = HistogramBuilder.entries(new Float32Array(buffer, at.gh, ENTRY * n));
+    this.gh = BoostingWorkspace.entries(new Float32Array(buffer, at.gh, ENTRY * n));
     if (!parallel) return;
     this.histogram(slotCapacity - 1);
     this.split = Math.ceil(d / 2);
@@ -351,8 +353,8 @@ export class HistogramBuilder {
       ...{ nBins: s.nBins, featureOffset, l2: s.l2, minSamplesLeaf: s.minSamplesLeaf, minHessian: s.minHessian },
     };
     this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
-    HistogramBuilder.liveHelpers++;
-    this.helper.once('exit', () => HistogramBuilder.liveHelpers--);
+    BoostingWorkspace.liveHelpers++;
+    this.helper.once('exit', () => BoostingWorkspace.liveHelpers--);
     this.helper.unref();
     // Blocking here is safe: the helper boots on its own thread. If it never starts (a runtime
     // without worker threads, a failed spawn), work alone rather than wait forever later.
@@ -443,7 +445,7 @@ export class HistogramBuilder {
    */
   step(slot: number, start: number, m: number, subtractFrom: number, leaves: readonly SplitLeaf[]): Float64Array {
     if (leaves.length > MAX_LEAVES_PER_STEP) throw new Error(`at most ${MAX_LEAVES_PER_STEP} leaves per step`);
-    if (leaves.length > 0 && !this.splitSettings) throw new Error('HistogramBuilder: split settings are needed to find splits');
+    if (leaves.length > 0 && !this.splitSettings) throw new Error('BoostingWorkspace: split settings are needed to find splits');
     const d = this.featureOffset.length - 1;
     // Every slot the step touches exists before the helper reads it (making one may stop the helper).
     const out = this.histogram(slot);
@@ -586,7 +588,7 @@ export class HistogramBuilder {
     // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
     for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);
     if (Atomics.load(control, FAILED) !== 1) return false;
-    HistogramBuilder.helperFailures++;
+    BoostingWorkspace.helperFailures++;
     this.stopHelper();
     return true;
   }

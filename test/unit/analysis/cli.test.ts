@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
-import { writeTags } from '../../../src/core/errors/tags';
+import { writeTags } from '../../../src/core/analysis/tags';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-cli-'));

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../../src/core/data/prng';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';
-import { buildErrorTable } from '../../../src/core/errors/errorTable';
-import { findSlices, inSlice, parseSliceKey, sliceKey } from '../../../src/core/errors/slices';
+import { buildErrorTable } from '../../../src/core/analysis/errorTable';
+import { findSlices, inSlice, parseSliceKey, sliceKey } from '../../../src/core/analysis/slices';
 import { getTrainer } from '../../../src/core/train/registry';
 
 const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['x0', 'x1', 'x2', 'x3'], categorical: ['color'], classes: ['a', 'b'] };

@@ -1,5 +1,5 @@
 // A MonitoringReport as src/core/monitor produces it, built by hand for the panel's and the alerts' tests.
-import { DEFAULT_THRESHOLDS } from '../../../src/core/monitor';
+import { DEFAULT_THRESHOLDS } from '../../../src/core/monitor/index';
 import type { FeatureDrift, MonitoringReport } from '../../../src/core/monitor/types';
 
 export function feature(name: string, over: Partial<FeatureDrift> = {}): FeatureDrift {

@@ -3,7 +3,7 @@
 // notification, the same alert of the same deployment is not notified again until a window that
 // shares no request with the one that raised it (its first request is newer than that window's
 // last). The badge and the Problems entry follow the current state; only notifications are rationed.
-import type { MonitoringReport } from '../monitor/types';
+import type { MonitoringReport } from './types';
 
 export type AlertKind = 'data-drift' | 'prediction-drift' | 'accuracy-drop';
 

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseRun } from '../../../src/core/errors/analysis';
-import { analyseRunInWorker, transferablesOf } from '../../../src/core/errors/analysisWorker';
+import { analyseRun } from '../../../src/core/analysis/analysis';
+import { analyseRunInWorker, transferablesOf } from '../../../src/core/analysis/analysisWorker';
 import { CancelledError } from '../../../src/core/runtime/cancel';
-import { writeTags } from '../../../src/core/errors/tags';
+import { writeTags } from '../../../src/core/analysis/tags';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-worker-'));

@@ -2,7 +2,7 @@
 // threshold at 1, overlaid histograms, prediction drift, live vs estimated accuracy, operations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyChart, alignSeries, driftChart, latencyChart, predictionChart, thresholdRatio, throughputChart, withAlpha, worstHistograms } from '../../../src/core/watch/charts';
+import { accuracyChart, alignSeries, driftChart, latencyChart, predictionChart, thresholdRatio, throughputChart, withAlpha, worstHistograms } from '../../../src/core/monitor/charts';
 import { report } from './fixtures';
 
 const p = { foreground: '#ccc', muted: '#999', grid: '#444', series: ['#111111', '#222222', '#333333', '#444444', '#555555', '#666666'], warning: '#ff0' };

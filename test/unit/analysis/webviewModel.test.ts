@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { applyTagDelta, defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
 import { devColumnsOf, isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, productionColumnsOf, type DevColumns, type ErrorAnalysisView } from '../../../src/protocol/errorAnalysis';
 import { productionQueueOf, type ReviewItem } from '../../../src/core/update/reviewQueue';
-import type { ErrorTable } from '../../../src/core/errors/errorTable';
+import type { ErrorTable } from '../../../src/core/analysis/errorTable';
 
 const dev: DevColumns = {
   ids: ['a', 'b', 'c', 'd', 'e'],

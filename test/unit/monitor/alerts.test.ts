@@ -1,7 +1,7 @@
 // Alerts from a report (drift, prediction drift, live accuracy below dev) and the once-per-window rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertThrottle, alertsOf } from '../../../src/core/watch/alerts';
+import { AlertThrottle, alertsOf } from '../../../src/core/monitor/alerts';
 import { report } from './fixtures';
 
 test('a report crossing thresholds raises accuracy, data and prediction drift alerts, naming the drifted features worst first', () => {

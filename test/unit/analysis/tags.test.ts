@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ErrorTable } from '../../../src/core/errors/errorTable';
-import { buildErrorTable } from '../../../src/core/errors/errorTable';
-import { changedTags, readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withProductionCounts, withTag, writeTags } from '../../../src/core/errors/tags';
+import type { ErrorTable } from '../../../src/core/analysis/errorTable';
+import { buildErrorTable } from '../../../src/core/analysis/errorTable';
+import { changedTags, readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withProductionCounts, withTag, writeTags } from '../../../src/core/analysis/tags';
 
 /** 10 dev examples e0..e9; e0..e3 wrong (4 errors). */
 function table(wrong: number[]): ErrorTable {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import { mulberry32 } from '../../../src/core/data/prng';
-import { confidentLearning, findLabelIssues, precisionAtK } from '../../../src/core/errors/labelErrors';
+import { confidentLearning, findLabelIssues, precisionAtK } from '../../../src/core/analysis/labelErrors';
 
 test('confident learning flags a confidently contradicted label and not an uncertain one', () => {
   // 3 classes; rows 0-3 labelled 0 (row 3 looks like class 1), rows 4-7 labelled 1, row 8 labelled 2 and uncertain.

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseRun, augmentToVersion } from '../../../src/core/errors/analysis';
-import { errorChangesInWorker } from '../../../src/core/errors/analysisWorker';
-import { errorChangesOfRuns } from '../../../src/core/errors/compareErrors';
-import { sliceRows } from '../../../src/core/errors/slices';
-import { writeTags } from '../../../src/core/errors/tags';
+import { analyseRun, augmentToVersion } from '../../../src/core/analysis/analysis';
+import { errorChangesInWorker } from '../../../src/core/analysis/analysisWorker';
+import { errorChangesOfRuns } from '../../../src/core/analysis/compareErrors';
+import { sliceRows } from '../../../src/core/analysis/slices';
+import { writeTags } from '../../../src/core/analysis/tags';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-compare-'));
