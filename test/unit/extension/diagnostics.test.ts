@@ -6,10 +6,10 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { checkProject } from '../../../src/extension/diagnostics/projectChecks';
+import { checkProject } from '../../../src/core/check/projectChecks';
 import { relocateProblems, textProblems } from '../../../src/extension/diagnostics/projectText';
 import { blockingError } from '../../../src/extension/diagnostics/problemError';
-import { checkProjectInWorker } from '../../../src/extension/diagnostics/runCheck';
+import { checkProjectInWorker } from '../../../src/core/check/runCheck';
 import { CancelledError } from '../../../src/core/runtime/cancel';
 
 const root = join(__dirname, '..', '..', '..');

@@ -3,9 +3,9 @@
 // the split leaves dev rows, one-class target, ragged rows, non-numeric values, non-UTF-8, each at
 // its line) and, when the data loads without error, the profile's findings located in mlloop.json.
 // No editor import: it runs in a worker thread and in plain Node tests.
-import { profileFindingsToProblems, profileProject } from '../../core/data/profile';
-import { hasErrors, loadProject } from '../../core/spec/load';
-import type { Problem } from '../../core/spec/problems';
+import { profileFindingsToProblems, profileProject } from '../data/profile';
+import { hasErrors, loadProject } from './loadProject';
+import type { Problem } from '../spec/problems';
 
 export interface ProjectCheckRequest {
   /** Folder holding mlloop.json. */

@@ -9,13 +9,13 @@ import { dataProblemSeverity, scanTable, type TableScan } from '../data/scan';
 import { splitScannedRows } from '../data/dataset';
 import { countSplits } from '../data/split';
 import type { DataVersion } from '../data/types';
-import { JsonDocument } from './jsonLocation';
-import { parseProjectDocument } from './parse';
-import type { Problem } from './problems';
-import { projectSchema } from './schema';
-import type { ProjectSpec } from './types';
-import { DEFAULT_SPLIT, isColumnSplit, isScriptExperiment } from './types';
-import { PROJECT_FILE } from './layout';
+import { JsonDocument } from '../spec/jsonLocation';
+import { parseProjectDocument } from '../spec/parse';
+import type { Problem } from '../spec/problems';
+import { projectSchema } from '../spec/schema';
+import type { ProjectSpec } from '../spec/types';
+import { DEFAULT_SPLIT, isColumnSplit, isScriptExperiment } from '../spec/types';
+import { PROJECT_FILE } from '../spec/layout';
 
 
 export interface LoadProjectOptions extends ReadOptions {

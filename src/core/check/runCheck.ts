@@ -2,7 +2,7 @@
 // edit cancels it by terminating the worker, and a heap limit keeps a huge file from taking the
 // host down with it (the worker fails with ERR_WORKER_OUT_OF_MEMORY instead).
 // No editor import, so it is tested in plain Node.
-import { runWorkerJob } from '../../core/runtime/worker';
+import { runWorkerJob } from '../runtime/worker';
 import type { ProjectCheckRequest, ProjectCheckResult } from './projectChecks';
 
 /** Worker → host. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { openSync, closeSync, ftruncateSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasErrors, loadProject } from '../../../src/core/spec/load';
+import { hasErrors, loadProject } from '../../../src/core/check/loadProject';
 import type { Problem } from '../../../src/core/spec/problems';
 import { baseSpec, positionOf, tabularCsv, tempProject, type TempProject } from '../data/fixture';
 
