@@ -21,6 +21,7 @@ const vscodeImport = /(?:from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|i
  */
 export const CORE_FLOORS = [
   'runtime', // the program itself: version, worker threads, cancellation
+  'charts', // the look every chart configuration shares (palette, axes); imports no other core module
   'spec', // mlloop.json: types, schema, parsing, problems, the on-disk layout
   'data', // reading, typing, splitting and versioning the data
   'check', // the project checks (mlloop.json + data) behind the Problems panel and `ml-loop validate`
