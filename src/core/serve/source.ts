@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { runsDir } from '../train/runStore';
+import { runsDir } from '../spec/layout';
 
 export interface ResolvedModel {
   path: string;

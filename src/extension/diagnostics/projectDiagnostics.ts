@@ -7,11 +7,12 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/spec/problems';
-import type { ProjectCheckRequest, ProjectCheckResult } from './projectChecks';
+import type { ProjectCheckRequest, ProjectCheckResult } from '../../core/check/projectChecks';
 import { blockingError } from './problemError';
 import { toDiagnostic } from './problemMapping';
+import { checkProjectInWorker } from '../../core/check/runCheck';
+import { CancelledError } from '../../core/runtime/cancel';
 import { ProjectFixes } from './projectFixes';
-import { CheckCancelledError, checkProjectInWorker } from './runCheck';
 
 export const PROJECT_FILE_NAME = 'mlloop.json';
 
@@ -134,7 +135,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
     try {
       result = await this.runCheck({ projectDir, profile: true }, abort.signal);
     } catch (e) {
-      if (e instanceof CheckCancelledError) return;
+      if (e instanceof CancelledError) return;
       this.options.log.error(`checking the data of ${state.uri.fsPath} failed: ${e instanceof Error ? e.message : String(e)}`);
       return;
     } finally {

@@ -2,7 +2,7 @@
 // from the servers this window started (src/extension/deploy). A status-bar item shows requests per
 // second while a server runs; clicking it opens this view.
 import * as vscode from 'vscode';
-import { formatRate } from '../../core/watch/charts';
+import { formatRate } from '../../core/monitor/charts';
 import { DeploymentManager } from '../deploy/manager';
 import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from '../deploy/serverProcess';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe } from '../../../src/cli/commands/serve';
 import { deploymentName, resolveModel } from '../../../src/core/serve/source';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const IRIS = join(__dirname, '..', '..', '..', 'examples', 'iris');
 
