@@ -9,6 +9,8 @@ import { listRuns } from '../../core/track/store';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
 import type { ServerProcess } from './serverProcess';
+import { consentMessage } from './manager';
+import { curlExample } from '../../core/serve/curl';
 import { deploymentDir, runDir as runDirOf } from '../../core/spec/layout';
 
 interface RunRef {
@@ -34,17 +36,6 @@ async function pickRun(s: Services): Promise<RunRef | undefined> {
     { placeHolder: 'Deploy which run?', matchOnDescription: true, matchOnDetail: true },
   );
   return picked && { projectDir, runId: picked.runId };
-}
-
-/** What logging stores, named before the user agrees to it. */
-export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
-  return (
-    `Log the requests of deployment "${name}"? Each logged request stores its time, request id, model name and version, ` +
-    `the inputs (every feature value sent), the outputs (predicted label and class probabilities) and the latency, ` +
-    `as JSON Lines in ${dir} (rotated at 16 MiB, at most 256 MiB kept). ` +
-    `${sampleRate < 1 ? `Only ${Math.round(sampleRate * 100)} % of requests are logged. ` : ''}` +
-    `${redact.length ? `Redacted: ${redact.join(', ')}. ` : ''}Nothing leaves this machine.`
-  );
 }
 
 export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ url: string; version: string } | undefined> {
@@ -77,33 +68,6 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
     added ? `ML Loop: run ${run.runId} is version ${version} of ${name} on ${server.url} (candidate — Promote to serve it)` : `ML Loop: ${name} (run ${run.runId}) is served at ${server.url}/v2/models/${name}`,
   );
   return { url: server.url, version };
-}
-
-/**
- * Restarts a deployment that does not log requests with logging on (after the same consent dialog
- * as a deploy): its production run is served again, on the same port when it frees in time.
- * Returns the new server, or undefined when the user declined.
- */
-export async function restartWithLogging(s: Services, ref: { projectDir: string; deployment: string; server?: ServerProcess }): Promise<ServerProcess | undefined> {
-  const server = ref.server ?? s.deployments.manager.find(ref.projectDir, ref.deployment);
-  if (!server) throw new Error(`${ref.deployment} is not running: deploy a run first`);
-  const model = server.status?.models.find((m) => m.name === ref.deployment);
-  const production = model?.versions.find((v) => v.version === model.aliases.production);
-  if (!production?.runId) throw new Error(`${ref.deployment} serves no run of the project: restart it with ml-loop serve --log-requests`);
-  const config = vscode.workspace.getConfiguration('mlLoop.deploy');
-  const sampleRate = config.get<number>('logSampleRate', 1);
-  const redact = config.get<string[]>('logRedact', []);
-  const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
-  const others = (model?.versions.length ?? 1) - 1;
-  const dropped = others > 0 ? ` The server restarts with production v${production.version} (run ${production.runId}) only.` : '';
-  const choice = await vscode.window.showWarningMessage(consentMessage(ref.deployment, dir, sampleRate, redact) + dropped, { modal: true }, 'Restart with Logging');
-  if (choice !== 'Restart with Logging') return undefined;
-  const port = Number(new URL(server.url).port);
-  await s.deployments.manager.stop(server);
-  const modelPath = path.join(ref.projectDir, '.mlloop', 'runs', production.runId, 'model.onnx');
-  const next = await s.deployments.manager.deploy({ projectDir: ref.projectDir, runId: production.runId, modelPath, name: ref.deployment, logRequests: true, sampleRate, redact, port });
-  void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} logs its requests now, at ${next.server.url}/v2/models/${ref.deployment}`);
-  return next.server;
 }
 
 function modelOf(s: Services, arg: unknown): { server: ServerProcess; model: string } {
@@ -159,15 +123,6 @@ export async function openLogsCommand(s: Services, arg?: unknown): Promise<void>
   const files = existsSync(server.logDir) ? readdirSync(server.logDir).filter((f) => f.endsWith('.jsonl')).sort() : [];
   if (files.length === 0) throw new Error(`no requests logged yet in ${server.logDir}`);
   await vscode.window.showTextDocument(vscode.Uri.file(path.join(server.logDir, files[files.length - 1])), { preview: true });
-}
-
-/** A curl command for one example request (zeros for every feature) to the model's /predict or /infer. */
-export function curlExample(url: string, model: string, features: string[] | undefined): string {
-  if (features?.length) {
-    const instance = Object.fromEntries(features.map((f) => [f, 0]));
-    return `curl -s -X POST ${url}/v2/models/${model}/predict -H 'Content-Type: application/json' -d '${JSON.stringify({ instances: [instance] })}'`;
-  }
-  return `curl -s ${url}/v2/models/${model}`;
 }
 
 export async function copyCurlCommand(s: Services, arg?: unknown): Promise<string> {

@@ -74,3 +74,14 @@ export class DeploymentManager implements vscode.Disposable {
     this.changeEmitter.dispose();
   }
 }
+
+/** What logging stores, named before the user agrees to it. */
+export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
+  return (
+    `Log the requests of deployment "${name}"? Each logged request stores its time, request id, model name and version, ` +
+    `the inputs (every feature value sent), the outputs (predicted label and class probabilities) and the latency, ` +
+    `as JSON Lines in ${dir} (rotated at 16 MiB, at most 256 MiB kept). ` +
+    `${sampleRate < 1 ? `Only ${Math.round(sampleRate * 100)} % of requests are logged. ` : ''}` +
+    `${redact.length ? `Redacted: ${redact.join(', ')}. ` : ''}Nothing leaves this machine.`
+  );
+}

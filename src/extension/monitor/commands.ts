@@ -11,6 +11,7 @@ import { describeRegressions } from '../../core/update/gate';
 import { PROMOTION_FILE, type RetrainResult } from '../../core/update/retrain';
 import type { ReviewResult } from '../../core/update/reviewQueue';
 import type { GateView } from '../../protocol/monitoring';
+import { consentMessage } from '../deploy/manager';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../views/deploymentsTree';
@@ -236,4 +237,31 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
   if (choice === 'Open Queue') await vscode.window.showTextDocument(vscode.Uri.file(result.file), { preview: true });
   if (choice === 'Tag in Error Analysis') await openPanel();
   return result;
+}
+
+/**
+ * Restarts a deployment that does not log requests with logging on (after the same consent dialog
+ * as a deploy): its production run is served again, on the same port when it frees in time.
+ * Returns the new server, or undefined when the user declined.
+ */
+export async function restartWithLogging(s: Services, ref: { projectDir: string; deployment: string; server?: ServerProcess }): Promise<ServerProcess | undefined> {
+  const server = ref.server ?? s.deployments.manager.find(ref.projectDir, ref.deployment);
+  if (!server) throw new Error(`${ref.deployment} is not running: deploy a run first`);
+  const model = server.status?.models.find((m) => m.name === ref.deployment);
+  const production = model?.versions.find((v) => v.version === model.aliases.production);
+  if (!production?.runId) throw new Error(`${ref.deployment} serves no run of the project: restart it with ml-loop serve --log-requests`);
+  const config = vscode.workspace.getConfiguration('mlLoop.deploy');
+  const sampleRate = config.get<number>('logSampleRate', 1);
+  const redact = config.get<string[]>('logRedact', []);
+  const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+  const others = (model?.versions.length ?? 1) - 1;
+  const dropped = others > 0 ? ` The server restarts with production v${production.version} (run ${production.runId}) only.` : '';
+  const choice = await vscode.window.showWarningMessage(consentMessage(ref.deployment, dir, sampleRate, redact) + dropped, { modal: true }, 'Restart with Logging');
+  if (choice !== 'Restart with Logging') return undefined;
+  const port = Number(new URL(server.url).port);
+  await s.deployments.manager.stop(server);
+  const modelPath = path.join(ref.projectDir, '.mlloop', 'runs', production.runId, 'model.onnx');
+  const next = await s.deployments.manager.deploy({ projectDir: ref.projectDir, runId: production.runId, modelPath, name: ref.deployment, logRequests: true, sampleRate, redact, port });
+  void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} logs its requests now, at ${next.server.url}/v2/models/${ref.deployment}`);
+  return next.server;
 }

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
-import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
+import { deploymentMonitor, gateOf, promoteCandidateCommand, restartWithLogging, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
 import { deploymentKey, type DeploymentRef } from './deploymentMonitor';
 import { deploymentDir } from '../../core/spec/layout';
 
@@ -168,7 +168,6 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
         });
         return;
       case 'restartWithLogging': {
-        const { restartWithLogging } = await import('../deploy/commands');
         const server = await this.withBusy('Restarting with request logging…', () => restartWithLogging(this.services, ref));
         if (server) {
           this.ref = { ...this.ref, server };

@@ -3,6 +3,7 @@
 // second while a server runs; clicking it opens this view.
 import * as vscode from 'vscode';
 import { formatRate } from '../../core/monitor/charts';
+import { curlExample } from '../../core/serve/curl';
 import { DeploymentManager } from '../deploy/manager';
 import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from '../deploy/serverProcess';
 
@@ -96,7 +97,6 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       item.tooltip = `${up}Inference server (pid ${s.pid}) for ${s.launch.projectDir}${s.logDir ? `\nLogging requests to ${s.logDir}` : '\nRequest logging off'}`;
     } else if (e instanceof ModelNode && e.server.state === 'running') {
       // The deployed name and a ready curl line (the same as Copy curl Example), selectable in the hover.
-      const { curlExample } = await import('../deploy/commands');
       let features: string[] | undefined;
       try {
         features = ((await (await fetch(`${e.server.url}/v2/models/${encodeURIComponent(e.model.name)}`)).json()) as { parameters?: { features?: string[] } }).parameters?.features;
