@@ -4,16 +4,16 @@
 import { moduleLoadedAt } from './activationClock'; // first import: starts the activation clock
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { registerPanelSerializers, restorePanel } from './panels/serializers';
+import { registerPanelSerializers, restorePanel } from './webviewHost/serializers';
 import { registerDiagnose } from './diagnose/commands';
-import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
+import { ProjectDiagnostics } from './problems/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import { registerTraining } from './training';
 import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
-import { DeploymentsTreeProvider } from './views/deploymentsTree';
-import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './views/experimentsTree';
-import { WebviewPanelHost, type PanelProbe } from './webview/panel';
+import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './experiments/experimentsTree';
+import { WebviewPanelHost, type PanelProbe } from './webviewHost/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
 export interface MlLoopApi {
@@ -76,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const startMonitor = deployments.manager.onDidChange(() => {
     if (!deployments.manager.running().some((x) => x.logDir)) return;
     startMonitor.dispose();
-    void import('./monitor/commands').then((m) => m.deploymentMonitor(services));
+    void import('./monitoring/commands').then((m) => m.deploymentMonitor(services));
   });
   context.subscriptions.push(startMonitor);
   // The first scan sets the context keys of the welcome content; activation does not wait for it.

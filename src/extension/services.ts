@@ -1,10 +1,10 @@
 // What command handlers and views share, created once in activate().
 import type * as vscode from 'vscode';
-import type { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
+import type { ProjectDiagnostics } from './problems/projectDiagnostics';
 import type { ProjectIndex } from './project/projectIndex';
 import type { RunTracker } from './training/runTracker';
-import type { DeploymentsTreeProvider } from './views/deploymentsTree';
-import type { ExperimentsTreeProvider } from './views/experimentsTree';
+import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 
 export interface Services {
   context: vscode.ExtensionContext;

@@ -20,7 +20,7 @@ import { datasetCacheDir } from '../../src/core/data/datasetCache';
 import { mulberry32 } from '../../src/core/data/prng';
 import { analyseRunInWorker } from '../../src/core/errors/analysisWorker';
 import { trainExperiment } from '../../src/core/train/run';
-import { renderWebviewHtml } from '../../src/extension/webview/html';
+import { renderWebviewHtml } from '../../src/extension/webviewHost/html';
 import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import { productionQueueOf } from '../../src/core/update/reviewQueue';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';

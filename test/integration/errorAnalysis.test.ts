@@ -13,7 +13,7 @@ import { analyseRun } from '../../src/core/errors/analysis';
 import { readTags } from '../../src/core/errors/tags';
 import { trainExperiment } from '../../src/core/train/run';
 import type { ErrorAnalysisState, ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
-import type { PanelProbe } from '../../src/extension/webview/panel';
+import type { PanelProbe } from '../../src/extension/webviewHost/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, type LoadedErrorAnalysis as Loaded, waitFor, workspaceRoot } from './helpers';
 
 

@@ -17,7 +17,7 @@ import { deploymentDir } from '../../src/core/serve/requestLog';
 import { InferenceServer } from '../../src/core/serve/server';
 import { trainExperiment } from '../../src/core/train/run';
 import { REVIEW_QUEUE_FILE, readReviewQueue } from '../../src/core/update/reviewQueue';
-import type { PanelProbe } from '../../src/extension/webview/panel';
+import type { PanelProbe } from '../../src/extension/webviewHost/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, waitFor, workspaceRoot } from './helpers';
 
 

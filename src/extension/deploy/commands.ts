@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns } from '../../core/track/store';
 import type { Services } from '../services';
-import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
+import { ModelNode, ServerNode, VersionNode } from './deploymentsTree';
 import type { ServerProcess } from './serverProcess';
 
 interface RunRef {
@@ -93,7 +93,7 @@ export async function promoteCommand(s: Services, arg?: unknown): Promise<void> 
   if (!version) return;
   // A version retrained with production data goes through the promotion gate (src/extension/monitor).
   const runId = server.status?.models.find((x) => x.name === model)?.versions.find((v) => v.version === version)?.runId;
-  const { confirmPromotion } = await import('../monitor/commands');
+  const { confirmPromotion } = await import('../monitoring/commands');
   if (!(await confirmPromotion(server.launch.projectDir, runId, `${model} v${version}`))) return;
   await server.post(`/v2/models/${encodeURIComponent(model)}/aliases/production`, { version });
   void vscode.window.showInformationMessage(`ML Loop: ${model} v${version} is now production`);

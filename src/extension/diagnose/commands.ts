@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { ExperimentNode, RunNode, type ExperimentsTreeNode } from '../views/experimentsTree';
+import { ExperimentNode, RunNode, type ExperimentsTreeNode } from '../experiments/experimentsTree';
 import { InlineVerdicts, type RunRef } from './inlineVerdicts';
 import { RunDiagnosticsView } from './runDiagnosticsView';
 

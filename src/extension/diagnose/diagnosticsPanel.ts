@@ -12,7 +12,7 @@ import {
 import type { RunDiagnosis } from '../../core/diagnose/diagnoseRun';
 import type { ValidationCurve } from '../../core/diagnose/learningCurveTypes';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 import { DiagnoseCancelledError, diagnoseInChildProcess } from './diagnoseProcess';
 
 /** Parameters worth a validation curve, per built-in model. */

@@ -5,14 +5,14 @@ import * as vscode from 'vscode';
 import { runLabel } from '../../core/track/format';
 import { annotateRun, deleteRun } from '../../core/track/store';
 import type { TrackedRun } from '../../core/track/types';
-import type { ExperimentRef } from '../codelens/experimentLens';
+import type { ExperimentRef } from './experimentLens';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
-import { ExperimentNode, MoreRunsNode, RunNode, SweepNode } from '../views/experimentsTree';
-import { askEditedParams, cancelRun, trainAll, trainOne } from './trainCommands';
+import { ExperimentNode, MoreRunsNode, RunNode, SweepNode } from '../experiments/experimentsTree';
+import { askEditedParams, cancelRun, trainAll, trainOne } from './trainWithProgress';
 import { projectDirOf } from './runTracker';
-import { mayRunScript } from '../scripts/scriptExperiments';
-import { experimentHasSweep, trainSweepWithProgress } from '../scripts/sweepCommand';
+import { mayRunScript } from './scriptExperiments';
+import { experimentHasSweep, trainSweepWithProgress } from './sweepWithProgress';
 
 /** A run as commands receive it from the tree, the status bar, a lens or a panel. */
 export interface RunRef {
@@ -157,7 +157,7 @@ export async function deleteRunCommand(s: Services, arg?: unknown, selected?: un
 export async function openTrainingCurvesCommand(s: Services, arg?: unknown): Promise<void> {
   const target = await resolveRun(s, arg, 'Show the training curves of which run?');
   if (!target) return;
-  const { TrainingPanel } = await import('../panels/trainingPanel');
+  const { TrainingPanel } = await import('./trainingPanel');
   TrainingPanel.show(s, projectDirOf(target.project), target.run.runId);
 }
 
@@ -167,7 +167,7 @@ export async function compareRunsCommand(s: Services, arg?: unknown, selected?: 
   const dirs = new Set(refs.map((r) => r.projectDir));
   if (dirs.size > 1) throw new Error('compare runs of one project at a time');
   if (refs.length < 2) throw new Error('select 2 to 20 runs in the Experiments view (Ctrl/Cmd+click), then Compare Selected');
-  const { ComparePanel } = await import('../panels/comparePanel');
+  const { ComparePanel } = await import('../experiments/comparePanel');
   ComparePanel.show(s, refs[0].projectDir, refs.map((r) => r.runId));
 }
 
@@ -193,7 +193,7 @@ export async function compareSweepCommand(s: Services, arg?: unknown): Promise<v
     void vscode.window.showWarningMessage(`ML Loop: the sweep has ${runIds.length} runs; comparing the first ${MAX_COMPARE} of the grid.`);
     runIds = runIds.slice(0, MAX_COMPARE);
   }
-  const { ComparePanel } = await import('../panels/comparePanel');
+  const { ComparePanel } = await import('../experiments/comparePanel');
   ComparePanel.show(s, projectDir, runIds);
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliCancelledError, runCliJson } from '../../../src/extension/monitor/cliJson';
+import { CliCancelledError, runCliJson } from '../../../src/extension/monitoring/cliJson';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-clijson-'));
 const cli = join(dir, 'cli.js');

@@ -13,7 +13,7 @@ import type { ReviewResult } from '../../core/update/reviewQueue';
 import type { GateView } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
-import { ModelNode, VersionNode } from '../views/deploymentsTree';
+import { ModelNode, VersionNode } from '../deploy/deploymentsTree';
 import { CliCancelledError, runCliJson } from './cliJson';
 import { DeploymentMonitor, deploymentKey, type DeploymentRef } from './deploymentMonitor';
 

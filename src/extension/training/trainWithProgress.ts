@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../../core/train/types';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
 import { projectDirOf } from './runTracker';
-import { configuredPython } from '../scripts/scriptExperiments';
+import { configuredPython } from './scriptExperiments';
 
 /** Progress lines go to the log at most this often per run (every event still reaches the panel). */
 const LOG_INTERVAL_MS = 1000;
@@ -39,7 +39,7 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
   let lastLog = 0;
   // Loaded before training starts, so the panel opens as the run is created and sees all its progress
   // (a fast run could otherwise end before a panel opened through the command had loaded).
-  const trainingPanel = req.openPanel ? import('../panels/trainingPanel') : undefined;
+  const trainingPanel = req.openPanel ? import('./trainingPanel') : undefined;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `ML Loop: training ${req.experiment}`, cancellable: true },
     async (progress, token) => {

@@ -7,10 +7,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/spec/problems';
-import type { ProjectCheckRequest, ProjectCheckResult } from './projectChecks';
+import type { ProjectCheckRequest, ProjectCheckResult } from '../diagnostics/projectChecks';
 import { blockingError } from './problemError';
 import { toDiagnostic } from './problemMapping';
-import { CheckCancelledError, checkProjectInWorker } from './runCheck';
+import { CheckCancelledError, checkProjectInWorker } from '../diagnostics/runCheck';
 
 export const PROJECT_FILE_NAME = 'mlloop.json';
 

@@ -10,8 +10,8 @@ import { Throttle } from '../../core/track/throttle';
 import type { TrackedRun } from '../../core/track/types';
 import { isTrainingWebviewMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingRunView, type TrainingWebviewMessage } from '../../protocol/training';
 import type { Services } from '../services';
-import { cancelRun } from '../training/trainCommands';
-import { WebviewPanelHost } from '../webview/panel';
+import { cancelRun } from './trainWithProgress';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 export const THROTTLE_MS = 250;
 

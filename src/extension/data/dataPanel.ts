@@ -2,9 +2,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isDataWebviewMessage, type DataHostMessage, type DataPanelState, type DataWebviewMessage } from '../../protocol/data';
-import { profileInChildProcess } from '../profile/runProfile';
+import { profileInChildProcess } from './runProfile';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 export class DataPanel extends WebviewPanelHost<DataHostMessage, DataWebviewMessage> {
   static readonly viewType = 'mlLoop.data';

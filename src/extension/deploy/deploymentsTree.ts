@@ -2,8 +2,8 @@
 // from the servers this window started (src/extension/deploy). A status-bar item shows requests per
 // second while a server runs; clicking it opens this view.
 import * as vscode from 'vscode';
-import { DeploymentManager } from '../deploy/manager';
-import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from '../deploy/serverProcess';
+import { DeploymentManager } from './manager';
+import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from './serverProcess';
 
 export class ServerNode {
   readonly kind = 'server';

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { RunNode } from '../views/experimentsTree';
+import { RunNode } from '../experiments/experimentsTree';
 
 export interface ErrorAnalysisRef {
   projectDir?: string;
@@ -41,7 +41,7 @@ export async function openErrorAnalysisCommand(s: Services, arg?: unknown): Prom
     target = { projectDir: arg.projectDir ?? path.dirname(file!), runId: arg.runId, filter: arg.filter };
   } else target = await pickRun(s);
   if (!target) return undefined;
-  const { ErrorAnalysisPanel } = await import('../panels/errorAnalysisPanel');
+  const { ErrorAnalysisPanel } = await import('./errorAnalysisPanel');
   ErrorAnalysisPanel.show(s, target.projectDir, target.runId, target.filter);
   return { runId: target.runId };
 }

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { runsDir } from '../../core/train/runStore';
 import { isRecord } from '../../protocol/common';
 import type { Services } from '../services';
-import { adoptRestoredPanel } from '../webview/panel';
+import { adoptRestoredPanel } from './panel';
 
 type Key = Record<string, unknown>;
 
@@ -19,10 +19,10 @@ const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<un
   'mlLoop.data': (s, k) => {
     const file = str(k, 'projectFile');
     if (!file || !existsSync(file)) return `no project file ${file ?? '(none)'}`;
-    return async () => (await import('./dataPanel')).DataPanel.show(s, vscode.Uri.file(file));
+    return async () => (await import('../data/dataPanel')).DataPanel.show(s, vscode.Uri.file(file));
   },
-  'mlLoop.training': (s, k) => withRun(k, async (projectDir, runId) => (await import('./trainingPanel')).TrainingPanel.show(s, projectDir, runId)),
-  'mlLoop.errorAnalysis': (s, k) => withRun(k, async (projectDir, runId) => (await import('./errorAnalysisPanel')).ErrorAnalysisPanel.show(s, projectDir, runId)),
+  'mlLoop.training': (s, k) => withRun(k, async (projectDir, runId) => (await import('../training/trainingPanel')).TrainingPanel.show(s, projectDir, runId)),
+  'mlLoop.errorAnalysis': (s, k) => withRun(k, async (projectDir, runId) => (await import('../errorAnalysis/errorAnalysisPanel')).ErrorAnalysisPanel.show(s, projectDir, runId)),
   'mlLoop.diagnostics': (s, k) =>
     withRun(k, async (projectDir, runId) => (await import('../diagnose/commands')).diagnoseRunCommand(s, { projectFile: vscode.Uri.file(path.join(projectDir, 'mlloop.json')), runId })),
   'mlLoop.compare': (s, k) => {
@@ -31,16 +31,16 @@ const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<un
     if (!projectDir || !runIds) return 'no runs named';
     const gone = runIds.find((r) => !existsSync(runDirOf(projectDir, r)));
     if (gone) return `run ${gone} is gone`;
-    return async () => (await import('./comparePanel')).ComparePanel.show(s, projectDir, runIds);
+    return async () => (await import('../experiments/comparePanel')).ComparePanel.show(s, projectDir, runIds);
   },
   'mlLoop.monitoring': (s, k) => {
     const projectDir = str(k, 'projectDir');
     const deployment = str(k, 'deployment');
     if (!projectDir || !deployment || !existsSync(projectDir)) return `no project ${projectDir ?? '(none)'}`;
     return async () => {
-      const { resolveDeployment } = await import('../monitor/commands');
+      const { resolveDeployment } = await import('../monitoring/commands');
       const ref = await resolveDeployment(s, { projectDir, deployment });
-      if (ref) (await import('../monitor/monitoringPanel')).MonitoringPanel.show(s, ref);
+      if (ref) (await import('../monitoring/monitoringPanel')).MonitoringPanel.show(s, ref);
     };
   },
 };

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
 import { deploymentKey, type DeploymentRef } from './deploymentMonitor';
 

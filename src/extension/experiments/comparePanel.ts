@@ -13,7 +13,7 @@ import { readHistory } from '../../core/track/store';
 import type { TrackedRun } from '../../core/track/types';
 import { isCompareWebviewMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage } from '../../protocol/compare';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWebviewMessage> {
   static readonly viewType = 'mlLoop.compare';

@@ -32,7 +32,7 @@ import {
   type SliceView,
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 function sliceViews(slices: Slice[]): SliceView[] {
   return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));
