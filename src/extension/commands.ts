@@ -58,7 +58,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.openDeploymentLogs': async (s, arg) => (await import('./deploy/commands')).openLogsCommand(s, arg),
   'mlLoop.copyCurlExample': async (s, arg) => (await import('./deploy/commands')).copyCurlCommand(s, arg),
   'mlLoop.sendTestRequest': async (s, arg) => (await import('./deploy/commands')).sendTestRequestCommand(s, arg),
-  // Monitoring and updating (src/extension/monitor/commands.ts, loaded on first use).
+  // Monitoring and updating (src/extension/monitoring/commands.ts, loaded on first use).
   'mlLoop.openMonitoring': async (s, arg) => (await import('./monitoring/commands')).openMonitoringCommand(s, arg),
   'mlLoop.retrainWithProductionData': async (s, arg) => (await import('./monitoring/commands')).retrainWithProductionDataCommand(s, arg),
   'mlLoop.promoteCandidate': async (s, arg) => (await import('./monitoring/commands')).promoteCandidateCommand(s, arg),

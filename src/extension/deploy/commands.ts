@@ -91,7 +91,7 @@ export async function promoteCommand(s: Services, arg?: unknown): Promise<void> 
     version = picked?.version;
   }
   if (!version) return;
-  // A version retrained with production data goes through the promotion gate (src/extension/monitor).
+  // A version retrained with production data goes through the promotion gate (src/extension/monitoring).
   const runId = server.status?.models.find((x) => x.name === model)?.versions.find((v) => v.version === version)?.runId;
   const { confirmPromotion } = await import('../monitoring/commands');
   if (!(await confirmPromotion(server.launch.projectDir, runId, `${model} v${version}`))) return;

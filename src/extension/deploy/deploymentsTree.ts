@@ -45,7 +45,7 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   private readonly statusItem = vscode.window.createStatusBarItem('mlLoop.deployments', vscode.StatusBarAlignment.Left, 49);
   private readonly subscription: vscode.Disposable;
   private anyRunning = false;
-  /** Alerts of a deployment (set by the deployment monitor, src/extension/monitor): a warning icon and badge on its model. */
+  /** Alerts of a deployment (set by the deployment monitor, src/extension/monitoring): a warning icon and badge on its model. */
   alertsOf: ((projectDir: string, name: string) => { message: string }[]) | undefined;
 
   constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {

@@ -88,7 +88,7 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
   await s.diagnostics.assertUsable(project.file);
   // Script experiments run workspace code: refused (with a way to manage trust) in an untrusted workspace.
   if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
-  // An experiment with a "sweep" trains its whole grid (src/extension/scripts/sweepCommand).
+  // An experiment with a "sweep" trains its whole grid (src/extension/training/sweepWithProgress).
   if (await experimentHasSweep(project, experiment)) return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
   // A derived data version (Error Analysis: augmented rows, added data, fixed labels) travels with the ref.
   const dataVersion = isExperimentRef(arg) && typeof arg.dataVersion === 'string' ? arg.dataVersion : undefined;

@@ -21,7 +21,7 @@ export interface PanelOptions<W> {
 
 /**
  * Panels VS Code brought back after a window reload, waiting to be adopted by the panel their
- * serializer opens through the usual show path (src/extension/panels/serializers.ts): a panel
+ * serializer opens through the usual show path (src/extension/webviewHost/serializers.ts): a panel
  * created with the same view type and restore key takes over the restored tab instead of opening one.
  */
 const restored = new Map<string, vscode.WebviewPanel>();
