@@ -76,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const startMonitor = deployments.manager.onDidChange(() => {
     if (!deployments.manager.running().some((x) => x.logDir)) return;
     startMonitor.dispose();
-    void import('./monitoring/commands').then((m) => m.deploymentMonitor(services));
+    void import('./monitoring/deploymentMonitor').then((m) => m.deploymentMonitor(services));
   });
   context.subscriptions.push(startMonitor);
   // The first scan sets the context keys of the welcome content; activation does not wait for it.

@@ -23,6 +23,11 @@ export interface DeploymentRef {
   deployment: string;
 }
 
+/** A deployment and the server of this window that serves it, if any. */
+export interface ResolvedDeployment extends DeploymentRef {
+  server?: ServerProcess;
+}
+
 export function deploymentKey(r: DeploymentRef): string {
   return `${r.projectDir}\u0000${r.deployment}`;
 }
@@ -202,4 +207,15 @@ export class DeploymentMonitor implements vscode.Disposable {
     this.s.deployments.alertsOf = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+let monitor: DeploymentMonitor | undefined;
+
+/** The window's deployment monitor, created on first use and disposed with the extension. */
+export function deploymentMonitor(s: Services): DeploymentMonitor {
+  if (!monitor) {
+    const m = (monitor = new DeploymentMonitor(s));
+    s.context.subscriptions.push(m, { dispose: () => monitor === m && (monitor = undefined) });
+  }
+  return monitor;
 }

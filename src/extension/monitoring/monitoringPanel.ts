@@ -8,8 +8,8 @@ import * as vscode from 'vscode';
 import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
-import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
-import { deploymentKey, type DeploymentRef } from './deploymentMonitor';
+import { deploymentKey, deploymentMonitor, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
+import { gateOf } from './promotionGate';
 
 const open = new Map<string, MonitoringPanel>();
 
@@ -119,7 +119,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     this.update();
   }
 
-  private async withBusy<T>(label: string, work: () => Promise<T>): Promise<T> {
+  private async withBusy<T>(label: string, work: () => PromiseLike<T>): Promise<T> {
     this.busy = label;
     this.update();
     try {
@@ -135,11 +135,12 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     switch (message.action) {
       case 'refresh':
         return this.refresh(true);
+      // Retrain and Promote run as their commands (the command table reports their errors).
       case 'retrain':
-        await this.withBusy('Retraining with production data…', () => retrainWithProductionDataCommand(this.services, ref));
+        await this.withBusy('Retraining with production data…', () => vscode.commands.executeCommand('mlLoop.retrainWithProductionData', ref));
         return;
       case 'promote':
-        await this.withBusy('Promoting…', () => promoteCandidateCommand(this.services, ref));
+        await this.withBusy('Promoting…', () => vscode.commands.executeCommand('mlLoop.promoteCandidate', ref));
         return;
       case 'rollback': {
         const server = ref.server;

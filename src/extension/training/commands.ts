@@ -9,7 +9,7 @@ import type { ExperimentRef } from './experimentLens';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
 import { ExperimentNode, MoreRunsNode, RunNode, SweepNode } from '../experiments/experimentsTree';
-import { askEditedParams, cancelRun, trainAll, trainOne } from './trainWithProgress';
+import { askEditedParams, trainAll, trainOne } from './trainWithProgress';
 import { projectDirOf } from './runTracker';
 import { mayRunScript } from './scriptExperiments';
 import { experimentHasSweep, trainSweepWithProgress } from './sweepWithProgress';
@@ -105,14 +105,14 @@ export async function trainAllCommand(s: Services): Promise<unknown> {
 
 export async function cancelRunCommand(s: Services, arg?: unknown): Promise<boolean> {
   const ref = toRunRef(arg);
-  if (ref) return cancelRun(s, ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
+  if (ref) return s.runs.cancel(ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
   const active = s.runs.activeRuns();
   if (active.length === 0) throw new Error('no run is training in this window');
   const picked =
     active.length === 1
       ? active[0]
       : (await vscode.window.showQuickPick(active.map((a) => ({ label: a.runId, description: a.experiment, a })), { placeHolder: 'Cancel which run?' }))?.a;
-  return picked ? cancelRun(s, picked.runId) : false;
+  return picked ? s.runs.cancel(picked.runId) : false;
 }
 
 export async function renameRunCommand(s: Services, arg?: unknown): Promise<void> {

@@ -121,15 +121,6 @@ export async function trainAll(s: Services, project: Project): Promise<TrainOutc
   return outcomes;
 }
 
-/** Cancels a run this window is training; false when it is not one of them. */
-export function cancelRun(s: Services, runId: string): boolean {
-  const a = s.runs.activeRun(runId);
-  if (!a) return false;
-  s.log.info(`run ${runId}: cancel requested`);
-  a.abort.abort();
-  return true;
-}
-
 /** Asks for edited parameters, prefilled with the run's (JSON); undefined when the user backs out. */
 export async function askEditedParams(params: Record<string, unknown>, experiment: string): Promise<Record<string, unknown> | undefined> {
   const text = await vscode.window.showInputBox({

@@ -10,7 +10,6 @@ import { Throttle } from '../../core/track/throttle';
 import type { TrackedRun } from '../../core/track/types';
 import { isTrainingWebviewMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingRunView, type TrainingWebviewMessage } from '../../protocol/training';
 import type { Services } from '../services';
-import { cancelRun } from './trainWithProgress';
 import { WebviewPanelHost } from '../webviewHost/panel';
 
 export const THROTTLE_MS = 250;
@@ -94,7 +93,7 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
 
   protected async handle(message: Exclude<TrainingWebviewMessage, { type: 'ready' }>): Promise<void> {
     if (message.type === 'cancel') {
-      if (!cancelRun(this.services, this.runId)) void vscode.window.showWarningMessage(`ML Loop: run ${this.runId} is not training in this window`);
+      if (!this.services.runs.cancel(this.runId)) void vscode.window.showWarningMessage(`ML Loop: run ${this.runId} is not training in this window`);
     } else if (message.type === 'revealModel') {
       await vscode.commands.executeCommand('mlLoop.revealModelFile', { projectDir: this.projectDir, runId: this.runId });
     }
