@@ -12,6 +12,8 @@ import { registerTraining } from './training';
 import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import { DeploymentManager } from './deploy/manager';
+import { DeploymentsStatusBar } from './deploy/statusBar';
 import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './experiments/experimentsTree';
 import { WebviewPanelHost, type PanelProbe } from './webviewHost/panel';
 
@@ -54,9 +56,12 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const projects = new ProjectIndex(log);
   const runs = new RunTracker(projects, log);
   const experiments = new ExperimentsTreeProvider(projects, runs);
-  const deployments = new DeploymentsTreeProvider(context, log);
+  // The inference servers this window starts: one manager, read by the Deployments view, the
+  // status bar, the deploy and monitoring commands; disposing it stops every server.
+  const servers = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath, log);
+  const deployments = new DeploymentsTreeProvider(servers);
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs };
+  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
@@ -64,7 +69,9 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     projects,
     runs,
     experiments,
+    servers,
     deployments,
+    new DeploymentsStatusBar(servers),
     experimentsView,
     ...registerDiagnose(services, experimentsView),
     ...registerTraining(runs, projects),
@@ -73,8 +80,8 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     ...registerPanelSerializers(services),
   );
   // Monitoring (drift, alerts) starts with the first server that logs requests; its module loads then.
-  const startMonitor = deployments.manager.onDidChange(() => {
-    if (!deployments.manager.running().some((x) => x.logDir)) return;
+  const startMonitor = servers.onDidChange(() => {
+    if (!servers.running().some((x) => x.logDir)) return;
     startMonitor.dispose();
     void import('./monitoring/deploymentMonitor').then((m) => m.deploymentMonitor(services));
   });

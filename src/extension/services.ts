@@ -4,6 +4,7 @@ import type { ProjectDiagnostics } from './problems/projectDiagnostics';
 import type { ProjectIndex } from './project/projectIndex';
 import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import type { DeploymentManager } from './deploy/manager';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 
 export interface Services {
@@ -11,6 +12,9 @@ export interface Services {
   log: vscode.LogOutputChannel;
   projects: ProjectIndex;
   experiments: ExperimentsTreeProvider;
+  /** The inference servers this window started. */
+  servers: DeploymentManager;
+  /** The Deployments view (it shows the servers and the monitor's alerts). */
   deployments: DeploymentsTreeProvider;
   /** Problems-panel diagnostics of open mlloop.json files; assertUsable() before work on the data. */
   diagnostics: ProjectDiagnostics;

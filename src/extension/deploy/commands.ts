@@ -55,14 +55,14 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   let logRequests = false;
   const sampleRate = config.get<number>('logSampleRate', 1);
   const redact = config.get<string[]>('logRedact', []);
-  if (config.get<boolean>('logRequests', false) && !s.deployments.manager.find(run.projectDir, name)) {
+  if (config.get<boolean>('logRequests', false) && !s.servers.find(run.projectDir, name)) {
     const dir = path.join(run.projectDir, '.mlloop', 'deployments', name);
     const choice = await vscode.window.showWarningMessage(consentMessage(name, dir, sampleRate, redact), { modal: true }, 'Log Requests', 'Deploy Without Logging');
     if (choice === undefined) return undefined;
     logRequests = choice === 'Log Requests';
   }
   const { server, version, added } = await vscode.window.withProgress({ location: { viewId: 'mlLoop.deployments' }, title: `Deploying ${name}` }, () =>
-    s.deployments.manager.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact }),
+    s.servers.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact }),
   );
   void vscode.commands.executeCommand('mlLoop.deployments.focus');
   void vscode.window.showInformationMessage(
@@ -73,7 +73,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
 
 function modelOf(s: Services, arg: unknown): { server: ServerProcess; model: string } {
   if (arg instanceof ModelNode || arg instanceof VersionNode) return { server: arg.server, model: arg.model.name };
-  const running = s.deployments.manager.running();
+  const running = s.servers.running();
   const first = running.find((r) => r.status?.models.length);
   if (!first) throw new Error('no inference server is running — deploy a run first');
   return { server: first, model: first.status!.models[0].name };
@@ -107,14 +107,14 @@ export async function rollbackCommand(s: Services, arg?: unknown): Promise<void>
 
 function serverOf(s: Services, arg: unknown): ServerProcess {
   if (arg instanceof ServerNode || arg instanceof ModelNode || arg instanceof VersionNode) return arg.server;
-  const first = s.deployments.manager.running()[0];
+  const first = s.servers.running()[0];
   if (!first) throw new Error('no inference server is running');
   return first;
 }
 
 export async function stopServerCommand(s: Services, arg?: unknown): Promise<void> {
   const server = serverOf(s, arg);
-  await s.deployments.manager.stop(server);
+  await s.servers.stop(server);
   void vscode.window.showInformationMessage(`ML Loop: stopped the inference server at ${server.url}`);
 }
 

@@ -21,10 +21,10 @@ function isRef(arg: unknown): arg is DeploymentRef {
 
 /** The deployment a command is about: a model node of the Deployments view, a {projectDir, deployment} ref, or a pick among the running ones. */
 export async function resolveDeployment(s: Services, arg: unknown): Promise<ResolvedDeployment | undefined> {
-  const find = (ref: DeploymentRef) => s.deployments.manager.running().find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
+  const find = (ref: DeploymentRef) => s.servers.running().find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
   if (arg instanceof ModelNode || arg instanceof VersionNode) return { projectDir: arg.server.launch.projectDir, deployment: arg.model.name, server: arg.server };
   if (isRef(arg)) return { ...arg, server: find(arg) };
-  const items = s.deployments.manager.running().flatMap((server) => (server.status?.models ?? []).map((m) => ({ label: m.name, description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`, ref: { projectDir: server.launch.projectDir, deployment: m.name, server } })));
+  const items = s.servers.running().flatMap((server) => (server.status?.models ?? []).map((m) => ({ label: m.name, description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`, ref: { projectDir: server.launch.projectDir, deployment: m.name, server } })));
   if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
   if (items.length === 1) return items[0].ref;
   return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
@@ -88,7 +88,7 @@ export async function retrainWithProductionDataCommand(s: Services, arg?: unknow
   s.runs.schedule(ref.projectDir, result.candidateRunId);
   if (result.candidateStatus !== 'completed' || !result.candidateModel || !result.comparison) throw new Error(`the retrained run ${result.candidateRunId} ${result.candidateStatus}: ${result.error ?? 'no model'}`);
   // The candidate is served beside production (alias candidate) so that the gate can promote it with one click.
-  const deployed = await s.deployments.manager.deploy({ projectDir: ref.projectDir, runId: result.candidateRunId, modelPath: result.candidateModel, name: ref.deployment, logRequests: false });
+  const deployed = await s.servers.deploy({ projectDir: ref.projectDir, runId: result.candidateRunId, modelPath: result.candidateModel, name: ref.deployment, logRequests: false });
   gates.set(key, { productionRunId: result.productionRunId, candidateRunId: result.candidateRunId, candidateVersion: deployed.version, dataVersion: result.dataVersion, production: result.production, comparison: result.comparison });
   s.log.info(`retrain ${ref.deployment}: run ${result.candidateRunId} on data ${result.dataVersion} is candidate v${deployed.version}; gate ${result.comparison.needsConfirmation ? 'needs confirmation' : 'passes'}`);
   await openMonitoringCommand(s, ref);

@@ -90,7 +90,7 @@ export class DeploymentMonitor implements vscode.Disposable {
           return { badge: String(Math.min(9, st.alerts.length)), tooltip: st.alerts.map((a) => a.message).join('\n'), color: new vscode.ThemeColor('list.warningForeground') };
         },
       }),
-      s.deployments.manager.onDidChange(() => this.syncServers()),
+      s.servers.onDidChange(() => this.syncServers()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
     s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
@@ -106,7 +106,7 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   /** Deployments of running servers that log requests. */
   private syncServers(): void {
-    for (const server of this.s.deployments.manager.servers) {
+    for (const server of this.s.servers.servers) {
       if (!server.logDir) continue;
       const ref = { projectDir: server.launch.projectDir, deployment: path.basename(server.logDir) };
       const st = this.state(ref);

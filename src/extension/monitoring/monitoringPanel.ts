@@ -54,13 +54,13 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     const subs = [
       monitor.onDidChange((r) => deploymentKey(r) === deploymentKey(this.ref) && this.update()),
       // The servers' status polls fire every second: only a changed snapshot is sent (a redraw loses nothing, but costs).
-      services.deployments.manager.onDidChange(() => this.update()),
+      services.servers.onDidChange(() => this.update()),
     ];
     this.onDidDispose(() => subs.forEach((d) => d.dispose()));
   }
 
   private server() {
-    return this.ref.server ?? this.services.deployments.manager.running().find((s) => s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment));
+    return this.ref.server ?? this.services.servers.running().find((s) => s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment));
   }
 
   private deploymentView(): DeploymentView {
