@@ -15,7 +15,7 @@ import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import { DeploymentManager } from './deploy/manager';
 import { DeploymentsStatusBar } from './deploy/statusBar';
 import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './experiments/experimentsTree';
-import { WebviewPanelHost, type PanelProbe } from './webviewHost/panel';
+import { PanelRegistry, type PanelProbe } from './webviewHost/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
 export interface MlLoopApi {
@@ -29,6 +29,8 @@ export interface MlLoopApi {
   experimentsTree: vscode.TreeDataProvider<unknown>;
   /** The open webview panels, for the integration tests (state as the webview gets it; messages as it sends them). */
   panels(): PanelProbe[];
+  /** How many closed panels of a view type were garbage-collected so far (counted in the extension's tests only). */
+  collectedPanels(viewType: string): number;
   /** What VS Code's panel serializers run after a window reload (integration tests call it with a panel of their own). */
   restorePanel(panel: vscode.WebviewPanel, state: unknown): Promise<void>;
 }
@@ -52,7 +54,7 @@ async function revealSidebarOnce(services: Services, view: vscode.TreeView<Exper
 export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const activateCalledAt = performance.now();
   const log = vscode.window.createOutputChannel('ML Loop', { log: true });
-  WebviewPanelHost.recordSent = context.extensionMode === vscode.ExtensionMode.Test;
+  const panels = new PanelRegistry(context.extensionMode === vscode.ExtensionMode.Test);
   const projects = new ProjectIndex(log);
   const runs = new RunTracker(projects, log);
   const experiments = new ExperimentsTreeProvider(projects, runs);
@@ -61,10 +63,11 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const servers = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath, log);
   const deployments = new DeploymentsTreeProvider(servers);
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs };
+  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
+    panels,
     diagnostics,
     projects,
     runs,
@@ -93,7 +96,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
   log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => WebviewPanelHost.probes(), restorePanel: (panel, state) => restorePanel(services, panel, state) };
+  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => panels.probes(), collectedPanels: (viewType) => panels.collected(viewType), restorePanel: (panel, state) => restorePanel(services, panel, state) };
 }
 
 export function deactivate(): void {

@@ -6,6 +6,7 @@ import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import type { DeploymentManager } from './deploy/manager';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
+import type { PanelRegistry } from './webviewHost/panel';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -20,4 +21,6 @@ export interface Services {
   diagnostics: ProjectDiagnostics;
   /** Run stores of the projects and the runs this window trains. */
   runs: RunTracker;
+  /** The open webview panels (each panel's show() goes through it). */
+  panels: PanelRegistry;
 }

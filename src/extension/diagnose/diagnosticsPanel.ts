@@ -20,7 +20,6 @@ const SWEEPABLE: Record<string, string[]> = { linear: ['l2'], logistic: ['l2'], 
 
 export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, DiagnosticsWebviewMessage> {
   static readonly viewType = 'mlLoop.diagnostics';
-  private static readonly open = new Map<string, DiagnosticsPanel>();
   private diagnosis: RunDiagnosis | undefined;
   private loadError: string | undefined;
   private learningCurve: JobState = { status: 'idle' };
@@ -32,24 +31,12 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
   readonly onDidDiagnose = this.changeEmitter.event;
 
   static show(services: Services, projectDir: string, runId: string, onDiagnosed?: (projectDir: string) => void): DiagnosticsPanel {
-    const key = `${projectDir}#${runId}`;
-    const existing = DiagnosticsPanel.open.get(key);
-    if (existing) {
-      existing.reveal();
-      return existing;
-    }
-    const panel = new DiagnosticsPanel(services, projectDir, runId);
-    DiagnosticsPanel.open.set(key, panel);
-    panel.onDidDispose(() => DiagnosticsPanel.open.delete(key));
-    if (onDiagnosed) panel.onDidDiagnose(() => onDiagnosed(projectDir));
-    services.context.subscriptions.push(panel);
-    void panel.load();
-    return panel;
-  }
-
-  /** The open panels (tests read their state). */
-  static panels(): DiagnosticsPanel[] {
-    return [...DiagnosticsPanel.open.values()];
+    return services.panels.show(DiagnosticsPanel.viewType, { projectDir, runId }, () => {
+      const panel = new DiagnosticsPanel(services, projectDir, runId);
+      if (onDiagnosed) panel.onDidDiagnose(() => onDiagnosed(projectDir));
+      void panel.load();
+      return panel;
+    });
   }
 
   private constructor(
@@ -66,6 +53,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       log: services.log,
       isWebviewMessage: isDiagnosticsWebviewMessage,
       restoreKey: { projectDir, runId },
+      panels: services.panels,
     });
   }
 

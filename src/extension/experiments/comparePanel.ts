@@ -23,8 +23,8 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
   /** Opens a new Compare panel on runs of one project. */
   static show(services: Services, projectDir: string, runIds: string[]): ComparePanel {
     if (runIds.length < MIN_COMPARE || runIds.length > MAX_COMPARE) throw new Error(`select ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare (${runIds.length} selected)`);
+    // A new panel each time: the same runs may be compared twice side by side.
     const panel = new ComparePanel(services, projectDir, runIds);
-    services.context.subscriptions.push(panel);
     void panel.load();
     return panel;
   }
@@ -43,6 +43,7 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
       log: services.log,
       isWebviewMessage: isCompareWebviewMessage,
       restoreKey: { projectDir, runIds },
+      panels: services.panels,
     });
     const sub = services.runs.onDidChangeRuns((c) => {
       if (c.projectDir === projectDir && (!c.runIds || c.runIds.some((id) => runIds.includes(id)))) void this.load();

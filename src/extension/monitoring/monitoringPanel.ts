@@ -11,7 +11,10 @@ import { WebviewPanelHost } from '../webviewHost/panel';
 import { deploymentKey, deploymentMonitor, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
 import { gateOf } from './promotionGate';
 
-const open = new Map<string, MonitoringPanel>();
+/** What identifies the panel (and brings it back after a reload): the deployment, not its server. */
+function restoreKeyOf(ref: DeploymentRef): DeploymentRef {
+  return { projectDir: ref.projectDir, deployment: ref.deployment };
+}
 
 export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, MonitoringWebviewMessage> {
   static readonly viewType = 'mlLoop.monitoring';
@@ -19,21 +22,16 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   private lastSent = '';
 
   static show(services: Services, ref: ResolvedDeployment): MonitoringPanel {
-    const key = deploymentKey(ref);
-    const existing = open.get(key);
-    if (existing) {
-      existing.ref = ref;
-      existing.reveal();
-      existing.update();
-      void existing.refresh(true);
-      return existing;
-    }
-    const panel = new MonitoringPanel(services, ref);
-    open.set(key, panel);
-    services.context.subscriptions.push(panel);
-    panel.onDidDispose(() => open.get(key) === panel && open.delete(key));
-    void panel.refresh(true);
-    return panel;
+    const reopen = (panel: MonitoringPanel) => {
+      panel.ref = ref;
+      panel.update();
+      void panel.refresh(true);
+    };
+    return services.panels.show(MonitoringPanel.viewType, restoreKeyOf(ref), () => {
+      const panel = new MonitoringPanel(services, ref);
+      void panel.refresh(true);
+      return panel;
+    }, reopen);
   }
 
   private constructor(
@@ -48,7 +46,8 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isMonitoringWebviewMessage,
-      restoreKey: { projectDir: ref.projectDir, deployment: ref.deployment },
+      restoreKey: restoreKeyOf(ref),
+      panels: services.panels,
     });
     const monitor = deploymentMonitor(services);
     const subs = [

@@ -1,6 +1,6 @@
 // Panels come back after a window reload: each webview keeps its panel's restore key (what it shows)
 // in its VS Code state (webview/shared/api.ts), and the serializer of its view type opens the same
-// panel through the usual show path, which adopts the restored tab (adoptRestoredPanel). A key whose
+// panel through the usual show path, which adopts the restored tab (PanelRegistry.adopt). A key whose
 // project, run or deployment is gone closes the tab with a line in the log instead.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +8,6 @@ import * as vscode from 'vscode';
 import { runsDir } from '../../core/train/runStore';
 import { isRecord } from '../../protocol/common';
 import type { Services } from '../services';
-import { adoptRestoredPanel } from './panel';
 
 type Key = Record<string, unknown>;
 
@@ -67,7 +66,7 @@ export async function restorePanel(s: Services, panel: vscode.WebviewPanel, stat
     return;
   }
   try {
-    await adoptRestoredPanel(panel, key, reopen);
+    await s.panels.adopt(panel, key, reopen);
   } catch (e) {
     s.log.warn(`could not restore the ${panel.viewType} panel "${panel.title}": ${e instanceof Error ? e.message : String(e)}`);
   }
