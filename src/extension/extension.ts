@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { registerPanelSerializers, restorePanel } from './webviewHost/serializers';
 import { registerDiagnose } from './diagnose/commands';
+import { InlineVerdicts } from './diagnose/inlineVerdicts';
 import { ProjectDiagnostics } from './problems/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import { registerTraining } from './training';
@@ -15,6 +16,7 @@ import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import { DeploymentManager } from './deploy/manager';
 import { DeploymentsStatusBar } from './deploy/statusBar';
 import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './experiments/experimentsTree';
+import { MonitoringState } from './monitoring/monitoringState';
 import { PanelRegistry, type PanelProbe } from './webviewHost/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
@@ -54,20 +56,24 @@ async function revealSidebarOnce(services: Services, view: vscode.TreeView<Exper
 export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const activateCalledAt = performance.now();
   const log = vscode.window.createOutputChannel('ML Loop', { log: true });
+  const monitoring = new MonitoringState();
   const panels = new PanelRegistry(context.extensionMode === vscode.ExtensionMode.Test);
   const projects = new ProjectIndex(log);
   const runs = new RunTracker(projects, log);
+  const verdicts = new InlineVerdicts({ runs, projects, log });
   const experiments = new ExperimentsTreeProvider(projects, runs);
   // The inference servers this window starts: one manager, read by the Deployments view, the
   // status bar, the deploy and monitoring commands; disposing it stops every server.
   const servers = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath, log);
   const deployments = new DeploymentsTreeProvider(servers);
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels };
+  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
     panels,
+    monitoring,
+    verdicts,
     diagnostics,
     projects,
     runs,

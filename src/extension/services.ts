@@ -5,7 +5,9 @@ import type { ProjectIndex } from './project/projectIndex';
 import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import type { DeploymentManager } from './deploy/manager';
+import type { InlineVerdicts } from './diagnose/inlineVerdicts';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
+import type { MonitoringState } from './monitoring/monitoringState';
 import type { PanelRegistry } from './webviewHost/panel';
 
 export interface Services {
@@ -21,6 +23,10 @@ export interface Services {
   diagnostics: ProjectDiagnostics;
   /** Run stores of the projects and the runs this window trains. */
   runs: RunTracker;
+  /** The diagnosis verdicts shown in mlloop.json (Problems entries, hovers, lenses, quick fixes). */
+  verdicts: InlineVerdicts;
+  /** The deployment monitor and the promotion gates of this window. */
+  monitoring: MonitoringState;
   /** The open webview panels (each panel's show() goes through it). */
   panels: PanelRegistry;
 }

@@ -94,7 +94,7 @@ export async function promoteCommand(s: Services, arg?: unknown): Promise<void> 
   // A version retrained with production data goes through the promotion gate (src/extension/monitoring).
   const runId = server.status?.models.find((x) => x.name === model)?.versions.find((v) => v.version === version)?.runId;
   const { confirmPromotion } = await import('../monitoring/promotionGate');
-  if (!(await confirmPromotion(server.launch.projectDir, runId, `${model} v${version}`))) return;
+  if (!(await confirmPromotion(s.monitoring, server.launch.projectDir, runId, `${model} v${version}`))) return;
   await server.post(`/v2/models/${encodeURIComponent(model)}/aliases/production`, { version });
   void vscode.window.showInformationMessage(`ML Loop: ${model} v${version} is now production`);
 }

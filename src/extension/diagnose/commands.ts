@@ -4,28 +4,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import { ExperimentNode, RunNode, type ExperimentsTreeNode } from '../experiments/experimentsTree';
-import { InlineVerdicts, type RunRef } from './inlineVerdicts';
+import type { RunRef } from './inlineVerdicts';
 import { RunDiagnosticsView } from './runDiagnosticsView';
 
-let inline: InlineVerdicts | undefined;
-let compactView: RunDiagnosticsView | undefined;
-
-/** Registers the inline verdicts and the Run Diagnostics view; the view follows the tree's selection. */
+/** Computes the inline verdicts (services.verdicts) and registers the Run Diagnostics view; the view follows the tree's selection. */
 export function registerDiagnose(services: Services, tree: vscode.TreeView<ExperimentsTreeNode>): vscode.Disposable[] {
-  inline = new InlineVerdicts(services);
-  compactView = new RunDiagnosticsView(services);
-  void inline.refreshAll();
-  return [
-    inline,
-    compactView,
-    vscode.window.registerWebviewViewProvider(RunDiagnosticsView.viewId, compactView),
-    tree.onDidChangeSelection((e) => compactView?.select(e.selection[0])),
-  ];
-}
-
-/** For the integration tests: the live instances. */
-export function diagnoseFeature(): { inline?: InlineVerdicts; view?: RunDiagnosticsView } {
-  return { inline, view: compactView };
+  const compactView = new RunDiagnosticsView(services);
+  void services.verdicts.refreshAll();
+  return [compactView, vscode.window.registerWebviewViewProvider(RunDiagnosticsView.viewId, compactView), tree.onDidChangeSelection((e) => compactView.select(e.selection[0]))];
 }
 
 function isRunRef(v: unknown): v is { projectFile: vscode.Uri | string; runId: string } {
@@ -67,7 +53,7 @@ export async function diagnoseRunCommand(s: Services, arg?: unknown): Promise<{ 
   const run = await runOf(s, arg);
   if (!run) return undefined;
   const { DiagnosticsPanel } = await import('./diagnosticsPanel');
-  DiagnosticsPanel.show(s, run.projectDir, run.runId, (projectDir) => void inline?.refresh(vscode.Uri.file(path.join(projectDir, 'mlloop.json'))));
+  DiagnosticsPanel.show(s, run.projectDir, run.runId, (projectDir) => void s.verdicts.refresh(vscode.Uri.file(path.join(projectDir, 'mlloop.json'))));
   return { runId: run.runId };
 }
 

@@ -48,7 +48,7 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
   private readonly disposables: vscode.Disposable[] = [this.collection, this.lensEmitter];
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: Pick<Services, 'runs' | 'projects' | 'log'>) {
     const selector: vscode.DocumentSelector = { pattern: '**/mlloop.json' };
     this.disposables.push(
       vscode.languages.registerHoverProvider(selector, this),

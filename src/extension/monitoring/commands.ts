@@ -13,7 +13,7 @@ import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../deploy/deploymentsTree';
 import { CliCancelledError, runCliJson } from './cliJson';
 import { deploymentKey, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
-import { confirmPromotion, gates } from './promotionGate';
+import { confirmPromotion } from './promotionGate';
 
 function isRef(arg: unknown): arg is DeploymentRef {
   return !!arg && typeof (arg as DeploymentRef).projectDir === 'string' && typeof (arg as DeploymentRef).deployment === 'string';
@@ -89,7 +89,7 @@ export async function retrainWithProductionDataCommand(s: Services, arg?: unknow
   if (result.candidateStatus !== 'completed' || !result.candidateModel || !result.comparison) throw new Error(`the retrained run ${result.candidateRunId} ${result.candidateStatus}: ${result.error ?? 'no model'}`);
   // The candidate is served beside production (alias candidate) so that the gate can promote it with one click.
   const deployed = await s.servers.deploy({ projectDir: ref.projectDir, runId: result.candidateRunId, modelPath: result.candidateModel, name: ref.deployment, logRequests: false });
-  gates.set(key, { productionRunId: result.productionRunId, candidateRunId: result.candidateRunId, candidateVersion: deployed.version, dataVersion: result.dataVersion, production: result.production, comparison: result.comparison });
+  s.monitoring.gates.set(key, { productionRunId: result.productionRunId, candidateRunId: result.candidateRunId, candidateVersion: deployed.version, dataVersion: result.dataVersion, production: result.production, comparison: result.comparison });
   s.log.info(`retrain ${ref.deployment}: run ${result.candidateRunId} on data ${result.dataVersion} is candidate v${deployed.version}; gate ${result.comparison.needsConfirmation ? 'needs confirmation' : 'passes'}`);
   await openMonitoringCommand(s, ref);
   return result;
@@ -102,7 +102,7 @@ export async function promoteCandidateCommand(s: Services, arg?: unknown): Promi
   const model = ref.server.status?.models.find((m) => m.name === ref.deployment);
   const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
   if (!candidate) throw new Error(`${ref.deployment} has no candidate version: retrain with production data or deploy another run first`);
-  if (!(await confirmPromotion(ref.projectDir, candidate.runId, `${ref.deployment} v${candidate.version}`))) return false;
+  if (!(await confirmPromotion(s.monitoring, ref.projectDir, candidate.runId, `${ref.deployment} v${candidate.version}`))) return false;
   await ref.server.post(`/v2/models/${encodeURIComponent(ref.deployment)}/aliases/production`, { version: candidate.version });
   s.log.info(`promoted ${ref.deployment} v${candidate.version} (run ${candidate.runId ?? '-'}) to production`);
   void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} v${candidate.version} is now production`, 'Roll Back').then((c) => {

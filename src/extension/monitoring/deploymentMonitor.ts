@@ -209,13 +209,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   }
 }
 
-let monitor: DeploymentMonitor | undefined;
-
-/** The window's deployment monitor, created on first use and disposed with the extension. */
+/** The window's deployment monitor, created on first use; its state (services.monitoring) disposes it. */
 export function deploymentMonitor(s: Services): DeploymentMonitor {
-  if (!monitor) {
-    const m = (monitor = new DeploymentMonitor(s));
-    s.context.subscriptions.push(m, { dispose: () => monitor === m && (monitor = undefined) });
-  }
-  return monitor;
+  return (s.monitoring.monitor ??= new DeploymentMonitor(s));
 }

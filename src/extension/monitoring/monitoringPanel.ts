@@ -108,7 +108,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   }
 
   private gateField(): { gate?: GateView } {
-    const gate = gateOf({ ...this.ref, server: this.server() });
+    const gate = gateOf(this.services.monitoring, { ...this.ref, server: this.server() });
     return gate ? { gate } : {};
   }
 

@@ -5,29 +5,22 @@ import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeRegressions } from '../../core/update/gate';
+import { runsDir } from '../../core/train/runStore';
 import { PROMOTION_FILE, type RetrainResult } from '../../core/update/retrain';
 import type { GateView } from '../../protocol/monitoring';
 import { deploymentKey, type ResolvedDeployment } from './deploymentMonitor';
-
-/** Gates of the last Retrain with Production Data per deployment (also on disk: the run's promotion.json). */
-export const gates = new Map<string, GateView>();
-
-function runDir(projectDir: string, runId: string): string {
-  return path.join(projectDir, '.mlloop', 'runs', runId);
-}
-
-const gateFiles = new Map<string, { mtimeMs: number; gate: GateView | undefined }>();
+import type { MonitoringState } from './monitoringState';
 
 /** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any; re-read only when the file changes. */
-export function readGate(projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
-  const file = path.join(runDir(projectDir, runId), PROMOTION_FILE);
+export function readGate(state: MonitoringState, projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
+  const file = path.join(runsDir(projectDir), runId, PROMOTION_FILE);
   let mtimeMs: number;
   try {
     mtimeMs = statSync(file).mtimeMs;
   } catch {
     return undefined;
   }
-  let cached = gateFiles.get(file);
+  let cached = state.gateFiles.get(file);
   if (cached?.mtimeMs !== mtimeMs) {
     let gate: GateView | undefined;
     try {
@@ -36,20 +29,20 @@ export function readGate(projectDir: string, runId: string, candidateVersion?: s
     } catch {
       gate = undefined;
     }
-    gateFiles.set(file, (cached = { mtimeMs, gate }));
+    state.gateFiles.set(file, (cached = { mtimeMs, gate }));
   }
   return cached.gate && { ...cached.gate, ...(candidateVersion ? { candidateVersion } : {}) };
 }
 
 /** The gate shown for a deployment: the last retrain's, else that of the run its candidate alias serves. */
-export function gateOf(ref: ResolvedDeployment): GateView | undefined {
+export function gateOf(state: MonitoringState, ref: ResolvedDeployment): GateView | undefined {
   const model = ref.server?.status?.models.find((m) => m.name === ref.deployment);
   const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
   const production = model?.versions.find((v) => v.version === model.aliases.production);
-  const kept = gates.get(deploymentKey(ref));
+  const kept = state.gates.get(deploymentKey(ref));
   let gate: GateView | undefined;
   if (kept && (!candidate || candidate.runId === kept.candidateRunId)) gate = { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
-  else if (candidate?.runId) gate = readGate(ref.projectDir, candidate.runId, candidate.version);
+  else if (candidate?.runId) gate = readGate(state, ref.projectDir, candidate.runId, candidate.version);
   if (gate && production?.runId === gate.candidateRunId) gate = { ...gate, promoted: true, candidateVersion: production.version };
   return gate;
 }
@@ -58,8 +51,8 @@ export function gateOf(ref: ResolvedDeployment): GateView | undefined {
  * The gate's confirmation before `runId` becomes production: none when the run has no comparison or
  * the comparison passes; a modal warning naming every slice and tag that got worse otherwise.
  */
-export async function confirmPromotion(projectDir: string, runId: string | null | undefined, label: string): Promise<boolean> {
-  const gate = runId ? readGate(projectDir, runId) : undefined;
+export async function confirmPromotion(state: MonitoringState, projectDir: string, runId: string | null | undefined, label: string): Promise<boolean> {
+  const gate = runId ? readGate(state, projectDir, runId) : undefined;
   if (!gate?.comparison.needsConfirmation) return true;
   const c = gate.comparison;
   const lines = describeRegressions(c);
