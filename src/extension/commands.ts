@@ -4,16 +4,11 @@
 import * as vscode from 'vscode';
 import { showProblemNotification } from './problems/notify';
 import { ProjectProblemError } from './problems/problemError';
+import { requireProject } from './commandTargets';
 import type { Services } from './services';
 import { ExperimentNode } from './experiments/experimentsTree';
 
 export type CommandHandler = (services: Services, ...args: unknown[]) => unknown;
-
-async function requireProject(services: Services, placeHolder: string) {
-  const project = await services.projects.pick(placeHolder);
-  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
-  return project;
-}
 
 export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.createProject': async (s, sampleName?: unknown, target?: unknown) => {

@@ -4,32 +4,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns } from '../../core/track/store';
+import { resolveRunTarget } from '../commandTargets';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from './deploymentsTree';
 import type { ServerProcess } from './serverProcess';
-
-interface RunRef {
-  projectDir: string;
-  runId: string;
-}
-
-function isRunRef(arg: unknown): arg is RunRef {
-  return !!arg && typeof (arg as RunRef).projectDir === 'string' && typeof (arg as RunRef).runId === 'string';
-}
-
-async function pickRun(s: Services): Promise<RunRef | undefined> {
-  const project = await s.projects.pick('Deploy a run of which project?');
-  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
-  const projectDir = path.dirname(project.file.fsPath);
-  const { runs } = await listRuns(projectDir);
-  const deployable = runs.filter((r) => r.status === 'completed' && existsSync(path.join(r.dir, 'model.onnx')));
-  if (deployable.length === 0) throw new Error('no completed run with a model.onnx yet — train an experiment first');
-  const picked = await vscode.window.showQuickPick(
-    deployable.map((r) => ({ label: r.runId, description: `${r.record.experiment}${r.annotations.name ? ` · ${r.annotations.name}` : ''}`, runId: r.runId })),
-    { placeHolder: 'Deploy which run?' },
-  );
-  return picked && { projectDir, runId: picked.runId };
-}
 
 /** What logging stores, named before the user agrees to it. */
 export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
@@ -43,7 +21,12 @@ export function consentMessage(name: string, dir: string, sampleRate: number, re
 }
 
 export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ url: string; version: string } | undefined> {
-  const run = isRunRef(arg) ? arg : await pickRun(s);
+  const run = await resolveRunTarget(s, arg, {
+    project: 'Deploy a run of which project?',
+    run: 'Deploy which run?',
+    filter: (r) => r.status === 'completed' && existsSync(path.join(r.dir, 'model.onnx')),
+    none: 'no completed run with a model.onnx yet — train an experiment first',
+  });
   if (!run) return undefined;
   const runDir = path.join(run.projectDir, '.mlloop', 'runs', run.runId);
   const modelPath = path.join(runDir, 'model.onnx');

@@ -10,7 +10,7 @@ import { readProjectOutline } from '../project/projectFile';
 import type { Services } from '../services';
 import { ExperimentNode, RunNode } from '../experiments/experimentsTree';
 import { localResourceRoots, webviewHtml } from '../webviewHost/panel';
-import type { RunRef } from './inlineVerdicts';
+import type { RunRef } from '../commandTargets';
 
 const NOTHING_SELECTED: RunDiagnosticsViewState = { status: 'empty', message: 'Select a run or an experiment in the Experiments view to see its diagnosis.' };
 

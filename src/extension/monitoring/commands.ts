@@ -9,26 +9,12 @@ import { resolveProject } from '../../core/data/dataset';
 import { isScriptExperiment } from '../../core/spec/types';
 import type { RetrainResult } from '../../core/update/retrain';
 import type { ReviewResult } from '../../core/update/reviewQueue';
+import { resolveDeployment } from '../commandTargets';
 import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../deploy/deploymentsTree';
 import { CliCancelledError, runCliJson } from './cliJson';
-import { deploymentKey, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
+import { deploymentKey } from './deploymentMonitor';
 import { confirmPromotion } from './promotionGate';
-
-function isRef(arg: unknown): arg is DeploymentRef {
-  return !!arg && typeof (arg as DeploymentRef).projectDir === 'string' && typeof (arg as DeploymentRef).deployment === 'string';
-}
-
-/** The deployment a command is about: a model node of the Deployments view, a {projectDir, deployment} ref, or a pick among the running ones. */
-export async function resolveDeployment(s: Services, arg: unknown): Promise<ResolvedDeployment | undefined> {
-  const find = (ref: DeploymentRef) => s.servers.running().find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
-  if (arg instanceof ModelNode || arg instanceof VersionNode) return { projectDir: arg.server.launch.projectDir, deployment: arg.model.name, server: arg.server };
-  if (isRef(arg)) return { ...arg, server: find(arg) };
-  const items = s.servers.running().flatMap((server) => (server.status?.models ?? []).map((m) => ({ label: m.name, description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`, ref: { projectDir: server.launch.projectDir, deployment: m.name, server } })));
-  if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
-  if (items.length === 1) return items[0].ref;
-  return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
-}
 
 function runDir(projectDir: string, runId: string): string {
   return path.join(projectDir, '.mlloop', 'runs', runId);

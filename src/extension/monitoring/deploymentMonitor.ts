@@ -13,10 +13,21 @@ import { logFiles } from '../../core/serve/requestLog';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/watch/alerts';
 import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
-import type { Services } from '../services';
+import type { DeploymentsTreeProvider } from '../deploy/deploymentsTree';
+import type { DeploymentManager } from '../deploy/manager';
 import { runCliJson } from './cliJson';
 
 export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
+
+/** What the monitor works with (the extension's Services has it all). */
+export interface MonitorHost {
+  context: { extensionUri: vscode.Uri };
+  log: vscode.LogOutputChannel;
+  servers: DeploymentManager;
+  deployments: DeploymentsTreeProvider;
+  /** Where the window's monitor is kept (services.monitoring). */
+  monitoring: { monitor: DeploymentMonitor | undefined };
+}
 
 export interface DeploymentRef {
   projectDir: string;
@@ -76,7 +87,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly s: Services) {
+  constructor(private readonly s: MonitorHost) {
     this.disposables.push(
       this.problems,
       this.changeEmitter,
@@ -210,6 +221,6 @@ export class DeploymentMonitor implements vscode.Disposable {
 }
 
 /** The window's deployment monitor, created on first use; its state (services.monitoring) disposes it. */
-export function deploymentMonitor(s: Services): DeploymentMonitor {
+export function deploymentMonitor(s: MonitorHost): DeploymentMonitor {
   return (s.monitoring.monitor ??= new DeploymentMonitor(s));
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { runsDir } from '../../core/train/runStore';
 import { isRecord } from '../../protocol/common';
+import { resolveDeployment } from '../commandTargets';
 import type { Services } from '../services';
 
 type Key = Record<string, unknown>;
@@ -37,7 +38,6 @@ const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<un
     const deployment = str(k, 'deployment');
     if (!projectDir || !deployment || !existsSync(projectDir)) return `no project ${projectDir ?? '(none)'}`;
     return async () => {
-      const { resolveDeployment } = await import('../monitoring/commands');
       const ref = await resolveDeployment(s, { projectDir, deployment });
       if (ref) (await import('../monitoring/monitoringPanel')).MonitoringPanel.show(s, ref);
     };
