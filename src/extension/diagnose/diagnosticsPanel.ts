@@ -13,7 +13,8 @@ import type { RunDiagnosis } from '../../core/diagnose/diagnoseRun';
 import type { ValidationCurve } from '../../core/diagnose/learningCurveTypes';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
-import { DiagnoseCancelledError, diagnoseInChildProcess } from './diagnoseProcess';
+import { CliCancelledError } from '../cliProcess';
+import { diagnoseInChildProcess } from './diagnoseProcess';
 
 /** Parameters worth a validation curve, per built-in model. */
 const SWEEPABLE: Record<string, string[]> = { linear: ['l2'], logistic: ['l2'], mlp: ['l2', 'hidden', 'dropout', 'learningRate'], gbdt: ['l2', 'maxLeaves', 'learningRate', 'minSamplesLeaf'] };
@@ -119,7 +120,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       this.setDiagnosis(await diagnoseInChildProcess({ ...this.processOptions(), signal: abort.signal }));
       this.log.info(`diagnosed run ${this.runId} in ${Math.round(performance.now() - t0)} ms: ${this.diagnosis!.verdict.summary}`);
     } catch (e) {
-      if (e instanceof DiagnoseCancelledError) return;
+      if (e instanceof CliCancelledError) return;
       this.loadError = e instanceof Error ? e.message : String(e);
       this.log.error(`diagnosing run ${this.runId} failed: ${this.loadError}`);
     }
@@ -162,7 +163,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       this[field] = { status: 'idle' };
       onDone(d);
     } catch (e) {
-      this[field] = e instanceof DiagnoseCancelledError ? { status: 'cancelled' } : { status: 'failed', message: e instanceof Error ? e.message : String(e) };
+      this[field] = e instanceof CliCancelledError ? { status: 'cancelled' } : { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
     this.publish();
   }

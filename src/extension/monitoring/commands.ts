@@ -12,7 +12,7 @@ import type { ReviewResult } from '../../core/update/reviewQueue';
 import { resolveDeployment } from '../commandTargets';
 import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../deploy/deploymentsTree';
-import { CliCancelledError, runCliJson } from './cliJson';
+import { CliCancelledError, runCliJson } from '../cliProcess';
 import { deploymentKey } from './deploymentMonitor';
 import { confirmPromotion } from './promotionGate';
 

@@ -15,7 +15,7 @@ import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { DeploymentsTreeProvider } from '../deploy/deploymentsTree';
 import type { DeploymentManager } from '../deploy/manager';
-import { runCliJson } from './cliJson';
+import { runCliJson } from '../cliProcess';
 
 export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
 

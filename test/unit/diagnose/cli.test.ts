@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { trainExperiment } from '../../../src/core/train/run';
 import type { ClassificationMetrics } from '../../../src/core/train/metrics';
-import { DiagnoseCancelledError, diagnoseInChildProcess } from '../../../src/extension/diagnose/diagnoseProcess';
+import { CliCancelledError } from '../../../src/extension/cliProcess';
+import { diagnoseInChildProcess } from '../../../src/extension/diagnose/diagnoseProcess';
 
 const cliPath = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -80,6 +81,6 @@ test("the extension's child process: diagnosis parsed and validated; learning-cu
   assert.ok(withCurve.verdict.learningCurveReading, 'the verdict reads the curve');
   const abort = new AbortController();
   const cancelled = diagnoseInChildProcess({ ...base, validationParam: 'l2', signal: abort.signal, onProgress: () => abort.abort() });
-  await assert.rejects(cancelled, DiagnoseCancelledError);
+  await assert.rejects(cancelled, CliCancelledError);
   await assert.rejects(diagnoseInChildProcess({ ...base, runId: 'missing-run' }), /No run "missing-run"/);
 });
