@@ -15,6 +15,7 @@ import type { Services } from './services';
 import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import { DeploymentManager } from './deploy/manager';
 import { DeploymentsStatusBar } from './deploy/statusBar';
+import { TestRequestResults } from './deploy/testRequestResults';
 import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './experiments/experimentsTree';
 import { MonitoringState } from './monitoring/monitoringState';
 import { PanelRegistry, type PanelProbe } from './webviewHost/panel';
@@ -66,8 +67,9 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // status bar, the deploy and monitoring commands; disposing it stops every server.
   const servers = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath, log);
   const deployments = new DeploymentsTreeProvider(servers);
+  const testRequestResults = new TestRequestResults();
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts };
+  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts, testRequestResults };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
@@ -81,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     servers,
     deployments,
     new DeploymentsStatusBar(servers),
+    testRequestResults,
     experimentsView,
     ...registerDiagnose(services, experimentsView),
     ...registerTraining(runs, projects),

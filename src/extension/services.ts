@@ -5,6 +5,7 @@ import type { ProjectIndex } from './project/projectIndex';
 import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import type { DeploymentManager } from './deploy/manager';
+import type { TestRequestResults } from './deploy/testRequestResults';
 import type { InlineVerdicts } from './diagnose/inlineVerdicts';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import type { MonitoringState } from './monitoring/monitoringState';
@@ -17,6 +18,8 @@ export interface Services {
   experiments: ExperimentsTreeProvider;
   /** The inference servers this window started. */
   servers: DeploymentManager;
+  /** The documents Send Test Request opens. */
+  testRequestResults: TestRequestResults;
   /** The Deployments view (it shows the servers and the monitor's alerts). */
   deployments: DeploymentsTreeProvider;
   /** Problems-panel diagnostics of open mlloop.json files; assertUsable() before work on the data. */

@@ -127,25 +127,6 @@ export async function copyCurlCommand(s: Services, arg?: unknown): Promise<strin
   return text;
 }
 
-// Test request results are read-only virtual documents: nothing to save, no "Save changes?" prompt on close.
-const RESULT_SCHEME = 'mlloop-test-request';
-const results = new Map<string, string>();
-let resultProvider: vscode.Disposable | undefined;
-let testRequests = 0;
-
-async function showReadOnlyJson(s: Services, name: string, value: unknown): Promise<void> {
-  if (!resultProvider) {
-    resultProvider = vscode.workspace.registerTextDocumentContentProvider(RESULT_SCHEME, { provideTextDocumentContent: (uri) => results.get(uri.path) ?? '' });
-    s.context.subscriptions.push(resultProvider, { dispose: () => (resultProvider = undefined) });
-  }
-  const uri = vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${name}` });
-  results.set(uri.path, JSON.stringify(value, null, 2));
-  const doc = await vscode.workspace.openTextDocument(uri);
-  await vscode.languages.setTextDocumentLanguage(doc, 'json');
-  // Beside the editor in use (e.g. the project file); in the first column when none is open.
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preview: true });
-}
-
 /** Picks a dev example of the project, sends it to /predict and shows the response beside its true label. */
 export async function sendTestRequestCommand(s: Services, arg?: unknown): Promise<{ trueLabel: string; response: Record<string, unknown> }> {
   const { server, model } = modelOf(s, arg);
@@ -169,7 +150,7 @@ export async function sendTestRequestCommand(s: Services, arg?: unknown): Promis
   const response = (await res.json()) as Record<string, unknown>;
   const prediction = (response.predictions as Array<{ label?: string; prediction?: number }> | undefined)?.[0];
   const predicted = prediction?.label ?? prediction?.prediction;
-  await showReadOnlyJson(s, `test-request-${++testRequests}.json`, { example: { id: dev.ids[i], dataRow: dev.rowIndex[i] + 1, trueLabel }, request: `POST ${server.url}/v2/models/${model}/predict`, latencyMs: Math.round(ms * 10) / 10, response });
+  await s.testRequestResults.show({ example: { id: dev.ids[i], dataRow: dev.rowIndex[i] + 1, trueLabel }, request: `POST ${server.url}/v2/models/${model}/predict`, latencyMs: Math.round(ms * 10) / 10, response });
   void vscode.window.showInformationMessage(`ML Loop: dev example ${dev.ids[i].slice(0, 8)} — true label ${trueLabel}, predicted ${String(predicted)}${predicted !== undefined && String(predicted) === trueLabel ? ' ✓' : ''}`);
   return { trueLabel, response };
 }
