@@ -3,6 +3,7 @@
 // thread, a cancel (or a timeout) kills the process and its training workers outright, and what
 // users get from the CLI is what the panels show. No editor import here, so it is tested in plain Node.
 import { spawn } from 'node:child_process';
+import { CancelledError } from '../core/runtime/cancel';
 
 export interface CliJsonOptions<T> {
   /** Absolute path of dist/cli.js. */
@@ -22,13 +23,6 @@ export interface CliJsonOptions<T> {
   timeoutMs?: number;
   /** Each line the command writes to stderr (progress). */
   onLine?: (line: string) => void;
-}
-
-export class CliCancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'CliCancelledError';
-  }
 }
 
 export class CliTimeoutError extends Error {
@@ -61,7 +55,7 @@ const STACK_FRAME = /^\s+at /;
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
   const command = o.args[0] ?? '';
   return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) return reject(new CliCancelledError());
+    if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
     const child = spawn(o.nodePath, [o.cliPath, ...o.args], { cwd: o.cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
     const out: Buffer[] = [];
     let err = '';
@@ -88,7 +82,7 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
     child.on('close', (code) => {
       o.signal?.removeEventListener('abort', onAbort);
       clearTimeout(timer);
-      if (o.signal?.aborted) return reject(new CliCancelledError());
+      if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
       if (timedOut) return reject(new CliTimeoutError(command, o.timeoutMs!));
       const stdout = Buffer.concat(out).toString();
       if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) {

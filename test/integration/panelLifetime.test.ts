@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as vscode from 'vscode';
-import { trainExperiment } from '../../src/core/train/run';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { activatedExtension, loadedErrorAnalysis, waitFor, workspaceRoot } from './helpers';
 
 const VIEW_TYPE = 'mlLoop.errorAnalysis';

@@ -5,7 +5,8 @@
 // one code path. No editor import here, so it is tested in plain Node.
 import type { DataProfile } from '../../core/data/profileTypes';
 import { isDataProfile } from '../../protocol/data';
-import { CliCancelledError, CliProcessError, CliTimeoutError, runCliJson } from '../cliProcess';
+import { CancelledError } from '../../core/runtime/cancel';
+import { CliProcessError, CliTimeoutError, runCliJson } from '../cliProcess';
 
 export interface ProfileProcessOptions {
   /** Absolute path of dist/cli.js. */
@@ -42,7 +43,7 @@ export async function profileInChildProcess(o: ProfileProcessOptions): Promise<D
       signal: o.signal,
     });
   } catch (e) {
-    if (e instanceof CliCancelledError) throw new ProfileProcessError('Profiling was cancelled.', null, '');
+    if (e instanceof CancelledError) throw new ProfileProcessError('Profiling was cancelled.', null, '');
     if (e instanceof CliTimeoutError) throw new ProfileProcessError(`Profiling took longer than ${o.timeoutMs / 1000} s and was stopped.`, null, '');
     if (e instanceof CliProcessError) throw new ProfileProcessError(`Profiling failed: ${e.message}`, e.exitCode, e.stderr);
     throw new ProfileProcessError(e instanceof Error ? e.message : String(e), 0, '');

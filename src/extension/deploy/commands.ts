@@ -8,6 +8,7 @@ import { resolveRunTarget } from '../commandTargets';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from './deploymentsTree';
 import type { ServerProcess } from './serverProcess';
+import { deploymentDir, runDir as runDirOf } from '../../core/spec/layout';
 
 /** What logging stores, named before the user agrees to it. */
 export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
@@ -28,7 +29,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
     none: 'no completed run with a model.onnx yet — train an experiment first',
   });
   if (!run) return undefined;
-  const runDir = path.join(run.projectDir, '.mlloop', 'runs', run.runId);
+  const runDir = runDirOf(run.projectDir, run.runId);
   const modelPath = path.join(runDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`run ${run.runId} has no model.onnx (it did not complete)`);
   const { runs } = await listRuns(run.projectDir);
@@ -39,7 +40,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   const sampleRate = config.get<number>('logSampleRate', 1);
   const redact = config.get<string[]>('logRedact', []);
   if (config.get<boolean>('logRequests', false) && !s.servers.find(run.projectDir, name)) {
-    const dir = path.join(run.projectDir, '.mlloop', 'deployments', name);
+    const dir = deploymentDir(run.projectDir, name);
     const choice = await vscode.window.showWarningMessage(consentMessage(name, dir, sampleRate, redact), { modal: true }, 'Log Requests', 'Deploy Without Logging');
     if (choice === undefined) return undefined;
     logRequests = choice === 'Log Requests';

@@ -22,7 +22,7 @@ export interface DiagnoseProcessOptions {
 
 const PROGRESS = /^progress (\d+)\/(\d+)$/;
 
-/** The run's diagnosis; rejects with CliCancelledError when `signal` aborts. */
+/** The run's diagnosis; rejects with CancelledError when `signal` aborts. */
 export function diagnoseInChildProcess(o: DiagnoseProcessOptions): Promise<RunDiagnosis> {
   const args = ['diagnose', o.projectDir, '--run', o.runId, '--json'];
   if (o.learningCurve) args.push('--learning-curve');

@@ -12,13 +12,11 @@ import type { ReviewResult } from '../../core/update/reviewQueue';
 import { resolveDeployment } from '../commandTargets';
 import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../deploy/deploymentsTree';
-import { CliCancelledError, runCliJson } from '../cliProcess';
+import { runCliJson } from '../cliProcess';
+import { CancelledError } from '../../core/runtime/cancel';
+import { runDir } from '../../core/spec/layout';
 import { deploymentKey } from './deploymentMonitor';
 import { confirmPromotion } from './promotionGate';
-
-function runDir(projectDir: string, runId: string): string {
-  return path.join(projectDir, '.mlloop', 'runs', runId);
-}
 
 export async function openMonitoringCommand(s: Services, arg?: unknown): Promise<import('./monitoringPanel').MonitoringPanel | undefined> {
   const ref = await resolveDeployment(s, arg);
@@ -66,7 +64,7 @@ export async function retrainWithProductionDataCommand(s: Services, arg?: unknow
         },
       });
     } catch (e) {
-      if (e instanceof CliCancelledError) return undefined;
+      if (e instanceof CancelledError) return undefined;
       throw e;
     }
   });
@@ -119,7 +117,7 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
       isResult: (v): v is ReviewResult => !!v && Array.isArray((v as ReviewResult).items) && typeof (v as ReviewResult).added === 'number',
       signal: abort.signal,
     }).catch((e: unknown) => {
-      if (e instanceof CliCancelledError) return undefined;
+      if (e instanceof CancelledError) return undefined;
       throw e;
     });
   });

@@ -10,6 +10,7 @@ import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
 import { deploymentKey, deploymentMonitor, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
 import { gateOf } from './promotionGate';
+import { deploymentDir } from '../../core/spec/layout';
 
 /** What identifies the panel (and brings it back after a reload): the deployment, not its server. */
 function restoreKeyOf(ref: DeploymentRef): DeploymentRef {
@@ -157,7 +158,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
         });
         return;
       case 'openLogs': {
-        const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+        const dir = deploymentDir(ref.projectDir, ref.deployment);
         await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
         return;
       }

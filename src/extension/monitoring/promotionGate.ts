@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeRegressions } from '../../core/update/gate';
-import { runsDir } from '../../core/train/runStore';
+import { runDir } from '../../core/spec/layout';
 import { PROMOTION_FILE, type RetrainResult } from '../../core/update/retrain';
 import type { GateView } from '../../protocol/monitoring';
 import { deploymentKey, type ResolvedDeployment } from './deploymentMonitor';
@@ -13,7 +13,7 @@ import type { MonitoringState } from './monitoringState';
 
 /** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any; re-read only when the file changes. */
 export function readGate(state: MonitoringState, projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
-  const file = path.join(runsDir(projectDir), runId, PROMOTION_FILE);
+  const file = path.join(runDir(projectDir, runId), PROMOTION_FILE);
   let mtimeMs: number;
   try {
     mtimeMs = statSync(file).mtimeMs;
