@@ -11,18 +11,34 @@ import type { MonitoringReport } from '../../core/monitor/types';
 import { feedbackFiles } from '../../core/update/productionData';
 import { logFiles } from '../../core/requestLog/log';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/monitor/alerts';
-import { requestRate } from '../../core/monitor/charts';
 import { isMonitoringReport } from '../../protocol/monitoring';
+import { consentMessage } from '../deploy/manager';
 import type { ServerProcess } from '../deploy/serverProcess';
-import type { Services } from '../services';
-import { runCliJson } from './cliJson';
+import type { DeploymentsTreeProvider } from '../deploy/deploymentsTree';
+import type { DeploymentManager } from '../deploy/manager';
+import { runCliJson } from '../cliProcess';
 import { deploymentDir } from '../../core/spec/layout';
 
 export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
 
+/** What the monitor works with (the extension's Services has it all). */
+export interface MonitorHost {
+  context: { extensionUri: vscode.Uri };
+  log: vscode.LogOutputChannel;
+  servers: DeploymentManager;
+  deployments: DeploymentsTreeProvider;
+  /** Where the window's monitor is kept (services.monitoring). */
+  monitoring: { monitor: DeploymentMonitor | undefined };
+}
+
 export interface DeploymentRef {
   projectDir: string;
   deployment: string;
+}
+
+/** A deployment and the server of this window that serves it, if any. */
+export interface ResolvedDeployment extends DeploymentRef {
+  server?: ServerProcess;
 }
 
 export function deploymentKey(r: DeploymentRef): string {
@@ -73,7 +89,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly s: Services) {
+  constructor(private readonly s: MonitorHost) {
     this.disposables.push(
       this.problems,
       this.changeEmitter,
@@ -87,14 +103,10 @@ export class DeploymentMonitor implements vscode.Disposable {
           return { badge: String(Math.min(9, st.alerts.length)), tooltip: st.alerts.map((a) => a.message).join('\n'), color: new vscode.ThemeColor('list.warningForeground') };
         },
       }),
-      s.deployments.manager.onDidChange(() => this.syncServers()),
+      s.servers.onDidChange(() => this.syncServers()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
     s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
-    s.deployments.rateOf = (projectDir, name) => {
-      const report = this.states.get(deploymentKey({ projectDir, deployment: name }))?.report;
-      return report ? requestRate(report) : undefined;
-    };
     this.syncServers();
     this.restartTimer();
   }
@@ -109,7 +121,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   private syncServers(): void {
     // A stopped (or restarted) deployment's alerts may be notified again.
     for (const st of this.states.values()) if (st.server?.state === 'stopped') this.throttle.forget(st.ref.deployment);
-    for (const server of this.s.deployments.manager.servers) {
+    for (const server of this.s.servers.servers) {
       if (!server.logDir) continue;
       const ref = { projectDir: server.launch.projectDir, deployment: path.basename(server.logDir) };
       const st = this.state(ref);
@@ -156,7 +168,6 @@ export class DeploymentMonitor implements vscode.Disposable {
         st.reportError = undefined;
         st.seen = mark;
         this.updateAlerts(st, report);
-        this.s.deployments.updateStatusBar();
       })
       .catch((e: unknown) => {
         st.reportError = e instanceof Error ? e.message : String(e);
@@ -209,7 +220,38 @@ export class DeploymentMonitor implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.s.deployments.alertsOf = undefined;
-    this.s.deployments.rateOf = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** The window's deployment monitor, created on first use; its state (services.monitoring) disposes it. */
+export function deploymentMonitor(s: MonitorHost): DeploymentMonitor {
+  return (s.monitoring.monitor ??= new DeploymentMonitor(s));
+}
+
+/**
+ * Restarts a deployment that does not log requests with logging on (after the same consent dialog
+ * as a deploy): its production run is served again, on the same port when it frees in time.
+ * Returns the new server, or undefined when the user declined.
+ */
+export async function restartWithLogging(s: { servers: DeploymentManager }, ref: { projectDir: string; deployment: string; server?: ServerProcess }): Promise<ServerProcess | undefined> {
+  const server = ref.server ?? s.servers.find(ref.projectDir, ref.deployment);
+  if (!server) throw new Error(`${ref.deployment} is not running: deploy a run first`);
+  const model = server.status?.models.find((m) => m.name === ref.deployment);
+  const production = model?.versions.find((v) => v.version === model.aliases.production);
+  if (!production?.runId) throw new Error(`${ref.deployment} serves no run of the project: restart it with ml-loop serve --log-requests`);
+  const config = vscode.workspace.getConfiguration('mlLoop.deploy');
+  const sampleRate = config.get<number>('logSampleRate', 1);
+  const redact = config.get<string[]>('logRedact', []);
+  const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+  const others = (model?.versions.length ?? 1) - 1;
+  const dropped = others > 0 ? ` The server restarts with production v${production.version} (run ${production.runId}) only.` : '';
+  const choice = await vscode.window.showWarningMessage(consentMessage(ref.deployment, dir, sampleRate, redact) + dropped, { modal: true }, 'Restart with Logging');
+  if (choice !== 'Restart with Logging') return undefined;
+  const port = Number(new URL(server.url).port);
+  await s.servers.stop(server);
+  const modelPath = path.join(ref.projectDir, '.mlloop', 'runs', production.runId, 'model.onnx');
+  const next = await s.servers.deploy({ projectDir: ref.projectDir, runId: production.runId, modelPath, name: ref.deployment, logRequests: true, sampleRate, redact, port });
+  void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} logs its requests now, at ${next.server.url}/v2/models/${ref.deployment}`);
+  return next.server;
 }

@@ -1,24 +1,57 @@
-// Runs a command of the bundled CLI (dist/cli.js) in a child process and parses the JSON it prints:
-// monitoring reports (`ml-loop drift --json`) and retraining (`ml-loop retrain --json`) never run on
-// the extension host thread, and a cancel kills the process (and its training workers) outright.
-// No editor import here, so it is tested in plain Node.
+// The one way the extension runs the bundled CLI (dist/cli.js) in a child process and reads the JSON
+// it prints: profiling, diagnosis, monitoring reports and retraining never run on the extension host
+// thread, a cancel (or a timeout) kills the process and its training workers outright, and what
+// users get from the CLI is what the panels show. No editor import here, so it is tested in plain Node.
 import { spawn } from 'node:child_process';
-import { CancelledError } from '../../core/runtime/cancel';
+import { CancelledError } from '../core/runtime/cancel';
 
 export interface CliJsonOptions<T> {
   /** Absolute path of dist/cli.js. */
   cliPath: string;
   /** Node executable; in desktop VS Code process.execPath is Electron, run as Node via ELECTRON_RUN_AS_NODE. */
   nodePath: string;
+  /** The command and its arguments (`--json` included). */
   args: string[];
   cwd: string;
   /** Exit codes that still carry a JSON result (e.g. 3: `ml-loop drift` found drift). */
   okCodes?: number[];
   isResult: (value: unknown) => value is T;
+  /** What a result is, for the error when the JSON is something else ("a diagnosis"). */
+  resultName?: string;
   signal?: AbortSignal;
+  /** The process is killed, and the call rejects with CliTimeoutError, after this long. */
+  timeoutMs?: number;
   /** Each line the command writes to stderr (progress). */
   onLine?: (line: string) => void;
 }
+
+export class CliTimeoutError extends Error {
+  constructor(
+    command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`ml-loop ${command} took longer than ${timeoutMs / 1000} s and was stopped`);
+    this.name = 'CliTimeoutError';
+  }
+}
+
+/** The command failed: its message is what it said on stderr, without progress and stack lines. */
+export class CliProcessError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    /** The end of its stderr. */
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'CliProcessError';
+  }
+}
+
+/** Progress lines (`step …`, `progress 3/10`) and stack frames: not what a user acts on. */
+const PROGRESS_LINE = /^(step|progress) /;
+const STACK_FRAME = /^\s+at /;
+
 
 /**
  * The one-line reason of a failed CLI command: its "ml-loop CMD: reason" line (never the usage text
@@ -29,7 +62,7 @@ export function failureReason(stderr: string, command: string): string {
   const prefix = `ml-loop ${command}: `;
   const own = lines.find((l) => l.startsWith(prefix));
   if (own) return own.slice(prefix.length);
-  return lines.filter((l) => !/^(step|progress) /.test(l) && !/^at /.test(l)).pop() ?? '';
+  return lines.filter((l) => !PROGRESS_LINE.test(l) && !STACK_FRAME.test(l)).pop() ?? '';
 }
 
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
@@ -40,6 +73,7 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
     const out: Buffer[] = [];
     let err = '';
     let pending = '';
+    let timedOut = false;
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString()).slice(-20000);
@@ -50,19 +84,28 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
     });
     const onAbort = () => child.kill('SIGTERM');
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      o.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGTERM');
+          }, o.timeoutMs);
     child.on('error', (e) => reject(e));
     child.on('close', (code) => {
       o.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
       if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
+      if (timedOut) return reject(new CliTimeoutError(command, o.timeoutMs!));
       const stdout = Buffer.concat(out).toString();
-      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) return reject(new Error(failureReason(err, command) || `ml-loop ${command} exited with code ${code}`));
+      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) return reject(new CliProcessError(failureReason(err, command) || `ml-loop ${command} exited with code ${code}`, code, err));
       let parsed: unknown;
       try {
         parsed = JSON.parse(stdout);
       } catch {
         return reject(new Error(`ml-loop ${command} printed something that is not JSON: ${stdout.slice(0, 200)}`));
       }
-      if (!o.isResult(parsed)) return reject(new Error(`ml-loop ${command} printed JSON of an unexpected shape`));
+      if (!o.isResult(parsed)) return reject(new Error(`ml-loop ${command} printed JSON ${o.resultName ? `that is not ${o.resultName}` : 'of an unexpected shape'}`));
       resolve(parsed);
     });
   });
