@@ -58,11 +58,11 @@ const STACK_FRAME = /^\s+at /;
  * that follows a usage error, nor a stack), else the last line that is not progress.
  */
 export function failureReason(stderr: string, command: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr.split('\n').filter((l) => l.trim());
   const prefix = `ml-loop ${command}: `;
-  const own = lines.find((l) => l.startsWith(prefix));
+  const own = lines.map((l) => l.trim()).find((l) => l.startsWith(prefix));
   if (own) return own.slice(prefix.length);
-  return lines.filter((l) => !PROGRESS_LINE.test(l) && !STACK_FRAME.test(l)).pop() ?? '';
+  return lines.filter((l) => !PROGRESS_LINE.test(l.trim()) && !STACK_FRAME.test(l)).pop()?.trim() ?? '';
 }
 
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
