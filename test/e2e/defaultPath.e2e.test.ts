@@ -132,6 +132,9 @@ describe('the default path of a new user', () => {
       if (Number(requests) >= 12) break;
     }
     assert.ok(Number(requests) >= 12, `${requests || 'no'} requests in the window`);
+    // The status bar's rate comes from the same report as the Throughput chart: not the idle server's 0.0.
+    const status = s.page.locator('.part.statusbar .statusbar-item', { hasText: /req\/s/ }).first();
+    await s.page.waitForFunction((el) => !/^\s*0\.0 req\/s/.test((el as HTMLElement).innerText), await status.elementHandle(), { timeout: 30_000 });
     await s.workbench.screenshot('monitoring-requests');
   });
 

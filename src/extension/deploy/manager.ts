@@ -20,6 +20,15 @@ export class DeploymentManager implements vscode.Disposable {
   readonly servers: ServerProcess[] = [];
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changeEmitter.event;
+  /** A logging deployment's request rate as its Monitoring report has it (set by the deployment monitor): the status bar shows the same number as the Throughput chart. */
+  rateOf: ((projectDir: string, name: string) => number | undefined) | undefined;
+  private readonly ratesEmitter = new vscode.EventEmitter<void>();
+  /** A new monitoring report may have changed rateOf's answers. */
+  readonly onDidChangeRates = this.ratesEmitter.event;
+
+  ratesChanged(): void {
+    this.ratesEmitter.fire();
+  }
 
   constructor(
     private readonly serverJs: string,
@@ -72,6 +81,7 @@ export class DeploymentManager implements vscode.Disposable {
   dispose(): void {
     for (const s of this.servers) s.dispose();
     this.changeEmitter.dispose();
+    this.ratesEmitter.dispose();
   }
 }
 

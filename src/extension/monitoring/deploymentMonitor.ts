@@ -11,6 +11,7 @@ import type { MonitoringReport } from '../../core/monitor/types';
 import { feedbackFiles } from '../../core/update/productionData';
 import { logFiles } from '../../core/requestLog/log';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/monitor/alerts';
+import { requestRate } from '../../core/monitor/charts';
 import { isMonitoringReport } from '../../protocol/monitoring';
 import { consentMessage } from '../deploy/manager';
 import type { ServerProcess } from '../deploy/serverProcess';
@@ -107,6 +108,10 @@ export class DeploymentMonitor implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
     s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
+    s.servers.rateOf = (projectDir, name) => {
+      const report = this.states.get(deploymentKey({ projectDir, deployment: name }))?.report;
+      return report ? requestRate(report) : undefined;
+    };
     this.syncServers();
     this.restartTimer();
   }
@@ -168,6 +173,7 @@ export class DeploymentMonitor implements vscode.Disposable {
         st.reportError = undefined;
         st.seen = mark;
         this.updateAlerts(st, report);
+        this.s.servers.ratesChanged();
       })
       .catch((e: unknown) => {
         st.reportError = e instanceof Error ? e.message : String(e);
@@ -220,6 +226,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.s.deployments.alertsOf = undefined;
+    this.s.servers.rateOf = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
