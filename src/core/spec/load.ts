@@ -132,6 +132,10 @@ function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: str
     out.push(doc.problemAt(['data', 'split', 'column'], file, 'error', 'split-is-target', 'The split column cannot be the target'));
   }
   for (const [name, exp] of Object.entries(spec.experiments)) {
+    if (exp.cluster !== undefined && !spec.clusters?.[exp.cluster]) {
+      const names = Object.keys(spec.clusters ?? {});
+      out.push(doc.problemAt(['experiments', name, 'cluster'], file, 'error', 'unknown-cluster', `No cluster "${exp.cluster}" in "clusters"${names.length ? ` (clusters: ${names.join(', ')})` : ''}`));
+    }
     if (isScriptExperiment(exp)) continue;
     if (!MODEL_TASKS[exp.model].includes(spec.task)) {
       const instead = spec.task === 'classification' ? 'logistic' : 'linear';

@@ -40,6 +40,8 @@ export interface BuiltinExperiment {
   description?: string;
   params?: Record<string, unknown>;
   sweep?: Record<string, unknown[]>;
+  /** Train on this cluster of `clusters` (SLURM) instead of on the editor's machine. */
+  cluster?: string;
 }
 
 /** `earlyStopping`: a patience (epochs/iterations without dev improvement); false or 0 = off; true = 10. */
@@ -92,8 +94,28 @@ export interface ScriptExperiment {
   env?: Record<string, string>;
   params?: Record<string, unknown>;
   sweep?: Record<string, unknown[]>;
+  /** Train on this cluster of `clusters` (SLURM) instead of on the editor's machine. */
+  cluster?: string;
 }
 export type ExperimentSpec = BuiltinExperiment | ScriptExperiment;
+
+/** A SLURM cluster runs (`clusters.NAME`): the sbatch options of its jobs and the shell lines that prepare a node. */
+export interface SlurmCluster {
+  kind: 'slurm';
+  partition?: string;
+  gres?: string;
+  cpusPerTask?: number;
+  /** sbatch --mem, e.g. "32G". */
+  memory?: string;
+  /** sbatch --time, e.g. "02:00:00". */
+  time?: string;
+  /** Shell lines run on the node before the command (module load, source a venv). */
+  setup?: string[];
+  /** Extra sbatch arguments, e.g. ["--account=ml"]. */
+  sbatch?: string[];
+  /** Array tasks of a sweep running at once (`--array=0-N%P`); default all. */
+  parallel?: number;
+}
 
 export interface ProjectSpec {
   $schema?: string;
@@ -104,6 +126,7 @@ export interface ProjectSpec {
   metric: MetricName;
   baseline?: { error: number; source?: string };
   experiments: Record<string, ExperimentSpec>;
+  clusters?: Record<string, SlurmCluster>;
 }
 
 export function isScriptExperiment(e: ExperimentSpec): e is ScriptExperiment {
