@@ -11,6 +11,7 @@ import { execSlurm, type SlurmRunner } from '../../src/core/cluster/slurm';
 import { readRun, type RunRecord } from '../../src/core/train/runStore';
 import { readHistory } from '../../src/core/track/store';
 import type { ProgressEvent } from '../../src/core/train/types';
+import { REFERENCE_FILE } from '../../src/core/monitor/reference';
 import { irisProject, nodeScript, scoresModel } from '../unit/scripts/fixtures';
 
 const FAST = { pollMinMs: 500, pollMaxMs: 2000, tailMs: 200 };
@@ -78,8 +79,8 @@ test('a script experiment: submitted, queued, running, curves streamed, complete
   // The argv reached the script as words (quotes and $ untouched), the params through the inputs.
   assert.deepEqual(final.command!.slice(-4), ['--lr', '0.5', '--note', "it's a 'quoted' $HOME"]);
   // Evaluated by ML Loop: the same final metrics a local script run records.
-  assert.ok(final.metrics?.dev && typeof final.metrics.dev.accuracy === 'number');
-  assert.ok(existsSync(join(runDir, 'reference.json')) || existsSync(join(runDir, 'model.onnx')));
+  assert.ok(final.metrics?.dev && 'accuracy' in final.metrics.dev && typeof final.metrics.dev.accuracy === 'number');
+  assert.ok(existsSync(join(runDir, REFERENCE_FILE)), 'the monitoring reference is written, as for a local script run');
   const history = readHistory(runDir);
   assert.deepEqual(history.steps.map((s) => s.step), [1, 2, 3, 4]);
   assert.ok(history.final?.dev);
