@@ -408,3 +408,23 @@ function readProjectMetric(projectDir: string): string {
   }
   return m;
 }
+
+/**
+ * Submits an experiment and follows its runs until they end (the CLI's `--cluster`): resolves with
+ * their final records. An aborted `signal` stops the following only: the jobs go on and a later
+ * follower (the editor, `ml-loop runs`) finishes them.
+ */
+export async function trainOnCluster(
+  opts: ClusterSubmitOptions & Pick<FollowerOptions, 'onProgress' | 'onChange' | 'onWarning' | 'pollMinMs' | 'pollMaxMs' | 'tailMs'> & { signal?: AbortSignal },
+): Promise<{ submission: ClusterSubmission; records: RunRecord[]; detached: boolean }> {
+  const submission = await submitClusterExperiment(opts);
+  const follower = new ClusterFollower(opts);
+  const done = Promise.all(submission.runs.map((r) => follower.follow(resolve(opts.projectDir), r.runId)));
+  const aborted = new Promise<'aborted'>((r) => (opts.signal?.aborted ? r('aborted') : opts.signal?.addEventListener('abort', () => r('aborted'), { once: true })));
+  const result = await Promise.race([done, aborted]);
+  follower.dispose();
+  if (result === 'aborted') {
+    return { submission, records: submission.runs.map((r) => JSON.parse(readFileSync(join(r.runDir, 'run.json'), 'utf8')) as RunRecord), detached: true };
+  }
+  return { submission, records: result, detached: false };
+}

@@ -194,7 +194,7 @@ test('a sweep over a parameter the model lacks is reported at its key', async ()
 });
 
 test('an experiment on a cluster that "clusters" lacks is reported at its "cluster"; a known one is fine', async () => {
-  const clusters = { gpu: { kind: 'slurm', partition: 'gpu', time: '02:00:00', setup: ['module load cuda'] } };
+  const clusters = { gpu: { kind: 'slurm' as const, partition: 'gpu', time: '02:00:00', setup: ['module load cuda'] } };
   const p = tempProject(baseSpec({ clusters, experiments: { a: { command: ['python3', 't.py'], cluster: 'gpu' }, b: { command: ['python3', 't.py'], cluster: 'cpu' } } }), { 'data.csv': tabularCsv(20) });
   const problem = only(await problemsOf(p), 'unknown-cluster');
   assert.match(problem.message, /No cluster "cpu" in "clusters" \(clusters: gpu\)/);
