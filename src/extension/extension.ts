@@ -10,6 +10,7 @@ import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import { registerTraining } from './training';
 import { RunTracker } from './training/runTracker';
+import { ClusterRuns } from './training/clusterRuns';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './views/deploymentsTree';
 import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './views/experimentsTree';
@@ -56,13 +57,15 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const experiments = new ExperimentsTreeProvider(projects, runs);
   const deployments = new DeploymentsTreeProvider(context, log);
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs };
+  const clusters = new ClusterRuns(runs, projects, log);
+  const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs, clusters };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
     diagnostics,
     projects,
     runs,
+    clusters,
     experiments,
     deployments,
     experimentsView,

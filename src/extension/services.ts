@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
 import type { ProjectIndex } from './project/projectIndex';
+import type { ClusterRuns } from './training/clusterRuns';
 import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './views/deploymentsTree';
 import type { ExperimentsTreeProvider } from './views/experimentsTree';
@@ -16,4 +17,6 @@ export interface Services {
   diagnostics: ProjectDiagnostics;
   /** Run stores of the projects and the runs this window trains. */
   runs: RunTracker;
+  /** Runs on SLURM clusters that this window follows. */
+  clusters: ClusterRuns;
 }

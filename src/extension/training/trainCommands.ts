@@ -124,6 +124,8 @@ export async function trainAll(s: Services, project: Project): Promise<TrainOutc
 /** Cancels a run this window is training; false when it is not one of them. */
 export function cancelRun(s: Services, runId: string): boolean {
   const a = s.runs.activeRun(runId);
+  // A cluster run still queued is not active here, but this window follows it: scancel.
+  if (!a && s.clusters.isFollowing(runId)) return void s.clusters.cancel(runId, false), true;
   if (!a) return false;
   s.log.info(`run ${runId}: cancel requested`);
   a.abort.abort();
