@@ -170,8 +170,7 @@ export function stopSlurmCluster(state, alsoMunge = false) {
   rmSync(state, { recursive: true, force: true });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const cmd = process.argv[2];
+async function main(cmd) {
   if (cmd === 'start') {
     const c = await startSlurmCluster();
     console.log(`SLURM_CONF=${c.conf}`);
@@ -181,7 +180,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (!state) throw new Error('MLLOOP_SLURM_STATE is not set');
     stopSlurmCluster(state);
   } else {
-    console.error('usage: node test/runners/slurm-cluster.mjs start|stop');
-    process.exit(2);
+    throw new Error('usage: node test/runners/slurm-cluster.mjs start|stop');
   }
+}
+
+// No top-level await: the e2e specs load this module through tsx's CommonJS transform.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv[2]).catch((e) => {
+    console.error(e.message);
+    process.exit(1);
+  });
 }

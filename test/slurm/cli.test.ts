@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { runCli } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import { unfinishedClusterRuns, ClusterFollower } from '../../src/core/cluster/clusterRun';
-import { irisProject, nodeScript, scoresModel } from '../unit/scripts/fixtures';
+import { irisProject } from '../unit/scripts/fixtures';
+import { trainer } from './fixtures';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -19,13 +20,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 function project(): string {
   const dir = irisProject({});
-  writeFileSync(join(dir, 'fixture.onnx'), scoresModel());
-  const command = nodeScript(
-    dir,
-    'train.js',
-    `console.log(JSON.stringify({ mlloop: 'metric', step: 1, train_loss: 0.5 }));
-     require('fs').copyFileSync(${JSON.stringify(join(dir, 'fixture.onnx'))}, process.env.MLLOOP_RUN_DIR + '/model.onnx');`,
-  );
+  const command = trainer(dir, { steps: 1, delayMs: 100 });
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
   spec.clusters = { local: { kind: 'slurm', time: '00:05:00' } };
   spec.experiments = { here: { command }, there: { command, cluster: 'local' } };
