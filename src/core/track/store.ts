@@ -241,7 +241,7 @@ export function annotateRun(projectDir: string, runId: string, patch: RunAnnotat
 export function deleteRun(projectDir: string, runId: string, live: Liveness = localLiveness()): void {
   const dir = runFolder(projectDir, runId);
   const read = readTrackedRun(projectDir, runId, live);
-  if (read.run?.status === 'running') throw new Error(`run ${runId} is still running: cancel it before deleting it`);
+  if (read.run?.status === 'running' || read.run?.status === 'queued') throw new Error(`run ${runId} is still ${read.run.status}: cancel it before deleting it`);
   rmSync(dir, { recursive: true, force: true });
 }
 
