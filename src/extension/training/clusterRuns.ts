@@ -6,8 +6,8 @@
 // has (queued or running in the store) are followed again.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClusterFollower, submitClusterExperiment, type ClusterSubmission } from '../../core/cluster/clusterRun';
-import { resolveProject } from '../../core/data/dataset';
+// The cluster core (data loading, ONNX evaluation) loads on first use, not at activation.
+import type { ClusterFollower, ClusterSubmission } from '../../core/cluster/clusterRun';
 import { keyMetric } from '../../core/track/format';
 import type { RunRecord } from '../../core/train/runStore';
 import type { Project, ProjectIndex } from '../project/projectIndex';
@@ -15,7 +15,7 @@ import type { RunTracker } from './runTracker';
 import { projectDirOf } from './runTracker';
 
 export class ClusterRuns implements vscode.Disposable {
-  private readonly follower: ClusterFollower;
+  private follower?: Promise<ClusterFollower>;
   /** Runs followed by this window, by id: their project and experiment. */
   private readonly followed = new Map<string, { projectDir: string; experiment: string }>();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -25,12 +25,19 @@ export class ClusterRuns implements vscode.Disposable {
     private readonly projects: ProjectIndex,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.follower = new ClusterFollower({
-      onChange: (projectDir, runId, record) => this.onChange(projectDir, runId, record),
-      onProgress: (runId, e) => this.runs.reportProgress(runId, e),
-      onWarning: (runId, message) => this.log.warn(`run ${runId}: ${message}`),
-    });
     this.subscriptions.push(projects.onDidChange(() => void this.resumeAll()));
+  }
+
+  private followerNow(): Promise<ClusterFollower> {
+    this.follower ??= import('../../core/cluster/clusterRun').then(
+      ({ ClusterFollower }) =>
+        new ClusterFollower({
+          onChange: (projectDir, runId, record) => this.onChange(projectDir, runId, record),
+          onProgress: (runId, e) => this.runs.reportProgress(runId, e),
+          onWarning: (runId, message) => this.log.warn(`run ${runId}: ${message}`),
+        }),
+    );
+    return this.follower;
   }
 
   /** Follows again every run of the workspace's projects that a cluster still has (after a restart of the editor). */
@@ -50,6 +57,7 @@ export class ClusterRuns implements vscode.Disposable {
   /** Submits an experiment (a sweep as one job array) and follows its runs; resolves once submitted. */
   async submit(project: Project, experiment: string, cluster?: string): Promise<ClusterSubmission> {
     const projectDir = projectDirOf(project);
+    const { submitClusterExperiment } = await import('../../core/cluster/clusterRun');
     const submission = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ML Loop: submitting ${experiment} to ${cluster ?? 'its cluster'}` }, () =>
       submitClusterExperiment({ projectDir, experimentName: experiment, cluster, onRunCreated: (id) => this.runs.schedule(projectDir, id) }),
     );
@@ -61,7 +69,7 @@ export class ClusterRuns implements vscode.Disposable {
   private follow(projectDir: string, runId: string, experiment: string, running: boolean): void {
     this.followed.set(runId, { projectDir, experiment });
     if (running) this.activate(projectDir, runId, experiment);
-    this.follower.follow(projectDir, runId).catch((e: Error) => this.log.error(`run ${runId}: ${e.message}`));
+    void this.followerNow().then((f) => f.follow(projectDir, runId)).catch((e: Error) => this.log.error(`run ${runId}: ${e.message}`));
   }
 
   /** A running cluster run is an active run of the tracker: its cancel switch cancels the job. */
@@ -81,8 +89,8 @@ export class ClusterRuns implements vscode.Disposable {
     this.runs.endActive(runId);
     const how = `${record.experiment} (run ${runId}, SLURM job ${record.cluster?.jobId}${record.cluster?.arrayTaskId !== undefined ? `_${record.cluster.arrayTaskId}` : ''})`;
     if (record.status === 'completed') {
-      void resolveProject(projectDir).then((ref) => {
-        const metric = keyMetric(record, ref.spec.metric);
+      void this.projects.list().then((projects) => {
+        const metric = keyMetric(record, projects.find((p) => projectDirOf(p) === projectDir)?.outline.metric);
         this.log.info(`run ${runId}: completed on the cluster${metric ? ` · ${metric}` : ''}`);
         void vscode.window.showInformationMessage(`ML Loop: ${how} completed${metric ? ` · ${metric}` : ''}`);
       });
@@ -101,14 +109,14 @@ export class ClusterRuns implements vscode.Disposable {
   /** scancel of a followed run (or its whole job array); the next poll records the cancelled state. */
   async cancel(runId: string, wholeArray: boolean): Promise<void> {
     this.log.info(`run ${runId}: scancel${wholeArray ? ' (the whole job array)' : ''}`);
-    await this.follower.cancel(runId, wholeArray).catch((e: Error) => {
+    await (await this.followerNow()).cancel(runId, wholeArray).catch((e: Error) => {
       this.log.error(`run ${runId}: ${e.message}`);
       void vscode.window.showErrorMessage(`ML Loop: could not cancel run ${runId}: ${e.message}`);
     });
   }
 
   dispose(): void {
-    this.follower.dispose();
+    void this.follower?.then((f) => f.dispose());
     for (const s of this.subscriptions) s.dispose();
   }
 }
