@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemo } from '../runners/demo.mjs';
 import { slurmInstalled, startSlurmCluster } from '../runners/slurm-cluster.mjs';
@@ -25,6 +25,20 @@ function project(): string {
   spec.experiments = { 'cluster-net': { command, params: { lr: 0.1 } } };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec, null, 2));
   return dir;
+}
+
+/** The ML Loop output channel's lines about runs and clusters (for a failure message). */
+function mlLoopLog(userDataDir: string): string {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (d.name === 'ML Loop.log') found.push(...readFileSync(p, 'utf8').split('\n').filter((l) => /run |SLURM|cluster/.test(l)));
+    }
+  };
+  walk(join(userDataDir, 'logs'));
+  return found.slice(-30).join('\n') || '(none)';
 }
 
 describe('training on a SLURM cluster in a real VS Code', { skip: slurmInstalled() ? false : 'SLURM is not installed (apt-get install -y slurm-wlm munge)' }, () => {
@@ -61,7 +75,10 @@ describe('training on a SLURM cluster in a real VS Code', { skip: slurmInstalled
 
     const queued = await tree.waitForRun(/queued \((Resources|Priority)\).*local job \d+/, 60_000);
     await s.workbench.screenshot('cluster-queued');
-    await tree.waitForRun(/running.*local job \d+/, 60_000);
+    await tree.waitForRun(/running.*local job \d+/, 60_000).catch(async (e: Error) => {
+      await s!.workbench.screenshot('cluster-not-running');
+      throw new Error(`${e.message}\nrows: ${JSON.stringify(await tree.runs())}\nML Loop log:\n${mlLoopLog(demo.userDataDir)}`);
+    });
     const panel = new PanelFrame(s.page, 'training');
     await panel.waitFor('[data-status="running"]', 60_000);
     await s.workbench.screenshot('cluster-running');

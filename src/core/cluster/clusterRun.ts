@@ -182,6 +182,8 @@ interface Followed {
   steps: ScriptMetric[];
   tails: { file: string; offset: number; lines: LineBuffer }[];
   unknown: number;
+  /** The job has written into the run folder (it started on a node). */
+  started?: boolean;
   finishing?: Promise<RunRecord>;
   done: Promise<RunRecord>;
   resolve: (r: RunRecord) => void;
@@ -342,8 +344,24 @@ export class ClusterFollower {
     return lines.length && lines[0] !== '' ? `:\n${lines.join('\n')}` : ' (nothing on stderr)';
   }
 
+  /**
+   * Reads the followed jobs' files. The first line a job writes (stderr.txt, as it starts on its
+   * node) also asks SLURM at once: after a long wait in the queue the poll interval has backed off,
+   * and a short job could otherwise run and end between two polls, never shown running.
+   */
   private tailAll(): void {
-    for (const f of this.followed.values()) if (!f.finishing && f.run.current.status === 'running') this.tail(f, false);
+    for (const f of this.followed.values()) {
+      if (f.finishing) continue;
+      if (!f.started && existsSync(join(f.run.dir, 'stderr.txt'))) {
+        f.started = true;
+        if (f.run.current.status === 'queued') {
+          this.interval = this.opts.pollMinMs ?? POLL_MIN_MS;
+          this.schedulePoll(0);
+        }
+      }
+      // Progress is reported from the moment SLURM says running (listeners start the live run then); nothing is lost, the files are read from their start.
+      if (f.run.current.status === 'running') this.tail(f, false);
+    }
   }
 
   /** Reads what the job appended to stdout.txt and metrics.jsonl since the last read. */
