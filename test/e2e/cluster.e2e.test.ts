@@ -5,14 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemo } from '../runners/demo.mjs';
 import { slurmInstalled, startSlurmCluster } from '../runners/slurm-cluster.mjs';
 import { irisProject } from '../unit/scripts/fixtures';
 import { trainer } from '../slurm/fixtures';
 import { ExperimentsView, PanelFrame } from './pages/experiments';
-import { openSession, type Session } from './session';
+import { editorLogLines, openSession, type Session } from './session';
 
 const STEPS = 5;
 
@@ -29,16 +29,7 @@ function project(): string {
 
 /** The ML Loop output channel's lines about runs and clusters (for a failure message). */
 function mlLoopLog(userDataDir: string): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
-      const p = join(dir, d.name);
-      if (d.isDirectory()) walk(p);
-      else if (d.name === 'ML Loop.log') found.push(...readFileSync(p, 'utf8').split('\n').filter((l) => /run |SLURM|cluster/.test(l)));
-    }
-  };
-  walk(join(userDataDir, 'logs'));
-  return found.slice(-30).join('\n') || '(none)';
+  return editorLogLines(userDataDir, ['ML Loop.log'], /run |SLURM|cluster/).slice(-30).join('\n') || '(none)';
 }
 
 describe('training on a SLURM cluster in a real VS Code', { skip: slurmInstalled() ? false : 'SLURM is not installed (apt-get install -y slurm-wlm munge)' }, () => {
