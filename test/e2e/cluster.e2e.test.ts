@@ -82,11 +82,39 @@ describe('training on a SLURM cluster in a real VS Code', { skip: slurmInstalled
     assert.match(devRow, /dev/);
     await s.workbench.screenshot('cluster-completed');
 
-    const [runId] = readdirSync(join(folder, '.mlloop', 'runs'));
+    const [runId] = readdirSync(join(folder, '.mlloop', 'runs')).filter((d) => d.endsWith(queued.slice(4)));
     assert.ok(runId.endsWith(queued.slice(4)));
     const record = JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', runId, 'run.json'), 'utf8'));
     assert.equal(record.status, 'completed');
     assert.equal(record.cluster.cluster, 'local');
     assert.ok(record.metrics.dev);
+  });
+
+  test('a window opened while a job runs (submitted from the CLI, or before a restart) follows it to the end', async () => {
+    await s?.close();
+    s = undefined;
+    const { runCli } = await import('../../src/cli/main');
+    const out: string[] = [];
+    const code = await runCli(['train', folder, '-e', 'cluster-net', '--cluster', 'local', '--detach'], { out: (t) => out.push(t), err: () => undefined, cwd: folder });
+    assert.equal(code, 0, out.join('\n'));
+    const demo = await startDemo({ folder });
+    s = await openSession(demo, demo.openUrl, 'cluster-reopen');
+    await s.workbench.waitReady(120_000);
+    await s.workbench.sidebar.openProject('cluster-net');
+    const tree = new ExperimentsView(s.page);
+    // The older run completed in the first test; the new one is picked up from the store by its job id.
+    const label = await tree.waitForRun(/(queued|running).*local job \d+/, 60_000);
+    await s.workbench.screenshot('cluster-picked-up');
+    const rows = async () => (await tree.runs()).find((r) => r.label === label)?.description ?? '';
+    const deadline = Date.now() + 120_000;
+    while (!/acc/.test(await rows())) {
+      if (Date.now() > deadline) throw new Error(`run ${label} did not complete: ${await rows()}\n${mlLoopLog(demo.userDataDir)}`);
+      await s.page.waitForTimeout(500);
+    }
+    const runId = readdirSync(join(folder, '.mlloop', 'runs')).find((d) => d.endsWith(label.slice(4)))!;
+    const record = JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', runId, 'run.json'), 'utf8'));
+    assert.equal(record.status, 'completed');
+    assert.ok(record.metrics.dev, 'evaluated by the window that picked it up');
+    assert.match(mlLoopLog(demo.userDataDir), new RegExp(`run ${runId}: following SLURM job \\d+ on cluster "local" again`));
   });
 });
