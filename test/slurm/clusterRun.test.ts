@@ -11,7 +11,7 @@ import { execSlurm, type SlurmRunner } from '../../src/core/cluster/slurm';
 import { readRun, type RunRecord } from '../../src/core/train/runStore';
 import { readHistory } from '../../src/core/track/store';
 import type { ProgressEvent } from '../../src/core/train/types';
-import { REFERENCE_FILE } from '../../src/core/monitor/reference';
+import { REFERENCE_FILE } from '../../src/core/train/reference';
 import { irisProject } from '../unit/scripts/fixtures';
 import { trainer } from './fixtures';
 

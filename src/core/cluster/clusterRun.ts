@@ -9,14 +9,15 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { join, resolve } from 'node:path';
 import { resolveProject, type ProjectRef } from '../data/dataset';
 import { isScriptExperiment, type SlurmCluster } from '../spec/types';
-import { gitState, snapshotProjectFile } from '../track/provenance';
-import { createRun, finishRun, newRunId, RunDir, runsDir, writeFileAtomic, type RunGroup, type RunRecord } from '../train/runStore';
+import { gitState, snapshotProjectFile } from '../train/provenance';
+import { runDir, runsDir } from '../spec/layout';
+import { createRun, finishRun, newRunId, RunDir, writeFileAtomic, type RunGroup, type RunRecord } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { inputEnv } from '../scripts/inputs';
 import { LineBuffer, parseMetricLine, type ScriptMetric } from '../scripts/metricLines';
 import { pythonHelperDir, scriptArgv, STDERR_TAIL_LINES } from '../scripts/runScript';
 import { inScriptDataWorker } from '../scripts/scriptData';
-import { sweepCombinations } from '../scripts/sweep';
+import { sweepCombinations } from '../experiment/sweep';
 import { execSlurm, jobIdOf, jobScript, mapSlurmState, queryJobs, sbatch, scancel, SlurmError, type ClusterRunState, type JobInfo, type JobTask, type SlurmRunner } from './slurm';
 
 /** The job script's file name in each run folder. */
@@ -217,7 +218,7 @@ export class ClusterFollower {
   follow(projectDir: string, runId: string): Promise<RunRecord> {
     const existing = this.followed.get(runId);
     if (existing) return existing.done;
-    const dir = join(runsDir(projectDir), runId);
+    const dir = runDir(projectDir, runId);
     const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
     if (!record.cluster?.jobId) throw new Error(`run ${runId} was not submitted to a cluster (no job id in its run.json)`);
     if (record.status !== 'queued' && record.status !== 'running') return Promise.resolve(record);

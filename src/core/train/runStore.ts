@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion } from '../data/types';
 import type { SplitMetrics } from './metrics';
+import { runsDir } from '../spec/layout';
 
 /** `queued`: submitted to a cluster and waiting there (src/core/cluster); the reason is in `cluster.reason`. */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -71,12 +72,6 @@ export interface RunRecord {
   command?: string[];
   /** Set when the run was submitted to a cluster (src/core/cluster). */
   cluster?: ClusterJob;
-}
-
-export const RUNS_DIR = join('.mlloop', 'runs');
-
-export function runsDir(projectDir: string): string {
-  return join(projectDir, RUNS_DIR);
 }
 
 /** Sortable by creation time (UTC, millisecond resolution) with a random suffix: 20261127-104512-123-9f3a1c. */
