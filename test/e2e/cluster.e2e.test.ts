@@ -22,7 +22,8 @@ function project(): string {
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
   spec.baseline = { error: 0.05, source: 'human-level' };
   spec.clusters = { local: { kind: 'slurm', partition: 'debug', cpusPerTask: 2, time: '00:10:00' } };
-  spec.experiments = { 'cluster-net': { command, params: { lr: 0.1 } } };
+  // A longer job for the reopened window: still running when a new code-server is up (about 20 s).
+  spec.experiments = { 'cluster-net': { command, params: { lr: 0.1 } }, 'cluster-long': { command: trainer(dir, { steps: 30, delayMs: 1500 }), params: { lr: 0.1 } } };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec, null, 2));
   return dir;
 }
@@ -95,18 +96,18 @@ describe('training on a SLURM cluster in a real VS Code', { skip: slurmInstalled
     s = undefined;
     const { runCli } = await import('../../src/cli/main');
     const out: string[] = [];
-    const code = await runCli(['train', folder, '-e', 'cluster-net', '--cluster', 'local', '--detach'], { out: (t) => out.push(t), err: () => undefined, cwd: folder });
+    const code = await runCli(['train', folder, '-e', 'cluster-long', '--cluster', 'local', '--detach'], { out: (t) => out.push(t), err: () => undefined, cwd: folder });
     assert.equal(code, 0, out.join('\n'));
     const demo = await startDemo({ folder });
     s = await openSession(demo, demo.openUrl, 'cluster-reopen');
     await s.workbench.waitReady(120_000);
-    await s.workbench.sidebar.openProject('cluster-net');
+    await s.workbench.sidebar.openProject('cluster-long');
     const tree = new ExperimentsView(s.page);
     // The older run completed in the first test; the new one is picked up from the store by its job id.
     const label = await tree.waitForRun(/(queued|running).*local job \d+/, 60_000);
     await s.workbench.screenshot('cluster-picked-up');
     const rows = async () => (await tree.runs()).find((r) => r.label === label)?.description ?? '';
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 150_000;
     while (!/acc/.test(await rows())) {
       if (Date.now() > deadline) throw new Error(`run ${label} did not complete: ${await rows()}\n${mlLoopLog(demo.userDataDir)}`);
       await s.page.waitForTimeout(500);
