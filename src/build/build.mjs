@@ -2,9 +2,10 @@
 // Usage: node src/build/build.mjs [--watch] [--no-typecheck] [--production]
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXTERNAL_MODULES } from './targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The MLP's WebAssembly kernels are compiled from WAT (wabt) into a TS module the bundles import.
@@ -14,8 +15,8 @@ const args = new Set(process.argv.slice(2));
 const watch = args.has('--watch');
 const production = args.has('--production');
 
-// Native or editor-provided modules are never bundled.
-const nodeExternal = ['vscode', 'onnxruntime-node'];
+// Native or editor-provided modules are never bundled (the table of what each .vsix carries).
+const nodeExternal = EXTERNAL_MODULES;
 
 const nodeCommon = {
   bundle: true,
@@ -30,6 +31,7 @@ const nodeCommon = {
   mainFields: ['module', 'main'],
   logLevel: 'warning',
   absWorkingDir: root,
+  define: { __MLLOOP_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
 };
 
 const nodeEntries = [
