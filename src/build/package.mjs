@@ -11,7 +11,7 @@ import { createVSIX, listFiles, PackageManager } from '@vscode/vsce';
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isShippedFile, NATIVE_PACKAGES, TARGETS, vsixPath } from './targets.mjs';
 
@@ -126,6 +126,29 @@ async function pruneUnreachableScripts(staging) {
   }
 }
 
+const IMAGE_TYPES = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
+
+/**
+ * VS Code's extension page shows README.md and CHANGELOG.md in a webview that loads images from
+ * https: and data: URLs only and resolves no relative link (media/screenshot.png showed broken). So the
+ * relative images of `name` become data: URLs, and any other relative link is an error.
+ */
+function inlineRelativeImages(dir, name) {
+  const file = join(dir, name);
+  if (!existsSync(file)) return;
+  const isRelative = (link) => !/^[a-z][\w+.-]*:/i.test(link) && !link.startsWith('#');
+  const text = readFileSync(file, 'utf8');
+  const relativeImg = /<img[^>]+src=["']([^"']+)["']/g.exec(text);
+  if (relativeImg && isRelative(relativeImg[1])) throw new Error(`${name}: write the image ${relativeImg[1]} as markdown (![alt](path)) so that it can be inlined`);
+  const inlined = text.replace(/(!?)\[([^\]]*)\]\(([^)\s]+)([^)]*)\)/g, (all, bang, label, link, title) => {
+    if (!isRelative(link)) return all;
+    const type = IMAGE_TYPES[extname(link).toLowerCase()];
+    if (!bang || !type) throw new Error(`${name}: the relative link "${link}" would be broken on VS Code's extension page; use an https URL`);
+    return `![${label}](data:${type};base64,${readFileSync(join(dir, decodeURI(link))).toString('base64')}${title})`;
+  });
+  writeFileSync(file, inlined);
+}
+
 export async function packageTarget(target, { rewriteRelativeLinks = false } = {}) {
   if (!TARGETS[target]) throw new Error(`unknown target "${target}"; known: ${Object.keys(TARGETS).join(', ')}`);
   if (!existsSync(join(root, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run npm run build (or npm run package) first');
@@ -140,9 +163,9 @@ export async function packageTarget(target, { rewriteRelativeLinks = false } = {
   const { scripts, devDependencies, ...manifest } = readJson(join(root, 'package.json'));
   writeFileSync(join(staging, 'package.json'), JSON.stringify({ ...manifest, dependencies }, null, 2));
   writeFileSync(join(staging, '.vscodeignore'), '# Staged by src/build/package.mjs: every file here ships.\n');
-  // README.md's relative links stay relative unless asked: they resolve inside the installed extension
-  // (the package tests check that each names a packaged file). A Marketplace upload needs them
-  // rewritten against the repository URL (README.md, Publishing).
+  // A Marketplace upload has vsce rewrite relative links against the repository URL (README.md,
+  // Publishing); an offline package carries its images inline instead.
+  if (!rewriteRelativeLinks) for (const doc of ['README.md', 'CHANGELOG.md']) inlineRelativeImages(staging, doc);
   await createVSIX({ cwd: staging, packagePath: vsixPath(target), target, rewriteRelativeLinks });
   return vsixPath(target);
 }

@@ -12,8 +12,13 @@ export const name = 'package';
 
 export async function run() {
   for (const args of [['src/build/build.mjs', '--production', '--no-typecheck'], ['src/build/package.mjs', '--all']]) {
-    const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
     if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status}`);
+    // vsce's warnings (too many files, no .vscodeignore, a missing LICENSE…) fail the tier.
+    const warnings = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /\bWARNING\b/.test(l));
+    if (warnings.length) throw new Error(`node ${args.join(' ')} warned:\n${warnings.join('\n')}`);
   }
   const dir = join(root, 'test', 'package');
   const specs = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
