@@ -28,7 +28,7 @@ function packageSource(name, version) {
 }
 
 /** `npm pack name@version` into .cache/natives/name@version/ (the tarball's package/ folder), once. */
-function fetchFromRegistry(name, version) {
+export function fetchFromRegistry(name, version) {
   const dir = join(cacheDir, 'natives', `${name.replace('/', '+')}@${version}`);
   const pkg = join(dir, 'package');
   if (existsSync(join(pkg, 'package.json'))) return pkg;
@@ -174,5 +174,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const requested = argv.includes('--all') ? Object.keys(TARGETS) : argv.flatMap((a, i) => (a === '--target' ? [argv[i + 1]] : []));
   const targets = requested.length ? requested : [`${process.platform}-${process.arch}`];
-  for (const target of targets) await packageTarget(target, { rewriteRelativeLinks: argv.includes('--rewrite-relative-links') });
+  const rewriteRelativeLinks = argv.includes('--rewrite-relative-links');
+  // A chain, not a top-level await: the package tests require this module.
+  targets
+    .reduce((done, target) => done.then(() => packageTarget(target, { rewriteRelativeLinks })), Promise.resolve())
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
 }

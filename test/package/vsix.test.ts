@@ -7,11 +7,12 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as esbuild from 'esbuild';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fetchFromRegistry } from '../../src/build/package.mjs';
 import { NATIVE_PACKAGES, TARGETS, vsixPath } from '../../src/build/targets.mjs';
 import { candidatePaths, isSystemLibrary, readBinary } from './binaries';
 import { unpackVsix } from './vsix';
@@ -127,18 +128,50 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
   });
 }
 
-describe('the linux-x64 package, unpacked and run', { skip: `${process.platform}-${process.arch}` !== 'linux-x64' && 'runs on linux-x64 only' }, () => {
+/** The packaged CLI, run with node. */
+type Cli = (...args: string[]) => SpawnSyncReturns<string>;
+
+const onLinuxX64 = { skip: `${process.platform}-${process.arch}` !== 'linux-x64' && 'runs on linux-x64 only' };
+
+/** The linux-x64 package unpacked into a temp folder, with a copy of its iris sample beside it. */
+async function unpackLinuxX64(): Promise<{ ext: string; project: string; cli: Cli }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlloop-vsix-run-'));
+  await unpackVsix(vsixPath('linux-x64'), dir);
+  const ext = join(dir, 'extension');
+  // The sample as Create ML Project copies it out of the installed extension.
+  const project = join(dir, 'iris');
+  cpSync(join(ext, 'examples', 'iris'), project, { recursive: true });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ext, 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { ext, project, cli };
+}
+
+/** Trains the logistic experiment of the iris copy with the packaged CLI; resolves to the run's model.onnx. */
+function trainIris(cli: Cli, project: string): { runId: string; model: string } {
+  const r = cli('train', project, '--experiment', 'logistic', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const run = JSON.parse(r.stdout);
+  assert.equal(run.status, 'completed');
+  assert.ok(run.metrics.dev.accuracy > 0.8, JSON.stringify(run.metrics));
+  return { runId: run.runId, model: join(project, '.mlloop', 'runs', run.runId, 'model.onnx') };
+}
+
+/** Runs `model` on one iris row in the onnxruntime-node at `ort`; resolves to the output names and the input metadata's names. */
+function runInOrt(ort: string, model: string): { outputs: string[]; inputs: string[] } {
+  const script = `const ort = require(${JSON.stringify(ort)});
+    ort.InferenceSession.create(${JSON.stringify(model)}).then(async (s) => {
+      const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]) });
+      console.log(JSON.stringify({ outputs: Object.keys(out), inputs: s.inputMetadata.map((m) => m.name) }));
+    });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe('the linux-x64 package, unpacked and run', onLinuxX64, () => {
   let ext: string;
   let project: string;
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ext, 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
-  before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlloop-vsix-run-'));
-    await unpackVsix(vsixPath('linux-x64'), dir);
-    ext = join(dir, 'extension');
-    // The sample as Create ML Project copies it out of the installed extension.
-    project = join(dir, 'iris');
-    cpSync(join(ext, 'examples', 'iris'), project, { recursive: true });
-  });
+  let cli: Cli;
+  before(async () => ({ ext, project, cli } = await unpackLinuxX64()));
 
   test('ml-loop --version prints the package version', () => {
     const r = cli('--version');
@@ -147,20 +180,8 @@ describe('the linux-x64 package, unpacked and run', { skip: `${process.platform}
   });
 
   test('ml-loop train trains the iris sample, and the packaged ONNX Runtime runs the model', () => {
-    const r = cli('train', project, '--experiment', 'logistic', '--json');
-    assert.equal(r.status, 0, r.stderr);
-    const run = JSON.parse(r.stdout);
-    assert.equal(run.status, 'completed');
-    assert.ok(run.metrics.dev.accuracy > 0.8, JSON.stringify(run.metrics));
-    const model = join(project, '.mlloop', 'runs', run.runId, 'model.onnx');
-    const script = `const ort = require(${JSON.stringify(join(ext, 'node_modules', 'onnxruntime-node'))});
-      ort.InferenceSession.create(${JSON.stringify(model)}).then(async (s) => {
-        const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]) });
-        console.log(JSON.stringify(Object.keys(out)));
-      });`;
-    const ort = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-    assert.equal(ort.status, 0, ort.stderr);
-    assert.ok(JSON.parse(ort.stdout).length > 0, ort.stdout);
+    const { model } = trainIris(cli, project);
+    assert.ok(runInOrt(join(ext, 'node_modules', 'onnxruntime-node'), model).outputs.length > 0);
   });
 
   test('the packaged sharp decodes the packaged screenshot', () => {
@@ -171,3 +192,25 @@ describe('the linux-x64 package, unpacked and run', { skip: `${process.platform}
     assert.deepEqual(JSON.parse(r.stdout).width, 1080);
   });
 });
+
+// A target pinned to another ONNX Runtime release (darwin-x64: the last with macOS x64 binaries) runs
+// the same bundles: here that release's linux-x64 binaries (in its npm package) stand in for it.
+for (const [target, version] of Object.entries(NATIVE_PACKAGES['onnxruntime-node'].version ?? {})) {
+  describe(`the bundles with onnxruntime-node ${version} (pinned for ${target})`, onLinuxX64, () => {
+    test('ml-loop train, ml-loop diagnose (which evaluates model.onnx) and the server\'s session metadata work', async () => {
+      const { ext, project, cli } = await unpackLinuxX64();
+      const ort = fetchFromRegistry('onnxruntime-node', version);
+      const common = fetchFromRegistry('onnxruntime-common', JSON.parse(readFileSync(join(ort, 'package.json'), 'utf8')).dependencies['onnxruntime-common']);
+      for (const [name, from] of [['onnxruntime-node', ort], ['onnxruntime-common', common]]) {
+        rmSync(join(ext, 'node_modules', name), { recursive: true });
+        cpSync(from, join(ext, 'node_modules', name), { recursive: true });
+      }
+      assert.equal(JSON.parse(readFileSync(join(ext, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version, version);
+      const { runId, model } = trainIris(cli, project);
+      const diagnosis = cli('diagnose', project, '--run', runId, '--json');
+      assert.equal(diagnosis.status, 0, diagnosis.stderr);
+      assert.ok(JSON.parse(diagnosis.stdout).verdict.devError < 0.2, diagnosis.stdout);
+      assert.deepEqual(runInOrt(join(ext, 'node_modules', 'onnxruntime-node'), model).inputs.length, 1);
+    });
+  });
+}
