@@ -56,7 +56,7 @@ export const NATIVE_PACKAGES = {
     platform: (target) =>
       os(target) === 'win32'
         ? { [`@img/sharp-${target}`]: [''] }
-        : { [`@img/sharp-${target}`]: [''], [`@img/sharp-libvips-${target}`]: ['package.json', 'lib/'] },
+        : { [`@img/sharp-${target}`]: [''], [`@img/sharp-libvips-${target}`]: ['package.json', 'versions.json', 'lib/'] },
   },
 };
 

@@ -184,12 +184,16 @@ describe('the linux-x64 package, unpacked and run', onLinuxX64, () => {
     assert.ok(runInOrt(join(ext, 'node_modules', 'onnxruntime-node'), model).outputs.length > 0);
   });
 
-  test('the packaged sharp decodes the packaged screenshot', () => {
-    const script = `require(${JSON.stringify(join(ext, 'node_modules', 'sharp'))})(${JSON.stringify(join(ext, 'media', 'screenshot.png'))})
-      .raw().toBuffer({ resolveWithObject: true }).then(({ info }) => console.log(JSON.stringify(info)));`;
+  test('the packaged sharp decodes the packaged screenshot and knows its libvips build', () => {
+    const script = `const sharp = require(${JSON.stringify(join(ext, 'node_modules', 'sharp'))});
+      sharp(${JSON.stringify(join(ext, 'media', 'screenshot.png'))}).raw().toBuffer({ resolveWithObject: true })
+        .then(({ info }) => console.log(JSON.stringify({ width: info.width, versions: sharp.versions })));`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).width, 1080);
+    const { width, versions } = JSON.parse(r.stdout);
+    assert.equal(width, 1080);
+    // versions.json of the libvips package: sharp reads it to enable AVIF/HEIF output.
+    assert.ok(versions.vips && versions.heif, JSON.stringify(versions));
   });
 });
 
