@@ -111,8 +111,7 @@ async function pruneUnreachableScripts(staging) {
     metafile: true,
     platform: 'node',
     logLevel: 'silent',
-    // Binaries and the platform packages are loaded by computed paths at run time.
-    external: ['*.node', '@img/sharp-*'],
+    external: ['*.node'],
   });
   const reached = new Set(Object.keys(metafile.inputs).map((f) => f.split('\\').join('/')));
   for (const spec of Object.values(NATIVE_PACKAGES)) {
@@ -138,8 +137,9 @@ function inlineRelativeImages(dir, name) {
   if (!existsSync(file)) return;
   const isRelative = (link) => !/^[a-z][\w+.-]*:/i.test(link) && !link.startsWith('#');
   const text = readFileSync(file, 'utf8');
-  const relativeImg = /<img[^>]+src=["']([^"']+)["']/g.exec(text);
-  if (relativeImg && isRelative(relativeImg[1])) throw new Error(`${name}: write the image ${relativeImg[1]} as markdown (![alt](path)) so that it can be inlined`);
+  for (const [, src] of text.matchAll(/<img[^>]+src=["']([^"']+)["']/g)) {
+    if (isRelative(src)) throw new Error(`${name}: write the image ${src} as markdown (![alt](path)) so that it can be inlined`);
+  }
   const inlined = text.replace(/(!?)\[([^\]]*)\]\(([^)\s]+)([^)]*)\)/g, (all, bang, label, link, title) => {
     if (!isRelative(link)) return all;
     const type = IMAGE_TYPES[extname(link).toLowerCase()];

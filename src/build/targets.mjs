@@ -30,12 +30,13 @@ const ortLibrary = (target, version) =>
   ({ linux: 'libonnxruntime.so.1', win32: 'onnxruntime.dll', darwin: Number(version.split('.')[1]) < 24 ? `libonnxruntime.${version}.dylib` : 'libonnxruntime.1.dylib' })[os(target)];
 
 /**
- * Each native package, as the bundles require it. A package ships the files under `paths(target, version)` (folder
- * prefixes ending in '/', or file names; '' is the whole package) minus source maps, typings and
- * READMEs. `dependencies` are its runtime dependencies (install-time ones are left out), `platform`
- * the packages with a target's binaries, and `binaries` where a target's native files lie (the
- * package tests check that nothing else native ships and that each binary is built for the target).
- * `version` pins a target to another release when the installed one has no binaries for it.
+ * Each native package, as the bundles require it. A package ships the files under
+ * `paths(target, version)` (folder prefixes ending in '/', or file names; '' is the whole package)
+ * minus source maps, typings and READMEs. `dependencies` are its runtime dependencies (install-time
+ * ones are left out), `platform` the packages holding a target's binaries, and `binaries` the native
+ * files a target's node_modules must have (the package tests also check that every native file is
+ * built for the target and that whatever it loads ships with it). `version` pins a target to another
+ * release when the installed one has no binaries for it.
  */
 export const NATIVE_PACKAGES = {
   'onnxruntime-node': {
