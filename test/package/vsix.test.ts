@@ -60,11 +60,15 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
       assert.deepEqual(Object.keys(manifest.dependencies).sort(), Object.keys(NATIVE_PACKAGES).sort());
       assert.equal(manifest.devDependencies, undefined);
       for (const f of ['readme.md', 'changelog.md', 'LICENSE.txt', manifest.icon]) assert.ok(ext.includes(f), `no ${f} in ${ext.filter((e) => !e.includes('/'))}`);
+      // Marketplace fields: links in a form the owner edits (README.md, Publishing), never a placeholder host.
+      for (const url of [manifest.repository.url, manifest.bugs.url, manifest.qna, manifest.homepage]) assert.match(url, /^https:\/\/(?!example\.invalid)/);
+      assert.ok(manifest.galleryBanner.color && manifest.keywords.length > 0 && manifest.categories.length > 0);
     });
 
     test(`carries the native packages of src/build/targets.mjs with ${target} binaries only, and what they load`, () => {
       const topLevel = [...new Set(ext.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1].startsWith('@') ? 3 : 2).join('/')))].sort();
       assert.deepEqual(topLevel, expectedPackages(target));
+      assert.deepEqual(ext.filter((f) => /^node_modules\/.+\/node_modules\//.test(f)), [], 'nested node_modules');
       for (const spec of Object.values(NATIVE_PACKAGES)) {
         for (const b of spec.binaries(target)) assert.ok(ext.includes(`node_modules/${b}`), `no node_modules/${b}`);
       }
