@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Papa from 'papaparse';
+import { toCsv } from '../data/reader';
 import type { FeatureSchema, Rows, SplitDataset } from '../data/types';
 
 export interface ScriptInputs {
@@ -62,7 +62,7 @@ export function splitCsv(schema: FeatureSchema, rows: Rows): string {
     row[F + K] = schema.task === 'classification' ? schema.classes![rows.y[i]] : rows.y[i];
     data[i] = row;
   }
-  return Papa.unparse({ fields: header, data }, { newline: '\n' }) + '\n';
+  return toCsv([header, ...data]);
 }
 
 /** Writes the inputs of a script run into `<runDir>/inputs/`. */
