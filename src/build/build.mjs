@@ -2,7 +2,7 @@
 // Usage: node src/build/build.mjs [--watch] [--no-typecheck] [--production]
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync, rmSync, readFileSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXTERNAL_MODULES } from './targets.mjs';
@@ -31,7 +31,6 @@ const nodeCommon = {
   mainFields: ['module', 'main'],
   logLevel: 'warning',
   absWorkingDir: root,
-  define: { __MLLOOP_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
 };
 
 const nodeEntries = [
