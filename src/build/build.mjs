@@ -15,7 +15,7 @@ const watch = args.has('--watch');
 const production = args.has('--production');
 
 // Native or editor-provided modules are never bundled.
-const nodeExternal = ['vscode', 'onnxruntime-node'];
+const nodeExternal = ['vscode', 'onnxruntime-node', 'sharp'];
 
 const nodeCommon = {
   bundle: true,
