@@ -4,7 +4,9 @@
 import type { Problem } from '../spec/problems';
 import { JsonDocument, type JsonPath } from '../spec/jsonLocation';
 import { parseProjectDocument } from '../spec/parse';
-import { isColumnSplit } from '../spec/types';
+import { isColumnSplit, isImageProject } from '../spec/types';
+import { imageProfile } from './images/audit';
+import { loadImageCollection } from './images/imageDataset';
 import { dataFileOf, resolveProject, splitScannedRows, type ProjectInput } from './dataset';
 import { DataError } from './errors';
 import type { ColumnProfile, DataProfile, ProfileFinding } from './profileTypes';
@@ -30,6 +32,10 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   const t0 = performance.now();
   const ref = await resolveProject(project);
   const { spec } = ref;
+  if (isImageProject(spec)) {
+    const collection = await loadImageCollection(ref);
+    return imageProfile(collection, spec.task, spec.data.target, Math.round(performance.now() - t0));
+  }
   const file = dataFileOf(ref);
   const samples = spec.data.image ? (opts.imageSamplesPerClass ?? 8) : 0;
   const scan = await scanTable(spec, file, { ...opts, storeValues: true, imageSamplesPerClass: samples });

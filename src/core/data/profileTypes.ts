@@ -1,4 +1,5 @@
 // The data profile: what `ml-loop profile --json` prints and what the Data panel draws.
+import type { ImageAudit } from './images/audit';
 
 export interface NumericColumnStats {
   kind: 'numeric';
@@ -50,6 +51,8 @@ export interface DataProfile {
   /** Rows whose content appears both in train and in dev or test. */
   leakageRows: number;
   findings: ProfileFinding[];
+  /** Image-file projects (data.images / data.imageColumn): the audit. */
+  images?: ImageAudit;
   /** For data.image projects: a few example rows per class (raw pixel values, row-major). */
   imageSamples?: { width: number; height: number; channels: number; byClass: { class: string; pixels: number[][] }[] };
   dataVersion: string;

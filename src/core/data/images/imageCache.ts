@@ -13,7 +13,7 @@ import type { ImageSettings, SourceImageInfo } from './preprocess';
 import { PROPERTY_NAMES } from './properties';
 
 /** Bump when preprocessing or the properties change: older entries are then never read. */
-export const IMAGE_CACHE_FORMAT = 'mlic-1';
+export const IMAGE_CACHE_FORMAT = 'mlic-2';
 /** Settings kept per project (the newest by use). */
 export const IMAGE_CACHE_ENTRIES = 3;
 const MAGIC = 0x4349_4c4d; // "MLIC" little-endian
@@ -41,6 +41,23 @@ export async function readInfoCache(projectDir: string): Promise<Map<string, Inf
 
 export async function writeInfoCache(projectDir: string, info: Map<string, InfoEntry>): Promise<void> {
   await atomicWrite(join(imageCacheDir(projectDir), 'info.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, info: Object.fromEntries(info) })));
+}
+
+/** Content hashes of files by path, valid while the file's size, mtime and inode are unchanged (as
+ *  git's index does): a cached open stats the files instead of reading and hashing them again. */
+export type HashMemo = Map<string, [size: number, mtimeMs: number, ino: number, hash: string]>;
+
+export async function readHashMemo(projectDir: string): Promise<HashMemo> {
+  try {
+    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'hashes.json'), 'utf8')) as { format: string; files: Record<string, [number, number, number, string]> };
+    return parsed.format === IMAGE_CACHE_FORMAT ? new Map(Object.entries(parsed.files)) : new Map();
+  } catch {
+    return new Map();
+  }
+}
+
+export async function writeHashMemo(projectDir: string, memo: HashMemo): Promise<void> {
+  await atomicWrite(join(imageCacheDir(projectDir), 'hashes.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, files: Object.fromEntries(memo) })));
 }
 
 /** Decoded images of one settings key: slot per content hash. */

@@ -8,7 +8,7 @@ export interface ImageProperties {
   brightness: number;
   /** Standard deviation of the grey levels, 0 … 0.5. */
   contrast: number;
-  /** Variance of the Laplacian of the grey levels (0 … 1 scale): low = blurry. */
+  /** Variance of the Laplacian of the grey levels over their variance (0 … 64): low = blurry; a uniform image has 0. */
   sharpness: number;
   /** Shannon entropy of the grey-level histogram in bits (0 … 8): low = little information. */
   entropy: number;
@@ -135,7 +135,9 @@ export function imageProperties(pixels: Uint8Array, height: number, width: numbe
       lapN++;
     }
   }
-  const sharpness = lapN ? lapSq / lapN - (lapSum / lapN) ** 2 : 0;
+  // Relative to the image's own contrast, so that a darker or fainter copy is not "blurrier".
+  const greyVar = varSum / n;
+  const sharpness = lapN && greyVar > 1e-8 ? (lapSq / lapN - (lapSum / lapN) ** 2) / greyVar : 0;
   let colourfulness = 0;
   if (channels === 3) {
     let d = 0;
