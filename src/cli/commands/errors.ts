@@ -15,8 +15,11 @@ function pct(x: number): string {
 /** The --json document. */
 export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { issues: LabelIssue[]; folds: number }): Record<string, unknown> {
   const { table, dataset } = a;
-  const F = dataset.schema.numeric.length;
-  const K = dataset.schema.categorical.length;
+  // Image projects: the properties of each image (what the slices are over), and its file.
+  const { schema, rows } = a.sliceView;
+  const F = schema.numeric.length;
+  const K = schema.categorical.length;
+  const files = dataset.dev.images?.files;
   const examples = errorRows(table)
     .slice(0, limit)
     .map((i) => ({
@@ -27,9 +30,10 @@ export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { i
       confidence: Number.isNaN(table.confidence[i]) ? null : table.confidence[i],
       loss: table.loss[i],
       tags: a.tags[table.ids[i]] ?? [],
+      ...(files ? { file: resolve(a.projectDir, files[i]) } : {}),
       features: Object.fromEntries([
-        ...dataset.schema.numeric.map((name, f) => [name, dataset.dev.features.numeric[i * F + f]]),
-        ...dataset.schema.categorical.map((name, k) => [name, dataset.dev.features.categories[i * K + k]]),
+        ...schema.numeric.map((name, f) => [name, rows.features.numeric[i * F + f]]),
+        ...schema.categorical.map((name, k) => [name, rows.features.categories[i * K + k]]),
       ]),
     }));
   return {

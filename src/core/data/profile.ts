@@ -34,7 +34,7 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   const { spec } = ref;
   if (isImageProject(spec)) {
     const collection = await loadImageCollection(ref);
-    return imageProfile(collection, spec.task, spec.data.target, Math.round(performance.now() - t0));
+    return imageProfile(collection, spec.task, spec.data.target, t0);
   }
   const file = dataFileOf(ref);
   const samples = spec.data.image ? (opts.imageSamplesPerClass ?? 8) : 0;

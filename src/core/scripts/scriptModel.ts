@@ -7,7 +7,7 @@
 // Regression: a `prediction` output, or the only float output, of N values.
 
 import * as ort from 'onnxruntime-node';
-import { scaleToUnit } from '../data/images/preprocess';
+import { scaleToUnit } from '../data/images/pixels';
 import type { FeatureSchema, RawFeatures, Rows, SplitDataset } from '../data/types';
 import { splitMetrics, type SplitMetrics } from '../train/metrics';
 import type { Prediction } from '../train/types';

@@ -13,6 +13,7 @@ import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/an
 import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
 import { labelOf } from '../../core/errors/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
+import { planarToInterleaved } from '../../core/data/images/pixels';
 import { TAGS_FILE, changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
 import { REVIEW_QUEUE_FILE, productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
@@ -247,7 +248,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       case 'sliceRows': {
         const a = this.analysis;
         if (!a) return;
-        void this.panel.webview.postMessage({ type: 'sliceRows', key: m.key, rows: sliceRows(a.dataset.schema, a.dataset.dev, parseSliceKey(m.key)) } satisfies ErrorAnalysisHostMessage);
+        void this.panel.webview.postMessage({ type: 'sliceRows', key: m.key, rows: sliceRows(a.sliceView.schema, a.sliceView.rows, parseSliceKey(m.key)) } satisfies ErrorAnalysisHostMessage);
         return;
       }
       case 'tag':
@@ -348,6 +349,12 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       const row = at ? at.row : (p ?? 0);
       if (!rows) {
         numeric.push([]);
+        categories.push([]);
+        continue;
+      }
+      if (rows.images && schema.image) {
+        // Image files: the preprocessed pixels, channels last, as the panel draws data.image rows.
+        numeric.push(Array.from(planarToInterleaved(rows.images.pixels, row, schema.image)));
         categories.push([]);
         continue;
       }

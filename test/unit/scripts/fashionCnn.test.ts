@@ -1,13 +1,16 @@
 // The image sample end to end (examples/fashion/train_cnn.py with Debian's /usr/bin/python3, which has
 // torch, numpy and onnx): ML Loop loads the images, the script trains a CNN on mlloop.images(), ML Loop
 // evaluates its model.onnx (`image` float32 [N, 1, 28, 28]) and records the same dev accuracy as the
-// script's own, within 0.5 points.
+// script's own, within 0.5 points; Error Analysis of the run lists the images' files and slices on
+// image properties.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorsJson } from '../../../src/cli/commands/errors';
+import { analyseRun } from '../../../src/core/errors/analysis';
 import { trainExperiment } from '../../../src/core/train/run';
 import { readHistory } from '../../../src/core/track/store';
 
@@ -29,6 +32,22 @@ test('cnn on the fashion sample: trained by the script on ML Loop’s images, ev
     assert.ok(Math.abs(mlloopDev - scriptDev) <= 0.005, `ML Loop ${mlloopDev} vs the script's ${scriptDev}`);
     assert.ok(o.metrics.test && o.metrics.train);
     assert.match(readFileSync(join(o.runDir, 'log.txt'), 'utf8'), /data [0-9a-f]{12}: train 1400, dev 300, test 300 rows/);
+
+    // Error analysis of the image run: the same dev errors, slices on what the images have, files in --json.
+    const analysis = await analyseRun({ projectDir: dir, run: o.runId });
+    assert.equal(analysis.table.n, 300);
+    assert.equal(analysis.table.errorCount, Math.round((1 - mlloopDev) * 300));
+    assert.deepEqual(analysis.image, { height: 28, width: 28, channels: 1 });
+    assert.deepEqual(analysis.sliceView.schema.numeric, ['brightness', 'contrast', 'sharpness', 'entropy', 'width', 'height', 'aspect']);
+    assert.ok(analysis.slices.length > 0);
+    assert.ok(analysis.slices.every((s) => /brightness|contrast|sharpness|entropy|width|height|aspect|folder/.test(s.label)), analysis.slices.map((s) => s.label).join('; '));
+    const json = errorsJson(analysis, 5) as { examples: { file: string; truth: string; features: Record<string, number> }[] };
+    assert.equal(json.examples.length, 5);
+    for (const e of json.examples) {
+      assert.ok(existsSync(e.file) && e.file.startsWith(join(dir, 'images', e.truth)), e.file);
+      assert.equal(e.features.width, 28);
+      assert.ok(e.features.brightness > 0 && e.features.brightness < 1);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,9 @@
 // per-class distributions of size, brightness and sharpness.
 // Thresholds are relative to the dataset itself (a robust z-score: median and MAD) where "normal"
 // depends on the data (Fashion-MNIST is mostly black background), absolute where it does not.
+import { createHash } from 'node:crypto';
 import { NO_SPLIT, SPLIT_NAMES } from '../split';
+import { readAuditCache, writeAuditCache } from './imageCache';
 import type { DataProfile, ProfileFinding } from '../profileTypes';
 import type { ImageCollection, ImageRecord } from './imageDataset';
 import type { ImageSettings } from './preprocess';
@@ -304,9 +306,23 @@ export function auditImages(c: ImageCollection): ImageAudit {
   return { settings: c.settings, settingsFromData: c.settingsFromData, images: c.records.length, unreadable: unreadable.length, modes, sizes: sizes.slice(0, 20), classes, findings, cacheHit: c.cacheHit };
 }
 
-/** The DataProfile of an image project: the audit plus the fields every profile has. */
-export function imageProfile(c: ImageCollection, task: DataProfile['task'], target: string, durationMs: number): DataProfile {
+/** The audit, from the cache when the same images (content hashes, settings, classes, split) were audited last. */
+export async function cachedAuditImages(c: ImageCollection): Promise<ImageAudit> {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ settings: c.settings, version: c.version.id, hashes: c.decoded.hashes, files: c.records.map((r) => [r.rel, r.label, r.hash, r.error ?? '']) }))
+    .update(c.split)
+    .digest('hex');
+  const cached = await readAuditCache<ImageAudit>(c.projectDir, key);
+  if (cached) return { ...cached, cacheHit: c.cacheHit };
   const audit = auditImages(c);
+  await writeAuditCache(c.projectDir, key, audit).catch(() => undefined);
+  return audit;
+}
+
+/** The DataProfile of an image project: the audit plus the fields every profile has. */
+export async function imageProfile(c: ImageCollection, task: DataProfile['task'], target: string, startedAt: number): Promise<DataProfile> {
+  const audit = await cachedAuditImages(c);
+  const durationMs = Math.round(performance.now() - startedAt);
   const counts = { train: 0, dev: 0, test: 0 };
   let unsplit = 0;
   c.split.forEach((s) => (s === NO_SPLIT ? unsplit++ : counts[SPLIT_NAMES[s]]++));

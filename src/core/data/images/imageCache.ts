@@ -60,6 +60,21 @@ export async function writeHashMemo(projectDir: string, memo: HashMemo): Promise
   await atomicWrite(join(imageCacheDir(projectDir), 'hashes.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, files: Object.fromEntries(memo) })));
 }
 
+/** The audit of the last collection audited, keyed by what it was computed from (the image cache's key,
+ *  the data version and the split): a second `ml-loop profile` of unchanged images reads it back. */
+export async function readAuditCache<T>(projectDir: string, key: string): Promise<T | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'audit.json'), 'utf8')) as { format: string; key: string; audit: T };
+    return parsed.format === IMAGE_CACHE_FORMAT && parsed.key === key ? parsed.audit : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeAuditCache(projectDir: string, key: string, audit: unknown): Promise<void> {
+  await atomicWrite(join(imageCacheDir(projectDir), 'audit.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, key, audit })));
+}
+
 /** Decoded images of one settings key: slot per content hash. */
 export interface DecodedImages {
   settings: ImageSettings;

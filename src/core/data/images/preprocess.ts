@@ -5,6 +5,7 @@
 // (planar, channel-major). Models take the pixels scaled to [0, 1] as float32 (scaleToUnit).
 // sharp decodes on libuv's thread pool, so the calling JavaScript thread only queues the work.
 import sharp from 'sharp';
+import { interleavedToPlanar, planarToInterleaved } from './pixels';
 
 export interface ImageSettings {
   height: number;
@@ -118,29 +119,8 @@ export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings
   return { pixels: interleavedToPlanar(data, width * height, channels), source };
 }
 
-/** HWC (as decoders give pixels) → CHW (as models take them). */
-export function interleavedToPlanar(data: Uint8Array, pixels: number, channels: number): Uint8Array {
-  if (channels === 1) return Uint8Array.from(data.subarray(0, pixels));
-  const out = new Uint8Array(pixels * channels);
-  for (let c = 0; c < channels; c++) {
-    const plane = c * pixels;
-    for (let p = 0, k = c; p < pixels; p++, k += channels) out[plane + p] = data[k];
-  }
-  return out;
-}
-
-/** uint8 pixels → float32 in [0, 1], the model input `image` [N, C, H, W]. */
-export function scaleToUnit(pixels: Uint8Array): Float32Array {
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
-  return out;
-}
-
 /** Encodes uint8 [C, H, W] pixels as a PNG (thumbnails for the panels). */
 export async function encodePng(pixels: Uint8Array, settings: ImageSettings): Promise<Buffer> {
   const { width, height, channels } = settings;
-  const n = width * height;
-  const hwc = new Uint8Array(n * channels);
-  for (let c = 0; c < channels; c++) for (let p = 0; p < n; p++) hwc[p * channels + c] = pixels[c * n + p];
-  return sharp(hwc, { raw: { width, height, channels } }).png().toBuffer();
+  return sharp(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } }).png().toBuffer();
 }

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { ImageDecodeError, encodePng, interleavedToPlanar, preprocessImage, readImageInfo, scaleToUnit } from '../../../../src/core/data/images/preprocess';
+import { ImageDecodeError, encodePng, preprocessImage, readImageInfo } from '../../../../src/core/data/images/preprocess';
+import { interleavedToPlanar, scaleToUnit } from '../../../../src/core/data/images/pixels';
 
 /** A raw HWC image as PNG (or another format). */
 function encode(data: number[], width: number, height: number, channels: 1 | 2 | 3 | 4, format: 'png' | 'webp' | 'jpeg' = 'png'): Promise<Buffer> {
