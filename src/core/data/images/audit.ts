@@ -21,7 +21,7 @@ export const NEAR_DUPLICATE_CORRELATION = 0.95;
 /** Robust z-score beyond which an image is dark, light, blurry or low in information. */
 export const OUTLIER_Z = 3.5;
 /** Grey-level entropy (bits) under which an image is nearly uniform. */
-export const LOW_INFORMATION_BITS = 2;
+export const LOW_INFORMATION_BITS = 1;
 /** Pairs and files listed per finding (counts are always complete). */
 const LISTED = 200;
 const SAMPLES_PER_CLASS = 8;
@@ -78,6 +78,45 @@ export interface ImageAudit {
   classes: ImageClassStats[];
   findings: ImageAuditFinding[];
   cacheHit: boolean;
+  /** Small copies of the images the findings name (the first PREVIEWS of each), for the Data panel. */
+  previews?: ImagePreviews;
+}
+
+/** Thumbnails: pixel values channels last (as data.image rows), all of one size. */
+export interface ImagePreviews {
+  width: number;
+  height: number;
+  channels: number;
+  byFile: Record<string, number[]>;
+}
+
+/** Longest side of a thumbnail, and images per finding shown. */
+const THUMBNAIL = 48;
+const PREVIEWS = 12;
+
+/** Nearest-neighbour thumbnails (≤ THUMBNAIL px) of collection images, channels last. */
+function thumbnails(c: ImageCollection, files: Iterable<string>): ImagePreviews {
+  const { height: H, width: W, channels: C } = c.settings;
+  const scale = Math.min(1, THUMBNAIL / Math.max(H, W));
+  const th = Math.max(1, Math.round(H * scale));
+  const tw = Math.max(1, Math.round(W * scale));
+  const slotOf = new Map(c.records.filter((r) => r.slot >= 0).map((r) => [r.rel, r.slot]));
+  const byFile: Record<string, number[]> = {};
+  for (const rel of files) {
+    const slot = slotOf.get(rel);
+    if (slot === undefined || byFile[rel]) continue;
+    const base = slot * C * H * W;
+    const out = new Array<number>(th * tw * C);
+    for (let y = 0; y < th; y++) {
+      const sy = Math.min(H - 1, Math.floor(((y + 0.5) * H) / th));
+      for (let x = 0; x < tw; x++) {
+        const sx = Math.min(W - 1, Math.floor(((x + 0.5) * W) / tw));
+        for (let k = 0; k < C; k++) out[(y * tw + x) * C + k] = c.decoded.pixels[base + k * H * W + sy * W + sx];
+      }
+    }
+    byFile[rel] = out;
+  }
+  return { width: tw, height: th, channels: C, byFile };
 }
 
 function median(values: number[]): number {
@@ -336,6 +375,9 @@ export async function imageProfile(c: ImageCollection, task: DataProfile['task']
     findings.push({ severity: 'warning', code: 'class-imbalance', column: target, message: `The classes are imbalanced: "${rare}" has ${min} images, the largest class ${max}; prefer f1 or logloss to accuracy` });
   }
   const exact = audit.findings.filter((f) => f.issue === 'exact-duplicate');
+  const shown = audit.findings.flatMap((f) => (f.pairs ? f.pairs.slice(0, PREVIEWS / 2).flatMap((p) => [p.a, p.b]) : f.files.slice(0, PREVIEWS)));
+  const previews = thumbnails(c, shown);
+  const samples = thumbnails(c, audit.classes.flatMap((k) => k.samples));
   return {
     file: c.listing.source,
     rows: c.records.length,
@@ -350,6 +392,8 @@ export async function imageProfile(c: ImageCollection, task: DataProfile['task']
     task,
     target,
     durationMs,
-    images: audit,
+    images: { ...audit, previews },
+    // The Data panel's grid of examples per class (the same drawing as data.image projects).
+    imageSamples: { width: samples.width, height: samples.height, channels: samples.channels, byClass: audit.classes.map((k) => ({ class: k.class, pixels: k.samples.map((f) => samples.byFile[f]) })) },
   };
 }

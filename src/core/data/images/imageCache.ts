@@ -13,7 +13,7 @@ import type { ImageSettings, SourceImageInfo } from './preprocess';
 import { PROPERTY_NAMES } from './properties';
 
 /** Bump when preprocessing or the properties change: older entries are then never read. */
-export const IMAGE_CACHE_FORMAT = 'mlic-2';
+export const IMAGE_CACHE_FORMAT = 'mlic-3';
 /** Settings kept per project (the newest by use). */
 export const IMAGE_CACHE_ENTRIES = 3;
 const MAGIC = 0x4349_4c4d; // "MLIC" little-endian

@@ -4,7 +4,7 @@
 // as torchvision's Resize((h, w)) does) → 1 channel (grey) or 3 (RGB, alpha dropped) → uint8 [C, H, W]
 // (planar, channel-major). Models take the pixels scaled to [0, 1] as float32 (scaleToUnit).
 // sharp decodes on libuv's thread pool, so the calling JavaScript thread only queues the work.
-import sharp from 'sharp';
+import type SharpModule from 'sharp';
 import { interleavedToPlanar, planarToInterleaved } from './pixels';
 
 export interface ImageSettings {
@@ -54,10 +54,18 @@ export class ImageDecodeError extends Error {
   }
 }
 
-// Tiny images are decoded faster one per libvips thread; libuv's pool still runs several at once.
-sharp.concurrency(1);
-// Decoded images are not reused: libvips' operation cache only costs memory here.
-sharp.cache(false);
+let sharpModule: typeof SharpModule | undefined;
+/** sharp, loaded on first use: a native module that activation and table-only projects never load. */
+function sharp(): typeof SharpModule {
+  if (!sharpModule) {
+    sharpModule = require('sharp') as typeof SharpModule;
+    // Tiny images are decoded faster one per libvips thread; libuv's pool still runs several at once.
+    sharpModule.concurrency(1);
+    // Decoded images are not reused: libvips' operation cache only costs memory here.
+    sharpModule.cache(false);
+  }
+  return sharpModule;
+}
 
 const BIT_DEPTH: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 };
 
@@ -68,9 +76,9 @@ function shortReason(e: unknown): string {
 
 /** Reads the header of an image (format, size, channels, depth, orientation) without decoding its pixels. */
 export async function readImageInfo(bytes: Uint8Array): Promise<SourceImageInfo> {
-  let meta: sharp.Metadata;
+  let meta: SharpModule.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+    meta = await sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
   } catch (e) {
     throw new ImageDecodeError(shortReason(e));
   }
@@ -100,14 +108,14 @@ export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings
   const source = info ?? (await readImageInfo(bytes));
   const { width, height, channels } = settings;
   // failOn 'truncated': a cut-off file is an error, not an image with a grey bottom half.
-  let pipeline = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'truncated' });
+  let pipeline = sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'truncated' });
   if (source.orientation) pipeline = pipeline.autoOrient();
   const upright = uprightSize(source);
   if (upright.width !== width || upright.height !== height) pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
   pipeline = pipeline.removeAlpha();
   pipeline = channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
   let data: Buffer;
-  let out: sharp.OutputInfo;
+  let out: SharpModule.OutputInfo;
   try {
     ({ data, info: out } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
   } catch (e) {
@@ -122,5 +130,5 @@ export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings
 /** Encodes uint8 [C, H, W] pixels as a PNG (thumbnails for the panels). */
 export async function encodePng(pixels: Uint8Array, settings: ImageSettings): Promise<Buffer> {
   const { width, height, channels } = settings;
-  return sharp(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } }).png().toBuffer();
+  return sharp()(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } }).png().toBuffer();
 }

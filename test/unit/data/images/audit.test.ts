@@ -75,10 +75,17 @@ test('planted images: the copy across splits is exact leakage, the darkened and 
     assert.equal(audit.classes[0].samples.length, 8);
     assert.deepEqual(audit.modes, { grey: 35 });
     assert.equal(profile.leakageRows, 3);
+    // What the Data panel draws: examples per class, and the images each finding names.
+    assert.deepEqual(profile.imageSamples!.byClass.map((k) => [k.class, k.pixels.length, k.pixels[0].length]), [['a', 8, 1024], ['b', 8, 1024]]);
+    const previews = audit.previews!;
+    assert.deepEqual([previews.width, previews.height, previews.channels], [32, 32, 1]);
+    for (const f of ['images/dev/a/copy.png', 'images/train/a/t0.png', 'images/dev/b/dark.png', 'images/dev/a/blurred.png']) assert.equal(previews.byFile[f]?.length, 1024, f);
+    assert.equal(previews.byFile['images/train/b/corrupt.png'], undefined);
     // From the cache the second time, with the same findings.
     const again = await profileProject(p.dir);
     assert.equal(again.images!.cacheHit, true);
     assert.deepEqual(again.images!.findings, audit.findings);
+    assert.deepEqual(again.images!.previews, audit.previews);
   } finally {
     p.cleanup();
   }
