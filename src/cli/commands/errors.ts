@@ -55,8 +55,9 @@ export function errorsText(a: RunErrorAnalysis, limit: number, labelErrors?: { i
   const { table } = a;
   const lines = [`Run ${a.record.runId} (${a.record.experiment}) on data ${a.dataset.version.id}: ${table.errorCount} errors of ${table.n} dev examples (${pct(table.n ? table.errorCount / table.n : 0)})`, ''];
   lines.push('Errors (highest loss first):', '  id                  true        predicted   confidence  loss    tags');
+  const files = a.dataset.dev.images?.files;
   for (const i of errorRows(table).slice(0, limit)) {
-    lines.push(`  ${table.ids[i].padEnd(18)}  ${labelOf(table, table.truth[i]).padEnd(10)}  ${labelOf(table, table.predicted[i]).padEnd(10)}  ${Number.isNaN(table.confidence[i]) ? '    ' : table.confidence[i].toFixed(2).padStart(10)}  ${table.loss[i].toFixed(3).padStart(6)}  ${(a.tags[table.ids[i]] ?? []).join(', ')}`);
+    lines.push(`  ${table.ids[i].padEnd(18)}  ${labelOf(table, table.truth[i]).padEnd(10)}  ${labelOf(table, table.predicted[i]).padEnd(10)}  ${Number.isNaN(table.confidence[i]) ? '    ' : table.confidence[i].toFixed(2).padStart(10)}  ${table.loss[i].toFixed(3).padStart(6)}  ${(a.tags[table.ids[i]] ?? []).join(', ')}${files ? `  ${files[i]}` : ''}`);
   }
   lines.push('', 'Tags (dev errors, share of all errors, error rate among tagged):');
   if (!a.tagTable.length) lines.push('  no tags yet (tag examples in the Error Analysis panel)');

@@ -101,13 +101,14 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
   }
   const { schema } = dataset;
   // A script's model may return scores instead of label/probabilities (src/core/scripts/scriptModel).
-  const predictor = record.model === 'script' ? await ScriptModel.load(modelPath, schema) : await OnnxPredictor.load(modelPath, schema);
+  // Image models take `image` [N, C, H, W]: the script-model reader feeds them the rows' pixels.
+  const predictor = record.model === 'script' || schema.image ? await ScriptModel.load(modelPath, schema) : await OnnxPredictor.load(modelPath, schema);
   try {
     const classes = schema.classes ?? [];
     const report = async (split: 'train' | 'dev' | 'test') => {
       const rows = dataset[split];
       if (rows.features.n === 0) return undefined;
-      return splitReport(schema.task, rows.y, await predictor.predict(rows.features), classes);
+      return splitReport(schema.task, rows.y, await (predictor instanceof ScriptModel ? predictor.predictRows(rows) : predictor.predict(rows.features)), classes);
     };
     const splits = { train: (await report('train'))!, dev: await report('dev'), test: await report('test') };
     const mode = opts.learningCurve ?? 'cached';
@@ -124,7 +125,8 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       learningCurve,
     });
     const importance =
-      opts.importance !== false && dataset.dev.features.n > 0
+      // Permutation importance is over feature columns; an image project has none (its pixels are not features to rank).
+      opts.importance !== false && dataset.dev.features.n > 0 && !schema.image
         ? await permutationImportance({
             rows: dataset.dev,
             numeric: schema.numeric,
