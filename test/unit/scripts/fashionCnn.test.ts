@@ -10,6 +10,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorsJson } from '../../../src/cli/commands/errors';
+import { diagnoseRun } from '../../../src/core/diagnose/diagnoseRun';
+import type { ClassificationSplitReport } from '../../../src/core/diagnose/metrics';
 import { analyseRun } from '../../../src/core/errors/analysis';
 import { trainExperiment } from '../../../src/core/train/run';
 import { readHistory } from '../../../src/core/track/store';
@@ -32,6 +34,15 @@ test('cnn on the fashion sample: trained by the script on ML Loop’s images, ev
     assert.ok(Math.abs(mlloopDev - scriptDev) <= 0.005, `ML Loop ${mlloopDev} vs the script's ${scriptDev}`);
     assert.ok(o.metrics.test && o.metrics.train);
     assert.match(readFileSync(join(o.runDir, 'log.txt'), 'utf8'), /data [0-9a-f]{12}: train 1400, dev 300, test 300 rows/);
+
+    // Diagnostics of the image run: the same dev accuracy, per-class metrics, no importance over pixels.
+    const diagnosis = await diagnoseRun({ projectDir: dir, run: o.runId });
+    const devReport = diagnosis.splits.dev as ClassificationSplitReport;
+    assert.ok(Math.abs(devReport.accuracy - mlloopDev) < 1e-9);
+    assert.equal(devReport.perClass.length, 10);
+    assert.equal(devReport.confusion.flat().reduce((a, b) => a + b, 0), 300);
+    assert.equal(diagnosis.importance, undefined);
+    assert.ok(diagnosis.verdict);
 
     // Error analysis of the image run: the same dev errors, slices on what the images have, files in --json.
     const analysis = await analyseRun({ projectDir: dir, run: o.runId });
