@@ -261,7 +261,10 @@ export function profileFindingsToProblems(profile: DataProfile, projectFile: str
   const spec = parseProjectDocument(doc, projectFile).spec;
   const features = spec?.data.features ?? [];
   const categorical = spec?.data.categorical ?? [];
+  const images = spec ? isImageProject(spec) : false;
   const locate = (f: ProfileFinding): JsonPath => {
+    // The image audit's findings are about the images: at data.images (or the manifest's image column).
+    if (images && f.code.startsWith('image-')) return spec?.data.images !== undefined ? ['data', 'images'] : ['data', 'imageColumn'];
     if (f.code === 'duplicate-rows' || f.code === 'leakage-rows') return spec?.data.split ? ['data', 'split', isColumnSplit(spec.data.split) ? 'column' : 'seed'] : ['data', 'path'];
     if (f.code === 'class-imbalance') return ['data', 'target'];
     if (f.column) {
@@ -273,6 +276,8 @@ export function profileFindingsToProblems(profile: DataProfile, projectFile: str
   };
   return profile.findings
     .filter((f) => f.severity !== 'information')
+    // An image project's layout problems (no images, link loops, …) are reported by loadProject already.
+    .filter((f) => !images || f.code.startsWith('image-') || f.code === 'class-imbalance')
     .map((f) => {
       const where = f.line ? `${spec?.data.path ?? profile.file} line ${f.line}: ` : '';
       return doc.problemAt(locate(f), projectFile, f.severity, f.code, `${where}${f.message}`);

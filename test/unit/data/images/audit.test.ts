@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { profileProject } from '../../../../src/core/data/profile';
+import { profileFindingsToProblems, profileProject } from '../../../../src/core/data/profile';
 import { nearDuplicatePairs } from '../../../../src/core/data/images/audit';
 import { hammingDistance } from '../../../../src/core/data/images/properties';
 import { mulberry32 } from '../../../../src/core/data/prng';
 import { imageSpec } from './imageFixture';
-import { tempProject } from '../fixture';
+import { positionOf, tempProject } from '../fixture';
 
 /** A 32×32 picture: a few soft-edged rectangles on a textured background, different per seed; grey,
  *  or tinted in colour (red up, blue down). */
@@ -81,6 +81,10 @@ test('planted images: the copy across splits is exact leakage, the darkened and 
     assert.deepEqual([previews.width, previews.height, previews.channels], [32, 32, 1]);
     for (const f of ['images/dev/a/copy.png', 'images/train/a/t0.png', 'images/dev/b/dark.png', 'images/dev/a/blurred.png']) assert.equal(previews.byFile[f]?.length, 1024, f);
     assert.equal(previews.byFile['images/train/b/corrupt.png'], undefined);
+    // As Problems on mlloop.json: the leakage findings at "images" (information-level ones left out).
+    const problems = profileFindingsToProblems(profile, p.projectFile, p.text);
+    assert.deepEqual(problems.map((x) => [x.code, x.severity]).sort(), [['image-exact-duplicate', 'error'], ['image-near-duplicate', 'warning'], ['image-unreadable', 'warning']]);
+    assert.ok(problems.every((x) => x.line === positionOf(p.text, '"images":').line));
     // From the cache the second time, with the same findings.
     const again = await profileProject(p.dir);
     assert.equal(again.images!.cacheHit, true);
