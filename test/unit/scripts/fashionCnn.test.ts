@@ -42,6 +42,14 @@ test('cnn on the fashion sample: trained by the script on ML Loop’s images, ev
     assert.equal(devReport.perClass.length, 10);
     assert.equal(devReport.confusion.flat().reduce((a, b) => a + b, 0), 300);
     assert.equal(diagnosis.importance, undefined);
+    // The confusion matrix's cells carry thumbnails of their dev images (the panel shows them on a click).
+    const cells = diagnosis.cellImages!;
+    assert.deepEqual([cells.width, cells.height, cells.channels], [28, 28, 1]);
+    for (const [key, images] of Object.entries(cells.cells)) {
+      const [t, p] = key.split(':').map(Number);
+      assert.equal(images.length, Math.min(6, devReport.confusion[t][p]), key);
+      assert.equal(images[0].length, 784);
+    }
     assert.ok(diagnosis.verdict);
 
     // Error analysis of the image run: the same dev errors, slices on what the images have, files in --json.

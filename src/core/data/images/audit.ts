@@ -13,6 +13,7 @@ import type { ImageCollection, ImageRecord } from './imageDataset';
 import type { ImageSettings } from './preprocess';
 import { uprightSize } from './preprocess';
 import { hammingDistance, PROPERTY_NAMES } from './properties';
+import { thumbnail, thumbnailSize } from './pixels';
 
 /** Near duplicates: perceptual hashes at most this many bits apart (of 64). */
 export const NEAR_DUPLICATE_BITS = 4;
@@ -91,32 +92,19 @@ export interface ImagePreviews {
 }
 
 /** Longest side of a thumbnail, and images per finding shown. */
-const THUMBNAIL = 48;
+export const THUMBNAIL = 48;
 const PREVIEWS = 12;
 
-/** Nearest-neighbour thumbnails (≤ THUMBNAIL px) of collection images, channels last. */
+/** Thumbnails (≤ THUMBNAIL px) of collection images, channels last. */
 function thumbnails(c: ImageCollection, files: Iterable<string>): ImagePreviews {
-  const { height: H, width: W, channels: C } = c.settings;
-  const scale = Math.min(1, THUMBNAIL / Math.max(H, W));
-  const th = Math.max(1, Math.round(H * scale));
-  const tw = Math.max(1, Math.round(W * scale));
+  const size = thumbnailSize(c.settings, THUMBNAIL);
   const slotOf = new Map(c.records.filter((r) => r.slot >= 0).map((r) => [r.rel, r.slot]));
   const byFile: Record<string, number[]> = {};
   for (const rel of files) {
     const slot = slotOf.get(rel);
-    if (slot === undefined || byFile[rel]) continue;
-    const base = slot * C * H * W;
-    const out = new Array<number>(th * tw * C);
-    for (let y = 0; y < th; y++) {
-      const sy = Math.min(H - 1, Math.floor(((y + 0.5) * H) / th));
-      for (let x = 0; x < tw; x++) {
-        const sx = Math.min(W - 1, Math.floor(((x + 0.5) * W) / tw));
-        for (let k = 0; k < C; k++) out[(y * tw + x) * C + k] = c.decoded.pixels[base + k * H * W + sy * W + sx];
-      }
-    }
-    byFile[rel] = out;
+    if (slot !== undefined && !byFile[rel]) byFile[rel] = thumbnail(c.decoded.pixels, slot, c.settings, THUMBNAIL);
   }
-  return { width: tw, height: th, channels: C, byFile };
+  return { ...size, channels: c.settings.channels, byFile };
 }
 
 function median(values: number[]): number {

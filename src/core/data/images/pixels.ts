@@ -30,3 +30,25 @@ export function scaleToUnit(pixels: Uint8Array): Float32Array {
   for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
   return out;
 }
+
+/** The size of a thumbnail of an image of `shape`: the same aspect, the longest side at most `maxSide`. */
+export function thumbnailSize(shape: ImageShape, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(shape.height, shape.width));
+  return { width: Math.max(1, Math.round(shape.width * scale)), height: Math.max(1, Math.round(shape.height * scale)) };
+}
+
+/** Nearest-neighbour thumbnail of image `row` of uint8 [N, C, H, W] pixels, channels last (as the panels draw). */
+export function thumbnail(pixels: Uint8Array, row: number, shape: ImageShape, maxSide: number): number[] {
+  const { height: H, width: W, channels: C } = shape;
+  const { width: tw, height: th } = thumbnailSize(shape, maxSide);
+  const base = row * C * H * W;
+  const out = new Array<number>(th * tw * C);
+  for (let y = 0; y < th; y++) {
+    const sy = Math.min(H - 1, Math.floor(((y + 0.5) * H) / th));
+    for (let x = 0; x < tw; x++) {
+      const sx = Math.min(W - 1, Math.floor(((x + 0.5) * W) / tw));
+      for (let k = 0; k < C; k++) out[(y * tw + x) * C + k] = pixels[base + k * H * W + sy * W + sx];
+    }
+  }
+  return out;
+}
