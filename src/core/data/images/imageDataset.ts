@@ -15,8 +15,9 @@ import type { ProjectSpec } from '../../spec/types';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from '../types';
 import { readHashMemo, readImageCache, readInfoCache, writeHashMemo, writeImageCache, writeInfoCache, type DecodedImages, type HashMemo, type InfoEntry } from './imageCache';
 import { listImageExamples, nameFiles, type ImageExample, type ImageInputProblem, type ImageListing } from './layout';
-import { ImageDecodeError, preprocessImage, readImageInfo, uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
-import { imageProperties, PROPERTY_NAMES } from './properties';
+import { decodeInChunks } from './decodePool';
+import { uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
+import { PROPERTY_NAMES } from './properties';
 
 /** An image project's input is unusable; `problem` names the files and the key of mlloop.json. */
 export class ImageDataError extends DataError {
@@ -64,19 +65,12 @@ export interface LoadImagesOptions {
   storeSplit?: boolean;
   /** Use and update the decoded-image cache (default true). */
   cache?: boolean;
-  /** Images decoded at once (default 16; sharp runs them on libuv's threads). */
-  decodeConcurrency?: number;
 }
 
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const one = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, one));
+/** A file that cannot be read at all: its path stands in for its content hash. */
+function markUnreadable(r: ImageRecord, e: unknown): void {
+  r.hash = createHash('sha256').update(r.file).digest('hex');
+  r.error = `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
 }
 
 function isColour(info: SourceImageInfo): boolean {
@@ -100,27 +94,25 @@ export async function loadImageCollection(ref: ProjectRef, opts: LoadImagesOptio
   const records: ImageRecord[] = listing.examples.map((e) => ({ ...e, rel: relative(projectDir, e.file), hash: '', id: '', slot: -1 }));
   const memo: HashMemo = useCache ? await readHashMemo(projectDir) : new Map();
   const freshMemo: HashMemo = new Map();
-  const needInfo: { r: ImageRecord; bytes: Buffer }[] = [];
+  const needInfo: ImageRecord[] = [];
   for (let k = 0; k < records.length; k++) {
     const r = records[k];
-    if (k % 2000 === 1999) await new Promise((res) => setImmediate(res)); // let a cancel message through
+    if (k % 2000 === 1999) await new Promise((res) => setImmediate(res)); // the thread's other messages get a turn
     let st: Stats;
     try {
       st = statSync(r.file);
     } catch (e) {
-      r.hash = createHash('sha256').update(r.file).digest('hex');
-      r.error = `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      markUnreadable(r, e);
       continue;
     }
     const m = memo.get(r.rel);
-    let bytes: Buffer | undefined;
     if (m && m[0] === st.size && m[1] === st.mtimeMs && m[2] === st.ino) r.hash = m[3];
     else {
+      let bytes: Buffer;
       try {
         bytes = readFileSync(r.file);
       } catch (e) {
-        r.hash = createHash('sha256').update(r.file).digest('hex');
-        r.error = `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        markUnreadable(r, e);
         continue;
       }
       r.hash = createHash('sha256').update(bytes).digest('hex');
@@ -130,21 +122,18 @@ export async function loadImageCollection(ref: ProjectRef, opts: LoadImagesOptio
     if (entry) {
       if ('error' in entry) r.error = entry.error;
       else r.info = entry;
-    } else needInfo.push({ r, bytes: bytes ?? readFileSync(r.file) });
+    } else needInfo.push(r);
   }
-  await forEachLimit(needInfo, opts.decodeConcurrency ?? 16, async ({ r, bytes }) => {
-    let entry: InfoEntry;
-    try {
-      entry = await readImageInfo(bytes);
-    } catch (e) {
-      entry = { error: e instanceof ImageDecodeError ? e.reason : String(e) };
-    }
-    infoCache.set(r.hash, entry);
-    infoChanged = true;
-    if ('error' in entry) r.error = entry.error;
-    else r.info = entry;
+  // Headers of files not seen before (read again: keeping every file's bytes would not scale to big JPEG sets).
+  await decodeInChunks({ kind: 'info', files: needInfo.map((r) => r.file) }, (start, result) => {
+    result.infos!.forEach((entry, k) => {
+      const r = needInfo[start + k];
+      infoCache.set(r.hash, entry);
+      infoChanged = true;
+      if ('error' in entry) r.error = entry.error;
+      else r.info = entry;
+    });
   });
-  needInfo.length = 0;
   const readable = records.filter((r) => r.info);
   if (!readable.length) {
     throw new ImageDataError({ severity: 'error', code: 'images-none-readable', message: `None of the ${records.length} image file(s) could be read: ${nameFiles(records.map((r) => r.file), projectDir)}`, files: records.map((r) => r.file), specPath: problems[0]?.specPath ?? ['data'] });
@@ -186,16 +175,16 @@ export async function loadImageCollection(ref: ProjectRef, opts: LoadImagesOptio
     } else toDecode.push(r);
   }
   const failed = new Map<string, string>();
-  await forEachLimit(toDecode, opts.decodeConcurrency ?? 16, async (r) => {
-    try {
-      const { pixels } = await preprocessImage(readFileSync(r.file), settings, r.info);
-      decoded.pixels.set(pixels, r.slot * size);
-      const p = imageProperties(pixels, settings.height, settings.width, settings.channels);
-      PROPERTY_NAMES.forEach((name, k) => (decoded.properties[r.slot * P + k] = p[name]));
-    } catch (e) {
+  await decodeInChunks({ kind: 'decode', files: toDecode.map((r) => r.file), infos: toDecode.map((r) => r.info!), settings }, (start, result) => {
+    result.errors!.forEach((error, k) => {
+      const r = toDecode[start + k];
       // The header read but the pixels do not (a truncated file): unreadable from now on.
-      failed.set(r.hash, e instanceof ImageDecodeError ? e.reason : (e as Error).message);
-    }
+      if (error !== null) failed.set(r.hash, error);
+      else {
+        decoded.pixels.set(result.pixels!.subarray(k * size, (k + 1) * size), r.slot * size);
+        decoded.properties.set(result.properties!.subarray(k * P, (k + 1) * P), r.slot * P);
+      }
+    });
   });
   for (const r of records) {
     const why = failed.get(r.hash);
