@@ -14,6 +14,7 @@ import { parseProjectDocument } from './parse';
 import type { Problem } from './problems';
 import { projectSchema } from './schema';
 import type { ProjectSpec } from './types';
+import { ImageDataError, loadImageCollection } from '../data/images/imageDataset';
 import { listImageExamples } from '../data/images/layout';
 import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit, isImageProject, isScriptExperiment } from './types';
 
@@ -66,6 +67,17 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
     // that caused them; unreadable files and the audit come with the profile (they need decoding).
     const listing = await listImageExamples(spec, dirname(file));
     for (const p of listing.problems) at(p.specPath, p.code, p.message, p.severity);
+    if (hasErrors(problems)) return loaded;
+    try {
+      // Through the decoded-image cache (the profile that follows reads it back); the split is not stored by a check.
+      const c = await loadImageCollection({ spec, projectFile: file }, { storeSplit: false });
+      const split = countSplits(c.split);
+      loaded.data = { rows: c.records.length, columns: [], version: c.version, split, classes: c.classes };
+      if (split.dev === 0) at(spec.data.split !== undefined ? ['data', 'split'] : ['data'], 'data-no-dev-rows', `The split leaves no dev images (of ${c.records.length})`);
+    } catch (e) {
+      if (!(e instanceof ImageDataError)) throw e;
+      at(e.problem.specPath, e.problem.code, e.problem.message);
+    }
     return loaded;
   }
   try {

@@ -51,7 +51,7 @@ export interface TrainOutcome {
  * dist/worker-<name>.js, or, when this module runs from TypeScript source (unit tests under tsx),
  * the source entry loaded through tsx's require hook.
  */
-export function workerScript(name: 'train' | 'errors' | 'script' | 'images' = 'train'): { source: string; eval: boolean } {
+export function workerScript(name: 'train' | 'errors' | 'script' = 'train'): { source: string; eval: boolean } {
   if (__filename.endsWith('.ts')) {
     const entry = join(__dirname, '..', '..', 'worker', `${name}.ts`);
     return { source: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, eval: true };
