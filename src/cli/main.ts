@@ -1,4 +1,5 @@
 // The `ml-loop` command line (bundled to dist/cli.js): dispatches to the command table.
+import { mlloopVersion } from '../core/runtime/version';
 import { commands } from './commands';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliCommand, type CliIO } from './command';
 
@@ -22,7 +23,7 @@ export async function runCli(argv: string[], io: CliIO, table: CliCommand[] = co
     return name ? EXIT_OK : EXIT_USAGE;
   }
   if (name === '--version') {
-    io.out(typeof __MLLOOP_VERSION__ === 'string' ? __MLLOOP_VERSION__ : 'dev');
+    io.out(mlloopVersion);
     return EXIT_OK;
   }
   const command = table.find((c) => c.name === name);
@@ -45,8 +46,6 @@ export async function runCli(argv: string[], io: CliIO, table: CliCommand[] = co
     return 1;
   }
 }
-
-declare const __MLLOOP_VERSION__: string | undefined;
 
 if (require.main === module) {
   const interrupt = new AbortController();

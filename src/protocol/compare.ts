@@ -1,5 +1,5 @@
 // Messages of the Compare panel (webview/compare ⇄ src/extension/panels/comparePanel.ts).
-import type { ErrorChanges } from '../core/errors/compareErrors';
+import type { ErrorChanges } from '../core/analysis/compareErrors';
 import type { CompareTable, RunCurves } from '../core/track/compare';
 import { hasType, isArrayOf, isRecord, isReadyMessage, type ReadyMessage } from './common';
 import { isRunCurves } from './training';

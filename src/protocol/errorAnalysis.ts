@@ -3,8 +3,8 @@
 // are asked for by the webview for the rows it shows, correlated by a request id. Beside dev, the
 // Production source: the review queue's drifted or low-confidence production requests of the same
 // model (src/core/update/reviewQueue), listed, asked for and tagged like dev examples.
-import type { ErrorTable } from '../core/errors/errorTable';
-import type { TagRow } from '../core/errors/tags';
+import type { ErrorTable } from '../core/analysis/errorTable';
+import type { TagRow } from '../core/analysis/tags';
 import type { ProductionQueue } from '../core/update/reviewQueue';
 import { hasType, isArrayOf, isFiniteNumber, isReadyMessage, isRecord, type ReadyMessage } from './common';
 

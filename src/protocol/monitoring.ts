@@ -4,7 +4,7 @@
 import type { MonitoringReport } from '../core/monitor/types';
 import type { PromotionComparison } from '../core/update/gate';
 import type { ProductionDataSummary } from '../core/update/retrain';
-import type { MonitoringAlert } from '../core/watch/alerts';
+import type { MonitoringAlert } from '../core/monitor/alerts';
 import { hasType, isArrayOf, isRecord, isReadyMessage, type ReadyMessage } from './common';
 
 export interface DeploymentView {

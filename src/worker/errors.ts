@@ -4,9 +4,9 @@
 // progressive, the analysis first without slices and then the slices);
 // 'compare' counts the dev errors of several runs per tag and per slice.
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyseRun } from '../core/errors/analysis';
-import { transferablesOf, type ErrorsWorkerInput, type ErrorsWorkerMessage } from '../core/errors/analysisWorker';
-import { errorChangesOfRuns } from '../core/errors/compareErrors';
+import { analyseRun } from '../core/analysis/analysis';
+import { transferablesOf, type ErrorsWorkerInput, type ErrorsWorkerMessage } from '../core/analysis/analysisWorker';
+import { errorChangesOfRuns } from '../core/analysis/compareErrors';
 
 const post = (m: ErrorsWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 const input = workerData as ErrorsWorkerInput;

@@ -14,10 +14,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../../src/core/data/prng';
-import { RequestLog } from '../../src/core/serve/requestLog';
-import type { LogSchema } from '../../src/core/monitor/columnar';
+import { RequestLog } from '../../src/core/requestLog/log';
+import type { LogSchema } from '../../src/core/requestLog/columnar';
 import { monitorDeployment, type MonitoringReference } from '../../src/core/monitor';
-import { numericReference } from '../../src/core/monitor/reference';
+import { numericReference } from '../../src/core/train/reference';
 
 const { values } = parseArgs({
   options: {

@@ -16,15 +16,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveProject } from '../../src/core/data/dataset';
-import { datasetCacheDir } from '../../src/core/data/datasetCache';
 import { mulberry32 } from '../../src/core/data/prng';
-import { analyseRunInWorker } from '../../src/core/errors/analysisWorker';
-import { trainExperiment } from '../../src/core/train/run';
+import { analyseRunInWorker } from '../../src/core/analysis/analysisWorker';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { renderWebviewHtml } from '../../src/extension/webview/html';
 import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import { productionQueueOf } from '../../src/core/update/reviewQueue';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
 import { DIGITS_CSV } from '../datasets';
+import { datasetCacheDir } from '../../src/core/spec/layout';
 
 const ROOT = join(__dirname, '..', '..');
 const ROWS = 62_500;

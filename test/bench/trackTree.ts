@@ -7,10 +7,11 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { newRunId, runsDir, type RunRecord } from '../../src/core/train/runStore';
+import { newRunId, type RunRecord } from '../../src/core/train/runStore';
 import { RunIndex } from '../../src/core/track/runIndex';
 import { annotateRun } from '../../src/core/track/store';
 import { benchTempDir } from './tempDir';
+import { runsDir } from '../../src/core/spec/layout';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '2000' } } });
 const RUNS = Number(values.runs);

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { trainExperiment } from '../../src/core/train/run';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
 import { QuickFixMenu, paintedPixels, waitDrawn, webviewRoot } from './pages/diagnose';
 import { TextEditor } from './pages/editor';

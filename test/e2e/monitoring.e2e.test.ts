@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
-import { readTags } from '../../src/core/errors/tags';
+import { readTags } from '../../src/core/analysis/tags';
 import { readReviewQueue } from '../../src/core/update/reviewQueue';
 import { DeploymentsView } from './pages/deployments';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';

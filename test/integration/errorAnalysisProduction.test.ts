@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadSplitDataset } from '../../src/core/data/dataset';
 import type { SplitDataset } from '../../src/core/data/types';
-import { readTags, updateTags } from '../../src/core/errors/tags';
-import { deploymentDir } from '../../src/core/serve/requestLog';
+import { readTags, updateTags } from '../../src/core/analysis/tags';
 import { InferenceServer } from '../../src/core/serve/server';
-import { trainExperiment } from '../../src/core/train/run';
-import { REVIEW_QUEUE_FILE, readReviewQueue } from '../../src/core/update/reviewQueue';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
+import { readReviewQueue } from '../../src/core/update/reviewQueue';
 import type { PanelProbe } from '../../src/extension/webview/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, waitFor, workspaceRoot } from './helpers';
+import { REVIEW_QUEUE_FILE, deploymentDir } from '../../src/core/spec/layout';
 
 
 describe('Production requests in Error Analysis', function () {

@@ -195,8 +195,8 @@ describe('Monitoring and the update loop', function () {
     assert.equal(result?.candidateStatus, 'completed');
     const aliases = async () => (await (await fetch(`${url}/v2/models/softmax/aliases`)).json()) as { production: string; candidate: string };
     const before = await aliases();
-    const { OnnxPredictor } = await import('../../src/core/diagnose/onnxPredictor');
-    const { writeTags } = await import('../../src/core/errors/tags');
+    const { OnnxPredictor } = await import('../../src/core/onnx/onnxPredictor');
+    const { writeTags } = await import('../../src/core/analysis/tags');
     const { evaluateForPromotion, readHoldout, PROMOTION_FILE } = await import('../../src/core/update/retrain');
     const { writeFileSync } = await import('node:fs');
     const productionModel = path.join(projectDir(), '.mlloop', 'runs', result.productionRunId, 'model.onnx');

@@ -7,8 +7,9 @@ import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { annotateRun } from '../../src/core/track/store';
-import { createRun, finishRun, runsDir } from '../../src/core/train/runStore';
+import { createRun, finishRun } from '../../src/core/train/runStore';
 import { activatedExtension, waitFor, workspaceRoot } from './helpers';
+import { runsDir } from '../../src/core/spec/layout';
 
 const RUNS = 2000;
 const EXPERIMENT = 'gbdt';

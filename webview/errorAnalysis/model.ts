@@ -1,6 +1,6 @@
 // The example list's pure logic (no DOM): which dev rows (or queued production examples) pass the
 // filters, in which order, and which of them a scrolled viewport shows. Unit-tested in
-// test/unit/errors/webviewModel.test.ts.
+// test/unit/analysis/webviewModel.test.ts.
 import type { DevColumns, ProductionColumns } from '../../src/protocol/errorAnalysis';
 
 export type SortKey = 'loss' | 'confidence-desc' | 'confidence-asc' | 'truth';

@@ -1,11 +1,11 @@
 // The Monitoring panel webview: draws the host's snapshot — alerts, the dataset drift signal, drift
 // per feature (worst first, with thresholds), the worst features' histograms, prediction drift,
 // accuracy over time (live, and the CBPE estimate marked as such), latency and throughput, the
-// report's issues, and the promotion gate. Chart configurations come from src/core/watch/charts.
+// report's issues, and the promotion gate. Chart configurations come from src/core/monitor/charts.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import type { FeatureDrift, MonitoringReport } from '../../src/core/monitor/types';
 import type { GroupComparison } from '../../src/core/update/gate';
-import { accuracyChart, driftChart, latencyChart, predictionChart, testLabel, throughputChart, worstHistograms } from '../../src/core/watch/charts';
+import { accuracyChart, driftChart, latencyChart, predictionChart, testLabel, throughputChart, worstHistograms } from '../../src/core/monitor/charts';
 import { isMonitoringHostMessage, type GateView, type MonitoringAction, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../src/protocol/monitoring';
 import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
 import { button, h } from '../shared/dom';

@@ -3,9 +3,9 @@
 // training rows, recorded under .mlloop/data/<id>/ with its recipe; train on it with
 // `ml-loop train --data-version <id>`.
 import { resolve } from 'node:path';
-import { addDataFromCsv, augmentToVersion } from '../../core/errors/analysis';
-import type { AugmentMethod } from '../../core/errors/augment';
-import type { VersionRecipe } from '../../core/errors/dataVersions';
+import { addDataFromCsv, augmentToVersion } from '../../core/analysis/analysis';
+import type { AugmentMethod } from '../../core/analysis/augment';
+import type { VersionRecipe } from '../../core/data/dataVersions';
 import { EXIT_OK, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
 

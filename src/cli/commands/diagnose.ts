@@ -4,7 +4,7 @@
 import { diagnoseRun, type RunDiagnosis } from '../../core/diagnose/diagnoseRun';
 import { formatError, formatGap } from '../../core/diagnose/biasVariance';
 import type { SplitReport } from '../../core/diagnose/metrics';
-import { CancelledError } from '../../core/train/types';
+import { CancelledError } from '../../core/runtime/cancel';
 import { EXIT_OK, EXIT_PROBLEMS, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
 

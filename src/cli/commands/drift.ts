@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_THRESHOLDS, DEFAULT_WINDOW, driftFromFiles, monitorDeployment, type DriftThresholds, type MonitoringReport } from '../../core/monitor';
-import { deploymentDir } from '../../core/serve/requestLog';
 import { EXIT_OK, UsageError, type CliCommand, type CliIO } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
+import { deploymentDir } from '../../core/spec/layout';
 
 /** Drift crossed the thresholds. */
 export const EXIT_DRIFT = 3;

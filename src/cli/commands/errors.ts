@@ -2,9 +2,9 @@
 // the error analysis of a run: its dev errors, the tag table, the slices where errors concentrate
 // and, on request, likely label errors (cross-validation) or an export of a tag's/slice's examples.
 import { resolve } from 'node:path';
-import { analyseRun, exportForCollection, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
-import { errorRows, labelOf } from '../../core/errors/errorTable';
-import type { LabelIssue } from '../../core/errors/labelErrors';
+import { analyseRun, exportForCollection, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/analysis/analysis';
+import { errorRows, labelOf } from '../../core/analysis/errorTable';
+import type { LabelIssue } from '../../core/analysis/labelErrors';
 import { EXIT_OK, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
 

@@ -1,7 +1,7 @@
 // ml-loop profile [DIR] [--json]: the data profile (columns, class balance, duplicates, leakage).
 import { profileProject } from '../../core/data/profile';
 import type { ColumnProfile, DataProfile } from '../../core/data/profileTypes';
-import { hasErrors, loadProject } from '../../core/spec/load';
+import { hasErrors, loadProject } from '../../core/check/loadProject';
 import { formatProblem } from '../../core/spec/problems';
 import { EXIT_OK, EXIT_PROBLEMS, type CliCommand } from '../command';
 import { MAX_BYTES_OPTION, MAX_BYTES_USAGE, maxBytes, parseCommandArgs, projectDir } from '../options';

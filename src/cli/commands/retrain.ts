@@ -1,6 +1,6 @@
 // ml-loop retrain [DIR] --deployment NAME --production-run RUN [--experiment E] [--holdout F] [--margin M] [--json]:
 // Retrain with Production Data (src/core/update/retrain) and print the promotion gate's comparison.
-import { CancelledError } from '../../core/train/types';
+import { CancelledError } from '../../core/runtime/cancel';
 import { describeRegressions, type PromotionComparison } from '../../core/update/gate';
 import { retrainWithProductionData, type RetrainResult } from '../../core/update/retrain';
 import { EXIT_OK, EXIT_PROBLEMS, UsageError, type CliCommand } from '../command';

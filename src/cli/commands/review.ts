@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { monitorDeployment, runReference } from '../../core/monitor';
 import type { FeatureDrift, MonitoringReference } from '../../core/monitor/types';
 import type { FeatureSchema } from '../../core/data/types';
-import { deploymentDir } from '../../core/serve/requestLog';
 import { enqueueForReview, selectForReview, type ReviewResult } from '../../core/update/reviewQueue';
 import { EXIT_OK, EXIT_PROBLEMS, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
+import { REVIEW_QUEUE_FILE, deploymentDir } from '../../core/spec/layout';
 
 /** The model's input schema as its monitoring reference records it (numeric features first, then categorical). */
 export function schemaOfReference(r: MonitoringReference): FeatureSchema {
@@ -57,7 +57,7 @@ share). Already queued examples are not added twice.`,
       const features: FeatureDrift[] = report.features;
       const items = await selectForReview({ logDir, deployment: values.deployment, schema: schemaOfReference(reference), features, lowConfidence, window, limit });
       const { queue, added } = await enqueueForReview(dir, items);
-      result = { deployment: values.deployment, selected: items.length, added, queued: queue.length, items, file: join(dir, '.mlloop', 'review-queue.json') };
+      result = { deployment: values.deployment, selected: items.length, added, queued: queue.length, items, file: join(dir, REVIEW_QUEUE_FILE) };
     } catch (e) {
       io.err(`ml-loop review: ${(e as Error).message}`);
       return EXIT_PROBLEMS;

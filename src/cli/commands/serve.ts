@@ -6,11 +6,11 @@ import { resolve } from 'node:path';
 import { DEFAULT_BATCHING } from '../../core/serve/batcher';
 import { AUTO_POOL_MIN_RUN_MS, type WorkersOption } from '../../core/serve/engine';
 import { RepositoryWatcher } from '../../core/serve/repository';
-import { deploymentDir } from '../../core/serve/requestLog';
 import { InferenceServer, isLoopback } from '../../core/serve/server';
 import { resolveModel, sanitizeName } from '../../core/serve/source';
 import { EXIT_OK, UsageError, type CliCommand, type CliIO } from '../command';
 import { parseCommandArgs } from '../options';
+import { deploymentDir } from '../../core/spec/layout';
 
 export const SERVE_OPTIONS = {
   model: { type: 'string', multiple: true, short: 'm' },

@@ -5,7 +5,7 @@
 import { ProjectInvalidError } from '../../core/data/dataset';
 import { formatProblem } from '../../core/spec/problems';
 import type { SplitMetrics } from '../../core/train/metrics';
-import { trainExperiment, type TrainOutcome } from '../../core/train/run';
+import { trainExperiment, type TrainOutcome } from '../../core/experiment/trainExperiment';
 import type { ProgressEvent } from '../../core/train/types';
 import { EXIT_OK, EXIT_PROBLEMS, UsageError, type CliCommand } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
@@ -69,7 +69,7 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
     if (values.sweep === true) {
       const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
       if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) throw new UsageError('--parallel takes a positive integer');
-      const { trainSweep } = await import('../../core/scripts/sweep');
+      const { trainSweep } = await import('../../core/experiment/sweep');
       let sweep: Awaited<ReturnType<typeof trainSweep>>;
       try {
         sweep = await trainSweep({

@@ -1,5 +1,5 @@
 // ml-loop validate [DIR]: checks mlloop.json and its data; prints `file:line:col: severity: message`.
-import { hasErrors, loadProject } from '../../core/spec/load';
+import { hasErrors, loadProject } from '../../core/check/loadProject';
 import { formatProblem } from '../../core/spec/problems';
 import { EXIT_OK, EXIT_PROBLEMS, type CliCommand } from '../command';
 import { MAX_BYTES_OPTION, MAX_BYTES_USAGE, maxBytes, parseCommandArgs, projectDir } from '../options';

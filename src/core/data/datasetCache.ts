@@ -15,6 +15,7 @@ import type { ProjectSpec } from '../spec/types';
 import { DEFAULT_MAX_DATA_BYTES } from './reader';
 import { dataVersion, splitDefinition, splitHash, storedSplitPath } from './split';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
+import { datasetCacheDir } from '../spec/layout';
 
 /** Bump when the layout or the loader's output changes: older entries are then never read. */
 export const DATASET_CACHE_FORMAT = 'mlds-1';
@@ -25,10 +26,6 @@ export const DATASET_CACHE_MAX_BYTES = 512 * 1024 ** 2;
 
 const MAGIC = 0x5344_4c4d; // "MLDS" little-endian
 const SPLITS = ['train', 'dev', 'test'] as const;
-
-export function datasetCacheDir(projectDir: string): string {
-  return join(projectDir, '.mlloop', 'cache', 'datasets');
-}
 
 async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');

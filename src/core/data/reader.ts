@@ -1,5 +1,6 @@
 // Streams a data file (CSV per RFC 4180, or JSON Lines) record by record: the whole file is never held
-// as text. Bytes are hashed (the data version) and strictly decoded as UTF-8 on the way, so a file
+// as text. ML Loop's one CSV stack (Papa Parse): this reader for every CSV it reads, toCsv for every
+// CSV it writes. Bytes are hashed (the data version) and strictly decoded as UTF-8 on the way, so a file
 // that is not UTF-8 is reported at its line instead of being read as replacement characters.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -39,6 +40,11 @@ type Newline = '\n' | '\r\n' | '\r';
 export function dataFormat(file: string): DataFormat {
   const ext = extname(file).toLowerCase();
   return ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : 'csv';
+}
+
+/** Records as CSV text (RFC 4180 quoting, LF line ends, a final newline). */
+export function toCsv(records: (string | number)[][]): string {
+  return Papa.unparse(records, { newline: '\n' }) + '\n';
 }
 
 export function formatBytes(n: number): string {

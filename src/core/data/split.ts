@@ -8,6 +8,7 @@ import type { ProjectSpec } from '../spec/types';
 import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit } from '../spec/types';
 import type { DataVersion } from './types';
 import { hashToUnit } from './prng';
+import { splitsDir } from '../spec/layout';
 
 export const TRAIN = 0;
 export const DEV = 1;
@@ -137,7 +138,7 @@ export interface StoredSplit {
 }
 
 export function storedSplitPath(projectDir: string, version: DataVersion): string {
-  return join(projectDir, '.mlloop', 'splits', `${version.id}.json`);
+  return join(splitsDir(projectDir), `${version.id}.json`);
 }
 
 export async function readStoredSplit(projectDir: string, version: DataVersion): Promise<StoredSplit | undefined> {

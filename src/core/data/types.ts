@@ -70,6 +70,14 @@ export interface DataVersion {
   splitHash: string;
   /** Short id shown to users: first 12 hex chars of sha256(fileHash + splitHash). */
   id: string;
-  /** Derived versions only (extra training rows or label fixes, src/core/errors/dataVersions): the version it extends. */
+  /** Derived versions only (extra training rows or label fixes, src/core/data/dataVersions): the version it extends. */
   parent?: string;
+}
+
+/** Predictions for N rows. Classification fills `classIndex` and `probabilities`; regression `values`. */
+export interface Prediction {
+  classIndex?: Int32Array;
+  /** n * classes.length, row-major, columns in schema.classes order. */
+  probabilities?: Float32Array;
+  values?: Float32Array;
 }

@@ -5,22 +5,24 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveProject } from '../data/dataset';
-import { loadDataVersion } from '../errors/dataVersions';
+import { loadDataVersion } from '../data/dataVersions';
 import { thumbnail, thumbnailSize } from '../data/images/pixels';
 import type { ImageShape, Rows, SplitDataset } from '../data/types';
 import type { MetricName, ProjectSpec } from '../spec/types';
 import type { SplitMetrics } from '../train/metrics';
-import { runsDir, type RunRecord } from '../train/runStore';
+import { type RunRecord } from '../train/runStore';
 import { verdictOf, type Verdict } from './biasVariance';
 import { permutationImportance, type ImportanceReport } from './importance';
 import { computeValidationCurve, learningCurveKey, learningCurveOfRun, DEFAULT_FRACTIONS, type CurveOptions } from './learningCurve';
 import { readCachedLearningCurve } from './learningCurveCache';
 import type { LearningCurve, ValidationCurve } from './learningCurveTypes';
 import { splitReport, type SplitReport } from './metrics';
-import { OnnxPredictor } from './onnxPredictor';
+import { OnnxPredictor } from '../onnx/onnxPredictor';
 import type { RetrainSpec } from './retrain';
 import { ScriptModel } from '../scripts/scriptModel';
+import { findRun } from '../track/findRun';
 import { listRuns } from '../track/store';
+import { runsDir } from '../spec/layout';
 
 export interface RunDiagnosis {
   runId: string;
@@ -75,24 +77,6 @@ export interface DiagnoseOptions extends CurveOptions {
   validationParam?: string;
 }
 
-/** Resolves "latest", "latest:<experiment>" or a run id (a unique prefix is enough) to a completed run. */
-export async function findRun(projectDir: string, run: string): Promise<RunRecord> {
-  const runs = (await listRuns(projectDir)).runs.map((r) => r.record);
-  const completed = runs.filter((r) => r.status === 'completed');
-  let found: RunRecord | undefined;
-  if (run === 'latest') found = completed[0];
-  else if (run.startsWith('latest:')) found = completed.find((r) => r.experiment === run.slice('latest:'.length));
-  else {
-    const matches = runs.filter((r) => r.runId.startsWith(run));
-    const exact = matches.find((r) => r.runId === run);
-    if (!exact && matches.length > 1) throw new Error(`Run id "${run}" is ambiguous: ${matches.map((r) => r.runId).join(', ')}`);
-    found = exact ?? matches[0];
-  }
-  if (!found) throw new Error(`No ${run.startsWith('latest') ? 'completed ' : ''}run "${run}" in ${runsDir(projectDir)}${runs.length ? ` (runs: ${runs.slice(0, 5).map((r) => r.runId).join(', ')}${runs.length > 5 ? ', …' : ''})` : ''}`);
-  if (found.status !== 'completed') throw new Error(`Run ${found.runId} is ${found.status}: only completed runs have a model to diagnose`);
-  return found;
-}
-
 /** The newest completed run of each experiment (newest first from the store). */
 export async function latestCompletedRuns(projectDir: string): Promise<Map<string, { record: RunRecord; dir: string }>> {
   const latest = new Map<string, { record: RunRecord; dir: string }>();
@@ -120,7 +104,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
   const runDir = join(runsDir(projectDir), record.runId);
   const modelPath = join(runDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`Run ${record.runId} has no model.onnx`);
-  // A run trained on a derived data version (src/core/errors/dataVersions) is diagnosed on that version.
+  // A run trained on a derived data version (src/core/data/dataVersions) is diagnosed on that version.
   const dataset: SplitDataset = await loadDataVersion(ref, record.dataVersion?.parent ? record.dataVersion.id : undefined);
   if (record.dataVersion && record.dataVersion.id !== dataset.version.id) {
     throw new Error(`Run ${record.runId} was trained on data version ${record.dataVersion.id}, but the data is now ${dataset.version.id}: train again to diagnose the current data`);

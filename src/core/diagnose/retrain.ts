@@ -1,14 +1,16 @@
 // Retraining for the learning and validation curves: each point is one job of the training worker
 // (src/worker/train.ts, the same job machinery as a run: train, evaluate every split), but nothing
-// is recorded as a run. Cancellation uses the worker's shared flag, then terminates it.
+// is recorded as a run. Cancellation follows the one worker policy (src/core/runtime/worker.ts).
 
-import { Worker } from 'node:worker_threads';
 import { mulberry32 } from '../data/prng';
+import { selectRows } from '../data/rows';
 import type { Rows, SplitDataset } from '../data/types';
 import type { BuiltinModel } from '../spec/types';
 import type { JobResult, TrainJob, WorkerInput, WorkerMessage } from '../train/job';
-import { CANCEL_GRACE_MS, mlloopVersion, workerScript } from '../train/run';
-import { CancelledError, TrainingError } from '../train/types';
+import { mlloopVersion } from '../runtime/version';
+import { runWorkerJob } from '../runtime/worker';
+import { TrainingError } from '../train/types';
+import { CancelledError } from '../runtime/cancel';
 
 export interface RetrainSpec {
   model: BuiltinModel;
@@ -19,53 +21,19 @@ export interface RetrainSpec {
 
 /** Trains one job in a training worker; rejects with CancelledError when `signal` aborts. */
 export function trainInWorker(job: TrainJob, signal?: AbortSignal): Promise<JobResult> {
-  if (signal?.aborted) return Promise.reject(new CancelledError());
   const cancelFlag = new SharedArrayBuffer(4);
-  const script = workerScript();
   const input: WorkerInput = { job, meta: { runId: 'diagnose', mlloopVersion }, cancelFlag };
-  return new Promise<JobResult>((resolve, reject) => {
-    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
-    let killTimer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(killTimer);
-      signal?.removeEventListener('abort', onAbort);
-      fn();
-      void worker.terminate();
-    };
-    const onAbort = () => {
-      Atomics.store(new Int32Array(cancelFlag), 0, 1);
-      killTimer = setTimeout(() => settle(() => reject(new CancelledError())), CANCEL_GRACE_MS);
-    };
-    signal?.addEventListener('abort', onAbort);
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'done') settle(() => resolve(m.result));
-      else if (m.type === 'error') settle(() => reject(m.error.name === 'CancelledError' ? new CancelledError() : new TrainingError(m.error.message, m.error.param, m.error.step)));
-    });
-    worker.on('error', (e) => settle(() => reject(e)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`Training worker exited (code ${code}) without a result`))));
+  return runWorkerJob<JobResult, WorkerMessage>({
+    worker: 'train',
+    workerData: input,
+    job: 'Training',
+    signal,
+    cancelFlag,
+    onMessage: (m, end) => {
+      if (m.type === 'done') end.resolve(m.result);
+      else if (m.type === 'error') end.reject(m.error.name === 'CancelledError' ? new CancelledError('Training') : new TrainingError(m.error.message, m.error.param, m.error.step));
+    },
   });
-}
-
-/** The rows at `indices`, in that order. */
-export function selectRows(rows: Rows, indices: ArrayLike<number>, numericWidth: number, categoricalWidth: number): Rows {
-  const n = indices.length;
-  const numeric = new Float32Array(n * numericWidth);
-  const categories: string[] = new Array(n * categoricalWidth);
-  const y = new Float64Array(n);
-  const rowIndex = new Uint32Array(n);
-  const ids: string[] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = indices[k];
-    numeric.set(rows.features.numeric.subarray(i * numericWidth, (i + 1) * numericWidth), k * numericWidth);
-    for (let c = 0; c < categoricalWidth; c++) categories[k * categoricalWidth + c] = rows.features.categories[i * categoricalWidth + c];
-    y[k] = rows.y[i];
-    rowIndex[k] = rows.rowIndex[i];
-    ids[k] = rows.ids[i];
-  }
-  return { features: { n, numeric, categories }, y, ids, rowIndex };
 }
 
 /**
@@ -120,7 +88,7 @@ export async function runPool<T>(tasks: (() => Promise<T>)[], concurrency: numbe
   let next = 0;
   const lane = async () => {
     while (next < tasks.length) {
-      if (signal?.aborted) throw new CancelledError();
+      if (signal?.aborted) throw new CancelledError('Training');
       const i = next++;
       results[i] = await tasks[i]();
     }

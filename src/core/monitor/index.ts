@@ -1,23 +1,25 @@
-// The monitoring core's public API (issue 10): drift of a deployment's logged requests against the
+// The monitoring core's public API: drift of a deployment's logged requests against the
 // reference stored with the run, prediction drift, live accuracy from feedback, CBPE, operational
 // series. Pure Node (no vscode). The work is CPU-bound: callers on the extension host run it in a
 // worker or through `ml-loop drift --json` in a child process, never on the host thread.
 //
-// Files it reads, in a deployment's log folder `.mlloop/deployments/<name>/` (src/core/serve):
+// Files it reads, in a deployment's log folder `.mlloop/deployments/<name>/` (src/core/requestLog):
 //   requests-*.jsonl   the server's request log (JSON Lines, the source of truth)
-//   requests-*.cols    the same records in a columnar binary form written beside it (fast path, ./columnar.ts)
+//   requests-*.cols    the same records in a columnar binary form written beside it (fast path, src/core/requestLog/columnar.ts)
 //   feedback-*.jsonl   `POST /v2/models/{name}/feedback` records {time, id, label}
 // and, in a run folder, `reference.json` (MonitoringReference), written when the run finished.
+// The Monitoring panel's charts (./charts.ts) and alert rules (./alerts.ts) are built from its report.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadDataVersion } from '../errors/dataVersions';
+import { loadDataVersion } from '../data/dataVersions';
 import { ScriptModel } from '../scripts/scriptModel';
-import { readRun, runsDir } from '../train/runStore';
+import { readRun } from '../train/runStore';
 import { readTable } from '../data/reader';
-import { buildReference, categoricalReference, numericReference, readReference, writeReference } from './reference';
+import { buildReference, categoricalReference, numericReference, readReference, writeReference } from '../train/reference';
 import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
+import { runsDir } from '../spec/layout';
 
 export type * from './types';
 
@@ -35,7 +37,7 @@ export const DEFAULT_THRESHOLDS: DriftThresholds = {
 /** Requests in the default window (`ml-loop drift --window`). */
 export const DEFAULT_WINDOW = 1000;
 
-export { REFERENCE_FILE, buildReference, readReference, writeReference } from './reference';
+export { REFERENCE_FILE, buildReference, readReference, writeReference } from '../train/reference';
 export { readFeedback } from './report';
 export { ks2samp, wasserstein, normalizedWasserstein, psi, chiSquare, jensenShannon } from './stats';
 

@@ -6,9 +6,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { FeedbackLabels, feedbackFiles } from '../serve/feedback';
-import { logFiles } from '../serve/requestLog';
+import { logFiles } from '../requestLog/log';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
-import { COLS_EXT, decodeRequest, emptyView, scanColumnar, sharedViews, type LogRecordView, type LogSchema } from './columnar';
+import { COLS_EXT, decodeRequest, emptyView, scanColumnar, sharedViews, type LogRecordView, type LogSchema } from '../requestLog/columnar';
 import type {
   CategoricalReference,
   DriftThresholds,

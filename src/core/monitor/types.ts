@@ -1,6 +1,7 @@
-// Public types of the monitoring core (src/core/monitor): the reference stored with a run, the
-// thresholds, and the MonitoringReport that the CLI (`ml-loop drift`), the Monitoring panel and the
-// alerts read. Plain data (JSON-serializable) so a report can cross a worker/child-process boundary.
+// Public types of the monitoring core (src/core/monitor): the reference stored with a run (defined
+// by src/core/train/reference.ts, which writes it), the thresholds, and the MonitoringReport that the
+// CLI (`ml-loop drift`), the Monitoring panel and the alerts read. Plain data (JSON-serializable) so a
+// report can cross a worker/child-process boundary.
 
 /** The statistical tests, with Evidently's names and defaults (see DEFAULT_THRESHOLDS). */
 export type DriftTest = 'ks' | 'wasserstein' | 'psi' | 'chisquare' | 'jensenshannon';
@@ -26,70 +27,10 @@ export interface DriftThresholds {
   largeWindow: number;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reference: what monitoring compares against, computed once from the training split (and the
-// model's dev predictions) and stored as `reference.json` in the run folder.
-
-export interface NumericReference {
-  kind: 'numeric';
-  name: string;
-  /** Training rows with a value (not missing). */
-  count: number;
-  missing: number;
-  min: number;
-  max: number;
-  mean: number;
-  std: number;
-  /**
-   * The training values' distribution as sorted distinct points with their counts (all distinct
-   * values when there are at most REFERENCE_POINTS of them, else REFERENCE_POINTS quantiles, each
-   * weighted by the rows it stands for). The KS and Wasserstein statistics are computed against it.
-   */
-  points: number[];
-  weights: number[];
-  /** Interior PSI bin edges (deciles of the training values); a value v falls in the first bin whose edge is ≥ v. */
-  psiEdges: number[];
-}
-
-export interface CategoricalReference {
-  kind: 'categorical';
-  name: string;
-  count: number;
-  missing: number;
-  /** Category → training rows with it. */
-  counts: Record<string, number>;
-}
-
-export type FeatureReference = NumericReference | CategoricalReference;
-
-export interface PredictionReference {
-  /** Classification: predicted class → dev rows; regression: the predicted values' distribution. */
-  kind: 'classes' | 'values';
-  classes?: Record<string, number>;
-  values?: NumericReference;
-  /** Classification: mean of the top class probability on dev (for CBPE calibration checks). */
-  meanConfidence?: number;
-}
-
-export interface MonitoringReference {
-  format: 'mlloop-reference/1';
-  task: 'classification' | 'regression';
-  target: string;
-  /** Class names in the model's order (classification). */
-  classes?: string[];
-  /** Features in the model's input order: numeric first, then categorical (as the ONNX contract). */
-  features: FeatureReference[];
-  /** Training rows summarized. */
-  rows: number;
-  /** The model's predictions on dev (absent when the run had no dev rows). */
-  predictions?: PredictionReference;
-  /** The dev score live accuracy is compared to: accuracy (classification) or rmse (regression). */
-  devScore?: { metric: 'accuracy' | 'rmse'; value: number };
-  dataVersion?: string;
-  /** 'training': written when the run finished; 'recomputed': computed later from the project's data (older runs). */
-  source: 'training' | 'recomputed';
-  createdAt: string;
-}
+// Reference: what monitoring compares against, written by training beside run.json
+// (src/core/train/reference.ts, which owns these types).
+import type { CategoricalReference, FeatureReference, MonitoringReference, NumericReference, PredictionReference } from '../train/reference';
+export type { CategoricalReference, FeatureReference, MonitoringReference, NumericReference, PredictionReference };
 
 // ---------------------------------------------------------------------------------------------
 // Report.
@@ -257,11 +198,5 @@ export interface MonitoringReport {
   elapsedMs: number;
 }
 
-/** One feedback record, as stored in `feedback-*.jsonl` beside the request logs. */
-export interface FeedbackRecord {
-  time: string;
-  /** The request id (the `id` of the logged request). */
-  id: string;
-  /** The true label (classification: the class name; regression: a number); an array for a request of several rows. */
-  label: unknown;
-}
+// One feedback record: stored beside the request logs, so the request-log module owns its type.
+export type { FeedbackRecord } from '../requestLog/log';

@@ -7,7 +7,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Papa from 'papaparse';
+import { toCsv } from '../data/reader';
 import type { FeatureSchema, Rows, SplitDataset } from '../data/types';
 import { writeNpy } from './npy';
 
@@ -71,14 +71,14 @@ export function splitCsv(schema: FeatureSchema, rows: Rows): string {
     row[F + K] = schema.task === 'classification' ? schema.classes![rows.y[i]] : rows.y[i];
     data[i] = row;
   }
-  return Papa.unparse({ fields: header, data }, { newline: '\n' }) + '\n';
+  return toCsv([header, ...data]);
 }
 
 /** An image split as a manifest: `path` (absolute image file), then the target (class name). */
 export function imageManifestCsv(schema: FeatureSchema, rows: Rows, projectDir: string): string {
   const files = rows.images?.files ?? [];
   const data = files.map((f, i) => [resolve(projectDir, f), schema.classes![rows.y[i]]]);
-  return Papa.unparse({ fields: ['path', schema.target], data }, { newline: '\n' }) + '\n';
+  return toCsv([['path', schema.target], ...data]);
 }
 
 /** Writes the inputs of a script run into `<runDir>/inputs/`. `projectDir` resolves image paths. */

@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import type { ProjectRef } from '../data/dataset';
+import { CancelledError } from '../runtime/cancel';
 import type { ScriptExperiment } from '../spec/types';
-import { gitState, snapshotProjectFile } from '../track/provenance';
+import { gitState, snapshotProjectFile } from '../train/provenance';
 import { appendMetric, createRun, finishRun, writeFileAtomic, type RunDir, type RunGroup, type RunRecord } from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { inputEnv, paramArgs } from './inputs';
@@ -18,6 +19,8 @@ import { inScriptDataWorker, type PreparedScriptData } from './scriptData';
 
 /** After SIGTERM the script's process group gets this long before SIGKILL. */
 export const SCRIPT_KILL_GRACE_MS = 5000;
+/** The error of a cancelled run, as a built-in run's. */
+const CANCELLED = new CancelledError('Training').message;
 /** Lines of stderr kept for the error of a failed run. */
 export const STDERR_TAIL_LINES = 10;
 /** How often the run's metrics.jsonl is read for lines the script appended itself. */
@@ -115,12 +118,12 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   try {
     prepared = await inScriptDataWorker({ job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params }, opts.signal);
   } catch (e) {
-    return opts.signal?.aborted ? fail('Training was cancelled', 'cancelled') : fail((e as Error).message);
+    return opts.signal?.aborted ? fail(CANCELLED, 'cancelled') : fail((e as Error).message);
   }
   const { version, rows, inputs } = prepared;
   run.update({ dataVersion: version });
   run.log(`data ${version.id}: train ${rows.train}, dev ${rows.dev}, test ${rows.test} rows`);
-  if (opts.signal?.aborted) return fail('Training was cancelled', 'cancelled');
+  if (opts.signal?.aborted) return fail(CANCELLED, 'cancelled');
 
   const steps: ScriptMetric[] = [];
   const metric = opts.ref.spec.metric;
@@ -144,7 +147,7 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   // The history as ML Loop reads it: the script's own appended lines are replaced by their normalized form.
   writeFileAtomic(join(run.dir, 'metrics.jsonl'), steps.map((s) => JSON.stringify(s) + '\n').join(''));
 
-  if (exit.cancelled) return fail('Training was cancelled', 'cancelled');
+  if (exit.cancelled) return fail(CANCELLED, 'cancelled');
   if (exit.error) return fail(exit.error);
   if (exit.code !== 0) {
     const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;

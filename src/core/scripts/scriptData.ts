@@ -3,12 +3,11 @@
 // (through the dataset cache) and written as the script's inputs; after it, the script's model.onnx is
 // evaluated on every split and the monitoring reference is written beside run.json.
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { loadSplitDataset, type ProjectRef } from '../data/dataset';
 import type { DataVersion } from '../data/types';
-import { buildReference, writeReference } from '../monitor/reference';
+import { buildReference, writeReference } from '../train/reference';
 import type { Prediction } from '../train/types';
-import { workerScript } from '../train/run';
+import { runWorkerJob } from '../runtime/worker';
 import { writeScriptInputs, type ScriptInputs } from './inputs';
 import { evaluateScriptModel } from './scriptModel';
 
@@ -53,33 +52,12 @@ export async function evaluateScriptRun(ref: ProjectRef, runDir: string, modelPa
 export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'prepare' }>, signal?: AbortSignal): Promise<PreparedScriptData>;
 export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'evaluate' }>): Promise<ScriptMetrics>;
 export function inScriptDataWorker(input: ScriptDataJob, signal?: AbortSignal): Promise<PreparedScriptData | ScriptMetrics> {
-  const script = workerScript('script');
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(script.source, { workerData: input, eval: script.eval });
-    let answered = false;
-    const onAbort = () => {
-      if (answered) return;
-      answered = true;
-      reject(new Error('Training was cancelled'));
-      void worker.terminate();
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (m: ScriptDataMessage) => {
-      if (answered) return;
-      answered = true;
-      if (m.type === 'done') resolve(m.result);
-      else reject(new Error(m.message));
-      void worker.terminate();
-    });
-    worker.once('error', (e) => {
-      if (answered) return;
-      answered = true;
-      reject(e);
-    });
-    worker.once('exit', (code) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (!answered) reject(new Error(`The script run's data worker stopped (exit code ${code}) before answering.`));
-    });
+  return runWorkerJob<PreparedScriptData | ScriptMetrics, ScriptDataMessage>({
+    worker: 'script',
+    workerData: input,
+    job: "The script run's data job",
+    signal,
+    graceMs: 0,
+    onMessage: (m, end) => (m.type === 'done' ? end.resolve(m.result) : end.reject(new Error(m.message))),
   });
 }

@@ -1,15 +1,14 @@
-// Monitoring's side of the server: the columnar form of a logged request (src/core/monitor/columnar)
+// Monitoring's side of the server: the columnar form of a logged request (src/core/requestLog/columnar)
 // and `POST /v2/models/{name}/feedback`, which stores true labels for logged requests as JSON Lines
 // `feedback-*.jsonl` records {time, id, label} beside the request logs (append-only).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ColumnarRequest, LogSchema } from '../monitor/columnar';
-import type { FeedbackRecord } from '../monitor/types';
+import type { ColumnarRequest, LogSchema } from '../requestLog/columnar';
 import { jsonKind } from './datatypes';
 import type { Outputs } from './engine';
 import { BadRequest, HttpError } from './errors';
-import { jsonlFiles } from './requestLog';
+import { jsonlFiles, type FeedbackRecord } from '../requestLog/log';
 import type { ServedVersion } from './model';
 
 export const FEEDBACK_FILE_PREFIX = 'feedback-';

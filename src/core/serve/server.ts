@@ -12,7 +12,7 @@ import { inferResponse, parseInferRequest, parsePredictRequest, predictResponse 
 import { ServerMetrics } from './metrics';
 import type { OrtThreadOptions, ServedVersion } from './model';
 import { ALIASES, ModelRegistry, type Alias } from './registry';
-import { RequestLog, type RequestLogOptions } from './requestLog';
+import { RequestLog, type RequestLogOptions } from '../requestLog/log';
 import { columnarRequest, FeedbackLog, parseFeedback } from './feedback';
 import type * as ort from 'onnxruntime-node';
 

@@ -2,7 +2,7 @@
 // (`.mlloop/runs/<runId>/model.onnx`), with the model name a deployment gets by default.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { runsDir } from '../train/runStore';
+import { runsDir } from '../spec/layout';
 
 export interface ResolvedModel {
   path: string;

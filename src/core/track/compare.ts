@@ -1,6 +1,6 @@
 // The comparison of 2–20 runs as plain data: a table of parameters and metrics (differences and
 // the best value per metric marked), the per-epoch curves of each run, and the table as CSV.
-import Papa from 'papaparse';
+import { toCsv } from '../data/reader';
 import { formatDuration, formatMetricValue, HIGHER_IS_BETTER, runDurationMs, runLabel } from './format';
 import type { HistoryStep, RunHistory, TrackedRun } from './types';
 
@@ -108,7 +108,7 @@ export function buildCompareTable(runs: TrackedRun[]): CompareTable {
 export function compareTableCsv(table: CompareTable): string {
   const header = ['section', 'key', ...table.columns.map((c) => (c.label === c.runId ? c.runId : `${c.label} (${c.runId})`))];
   const body = table.rows.map((r) => [r.section, r.key, ...r.values.map((v) => (v === null ? '' : v))]);
-  return Papa.unparse([header, ...body], { newline: '\n' }) + '\n';
+  return toCsv([header, ...body]);
 }
 
 /** One run's per-epoch series, aligned on `steps` (null where a step lacks that value). */

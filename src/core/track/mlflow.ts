@@ -12,9 +12,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
-import { runsDir, writeFileAtomic, type RunRecord } from '../train/runStore';
+import { writeFileAtomic, type RunRecord } from '../train/runStore';
 import { ANNOTATIONS_FILE, HISTORY_FILE, readHistory, RUN_FILE, validateRecord } from './store';
 import type { HistoryStep, StoreProblem, TrackedRun } from './types';
+import { runsDir } from '../spec/layout';
 
 /** MLflow's RunStatus enum as the file store writes it. */
 const MLFLOW_STATUS = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;

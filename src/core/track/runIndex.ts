@@ -2,9 +2,9 @@
 // the file watcher tells it which run folder changed, and only that run is read again.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runsDir } from '../train/runStore';
 import { deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, sortNewestFirst, type Liveness } from './store';
 import type { StoreProblem, TrackedRun } from './types';
+import { runsDir } from '../spec/layout';
 
 /** Finished runs' folders stat'ed per recheckStore (a stat is a few µs: about 2 ms per check). */
 export const FOLDERS_PER_CHECK = 500;

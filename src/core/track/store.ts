@@ -5,8 +5,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { runsDir, writeFileAtomic, type RunRecord } from '../train/runStore';
+import { writeFileAtomic, type RunRecord } from '../train/runStore';
 import type { HistoryStep, RunAnnotations, RunHistory, StoreProblem, TrackedRun, TrackedStatus } from './types';
+import { runsDir } from '../spec/layout';
 
 export const RUN_FILE = 'run.json';
 export const ANNOTATIONS_FILE = 'meta.json';

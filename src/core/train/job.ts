@@ -5,16 +5,16 @@
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, Rows, SplitDataset } from '../data/types';
 import type { ProjectRef } from '../data/dataset';
-import { loadDataVersion } from '../errors/dataVersions';
-import { buildReference } from '../monitor/reference';
-import type { MonitoringReference } from '../monitor/types';
+import { loadDataVersion } from '../data/dataVersions';
+import { buildReference, type MonitoringReference } from './reference';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
-import { CancelledError, TrainingError, type Prediction, type ProgressEvent } from './types';
+import { TrainingError, type Prediction, type ProgressEvent } from './types';
+import { CancelledError } from '../runtime/cancel';
 
 export interface TrainJob {
   /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
-  data: { dataset: SplitDataset } | { project: ProjectRef; /** A derived data version (src/core/errors/dataVersions); default the data file's own. */ dataVersion?: string };
+  data: { dataset: SplitDataset } | { project: ProjectRef; /** A derived data version (src/core/data/dataVersions); default the data file's own. */ dataVersion?: string };
   model: BuiltinModel;
   /** Resolved parameters (defaults applied). */
   params: Record<string, unknown>;
@@ -83,7 +83,7 @@ export async function executeTrainJob(
     version: dataset.version,
     rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },
   });
-  if (hooks.isCancelled?.()) throw new CancelledError();
+  if (hooks.isCancelled?.()) throw new CancelledError('Training');
   const t0 = Date.now();
   const model = await getTrainer(job.model)({
     schema: dataset.schema,
@@ -95,7 +95,7 @@ export async function executeTrainJob(
     isCancelled: hooks.isCancelled,
   });
   const trainMs = Date.now() - t0;
-  if (hooks.isCancelled?.()) throw new CancelledError();
+  if (hooks.isCancelled?.()) throw new CancelledError('Training');
   const classes = dataset.schema.classes?.length ?? 0;
   let devPrediction: Prediction | undefined;
   const evaluate = (rows: Rows): SplitMetrics | undefined => {

@@ -7,7 +7,8 @@ import type { BuiltinModel } from '../spec/types';
 import type { FeatureSchema } from '../data/types';
 import { OnnxGraphBuilder } from '../onnx/builder';
 import { Preprocessor } from './preprocess';
-import { CancelledError, TrainingError, type ModelMetadata, type Prediction, type ProgressEvent, type TrainContext, type TrainedModel } from './types';
+import { TrainingError, type ModelMetadata, type Prediction, type ProgressEvent, type TrainContext, type TrainedModel } from './types';
+import { CancelledError } from '../runtime/cancel';
 
 export interface ModelCore {
   /** Predictions on preprocessed rows (n × pre.outputDim, row-major). */
@@ -150,7 +151,7 @@ export class ProgressGate {
 
   /** Throws CancelledError when the run was cancelled. Cheap: call it often. */
   checkCancelled(): void {
-    if (this.ctx.isCancelled?.()) throw new CancelledError();
+    if (this.ctx.isCancelled?.()) throw new CancelledError('Training');
   }
 
   report(e: ProgressEvent, force = false): void {

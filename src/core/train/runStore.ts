@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion } from '../data/types';
 import type { SplitMetrics } from './metrics';
+import { runsDir } from '../spec/layout';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -53,12 +54,6 @@ export interface RunRecord {
   group?: RunGroup;
   /** Script runs: the argv that was run (no shell). */
   command?: string[];
-}
-
-export const RUNS_DIR = join('.mlloop', 'runs');
-
-export function runsDir(projectDir: string): string {
-  return join(projectDir, RUNS_DIR);
 }
 
 /** Sortable by creation time (UTC, millisecond resolution) with a random suffix: 20261127-104512-123-9f3a1c. */

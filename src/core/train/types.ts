@@ -2,7 +2,7 @@
 // inside a worker thread (src/worker/train.ts); the host only sees progress events and the result.
 
 import type { BuiltinModel } from '../spec/types';
-import type { FeatureSchema, RawFeatures, Rows } from '../data/types';
+import type { FeatureSchema, Prediction, RawFeatures, Rows } from '../data/types';
 
 export interface ProgressEvent {
   /** Epoch (mlp) or boosting iteration (gbdt) or optimizer iteration (logistic), 1-based. */
@@ -28,13 +28,8 @@ export interface TrainContext {
   isCancelled?: () => boolean;
 }
 
-/** Predictions for N rows. Classification fills `classIndex` and `probabilities`; regression `values`. */
-export interface Prediction {
-  classIndex?: Int32Array;
-  /** n * classes.length, row-major, columns in schema.classes order. */
-  probabilities?: Float32Array;
-  values?: Float32Array;
-}
+// What a model answers for N rows is data (src/core/data/types), shared with the ONNX predictor.
+export type { Prediction };
 
 export interface ModelMetadata {
   runId: string;
@@ -65,9 +60,3 @@ export class TrainingError extends Error {
   }
 }
 
-export class CancelledError extends Error {
-  constructor() {
-    super('Training was cancelled');
-    this.name = 'CancelledError';
-  }
-}

@@ -4,9 +4,9 @@
 // panel. The gate needs confirmation when the candidate is worse than production on any group by
 // more than the margin, even when it is better overall. Pure: error tables in, a comparison out.
 import type { FeatureSchema, Rows } from '../data/types';
-import type { ErrorTable } from '../errors/errorTable';
-import { inSlice, type SliceCondition } from '../errors/slices';
-import type { TagStore } from '../errors/tags';
+import type { ErrorTable } from '../analysis/errorTable';
+import { inSlice, type SliceCondition } from '../analysis/slices';
+import type { TagStore } from '../analysis/tags';
 
 export type GateMetric = 'accuracy' | 'rmse';
 

@@ -1,5 +1,5 @@
 // Labelled production examples: the request log of a deployment (`requests-*.jsonl`, written only
-// when the user consented to logging, src/core/serve/requestLog) joined by request id to the
+// when the user consented to logging, src/core/requestLog/log.ts) joined by request id to the
 // feedback labels (`feedback-*.jsonl`, records {time, id, label}) in `.mlloop/deployments/<name>/`.
 // Each usable pair becomes example rows in the project's schema; rows with the same content and
 // label (the same example id) are kept once. Anything unusable is counted by reason, never thrown:
@@ -15,10 +15,10 @@
 // instances'), as is an array whose length differs from the rows ('labels do not match the rows').
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createHash } from 'node:crypto';
-import { REDACTED, logFiles } from '../serve/requestLog';
+import { REDACTED, logFiles } from '../requestLog/log';
+import { exampleId } from '../data/rows';
 import type { FeatureSchema, Rows } from '../data/types';
-import type { TagStore } from '../errors/tags';
+import type { TagStore } from '../analysis/tags';
 
 import { FEEDBACK_FILE_PREFIX, FeedbackLabels, feedbackFiles } from '../serve/feedback';
 
@@ -68,11 +68,6 @@ async function* jsonLines(files: string[], onCorrupt: () => void): AsyncGenerato
       else onCorrupt();
     }
   }
-}
-
-/** The example id of a row: a content hash of its cells (features then label), as derived data versions do. */
-export function exampleId(cells: string[]): string {
-  return 'x' + createHash('sha256').update(cells.join('\u001f')).digest('hex').slice(0, 15);
 }
 
 export type Instance = { numeric: number[]; categories: string[] };

@@ -3,30 +3,29 @@
 //      feedback labels, deduplicated by example id — productionData.ts);
 //   2. a held-out part of them (by a hash of the example id, so the same examples always fall on the
 //      same side) is kept for evaluation; the rest join the training split of the production run's
-//      data version as a new content-versioned data version (src/core/errors/dataVersions);
+//      data version as a new content-versioned data version (src/core/data/dataVersions);
 //   3. the chosen experiment trains on that version (trainExperiment: in a worker thread);
 //   4. the production run and the new run are evaluated on the SAME sets — the original dev split
 //      and the held-out production examples — overall, per tracked slice and per tag (gate.ts).
 // The comparison is written to the new run's folder as promotion.json.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { resolveProject } from '../data/dataset';
 import type { Rows, SplitDataset } from '../data/types';
-import { findRun } from '../diagnose/diagnoseRun';
-import { OnnxPredictor } from '../diagnose/onnxPredictor';
-import { selectRows } from '../diagnose/retrain';
-import { loadDataVersion, rowsFromCsv, rowsToCsv, versionsDir, writeDataVersion, type VersionRecipe } from '../errors/dataVersions';
-import { buildErrorTable, type ErrorTable } from '../errors/errorTable';
-import { findSlices } from '../errors/slices';
-import { readTags } from '../errors/tags';
-import { deploymentDir } from '../serve/requestLog';
-import { trainExperiment, type TrainOutcome } from '../train/run';
-import { runsDir } from '../train/runStore';
+import { findRun } from '../track/findRun';
+import { OnnxPredictor } from '../onnx/onnxPredictor';
+import { selectRows } from '../data/rows';
+import { loadDataVersion, readRowsCsv, rowsToCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import { buildErrorTable, type ErrorTable } from '../analysis/errorTable';
+import { findSlices } from '../analysis/slices';
+import { readTags } from '../analysis/tags';
+import { trainExperiment, type TrainOutcome } from '../experiment/trainExperiment';
 import type { ProgressEvent } from '../train/types';
 import { comparePromotion, type EvaluationSet, type GateOptions, type PromotionComparison, type TrackedSlice } from './gate';
 import { readProductionExamples, withUnlabelledTags, type ProductionExamples } from './productionData';
+import { deploymentDir, runsDir, versionsDir } from '../spec/layout';
 
 export const HOLDOUT_FILE = 'production-holdout.csv';
 export const PROMOTION_FILE = 'promotion.json';
@@ -134,7 +133,7 @@ export async function evaluateForPromotion(opts: {
 /** The held-out production rows stored with a data version made by retrainWithProductionData. */
 export async function readHoldout(projectDir: string, dataset: SplitDataset, versionId: string): Promise<Rows> {
   const file = join(versionsDir(projectDir), versionId, HOLDOUT_FILE);
-  return rowsFromCsv(dataset.schema, await readFile(file, 'utf8'), file);
+  return readRowsCsv(dataset.schema, file);
 }
 
 export async function retrainWithProductionData(opts: RetrainOptions): Promise<RetrainResult> {

@@ -1,5 +1,5 @@
 // Production requests worth a human look, queued for tagging so that production problems become
-// tags (src/core/errors/tags) and then data: the requests of the last window that are
+// tags (src/core/analysis/tags) and then data: the requests of the last window that are
 //   - low-confidence: the top class probability below a threshold, or
 //   - drifted: a value of a drifted feature outside the training range, an unseen category, or in a
 //     histogram bin the window over-represents (at least twice its training share).
@@ -16,11 +16,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FeatureSchema, Rows } from '../data/types';
 import type { FeatureDrift } from '../monitor/types';
-import { logFiles } from '../serve/requestLog';
+import { logFiles } from '../requestLog/log';
 import { FeedbackLabels } from '../serve/feedback';
 import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowRef } from './productionData';
-
-export const REVIEW_QUEUE_FILE = join('.mlloop', 'review-queue.json');
+import { REVIEW_QUEUE_FILE } from '../spec/layout';
 
 export type ReviewReason = 'low-confidence' | 'drift';
 

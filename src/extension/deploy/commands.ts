@@ -7,6 +7,7 @@ import { listRuns } from '../../core/track/store';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
 import type { ServerProcess } from './serverProcess';
+import { deploymentDir, runDir as runDirOf } from '../../core/spec/layout';
 
 interface RunRef {
   projectDir: string;
@@ -45,7 +46,7 @@ export function consentMessage(name: string, dir: string, sampleRate: number, re
 export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ url: string; version: string } | undefined> {
   const run = isRunRef(arg) ? arg : await pickRun(s);
   if (!run) return undefined;
-  const runDir = path.join(run.projectDir, '.mlloop', 'runs', run.runId);
+  const runDir = runDirOf(run.projectDir, run.runId);
   const modelPath = path.join(runDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`run ${run.runId} has no model.onnx (it did not complete)`);
   const { runs } = await listRuns(run.projectDir);
@@ -56,7 +57,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   const sampleRate = config.get<number>('logSampleRate', 1);
   const redact = config.get<string[]>('logRedact', []);
   if (config.get<boolean>('logRequests', false) && !s.deployments.manager.find(run.projectDir, name)) {
-    const dir = path.join(run.projectDir, '.mlloop', 'deployments', name);
+    const dir = deploymentDir(run.projectDir, name);
     const choice = await vscode.window.showWarningMessage(consentMessage(name, dir, sampleRate, redact), { modal: true }, 'Log Requests', 'Deploy Without Logging');
     if (choice === undefined) return undefined;
     logRequests = choice === 'Log Requests';

@@ -3,6 +3,7 @@
 // the process (and its training workers) outright, and the panel shows what users get from the CLI.
 // No editor import here, so it is tested in plain Node.
 import { spawn } from 'node:child_process';
+import { CancelledError } from '../../core/runtime/cancel';
 import type { RunDiagnosis } from '../../core/diagnose/diagnoseRun';
 import { isRunDiagnosis } from '../../protocol/diagnostics';
 
@@ -20,13 +21,6 @@ export interface DiagnoseProcessOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export class DiagnoseCancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'DiagnoseCancelledError';
-  }
-}
-
 const PROGRESS = /^progress (\d+)\/(\d+)$/;
 
 export function diagnoseInChildProcess(o: DiagnoseProcessOptions): Promise<RunDiagnosis> {
@@ -34,7 +28,7 @@ export function diagnoseInChildProcess(o: DiagnoseProcessOptions): Promise<RunDi
   if (o.learningCurve) args.push('--learning-curve');
   if (o.validationParam) args.push('--validation-curve', o.validationParam, '--no-importance');
   return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) return reject(new DiagnoseCancelledError());
+    if (o.signal?.aborted) return reject(new CancelledError('The diagnosis'));
     const child = spawn(o.nodePath, args, { cwd: o.projectDir, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
     const out: Buffer[] = [];
     let err = '';
@@ -55,7 +49,7 @@ export function diagnoseInChildProcess(o: DiagnoseProcessOptions): Promise<RunDi
     child.on('error', (e) => reject(e));
     child.on('close', (code) => {
       o.signal?.removeEventListener('abort', onAbort);
-      if (o.signal?.aborted) return reject(new DiagnoseCancelledError());
+      if (o.signal?.aborted) return reject(new CancelledError('The diagnosis'));
       const stdout = Buffer.concat(out).toString();
       if (code !== 0) {
         const detail = err.split('\n').filter((l) => l.trim() && !PROGRESS.test(l.trim()) && !/^\s+at /.test(l)).slice(0, 6).join('\n');

@@ -13,7 +13,8 @@ import type { RunDiagnosis } from '../../core/diagnose/diagnoseRun';
 import type { ValidationCurve } from '../../core/diagnose/learningCurveTypes';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
-import { DiagnoseCancelledError, diagnoseInChildProcess } from './diagnoseProcess';
+import { diagnoseInChildProcess } from './diagnoseProcess';
+import { CancelledError } from '../../core/runtime/cancel';
 
 /** Parameters worth a validation curve, per built-in model. */
 const SWEEPABLE: Record<string, string[]> = { linear: ['l2'], logistic: ['l2'], mlp: ['l2', 'hidden', 'dropout', 'learningRate'], gbdt: ['l2', 'maxLeaves', 'learningRate', 'minSamplesLeaf'] };
@@ -131,7 +132,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       this.setDiagnosis(await diagnoseInChildProcess({ ...this.processOptions(), signal: abort.signal }));
       this.log.info(`diagnosed run ${this.runId} in ${Math.round(performance.now() - t0)} ms: ${this.diagnosis!.verdict.summary}`);
     } catch (e) {
-      if (e instanceof DiagnoseCancelledError) return;
+      if (e instanceof CancelledError) return;
       this.loadError = e instanceof Error ? e.message : String(e);
       this.log.error(`diagnosing run ${this.runId} failed: ${this.loadError}`);
     }
@@ -174,7 +175,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       this[field] = { status: 'idle' };
       onDone(d);
     } catch (e) {
-      this[field] = e instanceof DiagnoseCancelledError ? { status: 'cancelled' } : { status: 'failed', message: e instanceof Error ? e.message : String(e) };
+      this[field] = e instanceof CancelledError ? { status: 'cancelled' } : { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
     this.publish();
   }

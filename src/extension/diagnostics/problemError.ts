@@ -2,7 +2,7 @@
 // throws: the message names the file and line. No editor import (tested in plain Node).
 import * as path from 'node:path';
 import type { Problem } from '../../core/spec/problems';
-import type { ProjectCheckResult } from './projectChecks';
+import type { ProjectCheckResult } from '../../core/check/projectChecks';
 
 export class ProjectProblemError extends Error {
   constructor(

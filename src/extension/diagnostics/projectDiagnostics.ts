@@ -7,10 +7,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Problem } from '../../core/spec/problems';
-import type { ProjectCheckRequest, ProjectCheckResult } from './projectChecks';
+import type { ProjectCheckRequest, ProjectCheckResult } from '../../core/check/projectChecks';
 import { blockingError } from './problemError';
 import { toDiagnostic } from './problemMapping';
-import { CheckCancelledError, checkProjectInWorker } from './runCheck';
+import { checkProjectInWorker } from '../../core/check/runCheck';
+import { CancelledError } from '../../core/runtime/cancel';
 
 export const PROJECT_FILE_NAME = 'mlloop.json';
 
@@ -132,7 +133,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
     try {
       result = await this.runCheck({ projectDir, profile: true }, abort.signal);
     } catch (e) {
-      if (e instanceof CheckCancelledError) return;
+      if (e instanceof CancelledError) return;
       this.options.log.error(`checking the data of ${state.uri.fsPath} failed: ${e instanceof Error ? e.message : String(e)}`);
       return;
     } finally {

@@ -3,6 +3,7 @@
 // the extension host thread, and a cancel kills the process (and its training workers) outright.
 // No editor import here, so it is tested in plain Node.
 import { spawn } from 'node:child_process';
+import { CancelledError } from '../../core/runtime/cancel';
 
 export interface CliJsonOptions<T> {
   /** Absolute path of dist/cli.js. */
@@ -19,17 +20,10 @@ export interface CliJsonOptions<T> {
   onLine?: (line: string) => void;
 }
 
-export class CliCancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'CliCancelledError';
-  }
-}
-
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
   const command = o.args[0] ?? '';
   return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) return reject(new CliCancelledError());
+    if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
     const child = spawn(o.nodePath, [o.cliPath, ...o.args], { cwd: o.cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
     const out: Buffer[] = [];
     let err = '';
@@ -47,7 +41,7 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
     child.on('error', (e) => reject(e));
     child.on('close', (code) => {
       o.signal?.removeEventListener('abort', onAbort);
-      if (o.signal?.aborted) return reject(new CliCancelledError());
+      if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
       const stdout = Buffer.concat(out).toString();
       if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) {
         const detail = err

@@ -14,8 +14,10 @@ import type { GateView } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
 import { ModelNode, VersionNode } from '../views/deploymentsTree';
-import { CliCancelledError, runCliJson } from './cliJson';
+import { runCliJson } from './cliJson';
+import { CancelledError } from '../../core/runtime/cancel';
 import { DeploymentMonitor, deploymentKey, type DeploymentRef } from './deploymentMonitor';
+import { runDir } from '../../core/spec/layout';
 
 let monitor: DeploymentMonitor | undefined;
 
@@ -48,10 +50,6 @@ export async function resolveDeployment(s: Services, arg: unknown): Promise<Reso
   if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
   if (items.length === 1) return items[0].ref;
   return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
-}
-
-function runDir(projectDir: string, runId: string): string {
-  return path.join(projectDir, '.mlloop', 'runs', runId);
 }
 
 const gateFiles = new Map<string, { mtimeMs: number; gate: GateView | undefined }>();
@@ -157,7 +155,7 @@ export async function retrainWithProductionDataCommand(s: Services, arg?: unknow
         },
       });
     } catch (e) {
-      if (e instanceof CliCancelledError) return undefined;
+      if (e instanceof CancelledError) return undefined;
       throw e;
     }
   });
@@ -210,7 +208,7 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
       isResult: (v): v is ReviewResult => !!v && Array.isArray((v as ReviewResult).items) && typeof (v as ReviewResult).added === 'number',
       signal: abort.signal,
     }).catch((e: unknown) => {
-      if (e instanceof CliCancelledError) return undefined;
+      if (e instanceof CancelledError) return undefined;
       throw e;
     });
   });

@@ -2,19 +2,20 @@
 // server runs and its log or feedback grew) it computes the MonitoringReport with `ml-loop drift
 // --json` in a child process, never on the extension host thread. From each report come the
 // alerts: a warning notification with Open Monitoring / Retrain (at most once per window, see
-// src/core/watch/alerts), a badge on the deployment in the Deployments view (a file decoration)
+// src/core/monitor/alerts), a badge on the deployment in the Deployments view (a file decoration)
 // and a Problems entry on the project's mlloop.json, both as long as the alert holds.
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MonitoringReport } from '../../core/monitor/types';
 import { feedbackFiles } from '../../core/update/productionData';
-import { logFiles } from '../../core/serve/requestLog';
-import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/watch/alerts';
+import { logFiles } from '../../core/requestLog/log';
+import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/monitor/alerts';
 import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { Services } from '../services';
 import { runCliJson } from './cliJson';
+import { deploymentDir } from '../../core/spec/layout';
 
 export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
 
@@ -130,7 +131,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   refresh(ref: DeploymentRef, force = false): Promise<void> {
     const st = this.state(ref);
     if (st.inFlight) return st.inFlight;
-    const logDir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+    const logDir = deploymentDir(ref.projectDir, ref.deployment);
     const mark = dataMark(logDir);
     if (!force && mark === st.seen) return Promise.resolve();
     const cfg = config();

@@ -10,6 +10,7 @@ import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
 import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
 import { deploymentKey, type DeploymentRef } from './deploymentMonitor';
+import { deploymentDir } from '../../core/spec/layout';
 
 const open = new Map<string, MonitoringPanel>();
 
@@ -157,7 +158,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
         });
         return;
       case 'openLogs': {
-        const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+        const dir = deploymentDir(ref.projectDir, ref.deployment);
         await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
         return;
       }

@@ -1,11 +1,12 @@
 // The Compare panel: 2–20 runs side by side (parameters, metrics, best marked) with their curves
 // overlaid. The table and the curves are computed here from the store (src/core/track/compare);
 // the webview draws them. CSV export writes the same table through a save dialog. Then, in a worker
-// thread, each run's dev errors per tag and per slice (src/core/errors/compareErrors), so a run
+// thread, each run's dev errors per tag and per slice (src/core/analysis/compareErrors), so a run
 // trained on an augmented version shows what changed for the tag or slice it aimed at.
 import * as vscode from 'vscode';
 import { resolveProject } from '../../core/data/dataset';
-import { AnalysisCancelledError, errorChangesInWorker } from '../../core/errors/analysisWorker';
+import { errorChangesInWorker } from '../../core/analysis/analysisWorker';
+import { CancelledError } from '../../core/runtime/cancel';
 import { buildCompareTable, compareTableCsv, curvesOf, MAX_COMPARE, MIN_COMPARE } from '../../core/track/compare';
 import { runLabel } from '../../core/track/format';
 import { readProjectMetric } from '../../core/track/projectMetric';
@@ -84,7 +85,7 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
       const project = await resolveProject(this.projectDir);
       errors = { status: 'loaded', changes: await errorChangesInWorker({ projectDir: project, runIds: this.runIds }, abort.signal) };
     } catch (e) {
-      if (e instanceof AnalysisCancelledError) return;
+      if (e instanceof CancelledError) return;
       errors = { status: 'unavailable', message: e instanceof Error ? e.message : String(e) };
       this.log.info(`compare: no error changes: ${errors.message}`);
     }

@@ -8,14 +8,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
-import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/errors/analysis';
-import { AnalysisCancelledError, analyseRunInWorker } from '../../core/errors/analysisWorker';
-import { listDataVersions, type VersionRecipe } from '../../core/errors/dataVersions';
-import { labelOf } from '../../core/errors/errorTable';
-import { parseSliceKey, sliceRows, type Slice } from '../../core/errors/slices';
+import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/analysis/analysis';
+import { analyseRunInWorker } from '../../core/analysis/analysisWorker';
+import { CancelledError } from '../../core/runtime/cancel';
+import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
+import { labelOf } from '../../core/analysis/errorTable';
+import { parseSliceKey, sliceRows, type Slice } from '../../core/analysis/slices';
 import { planarToInterleaved } from '../../core/data/images/pixels';
-import { TAGS_FILE, changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/errors/tags';
-import { REVIEW_QUEUE_FILE, productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
+import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/analysis/tags';
+import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
   devColumnsOf,
@@ -34,6 +35,7 @@ import {
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webview/panel';
+import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
 
 function sliceViews(slices: Slice[]): SliceView[] {
   return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));
@@ -195,7 +197,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       }
       this.show(analysis, await versions, await queue, ref, t0, false);
     } catch (e) {
-      if (e instanceof AnalysisCancelledError) return; // a newer load or the panel's disposal
+      if (e instanceof CancelledError) return; // a newer load or the panel's disposal
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`error analysis of run ${this.runId} failed: ${message}`);
       if (this.view && shownLoad && this.view.load === shownLoad) {

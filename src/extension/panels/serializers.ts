@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runsDir } from '../../core/train/runStore';
 import { isRecord } from '../../protocol/common';
 import type { Services } from '../services';
 import { adoptRestoredPanel } from '../webview/panel';
+import { runsDir } from '../../core/spec/layout';
 
 type Key = Record<string, unknown>;
 

@@ -2,8 +2,9 @@
 import { applyEdits, modify, parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
+import { MLLOOP_DIR } from '../../core/spec/layout';
 
-const SKIP = new Set(['.mlloop', 'node_modules', '.git']);
+const SKIP = new Set([MLLOOP_DIR, 'node_modules', '.git']);
 
 async function listSamples(extensionUri: vscode.Uri): Promise<{ name: string; uri: vscode.Uri; description: string }[]> {
   const examples = vscode.Uri.joinPath(extensionUri, 'examples');

@@ -2,7 +2,7 @@
 // mlLoop.sweep.parallel at once (default one per core), under one cancellable notification; each
 // run is tracked (tree, Training panel, status bar) like a single run.
 import * as vscode from 'vscode';
-import { trainSweep } from '../../core/scripts/sweep';
+import { trainSweep } from '../../core/experiment/sweep';
 import type { TrainOutcome } from '../../core/train/run';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';

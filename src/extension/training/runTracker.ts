@@ -9,6 +9,7 @@ import { RunIndex } from '../../core/track/runIndex';
 import type { HistoryStep, TrackedRun } from '../../core/track/types';
 import type { ProgressEvent } from '../../core/train/types';
 import type { Project, ProjectIndex } from '../project/projectIndex';
+import { RUNS_GLOB } from '../../core/spec/layout';
 
 /** Watcher events of one run are gathered this long before the run is read again. */
 const RELOAD_DEBOUNCE_MS = 150;
@@ -86,7 +87,7 @@ export class RunTracker implements vscode.Disposable {
   }
 
   private watch(projectDir: string): vscode.Disposable {
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(projectDir), '.mlloop/runs/**'));
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(projectDir), RUNS_GLOB));
     const onEvent = (uri: vscode.Uri) => {
       const index = this.indexes.get(projectDir)?.index;
       if (!index) return;

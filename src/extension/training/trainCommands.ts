@@ -1,8 +1,8 @@
 // Train, Train All, Cancel, Re-run with Edited Params: each run trains in a worker thread through
-// trainExperiment (src/core/train/run.ts); the extension host only relays progress to a cancellable
+// trainExperiment (src/core/experiment/trainExperiment.ts); the extension host only relays progress to a cancellable
 // notification, the status bar, the log and the Training panel.
 import * as vscode from 'vscode';
-import { trainExperiment, type TrainOutcome } from '../../core/train/run';
+import { trainExperiment, type TrainOutcome } from '../../core/experiment/trainExperiment';
 import { keyMetric } from '../../core/track/format';
 import type { ProgressEvent } from '../../core/train/types';
 import type { Project } from '../project/projectIndex';
@@ -20,7 +20,7 @@ export interface TrainRequest {
   params?: Record<string, unknown>;
   /** Open the Training panel on the new run (single-experiment trains). */
   openPanel?: boolean;
-  /** Train on a derived data version (src/core/errors/dataVersions) instead of the data file's own. */
+  /** Train on a derived data version (src/core/data/dataVersions) instead of the data file's own. */
   dataVersion?: string;
 }
 

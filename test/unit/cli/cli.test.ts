@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { runCli } from '../../../src/cli/main';
@@ -115,6 +115,13 @@ test('profile of an invalid project prints its problems and exits 1', async () =
   }
 });
 
+test('--version prints the package version', async () => {
+  const r = await run(['--version']);
+  assert.equal(r.code, 0);
+  assert.equal(r.out.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  assert.match(r.out, /^\d+\.\d+\.\d+/);
+});
+
 test('the bundled CLI: exit codes and output of a real process', async (t) => {
   // Inside the repo (.cache is ignored) so the bundle resolves its externals from node_modules.
   mkdirSync(join(root, '.cache'), { recursive: true });
@@ -133,6 +140,10 @@ test('the bundled CLI: exit codes and output of a real process', async (t) => {
   });
   const ok = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), 'validate', 'examples/iris'], { cwd: root, encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
+  // The version is package.json's, inlined into the bundle (it runs from a folder without package.json).
+  const version = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), '--version'], { cwd: bundleDir, encoding: 'utf8' });
+  assert.equal(version.status, 0, version.stderr);
+  assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
   const p = tempProject(baseSpec(), { 'data.csv': 'x1,x2,colour,label\n1,2,red,a\n1,b,red,a\n2,3,red,b\n3,4,red,a\n4,5,red,b\n5,6,red,a\n' });
   try {
     const bad = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), 'validate', p.dir], { encoding: 'utf8' });

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveProject, loadSplitDataset } from '../../../src/core/data/dataset';
-import { DATASET_CACHE_ENTRIES, datasetCacheDir, datasetCacheKey, readDatasetCache } from '../../../src/core/data/datasetCache';
+import { DATASET_CACHE_ENTRIES, datasetCacheKey, readDatasetCache } from '../../../src/core/data/datasetCache';
 import { dataFileOf } from '../../../src/core/data/dataset';
 import { baseSpec, tempProject } from './fixture';
+import { datasetCacheDir } from '../../../src/core/spec/layout';
 
 /** 3 classes, a numeric x with missing values, a categorical colour with missing values, a duplicate row. */
 function csv(seed = 0): string {

@@ -7,9 +7,10 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import type { ClassificationMetrics } from '../../../src/core/train/metrics';
-import { DiagnoseCancelledError, diagnoseInChildProcess } from '../../../src/extension/diagnose/diagnoseProcess';
+import { diagnoseInChildProcess } from '../../../src/extension/diagnose/diagnoseProcess';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 
 const cliPath = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -80,6 +81,6 @@ test("the extension's child process: diagnosis parsed and validated; learning-cu
   assert.ok(withCurve.verdict.learningCurveReading, 'the verdict reads the curve');
   const abort = new AbortController();
   const cancelled = diagnoseInChildProcess({ ...base, validationParam: 'l2', signal: abort.signal, onProgress: () => abort.abort() });
-  await assert.rejects(cancelled, DiagnoseCancelledError);
+  await assert.rejects(cancelled, CancelledError);
   await assert.rejects(diagnoseInChildProcess({ ...base, runId: 'missing-run' }), /No run "missing-run"/);
 });

@@ -13,7 +13,7 @@ import {
 } from '../../../src/core/diagnose/learningCurve';
 import { readCachedLearningCurve } from '../../../src/core/diagnose/learningCurveCache';
 import { stratifiedOrder } from '../../../src/core/diagnose/retrain';
-import { CancelledError } from '../../../src/core/train/types';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 import { readClassificationCsv } from '../train/fixtures';
 import { IRIS_CSV } from '../../datasets';
 

@@ -6,7 +6,8 @@ import { errorOf, readLearningCurve, verdictOf } from '../../../src/core/diagnos
 import { splitMetrics } from '../../../src/core/train/metrics';
 import { getTrainer } from '../../../src/core/train/registry';
 import { defaultParams } from '../../../src/core/spec/schema';
-import { selectRows, stratifiedOrder } from '../../../src/core/diagnose/retrain';
+import { selectRows } from '../../../src/core/data/rows';
+import { stratifiedOrder } from '../../../src/core/diagnose/retrain';
 import type { SplitDataset } from '../../../src/core/data/types';
 import type { LearningCurve } from '../../../src/core/diagnose/learningCurveTypes';
 import { readClassificationCsv, rows, splitByIndex, prng } from '../train/fixtures';

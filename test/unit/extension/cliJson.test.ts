@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliCancelledError, runCliJson } from '../../../src/extension/monitor/cliJson';
+import { runCliJson } from '../../../src/extension/monitor/cliJson';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-clijson-'));
 const cli = join(dir, 'cli.js');
@@ -39,5 +40,5 @@ test('an abort kills the process and rejects as cancelled', async () => {
   const abort = new AbortController();
   const p = runCliJson({ ...base, args: ['slow'], signal: abort.signal });
   setTimeout(() => abort.abort(), 100);
-  await assert.rejects(p, CliCancelledError);
+  await assert.rejects(p, CancelledError);
 });

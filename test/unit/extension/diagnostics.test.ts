@@ -6,10 +6,11 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { checkProject } from '../../../src/extension/diagnostics/projectChecks';
+import { checkProject } from '../../../src/core/check/projectChecks';
 import { relocateProblems, textProblems } from '../../../src/extension/diagnostics/projectText';
 import { blockingError } from '../../../src/extension/diagnostics/problemError';
-import { CheckCancelledError, checkProjectInWorker } from '../../../src/extension/diagnostics/runCheck';
+import { checkProjectInWorker } from '../../../src/core/check/runCheck';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 
 const root = join(__dirname, '..', '..', '..');
 const irisSpec = readFileSync(join(root, 'examples/iris/mlloop.json'), 'utf8');
@@ -128,7 +129,7 @@ describe('checkProjectInWorker', () => {
     assert.ok(r.problems.some((p) => p.code === 'data-ragged' && p.line === 3));
   });
 
-  test('an abort ends the worker promptly with CheckCancelledError', async () => {
+  test('an abort ends the worker promptly with CancelledError', async () => {
     // ~150k rows: several seconds to check and profile, far longer than the abort takes.
     const body = irisCsv.split('\n').slice(1).filter(Boolean);
     const rows = Array.from({ length: 1000 }, () => body.join('\n')).join('\n');
@@ -138,14 +139,14 @@ describe('checkProjectInWorker', () => {
     await new Promise((r) => setTimeout(r, 150));
     const t0 = performance.now();
     abort.abort();
-    await assert.rejects(pending, CheckCancelledError);
+    await assert.rejects(pending, CancelledError);
     assert.ok(performance.now() - t0 < 100, `took ${performance.now() - t0} ms to cancel`);
   });
 
   test('an already aborted signal never starts a worker', async () => {
     const abort = new AbortController();
     abort.abort();
-    await assert.rejects(checkProjectInWorker({ projectDir: tmp, profile: false }, { workerPath, signal: abort.signal }), CheckCancelledError);
+    await assert.rejects(checkProjectInWorker({ projectDir: tmp, profile: false }, { workerPath, signal: abort.signal }), CancelledError);
   });
 
   test('a worker that dies reports an error rather than hanging', async () => {

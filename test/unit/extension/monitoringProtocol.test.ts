@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMonitoringHostMessage, isMonitoringWebviewMessage } from '../../../src/protocol/monitoring';
-import { report } from '../watch/fixtures';
+import { report } from '../monitor/fixtures';
 
 const deployment = { name: 'iris', projectDir: '/p', url: 'http://127.0.0.1:1', running: true, logging: true, production: '1', candidate: null, previousProduction: null, runs: { '1': 'r1' } };
 

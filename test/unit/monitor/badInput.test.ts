@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RequestLog } from '../../../src/core/serve/requestLog';
-import type { LogSchema } from '../../../src/core/monitor/columnar';
+import { RequestLog } from '../../../src/core/requestLog/log';
+import type { LogSchema } from '../../../src/core/requestLog/columnar';
 import { monitorDeployment, type MonitoringReference } from '../../../src/core/monitor';
-import { numericReference } from '../../../src/core/monitor/reference';
+import { numericReference } from '../../../src/core/train/reference';
 
 const SCHEMA: LogSchema = { model: 'm', version: '1', runId: 'r1', task: 'classification', features: ['a', 'b'], categories: [], classes: ['x', 'y'] };
 const OTHER: LogSchema = { ...SCHEMA, version: '2', runId: 'r2', features: ['a', 'c', 'd'] };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, contractClassifier, startServer, tempDir, writeModel } from '../serve/helpers';
-import { decodeRequest, emptyView, scanColumnar, sharedViews } from '../../../src/core/monitor/columnar';
+import { decodeRequest, emptyView, scanColumnar, sharedViews } from '../../../src/core/requestLog/columnar';
 import { readFeedback } from '../../../src/core/monitor';
 
 test('feedback needs request logging: 409 with the reason; unknown model 404', async () => {

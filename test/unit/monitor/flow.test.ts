@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { InferenceServer } from '../../../src/core/serve/server';
-import { deploymentDir } from '../../../src/core/serve/requestLog';
 import { monitorDeployment, readReference, runReference } from '../../../src/core/monitor';
 import { runCli } from '../../../src/cli/main';
 import type { CliIO } from '../../../src/cli/command';
+import { deploymentDir } from '../../../src/core/spec/layout';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'digits');
 let project: string;

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { InferenceServer } from '../../../src/core/serve/server';
-import { deploymentDir } from '../../../src/core/serve/requestLog';
 import { monitorDeployment } from '../../../src/core/monitor';
+import { deploymentDir } from '../../../src/core/spec/layout';
 
 let project: string;
 let dataset: SplitDataset;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import { readReference } from '../../../src/core/monitor';
 import { irisProject, nodeScript, scoresModel } from '../scripts/fixtures';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mulberry32 } from '../../../src/core/data/prng';
 import { chi2Sf, chiSquare, jensenShannon, ks2samp, ksPValue, normalizedWasserstein, psi, std, wasserstein } from '../../../src/core/monitor/stats';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from '../../../src/core/monitor/accumulate';
-import { categoricalReference, numericReference } from '../../../src/core/monitor/reference';
+import { categoricalReference, numericReference } from '../../../src/core/train/reference';
 import { DEFAULT_THRESHOLDS } from '../../../src/core/monitor';
 
 const close = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} vs ${b} (tolerance ${tol})`);

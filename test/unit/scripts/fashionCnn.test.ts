@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { errorsJson } from '../../../src/cli/commands/errors';
 import { diagnoseRun } from '../../../src/core/diagnose/diagnoseRun';
 import type { ClassificationSplitReport } from '../../../src/core/diagnose/metrics';
-import { analyseRun } from '../../../src/core/errors/analysis';
-import { trainExperiment } from '../../../src/core/train/run';
+import { analyseRun } from '../../../src/core/analysis/analysis';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readHistory } from '../../../src/core/track/store';
 
 const PYTHON = process.env.MLLOOP_TEST_PYTHON ?? '/usr/bin/python3';

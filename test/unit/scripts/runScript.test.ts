@@ -3,14 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readRun } from '../../../src/core/train/runStore';
 import { readHistory } from '../../../src/core/track/store';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
-import { datasetCacheDir } from '../../../src/core/data/datasetCache';
 import { splitMetrics } from '../../../src/core/train/metrics';
 import { scriptArgv } from '../../../src/core/scripts/runScript';
 import { fixtureScores, irisProject, nodeScript, scoresModel } from './fixtures';
+import { datasetCacheDir } from '../../../src/core/spec/layout';
 
 /** A script body that copies the fixture model (path in MODEL_SRC) to $MLLOOP_RUN_DIR/model.onnx. */
 const WRITE_MODEL = `require('fs').copyFileSync(process.env.MODEL_SRC, require('path').join(process.env.MLLOOP_RUN_DIR, 'model.onnx'));`;

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { runCli } from '../../../src/cli/main';
-import { logFiles } from '../../../src/core/serve/requestLog';
+import { logFiles } from '../../../src/core/requestLog/log';
 import { call, contractClassifier, inferBody, offsetModel, startServer, tempDir, writeModel } from './helpers';
 
 const SERVER = join(__dirname, '../../../dist/server.js');

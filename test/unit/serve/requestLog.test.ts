@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { logFiles, RequestLog, REDACTED } from '../../../src/core/serve/requestLog';
+import { logFiles, RequestLog, REDACTED } from '../../../src/core/requestLog/log';
 import { call, contractClassifier, inferBody, offsetModel, startServer, tempDir, writeModel } from './helpers';
 
 function records(dir: string): Array<Record<string, any>> {

@@ -4,7 +4,7 @@ import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultParams, InvalidParamsError, projectSchema, resolveParams } from '../../../src/core/spec/schema';
 import { parseProjectText } from '../../../src/core/spec/parse';
-import { loadProject } from '../../../src/core/spec/load';
+import { loadProject } from '../../../src/core/check/loadProject';
 import type { BuiltinModel } from '../../../src/core/spec/types';
 
 const examplesDir = join(__dirname, '../../../examples');

@@ -2,8 +2,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runsDir, type RunRecord } from '../../../src/core/train/runStore';
+import { type RunRecord } from '../../../src/core/train/runStore';
 import { DIGITS_CSV } from '../../datasets';
+import { runsDir } from '../../../src/core/spec/layout';
 
 export function tempDir(prefix = 'mlloop-track-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { exportMlflow, importMlflow, scanMlflowRuns } from '../../../src/core/track/mlflow';
 import { listRuns, readHistory } from '../../../src/core/track/store';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { digitsProject, tempDir, writeRun } from './fixtures';
 
 test('MLflow export writes the mlruns layout and import restores the runs exactly', { timeout: 120_000 }, async () => {

@@ -4,11 +4,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createRun, appendMetric, finishRun, runsDir, writeFileAtomic } from '../../../src/core/train/runStore';
+import { createRun, appendMetric, finishRun, writeFileAtomic } from '../../../src/core/train/runStore';
 import { ProgressGate, EVERY_STEP_LIMIT } from '../../../src/core/train/pipeline';
 import { annotateRun, deleteRun, deriveStatus, listRuns, parseHistory, readHistory, readTrackedRun, type Liveness } from '../../../src/core/track/store';
 import { FOLDERS_PER_CHECK, RunIndex } from '../../../src/core/track/runIndex';
 import { digitsProject, tempDir, writeRun } from './fixtures';
+import { runsDir } from '../../../src/core/spec/layout';
 
 const live = (alive: number[], host = 'here', now = Date.parse('2026-01-01T00:10:00Z')): Liveness => ({ host, isAlive: (pid) => alive.includes(pid), now });
 

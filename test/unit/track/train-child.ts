@@ -1,6 +1,6 @@
 // A training process for the interrupted-run test: trains one experiment and prints the run id
 // and each step on stdout, so the test can SIGKILL it mid-run.
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 
 const [projectDir, experimentName] = process.argv.slice(2);
 void trainExperiment({

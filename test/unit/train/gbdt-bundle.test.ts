@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as esbuild from 'esbuild';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
-import { HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
+import { BoostingWorkspace } from '../../../src/core/train/gbdt/workspace';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -18,7 +18,7 @@ const root = join(__dirname, '..', '..', '..');
 const FIT = (imports: { gbdt: string; histogram: string; fixtures: string; rows: string }) =>
   [
     `import { trainGbdt } from ${JSON.stringify(imports.gbdt)};`,
-    `import { HistogramBuilder } from ${JSON.stringify(imports.histogram)};`,
+    `import { BoostingWorkspace } from ${JSON.stringify(imports.histogram)};`,
     `import { generatedClassification } from ${JSON.stringify(imports.fixtures)};`,
     `import { rows } from ${JSON.stringify(imports.rows)};`,
     `import { createHash } from 'node:crypto';`,
@@ -26,10 +26,10 @@ const FIT = (imports: { gbdt: string; histogram: string; fixtures: string; rows:
     `  const { X, y } = generatedClassification(25_000, 41, 5, 0.02);`,
     `  const schema = { task: 'classification', target: 'y', numeric: Array.from({ length: 41 }, (_, j) => 'x' + j), categorical: [], classes: ['0', '1'] };`,
     `  let helpers = 0;`,
-    `  const before = HistogramBuilder.liveHelpers;`,
-    `  const m = trainGbdt({ schema, train: rows(X, y), dev: rows([], []), params: { iterations: 8 }, seed: 3, onProgress: () => { helpers = Math.max(helpers, HistogramBuilder.liveHelpers - before); } });`,
+    `  const before = BoostingWorkspace.liveHelpers;`,
+    `  const m = trainGbdt({ schema, train: rows(X, y), dev: rows([], []), params: { iterations: 8 }, seed: 3, onProgress: () => { helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before); } });`,
     `  const bytes = m.toOnnx({ runId: 'r', dataVersion: 'v', mlloopVersion: '0' });`,
-    `  return { hash: createHash('sha256').update(bytes).digest('hex'), helpers, failures: HistogramBuilder.helperFailures };`,
+    `  return { hash: createHash('sha256').update(bytes).digest('hex'), helpers, failures: BoostingWorkspace.helperFailures };`,
     `}`,
   ].join('\n');
 
@@ -37,7 +37,7 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   const out = mkdtempSync(join(tmpdir(), 'mlloop-gbdt-bundle-'));
   const imports = {
     gbdt: join(root, 'src/core/train/gbdt/index'),
-    histogram: join(root, 'src/core/train/gbdt/histogram'),
+    histogram: join(root, 'src/core/train/gbdt/workspace'),
     fixtures: join(root, 'test/unit/train/gbdt-fixtures'),
     rows: join(root, 'test/unit/train/fixtures'),
   };
@@ -59,11 +59,11 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   const { X, y } = generatedClassification(25_000, 41, 5, 0.02);
   const schema = { task: 'classification' as const, target: 'y', numeric: Array.from({ length: 41 }, (_, j) => 'x' + j), categorical: [], classes: ['0', '1'] };
   let helpers = 0;
-  const before = HistogramBuilder.liveHelpers;
-  const failures = HistogramBuilder.helperFailures;
-  const m = trainGbdt({ schema, train: rows(X, y), dev: rows([], []), params: { iterations: 8 }, seed: 3, onProgress: () => (helpers = Math.max(helpers, HistogramBuilder.liveHelpers - before)) });
+  const before = BoostingWorkspace.liveHelpers;
+  const failures = BoostingWorkspace.helperFailures;
+  const m = trainGbdt({ schema, train: rows(X, y), dev: rows([], []), params: { iterations: 8 }, seed: 3, onProgress: () => (helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before)) });
   assert.equal(helpers, 1);
-  assert.equal(HistogramBuilder.helperFailures, failures);
+  assert.equal(BoostingWorkspace.helperFailures, failures);
   const hash = createHash('sha256').update(m.toOnnx({ runId: 'r', dataVersion: 'v', mlloopVersion: '0' })).digest('hex');
   assert.equal(bundled.hash, hash);
 });

@@ -3,12 +3,13 @@ import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { BinKernel, BinMapper, radixSortFloat32, SortKernel } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
-import { accumulateHistogram, ENTRY, HistogramBuilder } from '../../../src/core/train/gbdt/histogram';
+import { accumulateHistogram, ENTRY, BoostingWorkspace } from '../../../src/core/train/gbdt/workspace';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { binaryLogLoss } from '../../../src/core/train/gbdt/losses';
 import { partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
-import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
+import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 import type { FeatureSchema } from '../../../src/core/data/types';
 import { mulberry32 } from '../../../src/core/data/prng';
 import { generatedClassification } from './gbdt-fixtures';
@@ -264,8 +265,8 @@ test('cancellation stops training with CancelledError within an iteration', () =
 /** Resolves once no histogram helper thread is alive (a terminated worker exits asynchronously); fails after 5 s. */
 async function helpersGone(): Promise<void> {
   const deadline = Date.now() + 5000;
-  while (HistogramBuilder.liveHelpers > 0) {
-    assert.ok(Date.now() < deadline, `${HistogramBuilder.liveHelpers} histogram helper thread(s) still alive 5 s after the fit`);
+  while (BoostingWorkspace.liveHelpers > 0) {
+    assert.ok(Date.now() < deadline, `${BoostingWorkspace.liveHelpers} histogram helper thread(s) still alive 5 s after the fit`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -277,7 +278,7 @@ test('a fit large enough for two threads uses the helper thread, gives the same 
   const schema = binary(Array.from({ length: 50 }, (_, j) => `x${j}`));
   let helpersDuringFit = 0;
   const run = () =>
-    train({ schema, train: makeRows(X, y), params: { iterations: 4 }, onProgress: () => (helpersDuringFit = Math.max(helpersDuringFit, HistogramBuilder.liveHelpers)) }).toOnnx(META);
+    train({ schema, train: makeRows(X, y), params: { iterations: 4 }, onProgress: () => (helpersDuringFit = Math.max(helpersDuringFit, BoostingWorkspace.liveHelpers)) }).toOnnx(META);
   const first = run();
   assert.equal(helpersDuringFit, 1, 'one helper thread while training');
   await helpersGone();
@@ -434,8 +435,8 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   const featureOffset = Int32Array.from({ length: d + 1 }, (_, f) => f * 65);
   const g = Float64Array.from({ length: n }, () => rand() - 0.5);
   const h = Float64Array.from({ length: n }, () => rand());
-  const one = new HistogramBuilder(bins, n, featureOffset, { threads: 1 });
-  const two = new HistogramBuilder(bins, n, featureOffset, { threads: 2 });
+  const one = new BoostingWorkspace(bins, n, featureOffset, { threads: 1 });
+  const two = new BoostingWorkspace(bins, n, featureOffset, { threads: 2 });
   try {
     assert.ok(two.parallel, 'the helper thread started');
     for (let i = 0; i < n; i++) one.rows[i] = two.rows[i] = i;
@@ -467,8 +468,8 @@ test('partitions (kernel on one and two threads, JavaScript fallback) put the ro
   const bins = Uint8Array.from({ length: n * d }, (_, i) => (Math.floor(i / n) === 1 && rand() < 0.1 ? nBins : Math.floor(rand() * nBins)));
   const featureOffset = Int32Array.from({ length: d + 1 }, (_, f) => f * (nBins + 1));
   const order = Uint32Array.from({ length: n }, (_, i) => (i * 7919) % n);
-  const one = new HistogramBuilder(bins, n, featureOffset, { threads: 1 });
-  const two = new HistogramBuilder(bins, n, featureOffset, { threads: 2 });
+  const one = new BoostingWorkspace(bins, n, featureOffset, { threads: 1 });
+  const two = new BoostingWorkspace(bins, n, featureOffset, { threads: 2 });
   try {
     assert.equal(two.parallel, true);
     // Ranges below and above the size from which the helper takes half; odd lengths included.
@@ -506,7 +507,7 @@ test('gradients on two threads equal those on one: float32 per row, the same sum
   const n = 50_001;
   const bins = new Uint8Array(n * 2);
   const featureOffset = Int32Array.of(0, 2, 4);
-  const builders = [1, 2].map((threads) => new HistogramBuilder(bins, n, featureOffset, { threads }));
+  const builders = [1, 2].map((threads) => new BoostingWorkspace(bins, n, featureOffset, { threads }));
   try {
     assert.equal(builders[1].parallel, true);
     for (const b of builders) {
@@ -559,7 +560,7 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
     return out;
   };
   for (const threads of [1, 2]) {
-    const b = new HistogramBuilder(bins, n, featureOffset, { threads });
+    const b = new BoostingWorkspace(bins, n, featureOffset, { threads });
     try {
       assert.ok(b.wasm, 'the WebAssembly kernel is in use');
       assert.equal(b.parallel, threads === 2);

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fitLogistic, trainLogistic } from '../../../src/core/train/logistic';
 import { minimizeLbfgs } from '../../../src/core/train/optim/lbfgs';
 import { Preprocessor } from '../../../src/core/train/preprocess';
-import { CancelledError, TrainingError, type TrainContext } from '../../../src/core/train/types';
+import { TrainingError, type TrainContext } from '../../../src/core/train/types';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';
 import { IRIS_CSV } from '../../datasets';
 

@@ -8,7 +8,8 @@ import type { FeatureSchema, Rows, SplitDataset } from '../../../src/core/data/t
 import { KERNEL_KINDS } from '../../../src/core/train/kernels/gemm';
 import { MlpNetwork } from '../../../src/core/train/kernels/network';
 import { trainMlp, trainMlpWith } from '../../../src/core/train/mlp';
-import { CancelledError, TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
+import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 import { prng, readClassificationCsv, rows } from './fixtures';
 import { assertOnnxParity } from './parity-helpers';
 import { IRIS_CSV } from '../../datasets';

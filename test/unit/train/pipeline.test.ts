@@ -5,7 +5,8 @@ import { readMetadata } from '../../../src/core/onnx/builder';
 import { booleanParam, choiceParam, makeTrainedModel, numberParam, ProgressGate, type ModelCore } from '../../../src/core/train/pipeline';
 import { appendClassifierOutputsFromProbabilities, appendRegressionOutput, argmaxRows } from '../../../src/core/train/outputs';
 import { Preprocessor } from '../../../src/core/train/preprocess';
-import { CancelledError, TrainingError, type ProgressEvent } from '../../../src/core/train/types';
+import { TrainingError, type ProgressEvent } from '../../../src/core/train/types';
+import { CancelledError } from '../../../src/core/runtime/cancel';
 import type { FeatureSchema } from '../../../src/core/data/types';
 
 test('ProgressGate forwards the first and last steps and at most one event per interval; it throws once cancelled', () => {

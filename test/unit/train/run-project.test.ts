@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainExperiment } from '../../../src/core/train/run';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readRun } from '../../../src/core/train/runStore';
 import { runCli } from '../../../src/cli/main';
 import { readMetadata } from '../../../src/core/onnx/builder';

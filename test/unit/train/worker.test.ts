@@ -19,7 +19,8 @@ test('a bundled host starts the bundled worker-train.js next to it', async () =>
   writeFileSync(
     entry,
     [
-      `import { trainDatasetRun, workerScript } from ${JSON.stringify(join(root, 'src/core/train/run'))};`,
+      `import { trainDatasetRun } from ${JSON.stringify(join(root, 'src/core/train/run'))};`,
+      `import { workerScript } from ${JSON.stringify(join(root, 'src/core/runtime/worker'))};`,
       `import { readClassificationCsv } from ${JSON.stringify(join(root, 'test/unit/train/fixtures'))};`,
       `const dataset = readClassificationCsv(${JSON.stringify(IRIS_CSV)});`,
       `trainDatasetRun(process.argv[2], 'lr', { dataset, model: 'logistic', params: { l2: 0.01 }, seed: 0 })`,

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';
-import type { ErrorTable } from '../../../src/core/errors/errorTable';
+import type { ErrorTable } from '../../../src/core/analysis/errorTable';
 import { comparePromotion, describeRegressions, scoreOf } from '../../../src/core/update/gate';
 
 const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['x'], categorical: [], classes: ['a', 'b'] };

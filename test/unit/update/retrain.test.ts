@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
-import { loadDataVersion, readRecipe, versionsDir } from '../../../src/core/errors/dataVersions';
-import { RequestLog, deploymentDir } from '../../../src/core/serve/requestLog';
-import { trainExperiment } from '../../../src/core/train/run';
+import { loadDataVersion, readRecipe } from '../../../src/core/data/dataVersions';
+import { RequestLog } from '../../../src/core/requestLog/log';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readProductionExamples } from '../../../src/core/update/productionData';
 import { HOLDOUT_FILE, PROMOTION_FILE, isHeldOut, readHoldout, retrainWithProductionData, splitHoldout } from '../../../src/core/update/retrain';
+import { deploymentDir, versionsDir } from '../../../src/core/spec/layout';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 const iris = mkdtempSync(join(tmpdir(), 'mlloop-retrain-iris-'));

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { loadSplitDataset } from '../../../src/core/data/dataset';
 import type { SplitDataset } from '../../../src/core/data/types';
-import { deploymentDir } from '../../../src/core/serve/requestLog';
 import { InferenceServer } from '../../../src/core/serve/server';
-import { trainExperiment } from '../../../src/core/train/run';
-import { REVIEW_QUEUE_FILE, type ReviewResult } from '../../../src/core/update/reviewQueue';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
+import { type ReviewResult } from '../../../src/core/update/reviewQueue';
+import { REVIEW_QUEUE_FILE, deploymentDir } from '../../../src/core/spec/layout';
 
 const project = mkdtempSync(join(tmpdir(), 'mlloop-review-cli-'));
 let server: InferenceServer;

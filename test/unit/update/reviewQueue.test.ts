@@ -6,10 +6,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureSchema } from '../../../src/core/data/types';
-import { RequestLog } from '../../../src/core/serve/requestLog';
+import { RequestLog } from '../../../src/core/requestLog/log';
 import { withUnlabelledTags } from '../../../src/core/update/productionData';
-import { REVIEW_QUEUE_FILE, driftReason, enqueueForReview, predictionOf, predictionsOf, productionQueueOf, readReviewQueue, selectForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
-import { feature } from '../watch/fixtures';
+import { driftReason, enqueueForReview, predictionOf, predictionsOf, productionQueueOf, readReviewQueue, selectForReview, type ReviewItem } from '../../../src/core/update/reviewQueue';
+import { feature } from '../monitor/fixtures';
+import { REVIEW_QUEUE_FILE } from '../../../src/core/spec/layout';
 
 const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['a', 'b'], categorical: [], classes: ['x', 'y'] };
 // Feature a drifted: the window over-represents (1, 2] (0.6 vs 0.2 in training); training range [0, 3].

@@ -8,9 +8,8 @@
 import { createHash } from 'node:crypto';
 import { NO_SPLIT, SPLIT_NAMES } from '../split';
 import { readAuditCache, writeAuditCache } from './imageCache';
-import type { DataProfile, ProfileFinding } from '../profileTypes';
+import type { DataProfile, Histogram, ImageAudit, ImageAuditFinding, ImageClassStats, ImageIssue, ImagePair, ImagePreviews, ProfileFinding } from '../profileTypes';
 import type { ImageCollection, ImageRecord } from './imageDataset';
-import type { ImageSettings } from './preprocess';
 import { uprightSize } from './preprocess';
 import { hammingDistance, PROPERTY_NAMES } from './properties';
 import { thumbnail, thumbnailSize } from './pixels';
@@ -27,69 +26,6 @@ export const LOW_INFORMATION_BITS = 1;
 const LISTED = 200;
 const SAMPLES_PER_CLASS = 8;
 const BINS = 20;
-
-export type ImageIssue = 'unreadable' | 'exact-duplicate' | 'near-duplicate' | 'dark' | 'light' | 'blurry' | 'low-information' | 'odd-size' | 'odd-aspect' | 'grayscale';
-
-export interface Histogram {
-  edges: number[];
-  counts: number[];
-}
-
-export interface ImageClassStats {
-  class: string;
-  count: number;
-  split: { train: number; dev: number; test: number };
-  /** Example files (relative to the project), for the grid. */
-  samples: string[];
-  brightness: Histogram;
-  /** log10 of the Laplacian variance. */
-  sharpness: Histogram;
-  /** Source sizes, most common first: "HxW". */
-  sizes: { size: string; count: number }[];
-}
-
-export interface ImagePair {
-  a: string;
-  b: string;
-  splitA: string;
-  splitB: string;
-  /** Perceptual-hash distance in bits (0 = same picture). */
-  distance: number;
-}
-
-export interface ImageAuditFinding extends ProfileFinding {
-  issue: ImageIssue;
-  /** Every file it names (relative to the project), at most LISTED. */
-  files: string[];
-  /** Duplicate findings: the pairs, side by side. */
-  pairs?: ImagePair[];
-  /** How many images (or pairs) in all. */
-  count: number;
-}
-
-export interface ImageAudit {
-  settings: ImageSettings;
-  settingsFromData: { size: boolean; channels: boolean };
-  images: number;
-  unreadable: number;
-  /** Source modes: grey, grey+alpha, rgb, rgba, palette, 16-bit, with EXIF rotation. */
-  modes: Record<string, number>;
-  /** Source sizes over the dataset, most common first. */
-  sizes: { size: string; count: number }[];
-  classes: ImageClassStats[];
-  findings: ImageAuditFinding[];
-  cacheHit: boolean;
-  /** Small copies of the images the findings name (the first PREVIEWS of each), for the Data panel. */
-  previews?: ImagePreviews;
-}
-
-/** Thumbnails: pixel values channels last (as data.image rows), all of one size. */
-export interface ImagePreviews {
-  width: number;
-  height: number;
-  channels: number;
-  byFile: Record<string, number[]>;
-}
 
 /** Longest side of a thumbnail, and images per finding shown. */
 export const THUMBNAIL = 48;

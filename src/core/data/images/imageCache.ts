@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { imageCacheDir } from '../../spec/layout';
 import { pruneCacheEntries } from '../datasetCache';
 import type { ImageSettings, SourceImageInfo } from './preprocess';
 import { PROPERTY_NAMES } from './properties';
@@ -19,9 +20,6 @@ export const IMAGE_CACHE_ENTRIES = 3;
 const MAGIC = 0x4349_4c4d; // "MLIC" little-endian
 const pad8 = (x: number) => (x + 7) & ~7;
 
-export function imageCacheDir(projectDir: string): string {
-  return join(projectDir, '.mlloop', 'cache', 'images');
-}
 
 export function settingsKey(s: ImageSettings): string {
   return `${IMAGE_CACHE_FORMAT}-${s.height}x${s.width}x${s.channels}`;

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import type { ProjectRef } from '../dataset';
 import { DataError } from '../errors';
 import { sortClassNames } from '../scan';
 import { applyStoredSplit, assignFractionSplit, countSplits, dataVersion, NO_SPLIT, readStoredSplit, rowIds, splitDefinition, splitHash, writeStoredSplit } from '../split';
@@ -60,6 +59,12 @@ export interface ImageCollection {
   cacheHit: boolean;
 }
 
+/** The project: its spec and the absolute path of its mlloop.json (as data/dataset.ts's ProjectRef). */
+export interface ImageProjectRef {
+  spec: ProjectSpec;
+  projectFile: string;
+}
+
 export interface LoadImagesOptions {
   /** Record the split as ids under .mlloop/splits and reuse a recorded one (default true). */
   storeSplit?: boolean;
@@ -78,7 +83,7 @@ function isColour(info: SourceImageInfo): boolean {
 }
 
 /** Lists, hashes, reads, decodes (or takes from the cache) and splits the images of an image project. */
-export async function loadImageCollection(ref: ProjectRef, opts: LoadImagesOptions = {}): Promise<ImageCollection> {
+export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImagesOptions = {}): Promise<ImageCollection> {
   const { spec } = ref;
   const projectDir = dirname(ref.projectFile);
   const listing = await listImageExamples(spec, projectDir);
@@ -286,7 +291,7 @@ export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitD
 }
 
 /** Loads an image project's split for training and evaluation (through the decoded-image cache). */
-export async function loadImageSplitDataset(ref: ProjectRef, opts: LoadImagesOptions = {}): Promise<SplitDataset> {
+export async function loadImageSplitDataset(ref: ImageProjectRef, opts: LoadImagesOptions = {}): Promise<SplitDataset> {
   const c = await loadImageCollection(ref, opts);
   const dataset = imageSplitDataset(ref.spec, c);
   if (dataset.train.features.n === 0) throw new DataError(c.listing.source, 1, 'data-no-dev-rows', 'The split leaves no training images');

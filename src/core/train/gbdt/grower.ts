@@ -1,6 +1,6 @@
 // Leaf-wise growth of one regression tree on binned data, from per-row gradients and hessians.
 //
-// The data and the hot loops live in the HistogramBuilder (histogram.ts), which runs each step on
+// The data and the hot loops live in the BoostingWorkspace (workspace.ts), which runs each step on
 // one or two threads with the same result:
 //  - bins: column-major (bins[f * n + row]);
 //  - rows: every row, each leaf owning a contiguous range [start, end), partitioned stably in place
@@ -10,7 +10,7 @@
 //    same step.
 
 import type { BinMapper } from './binning';
-import { HistogramBuilder, type GradientSums, type SplitLeaf } from './histogram';
+import { BoostingWorkspace, type GradientSums, type SplitLeaf } from './workspace';
 import { SPLIT_RESULT_SIZE } from './split';
 import { TreeBuilder, type Tree } from './tree';
 
@@ -48,11 +48,11 @@ interface Leaf {
 }
 
 export class TreeGrower {
-  private readonly histograms: HistogramBuilder;
+  private readonly workspace: BoostingWorkspace;
   private readonly rows: Uint32Array;
   /** Offset (in bins) of each column's histogram; each column has nBins + 1 bins (the last for missing). */
   private readonly featureOffset: Int32Array;
-  /** Histogram slots handed out (by HistogramBuilder, which holds them) and those free again. */
+  /** Histogram slots handed out (by BoostingWorkspace, which holds them) and those free again. */
   private histSlots = 0;
   private freeHists: number[] = [];
   private finalLeaves: Leaf[] = [];
@@ -68,32 +68,32 @@ export class TreeGrower {
     for (let f = 0; f < d; f++) this.featureOffset[f + 1] = this.featureOffset[f] + mapper.nBins[f] + 1;
     // At most maxLeaves histograms are held at once (one per open leaf, the parent's passing to a child).
     const split = { nBins: mapper.nBins, l2: opts.l2, minSamplesLeaf: opts.minSamplesLeaf, minHessian: MIN_HESSIAN };
-    this.histograms = new HistogramBuilder(bins, n, this.featureOffset, { threads: opts.threads ?? 1, slotCapacity: opts.maxLeaves + 1, scoreColumns: opts.scoreColumns ?? 1, split });
-    this.rows = this.histograms.rows;
+    this.workspace = new BoostingWorkspace(bins, n, this.featureOffset, { threads: opts.threads ?? 1, slotCapacity: opts.maxLeaves + 1, scoreColumns: opts.scoreColumns ?? 1, split });
+    this.rows = this.workspace.rows;
   }
 
   /** Releases the helper thread, if any. */
   dispose(): void {
-    this.histograms.dispose();
+    this.workspace.dispose();
   }
 
   /** The training rows' scores (row-major, scoreColumns per row) and targets, which gradients() reads. */
   get scores(): Float64Array {
-    return this.histograms.scores;
+    return this.workspace.scores;
   }
 
   get y(): Float64Array {
-    return this.histograms.y;
+    return this.workspace.y;
   }
 
   /** Gradients of a single-score loss (its RANGE_GRADIENTS index) from scores and y, for the next tree. */
   gradients(loss: number, withLoss = true): GradientSums {
-    return this.histograms.gradients(loss, withLoss);
+    return this.workspace.gradients(loss, withLoss);
   }
 
   /** Gradients and hessians given per row, for the next tree. */
   setGradients(g: Float64Array, h: Float64Array): GradientSums {
-    return this.histograms.setGradients(g, h);
+    return this.workspace.setGradients(g, h);
   }
 
   /** Grows one tree fitted to the gradients last set (gradients() or setGradients(), whose sums are given). */
@@ -105,7 +105,7 @@ export class TreeGrower {
     for (let i = 0; i < n; i++) this.rows[i] = i;
 
     const root = this.newLeaf(builder.addLeaf(0), 0, n, 0, sums.g, sums.h);
-    this.setSplits([root], this.histograms.step(root.hist, -1, n, -1, [splitLeaf(root)]));
+    this.setSplits([root], this.workspace.step(root.hist, -1, n, -1, [splitLeaf(root)]));
 
     const open: Leaf[] = [root];
     let leafCount = 1;
@@ -130,7 +130,7 @@ export class TreeGrower {
         small.hist = this.takeHist();
         large.hist = parent.hist;
         const growing = [left, right].filter(splittable);
-        this.setSplits(growing, this.histograms.step(small.hist, small.start, small.end - small.start, parent.hist, growing.map(splitLeaf)));
+        this.setSplits(growing, this.workspace.step(small.hist, small.start, small.end - small.start, parent.hist, growing.map(splitLeaf)));
         for (const child of [left, right]) {
           if (splittable(child)) {
             open.push(child);
@@ -154,14 +154,14 @@ export class TreeGrower {
 
   /** Adds the last grown tree's leaf values to column `column` of `scores` for every training row. */
   addToScores(tree: Tree, column: number): void {
-    const ranges = this.histograms.leafRanges;
+    const ranges = this.workspace.leafRanges;
     const leaves = this.finalLeaves;
     for (let i = 0; i < leaves.length; i++) {
       ranges[3 * i] = leaves[i].start;
       ranges[3 * i + 1] = leaves[i].end;
       ranges[3 * i + 2] = tree.value[leaves[i].node];
     }
-    this.histograms.addLeafValues(leaves.length, column);
+    this.workspace.addLeafValues(leaves.length, column);
   }
 
   private leafValue(leaf: Leaf): number {
@@ -200,7 +200,7 @@ export class TreeGrower {
 
   /** Stable in-place partition of the leaf's rows by its best split; returns the first right index. */
   private partition(leaf: Leaf): number {
-    return this.histograms.partition(leaf.start, leaf.end, leaf.feature, leaf.bin, this.mapper.nBins[leaf.feature], leaf.missingLeft);
+    return this.workspace.partition(leaf.start, leaf.end, leaf.feature, leaf.bin, this.mapper.nBins[leaf.feature], leaf.missingLeft);
   }
 }
 

@@ -10,7 +10,7 @@ import { checkClassificationTarget, checkLoss, checkRegressionTarget, makeTraine
 import { Preprocessor } from '../preprocess';
 import { BinMapper } from './binning';
 import { TreeGrower, type GrowOptions } from './grower';
-import type { GradientSums } from './histogram';
+import type { GradientSums } from './workspace';
 import { binaryLogLoss, softmaxLoss, squaredError, type BoostingLoss } from './losses';
 import { GbdtCore } from './model';
 import { leafOf, type Tree } from './tree';

@@ -1,6 +1,6 @@
 // The best split of a leaf over a range of columns, from its histogram. Self-contained on purpose
 // (no imports, no outer names, no nested functions): the histogram helper thread runs the very same
-// function from its source text (histogram.ts), each thread over its own columns, and the caller
+// function from its source text (workspace.ts), each thread over its own columns, and the caller
 // keeps the first of the two results unless the second's gain is strictly larger — the same split a
 // single pass over every column finds.
 
@@ -12,7 +12,7 @@ export const SPLIT_RESULT_SIZE = 6;
  * both directions for missing values; ties keep the first found (a strictly larger gain replaces).
  * Writes [gain, feature, bin, missingLeft, leftG, leftH] at out[at..]; gain 0 and feature -1 when
  * no split has a positive gain. `hist` holds (g, h, count, padding) per bin of every column (ENTRY = 4
- * float32 values, see histogram.ts), column f's bins from entry featureOffset[f], its missing-value
+ * float32 values, see workspace.ts), column f's bins from entry featureOffset[f], its missing-value
  * bin last (index nBins[f]). The sums run in float64.
  */
 export function bestSplit(

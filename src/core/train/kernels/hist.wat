@@ -21,7 +21,7 @@
 ;;     different histograms (no dependency between them).
 ;;
 ;; Within a histogram entry the rows are added in order, so the sums are bit-identical to the
-;; one-column-at-a-time JavaScript reference (accumulateHistogram in gbdt/histogram.ts).
+;; one-column-at-a-time JavaScript reference (accumulateHistogram in gbdt/workspace.ts).
 ;;
 ;;   partition(rows, scratch, column, t, missingBin, missingLeft, start, end) -> left count
 ;;     The stable partition of rows[start..end) by one column's bins (column: the byte offset of its

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadSplitDataset, resolveProject } from '../../../../src/core/data/dataset';
-import { imageCacheDir } from '../../../../src/core/data/images/imageCache';
+import { imageCacheDir } from '../../../../src/core/spec/layout';
 import { ImageDataError, loadImageCollection } from '../../../../src/core/data/images/imageDataset';
 import { storedSplitPath } from '../../../../src/core/data/split';
 import { tempProject } from '../fixture';

@@ -1,0 +1,180 @@
+// Loads a project folder: mlloop.json (syntax, schema, consistency) and its data (the file, the
+// columns named in the spec, typing, classes, the split). Each problem is located at the offending
+// value in mlloop.json, or at its line in the data file.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { DataError } from '../data/errors';
+import type { ReadOptions } from '../data/reader';
+import { dataProblemSeverity, scanTable, type TableScan } from '../data/scan';
+import { splitScannedRows } from '../data/dataset';
+import { countSplits } from '../data/split';
+import type { DataVersion } from '../data/types';
+import { JsonDocument } from '../spec/jsonLocation';
+import { parseProjectDocument } from '../spec/parse';
+import type { Problem } from '../spec/problems';
+import { projectSchema } from '../spec/schema';
+import type { ProjectSpec } from '../spec/types';
+import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit, isImageProject, isScriptExperiment } from '../spec/types';
+import { ImageDataError, loadImageCollection } from '../data/images/imageDataset';
+import { listImageExamples } from '../data/images/layout';
+import { PROJECT_FILE } from '../spec/layout';
+
+
+export interface LoadProjectOptions extends ReadOptions {
+  /** Check the data file too (default true). */
+  checkData?: boolean;
+}
+
+export interface LoadedProject {
+  /** Absolute path of mlloop.json. */
+  file: string;
+  /** Set when mlloop.json itself is valid (data problems may remain: see problems). */
+  spec?: ProjectSpec;
+  problems: Problem[];
+  /** The source text of mlloop.json (for locating later findings, e.g. profileFindingsToProblems). */
+  text?: string;
+  /** Absolute path of the data file, when the spec names one. */
+  dataFile?: string;
+  /** Set when the data could be read. */
+  data?: { rows: number; columns: string[]; version: DataVersion; split: { train: number; dev: number; test: number }; classes?: string[] };
+}
+
+export function hasErrors(problems: Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error');
+}
+
+/** Loads and checks the project in `dir` (the folder holding mlloop.json). Never throws for bad input. */
+export async function loadProject(dir: string, opts: LoadProjectOptions = {}): Promise<LoadedProject> {
+  const file = resolve(dir, PROJECT_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return { file, problems: [{ severity: 'error', code: 'no-project', message: `No ${PROJECT_FILE} in ${resolve(dir)}`, file, line: 1, column: 1 }] };
+  }
+  const doc = new JsonDocument(text);
+  const { spec, problems } = parseProjectDocument(doc, file);
+  if (!spec) return { file, problems, text };
+  problems.push(...specConsistencyProblems(spec, doc, file));
+  const dataFile = resolve(dirname(file), spec.data.path ?? spec.data.images!);
+  const loaded: LoadedProject = { file, spec, problems, text, dataFile };
+  if (opts.checkData === false) return loaded;
+
+  const at = (path: (string | number)[], code: string, message: string, severity: Problem['severity'] = 'error') =>
+    problems.push(doc.problemAt(path, file, severity, code, message));
+  if (isImageProject(spec)) {
+    // The layout's problems (no images, a missing folder or manifest file, link loops, …) at the key
+    // that caused them; unreadable files and the audit come with the profile (they need decoding).
+    const listing = await listImageExamples(spec, dirname(file));
+    for (const p of listing.problems) at(p.specPath, p.code, p.message, p.severity);
+    if (hasErrors(problems)) return loaded;
+    try {
+      // Through the decoded-image cache (the profile that follows reads it back); the split is not stored by a check.
+      const c = await loadImageCollection({ spec, projectFile: file }, { storeSplit: false });
+      const split = countSplits(c.split);
+      loaded.data = { rows: c.records.length, columns: [], version: c.version, split, classes: c.classes };
+      if (split.dev === 0) at(spec.data.split !== undefined ? ['data', 'split'] : ['data'], 'data-no-dev-rows', `The split leaves no dev images (of ${c.records.length})`);
+    } catch (e) {
+      if (!(e instanceof ImageDataError)) throw e;
+      at(e.problem.specPath, e.problem.code, e.problem.message);
+    }
+    return loaded;
+  }
+  try {
+    const st = await stat(dataFile);
+    if (!st.isFile()) throw new Error('not a file');
+  } catch {
+    at(['data', 'path'], 'data-not-found', `The data file ${spec.data.path} does not exist (looked for ${dataFile})`);
+    return loaded;
+  }
+  let scan: TableScan;
+  try {
+    scan = await scanTable(spec, dataFile, opts);
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    problems.push(e.toProblem());
+    const where = e.code === 'data-too-large' ? '' : ` (line ${e.line})`;
+    at(['data', 'path'], e.code, `${spec.data.path}${where}: ${e.detail}`);
+    return loaded;
+  }
+  problems.push(...scan.problems.map((p) => p.toProblem(dataProblemSeverity(p))));
+  const columnList = listColumns(scan.header);
+  for (const m of scan.missingColumns) {
+    const path = m.role === 'target' ? ['data', 'target'] : m.role === 'split' ? ['data', 'split', 'column'] : ['data', m.role === 'feature' ? 'features' : 'categorical', m.index!];
+    at(path, 'data-unknown-column', `The data has no column "${m.name}" (its columns: ${columnList})`);
+  }
+  if (!scan.features.length) at(['data'], 'data-no-features', 'No feature columns: the data holds only the target (and split) columns');
+  if (spec.task === 'classification' && scan.target) {
+    const classes = scan.target.strings.size;
+    if (classes < 2) {
+      const only = classes === 1 ? `: every row is "${[...scan.target.strings.keys()][0]}"` : '';
+      at(['data', 'target'], 'data-target-classes', `The target "${spec.data.target}" has ${classes} class${classes === 1 ? '' : 'es'}${only}; classification needs at least 2`);
+    }
+  }
+  if (spec.data.image && scan.features.length) {
+    const { width, height, channels = 1 } = spec.data.image;
+    if (width * height * channels !== scan.features.length) {
+      at(['data', 'image'], 'image-size', `An image of ${width}×${height}×${channels} has ${width * height * channels} pixels, but there are ${scan.features.length} feature columns`);
+    }
+    const categorical = scan.features.filter((f) => f.kind === 'categorical').map((f) => f.name);
+    if (categorical.length) at(['data', 'image'], 'image-size', `Image pixels must be numbers; not numeric: ${categorical.slice(0, 5).join(', ')}`);
+  }
+  if (scan.target) {
+    const { split, version, classes } = splitScannedRows(spec, scan);
+    const counts = countSplits(split);
+    loaded.data = { rows: scan.rows, columns: scan.header, version, split: counts, classes };
+    const splitPath = !spec.data.split ? ['data'] : isColumnSplit(spec.data.split) ? ['data', 'split', 'column'] : ['data', 'split', 'dev'];
+    const total = counts.train + counts.dev + counts.test;
+    if (total > 0 && counts.dev === 0) at(splitPath, 'data-no-dev-rows', `The split leaves no dev rows (of ${total} rows): raise the dev fraction or use more data`);
+    if (total > 0 && counts.train === 0 && !problems.some((p) => p.code === 'data-no-train-rows')) at(splitPath, 'data-no-train-rows', `The split leaves no training rows (of ${total} rows)`);
+  }
+  return loaded;
+}
+
+/** The image keys that only make sense together. */
+function imageSpecProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
+  const out: Problem[] = [];
+  const d = spec.data;
+  if (d.images !== undefined && d.path !== undefined) out.push(doc.problemAt(['data', 'path'], file, 'error', 'images-and-path', 'data.images (image folders) and data.path (a table or a manifest with imageColumn) are alternatives: keep one'));
+  if (d.imageColumn !== undefined && d.path === undefined) out.push(doc.problemAt(['data', 'imageColumn'], file, 'error', 'image-column-without-path', 'data.imageColumn names a column of the manifest in data.path, which is missing'));
+  if (d.split !== undefined && isFoldersSplit(d.split) && d.images === undefined) out.push(doc.problemAt(['data', 'split'], file, 'error', 'folders-split-without-images', '"split": "folders" needs image folders (data.images)'));
+  if (d.image !== undefined) out.push(doc.problemAt(['data', 'image'], file, 'error', 'image-and-images', 'data.image describes pixel columns of a table; image files use data.imageSize and data.channels'));
+  if (d.features !== undefined) out.push(doc.problemAt(['data', 'features'], file, 'error', 'image-features', 'An image project has no feature columns: its model takes the image'));
+  return out;
+}
+
+function listColumns(header: string[]): string {
+  return header.length > 12 ? `${header.slice(0, 12).join(', ')}, … (${header.length} in all)` : header.join(', ');
+}
+
+const MODEL_TASKS: Record<string, string[]> = { linear: ['regression'], logistic: ['classification'], mlp: ['classification', 'regression'], gbdt: ['classification', 'regression'] };
+
+/** Checks the schema cannot express: fractions that add up, roles that don't overlap, models fit for the task, sweeps over real parameters. */
+function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
+  const out: Problem[] = [];
+  const split = spec.data.split ?? DEFAULT_SPLIT;
+  if (isImageProject(spec)) out.push(...imageSpecProblems(spec, doc, file));
+  if (!isColumnSplit(split) && !isFoldersSplit(split) && split.dev + (split.test ?? 0) >= 1) {
+    out.push(doc.problemAt(['data', 'split', 'test' in split ? 'test' : 'dev'], file, 'error', 'data-no-train-rows', `dev + test is ${split.dev + (split.test ?? 0)}: the split leaves no training rows`));
+  }
+  spec.data.features?.forEach((f, i) => {
+    if (f === spec.data.target) out.push(doc.problemAt(['data', 'features', i], file, 'error', 'feature-is-target', `The target "${f}" cannot also be a feature`));
+    if (isColumnSplit(split) && f === split.column) out.push(doc.problemAt(['data', 'features', i], file, 'error', 'feature-is-split', `The split column "${f}" is never a feature`));
+  });
+  if (isColumnSplit(split) && split.column === spec.data.target) {
+    out.push(doc.problemAt(['data', 'split', 'column'], file, 'error', 'split-is-target', 'The split column cannot be the target'));
+  }
+  for (const [name, exp] of Object.entries(spec.experiments)) {
+    if (isScriptExperiment(exp)) continue;
+    if (!MODEL_TASKS[exp.model].includes(spec.task)) {
+      const instead = spec.task === 'classification' ? 'logistic' : 'linear';
+      out.push(doc.problemAt(['experiments', name, 'model'], file, 'error', 'model-task', `The ${exp.model} model does not do ${spec.task}; use "${instead}", "mlp" or "gbdt"`));
+    }
+    const known = Object.keys((projectSchema.definitions as Record<string, { properties?: object }>)[`${exp.model}Params`]?.properties ?? {});
+    for (const p of Object.keys(exp.sweep ?? {})) {
+      if (!known.includes(p)) out.push(doc.problemAt(['experiments', name, 'sweep', p], file, 'error', 'sweep-param', `"${p}" is not a parameter of ${exp.model} (${known.join(', ')})`, true));
+    }
+  }
+  return out;
+}
+

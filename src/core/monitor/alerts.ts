@@ -1,0 +1,74 @@
+// Monitoring alerts: which thresholds a MonitoringReport crosses (data drift, prediction drift, a
+// drop of live accuracy below the dev score), and the once-per-window rule for notifications: after a
+// notification, the same alert of the same deployment is not notified again until a window that
+// shares no request with the one that raised it (its first request is newer than that window's
+// last). The badge and the Problems entry follow the current state; only notifications are rationed.
+import type { MonitoringReport } from './types';
+
+export type AlertKind = 'data-drift' | 'prediction-drift' | 'accuracy-drop';
+
+export interface MonitoringAlert {
+  deployment: string;
+  kind: AlertKind;
+  /** One line for the notification and the Problems entry. */
+  message: string;
+  /** Features that drifted (data drift), worst first. */
+  features?: string[];
+}
+
+export interface AlertOptions {
+  /** Live accuracy this far below dev (accuracy points, or relative RMSE increase) raises an alert. Default 0.05. */
+  accuracyDrop?: number;
+}
+
+export const DEFAULT_ACCURACY_DROP = 0.05;
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(1)} %`;
+}
+
+/** The alerts a report raises, most serious first. */
+export function alertsOf(deployment: string, r: MonitoringReport, opts: AlertOptions = {}): MonitoringAlert[] {
+  const out: MonitoringAlert[] = [];
+  const drop = opts.accuracyDrop ?? DEFAULT_ACCURACY_DROP;
+  const live = r.live;
+  if (live && live.dev !== undefined && live.labelled > 0) {
+    const worse = live.metric === 'accuracy' ? live.dev - live.value > drop : live.value > live.dev * (1 + drop);
+    if (worse) {
+      const text = live.metric === 'accuracy' ? `${pct(live.value)} vs ${pct(live.dev)} on dev` : `RMSE ${live.value.toPrecision(4)} vs ${live.dev.toPrecision(4)} on dev`;
+      out.push({ deployment, kind: 'accuracy-drop', message: `${deployment}: live ${live.metric} dropped to ${text} (${live.labelled} labelled requests)` });
+    }
+  }
+  if (r.dataset.drift) {
+    const drifted = [...r.features].filter((f) => f.drifted).sort((a, b) => b.score - a.score).map((f) => f.name);
+    const names = drifted.slice(0, 5).join(', ') + (drifted.length > 5 ? `, +${drifted.length - 5} more` : '');
+    out.push({ deployment, kind: 'data-drift', features: drifted, message: `${deployment}: data drift in ${r.dataset.drifted} of ${r.dataset.total} features (${pct(r.dataset.share)}, threshold ${pct(r.dataset.threshold)}): ${names}` });
+  }
+  if (r.prediction?.drifted) {
+    out.push({ deployment, kind: 'prediction-drift', message: `${deployment}: the predictions drifted from those on dev (${r.prediction.test} ${r.prediction.pValue !== undefined ? `p = ${r.prediction.pValue.toExponential(2)}` : r.prediction.statistic.toFixed(3)})` });
+  }
+  return out;
+}
+
+/** Remembers, per deployment and alert kind, the end of the window that was last notified. */
+export class AlertThrottle {
+  private readonly notified = new Map<string, string>();
+
+  /**
+   * Whether `alert` should be notified for a report over `window`, and if so records it. A window
+   * without times (no requests) never notifies.
+   */
+  shouldNotify(alert: Pick<MonitoringAlert, 'deployment' | 'kind'>, window: MonitoringReport['window']): boolean {
+    if (!window.from || !window.to) return false;
+    const key = `${alert.deployment}\u0000${alert.kind}`;
+    const last = this.notified.get(key);
+    if (last !== undefined && !(Date.parse(window.from) > Date.parse(last))) return false;
+    this.notified.set(key, window.to);
+    return true;
+  }
+
+  /** Forget a deployment (stopped, or its alerts dismissed for good). */
+  forget(deployment: string): void {
+    for (const k of [...this.notified.keys()]) if (k.startsWith(`${deployment}\u0000`)) this.notified.delete(k);
+  }
+}

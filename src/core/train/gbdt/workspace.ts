@@ -1,0 +1,648 @@
+// The boosting workspace: the GBDT's shared memory and the threads that work on it. It builds the
+// histograms (the hot loop) and does the work around them, optionally on two threads: split search,
+// partitions, gradients and score updates.
+//
+// A histogram holds, per bin of every column, (sum of gradients, sum of hessians, row count) in a
+// 4-lane float32 entry (the fourth lane is padding), so that a row's update is one f32x4 add. The
+// gradients themselves are float32 (as scikit-learn keeps them); each bin sums a few hundred of them,
+// and the split search adds the bins up in float64. The work runs in a small WebAssembly kernel
+// (kernels/hist.wat) on one shared WebAssembly memory holding the binned columns, the row indices,
+// the scores, targets and gradients, and the histograms themselves (numbered slots: the kernel writes
+// each in place, and the sibling subtraction runs in the kernel too).
+//
+// The parallel path gives a helper worker thread, running the same kernel and the same JavaScript
+// functions (from their source text) on the same memory, half of each job: the upper half of the
+// columns for a tree-growing step (histogram, sibling subtraction, best splits), the second half of a
+// large leaf's rows for its partition, the upper half of the rows for the gradients, and the second
+// half of the rows array for adding a tree's leaf values to the scores. A job is signalled with
+// Atomics (no message per job); each thread writes only its own half, and the halves are combined in
+// a fixed order, so the results are bit-identical to the single-threaded ones. Where WebAssembly is
+// missing, everything runs in JavaScript on one thread (accumulateHistogram, partitionRows).
+
+import { Worker } from 'node:worker_threads';
+import { compileKernel } from '../kernels/compile';
+import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
+import { RANGE_GRADIENTS } from './losses';
+import { addLeafValues, partitionRows } from './partition';
+import { bestSplit, SPLIT_RESULT_SIZE } from './split';
+
+/**
+ * Float32 values per histogram entry (and per row in the gradient array): sum of gradients, sum of
+ * hessians, row count, padding.
+ */
+export const ENTRY = 4;
+
+/**
+ * Zeroes and fills the histogram of columns [fStart, fEnd) over the rows rows[start + k], k < m,
+ * with each row's (g, h, 1) in gh's entry at ENTRY * row. The JavaScript twin of hist.wat's `hist`
+ * (the fallback, and the reference the kernel is tested against); same order of additions. gh holds
+ * float32 values, and a float32 value added to another in float64 and stored to a Float32Array is
+ * exactly the kernel's f32.add.
+ */
+export function accumulateHistogram(
+  hist: Float32Array,
+  bins: Uint8Array,
+  n: number,
+  featureOffset: Int32Array,
+  fStart: number,
+  fEnd: number,
+  rows: Uint32Array,
+  start: number,
+  m: number,
+  gh: Float32Array,
+): void {
+  hist.fill(0, featureOffset[fStart] * ENTRY, featureOffset[fEnd] * ENTRY);
+  for (let f = fStart; f < fEnd; f++) {
+    const base = f * n;
+    const off = featureOffset[f] * ENTRY;
+    for (let k = 0; k < m; k++) {
+      const r = rows[start + k];
+      const a = off + bins[base + r] * ENTRY;
+      hist[a] += gh[ENTRY * r];
+      hist[a + 1] += gh[ENTRY * r + 1];
+      hist[a + 2] += 1;
+    }
+  }
+}
+
+type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, gh: number, ordered: number) => void;
+type SubFn = (dst: number, src: number, count: number) => void;
+type PartitionFn = (rows: number, scratch: number, column: number, t: number, missingBin: number, missingLeft: number, start: number, end: number) => number;
+
+/** The compiled histogram kernel, or null where this runtime lacks WebAssembly (threads, bulk memory). */
+export function histKernelModule(): WebAssembly.Module | null {
+  return compileKernel(HIST_WASM_BASE64);
+}
+
+// Control words shared with the helper thread (an Int32Array).
+const JOB = 0; // incremented by the main thread per job
+const DONE = 1; // set to the job number by the helper when finished
+const STOP = 2;
+const READY = 3; // set by the helper once running
+const FAILED = 4; // set by the helper when a job threw (it then exits)
+const KIND = 5; // KIND_STEP, KIND_GRADIENTS, KIND_PARTITION or KIND_SCORES
+const ROWS = 6; // STEP: the kernel's rows argument (a byte offset, or -1 for the root)
+const COUNT = 7; // STEP: rows in the histogram
+const OUT = 8; // STEP: the histogram built (a byte offset)
+const SUB_DST = 9; // STEP: the histogram to subtract it from (a byte offset), or -1
+const LEAVES = 10; // STEP: how many leaves' best splits the job finds (their parameters in `io`)
+const SUBTRACTED = 11; // STEP: set by the helper once its subtraction is done (a failed job is redone without it)
+const LOSS = 12; // GRADIENTS: index in RANGE_GRADIENTS
+const WITH_LOSS = 13; // GRADIENTS: 1 to sum the loss too
+const LEAF_COUNT = 14; // SCORES: leaves in leafRanges
+const COLUMN = 15; // SCORES: the score column
+const CONTROL_WORDS = 16;
+
+const KIND_STEP = 1;
+const KIND_GRADIENTS = 2;
+const KIND_PARTITION = 3;
+const KIND_SCORES = 4;
+
+/** Leaves whose best splits one step finds at most (a split's two children). */
+const MAX_LEAVES_PER_STEP = 2;
+/** Per leaf in `io`: histogram byte offset, row count, gradient sum, hessian sum. */
+const LEAF_PARAMS = 4;
+// Layout of `io` (a shared Float64Array): the step's leaves, then the helper's results.
+const IO_LEAVES = 0;
+const IO_SPLITS = IO_LEAVES + LEAF_PARAMS * MAX_LEAVES_PER_STEP;
+const IO_SUMS = IO_SPLITS + SPLIT_RESULT_SIZE * MAX_LEAVES_PER_STEP;
+/** PARTITION: start, end, base, t, missingBin, missingLeft; then the helper's left count. */
+const IO_PARTITION = IO_SUMS + 3;
+const IO_SIZE = IO_PARTITION + 7;
+
+/** How long the constructor waits for the helper thread to start before working alone. */
+const HELPER_START_TIMEOUT_MS = 10_000;
+
+/** The most memory histogram slots made up front for a helper thread may take (else: one thread). */
+const PARALLEL_SLOT_BYTES = 256 * 1024 * 1024;
+
+/** Below this many rows a partition is not worth waking the helper thread. */
+const PARALLEL_MIN_PARTITION = 20_000;
+
+const PAGE = 65536;
+/** The kernel memory's maximum (4 GiB, WebAssembly's limit): reserved address space, grown as needed. */
+const MAX_PAGES = 65536;
+
+/** Byte offsets of the kernel's arrays in its memory. */
+interface Layout {
+  bins: number;
+  offsets: number;
+  rows: number;
+  /** Where partitions put right-hand rows before they are copied back to rows. */
+  scratch: number;
+  /** n × scoreColumns f64 scores, and n f64 targets. */
+  scores: number;
+  y: number;
+  /** One 4-lane f32 entry per row: (g, h, 1, 0). */
+  gh: number;
+  /** Scratch for a leaf's entries in row order: the main thread's and the helper's. */
+  ordered: number;
+  orderedHelper: number;
+  /** (start, end, value) f64 triples of a grown tree's leaves, one per histogram slot at most. */
+  leafRanges: number;
+  /** Where histogram slot 0 starts; slot i is at slots + i * 4 * size. */
+  slots: number;
+  bytes: number;
+}
+
+function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): Layout {
+  let p = 0;
+  // Each array 16-byte aligned (v128, f64 and u32 accesses).
+  const take = (bytes: number) => {
+    const at = p;
+    p = (p + bytes + 15) & ~15;
+    return at;
+  };
+  const bins = take(n * d);
+  const offsets = take(4 * (d + 1));
+  const rows = take(4 * n);
+  const scratch = take(4 * n);
+  const scores = take(8 * n * scoreColumns);
+  const y = take(8 * n);
+  const gh = take(4 * ENTRY * n);
+  const ordered = take(4 * ENTRY * n);
+  const orderedHelper = take(4 * ENTRY * n);
+  const leafRanges = take(24 * maxLeaves);
+  const slots = take(0);
+  return { bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, slots, bytes: p };
+}
+
+// The helper thread: the kernel, and the split search, range gradients and leaf-value adds from their source text.
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
+const { hist, sub, partition } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const bestSplit = (${bestSplit.toString()});
+const addLeafValues = (${addLeafValues.toString()});
+const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
+const buffer = memory.buffer;
+const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
+const y = new Float64Array(buffer, at.y, n);
+const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
+const rows = new Uint32Array(buffer, at.rows, n);
+const leafRanges = new Float64Array(buffer, at.leafRanges, 3 * maxLeaves);
+const first = featureOffset[fStart] * ${ENTRY};
+const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
+const views = new Map();
+const view = (offset) => {
+  let v = views.get(offset);
+  if (!v) views.set(offset, (v = new Float32Array(buffer, offset, size)));
+  return v;
+};
+let job = 0;
+Atomics.store(control, ${READY}, 1);
+Atomics.notify(control, ${READY});
+for (;;) {
+  Atomics.wait(control, ${JOB}, job);
+  job = Atomics.load(control, ${JOB});
+  if (Atomics.load(control, ${STOP}) === 1) break;
+  try {
+    const kind = Atomics.load(control, ${KIND});
+    if (kind === ${KIND_GRADIENTS}) {
+      rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, Atomics.load(control, ${WITH_LOSS}), io, ${IO_SUMS});
+    } else if (kind === ${KIND_SCORES}) {
+      addLeafValues(scores, rows, leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
+    } else if (kind === ${KIND_PARTITION}) {
+      const p = ${IO_PARTITION};
+      io[p + 6] = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
+    } else {
+      const out = Atomics.load(control, ${OUT});
+      hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper);
+      const dst = Atomics.load(control, ${SUB_DST});
+      if (dst >= 0) sub(dst + 4 * first, out + 4 * first, count);
+      Atomics.store(control, ${SUBTRACTED}, 1);
+      const leaves = Atomics.load(control, ${LEAVES});
+      for (let i = 0; i < leaves; i++) {
+        const p = ${IO_LEAVES} + ${LEAF_PARAMS} * i;
+        bestSplit(view(io[p]), nBins, featureOffset, fStart, fEnd, io[p + 1], io[p + 2], io[p + 3], l2, minSamplesLeaf, minHessian, io, ${IO_SPLITS} + ${SPLIT_RESULT_SIZE} * i);
+      }
+    }
+  } catch (e) {
+    Atomics.store(control, ${FAILED}, 1);
+  }
+  Atomics.store(control, ${DONE}, job);
+  Atomics.notify(control, ${DONE});
+  if (Atomics.load(control, ${FAILED}) === 1) break;
+}
+`;
+
+/** What split finding needs besides a histogram (see split.ts). */
+export interface SplitSettings {
+  /** Non-missing bins per column. */
+  nBins: Uint16Array;
+  l2: number;
+  minSamplesLeaf: number;
+  minHessian: number;
+}
+
+/** A leaf whose best split a step finds: its histogram slot, row count and gradient/hessian sums. */
+export interface SplitLeaf {
+  hist: number;
+  count: number;
+  g: number;
+  h: number;
+}
+
+/** Sums over every row after a gradient pass. */
+export interface GradientSums {
+  loss: number;
+  g: number;
+  h: number;
+}
+
+export interface BoostingWorkspaceOptions {
+  /** 1 or 2. */
+  threads?: number;
+  /** Histograms the caller may hold at once; with a helper thread they are all allocated up front. */
+  slotCapacity?: number;
+  /** Scores per row (the `scores` array's width). */
+  scoreColumns?: number;
+  /** Needed by step() to find splits. */
+  split?: SplitSettings;
+}
+
+/** The shared memory and the threads of tree growth: histograms, split search, partitions, gradients and score updates. */
+export class BoostingWorkspace {
+  /** Row indices, each leaf owning a range, partitioned on each split (in the kernel's memory). */
+  readonly rows: Uint32Array;
+  private readonly scratch: Uint32Array;
+  /** Scores, row-major n × scoreColumns, and targets: what gradients() reads (shared with the helper). */
+  readonly scores: Float64Array;
+  /** A grown tree's leaves for addLeafValues: (start, end, value) per leaf. */
+  readonly leafRanges: Float64Array;
+  private readonly scoreColumns: number;
+  readonly y: Float64Array;
+  /** Each row's (g, h, 1, 0) in float32, what the histograms sum. */
+  private readonly gh: Float32Array;
+  private readonly bins: Uint8Array;
+  /** Float32 values in one histogram. */
+  readonly size: number;
+  /** Histogram slots handed out so far (views into the kernel's memory, or plain arrays). */
+  private readonly slots: Float32Array[] = [];
+  /** The kernel, its memory and layout; null on the JavaScript fallback. */
+  private readonly kernel: { hist: HistFn; sub: SubFn; partition: PartitionFn; memory: WebAssembly.Memory; at: Layout } | null = null;
+  private control: Int32Array | null = null;
+  /** Job parameters and the helper's results (see IO_*). */
+  private io: Float64Array | null = null;
+  private helper: Worker | null = null;
+  /** The main thread's columns are [0, split); the helper's [split, d). */
+  private split: number;
+  /** The main thread's gradient rows are [0, rowSplit); the helper's [rowSplit, n), on one thread too. */
+  private readonly rowSplit: number;
+  private job = 0;
+  private readonly splitSettings: SplitSettings | null;
+  /** The main thread's best splits of a step's leaves (then the combined ones, which step returns). */
+  private readonly results = new Float64Array(MAX_LEAVES_PER_STEP * SPLIT_RESULT_SIZE);
+  /** Partial gradient sums of the two row halves. */
+  private readonly sums = new Float64Array(6);
+
+  constructor(
+    bins: Uint8Array,
+    private readonly n: number,
+    private readonly featureOffset: Int32Array,
+    options: BoostingWorkspaceOptions = {},
+  ) {
+    const d = featureOffset.length - 1;
+    const threads = options.threads ?? 1;
+    const slotCapacity = options.slotCapacity ?? 1;
+    const scoreColumns = options.scoreColumns ?? 1;
+    this.scoreColumns = scoreColumns;
+    this.splitSettings = options.split ?? null;
+    this.size = featureOffset[d] * ENTRY;
+    this.rowSplit = n >>> 1;
+    // The helper thread never sees the memory grow (a grown shared memory reaches another thread's
+    // WebAssembly instance asynchronously): its histograms are made before it starts, within a budget.
+    const parallel = threads > 1 && d > 1 && slotCapacity * 4 * this.size <= PARALLEL_SLOT_BYTES;
+    this.split = d;
+    const module = histKernelModule();
+    if (!module) {
+      this.bins = bins;
+      this.rows = new Uint32Array(n);
+      this.scratch = new Uint32Array(n);
+      this.scores = new Float64Array(n * scoreColumns);
+      this.leafRanges = new Float64Array(3 * slotCapacity);
+      this.y = new Float64Array(n);
+      this.gh = BoostingWorkspace.entries(new Float32Array(ENTRY * n));
+      return;
+    }
+    const at = layout(n, d, scoreColumns, slotCapacity);
+    // Shared so that a helper thread can work on it; a shared memory needs a maximum, which is
+    // address space reserved, not memory used: it grows a page range per new histogram slot.
+    const initialBytes = at.bytes + (parallel ? slotCapacity * 4 * this.size : 0);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE), maximum: MAX_PAGES, shared: true });
+    const buffer = memory.buffer;
+    const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
+    this.bins = new Uint8Array(buffer, at.bins, n * d);
+    this.bins.set(bins);
+    new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
+    this.rows = new Uint32Array(buffer, at.rows, n);
+    this.scratch = new Uint32Array(buffer, at.scratch, n);
+    this.scores = new Float64Array(buffer, at.scores, n * scoreColumns);
+    this.leafRanges = new Float64Array(buffer, at.leafRanges, 3 * slotCapacity);
+    this.y = new Float64Array(buffer, at.y, n);
+    this.gh = BoostingWorkspace.entries(new Float32Array(buffer, at.gh, ENTRY * n));
+    if (!parallel) return;
+    this.histogram(slotCapacity - 1);
+    this.split = Math.ceil(d / 2);
+    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
+    this.io = new Float64Array(new SharedArrayBuffer(8 * IO_SIZE));
+    const s = this.splitSettings ?? { nBins: new Uint16Array(d), l2: 0, minSamplesLeaf: 1, minHessian: 0 };
+    const workerData = {
+      ...{ module, memory, control: this.control, io: this.io, at, n, scoreColumns, maxLeaves: slotCapacity, fStart: this.split, fEnd: d, rowSplit: this.rowSplit, size: this.size },
+      ...{ nBins: s.nBins, featureOffset, l2: s.l2, minSamplesLeaf: s.minSamplesLeaf, minHessian: s.minHessian },
+    };
+    this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
+    BoostingWorkspace.liveHelpers++;
+    this.helper.once('exit', () => BoostingWorkspace.liveHelpers--);
+    this.helper.unref();
+    // Blocking here is safe: the helper boots on its own thread. If it never starts (a runtime
+    // without worker threads, a failed spawn), work alone rather than wait forever later.
+    if (Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' && Atomics.load(this.control, READY) === 0) this.stopHelper();
+  }
+
+  /** Helper threads started and not yet exited, in this thread (for tests: none may outlive a fit). */
+  static liveHelpers = 0;
+
+  /** Jobs a helper thread failed (its half then redone on this thread), in this thread: for tests. */
+  static helperFailures = 0;
+
+  /** The constant lanes of the gradient entries: a count of 1, and padding. */
+  private static entries(gh: Float32Array): Float32Array {
+    for (let i = 2; i < gh.length; i += ENTRY) gh[i] = 1;
+    return gh;
+  }
+
+  /** Histogram slot i (0, 1, 2, ... in order of first use): `size` float32 values, reused across jobs. */
+  histogram(slot: number): Float32Array {
+    while (this.slots.length <= slot) {
+      const k = this.kernel;
+      if (!k) {
+        this.slots.push(new Float32Array(this.size));
+        continue;
+      }
+      const offset = k.at.slots + this.slots.length * 4 * this.size;
+      const needed = Math.ceil((offset + 4 * this.size) / PAGE);
+      const pages = k.memory.buffer.byteLength / PAGE;
+      if (needed > pages) {
+        // More histograms than the helper thread was started with: work alone from now on.
+        this.stopHelper();
+        // Growing a shared memory keeps earlier views valid (they simply stop short of the new pages).
+        k.memory.grow(needed - pages);
+      }
+      this.slots.push(new Float32Array(k.memory.buffer, offset, this.size));
+    }
+    return this.slots[slot];
+  }
+
+  /**
+   * Gradients of every row from `scores` and `y` by RANGE_GRADIENTS[loss] (a single-score loss),
+   * the upper half of the rows on the helper thread. Returns the loss (0 unless withLoss), gradient
+   * and hessian sums.
+   */
+  gradients(loss: number, withLoss = true): GradientSums {
+    const { control, sums, n } = this;
+    const fn = RANGE_GRADIENTS[loss];
+    const w = withLoss ? 1 : 0;
+    if (!control) {
+      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
+      fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
+    } else {
+      control[KIND] = KIND_GRADIENTS;
+      control[LOSS] = loss;
+      control[WITH_LOSS] = w;
+      const job = this.post();
+      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
+      if (this.await(job)) fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
+      else sums.set(this.io!.subarray(IO_SUMS, IO_SUMS + 3), 3);
+    }
+    return { loss: sums[0] + sums[3], g: sums[1] + sums[4], h: sums[2] + sums[5] };
+  }
+
+  /**
+   * Gradients and hessians given per row (a loss with several scores per row computes them itself),
+   * rounded to float32 for the next histograms. Returns their sums (of the rounded values); loss 0.
+   */
+  setGradients(g: Float64Array, h: Float64Array): GradientSums {
+    const gh = this.gh;
+    let sumG = 0;
+    let sumH = 0;
+    for (let i = 0, n = this.n; i < n; i++) {
+      gh[ENTRY * i] = g[i];
+      gh[ENTRY * i + 1] = h[i];
+      sumG += gh[ENTRY * i];
+      sumH += gh[ENTRY * i + 1];
+    }
+    return { loss: 0, g: sumG, h: sumH };
+  }
+
+  /**
+   * One step of tree growth, each thread over its own columns: the histogram of rows[start..start + m)
+   * (every row when start is -1, the root) into `slot`; then, when subtractFrom >= 0, histogram
+   * `subtractFrom` minus it in place (the sibling's); then the best split of each of `leaves` (their
+   * histograms complete by then). Returns the splits, SPLIT_RESULT_SIZE values per leaf (see
+   * split.ts), the same as one pass over every column finds. The array is reused by the next step.
+   */
+  step(slot: number, start: number, m: number, subtractFrom: number, leaves: readonly SplitLeaf[]): Float64Array {
+    if (leaves.length > MAX_LEAVES_PER_STEP) throw new Error(`at most ${MAX_LEAVES_PER_STEP} leaves per step`);
+    if (leaves.length > 0 && !this.splitSettings) throw new Error('BoostingWorkspace: split settings are needed to find splits');
+    const d = this.featureOffset.length - 1;
+    // Every slot the step touches exists before the helper reads it (making one may stop the helper).
+    const out = this.histogram(slot);
+    if (subtractFrom >= 0) this.histogram(subtractFrom);
+    for (const leaf of leaves) this.histogram(leaf.hist);
+    const { control, io, results } = this;
+    if (!control || !io) {
+      this.columns(out, 0, d, start, m, subtractFrom, leaves, results, 0);
+      return results;
+    }
+    control[KIND] = KIND_STEP;
+    control[ROWS] = start < 0 ? -1 : this.kernel!.at.rows + 4 * start;
+    control[COUNT] = m;
+    control[OUT] = out.byteOffset;
+    control[SUB_DST] = subtractFrom >= 0 ? this.histogram(subtractFrom).byteOffset : -1;
+    control[LEAVES] = leaves.length;
+    control[SUBTRACTED] = 0;
+    for (let i = 0; i < leaves.length; i++) {
+      const p = IO_LEAVES + LEAF_PARAMS * i;
+      io[p] = this.histogram(leaves[i].hist).byteOffset;
+      io[p + 1] = leaves[i].count;
+      io[p + 2] = leaves[i].g;
+      io[p + 3] = leaves[i].h;
+    }
+    const job = this.post();
+    const split = this.split;
+    this.columns(out, 0, split, start, m, subtractFrom, leaves, results, 0);
+    if (this.await(job)) {
+      // The helper's columns are incomplete: do them here (not subtracting twice), alone from now on.
+      const subtracted = control[SUBTRACTED] === 1;
+      this.columns(out, split, d, start, m, subtracted ? -1 : subtractFrom, leaves, io, IO_SPLITS);
+    }
+    // A later column's split replaces an earlier one's only with a strictly larger gain.
+    for (let i = 0; i < leaves.length; i++) {
+      const mine = SPLIT_RESULT_SIZE * i;
+      const theirs = IO_SPLITS + SPLIT_RESULT_SIZE * i;
+      if (io[theirs] > results[mine]) results.set(io.subarray(theirs, theirs + SPLIT_RESULT_SIZE), mine);
+    }
+    return results;
+  }
+
+  /**
+   * Stable in-place partition of rows[start..end) by a split of `feature` ("bins 0..bin go left",
+   * the missing bin left when missingLeft); a large range's second half on the helper thread.
+   * Returns the index of the first right row.
+   */
+  partition(start: number, end: number, feature: number, bin: number, missingBin: number, missingLeft: boolean): number {
+    const { rows, scratch, control, io } = this;
+    const base = feature * this.n;
+    const left = missingLeft ? 1 : 0;
+    if (!control || !io || end - start < PARALLEL_MIN_PARTITION) {
+      const l = this.partitionRange(base, bin, missingBin, left, start, end);
+      rows.set(scratch.subarray(start, end - l), start + l);
+      return start + l;
+    }
+    const half = start + ((end - start) >>> 1);
+    control[KIND] = KIND_PARTITION;
+    io.set([half, end, base, bin, missingBin, left], IO_PARTITION);
+    const job = this.post();
+    const leftA = this.partitionRange(base, bin, missingBin, left, start, half);
+    const leftB = this.await(job) ? this.partitionRange(base, bin, missingBin, left, half, end) : io[IO_PARTITION + 6];
+    // Each half holds its left rows in place and its right rows in scratch: the stable order is
+    // left of the first half, left of the second, right of the first, right of the second.
+    const rightA = half - start - leftA;
+    rows.copyWithin(start + leftA, half, half + leftB);
+    rows.set(scratch.subarray(start, start + rightA), start + leftA + leftB);
+    rows.set(scratch.subarray(half, end - leftB), start + leftA + leftB + rightA);
+    return start + leftA + leftB;
+  }
+
+  /**
+   * Adds the values of the first `count` leaves in leafRanges (at most slotCapacity) to their rows'
+   * scores in `column`; the second half of the rows array on the helper thread.
+   */
+  addLeafValues(count: number, column: number): void {
+    const { control, n } = this;
+    const half = this.rowSplit;
+    if (!control || n < PARALLEL_MIN_PARTITION) {
+      addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, n);
+      return;
+    }
+    control[KIND] = KIND_SCORES;
+    control[LEAF_COUNT] = count;
+    control[COLUMN] = column;
+    const job = this.post();
+    addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
+    if (this.await(job)) addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
+  }
+
+  /** partitionRows on this thread: the kernel's, or the JavaScript fallback. */
+  private partitionRange(base: number, t: number, missingBin: number, missingLeft: number, start: number, end: number): number {
+    const k = this.kernel;
+    if (k) return k.partition(k.at.rows, k.at.scratch, k.at.bins + base, t, missingBin, missingLeft, start, end);
+    return partitionRows(this.rows, this.scratch, this.bins, base, t, missingBin, missingLeft, start, end);
+  }
+
+  /** Histogram of the root (every row in order) into `slot`, without split search. */
+  buildRoot(slot: number): void {
+    this.step(slot, -1, this.n, -1, []);
+  }
+
+  /** Histogram of the leaf holding rows[start..end) into `slot`, without split search. */
+  buildLeaf(slot: number, start: number, end: number): void {
+    this.step(slot, start, end - start, -1, []);
+  }
+
+  /** Histogram `dst` minus histogram `src`, in place (a sibling from its parent and the other child). */
+  subtract(dst: number, src: number): void {
+    this.subtractColumns(this.histogram(dst), this.histogram(src), 0, this.featureOffset.length - 1);
+  }
+
+  /** Stops the helper thread. */
+  dispose(): void {
+    this.stopHelper();
+  }
+
+  /** Whether a helper thread is (still) doing half of the work. */
+  get parallel(): boolean {
+    return this.control !== null;
+  }
+
+  /** Whether the WebAssembly kernel (rather than the JavaScript fallback) builds the histograms. */
+  get wasm(): boolean {
+    return this.kernel !== null;
+  }
+
+  /** Hands the job described in the control words to the helper; returns its number. */
+  private post(): number {
+    const control = this.control!;
+    const job = ++this.job;
+    // The parameters written above are visible to the helper once it reads the new job number.
+    Atomics.store(control, JOB, job);
+    Atomics.notify(control, JOB);
+    return job;
+  }
+
+  /** Waits for the helper to finish `job`. Returns true when it failed (its half is to be redone here). */
+  private await(job: number): boolean {
+    const control = this.control!;
+    // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
+    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);
+    if (Atomics.load(control, FAILED) !== 1) return false;
+    BoostingWorkspace.helperFailures++;
+    this.stopHelper();
+    return true;
+  }
+
+  private stopHelper(): void {
+    if (this.control) {
+      Atomics.store(this.control, STOP, 1);
+      Atomics.add(this.control, JOB, 1);
+      Atomics.notify(this.control, JOB);
+    }
+    void this.helper?.terminate();
+    this.control = null;
+    this.helper = null;
+    this.split = this.featureOffset.length - 1;
+  }
+
+  /** step's work for columns [fStart, fEnd) on this thread, the splits to `results` from `at`. */
+  private columns(out: Float32Array, fStart: number, fEnd: number, start: number, m: number, subtractFrom: number, leaves: readonly SplitLeaf[], results: Float64Array, at: number): void {
+    this.part(out, fStart, fEnd, start, m);
+    if (subtractFrom >= 0) this.subtractColumns(this.histogram(subtractFrom), out, fStart, fEnd);
+    const s = this.splitSettings;
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i];
+      bestSplit(this.histogram(leaf.hist), s!.nBins, this.featureOffset, fStart, fEnd, leaf.count, leaf.g, leaf.h, s!.l2, s!.minSamplesLeaf, s!.minHessian, results, at + SPLIT_RESULT_SIZE * i);
+    }
+  }
+
+  /** dst -= src over the entries of columns [fStart, fEnd). */
+  private subtractColumns(dst: Float32Array, src: Float32Array, fStart: number, fEnd: number): void {
+    const first = this.featureOffset[fStart] * ENTRY;
+    const count = (this.featureOffset[fEnd] - this.featureOffset[fStart]) * ENTRY;
+    if (this.kernel) {
+      this.kernel.sub(dst.byteOffset + 4 * first, src.byteOffset + 4 * first, count);
+      return;
+    }
+    for (let i = first; i < first + count; i++) dst[i] -= src[i];
+  }
+
+  /** Columns [fStart, fEnd) of the histogram of m rows: rows[start..start + m), or 0..m - 1 when start is -1. */
+  private part(out: Float32Array, fStart: number, fEnd: number, start: number, m: number): void {
+    const k = this.kernel;
+    if (k) {
+      k.hist(out.byteOffset, k.at.bins, this.n, k.at.offsets, fStart, fEnd, start < 0 ? -1 : k.at.rows + 4 * start, m, k.at.gh, k.at.ordered);
+      return;
+    }
+    if (start >= 0) accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.gh);
+    else accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.identity(), 0, m, this.gh);
+  }
+
+  private identityRows: Uint32Array | null = null;
+
+  /** 0, 1, ..., n - 1 (the fallback's root rows). */
+  private identity(): Uint32Array {
+    this.identityRows ??= Uint32Array.from({ length: this.n }, (_, i) => i);
+    return this.identityRows;
+  }
+}

@@ -1,0 +1,226 @@
+// The monitoring reference of a run: per-feature statistics and bins of the training split, and the
+// model's predictions and score on dev. Computed where the data and the model are already in memory
+// (the training worker; a script run's evaluation) and written beside run.json as reference.json.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FeatureSchema, Rows } from '../data/types';
+import type { SplitMetrics } from './metrics';
+import type { Prediction } from './types';
+import { writeFileAtomic } from './runStore';
+
+export interface NumericReference {
+  kind: 'numeric';
+  name: string;
+  /** Training rows with a value (not missing). */
+  count: number;
+  missing: number;
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /**
+   * The training values' distribution as sorted distinct points with their counts (all distinct
+   * values when there are at most REFERENCE_POINTS of them, else REFERENCE_POINTS quantiles, each
+   * weighted by the rows it stands for). The KS and Wasserstein statistics are computed against it.
+   */
+  points: number[];
+  weights: number[];
+  /** Interior PSI bin edges (deciles of the training values); a value v falls in the first bin whose edge is ≥ v. */
+  psiEdges: number[];
+}
+
+export interface CategoricalReference {
+  kind: 'categorical';
+  name: string;
+  count: number;
+  missing: number;
+  /** Category → training rows with it. */
+  counts: Record<string, number>;
+}
+
+export type FeatureReference = NumericReference | CategoricalReference;
+
+export interface PredictionReference {
+  /** Classification: predicted class → dev rows; regression: the predicted values' distribution. */
+  kind: 'classes' | 'values';
+  classes?: Record<string, number>;
+  values?: NumericReference;
+  /** Classification: mean of the top class probability on dev (for CBPE calibration checks). */
+  meanConfidence?: number;
+}
+
+export interface MonitoringReference {
+  format: 'mlloop-reference/1';
+  task: 'classification' | 'regression';
+  target: string;
+  /** Class names in the model's order (classification). */
+  classes?: string[];
+  /** Features in the model's input order: numeric first, then categorical (as the ONNX contract). */
+  features: FeatureReference[];
+  /** Training rows summarized. */
+  rows: number;
+  /** The model's predictions on dev (absent when the run had no dev rows). */
+  predictions?: PredictionReference;
+  /** The dev score live accuracy is compared to: accuracy (classification) or rmse (regression). */
+  devScore?: { metric: 'accuracy' | 'rmse'; value: number };
+  dataVersion?: string;
+  /** 'training': written when the run finished; 'recomputed': computed later from the project's data (older runs). */
+  source: 'training' | 'recomputed';
+  createdAt: string;
+}
+
+/** At most this many points describe a numeric feature (all distinct values when there are fewer). */
+export const REFERENCE_POINTS = 2000;
+/** PSI bins: deciles of the reference. */
+export const PSI_BINS = 10;
+export const REFERENCE_FILE = 'reference.json';
+
+/** A numeric feature's reference from its values (NaN = missing). */
+export function numericReference(name: string, values: ArrayLike<number>, maxPoints = REFERENCE_POINTS): NumericReference {
+  const present: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) missing++;
+    else present.push(v);
+  }
+  const sorted = Float64Array.from(present).sort();
+  const n = sorted.length;
+  let mean = 0;
+  for (const v of sorted) mean += v;
+  mean = n ? mean / n : NaN;
+  let ss = 0;
+  for (const v of sorted) ss += (v - mean) * (v - mean);
+  // Distinct values with counts.
+  let points: number[] = [];
+  let weights: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && sorted[i] === sorted[i - 1]) weights[weights.length - 1]++;
+    else {
+      points.push(sorted[i]);
+      weights.push(1);
+    }
+  }
+  if (points.length > maxPoints) {
+    // Quantiles (the minimum and the maximum included), each weighted by the rows since the previous one.
+    const qp: number[] = [];
+    const qw: number[] = [];
+    let prevIdx = -1;
+    for (let j = 0; j < maxPoints; j++) {
+      const idx = Math.round((j * (n - 1)) / (maxPoints - 1));
+      if (idx <= prevIdx) continue;
+      const v = sorted[idx];
+      if (qp.length && qp[qp.length - 1] === v) qw[qw.length - 1] += idx - prevIdx;
+      else {
+        qp.push(v);
+        qw.push(idx - prevIdx);
+      }
+      prevIdx = idx;
+    }
+    points = qp;
+    weights = qw;
+  }
+  return { kind: 'numeric', name, count: n, missing, min: n ? sorted[0] : NaN, max: n ? sorted[n - 1] : NaN, mean, std: n ? Math.sqrt(ss / n) : NaN, points, weights, psiEdges: decileEdges(points, weights, n) };
+}
+
+/** Interior edges at the reference's deciles (points, so every value between two points falls in one bin). */
+function decileEdges(points: number[], weights: number[], n: number): number[] {
+  const edges: number[] = [];
+  let cum = 0;
+  let q = 1;
+  for (let i = 0; i < points.length - 1 && q < PSI_BINS; i++) {
+    cum += weights[i];
+    if (cum >= (q * n) / PSI_BINS) {
+      edges.push(points[i]);
+      while (q < PSI_BINS && cum >= (q * n) / PSI_BINS) q++;
+    }
+  }
+  return edges;
+}
+
+export function categoricalReference(name: string, values: ArrayLike<string>): CategoricalReference {
+  const counts: Record<string, number> = {};
+  let missing = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === '' || v === null || v === undefined) missing++;
+    else {
+      counts[v] = (counts[v] ?? 0) + 1;
+      count++;
+    }
+  }
+  return { kind: 'categorical', name, count, missing, counts };
+}
+
+/** Column j of a row-major matrix with `width` columns. */
+export function column<T>(data: ArrayLike<T>, n: number, width: number, j: number): T[] {
+  const out = new Array<T>(n);
+  for (let i = 0; i < n; i++) out[i] = data[i * width + j];
+  return out;
+}
+
+export function predictionReference(schema: FeatureSchema, pred: Prediction, n: number): PredictionReference {
+  if (schema.task === 'classification' && pred.classIndex) {
+    const classes = schema.classes ?? [];
+    const counts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
+    let conf = 0;
+    const C = classes.length;
+    for (let i = 0; i < n; i++) {
+      const c = classes[pred.classIndex[i]];
+      if (c !== undefined) counts[c]++;
+      if (pred.probabilities && C) {
+        let m = 0;
+        for (let k = 0; k < C; k++) m = Math.max(m, pred.probabilities[i * C + k]);
+        conf += m;
+      }
+    }
+    return { kind: 'classes', classes: counts, ...(pred.probabilities && n ? { meanConfidence: conf / n } : {}) };
+  }
+  return { kind: 'values', values: numericReference('prediction', pred.values ?? []) };
+}
+
+/** The reference of a model trained on `train`, with its predictions and metrics on dev when there is a dev split. */
+export function buildReference(
+  schema: FeatureSchema,
+  train: Rows,
+  dev?: { prediction: Prediction; rows: number; metrics?: SplitMetrics },
+  meta: { dataVersion?: string; source?: MonitoringReference['source'] } = {},
+): MonitoringReference {
+  const n = train.features.n;
+  const F = schema.numeric.length;
+  const K = schema.categorical.length;
+  const features: FeatureReference[] = [
+    ...schema.numeric.map((name, j) => numericReference(name, column(train.features.numeric, n, F, j))),
+    ...schema.categorical.map((name, j) => categoricalReference(name, column(train.features.categories, n, K, j))),
+  ];
+  const m = dev?.metrics as Record<string, number> | undefined;
+  const metric = schema.task === 'classification' ? 'accuracy' : 'rmse';
+  return {
+    format: 'mlloop-reference/1',
+    task: schema.task,
+    target: schema.target,
+    ...(schema.classes ? { classes: schema.classes } : {}),
+    features,
+    rows: n,
+    ...(dev && dev.rows > 0 ? { predictions: predictionReference(schema, dev.prediction, dev.rows) } : {}),
+    ...(m && Number.isFinite(m[metric]) ? { devScore: { metric, value: m[metric] } } : {}),
+    ...(meta.dataVersion ? { dataVersion: meta.dataVersion } : {}),
+    source: meta.source ?? 'training',
+    createdAt: new Date().toISOString(),
+  };
+}
+
+export function writeReference(runDir: string, reference: MonitoringReference): void {
+  writeFileAtomic(join(runDir, REFERENCE_FILE), JSON.stringify(reference) + '\n');
+}
+
+export function readReference(runDir: string): MonitoringReference | undefined {
+  try {
+    const r = JSON.parse(readFileSync(join(runDir, REFERENCE_FILE), 'utf8')) as MonitoringReference;
+    return r && r.format === 'mlloop-reference/1' && Array.isArray(r.features) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+// The Error Analysis panel's analysis in a worker thread: the same result as in-process (the error
+// table, the dataset's rows with their typed arrays, the slices), errors of the run reported, and
+// an abort answered at once with CancelledError (the worker itself ends after its job).
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyseRun } from '../../../src/core/analysis/analysis';
+import { analyseRunInWorker, transferablesOf } from '../../../src/core/analysis/analysisWorker';
+import { CancelledError } from '../../../src/core/runtime/cancel';
+import { writeTags } from '../../../src/core/analysis/tags';
+import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-worker-'));
+let runId = '';
+
+before(async () => {
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  const o = await trainExperiment({ projectDir: dir, experimentName: 'softmax' });
+  assert.equal(o.status, 'completed', o.error?.message);
+  runId = o.runId;
+});
+
+test('the worker\'s analysis equals the in-process one, typed arrays included', async () => {
+  const local = await analyseRun({ projectDir: dir, run: runId });
+  await writeTags(dir, { [local.table.ids.find((_, i) => local.table.wrong[i])!]: ['smudged'] });
+  const [inProcess, worker] = await Promise.all([analyseRun({ projectDir: dir, run: runId }), analyseRunInWorker({ projectDir: dir, run: runId })]);
+  assert.ok(worker.table.errorCount > 0);
+  assert.ok(worker.table.confidence instanceof Float32Array && worker.dataset.dev.features.numeric instanceof Float32Array);
+  for (const key of ['ids', 'truth', 'predicted', 'confidence', 'loss', 'wrong', 'errorCount', 'n', 'classes'] as const) assert.deepEqual(worker.table[key], inProcess.table[key], key);
+  for (const split of ['train', 'dev', 'test'] as const) assert.deepEqual(worker.dataset[split], inProcess.dataset[split], split);
+  assert.deepEqual(worker.dataset.schema, inProcess.dataset.schema);
+  assert.deepEqual(worker.slices, inProcess.slices);
+  assert.deepEqual(worker.tagTable, inProcess.tagTable);
+  assert.equal(worker.tagTable[0].tag, 'smudged');
+  assert.deepEqual(worker.record, inProcess.record);
+});
+
+test('a progressive analysis hands over the error table before the slices, then resolves with the same whole as one message', async () => {
+  const whole = await analyseRunInWorker({ projectDir: dir, run: runId });
+  let early: Awaited<ReturnType<typeof analyseRunInWorker>> | undefined;
+  let settledFirst = false;
+  const progressive = analyseRunInWorker({ projectDir: dir, run: runId }, undefined, undefined, (a) => {
+    early = a;
+    settledFirst = settled;
+  });
+  let settled = false;
+  const done = await progressive.finally(() => (settled = true));
+  assert.ok(early, 'the table came before the end');
+  assert.equal(settledFirst, false);
+  assert.deepEqual(early.slices, []);
+  assert.deepEqual(early.table.wrong, whole.table.wrong);
+  assert.ok(early.dataset.dev.features.numeric instanceof Float32Array && early.dataset.dev.features.numeric.length > 0, 'copied, not transferred away');
+  assert.ok(whole.slices.length > 0);
+  assert.deepEqual(done.slices, whole.slices);
+  assert.deepEqual(done.tagTable, whole.tagTable);
+  assert.deepEqual(done.table.ids, whole.table.ids);
+});
+
+test('every typed array of the analysis is backed by a listed buffer, each listed once', async () => {
+  const a = await analyseRun({ projectDir: dir, run: runId });
+  const buffers = transferablesOf(a);
+  assert.equal(new Set(buffers).size, buffers.length);
+  for (const v of [a.dataset.dev.features.numeric, a.dataset.train.y, a.dataset.test.rowIndex, a.table.loss, a.table.wrong]) assert.ok(buffers.includes(v.buffer as ArrayBuffer));
+});
+
+test('an unknown run is reported as the error it is; an abort answers at once with CancelledError', async () => {
+  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }), (e: Error) => !(e instanceof CancelledError) && /no-such-run/.test(e.message));
+  const abort = new AbortController();
+  const pending = analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal);
+  abort.abort();
+  await assert.rejects(pending, CancelledError);
+  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal), CancelledError);
+});
