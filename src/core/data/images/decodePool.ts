@@ -2,10 +2,10 @@
 // (src/worker/images.ts), each running sharp and the properties for its share of the files; the
 // calling thread only hands out chunks and copies the results in. Small jobs, and bundles without
 // the worker entry, decode in the calling thread (the same code, runDecodeJob).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript, type WorkerSource } from '../../runtime/worker';
 import type { InfoEntry } from './imageCache';
 import { ImageDecodeError, preprocessImage, readImageInfo, type ImageSettings, type SourceImageInfo } from './preprocess';
 import { imageProperties, PROPERTY_NAMES } from './properties';
@@ -19,23 +19,6 @@ export interface DecodeResult {
   pixels?: Uint8Array;
   properties?: Float64Array;
   errors?: (string | null)[];
-}
-
-/**
- * How to start src/worker/images.ts: dist/worker-images.js beside the bundle, or from TypeScript
- * sources (tests) through tsx. The same lookup as train/run.ts's workerScript, which the data layer
- * cannot import (it sits above); to be folded into one worker helper.
- */
-function imagesWorkerScript(): { source: string; eval: boolean } | undefined {
-  if (__filename.endsWith('.ts')) {
-    const entry = join(__dirname, '..', '..', '..', 'worker', 'images.ts');
-    return { source: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, eval: true };
-  }
-  for (const dir of [__dirname, join(__dirname, '..'), join(__dirname, '..', '..')]) {
-    const file = join(dir, 'worker-images.js');
-    if (existsSync(file)) return { source: file, eval: false };
-  }
-  return undefined; // a bundle without dist/worker-images.js: decode in the calling thread
 }
 
 /** Files per chunk handed to a worker, and the fewest files worth starting workers for. */
@@ -103,7 +86,12 @@ export async function decodeInChunks(job: DecodeJob, onChunk: (start: number, re
   };
   const starts = Array.from({ length: Math.ceil(n / CHUNK) }, (_, k) => k * CHUNK);
   const threads = Math.min(availableParallelism(), starts.length);
-  const script = n >= MIN_FOR_WORKERS && threads > 1 ? imagesWorkerScript() : undefined;
+  let script: WorkerSource | undefined;
+  try {
+    script = n >= MIN_FOR_WORKERS && threads > 1 ? workerScript('images') : undefined;
+  } catch {
+    script = undefined; // a bundle without dist/worker-images.js: decode in the calling thread
+  }
   if (!script) {
     for (const start of starts) onChunk(start, await runDecodeJob(chunkOf(start)));
     return;
