@@ -2,18 +2,13 @@
 // once (log + error notification) and ties its registration to the extension's lifetime.
 // Handlers of heavier features are loaded on first use (import() inside the handler).
 import * as vscode from 'vscode';
-import { showProblemNotification } from './diagnostics/notify';
-import { ProjectProblemError } from './diagnostics/problemError';
+import { showProblemNotification } from './problems/notify';
+import { ProjectProblemError } from './problems/problemError';
+import { requireProject } from './commandTargets';
 import type { Services } from './services';
-import { ExperimentNode } from './views/experimentsTree';
+import { ExperimentNode } from './experiments/experimentsTree';
 
 export type CommandHandler = (services: Services, ...args: unknown[]) => unknown;
-
-async function requireProject(services: Services, placeHolder: string) {
-  const project = await services.projects.pick(placeHolder);
-  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
-  return project;
-}
 
 export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.createProject': async (s, sampleName?: unknown, target?: unknown) => {
@@ -24,7 +19,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
     const project = await requireProject(s, 'Profile the data of which project?');
     // Unusable data (a ragged row, an unknown target…) is named with its line, not profiled.
     await s.diagnostics.assertUsable(project.file);
-    const { DataPanel } = await import('./panels/dataPanel');
+    const { DataPanel } = await import('./data/dataPanel');
     DataPanel.show(s, project.file);
   },
   'mlLoop.showLog': (s) => s.log.show(true),
@@ -49,7 +44,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),
   'mlLoop.diagnoseRun': async (s, arg) => (await import('./diagnose/commands')).diagnoseRunCommand(s, arg),
   'mlLoop.offerTraining': async (s, arg) => (await import('./diagnose/commands')).offerTrainingCommand(s, arg),
-  'mlLoop.openErrorAnalysis': async (s, arg) => (await import('./errors/commands')).openErrorAnalysisCommand(s, arg),
+  'mlLoop.openErrorAnalysis': async (s, arg) => (await import('./errorAnalysis/commands')).openErrorAnalysisCommand(s, arg),
   // Deployments (src/extension/deploy/commands.ts, loaded on first use).
   'mlLoop.deployRun': async (s, arg) => (await import('./deploy/commands')).deployRunCommand(s, arg),
   'mlLoop.promoteVersion': async (s, arg) => (await import('./deploy/commands')).promoteCommand(s, arg),
@@ -58,14 +53,14 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.openDeploymentLogs': async (s, arg) => (await import('./deploy/commands')).openLogsCommand(s, arg),
   'mlLoop.copyCurlExample': async (s, arg) => (await import('./deploy/commands')).copyCurlCommand(s, arg),
   'mlLoop.sendTestRequest': async (s, arg) => (await import('./deploy/commands')).sendTestRequestCommand(s, arg),
-  // Monitoring and updating (src/extension/monitor/commands.ts, loaded on first use).
-  'mlLoop.openMonitoring': async (s, arg) => (await import('./monitor/commands')).openMonitoringCommand(s, arg),
-  'mlLoop.retrainWithProductionData': async (s, arg) => (await import('./monitor/commands')).retrainWithProductionDataCommand(s, arg),
-  'mlLoop.promoteCandidate': async (s, arg) => (await import('./monitor/commands')).promoteCandidateCommand(s, arg),
-  'mlLoop.sendToErrorAnalysis': async (s, arg) => (await import('./monitor/commands')).sendToErrorAnalysisCommand(s, arg),
+  // Monitoring and updating (src/extension/monitoring/commands.ts, loaded on first use).
+  'mlLoop.openMonitoring': async (s, arg) => (await import('./monitoring/commands')).openMonitoringCommand(s, arg),
+  'mlLoop.retrainWithProductionData': async (s, arg) => (await import('./monitoring/commands')).retrainWithProductionDataCommand(s, arg),
+  'mlLoop.promoteCandidate': async (s, arg) => (await import('./monitoring/commands')).promoteCandidateCommand(s, arg),
+  'mlLoop.sendToErrorAnalysis': async (s, arg) => (await import('./monitoring/commands')).sendToErrorAnalysisCommand(s, arg),
   'mlLoop.copyPythonHelper': async (s) => {
     const project = await requireProject(s, 'Copy mlloop.py into which project?');
-    const { copyPythonHelper } = await import('./scripts/scriptExperiments');
+    const { copyPythonHelper } = await import('./training/scriptExperiments');
     const target = await copyPythonHelper(project.file);
     if (target) await vscode.window.showTextDocument(target);
   },

@@ -4,16 +4,21 @@
 import { moduleLoadedAt } from './activationClock'; // first import: starts the activation clock
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { registerPanelSerializers, restorePanel } from './panels/serializers';
+import { registerPanelSerializers, restorePanel } from './webviewHost/serializers';
 import { registerDiagnose } from './diagnose/commands';
-import { ProjectDiagnostics } from './diagnostics/projectDiagnostics';
+import { InlineVerdicts } from './diagnose/inlineVerdicts';
+import { ProjectDiagnostics } from './problems/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import { registerTraining } from './training';
 import { RunTracker } from './training/runTracker';
 import type { Services } from './services';
-import { DeploymentsTreeProvider } from './views/deploymentsTree';
-import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './views/experimentsTree';
-import { WebviewPanelHost, type PanelProbe } from './webview/panel';
+import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import { DeploymentManager } from './deploy/manager';
+import { DeploymentsStatusBar } from './deploy/statusBar';
+import { TestRequestResults } from './deploy/testRequestResults';
+import { ExperimentsTreeProvider, type ExperimentsTreeNode } from './experiments/experimentsTree';
+import { MonitoringState } from './monitoring/monitoringState';
+import { PanelRegistry, type PanelProbe } from './webviewHost/panel';
 
 /** What activate() returns: read by the integration tests and by other extensions. */
 export interface MlLoopApi {
@@ -27,6 +32,8 @@ export interface MlLoopApi {
   experimentsTree: vscode.TreeDataProvider<unknown>;
   /** The open webview panels, for the integration tests (state as the webview gets it; messages as it sends them). */
   panels(): PanelProbe[];
+  /** How many closed panels of a view type were garbage-collected so far (counted in the extension's tests only). */
+  collectedPanels(viewType: string): number;
   /** What VS Code's panel serializers run after a window reload (integration tests call it with a panel of their own). */
   restorePanel(panel: vscode.WebviewPanel, state: unknown): Promise<void>;
 }
@@ -50,21 +57,33 @@ async function revealSidebarOnce(services: Services, view: vscode.TreeView<Exper
 export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const activateCalledAt = performance.now();
   const log = vscode.window.createOutputChannel('ML Loop', { log: true });
-  WebviewPanelHost.recordSent = context.extensionMode === vscode.ExtensionMode.Test;
+  const monitoring = new MonitoringState();
+  const panels = new PanelRegistry(context.extensionMode === vscode.ExtensionMode.Test);
   const projects = new ProjectIndex(log);
   const runs = new RunTracker(projects, log);
+  const verdicts = new InlineVerdicts({ runs, projects, log });
   const experiments = new ExperimentsTreeProvider(projects, runs);
-  const deployments = new DeploymentsTreeProvider(context, log);
+  // The inference servers this window starts: one manager, read by the Deployments view, the
+  // status bar, the deploy and monitoring commands; disposing it stops every server.
+  const servers = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath, log);
+  const deployments = new DeploymentsTreeProvider(servers);
+  const testRequestResults = new TestRequestResults();
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, deployments, diagnostics, runs };
+  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts, testRequestResults };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
+    panels,
+    monitoring,
+    verdicts,
     diagnostics,
     projects,
     runs,
     experiments,
+    servers,
     deployments,
+    new DeploymentsStatusBar(servers),
+    testRequestResults,
     experimentsView,
     ...registerDiagnose(services, experimentsView),
     ...registerTraining(runs, projects),
@@ -73,10 +92,10 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     ...registerPanelSerializers(services),
   );
   // Monitoring (drift, alerts) starts with the first server that logs requests; its module loads then.
-  const startMonitor = deployments.manager.onDidChange(() => {
-    if (!deployments.manager.running().some((x) => x.logDir)) return;
+  const startMonitor = servers.onDidChange(() => {
+    if (!servers.running().some((x) => x.logDir)) return;
     startMonitor.dispose();
-    void import('./monitor/commands').then((m) => m.deploymentMonitor(services));
+    void import('./monitoring/deploymentMonitor').then((m) => m.deploymentMonitor(services));
   });
   context.subscriptions.push(startMonitor);
   // The first scan sets the context keys of the welcome content; activation does not wait for it.
@@ -86,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
   log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => WebviewPanelHost.probes(), restorePanel: (panel, state) => restorePanel(services, panel, state) };
+  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => panels.probes(), collectedPanels: (viewType) => panels.collected(viewType), restorePanel: (panel, state) => restorePanel(services, panel, state) };
 }
 
 export function deactivate(): void {

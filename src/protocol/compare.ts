@@ -1,4 +1,4 @@
-// Messages of the Compare panel (webview/compare ⇄ src/extension/panels/comparePanel.ts).
+// Messages of the Compare panel (webview/compare ⇄ src/extension/experiments/comparePanel.ts).
 import type { ErrorChanges } from '../core/analysis/compareErrors';
 import type { CompareTable, RunCurves } from '../core/track/compare';
 import { hasType, isArrayOf, isRecord, isReadyMessage, type ReadyMessage } from './common';

@@ -1,4 +1,4 @@
-// Messages of the Data panel (webview/data ⇄ src/extension/panels/dataPanel.ts).
+// Messages of the Data panel (webview/data ⇄ src/extension/data/dataPanel.ts).
 import type { ColumnProfile, DataProfile, ProfileFinding } from '../core/data/profileTypes';
 import { hasType, isArrayOf, isFiniteNumber, isNumberArray, isReadyMessage, isRecord, type ReadyMessage } from './common';
 

@@ -1,4 +1,4 @@
-// Messages of the Error Analysis panel (webview/errorAnalysis ⇄ src/extension/panels/errorAnalysisPanel.ts).
+// Messages of the Error Analysis panel (webview/errorAnalysis ⇄ src/extension/errorAnalysis/errorAnalysisPanel.ts).
 // The host sends the run's dev table as columns (cheap for 50,000+ rows); feature values (pixels)
 // are asked for by the webview for the rows it shows, correlated by a request id. Beside dev, the
 // Production source: the review queue's drifted or low-confidence production requests of the same

@@ -1,4 +1,4 @@
-// Messages of the Monitoring panel (webview/monitoring ⇄ src/extension/monitor/monitoringPanel.ts).
+// Messages of the Monitoring panel (webview/monitoring ⇄ src/extension/monitoring/monitoringPanel.ts).
 // The host sends complete snapshots: the deployment, its latest MonitoringReport (computed in a child
 // process), the alerts it raises, and the promotion gate of the last Retrain with Production Data.
 import type { MonitoringReport } from '../core/monitor/types';

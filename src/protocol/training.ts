@@ -1,4 +1,4 @@
-// Messages of the Training panel (webview/training ⇄ src/extension/panels/trainingPanel.ts).
+// Messages of the Training panel (webview/training ⇄ src/extension/training/trainingPanel.ts).
 // The host sends the whole state (run summary + every curve point so far) each time, throttled.
 import type { RunCurves } from '../core/track/compare';
 import { hasType, isArrayOf, isRecord, isReadyMessage, type ReadyMessage } from './common';

@@ -19,7 +19,7 @@ import { resolveProject } from '../../src/core/data/dataset';
 import { mulberry32 } from '../../src/core/data/prng';
 import { analyseRunInWorker } from '../../src/core/analysis/analysisWorker';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
-import { renderWebviewHtml } from '../../src/extension/webview/html';
+import { renderWebviewHtml } from '../../src/extension/webviewHost/html';
 import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import { productionQueueOf } from '../../src/core/update/reviewQueue';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';

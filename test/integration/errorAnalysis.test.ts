@@ -13,7 +13,7 @@ import { analyseRun } from '../../src/core/analysis/analysis';
 import { readTags } from '../../src/core/analysis/tags';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import type { ErrorAnalysisState, ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
-import type { PanelProbe } from '../../src/extension/webview/panel';
+import type { PanelProbe } from '../../src/extension/webviewHost/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, type LoadedErrorAnalysis as Loaded, waitFor, workspaceRoot } from './helpers';
 
 

@@ -16,7 +16,7 @@ import { readTags, updateTags } from '../../src/core/analysis/tags';
 import { InferenceServer } from '../../src/core/serve/server';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { readReviewQueue } from '../../src/core/update/reviewQueue';
-import type { PanelProbe } from '../../src/extension/webview/panel';
+import type { PanelProbe } from '../../src/extension/webviewHost/panel';
 import { activatedExtension, channelText, loadedErrorAnalysis as loaded, waitFor, workspaceRoot } from './helpers';
 import { REVIEW_QUEUE_FILE, deploymentDir } from '../../src/core/spec/layout';
 

@@ -1,7 +1,7 @@
 // Shared by the integration suites: the extension under test and small waits.
 import * as vscode from 'vscode';
 import type { MlLoopApi } from '../../src/extension/extension';
-import type { PanelProbe } from '../../src/extension/webview/panel';
+import type { PanelProbe } from '../../src/extension/webviewHost/panel';
 import type { ErrorAnalysisState } from '../../src/protocol/errorAnalysis';
 
 export const EXTENSION_ID = 'ml-loop.ml-loop';

@@ -16,6 +16,7 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./errorAnalysisProduction.test'),
   () => import('./experiments.test'),
   () => import('./monitoring.test'),
+  () => import('./panelLifetime.test'),
   () => import('./panelRestore.test'),
   () => import('./scripts.test'),
   () => import('./scale.test'),

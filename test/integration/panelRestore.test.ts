@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { RESTORABLE_VIEW_TYPES } from '../../src/extension/panels/serializers';
+import { RESTORABLE_VIEW_TYPES } from '../../src/extension/webviewHost/serializers';
 import { activatedExtension, channelText, waitFor, workspaceRoot } from './helpers';
 
 const dataTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.data'));

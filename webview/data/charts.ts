@@ -1,7 +1,7 @@
 // chart.js configurations of the Data panel as plain objects (no DOM), unit-tested in Node.
 import type { ChartConfiguration } from 'chart.js';
 import type { ColumnProfile, DataProfile } from '../../src/core/data/profileTypes';
-import type { ThemeColors } from '../shared/theme';
+import { axis, baseOptions, seriesColor, type ChartPalette } from '../../src/core/charts/style';
 
 type BarConfig = ChartConfiguration<'bar', number[], string>;
 
@@ -14,27 +14,23 @@ export function formatNumber(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-function baseOptions(colors: ThemeColors, stacked = false): BarConfig['options'] {
-  const axis = { ticks: { color: colors.muted, font: { size: 10 } }, grid: { color: colors.grid, display: false }, border: { color: colors.grid } };
-  return {
-    animation: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    plugins: { legend: { display: stacked, labels: { color: colors.foreground, boxWidth: 12 } }, tooltip: { enabled: true } },
-    scales: {
-      x: { ...axis, stacked },
-      y: { ...axis, stacked, beginAtZero: true, grid: { ...axis.grid, display: true } },
-    },
-  };
+/** Small untitled axes (the card names the column); a legend only for the stacked class balance. */
+function barOptions(colors: ChartPalette, stacked = false): BarConfig['options'] {
+  const ticks = { color: colors.muted, font: { size: 10 } };
+  return baseOptions(colors, {
+    legend: stacked,
+    x: axis(colors, '', { ticks, grid: { color: colors.grid, display: false }, stacked }),
+    y: axis(colors, '', { ticks, stacked, beginAtZero: true }),
+  }) as BarConfig['options'];
 }
 
 /** Histogram of a numeric column (one bar per bin, labelled by its lower edge) or top values of a categorical one. */
-export function columnChart(column: ColumnProfile, colors: ThemeColors): BarConfig {
-  const color = column.role === 'target' ? colors.series[1] : colors.series[0];
+export function columnChart(column: ColumnProfile, colors: ChartPalette): BarConfig {
+  const color = seriesColor(colors, column.role === 'target' ? 1 : 0);
   if (column.stats.kind === 'numeric') {
     const { edges, counts } = column.stats.histogram;
     const labels = counts.map((_, i) => `${formatNumber(edges[i])}–${formatNumber(edges[i + 1])}`);
-    const options = baseOptions(colors);
+    const options = barOptions(colors);
     return {
       type: 'bar',
       data: { labels, datasets: [{ label: column.name, data: counts, backgroundColor: color, barPercentage: 1, categoryPercentage: 1 }] },
@@ -48,12 +44,12 @@ export function columnChart(column: ColumnProfile, colors: ThemeColors): BarConf
   return {
     type: 'bar',
     data: { labels: top.map((t) => t.value), datasets: [{ label: column.name, data: top.map((t) => t.count), backgroundColor: color }] },
-    options: { ...baseOptions(colors), indexAxis: 'y' },
+    options: { ...barOptions(colors), indexAxis: 'y' },
   };
 }
 
 /** Rows per class, stacked by split. Undefined when the project is not a classification. */
-export function classBalanceChart(profile: DataProfile, colors: ThemeColors): BarConfig | undefined {
+export function classBalanceChart(profile: DataProfile, colors: ChartPalette): BarConfig | undefined {
   const balance = profile.classBalance;
   if (!balance?.length) return undefined;
   const splits = ['train', 'dev', 'test'] as const;
@@ -61,9 +57,9 @@ export function classBalanceChart(profile: DataProfile, colors: ThemeColors): Ba
     type: 'bar',
     data: {
       labels: balance.map((b) => b.class),
-      datasets: splits.map((s, i) => ({ label: s, data: balance.map((b) => b[s]), backgroundColor: colors.series[i] })),
+      datasets: splits.map((s, i) => ({ label: s, data: balance.map((b) => b[s]), backgroundColor: seriesColor(colors, i) })),
     },
-    options: baseOptions(colors, true),
+    options: barOptions(colors, true),
   };
 }
 

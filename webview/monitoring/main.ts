@@ -55,7 +55,6 @@ function featureRow(f: FeatureDrift): HTMLElement {
 
 function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean): HTMLElement[] {
   const colors = readThemeColors();
-  const palette = { foreground: colors.foreground, muted: colors.muted, grid: colors.grid, series: colors.series, warning: colors.warning };
   const w = r.window;
   const out: HTMLElement[] = [];
   out.push(
@@ -72,7 +71,7 @@ function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean
     ),
     h('p', { class: 'muted' }, `Window: ${w.kind === 'requests' ? `last ${w.size ?? w.requests} requests` : w.kind === 'time' ? `since ${w.since}` : 'the whole log'}${w.from ? ` (${w.from.slice(11, 19)}–${(w.to ?? '').slice(11, 19)} UTC)` : ''} · reference: ${r.reference.source}, ${r.reference.rows} training rows · model ${r.model ?? '?'} v${r.version ?? '?'}${r.runId ? ` (run ${r.runId})` : ''}`),
   );
-  const drift = chartBox(driftChart(r, palette), 'chart-drift');
+  const drift = chartBox(driftChart(r, colors), 'chart-drift');
   out.push(h('h2', {}, 'Drift per feature'));
   if (drift) {
     out.push(drift.el);
@@ -89,14 +88,14 @@ function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean
       act('Send to Error Analysis', 'sendToErrorAnalysis', 'secondary', busy),
     ),
   );
-  const hists = worstHistograms(r, palette).map((c, i) => chartBox(c, `chart-hist-${i}`, 'chart hist')!);
+  const hists = worstHistograms(r, colors).map((c, i) => chartBox(c, `chart-hist-${i}`, 'chart hist')!);
   out.push(h('h2', {}, 'Worst features: training vs window'), h('div', { class: 'hist-grid' }, ...hists.map((x) => x.el)));
   draws.push(...hists.map((x) => x.draw));
   const pairs: [string, ReturnType<typeof chartBox>][] = [
-    ['Predictions', r.prediction ? chartBox(predictionChart(r.prediction, palette), 'chart-prediction') : undefined],
-    ['Accuracy', chartBox(accuracyChart(r, palette), 'chart-accuracy')],
-    ['Latency', chartBox(latencyChart(r, palette), 'chart-latency')],
-    ['Throughput', chartBox(throughputChart(r, palette), 'chart-throughput')],
+    ['Predictions', r.prediction ? chartBox(predictionChart(r.prediction, colors), 'chart-prediction') : undefined],
+    ['Accuracy', chartBox(accuracyChart(r, colors), 'chart-accuracy')],
+    ['Latency', chartBox(latencyChart(r, colors), 'chart-latency')],
+    ['Throughput', chartBox(throughputChart(r, colors), 'chart-throughput')],
   ];
   for (const [title, box] of pairs) {
     out.push(h('h2', {}, title));

@@ -1,15 +1,11 @@
 // Colours for canvases (chart.js, image grids) from the VS Code theme. Canvas pixels cannot use
 // CSS variables, so they are read at render time, and charts are redrawn when the theme changes.
+import type { ChartPalette } from '../../src/core/charts/style';
 
-export interface ThemeColors {
-  foreground: string;
-  muted: string;
-  grid: string;
+/** The chart palette (src/core/charts/style: foreground, muted, grid, series, warning) and what else canvases use. */
+export interface ThemeColors extends ChartPalette {
   background: string;
-  /** Series colours, in order: VS Code's chart palette. */
-  series: string[];
   error: string;
-  warning: string;
   kind: 'light' | 'dark' | 'high-contrast';
 }
 

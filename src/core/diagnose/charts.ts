@@ -3,40 +3,17 @@
 // Code's CSS variables): the host computes, the webview only draws. Unit-tested in Node.
 
 import type { ChartConfiguration } from 'chart.js';
+import { axis, baseOptions, seriesColor, type ChartPalette } from '../charts/style';
 import { isRateMetric, type Verdict } from './biasVariance';
 import type { ImportanceReport } from './importance';
 import type { LearningCurve, ValidationCurve } from './learningCurveTypes';
 import type { ClassCurve, ClassificationSplitReport, RegressionSplitReport } from './metrics';
 
-/** The colours a chart needs (webview/shared/theme's ThemeColors has them all). */
-export interface ChartPalette {
-  foreground: string;
-  muted: string;
-  grid: string;
-  series: string[];
-  warning: string;
-}
-
 type Config = ChartConfiguration;
 
-function axis(p: ChartPalette, title: string, extra: Record<string, unknown> = {}) {
-  return {
-    title: { display: true, text: title, color: p.foreground, font: { size: 12 } },
-    ticks: { color: p.muted, font: { size: 11 } },
-    grid: { color: p.grid },
-    border: { color: p.grid },
-    ...extra,
-  };
-}
-
+/** Options of the Diagnostics charts: no title (the card has one), a legend unless `legend` is false. */
 function options(p: ChartPalette, x: Record<string, unknown>, y: Record<string, unknown>, legend = true): Config['options'] {
-  return {
-    animation: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    plugins: { legend: { display: legend, labels: { color: p.foreground, boxWidth: 14, font: { size: 12 } } }, tooltip: { enabled: true } },
-    scales: { x, y },
-  };
+  return baseOptions(p, { x, y, legend });
 }
 
 const pct = (metric: string) => isRateMetric(metric as never);
@@ -106,7 +83,7 @@ export function validationCurveChart(c: ValidationCurve, baseline: number, p: Ch
 /** One line per class (one-vs-rest) or the single binary curve, plus the chance diagonal for ROC. */
 export function classCurvesChart(curves: ClassCurve[], kind: 'roc' | 'pr', p: ChartPalette): Config {
   const datasets: Record<string, unknown>[] = curves.map((c, i) => {
-    const color = p.series[i % p.series.length];
+    const color = seriesColor(p, i);
     const area = c.area === null ? 'n/a' : c.area.toFixed(3);
     return {
       label: `${c.class} (${kind === 'roc' ? 'AUC' : 'AP'} ${area})`,

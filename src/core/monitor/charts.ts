@@ -3,10 +3,8 @@
 // first), overlaid reference vs window histograms, prediction drift, live and estimated accuracy
 // over time, latency and throughput. The webview only hands them to chart.js. Unit-tested in Node.
 import type { ChartConfiguration } from 'chart.js';
-import type { ChartPalette } from '../diagnose/charts';
+import { axis, baseOptions, withAlpha, type ChartPalette } from '../charts/style';
 import type { FeatureDrift, FeatureHistogram, MonitoringReport, PredictionDrift, TimePoint } from './types';
-
-export type { ChartPalette };
 
 /** Features in the drift chart (the worst ones). */
 export const DRIFT_CHART_FEATURES = 20;
@@ -15,19 +13,8 @@ export const HISTOGRAM_FEATURES = 3;
 
 type Config = ChartConfiguration;
 
-function axis(p: ChartPalette, title: string, extra: Record<string, unknown> = {}) {
-  return { title: { display: !!title, text: title, color: p.foreground }, ticks: { color: p.muted }, grid: { color: p.grid }, border: { color: p.grid }, ...extra };
-}
-
-function base(p: ChartPalette, title: string, x: Record<string, unknown>, y: Record<string, unknown>, extra: Record<string, unknown> = {}): Config['options'] {
-  return {
-    animation: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    plugins: { title: { display: true, text: title, color: p.foreground }, legend: { labels: { color: p.foreground, boxWidth: 14 } } },
-    scales: { x, y },
-    ...extra,
-  };
+function base(p: ChartPalette, title: string, x: Record<string, unknown>, y: Record<string, unknown>): Config['options'] {
+  return baseOptions(p, { title, x, y });
 }
 
 /**
@@ -171,13 +158,4 @@ export function throughputChart(report: MonitoringReport, p: ChartPalette): Conf
       scales: { x: axis(p, 'time'), y: axis(p, 'requests/s', { beginAtZero: true }), y1: axis(p, 'error rate', { beginAtZero: true, max: 1, position: 'right', grid: { drawOnChartArea: false } }) },
     },
   };
-}
-
-/** A CSS colour with alpha: #rgb/#rrggbb become rgba(); others are returned as they are. */
-export function withAlpha(color: string, alpha: number): string {
-  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim());
-  if (!m) return color;
-  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1];
-  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }

@@ -4,33 +4,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns } from '../../core/track/store';
+import { resolveRunTarget } from '../commandTargets';
 import type { Services } from '../services';
-import { ModelNode, ServerNode, VersionNode } from '../views/deploymentsTree';
+import { ModelNode, ServerNode, VersionNode } from './deploymentsTree';
 import type { ServerProcess } from './serverProcess';
 import { deploymentDir, runDir as runDirOf } from '../../core/spec/layout';
-
-interface RunRef {
-  projectDir: string;
-  runId: string;
-}
-
-function isRunRef(arg: unknown): arg is RunRef {
-  return !!arg && typeof (arg as RunRef).projectDir === 'string' && typeof (arg as RunRef).runId === 'string';
-}
-
-async function pickRun(s: Services): Promise<RunRef | undefined> {
-  const project = await s.projects.pick('Deploy a run of which project?');
-  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
-  const projectDir = path.dirname(project.file.fsPath);
-  const { runs } = await listRuns(projectDir);
-  const deployable = runs.filter((r) => r.status === 'completed' && existsSync(path.join(r.dir, 'model.onnx')));
-  if (deployable.length === 0) throw new Error('no completed run with a model.onnx yet — train an experiment first');
-  const picked = await vscode.window.showQuickPick(
-    deployable.map((r) => ({ label: r.runId, description: `${r.record.experiment}${r.annotations.name ? ` · ${r.annotations.name}` : ''}`, runId: r.runId })),
-    { placeHolder: 'Deploy which run?' },
-  );
-  return picked && { projectDir, runId: picked.runId };
-}
 
 /** What logging stores, named before the user agrees to it. */
 export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
@@ -44,7 +22,12 @@ export function consentMessage(name: string, dir: string, sampleRate: number, re
 }
 
 export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ url: string; version: string } | undefined> {
-  const run = isRunRef(arg) ? arg : await pickRun(s);
+  const run = await resolveRunTarget(s, arg, {
+    project: 'Deploy a run of which project?',
+    run: 'Deploy which run?',
+    filter: (r) => r.status === 'completed' && existsSync(path.join(r.dir, 'model.onnx')),
+    none: 'no completed run with a model.onnx yet — train an experiment first',
+  });
   if (!run) return undefined;
   const runDir = runDirOf(run.projectDir, run.runId);
   const modelPath = path.join(runDir, 'model.onnx');
@@ -56,14 +39,14 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   let logRequests = false;
   const sampleRate = config.get<number>('logSampleRate', 1);
   const redact = config.get<string[]>('logRedact', []);
-  if (config.get<boolean>('logRequests', false) && !s.deployments.manager.find(run.projectDir, name)) {
+  if (config.get<boolean>('logRequests', false) && !s.servers.find(run.projectDir, name)) {
     const dir = deploymentDir(run.projectDir, name);
     const choice = await vscode.window.showWarningMessage(consentMessage(name, dir, sampleRate, redact), { modal: true }, 'Log Requests', 'Deploy Without Logging');
     if (choice === undefined) return undefined;
     logRequests = choice === 'Log Requests';
   }
   const { server, version, added } = await vscode.window.withProgress({ location: { viewId: 'mlLoop.deployments' }, title: `Deploying ${name}` }, () =>
-    s.deployments.manager.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact }),
+    s.servers.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact }),
   );
   void vscode.commands.executeCommand('mlLoop.deployments.focus');
   void vscode.window.showInformationMessage(
@@ -74,7 +57,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
 
 function modelOf(s: Services, arg: unknown): { server: ServerProcess; model: string } {
   if (arg instanceof ModelNode || arg instanceof VersionNode) return { server: arg.server, model: arg.model.name };
-  const running = s.deployments.manager.running();
+  const running = s.servers.running();
   const first = running.find((r) => r.status?.models.length);
   if (!first) throw new Error('no inference server is running — deploy a run first');
   return { server: first, model: first.status!.models[0].name };
@@ -92,10 +75,10 @@ export async function promoteCommand(s: Services, arg?: unknown): Promise<void> 
     version = picked?.version;
   }
   if (!version) return;
-  // A version retrained with production data goes through the promotion gate (src/extension/monitor).
+  // A version retrained with production data goes through the promotion gate (src/extension/monitoring).
   const runId = server.status?.models.find((x) => x.name === model)?.versions.find((v) => v.version === version)?.runId;
-  const { confirmPromotion } = await import('../monitor/commands');
-  if (!(await confirmPromotion(server.launch.projectDir, runId, `${model} v${version}`))) return;
+  const { confirmPromotion } = await import('../monitoring/promotionGate');
+  if (!(await confirmPromotion(s.monitoring, server.launch.projectDir, runId, `${model} v${version}`))) return;
   await server.post(`/v2/models/${encodeURIComponent(model)}/aliases/production`, { version });
   void vscode.window.showInformationMessage(`ML Loop: ${model} v${version} is now production`);
 }
@@ -108,14 +91,14 @@ export async function rollbackCommand(s: Services, arg?: unknown): Promise<void>
 
 function serverOf(s: Services, arg: unknown): ServerProcess {
   if (arg instanceof ServerNode || arg instanceof ModelNode || arg instanceof VersionNode) return arg.server;
-  const first = s.deployments.manager.running()[0];
+  const first = s.servers.running()[0];
   if (!first) throw new Error('no inference server is running');
   return first;
 }
 
 export async function stopServerCommand(s: Services, arg?: unknown): Promise<void> {
   const server = serverOf(s, arg);
-  await s.deployments.manager.stop(server);
+  await s.servers.stop(server);
   void vscode.window.showInformationMessage(`ML Loop: stopped the inference server at ${server.url}`);
 }
 
@@ -145,25 +128,6 @@ export async function copyCurlCommand(s: Services, arg?: unknown): Promise<strin
   return text;
 }
 
-// Test request results are read-only virtual documents: nothing to save, no "Save changes?" prompt on close.
-const RESULT_SCHEME = 'mlloop-test-request';
-const results = new Map<string, string>();
-let resultProvider: vscode.Disposable | undefined;
-let testRequests = 0;
-
-async function showReadOnlyJson(s: Services, name: string, value: unknown): Promise<void> {
-  if (!resultProvider) {
-    resultProvider = vscode.workspace.registerTextDocumentContentProvider(RESULT_SCHEME, { provideTextDocumentContent: (uri) => results.get(uri.path) ?? '' });
-    s.context.subscriptions.push(resultProvider, { dispose: () => (resultProvider = undefined) });
-  }
-  const uri = vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${name}` });
-  results.set(uri.path, JSON.stringify(value, null, 2));
-  const doc = await vscode.workspace.openTextDocument(uri);
-  await vscode.languages.setTextDocumentLanguage(doc, 'json');
-  // Beside the editor in use (e.g. the project file); in the first column when none is open.
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preview: true });
-}
-
 /** Picks a dev example of the project, sends it to /predict and shows the response beside its true label. */
 export async function sendTestRequestCommand(s: Services, arg?: unknown): Promise<{ trueLabel: string; response: Record<string, unknown> }> {
   const { server, model } = modelOf(s, arg);
@@ -187,7 +151,7 @@ export async function sendTestRequestCommand(s: Services, arg?: unknown): Promis
   const response = (await res.json()) as Record<string, unknown>;
   const prediction = (response.predictions as Array<{ label?: string; prediction?: number }> | undefined)?.[0];
   const predicted = prediction?.label ?? prediction?.prediction;
-  await showReadOnlyJson(s, `test-request-${++testRequests}.json`, { example: { id: dev.ids[i], dataRow: dev.rowIndex[i] + 1, trueLabel }, request: `POST ${server.url}/v2/models/${model}/predict`, latencyMs: Math.round(ms * 10) / 10, response });
+  await s.testRequestResults.show({ example: { id: dev.ids[i], dataRow: dev.rowIndex[i] + 1, trueLabel }, request: `POST ${server.url}/v2/models/${model}/predict`, latencyMs: Math.round(ms * 10) / 10, response });
   void vscode.window.showInformationMessage(`ML Loop: dev example ${dev.ids[i].slice(0, 8)} — true label ${trueLabel}, predicted ${String(predicted)}${predicted !== undefined && String(predicted) === trueLabel ? ' ✓' : ''}`);
   return { trueLabel, response };
 }

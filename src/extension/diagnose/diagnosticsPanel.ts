@@ -12,7 +12,7 @@ import {
 import type { RunDiagnosis } from '../../core/diagnose/diagnoseRun';
 import type { ValidationCurve } from '../../core/diagnose/learningCurveTypes';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 import { diagnoseInChildProcess } from './diagnoseProcess';
 import { CancelledError } from '../../core/runtime/cancel';
 
@@ -21,7 +21,6 @@ const SWEEPABLE: Record<string, string[]> = { linear: ['l2'], logistic: ['l2'], 
 
 export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, DiagnosticsWebviewMessage> {
   static readonly viewType = 'mlLoop.diagnostics';
-  private static readonly open = new Map<string, DiagnosticsPanel>();
   private diagnosis: RunDiagnosis | undefined;
   private loadError: string | undefined;
   private learningCurve: JobState = { status: 'idle' };
@@ -33,24 +32,12 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
   readonly onDidDiagnose = this.changeEmitter.event;
 
   static show(services: Services, projectDir: string, runId: string, onDiagnosed?: (projectDir: string) => void): DiagnosticsPanel {
-    const key = `${projectDir}#${runId}`;
-    const existing = DiagnosticsPanel.open.get(key);
-    if (existing) {
-      existing.reveal();
-      return existing;
-    }
-    const panel = new DiagnosticsPanel(services, projectDir, runId);
-    DiagnosticsPanel.open.set(key, panel);
-    panel.onDidDispose(() => DiagnosticsPanel.open.delete(key));
-    if (onDiagnosed) panel.onDidDiagnose(() => onDiagnosed(projectDir));
-    services.context.subscriptions.push(panel);
-    void panel.load();
-    return panel;
-  }
-
-  /** The open panels (tests read their state). */
-  static panels(): DiagnosticsPanel[] {
-    return [...DiagnosticsPanel.open.values()];
+    return services.panels.show(DiagnosticsPanel.viewType, { projectDir, runId }, () => {
+      const panel = new DiagnosticsPanel(services, projectDir, runId);
+      if (onDiagnosed) panel.onDidDiagnose(() => onDiagnosed(projectDir));
+      void panel.load();
+      return panel;
+    });
   }
 
   private constructor(
@@ -67,6 +54,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       log: services.log,
       isWebviewMessage: isDiagnosticsWebviewMessage,
       restoreKey: { projectDir, runId },
+      panels: services.panels,
     });
   }
 

@@ -9,7 +9,8 @@ import { formatGap, type Verdict } from '../../core/diagnose/biasVariance';
 import { verdictOfRecord } from '../../core/diagnose/recordVerdict';
 import type { BuiltinModel, MetricName } from '../../core/spec/types';
 import { readProjectOutline, type ExperimentEntry } from '../project/projectFile';
-import type { Services } from '../services';
+import type { ProjectIndex } from '../project/projectIndex';
+import type { RunTracker } from '../training/runTracker';
 
 export const VERDICT_SOURCE = 'ML Loop diagnosis';
 const BUILTIN = new Set(['linear', 'logistic', 'mlp', 'gbdt']);
@@ -19,12 +20,6 @@ export interface ExperimentVerdict {
   experiment: ExperimentEntry;
   runId: string;
   verdict: Verdict;
-}
-
-/** Arguments of mlLoop.diagnoseRun from the editor (CodeLens, hover, code action). */
-export interface RunRef {
-  projectFile: vscode.Uri;
-  runId: string;
 }
 
 /** Short form for the CodeLens: "High variance · 2.0 points". */
@@ -48,7 +43,7 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
   private readonly disposables: vscode.Disposable[] = [this.collection, this.lensEmitter];
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: { runs: RunTracker; projects: ProjectIndex; log: vscode.LogOutputChannel }) {
     const selector: vscode.DocumentSelector = { pattern: '**/mlloop.json' };
     this.disposables.push(
       vscode.languages.registerHoverProvider(selector, this),
@@ -158,7 +153,7 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
           title: `$(pulse) ${verdictShort(v.verdict)}`,
           tooltip: `${v.verdict.summary}: open the Diagnostics panel of run ${v.runId}`,
           command: 'mlLoop.diagnoseRun',
-          arguments: [{ projectFile: v.projectFile, runId: v.runId } satisfies RunRef],
+          arguments: [{ projectFile: v.projectFile, runId: v.runId }],
         }),
     );
   }
@@ -191,7 +186,7 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
       }
       const open = new vscode.CodeAction(`Diagnose run ${v.runId}`, InlineVerdicts.fixKind);
       open.diagnostics = [diagnostic];
-      open.command = { command: 'mlLoop.diagnoseRun', title: 'Diagnose Run', arguments: [{ projectFile: document.uri, runId: v.runId } satisfies RunRef] };
+      open.command = { command: 'mlLoop.diagnoseRun', title: 'Diagnose Run', arguments: [{ projectFile: document.uri, runId: v.runId }] };
       actions.push(open);
     }
     return actions;

@@ -8,9 +8,9 @@ import type { MetricName } from '../../core/spec/types';
 import { isRunDiagnosticsWebviewMessage, type RunDiagnosticsHostMessage, type RunDiagnosticsViewState } from '../../protocol/diagnostics';
 import { readProjectOutline } from '../project/projectFile';
 import type { Services } from '../services';
-import { ExperimentNode, RunNode } from '../views/experimentsTree';
-import { localResourceRoots, webviewHtml } from '../webview/panel';
-import type { RunRef } from './inlineVerdicts';
+import { ExperimentNode, RunNode } from '../experiments/experimentsTree';
+import { localResourceRoots, webviewHtml } from '../webviewHost/panel';
+import type { RunRef } from '../commandTargets';
 
 const NOTHING_SELECTED: RunDiagnosticsViewState = { status: 'empty', message: 'Select a run or an experiment in the Experiments view to see its diagnosis.' };
 

@@ -5,63 +5,23 @@ import * as vscode from 'vscode';
 import { runLabel } from '../../core/track/format';
 import { annotateRun, deleteRun } from '../../core/track/store';
 import type { TrackedRun } from '../../core/track/types';
-import type { ExperimentRef } from '../codelens/experimentLens';
+import type { ExperimentRef } from './experimentLens';
 import type { Project } from '../project/projectIndex';
+import { projectOf, requireProject, resolveTrackedRun, runTargetOf, type RunTarget } from '../commandTargets';
 import type { Services } from '../services';
-import { ExperimentNode, MoreRunsNode, RunNode, SweepNode } from '../views/experimentsTree';
-import { askEditedParams, cancelRun, trainAll, trainOne } from './trainCommands';
+import { ExperimentNode, MoreRunsNode, SweepNode } from '../experiments/experimentsTree';
+import { askEditedParams, trainAll, trainOne } from './trainWithProgress';
 import { projectDirOf } from './runTracker';
-import { mayRunScript } from '../scripts/scriptExperiments';
-import { experimentHasSweep, trainSweepWithProgress } from '../scripts/sweepCommand';
-
-/** A run as commands receive it from the tree, the status bar, a lens or a panel. */
-export interface RunRef {
-  projectDir: string;
-  runId: string;
-}
-
-function isRunRef(v: unknown): v is RunRef {
-  return typeof v === 'object' && v !== null && typeof (v as RunRef).projectDir === 'string' && typeof (v as RunRef).runId === 'string';
-}
+import { mayRunScript } from './scriptExperiments';
+import { experimentHasSweep, trainSweepWithProgress } from './sweepWithProgress';
 
 function isExperimentRef(v: unknown): v is ExperimentRef {
   return typeof v === 'object' && v !== null && (v as ExperimentRef).projectFile instanceof vscode.Uri && typeof (v as ExperimentRef).experiment === 'string';
 }
 
-function toRunRef(arg: unknown): RunRef | undefined {
-  if (arg instanceof RunNode) return { projectDir: arg.projectDir, runId: arg.runId };
-  return isRunRef(arg) ? arg : undefined;
-}
-
-async function projectOf(s: Services, projectDir: string): Promise<Project> {
-  const project = (await s.projects.list()).find((p) => projectDirOf(p) === projectDir);
-  if (!project) throw new Error(`no mlloop.json in ${projectDir}`);
-  return project;
-}
-
-async function pickProject(s: Services, placeHolder: string): Promise<Project> {
-  const project = await s.projects.pick(placeHolder);
-  if (!project) throw new Error('this workspace has no mlloop.json — run "ML Loop: Create ML Project" first');
-  return project;
-}
-
-/** The run a command acts on: the given one, or the user's pick among the project's runs. */
-async function resolveRun(s: Services, arg: unknown, placeHolder: string, filter: (r: TrackedRun) => boolean = () => true): Promise<{ project: Project; run: TrackedRun } | undefined> {
-  const ref = toRunRef(arg);
-  if (ref) {
-    const run = await s.runs.run(ref.projectDir, ref.runId);
-    if (!run) throw new Error(`run ${ref.runId} is not in the store`);
-    return { project: await projectOf(s, ref.projectDir), run };
-  }
-  const project = await pickProject(s, placeHolder);
-  const index = await s.runs.index(projectDirOf(project));
-  const candidates = index.all().filter(filter);
-  if (candidates.length === 0) throw new Error('no run to choose from');
-  const picked = await vscode.window.showQuickPick(
-    candidates.slice(0, 500).map((r) => ({ label: runLabel(r), description: `${r.record.experiment} · ${r.status}`, detail: r.annotations.note, run: r })),
-    { placeHolder, matchOnDescription: true },
-  );
-  return picked && { project, run: picked.run };
+/** The run a command acts on (read from the store): the given one, or the user's pick among the project's runs. */
+function resolveRun(s: Services, arg: unknown, placeHolder: string, filter?: (r: TrackedRun) => boolean) {
+  return resolveTrackedRun(s, arg, { project: placeHolder, run: placeHolder, filter });
 }
 
 export async function trainExperimentCommand(s: Services, arg?: unknown): Promise<unknown> {
@@ -74,7 +34,7 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
     project = (await s.projects.list()).find((p) => p.file.toString() === arg.projectFile.toString()) ?? (await projectOf(s, path.dirname(arg.projectFile.fsPath)));
     experiment = arg.experiment;
   } else {
-    project = await pickProject(s, 'Train an experiment of which project?');
+    project = await requireProject(s, 'Train an experiment of which project?');
     const trainable = project.outline.experiments.filter((e) => e.kind !== '?');
     if (trainable.length === 0) throw new Error('mlloop.json has no experiment to train');
     const picked = await vscode.window.showQuickPick(
@@ -88,7 +48,7 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
   await s.diagnostics.assertUsable(project.file);
   // Script experiments run workspace code: refused (with a way to manage trust) in an untrusted workspace.
   if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
-  // An experiment with a "sweep" trains its whole grid (src/extension/scripts/sweepCommand).
+  // An experiment with a "sweep" trains its whole grid (src/extension/training/sweepWithProgress).
   if (await experimentHasSweep(project, experiment)) return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
   // A derived data version (Error Analysis: augmented rows, added data, fixed labels) travels with the ref.
   const dataVersion = isExperimentRef(arg) && typeof arg.dataVersion === 'string' ? arg.dataVersion : undefined;
@@ -97,22 +57,22 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
 }
 
 export async function trainAllCommand(s: Services): Promise<unknown> {
-  const project = await pickProject(s, 'Train the experiments of which project?');
+  const project = await requireProject(s, 'Train the experiments of which project?');
   await s.diagnostics.assertUsable(project.file);
   const outcomes = await trainAll(s, project);
   return outcomes.map((o) => ({ runId: o.runId, status: o.status }));
 }
 
 export async function cancelRunCommand(s: Services, arg?: unknown): Promise<boolean> {
-  const ref = toRunRef(arg);
-  if (ref) return cancelRun(s, ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
+  const ref = runTargetOf(arg);
+  if (ref) return s.runs.cancel(ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
   const active = s.runs.activeRuns();
   if (active.length === 0) throw new Error('no run is training in this window');
   const picked =
     active.length === 1
       ? active[0]
       : (await vscode.window.showQuickPick(active.map((a) => ({ label: a.runId, description: a.experiment, a })), { placeHolder: 'Cancel which run?' }))?.a;
-  return picked ? cancelRun(s, picked.runId) : false;
+  return picked ? s.runs.cancel(picked.runId) : false;
 }
 
 export async function renameRunCommand(s: Services, arg?: unknown): Promise<void> {
@@ -141,8 +101,8 @@ export async function toggleRunStarCommand(s: Services, arg?: unknown): Promise<
 }
 
 export async function deleteRunCommand(s: Services, arg?: unknown, selected?: unknown): Promise<void> {
-  const nodes = Array.isArray(selected) && selected.length > 1 ? selected.map(toRunRef).filter((r): r is RunRef => !!r) : undefined;
-  const refs = nodes ?? [toRunRef(arg) ?? (await resolveRun(s, arg, 'Delete which run?').then((t) => t && { projectDir: projectDirOf(t.project), runId: t.run.runId }))].filter((r): r is RunRef => !!r);
+  const nodes = Array.isArray(selected) && selected.length > 1 ? selected.map(runTargetOf).filter((r): r is RunTarget => !!r) : undefined;
+  const refs = nodes ?? [runTargetOf(arg) ?? (await resolveRun(s, arg, 'Delete which run?').then((t) => t && { projectDir: projectDirOf(t.project), runId: t.run.runId }))].filter((r): r is RunTarget => !!r);
   if (refs.length === 0) return;
   const what = refs.length === 1 ? `run ${refs[0].runId}` : `${refs.length} runs`;
   const answer = await vscode.window.showWarningMessage(`Delete ${what}? Its model, metrics and log are removed from disk.`, { modal: true }, 'Delete');
@@ -157,17 +117,17 @@ export async function deleteRunCommand(s: Services, arg?: unknown, selected?: un
 export async function openTrainingCurvesCommand(s: Services, arg?: unknown): Promise<void> {
   const target = await resolveRun(s, arg, 'Show the training curves of which run?');
   if (!target) return;
-  const { TrainingPanel } = await import('../panels/trainingPanel');
+  const { TrainingPanel } = await import('./trainingPanel');
   TrainingPanel.show(s, projectDirOf(target.project), target.run.runId);
 }
 
 export async function compareRunsCommand(s: Services, arg?: unknown, selected?: unknown): Promise<void> {
   const list = Array.isArray(selected) && selected.length ? selected : [arg];
-  const refs = list.map(toRunRef).filter((r): r is RunRef => !!r);
+  const refs = list.map(runTargetOf).filter((r): r is RunTarget => !!r);
   const dirs = new Set(refs.map((r) => r.projectDir));
   if (dirs.size > 1) throw new Error('compare runs of one project at a time');
   if (refs.length < 2) throw new Error('select 2 to 20 runs in the Experiments view (Ctrl/Cmd+click), then Compare Selected');
-  const { ComparePanel } = await import('../panels/comparePanel');
+  const { ComparePanel } = await import('../experiments/comparePanel');
   ComparePanel.show(s, refs[0].projectDir, refs.map((r) => r.runId));
 }
 
@@ -193,7 +153,7 @@ export async function compareSweepCommand(s: Services, arg?: unknown): Promise<v
     void vscode.window.showWarningMessage(`ML Loop: the sweep has ${runIds.length} runs; comparing the first ${MAX_COMPARE} of the grid.`);
     runIds = runIds.slice(0, MAX_COMPARE);
   }
-  const { ComparePanel } = await import('../panels/comparePanel');
+  const { ComparePanel } = await import('../experiments/comparePanel');
   ComparePanel.show(s, projectDir, runIds);
 }
 

@@ -1,7 +1,7 @@
 // What the training feature adds at activation: the CodeLens over mlloop.json experiments and the
 // training status-bar item. Commands live in the command table (src/extension/commands.ts).
 import * as vscode from 'vscode';
-import { ExperimentCodeLensProvider } from '../codelens/experimentLens';
+import { ExperimentCodeLensProvider } from './experimentLens';
 import { TrainingStatusBar } from './statusBar';
 import type { RunTracker } from './runTracker';
 import type { ProjectIndex } from '../project/projectIndex';

@@ -180,6 +180,15 @@ export class RunTracker implements vscode.Disposable {
     this.changeEmitter.fire({ projectDir: a.projectDir, runIds: [runId] });
   }
 
+  /** Cancels a run this window is training; false when it is not one of them. */
+  cancel(runId: string): boolean {
+    const a = this.active.get(runId);
+    if (!a) return false;
+    this.log.info(`run ${runId}: cancel requested`);
+    a.abort.abort();
+    return true;
+  }
+
   activeRun(runId: string): ActiveRun | undefined {
     return this.active.get(runId);
   }

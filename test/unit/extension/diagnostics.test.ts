@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { checkProject } from '../../../src/core/check/projectChecks';
-import { relocateProblems, textProblems } from '../../../src/extension/diagnostics/projectText';
-import { blockingError } from '../../../src/extension/diagnostics/problemError';
+import { relocateProblems, textProblems } from '../../../src/extension/problems/projectText';
+import { blockingError } from '../../../src/extension/problems/problemError';
 import { checkProjectInWorker } from '../../../src/core/check/runCheck';
 import { CancelledError } from '../../../src/core/runtime/cancel';
 

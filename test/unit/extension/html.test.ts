@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../../src/extension/webview/html';
+import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../../src/extension/webviewHost/html';
 
 const parts = {
   title: 'Data <x>',

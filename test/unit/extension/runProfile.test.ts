@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { profileInChildProcess, ProfileProcessError } from '../../../src/extension/profile/runProfile';
+import { profileInChildProcess, ProfileProcessError } from '../../../src/extension/data/runProfile';
 import { sampleProfile } from './fixtures/profile';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-fakecli-'));

@@ -2,7 +2,7 @@
 // threshold at 1, overlaid histograms, prediction drift, live vs estimated accuracy, operations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyChart, alignSeries, driftChart, latencyChart, predictionChart, thresholdRatio, throughputChart, withAlpha, worstHistograms } from '../../../src/core/monitor/charts';
+import { accuracyChart, alignSeries, driftChart, latencyChart, predictionChart, thresholdRatio, throughputChart, worstHistograms } from '../../../src/core/monitor/charts';
 import { report } from './fixtures';
 
 const p = { foreground: '#ccc', muted: '#999', grid: '#444', series: ['#111111', '#222222', '#333333', '#444444', '#555555', '#666666'], warning: '#ff0' };
@@ -31,7 +31,7 @@ test('histograms of the worst three features overlay reference and window shares
   assert.deepEqual(hs[0].data.datasets.map((d: any) => [d.label, d.data]), [['reference (training)', [0.3, 0.4, 0.3]], ['window (production)', [0, 0.2, 0.8]]]);
   assert.equal(hs[0].data.datasets[0].grouped, false);
   assert.match(hs[0].options.plugins.title.text, /^petal_length: ks p = 1\.0e-9 \(drift when < 0\.05\) — drifted$/);
-  assert.equal(withAlpha('#112233', 0.5), 'rgba(17, 34, 51, 0.5)');
+  assert.equal(hs[0].data.datasets[0].backgroundColor, 'rgba(17, 17, 17, 0.55)');
 });
 
 test('prediction drift: classes of dev vs window', () => {

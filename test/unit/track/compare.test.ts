@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Papa from 'papaparse';
 import { bestColumns, buildCompareTable, compareTableCsv, curvesOf } from '../../../src/core/track/compare';
+import { EXTRA_SERIES } from '../../../src/core/charts/style';
 import { compareChart, seriesStyle, trainingLossChart, trainingMetricChart } from '../../../src/core/track/charts';
 import { formatDuration, keyMetric, lastRunSummary, shortRunLabel, timeAgo } from '../../../src/core/track/format';
 import type { TrackedRun } from '../../../src/core/track/types';
@@ -12,7 +13,7 @@ function run(runId: string, patch: Partial<RunRecord> = {}, name?: string): Trac
   return { runId, dir: `/store/${runId}`, record, status: record.status, annotations: name ? { name } : {} };
 }
 
-const colors = { foreground: '#ccc', grid: '#444', series: ['#1', '#2', '#3', '#4', '#5', '#6'] };
+const colors = { foreground: '#ccc', muted: '#999', grid: '#444', series: ['#1', '#2', '#3', '#4', '#5', '#6'], warning: '#ff0' };
 
 test('the compare table marks differences and the best value per metric (max for accuracy, min for losses)', () => {
   const a = run('a', { params: { hidden: [64], epochs: 100 }, metrics: { dev: { accuracy: 0.95, f1: 0.94, logloss: 0.2 } } }, 'narrow');
@@ -69,17 +70,19 @@ test('curves align steps, keep the last value of a repeated step and fill gaps w
   assert.deepEqual(metric.data.datasets.map((d) => [d.label, d.data]), [['dev accuracy', [null, 0.85]]]);
 });
 
-test('compare curves: one dataset per run on the union of steps; 20 runs get 20 distinct styles', () => {
+test('compare curves: one dataset per run on the union of steps; 20 runs get 20 distinct colours', () => {
   const runs = Array.from({ length: 20 }, (_, i) => curvesOf(`r${i}`, `run ${i}`, { steps: Array.from({ length: 3 + (i % 3) }, (_, k) => ({ step: k + 1, devLoss: 1 / (k + 1 + i) })) }));
   const cfg = compareChart(runs, 'devLoss', colors);
   assert.equal(cfg.data.datasets.length, 20);
   assert.deepEqual(cfg.data.labels, [1, 2, 3, 4, 5]);
   assert.deepEqual(cfg.data.datasets[0].data, [1, 0.5, 1 / 3, null, null]);
-  const styles = cfg.data.datasets.map((d) => `${d.borderColor}|${JSON.stringify(d.borderDash)}`);
-  assert.equal(new Set(styles).size, 20);
-  assert.equal(seriesStyle(0, colors.series).color, '#1');
-  assert.match(seriesStyle(6, colors.series).color, /^hsl\(/);
-  assert.notEqual(seriesStyle(6, colors.series).color, seriesStyle(7, colors.series).color);
+  assert.equal(new Set(cfg.data.datasets.map((d) => d.borderColor)).size, 20);
+  assert.ok(cfg.data.datasets.every((d) => JSON.stringify(d.borderDash) === '[]'));
+  assert.deepEqual(seriesStyle(0, colors), { color: '#1', dash: [] });
+  assert.deepEqual(seriesStyle(6, colors), { color: EXTRA_SERIES[0], dash: [] });
+  // Past the distinct colours, generated hues, dashed.
+  assert.match(seriesStyle(20, colors).color, /^hsl\(/);
+  assert.deepEqual(seriesStyle(20, colors).dash, [6, 3]);
 });
 
 test('key metric, time ago and the CodeLens summary read as the issue shows them', () => {

@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../../core/train/types';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
 import { projectDirOf } from './runTracker';
-import { configuredPython } from '../scripts/scriptExperiments';
+import { configuredPython } from './scriptExperiments';
 
 /** Progress lines go to the log at most this often per run (every event still reaches the panel). */
 const LOG_INTERVAL_MS = 1000;
@@ -39,7 +39,7 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
   let lastLog = 0;
   // Loaded before training starts, so the panel opens as the run is created and sees all its progress
   // (a fast run could otherwise end before a panel opened through the command had loaded).
-  const trainingPanel = req.openPanel ? import('../panels/trainingPanel') : undefined;
+  const trainingPanel = req.openPanel ? import('./trainingPanel') : undefined;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `ML Loop: training ${req.experiment}`, cancellable: true },
     async (progress, token) => {
@@ -119,15 +119,6 @@ export async function trainAll(s: Services, project: Project): Promise<TrainOutc
   const done = outcomes.filter((o) => o.status === 'completed').length;
   void vscode.window.showInformationMessage(`ML Loop: trained ${done} of ${outcomes.length} experiment(s)`);
   return outcomes;
-}
-
-/** Cancels a run this window is training; false when it is not one of them. */
-export function cancelRun(s: Services, runId: string): boolean {
-  const a = s.runs.activeRun(runId);
-  if (!a) return false;
-  s.log.info(`run ${runId}: cancel requested`);
-  a.abort.abort();
-  return true;
 }
 
 /** Asks for edited parameters, prefilled with the run's (JSON); undefined when the user backs out. */

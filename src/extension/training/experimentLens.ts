@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { lastRunSummary } from '../../core/track/format';
 import { readProjectOutline } from '../project/projectFile';
-import type { RunTracker } from '../training/runTracker';
+import type { RunTracker } from './runTracker';
 
 /** What a lens passes to mlLoop.trainExperiment. */
 export interface ExperimentRef {

@@ -1,9 +1,8 @@
 // The Deployments view: servers (URL, status, uptime) → models → versions (alias, run, request count),
-// from the servers this window started (src/extension/deploy). A status-bar item shows requests per
-// second while a server runs; clicking it opens this view.
+// from the servers this window started (the DeploymentManager created in activate()).
 import * as vscode from 'vscode';
-import { DeploymentManager } from '../deploy/manager';
-import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from '../deploy/serverProcess';
+import type { DeploymentManager } from './manager';
+import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from './serverProcess';
 
 export class ServerNode {
   readonly kind = 'server';
@@ -39,40 +38,14 @@ export function formatUptime(ms: number): string {
 }
 
 export class DeploymentsTreeProvider implements vscode.TreeDataProvider<DeploymentNode>, vscode.Disposable {
-  readonly manager: DeploymentManager;
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
-  private readonly statusItem = vscode.window.createStatusBarItem('mlLoop.deployments', vscode.StatusBarAlignment.Left, 49);
   private readonly subscription: vscode.Disposable;
-  private anyRunning = false;
-  /** Alerts of a deployment (set by the deployment monitor, src/extension/monitor): a warning icon and badge on its model. */
+  /** Alerts of a deployment (set by the deployment monitor, src/extension/monitoring): a warning icon and badge on its model. */
   alertsOf: ((projectDir: string, name: string) => { message: string }[]) | undefined;
 
-  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
-    const config = () => vscode.workspace.getConfiguration('mlLoop');
-    this.manager = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => config().get<string>('nodePath') || process.execPath, log);
-    this.statusItem.name = 'ML Loop Deployments';
-    this.statusItem.command = 'mlLoop.deployments.focus';
-    this.subscription = this.manager.onDidChange(() => {
-      this.changeEmitter.fire();
-      this.updateStatusBar();
-    });
-  }
-
-  private updateStatusBar(): void {
-    const running = this.manager.running();
-    if ((running.length > 0) !== this.anyRunning) {
-      this.anyRunning = running.length > 0;
-      void vscode.commands.executeCommand('setContext', 'mlLoop.deploymentsRunning', this.anyRunning);
-    }
-    if (running.length === 0) {
-      this.statusItem.hide();
-      return;
-    }
-    const rps = running.reduce((a, s) => a + s.rps, 0);
-    this.statusItem.text = `$(server-process) ${rps.toFixed(rps < 10 ? 1 : 0)} req/s`;
-    this.statusItem.tooltip = `ML Loop: ${running.length} inference server${running.length > 1 ? 's' : ''} (${running.map((s) => s.url).join(', ')}) — click for Deployments`;
-    this.statusItem.show();
+  constructor(private readonly manager: DeploymentManager) {
+    this.subscription = manager.onDidChange(() => this.changeEmitter.fire());
   }
 
   /** Redraws the tree (alerts changed). */
@@ -122,8 +95,6 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
 
   dispose(): void {
     this.subscription.dispose();
-    this.manager.dispose();
-    this.statusItem.dispose();
     this.changeEmitter.dispose();
   }
 }

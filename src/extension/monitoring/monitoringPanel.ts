@@ -7,12 +7,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
-import { deploymentMonitor, gateOf, promoteCandidateCommand, retrainWithProductionDataCommand, type ResolvedDeployment } from './commands';
-import { deploymentKey, type DeploymentRef } from './deploymentMonitor';
+import { WebviewPanelHost } from '../webviewHost/panel';
+import { deploymentKey, deploymentMonitor, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
+import { gateOf } from './promotionGate';
 import { deploymentDir } from '../../core/spec/layout';
 
-const open = new Map<string, MonitoringPanel>();
+/** What identifies the panel (and brings it back after a reload): the deployment, not its server. */
+function restoreKeyOf(ref: DeploymentRef): DeploymentRef {
+  return { projectDir: ref.projectDir, deployment: ref.deployment };
+}
 
 export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, MonitoringWebviewMessage> {
   static readonly viewType = 'mlLoop.monitoring';
@@ -20,21 +23,16 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   private lastSent = '';
 
   static show(services: Services, ref: ResolvedDeployment): MonitoringPanel {
-    const key = deploymentKey(ref);
-    const existing = open.get(key);
-    if (existing) {
-      existing.ref = ref;
-      existing.reveal();
-      existing.update();
-      void existing.refresh(true);
-      return existing;
-    }
-    const panel = new MonitoringPanel(services, ref);
-    open.set(key, panel);
-    services.context.subscriptions.push(panel);
-    panel.onDidDispose(() => open.get(key) === panel && open.delete(key));
-    void panel.refresh(true);
-    return panel;
+    const reopen = (panel: MonitoringPanel) => {
+      panel.ref = ref;
+      panel.update();
+      void panel.refresh(true);
+    };
+    return services.panels.show(MonitoringPanel.viewType, restoreKeyOf(ref), () => {
+      const panel = new MonitoringPanel(services, ref);
+      void panel.refresh(true);
+      return panel;
+    }, reopen);
   }
 
   private constructor(
@@ -49,19 +47,20 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       extensionUri: services.context.extensionUri,
       log: services.log,
       isWebviewMessage: isMonitoringWebviewMessage,
-      restoreKey: { projectDir: ref.projectDir, deployment: ref.deployment },
+      restoreKey: restoreKeyOf(ref),
+      panels: services.panels,
     });
     const monitor = deploymentMonitor(services);
     const subs = [
       monitor.onDidChange((r) => deploymentKey(r) === deploymentKey(this.ref) && this.update()),
       // The servers' status polls fire every second: only a changed snapshot is sent (a redraw loses nothing, but costs).
-      services.deployments.manager.onDidChange(() => this.update()),
+      services.servers.onDidChange(() => this.update()),
     ];
     this.onDidDispose(() => subs.forEach((d) => d.dispose()));
   }
 
   private server() {
-    return this.ref.server ?? this.services.deployments.manager.running().find((s) => s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment));
+    return this.ref.server ?? this.services.servers.running().find((s) => s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment));
   }
 
   private deploymentView(): DeploymentView {
@@ -110,7 +109,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   }
 
   private gateField(): { gate?: GateView } {
-    const gate = gateOf({ ...this.ref, server: this.server() });
+    const gate = gateOf(this.services.monitoring, { ...this.ref, server: this.server() });
     return gate ? { gate } : {};
   }
 
@@ -120,7 +119,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     this.update();
   }
 
-  private async withBusy<T>(label: string, work: () => Promise<T>): Promise<T> {
+  private async withBusy<T>(label: string, work: () => PromiseLike<T>): Promise<T> {
     this.busy = label;
     this.update();
     try {
@@ -136,11 +135,12 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     switch (message.action) {
       case 'refresh':
         return this.refresh(true);
+      // Retrain and Promote run as their commands (the command table reports their errors).
       case 'retrain':
-        await this.withBusy('Retraining with production data…', () => retrainWithProductionDataCommand(this.services, ref));
+        await this.withBusy('Retraining with production data…', () => vscode.commands.executeCommand('mlLoop.retrainWithProductionData', ref));
         return;
       case 'promote':
-        await this.withBusy('Promoting…', () => promoteCandidateCommand(this.services, ref));
+        await this.withBusy('Promoting…', () => vscode.commands.executeCommand('mlLoop.promoteCandidate', ref));
         return;
       case 'rollback': {
         const server = ref.server;

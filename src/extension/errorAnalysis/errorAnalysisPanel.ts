@@ -34,7 +34,7 @@ import {
   type SliceView,
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
 
 function sliceViews(slices: Slice[]): SliceView[] {
@@ -57,7 +57,6 @@ function versionSummary(r: VersionRecipe): string {
 
 export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessage, ErrorAnalysisWebviewMessage> {
   static readonly viewType = 'mlLoop.errorAnalysis';
-  private static readonly open = new Map<string, ErrorAnalysisPanel>();
   private analysis: RunErrorAnalysis | undefined;
   private view: ErrorAnalysisView | undefined;
   private loadError: string | undefined;
@@ -77,27 +76,21 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private productionText = '';
 
   static show(services: Services, projectDir: string, runId: string, filter?: Omit<RequestedFilter, 'seq'>): ErrorAnalysisPanel {
-    const key = `${projectDir}#${runId}`;
-    let panel = ErrorAnalysisPanel.open.get(key);
-    if (panel) {
-      panel.reveal();
+    const panel = services.panels.show(
+      ErrorAnalysisPanel.viewType,
+      { projectDir, runId },
+      () => {
+        const created = new ErrorAnalysisPanel(services, projectDir, runId);
+        void created.load();
+        return created;
+      },
       // The queue may have grown since the panel loaded (Send to Error Analysis in the Monitoring panel).
-      if (filter?.source === 'production') void panel.reloadProduction();
-    } else {
-      panel = new ErrorAnalysisPanel(services, projectDir, runId);
-      ErrorAnalysisPanel.open.set(key, panel);
-      const p = panel;
-      panel.onDidDispose(() => ErrorAnalysisPanel.open.delete(key));
-      services.context.subscriptions.push(panel);
-      void p.load();
-    }
+      (open: ErrorAnalysisPanel) => {
+        if (filter?.source === 'production') void open.reloadProduction();
+      },
+    );
     if (filter) panel.requestFilter(filter);
     return panel;
-  }
-
-  /** The open panels (tests read their state). */
-  static panels(): ErrorAnalysisPanel[] {
-    return [...ErrorAnalysisPanel.open.values()];
   }
 
   private constructor(
@@ -114,6 +107,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       log: services.log,
       isWebviewMessage: isErrorAnalysisWebviewMessage,
       restoreKey: { projectDir, runId },
+      panels: services.panels,
     });
     this.watchSharedFiles();
   }

@@ -10,8 +10,7 @@ import { Throttle } from '../../core/track/throttle';
 import type { TrackedRun } from '../../core/track/types';
 import { isTrainingWebviewMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingRunView, type TrainingWebviewMessage } from '../../protocol/training';
 import type { Services } from '../services';
-import { cancelRun } from '../training/trainCommands';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 export const THROTTLE_MS = 250;
 
@@ -25,7 +24,6 @@ export interface PanelTraffic {
 
 export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, TrainingWebviewMessage> {
   static readonly viewType = 'mlLoop.training';
-  private static readonly open = new Map<string, TrainingPanel>();
   private state: TrainingPanelState;
   private seq = 0;
   private readonly throttle = new Throttle(THROTTLE_MS, () => this.publish());
@@ -33,18 +31,11 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
   readonly traffic: PanelTraffic = { progressEvents: 0, messages: 0 };
 
   static show(services: Services, projectDir: string, runId: string): TrainingPanel {
-    const key = `${projectDir}#${runId}`;
-    const existing = TrainingPanel.open.get(key);
-    if (existing) {
-      existing.reveal();
-      return existing;
-    }
-    const panel = new TrainingPanel(services, projectDir, runId);
-    TrainingPanel.open.set(key, panel);
-    panel.onDidDispose(() => TrainingPanel.open.delete(key));
-    services.context.subscriptions.push(panel);
-    void panel.refresh();
-    return panel;
+    return services.panels.show(TrainingPanel.viewType, { projectDir, runId }, () => {
+      const panel = new TrainingPanel(services, projectDir, runId);
+      void panel.refresh();
+      return panel;
+    });
   }
 
   private constructor(
@@ -61,6 +52,7 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
       log: services.log,
       isWebviewMessage: isTrainingWebviewMessage,
       restoreKey: { projectDir, runId },
+      panels: services.panels,
       column: vscode.ViewColumn.Beside,
     });
     this.state = { status: 'loading', runId };
@@ -94,7 +86,7 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
 
   protected async handle(message: Exclude<TrainingWebviewMessage, { type: 'ready' }>): Promise<void> {
     if (message.type === 'cancel') {
-      if (!cancelRun(this.services, this.runId)) void vscode.window.showWarningMessage(`ML Loop: run ${this.runId} is not training in this window`);
+      if (!this.services.runs.cancel(this.runId)) void vscode.window.showWarningMessage(`ML Loop: run ${this.runId} is not training in this window`);
     } else if (message.type === 'revealModel') {
       await vscode.commands.executeCommand('mlLoop.revealModelFile', { projectDir: this.projectDir, runId: this.runId });
     }

@@ -6,7 +6,7 @@ import { trainSweep } from '../../core/experiment/sweep';
 import type { TrainOutcome } from '../../core/train/run';
 import type { Project } from '../project/projectIndex';
 import type { Services } from '../services';
-import { projectDirOf } from '../training/runTracker';
+import { projectDirOf } from './runTracker';
 import { configuredPython, configuredSweepParallel } from './scriptExperiments';
 
 export async function trainSweepWithProgress(s: Services, project: Project, experiment: string): Promise<TrainOutcome[]> {

@@ -14,7 +14,7 @@ import { readHistory } from '../../core/track/store';
 import type { TrackedRun } from '../../core/track/types';
 import { isCompareWebviewMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage } from '../../protocol/compare';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWebviewMessage> {
   static readonly viewType = 'mlLoop.compare';
@@ -24,8 +24,8 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
   /** Opens a new Compare panel on runs of one project. */
   static show(services: Services, projectDir: string, runIds: string[]): ComparePanel {
     if (runIds.length < MIN_COMPARE || runIds.length > MAX_COMPARE) throw new Error(`select ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare (${runIds.length} selected)`);
+    // A new panel each time: the same runs may be compared twice side by side.
     const panel = new ComparePanel(services, projectDir, runIds);
-    services.context.subscriptions.push(panel);
     void panel.load();
     return panel;
   }
@@ -44,6 +44,7 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
       log: services.log,
       isWebviewMessage: isCompareWebviewMessage,
       restoreKey: { projectDir, runIds },
+      panels: services.panels,
     });
     const sub = services.runs.onDidChangeRuns((c) => {
       if (c.projectDir === projectDir && (!c.runIds || c.runIds.some((id) => runIds.includes(id)))) void this.load();

@@ -2,29 +2,22 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isDataWebviewMessage, type DataHostMessage, type DataPanelState, type DataWebviewMessage } from '../../protocol/data';
-import { profileInChildProcess } from '../profile/runProfile';
+import { profileInChildProcess } from './runProfile';
 import type { Services } from '../services';
-import { WebviewPanelHost } from '../webview/panel';
+import { WebviewPanelHost } from '../webviewHost/panel';
 
 export class DataPanel extends WebviewPanelHost<DataHostMessage, DataWebviewMessage> {
   static readonly viewType = 'mlLoop.data';
-  private static readonly open = new Map<string, DataPanel>();
   private state: DataPanelState;
   private abort: AbortController | undefined;
 
   /** Opens (or reveals) the Data panel of a project file and profiles its data. */
   static show(services: Services, projectFile: vscode.Uri): DataPanel {
-    const existing = DataPanel.open.get(projectFile.toString());
-    if (existing) {
-      existing.reveal();
-      return existing;
-    }
-    const panel = new DataPanel(services, projectFile);
-    DataPanel.open.set(projectFile.toString(), panel);
-    panel.onDidDispose(() => DataPanel.open.delete(projectFile.toString()));
-    services.context.subscriptions.push(panel);
-    void panel.profile();
-    return panel;
+    return services.panels.show(DataPanel.viewType, { projectFile: projectFile.fsPath }, () => {
+      const panel = new DataPanel(services, projectFile);
+      void panel.profile();
+      return panel;
+    });
   }
 
   private constructor(
@@ -40,6 +33,7 @@ export class DataPanel extends WebviewPanelHost<DataHostMessage, DataWebviewMess
       log: services.log,
       isWebviewMessage: isDataWebviewMessage,
       restoreKey: { projectFile: projectFile.fsPath },
+      panels: services.panels,
     });
     this.state = { status: 'loading', projectFile: vscode.workspace.asRelativePath(projectFile) };
   }

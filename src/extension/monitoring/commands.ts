@@ -2,112 +2,21 @@
 // process, cancellable), Promote Candidate through the gate, Roll Back, Send to Error Analysis.
 // Loaded on first use (src/extension/commands.ts); the deployment monitor starts with the first
 // server that logs requests (src/extension/extension.ts).
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject } from '../../core/data/dataset';
 import { isScriptExperiment } from '../../core/spec/types';
-import { describeRegressions } from '../../core/update/gate';
-import { PROMOTION_FILE, type RetrainResult } from '../../core/update/retrain';
+import type { RetrainResult } from '../../core/update/retrain';
 import type { ReviewResult } from '../../core/update/reviewQueue';
-import type { GateView } from '../../protocol/monitoring';
-import type { ServerProcess } from '../deploy/serverProcess';
+import { resolveDeployment } from '../commandTargets';
 import type { Services } from '../services';
-import { ModelNode, VersionNode } from '../views/deploymentsTree';
-import { runCliJson } from './cliJson';
+import { ModelNode, VersionNode } from '../deploy/deploymentsTree';
+import { runCliJson } from '../cliProcess';
 import { CancelledError } from '../../core/runtime/cancel';
-import { DeploymentMonitor, deploymentKey, type DeploymentRef } from './deploymentMonitor';
 import { runDir } from '../../core/spec/layout';
-
-let monitor: DeploymentMonitor | undefined;
-
-/** The window's deployment monitor, created on first use and disposed with the extension. */
-export function deploymentMonitor(s: Services): DeploymentMonitor {
-  if (!monitor) {
-    const m = (monitor = new DeploymentMonitor(s));
-    s.context.subscriptions.push(m, { dispose: () => monitor === m && (monitor = undefined) });
-  }
-  return monitor;
-}
-
-/** Gates of the last Retrain with Production Data per deployment (also on disk: the run's promotion.json). */
-const gates = new Map<string, GateView>();
-
-function isRef(arg: unknown): arg is DeploymentRef {
-  return !!arg && typeof (arg as DeploymentRef).projectDir === 'string' && typeof (arg as DeploymentRef).deployment === 'string';
-}
-
-export interface ResolvedDeployment extends DeploymentRef {
-  server?: ServerProcess;
-}
-
-/** The deployment a command is about: a model node of the Deployments view, a {projectDir, deployment} ref, or a pick among the running ones. */
-export async function resolveDeployment(s: Services, arg: unknown): Promise<ResolvedDeployment | undefined> {
-  const find = (ref: DeploymentRef) => s.deployments.manager.running().find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
-  if (arg instanceof ModelNode || arg instanceof VersionNode) return { projectDir: arg.server.launch.projectDir, deployment: arg.model.name, server: arg.server };
-  if (isRef(arg)) return { ...arg, server: find(arg) };
-  const items = s.deployments.manager.running().flatMap((server) => (server.status?.models ?? []).map((m) => ({ label: m.name, description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`, ref: { projectDir: server.launch.projectDir, deployment: m.name, server } })));
-  if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
-  if (items.length === 1) return items[0].ref;
-  return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
-}
-
-const gateFiles = new Map<string, { mtimeMs: number; gate: GateView | undefined }>();
-
-/** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any; re-read only when the file changes. */
-export function readGate(projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
-  const file = path.join(runDir(projectDir, runId), PROMOTION_FILE);
-  let mtimeMs: number;
-  try {
-    mtimeMs = statSync(file).mtimeMs;
-  } catch {
-    return undefined;
-  }
-  let cached = gateFiles.get(file);
-  if (cached?.mtimeMs !== mtimeMs) {
-    let gate: GateView | undefined;
-    try {
-      const r = JSON.parse(readFileSync(file, 'utf8')) as RetrainResult;
-      if (r.comparison) gate = { productionRunId: r.productionRunId, candidateRunId: r.candidateRunId, dataVersion: r.dataVersion, production: r.production, comparison: r.comparison };
-    } catch {
-      gate = undefined;
-    }
-    gateFiles.set(file, (cached = { mtimeMs, gate }));
-  }
-  return cached.gate && { ...cached.gate, ...(candidateVersion ? { candidateVersion } : {}) };
-}
-
-/** The gate shown for a deployment: the last retrain's, else that of the run its candidate alias serves. */
-export function gateOf(ref: ResolvedDeployment): GateView | undefined {
-  const model = ref.server?.status?.models.find((m) => m.name === ref.deployment);
-  const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
-  const production = model?.versions.find((v) => v.version === model.aliases.production);
-  const kept = gates.get(deploymentKey(ref));
-  let gate: GateView | undefined;
-  if (kept && (!candidate || candidate.runId === kept.candidateRunId)) gate = { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
-  else if (candidate?.runId) gate = readGate(ref.projectDir, candidate.runId, candidate.version);
-  if (gate && production?.runId === gate.candidateRunId) gate = { ...gate, promoted: true, candidateVersion: production.version };
-  return gate;
-}
-
-/**
- * The gate's confirmation before `runId` becomes production: none when the run has no comparison or
- * the comparison passes; a modal warning naming every slice and tag that got worse otherwise.
- */
-export async function confirmPromotion(projectDir: string, runId: string | null | undefined, label: string): Promise<boolean> {
-  const gate = runId ? readGate(projectDir, runId) : undefined;
-  if (!gate?.comparison.needsConfirmation) return true;
-  const c = gate.comparison;
-  const lines = describeRegressions(c);
-  const detail = [
-    c.betterOverall ? 'Better overall, but worse on:' : 'Worse overall than production.',
-    ...lines.map((l) => `• ${l}`),
-    '',
-    `Margin: ${c.metric === 'accuracy' ? `${(c.margin * 100).toFixed(1)} accuracy points` : `${(c.margin * 100).toFixed(1)} % RMSE`} (setting mlLoop.monitor.gateMargin).`,
-  ].join('\n');
-  const choice = await vscode.window.showWarningMessage(`Promote ${label}? The promotion gate found regressions.`, { modal: true, detail }, 'Promote Anyway');
-  return choice === 'Promote Anyway';
-}
+import { deploymentKey } from './deploymentMonitor';
+import { confirmPromotion } from './promotionGate';
 
 export async function openMonitoringCommand(s: Services, arg?: unknown): Promise<import('./monitoringPanel').MonitoringPanel | undefined> {
   const ref = await resolveDeployment(s, arg);
@@ -163,8 +72,8 @@ export async function retrainWithProductionDataCommand(s: Services, arg?: unknow
   s.runs.schedule(ref.projectDir, result.candidateRunId);
   if (result.candidateStatus !== 'completed' || !result.candidateModel || !result.comparison) throw new Error(`the retrained run ${result.candidateRunId} ${result.candidateStatus}: ${result.error ?? 'no model'}`);
   // The candidate is served beside production (alias candidate) so that the gate can promote it with one click.
-  const deployed = await s.deployments.manager.deploy({ projectDir: ref.projectDir, runId: result.candidateRunId, modelPath: result.candidateModel, name: ref.deployment, logRequests: false });
-  gates.set(key, { productionRunId: result.productionRunId, candidateRunId: result.candidateRunId, candidateVersion: deployed.version, dataVersion: result.dataVersion, production: result.production, comparison: result.comparison });
+  const deployed = await s.servers.deploy({ projectDir: ref.projectDir, runId: result.candidateRunId, modelPath: result.candidateModel, name: ref.deployment, logRequests: false });
+  s.monitoring.gates.set(key, { productionRunId: result.productionRunId, candidateRunId: result.candidateRunId, candidateVersion: deployed.version, dataVersion: result.dataVersion, production: result.production, comparison: result.comparison });
   s.log.info(`retrain ${ref.deployment}: run ${result.candidateRunId} on data ${result.dataVersion} is candidate v${deployed.version}; gate ${result.comparison.needsConfirmation ? 'needs confirmation' : 'passes'}`);
   await openMonitoringCommand(s, ref);
   return result;
@@ -177,7 +86,7 @@ export async function promoteCandidateCommand(s: Services, arg?: unknown): Promi
   const model = ref.server.status?.models.find((m) => m.name === ref.deployment);
   const candidate = model?.versions.find((v) => v.version === model.aliases.candidate);
   if (!candidate) throw new Error(`${ref.deployment} has no candidate version: retrain with production data or deploy another run first`);
-  if (!(await confirmPromotion(ref.projectDir, candidate.runId, `${ref.deployment} v${candidate.version}`))) return false;
+  if (!(await confirmPromotion(s.monitoring, ref.projectDir, candidate.runId, `${ref.deployment} v${candidate.version}`))) return false;
   await ref.server.post(`/v2/models/${encodeURIComponent(ref.deployment)}/aliases/production`, { version: candidate.version });
   s.log.info(`promoted ${ref.deployment} v${candidate.version} (run ${candidate.runId ?? '-'}) to production`);
   void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} v${candidate.version} is now production`, 'Roll Back').then((c) => {

@@ -1,11 +1,11 @@
-// The child-process runner of the monitor's CLI calls: JSON result, accepted non-zero codes, errors
+// The extension's one runner of CLI calls (profile, diagnose, drift, retrain): JSON result, accepted non-zero codes, errors
 // from stderr, progress lines, shape validation and cancellation (a real child process each time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCliJson } from '../../../src/extension/monitor/cliJson';
+import { CliProcessError, CliTimeoutError, runCliJson } from '../../../src/extension/cliProcess';
 import { CancelledError } from '../../../src/core/runtime/cancel';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlloop-clijson-'));
@@ -34,6 +34,15 @@ test('a failure rejects with the command\'s message (progress lines left out); n
   await assert.rejects(runCliJson({ ...base, args: ['fail'] }), (e: Error) => e.message === 'no logged requests in /x');
   await assert.rejects(runCliJson({ ...base, args: ['text'] }), /not JSON: not json/);
   await assert.rejects(runCliJson({ ...base, args: ['ok', 'x'] }), /unexpected shape/);
+});
+
+test('a failure carries the exit code; the wrong JSON is named when the caller says what a result is', async () => {
+  await assert.rejects(runCliJson({ ...base, args: ['fail'] }), (e: unknown) => e instanceof CliProcessError && e.exitCode === 1 && /step reading/.test(e.stderr));
+  await assert.rejects(runCliJson({ ...base, args: ['ok', 'x'], resultName: 'a value' }), /printed JSON that is not a value/);
+});
+
+test('a timeout kills the process and rejects with CliTimeoutError', async () => {
+  await assert.rejects(runCliJson({ ...base, args: ['slow'], timeoutMs: 200 }), (e: unknown) => e instanceof CliTimeoutError && /took longer than 0.2 s/.test(e.message));
 });
 
 test('an abort kills the process and rejects as cancelled', async () => {

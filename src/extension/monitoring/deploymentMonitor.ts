@@ -13,15 +13,31 @@ import { logFiles } from '../../core/requestLog/log';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/monitor/alerts';
 import { isMonitoringReport } from '../../protocol/monitoring';
 import type { ServerProcess } from '../deploy/serverProcess';
-import type { Services } from '../services';
-import { runCliJson } from './cliJson';
+import type { DeploymentsTreeProvider } from '../deploy/deploymentsTree';
+import type { DeploymentManager } from '../deploy/manager';
+import { runCliJson } from '../cliProcess';
 import { deploymentDir } from '../../core/spec/layout';
 
 export const DEPLOYMENT_SCHEME = 'mlloop-deployment';
 
+/** What the monitor works with (the extension's Services has it all). */
+export interface MonitorHost {
+  context: { extensionUri: vscode.Uri };
+  log: vscode.LogOutputChannel;
+  servers: DeploymentManager;
+  deployments: DeploymentsTreeProvider;
+  /** Where the window's monitor is kept (services.monitoring). */
+  monitoring: { monitor: DeploymentMonitor | undefined };
+}
+
 export interface DeploymentRef {
   projectDir: string;
   deployment: string;
+}
+
+/** A deployment and the server of this window that serves it, if any. */
+export interface ResolvedDeployment extends DeploymentRef {
+  server?: ServerProcess;
 }
 
 export function deploymentKey(r: DeploymentRef): string {
@@ -72,7 +88,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly s: Services) {
+  constructor(private readonly s: MonitorHost) {
     this.disposables.push(
       this.problems,
       this.changeEmitter,
@@ -86,7 +102,7 @@ export class DeploymentMonitor implements vscode.Disposable {
           return { badge: String(Math.min(9, st.alerts.length)), tooltip: st.alerts.map((a) => a.message).join('\n'), color: new vscode.ThemeColor('list.warningForeground') };
         },
       }),
-      s.deployments.manager.onDidChange(() => this.syncServers()),
+      s.servers.onDidChange(() => this.syncServers()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
     s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
@@ -102,7 +118,7 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   /** Deployments of running servers that log requests. */
   private syncServers(): void {
-    for (const server of this.s.deployments.manager.servers) {
+    for (const server of this.s.servers.servers) {
       if (!server.logDir) continue;
       const ref = { projectDir: server.launch.projectDir, deployment: path.basename(server.logDir) };
       const st = this.state(ref);
@@ -203,4 +219,9 @@ export class DeploymentMonitor implements vscode.Disposable {
     this.s.deployments.alertsOf = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** The window's deployment monitor, created on first use; its state (services.monitoring) disposes it. */
+export function deploymentMonitor(s: MonitorHost): DeploymentMonitor {
+  return (s.monitoring.monitor ??= new DeploymentMonitor(s));
 }

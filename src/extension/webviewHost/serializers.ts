@@ -1,13 +1,13 @@
 // Panels come back after a window reload: each webview keeps its panel's restore key (what it shows)
 // in its VS Code state (webview/shared/api.ts), and the serializer of its view type opens the same
-// panel through the usual show path, which adopts the restored tab (adoptRestoredPanel). A key whose
+// panel through the usual show path, which adopts the restored tab (PanelRegistry.adopt). A key whose
 // project, run or deployment is gone closes the tab with a line in the log instead.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isRecord } from '../../protocol/common';
+import { resolveDeployment } from '../commandTargets';
 import type { Services } from '../services';
-import { adoptRestoredPanel } from '../webview/panel';
 import { runsDir } from '../../core/spec/layout';
 
 type Key = Record<string, unknown>;
@@ -19,10 +19,10 @@ const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<un
   'mlLoop.data': (s, k) => {
     const file = str(k, 'projectFile');
     if (!file || !existsSync(file)) return `no project file ${file ?? '(none)'}`;
-    return async () => (await import('./dataPanel')).DataPanel.show(s, vscode.Uri.file(file));
+    return async () => (await import('../data/dataPanel')).DataPanel.show(s, vscode.Uri.file(file));
   },
-  'mlLoop.training': (s, k) => withRun(k, async (projectDir, runId) => (await import('./trainingPanel')).TrainingPanel.show(s, projectDir, runId)),
-  'mlLoop.errorAnalysis': (s, k) => withRun(k, async (projectDir, runId) => (await import('./errorAnalysisPanel')).ErrorAnalysisPanel.show(s, projectDir, runId)),
+  'mlLoop.training': (s, k) => withRun(k, async (projectDir, runId) => (await import('../training/trainingPanel')).TrainingPanel.show(s, projectDir, runId)),
+  'mlLoop.errorAnalysis': (s, k) => withRun(k, async (projectDir, runId) => (await import('../errorAnalysis/errorAnalysisPanel')).ErrorAnalysisPanel.show(s, projectDir, runId)),
   'mlLoop.diagnostics': (s, k) =>
     withRun(k, async (projectDir, runId) => (await import('../diagnose/commands')).diagnoseRunCommand(s, { projectFile: vscode.Uri.file(path.join(projectDir, 'mlloop.json')), runId })),
   'mlLoop.compare': (s, k) => {
@@ -31,16 +31,15 @@ const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<un
     if (!projectDir || !runIds) return 'no runs named';
     const gone = runIds.find((r) => !existsSync(runDirOf(projectDir, r)));
     if (gone) return `run ${gone} is gone`;
-    return async () => (await import('./comparePanel')).ComparePanel.show(s, projectDir, runIds);
+    return async () => (await import('../experiments/comparePanel')).ComparePanel.show(s, projectDir, runIds);
   },
   'mlLoop.monitoring': (s, k) => {
     const projectDir = str(k, 'projectDir');
     const deployment = str(k, 'deployment');
     if (!projectDir || !deployment || !existsSync(projectDir)) return `no project ${projectDir ?? '(none)'}`;
     return async () => {
-      const { resolveDeployment } = await import('../monitor/commands');
       const ref = await resolveDeployment(s, { projectDir, deployment });
-      if (ref) (await import('../monitor/monitoringPanel')).MonitoringPanel.show(s, ref);
+      if (ref) (await import('../monitoring/monitoringPanel')).MonitoringPanel.show(s, ref);
     };
   },
 };
@@ -67,7 +66,7 @@ export async function restorePanel(s: Services, panel: vscode.WebviewPanel, stat
     return;
   }
   try {
-    await adoptRestoredPanel(panel, key, reopen);
+    await s.panels.adopt(panel, key, reopen);
   } catch (e) {
     s.log.warn(`could not restore the ${panel.viewType} panel "${panel.title}": ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -15,33 +15,107 @@ export interface PanelOptions<W> {
   log: vscode.LogOutputChannel;
   isWebviewMessage: Validator<W>;
   column?: vscode.ViewColumn;
-  /** What the panel shows (JSON-safe), as its serializer needs it to bring the panel back after a window reload. */
+  /** What the panel shows (JSON-safe): its key among the open panels, and what its serializer needs to bring it back after a window reload. */
   restoreKey: unknown;
+  /** The window's open panels: the panel joins them until it is closed. */
+  panels: PanelRegistry;
 }
 
-/**
- * Panels VS Code brought back after a window reload, waiting to be adopted by the panel their
- * serializer opens through the usual show path (src/extension/panels/serializers.ts): a panel
- * created with the same view type and restore key takes over the restored tab instead of opening one.
- */
-const restored = new Map<string, vscode.WebviewPanel>();
-
-function restoredKey(viewType: string, restoreKey: unknown): string {
+/** One panel per view type and restore key. */
+function panelKey(viewType: string, restoreKey: unknown): string {
   return `${viewType} ${JSON.stringify(restoreKey)}`;
 }
 
-/** Runs `open` (which shows the panel of `restoreKey`) so that it adopts `panel`; disposes `panel` if nothing adopted it. */
-export async function adoptRestoredPanel(panel: vscode.WebviewPanel, restoreKey: unknown, open: () => unknown): Promise<void> {
-  const key = restoredKey(panel.viewType, restoreKey);
-  restored.set(key, panel);
-  try {
-    await open();
-  } finally {
-    // Not adopted: the panel was open already (revealed instead), or the show path failed.
-    if (restored.get(key) === panel) {
-      restored.delete(key);
-      panel.dispose();
+type AnyPanel = WebviewPanelHost<unknown, { type: string }>;
+
+/**
+ * The window's open panels, created in activate(). Showing a panel whose view type and key are
+ * open already reveals it; a closed panel leaves the registry, and nothing else holds it, so what
+ * it loaded (a whole split dataset for Error Analysis) is freed with it; deactivation disposes the
+ * panels still open. Tabs VS Code restored after a reload wait here until a panel adopts them.
+ */
+export class PanelRegistry implements vscode.Disposable {
+  private readonly live = new Set<AnyPanel>();
+  private readonly keyed = new Map<string, AnyPanel>();
+  /**
+   * Panels VS Code brought back after a window reload, waiting to be adopted by the panel their
+   * serializer opens through the usual show path (src/extension/webviewHost/serializers.ts): a panel
+   * created with the same view type and restore key takes over the restored tab instead of opening one.
+   */
+  private readonly restored = new Map<string, vscode.WebviewPanel>();
+  /** Counts the panels garbage-collected after they were closed (extension tests only). */
+  private readonly finalization: FinalizationRegistry<string> | undefined;
+  private readonly finalized = new Map<string, number>();
+
+  constructor(
+    /** Whether panels keep their last sent messages and are counted when collected: only for the extension's tests (a snapshot can hold megabytes). */
+    readonly testing = false,
+  ) {
+    if (testing) this.finalization = new FinalizationRegistry((viewType) => this.finalized.set(viewType, (this.finalized.get(viewType) ?? 0) + 1));
+  }
+
+  /** The open panel of `viewType` and `key`, revealed (and passed to `reuse`); else the one `create` opens. */
+  show<P extends AnyPanel>(viewType: string, key: unknown, create: () => P, reuse?: (existing: P) => void): P {
+    const existing = this.keyed.get(panelKey(viewType, key)) as P | undefined;
+    if (existing) {
+      existing.reveal();
+      reuse?.(existing);
+      return existing;
     }
+    return create();
+  }
+
+  /** Called by each panel as it opens (WebviewPanelHost's constructor). */
+  add(panel: AnyPanel, viewType: string, key: unknown): void {
+    this.live.add(panel);
+    this.keyed.set(panelKey(viewType, key), panel);
+    this.finalization?.register(panel, viewType);
+  }
+
+  /** Called by each panel as it closes. */
+  remove(panel: AnyPanel, viewType: string, key: unknown): void {
+    this.live.delete(panel);
+    const k = panelKey(viewType, key);
+    if (this.keyed.get(k) === panel) this.keyed.delete(k);
+  }
+
+  /** The tab restored after a reload for this view type and key, if one waits (taken: adopted once). */
+  takeRestored(viewType: string, key: unknown): vscode.WebviewPanel | undefined {
+    const k = panelKey(viewType, key);
+    const panel = this.restored.get(k);
+    this.restored.delete(k);
+    return panel;
+  }
+
+  /** Runs `open` (which shows the panel of `restoreKey`) so that it adopts `panel`; disposes `panel` if nothing adopted it. */
+  async adopt(panel: vscode.WebviewPanel, restoreKey: unknown, open: () => unknown): Promise<void> {
+    const k = panelKey(panel.viewType, restoreKey);
+    this.restored.set(k, panel);
+    try {
+      await open();
+    } finally {
+      // Not adopted: the panel was open already (revealed instead), or the show path failed.
+      if (this.restored.get(k) === panel) {
+        this.restored.delete(k);
+        panel.dispose();
+      }
+    }
+  }
+
+  /** The open panels, oldest first. */
+  probes(): PanelProbe[] {
+    return [...this.live].map((p) => p.probe());
+  }
+
+  /** How many closed panels of a view type were garbage-collected so far (counted when testing only). */
+  collected(viewType: string): number {
+    return this.finalized.get(viewType) ?? 0;
+  }
+
+  dispose(): void {
+    for (const p of [...this.live]) p.dispose();
+    for (const p of this.restored.values()) p.dispose();
+    this.restored.clear();
   }
 }
 
@@ -78,9 +152,6 @@ export interface PanelProbe {
 const SENT_KEPT = 20;
 
 export abstract class WebviewPanelHost<H, W extends { type: string }> implements vscode.Disposable {
-  private static readonly live = new Set<WebviewPanelHost<unknown, { type: string }>>();
-  /** Whether panels keep their last sent messages: only for the extension's tests (a snapshot can hold megabytes). */
-  static recordSent = false;
   protected readonly panel: vscode.WebviewPanel;
   protected readonly log: vscode.LogOutputChannel;
   private webviewReady = false;
@@ -92,9 +163,7 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
   constructor(private readonly options: PanelOptions<W>) {
     this.log = options.log;
     const webviewOptions = { enableScripts: true, localResourceRoots: localResourceRoots(options.extensionUri) };
-    const key = restoredKey(options.viewType, options.restoreKey);
-    const adopt = restored.get(key);
-    restored.delete(key);
+    const adopt = options.panels.takeRestored(options.viewType, options.restoreKey);
     if (adopt) {
       this.panel = adopt;
       this.panel.webview.options = webviewOptions;
@@ -109,18 +178,18 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
       this.panel.onDidDispose(() => this.dispose()),
     );
     this.panel.webview.html = webviewHtml(this.panel.webview, options);
-    WebviewPanelHost.live.add(this);
+    options.panels.add(this as AnyPanel, options.viewType, options.restoreKey);
   }
 
-  /** The open panels, oldest first. */
-  static probes(): PanelProbe[] {
-    return [...WebviewPanelHost.live].map((p) => ({
-      viewType: p.options.viewType,
-      title: p.panel.title,
-      snapshot: () => p.snapshot(),
-      deliver: (m: unknown) => p.receive(m),
-      sent: () => [...p.sentMessages],
-    }));
+  /** What the extension's API shows of this panel (integration tests). */
+  probe(): PanelProbe {
+    return {
+      viewType: this.options.viewType,
+      title: this.panel.title,
+      snapshot: () => this.snapshot(),
+      deliver: (m: unknown) => this.receive(m),
+      sent: () => [...this.sentMessages],
+    };
   }
 
   /** Disposed with the panel. */
@@ -151,7 +220,7 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
   protected post(message: H): void {
     if (!this.webviewReady) return;
     void this.panel.webview.postMessage(message);
-    if (!WebviewPanelHost.recordSent) return;
+    if (!this.options.panels.testing) return;
     this.sentMessages.push(message);
     if (this.sentMessages.length > SENT_KEPT) this.sentMessages.shift();
   }
@@ -177,7 +246,7 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
 
   dispose(): void {
     if (this.disposables.length === 0) return;
-    WebviewPanelHost.live.delete(this);
+    this.options.panels.remove(this as AnyPanel, this.options.viewType, this.options.restoreKey);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
     this.disposeEmitter.fire();
