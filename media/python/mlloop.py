@@ -5,6 +5,9 @@
     mlloop.log(epoch, train_loss=0.41, dev_accuracy=0.93)
     mlloop.paths.train / .dev / .test    # the split CSV files ML Loop evaluates on
     mlloop.features()                    # {"numeric": [...], "categorical": [...], "target": ..., "task": ...}
+                                         # image projects: {"image": {"height", "width", "channels"}, "target", "task"}
+    x, y = mlloop.images("train")        # image projects: uint8 [N, C, H, W] (ML Loop's preprocessing) and
+                                         # int64 [N] class indices; the model takes x / 255 as `image` float32
     mlloop.classes()                     # class names in the order of the model's score columns
     mlloop.model_path()                  # where to write model.onnx
 
@@ -16,7 +19,7 @@ import json
 import os
 import sys
 
-__all__ = ["params", "log", "paths", "features", "classes", "model_path", "run_dir"]
+__all__ = ["params", "log", "paths", "features", "classes", "images", "model_path", "run_dir"]
 
 
 def _env(name):
@@ -85,6 +88,18 @@ def features():
 
 def classes():
     return _read_json("MLLOOP_CLASSES") if os.environ.get("MLLOOP_CLASSES") else None
+
+
+def images(split):
+    """Image projects: (x, y) of a split ("train", "dev" or "test"): x uint8 [N, C, H, W] as ML Loop
+    preprocesses the images (resized, grey or RGB), y int64 [N] class indices in classes() order, in the
+    order of the split's manifest (paths.<split>). Needs NumPy."""
+    import numpy as np  # only image scripts need it
+
+    if split not in ("train", "dev", "test"):
+        raise ValueError(f"split must be train, dev or test, not {split!r}")
+    name = split.upper()
+    return np.load(_env(f"MLLOOP_{name}_IMAGES")), np.load(_env(f"MLLOOP_{name}_LABELS"))
 
 
 def run_dir():

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXTERNAL_MODULES } from './targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The MLP's WebAssembly kernels are compiled from WAT (wabt) into a TS module the bundles import.
@@ -14,8 +15,8 @@ const args = new Set(process.argv.slice(2));
 const watch = args.has('--watch');
 const production = args.has('--production');
 
-// Native or editor-provided modules are never bundled.
-const nodeExternal = ['vscode', 'onnxruntime-node'];
+// Native or editor-provided modules are never bundled (the table of what each .vsix carries).
+const nodeExternal = EXTERNAL_MODULES;
 
 const nodeCommon = {
   bundle: true,
@@ -40,6 +41,7 @@ const nodeEntries = [
   { in: 'src/worker/checkProject.ts', out: 'dist/worker-check.js' },
   { in: 'src/worker/errors.ts', out: 'dist/worker-errors.js' },
   { in: 'src/worker/script.ts', out: 'dist/worker-script.js' },
+  { in: 'src/worker/images.ts', out: 'dist/worker-images.js' },
 ].filter((e) => existsSync(join(root, e.in)));
 
 // Integration tests run inside the extension host; mocha stays external (it loads files by path).

@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.refreshExperiments': (s) => s.projects.refresh(),
   // Training and runs (src/extension/training/commands.ts, loaded on first use).
   'mlLoop.trainExperiment': async (s, arg) => (await import('./training/commands')).trainExperimentCommand(s, arg),
+  'mlLoop.trainOnCluster': async (s, arg) => (await import('./training/commands')).trainOnClusterCommand(s, arg),
   'mlLoop.trainAll': async (s) => (await import('./training/commands')).trainAllCommand(s),
   'mlLoop.cancelRun': async (s, arg) => (await import('./training/commands')).cancelRunCommand(s, arg),
   'mlLoop.renameRun': async (s, arg) => (await import('./training/commands')).renameRunCommand(s, arg),

@@ -11,6 +11,7 @@ import { ProjectDiagnostics } from './problems/projectDiagnostics';
 import { ProjectIndex } from './project/projectIndex';
 import { registerTraining } from './training';
 import { RunTracker } from './training/runTracker';
+import { ClusterRuns } from './training/clusterRuns';
 import type { Services } from './services';
 import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import { DeploymentManager } from './deploy/manager';
@@ -69,7 +70,8 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const deployments = new DeploymentsTreeProvider(servers);
   const testRequestResults = new TestRequestResults();
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts, testRequestResults };
+  const clusters = new ClusterRuns(runs, projects, log);
+  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts, testRequestResults, clusters };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log,
@@ -79,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     diagnostics,
     projects,
     runs,
+    clusters,
     experiments,
     servers,
     deployments,

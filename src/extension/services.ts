@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { ProjectDiagnostics } from './problems/projectDiagnostics';
 import type { ProjectIndex } from './project/projectIndex';
+import type { ClusterRuns } from './training/clusterRuns';
 import type { RunTracker } from './training/runTracker';
 import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
 import type { DeploymentManager } from './deploy/manager';
@@ -32,4 +33,6 @@ export interface Services {
   monitoring: MonitoringState;
   /** The open webview panels (each panel's show() goes through it). */
   panels: PanelRegistry;
+  /** Runs on SLURM clusters that this window follows. */
+  clusters: ClusterRuns;
 }

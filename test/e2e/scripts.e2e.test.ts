@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { DEFAULT_FOLDER, startDemo } from '../runners/demo.mjs';
 import { TextEditor } from './pages/editor';
-import { openSession, recordFigure, type Session } from './session';
+import { editorLogLines, openSession, recordFigure, type Session } from './session';
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
@@ -26,16 +26,7 @@ function copyOfDigits(): string {
 
 /** Error and warning lines of the extension host's logs (ours and VS Code's), for a failure message. */
 function hostLogProblems(userDataDir: string): string {
-  const lines: string[] = [];
-  const walk = (dir: string) => {
-    for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
-      const p = join(dir, d.name);
-      if (d.isDirectory()) walk(p);
-      else if (d.name === 'ML Loop.log' || d.name === 'remoteexthost.log') lines.push(...readFileSync(p, 'utf8').split('\n').filter((l) => /\[(error|warning)\]/.test(l)).map((l) => `${d.name}: ${l}`));
-    }
-  };
-  walk(join(userDataDir, 'logs'));
-  return lines.slice(-20).join('\n') || '(none)';
+  return editorLogLines(userDataDir, ['ML Loop.log', 'remoteexthost.log'], /\[(error|warning)\]/).slice(-20).join('\n') || '(none)';
 }
 
 /**

@@ -1,5 +1,5 @@
 // One real VS Code per spec file: code-server started by the demo's own function, Chromium, a page.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
@@ -8,6 +8,20 @@ import { Workbench } from './pages/workbench';
 
 export const resultsDir = join(root, 'test-results');
 export const screenshotDir = join(resultsDir, 'screenshots');
+
+/** Lines of the editor's log files named `fileName` (ML Loop.log, remoteexthost.log…) under a code-server's user data that match, each prefixed with its file (for failure messages). */
+export function editorLogLines(userDataDir: string, fileNames: string[], match: RegExp): string[] {
+  const lines: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (fileNames.includes(d.name)) lines.push(...readFileSync(p, 'utf8').split('\n').filter((l) => match.test(l)).map((l) => `${d.name}: ${l}`));
+    }
+  };
+  walk(join(userDataDir, 'logs'));
+  return lines;
+}
 
 export interface Session {
   server: CodeServer;

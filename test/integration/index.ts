@@ -20,6 +20,8 @@ const SUITES: (() => Promise<unknown>)[] = [
   () => import('./panelRestore.test'),
   () => import('./scripts.test'),
   () => import('./scale.test'),
+  // Last: it adds a second project (a copy of examples/fashion) to the workspace while it runs.
+  () => import('./imageScripts.test'),
 ];
 
 /** The line the runners parse for the tier summary (mocha's own output is for people). */

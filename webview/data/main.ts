@@ -72,8 +72,49 @@ function findings(profile: DataProfile): HTMLElement {
     'section',
     { class: 'findings' },
     h('h2', {}, `Findings (${profile.findings.length})`),
-    h('ul', {}, ...profile.findings.map((f) => h('li', { class: `finding ${icon[f.severity] ?? 'info'}` }, h('span', { class: 'severity' }, f.severity), ' ', f.message))),
+    h(
+      'ul',
+      {},
+      ...profile.findings.map((f) => {
+        const li = h('li', { class: `finding ${icon[f.severity] ?? 'info'}` }, h('span', { class: 'severity' }, f.severity), ' ', f.message);
+        const shown = imagesOfFinding(profile, f);
+        if (shown) {
+          // Image findings: a click shows the images they name (duplicate pairs side by side).
+          li.classList.add('clickable');
+          li.setAttribute('role', 'button');
+          li.setAttribute('tabindex', '0');
+          li.setAttribute('aria-expanded', 'false');
+          const toggle = () => {
+            const open = li.getAttribute('aria-expanded') === 'true';
+            li.setAttribute('aria-expanded', String(!open));
+            if (open) li.querySelector('.finding-images')?.remove();
+            else li.append(shown());
+          };
+          li.addEventListener('click', (e) => (e.target as HTMLElement).closest('.finding-images') || toggle());
+          li.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), toggle()));
+        }
+        return li;
+      }),
+    ),
   );
+}
+
+/** The images an image-audit finding names, as a builder of their thumbnails (undefined: not an image finding). */
+function imagesOfFinding(profile: DataProfile, f: DataProfile['findings'][number]): (() => HTMLElement) | undefined {
+  const previews = profile.images?.previews;
+  const audit = profile.images?.findings.find((x) => x.code === f.code && x.message === f.message);
+  if (!previews || !audit) return undefined;
+  const rgb = parseCssColor(readThemeColors().foreground);
+  const thumb = (file: string, caption: string) => {
+    const px = previews.byFile[file];
+    const c = h('canvas', { class: 'sample', width: String(previews.width), height: String(previews.height), 'aria-label': file });
+    if (px) c.getContext('2d')!.putImageData(new ImageData(samplePixels(px, previews.width, previews.height, previews.channels, rgb), previews.width, previews.height), 0, 0);
+    return h('figure', { class: 'finding-image', title: file }, c, h('figcaption', {}, caption));
+  };
+  return () =>
+    audit.pairs
+      ? h('div', { class: 'finding-images pairs' }, ...audit.pairs.filter((p) => previews.byFile[p.a] || previews.byFile[p.b]).map((p) => h('div', { class: 'pair' }, thumb(p.a, `${p.splitA}: ${fileName(p.a)}`), thumb(p.b, `${p.splitB}: ${fileName(p.b)}`))))
+      : h('div', { class: 'finding-images' }, ...audit.files.filter((file) => previews.byFile[file]).map((file) => thumb(file, fileName(file))));
 }
 
 function imageGrid(profile: DataProfile, colors: ThemeColors): HTMLElement | undefined {

@@ -13,7 +13,8 @@ import {
   validationCurveChart,
 } from '../../src/core/diagnose/charts';
 import { formatError, formatGap } from '../../src/core/diagnose/biasVariance';
-import type { RunDiagnosis } from '../../src/core/diagnose/diagnoseRun';
+import type { CellImages, RunDiagnosis } from '../../src/core/diagnose/diagnoseRun';
+import { parseCssColor, samplePixels } from '../data/charts';
 import type { ClassificationSplitReport, SplitReport } from '../../src/core/diagnose/metrics';
 import { isDiagnosticsHostMessage, type DiagnosticsHostMessage, type DiagnosticsPanelState, type DiagnosticsWebviewMessage, type JobState } from '../../src/protocol/diagnostics';
 import { connect, dataGrid, onThemeChange, readThemeColors, registerToolkit } from '../shared';
@@ -81,8 +82,10 @@ function verdictSection(d: RunDiagnosis, colors: ReturnType<typeof readThemeColo
 }
 
 /** The confusion matrix; with `linked` (the dev split, which Error Analysis lists) its cells open Error Analysis. */
-function confusionTable(r: ClassificationSplitReport, linked: boolean): HTMLElement {
+function confusionTable(r: ClassificationSplitReport, linked: boolean, images?: CellImages): HTMLElement {
   const cells = confusionHeatmap(r.confusion);
+  // Image runs: a click shows the cell's dev images under the matrix, with the way on to Error Analysis.
+  const shown = h('div', { class: 'cell-images' });
   const head = h('tr', {}, h('th', { class: 'corner' }, 'true ↓ / predicted →'), ...r.perClass.map((c) => h('th', {}, c.class)));
   const rows = cells.map((row, t) =>
     h('tr', {}, h('th', {}, r.perClass[t].class), ...row.map((c, p) => {
@@ -94,7 +97,7 @@ function confusionTable(r: ClassificationSplitReport, linked: boolean): HTMLElem
         td.tabIndex = 0;
         td.setAttribute('role', 'button');
         td.classList.add('clickable');
-        const open = () => channel.post({ type: 'openErrors', truth, predicted });
+        const open = images ? () => shown.replaceChildren(...cellImagesView(images, `${t}:${p}`, truth, predicted)) : () => channel.post({ type: 'openErrors', truth, predicted });
         td.addEventListener('click', open);
         td.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), open()));
       }
@@ -103,7 +106,23 @@ function confusionTable(r: ClassificationSplitReport, linked: boolean): HTMLElem
       return td;
     })),
   );
-  return h('table', { class: 'heatmap' }, h('thead', {}, head), h('tbody', {}, ...rows));
+  const table = h('table', { class: 'heatmap' }, h('thead', {}, head), h('tbody', {}, ...rows));
+  return images ? h('div', {}, table, shown) : table;
+}
+
+/** The thumbnails of one confusion-matrix cell and a button that lists all of its examples in Error Analysis. */
+function cellImagesView(images: CellImages, key: string, truth: string, predicted: string): Node[] {
+  const rgb = parseCssColor(readThemeColors().foreground);
+  const canvases = (images.cells[key] ?? []).map((px) => {
+    const c = h('canvas', { class: 'cell-image', width: String(images.width), height: String(images.height), 'aria-label': `${truth} predicted as ${predicted}` });
+    c.getContext('2d')!.putImageData(new ImageData(samplePixels(px, images.width, images.height, images.channels, rgb), images.width, images.height), 0, 0);
+    return c;
+  });
+  const open = document.createElement('vscode-button');
+  open.setAttribute('appearance', 'secondary');
+  open.textContent = 'Open in Error Analysis';
+  open.addEventListener('click', () => channel.post({ type: 'openErrors', truth, predicted }));
+  return [h('div', { class: 'cell-images-title' }, `${truth} → ${predicted}`), h('div', { class: 'cell-images-row' }, ...canvases), open];
 }
 
 function perClassTable(r: ClassificationSplitReport): HTMLElement {
@@ -181,7 +200,7 @@ function render(): void {
   if (evalSplit.task === 'classification') {
     sections.push(
       h('div', { class: 'grid2' },
-        card(`Confusion matrix (${evalName})`, confusionTable(evalSplit, evalName === 'dev')),
+        card(`Confusion matrix (${evalName})`, confusionTable(evalSplit, evalName === 'dev', evalName === 'dev' ? d.cellImages : undefined)),
         card(`Per-class metrics (${evalName})`, perClassTable(evalSplit)),
       ),
       h('div', { class: 'grid3' },

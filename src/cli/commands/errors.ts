@@ -15,8 +15,11 @@ function pct(x: number): string {
 /** The --json document. */
 export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { issues: LabelIssue[]; folds: number }): Record<string, unknown> {
   const { table, dataset } = a;
-  const F = dataset.schema.numeric.length;
-  const K = dataset.schema.categorical.length;
+  // Image projects: the properties of each image (what the slices are over), and its file.
+  const { schema, rows } = a.sliceView;
+  const F = schema.numeric.length;
+  const K = schema.categorical.length;
+  const files = dataset.dev.images?.files;
   const examples = errorRows(table)
     .slice(0, limit)
     .map((i) => ({
@@ -27,9 +30,10 @@ export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { i
       confidence: Number.isNaN(table.confidence[i]) ? null : table.confidence[i],
       loss: table.loss[i],
       tags: a.tags[table.ids[i]] ?? [],
+      ...(files ? { file: resolve(a.projectDir, files[i]) } : {}),
       features: Object.fromEntries([
-        ...dataset.schema.numeric.map((name, f) => [name, dataset.dev.features.numeric[i * F + f]]),
-        ...dataset.schema.categorical.map((name, k) => [name, dataset.dev.features.categories[i * K + k]]),
+        ...schema.numeric.map((name, f) => [name, rows.features.numeric[i * F + f]]),
+        ...schema.categorical.map((name, k) => [name, rows.features.categories[i * K + k]]),
       ]),
     }));
   return {
@@ -52,8 +56,9 @@ export function errorsText(a: RunErrorAnalysis, limit: number, labelErrors?: { i
   const { table } = a;
   const lines = [`Run ${a.record.runId} (${a.record.experiment}) on data ${a.dataset.version.id}: ${table.errorCount} errors of ${table.n} dev examples (${pct(table.n ? table.errorCount / table.n : 0)})`, ''];
   lines.push('Errors (highest loss first):', '  id                  true        predicted   confidence  loss    tags');
+  const files = a.dataset.dev.images?.files;
   for (const i of errorRows(table).slice(0, limit)) {
-    lines.push(`  ${table.ids[i].padEnd(18)}  ${labelOf(table, table.truth[i]).padEnd(10)}  ${labelOf(table, table.predicted[i]).padEnd(10)}  ${Number.isNaN(table.confidence[i]) ? '    ' : table.confidence[i].toFixed(2).padStart(10)}  ${table.loss[i].toFixed(3).padStart(6)}  ${(a.tags[table.ids[i]] ?? []).join(', ')}`);
+    lines.push(`  ${table.ids[i].padEnd(18)}  ${labelOf(table, table.truth[i]).padEnd(10)}  ${labelOf(table, table.predicted[i]).padEnd(10)}  ${Number.isNaN(table.confidence[i]) ? '    ' : table.confidence[i].toFixed(2).padStart(10)}  ${table.loss[i].toFixed(3).padStart(6)}  ${(a.tags[table.ids[i]] ?? []).join(', ')}${files ? `  ${files[i]}` : ''}`);
   }
   lines.push('', 'Tags (dev errors, share of all errors, error rate among tagged):');
   if (!a.tagTable.length) lines.push('  no tags yet (tag examples in the Error Analysis panel)');

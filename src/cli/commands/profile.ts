@@ -67,6 +67,12 @@ export function formatProfile(p: DataProfile): string {
     lines.push('', 'class balance (total / train / dev / test):');
     for (const c of p.classBalance) lines.push(`  ${c.class.padEnd(16)} ${c.total} / ${c.train} / ${c.dev} / ${c.test}`);
   }
+  if (p.images) {
+    const a = p.images;
+    lines.splice(0, 1, `${p.file}: ${a.images} images (${a.unreadable} unreadable), preprocessed to ${a.settings.height}×${a.settings.width}×${a.settings.channels} (data version ${p.dataVersion}, ${p.durationMs} ms${a.cacheHit ? ', from the cache' : ''})`);
+    lines.splice(lines.indexOf('columns:') - 1, 2);
+    lines.push('', `modes: ${Object.entries(a.modes).map(([m, n]) => `${m} ${n}`).join(', ')}; sizes: ${a.sizes.slice(0, 5).map((s) => `${s.size} (${s.count})`).join(', ')}`);
+  }
   if (p.findings.length) {
     lines.push('', 'findings:');
     for (const f of p.findings) lines.push(`  ${f.severity}: ${f.line ? `line ${f.line}: ` : ''}${f.message}`);

@@ -2,6 +2,8 @@
 // (in a worker thread) and records the run under DIR/.mlloop/runs/<runId>/. With --json, prints
 //   { "runId", "status", "metrics": { "train": {…}, "dev": {…}, "test": {…} }, "model": "<path of model.onnx>" }
 // (plus "error" when the run failed); otherwise progress lines go to stderr and a summary to stdout.
+// With --cluster NAME (or an experiment whose mlloop.json entry names a `cluster`) the run is
+// submitted to that SLURM cluster (src/core/cluster) and followed until it ends; --detach only submits.
 import { ProjectInvalidError } from '../../core/data/dataset';
 import { formatProblem } from '../../core/spec/problems';
 import type { SplitMetrics } from '../../core/train/metrics';
@@ -39,7 +41,7 @@ export function trainResultJson(o: TrainOutcome): Record<string, unknown> {
 export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train a built-in experiment and record the run (model.onnx, metrics)',
-  usage: `ml-loop train [DIR] --experiment NAME [--data-version ID] [--json]
+  usage: `ml-loop train [DIR] --experiment NAME [--data-version ID] [--cluster NAME [--detach] | --local] [--json]
 
 Trains experiment NAME of DIR/mlloop.json (default: the current folder) with the built-in engine, in a
 worker thread, and writes the run to DIR/.mlloop/runs/<runId>/ (run.json, metrics.jsonl, model.onnx,
@@ -51,6 +53,11 @@ Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
   --sweep                 train every combination of the experiment's "sweep" grid (one run each, one group)
   --parallel N            runs of a sweep trained at once (default: one per core)
   --json                  print { runId, status, metrics: { train, dev, test }, model } as JSON (a sweep: an array)
+  --cluster NAME          submit to cluster NAME of mlloop.json's "clusters" (SLURM sbatch; a sweep is one job
+                          array) and follow the runs until they end; the default for an experiment with a "cluster".
+                          Ctrl-C stops following only: the jobs go on, and ML Loop finishes them when it next looks.
+  --detach                with a cluster: submit and return (the runs stay queued/running in the store)
+  --local                 train here even when the experiment names a "cluster"
 
 A script experiment ("command") runs its command without a shell; python/python3 commands run with
 $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
@@ -61,11 +68,18 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
       sweep: { type: 'boolean' },
       parallel: { type: 'string' },
       json: { type: 'boolean' },
+      cluster: { type: 'string' },
+      local: { type: 'boolean' },
+      detach: { type: 'boolean' },
     });
     const experimentName = values.experiment;
     if (typeof experimentName !== 'string' || experimentName === '') throw new UsageError('Missing --experiment NAME');
     const dir = projectDir(positionals, io);
     const json = values.json === true;
+    if (values.local !== true) {
+      const onCluster = await trainOnClusterCommand(dir, experimentName, { cluster: values.cluster as string | undefined, detach: values.detach === true, json }, io);
+      if (onCluster !== undefined) return onCluster;
+    }
     if (values.sweep === true) {
       const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
       if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) throw new UsageError('--parallel takes a positive integer');
@@ -119,3 +133,49 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
     return outcome.status === 'completed' ? EXIT_OK : EXIT_PROBLEMS;
   },
 };
+
+/**
+ * `--cluster NAME`, or an experiment with a `cluster`: submits (a sweep as one job array) and follows
+ * the runs until they end; undefined when the experiment trains here.
+ */
+async function trainOnClusterCommand(dir: string, experimentName: string, o: { cluster?: string; detach: boolean; json: boolean }, io: Parameters<CliCommand['run']>[1]): Promise<number | undefined> {
+  const { resolveProject } = await import('../../core/data/dataset');
+  const { clusterOf, submitClusterExperiment, trainOnCluster } = await import('../../core/cluster/clusterRun');
+  let target: ReturnType<typeof clusterOf>;
+  try {
+    target = clusterOf(await resolveProject(dir), experimentName, o.cluster);
+  } catch (e) {
+    if (e instanceof ProjectInvalidError) for (const p of e.problems) io.err(formatProblem(p));
+    else io.err((e as Error).message);
+    return EXIT_PROBLEMS;
+  }
+  if (!target) return undefined;
+  const say = o.json ? () => undefined : (line: string) => io.err(line);
+  try {
+    if (o.detach) {
+      const sub = await submitClusterExperiment({ projectDir: dir, experimentName, cluster: target.name, onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`) });
+      if (o.json) io.out(JSON.stringify({ cluster: sub.cluster, jobId: sub.jobId, runs: sub.runs.map((r) => r.runId) }, null, 2));
+      else io.out(`submitted to cluster "${sub.cluster}": SLURM job ${sub.jobId} (${sub.runs.length} run${sub.runs.length === 1 ? '' : 's'}, queued)`);
+      return EXIT_OK;
+    }
+    const result = await trainOnCluster({
+      projectDir: dir,
+      experimentName,
+      cluster: target.name,
+      signal: io.signal,
+      onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`),
+      onChange: (_d, id, r) => say(`run ${id}: ${r.status}${r.status === 'queued' && r.cluster?.reason ? ` (${r.cluster.reason})` : ''}${r.cluster ? ` · SLURM job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}` : ''}`),
+      onProgress: (id, e) => say(`run ${id}: ${formatProgress(e)}`),
+      onWarning: (id, m) => say(`run ${id}: warning: ${m}`),
+    });
+    if (result.detached) {
+      io.err(`stopped following; the jobs go on (SLURM job ${result.submission.jobId}; scancel ${result.submission.jobId} cancels them). The editor or a later \`ml-loop train\` does not need them to be followed to finish them: the next ML Loop window on this project picks them up.`);
+    }
+    if (o.json) io.out(JSON.stringify(result.records.map((r) => ({ runId: r.runId, status: r.status, cluster: r.cluster, metrics: r.metrics ?? {}, ...(r.error ? { error: r.error } : {}) })), null, 2));
+    else io.out(result.records.map((r) => `${r.status}: run ${r.runId}${r.group ? ` ${JSON.stringify(r.group.values)}` : ''}${r.metrics?.dev ? ` dev ${formatMetrics(r.metrics.dev)}` : ''}${r.error ? `\nerror: ${r.error.message}` : ''}`).join('\n'));
+    return result.records.every((r) => r.status === 'completed') ? EXIT_OK : EXIT_PROBLEMS;
+  } catch (e) {
+    io.err((e as Error).message);
+    return EXIT_PROBLEMS;
+  }
+}

@@ -16,6 +16,8 @@ import { listRuns } from '../track/store';
 import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './augment';
 import { loadDataVersion, readRowsCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
 import { buildErrorTable, type ErrorTable } from './errorTable';
+import { imageSliceView, type SliceView } from './imageSlices';
+import { ScriptModel } from '../scripts/scriptModel';
 import { findLabelIssues, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
@@ -28,6 +30,8 @@ export interface RunErrorAnalysis {
   dataset: SplitDataset;
   image?: { width: number; height: number; channels?: number };
   table: ErrorTable;
+  /** What the slices are over: the dataset's features, or for image projects each dev image's properties. */
+  sliceView: SliceView;
   tags: TagStore;
   tagTable: TagRow[];
   slices: Slice[];
@@ -36,6 +40,15 @@ export interface RunErrorAnalysis {
 
 /** The run's error table on the dataset's dev split (its model.onnx predicting it). */
 export async function predictDev(runDir: string, dataset: SplitDataset): Promise<ErrorTable> {
+  if (dataset.schema.image) {
+    // Image models take `image` [N, C, H, W] and may return scores or labels: the script-model reader handles both.
+    const model = await ScriptModel.load(join(runDir, 'model.onnx'), dataset.schema);
+    try {
+      return buildErrorTable(dataset.schema, dataset.dev, await model.predictRows(dataset.dev));
+    } finally {
+      await model.release();
+    }
+  }
   const predictor = await OnnxPredictor.load(join(runDir, 'model.onnx'), dataset.schema);
   try {
     return buildErrorTable(dataset.schema, dataset.dev, await predictor.predict(dataset.dev.features));
@@ -85,16 +98,18 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
     projectDir,
     record,
     dataset,
-    ...(ref.spec.data.image ? { image: ref.spec.data.image } : {}),
+    ...(ref.spec.data.image ? { image: ref.spec.data.image } : dataset.schema.image ? { image: dataset.schema.image } : {}),
     table,
+    sliceView: { schema: dataset.schema, rows: dataset.dev },
     tags,
     tagTable: tagRows,
     slices: [],
     timings: { loadMs: t1 - t0, predictMs: t2 - t1, analyseMs: Date.now() - t2 },
   };
   opts.onTable?.(result);
-  const slices = findSlices(dataset.schema, dataset.dev, table, { ...opts.slices, pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image) });
-  return { ...result, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
+  const sliceView = await imageSliceView(dataset, projectDir);
+  const slices = findSlices(sliceView.schema, sliceView.rows, table, { ...opts.slices, pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image) });
+  return { ...result, sliceView, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
 }
 
 /** Likely label errors of the run's data (cross-validation of its experiment), cached in the run folder. */

@@ -16,7 +16,9 @@ import { parseProjectDocument } from '../spec/parse';
 import { closestNames, type Problem, type ProblemFix } from '../spec/problems';
 import { projectSchema } from '../spec/schema';
 import type { ProjectSpec } from '../spec/types';
-import { DEFAULT_SPLIT, isColumnSplit, isScriptExperiment } from '../spec/types';
+import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit, isImageProject, isScriptExperiment } from '../spec/types';
+import { ImageDataError, loadImageCollection } from '../data/images/imageDataset';
+import { listImageExamples } from '../data/images/layout';
 import { PROJECT_FILE } from '../spec/layout';
 
 
@@ -58,12 +60,30 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   const spec = valid ?? dataSpecOf(doc, problems);
   if (!spec) return { file, problems, text };
   if (valid) problems.push(...specConsistencyProblems(valid, doc, file));
-  const dataFile = resolve(dirname(file), spec.data.path);
+  const dataFile = resolve(dirname(file), spec.data.path ?? spec.data.images!);
   const loaded: LoadedProject = { file, ...(valid ? { spec: valid } : {}), problems, text, dataFile };
   if (opts.checkData === false) return loaded;
 
   const at = (path: (string | number)[], code: string, message: string, severity: Problem['severity'] = 'error') =>
     problems.push(doc.problemAt(path, file, severity, code, message));
+  if (isImageProject(spec)) {
+    // The layout's problems (no images, a missing folder or manifest file, link loops, …) at the key
+    // that caused them; unreadable files and the audit come with the profile (they need decoding).
+    const listing = await listImageExamples(spec, dirname(file));
+    for (const p of listing.problems) at(p.specPath, p.code, p.message, p.severity);
+    if (hasErrors(problems)) return loaded;
+    try {
+      // Through the decoded-image cache (the profile that follows reads it back); the split is not stored by a check.
+      const c = await loadImageCollection({ spec, projectFile: file }, { storeSplit: false });
+      const split = countSplits(c.split);
+      loaded.data = { rows: c.records.length, columns: [], version: c.version, split, classes: c.classes };
+      if (split.dev === 0) at(spec.data.split !== undefined ? ['data', 'split'] : ['data'], 'data-no-dev-rows', `The split leaves no dev images (of ${c.records.length})`);
+    } catch (e) {
+      if (!(e instanceof ImageDataError)) throw e;
+      at(e.problem.specPath, e.problem.code, e.problem.message);
+    }
+    return loaded;
+  }
   try {
     const st = await stat(dataFile);
     if (!st.isFile()) throw new Error('not a file');
@@ -147,6 +167,18 @@ function dataSpecOf(doc: JsonDocument, problems: Problem[]): ProjectSpec | undef
   return value as ProjectSpec;
 }
 
+/** The image keys that only make sense together. */
+function imageSpecProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
+  const out: Problem[] = [];
+  const d = spec.data;
+  if (d.images !== undefined && d.path !== undefined) out.push(doc.problemAt(['data', 'path'], file, 'error', 'images-and-path', 'data.images (image folders) and data.path (a table or a manifest with imageColumn) are alternatives: keep one'));
+  if (d.imageColumn !== undefined && d.path === undefined) out.push(doc.problemAt(['data', 'imageColumn'], file, 'error', 'image-column-without-path', 'data.imageColumn names a column of the manifest in data.path, which is missing'));
+  if (d.split !== undefined && isFoldersSplit(d.split) && d.images === undefined) out.push(doc.problemAt(['data', 'split'], file, 'error', 'folders-split-without-images', '"split": "folders" needs image folders (data.images)'));
+  if (d.image !== undefined) out.push(doc.problemAt(['data', 'image'], file, 'error', 'image-and-images', 'data.image describes pixel columns of a table; image files use data.imageSize and data.channels'));
+  if (d.features !== undefined) out.push(doc.problemAt(['data', 'features'], file, 'error', 'image-features', 'An image project has no feature columns: its model takes the image'));
+  return out;
+}
+
 /** Every column when there are few (a wide table, e.g. image pixels, is cut after 40). */
 function listColumns(header: string[]): string {
   return header.length > 40 ? `${header.slice(0, 40).join(', ')}, … (${header.length} in all)` : header.join(', ');
@@ -168,7 +200,8 @@ const MODEL_TASKS: Record<string, string[]> = { linear: ['regression'], logistic
 function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
   const out: Problem[] = [];
   const split = spec.data.split ?? DEFAULT_SPLIT;
-  if (!isColumnSplit(split) && split.dev + (split.test ?? 0) >= 1) {
+  if (isImageProject(spec)) out.push(...imageSpecProblems(spec, doc, file));
+  if (!isColumnSplit(split) && !isFoldersSplit(split) && split.dev + (split.test ?? 0) >= 1) {
     out.push(doc.problemAt(['data', 'split', 'test' in split ? 'test' : 'dev'], file, 'error', 'data-no-train-rows', `dev + test is ${split.dev + (split.test ?? 0)}: the split leaves no training rows`));
   }
   spec.data.features?.forEach((f, i) => {
@@ -179,6 +212,10 @@ function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: str
     out.push(doc.problemAt(['data', 'split', 'column'], file, 'error', 'split-is-target', 'The split column cannot be the target'));
   }
   for (const [name, exp] of Object.entries(spec.experiments)) {
+    if (exp.cluster !== undefined && !spec.clusters?.[exp.cluster]) {
+      const names = Object.keys(spec.clusters ?? {});
+      out.push(doc.problemAt(['experiments', name, 'cluster'], file, 'error', 'unknown-cluster', `No cluster "${exp.cluster}" in "clusters"${names.length ? ` (clusters: ${names.join(', ')})` : ''}`));
+    }
     if (isScriptExperiment(exp)) continue;
     if (!MODEL_TASKS[exp.model].includes(spec.task)) {
       const instead = spec.task === 'classification' ? 'logistic' : 'linear';

@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Problem } from '../spec/problems';
 import { formatProblem } from '../spec/problems';
 import { parseProjectText } from '../spec/parse';
-import type { ProjectSpec } from '../spec/types';
+import { isImageProject, type ProjectSpec } from '../spec/types';
+import { loadImageSplitDataset } from './images/imageDataset';
 import { datasetCacheKey, datasetCacheKeyOf, readDatasetCache, touchDatasetCache, writeDatasetCache } from './datasetCache';
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
@@ -62,7 +63,7 @@ export async function resolveProject(input: ProjectInput): Promise<ProjectRef> {
 }
 
 export function dataFileOf(ref: ProjectRef): string {
-  return resolve(dirname(ref.projectFile), ref.spec.data.path);
+  return resolve(dirname(ref.projectFile), ref.spec.data.path ?? ref.spec.data.images!);
 }
 
 /** The split of a scanned table: per row TRAIN/DEV/TEST or NO_SPLIT, plus the class index per row. */
@@ -87,6 +88,8 @@ export function splitScannedRows(spec: ProjectSpec, scan: TableScan): RowSplit {
   let split: Uint8Array;
   if (def.kind === 'column') {
     split = Uint8Array.from(scan.splitCode ?? new Uint8Array(scan.rows).fill(NO_SPLIT));
+  } else if (def.kind === 'folders') {
+    throw new DataError(scan.file, 1, 'data-bad-split-value', '"split": "folders" needs image folders (data.images)');
   } else {
     const group = classIndex ?? Int32Array.from(scan.targetValue ?? [], (v) => (v === v ? 0 : -1));
     split = assignFractionSplit(scan.hashHi, scan.hashLo, group, def);
@@ -128,6 +131,7 @@ export interface LoadDatasetOptions extends ReadOptions {
  */
 export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetOptions = {}): Promise<SplitDataset> {
   const ref = await resolveProject(project);
+  if (isImageProject(ref.spec)) return loadImageSplitDataset(ref, { cache: opts.cache, storeSplit: opts.storeSplit });
   if (!opts.cache || opts.storeSplit === false) return parseSplitDataset(ref, opts);
   const projectDir = dirname(ref.projectFile);
   const file = dataFileOf(ref);

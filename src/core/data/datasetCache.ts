@@ -171,12 +171,16 @@ export async function writeDatasetCache(projectDir: string, key: DatasetCacheKey
 }
 
 async function pruneDatasetCache(projectDir: string): Promise<void> {
-  const dir = datasetCacheDir(projectDir);
+  await pruneCacheEntries(datasetCacheDir(projectDir), DATASET_CACHE_ENTRIES);
+}
+
+/** Keeps the `keep` most recently used .bin entries of a cache folder (the image cache's too). */
+export async function pruneCacheEntries(dir: string, keep: number): Promise<void> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.bin'));
-  if (names.length <= DATASET_CACHE_ENTRIES) return;
+  if (names.length <= keep) return;
   const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
   dated.sort((a, b) => b.t - a.t);
-  await Promise.all(dated.slice(DATASET_CACHE_ENTRIES).map(({ n }) => rm(join(dir, n), { force: true })));
+  await Promise.all(dated.slice(keep).map(({ n }) => rm(join(dir, n), { force: true })));
 }
 
 /** Marks an entry as just used (pruning keeps the most recently used). */

@@ -17,7 +17,8 @@ export type DataErrorCode =
   | 'data-bad-split-value'
   | 'data-no-dev-rows'
   | 'data-missing-target'
-  | 'data-read-failed';
+  | 'data-read-failed'
+  | 'data-images';
 
 export class DataError extends Error {
   constructor(

@@ -4,7 +4,9 @@
 import type { Problem } from '../spec/problems';
 import { JsonDocument, type JsonPath } from '../spec/jsonLocation';
 import { parseProjectDocument } from '../spec/parse';
-import { isColumnSplit } from '../spec/types';
+import { isColumnSplit, isImageProject } from '../spec/types';
+import { imageProfile } from './images/audit';
+import { loadImageCollection } from './images/imageDataset';
 import { dataFileOf, resolveProject, splitScannedRows, type ProjectInput } from './dataset';
 import { DataError } from './errors';
 import type { ColumnProfile, DataProfile, ProfileFinding } from './profileTypes';
@@ -30,6 +32,10 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   const t0 = performance.now();
   const ref = await resolveProject(project);
   const { spec } = ref;
+  if (isImageProject(spec)) {
+    const collection = await loadImageCollection(ref);
+    return imageProfile(collection, spec.task, spec.data.target, t0);
+  }
   const file = dataFileOf(ref);
   const samples = spec.data.image ? (opts.imageSamplesPerClass ?? 8) : 0;
   const scan = await scanTable(spec, file, { ...opts, storeValues: true, imageSamplesPerClass: samples });
@@ -260,7 +266,10 @@ export function profileFindingsToProblems(profile: DataProfile, projectFile: str
   const spec = parseProjectDocument(doc, projectFile).spec;
   const features = spec?.data.features ?? [];
   const categorical = spec?.data.categorical ?? [];
+  const images = spec ? isImageProject(spec) : false;
   const locate = (f: ProfileFinding): JsonPath => {
+    // The image audit's findings are about the images: at data.images (or the manifest's image column).
+    if (images && f.code.startsWith('image-')) return spec?.data.images !== undefined ? ['data', 'images'] : ['data', 'imageColumn'];
     if (f.code === 'duplicate-rows' || f.code === 'leakage-rows') return spec?.data.split ? ['data', 'split', isColumnSplit(spec.data.split) ? 'column' : 'seed'] : ['data', 'path'];
     if (f.code === 'class-imbalance') return ['data', 'target'];
     if (f.column) {
@@ -272,6 +281,8 @@ export function profileFindingsToProblems(profile: DataProfile, projectFile: str
   };
   return profile.findings
     .filter((f) => f.severity !== 'information')
+    // An image project's layout problems (no images, link loops, …) are reported by loadProject already.
+    .filter((f) => !images || f.code.startsWith('image-') || f.code === 'class-imbalance')
     .map((f) => {
       const where = f.line ? `${spec?.data.path ?? profile.file} line ${f.line}: ` : '';
       return doc.problemAt(locate(f), projectFile, f.severity, f.code, `${where}${f.message}`);

@@ -1,4 +1,5 @@
 // The data profile: what `ml-loop profile --json` prints and what the Data panel draws.
+import type { ImageShape } from './types';
 
 export interface NumericColumnStats {
   kind: 'numeric';
@@ -50,6 +51,8 @@ export interface DataProfile {
   /** Rows whose content appears both in train and in dev or test. */
   leakageRows: number;
   findings: ProfileFinding[];
+  /** Image-file projects (data.images / data.imageColumn): the audit. */
+  images?: ImageAudit;
   /** For data.image projects: a few example rows per class (raw pixel values, row-major). */
   imageSamples?: { width: number; height: number; channels: number; byClass: { class: string; pixels: number[][] }[] };
   dataVersion: string;
@@ -58,4 +61,69 @@ export interface DataProfile {
   task?: 'classification' | 'regression';
   target?: string;
   durationMs: number;
+}
+
+// The image audit (src/core/data/images/audit.ts): an image project's profile carries it in `images`.
+
+export type ImageIssue = 'unreadable' | 'exact-duplicate' | 'near-duplicate' | 'dark' | 'light' | 'blurry' | 'low-information' | 'odd-size' | 'odd-aspect' | 'grayscale';
+
+export interface Histogram {
+  edges: number[];
+  counts: number[];
+}
+
+export interface ImageClassStats {
+  class: string;
+  count: number;
+  split: { train: number; dev: number; test: number };
+  /** Example files (relative to the project), for the grid. */
+  samples: string[];
+  brightness: Histogram;
+  /** log10 of the Laplacian variance. */
+  sharpness: Histogram;
+  /** Source sizes, most common first: "HxW". */
+  sizes: { size: string; count: number }[];
+}
+
+export interface ImagePair {
+  a: string;
+  b: string;
+  splitA: string;
+  splitB: string;
+  /** Perceptual-hash distance in bits (0 = same picture). */
+  distance: number;
+}
+
+export interface ImageAuditFinding extends ProfileFinding {
+  issue: ImageIssue;
+  /** Every file it names (relative to the project), at most LISTED. */
+  files: string[];
+  /** Duplicate findings: the pairs, side by side. */
+  pairs?: ImagePair[];
+  /** How many images (or pairs) in all. */
+  count: number;
+}
+
+export interface ImageAudit {
+  settings: ImageShape;
+  settingsFromData: { size: boolean; channels: boolean };
+  images: number;
+  unreadable: number;
+  /** Source modes: grey, grey+alpha, rgb, rgba, palette, 16-bit, with EXIF rotation. */
+  modes: Record<string, number>;
+  /** Source sizes over the dataset, most common first. */
+  sizes: { size: string; count: number }[];
+  classes: ImageClassStats[];
+  findings: ImageAuditFinding[];
+  cacheHit: boolean;
+  /** Small copies of the images the findings name (the first PREVIEWS of each), for the Data panel. */
+  previews?: ImagePreviews;
+}
+
+/** Thumbnails: pixel values channels last (as data.image rows), all of one size. */
+export interface ImagePreviews {
+  width: number;
+  height: number;
+  channels: number;
+  byFile: Record<string, number[]>;
 }

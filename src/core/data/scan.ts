@@ -335,10 +335,15 @@ export function dataProblemSeverity(e: DataError): 'error' | 'warning' {
 
 /** Classification: class names in class-index order (numeric labels by value, others by text) and
  *  the map from target.strings codes to class index. */
+/** Class names in class-index order: numerically when all are numbers, else by code point. */
+export function sortClassNames(names: string[]): string[] {
+  const numeric = names.every((n) => parseNumber(n) === parseNumber(n));
+  return [...names].sort(numeric ? (a, b) => parseNumber(a) - parseNumber(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export function classesOf(target: ColumnScan): { classes: string[]; codeToClass: Int32Array } {
   const names = [...target.strings.keys()];
-  const numeric = names.every((n) => parseNumber(n) === parseNumber(n));
-  const sorted = [...names].sort(numeric ? (a, b) => parseNumber(a) - parseNumber(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = sortClassNames(names);
   const rank = new Map(sorted.map((n, i) => [n, i]));
   const codeToClass = new Int32Array(names.length);
   names.forEach((n, code) => (codeToClass[code] = rank.get(n)!));

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ProjectSpec } from '../spec/types';
-import { DEFAULT_SPLIT, isColumnSplit } from '../spec/types';
+import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit } from '../spec/types';
 import type { DataVersion } from './types';
 import { hashToUnit } from './prng';
 import { splitsDir } from '../spec/layout';
@@ -19,11 +19,13 @@ export const SPLIT_NAMES = ['train', 'dev', 'test'] as const;
 
 export type SplitDefinition =
   | { kind: 'fraction'; dev: number; test: number; seed: number; stratifyBy: string | null }
-  | { kind: 'column'; column: string };
+  | { kind: 'column'; column: string }
+  | { kind: 'folders' };
 
 export function splitDefinition(spec: ProjectSpec): SplitDefinition {
   const s = spec.data.split ?? DEFAULT_SPLIT;
   if (isColumnSplit(s)) return { kind: 'column', column: s.column };
+  if (isFoldersSplit(s)) return { kind: 'folders' };
   return {
     kind: 'fraction',
     dev: s.dev,
@@ -46,7 +48,9 @@ export function splitHash(def: SplitDefinition): string {
   const canonical =
     def.kind === 'column'
       ? { kind: def.kind, column: def.column, scheme: SPLIT_SCHEME }
-      : { kind: def.kind, dev: def.dev, test: def.test, seed: def.seed, stratifyBy: def.stratifyBy, scheme: SPLIT_SCHEME };
+      : def.kind === 'folders'
+        ? { kind: def.kind, scheme: SPLIT_SCHEME }
+        : { kind: def.kind, dev: def.dev, test: def.test, seed: def.seed, stratifyBy: def.stratifyBy, scheme: SPLIT_SCHEME };
   return sha256(JSON.stringify(canonical));
 }
 

@@ -14,6 +14,23 @@ export interface FeatureSchema {
   categorical: string[];
   /** Classification only: class names in class-index order (sorted, stable). */
   classes?: string[];
+  /** Image projects: the model takes one input `image` float32 [N, C, H, W] in [0, 1] (numeric and
+   *  categorical are then empty); rows carry their pixels in `Rows.images`. */
+  image?: ImageShape;
+}
+
+export interface ImageShape {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+/** The images of N rows, preprocessed (src/core/data/images/preprocess.ts). */
+export interface ImageRows {
+  /** uint8 [N, C, H, W]. */
+  pixels: Uint8Array;
+  /** The image files, relative to the project folder, in row order. */
+  files: string[];
 }
 
 /** Raw (unencoded) feature values of N rows, row-major, exactly what the ONNX model takes. */
@@ -31,8 +48,10 @@ export interface Rows {
   y: Float64Array;
   /** Stable example ids: a content hash of the source row (survives re-splits). */
   ids: string[];
-  /** 0-based data-row index in the source file (header excluded). */
+  /** 0-based data-row index in the source file (header excluded); image projects: index in the listing. */
   rowIndex: Uint32Array;
+  /** Image projects only. */
+  images?: ImageRows;
 }
 
 export interface SplitDataset {

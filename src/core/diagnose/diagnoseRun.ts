@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveProject } from '../data/dataset';
 import { loadDataVersion } from '../data/dataVersions';
-import type { SplitDataset } from '../data/types';
+import { thumbnail, thumbnailSize } from '../data/images/pixels';
+import type { ImageShape, Rows, SplitDataset } from '../data/types';
 import type { MetricName, ProjectSpec } from '../spec/types';
 import type { SplitMetrics } from '../train/metrics';
 import { type RunRecord } from '../train/runStore';
@@ -36,7 +37,32 @@ export interface RunDiagnosis {
   importance?: ImportanceReport;
   learningCurve?: LearningCurve;
   validationCurve?: ValidationCurve;
+  /** Image projects: thumbnails of a few dev images per confusion-matrix cell ("truth:predicted" class indices). */
+  cellImages?: CellImages;
   durationMs: number;
+}
+
+export interface CellImages {
+  width: number;
+  height: number;
+  channels: number;
+  /** Pixel values channels last, at most CELL_IMAGES per cell. */
+  cells: Record<string, number[][]>;
+}
+
+/** Dev images kept per confusion-matrix cell, and their longest side. */
+export const CELL_IMAGES = 6;
+const CELL_THUMBNAIL = 48;
+
+/** A few dev images of each (true class, predicted class) cell, in dev order. */
+export function cellImagesOf(rows: Rows, classIndex: Int32Array, shape: ImageShape): CellImages {
+  const cells: Record<string, number[][]> = {};
+  for (let i = 0; i < rows.features.n; i++) {
+    const key = `${rows.y[i]}:${classIndex[i]}`;
+    const list = (cells[key] ??= []);
+    if (list.length < CELL_IMAGES) list.push(thumbnail(rows.images!.pixels, i, shape, CELL_THUMBNAIL));
+  }
+  return { ...thumbnailSize(shape, CELL_THUMBNAIL), channels: shape.channels, cells };
 }
 
 export interface DiagnoseOptions extends CurveOptions {
@@ -85,13 +111,17 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
   }
   const { schema } = dataset;
   // A script's model may return scores instead of label/probabilities (src/core/scripts/scriptModel).
-  const predictor = record.model === 'script' ? await ScriptModel.load(modelPath, schema) : await OnnxPredictor.load(modelPath, schema);
+  // Image models take `image` [N, C, H, W]: the script-model reader feeds them the rows' pixels.
+  const predictor = record.model === 'script' || schema.image ? await ScriptModel.load(modelPath, schema) : await OnnxPredictor.load(modelPath, schema);
   try {
     const classes = schema.classes ?? [];
+    let cellImages: CellImages | undefined;
     const report = async (split: 'train' | 'dev' | 'test') => {
       const rows = dataset[split];
       if (rows.features.n === 0) return undefined;
-      return splitReport(schema.task, rows.y, await predictor.predict(rows.features), classes);
+      const prediction = await (predictor instanceof ScriptModel ? predictor.predictRows(rows) : predictor.predict(rows.features));
+      if (split === 'dev' && schema.image && rows.images && prediction.classIndex) cellImages = cellImagesOf(rows, prediction.classIndex, schema.image);
+      return splitReport(schema.task, rows.y, prediction, classes);
     };
     const splits = { train: (await report('train'))!, dev: await report('dev'), test: await report('test') };
     const mode = opts.learningCurve ?? 'cached';
@@ -109,7 +139,8 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       learningCurve,
     });
     const importance =
-      opts.importance !== false && dataset.dev.features.n > 0
+      // Permutation importance is over feature columns; an image project has none (its pixels are not features to rank).
+      opts.importance !== false && dataset.dev.features.n > 0 && !schema.image
         ? await permutationImportance({
             rows: dataset.dev,
             numeric: schema.numeric,
@@ -134,6 +165,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       ...(importance ? { importance } : {}),
       ...(learningCurve ? { learningCurve } : {}),
       ...(validationCurve ? { validationCurve } : {}),
+      ...(cellImages ? { cellImages } : {}),
       durationMs: Date.now() - t0,
     };
   } finally {

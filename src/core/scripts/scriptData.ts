@@ -2,6 +2,7 @@
 // host never parses the data file or runs the model: before the script, the project's split is loaded
 // (through the dataset cache) and written as the script's inputs; after it, the script's model.onnx is
 // evaluated on every split and the monitoring reference is written beside run.json.
+import { dirname } from 'node:path';
 import { loadSplitDataset, type ProjectRef } from '../data/dataset';
 import type { DataVersion } from '../data/types';
 import { buildReference, writeReference } from '../train/reference';
@@ -27,7 +28,7 @@ export type ScriptDataMessage = { type: 'done'; result: PreparedScriptData | Scr
 /** Loads the split and writes it as the script's inputs under the run folder. */
 export async function prepareScriptData(ref: ProjectRef, runDir: string, params: Record<string, unknown>): Promise<PreparedScriptData> {
   const dataset = await loadSplitDataset(ref, { cache: true });
-  const inputs = writeScriptInputs(runDir, dataset, params);
+  const inputs = writeScriptInputs(runDir, dataset, params, dirname(ref.projectFile));
   return { version: dataset.version, rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n }, inputs };
 }
 

@@ -1,11 +1,13 @@
 // A script's model.onnx checked against the project and evaluated with onnxruntime-node.
 // Inputs: `features` float32 [N, F] (and `categories` string [N, K] when the project has
-// categorical features), as built-in models take. Outputs, classification: a `label` output (class
+// categorical features), as built-in models take; image projects: `image` float32 [N, C, H, W] in
+// [0, 1] (RGB order for 3 channels), the preprocessed pixels scaled by scaleToUnit. Outputs, classification: a `label` output (class
 // names, or class indices) and/or one float output [N, C] of scores or probabilities in the class
 // order of MLLOOP_CLASSES (arg-max; softmax when a row is not a probability distribution).
 // Regression: a `prediction` output, or the only float output, of N values.
 
 import * as ort from 'onnxruntime-node';
+import { scaleToUnit } from '../data/images/pixels';
 import type { FeatureSchema, RawFeatures, Rows, SplitDataset } from '../data/types';
 import { splitMetrics, type SplitMetrics } from '../train/metrics';
 import type { Prediction } from '../train/types';
@@ -33,17 +35,24 @@ export type OutputPlan =
 export function planModel(schema: FeatureSchema, inputs: readonly Meta[], outputs: readonly Meta[]): OutputPlan {
   const F = schema.numeric.length;
   const K = schema.categorical.length;
-  const expectedInputs = [`features float32 [N, ${F}]`, ...(K > 0 ? [`categories string [N, ${K}]`] : [])].join(', ');
+  const img = schema.image;
+  // Per input: its type and its dimensions after N.
+  const want: Record<string, { type: string; dims: number[] }> = img ? { image: { type: 'float32', dims: [img.channels, img.height, img.width] } } : { features: { type: 'float32', dims: [F] } };
+  if (!img && K > 0) want.categories = { type: 'string', dims: [K] };
+  const expectedInputs = Object.entries(want)
+    .map(([name, w]) => `${name} ${w.type} [N, ${w.dims.join(', ')}]`)
+    .join(', ');
   const inputError = (why: string) =>
     new ModelContractError(`model.onnx does not take the project's inputs (${why}): expected ${expectedInputs}; the model takes ${describeAll(inputs)}`);
-  const want: Record<string, { type: string; width: number }> = { features: { type: 'float32', width: F } };
-  if (K > 0) want.categories = { type: 'string', width: K };
   for (const m of inputs) {
     const w = want[m.name];
     if (!w) throw inputError(`unexpected input "${m.name}"`);
     if (!m.isTensor || m.type !== w.type) throw inputError(`"${m.name}" is not ${w.type}`);
-    const width = m.shape[1];
-    if (m.shape.length !== 2 || (typeof width === 'number' && width >= 0 && width !== w.width)) throw inputError(`"${m.name}" is not [N, ${w.width}]`);
+    const fits = m.shape.length === w.dims.length + 1 && w.dims.every((d, k) => {
+      const actual = m.shape[k + 1];
+      return !(typeof actual === 'number' && actual >= 0 && actual !== d);
+    });
+    if (!fits) throw inputError(`"${m.name}" is not [N, ${w.dims.join(', ')}]`);
   }
   for (const name of Object.keys(want)) if (!inputs.some((m) => m.name === name)) throw inputError(`no "${name}" input`);
 
@@ -101,6 +110,31 @@ function argMax(p: Float32Array, i: number, C: number): number {
   return best;
 }
 
+/** Images evaluated per run of the model (bounds the float32 copy: 1024 × 3 × 224 × 224 × 4 bytes = 600 MB at most). */
+export const IMAGE_BATCH = 256;
+
+function concatPredictions(parts: Prediction[], n: number, C: number): Prediction {
+  if (parts.length === 1) return parts[0];
+  if (parts[0].values) {
+    const values = new Float32Array(n);
+    let off = 0;
+    for (const p of parts) {
+      values.set(p.values!, off);
+      off += p.values!.length;
+    }
+    return { values };
+  }
+  const classIndex = new Int32Array(n);
+  const probabilities = new Float32Array(n * C);
+  let off = 0;
+  for (const p of parts) {
+    classIndex.set(p.classIndex!, off);
+    probabilities.set(p.probabilities!, off * C);
+    off += p.classIndex!.length;
+  }
+  return { classIndex, probabilities };
+}
+
 /** A script's ONNX model, validated, predicting in the shape built-in trainers return. */
 export class ScriptModel {
   private constructor(
@@ -125,13 +159,31 @@ export class ScriptModel {
     }
   }
 
-  async predict(x: RawFeatures): Promise<Prediction> {
+  /** Predicts rows: their features, or for an image project their images (in batches of IMAGE_BATCH). */
+  async predictRows(rows: Rows): Promise<Prediction> {
+    const img = this.schema.image;
+    if (!img) return this.predict(rows.features);
+    const n = rows.features.n;
+    const size = img.channels * img.height * img.width;
+    const parts: Prediction[] = [];
+    for (let start = 0; start < n; start += IMAGE_BATCH) {
+      const count = Math.min(IMAGE_BATCH, n - start);
+      parts.push(await this.predict({ n: count, numeric: new Float32Array(0), categories: [] }, rows.images!.pixels.subarray(start * size, (start + count) * size)));
+    }
+    return concatPredictions(parts, n, this.schema.classes?.length ?? 0);
+  }
+
+  /** `pixels`: image projects, uint8 [x.n, C, H, W]. */
+  async predict(x: RawFeatures, pixels?: Uint8Array): Promise<Prediction> {
     const F = this.schema.numeric.length;
     const K = this.schema.categorical.length;
     const classes = this.schema.classes ?? [];
     const C = classes.length;
-    const feeds: Record<string, ort.Tensor> = { features: new ort.Tensor('float32', x.numeric, [x.n, F]) };
-    if (K > 0) feeds.categories = new ort.Tensor('string', x.categories, [x.n, K]);
+    const img = this.schema.image;
+    const feeds: Record<string, ort.Tensor> = img
+      ? { image: new ort.Tensor('float32', scaleToUnit(pixels ?? new Uint8Array(0)), [x.n, img.channels, img.height, img.width]) }
+      : { features: new ort.Tensor('float32', x.numeric, [x.n, F]) };
+    if (!img && K > 0) feeds.categories = new ort.Tensor('string', x.categories, [x.n, K]);
     const result = await this.session.run(feeds);
     const plan = this.plan;
     if (plan.kind === 'values') {
@@ -180,7 +232,7 @@ export async function evaluateScriptModel(
     const classes = dataset.schema.classes?.length ?? 0;
     const evaluate = async (rows: Rows): Promise<SplitMetrics | undefined> => {
       if (rows.features.n === 0) return undefined;
-      const prediction = await model.predict(rows.features);
+      const prediction = await model.predictRows(rows);
       if (rows === dataset.dev) onDevPrediction?.(prediction);
       return splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     };

@@ -39,6 +39,11 @@ export function datasetCacheDir(projectDir: string): string {
   return join(projectDir, MLLOOP_DIR, 'cache', 'datasets');
 }
 
+/** Decoded images, their headers, content-hash memo and last audit (src/core/data/images/imageCache.ts). */
+export function imageCacheDir(projectDir: string): string {
+  return join(projectDir, MLLOOP_DIR, 'cache', 'images');
+}
+
 export function deploymentDir(projectDir: string, name: string): string {
   return join(projectDir, MLLOOP_DIR, 'deployments', name);
 }

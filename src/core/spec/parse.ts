@@ -3,7 +3,7 @@
 import { getNodeValue, printParseErrorCode } from 'jsonc-parser';
 import type { ErrorObject } from 'ajv';
 import { closestNames, type Problem } from './problems';
-import type { ProjectSpec } from './types';
+import { DEFAULT_IMAGE_TARGET, type ProjectSpec } from './types';
 import { validateProjectValue } from './schema';
 import { formatJsonPath, JsonDocument, type JsonPath } from './jsonLocation';
 
@@ -54,7 +54,11 @@ export function parseProjectDocument(doc: JsonDocument, file: string): ParsedPro
   // getNodeValue builds null-prototype objects; callers get plain ones.
   const value: unknown = JSON.parse(JSON.stringify(getNodeValue(doc.tree)));
   const problems = schemaErrorsToProblems(validateProjectValue(value), doc, file);
-  return problems.length ? { problems } : { spec: value as ProjectSpec, problems };
+  if (problems.length) return { problems };
+  const spec = value as ProjectSpec;
+  // Image folders name no class column; scripts' manifests call it "label".
+  if (spec.data.images !== undefined) spec.data.target ??= DEFAULT_IMAGE_TARGET;
+  return { spec, problems };
 }
 
 function pathOf(instancePath: string): JsonPath {

@@ -17,11 +17,14 @@ export interface ColumnSplit {
   /** A column of the data whose values are train / dev / test. Never a feature. */
   column: string;
 }
-export type SplitSpec = FractionSplit | ColumnSplit;
+/** Image folders only: `images/train|dev|test/<class>/…` hold the split. */
+export type FoldersSplit = 'folders';
+export type SplitSpec = FractionSplit | ColumnSplit | FoldersSplit;
 
 export interface DataSpec {
-  /** Relative to the project file. CSV with a header row, or JSON Lines (.jsonl/.ndjson). */
-  path: string;
+  /** Relative to the project file. CSV with a header row, or JSON Lines (.jsonl/.ndjson). Absent for image folders (`images`). */
+  path?: string;
+  /** The column to predict. Image folders: the name of the class column given to scripts (default "label", filled in by parsing). */
   target: string;
   /** Default: every column but the target (and the split column). */
   features?: string[];
@@ -31,7 +34,22 @@ export interface DataSpec {
   split?: SplitSpec;
   /** The features are pixels, row-major, channels last. channels: 1 (default) or 3. */
   image?: { width: number; height: number; channels?: number };
+  /** Image folders (relative to the project file): `<class>/<file>`, or `train|dev|test/<class>/<file>` with split "folders". */
+  images?: string;
+  /** With `path` (a CSV manifest): the column naming each image file, relative to the CSV. */
+  imageColumn?: string;
+  /** [height, width] every image is resized to. Default: the most common size in the data. */
+  imageSize?: [number, number];
+  /** 1 (grey) or 3 (RGB). Default: 3 when any image is in colour, else 1. */
+  channels?: 1 | 3;
 }
+
+/** The project's examples are image files (folders or a manifest), not rows of numbers. */
+export function isImageProject(spec: ProjectSpec): boolean {
+  return spec.data.images !== undefined || spec.data.imageColumn !== undefined;
+}
+/** The class column's name when an image-folder project gives none. */
+export const DEFAULT_IMAGE_TARGET = 'label';
 
 export type BuiltinModel = 'linear' | 'logistic' | 'mlp' | 'gbdt';
 
@@ -40,6 +58,8 @@ export interface BuiltinExperiment {
   description?: string;
   params?: Record<string, unknown>;
   sweep?: Record<string, unknown[]>;
+  /** Train on this cluster of `clusters` (SLURM) instead of on the editor's machine. */
+  cluster?: string;
 }
 
 /** `earlyStopping`: a patience (epochs/iterations without dev improvement); false or 0 = off; true = 10. */
@@ -92,8 +112,28 @@ export interface ScriptExperiment {
   env?: Record<string, string>;
   params?: Record<string, unknown>;
   sweep?: Record<string, unknown[]>;
+  /** Train on this cluster of `clusters` (SLURM) instead of on the editor's machine. */
+  cluster?: string;
 }
 export type ExperimentSpec = BuiltinExperiment | ScriptExperiment;
+
+/** A SLURM cluster runs (`clusters.NAME`): the sbatch options of its jobs and the shell lines that prepare a node. */
+export interface SlurmCluster {
+  kind: 'slurm';
+  partition?: string;
+  gres?: string;
+  cpusPerTask?: number;
+  /** sbatch --mem, e.g. "32G". */
+  memory?: string;
+  /** sbatch --time, e.g. "02:00:00". */
+  time?: string;
+  /** Shell lines run on the node before the command (module load, source a venv). */
+  setup?: string[];
+  /** Extra sbatch arguments, e.g. ["--account=ml"]. */
+  sbatch?: string[];
+  /** Array tasks of a sweep running at once (`--array=0-N%P`); default all. */
+  parallel?: number;
+}
 
 export interface ProjectSpec {
   $schema?: string;
@@ -104,13 +144,17 @@ export interface ProjectSpec {
   metric: MetricName;
   baseline?: { error: number; source?: string };
   experiments: Record<string, ExperimentSpec>;
+  clusters?: Record<string, SlurmCluster>;
 }
 
 export function isScriptExperiment(e: ExperimentSpec): e is ScriptExperiment {
   return Array.isArray((e as ScriptExperiment).command);
 }
 export function isColumnSplit(s: SplitSpec): s is ColumnSplit {
-  return typeof (s as ColumnSplit).column === 'string';
+  return typeof s === 'object' && typeof (s as ColumnSplit).column === 'string';
+}
+export function isFoldersSplit(s: SplitSpec): s is FoldersSplit {
+  return s === 'folders';
 }
 
 /** The split used when mlloop.json gives none. */

@@ -87,6 +87,7 @@ export function runPickRow(run: TrackedRun, metric: string | undefined, now: num
 export function lastRunSummary(run: TrackedRun, metric: string | undefined, now: number): string {
   const when = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);
   if (run.status === 'running') return `running · started ${when}`;
+  if (run.status === 'queued') return `queued${run.record.cluster?.reason ? ` (${run.record.cluster.reason})` : ''} · submitted ${when}`;
   if (run.status !== 'completed') return `last: ${run.status} · ${when}`;
   return `last: ${keyMetric(run.record, metric) ?? 'no metrics'} · ${when}`;
 }

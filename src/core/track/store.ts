@@ -17,7 +17,7 @@ export const HISTORY_FILE = 'metrics.jsonl';
 /** A run without a recorded process (older layout, other tools) counts as interrupted after this long without writes. */
 export const STALE_RUNNING_MS = 60 * 60 * 1000;
 
-const STATUSES = new Set(['running', 'completed', 'failed', 'cancelled', 'interrupted']);
+const STATUSES = new Set(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
 export function processAlive(pid: number): boolean {
@@ -45,7 +45,8 @@ export function localLiveness(): Liveness {
  * run's files have not changed for STALE_RUNNING_MS.
  */
 export function deriveStatus(record: RunRecord, lastWriteMs: number, live: Liveness): TrackedStatus {
-  if (record.status !== 'running') return record.status;
+  // A cluster's job lives on another machine: SLURM (src/core/cluster) says how it goes, not a process here.
+  if (record.status !== 'running' || record.cluster) return record.status;
   if (record.pid !== undefined && record.host === live.host) return live.isAlive(record.pid) ? 'running' : 'interrupted';
   return live.now - lastWriteMs > STALE_RUNNING_MS ? 'interrupted' : 'running';
 }
@@ -248,7 +249,7 @@ export function annotateRun(projectDir: string, runId: string, patch: RunAnnotat
 export function deleteRun(projectDir: string, runId: string, live: Liveness = localLiveness()): void {
   const dir = runFolder(projectDir, runId);
   const read = readTrackedRun(projectDir, runId, live);
-  if (read.run?.status === 'running') throw new Error(`run ${runId} is still running: cancel it before deleting it`);
+  if (read.run?.status === 'running' || read.run?.status === 'queued') throw new Error(`run ${runId} is still ${read.run.status}: cancel it before deleting it`);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -14,7 +14,23 @@ import type { DataVersion } from '../data/types';
 import type { SplitMetrics } from './metrics';
 import { runsDir } from '../spec/layout';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/** `queued`: submitted to a cluster and waiting there (src/core/cluster); the reason is in `cluster.reason`. */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A run submitted to a SLURM cluster (src/core/cluster): SLURM, not a local process, says whether it lives. */
+export interface ClusterJob {
+  /** The cluster's name in mlloop.json. */
+  cluster: string;
+  /** The job id sbatch gave (the array's id for a sweep). */
+  jobId: string;
+  /** The task of the job array this run is (sweeps). */
+  arrayTaskId?: number;
+  /** SLURM's state and reason when last seen (PENDING/Priority, RUNNING/None, …). */
+  state?: string;
+  reason?: string;
+  /** The job script, relative to the run folder. */
+  script: string;
+}
 
 /** What trained a run: a built-in model, or a script experiment's command (src/core/scripts). */
 export type RunModel = BuiltinModel | 'script';
@@ -56,6 +72,8 @@ export interface RunRecord {
   group?: RunGroup;
   /** Script runs: the argv that was run (no shell). */
   command?: string[];
+  /** Set when the run was submitted to a cluster (src/core/cluster). */
+  cluster?: ClusterJob;
 }
 
 /** Sortable by creation time (UTC, millisecond resolution) with a random suffix: 20261127-104512-123-9f3a1c. */
@@ -133,7 +151,7 @@ export function appendMetric(run: RunDir, entry: Record<string, unknown>): void 
 /** Writes the model (when given) and the final status, metrics and end time. */
 export function finishRun(
   run: RunDir,
-  result: { status: Exclude<RunStatus, 'running'>; model?: Uint8Array; metrics?: RunRecord['metrics']; error?: RunRecord['error'] },
+  result: { status: Exclude<RunStatus, 'running' | 'queued'>; model?: Uint8Array; metrics?: RunRecord['metrics']; error?: RunRecord['error'] },
 ): RunRecord {
   if (result.model) writeFileAtomic(run.modelPath, result.model);
   if (result.metrics) appendMetric(run, { final: true, ...result.metrics });

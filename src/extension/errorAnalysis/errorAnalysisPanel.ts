@@ -15,6 +15,7 @@ import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/analysis/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/analysis/slices';
+import { planarToInterleaved } from '../../core/data/images/pixels';
 import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/analysis/tags';
 import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
@@ -244,7 +245,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       case 'sliceRows': {
         const a = this.analysis;
         if (!a) return;
-        void this.panel.webview.postMessage({ type: 'sliceRows', key: m.key, rows: sliceRows(a.dataset.schema, a.dataset.dev, parseSliceKey(m.key)) } satisfies ErrorAnalysisHostMessage);
+        void this.panel.webview.postMessage({ type: 'sliceRows', key: m.key, rows: sliceRows(a.sliceView.schema, a.sliceView.rows, parseSliceKey(m.key)) } satisfies ErrorAnalysisHostMessage);
         return;
       }
       case 'tag':
@@ -345,6 +346,12 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       const row = at ? at.row : (p ?? 0);
       if (!rows) {
         numeric.push([]);
+        categories.push([]);
+        continue;
+      }
+      if (rows.images && schema.image) {
+        // Image files: the preprocessed pixels, channels last, as the panel draws data.image rows.
+        numeric.push(Array.from(planarToInterleaved(rows.images.pixels, row, schema.image)));
         categories.push([]);
         continue;
       }

@@ -63,6 +63,7 @@ export const RUN_PAGE_SIZE = 50;
 
 const KIND_ICONS: Record<string, string> = { linear: 'graph-line', logistic: 'symbol-boolean', mlp: 'type-hierarchy', gbdt: 'list-tree', script: 'terminal' };
 const STATUS_ICONS: Record<TrackedStatus, [string, string | undefined]> = {
+  queued: ['watch', 'charts.yellow'],
   running: ['sync~spin', 'charts.blue'],
   completed: ['pass', 'charts.green'],
   failed: ['error', 'errorForeground'],
@@ -237,12 +238,16 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const progress = active?.latest ? `epoch ${active.latest.step}${active.latest.totalSteps ? `/${active.latest.totalSteps}` : ''}` : undefined;
     const swept = node.sweep ? sweepValuesLabel(run) : '';
     const best = node.sweep?.sweep.best?.run.runId === run.runId ? '(best)' : '';
-    item.description = [run.annotations.starred ? '★' : '', swept, status === 'completed' ? (metric ?? 'completed') : status, best, progress ?? ''].filter(Boolean).join(' ');
+    // A cluster's run says where it is: queued with SLURM's reason (Priority, Resources…), or its job id.
+    const statusText = status === 'queued' && r.cluster?.reason ? `queued (${r.cluster.reason})` : status;
+    const job = r.cluster && (status === 'queued' || status === 'running') ? `· ${r.cluster.cluster} job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}` : '';
+    item.description = [run.annotations.starred ? '★' : '', swept, status === 'completed' ? (metric ?? 'completed') : statusText, best, progress ?? '', job].filter(Boolean).join(' ');
     item.contextValue = `run.${status}${r.status === 'completed' ? '.model' : ''}${run.annotations.starred ? '.starred' : ''}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${runLabel(run)}** — ${r.experiment} (${r.model}) · $(${icon}) ${status}\n\n`);
     md.appendMarkdown(`run \`${run.runId}\` · started ${new Date(r.startedAt).toLocaleString()}${r.endedAt ? ` · took ${formatDuration(runDurationMs(r))}` : ''}\n\n`);
     if (metric) md.appendMarkdown(`${metric}\n\n`);
+    if (r.cluster) md.appendMarkdown(`cluster \`${r.cluster.cluster}\` · SLURM job \`${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}\`${r.cluster.state ? ` · ${r.cluster.state}` : ''}${r.cluster.reason && r.cluster.reason !== 'None' ? ` (${r.cluster.reason})` : ''}\n\n`);
     if (r.dataVersion) md.appendMarkdown(`data version \`${r.dataVersion.id}\`\n\n`);
     if (r.git) md.appendMarkdown(`git \`${r.git.commit.slice(0, 10)}\`${r.git.dirty ? ' (uncommitted changes)' : ''}\n\n`);
     if (run.annotations.note) md.appendMarkdown(`*Note:* ${run.annotations.note.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}\n\n`);

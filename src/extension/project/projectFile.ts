@@ -11,6 +11,8 @@ export interface ExperimentEntry {
   keyOffset: number;
   keyLength: number;
   params?: Record<string, unknown>;
+  /** The cluster it trains on (`cluster`), if any. */
+  cluster?: string;
 }
 
 export interface ProjectOutline {
@@ -21,6 +23,8 @@ export interface ProjectOutline {
   /** The error a good model should reach (human level, a previous system). */
   baseline?: { error: number; source?: string };
   experiments: ExperimentEntry[];
+  /** Names of the clusters experiments can train on (`clusters`). */
+  clusters?: string[];
 }
 
 function valueOf(node: Node | undefined): unknown {
@@ -53,9 +57,11 @@ export function readProjectOutline(text: string): ProjectOutline {
       const body = valueOf(value) as Record<string, unknown> | undefined;
       const kind = typeof body?.model === 'string' ? body.model : Array.isArray(body?.command) ? 'script' : '?';
       const params = body && typeof body.params === 'object' && body.params !== null ? (body.params as Record<string, unknown>) : undefined;
-      experiments.push({ name: key.value, kind, keyOffset: key.offset, keyLength: key.length, params });
+      experiments.push({ name: key.value, kind, keyOffset: key.offset, keyLength: key.length, params, ...(typeof body?.cluster === 'string' ? { cluster: body.cluster } : {}) });
     }
   }
+  const clustersNode = findNodeAtLocation(root, ['clusters']);
+  const clusters = clustersNode?.type === 'object' ? (clustersNode.children ?? []).map((p) => p.children?.[0]?.value).filter((k): k is string => typeof k === 'string') : [];
   const baseline = valueOf(findNodeAtLocation(root, ['baseline'])) as { error?: unknown; source?: unknown } | undefined;
   return {
     name: str(['name']),
@@ -63,5 +69,6 @@ export function readProjectOutline(text: string): ProjectOutline {
     metric: str(['metric']),
     ...(typeof baseline?.error === 'number' ? { baseline: { error: baseline.error, ...(typeof baseline.source === 'string' ? { source: baseline.source } : {}) } } : {}),
     experiments,
+    ...(clusters.length ? { clusters } : {}),
   };
 }

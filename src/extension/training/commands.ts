@@ -9,8 +9,9 @@ import type { ExperimentRef } from './experimentLens';
 import type { Project } from '../project/projectIndex';
 import { projectOf, requireProject, resolveTrackedRun, runTargetOf, type RunTarget } from '../commandTargets';
 import type { Services } from '../services';
-import { ExperimentNode, MoreRunsNode, SweepNode } from '../experiments/experimentsTree';
+import { ExperimentNode, MoreRunsNode, RunNode, SweepNode } from '../experiments/experimentsTree';
 import { askEditedParams, trainAll, trainOne } from './trainWithProgress';
+import { pickCluster } from './clusterRuns';
 import { projectDirOf } from './runTracker';
 import { mayRunScript } from './scriptExperiments';
 import { experimentHasSweep, trainSweepWithProgress } from './sweepWithProgress';
@@ -24,7 +25,8 @@ function resolveRun(s: Services, arg: unknown, placeHolder: string, filter?: (r:
   return resolveTrackedRun(s, arg, { project: placeHolder, run: placeHolder, filter });
 }
 
-export async function trainExperimentCommand(s: Services, arg?: unknown): Promise<unknown> {
+/** The experiment a command acts on: a tree node, a lens reference, or the user's pick. */
+async function experimentOf(s: Services, arg: unknown, placeHolder: string): Promise<{ project: Project; experiment: string } | undefined> {
   let project: Project;
   let experiment: string;
   if (arg instanceof ExperimentNode) {
@@ -39,21 +41,51 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
     if (trainable.length === 0) throw new Error('mlloop.json has no experiment to train');
     const picked = await vscode.window.showQuickPick(
       trainable.map((e) => ({ label: e.name, description: e.kind })),
-      { placeHolder: 'Train which experiment?' },
+      { placeHolder },
     );
     if (!picked) return undefined;
     experiment = picked.label;
   }
+  return { project, experiment };
+}
+
+export async function trainExperimentCommand(s: Services, arg?: unknown): Promise<unknown> {
+  const target = await experimentOf(s, arg, 'Train which experiment?');
+  if (!target) return undefined;
+  const { project, experiment } = target;
   // Unusable data is named with its line in a notification rather than recorded as a failed run.
   await s.diagnostics.assertUsable(project.file);
   // Script experiments run workspace code: refused (with a way to manage trust) in an untrusted workspace.
   if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
+  // An experiment with a "cluster" is submitted there (src/extension/training/clusterRuns).
+  if (project.outline.experiments.find((e) => e.name === experiment)?.cluster) return submitToCluster(s, project, experiment);
   // An experiment with a "sweep" trains its whole grid (src/extension/training/sweepWithProgress).
   if (await experimentHasSweep(project, experiment)) return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
   // A derived data version (Error Analysis: augmented rows, added data, fixed labels) travels with the ref.
   const dataVersion = isExperimentRef(arg) && typeof arg.dataVersion === 'string' ? arg.dataVersion : undefined;
   const outcome = await trainOne(s, { project, experiment, openPanel: true, ...(dataVersion ? { dataVersion } : {}) });
   return { runId: outcome.runId, status: outcome.status };
+}
+
+/** Train on Cluster… (tree, CodeLens, palette): submits the experiment to a cluster of mlloop.json's "clusters". */
+export async function trainOnClusterCommand(s: Services, arg?: unknown): Promise<unknown> {
+  const target = await experimentOf(s, arg, 'Train which experiment on a cluster?');
+  if (!target) return undefined;
+  const { project, experiment } = target;
+  if (project.outline.experiments.find((e) => e.name === experiment)?.kind !== 'script') throw new Error(`${experiment} is a built-in experiment: only script experiments (a "command") train on a cluster so far`);
+  if (!mayRunScript(experiment)) return { refused: 'untrusted' };
+  const cluster = await pickCluster(project, experiment);
+  return cluster === undefined ? undefined : submitToCluster(s, project, experiment, cluster);
+}
+
+async function submitToCluster(s: Services, project: Project, experiment: string, cluster?: string): Promise<unknown> {
+  await s.diagnostics.assertUsable(project.file);
+  const submission = await s.clusters.submit(project, experiment, cluster);
+  if (submission.runs.length === 1) {
+    const { TrainingPanel } = await import('./trainingPanel');
+    TrainingPanel.show(s, projectDirOf(project), submission.runs[0].runId);
+  }
+  return { cluster: submission.cluster, jobId: submission.jobId, runIds: submission.runs.map((r) => r.runId) };
 }
 
 export async function trainAllCommand(s: Services): Promise<unknown> {
@@ -65,6 +97,16 @@ export async function trainAllCommand(s: Services): Promise<unknown> {
 
 export async function cancelRunCommand(s: Services, arg?: unknown): Promise<boolean> {
   const ref = runTargetOf(arg);
+  // A run of a sweep's job array: this task, or the whole array.
+  const job = arg instanceof RunNode ? arg.run.record.cluster : undefined;
+  if (ref && job?.arrayTaskId !== undefined && s.clusters.isFollowing(ref.runId)) {
+    const choice = await vscode.window.showQuickPick(['This Run', 'The Whole Sweep'], { placeHolder: `Cancel run ${ref.runId} only (SLURM job ${job.jobId}_${job.arrayTaskId}) or every task of job array ${job.jobId}?` });
+    if (!choice) return false;
+    await s.clusters.cancel(ref.runId, choice === 'The Whole Sweep');
+    return true;
+  }
+  // A cluster run still queued is not active here, but this window follows it: scancel.
+  if (ref && !s.runs.activeRun(ref.runId) && s.clusters.isFollowing(ref.runId)) return s.clusters.cancel(ref.runId, false).then(() => true);
   if (ref) return s.runs.cancel(ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
   const active = s.runs.activeRuns();
   if (active.length === 0) throw new Error('no run is training in this window');

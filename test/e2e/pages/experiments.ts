@@ -74,6 +74,26 @@ export class ExperimentsView {
     }
   }
 
+  /** The row of an experiment by its name. */
+  experimentRow(name: string): Locator {
+    return this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+  }
+
+  /** Picks an item of an experiment row's context menu (right-clicks again if a tree refresh closed the menu). */
+  async experimentAction(name: string, action: string): Promise<void> {
+    const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
+    for (let attempt = 1; ; attempt++) {
+      await this.focusTree();
+      await this.experimentRow(name).click({ button: 'right' });
+      if (await item.waitFor({ timeout: 10_000 }).then(() => true, () => false)) {
+        if (await this.choose(item).then(() => true, () => false)) return;
+      }
+      await this.page.keyboard.press('Escape');
+      await this.page.mouse.move(0, 0);
+      if (attempt === 3) throw new Error(`could not choose "${action}" on experiment ${name}`);
+    }
+  }
+
   private async chooseFromMenu(labels: string[], action: string): Promise<void> {
     const item = this.page.locator('.monaco-menu .action-item', { hasText: action }).first();
     // A row can move under the pointer when the tree refreshes between clicks, and a refresh closes

@@ -31,6 +31,7 @@ export const CORE_FLOORS = [
   'track', // the run store as its readers see it: listing, comparing, MLflow
   'scripts', // script experiments: the user's command as a trainer
   'experiment', // which trainer an experiment uses, and sweeps
+  'cluster', // SLURM: job scripts, sbatch/squeue/sacct, following cluster runs to their end
   'diagnose', // bias/variance, metrics, importance, learning curves
   'serve', // the inference server
   'monitor', // drift, live accuracy, the Monitoring panel's charts and alerts

@@ -235,6 +235,14 @@ test('a sweep over a parameter the model lacks is reported at its key', async ()
   assert.deepEqual({ line: problem.line, column: problem.column }, positionOf(p.text, '"depth"'));
 });
 
+test('an experiment on a cluster that "clusters" lacks is reported at its "cluster"; a known one is fine', async () => {
+  const clusters = { gpu: { kind: 'slurm' as const, partition: 'gpu', time: '02:00:00', setup: ['module load cuda'] } };
+  const p = tempProject(baseSpec({ clusters, experiments: { a: { command: ['python3', 't.py'], cluster: 'gpu' }, b: { command: ['python3', 't.py'], cluster: 'cpu' } } }), { 'data.csv': tabularCsv(20) });
+  const problem = only(await problemsOf(p), 'unknown-cluster');
+  assert.match(problem.message, /No cluster "cpu" in "clusters" \(clusters: gpu\)/);
+  assert.deepEqual({ line: problem.line, column: problem.column }, positionOf(p.text, '"cpu"'));
+});
+
 test('a regression target with text values is an error in the data', async () => {
   const csv = 'x,y\n1,2.5\n2,high\n3,low\n4,1\n';
   const p = tempProject(baseSpec({ task: 'regression', metric: 'rmse', experiments: {}, data: { target: 'y' } }), { 'data.csv': csv });

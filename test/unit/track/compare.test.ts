@@ -99,6 +99,8 @@ test('key metric, time ago and the CodeLens summary read as the issue shows them
   assert.equal(timeAgo(end, end + 26 * 3600_000), '1 day ago');
   assert.equal(lastRunSummary(r, 'accuracy', end + 3 * 60_000), 'last: dev acc 97.2% · 3 min ago');
   assert.equal(lastRunSummary({ ...r, status: 'interrupted' }, 'accuracy', end + 3 * 60_000), 'last: interrupted · 3 min ago');
+  const queued = { ...r, status: 'queued' as const, record: { ...r.record, endedAt: undefined, cluster: { cluster: 'gpu', jobId: '7', script: 'job.sbatch', reason: 'Priority' } } };
+  assert.equal(lastRunSummary(queued, 'accuracy', Date.parse(r.record.startedAt) + 60_000), 'queued (Priority) · submitted 1 min ago');
   // One short name everywhere: the experiment and the id's random suffix (the full id in tooltips).
   assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'mlp f94b54');
   assert.equal(shortRunLabel(run('20261127-115012-382-f94b54', {}, 'wide')), 'wide');

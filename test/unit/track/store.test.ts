@@ -68,6 +68,10 @@ test('running → interrupted when the training process on this host is gone; ot
   assert.equal(deriveStatus(remote, now - 60_000, live([], 'here', now)), 'running');
   assert.equal(deriveStatus(remote, now - 2 * 3600_000, live([], 'here', now)), 'interrupted');
   assert.equal(deriveStatus({ ...rec, status: 'completed' }, 0, live([])), 'completed');
+  // A cluster's job lives elsewhere: SLURM's state in run.json is the truth, however stale the files.
+  const job = { cluster: 'gpu', jobId: '7', script: 'job.sbatch' };
+  assert.equal(deriveStatus({ ...remote, cluster: job }, now - 2 * 3600_000, live([], 'here', now)), 'running');
+  assert.equal(deriveStatus({ ...rec, status: 'queued', pid: undefined, host: undefined, cluster: job }, 0, live([])), 'queued');
 });
 
 test('a run whose training process is killed (SIGKILL) mid-run shows interrupted, with its history kept', { timeout: 120_000 }, async () => {
@@ -157,8 +161,10 @@ test('rename, note and star live in meta.json; delete removes the run; a running
   assert.throws(() => annotateRun(dir, '../escape', { name: 'x' }), /not a run id/);
   writeRun(dir, { runId: 'live', status: 'running', pid: process.pid, host: require('node:os').hostname() });
   assert.throws(() => deleteRun(dir, 'live'), /still running/);
+  writeRun(dir, { runId: 'waiting', status: 'queued', cluster: { cluster: 'gpu', jobId: '7', script: 'job.sbatch' } });
+  assert.throws(() => deleteRun(dir, 'waiting'), /still queued: cancel it/);
   deleteRun(dir, 'r1');
-  assert.deepEqual((await listRuns(dir)).runs.map((r) => r.runId), ['live']);
+  assert.deepEqual((await listRuns(dir)).runs.map((r) => r.runId).sort(), ['live', 'waiting']);
 });
 
 test('the run index reloads one run at a time and re-derives running runs', async () => {

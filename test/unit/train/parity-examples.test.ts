@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadSplitDataset, resolveProject } from '../../../src/core/data/dataset';
 import { resolveParams } from '../../../src/core/spec/schema';
-import { isScriptExperiment, type ExperimentSpec } from '../../../src/core/spec/types';
+import { isImageProject, isScriptExperiment, type ExperimentSpec } from '../../../src/core/spec/types';
 import { getTrainer } from '../../../src/core/train/registry';
 import { runSeed } from '../../../src/core/train/job';
 import { assertOnnxParity, checkOnnxValidity } from './parity-helpers';
@@ -23,6 +23,8 @@ for (const name of projects) {
     const ref = await resolveProject(join(examplesDir, name));
     const dataset = await loadSplitDataset(ref, { storeSplit: false });
     const builtins = Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e));
+    // Image samples train script experiments only until the built-in CNN exists (issue 18).
+    if (isImageProject(ref.spec)) return t.skip('an image sample: no built-in image model yet');
     assert.ok(builtins.length > 0, 'the sample project has built-in experiments');
     for (const [expName, exp] of builtins) {
       await t.test(expName, async () => {

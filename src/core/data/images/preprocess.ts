@@ -1,0 +1,134 @@
+// THE image preprocessing of ML Loop, used everywhere an image becomes a model input (dataset loading
+// for the Data panel and training inputs, evaluation, later the inference server): decode (PNG, JPEG,
+// WebP, … with sharp/libvips) → turn by the EXIF orientation → resize to [height, width] (stretched,
+// as torchvision's Resize((h, w)) does) → 1 channel (grey) or 3 (RGB, alpha dropped) → uint8 [C, H, W]
+// (planar, channel-major). Models take the pixels scaled to [0, 1] as float32 (scaleToUnit).
+// sharp decodes on libuv's thread pool, so the calling JavaScript thread only queues the work.
+import type SharpModule from 'sharp';
+import { interleavedToPlanar, planarToInterleaved } from './pixels';
+
+export interface ImageSettings {
+  height: number;
+  width: number;
+  /** 1 = grey, 3 = RGB. */
+  channels: 1 | 3;
+}
+
+/** What the file held before preprocessing (for the audit and the error messages). */
+export interface SourceImageInfo {
+  format: string;
+  width: number;
+  height: number;
+  /** Channels as stored (alpha included): 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; palette images count as 3/4. */
+  channels: number;
+  /** Bits per sample: 8, 16, … ('uchar' → 8, 'ushort' → 16). */
+  bitDepth: number;
+  hasAlpha: boolean;
+  palette: boolean;
+  /** EXIF orientation 1-8 when the file has one (5-8 swap width and height). */
+  orientation?: number;
+}
+
+export interface PreprocessedImage {
+  /** uint8 [C, H, W] of the settings. */
+  pixels: Uint8Array;
+  source: SourceImageInfo;
+}
+
+/** File extensions read as images (lower case, with the dot). */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'] as const;
+
+export function isImageFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
+}
+
+/** Images larger than this many pixels are refused before decoding (decompression bombs). */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+
+/** The file is not an image sharp can read, or is damaged. `reason` is sharp's own words, shortened. */
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+let sharpModule: typeof SharpModule | undefined;
+/** sharp, loaded on first use: a native module that activation and table-only projects never load. */
+function sharp(): typeof SharpModule {
+  if (!sharpModule) {
+    sharpModule = require('sharp') as typeof SharpModule;
+    // Tiny images are decoded faster one per libvips thread; libuv's pool still runs several at once.
+    sharpModule.concurrency(1);
+    // Decoded images are not reused: libvips' operation cache only costs memory here.
+    sharpModule.cache(false);
+  }
+  return sharpModule;
+}
+
+const BIT_DEPTH: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 };
+
+function shortReason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0].replace(/^Input buffer (contains|has) /i, '').trim() || 'unreadable image';
+}
+
+/** Reads the header of an image (format, size, channels, depth, orientation) without decoding its pixels. */
+export async function readImageInfo(bytes: Uint8Array): Promise<SourceImageInfo> {
+  let meta: SharpModule.Metadata;
+  try {
+    meta = await sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+  } catch (e) {
+    throw new ImageDecodeError(shortReason(e));
+  }
+  if (!meta.width || !meta.height || !meta.format) throw new ImageDecodeError('no image size in the file');
+  return {
+    format: meta.format === 'jpeg' ? 'jpeg' : meta.format,
+    width: meta.width,
+    height: meta.height,
+    channels: meta.channels ?? 3,
+    bitDepth: BIT_DEPTH[meta.depth ?? 'uchar'] ?? 8,
+    hasAlpha: meta.hasAlpha ?? false,
+    palette: meta.isPalette ?? false,
+    ...(meta.orientation && meta.orientation !== 1 ? { orientation: meta.orientation } : {}),
+  };
+}
+
+/** The image's size once turned upright by its EXIF orientation. */
+export function uprightSize(info: SourceImageInfo): { width: number; height: number } {
+  return info.orientation && info.orientation >= 5 ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+}
+
+/**
+ * Decodes and preprocesses one encoded image. Throws ImageDecodeError for a file that is not an image,
+ * a truncated one, or one above MAX_IMAGE_PIXELS.
+ */
+export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings, info?: SourceImageInfo): Promise<PreprocessedImage> {
+  const source = info ?? (await readImageInfo(bytes));
+  const { width, height, channels } = settings;
+  // failOn 'truncated': a cut-off file is an error, not an image with a grey bottom half.
+  let pipeline = sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'truncated' });
+  if (source.orientation) pipeline = pipeline.autoOrient();
+  const upright = uprightSize(source);
+  if (upright.width !== width || upright.height !== height) pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
+  pipeline = pipeline.removeAlpha();
+  pipeline = channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+  let data: Buffer;
+  let out: SharpModule.OutputInfo;
+  try {
+    ({ data, info: out } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+  } catch (e) {
+    throw new ImageDecodeError(shortReason(e));
+  }
+  if (out.width !== width || out.height !== height || out.channels !== channels) {
+    throw new ImageDecodeError(`decoded to ${out.width}×${out.height}×${out.channels}, expected ${width}×${height}×${channels}`);
+  }
+  return { pixels: interleavedToPlanar(data, width * height, channels), source };
+}
+
+/** Encodes uint8 [C, H, W] pixels as a PNG (thumbnails for the panels). */
+export async function encodePng(pixels: Uint8Array, settings: ImageSettings): Promise<Buffer> {
+  const { width, height, channels } = settings;
+  return sharp()(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } }).png().toBuffer();
+}

@@ -1,0 +1,59 @@
+// The image keys of mlloop.json (images, imageColumn, imageSize, channels, "split": "folders"): valid
+// layouts parse, wrong values and combinations are problems at their own line, and the layout's
+// problems (no images, a missing folder) are located at data.images.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseProjectText } from '../../../src/core/spec/parse';
+import { loadProject } from '../../../src/core/check/loadProject';
+import { positionOf, tempProject } from '../data/fixture';
+import { imageProject, imageSpec } from '../data/images/imageFixture';
+
+const text = (data: object) => JSON.stringify({ name: 'x', task: 'classification', metric: 'accuracy', experiments: {}, data }, null, 2);
+
+test('the three image layouts parse; image folders get the class column "label"', () => {
+  const folders = parseProjectText(text({ images: 'images', imageSize: [28, 28], channels: 1, split: { dev: 0.1, test: 0.1, seed: 0 } }), 'mlloop.json');
+  assert.deepEqual(folders.problems, []);
+  assert.equal(folders.spec!.data.target, 'label');
+  assert.deepEqual(parseProjectText(text({ images: 'images', split: 'folders' }), 'mlloop.json').problems, []);
+  const manifest = parseProjectText(text({ path: 'labels.csv', target: 'label', imageColumn: 'file', split: { column: 'split' } }), 'mlloop.json');
+  assert.deepEqual(manifest.problems, []);
+  assert.equal(manifest.spec!.data.images, undefined);
+});
+
+test('wrong image values are problems at their line: imageSize not [h, w], channels 2, a split string other than "folders", no path nor images', () => {
+  const t = text({ images: 'images', imageSize: [28], channels: 2 });
+  const { problems } = parseProjectText(t, 'mlloop.json');
+  const size = problems.find((p) => p.message.includes('data.imageSize'))!;
+  assert.equal(size.line, positionOf(t, '"imageSize"').line);
+  const channels = problems.find((p) => p.message.includes('data.channels'))!;
+  assert.match(channels.message, /must be one of: 1, 3/);
+  assert.ok(parseProjectText(text({ images: 'images', split: 'random' }), 'mlloop.json').problems.length > 0);
+  const none = parseProjectText(text({ imageSize: [8, 8] }), 'mlloop.json').problems;
+  assert.ok(none.some((p) => p.message.includes('missing the required property "path"')), JSON.stringify(none));
+});
+
+test('loadProject: images and path together, and a missing images folder, at their keys; no images at data.images', async () => {
+  const both = tempProject(imageSpec({ path: 'x.csv' }));
+  try {
+    const problems = (await loadProject(both.dir)).problems;
+    const p = problems.find((x) => x.code === 'images-and-path')!;
+    assert.equal(p.line, positionOf(both.text, '"path"').line);
+    const missing = problems.find((x) => x.code === 'images-not-found')!;
+    assert.equal(missing.line, positionOf(both.text, '"images":').line);
+  } finally {
+    both.cleanup();
+  }
+  const empty = tempProject(imageSpec({}), { 'images/cat/a.txt': 'x' });
+  try {
+    const p = (await loadProject(empty.dir)).problems.find((x) => x.code === 'images-none')!;
+    assert.equal(p.line, positionOf(empty.text, '"images":').line);
+  } finally {
+    empty.cleanup();
+  }
+  const ok = await imageProject(imageSpec({}), ['a', 'b'], 3);
+  try {
+    assert.deepEqual((await loadProject(ok.dir)).problems, []);
+  } finally {
+    ok.cleanup();
+  }
+});
