@@ -8,7 +8,18 @@ import sharp from 'sharp';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 /** Class names in label order (the dataset's own). */
-export const FASHION_CLASSES = ['tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot'];
+export const FASHION_CLASSES = [
+  'tshirt_top',
+  'trouser',
+  'pullover',
+  'dress',
+  'coat',
+  'sandal',
+  'shirt',
+  'sneaker',
+  'bag',
+  'ankle_boot',
+];
 
 export interface IdxImages {
   n: number;
@@ -22,7 +33,8 @@ export interface IdxImages {
 export function readFashionMnist(part: 'train' | 't10k', dir = FASHION_MNIST_DIR): IdxImages {
   const images = gunzipSync(readFileSync(join(dir, `${part}-images-idx3-ubyte.gz`)));
   const labels = gunzipSync(readFileSync(join(dir, `${part}-labels-idx1-ubyte.gz`)));
-  if (images.readUInt32BE(0) !== 0x803 || labels.readUInt32BE(0) !== 0x801) throw new Error(`${dir}: not IDX image/label files`);
+  if (images.readUInt32BE(0) !== 0x803 || labels.readUInt32BE(0) !== 0x801)
+    throw new Error(`${dir}: not IDX image/label files`);
   const n = images.readUInt32BE(4);
   const height = images.readUInt32BE(8);
   const width = images.readUInt32BE(12);
@@ -37,7 +49,12 @@ export function fashionMnistInstalled(dir = FASHION_MNIST_DIR): boolean {
  * Writes the images `indices` of `data` as grey PNGs `<outDir>/<class>/<part>_<index>.png`.
  * Eight at a time: sharp encodes on its own threads.
  */
-export async function writeFashionPngs(data: IdxImages, indices: number[], outDir: string, part: string): Promise<void> {
+export async function writeFashionPngs(
+  data: IdxImages,
+  indices: number[],
+  outDir: string,
+  part: string,
+): Promise<void> {
   for (const c of FASHION_CLASSES) mkdirSync(join(outDir, c), { recursive: true });
   const size = data.height * data.width;
   let next = 0;
@@ -46,7 +63,10 @@ export async function writeFashionPngs(data: IdxImages, indices: number[], outDi
       const i = indices[next++];
       const raw = Buffer.from(data.pixels.subarray(i * size, (i + 1) * size));
       const file = join(outDir, FASHION_CLASSES[data.labels[i]], `${part}_${String(i).padStart(5, '0')}.png`);
-      await sharp(raw, { raw: { width: data.width, height: data.height, channels: 1 } }).toColourspace('b-w').png().toFile(file);
+      await sharp(raw, { raw: { width: data.width, height: data.height, channels: 1 } })
+        .toColourspace('b-w')
+        .png()
+        .toFile(file);
     }
   };
   await Promise.all(Array.from({ length: 8 }, one));

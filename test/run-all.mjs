@@ -31,7 +31,12 @@ for (const f of findFiles(join(root, 'test/runners'), '.tier.mjs')) {
   TIERS[mod.name] = mod.run;
 }
 
-const order = ['unit', 'integration', 'e2e', ...Object.keys(TIERS).filter((t) => !['unit', 'integration', 'e2e'].includes(t))];
+const order = [
+  'unit',
+  'integration',
+  'e2e',
+  ...Object.keys(TIERS).filter((t) => !['unit', 'integration', 'e2e'].includes(t)),
+];
 const total = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
 for (const name of order) {
@@ -49,11 +54,22 @@ for (const name of order) {
   // Tests work on copies of the samples: anything written into examples/ fails the tier.
   const written = treeChanges(samples, snapshotTree(join(root, 'examples')));
   if (written.length) {
-    console.error(`${name} tests changed examples/ (they must work on a copy):\n  ${written.slice(0, 20).join('\n  ')}`);
-    r = { ...r, failed: r.failed + 1, notes: [...(r.notes ?? []), `changed examples/: ${written.slice(0, 5).join(', ')}${written.length > 5 ? ', …' : ''}`] };
+    console.error(
+      `${name} tests changed examples/ (they must work on a copy):\n  ${written.slice(0, 20).join('\n  ')}`,
+    );
+    r = {
+      ...r,
+      failed: r.failed + 1,
+      notes: [
+        ...(r.notes ?? []),
+        `changed examples/: ${written.slice(0, 5).join(', ')}${written.length > 5 ? ', …' : ''}`,
+      ],
+    };
   }
   for (const k of Object.keys(total)) total[k] += r[k] ?? 0;
-  lines.push(`${name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped ?? 0} skipped (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  lines.push(
+    `${name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped ?? 0} skipped (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   for (const note of r.notes ?? []) lines.push(`  ${note}`);
 }
 console.log('\n=== summary ===');

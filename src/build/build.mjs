@@ -61,7 +61,12 @@ const configs = [
     outfile: e.out,
     banner: e.banner ? { js: e.banner } : undefined,
   })),
-  ...testEntries.map((e) => ({ ...nodeCommon, entryPoints: [e.in], outfile: e.out, external: [...nodeExternal, 'mocha'] })),
+  ...testEntries.map((e) => ({
+    ...nodeCommon,
+    entryPoints: [e.in],
+    outfile: e.out,
+    external: [...nodeExternal, 'mocha'],
+  })),
   ...webviewEntries.map((e) => ({
     bundle: true,
     platform: 'browser',

@@ -10,7 +10,17 @@
 import { createVSIX, listFiles, PackageManager } from '@vscode/vsce';
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isShippedFile, NATIVE_PACKAGES, TARGETS, vsixPath } from './targets.mjs';
@@ -23,7 +33,8 @@ const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 /** The folder of `name` at exactly `version`: the installed copy when it is that version, else the registry's. */
 function packageSource(name, version) {
   const installed = join(root, 'node_modules', name);
-  if (existsSync(join(installed, 'package.json')) && readJson(join(installed, 'package.json')).version === version) return installed;
+  if (existsSync(join(installed, 'package.json')) && readJson(join(installed, 'package.json')).version === version)
+    return installed;
   return fetchFromRegistry(name, version);
 }
 
@@ -35,7 +46,13 @@ export function fetchFromRegistry(name, version) {
   console.log(`fetching ${name}@${version} from the npm registry`);
   const tmp = mkdtempSync(join(cacheDir, 'natives-'));
   try {
-    const [packed] = JSON.parse(execFileSync('npm', ['pack', `${name}@${version}`, '--json', '--loglevel=error', '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8', shell: process.platform === 'win32' }));
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', `${name}@${version}`, '--json', '--loglevel=error', '--pack-destination', tmp], {
+        cwd: tmp,
+        encoding: 'utf8',
+        shell: process.platform === 'win32',
+      }),
+    );
     execFileSync('tar', ['-xzf', join(tmp, packed.filename), '-C', tmp]);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -50,8 +67,14 @@ export function fetchFromRegistry(name, version) {
 function copyPaths(from, to, paths) {
   const files = readdirSync(from, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
-    .map((d) => relative(from, join(d.parentPath ?? d.path, d.name)).split('\\').join('/'))
-    .filter((rel) => paths.some((p) => p === '' || rel === p || (p.endsWith('/') && rel.startsWith(p))) && isShippedFile(rel));
+    .map((d) =>
+      relative(from, join(d.parentPath ?? d.path, d.name))
+        .split('\\')
+        .join('/'),
+    )
+    .filter(
+      (rel) => paths.some((p) => p === '' || rel === p || (p.endsWith('/') && rel.startsWith(p))) && isShippedFile(rel),
+    );
   for (const rel of files) {
     mkdirSync(dirname(join(to, rel)), { recursive: true });
     copyFileSync(join(from, rel), join(to, rel));
@@ -64,8 +87,13 @@ function stagePackage(staging, name, source, paths, shippedDependencies) {
   const to = join(staging, 'node_modules', name);
   if (!copyPaths(source, to, paths)) throw new Error(`${name}: no files under ${paths.join(', ')} in ${source}`);
   const manifest = readJson(join(source, 'package.json'));
-  const dependencies = Object.fromEntries(Object.entries(manifest.dependencies ?? {}).filter(([d]) => shippedDependencies.includes(d)));
-  writeFileSync(join(to, 'package.json'), JSON.stringify({ ...manifest, dependencies, scripts: undefined, devDependencies: undefined }, null, 2));
+  const dependencies = Object.fromEntries(
+    Object.entries(manifest.dependencies ?? {}).filter(([d]) => shippedDependencies.includes(d)),
+  );
+  writeFileSync(
+    join(to, 'package.json'),
+    JSON.stringify({ ...manifest, dependencies, scripts: undefined, devDependencies: undefined }, null, 2),
+  );
   return manifest;
 }
 
@@ -78,18 +106,27 @@ async function stageNativePackages(staging, target) {
     const source = packageSource(name, version);
     const dependencies = Object.keys(spec.dependencies ?? {});
     const platform = spec.platform?.(target) ?? {};
-    const manifest = stagePackage(staging, name, source, spec.paths(target, version), [...dependencies, ...Object.keys(platform)]);
+    const manifest = stagePackage(staging, name, source, spec.paths(target, version), [
+      ...dependencies,
+      ...Object.keys(platform),
+    ]);
     for (const [dep, paths] of Object.entries(spec.dependencies ?? {})) {
       // The installed copy when this is the installed release (hoisted or nested), else the release it pins.
-      const installed = [join(source, 'node_modules', dep), join(root, 'node_modules', dep)].find((d) => existsSync(join(d, 'package.json')));
-      const depSource = source.startsWith(join(root, 'node_modules')) && installed ? installed : fetchFromRegistry(dep, manifest.dependencies[dep]);
+      const installed = [join(source, 'node_modules', dep), join(root, 'node_modules', dep)].find((d) =>
+        existsSync(join(d, 'package.json')),
+      );
+      const depSource =
+        source.startsWith(join(root, 'node_modules')) && installed
+          ? installed
+          : fetchFromRegistry(dep, manifest.dependencies[dep]);
       stagePackage(staging, dep, depSource, paths, []);
     }
     for (const [pkg, paths] of Object.entries(platform)) {
       const pinned = manifest.optionalDependencies?.[pkg];
       if (!pinned) throw new Error(`${name}@${version} has no optional package ${pkg} for ${target}`);
       const pkgManifest = stagePackage(staging, pkg, packageSource(pkg, pinned), paths, Object.keys(platform));
-      if (pkgManifest.version !== pinned) throw new Error(`${pkg}: staged ${pkgManifest.version}, ${name} wants ${pinned}`);
+      if (pkgManifest.version !== pinned)
+        throw new Error(`${pkg}: staged ${pkgManifest.version}, ${name} wants ${pinned}`);
     }
     shipped[name] = version;
   }
@@ -104,7 +141,12 @@ async function stageNativePackages(staging, target) {
  */
 async function pruneUnreachableScripts(staging) {
   const { metafile } = await esbuild.build({
-    stdin: { contents: Object.keys(NATIVE_PACKAGES).map((n) => `require(${JSON.stringify(n)});`).join('\n'), resolveDir: staging },
+    stdin: {
+      contents: Object.keys(NATIVE_PACKAGES)
+        .map((n) => `require(${JSON.stringify(n)});`)
+        .join('\n'),
+      resolveDir: staging,
+    },
     absWorkingDir: staging,
     bundle: true,
     write: false,
@@ -118,14 +160,22 @@ async function pruneUnreachableScripts(staging) {
     for (const dep of Object.keys(spec.dependencies ?? {})) {
       const dir = join(staging, 'node_modules', dep);
       for (const d of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-        const file = relative(staging, join(d.parentPath ?? d.path, d.name)).split('\\').join('/');
+        const file = relative(staging, join(d.parentPath ?? d.path, d.name))
+          .split('\\')
+          .join('/');
         if (d.isFile() && /\.[cm]?js$/.test(d.name) && !reached.has(file)) rmSync(join(staging, file));
       }
     }
   }
 }
 
-const IMAGE_TYPES = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
+const IMAGE_TYPES = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+};
 
 /**
  * VS Code's extension page shows README.md and CHANGELOG.md in a webview that loads images from
@@ -138,12 +188,16 @@ function inlineRelativeImages(dir, name) {
   const isRelative = (link) => !/^[a-z][\w+.-]*:/i.test(link) && !link.startsWith('#');
   const text = readFileSync(file, 'utf8');
   for (const [, src] of text.matchAll(/<img[^>]+src=["']([^"']+)["']/g)) {
-    if (isRelative(src)) throw new Error(`${name}: write the image ${src} as markdown (![alt](path)) so that it can be inlined`);
+    if (isRelative(src))
+      throw new Error(`${name}: write the image ${src} as markdown (![alt](path)) so that it can be inlined`);
   }
   const inlined = text.replace(/(!?)\[([^\]]*)\]\(([^)\s]+)([^)]*)\)/g, (all, bang, label, link, title) => {
     if (!isRelative(link)) return all;
     const type = IMAGE_TYPES[extname(link).toLowerCase()];
-    if (!bang || !type) throw new Error(`${name}: the relative link "${link}" would be broken on VS Code's extension page; use an https URL`);
+    if (!bang || !type)
+      throw new Error(
+        `${name}: the relative link "${link}" would be broken on VS Code's extension page; use an https URL`,
+      );
     return `![${label}](data:${type};base64,${readFileSync(join(dir, decodeURI(link))).toString('base64')}${title})`;
   });
   writeFileSync(file, inlined);
@@ -151,7 +205,8 @@ function inlineRelativeImages(dir, name) {
 
 export async function packageTarget(target, { rewriteRelativeLinks = false } = {}) {
   if (!TARGETS[target]) throw new Error(`unknown target "${target}"; known: ${Object.keys(TARGETS).join(', ')}`);
-  if (!existsSync(join(root, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run npm run build (or npm run package) first');
+  if (!existsSync(join(root, 'dist', 'extension.js')))
+    throw new Error('dist/extension.js is missing: run npm run build (or npm run package) first');
   const staging = join(cacheDir, 'package', target);
   rmSync(staging, { recursive: true, force: true });
   // The extension's own files: what `vsce ls` lists here, through the .vscodeignore allow-list.
@@ -172,7 +227,9 @@ export async function packageTarget(target, { rewriteRelativeLinks = false } = {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
-  const requested = argv.includes('--all') ? Object.keys(TARGETS) : argv.flatMap((a, i) => (a === '--target' ? [argv[i + 1]] : []));
+  const requested = argv.includes('--all')
+    ? Object.keys(TARGETS)
+    : argv.flatMap((a, i) => (a === '--target' ? [argv[i + 1]] : []));
   const targets = requested.length ? requested : [`${process.platform}-${process.arch}`];
   const rewriteRelativeLinks = argv.includes('--rewrite-relative-links');
   // A chain, not a top-level await: the package tests require this module.

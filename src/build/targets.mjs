@@ -27,7 +27,11 @@ const [os, cpu] = [(target) => target.split('-')[0], (target) => target.split('-
 // macOS: since 1.24 the binding links @rpath/libonnxruntime.1.dylib; npm's copy of the symlink
 // libonnxruntime.<version>.dylib is a second 44 MB file. 1.23 links the versioned name.
 const ortLibrary = (target, version) =>
-  ({ linux: 'libonnxruntime.so.1', win32: 'onnxruntime.dll', darwin: Number(version.split('.')[1]) < 24 ? `libonnxruntime.${version}.dylib` : 'libonnxruntime.1.dylib' })[os(target)];
+  ({
+    linux: 'libonnxruntime.so.1',
+    win32: 'onnxruntime.dll',
+    darwin: Number(version.split('.')[1]) < 24 ? `libonnxruntime.${version}.dylib` : 'libonnxruntime.1.dylib',
+  })[os(target)];
 
 /**
  * Each native package, as the bundles require it. A package ships the files under
@@ -42,7 +46,14 @@ export const NATIVE_PACKAGES = {
   'onnxruntime-node': {
     // The binding and the one library it links. Not DirectML.dll, dxcompiler.dll, dxil.dll: onnxruntime.dll
     // delay-loads them for the DirectML execution provider, and ML Loop runs the CPU one.
-    paths: (target, version) => ['package.json', 'LICENSE', 'dist/', ...['onnxruntime_binding.node', ortLibrary(target, version)].map((f) => `bin/napi-v6/${os(target)}/${cpu(target)}/${f}`)],
+    paths: (target, version) => [
+      'package.json',
+      'LICENSE',
+      'dist/',
+      ...['onnxruntime_binding.node', ortLibrary(target, version)].map(
+        (f) => `bin/napi-v6/${os(target)}/${cpu(target)}/${f}`,
+      ),
+    ],
     binaries: (target) => [`onnxruntime-node/bin/napi-v6/${os(target)}/${cpu(target)}/onnxruntime_binding.node`],
     // adm-zip and global-agent serve only its install script (CUDA downloads), which never runs here.
     dependencies: { 'onnxruntime-common': ['package.json', 'LICENSE', 'dist/cjs/'] },
@@ -57,7 +68,10 @@ export const NATIVE_PACKAGES = {
     platform: (target) =>
       os(target) === 'win32'
         ? { [`@img/sharp-${target}`]: [''] }
-        : { [`@img/sharp-${target}`]: [''], [`@img/sharp-libvips-${target}`]: ['package.json', 'versions.json', 'lib/'] },
+        : {
+            [`@img/sharp-${target}`]: [''],
+            [`@img/sharp-libvips-${target}`]: ['package.json', 'versions.json', 'lib/'],
+          },
   },
 };
 

@@ -51,7 +51,12 @@ if (require.main === module) {
   const interrupt = new AbortController();
   // First Ctrl-C asks the command to stop; a second one (default handler) kills the process.
   process.once('SIGINT', () => interrupt.abort());
-  const io: CliIO = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), cwd: process.cwd(), signal: interrupt.signal };
+  const io: CliIO = {
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+    cwd: process.cwd(),
+    signal: interrupt.signal,
+  };
   runCli(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
     process.removeAllListeners('SIGINT');

@@ -8,7 +8,12 @@ export const MAX_BYTES_USAGE = '  --max-bytes N   refuse data files larger than 
 
 export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -23,6 +28,7 @@ export function projectDir(positionals: string[], io: CliIO): string {
 export function maxBytes(value: string | boolean | undefined): number | undefined {
   if (value === undefined || typeof value === 'boolean') return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--max-bytes must be a positive whole number of bytes, not "${value}"`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new UsageError(`--max-bytes must be a positive whole number of bytes, not "${value}"`);
   return n;
 }

@@ -52,7 +52,6 @@ export class CliProcessError extends Error {
 const PROGRESS_LINE = /^(step|progress) /;
 const STACK_FRAME = /^\s+at /;
 
-
 /**
  * The one-line reason of a failed CLI command: its "ml-loop CMD: reason" line (never the usage text
  * that follows a usage error, nor a stack), else the last line that is not progress.
@@ -62,14 +61,23 @@ export function failureReason(stderr: string, command: string): string {
   const prefix = `ml-loop ${command}: `;
   const own = lines.map((l) => l.trim()).find((l) => l.startsWith(prefix));
   if (own) return own.slice(prefix.length);
-  return lines.filter((l) => !PROGRESS_LINE.test(l.trim()) && !STACK_FRAME.test(l)).pop()?.trim() ?? '';
+  return (
+    lines
+      .filter((l) => !PROGRESS_LINE.test(l.trim()) && !STACK_FRAME.test(l))
+      .pop()
+      ?.trim() ?? ''
+  );
 }
 
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
   const command = o.args[0] ?? '';
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
-    const child = spawn(o.nodePath, [o.cliPath, ...o.args], { cwd: o.cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
+    const child = spawn(o.nodePath, [o.cliPath, ...o.args], {
+      cwd: o.cwd,
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      windowsHide: true,
+    });
     const out: Buffer[] = [];
     let err = '';
     let pending = '';
@@ -98,14 +106,22 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
       if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
       if (timedOut) return reject(new CliTimeoutError(command, o.timeoutMs!));
       const stdout = Buffer.concat(out).toString();
-      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) return reject(new CliProcessError(failureReason(err, command) || `ml-loop ${command} exited with code ${code}`, code, err));
+      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1))
+        return reject(
+          new CliProcessError(failureReason(err, command) || `ml-loop ${command} exited with code ${code}`, code, err),
+        );
       let parsed: unknown;
       try {
         parsed = JSON.parse(stdout);
       } catch {
         return reject(new Error(`ml-loop ${command} printed something that is not JSON: ${stdout.slice(0, 200)}`));
       }
-      if (!o.isResult(parsed)) return reject(new Error(`ml-loop ${command} printed JSON ${o.resultName ? `that is not ${o.resultName}` : 'of an unexpected shape'}`));
+      if (!o.isResult(parsed))
+        return reject(
+          new Error(
+            `ml-loop ${command} printed JSON ${o.resultName ? `that is not ${o.resultName}` : 'of an unexpected shape'}`,
+          ),
+        );
       resolve(parsed);
     });
   });

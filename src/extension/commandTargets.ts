@@ -29,12 +29,19 @@ export interface RunTarget {
 export function isRunRef(v: unknown): v is RunRef {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
-  return typeof r.runId === 'string' && (typeof r.projectDir === 'string' || typeof r.projectFile === 'string' || r.projectFile instanceof vscode.Uri);
+  return (
+    typeof r.runId === 'string' &&
+    (typeof r.projectDir === 'string' || typeof r.projectFile === 'string' || r.projectFile instanceof vscode.Uri)
+  );
 }
 
 /** A file path, or a URI in a string (a command link's JSON argument), as a URI. */
 export function uriOf(file: vscode.Uri | string): vscode.Uri {
-  return file instanceof vscode.Uri ? file : /^[a-z][\w+.-]*:/i.test(file) ? vscode.Uri.parse(file) : vscode.Uri.file(file);
+  return file instanceof vscode.Uri
+    ? file
+    : /^[a-z][\w+.-]*:/i.test(file)
+      ? vscode.Uri.parse(file)
+      : vscode.Uri.file(file);
 }
 
 /** The run an argument names (a run node or a RunRef); undefined for anything else. */
@@ -92,7 +99,11 @@ export async function resolveRunTarget(s: Services, arg: unknown, pick: RunPick)
 }
 
 /** The run an argument names, read from the store with its project; or the user's pick. */
-export async function resolveTrackedRun(s: Services, arg: unknown, pick: RunPick): Promise<{ project: Project; run: TrackedRun } | undefined> {
+export async function resolveTrackedRun(
+  s: Services,
+  arg: unknown,
+  pick: RunPick,
+): Promise<{ project: Project; run: TrackedRun } | undefined> {
   const target = runTargetOf(arg);
   if (!target) return pickRun(s, pick);
   const run = await s.runs.run(target.projectDir, target.runId);
@@ -101,16 +112,31 @@ export async function resolveTrackedRun(s: Services, arg: unknown, pick: RunPick
 }
 
 function isDeploymentRef(arg: unknown): arg is DeploymentRef {
-  return !!arg && typeof (arg as DeploymentRef).projectDir === 'string' && typeof (arg as DeploymentRef).deployment === 'string';
+  return (
+    !!arg &&
+    typeof (arg as DeploymentRef).projectDir === 'string' &&
+    typeof (arg as DeploymentRef).deployment === 'string'
+  );
 }
 
 /** The deployment a command is about: a model node of the Deployments view, a {projectDir, deployment} ref, or a pick among the running ones. */
 export async function resolveDeployment(s: Services, arg: unknown): Promise<ResolvedDeployment | undefined> {
-  const find = (ref: DeploymentRef) => s.servers.running().find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
-  if (arg instanceof ModelNode || arg instanceof VersionNode) return { projectDir: arg.server.launch.projectDir, deployment: arg.model.name, server: arg.server };
+  const find = (ref: DeploymentRef) =>
+    s.servers
+      .running()
+      .find((x) => x.launch.projectDir === ref.projectDir && x.status?.models.some((m) => m.name === ref.deployment));
+  if (arg instanceof ModelNode || arg instanceof VersionNode)
+    return { projectDir: arg.server.launch.projectDir, deployment: arg.model.name, server: arg.server };
   if (isDeploymentRef(arg)) return { ...arg, server: find(arg) };
-  const items = s.servers.running().flatMap((server) => (server.status?.models ?? []).map((m) => ({ label: m.name, description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`, ref: { projectDir: server.launch.projectDir, deployment: m.name, server } })));
-  if (items.length === 0) throw new Error('no inference server is running — deploy a run (with request logging on) first');
+  const items = s.servers.running().flatMap((server) =>
+    (server.status?.models ?? []).map((m) => ({
+      label: m.name,
+      description: `${server.url}${server.logDir ? '' : ' · not logging requests'}`,
+      ref: { projectDir: server.launch.projectDir, deployment: m.name, server },
+    })),
+  );
+  if (items.length === 0)
+    throw new Error('no inference server is running — deploy a run (with request logging on) first');
   if (items.length === 1) return items[0].ref;
   return (await vscode.window.showQuickPick(items, { placeHolder: 'Which deployment?' }))?.ref;
 }

@@ -13,7 +13,11 @@ export type CommandHandler = (services: Services, ...args: unknown[]) => unknown
 export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.createProject': async (s, sampleName?: unknown, target?: unknown) => {
     const { createProject } = await import('./project/createProject');
-    return createProject(s, typeof sampleName === 'string' ? sampleName : undefined, target instanceof vscode.Uri ? target : undefined);
+    return createProject(
+      s,
+      typeof sampleName === 'string' ? sampleName : undefined,
+      target instanceof vscode.Uri ? target : undefined,
+    );
   },
   'mlLoop.openDataPanel': async (s) => {
     const project = await requireProject(s, 'Profile the data of which project?');
@@ -36,16 +40,21 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.renameRun': async (s, arg) => (await import('./training/commands')).renameRunCommand(s, arg),
   'mlLoop.editRunNote': async (s, arg) => (await import('./training/commands')).editRunNoteCommand(s, arg),
   'mlLoop.toggleRunStar': async (s, arg) => (await import('./training/commands')).toggleRunStarCommand(s, arg),
-  'mlLoop.deleteRun': async (s, arg, selected) => (await import('./training/commands')).deleteRunCommand(s, arg, selected),
-  'mlLoop.openTrainingCurves': async (s, arg) => (await import('./training/commands')).openTrainingCurvesCommand(s, arg),
-  'mlLoop.compareRuns': async (s, arg, selected) => (await import('./training/commands')).compareRunsCommand(s, arg, selected),
+  'mlLoop.deleteRun': async (s, arg, selected) =>
+    (await import('./training/commands')).deleteRunCommand(s, arg, selected),
+  'mlLoop.openTrainingCurves': async (s, arg) =>
+    (await import('./training/commands')).openTrainingCurvesCommand(s, arg),
+  'mlLoop.compareRuns': async (s, arg, selected) =>
+    (await import('./training/commands')).compareRunsCommand(s, arg, selected),
   'mlLoop.compareSweep': async (s, arg) => (await import('./training/commands')).compareSweepCommand(s, arg),
-  'mlLoop.rerunWithEditedParams': async (s, arg) => (await import('./training/commands')).rerunWithEditedParamsCommand(s, arg),
+  'mlLoop.rerunWithEditedParams': async (s, arg) =>
+    (await import('./training/commands')).rerunWithEditedParamsCommand(s, arg),
   'mlLoop.revealModelFile': async (s, arg) => (await import('./training/commands')).revealModelFileCommand(s, arg),
   'mlLoop.showMoreRuns': async (s, arg) => (await import('./training/commands')).showMoreRunsCommand(s, arg),
   'mlLoop.diagnoseRun': async (s, arg) => (await import('./diagnose/commands')).diagnoseRunCommand(s, arg),
   'mlLoop.offerTraining': async (s, arg) => (await import('./diagnose/commands')).offerTrainingCommand(s, arg),
-  'mlLoop.openErrorAnalysis': async (s, arg) => (await import('./errorAnalysis/commands')).openErrorAnalysisCommand(s, arg),
+  'mlLoop.openErrorAnalysis': async (s, arg) =>
+    (await import('./errorAnalysis/commands')).openErrorAnalysisCommand(s, arg),
   // Deployments (src/extension/deploy/commands.ts, loaded on first use).
   'mlLoop.deployRun': async (s, arg) => (await import('./deploy/commands')).deployRunCommand(s, arg),
   'mlLoop.promoteVersion': async (s, arg) => (await import('./deploy/commands')).promoteCommand(s, arg),
@@ -56,9 +65,11 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'mlLoop.sendTestRequest': async (s, arg) => (await import('./deploy/commands')).sendTestRequestCommand(s, arg),
   // Monitoring and updating (src/extension/monitoring/commands.ts, loaded on first use).
   'mlLoop.openMonitoring': async (s, arg) => (await import('./monitoring/commands')).openMonitoringCommand(s, arg),
-  'mlLoop.retrainWithProductionData': async (s, arg) => (await import('./monitoring/commands')).retrainWithProductionDataCommand(s, arg),
+  'mlLoop.retrainWithProductionData': async (s, arg) =>
+    (await import('./monitoring/commands')).retrainWithProductionDataCommand(s, arg),
   'mlLoop.promoteCandidate': async (s, arg) => (await import('./monitoring/commands')).promoteCandidateCommand(s, arg),
-  'mlLoop.sendToErrorAnalysis': async (s, arg) => (await import('./monitoring/commands')).sendToErrorAnalysisCommand(s, arg),
+  'mlLoop.sendToErrorAnalysis': async (s, arg) =>
+    (await import('./monitoring/commands')).sendToErrorAnalysisCommand(s, arg),
   'mlLoop.copyPythonHelper': async (s) => {
     const project = await requireProject(s, 'Copy mlloop.py into which project?');
     const { copyPythonHelper } = await import('./training/scriptExperiments');
@@ -74,7 +85,10 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
 };
 
-export function registerCommands(services: Services, table: Record<string, CommandHandler> = COMMANDS): vscode.Disposable[] {
+export function registerCommands(
+  services: Services,
+  table: Record<string, CommandHandler> = COMMANDS,
+): vscode.Disposable[] {
   return Object.entries(table).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       const t0 = performance.now();

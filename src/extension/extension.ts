@@ -66,13 +66,38 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const experiments = new ExperimentsTreeProvider(projects, runs);
   // The inference servers this window starts: one manager, read by the Deployments view, the
   // status bar, the deploy and monitoring commands; disposing it stops every server.
-  const servers = new DeploymentManager(vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath, () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath, log);
+  const servers = new DeploymentManager(
+    vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath,
+    () => vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath,
+    log,
+  );
   const deployments = new DeploymentsTreeProvider(servers);
   const testRequestResults = new TestRequestResults();
-  const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
+  const diagnostics = new ProjectDiagnostics({
+    workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath,
+    log,
+  });
   const clusters = new ClusterRuns(runs, projects, log);
-  const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts, testRequestResults, clusters };
-  const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
+  const services: Services = {
+    context,
+    log,
+    projects,
+    experiments,
+    servers,
+    deployments,
+    diagnostics,
+    runs,
+    panels,
+    monitoring,
+    verdicts,
+    testRequestResults,
+    clusters,
+  };
+  const experimentsView = vscode.window.createTreeView('mlLoop.experiments', {
+    treeDataProvider: experiments,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
   context.subscriptions.push(
     log,
     panels,
@@ -107,8 +132,18 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const activationMs = end - moduleLoadedAt;
   // The editor may run other work between loading the module and calling activate(): the second
   // figure is the time spent in activate() itself.
-  log.info(`Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`);
-  return { activationMs, activateMs: end - activateCalledAt, logUri: context.logUri, experimentsTree: services.experiments, panels: () => panels.probes(), collectedPanels: (viewType) => panels.collected(viewType), restorePanel: (panel, state) => restorePanel(services, panel, state) };
+  log.info(
+    `Activated in ${activationMs.toFixed(1)} ms (module load → end of activate; activate() ${(end - activateCalledAt).toFixed(1)} ms; ML Loop ${context.extension.packageJSON.version})`,
+  );
+  return {
+    activationMs,
+    activateMs: end - activateCalledAt,
+    logUri: context.logUri,
+    experimentsTree: services.experiments,
+    panels: () => panels.probes(),
+    collectedPanels: (viewType) => panels.collected(viewType),
+    restorePanel: (panel, state) => restorePanel(services, panel, state),
+  };
 }
 
 export function deactivate(): void {

@@ -10,7 +10,8 @@ export type ComparePanelState =
   | { status: 'loaded'; table: CompareTable; curves: RunCurves[]; projectMetric?: string; errors?: ErrorChangesState };
 
 /** The runs' dev errors per tag and per slice (computed in a worker after the table shows). */
-export type ErrorChangesState = { status: 'loading' } | { status: 'loaded'; changes: ErrorChanges } | { status: 'unavailable'; message: string };
+export type ErrorChangesState =
+  { status: 'loading' } | { status: 'loaded'; changes: ErrorChanges } | { status: 'unavailable'; message: string };
 
 export type CompareHostMessage = { type: 'state'; state: ComparePanelState };
 
@@ -23,7 +24,15 @@ export function isCompareWebviewMessage(value: unknown): value is CompareWebview
 function isTable(value: unknown): value is CompareTable {
   if (!isRecord(value) || !Array.isArray(value.columns) || !Array.isArray(value.rows)) return false;
   const n = value.columns.length;
-  return value.rows.every((r) => isRecord(r) && typeof r.key === 'string' && Array.isArray(r.display) && r.display.length === n && Array.isArray(r.best) && typeof r.differs === 'boolean');
+  return value.rows.every(
+    (r) =>
+      isRecord(r) &&
+      typeof r.key === 'string' &&
+      Array.isArray(r.display) &&
+      r.display.length === n &&
+      Array.isArray(r.best) &&
+      typeof r.differs === 'boolean',
+  );
 }
 
 export function isCompareHostMessage(value: unknown): value is CompareHostMessage {
@@ -31,10 +40,16 @@ export function isCompareHostMessage(value: unknown): value is CompareHostMessag
   const st = value.state;
   if (st.status === 'loading') return true;
   if (st.status === 'error') return typeof st.message === 'string';
-  return st.status === 'loaded' && isTable(st.table) && isArrayOf(st.curves, isRunCurves) && (st.errors === undefined || isErrorChangesState(st.errors));
+  return (
+    st.status === 'loaded' &&
+    isTable(st.table) &&
+    isArrayOf(st.curves, isRunCurves) &&
+    (st.errors === undefined || isErrorChangesState(st.errors))
+  );
 }
 
-const isCounts = (v: unknown): v is number[] => isArrayOf(v, (x): x is number => typeof x === 'number' && Number.isFinite(x));
+const isCounts = (v: unknown): v is number[] =>
+  isArrayOf(v, (x): x is number => typeof x === 'number' && Number.isFinite(x));
 
 function isErrorChangesState(v: unknown): v is ErrorChangesState {
   if (!isRecord(v)) return false;
@@ -47,7 +62,14 @@ function isErrorChangesState(v: unknown): v is ErrorChangesState {
   return (
     isArrayOf(c.runIds, (x): x is string => typeof x === 'string') &&
     counts(c.errors) &&
-    isArrayOf(c.tags, (t): t is ErrorChanges['tags'][number] => isRecord(t) && typeof t.tag === 'string' && counts(t.errors)) &&
-    isArrayOf(c.slices, (s): s is ErrorChanges['slices'][number] => isRecord(s) && typeof s.key === 'string' && typeof s.label === 'string' && counts(s.errors))
+    isArrayOf(
+      c.tags,
+      (t): t is ErrorChanges['tags'][number] => isRecord(t) && typeof t.tag === 'string' && counts(t.errors),
+    ) &&
+    isArrayOf(
+      c.slices,
+      (s): s is ErrorChanges['slices'][number] =>
+        isRecord(s) && typeof s.key === 'string' && typeof s.label === 'string' && counts(s.errors),
+    )
   );
 }

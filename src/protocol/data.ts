@@ -1,6 +1,14 @@
 // Messages of the Data panel (webview/data ⇄ src/extension/data/dataPanel.ts).
 import type { ColumnProfile, DataProfile, ProfileFinding } from '../core/data/profileTypes';
-import { hasType, isArrayOf, isFiniteNumber, isNumberArray, isReadyMessage, isRecord, type ReadyMessage } from './common';
+import {
+  hasType,
+  isArrayOf,
+  isFiniteNumber,
+  isNumberArray,
+  isReadyMessage,
+  isRecord,
+  type ReadyMessage,
+} from './common';
 
 /** The panel's whole state; the host always sends all of it. */
 export type DataPanelState =
@@ -29,13 +37,22 @@ function isColumnProfile(value: unknown): value is ColumnProfile {
     return isRecord(s.histogram) && isNumberArray(s.histogram.edges) && isNumberArray(s.histogram.counts);
   }
   if (s.kind === 'categorical') {
-    return isArrayOf(s.topValues, (t): t is { value: string; count: number } => isRecord(t) && typeof t.value === 'string' && isFiniteNumber(t.count));
+    return isArrayOf(
+      s.topValues,
+      (t): t is { value: string; count: number } =>
+        isRecord(t) && typeof t.value === 'string' && isFiniteNumber(t.count),
+    );
   }
   return false;
 }
 
 function isFinding(value: unknown): value is ProfileFinding {
-  return isRecord(value) && typeof value.severity === 'string' && typeof value.message === 'string' && typeof value.code === 'string';
+  return (
+    isRecord(value) &&
+    typeof value.severity === 'string' &&
+    typeof value.message === 'string' &&
+    typeof value.code === 'string'
+  );
 }
 
 /** Checks the parts of a DataProfile the panel reads (it arrives from another process as JSON). */
@@ -43,12 +60,19 @@ export function isDataProfile(value: unknown): value is DataProfile {
   if (!isRecord(value) || typeof value.file !== 'string' || !isFiniteNumber(value.rows)) return false;
   if (!isArrayOf(value.columns, isColumnProfile) || !isArrayOf(value.findings, isFinding)) return false;
   if (!isRecord(value.split) || !isFiniteNumber(value.split.train)) return false;
-  if (value.classBalance !== undefined && !isArrayOf(value.classBalance, (c): c is unknown => isRecord(c) && typeof c.class === 'string' && isFiniteNumber(c.total))) {
+  if (
+    value.classBalance !== undefined &&
+    !isArrayOf(
+      value.classBalance,
+      (c): c is unknown => isRecord(c) && typeof c.class === 'string' && isFiniteNumber(c.total),
+    )
+  ) {
     return false;
   }
   if (value.imageSamples !== undefined) {
     const im = value.imageSamples;
-    if (!isRecord(im) || !isFiniteNumber(im.width) || !isFiniteNumber(im.height) || !Array.isArray(im.byClass)) return false;
+    if (!isRecord(im) || !isFiniteNumber(im.width) || !isFiniteNumber(im.height) || !Array.isArray(im.byClass))
+      return false;
   }
   return true;
 }

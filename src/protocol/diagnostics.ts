@@ -6,7 +6,11 @@ import type { LearningCurve, ValidationCurve } from '../core/diagnose/learningCu
 import { hasType, isArrayOf, isFiniteNumber, isReadyMessage, isRecord, type ReadyMessage } from './common';
 
 /** Progress of a background computation (learning or validation curve). */
-export type JobState = { status: 'idle' } | { status: 'running'; done: number; total: number } | { status: 'failed'; message: string } | { status: 'cancelled' };
+export type JobState =
+  | { status: 'idle' }
+  | { status: 'running'; done: number; total: number }
+  | { status: 'failed'; message: string }
+  | { status: 'cancelled' };
 
 /** The panel's whole state; the host always sends all of it. */
 export type DiagnosticsPanelState =
@@ -40,7 +44,9 @@ export function isDiagnosticsWebviewMessage(value: unknown): value is Diagnostic
   if (isReadyMessage(value)) return true;
   if (hasType(value, 'computeValidationCurve')) return typeof value.param === 'string' && value.param.length > 0;
   if (hasType(value, 'openErrors')) return typeof value.truth === 'string' && typeof value.predicted === 'string';
-  return ['computeLearningCurve', 'cancelLearningCurve', 'cancelValidationCurve', 'openExperiment', 'refresh'].some((t) => hasType(value, t));
+  return ['computeLearningCurve', 'cancelLearningCurve', 'cancelValidationCurve', 'openExperiment', 'refresh'].some(
+    (t) => hasType(value, t),
+  );
 }
 
 function isJobState(v: unknown): v is JobState {
@@ -72,12 +78,20 @@ export function isVerdict(v: unknown): v is Verdict {
 }
 
 function isLearningCurve(v: unknown): v is LearningCurve {
-  return isRecord(v) && isArrayOf(v.points, (p): p is unknown => isRecord(p) && isFiniteNumber(p.trainSize) && isFiniteNumber(p.trainError) && isFiniteNumber(p.devError));
+  return (
+    isRecord(v) &&
+    isArrayOf(
+      v.points,
+      (p): p is unknown =>
+        isRecord(p) && isFiniteNumber(p.trainSize) && isFiniteNumber(p.trainError) && isFiniteNumber(p.devError),
+    )
+  );
 }
 
 /** Checks the parts of a RunDiagnosis the panel reads. */
 export function isRunDiagnosis(v: unknown): v is RunDiagnosis {
-  if (!isRecord(v) || typeof v.runId !== 'string' || typeof v.experiment !== 'string' || !isVerdict(v.verdict)) return false;
+  if (!isRecord(v) || typeof v.runId !== 'string' || typeof v.experiment !== 'string' || !isVerdict(v.verdict))
+    return false;
   if (!isRecord(v.splits) || !isRecord(v.splits.train) || !isRecord(v.project)) return false;
   // The CLI's JSON writes null for what was not computed.
   if (v.learningCurve != null && !isLearningCurve(v.learningCurve)) return false;
@@ -93,7 +107,12 @@ export function isDiagnosticsHostMessage(value: unknown): value is DiagnosticsHo
     case 'error':
       return typeof st.runId === 'string' && typeof st.message === 'string';
     case 'loaded':
-      return isRunDiagnosis(st.diagnosis) && isJobState(st.learningCurve) && isJobState(st.validationCurve) && isArrayOf(st.sweepable, (s): s is string => typeof s === 'string');
+      return (
+        isRunDiagnosis(st.diagnosis) &&
+        isJobState(st.learningCurve) &&
+        isJobState(st.validationCurve) &&
+        isArrayOf(st.sweepable, (s): s is string => typeof s === 'string')
+      );
     default:
       return false;
   }
@@ -102,7 +121,14 @@ export function isDiagnosticsHostMessage(value: unknown): value is DiagnosticsHo
 /** The compact view: the selected run's verdict, or why there is none. */
 export type RunDiagnosticsViewState =
   | { status: 'empty'; message: string }
-  | { status: 'verdict'; runId: string; /** Absolute path of the run's mlloop.json. */ projectFile: string; experiment: string; label: string; verdict: Verdict };
+  | {
+      status: 'verdict';
+      runId: string;
+      /** Absolute path of the run's mlloop.json. */ projectFile: string;
+      experiment: string;
+      label: string;
+      verdict: Verdict;
+    };
 
 export type RunDiagnosticsHostMessage = { type: 'state'; state: RunDiagnosticsViewState };
 
@@ -116,5 +142,12 @@ export function isRunDiagnosticsHostMessage(value: unknown): value is RunDiagnos
   if (!hasType(value, 'state') || !isRecord(value.state)) return false;
   const st = value.state;
   if (st.status === 'empty') return typeof st.message === 'string';
-  return st.status === 'verdict' && typeof st.runId === 'string' && typeof st.projectFile === 'string' && typeof st.experiment === 'string' && typeof st.label === 'string' && isVerdict(st.verdict);
+  return (
+    st.status === 'verdict' &&
+    typeof st.runId === 'string' &&
+    typeof st.projectFile === 'string' &&
+    typeof st.experiment === 'string' &&
+    typeof st.label === 'string' &&
+    isVerdict(st.verdict)
+  );
 }

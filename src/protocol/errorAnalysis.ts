@@ -122,7 +122,12 @@ export function productionColumnsOf(q: ProductionQueue, classes?: string[]): Pro
     predicted: q.items.map((i) => value(i.predicted)),
     confidence: q.items.map((i) => (i.confidence === undefined ? null : round4(i.confidence))),
     truth: Array.from(q.rows.y, (y) => (Number.isNaN(y) ? null : y)),
-    reasons: q.items.map((i) => [...(i.reasons.includes('low-confidence') ? ['low confidence'] : []), ...(i.drift ?? (i.reasons.includes('drift') ? ['drift'] : []))].join('; ')),
+    reasons: q.items.map((i) =>
+      [
+        ...(i.reasons.includes('low-confidence') ? ['low confidence'] : []),
+        ...(i.drift ?? (i.reasons.includes('drift') ? ['drift'] : [])),
+      ].join('; '),
+    ),
     hidden: q.hidden,
   };
 }
@@ -215,10 +220,25 @@ function isSource(v: unknown): v is AugmentSourceRef {
 export function isErrorAnalysisWebviewMessage(v: unknown): v is ErrorAnalysisWebviewMessage {
   if (isReadyMessage(v)) return true;
   if (hasType(v, 'features')) return isFiniteNumber(v.requestId) && isArrayOf(v.ids, isString) && v.ids.length <= 5000;
-  if (hasType(v, 'tag')) return isArrayOf(v.ids, isString) && v.ids.length > 0 && isString(v.tag) && v.tag.trim().length > 0 && (v.remove === undefined || typeof v.remove === 'boolean');
+  if (hasType(v, 'tag'))
+    return (
+      isArrayOf(v.ids, isString) &&
+      v.ids.length > 0 &&
+      isString(v.tag) &&
+      v.tag.trim().length > 0 &&
+      (v.remove === undefined || typeof v.remove === 'boolean')
+    );
   if (hasType(v, 'sliceRows')) return isString(v.key);
-  if (hasType(v, 'fixLabels')) return isRecord(v.fixes) && Object.values(v.fixes).every(isString) && Object.keys(v.fixes).length > 0;
-  if (hasType(v, 'augment')) return isSource(v.source) && Number.isInteger(v.count) && (v.count as number) >= 1 && (v.count as number) <= 1_000_000 && (v.seed === undefined || Number.isInteger(v.seed));
+  if (hasType(v, 'fixLabels'))
+    return isRecord(v.fixes) && Object.values(v.fixes).every(isString) && Object.keys(v.fixes).length > 0;
+  if (hasType(v, 'augment'))
+    return (
+      isSource(v.source) &&
+      Number.isInteger(v.count) &&
+      (v.count as number) >= 1 &&
+      (v.count as number) <= 1_000_000 &&
+      (v.seed === undefined || Number.isInteger(v.seed))
+    );
   if (hasType(v, 'export')) return isSource(v.source);
   if (hasType(v, 'train')) return isString(v.version) && isString(v.experiment);
   return ['findLabelErrors', 'addData', 'refresh'].some((t) => hasType(v, t));
@@ -226,19 +246,30 @@ export function isErrorAnalysisWebviewMessage(v: unknown): v is ErrorAnalysisWeb
 
 /** A typed array of the given kind (by its tag: the webview's realm has its own constructors). */
 function isTyped(v: unknown, kind: 'Float64Array' | 'Float32Array' | 'Uint8Array', n: number): boolean {
-  return ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${kind}]` && (v as Float64Array).length === n;
+  return (
+    ArrayBuffer.isView(v) &&
+    Object.prototype.toString.call(v) === `[object ${kind}]` &&
+    (v as Float64Array).length === n
+  );
 }
 
 function isDevColumns(v: unknown): v is DevColumns {
   if (!isRecord(v) || !isArrayOf(v.ids, isString)) return false;
   const n = v.ids.length;
-  return isTyped(v.truth, 'Float64Array', n) && isTyped(v.predicted, 'Float64Array', n) && isTyped(v.confidence, 'Float32Array', n) && isTyped(v.loss, 'Float32Array', n) && isTyped(v.wrong, 'Uint8Array', n);
+  return (
+    isTyped(v.truth, 'Float64Array', n) &&
+    isTyped(v.predicted, 'Float64Array', n) &&
+    isTyped(v.confidence, 'Float32Array', n) &&
+    isTyped(v.loss, 'Float32Array', n) &&
+    isTyped(v.wrong, 'Uint8Array', n)
+  );
 }
 
 const isTagRow = (t: unknown): t is TagRow => isRecord(t) && isString(t.tag) && isFiniteNumber(t.errors);
 const isSliceView = (s: unknown): s is SliceView => isRecord(s) && isString(s.key) && isString(s.label);
 const isVersionView = (x: unknown): x is DataVersionView => isRecord(x) && isString(x.id);
-const isTagLists = (v: unknown): v is Record<string, string[]> => isRecord(v) && Object.values(v).every((t) => isArrayOf(t, isString));
+const isTagLists = (v: unknown): v is Record<string, string[]> =>
+  isRecord(v) && Object.values(v).every((t) => isArrayOf(t, isString));
 
 function isUpdate(v: unknown): v is ErrorAnalysisUpdate {
   return (
@@ -257,9 +288,12 @@ function isUpdate(v: unknown): v is ErrorAnalysisUpdate {
 function isProductionColumns(v: unknown): v is ProductionColumns {
   if (!isRecord(v) || !isArrayOf(v.ids, isString) || !isFiniteNumber(v.hidden)) return false;
   const n = v.ids.length;
-  const nullableNumbers = (x: unknown) => Array.isArray(x) && x.length === n && x.every((y) => y === null || isFiniteNumber(y));
+  const nullableNumbers = (x: unknown) =>
+    Array.isArray(x) && x.length === n && x.every((y) => y === null || isFiniteNumber(y));
   return (
-    (['refs', 'deployments', 'times', 'reasons'] as const).every((k) => isArrayOf(v[k], isString) && (v[k] as string[]).length === n) &&
+    (['refs', 'deployments', 'times', 'reasons'] as const).every(
+      (k) => isArrayOf(v[k], isString) && (v[k] as string[]).length === n,
+    ) &&
     nullableNumbers(v.predicted) &&
     nullableNumbers(v.confidence) &&
     nullableNumbers(v.truth)
@@ -288,12 +322,25 @@ function isView(v: unknown): v is ErrorAnalysisView {
 }
 
 export function isErrorAnalysisHostMessage(v: unknown): v is ErrorAnalysisHostMessage {
-  if (hasType(v, 'features')) return isFiniteNumber(v.requestId) && isArrayOf(v.ids, isString) && Array.isArray(v.numeric) && Array.isArray(v.categories);
+  if (hasType(v, 'features'))
+    return (
+      isFiniteNumber(v.requestId) &&
+      isArrayOf(v.ids, isString) &&
+      Array.isArray(v.numeric) &&
+      Array.isArray(v.categories)
+    );
   if (hasType(v, 'sliceRows')) return isString(v.key) && isArrayOf(v.rows, isFiniteNumber);
   if (hasType(v, 'update')) return isString(v.runId) && isFiniteNumber(v.load) && isUpdate(v.update);
   if (!hasType(v, 'state') || !isRecord(v.state)) return false;
   const st = v.state;
   if (st.status === 'loading') return isString(st.runId);
   if (st.status === 'error') return isString(st.runId) && isString(st.message);
-  return st.status === 'loaded' && isView(st.view) && (st.filter === undefined || (isRecord(st.filter) && isFiniteNumber(st.filter.seq) && (st.filter.source === undefined || st.filter.source === 'dev' || st.filter.source === 'production')));
+  return (
+    st.status === 'loaded' &&
+    isView(st.view) &&
+    (st.filter === undefined ||
+      (isRecord(st.filter) &&
+        isFiniteNumber(st.filter.seq) &&
+        (st.filter.source === undefined || st.filter.source === 'dev' || st.filter.source === 'production')))
+  );
 }

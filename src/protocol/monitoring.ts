@@ -52,18 +52,37 @@ export type MonitoringPanelState =
 
 export type MonitoringHostMessage = { type: 'state'; state: MonitoringPanelState };
 
-export type MonitoringAction = 'refresh' | 'retrain' | 'promote' | 'rollback' | 'sendToErrorAnalysis' | 'openLogs' | 'restartWithLogging';
+export type MonitoringAction =
+  'refresh' | 'retrain' | 'promote' | 'rollback' | 'sendToErrorAnalysis' | 'openLogs' | 'restartWithLogging';
 
 export type MonitoringWebviewMessage = ReadyMessage | { type: 'action'; action: MonitoringAction };
 
-const ACTIONS: readonly string[] = ['refresh', 'retrain', 'promote', 'rollback', 'sendToErrorAnalysis', 'openLogs', 'restartWithLogging'];
+const ACTIONS: readonly string[] = [
+  'refresh',
+  'retrain',
+  'promote',
+  'rollback',
+  'sendToErrorAnalysis',
+  'openLogs',
+  'restartWithLogging',
+];
 
 export function isMonitoringWebviewMessage(value: unknown): value is MonitoringWebviewMessage {
-  return isReadyMessage(value) || (hasType(value, 'action') && typeof value.action === 'string' && ACTIONS.includes(value.action));
+  return (
+    isReadyMessage(value) ||
+    (hasType(value, 'action') && typeof value.action === 'string' && ACTIONS.includes(value.action))
+  );
 }
 
 export function isMonitoringReport(v: unknown): v is MonitoringReport {
-  return isRecord(v) && Array.isArray(v.features) && isRecord(v.dataset) && isRecord(v.window) && isRecord(v.operational) && Array.isArray(v.issues);
+  return (
+    isRecord(v) &&
+    Array.isArray(v.features) &&
+    isRecord(v.dataset) &&
+    isRecord(v.window) &&
+    isRecord(v.operational) &&
+    Array.isArray(v.issues)
+  );
 }
 
 function isAlert(v: unknown): v is MonitoringAlert {
@@ -71,11 +90,23 @@ function isAlert(v: unknown): v is MonitoringAlert {
 }
 
 function isGate(v: unknown): v is GateView {
-  return isRecord(v) && typeof v.candidateRunId === 'string' && isRecord(v.comparison) && Array.isArray(v.comparison.groups) && isRecord(v.production);
+  return (
+    isRecord(v) &&
+    typeof v.candidateRunId === 'string' &&
+    isRecord(v.comparison) &&
+    Array.isArray(v.comparison.groups) &&
+    isRecord(v.production)
+  );
 }
 
 function isDeployment(v: unknown): v is DeploymentView {
-  return isRecord(v) && typeof v.name === 'string' && typeof v.url === 'string' && typeof v.running === 'boolean' && isRecord(v.runs);
+  return (
+    isRecord(v) &&
+    typeof v.name === 'string' &&
+    typeof v.url === 'string' &&
+    typeof v.running === 'boolean' &&
+    isRecord(v.runs)
+  );
 }
 
 export function isMonitoringHostMessage(value: unknown): value is MonitoringHostMessage {

@@ -39,7 +39,9 @@ export function isRunCurves(value: unknown): value is RunCurves {
   if (!isRecord(value) || typeof value.runId !== 'string' || typeof value.label !== 'string') return false;
   if (!isArrayOf(value.steps, (s): s is number => typeof s === 'number')) return false;
   const n = value.steps.length;
-  return (['trainLoss', 'devLoss', 'devMetric'] as const).every((k) => isArrayOf(value[k], isNumOrNull) && (value[k] as unknown[]).length === n);
+  return (['trainLoss', 'devLoss', 'devMetric'] as const).every(
+    (k) => isArrayOf(value[k], isNumOrNull) && (value[k] as unknown[]).length === n,
+  );
 }
 
 function isRunView(value: unknown): value is TrainingRunView {

@@ -7,7 +7,12 @@ process.once('SIGINT', () => interrupt.abort());
 // The extension host going away closes stdin's pipe: stop rather than linger as an orphan.
 if (process.env.MLLOOP_SERVER_PARENT_PIPE === '1') process.stdin.on('end', () => interrupt.abort()).resume();
 serveCommand
-  .run(process.argv.slice(2), { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), cwd: process.cwd(), signal: interrupt.signal })
+  .run(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+    cwd: process.cwd(),
+    signal: interrupt.signal,
+  })
   .then(
     (code) => process.exit(code),
     (e) => {

@@ -14,5 +14,8 @@ const fail = (e: unknown) => post({ type: 'error', message: e instanceof Error ?
 
 if (input.job === 'compare') errorChangesOfRuns(input).then((result) => post({ type: 'done', result }), fail);
 else if (input.progressive) {
-  analyseRun({ ...input, onTable: (result) => post({ type: 'table', result }) }).then(({ slices, timings }) => post({ type: 'slices', slices, timings }), fail);
+  analyseRun({ ...input, onTable: (result) => post({ type: 'table', result }) }).then(
+    ({ slices, timings }) => post({ type: 'slices', slices, timings }),
+    fail,
+  );
 } else analyseRun(input).then((result) => post({ type: 'done', result }, transferablesOf(result)), fail);

@@ -6,7 +6,11 @@ import { runDecodeJob, type DecodeJob } from '../core/data/images/decodePool';
 
 parentPort!.on('message', (job: DecodeJob) => {
   runDecodeJob(job).then(
-    (result) => parentPort!.postMessage({ result }, [result.pixels?.buffer, result.properties?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer)),
+    (result) =>
+      parentPort!.postMessage(
+        { result },
+        [result.pixels?.buffer, result.properties?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
+      ),
     (e: unknown) => parentPort!.postMessage({ error: e instanceof Error ? e.message : String(e) }),
   );
 });

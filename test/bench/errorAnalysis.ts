@@ -20,7 +20,12 @@ import { mulberry32 } from '../../src/core/data/prng';
 import { analyseRunInWorker } from '../../src/core/analysis/analysisWorker';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { renderWebviewHtml } from '../../src/extension/webviewHost/html';
-import { devColumnsOf, productionColumnsOf, type ErrorAnalysisHostMessage, type ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
+import {
+  devColumnsOf,
+  productionColumnsOf,
+  type ErrorAnalysisHostMessage,
+  type ErrorAnalysisView,
+} from '../../src/protocol/errorAnalysis';
 import { productionQueueOf } from '../../src/core/update/reviewQueue';
 import { closeBrowser, launchBrowser } from '../runners/browser.mjs';
 import { DIGITS_CSV } from '../datasets';
@@ -30,7 +35,11 @@ const ROOT = join(__dirname, '..', '..');
 const ROWS = 62_500;
 
 /** A message as VS Code's webview.postMessage carries it: JSON, each typed array replaced by a reference to a binary buffer. */
-function asVsCodeSends(message: unknown): { json: string; buffers: { kind: string; base64: string }[]; binaryBytes: number } {
+function asVsCodeSends(message: unknown): {
+  json: string;
+  buffers: { kind: string; base64: string }[];
+  binaryBytes: number;
+} {
   const buffers: { kind: string; base64: string }[] = [];
   let binaryBytes = 0;
   const json = JSON.stringify(message, (_k, v: unknown) => {
@@ -55,13 +64,25 @@ async function main(): Promise<void> {
   const lines = [header];
   for (let i = 0; i < ROWS; i++) {
     const cells = digits[i % digits.length].split(',');
-    for (let p = 0; p < 64; p++) cells[p] = String(Math.max(0, Math.min(16, Number(cells[p]) + Math.round((rand() - 0.5) * 6))));
+    for (let p = 0; p < 64; p++)
+      cells[p] = String(Math.max(0, Math.min(16, Number(cells[p]) + Math.round((rand() - 0.5) * 6))));
     lines.push(cells.join(','));
   }
   writeFileSync(join(dir, 'digits.csv'), lines.join('\n') + '\n');
   writeFileSync(
     join(dir, 'mlloop.json'),
-    JSON.stringify({ name: 'bench', task: 'classification', data: { path: 'digits.csv', target: 'digit', split: { dev: 0.8, test: 0, seed: 0 }, image: { width: 8, height: 8 } }, metric: 'accuracy', experiments: { softmax: { model: 'logistic', params: { maxIter: 30 } } } }),
+    JSON.stringify({
+      name: 'bench',
+      task: 'classification',
+      data: {
+        path: 'digits.csv',
+        target: 'digit',
+        split: { dev: 0.8, test: 0, seed: 0 },
+        image: { width: 8, height: 8 },
+      },
+      metric: 'accuracy',
+      experiments: { softmax: { model: 'logistic', params: { maxIter: 30 } } },
+    }),
   );
   const run = await trainExperiment({ projectDir: dir, experimentName: 'softmax' });
   if (run.status !== 'completed') throw new Error(run.error?.message);
@@ -87,7 +108,12 @@ async function main(): Promise<void> {
     // As the panel does: the host parses mlloop.json (its schema is compiled already), the worker gets the spec.
     // As the panel does: the examples' state goes out when the worker has the error table; the slices follow.
     let tableMs = 0;
-    const a = await analyseRunInWorker({ projectDir: await resolveProject(dir), run: run.runId }, undefined, join(ROOT, 'dist', 'worker-errors.js'), () => (tableMs = performance.now() - t0));
+    const a = await analyseRunInWorker(
+      { projectDir: await resolveProject(dir), run: run.runId },
+      undefined,
+      join(ROOT, 'dist', 'worker-errors.js'),
+      () => (tableMs = performance.now() - t0),
+    );
     const { table, dataset } = a;
     view = {
       runId: a.record.runId,
@@ -103,7 +129,15 @@ async function main(): Promise<void> {
       errorCount: table.errorCount,
       tags: {},
       tagTable: [],
-      slices: a.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift })),
+      slices: a.slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({
+        key,
+        label,
+        support,
+        errors,
+        errorRate,
+        shareOfErrors,
+        lift,
+      })),
       labelErrors: { status: 'idle' },
       versions: [],
       experiments: ['softmax'],
@@ -113,15 +147,31 @@ async function main(): Promise<void> {
     const ms = tableMs;
     const cpu = process.cpuUsage(cpu0);
     if (rep === 0) coldHost.push(ms);
-    else hostTimes.push(ms), cpuTimes.push((cpu.user + cpu.system) / 1000);
+    else (hostTimes.push(ms), cpuTimes.push((cpu.user + cpu.system) / 1000));
     clearInterval(timer);
-    console.log(`host open${rep === 0 ? ' (cold: CSV parsed, cache written)' : ' (dataset cache)'} ${Math.round(ms)} ms to the examples, ${Math.round(allMs)} ms to the slices (in the worker: load ${a.timings.loadMs}, predict ${a.timings.predictMs}, tags+slices ${a.timings.analyseMs}); dev ${table.n} rows, ${table.errorCount} errors; longest host event-loop stall ${Math.round(stall)} ms; CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`);
-    if (rep === 0) features = Array.from({ length: table.n }, (_, i) => Array.from(dataset.dev.features.numeric.subarray(i * 64, (i + 1) * 64)));
+    console.log(
+      `host open${rep === 0 ? ' (cold: CSV parsed, cache written)' : ' (dataset cache)'} ${Math.round(ms)} ms to the examples, ${Math.round(allMs)} ms to the slices (in the worker: load ${a.timings.loadMs}, predict ${a.timings.predictMs}, tags+slices ${a.timings.analyseMs}); dev ${table.n} rows, ${table.errorCount} errors; longest host event-loop stall ${Math.round(stall)} ms; CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`,
+    );
+    if (rep === 0)
+      features = Array.from({ length: table.n }, (_, i) =>
+        Array.from(dataset.dev.features.numeric.subarray(i * 64, (i + 1) * 64)),
+      );
   }
-  const state = asVsCodeSends({ type: 'state', state: { status: 'loaded', view: view! } } satisfies ErrorAnalysisHostMessage);
-  console.log(`state message ${(state.json.length / 1e6).toFixed(2)} MB of JSON + ${(state.binaryBytes / 1e6).toFixed(2)} MB of typed arrays (was 2.0 MB of JSON with plain arrays)`);
+  const state = asVsCodeSends({
+    type: 'state',
+    state: { status: 'loaded', view: view! },
+  } satisfies ErrorAnalysisHostMessage);
+  console.log(
+    `state message ${(state.json.length / 1e6).toFixed(2)} MB of JSON + ${(state.binaryBytes / 1e6).toFixed(2)} MB of typed arrays (was 2.0 MB of JSON with plain arrays)`,
+  );
 
-  const html = renderWebviewHtml({ title: 'bench', cspSource: 'file:', scriptUri: 'main.js', styleUris: ['webview.css', 'errorAnalysis.css'], nonce: 'benchnonce' });
+  const html = renderWebviewHtml({
+    title: 'bench',
+    cspSource: 'file:',
+    scriptUri: 'main.js',
+    styleUris: ['webview.css', 'errorAnalysis.css'],
+    nonce: 'benchnonce',
+  });
   const browser = await launchBrowser();
   try {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
@@ -129,9 +179,18 @@ async function main(): Promise<void> {
     await page.exposeFunction('__features', (ids: string[]) => ids.map((id) => pixels.get(id) ?? []));
     await page.route('**/*', async (route) => {
       const url = new URL(route.request().url());
-      const file = url.pathname.endsWith('main.js') ? join(ROOT, 'dist', 'webview', 'errorAnalysis.js') : url.pathname.endsWith('.css') ? join(ROOT, 'media', url.pathname.split('/').pop()!) : undefined;
-      if (url.pathname === '/' || url.pathname.endsWith('index.html')) return route.fulfill({ contentType: 'text/html', body: html });
-      if (file) return route.fulfill({ contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css', body: readFileSync(file) });
+      const file = url.pathname.endsWith('main.js')
+        ? join(ROOT, 'dist', 'webview', 'errorAnalysis.js')
+        : url.pathname.endsWith('.css')
+          ? join(ROOT, 'media', url.pathname.split('/').pop()!)
+          : undefined;
+      if (url.pathname === '/' || url.pathname.endsWith('index.html'))
+        return route.fulfill({ contentType: 'text/html', body: html });
+      if (file)
+        return route.fulfill({
+          contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css',
+          body: readFileSync(file),
+        });
       return route.fulfill({ status: 404, body: '' });
     });
     // The VS Code webview API, as the panel's host answers it (features by id; everything else ignored).
@@ -142,7 +201,12 @@ async function main(): Promise<void> {
       w.acquireVsCodeApi = () => ({
         postMessage: (m: { type: string; requestId?: number; ids?: string[] }) => {
           if (m.type === 'features') {
-            void (w.__features as (ids: string[]) => Promise<number[][]>)(m.ids!).then((numeric) => window.postMessage({ type: 'features', requestId: m.requestId, ids: m.ids, numeric, categories: numeric.map(() => []) }, '*'));
+            void (w.__features as (ids: string[]) => Promise<number[][]>)(m.ids!).then((numeric) =>
+              window.postMessage(
+                { type: 'features', requestId: m.requestId, ids: m.ids, numeric, categories: numeric.map(() => []) },
+                '*',
+              ),
+            );
           }
         },
         getState: () => undefined,
@@ -154,13 +218,22 @@ async function main(): Promise<void> {
     const webviewOpen: number[] = [];
     for (let rep = 0; rep < 3; rep++) {
       // Each repeat posts the state to a fresh page: the first open is what the user waits for.
-      if (rep > 0) await page.reload(), await page.waitForFunction(() => document.getElementById('root')?.dataset.panel === 'errorAnalysis');
+      if (rep > 0)
+        (await page.reload(),
+          await page.waitForFunction(() => document.getElementById('root')?.dataset.panel === 'errorAnalysis'));
       const ms = await page.evaluate(async ({ json, buffers }) => {
         // The binary part arrives as buffers (decoded before the clock starts, as IPC delivers them).
         const w = window as unknown as Record<string, new (b: ArrayBuffer) => ArrayBufferView>;
-        const arrays = buffers.map(({ kind, base64 }) => new w[kind](Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer));
+        const arrays = buffers.map(
+          ({ kind, base64 }) => new w[kind](Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer),
+        );
         const t0 = performance.now();
-        window.postMessage(JSON.parse(json, (_k, v) => (v && typeof v === 'object' && '$$typed' in v ? arrays[(v as { $$typed: number }).$$typed] : v)), '*');
+        window.postMessage(
+          JSON.parse(json, (_k, v) =>
+            v && typeof v === 'object' && '$$typed' in v ? arrays[(v as { $$typed: number }).$$typed] : v,
+          ),
+          '*',
+        );
         const imagesDrawn = () => {
           const c = document.querySelector<HTMLCanvasElement>('.scroller canvas.digit');
           if (!c) return false;
@@ -168,7 +241,8 @@ async function main(): Promise<void> {
           for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
           return false;
         };
-        while (!(document.getElementById('root')!.dataset.ready === 'true' && imagesDrawn())) await new Promise((r) => setTimeout(r, 2));
+        while (!(document.getElementById('root')!.dataset.ready === 'true' && imagesDrawn()))
+          await new Promise((r) => setTimeout(r, 2));
         await new Promise((r) => requestAnimationFrame(() => r(undefined)));
         return performance.now() - t0;
       }, state);
@@ -194,9 +268,19 @@ async function main(): Promise<void> {
       }
       return { steps, rows: document.querySelector('[data-role="count"]')!.textContent };
     });
-    console.log(`scroll (${scroll.rows}): per step p50 ${percentile(scroll.steps, 0.5).toFixed(1)} ms, p95 ${percentile(scroll.steps, 0.95).toFixed(1)} ms, max ${Math.max(...scroll.steps).toFixed(1)} ms (two animation frames per step included)`);
+    console.log(
+      `scroll (${scroll.rows}): per step p50 ${percentile(scroll.steps, 0.5).toFixed(1)} ms, p95 ${percentile(scroll.steps, 0.95).toFixed(1)} ms, max ${Math.max(...scroll.steps).toFixed(1)} ms (two animation frames per step included)`,
+    );
     // A tag as the host answers it: an update of the load with the tagged example's tags and the tag table.
-    const tagUpdate = { type: 'update', runId: view!.runId, load: view!.load, update: { tags: { [view!.dev.ids[0]]: ['bench tag'] }, tagTable: [{ tag: 'bench tag', errors: 1, shareOfErrors: 1 / view!.errorCount, tagged: 1, errorRate: 1 }] } } satisfies ErrorAnalysisHostMessage;
+    const tagUpdate = {
+      type: 'update',
+      runId: view!.runId,
+      load: view!.load,
+      update: {
+        tags: { [view!.dev.ids[0]]: ['bench tag'] },
+        tagTable: [{ tag: 'bench tag', errors: 1, shareOfErrors: 1 / view!.errorCount, tagged: 1, errorRate: 1 }],
+      },
+    } satisfies ErrorAnalysisHostMessage;
     const tagState = JSON.stringify(tagUpdate);
     const tagMs = await page.evaluate(async (text) => {
       const t0 = performance.now();
@@ -205,11 +289,19 @@ async function main(): Promise<void> {
       await new Promise((r) => requestAnimationFrame(() => r(undefined)));
       return performance.now() - t0;
     }, tagState);
-    console.log(`webview: a tag's update (${tagState.length} bytes of JSON; was the whole 2.0 MB state) posted → tag table and list redrawn ${Math.round(tagMs)} ms`);
+    console.log(
+      `webview: a tag's update (${tagState.length} bytes of JSON; was the whole 2.0 MB state) posted → tag table and list redrawn ${Math.round(tagMs)} ms`,
+    );
     const hostMedian = percentile(hostTimes, 0.5);
-    console.log(`panel open on ${view!.dev.ids.length} dev rows: host ${Math.round(hostMedian)} ms + webview ${Math.round(webviewOpen[0])} ms = ${Math.round(hostMedian + webviewOpen[0])} ms (median host of 3 with the dataset cache, first webview open); host CPU time median ${Math.round(percentile(cpuTimes, 0.5))} ms`);
-    console.log(`first open without the dataset cache: host ${Math.round(coldHost[0])} ms + webview ${Math.round(webviewOpen[0])} ms = ${Math.round(coldHost[0] + webviewOpen[0])} ms`);
-    console.log(`reference (before the cache and typed columns, loaded machine): host 1867 ms + webview 265 ms = 2132 ms; a tag re-sent 2.0 MB`);
+    console.log(
+      `panel open on ${view!.dev.ids.length} dev rows: host ${Math.round(hostMedian)} ms + webview ${Math.round(webviewOpen[0])} ms = ${Math.round(hostMedian + webviewOpen[0])} ms (median host of 3 with the dataset cache, first webview open); host CPU time median ${Math.round(percentile(cpuTimes, 0.5))} ms`,
+    );
+    console.log(
+      `first open without the dataset cache: host ${Math.round(coldHost[0])} ms + webview ${Math.round(webviewOpen[0])} ms = ${Math.round(coldHost[0] + webviewOpen[0])} ms`,
+    );
+    console.log(
+      `reference (before the cache and typed columns, loaded machine): host 1867 ms + webview 265 ms = 2132 ms; a tag re-sent 2.0 MB`,
+    );
   } finally {
     await closeBrowser(browser);
     rmSync(dir, { recursive: true, force: true }); // the project, its run and its dataset cache (~50 MB)

@@ -10,14 +10,18 @@ import { parseArgs } from 'node:util';
 import { profileProject } from '../../src/core/data/profile';
 import { fashionMnistInstalled, readFashionMnist, writeFashionPngs } from '../fashionMnist';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, images: { type: 'string', default: '60000' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, images: { type: 'string', default: '60000' } },
+});
 const N = Number(values.images);
 const RUNS = Number(values.runs);
 const DIR = `/tmp/mlloop-bench-fashion-${N}`;
 
 async function main(): Promise<void> {
   if (!fashionMnistInstalled()) {
-    console.log('bench:images skipped: Debian package dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)');
+    console.log(
+      'bench:images skipped: Debian package dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)',
+    );
     return;
   }
   const done = join(DIR, '.complete');
@@ -25,11 +29,25 @@ async function main(): Promise<void> {
     const t = performance.now();
     rmSync(DIR, { recursive: true, force: true });
     const data = readFashionMnist('train');
-    await writeFashionPngs(data, Array.from({ length: Math.min(N, data.n) }, (_, i) => i), join(DIR, 'images'), 'train');
+    await writeFashionPngs(
+      data,
+      Array.from({ length: Math.min(N, data.n) }, (_, i) => i),
+      join(DIR, 'images'),
+      'train',
+    );
     writeFileSync(done, '');
     console.log(`wrote ${N} PNGs to ${DIR}/images in ${((performance.now() - t) / 1000).toFixed(1)} s (once)`);
   }
-  writeFileSync(join(DIR, 'mlloop.json'), JSON.stringify({ name: 'fashion-bench', task: 'classification', metric: 'accuracy', data: { images: 'images', split: { dev: 0.1, test: 0.1, seed: 0 } }, experiments: {} }));
+  writeFileSync(
+    join(DIR, 'mlloop.json'),
+    JSON.stringify({
+      name: 'fashion-bench',
+      task: 'classification',
+      metric: 'accuracy',
+      data: { images: 'images', split: { dev: 0.1, test: 0.1, seed: 0 } },
+      experiments: {},
+    }),
+  );
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const first: number[] = [];
@@ -63,7 +81,9 @@ async function main(): Promise<void> {
   clearInterval(sample);
   peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  console.log(`bench:images ${N} PNGs: first audit median ${med(first).toFixed(2)} s wall, ${med(firstCpu).toFixed(1)} s CPU (goal < 30 s), cached median ${med(cached).toFixed(2)} s wall, ${med(cachedCpu).toFixed(1)} s CPU (goal < 3 s), peak RSS ${(peak / 1024 ** 2).toFixed(0)} MB (goal < 1024 MB); ${availableParallelism()} cores, load ${loadavg()[0].toFixed(1)}`);
+  console.log(
+    `bench:images ${N} PNGs: first audit median ${med(first).toFixed(2)} s wall, ${med(firstCpu).toFixed(1)} s CPU (goal < 30 s), cached median ${med(cached).toFixed(2)} s wall, ${med(cachedCpu).toFixed(1)} s CPU (goal < 3 s), peak RSS ${(peak / 1024 ** 2).toFixed(0)} MB (goal < 1024 MB); ${availableParallelism()} cores, load ${loadavg()[0].toFixed(1)}`,
+  );
 }
 
 main().catch((e) => {

@@ -12,7 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureSchema, Rows } from '../../src/core/data/types';
-import { createKernels, INIT_ZERO, KERNEL_KINDS, POST_NONE, wasmSimdAvailable, type KernelKind } from '../../src/core/train/kernels/gemm';
+import {
+  createKernels,
+  INIT_ZERO,
+  KERNEL_KINDS,
+  POST_NONE,
+  wasmSimdAvailable,
+  type KernelKind,
+} from '../../src/core/train/kernels/gemm';
 import { trainMlpWith } from '../../src/core/train/mlp';
 import { readClassificationCsv, rows } from '../unit/train/fixtures';
 import { generatedClassification } from '../unit/train/gbdt-fixtures';
@@ -21,7 +28,15 @@ import { benchTempDir } from './tempDir';
 
 const PYTHON = '/usr/bin/python3';
 const SKLEARN_SCRIPT = join(__dirname, 'kernels_sklearn.py');
-const MLP_PARAMS = { hidden: [64], activation: 'relu', optimizer: 'adam', learningRate: 0.001, batchSize: 200, l2: 1e-4, earlyStopping: false };
+const MLP_PARAMS = {
+  hidden: [64],
+  activation: 'relu',
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 200,
+  l2: 1e-4,
+  earlyStopping: false,
+};
 
 interface Dataset {
   label: string;
@@ -37,22 +52,44 @@ interface Timing {
   cpu: number;
 }
 
-const bestOf = (a: Timing | undefined, b: Timing): Timing => (a ? { wall: Math.min(a.wall, b.wall), cpu: Math.min(a.cpu, b.cpu) } : b);
+const bestOf = (a: Timing | undefined, b: Timing): Timing =>
+  a ? { wall: Math.min(a.wall, b.wall), cpu: Math.min(a.cpu, b.cpu) } : b;
 
 function digits(): Dataset {
   const split = readClassificationCsv(DIGITS_CSV);
   const parts = [split.train, split.dev, split.test];
   const numeric = parts.flatMap((r) => Array.from(r.features.numeric));
   const y = parts.flatMap((r) => Array.from(r.y));
-  return { label: 'digits (1,797 × 64, 10 classes)', schema: split.schema, train: rows(numeric, y), epochs: { 'wasm-simd': 50, 'js-blocked': 20, 'js-naive': 10, sklearn: 50 } };
+  return {
+    label: 'digits (1,797 × 64, 10 classes)',
+    schema: split.schema,
+    train: rows(numeric, y),
+    epochs: { 'wasm-simd': 50, 'js-blocked': 20, 'js-naive': 10, sklearn: 50 },
+  };
 }
 
 function generated(): Dataset {
   const d = 50;
   const { X, y } = generatedClassification(100_000, d, 2024);
-  const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: Array.from({ length: d }, (_, j) => `x${j}`), categorical: [], classes: ['0', '1'] };
-  const train: Rows = { features: { n: y.length, numeric: X, categories: [] }, y, ids: [], rowIndex: new Uint32Array(0) };
-  return { label: 'generated 100,000 × 50, 2 classes', schema, train, epochs: { 'wasm-simd': 10, 'js-blocked': 2, 'js-naive': 1, sklearn: 10 } };
+  const schema: FeatureSchema = {
+    task: 'classification',
+    target: 'y',
+    numeric: Array.from({ length: d }, (_, j) => `x${j}`),
+    categorical: [],
+    classes: ['0', '1'],
+  };
+  const train: Rows = {
+    features: { n: y.length, numeric: X, categories: [] },
+    y,
+    ids: [],
+    rowIndex: new Uint32Array(0),
+  };
+  return {
+    label: 'generated 100,000 × 50, 2 classes',
+    schema,
+    train,
+    epochs: { 'wasm-simd': 10, 'js-blocked': 2, 'js-naive': 1, sklearn: 10 },
+  };
 }
 
 const emptyRows = (): Rows => rows([], []);
@@ -61,7 +98,10 @@ const emptyRows = (): Rows => rows([], []);
 function timeMlp(ds: Dataset, kernel: KernelKind, epochs: number): Timing {
   const wall = performance.now();
   const cpu = process.cpuUsage();
-  trainMlpWith({ schema: ds.schema, train: ds.train, dev: emptyRows(), params: { ...MLP_PARAMS, epochs }, seed: 0 }, { kernel });
+  trainMlpWith(
+    { schema: ds.schema, train: ds.train, dev: emptyRows(), params: { ...MLP_PARAMS, epochs }, seed: 0 },
+    { kernel },
+  );
   const used = process.cpuUsage(cpu);
   return { wall: (performance.now() - wall) / epochs, cpu: (used.user + used.system) / 1000 / epochs };
 }
@@ -122,7 +162,9 @@ function main(): void {
   console.log('GEMM rates on the products of one training step (best of 3):');
   for (const kind of kinds) console.log(`  ${kind.padEnd(10)} ${gemmRates(kind)}`);
 
-  console.log(`\nMLP 64 hidden, relu, adam, batch 200 — ms per epoch (wall / CPU), best of ${rounds} interleaved rounds; ratio = ML Loop / scikit-learn`);
+  console.log(
+    `\nMLP 64 hidden, relu, adam, batch 200 — ms per epoch (wall / CPU), best of ${rounds} interleaved rounds; ratio = ML Loop / scikit-learn`,
+  );
   for (const ds of quick ? [digits()] : [digits(), generated()]) {
     const ours: Partial<Record<KernelKind, Timing>> = {};
     let sk: Timing | string | undefined = haveSklearn ? undefined : 'scikit-learn not installed under /usr/bin/python3';
@@ -138,7 +180,10 @@ function main(): void {
     console.log(`  scikit-learn  ${typeof sk === 'object' ? `${fmt(sk)} (${ds.epochs.sklearn} epochs)` : sk}`);
     for (const kind of kinds) {
       const t = ours[kind]!;
-      const ratio = typeof sk === 'object' ? `  ratio wall ${(t.wall / sk.wall).toFixed(2)}×, CPU ${(t.cpu / sk.cpu).toFixed(2)}×` : '';
+      const ratio =
+        typeof sk === 'object'
+          ? `  ratio wall ${(t.wall / sk.wall).toFixed(2)}×, CPU ${(t.cpu / sk.cpu).toFixed(2)}×`
+          : '';
       console.log(`  ${kind.padEnd(12)}  ${fmt(t)} (${ds.epochs[kind]} epochs)${ratio}`);
     }
   }

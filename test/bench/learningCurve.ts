@@ -29,22 +29,39 @@ function main(): void {
   const dir = benchTempDir('lc');
   try {
     cpSync(join(root, 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
-    const trained = JSON.parse(run(['train', dir, '--experiment', 'mlp', '--json'], dir).stdout) as { runId: string; status: string };
+    const trained = JSON.parse(run(['train', dir, '--experiment', 'mlp', '--json'], dir).stdout) as {
+      runId: string;
+      status: string;
+    };
     if (trained.status !== 'completed') throw new Error(`training the digits mlp: ${trained.status}`);
     const runDir = join(dir, '.mlloop', 'runs', trained.runId);
-    console.log(`digits mlp run ${trained.runId}; learning curve of 10 points, ${repeats} repeat(s), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `digits mlp run ${trained.runId}; learning curve of 10 points, ${repeats} repeat(s), load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     const results: { curveMs: number; wallMs: number }[] = [];
     for (let i = 0; i < repeats; i++) {
       rmSync(join(runDir, 'diagnostics'), { recursive: true, force: true }); // no cache: a full computation each time
-      const { stdout, ms } = run(['diagnose', dir, '--run', trained.runId, '--learning-curve', '--no-importance', '--json'], dir);
-      const d = JSON.parse(stdout) as { learningCurve: { durationMs: number; points: { trainSize: number; trainError: number; devError: number }[] } };
-      if (d.learningCurve.points.length !== 10) throw new Error(`expected 10 points, got ${d.learningCurve.points.length}`);
+      const { stdout, ms } = run(
+        ['diagnose', dir, '--run', trained.runId, '--learning-curve', '--no-importance', '--json'],
+        dir,
+      );
+      const d = JSON.parse(stdout) as {
+        learningCurve: { durationMs: number; points: { trainSize: number; trainError: number; devError: number }[] };
+      };
+      if (d.learningCurve.points.length !== 10)
+        throw new Error(`expected 10 points, got ${d.learningCurve.points.length}`);
       results.push({ curveMs: d.learningCurve.durationMs, wallMs: ms });
-      console.log(`  repeat ${i + 1}: curve ${(d.learningCurve.durationMs / 1000).toFixed(1)} s (whole command ${(ms / 1000).toFixed(1)} s); dev error ${d.learningCurve.points.map((p) => (p.devError * 100).toFixed(1)).join(' → ')} %`);
+      console.log(
+        `  repeat ${i + 1}: curve ${(d.learningCurve.durationMs / 1000).toFixed(1)} s (whole command ${(ms / 1000).toFixed(1)} s); dev error ${d.learningCurve.points.map((p) => (p.devError * 100).toFixed(1)).join(' → ')} %`,
+      );
     }
     const best = Math.min(...results.map((r) => r.curveMs));
     const worst = Math.max(...results.map((r) => r.curveMs));
-    console.log(`learning curve, digits mlp, 10 points: best ${(best / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s — ${worst < BAR_MS ? 'under' : 'OVER'} the ${BAR_MS / 1000} s bar`);
+    console.log(
+      `learning curve, digits mlp, 10 points: best ${(best / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s — ${worst < BAR_MS ? 'under' : 'OVER'} the ${BAR_MS / 1000} s bar`,
+    );
     const cached = run(['diagnose', dir, '--run', trained.runId, '--learning-curve', '--no-importance', '--json'], dir);
     console.log(`cached (second look): whole command ${(cached.ms / 1000).toFixed(1)} s`);
   } finally {

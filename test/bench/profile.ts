@@ -11,7 +11,11 @@ import { profileProject } from '../../src/core/data/profile';
 import { mulberry32 } from '../../src/core/data/prng';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } },
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    keep: { type: 'boolean', default: false },
+  },
 });
 const ROWS = Number(values.rows);
 const NUMERIC = 15;
@@ -44,7 +48,13 @@ async function main(): Promise<void> {
     await generate(csv);
     writeFileSync(
       join(dir, 'mlloop.json'),
-      JSON.stringify({ name: 'bench', task: 'classification', data: { path: 'data.csv', target: 'label', split: { dev: 0.2, test: 0.2, seed: 1 } }, metric: 'accuracy', experiments: {} }),
+      JSON.stringify({
+        name: 'bench',
+        task: 'classification',
+        data: { path: 'data.csv', target: 'label', split: { dev: 0.2, test: 0.2, seed: 1 } },
+        metric: 'accuracy',
+        experiments: {},
+      }),
     );
     const rssBefore = process.resourceUsage().maxRSS;
     const sizeMb = statSync(csv).size / 1024 ** 2;
@@ -65,8 +75,12 @@ async function main(): Promise<void> {
     }
     const peakMb = process.resourceUsage().maxRSS / 1024;
     console.log(`  best time ${best.toFixed(2)} s   (target < 10 s)`);
-    console.log(`  peak RSS  ${peakMb.toFixed(0)} MB  (target < 1536 MB; ${(rssBefore / 1024).toFixed(0)} MB before profiling)`);
-    console.log(`  rows ${profile!.rows}, split ${JSON.stringify(profile!.split)}, findings ${profile!.findings.length}, version ${profile!.dataVersion}`);
+    console.log(
+      `  peak RSS  ${peakMb.toFixed(0)} MB  (target < 1536 MB; ${(rssBefore / 1024).toFixed(0)} MB before profiling)`,
+    );
+    console.log(
+      `  rows ${profile!.rows}, split ${JSON.stringify(profile!.split)}, findings ${profile!.findings.length}, version ${profile!.dataVersion}`,
+    );
     if (best >= 10 || peakMb >= 1536) process.exitCode = 1;
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });

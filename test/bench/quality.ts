@@ -23,7 +23,12 @@ const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
 const HELPER = join(ROOT, 'test/bench/sklearn_quality.py');
 const MODELS: BuiltinModel[] = ['linear', 'logistic', 'mlp', 'gbdt'];
-const MODEL_TASK: Record<BuiltinModel, Task | 'both'> = { linear: 'regression', logistic: 'classification', mlp: 'both', gbdt: 'both' };
+const MODEL_TASK: Record<BuiltinModel, Task | 'both'> = {
+  linear: 'regression',
+  logistic: 'classification',
+  mlp: 'both',
+  gbdt: 'both',
+};
 
 interface Job {
   dataset: string;
@@ -37,7 +42,9 @@ interface Job {
 function schemaDefaults(model: BuiltinModel): Record<string, unknown> {
   const schema = parseJsonc(readFileSync(join(ROOT, 'src/core/spec/mlloop.schema.json'), 'utf8'));
   const props: Record<string, { default?: unknown }> = schema.definitions?.[`${model}Params`]?.properties ?? {};
-  return Object.fromEntries(Object.entries(props).flatMap(([k, v]) => (v.default === undefined ? [] : [[k, v.default]])));
+  return Object.fromEntries(
+    Object.entries(props).flatMap(([k, v]) => (v.default === undefined ? [] : [[k, v.default]])),
+  );
 }
 
 function withDefaults(model: BuiltinModel, params: Record<string, unknown>): Record<string, unknown> {
@@ -53,13 +60,20 @@ async function exampleJobs(): Promise<Job[]> {
     console.log('examples: skipped (src/core/data/dataset.ts, the project loader, is not there yet)');
     return [];
   }
-  const { loadSplitDataset } = (await import(loaderPath)) as { loadSplitDataset: (dir: string, opts: { storeSplit: boolean }) => Promise<{ schema: FeatureSchema; train: Rows; dev: Rows }> };
+  const { loadSplitDataset } = (await import(loaderPath)) as {
+    loadSplitDataset: (
+      dir: string,
+      opts: { storeSplit: boolean },
+    ) => Promise<{ schema: FeatureSchema; train: Rows; dev: Rows }>;
+  };
   const jobs: Job[] = [];
   const dir = join(ROOT, 'examples');
   for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
     const projectFile = join(dir, name, 'mlloop.json');
     if (!existsSync(projectFile)) continue;
-    const spec = parseJsonc(readFileSync(projectFile, 'utf8')) as { experiments: Record<string, { model?: BuiltinModel; params?: Record<string, unknown> }> };
+    const spec = parseJsonc(readFileSync(projectFile, 'utf8')) as {
+      experiments: Record<string, { model?: BuiltinModel; params?: Record<string, unknown> }>;
+    };
     const data = await loadSplitDataset(join(dir, name), { storeSplit: false });
     const runs = Object.entries(spec.experiments)
       .filter(([, e]) => e.model !== undefined)
@@ -78,11 +92,16 @@ function shippedJobs(dir: string): Job[] {
   }
   return (['breast_cancer', 'wine', 'diabetes'] as const).map((name) => {
     const task: Task = name === 'diabetes' ? 'regression' : 'classification';
-    const lines = readFileSync(join(dir, `${name}.csv`), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, `${name}.csv`), 'utf8')
+      .trim()
+      .split('\n');
     const header = lines[0].split(',');
     const numeric = header.slice(0, -1);
     const rows = lines.slice(1).map((l) => l.split(',').map(Number));
-    const classes = task === 'classification' ? [...new Set(rows.map((r) => r[r.length - 1]))].sort((a, b) => a - b).map(String) : undefined;
+    const classes =
+      task === 'classification'
+        ? [...new Set(rows.map((r) => r[r.length - 1]))].sort((a, b) => a - b).map(String)
+        : undefined;
     const order = rows.map((_, i) => i);
     const rand = mulberry32(42);
     for (let i = order.length - 1; i > 0; i--) {
@@ -90,10 +109,24 @@ function shippedJobs(dir: string): Job[] {
       [order[i], order[j]] = [order[j], order[i]];
     }
     const nDev = Math.round(order.length * 0.2);
-    const part = (idx: number[]) => makeRows(idx.flatMap((i) => rows[i].slice(0, -1)), idx.map((i) => rows[i][rows[i].length - 1]));
+    const part = (idx: number[]) =>
+      makeRows(
+        idx.flatMap((i) => rows[i].slice(0, -1)),
+        idx.map((i) => rows[i][rows[i].length - 1]),
+      );
     const schema: FeatureSchema = { task, target: 'target', numeric, categorical: [], classes };
-    const runs = MODELS.filter((m) => MODEL_TASK[m] === 'both' || MODEL_TASK[m] === task).map((model) => ({ label: model, model, params: withDefaults(model, {}) }));
-    return { dataset: `sklearn ${name}`, schema, train: part(order.slice(nDev)), dev: part(order.slice(0, nDev)), runs };
+    const runs = MODELS.filter((m) => MODEL_TASK[m] === 'both' || MODEL_TASK[m] === task).map((model) => ({
+      label: model,
+      model,
+      params: withDefaults(model, {}),
+    }));
+    return {
+      dataset: `sklearn ${name}`,
+      schema,
+      train: part(order.slice(nDev)),
+      dev: part(order.slice(0, nDev)),
+      runs,
+    };
   });
 }
 
@@ -115,9 +148,15 @@ function writeCsv(path: string, schema: FeatureSchema, rows: Rows): void {
   writeFileSync(path, out.join('\n') + '\n');
 }
 
-function devMetric(task: Task, schema: FeatureSchema, pred: { classIndex?: Int32Array; values?: Float32Array }, y: Float64Array): number {
+function devMetric(
+  task: Task,
+  schema: FeatureSchema,
+  pred: { classIndex?: Int32Array; values?: Float32Array },
+  y: Float64Array,
+): number {
   let s = 0;
-  for (let i = 0; i < y.length; i++) s += task === 'classification' ? (pred.classIndex![i] === y[i] ? 1 : 0) : (pred.values![i] - y[i]) ** 2;
+  for (let i = 0; i < y.length; i++)
+    s += task === 'classification' ? (pred.classIndex![i] === y[i] ? 1 : 0) : (pred.values![i] - y[i]) ** 2;
   return task === 'classification' ? s / y.length : Math.sqrt(s / y.length);
 }
 
@@ -156,7 +195,9 @@ async function main(): Promise<void> {
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const dir = benchTempDir('quality');
   const jobs = [...(await exampleJobs()), ...shippedJobs(dir)];
-  console.log('Dev accuracy (classification, points) / RMSE (regression); bar: accuracy ≥ sklearn − 1.5 points, RMSE ≤ 1.05 × sklearn\n');
+  console.log(
+    'Dev accuracy (classification, points) / RMSE (regression); bar: accuracy ≥ sklearn − 1.5 points, RMSE ≤ 1.05 × sklearn\n',
+  );
   console.log(['dataset', 'experiment', 'ML Loop', 'scikit-learn', 'difference', 'bar'].join(' | '));
   for (const job of jobs) {
     const task = job.schema.task;
@@ -173,15 +214,23 @@ async function main(): Promise<void> {
       for (let seed = 0; seed < seeds; seed++) {
         const params = seeds > 1 ? { ...run.params, seed } : run.params;
         oursAll.push(await fitOurs(run.model, job, params));
-        const r = spawnSync(PYTHON, [HELPER, 'fit', trainCsv, devCsv, task, run.model, JSON.stringify(params)], { encoding: 'utf8' });
-        theirsAll.push(r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as { metric: number }).metric : `failed: ${r.stderr.trim().split('\n').pop()}`);
+        const r = spawnSync(PYTHON, [HELPER, 'fit', trainCsv, devCsv, task, run.model, JSON.stringify(params)], {
+          encoding: 'utf8',
+        });
+        theirsAll.push(
+          r.status === 0
+            ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as { metric: number }).metric
+            : `failed: ${r.stderr.trim().split('\n').pop()}`,
+        );
       }
       const ours = mean(oursAll);
       const theirs = mean(theirsAll);
       const scale = task === 'classification' ? 100 : 1;
       const digits = task === 'classification' ? 2 : 3;
       const show = (v: number | string, all: (number | string)[]) =>
-        typeof v === 'string' ? v : `${(scale * v).toFixed(digits)}${all.length > 1 ? ` ± ${(scale * standardError(all)).toFixed(digits)}` : ''}`;
+        typeof v === 'string'
+          ? v
+          : `${(scale * v).toFixed(digits)}${all.length > 1 ? ` ± ${(scale * standardError(all)).toFixed(digits)}` : ''}`;
       let diff = '—';
       let bar = '—';
       if (typeof ours === 'number' && typeof theirs === 'number') {

@@ -24,7 +24,11 @@ import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs'
 import { benchTempDir } from './tempDir';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' }, 'heavy-connections': { type: 'string', default: '16,64' } },
+  options: {
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '1,16,64' },
+    'heavy-connections': { type: 'string', default: '16,64' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = values.connections!.split(',').map(Number);
@@ -38,12 +42,32 @@ const root = join(__dirname, '../..');
 function digitsLikeModel(): Uint8Array {
   const b = new OnnxGraphBuilder('bench');
   b.addInput('features', 'float', ['N', F]);
-  const w = b.addInitializer('w', Float32Array.from({ length: F * 10 }, (_, i) => Math.sin(i) / 8), [F, 10]);
-  const bias = b.addInitializer('b', Float32Array.from({ length: 10 }, (_, i) => i / 10), [10]);
+  const w = b.addInitializer(
+    'w',
+    Float32Array.from({ length: F * 10 }, (_, i) => Math.sin(i) / 8),
+    [F, 10],
+  );
+  const bias = b.addInitializer(
+    'b',
+    Float32Array.from({ length: 10 }, (_, i) => i / 10),
+    [10],
+  );
   const [mm] = b.addNode('MatMul', ['features', w]);
   const [logits] = b.addNode('Add', [mm, bias]);
-  appendClassifierOutputsFromLogits(b, logits, Array.from({ length: 10 }, (_, i) => String(i)));
-  return b.build({ task: 'classification', features: JSON.stringify(Array.from({ length: F }, (_, i) => `px${i}`)), categories: '[]', classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => String(i))) }, { '': 15, 'ai.onnx.ml': 3 });
+  appendClassifierOutputsFromLogits(
+    b,
+    logits,
+    Array.from({ length: 10 }, (_, i) => String(i)),
+  );
+  return b.build(
+    {
+      task: 'classification',
+      features: JSON.stringify(Array.from({ length: F }, (_, i) => `px${i}`)),
+      categories: '[]',
+      classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => String(i))),
+    },
+    { '': 15, 'ai.onnx.ml': 3 },
+  );
 }
 
 /** 64 → 2048 → 2048 → 10 with ReLU (4.3 M multiply-adds a row), the same outputs as the digits model. */
@@ -52,13 +76,33 @@ function heavyModel(): Uint8Array {
   const b = new OnnxGraphBuilder('bench_heavy');
   b.addInput('features', 'float', ['N', F]);
   let x = 'features';
-  for (const [i, [n, m]] of [[F, H], [H, H], [H, 10]].entries()) {
-    const w = b.addInitializer(`w${i}`, Float32Array.from({ length: n * m }, (_, k) => Math.sin(k + i) / Math.sqrt(n)), [n, m]);
+  for (const [i, [n, m]] of [
+    [F, H],
+    [H, H],
+    [H, 10],
+  ].entries()) {
+    const w = b.addInitializer(
+      `w${i}`,
+      Float32Array.from({ length: n * m }, (_, k) => Math.sin(k + i) / Math.sqrt(n)),
+      [n, m],
+    );
     const [mm] = b.addNode('MatMul', [x, w]);
     x = i < 2 ? b.addNode('Relu', [mm])[0] : mm;
   }
-  appendClassifierOutputsFromLogits(b, x, Array.from({ length: 10 }, (_, i) => String(i)));
-  return b.build({ task: 'classification', features: JSON.stringify(Array.from({ length: F }, (_, i) => `px${i}`)), categories: '[]', classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => String(i))) }, { '': 15, 'ai.onnx.ml': 3 });
+  appendClassifierOutputsFromLogits(
+    b,
+    x,
+    Array.from({ length: 10 }, (_, i) => String(i)),
+  );
+  return b.build(
+    {
+      task: 'classification',
+      features: JSON.stringify(Array.from({ length: F }, (_, i) => `px${i}`)),
+      categories: '[]',
+      classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => String(i))),
+    },
+    { '': 15, 'ai.onnx.ml': 3 },
+  );
 }
 
 const row = Array.from({ length: F }, (_, i) => (i * 7) % 17);
@@ -111,7 +155,9 @@ function toMs(s: string): number {
 }
 
 function wrk(url: string, connections: number, lua: string): WrkResult {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', '-s', lua, url], { encoding: 'utf8' });
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', '-s', lua, url], {
+    encoding: 'utf8',
+  });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
   const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -122,7 +168,9 @@ function wrk(url: string, connections: number, lua: string): WrkResult {
 
 /** How many inference workers the server gave the model (GET /v2/mlloop/status). */
 async function workersOf(url: string): Promise<number> {
-  const s = (await (await fetch(`${url}/v2/mlloop/status`)).json()) as { models: Array<{ versions: Array<{ workers: number }> }> };
+  const s = (await (await fetch(`${url}/v2/mlloop/status`)).json()) as {
+    models: Array<{ versions: Array<{ workers: number }> }>;
+  };
   return s.models[0].versions[0].workers;
 }
 
@@ -146,7 +194,12 @@ async function inProcessRuns(model: Uint8Array): Promise<{ rps: number; p50: num
 }
 
 /** Each variant at each connection count (variants interleaved per count), printing a line per point. */
-async function measureAll(variants: Array<[string, string[], string]>, connections: number[], lua: string, luaGet: string): Promise<Record<string, Record<number, WrkResult>>> {
+async function measureAll(
+  variants: Array<[string, string[], string]>,
+  connections: number[],
+  lua: string,
+  luaGet: string,
+): Promise<Record<string, Record<number, WrkResult>>> {
   const results: Record<string, Record<number, WrkResult>> = {};
   for (const c of connections) {
     for (const [name, args, path] of variants) {
@@ -157,7 +210,9 @@ async function measureAll(variants: Array<[string, string[], string]>, connectio
       const warmStart = Date.now();
       const warmCpu0 = cpuMs(s.child.pid!);
       while (cpuMs(s.child.pid!) - warmCpu0 < WARM_CPU_MS && Date.now() - warmStart < WARM_MAX_MS)
-        execFileSync('wrk', ['-t1', `-c${c}`, '-d1s', '-s', name === 'no-op' ? luaGet : lua, s.url + path], { encoding: 'utf8' });
+        execFileSync('wrk', ['-t1', `-c${c}`, '-d1s', '-s', name === 'no-op' ? luaGet : lua, s.url + path], {
+          encoding: 'utf8',
+        });
       const workers = name === 'no-op' ? undefined : await workersOf(s.url);
       const cpu0 = cpuMs(s.child.pid!);
       const r = wrk(s.url + path, c, name === 'no-op' ? luaGet : lua);
@@ -178,15 +233,34 @@ async function measureAll(variants: Array<[string, string[], string]>, connectio
   const modelPath = join(dir, 'model.onnx');
   writeFileSync(modelPath, model);
   const lua = join(dir, 'post.lua');
-  writeFileSync(lua, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`);
+  writeFileSync(
+    lua,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`,
+  );
   const luaGet = join(dir, 'noop.lua');
   writeFileSync(luaGet, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n`);
-  console.log(`bench:server — ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${SECONDS} s per point, single-row FP32 [1, ${F}] requests, wrk -t1`);
+  console.log(
+    `bench:server — ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${SECONDS} s per point, single-row FP32 [1, ${F}] requests, wrk -t1`,
+  );
   const session = await inProcessRuns(model);
-  console.log(`in-process session.run: ${Math.round(session.rps)} calls/s, p50 ${(session.p50 * 1000).toFixed(0)} µs, p99 ${(session.p99 * 1000).toFixed(0)} µs`);
+  console.log(
+    `in-process session.run: ${Math.round(session.rps)} calls/s, p50 ${(session.p50 * 1000).toFixed(0)} µs, p99 ${(session.p99 * 1000).toFixed(0)} µs`,
+  );
   // Its own bundle (npm run bench:server makes it): dist/ may be rebuilt by someone else mid-run.
   const serverJs = join(root, '.cache/bench/server.js');
-  const serve = (path: string, extra: string[]) => [serverJs, '--model', path, '--name', 'm', '--port', '0', '--json', ...extra];
+  const serve = (path: string, extra: string[]) => [
+    serverJs,
+    '--model',
+    path,
+    '--name',
+    'm',
+    '--port',
+    '0',
+    '--json',
+    ...extra,
+  ];
   const variants: Array<[string, string[], string]> = [
     ['no-op', ['-e', NOOP_SERVER], '/'],
     ['off', serve(modelPath, ['--max-batch-size', '1', '--workers', '0']), '/v2/models/m/infer'],
@@ -194,7 +268,9 @@ async function measureAll(variants: Array<[string, string[], string]>, connectio
     ['pool', serve(modelPath, ['--workers', '2']), '/v2/models/m/infer'],
   ];
   const results = await measureAll(variants, CONNECTIONS, lua, luaGet);
-  console.log('\nconn   no-op req/s   off req/s (p99)      on req/s (p99)       pool req/s (p99)     on/no-op  on/off  pool/on');
+  console.log(
+    '\nconn   no-op req/s   off req/s (p99)      on req/s (p99)       pool req/s (p99)     on/no-op  on/off  pool/on',
+  );
   for (const c of CONNECTIONS) {
     const n = results['no-op'][c];
     const off = results.off[c];
@@ -207,20 +283,30 @@ async function measureAll(variants: Array<[string, string[], string]>, connectio
   }
   const c64 = results.on[64];
   const c1 = results.on[1];
-  if (c64 && results['no-op'][64]) console.log(`\ntarget 64 conn: on ≥ 60 % of no-op → ${((c64.rps / results['no-op'][64].rps) * 100).toFixed(0)} %; p99 < 5 ms → ${c64.p99.toFixed(2)} ms`);
+  if (c64 && results['no-op'][64])
+    console.log(
+      `\ntarget 64 conn: on ≥ 60 % of no-op → ${((c64.rps / results['no-op'][64].rps) * 100).toFixed(0)} %; p99 < 5 ms → ${c64.p99.toFixed(2)} ms`,
+    );
   if (c1) console.log(`target 1 conn: p50 < 1 ms → ${c1.p50.toFixed(2)} ms`);
-  for (const c of CONNECTIONS) console.log(`${String(c).padStart(2)} conn: on = ${((results.on[c].rps / session.rps) * 100).toFixed(0)} % of in-process single-row session.run calls/s (${Math.round(session.rps)})`);
+  for (const c of CONNECTIONS)
+    console.log(
+      `${String(c).padStart(2)} conn: on = ${((results.on[c].rps / session.rps) * 100).toFixed(0)} % of in-process single-row session.run calls/s (${Math.round(session.rps)})`,
+    );
   // On a busy machine each server gets whatever CPU share the scheduler leaves it, so req/s ratios drift
   // with the neighbours; CPU per request does not: no-op CPU ÷ ours is the rate ratio of a CPU-bound server.
   for (const c of CONNECTIONS)
-    console.log(`${String(c).padStart(2)} conn: CPU per request no-op ÷ on = ${((results['no-op'][c].cpuUsPerRequest! / results.on[c].cpuUsPerRequest!) * 100).toFixed(0)} % (pool ${((results['no-op'][c].cpuUsPerRequest! / results.pool[c].cpuUsPerRequest!) * 100).toFixed(0)} %, off ${((results['no-op'][c].cpuUsPerRequest! / results.off[c].cpuUsPerRequest!) * 100).toFixed(0)} %)`);
+    console.log(
+      `${String(c).padStart(2)} conn: CPU per request no-op ÷ on = ${((results['no-op'][c].cpuUsPerRequest! / results.on[c].cpuUsPerRequest!) * 100).toFixed(0)} % (pool ${((results['no-op'][c].cpuUsPerRequest! / results.pool[c].cpuUsPerRequest!) * 100).toFixed(0)} %, off ${((results['no-op'][c].cpuUsPerRequest! / results.off[c].cpuUsPerRequest!) * 100).toFixed(0)} %)`,
+    );
 
   if (HEAVY_CONNECTIONS.length > 0) {
     const heavy = heavyModel();
     const heavyPath = join(dir, 'heavy.onnx');
     writeFileSync(heavyPath, heavy);
     const hs = await inProcessRuns(heavy);
-    console.log(`\nheavy model (64 → 2048 → 2048 → 10): in-process single-row session.run ${Math.round(hs.rps)} calls/s, p50 ${(hs.p50 * 1000).toFixed(0)} µs (auto pools at ≥ ${AUTO_POOL_MIN_RUN_MS * 1000} µs)`);
+    console.log(
+      `\nheavy model (64 → 2048 → 2048 → 10): in-process single-row session.run ${Math.round(hs.rps)} calls/s, p50 ${(hs.p50 * 1000).toFixed(0)} µs (auto pools at ≥ ${AUTO_POOL_MIN_RUN_MS * 1000} µs)`,
+    );
     const hv = await measureAll(
       [
         ['thread', serve(heavyPath, ['--workers', '0']), '/v2/models/m/infer'],
@@ -231,8 +317,15 @@ async function measureAll(variants: Array<[string, string[], string]>, connectio
       lua,
       luaGet,
     );
-    for (const c of HEAVY_CONNECTIONS) console.log(`heavy ${String(c).padStart(2)} conn: pool/thread ${(hv.pool[c].rps / hv.thread[c].rps).toFixed(2)}x, auto/thread ${(hv.auto[c].rps / hv.thread[c].rps).toFixed(2)}x`);
+    for (const c of HEAVY_CONNECTIONS)
+      console.log(
+        `heavy ${String(c).padStart(2)} conn: pool/thread ${(hv.pool[c].rps / hv.thread[c].rps).toFixed(2)}x, auto/thread ${(hv.auto[c].rps / hv.thread[c].rps).toFixed(2)}x`,
+      );
   }
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   rmSync(dir, { recursive: true, force: true });
 })();

@@ -36,20 +36,55 @@ function makeStore(): string {
       runId,
       experiment: EXPERIMENTS[i % EXPERIMENTS.length],
       model: 'mlp',
-      params: { hidden: [64], activation: 'relu', optimizer: 'adam', learningRate: 0.001, momentum: 0.9, batchSize: 200, epochs: 100, l2: 0.0001, dropout: 0, earlyStopping: 10, seed: i },
+      params: {
+        hidden: [64],
+        activation: 'relu',
+        optimizer: 'adam',
+        learningRate: 0.001,
+        momentum: 0.9,
+        batchSize: 200,
+        epochs: 100,
+        l2: 0.0001,
+        dropout: 0,
+        earlyStopping: 10,
+        seed: i,
+      },
       seed: i,
       dataVersion: { id: '9e5d2692390b', rows: 1797 } as unknown as RunRecord['dataVersion'],
       status: 'completed',
       startedAt: started.toISOString(),
       endedAt: new Date(started.getTime() + 4000).toISOString(),
-      metrics: { train: { accuracy: 1, f1: 1, logloss: 0.02 }, dev: { accuracy: acc, f1: acc, logloss: 0.1 }, test: { accuracy: acc, f1: acc, logloss: 0.1 } },
+      metrics: {
+        train: { accuracy: 1, f1: 1, logloss: 0.02 },
+        dev: { accuracy: acc, f1: acc, logloss: 0.1 },
+        test: { accuracy: acc, f1: acc, logloss: 0.1 },
+      },
       modelSize: 40_000,
       pid: 1,
       host: 'bench',
     };
     writeFileSync(join(runDir, 'run.json'), JSON.stringify(record, null, 2));
-    writeFileSync(join(runDir, 'metrics.jsonl'), Array.from({ length: 100 }, (_, k) => JSON.stringify({ t: 0, step: k + 1, totalSteps: 100, trainLoss: 1 / (k + 1), devLoss: 1.1 / (k + 1), devMetric: acc, metricName: 'accuracy' }) + '\n').join(''));
-    if (i % 10 === 0) writeFileSync(join(runDir, 'meta.json'), JSON.stringify({ name: `run ${i}`, note: 'hypothesis', starred: i % 20 === 0 }));
+    writeFileSync(
+      join(runDir, 'metrics.jsonl'),
+      Array.from(
+        { length: 100 },
+        (_, k) =>
+          JSON.stringify({
+            t: 0,
+            step: k + 1,
+            totalSteps: 100,
+            trainLoss: 1 / (k + 1),
+            devLoss: 1.1 / (k + 1),
+            devMetric: acc,
+            metricName: 'accuracy',
+          }) + '\n',
+      ).join(''),
+    );
+    if (i % 10 === 0)
+      writeFileSync(
+        join(runDir, 'meta.json'),
+        JSON.stringify({ name: `run ${i}`, note: 'hypothesis', starred: i % 20 === 0 }),
+      );
   }
   return dir;
 }

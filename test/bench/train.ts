@@ -28,13 +28,45 @@ interface Case {
   params: Record<string, unknown>;
 }
 
-const MLP = { hidden: [64], activation: 'relu', optimizer: 'adam', learningRate: 0.001, batchSize: 200, epochs: 50, l2: 1e-4, earlyStopping: false };
+const MLP = {
+  hidden: [64],
+  activation: 'relu',
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 200,
+  epochs: 50,
+  l2: 1e-4,
+  earlyStopping: false,
+};
 const CASES: Case[] = [
   { label: 'MLP 64 relu adam, batch 200, 50 epochs — digits', model: 'mlp', data: 'digits', params: MLP },
   { label: 'MLP 64 relu adam, batch 200, 50 epochs — 100,000 × 50', model: 'mlp', data: 'gen100k', params: MLP },
-  { label: 'GBDT 100 iterations, 31 leaves — 100,000 × 50', model: 'gbdt', data: 'gen100k', params: { iterations: 100, maxLeaves: 31, learningRate: 0.1, minSamplesLeaf: 20, l2: 0, maxBins: 255, earlyStopping: false } },
-  { label: 'Logistic (L-BFGS) — digits', model: 'logistic', data: 'digits', params: { l2: 0.001, maxIter: 100, tol: 1e-4 } },
-  { label: 'Logistic (L-BFGS) — 100,000 × 50', model: 'logistic', data: 'gen100k', params: { l2: 0.001, maxIter: 100, tol: 1e-4 } },
+  {
+    label: 'GBDT 100 iterations, 31 leaves — 100,000 × 50',
+    model: 'gbdt',
+    data: 'gen100k',
+    params: {
+      iterations: 100,
+      maxLeaves: 31,
+      learningRate: 0.1,
+      minSamplesLeaf: 20,
+      l2: 0,
+      maxBins: 255,
+      earlyStopping: false,
+    },
+  },
+  {
+    label: 'Logistic (L-BFGS) — digits',
+    model: 'logistic',
+    data: 'digits',
+    params: { l2: 0.001, maxIter: 100, tol: 1e-4 },
+  },
+  {
+    label: 'Logistic (L-BFGS) — 100,000 × 50',
+    model: 'logistic',
+    data: 'gen100k',
+    params: { l2: 0.001, maxIter: 100, tol: 1e-4 },
+  },
 ];
 
 interface Dataset {
@@ -53,7 +85,17 @@ function makeDataset(name: Case['data']): Dataset {
   }
   const d = 50;
   const { X, y } = generatedClassification(100_000, d, 2024);
-  return { schema: { task: 'classification', target: 'y', numeric: Array.from({ length: d }, (_, j) => `x${j}`), categorical: [], classes: ['0', '1'] }, X, y };
+  return {
+    schema: {
+      task: 'classification',
+      target: 'y',
+      numeric: Array.from({ length: d }, (_, j) => `x${j}`),
+      categorical: [],
+      classes: ['0', '1'],
+    },
+    X,
+    y,
+  };
 }
 
 /** Writes the dataset as raw binary for both sides: PREFIX.json, PREFIX.X.f32, PREFIX.y.f64, PREFIX.schema.json. */
@@ -71,7 +113,11 @@ function readDataset(prefix: string): Dataset {
     const b = readFileSync(p);
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   };
-  return { schema: JSON.parse(readFileSync(`${prefix}.schema.json`, 'utf8')), X: new Float32Array(bytes(`${prefix}.X.f32`)), y: new Float64Array(bytes(`${prefix}.y.f64`)) };
+  return {
+    schema: JSON.parse(readFileSync(`${prefix}.schema.json`, 'utf8')),
+    X: new Float32Array(bytes(`${prefix}.X.f32`)),
+    y: new Float64Array(bytes(`${prefix}.y.f64`)),
+  };
 }
 
 interface Result {
@@ -86,7 +132,12 @@ interface Result {
 }
 
 /** Child mode: one ML Loop training; prints a Result line. */
-async function child(model: BuiltinModel, prefix: string, params: Record<string, unknown>, listen: boolean): Promise<void> {
+async function child(
+  model: BuiltinModel,
+  prefix: string,
+  params: Record<string, unknown>,
+  listen: boolean,
+): Promise<void> {
   const ds = readDataset(prefix);
   const train = makeRows(ds.X, ds.y);
   const trainer = TRAINERS[model]!;
@@ -103,7 +154,13 @@ async function child(model: BuiltinModel, prefix: string, params: Record<string,
   const predictSeconds = (performance.now() - tp) / 1000;
   let correct = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === ds.y[i]) correct++;
-  const result: Result = { seconds, cpu_seconds: cpuSeconds, predict_seconds: predictSeconds, train_accuracy: correct / pred.length, peak_mb: process.resourceUsage().maxRSS / 1024 };
+  const result: Result = {
+    seconds,
+    cpu_seconds: cpuSeconds,
+    predict_seconds: predictSeconds,
+    train_accuracy: correct / pred.length,
+    peak_mb: process.resourceUsage().maxRSS / 1024,
+  };
   console.log(JSON.stringify(result));
 }
 
@@ -135,8 +192,13 @@ async function main(): Promise<void> {
   for (const name of new Set(cases.map((c) => c.data))) prefixes[name] = writeDataset(dir, name, makeDataset(name));
   const haveSklearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
 
-  console.log(`ML Loop vs scikit-learn (${haveSklearn ? '/usr/bin/python3' : 'scikit-learn not installed'}), median of ${repeat} (each figure its own median); ratio = ML Loop / sklearn`);
-  const load = () => loadavg().map((v) => v.toFixed(2)).join(', ');
+  console.log(
+    `ML Loop vs scikit-learn (${haveSklearn ? '/usr/bin/python3' : 'scikit-learn not installed'}), median of ${repeat} (each figure its own median); ratio = ML Loop / sklearn`,
+  );
+  const load = () =>
+    loadavg()
+      .map((v) => v.toFixed(2))
+      .join(', ');
   console.log(`load average at start: ${load()}; ${availableParallelism()} cores`);
   console.log(
     'threads: scikit-learn by default runs OpenMP on every core; ML Loop grows gbdt trees on two threads (histograms, split search, partitions, gradients; from 1,000,000 train cells, with ≥ 2 cores), the other models on one.\n' +
@@ -149,7 +211,15 @@ async function main(): Promise<void> {
     const listenedRuns: (Result | string)[] = [];
     for (let r = 0; r < repeat; r++) {
       if (TRAINERS[c.model]) {
-        const args = ['--import', 'tsx', join(HERE, 'train.ts'), '--child', c.model, prefixes[c.data], JSON.stringify(c.params)];
+        const args = [
+          '--import',
+          'tsx',
+          join(HERE, 'train.ts'),
+          '--child',
+          c.model,
+          prefixes[c.data],
+          JSON.stringify(c.params),
+        ];
         oursRuns.push(runChild(process.execPath, args));
         if (c.model === 'gbdt') listenedRuns.push(runChild(process.execPath, [...args, 'listen']));
       }
@@ -163,18 +233,27 @@ async function main(): Promise<void> {
     const ours = median(oursRuns);
     const theirs = median(theirsRuns);
     const theirsOne = median(theirsOneRuns);
-    const ratio = typeof ours === 'object' && typeof theirs === 'object' ? `${(ours.seconds / theirs.seconds).toFixed(2)}× wall (the target's measure: both on the machine's cores), ${(ours.cpu_seconds / theirs.cpu_seconds).toFixed(2)}× CPU` : '—';
+    const ratio =
+      typeof ours === 'object' && typeof theirs === 'object'
+        ? `${(ours.seconds / theirs.seconds).toFixed(2)}× wall (the target's measure: both on the machine's cores), ${(ours.cpu_seconds / theirs.cpu_seconds).toFixed(2)}× CPU`
+        : '—';
     console.log(`${c.label}   (load average ${load()})`);
     console.log(`  ML Loop      ${fmt(ours, true)}`);
-    const ratioOne = typeof ours === 'object' && typeof theirsOne === 'object' ? `${(ours.cpu_seconds / theirsOne.cpu_seconds).toFixed(2)}× CPU` : '—';
+    const ratioOne =
+      typeof ours === 'object' && typeof theirsOne === 'object'
+        ? `${(ours.cpu_seconds / theirsOne.cpu_seconds).toFixed(2)}× CPU`
+        : '—';
     console.log(`  scikit-learn ${fmt(theirs, false)}`);
     console.log(`  ratio        ${ratio}`);
     console.log(`  scikit-learn, 1 thread ${fmt(theirsOne, false)}`);
     console.log(`  ratio to it  ${ratioOne} (work done, whatever the threads)`);
     const listened = median(listenedRuns);
     if (typeof listened === 'object') {
-      const r = typeof theirs === 'object' ? ` (${(listened.seconds / theirs.seconds).toFixed(2)}× scikit-learn's wall)` : '';
-      console.log(`  ML Loop with a progress listener, as in the editor (the train loss summed each iteration): ${listened.seconds.toFixed(2)} s wall${r}`);
+      const r =
+        typeof theirs === 'object' ? ` (${(listened.seconds / theirs.seconds).toFixed(2)}× scikit-learn's wall)` : '';
+      console.log(
+        `  ML Loop with a progress listener, as in the editor (the train loss summed each iteration): ${listened.seconds.toFixed(2)} s wall${r}`,
+      );
     }
     console.log('');
   }
@@ -190,7 +269,13 @@ function median(runs: (Result | string)[]): Result | string | undefined {
     const h = v.length >> 1;
     return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
   };
-  return { seconds: mid('seconds'), cpu_seconds: mid('cpu_seconds'), predict_seconds: mid('predict_seconds'), train_accuracy: mid('train_accuracy'), peak_mb: mid('peak_mb') };
+  return {
+    seconds: mid('seconds'),
+    cpu_seconds: mid('cpu_seconds'),
+    predict_seconds: mid('predict_seconds'),
+    train_accuracy: mid('train_accuracy'),
+    peak_mb: mid('peak_mb'),
+  };
 }
 
 void main();

@@ -30,7 +30,9 @@ describe('Create ML Project from the welcome content', () => {
 
   test('the button scaffolds the chosen sample and the view lists its experiments', async () => {
     const wb = s.workbench;
-    await s.page.locator('.part.sidebar .welcome-view-content a.monaco-button', { hasText: 'Create ML Project' }).click();
+    await s.page
+      .locator('.part.sidebar .welcome-view-content a.monaco-button', { hasText: 'Create ML Project' })
+      .click();
     await wb.palette.pick('iris');
     await s.page.locator('.part.editor .tab.active .label-name', { hasText: 'mlloop.json' }).waitFor();
     assert.ok(existsSync(join(folder, 'mlloop.json')));

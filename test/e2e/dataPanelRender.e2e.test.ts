@@ -16,13 +16,33 @@ const bundle = join(root, 'dist', 'webview', 'data.js');
 const css = join(root, 'media', 'webview.css');
 
 const THEMES = {
-  dark: { class: 'vscode-dark', vars: { '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185' } },
-  light: { class: 'vscode-light', vars: { '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34' } },
+  dark: {
+    class: 'vscode-dark',
+    vars: {
+      '--vscode-foreground': '#cccccc',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#89d185',
+    },
+  },
+  light: {
+    class: 'vscode-light',
+    vars: {
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#388a34',
+    },
+  },
 };
 
 function themeScript(name: keyof typeof THEMES): string {
   const t = THEMES[name];
-  const vars = Object.entries(t.vars).map(([k, v]) => `document.documentElement.style.setProperty('${k}', '${v}');`).join('');
+  const vars = Object.entries(t.vars)
+    .map(([k, v]) => `document.documentElement.style.setProperty('${k}', '${v}');`)
+    .join('');
   return `document.body.className = '${t.class}'; ${vars}`;
 }
 
@@ -45,7 +65,15 @@ describe('Data panel bundle', () => {
       (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
         postMessage: (m: { type: string }) => {
           (window as unknown as { recordPost: (m: unknown) => void }).recordPost(m);
-          if (m.type === 'ready') setTimeout(() => window.postMessage({ type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: p } }, '*'), 0);
+          if (m.type === 'ready')
+            setTimeout(
+              () =>
+                window.postMessage(
+                  { type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: p } },
+                  '*',
+                ),
+              0,
+            );
         },
         getState: () => (window as unknown as { uiState?: unknown }).uiState,
         setState: (st: unknown) => ((window as unknown as { uiState?: unknown }).uiState = st),
@@ -79,7 +107,8 @@ describe('Data panel bundle', () => {
     assert.ok((await canvas.evaluate(countColour, darkBlue)) > 50, 'bars are not in the dark theme blue');
     await page.evaluate(themeScript('light'));
     const deadline = Date.now() + 10_000;
-    while ((await canvas.evaluate(countColour, lightBlue)) === 0 && Date.now() < deadline) await page.waitForTimeout(100);
+    while ((await canvas.evaluate(countColour, lightBlue)) === 0 && Date.now() < deadline)
+      await page.waitForTimeout(100);
     assert.ok((await canvas.evaluate(countColour, lightBlue)) > 50, 'bars were not redrawn in the light theme blue');
     assert.equal(await canvas.evaluate(countColour, darkBlue), 0);
     await page.screenshot({ path: join(screenshotDir, 'render-02-light.png'), fullPage: true });
@@ -88,13 +117,21 @@ describe('Data panel bundle', () => {
   test('keeps the scroll position as UI state and restores it when redrawn', async () => {
     await page.evaluate(() => window.scrollTo(0, 120));
     // VS Code's webview state holds the bundle's UI state beside the panel's restore key.
-    await page.waitForFunction(() => (window as unknown as { uiState?: { ui?: { scrollY: number } } }).uiState?.ui?.scrollY === 120);
+    await page.waitForFunction(
+      () => (window as unknown as { uiState?: { ui?: { scrollY: number } } }).uiState?.ui?.scrollY === 120,
+    );
     // Loading (a short page: the browser scrolls to the top) must not overwrite the saved position.
-    await page.evaluate(() => window.postMessage({ type: 'state', state: { status: 'loading', projectFile: 'mlloop.json' } }, '*'));
+    await page.evaluate(() =>
+      window.postMessage({ type: 'state', state: { status: 'loading', projectFile: 'mlloop.json' } }, '*'),
+    );
     await page.locator('vscode-progress-ring').waitFor({ state: 'attached' });
     await page.waitForTimeout(400);
     // A snapshot arrives again, as after the webview was hidden and shown.
-    await page.evaluate((p) => window.postMessage({ type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: p } }, '*'), sampleProfile());
+    await page.evaluate(
+      (p) =>
+        window.postMessage({ type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: p } }, '*'),
+      sampleProfile(),
+    );
     await page.waitForFunction(() => window.scrollY === 120);
   });
 

@@ -42,8 +42,12 @@ describe('the default path of a new user', () => {
     panel = new Webview(s.page);
     await s.workbench.waitReady();
     const title = s.page.locator('.part.sidebar .composite.title h2', { hasText: /ML Loop/i });
-    if (!(await title.isVisible())) await s.page.locator('.part.activitybar .action-item a[aria-label^="ML Loop"]').click({ timeout: 60_000 });
-    await s.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: 'softmax' }).first().waitFor({ timeout: 90_000 });
+    if (!(await title.isVisible()))
+      await s.page.locator('.part.activitybar .action-item a[aria-label^="ML Loop"]').click({ timeout: 60_000 });
+    await s.page
+      .locator('.part.sidebar .monaco-list-row .label-name', { hasText: 'softmax' })
+      .first()
+      .waitFor({ timeout: 90_000 });
   });
   after(async () => {
     await s?.close();
@@ -59,9 +63,12 @@ describe('the default path of a new user', () => {
     await s.workbench.palette.run('ML Loop: Train Experiment');
     await s.workbench.palette.pick('softmax');
     const runs = join(folder, '.mlloop', 'runs');
-    for (const deadline = Date.now() + 120_000; ; ) {
+    for (const deadline = Date.now() + 120_000; ;) {
       const dir = existsSync(runs) ? readdirSync(runs)[0] : undefined;
-      const status = dir && existsSync(join(runs, dir, 'run.json')) ? JSON.parse(readFileSync(join(runs, dir, 'run.json'), 'utf8')).status : undefined;
+      const status =
+        dir && existsSync(join(runs, dir, 'run.json'))
+          ? JSON.parse(readFileSync(join(runs, dir, 'run.json'), 'utf8')).status
+          : undefined;
       if (status === 'completed') {
         runId = dir!;
         break;
@@ -70,13 +77,18 @@ describe('the default path of a new user', () => {
       await s.page.waitForTimeout(500);
     }
     // The run reads by its short name in the tree: experiment and id suffix.
-    await s.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: `softmax ${runId.slice(-6)}` }).first().waitFor({ timeout: 30_000 });
+    await s.page
+      .locator('.part.sidebar .monaco-list-row .label-name', { hasText: `softmax ${runId.slice(-6)}` })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await s.workbench.screenshot('trained');
   });
 
   test('diagnose it: the Run Diagnostics view shows the latest run unasked; the panel gives the dev error its interval', async () => {
     const compact = await webviewRoot(s.page, 'runDiagnostics', 60_000);
-    await compact.frame.locator('.compact-title', { hasText: `softmax ${runId.slice(-6)}` }).waitFor({ timeout: 60_000 });
+    await compact.frame
+      .locator('.compact-title', { hasText: `softmax ${runId.slice(-6)}` })
+      .waitFor({ timeout: 60_000 });
     await freshWorkbench();
     await s.workbench.palette.run('ML Loop: Diagnose Run');
     await s.workbench.palette.pick(`softmax ${runId.slice(-6)}`);
@@ -86,7 +98,7 @@ describe('the default path of a new user', () => {
     await s.workbench.screenshot('diagnosed');
   });
 
-  test('deploy with defaults: port 8000 (or a free one, said), the project\'s name', async () => {
+  test("deploy with defaults: port 8000 (or a free one, said), the project's name", async () => {
     await freshWorkbench();
     await s.workbench.palette.run('ML Loop: Deploy Run');
     await s.workbench.palette.pick(runId);
@@ -116,7 +128,7 @@ describe('the default path of a new user', () => {
     url = /http:\/\/127\.0\.0\.1:\d+/.exec(logs)![0];
   });
 
-  test('the README\'s curl, run as written from the sample\'s folder, shows up in Monitoring', async () => {
+  test("the README's curl, run as written from the sample's folder, shows up in Monitoring", async () => {
     const line = readmeCurl();
     // As written; only the port differs when 8000 was taken on this machine.
     const command = line.replace('localhost:8000', url.replace('http://', ''));
@@ -134,16 +146,24 @@ describe('the default path of a new user', () => {
     assert.ok(Number(requests) >= 12, `${requests || 'no'} requests in the window`);
     // The status bar's rate comes from the same report as the Throughput chart: not the idle server's 0.0.
     const status = s.page.locator('.part.statusbar .statusbar-item', { hasText: /req\/s/ }).first();
-    await s.page.waitForFunction((el) => !/^\s*0\.0 req\/s/.test((el as HTMLElement).innerText), await status.elementHandle(), { timeout: 30_000 });
+    await s.page.waitForFunction(
+      (el) => !/^\s*0\.0 req\/s/.test((el as HTMLElement).innerText),
+      await status.elementHandle(),
+      { timeout: 30_000 },
+    );
     await s.workbench.screenshot('monitoring-requests');
   });
 
-  test('at 900 px wide the panel\'s buttons wrap instead of being cut off', async () => {
+  test("at 900 px wide the panel's buttons wrap instead of being cut off", async () => {
     await s.page.setViewportSize({ width: 900, height: 800 });
     await s.page.waitForTimeout(1000);
-    const clipped = await panel.frame.locator('vscode-button:visible').evaluateAll((buttons) =>
-      buttons.filter((b) => b.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((b) => b.textContent?.trim()),
-    );
+    const clipped = await panel.frame
+      .locator('vscode-button:visible')
+      .evaluateAll((buttons) =>
+        buttons
+          .filter((b) => b.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+          .map((b) => b.textContent?.trim()),
+      );
     assert.deepEqual(clipped, [], 'buttons past the right edge');
     await s.workbench.screenshot('monitoring-900px');
   });

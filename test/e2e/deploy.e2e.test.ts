@@ -15,7 +15,16 @@ import { openSession, type Session } from './session';
 const root = join(__dirname, '..', '..');
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-deploy-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
-const runs = [0, 1].map(() => JSON.parse(execFileSync(process.execPath, [join(root, 'dist/cli.js'), 'train', folder, '--experiment', 'softmax', '--json'], { encoding: 'utf8' })).runId as string);
+const runs = [0, 1].map(
+  () =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [join(root, 'dist/cli.js'), 'train', folder, '--experiment', 'softmax', '--json'],
+        { encoding: 'utf8' },
+      ),
+    ).runId as string,
+);
 
 describe('deploy in a real VS Code', () => {
   let s: Session;
@@ -31,10 +40,14 @@ describe('deploy in a real VS Code', () => {
     await s.workbench.waitReady();
     // The sidebar opens by itself on a workspace's first activation; open it by its activity-bar icon otherwise.
     const title = s.page.locator('.part.sidebar .composite.title h2', { hasText: /ML Loop/i });
-    if (!(await title.isVisible())) await s.page.locator('.part.activitybar .action-item a[aria-label^="ML Loop"]').click({ timeout: 60_000 });
+    if (!(await title.isVisible()))
+      await s.page.locator('.part.activitybar .action-item a[aria-label^="ML Loop"]').click({ timeout: 60_000 });
     await title.waitFor({ timeout: 60_000 });
     // The project is indexed (Deploy Run is enabled) once the Experiments view lists its experiments.
-    await s.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: 'softmax' }).first().waitFor({ timeout: 90_000 });
+    await s.page
+      .locator('.part.sidebar .monaco-list-row .label-name', { hasText: 'softmax' })
+      .first()
+      .waitFor({ timeout: 90_000 });
   });
   after(async () => {
     await s?.close();

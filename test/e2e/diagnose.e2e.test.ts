@@ -55,7 +55,9 @@ describe('diagnosing a digits run in a real VS Code', () => {
     const problems = new ProblemsPanel(s.page);
     await problems.open();
     // The dev error carries its 95% interval (Wilson) and the dev set's size.
-    const row = await problems.waitFor(/High variance: dev error \d+\.\d% \(95% CI \d+\.\d–\d+\.\d%, \d+ examples\) vs train \d+\.\d% \(baseline 2\.0%\)/);
+    const row = await problems.waitFor(
+      /High variance: dev error \d+\.\d% \(95% CI \d+\.\d–\d+\.\d%, \d+ examples\) vs train \d+\.\d% \(baseline 2\.0%\)/,
+    );
     const text = readFileSync(projectFile, 'utf8');
     const mlpLine = text.slice(0, text.indexOf('"mlp": {')).split('\n').length;
     assert.equal(row.line, mlpLine, `on the line of "mlp": ${row.text}`);
@@ -63,9 +65,13 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await s.workbench.screenshot('problems-entry');
   });
 
-  test('Diagnose Run from the run\'s context menu opens the Diagnostics panel with its charts drawn', async () => {
-    const tree = s.page.locator('.part.sidebar .pane', { has: s.page.locator('.pane-header .title', { hasText: 'Experiments' }) });
-    const runRow = tree.locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: RUN_LABEL }) }).first();
+  test("Diagnose Run from the run's context menu opens the Diagnostics panel with its charts drawn", async () => {
+    const tree = s.page.locator('.part.sidebar .pane', {
+      has: s.page.locator('.pane-header .title', { hasText: 'Experiments' }),
+    });
+    const runRow = tree
+      .locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: RUN_LABEL }) })
+      .first();
     await runRow.click({ button: 'right' });
     const item = s.page.locator('.monaco-menu .action-item', { hasText: 'Diagnose Run' }).first();
     await item.waitFor();
@@ -96,20 +102,32 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await s.workbench.screenshot('learning-curve-running');
     const deadline = Date.now() + 180_000;
     while ((await frame.locator('[aria-label="train and dev error against training-set size"]').count()) === 0) {
-      if ((await frame.locator('.job .failed').count()) > 0) throw new Error(`the learning curve failed: ${await frame.locator('.job .failed').innerText()}`);
+      if ((await frame.locator('.job .failed').count()) > 0)
+        throw new Error(`the learning curve failed: ${await frame.locator('.job .failed').innerText()}`);
       if (Date.now() > deadline) throw new Error('no learning curve within 180 s');
       await s.page.waitForTimeout(500);
     }
     await waitDrawn(root);
-    recordFigure('diagnose-learning-curve-e2e', { wallMs: Date.now() - t0, source: 'Diagnostics panel, digits mlp, 10 points, code-server 4.100.3', at: new Date().toISOString() });
-    assert.ok((await paintedPixels(frame.locator('[aria-label="train and dev error against training-set size"]'))) > 500);
+    recordFigure('diagnose-learning-curve-e2e', {
+      wallMs: Date.now() - t0,
+      source: 'Diagnostics panel, digits mlp, 10 points, code-server 4.100.3',
+      at: new Date().toISOString(),
+    });
+    assert.ok(
+      (await paintedPixels(frame.locator('[aria-label="train and dev error against training-set size"]'))) > 500,
+    );
     await frame.locator('[aria-label="train and dev error against training-set size"]').scrollIntoViewIfNeeded();
     await s.workbench.screenshot('learning-curve');
   });
 
   test('the Run Diagnostics view follows the selected experiment', async () => {
-    const tree = s.page.locator('.part.sidebar .pane', { has: s.page.locator('.pane-header .title', { hasText: 'Experiments' }) });
-    await tree.locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: /^mlp$/ }) }).first().click();
+    const tree = s.page.locator('.part.sidebar .pane', {
+      has: s.page.locator('.pane-header .title', { hasText: 'Experiments' }),
+    });
+    await tree
+      .locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: /^mlp$/ }) })
+      .first()
+      .click();
     const { frame, root } = await webviewRoot(s.page, 'runDiagnostics');
     await waitDrawn(root, 30_000);
     assert.match(await frame.locator('.verdict').innerText(), /^High variance/);
@@ -125,8 +143,14 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await editor.press('End'); // anywhere on the experiment's line
     const menu = new QuickFixMenu(s.page);
     const labels = await menu.labels();
-    assert.ok(labels.some((l) => /Raise l2 to 0\.001 in "mlp"/.test(l)), labels.join(' | '));
-    assert.ok(labels.some((l) => /Add dropout 0\.2/.test(l)), labels.join(' | '));
+    assert.ok(
+      labels.some((l) => /Raise l2 to 0\.001 in "mlp"/.test(l)),
+      labels.join(' | '),
+    );
+    assert.ok(
+      labels.some((l) => /Add dropout 0\.2/.test(l)),
+      labels.join(' | '),
+    );
     await menu.apply(/Raise l2 to 0\.001 in "mlp"/);
     const message = await s.workbench.notifications.waitFor(/Train it now\?/);
     assert.match(message, /Applied "Raise l2 to 0\.001" to "mlp"/);

@@ -20,13 +20,37 @@ const bundle = join(root, 'dist', 'webview', 'diagnostics.js');
 const styles = [join(root, 'media', 'webview.css'), join(root, 'media', 'diagnostics.css')];
 
 const THEMES = {
-  dark: { class: 'vscode-dark', vars: { '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-editor-background': '#1f1f1f', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-editorWarning-foreground': '#cca700' } },
-  light: { class: 'vscode-light', vars: { '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#717171', '--vscode-editor-background': '#ffffff', '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34', '--vscode-editorWarning-foreground': '#bf8803' } },
+  dark: {
+    class: 'vscode-dark',
+    vars: {
+      '--vscode-foreground': '#cccccc',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-editorWarning-foreground': '#cca700',
+    },
+  },
+  light: {
+    class: 'vscode-light',
+    vars: {
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-descriptionForeground': '#717171',
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#388a34',
+      '--vscode-editorWarning-foreground': '#bf8803',
+    },
+  },
 };
 
 function themeScript(name: keyof typeof THEMES): string {
   const t = THEMES[name];
-  const vars = Object.entries(t.vars).map(([k, v]) => `document.documentElement.style.setProperty('${k}', '${v}');`).join('');
+  const vars = Object.entries(t.vars)
+    .map(([k, v]) => `document.documentElement.style.setProperty('${k}', '${v}');`)
+    .join('');
   return `document.body.className = '${t.class}'; ${vars}`;
 }
 
@@ -53,7 +77,12 @@ function sampleState(): DiagnosticsPanelState {
   const names = ['cat', 'dog', 'fox', 'owl'];
   const dev = classificationReport(y, { classIndex, probabilities }, names);
   const train = { ...dev, accuracy: 0.99, error: 0.01 };
-  const verdict = verdictOf({ metric: 'accuracy', baseline: { error: 0.02, source: 'human-level' }, train: { accuracy: 0.99, f1: 0.99, logloss: 0.05 }, dev: { accuracy: dev.accuracy, f1: dev.f1, logloss: dev.logloss } });
+  const verdict = verdictOf({
+    metric: 'accuracy',
+    baseline: { error: 0.02, source: 'human-level' },
+    train: { accuracy: 0.99, f1: 0.99, logloss: 0.05 },
+    dev: { accuracy: dev.accuracy, f1: dev.f1, logloss: dev.logloss },
+  });
   const diagnosis: RunDiagnosis = {
     runId: '20261127-120000-000-abcdef',
     experiment: 'mlp',
@@ -64,11 +93,37 @@ function sampleState(): DiagnosticsPanelState {
     classes: names,
     splits: { train, dev },
     verdict,
-    importance: { metric: 'accuracy', baseError: dev.error, repeats: 5, rows: n, features: [{ feature: 'ears', importance: 0.2, std: 0.01 }, { feature: 'tail', importance: 0.05, std: 0.01 }, { feature: 'noise', importance: -0.005, std: 0.01 }] },
-    learningCurve: { metric: 'accuracy', durationMs: 5000, key: 'k', points: [0.2, 0.4, 0.6, 0.8, 1].map((f) => ({ fraction: f, trainSize: f * 500, trainError: 0.01, devError: 0.3 - f * 0.15 })) },
+    importance: {
+      metric: 'accuracy',
+      baseError: dev.error,
+      repeats: 5,
+      rows: n,
+      features: [
+        { feature: 'ears', importance: 0.2, std: 0.01 },
+        { feature: 'tail', importance: 0.05, std: 0.01 },
+        { feature: 'noise', importance: -0.005, std: 0.01 },
+      ],
+    },
+    learningCurve: {
+      metric: 'accuracy',
+      durationMs: 5000,
+      key: 'k',
+      points: [0.2, 0.4, 0.6, 0.8, 1].map((f) => ({
+        fraction: f,
+        trainSize: f * 500,
+        trainError: 0.01,
+        devError: 0.3 - f * 0.15,
+      })),
+    },
     durationMs: 100,
   };
-  return { status: 'loaded', diagnosis, learningCurve: { status: 'idle' }, validationCurve: { status: 'idle' }, sweepable: ['l2', 'hidden'] };
+  return {
+    status: 'loaded',
+    diagnosis,
+    learningCurve: { status: 'idle' },
+    validationCurve: { status: 'idle' },
+    sweepable: ['l2', 'hidden'],
+  };
 }
 
 describe('Diagnostics panel bundle', () => {
@@ -109,14 +164,23 @@ describe('Diagnostics panel bundle', () => {
     assert.deepEqual(posted[0], { type: 'ready' });
     // bias/variance, learning curve, ROC, PR, calibration, importance.
     assert.equal(await page.locator('#root').getAttribute('data-charts'), '6');
-    for (const label of ['baseline, train, dev and test error', 'train and dev error against training-set size', 'ROC curves', 'feature importance']) {
+    for (const label of [
+      'baseline, train, dev and test error',
+      'train and dev error against training-set size',
+      'ROC curves',
+      'feature importance',
+    ]) {
       const painted = await page.locator(`[aria-label="${label}"]`).evaluate(countPaintedPixels);
       assert.ok(painted > 300, `${label}: ${painted} painted pixels`);
     }
     assert.match(await page.locator('.verdict').innerText(), /^High variance: dev error/);
     assert.equal(await page.locator('table.heatmap tbody tr').count(), 4);
     // The learning curve's dev series in the theme's orange.
-    assert.ok((await page.locator('[aria-label="train and dev error against training-set size"]').evaluate(countColour, [0xd1, 0x86, 0x16])) > 50);
+    assert.ok(
+      (await page
+        .locator('[aria-label="train and dev error against training-set size"]')
+        .evaluate(countColour, [0xd1, 0x86, 0x16])) > 50,
+    );
     await page.screenshot({ path: join(screenshotDir, 'diagnose-render-dark.png'), fullPage: true });
   });
 
@@ -124,8 +188,12 @@ describe('Diagnostics panel bundle', () => {
     await page.evaluate(themeScript('light'));
     const canvas = page.locator('[aria-label="ROC curves"]');
     const deadline = Date.now() + 10_000;
-    while ((await canvas.evaluate(countColour, [0x1a, 0x85, 0xff])) === 0 && Date.now() < deadline) await page.waitForTimeout(100);
-    assert.ok((await canvas.evaluate(countColour, [0x1a, 0x85, 0xff])) > 20, 'the first ROC curve is not in the light theme blue');
+    while ((await canvas.evaluate(countColour, [0x1a, 0x85, 0xff])) === 0 && Date.now() < deadline)
+      await page.waitForTimeout(100);
+    assert.ok(
+      (await canvas.evaluate(countColour, [0x1a, 0x85, 0xff])) > 20,
+      'the first ROC curve is not in the light theme blue',
+    );
     await page.screenshot({ path: join(screenshotDir, 'diagnose-render-light.png'), fullPage: true });
   });
 
@@ -135,7 +203,11 @@ describe('Diagnostics panel bundle', () => {
     await page.locator('[data-action="start-validation-curve"]').click();
     await page.locator('vscode-button', { hasText: 'Open experiment' }).click();
     await page.locator('vscode-button', { hasText: 'Refresh' }).click();
-    assert.deepEqual(posted, [{ type: 'computeValidationCurve', param: 'hidden' }, { type: 'openExperiment' }, { type: 'refresh' }]);
+    assert.deepEqual(posted, [
+      { type: 'computeValidationCurve', param: 'hidden' },
+      { type: 'openExperiment' },
+      { type: 'refresh' },
+    ]);
   });
 
   test('a dev confusion-matrix cell asks for Error Analysis of that cell (click or Enter); empty cells do nothing', async () => {
@@ -151,6 +223,9 @@ describe('Diagnostics panel bundle', () => {
     await diag.focus();
     await page.keyboard.press('Enter');
     const d = await diag.getAttribute('data-truth');
-    assert.deepEqual(posted, [{ type: 'openErrors', truth, predicted }, { type: 'openErrors', truth: d, predicted: d }]);
+    assert.deepEqual(posted, [
+      { type: 'openErrors', truth, predicted },
+      { type: 'openErrors', truth: d, predicted: d },
+    ]);
   });
 });

@@ -46,14 +46,17 @@ describe('error analysis of a digits run in a real VS Code', () => {
     await s?.workbench.screenshot(`end-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
   });
 
-  test('Error Analysis from the run\'s context menu shows the dev errors with their digit images', async () => {
+  test("Error Analysis from the run's context menu shows the dev errors with their digit images", async () => {
     const t0 = Date.now();
     await ea().openFromTree(runLabel(runId));
     const { frame, root } = await ea().open(runId);
     const wallMs = Date.now() - t0;
     const errors = Number(await frame.locator('[data-stat="errors"]').innerText());
     assert.ok(errors > 3, `${errors} errors`);
-    assert.equal(await frame.locator('[data-role="count"]').innerText(), `${errors} of ${await frame.locator('[data-stat="dev examples"]').innerText()} dev examples shown`);
+    assert.equal(
+      await frame.locator('[data-role="count"]').innerText(),
+      `${errors} of ${await frame.locator('[data-stat="dev examples"]').innerText()} dev examples shown`,
+    );
     const deadline = Date.now() + 20_000;
     while ((await ea().paintedImages(frame)) < Math.min(errors, 5)) {
       if (Date.now() > deadline) throw new Error('the digit images were not drawn');
@@ -61,7 +64,13 @@ describe('error analysis of a digits run in a real VS Code', () => {
     }
     const box = await frame.locator('.scroller canvas.digit').first().boundingBox();
     assert.ok(box && box.width >= 60, `image ${box?.width}px wide: large enough to judge`);
-    recordFigure('error-analysis-open-e2e', { hostMs: Number(await root.getAttribute('data-open-ms')), wallMs, devRows: Number(await frame.locator('[data-stat="dev examples"]').innerText()), source: 'digits softmax run, context menu → drawn, code-server 4.100.3', at: new Date().toISOString() });
+    recordFigure('error-analysis-open-e2e', {
+      hostMs: Number(await root.getAttribute('data-open-ms')),
+      wallMs,
+      devRows: Number(await frame.locator('[data-stat="dev examples"]').innerText()),
+      source: 'digits softmax run, context menu → drawn, code-server 4.100.3',
+      at: new Date().toISOString(),
+    });
     await s.page.keyboard.press('Control+B'); // hide the sidebar: room for the list and the tables
     await s.workbench.screenshot('error-analysis-open');
   });
@@ -74,9 +83,16 @@ describe('error analysis of a digits run in a real VS Code', () => {
     await ea().tag(frame, [3], 'looks like a 1');
     await ea().tagRow(frame, 'looks like a 1').waitFor({ timeout: 20_000 });
     const errors = Number(await frame.locator('[data-stat="errors"]').innerText());
-    assert.equal(await ea().tagRow(frame, 'thin strokes').locator('[data-col="share"]').innerText(), `${((3 / errors) * 100).toFixed(1)}%`);
+    assert.equal(
+      await ea().tagRow(frame, 'thin strokes').locator('[data-col="share"]').innerText(),
+      `${((3 / errors) * 100).toFixed(1)}%`,
+    );
     const tags = await readTags(folder);
-    assert.equal(Object.values(tags).filter((t) => t.includes('thin strokes')).length, 3, 'tags.json holds the three tagged examples');
+    assert.equal(
+      Object.values(tags).filter((t) => t.includes('thin strokes')).length,
+      3,
+      'tags.json holds the three tagged examples',
+    );
     // Tags show on the rows.
     assert.equal(await frame.locator('.scroller .row .chip', { hasText: 'thin strokes' }).count(), 3);
     await s.workbench.screenshot('error-analysis-tagged');
@@ -93,11 +109,18 @@ describe('error analysis of a digits run in a real VS Code', () => {
     assert.ok(existsSync(join(folder, '.mlloop', 'data', version, 'recipe.json')));
     await frame.locator(`[data-role="versions"] tr[data-version="${version}"]`).waitFor({ timeout: 20_000 });
     await s.workbench.screenshot('error-analysis-augmented');
-    await s.page.locator('.notifications-toasts .notification-toast', { hasText: version }).locator('.monaco-button', { hasText: 'Train softmax on it' }).click();
+    await s.page
+      .locator('.notifications-toasts .notification-toast', { hasText: version })
+      .locator('.monaco-button', { hasText: 'Train softmax on it' })
+      .click();
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const runs = readdirSync(join(folder, '.mlloop', 'runs')).filter((r) => r !== runId && existsSync(join(folder, '.mlloop', 'runs', r, 'run.json')));
-      const done = runs.map((r) => JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', r, 'run.json'), 'utf8'))).find((r) => r.status === 'completed' && r.dataVersion?.id === version);
+      const runs = readdirSync(join(folder, '.mlloop', 'runs')).filter(
+        (r) => r !== runId && existsSync(join(folder, '.mlloop', 'runs', r, 'run.json')),
+      );
+      const done = runs
+        .map((r) => JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', r, 'run.json'), 'utf8')))
+        .find((r) => r.status === 'completed' && r.dataVersion?.id === version);
       if (done) {
         secondRun = done.runId;
         break;
@@ -107,12 +130,15 @@ describe('error analysis of a digits run in a real VS Code', () => {
     }
   });
 
-  test('compare the runs, and the new run\'s tag table shows the count before and after', async () => {
+  test("compare the runs, and the new run's tag table shows the count before and after", async () => {
     await s.page.keyboard.press('Control+B'); // the sidebar again
     const tree = new ExperimentsView(s.page);
     // The tree shows the new run as completed (its description is its dev accuracy) before any menu opens on it.
     await tree.runRow(runLabel(secondRun)).waitFor({ timeout: 30_000 });
-    for (const deadline = Date.now() + 60_000; !/^dev acc/.test(await tree.description(tree.runRow(runLabel(secondRun)))); ) {
+    for (
+      const deadline = Date.now() + 60_000;
+      !/^dev acc/.test(await tree.description(tree.runRow(runLabel(secondRun))));
+    ) {
       if (Date.now() > deadline) throw new Error('the new run is not shown as completed');
       await s.page.waitForTimeout(250);
     }

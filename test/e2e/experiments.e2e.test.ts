@@ -24,8 +24,14 @@ const gbdtLine = /"gbdt": \{[^\n]*\}/.exec(spec)![0];
 writeFileSync(
   join(folder, 'mlloop.json'),
   spec
-    .replace(mlpLine, `"mlp": { "model": "mlp", "params": { "hidden": [256], "epochs": ${EPOCHS}, "batchSize": 8, "earlyStopping": false } }`)
-    .replace(gbdtLine, `${gbdtLine},\n    "mlp-long": { "model": "mlp", "params": { "hidden": [128], "epochs": 5000, "batchSize": 100, "earlyStopping": false } }`),
+    .replace(
+      mlpLine,
+      `"mlp": { "model": "mlp", "params": { "hidden": [256], "epochs": ${EPOCHS}, "batchSize": 8, "earlyStopping": false } }`,
+    )
+    .replace(
+      gbdtLine,
+      `${gbdtLine},\n    "mlp-long": { "model": "mlp", "params": { "hidden": [128], "epochs": 5000, "batchSize": 100, "earlyStopping": false } }`,
+    ),
 );
 
 /** The full run id of a tree label (`run f94b54`), from the store on disk. */
@@ -52,7 +58,12 @@ async function trafficLine(runId: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const logFile = findFile(session.server.userDataDir, 'ML Loop.log');
-    const line = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes(`training panel ${runId}:`)) : undefined;
+    const line =
+      logFile && existsSync(logFile)
+        ? readFileSync(logFile, 'utf8')
+            .split('\n')
+            .find((l) => l.includes(`training panel ${runId}:`))
+        : undefined;
     if (line) return line;
     if (Date.now() > deadline) throw new Error(`no message-rate line for run ${runId} in the log`);
     await new Promise((r) => setTimeout(r, 200));
@@ -150,9 +161,24 @@ describe('experiments in a real VS Code', () => {
     await s.workbench.screenshot('run-cancelled');
     // The panel was open while this run streamed: its message rate is the figure to report.
     const line = await trafficLine(runIdOf(await tree.waitForRun(/^cancelled$/)));
-    const m = /(\d+) progress events → (\d+) webview messages in ([\d.]+) s \(([\d.]+) messages\/s, (\d+) events\/s\)/.exec(line)!;
-    const figure = { progressEvents: Number(m[1]), webviewMessages: Number(m[2]), seconds: Number(m[3]), messagesPerSecond: Number(m[4]), eventsPerSecond: Number(m[5]) };
-    recordFigure('training-panel-message-rate', { ...figure, line, throttleMs: 250, source: 'Training panel log line (mlp 128 hidden, batch 100 on digits), code-server 4.100.3', at: new Date().toISOString() });
+    const m =
+      /(\d+) progress events → (\d+) webview messages in ([\d.]+) s \(([\d.]+) messages\/s, (\d+) events\/s\)/.exec(
+        line,
+      )!;
+    const figure = {
+      progressEvents: Number(m[1]),
+      webviewMessages: Number(m[2]),
+      seconds: Number(m[3]),
+      messagesPerSecond: Number(m[4]),
+      eventsPerSecond: Number(m[5]),
+    };
+    recordFigure('training-panel-message-rate', {
+      ...figure,
+      line,
+      throttleMs: 250,
+      source: 'Training panel log line (mlp 128 hidden, batch 100 on digits), code-server 4.100.3',
+      at: new Date().toISOString(),
+    });
     assert.ok(figure.webviewMessages >= 2, line);
     assert.ok(figure.webviewMessages < figure.progressEvents, line);
     assert.ok(figure.messagesPerSecond <= 6, line);
@@ -168,7 +194,10 @@ describe('experiments in a real VS Code', () => {
     await s.workbench.screenshot('compare');
     assert.equal(await root.getAttribute('data-datasets'), '2');
     assert.equal(await root.locator('#compare-table thead th').count(), 3);
-    assert.ok((await root.locator('#compare-table td.best').count()) >= 1, `no best value marked in:\n${await root.locator('#compare-table').innerText()}`);
+    assert.ok(
+      (await root.locator('#compare-table td.best').count()) >= 1,
+      `no best value marked in:\n${await root.locator('#compare-table').innerText()}`,
+    );
     assert.ok((await root.locator('#compare-table tr.differs').count()) >= 1, 'no difference highlighted');
     assert.ok((await panel.paintedPixels(root, '#chart-devLoss')) > 500, 'the compare chart is blank');
   });

@@ -25,17 +25,32 @@ import { openSession, type Session } from './session';
 const root = join(__dirname, '..', '..');
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-monitoring-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
-const runId = JSON.parse(execFileSync(process.execPath, [join(root, 'dist/cli.js'), 'train', folder, '--experiment', 'softmax', '--json'], { encoding: 'utf8' })).runId as string;
+const runId = JSON.parse(
+  execFileSync(process.execPath, [join(root, 'dist/cli.js'), 'train', folder, '--experiment', 'softmax', '--json'], {
+    encoding: 'utf8',
+  }),
+).runId as string;
 
 function instance(data: SplitDataset, split: 'dev' | 'test', i: number, shift = false): Record<string, number> {
   const F = data.schema.numeric.length;
   const rows = data[split];
   const k = i % rows.features.n;
-  return Object.fromEntries(data.schema.numeric.map((f, j) => [f, shift && j >= 12 && j < 52 ? Math.min(16, rows.features.numeric[k * F + j] + 12) : rows.features.numeric[k * F + j]]));
+  return Object.fromEntries(
+    data.schema.numeric.map((f, j) => [
+      f,
+      shift && j >= 12 && j < 52
+        ? Math.min(16, rows.features.numeric[k * F + j] + 12)
+        : rows.features.numeric[k * F + j],
+    ]),
+  );
 }
 
 async function send(url: string, id: string, inst: Record<string, number>): Promise<void> {
-  const res = await fetch(`${url}/v2/models/digits/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': id }, body: JSON.stringify({ instances: [inst] }) });
+  const res = await fetch(`${url}/v2/models/digits/predict`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Request-Id': id },
+    body: JSON.stringify({ instances: [inst] }),
+  });
   assert.equal(res.status, 200);
 }
 
@@ -61,7 +76,10 @@ describe('monitoring and the update loop in a real VS Code', () => {
 
   before(async () => {
     data = await loadSplitDataset(folder);
-    const demo = await startDemo({ folder, settings: { 'mlLoop.deploy.logRequests': true, 'mlLoop.monitor.window': 150, 'mlLoop.monitor.refreshSeconds': 2 } });
+    const demo = await startDemo({
+      folder,
+      settings: { 'mlLoop.deploy.logRequests': true, 'mlLoop.monitor.window': 150, 'mlLoop.monitor.refreshSeconds': 2 },
+    });
     s = await openSession(demo, demo.openUrl, 'monitoring');
     view = new DeploymentsView(s.page);
     toasts = new Notifications(s.page);
@@ -100,16 +118,31 @@ describe('monitoring and the update loop in a real VS Code', () => {
     // The deployment's row turns to a warning icon, with the alerts' count as its badge (a file decoration).
     await view.row('digits').locator('.codicon-warning').waitFor({ timeout: 30_000 });
     // VS Code draws a decoration's badge in a ::after pseudo-element of the label.
-    const badges = (await view.row('digits').evaluate(
-      new Function('row', `return [...row.querySelectorAll('*')].map((e) => getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal');`) as (row: Element) => string[],
-    )) as string[];
-    assert.ok(badges.some((c) => /^"[23]"$/.test(c)), `badge on the deployment: ${badges.join(' ')}`);
+    const badges = (await view
+      .row('digits')
+      .evaluate(
+        new Function(
+          'row',
+          `return [...row.querySelectorAll('*')].map((e) => getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal');`,
+        ) as (row: Element) => string[],
+      )) as string[];
+    assert.ok(
+      badges.some((c) => /^"[23]"$/.test(c)),
+      `badge on the deployment: ${badges.join(' ')}`,
+    );
     await panel.frame.locator('#summary', { hasText: 'DRIFT' }).first().waitFor({ timeout: 60_000 });
     const first = await panel.frame.locator('#feature-table tbody tr').first().getAttribute('data-feature');
-    assert.ok(first && Number(first.slice(2)) >= 12 && Number(first.slice(2)) < 52, `the worst feature ${first} is one of the shifted pixels`);
+    assert.ok(
+      first && Number(first.slice(2)) >= 12 && Number(first.slice(2)) < 52,
+      `the worst feature ${first} is one of the shifted pixels`,
+    );
     assert.ok(Number(await panel.rootAttribute('data-charts')) >= 5);
-    await settled(async () => assert.ok((await panel.paintedPixels('#chart-drift')) > 1000, 'the drift chart is drawn'));
-    await settled(async () => assert.ok((await panel.paintedPixels('#chart-hist-0')) > 1000, 'the histograms are drawn'));
+    await settled(async () =>
+      assert.ok((await panel.paintedPixels('#chart-drift')) > 1000, 'the drift chart is drawn'),
+    );
+    await settled(async () =>
+      assert.ok((await panel.paintedPixels('#chart-hist-0')) > 1000, 'the histograms are drawn'),
+    );
     await s.workbench.screenshot('panel-drift');
     await settled(() => panel.frame.locator('#chart-hist-0').scrollIntoViewIfNeeded());
     await s.workbench.screenshot('panel-histograms');
@@ -118,10 +151,20 @@ describe('monitoring and the update loop in a real VS Code', () => {
   });
 
   test('feedback gives live accuracy; Retrain with Production Data shows the gate; Promote serves the candidate', async () => {
-    const labels = Array.from({ length: 160 }, (_, i) => ({ id: `shift-${i}`, label: data.schema.classes![data.test.y[i % data.test.features.n]] }));
-    const fb = await fetch(`${url}/v2/models/digits/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ feedback: labels }) });
+    const labels = Array.from({ length: 160 }, (_, i) => ({
+      id: `shift-${i}`,
+      label: data.schema.classes![data.test.y[i % data.test.features.n]],
+    }));
+    const fb = await fetch(`${url}/v2/models/digits/feedback`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ feedback: labels }),
+    });
     assert.equal(fb.status, 200);
-    await panel.frame.locator('#summary', { hasText: /live accuracy \(\d+ labelled\)/ }).first().waitFor({ timeout: 60_000 });
+    await panel.frame
+      .locator('#summary', { hasText: /live accuracy \(\d+ labelled\)/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await s.workbench.screenshot('live-accuracy');
     await settled(() => panel.frame.locator('vscode-button[data-action="retrain"]').click());
     await s.workbench.palette.pick('softmax');
@@ -157,10 +200,16 @@ describe('monitoring and the update loop in a real VS Code', () => {
     await frame.locator('#root[data-source="production"]').waitFor({ timeout: 30_000 });
     const queued = (await readReviewQueue(folder)).length;
     assert.ok(queued > 0, 'requests queued');
-    assert.equal(await frame.locator('[data-role="count"]').innerText(), `${queued} of ${queued} queued production examples shown`);
+    assert.equal(
+      await frame.locator('[data-role="count"]').innerText(),
+      `${queued} of ${queued} queued production examples shown`,
+    );
     // Drifted digits: their images and why they were queued.
-    await frame.locator('.scroller .row[data-source="production"] .c-why', { hasText: 'over-represented' }).first().waitFor({ timeout: 30_000 });
-    for (const deadline = Date.now() + 20_000; (await ea.paintedImages(frame)) < Math.min(queued, 3); ) {
+    await frame
+      .locator('.scroller .row[data-source="production"] .c-why', { hasText: 'over-represented' })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    for (const deadline = Date.now() + 20_000; (await ea.paintedImages(frame)) < Math.min(queued, 3);) {
       if (Date.now() > deadline) throw new Error('the production images were not drawn');
       await s.page.waitForTimeout(200);
     }
@@ -169,7 +218,11 @@ describe('monitoring and the update loop in a real VS Code', () => {
     await ea.tagRow(frame, 'bright scan').waitFor({ timeout: 20_000 });
     assert.equal(await ea.tagRow(frame, 'bright scan').locator('[data-col="production"]').innerText(), '1');
     const tags = await readTags(folder);
-    assert.equal(Object.values(tags).filter((t) => t.includes('bright scan')).length, 1, 'tags.json holds the tagged production example');
+    assert.equal(
+      Object.values(tags).filter((t) => t.includes('bright scan')).length,
+      1,
+      'tags.json holds the tagged production example',
+    );
     await s.workbench.screenshot('error-analysis-production-tagged');
   });
 });

@@ -97,14 +97,20 @@ describe('the project file and its data in a real VS Code', () => {
 
   test('after a window reload the Data panel comes back in its tab, drawn again', async () => {
     const wb = s.workbench;
-    assert.ok((await wb.editorTabs()).some((t) => t.startsWith('Data: ')), 'the Data panel is open before the reload');
+    assert.ok(
+      (await wb.editorTabs()).some((t) => t.startsWith('Data: ')),
+      'the Data panel is open before the reload',
+    );
     // As a person reloads: the command shuts the window down properly, which stores the webviews' state.
     // (A browser reload, page.reload(), may unload before the state is stored: the tab then comes back empty and closes.)
     const reloaded = s.page.waitForEvent('load', { timeout: 120_000 });
     await wb.palette.run('Developer: Reload Window');
     await reloaded;
     await wb.waitReady(120_000);
-    const tabs = await s.page.locator('.part.editor .tabs-container .tab .label-name').filter({ hasText: /^Data: / }).count();
+    const tabs = await s.page
+      .locator('.part.editor .tabs-container .tab .label-name')
+      .filter({ hasText: /^Data: / })
+      .count();
     assert.equal(tabs, 1, `editor tabs after the reload: ${(await wb.editorTabs()).join(', ')}`);
     await s.page.locator('.part.editor .tabs-container .tab', { hasText: /Data: / }).click();
     const view = wb.webview();

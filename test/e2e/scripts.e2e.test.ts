@@ -20,13 +20,20 @@ const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignor
 
 function copyOfDigits(): string {
   const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-scripts-'));
-  cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') && !src.includes('.vscode') });
+  cpSync(DEFAULT_FOLDER, folder, {
+    recursive: true,
+    filter: (src) => !src.includes('.mlloop') && !src.includes('.vscode'),
+  });
   return folder;
 }
 
 /** Error and warning lines of the extension host's logs (ours and VS Code's), for a failure message. */
 function hostLogProblems(userDataDir: string): string {
-  return editorLogLines(userDataDir, ['ML Loop.log', 'remoteexthost.log'], /\[(error|warning)\]/).slice(-20).join('\n') || '(none)';
+  return (
+    editorLogLines(userDataDir, ['ML Loop.log', 'remoteexthost.log'], /\[(error|warning)\]/)
+      .slice(-20)
+      .join('\n') || '(none)'
+  );
 }
 
 /**
@@ -37,17 +44,30 @@ function hostLogProblems(userDataDir: string): string {
  */
 async function trainLensOf(page: Page, experiment: string, userDataDir: string, editor: TextEditor): Promise<Locator> {
   const lenses = page.locator('.part.editor .monaco-editor .codelens-decoration a', { hasText: '▶ Train' });
-  const shown = await lenses.first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+  const shown = await lenses
+    .first()
+    .waitFor({ timeout: 30_000 })
+    .then(
+      () => true,
+      () => false,
+    );
   if (!shown) {
-    console.log(`MLLOOP_NOTE no ▶ Train lens within 30 s; reopening mlloop.json. Host log problems:\n${hostLogProblems(userDataDir)}`);
+    console.log(
+      `MLLOOP_NOTE no ▶ Train lens within 30 s; reopening mlloop.json. Host log problems:\n${hostLogProblems(userDataDir)}`,
+    );
     await page.keyboard.press('Escape');
     await editor.quickOpen('mlloop.json');
-    await lenses.first().waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
-      // Say what the editor showed: an edited (dirty) mlloop.json has other lenses or none.
-      const dirty = await page.locator('.part.editor .tab.active.dirty').count();
-      const top = await page.locator('.part.editor .monaco-editor .view-line').allInnerTexts();
-      throw new Error(`${e.message}\nactive tab dirty: ${dirty > 0}; visible lines:\n${top.slice(0, 12).join('\n')}\nhost log problems:\n${hostLogProblems(userDataDir)}`);
-    });
+    await lenses
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: Error) => {
+        // Say what the editor showed: an edited (dirty) mlloop.json has other lenses or none.
+        const dirty = await page.locator('.part.editor .tab.active.dirty').count();
+        const top = await page.locator('.part.editor .monaco-editor .view-line').allInnerTexts();
+        throw new Error(
+          `${e.message}\nactive tab dirty: ${dirty > 0}; visible lines:\n${top.slice(0, 12).join('\n')}\nhost log problems:\n${hostLogProblems(userDataDir)}`,
+        );
+      });
   }
   const key = page.locator('.part.editor .monaco-editor .view-line', { hasText: `"${experiment}"` }).first();
   // The experiment's own lens sits right above its line. Lenses render a few at a time: until that
@@ -72,7 +92,12 @@ async function trainingPanel(page: Page, status: string, timeout: number): Promi
   for (;;) {
     const frames = page.locator('iframe.webview.ready');
     for (let i = 0; i < (await frames.count()); i++) {
-      const root = frames.nth(i).contentFrame().locator('iframe#active-frame').contentFrame().locator(`#root[data-panel="training"][data-status="${status}"]`);
+      const root = frames
+        .nth(i)
+        .contentFrame()
+        .locator('iframe#active-frame')
+        .contentFrame()
+        .locator(`#root[data-panel="training"][data-status="${status}"]`);
       if ((await root.count()) > 0) return root;
     }
     if (Date.now() > deadline) throw new Error(`no Training panel with a ${status} run within ${timeout} ms`);
@@ -147,10 +172,16 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     await (await trainLensOf(s.page, 'torch-mlp', demo.userDataDir, editor)).click();
     const message = await s.workbench.notifications.waitFor('is not trusted', 30_000);
     assert.match(message, /"torch-mlp" runs a command from this workspace, and the workspace is not trusted/);
-    const button = s.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Manage Workspace Trust' });
+    const button = s.page.locator('.notifications-toasts .notification-toast .monaco-button', {
+      hasText: 'Manage Workspace Trust',
+    });
     assert.equal(await button.count(), 1);
     await s.workbench.screenshot('untrusted-refusal');
-    assert.equal(existsSync(join(folder, '.mlloop', 'runs')) ? readdirSync(join(folder, '.mlloop', 'runs')).length : 0, 0, 'no run was made');
+    assert.equal(
+      existsSync(join(folder, '.mlloop', 'runs')) ? readdirSync(join(folder, '.mlloop', 'runs')).length : 0,
+      0,
+      'no run was made',
+    );
     await scrollTo(editor, folder, 'softmax');
     // Built-in training runs no workspace code: it still works in Restricted Mode.
     await (await trainLensOf(s.page, 'softmax', demo.userDataDir, editor)).click();
@@ -164,7 +195,10 @@ describe('script experiments in a real VS Code', { skip: hasTorch ? false : `${P
     await scrollTo(editor, folder, 'torch-mlp');
     await (await trainLensOf(s.page, 'torch-mlp', demo.userDataDir, editor)).click();
     await s.workbench.notifications.waitFor('is not trusted', 30_000);
-    await s.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Manage Workspace Trust' }).first().click();
+    await s.page
+      .locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Manage Workspace Trust' })
+      .first()
+      .click();
     // The button opens VS Code's Workspace Trust editor.
     await s.page.locator('.part.editor .workspace-trust-editor').waitFor({ timeout: 30_000 });
     await s.workbench.screenshot('manage-workspace-trust');

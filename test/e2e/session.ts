@@ -16,7 +16,13 @@ export function editorLogLines(userDataDir: string, fileNames: string[], match: 
     for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
       const p = join(dir, d.name);
       if (d.isDirectory()) walk(p);
-      else if (fileNames.includes(d.name)) lines.push(...readFileSync(p, 'utf8').split('\n').filter((l) => match.test(l)).map((l) => `${d.name}: ${l}`));
+      else if (fileNames.includes(d.name))
+        lines.push(
+          ...readFileSync(p, 'utf8')
+            .split('\n')
+            .filter((l) => match.test(l))
+            .map((l) => `${d.name}: ${l}`),
+        );
     }
   };
   walk(join(userDataDir, 'logs'));
@@ -54,10 +60,12 @@ export async function openSession(server: CodeServer, url: string, prefix: strin
     page.on('console', (m) => {
       const where = m.location();
       const url = where.url || (m.page()?.url() ?? '');
-      if (CSP_VIOLATION.test(m.text()) && (isWebviewUrl(url) || /style-src|script-src/.test(m.text()))) problems.push(`CSP: ${m.text()} (${url}:${where.lineNumber}:${where.columnNumber})`);
+      if (CSP_VIOLATION.test(m.text()) && (isWebviewUrl(url) || /style-src|script-src/.test(m.text())))
+        problems.push(`CSP: ${m.text()} (${url}:${where.lineNumber}:${where.columnNumber})`);
     });
     page.on('pageerror', (e) => {
-      if (e.stack && /webview|vscode-cdn|dist\/webview/.test(e.stack)) problems.push(`page error: ${e.message}\n${e.stack.split('\n').slice(0, 4).join('\n')}`);
+      if (e.stack && /webview|vscode-cdn|dist\/webview/.test(e.stack))
+        problems.push(`page error: ${e.message}\n${e.stack.split('\n').slice(0, 4).join('\n')}`);
     });
     await page.goto(url);
   } catch (e) {
@@ -75,7 +83,10 @@ export async function openSession(server: CodeServer, url: string, prefix: strin
     async close() {
       await closeBrowser(browser);
       await server.stop();
-      if (problems.length) throw new Error(`webviews logged ${problems.length} CSP violation(s) or page error(s):\n${[...new Set(problems)].join('\n')}`);
+      if (problems.length)
+        throw new Error(
+          `webviews logged ${problems.length} CSP violation(s) or page error(s):\n${[...new Set(problems)].join('\n')}`,
+        );
     },
   };
 }

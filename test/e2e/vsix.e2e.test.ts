@@ -21,7 +21,10 @@ describe('the packaged extension', () => {
   before(() => {
     // Packages the bundles `npm test` just built (npm run package also makes a production build first;
     // the package tier checks every target's production package and its size budget).
-    const r = spawnSync(process.execPath, ['src/build/package.mjs', '--target', 'linux-x64'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['src/build/package.mjs', '--target', 'linux-x64'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     extensionsDir = mkdtempSync(join(tmpdir(), 'mlloop-exts-'));
   });
@@ -40,9 +43,20 @@ describe('the packaged extension', () => {
     const napi = join(installedDir, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
     assert.deepEqual(readdirSync(napi), ['linux']);
     assert.deepEqual(readdirSync(join(napi, 'linux')), ['x64']);
-    assert.deepEqual(readdirSync(join(installedDir, 'node_modules', '@img')).sort(), ['colour', 'sharp-libvips-linux-x64', 'sharp-linux-x64']);
+    assert.deepEqual(readdirSync(join(installedDir, 'node_modules', '@img')).sort(), [
+      'colour',
+      'sharp-libvips-linux-x64',
+      'sharp-linux-x64',
+    ]);
     // The shipped native module loads in plain Node (the extension host under code-server is Node 20).
-    const r = spawnSync(process.execPath, ['-e', `const ort = require(${JSON.stringify(join(installedDir, 'node_modules', 'onnxruntime-node'))}); console.log(typeof ort.InferenceSession.create)`], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const ort = require(${JSON.stringify(join(installedDir, 'node_modules', 'onnxruntime-node'))}); console.log(typeof ort.InferenceSession.create)`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.stdout.trim(), 'function', r.stderr);
   });
 
@@ -68,7 +82,13 @@ describe('the packaged extension', () => {
     const row = wb.page.locator('.part.sidebar .monaco-list-row', { hasText: 'ML Loop' }).first();
     for (let attempt = 1; ; attempt++) {
       await wb.page.keyboard.press('Control+Shift+X');
-      if (await row.waitFor({ timeout: 20_000 }).then(() => true, () => attempt === 3)) break;
+      if (
+        await row.waitFor({ timeout: 20_000 }).then(
+          () => true,
+          () => attempt === 3,
+        )
+      )
+        break;
     }
     await row.click();
     // The README is a webview in the extension editor, which loads https: and data: images only:

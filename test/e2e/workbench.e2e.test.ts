@@ -43,7 +43,12 @@ describe('ML Loop in a real VS Code, on the sample project', () => {
     const ms = Number(m[1]);
     // Reported against the 150 ms target (recordFigure), never asserted: timings on a shared machine are noise.
     assert.ok(Number.isFinite(ms) && ms > 0, `activation time ${ms}`);
-    recordFigure('activation', { activationMs: ms, activateMs: Number(ACTIVATE_OWN.exec(text)?.[1]), source: 'ML Loop output channel, code-server 4.100.3 (VS Code 1.100.3)', at: new Date().toISOString() });
+    recordFigure('activation', {
+      activationMs: ms,
+      activateMs: Number(ACTIVATE_OWN.exec(text)?.[1]),
+      source: 'ML Loop output channel, code-server 4.100.3 (VS Code 1.100.3)',
+      at: new Date().toISOString(),
+    });
     await wb.screenshot('output-activation');
   });
 
@@ -51,11 +56,18 @@ describe('ML Loop in a real VS Code, on the sample project', () => {
     const wb = s.workbench;
     await wb.sidebar.open('ML Loop');
     const views = await wb.sidebar.viewNames();
-    assert.ok(views.some((v) => /experiments/i.test(v)), `views: ${views}`);
-    assert.ok(views.some((v) => /deployments/i.test(v)), `views: ${views}`);
+    assert.ok(
+      views.some((v) => /experiments/i.test(v)),
+      `views: ${views}`,
+    );
+    assert.ok(
+      views.some((v) => /deployments/i.test(v)),
+      `views: ${views}`,
+    );
     const labels = await wb.sidebar.treeLabels('Experiments');
     // Each experiment has a row (runs of earlier trainings may be listed under them).
-    for (const name of Object.keys(sampleSpec.experiments)) assert.ok(labels.includes(name), `no row "${name}" in ${labels}`);
+    for (const name of Object.keys(sampleSpec.experiments))
+      assert.ok(labels.includes(name), `no row "${name}" in ${labels}`);
     await wb.screenshot('experiments-view');
   });
 
@@ -74,7 +86,10 @@ describe('ML Loop in a real VS Code, on the sample project', () => {
     const message = await wb.notifications.waitFor('already exists');
     assert.match(message, /ML Loop: mlloop\.json already exists: this folder is an ML Loop project/);
     assert.equal(await s.page.locator('.quick-input-widget .monaco-list-row:visible').count(), 0, 'no sample pick');
-    await s.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Open mlloop.json' }).first().waitFor();
+    await s.page
+      .locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Open mlloop.json' })
+      .first()
+      .waitFor();
     await wb.screenshot('notification');
     await wb.notifications.clearAll();
   });
@@ -87,7 +102,10 @@ describe('ML Loop in a real VS Code, on the sample project', () => {
     await view.waitDrawn(120_000);
     const charts = Number(await view.rootAttribute('data-charts'));
     // One chart per column plus the class balance.
-    assert.equal(charts, sampleSpec.task === 'classification' ? (await view.count('.column-card')) + 1 : await view.count('.column-card'));
+    assert.equal(
+      charts,
+      sampleSpec.task === 'classification' ? (await view.count('.column-card')) + 1 : await view.count('.column-card'),
+    );
     assert.ok((await view.paintedPixels('.column-card canvas')) > 50, 'the first histogram canvas is blank');
     assert.ok((await view.paintedPixels('.balance canvas')) > 50, 'the class balance canvas is blank');
     assert.match(await view.text('header h1'), /\.csv$/);

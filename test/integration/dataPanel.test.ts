@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import { activatedExtension, waitFor } from './helpers';
 
 function webviewTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.data'));
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.data'));
 }
 
 describe('Data panel', () => {

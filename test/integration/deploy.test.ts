@@ -14,7 +14,10 @@ const projectDir = () => workspaceRoot().fsPath;
 
 function train(): string {
   const cli = path.join(vscode.extensions.getExtension('ml-loop.ml-loop')!.extensionPath, 'dist', 'cli.js');
-  const out = execFileSync(process.execPath, [cli, 'train', projectDir(), '--experiment', 'softmax', '--json'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const out = execFileSync(process.execPath, [cli, 'train', projectDir(), '--experiment', 'softmax', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
   return JSON.parse(out).runId as string;
 }
 
@@ -37,22 +40,32 @@ describe('Deployments', function () {
   });
 
   it('deploys a run to a server in its own process, adds a second run as version 2, promotes, rolls back and stops', async () => {
-    const first = await vscode.commands.executeCommand<{ url: string; version: string }>('mlLoop.deployRun', { projectDir: projectDir(), runId: runs[0] });
+    const first = await vscode.commands.executeCommand<{ url: string; version: string }>('mlLoop.deployRun', {
+      projectDir: projectDir(),
+      runId: runs[0],
+    });
     assert.ok(first, 'deployRun returned nothing (see the ML Loop log)');
     assert.equal(first.version, '1');
     const status = await (await fetch(`${first.url}/v2/mlloop/status`)).json();
     assert.notEqual(status.pid, process.pid, 'the server must not run in the extension host');
     assert.equal(status.models[0].versions[0].runId, runs[0]);
-    const second = await vscode.commands.executeCommand<{ url: string; version: string }>('mlLoop.deployRun', { projectDir: projectDir(), runId: runs[1] });
+    const second = await vscode.commands.executeCommand<{ url: string; version: string }>('mlLoop.deployRun', {
+      projectDir: projectDir(),
+      runId: runs[1],
+    });
     assert.deepEqual(second, { url: first.url, version: '2' });
     const aliases = async () => (await fetch(`${first.url}/v2/models/digits/aliases`)).json();
     assert.equal((await aliases()).candidate, '2');
-    const test = await vscode.commands.executeCommand<{ trueLabel: string; response: { predictions: Array<{ label: string; probabilities: Record<string, number> }> } }>('mlLoop.sendTestRequest');
+    const test = await vscode.commands.executeCommand<{
+      trueLabel: string;
+      response: { predictions: Array<{ label: string; probabilities: Record<string, number> }> };
+    }>('mlLoop.sendTestRequest');
     assert.match(test.trueLabel, /^\d$/);
     assert.match(test.response.predictions[0].label, /^\d$/);
     assert.equal(Object.keys(test.response.predictions[0].probabilities).length, 10);
     const picks = vscode.window.showQuickPick;
-    (vscode.window as { showQuickPick: unknown }).showQuickPick = async (items: Array<{ version: string }>) => (await items).find((i) => i.version === '2');
+    (vscode.window as { showQuickPick: unknown }).showQuickPick = async (items: Array<{ version: string }>) =>
+      (await items).find((i) => i.version === '2');
     try {
       await vscode.commands.executeCommand('mlLoop.promoteVersion');
     } finally {
@@ -78,8 +91,14 @@ describe('Deployments', function () {
       return 'Log Requests';
     };
     try {
-      const d = await vscode.commands.executeCommand<{ url: string }>('mlLoop.deployRun', { projectDir: projectDir(), runId: runs[0] });
-      assert.match(asked, /stores its time, request id, model name and version, the inputs \(every feature value sent\), the outputs \(predicted label and class probabilities\) and the latency/);
+      const d = await vscode.commands.executeCommand<{ url: string }>('mlLoop.deployRun', {
+        projectDir: projectDir(),
+        runId: runs[0],
+      });
+      assert.match(
+        asked,
+        /stores its time, request id, model name and version, the inputs \(every feature value sent\), the outputs \(predicted label and class probabilities\) and the latency/,
+      );
       assert.match(asked, /\.mlloop[/\\]deployments[/\\]digits/);
       await vscode.commands.executeCommand('mlLoop.sendTestRequest');
       const dir = path.join(projectDir(), '.mlloop', 'deployments', 'digits');
@@ -101,9 +120,19 @@ describe('Deployments', function () {
   it('disposing the manager (as deactivation does) kills its servers', async () => {
     const log = vscode.window.createOutputChannel('deploy-test', { log: true });
     const ext = vscode.extensions.getExtension('ml-loop.ml-loop')!;
-    const manager = new DeploymentManager(path.join(ext.extensionPath, 'dist', 'server.js'), () => process.execPath, log);
+    const manager = new DeploymentManager(
+      path.join(ext.extensionPath, 'dist', 'server.js'),
+      () => process.execPath,
+      log,
+    );
     const modelPath = path.join(projectDir(), '.mlloop', 'runs', runs[0], 'model.onnx');
-    const { server } = await manager.deploy({ projectDir: projectDir(), runId: runs[0], modelPath, name: 'disposable', logRequests: false });
+    const { server } = await manager.deploy({
+      projectDir: projectDir(),
+      runId: runs[0],
+      modelPath,
+      name: 'disposable',
+      logRequests: false,
+    });
     const pid = server.pid!;
     assert.ok(alive(pid));
     manager.dispose();

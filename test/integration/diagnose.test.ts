@@ -13,7 +13,9 @@ const SOURCE = 'ML Loop diagnosis';
 
 /** The verdict entries of one run (the sample may hold other experiments' runs from other suites). */
 function verdicts(runId: string): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(projectFile()).filter((d) => d.source === SOURCE && d.message.endsWith(`latest run ${runId}`));
+  return vscode.languages
+    .getDiagnostics(projectFile())
+    .filter((d) => d.source === SOURCE && d.message.endsWith(`latest run ${runId}`));
 }
 
 describe('Diagnose: inline verdicts and quick fixes', function () {
@@ -30,7 +32,11 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
     const run = createRun(workspaceRoot().fsPath, { experiment: 'mlp', model: 'mlp', params: { hidden: [64] } });
     finishRun(run, {
       status: 'completed',
-      metrics: { train: { accuracy: 0.999, f1: 0.999, logloss: 0.01 }, dev: { accuracy: 0.92, f1: 0.92, logloss: 0.3 }, test: { accuracy: 0.915, f1: 0.915, logloss: 0.31 } },
+      metrics: {
+        train: { accuracy: 0.999, f1: 0.999, logloss: 0.01 },
+        dev: { accuracy: 0.92, f1: 0.92, logloss: 0.3 },
+        test: { accuracy: 0.915, f1: 0.915, logloss: 0.31 },
+      },
     });
     runDir = run.dir;
     runId = run.runId;
@@ -38,7 +44,8 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     rmSync(runDir, { recursive: true, force: true });
-    if (projectText && readFileSync(projectFile().fsPath, 'utf8') !== projectText) writeFileSync(projectFile().fsPath, projectText);
+    if (projectText && readFileSync(projectFile().fsPath, 'utf8') !== projectText)
+      writeFileSync(projectFile().fsPath, projectText);
   });
 
   it('puts the verdict on the experiment as a Problems entry (a warning: 7.9 points)', async () => {
@@ -51,11 +58,22 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
   });
 
   it('shows it in the CodeLens and the hover', async () => {
-    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', projectFile(), 100)) ?? [];
-    const lens = lenses.find((l) => l.command?.command === 'mlLoop.diagnoseRun' && (l.command.arguments?.[0] as { runId?: string })?.runId === runId);
+    const lenses =
+      (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', projectFile(), 100)) ??
+      [];
+    const lens = lenses.find(
+      (l) =>
+        l.command?.command === 'mlLoop.diagnoseRun' &&
+        (l.command.arguments?.[0] as { runId?: string })?.runId === runId,
+    );
     assert.equal(lens?.command?.title, '$(pulse) High variance · 7.9 points · dev 8.0%');
     const [d] = verdicts(runId);
-    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', projectFile(), d.range.start.translate(0, 1))) ?? [];
+    const hovers =
+      (await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        projectFile(),
+        d.range.start.translate(0, 1),
+      )) ?? [];
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /What to try next/);
     assert.match(text, /Get more training data/);
@@ -66,7 +84,12 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
     await vscode.window.showTextDocument(doc);
     const [d] = verdicts(runId);
     const lineEnd = doc.lineAt(d.range.start.line).range.end;
-    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', projectFile(), new vscode.Range(lineEnd, lineEnd))) ?? [];
+    const actions =
+      (await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        projectFile(),
+        new vscode.Range(lineEnd, lineEnd),
+      )) ?? [];
     const titles = actions.map((a) => a.title);
     assert.ok(titles.includes('Raise l2 to 0.001 in "mlp"'), titles.join(' | '));
     assert.ok(titles.includes('Add dropout 0.2 in "mlp"'), titles.join(' | '));
@@ -80,10 +103,16 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
   });
 
   it('Diagnose Run opens the Diagnostics panel of the run', async () => {
-    const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.diagnoseRun', { projectFile: projectFile(), runId });
+    const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.diagnoseRun', {
+      projectFile: projectFile(),
+      runId,
+    });
     assert.equal(opened?.runId, runId, 'the command failed (see the ML Loop log)');
     const tab = await waitFor(
-      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.diagnostics')),
+      () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.diagnostics')),
       'the Diagnostics panel',
     );
     assert.equal(tab.label, `Diagnose: mlp ${runId.slice(-6)}`);

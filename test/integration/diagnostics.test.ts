@@ -19,7 +19,11 @@ function diagnosticOf(uri: vscode.Uri, code: string, timeoutMs = 60_000): Promis
 }
 
 function noDiagnosticOf(uri: vscode.Uri, code: string): Promise<true> {
-  return waitFor(() => !ours(uri).some((d) => d.code === code) || undefined, `the "${code}" diagnostic on ${uri.fsPath} to clear`, 60_000);
+  return waitFor(
+    () => !ours(uri).some((d) => d.code === code) || undefined,
+    `the "${code}" diagnostic on ${uri.fsPath} to clear`,
+    60_000,
+  );
 }
 
 /** 0-based position of the first occurrence of `needle` in the document. */
@@ -38,7 +42,13 @@ async function replaceInDocument(doc: vscode.TextDocument, from: string, to: str
 }
 
 /** Replaces `from` by `to`, saves, and waits for a `code` diagnostic, which must start at `value`. */
-async function saveEditExpecting(doc: vscode.TextDocument, from: string, to: string, code: string, value: string): Promise<vscode.Diagnostic> {
+async function saveEditExpecting(
+  doc: vscode.TextDocument,
+  from: string,
+  to: string,
+  code: string,
+  value: string,
+): Promise<vscode.Diagnostic> {
   await replaceInDocument(doc, from, to);
   await doc.save();
   const d = await diagnosticOf(doc.uri, code);
@@ -83,7 +93,7 @@ describe('Problems diagnostics of mlloop.json', () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('the sample opens with no errors (only the profile\'s warnings)', async () => {
+  it("the sample opens with no errors (only the profile's warnings)", async () => {
     const doc = await vscode.workspace.openTextDocument(projectUri);
     await vscode.window.showTextDocument(doc);
     // The profile finds the digits' constant border pixels: its warnings arrive once the data check is done.
@@ -103,7 +113,13 @@ describe('Problems diagnostics of mlloop.json', () => {
     assert.match(d.message, /The data has no column "digt": did you mean "digit"\? \(its columns: px0, px1/);
 
     // The quick fix writes the closest column.
-    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', projectUri, d.range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+    const actions =
+      (await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        projectUri,
+        d.range,
+        vscode.CodeActionKind.QuickFix.value,
+      )) ?? [];
     const fix = actions.find((a) => a.title === 'Use column "digit"');
     assert.ok(fix?.edit, `no "Use column" fix among: ${actions.map((a) => a.title).join(', ')}`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
@@ -145,7 +161,13 @@ describe('Problems diagnostics of mlloop.json', () => {
 
   it('a data path that does not exist is an error at data.path', async () => {
     const doc = await vscode.workspace.openTextDocument(projectUri);
-    const d = await saveEditExpecting(doc, '"data/digits.csv"', '"data/digit.csv"', 'data-not-found', '"data/digit.csv"');
+    const d = await saveEditExpecting(
+      doc,
+      '"data/digits.csv"',
+      '"data/digit.csv"',
+      'data-not-found',
+      '"data/digit.csv"',
+    );
     assert.match(d.message, /data\/digit\.csv does not exist/);
     await replaceInDocument(doc, '"data/digit.csv"', '"data/digits.csv"');
     await doc.save();
@@ -168,18 +190,22 @@ describe('Problems diagnostics of mlloop.json', () => {
     await noDiagnosticOf(dataUri, 'data-ragged');
   });
 
-  it('deleting the project file clears its diagnostics and its data file\'s', async () => {
+  it("deleting the project file clears its diagnostics and its data file's", async () => {
     const original = await fs.readFile(dataUri.fsPath, 'utf8');
     await fs.writeFile(dataUri.fsPath, original.replace(/\n([^\n]*),[^,\r\n]*(\r?)\n/, '\n$1$2\n'));
     await editAndSave(projectUri);
     await diagnosticOf(dataUri, 'data-ragged');
     await fs.rm(projectUri.fsPath);
-    await waitFor(() => ours(projectUri).length === 0 && ours(dataUri).length === 0, 'the diagnostics of the deleted project to clear', 60_000);
+    await waitFor(
+      () => ours(projectUri).length === 0 && ours(dataUri).length === 0,
+      'the diagnostics of the deleted project to clear',
+      60_000,
+    );
   });
 });
 
 describe('the data check before work', () => {
-  it('Open Data Panel reuses the diagnostics\' check of an open, unchanged project instead of reading the data again', async () => {
+  it("Open Data Panel reuses the diagnostics' check of an open, unchanged project instead of reading the data again", async () => {
     const ext = await activatedExtension();
     const logFile = vscode.Uri.joinPath(ext.exports.logUri, 'ML Loop.log');
     const projectUri = vscode.Uri.joinPath(workspaceRoot(), 'mlloop.json');

@@ -14,8 +14,14 @@ import { readTags } from '../../src/core/analysis/tags';
 import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import type { ErrorAnalysisState, ErrorAnalysisView } from '../../src/protocol/errorAnalysis';
 import type { PanelProbe } from '../../src/extension/webviewHost/panel';
-import { activatedExtension, channelText, loadedErrorAnalysis as loaded, type LoadedErrorAnalysis as Loaded, waitFor, workspaceRoot } from './helpers';
-
+import {
+  activatedExtension,
+  channelText,
+  loadedErrorAnalysis as loaded,
+  type LoadedErrorAnalysis as Loaded,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 describe('Error Analysis panel', function () {
   this.timeout(180_000);
@@ -28,7 +34,10 @@ describe('Error Analysis panel', function () {
     return exports.panels().filter((p) => p.viewType === viewType);
   }
   async function errorPanel(): Promise<PanelProbe> {
-    return waitFor(async () => (await probes('mlLoop.errorAnalysis')).find((p) => p.title === `Errors: softmax ${runId.slice(-6)}`), 'the Error Analysis panel');
+    return waitFor(
+      async () => (await probes('mlLoop.errorAnalysis')).find((p) => p.title === `Errors: softmax ${runId.slice(-6)}`),
+      'the Error Analysis panel',
+    );
   }
 
   before(async () => {
@@ -47,7 +56,10 @@ describe('Error Analysis panel', function () {
   });
 
   it('opens on the run with every dev example as columns and its errors counted', async () => {
-    const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.openErrorAnalysis', { projectDir: dir, runId });
+    const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.openErrorAnalysis', {
+      projectDir: dir,
+      runId,
+    });
     assert.equal(opened?.runId, runId, 'the command failed (see the ML Loop log)');
     const panel = await errorPanel();
     const { view } = await loaded(panel);
@@ -55,7 +67,10 @@ describe('Error Analysis panel', function () {
     assert.equal(view.experiment, 'softmax');
     assert.deepEqual(view.dev.ids, expected.table.ids);
     assert.equal(view.errorCount, expected.table.errorCount);
-    assert.equal(view.dev.wrong.reduce((a, b) => a + b, 0), expected.table.errorCount);
+    assert.equal(
+      view.dev.wrong.reduce((a, b) => a + b, 0),
+      expected.table.errorCount,
+    );
     assert.deepEqual(view.classes, expected.dataset.schema.classes);
     assert.deepEqual(view.image, { width: 8, height: 8, channels: 1 });
     // The examples come first; the slices follow as an update of the same load.
@@ -68,28 +83,55 @@ describe('Error Analysis panel', function () {
     // The webview got them: as an update when it had the examples' state already, else in its state.
     type Sent = { type: string; update?: { slices?: unknown[] }; state?: Loaded };
     const carried = await waitFor(
-      () => (panel.sent() as Sent[]).map((m) => (m.type === 'update' ? m.update?.slices : m.type === 'state' && m.state?.status === 'loaded' && !m.state.view.slicesPending ? m.state.view.slices : undefined)).find((x) => x),
+      () =>
+        (panel.sent() as Sent[])
+          .map((m) =>
+            m.type === 'update'
+              ? m.update?.slices
+              : m.type === 'state' && m.state?.status === 'loaded' && !m.state.view.slicesPending
+                ? m.state.view.slices
+                : undefined,
+          )
+          .find((x) => x),
       'the slices sent to the webview',
     );
     assert.equal(carried.length, expected.slices.length);
-    assert.match(await channelText(), new RegExp(`error analysis of run ${runId}: ${expected.table.errorCount} errors of ${expected.table.n} dev examples`));
+    assert.match(
+      await channelText(),
+      new RegExp(
+        `error analysis of run ${runId}: ${expected.table.errorCount} errors of ${expected.table.n} dev examples`,
+      ),
+    );
   });
 
   it('a confusion-matrix cell clicked in the Diagnostics panel opens it filtered to that cell', async () => {
     // The most frequent confusion of the run (true class, predicted class).
     const t = expected.table;
     const cells = new Map<string, number>();
-    for (let i = 0; i < t.n; i++) if (t.wrong[i]) cells.set(`${t.truth[i]},${t.predicted[i]}`, (cells.get(`${t.truth[i]},${t.predicted[i]}`) ?? 0) + 1);
-    const [ti, pi] = [...cells].sort((a, b) => b[1] - a[1])[0][0].split(',').map(Number);
+    for (let i = 0; i < t.n; i++)
+      if (t.wrong[i])
+        cells.set(`${t.truth[i]},${t.predicted[i]}`, (cells.get(`${t.truth[i]},${t.predicted[i]}`) ?? 0) + 1);
+    const [ti, pi] = [...cells]
+      .sort((a, b) => b[1] - a[1])[0][0]
+      .split(',')
+      .map(Number);
     const [truth, predicted] = [t.classes![ti], t.classes![pi]];
-    const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.diagnoseRun', { projectFile: vscode.Uri.file(join(dir, 'mlloop.json')), runId });
+    const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.diagnoseRun', {
+      projectFile: vscode.Uri.file(join(dir, 'mlloop.json')),
+      runId,
+    });
     assert.equal(opened?.runId, runId);
-    const diagnostics = await waitFor(async () => (await probes('mlLoop.diagnostics')).find((p) => p.title === `Diagnose: softmax ${runId.slice(-6)}`), 'the Diagnostics panel');
+    const diagnostics = await waitFor(
+      async () => (await probes('mlLoop.diagnostics')).find((p) => p.title === `Diagnose: softmax ${runId.slice(-6)}`),
+      'the Diagnostics panel',
+    );
     await diagnostics.deliver({ type: 'openErrors', truth, predicted });
     const s = await loaded(await errorPanel(), (x) => x.filter?.truth === truth, 'the requested filter');
     assert.deepEqual(s.filter, { truth, predicted, seq: 1 });
     // The Error Analysis tab is the active one again.
-    const active = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.isActive && tab.label === `Errors: softmax ${runId.slice(-6)}`);
+    const active = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((tab) => tab.isActive && tab.label === `Errors: softmax ${runId.slice(-6)}`);
     assert.ok(active, 'the Error Analysis panel was revealed');
     // A second cell gives a new request (the webview applies each request once, by seq).
     await diagnostics.deliver({ type: 'openErrors', truth: predicted, predicted: truth });
@@ -102,7 +144,17 @@ describe('Error Analysis panel', function () {
     const { view } = await loaded(panel);
     const wrongIds = view.dev.ids.filter((_, r) => view.dev.wrong[r] === 1);
     // The webview has had the state (with the dev columns, as typed arrays) once it said it was ready.
-    const stateSent = await waitFor(() => panel.sent().find((m) => (m as { type: string }).type === 'state' && (m as { state: ErrorAnalysisState }).state.status === 'loaded'), 'the loaded state sent to the webview');
+    const stateSent = await waitFor(
+      () =>
+        panel
+          .sent()
+          .find(
+            (m) =>
+              (m as { type: string }).type === 'state' &&
+              (m as { state: ErrorAnalysisState }).state.status === 'loaded',
+          ),
+      'the loaded state sent to the webview',
+    );
     assert.ok((stateSent as { state: Loaded }).state.view.dev.loss instanceof Float32Array);
     const lastBefore = panel.sent().at(-1);
     const sentSince = () => {
@@ -111,13 +163,22 @@ describe('Error Analysis panel', function () {
     };
     await panel.deliver({ type: 'tag', ids: wrongIds.slice(0, 3), tag: 'thin strokes' });
     // A tag sends a delta of that load: the tagged examples' tags and the tag table, never the dev columns again.
-    const delta = (await waitFor(() => sentSince().find((m) => m.type === 'update'), 'the update after a tag')) as unknown as { type: 'update'; runId: string; load: number; update: Record<string, unknown> };
+    const delta = (await waitFor(
+      () => sentSince().find((m) => m.type === 'update'),
+      'the update after a tag',
+    )) as unknown as { type: 'update'; runId: string; load: number; update: Record<string, unknown> };
     assert.equal(delta.runId, runId);
     assert.equal(delta.load, view.load);
     assert.deepEqual(Object.keys(delta.update).sort(), ['tagTable', 'tags']);
     assert.deepEqual(delta.update.tags, Object.fromEntries(wrongIds.slice(0, 3).map((id) => [id, ['thin strokes']])));
-    assert.ok(!JSON.stringify(delta).includes(view.dev.ids.find((id) => !wrongIds.slice(0, 3).includes(id))!), 'no other example travels');
-    assert.ok(sentSince().every((m) => m.type !== 'state'), 'no whole state after a tag');
+    assert.ok(
+      !JSON.stringify(delta).includes(view.dev.ids.find((id) => !wrongIds.slice(0, 3).includes(id))!),
+      'no other example travels',
+    );
+    assert.ok(
+      sentSince().every((m) => m.type !== 'state'),
+      'no whole state after a tag',
+    );
     await panel.deliver({ type: 'tag', ids: [wrongIds[3]], tag: 'looks like a 1' });
     const tagged = await loaded(panel, (x) => x.view.tagTable.length === 2, 'the tag table');
     const row = tagged.view.tagTable.find((r) => r.tag === 'thin strokes')!;
@@ -126,13 +187,22 @@ describe('Error Analysis panel', function () {
     assert.equal(row.shareOfErrors, 3 / view.errorCount);
     assert.equal(row.errorRate, 1);
     const tags = await readTags(dir);
-    assert.deepEqual(Object.keys(tags).filter((id) => tags[id].includes('thin strokes')).sort(), wrongIds.slice(0, 3).sort());
+    assert.deepEqual(
+      Object.keys(tags)
+        .filter((id) => tags[id].includes('thin strokes'))
+        .sort(),
+      wrongIds.slice(0, 3).sort(),
+    );
     // An empty tag is refused by the protocol's validation: nothing is written.
     await panel.deliver({ type: 'tag', ids: [wrongIds[4]], tag: '  ' });
     assert.deepEqual(await readTags(dir), tags);
     // Removing a tag from one example.
     await panel.deliver({ type: 'tag', ids: [wrongIds[0]], tag: 'thin strokes', remove: true });
-    const removed = await loaded(panel, (x) => x.view.tagTable.find((r) => r.tag === 'thin strokes')?.errors === 2, 'the tag removed');
+    const removed = await loaded(
+      panel,
+      (x) => x.view.tagTable.find((r) => r.tag === 'thin strokes')?.errors === 2,
+      'the tag removed',
+    );
     assert.equal(removed.view.tags[wrongIds[0]], undefined);
   });
 
@@ -147,11 +217,16 @@ describe('Error Analysis panel', function () {
     assert.equal(v.rows, 40);
     assert.equal(v.parent, before.dataVersion);
     assert.match(v.summary, /^40 × image of tag "thin strokes" \(seed 7\)$/);
-    const recipe = JSON.parse(readFileSync(join(dir, '.mlloop', 'data', v.id, 'recipe.json'), 'utf8')) as { details: { seed: number; count: number } };
+    const recipe = JSON.parse(readFileSync(join(dir, '.mlloop', 'data', v.id, 'recipe.json'), 'utf8')) as {
+      details: { seed: number; count: number };
+    };
     assert.equal(recipe.details.seed, 7);
     assert.equal(recipe.details.count, 40);
     assert.ok(existsSync(join(dir, '.mlloop', 'data', v.id, 'rows.csv')));
     // The data file itself is never touched.
-    assert.equal(readFileSync(join(dir, 'data', 'digits.csv'), 'utf8'), readFileSync(join(workspaceRoot().fsPath, 'data', 'digits.csv'), 'utf8'));
+    assert.equal(
+      readFileSync(join(dir, 'data', 'digits.csv'), 'utf8'),
+      readFileSync(join(workspaceRoot().fsPath, 'data', 'digits.csv'), 'utf8'),
+    );
   });
 });

@@ -16,7 +16,11 @@ export async function activatedExtension(): Promise<vscode.Extension<MlLoopApi>>
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -36,7 +40,9 @@ export function workspaceRoot(): vscode.Uri {
 export async function channelText(): Promise<string> {
   const { exports } = await activatedExtension();
   try {
-    return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(exports.logUri, 'ML Loop.log')));
+    return new TextDecoder().decode(
+      await vscode.workspace.fs.readFile(vscode.Uri.joinPath(exports.logUri, 'ML Loop.log')),
+    );
   } catch {
     return '';
   }
@@ -50,7 +56,11 @@ export function errorAnalysisState(p: PanelProbe): ErrorAnalysisState {
 }
 
 /** Waits for the Error Analysis panel's loaded state to satisfy `until`; a failed analysis fails at once. */
-export function loadedErrorAnalysis(p: PanelProbe, until: (s: LoadedErrorAnalysis) => boolean = () => true, what = 'the loaded analysis'): Promise<LoadedErrorAnalysis> {
+export function loadedErrorAnalysis(
+  p: PanelProbe,
+  until: (s: LoadedErrorAnalysis) => boolean = () => true,
+  what = 'the loaded analysis',
+): Promise<LoadedErrorAnalysis> {
   return waitFor(
     () => {
       const s = errorAnalysisState(p);

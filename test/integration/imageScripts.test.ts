@@ -17,15 +17,21 @@ describe('Image script experiments', function () {
   this.timeout(300_000);
   let dir = '';
   before(async function () {
-    if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { stdio: 'ignore' }).status !== 0) this.skip();
+    if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { stdio: 'ignore' }).status !== 0)
+      this.skip();
     await activatedExtension();
     await vscode.workspace.getConfiguration('mlLoop').update('pythonPath', PYTHON, vscode.ConfigurationTarget.Global);
     // Inside the workspace (commands act on its projects; the project index skips git-ignored folders), removed after.
     dir = path.join(workspaceRoot().fsPath, `fashion-test-${process.pid}`);
-    cpSync(path.join(workspaceRoot().fsPath, '..', 'fashion'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+    cpSync(path.join(workspaceRoot().fsPath, '..', 'fashion'), dir, {
+      recursive: true,
+      filter: (src) => !src.includes('.mlloop'),
+    });
   });
   after(async () => {
-    await vscode.workspace.getConfiguration('mlLoop').update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('mlLoop')
+      .update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -34,7 +40,10 @@ describe('Image script experiments', function () {
     // The project index picks the new mlloop.json up from its file watcher: wait for it.
     let result: { runId: string; status: string } | undefined;
     for (let attempt = 0; attempt < 30 && !result; attempt++) {
-      result = await vscode.commands.executeCommand<{ runId: string; status: string } | undefined>('mlLoop.trainExperiment', { projectFile, experiment: 'cnn' });
+      result = await vscode.commands.executeCommand<{ runId: string; status: string } | undefined>(
+        'mlLoop.trainExperiment',
+        { projectFile, experiment: 'cnn' },
+      );
       if (!result) await new Promise((r) => setTimeout(r, 1000));
     }
     assert.ok(result, `no run: ${(await channelText()).split('\n').slice(-15).join('\n')}`);

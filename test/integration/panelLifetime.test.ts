@@ -23,7 +23,9 @@ function forcedGc(): () => void {
 }
 
 function errorAnalysisTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
 }
 
 describe('Panel lifetime', function () {
@@ -48,10 +50,15 @@ describe('Panel lifetime', function () {
   async function openLoadAndClose(): Promise<void> {
     const { exports } = await activatedExtension();
     await vscode.commands.executeCommand('mlLoop.openErrorAnalysis', { projectDir: dir, runId });
-    await loadedErrorAnalysis(await waitFor(() => exports.panels().find((p) => p.viewType === VIEW_TYPE), 'the Error Analysis panel'));
+    await loadedErrorAnalysis(
+      await waitFor(() => exports.panels().find((p) => p.viewType === VIEW_TYPE), 'the Error Analysis panel'),
+    );
     const tabs = await waitFor(() => errorAnalysisTabs().length > 0 && errorAnalysisTabs(), 'the panel tab');
     await vscode.window.tabGroups.close(tabs);
-    await waitFor(() => !exports.panels().some((p) => p.viewType === VIEW_TYPE), 'the closed panel to leave the open panels');
+    await waitFor(
+      () => !exports.panels().some((p) => p.viewType === VIEW_TYPE),
+      'the closed panel to leave the open panels',
+    );
   }
 
   it(`frees an Error Analysis panel closed ${ROUNDS} times`, async () => {
@@ -75,6 +82,10 @@ describe('Panel lifetime', function () {
       `${ROUNDS} closed panels to be garbage-collected`,
       30_000,
     ).catch(() => exports.collectedPanels(VIEW_TYPE) - before);
-    assert.equal(collected, ROUNDS, `${ROUNDS - collected} of ${ROUNDS} closed Error Analysis panels are still referenced`);
+    assert.equal(
+      collected,
+      ROUNDS,
+      `${ROUNDS - collected} of ${ROUNDS} closed Error Analysis panels are still referenced`,
+    );
   });
 });

@@ -9,7 +9,10 @@ import * as vscode from 'vscode';
 import { RESTORABLE_VIEW_TYPES } from '../../src/extension/webviewHost/serializers';
 import { activatedExtension, channelText, waitFor, workspaceRoot } from './helpers';
 
-const dataTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.data'));
+const dataTabs = () =>
+  vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.data'));
 
 describe('panels restored after a window reload', function () {
   this.timeout(120_000);
@@ -20,8 +23,13 @@ describe('panels restored after a window reload', function () {
 
   it('activates the extension for every restorable view type', async () => {
     const { extensionPath } = await activatedExtension();
-    const events = (JSON.parse(readFileSync(join(extensionPath, 'package.json'), 'utf8')) as { activationEvents: string[] }).activationEvents;
-    assert.deepEqual(RESTORABLE_VIEW_TYPES.map((v) => `onWebviewPanel:${v}`).filter((e) => !events.includes(e)), []);
+    const events = (
+      JSON.parse(readFileSync(join(extensionPath, 'package.json'), 'utf8')) as { activationEvents: string[] }
+    ).activationEvents;
+    assert.deepEqual(
+      RESTORABLE_VIEW_TYPES.map((v) => `onWebviewPanel:${v}`).filter((e) => !events.includes(e)),
+      [],
+    );
     assert.equal(RESTORABLE_VIEW_TYPES.length, 6);
   });
 
@@ -33,7 +41,17 @@ describe('panels restored after a window reload', function () {
     let disposed = false;
     tab.onDidDispose(() => (disposed = true));
     await exports.restorePanel(tab, { panel: { projectFile }, ui: { scrollY: 0 } });
-    const probe = await waitFor(() => exports.panels().find((p) => p.viewType === 'mlLoop.data' && (p.snapshot() as { state: { status: string } }).state.status === 'loaded'), 'the adopted Data panel profiled', 60_000);
+    const probe = await waitFor(
+      () =>
+        exports
+          .panels()
+          .find(
+            (p) =>
+              p.viewType === 'mlLoop.data' && (p.snapshot() as { state: { status: string } }).state.status === 'loaded',
+          ),
+      'the adopted Data panel profiled',
+      60_000,
+    );
     assert.equal(disposed, false, 'the restored tab is kept');
     assert.equal(dataTabs().length, 1, 'no second tab was opened');
     assert.equal(tab.title, probe.title);
@@ -49,6 +67,9 @@ describe('panels restored after a window reload', function () {
       await exports.restorePanel(tab, state);
       assert.equal(disposed, true, JSON.stringify(state));
     }
-    assert.match(await channelText(), /not restoring the mlLoop\.data panel "Data \(stale\)": no project file \/nowhere\/mlloop\.json/);
+    assert.match(
+      await channelText(),
+      /not restoring the mlLoop\.data panel "Data \(stale\)": no project file \/nowhere\/mlloop\.json/,
+    );
   });
 });

@@ -42,16 +42,26 @@ describe('the Experiments view with 2,000 runs', () => {
     const t0 = performance.now();
     for (let i = 0; i < RUNS; i++) {
       const run = createRun(projectDir(), { experiment: EXPERIMENT, model: 'gbdt', params: { iterations: i } });
-      finishRun(run, { status: 'completed', metrics: { train: { accuracy: 1, f1: 1, logloss: 0.01 }, dev: { accuracy: 0.5 + i / (4 * RUNS), f1: 0.5, logloss: 1 } } });
+      finishRun(run, {
+        status: 'completed',
+        metrics: {
+          train: { accuracy: 1, f1: 1, logloss: 0.01 },
+          dev: { accuracy: 0.5 + i / (4 * RUNS), f1: 0.5, logloss: 1 },
+        },
+      });
       written.push(run.runId);
     }
     const writeMs = performance.now() - t0;
     // Every new run reaches the view (50 shown, the rest behind the "more" row).
     const t1 = performance.now();
-    await waitFor(async () => {
-      const label = await moreRow();
-      return !!label && Number(/^(\d+)/.exec(label)![1]) >= before + RUNS - 50 && label;
-    }, `the ${RUNS} runs in the view`, 120_000);
+    await waitFor(
+      async () => {
+        const label = await moreRow();
+        return !!label && Number(/^(\d+)/.exec(label)![1]) >= before + RUNS - 50 && label;
+      },
+      `the ${RUNS} runs in the view`,
+      120_000,
+    );
     const arrivalMs = performance.now() - t1;
 
     // Expanding the experiment: its first page of rows, as the view asks for them.
@@ -65,26 +75,43 @@ describe('the Experiments view with 2,000 runs', () => {
     }
     assert.equal(rows.length, 51, 'a page of 50 runs and the "more" row');
     // The top row is one of the newest runs (several share the last millisecond of start time).
-    const newest = String((await item(rows[0])).id).split('#').pop()!;
+    const newest = String((await item(rows[0])).id)
+      .split('#')
+      .pop()!;
     assert.ok(written.slice(-50).includes(newest), `the top row ${newest} is not among the last runs written`);
 
     // One run renamed by another process: the view shows the new name.
     const t2 = performance.now();
     annotateRun(projectDir(), newest, { name: 'renamed-in-2000' });
-    await waitFor(async () => {
-      const first = ((await tree.getChildren(await experimentNode())) ?? [])[0];
-      return first !== undefined && (await item(first)).label === 'renamed-in-2000';
-    }, 'the renamed run', 60_000);
+    await waitFor(
+      async () => {
+        const first = ((await tree.getChildren(await experimentNode())) ?? [])[0];
+        return first !== undefined && (await item(first)).label === 'renamed-in-2000';
+      },
+      'the renamed run',
+      60_000,
+    );
     const oneChangeMs = performance.now() - t2;
 
     // Deleted from disk: they leave the view.
     const t3 = performance.now();
     for (const id of written.splice(0)) rmSync(path.join(runsDir(projectDir()), id), { recursive: true, force: true });
-    await waitFor(async () => Number(/^(\d+)/.exec((await moreRow()) ?? '0')?.[1] ?? 0) <= before && true, 'the runs to leave the view', 120_000);
+    await waitFor(
+      async () => Number(/^(\d+)/.exec((await moreRow()) ?? '0')?.[1] ?? 0) <= before && true,
+      'the runs to leave the view',
+      120_000,
+    );
     const removalMs = performance.now() - t3;
 
     const median = [...pageTimes].sort((a, b) => a - b)[3];
-    const figure = { runs: RUNS, writeMs: Math.round(writeMs), arrivalMs: Math.round(arrivalMs), firstPageMs: Number(median.toFixed(2)), oneChangeMs: Math.round(oneChangeMs), removalMs: Math.round(removalMs) };
+    const figure = {
+      runs: RUNS,
+      writeMs: Math.round(writeMs),
+      arrivalMs: Math.round(arrivalMs),
+      firstPageMs: Number(median.toFixed(2)),
+      oneChangeMs: Math.round(oneChangeMs),
+      removalMs: Math.round(removalMs),
+    };
     console.log(`MLLOOP_FIGURE tree-2000-runs ${JSON.stringify(figure)}`);
   });
 });

@@ -21,14 +21,20 @@ describe('Script experiments', function () {
     await vscode.workspace.getConfiguration('mlLoop').update('pythonPath', PYTHON, vscode.ConfigurationTarget.Global);
   });
   after(async () => {
-    await vscode.workspace.getConfiguration('mlLoop').update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
-    for (const id of made) rmSync(path.join(workspaceRoot().fsPath, '.mlloop', 'runs', id), { recursive: true, force: true });
+    await vscode.workspace
+      .getConfiguration('mlLoop')
+      .update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+    for (const id of made)
+      rmSync(path.join(workspaceRoot().fsPath, '.mlloop', 'runs', id), { recursive: true, force: true });
   });
 
   it('Train Experiment runs torch-mlp: curves recorded, model evaluated by ML Loop, dev accuracy as the script measured it', async () => {
     assert.equal(vscode.workspace.isTrusted, true);
     const projectFile = vscode.Uri.joinPath(workspaceRoot(), 'mlloop.json');
-    const result = await vscode.commands.executeCommand<{ runId: string; status: string }>('mlLoop.trainExperiment', { projectFile, experiment: 'torch-mlp' });
+    const result = await vscode.commands.executeCommand<{ runId: string; status: string }>('mlLoop.trainExperiment', {
+      projectFile,
+      experiment: 'torch-mlp',
+    });
     made.push(result.runId);
     const dir = workspaceRoot().fsPath;
     const record = readRun(dir, result.runId);

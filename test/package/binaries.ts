@@ -25,7 +25,12 @@ function readElf(buf: Buffer): BinaryInfo {
   const phnum = buf.readUInt16LE(0x38);
   const segments = Array.from({ length: phnum }, (_, i) => {
     const at = phoff + i * phentsize;
-    return { type: buf.readUInt32LE(at), offset: Number(buf.readBigUInt64LE(at + 8)), vaddr: Number(buf.readBigUInt64LE(at + 16)), filesz: Number(buf.readBigUInt64LE(at + 32)) };
+    return {
+      type: buf.readUInt32LE(at),
+      offset: Number(buf.readBigUInt64LE(at + 8)),
+      vaddr: Number(buf.readBigUInt64LE(at + 16)),
+      filesz: Number(buf.readBigUInt64LE(at + 32)),
+    };
   });
   const fileOffset = (vaddr: number): number => {
     const load = segments.find((s) => s.type === 1 && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz);
@@ -40,7 +45,8 @@ function readElf(buf: Buffer): BinaryInfo {
     entries.push([tag, Number(buf.readBigUInt64LE(at + 8))]);
   }
   const strtab = entries.find(([t]) => t === 5);
-  const strings = (tag: number) => (strtab ? entries.filter(([t]) => t === tag).map(([, v]) => cString(buf, fileOffset(strtab[1]) + v)) : []);
+  const strings = (tag: number) =>
+    strtab ? entries.filter(([t]) => t === tag).map(([, v]) => cString(buf, fileOffset(strtab[1]) + v)) : [];
   return {
     format: 'elf',
     os: 'linux',
@@ -59,7 +65,8 @@ function readMachO(buf: Buffer): BinaryInfo {
     const cmd = buf.readUInt32LE(at);
     const size = buf.readUInt32LE(at + 4);
     // LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB; LC_RPATH
-    if (cmd === 0xc || cmd === 0x80000018 || cmd === 0x8000001f) needs.push(cString(buf, at + buf.readUInt32LE(at + 8)));
+    if (cmd === 0xc || cmd === 0x80000018 || cmd === 0x8000001f)
+      needs.push(cString(buf, at + buf.readUInt32LE(at + 8)));
     if (cmd === 0x8000001c) searchPaths.push(cString(buf, at + buf.readUInt32LE(at + 8)));
     at += size;
   }
@@ -82,7 +89,11 @@ function readPe(buf: Buffer): BinaryInfo {
   const dataDirectories = optional + (buf.readUInt16LE(optional) === 0x20b ? 112 : 96);
   const table = Array.from({ length: sections }, (_, i) => {
     const at = optional + optionalSize + i * 40;
-    return { va: buf.readUInt32LE(at + 12), size: Math.max(buf.readUInt32LE(at + 8), buf.readUInt32LE(at + 16)), raw: buf.readUInt32LE(at + 20) };
+    return {
+      va: buf.readUInt32LE(at + 12),
+      size: Math.max(buf.readUInt32LE(at + 8), buf.readUInt32LE(at + 16)),
+      raw: buf.readUInt32LE(at + 20),
+    };
   });
   const fileOffset = (rva: number): number => {
     const s = table.find((t) => rva >= t.va && rva < t.va + t.size);
@@ -111,7 +122,8 @@ export function readBinary(buf: Buffer): BinaryInfo | undefined {
   if (buf.length < 64) return undefined;
   if (buf.readUInt32BE(0) === 0x7f454c46) return readElf(buf);
   if (buf.readUInt32LE(0) === 0xfeedfacf) return readMachO(buf);
-  if (buf.readUInt32BE(0) === 0xcafebabe) throw new Error('universal Mach-O binary: a per-target package should carry one architecture');
+  if (buf.readUInt32BE(0) === 0xcafebabe)
+    throw new Error('universal Mach-O binary: a per-target package should carry one architecture');
   if (buf.toString('latin1', 0, 2) === 'MZ') return readPe(buf);
   return undefined;
 }
@@ -120,7 +132,8 @@ export function readBinary(buf: Buffer): BinaryInfo | undefined {
 const SYSTEM_LIBRARIES: Record<BinaryInfo['os'], RegExp> = {
   linux: /^(libc|libm|libdl|libpthread|librt|libresolv|libutil|libstdc\+\+|libgcc_s|ld-linux[-\w]*)\.so(\.\d+)*$/,
   darwin: /^\/(usr\/lib|System\/Library)\//,
-  win32: /^(api-ms-win-[\w-]+|ext-ms-win-[\w-]+|kernel32|user32|advapi32|shell32|ole32|oleaut32|gdi32|ntdll|ws2_32|bcrypt|bcryptprimitives|crypt32|setupapi|dbghelp|shlwapi|iphlpapi|dnsapi|version|winmm|msvcp\w+|vcruntime\w+|ucrtbase|node)\.(dll|exe)$/i,
+  win32:
+    /^(api-ms-win-[\w-]+|ext-ms-win-[\w-]+|kernel32|user32|advapi32|shell32|ole32|oleaut32|gdi32|ntdll|ws2_32|bcrypt|bcryptprimitives|crypt32|setupapi|dbghelp|shlwapi|iphlpapi|dnsapi|version|winmm|msvcp\w+|vcruntime\w+|ucrtbase|node)\.(dll|exe)$/i,
 };
 
 export const isSystemLibrary = (os: BinaryInfo['os'], name: string): boolean => SYSTEM_LIBRARIES[os].test(name);
@@ -142,12 +155,16 @@ export function candidatePaths(info: BinaryInfo, binaryPath: string, name: strin
   };
   if (info.format === 'pe') return [join(dir, name)];
   if (info.format === 'elf') {
-    const paths = info.searchPaths.filter((p) => p.startsWith('$ORIGIN')).map((p) => join(dir, p.replace('$ORIGIN', '.')));
-    return (name.includes('/') ? [join(dir, name)] : paths.map((p) => join(p, name)));
+    const paths = info.searchPaths
+      .filter((p) => p.startsWith('$ORIGIN'))
+      .map((p) => join(dir, p.replace('$ORIGIN', '.')));
+    return name.includes('/') ? [join(dir, name)] : paths.map((p) => join(p, name));
   }
   if (name.startsWith('@loader_path/')) return [join(dir, name.slice('@loader_path/'.length))];
   if (name.startsWith('@rpath/')) {
-    return info.searchPaths.filter((p) => p.startsWith('@loader_path')).map((p) => join(join(dir, p.replace('@loader_path', '.')), name.slice('@rpath/'.length)));
+    return info.searchPaths
+      .filter((p) => p.startsWith('@loader_path'))
+      .map((p) => join(join(dir, p.replace('@loader_path', '.')), name.slice('@rpath/'.length)));
   }
   return [];
 }

@@ -23,13 +23,20 @@ const version: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf
 /** Top-level packages a target's node_modules must hold: the table's native packages, their dependencies and platform packages. */
 function expectedPackages(target: string): string[] {
   return Object.entries(NATIVE_PACKAGES)
-    .flatMap(([name, spec]) => [name, ...Object.keys(spec.dependencies ?? {}), ...Object.keys(spec.platform?.(target) ?? {})])
+    .flatMap(([name, spec]) => [
+      name,
+      ...Object.keys(spec.dependencies ?? {}),
+      ...Object.keys(spec.platform?.(target) ?? {}),
+    ])
     .sort();
 }
 
 /** Relative links and images of a markdown file (no URLs, no in-page anchors). */
 function relativeLinks(markdown: string): string[] {
-  const links = [...markdown.matchAll(/!?\[[^\]]*\]\(([^)\s]+)[^)]*\)/g), ...markdown.matchAll(/<img[^>]+src=["']([^"']+)["']/g)].map((m) => m[1]);
+  const links = [
+    ...markdown.matchAll(/!?\[[^\]]*\]\(([^)\s]+)[^)]*\)/g),
+    ...markdown.matchAll(/<img[^>]+src=["']([^"']+)["']/g),
+  ].map((m) => m[1]);
   return links.filter((l) => !/^[a-z][\w+.-]*:/i.test(l) && !l.startsWith('#')).map((l) => decodeURI(l.split('#')[0]));
 }
 
@@ -40,7 +47,10 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
     let files: string[];
     let ext: string[]; // paths inside extension/
     before(async () => {
-      assert.ok(existsSync(vsixPath(target)), `${vsixPath(target)} is missing: run npm run package:all (or node test/run-all.mjs --only package)`);
+      assert.ok(
+        existsSync(vsixPath(target)),
+        `${vsixPath(target)} is missing: run npm run package:all (or node test/run-all.mjs --only package)`,
+      );
       dir = mkdtempSync(join(tmpdir(), `mlloop-vsix-${target}-`));
       files = await unpackVsix(vsixPath(target), dir);
       ext = files.filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
@@ -59,16 +69,33 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
       assert.equal(manifest.version, version);
       assert.deepEqual(Object.keys(manifest.dependencies).sort(), Object.keys(NATIVE_PACKAGES).sort());
       assert.equal(manifest.devDependencies, undefined);
-      for (const f of ['readme.md', 'changelog.md', 'LICENSE.txt', manifest.icon]) assert.ok(ext.includes(f), `no ${f} in ${ext.filter((e) => !e.includes('/'))}`);
+      for (const f of ['readme.md', 'changelog.md', 'LICENSE.txt', manifest.icon])
+        assert.ok(ext.includes(f), `no ${f} in ${ext.filter((e) => !e.includes('/'))}`);
       // Marketplace fields: links in a form the owner edits (README.md, Publishing), never a placeholder host.
-      for (const url of [manifest.repository.url, manifest.bugs.url, manifest.qna, manifest.homepage]) assert.match(url, /^https:\/\/(?!example\.invalid)/);
+      for (const url of [manifest.repository.url, manifest.bugs.url, manifest.qna, manifest.homepage])
+        assert.match(url, /^https:\/\/(?!example\.invalid)/);
       assert.ok(manifest.galleryBanner.color && manifest.keywords.length > 0 && manifest.categories.length > 0);
     });
 
     test(`carries the native packages of src/build/targets.mjs with ${target} binaries only, and what they load`, () => {
-      const topLevel = [...new Set(ext.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1].startsWith('@') ? 3 : 2).join('/')))].sort();
+      const topLevel = [
+        ...new Set(
+          ext
+            .filter((f) => f.startsWith('node_modules/'))
+            .map((f) =>
+              f
+                .split('/')
+                .slice(1, f.split('/')[1].startsWith('@') ? 3 : 2)
+                .join('/'),
+            ),
+        ),
+      ].sort();
       assert.deepEqual(topLevel, expectedPackages(target));
-      assert.deepEqual(ext.filter((f) => /^node_modules\/.+\/node_modules\//.test(f)), [], 'nested node_modules');
+      assert.deepEqual(
+        ext.filter((f) => /^node_modules\/.+\/node_modules\//.test(f)),
+        [],
+        'nested node_modules',
+      );
       for (const spec of Object.values(NATIVE_PACKAGES)) {
         for (const b of spec.binaries(target)) assert.ok(ext.includes(`node_modules/${b}`), `no node_modules/${b}`);
       }
@@ -80,8 +107,13 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
       for (const { f, info } of binaries) {
         assert.deepEqual([info.os, info.cpu], [os, cpu], `${f} is built for ${info.os}-${info.cpu}`);
         for (const lib of info.needs.filter((n) => !isSystemLibrary(info.os, n))) {
-          const found = candidatePaths(info, `extension/${f}`, lib).some((p) => files.some((x) => (os === 'win32' ? x.toLowerCase() === p.toLowerCase() : x === p)));
-          assert.ok(found, `${f} loads ${lib}, which the package does not carry where the loader looks (${info.searchPaths.join(', ') || 'its folder'})`);
+          const found = candidatePaths(info, `extension/${f}`, lib).some((p) =>
+            files.some((x) => (os === 'win32' ? x.toLowerCase() === p.toLowerCase() : x === p)),
+          );
+          assert.ok(
+            found,
+            `${f} loads ${lib}, which the package does not carry where the loader looks (${info.searchPaths.join(', ') || 'its folder'})`,
+          );
         }
       }
     });
@@ -107,7 +139,11 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
       }
       required.delete('vscode'); // the editor provides it
       const shipped = Object.keys(NATIVE_PACKAGES).sort();
-      assert.deepEqual([...required].sort().filter((m) => !shipped.includes(m)), [], 'required but not shipped');
+      assert.deepEqual(
+        [...required].sort().filter((m) => !shipped.includes(m)),
+        [],
+        'required but not shipped',
+      );
       assert.ok(required.has('onnxruntime-node'), [...required].join(', '));
     });
 
@@ -125,9 +161,12 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
 
     test('has a README and CHANGELOG with no relative link, and the README screenshot inline', () => {
       // VS Code's extension page resolves no relative link and loads images from https: and data: only.
-      for (const doc of ['readme.md', 'changelog.md']) assert.deepEqual(relativeLinks(readFileSync(join(dir, 'extension', doc), 'utf8')), [], doc);
+      for (const doc of ['readme.md', 'changelog.md'])
+        assert.deepEqual(relativeLinks(readFileSync(join(dir, 'extension', doc), 'utf8')), [], doc);
       const screenshot = readFileSync(join(root, 'media', 'screenshot.png')).toString('base64');
-      assert.ok(readFileSync(join(dir, 'extension', 'readme.md'), 'utf8').includes(`(data:image/png;base64,${screenshot})`));
+      assert.ok(
+        readFileSync(join(dir, 'extension', 'readme.md'), 'utf8').includes(`(data:image/png;base64,${screenshot})`),
+      );
     });
   });
 }
@@ -145,7 +184,8 @@ async function unpackLinuxX64(): Promise<{ ext: string; project: string; cli: Cl
   // The sample as Create ML Project copies it out of the installed extension.
   const project = join(dir, 'iris');
   cpSync(join(ext, 'examples', 'iris'), project, { recursive: true });
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ext, 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [join(ext, 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
   return { ext, project, cli };
 }
 
@@ -205,15 +245,24 @@ describe('the linux-x64 package, unpacked and run', onLinuxX64, () => {
 // the same bundles: here that release's linux-x64 binaries (in its npm package) stand in for it.
 for (const [target, version] of Object.entries(NATIVE_PACKAGES['onnxruntime-node'].version ?? {})) {
   describe(`the bundles with onnxruntime-node ${version} (pinned for ${target})`, onLinuxX64, () => {
-    test('ml-loop train, ml-loop diagnose (which evaluates model.onnx) and the server\'s session metadata work', async () => {
+    test("ml-loop train, ml-loop diagnose (which evaluates model.onnx) and the server's session metadata work", async () => {
       const { ext, project, cli } = await unpackLinuxX64();
       const ort = fetchFromRegistry('onnxruntime-node', version);
-      const common = fetchFromRegistry('onnxruntime-common', JSON.parse(readFileSync(join(ort, 'package.json'), 'utf8')).dependencies['onnxruntime-common']);
-      for (const [name, from] of [['onnxruntime-node', ort], ['onnxruntime-common', common]]) {
+      const common = fetchFromRegistry(
+        'onnxruntime-common',
+        JSON.parse(readFileSync(join(ort, 'package.json'), 'utf8')).dependencies['onnxruntime-common'],
+      );
+      for (const [name, from] of [
+        ['onnxruntime-node', ort],
+        ['onnxruntime-common', common],
+      ]) {
         rmSync(join(ext, 'node_modules', name), { recursive: true });
         cpSync(from, join(ext, 'node_modules', name), { recursive: true });
       }
-      assert.equal(JSON.parse(readFileSync(join(ext, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version, version);
+      assert.equal(
+        JSON.parse(readFileSync(join(ext, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version,
+        version,
+      );
       const { runId, model } = trainIris(cli, project);
       const diagnosis = cli('diagnose', project, '--run', runId, '--json');
       assert.equal(diagnosis.status, 0, diagnosis.stderr);

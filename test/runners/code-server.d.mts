@@ -13,5 +13,12 @@ export interface CodeServer {
   workbenchUrl(o?: { folder?: string; devPath?: string; testsPath?: string }): string;
   stop(): Promise<void>;
 }
-export function startCodeServer(o: { folder: string; port?: number; extensionsDir?: string; settings?: object; log?: string; workspaceTrust?: boolean }): Promise<CodeServer>;
+export function startCodeServer(o: {
+  folder: string;
+  port?: number;
+  extensionsDir?: string;
+  settings?: object;
+  log?: string;
+  workspaceTrust?: boolean;
+}): Promise<CodeServer>;
 export function installVsix(vsix: string, extensionsDir: string): string;

@@ -51,7 +51,14 @@ export function ensureCodeServer() {
   seedRipgrepCache();
   const r = spawnSync(
     'npm',
-    ['install', `code-server@${CODE_SERVER_VERSION}`, '--foreground-scripts', '--unsafe-perm', '--no-audit', '--no-fund'],
+    [
+      'install',
+      `code-server@${CODE_SERVER_VERSION}`,
+      '--foreground-scripts',
+      '--unsafe-perm',
+      '--no-audit',
+      '--no-fund',
+    ],
     {
       cwd: cacheDir,
       // node-pty's install runs `npx node-gyp`, which would otherwise ask before installing.
@@ -133,14 +140,19 @@ export async function startCodeServer(opts) {
   writeFileSync(configFile, 'auth: none\ncert: false\n');
   const args = [
     bin,
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     opts.folder,
   ];
   const child = spawn('setsid', [process.execPath, ...args], {

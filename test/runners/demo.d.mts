@@ -2,4 +2,9 @@
 import type { CodeServer } from './code-server.mjs';
 export const DEFAULT_FOLDER: string;
 export function prepare(o?: { build?: boolean }): void;
-export function startDemo(o?: { folder?: string; port?: number; settings?: object; workspaceTrust?: boolean }): Promise<CodeServer & { openUrl: string }>;
+export function startDemo(o?: {
+  folder?: string;
+  port?: number;
+  settings?: object;
+  workspaceTrust?: boolean;
+}): Promise<CodeServer & { openUrl: string }>;

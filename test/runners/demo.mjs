@@ -19,7 +19,8 @@ function step(cmd, args, what) {
 
 /** Installs dependencies and builds when needed (what a fresh clone lacks). */
 export function prepare({ build = true } = {}) {
-  if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) step('npm', ['ci', '--no-audit', '--no-fund'], 'installing dependencies (npm ci)');
+  if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
+    step('npm', ['ci', '--no-audit', '--no-fund'], 'installing dependencies (npm ci)');
   if (build) step(process.execPath, [join(root, 'src/build/build.mjs'), '--no-typecheck'], 'building the extension');
   ensureCodeServer();
 }
@@ -43,12 +44,16 @@ async function portIsFree(port) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, folder: { type: 'string' }, 'no-build': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, folder: { type: 'string' }, 'no-build': { type: 'boolean' } },
+  });
   const wanted = Number(values.port ?? process.env.PORT ?? 8080);
   prepare({ build: !values['no-build'] });
   const port = (await portIsFree(wanted)) ? wanted : await freePort();
   const demo = await startDemo({ folder: values.folder ? resolve(values.folder) : DEFAULT_FOLDER, port });
-  console.log(`\nML Loop is running in VS Code (code-server) on the ${values.folder ?? 'examples/digits'} sample. Open:\n\n  ${demo.openUrl}\n\nPress Ctrl+C to stop.`);
+  console.log(
+    `\nML Loop is running in VS Code (code-server) on the ${values.folder ?? 'examples/digits'} sample. Open:\n\n  ${demo.openUrl}\n\nPress Ctrl+C to stop.`,
+  );
   const stop = async () => {
     await demo.stop();
     process.exit(0);

@@ -25,9 +25,13 @@ export async function run() {
     let r = nodeTestTier(root, [spec], ['--test-concurrency=1', '--test-timeout=300000']);
     for (let attempt = 1; r.failed > 0 && attempt <= retries; attempt++) {
       const firstFailed = r.failed;
-      console.log(`\n=== e2e: ${relative(root, spec)} failed ${firstFailed} test(s); running it again (retry ${attempt} of ${retries}) ===`);
+      console.log(
+        `\n=== e2e: ${relative(root, spec)} failed ${firstFailed} test(s); running it again (retry ${attempt} of ${retries}) ===`,
+      );
       r = nodeTestTier(root, [spec], ['--test-concurrency=1', '--test-timeout=300000']);
-      total.notes.push(`flaky: ${relative(root, spec)} failed ${firstFailed} test(s), then ${r.failed > 0 ? `failed ${r.failed} again` : 'passed'} on retry ${attempt}`);
+      total.notes.push(
+        `flaky: ${relative(root, spec)} failed ${firstFailed} test(s), then ${r.failed > 0 ? `failed ${r.failed} again` : 'passed'} on retry ${attempt}`,
+      );
     }
     for (const k of ['passed', 'failed', 'skipped']) total[k] += r[k];
   }

@@ -15,7 +15,13 @@ try {
     version: VSCODE_VERSION,
     extensionDevelopmentPath: root,
     extensionTestsPath: join(root, 'dist', 'test', 'integration', 'index'),
-    launchArgs: [copyOfSample(join(root, 'examples', 'digits'), 'mlloop-electron-'), '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
+    launchArgs: [
+      copyOfSample(join(root, 'examples', 'digits'), 'mlloop-electron-'),
+      '--disable-extensions',
+      '--disable-workspace-trust',
+      '--skip-welcome',
+      '--skip-release-notes',
+    ],
   });
 } catch (e) {
   console.error(`integration tests in VS Code ${VSCODE_VERSION} failed: ${e instanceof Error ? e.message : e}`);

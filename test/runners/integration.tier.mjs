@@ -44,7 +44,12 @@ export async function run({ timeoutMs = Number(process.env.MLLOOP_INTEGRATION_TI
       else process.stdout.write(line.endsWith('\n') ? line : line + '\n');
     });
     await page.goto(server.workbenchUrl({ devPath: root, testsPath: TESTS_BUNDLE.replace(/\.js$/, '') }));
-    const timer = new Promise((_, reject) => setTimeout(() => reject(new Error(`integration suite did not finish within ${timeoutMs / 1000} s`)), timeoutMs).unref());
+    const timer = new Promise((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`integration suite did not finish within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      ).unref(),
+    );
     await Promise.race([done, timer]);
     if (!result) return { passed: 0, failed: 1, skipped: 0 }; // the suite crashed before reporting
     if (exitCode !== 0 && result.failed === 0) result.failed = 1;

@@ -24,7 +24,11 @@ export function nodeTestTier(root, files, extraArgs = []) {
   );
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
   const count = (k) => Number((tap.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
-  const res = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+  const res = {
+    passed: count('pass'),
+    failed: count('fail') + count('cancelled'),
+    skipped: count('skipped') + count('todo'),
+  };
   if (r.status !== 0 && res.failed === 0) res.failed = 1; // the runner itself failed
   return res;
 }

@@ -11,7 +11,10 @@ import { nodeTestTier } from './node-test.mjs';
 export const name = 'package';
 
 export async function run() {
-  for (const args of [['src/build/build.mjs', '--production', '--no-typecheck'], ['src/build/package.mjs', '--all']]) {
+  for (const args of [
+    ['src/build/build.mjs', '--production', '--no-typecheck'],
+    ['src/build/package.mjs', '--all'],
+  ]) {
     const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
@@ -21,6 +24,9 @@ export async function run() {
     if (warnings.length) throw new Error(`node ${args.join(' ')} warned:\n${warnings.join('\n')}`);
   }
   const dir = join(root, 'test', 'package');
-  const specs = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+  const specs = readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(dir, f));
   return nodeTestTier(root, specs);
 }

@@ -23,7 +23,9 @@ export function slurmInstalled() {
 }
 
 function userIds(name) {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user ${name} (is munge installed?)`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -48,7 +50,8 @@ function startMunge() {
   chmodSync(MUNGE_KEY, 0o400);
   sh('su', ['-s', '/bin/sh', 'munge', '-c', '/usr/sbin/munged']);
   for (let i = 0; i < 50 && !mungeWorks(); i++) sh('sleep', ['0.1']);
-  if (!mungeWorks()) throw new Error('munged started but `munge -n | unmunge` still fails (see /var/log/munge/munged.log)');
+  if (!mungeWorks())
+    throw new Error('munged started but `munge -n | unmunge` still fails (see /var/log/munge/munged.log)');
   return true;
 }
 
@@ -124,10 +127,16 @@ export async function startSlurmCluster() {
   while (Date.now() < deadline) {
     last = spawnSync('sinfo', ['-h', '-o', '%T'], { env, encoding: 'utf8' }).stdout?.trim() ?? '';
     if (last === 'idle') return { state, conf, host, stop };
-    if (/unknown|down|drain/.test(last)) spawnSync('scontrol', ['update', `nodename=${host}`, 'state=resume'], { env, stdio: 'ignore' });
+    if (/unknown|down|drain/.test(last))
+      spawnSync('scontrol', ['update', `nodename=${host}`, 'state=resume'], { env, stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
   }
-  const logs = ['slurmctld.log', 'slurmd.log'].map((f) => `${f}:\n${existsSync(join(state, f)) ? readFileSync(join(state, f), 'utf8').split('\n').slice(-15).join('\n') : '(none)'}`).join('\n');
+  const logs = ['slurmctld.log', 'slurmd.log']
+    .map(
+      (f) =>
+        `${f}:\n${existsSync(join(state, f)) ? readFileSync(join(state, f), 'utf8').split('\n').slice(-15).join('\n') : '(none)'}`,
+    )
+    .join('\n');
   stop();
   throw new Error(`the local SLURM node did not become idle within 60 s (sinfo: ${last || 'nothing'})\n${logs}`);
 }
@@ -145,15 +154,17 @@ export function stopSlurmCluster(state, alsoMunge = false) {
   }
   // slurmd leaves job steps' stepd processes only while jobs run; the tests cancel theirs.
   for (let i = 0; i < 50; i++) {
-    const alive = ['slurmd.pid', 'slurmctld.pid'].map((f) => pidOf(join(state, f))).filter((pid) => {
-      if (!pid) return false;
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const alive = ['slurmd.pid', 'slurmctld.pid']
+      .map((f) => pidOf(join(state, f)))
+      .filter((pid) => {
+        if (!pid) return false;
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     if (alive.length === 0) break;
     spawnSync('sleep', ['0.1']);
   }

@@ -19,7 +19,10 @@ export async function run() {
   const cluster = await startSlurmCluster();
   try {
     const dir = join(root, 'test', 'slurm');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => join(dir, f));
     // One file at a time: the cluster has two CPUs and the tests count on them.
     return nodeTestTier(root, files, ['--test-concurrency=1']);
   } finally {

@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterFollower, JOB_SCRIPT, submitClusterExperiment, unfinishedClusterRuns } from '../../src/core/cluster/clusterRun';
+import {
+  ClusterFollower,
+  JOB_SCRIPT,
+  submitClusterExperiment,
+  unfinishedClusterRuns,
+} from '../../src/core/cluster/clusterRun';
 import { execSlurm, type SlurmRunner } from '../../src/core/cluster/slurm';
 import { readRun, type RunRecord } from '../../src/core/train/runStore';
 import { readHistory } from '../../src/core/track/store';
@@ -35,7 +40,11 @@ function recording(): { runner: SlurmRunner; calls: string[][] } {
 test('a script experiment: submitted, queued, running, curves streamed, completed and evaluated', async () => {
   const dir = project({});
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
-  spec.experiments.cnn = { command: trainer(dir, { steps: 4 }), params: { lr: 0.5, note: "it's a 'quoted' $HOME" }, cluster: 'local' };
+  spec.experiments.cnn = {
+    command: trainer(dir, { steps: 4 }),
+    params: { lr: 0.5, note: "it's a 'quoted' $HOME" },
+    cluster: 'local',
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const sub = await submitClusterExperiment({ projectDir: dir, experimentName: 'cnn' });
   assert.equal(sub.runs.length, 1);
@@ -48,12 +57,19 @@ test('a script experiment: submitted, queued, running, curves streamed, complete
 
   const statuses: string[] = [];
   const progress: ProgressEvent[] = [];
-  const follower = new ClusterFollower({ ...FAST, onChange: (_d, _id, r) => statuses.push(r.status), onProgress: (_id, e) => progress.push(e) });
+  const follower = new ClusterFollower({
+    ...FAST,
+    onChange: (_d, _id, r) => statuses.push(r.status),
+    onProgress: (_id, e) => progress.push(e),
+  });
   const final = await follower.follow(dir, runId);
   follower.dispose();
   assert.equal(final.status, 'completed', JSON.stringify(final.error));
   assert.ok(statuses.includes('running'), `statuses seen: ${statuses}`);
-  assert.deepEqual(progress.map((e) => e.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    progress.map((e) => e.step),
+    [1, 2, 3, 4],
+  );
   assert.equal(progress[3].totalSteps, 4);
   // The argv reached the script as words (quotes and $ untouched), the params through the inputs.
   assert.deepEqual(final.command!.slice(-4), ['--lr', '0.5', '--note', "it's a 'quoted' $HOME"]);
@@ -61,7 +77,10 @@ test('a script experiment: submitted, queued, running, curves streamed, complete
   assert.ok(final.metrics?.dev && 'accuracy' in final.metrics.dev && typeof final.metrics.dev.accuracy === 'number');
   assert.ok(existsSync(join(runDir, REFERENCE_FILE)), 'the monitoring reference is written, as for a local script run');
   const history = readHistory(runDir);
-  assert.deepEqual(history.steps.map((s) => s.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    history.steps.map((s) => s.step),
+    [1, 2, 3, 4],
+  );
   assert.ok(history.final?.dev);
   assert.ok(existsSync(join(runDir, 'stdout.txt')));
 });
@@ -69,7 +88,12 @@ test('a script experiment: submitted, queued, running, curves streamed, complete
 test('a sweep is one job array with its parallel limit; the pending tasks say why they wait', async () => {
   const dir = project({}, { parallel: 1 });
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
-  spec.experiments.swept = { command: trainer(dir, { steps: 2, delayMs: 400 }), params: { lr: 0 }, cluster: 'local', sweep: { lr: [0.1, 0.2, 0.3] } };
+  spec.experiments.swept = {
+    command: trainer(dir, { steps: 2, delayMs: 400 }),
+    params: { lr: 0 },
+    cluster: 'local',
+    sweep: { lr: [0.1, 0.2, 0.3] },
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const rec = recording();
   const sub = await submitClusterExperiment({ projectDir: dir, experimentName: 'swept', runner: rec.runner });
@@ -94,9 +118,19 @@ test('a sweep is one job array with its parallel limit; the pending tasks say wh
   const finals = await Promise.all(sub.runs.map((r) => follower.follow(dir, r.runId)));
   clearInterval(watch);
   follower.dispose();
-  assert.deepEqual(finals.map((r) => r.status), ['completed', 'completed', 'completed'], JSON.stringify(finals.map((r) => r.error)));
-  assert.deepEqual(finals.map((r) => r.cluster?.arrayTaskId), [0, 1, 2]);
-  assert.deepEqual(finals.map((r) => r.params.lr), [0.1, 0.2, 0.3]);
+  assert.deepEqual(
+    finals.map((r) => r.status),
+    ['completed', 'completed', 'completed'],
+    JSON.stringify(finals.map((r) => r.error)),
+  );
+  assert.deepEqual(
+    finals.map((r) => r.cluster?.arrayTaskId),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    finals.map((r) => r.params.lr),
+    [0.1, 0.2, 0.3],
+  );
   assert.ok(new Set(finals.map((r) => r.group?.id)).size === 1);
   assert.equal(runningAtOnce, 1, 'never more tasks running than the array allows');
   assert.ok(reasons.has('JobArrayTaskLimit'), `reasons seen: ${[...reasons]}`);
@@ -106,7 +140,11 @@ test('cancel: a running job, and a whole array', async () => {
   const dir = project({});
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
   spec.experiments.slow = { command: trainer(dir, { steps: 100, delayMs: 500 }), cluster: 'local' };
-  spec.experiments.slowSweep = { command: trainer(dir, { steps: 100, delayMs: 500 }), cluster: 'local', sweep: { lr: [1, 2, 3] } };
+  spec.experiments.slowSweep = {
+    command: trainer(dir, { steps: 100, delayMs: 500 }),
+    cluster: 'local',
+    sweep: { lr: [1, 2, 3] },
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
 
   const one = await submitClusterExperiment({ projectDir: dir, experimentName: 'slow' });
@@ -122,7 +160,10 @@ test('cancel: a running job, and a whole array', async () => {
   const sweep = await submitClusterExperiment({ projectDir: dir, experimentName: 'slowSweep' });
   const finals = Promise.all(sweep.runs.map((r) => follower.follow(dir, r.runId)));
   await follower.cancel(sweep.runs[0].runId, true);
-  assert.deepEqual((await finals).map((r) => r.status), ['cancelled', 'cancelled', 'cancelled']);
+  assert.deepEqual(
+    (await finals).map((r) => r.status),
+    ['cancelled', 'cancelled', 'cancelled'],
+  );
   follower.dispose();
 });
 
@@ -152,7 +193,10 @@ test('errors a user meets: an invalid partition (SLURM says so), a node without 
   spec.experiments.lost = { command: trainer(dir), cluster: 'nowhere' };
   spec.experiments.nopython = { command: ['no-such-python-xyz', 'train.py'], cluster: 'local' };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
-  await assert.rejects(submitClusterExperiment({ projectDir: dir, experimentName: 'lost' }), /sbatch failed: .*invalid partition/i);
+  await assert.rejects(
+    submitClusterExperiment({ projectDir: dir, experimentName: 'lost' }),
+    /sbatch failed: .*invalid partition/i,
+  );
   const failedRun = unfinishedClusterRuns(dir);
   assert.deepEqual(failedRun, [], 'the refused run is failed, not left queued');
   const sub = await submitClusterExperiment({ projectDir: dir, experimentName: 'nopython' });
@@ -161,8 +205,14 @@ test('errors a user meets: an invalid partition (SLURM says so), a node without 
   follower.dispose();
   assert.equal(r.status, 'failed');
   assert.match(r.error!.message, /"no-such-python-xyz" is not found on node/);
-  const notOnPath: SlurmRunner = (cmd, args) => execSlurm(`${cmd}-missing-xyz`, args).catch((e: Error) => Promise.reject(new Error(e.message.replace(`${cmd}-missing-xyz`, cmd))));
-  await assert.rejects(submitClusterExperiment({ projectDir: dir, experimentName: 'nopython', runner: notOnPath }), /sbatch is not on PATH/);
+  const notOnPath: SlurmRunner = (cmd, args) =>
+    execSlurm(`${cmd}-missing-xyz`, args).catch((e: Error) =>
+      Promise.reject(new Error(e.message.replace(`${cmd}-missing-xyz`, cmd))),
+    );
+  await assert.rejects(
+    submitClusterExperiment({ projectDir: dir, experimentName: 'nopython', runner: notOnPath }),
+    /sbatch is not on PATH/,
+  );
 });
 
 test('restart: a new follower (the editor reopened) picks up a running job by its id and completes it', async () => {

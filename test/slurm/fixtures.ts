@@ -25,4 +25,3 @@ export function trainer(dir: string, opts: { steps?: number; delayMs?: number; e
      setTimeout(tick, delay);`,
   );
 }
-

@@ -33,19 +33,40 @@ export function columnChart(column: ColumnProfile, colors: ChartPalette): BarCon
     const options = barOptions(colors);
     return {
       type: 'bar',
-      data: { labels, datasets: [{ label: column.name, data: counts, backgroundColor: color, barPercentage: 1, categoryPercentage: 1 }] },
+      data: {
+        labels,
+        datasets: [
+          { label: column.name, data: counts, backgroundColor: color, barPercentage: 1, categoryPercentage: 1 },
+        ],
+      },
       options: {
         ...options,
-        scales: { ...options!.scales, x: { ...options!.scales!.x, ticks: { color: colors.muted, font: { size: 10 }, maxTicksLimit: 4, maxRotation: 0 } } },
+        scales: {
+          ...options!.scales,
+          x: {
+            ...options!.scales!.x,
+            ticks: { color: colors.muted, font: { size: 10 }, maxTicksLimit: 4, maxRotation: 0 },
+          },
+        },
       },
     };
   }
   const top = column.stats.topValues;
   return {
     type: 'bar',
-    data: { labels: top.map((t) => t.value), datasets: [{ label: column.name, data: top.map((t) => t.count), backgroundColor: color }] },
+    data: {
+      labels: top.map((t) => t.value),
+      datasets: [{ label: column.name, data: top.map((t) => t.count), backgroundColor: color }],
+    },
     // Every class label shows (chart.js skips labels that crowd by default).
-    options: { ...barOptions(colors), indexAxis: 'y', scales: { ...barOptions(colors)!.scales, y: { ...barOptions(colors)!.scales!.y, ticks: { color: colors.muted, autoSkip: false, font: { size: 10 } } } } },
+    options: {
+      ...barOptions(colors),
+      indexAxis: 'y',
+      scales: {
+        ...barOptions(colors)!.scales,
+        y: { ...barOptions(colors)!.scales!.y, ticks: { color: colors.muted, autoSkip: false, font: { size: 10 } } },
+      },
+    },
   };
 }
 
@@ -58,7 +79,11 @@ export function classBalanceChart(profile: DataProfile, colors: ChartPalette): B
     type: 'bar',
     data: {
       labels: balance.map((b) => b.class),
-      datasets: splits.map((s, i) => ({ label: s, data: balance.map((b) => b[s]), backgroundColor: seriesColor(colors, i) })),
+      datasets: splits.map((s, i) => ({
+        label: s,
+        data: balance.map((b) => b[s]),
+        backgroundColor: seriesColor(colors, i),
+      })),
     },
     options: barOptions(colors, true),
   };
@@ -68,7 +93,13 @@ export function classBalanceChart(profile: DataProfile, colors: ChartPalette): B
  * RGBA pixels of one image sample, scaled so the sample's own range maps to the theme's
  * foreground-on-transparent (so an 8×8 digit reads in light and dark themes alike).
  */
-export function samplePixels(pixels: number[], width: number, height: number, channels: number, rgb: [number, number, number]): Uint8ClampedArray<ArrayBuffer> {
+export function samplePixels(
+  pixels: number[],
+  width: number,
+  height: number,
+  channels: number,
+  rgb: [number, number, number],
+): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(width * height * 4);
   let lo = Infinity;
   let hi = -Infinity;

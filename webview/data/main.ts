@@ -2,7 +2,12 @@
 // data; every number comes from the profile.
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import type { ColumnProfile, DataProfile } from '../../src/core/data/profileTypes';
-import { isDataHostMessage, type DataHostMessage, type DataPanelState, type DataWebviewMessage } from '../../src/protocol/data';
+import {
+  isDataHostMessage,
+  type DataHostMessage,
+  type DataPanelState,
+  type DataWebviewMessage,
+} from '../../src/protocol/data';
 import { connect, dataGrid, onThemeChange, readThemeColors, registerToolkit, type ThemeColors } from '../shared';
 import { classBalanceChart, columnChart, formatNumber, parseCssColor, samplePixels } from './charts';
 
@@ -14,7 +19,11 @@ let state: DataPanelState | undefined;
 let charts: Chart[] = [];
 let scrollTimer: ReturnType<typeof setTimeout> | undefined;
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   el.append(...children);
@@ -43,7 +52,8 @@ function fileName(file: string): string {
 }
 
 function header(profile: DataProfile, projectFile: string): HTMLElement {
-  const stat = (label: string, value: string) => h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
+  const stat = (label: string, value: string) =>
+    h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
   const refresh = custom('vscode-button', { appearance: 'secondary', 'data-action': 'refresh' }, 'Refresh');
   refresh.addEventListener('click', () => channel.post({ type: 'refresh' }));
   const open = custom('vscode-button', { appearance: 'secondary', 'data-action': 'open' }, 'Open data file');
@@ -51,8 +61,17 @@ function header(profile: DataProfile, projectFile: string): HTMLElement {
   return h(
     'header',
     {},
-    h('div', { class: 'title-row' }, h('h1', { title: profile.file }, fileName(profile.file)), h('div', { class: 'actions' }, open, refresh)),
-    h('p', { class: 'muted' }, `${projectFile} · data version ${profile.dataVersion} · profiled in ${formatNumber(Math.round(profile.durationMs))} ms`),
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', { title: profile.file }, fileName(profile.file)),
+      h('div', { class: 'actions' }, open, refresh),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      `${projectFile} · data version ${profile.dataVersion} · profiled in ${formatNumber(Math.round(profile.durationMs))} ms`,
+    ),
     h(
       'div',
       { class: 'stats' },
@@ -67,7 +86,13 @@ function header(profile: DataProfile, projectFile: string): HTMLElement {
 
 function findings(profile: DataProfile): HTMLElement {
   const icon = { error: 'error', warning: 'warning', information: 'info' } as const;
-  if (profile.findings.length === 0) return h('section', { class: 'findings' }, h('h2', {}, 'Findings'), h('p', { class: 'muted' }, 'Nothing to report.'));
+  if (profile.findings.length === 0)
+    return h(
+      'section',
+      { class: 'findings' },
+      h('h2', {}, 'Findings'),
+      h('p', { class: 'muted' }, 'Nothing to report.'),
+    );
   return h(
     'section',
     { class: 'findings' },
@@ -76,7 +101,13 @@ function findings(profile: DataProfile): HTMLElement {
       'ul',
       {},
       ...profile.findings.map((f) => {
-        const li = h('li', { class: `finding ${icon[f.severity] ?? 'info'}` }, h('span', { class: 'severity' }, f.severity), ' ', f.message);
+        const li = h(
+          'li',
+          { class: `finding ${icon[f.severity] ?? 'info'}` },
+          h('span', { class: 'severity' }, f.severity),
+          ' ',
+          f.message,
+        );
         const shown = imagesOfFinding(profile, f);
         if (shown) {
           // Image findings: a click shows the images they name (duplicate pairs side by side).
@@ -107,14 +138,45 @@ function imagesOfFinding(profile: DataProfile, f: DataProfile['findings'][number
   const rgb = parseCssColor(readThemeColors().foreground);
   const thumb = (file: string, caption: string) => {
     const px = previews.byFile[file];
-    const c = h('canvas', { class: 'sample', width: String(previews.width), height: String(previews.height), 'aria-label': file });
-    if (px) c.getContext('2d')!.putImageData(new ImageData(samplePixels(px, previews.width, previews.height, previews.channels, rgb), previews.width, previews.height), 0, 0);
+    const c = h('canvas', {
+      class: 'sample',
+      width: String(previews.width),
+      height: String(previews.height),
+      'aria-label': file,
+    });
+    if (px)
+      c.getContext('2d')!.putImageData(
+        new ImageData(
+          samplePixels(px, previews.width, previews.height, previews.channels, rgb),
+          previews.width,
+          previews.height,
+        ),
+        0,
+        0,
+      );
     return h('figure', { class: 'finding-image', title: file }, c, h('figcaption', {}, caption));
   };
   return () =>
     audit.pairs
-      ? h('div', { class: 'finding-images pairs' }, ...audit.pairs.filter((p) => previews.byFile[p.a] || previews.byFile[p.b]).map((p) => h('div', { class: 'pair' }, thumb(p.a, `${p.splitA}: ${fileName(p.a)}`), thumb(p.b, `${p.splitB}: ${fileName(p.b)}`))))
-      : h('div', { class: 'finding-images' }, ...audit.files.filter((file) => previews.byFile[file]).map((file) => thumb(file, fileName(file))));
+      ? h(
+          'div',
+          { class: 'finding-images pairs' },
+          ...audit.pairs
+            .filter((p) => previews.byFile[p.a] || previews.byFile[p.b])
+            .map((p) =>
+              h(
+                'div',
+                { class: 'pair' },
+                thumb(p.a, `${p.splitA}: ${fileName(p.a)}`),
+                thumb(p.b, `${p.splitB}: ${fileName(p.b)}`),
+              ),
+            ),
+        )
+      : h(
+          'div',
+          { class: 'finding-images' },
+          ...audit.files.filter((file) => previews.byFile[file]).map((file) => thumb(file, fileName(file))),
+        );
 }
 
 function imageGrid(profile: DataProfile, colors: ThemeColors): HTMLElement | undefined {
@@ -127,17 +189,32 @@ function imageGrid(profile: DataProfile, colors: ThemeColors): HTMLElement | und
       { class: 'image-row' },
       h('span', { class: 'image-class' }, cls),
       ...pixels.map((p) => {
-        const c = h('canvas', { class: 'sample', width: String(im.width), height: String(im.height), 'aria-label': `example of ${cls}` });
-        c.getContext('2d')!.putImageData(new ImageData(samplePixels(p, im.width, im.height, im.channels, rgb), im.width, im.height), 0, 0);
+        const c = h('canvas', {
+          class: 'sample',
+          width: String(im.width),
+          height: String(im.height),
+          'aria-label': `example of ${cls}`,
+        });
+        c.getContext('2d')!.putImageData(
+          new ImageData(samplePixels(p, im.width, im.height, im.channels, rgb), im.width, im.height),
+          0,
+          0,
+        );
         return c;
       }),
     ),
   );
-  return h('section', { class: 'images' }, h('h2', {}, 'Examples per class'), h('div', { class: 'image-grid' }, ...rows));
+  return h(
+    'section',
+    { class: 'images' },
+    h('h2', {}, 'Examples per class'),
+    h('div', { class: 'image-grid' }, ...rows),
+  );
 }
 
 function columnTable(columns: ColumnProfile[]): HTMLElement {
-  const num = (c: ColumnProfile, k: 'min' | 'max' | 'mean' | 'std') => (c.stats.kind === 'numeric' ? formatNumber(c.stats[k]) : '');
+  const num = (c: ColumnProfile, k: 'min' | 'max' | 'mean' | 'std') =>
+    c.stats.kind === 'numeric' ? formatNumber(c.stats[k]) : '';
   const rows = columns.map((c) => ({
     name: c.name,
     role: c.role,
@@ -151,7 +228,16 @@ function columnTable(columns: ColumnProfile[]): HTMLElement {
     note: c.constant ? 'constant' : '',
   }));
   const keys = ['name', 'role', 'type', 'missing', 'distinct', 'min', 'max', 'mean', 'std', 'note'];
-  return h('section', { class: 'columns' }, h('h2', {}, 'Columns'), dataGrid(keys.map((k) => ({ columnDataKey: k, title: k })), rows, '2fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr'));
+  return h(
+    'section',
+    { class: 'columns' },
+    h('h2', {}, 'Columns'),
+    dataGrid(
+      keys.map((k) => ({ columnDataKey: k, title: k })),
+      rows,
+      '2fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr 1fr',
+    ),
+  );
 }
 
 function render(): void {
@@ -162,13 +248,22 @@ function render(): void {
   root.removeAttribute('data-ready');
   if (!state) return;
   if (state.status === 'loading') {
-    root.replaceChildren(h('div', { class: 'loading' }, custom('vscode-progress-ring'), h('span', {}, `Profiling the data of ${state.projectFile}…`)));
+    root.replaceChildren(
+      h(
+        'div',
+        { class: 'loading' },
+        custom('vscode-progress-ring'),
+        h('span', {}, `Profiling the data of ${state.projectFile}…`),
+      ),
+    );
     return;
   }
   if (state.status === 'error') {
     const retry = custom('vscode-button', {}, 'Try again');
     retry.addEventListener('click', () => channel.post({ type: 'refresh' }));
-    root.replaceChildren(h('div', { class: 'error' }, h('h2', {}, 'Could not profile the data'), h('pre', {}, state.message), retry));
+    root.replaceChildren(
+      h('div', { class: 'error' }, h('h2', {}, 'Could not profile the data'), h('pre', {}, state.message), retry),
+    );
     root.dataset.ready = 'error';
     return;
   }
@@ -179,16 +274,39 @@ function render(): void {
     h(
       'div',
       { class: `column-card role-${c.role}` },
-      h('div', { class: 'column-name', title: c.name }, c.name, c.role !== 'feature' ? h('span', { class: 'role' }, ` ${c.role}`) : ''),
-      chartCanvas(columnChart(c, colors), `${c.stats.kind === 'numeric' ? 'histogram' : 'top values'} of ${c.name}`, 'chart small'),
+      h(
+        'div',
+        { class: 'column-name', title: c.name },
+        c.name,
+        c.role !== 'feature' ? h('span', { class: 'role' }, ` ${c.role}`) : '',
+      ),
+      chartCanvas(
+        columnChart(c, colors),
+        `${c.stats.kind === 'numeric' ? 'histogram' : 'top values'} of ${c.name}`,
+        'chart small',
+      ),
     ),
   );
   root.replaceChildren(
     header(profile, state.projectFile),
     findings(profile),
-    ...(balance ? [h('section', { class: 'balance' }, h('h2', {}, 'Class balance'), chartCanvas(balance, 'rows per class and split', 'chart wide'))] : []),
+    ...(balance
+      ? [
+          h(
+            'section',
+            { class: 'balance' },
+            h('h2', {}, 'Class balance'),
+            chartCanvas(balance, 'rows per class and split', 'chart wide'),
+          ),
+        ]
+      : []),
     ...[imageGrid(profile, colors)].filter((x): x is HTMLElement => !!x),
-    h('section', { class: 'distributions' }, h('h2', {}, 'Distributions'), h('div', { class: 'column-grid' }, ...columnCards)),
+    h(
+      'section',
+      { class: 'distributions' },
+      h('h2', {}, 'Distributions'),
+      h('div', { class: 'column-grid' }, ...columnCards),
+    ),
     columnTable(profile.columns),
   );
   for (const make of pendingCharts) make();

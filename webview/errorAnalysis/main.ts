@@ -15,7 +15,17 @@ import {
   type ErrorAnalysisWebviewMessage,
   type ExampleSource,
 } from '../../src/protocol/errorAnalysis';
-import { applyTagDelta, defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf, type Filters, type SortKey } from './model';
+import {
+  applyTagDelta,
+  defaultFilters,
+  selectWith,
+  UNTAGGED,
+  visibleProductionRows,
+  visibleRows,
+  windowOf,
+  type Filters,
+  type SortKey,
+} from './model';
 
 registerToolkit();
 
@@ -47,7 +57,10 @@ const categoriesOf = new Map<string, string[]>();
 const pending = new Set<string>();
 const marked = new Map<string, string>(); // label errors marked wrong: id → suggested label
 
-const channel = connect<ErrorAnalysisHostMessage, ErrorAnalysisWebviewMessage, UiState>(isErrorAnalysisHostMessage, onMessage);
+const channel = connect<ErrorAnalysisHostMessage, ErrorAnalysisWebviewMessage, UiState>(
+  isErrorAnalysisHostMessage,
+  onMessage,
+);
 let sort: SortKey = channel.getUiState()?.sort ?? 'loss';
 let source: ExampleSource = channel.getUiState()?.source ?? 'dev';
 
@@ -55,18 +68,51 @@ let source: ExampleSource = channel.getUiState()?.source ?? 'dev';
 const titleEl = h('h1', {}, 'Error analysis');
 const statsEl = h('div', { class: 'stats' });
 const busyEl = h('span', { class: 'busy muted', 'data-role': 'busy' });
-const header = h('div', { class: 'title-row' }, h('div', {}, titleEl, statsEl), h('div', { class: 'actions' }, busyEl, button('Add Data…', 'add-data', () => channel.post({ type: 'addData' })), button('Refresh', 'refresh', () => channel.post({ type: 'refresh' }))));
+const header = h(
+  'div',
+  { class: 'title-row' },
+  h('div', {}, titleEl, statsEl),
+  h(
+    'div',
+    { class: 'actions' },
+    busyEl,
+    button('Add Data…', 'add-data', () => channel.post({ type: 'addData' })),
+    button('Refresh', 'refresh', () => channel.post({ type: 'refresh' })),
+  ),
+);
 
 const sourceSel = h('select', { 'data-filter': 'source', 'aria-label': 'Examples' });
 const errorsOnly = h('input', { type: 'checkbox', 'data-filter': 'errors-only', id: 'errors-only' });
 errorsOnly.checked = true;
 const truthSel = h('select', { 'data-filter': 'truth', 'aria-label': 'True class' });
 const predSel = h('select', { 'data-filter': 'predicted', 'aria-label': 'Predicted class' });
-const minConf = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '0', 'data-filter': 'min-confidence', 'aria-label': 'Minimum confidence' });
-const maxConf = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '1', 'data-filter': 'max-confidence', 'aria-label': 'Maximum confidence' });
+const minConf = h('input', {
+  type: 'number',
+  min: '0',
+  max: '1',
+  step: '0.05',
+  value: '0',
+  'data-filter': 'min-confidence',
+  'aria-label': 'Minimum confidence',
+});
+const maxConf = h('input', {
+  type: 'number',
+  min: '0',
+  max: '1',
+  step: '0.05',
+  value: '1',
+  'data-filter': 'max-confidence',
+  'aria-label': 'Maximum confidence',
+});
 const tagSel = h('select', { 'data-filter': 'tag', 'aria-label': 'Tag' });
 const sortSel = h('select', { 'data-filter': 'sort', 'aria-label': 'Sort' });
-for (const [v, label] of [['loss', 'loss ↓'], ['confidence-desc', 'confidence ↓'], ['confidence-asc', 'confidence ↑'], ['truth', 'true class']] as const) sortSel.append(h('option', { value: v }, label));
+for (const [v, label] of [
+  ['loss', 'loss ↓'],
+  ['confidence-desc', 'confidence ↓'],
+  ['confidence-asc', 'confidence ↑'],
+  ['truth', 'true class'],
+] as const)
+  sortSel.append(h('option', { value: v }, label));
 sortSel.value = sort;
 const sliceChip = h('span', { class: 'chip', 'data-role': 'slice-filter', hidden: '' });
 const filterBar = h(
@@ -81,13 +127,30 @@ const filterBar = h(
   h('label', {}, 'sort ', sortSel),
   sliceChip,
 );
-const tagInput = h('input', { type: 'text', placeholder: 'Type a tag for the selected rows, Enter', 'data-role': 'tag-input', list: 'known-tags', 'aria-label': 'Tag the selected examples' });
+const tagInput = h('input', {
+  type: 'text',
+  placeholder: 'Type a tag for the selected rows, Enter',
+  'data-role': 'tag-input',
+  list: 'known-tags',
+  'aria-label': 'Tag the selected examples',
+});
 const knownTags = h('datalist', { id: 'known-tags' });
 const selectionEl = h('span', { class: 'muted', 'data-role': 'selection' });
 const countEl = h('span', { class: 'muted', 'data-role': 'count' });
 const tagBar = h('div', { class: 'tagbar' }, tagInput, knownTags, selectionEl, countEl);
 const spacer = h('div', { class: 'spacer' });
-const scroller = h('div', { class: 'scroller', tabindex: '0', 'data-role': 'examples', role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Dev examples' }, spacer);
+const scroller = h(
+  'div',
+  {
+    class: 'scroller',
+    tabindex: '0',
+    'data-role': 'examples',
+    role: 'listbox',
+    'aria-multiselectable': 'true',
+    'aria-label': 'Dev examples',
+  },
+  spacer,
+);
 const emptyEl = h('p', { class: 'muted', 'data-role': 'empty', hidden: '' });
 const listHead = h('div', { class: 'row head' });
 const side = h('div', { class: 'side' });
@@ -111,13 +174,22 @@ function sourceIds(v: ErrorAnalysisView): string[] {
 function refilter(keepScroll = true): void {
   if (!view) return;
   const v = view;
-  order = source === 'production' ? visibleProductionRows(v.production, v.tags, filters, sort) : visibleRows(v.dev, v.tags, filters, sort);
+  order =
+    source === 'production'
+      ? visibleProductionRows(v.production, v.tags, filters, sort)
+      : visibleRows(v.dev, v.tags, filters, sort);
   const ids = sourceIds(v);
   orderIds = Array.from(order, (r) => ids[r]);
   spacer.style.height = `${order.length * rowHeight()}px`;
-  countEl.textContent = source === 'production' ? `${order.length} of ${ids.length} queued production examples shown` : `${order.length} of ${ids.length} dev examples shown`;
+  countEl.textContent =
+    source === 'production'
+      ? `${order.length} of ${ids.length} queued production examples shown`
+      : `${order.length} of ${ids.length} dev examples shown`;
   const hidden = v.production.hidden ? ` (${v.production.hidden} queued of another model not listed)` : '';
-  emptyEl.textContent = source === 'production' && !ids.length ? `No production requests queued${hidden}: Send to Error Analysis in a deployment's Monitoring panel queues its drifted and low-confidence requests here.` : '';
+  emptyEl.textContent =
+    source === 'production' && !ids.length
+      ? `No production requests queued${hidden}: Send to Error Analysis in a deployment's Monitoring panel queues its drifted and low-confidence requests here.`
+      : '';
   emptyEl.hidden = !emptyEl.textContent;
   if (!keepScroll) scroller.scrollTop = 0;
   cursor = Math.min(cursor, Math.max(0, order.length - 1));
@@ -131,7 +203,13 @@ function readTheme(): void {
 
 function drawImage(canvas: HTMLCanvasElement, pixels: number[]): void {
   const im = view!.image!;
-  canvas.getContext('2d')!.putImageData(new ImageData(samplePixels(pixels, im.width, im.height, im.channels, themeRgb), im.width, im.height), 0, 0);
+  canvas
+    .getContext('2d')!
+    .putImageData(
+      new ImageData(samplePixels(pixels, im.width, im.height, im.channels, themeRgb), im.width, im.height),
+      0,
+      0,
+    );
 }
 
 function drawRows(): void {
@@ -147,14 +225,27 @@ function drawRows(): void {
     const r = order[pos];
     const id = prod ? prod.ids[r] : v.dev.ids[r];
     // A production example is wrong when its feedback label differs from the served prediction.
-    const wrong = prod ? prod.truth[r] !== null && prod.predicted[r] !== null && prod.truth[r] !== prod.predicted[r] : v.dev.wrong[r] === 1;
+    const wrong = prod
+      ? prod.truth[r] !== null && prod.predicted[r] !== null && prod.truth[r] !== prod.predicted[r]
+      : v.dev.wrong[r] === 1;
     const cls = `row${selected.has(id) ? ' selected' : ''}${pos === cursor ? ' cursor' : ''}${wrong ? ' wrong' : ''}`;
-    const el = h('div', { class: cls, role: 'option', 'aria-selected': String(selected.has(id)), 'data-id': id, 'data-pos': String(pos) });
+    const el = h('div', {
+      class: cls,
+      role: 'option',
+      'aria-selected': String(selected.has(id)),
+      'data-id': id,
+      'data-pos': String(pos),
+    });
     el.style.top = `${pos * rh}px`;
     el.style.height = `${rh}px`;
     const px = features.get(id);
     if (v.image) {
-      const canvas = h('canvas', { class: 'digit', width: String(v.image.width), height: String(v.image.height), 'aria-label': `image of example ${id}` });
+      const canvas = h('canvas', {
+        class: 'digit',
+        width: String(v.image.width),
+        height: String(v.image.height),
+        'aria-label': `image of example ${id}`,
+      });
       if (px) drawImage(canvas, px);
       el.append(canvas);
     }
@@ -162,21 +253,49 @@ function drawRows(): void {
     const conf = prod ? prod.confidence[r] : v.dev.confidence[r];
     const labelOf = (x: number | null) => (x === null ? '—' : className(x));
     el.append(
-      h('span', { class: 'c-id', ...(prod ? { title: `${prod.deployments[r]} request ${prod.refs[r]} at ${prod.times[r]}` } : {}) }, prod ? prod.refs[r] : id),
+      h(
+        'span',
+        {
+          class: 'c-id',
+          ...(prod ? { title: `${prod.deployments[r]} request ${prod.refs[r]} at ${prod.times[r]}` } : {}),
+        },
+        prod ? prod.refs[r] : id,
+      ),
       h('span', { class: 'c-truth' }, prod ? labelOf(prod.truth[r]) : className(v.dev.truth[r])),
-      h('span', { class: `c-pred${wrong ? ' bad' : ''}` }, prod ? labelOf(prod.predicted[r]) : className(v.dev.predicted[r])),
+      h(
+        'span',
+        { class: `c-pred${wrong ? ' bad' : ''}` },
+        prod ? labelOf(prod.predicted[r]) : className(v.dev.predicted[r]),
+      ),
       h('span', { class: 'c-conf' }, conf === null || conf !== conf ? '' : conf.toFixed(2)),
-      prod ? h('span', { class: 'c-loss c-why muted', title: prod.reasons[r] }, prod.reasons[r]) : h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
+      prod
+        ? h('span', { class: 'c-loss c-why muted', title: prod.reasons[r] }, prod.reasons[r])
+        : h('span', { class: 'c-loss' }, v.dev.loss[r].toFixed(3)),
     );
     if (shownFeatures) {
       const vals = px ?? [];
       const cats = categoriesOf.get(id) ?? [];
       const all = [...vals.map((x) => (Number.isNaN(x) ? '' : String(Number(x.toPrecision(4))))), ...cats];
-      el.append(h('span', { class: 'c-features muted' }, all.slice(0, shownFeatures).map((x, i) => `${v.featureNames[i]}=${x}`).join('  ')));
+      el.append(
+        h(
+          'span',
+          { class: 'c-features muted' },
+          all
+            .slice(0, shownFeatures)
+            .map((x, i) => `${v.featureNames[i]}=${x}`)
+            .join('  '),
+        ),
+      );
     }
     // Each tag whole on hover (a narrow column cuts the chips).
     const tags = v.tags[id] ?? [];
-    el.append(h('span', { class: 'c-tags', ...(tags.length ? { title: tags.join(', ') } : {}) }, ...tags.map((t) => h('span', { class: 'chip small', title: t }, t))));
+    el.append(
+      h(
+        'span',
+        { class: 'c-tags', ...(tags.length ? { title: tags.join(', ') } : {}) },
+        ...tags.map((t) => h('span', { class: 'chip small', title: t }, t)),
+      ),
+    );
     if (prod) el.setAttribute('data-source', 'production');
     frag.append(el);
   }
@@ -186,7 +305,9 @@ function drawRows(): void {
     for (const id of missing) pending.add(id);
     channel.post({ type: 'features', requestId: ++requestSeq, ids: missing });
   }
-  selectionEl.textContent = selected.size ? `${selected.size} selected` : 'select rows (click, Shift/Ctrl+click, arrows, Space, Ctrl+A)';
+  selectionEl.textContent = selected.size
+    ? `${selected.size} selected`
+    : 'select rows (click, Shift/Ctrl+click, arrows, Space, Ctrl+A)';
 }
 
 let frame = 0;
@@ -213,11 +334,13 @@ scroller.addEventListener('click', (e) => {
 function moveCursor(to: number, extend: boolean): void {
   if (!order.length) return;
   cursor = Math.max(0, Math.min(order.length - 1, to));
-  if (extend) selected = selectWith(selected, orderIds, cursor, anchor < 0 ? cursor : anchor, { shift: true, toggle: false });
+  if (extend)
+    selected = selectWith(selected, orderIds, cursor, anchor < 0 ? cursor : anchor, { shift: true, toggle: false });
   else anchor = cursor;
   const rh = rowHeight();
   if (cursor * rh < scroller.scrollTop) scroller.scrollTop = cursor * rh;
-  else if ((cursor + 1) * rh > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = (cursor + 1) * rh - scroller.clientHeight;
+  else if ((cursor + 1) * rh > scroller.scrollTop + scroller.clientHeight)
+    scroller.scrollTop = (cursor + 1) * rh - scroller.clientHeight;
   drawRows();
 }
 
@@ -270,7 +393,8 @@ function readFilters(): void {
   sort = sortSel.value as SortKey;
   refilter(false);
 }
-for (const el of [errorsOnly, truthSel, predSel, minConf, maxConf, tagSel, sortSel]) el.addEventListener('change', readFilters);
+for (const el of [errorsOnly, truthSel, predSel, minConf, maxConf, tagSel, sortSel])
+  el.addEventListener('change', readFilters);
 
 /** Lists the dev examples or the queued production examples (filters kept; selection cleared); the caller refilters. */
 function showSource(next: ExampleSource): void {
@@ -333,7 +457,14 @@ function pct(x: number): string {
 }
 
 function countInput(action: string): HTMLInputElement {
-  const input = h('input', { type: 'number', min: '1', value: '100', class: 'count', 'data-role': `${action}-count`, 'aria-label': 'How many synthetic examples' });
+  const input = h('input', {
+    type: 'number',
+    min: '1',
+    value: '100',
+    class: 'count',
+    'data-role': `${action}-count`,
+    'aria-label': 'How many synthetic examples',
+  });
   return input;
 }
 
@@ -343,7 +474,9 @@ function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
     'span',
     { class: 'row-actions' },
     count,
-    button('Augment…', 'augment', () => channel.post({ type: 'augment', source, count: Math.max(1, Math.round(Number(count.value) || 1)) })),
+    button('Augment…', 'augment', () =>
+      channel.post({ type: 'augment', source, count: Math.max(1, Math.round(Number(count.value) || 1)) }),
+    ),
     button('Export…', 'export', () => channel.post({ type: 'export', source })),
     h('span', { hidden: '', 'data-name': name }),
   );
@@ -352,7 +485,19 @@ function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
 function tagTableEl(v: ErrorAnalysisView): HTMLElement {
   const table = h('table', { class: 'grid', 'data-role': 'tag-table' });
   const production = v.tagTable.some((t) => t.production);
-  table.append(h('tr', {}, h('th', {}, 'tag'), h('th', {}, 'dev errors'), h('th', {}, 'share of errors'), h('th', {}, 'error rate (tagged)'), h('th', {}, 'earlier runs'), ...(production ? [h('th', {}, 'production')] : []), h('th', {}, '')));
+  table.append(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'tag'),
+      h('th', {}, 'dev errors'),
+      h('th', {}, 'share of errors'),
+      h('th', {}, 'error rate (tagged)'),
+      h('th', {}, 'earlier runs'),
+      ...(production ? [h('th', {}, 'production')] : []),
+      h('th', {}, ''),
+    ),
+  );
   for (const t of v.tagTable) {
     const name = h('a', { href: '#', 'data-tag': t.tag }, t.tag);
     name.addEventListener('click', (e) => {
@@ -368,67 +513,178 @@ function tagTableEl(v: ErrorAnalysisView): HTMLElement {
         h('td', { class: 'num', 'data-col': 'errors' }, String(t.errors)),
         h('td', { class: 'num', 'data-col': 'share' }, pct(t.shareOfErrors)),
         h('td', { class: 'num' }, `${pct(t.errorRate)} of ${t.tagged}`),
-        h('td', { class: 'num' }, t.history?.length ? `${t.history.map((x) => x.errors).join(' → ')} → ${t.errors}` : '—'),
-        ...(production ? [h('td', { class: 'num', 'data-col': 'production' }, t.production ? String(t.production) : '—')] : []),
+        h(
+          'td',
+          { class: 'num' },
+          t.history?.length ? `${t.history.map((x) => x.errors).join(' → ')} → ${t.errors}` : '—',
+        ),
+        ...(production
+          ? [h('td', { class: 'num', 'data-col': 'production' }, t.production ? String(t.production) : '—')]
+          : []),
         h('td', {}, sourceActions({ tag: t.tag }, t.tag)),
       ),
     );
   }
-  return h('section', {}, h('h2', {}, 'Tags'), v.tagTable.length ? table : h('p', { class: 'muted' }, 'No tags yet: select examples, type a cause, Enter.'));
+  return h(
+    'section',
+    {},
+    h('h2', {}, 'Tags'),
+    v.tagTable.length ? table : h('p', { class: 'muted' }, 'No tags yet: select examples, type a cause, Enter.'),
+  );
 }
 
 function slicesEl(v: ErrorAnalysisView): HTMLElement {
   const table = h('table', { class: 'grid', 'data-role': 'slices' });
-  table.append(h('tr', {}, h('th', {}, 'slice'), h('th', {}, 'errors'), h('th', {}, 'share'), h('th', {}, '× avg'), h('th', {}, 'support'), h('th', {}, '')));
+  table.append(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'slice'),
+      h('th', {}, 'errors'),
+      h('th', {}, 'share'),
+      h('th', {}, '× avg'),
+      h('th', {}, 'support'),
+      h('th', {}, ''),
+    ),
+  );
   for (const s of v.slices.slice(0, 20)) {
     const name = h('a', { href: '#', 'data-slice': s.key }, s.label);
     name.addEventListener('click', (e) => {
       e.preventDefault();
       setSlice(s.key, s.label);
     });
-    table.append(h('tr', {}, h('td', {}, name), h('td', { class: 'num' }, String(s.errors)), h('td', { class: 'num' }, pct(s.shareOfErrors)), h('td', { class: 'num' }, s.lift.toFixed(2)), h('td', { class: 'num' }, String(s.support)), h('td', {}, sourceActions({ slice: s.key }, s.label))));
+    table.append(
+      h(
+        'tr',
+        {},
+        h('td', {}, name),
+        h('td', { class: 'num' }, String(s.errors)),
+        h('td', { class: 'num' }, pct(s.shareOfErrors)),
+        h('td', { class: 'num' }, s.lift.toFixed(2)),
+        h('td', { class: 'num' }, String(s.support)),
+        h('td', {}, sourceActions({ slice: s.key }, s.label)),
+      ),
+    );
   }
-  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, v.image ? 'Pixels are not sliced (a threshold on one pixel means nothing): tag what the errors have in common instead.' : 'No slice is worse than average.');
+  const none = v.slicesPending
+    ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…')
+    : h(
+        'p',
+        { class: 'muted' },
+        v.image
+          ? 'Pixels are not sliced (a threshold on one pixel means nothing): tag what the errors have in common instead.'
+          : 'No slice is worse than average.',
+      );
   return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : none);
 }
 
 function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
   const le = v.labelErrors;
   const section = h('section', { 'data-role': 'label-errors' }, h('h2', {}, 'Likely label errors'));
-  if (v.task !== 'classification') return section.appendChild(h('p', { class: 'muted' }, 'Classification projects only.')), section;
-  if (le.status === 'idle') section.append(h('p', { class: 'muted' }, `Cross-validates "${v.experiment}" (5 folds) and ranks examples whose label the other folds confidently contradict.`), button('Find Likely Label Errors', 'find-label-errors', () => channel.post({ type: 'findLabelErrors' })));
+  if (v.task !== 'classification')
+    return (section.appendChild(h('p', { class: 'muted' }, 'Classification projects only.')), section);
+  if (le.status === 'idle')
+    section.append(
+      h(
+        'p',
+        { class: 'muted' },
+        `Cross-validates "${v.experiment}" (5 folds) and ranks examples whose label the other folds confidently contradict.`,
+      ),
+      button('Find Likely Label Errors', 'find-label-errors', () => channel.post({ type: 'findLabelErrors' })),
+    );
   else if (le.status === 'running') section.append(h('p', {}, `Cross-validating: ${le.done} of ${le.total} folds…`));
   else if (le.status === 'failed') section.append(h('p', { class: 'error' }, le.message));
   else {
     const table = h('table', { class: 'grid' });
-    table.append(h('tr', {}, h('th', {}, 'example'), h('th', { title: 'Row of the data file (0-based, as the examples\' rowIndex)' }, 'row'), h('th', {}, 'split'), h('th', {}, 'labelled'), h('th', {}, 'looks like'), h('th', {}, 'score'), h('th', {}, 'wrong?')));
+    table.append(
+      h(
+        'tr',
+        {},
+        h('th', {}, 'example'),
+        h('th', { title: "Row of the data file (0-based, as the examples' rowIndex)" }, 'row'),
+        h('th', {}, 'split'),
+        h('th', {}, 'labelled'),
+        h('th', {}, 'looks like'),
+        h('th', {}, 'score'),
+        h('th', {}, 'wrong?'),
+      ),
+    );
     for (const x of le.issues.slice(0, 100)) {
       const box = h('input', { type: 'checkbox', 'data-mark': x.id, 'aria-label': `label of ${x.id} is wrong` });
       box.checked = marked.has(x.id);
       box.addEventListener('change', () => (box.checked ? marked.set(x.id, x.suggested) : marked.delete(x.id)));
-      const img = v.image ? h('canvas', { class: 'digit small', width: String(v.image.width), height: String(v.image.height) }) : undefined;
+      const img = v.image
+        ? h('canvas', { class: 'digit small', width: String(v.image.width), height: String(v.image.height) })
+        : undefined;
       if (img) {
         const px = features.get(x.id);
         if (px) drawImage(img, px);
-        else if (!pending.has(x.id)) (pending.add(x.id), channel.post({ type: 'features', requestId: ++requestSeq, ids: [x.id] }));
+        else if (!pending.has(x.id))
+          (pending.add(x.id), channel.post({ type: 'features', requestId: ++requestSeq, ids: [x.id] }));
         img.setAttribute('data-image-of', x.id);
       }
-      table.append(h('tr', {}, h('td', {}, ...(img ? [img] : []), x.id), h('td', { class: 'num', title: x.rowIndex === null ? 'added by a derived data version' : `line ${x.rowIndex + 2} of the data file` }, x.rowIndex === null ? '—' : String(x.rowIndex)), h('td', {}, x.split), h('td', {}, x.given), h('td', {}, x.suggested), h('td', { class: 'num' }, x.score.toFixed(2)), h('td', {}, box)));
+      table.append(
+        h(
+          'tr',
+          {},
+          h('td', {}, ...(img ? [img] : []), x.id),
+          h(
+            'td',
+            {
+              class: 'num',
+              title:
+                x.rowIndex === null ? 'added by a derived data version' : `line ${x.rowIndex + 2} of the data file`,
+            },
+            x.rowIndex === null ? '—' : String(x.rowIndex),
+          ),
+          h('td', {}, x.split),
+          h('td', {}, x.given),
+          h('td', {}, x.suggested),
+          h('td', { class: 'num' }, x.score.toFixed(2)),
+          h('td', {}, box),
+        ),
+      );
     }
-    section.append(h('p', { class: 'muted' }, `${le.issues.length} flagged (${le.folds}-fold cross-validation).`), table, button('Fix Marked Labels into a New Version', 'fix-labels', () => marked.size && channel.post({ type: 'fixLabels', fixes: Object.fromEntries(marked) })));
+    section.append(
+      h('p', { class: 'muted' }, `${le.issues.length} flagged (${le.folds}-fold cross-validation).`),
+      table,
+      button(
+        'Fix Marked Labels into a New Version',
+        'fix-labels',
+        () => marked.size && channel.post({ type: 'fixLabels', fixes: Object.fromEntries(marked) }),
+      ),
+    );
   }
   return section;
 }
 
 function versionsEl(v: ErrorAnalysisView): HTMLElement {
   const section = h('section', { 'data-role': 'versions' }, h('h2', {}, 'Data versions'));
-  if (!v.versions.length) return section.appendChild(h('p', { class: 'muted' }, 'Augment a tag or slice, add data or fix labels to make one.')), section;
+  if (!v.versions.length)
+    return (
+      section.appendChild(h('p', { class: 'muted' }, 'Augment a tag or slice, add data or fix labels to make one.')),
+      section
+    );
   const table = h('table', { class: 'grid' });
   for (const d of v.versions) {
     const exp = h('select', { 'aria-label': 'Experiment' });
     for (const e of v.experiments) exp.append(h('option', { value: e }, e));
     exp.value = v.experiment;
-    table.append(h('tr', { 'data-version': d.id }, h('td', {}, d.id), h('td', {}, d.summary), h('td', { class: 'muted' }, `on ${d.parent}`), h('td', {}, exp, button('Train', 'train-version', () => channel.post({ type: 'train', version: d.id, experiment: exp.value })))));
+    table.append(
+      h(
+        'tr',
+        { 'data-version': d.id },
+        h('td', {}, d.id),
+        h('td', {}, d.summary),
+        h('td', { class: 'muted' }, `on ${d.parent}`),
+        h(
+          'td',
+          {},
+          exp,
+          button('Train', 'train-version', () => channel.post({ type: 'train', version: d.id, experiment: exp.value })),
+        ),
+      ),
+    );
   }
   section.append(table);
   return section;
@@ -444,7 +700,11 @@ function render(state: ErrorAnalysisState): void {
     view = undefined;
     loaded = undefined;
     titleEl.textContent = `Error analysis · run ${state.runId}`;
-    statsEl.replaceChildren(state.status === 'loading' ? h('span', { class: 'loading' }, document.createElement('vscode-progress-ring'), 'Predicting the dev split…') : h('pre', { class: 'error' }, state.message));
+    statsEl.replaceChildren(
+      state.status === 'loading'
+        ? h('span', { class: 'loading' }, document.createElement('vscode-progress-ring'), 'Predicting the dev split…')
+        : h('pre', { class: 'error' }, state.message),
+    );
     root.removeAttribute('data-ready');
     return;
   }
@@ -458,16 +718,37 @@ function render(state: ErrorAnalysisState): void {
       ['errors', String(v.errorCount)],
       ['error rate', pct(v.dev.ids.length ? v.errorCount / v.dev.ids.length : 0)],
       ['data version', v.dataVersion],
-    ].map(([label, value]) => h('div', { class: 'stat' }, h('span', { class: 'stat-value', 'data-stat': label }, value), h('span', { class: 'stat-label' }, label))),
+    ].map(([label, value]) =>
+      h(
+        'div',
+        { class: 'stat' },
+        h('span', { class: 'stat-value', 'data-stat': label }, value),
+        h('span', { class: 'stat-label' }, label),
+      ),
+    ),
   );
   busyEl.textContent = state.busy ?? '';
-  const classOptions: [string, string][] = [['-1', 'any'], ...(v.classes ?? []).map((c, i): [string, string] => [String(i), c])];
+  const classOptions: [string, string][] = [
+    ['-1', 'any'],
+    ...(v.classes ?? []).map((c, i): [string, string] => [String(i), c]),
+  ];
   fillSelect(truthSel, classOptions, truthSel.value || '-1');
   fillSelect(predSel, classOptions, predSel.value || '-1');
   const tagNames = [...new Set(Object.values(v.tags).flat())].sort();
-  fillSelect(tagSel, [['', 'any'], [UNTAGGED, UNTAGGED], ...tagNames.map((t): [string, string] => [t, t])], tagSel.value);
+  fillSelect(
+    tagSel,
+    [['', 'any'], [UNTAGGED, UNTAGGED], ...tagNames.map((t): [string, string] => [t, t])],
+    tagSel.value,
+  );
   knownTags.replaceChildren(...tagNames.map((t) => h('option', { value: t })));
-  fillSelect(sourceSel, [['dev', 'dev'], ['production', `production (${v.production.ids.length} queued)`]], source);
+  fillSelect(
+    sourceSel,
+    [
+      ['dev', 'dev'],
+      ['production', `production (${v.production.ids.length} queued)`],
+    ],
+    source,
+  );
   // A filter asked for by the host (a confusion-matrix cell of the Diagnostics panel) replaces the
   // user's filters: exactly that cell's dev examples, from the top of the list.
   let requested = false;
@@ -489,12 +770,18 @@ function render(state: ErrorAnalysisState): void {
   if (first || requested) showSource(source);
   else drawHead();
   // The list first (what the user waits for), then the side tables.
-  filters = { ...filters, errorsOnly: errorsOnly.checked, truth: Number(truthSel.value), predicted: Number(predSel.value), tag: tagSel.value };
+  filters = {
+    ...filters,
+    errorsOnly: errorsOnly.checked,
+    truth: Number(truthSel.value),
+    predicted: Number(predSel.value),
+    tag: tagSel.value,
+  };
   root.setAttribute('data-production', String(v.production.ids.length));
   refilter(!first && !requested);
   if (first) {
     const saved = channel.getUiState();
-    if (saved && !requested && saved.scrollTop) (scroller.scrollTop = saved.scrollTop), drawRows();
+    if (saved && !requested && saved.scrollTop) ((scroller.scrollTop = saved.scrollTop), drawRows());
   }
   side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
   root.setAttribute('data-ready', 'true');
@@ -506,7 +793,7 @@ function applyUpdate(u: ErrorAnalysisUpdate): void {
   if (!loaded || !view) return;
   if (u.tags) applyTagDelta(view.tags, u.tags);
   if (u.tagTable) view.tagTable = u.tagTable;
-  if (u.slices) (view.slices = u.slices), delete view.slicesPending;
+  if (u.slices) ((view.slices = u.slices), delete view.slicesPending);
   if (u.labelErrors) view.labelErrors = u.labelErrors;
   if (u.versions) view.versions = u.versions;
   const busy = u.busy !== undefined ? u.busy || undefined : loaded.busy;
@@ -525,15 +812,19 @@ function onMessage(m: ErrorAnalysisHostMessage): void {
       categoriesOf.set(id, m.categories[i]);
     });
     drawRows();
-    if (view?.image) for (const c of document.querySelectorAll<HTMLCanvasElement>('canvas[data-image-of]')) {
-      const px = features.get(c.dataset.imageOf!);
-      if (px) drawImage(c, px);
-    }
+    if (view?.image)
+      for (const c of document.querySelectorAll<HTMLCanvasElement>('canvas[data-image-of]')) {
+        const px = features.get(c.dataset.imageOf!);
+        if (px) drawImage(c, px);
+      }
     return;
   }
   if (m.type === 'sliceRows' && m.key === sliceKey) {
     filters = { ...filters, sliceRows: new Set(m.rows) };
-    sliceChip.replaceChildren(`slice: ${sliceLabel} `, button('×', 'clear-slice', () => setSlice('', '')));
+    sliceChip.replaceChildren(
+      `slice: ${sliceLabel} `,
+      button('×', 'clear-slice', () => setSlice('', '')),
+    );
     sliceChip.hidden = false;
     refilter(false);
   }

@@ -62,7 +62,12 @@ function tagPasses(tags: Record<string, string[]>, id: string, tag: string): boo
  * dev notions and do not apply; a class filter keeps only examples with that (known) class; the
  * loss order (no loss without a label) is the queue's own: lowest confidence first.
  */
-export function visibleProductionRows(p: ProductionColumns, tags: Record<string, string[]>, f: Filters, sort: SortKey): Int32Array {
+export function visibleProductionRows(
+  p: ProductionColumns,
+  tags: Record<string, string[]>,
+  f: Filters,
+  sort: SortKey,
+): Int32Array {
   const n = p.ids.length;
   const out = new Int32Array(n);
   let m = 0;
@@ -88,7 +93,10 @@ export function visibleProductionRows(p: ProductionColumns, tags: Record<string,
 
 /** The window of list positions to render for a scroll offset (with `overscan` rows either side). */
 /** `tags` with a delta applied in place: each id's new list (an empty one removes the id). */
-export function applyTagDelta(tags: Record<string, string[]>, delta: Record<string, string[]>): Record<string, string[]> {
+export function applyTagDelta(
+  tags: Record<string, string[]>,
+  delta: Record<string, string[]>,
+): Record<string, string[]> {
   for (const [id, list] of Object.entries(delta)) {
     if (list.length) tags[id] = list;
     else delete tags[id];
@@ -96,7 +104,13 @@ export function applyTagDelta(tags: Record<string, string[]>, delta: Record<stri
   return tags;
 }
 
-export function windowOf(scrollTop: number, viewportHeight: number, rowHeight: number, count: number, overscan = 6): { start: number; end: number } {
+export function windowOf(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  count: number,
+  overscan = 6,
+): { start: number; end: number } {
   const first = Math.floor(scrollTop / rowHeight);
   const start = Math.max(0, first - overscan);
   const end = Math.min(count, first + Math.ceil(viewportHeight / rowHeight) + overscan);
@@ -104,7 +118,13 @@ export function windowOf(scrollTop: number, viewportHeight: number, rowHeight: n
 }
 
 /** Positions selected by a click: plain = just it; ctrl/meta = toggled; shift = the range from the anchor. */
-export function selectWith(selected: ReadonlySet<string>, order: readonly string[], clicked: number, anchor: number, mods: { shift: boolean; toggle: boolean }): Set<string> {
+export function selectWith(
+  selected: ReadonlySet<string>,
+  order: readonly string[],
+  clicked: number,
+  anchor: number,
+  mods: { shift: boolean; toggle: boolean },
+): Set<string> {
   if (mods.shift && anchor >= 0) {
     const [a, b] = anchor < clicked ? [anchor, clicked] : [clicked, anchor];
     const out = mods.toggle ? new Set(selected) : new Set<string>();

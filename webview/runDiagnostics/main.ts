@@ -2,7 +2,12 @@
 // the verdict in one line, and a link to the full panel.
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import { biasVarianceChart } from '../../src/core/diagnose/charts';
-import { isRunDiagnosticsHostMessage, type RunDiagnosticsHostMessage, type RunDiagnosticsViewState, type RunDiagnosticsWebviewMessage } from '../../src/protocol/diagnostics';
+import {
+  isRunDiagnosticsHostMessage,
+  type RunDiagnosticsHostMessage,
+  type RunDiagnosticsViewState,
+  type RunDiagnosticsWebviewMessage,
+} from '../../src/protocol/diagnostics';
 import { connect, onThemeChange, readThemeColors } from '../shared';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);

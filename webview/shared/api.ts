@@ -25,13 +25,19 @@ export interface PanelChannel<H, W, S> {
  * Listens for host messages that pass `isHostMessage` (others are dropped with a console warning),
  * then tells the host the webview is ready: the host sends its snapshot only after that.
  */
-export function connect<H, W extends { type: string }, S = unknown>(isHostMessage: Validator<H>, onMessage: (m: H) => void): PanelChannel<H, W, S> {
+export function connect<H, W extends { type: string }, S = unknown>(
+  isHostMessage: Validator<H>,
+  onMessage: (m: H) => void,
+): PanelChannel<H, W, S> {
   const vscode = acquireVsCodeApi<KeptState<S>>();
   // VS Code keeps this state across window reloads and gives it to the panel's serializer: the panel
   // key (what it shows) lets the extension bring the panel back; `ui` is the bundle's own.
   const panel = document.querySelector(`meta[name="${RESTORE_KEY_META}"]`)?.getAttribute('content');
   const ui = vscode.getState()?.ui;
-  let kept: KeptState<S> = { ...(panel ? { panel: JSON.parse(panel) as unknown } : {}), ...(ui !== undefined ? { ui } : {}) };
+  let kept: KeptState<S> = {
+    ...(panel ? { panel: JSON.parse(panel) as unknown } : {}),
+    ...(ui !== undefined ? { ui } : {}),
+  };
   vscode.setState(kept);
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (!isHostMessage(event.data)) {

@@ -1,7 +1,11 @@
 // Small DOM builder for panels that build their page by hand.
 import { TEST_HIDDEN_REASON } from '../../src/core/track/format';
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   el.append(...children);
@@ -23,5 +27,10 @@ export function showTestToggle(showTest: boolean, onChange: (on: boolean) => voi
   const box = h('input', { type: 'checkbox', id: 'show-test', 'data-action': 'show-test' });
   box.checked = showTest;
   box.addEventListener('change', () => onChange(box.checked));
-  return h('p', { class: 'muted test-toggle' }, h('label', {}, box, ' Show test'), showTest ? '' : ` — ${TEST_HIDDEN_REASON}`);
+  return h(
+    'p',
+    { class: 'muted test-toggle' },
+    h('label', {}, box, ' Show test'),
+    showTest ? '' : ` — ${TEST_HIDDEN_REASON}`,
+  );
 }

@@ -9,7 +9,14 @@ export interface ThemeColors extends ChartPalette {
   kind: 'light' | 'dark' | 'high-contrast';
 }
 
-const SERIES_VARS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow', '--vscode-charts-red'];
+const SERIES_VARS = [
+  '--vscode-charts-blue',
+  '--vscode-charts-orange',
+  '--vscode-charts-green',
+  '--vscode-charts-purple',
+  '--vscode-charts-yellow',
+  '--vscode-charts-red',
+];
 const SERIES_FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#cca700', '#f14c4c'];
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -19,7 +26,12 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
 export function readThemeColors(el: Element = document.body): ThemeColors {
   const style = getComputedStyle(el);
   const cls = document.body.classList;
-  const kind = cls.contains('vscode-high-contrast') || cls.contains('vscode-high-contrast-light') ? 'high-contrast' : cls.contains('vscode-light') ? 'light' : 'dark';
+  const kind =
+    cls.contains('vscode-high-contrast') || cls.contains('vscode-high-contrast-light')
+      ? 'high-contrast'
+      : cls.contains('vscode-light')
+        ? 'light'
+        : 'dark';
   return {
     foreground: cssVar(style, '--vscode-foreground', kind === 'light' ? '#333333' : '#cccccc'),
     muted: cssVar(style, '--vscode-descriptionForeground', '#999999'),

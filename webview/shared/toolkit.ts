@@ -38,7 +38,11 @@ export interface GridColumn {
 }
 
 /** Fills a <vscode-data-grid> with rows of plain values. */
-export function dataGrid(columns: GridColumn[], rows: Record<string, string | number>[], templateColumns?: string): HTMLElement {
+export function dataGrid(
+  columns: GridColumn[],
+  rows: Record<string, string | number>[],
+  templateColumns?: string,
+): HTMLElement {
   const grid = document.createElement('vscode-data-grid') as HTMLElement & {
     columnDefinitions: GridColumn[];
     rowsData: Record<string, string | number>[];

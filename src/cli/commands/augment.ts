@@ -46,18 +46,33 @@ never written. The new version lives in DIR/.mlloop/data/<id>/ (rows.csv, recipe
     if (typeof values.add === 'string') {
       recipe = await addDataFromCsv({ projectDir: dir, parentVersion, csvFile: resolve(io.cwd, values.add) });
     } else {
-      const source = typeof values.tag === 'string' ? { tag: values.tag } : typeof values.slice === 'string' ? { slice: values.slice } : undefined;
-      if (!source || (values.tag !== undefined && values.slice !== undefined)) throw new UsageError('Give one of --slice S or --tag T (or --add FILE)');
+      const source =
+        typeof values.tag === 'string'
+          ? { tag: values.tag }
+          : typeof values.slice === 'string'
+            ? { slice: values.slice }
+            : undefined;
+      if (!source || (values.tag !== undefined && values.slice !== undefined))
+        throw new UsageError('Give one of --slice S or --tag T (or --add FILE)');
       const count = Number(values.count);
-      if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1, not "${values.count ?? ''}"`);
+      if (!Number.isInteger(count) || count < 1)
+        throw new UsageError(`--count must be a whole number ≥ 1, not "${values.count ?? ''}"`);
       const seed = values.seed === undefined ? 0 : Number(values.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, not "${values.seed}"`);
       const method = values.method as AugmentMethod | undefined;
-      if (method !== undefined && !METHODS.includes(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
-      recipe = await augmentToVersion({ projectDir: dir, parentVersion, recipe: { source, count, seed, ...(method ? { method } : {}) } });
+      if (method !== undefined && !METHODS.includes(method))
+        throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
+      recipe = await augmentToVersion({
+        projectDir: dir,
+        parentVersion,
+        recipe: { source, count, seed, ...(method ? { method } : {}) },
+      });
     }
     if (values.json) io.out(JSON.stringify(recipe, null, 2));
-    else io.out(`data version ${recipe.id}: ${recipe.rows} ${recipe.kind === 'add' ? 'added' : 'synthetic'} training rows on ${recipe.parent}\ntrain on it: ml-loop train --experiment NAME --data-version ${recipe.id}`);
+    else
+      io.out(
+        `data version ${recipe.id}: ${recipe.rows} ${recipe.kind === 'add' ? 'added' : 'synthetic'} training rows on ${recipe.parent}\ntrain on it: ml-loop train --experiment NAME --data-version ${recipe.id}`,
+      );
     return EXIT_OK;
   },
 };

@@ -18,8 +18,13 @@ whether the runs differ, and the best run per metric (* in the text output).
   --json     print { "runs": [...], "rows": [{ section, key, values, differs, best }] }
   --csv      print the table as CSV`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { dir: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } });
-    if (positionals.length < MIN_COMPARE || positionals.length > MAX_COMPARE) throw new UsageError(`give ${MIN_COMPARE} to ${MAX_COMPARE} run ids, not ${positionals.length}`);
+    const { values, positionals } = parseCommandArgs(args, {
+      dir: { type: 'string' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+    });
+    if (positionals.length < MIN_COMPARE || positionals.length > MAX_COMPARE)
+      throw new UsageError(`give ${MIN_COMPARE} to ${MAX_COMPARE} run ids, not ${positionals.length}`);
     if (values.json && values.csv) throw new UsageError('--json and --csv exclude each other');
     const dir = resolve(io.cwd, values.dir ?? '.');
     const runs = [];
@@ -37,13 +42,37 @@ whether the runs differ, and the best run per metric (* in the text output).
       return EXIT_OK;
     }
     if (values.json) {
-      io.out(JSON.stringify({ runs: runs.map(runJson), rows: table.rows.map(({ section, key, values: v, differs, best }) => ({ section, key, values: v, differs, best })) }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            runs: runs.map(runJson),
+            rows: table.rows.map(({ section, key, values: v, differs, best }) => ({
+              section,
+              key,
+              values: v,
+              differs,
+              best,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
       return EXIT_OK;
     }
     const header = ['', ...table.columns.map((c) => c.label)];
-    const rows = table.rows.map((r) => [`${r.differs ? '≠ ' : '  '}${r.key}`, ...r.display.map((d, i) => (r.best.includes(i) ? `${d} *` : d))]);
+    const rows = table.rows.map((r) => [
+      `${r.differs ? '≠ ' : '  '}${r.key}`,
+      ...r.display.map((d, i) => (r.best.includes(i) ? `${d} *` : d)),
+    ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    for (const row of [header, ...rows]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    for (const row of [header, ...rows])
+      io.out(
+        row
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      );
     return EXIT_OK;
   },
 };

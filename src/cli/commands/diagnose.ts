@@ -37,22 +37,36 @@ function splitLine(name: string, r: SplitReport | undefined): string | undefined
 export function diagnosisText(d: RunDiagnosis): string {
   const v = d.verdict;
   const lines = [`Run ${d.runId} (${d.experiment}, ${d.model}) on data ${d.dataVersion}`, ''];
-  lines.push(...[splitLine('train', d.splits.train), splitLine('dev', d.splits.dev), splitLine('test', d.splits.test)].filter((l): l is string => !!l), '');
+  lines.push(
+    ...[splitLine('train', d.splits.train), splitLine('dev', d.splits.dev), splitLine('test', d.splits.test)].filter(
+      (l): l is string => !!l,
+    ),
+    '',
+  );
   lines.push(v.summary);
-  lines.push(`  avoidable bias ${formatGap(v.metric, v.avoidableBias)}, variance ${formatGap(v.metric, v.variance)}${v.mismatch !== null ? `, dev/test mismatch ${formatGap(v.metric, v.mismatch)}` : ''}`);
+  lines.push(
+    `  avoidable bias ${formatGap(v.metric, v.avoidableBias)}, variance ${formatGap(v.metric, v.variance)}${v.mismatch !== null ? `, dev/test mismatch ${formatGap(v.metric, v.mismatch)}` : ''}`,
+  );
   for (const n of v.notes) lines.push(`  ${n}`);
   lines.push('', 'What to try next:', ...v.recommendations.map((r, i) => `  ${i + 1}. ${r.text}`));
   if (d.learningCurve) {
     lines.push('', 'Learning curve (train / dev error):');
-    for (const p of d.learningCurve.points) lines.push(`  ${String(Math.round(p.fraction * 100)).padStart(3)}%  ${String(p.trainSize).padStart(6)} rows  ${formatError(v.metric, p.trainError)} / ${formatError(v.metric, p.devError)}`);
+    for (const p of d.learningCurve.points)
+      lines.push(
+        `  ${String(Math.round(p.fraction * 100)).padStart(3)}%  ${String(p.trainSize).padStart(6)} rows  ${formatError(v.metric, p.trainError)} / ${formatError(v.metric, p.devError)}`,
+      );
   }
   if (d.validationCurve) {
     lines.push('', `Validation curve of ${d.validationCurve.param} (train / dev error):`);
-    for (const p of d.validationCurve.points) lines.push(`  ${p.label.padStart(12)}  ${formatError(v.metric, p.trainError)} / ${formatError(v.metric, p.devError)}`);
+    for (const p of d.validationCurve.points)
+      lines.push(
+        `  ${p.label.padStart(12)}  ${formatError(v.metric, p.trainError)} / ${formatError(v.metric, p.devError)}`,
+      );
   }
   if (d.importance) {
     lines.push('', `Most important features on dev (error increase when shuffled, ${d.importance.repeats} repeats):`);
-    for (const f of d.importance.features.slice(0, 10)) lines.push(`  ${f.feature.padEnd(16)} ${formatGap(v.metric, f.importance)} ± ${formatGap(v.metric, f.std)}`);
+    for (const f of d.importance.features.slice(0, 10))
+      lines.push(`  ${f.feature.padEnd(16)} ${formatGap(v.metric, f.importance)} ± ${formatGap(v.metric, f.std)}`);
   }
   return lines.join('\n');
 }

@@ -4,7 +4,14 @@
 // (src/core/monitor). Exit code 3 when drift crosses the thresholds, for CI pipelines.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_THRESHOLDS, DEFAULT_WINDOW, driftFromFiles, monitorDeployment, type DriftThresholds, type MonitoringReport } from '../../core/monitor';
+import {
+  DEFAULT_THRESHOLDS,
+  DEFAULT_WINDOW,
+  driftFromFiles,
+  monitorDeployment,
+  type DriftThresholds,
+  type MonitoringReport,
+} from '../../core/monitor';
 import { EXIT_OK, UsageError, type CliCommand, type CliIO } from '../command';
 import { parseCommandArgs, projectDir } from '../options';
 import { deploymentDir } from '../../core/spec/layout';
@@ -39,25 +46,54 @@ function num(v: string | undefined, name: string): number | undefined {
 }
 
 function fmt(x: number | undefined, digits = 3): string {
-  return x === undefined || !Number.isFinite(x) ? '-' : Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(2) : x.toFixed(digits);
+  return x === undefined || !Number.isFinite(x)
+    ? '-'
+    : Math.abs(x) < 1e-3 && x !== 0
+      ? x.toExponential(2)
+      : x.toFixed(digits);
 }
 
 function printReport(r: MonitoringReport, io: CliIO): void {
   const w = r.window;
-  io.out(`${r.deployment ?? 'log'}${r.model ? ` · ${r.model} v${r.version}` : ''}${r.runId ? ` (run ${r.runId})` : ''}: ${w.requests} requests, ${w.rows} rows${w.from ? ` from ${w.from} to ${w.to}` : ''}; reference ${r.reference.source}, ${r.reference.rows} rows`);
-  io.out(`dataset drift: ${r.dataset.drifted}/${r.dataset.total} features drifted (${fmt(r.dataset.share * 100, 0)}%, threshold ${fmt(r.dataset.threshold * 100, 0)}%)${r.dataset.drift ? '  DRIFT' : ''}`);
+  io.out(
+    `${r.deployment ?? 'log'}${r.model ? ` · ${r.model} v${r.version}` : ''}${r.runId ? ` (run ${r.runId})` : ''}: ${w.requests} requests, ${w.rows} rows${w.from ? ` from ${w.from} to ${w.to}` : ''}; reference ${r.reference.source}, ${r.reference.rows} rows`,
+  );
+  io.out(
+    `dataset drift: ${r.dataset.drifted}/${r.dataset.total} features drifted (${fmt(r.dataset.share * 100, 0)}%, threshold ${fmt(r.dataset.threshold * 100, 0)}%)${r.dataset.drift ? '  DRIFT' : ''}`,
+  );
   for (const f of r.features) {
-    const extra = [f.stats.psi !== undefined ? `psi ${fmt(f.stats.psi)}` : '', f.missingRate ? `missing ${fmt(f.missingRate * 100, 1)}%` : '', f.outOfRangeRate ? `out of range ${fmt(f.outOfRangeRate * 100, 1)}%` : '', f.unseenCategories && Object.keys(f.unseenCategories).length ? `unseen ${Object.keys(f.unseenCategories).slice(0, 3).join(', ')}` : '']
+    const extra = [
+      f.stats.psi !== undefined ? `psi ${fmt(f.stats.psi)}` : '',
+      f.missingRate ? `missing ${fmt(f.missingRate * 100, 1)}%` : '',
+      f.outOfRangeRate ? `out of range ${fmt(f.outOfRangeRate * 100, 1)}%` : '',
+      f.unseenCategories && Object.keys(f.unseenCategories).length
+        ? `unseen ${Object.keys(f.unseenCategories).slice(0, 3).join(', ')}`
+        : '',
+    ]
       .filter(Boolean)
       .join(', ');
-    io.out(`  ${f.drifted ? '✗' : ' '} ${f.name.padEnd(16)} ${f.test.padEnd(13)} ${fmt(f.statistic)}${f.pValue !== undefined ? ` p=${fmt(f.pValue)}` : ''} (threshold ${f.threshold})${extra ? `  ${extra}` : ''}`);
+    io.out(
+      `  ${f.drifted ? '✗' : ' '} ${f.name.padEnd(16)} ${f.test.padEnd(13)} ${fmt(f.statistic)}${f.pValue !== undefined ? ` p=${fmt(f.pValue)}` : ''} (threshold ${f.threshold})${extra ? `  ${extra}` : ''}`,
+    );
   }
-  if (r.prediction) io.out(`prediction drift: ${r.prediction.test} ${fmt(r.prediction.statistic)}${r.prediction.pValue !== undefined ? ` p=${fmt(r.prediction.pValue)}` : ''}${r.prediction.drifted ? '  DRIFT' : ''}`);
-  if (r.live) io.out(`live ${r.live.metric}: ${fmt(r.live.value)} on ${r.live.labelled} labelled rows${r.live.dev !== undefined ? ` (dev ${fmt(r.live.dev)}, change ${fmt(r.live.change)})` : ''}`);
-  if (r.estimated) io.out(`estimated accuracy (CBPE, an estimate from the model's confidence): ${fmt(r.estimated.value)}${r.estimated.dev !== undefined ? ` (dev ${fmt(r.estimated.dev)})` : ''}`);
+  if (r.prediction)
+    io.out(
+      `prediction drift: ${r.prediction.test} ${fmt(r.prediction.statistic)}${r.prediction.pValue !== undefined ? ` p=${fmt(r.prediction.pValue)}` : ''}${r.prediction.drifted ? '  DRIFT' : ''}`,
+    );
+  if (r.live)
+    io.out(
+      `live ${r.live.metric}: ${fmt(r.live.value)} on ${r.live.labelled} labelled rows${r.live.dev !== undefined ? ` (dev ${fmt(r.live.dev)}, change ${fmt(r.live.change)})` : ''}`,
+    );
+  if (r.estimated)
+    io.out(
+      `estimated accuracy (CBPE, an estimate from the model's confidence): ${fmt(r.estimated.value)}${r.estimated.dev !== undefined ? ` (dev ${fmt(r.estimated.dev)})` : ''}`,
+    );
   const o = r.operational;
-  io.out(`operational: ${o.requests} requests, ${fmt(o.rps, 1)} req/s, errors ${fmt(o.errorRate * 100, 2)}%, latency p50 ${fmt(o.p50)} ms, p99 ${fmt(o.p99)} ms`);
-  for (const i of r.issues) io.out(`note: ${i.message} ×${i.count}${i.examples?.length ? ` (${i.examples.join(', ')})` : ''}`);
+  io.out(
+    `operational: ${o.requests} requests, ${fmt(o.rps, 1)} req/s, errors ${fmt(o.errorRate * 100, 2)}%, latency p50 ${fmt(o.p50)} ms, p99 ${fmt(o.p99)} ms`,
+  );
+  for (const i of r.issues)
+    io.out(`note: ${i.message} ×${i.count}${i.examples?.length ? ` (${i.examples.join(', ')})` : ''}`);
 }
 
 export const driftCommand: CliCommand = {
@@ -101,22 +137,43 @@ drifted features reaches --share or the predictions drift, 0 otherwise, 2 on wro
       }).filter(([, v]) => v !== undefined),
     );
     const window = num(values.window, 'window');
-    if (values.since !== undefined && !Number.isFinite(Date.parse(values.since))) throw new UsageError(`--since must be an ISO 8601 time, not "${values.since}"`);
+    if (values.since !== undefined && !Number.isFinite(Date.parse(values.since)))
+      throw new UsageError(`--since must be an ISO 8601 time, not "${values.since}"`);
     let report: MonitoringReport;
     if (values.reference || values.current) {
-      if (!values.reference || !values.current?.length) throw new UsageError('--reference CSV and --current LOG.jsonl go together');
+      if (!values.reference || !values.current?.length)
+        throw new UsageError('--reference CSV and --current LOG.jsonl go together');
       if (values.deployment) throw new UsageError('give either --deployment or --reference/--current');
       const csv = resolve(io.cwd, values.reference);
       if (!existsSync(csv)) throw new UsageError(`no file ${csv}`);
       const current = values.current.map((f) => resolve(io.cwd, f));
       for (const f of current) if (!existsSync(f)) throw new UsageError(`no file ${f}`);
-      report = await driftFromFiles({ referenceCsv: csv, current, target: values.target, window, thresholds, signal: io.signal });
+      report = await driftFromFiles({
+        referenceCsv: csv,
+        current,
+        target: values.target,
+        window,
+        thresholds,
+        signal: io.signal,
+      });
     } else {
       if (!values.deployment) throw new UsageError('give --deployment NAME (or --reference CSV --current LOG.jsonl)');
       const dir = projectDir(positionals, io);
       const logDir = deploymentDir(dir, values.deployment);
-      if (!existsSync(logDir)) throw new UsageError(`no deployment "${values.deployment}": ${logDir} does not exist (was it served with --log-requests?)`);
-      report = await monitorDeployment({ logDir, projectDir: dir, window, since: values.since, model: values.model, version: values.version, thresholds, signal: io.signal });
+      if (!existsSync(logDir))
+        throw new UsageError(
+          `no deployment "${values.deployment}": ${logDir} does not exist (was it served with --log-requests?)`,
+        );
+      report = await monitorDeployment({
+        logDir,
+        projectDir: dir,
+        window,
+        since: values.since,
+        model: values.model,
+        version: values.version,
+        thresholds,
+        signal: io.signal,
+      });
     }
     if (values.json) io.out(JSON.stringify(report));
     else printReport(report, io);

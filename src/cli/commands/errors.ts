@@ -13,7 +13,11 @@ function pct(x: number): string {
 }
 
 /** The --json document. */
-export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { issues: LabelIssue[]; folds: number }): Record<string, unknown> {
+export function errorsJson(
+  a: RunErrorAnalysis,
+  limit: number,
+  labelErrors?: { issues: LabelIssue[]; folds: number },
+): Record<string, unknown> {
   const { table, dataset } = a;
   // Image projects: the properties of each image (what the slices are over), and its file.
   const { schema, rows } = a.sliceView;
@@ -47,33 +51,60 @@ export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { i
     tags: a.tagTable,
     slices: a.slices.map(({ conditions: _c, ...s }) => s),
     // `row` is internal (the pooled index): rows are named by the data file's rowIndex and line, as examples are.
-    labelErrors: labelErrors ? { folds: labelErrors.folds, issues: labelErrors.issues.map(({ row: _pooled, ...x }) => ({ ...x, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested) })) } : null,
+    labelErrors: labelErrors
+      ? {
+          folds: labelErrors.folds,
+          issues: labelErrors.issues.map(({ row: _pooled, ...x }) => ({
+            ...x,
+            given: labelOf(table, x.given),
+            suggested: labelOf(table, x.suggested),
+          })),
+        }
+      : null,
     timings: a.timings,
   };
 }
 
-export function errorsText(a: RunErrorAnalysis, limit: number, labelErrors?: { issues: LabelIssue[]; folds: number }): string {
+export function errorsText(
+  a: RunErrorAnalysis,
+  limit: number,
+  labelErrors?: { issues: LabelIssue[]; folds: number },
+): string {
   const { table } = a;
-  const lines = [`Run ${a.record.runId} (${a.record.experiment}) on data ${a.dataset.version.id}: ${table.errorCount} errors of ${table.n} dev examples (${pct(table.n ? table.errorCount / table.n : 0)})`, ''];
+  const lines = [
+    `Run ${a.record.runId} (${a.record.experiment}) on data ${a.dataset.version.id}: ${table.errorCount} errors of ${table.n} dev examples (${pct(table.n ? table.errorCount / table.n : 0)})`,
+    '',
+  ];
   lines.push('Errors (highest loss first):', '  id                  true        predicted   confidence  loss    tags');
   const files = a.dataset.dev.images?.files;
   for (const i of errorRows(table).slice(0, limit)) {
-    lines.push(`  ${table.ids[i].padEnd(18)}  ${labelOf(table, table.truth[i]).padEnd(10)}  ${labelOf(table, table.predicted[i]).padEnd(10)}  ${Number.isNaN(table.confidence[i]) ? '    ' : table.confidence[i].toFixed(2).padStart(10)}  ${table.loss[i].toFixed(3).padStart(6)}  ${(a.tags[table.ids[i]] ?? []).join(', ')}${files ? `  ${files[i]}` : ''}`);
+    lines.push(
+      `  ${table.ids[i].padEnd(18)}  ${labelOf(table, table.truth[i]).padEnd(10)}  ${labelOf(table, table.predicted[i]).padEnd(10)}  ${Number.isNaN(table.confidence[i]) ? '    ' : table.confidence[i].toFixed(2).padStart(10)}  ${table.loss[i].toFixed(3).padStart(6)}  ${(a.tags[table.ids[i]] ?? []).join(', ')}${files ? `  ${files[i]}` : ''}`,
+    );
   }
   lines.push('', 'Tags (dev errors, share of all errors, error rate among tagged):');
   if (!a.tagTable.length) lines.push('  no tags yet (tag examples in the Error Analysis panel)');
   for (const t of a.tagTable) {
-    const history = t.history?.length ? `  earlier runs: ${t.history.map((h) => h.errors).join(' → ')} → ${t.errors}` : '';
-    lines.push(`  ${t.tag.padEnd(20)} ${String(t.errors).padStart(5)}  ${pct(t.shareOfErrors).padStart(6)}  ${pct(t.errorRate).padStart(6)} of ${t.tagged}${history}`);
+    const history = t.history?.length
+      ? `  earlier runs: ${t.history.map((h) => h.errors).join(' → ')} → ${t.errors}`
+      : '';
+    lines.push(
+      `  ${t.tag.padEnd(20)} ${String(t.errors).padStart(5)}  ${pct(t.shareOfErrors).padStart(6)}  ${pct(t.errorRate).padStart(6)} of ${t.tagged}${history}`,
+    );
   }
   lines.push('', 'Slices (errors, share of errors, error rate × average, support):');
   if (!a.slices.length) lines.push('  none worse than average');
-  for (const s of a.slices.slice(0, 15)) lines.push(`  ${s.label.padEnd(36)} ${String(s.errors).padStart(5)}  ${pct(s.shareOfErrors).padStart(6)}  ×${s.lift.toFixed(2)}  n=${s.support}   --slice '${s.key}'`);
+  for (const s of a.slices.slice(0, 15))
+    lines.push(
+      `  ${s.label.padEnd(36)} ${String(s.errors).padStart(5)}  ${pct(s.shareOfErrors).padStart(6)}  ×${s.lift.toFixed(2)}  n=${s.support}   --slice '${s.key}'`,
+    );
   if (labelErrors) {
     lines.push('', `Likely label errors (${labelErrors.folds}-fold cross-validation, confident learning):`);
     for (const x of labelErrors.issues.slice(0, limit)) {
       const where = x.rowIndex != null ? `row ${x.rowIndex} (line ${x.line})` : 'added row';
-      lines.push(`  ${x.id.padEnd(18)} ${where.padEnd(20)} ${x.split.padEnd(5)} labelled ${labelOf(table, x.given)}, looks like ${labelOf(table, x.suggested)} (score ${x.score.toFixed(2)})`);
+      lines.push(
+        `  ${x.id.padEnd(18)} ${where.padEnd(20)} ${x.split.padEnd(5)} labelled ${labelOf(table, x.given)}, looks like ${labelOf(table, x.suggested)} (score ${x.score.toFixed(2)})`,
+      );
     }
   }
   return lines.join('\n');
@@ -109,9 +140,15 @@ DIR/.mlloop/tags.json) and the feature slices where errors concentrate.
     const limit = values.limit === undefined ? (values.json ? Infinity : 20) : Number(values.limit);
     if (!(limit >= 0)) throw new UsageError(`--limit must be a number ≥ 0, not "${values.limit}"`);
     const folds = values.folds === undefined ? 5 : Number(values.folds);
-    if (!Number.isInteger(folds) || folds < 2) throw new UsageError(`--folds must be a whole number ≥ 2, not "${values.folds}"`);
+    if (!Number.isInteger(folds) || folds < 2)
+      throw new UsageError(`--folds must be a whole number ≥ 2, not "${values.folds}"`);
     if (typeof values.export === 'string') {
-      const source = typeof values.tag === 'string' ? { tag: values.tag } : typeof values.slice === 'string' ? { slice: values.slice } : undefined;
+      const source =
+        typeof values.tag === 'string'
+          ? { tag: values.tag }
+          : typeof values.slice === 'string'
+            ? { slice: values.slice }
+            : undefined;
       if (!source) throw new UsageError('--export needs --tag T or --slice S');
       const out = resolve(io.cwd, values.export);
       const n = await exportForCollection({ projectDir: dir, source, out });
@@ -120,9 +157,19 @@ DIR/.mlloop/tags.json) and the feature slices where errors concentrate.
     }
     const analysis = await analyseRun({ projectDir: dir, run });
     const labelErrors = values['label-errors']
-      ? await labelIssuesOfRun({ projectDir: dir, run: analysis.record.runId, folds, signal: io.signal, onFold: values.json ? undefined : (d, t) => io.err(`fold ${d}/${t}`) })
+      ? await labelIssuesOfRun({
+          projectDir: dir,
+          run: analysis.record.runId,
+          folds,
+          signal: io.signal,
+          onFold: values.json ? undefined : (d, t) => io.err(`fold ${d}/${t}`),
+        })
       : undefined;
-    io.out(values.json ? JSON.stringify(errorsJson(analysis, limit, labelErrors), null, 1) : errorsText(analysis, limit, labelErrors));
+    io.out(
+      values.json
+        ? JSON.stringify(errorsJson(analysis, limit, labelErrors), null, 1)
+        : errorsText(analysis, limit, labelErrors),
+    );
     return EXIT_OK;
   },
 };

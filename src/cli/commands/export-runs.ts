@@ -21,8 +21,16 @@ Runs already exported to PATH are skipped.
   --run ID         export only this run (repeatable)
   --json           print { "exported": [...], "skipped": [...] }`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { format: { type: 'string' }, out: { type: 'string' }, run: { type: 'string', multiple: true }, json: { type: 'boolean' } });
-    if (values.format !== 'mlflow') throw new UsageError(values.format ? `unknown format "${values.format}" (only mlflow)` : '--format mlflow is required');
+    const { values, positionals } = parseCommandArgs(args, {
+      format: { type: 'string' },
+      out: { type: 'string' },
+      run: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    });
+    if (values.format !== 'mlflow')
+      throw new UsageError(
+        values.format ? `unknown format "${values.format}" (only mlflow)` : '--format mlflow is required',
+      );
     const dir = projectDir(positionals, io);
     const out = resolve(io.cwd, values.out ?? join(dir, 'mlruns'));
     const listing = await listRuns(dir);
@@ -37,7 +45,9 @@ Runs already exported to PATH are skipped.
     const result = exportMlflow(runs, out);
     if (values.json) io.out(JSON.stringify({ out, ...result }, null, 2));
     else {
-      io.out(`exported ${result.exported.length} run(s) to ${out}${result.skipped.length ? ` (${result.skipped.length} already there)` : ''}`);
+      io.out(
+        `exported ${result.exported.length} run(s) to ${out}${result.skipped.length ? ` (${result.skipped.length} already there)` : ''}`,
+      );
     }
     return EXIT_OK;
   },

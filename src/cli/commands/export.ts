@@ -38,10 +38,12 @@ kserve: writes the same repository plus DIR/NAME.inferenceservice.yaml, a KServe
       'storage-uri': { type: 'string' },
     });
     const target = positionals[0];
-    if (target !== 'triton' && target !== 'kserve') throw new UsageError('say what to export for: ml-loop export triton … or ml-loop export kserve …');
+    if (target !== 'triton' && target !== 'kserve')
+      throw new UsageError('say what to export for: ml-loop export triton … or ml-loop export kserve …');
     if (!values.run || !values.out) throw new UsageError('--run RUN and --out DIR are required');
     const version = values.version ?? '1';
-    if (!/^[1-9]\d*$/.test(version)) throw new UsageError('--version must be a positive whole number (a Triton version folder)');
+    if (!/^[1-9]\d*$/.test(version))
+      throw new UsageError('--version must be a positive whole number (a Triton version folder)');
     let model;
     try {
       model = resolveModel(values.run, resolve(io.cwd, values.project ?? '.'));

@@ -26,7 +26,9 @@ Exit code 1 when some run could not be imported.
     const result = importMlflow(mlruns, resolve(io.cwd, values.dir ?? '.'));
     if (values.json) io.out(JSON.stringify(result, null, 2));
     else {
-      io.out(`imported ${result.imported.length} run(s)${result.skipped.length ? `, skipped ${result.skipped.length} already in the store` : ''}`);
+      io.out(
+        `imported ${result.imported.length} run(s)${result.skipped.length ? `, skipped ${result.skipped.length} already in the store` : ''}`,
+      );
       for (const p of result.problems) io.err(`${p.file}: ${p.message}`);
     }
     return result.problems.length ? EXIT_PROBLEMS : EXIT_OK;

@@ -19,4 +19,22 @@ import { serveCommand } from './serve';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
-export const commands: CliCommand[] = [validateCommand, profileCommand, trainCommand, runsCommand, compareCommand, diagnoseCommand, errorsCommand, augmentCommand, exportRunsCommand, importRunsCommand, serveCommand, driftCommand, promoteCommand, rollbackCommand, retrainCommand, reviewCommand, exportCommand];
+export const commands: CliCommand[] = [
+  validateCommand,
+  profileCommand,
+  trainCommand,
+  runsCommand,
+  compareCommand,
+  diagnoseCommand,
+  errorsCommand,
+  augmentCommand,
+  exportRunsCommand,
+  importRunsCommand,
+  serveCommand,
+  driftCommand,
+  promoteCommand,
+  rollbackCommand,
+  retrainCommand,
+  reviewCommand,
+  exportCommand,
+];

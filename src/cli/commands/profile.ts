@@ -31,7 +31,8 @@ ${MAX_BYTES_USAGE}`,
       profile = await profileProject(dir, { maxBytes: limit });
     } catch (e) {
       const located = e as { file?: string; line?: number; detail?: string };
-      if (located.file && located.line) io.err(`${located.file}:${located.line}:1: error: ${located.detail ?? (e as Error).message}`);
+      if (located.file && located.line)
+        io.err(`${located.file}:${located.line}:1: error: ${located.detail ?? (e as Error).message}`);
       else io.err(`error: ${(e as Error).message}`);
       return EXIT_PROBLEMS;
     }
@@ -49,7 +50,10 @@ function columnLine(c: ColumnProfile): string {
   const detail =
     s.kind === 'numeric'
       ? `min ${num(s.min)}  max ${num(s.max)}  mean ${num(s.mean)}  std ${num(s.std)}`
-      : `top ${s.topValues.slice(0, 3).map((t) => `${t.value} (${t.count})`).join(', ')}`;
+      : `top ${s.topValues
+          .slice(0, 3)
+          .map((t) => `${t.value} (${t.count})`)
+          .join(', ')}`;
   const distinct = `${c.distinct}${c.distinctIsLowerBound ? '+' : ''}`;
   return `  ${c.name.padEnd(16)} ${c.role.padEnd(7)} ${s.kind.padEnd(11)} missing ${String(c.missing).padStart(6)}  distinct ${distinct.padStart(6)}  ${detail}`;
 }
@@ -65,13 +69,26 @@ export function formatProfile(p: DataProfile): string {
   ];
   if (p.classBalance) {
     lines.push('', 'class balance (total / train / dev / test):');
-    for (const c of p.classBalance) lines.push(`  ${c.class.padEnd(16)} ${c.total} / ${c.train} / ${c.dev} / ${c.test}`);
+    for (const c of p.classBalance)
+      lines.push(`  ${c.class.padEnd(16)} ${c.total} / ${c.train} / ${c.dev} / ${c.test}`);
   }
   if (p.images) {
     const a = p.images;
-    lines.splice(0, 1, `${p.file}: ${a.images} images (${a.unreadable} unreadable), preprocessed to ${a.settings.height}×${a.settings.width}×${a.settings.channels} (data version ${p.dataVersion}, ${p.durationMs} ms${a.cacheHit ? ', from the cache' : ''})`);
+    lines.splice(
+      0,
+      1,
+      `${p.file}: ${a.images} images (${a.unreadable} unreadable), preprocessed to ${a.settings.height}×${a.settings.width}×${a.settings.channels} (data version ${p.dataVersion}, ${p.durationMs} ms${a.cacheHit ? ', from the cache' : ''})`,
+    );
     lines.splice(lines.indexOf('columns:') - 1, 2);
-    lines.push('', `modes: ${Object.entries(a.modes).map(([m, n]) => `${m} ${n}`).join(', ')}; sizes: ${a.sizes.slice(0, 5).map((s) => `${s.size} (${s.count})`).join(', ')}`);
+    lines.push(
+      '',
+      `modes: ${Object.entries(a.modes)
+        .map(([m, n]) => `${m} ${n}`)
+        .join(', ')}; sizes: ${a.sizes
+        .slice(0, 5)
+        .map((s) => `${s.size} (${s.count})`)
+        .join(', ')}`,
+    );
   }
   if (p.findings.length) {
     lines.push('', 'findings:');

@@ -27,14 +27,25 @@ the current one keeps serving, then switches; requests already running finish on
       'token-file': { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (!values.server || !values.model || !values.version) throw new UsageError('--server, --model and --version are required');
+    if (!values.server || !values.model || !values.version)
+      throw new UsageError('--server, --model and --version are required');
     const alias = values.alias ?? 'production';
-    const r = await callServer(io, values.server, `v2/models/${encodeURIComponent(values.model)}/aliases/${encodeURIComponent(alias)}`, { version: values.version }, values['token-file']);
+    const r = await callServer(
+      io,
+      values.server,
+      `v2/models/${encodeURIComponent(values.model)}/aliases/${encodeURIComponent(alias)}`,
+      { version: values.version },
+      values['token-file'],
+    );
     if (r.status !== 200) {
       io.err(`ml-loop promote: ${r.status} ${String(r.json.error ?? '')}`);
       return EXIT_PROBLEMS;
     }
-    io.out(values.json ? JSON.stringify(r.json) : `${values.model}: production ${r.json.production ?? '-'}, candidate ${r.json.candidate ?? '-'}`);
+    io.out(
+      values.json
+        ? JSON.stringify(r.json)
+        : `${values.model}: production ${r.json.production ?? '-'}, candidate ${r.json.candidate ?? '-'}`,
+    );
     return EXIT_OK;
   },
 };

@@ -9,7 +9,8 @@ import { parseCommandArgs, projectDir } from '../options';
 function fraction(name: string, value: string | undefined, lo: number, hi: number): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
-  if (!Number.isFinite(v) || v < lo || v > hi) throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, not "${value}"`);
+  if (!Number.isFinite(v) || v < lo || v > hi)
+    throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, not "${value}"`);
   return v;
 }
 
@@ -27,10 +28,19 @@ export function retrainText(r: RetrainResult): string {
   ];
   const c = r.comparison;
   if (c) {
-    lines.push('', `${'group'.padEnd(36)} ${'set'.padEnd(10)} ${'n'.padStart(5)}  ${`production ${r.productionRunId}`.padEnd(28)} candidate`);
-    for (const g of c.groups) lines.push(`${(g.regression ? '! ' : '  ') + g.label.slice(0, 34).padEnd(34)} ${g.set.padEnd(10)} ${String(g.support).padStart(5)}  ${fmt(c, g.production).padEnd(28)} ${fmt(c, g.candidate)}`);
+    lines.push(
+      '',
+      `${'group'.padEnd(36)} ${'set'.padEnd(10)} ${'n'.padStart(5)}  ${`production ${r.productionRunId}`.padEnd(28)} candidate`,
+    );
+    for (const g of c.groups)
+      lines.push(
+        `${(g.regression ? '! ' : '  ') + g.label.slice(0, 34).padEnd(34)} ${g.set.padEnd(10)} ${String(g.support).padStart(5)}  ${fmt(c, g.production).padEnd(28)} ${fmt(c, g.candidate)}`,
+      );
     lines.push('');
-    if (!c.needsConfirmation) lines.push(`Gate: the candidate is at least as good overall and no tracked slice or tag is worse by more than ${c.metric === 'accuracy' ? `${c.margin * 100} points` : `${c.margin * 100} %`}.`);
+    if (!c.needsConfirmation)
+      lines.push(
+        `Gate: the candidate is at least as good overall and no tracked slice or tag is worse by more than ${c.metric === 'accuracy' ? `${c.margin * 100} points` : `${c.margin * 100} %`}.`,
+      );
     else {
       lines.push(`Gate: promoting needs confirmation${c.betterOverall ? '' : ' (the candidate is worse overall)'}.`);
       lines.push(...describeRegressions(c).map((l) => `  worse: ${l}`));
@@ -67,7 +77,8 @@ Exit code 0 when the candidate trained (whatever the gate says: see "needsConfir
       margin: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (!values.deployment || !values['production-run']) throw new UsageError('--deployment and --production-run are required');
+    if (!values.deployment || !values['production-run'])
+      throw new UsageError('--deployment and --production-run are required');
     const holdout = fraction('holdout', values.holdout, 0, 0.9);
     const margin = fraction('margin', values.margin, 0, 1);
     let result: RetrainResult;

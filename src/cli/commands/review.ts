@@ -46,7 +46,8 @@ were left out is said. Already queued examples are not added twice.`,
     const num = (name: string, v: string | undefined, lo: number, hi: number) => {
       if (v === undefined) return undefined;
       const n = Number(v);
-      if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, not "${v}"`);
+      if (!Number.isFinite(n) || n < lo || n > hi)
+        throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, not "${v}"`);
       return n;
     };
     const window = num('window', values.window, 1, 1e9);
@@ -60,18 +61,38 @@ were left out is said. Already queued examples are not added twice.`,
       if (!report.runId) throw new Error(`no logged request of ${values.deployment} names the run it was served by`);
       const { reference } = await runReference(dir, report.runId);
       const features: FeatureDrift[] = report.features;
-      const candidates = await selectForReview({ logDir, deployment: values.deployment, schema: schemaOfReference(reference), features, lowConfidence, window });
+      const candidates = await selectForReview({
+        logDir,
+        deployment: values.deployment,
+        schema: schemaOfReference(reference),
+        features,
+        lowConfidence,
+        window,
+      });
       const items = candidates.slice(0, limit ?? DEFAULT_REVIEW_LIMIT);
       const { queue, added } = await enqueueForReview(dir, items);
-      result = { deployment: values.deployment, selected: candidates.length, leftOut: candidates.length - items.length, added, queued: queue.length, items, file: join(dir, REVIEW_QUEUE_FILE) };
+      result = {
+        deployment: values.deployment,
+        selected: candidates.length,
+        leftOut: candidates.length - items.length,
+        added,
+        queued: queue.length,
+        items,
+        file: join(dir, REVIEW_QUEUE_FILE),
+      };
     } catch (e) {
       io.err(`ml-loop review: ${(e as Error).message}`);
       return EXIT_PROBLEMS;
     }
     if (values.json) io.out(JSON.stringify(result, null, 2));
     else {
-      io.out(`${result.selected} requests of ${result.deployment} need review; the ${result.items.length} most unusual queued (${result.added} new${result.leftOut ? `, ${result.leftOut} less unusual left out: --limit` : ''}); ${result.queued} in ${result.file}`);
-      for (const i of result.items.slice(0, 20)) io.out(`  ${i.requestId.padEnd(24)} ${i.reasons.join('+').padEnd(20)} predicted ${String(i.predicted ?? '?')}${i.confidence !== undefined ? ` (${(i.confidence * 100).toFixed(0)} %)` : ''}${i.drift ? `  ${i.drift[0]}` : ''}`);
+      io.out(
+        `${result.selected} requests of ${result.deployment} need review; the ${result.items.length} most unusual queued (${result.added} new${result.leftOut ? `, ${result.leftOut} less unusual left out: --limit` : ''}); ${result.queued} in ${result.file}`,
+      );
+      for (const i of result.items.slice(0, 20))
+        io.out(
+          `  ${i.requestId.padEnd(24)} ${i.reasons.join('+').padEnd(20)} predicted ${String(i.predicted ?? '?')}${i.confidence !== undefined ? ` (${(i.confidence * 100).toFixed(0)} %)` : ''}${i.drift ? `  ${i.drift[0]}` : ''}`,
+        );
     }
     return EXIT_OK;
   },

@@ -16,14 +16,29 @@ version (the version rolled back from becomes the candidate).
   --token-file F    bearer token file, when the server requires one
   --json            print the aliases as JSON`,
   async run(args, io) {
-    const { values } = parseCommandArgs(args, { server: { type: 'string' }, model: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parseCommandArgs(args, {
+      server: { type: 'string' },
+      model: { type: 'string' },
+      'token-file': { type: 'string' },
+      json: { type: 'boolean' },
+    });
     if (!values.server || !values.model) throw new UsageError('--server and --model are required');
-    const r = await callServer(io, values.server, `v2/models/${encodeURIComponent(values.model)}/rollback`, {}, values['token-file']);
+    const r = await callServer(
+      io,
+      values.server,
+      `v2/models/${encodeURIComponent(values.model)}/rollback`,
+      {},
+      values['token-file'],
+    );
     if (r.status !== 200) {
       io.err(`ml-loop rollback: ${r.status} ${String(r.json.error ?? '')}`);
       return EXIT_PROBLEMS;
     }
-    io.out(values.json ? JSON.stringify(r.json) : `${values.model}: production ${r.json.production ?? '-'}, candidate ${r.json.candidate ?? '-'}`);
+    io.out(
+      values.json
+        ? JSON.stringify(r.json)
+        : `${values.model}: production ${r.json.production ?? '-'}, candidate ${r.json.candidate ?? '-'}`,
+    );
     return EXIT_OK;
   },
 };

@@ -40,10 +40,15 @@ folders are reported on stderr and skipped.
   --experiment NAME  only the runs of this experiment
   --json             print { "runs": [...], "problems": [...] }`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { experiment: { type: 'string', short: 'e' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(args, {
+      experiment: { type: 'string', short: 'e' },
+      json: { type: 'boolean' },
+    });
     const dir = projectDir(positionals, io);
     const listing = await listRuns(dir);
-    const runs = values.experiment ? listing.runs.filter((r) => r.record.experiment === values.experiment) : listing.runs;
+    const runs = values.experiment
+      ? listing.runs.filter((r) => r.record.experiment === values.experiment)
+      : listing.runs;
     for (const p of listing.problems) io.err(`${p.file}: ${p.message}`);
     if (values.json) {
       io.out(JSON.stringify({ runs: runs.map(runJson), problems: listing.problems }, null, 2));
@@ -64,7 +69,13 @@ folders are reported on stderr and skipped.
     ]);
     const header = ['RUN', 'EXPERIMENT', 'STATUS', 'METRIC', 'DURATION', 'NAME'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    for (const row of [header, ...rows]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    for (const row of [header, ...rows])
+      io.out(
+        row
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      );
     return EXIT_OK;
   },
 };

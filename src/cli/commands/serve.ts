@@ -76,19 +76,24 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
 function intOption(v: string | undefined, name: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, not "${v}"`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, not "${v}"`);
   return n;
 }
 
 function workersOption(v: string | undefined): WorkersOption {
   if (v === undefined || v === 'auto') return 'auto';
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--workers must be auto or a whole number ≥ 0 (0: the server's own thread), not "${v}"`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new UsageError(`--workers must be auto or a whole number ≥ 0 (0: the server's own thread), not "${v}"`);
   return n;
 }
 
 /** Builds and starts the server from parsed options; resolves once it listens. */
-export async function startServe(args: string[], io: CliIO): Promise<{ server: InferenceServer; watcher?: RepositoryWatcher; name: string }> {
+export async function startServe(
+  args: string[],
+  io: CliIO,
+): Promise<{ server: InferenceServer; watcher?: RepositoryWatcher; name: string }> {
   const { values } = parseCommandArgs(args, SERVE_OPTIONS);
   const project = resolve(io.cwd, values.project ?? '.');
   const models = values.model ?? [];
@@ -105,9 +110,13 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
   const host = values.host ?? '127.0.0.1';
   const token = values['token-file'] ? readFileSync(resolve(io.cwd, values['token-file']), 'utf8').trim() : undefined;
   if (values['token-file'] && !token) throw new UsageError(`--token-file ${values['token-file']} is empty`);
-  if (!isLoopback(host) && !token) throw new UsageError(`binding ${host} exposes the server beyond this machine: pass --token-file FILE with a bearer token`);
+  if (!isLoopback(host) && !token)
+    throw new UsageError(
+      `binding ${host} exposes the server beyond this machine: pass --token-file FILE with a bearer token`,
+    );
   const sample = values['log-sample-rate'] === undefined ? undefined : Number(values['log-sample-rate']);
-  if (sample !== undefined && !(sample >= 0 && sample <= 1)) throw new UsageError('--log-sample-rate must be between 0 and 1');
+  if (sample !== undefined && !(sample >= 0 && sample <= 1))
+    throw new UsageError('--log-sample-rate must be between 0 and 1');
   const server = new InferenceServer({
     host,
     port: intOption(values.port, 'port') ?? 8000,
@@ -122,20 +131,29 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
     workers: workersOption(values.workers),
     batching: {
       maxBatchSize: intOption(values['max-batch-size'], 'max-batch-size', 1) ?? DEFAULT_BATCHING.maxBatchSize,
-      maxQueueDelayUs: intOption(values['max-queue-delay-us'], 'max-queue-delay-us') ?? DEFAULT_BATCHING.maxQueueDelayUs,
+      maxQueueDelayUs:
+        intOption(values['max-queue-delay-us'], 'max-queue-delay-us') ?? DEFAULT_BATCHING.maxQueueDelayUs,
     },
     threads: { intraOpNumThreads: intOption(values['intra-op-threads'], 'intra-op-threads', 1) },
     requestLog: values['log-requests']
       ? {
           dir: deploymentDir(project, name),
           sampleRate: sample,
-          redact: values['log-redact']?.split(',').map((s) => s.trim()).filter(Boolean),
+          redact: values['log-redact']
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
           maxFileBytes: intOption(values['log-max-file-bytes'], 'log-max-file-bytes', 1),
           maxTotalBytes: intOption(values['log-max-total-bytes'], 'log-max-total-bytes', 1),
         }
       : undefined,
   });
-  for (const [i, r] of resolved.entries()) await server.registry.addVersion(name, { path: r.path, runId: r.runId }, { alias: i === 0 ? 'production' : 'candidate' });
+  for (const [i, r] of resolved.entries())
+    await server.registry.addVersion(
+      name,
+      { path: r.path, runId: r.runId },
+      { alias: i === 0 ? 'production' : 'candidate' },
+    );
   let watcher: RepositoryWatcher | undefined;
   if (repo) {
     watcher = new RepositoryWatcher(resolve(io.cwd, repo), server.registry, (m) => io.err(`model repository: ${m}`));
@@ -143,11 +161,25 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
   }
   const url = await server.listen();
   const fellBack = server.portFellBack !== undefined ? { portTaken: server.portFellBack } : {};
-  if (values.json) io.out(JSON.stringify({ event: 'listening', url, name, pid: process.pid, logDir: server.log ? deploymentDir(project, name) : null, ...fellBack }));
+  if (values.json)
+    io.out(
+      JSON.stringify({
+        event: 'listening',
+        url,
+        name,
+        pid: process.pid,
+        logDir: server.log ? deploymentDir(project, name) : null,
+        ...fellBack,
+      }),
+    );
   else {
-    if (server.portFellBack !== undefined) io.out(`ml-loop serve: port ${server.portFellBack} is taken; using a free port instead`);
+    if (server.portFellBack !== undefined)
+      io.out(`ml-loop serve: port ${server.portFellBack} is taken; using a free port instead`);
     io.out(`ml-loop serve: listening on ${url}`);
-    for (const [model, e] of server.registry.models) io.out(`  ${url}/v2/models/${model}  (versions ${[...e.sources.keys()].join(', ')}; production ${e.aliases.production ?? '-'})`);
+    for (const [model, e] of server.registry.models)
+      io.out(
+        `  ${url}/v2/models/${model}  (versions ${[...e.sources.keys()].join(', ')}; production ${e.aliases.production ?? '-'})`,
+      );
     if (server.log) io.out(`  logging requests to ${deploymentDir(project, name)}`);
   }
   return { server, watcher, name };

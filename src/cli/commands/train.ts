@@ -34,7 +34,12 @@ export function trainResultJson(o: TrainOutcome): Record<string, unknown> {
     metrics: { train: o.metrics.train ?? null, dev: o.metrics.dev ?? null, test: o.metrics.test ?? null },
     model: o.model ?? null,
   };
-  if (o.error) doc.error = { message: o.error.message, ...(o.error.param ? { param: o.error.param } : {}), ...(o.error.step !== undefined ? { step: o.error.step } : {}) };
+  if (o.error)
+    doc.error = {
+      message: o.error.message,
+      ...(o.error.param ? { param: o.error.param } : {}),
+      ...(o.error.step !== undefined ? { step: o.error.step } : {}),
+    };
   return doc;
 }
 
@@ -77,12 +82,18 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
     const dir = projectDir(positionals, io);
     const json = values.json === true;
     if (values.local !== true) {
-      const onCluster = await trainOnClusterCommand(dir, experimentName, { cluster: values.cluster as string | undefined, detach: values.detach === true, json }, io);
+      const onCluster = await trainOnClusterCommand(
+        dir,
+        experimentName,
+        { cluster: values.cluster as string | undefined, detach: values.detach === true, json },
+        io,
+      );
       if (onCluster !== undefined) return onCluster;
     }
     if (values.sweep === true) {
       const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
-      if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) throw new UsageError('--parallel takes a positive integer');
+      if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0))
+        throw new UsageError('--parallel takes a positive integer');
       const { trainSweep } = await import('../../core/experiment/sweep');
       let sweep: Awaited<ReturnType<typeof trainSweep>>;
       try {
@@ -91,14 +102,25 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
           experimentName,
           parallel,
           signal: io.signal,
-          onRunCreated: json ? undefined : (runId, _dir, group) => io.err(`run ${runId}: ${JSON.stringify(group.values)}`),
+          onRunCreated: json
+            ? undefined
+            : (runId, _dir, group) => io.err(`run ${runId}: ${JSON.stringify(group.values)}`),
         });
       } catch (e) {
         io.err((e as Error).message);
         return EXIT_PROBLEMS;
       }
       if (json) io.out(JSON.stringify(sweep.outcomes.map(trainResultJson), null, 2));
-      else io.out([`sweep ${sweep.groupId}`, ...sweep.outcomes.map((o) => `${o.status}: run ${o.runId} ${JSON.stringify(o.record.group?.values)}${o.metrics.dev ? ` dev ${formatMetrics(o.metrics.dev)}` : ''}`)].join('\n'));
+      else
+        io.out(
+          [
+            `sweep ${sweep.groupId}`,
+            ...sweep.outcomes.map(
+              (o) =>
+                `${o.status}: run ${o.runId} ${JSON.stringify(o.record.group?.values)}${o.metrics.dev ? ` dev ${formatMetrics(o.metrics.dev)}` : ''}`,
+            ),
+          ].join('\n'),
+        );
       return sweep.outcomes.every((o) => o.status === 'completed') ? EXIT_OK : EXIT_PROBLEMS;
     }
     let outcome: TrainOutcome;
@@ -116,7 +138,20 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
       // The project itself is unusable (invalid mlloop.json, unknown or script experiment): no run was made.
       if (e instanceof ProjectInvalidError) for (const p of e.problems) io.err(formatProblem(p));
       else io.err((e as Error).message);
-      if (json) io.out(JSON.stringify({ runId: null, status: 'failed', metrics: { train: null, dev: null, test: null }, model: null, error: { message: (e as Error).message } }, null, 2));
+      if (json)
+        io.out(
+          JSON.stringify(
+            {
+              runId: null,
+              status: 'failed',
+              metrics: { train: null, dev: null, test: null },
+              model: null,
+              error: { message: (e as Error).message },
+            },
+            null,
+            2,
+          ),
+        );
       return EXIT_PROBLEMS;
     }
     if (json) io.out(JSON.stringify(trainResultJson(outcome), null, 2));
@@ -138,7 +173,12 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
  * `--cluster NAME`, or an experiment with a `cluster`: submits (a sweep as one job array) and follows
  * the runs until they end; undefined when the experiment trains here.
  */
-async function trainOnClusterCommand(dir: string, experimentName: string, o: { cluster?: string; detach: boolean; json: boolean }, io: Parameters<CliCommand['run']>[1]): Promise<number | undefined> {
+async function trainOnClusterCommand(
+  dir: string,
+  experimentName: string,
+  o: { cluster?: string; detach: boolean; json: boolean },
+  io: Parameters<CliCommand['run']>[1],
+): Promise<number | undefined> {
   const { resolveProject } = await import('../../core/data/dataset');
   const { clusterOf, submitClusterExperiment, trainOnCluster } = await import('../../core/cluster/clusterRun');
   let target: ReturnType<typeof clusterOf>;
@@ -153,9 +193,18 @@ async function trainOnClusterCommand(dir: string, experimentName: string, o: { c
   const say = o.json ? () => undefined : (line: string) => io.err(line);
   try {
     if (o.detach) {
-      const sub = await submitClusterExperiment({ projectDir: dir, experimentName, cluster: target.name, onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`) });
-      if (o.json) io.out(JSON.stringify({ cluster: sub.cluster, jobId: sub.jobId, runs: sub.runs.map((r) => r.runId) }, null, 2));
-      else io.out(`submitted to cluster "${sub.cluster}": SLURM job ${sub.jobId} (${sub.runs.length} run${sub.runs.length === 1 ? '' : 's'}, queued)`);
+      const sub = await submitClusterExperiment({
+        projectDir: dir,
+        experimentName,
+        cluster: target.name,
+        onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`),
+      });
+      if (o.json)
+        io.out(JSON.stringify({ cluster: sub.cluster, jobId: sub.jobId, runs: sub.runs.map((r) => r.runId) }, null, 2));
+      else
+        io.out(
+          `submitted to cluster "${sub.cluster}": SLURM job ${sub.jobId} (${sub.runs.length} run${sub.runs.length === 1 ? '' : 's'}, queued)`,
+        );
       return EXIT_OK;
     }
     const result = await trainOnCluster({
@@ -164,15 +213,41 @@ async function trainOnClusterCommand(dir: string, experimentName: string, o: { c
       cluster: target.name,
       signal: io.signal,
       onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`),
-      onChange: (_d, id, r) => say(`run ${id}: ${r.status}${r.status === 'queued' && r.cluster?.reason ? ` (${r.cluster.reason})` : ''}${r.cluster ? ` · SLURM job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}` : ''}`),
+      onChange: (_d, id, r) =>
+        say(
+          `run ${id}: ${r.status}${r.status === 'queued' && r.cluster?.reason ? ` (${r.cluster.reason})` : ''}${r.cluster ? ` · SLURM job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}` : ''}`,
+        ),
       onProgress: (id, e) => say(`run ${id}: ${formatProgress(e)}`),
       onWarning: (id, m) => say(`run ${id}: warning: ${m}`),
     });
     if (result.detached) {
-      io.err(`stopped following; the jobs go on (SLURM job ${result.submission.jobId}; scancel ${result.submission.jobId} cancels them). The editor or a later \`ml-loop train\` does not need them to be followed to finish them: the next ML Loop window on this project picks them up.`);
+      io.err(
+        `stopped following; the jobs go on (SLURM job ${result.submission.jobId}; scancel ${result.submission.jobId} cancels them). The editor or a later \`ml-loop train\` does not need them to be followed to finish them: the next ML Loop window on this project picks them up.`,
+      );
     }
-    if (o.json) io.out(JSON.stringify(result.records.map((r) => ({ runId: r.runId, status: r.status, cluster: r.cluster, metrics: r.metrics ?? {}, ...(r.error ? { error: r.error } : {}) })), null, 2));
-    else io.out(result.records.map((r) => `${r.status}: run ${r.runId}${r.group ? ` ${JSON.stringify(r.group.values)}` : ''}${r.metrics?.dev ? ` dev ${formatMetrics(r.metrics.dev)}` : ''}${r.error ? `\nerror: ${r.error.message}` : ''}`).join('\n'));
+    if (o.json)
+      io.out(
+        JSON.stringify(
+          result.records.map((r) => ({
+            runId: r.runId,
+            status: r.status,
+            cluster: r.cluster,
+            metrics: r.metrics ?? {},
+            ...(r.error ? { error: r.error } : {}),
+          })),
+          null,
+          2,
+        ),
+      );
+    else
+      io.out(
+        result.records
+          .map(
+            (r) =>
+              `${r.status}: run ${r.runId}${r.group ? ` ${JSON.stringify(r.group.values)}` : ''}${r.metrics?.dev ? ` dev ${formatMetrics(r.metrics.dev)}` : ''}${r.error ? `\nerror: ${r.error.message}` : ''}`,
+          )
+          .join('\n'),
+      );
     return result.records.every((r) => r.status === 'completed') ? EXIT_OK : EXIT_PROBLEMS;
   } catch (e) {
     io.err((e as Error).message);

@@ -21,7 +21,9 @@ ${MAX_BYTES_USAGE}`,
     for (const p of project.problems) io.err(formatProblem(p));
     if (hasErrors(project.problems)) return EXIT_PROBLEMS;
     const d = project.data;
-    io.out(`${project.file}: valid${d ? ` (${d.rows} rows; train ${d.split.train}, dev ${d.split.dev}, test ${d.split.test}; data version ${d.version.id})` : ''}`);
+    io.out(
+      `${project.file}: valid${d ? ` (${d.rows} rows; train ${d.split.train}, dev ${d.split.dev}, test ${d.split.test}; data version ${d.version.id})` : ''}`,
+    );
     return EXIT_OK;
   },
 };

@@ -58,11 +58,24 @@ export async function predictDev(runDir: string, dataset: SplitDataset): Promise
 }
 
 /** Earlier completed runs of the same experiment on the same dev split (oldest first, at most `limit`). */
-async function earlierRuns(projectDir: string, record: RunRecord, limit: number): Promise<{ record: RunRecord; dir: string }[]> {
+async function earlierRuns(
+  projectDir: string,
+  record: RunRecord,
+  limit: number,
+): Promise<{ record: RunRecord; dir: string }[]> {
   const runs = (await listRuns(projectDir)).runs.filter(
-    (r) => r.status === 'completed' && r.record.experiment === record.experiment && r.record.runId !== record.runId && r.record.startedAt < record.startedAt && r.record.dataVersion?.splitHash === record.dataVersion?.splitHash && r.record.dataVersion?.fileHash === record.dataVersion?.fileHash,
+    (r) =>
+      r.status === 'completed' &&
+      r.record.experiment === record.experiment &&
+      r.record.runId !== record.runId &&
+      r.record.startedAt < record.startedAt &&
+      r.record.dataVersion?.splitHash === record.dataVersion?.splitHash &&
+      r.record.dataVersion?.fileHash === record.dataVersion?.fileHash,
   );
-  return runs.slice(0, limit).reverse().map((r) => ({ record: r.record, dir: r.dir }));
+  return runs
+    .slice(0, limit)
+    .reverse()
+    .map((r) => ({ record: r.record, dir: r.dir }));
 }
 
 /**
@@ -70,7 +83,13 @@ async function earlierRuns(projectDir: string, record: RunRecord, limit: number)
  * `onTable`: called with the analysis before its slices are found (slices [], analyseMs the tag table's
  * time), so a panel can draw the examples while the slices are still being computed.
  */
-export async function analyseRun(opts: { projectDir: ProjectInput; run: string; slices?: SliceOptions; historyRuns?: number; onTable?: (a: RunErrorAnalysis) => void }): Promise<RunErrorAnalysis> {
+export async function analyseRun(opts: {
+  projectDir: ProjectInput;
+  run: string;
+  slices?: SliceOptions;
+  historyRuns?: number;
+  onTable?: (a: RunErrorAnalysis) => void;
+}): Promise<RunErrorAnalysis> {
   const t0 = Date.now();
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
@@ -98,7 +117,11 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
     projectDir,
     record,
     dataset,
-    ...(ref.spec.data.image ? { image: ref.spec.data.image } : dataset.schema.image ? { image: dataset.schema.image } : {}),
+    ...(ref.spec.data.image
+      ? { image: ref.spec.data.image }
+      : dataset.schema.image
+        ? { image: dataset.schema.image }
+        : {}),
     table,
     sliceView: { schema: dataset.schema, rows: dataset.dev },
     tags,
@@ -108,31 +131,52 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
   };
   opts.onTable?.(result);
   const sliceView = await imageSliceView(dataset, projectDir);
-  const slices = findSlices(sliceView.schema, sliceView.rows, table, { ...opts.slices, pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image) });
+  const slices = findSlices(sliceView.schema, sliceView.rows, table, {
+    ...opts.slices,
+    pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image),
+  });
   return { ...result, sliceView, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
 }
 
 /** Likely label errors of the run's data (cross-validation of its experiment), cached in the run folder. */
-export async function labelIssuesOfRun(opts: { projectDir: string; run: string; folds?: number; signal?: AbortSignal; recompute?: boolean; onFold?: (done: number, total: number) => void }): Promise<{ issues: LabelIssue[]; folds: number; cached: boolean }> {
+export async function labelIssuesOfRun(opts: {
+  projectDir: string;
+  run: string;
+  folds?: number;
+  signal?: AbortSignal;
+  recompute?: boolean;
+  onFold?: (done: number, total: number) => void;
+}): Promise<{ issues: LabelIssue[]; folds: number; cached: boolean }> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const record = await findRun(projectDir, opts.run);
-  if (record.model === 'script') throw new Error('Label errors need a built-in experiment (cross-validation retrains it)');
+  if (record.model === 'script')
+    throw new Error('Label errors need a built-in experiment (cross-validation retrains it)');
   const cacheFile = join(runsDir(projectDir), record.runId, 'label-errors.json');
   const folds = opts.folds ?? 5;
   if (!opts.recompute && existsSync(cacheFile)) {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { folds: number; issues: LabelIssue[] };
     // Older caches named rows by their pooled index only: recomputed to name the data file's row.
-    if (cached.folds === folds && cached.issues.every((x) => x.rowIndex !== undefined)) return { ...cached, cached: true };
+    if (cached.folds === folds && cached.issues.every((x) => x.rowIndex !== undefined))
+      return { ...cached, cached: true };
   }
   const dataset = await loadDataVersion(ref, record.dataVersion?.id);
-  const result = await findLabelIssues(dataset, retrainSpecOf(record), { folds, seed: record.seed ?? 0, signal: opts.signal, onFold: opts.onFold });
+  const result = await findLabelIssues(dataset, retrainSpecOf(record), {
+    folds,
+    seed: record.seed ?? 0,
+    signal: opts.signal,
+    onFold: opts.onFold,
+  });
   await writeFile(cacheFile, JSON.stringify(result));
   return { ...result, cached: false };
 }
 
 /** A new data version: the parent plus `recipe.count` synthetic training rows made from the source. */
-export async function augmentToVersion(opts: { projectDir: string; parentVersion?: string; recipe: Omit<AugmentRecipe, 'method'> & { method?: AugmentRecipe['method'] } }): Promise<VersionRecipe> {
+export async function augmentToVersion(opts: {
+  projectDir: string;
+  parentVersion?: string;
+  recipe: Omit<AugmentRecipe, 'method'> & { method?: AugmentRecipe['method'] };
+}): Promise<VersionRecipe> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const dataset = await loadDataVersion(ref, opts.parentVersion);
@@ -140,11 +184,19 @@ export async function augmentToVersion(opts: { projectDir: string; parentVersion
   const production = productionQueueOf(await readReviewQueue(projectDir), dataset.schema).rows;
   const sources = sourceRows(dataset, recipe.source, await readTags(projectDir), production);
   const rows = augmentRows(dataset, sources, recipe, ref.spec.data.image);
-  return writeDataVersion(projectDir, dataset, { kind: 'augment', rows, details: { ...recipe, sourceRows: sources.length } });
+  return writeDataVersion(projectDir, dataset, {
+    kind: 'augment',
+    rows,
+    details: { ...recipe, sourceRows: sources.length },
+  });
 }
 
 /** A new data version: the parent plus the labelled rows of a CSV (the schema's feature columns and the target). */
-export async function addDataFromCsv(opts: { projectDir: string; parentVersion?: string; csvFile: string }): Promise<VersionRecipe> {
+export async function addDataFromCsv(opts: {
+  projectDir: string;
+  parentVersion?: string;
+  csvFile: string;
+}): Promise<VersionRecipe> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const dataset = await loadDataVersion(ref, opts.parentVersion);
@@ -154,23 +206,44 @@ export async function addDataFromCsv(opts: { projectDir: string; parentVersion?:
 }
 
 /** A new data version whose labels of the given example ids are corrected (class names). */
-export async function fixLabels(opts: { projectDir: string; parentVersion?: string; fixes: Record<string, string> }): Promise<VersionRecipe> {
+export async function fixLabels(opts: {
+  projectDir: string;
+  parentVersion?: string;
+  fixes: Record<string, string>;
+}): Promise<VersionRecipe> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const dataset = await loadDataVersion(ref, opts.parentVersion);
   for (const [id, c] of Object.entries(opts.fixes)) {
-    if (!dataset.schema.classes?.includes(c)) throw new Error(`"${c}" is not a class (${dataset.schema.classes?.join(', ')})`);
-    if (![dataset.train, dataset.dev, dataset.test].some((r) => r.ids.includes(id))) throw new Error(`No example "${id}" in the data`);
+    if (!dataset.schema.classes?.includes(c))
+      throw new Error(`"${c}" is not a class (${dataset.schema.classes?.join(', ')})`);
+    if (![dataset.train, dataset.dev, dataset.test].some((r) => r.ids.includes(id)))
+      throw new Error(`No example "${id}" in the data`);
   }
-  const empty = { features: { n: 0, numeric: new Float32Array(0), categories: [] }, y: new Float64Array(0), ids: [], rowIndex: new Uint32Array(0) };
-  return writeDataVersion(projectDir, dataset, { kind: 'fix-labels', rows: empty, labelFixes: opts.fixes, details: { fixed: Object.keys(opts.fixes).length } });
+  const empty = {
+    features: { n: 0, numeric: new Float32Array(0), categories: [] },
+    y: new Float64Array(0),
+    ids: [],
+    rowIndex: new Uint32Array(0),
+  };
+  return writeDataVersion(projectDir, dataset, {
+    kind: 'fix-labels',
+    rows: empty,
+    labelFixes: opts.fixes,
+    details: { fixed: Object.keys(opts.fixes).length },
+  });
 }
 
 /**
  * CSV of the examples of a tag or a slice (every split and the review queue's production examples,
  * with id, split, label and features): a brief for whoever collects more real data of that kind.
  */
-export async function exportForCollection(opts: { projectDir: string; dataVersion?: string; source: { tag: string } | { slice: string }; out: string }): Promise<number> {
+export async function exportForCollection(opts: {
+  projectDir: string;
+  dataVersion?: string;
+  source: { tag: string } | { slice: string };
+  out: string;
+}): Promise<number> {
   const ref = await resolveProject(opts.projectDir);
   const dataset = await loadDataVersion(ref, opts.dataVersion);
   const { schema } = dataset;
@@ -185,11 +258,22 @@ export async function exportForCollection(opts: { projectDir: string; dataVersio
     const rows = split === 'production' ? production : dataset[split];
     for (let i = 0; i < rows.features.n; i++) {
       const id = rows.ids[i];
-      const match = conditions ? inSlice(schema, rows, i, conditions) : (tags[id] ?? []).includes((opts.source as { tag: string }).tag);
+      const match = conditions
+        ? inSlice(schema, rows, i, conditions)
+        : (tags[id] ?? []).includes((opts.source as { tag: string }).tag);
       if (!match) continue;
-      const num = Array.from(rows.features.numeric.subarray(i * F, (i + 1) * F), (v) => (Number.isNaN(v) ? '' : String(v)));
+      const num = Array.from(rows.features.numeric.subarray(i * F, (i + 1) * F), (v) =>
+        Number.isNaN(v) ? '' : String(v),
+      );
       const label = Number.isNaN(rows.y[i]) ? '' : schema.classes ? schema.classes[rows.y[i]] : String(rows.y[i]);
-      records.push([id, split, label, (tags[id] ?? []).join(';'), ...num, ...rows.features.categories.slice(i * K, (i + 1) * K)]);
+      records.push([
+        id,
+        split,
+        label,
+        (tags[id] ?? []).join(';'),
+        ...num,
+        ...rows.features.categories.slice(i * K, (i + 1) * K),
+      ]);
     }
   }
   await mkdir(dirname(opts.out), { recursive: true });

@@ -19,7 +19,8 @@ export interface AnalysisWorkerInput {
   progressive?: boolean;
 }
 
-export type ErrorsWorkerInput = ({ job: 'analyse' } & AnalysisWorkerInput) | { job: 'compare'; projectDir: ProjectInput; runIds: string[] };
+export type ErrorsWorkerInput =
+  ({ job: 'analyse' } & AnalysisWorkerInput) | { job: 'compare'; projectDir: ProjectInput; runIds: string[] };
 
 /** Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices them) and then 'slices'. */
 export type ErrorsWorkerMessage =
@@ -34,12 +35,18 @@ export function transferablesOf(a: RunErrorAnalysis): ArrayBuffer[] {
   const add = (v: ArrayBufferView) => {
     if (v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
   };
-  for (const rows of [a.dataset.train, a.dataset.dev, a.dataset.test]) [rows.features.numeric, rows.y, rows.rowIndex].forEach(add);
+  for (const rows of [a.dataset.train, a.dataset.dev, a.dataset.test])
+    [rows.features.numeric, rows.y, rows.rowIndex].forEach(add);
   [a.table.truth, a.table.predicted, a.table.confidence, a.table.loss, a.table.wrong].forEach(add);
   return [...buffers];
 }
 
-function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefined, workerPath: string | undefined, onTable?: (a: RunErrorAnalysis) => void): Promise<T> {
+function runInWorker<T>(
+  input: ErrorsWorkerInput,
+  signal: AbortSignal | undefined,
+  workerPath: string | undefined,
+  onTable?: (a: RunErrorAnalysis) => void,
+): Promise<T> {
   let table: RunErrorAnalysis | undefined;
   return runWorkerJob<T, ErrorsWorkerMessage>({
     worker: workerPath ? { source: workerPath, eval: false } : 'errors',
@@ -69,11 +76,24 @@ function runInWorker<T>(input: ErrorsWorkerInput, signal: AbortSignal | undefine
  * (the benchmark runs from source but times dist/worker-errors.js). `onTable`: called with the analysis
  * before its slices (slices []), as soon as the worker has it; the promise resolves with the whole.
  */
-export function analyseRunInWorker(input: AnalysisWorkerInput, signal?: AbortSignal, workerPath?: string, onTable?: (a: RunErrorAnalysis) => void): Promise<RunErrorAnalysis> {
-  return runInWorker({ job: 'analyse', ...input, ...(onTable ? { progressive: true } : {}) }, signal, workerPath, onTable);
+export function analyseRunInWorker(
+  input: AnalysisWorkerInput,
+  signal?: AbortSignal,
+  workerPath?: string,
+  onTable?: (a: RunErrorAnalysis) => void,
+): Promise<RunErrorAnalysis> {
+  return runInWorker(
+    { job: 'analyse', ...input, ...(onTable ? { progressive: true } : {}) },
+    signal,
+    workerPath,
+    onTable,
+  );
 }
 
 /** errorChangesOfRuns in a worker. */
-export function errorChangesInWorker(input: { projectDir: ProjectInput; runIds: string[] }, signal?: AbortSignal): Promise<ErrorChanges> {
+export function errorChangesInWorker(
+  input: { projectDir: ProjectInput; runIds: string[] },
+  signal?: AbortSignal,
+): Promise<ErrorChanges> {
   return runInWorker({ job: 'compare', ...input }, signal, undefined);
 }

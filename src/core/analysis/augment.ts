@@ -60,7 +60,15 @@ function distance(a: Float32Array, i: number, b: Float32Array, j: number, F: num
 }
 
 /** Nearest `k` rows of `candidates` (same class; any class when row j of `from` has no label, y NaN) to row j of `from`. */
-function nearestSameClass(train: Rows, candidates: number[], from: Rows, j: number, F: number, scale: Float64Array, k: number): number[] {
+function nearestSameClass(
+  train: Rows,
+  candidates: number[],
+  from: Rows,
+  j: number,
+  F: number,
+  scale: Float64Array,
+  k: number,
+): number[] {
   const any = Number.isNaN(from.y[j]);
   return candidates
     .filter((i) => any || train.y[i] === from.y[j])
@@ -112,10 +120,18 @@ function gaussian(rand: () => number): number {
 }
 
 /** A shifted, rotated, noisy copy of one image (bilinear resampling about the centre). */
-function transformImage(src: Float32Array, out: Float32Array, image: NonNullable<DataSpec['image']>, rand: () => number, r: AugmentRecipe, lo: number, hi: number): void {
+function transformImage(
+  src: Float32Array,
+  out: Float32Array,
+  image: NonNullable<DataSpec['image']>,
+  rand: () => number,
+  r: AugmentRecipe,
+  lo: number,
+  hi: number,
+): void {
   const { width: W, height: H } = image;
   const ch = image.channels ?? 1;
-  const angle = (((rand() * 2 - 1) * (r.maxRotation ?? 12)) * Math.PI) / 180;
+  const angle = ((rand() * 2 - 1) * (r.maxRotation ?? 12) * Math.PI) / 180;
   const maxShift = r.maxShift ?? Math.max(1, Math.round(W * 0.1));
   const dx = Math.round((rand() * 2 - 1) * maxShift);
   const dy = Math.round((rand() * 2 - 1) * maxShift);
@@ -138,7 +154,10 @@ function transformImage(src: Float32Array, out: Float32Array, image: NonNullable
       const fy = sy - y0;
       for (let c = 0; c < ch; c++) {
         const v =
-          at(x0, y0, c) * (1 - fx) * (1 - fy) + at(x0 + 1, y0, c) * fx * (1 - fy) + at(x0, y0 + 1, c) * (1 - fx) * fy + at(x0 + 1, y0 + 1, c) * fx * fy;
+          at(x0, y0, c) * (1 - fx) * (1 - fy) +
+          at(x0 + 1, y0, c) * fx * (1 - fy) +
+          at(x0, y0 + 1, c) * (1 - fx) * fy +
+          at(x0 + 1, y0 + 1, c) * fx * fy;
         out[(y * W + x) * ch + c] = Math.min(hi, Math.max(lo, v + sigma * gaussian(rand)));
       }
     }
@@ -149,10 +168,16 @@ function transformImage(src: Float32Array, out: Float32Array, image: NonNullable
  * `recipe.count` synthetic rows made from the training rows `sources` (labels kept). Deterministic
  * for a given dataset, sources and recipe (seed included).
  */
-export function augmentRows(dataset: SplitDataset, sources: number[], recipe: AugmentRecipe, image?: DataSpec['image']): Rows {
+export function augmentRows(
+  dataset: SplitDataset,
+  sources: number[],
+  recipe: AugmentRecipe,
+  image?: DataSpec['image'],
+): Rows {
   const { schema, train } = dataset;
   if (!sources.length) throw new Error('Nothing to augment: no training examples match the source');
-  if (!Number.isInteger(recipe.count) || recipe.count < 1) throw new Error(`The count must be a whole number ≥ 1, not ${recipe.count}`);
+  if (!Number.isInteger(recipe.count) || recipe.count < 1)
+    throw new Error(`The count must be a whole number ≥ 1, not ${recipe.count}`);
   const F = schema.numeric.length;
   const K = schema.categorical.length;
   const rand = mulberry32(recipe.seed ^ 0x2f6b1d3);
@@ -161,10 +186,11 @@ export function augmentRows(dataset: SplitDataset, sources: number[], recipe: Au
   out.ids = out.ids.map(() => '');
   const x = out.features.numeric;
   if (recipe.method === 'image') {
-    if (!image || image.width * image.height * (image.channels ?? 1) !== F) throw new Error('Image augmentation needs data.image matching the numeric features');
+    if (!image || image.width * image.height * (image.channels ?? 1) !== F)
+      throw new Error('Image augmentation needs data.image matching the numeric features');
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of train.features.numeric) if (!Number.isNaN(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const v of train.features.numeric) if (!Number.isNaN(v)) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
     const src = new Float32Array(F);
     for (let k = 0; k < picks.length; k++) {
       src.set(x.subarray(k * F, (k + 1) * F));
@@ -179,7 +205,9 @@ export function augmentRows(dataset: SplitDataset, sources: number[], recipe: Au
     const a = picks[k];
     let near: number[] = [];
     if (recipe.method === 'smote') {
-      near = neighbourCache.get(a) ?? nearestSameClass(train, sources, train, a, F, std, neighbours + 1).filter((i) => i !== a);
+      near =
+        neighbourCache.get(a) ??
+        nearestSameClass(train, sources, train, a, F, std, neighbours + 1).filter((i) => i !== a);
       neighbourCache.set(a, near);
     }
     if (near.length) {
@@ -190,7 +218,8 @@ export function augmentRows(dataset: SplitDataset, sources: number[], recipe: Au
         const vb = train.features.numeric[b * F + f];
         x[k * F + f] = Number.isNaN(va) || Number.isNaN(vb) ? va : va + u * (vb - va);
       }
-      if (u >= 0.5) for (let c = 0; c < K; c++) out.features.categories[k * K + c] = train.features.categories[b * K + c];
+      if (u >= 0.5)
+        for (let c = 0; c < K; c++) out.features.categories[k * K + c] = train.features.categories[b * K + c];
     } else {
       // No same-class neighbour (or method 'noise'): jitter scaled to each feature's spread.
       const scale = recipe.noiseScale ?? 0.1;
@@ -202,4 +231,3 @@ export function augmentRows(dataset: SplitDataset, sources: number[], recipe: Au
   }
   return out;
 }
-

@@ -62,7 +62,18 @@ export function buildErrorTable(schema: FeatureSchema, rows: Rows, pred: Predict
       }
     }
   }
-  return { task: schema.task, ...(schema.classes ? { classes: schema.classes } : {}), n, ids: rows.ids.slice(0, n), truth, predicted, confidence, loss, wrong, errorCount };
+  return {
+    task: schema.task,
+    ...(schema.classes ? { classes: schema.classes } : {}),
+    n,
+    ids: rows.ids.slice(0, n),
+    truth,
+    predicted,
+    confidence,
+    loss,
+    wrong,
+    errorCount,
+  };
 }
 
 /** Row numbers of the wrong examples, highest loss first. */

@@ -21,12 +21,23 @@ export async function imageSliceView(dataset: SplitDataset, projectDir: string):
   if (!img || !dev.images) return { schema, rows: dev };
   const n = dev.features.n;
   const size = img.height * img.width * img.channels;
-  const numericNames = [...PIXEL_PROPERTIES, ...(img.channels === 3 ? ['colourfulness'] : []), 'width', 'height', 'aspect'];
+  const numericNames = [
+    ...PIXEL_PROPERTIES,
+    ...(img.channels === 3 ? ['colourfulness'] : []),
+    'width',
+    'height',
+    'aspect',
+  ];
   const F = numericNames.length;
   const numeric = new Float32Array(n * F).fill(NaN);
   const categories: string[] = [];
   for (let i = 0; i < n; i++) {
-    const p = imageProperties(dev.images.pixels.subarray(i * size, (i + 1) * size), img.height, img.width, img.channels);
+    const p = imageProperties(
+      dev.images.pixels.subarray(i * size, (i + 1) * size),
+      img.height,
+      img.width,
+      img.channels,
+    );
     PIXEL_PROPERTIES.forEach((name, k) => (numeric[i * F + k] = p[name]));
     if (img.channels === 3) numeric[i * F + 4] = p.colourfulness;
     categories.push(dirname(dev.images.files[i]));
@@ -45,7 +56,13 @@ export async function imageSliceView(dataset: SplitDataset, projectDir: string):
     }),
   );
   return {
-    schema: { task: schema.task, target: schema.target, numeric: numericNames, categorical: ['folder'], ...(schema.classes ? { classes: schema.classes } : {}) },
+    schema: {
+      task: schema.task,
+      target: schema.target,
+      numeric: numericNames,
+      categorical: ['folder'],
+      ...(schema.classes ? { classes: schema.classes } : {}),
+    },
     rows: { features: { n, numeric, categories }, y: dev.y, ids: dev.ids, rowIndex: dev.rowIndex },
   };
 }

@@ -25,7 +25,13 @@ export interface OutOfSample {
 export async function crossValidatedProbabilities(
   dataset: SplitDataset,
   spec: RetrainSpec,
-  opts: { folds?: number; seed?: number; concurrency?: number; signal?: AbortSignal; onFold?: (done: number, total: number) => void } = {},
+  opts: {
+    folds?: number;
+    seed?: number;
+    concurrency?: number;
+    signal?: AbortSignal;
+    onFold?: (done: number, total: number) => void;
+  } = {},
 ): Promise<OutOfSample> {
   const { schema } = dataset;
   if (schema.task !== 'classification') throw new Error('Label errors are found for classification projects only');
@@ -33,7 +39,10 @@ export async function crossValidatedProbabilities(
   const K = schema.categorical.length;
   const C = schema.classes!.length;
   const rows = concatRows(dataset.train, dataset.dev, F, K);
-  const split = [...Array<'train'>(dataset.train.features.n).fill('train'), ...Array<'dev'>(dataset.dev.features.n).fill('dev')];
+  const split = [
+    ...Array<'train'>(dataset.train.features.n).fill('train'),
+    ...Array<'dev'>(dataset.dev.features.n).fill('dev'),
+  ];
   const folds = Math.max(2, Math.min(opts.folds ?? 5, rows.features.n));
   const order = stratifiedOrder(rows.y, true, opts.seed ?? 0);
   const foldOf = new Uint8Array(rows.features.n);
@@ -48,7 +57,10 @@ export async function crossValidatedProbabilities(
       for (let i = 0; i < rows.features.n; i++) (foldOf[i] === fold ? held : kept).push(i);
       const heldRows = selectRows(rows, held, F, K);
       const fit = withoutTest({ ...dataset, train: selectRows(rows, kept, F, K), dev: heldRows });
-      const result = await trainInWorker({ data: { dataset: fit }, model: spec.model as RetrainSpec['model'], params: spec.params, seed: spec.seed }, opts.signal);
+      const result = await trainInWorker(
+        { data: { dataset: fit }, model: spec.model as RetrainSpec['model'], params: spec.params, seed: spec.seed },
+        opts.signal,
+      );
       const file = join(tmp, `fold${fold}.onnx`);
       await writeFile(file, result.onnx);
       const predictor = await OnnxPredictor.load(file, schema);
@@ -93,7 +105,11 @@ export interface LabelIssue {
  * its per-class threshold t_j (the mean probability of j over the examples labelled j) and beats the
  * given label; ranked by the normalized margin p_j − p_i.
  */
-export function confidentLearning(y: Float64Array, probabilities: Float32Array, classes: number): { thresholds: Float64Array; issues: Omit<LabelIssue, 'id' | 'split'>[] } {
+export function confidentLearning(
+  y: Float64Array,
+  probabilities: Float32Array,
+  classes: number,
+): { thresholds: Float64Array; issues: Omit<LabelIssue, 'id' | 'split'>[] } {
   const n = y.length;
   const sum = new Float64Array(classes);
   const count = new Float64Array(classes);
@@ -115,13 +131,18 @@ export function confidentLearning(y: Float64Array, probabilities: Float32Array, 
         pBest = p;
       }
     }
-    if (best >= 0 && pBest > pGiven) issues.push({ row: i, given, suggested: best, selfConfidence: pGiven, score: pBest - pGiven });
+    if (best >= 0 && pBest > pGiven)
+      issues.push({ row: i, given, suggested: best, selfConfidence: pGiven, score: pBest - pGiven });
   }
   issues.sort((a, b) => b.score - a.score);
   return { thresholds, issues };
 }
 
-export async function findLabelIssues(dataset: SplitDataset, spec: RetrainSpec, opts: Parameters<typeof crossValidatedProbabilities>[2] = {}): Promise<{ issues: LabelIssue[]; folds: number }> {
+export async function findLabelIssues(
+  dataset: SplitDataset,
+  spec: RetrainSpec,
+  opts: Parameters<typeof crossValidatedProbabilities>[2] = {},
+): Promise<{ issues: LabelIssue[]; folds: number }> {
   const oos = await crossValidatedProbabilities(dataset, spec, opts);
   const { issues } = confidentLearning(oos.rows.y, oos.probabilities, dataset.schema.classes!.length);
   return {
@@ -129,7 +150,13 @@ export async function findLabelIssues(dataset: SplitDataset, spec: RetrainSpec, 
     issues: issues.map((x) => {
       const fileRow = oos.rows.rowIndex[x.row];
       const inFile = fileRow !== undefined && fileRow !== NOT_IN_FILE;
-      return { ...x, id: oos.rows.ids[x.row], split: oos.split[x.row], rowIndex: inFile ? fileRow : null, line: inFile ? fileRow + 2 : null };
+      return {
+        ...x,
+        id: oos.rows.ids[x.row],
+        split: oos.split[x.row],
+        rowIndex: inFile ? fileRow : null,
+        line: inFile ? fileRow + 2 : null,
+      };
     }),
   };
 }

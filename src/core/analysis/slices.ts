@@ -85,7 +85,8 @@ export function inSlice(schema: FeatureSchema, rows: Rows, i: number, conditions
     const v = rows.features.numeric[i * F + f];
     if (c.kind === 'missing') {
       if (!Number.isNaN(v)) return false;
-    } else if (Number.isNaN(v) || (c.gt !== undefined && !(v > c.gt)) || (c.le !== undefined && !(v <= c.le))) return false;
+    } else if (Number.isNaN(v) || (c.gt !== undefined && !(v > c.gt)) || (c.le !== undefined && !(v <= c.le)))
+      return false;
   }
   return true;
 }
@@ -160,24 +161,47 @@ function binNumeric(schema: FeatureSchema, rows: Rows, wrong: Uint8Array, n: num
   return schema.numeric.map((name, f) => {
     const c = cuts[f];
     const conditions: SliceCondition[] = [];
-    for (let b = 0; b <= c.length; b++) conditions.push({ feature: name, kind: 'range', ...(b > 0 ? { gt: c[b - 1] } : {}), ...(b < c.length ? { le: c[b] } : {}) });
+    for (let b = 0; b <= c.length; b++)
+      conditions.push({
+        feature: name,
+        kind: 'range',
+        ...(b > 0 ? { gt: c[b - 1] } : {}),
+        ...(b < c.length ? { le: c[b] } : {}),
+      });
     conditions.push({ feature: name, kind: 'missing' });
     const codes = () => {
       const code = new Uint16Array(n);
       for (let i = 0; i < n; i++) code[i] = binOf(values[i * F + f], c);
       return code;
     };
-    return { feature: name, conditions, support: support.subarray(f * B, f * B + conditions.length), errors: errors.subarray(f * B, f * B + conditions.length), codes };
+    return {
+      feature: name,
+      conditions,
+      support: support.subarray(f * B, f * B + conditions.length),
+      errors: errors.subarray(f * B, f * B + conditions.length),
+      codes,
+    };
   });
 }
 
-function binCategorical(name: string, values: string[], stride: number, offset: number, n: number, maxValues: number, wrong: Uint8Array): Binned {
+function binCategorical(
+  name: string,
+  values: string[],
+  stride: number,
+  offset: number,
+  n: number,
+  maxValues: number,
+  wrong: Uint8Array,
+): Binned {
   const counts = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const v = values[i * stride + offset];
     counts.set(v, (counts.get(v) ?? 0) + 1);
   }
-  const kept = [...counts].sort((a, b) => b[1] - a[1]).slice(0, maxValues).map(([v]) => v);
+  const kept = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, maxValues)
+    .map(([v]) => v);
   const index = new Map(kept.map((v, i) => [v, i]));
   const other = kept.length;
   const code = new Uint16Array(n);
@@ -189,7 +213,13 @@ function binCategorical(name: string, values: string[], stride: number, offset: 
     errors[c] += wrong[i];
   }
   // Rows of values beyond maxValues get a code with no condition: they form no slice.
-  return { feature: name, conditions: kept.map((value) => ({ feature: name, kind: 'value', value }) as SliceCondition), support, errors, codes: () => code };
+  return {
+    feature: name,
+    conditions: kept.map((value) => ({ feature: name, kind: 'value', value }) as SliceCondition),
+    support,
+    errors,
+    codes: () => code,
+  };
 }
 
 export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable, opts: SliceOptions = {}): Slice[] {
@@ -201,8 +231,12 @@ export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable,
   const K = schema.categorical.length;
   const pixels = new Set(opts.pixelFeatures ?? []);
   const binned: Binned[] = [
-    ...(pixels.size === schema.numeric.length && pixels.size > 0 ? [] : binNumeric(schema, rows, table.wrong, n, bins).filter((b) => !pixels.has(b.feature))),
-    ...schema.categorical.map((name, k) => binCategorical(name, rows.features.categories, K, k, n, opts.maxValues ?? 20, table.wrong)),
+    ...(pixels.size === schema.numeric.length && pixels.size > 0
+      ? []
+      : binNumeric(schema, rows, table.wrong, n, bins).filter((b) => !pixels.has(b.feature))),
+    ...schema.categorical.map((name, k) =>
+      binCategorical(name, rows.features.categories, K, k, n, opts.maxValues ?? 20, table.wrong),
+    ),
   ];
   const make = (conditions: SliceCondition[], support: number, errors: number): Slice => ({
     key: sliceKey(conditions),
@@ -227,7 +261,10 @@ export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable,
       if (excess > 0) singles.push(make([c], support, b.errors[code]));
     });
   });
-  const top = [...bestOfFeature.keys()].filter((fi) => bestOfFeature[fi] > 0).sort((a, b) => bestOfFeature[b] - bestOfFeature[a]).slice(0, opts.pairFeatures ?? 8);
+  const top = [...bestOfFeature.keys()]
+    .filter((fi) => bestOfFeature[fi] > 0)
+    .sort((a, b) => bestOfFeature[b] - bestOfFeature[a])
+    .slice(0, opts.pairFeatures ?? 8);
   const codes = new Map(top.map((fi) => [fi, binned[fi].codes()]));
   const pairs: Slice[] = [];
   for (let a = 0; a < top.length; a++) {
@@ -255,7 +292,9 @@ export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable,
   }
   // A pair is worth showing only when it is worse than both its halves alone.
   const singleRate = new Map(singles.map((s) => [s.key, s.errorRate]));
-  const usefulPairs = pairs.filter((p) => p.conditions.every((c) => p.errorRate > (singleRate.get(sliceKey([c])) ?? 0)));
+  const usefulPairs = pairs.filter((p) =>
+    p.conditions.every((c) => p.errorRate > (singleRate.get(sliceKey([c])) ?? 0)),
+  );
   return [...singles, ...usefulPairs]
     .filter((s) => s.excessErrors > 0)
     .sort((a, b) => b.excessErrors - a.excessErrors || b.lift - a.lift)
@@ -271,7 +310,13 @@ export function parseSliceKey(key: string): SliceCondition[] {
     m = /^(.+?)=(".*")$/.exec(part);
     if (m) return { feature: m[1], kind: 'value', value: JSON.parse(m[2]) as string } as const;
     m = /^(.+?)(?:>(-?[\d.e+-]+))?(?:<=(-?[\d.e+-]+))?$/.exec(part);
-    if (!m || (m[2] === undefined && m[3] === undefined)) throw new Error(`Not a slice: "${part}" (expected e.g. "px12>3", "x<=2.5", "x>1<=4" or 'color="red"')`);
-    return { feature: m[1], kind: 'range', ...(m[2] !== undefined ? { gt: Number(m[2]) } : {}), ...(m[3] !== undefined ? { le: Number(m[3]) } : {}) } as const;
+    if (!m || (m[2] === undefined && m[3] === undefined))
+      throw new Error(`Not a slice: "${part}" (expected e.g. "px12>3", "x<=2.5", "x>1<=4" or 'color="red"')`);
+    return {
+      feature: m[1],
+      kind: 'range',
+      ...(m[2] !== undefined ? { gt: Number(m[2]) } : {}),
+      ...(m[3] !== undefined ? { le: Number(m[3]) } : {}),
+    } as const;
   });
 }

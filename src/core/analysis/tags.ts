@@ -52,7 +52,12 @@ export function withTag(store: TagStore, ids: readonly string[], tag: string, re
 }
 
 /** Read-modify-write of tags.json (the store is re-read so a change made meanwhile elsewhere is kept). */
-export async function updateTags(projectDir: string, ids: readonly string[], tag: string, remove = false): Promise<TagStore> {
+export async function updateTags(
+  projectDir: string,
+  ids: readonly string[],
+  tag: string,
+  remove = false,
+): Promise<TagStore> {
   const next = withTag(await readTags(projectDir), ids, tag, remove);
   await writeTags(projectDir, next);
   return next;
@@ -103,21 +108,45 @@ export function withProductionCounts(rows: TagRow[], store: TagStore, production
   for (const id of productionIds) for (const t of store[id] ?? []) counts.set(t, (counts.get(t) ?? 0) + 1);
   if (!counts.size) return rows;
   const out = rows.map((r) => (counts.has(r.tag) ? { ...r, production: counts.get(r.tag) } : r));
-  const only = [...counts].filter(([t]) => !rows.some((r) => r.tag === t)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return [...out, ...only.map(([tag, production]): TagRow => ({ tag, errors: 0, shareOfErrors: 0, tagged: 0, errorRate: 0, production }))];
+  const only = [...counts]
+    .filter(([t]) => !rows.some((r) => r.tag === t))
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return [
+    ...out,
+    ...only.map(([tag, production]): TagRow => ({
+      tag,
+      errors: 0,
+      shareOfErrors: 0,
+      tagged: 0,
+      errorRate: 0,
+      production,
+    })),
+  ];
 }
 
 /** Adds to each row of `current` its error count in earlier runs' tables (oldest first). */
-export function withHistory(current: TagRow[], earlier: { runId: string; table: ErrorTable }[], store: TagStore): TagRow[] {
-  const counts = earlier.map(({ runId, table }) => ({ runId, byTag: new Map(tagTable(table, store).map((r) => [r.tag, r.errors])) }));
-  return current.map((r) => ({ ...r, history: counts.map((c) => ({ runId: c.runId, errors: c.byTag.get(r.tag) ?? 0 })) }));
+export function withHistory(
+  current: TagRow[],
+  earlier: { runId: string; table: ErrorTable }[],
+  store: TagStore,
+): TagRow[] {
+  const counts = earlier.map(({ runId, table }) => ({
+    runId,
+    byTag: new Map(tagTable(table, store).map((r) => [r.tag, r.errors])),
+  }));
+  return current.map((r) => ({
+    ...r,
+    history: counts.map((c) => ({ runId: c.runId, errors: c.byTag.get(r.tag) ?? 0 })),
+  }));
 }
 
 /** Every tag in the store, with how many examples carry it. */
 export function tagNames(store: TagStore): { tag: string; count: number }[] {
   const counts = new Map<string, number>();
   for (const tags of Object.values(store)) for (const t of tags) counts.set(t, (counts.get(t) ?? 0) + 1);
-  return [...counts].map(([tag, count]) => ({ tag, count })).sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag));
+  return [...counts]
+    .map(([tag, count]) => ({ tag, count }))
+    .sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag));
 }
 
 /** The ids whose tags differ between two stores, with their tags in `after` ([] = none left). */

@@ -20,7 +20,22 @@ export interface ChartPalette {
  * dark and light themes' chart colours and from each other, and neither too dark nor too light to
  * read on either background.
  */
-export const EXTRA_SERIES = ['#FFBE7D', '#0067A5', '#9D7660', '#499894', '#A1CAF1', '#D37295', '#17BECF', '#008856', '#BAB0AC', '#8DB600', '#B3446C', '#86BCB6', '#875692', '#59A14F'];
+export const EXTRA_SERIES = [
+  '#FFBE7D',
+  '#0067A5',
+  '#9D7660',
+  '#499894',
+  '#A1CAF1',
+  '#D37295',
+  '#17BECF',
+  '#008856',
+  '#BAB0AC',
+  '#8DB600',
+  '#B3446C',
+  '#86BCB6',
+  '#875692',
+  '#59A14F',
+];
 
 const GOLDEN_ANGLE = 137.508;
 

@@ -21,7 +21,6 @@ import { ImageDataError, loadImageCollection } from '../data/images/imageDataset
 import { listImageExamples } from '../data/images/layout';
 import { PROJECT_FILE } from '../spec/layout';
 
-
 export interface LoadProjectOptions extends ReadOptions {
   /** Check the data file too (default true). */
   checkData?: boolean;
@@ -38,7 +37,13 @@ export interface LoadedProject {
   /** Absolute path of the data file, when the spec names one. */
   dataFile?: string;
   /** Set when the data could be read. */
-  data?: { rows: number; columns: string[]; version: DataVersion; split: { train: number; dev: number; test: number }; classes?: string[] };
+  data?: {
+    rows: number;
+    columns: string[];
+    version: DataVersion;
+    split: { train: number; dev: number; test: number };
+    classes?: string[];
+  };
 }
 
 export function hasErrors(problems: Problem[]): boolean {
@@ -52,7 +57,19 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    return { file, problems: [{ severity: 'error', code: 'no-project', message: `No ${PROJECT_FILE} in ${resolve(dir)}`, file, line: 1, column: 1 }] };
+    return {
+      file,
+      problems: [
+        {
+          severity: 'error',
+          code: 'no-project',
+          message: `No ${PROJECT_FILE} in ${resolve(dir)}`,
+          file,
+          line: 1,
+          column: 1,
+        },
+      ],
+    };
   }
   const doc = new JsonDocument(text);
   const { spec: valid, problems } = parseProjectDocument(doc, file);
@@ -77,7 +94,12 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
       const c = await loadImageCollection({ spec, projectFile: file }, { storeSplit: false });
       const split = countSplits(c.split);
       loaded.data = { rows: c.records.length, columns: [], version: c.version, split, classes: c.classes };
-      if (split.dev === 0) at(spec.data.split !== undefined ? ['data', 'split'] : ['data'], 'data-no-dev-rows', `The split leaves no dev images (of ${c.records.length})`);
+      if (split.dev === 0)
+        at(
+          spec.data.split !== undefined ? ['data', 'split'] : ['data'],
+          'data-no-dev-rows',
+          `The split leaves no dev images (of ${c.records.length})`,
+        );
     } catch (e) {
       if (!(e instanceof ImageDataError)) throw e;
       at(e.problem.specPath, e.problem.code, e.problem.message);
@@ -104,14 +126,27 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   problems.push(...scan.problems.map((p) => p.toProblem(dataProblemSeverity(p))));
   const columnList = listColumns(scan.header);
   for (const m of scan.missingColumns) {
-    const path = m.role === 'target' ? ['data', 'target'] : m.role === 'split' ? ['data', 'split', 'column'] : ['data', m.role === 'feature' ? 'features' : 'categorical', m.index!];
+    const path =
+      m.role === 'target'
+        ? ['data', 'target']
+        : m.role === 'split'
+          ? ['data', 'split', 'column']
+          : ['data', m.role === 'feature' ? 'features' : 'categorical', m.index!];
     const near = closestNames(m.name, scan.header);
     const hint = near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
-    const problem = doc.problemAt(path, file, 'error', 'data-unknown-column', `The data has no column "${m.name}"${hint} (its columns: ${columnList})`);
-    if (near.length) problem.fixes = near.map((n) => ({ title: `Use column "${n}"`, edits: [{ jsonPath: path, value: n }] }));
+    const problem = doc.problemAt(
+      path,
+      file,
+      'error',
+      'data-unknown-column',
+      `The data has no column "${m.name}"${hint} (its columns: ${columnList})`,
+    );
+    if (near.length)
+      problem.fixes = near.map((n) => ({ title: `Use column "${n}"`, edits: [{ jsonPath: path, value: n }] }));
     problems.push(problem);
   }
-  if (!scan.features.length) at(['data'], 'data-no-features', 'No feature columns: the data holds only the target (and split) columns');
+  if (!scan.features.length)
+    at(['data'], 'data-no-features', 'No feature columns: the data holds only the target (and split) columns');
   if (!spec.data.split || !isColumnSplit(spec.data.split)) {
     for (const column of scan.features.filter(looksLikeSplitColumn)) {
       const index = spec.data.features?.indexOf(column.name) ?? -1;
@@ -132,25 +167,48 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
     const classes = scan.target.strings.size;
     if (classes < 2) {
       const only = classes === 1 ? `: every row is "${[...scan.target.strings.keys()][0]}"` : '';
-      at(['data', 'target'], 'data-target-classes', `The target "${spec.data.target}" has ${classes} class${classes === 1 ? '' : 'es'}${only}; classification needs at least 2`);
+      at(
+        ['data', 'target'],
+        'data-target-classes',
+        `The target "${spec.data.target}" has ${classes} class${classes === 1 ? '' : 'es'}${only}; classification needs at least 2`,
+      );
     }
   }
   if (spec.data.image && scan.features.length) {
     const { width, height, channels = 1 } = spec.data.image;
     if (width * height * channels !== scan.features.length) {
-      at(['data', 'image'], 'image-size', `An image of ${width}×${height}×${channels} has ${width * height * channels} pixels, but there are ${scan.features.length} feature columns`);
+      at(
+        ['data', 'image'],
+        'image-size',
+        `An image of ${width}×${height}×${channels} has ${width * height * channels} pixels, but there are ${scan.features.length} feature columns`,
+      );
     }
     const categorical = scan.features.filter((f) => f.kind === 'categorical').map((f) => f.name);
-    if (categorical.length) at(['data', 'image'], 'image-size', `Image pixels must be numbers; not numeric: ${categorical.slice(0, 5).join(', ')}`);
+    if (categorical.length)
+      at(
+        ['data', 'image'],
+        'image-size',
+        `Image pixels must be numbers; not numeric: ${categorical.slice(0, 5).join(', ')}`,
+      );
   }
   if (scan.target) {
     const { split, version, classes } = splitScannedRows(spec, scan);
     const counts = countSplits(split);
     loaded.data = { rows: scan.rows, columns: scan.header, version, split: counts, classes };
-    const splitPath = !spec.data.split ? ['data'] : isColumnSplit(spec.data.split) ? ['data', 'split', 'column'] : ['data', 'split', 'dev'];
+    const splitPath = !spec.data.split
+      ? ['data']
+      : isColumnSplit(spec.data.split)
+        ? ['data', 'split', 'column']
+        : ['data', 'split', 'dev'];
     const total = counts.train + counts.dev + counts.test;
-    if (total > 0 && counts.dev === 0) at(splitPath, 'data-no-dev-rows', `The split leaves no dev rows (of ${total} rows): raise the dev fraction or use more data`);
-    if (total > 0 && counts.train === 0 && !problems.some((p) => p.code === 'data-no-train-rows')) at(splitPath, 'data-no-train-rows', `The split leaves no training rows (of ${total} rows)`);
+    if (total > 0 && counts.dev === 0)
+      at(
+        splitPath,
+        'data-no-dev-rows',
+        `The split leaves no dev rows (of ${total} rows): raise the dev fraction or use more data`,
+      );
+    if (total > 0 && counts.train === 0 && !problems.some((p) => p.code === 'data-no-train-rows'))
+      at(splitPath, 'data-no-train-rows', `The split leaves no training rows (of ${total} rows)`);
   }
   return loaded;
 }
@@ -160,10 +218,20 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
  * elsewhere (a metric or model typo): undefined when the text does not parse or "data"/"task" are wrong.
  */
 function dataSpecOf(doc: JsonDocument, problems: Problem[]): ProjectSpec | undefined {
-  if (!doc.tree || problems.some((p) => p.code !== 'schema' || p.jsonPath?.[0] === 'data' || p.jsonPath?.[0] === 'task')) return undefined;
+  if (
+    !doc.tree ||
+    problems.some((p) => p.code !== 'schema' || p.jsonPath?.[0] === 'data' || p.jsonPath?.[0] === 'task')
+  )
+    return undefined;
   const value = JSON.parse(JSON.stringify(getNodeValue(doc.tree))) as Partial<ProjectSpec>;
   const data = value.data as Partial<ProjectSpec['data']> | undefined;
-  if (!data || typeof data.path !== 'string' || typeof data.target !== 'string' || (value.task !== 'classification' && value.task !== 'regression')) return undefined;
+  if (
+    !data ||
+    typeof data.path !== 'string' ||
+    typeof data.target !== 'string' ||
+    (value.task !== 'classification' && value.task !== 'regression')
+  )
+    return undefined;
   return value as ProjectSpec;
 }
 
@@ -171,11 +239,56 @@ function dataSpecOf(doc: JsonDocument, problems: Problem[]): ProjectSpec | undef
 function imageSpecProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
   const out: Problem[] = [];
   const d = spec.data;
-  if (d.images !== undefined && d.path !== undefined) out.push(doc.problemAt(['data', 'path'], file, 'error', 'images-and-path', 'data.images (image folders) and data.path (a table or a manifest with imageColumn) are alternatives: keep one'));
-  if (d.imageColumn !== undefined && d.path === undefined) out.push(doc.problemAt(['data', 'imageColumn'], file, 'error', 'image-column-without-path', 'data.imageColumn names a column of the manifest in data.path, which is missing'));
-  if (d.split !== undefined && isFoldersSplit(d.split) && d.images === undefined) out.push(doc.problemAt(['data', 'split'], file, 'error', 'folders-split-without-images', '"split": "folders" needs image folders (data.images)'));
-  if (d.image !== undefined) out.push(doc.problemAt(['data', 'image'], file, 'error', 'image-and-images', 'data.image describes pixel columns of a table; image files use data.imageSize and data.channels'));
-  if (d.features !== undefined) out.push(doc.problemAt(['data', 'features'], file, 'error', 'image-features', 'An image project has no feature columns: its model takes the image'));
+  if (d.images !== undefined && d.path !== undefined)
+    out.push(
+      doc.problemAt(
+        ['data', 'path'],
+        file,
+        'error',
+        'images-and-path',
+        'data.images (image folders) and data.path (a table or a manifest with imageColumn) are alternatives: keep one',
+      ),
+    );
+  if (d.imageColumn !== undefined && d.path === undefined)
+    out.push(
+      doc.problemAt(
+        ['data', 'imageColumn'],
+        file,
+        'error',
+        'image-column-without-path',
+        'data.imageColumn names a column of the manifest in data.path, which is missing',
+      ),
+    );
+  if (d.split !== undefined && isFoldersSplit(d.split) && d.images === undefined)
+    out.push(
+      doc.problemAt(
+        ['data', 'split'],
+        file,
+        'error',
+        'folders-split-without-images',
+        '"split": "folders" needs image folders (data.images)',
+      ),
+    );
+  if (d.image !== undefined)
+    out.push(
+      doc.problemAt(
+        ['data', 'image'],
+        file,
+        'error',
+        'image-and-images',
+        'data.image describes pixel columns of a table; image files use data.imageSize and data.channels',
+      ),
+    );
+  if (d.features !== undefined)
+    out.push(
+      doc.problemAt(
+        ['data', 'features'],
+        file,
+        'error',
+        'image-features',
+        'An image project has no feature columns: its model takes the image',
+      ),
+    );
   return out;
 }
 
@@ -194,7 +307,12 @@ function looksLikeSplitColumn(column: ColumnScan): boolean {
   return [...column.strings.keys()].every((v) => SPLIT_LABELS.has(v.toLowerCase()));
 }
 
-const MODEL_TASKS: Record<string, string[]> = { linear: ['regression'], logistic: ['classification'], mlp: ['classification', 'regression'], gbdt: ['classification', 'regression'] };
+const MODEL_TASKS: Record<string, string[]> = {
+  linear: ['regression'],
+  logistic: ['classification'],
+  mlp: ['classification', 'regression'],
+  gbdt: ['classification', 'regression'],
+};
 
 /** Checks the schema cannot express: fractions that add up, roles that don't overlap, models fit for the task, sweeps over real parameters. */
 function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
@@ -202,30 +320,91 @@ function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: str
   const split = spec.data.split ?? DEFAULT_SPLIT;
   if (isImageProject(spec)) out.push(...imageSpecProblems(spec, doc, file));
   if (!isColumnSplit(split) && !isFoldersSplit(split) && split.dev + (split.test ?? 0) >= 1) {
-    out.push(doc.problemAt(['data', 'split', 'test' in split ? 'test' : 'dev'], file, 'error', 'data-no-train-rows', `dev + test is ${split.dev + (split.test ?? 0)}: the split leaves no training rows`));
+    out.push(
+      doc.problemAt(
+        ['data', 'split', 'test' in split ? 'test' : 'dev'],
+        file,
+        'error',
+        'data-no-train-rows',
+        `dev + test is ${split.dev + (split.test ?? 0)}: the split leaves no training rows`,
+      ),
+    );
   }
   spec.data.features?.forEach((f, i) => {
-    if (f === spec.data.target) out.push(doc.problemAt(['data', 'features', i], file, 'error', 'feature-is-target', `The target "${f}" cannot also be a feature`));
-    if (isColumnSplit(split) && f === split.column) out.push(doc.problemAt(['data', 'features', i], file, 'error', 'feature-is-split', `The split column "${f}" is never a feature`));
+    if (f === spec.data.target)
+      out.push(
+        doc.problemAt(
+          ['data', 'features', i],
+          file,
+          'error',
+          'feature-is-target',
+          `The target "${f}" cannot also be a feature`,
+        ),
+      );
+    if (isColumnSplit(split) && f === split.column)
+      out.push(
+        doc.problemAt(
+          ['data', 'features', i],
+          file,
+          'error',
+          'feature-is-split',
+          `The split column "${f}" is never a feature`,
+        ),
+      );
   });
   if (isColumnSplit(split) && split.column === spec.data.target) {
-    out.push(doc.problemAt(['data', 'split', 'column'], file, 'error', 'split-is-target', 'The split column cannot be the target'));
+    out.push(
+      doc.problemAt(
+        ['data', 'split', 'column'],
+        file,
+        'error',
+        'split-is-target',
+        'The split column cannot be the target',
+      ),
+    );
   }
   for (const [name, exp] of Object.entries(spec.experiments)) {
     if (exp.cluster !== undefined && !spec.clusters?.[exp.cluster]) {
       const names = Object.keys(spec.clusters ?? {});
-      out.push(doc.problemAt(['experiments', name, 'cluster'], file, 'error', 'unknown-cluster', `No cluster "${exp.cluster}" in "clusters"${names.length ? ` (clusters: ${names.join(', ')})` : ''}`));
+      out.push(
+        doc.problemAt(
+          ['experiments', name, 'cluster'],
+          file,
+          'error',
+          'unknown-cluster',
+          `No cluster "${exp.cluster}" in "clusters"${names.length ? ` (clusters: ${names.join(', ')})` : ''}`,
+        ),
+      );
     }
     if (isScriptExperiment(exp)) continue;
     if (!MODEL_TASKS[exp.model].includes(spec.task)) {
       const instead = spec.task === 'classification' ? 'logistic' : 'linear';
-      out.push(doc.problemAt(['experiments', name, 'model'], file, 'error', 'model-task', `The ${exp.model} model does not do ${spec.task}; use "${instead}", "mlp" or "gbdt"`));
+      out.push(
+        doc.problemAt(
+          ['experiments', name, 'model'],
+          file,
+          'error',
+          'model-task',
+          `The ${exp.model} model does not do ${spec.task}; use "${instead}", "mlp" or "gbdt"`,
+        ),
+      );
     }
-    const known = Object.keys((projectSchema.definitions as Record<string, { properties?: object }>)[`${exp.model}Params`]?.properties ?? {});
+    const known = Object.keys(
+      (projectSchema.definitions as Record<string, { properties?: object }>)[`${exp.model}Params`]?.properties ?? {},
+    );
     for (const p of Object.keys(exp.sweep ?? {})) {
-      if (!known.includes(p)) out.push(doc.problemAt(['experiments', name, 'sweep', p], file, 'error', 'sweep-param', `"${p}" is not a parameter of ${exp.model} (${known.join(', ')})`, true));
+      if (!known.includes(p))
+        out.push(
+          doc.problemAt(
+            ['experiments', name, 'sweep', p],
+            file,
+            'error',
+            'sweep-param',
+            `"${p}" is not a parameter of ${exp.model} (${known.join(', ')})`,
+            true,
+          ),
+        );
     }
   }
   return out;
 }
-

@@ -11,14 +11,35 @@ import { resolveProject, type ProjectRef } from '../data/dataset';
 import { isScriptExperiment, type SlurmCluster } from '../spec/types';
 import { gitState, snapshotProjectFile } from '../train/provenance';
 import { runDir, runsDir } from '../spec/layout';
-import { createRun, finishRun, newRunId, RunDir, writeFileAtomic, type RunGroup, type RunRecord } from '../train/runStore';
+import {
+  createRun,
+  finishRun,
+  newRunId,
+  RunDir,
+  writeFileAtomic,
+  type RunGroup,
+  type RunRecord,
+} from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { inputEnv } from '../scripts/inputs';
 import { LineBuffer, parseMetricLine, type ScriptMetric } from '../scripts/metricLines';
 import { pythonHelperDir, scriptArgv, STDERR_TAIL_LINES } from '../scripts/runScript';
 import { inScriptDataWorker } from '../scripts/scriptData';
 import { sweepCombinations } from '../experiment/sweep';
-import { execSlurm, jobIdOf, jobScript, mapSlurmState, queryJobs, sbatch, scancel, SlurmError, type ClusterRunState, type JobInfo, type JobTask, type SlurmRunner } from './slurm';
+import {
+  execSlurm,
+  jobIdOf,
+  jobScript,
+  mapSlurmState,
+  queryJobs,
+  sbatch,
+  scancel,
+  SlurmError,
+  type ClusterRunState,
+  type JobInfo,
+  type JobTask,
+  type SlurmRunner,
+} from './slurm';
 
 /** The job script's file name in each run folder. */
 export const JOB_SCRIPT = 'job.sbatch';
@@ -46,14 +67,20 @@ export interface ClusterSubmission {
 }
 
 /** The cluster an experiment trains on (its `cluster`, or the one asked for), with a clear error when mlloop.json lacks it. */
-export function clusterOf(ref: ProjectRef, experimentName: string, asked?: string): { name: string; cluster: SlurmCluster } | undefined {
+export function clusterOf(
+  ref: ProjectRef,
+  experimentName: string,
+  asked?: string,
+): { name: string; cluster: SlurmCluster } | undefined {
   const experiment = ref.spec.experiments[experimentName];
   const name = asked ?? experiment?.cluster;
   if (name === undefined) return undefined;
   const cluster = ref.spec.clusters?.[name];
   if (!cluster) {
     const names = Object.keys(ref.spec.clusters ?? {});
-    throw new Error(`No cluster "${name}" in ${ref.projectFile}${names.length ? ` (clusters: ${names.join(', ')})` : ' (it has no "clusters")'}`);
+    throw new Error(
+      `No cluster "${name}" in ${ref.projectFile}${names.length ? ` (clusters: ${names.join(', ')})` : ' (it has no "clusters")'}`,
+    );
   }
   return { name, cluster };
 }
@@ -70,11 +97,19 @@ export async function submitClusterExperiment(opts: ClusterSubmitOptions): Promi
   const experiment = ref.spec.experiments[opts.experimentName];
   if (!experiment) throw new Error(`No experiment "${opts.experimentName}" in ${ref.projectFile}`);
   const target = clusterOf(ref, opts.experimentName, opts.cluster);
-  if (!target) throw new Error(`Experiment "${opts.experimentName}" names no "cluster" in ${ref.projectFile}: add one, or pick a cluster`);
+  if (!target)
+    throw new Error(
+      `Experiment "${opts.experimentName}" names no "cluster" in ${ref.projectFile}: add one, or pick a cluster`,
+    );
   if (!isScriptExperiment(experiment)) {
-    throw new Error(`Experiment "${opts.experimentName}" is a built-in model: only script experiments (a "command") train on a cluster so far`);
+    throw new Error(
+      `Experiment "${opts.experimentName}" is a built-in model: only script experiments (a "command") train on a cluster so far`,
+    );
   }
-  const grid = opts.sweep !== false && experiment.sweep && Object.keys(experiment.sweep).length ? sweepCombinations(experiment.sweep) : undefined;
+  const grid =
+    opts.sweep !== false && experiment.sweep && Object.keys(experiment.sweep).length
+      ? sweepCombinations(experiment.sweep)
+      : undefined;
   const groupId = grid ? `sweep-${newRunId()}` : undefined;
   const combos = grid ?? [undefined];
   const cwd = resolve(projectDir, experiment.cwd ?? '.');
@@ -85,18 +120,27 @@ export async function submitClusterExperiment(opts: ClusterSubmitOptions): Promi
   const tasks: JobTask[] = [];
   for (const [index, values] of combos.entries()) {
     const params = values ? { ...(experiment.params ?? {}), ...values } : (opts.params ?? experiment.params ?? {});
-    const group: RunGroup | undefined = values && groupId ? { id: groupId, index, size: combos.length, values } : undefined;
+    const group: RunGroup | undefined =
+      values && groupId ? { id: groupId, index, size: combos.length, values } : undefined;
     const run = createRun(projectDir, { experiment: opts.experimentName, model: 'script', params, group });
     const argv = scriptArgv(experiment.command, params, opts.pythonPath);
     // No local process trains it: SLURM says whether it lives (src/core/track/store deriveStatus).
-    run.update({ status: 'queued', pid: undefined, host: undefined, command: argv, cluster: { cluster: target.name, jobId: '', script: JOB_SCRIPT, ...(grid ? { arrayTaskId: index } : {}) } });
+    run.update({
+      status: 'queued',
+      pid: undefined,
+      host: undefined,
+      command: argv,
+      cluster: { cluster: target.name, jobId: '', script: JOB_SCRIPT, ...(grid ? { arrayTaskId: index } : {}) },
+    });
     runs.push(run);
     opts.onRunCreated?.(run.runId, run.dir, group);
     snapshotProjectFile(ref.projectFile, run.dir);
     try {
       const prepared = await inScriptDataWorker({ job: 'prepare', ref, runDir: run.dir, params });
       run.update({ dataVersion: prepared.version });
-      run.log(`data ${prepared.version.id}: train ${prepared.rows.train}, dev ${prepared.rows.dev}, test ${prepared.rows.test} rows`);
+      run.log(
+        `data ${prepared.version.id}: train ${prepared.rows.train}, dev ${prepared.rows.dev}, test ${prepared.rows.test} rows`,
+      );
       tasks.push({
         runDir: run.dir,
         argv,
@@ -135,7 +179,12 @@ export async function submitClusterExperiment(opts: ClusterSubmitOptions): Promi
     r.update({ ...(commit ? { git: commit } : {}), cluster: { ...r.current.cluster!, jobId, state: 'PENDING' } });
     r.log(`submitted to cluster "${target.name}": SLURM job ${jobIdOf(r.current.cluster!)}`);
   }
-  return { cluster: target.name, jobId, runs: runs.map((r) => ({ runId: r.runId, runDir: r.dir })), ...(groupId ? { groupId } : {}) };
+  return {
+    cluster: target.name,
+    jobId,
+    runs: runs.map((r) => ({ runId: r.runId, runDir: r.dir })),
+    ...(groupId ? { groupId } : {}),
+  };
 }
 
 /** Runs of a project that a cluster still has (queued or running): what a restarted editor follows again. */
@@ -220,14 +269,28 @@ export class ClusterFollower {
     if (existing) return existing.done;
     const dir = runDir(projectDir, runId);
     const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
-    if (!record.cluster?.jobId) throw new Error(`run ${runId} was not submitted to a cluster (no job id in its run.json)`);
+    if (!record.cluster?.jobId)
+      throw new Error(`run ${runId} was not submitted to a cluster (no job id in its run.json)`);
     if (record.status !== 'queued' && record.status !== 'running') return Promise.resolve(record);
     const run = new RunDir(dir, record);
     let resolveDone!: (r: RunRecord) => void;
     const done = new Promise<RunRecord>((r) => (resolveDone = r));
     // The history is read from the start: a restarted follower replays what the job wrote so far.
-    const tails = ['stdout.txt', 'metrics.jsonl'].map((f) => ({ file: join(dir, f), offset: 0, lines: new LineBuffer() }));
-    this.followed.set(runId, { projectDir, run, id: jobIdOf(record.cluster), steps: [], tails, unknown: 0, done, resolve: resolveDone });
+    const tails = ['stdout.txt', 'metrics.jsonl'].map((f) => ({
+      file: join(dir, f),
+      offset: 0,
+      lines: new LineBuffer(),
+    }));
+    this.followed.set(runId, {
+      projectDir,
+      run,
+      id: jobIdOf(record.cluster),
+      steps: [],
+      tails,
+      unknown: 0,
+      done,
+      resolve: resolveDone,
+    });
     this.interval = this.opts.pollMinMs ?? POLL_MIN_MS;
     this.schedulePoll(0);
     this.tailTimer ??= setInterval(() => this.tailAll(), this.opts.tailMs ?? TAIL_MS);
@@ -260,9 +323,13 @@ export class ClusterFollower {
       if (active.length) {
         let infos: Map<string, JobInfo> | undefined;
         try {
-          infos = await queryJobs(this.runner, active.map((f) => f.id));
+          infos = await queryJobs(
+            this.runner,
+            active.map((f) => f.id),
+          );
         } catch (e) {
-          for (const f of active) this.opts.onWarning?.(f.run.runId, `could not ask SLURM about job ${f.id}: ${(e as Error).message}`);
+          for (const f of active)
+            this.opts.onWarning?.(f.run.runId, `could not ask SLURM about job ${f.id}: ${(e as Error).message}`);
         }
         for (const f of infos ? active : []) changed = this.apply(f, infos!.get(f.id)) || changed;
       }
@@ -280,14 +347,19 @@ export class ClusterFollower {
     const before = f.run.current;
     if (!info) {
       if (++f.unknown < UNKNOWN_POLLS) return false;
-      this.finish(f, { status: 'failed', reason: 'UNKNOWN' }, `SLURM no longer knows job ${f.id} (no squeue, sacct or scontrol record): without job accounting a finished job is forgotten after MinJobAge`);
+      this.finish(
+        f,
+        { status: 'failed', reason: 'UNKNOWN' },
+        `SLURM no longer knows job ${f.id} (no squeue, sacct or scontrol record): without job accounting a finished job is forgotten after MinJobAge`,
+      );
       return true;
     }
     f.unknown = 0;
     const mapped = mapSlurmState(info.state, info.reason);
     if (mapped.status === 'queued' || mapped.status === 'running') {
       const reason = mapped.status === 'queued' ? mapped.reason : undefined;
-      if (before.status === mapped.status && before.cluster?.state === info.state && before.cluster?.reason === reason) return false;
+      if (before.status === mapped.status && before.cluster?.state === info.state && before.cluster?.reason === reason)
+        return false;
       f.run.update({ status: mapped.status, cluster: { ...before.cluster!, state: info.state, reason } });
       if (before.status !== mapped.status) f.run.log(`SLURM job ${f.id}: ${info.state}${reason ? ` (${reason})` : ''}`);
       this.opts.onChange?.(f.projectDir, f.run.runId, f.run.current);
@@ -311,15 +383,28 @@ export class ClusterFollower {
     });
   }
 
-  private async complete(f: Followed, state: ClusterRunState, message: string | undefined, info?: JobInfo): Promise<RunRecord> {
+  private async complete(
+    f: Followed,
+    state: ClusterRunState,
+    message: string | undefined,
+    info?: JobInfo,
+  ): Promise<RunRecord> {
     this.tail(f, true);
     const run = f.run;
     // The history as ML Loop reads it: the job's lines in their normalized form (as for a local script run).
     writeFileAtomic(join(run.dir, 'metrics.jsonl'), f.steps.map((s) => JSON.stringify(s) + '\n').join(''));
     run.log(`SLURM job ${f.id}: ${info?.state ?? 'gone'}${info?.exitCode ? ` (exit ${info.exitCode})` : ''}`);
-    if (state.status === 'cancelled') return finishRun(run, { status: 'cancelled', error: { message: `The SLURM job ${f.id} was cancelled` } });
+    if (state.status === 'cancelled')
+      return finishRun(run, { status: 'cancelled', error: { message: `The SLURM job ${f.id} was cancelled` } });
     if (state.status === 'failed') {
-      return finishRun(run, { status: 'failed', error: { message: message ?? `The SLURM job ${f.id} ended ${state.reason}${info?.exitCode && info.exitCode !== '0:0' ? ` (exit code ${info.exitCode})` : ''}${this.stderrTail(run)}` } });
+      return finishRun(run, {
+        status: 'failed',
+        error: {
+          message:
+            message ??
+            `The SLURM job ${f.id} ended ${state.reason}${info?.exitCode && info.exitCode !== '0:0' ? ` (exit code ${info.exitCode})` : ''}${this.stderrTail(run)}`,
+        },
+      });
     }
     if (state.status !== 'completed') throw new Error(`unexpected state ${state.status}`);
     if (f.steps.length === 0) {
@@ -327,9 +412,21 @@ export class ClusterFollower {
       run.log(`warning: ${warning}`);
       this.opts.onWarning?.(run.runId, warning);
     }
-    if (!existsSync(run.modelPath)) return finishRun(run, { status: 'failed', error: { message: `The SLURM job ${f.id} completed but wrote no model: expected ${run.modelPath} (MLLOOP_RUN_DIR + /model.onnx)${this.stderrTail(run)}` } });
+    if (!existsSync(run.modelPath))
+      return finishRun(run, {
+        status: 'failed',
+        error: {
+          message: `The SLURM job ${f.id} completed but wrote no model: expected ${run.modelPath} (MLLOOP_RUN_DIR + /model.onnx)${this.stderrTail(run)}`,
+        },
+      });
     const ref = await resolveProject(f.projectDir);
-    const metrics = await inScriptDataWorker({ job: 'evaluate', ref, runDir: run.dir, modelPath: run.modelPath, dataVersion: run.current.dataVersion!.id });
+    const metrics = await inScriptDataWorker({
+      job: 'evaluate',
+      ref,
+      runDir: run.dir,
+      modelPath: run.modelPath,
+      dataVersion: run.current.dataVersion!.id,
+    });
     run.update({ modelSize: statSync(run.modelPath).size });
     run.log(`model.onnx evaluated by ML Loop: dev ${JSON.stringify(metrics.dev ?? null)}`);
     return finishRun(run, { status: 'completed', metrics });
@@ -434,16 +531,25 @@ function readProjectMetric(projectDir: string): string {
  * follower (the editor, `ml-loop runs`) finishes them.
  */
 export async function trainOnCluster(
-  opts: ClusterSubmitOptions & Pick<FollowerOptions, 'onProgress' | 'onChange' | 'onWarning' | 'pollMinMs' | 'pollMaxMs' | 'tailMs'> & { signal?: AbortSignal },
+  opts: ClusterSubmitOptions &
+    Pick<FollowerOptions, 'onProgress' | 'onChange' | 'onWarning' | 'pollMinMs' | 'pollMaxMs' | 'tailMs'> & {
+      signal?: AbortSignal;
+    },
 ): Promise<{ submission: ClusterSubmission; records: RunRecord[]; detached: boolean }> {
   const submission = await submitClusterExperiment(opts);
   const follower = new ClusterFollower(opts);
   const done = Promise.all(submission.runs.map((r) => follower.follow(resolve(opts.projectDir), r.runId)));
-  const aborted = new Promise<'aborted'>((r) => (opts.signal?.aborted ? r('aborted') : opts.signal?.addEventListener('abort', () => r('aborted'), { once: true })));
+  const aborted = new Promise<'aborted'>((r) =>
+    opts.signal?.aborted ? r('aborted') : opts.signal?.addEventListener('abort', () => r('aborted'), { once: true }),
+  );
   const result = await Promise.race([done, aborted]);
   follower.dispose();
   if (result === 'aborted') {
-    return { submission, records: submission.runs.map((r) => JSON.parse(readFileSync(join(r.runDir, 'run.json'), 'utf8')) as RunRecord), detached: true };
+    return {
+      submission,
+      records: submission.runs.map((r) => JSON.parse(readFileSync(join(r.runDir, 'run.json'), 'utf8')) as RunRecord),
+      detached: true,
+    };
   }
   return { submission, records: result, detached: false };
 }

@@ -42,7 +42,9 @@ export interface JobScriptOptions {
 }
 
 /** The `#SBATCH` options of a cluster (mlloop.json's `clusters.NAME`) and a job. */
-export function sbatchDirectives(o: Pick<JobScriptOptions, 'jobName' | 'cluster' | 'tasks' | 'parallel' | 'slurmOutput'>): string[] {
+export function sbatchDirectives(
+  o: Pick<JobScriptOptions, 'jobName' | 'cluster' | 'tasks' | 'parallel' | 'slurmOutput'>,
+): string[] {
   const c = o.cluster;
   const opts = [`--job-name=${o.jobName}`, `--output=${o.slurmOutput}`, '--ntasks=1'];
   if (c.partition) opts.push(`--partition=${c.partition}`);
@@ -118,7 +120,10 @@ export function mapSlurmState(state: string, reason = ''): ClusterRunState {
     case 'RESV_DEL_HOLD':
     case 'SUSPENDED':
     case 'STOPPED':
-      return { status: 'queued', reason: s === 'PENDING' ? reason || 'Pending' : reason && reason !== 'None' ? `${s} (${reason})` : s };
+      return {
+        status: 'queued',
+        reason: s === 'PENDING' ? reason || 'Pending' : reason && reason !== 'None' ? `${s} (${reason})` : s,
+      };
     case 'CONFIGURING':
     case 'RUNNING':
     case 'COMPLETING':
@@ -158,7 +163,10 @@ export interface JobInfo {
 /** Array task ids as SLURM writes a group of tasks that share a state: `3`, `1-4`, `[0-9%2]`, `1,3,5-7`, `0-10:2`. */
 export function expandTaskIds(text: string): number[] {
   const out: number[] = [];
-  for (const part of text.replace(/^\[|\]$/g, '').split('%')[0].split(',')) {
+  for (const part of text
+    .replace(/^\[|\]$/g, '')
+    .split('%')[0]
+    .split(',')) {
     const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part.trim());
     if (!m) continue;
     const from = Number(m[1]);
@@ -229,7 +237,11 @@ export const execSlurm: SlurmRunner = (command, args) =>
       if (!err) return resolve(stdout);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        reject(new SlurmError(`${command} is not on PATH: ML Loop submits to SLURM from a machine where the SLURM client commands work (the cluster's login node, e.g. through Remote - SSH)`));
+        reject(
+          new SlurmError(
+            `${command} is not on PATH: ML Loop submits to SLURM from a machine where the SLURM client commands work (the cluster's login node, e.g. through Remote - SSH)`,
+          ),
+        );
       } else {
         const said = stderr.trim() || stdout.trim() || err.message;
         reject(new SlurmError(`${command} failed: ${said}`));

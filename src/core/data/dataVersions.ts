@@ -77,12 +77,24 @@ export async function readRowsCsv(schema: FeatureSchema, file: string): Promise<
         width = names.length;
         index = columns.map((col) => {
           const k = names.indexOf(col);
-          if (k < 0) throw new DataError(file, 1, 'data-unknown-column', `The header has no column "${col}" (expected ${columns.join(', ')})`);
+          if (k < 0)
+            throw new DataError(
+              file,
+              1,
+              'data-unknown-column',
+              `The header has no column "${col}" (expected ${columns.join(', ')})`,
+            );
           return k;
         });
       },
       record(fields, line) {
-        if (fields.length !== width) throw new DataError(file, line, 'data-ragged', `This row has ${fields.length} fields; the header has ${width}`);
+        if (fields.length !== width)
+          throw new DataError(
+            file,
+            line,
+            'data-ragged',
+            `This row has ${fields.length} fields; the header has ${width}`,
+          );
         // Missing cells (empty, NA, null…) are empty, as the data file's are; the id hashes the cells as read.
         const cells = index.map((k) => (isMissing(fields[k]) ? '' : fields[k]));
         for (let f = 0; f < F; f++) numeric.push(parseNumber(cells[f]));
@@ -90,11 +102,23 @@ export async function readRowsCsv(schema: FeatureSchema, file: string): Promise<
         const t = cells[cells.length - 1];
         if (schema.classes) {
           const c = classIndex.get(t);
-          if (c === undefined) throw new DataError(file, line, 'data-target-classes', `The row has class "${t}", not one of ${schema.classes.join(', ')}`);
+          if (c === undefined)
+            throw new DataError(
+              file,
+              line,
+              'data-target-classes',
+              `The row has class "${t}", not one of ${schema.classes.join(', ')}`,
+            );
           y.push(c);
         } else {
           const v = parseNumber(t);
-          if (Number.isNaN(v)) throw new DataError(file, line, 'data-missing-target', `The target "${schema.target}" is not a number: "${t}"`);
+          if (Number.isNaN(v))
+            throw new DataError(
+              file,
+              line,
+              'data-missing-target',
+              `The target "${schema.target}" is not a number: "${t}"`,
+            );
           y.push(v);
         }
         ids.push(exampleId(cells));
@@ -112,7 +136,12 @@ export async function readRowsCsv(schema: FeatureSchema, file: string): Promise<
     if (k) ids[i] = `${ids[i]}~${k}`;
   }
   const n = y.length;
-  return { features: { n, numeric: numeric.view().slice(), categories }, y: Float64Array.from(y), ids, rowIndex: new Uint32Array(n).fill(0xffffffff) };
+  return {
+    features: { n, numeric: numeric.view().slice(), categories },
+    y: Float64Array.from(y),
+    ids,
+    rowIndex: new Uint32Array(n).fill(0xffffffff),
+  };
 }
 
 export function concatRows(a: Rows, b: Rows, F: number, K: number): Rows {
@@ -127,7 +156,14 @@ export function concatRows(a: Rows, b: Rows, F: number, K: number): Rows {
   rowIndex.set(a.rowIndex.subarray(0, a.features.n));
   rowIndex.set(b.rowIndex.subarray(0, b.features.n), a.features.n);
   return {
-    features: { n, numeric, categories: [...a.features.categories.slice(0, a.features.n * K), ...b.features.categories.slice(0, b.features.n * K)] },
+    features: {
+      n,
+      numeric,
+      categories: [
+        ...a.features.categories.slice(0, a.features.n * K),
+        ...b.features.categories.slice(0, b.features.n * K),
+      ],
+    },
     y,
     ids: [...a.ids, ...b.ids],
     rowIndex,
@@ -150,7 +186,9 @@ export async function listDataVersions(projectDir: string): Promise<VersionRecip
   } catch {
     return [];
   }
-  const recipes = (await Promise.all(names.map((n) => readRecipe(projectDir, n)))).filter((r): r is VersionRecipe => !!r);
+  const recipes = (await Promise.all(names.map((n) => readRecipe(projectDir, n)))).filter(
+    (r): r is VersionRecipe => !!r,
+  );
   return recipes.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
@@ -159,24 +197,34 @@ export async function listDataVersions(projectDir: string): Promise<VersionRecip
  * the base's id or undefined, else the base plus each derived version's extra training rows and label
  * fixes along the chain. Throws when the version is unknown or was made from another data file/split.
  */
-export async function loadDataVersion(project: ProjectInput, versionId?: string, opts: LoadDatasetOptions = {}): Promise<SplitDataset> {
+export async function loadDataVersion(
+  project: ProjectInput,
+  versionId?: string,
+  opts: LoadDatasetOptions = {},
+): Promise<SplitDataset> {
   const ref = await resolveProject(project);
   const base = await loadSplitDataset(ref, opts);
   if (!versionId || versionId === base.version.id) return base;
   const projectDir = dirname(ref.projectFile);
   const chain: VersionRecipe[] = [];
-  for (let id = versionId; id !== base.version.id; ) {
+  for (let id = versionId; id !== base.version.id;) {
     const recipe = await readRecipe(projectDir, id);
     if (!recipe) throw new Error(`No data version "${id}" under ${versionsDir(projectDir)}`);
     if (recipe.base.id !== base.version.id) {
-      throw new Error(`Data version ${versionId} extends data ${recipe.base.id}, but the data file and split are now ${base.version.id}`);
+      throw new Error(
+        `Data version ${versionId} extends data ${recipe.base.id}, but the data file and split are now ${base.version.id}`,
+      );
     }
     chain.unshift(recipe);
     id = recipe.parent;
   }
   let dataset = base;
   for (const recipe of chain) {
-    dataset = applyRecipe(dataset, recipe, await readRowsCsv(base.schema, join(versionsDir(projectDir), recipe.id, 'rows.csv')));
+    dataset = applyRecipe(
+      dataset,
+      recipe,
+      await readRowsCsv(base.schema, join(versionsDir(projectDir), recipe.id, 'rows.csv')),
+    );
   }
   return dataset;
 }
@@ -213,7 +261,11 @@ export async function writeDataVersion(
   input: { kind: DerivedKind; rows: Rows; labelFixes?: Record<string, string>; details: Record<string, unknown> },
 ): Promise<VersionRecipe> {
   const csv = rowsToCsv(parent.schema, input.rows);
-  const base: DataVersion = { fileHash: parent.version.fileHash, splitHash: parent.version.splitHash, id: parent.version.parent ? (await baseIdOf(projectDir, parent.version)) : parent.version.id };
+  const base: DataVersion = {
+    fileHash: parent.version.fileHash,
+    splitHash: parent.version.splitHash,
+    id: parent.version.parent ? await baseIdOf(projectDir, parent.version) : parent.version.id,
+  };
   const id = sha256(parent.version.id + sha256(csv) + JSON.stringify(input.labelFixes ?? {})).slice(0, 12);
   const recipe: VersionRecipe = {
     id,

@@ -10,7 +10,13 @@ import { formatProblem } from '../spec/problems';
 import { parseProjectText } from '../spec/parse';
 import { isImageProject, type ProjectSpec } from '../spec/types';
 import { loadImageSplitDataset } from './images/imageDataset';
-import { datasetCacheKey, datasetCacheKeyOf, readDatasetCache, touchDatasetCache, writeDatasetCache } from './datasetCache';
+import {
+  datasetCacheKey,
+  datasetCacheKeyOf,
+  readDatasetCache,
+  touchDatasetCache,
+  writeDatasetCache,
+} from './datasetCache';
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
@@ -55,7 +61,9 @@ export async function resolveProject(input: ProjectInput): Promise<ProjectRef> {
   try {
     text = await readFile(projectFile, 'utf8');
   } catch {
-    throw new ProjectInvalidError([{ severity: 'error', code: 'no-project', message: 'No mlloop.json here', file: projectFile, line: 1, column: 1 }]);
+    throw new ProjectInvalidError([
+      { severity: 'error', code: 'no-project', message: 'No mlloop.json here', file: projectFile, line: 1, column: 1 },
+    ]);
   }
   const { spec, problems } = parseProjectText(text, projectFile);
   if (!spec) throw new ProjectInvalidError(problems);
@@ -106,12 +114,22 @@ export function splitScannedRows(spec: ProjectSpec, scan: TableScan): RowSplit {
 export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | undefined {
   const missing = scan.missingColumns[0];
   if (missing) {
-    return new DataError(scan.file, 1, 'data-unknown-column', `The header has no column "${missing.name}" (data.${missing.role === 'split' ? 'split.column' : missing.role})`);
+    return new DataError(
+      scan.file,
+      1,
+      'data-unknown-column',
+      `The header has no column "${missing.name}" (data.${missing.role === 'split' ? 'split.column' : missing.role})`,
+    );
   }
   const err = scan.problems.find((p) => dataProblemSeverity(p) === 'error');
   if (err) return err;
   if (spec.task === 'classification' && scan.target && scan.target.strings.size < 2) {
-    return new DataError(scan.file, 1, 'data-target-classes', `The target "${spec.data.target}" has ${scan.target.strings.size} class(es): classification needs at least 2`);
+    return new DataError(
+      scan.file,
+      1,
+      'data-target-classes',
+      `The target "${spec.data.target}" has ${scan.target.strings.size} class(es): classification needs at least 2`,
+    );
   }
   return undefined;
 }
@@ -164,7 +182,8 @@ async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Pro
     if (stored) split = applyStoredSplit(ids, split, stored);
     else await writeStoredSplit(projectDir, storedSplitOf(spec, rowSplit.version, ids, split));
   }
-  if (countSplits(split).train === 0) throw new DataError(file, 1, 'data-no-dev-rows', 'The split leaves no training rows');
+  if (countSplits(split).train === 0)
+    throw new DataError(file, 1, 'data-no-dev-rows', 'The split leaves no training rows');
 
   const numericCols = scan.features.filter((c) => c.kind === 'numeric');
   const categoricalCols = scan.features.filter((c) => c.kind === 'categorical');
@@ -212,7 +231,15 @@ async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Pro
 }
 
 /** The rows from the values the scan kept: numeric cells as parsed, categorical ones by their code. */
-function fillFromScan(scan: TableScan, split: Uint8Array, builders: RowsBuilder[], numericCols: ColumnScan[], categoricalCols: ColumnScan[], ids: string[], classIndex: ArrayLike<number> | undefined): void {
+function fillFromScan(
+  scan: TableScan,
+  split: Uint8Array,
+  builders: RowsBuilder[],
+  numericCols: ColumnScan[],
+  categoricalCols: ColumnScan[],
+  ids: string[],
+  classIndex: ArrayLike<number> | undefined,
+): void {
   const numeric = numericCols.map((c) => c.values!.view());
   const codes = categoricalCols.map((c) => c.codes?.view());
   const names = categoricalCols.map((c) => [...c.strings.keys()]);

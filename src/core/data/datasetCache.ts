@@ -35,7 +35,9 @@ async function fileSha256(file: string): Promise<string> {
 
 async function storedSplitBytesHash(projectDir: string, version: DataVersion): Promise<string | undefined> {
   try {
-    return createHash('sha256').update(await readFile(storedSplitPath(projectDir, version))).digest('hex');
+    return createHash('sha256')
+      .update(await readFile(storedSplitPath(projectDir, version)))
+      .digest('hex');
   } catch {
     return undefined;
   }
@@ -50,7 +52,12 @@ export interface DatasetCacheKey {
  * The cache key of loading `file` for `spec` now, or undefined when there is none to use (the file
  * is missing or above `maxBytes`, or its split was never stored: the full load stores it first).
  */
-export async function datasetCacheKey(spec: ProjectSpec, projectDir: string, file: string, maxBytes = DEFAULT_MAX_DATA_BYTES): Promise<DatasetCacheKey | undefined> {
+export async function datasetCacheKey(
+  spec: ProjectSpec,
+  projectDir: string,
+  file: string,
+  maxBytes = DEFAULT_MAX_DATA_BYTES,
+): Promise<DatasetCacheKey | undefined> {
   try {
     const st = await stat(file);
     if (!st.isFile() || st.size === 0 || st.size > maxBytes) return undefined;
@@ -61,7 +68,11 @@ export async function datasetCacheKey(spec: ProjectSpec, projectDir: string, fil
 }
 
 /** The cache key for data whose bytes hash to `fileHash` (undefined while its split is not stored). */
-export async function datasetCacheKeyOf(spec: ProjectSpec, projectDir: string, fileHash: string): Promise<DatasetCacheKey | undefined> {
+export async function datasetCacheKeyOf(
+  spec: ProjectSpec,
+  projectDir: string,
+  fileHash: string,
+): Promise<DatasetCacheKey | undefined> {
   const version = dataVersion(fileHash, splitHash(splitDefinition(spec)));
   const stored = await storedSplitBytesHash(projectDir, version);
   if (!stored) return undefined;
@@ -98,7 +109,8 @@ export async function readDatasetCache(projectDir: string, key: DatasetCacheKey)
     if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
     const headerLen = buf.readUInt32LE(4);
     const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as Header;
-    if (header.format !== DATASET_CACHE_FORMAT || header.key !== key.key || header.version.id !== key.version.id) return undefined;
+    if (header.format !== DATASET_CACHE_FORMAT || header.key !== key.key || header.version.id !== key.version.id)
+      return undefined;
     const F = header.schema.numeric.length;
     let off = pad8(8 + headerLen);
     // Each array gets its own exact-size buffer (copied out): they are transferred between threads whole.
@@ -124,7 +136,11 @@ export async function readDatasetCache(projectDir: string, key: DatasetCacheKey)
 }
 
 /** Stores `dataset` under `key` (atomically) and drops the oldest entries beyond DATASET_CACHE_ENTRIES. */
-export async function writeDatasetCache(projectDir: string, key: DatasetCacheKey, dataset: SplitDataset): Promise<void> {
+export async function writeDatasetCache(
+  projectDir: string,
+  key: DatasetCacheKey,
+  dataset: SplitDataset,
+): Promise<void> {
   const F = dataset.schema.numeric.length;
   const K = dataset.schema.categorical.length;
   const arrayBytes = SPLITS.reduce((sum, s) => sum + dataset[s].features.n * (4 * F + 8 + 4), 0);
@@ -136,7 +152,11 @@ export async function writeDatasetCache(projectDir: string, key: DatasetCacheKey
     version: dataset.version,
     splits: SPLITS.map((s) => {
       const r = dataset[s];
-      return { n: r.features.n, ids: r.ids.slice(0, r.features.n), categories: r.features.categories.slice(0, r.features.n * K) };
+      return {
+        n: r.features.n,
+        ids: r.ids.slice(0, r.features.n),
+        categories: r.features.categories.slice(0, r.features.n * K),
+      };
     }),
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
@@ -178,7 +198,9 @@ async function pruneDatasetCache(projectDir: string): Promise<void> {
 export async function pruneCacheEntries(dir: string, keep: number): Promise<void> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.bin'));
   if (names.length <= keep) return;
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  const dated = await Promise.all(
+    names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })),
+  );
   dated.sort((a, b) => b.t - a.t);
   await Promise.all(dated.slice(keep).map(({ n }) => rm(join(dir, n), { force: true })));
 }

@@ -39,8 +39,14 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   const file = dataFileOf(ref);
   const samples = spec.data.image ? (opts.imageSamplesPerClass ?? 8) : 0;
   const scan = await scanTable(spec, file, { ...opts, storeValues: true, imageSamplesPerClass: samples });
-  if (!scan.target) throw new DataError(file, 1, 'data-unknown-column', `The header has no column "${spec.data.target}" (data.target)`);
-  const findings: ProfileFinding[] = scan.problems.map((p) => ({ severity: dataProblemSeverity(p), code: p.code, message: p.detail, line: p.line }));
+  if (!scan.target)
+    throw new DataError(file, 1, 'data-unknown-column', `The header has no column "${spec.data.target}" (data.target)`);
+  const findings: ProfileFinding[] = scan.problems.map((p) => ({
+    severity: dataProblemSeverity(p),
+    code: p.code,
+    message: p.detail,
+    line: p.line,
+  }));
 
   const rowSplit = splitScannedRows(spec, scan);
   let split = rowSplit.split;
@@ -50,15 +56,27 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   const n = scan.rows;
 
   const bins = opts.histogramBins ?? 20;
-  const columns: ColumnProfile[] = scan.columns.map((c) => columnProfile(c, bins, c.role === 'target' && spec.task === 'classification'));
+  const columns: ColumnProfile[] = scan.columns.map((c) =>
+    columnProfile(c, bins, c.role === 'target' && spec.task === 'classification'),
+  );
   for (const c of columns) {
     if (c.role === 'feature' && c.constant) {
-      findings.push({ severity: 'warning', code: 'constant-column', column: c.name, message: `The feature "${c.name}" has ${c.distinct === 0 ? 'no values' : 'one value'}: it carries no information` });
+      findings.push({
+        severity: 'warning',
+        code: 'constant-column',
+        column: c.name,
+        message: `The feature "${c.name}" has ${c.distinct === 0 ? 'no values' : 'one value'}: it carries no information`,
+      });
     }
   }
   const withMissing = columns.filter((c) => c.role === 'feature' && c.missing > 0);
   for (const c of withMissing) {
-    findings.push({ severity: 'information', code: 'missing-values', column: c.name, message: `The feature "${c.name}" is missing in ${c.missing} of ${c.count} rows (${pct(c.missing / c.count)}); models impute it from the training split` });
+    findings.push({
+      severity: 'information',
+      code: 'missing-values',
+      column: c.name,
+      message: `The feature "${c.name}" is missing in ${c.missing} of ${c.count} rows (${pct(c.missing / c.count)}); models impute it from the training split`,
+    });
   }
 
   // Duplicates and train/dev-test overlap, by 53 bits of each row's content hash.
@@ -69,12 +87,21 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1]) duplicateRows++;
   const trainKeys = keys.filter((_, i) => split[i] === TRAIN).sort();
   let leakageRows = 0;
-  for (let i = 0; i < n; i++) if ((split[i] === DEV || split[i] === TEST) && binaryHas(trainKeys, keys[i])) leakageRows++;
+  for (let i = 0; i < n; i++)
+    if ((split[i] === DEV || split[i] === TEST) && binaryHas(trainKeys, keys[i])) leakageRows++;
   if (duplicateRows > 0) {
-    findings.push({ severity: 'warning', code: 'duplicate-rows', message: `${duplicateRows} row(s) repeat an earlier row exactly (${pct(duplicateRows / n)} of the data)` });
+    findings.push({
+      severity: 'warning',
+      code: 'duplicate-rows',
+      message: `${duplicateRows} row(s) repeat an earlier row exactly (${pct(duplicateRows / n)} of the data)`,
+    });
   }
   if (leakageRows > 0) {
-    findings.push({ severity: 'warning', code: 'leakage-rows', message: `${leakageRows} dev/test row(s) also appear in train: their scores overstate how well a model generalises` });
+    findings.push({
+      severity: 'warning',
+      code: 'leakage-rows',
+      message: `${leakageRows} dev/test row(s) also appear in train: their scores overstate how well a model generalises`,
+    });
   }
 
   let classBalance: DataProfile['classBalance'];
@@ -87,12 +114,23 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
       per[k * 4]++;
       if (split[i] !== NO_SPLIT) per[k * 4 + 1 + split[i]]++;
     }
-    classBalance = rowSplit.classes.map((name, k) => ({ class: name, total: per[k * 4], train: per[k * 4 + 1], dev: per[k * 4 + 2], test: per[k * 4 + 3] }));
+    classBalance = rowSplit.classes.map((name, k) => ({
+      class: name,
+      total: per[k * 4],
+      train: per[k * 4 + 1],
+      dev: per[k * 4 + 2],
+      test: per[k * 4 + 3],
+    }));
     const totals = classBalance.map((c) => c.total);
     const [min, max] = [Math.min(...totals), Math.max(...totals)];
     if (K >= 2 && min < 0.1 * max) {
       const rare = classBalance.filter((c) => c.total === min)[0].class;
-      findings.push({ severity: 'warning', code: 'class-imbalance', column: spec.data.target, message: `The classes are imbalanced: "${rare}" has ${min} rows, the largest class ${max}; prefer f1 or logloss to accuracy` });
+      findings.push({
+        severity: 'warning',
+        code: 'class-imbalance',
+        column: spec.data.target,
+        message: `The classes are imbalanced: "${rare}" has ${min} rows, the largest class ${max}; prefer f1 or logloss to accuracy`,
+      });
     }
   }
 
@@ -103,8 +141,15 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
         ? Math.abs(correlation(f.values.view(), scan.targetValue, split))
         : undefined;
     if (score !== undefined && score >= LEAKAGE_SCORE) {
-      const what = rowSplit.classIndex ? `predicts the target on its own with ${pct(score)} training accuracy` : `has a correlation of ${score.toFixed(3)} with the target`;
-      findings.push({ severity: 'warning', code: 'suspected-leakage-feature', column: f.name, message: `The feature "${f.name}" ${what}: check it is known before the target (leakage)` });
+      const what = rowSplit.classIndex
+        ? `predicts the target on its own with ${pct(score)} training accuracy`
+        : `has a correlation of ${score.toFixed(3)} with the target`;
+      findings.push({
+        severity: 'warning',
+        code: 'suspected-leakage-feature',
+        column: f.name,
+        message: `The feature "${f.name}" ${what}: check it is known before the target (leakage)`,
+      });
     }
   }
 
@@ -180,7 +225,9 @@ function columnProfile(c: ColumnScan, bins: number, classes = false): ColumnProf
         if (v === v) counts[Math.min(binCount - 1, Math.max(0, Math.floor((v - min) * scale)))]++;
       }
     }
-    const edges = Array.from({ length: binCount + 1 }, (_, i) => (max > min ? min + ((max - min) * i) / binCount : min + i));
+    const edges = Array.from({ length: binCount + 1 }, (_, i) =>
+      max > min ? min + ((max - min) * i) / binCount : min + i,
+    );
     return {
       ...base,
       ...(c.nonNumeric ? { invalid: c.nonNumeric } : {}),
@@ -190,7 +237,13 @@ function columnProfile(c: ColumnScan, bins: number, classes = false): ColumnProf
   const values = [...c.strings.keys()];
   if (classes) {
     const counts = new Map(values.map((v, code) => [v, c.stringCounts[code]]));
-    return { ...base, stats: { kind: 'categorical', topValues: classesOf(c).classes.map((value) => ({ value, count: counts.get(value) ?? 0 })) } };
+    return {
+      ...base,
+      stats: {
+        kind: 'categorical',
+        topValues: classesOf(c).classes.map((value) => ({ value, count: counts.get(value) ?? 0 })),
+      },
+    };
   }
   const top = c.stringCounts
     .map((count, code) => ({ value: values[code], count }))
@@ -201,11 +254,18 @@ function columnProfile(c: ColumnScan, bins: number, classes = false): ColumnProf
 
 /** Training accuracy of predicting the majority class of each bin (numeric) or value (categorical) of
  *  one feature: near 1 means the feature alone gives the label away. */
-function binnedPurity(c: ColumnScan, classIndex: Int32Array, K: number, split: Uint8Array, nTrain: number): number | undefined {
+function binnedPurity(
+  c: ColumnScan,
+  classIndex: Int32Array,
+  K: number,
+  split: Uint8Array,
+  nTrain: number,
+): number | undefined {
   if (nTrain === 0) return undefined;
   const counts = (slots: number, slotOf: Int32Array) => {
     const out = new Int32Array(slots * K);
-    for (let i = 0; i < classIndex.length; i++) if (split[i] === TRAIN && classIndex[i] >= 0) out[slotOf[i] * K + classIndex[i]]++;
+    for (let i = 0; i < classIndex.length; i++)
+      if (split[i] === TRAIN && classIndex[i] >= 0) out[slotOf[i] * K + classIndex[i]]++;
     return out;
   };
   let slots: number;
@@ -240,7 +300,12 @@ function binnedPurity(c: ColumnScan, classIndex: Int32Array, K: number, split: U
 }
 
 function correlation(x: Float32Array, y: Float64Array, split: Uint8Array): number {
-  let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  let n = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    syy = 0,
+    sxy = 0;
   for (let i = 0; i < x.length; i++) {
     if (split[i] !== TRAIN || !(x[i] === x[i]) || !(y[i] === y[i])) continue;
     n++;
@@ -269,8 +334,12 @@ export function profileFindingsToProblems(profile: DataProfile, projectFile: str
   const images = spec ? isImageProject(spec) : false;
   const locate = (f: ProfileFinding): JsonPath => {
     // The image audit's findings are about the images: at data.images (or the manifest's image column).
-    if (images && f.code.startsWith('image-')) return spec?.data.images !== undefined ? ['data', 'images'] : ['data', 'imageColumn'];
-    if (f.code === 'duplicate-rows' || f.code === 'leakage-rows') return spec?.data.split ? ['data', 'split', isColumnSplit(spec.data.split) ? 'column' : 'seed'] : ['data', 'path'];
+    if (images && f.code.startsWith('image-'))
+      return spec?.data.images !== undefined ? ['data', 'images'] : ['data', 'imageColumn'];
+    if (f.code === 'duplicate-rows' || f.code === 'leakage-rows')
+      return spec?.data.split
+        ? ['data', 'split', isColumnSplit(spec.data.split) ? 'column' : 'seed']
+        : ['data', 'path'];
     if (f.code === 'class-imbalance') return ['data', 'target'];
     if (f.column) {
       if (f.column === spec?.data.target) return ['data', 'target'];
@@ -279,12 +348,14 @@ export function profileFindingsToProblems(profile: DataProfile, projectFile: str
     }
     return ['data', 'path'];
   };
-  return profile.findings
-    .filter((f) => f.severity !== 'information')
-    // An image project's layout problems (no images, link loops, …) are reported by loadProject already.
-    .filter((f) => !images || f.code.startsWith('image-') || f.code === 'class-imbalance')
-    .map((f) => {
-      const where = f.line ? `${spec?.data.path ?? profile.file} line ${f.line}: ` : '';
-      return doc.problemAt(locate(f), projectFile, f.severity, f.code, `${where}${f.message}`);
-    });
+  return (
+    profile.findings
+      .filter((f) => f.severity !== 'information')
+      // An image project's layout problems (no images, link loops, …) are reported by loadProject already.
+      .filter((f) => !images || f.code.startsWith('image-') || f.code === 'class-imbalance')
+      .map((f) => {
+        const where = f.line ? `${spec?.data.path ?? profile.file} line ${f.line}: ` : '';
+        return doc.problemAt(locate(f), projectFile, f.severity, f.code, `${where}${f.message}`);
+      })
+  );
 }

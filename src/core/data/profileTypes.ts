@@ -33,7 +33,14 @@ export interface ColumnProfile {
 
 export interface ProfileFinding {
   severity: 'error' | 'warning' | 'information';
-  code: 'duplicate-rows' | 'leakage-rows' | 'constant-column' | 'suspected-leakage-feature' | 'class-imbalance' | 'missing-values' | string;
+  code:
+    | 'duplicate-rows'
+    | 'leakage-rows'
+    | 'constant-column'
+    | 'suspected-leakage-feature'
+    | 'class-imbalance'
+    | 'missing-values'
+    | string;
   message: string;
   column?: string;
   /** Findings about a data-file line (e.g. a non-numeric value): that 1-based line. */
@@ -65,7 +72,17 @@ export interface DataProfile {
 
 // The image audit (src/core/data/images/audit.ts): an image project's profile carries it in `images`.
 
-export type ImageIssue = 'unreadable' | 'exact-duplicate' | 'near-duplicate' | 'dark' | 'light' | 'blurry' | 'low-information' | 'odd-size' | 'odd-aspect' | 'grayscale';
+export type ImageIssue =
+  | 'unreadable'
+  | 'exact-duplicate'
+  | 'near-duplicate'
+  | 'dark'
+  | 'light'
+  | 'blurry'
+  | 'low-information'
+  | 'odd-size'
+  | 'odd-aspect'
+  | 'grayscale';
 
 export interface Histogram {
   edges: number[];

@@ -65,7 +65,8 @@ export async function readTable(file: string, sink: TableSink, opts: ReadOptions
     if (e instanceof DataError) throw e;
     throw new DataError(file, 1, 'data-not-found', `The data file does not exist`);
   }
-  if (size === 0) throw new DataError(file, 1, 'data-empty', 'The data file is empty: expected a header row and data rows');
+  if (size === 0)
+    throw new DataError(file, 1, 'data-empty', 'The data file is empty: expected a header row and data rows');
   if (size > maxBytes) {
     throw new DataError(
       file,
@@ -80,13 +81,17 @@ export async function readTable(file: string, sink: TableSink, opts: ReadOptions
   const newline = format === 'csv' ? await sniffNewline(file) : '\n';
   const decoder = new Utf8LineCountingDecoder(file);
   const bytes = createReadStream(file, { highWaterMark: 1 << 20 });
-  bytes.on('error', (e) => decoder.destroy(new DataError(file, 1, 'data-read-failed', `Could not read the data file: ${e.message}`)));
+  bytes.on('error', (e) =>
+    decoder.destroy(new DataError(file, 1, 'data-read-failed', `Could not read the data file: ${e.message}`)),
+  );
   // The parser hears the first error through its own listener and then detaches; this one keeps a
   // later error (e.g. the read stream writing into the destroyed decoder) from crashing the process.
   decoder.on('error', () => {});
   const input = bytes.pipe(decoder);
-  const records = format === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, newline);
-  if (records === 0) throw new DataError(file, 2, 'data-header-only', 'The data file has a header row but no data rows');
+  const records =
+    format === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, newline);
+  if (records === 0)
+    throw new DataError(file, 2, 'data-header-only', 'The data file has a header row but no data rows');
   return { fileHash: decoder.hash.digest('hex'), bytes: size, records };
 }
 
@@ -153,7 +158,8 @@ function checkHeader(file: string, columns: string[]): string[] {
   const seen = new Set<string>();
   return columns.map((raw, i) => {
     const name = raw.trim() || `column_${i + 1}`;
-    if (seen.has(name)) throw new DataError(file, 1, 'data-duplicate-column', `The header names the column "${name}" twice`);
+    if (seen.has(name))
+      throw new DataError(file, 1, 'data-duplicate-column', `The header names the column "${name}" twice`);
     seen.add(name);
     return name;
   });
@@ -191,12 +197,16 @@ function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, ne
         let chars = fields.length - 1 + newline.length;
         for (let i = 0; i < fields.length; i++) chars += fields[i].length;
         let embedded = 0;
-        if (cursor - prevCursor > chars) for (const f of fields) if (f.includes(nlChar)) embedded += f.split(nlChar).length - 1;
+        if (cursor - prevCursor > chars)
+          for (const f of fields) if (f.includes(nlChar)) embedded += f.split(nlChar).length - 1;
         prevCursor = cursor;
         line += 1 + embedded;
         if (results.errors.length) {
           const err = results.errors[0];
-          const detail = err.code === 'MissingQuotes' ? 'A quoted field is never closed (missing ")' : `Malformed CSV: ${err.message}`;
+          const detail =
+            err.code === 'MissingQuotes'
+              ? 'A quoted field is never closed (missing ")'
+              : `Malformed CSV: ${err.message}`;
           fail(new DataError(file, start, 'data-csv-syntax', detail), parser);
           return;
         }
@@ -215,11 +225,16 @@ function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, ne
       },
       complete() {
         if (failed) return;
-        if (!header) reject(new DataError(file, 1, 'data-empty', 'The data file has no header row (it holds only blank lines)'));
+        if (!header)
+          reject(new DataError(file, 1, 'data-empty', 'The data file has no header row (it holds only blank lines)'));
         else resolve(records);
       },
       error(e: Error) {
-        fail(e instanceof DataError ? e : new DataError(file, line, 'data-read-failed', `Could not read the data file: ${e.message}`));
+        fail(
+          e instanceof DataError
+            ? e
+            : new DataError(file, line, 'data-read-failed', `Could not read the data file: ${e.message}`),
+        );
       },
     });
   });
@@ -259,7 +274,13 @@ async function readJsonLines(file: string, input: NodeJS.ReadableStream, sink: T
     const fields: string[] = new Array(columns.length).fill('');
     for (const k of Object.keys(rec)) {
       const i = index!.get(k);
-      if (i === undefined) throw new DataError(file, lineNo, 'data-ragged', `Field "${k}" is not among the first line's fields (${columns.join(', ')})`);
+      if (i === undefined)
+        throw new DataError(
+          file,
+          lineNo,
+          'data-ragged',
+          `Field "${k}" is not among the first line's fields (${columns.join(', ')})`,
+        );
       fields[i] = cellText(rec[k]);
     }
     records++;

@@ -13,7 +13,12 @@ export function exampleId(cells: string[]): string {
 }
 
 /** The rows at `indices`, in that order. */
-export function selectRows(rows: Rows, indices: ArrayLike<number>, numericWidth: number, categoricalWidth: number): Rows {
+export function selectRows(
+  rows: Rows,
+  indices: ArrayLike<number>,
+  numericWidth: number,
+  categoricalWidth: number,
+): Rows {
   const n = indices.length;
   const numeric = new Float32Array(n * numericWidth);
   const categories: string[] = new Array(n * categoricalWidth);
@@ -23,7 +28,8 @@ export function selectRows(rows: Rows, indices: ArrayLike<number>, numericWidth:
   for (let k = 0; k < n; k++) {
     const i = indices[k];
     numeric.set(rows.features.numeric.subarray(i * numericWidth, (i + 1) * numericWidth), k * numericWidth);
-    for (let c = 0; c < categoricalWidth; c++) categories[k * categoricalWidth + c] = rows.features.categories[i * categoricalWidth + c];
+    for (let c = 0; c < categoricalWidth; c++)
+      categories[k * categoricalWidth + c] = rows.features.categories[i * categoricalWidth + c];
     y[k] = rows.y[i];
     rowIndex[k] = rows.rowIndex[i];
     ids[k] = rows.ids[i];

@@ -4,7 +4,14 @@
 import type { ProjectSpec } from '../spec/types';
 import { isColumnSplit } from '../spec/types';
 import { DataError } from './errors';
-import { GrowableFloat32, GrowableFloat64, GrowableInt32, GrowableUint32, GrowableUint8, type Growable } from './growable';
+import {
+  GrowableFloat32,
+  GrowableFloat64,
+  GrowableInt32,
+  GrowableUint32,
+  GrowableUint8,
+  type Growable,
+} from './growable';
 import { readTable, type ReadOptions } from './reader';
 import { hashCells } from './prng';
 import { isMissing, parseNumber } from './values';
@@ -208,7 +215,8 @@ export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptio
         header = cols;
         const index = new Map(cols.map((c, i) => [c, i]));
         if (!index.has(data.target)) missingColumns.push({ name: data.target, role: 'target' });
-        if (splitColumnName !== undefined && !index.has(splitColumnName)) missingColumns.push({ name: splitColumnName, role: 'split' });
+        if (splitColumnName !== undefined && !index.has(splitColumnName))
+          missingColumns.push({ name: splitColumnName, role: 'split' });
         (data.features ?? []).forEach((f, i) => {
           if (!index.has(f)) missingColumns.push({ name: f, role: 'feature', index: i });
         });
@@ -218,21 +226,36 @@ export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptio
         const featureSet = data.features ? new Set(data.features) : undefined;
         columns = cols.map((name, i) => {
           const role: ColumnRole =
-            name === data.target ? 'target' : name === splitColumnName ? 'split' : !featureSet || featureSet.has(name) ? 'feature' : 'ignored';
+            name === data.target
+              ? 'target'
+              : name === splitColumnName
+                ? 'split'
+                : !featureSet || featureSet.has(name)
+                  ? 'feature'
+                  : 'ignored';
           // A classification target and the split column hold labels, whatever they look like.
           const forced = categorical.has(name) || role === 'split' || (role === 'target' && classification);
           return new ColumnScan(name, i, role, forced, store);
         });
         target = columns.find((c) => c.role === 'target');
         splitColumn = columns.find((c) => c.role === 'split');
-        features = (data.features ?? cols).map((f) => columns[index.get(f) ?? -1]).filter((c): c is ColumnScan => !!c && c.role === 'feature');
+        features = (data.features ?? cols)
+          .map((f) => columns[index.get(f) ?? -1])
+          .filter((c): c is ColumnScan => !!c && c.role === 'feature');
         splitIndex = splitColumn?.index ?? -1;
       },
       record(fields, line) {
         if (fields.length !== header.length) {
           raggedRows++;
           if (raggedRows <= MAX_REPORTED_ROWS) {
-            problems.push(new DataError(file, line, 'data-ragged', `This row has ${fields.length} fields; the header has ${header.length}`));
+            problems.push(
+              new DataError(
+                file,
+                line,
+                'data-ragged',
+                `This row has ${fields.length} fields; the header has ${header.length}`,
+              ),
+            );
           }
           return;
         }
@@ -283,7 +306,14 @@ export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptio
   );
 
   if (raggedRows > MAX_REPORTED_ROWS) {
-    problems.push(new DataError(file, problems[MAX_REPORTED_ROWS - 1].line, 'data-ragged', `${raggedRows - MAX_REPORTED_ROWS} more rows have the wrong number of fields`));
+    problems.push(
+      new DataError(
+        file,
+        problems[MAX_REPORTED_ROWS - 1].line,
+        'data-ragged',
+        `${raggedRows - MAX_REPORTED_ROWS} more rows have the wrong number of fields`,
+      ),
+    );
   }
   if (firstBadSplit) problems.push(firstBadSplit);
   for (const c of columns) {
@@ -293,18 +323,33 @@ export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptio
       const more = c.nonNumeric > 1 ? ` (and ${c.nonNumeric - 1} more)` : '';
       const hint = c.role === 'feature' ? `; list it in data.categorical if its values are categories` : '';
       problems.push(
-        new DataError(file, bad.line, 'data-non-numeric', `Non-numeric value "${bad.value}" in the numeric column "${c.name}"${more}${hint}`),
+        new DataError(
+          file,
+          bad.line,
+          'data-non-numeric',
+          `Non-numeric value "${bad.value}" in the numeric column "${c.name}"${more}${hint}`,
+        ),
       );
     }
   }
   if (!classification && target && target.nonNumeric > 0 && !target.isNumericWithStrayValues()) {
     const bad = target.firstNonNumeric!;
     problems.push(
-      new DataError(file, bad.line, 'data-non-numeric', `The regression target "${target.name}" holds the non-numeric value "${bad.value}": a regression target must be numbers`),
+      new DataError(
+        file,
+        bad.line,
+        'data-non-numeric',
+        `The regression target "${target.name}" holds the non-numeric value "${bad.value}": a regression target must be numbers`,
+      ),
     );
   }
   if (missingTargets > 0) {
-    const d = new DataError(file, firstMissingTarget, 'data-missing-target', `${missingTargets} row(s) have no value for the target "${data.target}"; they are left out`);
+    const d = new DataError(
+      file,
+      firstMissingTarget,
+      'data-missing-target',
+      `${missingTargets} row(s) have no value for the target "${data.target}"; they are left out`,
+    );
     problems.push(d);
   }
   return {

@@ -50,7 +50,14 @@ export function splitHash(def: SplitDefinition): string {
       ? { kind: def.kind, column: def.column, scheme: SPLIT_SCHEME }
       : def.kind === 'folders'
         ? { kind: def.kind, scheme: SPLIT_SCHEME }
-        : { kind: def.kind, dev: def.dev, test: def.test, seed: def.seed, stratifyBy: def.stratifyBy, scheme: SPLIT_SCHEME };
+        : {
+            kind: def.kind,
+            dev: def.dev,
+            test: def.test,
+            seed: def.seed,
+            stratifyBy: def.stratifyBy,
+            scheme: SPLIT_SCHEME,
+          };
   return sha256(JSON.stringify(canonical));
 }
 
@@ -59,7 +66,11 @@ export function dataVersion(fileHash: string, splitHashHex: string): DataVersion
 }
 
 /** Per-group row counts a fraction split gives: round(n·test) test rows, round(n·dev) dev rows, the rest train. */
-export function fractionCounts(groupSize: number, dev: number, test: number): { train: number; dev: number; test: number } {
+export function fractionCounts(
+  groupSize: number,
+  dev: number,
+  test: number,
+): { train: number; dev: number; test: number } {
   const nTest = Math.round(groupSize * test);
   const nDev = Math.min(Math.round(groupSize * dev), groupSize - nTest);
   return { train: groupSize - nTest - nDev, dev: nDev, test: nTest };
@@ -144,7 +155,9 @@ export function storedSplitPath(projectDir: string, version: DataVersion): strin
 export async function readStoredSplit(projectDir: string, version: DataVersion): Promise<StoredSplit | undefined> {
   try {
     const stored = JSON.parse(await readFile(storedSplitPath(projectDir, version), 'utf8')) as StoredSplit;
-    return stored.version?.fileHash === version.fileHash && stored.version?.splitHash === version.splitHash ? stored : undefined;
+    return stored.version?.fileHash === version.fileHash && stored.version?.splitHash === version.splitHash
+      ? stored
+      : undefined;
   } catch {
     return undefined;
   }
@@ -165,7 +178,9 @@ export async function writeStoredSplit(projectDir: string, split: StoredSplit): 
 export function applyStoredSplit(ids: string[], current: Uint8Array, stored: StoredSplit): Uint8Array {
   const dev = new Set(stored.dev);
   const test = new Set(stored.test);
-  const applied = current.map((s, i) => (s === NO_SPLIT ? NO_SPLIT : dev.has(ids[i]) ? DEV : test.has(ids[i]) ? TEST : TRAIN));
+  const applied = current.map((s, i) =>
+    s === NO_SPLIT ? NO_SPLIT : dev.has(ids[i]) ? DEV : test.has(ids[i]) ? TEST : TRAIN,
+  );
   const c = countSplits(applied);
   return c.dev === stored.dev.length && c.test === stored.test.length ? applied : current;
 }

@@ -13,7 +13,10 @@ export function isMissing(raw: string): boolean {
   return MISSING_TOKENS.has(raw);
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+  1e21, 1e22,
+];
 
 /** The number a cell holds, or NaN when it is not a finite decimal number ("1e3", " 2.5 " and "-0" are). */
 export function parseNumber(raw: string): number {
@@ -34,7 +37,8 @@ export function parseNumber(raw: string): number {
       mantissa = mantissa * 10 + d;
       digits++;
       if (scale >= 0) scale++;
-    } else if (d === -2 && scale < 0) scale = 0; // '.'
+    } else if (d === -2 && scale < 0)
+      scale = 0; // '.'
     else break;
   }
   if (i === len && digits > 0 && digits <= 15) {

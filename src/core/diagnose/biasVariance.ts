@@ -139,9 +139,15 @@ const RECOMMENDATIONS: Record<RecommendationId, Omit<Recommendation, 'id'>> = {
   earlyStopping: { for: 'variance', text: 'Stop early on the dev error.' },
   augmentation: { for: 'variance', text: 'Augment the data (e.g. shifted or noisy copies of the examples).' },
   fewerFeatures: { for: 'variance', text: 'Use fewer features: drop those the importance ranking says do not help.' },
-  moreDevData: { for: 'mismatch', text: 'Make dev and test come from the same distribution, or get a bigger dev set: the model is tuned to the dev set.' },
+  moreDevData: {
+    for: 'mismatch',
+    text: 'Make dev and test come from the same distribution, or get a bigger dev set: the model is tuned to the dev set.',
+  },
   biggerEvalSet: { for: 'none', text: 'Get a bigger dev (or test) set: it is too small to tell the gap from noise.' },
-  errorAnalysis: { for: 'none', text: 'The model is close to the baseline: check the baseline, or read the errors (error analysis) for what is left.' },
+  errorAnalysis: {
+    for: 'none',
+    text: 'The model is close to the baseline: check the baseline, or read the errors (error analysis) for what is left.',
+  },
 };
 
 const BY_PROBLEM: Record<Dominant, RecommendationId[]> = {
@@ -174,16 +180,30 @@ export function readLearningCurve(curve: LearningCurve, baseline: number, tolera
   if (pts.length < 3) return 'inconclusive';
   const last = pts[pts.length - 1];
   const earlier = pts[Math.max(0, pts.length - 4)];
-  if (Math.abs(last.devError - last.trainError) < tolerance && last.trainError - baseline > tolerance) return 'more-data-will-not-help';
+  if (Math.abs(last.devError - last.trainError) < tolerance && last.trainError - baseline > tolerance)
+    return 'more-data-will-not-help';
   if (earlier.devError - last.devError > tolerance / 2) return 'more-data-helps';
   return 'inconclusive';
 }
 
 /** Short form for the CodeLens: "High variance · 2.0 points · dev 8.1% (95% CI …)". */
 export function verdictShort(v: Verdict): string {
-  const size = v.dominant === 'bias' ? v.avoidableBias : v.dominant === 'variance' ? v.variance : v.dominant === 'mismatch' ? (v.mismatch ?? 0) : 0;
-  const quiet = v.undecided ? `${v.undecided.split === 'dev' ? 'Dev' : 'Test'} set too small to tell` : v.passedBaseline ? 'Passed the baseline' : 'Close to the baseline';
-  const name = { bias: 'High avoidable bias', variance: 'High variance', mismatch: 'Dev/test mismatch', none: quiet }[v.dominant];
+  const size =
+    v.dominant === 'bias'
+      ? v.avoidableBias
+      : v.dominant === 'variance'
+        ? v.variance
+        : v.dominant === 'mismatch'
+          ? (v.mismatch ?? 0)
+          : 0;
+  const quiet = v.undecided
+    ? `${v.undecided.split === 'dev' ? 'Dev' : 'Test'} set too small to tell`
+    : v.passedBaseline
+      ? 'Passed the baseline'
+      : 'Close to the baseline';
+  const name = { bias: 'High avoidable bias', variance: 'High variance', mismatch: 'Dev/test mismatch', none: quiet }[
+    v.dominant
+  ];
   const dev = `dev ${formatErrorWithInterval(v.metric, v.devError, v.devInterval)}`;
   return v.dominant === 'none' ? `${name} · ${dev}` : `${name} · ${formatGap(v.metric, size)} · ${dev}`;
 }
@@ -213,7 +233,8 @@ export function verdictOf(input: VerdictInput): Verdict {
   const mismatch = testError === undefined ? null : testError - devError;
   const tolerance = isRateMetric(metric) ? 0.01 : 0.05 * Math.max(Math.abs(devError), 1e-12);
   // Only accuracy's error is a proportion of examples; the other metrics get no interval.
-  const interval = (error: number, n: number | undefined) => (metric === 'accuracy' && n && n > 0 ? wilsonInterval(error, n) : undefined);
+  const interval = (error: number, n: number | undefined) =>
+    metric === 'accuracy' && n && n > 0 ? wilsonInterval(error, n) : undefined;
   const devInterval = input.dev ? interval(devError, input.rows?.dev) : undefined;
   const testInterval = testError !== undefined ? interval(testError, input.rows?.test) : undefined;
   // A gap is noise when the error's interval reaches down to within the tolerance of the other error.
@@ -228,11 +249,24 @@ export function verdictOf(input: VerdictInput): Verdict {
   const significant = gaps
     .filter(([which, g]) => {
       if (!(g > tolerance)) return false;
-      const noisy = which === 'variance' ? inside(devInterval, trainError) : which === 'mismatch' ? inside(testInterval, devError) : false;
+      const noisy =
+        which === 'variance'
+          ? inside(devInterval, trainError)
+          : which === 'mismatch'
+            ? inside(testInterval, devError)
+            : false;
       if (noisy && !undecided) {
         const split = which === 'variance' ? 'dev' : 'test';
         const ci = (which === 'variance' ? devInterval : testInterval)!;
-        undecided = { gap: which as 'variance' | 'mismatch', split, examples: ci.n, needed: which === 'variance' ? examplesToTell(devError, trainError + tolerance) : examplesToTell(testError!, devError + tolerance) };
+        undecided = {
+          gap: which as 'variance' | 'mismatch',
+          split,
+          examples: ci.n,
+          needed:
+            which === 'variance'
+              ? examplesToTell(devError, trainError + tolerance)
+              : examplesToTell(testError!, devError + tolerance),
+        };
       }
       return !noisy;
     })
@@ -261,21 +295,37 @@ export function verdictOf(input: VerdictInput): Verdict {
   }[dominant];
 
   const notes: string[] = [];
-  if (baselineAssumed) notes.push('mlloop.json gives no baseline.error, so it is assumed 0: estimate human-level (or a known system\'s) error and add it as "baseline": { "error": … }.');
-  if (passedBaseline) notes.push(`The model has passed the baseline (${f(baseline)}): human-level error is no longer a good estimate of the Bayes error, so avoidable bias cannot be measured; variance is judged on its own.`);
+  if (baselineAssumed)
+    notes.push(
+      'mlloop.json gives no baseline.error, so it is assumed 0: estimate human-level (or a known system\'s) error and add it as "baseline": { "error": … }.',
+    );
+  if (passedBaseline)
+    notes.push(
+      `The model has passed the baseline (${f(baseline)}): human-level error is no longer a good estimate of the Bayes error, so avoidable bias cannot be measured; variance is judged on its own.`,
+    );
   if (undecided) {
     const ci = undecided.split === 'dev' ? devInterval! : testInterval!;
     const gapSize = undecided.gap === 'variance' ? variance : mismatch!;
-    const needed = Number.isFinite(undecided.needed) ? `about ${undecided.needed} ${undecided.split} examples would tell a gap of ${formatGap(metric, gapSize)} from noise` : 'no split size would tell these two errors apart';
-    notes.push(`The ${undecided.split} set (${undecided.examples} examples) is too small to tell whether the ${undecided.gap === 'variance' ? 'variance' : 'dev/test mismatch'} of ${formatGap(metric, gapSize)} is real: its 95% interval ${(ci.low * 100).toFixed(1)}–${(ci.high * 100).toFixed(1)}% reaches within ${formatGap(metric, tolerance)} of the ${undecided.gap === 'variance' ? 'train' : 'dev'} error; ${needed}.`);
+    const needed = Number.isFinite(undecided.needed)
+      ? `about ${undecided.needed} ${undecided.split} examples would tell a gap of ${formatGap(metric, gapSize)} from noise`
+      : 'no split size would tell these two errors apart';
+    notes.push(
+      `The ${undecided.split} set (${undecided.examples} examples) is too small to tell whether the ${undecided.gap === 'variance' ? 'variance' : 'dev/test mismatch'} of ${formatGap(metric, gapSize)} is real: its 95% interval ${(ci.low * 100).toFixed(1)}–${(ci.high * 100).toFixed(1)}% reaches within ${formatGap(metric, tolerance)} of the ${undecided.gap === 'variance' ? 'train' : 'dev'} error; ${needed}.`,
+    );
   }
-  if (dominant !== 'none') notes.push(`The dominant problem is ${dominant === 'bias' ? 'avoidable bias' : dominant === 'variance' ? 'variance' : 'the dev/test mismatch'}: ${formatGap(metric, size)}.`);
+  if (dominant !== 'none')
+    notes.push(
+      `The dominant problem is ${dominant === 'bias' ? 'avoidable bias' : dominant === 'variance' ? 'variance' : 'the dev/test mismatch'}: ${formatGap(metric, size)}.`,
+    );
   if (both) {
     const other = dominant === 'bias' ? 'variance' : 'avoidable bias';
-    notes.push(`Both avoidable bias (${formatGap(metric, avoidableBias)}) and variance (${formatGap(metric, variance)}) matter: tackle ${dominant === 'bias' ? 'avoidable bias' : 'variance'} first, then ${other}.`);
+    notes.push(
+      `Both avoidable bias (${formatGap(metric, avoidableBias)}) and variance (${formatGap(metric, variance)}) matter: tackle ${dominant === 'bias' ? 'avoidable bias' : 'variance'} first, then ${other}.`,
+    );
   }
 
-  let ids = undecided && dominant === 'none' ? ['biggerEvalSet' as const, ...BY_PROBLEM.none] : [...BY_PROBLEM[dominant]];
+  let ids =
+    undecided && dominant === 'none' ? ['biggerEvalSet' as const, ...BY_PROBLEM.none] : [...BY_PROBLEM[dominant]];
   if (both) ids.push(...BY_PROBLEM[dominant === 'bias' ? 'variance' : 'bias']);
   let learningCurveReading: LearningCurveReading | undefined;
   if (input.learningCurve) {
@@ -284,7 +334,9 @@ export function verdictOf(input: VerdictInput): Verdict {
       notes.push('Learning curve: the dev error is still falling as the training set grows, so more data will help.');
       ids = ['moreData', ...ids.filter((id) => id !== 'moreData')];
     } else if (learningCurveReading === 'more-data-will-not-help') {
-      notes.push('Learning curve: train and dev error have converged above the baseline, so more data will not help; reduce bias instead.');
+      notes.push(
+        'Learning curve: train and dev error have converged above the baseline, so more data will not help; reduce bias instead.',
+      );
       ids = ids.filter((id) => id !== 'moreData');
       if (!ids.includes('biggerModel')) ids.unshift(...BY_PROBLEM.bias);
     } else {
@@ -316,4 +368,3 @@ export function verdictOf(input: VerdictInput): Verdict {
     ...(learningCurveReading ? { learningCurveReading } : {}),
   };
 }
-

@@ -13,7 +13,13 @@ import type { SplitMetrics } from '../train/metrics';
 import { type RunRecord } from '../train/runStore';
 import { verdictOf, type Verdict } from './biasVariance';
 import { permutationImportance, type ImportanceReport } from './importance';
-import { computeValidationCurve, learningCurveKey, learningCurveOfRun, DEFAULT_FRACTIONS, type CurveOptions } from './learningCurve';
+import {
+  computeValidationCurve,
+  learningCurveKey,
+  learningCurveOfRun,
+  DEFAULT_FRACTIONS,
+  type CurveOptions,
+} from './learningCurve';
 import { readCachedLearningCurve } from './learningCurveCache';
 import type { LearningCurve, ValidationCurve } from './learningCurveTypes';
 import { splitReport, type SplitReport } from './metrics';
@@ -78,22 +84,30 @@ export interface DiagnoseOptions extends CurveOptions {
 }
 
 /** The newest completed run of each experiment (newest first from the store). */
-export async function latestCompletedRuns(projectDir: string): Promise<Map<string, { record: RunRecord; dir: string }>> {
+export async function latestCompletedRuns(
+  projectDir: string,
+): Promise<Map<string, { record: RunRecord; dir: string }>> {
   const latest = new Map<string, { record: RunRecord; dir: string }>();
   for (const r of (await listRuns(projectDir)).runs) {
-    if (r.status === 'completed' && r.record.metrics?.train && !latest.has(r.record.experiment)) latest.set(r.record.experiment, { record: r.record, dir: r.dir });
+    if (r.status === 'completed' && r.record.metrics?.train && !latest.has(r.record.experiment))
+      latest.set(r.record.experiment, { record: r.record, dir: r.dir });
   }
   return latest;
 }
 
 export function retrainSpecOf(record: RunRecord): RetrainSpec {
   // Curves retrain with the built-in engine: a script's training code cannot be re-run that way.
-  if (record.model === 'script') throw new Error(`Run ${record.runId} was trained by a script: learning and validation curves need a built-in model`);
+  if (record.model === 'script')
+    throw new Error(
+      `Run ${record.runId} was trained by a script: learning and validation curves need a built-in model`,
+    );
   return { model: record.model, params: record.params, seed: record.seed ?? 0 };
 }
 
 function asSplitMetrics(r: SplitReport): SplitMetrics {
-  return r.task === 'classification' ? { accuracy: r.accuracy, f1: r.f1, logloss: r.logloss } : { rmse: r.rmse, mae: r.mae, r2: r.r2 };
+  return r.task === 'classification'
+    ? { accuracy: r.accuracy, f1: r.f1, logloss: r.logloss }
+    : { rmse: r.rmse, mae: r.mae, r2: r.r2 };
 }
 
 export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> {
@@ -105,30 +119,55 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
   const modelPath = join(runDir, 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`Run ${record.runId} has no model.onnx`);
   // A run trained on a derived data version (src/core/data/dataVersions) is diagnosed on that version.
-  const dataset: SplitDataset = await loadDataVersion(ref, record.dataVersion?.parent ? record.dataVersion.id : undefined);
+  const dataset: SplitDataset = await loadDataVersion(
+    ref,
+    record.dataVersion?.parent ? record.dataVersion.id : undefined,
+  );
   if (record.dataVersion && record.dataVersion.id !== dataset.version.id) {
-    throw new Error(`Run ${record.runId} was trained on data version ${record.dataVersion.id}, but the data is now ${dataset.version.id}: train again to diagnose the current data`);
+    throw new Error(
+      `Run ${record.runId} was trained on data version ${record.dataVersion.id}, but the data is now ${dataset.version.id}: train again to diagnose the current data`,
+    );
   }
   const { schema } = dataset;
   // A script's model may return scores instead of label/probabilities (src/core/scripts/scriptModel).
   // Image models take `image` [N, C, H, W]: the script-model reader feeds them the rows' pixels.
-  const predictor = record.model === 'script' || schema.image ? await ScriptModel.load(modelPath, schema) : await OnnxPredictor.load(modelPath, schema);
+  const predictor =
+    record.model === 'script' || schema.image
+      ? await ScriptModel.load(modelPath, schema)
+      : await OnnxPredictor.load(modelPath, schema);
   try {
     const classes = schema.classes ?? [];
     let cellImages: CellImages | undefined;
     const report = async (split: 'train' | 'dev' | 'test') => {
       const rows = dataset[split];
       if (rows.features.n === 0) return undefined;
-      const prediction = await (predictor instanceof ScriptModel ? predictor.predictRows(rows) : predictor.predict(rows.features));
-      if (split === 'dev' && schema.image && rows.images && prediction.classIndex) cellImages = cellImagesOf(rows, prediction.classIndex, schema.image);
+      const prediction = await (predictor instanceof ScriptModel
+        ? predictor.predictRows(rows)
+        : predictor.predict(rows.features));
+      if (split === 'dev' && schema.image && rows.images && prediction.classIndex)
+        cellImages = cellImagesOf(rows, prediction.classIndex, schema.image);
       return splitReport(schema.task, rows.y, prediction, classes);
     };
     const splits = { train: (await report('train'))!, dev: await report('dev'), test: await report('test') };
     const mode = opts.learningCurve ?? 'cached';
     let learningCurve: LearningCurve | undefined;
-    if (mode === 'compute') learningCurve = await learningCurveOfRun(runDir, dataset, retrainSpecOf(record), ref.spec.metric, opts);
-    else if (mode === 'cached' && record.model !== 'script') learningCurve = readCachedLearningCurve(runDir, learningCurveKey(dataset, retrainSpecOf(record), DEFAULT_FRACTIONS));
-    const validationCurve = opts.validationParam ? await computeValidationCurve(dataset, retrainSpecOf(record), ref.spec.metric, opts.validationParam, undefined, opts) : undefined;
+    if (mode === 'compute')
+      learningCurve = await learningCurveOfRun(runDir, dataset, retrainSpecOf(record), ref.spec.metric, opts);
+    else if (mode === 'cached' && record.model !== 'script')
+      learningCurve = readCachedLearningCurve(
+        runDir,
+        learningCurveKey(dataset, retrainSpecOf(record), DEFAULT_FRACTIONS),
+      );
+    const validationCurve = opts.validationParam
+      ? await computeValidationCurve(
+          dataset,
+          retrainSpecOf(record),
+          ref.spec.metric,
+          opts.validationParam,
+          undefined,
+          opts,
+        )
+      : undefined;
     const verdict = verdictOf({
       metric: ref.spec.metric,
       baseline: ref.spec.baseline,

@@ -23,10 +23,15 @@ const lower = (v: number) => round(v / 10);
 const patienceOn = (v: unknown) => v === true || (typeof v === 'number' && v > 0);
 
 /** The fixes a model supports for each recommendation, from the experiment's current (resolved) parameters. */
-export function paramFixes(model: BuiltinModel, given: Record<string, unknown> | undefined, recommendations: RecommendationId[]): ParamFix[] {
+export function paramFixes(
+  model: BuiltinModel,
+  given: Record<string, unknown> | undefined,
+  recommendations: RecommendationId[],
+): ParamFix[] {
   const p = { ...(defaultParams(model) as unknown as Record<string, unknown>), ...(given ?? {}) };
   const out: ParamFix[] = [];
-  const add = (recommendation: RecommendationId, title: string, set: Record<string, unknown>) => out.push({ recommendation, title, set });
+  const add = (recommendation: RecommendationId, title: string, set: Record<string, unknown>) =>
+    out.push({ recommendation, title, set });
   for (const id of recommendations) {
     switch (id) {
       case 'moreRegularization': {
@@ -46,7 +51,8 @@ export function paramFixes(model: BuiltinModel, given: Record<string, unknown> |
         break;
       }
       case 'earlyStopping':
-        if ((model === 'mlp' || model === 'gbdt') && !patienceOn(p.earlyStopping)) add(id, 'Add early stopping (patience 10)', { earlyStopping: 10 });
+        if ((model === 'mlp' || model === 'gbdt') && !patienceOn(p.earlyStopping))
+          add(id, 'Add early stopping (patience 10)', { earlyStopping: 10 });
         break;
       case 'biggerModel':
         if (model === 'mlp') {
@@ -59,8 +65,10 @@ export function paramFixes(model: BuiltinModel, given: Record<string, unknown> |
         break;
       case 'trainLonger':
         if (model === 'mlp') add(id, `Train for ${num(p.epochs, 100) * 2} epochs`, { epochs: num(p.epochs, 100) * 2 });
-        else if (model === 'gbdt') add(id, `Raise iterations to ${num(p.iterations, 100) * 2}`, { iterations: num(p.iterations, 100) * 2 });
-        else if (model === 'logistic') add(id, `Raise maxIter to ${num(p.maxIter, 100) * 2}`, { maxIter: num(p.maxIter, 100) * 2 });
+        else if (model === 'gbdt')
+          add(id, `Raise iterations to ${num(p.iterations, 100) * 2}`, { iterations: num(p.iterations, 100) * 2 });
+        else if (model === 'logistic')
+          add(id, `Raise maxIter to ${num(p.maxIter, 100) * 2}`, { maxIter: num(p.maxIter, 100) * 2 });
         break;
       default:
         // More data, better or fewer features, augmentation, a bigger dev set: not a parameter.
@@ -74,11 +82,18 @@ export function paramFixes(model: BuiltinModel, given: Record<string, unknown> |
  *  An experiment written on one line stays on one line; others get jsonc-parser's formatting. */
 export function fixEdits(text: string, experiment: string, fix: ParamFix, insertSpaces = true, tabSize = 2): Edit[] {
   const root = parseTree(text, [], { allowTrailingComma: true });
-  if (!root || !findNodeAtLocation(root, ['experiments', experiment])) throw new Error(`No experiment "${experiment}" in the project file`);
+  if (!root || !findNodeAtLocation(root, ['experiments', experiment]))
+    throw new Error(`No experiment "${experiment}" in the project file`);
   let current = text;
   // Each change is relative to the text after the previous one: apply in turn, then diff once.
   for (const [param, value] of Object.entries(fix.set)) {
-    current = applyEdits(current, inlineInsert(current, experiment, param, value) ?? modify(current, ['experiments', experiment, 'params', param], value, { formattingOptions: { insertSpaces, tabSize } }));
+    current = applyEdits(
+      current,
+      inlineInsert(current, experiment, param, value) ??
+        modify(current, ['experiments', experiment, 'params', param], value, {
+          formattingOptions: { insertSpaces, tabSize },
+        }),
+    );
   }
   return current === text ? [] : [wholeDiff(text, current)];
 }
@@ -89,8 +104,11 @@ function inlineInsert(text: string, experiment: string, param: string, value: un
   if (findNodeAtLocation(root, ['experiments', experiment, 'params', param])) return undefined;
   const params = findNodeAtLocation(root, ['experiments', experiment, 'params']);
   const target = params ?? findNodeAtLocation(root, ['experiments', experiment])!;
-  if (target.type !== 'object' || text.slice(target.offset, target.offset + target.length).includes('\n')) return undefined;
-  const property = params ? `"${param}": ${JSON.stringify(value)}` : `"params": { "${param}": ${JSON.stringify(value)} }`;
+  if (target.type !== 'object' || text.slice(target.offset, target.offset + target.length).includes('\n'))
+    return undefined;
+  const property = params
+    ? `"${param}": ${JSON.stringify(value)}`
+    : `"params": { "${param}": ${JSON.stringify(value)} }`;
   const last = target.children?.at(-1);
   if (!last) return [{ offset: target.offset + 1, length: 0, content: ` ${property} ` }];
   return [{ offset: last.offset + last.length, length: 0, content: `, ${property}` }];

@@ -64,12 +64,19 @@ export async function permutationImportance(input: ImportanceInput): Promise<Imp
     const keep = shuffled(x.n, rand).subarray(0, maxRows).sort();
     x = {
       n: maxRows,
-      numeric: Float32Array.from({ length: maxRows * F }, (_, k) => input.rows.features.numeric[keep[Math.floor(k / F)] * F + (k % F)]),
-      categories: Array.from({ length: maxRows * K }, (_, k) => input.rows.features.categories[keep[Math.floor(k / K)] * K + (k % K)]),
+      numeric: Float32Array.from(
+        { length: maxRows * F },
+        (_, k) => input.rows.features.numeric[keep[Math.floor(k / F)] * F + (k % F)],
+      ),
+      categories: Array.from(
+        { length: maxRows * K },
+        (_, k) => input.rows.features.categories[keep[Math.floor(k / K)] * K + (k % K)],
+      ),
     };
     y = Float64Array.from(keep, (i) => input.rows.y[i]);
   }
-  const errorFor = async (features: RawFeatures) => errorOf(metric, splitMetrics(input.task, y, await input.predict(features), input.classes));
+  const errorFor = async (features: RawFeatures) =>
+    errorOf(metric, splitMetrics(input.task, y, await input.predict(features), input.classes));
   const baseError = await errorFor(x);
   const out: FeatureImportance[] = [];
   for (let j = 0; j < F + K; j++) {

@@ -22,32 +22,67 @@ export interface CurveOptions {
 }
 
 export function learningCurveKey(dataset: SplitDataset, spec: RetrainSpec, fractions: number[]): string {
-  const canonical = JSON.stringify({ data: dataset.version.id, model: spec.model, params: sortKeys(spec.params), seed: spec.seed, fractions });
+  const canonical = JSON.stringify({
+    data: dataset.version.id,
+    model: spec.model,
+    params: sortKeys(spec.params),
+    seed: spec.seed,
+    fractions,
+  });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]]),
+  );
 }
 
-export async function computeLearningCurve(dataset: SplitDataset, spec: RetrainSpec, metric: MetricName, fractions = DEFAULT_FRACTIONS, opts: CurveOptions = {}): Promise<LearningCurve> {
+export async function computeLearningCurve(
+  dataset: SplitDataset,
+  spec: RetrainSpec,
+  metric: MetricName,
+  fractions = DEFAULT_FRACTIONS,
+  opts: CurveOptions = {},
+): Promise<LearningCurve> {
   const t0 = Date.now();
   const n = dataset.train.features.n;
   const order = stratifiedOrder(dataset.train.y, dataset.schema.task === 'classification', spec.seed);
   let done = 0;
   const tasks = fractions.map((fraction) => async (): Promise<CurvePoint> => {
     const size = Math.max(1, Math.min(n, Math.round(fraction * n)));
-    const result = await trainInWorker({ data: { dataset: withTrainSubset(dataset, order, size) }, model: spec.model, params: spec.params, seed: spec.seed }, opts.signal);
+    const result = await trainInWorker(
+      {
+        data: { dataset: withTrainSubset(dataset, order, size) },
+        model: spec.model,
+        params: spec.params,
+        seed: spec.seed,
+      },
+      opts.signal,
+    );
     opts.onPoint?.(++done, fractions.length);
     const dev = result.metrics.dev ?? result.metrics.train;
-    return { fraction, trainSize: size, trainError: errorOf(metric, result.metrics.train), devError: errorOf(metric, dev) };
+    return {
+      fraction,
+      trainSize: size,
+      trainError: errorOf(metric, result.metrics.train),
+      devError: errorOf(metric, dev),
+    };
   });
   const points = await runPool(tasks, opts.concurrency ?? 1, opts.signal);
   return { metric, points, durationMs: Date.now() - t0, key: learningCurveKey(dataset, spec, fractions) };
 }
 
 /** Cached, else computed and cached. */
-export async function learningCurveOfRun(runDir: string, dataset: SplitDataset, spec: RetrainSpec, metric: MetricName, opts: CurveOptions & { fractions?: number[] } = {}): Promise<LearningCurve> {
+export async function learningCurveOfRun(
+  runDir: string,
+  dataset: SplitDataset,
+  spec: RetrainSpec,
+  metric: MetricName,
+  opts: CurveOptions & { fractions?: number[] } = {},
+): Promise<LearningCurve> {
   const fractions = opts.fractions ?? DEFAULT_FRACTIONS;
   const cached = readCachedLearningCurve(runDir, learningCurveKey(dataset, spec, fractions));
   if (cached) return cached;
@@ -62,21 +97,37 @@ export function sweepValues(param: string, current: unknown): unknown[] {
     return [0.25, 0.5, 1, 2, 4].map((f) => current.map((u: number) => Math.max(1, Math.round(u * f))));
   }
   if (typeof current === 'number') {
-    if (Number.isInteger(current) && current >= 1 && param !== 'l2') return [0.25, 0.5, 1, 2, 4].map((f) => Math.max(1, Math.round(current * f)));
+    if (Number.isInteger(current) && current >= 1 && param !== 'l2')
+      return [0.25, 0.5, 1, 2, 4].map((f) => Math.max(1, Math.round(current * f)));
     if (current > 0) return [0.01, 0.1, 1, 10, 100].map((f) => Number((current * f).toPrecision(6)));
     if (current === 0) return [0, 1e-4, 1e-3, 1e-2, 1e-1];
   }
   throw new Error(`No automatic sweep for ${param} = ${JSON.stringify(current)}: give the values to try`);
 }
 
-export async function computeValidationCurve(dataset: SplitDataset, spec: RetrainSpec, metric: MetricName, param: string, values = sweepValues(param, spec.params[param]), opts: CurveOptions = {}): Promise<ValidationCurve> {
+export async function computeValidationCurve(
+  dataset: SplitDataset,
+  spec: RetrainSpec,
+  metric: MetricName,
+  param: string,
+  values = sweepValues(param, spec.params[param]),
+  opts: CurveOptions = {},
+): Promise<ValidationCurve> {
   const t0 = Date.now();
   let done = 0;
   const tasks = values.map((value) => async (): Promise<ValidationPoint> => {
     const params = { ...spec.params, [param]: value };
-    const result = await trainInWorker({ data: { dataset: withoutTest(dataset) }, model: spec.model, params, seed: spec.seed }, opts.signal);
+    const result = await trainInWorker(
+      { data: { dataset: withoutTest(dataset) }, model: spec.model, params, seed: spec.seed },
+      opts.signal,
+    );
     opts.onPoint?.(++done, values.length);
-    return { value, label: JSON.stringify(value), trainError: errorOf(metric, result.metrics.train), devError: errorOf(metric, result.metrics.dev ?? result.metrics.train) };
+    return {
+      value,
+      label: JSON.stringify(value),
+      trainError: errorOf(metric, result.metrics.train),
+      devError: errorOf(metric, result.metrics.dev ?? result.metrics.train),
+    };
   });
   const points = await runPool(tasks, opts.concurrency ?? 1, opts.signal);
   return { metric, param, points, durationMs: Date.now() - t0 };

@@ -24,4 +24,3 @@ export function writeCachedLearningCurve(runDir: string, curve: LearningCurve): 
   mkdirSync(join(runDir, 'diagnostics'), { recursive: true });
   writeFileAtomic(join(runDir, LEARNING_CURVE_FILE), JSON.stringify(curve, null, 2) + '\n');
 }
-

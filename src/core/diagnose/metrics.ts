@@ -112,7 +112,10 @@ export function confusionMatrix(y: ArrayLike<number>, predicted: ArrayLike<numbe
 
 /** Per-class scores and their macro and support-weighted averages (zero where a ratio is 0/0, as
  *  scikit-learn's zero_division default gives), over the classes present in labels or predictions. */
-export function classScores(confusion: number[][], classNames: string[]): { perClass: ClassScores[]; macro: Averages; weighted: Averages } {
+export function classScores(
+  confusion: number[][],
+  classNames: string[],
+): { perClass: ClassScores[]; macro: Averages; weighted: Averages } {
   const C = confusion.length;
   const perClass: ClassScores[] = [];
   const macro = { precision: 0, recall: 0, f1: 0 };
@@ -173,7 +176,10 @@ function thresholdCounts(positive: ArrayLike<boolean>, score: ArrayLike<number>)
 }
 
 /** ROC curve (from (0, 0)) and its area by the trapezoidal rule, as roc_curve + auc. */
-export function rocCurve(positive: ArrayLike<boolean>, score: ArrayLike<number>): { fpr: number[]; tpr: number[]; auc: number | null } {
+export function rocCurve(
+  positive: ArrayLike<boolean>,
+  score: ArrayLike<number>,
+): { fpr: number[]; tpr: number[]; auc: number | null } {
   const { tps, fps } = thresholdCounts(positive, score);
   const P = tps.length ? tps[tps.length - 1] : 0;
   const N = fps.length ? fps[fps.length - 1] : 0;
@@ -187,7 +193,10 @@ export function rocCurve(positive: ArrayLike<boolean>, score: ArrayLike<number>)
 
 /** Precision-recall curve (from recall 0, precision 1) and the average precision
  *  Σ (Rₖ − Rₖ₋₁)·Pₖ, as average_precision_score. */
-export function prCurve(positive: ArrayLike<boolean>, score: ArrayLike<number>): { recall: number[]; precision: number[]; ap: number | null } {
+export function prCurve(
+  positive: ArrayLike<boolean>,
+  score: ArrayLike<number>,
+): { recall: number[]; precision: number[]; ap: number | null } {
   const { tps, fps } = thresholdCounts(positive, score);
   const P = tps.length ? tps[tps.length - 1] : 0;
   const recall = [0];
@@ -205,7 +214,11 @@ export function prCurve(positive: ArrayLike<boolean>, score: ArrayLike<number>):
 
 /** Reliability curve with `bins` uniform bins, as calibration_curve(strategy='uniform') (empty bins
  *  are left out); a probability on an inner edge falls in the lower bin. */
-export function calibrationBins(outcome: ArrayLike<boolean>, prob: ArrayLike<number>, bins = 10): { bins: CalibrationBin[]; ece: number } {
+export function calibrationBins(
+  outcome: ArrayLike<boolean>,
+  prob: ArrayLike<number>,
+  bins = 10,
+): { bins: CalibrationBin[]; ece: number } {
   const sumP = new Float64Array(bins);
   const hits = new Float64Array(bins);
   const count = new Float64Array(bins);
@@ -221,14 +234,24 @@ export function calibrationBins(outcome: ArrayLike<boolean>, prob: ArrayLike<num
   let ece = 0;
   for (let b = 0; b < bins; b++) {
     if (count[b] === 0) continue;
-    const bin = { lower: b * width, upper: (b + 1) * width, meanPredicted: sumP[b] / count[b], observed: hits[b] / count[b], count: count[b] };
+    const bin = {
+      lower: b * width,
+      upper: (b + 1) * width,
+      meanPredicted: sumP[b] / count[b],
+      observed: hits[b] / count[b],
+      count: count[b],
+    };
     ece += (count[b] / prob.length) * Math.abs(bin.observed - bin.meanPredicted);
     out.push(bin);
   }
   return { bins: out, ece };
 }
 
-export function classificationReport(y: Float64Array, pred: Prediction, classNames: string[]): ClassificationSplitReport {
+export function classificationReport(
+  y: Float64Array,
+  pred: Prediction,
+  classNames: string[],
+): ClassificationSplitReport {
   const n = y.length;
   const C = classNames.length;
   const idx = pred.classIndex!;
@@ -252,11 +275,20 @@ export function classificationReport(y: Float64Array, pred: Prediction, classNam
   const aucs = roc.map((r) => r.area).filter((a): a is number => a !== null);
   let calibration: Calibration;
   if (C === 2) {
-    const cal = calibrationBins(Array.from(y, (t) => t === 1), Float64Array.from({ length: n }, (_, i) => probs[i * 2 + 1]));
+    const cal = calibrationBins(
+      Array.from(y, (t) => t === 1),
+      Float64Array.from({ length: n }, (_, i) => probs[i * 2 + 1]),
+    );
     calibration = { kind: 'positive-class', ...cal };
   } else {
     const confidence = Float64Array.from({ length: n }, (_, i) => probs[i * C + idx[i]]);
-    calibration = { kind: 'top-class', ...calibrationBins(Array.from(y, (t, i) => t === idx[i]), confidence) };
+    calibration = {
+      kind: 'top-class',
+      ...calibrationBins(
+        Array.from(y, (t, i) => t === idx[i]),
+        confidence,
+      ),
+    };
   }
   return {
     task: 'classification',
@@ -306,6 +338,11 @@ export function regressionReport(y: Float64Array, pred: Prediction): RegressionS
   };
 }
 
-export function splitReport(task: 'classification' | 'regression', y: Float64Array, pred: Prediction, classNames: string[] = []): SplitReport {
+export function splitReport(
+  task: 'classification' | 'regression',
+  y: Float64Array,
+  pred: Prediction,
+  classNames: string[] = [],
+): SplitReport {
   return task === 'classification' ? classificationReport(y, pred, classNames) : regressionReport(y, pred);
 }

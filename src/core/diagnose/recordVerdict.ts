@@ -6,9 +6,21 @@ import type { RunRecord } from '../train/runStore';
 import { verdictOf, type Verdict } from './biasVariance';
 import { readCachedLearningCurve } from './learningCurveCache';
 
-export function verdictOfRecord(project: Pick<ProjectSpec, 'metric' | 'baseline'>, record: RunRecord, runDir?: string): Verdict | undefined {
+export function verdictOfRecord(
+  project: Pick<ProjectSpec, 'metric' | 'baseline'>,
+  record: RunRecord,
+  runDir?: string,
+): Verdict | undefined {
   const m = record.metrics;
   if (record.status !== 'completed' || !m?.train) return undefined;
   const learningCurve = runDir ? readCachedLearningCurve(runDir) : undefined;
-  return verdictOf({ metric: project.metric, baseline: project.baseline, train: m.train, dev: m.dev, test: m.test, rows: record.rows, learningCurve });
+  return verdictOf({
+    metric: project.metric,
+    baseline: project.baseline,
+    train: m.train,
+    dev: m.dev,
+    test: m.test,
+    rows: record.rows,
+    learningCurve,
+  });
 }

@@ -31,7 +31,12 @@ export function trainInWorker(job: TrainJob, signal?: AbortSignal): Promise<JobR
     cancelFlag,
     onMessage: (m, end) => {
       if (m.type === 'done') end.resolve(m.result);
-      else if (m.type === 'error') end.reject(m.error.name === 'CancelledError' ? new CancelledError('Training') : new TrainingError(m.error.message, m.error.param, m.error.step));
+      else if (m.type === 'error')
+        end.reject(
+          m.error.name === 'CancelledError'
+            ? new CancelledError('Training')
+            : new TrainingError(m.error.message, m.error.param, m.error.step),
+        );
     },
   });
 }
@@ -79,7 +84,12 @@ export function withoutTest(dataset: SplitDataset): SplitDataset {
 }
 
 function emptyRows(): Rows {
-  return { features: { n: 0, numeric: new Float32Array(0), categories: [] }, y: new Float64Array(0), ids: [], rowIndex: new Uint32Array(0) };
+  return {
+    features: { n: 0, numeric: new Float32Array(0), categories: [] },
+    y: new Float64Array(0),
+    ids: [],
+    rowIndex: new Uint32Array(0),
+  };
 }
 
 /** Runs `tasks` with at most `concurrency` at a time, in order of start; stops starting new ones once `signal` aborts. */

@@ -23,7 +23,11 @@ export function defaultSweepParallelism(): number {
 }
 
 /** Runs `tasks` with at most `limit` of them in flight; results in task order. Stops starting new ones once `stop()` says so. */
-export async function runBounded<T>(tasks: (() => Promise<T>)[], limit: number, stop: () => boolean = () => false): Promise<(T | undefined)[]> {
+export async function runBounded<T>(
+  tasks: (() => Promise<T>)[],
+  limit: number,
+  stop: () => boolean = () => false,
+): Promise<(T | undefined)[]> {
   const results: (T | undefined)[] = new Array(tasks.length).fill(undefined);
   let next = 0;
   const lane = async () => {
@@ -53,7 +57,8 @@ export async function trainSweep(opts: SweepOptions): Promise<{ groupId: string;
   const ref = await resolveProject(opts.projectDir);
   const experiment = ref.spec.experiments[opts.experimentName];
   if (!experiment) throw new Error(`No experiment "${opts.experimentName}" in ${ref.projectFile}`);
-  if (!experiment.sweep || Object.keys(experiment.sweep).length === 0) throw new Error(`Experiment "${opts.experimentName}" has no "sweep"`);
+  if (!experiment.sweep || Object.keys(experiment.sweep).length === 0)
+    throw new Error(`Experiment "${opts.experimentName}" has no "sweep"`);
   const combos = sweepCombinations(experiment.sweep);
   const groupId = `sweep-${newRunId()}`;
   const tasks = combos.map((values, index) => async () => {
@@ -74,6 +79,10 @@ export async function trainSweep(opts: SweepOptions): Promise<{ groupId: string;
       onOutput: (line, stream) => opts.onOutput?.(runId, line, stream),
     });
   });
-  const results = await runBounded(tasks, opts.parallel ?? defaultSweepParallelism(), () => opts.signal?.aborted === true);
+  const results = await runBounded(
+    tasks,
+    opts.parallel ?? defaultSweepParallelism(),
+    () => opts.signal?.aborted === true,
+  );
   return { groupId, outcomes: results.filter((o): o is TrainOutcome => o !== undefined) };
 }

@@ -37,10 +37,15 @@ export async function trainExperiment(
   const experiment = ref.spec.experiments[opts.experimentName];
   if (!experiment) {
     const names = Object.keys(ref.spec.experiments);
-    throw new Error(`No experiment "${opts.experimentName}" in ${ref.projectFile}${names.length ? ` (experiments: ${names.join(', ')})` : ''}`);
+    throw new Error(
+      `No experiment "${opts.experimentName}" in ${ref.projectFile}${names.length ? ` (experiments: ${names.join(', ')})` : ''}`,
+    );
   }
   if (isScriptExperiment(experiment)) {
-    if (opts.dataVersion) throw new Error(`Experiment "${opts.experimentName}" runs a script: it trains on the data file, not on a derived data version`);
+    if (opts.dataVersion)
+      throw new Error(
+        `Experiment "${opts.experimentName}" runs a script: it trains on the data file, not on a derived data version`,
+      );
     const { run, record } = await runScriptExperiment({
       ...opts,
       ref,
@@ -53,5 +58,16 @@ export async function trainExperiment(
   }
   // mlloop.json was validated against the schema by resolveProject, so the params are valid here.
   const params = resolveParams(opts.params ? { ...experiment, params: opts.params } : (experiment as ExperimentSpec));
-  return trainJobRun(projectDir, opts.experimentName, { data: { project: ref, ...(opts.dataVersion ? { dataVersion: opts.dataVersion } : {}) }, model: experiment.model, params, seed: runSeed(params) }, opts, ref.projectFile);
+  return trainJobRun(
+    projectDir,
+    opts.experimentName,
+    {
+      data: { project: ref, ...(opts.dataVersion ? { dataVersion: opts.dataVersion } : {}) },
+      model: experiment.model,
+      params,
+      seed: runSeed(params),
+    },
+    opts,
+    ref.projectFile,
+  );
 }

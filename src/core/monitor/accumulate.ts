@@ -7,7 +7,14 @@
 // evenly spread), PSI on the reference's deciles, the out-of-range share and histograms.
 
 import { chiSquare, jensenShannon, ksPValue, normalizedWasserstein, psi } from './stats';
-import type { CategoricalReference, DriftTest, DriftThresholds, FeatureDrift, FeatureHistogram, NumericReference } from './types';
+import type {
+  CategoricalReference,
+  DriftTest,
+  DriftThresholds,
+  FeatureDrift,
+  FeatureHistogram,
+  NumericReference,
+} from './types';
 
 /** Bins of the overlaid histograms of a numeric feature. */
 export const HISTOGRAM_BINS = 20;
@@ -197,7 +204,8 @@ export class NumericAccumulator {
     const cur = new Array<number>(bins).fill(0);
     const bin = (v: number) => Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)));
     this.ref.points.forEach((p, i) => (ref[bin(p)] += this.ref.weights[i]));
-    for (let c = 0; c < this.counts.length; c++) if (this.counts[c]) cur[bin(this.sums[c] / this.counts[c])] += this.counts[c];
+    for (let c = 0; c < this.counts.length; c++)
+      if (this.counts[c]) cur[bin(this.sums[c] / this.counts[c])] += this.counts[c];
     return { edges, reference: shares(ref), current: shares(cur) };
   }
 }
@@ -225,7 +233,12 @@ export class CategoricalAccumulator {
     const unseen: Record<string, number> = {};
     for (const [c, n] of this.counts) if (!(c in this.ref.counts)) unseen[c] = n;
     const all = [...categories, ...Object.keys(unseen)];
-    return { categories: all, reference: all.map((c) => this.ref.counts[c] ?? 0), current: all.map((c) => this.counts.get(c) ?? 0), unseen };
+    return {
+      categories: all,
+      reference: all.map((c) => this.ref.counts[c] ?? 0),
+      current: all.map((c) => this.counts.get(c) ?? 0),
+      unseen,
+    };
   }
 }
 
@@ -242,7 +255,10 @@ export function categoricalChiSquare(reference: number[], current: number[]): { 
   const smoothed = reference.map((r) => (r > 0 ? r : 0.5));
   const rt = smoothed.reduce((a, b) => a + b, 0);
   const ct = current.reduce((a, b) => a + b, 0);
-  return chiSquare(current, smoothed.map((r) => (r / rt) * ct));
+  return chiSquare(
+    current,
+    smoothed.map((r) => (r / rt) * ct),
+  );
 }
 
 /** Maps a statistic to a 0–1 badness for sorting: 0.5 at the threshold. */
@@ -267,7 +283,20 @@ function decide(
   statistic: number,
   pValue: number | undefined,
   threshold: number,
-): Pick<FeatureDrift, 'name' | 'kind' | 'test' | 'statistic' | 'pValue' | 'threshold' | 'drifted' | 'score' | 'count' | 'missingRate' | 'referenceMissingRate'> {
+): Pick<
+  FeatureDrift,
+  | 'name'
+  | 'kind'
+  | 'test'
+  | 'statistic'
+  | 'pValue'
+  | 'threshold'
+  | 'drifted'
+  | 'score'
+  | 'count'
+  | 'missingRate'
+  | 'referenceMissingRate'
+> {
   const decisive = pValue ?? statistic;
   const drifted = count > 0 && (pValue !== undefined ? pValue < threshold : statistic > threshold);
   const total = count + acc.missing;
@@ -294,7 +323,15 @@ export function numericDrift(acc: NumericAccumulator, t: DriftThresholds): Featu
   const p = acc.psi();
   const useKs = count <= t.largeWindow;
   return {
-    ...decide(acc, 'numeric', count, useKs ? 'ks' : 'wasserstein', useKs ? ks.statistic : wn, useKs ? ks.pValue : undefined, useKs ? t.ksPValue : t.wasserstein),
+    ...decide(
+      acc,
+      'numeric',
+      count,
+      useKs ? 'ks' : 'wasserstein',
+      useKs ? ks.statistic : wn,
+      useKs ? ks.pValue : undefined,
+      useKs ? t.ksPValue : t.wasserstein,
+    ),
     stats: { ks: ks.statistic, ksPValue: ks.pValue, wasserstein: wn, psi: p },
     psiDrifted: p > t.psi,
     outOfRangeRate: acc.outOfRange(),
@@ -309,7 +346,15 @@ export function categoricalDrift(acc: CategoricalAccumulator, t: DriftThresholds
   const js = jensenShannon(tab.reference, tab.current);
   const useChi = count <= t.largeWindow;
   return {
-    ...decide(acc, 'categorical', count, useChi ? 'chisquare' : 'jensenshannon', useChi ? chi.statistic : js, useChi ? chi.pValue : undefined, useChi ? t.chiSquarePValue : t.jensenShannon),
+    ...decide(
+      acc,
+      'categorical',
+      count,
+      useChi ? 'chisquare' : 'jensenshannon',
+      useChi ? chi.statistic : js,
+      useChi ? chi.pValue : undefined,
+      useChi ? t.chiSquarePValue : t.jensenShannon,
+    ),
     stats: { chisquare: chi.statistic, chiSquarePValue: chi.pValue, jensenshannon: js },
     unseenCategories: tab.unseen,
     histogram: { categories: tab.categories, reference: shares(tab.reference), current: shares(tab.current) },

@@ -35,17 +35,36 @@ export function alertsOf(deployment: string, r: MonitoringReport, opts: AlertOpt
   if (live && live.dev !== undefined && live.labelled > 0) {
     const worse = live.metric === 'accuracy' ? live.dev - live.value > drop : live.value > live.dev * (1 + drop);
     if (worse) {
-      const text = live.metric === 'accuracy' ? `${pct(live.value)} vs ${pct(live.dev)} on dev` : `RMSE ${live.value.toPrecision(4)} vs ${live.dev.toPrecision(4)} on dev`;
-      out.push({ deployment, kind: 'accuracy-drop', message: `${deployment}: live ${live.metric} dropped to ${text} (${live.labelled} labelled requests)` });
+      const text =
+        live.metric === 'accuracy'
+          ? `${pct(live.value)} vs ${pct(live.dev)} on dev`
+          : `RMSE ${live.value.toPrecision(4)} vs ${live.dev.toPrecision(4)} on dev`;
+      out.push({
+        deployment,
+        kind: 'accuracy-drop',
+        message: `${deployment}: live ${live.metric} dropped to ${text} (${live.labelled} labelled requests)`,
+      });
     }
   }
   if (r.dataset.drift) {
-    const drifted = [...r.features].filter((f) => f.drifted).sort((a, b) => b.score - a.score).map((f) => f.name);
+    const drifted = [...r.features]
+      .filter((f) => f.drifted)
+      .sort((a, b) => b.score - a.score)
+      .map((f) => f.name);
     const names = drifted.slice(0, 5).join(', ') + (drifted.length > 5 ? `, +${drifted.length - 5} more` : '');
-    out.push({ deployment, kind: 'data-drift', features: drifted, message: `${deployment}: data drift in ${r.dataset.drifted} of ${r.dataset.total} features (${pct(r.dataset.share)}, threshold ${pct(r.dataset.threshold)}): ${names}` });
+    out.push({
+      deployment,
+      kind: 'data-drift',
+      features: drifted,
+      message: `${deployment}: data drift in ${r.dataset.drifted} of ${r.dataset.total} features (${pct(r.dataset.share)}, threshold ${pct(r.dataset.threshold)}): ${names}`,
+    });
   }
   if (r.prediction?.drifted) {
-    out.push({ deployment, kind: 'prediction-drift', message: `${deployment}: the predictions drifted from those on dev (${r.prediction.test} ${r.prediction.pValue !== undefined ? `p = ${r.prediction.pValue.toExponential(2)}` : r.prediction.statistic.toFixed(3)})` });
+    out.push({
+      deployment,
+      kind: 'prediction-drift',
+      message: `${deployment}: the predictions drifted from those on dev (${r.prediction.test} ${r.prediction.pValue !== undefined ? `p = ${r.prediction.pValue.toExponential(2)}` : r.prediction.statistic.toFixed(3)})`,
+    });
   }
   return out;
 }

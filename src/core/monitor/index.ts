@@ -16,7 +16,13 @@ import { loadDataVersion } from '../data/dataVersions';
 import { ScriptModel } from '../scripts/scriptModel';
 import { readRun } from '../train/runStore';
 import { readTable } from '../data/reader';
-import { buildReference, categoricalReference, numericReference, readReference, writeReference } from '../train/reference';
+import {
+  buildReference,
+  categoricalReference,
+  numericReference,
+  readReference,
+  writeReference,
+} from '../train/reference';
 import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
 import { runsDir } from '../spec/layout';
@@ -76,12 +82,29 @@ export async function monitorDeployment(opts: MonitorOptions): Promise<Monitorin
     signal: opts.signal,
     reference: async (t) => {
       if (opts.reference) return { reference: opts.reference, source: opts.reference.source };
-      if (!t.runId) return t.model ? { reference: undefined as never, source: 'training', issue: `the log does not name the run of ${t.model} v${t.version}: no reference to compare with` } : undefined;
+      if (!t.runId)
+        return t.model
+          ? {
+              reference: undefined as never,
+              source: 'training',
+              issue: `the log does not name the run of ${t.model} v${t.version}: no reference to compare with`,
+            }
+          : undefined;
       try {
         const r = await runReference(projectDir, t.runId);
-        return { reference: r.reference, source: r.reference.source, ...(r.computed ? { issue: `run ${t.runId} had no reference.json: computed it once from the project's data and stored it` } : {}) };
+        return {
+          reference: r.reference,
+          source: r.reference.source,
+          ...(r.computed
+            ? { issue: `run ${t.runId} had no reference.json: computed it once from the project's data and stored it` }
+            : {}),
+        };
       } catch (e) {
-        return { reference: undefined as never, source: 'training', issue: `no reference for run ${t.runId}: ${(e as Error).message}` };
+        return {
+          reference: undefined as never,
+          source: 'training',
+          issue: `no reference for run ${t.runId}: ${(e as Error).message}`,
+        };
       }
     },
   });
@@ -126,7 +149,8 @@ function newestInputNames(files: string[]): Set<string> | undefined {
     for (let l = lines.length - 1; l >= 0; l--) {
       try {
         const r = JSON.parse(lines[l]) as { inputs?: unknown };
-        if (Array.isArray(r.inputs) && r.inputs[0] && typeof r.inputs[0] === 'object') return new Set(Object.keys(r.inputs[0] as object));
+        if (Array.isArray(r.inputs) && r.inputs[0] && typeof r.inputs[0] === 'object')
+          return new Set(Object.keys(r.inputs[0] as object));
       } catch {
         // corrupt line: the scan reports it
       }
@@ -154,17 +178,34 @@ export async function csvReference(file: string, target?: string): Promise<Monit
     if (name === target) continue;
     const values = cols[j];
     const isNum = values.every((v) => v.trim() === '' || Number.isFinite(Number(v)));
-    if (isNum) numeric.push(numericReference(name, values.map((v) => (v.trim() === '' ? NaN : Number(v)))));
+    if (isNum)
+      numeric.push(
+        numericReference(
+          name,
+          values.map((v) => (v.trim() === '' ? NaN : Number(v))),
+        ),
+      );
     else features.push(categoricalReference(name, values));
   }
-  return { format: 'mlloop-reference/1', task: 'classification', target: target ?? '', features: [...numeric, ...features], rows: cols[0]?.length ?? 0, source: 'recomputed', createdAt: new Date().toISOString() };
+  return {
+    format: 'mlloop-reference/1',
+    task: 'classification',
+    target: target ?? '',
+    features: [...numeric, ...features],
+    rows: cols[0]?.length ?? 0,
+    source: 'recomputed',
+    createdAt: new Date().toISOString(),
+  };
 }
 
 /**
  * The reference of a run: its reference.json, else computed once from the project's data (the run's
  * data version, training split) and the run's model on dev, written to reference.json with source 'recomputed'.
  */
-export async function runReference(projectDir: string, runId: string): Promise<{ reference: MonitoringReference; computed: boolean }> {
+export async function runReference(
+  projectDir: string,
+  runId: string,
+): Promise<{ reference: MonitoringReference; computed: boolean }> {
   const dir = join(runsDir(projectDir), runId);
   const stored = readReference(dir);
   if (stored) return { reference: stored, computed: false };
@@ -176,12 +217,19 @@ export async function runReference(projectDir: string, runId: string): Promise<{
   if (dataset.dev.features.n > 0 && existsSync(modelPath)) {
     const model = await ScriptModel.load(modelPath, dataset.schema);
     try {
-      dev = { prediction: await model.predict(dataset.dev.features), rows: dataset.dev.features.n, metrics: record.metrics?.dev };
+      dev = {
+        prediction: await model.predict(dataset.dev.features),
+        rows: dataset.dev.features.n,
+        metrics: record.metrics?.dev,
+      };
     } finally {
       await model.release();
     }
   }
-  const reference = buildReference(dataset.schema, dataset.train, dev, { dataVersion: dataset.version.id, source: 'recomputed' });
+  const reference = buildReference(dataset.schema, dataset.train, dev, {
+    dataVersion: dataset.version.id,
+    source: 'recomputed',
+  });
   writeReference(dir, reference);
   return { reference, computed: true };
 }

@@ -8,7 +8,15 @@ import { basename, dirname } from 'node:path';
 import { FeedbackLabels, feedbackFiles } from '../serve/feedback';
 import { logFiles } from '../requestLog/log';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
-import { COLS_EXT, decodeRequest, emptyView, scanColumnar, sharedViews, type LogRecordView, type LogSchema } from '../requestLog/columnar';
+import {
+  COLS_EXT,
+  decodeRequest,
+  emptyView,
+  scanColumnar,
+  sharedViews,
+  type LogRecordView,
+  type LogSchema,
+} from '../requestLog/columnar';
 import type {
   CategoricalReference,
   DriftThresholds,
@@ -21,7 +29,6 @@ import type {
   PredictionDrift,
   TimePoint,
 } from './types';
-
 
 // ---------------------------------------------------------------------------------------------
 // Feedback.
@@ -72,7 +79,17 @@ function latBin(ms: number): number {
 }
 
 function newBucket(): Bucket {
-  return { requests: 0, errors: 0, lat: new Uint32Array(LAT_BINS), rows: 0, labelled: 0, correct: 0, sqErr: 0, confSum: 0, confRows: 0 };
+  return {
+    requests: 0,
+    errors: 0,
+    lat: new Uint32Array(LAT_BINS),
+    rows: 0,
+    labelled: 0,
+    correct: 0,
+    sqErr: 0,
+    confSum: 0,
+    confRows: 0,
+  };
 }
 
 function mergeInto(a: Bucket, b: Bucket): void {
@@ -90,7 +107,10 @@ function mergeInto(a: Bucket, b: Bucket): void {
 class Buckets {
   widthMs: number;
   readonly map = new Map<number, Bucket>();
-  constructor(widthMs: number, private readonly fixed: boolean) {
+  constructor(
+    widthMs: number,
+    private readonly fixed: boolean,
+  ) {
     this.widthMs = widthMs;
   }
   at(time: number): Bucket {
@@ -150,7 +170,13 @@ export interface ScanOptions {
   bucketSeconds?: number;
   signal?: AbortSignal;
   /** Resolves the reference once the monitored version (and its run) is known. */
-  reference: (target: { model?: string; version?: string; runId?: string }) => Promise<{ reference: MonitoringReference; source: MonitoringReport['reference']['source']; issue?: string } | undefined>;
+  reference: (target: {
+    model?: string;
+    version?: string;
+    runId?: string;
+  }) => Promise<
+    { reference: MonitoringReference; source: MonitoringReport['reference']['source']; issue?: string } | undefined
+  >;
 }
 
 class Issues {
@@ -162,7 +188,9 @@ class Issues {
     if (where && i.examples!.length < 5) i.examples!.push(where);
   }
   list(): MonitoringIssue[] {
-    return [...this.map.values()].map((i) => (i.examples?.length ? i : { kind: i.kind, message: i.message, count: i.count }));
+    return [...this.map.values()].map((i) =>
+      i.examples?.length ? i : { kind: i.kind, message: i.message, count: i.count },
+    );
   }
 }
 
@@ -196,7 +224,14 @@ function readInto(file: string, cache: ReadCache): Buffer {
  * Visits a log file's records newest first, as views: the columnar file when it is there, else the
  * JSON Lines. `visit` returns false to stop; so does forEachRecord then.
  */
-function forEachRecord(jsonl: string, refSchema: () => LogSchema | undefined, issues: Issues, wantId: boolean, visit: (v: LogRecordView) => boolean, cache: ReadCache = {}): boolean {
+function forEachRecord(
+  jsonl: string,
+  refSchema: () => LogSchema | undefined,
+  issues: Issues,
+  wantId: boolean,
+  visit: (v: LogRecordView) => boolean,
+  cache: ReadCache = {},
+): boolean {
   const cols = jsonl.slice(0, -'.jsonl'.length) + COLS_EXT;
   if (existsSync(cols)) {
     // The newest file is read twice (to find the monitored version, then for the window): once from disk.
@@ -207,7 +242,13 @@ function forEachRecord(jsonl: string, refSchema: () => LogSchema | undefined, is
     const buf = cache.buf!;
     const scan = cache.scan!;
     if (scan.corrupt) issues.add('corrupt-line', 'corrupt records in the log (skipped)', scan.corrupt, basename(cols));
-    if (scan.truncated) issues.add('corrupt-line', 'a log file ends in a truncated record (a crash mid-write; skipped)', 1, basename(cols));
+    if (scan.truncated)
+      issues.add(
+        'corrupt-line',
+        'a log file ends in a truncated record (a crash mid-write; skipped)',
+        1,
+        basename(cols),
+      );
     const view = emptyView();
     const shared = sharedViews(buf);
     const at = (i: number) => scan.schemas.get(i);
@@ -232,7 +273,12 @@ function forEachRecord(jsonl: string, refSchema: () => LogSchema | undefined, is
     if (!line.trim()) continue;
     const v = jsonlView(line, refSchema());
     if (!v) {
-      issues.add('corrupt-line', 'log lines that are not JSON records (e.g. truncated by a crash mid-write; skipped)', 1, `${basename(jsonl)}:${l + 1}`);
+      issues.add(
+        'corrupt-line',
+        'log lines that are not JSON records (e.g. truncated by a crash mid-write; skipped)',
+        1,
+        `${basename(jsonl)}:${l + 1}`,
+      );
       continue;
     }
     if (!visit(v)) return false;
@@ -251,8 +297,16 @@ export function jsonlView(line: string, schema: LogSchema | undefined): LogRecor
   if (!r || typeof r !== 'object' || typeof r.time !== 'string') return undefined;
   const time = Date.parse(r.time);
   if (!Number.isFinite(time)) return undefined;
-  const view: LogRecordView = { ...emptyView(), time, id: String(r.id ?? ''), status: Number(r.status) || 0, latencyMs: Number(r.latency_ms) || 0 };
-  const s = schema ? { ...schema, model: String(r.model ?? ''), version: String(r.version ?? ''), runId: String(r.run ?? '') } : undefined;
+  const view: LogRecordView = {
+    ...emptyView(),
+    time,
+    id: String(r.id ?? ''),
+    status: Number(r.status) || 0,
+    latencyMs: Number(r.latency_ms) || 0,
+  };
+  const s = schema
+    ? { ...schema, model: String(r.model ?? ''), version: String(r.version ?? ''), runId: String(r.run ?? '') }
+    : undefined;
   view.schema = s;
   if (!s || view.status !== 200) return view;
   const F = s.features.length;
@@ -308,7 +362,8 @@ export function jsonlView(line: string, schema: LogSchema | undefined): LogRecor
     } else if (typeof out === 'object') {
       const o = out as Record<string, unknown[]>;
       if (Array.isArray(o.label)) view.labels = o.label.flat(Infinity).map(String);
-      if (Array.isArray(o.probabilities)) view.probabilities = Float32Array.from(o.probabilities.flat(Infinity) as number[]);
+      if (Array.isArray(o.probabilities))
+        view.probabilities = Float32Array.from(o.probabilities.flat(Infinity) as number[]);
       if (Array.isArray(o.prediction)) view.values = Float32Array.from(o.prediction.flat(Infinity) as number[]);
     }
   }
@@ -330,7 +385,8 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
 
   const cache: ReadCache = {};
   // The monitored target: given, or the newest request's model and version.
-  let target: { model?: string; version?: string; runId?: string } | undefined = opts.model || opts.version ? { model: opts.model, version: opts.version } : undefined;
+  let target: { model?: string; version?: string; runId?: string } | undefined =
+    opts.model || opts.version ? { model: opts.model, version: opts.version } : undefined;
   let refInfo: Awaited<ReturnType<ScanOptions['reference']>>;
   let reference: MonitoringReference | undefined;
   let refSchema: LogSchema | undefined;
@@ -349,21 +405,48 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     const catRefs = reference.features.filter((f): f is CategoricalReference => f.kind === 'categorical');
     numeric = numRefs.map((f) => new NumericAccumulator(f));
     categorical = catRefs.map((f) => new CategoricalAccumulator(f));
-    refSchema = { model: t.model ?? '', version: t.version ?? '', runId: t.runId ?? '', task: reference.task, features: numRefs.map((f) => f.name), categories: catRefs.map((f) => f.name), classes: reference.classes ?? [] };
+    refSchema = {
+      model: t.model ?? '',
+      version: t.version ?? '',
+      runId: t.runId ?? '',
+      task: reference.task,
+      features: numRefs.map((f) => f.name),
+      categories: catRefs.map((f) => f.name),
+      classes: reference.classes ?? [],
+    };
     const p = reference.predictions;
-    if (p?.kind === 'classes' && p.classes) predClasses = new CategoricalAccumulator({ kind: 'categorical', name: 'prediction', count: Object.values(p.classes).reduce((a, b) => a + b, 0), missing: 0, counts: p.classes });
+    if (p?.kind === 'classes' && p.classes)
+      predClasses = new CategoricalAccumulator({
+        kind: 'categorical',
+        name: 'prediction',
+        count: Object.values(p.classes).reduce((a, b) => a + b, 0),
+        missing: 0,
+        counts: p.classes,
+      });
     if (p?.kind === 'values' && p.values) predValues = new NumericAccumulator(p.values);
   };
 
   // Peek: find the target from the newest record with a model, then load its reference.
   if (!target || !target.model || !target.version) {
     for (const f of files) {
-      const more = forEachRecord(f, () => undefined, new Issues(), false, (v) => {
-        const m = v.schema?.model;
-        if (m === undefined || (target?.model && target.model !== m) || (target?.version && target.version !== v.schema!.version)) return true;
-        target = { model: m, version: v.schema!.version, runId: v.schema!.runId || undefined };
-        return false;
-      }, cache);
+      const more = forEachRecord(
+        f,
+        () => undefined,
+        new Issues(),
+        false,
+        (v) => {
+          const m = v.schema?.model;
+          if (
+            m === undefined ||
+            (target?.model && target.model !== m) ||
+            (target?.version && target.version !== v.schema!.version)
+          )
+            return true;
+          target = { model: m, version: v.schema!.version, runId: v.schema!.runId || undefined };
+          return false;
+        },
+        cache,
+      );
       if (!more) break;
     }
     // JSON Lines without a reference schema have no model in the view: read the newest line's.
@@ -375,7 +458,11 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
           try {
             const r = JSON.parse(lines[l]) as Record<string, unknown>;
             if (typeof r.model === 'string' && (!opts.version || String(r.version) === opts.version)) {
-              target = { model: r.model, version: String(r.version), runId: typeof r.run === 'string' ? r.run : undefined };
+              target = {
+                model: r.model,
+                version: String(r.version),
+                runId: typeof r.run === 'string' ? r.run : undefined,
+              };
               break outer2;
             }
           } catch {
@@ -411,7 +498,11 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     if (opts.since !== undefined && v.time < opts.since) return true;
     const s = v.schema;
     if (target?.model && s && (s.model !== target.model || s.version !== target.version)) {
-      issues.add('other-version', `records of another model version than ${target.model} v${target.version} (other inputs; skipped)`, 1);
+      issues.add(
+        'other-version',
+        `records of another model version than ${target.model} v${target.version} (other inputs; skipped)`,
+        1,
+      );
       return true;
     }
     st.requests++;
@@ -429,7 +520,8 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     totals.requests++;
     totals.lat[lb]++;
     if (v.status !== 200) {
-      if (v.status === -1) issues.add('bad-inputs', "records whose inputs do not fit the model's features (skipped)", 1);
+      if (v.status === -1)
+        issues.add('bad-inputs', "records whose inputs do not fit the model's features (skipped)", 1);
       else {
         b.errors++;
         totals.errors++;
@@ -467,7 +559,9 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       for (let j = 0; j < NF; j++) block[o + j] = x[r0 + map.num[j]];
       st.blockRows++;
     }
-    if (v.categories) for (let j = 0; j < categorical.length; j++) for (let i = 0; i < n; i++) categorical[j].add(v.categories[i * K + map.cat[j]]);
+    if (v.categories)
+      for (let j = 0; j < categorical.length; j++)
+        for (let i = 0; i < n; i++) categorical[j].add(v.categories[i * K + map.cat[j]]);
     st.rows += n;
     b.rows += n;
     totals.rows += n;
@@ -518,12 +612,31 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     cache.file = undefined;
   }
   flushBlock();
-  if (predClasses) predIndex.forEach((k, ci) => k && predClasses!.counts.set(refSchema!.classes[ci], (predClasses!.counts.get(refSchema!.classes[ci]) ?? 0) + k));
+  if (predClasses)
+    predIndex.forEach(
+      (k, ci) =>
+        k &&
+        predClasses!.counts.set(refSchema!.classes[ci], (predClasses!.counts.get(refSchema!.classes[ci]) ?? 0) + k),
+    );
   const unmatched = labels.unmatched;
-  if (unmatched > 0) issues.add('unknown-feedback', `feedback for request ids not in the window (unknown ids, or requests older than the window; skipped)`, unmatched);
-  if (st.rows === 0) issues.add('empty-window', st.requests ? 'no usable rows in the window (no drift computed)' : 'no logged requests in the window (no drift computed)');
+  if (unmatched > 0)
+    issues.add(
+      'unknown-feedback',
+      `feedback for request ids not in the window (unknown ids, or requests older than the window; skipped)`,
+      unmatched,
+    );
+  if (st.rows === 0)
+    issues.add(
+      'empty-window',
+      st.requests
+        ? 'no usable rows in the window (no drift computed)'
+        : 'no logged requests in the window (no drift computed)',
+    );
 
-  const features = [...numeric.map((a) => numericDrift(a, th)), ...categorical.map((a) => categoricalDrift(a, th))].sort((a, b) => b.score - a.score);
+  const features = [
+    ...numeric.map((a) => numericDrift(a, th)),
+    ...categorical.map((a) => categoricalDrift(a, th)),
+  ].sort((a, b) => b.score - a.score);
   const drifted = features.filter((f) => f.drifted).length;
   const share = features.length ? drifted / features.length : 0;
   const datasetDrift = st.rows > 0 && features.length > 0 && share >= th.datasetShare;
@@ -548,7 +661,16 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     };
   } else if (predValues && predValues.count) {
     const d = numericDrift(predValues, th);
-    prediction = { kind: 'values', test: d.test, statistic: d.statistic, ...(d.pValue !== undefined ? { pValue: d.pValue } : {}), threshold: d.threshold, drifted: d.drifted, histogram: d.histogram, count: d.count };
+    prediction = {
+      kind: 'values',
+      test: d.test,
+      statistic: d.statistic,
+      ...(d.pValue !== undefined ? { pValue: d.pValue } : {}),
+      threshold: d.threshold,
+      drifted: d.drifted,
+      histogram: d.histogram,
+      count: d.count,
+    };
   }
 
   // Series: about 60 buckets over the window.
@@ -570,15 +692,36 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     p90: percentile(b.lat, b.requests, 0.9),
     p99: percentile(b.lat, b.requests, 0.99),
   }));
-  const series = (value: (b: Bucket) => number, n: (b: Bucket) => number): TimePoint[] => sorted.filter(([, b]) => n(b) > 0).map(([k, b]) => ({ time: iso(k), value: value(b), n: n(b) }));
+  const series = (value: (b: Bucket) => number, n: (b: Bucket) => number): TimePoint[] =>
+    sorted.filter(([, b]) => n(b) > 0).map(([k, b]) => ({ time: iso(k), value: value(b), n: n(b) }));
   const devScore = reference?.devScore;
   const live =
     totals.labelled > 0
       ? regression
-        ? { metric: 'rmse' as const, value: Math.sqrt(totals.sqErr / totals.labelled), labelled: totals.labelled, series: series((b) => Math.sqrt(b.sqErr / b.labelled), (b) => b.labelled) }
-        : { metric: 'accuracy' as const, value: totals.correct / totals.labelled, labelled: totals.labelled, series: series((b) => b.correct / b.labelled, (b) => b.labelled) }
+        ? {
+            metric: 'rmse' as const,
+            value: Math.sqrt(totals.sqErr / totals.labelled),
+            labelled: totals.labelled,
+            series: series(
+              (b) => Math.sqrt(b.sqErr / b.labelled),
+              (b) => b.labelled,
+            ),
+          }
+        : {
+            metric: 'accuracy' as const,
+            value: totals.correct / totals.labelled,
+            labelled: totals.labelled,
+            series: series(
+              (b) => b.correct / b.labelled,
+              (b) => b.labelled,
+            ),
+          }
       : undefined;
-  if (live && devScore && devScore.metric === live.metric) Object.assign(live, { dev: devScore.value, change: live.metric === 'accuracy' ? live.value - devScore.value : devScore.value - live.value });
+  if (live && devScore && devScore.metric === live.metric)
+    Object.assign(live, {
+      dev: devScore.value,
+      change: live.metric === 'accuracy' ? live.value - devScore.value : devScore.value - live.value,
+    });
   const estimated =
     C && totals.confRows > 0
       ? {
@@ -588,7 +731,10 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
           value: totals.confSum / totals.confRows,
           rows: totals.confRows,
           ...(devScore?.metric === 'accuracy' ? { dev: devScore.value } : {}),
-          series: series((b) => b.confSum / b.confRows, (b) => b.confRows),
+          series: series(
+            (b) => b.confSum / b.confRows,
+            (b) => b.confRows,
+          ),
         }
       : undefined;
   const seconds = Math.max(span / 1000, 1e-3);
@@ -603,9 +749,15 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       ...(opts.since !== undefined ? { since: new Date(opts.since).toISOString() } : {}),
       requests: st.requests,
       rows: st.rows,
-      ...(Number.isFinite(st.first) ? { from: new Date(st.first).toISOString(), to: new Date(st.last).toISOString() } : {}),
+      ...(Number.isFinite(st.first)
+        ? { from: new Date(st.first).toISOString(), to: new Date(st.last).toISOString() }
+        : {}),
     },
-    reference: { source: refInfo?.source ?? 'training', rows: reference?.rows ?? 0, ...(reference?.dataVersion ? { dataVersion: reference.dataVersion } : {}) },
+    reference: {
+      source: refInfo?.source ?? 'training',
+      rows: reference?.rows ?? 0,
+      ...(reference?.dataVersion ? { dataVersion: reference.dataVersion } : {}),
+    },
     thresholds: th,
     features,
     dataset: { drifted, total: features.length, share, threshold: th.datasetShare, drift: datasetDrift },

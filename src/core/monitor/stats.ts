@@ -117,7 +117,10 @@ function sum(a: ArrayLike<number>): number {
 
 /** ln Γ(x), Lanczos (g = 7, n = 9). */
 export function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
   x -= 1;
   let a = c[0];
@@ -170,7 +173,10 @@ export function chi2Sf(x: number, df: number): number {
 }
 
 /** Chi-squared goodness of fit (scipy.stats.chisquare): Σ (o − e)²/e, p from k − 1 degrees of freedom. */
-export function chiSquare(observed: ArrayLike<number>, expected: ArrayLike<number>): { statistic: number; pValue: number } {
+export function chiSquare(
+  observed: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): { statistic: number; pValue: number } {
   let x = 0;
   for (let k = 0; k < observed.length; k++) {
     const d = observed[k] - expected[k];

@@ -29,7 +29,13 @@ export interface DriftThresholds {
 
 // Reference: what monitoring compares against, written by training beside run.json
 // (src/core/train/reference.ts, which owns these types).
-import type { CategoricalReference, FeatureReference, MonitoringReference, NumericReference, PredictionReference } from '../train/reference';
+import type {
+  CategoricalReference,
+  FeatureReference,
+  MonitoringReference,
+  NumericReference,
+  PredictionReference,
+} from '../train/reference';
 export type { CategoricalReference, FeatureReference, MonitoringReference, NumericReference, PredictionReference };
 
 // ---------------------------------------------------------------------------------------------

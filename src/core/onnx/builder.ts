@@ -2,7 +2,20 @@
 // `onnx-proto` package, on protobufjs): no hand-assembled bytes.
 import { onnx } from 'onnx-proto';
 
-export type ElemType = 'float' | 'double' | 'int64' | 'int32' | 'string' | 'bool' | 'float16' | 'int8' | 'int16' | 'uint8' | 'uint16' | 'uint32' | 'uint64';
+export type ElemType =
+  | 'float'
+  | 'double'
+  | 'int64'
+  | 'int32'
+  | 'string'
+  | 'bool'
+  | 'float16'
+  | 'int8'
+  | 'int16'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64';
 
 const ELEM: Record<ElemType, number> = {
   float: onnx.TensorProto.DataType.FLOAT,
@@ -24,7 +37,8 @@ const ELEM: Record<ElemType, number> = {
 /** A dimension: a fixed size, or a symbolic name (e.g. 'N') for a dynamic one. */
 export type Dim = number | string;
 
-export type AttrValue = number | string | number[] | string[] | { ints: number[] } | { floats: number[] } | onnx.IGraphProto;
+export type AttrValue =
+  number | string | number[] | string[] | { ints: number[] } | { floats: number[] } | onnx.IGraphProto;
 
 /** Opsets used by ML Loop's models. ai.onnx.ml 3 has the TreeEnsemble* operators with all attributes we use. */
 export const DEFAULT_OPSETS: Record<string, number> = { '': 15, 'ai.onnx.ml': 3 };
@@ -62,10 +76,21 @@ export class OnnxGraphBuilder {
   }
 
   /** A constant tensor; returns its name. */
-  addInitializer(prefix: string, values: Float32Array | number[] | BigInt64Array | string[], dims: number[], type?: ElemType): string {
+  addInitializer(
+    prefix: string,
+    values: Float32Array | number[] | BigInt64Array | string[],
+    dims: number[],
+    type?: ElemType,
+  ): string {
     const name = this.name(prefix);
     const t: onnx.ITensorProto = { name, dims };
-    const elem: ElemType = type ?? (values instanceof BigInt64Array ? 'int64' : Array.isArray(values) && typeof values[0] === 'string' ? 'string' : 'float');
+    const elem: ElemType =
+      type ??
+      (values instanceof BigInt64Array
+        ? 'int64'
+        : Array.isArray(values) && typeof values[0] === 'string'
+          ? 'string'
+          : 'float');
     t.dataType = ELEM[elem];
     if (elem === 'float') t.floatData = Array.from(values as ArrayLike<number>);
     else if (elem === 'double') t.doubleData = Array.from(values as ArrayLike<number>);
@@ -80,8 +105,15 @@ export class OnnxGraphBuilder {
    * Adds a node. `outputs` may be a number (that many fresh names) or explicit names.
    * Returns the output names.
    */
-  addNode(opType: string, inputs: string[], outputs: string[] | number = 1, attrs: Record<string, AttrValue> = {}, domain = ''): string[] {
-    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.name(opType.toLowerCase())) : outputs;
+  addNode(
+    opType: string,
+    inputs: string[],
+    outputs: string[] | number = 1,
+    attrs: Record<string, AttrValue> = {},
+    domain = '',
+  ): string[] {
+    const outs =
+      typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.name(opType.toLowerCase())) : outputs;
     for (const o of outs) this.usedNames.add(o);
     this.nodes.push({
       name: this.name(`node_${opType}`),
@@ -95,7 +127,11 @@ export class OnnxGraphBuilder {
   }
 
   /** Serializes the model. Metadata values are stored as metadata_props (strings). */
-  build(metadata: Record<string, string> = {}, opsets: Record<string, number> = DEFAULT_OPSETS, docString = ''): Uint8Array {
+  build(
+    metadata: Record<string, string> = {},
+    opsets: Record<string, number> = DEFAULT_OPSETS,
+    docString = '',
+  ): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'ml-loop',
@@ -134,8 +170,11 @@ function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
   }
   if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
-    if (v.length > 0 && typeof v[0] === 'string') return { name, type: A.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
-    return (v as number[]).every((x) => Number.isInteger(x)) ? { name, type: A.INTS, ints: v as number[] } : { name, type: A.FLOATS, floats: v as number[] };
+    if (v.length > 0 && typeof v[0] === 'string')
+      return { name, type: A.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+    return (v as number[]).every((x) => Number.isInteger(x))
+      ? { name, type: A.INTS, ints: v as number[] }
+      : { name, type: A.FLOATS, floats: v as number[] };
   }
   if ('ints' in v) return { name, type: A.INTS, ints: v.ints };
   if ('floats' in v) return { name, type: A.FLOATS, floats: v.floats };

@@ -31,7 +31,9 @@ export class OnnxPredictor {
     for (let start = 0; start < x.n; start += BATCH) {
       const end = Math.min(x.n, start + BATCH);
       const m = end - start;
-      const feeds: Record<string, ort.Tensor> = { features: new ort.Tensor('float32', x.numeric.subarray(start * F, end * F), [m, F]) };
+      const feeds: Record<string, ort.Tensor> = {
+        features: new ort.Tensor('float32', x.numeric.subarray(start * F, end * F), [m, F]),
+      };
       if (K > 0) feeds.categories = new ort.Tensor('string', x.categories.slice(start * K, end * K), [m, K]);
       const result = await this.session.run(feeds);
       if (isClassification) {
@@ -39,7 +41,10 @@ export class OnnxPredictor {
         const labels = result.label.data as string[];
         for (let i = 0; i < m; i++) {
           const c = classOf.get(labels[i]);
-          if (c === undefined) throw new Error(`The model predicted "${labels[i]}", which is not a class of the data (${classes.join(', ')})`);
+          if (c === undefined)
+            throw new Error(
+              `The model predicted "${labels[i]}", which is not a class of the data (${classes.join(', ')})`,
+            );
           out.classIndex![start + i] = c;
         }
       } else {

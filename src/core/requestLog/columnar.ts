@@ -79,7 +79,14 @@ export class ColumnarEncoder {
     const parts: Buffer[] = [];
     let schemaIndex = NO_SCHEMA;
     if (r.schema) {
-      const key = JSON.stringify([r.schema.model, r.schema.version, r.schema.runId, r.schema.features, r.schema.categories, r.schema.classes]);
+      const key = JSON.stringify([
+        r.schema.model,
+        r.schema.version,
+        r.schema.runId,
+        r.schema.features,
+        r.schema.categories,
+        r.schema.classes,
+      ]);
       const known = this.schemas.get(key);
       if (known === undefined) {
         schemaIndex = this.schemas.size;
@@ -113,7 +120,11 @@ function frame(body: number): { buf: Buffer; off: number } {
 
 function encodeSchema(index: number, s: LogSchema): Buffer {
   const lists = [s.features, s.categories, s.classes];
-  const body = 1 + 2 + [s.model, s.version, s.runId, s.task].reduce((a, x) => a + strBytes(x), 0) + lists.reduce((a, l) => a + 2 + l.reduce((b, x) => b + strBytes(x), 0), 0);
+  const body =
+    1 +
+    2 +
+    [s.model, s.version, s.runId, s.task].reduce((a, x) => a + strBytes(x), 0) +
+    lists.reduce((a, l) => a + 2 + l.reduce((b, x) => b + strBytes(x), 0), 0);
   const { buf } = frame(body);
   let off = 8;
   buf.writeUInt8(1, off++);
@@ -158,7 +169,8 @@ function encodeRequest(r: ColumnarRequest, schemaIndex: number): Buffer {
     f.set(r.numeric!.subarray(0, n * F));
     off += n * F * 4;
     if (C > 0) {
-      if (r.probabilities) new Float32Array(buf.buffer, buf.byteOffset + off, n * C).set(r.probabilities.subarray(0, n * C));
+      if (r.probabilities)
+        new Float32Array(buf.buffer, buf.byteOffset + off, n * C).set(r.probabilities.subarray(0, n * C));
       off += n * C * 4;
       if (r.classIndex) new Int32Array(buf.buffer, buf.byteOffset + off, n).set(r.classIndex.subarray(0, n));
       off += n * 4;
@@ -252,7 +264,18 @@ function decodeSchema(buf: Buffer, start: number): { index: number; schema: LogS
     }
     lists.push(list);
   }
-  return { index, schema: { model: strs[0], version: strs[1], runId: strs[2], task: strs[3], features: lists[0], categories: lists[1], classes: lists[2] } };
+  return {
+    index,
+    schema: {
+      model: strs[0],
+      version: strs[1],
+      runId: strs[2],
+      task: strs[3],
+      features: lists[0],
+      categories: lists[1],
+      classes: lists[2],
+    },
+  };
 }
 
 /** Float32 and Int32 views of a whole (4-byte aligned) file buffer, shared by the views of its records. */
@@ -263,7 +286,10 @@ export interface SharedViews {
 
 export function sharedViews(buf: Buffer): SharedViews {
   if (buf.byteOffset % 4) throw new Error('the columnar buffer must be 4-byte aligned');
-  return { f32: new Float32Array(buf.buffer, buf.byteOffset, buf.length >> 2), i32: new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2) };
+  return {
+    f32: new Float32Array(buf.buffer, buf.byteOffset, buf.length >> 2),
+    i32: new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2),
+  };
 }
 
 /**
@@ -272,7 +298,14 @@ export function sharedViews(buf: Buffer): SharedViews {
  * only when `wantId` (it costs a string per record). Returns false for a record that does not fit its
  * schema (reported as corrupt by the caller).
  */
-export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: number) => LogSchema | undefined, view: LogRecordView, shared: SharedViews, wantId = true): boolean {
+export function decodeRequest(
+  buf: Buffer,
+  start: number,
+  schemaAt: (index: number) => LogSchema | undefined,
+  view: LogRecordView,
+  shared: SharedViews,
+  wantId = true,
+): boolean {
   const len = buf.readUInt32LE(start + 4);
   const end = start + len - 4;
   let off = start + 8;
@@ -335,5 +368,21 @@ export function decodeRequest(buf: Buffer, start: number, schemaAt: (index: numb
 }
 
 export function emptyView(): LogRecordView {
-  return { time: 0, id: '', status: 0, latencyMs: 0, schema: undefined, rows: 0, numeric: undefined, categories: undefined, probabilities: undefined, classIndex: undefined, values: undefined, numericAt: 0, probabilitiesAt: 0, classIndexAt: 0, valuesAt: 0 };
+  return {
+    time: 0,
+    id: '',
+    status: 0,
+    latencyMs: 0,
+    schema: undefined,
+    rows: 0,
+    numeric: undefined,
+    categories: undefined,
+    probabilities: undefined,
+    classIndex: undefined,
+    values: undefined,
+    numericAt: 0,
+    probabilitiesAt: 0,
+    classIndexAt: 0,
+    valuesAt: 0,
+  };
 }

@@ -81,7 +81,13 @@ export class RequestLog {
   /** `columns`: the same request in tensor form, for the columnar file (redacted features are blanked there too). */
   append(record: RequestRecord, columns?: ColumnarRequest): void {
     this.buffer.push(JSON.stringify(this.redact.size ? redactKeys(record, this.redact) : record));
-    const c = columns ?? { time: Date.parse(record.time), id: record.id, status: record.status, latencyMs: record.latency_ms, rows: 0 };
+    const c = columns ?? {
+      time: Date.parse(record.time),
+      id: record.id,
+      status: record.status,
+      latencyMs: record.latency_ms,
+      rows: 0,
+    };
     this.cols.push(this.redact.size ? redactColumns(c, this.redact) : c);
   }
 

@@ -70,7 +70,12 @@ export function runWorkerJob<T, M>(o: WorkerJobOptions<T, M>): Promise<T> {
   if (o.signal?.aborted) return Promise.reject(new CancelledError(o.job));
   const script = typeof o.worker === 'string' ? workerScript(o.worker) : o.worker;
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(script.source, { workerData: o.workerData, eval: script.eval, execArgv: o.execArgv, resourceLimits: o.resourceLimits });
+    const worker = new Worker(script.source, {
+      workerData: o.workerData,
+      eval: script.eval,
+      execArgv: o.execArgv,
+      resourceLimits: o.resourceLimits,
+    });
     let settled = false;
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;

@@ -33,8 +33,20 @@ export function inputEnv(inputs: ScriptInputs, runDir: string): Record<string, s
     MLLOOP_FEATURES: inputs.features,
     MLLOOP_PARAMS: inputs.params,
     ...(inputs.classes ? { MLLOOP_CLASSES: inputs.classes } : {}),
-    ...(inputs.images ? { MLLOOP_TRAIN_IMAGES: inputs.images.train, MLLOOP_DEV_IMAGES: inputs.images.dev, MLLOOP_TEST_IMAGES: inputs.images.test } : {}),
-    ...(inputs.labels ? { MLLOOP_TRAIN_LABELS: inputs.labels.train, MLLOOP_DEV_LABELS: inputs.labels.dev, MLLOOP_TEST_LABELS: inputs.labels.test } : {}),
+    ...(inputs.images
+      ? {
+          MLLOOP_TRAIN_IMAGES: inputs.images.train,
+          MLLOOP_DEV_IMAGES: inputs.images.dev,
+          MLLOOP_TEST_IMAGES: inputs.images.test,
+        }
+      : {}),
+    ...(inputs.labels
+      ? {
+          MLLOOP_TRAIN_LABELS: inputs.labels.train,
+          MLLOOP_DEV_LABELS: inputs.labels.dev,
+          MLLOOP_TEST_LABELS: inputs.labels.test,
+        }
+      : {}),
   };
 }
 
@@ -82,7 +94,12 @@ export function imageManifestCsv(schema: FeatureSchema, rows: Rows, projectDir: 
 }
 
 /** Writes the inputs of a script run into `<runDir>/inputs/`. `projectDir` resolves image paths. */
-export function writeScriptInputs(runDir: string, dataset: SplitDataset, params: Record<string, unknown>, projectDir = '.'): ScriptInputs {
+export function writeScriptInputs(
+  runDir: string,
+  dataset: SplitDataset,
+  params: Record<string, unknown>,
+  projectDir = '.',
+): ScriptInputs {
   const dir = join(runDir, 'inputs');
   mkdirSync(dir, { recursive: true });
   const { schema } = dataset;
@@ -95,23 +112,49 @@ export function writeScriptInputs(runDir: string, dataset: SplitDataset, params:
   };
   if (schema.image) {
     const { height, width, channels } = schema.image;
-    inputs.images = { train: join(dir, 'train_images.npy'), dev: join(dir, 'dev_images.npy'), test: join(dir, 'test_images.npy') };
-    inputs.labels = { train: join(dir, 'train_labels.npy'), dev: join(dir, 'dev_labels.npy'), test: join(dir, 'test_labels.npy') };
+    inputs.images = {
+      train: join(dir, 'train_images.npy'),
+      dev: join(dir, 'dev_images.npy'),
+      test: join(dir, 'test_images.npy'),
+    };
+    inputs.labels = {
+      train: join(dir, 'train_labels.npy'),
+      dev: join(dir, 'dev_labels.npy'),
+      test: join(dir, 'test_labels.npy'),
+    };
     for (const s of ['train', 'dev', 'test'] as const) {
       const rows = dataset[s];
       const n = rows.features.n;
       writeFileSync(inputs[s], imageManifestCsv(schema, rows, projectDir));
-      writeNpy(inputs.images[s], { dtype: 'uint8', data: rows.images!.pixels.subarray(0, n * channels * height * width) }, [n, channels, height, width]);
-      writeNpy(inputs.labels[s], { dtype: 'int64', data: BigInt64Array.from(rows.y.subarray(0, n), (v) => BigInt(v)) }, [n]);
+      writeNpy(
+        inputs.images[s],
+        { dtype: 'uint8', data: rows.images!.pixels.subarray(0, n * channels * height * width) },
+        [n, channels, height, width],
+      );
+      writeNpy(
+        inputs.labels[s],
+        { dtype: 'int64', data: BigInt64Array.from(rows.y.subarray(0, n), (v) => BigInt(v)) },
+        [n],
+      );
     }
     // The model's input: `image` float32 [N, C, H, W] in [0, 1].
-    writeFileSync(inputs.features, JSON.stringify({ image: { height, width, channels }, target: schema.target, task: schema.task }, null, 2) + '\n');
+    writeFileSync(
+      inputs.features,
+      JSON.stringify({ image: { height, width, channels }, target: schema.target, task: schema.task }, null, 2) + '\n',
+    );
   } else {
     writeFileSync(inputs.train, splitCsv(schema, dataset.train));
     writeFileSync(inputs.dev, splitCsv(schema, dataset.dev));
     writeFileSync(inputs.test, splitCsv(schema, dataset.test));
     // The `features` input's columns in order, the `categories` input's, and the target column.
-    writeFileSync(inputs.features, JSON.stringify({ numeric: schema.numeric, categorical: schema.categorical, target: schema.target, task: schema.task }, null, 2) + '\n');
+    writeFileSync(
+      inputs.features,
+      JSON.stringify(
+        { numeric: schema.numeric, categorical: schema.categorical, target: schema.target, task: schema.task },
+        null,
+        2,
+      ) + '\n',
+    );
   }
   if (schema.task === 'classification') {
     inputs.classes = join(dir, 'classes.json');

@@ -33,9 +33,7 @@ export class LineBuffer {
 }
 
 export type ParsedLine =
-  | { kind: 'metric'; metric: ScriptMetric }
-  | { kind: 'text' }
-  | { kind: 'invalid'; warning: string };
+  { kind: 'metric'; metric: ScriptMetric } | { kind: 'text' } | { kind: 'invalid'; warning: string };
 
 const FINITE = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -52,12 +50,16 @@ export function parseMetricLine(line: string, metric: string): ParsedLine {
   try {
     entry = JSON.parse(trimmed);
   } catch (e) {
-    return { kind: 'invalid', warning: `ignored a metric line that is not valid JSON (${(e as Error).message}): ${clip(trimmed)}` };
+    return {
+      kind: 'invalid',
+      warning: `ignored a metric line that is not valid JSON (${(e as Error).message}): ${clip(trimmed)}`,
+    };
   }
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return { kind: 'text' };
   const raw = entry as Record<string, unknown>;
   if (raw.mlloop !== METRIC_MARKER) return { kind: 'text' };
-  if (!FINITE(raw.step)) return { kind: 'invalid', warning: `ignored a metric line without a numeric "step": ${clip(trimmed)}` };
+  if (!FINITE(raw.step))
+    return { kind: 'invalid', warning: `ignored a metric line without a numeric "step": ${clip(trimmed)}` };
   return { kind: 'metric', metric: normalizeMetric(raw, metric) };
 }
 

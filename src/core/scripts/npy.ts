@@ -24,7 +24,8 @@ export function npyHeader(dtype: NpyArray['dtype'], shape: number[]): Buffer {
 /** Writes `array` with `shape` (C order) to `file`. */
 export function writeNpy(file: string, array: NpyArray, shape: number[]): void {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== array.data.length) throw new Error(`writeNpy: shape [${shape}] holds ${count} values, the array ${array.data.length}`);
+  if (count !== array.data.length)
+    throw new Error(`writeNpy: shape [${shape}] holds ${count} values, the array ${array.data.length}`);
   const fd = openSync(file, 'w');
   try {
     writeSync(fd, npyHeader(array.dtype, shape));

@@ -11,7 +11,15 @@ import type { ProjectRef } from '../data/dataset';
 import { CancelledError } from '../runtime/cancel';
 import type { ScriptExperiment } from '../spec/types';
 import { gitState, snapshotProjectFile } from '../train/provenance';
-import { appendMetric, createRun, finishRun, writeFileAtomic, type RunDir, type RunGroup, type RunRecord } from '../train/runStore';
+import {
+  appendMetric,
+  createRun,
+  finishRun,
+  writeFileAtomic,
+  type RunDir,
+  type RunGroup,
+  type RunRecord,
+} from '../train/runStore';
 import type { ProgressEvent } from '../train/types';
 import { inputEnv, paramArgs } from './inputs';
 import { LineBuffer, parseMetricLine, type ScriptMetric } from './metricLines';
@@ -66,7 +74,11 @@ export function scriptArgv(command: string[], params: Record<string, unknown>, p
 
 /** media/python (mlloop.py) next to the bundle or the sources: put on PYTHONPATH so `import mlloop` works without a copy. */
 export function pythonHelperDir(): string | undefined {
-  for (const dir of [join(__dirname, '..', 'media', 'python'), join(__dirname, '..', '..', 'media', 'python'), join(__dirname, '..', '..', '..', 'media', 'python')]) {
+  for (const dir of [
+    join(__dirname, '..', 'media', 'python'),
+    join(__dirname, '..', '..', 'media', 'python'),
+    join(__dirname, '..', '..', '..', 'media', 'python'),
+  ]) {
     if (existsSync(join(dir, 'mlloop.py'))) return dir;
   }
   return undefined;
@@ -104,19 +116,29 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 export async function runScriptExperiment(opts: ScriptRunOptions): Promise<ScriptRunResult> {
-  const run = createRun(opts.projectDir, { runId: opts.runId, experiment: opts.experimentName, model: 'script', params: opts.params, group: opts.group });
+  const run = createRun(opts.projectDir, {
+    runId: opts.runId,
+    experiment: opts.experimentName,
+    model: 'script',
+    params: opts.params,
+    group: opts.group,
+  });
   opts.onRunCreated?.(run.runId, run.dir);
   const argv = scriptArgv(opts.experiment.command, opts.params, opts.pythonPath);
   run.update({ command: argv, seed: typeof opts.params.seed === 'number' ? opts.params.seed : undefined });
   run.log(`params ${JSON.stringify(opts.params)}`);
   snapshotProjectFile(opts.ref.projectFile, run.dir);
   const provenance = gitState(opts.projectDir).then((git) => git && run.update({ git }));
-  const fail = (message: string, status: 'failed' | 'cancelled' = 'failed') => provenance.then(() => ({ run, record: finishRun(run, { status, error: { message } }) }));
+  const fail = (message: string, status: 'failed' | 'cancelled' = 'failed') =>
+    provenance.then(() => ({ run, record: finishRun(run, { status, error: { message } }) }));
 
   // Loading the data and writing the inputs happen in a worker thread (never on the extension host's).
   let prepared: PreparedScriptData;
   try {
-    prepared = await inScriptDataWorker({ job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params }, opts.signal);
+    prepared = await inScriptDataWorker(
+      { job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params },
+      opts.signal,
+    );
   } catch (e) {
     return opts.signal?.aborted ? fail(CANCELLED, 'cancelled') : fail((e as Error).message);
   }
@@ -151,11 +173,22 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   if (exit.error) return fail(exit.error);
   if (exit.code !== 0) {
     const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    return fail(`The script ${how}${exit.stderrTail.length ? `:\n${exit.stderrTail.join('\n')}` : ' (no output on stderr)'}`);
+    return fail(
+      `The script ${how}${exit.stderrTail.length ? `:\n${exit.stderrTail.join('\n')}` : ' (no output on stderr)'}`,
+    );
   }
-  if (!existsSync(run.modelPath)) return fail(`The script exited 0 but wrote no model: expected ${run.modelPath} (the path in MLLOOP_RUN_DIR + /model.onnx)`);
+  if (!existsSync(run.modelPath))
+    return fail(
+      `The script exited 0 but wrote no model: expected ${run.modelPath} (the path in MLLOOP_RUN_DIR + /model.onnx)`,
+    );
   try {
-    const metrics = await inScriptDataWorker({ job: 'evaluate', ref: opts.ref, runDir: run.dir, modelPath: run.modelPath, dataVersion: version.id });
+    const metrics = await inScriptDataWorker({
+      job: 'evaluate',
+      ref: opts.ref,
+      runDir: run.dir,
+      modelPath: run.modelPath,
+      dataVersion: version.id,
+    });
     run.update({ modelSize: statSync(run.modelPath).size });
     run.log(`model.onnx evaluated by ML Loop: dev ${JSON.stringify(metrics.dev ?? null)}`);
     return { run, record: finishRun(run, { status: 'completed', metrics }) };
@@ -263,7 +296,9 @@ function spawnScript(
       stderrTail.push(line);
       if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
     };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdoutLines.push(chunk).forEach((l) => handle(l, 'stdout')));
+    child.stdout
+      .setEncoding('utf8')
+      .on('data', (chunk: string) => stdoutLines.push(chunk).forEach((l) => handle(l, 'stdout')));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderrLines.push(chunk).forEach(onStderr));
 
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;

@@ -23,24 +23,48 @@ export type ScriptDataJob =
   | { job: 'prepare'; ref: ProjectRef; runDir: string; params: Record<string, unknown> }
   | { job: 'evaluate'; ref: ProjectRef; runDir: string; modelPath: string; dataVersion: string };
 
-export type ScriptDataMessage = { type: 'done'; result: PreparedScriptData | ScriptMetrics } | { type: 'error'; message: string };
+export type ScriptDataMessage =
+  { type: 'done'; result: PreparedScriptData | ScriptMetrics } | { type: 'error'; message: string };
 
 /** Loads the split and writes it as the script's inputs under the run folder. */
-export async function prepareScriptData(ref: ProjectRef, runDir: string, params: Record<string, unknown>): Promise<PreparedScriptData> {
+export async function prepareScriptData(
+  ref: ProjectRef,
+  runDir: string,
+  params: Record<string, unknown>,
+): Promise<PreparedScriptData> {
   const dataset = await loadSplitDataset(ref, { cache: true });
   const inputs = writeScriptInputs(runDir, dataset, params, dirname(ref.projectFile));
-  return { version: dataset.version, rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n }, inputs };
+  return {
+    version: dataset.version,
+    rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },
+    inputs,
+  };
 }
 
 /** Evaluates the script's model on the split it was given (`dataVersion`) and writes the run's monitoring reference. */
-export async function evaluateScriptRun(ref: ProjectRef, runDir: string, modelPath: string, dataVersion: string): Promise<ScriptMetrics> {
+export async function evaluateScriptRun(
+  ref: ProjectRef,
+  runDir: string,
+  modelPath: string,
+  dataVersion: string,
+): Promise<ScriptMetrics> {
   const dataset = await loadSplitDataset(ref, { cache: true });
   if (dataset.version.id !== dataVersion) {
-    throw new Error(`The data changed while the script ran (data version ${dataVersion} → ${dataset.version.id}): the model cannot be evaluated on the split it was trained with. Train again.`);
+    throw new Error(
+      `The data changed while the script ran (data version ${dataVersion} → ${dataset.version.id}): the model cannot be evaluated on the split it was trained with. Train again.`,
+    );
   }
   let devPrediction: Prediction | undefined;
   const metrics = await evaluateScriptModel(modelPath, dataset, (p) => (devPrediction = p));
-  writeReference(runDir, buildReference(dataset.schema, dataset.train, devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev }, { dataVersion: dataset.version.id }));
+  writeReference(
+    runDir,
+    buildReference(
+      dataset.schema,
+      dataset.train,
+      devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
+      { dataVersion: dataset.version.id },
+    ),
+  );
   return metrics;
 }
 
@@ -49,9 +73,15 @@ export async function evaluateScriptRun(ref: ProjectRef, runDir: string, modelPa
  * `signal` stops a 'prepare' at once (it only reads and writes files; an 'evaluate' runs the model
  * natively and is left to finish).
  */
-export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'prepare' }>, signal?: AbortSignal): Promise<PreparedScriptData>;
+export function inScriptDataWorker(
+  input: Extract<ScriptDataJob, { job: 'prepare' }>,
+  signal?: AbortSignal,
+): Promise<PreparedScriptData>;
 export function inScriptDataWorker(input: Extract<ScriptDataJob, { job: 'evaluate' }>): Promise<ScriptMetrics>;
-export function inScriptDataWorker(input: ScriptDataJob, signal?: AbortSignal): Promise<PreparedScriptData | ScriptMetrics> {
+export function inScriptDataWorker(
+  input: ScriptDataJob,
+  signal?: AbortSignal,
+): Promise<PreparedScriptData | ScriptMetrics> {
   return runWorkerJob<PreparedScriptData | ScriptMetrics, ScriptDataMessage>({
     worker: 'script',
     workerData: input,

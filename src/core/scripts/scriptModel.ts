@@ -20,7 +20,9 @@ export class ModelContractError extends Error {
 type Meta = ort.InferenceSession.ValueMetadata;
 
 function describe(m: Meta): string {
-  return m.isTensor ? `${m.name} ${m.type} [${m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : 'N')).join(', ')}]` : `${m.name} (not a tensor)`;
+  return m.isTensor
+    ? `${m.name} ${m.type} [${m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : 'N')).join(', ')}]`
+    : `${m.name} (not a tensor)`;
 }
 const describeAll = (ms: readonly Meta[]) => (ms.length ? ms.map(describe).join(', ') : 'none');
 const FLOATS = new Set<string>(['float32', 'float64', 'float16']);
@@ -37,24 +39,31 @@ export function planModel(schema: FeatureSchema, inputs: readonly Meta[], output
   const K = schema.categorical.length;
   const img = schema.image;
   // Per input: its type and its dimensions after N.
-  const want: Record<string, { type: string; dims: number[] }> = img ? { image: { type: 'float32', dims: [img.channels, img.height, img.width] } } : { features: { type: 'float32', dims: [F] } };
+  const want: Record<string, { type: string; dims: number[] }> = img
+    ? { image: { type: 'float32', dims: [img.channels, img.height, img.width] } }
+    : { features: { type: 'float32', dims: [F] } };
   if (!img && K > 0) want.categories = { type: 'string', dims: [K] };
   const expectedInputs = Object.entries(want)
     .map(([name, w]) => `${name} ${w.type} [N, ${w.dims.join(', ')}]`)
     .join(', ');
   const inputError = (why: string) =>
-    new ModelContractError(`model.onnx does not take the project's inputs (${why}): expected ${expectedInputs}; the model takes ${describeAll(inputs)}`);
+    new ModelContractError(
+      `model.onnx does not take the project's inputs (${why}): expected ${expectedInputs}; the model takes ${describeAll(inputs)}`,
+    );
   for (const m of inputs) {
     const w = want[m.name];
     if (!w) throw inputError(`unexpected input "${m.name}"`);
     if (!m.isTensor || m.type !== w.type) throw inputError(`"${m.name}" is not ${w.type}`);
-    const fits = m.shape.length === w.dims.length + 1 && w.dims.every((d, k) => {
-      const actual = m.shape[k + 1];
-      return !(typeof actual === 'number' && actual >= 0 && actual !== d);
-    });
+    const fits =
+      m.shape.length === w.dims.length + 1 &&
+      w.dims.every((d, k) => {
+        const actual = m.shape[k + 1];
+        return !(typeof actual === 'number' && actual >= 0 && actual !== d);
+      });
     if (!fits) throw inputError(`"${m.name}" is not [N, ${w.dims.join(', ')}]`);
   }
-  for (const name of Object.keys(want)) if (!inputs.some((m) => m.name === name)) throw inputError(`no "${name}" input`);
+  for (const name of Object.keys(want))
+    if (!inputs.some((m) => m.name === name)) throw inputError(`no "${name}" input`);
 
   const tensors = outputs.filter((m): m is Extract<Meta, { isTensor: true }> => m.isTensor);
   const floats = tensors.filter((m) => FLOATS.has(m.type));
@@ -67,13 +76,19 @@ export function planModel(schema: FeatureSchema, inputs: readonly Meta[], output
     };
     const label = tensors.find((m) => m.name === 'label');
     const scoreOutputs = tensors.filter(isScores);
-    const named = scoreOutputs.find((m) => m.name === 'probabilities') ?? (scoreOutputs.length === 1 ? scoreOutputs[0] : undefined);
+    const named =
+      scoreOutputs.find((m) => m.name === 'probabilities') ?? (scoreOutputs.length === 1 ? scoreOutputs[0] : undefined);
     if (label) return { kind: 'label', label: label.name, scores: named?.name };
     if (named) return { kind: 'scores', scores: named.name };
-    throw new ModelContractError(`model.onnx's outputs do not fit a ${C}-class project: expected ${expectedOutputs}; the model returns ${describeAll(outputs)}`);
+    throw new ModelContractError(
+      `model.onnx's outputs do not fit a ${C}-class project: expected ${expectedOutputs}; the model returns ${describeAll(outputs)}`,
+    );
   }
   const values = floats.find((m) => m.name === 'prediction') ?? (floats.length === 1 ? floats[0] : undefined);
-  if (!values) throw new ModelContractError(`model.onnx's outputs do not fit a regression project: expected a "prediction" output (or one float output) of N values; the model returns ${describeAll(outputs)}`);
+  if (!values)
+    throw new ModelContractError(
+      `model.onnx's outputs do not fit a regression project: expected a "prediction" output (or one float output) of N values; the model returns ${describeAll(outputs)}`,
+    );
   return { kind: 'values', values: values.name };
 }
 
@@ -168,7 +183,12 @@ export class ScriptModel {
     const parts: Prediction[] = [];
     for (let start = 0; start < n; start += IMAGE_BATCH) {
       const count = Math.min(IMAGE_BATCH, n - start);
-      parts.push(await this.predict({ n: count, numeric: new Float32Array(0), categories: [] }, rows.images!.pixels.subarray(start * size, (start + count) * size)));
+      parts.push(
+        await this.predict(
+          { n: count, numeric: new Float32Array(0), categories: [] },
+          rows.images!.pixels.subarray(start * size, (start + count) * size),
+        ),
+      );
     }
     return concatPredictions(parts, n, this.schema.classes?.length ?? 0);
   }
@@ -181,21 +201,32 @@ export class ScriptModel {
     const C = classes.length;
     const img = this.schema.image;
     const feeds: Record<string, ort.Tensor> = img
-      ? { image: new ort.Tensor('float32', scaleToUnit(pixels ?? new Uint8Array(0)), [x.n, img.channels, img.height, img.width]) }
+      ? {
+          image: new ort.Tensor('float32', scaleToUnit(pixels ?? new Uint8Array(0)), [
+            x.n,
+            img.channels,
+            img.height,
+            img.width,
+          ]),
+        }
       : { features: new ort.Tensor('float32', x.numeric, [x.n, F]) };
     if (!img && K > 0) feeds.categories = new ort.Tensor('string', x.categories, [x.n, K]);
     const result = await this.session.run(feeds);
     const plan = this.plan;
     if (plan.kind === 'values') {
       const v = result[plan.values].data as Float32Array | Float64Array;
-      if (v.length !== x.n) throw new ModelContractError(`model.onnx returned ${v.length} values for ${x.n} rows in "${plan.values}"`);
+      if (v.length !== x.n)
+        throw new ModelContractError(`model.onnx returned ${v.length} values for ${x.n} rows in "${plan.values}"`);
       return { values: Float32Array.from(v) };
     }
     const scoresName = plan.scores;
     let probabilities: Float32Array;
     if (scoresName) {
       const s = result[scoresName].data as Float32Array | Float64Array;
-      if (s.length !== x.n * C) throw new ModelContractError(`model.onnx returned ${s.length} scores in "${scoresName}" for ${x.n} rows of ${C} classes`);
+      if (s.length !== x.n * C)
+        throw new ModelContractError(
+          `model.onnx returned ${s.length} scores in "${scoresName}" for ${x.n} rows of ${C} classes`,
+        );
       probabilities = toProbabilities(s, x.n, C);
     } else probabilities = new Float32Array(x.n * C);
     const classIndex = new Int32Array(x.n);
@@ -206,7 +237,10 @@ export class ScriptModel {
         const l = labels[i];
         // String labels are class names; integer labels are class indices.
         const c = typeof l === 'string' ? classOf.get(l) : Number(l) >= 0 && Number(l) < C ? Number(l) : undefined;
-        if (c === undefined) throw new ModelContractError(`model.onnx predicted "${String(l)}", which is not a class of the data (${classes.join(', ')})`);
+        if (c === undefined)
+          throw new ModelContractError(
+            `model.onnx predicted "${String(l)}", which is not a class of the data (${classes.join(', ')})`,
+          );
         classIndex[i] = c;
         // A label without scores: all probability on the predicted class.
         if (!scoresName) probabilities[i * C + c] = 1;
@@ -236,7 +270,11 @@ export async function evaluateScriptModel(
       if (rows === dataset.dev) onDevPrediction?.(prediction);
       return splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     };
-    return { train: (await evaluate(dataset.train))!, dev: await evaluate(dataset.dev), test: await evaluate(dataset.test) };
+    return {
+      train: (await evaluate(dataset.train))!,
+      dev: await evaluate(dataset.dev),
+      test: await evaluate(dataset.test),
+    };
   } finally {
     await model.release();
   }

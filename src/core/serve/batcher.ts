@@ -295,7 +295,12 @@ function concatRows(parts: ort.Tensor[]): ort.Tensor {
   let rows = 0;
   for (const t of parts) rows += t.dims[0];
   const dims = [rows, ...first.dims.slice(1)];
-  if (first.type === 'string') return new ort.Tensor('string', parts.flatMap((t) => t.data as string[]), dims);
+  if (first.type === 'string')
+    return new ort.Tensor(
+      'string',
+      parts.flatMap((t) => t.data as string[]),
+      dims,
+    );
   let total = 0;
   for (const t of parts) total += (t.data as Float32Array).length;
   const Ctor = (first.data as Float32Array).constructor as Float32ArrayConstructor;

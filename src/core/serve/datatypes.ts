@@ -5,7 +5,20 @@ import * as ort from 'onnxruntime-node';
 import type { TensorData } from './engine';
 import { BadRequest } from './errors';
 
-export type OipDatatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64' | 'BYTES';
+export type OipDatatype =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES';
 
 export const OIP_TO_ORT: Record<OipDatatype, ort.Tensor.Type> = {
   BOOL: 'bool',
@@ -61,19 +74,28 @@ export function flattenData(name: string, data: unknown, shape: number[]): unkno
     const out: unknown[] = [];
     const walk = (node: unknown, depth: number, path: string): void => {
       if (depth === shape.length) {
-        if (Array.isArray(node)) throw new BadRequest(`input "${name}": data${path} is nested deeper than shape [${shape.join(', ')}]`);
+        if (Array.isArray(node))
+          throw new BadRequest(`input "${name}": data${path} is nested deeper than shape [${shape.join(', ')}]`);
         out.push(node);
         return;
       }
-      if (!Array.isArray(node)) throw new BadRequest(`input "${name}": data${path} should be an array of ${shape[depth]} (shape [${shape.join(', ')}]), got ${jsonKind(node)}`);
+      if (!Array.isArray(node))
+        throw new BadRequest(
+          `input "${name}": data${path} should be an array of ${shape[depth]} (shape [${shape.join(', ')}]), got ${jsonKind(node)}`,
+        );
       if (node.length !== shape[depth])
-        throw new BadRequest(`input "${name}": data${path} has ${node.length} elements but shape [${shape.join(', ')}] says ${shape[depth]} at dimension ${depth}`);
+        throw new BadRequest(
+          `input "${name}": data${path} has ${node.length} elements but shape [${shape.join(', ')}] says ${shape[depth]} at dimension ${depth}`,
+        );
       for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
     };
     walk(data, 0, '');
     return out;
   }
-  if (data.length !== count) throw new BadRequest(`input "${name}": shape [${shape.join(', ')}] needs ${count} elements, "data" has ${data.length}`);
+  if (data.length !== count)
+    throw new BadRequest(
+      `input "${name}": shape [${shape.join(', ')}] needs ${count} elements, "data" has ${data.length}`,
+    );
   return data;
 }
 
@@ -105,7 +127,8 @@ export function encodeElements(name: string, datatype: OipDatatype, values: unkn
     case 'FP32':
     case 'FP64':
     case 'FP16': {
-      const out = datatype === 'FP32' ? new Float32Array(n) : datatype === 'FP64' ? new Float64Array(n) : new Uint16Array(n);
+      const out =
+        datatype === 'FP32' ? new Float32Array(n) : datatype === 'FP64' ? new Float64Array(n) : new Uint16Array(n);
       const max = datatype === 'FP32' ? FP32_MAX : datatype === 'FP16' ? FP16_MAX : Number.MAX_VALUE;
       // Values a hair above the largest finite value still round to it; FP64's limit is exact (beyond it lies Infinity).
       const limit = datatype === 'FP64' ? max : max * (1 + 2 ** -11);
@@ -114,7 +137,8 @@ export function encodeElements(name: string, datatype: OipDatatype, values: unkn
         const v = values[i];
         if (typeof v !== 'number') bad(i, 'a number');
         // JSON.parse turns 1e999 into Infinity; the model cannot take it (nor NaN: both comparisons fail).
-        if (!((v as number) >= -limit && (v as number) <= limit)) bad(i, `a finite number within ±${max} (${datatype})`);
+        if (!((v as number) >= -limit && (v as number) <= limit))
+          bad(i, `a finite number within ±${max} (${datatype})`);
         out[i] = half ? toHalf(v as number) : (v as number);
       }
       return out;
@@ -131,7 +155,14 @@ export function encodeElements(name: string, datatype: OipDatatype, values: unkn
         }
         return out;
       }
-      const Ctor = { UINT8: Uint8Array, UINT16: Uint16Array, UINT32: Uint32Array, INT8: Int8Array, INT16: Int16Array, INT32: Int32Array }[datatype as 'UINT8'];
+      const Ctor = {
+        UINT8: Uint8Array,
+        UINT16: Uint16Array,
+        UINT32: Uint32Array,
+        INT8: Int8Array,
+        INT16: Int16Array,
+        INT32: Int32Array,
+      }[datatype as 'UINT8'];
       const out = new Ctor(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
@@ -199,12 +230,12 @@ export function toHalf(value: number): number {
     const half = 1 << (shift - 1);
     let m = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1))) m++;
+    if (rest > half || (rest === half && m & 1)) m++;
     return sign | m;
   }
   let m = mant >>> 13;
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+  if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
     m++;
     if (m === 0x400) {
       m = 0;

@@ -111,7 +111,12 @@ export class WorkerPool implements InferenceEngine {
   }
 
   /** Starts `size` workers, each loading the model; rejects if one cannot. */
-  static async start(model: Uint8Array, options: ort.InferenceSession.SessionOptions, size: number, warm: Feeds): Promise<WorkerPool> {
+  static async start(
+    model: Uint8Array,
+    options: ort.InferenceSession.SessionOptions,
+    size: number,
+    warm: Feeds,
+  ): Promise<WorkerPool> {
     const pool = new WorkerPool(model, options, size, plainTensors(warm));
     try {
       await Promise.all(Array.from({ length: size }, () => pool.spawn()));
@@ -123,7 +128,15 @@ export class WorkerPool implements InferenceEngine {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node'), model: this.model, options: this.options, warm: this.warm } });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        ortPath: require.resolve('onnxruntime-node'),
+        model: this.model,
+        options: this.options,
+        warm: this.warm,
+      },
+    });
     const w: PoolWorker = { worker, job: undefined };
     this.all.add(w);
     return new Promise<void>((resolve, reject) => {

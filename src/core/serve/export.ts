@@ -34,12 +34,22 @@ export interface TritonExportOptions {
 }
 
 /** config.pbtxt text for a model's inputs and outputs. With batching, the first (dynamic) dim is Triton's batch dim. */
-export function tritonConfig(name: string, inputs: TensorMetadata[], outputs: TensorMetadata[], maxBatchSize: number, maxQueueDelayUs: number): string {
+export function tritonConfig(
+  name: string,
+  inputs: TensorMetadata[],
+  outputs: TensorMetadata[],
+  maxBatchSize: number,
+  maxQueueDelayUs: number,
+): string {
   const batching = maxBatchSize > 0 && [...inputs, ...outputs].every((t) => t.shape[0] === -1);
   const tensor = (t: TensorMetadata): string => {
     const dims = batching ? t.shape.slice(1) : t.shape;
     // A batch-only tensor ([N]) is [1] per request in Triton, reshaped to [] (Triton's documented idiom).
-    const lines = [`    name: "${t.name}"`, `    data_type: ${TRITON_TYPE[t.datatype]}`, `    dims: [ ${(dims.length ? dims : [1]).join(', ')} ]`];
+    const lines = [
+      `    name: "${t.name}"`,
+      `    data_type: ${TRITON_TYPE[t.datatype]}`,
+      `    dims: [ ${(dims.length ? dims : [1]).join(', ')} ]`,
+    ];
     if (dims.length === 0) lines.push('    reshape: { shape: [ ] }');
     return `  {\n${lines.join('\n')}\n  }`;
   };

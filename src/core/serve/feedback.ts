@@ -77,7 +77,11 @@ export class FeedbackLabels {
 }
 
 /** The label of row `row` of a request of `rows` rows from its feedback label (a label, or an array with one per row). */
-export function labelOfRow(label: unknown, row: number, rows: number): { label: unknown } | 'several instances' | 'labels do not match the rows' {
+export function labelOfRow(
+  label: unknown,
+  row: number,
+  rows: number,
+): { label: unknown } | 'several instances' | 'labels do not match the rows' {
   if (Array.isArray(label)) return label.length === rows ? { label: label[row] } : 'labels do not match the rows';
   return rows === 1 ? { label } : 'several instances';
 }
@@ -92,7 +96,17 @@ function schemaOf(v: ServedVersion): LogSchema | undefined {
   if (s === undefined) {
     const c = v.contract;
     const usable = c && v.inputs.every((i) => i.name === 'features' || i.name === 'categories');
-    s = usable ? { model: v.model, version: v.version, runId: v.source.runId ?? '', task: c.task, features: c.features, categories: c.categories, classes: c.task === 'classification' ? (c.classes ?? []) : [] } : null;
+    s = usable
+      ? {
+          model: v.model,
+          version: v.version,
+          runId: v.source.runId ?? '',
+          task: c.task,
+          features: c.features,
+          categories: c.categories,
+          classes: c.task === 'classification' ? (c.classes ?? []) : [],
+        }
+      : null;
     schemas.set(v, s);
   }
   return s ?? undefined;
@@ -125,23 +139,37 @@ export function columnarRequest(
 
 /** Validates a feedback body: {"id", "label"} or {"feedback": [{"id", "label"}, …]}. */
 export function parseFeedback(body: unknown, v: ServedVersion | undefined): Array<{ id: string; label: unknown }> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest(`the body must be {"id": "<request id>", "label": <true label>} or {"feedback": [...]}, got ${jsonKind(body)}`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequest(
+      `the body must be {"id": "<request id>", "label": <true label>} or {"feedback": [...]}, got ${jsonKind(body)}`,
+    );
   const b = body as Record<string, unknown>;
   const items = b.feedback !== undefined ? b.feedback : [b];
-  if (!Array.isArray(items) || items.length === 0) throw new BadRequest('"feedback" must be a non-empty array of {"id", "label"}');
-  if (items.length > MAX_FEEDBACK_RECORDS) throw new BadRequest(`at most ${MAX_FEEDBACK_RECORDS} feedback records per request, got ${items.length}`);
+  if (!Array.isArray(items) || items.length === 0)
+    throw new BadRequest('"feedback" must be a non-empty array of {"id", "label"}');
+  if (items.length > MAX_FEEDBACK_RECORDS)
+    throw new BadRequest(`at most ${MAX_FEEDBACK_RECORDS} feedback records per request, got ${items.length}`);
   const classes = v?.contract?.task === 'classification' ? v.contract.classes : undefined;
   const regression = v?.contract?.task === 'regression';
   const checkLabel = (l: unknown, where: string) => {
-    if (classes && !classes.includes(String(l))) throw new BadRequest(`${where}: label ${JSON.stringify(l)} is not a class of the model (${classes.join(', ')})`);
-    if (regression && (typeof l !== 'number' || !Number.isFinite(l))) throw new BadRequest(`${where}: the label of a regression model must be a finite number, got ${jsonKind(l)}`);
-    if (l === null || (typeof l !== 'string' && typeof l !== 'number' && typeof l !== 'boolean')) throw new BadRequest(`${where}: label must be a string, number or boolean (or an array of them for a request of several rows), got ${jsonKind(l)}`);
+    if (classes && !classes.includes(String(l)))
+      throw new BadRequest(`${where}: label ${JSON.stringify(l)} is not a class of the model (${classes.join(', ')})`);
+    if (regression && (typeof l !== 'number' || !Number.isFinite(l)))
+      throw new BadRequest(`${where}: the label of a regression model must be a finite number, got ${jsonKind(l)}`);
+    if (l === null || (typeof l !== 'string' && typeof l !== 'number' && typeof l !== 'boolean'))
+      throw new BadRequest(
+        `${where}: label must be a string, number or boolean (or an array of them for a request of several rows), got ${jsonKind(l)}`,
+      );
   };
   return items.map((it, i) => {
     const where = b.feedback !== undefined ? `feedback[${i}]` : 'the body';
-    if (it === null || typeof it !== 'object' || Array.isArray(it)) throw new BadRequest(`${where} must be {"id": "<request id>", "label": <true label>}`);
+    if (it === null || typeof it !== 'object' || Array.isArray(it))
+      throw new BadRequest(`${where} must be {"id": "<request id>", "label": <true label>}`);
     const r = it as Record<string, unknown>;
-    if (typeof r.id !== 'string' || !r.id) throw new BadRequest(`${where}: "id" must be the request id (a non-empty string) the server returned or logged, got ${jsonKind(r.id)}`);
+    if (typeof r.id !== 'string' || !r.id)
+      throw new BadRequest(
+        `${where}: "id" must be the request id (a non-empty string) the server returned or logged, got ${jsonKind(r.id)}`,
+      );
     if (r.label === undefined) throw new BadRequest(`${where}: "label" is missing`);
     if (Array.isArray(r.label)) r.label.forEach((l, k) => checkLabel(l, `${where}.label[${k}]`));
     else checkLabel(r.label, where);
@@ -161,7 +189,9 @@ export class FeedbackLog {
 
   append(items: Array<{ id: string; label: unknown }>): number {
     const time = new Date().toISOString();
-    const text = items.map((it) => JSON.stringify({ time, id: it.id, label: it.label } satisfies FeedbackRecord)).join('\n') + '\n';
+    const text =
+      items.map((it) => JSON.stringify({ time, id: it.id, label: it.label } satisfies FeedbackRecord)).join('\n') +
+      '\n';
     try {
       mkdirSync(this.dir, { recursive: true });
       appendFileSync(this.file, text);

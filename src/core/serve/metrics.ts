@@ -12,10 +12,26 @@ export class ServerMetrics {
     labelNames: ['model', 'version', 'status'] as const,
     registers: [this.registry],
   });
-  readonly queueSeconds = this.histogram('mlloop_inference_queue_seconds', 'Time a request waited for its batch to run', LATENCY_BUCKETS);
-  readonly inferenceSeconds = this.histogram('mlloop_inference_compute_seconds', 'Time of each session.run (one per batch of requests)', LATENCY_BUCKETS);
-  readonly totalSeconds = this.histogram('mlloop_inference_request_seconds', 'Total time from the request being read to the response being written', LATENCY_BUCKETS);
-  readonly batchRows = this.histogram('mlloop_inference_batch_rows', 'Rows per session.run', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+  readonly queueSeconds = this.histogram(
+    'mlloop_inference_queue_seconds',
+    'Time a request waited for its batch to run',
+    LATENCY_BUCKETS,
+  );
+  readonly inferenceSeconds = this.histogram(
+    'mlloop_inference_compute_seconds',
+    'Time of each session.run (one per batch of requests)',
+    LATENCY_BUCKETS,
+  );
+  readonly totalSeconds = this.histogram(
+    'mlloop_inference_request_seconds',
+    'Total time from the request being read to the response being written',
+    LATENCY_BUCKETS,
+  );
+  readonly batchRows = this.histogram(
+    'mlloop_inference_batch_rows',
+    'Rows per session.run',
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+  );
   readonly loadedModels = new Gauge({
     name: 'mlloop_loaded_model_versions',
     help: 'Model versions loaded and serving',
@@ -28,6 +44,12 @@ export class ServerMetrics {
   }
 
   private histogram(name: string, help: string, buckets: number[]): Histogram<'model' | 'version'> {
-    return new Histogram({ name, help, labelNames: ['model', 'version'] as const, buckets, registers: [this.registry] });
+    return new Histogram({
+      name,
+      help,
+      labelNames: ['model', 'version'] as const,
+      buckets,
+      registers: [this.registry],
+    });
   }
 }

@@ -63,15 +63,25 @@ export class ServedVersion {
     readonly contract: MlLoopContract | undefined,
   ) {}
 
-  static async load(model: string, version: string, source: VersionSource, threads: OrtThreadOptions = {}, workers: WorkersOption = 'auto'): Promise<ServedVersion> {
+  static async load(
+    model: string,
+    version: string,
+    source: VersionSource,
+    threads: OrtThreadOptions = {},
+    workers: WorkersOption = 'auto',
+  ): Promise<ServedVersion> {
     const bytes = readFileSync(source.path);
     const options = sessionOptions(threads);
     const session = await ort.InferenceSession.create(bytes, options);
     const describe = (m: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorMetadata[] =>
       m.map((v) => {
-        if (!v.isTensor) throw new Error(`${kind} "${v.name}" of ${source.path} is not a tensor (sequences and maps are not served)`);
+        if (!v.isTensor)
+          throw new Error(`${kind} "${v.name}" of ${source.path} is not a tensor (sequences and maps are not served)`);
         const datatype = oipDatatypeOf(v.type);
-        if (!datatype) throw new Error(`${kind} "${v.name}" of ${source.path} has type ${v.type}, which the inference protocol has no datatype for`);
+        if (!datatype)
+          throw new Error(
+            `${kind} "${v.name}" of ${source.path} has type ${v.type}, which the inference protocol has no datatype for`,
+          );
         return { name: v.name, datatype, shape: v.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
       });
     let contract: MlLoopContract | undefined;
@@ -89,7 +99,15 @@ export class ServedVersion {
     } catch {
       // Not ML Loop metadata: the model is still served over the standard protocol.
     }
-    const v = new ServedVersion(model, version, { ...source, runId: source.runId ?? contract?.runId }, session, describe(session.inputMetadata, 'input'), describe(session.outputMetadata, 'output'), contract);
+    const v = new ServedVersion(
+      model,
+      version,
+      { ...source, runId: source.runId ?? contract?.runId },
+      session,
+      describe(session.inputMetadata, 'input'),
+      describe(session.outputMetadata, 'output'),
+      contract,
+    );
     await v.warm();
     const size = workers === 'auto' ? autoWorkers(v.singleRowMs) : workers;
     try {
@@ -133,7 +151,10 @@ export class ServedVersion {
       const dims = t.shape.map((d) => (d < 0 ? 1 : d));
       const n = dims.reduce((a, b) => a * b, 1);
       const type = OIP_TO_ORT[t.datatype];
-      feeds[t.name] = type === 'string' ? new ort.Tensor('string', new Array<string>(n).fill(''), dims) : new ort.Tensor(type as 'float32', new TYPED[type](n) as Float32Array, dims);
+      feeds[t.name] =
+        type === 'string'
+          ? new ort.Tensor('string', new Array<string>(n).fill(''), dims)
+          : new ort.Tensor(type as 'float32', new TYPED[type](n) as Float32Array, dims);
     }
     return feeds;
   }

@@ -39,7 +39,10 @@ export class ModelRegistry {
 
   entry(name: string): ModelEntry {
     const e = this.models.get(name);
-    if (!e) throw new NotFound(`unknown model "${name}"; this server has: ${[...this.models.keys()].join(', ') || 'no models'}`);
+    if (!e)
+      throw new NotFound(
+        `unknown model "${name}"; this server has: ${[...this.models.keys()].join(', ') || 'no models'}`,
+      );
     return e;
   }
 
@@ -67,7 +70,11 @@ export class ModelRegistry {
    * Loads and warms a version (a new one when `version` is absent), then points `alias` at it. The first
    * version of a model becomes production whatever `alias` says.
    */
-  async addVersion(name: string, source: VersionSource, opts: { version?: string; alias?: Alias } = {}): Promise<ServedVersion> {
+  async addVersion(
+    name: string,
+    source: VersionSource,
+    opts: { version?: string; alias?: Alias } = {},
+  ): Promise<ServedVersion> {
     const e = this.ensureEntry(name);
     const version = opts.version ?? this.nextVersion(name);
     e.sources.set(version, source);
@@ -84,17 +91,27 @@ export class ModelRegistry {
     const loaded = e.versions.get(version);
     if (loaded) return loaded;
     const source = e.sources.get(version);
-    if (!source) throw new NotFound(`model "${name}" has no version ${version}; known: ${[...e.sources.keys()].join(', ') || 'none'}`);
+    if (!source)
+      throw new NotFound(
+        `model "${name}" has no version ${version}; known: ${[...e.sources.keys()].join(', ') || 'none'}`,
+      );
     const key = `${name}\0${version}`;
     let p = this.loading.get(key);
     if (!p) {
-      p = ServedVersion.load(name, version, source, this.options.threads, this.options.workers).finally(() => this.loading.delete(key));
+      p = ServedVersion.load(name, version, source, this.options.threads, this.options.workers).finally(() =>
+        this.loading.delete(key),
+      );
       this.loading.set(key, p);
     }
     const v = await p;
     if (!e.versions.has(version)) {
       e.versions.set(version, v);
-      this.batchers.set(v, new Batcher(v, this.options.batching ?? DEFAULT_BATCHING, v.engine, (rows, ms) => this.options.onRun?.(v, rows, ms)));
+      this.batchers.set(
+        v,
+        new Batcher(v, this.options.batching ?? DEFAULT_BATCHING, v.engine, (rows, ms) =>
+          this.options.onRun?.(v, rows, ms),
+        ),
+      );
     }
     this.options.onChange?.();
     return e.versions.get(version)!;
@@ -103,12 +120,27 @@ export class ModelRegistry {
   /** The version a request gets: the named one, an alias, or production. */
   resolve(name: string, version?: string): ServedVersion {
     const e = this.entry(name);
-    const wanted = version === undefined ? e.aliases.production : ALIASES.includes(version as Alias) ? e.aliases[version as Alias] : version;
-    if (wanted === undefined) throw new HttpError(version === undefined ? 503 : 404, `model "${name}" has no ${version ?? 'production'} version`);
+    const wanted =
+      version === undefined
+        ? e.aliases.production
+        : ALIASES.includes(version as Alias)
+          ? e.aliases[version as Alias]
+          : version;
+    if (wanted === undefined)
+      throw new HttpError(
+        version === undefined ? 503 : 404,
+        `model "${name}" has no ${version ?? 'production'} version`,
+      );
     const v = e.versions.get(wanted);
     if (!v) {
-      if (e.sources.has(wanted)) throw new HttpError(503, `version ${wanted} of model "${name}" is not loaded (POST /v2/repository/models/${name}/load)`);
-      throw new NotFound(`model "${name}" has no version ${wanted}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`);
+      if (e.sources.has(wanted))
+        throw new HttpError(
+          503,
+          `version ${wanted} of model "${name}" is not loaded (POST /v2/repository/models/${name}/load)`,
+        );
+      throw new NotFound(
+        `model "${name}" has no version ${wanted}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`,
+      );
     }
     return v;
   }
@@ -120,7 +152,8 @@ export class ModelRegistry {
   /** Hot swap: loads and warms `version` if needed (the old one keeps serving), then switches the alias. */
   async setAlias(name: string, alias: Alias, version: string): Promise<void> {
     const e = this.entry(name);
-    if (!e.sources.has(version)) throw new NotFound(`model "${name}" has no version ${version}; known: ${[...e.sources.keys()].join(', ')}`);
+    if (!e.sources.has(version))
+      throw new NotFound(`model "${name}" has no version ${version}; known: ${[...e.sources.keys()].join(', ')}`);
     await this.load(name, version);
     this.setAliasNow(e, alias, version);
     this.options.onChange?.();
@@ -138,7 +171,8 @@ export class ModelRegistry {
   async rollback(name: string): Promise<string> {
     const e = this.entry(name);
     const previous = e.productionHistory[e.productionHistory.length - 1];
-    if (previous === undefined) throw new HttpError(409, `model "${name}" has no earlier production version to roll back to`);
+    if (previous === undefined)
+      throw new HttpError(409, `model "${name}" has no earlier production version to roll back to`);
     await this.load(name, previous);
     const current = e.aliases.production;
     e.productionHistory.pop();

@@ -57,7 +57,8 @@ export class RepositoryWatcher {
       for (const [name, versions] of byModel) {
         versions.sort((a, b) => Number(a.version) - Number(b.version));
         const entry = this.registry.models.get(name);
-        for (const v of versions) if (!entry?.sources.has(v.version)) this.registry.know(name, v.version, { path: v.path });
+        for (const v of versions)
+          if (!entry?.sources.has(v.version)) this.registry.know(name, v.version, { path: v.path });
         const newest = versions[versions.length - 1];
         const current = this.registry.models.get(name)!.aliases.production;
         if (current !== newest.version && Number(newest.version) > Number(current ?? 0)) {

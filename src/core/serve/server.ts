@@ -19,7 +19,8 @@ import type * as ort from 'onnxruntime-node';
 /** How a user turns request logging on, by who started the server. */
 const NOT_LOGGING_FIX = {
   cli: 'start it with --log-requests',
-  editor: 'restart it with request logging: "Restart with Request Logging" in its Monitoring panel (ML Loop: Open Monitoring), or turn on the mlLoop.deploy.logRequests setting and deploy again',
+  editor:
+    'restart it with request logging: "Restart with Request Logging" in its Monitoring panel (ML Loop: Open Monitoring), or turn on the mlLoop.deploy.logRequests setting and deploy again',
 } as const;
 
 export interface ServerOptions {
@@ -91,7 +92,8 @@ export class InferenceServer {
 
   constructor(private readonly options: ServerOptions = {}) {
     const host = options.host ?? '127.0.0.1';
-    if (!isLoopback(host) && !options.token) throw new Error(`binding ${host} (not loopback) needs a bearer token: pass --token-file FILE`);
+    if (!isLoopback(host) && !options.token)
+      throw new Error(`binding ${host} (not loopback) needs a bearer token: pass --token-file FILE`);
     this.maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
     this.inferTimeoutMs = options.inferTimeoutMs ?? 10_000;
     this.tokenHash = options.token ? sha256(options.token) : undefined;
@@ -112,7 +114,15 @@ export class InferenceServer {
     this.feedback = options.requestLog ? new FeedbackLog(options.requestLog.dir) : undefined;
     const timeout = options.requestTimeoutMs ?? 30_000;
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
-    this.http = createServer({ keepAliveTimeout: 5000, requestTimeout: timeout, headersTimeout: Math.min(timeout, 20_000), connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (req, res) => this.onRequest(req, res));
+    this.http = createServer(
+      {
+        keepAliveTimeout: 5000,
+        requestTimeout: timeout,
+        headersTimeout: Math.min(timeout, 20_000),
+        connectionsCheckingInterval: Math.min(1000, timeout / 2),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
   }
 
   /** The port asked for, when it was taken and the server listens on a free one instead (portFallback). */
@@ -254,14 +264,17 @@ export class InferenceServer {
       res.end(await this.metrics.registry.metrics());
       return;
     }
-    if (parts[0] !== 'v2') throw new NotFound(`no endpoint ${method} ${path}; the API is under /v2 (OIP v2) and /metrics`);
+    if (parts[0] !== 'v2')
+      throw new NotFound(`no endpoint ${method} ${path}; the API is under /v2 (OIP v2) and /metrics`);
     const rest = parts.slice(1);
     // /v2
     if (rest.length === 0 && method === 'GET') return sendJson(res, 200, this.serverMetadata());
     if (rest[0] === 'health' && rest.length === 2 && method === 'GET') {
       if (rest[1] === 'live') return sendJson(res, 200, { live: true });
       if (rest[1] === 'ready') {
-        const ready = !this.draining && [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production));
+        const ready =
+          !this.draining &&
+          [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production));
         return sendJson(res, ready ? 200 : 503, { ready });
       }
     }
@@ -284,16 +297,22 @@ export class InferenceServer {
         const v = this.registry.resolve(name, version);
         return sendJson(res, 200, { name, version: v.version, ready: true });
       }
-      if (tail.length === 1 && action === 'stats' && method === 'GET') return sendJson(res, 200, this.stats(name, version));
-      if (tail.length === 1 && (action === 'infer' || action === 'predict') && method === 'POST') return this.infer(req, res, body, name, version, action);
-      if (version === undefined && tail.length === 1 && action === 'feedback' && method === 'POST') return this.storeFeedback(res, body, name);
-      if (version === undefined && action === 'aliases' && tail.length === 1 && method === 'GET') return sendJson(res, 200, this.aliases(name));
+      if (tail.length === 1 && action === 'stats' && method === 'GET')
+        return sendJson(res, 200, this.stats(name, version));
+      if (tail.length === 1 && (action === 'infer' || action === 'predict') && method === 'POST')
+        return this.infer(req, res, body, name, version, action);
+      if (version === undefined && tail.length === 1 && action === 'feedback' && method === 'POST')
+        return this.storeFeedback(res, body, name);
+      if (version === undefined && action === 'aliases' && tail.length === 1 && method === 'GET')
+        return sendJson(res, 200, this.aliases(name));
       if (version === undefined && action === 'aliases' && tail.length === 2 && method === 'POST') {
         const alias = tail[1];
-        if (!ALIASES.includes(alias as Alias)) throw new NotFound(`unknown alias "${alias}"; aliases: ${ALIASES.join(', ')}`);
+        if (!ALIASES.includes(alias as Alias))
+          throw new NotFound(`unknown alias "${alias}"; aliases: ${ALIASES.join(', ')}`);
         const b = parseJson(body) as { version?: unknown } | null;
         const target = b && typeof b === 'object' ? b.version : undefined;
-        if (typeof target !== 'string' && typeof target !== 'number') throw new BadRequest('the body must be {"version": "<version>"}');
+        if (typeof target !== 'string' && typeof target !== 'number')
+          throw new BadRequest('the body must be {"version": "<version>"}');
         await this.registry.setAlias(name, alias as Alias, String(target));
         return sendJson(res, 200, this.aliases(name));
       }
@@ -305,7 +324,14 @@ export class InferenceServer {
     throw new NotFound(`no endpoint ${method} ${path}`);
   }
 
-  private async infer(req: IncomingMessage, res: ServerResponse, body: Buffer, name: string, version: string | undefined, action: 'infer' | 'predict'): Promise<void> {
+  private async infer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    name: string,
+    version: string | undefined,
+    action: 'infer' | 'predict',
+  ): Promise<void> {
     const t0 = performance.now();
     const v = this.registry.resolve(name, version);
     v.acquire();
@@ -319,20 +345,29 @@ export class InferenceServer {
     let logId: string | undefined;
     try {
       parsed = parseJson(body);
-      const request = action === 'infer' ? parseInferRequest(parsed, v) : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
+      const request =
+        action === 'infer'
+          ? parseInferRequest(parsed, v)
+          : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
       const r = await this.registry.batcher(v).run(request.feeds, request.rows, this.timeoutMs(request.timeoutUs));
       queueMs = r.queueMs;
       ({ feeds, rows } = request);
       results = r.outputs;
       // With logging on, the response names the logged id, which feedback refers to.
-      if (this.log) res.setHeader('X-Request-Id', (logId = requestId(request.id, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`));
+      if (this.log)
+        res.setHeader(
+          'X-Request-Id',
+          (logId = requestId(request.id, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`),
+        );
       // (inference time is observed once per batch run, by the batcher's onRun)
       this.metricsOf(v).queue.observe(r.queueMs / 1000);
-      out = action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
+      out =
+        action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
       sendJson(res, 200, out);
     } catch (e) {
       status = e instanceof HttpError ? e.status : 500;
-      if (!(e instanceof HttpError)) e = new HttpError(400, `the model could not run on this input: ${(e as Error).message ?? String(e)}`);
+      if (!(e instanceof HttpError))
+        e = new HttpError(400, `the model could not run on this input: ${(e as Error).message ?? String(e)}`);
       status = (e as HttpError).status;
       this.fail(res, e);
     } finally {
@@ -353,20 +388,30 @@ export class InferenceServer {
     }
     c.queueNs += queueMs * 1e6;
     if (this.log && this.log.sampled()) {
-      const reqId = logId ?? requestId(out?.id as string | undefined, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`;
+      const reqId =
+        logId ??
+        requestId(out?.id as string | undefined, req.headers['x-request-id']) ??
+        `${this.idPrefix}-${++this.requestSeq}`;
       const now = Date.now();
       const latency = Math.round(ms * 1000) / 1000;
-      this.log.append({
-        time: new Date(now).toISOString(),
-        id: reqId,
-        model: v.model,
-        version: v.version,
-        status,
-        inputs: loggedInputs(parsed, action),
-        outputs: out ? (action === 'infer' ? Object.fromEntries((out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data])) : out.predictions) : undefined,
-        latency_ms: latency,
-        ...(v.source.runId ? { run: v.source.runId } : {}),
-      }, columnarRequest(v, { time: now, id: reqId, status, latencyMs: latency }, feeds, results, rows));
+      this.log.append(
+        {
+          time: new Date(now).toISOString(),
+          id: reqId,
+          model: v.model,
+          version: v.version,
+          status,
+          inputs: loggedInputs(parsed, action),
+          outputs: out
+            ? action === 'infer'
+              ? Object.fromEntries((out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data]))
+              : out.predictions
+            : undefined,
+          latency_ms: latency,
+          ...(v.source.runId ? { run: v.source.runId } : {}),
+        },
+        columnarRequest(v, { time: now, id: reqId, status, latencyMs: latency }, feeds, results, rows),
+      );
     }
   }
 
@@ -379,8 +424,15 @@ export class InferenceServer {
   /** `POST /v2/models/{name}/feedback`: true labels for logged requests (src/core/serve/feedback.ts). */
   private storeFeedback(res: ServerResponse, body: Buffer, name: string): void {
     const e = this.registry.entry(name);
-    if (!this.feedback) throw new HttpError(409, `request logging is off on this server: feedback is joined to logged requests, so ${NOT_LOGGING_FIX[this.options.startedBy ?? 'cli']}`);
-    const items = parseFeedback(parseJson(body), e.aliases.production ? e.versions.get(e.aliases.production) : undefined);
+    if (!this.feedback)
+      throw new HttpError(
+        409,
+        `request logging is off on this server: feedback is joined to logged requests, so ${NOT_LOGGING_FIX[this.options.startedBy ?? 'cli']}`,
+      );
+    const items = parseFeedback(
+      parseJson(body),
+      e.aliases.production ? e.versions.get(e.aliases.production) : undefined,
+    );
     sendJson(res, 200, { accepted: this.feedback.append(items) });
   }
 
@@ -388,7 +440,12 @@ export class InferenceServer {
     if (method !== 'POST') throw new NotFound(`the repository extension takes POST, not ${method}`);
     if (rest.length === 1 && rest[0] === 'index') {
       const index = [...this.registry.models.values()].flatMap((e) =>
-        [...e.sources.keys()].map((version) => ({ name: e.name, version, state: e.versions.has(version) ? 'READY' : 'UNAVAILABLE', reason: e.versions.has(version) ? '' : 'unloaded' })),
+        [...e.sources.keys()].map((version) => ({
+          name: e.name,
+          version,
+          state: e.versions.has(version) ? 'READY' : 'UNAVAILABLE',
+          reason: e.versions.has(version) ? '' : 'unloaded',
+        })),
       );
       return sendJson(res, 200, index);
     }
@@ -404,10 +461,15 @@ export class InferenceServer {
       if (typeof params.path === 'string') {
         // ML Loop's extension: add a version from a model file (a deployed run); `alias` may name candidate or production.
         const alias = params.alias === undefined ? 'candidate' : String(params.alias);
-        if (!ALIASES.includes(alias as Alias)) throw new BadRequest(`parameters.alias must be one of ${ALIASES.join(', ')}`);
+        if (!ALIASES.includes(alias as Alias))
+          throw new BadRequest(`parameters.alias must be one of ${ALIASES.join(', ')}`);
         let added: ServedVersion;
         try {
-          added = await this.registry.addVersion(name, { path: params.path, runId: typeof params.run_id === 'string' ? params.run_id : undefined }, { version, alias: alias as Alias });
+          added = await this.registry.addVersion(
+            name,
+            { path: params.path, runId: typeof params.run_id === 'string' ? params.run_id : undefined },
+            { version, alias: alias as Alias },
+          );
         } catch (e) {
           if (e instanceof HttpError) throw e;
           throw new BadRequest(`could not load ${params.path}: ${(e as Error).message}`);
@@ -439,13 +501,30 @@ export class InferenceServer {
       platform: 'onnxruntime_onnx',
       inputs: v.inputs,
       outputs: v.outputs,
-      parameters: { version: v.version, aliases: e.aliases, ...(v.source.runId ? { run_id: v.source.runId } : {}), ...(v.contract ? { features: v.contract.features, categories: v.contract.categories, classes: v.contract.classes, task: v.contract.task } : {}) },
+      parameters: {
+        version: v.version,
+        aliases: e.aliases,
+        ...(v.source.runId ? { run_id: v.source.runId } : {}),
+        ...(v.contract
+          ? {
+              features: v.contract.features,
+              categories: v.contract.categories,
+              classes: v.contract.classes,
+              task: v.contract.task,
+            }
+          : {}),
+      },
     };
   }
 
   aliases(name: string): Record<string, unknown> {
     const e = this.registry.entry(name);
-    return { name, production: e.aliases.production ?? null, candidate: e.aliases.candidate ?? null, previous_production: e.productionHistory[e.productionHistory.length - 1] ?? null };
+    return {
+      name,
+      production: e.aliases.production ?? null,
+      candidate: e.aliases.candidate ?? null,
+      previous_production: e.productionHistory[e.productionHistory.length - 1] ?? null,
+    };
   }
 
   /** Triton's statistics extension shape (`model_stats`), durations in ns. */
@@ -469,11 +548,14 @@ export class InferenceServer {
               queue: { count: c.success + c.fail, ns: Math.round(c.queueNs) },
               compute_infer: s.computeInfer,
             },
-            batch_stats: [...s.batches.entries()].sort((a, b) => a[0] - b[0]).map(([batch_size, x]) => ({ batch_size, compute_infer: x })),
+            batch_stats: [...s.batches.entries()]
+              .sort((a, b) => a[0] - b[0])
+              .map(([batch_size, x]) => ({ batch_size, compute_infer: x })),
           };
         }),
     );
-    if (version !== undefined && model_stats.length === 0) throw new NotFound(`model "${name}" has no loaded version ${version}`);
+    if (version !== undefined && model_stats.length === 0)
+      throw new NotFound(`model "${name}" has no loaded version ${version}`);
     return { model_stats };
   }
 
@@ -492,8 +574,18 @@ export class InferenceServer {
         versions: [...e.sources.entries()].map(([version, src]) => {
           const v = e.versions.get(version);
           const c = v ? this.countsOf(v) : undefined;
-          const runs = v ? { workers: v.engine.workers, running: this.registry.batcher(v).running } : { workers: 0, running: 0 };
-          return { version, loaded: !!v, path: src.path, runId: v?.source.runId ?? src.runId ?? null, requests: c ? c.success + c.fail : 0, failed: c?.fail ?? 0, ...runs };
+          const runs = v
+            ? { workers: v.engine.workers, running: this.registry.batcher(v).running }
+            : { workers: 0, running: 0 };
+          return {
+            version,
+            loaded: !!v,
+            path: src.path,
+            runId: v?.source.runId ?? src.runId ?? null,
+            requests: c ? c.success + c.fail : 0,
+            failed: c?.fail ?? 0,
+            ...runs,
+          };
         }),
       })),
     };
@@ -531,7 +623,9 @@ function loggedInputs(parsed: unknown, action: 'infer' | 'predict'): unknown {
   if (action === 'predict') return p.instances;
   if (!Array.isArray(p.inputs)) return undefined;
   const out: Record<string, unknown> = {};
-  for (const t of p.inputs) if (t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string') out[(t as { name: string }).name] = (t as { data?: unknown }).data;
+  for (const t of p.inputs)
+    if (t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string')
+      out[(t as { name: string }).name] = (t as { data?: unknown }).data;
   return out;
 }
 

@@ -21,8 +21,14 @@ export function resolveModel(spec: string, projectDir: string): ResolvedModel {
     const run = existsSync(runJson) ? readRunSummary(runJson) : undefined;
     const stem = basename(asPath).replace(/\.onnx$/i, '');
     // A run's model sits in <project>/.mlloop/runs/<runId>/.
-    const name = run?.experiment ? deploymentName(resolve(dirname(asPath), '..', '..', '..'), run.experiment) : undefined;
-    return { path: asPath, runId: run?.runId, defaultName: name ?? sanitizeName(stem === 'model' ? basename(dirname(asPath)) : stem) };
+    const name = run?.experiment
+      ? deploymentName(resolve(dirname(asPath), '..', '..', '..'), run.experiment)
+      : undefined;
+    return {
+      path: asPath,
+      runId: run?.runId,
+      defaultName: name ?? sanitizeName(stem === 'model' ? basename(dirname(asPath)) : stem),
+    };
   }
   if (/^[\w.-]+$/.test(spec)) {
     const dir = join(runsDir(projectDir), spec);

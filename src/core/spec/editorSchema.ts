@@ -7,8 +7,29 @@
 
 /** Keywords that only constrain (the language service would report them). */
 const VALIDATION = new Set([
-  'type', 'required', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'format',
-  'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'propertyNames', 'not', 'if', 'then', 'else', 'dependencies', 'contains',
+  'type',
+  'required',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+  'dependencies',
+  'contains',
 ]);
 
 export function editorSchemaOf(schema: unknown): unknown {
@@ -24,7 +45,9 @@ export function editorSchemaOf(schema: unknown): unknown {
       if (typeof value === 'object') out[key] = editorSchemaOf(value);
     } else if (key === 'oneOf' || key === 'allOf') out.anyOf = editorSchemaOf(value);
     else if (key === 'properties' || key === 'definitions' || key === 'patternProperties') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, editorSchemaOf(v)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, editorSchemaOf(v)]),
+      );
     } else out[key] = key === 'anyOf' ? editorSchemaOf(value) : value;
   }
   return out;

@@ -103,6 +103,10 @@ export function wholeDiff(a: string, b: string): Edit {
 /** The text edit of a problem's fix (its values set in turn, comments and layout kept): one edit, or none when nothing changes. */
 export function problemFixEdits(text: string, fix: ProblemFix, insertSpaces = true, tabSize = 2): Edit[] {
   let current = text;
-  for (const e of fix.edits) current = applyEdits(current, modify(current, e.jsonPath, e.value, { formattingOptions: { insertSpaces, tabSize } }));
+  for (const e of fix.edits)
+    current = applyEdits(
+      current,
+      modify(current, e.jsonPath, e.value, { formattingOptions: { insertSpaces, tabSize } }),
+    );
   return current === text ? [] : [wholeDiff(text, current)];
 }

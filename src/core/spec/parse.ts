@@ -48,7 +48,15 @@ export function parseProjectDocument(doc: JsonDocument, file: string): ParsedPro
         ...doc.rangeOfOffsets(e.offset, e.length),
       };
     });
-    if (!problems.length) problems.push({ severity: 'error', code: 'json-syntax', message: 'The file is empty: expected a JSON object', file, line: 1, column: 1 });
+    if (!problems.length)
+      problems.push({
+        severity: 'error',
+        code: 'json-syntax',
+        message: 'The file is empty: expected a JSON object',
+        file,
+        line: 1,
+        column: 1,
+      });
     return { problems };
   }
   // getNodeValue builds null-prototype objects; callers get plain ones.
@@ -109,17 +117,33 @@ function describe(e: ErrorObject, path: JsonPath): { message: string; at: JsonPa
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
-      return { message: `${where === '(root)' ? 'The project' : where} is missing the required property "${p.missingProperty}"`, at: path, key: false };
+      return {
+        message: `${where === '(root)' ? 'The project' : where} is missing the required property "${p.missingProperty}"`,
+        at: path,
+        key: false,
+      };
     case 'additionalProperties':
-      return { message: `Unknown property "${p.additionalProperty}" in ${where}`, at: [...path, String(p.additionalProperty)], key: true };
+      return {
+        message: `Unknown property "${p.additionalProperty}" in ${where}`,
+        at: [...path, String(p.additionalProperty)],
+        key: true,
+      };
     case 'enum':
-      return { message: `${where} must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, at: path, key: false };
+      return {
+        message: `${where} must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        at: path,
+        key: false,
+      };
     case 'const':
       return { message: `${where} must be ${JSON.stringify(p.allowedValue)}`, at: path, key: false };
     case 'type':
       return { message: `${where} must be of type ${String(p.type).replace(',', ' or ')}`, at: path, key: false };
     case 'propertyNames':
-      return { message: `Invalid name "${p.propertyName}" in ${where}: use letters, digits, _ . -`, at: [...path, String(p.propertyName)], key: true };
+      return {
+        message: `Invalid name "${p.propertyName}" in ${where}: use letters, digits, _ . -`,
+        at: [...path, String(p.propertyName)],
+        key: true,
+      };
     case 'pattern':
       return { message: `${where} ${e.message}`, at: path, key: false };
     default:
@@ -132,7 +156,11 @@ function schemaErrorsToProblems(errors: ErrorObject[], doc: JsonDocument, file: 
   const problems: Problem[] = [];
   // 'if' only says a then/else branch failed; the branch's own errors are the useful ones.
   // propertyNames' pattern errors point at the name (reported by the propertyNames error itself).
-  const useful = narrowestEnums(pruneOneOfBranches(errors).filter((e) => e.keyword !== 'if' && !(e.propertyName !== undefined && e.keyword === 'pattern')));
+  const useful = narrowestEnums(
+    pruneOneOfBranches(errors).filter(
+      (e) => e.keyword !== 'if' && !(e.propertyName !== undefined && e.keyword === 'pattern'),
+    ),
+  );
   for (const e of useful) {
     const { message, at, key } = describe(e, pathOf(e.instancePath));
     const id = `${at.join('/')}|${message}`;
@@ -141,7 +169,13 @@ function schemaErrorsToProblems(errors: ErrorObject[], doc: JsonDocument, file: 
     const problem = doc.problemAt(at, file, 'error', 'schema', message, key);
     // A mistyped name among the allowed values: the closest ones, as a hint and as quick fixes.
     const given = e.keyword === 'enum' ? doc.valueAt(at) : undefined;
-    const near = typeof given === 'string' ? closestNames(given, (e.params as { allowedValues: unknown[] }).allowedValues.filter((v): v is string => typeof v === 'string')) : [];
+    const near =
+      typeof given === 'string'
+        ? closestNames(
+            given,
+            (e.params as { allowedValues: unknown[] }).allowedValues.filter((v): v is string => typeof v === 'string'),
+          )
+        : [];
     if (near.length) {
       problem.message += ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)`;
       problem.fixes = near.map((n) => ({ title: `Use "${n}"`, edits: [{ jsonPath: at, value: n }] }));

@@ -37,7 +37,9 @@ export function formatProblem(p: Problem): string {
 /** The names closest to a mistyped one (case-insensitive edit distance, at most a third of its length, and 2 at least); the nearest first, ties kept. */
 export function closestNames(name: string, candidates: string[]): string[] {
   const limit = Math.max(2, Math.floor(name.length / 3));
-  const scored = candidates.map((c) => ({ c, d: distance(name.toLowerCase(), c.toLowerCase()) })).filter((x) => x.d <= limit);
+  const scored = candidates
+    .map((c) => ({ c, d: distance(name.toLowerCase(), c.toLowerCase()) }))
+    .filter((x) => x.d <= limit);
   const best = Math.min(...scored.map((x) => x.d));
   return scored.filter((x) => x.d === best).map((x) => x.c);
 }

@@ -13,7 +13,13 @@ const EDITOR_KEYWORDS = ['markdownDescription', 'enumDescriptions', 'defaultSnip
 function newAjv(useDefaults: boolean): Ajv {
   // Defaults under oneOf/if branches (data.split's) are editor hints Ajv cannot apply: don't fail on them
   // in the defaults instance; the validating instance stays fully strict.
-  const ajv = new Ajv({ allErrors: true, useDefaults, strictSchema: !useDefaults, strictTypes: false, allowUnionTypes: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults,
+    strictSchema: !useDefaults,
+    strictTypes: false,
+    allowUnionTypes: true,
+  });
   ajv.addVocabulary(EDITOR_KEYWORDS);
   ajv.addSchema(projectSchema, 'mlloop');
   return ajv;
@@ -53,7 +59,10 @@ export class InvalidParamsError extends Error {
  * Built-in models: validated against the model's params schema (throws InvalidParamsError when invalid).
  * Script experiments: their params as given (a script's parameters have no schema).
  */
-export function resolveParams<M extends BuiltinModel>(experiment: { model: M; params?: Record<string, unknown> }): ModelParams[M];
+export function resolveParams<M extends BuiltinModel>(experiment: {
+  model: M;
+  params?: Record<string, unknown>;
+}): ModelParams[M];
 export function resolveParams(experiment: ExperimentSpec): Record<string, unknown>;
 export function resolveParams(experiment: ExperimentSpec): Record<string, unknown> {
   const params = structuredClone(experiment.params ?? {});

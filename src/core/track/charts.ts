@@ -14,8 +14,18 @@ export function seriesStyle(i: number, p: Pick<ChartPalette, 'series'>): { color
 
 type LineConfig = ChartConfiguration<'line', (number | null)[], number>;
 
-function lineChart(title: string, steps: number[], datasets: ChartDataset<'line', (number | null)[]>[], colors: ChartPalette, yTitle: string): LineConfig {
-  const options = baseOptions(colors, { title, x: axis(colors, 'epoch', { type: 'linear', ticks: { color: colors.muted, font: { size: 11 }, precision: 0 } }), y: axis(colors, yTitle) });
+function lineChart(
+  title: string,
+  steps: number[],
+  datasets: ChartDataset<'line', (number | null)[]>[],
+  colors: ChartPalette,
+  yTitle: string,
+): LineConfig {
+  const options = baseOptions(colors, {
+    title,
+    x: axis(colors, 'epoch', { type: 'linear', ticks: { color: colors.muted, font: { size: 11 }, precision: 0 } }),
+    y: axis(colors, yTitle),
+  });
   return {
     type: 'line',
     data: { labels: steps, datasets },
@@ -28,8 +38,22 @@ function lineChart(title: string, steps: number[], datasets: ChartDataset<'line'
   };
 }
 
-function line(label: string, data: (number | null)[], style: { color: string; dash: number[] }, extra: Partial<ChartDataset<'line', (number | null)[]>> = {}): ChartDataset<'line', (number | null)[]> {
-  return { label, data, borderColor: style.color, backgroundColor: style.color, borderDash: style.dash, pointRadius: data.length > 60 ? 0 : 2, borderWidth: 2, ...extra };
+function line(
+  label: string,
+  data: (number | null)[],
+  style: { color: string; dash: number[] },
+  extra: Partial<ChartDataset<'line', (number | null)[]>> = {},
+): ChartDataset<'line', (number | null)[]> {
+  return {
+    label,
+    data,
+    borderColor: style.color,
+    backgroundColor: style.color,
+    borderDash: style.dash,
+    pointRadius: data.length > 60 ? 0 : 2,
+    borderWidth: 2,
+    ...extra,
+  };
 }
 
 const hasValues = (xs: (number | null)[]) => xs.some((v) => v !== null);
@@ -37,7 +61,8 @@ const hasValues = (xs: (number | null)[]) => xs.some((v) => v !== null);
 /** The Training panel: loss (train, dev) per epoch. */
 export function trainingLossChart(c: RunCurves, colors: ChartPalette): LineConfig {
   const datasets = [];
-  if (hasValues(c.trainLoss)) datasets.push(line('train loss', c.trainLoss, { color: seriesColor(colors, 0), dash: [] }));
+  if (hasValues(c.trainLoss))
+    datasets.push(line('train loss', c.trainLoss, { color: seriesColor(colors, 0), dash: [] }));
   if (hasValues(c.devLoss)) datasets.push(line('dev loss', c.devLoss, { color: seriesColor(colors, 1), dash: [] }));
   return lineChart('Loss', c.steps, datasets, colors, 'loss');
 }
@@ -45,19 +70,29 @@ export function trainingLossChart(c: RunCurves, colors: ChartPalette): LineConfi
 /** The Training panel: the project's metric on dev per epoch. */
 export function trainingMetricChart(c: RunCurves, colors: ChartPalette): LineConfig {
   const name = c.metricName ?? 'metric';
-  const datasets = hasValues(c.devMetric) ? [line(`dev ${name}`, c.devMetric, { color: seriesColor(colors, 2), dash: [] })] : [];
+  const datasets = hasValues(c.devMetric)
+    ? [line(`dev ${name}`, c.devMetric, { color: seriesColor(colors, 2), dash: [] })]
+    : [];
   return lineChart(`Dev ${name}`, c.steps, datasets, colors, name);
 }
 
 export type CompareSeries = 'devLoss' | 'trainLoss' | 'devMetric';
-const SERIES_TITLE: Record<CompareSeries, string> = { devLoss: 'Dev loss', trainLoss: 'Train loss', devMetric: 'Dev metric' };
+const SERIES_TITLE: Record<CompareSeries, string> = {
+  devLoss: 'Dev loss',
+  trainLoss: 'Train loss',
+  devMetric: 'Dev metric',
+};
 
 /** The Compare panel: one series per run overlaid; runs have different step counts, so x is linear and labels are the union. */
 export function compareChart(runs: RunCurves[], series: CompareSeries, colors: ChartPalette): LineConfig {
   const steps = [...new Set(runs.flatMap((r) => r.steps))].sort((a, b) => a - b);
   const datasets = runs.map((r, i) => {
     const at = new Map(r.steps.map((s, k) => [s, r[series][k]]));
-    return line(r.label, steps.map((s) => at.get(s) ?? null), seriesStyle(i, colors));
+    return line(
+      r.label,
+      steps.map((s) => at.get(s) ?? null),
+      seriesStyle(i, colors),
+    );
   });
   const metric = runs.find((r) => r.metricName)?.metricName;
   const title = series === 'devMetric' && metric ? `Dev ${metric}` : SERIES_TITLE[series];

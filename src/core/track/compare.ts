@@ -57,39 +57,98 @@ function scalar(v: unknown): string | number | null {
  * have it. Values that read the same as the best (97.2% and 97.2%) are ties and all marked.
  */
 export function bestColumns(metric: string, values: (number | null)[]): number[] {
-  const present = values.map((v, i) => [v, i] as const).filter((p): p is readonly [number, number] => typeof p[0] === 'number' && Number.isFinite(p[0]));
+  const present = values
+    .map((v, i) => [v, i] as const)
+    .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && Number.isFinite(p[0]));
   if (present.length < 2) return [];
   const higher = HIGHER_IS_BETTER.has(metric);
-  const target = present.reduce((best, [v]) => (higher ? Math.max(best, v) : Math.min(best, v)), higher ? -Infinity : Infinity);
+  const target = present.reduce(
+    (best, [v]) => (higher ? Math.max(best, v) : Math.min(best, v)),
+    higher ? -Infinity : Infinity,
+  );
   const shown = formatMetricValue(metric, target);
   return present.filter(([v]) => v === target || formatMetricValue(metric, v) === shown).map(([, i]) => i);
 }
 
 export function buildCompareTable(runs: TrackedRun[]): CompareTable {
-  if (runs.length < MIN_COMPARE || runs.length > MAX_COMPARE) throw new Error(`compare takes ${MIN_COMPARE} to ${MAX_COMPARE} runs, not ${runs.length}`);
-  const columns = runs.map((r) => ({ runId: r.runId, label: runLabel(r), experiment: r.record.experiment, status: r.status }));
+  if (runs.length < MIN_COMPARE || runs.length > MAX_COMPARE)
+    throw new Error(`compare takes ${MIN_COMPARE} to ${MAX_COMPARE} runs, not ${runs.length}`);
+  const columns = runs.map((r) => ({
+    runId: r.runId,
+    label: runLabel(r),
+    experiment: r.record.experiment,
+    status: r.status,
+  }));
   const rows: CompareRow[] = [];
   const infoRow = (key: string, values: (string | number | null)[], display?: string[]) =>
-    rows.push({ section: 'run', key, values, display: display ?? values.map(valueText), differs: !sameValues(values), best: [] });
-  infoRow('experiment', runs.map((r) => r.record.experiment));
-  infoRow('model', runs.map((r) => r.record.model));
-  infoRow('status', runs.map((r) => r.status));
-  infoRow('started', runs.map((r) => r.record.startedAt));
+    rows.push({
+      section: 'run',
+      key,
+      values,
+      display: display ?? values.map(valueText),
+      differs: !sameValues(values),
+      best: [],
+    });
+  infoRow(
+    'experiment',
+    runs.map((r) => r.record.experiment),
+  );
+  infoRow(
+    'model',
+    runs.map((r) => r.record.model),
+  );
+  infoRow(
+    'status',
+    runs.map((r) => r.status),
+  );
+  infoRow(
+    'started',
+    runs.map((r) => r.record.startedAt),
+  );
   const durations = runs.map((r) => (r.record.endedAt ? runDurationMs(r.record) : null));
-  infoRow('duration', durations, durations.map((d) => (d === null ? '—' : formatDuration(d))));
-  infoRow('data version', runs.map((r) => r.record.dataVersion?.id ?? null));
-  infoRow('model size (bytes)', runs.map((r) => r.record.modelSize ?? null));
-  infoRow('git commit', runs.map((r) => (r.record.git ? `${r.record.git.commit.slice(0, 10)}${r.record.git.dirty ? ' (dirty)' : ''}` : null)));
-  infoRow('note', runs.map((r) => r.annotations.note ?? null));
+  infoRow(
+    'duration',
+    durations,
+    durations.map((d) => (d === null ? '—' : formatDuration(d))),
+  );
+  infoRow(
+    'data version',
+    runs.map((r) => r.record.dataVersion?.id ?? null),
+  );
+  infoRow(
+    'model size (bytes)',
+    runs.map((r) => r.record.modelSize ?? null),
+  );
+  infoRow(
+    'git commit',
+    runs.map((r) =>
+      r.record.git ? `${r.record.git.commit.slice(0, 10)}${r.record.git.dirty ? ' (dirty)' : ''}` : null,
+    ),
+  );
+  infoRow(
+    'note',
+    runs.map((r) => r.annotations.note ?? null),
+  );
 
   const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.record.params ?? {})))].sort();
   for (const key of paramKeys) {
     const raw = runs.map((r) => r.record.params?.[key]);
-    rows.push({ section: 'param', key, values: raw.map(scalar), display: raw.map(valueText), differs: !sameValues(raw), best: [] });
+    rows.push({
+      section: 'param',
+      key,
+      values: raw.map(scalar),
+      display: raw.map(valueText),
+      differs: !sameValues(raw),
+      best: [],
+    });
   }
 
   for (const split of ['train', 'dev', 'test'] as const) {
-    const names = [...new Set(runs.flatMap((r) => Object.keys((r.record.metrics?.[split] as Record<string, number> | undefined) ?? {})))];
+    const names = [
+      ...new Set(
+        runs.flatMap((r) => Object.keys((r.record.metrics?.[split] as Record<string, number> | undefined) ?? {})),
+      ),
+    ];
     for (const metric of names) {
       const values = runs.map((r) => {
         const v = (r.record.metrics?.[split] as Record<string, number> | undefined)?.[metric];
@@ -110,7 +169,11 @@ export function buildCompareTable(runs: TrackedRun[]): CompareTable {
 
 /** The table as CSV: one line per row (section, key, then one cell per run, raw values); best cells are not marked. */
 export function compareTableCsv(table: CompareTable): string {
-  const header = ['section', 'key', ...table.columns.map((c) => (c.label === c.runId ? c.runId : `${c.label} (${c.runId})`))];
+  const header = [
+    'section',
+    'key',
+    ...table.columns.map((c) => (c.label === c.runId ? c.runId : `${c.label} (${c.runId})`)),
+  ];
   const body = table.rows.map((r) => [r.section, r.key, ...r.values.map((v) => (v === null ? '' : v))]);
   return toCsv([header, ...body]);
 }

@@ -14,10 +14,22 @@ export async function findRun(projectDir: string, run: string): Promise<RunRecor
   else {
     const matches = runs.filter((r) => r.runId.startsWith(run));
     const exact = matches.find((r) => r.runId === run);
-    if (!exact && matches.length > 1) throw new Error(`Run id "${run}" is ambiguous: ${matches.map((r) => r.runId).join(', ')}`);
+    if (!exact && matches.length > 1)
+      throw new Error(`Run id "${run}" is ambiguous: ${matches.map((r) => r.runId).join(', ')}`);
     found = exact ?? matches[0];
   }
-  if (!found) throw new Error(`No ${run.startsWith('latest') ? 'completed ' : ''}run "${run}" in ${runsDir(projectDir)}${runs.length ? ` (runs: ${runs.slice(0, 5).map((r) => r.runId).join(', ')}${runs.length > 5 ? ', …' : ''})` : ''}`);
-  if (found.status !== 'completed') throw new Error(`Run ${found.runId} is ${found.status}: only completed runs have a model to diagnose`);
+  if (!found)
+    throw new Error(
+      `No ${run.startsWith('latest') ? 'completed ' : ''}run "${run}" in ${runsDir(projectDir)}${
+        runs.length
+          ? ` (runs: ${runs
+              .slice(0, 5)
+              .map((r) => r.runId)
+              .join(', ')}${runs.length > 5 ? ', …' : ''})`
+          : ''
+      }`,
+    );
+  if (found.status !== 'completed')
+    throw new Error(`Run ${found.runId} is ${found.status}: only completed runs have a model to diagnose`);
   return found;
 }

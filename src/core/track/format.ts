@@ -4,7 +4,14 @@ import type { MetricName } from '../spec/types';
 import type { RunRecord } from '../train/runStore';
 import type { TrackedRun } from './types';
 
-export const METRIC_SHORT: Record<string, string> = { accuracy: 'acc', f1: 'f1', logloss: 'logloss', rmse: 'rmse', mae: 'mae', r2: 'r2' };
+export const METRIC_SHORT: Record<string, string> = {
+  accuracy: 'acc',
+  f1: 'f1',
+  logloss: 'logloss',
+  rmse: 'rmse',
+  mae: 'mae',
+  r2: 'r2',
+};
 const PERCENT = new Set(['accuracy', 'f1']);
 /** Metrics where a larger value is better; the others (losses, errors) are better smaller. */
 export const HIGHER_IS_BETTER = new Set(['accuracy', 'f1', 'r2']);
@@ -60,7 +67,9 @@ export function runDurationMs(record: RunRecord, now = Date.now()): number {
  * headers): its name when set, else its experiment and the random suffix of its id (`softmax f94b54`).
  * The full id goes in tooltips.
  */
-export function runLabel(run: Pick<TrackedRun, 'runId' | 'annotations'> & { record: Pick<RunRecord, 'experiment'> }): string {
+export function runLabel(
+  run: Pick<TrackedRun, 'runId' | 'annotations'> & { record: Pick<RunRecord, 'experiment'> },
+): string {
   if (run.annotations.name) return run.annotations.name;
   const m = /^\d{8}-\d{6}-\d{3}-([0-9a-f]{6})$/.exec(run.runId);
   return m ? `${run.record.experiment} ${m[1]}` : run.runId;
@@ -70,7 +79,8 @@ export function runLabel(run: Pick<TrackedRun, 'runId' | 'annotations'> & { reco
 export const shortRunLabel = runLabel;
 
 /** Why test metrics are hidden until asked for (the Training and Compare panels' "Show test" toggle). */
-export const TEST_HIDDEN_REASON = 'Test metrics are hidden: the test set estimates the final error, and choosing runs by it makes that estimate optimistic.';
+export const TEST_HIDDEN_REASON =
+  'Test metrics are hidden: the test set estimates the final error, and choosing runs by it makes that estimate optimistic.';
 
 /** The splits a panel shows: train and dev, and test only when the user asked for it. */
 export function shownSplits<S extends string>(splits: readonly S[], showTest: boolean): S[] {
@@ -78,17 +88,25 @@ export function shownSplits<S extends string>(splits: readonly S[], showTest: bo
 }
 
 /** A run as a quick-pick row reads like the tree: its short name, key metric and age, its full id below. */
-export function runPickRow(run: TrackedRun, metric: string | undefined, now: number): { label: string; description: string; detail: string } {
+export function runPickRow(
+  run: TrackedRun,
+  metric: string | undefined,
+  now: number,
+): { label: string; description: string; detail: string } {
   const age = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);
-  return { label: runLabel(run), description: [keyMetric(run.record, metric), age].filter(Boolean).join(' · '), detail: run.runId };
+  return {
+    label: runLabel(run),
+    description: [keyMetric(run.record, metric), age].filter(Boolean).join(' · '),
+    detail: run.runId,
+  };
 }
 
 /** `last: dev acc 97.2% · 3 min ago` for the CodeLens over an experiment (its newest run). */
 export function lastRunSummary(run: TrackedRun, metric: string | undefined, now: number): string {
   const when = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);
   if (run.status === 'running') return `running · started ${when}`;
-  if (run.status === 'queued') return `queued${run.record.cluster?.reason ? ` (${run.record.cluster.reason})` : ''} · submitted ${when}`;
+  if (run.status === 'queued')
+    return `queued${run.record.cluster?.reason ? ` (${run.record.cluster.reason})` : ''} · submitted ${when}`;
   if (run.status !== 'completed') return `last: ${run.status} · ${when}`;
   return `last: ${keyMetric(run.record, metric) ?? 'no metrics'} · ${when}`;
 }
-

@@ -90,9 +90,21 @@ export interface ExportResult {
 export function exportMlflow(runs: TrackedRun[], mlrunsDir: string, now = Date.now()): ExportResult {
   mkdirSync(mlrunsDir, { recursive: true });
   const experiments = existingExperiments(mlrunsDir);
-  const already = new Set(scanMlflowRuns(mlrunsDir).runs.map((r) => r.tags[TAG.runId]).filter(Boolean));
+  const already = new Set(
+    scanMlflowRuns(mlrunsDir)
+      .runs.map((r) => r.tags[TAG.runId])
+      .filter(Boolean),
+  );
   // MLflow expects the Default experiment 0 to exist.
-  if (!existsSync(join(mlrunsDir, '0', 'meta.yaml'))) writeExperiment(mlrunsDir, { experiment_id: '0', name: 'Default', artifact_location: pathToFileURL(join(mlrunsDir, '0')).href, lifecycle_stage: 'active', creation_time: now, last_update_time: now });
+  if (!existsSync(join(mlrunsDir, '0', 'meta.yaml')))
+    writeExperiment(mlrunsDir, {
+      experiment_id: '0',
+      name: 'Default',
+      artifact_location: pathToFileURL(join(mlrunsDir, '0')).href,
+      lifecycle_stage: 'active',
+      creation_time: now,
+      last_update_time: now,
+    });
   let nextId = Math.max(0, ...listDirs(mlrunsDir).map(Number).filter(Number.isInteger)) + 1;
   const result: ExportResult = { exported: [], skipped: [] };
   for (const run of runs) {
@@ -103,7 +115,14 @@ export function exportMlflow(runs: TrackedRun[], mlrunsDir: string, now = Date.n
     let exp = experiments.get(run.record.experiment);
     if (!exp) {
       const id = String(nextId++);
-      exp = { experiment_id: id, name: run.record.experiment, artifact_location: pathToFileURL(join(mlrunsDir, id)).href, lifecycle_stage: 'active', creation_time: now, last_update_time: now };
+      exp = {
+        experiment_id: id,
+        name: run.record.experiment,
+        artifact_location: pathToFileURL(join(mlrunsDir, id)).href,
+        lifecycle_stage: 'active',
+        creation_time: now,
+        last_update_time: now,
+      };
       writeExperiment(mlrunsDir, exp);
       experiments.set(exp.name, exp);
     }
@@ -142,7 +161,8 @@ function writeRun(run: TrackedRun, dir: string, experimentId: string, uuid: stri
     user_id: process.env.USER ?? 'ml-loop',
   };
   writeFileSync(join(dir, 'meta.yaml'), yaml.dump(meta, { sortKeys: true }));
-  for (const [k, v] of Object.entries(r.params ?? {})) writeFileSync(join(dir, 'params', safeKey(k)), typeof v === 'string' ? v : JSON.stringify(v));
+  for (const [k, v] of Object.entries(r.params ?? {}))
+    writeFileSync(join(dir, 'params', safeKey(k)), typeof v === 'string' ? v : JSON.stringify(v));
 
   const history = readHistory(run.dir);
   const lines = new Map<string, string[]>();
@@ -159,7 +179,8 @@ function writeRun(run: TrackedRun, dir: string, experimentId: string, uuid: stri
   }
   const lastStep = history.steps.at(-1)?.step ?? 0;
   for (const split of ['train', 'dev', 'test'] as const) {
-    for (const [m, v] of Object.entries((r.metrics?.[split] as Record<string, number> | undefined) ?? {})) add(`final_${split}_${m}`, end ?? start, v, lastStep);
+    for (const [m, v] of Object.entries((r.metrics?.[split] as Record<string, number> | undefined) ?? {}))
+      add(`final_${split}_${m}`, end ?? start, v, lastStep);
   }
   for (const [k, ls] of lines) writeFileSync(join(dir, 'metrics', k), ls.join('\n') + '\n');
 
@@ -174,7 +195,8 @@ function writeRun(run: TrackedRun, dir: string, experimentId: string, uuid: stri
   if (run.annotations.starred) tags[TAG.starred] = 'true';
   if (r.git) tags[TAG.gitCommit] = r.git.commit;
   for (const [k, v] of Object.entries(tags)) writeFileSync(join(dir, 'tags', k), v);
-  for (const f of ARTIFACTS) if (existsSync(join(run.dir, f))) copyFileSync(join(run.dir, f), join(dir, 'artifacts', f));
+  for (const f of ARTIFACTS)
+    if (existsSync(join(run.dir, f))) copyFileSync(join(run.dir, f), join(dir, 'artifacts', f));
 }
 
 /** One run folder of an mlruns layout, as read. */
@@ -191,7 +213,8 @@ export interface MlflowRun {
 function readKeyFiles(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existsSync(dir)) return out;
-  for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isFile()) out[d.name] = readFileSync(join(dir, d.name), 'utf8');
+  for (const d of readdirSync(dir, { withFileTypes: true }))
+    if (d.isFile()) out[d.name] = readFileSync(join(dir, d.name), 'utf8');
   return out;
 }
 
@@ -227,7 +250,14 @@ export function scanMlflowRuns(mlrunsDir: string): { runs: MlflowRun[]; problems
               return { t, value, step: step ?? 0 };
             });
         }
-        runs.push({ dir, experimentName: expName, meta, params: readKeyFiles(join(dir, 'params')), tags: readKeyFiles(join(dir, 'tags')), metrics });
+        runs.push({
+          dir,
+          experimentName: expName,
+          meta,
+          params: readKeyFiles(join(dir, 'params')),
+          tags: readKeyFiles(join(dir, 'tags')),
+          metrics,
+        });
       } catch (e) {
         problems.push({ runId: runUuid, file: dir, message: (e as Error).message });
       }
@@ -250,7 +280,9 @@ function historyLines(run: MlflowRun, record: RunRecord): string[] {
     if (!s) byStep.set(step, (s = { t, step }));
     return s;
   };
-  const metricName = Object.keys(run.metrics).find((k) => k.startsWith('dev_') && k !== 'dev_loss')?.slice(4);
+  const metricName = Object.keys(run.metrics)
+    .find((k) => k.startsWith('dev_') && k !== 'dev_loss')
+    ?.slice(4);
   for (const p of run.metrics.train_loss ?? []) at(p.step, p.t).trainLoss = p.value;
   for (const p of run.metrics.dev_loss ?? []) at(p.step, p.t).devLoss = p.value;
   if (metricName) {
@@ -289,7 +321,14 @@ function recordOf(run: MlflowRun, runId: string): RunRecord {
     experiment: run.experimentName,
     model: (run.tags['mlloop.model'] ?? 'external') as RunRecord['model'],
     params,
-    status: status === MLFLOW_STATUS.FINISHED ? 'completed' : status === MLFLOW_STATUS.KILLED ? 'cancelled' : status === MLFLOW_STATUS.FAILED ? 'failed' : 'cancelled',
+    status:
+      status === MLFLOW_STATUS.FINISHED
+        ? 'completed'
+        : status === MLFLOW_STATUS.KILLED
+          ? 'cancelled'
+          : status === MLFLOW_STATUS.FAILED
+            ? 'failed'
+            : 'cancelled',
     startedAt: new Date(Number(run.meta.start_time)).toISOString(),
     ...(run.meta.end_time ? { endedAt: new Date(Number(run.meta.end_time)).toISOString() } : {}),
     ...(Object.keys(metrics).length ? { metrics } : {}),
@@ -307,7 +346,9 @@ export function importMlflow(mlrunsDir: string, projectDir: string): ImportResul
   const store = runsDir(projectDir);
   for (const run of scan.runs) {
     try {
-      const runId = run.tags[TAG.runId] ?? `${new Date(Number(run.meta.start_time) || 0).toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '-').slice(0, 19)}-mlflow-${String(run.meta.run_uuid ?? '').slice(0, 8)}`;
+      const runId =
+        run.tags[TAG.runId] ??
+        `${new Date(Number(run.meta.start_time) || 0).toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '-').slice(0, 19)}-mlflow-${String(run.meta.run_uuid ?? '').slice(0, 8)}`;
       const dir = join(store, runId);
       if (existsSync(dir)) {
         result.skipped.push({ source: run.dir, reason: `run ${runId} is already in the store` });
@@ -315,7 +356,8 @@ export function importMlflow(mlrunsDir: string, projectDir: string): ImportResul
       }
       const record = recordOf(run, runId);
       // A run that was still going (or already interrupted) when exported has no process here.
-      if (record.status === 'running' || run.tags[TAG.status] === 'interrupted') (record as { status: string }).status = 'interrupted';
+      if (record.status === 'running' || run.tags[TAG.status] === 'interrupted')
+        (record as { status: string }).status = 'interrupted';
       const invalid = validateRecord(record, runId);
       if (invalid) throw new Error(invalid);
       mkdirSync(dir, { recursive: true });
@@ -323,13 +365,20 @@ export function importMlflow(mlrunsDir: string, projectDir: string): ImportResul
         const src = join(run.dir, 'artifacts', f);
         if (existsSync(src) && statSync(src).isFile()) copyFileSync(src, join(dir, f));
       }
-      if (!existsSync(join(dir, HISTORY_FILE))) writeFileSync(join(dir, HISTORY_FILE), historyLines(run, record).map((l) => l + '\n').join(''));
+      if (!existsSync(join(dir, HISTORY_FILE)))
+        writeFileSync(
+          join(dir, HISTORY_FILE),
+          historyLines(run, record)
+            .map((l) => l + '\n')
+            .join(''),
+        );
       const annotations = {
         ...(run.tags[TAG.name] && run.tags[TAG.name] !== runId ? { name: run.tags[TAG.name] } : {}),
         ...(run.tags[TAG.note] ? { note: run.tags[TAG.note] } : {}),
         ...(run.tags[TAG.starred] === 'true' ? { starred: true } : {}),
       };
-      if (Object.keys(annotations).length) writeFileAtomic(join(dir, ANNOTATIONS_FILE), JSON.stringify(annotations, null, 2) + '\n');
+      if (Object.keys(annotations).length)
+        writeFileAtomic(join(dir, ANNOTATIONS_FILE), JSON.stringify(annotations, null, 2) + '\n');
       // run.json last: until it exists the folder is not a run.
       writeFileAtomic(join(dir, RUN_FILE), JSON.stringify(record, null, 2) + '\n');
       result.imported.push(runId);

@@ -2,7 +2,15 @@
 // the file watcher tells it which run folder changed, and only that run is read again.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveStatus, lastWriteOf, listRuns, localLiveness, readTrackedRun, sortNewestFirst, type Liveness } from './store';
+import {
+  deriveStatus,
+  lastWriteOf,
+  listRuns,
+  localLiveness,
+  readTrackedRun,
+  sortNewestFirst,
+  type Liveness,
+} from './store';
 import type { StoreProblem, TrackedRun } from './types';
 import { runsDir } from '../spec/layout';
 
@@ -68,7 +76,12 @@ export class RunIndex {
     if (read.run) this.noteWrite(read.run);
     // The usual change (status, metrics, annotations) keeps the run's place: swap it in the cached
     // lists instead of sorting 2,000 runs again.
-    if (before && read.run && before.record.startedAt === read.run.record.startedAt && before.record.experiment === read.run.record.experiment) {
+    if (
+      before &&
+      read.run &&
+      before.record.startedAt === read.run.record.startedAt &&
+      before.record.experiment === read.run.record.experiment
+    ) {
       this.replaceIn(this.sorted, before, read.run);
       this.replaceIn(this.byExperiment?.get(before.record.experiment), before, read.run);
     } else this.invalidate();
@@ -117,7 +130,9 @@ export class RunIndex {
   }
 
   private staleRunning(): string[] {
-    return [...this.runningWrites].filter(([id, write]) => lastWriteOf(this.byId.get(id)!.dir) !== write).map(([id]) => id);
+    return [...this.runningWrites]
+      .filter(([id, write]) => lastWriteOf(this.byId.get(id)!.dir) !== write)
+      .map(([id]) => id);
   }
 
   private recheckRunningWrites(changedFolders: string[]): string[] {

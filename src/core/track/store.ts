@@ -47,7 +47,8 @@ export function localLiveness(): Liveness {
 export function deriveStatus(record: RunRecord, lastWriteMs: number, live: Liveness): TrackedStatus {
   // A cluster's job lives on another machine: SLURM (src/core/cluster) says how it goes, not a process here.
   if (record.status !== 'running' || record.cluster) return record.status;
-  if (record.pid !== undefined && record.host === live.host) return live.isAlive(record.pid) ? 'running' : 'interrupted';
+  if (record.pid !== undefined && record.host === live.host)
+    return live.isAlive(record.pid) ? 'running' : 'interrupted';
   return live.now - lastWriteMs > STALE_RUNNING_MS ? 'interrupted' : 'running';
 }
 
@@ -57,9 +58,12 @@ export function validateRecord(value: unknown, runId: string): string | undefine
   const r = value as Record<string, unknown>;
   if (r.runId !== runId) return `run.json names run "${String(r.runId)}", not its folder "${runId}"`;
   if (typeof r.experiment !== 'string') return 'run.json has no experiment name';
-  if (typeof r.status !== 'string' || !STATUSES.has(r.status)) return `run.json has an unknown status "${String(r.status)}"`;
-  if (typeof r.startedAt !== 'string' || Number.isNaN(Date.parse(r.startedAt))) return 'run.json has no valid startedAt';
-  if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null)) return 'run.json params are not an object';
+  if (typeof r.status !== 'string' || !STATUSES.has(r.status))
+    return `run.json has an unknown status "${String(r.status)}"`;
+  if (typeof r.startedAt !== 'string' || Number.isNaN(Date.parse(r.startedAt)))
+    return 'run.json has no valid startedAt';
+  if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null))
+    return 'run.json params are not an object';
   return undefined;
 }
 
@@ -76,14 +80,24 @@ function parseAnnotations(text: string): RunAnnotations {
 type ReadOutcome = { run: TrackedRun; problems: StoreProblem[] } | { run?: undefined; problems: StoreProblem[] };
 
 /** Turns the texts of one run folder into a TrackedRun, or the problems that prevent it. */
-function assembleRun(runId: string, dir: string, runText: string | undefined, metaText: string | undefined, lastWriteMs: number, live: Liveness): ReadOutcome {
+function assembleRun(
+  runId: string,
+  dir: string,
+  runText: string | undefined,
+  metaText: string | undefined,
+  lastWriteMs: number,
+  live: Liveness,
+): ReadOutcome {
   const problems: StoreProblem[] = [];
-  if (runText === undefined) return { problems: [{ runId, file: join(dir, RUN_FILE), message: 'run.json is missing' }] };
+  if (runText === undefined)
+    return { problems: [{ runId, file: join(dir, RUN_FILE), message: 'run.json is missing' }] };
   let record: RunRecord;
   try {
     record = JSON.parse(runText) as RunRecord;
   } catch (e) {
-    return { problems: [{ runId, file: join(dir, RUN_FILE), message: `run.json is not valid JSON (${(e as Error).message})` }] };
+    return {
+      problems: [{ runId, file: join(dir, RUN_FILE), message: `run.json is not valid JSON (${(e as Error).message})` }],
+    };
   }
   const invalid = validateRecord(record, runId);
   if (invalid) return { problems: [{ runId, file: join(dir, RUN_FILE), message: invalid }] };
@@ -93,7 +107,11 @@ function assembleRun(runId: string, dir: string, runText: string | undefined, me
     try {
       annotations = parseAnnotations(metaText);
     } catch (e) {
-      problems.push({ runId, file: join(dir, ANNOTATIONS_FILE), message: `meta.json ignored: ${(e as Error).message}` });
+      problems.push({
+        runId,
+        file: join(dir, ANNOTATIONS_FILE),
+        message: `meta.json ignored: ${(e as Error).message}`,
+      });
     }
   }
   return { run: { runId, dir, record, status: deriveStatus(record, lastWriteMs, live), annotations }, problems };
@@ -134,7 +152,14 @@ async function readOptionalAsync(path: string): Promise<string | undefined> {
 export function readTrackedRun(projectDir: string, runId: string, live: Liveness = localLiveness()): ReadOutcome {
   const dir = join(runsDir(projectDir), runId);
   try {
-    return assembleRun(runId, dir, readOptional(join(dir, RUN_FILE)), readOptional(join(dir, ANNOTATIONS_FILE)), lastWriteOf(dir), live);
+    return assembleRun(
+      runId,
+      dir,
+      readOptional(join(dir, RUN_FILE)),
+      readOptional(join(dir, ANNOTATIONS_FILE)),
+      lastWriteOf(dir),
+      live,
+    );
   } catch (e) {
     return { problems: [{ runId, file: dir, message: `unreadable: ${(e as Error).message}` }] };
   }
@@ -169,16 +194,24 @@ export async function listRuns(projectDir: string, live: Liveness = localLivenes
   const root = runsDir(projectDir);
   let entries: string[];
   try {
-    entries = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+    entries = (await readdir(root, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problems: [] };
-    return { runs: [], problems: [{ runId: '', file: root, message: `cannot list the run store: ${(e as Error).message}` }] };
+    return {
+      runs: [],
+      problems: [{ runId: '', file: root, message: `cannot list the run store: ${(e as Error).message}` }],
+    };
   }
   const outcomes = await Promise.all(
     entries.map(async (runId): Promise<ReadOutcome> => {
       const dir = join(root, runId);
       try {
-        const [runText, metaText] = await Promise.all([readOptionalAsync(join(dir, RUN_FILE)), readOptionalAsync(join(dir, ANNOTATIONS_FILE))]);
+        const [runText, metaText] = await Promise.all([
+          readOptionalAsync(join(dir, RUN_FILE)),
+          readOptionalAsync(join(dir, ANNOTATIONS_FILE)),
+        ]);
         // Only a run that says `running` needs its write time (to judge a process on another host).
         const lastWrite = runText !== undefined && runText.includes('"running"') ? lastWriteOf(dir) : 0;
         return assembleRun(runId, dir, runText, metaText, lastWrite, live);
@@ -249,7 +282,8 @@ export function annotateRun(projectDir: string, runId: string, patch: RunAnnotat
 export function deleteRun(projectDir: string, runId: string, live: Liveness = localLiveness()): void {
   const dir = runFolder(projectDir, runId);
   const read = readTrackedRun(projectDir, runId, live);
-  if (read.run?.status === 'running' || read.run?.status === 'queued') throw new Error(`run ${runId} is still ${read.run.status}: cancel it before deleting it`);
+  if (read.run?.status === 'running' || read.run?.status === 'queued')
+    throw new Error(`run ${runId} is still ${read.run.status}: cancel it before deleting it`);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -58,7 +58,8 @@ export function groupSweeps(runs: TrackedRun[], metric?: string): RunListEntry[]
 export function summarizeSweep(id: string, runs: TrackedRun[], metric?: string): SweepSummary {
   const ordered = [...runs].sort((a, b) => (a.record.group?.index ?? 0) - (b.record.group?.index ?? 0));
   const swept: string[] = [];
-  for (const r of ordered) for (const k of Object.keys(r.record.group?.values ?? {})) if (!swept.includes(k)) swept.push(k);
+  for (const r of ordered)
+    for (const k of Object.keys(r.record.group?.values ?? {})) if (!swept.includes(k)) swept.push(k);
   const statusCounts: Record<string, number> = {};
   for (const r of ordered) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
   return {
@@ -99,8 +100,14 @@ export function sweepValuesLabel(run: TrackedRun): string {
 export function sweepDescription(s: SweepSummary): string {
   const completed = s.statusCounts.completed ?? 0;
   const running = s.statusCounts.running ?? 0;
-  const parts = [`${s.swept.join(' × ') || 'grid'}`, `${completed}/${s.size} completed${running ? ` · ${running} running` : ''}`];
+  const parts = [
+    `${s.swept.join(' × ') || 'grid'}`,
+    `${completed}/${s.size} completed${running ? ` · ${running} running` : ''}`,
+  ];
   const split = s.best?.run.record.metrics?.dev ? 'dev' : 'train';
-  if (s.best) parts.push(`best ${split} ${METRIC_SHORT[s.best.metric] ?? s.best.metric} ${formatMetricValue(s.best.metric, s.best.value)}`);
+  if (s.best)
+    parts.push(
+      `best ${split} ${METRIC_SHORT[s.best.metric] ?? s.best.metric} ${formatMetricValue(s.best.metric, s.best.value)}`,
+    );
   return parts.join(' · ');
 }

@@ -14,7 +14,12 @@ import { CancelledError } from '../runtime/cancel';
 
 export interface TrainJob {
   /** The data: already loaded, or loaded inside the worker from the project (keeps parsing off the host thread). */
-  data: { dataset: SplitDataset } | { project: ProjectRef; /** A derived data version (src/core/data/dataVersions); default the data file's own. */ dataVersion?: string };
+  data:
+    | { dataset: SplitDataset }
+    | {
+        project: ProjectRef;
+        /** A derived data version (src/core/data/dataVersions); default the data file's own. */ dataVersion?: string;
+      };
   model: BuiltinModel;
   /** Resolved parameters (defaults applied). */
   params: Record<string, unknown>;
@@ -62,7 +67,8 @@ export interface WorkerInput {
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof TrainingError) return { name: e.name, message: e.message, param: e.param, step: e.step };
-  if (e instanceof Error) return { name: e.name, message: e.message, ...(e.name === 'DataError' ? { param: 'data' } : {}) };
+  if (e instanceof Error)
+    return { name: e.name, message: e.message, ...(e.name === 'DataError' ? { param: 'data' } : {}) };
   return { name: 'Error', message: String(e) };
 }
 
@@ -74,11 +80,18 @@ export function runSeed(params: Record<string, unknown>): number {
 export async function executeTrainJob(
   job: TrainJob,
   meta: JobMeta,
-  hooks: { onLoaded?: (info: LoadedInfo) => void; onProgress?: (e: ProgressEvent) => void; isCancelled?: () => boolean } = {},
+  hooks: {
+    onLoaded?: (info: LoadedInfo) => void;
+    onProgress?: (e: ProgressEvent) => void;
+    isCancelled?: () => boolean;
+  } = {},
 ): Promise<JobResult> {
   // Through the dataset cache: a next run on the same data, and the Error Analysis panel opened on this
   // run, read the split back instead of parsing the file again.
-  const dataset = 'dataset' in job.data ? job.data.dataset : await loadDataVersion(job.data.project, job.data.dataVersion, { cache: true });
+  const dataset =
+    'dataset' in job.data
+      ? job.data.dataset
+      : await loadDataVersion(job.data.project, job.data.dataVersion, { cache: true });
   hooks.onLoaded?.({
     version: dataset.version,
     rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },
@@ -104,12 +117,18 @@ export async function executeTrainJob(
     if (rows === dataset.dev) devPrediction = prediction;
     const metrics = splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     for (const [k, v] of Object.entries(metrics)) {
-      if (k !== 'r2' && !Number.isFinite(v)) throw new TrainingError(`The trained model's ${k} is ${v}: its predictions are not finite`);
+      if (k !== 'r2' && !Number.isFinite(v))
+        throw new TrainingError(`The trained model's ${k} is ${v}: its predictions are not finite`);
     }
     return metrics;
   };
   const metrics = { train: evaluate(dataset.train)!, dev: evaluate(dataset.dev), test: evaluate(dataset.test) };
   const onnx = model.toOnnx({ runId: meta.runId, dataVersion: dataset.version.id, mlloopVersion: meta.mlloopVersion });
-  const reference = buildReference(dataset.schema, dataset.train, devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev }, { dataVersion: dataset.version.id });
+  const reference = buildReference(
+    dataset.schema,
+    dataset.train,
+    devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
+    { dataVersion: dataset.version.id },
+  );
   return { onnx, metrics, trainMs, reference };
 }

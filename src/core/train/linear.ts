@@ -5,7 +5,14 @@
 import type { FeatureSchema } from '../data/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
 import { appendRegressionOutput } from './outputs';
-import { assertFiniteDense, checkRegressionTarget, makeTrainedModel, numberParam, ProgressGate, type ModelCore } from './pipeline';
+import {
+  assertFiniteDense,
+  checkRegressionTarget,
+  makeTrainedModel,
+  numberParam,
+  ProgressGate,
+  type ModelCore,
+} from './pipeline';
 import { Preprocessor } from './preprocess';
 import { TrainingError, type Prediction, type TrainContext, type TrainedModel } from './types';
 import { choleskySolve } from './optim/cholesky';
@@ -42,7 +49,8 @@ export class LinearCore implements ModelCore {
 }
 
 export function trainLinear(ctx: TrainContext): TrainedModel {
-  if (ctx.schema.task !== 'regression') throw new TrainingError('The linear model is for regression; use logistic for classification', 'model');
+  if (ctx.schema.task !== 'regression')
+    throw new TrainingError('The linear model is for regression; use logistic for classification', 'model');
   const l2 = numberParam(ctx.params, 'l2', LINEAR_DEFAULTS.l2, { min: 0 });
   checkRegressionTarget(ctx);
   const gate = new ProgressGate(ctx);
@@ -89,7 +97,8 @@ export function trainLinear(ctx: TrainContext): TrainedModel {
   const w = choleskySolve(A, rhs, D);
   let bias = yMean;
   for (let j = 0; j < D; j++) bias -= xMean[j] * w[j];
-  if (!Number.isFinite(bias) || w.some((v) => !Number.isFinite(v))) throw new TrainingError('Ridge solve produced non-finite weights; increase l2', 'l2');
+  if (!Number.isFinite(bias) || w.some((v) => !Number.isFinite(v)))
+    throw new TrainingError('Ridge solve produced non-finite weights; increase l2', 'l2');
   gate.report({ step: 1, totalSteps: 1 });
   return makeTrainedModel('linear', ctx.schema, pre, new LinearCore(Float32Array.from(w), Math.fround(bias)));
 }

@@ -10,7 +10,15 @@
 import type { FeatureSchema } from '../data/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
 import { appendClassifierOutputsFromLogits, argmaxRows } from './outputs';
-import { assertFiniteDense, checkClassificationTarget, checkLoss, makeTrainedModel, numberParam, ProgressGate, type ModelCore } from './pipeline';
+import {
+  assertFiniteDense,
+  checkClassificationTarget,
+  checkLoss,
+  makeTrainedModel,
+  numberParam,
+  ProgressGate,
+  type ModelCore,
+} from './pipeline';
 import { Preprocessor } from './preprocess';
 import { TrainingError, type Prediction, type TrainContext, type TrainedModel } from './types';
 import { minimizeLbfgs } from './optim/lbfgs';
@@ -59,7 +67,16 @@ export class LogisticCore implements ModelCore {
  * Writes exp(z_c − max z) into z for the logits z_c = b[bOff + c] + X[row..row+D)·W[c·D..], and
  * returns their sum (the softmax denominator).
  */
-function softmaxNumerators(X: Float32Array, row: number, D: number, W: Float64Array, B: Float64Array, bOff: number, K: number, z: Float64Array): number {
+function softmaxNumerators(
+  X: Float32Array,
+  row: number,
+  D: number,
+  W: Float64Array,
+  B: Float64Array,
+  bOff: number,
+  K: number,
+  z: Float64Array,
+): number {
   let max = -Infinity;
   for (let c = 0; c < K; c++) {
     let s = B[bOff + c];
@@ -87,7 +104,6 @@ function maxOf(z: Float64Array, K: number): number {
   return m;
 }
 
-
 export interface LogisticFit {
   /** C × D (class-major); binary: one row. */
   weights: Float64Array;
@@ -109,7 +125,12 @@ export function fitLogistic(
   D: number,
   y: Float64Array,
   C: number,
-  opts: { l2: number; maxIter: number; tol: number; /** The data pass: WebAssembly SIMD where available (default), or plain JavaScript. */ pass?: 'wasm' | 'js' },
+  opts: {
+    l2: number;
+    maxIter: number;
+    tol: number;
+    /** The data pass: WebAssembly SIMD where available (default), or plain JavaScript. */ pass?: 'wasm' | 'js';
+  },
   onIteration?: (iteration: number, loss: number, theta: Float64Array) => void,
   /** Called before every pass over the data; throws to stop (cancellation). */
   checkCancelled?: () => void,
@@ -149,7 +170,14 @@ export function fitLogistic(
     },
   });
   checkLoss(res.f, res.iterations, 'iteration');
-  return { weights: res.x.slice(0, K * D), bias: res.x.slice(K * D), iterations: res.iterations, evaluations: res.evaluations, converged: res.converged, loss: res.f };
+  return {
+    weights: res.x.slice(0, K * D),
+    bias: res.x.slice(K * D),
+    iterations: res.iterations,
+    evaluations: res.evaluations,
+    converged: res.converged,
+    loss: res.f,
+  };
 }
 
 /**
@@ -161,7 +189,16 @@ export function fitLogistic(
  * 1.6× faster on digits than the pairs of rows before); a last, partial block repeats its first row
  * with a residual of 0. Z holds 4 × K values: the block's logits, then its residuals.
  */
-function dataPass(X: Float32Array, n: number, D: number, y: Float64Array, K: number, theta: Float64Array, grad: Float64Array, Z: Float64Array): number {
+function dataPass(
+  X: Float32Array,
+  n: number,
+  D: number,
+  y: Float64Array,
+  K: number,
+  theta: Float64Array,
+  grad: Float64Array,
+  Z: Float64Array,
+): number {
   const bOff = K * D;
   let loss = 0;
   for (let i = 0; i < n; i += 4) {
@@ -208,7 +245,16 @@ function dataPass(X: Float32Array, n: number, D: number, y: Float64Array, K: num
  * the residuals ∂loss/∂logit — σ(z) − y (K = 1) or softmax(z) − onehot(y) — adds them to the
  * intercepts' gradient grad[bOff + c], and returns the rows' summed cross-entropy.
  */
-function toResiduals(Z: Float64Array, zOff: number, rows: number, K: number, y: Float64Array, row0: number, grad: Float64Array, bOff: number): number {
+function toResiduals(
+  Z: Float64Array,
+  zOff: number,
+  rows: number,
+  K: number,
+  y: Float64Array,
+  row0: number,
+  grad: Float64Array,
+  bOff: number,
+): number {
   let loss = 0;
   for (let r = 0; r < rows; r++) {
     const o = zOff + r * K;
@@ -246,7 +292,14 @@ function toResiduals(Z: Float64Array, zOff: number, rows: number, K: number, y: 
 }
 
 /** Dev log loss and accuracy of the parameters `theta` (fitLogistic's layout). */
-function devScores(X: Float32Array, n: number, D: number, y: Float64Array, C: number, theta: Float64Array): { devLoss: number; devMetric: number; metricName: string } {
+function devScores(
+  X: Float32Array,
+  n: number,
+  D: number,
+  y: Float64Array,
+  C: number,
+  theta: Float64Array,
+): { devLoss: number; devMetric: number; metricName: string } {
   const K = C === 2 ? 1 : C;
   const z = new Float64Array(C);
   // Binary: logits [0, z1] with class 1's weights, as the exported model does.
@@ -266,7 +319,8 @@ function devScores(X: Float32Array, n: number, D: number, y: Float64Array, C: nu
 }
 
 export function trainLogistic(ctx: TrainContext): TrainedModel {
-  if (ctx.schema.task !== 'classification') throw new TrainingError('The logistic model is for classification; use linear for regression', 'model');
+  if (ctx.schema.task !== 'classification')
+    throw new TrainingError('The logistic model is for classification; use linear for regression', 'model');
   const l2 = numberParam(ctx.params, 'l2', LOGISTIC_DEFAULTS.l2, { min: 0 });
   const maxIter = numberParam(ctx.params, 'maxIter', LOGISTIC_DEFAULTS.maxIter, { min: 1, integer: true });
   const tol = numberParam(ctx.params, 'tol', LOGISTIC_DEFAULTS.tol, { above: 0 });
@@ -281,8 +335,20 @@ export function trainLogistic(ctx: TrainContext): TrainedModel {
   // Dev loss and accuracy go with each progress event (only computed when someone listens).
   const devN = ctx.onProgress ? ctx.dev.features.n : 0;
   const devX = devN > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
-  const fit = fitLogistic(X, n, D, ctx.train.y, C, { l2, maxIter, tol }, (it, loss, theta) =>
-    gate.report({ step: it, totalSteps: maxIter, trainLoss: loss, ...(devN > 0 ? devScores(devX, devN, D, ctx.dev.y, C, theta) : {}) }),
+  const fit = fitLogistic(
+    X,
+    n,
+    D,
+    ctx.train.y,
+    C,
+    { l2, maxIter, tol },
+    (it, loss, theta) =>
+      gate.report({
+        step: it,
+        totalSteps: maxIter,
+        trainLoss: loss,
+        ...(devN > 0 ? devScores(devX, devN, D, ctx.dev.y, C, theta) : {}),
+      }),
     () => gate.checkCancelled(),
   );
   gate.report({ step: fit.iterations, totalSteps: fit.iterations, trainLoss: fit.loss }, true);

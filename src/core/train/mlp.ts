@@ -45,17 +45,28 @@ export const MLP_DEFAULTS: CheckedMlpParams = {
 export function readMlpParams(params: Record<string, unknown>, fallbackSeed: number): CheckedMlpParams {
   const rawHidden = params.hidden ?? MLP_DEFAULTS.hidden;
   const hiddenList = typeof rawHidden === 'number' ? [rawHidden] : rawHidden;
-  if (!Array.isArray(hiddenList)) throw new TrainingError(`Parameter "hidden" must be a list of layer sizes (got ${JSON.stringify(rawHidden)})`, 'hidden');
+  if (!Array.isArray(hiddenList))
+    throw new TrainingError(
+      `Parameter "hidden" must be a list of layer sizes (got ${JSON.stringify(rawHidden)})`,
+      'hidden',
+    );
   const hidden = hiddenList.map((u) => {
     if (typeof u !== 'number' || !Number.isInteger(u) || u < 1) {
-      throw new TrainingError(`Parameter "hidden": every layer needs a whole number of units ≥ 1 (got ${JSON.stringify(u)})`, 'hidden');
+      throw new TrainingError(
+        `Parameter "hidden": every layer needs a whole number of units ≥ 1 (got ${JSON.stringify(u)})`,
+        'hidden',
+      );
     }
     return u;
   });
   // A patience in epochs; false or 0 turn it off, true means 10 (as mlloop.schema.json says).
   const rawStop = params.earlyStopping ?? MLP_DEFAULTS.earlyStopping;
   const earlyStopping =
-    rawStop === false || rawStop === 0 ? false : rawStop === true ? 10 : numberParam({ earlyStopping: rawStop }, 'earlyStopping', 10, { min: 1, integer: true });
+    rawStop === false || rawStop === 0
+      ? false
+      : rawStop === true
+        ? 10
+        : numberParam({ earlyStopping: rawStop }, 'earlyStopping', 10, { min: 1, integer: true });
   return {
     hidden,
     activation: choiceParam(params, 'activation', MLP_DEFAULTS.activation, ['relu', 'tanh'] as const),
@@ -164,14 +175,20 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
     const dev = nDev > 0 ? evaluate(net, Xdev, nDev, ctx.dev.y, classification, yMean, yScale, gate) : undefined;
     if (dev && earlyStop > 0) {
       const better =
-        !best || (classification ? dev.metric > best.metric || (dev.metric === best.metric && dev.loss < best.loss) : dev.metric < best.metric);
+        !best ||
+        (classification
+          ? dev.metric > best.metric || (dev.metric === best.metric && dev.loss < best.loss)
+          : dev.metric < best.metric);
       if (better) {
         if (best) best.params.set(net.params());
         best = { metric: dev.metric, loss: dev.loss, epoch, params: best?.params ?? net.params().slice() };
       }
     }
     const stop = best !== undefined && epoch - best.epoch >= earlyStop;
-    gate.report({ step: epoch, totalSteps: p.epochs, trainLoss, devLoss: dev?.loss, devMetric: dev?.metric, metricName }, stop);
+    gate.report(
+      { step: epoch, totalSteps: p.epochs, trainLoss, devLoss: dev?.loss, devMetric: dev?.metric, metricName },
+      stop,
+    );
     if (stop) break;
   }
   // The model keeps a network without the training rows, holding the best (or last) weights.
@@ -193,7 +210,8 @@ function initWeights(net: MlpNetwork, random: () => number): void {
     const fanIn = net.sizes[l];
     const fanOut = net.sizes[l + 1];
     const bound = Math.sqrt(6 / (fanIn + fanOut));
-    for (let i = 0; i < fanIn; i++) for (let j = 0; j < fanOut; j++) h[net.weightAt(l, i, j)] = (2 * random() - 1) * bound;
+    for (let i = 0; i < fanIn; i++)
+      for (let j = 0; j < fanOut; j++) h[net.weightAt(l, i, j)] = (2 * random() - 1) * bound;
     for (let j = 0; j < fanOut; j++) h[net.bOff[l] + j] = (2 * random() - 1) * bound;
   }
 }
@@ -219,7 +237,16 @@ function forwardChunks(net: MlpNetwork, X: Float32Array, n: number, take: (first
 }
 
 /** Dev loss and metric (accuracy, or RMSE in the target's units); a large dev split is cancellable between chunks. */
-function evaluate(net: MlpNetwork, X: Float32Array, n: number, y: Float64Array, classification: boolean, yMean: number, yScale: number, gate: ProgressGate) {
+function evaluate(
+  net: MlpNetwork,
+  X: Float32Array,
+  n: number,
+  y: Float64Array,
+  classification: boolean,
+  yMean: number,
+  yScale: number,
+  gate: ProgressGate,
+) {
   const h = net.heap;
   const c = net.sizes[net.layers];
   const stride = net.widths[net.layers];
@@ -268,7 +295,8 @@ class MlpCore implements ModelCore {
     const h = net.heap;
     const out = new Float32Array(n * width);
     forwardChunks(net, X, n, (first, rows) => {
-      for (let i = 0; i < rows; i++) for (let j = 0; j < width; j++) out[(first + i) * width + j] = h[net.outOff + i * stride + j];
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < width; j++) out[(first + i) * width + j] = h[net.outOff + i * stride + j];
     });
     if (this.classes === 0) return { values: out };
     softmaxRowsInPlace(out, n, this.classes);

@@ -7,7 +7,14 @@ import type { BuiltinModel } from '../spec/types';
 import type { FeatureSchema } from '../data/types';
 import { OnnxGraphBuilder } from '../onnx/builder';
 import { Preprocessor } from './preprocess';
-import { TrainingError, type ModelMetadata, type Prediction, type ProgressEvent, type TrainContext, type TrainedModel } from './types';
+import {
+  TrainingError,
+  type ModelMetadata,
+  type Prediction,
+  type ProgressEvent,
+  type TrainContext,
+  type TrainedModel,
+} from './types';
 import { CancelledError } from '../runtime/cancel';
 
 export interface ModelCore {
@@ -33,7 +40,12 @@ export function modelMetadata(kind: BuiltinModel, schema: FeatureSchema, meta: M
   return m;
 }
 
-export function makeTrainedModel(kind: BuiltinModel, schema: FeatureSchema, pre: Preprocessor, core: ModelCore): TrainedModel {
+export function makeTrainedModel(
+  kind: BuiltinModel,
+  schema: FeatureSchema,
+  pre: Preprocessor,
+  core: ModelCore,
+): TrainedModel {
   return {
     model: kind,
     schema,
@@ -61,26 +73,45 @@ interface NumberRule {
 }
 
 /** Reads a numeric parameter (defaults are applied upstream; `fallback` covers direct calls). */
-export function numberParam(params: Record<string, unknown>, name: string, fallback: number, rule: NumberRule = {}): number {
+export function numberParam(
+  params: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  rule: NumberRule = {},
+): number {
   const raw = params[name] ?? fallback;
-  if (typeof raw !== 'number' || !Number.isFinite(raw)) throw new TrainingError(`Parameter "${name}" must be a finite number (got ${JSON.stringify(raw)})`, name);
-  if (rule.integer && !Number.isInteger(raw)) throw new TrainingError(`Parameter "${name}" must be an integer (got ${raw})`, name);
-  if (rule.min !== undefined && raw < rule.min) throw new TrainingError(`Parameter "${name}" must be ≥ ${rule.min} (got ${raw})`, name);
-  if (rule.above !== undefined && raw <= rule.above) throw new TrainingError(`Parameter "${name}" must be > ${rule.above} (got ${raw})`, name);
-  if (rule.max !== undefined && raw > rule.max) throw new TrainingError(`Parameter "${name}" must be ≤ ${rule.max} (got ${raw})`, name);
+  if (typeof raw !== 'number' || !Number.isFinite(raw))
+    throw new TrainingError(`Parameter "${name}" must be a finite number (got ${JSON.stringify(raw)})`, name);
+  if (rule.integer && !Number.isInteger(raw))
+    throw new TrainingError(`Parameter "${name}" must be an integer (got ${raw})`, name);
+  if (rule.min !== undefined && raw < rule.min)
+    throw new TrainingError(`Parameter "${name}" must be ≥ ${rule.min} (got ${raw})`, name);
+  if (rule.above !== undefined && raw <= rule.above)
+    throw new TrainingError(`Parameter "${name}" must be > ${rule.above} (got ${raw})`, name);
+  if (rule.max !== undefined && raw > rule.max)
+    throw new TrainingError(`Parameter "${name}" must be ≤ ${rule.max} (got ${raw})`, name);
   return raw;
 }
 
 export function booleanParam(params: Record<string, unknown>, name: string, fallback: boolean): boolean {
   const raw = params[name] ?? fallback;
-  if (typeof raw !== 'boolean') throw new TrainingError(`Parameter "${name}" must be true or false (got ${JSON.stringify(raw)})`, name);
+  if (typeof raw !== 'boolean')
+    throw new TrainingError(`Parameter "${name}" must be true or false (got ${JSON.stringify(raw)})`, name);
   return raw;
 }
 
-export function choiceParam<T extends string>(params: Record<string, unknown>, name: string, fallback: T, choices: readonly T[]): T {
+export function choiceParam<T extends string>(
+  params: Record<string, unknown>,
+  name: string,
+  fallback: T,
+  choices: readonly T[],
+): T {
   const raw = params[name] ?? fallback;
   if (typeof raw !== 'string' || !choices.includes(raw as T)) {
-    throw new TrainingError(`Parameter "${name}" must be one of ${choices.join(', ')} (got ${JSON.stringify(raw)})`, name);
+    throw new TrainingError(
+      `Parameter "${name}" must be one of ${choices.join(', ')} (got ${JSON.stringify(raw)})`,
+      name,
+    );
   }
   return raw as T;
 }
@@ -90,21 +121,36 @@ export function choiceParam<T extends string>(params: Record<string, unknown>, n
 /** Number of classes of a classification problem; throws when the train target has fewer than two. */
 export function checkClassificationTarget(ctx: TrainContext): number {
   const classes = ctx.schema.classes ?? [];
-  if (classes.length < 2) throw new TrainingError(`The target "${ctx.schema.target}" has ${classes.length} class(es); classification needs at least two`, 'target');
+  if (classes.length < 2)
+    throw new TrainingError(
+      `The target "${ctx.schema.target}" has ${classes.length} class(es); classification needs at least two`,
+      'target',
+    );
   const seen = new Set<number>();
   for (const y of ctx.train.y) {
-    if (!Number.isInteger(y) || y < 0 || y >= classes.length) throw new TrainingError(`Class index ${y} of the target "${ctx.schema.target}" is not one of the ${classes.length} classes`, 'target');
+    if (!Number.isInteger(y) || y < 0 || y >= classes.length)
+      throw new TrainingError(
+        `Class index ${y} of the target "${ctx.schema.target}" is not one of the ${classes.length} classes`,
+        'target',
+      );
     seen.add(y);
   }
   if (seen.size < 2) {
-    throw new TrainingError(`The train split's target "${ctx.schema.target}" has a single class (${classes[[...seen][0] ?? 0]}); classification needs at least two`, 'target');
+    throw new TrainingError(
+      `The train split's target "${ctx.schema.target}" has a single class (${classes[[...seen][0] ?? 0]}); classification needs at least two`,
+      'target',
+    );
   }
   return classes.length;
 }
 
 export function checkRegressionTarget(ctx: TrainContext): void {
   for (const y of ctx.train.y) {
-    if (!Number.isFinite(y)) throw new TrainingError(`The target "${ctx.schema.target}" has a missing or non-finite value in the train split`, 'target');
+    if (!Number.isFinite(y))
+      throw new TrainingError(
+        `The target "${ctx.schema.target}" has a missing or non-finite value in the train split`,
+        'target',
+      );
   }
 }
 
@@ -124,7 +170,11 @@ export function assertFiniteDense(X: Float32Array, n: number, pre: Preprocessor)
 /** Throws a divergence error naming the step when a loss is NaN or infinite. */
 export function checkLoss(loss: number, step: number, unit = 'epoch'): void {
   if (!Number.isFinite(loss)) {
-    throw new TrainingError(`Training diverged: the loss became ${loss} at ${unit} ${step}; try a smaller learning rate or more regularization`, undefined, step);
+    throw new TrainingError(
+      `Training diverged: the loss became ${loss} at ${unit} ${step}; try a smaller learning rate or more regularization`,
+      undefined,
+      step,
+    );
   }
 }
 

@@ -216,7 +216,11 @@ export class Preprocessor {
         'LabelEncoder',
         [col],
         1,
-        { keys_strings: vocab[k].length > 0 ? vocab[k] : [''], values_int64s: vocab[k].length > 0 ? vocab[k].map((_, i) => i) : [0], default_int64: vocab[k].length },
+        {
+          keys_strings: vocab[k].length > 0 ? vocab[k] : [''],
+          values_int64s: vocab[k].length > 0 ? vocab[k].map((_, i) => i) : [0],
+          default_int64: vocab[k].length,
+        },
         'ai.onnx.ml',
       );
       const depth = b.addInitializer('onehot_depth', BigInt64Array.of(BigInt(vocab[k].length + 1)), [], 'int64');

@@ -11,13 +11,18 @@ export const PROJECT_SNAPSHOT = 'mlloop.json';
 
 function git(cwd: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, timeout: GIT_TIMEOUT_MS, windowsHide: true }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile('git', args, { cwd, timeout: GIT_TIMEOUT_MS, windowsHide: true }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
   });
 }
 
 /** The HEAD commit and whether tracked or untracked files differ from it; undefined outside a repository. */
 export async function gitState(dir: string): Promise<{ commit: string; dirty: boolean } | undefined> {
-  const [head, status] = await Promise.all([git(dir, ['rev-parse', 'HEAD']), git(dir, ['status', '--porcelain', '--untracked-files=normal', '--', '.'])]);
+  const [head, status] = await Promise.all([
+    git(dir, ['rev-parse', 'HEAD']),
+    git(dir, ['status', '--porcelain', '--untracked-files=normal', '--', '.']),
+  ]);
   if (!head || status === undefined) return undefined;
   // The run store itself is not a change of the project.
   const changes = status.split('\n').filter((l) => l.trim() && !/\.mlloop\//.test(l));

@@ -77,7 +77,11 @@ export const PSI_BINS = 10;
 export const REFERENCE_FILE = 'reference.json';
 
 /** A numeric feature's reference from its values (NaN = missing). */
-export function numericReference(name: string, values: ArrayLike<number>, maxPoints = REFERENCE_POINTS): NumericReference {
+export function numericReference(
+  name: string,
+  values: ArrayLike<number>,
+  maxPoints = REFERENCE_POINTS,
+): NumericReference {
   const present: number[] = [];
   let missing = 0;
   for (let i = 0; i < values.length; i++) {
@@ -121,7 +125,19 @@ export function numericReference(name: string, values: ArrayLike<number>, maxPoi
     points = qp;
     weights = qw;
   }
-  return { kind: 'numeric', name, count: n, missing, min: n ? sorted[0] : NaN, max: n ? sorted[n - 1] : NaN, mean, std: n ? Math.sqrt(ss / n) : NaN, points, weights, psiEdges: decileEdges(points, weights, n) };
+  return {
+    kind: 'numeric',
+    name,
+    count: n,
+    missing,
+    min: n ? sorted[0] : NaN,
+    max: n ? sorted[n - 1] : NaN,
+    mean,
+    std: n ? Math.sqrt(ss / n) : NaN,
+    points,
+    weights,
+    psiEdges: decileEdges(points, weights, n),
+  };
 }
 
 /** Interior edges at the reference's deciles (points, so every value between two points falls in one bin). */

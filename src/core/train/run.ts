@@ -9,7 +9,15 @@ import type { SplitDataset } from '../data/types';
 import { mlloopVersion } from '../runtime/version';
 import { runWorkerJob } from '../runtime/worker';
 import { type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
-import { appendMetric, createRun, finishRun, type RunDir, type RunGroup, type RunRecord, type RunStatus } from './runStore';
+import {
+  appendMetric,
+  createRun,
+  finishRun,
+  type RunDir,
+  type RunGroup,
+  type RunRecord,
+  type RunStatus,
+} from './runStore';
 import { writeReference } from './reference';
 import type { ProgressEvent } from './types';
 import { gitState, snapshotProjectFile } from './provenance';
@@ -50,8 +58,20 @@ export function trainDatasetRun(
 }
 
 /** Trains one job of a built-in model in a worker and records it as a run (`projectFile`: mlloop.json, snapshotted into the run). */
-export async function trainJobRun(projectDir: string, experiment: string, job: TrainJob, hooks: RunHooks, projectFile?: string): Promise<TrainOutcome> {
-  const run = createRun(projectDir, { runId: hooks.runId, experiment, model: job.model, params: job.params, group: hooks.group });
+export async function trainJobRun(
+  projectDir: string,
+  experiment: string,
+  job: TrainJob,
+  hooks: RunHooks,
+  projectFile?: string,
+): Promise<TrainOutcome> {
+  const run = createRun(projectDir, {
+    runId: hooks.runId,
+    experiment,
+    model: job.model,
+    params: job.params,
+    group: hooks.group,
+  });
   run.update({ seed: job.seed });
   hooks.onRunCreated?.(run.runId, run.dir);
   run.log(`params ${JSON.stringify(job.params)} seed ${job.seed}`);
@@ -73,7 +93,10 @@ export async function trainJobRun(projectDir: string, experiment: string, job: T
       throw Object.assign(new Error(error.message), { name: 'DataError' });
     }
     const status = error.name === 'CancelledError' ? 'cancelled' : 'failed';
-    return outcome(run, finishRun(run, { status, error: { message: error.message, param: error.param, step: error.step } }));
+    return outcome(
+      run,
+      finishRun(run, { status, error: { message: error.message, param: error.param, step: error.step } }),
+    );
   }
 }
 
@@ -85,7 +108,9 @@ export function outcome(run: RunDir, record: RunRecord): TrainOutcome {
     status: record.status as TrainOutcome['status'],
     metrics: record.metrics ?? {},
     model: record.status === 'completed' ? run.modelPath : undefined,
-    error: record.error ? { name: record.status === 'cancelled' ? 'CancelledError' : 'TrainingError', ...record.error } : undefined,
+    error: record.error
+      ? { name: record.status === 'cancelled' ? 'CancelledError' : 'TrainingError', ...record.error }
+      : undefined,
     record,
   };
 }
@@ -104,7 +129,9 @@ function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResu
     onMessage: (m, end) => {
       if (m.type === 'loaded') {
         run.update({ dataVersion: m.info.version, rows: m.info.rows });
-        run.log(`data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`);
+        run.log(
+          `data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`,
+        );
       } else if (m.type === 'progress') {
         appendMetric(run, { t: Date.now(), ...m.event });
         try {

@@ -151,7 +151,12 @@ export function appendMetric(run: RunDir, entry: Record<string, unknown>): void 
 /** Writes the model (when given) and the final status, metrics and end time. */
 export function finishRun(
   run: RunDir,
-  result: { status: Exclude<RunStatus, 'running' | 'queued'>; model?: Uint8Array; metrics?: RunRecord['metrics']; error?: RunRecord['error'] },
+  result: {
+    status: Exclude<RunStatus, 'running' | 'queued'>;
+    model?: Uint8Array;
+    metrics?: RunRecord['metrics'];
+    error?: RunRecord['error'];
+  },
 ): RunRecord {
   if (result.model) writeFileAtomic(run.modelPath, result.model);
   if (result.metrics) appendMetric(run, { final: true, ...result.metrics });

@@ -59,4 +59,3 @@ export class TrainingError extends Error {
     this.name = 'TrainingError';
   }
 }
-

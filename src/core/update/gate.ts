@@ -73,26 +73,53 @@ export function scoreOf(table: ErrorTable, idx?: number[]): number {
   return Math.sqrt(s / rows.length);
 }
 
-function compare(metric: GateMetric, margin: number, production: number, candidate: number): { gain: number; worse: boolean } {
+function compare(
+  metric: GateMetric,
+  margin: number,
+  production: number,
+  candidate: number,
+): { gain: number; worse: boolean } {
   if (metric === 'accuracy') return { gain: candidate - production, worse: production - candidate > margin + 1e-12 };
   return { gain: production - candidate, worse: candidate > production * (1 + margin) + 1e-12 };
 }
 
-export function comparePromotion(schema: FeatureSchema, sets: EvaluationSet[], tracked: { slices: TrackedSlice[]; tags: TagStore }, opts: GateOptions = {}): PromotionComparison {
+export function comparePromotion(
+  schema: FeatureSchema,
+  sets: EvaluationSet[],
+  tracked: { slices: TrackedSlice[]; tags: TagStore },
+  opts: GateOptions = {},
+): PromotionComparison {
   const metric: GateMetric = schema.task === 'classification' ? 'accuracy' : 'rmse';
   const margin = opts.margin ?? DEFAULT_GATE_MARGIN;
   const minSupport = opts.minSupport ?? DEFAULT_GATE_MIN_SUPPORT;
   const groups: GroupComparison[] = [];
-  const add = (set: EvaluationSet, kind: GroupComparison['kind'], key: string, label: string, idx: number[] | undefined) => {
+  const add = (
+    set: EvaluationSet,
+    kind: GroupComparison['kind'],
+    key: string,
+    label: string,
+    idx: number[] | undefined,
+  ) => {
     const support = idx ? idx.length : set.rows.features.n;
     if (support === 0) return;
     const p = scoreOf(set.production, idx);
     const c = scoreOf(set.candidate, idx);
     const { gain, worse } = compare(metric, margin, p, c);
-    groups.push({ set: set.name, kind, key, label, support, production: p, candidate: c, gain, regression: worse && support >= (kind === 'overall' ? 1 : minSupport) });
+    groups.push({
+      set: set.name,
+      kind,
+      key,
+      label,
+      support,
+      production: p,
+      candidate: c,
+      gain,
+      regression: worse && support >= (kind === 'overall' ? 1 : minSupport),
+    });
   };
   for (const set of sets) {
-    if (set.production.n !== set.rows.features.n || set.candidate.n !== set.rows.features.n) throw new Error(`The ${set.name} set's error tables do not match its rows`);
+    if (set.production.n !== set.rows.features.n || set.candidate.n !== set.rows.features.n)
+      throw new Error(`The ${set.name} set's error tables do not match its rows`);
     add(set, 'overall', 'overall', 'All examples', undefined);
     for (const s of tracked.slices) {
       const idx: number[] = [];
@@ -107,15 +134,26 @@ export function comparePromotion(schema: FeatureSchema, sets: EvaluationSet[], t
         list.push(i);
       }
     });
-    for (const [tag, idx] of [...byTag].sort((a, b) => a[0].localeCompare(b[0]))) add(set, 'tag', tag, `tag: ${tag}`, idx);
+    for (const [tag, idx] of [...byTag].sort((a, b) => a[0].localeCompare(b[0])))
+      add(set, 'tag', tag, `tag: ${tag}`, idx);
   }
   const regressions = groups.filter((g) => g.regression);
   const betterOverall = groups.filter((g) => g.kind === 'overall').every((g) => g.gain >= 0);
-  return { metric, margin, minSupport, groups, regressions, betterOverall, needsConfirmation: regressions.length > 0 || !betterOverall };
+  return {
+    metric,
+    margin,
+    minSupport,
+    groups,
+    regressions,
+    betterOverall,
+    needsConfirmation: regressions.length > 0 || !betterOverall,
+  };
 }
 
 /** One line per regression, for the confirmation dialog and the CLI. */
 export function describeRegressions(c: PromotionComparison): string[] {
   const pct = (v: number) => (c.metric === 'accuracy' ? `${(v * 100).toFixed(1)} %` : v.toPrecision(4));
-  return c.regressions.map((g) => `${g.label} (${g.set}, ${g.support} examples): ${c.metric} ${pct(g.production)} → ${pct(g.candidate)}`);
+  return c.regressions.map(
+    (g) => `${g.label} (${g.set}, ${g.support} examples): ${c.metric} ${pct(g.production)} → ${pct(g.candidate)}`,
+  );
 }

@@ -124,8 +124,10 @@ export function instancesOf(schema: FeatureSchema, inputs: unknown): Instance[] 
     const cats = K === 0 ? [] : Array.isArray(t.categories) ? (t.categories.flat(3) as unknown[]) : undefined;
     if (!feat || !cats) return 'inputs of another shape';
     const n = F ? feat.length / F : K ? cats.length / K : 0;
-    if (!Number.isInteger(n) || n === 0 || cats.length !== n * K) return n === 0 ? 'no inputs' : 'inputs of another shape';
-    if (!feat.every((v) => v === null || (typeof v === 'number' && Number.isFinite(v)))) return 'inputs of another shape';
+    if (!Number.isInteger(n) || n === 0 || cats.length !== n * K)
+      return n === 0 ? 'no inputs' : 'inputs of another shape';
+    if (!feat.every((v) => v === null || (typeof v === 'number' && Number.isFinite(v))))
+      return 'inputs of another shape';
     return Array.from({ length: n }, (_, i) => ({
       numeric: feat.slice(i * F, (i + 1) * F).map((v) => (v === null ? NaN : (v as number))),
       categories: cats.slice(i * K, (i + 1) * K).map((v) => (typeof v === 'string' ? v : '')),
@@ -224,7 +226,12 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
   }
   for (let k = labels.unmatched; k > 0; k--) skip('feedback for unknown request');
   return {
-    rows: { features: { n: y.length, numeric: Float32Array.from(numeric), categories }, y: Float64Array.from(y), ids, rowIndex: new Uint32Array(y.length).fill(0xffffffff) },
+    rows: {
+      features: { n: y.length, numeric: Float32Array.from(numeric), categories },
+      y: Float64Array.from(y),
+      ids,
+      rowIndex: new Uint32Array(y.length).fill(0xffffffff),
+    },
     requestIds,
     unlabelledIds,
     labelled,

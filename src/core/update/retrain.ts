@@ -23,7 +23,13 @@ import { findSlices } from '../analysis/slices';
 import { readTags } from '../analysis/tags';
 import { trainExperiment, type TrainOutcome } from '../experiment/trainExperiment';
 import type { ProgressEvent } from '../train/types';
-import { comparePromotion, type EvaluationSet, type GateOptions, type PromotionComparison, type TrackedSlice } from './gate';
+import {
+  comparePromotion,
+  type EvaluationSet,
+  type GateOptions,
+  type PromotionComparison,
+  type TrackedSlice,
+} from './gate';
 import { readProductionExamples, withUnlabelledTags, type ProductionExamples } from './productionData';
 import { deploymentDir, runsDir, versionsDir } from '../spec/layout';
 
@@ -122,11 +128,16 @@ export async function evaluateForPromotion(opts: {
   const rows = [dataset.dev, heldOut];
   const [prodDev, prodHeld] = await errorTable(opts.productionModel, dataset, rows);
   const [candDev, candHeld] = await errorTable(opts.candidateModel, dataset, rows);
-  const slices: TrackedSlice[] = findSlices(dataset.schema, dataset.dev, prodDev, { limit: TRACKED_SLICES }).map((s) => ({ key: s.key, label: s.label, conditions: s.conditions }));
+  const slices: TrackedSlice[] = findSlices(dataset.schema, dataset.dev, prodDev, { limit: TRACKED_SLICES }).map(
+    (s) => ({ key: s.key, label: s.label, conditions: s.conditions }),
+  );
   const stored = await readTags(opts.projectDir);
-  const tags = opts.production ? withUnlabelledTags(stored, opts.production.ids, opts.production.unlabelledIds) : stored;
+  const tags = opts.production
+    ? withUnlabelledTags(stored, opts.production.ids, opts.production.unlabelledIds)
+    : stored;
   const sets: EvaluationSet[] = [{ name: 'dev', rows: dataset.dev, production: prodDev, candidate: candDev }];
-  if (heldOut.features.n > 0) sets.push({ name: 'production', rows: heldOut, production: prodHeld, candidate: candHeld });
+  if (heldOut.features.n > 0)
+    sets.push({ name: 'production', rows: heldOut, production: prodHeld, candidate: candHeld });
   return comparePromotion(dataset.schema, sets, { slices, tags }, opts.gate);
 }
 
@@ -148,24 +159,53 @@ export async function retrainWithProductionData(opts: RetrainOptions): Promise<R
   const dir = deploymentDir(projectDir, opts.deployment);
   step(`reading the request log and feedback of ${opts.deployment}`);
   const prod = await readProductionExamples(dir, dataset.schema);
-  if (prod.requests === 0) throw new Error(`No logged requests in ${dir}: deploy with request logging on (mlLoop.deploy.logRequests, with consent) first`);
+  if (prod.requests === 0)
+    throw new Error(
+      `No logged requests in ${dir}: deploy with request logging on (mlLoop.deploy.logRequests, with consent) first`,
+    );
   if (prod.rows.features.n === 0) {
-    throw new Error(`None of the ${prod.requests} logged requests of ${opts.deployment} has a usable feedback label (${prod.feedback} feedback records; send labels to POST /v2/models/${opts.deployment}/feedback)`);
+    throw new Error(
+      `None of the ${prod.requests} logged requests of ${opts.deployment} has a usable feedback label (${prod.feedback} feedback records; send labels to POST /v2/models/${opts.deployment}/feedback)`,
+    );
   }
   const F = dataset.schema.numeric.length;
   const K = dataset.schema.categorical.length;
   const { train, heldOut } = splitHoldout(prod.rows, opts.holdout ?? DEFAULT_HOLDOUT, F, K);
-  const summary: ProductionDataSummary = { requests: prod.requests, feedback: prod.feedback, labelled: prod.labelled, duplicates: prod.duplicates, skipped: prod.skipped, train: train.features.n, heldOut: heldOut.features.n };
-  step(`${prod.rows.features.n} labelled production examples: ${train.features.n} join training, ${heldOut.features.n} held out`);
+  const summary: ProductionDataSummary = {
+    requests: prod.requests,
+    feedback: prod.feedback,
+    labelled: prod.labelled,
+    duplicates: prod.duplicates,
+    skipped: prod.skipped,
+    train: train.features.n,
+    heldOut: heldOut.features.n,
+  };
+  step(
+    `${prod.rows.features.n} labelled production examples: ${train.features.n} join training, ${heldOut.features.n} held out`,
+  );
   const recipe: VersionRecipe = await writeDataVersion(projectDir, dataset, {
     kind: 'add',
     rows: train,
-    details: { source: 'production', deployment: opts.deployment, productionRun: prodRecord.runId, heldOut: heldOut.features.n, holdoutFraction: opts.holdout ?? DEFAULT_HOLDOUT, requests: prod.requests, feedback: prod.feedback },
+    details: {
+      source: 'production',
+      deployment: opts.deployment,
+      productionRun: prodRecord.runId,
+      heldOut: heldOut.features.n,
+      holdoutFraction: opts.holdout ?? DEFAULT_HOLDOUT,
+      requests: prod.requests,
+      feedback: prod.feedback,
+    },
   });
   const holdoutFile = join(versionsDir(projectDir), recipe.id, HOLDOUT_FILE);
   if (!existsSync(holdoutFile)) await writeFile(holdoutFile, rowsToCsv(dataset.schema, heldOut));
   step(`training ${experiment} on data version ${recipe.id}`);
-  const outcome = await trainExperiment({ projectDir, experimentName: experiment, dataVersion: recipe.id, signal: opts.signal, onProgress: opts.onProgress });
+  const outcome = await trainExperiment({
+    projectDir,
+    experimentName: experiment,
+    dataVersion: recipe.id,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
   const result: RetrainResult = {
     deployment: opts.deployment,
     productionRunId: prodRecord.runId,
@@ -175,9 +215,20 @@ export async function retrainWithProductionData(opts: RetrainOptions): Promise<R
     dataVersion: recipe.id,
     production: summary,
   };
-  if (outcome.status !== 'completed' || !outcome.model) return { ...result, error: outcome.error?.message ?? `training ${outcome.status}` };
-  step(`evaluating run ${prodRecord.runId} (production) and run ${outcome.runId} (candidate) on dev and the held-out production examples`);
-  const comparison = await evaluateForPromotion({ projectDir, dataset, heldOut, productionModel: prodModel, candidateModel: outcome.model, gate: opts, production: { ids: prod.rows.ids, unlabelledIds: prod.unlabelledIds } });
+  if (outcome.status !== 'completed' || !outcome.model)
+    return { ...result, error: outcome.error?.message ?? `training ${outcome.status}` };
+  step(
+    `evaluating run ${prodRecord.runId} (production) and run ${outcome.runId} (candidate) on dev and the held-out production examples`,
+  );
+  const comparison = await evaluateForPromotion({
+    projectDir,
+    dataset,
+    heldOut,
+    productionModel: prodModel,
+    candidateModel: outcome.model,
+    gate: opts,
+    production: { ids: prod.rows.ids, unlabelledIds: prod.unlabelledIds },
+  });
   const full = { ...result, comparison };
   await writeFile(join(outcome.runDir, PROMOTION_FILE), JSON.stringify(full, null, 2) + '\n');
   return full;

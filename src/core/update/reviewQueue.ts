@@ -96,9 +96,16 @@ export function predictionsOf(outputs: unknown, rows: number): RowPrediction[] {
     outputs.slice(0, rows).forEach((p, i) => {
       if (!p || typeof p !== 'object') return;
       const r = p as Record<string, unknown>;
-      const probs = r.probabilities && typeof r.probabilities === 'object' ? Object.values(r.probabilities as Record<string, unknown>).filter((v): v is number => typeof v === 'number') : [];
-      const predicted = typeof r.label === 'string' ? r.label : typeof r.prediction === 'number' ? r.prediction : undefined;
-      out[i] = { ...(predicted !== undefined ? { predicted } : {}), ...(probs.length ? { confidence: Math.max(...probs) } : {}) };
+      const probs =
+        r.probabilities && typeof r.probabilities === 'object'
+          ? Object.values(r.probabilities as Record<string, unknown>).filter((v): v is number => typeof v === 'number')
+          : [];
+      const predicted =
+        typeof r.label === 'string' ? r.label : typeof r.prediction === 'number' ? r.prediction : undefined;
+      out[i] = {
+        ...(predicted !== undefined ? { predicted } : {}),
+        ...(probs.length ? { confidence: Math.max(...probs) } : {}),
+      };
     });
   } else if (outputs && typeof outputs === 'object') {
     const o = outputs as Record<string, unknown>;
@@ -110,8 +117,14 @@ export function predictionsOf(outputs: unknown, rows: number): RowPrediction[] {
     for (let i = 0; i < rows; i++) {
       const label = labels.length === rows ? labels[i] : undefined;
       const value = values.length === rows ? values[i] : undefined;
-      const p = Number.isInteger(C) && C > 0 ? probs.slice(i * C, (i + 1) * C).filter((v): v is number => typeof v === 'number') : [];
-      out[i] = { ...(typeof label === 'string' ? { predicted: label } : typeof value === 'number' ? { predicted: value } : {}), ...(p.length ? { confidence: Math.max(...p) } : {}) };
+      const p =
+        Number.isInteger(C) && C > 0
+          ? probs.slice(i * C, (i + 1) * C).filter((v): v is number => typeof v === 'number')
+          : [];
+      out[i] = {
+        ...(typeof label === 'string' ? { predicted: label } : typeof value === 'number' ? { predicted: value } : {}),
+        ...(p.length ? { confidence: Math.max(...p) } : {}),
+      };
     }
   }
   return out;
@@ -128,7 +141,8 @@ export function driftReason(f: FeatureDrift, value: number | string): string | u
   if (typeof value === 'string') {
     if (f.unseenCategories && value in f.unseenCategories) return `${f.name} = ${value} never seen in training`;
     const k = h.categories?.indexOf(value) ?? -1;
-    if (k >= 0 && h.current[k] >= 2 * h.reference[k] && h.current[k] > 0) return `${f.name} = ${value} over-represented`;
+    if (k >= 0 && h.current[k] >= 2 * h.reference[k] && h.current[k] > 0)
+      return `${f.name} = ${value} over-represented`;
     return undefined;
   }
   const e = h.edges;
@@ -141,7 +155,8 @@ export function driftReason(f: FeatureDrift, value: number | string): string | u
       break;
     }
   }
-  if (h.current[bin] >= 2 * h.reference[bin] && h.current[bin] > 0) return `${f.name} = ${value} in an over-represented range`;
+  if (h.current[bin] >= 2 * h.reference[bin] && h.current[bin] > 0)
+    return `${f.name} = ${value} in an over-represented range`;
   return undefined;
 }
 
@@ -200,7 +215,9 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
         time: typeof r.time === 'string' ? r.time : '',
         reasons,
         ...(drift.length ? { drift } : {}),
-        features: Object.fromEntries(names.map((n, i) => [n, typeof values[i] === 'number' && Number.isNaN(values[i]) ? null : values[i]])),
+        features: Object.fromEntries(
+          names.map((n, i) => [n, typeof values[i] === 'number' && Number.isNaN(values[i]) ? null : values[i]]),
+        ),
         ...(predicted !== undefined ? { predicted } : {}),
         ...(confidence !== undefined ? { confidence } : {}),
         ...(label !== undefined ? { label } : {}),
@@ -221,7 +238,10 @@ export async function readReviewQueue(projectDir: string): Promise<ReviewItem[]>
 }
 
 /** Adds items to the project's queue (an item already queued keeps its place); returns the queue and how many were new. */
-export async function enqueueForReview(projectDir: string, items: ReviewItem[]): Promise<{ queue: ReviewItem[]; added: number }> {
+export async function enqueueForReview(
+  projectDir: string,
+  items: ReviewItem[],
+): Promise<{ queue: ReviewItem[]; added: number }> {
   const queue = await readReviewQueue(projectDir);
   const have = new Set(queue.map((i) => i.id));
   const fresh = items.filter((i) => !have.has(i.id));
@@ -257,7 +277,11 @@ export function productionQueueOf(queue: readonly ReviewItem[], schema: FeatureS
     if (!f || typeof f !== 'object' || Object.keys(f).length !== names.length) continue;
     const num = schema.numeric.map((n) => f[n]);
     const cat = schema.categorical.map((n) => f[n]);
-    if (!num.every((v) => v === null || typeof v === 'number') || !cat.every((v) => v === null || typeof v === 'string')) continue;
+    if (
+      !num.every((v) => v === null || typeof v === 'number') ||
+      !cat.every((v) => v === null || typeof v === 'string')
+    )
+      continue;
     items.push(item);
     numeric.push(...num.map((v) => (v === null ? NaN : (v as number))));
     categories.push(...cat.map((v) => (v === null ? '' : (v as string))));
@@ -265,7 +289,12 @@ export function productionQueueOf(queue: readonly ReviewItem[], schema: FeatureS
   }
   return {
     items,
-    rows: { features: { n: items.length, numeric: Float32Array.from(numeric), categories }, y: Float64Array.from(y), ids: items.map((i) => i.id), rowIndex: new Uint32Array(items.length).fill(0xffffffff) },
+    rows: {
+      features: { n: items.length, numeric: Float32Array.from(numeric), categories },
+      y: Float64Array.from(y),
+      ids: items.map((i) => i.id),
+      rowIndex: new Uint32Array(items.length).fill(0xffffffff),
+    },
     refs: items.map((i) => (i.row === undefined ? i.requestId : rowRef(i.requestId, i.row, 2))),
     hidden: queue.length - items.length,
   };

@@ -1,7 +1,12 @@
 // The Data panel: profiles the project's data out of process and shows it in webview/data.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isDataWebviewMessage, type DataHostMessage, type DataPanelState, type DataWebviewMessage } from '../../protocol/data';
+import {
+  isDataWebviewMessage,
+  type DataHostMessage,
+  type DataPanelState,
+  type DataWebviewMessage,
+} from '../../protocol/data';
 import { profileInChildProcess } from './runProfile';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
@@ -74,7 +79,9 @@ export class DataPanel extends WebviewPanelHost<DataHostMessage, DataWebviewMess
         signal: abort.signal,
       });
       if (abort.signal.aborted) return;
-      this.log.info(`profiled ${relative}: ${profile.rows} rows, ${profile.columns.length} columns in ${Math.round(performance.now() - t0)} ms`);
+      this.log.info(
+        `profiled ${relative}: ${profile.rows} rows, ${profile.columns.length} columns in ${Math.round(performance.now() - t0)} ms`,
+      );
       this.state = { status: 'loaded', projectFile: relative, profile };
     } catch (e) {
       if (abort.signal.aborted) return;

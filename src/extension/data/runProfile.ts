@@ -44,8 +44,10 @@ export async function profileInChildProcess(o: ProfileProcessOptions): Promise<D
     });
   } catch (e) {
     if (e instanceof CancelledError) throw new ProfileProcessError('Profiling was cancelled.', null, '');
-    if (e instanceof CliTimeoutError) throw new ProfileProcessError(`Profiling took longer than ${o.timeoutMs / 1000} s and was stopped.`, null, '');
-    if (e instanceof CliProcessError) throw new ProfileProcessError(`Profiling failed: ${e.message}`, e.exitCode, e.stderr);
+    if (e instanceof CliTimeoutError)
+      throw new ProfileProcessError(`Profiling took longer than ${o.timeoutMs / 1000} s and was stopped.`, null, '');
+    if (e instanceof CliProcessError)
+      throw new ProfileProcessError(`Profiling failed: ${e.message}`, e.exitCode, e.stderr);
     throw new ProfileProcessError(e instanceof Error ? e.message : String(e), 0, '');
   }
 }

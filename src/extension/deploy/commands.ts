@@ -14,7 +14,10 @@ import { consentMessage } from './manager';
 import { curlExample } from '../../core/serve/curl';
 import { deploymentDir, runDir as runDirOf } from '../../core/spec/layout';
 
-export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ url: string; version: string } | undefined> {
+export async function deployRunCommand(
+  s: Services,
+  arg?: unknown,
+): Promise<{ url: string; version: string } | undefined> {
   const run = await resolveRunTarget(s, arg, {
     project: 'Deploy a run of which project?',
     run: 'Deploy which run?',
@@ -34,19 +37,39 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   const redact = config.get<string[]>('logRedact', []);
   if (config.get<boolean>('logRequests', false) && !s.servers.find(run.projectDir, name)) {
     const dir = deploymentDir(run.projectDir, name);
-    const choice = await vscode.window.showWarningMessage(consentMessage(name, dir, sampleRate, redact), { modal: true }, 'Log Requests', 'Deploy Without Logging');
+    const choice = await vscode.window.showWarningMessage(
+      consentMessage(name, dir, sampleRate, redact),
+      { modal: true },
+      'Log Requests',
+      'Deploy Without Logging',
+    );
     if (choice === undefined) return undefined;
     logRequests = choice === 'Log Requests';
   }
-  const { server, version, added } = await vscode.window.withProgress({ location: { viewId: 'mlLoop.deployments' }, title: `Deploying ${name}` }, () =>
-    s.servers.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact, port: config.get<number>('port', 8000) }),
+  const { server, version, added } = await vscode.window.withProgress(
+    { location: { viewId: 'mlLoop.deployments' }, title: `Deploying ${name}` },
+    () =>
+      s.servers.deploy({
+        projectDir: run.projectDir,
+        runId: run.runId,
+        modelPath,
+        name,
+        logRequests,
+        sampleRate,
+        redact,
+        port: config.get<number>('port', 8000),
+      }),
   );
   void vscode.commands.executeCommand('mlLoop.deployments.focus');
   if (!added && server.portTaken !== undefined) {
-    void vscode.window.showWarningMessage(`ML Loop: port ${server.portTaken} is taken, so ${name} is served on ${server.url} instead (setting mlLoop.deploy.port).`);
+    void vscode.window.showWarningMessage(
+      `ML Loop: port ${server.portTaken} is taken, so ${name} is served on ${server.url} instead (setting mlLoop.deploy.port).`,
+    );
   }
   void vscode.window.showInformationMessage(
-    added ? `ML Loop: run ${run.runId} is version ${version} of ${name} on ${server.url} (candidate — Promote to serve it)` : `ML Loop: ${name} (run ${run.runId}) is served at ${server.url}/v2/models/${name}`,
+    added
+      ? `ML Loop: run ${run.runId} is version ${version} of ${name} on ${server.url} (candidate — Promote to serve it)`
+      : `ML Loop: ${name} (run ${run.runId}) is served at ${server.url}/v2/models/${name}`,
   );
   return { url: server.url, version };
 }
@@ -65,7 +88,9 @@ export async function promoteCommand(s: Services, arg?: unknown): Promise<void> 
   if (!version) {
     const m = server.status!.models.find((x) => x.name === model)!;
     const picked = await vscode.window.showQuickPick(
-      m.versions.filter((v) => v.version !== m.aliases.production).map((v) => ({ label: `v${v.version}`, description: v.runId ? `run ${v.runId}` : v.path, version: v.version })),
+      m.versions
+        .filter((v) => v.version !== m.aliases.production)
+        .map((v) => ({ label: `v${v.version}`, description: v.runId ? `run ${v.runId}` : v.path, version: v.version })),
       { placeHolder: `Promote which version of ${model} to production?` },
     );
     version = picked?.version;
@@ -100,15 +125,26 @@ export async function stopServerCommand(s: Services, arg?: unknown): Promise<voi
 
 export async function openLogsCommand(s: Services, arg?: unknown): Promise<void> {
   const server = serverOf(s, arg);
-  if (!server.logDir) throw new Error(`the server at ${server.url} does not log requests (turn on mlLoop.deploy.logRequests and deploy again)`);
-  const files = existsSync(server.logDir) ? readdirSync(server.logDir).filter((f) => f.endsWith('.jsonl')).sort() : [];
+  if (!server.logDir)
+    throw new Error(
+      `the server at ${server.url} does not log requests (turn on mlLoop.deploy.logRequests and deploy again)`,
+    );
+  const files = existsSync(server.logDir)
+    ? readdirSync(server.logDir)
+        .filter((f) => f.endsWith('.jsonl'))
+        .sort()
+    : [];
   if (files.length === 0) throw new Error(`no requests logged yet in ${server.logDir}`);
-  await vscode.window.showTextDocument(vscode.Uri.file(path.join(server.logDir, files[files.length - 1])), { preview: true });
+  await vscode.window.showTextDocument(vscode.Uri.file(path.join(server.logDir, files[files.length - 1])), {
+    preview: true,
+  });
 }
 
 export async function copyCurlCommand(s: Services, arg?: unknown): Promise<string> {
   const { server, model } = modelOf(s, arg);
-  const meta = (await (await fetch(`${server.url}/v2/models/${encodeURIComponent(model)}`)).json()) as { parameters?: { features?: string[] } };
+  const meta = (await (await fetch(`${server.url}/v2/models/${encodeURIComponent(model)}`)).json()) as {
+    parameters?: { features?: string[] };
+  };
   const text = curlExample(server.url, model, meta.parameters?.features);
   await vscode.env.clipboard.writeText(text);
   void vscode.window.showInformationMessage('ML Loop: curl example copied to the clipboard');
@@ -116,7 +152,10 @@ export async function copyCurlCommand(s: Services, arg?: unknown): Promise<strin
 }
 
 /** Picks a dev example of the project, sends it to /predict and shows the response beside its true label. */
-export async function sendTestRequestCommand(s: Services, arg?: unknown): Promise<{ trueLabel: string; response: Record<string, unknown> }> {
+export async function sendTestRequestCommand(
+  s: Services,
+  arg?: unknown,
+): Promise<{ trueLabel: string; response: Record<string, unknown> }> {
   const { server, model } = modelOf(s, arg);
   const { loadSplitDataset } = await import('../../core/data/dataset');
   const data = await loadSplitDataset(path.join(server.launch.projectDir, 'mlloop.json'), { storeSplit: true });
@@ -133,12 +172,23 @@ export async function sendTestRequestCommand(s: Services, arg?: unknown): Promis
   data.schema.categorical.forEach((f, j) => (instance[f] = dev.features.categories[i * K + j] || null));
   const trueLabel = data.schema.classes ? data.schema.classes[dev.y[i]] : String(dev.y[i]);
   const t0 = performance.now();
-  const res = await fetch(`${server.url}/v2/models/${encodeURIComponent(model)}/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ instances: [instance] }) });
+  const res = await fetch(`${server.url}/v2/models/${encodeURIComponent(model)}/predict`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ instances: [instance] }),
+  });
   const ms = performance.now() - t0;
   const response = (await res.json()) as Record<string, unknown>;
   const prediction = (response.predictions as Array<{ label?: string; prediction?: number }> | undefined)?.[0];
   const predicted = prediction?.label ?? prediction?.prediction;
-  await s.testRequestResults.show({ example: { id: dev.ids[i], dataRow: dev.rowIndex[i] + 1, trueLabel }, request: `POST ${server.url}/v2/models/${model}/predict`, latencyMs: Math.round(ms * 10) / 10, response });
-  void vscode.window.showInformationMessage(`ML Loop: dev example ${dev.ids[i].slice(0, 8)} — true label ${trueLabel}, predicted ${String(predicted)}${predicted !== undefined && String(predicted) === trueLabel ? ' ✓' : ''}`);
+  await s.testRequestResults.show({
+    example: { id: dev.ids[i], dataRow: dev.rowIndex[i] + 1, trueLabel },
+    request: `POST ${server.url}/v2/models/${model}/predict`,
+    latencyMs: Math.round(ms * 10) / 10,
+    response,
+  });
+  void vscode.window.showInformationMessage(
+    `ML Loop: dev example ${dev.ids[i].slice(0, 8)} — true label ${trueLabel}, predicted ${String(predicted)}${predicted !== undefined && String(predicted) === trueLabel ? ' ✓' : ''}`,
+  );
   return { trueLabel, response };
 }

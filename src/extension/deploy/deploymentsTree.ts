@@ -58,13 +58,18 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   async resolveTreeItem(item: vscode.TreeItem, e: DeploymentNode): Promise<vscode.TreeItem> {
     if (e instanceof ServerNode) {
       const s = e.server;
-      const up = s.state === 'running' ? `up ${formatUptime(Date.now() - s.startedAt)} · ${s.rps.toFixed(1)} req/s\n` : '';
+      const up =
+        s.state === 'running' ? `up ${formatUptime(Date.now() - s.startedAt)} · ${s.rps.toFixed(1)} req/s\n` : '';
       item.tooltip = `${up}Inference server (pid ${s.pid}) for ${s.launch.projectDir}${s.logDir ? `\nLogging requests to ${s.logDir}` : '\nRequest logging off'}`;
     } else if (e instanceof ModelNode && e.server.state === 'running') {
       // The deployed name and a ready curl line (the same as Copy curl Example), selectable in the hover.
       let features: string[] | undefined;
       try {
-        features = ((await (await fetch(`${e.server.url}/v2/models/${encodeURIComponent(e.model.name)}`)).json()) as { parameters?: { features?: string[] } }).parameters?.features;
+        features = (
+          (await (await fetch(`${e.server.url}/v2/models/${encodeURIComponent(e.model.name)}`)).json()) as {
+            parameters?: { features?: string[] };
+          }
+        ).parameters?.features;
       } catch {
         features = undefined;
       }
@@ -81,8 +86,10 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
 
   getChildren(element?: DeploymentNode): DeploymentNode[] {
     if (!element) return this.manager.servers.map((s) => new ServerNode(s));
-    if (element instanceof ServerNode) return (element.server.status?.models ?? []).map((m) => new ModelNode(element.server, m));
-    if (element instanceof ModelNode) return element.model.versions.map((v) => new VersionNode(element.server, element.model, v));
+    if (element instanceof ServerNode)
+      return (element.server.status?.models ?? []).map((m) => new ModelNode(element.server, m));
+    if (element instanceof ModelNode)
+      return element.model.versions.map((v) => new VersionNode(element.server, element.model, v));
     return [];
   }
 
@@ -102,9 +109,15 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       item.id = `model:${e.server.pid}:${e.model.name}`;
       item.description = `production v${e.model.aliases.production ?? '-'}${e.model.aliases.candidate ? ` · candidate v${e.model.aliases.candidate}` : ''}`;
       const alerts = this.alertsOf?.(e.server.launch.projectDir, e.model.name) ?? [];
-      item.iconPath = alerts.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('symbol-class');
+      item.iconPath = alerts.length
+        ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+        : new vscode.ThemeIcon('symbol-class');
       // The monitor's file decorations put a badge on this URI (scheme mlloop-deployment).
-      item.resourceUri = vscode.Uri.from({ scheme: 'mlloop-deployment', path: `/${e.model.name}`, query: e.server.launch.projectDir });
+      item.resourceUri = vscode.Uri.from({
+        scheme: 'mlloop-deployment',
+        path: `/${e.model.name}`,
+        query: e.server.launch.projectDir,
+      });
       // The tooltip (alerts, name, curl line) comes from resolveTreeItem.
       item.contextValue = `deployModel${e.model.previousProduction ? '.canRollback' : ''}${e.server.logDir ? '.logging' : ''}`;
       return item;
@@ -112,9 +125,17 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
     const alias = e.alias;
     const item = new vscode.TreeItem(`v${e.version.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${e.server.pid}:${e.model.name}:${e.version.version}`;
-    item.description = [alias, e.version.runId ? `run ${e.version.runId}` : undefined, `${e.version.requests} requests${e.version.failed ? ` (${e.version.failed} failed)` : ''}`].filter(Boolean).join(' · ');
+    item.description = [
+      alias,
+      e.version.runId ? `run ${e.version.runId}` : undefined,
+      `${e.version.requests} requests${e.version.failed ? ` (${e.version.failed} failed)` : ''}`,
+    ]
+      .filter(Boolean)
+      .join(' · ');
     item.tooltip = `${e.version.path}${e.version.loaded ? '' : ' (not loaded)'}`;
-    item.iconPath = new vscode.ThemeIcon(alias === 'production' ? 'star-full' : alias === 'candidate' ? 'beaker' : 'circle-outline');
+    item.iconPath = new vscode.ThemeIcon(
+      alias === 'production' ? 'star-full' : alias === 'candidate' ? 'beaker' : 'circle-outline',
+    );
     item.contextValue = `deployVersion${alias ? `.${alias}` : ''}`;
     return item;
   }

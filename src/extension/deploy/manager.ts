@@ -41,24 +41,42 @@ export class DeploymentManager implements vscode.Disposable {
   }
 
   find(projectDir: string, name: string): ServerProcess | undefined {
-    return this.running().find((s) => s.launch.projectDir === projectDir && s.status?.models.some((m) => m.name === name));
+    return this.running().find(
+      (s) => s.launch.projectDir === projectDir && s.status?.models.some((m) => m.name === name),
+    );
   }
 
   /** Deploys a run: a new version of `name` on its running server, or a new server. Returns the server and version. */
   async deploy(r: DeployRequest): Promise<{ server: ServerProcess; version: string; added: boolean }> {
     const existing = this.find(r.projectDir, r.name);
     if (existing) {
-      const res = await existing.post(`/v2/repository/models/${encodeURIComponent(r.name)}/load`, { parameters: { path: r.modelPath, run_id: r.runId } });
+      const res = await existing.post(`/v2/repository/models/${encodeURIComponent(r.name)}/load`, {
+        parameters: { path: r.modelPath, run_id: r.runId },
+      });
       this.log.info(`deployed run ${r.runId} as ${r.name} version ${String(res.version)} on ${existing.url}`);
       return { server: existing, version: String(res.version), added: true };
     }
-    const args = ['--model', r.modelPath, '--name', r.name, '--project', r.projectDir, '--port', String(r.port ?? 0), '--port-fallback'];
+    const args = [
+      '--model',
+      r.modelPath,
+      '--name',
+      r.name,
+      '--project',
+      r.projectDir,
+      '--port',
+      String(r.port ?? 0),
+      '--port-fallback',
+    ];
     if (r.logRequests) {
       args.push('--log-requests');
       if (r.sampleRate !== undefined && r.sampleRate < 1) args.push('--log-sample-rate', String(r.sampleRate));
       if (r.redact?.length) args.push('--log-redact', r.redact.join(','));
     }
-    const server = new ServerProcess({ nodePath: this.nodePath(), serverJs: this.serverJs, projectDir: r.projectDir, args }, () => this.changeEmitter.fire(), (l) => this.log.info(l));
+    const server = new ServerProcess(
+      { nodePath: this.nodePath(), serverJs: this.serverJs, projectDir: r.projectDir, args },
+      () => this.changeEmitter.fire(),
+      (l) => this.log.info(l),
+    );
     this.servers.push(server);
     this.changeEmitter.fire();
     try {
@@ -68,7 +86,9 @@ export class DeploymentManager implements vscode.Disposable {
       this.changeEmitter.fire();
       throw e;
     }
-    this.log.info(`inference server for ${r.name} (run ${r.runId}) listening on ${server.url}, pid ${server.pid}${r.logRequests ? `, logging requests to ${server.logDir}` : ''}`);
+    this.log.info(
+      `inference server for ${r.name} (run ${r.runId}) listening on ${server.url}, pid ${server.pid}${r.logRequests ? `, logging requests to ${server.logDir}` : ''}`,
+    );
     return { server, version: '1', added: false };
   }
 

@@ -61,16 +61,27 @@ export class ServerProcess {
     private readonly onChange: () => void,
     private readonly log: (line: string) => void,
   ) {
-    this.child = spawn(launch.nodePath, [launch.serverJs, ...launch.args, ...(launch.args.includes('--port') ? [] : ['--port', '0']), '--json'], {
-      cwd: launch.projectDir,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MLLOOP_SERVER_PARENT_PIPE: '1', MLLOOP_SERVER_CLIENT: 'vscode' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    this.child = spawn(
+      launch.nodePath,
+      [launch.serverJs, ...launch.args, ...(launch.args.includes('--port') ? [] : ['--port', '0']), '--json'],
+      {
+        cwd: launch.projectDir,
+        env: {
+          ...process.env,
+          ELECTRON_RUN_AS_NODE: '1',
+          MLLOOP_SERVER_PARENT_PIPE: '1',
+          MLLOOP_SERVER_CLIENT: 'vscode',
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      },
+    );
     this.child.stderr!.on('data', (d: Buffer) => {
       const text = d.toString();
       this.stderrTail = (this.stderrTail + text).slice(-4000);
-      for (const line of text.split('\n')) if (line.trim() && !line.includes('DeprecationWarning') && !line.includes('--trace-deprecation')) this.log(`[server] ${line}`);
+      for (const line of text.split('\n'))
+        if (line.trim() && !line.includes('DeprecationWarning') && !line.includes('--trace-deprecation'))
+          this.log(`[server] ${line}`);
     });
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code) => {
@@ -109,7 +120,12 @@ export class ServerProcess {
         }
       });
       void this.exited.then((code) => {
-        if (!this.url) reject(new Error(`the inference server exited (${code}) before listening: ${this.stderrTail.trim().split('\n').slice(-3).join(' ')}`));
+        if (!this.url)
+          reject(
+            new Error(
+              `the inference server exited (${code}) before listening: ${this.stderrTail.trim().split('\n').slice(-3).join(' ')}`,
+            ),
+          );
       });
     });
   }
@@ -137,7 +153,11 @@ export class ServerProcess {
   }
 
   async post(path: string, body: unknown): Promise<Record<string, unknown>> {
-    const res = await fetch(this.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    const res = await fetch(this.url + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
     const json = (await res.json()) as Record<string, unknown>;
     if (!res.ok) throw new Error(String(json.error ?? `HTTP ${res.status}`));
     await this.poll();

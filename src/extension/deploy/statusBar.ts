@@ -13,12 +13,15 @@ export class DeploymentsStatusBar implements vscode.Disposable {
   constructor(private readonly manager: DeploymentManager) {
     this.item.name = 'ML Loop Deployments';
     this.item.command = 'mlLoop.deployments.focus';
-    this.subscription = vscode.Disposable.from(manager.onDidChange(() => this.update()), manager.onDidChangeRates(() => this.update()));
+    this.subscription = vscode.Disposable.from(
+      manager.onDidChange(() => this.update()),
+      manager.onDidChangeRates(() => this.update()),
+    );
   }
 
   private update(): void {
     const running = this.manager.running();
-    if ((running.length > 0) !== this.anyRunning) {
+    if (running.length > 0 !== this.anyRunning) {
       this.anyRunning = running.length > 0;
       void vscode.commands.executeCommand('setContext', 'mlLoop.deploymentsRunning', this.anyRunning);
     }
@@ -28,8 +31,12 @@ export class DeploymentsStatusBar implements vscode.Disposable {
     }
     // A logging deployment's rate is its Monitoring report's (the Throughput chart's); other servers count their own.
     const rateOfServer = (s: ServerProcess) => {
-      const monitored = s.logDir ? (s.status?.models ?? []).map((m) => this.manager.rateOf?.(s.launch.projectDir, m.name)) : [];
-      return monitored.length && monitored.every((r) => r !== undefined) ? monitored.reduce((a: number, r) => a + r!, 0) : s.rps;
+      const monitored = s.logDir
+        ? (s.status?.models ?? []).map((m) => this.manager.rateOf?.(s.launch.projectDir, m.name))
+        : [];
+      return monitored.length && monitored.every((r) => r !== undefined)
+        ? monitored.reduce((a: number, r) => a + r!, 0)
+        : s.rps;
     };
     const rps = running.reduce((a, s) => a + rateOfServer(s), 0);
     this.item.text = `$(server-process) ${formatRate(rps)}`;

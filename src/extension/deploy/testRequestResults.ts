@@ -8,8 +8,12 @@ export class TestRequestResults implements vscode.Disposable {
   private readonly results = new Map<string, string>();
   private shown = 0;
   private readonly disposables = [
-    vscode.workspace.registerTextDocumentContentProvider(RESULT_SCHEME, { provideTextDocumentContent: (uri) => this.results.get(uri.path) ?? '' }),
-    vscode.workspace.onDidCloseTextDocument((doc) => doc.uri.scheme === RESULT_SCHEME && this.results.delete(doc.uri.path)),
+    vscode.workspace.registerTextDocumentContentProvider(RESULT_SCHEME, {
+      provideTextDocumentContent: (uri) => this.results.get(uri.path) ?? '',
+    }),
+    vscode.workspace.onDidCloseTextDocument(
+      (doc) => doc.uri.scheme === RESULT_SCHEME && this.results.delete(doc.uri.path),
+    ),
   ];
 
   /** Opens `value` as JSON in a new read-only document beside the editor in use. */
@@ -19,7 +23,10 @@ export class TestRequestResults implements vscode.Disposable {
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(doc, 'json');
     // Beside the editor in use (e.g. the project file); in the first column when none is open.
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preview: true });
+    await vscode.window.showTextDocument(doc, {
+      viewColumn: vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
+      preview: true,
+    });
   }
 
   dispose(): void {

@@ -18,7 +18,12 @@ import { diagnoseInChildProcess } from './diagnoseProcess';
 import { CancelledError } from '../../core/runtime/cancel';
 
 /** Parameters worth a validation curve, per built-in model. */
-const SWEEPABLE: Record<string, string[]> = { linear: ['l2'], logistic: ['l2'], mlp: ['l2', 'hidden', 'dropout', 'learningRate'], gbdt: ['l2', 'maxLeaves', 'learningRate', 'minSamplesLeaf'] };
+const SWEEPABLE: Record<string, string[]> = {
+  linear: ['l2'],
+  logistic: ['l2'],
+  mlp: ['l2', 'hidden', 'dropout', 'learningRate'],
+  gbdt: ['l2', 'maxLeaves', 'learningRate', 'minSamplesLeaf'],
+};
 
 export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, DiagnosticsWebviewMessage> {
   static readonly viewType = 'mlLoop.diagnostics';
@@ -27,12 +32,21 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
   private learningCurve: JobState = { status: 'idle' };
   private validationCurve: JobState = { status: 'idle' };
   private validation: ValidationCurve | undefined;
-  private readonly jobs = { diagnose: undefined as AbortController | undefined, learning: undefined as AbortController | undefined, validation: undefined as AbortController | undefined };
+  private readonly jobs = {
+    diagnose: undefined as AbortController | undefined,
+    learning: undefined as AbortController | undefined,
+    validation: undefined as AbortController | undefined,
+  };
   private readonly changeEmitter = new vscode.EventEmitter<RunDiagnosis>();
   /** A new diagnosis (e.g. with a learning curve) is shown: inline hints may change. */
   readonly onDidDiagnose = this.changeEmitter.event;
 
-  static show(services: Services, projectDir: string, runId: string, onDiagnosed?: (projectDir: string) => void): DiagnosticsPanel {
+  static show(
+    services: Services,
+    projectDir: string,
+    runId: string,
+    onDiagnosed?: (projectDir: string) => void,
+  ): DiagnosticsPanel {
     return services.panels.show(DiagnosticsPanel.viewType, { projectDir, runId }, () => {
       const panel = new DiagnosticsPanel(services, projectDir, runId);
       if (onDiagnosed) panel.onDidDiagnose(() => onDiagnosed(projectDir));
@@ -70,7 +84,9 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
         sweepable: SWEEPABLE[this.diagnosis.model] ?? [],
       };
     }
-    return this.loadError ? { status: 'error', runId: this.runId, message: this.loadError } : { status: 'loading', runId: this.runId };
+    return this.loadError
+      ? { status: 'error', runId: this.runId, message: this.loadError }
+      : { status: 'loading', runId: this.runId };
   }
 
   protected snapshot(): DiagnosticsHostMessage {
@@ -92,10 +108,15 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
         this.jobs.validation?.abort();
         return;
       case 'openExperiment':
-        if (this.diagnosis) await revealExperiment(vscode.Uri.file(this.diagnosis.project.file), this.diagnosis.experiment);
+        if (this.diagnosis)
+          await revealExperiment(vscode.Uri.file(this.diagnosis.project.file), this.diagnosis.experiment);
         return;
       case 'openErrors':
-        await vscode.commands.executeCommand('mlLoop.openErrorAnalysis', { projectDir: this.projectDir, runId: this.runId, filter: { truth: message.truth, predicted: message.predicted } });
+        await vscode.commands.executeCommand('mlLoop.openErrorAnalysis', {
+          projectDir: this.projectDir,
+          runId: this.runId,
+          filter: { truth: message.truth, predicted: message.predicted },
+        });
         return;
     }
   }
@@ -119,7 +140,9 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
     const t0 = performance.now();
     try {
       this.setDiagnosis(await diagnoseInChildProcess({ ...this.processOptions(), signal: abort.signal }));
-      this.log.info(`diagnosed run ${this.runId} in ${Math.round(performance.now() - t0)} ms: ${this.diagnosis!.verdict.summary}`);
+      this.log.info(
+        `diagnosed run ${this.runId} in ${Math.round(performance.now() - t0)} ms: ${this.diagnosis!.verdict.summary}`,
+      );
     } catch (e) {
       if (e instanceof CancelledError) return;
       this.loadError = e instanceof Error ? e.message : String(e);
@@ -145,7 +168,11 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
   }
 
   /** Retrains for a curve in the CLI's child process, publishing progress; cancellable from the panel. */
-  private async curveJob(kind: 'learning' | 'validation', options: { learningCurve?: boolean; validationParam?: string }, onDone: (d: RunDiagnosis) => void): Promise<void> {
+  private async curveJob(
+    kind: 'learning' | 'validation',
+    options: { learningCurve?: boolean; validationParam?: string },
+    onDone: (d: RunDiagnosis) => void,
+  ): Promise<void> {
     const field = kind === 'learning' ? 'learningCurve' : 'validationCurve';
     if (this[field].status === 'running') return;
     const abort = (this.jobs[kind] = new AbortController());
@@ -164,7 +191,10 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
       this[field] = { status: 'idle' };
       onDone(d);
     } catch (e) {
-      this[field] = e instanceof CancelledError ? { status: 'cancelled' } : { status: 'failed', message: e instanceof Error ? e.message : String(e) };
+      this[field] =
+        e instanceof CancelledError
+          ? { status: 'cancelled' }
+          : { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
     this.publish();
   }
@@ -181,7 +211,9 @@ export async function revealExperiment(projectFile: vscode.Uri, experiment: stri
   const { readProjectOutline } = await import('../project/projectFile');
   const doc = await vscode.workspace.openTextDocument(projectFile);
   const entry = readProjectOutline(doc.getText()).experiments.find((e) => e.name === experiment);
-  const selection = entry ? new vscode.Range(doc.positionAt(entry.keyOffset), doc.positionAt(entry.keyOffset + entry.keyLength)) : undefined;
+  const selection = entry
+    ? new vscode.Range(doc.positionAt(entry.keyOffset), doc.positionAt(entry.keyOffset + entry.keyLength))
+    : undefined;
   await vscode.window.showTextDocument(doc, { selection, preview: true, viewColumn: vscode.ViewColumn.One });
 }
 

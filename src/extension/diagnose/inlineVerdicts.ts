@@ -26,7 +26,9 @@ function commandUri(command: string, arg: unknown): vscode.Uri {
   return vscode.Uri.parse(`command:${command}?${encodeURIComponent(JSON.stringify([arg]))}`);
 }
 
-export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, vscode.CodeLensProvider, vscode.CodeActionProvider {
+export class InlineVerdicts
+  implements vscode.Disposable, vscode.HoverProvider, vscode.CodeLensProvider, vscode.CodeActionProvider
+{
   static readonly fixKind = vscode.CodeActionKind.QuickFix;
   private readonly collection = vscode.languages.createDiagnosticCollection('mlLoop.verdicts');
   /** projectFile → experiment name → verdict. */
@@ -41,7 +43,9 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
     this.disposables.push(
       vscode.languages.registerHoverProvider(selector, this),
       vscode.languages.registerCodeLensProvider(selector, this),
-      vscode.languages.registerCodeActionsProvider(selector, this, { providedCodeActionKinds: [InlineVerdicts.fixKind] }),
+      vscode.languages.registerCodeActionsProvider(selector, this, {
+        providedCodeActionKinds: [InlineVerdicts.fixKind],
+      }),
       services.runs.onDidChangeRuns((c) => this.schedule(vscode.Uri.file(path.join(c.projectDir, 'mlloop.json')))),
       services.projects.onDidChange(() => void this.refreshAll()),
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -86,9 +90,15 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
       if (outline.metric) {
         const index = await this.services.runs.index(path.dirname(projectFile.fsPath));
         for (const experiment of outline.experiments) {
-          const run = index.ofExperiment(experiment.name).find((r) => r.status === 'completed' && r.record.metrics?.train);
+          const run = index
+            .ofExperiment(experiment.name)
+            .find((r) => r.status === 'completed' && r.record.metrics?.train);
           if (!run) continue;
-          const verdict = verdictOfRecord({ metric: outline.metric as MetricName, baseline: outline.baseline }, run.record, run.dir);
+          const verdict = verdictOfRecord(
+            { metric: outline.metric as MetricName, baseline: outline.baseline },
+            run.record,
+            run.dir,
+          );
           if (!verdict) continue;
           byName.set(experiment.name, { projectFile, experiment, runId: run.runId, verdict });
           diagnostics.push(this.diagnosticOf(text, experiment, verdict, run.runId));
@@ -98,13 +108,16 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
       this.collection.set(projectFile, diagnostics);
       this.lensEmitter.fire();
     } catch (e) {
-      this.services.log.warn(`diagnosis hints for ${projectFile.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      this.services.log.warn(
+        `diagnosis hints for ${projectFile.fsPath}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
   private diagnosticOf(text: string, experiment: ExperimentEntry, verdict: Verdict, runId: string): vscode.Diagnostic {
     const range = rangeOfOffsets(text, experiment.keyOffset, experiment.keyLength);
-    const severity = verdict.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+    const severity =
+      verdict.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
     const d = new vscode.Diagnostic(range, `${verdict.summary} — latest run ${runId}`, severity);
     d.source = VERDICT_SOURCE;
     d.code = verdict.dominant;
@@ -130,11 +143,15 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = { enabledCommands: ['mlLoop.diagnoseRun'] };
     md.appendMarkdown(`**$(pulse) ${v.verdict.summary}**\n\n`);
-    md.appendMarkdown(`Latest run \`${v.runId}\`: avoidable bias ${formatGap(v.verdict.metric, v.verdict.avoidableBias)}, variance ${formatGap(v.verdict.metric, v.verdict.variance)}${v.verdict.mismatch !== null ? `, dev/test mismatch ${formatGap(v.verdict.metric, v.verdict.mismatch)}` : ''}.\n\n`);
+    md.appendMarkdown(
+      `Latest run \`${v.runId}\`: avoidable bias ${formatGap(v.verdict.metric, v.verdict.avoidableBias)}, variance ${formatGap(v.verdict.metric, v.verdict.variance)}${v.verdict.mismatch !== null ? `, dev/test mismatch ${formatGap(v.verdict.metric, v.verdict.mismatch)}` : ''}.\n\n`,
+    );
     for (const n of v.verdict.notes) md.appendMarkdown(`${n}\n\n`);
     md.appendMarkdown('What to try next:\n');
     for (const r of v.verdict.recommendations) md.appendMarkdown(`- ${r.text}\n`);
-    md.appendMarkdown(`\n[Diagnose run](${commandUri('mlLoop.diagnoseRun', { projectFile: v.projectFile.toString(), runId: v.runId })})`);
+    md.appendMarkdown(
+      `\n[Diagnose run](${commandUri('mlLoop.diagnoseRun', { projectFile: v.projectFile.toString(), runId: v.runId })})`,
+    );
     return new vscode.Hover(md, rangeOfOffsets(document.getText(), v.experiment.keyOffset, v.experiment.keyLength));
   }
 
@@ -151,12 +168,21 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
     );
   }
 
-  async provideCodeActions(document: vscode.TextDocument, range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+  async provideCodeActions(
+    document: vscode.TextDocument,
+    range: vscode.Range,
+    context: vscode.CodeActionContext,
+  ): Promise<vscode.CodeAction[]> {
     const actions: vscode.CodeAction[] = [];
     // The verdicts under the cursor, or anywhere on its lines (the key is short; the line is the experiment).
     const mine = context.diagnostics.filter((d) => d.source === VERDICT_SOURCE);
     for (const d of this.collection.get(document.uri) ?? []) {
-      if (d.range.start.line >= range.start.line && d.range.start.line <= range.end.line && !mine.some((m) => m.range.isEqual(d.range))) mine.push(d);
+      if (
+        d.range.start.line >= range.start.line &&
+        d.range.start.line <= range.end.line &&
+        !mine.some((m) => m.range.isEqual(d.range))
+      )
+        mine.push(d);
     }
     if (mine.length === 0) return actions;
     // The fixes read the parameter schema (Ajv): loaded on first use, not at activation.
@@ -164,22 +190,38 @@ export class InlineVerdicts implements vscode.Disposable, vscode.HoverProvider, 
     for (const diagnostic of mine) {
       const v = this.at(document, diagnostic.range.start);
       if (!v || !BUILTIN.has(v.experiment.kind)) continue;
-      const fixes = paramFixes(v.experiment.kind as BuiltinModel, v.experiment.params, v.verdict.recommendations.map((r) => r.id));
+      const fixes = paramFixes(
+        v.experiment.kind as BuiltinModel,
+        v.experiment.params,
+        v.verdict.recommendations.map((r) => r.id),
+      );
       for (const fix of fixes) {
         const action = new vscode.CodeAction(`${fix.title} in "${v.experiment.name}"`, InlineVerdicts.fixKind);
         action.diagnostics = [diagnostic];
         const edit = new vscode.WorkspaceEdit();
         for (const e of fixEdits(document.getText(), v.experiment.name, fix)) {
-          edit.replace(document.uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
+          edit.replace(
+            document.uri,
+            new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)),
+            e.content,
+          );
         }
         action.edit = edit;
-        action.command = { command: 'mlLoop.offerTraining', title: 'Train it now?', arguments: [{ projectFile: document.uri, experiment: v.experiment.name, change: fix.title }] };
+        action.command = {
+          command: 'mlLoop.offerTraining',
+          title: 'Train it now?',
+          arguments: [{ projectFile: document.uri, experiment: v.experiment.name, change: fix.title }],
+        };
         if (actions.length === 0) action.isPreferred = true;
         actions.push(action);
       }
       const open = new vscode.CodeAction(`Diagnose run ${v.runId}`, InlineVerdicts.fixKind);
       open.diagnostics = [diagnostic];
-      open.command = { command: 'mlLoop.diagnoseRun', title: 'Diagnose Run', arguments: [{ projectFile: document.uri, runId: v.runId }] };
+      open.command = {
+        command: 'mlLoop.diagnoseRun',
+        title: 'Diagnose Run',
+        arguments: [{ projectFile: document.uri, runId: v.runId }],
+      };
       actions.push(open);
     }
     return actions;

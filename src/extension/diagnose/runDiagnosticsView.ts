@@ -7,14 +7,21 @@ import * as vscode from 'vscode';
 import { verdictOfRecord } from '../../core/diagnose/recordVerdict';
 import { runLabel } from '../../core/track/format';
 import type { MetricName } from '../../core/spec/types';
-import { isRunDiagnosticsWebviewMessage, type RunDiagnosticsHostMessage, type RunDiagnosticsViewState } from '../../protocol/diagnostics';
+import {
+  isRunDiagnosticsWebviewMessage,
+  type RunDiagnosticsHostMessage,
+  type RunDiagnosticsViewState,
+} from '../../protocol/diagnostics';
 import { readProjectOutline } from '../project/projectFile';
 import type { Services } from '../services';
 import { ExperimentNode, RunNode } from '../experiments/experimentsTree';
 import { localResourceRoots, webviewHtml } from '../webviewHost/panel';
 import type { RunRef } from '../commandTargets';
 
-const NOTHING_SELECTED: RunDiagnosticsViewState = { status: 'empty', message: 'Select a run or an experiment in the Experiments view to see its diagnosis.' };
+const NOTHING_SELECTED: RunDiagnosticsViewState = {
+  status: 'empty',
+  message: 'Select a run or an experiment in the Experiments view to see its diagnosis.',
+};
 
 export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'mlLoop.runDiagnostics';
@@ -35,7 +42,8 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
   /** Follows a tree selection: a run, or an experiment (its latest completed run). */
   select(node: unknown): void {
     if (node instanceof RunNode) this.selected = { projectFile: node.project.file, runId: node.runId };
-    else if (node instanceof ExperimentNode) this.selected = { projectFile: node.project.file, experiment: node.experiment.name };
+    else if (node instanceof ExperimentNode)
+      this.selected = { projectFile: node.project.file, experiment: node.experiment.name };
     else return;
     void this.update();
   }
@@ -54,24 +62,48 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
   private async latest(): Promise<{ projectFile: vscode.Uri; runId: string } | undefined> {
     let best: { projectFile: vscode.Uri; runId: string; startedAt: string } | undefined;
     for (const project of await this.services.projects.list()) {
-      const run = (await this.services.runs.index(path.dirname(project.file.fsPath))).all().find((r) => r.status === 'completed' && r.record.metrics?.train);
-      if (run && (!best || run.record.startedAt > best.startedAt)) best = { projectFile: project.file, runId: run.runId, startedAt: run.record.startedAt };
+      const run = (await this.services.runs.index(path.dirname(project.file.fsPath)))
+        .all()
+        .find((r) => r.status === 'completed' && r.record.metrics?.train);
+      if (run && (!best || run.record.startedAt > best.startedAt))
+        best = { projectFile: project.file, runId: run.runId, startedAt: run.record.startedAt };
     }
     return best;
   }
 
   private async compute(): Promise<RunDiagnosticsViewState> {
-    const sel: { projectFile: vscode.Uri; runId?: string; experiment?: string } | undefined = this.selected ?? (await this.latest());
+    const sel: { projectFile: vscode.Uri; runId?: string; experiment?: string } | undefined =
+      this.selected ?? (await this.latest());
     if (!sel) return NOTHING_SELECTED;
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(sel.projectFile));
     const outline = readProjectOutline(text);
     const index = await this.services.runs.index(path.dirname(sel.projectFile.fsPath));
-    const run = sel.runId ? index.get(sel.runId) : index.ofExperiment(sel.experiment!).find((r) => r.status === 'completed' && r.record.metrics?.train);
-    if (!run) return { status: 'empty', message: sel.experiment ? `"${sel.experiment}" has no completed run yet: train it to see its diagnosis.` : 'The run is gone.' };
+    const run = sel.runId
+      ? index.get(sel.runId)
+      : index.ofExperiment(sel.experiment!).find((r) => r.status === 'completed' && r.record.metrics?.train);
+    if (!run)
+      return {
+        status: 'empty',
+        message: sel.experiment
+          ? `"${sel.experiment}" has no completed run yet: train it to see its diagnosis.`
+          : 'The run is gone.',
+      };
     if (!outline.metric) return { status: 'empty', message: 'mlloop.json names no metric.' };
-    const verdict = verdictOfRecord({ metric: outline.metric as MetricName, baseline: outline.baseline }, run.record, run.dir);
-    if (!verdict) return { status: 'empty', message: `Run ${run.runId} is ${run.status}: only completed runs have a diagnosis.` };
-    return { status: 'verdict', runId: run.runId, projectFile: sel.projectFile.fsPath, experiment: run.record.experiment, label: runLabel(run), verdict };
+    const verdict = verdictOfRecord(
+      { metric: outline.metric as MetricName, baseline: outline.baseline },
+      run.record,
+      run.dir,
+    );
+    if (!verdict)
+      return { status: 'empty', message: `Run ${run.runId} is ${run.status}: only completed runs have a diagnosis.` };
+    return {
+      status: 'verdict',
+      runId: run.runId,
+      projectFile: sel.projectFile.fsPath,
+      experiment: run.record.experiment,
+      label: runLabel(run),
+      verdict,
+    };
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -79,24 +111,41 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
     this.ready = false;
     const extensionUri = this.services.context.extensionUri;
     view.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(extensionUri) };
-    view.webview.html = webviewHtml(view.webview, { title: 'Run Diagnostics', bundle: 'runDiagnostics', styles: ['webview.css', 'diagnostics.css'], extensionUri });
-    view.webview.onDidReceiveMessage((m: unknown) => {
-      if (!isRunDiagnosticsWebviewMessage(m)) return;
-      if (m.type === 'ready') {
-        this.ready = true;
-        void this.update();
-      } else if (m.type === 'openPanel' && this.state.status === 'verdict') {
-        void vscode.commands.executeCommand('mlLoop.diagnoseRun', { projectFile: vscode.Uri.file(this.state.projectFile), runId: this.state.runId } satisfies RunRef);
-      }
-    }, undefined, this.disposables);
-    view.onDidDispose(() => {
-      this.view = undefined;
-      this.ready = false;
-    }, undefined, this.disposables);
+    view.webview.html = webviewHtml(view.webview, {
+      title: 'Run Diagnostics',
+      bundle: 'runDiagnostics',
+      styles: ['webview.css', 'diagnostics.css'],
+      extensionUri,
+    });
+    view.webview.onDidReceiveMessage(
+      (m: unknown) => {
+        if (!isRunDiagnosticsWebviewMessage(m)) return;
+        if (m.type === 'ready') {
+          this.ready = true;
+          void this.update();
+        } else if (m.type === 'openPanel' && this.state.status === 'verdict') {
+          void vscode.commands.executeCommand('mlLoop.diagnoseRun', {
+            projectFile: vscode.Uri.file(this.state.projectFile),
+            runId: this.state.runId,
+          } satisfies RunRef);
+        }
+      },
+      undefined,
+      this.disposables,
+    );
+    view.onDidDispose(
+      () => {
+        this.view = undefined;
+        this.ready = false;
+      },
+      undefined,
+      this.disposables,
+    );
   }
 
   private post(): void {
-    if (this.view && this.ready) void this.view.webview.postMessage({ type: 'state', state: this.state } satisfies RunDiagnosticsHostMessage);
+    if (this.view && this.ready)
+      void this.view.webview.postMessage({ type: 'state', state: this.state } satisfies RunDiagnosticsHostMessage);
   }
 
   dispose(): void {

@@ -10,7 +10,12 @@ export interface ErrorAnalysisRef extends RunRef {
 }
 
 export async function openErrorAnalysisCommand(s: Services, arg?: unknown): Promise<{ runId: string } | undefined> {
-  const target = await resolveRunTarget(s, arg, { project: 'Analyse the errors of which project?', run: 'Analyse the errors of which run?', filter: (r) => r.status === 'completed', none: 'no completed run to analyse: train an experiment first' });
+  const target = await resolveRunTarget(s, arg, {
+    project: 'Analyse the errors of which project?',
+    run: 'Analyse the errors of which run?',
+    filter: (r) => r.status === 'completed',
+    none: 'no completed run to analyse: train an experiment first',
+  });
   if (!target) return undefined;
   const filter = isRunRef(arg) ? (arg as ErrorAnalysisRef).filter : undefined;
   const { ErrorAnalysisPanel } = await import('./errorAnalysisPanel');

@@ -9,14 +9,29 @@ import { runLabelOf } from '../../core/track/store';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
-import { augmentToVersion, addDataFromCsv, exportForCollection, fixLabels, labelIssuesOfRun, type RunErrorAnalysis } from '../../core/analysis/analysis';
+import {
+  augmentToVersion,
+  addDataFromCsv,
+  exportForCollection,
+  fixLabels,
+  labelIssuesOfRun,
+  type RunErrorAnalysis,
+} from '../../core/analysis/analysis';
 import { analyseRunInWorker } from '../../core/analysis/analysisWorker';
 import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/analysis/errorTable';
 import { parseSliceKey, sliceRows, type Slice } from '../../core/analysis/slices';
 import { planarToInterleaved } from '../../core/data/images/pixels';
-import { changedTags, readTags, tagTable, updateTags, withProductionCounts, type TagRow, type TagStore } from '../../core/analysis/tags';
+import {
+  changedTags,
+  readTags,
+  tagTable,
+  updateTags,
+  withProductionCounts,
+  type TagRow,
+  type TagStore,
+} from '../../core/analysis/tags';
 import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
 import { isScriptExperiment } from '../../core/spec/types';
 import {
@@ -39,11 +54,26 @@ import { WebviewPanelHost } from '../webviewHost/panel';
 import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
 
 function sliceViews(slices: Slice[]): SliceView[] {
-  return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({ key, label, support, errors, errorRate, shareOfErrors, lift }));
+  return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({
+    key,
+    label,
+    support,
+    errors,
+    errorRate,
+    shareOfErrors,
+    lift,
+  }));
 }
 
 function versionViews(recipes: VersionRecipe[]): DataVersionView[] {
-  return recipes.map((r) => ({ id: r.id, kind: r.kind, parent: r.parent, rows: r.rows, createdAt: r.createdAt, summary: versionSummary(r) }));
+  return recipes.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    parent: r.parent,
+    rows: r.rows,
+    createdAt: r.createdAt,
+    summary: versionSummary(r),
+  }));
 }
 
 function versionSummary(r: VersionRecipe): string {
@@ -76,7 +106,12 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   /** The review queue the Production source was read from, as JSON. */
   private productionText = '';
 
-  static show(services: Services, projectDir: string, runId: string, filter?: Omit<RequestedFilter, 'seq'>): ErrorAnalysisPanel {
+  static show(
+    services: Services,
+    projectDir: string,
+    runId: string,
+    filter?: Omit<RequestedFilter, 'seq'>,
+  ): ErrorAnalysisPanel {
     const panel = services.panels.show(
       ErrorAnalysisPanel.viewType,
       { projectDir, runId },
@@ -122,10 +157,24 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     const later = (key: string, run: () => Promise<void>) => {
       clearTimeout(timers.get(key));
       // Debounced: one write may show as several events.
-      timers.set(key, setTimeout(() => void run().catch((e) => this.log.warn(`error analysis: could not re-read ${key}: ${e instanceof Error ? e.message : String(e)}`)), 300));
+      timers.set(
+        key,
+        setTimeout(
+          () =>
+            void run().catch((e) =>
+              this.log.warn(`error analysis: could not re-read ${key}: ${e instanceof Error ? e.message : String(e)}`),
+            ),
+          300,
+        ),
+      );
     };
     const watch = (file: string, run: () => Promise<void>) => {
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(path.join(this.projectDir, file))), path.basename(file)));
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(
+          vscode.Uri.file(path.dirname(path.join(this.projectDir, file))),
+          path.basename(file),
+        ),
+      );
       for (const on of [w.onDidChange, w.onDidCreate, w.onDidDelete]) this.own(on(() => later(file, run)));
       this.own(w);
     };
@@ -135,8 +184,16 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   }
 
   get state(): ErrorAnalysisState {
-    if (this.view) return { status: 'loaded', view: { ...this.view, labelErrors: this.labelErrors }, ...(this.filter ? { filter: this.filter } : {}), ...(this.busy ? { busy: this.busy } : {}) };
-    return this.loadError ? { status: 'error', runId: this.runId, message: this.loadError } : { status: 'loading', runId: this.runId };
+    if (this.view)
+      return {
+        status: 'loaded',
+        view: { ...this.view, labelErrors: this.labelErrors },
+        ...(this.filter ? { filter: this.filter } : {}),
+        ...(this.busy ? { busy: this.busy } : {}),
+      };
+    return this.loadError
+      ? { status: 'error', runId: this.runId, message: this.loadError }
+      : { status: 'loading', runId: this.runId };
   }
 
   protected snapshot(): ErrorAnalysisHostMessage {
@@ -172,21 +229,28 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       const ref = await resolveProject(this.projectDir);
       const versions = listDataVersions(this.projectDir);
       const queue = readReviewQueue(this.projectDir);
-      const analysis = await analyseRunInWorker({ projectDir: ref, run: this.runId }, abort.signal, undefined, (partial) => {
-        shown = Promise.all([versions, queue]).then(([v, q]) => {
-          if (abort.signal.aborted) return;
-          this.show(partial, v, q, ref, t0, true);
-          shownLoad = this.loads;
-          this.publish();
-        });
-      });
+      const analysis = await analyseRunInWorker(
+        { projectDir: ref, run: this.runId },
+        abort.signal,
+        undefined,
+        (partial) => {
+          shown = Promise.all([versions, queue]).then(([v, q]) => {
+            if (abort.signal.aborted) return;
+            this.show(partial, v, q, ref, t0, true);
+            shownLoad = this.loads;
+            this.publish();
+          });
+        },
+      );
       await shown;
       if (shown && this.analysis && this.view?.load === shownLoad) {
         this.analysis.slices = analysis.slices;
         this.analysis.timings = analysis.timings;
         this.view.slices = sliceViews(analysis.slices);
         delete this.view.slicesPending;
-        this.log.info(`error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${analysis.timings.analyseMs})`);
+        this.log.info(
+          `error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${analysis.timings.analyseMs})`,
+        );
         this.sendUpdate({ slices: this.view.slices });
         return;
       }
@@ -207,11 +271,19 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   }
 
   /** Makes `analysis` the panel's view (a new load); `slicesPending`: its slices are still being found. */
-  private show(analysis: RunErrorAnalysis, versions: VersionRecipe[], queue: Awaited<ReturnType<typeof readReviewQueue>>, ref: ProjectRef, t0: number, slicesPending: boolean): void {
+  private show(
+    analysis: RunErrorAnalysis,
+    versions: VersionRecipe[],
+    queue: Awaited<ReturnType<typeof readReviewQueue>>,
+    ref: ProjectRef,
+    t0: number,
+    slicesPending: boolean,
+  ): void {
     this.analysis = analysis;
     const { table, dataset } = analysis;
     this.index.clear();
-    for (const split of ['train', 'dev', 'test'] as const) dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
+    for (const split of ['train', 'dev', 'test'] as const)
+      dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
     this.view = {
       runId: analysis.record.runId,
       load: ++this.loads,
@@ -219,7 +291,15 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       dataVersion: dataset.version.id,
       task: table.task,
       ...(table.classes ? { classes: table.classes } : {}),
-      ...(analysis.image ? { image: { width: analysis.image.width, height: analysis.image.height, channels: analysis.image.channels ?? 1 } } : {}),
+      ...(analysis.image
+        ? {
+            image: {
+              width: analysis.image.width,
+              height: analysis.image.height,
+              channels: analysis.image.channels ?? 1,
+            },
+          }
+        : {}),
       featureNames: [...dataset.schema.numeric, ...dataset.schema.categorical],
       dev: devColumnsOf(table),
       production: this.readProductionColumns(queue),
@@ -230,10 +310,14 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       ...(slicesPending ? { slicesPending } : {}),
       labelErrors: this.labelErrors,
       versions: versionViews(versions),
-      experiments: Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e)).map(([name]) => name),
+      experiments: Object.entries(ref.spec.experiments)
+        .filter(([, e]) => !isScriptExperiment(e))
+        .map(([name]) => name),
       openMs: Math.round(performance.now() - t0),
     };
-    this.log.info(`error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`);
+    this.log.info(
+      `error analysis of run ${this.runId}: ${table.errorCount} errors of ${table.n} dev examples in ${this.view.openMs} ms (load ${analysis.timings.loadMs}, predict ${analysis.timings.predictMs}, analyse ${analysis.timings.analyseMs})`,
+    );
   }
 
   protected async handle(m: Exclude<ErrorAnalysisWebviewMessage, { type: 'ready' }>): Promise<void> {
@@ -245,7 +329,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       case 'sliceRows': {
         const a = this.analysis;
         if (!a) return;
-        void this.panel.webview.postMessage({ type: 'sliceRows', key: m.key, rows: sliceRows(a.sliceView.schema, a.sliceView.rows, parseSliceKey(m.key)) } satisfies ErrorAnalysisHostMessage);
+        void this.panel.webview.postMessage({
+          type: 'sliceRows',
+          key: m.key,
+          rows: sliceRows(a.sliceView.schema, a.sliceView.rows, parseSliceKey(m.key)),
+        } satisfies ErrorAnalysisHostMessage);
         return;
       }
       case 'tag':
@@ -254,32 +342,56 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         return this.findLabelErrors();
       case 'fixLabels':
         return this.withBusy('Fixing labels…', async () => {
-          const v = await fixLabels({ projectDir: this.projectDir, parentVersion: this.view?.dataVersion, fixes: m.fixes });
+          const v = await fixLabels({
+            projectDir: this.projectDir,
+            parentVersion: this.view?.dataVersion,
+            fixes: m.fixes,
+          });
           await this.offerTraining(v, `Fixed ${Object.keys(m.fixes).length} label(s) into data version ${v.id}.`);
         });
       case 'augment':
         return this.withBusy('Augmenting…', async () => {
-          const v = await augmentToVersion({ projectDir: this.projectDir, parentVersion: this.view?.dataVersion, recipe: { source: m.source, count: m.count, seed: m.seed ?? 0 } });
+          const v = await augmentToVersion({
+            projectDir: this.projectDir,
+            parentVersion: this.view?.dataVersion,
+            recipe: { source: m.source, count: m.count, seed: m.seed ?? 0 },
+          });
           this.log.info(`data version ${v.id}: ${versionSummary(v)}`);
           await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
         });
       case 'export': {
         const name = 'tag' in m.source ? m.source.tag : m.source.slice;
         const target = await vscode.window.showSaveDialog({
-          defaultUri: vscode.Uri.file(path.join(this.projectDir, `collect-${name.replace(/[^\w.-]+/g, '_').slice(0, 40)}.csv`)),
+          defaultUri: vscode.Uri.file(
+            path.join(this.projectDir, `collect-${name.replace(/[^\w.-]+/g, '_').slice(0, 40)}.csv`),
+          ),
           filters: { CSV: ['csv'] },
           title: 'Export examples for collection',
         });
         if (!target) return;
-        const n = await exportForCollection({ projectDir: this.projectDir, dataVersion: this.view?.dataVersion, source: m.source, out: target.fsPath });
+        const n = await exportForCollection({
+          projectDir: this.projectDir,
+          dataVersion: this.view?.dataVersion,
+          source: m.source,
+          out: target.fsPath,
+        });
         void vscode.window.showInformationMessage(`ML Loop: ${n} examples written to ${path.basename(target.fsPath)}`);
         return;
       }
       case 'addData': {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { CSV: ['csv'] }, title: 'Add labelled rows from a CSV', defaultUri: vscode.Uri.file(this.projectDir) });
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          filters: { CSV: ['csv'] },
+          title: 'Add labelled rows from a CSV',
+          defaultUri: vscode.Uri.file(this.projectDir),
+        });
         if (!picked?.[0]) return;
         return this.withBusy('Adding data…', async () => {
-          const v = await addDataFromCsv({ projectDir: this.projectDir, parentVersion: this.view?.dataVersion, csvFile: picked[0].fsPath });
+          const v = await addDataFromCsv({
+            projectDir: this.projectDir,
+            parentVersion: this.view?.dataVersion,
+            csvFile: picked[0].fsPath,
+          });
           await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
         });
       }
@@ -316,7 +428,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   }
 
   private async train(version: string, experiment: string): Promise<void> {
-    await vscode.commands.executeCommand('mlLoop.trainExperiment', { projectFile: vscode.Uri.file(path.join(this.projectDir, 'mlloop.json')), experiment, dataVersion: version });
+    await vscode.commands.executeCommand('mlLoop.trainExperiment', {
+      projectFile: vscode.Uri.file(path.join(this.projectDir, 'mlloop.json')),
+      experiment,
+      dataVersion: version,
+    });
   }
 
   private async tag(ids: string[], tag: string, remove: boolean): Promise<void> {
@@ -358,7 +474,13 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       numeric.push(Array.from(rows.features.numeric.subarray(row * F, (row + 1) * F)));
       categories.push(rows.features.categories.slice(row * K, (row + 1) * K));
     }
-    void this.panel.webview.postMessage({ type: 'features', requestId, ids, numeric, categories } satisfies ErrorAnalysisHostMessage);
+    void this.panel.webview.postMessage({
+      type: 'features',
+      requestId,
+      ids,
+      numeric,
+      categories,
+    } satisfies ErrorAnalysisHostMessage);
   }
 
   async findLabelErrors(): Promise<void> {
@@ -377,7 +499,18 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         },
       });
       const table = this.analysis!.table;
-      this.labelErrors = { status: 'done', folds: r.folds, issues: r.issues.slice(0, 500).map((x) => ({ id: x.id, rowIndex: x.rowIndex ?? null, split: x.split, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested), score: x.score })) };
+      this.labelErrors = {
+        status: 'done',
+        folds: r.folds,
+        issues: r.issues.slice(0, 500).map((x) => ({
+          id: x.id,
+          rowIndex: x.rowIndex ?? null,
+          split: x.split,
+          given: labelOf(table, x.given),
+          suggested: labelOf(table, x.suggested),
+          score: x.score,
+        })),
+      };
     } catch (e) {
       this.labelErrors = { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }
@@ -394,7 +527,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     if (!this.view) return this.publish();
     this.view.tags = store;
     this.view.tagTable = this.tagTableKeepingHistory(store);
-    this.log.info(`error analysis of run ${this.runId}: tags of ${Object.keys(changed).length} example(s) changed on disk`);
+    this.log.info(
+      `error analysis of run ${this.runId}: tags of ${Object.keys(changed).length} example(s) changed on disk`,
+    );
     this.sendUpdate({ tags: changed, tagTable: this.view.tagTable });
   }
 
@@ -411,7 +546,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private tagTableKeepingHistory(store: TagStore): TagRow[] {
     const history = new Map(this.view!.tagTable.map((r) => [r.tag, r.history]));
     return this.withProduction(
-      tagTable(this.analysis!.table, store).map((r) => (history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r)),
+      tagTable(this.analysis!.table, store).map((r) =>
+        history.get(r.tag) ? { ...r, history: history.get(r.tag) } : r,
+      ),
       store,
     );
   }
@@ -433,7 +570,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       this.view.tagTable.filter((r) => r.tagged > 0).map(({ production: _, ...r }) => r),
       this.view.tags,
     );
-    this.log.info(`error analysis of run ${this.runId}: ${this.production!.items.length} queued production examples${this.production!.hidden ? ` (${this.production!.hidden} of another model not listed)` : ''}`);
+    this.log.info(
+      `error analysis of run ${this.runId}: ${this.production!.items.length} queued production examples${this.production!.hidden ? ` (${this.production!.hidden} of another model not listed)` : ''}`,
+    );
     this.publish();
   }
 

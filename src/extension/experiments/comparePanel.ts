@@ -12,7 +12,12 @@ import { runLabel } from '../../core/track/format';
 import { readProjectMetric } from '../../core/track/projectMetric';
 import { readHistory } from '../../core/track/store';
 import type { TrackedRun } from '../../core/track/types';
-import { isCompareWebviewMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage } from '../../protocol/compare';
+import {
+  isCompareWebviewMessage,
+  type CompareHostMessage,
+  type ComparePanelState,
+  type CompareWebviewMessage,
+} from '../../protocol/compare';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
 
@@ -23,7 +28,8 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
 
   /** Opens a new Compare panel on runs of one project. */
   static show(services: Services, projectDir: string, runIds: string[]): ComparePanel {
-    if (runIds.length < MIN_COMPARE || runIds.length > MAX_COMPARE) throw new Error(`select ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare (${runIds.length} selected)`);
+    if (runIds.length < MIN_COMPARE || runIds.length > MAX_COMPARE)
+      throw new Error(`select ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare (${runIds.length} selected)`);
     // A new panel each time: the same runs may be compared twice side by side.
     const panel = new ComparePanel(services, projectDir, runIds);
     void panel.load();
@@ -70,7 +76,13 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
       const table = buildCompareTable(runs);
       const curves = runs.map((r) => curvesOf(r.runId, runLabel(r), readHistory(r.dir)));
       const completed = runs.every((r) => r.status === 'completed');
-      this.state = { status: 'loaded', table, curves, projectMetric: readProjectMetric(this.projectDir), ...(completed ? { errors: { status: 'loading' } } : {}) };
+      this.state = {
+        status: 'loaded',
+        table,
+        curves,
+        projectMetric: readProjectMetric(this.projectDir),
+        ...(completed ? { errors: { status: 'loading' } } : {}),
+      };
       if (completed) void this.loadErrorChanges();
     } catch (e) {
       this.state = { status: 'error', message: e instanceof Error ? e.message : String(e) };
@@ -84,7 +96,10 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
     let errors: Extract<ComparePanelState, { status: 'loaded' }>['errors'];
     try {
       const project = await resolveProject(this.projectDir);
-      errors = { status: 'loaded', changes: await errorChangesInWorker({ projectDir: project, runIds: this.runIds }, abort.signal) };
+      errors = {
+        status: 'loaded',
+        changes: await errorChangesInWorker({ projectDir: project, runIds: this.runIds }, abort.signal),
+      };
     } catch (e) {
       if (e instanceof CancelledError) return;
       errors = { status: 'unavailable', message: e instanceof Error ? e.message : String(e) };
@@ -105,6 +120,8 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(compareTableCsv(this.state.table)));
     this.log.info(`compare: wrote ${target.fsPath}`);
-    void vscode.window.showInformationMessage(`ML Loop: comparison saved to ${vscode.workspace.asRelativePath(target)}`);
+    void vscode.window.showInformationMessage(
+      `ML Loop: comparison saved to ${vscode.workspace.asRelativePath(target)}`,
+    );
   }
 }

@@ -3,7 +3,14 @@
 // refreshes only the experiments whose runs changed.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatDuration, formatMetricValue, keyMetric, runDurationMs, runLabel, shortRunLabel } from '../../core/track/format';
+import {
+  formatDuration,
+  formatMetricValue,
+  keyMetric,
+  runDurationMs,
+  runLabel,
+  shortRunLabel,
+} from '../../core/track/format';
 import { groupSweeps, isSweep, sweepDescription, sweepValuesLabel, type SweepSummary } from '../../core/track/sweeps';
 import type { TrackedRun, TrackedStatus } from '../../core/track/types';
 import type { ExperimentEntry } from '../project/projectFile';
@@ -61,7 +68,13 @@ export type ExperimentsTreeNode = ProjectNode | ExperimentNode | RunNode | Sweep
 /** Entries (runs, or sweeps counted as one) shown per experiment before a "more" row; each click adds a page. */
 export const RUN_PAGE_SIZE = 50;
 
-const KIND_ICONS: Record<string, string> = { linear: 'graph-line', logistic: 'symbol-boolean', mlp: 'type-hierarchy', gbdt: 'list-tree', script: 'terminal' };
+const KIND_ICONS: Record<string, string> = {
+  linear: 'graph-line',
+  logistic: 'symbol-boolean',
+  mlp: 'type-hierarchy',
+  gbdt: 'list-tree',
+  script: 'terminal',
+};
 const STATUS_ICONS: Record<TrackedStatus, [string, string | undefined]> = {
   queued: ['watch', 'charts.yellow'],
   running: ['sync~spin', 'charts.blue'],
@@ -124,7 +137,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
 
   async getChildren(element?: ExperimentsTreeNode): Promise<ExperimentsTreeNode[]> {
     if (element instanceof ExperimentNode) return this.runsOf(element);
-    if (element instanceof SweepNode) return element.sweep.runs.map((r) => new RunNode(element.parent.project, r, element));
+    if (element instanceof SweepNode)
+      return element.sweep.runs.map((r) => new RunNode(element.parent.project, r, element));
     if (element instanceof ProjectNode) return this.topOfProject(element.project);
     if (element) return [];
     const projects = await this.projects.list();
@@ -141,8 +155,12 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const all = groupSweeps(index.ofExperiment(node.experiment.name), node.project.outline.metric);
     const shown = this.pages.get(`${node.projectDir}#${node.experiment.name}`) ?? RUN_PAGE_SIZE;
     const page = all.slice(0, shown);
-    for (const e of page) for (const r of isSweep(e) ? e.runs : [e]) this.experimentOfRun.set(`${node.projectDir}#${r.runId}`, node.experiment.name);
-    const nodes: ExperimentsTreeNode[] = page.map((e) => (isSweep(e) ? new SweepNode(node, e) : new RunNode(node.project, e)));
+    for (const e of page)
+      for (const r of isSweep(e) ? e.runs : [e])
+        this.experimentOfRun.set(`${node.projectDir}#${r.runId}`, node.experiment.name);
+    const nodes: ExperimentsTreeNode[] = page.map((e) =>
+      isSweep(e) ? new SweepNode(node, e) : new RunNode(node.project, e),
+    );
     if (all.length > shown) nodes.push(new MoreRunsNode(node, all.length - shown));
     return nodes;
   }
@@ -155,7 +173,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   }
 
   getParent(element: ExperimentsTreeNode): ExperimentsTreeNode | undefined {
-    if (element instanceof RunNode) return element.sweep ?? this.experimentNodes.get(`${element.projectDir}#${element.run.record.experiment}`);
+    if (element instanceof RunNode)
+      return element.sweep ?? this.experimentNodes.get(`${element.projectDir}#${element.run.record.experiment}`);
     if (element instanceof SweepNode) return element.parent;
     if (element instanceof MoreRunsNode) return element.parent;
     return undefined;
@@ -163,7 +182,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
 
   getTreeItem(element: ExperimentsTreeNode): vscode.TreeItem {
     if (element instanceof ProjectNode) {
-      const item = new vscode.TreeItem(element.project.outline.name ?? vscode.workspace.asRelativePath(element.project.file), vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(
+        element.project.outline.name ?? vscode.workspace.asRelativePath(element.project.file),
+        vscode.TreeItemCollapsibleState.Expanded,
+      );
       item.description = vscode.workspace.asRelativePath(element.project.file);
       item.iconPath = new vscode.ThemeIcon('project');
       item.contextValue = 'project';
@@ -174,7 +196,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     if (element instanceof RunNode) return this.runItem(element);
     if (element instanceof SweepNode) return this.sweepItem(element);
     if (element instanceof MoreRunsNode) {
-      const item = new vscode.TreeItem(`${element.remaining} more run${element.remaining === 1 ? '' : 's'}…`, vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(
+        `${element.remaining} more run${element.remaining === 1 ? '' : 's'}…`,
+        vscode.TreeItemCollapsibleState.None,
+      );
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       item.contextValue = 'moreRuns';
       item.command = { command: 'mlLoop.showMoreRuns', title: 'Show More Runs', arguments: [element] };
@@ -185,7 +210,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     // Built-in experiments are always expandable: VS Code keeps the state an item first had, so an
     // experiment shown without runs (None) would stay collapsed when its first run appears.
     const trainable = experiment.kind !== '?';
-    const item = new vscode.TreeItem(experiment.name, trainable || runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      experiment.name,
+      trainable || runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `${element.project.file.toString()}#${experiment.name}`;
     item.description = `${experiment.kind}${runs.length ? ` · ${runs.length} run${runs.length === 1 ? '' : 's'}` : ''}`;
     item.iconPath = new vscode.ThemeIcon(KIND_ICONS[experiment.kind] ?? 'beaker');
@@ -212,14 +240,23 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   private sweepItem(node: SweepNode): vscode.TreeItem {
     const { sweep } = node;
     const running = (sweep.statusCounts.running ?? 0) > 0 || sweep.runs.some((r) => this.runs?.activeRun(r.runId));
-    const item = new vscode.TreeItem(`sweep ${sweep.id.replace(/^sweep-/, '').slice(-6)}`, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(
+      `sweep ${sweep.id.replace(/^sweep-/, '').slice(-6)}`,
+      vscode.TreeItemCollapsibleState.Collapsed,
+    );
     item.id = `${node.parent.project.file.toString()}#${sweep.experiment}#${sweep.id}`;
     item.description = sweepDescription(sweep);
-    item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'symbol-array', running ? new vscode.ThemeColor('charts.blue') : undefined);
+    item.iconPath = new vscode.ThemeIcon(
+      running ? 'sync~spin' : 'symbol-array',
+      running ? new vscode.ThemeColor('charts.blue') : undefined,
+    );
     item.contextValue = 'sweep';
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**Sweep of ${sweep.experiment}** over ${sweep.swept.map((k) => `\`${k}\``).join(' × ')}: ${sweep.runs.length} of ${sweep.size} runs in the store\n\n`);
-    if (sweep.best) md.appendMarkdown(`best: run \`${sweep.best.run.runId}\` (${sweepValuesLabel(sweep.best.run)})\n\n`);
+    md.appendMarkdown(
+      `**Sweep of ${sweep.experiment}** over ${sweep.swept.map((k) => `\`${k}\``).join(' × ')}: ${sweep.runs.length} of ${sweep.size} runs in the store\n\n`,
+    );
+    if (sweep.best)
+      md.appendMarkdown(`best: run \`${sweep.best.run.runId}\` (${sweepValuesLabel(sweep.best.run)})\n\n`);
     md.appendMarkdown(`Compare Sweep shows its runs side by side.`);
     item.tooltip = md;
     return item;
@@ -235,22 +272,43 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const [icon, color] = STATUS_ICONS[status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const metric = keyMetric(r, node.project.outline.metric);
-    const progress = active?.latest ? `epoch ${active.latest.step}${active.latest.totalSteps ? `/${active.latest.totalSteps}` : ''}` : undefined;
+    const progress = active?.latest
+      ? `epoch ${active.latest.step}${active.latest.totalSteps ? `/${active.latest.totalSteps}` : ''}`
+      : undefined;
     const swept = node.sweep ? sweepValuesLabel(run) : '';
     const best = node.sweep?.sweep.best?.run.runId === run.runId ? '(best)' : '';
     // A cluster's run says where it is: queued with SLURM's reason (Priority, Resources…), or its job id.
     const statusText = status === 'queued' && r.cluster?.reason ? `queued (${r.cluster.reason})` : status;
-    const job = r.cluster && (status === 'queued' || status === 'running') ? `· ${r.cluster.cluster} job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}` : '';
-    item.description = [run.annotations.starred ? '★' : '', swept, status === 'completed' ? (metric ?? 'completed') : statusText, best, progress ?? '', job].filter(Boolean).join(' ');
+    const job =
+      r.cluster && (status === 'queued' || status === 'running')
+        ? `· ${r.cluster.cluster} job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}`
+        : '';
+    item.description = [
+      run.annotations.starred ? '★' : '',
+      swept,
+      status === 'completed' ? (metric ?? 'completed') : statusText,
+      best,
+      progress ?? '',
+      job,
+    ]
+      .filter(Boolean)
+      .join(' ');
     item.contextValue = `run.${status}${r.status === 'completed' ? '.model' : ''}${run.annotations.starred ? '.starred' : ''}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${runLabel(run)}** — ${r.experiment} (${r.model}) · $(${icon}) ${status}\n\n`);
-    md.appendMarkdown(`run \`${run.runId}\` · started ${new Date(r.startedAt).toLocaleString()}${r.endedAt ? ` · took ${formatDuration(runDurationMs(r))}` : ''}\n\n`);
+    md.appendMarkdown(
+      `run \`${run.runId}\` · started ${new Date(r.startedAt).toLocaleString()}${r.endedAt ? ` · took ${formatDuration(runDurationMs(r))}` : ''}\n\n`,
+    );
     if (metric) md.appendMarkdown(`${metric}\n\n`);
-    if (r.cluster) md.appendMarkdown(`cluster \`${r.cluster.cluster}\` · SLURM job \`${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}\`${r.cluster.state ? ` · ${r.cluster.state}` : ''}${r.cluster.reason && r.cluster.reason !== 'None' ? ` (${r.cluster.reason})` : ''}\n\n`);
+    if (r.cluster)
+      md.appendMarkdown(
+        `cluster \`${r.cluster.cluster}\` · SLURM job \`${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''}\`${r.cluster.state ? ` · ${r.cluster.state}` : ''}${r.cluster.reason && r.cluster.reason !== 'None' ? ` (${r.cluster.reason})` : ''}\n\n`,
+      );
     if (r.dataVersion) md.appendMarkdown(`data version \`${r.dataVersion.id}\`\n\n`);
-    if (r.git) md.appendMarkdown(`git \`${r.git.commit.slice(0, 10)}\`${r.git.dirty ? ' (uncommitted changes)' : ''}\n\n`);
-    if (run.annotations.note) md.appendMarkdown(`*Note:* ${run.annotations.note.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}\n\n`);
+    if (r.git)
+      md.appendMarkdown(`git \`${r.git.commit.slice(0, 10)}\`${r.git.dirty ? ' (uncommitted changes)' : ''}\n\n`);
+    if (run.annotations.note)
+      md.appendMarkdown(`*Note:* ${run.annotations.note.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}\n\n`);
     if (r.error && status !== 'completed') md.appendMarkdown(`*Error:* ${r.error.message}\n\n`);
     md.appendCodeblock(JSON.stringify(r.params, null, 2), 'json');
     item.tooltip = md;

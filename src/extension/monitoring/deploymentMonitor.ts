@@ -101,13 +101,18 @@ export class DeploymentMonitor implements vscode.Disposable {
           if (uri.scheme !== DEPLOYMENT_SCHEME) return undefined;
           const st = this.states.get(deploymentKey({ projectDir: uri.query, deployment: uri.path.slice(1) }));
           if (!st?.alerts.length) return undefined;
-          return { badge: String(Math.min(9, st.alerts.length)), tooltip: st.alerts.map((a) => a.message).join('\n'), color: new vscode.ThemeColor('list.warningForeground') };
+          return {
+            badge: String(Math.min(9, st.alerts.length)),
+            tooltip: st.alerts.map((a) => a.message).join('\n'),
+            color: new vscode.ThemeColor('list.warningForeground'),
+          };
         },
       }),
       s.servers.onDidChange(() => this.syncServers()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
-    s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
+    s.deployments.alertsOf = (projectDir, name) =>
+      this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
     s.servers.rateOf = (projectDir, name) => {
       const report = this.states.get(deploymentKey({ projectDir, deployment: name }))?.report;
       return report ? requestRate(report) : undefined;
@@ -159,7 +164,15 @@ export class DeploymentMonitor implements vscode.Disposable {
     const mark = dataMark(logDir);
     if (!force && mark === st.seen) return Promise.resolve();
     const cfg = config();
-    const args = ['drift', ref.projectDir, '--deployment', ref.deployment, '--window', String(cfg.get<number>('window', 1000)), '--json'];
+    const args = [
+      'drift',
+      ref.projectDir,
+      '--deployment',
+      ref.deployment,
+      '--window',
+      String(cfg.get<number>('window', 1000)),
+      '--json',
+    ];
     st.inFlight = runCliJson({
       cliPath: vscode.Uri.joinPath(this.s.context.extensionUri, 'dist', 'cli.js').fsPath,
       nodePath: vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath,
@@ -241,24 +254,44 @@ export function deploymentMonitor(s: MonitorHost): DeploymentMonitor {
  * as a deploy): its production run is served again, on the same port when it frees in time.
  * Returns the new server, or undefined when the user declined.
  */
-export async function restartWithLogging(s: { servers: DeploymentManager }, ref: { projectDir: string; deployment: string; server?: ServerProcess }): Promise<ServerProcess | undefined> {
+export async function restartWithLogging(
+  s: { servers: DeploymentManager },
+  ref: { projectDir: string; deployment: string; server?: ServerProcess },
+): Promise<ServerProcess | undefined> {
   const server = ref.server ?? s.servers.find(ref.projectDir, ref.deployment);
   if (!server) throw new Error(`${ref.deployment} is not running: deploy a run first`);
   const model = server.status?.models.find((m) => m.name === ref.deployment);
   const production = model?.versions.find((v) => v.version === model.aliases.production);
-  if (!production?.runId) throw new Error(`${ref.deployment} serves no run of the project: restart it with ml-loop serve --log-requests`);
+  if (!production?.runId)
+    throw new Error(`${ref.deployment} serves no run of the project: restart it with ml-loop serve --log-requests`);
   const config = vscode.workspace.getConfiguration('mlLoop.deploy');
   const sampleRate = config.get<number>('logSampleRate', 1);
   const redact = config.get<string[]>('logRedact', []);
   const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
   const others = (model?.versions.length ?? 1) - 1;
-  const dropped = others > 0 ? ` The server restarts with production v${production.version} (run ${production.runId}) only.` : '';
-  const choice = await vscode.window.showWarningMessage(consentMessage(ref.deployment, dir, sampleRate, redact) + dropped, { modal: true }, 'Restart with Logging');
+  const dropped =
+    others > 0 ? ` The server restarts with production v${production.version} (run ${production.runId}) only.` : '';
+  const choice = await vscode.window.showWarningMessage(
+    consentMessage(ref.deployment, dir, sampleRate, redact) + dropped,
+    { modal: true },
+    'Restart with Logging',
+  );
   if (choice !== 'Restart with Logging') return undefined;
   const port = Number(new URL(server.url).port);
   await s.servers.stop(server);
   const modelPath = path.join(ref.projectDir, '.mlloop', 'runs', production.runId, 'model.onnx');
-  const next = await s.servers.deploy({ projectDir: ref.projectDir, runId: production.runId, modelPath, name: ref.deployment, logRequests: true, sampleRate, redact, port });
-  void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} logs its requests now, at ${next.server.url}/v2/models/${ref.deployment}`);
+  const next = await s.servers.deploy({
+    projectDir: ref.projectDir,
+    runId: production.runId,
+    modelPath,
+    name: ref.deployment,
+    logRequests: true,
+    sampleRate,
+    redact,
+    port,
+  });
+  void vscode.window.showInformationMessage(
+    `ML Loop: ${ref.deployment} logs its requests now, at ${next.server.url}/v2/models/${ref.deployment}`,
+  );
   return next.server;
 }

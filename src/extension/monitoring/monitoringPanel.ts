@@ -5,10 +5,23 @@
 // process); while the server runs the panel refreshes with it. The webview only draws.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
+import {
+  isMonitoringWebviewMessage,
+  type DeploymentView,
+  type GateView,
+  type MonitoringHostMessage,
+  type MonitoringPanelState,
+  type MonitoringWebviewMessage,
+} from '../../protocol/monitoring';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
-import { deploymentKey, deploymentMonitor, restartWithLogging, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
+import {
+  deploymentKey,
+  deploymentMonitor,
+  restartWithLogging,
+  type DeploymentRef,
+  type ResolvedDeployment,
+} from './deploymentMonitor';
 import { gateOf } from './promotionGate';
 import { deploymentDir } from '../../core/spec/layout';
 
@@ -33,11 +46,16 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       panel.update();
       void panel.refresh(true);
     };
-    return services.panels.show(MonitoringPanel.viewType, restoreKeyOf(ref), () => {
-      const panel = new MonitoringPanel(services, ref);
-      void panel.refresh(true);
-      return panel;
-    }, reopen);
+    return services.panels.show(
+      MonitoringPanel.viewType,
+      restoreKeyOf(ref),
+      () => {
+        const panel = new MonitoringPanel(services, ref);
+        void panel.refresh(true);
+        return panel;
+      },
+      reopen,
+    );
   }
 
   private constructor(
@@ -65,7 +83,15 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   }
 
   private server() {
-    return this.ref.server ?? this.services.servers.running().find((s) => s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment));
+    return (
+      this.ref.server ??
+      this.services.servers
+        .running()
+        .find(
+          (s) =>
+            s.launch.projectDir === this.ref.projectDir && s.status?.models.some((m) => m.name === this.ref.deployment),
+        )
+    );
   }
 
   private deploymentView(): DeploymentView {
@@ -147,7 +173,9 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
         return this.refresh(true);
       // Retrain and Promote run as their commands (the command table reports their errors).
       case 'retrain':
-        await this.withBusy('Retraining with production data…', () => vscode.commands.executeCommand('mlLoop.retrainWithProductionData', ref));
+        await this.withBusy('Retraining with production data…', () =>
+          vscode.commands.executeCommand('mlLoop.retrainWithProductionData', ref),
+        );
         return;
       case 'promote':
         await this.withBusy('Promoting…', () => vscode.commands.executeCommand('mlLoop.promoteCandidate', ref));
@@ -157,18 +185,26 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
         if (!server) throw new Error('the deployment is not running');
         await this.withBusy('Rolling back…', async () => {
           const res = await server.post(`/v2/models/${encodeURIComponent(ref.deployment)}/rollback`, {});
-          void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} rolled back to v${String(res.production)}`);
+          void vscode.window.showInformationMessage(
+            `ML Loop: ${ref.deployment} rolled back to v${String(res.production)}`,
+          );
         });
         return;
       }
       case 'sendToErrorAnalysis':
         // Queued, then listed under Production in the Error Analysis panel of the production run.
         await this.withBusy('Queueing drifted and low-confidence requests…', async () => {
-          await vscode.commands.executeCommand('mlLoop.sendToErrorAnalysis', { projectDir: ref.projectDir, deployment: ref.deployment, open: true });
+          await vscode.commands.executeCommand('mlLoop.sendToErrorAnalysis', {
+            projectDir: ref.projectDir,
+            deployment: ref.deployment,
+            open: true,
+          });
         });
         return;
       case 'restartWithLogging': {
-        const server = await this.withBusy('Restarting with request logging…', () => restartWithLogging(this.services, ref));
+        const server = await this.withBusy('Restarting with request logging…', () =>
+          restartWithLogging(this.services, ref),
+        );
         if (server) {
           this.ref = { ...this.ref, server };
           await this.refresh(true);

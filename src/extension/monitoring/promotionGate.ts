@@ -12,7 +12,12 @@ import { deploymentKey, type ResolvedDeployment } from './deploymentMonitor';
 import type { MonitoringState } from './monitoringState';
 
 /** The gate of a candidate run: its promotion.json (written by Retrain with Production Data), if any; re-read only when the file changes. */
-export function readGate(state: MonitoringState, projectDir: string, runId: string, candidateVersion?: string): GateView | undefined {
+export function readGate(
+  state: MonitoringState,
+  projectDir: string,
+  runId: string,
+  candidateVersion?: string,
+): GateView | undefined {
   const file = path.join(runDir(projectDir, runId), PROMOTION_FILE);
   let mtimeMs: number;
   try {
@@ -25,7 +30,14 @@ export function readGate(state: MonitoringState, projectDir: string, runId: stri
     let gate: GateView | undefined;
     try {
       const r = JSON.parse(readFileSync(file, 'utf8')) as RetrainResult;
-      if (r.comparison) gate = { productionRunId: r.productionRunId, candidateRunId: r.candidateRunId, dataVersion: r.dataVersion, production: r.production, comparison: r.comparison };
+      if (r.comparison)
+        gate = {
+          productionRunId: r.productionRunId,
+          candidateRunId: r.candidateRunId,
+          dataVersion: r.dataVersion,
+          production: r.production,
+          comparison: r.comparison,
+        };
     } catch {
       gate = undefined;
     }
@@ -41,9 +53,11 @@ export function gateOf(state: MonitoringState, ref: ResolvedDeployment): GateVie
   const production = model?.versions.find((v) => v.version === model.aliases.production);
   const kept = state.gates.get(deploymentKey(ref));
   let gate: GateView | undefined;
-  if (kept && (!candidate || candidate.runId === kept.candidateRunId)) gate = { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
+  if (kept && (!candidate || candidate.runId === kept.candidateRunId))
+    gate = { ...kept, ...(candidate ? { candidateVersion: candidate.version } : {}) };
   else if (candidate?.runId) gate = readGate(state, ref.projectDir, candidate.runId, candidate.version);
-  if (gate && production?.runId === gate.candidateRunId) gate = { ...gate, promoted: true, candidateVersion: production.version };
+  if (gate && production?.runId === gate.candidateRunId)
+    gate = { ...gate, promoted: true, candidateVersion: production.version };
   return gate;
 }
 
@@ -51,7 +65,12 @@ export function gateOf(state: MonitoringState, ref: ResolvedDeployment): GateVie
  * The gate's confirmation before `runId` becomes production: none when the run has no comparison or
  * the comparison passes; a modal warning naming every slice and tag that got worse otherwise.
  */
-export async function confirmPromotion(state: MonitoringState, projectDir: string, runId: string | null | undefined, label: string): Promise<boolean> {
+export async function confirmPromotion(
+  state: MonitoringState,
+  projectDir: string,
+  runId: string | null | undefined,
+  label: string,
+): Promise<boolean> {
   const gate = runId ? readGate(state, projectDir, runId) : undefined;
   if (!gate?.comparison.needsConfirmation) return true;
   const c = gate.comparison;
@@ -62,7 +81,10 @@ export async function confirmPromotion(state: MonitoringState, projectDir: strin
     '',
     `Margin: ${c.metric === 'accuracy' ? `${(c.margin * 100).toFixed(1)} accuracy points` : `${(c.margin * 100).toFixed(1)} % RMSE`} (setting mlLoop.monitor.gateMargin).`,
   ].join('\n');
-  const choice = await vscode.window.showWarningMessage(`Promote ${label}? The promotion gate found regressions.`, { modal: true, detail }, 'Promote Anyway');
+  const choice = await vscode.window.showWarningMessage(
+    `Promote ${label}? The promotion gate found regressions.`,
+    { modal: true, detail },
+    'Promote Anyway',
+  );
   return choice === 'Promote Anyway';
 }
-

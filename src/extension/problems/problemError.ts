@@ -31,4 +31,3 @@ export function blockingError(result: ProjectCheckResult, projectFile: string): 
   const first = errors.find((p) => p.file !== projectFile) ?? errors[0];
   return new ProjectProblemError(first, projectFile, errors.length - 1);
 }
-

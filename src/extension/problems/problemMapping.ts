@@ -25,4 +25,3 @@ export function toDiagnostic(p: Problem): vscode.Diagnostic {
   d.code = p.code;
   return d;
 }
-

@@ -74,7 +74,11 @@ export class ProjectDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((doc) => {
         if (isProjectFile(doc.uri)) this.forget(doc.uri);
       }),
-      vscode.languages.registerCodeActionsProvider({ pattern: `**/${PROJECT_FILE_NAME}` }, new ProjectFixes((uri) => this.problemsOf(uri)), { providedCodeActionKinds: [ProjectFixes.kind] }),
+      vscode.languages.registerCodeActionsProvider(
+        { pattern: `**/${PROJECT_FILE_NAME}` },
+        new ProjectFixes((uri) => this.problemsOf(uri)),
+        { providedCodeActionKinds: [ProjectFixes.kind] },
+      ),
     );
     for (const doc of vscode.workspace.textDocuments) this.opened(doc);
   }
@@ -113,11 +117,21 @@ export class ProjectDiagnostics implements vscode.Disposable {
     const { textProblems } = await this.loadText();
     if (doc.isClosed) return;
     const { valid, problems } = textProblems(text, doc.uri.fsPath);
-    const state: ProjectState = this.projects.get(key) ?? { uri: doc.uri, text, parseValid: valid, parseProblems: problems };
+    const state: ProjectState = this.projects.get(key) ?? {
+      uri: doc.uri,
+      text,
+      parseValid: valid,
+      parseProblems: problems,
+    };
     Object.assign(state, { text, parseValid: valid, parseProblems: problems });
     this.projects.set(key, state);
     if (!state.deleteWatcher && doc.uri.scheme === 'file') {
-      state.deleteWatcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(doc.uri.fsPath)), PROJECT_FILE_NAME), true, true, false);
+      state.deleteWatcher = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(doc.uri.fsPath)), PROJECT_FILE_NAME),
+        true,
+        true,
+        false,
+      );
       state.deleteWatcher.onDidDelete(() => this.forget(doc.uri));
     }
     await this.publish(doc.uri);
@@ -136,14 +150,19 @@ export class ProjectDiagnostics implements vscode.Disposable {
       result = await this.runCheck({ projectDir, profile: true }, abort.signal);
     } catch (e) {
       if (e instanceof CancelledError) return;
-      this.options.log.error(`checking the data of ${state.uri.fsPath} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.options.log.error(
+        `checking the data of ${state.uri.fsPath} failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return;
     } finally {
       if (state.check === abort) state.check = undefined;
     }
     if (abort.signal.aborted || this.projects.get(state.uri.toString()) !== state) return;
-    if (result.profileError) this.options.log.warn(`profiling ${projectDir} for diagnostics failed: ${result.profileError}`);
-    this.options.log.info(`checked the data of ${state.uri.fsPath} in ${Math.round(performance.now() - t0)} ms: ${result.problems.length} problem(s)`);
+    if (result.profileError)
+      this.options.log.warn(`profiling ${projectDir} for diagnostics failed: ${result.profileError}`);
+    this.options.log.info(
+      `checked the data of ${state.uri.fsPath} in ${Math.round(performance.now() - t0)} ms: ${result.problems.length} problem(s)`,
+    );
     state.data = result;
     state.dataCheckedAt = startedAt;
     this.watchDataFile(state, result.dataFile);
@@ -164,7 +183,9 @@ export class ProjectDiagnostics implements vscode.Disposable {
     else {
       const t0 = performance.now();
       result = await this.checkOnce(projectFile, false, signal);
-      this.options.log.info(`checked the data of ${projectFile.fsPath} before work in ${Math.round(performance.now() - t0)} ms`);
+      this.options.log.info(
+        `checked the data of ${projectFile.fsPath} before work in ${Math.round(performance.now() - t0)} ms`,
+      );
     }
     const error = blockingError(result, projectFile.fsPath);
     if (error) throw error;
@@ -198,7 +219,11 @@ export class ProjectDiagnostics implements vscode.Disposable {
     if (!dataFile) return;
     const pattern = new vscode.RelativePattern(vscode.Uri.file(path.dirname(dataFile)), path.basename(dataFile));
     const watcher = vscode.workspace.createFileSystemWatcher(pattern);
-    const recheck = () => this.later(`${state.uri.toString()}|data`, () => this.projects.get(state.uri.toString()) === state && this.checkData(state));
+    const recheck = () =>
+      this.later(
+        `${state.uri.toString()}|data`,
+        () => this.projects.get(state.uri.toString()) === state && this.checkData(state),
+      );
     watcher.onDidChange(recheck);
     watcher.onDidCreate(recheck);
     watcher.onDidDelete(recheck);
@@ -217,8 +242,15 @@ export class ProjectDiagnostics implements vscode.Disposable {
     // Data problems belong to a text that parsed; while the text has a syntax error only that counts.
     // With schema errors the data problems show too (the schema ones come from the editor's text).
     const syntaxOk = !state.parseProblems.some((p) => p.code === 'json-syntax');
-    const data = state.data && (state.data.specValid ? (state.parseValid ? state.data.problems : []) : state.data.problems.filter((p) => p.code !== 'schema' && p.code !== 'json-syntax'));
-    if (syntaxOk && data?.length) out.push(...relocateProblems(data, state.uri.fsPath, state.data!.projectText ?? state.text, state.text));
+    const data =
+      state.data &&
+      (state.data.specValid
+        ? state.parseValid
+          ? state.data.problems
+          : []
+        : state.data.problems.filter((p) => p.code !== 'schema' && p.code !== 'json-syntax'));
+    if (syntaxOk && data?.length)
+      out.push(...relocateProblems(data, state.uri.fsPath, state.data!.projectText ?? state.text, state.text));
     return out;
   }
 

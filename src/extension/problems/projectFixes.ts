@@ -11,22 +11,39 @@ export class ProjectFixes implements vscode.CodeActionProvider {
 
   constructor(private readonly problemsOf: (projectFile: vscode.Uri) => Promise<Problem[]>) {}
 
-  async provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+  async provideCodeActions(
+    document: vscode.TextDocument,
+    _range: vscode.Range,
+    context: vscode.CodeActionContext,
+  ): Promise<vscode.CodeAction[]> {
     const mine = context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE);
     if (!mine.length) return [];
-    const problems = (await this.problemsOf(document.uri)).filter((p) => p.fixes?.length && p.file === document.uri.fsPath);
+    const problems = (await this.problemsOf(document.uri)).filter(
+      (p) => p.fixes?.length && p.file === document.uri.fsPath,
+    );
     const options = { insertSpaces: true, tabSize: 2 };
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
-    if (editor) Object.assign(options, { insertSpaces: editor.options.insertSpaces !== false, tabSize: typeof editor.options.tabSize === 'number' ? editor.options.tabSize : 2 });
+    if (editor)
+      Object.assign(options, {
+        insertSpaces: editor.options.insertSpaces !== false,
+        tabSize: typeof editor.options.tabSize === 'number' ? editor.options.tabSize : 2,
+      });
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of mine) {
-      const problem = problems.find((p) => p.code === diagnostic.code && p.message === diagnostic.message && problemRange(p).isEqual(diagnostic.range));
+      const problem = problems.find(
+        (p) =>
+          p.code === diagnostic.code && p.message === diagnostic.message && problemRange(p).isEqual(diagnostic.range),
+      );
       for (const fix of problem?.fixes ?? []) {
         const action = new vscode.CodeAction(fix.title, ProjectFixes.kind);
         action.diagnostics = [diagnostic];
         action.edit = new vscode.WorkspaceEdit();
         for (const e of problemFixEdits(document.getText(), fix, options.insertSpaces, options.tabSize)) {
-          action.edit.replace(document.uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
+          action.edit.replace(
+            document.uri,
+            new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)),
+            e.content,
+          );
         }
         if (!actions.length) action.isPreferred = true;
         actions.push(action);

@@ -6,7 +6,9 @@ import { MLLOOP_DIR } from '../../core/spec/layout';
 
 const SKIP = new Set([MLLOOP_DIR, 'node_modules', '.git']);
 
-async function listSamples(extensionUri: vscode.Uri): Promise<{ name: string; uri: vscode.Uri; description: string }[]> {
+async function listSamples(
+  extensionUri: vscode.Uri,
+): Promise<{ name: string; uri: vscode.Uri; description: string }[]> {
   const examples = vscode.Uri.joinPath(extensionUri, 'examples');
   let entries: [string, vscode.FileType][] = [];
   try {
@@ -20,9 +22,15 @@ async function listSamples(extensionUri: vscode.Uri): Promise<{ name: string; ur
     const uri = vscode.Uri.joinPath(examples, name);
     try {
       // mlloop.json is JSON with comments.
-      const spec = parseJsonc(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(uri, 'mlloop.json'))));
+      const spec = parseJsonc(
+        new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(uri, 'mlloop.json'))),
+      );
       if (typeof spec !== 'object' || spec === null) continue;
-      samples.push({ name, uri, description: `${spec.task ?? ''} · ${Object.keys(spec.experiments ?? {}).length} experiments` });
+      samples.push({
+        name,
+        uri,
+        description: `${spec.task ?? ''} · ${Object.keys(spec.experiments ?? {}).length} experiments`,
+      });
     } catch {
       // not a sample
     }
@@ -67,19 +75,33 @@ async function existingProject(folder: vscode.Uri | undefined): Promise<boolean>
   if (!folder) return false;
   const projectFile = vscode.Uri.joinPath(folder, 'mlloop.json');
   if (!(await exists(projectFile))) return false;
-  void vscode.window.showInformationMessage(`ML Loop: ${vscode.workspace.asRelativePath(projectFile)} already exists: this folder is an ML Loop project.`, 'Open mlloop.json').then((choice) => {
-    if (choice) void vscode.window.showTextDocument(projectFile);
-  });
+  void vscode.window
+    .showInformationMessage(
+      `ML Loop: ${vscode.workspace.asRelativePath(projectFile)} already exists: this folder is an ML Loop project.`,
+      'Open mlloop.json',
+    )
+    .then((choice) => {
+      if (choice) void vscode.window.showTextDocument(projectFile);
+    });
   return true;
 }
 
-export async function createProject(services: Services, sampleName?: string, targetFolder?: vscode.Uri): Promise<vscode.Uri | undefined> {
+export async function createProject(
+  services: Services,
+  sampleName?: string,
+  targetFolder?: vscode.Uri,
+): Promise<vscode.Uri | undefined> {
   if (await existingProject(targetFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri)) return undefined;
   const samples = await listSamples(services.context.extensionUri);
   if (samples.length === 0) throw new Error('no sample projects ship with this build of ML Loop');
   const sample = sampleName
     ? samples.find((s) => s.name === sampleName)
-    : (await vscode.window.showQuickPick(samples.map((s) => ({ label: s.name, description: s.description, sample: s })), { placeHolder: 'Start from which sample?' }))?.sample;
+    : (
+        await vscode.window.showQuickPick(
+          samples.map((s) => ({ label: s.name, description: s.description, sample: s })),
+          { placeHolder: 'Start from which sample?' },
+        )
+      )?.sample;
   if (!sample) {
     if (sampleName) throw new Error(`no sample named ${sampleName}`);
     return undefined;
@@ -87,7 +109,13 @@ export async function createProject(services: Services, sampleName?: string, tar
   let folder = targetFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri;
   const openAfter = !vscode.workspace.workspaceFolders?.length;
   if (!folder) {
-    folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Create ML Project here' }))?.[0];
+    folder = (
+      await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Create ML Project here',
+      })
+    )?.[0];
     if (!folder) return undefined;
   }
   if (await existingProject(folder)) return undefined;

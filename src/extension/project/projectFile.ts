@@ -56,18 +56,40 @@ export function readProjectOutline(text: string): ProjectOutline {
       if (!key || typeof key.value !== 'string') continue;
       const body = valueOf(value) as Record<string, unknown> | undefined;
       const kind = typeof body?.model === 'string' ? body.model : Array.isArray(body?.command) ? 'script' : '?';
-      const params = body && typeof body.params === 'object' && body.params !== null ? (body.params as Record<string, unknown>) : undefined;
-      experiments.push({ name: key.value, kind, keyOffset: key.offset, keyLength: key.length, params, ...(typeof body?.cluster === 'string' ? { cluster: body.cluster } : {}) });
+      const params =
+        body && typeof body.params === 'object' && body.params !== null
+          ? (body.params as Record<string, unknown>)
+          : undefined;
+      experiments.push({
+        name: key.value,
+        kind,
+        keyOffset: key.offset,
+        keyLength: key.length,
+        params,
+        ...(typeof body?.cluster === 'string' ? { cluster: body.cluster } : {}),
+      });
     }
   }
   const clustersNode = findNodeAtLocation(root, ['clusters']);
-  const clusters = clustersNode?.type === 'object' ? (clustersNode.children ?? []).map((p) => p.children?.[0]?.value).filter((k): k is string => typeof k === 'string') : [];
+  const clusters =
+    clustersNode?.type === 'object'
+      ? (clustersNode.children ?? [])
+          .map((p) => p.children?.[0]?.value)
+          .filter((k): k is string => typeof k === 'string')
+      : [];
   const baseline = valueOf(findNodeAtLocation(root, ['baseline'])) as { error?: unknown; source?: unknown } | undefined;
   return {
     name: str(['name']),
     task: str(['task']),
     metric: str(['metric']),
-    ...(typeof baseline?.error === 'number' ? { baseline: { error: baseline.error, ...(typeof baseline.source === 'string' ? { source: baseline.source } : {}) } } : {}),
+    ...(typeof baseline?.error === 'number'
+      ? {
+          baseline: {
+            error: baseline.error,
+            ...(typeof baseline.source === 'string' ? { source: baseline.source } : {}),
+          },
+        }
+      : {}),
     experiments,
     ...(clusters.length ? { clusters } : {}),
   };

@@ -55,7 +55,11 @@ export class ProjectIndex implements vscode.Disposable {
     }
     this.projects = projects;
     await vscode.commands.executeCommand('setContext', 'mlLoop.hasProject', projects.length > 0);
-    await vscode.commands.executeCommand('setContext', 'mlLoop.hasExperiments', projects.some((p) => p.outline.experiments.length > 0));
+    await vscode.commands.executeCommand(
+      'setContext',
+      'mlLoop.hasExperiments',
+      projects.some((p) => p.outline.experiments.length > 0),
+    );
     this.log.info(`found ${projects.length} project file(s)`);
     this.changeEmitter.fire();
   }
@@ -65,7 +69,11 @@ export class ProjectIndex implements vscode.Disposable {
     const projects = await this.list();
     if (projects.length <= 1) return projects[0];
     const picked = await vscode.window.showQuickPick(
-      projects.map((p) => ({ label: p.outline.name ?? vscode.workspace.asRelativePath(p.file), description: vscode.workspace.asRelativePath(p.file), project: p })),
+      projects.map((p) => ({
+        label: p.outline.name ?? vscode.workspace.asRelativePath(p.file),
+        description: vscode.workspace.asRelativePath(p.file),
+        project: p,
+      })),
       { placeHolder },
     );
     return picked?.project;

@@ -47,8 +47,11 @@ export class ClusterRuns implements vscode.Disposable {
       const index = await this.runs.index(projectDir);
       for (const run of index.all()) {
         const r = run.record;
-        if (!r.cluster?.jobId || (r.status !== 'queued' && r.status !== 'running') || this.followed.has(run.runId)) continue;
-        this.log.info(`run ${run.runId}: following SLURM job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''} on cluster "${r.cluster.cluster}" again (${r.status})`);
+        if (!r.cluster?.jobId || (r.status !== 'queued' && r.status !== 'running') || this.followed.has(run.runId))
+          continue;
+        this.log.info(
+          `run ${run.runId}: following SLURM job ${r.cluster.jobId}${r.cluster.arrayTaskId !== undefined ? `_${r.cluster.arrayTaskId}` : ''} on cluster "${r.cluster.cluster}" again (${r.status})`,
+        );
         this.follow(projectDir, run.runId, r.experiment, r.status === 'running');
       }
     }
@@ -58,10 +61,22 @@ export class ClusterRuns implements vscode.Disposable {
   async submit(project: Project, experiment: string, cluster?: string): Promise<ClusterSubmission> {
     const projectDir = projectDirOf(project);
     const { submitClusterExperiment } = await import('../../core/cluster/clusterRun');
-    const submission = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ML Loop: submitting ${experiment} to ${cluster ?? 'its cluster'}` }, () =>
-      submitClusterExperiment({ projectDir, experimentName: experiment, cluster, onRunCreated: (id) => this.runs.schedule(projectDir, id) }),
+    const submission = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `ML Loop: submitting ${experiment} to ${cluster ?? 'its cluster'}`,
+      },
+      () =>
+        submitClusterExperiment({
+          projectDir,
+          experimentName: experiment,
+          cluster,
+          onRunCreated: (id) => this.runs.schedule(projectDir, id),
+        }),
     );
-    this.log.info(`${experiment}: submitted to cluster "${submission.cluster}" as SLURM job ${submission.jobId} (${submission.runs.length} run${submission.runs.length === 1 ? '' : 's'})`);
+    this.log.info(
+      `${experiment}: submitted to cluster "${submission.cluster}" as SLURM job ${submission.jobId} (${submission.runs.length} run${submission.runs.length === 1 ? '' : 's'})`,
+    );
     for (const r of submission.runs) this.follow(projectDir, r.runId, experiment, false);
     return submission;
   }
@@ -69,7 +84,9 @@ export class ClusterRuns implements vscode.Disposable {
   private follow(projectDir: string, runId: string, experiment: string, running: boolean): void {
     this.followed.set(runId, { projectDir, experiment });
     if (running) this.activate(projectDir, runId, experiment);
-    void this.followerNow().then((f) => f.follow(projectDir, runId)).catch((e: Error) => this.log.error(`run ${runId}: ${e.message}`));
+    void this.followerNow()
+      .then((f) => f.follow(projectDir, runId))
+      .catch((e: Error) => this.log.error(`run ${runId}: ${e.message}`));
   }
 
   /** A running cluster run is an active run of the tracker: its cancel switch cancels the job. */
@@ -124,9 +141,14 @@ export class ClusterRuns implements vscode.Disposable {
 /** The cluster to submit to: the experiment's own, the only one, or the user's pick; undefined when the user backs out. */
 export async function pickCluster(project: Project, experiment: string): Promise<string | undefined> {
   const clusters = project.outline.clusters ?? [];
-  if (clusters.length === 0) throw new Error(`${path.basename(project.file.fsPath)} has no "clusters": add one (e.g. "clusters": { "gpu": { "kind": "slurm", "partition": "gpu" } }) to train on SLURM`);
+  if (clusters.length === 0)
+    throw new Error(
+      `${path.basename(project.file.fsPath)} has no "clusters": add one (e.g. "clusters": { "gpu": { "kind": "slurm", "partition": "gpu" } }) to train on SLURM`,
+    );
   const own = project.outline.experiments.find((e) => e.name === experiment)?.cluster;
   if (own && clusters.includes(own)) return own;
   if (clusters.length === 1) return clusters[0];
-  return (await vscode.window.showQuickPick(clusters, { placeHolder: `Train ${experiment} on which cluster?` })) ?? undefined;
+  return (
+    (await vscode.window.showQuickPick(clusters, { placeHolder: `Train ${experiment} on which cluster?` })) ?? undefined
+  );
 }

@@ -17,7 +17,12 @@ import { mayRunScript } from './scriptExperiments';
 import { experimentHasSweep, trainSweepWithProgress } from './sweepWithProgress';
 
 function isExperimentRef(v: unknown): v is ExperimentRef {
-  return typeof v === 'object' && v !== null && (v as ExperimentRef).projectFile instanceof vscode.Uri && typeof (v as ExperimentRef).experiment === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as ExperimentRef).projectFile instanceof vscode.Uri &&
+    typeof (v as ExperimentRef).experiment === 'string'
+  );
 }
 
 /** The run a command acts on (read from the store): the given one, or the user's pick among the project's runs. */
@@ -26,14 +31,20 @@ function resolveRun(s: Services, arg: unknown, placeHolder: string, filter?: (r:
 }
 
 /** The experiment a command acts on: a tree node, a lens reference, or the user's pick. */
-async function experimentOf(s: Services, arg: unknown, placeHolder: string): Promise<{ project: Project; experiment: string } | undefined> {
+async function experimentOf(
+  s: Services,
+  arg: unknown,
+  placeHolder: string,
+): Promise<{ project: Project; experiment: string } | undefined> {
   let project: Project;
   let experiment: string;
   if (arg instanceof ExperimentNode) {
     project = arg.project;
     experiment = arg.experiment.name;
   } else if (isExperimentRef(arg)) {
-    project = (await s.projects.list()).find((p) => p.file.toString() === arg.projectFile.toString()) ?? (await projectOf(s, path.dirname(arg.projectFile.fsPath)));
+    project =
+      (await s.projects.list()).find((p) => p.file.toString() === arg.projectFile.toString()) ??
+      (await projectOf(s, path.dirname(arg.projectFile.fsPath)));
     experiment = arg.experiment;
   } else {
     project = await requireProject(s, 'Train an experiment of which project?');
@@ -56,11 +67,14 @@ export async function trainExperimentCommand(s: Services, arg?: unknown): Promis
   // Unusable data is named with its line in a notification rather than recorded as a failed run.
   await s.diagnostics.assertUsable(project.file);
   // Script experiments run workspace code: refused (with a way to manage trust) in an untrusted workspace.
-  if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment)) return { refused: 'untrusted' };
+  if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment))
+    return { refused: 'untrusted' };
   // An experiment with a "cluster" is submitted there (src/extension/training/clusterRuns).
-  if (project.outline.experiments.find((e) => e.name === experiment)?.cluster) return submitToCluster(s, project, experiment);
+  if (project.outline.experiments.find((e) => e.name === experiment)?.cluster)
+    return submitToCluster(s, project, experiment);
   // An experiment with a "sweep" trains its whole grid (src/extension/training/sweepWithProgress).
-  if (await experimentHasSweep(project, experiment)) return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
+  if (await experimentHasSweep(project, experiment))
+    return (await trainSweepWithProgress(s, project, experiment)).map((o) => ({ runId: o.runId, status: o.status }));
   // A derived data version (Error Analysis: augmented rows, added data, fixed labels) travels with the ref.
   const dataVersion = isExperimentRef(arg) && typeof arg.dataVersion === 'string' ? arg.dataVersion : undefined;
   const outcome = await trainOne(s, { project, experiment, openPanel: true, ...(dataVersion ? { dataVersion } : {}) });
@@ -72,7 +86,10 @@ export async function trainOnClusterCommand(s: Services, arg?: unknown): Promise
   const target = await experimentOf(s, arg, 'Train which experiment on a cluster?');
   if (!target) return undefined;
   const { project, experiment } = target;
-  if (project.outline.experiments.find((e) => e.name === experiment)?.kind !== 'script') throw new Error(`${experiment} is a built-in experiment: only script experiments (a "command") train on a cluster so far`);
+  if (project.outline.experiments.find((e) => e.name === experiment)?.kind !== 'script')
+    throw new Error(
+      `${experiment} is a built-in experiment: only script experiments (a "command") train on a cluster so far`,
+    );
   if (!mayRunScript(experiment)) return { refused: 'untrusted' };
   const cluster = await pickCluster(project, experiment);
   return cluster === undefined ? undefined : submitToCluster(s, project, experiment, cluster);
@@ -100,27 +117,43 @@ export async function cancelRunCommand(s: Services, arg?: unknown): Promise<bool
   // A run of a sweep's job array: this task, or the whole array.
   const job = arg instanceof RunNode ? arg.run.record.cluster : undefined;
   if (ref && job?.arrayTaskId !== undefined && s.clusters.isFollowing(ref.runId)) {
-    const choice = await vscode.window.showQuickPick(['This Run', 'The Whole Sweep'], { placeHolder: `Cancel run ${ref.runId} only (SLURM job ${job.jobId}_${job.arrayTaskId}) or every task of job array ${job.jobId}?` });
+    const choice = await vscode.window.showQuickPick(['This Run', 'The Whole Sweep'], {
+      placeHolder: `Cancel run ${ref.runId} only (SLURM job ${job.jobId}_${job.arrayTaskId}) or every task of job array ${job.jobId}?`,
+    });
     if (!choice) return false;
     await s.clusters.cancel(ref.runId, choice === 'The Whole Sweep');
     return true;
   }
   // A cluster run still queued is not active here, but this window follows it: scancel.
-  if (ref && !s.runs.activeRun(ref.runId) && s.clusters.isFollowing(ref.runId)) return s.clusters.cancel(ref.runId, false).then(() => true);
-  if (ref) return s.runs.cancel(ref.runId) || (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false);
+  if (ref && !s.runs.activeRun(ref.runId) && s.clusters.isFollowing(ref.runId))
+    return s.clusters.cancel(ref.runId, false).then(() => true);
+  if (ref)
+    return (
+      s.runs.cancel(ref.runId) ||
+      (void vscode.window.showWarningMessage(`ML Loop: run ${ref.runId} is not training in this window`), false)
+    );
   const active = s.runs.activeRuns();
   if (active.length === 0) throw new Error('no run is training in this window');
   const picked =
     active.length === 1
       ? active[0]
-      : (await vscode.window.showQuickPick(active.map((a) => ({ label: a.runId, description: a.experiment, a })), { placeHolder: 'Cancel which run?' }))?.a;
+      : (
+          await vscode.window.showQuickPick(
+            active.map((a) => ({ label: a.runId, description: a.experiment, a })),
+            { placeHolder: 'Cancel which run?' },
+          )
+        )?.a;
   return picked ? s.runs.cancel(picked.runId) : false;
 }
 
 export async function renameRunCommand(s: Services, arg?: unknown): Promise<void> {
   const target = await resolveRun(s, arg, 'Rename which run?');
   if (!target) return;
-  const name = await vscode.window.showInputBox({ title: `Rename run ${target.run.runId}`, prompt: 'An empty name shows the run id again', value: target.run.annotations.name ?? '' });
+  const name = await vscode.window.showInputBox({
+    title: `Rename run ${target.run.runId}`,
+    prompt: 'An empty name shows the run id again',
+    value: target.run.annotations.name ?? '',
+  });
   if (name === undefined) return;
   annotateRun(projectDirOf(target.project), target.run.runId, { name: name.trim() });
   s.runs.schedule(projectDirOf(target.project), target.run.runId);
@@ -129,7 +162,11 @@ export async function renameRunCommand(s: Services, arg?: unknown): Promise<void
 export async function editRunNoteCommand(s: Services, arg?: unknown): Promise<void> {
   const target = await resolveRun(s, arg, 'Edit the note of which run?');
   if (!target) return;
-  const note = await vscode.window.showInputBox({ title: `Note on ${runLabel(target.run)}`, prompt: 'The hypothesis this run tests (empty removes the note)', value: target.run.annotations.note ?? '' });
+  const note = await vscode.window.showInputBox({
+    title: `Note on ${runLabel(target.run)}`,
+    prompt: 'The hypothesis this run tests (empty removes the note)',
+    value: target.run.annotations.note ?? '',
+  });
   if (note === undefined) return;
   annotateRun(projectDirOf(target.project), target.run.runId, { note: note.trim() });
   s.runs.schedule(projectDirOf(target.project), target.run.runId);
@@ -143,11 +180,25 @@ export async function toggleRunStarCommand(s: Services, arg?: unknown): Promise<
 }
 
 export async function deleteRunCommand(s: Services, arg?: unknown, selected?: unknown): Promise<void> {
-  const nodes = Array.isArray(selected) && selected.length > 1 ? selected.map(runTargetOf).filter((r): r is RunTarget => !!r) : undefined;
-  const refs = nodes ?? [runTargetOf(arg) ?? (await resolveRun(s, arg, 'Delete which run?').then((t) => t && { projectDir: projectDirOf(t.project), runId: t.run.runId }))].filter((r): r is RunTarget => !!r);
+  const nodes =
+    Array.isArray(selected) && selected.length > 1
+      ? selected.map(runTargetOf).filter((r): r is RunTarget => !!r)
+      : undefined;
+  const refs =
+    nodes ??
+    [
+      runTargetOf(arg) ??
+        (await resolveRun(s, arg, 'Delete which run?').then(
+          (t) => t && { projectDir: projectDirOf(t.project), runId: t.run.runId },
+        )),
+    ].filter((r): r is RunTarget => !!r);
   if (refs.length === 0) return;
   const what = refs.length === 1 ? `run ${refs[0].runId}` : `${refs.length} runs`;
-  const answer = await vscode.window.showWarningMessage(`Delete ${what}? Its model, metrics and log are removed from disk.`, { modal: true }, 'Delete');
+  const answer = await vscode.window.showWarningMessage(
+    `Delete ${what}? Its model, metrics and log are removed from disk.`,
+    { modal: true },
+    'Delete',
+  );
   if (answer !== 'Delete') return;
   for (const ref of refs) {
     deleteRun(ref.projectDir, ref.runId);
@@ -168,9 +219,14 @@ export async function compareRunsCommand(s: Services, arg?: unknown, selected?: 
   const refs = list.map(runTargetOf).filter((r): r is RunTarget => !!r);
   const dirs = new Set(refs.map((r) => r.projectDir));
   if (dirs.size > 1) throw new Error('compare runs of one project at a time');
-  if (refs.length < 2) throw new Error('select 2 to 20 runs in the Experiments view (Ctrl/Cmd+click), then Compare Selected');
+  if (refs.length < 2)
+    throw new Error('select 2 to 20 runs in the Experiments view (Ctrl/Cmd+click), then Compare Selected');
   const { ComparePanel } = await import('../experiments/comparePanel');
-  ComparePanel.show(s, refs[0].projectDir, refs.map((r) => r.runId));
+  ComparePanel.show(
+    s,
+    refs[0].projectDir,
+    refs.map((r) => r.runId),
+  );
 }
 
 /** Compare Sweep: every run of a sweep side by side (the tree's sweep row, or `{ projectDir, sweepId }`). */
@@ -180,7 +236,12 @@ export async function compareSweepCommand(s: Services, arg?: unknown): Promise<v
   if (arg instanceof SweepNode) {
     projectDir = arg.projectDir;
     runIds = arg.sweep.runs.map((r) => r.runId);
-  } else if (arg && typeof arg === 'object' && typeof (arg as { projectDir?: unknown }).projectDir === 'string' && typeof (arg as { sweepId?: unknown }).sweepId === 'string') {
+  } else if (
+    arg &&
+    typeof arg === 'object' &&
+    typeof (arg as { projectDir?: unknown }).projectDir === 'string' &&
+    typeof (arg as { sweepId?: unknown }).sweepId === 'string'
+  ) {
     const ref = arg as { projectDir: string; sweepId: string };
     projectDir = ref.projectDir;
     runIds = (await s.runs.index(projectDir))
@@ -192,7 +253,9 @@ export async function compareSweepCommand(s: Services, arg?: unknown): Promise<v
   if (runIds.length < 2) throw new Error(`the sweep has ${runIds.length} run in the store: nothing to compare`);
   const { MAX_COMPARE } = await import('../../core/track/compare');
   if (runIds.length > MAX_COMPARE) {
-    void vscode.window.showWarningMessage(`ML Loop: the sweep has ${runIds.length} runs; comparing the first ${MAX_COMPARE} of the grid.`);
+    void vscode.window.showWarningMessage(
+      `ML Loop: the sweep has ${runIds.length} runs; comparing the first ${MAX_COMPARE} of the grid.`,
+    );
     runIds = runIds.slice(0, MAX_COMPARE);
   }
   const { ComparePanel } = await import('../experiments/comparePanel');
@@ -204,8 +267,14 @@ export async function rerunWithEditedParamsCommand(s: Services, arg?: unknown): 
   if (!target) return undefined;
   const params = await askEditedParams(target.run.record.params, target.run.record.experiment);
   if (!params) return undefined;
-  if (target.run.record.model === 'script' && !mayRunScript(target.run.record.experiment)) return { refused: 'untrusted' };
-  const outcome = await trainOne(s, { project: target.project, experiment: target.run.record.experiment, params, openPanel: true });
+  if (target.run.record.model === 'script' && !mayRunScript(target.run.record.experiment))
+    return { refused: 'untrusted' };
+  const outcome = await trainOne(s, {
+    project: target.project,
+    experiment: target.run.record.experiment,
+    params,
+    openPanel: true,
+  });
   return { runId: outcome.runId, status: outcome.status };
 }
 

@@ -10,5 +10,9 @@ export function registerTraining(runs: RunTracker, projects: ProjectIndex): vsco
   // Lenses are asked again when the projects are (re)scanned: an mlloop.json already open when the
   // extension activated otherwise kept no lenses until it was reopened (seen in the e2e suite).
   const lenses = new ExperimentCodeLensProvider(runs, [projects.onDidChange]);
-  return [lenses, vscode.languages.registerCodeLensProvider({ pattern: '**/mlloop.json' }, lenses), new TrainingStatusBar(runs)];
+  return [
+    lenses,
+    vscode.languages.registerCodeLensProvider({ pattern: '**/mlloop.json' }, lenses),
+    new TrainingStatusBar(runs),
+  ];
 }

@@ -37,7 +37,10 @@ export function projectDirOf(project: Project): string {
 }
 
 export class RunTracker implements vscode.Disposable {
-  private readonly indexes = new Map<string, { index: RunIndex; loaded: Promise<void>; ready: boolean; watcher: vscode.Disposable }>();
+  private readonly indexes = new Map<
+    string,
+    { index: RunIndex; loaded: Promise<void>; ready: boolean; watcher: vscode.Disposable }
+  >();
   private readonly active = new Map<string, ActiveRun>();
   private readonly changeEmitter = new vscode.EventEmitter<RunsChange>();
   private readonly progressEmitter = new vscode.EventEmitter<ActiveRun>();
@@ -64,7 +67,9 @@ export class RunTracker implements vscode.Disposable {
       const index = new RunIndex(projectDir);
       const t0 = performance.now();
       const loaded = index.load().then(() => {
-        this.log.info(`run store ${index.storeDir}: ${index.all().length} runs read in ${Math.round(performance.now() - t0)} ms`);
+        this.log.info(
+          `run store ${index.storeDir}: ${index.all().length} runs read in ${Math.round(performance.now() - t0)} ms`,
+        );
         for (const p of index.problems()) this.log.warn(`run store: skipped ${p.file}: ${p.message}`);
       });
       const created = { index, loaded, ready: false, watcher: this.watch(projectDir) };
@@ -87,7 +92,9 @@ export class RunTracker implements vscode.Disposable {
   }
 
   private watch(projectDir: string): vscode.Disposable {
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(projectDir), RUNS_GLOB));
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(projectDir), RUNS_GLOB),
+    );
     const onEvent = (uri: vscode.Uri) => {
       const index = this.indexes.get(projectDir)?.index;
       if (!index) return;
@@ -95,7 +102,12 @@ export class RunTracker implements vscode.Disposable {
       // An event on the store folder itself (created, deleted): reload everything.
       this.schedule(projectDir, runId);
     };
-    return vscode.Disposable.from(watcher, watcher.onDidCreate(onEvent), watcher.onDidChange(onEvent), watcher.onDidDelete(onEvent));
+    return vscode.Disposable.from(
+      watcher,
+      watcher.onDidCreate(onEvent),
+      watcher.onDidChange(onEvent),
+      watcher.onDidDelete(onEvent),
+    );
   }
 
   /** Re-reads the given run (or the whole store) after the debounce; one change event per batch. */
@@ -131,7 +143,10 @@ export class RunTracker implements vscode.Disposable {
     for (const [projectDir, { index, ready }] of this.indexes) {
       if (!ready) continue; // the first read is still on its way
       const missed = index.recheckStore();
-      if (missed.length) this.log.info(`run store ${index.storeDir}: ${missed.length} change(s) found by the periodic re-check, not the file watcher`);
+      if (missed.length)
+        this.log.info(
+          `run store ${index.storeDir}: ${missed.length} change(s) found by the periodic re-check, not the file watcher`,
+        );
       const interrupted = index.recheckRunning();
       for (const id of interrupted) this.log.warn(`run ${id}: its training process is gone; shown as interrupted`);
       const changed = [...new Set([...missed, ...interrupted])];

@@ -44,7 +44,11 @@ export async function copyPythonHelper(projectFile: vscode.Uri): Promise<vscode.
     () => false,
   );
   if (exists) {
-    const answer = await vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(target)} exists. Replace it with ML Loop's helper?`, { modal: true }, 'Replace');
+    const answer = await vscode.window.showWarningMessage(
+      `${vscode.workspace.asRelativePath(target)} exists. Replace it with ML Loop's helper?`,
+      { modal: true },
+      'Replace',
+    );
     if (answer !== 'Replace') return undefined;
   }
   await vscode.workspace.fs.copy(vscode.Uri.file(path.join(dir, 'mlloop.py')), target, { overwrite: true });

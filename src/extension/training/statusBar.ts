@@ -42,7 +42,11 @@ export class TrainingStatusBar implements vscode.Disposable {
     }
     this.item.text = statusText(newest, active.length - 1);
     this.item.tooltip = `ML Loop: run ${newest.runId} of ${newest.experiment} — click for its training curves`;
-    this.item.command = { command: 'mlLoop.openTrainingCurves', title: 'Open Training Curves', arguments: [{ projectDir: newest.projectDir, runId: newest.runId }] };
+    this.item.command = {
+      command: 'mlLoop.openTrainingCurves',
+      title: 'Open Training Curves',
+      arguments: [{ projectDir: newest.projectDir, runId: newest.runId }],
+    };
     this.item.show();
   }
 

@@ -9,7 +9,11 @@ import type { Services } from '../services';
 import { projectDirOf } from './runTracker';
 import { configuredPython, configuredSweepParallel } from './scriptExperiments';
 
-export async function trainSweepWithProgress(s: Services, project: Project, experiment: string): Promise<TrainOutcome[]> {
+export async function trainSweepWithProgress(
+  s: Services,
+  project: Project,
+  experiment: string,
+): Promise<TrainOutcome[]> {
   const projectDir = projectDirOf(project);
   const abort = new AbortController();
   const started: string[] = [];
@@ -30,7 +34,9 @@ export async function trainSweepWithProgress(s: Services, project: Project, expe
           size = group.size;
           started.push(runId);
           s.runs.startActive({ runId, projectDir, experiment, abort });
-          s.log.info(`run ${runId}: sweep ${group.id} ${group.index + 1}/${group.size} ${JSON.stringify(group.values)}`);
+          s.log.info(
+            `run ${runId}: sweep ${group.id} ${group.index + 1}/${group.size} ${JSON.stringify(group.values)}`,
+          );
           progress.report({ message: `${done}/${size} done · run ${runId} started` });
         },
         onProgress: (runId, e) => s.runs.reportProgress(runId, e),
@@ -42,16 +48,22 @@ export async function trainSweepWithProgress(s: Services, project: Project, expe
       groupId = result.groupId;
       for (const o of result.outcomes) {
         done++;
-        if (o.status !== 'completed') s.log.warn(`run ${o.runId}: ${o.status}${o.error ? ` · ${o.error.message}` : ''}`);
+        if (o.status !== 'completed')
+          s.log.warn(`run ${o.runId}: ${o.status}${o.error ? ` · ${o.error.message}` : ''}`);
       }
       return result.outcomes;
     },
   );
   const completed = outcomes.filter((o) => o.status === 'completed').length;
   const actions = outcomes.length >= 2 ? ['Compare Sweep'] : [];
-  void vscode.window.showInformationMessage(`ML Loop: sweep of ${experiment}: ${completed} of ${outcomes.length} run(s) completed`, ...actions).then((choice) => {
-    if (choice) void vscode.commands.executeCommand('mlLoop.compareSweep', { projectDir, sweepId: groupId });
-  });
+  void vscode.window
+    .showInformationMessage(
+      `ML Loop: sweep of ${experiment}: ${completed} of ${outcomes.length} run(s) completed`,
+      ...actions,
+    )
+    .then((choice) => {
+      if (choice) void vscode.commands.executeCommand('mlLoop.compareSweep', { projectDir, sweepId: groupId });
+    });
   return outcomes;
 }
 

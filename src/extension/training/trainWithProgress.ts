@@ -60,7 +60,9 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
         onRunCreated: (id) => {
           runId = id;
           s.runs.startActive({ runId: id, projectDir, experiment: req.experiment, abort });
-          s.log.info(`run ${id}: training ${req.experiment}${req.params ? ` with edited params ${JSON.stringify(req.params)}` : ''}`);
+          s.log.info(
+            `run ${id}: training ${req.experiment}${req.params ? ` with edited params ${JSON.stringify(req.params)}` : ''}`,
+          );
           progress.report({ message: `run ${id}` });
           void trainingPanel?.then(({ TrainingPanel }) => TrainingPanel.show(s, projectDir, id));
         },
@@ -73,7 +75,9 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
           const now = Date.now();
           if (now - lastLog >= LOG_INTERVAL_MS || e.step === e.totalSteps) {
             lastLog = now;
-            s.log.info(`run ${runId}: ${describeProgress(e)}${e.devMetric !== undefined ? ` · dev ${e.metricName ?? 'metric'} ${e.devMetric.toPrecision(4)}` : ''}`);
+            s.log.info(
+              `run ${runId}: ${describeProgress(e)}${e.devMetric !== undefined ? ` · dev ${e.metricName ?? 'metric'} ${e.devMetric.toPrecision(4)}` : ''}`,
+            );
           }
         },
       }).finally(() => {
@@ -90,7 +94,9 @@ export async function trainWithProgress(s: Services, req: TrainRequest): Promise
 /** Tells the user how a run ended (not awaited: a notification must not hold the command). */
 export function announce(outcome: TrainOutcome, experiment: string, metric: string | undefined): void {
   if (outcome.status === 'completed') {
-    void vscode.window.showInformationMessage(`ML Loop: ${experiment} completed${keyMetric(outcome.record, metric) ? ` · ${keyMetric(outcome.record, metric)}` : ''}`);
+    void vscode.window.showInformationMessage(
+      `ML Loop: ${experiment} completed${keyMetric(outcome.record, metric) ? ` · ${keyMetric(outcome.record, metric)}` : ''}`,
+    );
   } else if (outcome.status === 'failed') {
     void vscode.window.showErrorMessage(`ML Loop: ${experiment} failed: ${outcome.error?.message ?? 'unknown error'}`);
   } else {
@@ -109,7 +115,9 @@ export async function trainAll(s: Services, project: Project): Promise<TrainOutc
   const outcomes: TrainOutcome[] = [];
   for (const e of project.outline.experiments) {
     if (e.kind === '?' || (e.kind === 'script' && !vscode.workspace.isTrusted)) {
-      s.log.info(`Train All: skipped ${e.name} (${e.kind === 'script' ? 'script experiment in an untrusted workspace' : 'unreadable'})`);
+      s.log.info(
+        `Train All: skipped ${e.name} (${e.kind === 'script' ? 'script experiment in an untrusted workspace' : 'unreadable'})`,
+      );
       continue;
     }
     const outcome = await trainWithProgress(s, { project, experiment: e.name });
@@ -122,7 +130,10 @@ export async function trainAll(s: Services, project: Project): Promise<TrainOutc
 }
 
 /** Asks for edited parameters, prefilled with the run's (JSON); undefined when the user backs out. */
-export async function askEditedParams(params: Record<string, unknown>, experiment: string): Promise<Record<string, unknown> | undefined> {
+export async function askEditedParams(
+  params: Record<string, unknown>,
+  experiment: string,
+): Promise<Record<string, unknown> | undefined> {
   const text = await vscode.window.showInputBox({
     title: `Re-run ${experiment} with edited parameters`,
     prompt: 'Parameters as JSON; the new run trains with exactly these',
@@ -131,7 +142,9 @@ export async function askEditedParams(params: Record<string, unknown>, experimen
     validateInput: (v) => {
       try {
         const parsed = JSON.parse(v) as unknown;
-        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? undefined : 'a JSON object, e.g. {"l2": 0.01}';
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+          ? undefined
+          : 'a JSON object, e.g. {"l2": 0.01}';
       } catch (e) {
         return `not JSON: ${(e as Error).message}`;
       }

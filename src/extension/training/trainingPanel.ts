@@ -8,7 +8,13 @@ import { readProjectMetric } from '../../core/track/projectMetric';
 import { readHistory, runLabelOf } from '../../core/track/store';
 import { Throttle } from '../../core/track/throttle';
 import type { TrackedRun } from '../../core/track/types';
-import { isTrainingWebviewMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingRunView, type TrainingWebviewMessage } from '../../protocol/training';
+import {
+  isTrainingWebviewMessage,
+  type TrainingHostMessage,
+  type TrainingPanelState,
+  type TrainingRunView,
+  type TrainingWebviewMessage,
+} from '../../protocol/training';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
 
@@ -54,7 +60,10 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
       restoreKey: { projectDir, runId },
       panels: services.panels,
       // In the active editor group by default: a second group beside mlloop.json leaves every panel opened after it half a screen.
-      column: vscode.workspace.getConfiguration('mlLoop').get<string>('trainingPanel.column') === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
+      column:
+        vscode.workspace.getConfiguration('mlLoop').get<string>('trainingPanel.column') === 'beside'
+          ? vscode.ViewColumn.Beside
+          : vscode.ViewColumn.Active,
     });
     this.state = { status: 'loading', runId };
     this.wasActive = services.runs.activeRun(runId) !== undefined;
@@ -87,9 +96,13 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
 
   protected async handle(message: Exclude<TrainingWebviewMessage, { type: 'ready' }>): Promise<void> {
     if (message.type === 'cancel') {
-      if (!this.services.runs.cancel(this.runId)) void vscode.window.showWarningMessage(`ML Loop: run ${this.runId} is not training in this window`);
+      if (!this.services.runs.cancel(this.runId))
+        void vscode.window.showWarningMessage(`ML Loop: run ${this.runId} is not training in this window`);
     } else if (message.type === 'revealModel') {
-      await vscode.commands.executeCommand('mlLoop.revealModelFile', { projectDir: this.projectDir, runId: this.runId });
+      await vscode.commands.executeCommand('mlLoop.revealModelFile', {
+        projectDir: this.projectDir,
+        runId: this.runId,
+      });
     }
   }
 
@@ -97,12 +110,20 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
   async refresh(): Promise<void> {
     const run = await this.services.runs.run(this.projectDir, this.runId);
     if (!run) {
-      this.state = { status: 'error', runId: this.runId, message: `run ${this.runId} is not in the store (deleted, or its run.json is unreadable)` };
+      this.state = {
+        status: 'error',
+        runId: this.runId,
+        message: `run ${this.runId} is not in the store (deleted, or its run.json is unreadable)`,
+      };
       this.schedulePublish(true);
       return;
     }
     const active = this.services.runs.activeRun(this.runId);
-    const curves: RunCurves = curvesOf(run.runId, runLabel(run), active ? { steps: active.steps } : readHistory(run.dir));
+    const curves: RunCurves = curvesOf(
+      run.runId,
+      runLabel(run),
+      active ? { steps: active.steps } : readHistory(run.dir),
+    );
     this.state = { status: 'loaded', run: this.view(run, active !== undefined), curves };
     const finished = !active && run.status !== 'running';
     if (finished && this.wasActive) {

@@ -35,7 +35,9 @@ function escapeAttr(s: string): string {
 }
 
 export function renderWebviewHtml(p: WebviewHtmlParts): string {
-  const styles = p.styleUris.map((u) => `<link rel="stylesheet" href="${escapeAttr(u)}" nonce="${p.nonce}">`).join('\n    ');
+  const styles = p.styleUris
+    .map((u) => `<link rel="stylesheet" href="${escapeAttr(u)}" nonce="${p.nonce}">`)
+    .join('\n    ');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>

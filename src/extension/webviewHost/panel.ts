@@ -51,7 +51,10 @@ export class PanelRegistry implements vscode.Disposable {
     /** Whether panels keep their last sent messages and are counted when collected: only for the extension's tests (a snapshot can hold megabytes). */
     readonly testing = false,
   ) {
-    if (testing) this.finalization = new FinalizationRegistry((viewType) => this.finalized.set(viewType, (this.finalized.get(viewType) ?? 0) + 1));
+    if (testing)
+      this.finalization = new FinalizationRegistry((viewType) =>
+        this.finalized.set(viewType, (this.finalized.get(viewType) ?? 0) + 1),
+      );
   }
 
   /** The open panel of `viewType` and `key`, revealed (and passed to `reuse`); else the one `create` opens. */
@@ -124,8 +127,12 @@ export function localResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];
 }
 
-export function webviewHtml(webview: vscode.Webview, o: Pick<PanelOptions<unknown>, 'title' | 'bundle' | 'styles' | 'extensionUri'> & { restoreKey?: unknown }): string {
-  const asUri = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, ...segments)).toString();
+export function webviewHtml(
+  webview: vscode.Webview,
+  o: Pick<PanelOptions<unknown>, 'title' | 'bundle' | 'styles' | 'extensionUri'> & { restoreKey?: unknown },
+): string {
+  const asUri = (...segments: string[]) =>
+    webview.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, ...segments)).toString();
   return renderWebviewHtml({
     title: o.title,
     cspSource: webview.cspSource,
@@ -170,7 +177,12 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
       this.panel.title = options.title;
     } else {
       // The host owns the state and re-sends a snapshot when the webview comes back.
-      this.panel = vscode.window.createWebviewPanel(options.viewType, options.title, options.column ?? vscode.ViewColumn.Active, { ...webviewOptions, retainContextWhenHidden: false });
+      this.panel = vscode.window.createWebviewPanel(
+        options.viewType,
+        options.title,
+        options.column ?? vscode.ViewColumn.Active,
+        { ...webviewOptions, retainContextWhenHidden: false },
+      );
     }
     this.panel.iconPath = vscode.Uri.joinPath(options.extensionUri, 'media', 'ml-loop.svg');
     this.disposables.push(
@@ -227,7 +239,10 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
 
   private async receive(message: unknown): Promise<void> {
     if (!this.options.isWebviewMessage(message)) {
-      this.log.warn(`${this.options.viewType}: ignored an invalid message from the webview`, JSON.stringify(message)?.slice(0, 200));
+      this.log.warn(
+        `${this.options.viewType}: ignored an invalid message from the webview`,
+        JSON.stringify(message)?.slice(0, 200),
+      );
       return;
     }
     if (isReadyMessage(message)) {

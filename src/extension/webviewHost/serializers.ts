@@ -12,7 +12,8 @@ import { runsDir } from '../../core/spec/layout';
 
 type Key = Record<string, unknown>;
 
-const str = (k: Key, name: string): string | undefined => (typeof k[name] === 'string' ? (k[name] as string) : undefined);
+const str = (k: Key, name: string): string | undefined =>
+  typeof k[name] === 'string' ? (k[name] as string) : undefined;
 
 /** How each view type reopens from its key: a function that shows the panel, or why it cannot. */
 const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<unknown>)> = {
@@ -21,13 +22,25 @@ const REOPEN: Record<string, (s: Services, k: Key) => string | (() => Promise<un
     if (!file || !existsSync(file)) return `no project file ${file ?? '(none)'}`;
     return async () => (await import('../data/dataPanel')).DataPanel.show(s, vscode.Uri.file(file));
   },
-  'mlLoop.training': (s, k) => withRun(k, async (projectDir, runId) => (await import('../training/trainingPanel')).TrainingPanel.show(s, projectDir, runId)),
-  'mlLoop.errorAnalysis': (s, k) => withRun(k, async (projectDir, runId) => (await import('../errorAnalysis/errorAnalysisPanel')).ErrorAnalysisPanel.show(s, projectDir, runId)),
+  'mlLoop.training': (s, k) =>
+    withRun(k, async (projectDir, runId) =>
+      (await import('../training/trainingPanel')).TrainingPanel.show(s, projectDir, runId),
+    ),
+  'mlLoop.errorAnalysis': (s, k) =>
+    withRun(k, async (projectDir, runId) =>
+      (await import('../errorAnalysis/errorAnalysisPanel')).ErrorAnalysisPanel.show(s, projectDir, runId),
+    ),
   'mlLoop.diagnostics': (s, k) =>
-    withRun(k, async (projectDir, runId) => (await import('../diagnose/commands')).diagnoseRunCommand(s, { projectFile: vscode.Uri.file(path.join(projectDir, 'mlloop.json')), runId })),
+    withRun(k, async (projectDir, runId) =>
+      (await import('../diagnose/commands')).diagnoseRunCommand(s, {
+        projectFile: vscode.Uri.file(path.join(projectDir, 'mlloop.json')),
+        runId,
+      }),
+    ),
   'mlLoop.compare': (s, k) => {
     const projectDir = str(k, 'projectDir');
-    const runIds = Array.isArray(k.runIds) && k.runIds.every((r) => typeof r === 'string') ? (k.runIds as string[]) : undefined;
+    const runIds =
+      Array.isArray(k.runIds) && k.runIds.every((r) => typeof r === 'string') ? (k.runIds as string[]) : undefined;
     if (!projectDir || !runIds) return 'no runs named';
     const gone = runIds.find((r) => !existsSync(runDirOf(projectDir, r)));
     if (gone) return `run ${gone} is gone`;
@@ -48,7 +61,10 @@ function runDirOf(projectDir: string, runId: string): string {
   return path.join(runsDir(projectDir), runId);
 }
 
-function withRun(k: Key, open: (projectDir: string, runId: string) => Promise<unknown>): string | (() => Promise<unknown>) {
+function withRun(
+  k: Key,
+  open: (projectDir: string, runId: string) => Promise<unknown>,
+): string | (() => Promise<unknown>) {
   const projectDir = str(k, 'projectDir');
   const runId = str(k, 'runId');
   if (!projectDir || !runId) return 'no run named';
@@ -68,7 +84,9 @@ export async function restorePanel(s: Services, panel: vscode.WebviewPanel, stat
   try {
     await s.panels.adopt(panel, key, reopen);
   } catch (e) {
-    s.log.warn(`could not restore the ${panel.viewType} panel "${panel.title}": ${e instanceof Error ? e.message : String(e)}`);
+    s.log.warn(
+      `could not restore the ${panel.viewType} panel "${panel.title}": ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -76,5 +94,9 @@ export async function restorePanel(s: Services, panel: vscode.WebviewPanel, stat
 export const RESTORABLE_VIEW_TYPES = Object.keys(REOPEN);
 
 export function registerPanelSerializers(s: Services): vscode.Disposable[] {
-  return RESTORABLE_VIEW_TYPES.map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: (panel, state) => restorePanel(s, panel, state) }));
+  return RESTORABLE_VIEW_TYPES.map((viewType) =>
+    vscode.window.registerWebviewPanelSerializer(viewType, {
+      deserializeWebviewPanel: (panel, state) => restorePanel(s, panel, state),
+    }),
+  );
 }

@@ -6,7 +6,9 @@ export class DeploymentsView {
   constructor(private readonly page: Page) {}
 
   get pane(): Locator {
-    return this.page.locator('.part.sidebar .pane', { has: this.page.locator('.pane-header .title', { hasText: 'Deployments' }) });
+    return this.page.locator('.part.sidebar .pane', {
+      has: this.page.locator('.pane-header .title', { hasText: 'Deployments' }),
+    });
   }
 
   row(label: string | RegExp): Locator {
@@ -19,7 +21,9 @@ export class DeploymentsView {
 
   /** Waits until the row's description matches. */
   async waitForDescription(label: string | RegExp, description: RegExp, timeout = 60_000): Promise<string> {
-    const row = this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).filter({ has: this.page.locator('.label-description', { hasText: description }) });
+    const row = this.pane
+      .locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) })
+      .filter({ has: this.page.locator('.label-description', { hasText: description }) });
     await row.first().waitFor({ timeout });
     return (await row.first().locator('.label-description').innerText()).trim();
   }

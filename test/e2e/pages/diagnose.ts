@@ -3,7 +3,11 @@
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 /** The content frame of a webview (panel or sidebar view) whose root says `data-panel="<name>"`. */
-export async function webviewRoot(page: Page, name: 'diagnostics' | 'runDiagnostics', timeout = 120_000): Promise<{ frame: FrameLocator; root: Locator }> {
+export async function webviewRoot(
+  page: Page,
+  name: 'diagnostics' | 'runDiagnostics',
+  timeout = 120_000,
+): Promise<{ frame: FrameLocator; root: Locator }> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const frames = page.locator('iframe.webview.ready');
@@ -11,7 +15,8 @@ export async function webviewRoot(page: Page, name: 'diagnostics' | 'runDiagnost
     for (let i = 0; i < n; i++) {
       const frame = frames.nth(i).contentFrame().locator('iframe#active-frame').contentFrame();
       const root = frame.locator(`#root[data-panel="${name}"]`);
-      if ((await root.count()) > 0) return { frame: page.frameLocator('iframe.webview.ready').nth(i).frameLocator('iframe#active-frame'), root };
+      if ((await root.count()) > 0)
+        return { frame: page.frameLocator('iframe.webview.ready').nth(i).frameLocator('iframe#active-frame'), root };
     }
     if (Date.now() > deadline) throw new Error(`no ${name} webview within ${timeout} ms`);
     await page.waitForTimeout(250);
@@ -45,7 +50,10 @@ export class QuickFixMenu {
   async apply(label: string | RegExp): Promise<void> {
     await this.page.keyboard.press('Control+.');
     // A closed menu can stay in the DOM hidden: only the visible one counts.
-    const item = this.page.locator('.action-widget .monaco-list-row', { hasText: label }).filter({ visible: true }).first();
+    const item = this.page
+      .locator('.action-widget .monaco-list-row', { hasText: label })
+      .filter({ visible: true })
+      .first();
     await item.waitFor({ timeout: 30_000 });
     // The menu's rows keep moving while it lays out (playwright never sees them "stable"): click where the row is.
     await item.click({ force: true });

@@ -12,13 +12,25 @@ export class TextEditor {
       await this.page.keyboard.press('Control+P');
       const input = this.page.locator('.quick-input-widget .quick-input-box input');
       // A key that lands while a dialog or another widget is closing can open nothing: press again.
-      if (!(await input.waitFor({ timeout: 5_000 }).then(() => true, () => attempt === 3))) continue;
+      if (
+        !(await input.waitFor({ timeout: 5_000 }).then(
+          () => true,
+          () => attempt === 3,
+        ))
+      )
+        continue;
       await input.fill(fileName);
       await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: fileName }).first().waitFor();
       await this.page.waitForTimeout(200);
       await this.page.keyboard.press('Enter');
       const tab = this.page.locator('.part.editor .tab.active .label-name', { hasText: fileName }).first();
-      if (await tab.waitFor({ timeout: 10_000 }).then(() => true, () => attempt === 3)) break;
+      if (
+        await tab.waitFor({ timeout: 10_000 }).then(
+          () => true,
+          () => attempt === 3,
+        )
+      )
+        break;
       await this.page.keyboard.press('Escape');
     }
     await this.focus(fileName);
@@ -83,7 +95,10 @@ export class TextEditor {
 
   /** The "Ln 12, Col 1" of the status bar. */
   async cursor(): Promise<{ line: number; column: number }> {
-    const text = await this.page.locator('.part.statusbar .statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText();
+    const text = await this.page
+      .locator('.part.statusbar .statusbar-item', { hasText: /^Ln \d+, Col \d+/ })
+      .first()
+      .innerText();
     const m = /Ln (\d+), Col (\d+)/.exec(text)!;
     return { line: Number(m[1]), column: Number(m[2]) };
   }

@@ -11,16 +11,26 @@ export class ErrorAnalysisPage {
    * shows (tried again up to three times).
    */
   async openFromTree(runLabel: string, runId?: string): Promise<void> {
-    const row = this.page.locator('.part.sidebar .pane .monaco-list-row', { has: this.page.locator('.label-name', { hasText: runLabel }) }).first();
+    const row = this.page
+      .locator('.part.sidebar .pane .monaco-list-row', { has: this.page.locator('.label-name', { hasText: runLabel }) })
+      .first();
     await row.waitFor({ timeout: 60_000 });
     const item = this.page.locator('.monaco-menu .action-item', { hasText: 'Error Analysis' }).first();
-    const tab = this.page.locator('.part.editor .tabs-container .tab', { hasText: runId ? new RegExp(`Errors: \\S+ ${runId.slice(-6)}$`) : 'Errors: ' });
+    const tab = this.page.locator('.part.editor .tabs-container .tab', {
+      hasText: runId ? new RegExp(`Errors: \\S+ ${runId.slice(-6)}$`) : 'Errors: ',
+    });
     for (let tries = 1; ; tries++) {
       // A webview holding the keyboard focus makes the menu ignore the click and Enter.
       await new ExperimentsView(this.page).focusTree();
       for (let attempt = 0; ; attempt++) {
         await row.click({ button: 'right' });
-        if (await item.waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+        if (
+          await item.waitFor({ timeout: 5_000 }).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
         if (attempt === 3) throw new Error('no "Error Analysis" in the run\'s context menu');
         await this.page.keyboard.press('Escape');
       }
@@ -30,7 +40,16 @@ export class ErrorAnalysisPage {
       // Under load the menu sometimes keeps the (highlighted) item open after the click: Enter picks it.
       if (await item.isVisible().catch(() => false)) await item.hover().then(() => this.page.keyboard.press('Enter'));
       if (!runId) return;
-      if (await tab.first().waitFor({ timeout: 20_000 }).then(() => true, () => false)) return;
+      if (
+        await tab
+          .first()
+          .waitFor({ timeout: 20_000 })
+          .then(
+            () => true,
+            () => false,
+          )
+      )
+        return;
       if (tries === 3) throw new Error(`no Errors tab for run ${runId} after three tries`);
       await this.page.keyboard.press('Escape');
     }
@@ -46,9 +65,20 @@ export class ErrorAnalysisPage {
         const frame = this.page.frameLocator('iframe.webview.ready').nth(i).frameLocator('iframe#active-frame');
         const root = frame.locator('#root[data-panel="errorAnalysis"][data-ready="true"]');
         // Frames go by position: one may close (and the rest shift) between these two reads, so a read that fails is a miss, not a wait.
-        if ((await root.count()) > 0 && (!runId || (await root.locator('h1').innerText({ timeout: 2_000 }).catch(() => '')).includes(runId))) return { frame, root };
+        if (
+          (await root.count()) > 0 &&
+          (!runId ||
+            (
+              await root
+                .locator('h1')
+                .innerText({ timeout: 2_000 })
+                .catch(() => '')
+            ).includes(runId))
+        )
+          return { frame, root };
       }
-      if (Date.now() > deadline) throw new Error(`no drawn Error Analysis panel${runId ? ` for ${runId}` : ''} within ${timeout} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`no drawn Error Analysis panel${runId ? ` for ${runId}` : ''} within ${timeout} ms`);
       await this.page.waitForTimeout(250);
     }
   }
@@ -56,7 +86,8 @@ export class ErrorAnalysisPage {
   /** Selects the examples at these list positions (click, then Ctrl+click), types a tag, Enter. */
   async tag(frame: FrameLocator, positions: number[], tag: string): Promise<void> {
     await frame.locator(`.scroller .row[data-pos="${positions[0]}"]`).click();
-    for (const p of positions.slice(1)) await frame.locator(`.scroller .row[data-pos="${p}"]`).click({ modifiers: ['Control'] });
+    for (const p of positions.slice(1))
+      await frame.locator(`.scroller .row[data-pos="${p}"]`).click({ modifiers: ['Control'] });
     await this.page.keyboard.press('Enter'); // Enter in the list moves to the tag box
     await this.page.keyboard.type(tag);
     await this.page.keyboard.press('Enter');

@@ -10,7 +10,9 @@ export class ExperimentsView {
   constructor(private readonly page: Page) {}
 
   private get pane(): Locator {
-    return this.page.locator('.part.sidebar .pane', { has: this.page.locator('.pane-header .title', { hasText: 'Experiments' }) });
+    return this.page.locator('.part.sidebar .pane', {
+      has: this.page.locator('.pane-header .title', { hasText: 'Experiments' }),
+    });
   }
 
   /** Rows of unnamed runs, in tree order (newest first within an experiment). */
@@ -33,7 +35,10 @@ export class ExperimentsView {
    */
   async runs(): Promise<{ label: string; description: string }[]> {
     return this.runRows().evaluateAll((rows) =>
-      rows.map((r) => ({ label: (r.querySelector('.label-name')?.textContent ?? '').trim(), description: (r.querySelector('.label-description')?.textContent ?? '').trim() })),
+      rows.map((r) => ({
+        label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+      })),
     );
   }
 
@@ -63,12 +68,19 @@ export class ExperimentsView {
    * (which waits up to the given ms for what the action shows), the whole gesture is tried again,
    * up to three times, until the effect shows, as a person would click again.
    */
-  async contextAction(labels: string[], action: string, effect?: (timeoutMs: number) => Promise<unknown>): Promise<void> {
+  async contextAction(
+    labels: string[],
+    action: string,
+    effect?: (timeoutMs: number) => Promise<unknown>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       await this.focusTree();
       await this.chooseFromMenu(labels, action);
       if (!effect) return;
-      const shown = await effect(20_000).then(() => true, (e: unknown) => (attempt === 3 ? Promise.reject(e) : false));
+      const shown = await effect(20_000).then(
+        () => true,
+        (e: unknown) => (attempt === 3 ? Promise.reject(e) : false),
+      );
       if (shown) return;
       await this.page.keyboard.press('Escape');
     }
@@ -76,7 +88,11 @@ export class ExperimentsView {
 
   /** The row of an experiment by its name. */
   experimentRow(name: string): Locator {
-    return this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+    return this.pane.locator('.monaco-list-row', {
+      has: this.page.locator('.label-name', {
+        hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      }),
+    });
   }
 
   /** Picks an item of an experiment row's context menu (right-clicks again if a tree refresh closed the menu). */
@@ -85,8 +101,19 @@ export class ExperimentsView {
     for (let attempt = 1; ; attempt++) {
       await this.focusTree();
       await this.experimentRow(name).click({ button: 'right' });
-      if (await item.waitFor({ timeout: 10_000 }).then(() => true, () => false)) {
-        if (await this.choose(item).then(() => true, () => false)) return;
+      if (
+        await item.waitFor({ timeout: 10_000 }).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        if (
+          await this.choose(item).then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
       }
       await this.page.keyboard.press('Escape');
       await this.page.mouse.move(0, 0);
@@ -102,19 +129,35 @@ export class ExperimentsView {
     for (let attempt = 1; ; attempt++) {
       await this.runRow(labels[0]).click();
       for (const l of labels.slice(1)) await this.runRow(l).click({ modifiers: ['Control'] });
-      const selected = (await this.pane.locator('.monaco-list-row.selected .label-name').allInnerTexts()).map((t) => t.trim());
+      const selected = (await this.pane.locator('.monaco-list-row.selected .label-name').allInnerTexts()).map((t) =>
+        t.trim(),
+      );
       const exact = selected.length === labels.length && labels.every((l) => selected.includes(l));
       if (exact) {
         await this.runRow(labels.at(-1)!).click({ button: 'right' });
-        if (await item.waitFor({ timeout: 10_000 }).then(() => true, () => false)) {
-          if (await this.choose(item).then(() => true, () => false)) return;
+        if (
+          await item.waitFor({ timeout: 10_000 }).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          if (
+            await this.choose(item).then(
+              () => true,
+              () => false,
+            )
+          )
+            return;
         }
         // Close the menu, and move the pointer off the rows: its hover card would take the next click.
         await this.page.keyboard.press('Escape');
         await this.page.mouse.move(0, 0);
         await this.page.keyboard.press('Escape');
       }
-      if (attempt === 3) throw new Error(`could not choose "${action}" after selecting ${JSON.stringify(labels)} (selected ${JSON.stringify(selected)})`);
+      if (attempt === 3)
+        throw new Error(
+          `could not choose "${action}" after selecting ${JSON.stringify(labels)} (selected ${JSON.stringify(selected)})`,
+        );
       await this.page.waitForTimeout(500);
     }
   }
@@ -143,11 +186,16 @@ export class CodeLenses {
     await anchors.first().waitFor({ timeout: 60_000 });
     const all = await anchors.all();
     const ys = await Promise.all(all.map(async (a) => (await a.boundingBox())?.y ?? 0));
-    return all.map((a, i) => ({ a, y: ys[i] })).sort((p, q) => p.y - q.y).map((p) => p.a);
+    return all
+      .map((a, i) => ({ a, y: ys[i] }))
+      .sort((p, q) => p.y - q.y)
+      .map((p) => p.a);
   }
 
   async titles(): Promise<string[]> {
-    return (await this.page.locator('.part.editor .monaco-editor .codelens-decoration a').allInnerTexts()).map((t) => t.trim());
+    return (await this.page.locator('.part.editor .monaco-editor .codelens-decoration a').allInnerTexts()).map((t) =>
+      t.trim(),
+    );
   }
 }
 
@@ -168,7 +216,12 @@ export class PanelFrame {
       const frames = this.page.locator('iframe.webview.ready');
       const n = await frames.count();
       for (let i = 0; i < n; i++) {
-        const root = frames.nth(i).contentFrame().locator('iframe#active-frame').contentFrame().locator(`#root[data-panel="${this.panel}"]`);
+        const root = frames
+          .nth(i)
+          .contentFrame()
+          .locator('iframe#active-frame')
+          .contentFrame()
+          .locator(`#root[data-panel="${this.panel}"]`);
         if ((await root.count()) > 0) return root;
       }
       if (Date.now() > deadline) throw new Error(`no ${this.panel} panel within ${timeout} ms`);
@@ -182,26 +235,32 @@ export class PanelFrame {
     for (;;) {
       const root = await this.root(Math.max(1000, deadline - Date.now()));
       if (await root.evaluate((el, sel) => el.matches(sel), `#root${attributes}`).catch(() => false)) return root;
-      if (Date.now() > deadline) throw new Error(`the ${this.panel} panel did not reach ${attributes} within ${timeout} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`the ${this.panel} panel did not reach ${attributes} within ${timeout} ms`);
       await this.page.waitForTimeout(200);
     }
   }
 
   /** Number of canvas pixels with some opacity: above zero once a chart has been painted. */
   async paintedPixels(root: Locator, selector: string): Promise<number> {
-    return root.locator(selector).first().evaluate((canvas) => {
-      const c = canvas as HTMLCanvasElement;
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let painted = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
-      return painted;
-    });
+    return root
+      .locator(selector)
+      .first()
+      .evaluate((canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let painted = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+        return painted;
+      });
   }
 }
 
 /** The `▶ Train` lens over an experiment: the nearest one above the line that names it. */
 export async function trainLensFor(page: Page, lenses: CodeLenses, experiment: string): Promise<Locator> {
-  const line = page.locator('.part.editor .monaco-editor .view-lines .view-line', { hasText: `"${experiment}":` }).first();
+  const line = page
+    .locator('.part.editor .monaco-editor .view-lines .view-line', { hasText: `"${experiment}":` })
+    .first();
   await line.waitFor({ timeout: 60_000 });
   const lineY = (await line.boundingBox())!.y;
   let best: { a: Locator; y: number } | undefined;

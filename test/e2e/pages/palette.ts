@@ -14,13 +14,21 @@ export class Palette {
     // press it again, as a person would.
     for (let attempt = 1; ; attempt++) {
       await this.page.keyboard.press('F1');
-      if (await input.waitFor({ timeout: 5_000 }).then(() => true, () => attempt === 3)) break;
+      if (
+        await input.waitFor({ timeout: 5_000 }).then(
+          () => true,
+          () => attempt === 3,
+        )
+      )
+        break;
     }
     await input.waitFor();
     await input.fill(`>${title}`);
     // Click the row that shows the title: Enter would run whichever row has focus, which can be a
     // stale one while the list is still filtering on a busy machine.
-    const row = this.widget.locator('.monaco-list-row:visible', { has: this.page.locator('.label-name', { hasText: title }) }).first();
+    const row = this.widget
+      .locator('.monaco-list-row:visible', { has: this.page.locator('.label-name', { hasText: title }) })
+      .first();
     await row.waitFor();
     await row.click();
     await this.widget.waitFor({ state: 'hidden' }).catch(() => {});

@@ -18,7 +18,8 @@ export class ProblemsPanel {
 
   /** Opens the panel with its keyboard shortcut, as a person would. */
   async open(): Promise<void> {
-    if (!(await this.page.locator('.part.panel .markers-panel').isVisible())) await this.page.keyboard.press('Control+Shift+M');
+    if (!(await this.page.locator('.part.panel .markers-panel').isVisible()))
+      await this.page.keyboard.press('Control+Shift+M');
     await this.page.locator('.part.panel .markers-panel').waitFor();
   }
 

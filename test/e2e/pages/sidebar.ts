@@ -21,11 +21,16 @@ export class Sidebar {
     const title = this.page.locator('.part.sidebar .composite.title h2', { hasText: /ML Loop/i });
     if (!(await title.isVisible())) await this.activityItem('ML Loop').click({ timeout: 60_000 });
     await title.waitFor({ timeout: 60_000 });
-    await this.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: experiment }).first().waitFor({ timeout: 90_000 });
+    await this.page
+      .locator('.part.sidebar .monaco-list-row .label-name', { hasText: experiment })
+      .first()
+      .waitFor({ timeout: 90_000 });
   }
 
   async isShowing(title: string): Promise<boolean> {
-    return this.page.locator('.part.sidebar .composite.title h2', { hasText: new RegExp(`^${title}`, 'i') }).isVisible();
+    return this.page
+      .locator('.part.sidebar .composite.title h2', { hasText: new RegExp(`^${title}`, 'i') })
+      .isVisible();
   }
 
   /** Title of the container shown in the sidebar. */
@@ -40,7 +45,9 @@ export class Sidebar {
 
   /** Labels of the tree rows of a view, once it shows at least one. */
   async treeLabels(view: string): Promise<string[]> {
-    const pane = this.page.locator('.part.sidebar .pane', { has: this.page.locator('.pane-header .title', { hasText: view }) });
+    const pane = this.page.locator('.part.sidebar .pane', {
+      has: this.page.locator('.pane-header .title', { hasText: view }),
+    });
     const labels = pane.locator('.monaco-list-row .label-name');
     await labels.first().waitFor();
     return labels.allInnerTexts();
@@ -48,7 +55,9 @@ export class Sidebar {
 
   /** Text of a view's welcome content. */
   async welcomeText(view: string): Promise<string> {
-    const pane = this.page.locator('.part.sidebar .pane', { has: this.page.locator('.pane-header .title', { hasText: view }) });
+    const pane = this.page.locator('.part.sidebar .pane', {
+      has: this.page.locator('.pane-header .title', { hasText: view }),
+    });
     const welcome = pane.locator('.welcome-view-content');
     await welcome.waitFor();
     return welcome.innerText();

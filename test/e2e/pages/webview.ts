@@ -26,7 +26,9 @@ export class Webview {
 
   constructor(page: Page) {
     // Webview views (sidebar) carry purpose=webviewView in their src; editor panels carry none.
-    this.frame = page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
+    this.frame = page
+      .frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])')
+      .frameLocator('iframe#active-frame');
   }
 
   /** Waits for the panel's root to say it has drawn (data-ready="true"). */

@@ -16,7 +16,10 @@ const dir = mkdtempSync(join(tmpdir(), 'mlloop-errors-worker-'));
 let runId = '';
 
 before(async () => {
-  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, {
+    recursive: true,
+    filter: (src) => !src.includes('.mlloop'),
+  });
   // As a tabular project (no "image"): its pixels are then sliced, and the slices travel with the analysis.
   const file = join(dir, 'mlloop.json');
   writeFileSync(file, readFileSync(file, 'utf8').replace(/"image": \{[^}]*\}/, '"categorical": []'));
@@ -25,14 +28,21 @@ before(async () => {
   runId = o.runId;
 });
 
-test('the worker\'s analysis equals the in-process one, typed arrays included', async () => {
+test("the worker's analysis equals the in-process one, typed arrays included", async () => {
   const local = await analyseRun({ projectDir: dir, run: runId });
   await writeTags(dir, { [local.table.ids.find((_, i) => local.table.wrong[i])!]: ['smudged'] });
-  const [inProcess, worker] = await Promise.all([analyseRun({ projectDir: dir, run: runId }), analyseRunInWorker({ projectDir: dir, run: runId })]);
+  const [inProcess, worker] = await Promise.all([
+    analyseRun({ projectDir: dir, run: runId }),
+    analyseRunInWorker({ projectDir: dir, run: runId }),
+  ]);
   assert.ok(worker.table.errorCount > 0);
-  assert.ok(worker.table.confidence instanceof Float32Array && worker.dataset.dev.features.numeric instanceof Float32Array);
-  for (const key of ['ids', 'truth', 'predicted', 'confidence', 'loss', 'wrong', 'errorCount', 'n', 'classes'] as const) assert.deepEqual(worker.table[key], inProcess.table[key], key);
-  for (const split of ['train', 'dev', 'test'] as const) assert.deepEqual(worker.dataset[split], inProcess.dataset[split], split);
+  assert.ok(
+    worker.table.confidence instanceof Float32Array && worker.dataset.dev.features.numeric instanceof Float32Array,
+  );
+  for (const key of ['ids', 'truth', 'predicted', 'confidence', 'loss', 'wrong', 'errorCount', 'n', 'classes'] as const)
+    assert.deepEqual(worker.table[key], inProcess.table[key], key);
+  for (const split of ['train', 'dev', 'test'] as const)
+    assert.deepEqual(worker.dataset[split], inProcess.dataset[split], split);
   assert.deepEqual(worker.dataset.schema, inProcess.dataset.schema);
   assert.deepEqual(worker.slices, inProcess.slices);
   assert.deepEqual(worker.tagTable, inProcess.tagTable);
@@ -54,7 +64,10 @@ test('a progressive analysis hands over the error table before the slices, then 
   assert.equal(settledFirst, false);
   assert.deepEqual(early.slices, []);
   assert.deepEqual(early.table.wrong, whole.table.wrong);
-  assert.ok(early.dataset.dev.features.numeric instanceof Float32Array && early.dataset.dev.features.numeric.length > 0, 'copied, not transferred away');
+  assert.ok(
+    early.dataset.dev.features.numeric instanceof Float32Array && early.dataset.dev.features.numeric.length > 0,
+    'copied, not transferred away',
+  );
   assert.ok(whole.slices.length > 0);
   assert.deepEqual(done.slices, whole.slices);
   assert.deepEqual(done.tagTable, whole.tagTable);
@@ -65,11 +78,21 @@ test('every typed array of the analysis is backed by a listed buffer, each liste
   const a = await analyseRun({ projectDir: dir, run: runId });
   const buffers = transferablesOf(a);
   assert.equal(new Set(buffers).size, buffers.length);
-  for (const v of [a.dataset.dev.features.numeric, a.dataset.train.y, a.dataset.test.rowIndex, a.table.loss, a.table.wrong]) assert.ok(buffers.includes(v.buffer as ArrayBuffer));
+  for (const v of [
+    a.dataset.dev.features.numeric,
+    a.dataset.train.y,
+    a.dataset.test.rowIndex,
+    a.table.loss,
+    a.table.wrong,
+  ])
+    assert.ok(buffers.includes(v.buffer as ArrayBuffer));
 });
 
 test('an unknown run is reported as the error it is; an abort answers at once with CancelledError', async () => {
-  await assert.rejects(analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }), (e: Error) => !(e instanceof CancelledError) && /no-such-run/.test(e.message));
+  await assert.rejects(
+    analyseRunInWorker({ projectDir: dir, run: 'no-such-run' }),
+    (e: Error) => !(e instanceof CancelledError) && /no-such-run/.test(e.message),
+  );
   const abort = new AbortController();
   const pending = analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal);
   abort.abort();

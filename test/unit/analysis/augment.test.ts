@@ -42,7 +42,10 @@ function sameRows(a: Rows, b: Rows): void {
 }
 
 test('image augmentation of a tag: a new version with N extra training rows; dev/test and the data file untouched', async () => {
-  const recipe = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'thin strokes' }, count: 40, seed: 3 } });
+  const recipe = await augmentToVersion({
+    projectDir: digits,
+    recipe: { source: { tag: 'thin strokes' }, count: 40, seed: 3 },
+  });
   assert.equal(recipe.kind, 'augment');
   assert.equal(recipe.parent, base.version.id);
   assert.equal(recipe.details.method, 'image');
@@ -53,7 +56,10 @@ test('image augmentation of a tag: a new version with N extra training rows; dev
   sameRows(v.dev, base.dev);
   sameRows(v.test, base.test);
   // The original training rows come first, unchanged.
-  assert.deepEqual(v.train.features.numeric.subarray(0, base.train.features.numeric.length), base.train.features.numeric);
+  assert.deepEqual(
+    v.train.features.numeric.subarray(0, base.train.features.numeric.length),
+    base.train.features.numeric,
+  );
   assert.deepEqual(readFileSync(join(digits, 'data', 'digits.csv')), dataBytes);
   assert.equal(statSync(join(digits, 'data', 'digits.csv')).mtimeMs, dataMtime);
   // New rows are images of the sources' classes (the tagged dev examples' classes), within the pixel range, not copies.
@@ -62,25 +68,41 @@ test('image augmentation of a tag: a new version with N extra training rows; dev
   const extra = v.train.features.numeric.subarray(base.train.features.n * F);
   for (let k = 0; k < 40; k++) assert.ok(devClasses.has(v.train.y[base.train.features.n + k]));
   assert.ok(extra.every((p) => p >= 0 && p <= 16));
-  const trainImages = new Set(Array.from({ length: base.train.features.n }, (_, i) => base.train.features.numeric.subarray(i * F, (i + 1) * F).join()));
+  const trainImages = new Set(
+    Array.from({ length: base.train.features.n }, (_, i) =>
+      base.train.features.numeric.subarray(i * F, (i + 1) * F).join(),
+    ),
+  );
   for (let k = 0; k < 40; k++) assert.ok(!trainImages.has(extra.subarray(k * F, (k + 1) * F).join()));
 });
 
 test('reproducible from the seed: same recipe → same version and bytes; another seed → other rows', async () => {
-  const a = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'thin strokes' }, count: 25, seed: 11 } });
+  const a = await augmentToVersion({
+    projectDir: digits,
+    recipe: { source: { tag: 'thin strokes' }, count: 25, seed: 11 },
+  });
   const rowsA = readFileSync(join(versionsDir(digits), a.id, 'rows.csv'), 'utf8');
   rmSync(join(versionsDir(digits), a.id), { recursive: true });
-  const again = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'thin strokes' }, count: 25, seed: 11 } });
+  const again = await augmentToVersion({
+    projectDir: digits,
+    recipe: { source: { tag: 'thin strokes' }, count: 25, seed: 11 },
+  });
   assert.equal(again.id, a.id);
   assert.equal(readFileSync(join(versionsDir(digits), a.id, 'rows.csv'), 'utf8'), rowsA);
-  const other = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'thin strokes' }, count: 25, seed: 12 } });
+  const other = await augmentToVersion({
+    projectDir: digits,
+    recipe: { source: { tag: 'thin strokes' }, count: 25, seed: 12 },
+  });
   assert.notEqual(other.id, a.id);
   assert.notEqual(readFileSync(join(versionsDir(digits), other.id, 'rows.csv'), 'utf8'), rowsA);
 });
 
 test('tabular SMOTE of a slice: new rows lie between same-class training rows of the slice; dev/test untouched', async () => {
   const irisBase = await loadSplitDataset(iris);
-  const recipe = await augmentToVersion({ projectDir: iris, recipe: { source: { slice: 'petal_length>4.5' }, count: 30, seed: 1 } });
+  const recipe = await augmentToVersion({
+    projectDir: iris,
+    recipe: { source: { slice: 'petal_length>4.5' }, count: 30, seed: 1 },
+  });
   assert.equal(recipe.details.method, 'smote');
   const v = await loadDataVersion(iris, recipe.id);
   sameRows(v.dev, irisBase.dev);
@@ -91,26 +113,42 @@ test('tabular SMOTE of a slice: new rows lie between same-class training rows of
     // Interpolation between two rows with petal_length > 4.5 stays > 4.5.
     assert.ok(v.train.features.numeric[k * F + f] > 4.5);
   }
-  const noise = await augmentToVersion({ projectDir: iris, recipe: { source: { slice: 'petal_length>4.5' }, count: 5, seed: 1, method: 'noise' } });
+  const noise = await augmentToVersion({
+    projectDir: iris,
+    recipe: { source: { slice: 'petal_length>4.5' }, count: 5, seed: 1, method: 'noise' },
+  });
   assert.equal((await loadDataVersion(iris, noise.id)).train.features.n, irisBase.train.features.n + 5);
 });
 
 test('a run trains on the augmented version (recorded in run.json) and diagnose/analysis load it', async () => {
-  const recipe = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'thin strokes' }, count: 20, seed: 5 } });
+  const recipe = await augmentToVersion({
+    projectDir: digits,
+    recipe: { source: { tag: 'thin strokes' }, count: 20, seed: 5 },
+  });
   const o = await trainExperiment({ projectDir: digits, experimentName: 'softmax', dataVersion: recipe.id });
   assert.equal(o.status, 'completed', o.error?.message);
   assert.equal(o.record.dataVersion?.id, recipe.id);
   assert.equal(o.record.dataVersion?.parent, base.version.id);
-  assert.match(readFileSync(join(o.runDir, 'log.txt'), 'utf8'), new RegExp(`train ${base.train.features.n + 20}, dev ${base.dev.features.n}`));
+  assert.match(
+    readFileSync(join(o.runDir, 'log.txt'), 'utf8'),
+    new RegExp(`train ${base.train.features.n + 20}, dev ${base.dev.features.n}`),
+  );
 });
 
 test('add data from a CSV and fix labels: versions chain; unknown classes are refused', async () => {
   const csv = join(iris, 'more.csv');
-  writeFileSync(csv, 'sepal_length,sepal_width,petal_length,petal_width,species\n5.0,3.4,1.5,0.2,setosa\n6.9,3.1,5.4,2.1,virginica\n');
+  writeFileSync(
+    csv,
+    'sepal_length,sepal_width,petal_length,petal_width,species\n5.0,3.4,1.5,0.2,setosa\n6.9,3.1,5.4,2.1,virginica\n',
+  );
   const irisBase = await loadSplitDataset(iris);
   const added = await addDataFromCsv({ projectDir: iris, csvFile: csv });
   assert.equal(added.kind, 'add');
-  const fixed = await fixLabels({ projectDir: iris, parentVersion: added.id, fixes: { [irisBase.dev.ids[0]]: 'virginica' } });
+  const fixed = await fixLabels({
+    projectDir: iris,
+    parentVersion: added.id,
+    fixes: { [irisBase.dev.ids[0]]: 'virginica' },
+  });
   const v = await loadDataVersion(iris, fixed.id);
   assert.equal(v.train.features.n, irisBase.train.features.n + 2);
   assert.equal(v.schema.classes![v.dev.y[0]], 'virginica');
@@ -120,12 +158,18 @@ test('add data from a CSV and fix labels: versions chain; unknown classes are re
   await assert.rejects(addDataFromCsv({ projectDir: iris, csvFile: csv }), /class "daisy"/);
 });
 
-test('export for collection: the tag\'s examples with id, split, label and features', async () => {
+test("export for collection: the tag's examples with id, split, label and features", async () => {
   const out = join(digits, 'collect.csv');
   const n = await exportForCollection({ projectDir: digits, source: { tag: 'thin strokes' }, out });
   assert.equal(n, 3);
-  const rows = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true }).data;
-  assert.deepEqual(rows.map((r) => r.id), base.dev.ids.slice(0, 3));
+  const rows = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), {
+    header: true,
+    skipEmptyLines: true,
+  }).data;
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    base.dev.ids.slice(0, 3),
+  );
   assert.ok(rows.every((r) => r.split === 'dev' && r.tags === 'thin strokes' && 'px63' in r));
 });
 
@@ -150,16 +194,30 @@ test('tagged production examples of the review queue: augmenting their tag draws
   const labelled = item(0, cls);
   const unlabelled = item(1);
   await enqueueForReview(digits, [labelled, unlabelled]);
-  await writeTags(digits, { ...Object.fromEntries(base.dev.ids.slice(0, 3).map((id) => [id, ['thin strokes']])), [labelled.id]: ['glare'], [unlabelled.id]: ['night'] });
-  const glare = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'glare' }, count: 12, seed: 2 } });
+  await writeTags(digits, {
+    ...Object.fromEntries(base.dev.ids.slice(0, 3).map((id) => [id, ['thin strokes']])),
+    [labelled.id]: ['glare'],
+    [unlabelled.id]: ['night'],
+  });
+  const glare = await augmentToVersion({
+    projectDir: digits,
+    recipe: { source: { tag: 'glare' }, count: 12, seed: 2 },
+  });
   assert.equal(glare.details.sourceRows, 5, 'the five nearest training rows of the labelled example');
   const v = await loadDataVersion(digits, glare.id);
-  for (let k = base.train.features.n; k < v.train.features.n; k++) assert.equal(v.train.y[k], base.test.y[0], 'of its class');
+  for (let k = base.train.features.n; k < v.train.features.n; k++)
+    assert.equal(v.train.y[k], base.test.y[0], 'of its class');
   const night = await augmentToVersion({ projectDir: digits, recipe: { source: { tag: 'night' }, count: 4, seed: 2 } });
   assert.equal(night.details.sourceRows, 5, 'an unlabelled example: its five nearest training rows of any class');
   const out = join(digits, 'collect-glare.csv');
   assert.equal(await exportForCollection({ projectDir: digits, source: { tag: 'glare' }, out }), 1);
-  const rows = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true }).data;
-  assert.deepEqual(rows.map((r) => [r.id, r.split, r[base.schema.target]]), [[labelled.id, 'production', cls]]);
+  const rows = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), {
+    header: true,
+    skipEmptyLines: true,
+  }).data;
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.split, r[base.schema.target]]),
+    [[labelled.id, 'production', cls]],
+  );
   assert.equal(rows[0].px10, String(base.test.features.numeric[10]));
 });

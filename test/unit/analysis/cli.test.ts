@@ -49,8 +49,15 @@ test('errors --json: the dev errors agree with the recorded dev accuracy; tags g
   r = await cli(['errors', '.', '--run', runId, '--json']);
   d = JSON.parse(r.out);
   assert.deepEqual(
-    d.tags.map((t: { tag: string; errors: number; shareOfErrors: number; tagged: number }) => [t.tag, t.errors, t.tagged]),
-    [['smudged', 2, 2], ['rotated', 1, 1]],
+    d.tags.map((t: { tag: string; errors: number; shareOfErrors: number; tagged: number }) => [
+      t.tag,
+      t.errors,
+      t.tagged,
+    ]),
+    [
+      ['smudged', 2, 2],
+      ['rotated', 1, 1],
+    ],
   );
   assert.ok(Math.abs(d.tags[0].shareOfErrors - 2 / d.errors) < 1e-12);
   const text = await cli(['errors', '--run', runId]);
@@ -67,7 +74,10 @@ test('augment --tag --count, then train --data-version, then errors shows the ta
   const t = await cli(['train', '--experiment', 'softmax', '--data-version', recipe.id, '--json']);
   assert.equal(t.code, 0, t.err);
   const run2 = JSON.parse(t.out).runId;
-  assert.equal(JSON.parse(readFileSync(join(dir, '.mlloop', 'runs', run2, 'run.json'), 'utf8')).dataVersion.id, recipe.id);
+  assert.equal(
+    JSON.parse(readFileSync(join(dir, '.mlloop', 'runs', run2, 'run.json'), 'utf8')).dataVersion.id,
+    recipe.id,
+  );
   const e = JSON.parse((await cli(['errors', '--run', run2, '--json'])).out);
   assert.equal(e.dataVersion, recipe.id);
   const smudged = e.tags.find((x: { tag: string }) => x.tag === 'smudged');

@@ -20,13 +20,20 @@ let second = '';
 let tagged: string[] = [];
 
 async function train(dataVersion?: string): Promise<string> {
-  const o = await trainExperiment({ projectDir: dir, experimentName: 'softmax', ...(dataVersion ? { dataVersion } : {}) });
+  const o = await trainExperiment({
+    projectDir: dir,
+    experimentName: 'softmax',
+    ...(dataVersion ? { dataVersion } : {}),
+  });
   assert.equal(o.status, 'completed', o.error?.message);
   return o.runId;
 }
 
 before(async () => {
-  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, {
+    recursive: true,
+    filter: (src) => !src.includes('.mlloop'),
+  });
   first = await train();
   const a = await analyseRun({ projectDir: dir, run: first });
   tagged = a.table.ids.filter((_, i) => a.table.wrong[i]).slice(0, 3);
@@ -36,9 +43,12 @@ before(async () => {
   second = await train(v.id);
 });
 
-test('per run: all dev errors, errors per tag and per slice of the first run, as each run\'s own analysis counts them', async () => {
+test("per run: all dev errors, errors per tag and per slice of the first run, as each run's own analysis counts them", async () => {
   const c = await errorChangesOfRuns({ projectDir: dir, runIds: [first, second] });
-  const [a, b] = [await analyseRun({ projectDir: dir, run: first }), await analyseRun({ projectDir: dir, run: second })];
+  const [a, b] = [
+    await analyseRun({ projectDir: dir, run: first }),
+    await analyseRun({ projectDir: dir, run: second }),
+  ];
   assert.deepEqual(c.runIds, [first, second]);
   assert.equal(c.devRows, a.table.n);
   assert.deepEqual(c.errors, [a.table.errorCount, b.table.errorCount]);
@@ -53,12 +63,19 @@ test('per run: all dev errors, errors per tag and per slice of the first run, as
   );
   for (const s of c.slices) {
     const rows = sliceRows(a.dataset.schema, a.dataset.dev, a.slices.find((x) => x.key === s.key)!.conditions);
-    assert.deepEqual(s.errors, [a.slices.find((x) => x.key === s.key)!.errors, rows.filter((i) => b.table.wrong[i]).length], s.label);
+    assert.deepEqual(
+      s.errors,
+      [a.slices.find((x) => x.key === s.key)!.errors, rows.filter((i) => b.table.wrong[i]).length],
+      s.label,
+    );
   }
 });
 
 test('the worker gives the same changes', async () => {
-  assert.deepEqual(await errorChangesInWorker({ projectDir: dir, runIds: [second, first] }), await errorChangesOfRuns({ projectDir: dir, runIds: [second, first] }));
+  assert.deepEqual(
+    await errorChangesInWorker({ projectDir: dir, runIds: [second, first] }),
+    await errorChangesOfRuns({ projectDir: dir, runIds: [second, first] }),
+  );
 });
 
 test('runs evaluated on different dev splits are refused', async () => {

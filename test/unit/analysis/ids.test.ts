@@ -15,7 +15,16 @@ const irisCsv = readFileSync(IRIS_CSV, 'utf8');
 function project(csv: string, split: ProjectSpec['data']['split']): string {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-ids-'));
   writeFileSync(join(dir, 'data.csv'), csv);
-  writeFileSync(join(dir, 'mlloop.json'), JSON.stringify({ name: 'ids', task: 'classification', data: { path: 'data.csv', target: 'species', split }, metric: 'accuracy', experiments: { lr: { model: 'logistic' } } }));
+  writeFileSync(
+    join(dir, 'mlloop.json'),
+    JSON.stringify({
+      name: 'ids',
+      task: 'classification',
+      data: { path: 'data.csv', target: 'species', split },
+      metric: 'accuracy',
+      experiments: { lr: { model: 'logistic' } },
+    }),
+  );
   return dir;
 }
 
@@ -30,7 +39,9 @@ function contentById(d: SplitDataset): Map<string, string> {
   const m = new Map<string, string>();
   const F = d.schema.numeric.length;
   for (const s of ['train', 'dev', 'test'] as const) {
-    d[s].ids.forEach((id, i) => m.set(id, [...d[s].features.numeric.subarray(i * F, (i + 1) * F), d[s].y[i]].join(',')));
+    d[s].ids.forEach((id, i) =>
+      m.set(id, [...d[s].features.numeric.subarray(i * F, (i + 1) * F), d[s].y[i]].join(',')),
+    );
   }
   return m;
 }
@@ -49,7 +60,10 @@ test('the same rows keep their ids across re-splits and reordering; only their s
   }
   const sa = idsBySplit(a);
   const sb = idsBySplit(b);
-  assert.ok([...sa].some(([id, s]) => sb.get(id) !== s), 'the re-split moved some rows');
+  assert.ok(
+    [...sa].some(([id, s]) => sb.get(id) !== s),
+    'the re-split moved some rows',
+  );
   assert.ok(a.version.id !== b.version.id);
   // Reordering keeps the split as well (a row's side depends on its content).
   const sc = idsBySplit(c);

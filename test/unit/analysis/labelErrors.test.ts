@@ -13,14 +13,23 @@ import { confidentLearning, findLabelIssues, precisionAtK } from '../../../src/c
 test('confident learning flags a confidently contradicted label and not an uncertain one', () => {
   // 3 classes; rows 0-3 labelled 0 (row 3 looks like class 1), rows 4-7 labelled 1, row 8 labelled 2 and uncertain.
   const p = [
-    [0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.85, 0.1, 0.05], [0.05, 0.9, 0.05],
-    [0.1, 0.8, 0.1], [0.1, 0.85, 0.05], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1],
+    [0.9, 0.05, 0.05],
+    [0.8, 0.1, 0.1],
+    [0.85, 0.1, 0.05],
+    [0.05, 0.9, 0.05],
+    [0.1, 0.8, 0.1],
+    [0.1, 0.85, 0.05],
+    [0.2, 0.7, 0.1],
+    [0.1, 0.8, 0.1],
     [0.3, 0.3, 0.4],
   ];
   const y = Float64Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2]);
   const { issues, thresholds } = confidentLearning(y, Float32Array.from(p.flat()), 3);
   assert.ok(Math.abs(thresholds[0] - (0.9 + 0.8 + 0.85 + 0.05) / 4) < 1e-6);
-  assert.deepEqual(issues.map((i) => [i.row, i.given, i.suggested]), [[3, 0, 1]]);
+  assert.deepEqual(
+    issues.map((i) => [i.row, i.given, i.suggested]),
+    [[3, 0, 1]],
+  );
 });
 
 test('planted flipped labels on digits: precision at k far above chance', { timeout: 300_000 }, async () => {
@@ -42,10 +51,15 @@ test('planted flipped labels on digits: precision at k far above chance', { time
   writeFileSync(file, [header, ...out].join('\n') + '\n');
   const dataset = await loadSplitDataset(dir);
   const flipped = new Set<string>();
-  for (const s of ['train', 'dev'] as const) dataset[s].ids.forEach((id, i) => flippedRows.has(dataset[s].rowIndex[i]) && flipped.add(id));
+  for (const s of ['train', 'dev'] as const)
+    dataset[s].ids.forEach((id, i) => flippedRows.has(dataset[s].rowIndex[i]) && flipped.add(id));
   const pooled = dataset.train.features.n + dataset.dev.features.n;
   const t0 = Date.now();
-  const { issues, folds } = await findLabelIssues(dataset, { model: 'logistic', params: { l2: 1e-3, maxIter: 100, tol: 1e-6 }, seed: 0 }, { folds: 5, concurrency: 2 });
+  const { issues, folds } = await findLabelIssues(
+    dataset,
+    { model: 'logistic', params: { l2: 1e-3, maxIter: 100, tol: 1e-6 }, seed: 0 },
+    { folds: 5, concurrency: 2 },
+  );
   const ms = Date.now() - t0;
   assert.equal(folds, 5);
   const ranked = issues.map((i) => i.id);
@@ -54,7 +68,9 @@ test('planted flipped labels on digits: precision at k far above chance', { time
   const pAtK = precisionAtK(ranked, flipped, k);
   const pAt20 = precisionAtK(ranked, flipped, 20);
   const recall = ranked.filter((id) => flipped.has(id)).length / k;
-  console.log(`label errors: ${k} flipped of ${pooled} (chance ${chance.toFixed(3)}); precision@20 ${pAt20.toFixed(2)}, precision@${k} ${pAtK.toFixed(2)}, recall of all ${issues.length} flagged ${recall.toFixed(2)}; ${ms} ms`);
+  console.log(
+    `label errors: ${k} flipped of ${pooled} (chance ${chance.toFixed(3)}); precision@20 ${pAt20.toFixed(2)}, precision@${k} ${pAtK.toFixed(2)}, recall of all ${issues.length} flagged ${recall.toFixed(2)}; ${ms} ms`,
+  );
   assert.ok(k > 30, `${k} flipped`);
   assert.ok(pAt20 >= 0.9, `precision@20 ${pAt20}`);
   assert.ok(pAtK >= 10 * chance && pAtK >= 0.6, `precision@${k} ${pAtK} vs chance ${chance}`);

@@ -9,7 +9,13 @@ import { buildErrorTable } from '../../../src/core/analysis/errorTable';
 import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, sliceKey } from '../../../src/core/analysis/slices';
 import { getTrainer } from '../../../src/core/train/registry';
 
-const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['x0', 'x1', 'x2', 'x3'], categorical: ['color'], classes: ['a', 'b'] };
+const schema: FeatureSchema = {
+  task: 'classification',
+  target: 'y',
+  numeric: ['x0', 'x1', 'x2', 'x3'],
+  categorical: ['color'],
+  classes: ['a', 'b'],
+};
 
 function generate(n: number, seed: number): Rows {
   const rand = mulberry32(seed);
@@ -22,26 +28,45 @@ function generate(n: number, seed: number): Rows {
     const clean = numeric[i * 4] + numeric[i * 4 + 1] > 1 ? 1 : 0;
     y[i] = numeric[i * 4 + 2] > 0.75 ? 1 - clean : clean; // the planted slice
   }
-  return { features: { n, numeric, categories }, y, ids: Array.from({ length: n }, (_, i) => `r${seed}-${i}`), rowIndex: Uint32Array.from({ length: n }, (_, i) => i) };
+  return {
+    features: { n, numeric, categories },
+    y,
+    ids: Array.from({ length: n }, (_, i) => `r${seed}-${i}`),
+    rowIndex: Uint32Array.from({ length: n }, (_, i) => i),
+  };
 }
 
 test('the planted slice (x2 in its top quarter, labels flipped) ranks first', async () => {
   const train = generate(3000, 1);
   const dev = generate(2000, 2);
-  const model = await getTrainer('logistic')({ schema, train, dev, params: { l2: 1e-4, maxIter: 200, tol: 1e-6 }, seed: 0 });
+  const model = await getTrainer('logistic')({
+    schema,
+    train,
+    dev,
+    params: { l2: 1e-4, maxIter: 200, tol: 1e-6 },
+    seed: 0,
+  });
   const table = buildErrorTable(schema, dev, model.predict(dev.features));
   const slices = findSlices(schema, dev, table);
   const top = slices[0];
   assert.equal(top.conditions.length, 1, top.label);
   const c = top.conditions[0];
-  assert.ok(c.feature === 'x2' && c.kind === 'range' && c.gt !== undefined && Math.abs(c.gt - 0.75) < 0.03 && c.le === undefined, top.label);
+  assert.ok(
+    c.feature === 'x2' &&
+      c.kind === 'range' &&
+      c.gt !== undefined &&
+      Math.abs(c.gt - 0.75) < 0.03 &&
+      c.le === undefined,
+    top.label,
+  );
   assert.ok(top.lift > 2.5, `lift ${top.lift}`);
   assert.ok(top.shareOfErrors > 0.7, `share ${top.shareOfErrors}`);
   assert.ok(Math.abs(top.support - 500) < 60, `support ${top.support}`);
   // The counts are those of the rows the slice's conditions select.
   let support = 0;
   let errors = 0;
-  for (let i = 0; i < dev.features.n; i++) if (inSlice(schema, dev, i, top.conditions)) (support++, (errors += table.wrong[i]));
+  for (let i = 0; i < dev.features.n; i++)
+    if (inSlice(schema, dev, i, top.conditions)) (support++, (errors += table.wrong[i]));
   assert.deepEqual([support, errors], [top.support, top.errors]);
   // Uninformative features hold no slice above noise near the top.
   assert.ok(!slices.slice(0, 3).some((s) => s.conditions.every((k) => k.feature === 'x3' || k.feature === 'color')));
@@ -64,12 +89,24 @@ test('slice keys round-trip (ranges, open ends, categories, missing)', () => {
 test('an image project gets no pixel-threshold slices: only its other columns are sliced', async () => {
   const train = generate(1500, 3);
   const dev = generate(1000, 4);
-  const model = await getTrainer('logistic')({ schema, train, dev, params: { l2: 1e-4, maxIter: 100, tol: 1e-6 }, seed: 0 });
+  const model = await getTrainer('logistic')({
+    schema,
+    train,
+    dev,
+    params: { l2: 1e-4, maxIter: 100, tol: 1e-6 },
+    seed: 0,
+  });
   const table = buildErrorTable(schema, dev, model.predict(dev.features));
-  assert.ok(findSlices(schema, dev, table).some((s) => s.conditions.some((c) => c.kind === 'range')), 'tabular data is sliced on its numbers');
+  assert.ok(
+    findSlices(schema, dev, table).some((s) => s.conditions.some((c) => c.kind === 'range')),
+    'tabular data is sliced on its numbers',
+  );
   const pixels = pixelFeaturesOf(schema, { width: 2, height: 2 });
   assert.deepEqual(pixels, ['x0', 'x1', 'x2', 'x3']);
   assert.deepEqual(pixelFeaturesOf(schema, undefined), []);
   const slices = findSlices(schema, dev, table, { pixelFeatures: pixels, minSupport: 5 });
-  assert.ok(slices.every((s) => s.conditions.every((c) => c.feature === 'color')), slices.map((s) => s.label).join('; '));
+  assert.ok(
+    slices.every((s) => s.conditions.every((c) => c.feature === 'color')),
+    slices.map((s) => s.label).join('; '),
+  );
 });

@@ -6,7 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorTable } from '../../../src/core/analysis/errorTable';
 import { buildErrorTable } from '../../../src/core/analysis/errorTable';
-import { changedTags, readTags, tagNames, tagTable, tagsPath, updateTags, withHistory, withProductionCounts, withTag, writeTags } from '../../../src/core/analysis/tags';
+import {
+  changedTags,
+  readTags,
+  tagNames,
+  tagTable,
+  tagsPath,
+  updateTags,
+  withHistory,
+  withProductionCounts,
+  withTag,
+  writeTags,
+} from '../../../src/core/analysis/tags';
 
 /** 10 dev examples e0..e9; e0..e3 wrong (4 errors). */
 function table(wrong: number[]): ErrorTable {
@@ -28,7 +39,16 @@ function table(wrong: number[]): ErrorTable {
 }
 
 test('tag table: errors, share of all dev errors, error rate among tagged, sorted by errors', () => {
-  const store = { e0: ['blurry'], e1: ['blurry', 'mislabeled'], e2: ['blurry'], e3: ['dark'], e5: ['blurry'], e6: ['dark'], e7: ['dark'], gone: ['blurry'] };
+  const store = {
+    e0: ['blurry'],
+    e1: ['blurry', 'mislabeled'],
+    e2: ['blurry'],
+    e3: ['dark'],
+    e5: ['blurry'],
+    e6: ['dark'],
+    e7: ['dark'],
+    gone: ['blurry'],
+  };
   const rows = tagTable(table([0, 1, 2, 3]), store);
   assert.deepEqual(
     rows.map((r) => [r.tag, r.errors, r.shareOfErrors, r.tagged, r.errorRate]),
@@ -56,10 +76,13 @@ test('withTag adds and removes, trims, keeps several tags per example sorted and
   s = withTag(s, ['b'], 'too dark', true);
   assert.deepEqual(s, { a: ['blurry', 'too dark'] });
   assert.deepEqual(withTag(s, ['a'], '   '), s, 'an empty tag changes nothing');
-  assert.deepEqual(tagNames(s), [{ tag: 'blurry', count: 1 }, { tag: 'too dark', count: 1 }]);
+  assert.deepEqual(tagNames(s), [
+    { tag: 'blurry', count: 1 },
+    { tag: 'too dark', count: 1 },
+  ]);
 });
 
-test('tags.json: per project, written atomically (no temp file left), read back; updates keep other writers\' tags', async () => {
+test("tags.json: per project, written atomically (no temp file left), read back; updates keep other writers' tags", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-tags-'));
   assert.deepEqual(await readTags(dir), {});
   await writeTags(dir, { x: ['one'] });
@@ -71,8 +94,16 @@ test('tags.json: per project, written atomically (no temp file left), read back;
 
 test('buildErrorTable: prediction, confidence of the predicted class, loss of the true class', () => {
   const schema = { task: 'classification' as const, target: 't', numeric: ['x'], categorical: [], classes: ['a', 'b'] };
-  const rows = { features: { n: 2, numeric: new Float32Array(2), categories: [] }, y: Float64Array.from([0, 1]), ids: ['p', 'q'], rowIndex: Uint32Array.from([0, 1]) };
-  const t = buildErrorTable(schema, rows, { classIndex: Int32Array.from([0, 0]), probabilities: Float32Array.from([0.8, 0.2, 0.7, 0.3]) });
+  const rows = {
+    features: { n: 2, numeric: new Float32Array(2), categories: [] },
+    y: Float64Array.from([0, 1]),
+    ids: ['p', 'q'],
+    rowIndex: Uint32Array.from([0, 1]),
+  };
+  const t = buildErrorTable(schema, rows, {
+    classIndex: Int32Array.from([0, 0]),
+    probabilities: Float32Array.from([0.8, 0.2, 0.7, 0.3]),
+  });
   assert.deepEqual([...t.wrong], [0, 1]);
   assert.equal(t.errorCount, 1);
   assert.ok(Math.abs(t.confidence[1] - 0.7) < 1e-6);

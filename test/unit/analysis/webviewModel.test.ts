@@ -3,8 +3,23 @@
 // review queue as the columns the host sends, filtered and sorted like dev.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyTagDelta, defaultFilters, selectWith, UNTAGGED, visibleProductionRows, visibleRows, windowOf } from '../../../webview/errorAnalysis/model';
-import { devColumnsOf, isErrorAnalysisHostMessage, isErrorAnalysisWebviewMessage, productionColumnsOf, type DevColumns, type ErrorAnalysisView } from '../../../src/protocol/errorAnalysis';
+import {
+  applyTagDelta,
+  defaultFilters,
+  selectWith,
+  UNTAGGED,
+  visibleProductionRows,
+  visibleRows,
+  windowOf,
+} from '../../../webview/errorAnalysis/model';
+import {
+  devColumnsOf,
+  isErrorAnalysisHostMessage,
+  isErrorAnalysisWebviewMessage,
+  productionColumnsOf,
+  type DevColumns,
+  type ErrorAnalysisView,
+} from '../../../src/protocol/errorAnalysis';
 import { productionQueueOf, type ReviewItem } from '../../../src/core/update/reviewQueue';
 import type { ErrorTable } from '../../../src/core/analysis/errorTable';
 
@@ -22,7 +37,10 @@ test('filters: errors only, true/predicted class (a confusion cell), confidence 
   const f = defaultFilters();
   assert.deepEqual([...visibleRows(dev, tags, f, 'loss')], [0, 2, 3]);
   assert.deepEqual([...visibleRows(dev, tags, { ...f, truth: 1, predicted: 2 }, 'loss')], [2]);
-  assert.deepEqual([...visibleRows(dev, tags, { ...f, errorsOnly: false, minConfidence: 0.5, maxConfidence: 0.95 }, 'loss')], [0, 2, 1]);
+  assert.deepEqual(
+    [...visibleRows(dev, tags, { ...f, errorsOnly: false, minConfidence: 0.5, maxConfidence: 0.95 }, 'loss')],
+    [0, 2, 1],
+  );
   assert.deepEqual([...visibleRows(dev, tags, { ...f, tag: 'blurry' }, 'loss')], [0, 2]);
   assert.deepEqual([...visibleRows(dev, tags, { ...f, tag: UNTAGGED }, 'loss')], [3]);
   assert.deepEqual([...visibleRows(dev, tags, { ...f, sliceRows: new Set([3, 4]) }, 'loss')], [3]);
@@ -45,7 +63,14 @@ test('virtual window: only the rows in view plus overscan, bounded by the list',
 // Its speed is measured by `npm run bench:errors` (the webview's open and scroll times), not asserted here.
 test('a 50,000-row dev set: every row passes the open filters, sorted by loss', () => {
   const n = 50_000;
-  const big: DevColumns = { ids: [], truth: new Float64Array(n), predicted: new Float64Array(n), confidence: new Float32Array(n), loss: new Float32Array(n), wrong: new Uint8Array(n) };
+  const big: DevColumns = {
+    ids: [],
+    truth: new Float64Array(n),
+    predicted: new Float64Array(n),
+    confidence: new Float32Array(n),
+    loss: new Float32Array(n),
+    wrong: new Uint8Array(n),
+  };
   for (let i = 0; i < n; i++) {
     big.ids.push(`id${i}`);
     big.truth[i] = i % 10;
@@ -98,12 +123,30 @@ test("the dev columns the host sends: the table's typed arrays, each on an exact
     errorCount: 1,
   };
   const cols = devColumnsOf(table);
-  assert.deepEqual(cols, { ids: ['x', 'y', 'z'], truth: table.truth, predicted: table.predicted, confidence: table.confidence, loss: table.loss, wrong: Uint8Array.from([0, 1, 0]) });
+  assert.deepEqual(cols, {
+    ids: ['x', 'y', 'z'],
+    truth: table.truth,
+    predicted: table.predicted,
+    confidence: table.confidence,
+    loss: table.loss,
+    wrong: Uint8Array.from([0, 1, 0]),
+  });
   assert.equal(cols.truth, table.truth, 'an exact array is sent as it is');
   assert.equal(cols.wrong.buffer.byteLength, 3);
   const regression = devColumnsOf({ ...table, task: 'regression', confidence: Float32Array.from([NaN, NaN, NaN]) });
   assert.ok([...regression.confidence].every(Number.isNaN));
-  assert.deepEqual([...visibleRows({ ...dev, confidence: new Float32Array(5).fill(NaN) }, {}, { ...defaultFilters(), minConfidence: 0.5 }, 'confidence-desc')], [0, 2, 3], 'no confidence filters nothing out');
+  assert.deepEqual(
+    [
+      ...visibleRows(
+        { ...dev, confidence: new Float32Array(5).fill(NaN) },
+        {},
+        { ...defaultFilters(), minConfidence: 0.5 },
+        'confidence-desc',
+      ),
+    ],
+    [0, 2, 3],
+    'no confidence filters nothing out',
+  );
 });
 
 function viewOf(cols: DevColumns): ErrorAnalysisView {
@@ -116,7 +159,17 @@ function viewOf(cols: DevColumns): ErrorAnalysisView {
     classes: ['0', '1', '2'],
     featureNames: ['f'],
     dev: cols,
-    production: { ids: [], refs: [], deployments: [], times: [], predicted: [], confidence: [], truth: [], reasons: [], hidden: 0 },
+    production: {
+      ids: [],
+      refs: [],
+      deployments: [],
+      times: [],
+      predicted: [],
+      confidence: [],
+      truth: [],
+      reasons: [],
+      hidden: 0,
+    },
     errorCount: 3,
     tags: { a: ['blurry'] },
     tagTable: [],
@@ -130,14 +183,36 @@ function viewOf(cols: DevColumns): ErrorAnalysisView {
 
 test('validators: the state carries the dev columns as typed arrays (plain arrays or short columns refused)', () => {
   assert.ok(isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: viewOf(dev) } }));
-  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: viewOf({ ...dev, truth: [0, 1, 1, 2, 0] as unknown as Float64Array }) } }));
-  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: viewOf({ ...dev, loss: dev.loss.subarray(0, 4) }) } }));
-  assert.ok(!isErrorAnalysisHostMessage({ type: 'state', state: { status: 'loaded', view: { ...viewOf(dev), load: undefined } } }));
+  assert.ok(
+    !isErrorAnalysisHostMessage({
+      type: 'state',
+      state: { status: 'loaded', view: viewOf({ ...dev, truth: [0, 1, 1, 2, 0] as unknown as Float64Array }) },
+    }),
+  );
+  assert.ok(
+    !isErrorAnalysisHostMessage({
+      type: 'state',
+      state: { status: 'loaded', view: viewOf({ ...dev, loss: dev.loss.subarray(0, 4) }) },
+    }),
+  );
+  assert.ok(
+    !isErrorAnalysisHostMessage({
+      type: 'state',
+      state: { status: 'loaded', view: { ...viewOf(dev), load: undefined } },
+    }),
+  );
 });
 
 test('validators: an update names its run and load, carries deltas and never dev columns', () => {
   const update = (u: unknown) => ({ type: 'update', runId: 'r1', load: 1, update: u });
-  assert.ok(isErrorAnalysisHostMessage(update({ tags: { a: [], b: ['dark'] }, tagTable: [{ tag: 'dark', errors: 1, shareOfErrors: 0.3, tagged: 1, errorRate: 1 }] })));
+  assert.ok(
+    isErrorAnalysisHostMessage(
+      update({
+        tags: { a: [], b: ['dark'] },
+        tagTable: [{ tag: 'dark', errors: 1, shareOfErrors: 0.3, tagged: 1, errorRate: 1 }],
+      }),
+    ),
+  );
   assert.ok(isErrorAnalysisHostMessage(update({ busy: '' })));
   assert.ok(isErrorAnalysisHostMessage(update({ labelErrors: { status: 'running', done: 1, total: 5 } })));
   assert.ok(!isErrorAnalysisHostMessage(update({ tags: { a: 'dark' } })));
@@ -151,14 +226,60 @@ test('a tag delta: new lists replace, empty lists remove the id', () => {
 });
 
 const queue: ReviewItem[] = [
-  { id: 'p1', requestId: 'r1', deployment: 'digits', time: '2026-11-27T10:00:00Z', reasons: ['low-confidence'], features: { u: 1, v: 2 }, predicted: 'b', confidence: 0.512345 },
-  { id: 'p2', requestId: 'r2', row: 1, deployment: 'digits', time: '2026-11-27T10:00:01Z', reasons: ['drift', 'low-confidence'], drift: ['u = 9 outside the training range'], features: { u: 9, v: 2 }, predicted: 'a', confidence: 0.4, label: 'c' },
-  { id: 'p3', requestId: 'r3', deployment: 'digits', time: '2026-11-27T10:00:02Z', reasons: ['drift'], drift: ['v = 5 in an over-represented range'], features: { u: 1, v: 5 }, predicted: 'zebra', label: 'a' },
-  { id: 'p4', requestId: 'r4', deployment: 'iris', time: '2026-11-27T10:00:03Z', reasons: ['low-confidence'], features: { petal: 1 }, predicted: 'a', confidence: 0.3 },
+  {
+    id: 'p1',
+    requestId: 'r1',
+    deployment: 'digits',
+    time: '2026-11-27T10:00:00Z',
+    reasons: ['low-confidence'],
+    features: { u: 1, v: 2 },
+    predicted: 'b',
+    confidence: 0.512345,
+  },
+  {
+    id: 'p2',
+    requestId: 'r2',
+    row: 1,
+    deployment: 'digits',
+    time: '2026-11-27T10:00:01Z',
+    reasons: ['drift', 'low-confidence'],
+    drift: ['u = 9 outside the training range'],
+    features: { u: 9, v: 2 },
+    predicted: 'a',
+    confidence: 0.4,
+    label: 'c',
+  },
+  {
+    id: 'p3',
+    requestId: 'r3',
+    deployment: 'digits',
+    time: '2026-11-27T10:00:02Z',
+    reasons: ['drift'],
+    drift: ['v = 5 in an over-represented range'],
+    features: { u: 1, v: 5 },
+    predicted: 'zebra',
+    label: 'a',
+  },
+  {
+    id: 'p4',
+    requestId: 'r4',
+    deployment: 'iris',
+    time: '2026-11-27T10:00:03Z',
+    reasons: ['low-confidence'],
+    features: { petal: 1 },
+    predicted: 'a',
+    confidence: 0.3,
+  },
 ];
-const schema = { task: 'classification' as const, target: 'y', numeric: ['u', 'v'], categorical: [], classes: ['a', 'b', 'c'] };
+const schema = {
+  task: 'classification' as const,
+  target: 'y',
+  numeric: ['u', 'v'],
+  categorical: [],
+  classes: ['a', 'b', 'c'],
+};
 
-test('the Production source: the queue of the run\'s model as columns — served prediction, confidence, feedback label as class indices, why queued', () => {
+test("the Production source: the queue of the run's model as columns — served prediction, confidence, feedback label as class indices, why queued", () => {
   const cols = productionColumnsOf(productionQueueOf(queue, schema), schema.classes);
   assert.deepEqual(cols, {
     ids: ['p1', 'p2', 'p3'],
@@ -168,7 +289,11 @@ test('the Production source: the queue of the run\'s model as columns — served
     predicted: [1, 0, null],
     confidence: [0.5123, 0.4, null],
     truth: [null, 2, 0],
-    reasons: ['low confidence', 'low confidence; u = 9 outside the training range', 'v = 5 in an over-represented range'],
+    reasons: [
+      'low confidence',
+      'low confidence; u = 9 outside the training range',
+      'v = 5 in an over-represented range',
+    ],
     hidden: 1,
   });
   // Filters as on dev (errors only and slices do not apply); the loss order is lowest confidence first, unknown last.
@@ -200,7 +325,10 @@ test('the Production source: the queue of the run\'s model as columns — served
     experiments: ['softmax'],
     openMs: 1,
   } satisfies ErrorAnalysisView;
-  const state = (v: unknown, filter?: unknown) => ({ type: 'state', state: { status: 'loaded', view: v, ...(filter ? { filter } : {}) } });
+  const state = (v: unknown, filter?: unknown) => ({
+    type: 'state',
+    state: { status: 'loaded', view: v, ...(filter ? { filter } : {}) },
+  });
   assert.ok(isErrorAnalysisHostMessage(state(view, { seq: 1, source: 'production' })));
   assert.ok(!isErrorAnalysisHostMessage(state(view, { seq: 1, source: 'staging' })));
   assert.ok(!isErrorAnalysisHostMessage(state({ ...view, production: undefined })));

@@ -44,7 +44,8 @@ export const ALLOWED_UPWARD: { from: string; to: string; reason: string }[] = [
   {
     from: 'core/analysis/analysis.ts',
     to: 'core/update/reviewQueue.ts',
-    reason: 'the Error Analysis panel lists the production review queue (its Production source); the queue is built by update from production data and tagged like dev examples',
+    reason:
+      'the Error Analysis panel lists the production review queue (its Production source); the queue is built by update from production data and tagged like dev examples',
   },
 ];
 
@@ -71,7 +72,9 @@ export function importsOf(file: string, text: string): string[] {
   for (const { fileName } of info.importedFiles) {
     if (!fileName.startsWith('.')) continue;
     const base = resolve(dirname(file), fileName);
-    const hit = [base + '.ts', join(base, 'index.ts'), base].find((c) => c.endsWith('.ts') && existsSync(c) && statSync(c).isFile());
+    const hit = [base + '.ts', join(base, 'index.ts'), base].find(
+      (c) => c.endsWith('.ts') && existsSync(c) && statSync(c).isFile(),
+    );
     if (hit) out.add(hit);
   }
   return [...out];
@@ -81,7 +84,11 @@ export function importsOf(file: string, text: string): string[] {
 function srcGraph(): Map<string, string[]> {
   const src = join(root, 'src');
   const graph = new Map<string, string[]>();
-  for (const file of sources('src', /\.ts$/)) graph.set(relative(src, file), importsOf(file, readFileSync(file, 'utf8')).map((f) => relative(src, f)));
+  for (const file of sources('src', /\.ts$/))
+    graph.set(
+      relative(src, file),
+      importsOf(file, readFileSync(file, 'utf8')).map((f) => relative(src, f)),
+    );
   return graph;
 }
 
@@ -164,7 +171,11 @@ test('core folders import only downward, in the declared order of floors', () =>
     }
   }
   assert.deepEqual([...unplaced], [], 'core folders missing from CORE_FLOORS: place each at its floor');
-  assert.deepEqual(upward, [], 'upward imports between core folders: move the shared piece down, or list the exception with its reason');
+  assert.deepEqual(
+    upward,
+    [],
+    'upward imports between core folders: move the shared piece down, or list the exception with its reason',
+  );
   const stale = ALLOWED_UPWARD.map((x) => `${x.from} → ${x.to}`).filter((k) => !used.has(k));
   assert.deepEqual(stale, [], 'ALLOWED_UPWARD lists imports that no longer exist: remove them');
 });
@@ -172,8 +183,16 @@ test('core folders import only downward, in the declared order of floors', () =>
 test('no import cycle in src/', () => {
   const cycles = cyclesOf(srcGraph()).map((c) => c.join(', '));
   const known = KNOWN_CYCLES.map((c) => [...c.files].sort().join(', '));
-  assert.deepEqual(cycles.filter((c) => !known.includes(c)), [], 'import cycles (the files of each): break each (a shared piece moves below both, or a callback replaces the import back)');
-  assert.deepEqual(known.filter((c) => !cycles.includes(c)), [], 'KNOWN_CYCLES lists cycles that no longer exist: remove them');
+  assert.deepEqual(
+    cycles.filter((c) => !known.includes(c)),
+    [],
+    'import cycles (the files of each): break each (a shared piece moves below both, or a callback replaces the import back)',
+  );
+  assert.deepEqual(
+    known.filter((c) => !cycles.includes(c)),
+    [],
+    'KNOWN_CYCLES lists cycles that no longer exist: remove them',
+  );
 });
 
 test('the direction checks see every import form, and find a cycle', () => {
@@ -187,7 +206,12 @@ test('the direction checks see every import form, and find a cycle', () => {
     `import Papa from 'papaparse';`,
   ].join('\n');
   const seen = importsOf(file, text).map((f) => relative(join(root, 'src'), f));
-  assert.deepEqual(seen.sort(), ['core/data/dataset.ts', 'core/spec/layout.ts', 'core/train/run.ts', 'core/train/runStore.ts']);
+  assert.deepEqual(seen.sort(), [
+    'core/data/dataset.ts',
+    'core/spec/layout.ts',
+    'core/train/run.ts',
+    'core/train/runStore.ts',
+  ]);
   const graph = new Map([
     ['a.ts', ['b.ts']],
     ['b.ts', ['c.ts']],

@@ -8,14 +8,21 @@ import { loadProject } from '../../../src/core/check/loadProject';
 import { positionOf, tempProject } from '../data/fixture';
 import { imageProject, imageSpec } from '../data/images/imageFixture';
 
-const text = (data: object) => JSON.stringify({ name: 'x', task: 'classification', metric: 'accuracy', experiments: {}, data }, null, 2);
+const text = (data: object) =>
+  JSON.stringify({ name: 'x', task: 'classification', metric: 'accuracy', experiments: {}, data }, null, 2);
 
 test('the three image layouts parse; image folders get the class column "label"', () => {
-  const folders = parseProjectText(text({ images: 'images', imageSize: [28, 28], channels: 1, split: { dev: 0.1, test: 0.1, seed: 0 } }), 'mlloop.json');
+  const folders = parseProjectText(
+    text({ images: 'images', imageSize: [28, 28], channels: 1, split: { dev: 0.1, test: 0.1, seed: 0 } }),
+    'mlloop.json',
+  );
   assert.deepEqual(folders.problems, []);
   assert.equal(folders.spec!.data.target, 'label');
   assert.deepEqual(parseProjectText(text({ images: 'images', split: 'folders' }), 'mlloop.json').problems, []);
-  const manifest = parseProjectText(text({ path: 'labels.csv', target: 'label', imageColumn: 'file', split: { column: 'split' } }), 'mlloop.json');
+  const manifest = parseProjectText(
+    text({ path: 'labels.csv', target: 'label', imageColumn: 'file', split: { column: 'split' } }),
+    'mlloop.json',
+  );
   assert.deepEqual(manifest.problems, []);
   assert.equal(manifest.spec!.data.images, undefined);
 });
@@ -29,7 +36,10 @@ test('wrong image values are problems at their line: imageSize not [h, w], chann
   assert.match(channels.message, /must be one of: 1, 3/);
   assert.ok(parseProjectText(text({ images: 'images', split: 'random' }), 'mlloop.json').problems.length > 0);
   const none = parseProjectText(text({ imageSize: [8, 8] }), 'mlloop.json').problems;
-  assert.ok(none.some((p) => p.message.includes('missing the required property "path"')), JSON.stringify(none));
+  assert.ok(
+    none.some((p) => p.message.includes('missing the required property "path"')),
+    JSON.stringify(none),
+  );
 });
 
 test('loadProject: images and path together, and a missing images folder, at their keys; no images at data.images', async () => {

@@ -21,7 +21,11 @@ async function problemsOf(p: TempProject, opts = {}): Promise<Problem[]> {
 
 function only(problems: Problem[], code: string): Problem {
   const found = problems.filter((p) => p.code === code);
-  assert.equal(found.length, 1, `expected one ${code} problem, got:\n${problems.map((p) => `${p.code} ${p.file}:${p.line}:${p.column} ${p.message}`).join('\n')}`);
+  assert.equal(
+    found.length,
+    1,
+    `expected one ${code} problem, got:\n${problems.map((p) => `${p.code} ${p.file}:${p.line}:${p.column} ${p.message}`).join('\n')}`,
+  );
   return found[0];
 }
 
@@ -64,12 +68,34 @@ test('an unknown target is reported at data.target, listing the columns', async 
   assert.equal(problem.file, p.projectFile);
   assert.match(problem.message, /no column "lable": did you mean "label"\? \(its columns: x1, x2, colour, label\)/);
   assert.deepEqual({ line: problem.line, column: problem.column }, positionOf(p.text, '"lable"'));
-  assert.deepEqual(problem.fixes, [{ title: 'Use column "label"', edits: [{ jsonPath: ['data', 'target'], value: 'label' }] }]);
+  assert.deepEqual(problem.fixes, [
+    { title: 'Use column "label"', edits: [{ jsonPath: ['data', 'target'], value: 'label' }] },
+  ]);
 });
 
 test('a wrong target among 15 columns names the closest one and lists all 15', async () => {
-  const names = ['alcohol', 'malic_acid', 'ash', 'alcalinity', 'magnesium', 'phenols', 'flavanoids', 'nonflavanoid', 'proanthocyanins', 'color', 'hue', 'od280', 'proline', 'batch', 'cultivar'];
-  const csv = [names.join(','), ...Array.from({ length: 20 }, (_, i) => names.map((n) => (n === 'cultivar' ? `c${i % 3}` : String(i))).join(','))].join('\n') + '\n';
+  const names = [
+    'alcohol',
+    'malic_acid',
+    'ash',
+    'alcalinity',
+    'magnesium',
+    'phenols',
+    'flavanoids',
+    'nonflavanoid',
+    'proanthocyanins',
+    'color',
+    'hue',
+    'od280',
+    'proline',
+    'batch',
+    'cultivar',
+  ];
+  const csv =
+    [
+      names.join(','),
+      ...Array.from({ length: 20 }, (_, i) => names.map((n) => (n === 'cultivar' ? `c${i % 3}` : String(i))).join(',')),
+    ].join('\n') + '\n';
   const p = tempProject(baseSpec({ data: { target: 'cultivars' } }), { 'data.csv': csv });
   const problem = only(await problemsOf(p), 'data-unknown-column');
   assert.match(problem.message, /did you mean "cultivar"\?/);
@@ -83,12 +109,24 @@ test('a wrong target among 15 columns names the closest one and lists all 15', a
 });
 
 test('a split column used as a feature is a warning with a fix that splits by it', async () => {
-  const csv = ['x1,x2,split,label', ...Array.from({ length: 30 }, (_, i) => `${i},${i % 7},${['train', 'train', 'dev', 'test'][i % 4]},${i % 2 ? 'a' : 'b'}`)].join('\n') + '\n';
+  const csv =
+    [
+      'x1,x2,split,label',
+      ...Array.from(
+        { length: 30 },
+        (_, i) => `${i},${i % 7},${['train', 'train', 'dev', 'test'][i % 4]},${i % 2 ? 'a' : 'b'}`,
+      ),
+    ].join('\n') + '\n';
   const p = tempProject(baseSpec({ data: { split: undefined } }), { 'data.csv': csv });
   const problem = only(await problemsOf(p), 'split-column-as-feature');
   assert.equal(problem.severity, 'warning');
-  assert.match(problem.message, /"split" looks like a train\/dev\/test split but is used as a feature: add "split": \{ "column": "split" \}/);
-  assert.deepEqual(problem.fixes, [{ title: 'Split the data by column "split"', edits: [{ jsonPath: ['data', 'split'], value: { column: 'split' } }] }]);
+  assert.match(
+    problem.message,
+    /"split" looks like a train\/dev\/test split but is used as a feature: add "split": \{ "column": "split" \}/,
+  );
+  assert.deepEqual(problem.fixes, [
+    { title: 'Split the data by column "split"', edits: [{ jsonPath: ['data', 'split'], value: { column: 'split' } }] },
+  ]);
   // By its values too, under another name; listed in features: the fix also drops it from them.
   const byValues = csv.replace('x1,x2,split,label', 'x1,x2,part,label');
   const q = tempProject(baseSpec({ data: { split: undefined, features: ['x1', 'part'] } }), { 'data.csv': byValues });
@@ -99,7 +137,10 @@ test('a split column used as a feature is a warning with a fix that splits by it
   const fixed = applyEdits(q.text, problemFixEdits(q.text, listed.fixes![0]));
   const r = tempProject(fixed, { 'data.csv': byValues });
   const after = await problemsOf(r);
-  assert.deepEqual(after.filter((x) => x.severity !== 'information').map((x) => x.code), []);
+  assert.deepEqual(
+    after.filter((x) => x.severity !== 'information').map((x) => x.code),
+    [],
+  );
   assert.match(fixed, /"split": \{\s*"column": "part"\s*\}/);
   // Split by that column: no warning.
   const ok = tempProject(baseSpec({ data: { split: { column: 'split' } } }), { 'data.csv': csv });
@@ -189,12 +230,18 @@ test('a non-numeric value in a numeric column is reported with its line', async 
 test('declaring the column categorical accepts the same values', async () => {
   const rows = Array.from({ length: 30 }, (_, i) => `${i},${i % 3},red,${i % 2 ? 'a' : 'b'}`);
   rows[17] = '17,oops,red,a';
-  const p = tempProject(baseSpec({ data: { categorical: ['x2'] } }), { 'data.csv': ['x1,x2,colour,label', ...rows].join('\n') });
+  const p = tempProject(baseSpec({ data: { categorical: ['x2'] } }), {
+    'data.csv': ['x1,x2,colour,label', ...rows].join('\n'),
+  });
   assert.equal(hasErrors(await problemsOf(p)), false);
 });
 
 test('a file that is not UTF-8 is reported at the line of the first bad byte', async () => {
-  const latin1 = Buffer.concat([Buffer.from('x1,x2,colour,label\n1,2,red,a\n2,3,'), Buffer.from([0x72, 0xe9, 0x64]), Buffer.from(',b\n3,4,red,a\n')]);
+  const latin1 = Buffer.concat([
+    Buffer.from('x1,x2,colour,label\n1,2,red,a\n2,3,'),
+    Buffer.from([0x72, 0xe9, 0x64]),
+    Buffer.from(',b\n3,4,red,a\n'),
+  ]);
   const p = tempProject(baseSpec(), { 'data.csv': latin1 });
   const problems = await problemsOf(p);
   const inData = problems.find((x) => x.code === 'data-not-utf8' && x.file.endsWith('data.csv'))!;
@@ -230,14 +277,25 @@ test('a model that does not do the task is reported at the model', async () => {
 });
 
 test('a sweep over a parameter the model lacks is reported at its key', async () => {
-  const p = tempProject(baseSpec({ experiments: { l: { model: 'logistic', sweep: { l2: [0.1, 1], depth: [2] } } } }), { 'data.csv': tabularCsv(20) });
+  const p = tempProject(baseSpec({ experiments: { l: { model: 'logistic', sweep: { l2: [0.1, 1], depth: [2] } } } }), {
+    'data.csv': tabularCsv(20),
+  });
   const problem = only(await problemsOf(p), 'sweep-param');
   assert.deepEqual({ line: problem.line, column: problem.column }, positionOf(p.text, '"depth"'));
 });
 
 test('an experiment on a cluster that "clusters" lacks is reported at its "cluster"; a known one is fine', async () => {
   const clusters = { gpu: { kind: 'slurm' as const, partition: 'gpu', time: '02:00:00', setup: ['module load cuda'] } };
-  const p = tempProject(baseSpec({ clusters, experiments: { a: { command: ['python3', 't.py'], cluster: 'gpu' }, b: { command: ['python3', 't.py'], cluster: 'cpu' } } }), { 'data.csv': tabularCsv(20) });
+  const p = tempProject(
+    baseSpec({
+      clusters,
+      experiments: {
+        a: { command: ['python3', 't.py'], cluster: 'gpu' },
+        b: { command: ['python3', 't.py'], cluster: 'cpu' },
+      },
+    }),
+    { 'data.csv': tabularCsv(20) },
+  );
   const problem = only(await problemsOf(p), 'unknown-cluster');
   assert.match(problem.message, /No cluster "cpu" in "clusters" \(clusters: gpu\)/);
   assert.deepEqual({ line: problem.line, column: problem.column }, positionOf(p.text, '"cpu"'));
@@ -245,26 +303,34 @@ test('an experiment on a cluster that "clusters" lacks is reported at its "clust
 
 test('a regression target with text values is an error in the data', async () => {
   const csv = 'x,y\n1,2.5\n2,high\n3,low\n4,1\n';
-  const p = tempProject(baseSpec({ task: 'regression', metric: 'rmse', experiments: {}, data: { target: 'y' } }), { 'data.csv': csv });
+  const p = tempProject(baseSpec({ task: 'regression', metric: 'rmse', experiments: {}, data: { target: 'y' } }), {
+    'data.csv': csv,
+  });
   const problem = only(await problemsOf(p), 'data-non-numeric');
   assert.equal(problem.line, 3);
   assert.match(problem.message, /regression target "y"/);
 });
 
 test('the target and the split column cannot be features', async () => {
-  const p = tempProject(baseSpec({ data: { features: ['x1', 'label', 'fold'], split: { column: 'fold' } } }), { 'data.csv': 'x1,label,fold\n1,a,train\n2,b,dev\n' });
+  const p = tempProject(baseSpec({ data: { features: ['x1', 'label', 'fold'], split: { column: 'fold' } } }), {
+    'data.csv': 'x1,label,fold\n1,a,train\n2,b,dev\n',
+  });
   const codes = (await problemsOf(p)).map((x) => x.code);
   assert.ok(codes.includes('feature-is-target') && codes.includes('feature-is-split'), codes.join());
 });
 
 test('schema errors elsewhere and data errors show at once; a broken "data" stops the data checks', async () => {
-  const both = tempProject(baseSpec({ metric: 'acuracy' as never, data: { target: 'lable' } }), { 'data.csv': tabularCsv(20) });
+  const both = tempProject(baseSpec({ metric: 'acuracy' as never, data: { target: 'lable' } }), {
+    'data.csv': tabularCsv(20),
+  });
   const problems = await problemsOf(both);
   assert.deepEqual(problems.map((p) => p.code).sort(), ['data-unknown-column', 'schema']);
   const typo = tempProject(baseSpec({ metric: 'acuracy' as never }), { 'data.csv': tabularCsv(20) });
   const r = await loadProject(typo.dir).finally(() => typo.cleanup());
   assert.equal(r.spec, undefined, 'an invalid project has no spec');
   assert.equal(r.data?.rows, 20, 'its data was read');
-  const broken = tempProject(baseSpec({ data: { target: 'lable', split: { dev: 2 } as never } }), { 'data.csv': tabularCsv(20) });
+  const broken = tempProject(baseSpec({ data: { target: 'lable', split: { dev: 2 } as never } }), {
+    'data.csv': tabularCsv(20),
+  });
   assert.ok((await problemsOf(broken)).every((p) => p.code === 'schema'));
 });

@@ -40,9 +40,17 @@ test('<command> --help prints its usage; a bad option is a usage error (exit 2)'
 
 test('a command added to the table is dispatched with its arguments', async () => {
   const seen: string[][] = [];
-  const echo: CliCommand = { name: 'echo', summary: 'Echo', usage: 'ml-loop echo', run: async (args, io) => (seen.push(args), io.out(args.join(' ')), 3) };
+  const echo: CliCommand = {
+    name: 'echo',
+    summary: 'Echo',
+    usage: 'ml-loop echo',
+    run: async (args, io) => (seen.push(args), io.out(args.join(' ')), 3),
+  };
   const out: string[] = [];
-  const code = await runCli(['echo', 'a', 'b'], { out: (t) => out.push(t), err: () => {}, cwd: root }, [...commands, echo]);
+  const code = await runCli(['echo', 'a', 'b'], { out: (t) => out.push(t), err: () => {}, cwd: root }, [
+    ...commands,
+    echo,
+  ]);
   assert.equal(code, 3);
   assert.deepEqual(seen, [['a', 'b']]);
 });
@@ -61,13 +69,20 @@ test('validate: errors as file:line:col: severity: message and exit 1', async ()
     const r = await run(['validate'], p.dir); // DIR defaults to the current folder
     assert.equal(r.code, 1);
     const pos = positionOf(p.text, '"lable"');
-    assert.ok(r.err.split('\n').includes(`${p.projectFile}:${pos.line}:${pos.column}: error: The data has no column "lable": did you mean "label"? (its columns: x1, x2, colour, label)`), r.err);
+    assert.ok(
+      r.err
+        .split('\n')
+        .includes(
+          `${p.projectFile}:${pos.line}:${pos.column}: error: The data has no column "lable": did you mean "label"? (its columns: x1, x2, colour, label)`,
+        ),
+      r.err,
+    );
   } finally {
     p.cleanup();
   }
 });
 
-test('validate: data problems are printed at the data file\'s line', async () => {
+test("validate: data problems are printed at the data file's line", async () => {
   const p = tempProject(baseSpec(), { 'data.csv': 'x1,x2,colour,label\n1,2,red,a\n2,3,blue\n' });
   try {
     const r = await run(['validate', p.dir]);
@@ -95,7 +110,10 @@ test('profile --json prints the DataProfile; profile prints a readable summary',
   assert.equal(json.code, 0, json.err);
   const profile = JSON.parse(json.out);
   assert.equal(profile.rows, 150);
-  assert.deepEqual(profile.classBalance.map((c: { class: string }) => c.class), ['setosa', 'versicolor', 'virginica']);
+  assert.deepEqual(
+    profile.classBalance.map((c: { class: string }) => c.class),
+    ['setosa', 'versicolor', 'virginica'],
+  );
   assert.equal(profile.columns.length, 5);
   const text = await run(['profile', 'examples/iris']);
   assert.equal(text.code, 0);
@@ -138,17 +156,31 @@ test('the bundled CLI: exit codes and output of a real process', async (t) => {
     external: ['vscode', 'onnxruntime-node'],
     logLevel: 'error',
   });
-  const ok = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), 'validate', 'examples/iris'], { cwd: root, encoding: 'utf8' });
+  const ok = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), 'validate', 'examples/iris'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.equal(ok.status, 0, ok.stderr);
   // The version is package.json's, inlined into the bundle (it runs from a folder without package.json).
-  const version = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), '--version'], { cwd: bundleDir, encoding: 'utf8' });
+  const version = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), '--version'], {
+    cwd: bundleDir,
+    encoding: 'utf8',
+  });
   assert.equal(version.status, 0, version.stderr);
   assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
-  const p = tempProject(baseSpec(), { 'data.csv': 'x1,x2,colour,label\n1,2,red,a\n1,b,red,a\n2,3,red,b\n3,4,red,a\n4,5,red,b\n5,6,red,a\n' });
+  const p = tempProject(baseSpec(), {
+    'data.csv': 'x1,x2,colour,label\n1,2,red,a\n1,b,red,a\n2,3,red,b\n3,4,red,a\n4,5,red,b\n5,6,red,a\n',
+  });
   try {
     const bad = spawnSync(process.execPath, [join(bundleDir, 'cli.js'), 'validate', p.dir], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, new RegExp(`^${p.path('data.csv').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:1: error: Non-numeric value "b" in the numeric column "x2"`, 'm'));
+    assert.match(
+      bad.stderr,
+      new RegExp(
+        `^${p.path('data.csv').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:1: error: Non-numeric value "b" in the numeric column "x2"`,
+        'm',
+      ),
+    );
   } finally {
     p.cleanup();
   }

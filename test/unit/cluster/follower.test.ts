@@ -12,7 +12,12 @@ import { createRun } from '../../../src/core/train/runStore';
 function queuedRun(): { projectDir: string; runId: string; runDir: string } {
   const projectDir = mkdtempSync(join(tmpdir(), 'mlloop-follow-'));
   const run = createRun(projectDir, { experiment: 'e', model: 'script' });
-  run.update({ status: 'queued', pid: undefined, host: undefined, cluster: { cluster: 'c', jobId: '77', script: 'job.sbatch', state: 'PENDING' } });
+  run.update({
+    status: 'queued',
+    pid: undefined,
+    host: undefined,
+    cluster: { cluster: 'c', jobId: '77', script: 'job.sbatch', state: 'PENDING' },
+  });
   return { projectDir, runId: run.runId, runDir: run.dir };
 }
 
@@ -29,12 +34,18 @@ function fakeSlurm(state: { now: string }, calls: string[]): SlurmRunner {
   };
 }
 
-test('polling backs off while a job waits, and the job\'s first write into its run folder asks SLURM at once', async () => {
+test("polling backs off while a job waits, and the job's first write into its run folder asks SLURM at once", async () => {
   const { projectDir, runId, runDir } = queuedRun();
   const state = { now: 'PENDING' };
   const calls: string[] = [];
   const statuses: string[] = [];
-  const follower = new ClusterFollower({ runner: fakeSlurm(state, calls), pollMinMs: 100, pollMaxMs: 60_000, tailMs: 50, onChange: (_d, _id, r) => statuses.push(`${r.status}${r.cluster?.reason ? `:${r.cluster.reason}` : ''}`) });
+  const follower = new ClusterFollower({
+    runner: fakeSlurm(state, calls),
+    pollMinMs: 100,
+    pollMaxMs: 60_000,
+    tailMs: 50,
+    onChange: (_d, _id, r) => statuses.push(`${r.status}${r.cluster?.reason ? `:${r.cluster.reason}` : ''}`),
+  });
   const done = follower.follow(projectDir, runId);
   await new Promise((r) => setTimeout(r, 6000));
   const waitingPolls = calls.filter((c) => c === 'squeue').length;

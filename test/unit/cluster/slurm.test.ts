@@ -7,7 +7,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandTaskIds, jobScript, mapSlurmState, parseSacct, parseScontrol, parseSqueue, queryJobs, sbatch, sbatchDirectives, shellQuote, SlurmError, type SlurmRunner } from '../../../src/core/cluster/slurm';
+import {
+  expandTaskIds,
+  jobScript,
+  mapSlurmState,
+  parseSacct,
+  parseScontrol,
+  parseSqueue,
+  queryJobs,
+  sbatch,
+  sbatchDirectives,
+  shellQuote,
+  SlurmError,
+  type SlurmRunner,
+} from '../../../src/core/cluster/slurm';
 
 const NASTY = ["it's", 'two words', '$HOME', '`id`', '"q"', 'a\\b', '', '; rm -rf /', '--lr', 'ü ñ', 'new\nline'];
 
@@ -28,7 +41,12 @@ function runScript(script: string, env: Record<string, string> = {}): ReturnType
 test('the job script runs the argv as given (no shell parsing), with its environment, cwd and setup lines, output into the run folder', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'mlloop-run-'));
   const cwd = mkdtempSync(join(tmpdir(), 'mlloop-cwd-'));
-  const argv = [process.execPath, '-e', 'require("fs").writeFileSync(process.env.MLLOOP_RUN_DIR + "/seen.json", JSON.stringify({ argv: process.argv.slice(1), cwd: process.cwd(), x: process.env.X, setup: process.env.SETUP }))', ...NASTY];
+  const argv = [
+    process.execPath,
+    '-e',
+    'require("fs").writeFileSync(process.env.MLLOOP_RUN_DIR + "/seen.json", JSON.stringify({ argv: process.argv.slice(1), cwd: process.cwd(), x: process.env.X, setup: process.env.SETUP }))',
+    ...NASTY,
+  ];
   const script = jobScript({
     jobName: 'mlloop-t',
     cluster: { kind: 'slurm', setup: ['export SETUP=done'] },
@@ -52,7 +70,11 @@ test('the job script of an array runs task i of the sweep; an unknown interprete
     jobName: 'mlloop-sweep',
     cluster: { kind: 'slurm' },
     cwd: tmpdir(),
-    tasks: dirs.map((runDir, i) => ({ runDir, argv: [process.execPath, '-e', `require("fs").writeFileSync(${JSON.stringify(join(runDir, 'task'))}, "${i}")`], env: {} })),
+    tasks: dirs.map((runDir, i) => ({
+      runDir,
+      argv: [process.execPath, '-e', `require("fs").writeFileSync(${JSON.stringify(join(runDir, 'task'))}, "${i}")`],
+      env: {},
+    })),
     parallel: 1,
     slurmOutput: '/dev/null',
   });
@@ -62,20 +84,59 @@ test('the job script of an array runs task i of the sweep; an unknown interprete
   assert.equal(runScript(script, { SLURM_ARRAY_TASK_ID: '7' }).status, 2);
 
   const lonely = mkdtempSync(join(tmpdir(), 'mlloop-run-'));
-  const missing = jobScript({ jobName: 'm', cluster: { kind: 'slurm' }, cwd: tmpdir(), tasks: [{ runDir: lonely, argv: ['no-such-python-xyz', 't.py'], env: {} }], slurmOutput: '/dev/null' });
+  const missing = jobScript({
+    jobName: 'm',
+    cluster: { kind: 'slurm' },
+    cwd: tmpdir(),
+    tasks: [{ runDir: lonely, argv: ['no-such-python-xyz', 't.py'], env: {} }],
+    slurmOutput: '/dev/null',
+  });
   assert.equal(runScript(missing).status, 127);
-  assert.match(readFileSync(join(lonely, 'stderr.txt'), 'utf8'), /"no-such-python-xyz" is not found on node .*add a setup line/);
+  assert.match(
+    readFileSync(join(lonely, 'stderr.txt'), 'utf8'),
+    /"no-such-python-xyz" is not found on node .*add a setup line/,
+  );
 });
 
 test('sbatch options from the cluster; an array limit only when it limits', () => {
   const one = { runDir: '/r', argv: ['x'], env: {} };
   assert.deepEqual(
-    sbatchDirectives({ jobName: 'j', cluster: { kind: 'slurm', partition: 'gpu', gres: 'gpu:1', cpusPerTask: 8, memory: '32G', time: '02:00:00' }, tasks: [one], slurmOutput: '/o' }),
-    ['--job-name=j', '--output=/o', '--ntasks=1', '--partition=gpu', '--gres=gpu:1', '--cpus-per-task=8', '--mem=32G', '--time=02:00:00'],
+    sbatchDirectives({
+      jobName: 'j',
+      cluster: { kind: 'slurm', partition: 'gpu', gres: 'gpu:1', cpusPerTask: 8, memory: '32G', time: '02:00:00' },
+      tasks: [one],
+      slurmOutput: '/o',
+    }),
+    [
+      '--job-name=j',
+      '--output=/o',
+      '--ntasks=1',
+      '--partition=gpu',
+      '--gres=gpu:1',
+      '--cpus-per-task=8',
+      '--mem=32G',
+      '--time=02:00:00',
+    ],
   );
   const three = [one, one, one];
-  assert.ok(sbatchDirectives({ jobName: 'j', cluster: { kind: 'slurm' }, tasks: three, parallel: 5, slurmOutput: '/o' }).includes('--array=0-2'));
-  assert.ok(sbatchDirectives({ jobName: 'j', cluster: { kind: 'slurm' }, tasks: three, parallel: 2, slurmOutput: '/o' }).includes('--array=0-2%2'));
+  assert.ok(
+    sbatchDirectives({
+      jobName: 'j',
+      cluster: { kind: 'slurm' },
+      tasks: three,
+      parallel: 5,
+      slurmOutput: '/o',
+    }).includes('--array=0-2'),
+  );
+  assert.ok(
+    sbatchDirectives({
+      jobName: 'j',
+      cluster: { kind: 'slurm' },
+      tasks: three,
+      parallel: 2,
+      slurmOutput: '/o',
+    }).includes('--array=0-2%2'),
+  );
 });
 
 test('SLURM states map onto run states', () => {
@@ -85,7 +146,8 @@ test('SLURM states map onto run states', () => {
   assert.deepEqual(mapSlurmState('RUNNING'), { status: 'running' });
   assert.deepEqual(mapSlurmState('COMPLETING'), { status: 'running' });
   assert.deepEqual(mapSlurmState('COMPLETED'), { status: 'completed' });
-  for (const s of ['FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED']) assert.deepEqual(mapSlurmState(s), { status: 'failed', reason: s });
+  for (const s of ['FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED'])
+    assert.deepEqual(mapSlurmState(s), { status: 'failed', reason: s });
   assert.deepEqual(mapSlurmState('CANCELLED by 1000'), { status: 'cancelled' });
   assert.deepEqual(mapSlurmState('CANCELLED+'), { status: 'cancelled' });
   assert.equal(mapSlurmState('SOMETHING_NEW').status, 'queued');
@@ -96,12 +158,15 @@ test('parsing: squeue, sacct (steps left out, pending array ranges expanded), sc
     { id: '12_0', state: 'RUNNING', reason: 'None' },
     { id: '12_1', state: 'PENDING', reason: 'JobArrayTaskLimit' },
   ]);
-  assert.deepEqual(parseSacct('7|COMPLETED|0:0\n7.batch|COMPLETED|0:0\n8_[1-2%1]|PENDING|0:0\n9|CANCELLED by 0|0:15\n'), [
-    { id: '7', state: 'COMPLETED', exitCode: '0:0' },
-    { id: '8_1', state: 'PENDING', exitCode: '0:0' },
-    { id: '8_2', state: 'PENDING', exitCode: '0:0' },
-    { id: '9', state: 'CANCELLED by 0', exitCode: '0:15' },
-  ]);
+  assert.deepEqual(
+    parseSacct('7|COMPLETED|0:0\n7.batch|COMPLETED|0:0\n8_[1-2%1]|PENDING|0:0\n9|CANCELLED by 0|0:15\n'),
+    [
+      { id: '7', state: 'COMPLETED', exitCode: '0:0' },
+      { id: '8_1', state: 'PENDING', exitCode: '0:0' },
+      { id: '8_2', state: 'PENDING', exitCode: '0:0' },
+      { id: '9', state: 'CANCELLED by 0', exitCode: '0:15' },
+    ],
+  );
   const scontrol = [
     'JobId=13 ArrayJobId=13 ArrayTaskId=1-2 JobName=x JobState=CANCELLED Reason=None ExitCode=0:0',
     'JobId=14 ArrayJobId=13 ArrayTaskId=0 JobName=x JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15',
@@ -147,5 +212,8 @@ test('sbatch: the job id of --parsable, with or without a cluster name; SLURM er
   let seen: string[] = [];
   await sbatch(async (_c, args) => ((seen = args), '1\n'), '/j', ['--account=ml']);
   assert.deepEqual(seen, ['--parsable', '--account=ml', '/j']);
-  await assert.rejects(sbatch(async () => 'Submitted batch job\n', '/j'), /printed no job id/);
+  await assert.rejects(
+    sbatch(async () => 'Submitted batch job\n', '/j'),
+    /printed no job id/,
+  );
 });

@@ -33,7 +33,13 @@ function csvFile(name: string, text: string): string {
 }
 
 test('rows.csv keeps the ids of decimal rows: data file, derived version and production log agree', async () => {
-  const schema: FeatureSchema = { task: 'classification', target: 'species', numeric: ['sepal_length', 'petal_width'], categorical: [], classes: ['setosa', 'virginica'] };
+  const schema: FeatureSchema = {
+    task: 'classification',
+    target: 'species',
+    numeric: ['sepal_length', 'petal_width'],
+    categorical: [],
+    classes: ['setosa', 'virginica'],
+  };
   // As the iris file has them: the cells' text is what the ids hash.
   const text = 'sepal_length,petal_width,species\n4.9,0.2,setosa\n6.3,2.5,virginica\n';
   const fromFile = await readRowsCsv(schema, csvFile('iris.csv', text));
@@ -48,19 +54,36 @@ test('rows.csv keeps the ids of decimal rows: data file, derived version and pro
 
 test('rows.csv: missing values stay empty cells', () => {
   const schema: FeatureSchema = { task: 'regression', target: 'y', numeric: ['a', 'b'], categorical: [] };
-  const rows: Rows = { features: { n: 1, numeric: Float32Array.from([NaN, 1.5]), categories: [] }, y: Float64Array.from([2.25]), ids: ['r'], rowIndex: Uint32Array.from([0]) };
+  const rows: Rows = {
+    features: { n: 1, numeric: Float32Array.from([NaN, 1.5]), categories: [] },
+    y: Float64Array.from([2.25]),
+    ids: ['r'],
+    rowIndex: Uint32Array.from([0]),
+  };
   assert.match(rowsToCsv(schema, rows), /^,1\.5,2\.25$/m);
 });
 
 test('rows read from a CSV follow the data file rules: BOM, missing values, errors at their line', async () => {
-  const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['a'], categorical: ['c'], classes: ['no', 'yes'] };
+  const schema: FeatureSchema = {
+    task: 'classification',
+    target: 'y',
+    numeric: ['a'],
+    categorical: ['c'],
+    classes: ['no', 'yes'],
+  };
   const rows = await readRowsCsv(schema, csvFile('added.csv', '\uFEFFc,a,y\nred,NA,yes\nnull,2.5,no\n'));
   assert.equal(rows.features.n, 2);
   assert.ok(Number.isNaN(rows.features.numeric[0]), '"NA" is a missing number');
   assert.deepEqual(rows.features.categories, ['red', ''], '"null" is a missing category, as in the data file');
   assert.deepEqual(Array.from(rows.y), [1, 0]);
-  await assert.rejects(readRowsCsv(schema, csvFile('bad-class.csv', 'a,c,y\n1,red,yes\n2,blue,maybe\n')), (e: Error) => e instanceof DataError && e.line === 3 && /maybe/.test(e.message));
-  await assert.rejects(readRowsCsv(schema, csvFile('no-column.csv', 'a,y\n1,yes\n')), (e: Error) => e instanceof DataError && e.line === 1 && /"c"/.test(e.message));
+  await assert.rejects(
+    readRowsCsv(schema, csvFile('bad-class.csv', 'a,c,y\n1,red,yes\n2,blue,maybe\n')),
+    (e: Error) => e instanceof DataError && e.line === 3 && /maybe/.test(e.message),
+  );
+  await assert.rejects(
+    readRowsCsv(schema, csvFile('no-column.csv', 'a,y\n1,yes\n')),
+    (e: Error) => e instanceof DataError && e.line === 1 && /"c"/.test(e.message),
+  );
   const header = await readRowsCsv(schema, csvFile('header-only.csv', 'a,c,y\n'));
   assert.equal(header.features.n, 0, 'a header without rows is an empty set of rows');
 });

@@ -12,8 +12,13 @@ import { baseSpec, tempProject } from './fixture';
 /** Classification data: 3 classes of 100/60/40 rows, a numeric x, a categorical colour with missing values. */
 function threeClassCsv(order: (rows: string[]) => string[] = (r) => r): string {
   const rows: string[] = [];
-  const classes: [string, number][] = [['cat', 100], ['dog', 60], ['eel', 40]];
-  for (const [name, n] of classes) for (let i = 0; i < n; i++) rows.push(`${i * 1.5},${i % 7 === 0 ? 'NA' : ['red', 'blue'][i % 2]},${name}`);
+  const classes: [string, number][] = [
+    ['cat', 100],
+    ['dog', 60],
+    ['eel', 40],
+  ];
+  for (const [name, n] of classes)
+    for (let i = 0; i < n; i++) rows.push(`${i * 1.5},${i % 7 === 0 ? 'NA' : ['red', 'blue'][i % 2]},${name}`);
   return ['x,colour,label', ...order(rows)].join('\n') + '\n';
 }
 
@@ -30,9 +35,18 @@ const idsOf = (ds: SplitDataset, split: 'train' | 'dev' | 'test') => [...ds[spli
 
 test('typing: numeric features as float32 (NaN when missing), categorical as strings ("" when missing), sorted classes', async () => {
   const ds = await load(threeClassCsv());
-  assert.deepEqual(ds.schema, { task: 'classification', target: 'label', numeric: ['x'], categorical: ['colour'], classes: ['cat', 'dog', 'eel'] });
+  assert.deepEqual(ds.schema, {
+    task: 'classification',
+    target: 'label',
+    numeric: ['x'],
+    categorical: ['colour'],
+    classes: ['cat', 'dog', 'eel'],
+  });
   const all = [ds.train, ds.dev, ds.test];
-  assert.equal(all.reduce((s, r) => s + r.features.n, 0), 200);
+  assert.equal(
+    all.reduce((s, r) => s + r.features.n, 0),
+    200,
+  );
   for (const r of all) {
     assert.equal(r.features.numeric.length, r.features.n);
     assert.equal(r.features.categories.length, r.features.n);
@@ -65,15 +79,23 @@ test('the split is stratified: each class is split in the requested proportions'
   });
 });
 
-test('the split is deterministic from the seed and the rows\' contents, not their order', async () => {
+test("the split is deterministic from the seed and the rows' contents, not their order", async () => {
   const a = await load(threeClassCsv(), {}, { storeSplit: false });
   const b = await load(threeClassCsv(), {}, { storeSplit: false });
-  const shuffled = await load(threeClassCsv((r) => [...r].reverse()), {}, { storeSplit: false });
+  const shuffled = await load(
+    threeClassCsv((r) => [...r].reverse()),
+    {},
+    { storeSplit: false },
+  );
   for (const s of ['train', 'dev', 'test'] as const) {
     assert.deepEqual(idsOf(a, s), idsOf(b, s));
     assert.deepEqual(idsOf(a, s), idsOf(shuffled, s));
   }
-  const otherSeed = await load(threeClassCsv(), { data: { split: { dev: 0.2, test: 0.1, seed: 6 } } }, { storeSplit: false });
+  const otherSeed = await load(
+    threeClassCsv(),
+    { data: { split: { dev: 0.2, test: 0.1, seed: 6 } } },
+    { storeSplit: false },
+  );
   assert.notDeepEqual(idsOf(a, 'dev'), idsOf(otherSeed, 'dev'));
   assert.equal(otherSeed.dev.ids.length, a.dev.ids.length);
   assert.notEqual(otherSeed.version.splitHash, a.version.splitHash);
@@ -108,14 +130,18 @@ test('a column split is used exactly as given and its column is never a feature'
 
 test('data.features picks and orders the features; data.categorical forces a numeric column categorical', async () => {
   const csv = 'a,b,code,label\n1,2,10,x\n3,4,20,y\n5,6,10,x\n7,8,30,y\n9,1,20,x\n2,3,10,y\n';
-  const ds = await load(csv, { data: { features: ['code', 'b'], categorical: ['code'], split: { dev: 0.34, seed: 1 } } });
+  const ds = await load(csv, {
+    data: { features: ['code', 'b'], categorical: ['code'], split: { dev: 0.34, seed: 1 } },
+  });
   assert.deepEqual(ds.schema.numeric, ['b']);
   assert.deepEqual(ds.schema.categorical, ['code']);
   assert.ok([...ds.train.features.categories].every((c) => ['10', '20', '30'].includes(c)));
 });
 
 test('classes with numeric names sort by value; regression keeps the target values', async () => {
-  const digits = await load('x,label\n1,10\n2,9\n3,10\n4,2\n5,9\n6,2\n7,10\n8,2\n9,9\n', { data: { split: { dev: 0.34, seed: 1 } } });
+  const digits = await load('x,label\n1,10\n2,9\n3,10\n4,2\n5,9\n6,2\n7,10\n8,2\n9,9\n', {
+    data: { split: { dev: 0.34, seed: 1 } },
+  });
   assert.deepEqual(digits.schema.classes, ['2', '9', '10']);
   const reg = await load('x,y\n1,2.5\n2,4.5\n3,6.5\n4,8.5\n5,10.5\n', {
     task: 'regression',
@@ -134,13 +160,21 @@ test('data version: sha256 of the file bytes plus the split definition hash', as
   assert.equal(ds.version.fileHash, createHash('sha256').update(csv).digest('hex'));
   const spec = baseSpec({ data: { split: { dev: 0.2, test: 0.1, seed: 5 } } });
   assert.equal(ds.version.splitHash, splitHash(splitDefinition(spec)));
-  assert.equal(ds.version.id, createHash('sha256').update(ds.version.fileHash + ds.version.splitHash).digest('hex').slice(0, 12));
+  assert.equal(
+    ds.version.id,
+    createHash('sha256')
+      .update(ds.version.fileHash + ds.version.splitHash)
+      .digest('hex')
+      .slice(0, 12),
+  );
   const changed = await load(csv.replace('cat\n', 'dog\n'));
   assert.notEqual(changed.version.fileHash, ds.version.fileHash);
 });
 
 test('the split is stored as row ids under .mlloop/splits and reused on the next load', async () => {
-  const p = tempProject(baseSpec({ data: { split: { dev: 0.2, test: 0.1, seed: 5 } } }), { 'data.csv': threeClassCsv() });
+  const p = tempProject(baseSpec({ data: { split: { dev: 0.2, test: 0.1, seed: 5 } } }), {
+    'data.csv': threeClassCsv(),
+  });
   try {
     const first = await loadSplitDataset(p.dir);
     const splitsDir = p.path('.mlloop/splits');
@@ -149,7 +183,11 @@ test('the split is stored as row ids under .mlloop/splits and reused on the next
     const stored = JSON.parse(readFileSync(join(splitsDir, files[0]), 'utf8')) as StoredSplit;
     assert.deepEqual([...stored.dev].sort(), idsOf(first, 'dev'));
     assert.deepEqual([...stored.test].sort(), idsOf(first, 'test'));
-    assert.deepEqual(stored.counts, { train: first.train.ids.length, dev: first.dev.ids.length, test: first.test.ids.length });
+    assert.deepEqual(stored.counts, {
+      train: first.train.ids.length,
+      dev: first.dev.ids.length,
+      test: first.test.ids.length,
+    });
     // A recorded split wins over recomputation: swap one dev and one train row in the record.
     const [devId] = stored.dev;
     const [trainId] = first.train.ids;
@@ -164,12 +202,22 @@ test('the split is stored as row ids under .mlloop/splits and reused on the next
 });
 
 test('unusable data throws DataError naming file and line; an invalid project throws its problems', async () => {
-  await assert.rejects(load('x,label\n1,a\n2,b,3\n'), (e: DataError) => e instanceof DataError && e.code === 'data-ragged' && e.line === 3 && e.message.includes('data.csv:3:'));
+  await assert.rejects(
+    load('x,label\n1,a\n2,b,3\n'),
+    (e: DataError) =>
+      e instanceof DataError && e.code === 'data-ragged' && e.line === 3 && e.message.includes('data.csv:3:'),
+  );
   await assert.rejects(load('x,label\n1,a\n2,a\n'), (e: DataError) => e.code === 'data-target-classes');
-  await assert.rejects(load('x,label\n1,a\n', { data: { target: 'nope' } }), (e: DataError) => e.code === 'data-unknown-column');
+  await assert.rejects(
+    load('x,label\n1,a\n', { data: { target: 'nope' } }),
+    (e: DataError) => e.code === 'data-unknown-column',
+  );
   const bad = tempProject('{ "name": 1 }');
   try {
-    await assert.rejects(loadSplitDataset(bad.dir), (e: ProjectInvalidError) => e instanceof ProjectInvalidError && e.problems.length > 0);
+    await assert.rejects(
+      loadSplitDataset(bad.dir),
+      (e: ProjectInvalidError) => e instanceof ProjectInvalidError && e.problems.length > 0,
+    );
   } finally {
     bad.cleanup();
   }
@@ -184,8 +232,12 @@ test('the digits sample loads: 1797 rows, 64 numeric pixels, 10 classes', async 
 });
 
 test('JSON Lines data loads like CSV', async () => {
-  const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ x: i, colour: i % 3 ? 'red' : null, label: i % 2 ? 'a' : 'b' }));
-  const p = tempProject(baseSpec({ data: { path: 'data.jsonl', split: { dev: 0.2, seed: 1 } } }), { 'data.jsonl': lines.join('\n') + '\n' });
+  const lines = Array.from({ length: 20 }, (_, i) =>
+    JSON.stringify({ x: i, colour: i % 3 ? 'red' : null, label: i % 2 ? 'a' : 'b' }),
+  );
+  const p = tempProject(baseSpec({ data: { path: 'data.jsonl', split: { dev: 0.2, seed: 1 } } }), {
+    'data.jsonl': lines.join('\n') + '\n',
+  });
   try {
     const ds = await loadSplitDataset(p.dir, { storeSplit: false });
     assert.deepEqual([ds.schema.numeric, ds.schema.categorical, ds.schema.classes], [['x'], ['colour'], ['a', 'b']]);

@@ -14,12 +14,20 @@ import { datasetCacheDir } from '../../../src/core/spec/layout';
 /** 3 classes, a numeric x with missing values, a categorical colour with missing values, a duplicate row. */
 function csv(seed = 0): string {
   const rows: string[] = [];
-  for (let i = 0; i < 120; i++) rows.push(`${i % 11 === 0 ? '' : (i * 1.5 + seed).toFixed(2)},${i % 7 === 0 ? 'NA' : ['red', 'blue', 'green'][i % 3]},${['cat', 'dog', 'eel'][i % 3]}`);
+  for (let i = 0; i < 120; i++)
+    rows.push(
+      `${i % 11 === 0 ? '' : (i * 1.5 + seed).toFixed(2)},${i % 7 === 0 ? 'NA' : ['red', 'blue', 'green'][i % 3]},${['cat', 'dog', 'eel'][i % 3]}`,
+    );
   rows.push(rows[5]);
   return ['x,colour,label', ...rows].join('\n') + '\n';
 }
 
-const plain = (ds: unknown) => JSON.parse(JSON.stringify(ds, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array, (x) => (Number.isNaN(x) ? 'NaN' : x)) : v)));
+const plain = (ds: unknown) =>
+  JSON.parse(
+    JSON.stringify(ds, (_k, v: unknown) =>
+      ArrayBuffer.isView(v) ? Array.from(v as Float32Array, (x) => (Number.isNaN(x) ? 'NaN' : x)) : v,
+    ),
+  );
 const entries = (dir: string) => readdirSync(datasetCacheDir(dir)).filter((n) => n.endsWith('.bin'));
 
 test('a cached load equals the parsed one (values, NaN, categories, ids, row indexes, version) and is written once the split is stored', async () => {
@@ -37,8 +45,15 @@ test('a cached load equals the parsed one (values, NaN, categories, ids, row ind
     assert.deepEqual(plain(first), plain(parsed));
     assert.deepEqual(plain(again), plain(parsed));
     assert.deepEqual(plain(cached!), plain(parsed));
-    assert.ok(again.dev.features.numeric instanceof Float32Array && again.dev.y instanceof Float64Array && again.dev.rowIndex instanceof Uint32Array);
-    assert.ok(parsed.dev.ids.length > 0 && again.dev.ids.some((id) => id.includes('~')) === parsed.dev.ids.some((id) => id.includes('~')));
+    assert.ok(
+      again.dev.features.numeric instanceof Float32Array &&
+        again.dev.y instanceof Float64Array &&
+        again.dev.rowIndex instanceof Uint32Array,
+    );
+    assert.ok(
+      parsed.dev.ids.length > 0 &&
+        again.dev.ids.some((id) => id.includes('~')) === parsed.dev.ids.some((id) => id.includes('~')),
+    );
   } finally {
     p.cleanup();
   }

@@ -13,7 +13,9 @@ export interface TempProject {
   cleanup(): void;
 }
 
-export function baseSpec(over: Omit<Partial<ProjectSpec>, 'data'> & { data?: Partial<ProjectSpec['data']> } = {}): ProjectSpec {
+export function baseSpec(
+  over: Omit<Partial<ProjectSpec>, 'data'> & { data?: Partial<ProjectSpec['data']> } = {},
+): ProjectSpec {
   const { data, ...rest } = over;
   return {
     name: 'test',
@@ -34,7 +36,13 @@ export function tempProject(spec: ProjectSpec | string, files: Record<string, st
     mkdirSync(dirname(join(dir, rel)), { recursive: true });
     writeFileSync(join(dir, rel), content);
   }
-  return { dir, projectFile: join(dir, 'mlloop.json'), text, path: (rel) => join(dir, rel), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    projectFile: join(dir, 'mlloop.json'),
+    text,
+    path: (rel) => join(dir, rel),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** 1-based line and column of the first occurrence of `needle` in `text` (after `after`, when given). */
@@ -50,6 +58,7 @@ export function positionOf(text: string, needle: string, after?: string): { line
 /** A CSV of n rows: two numeric features, one categorical, and a label alternating a/b (or given). */
 export function tabularCsv(n: number, label: (i: number) => string = (i) => (i % 2 ? 'a' : 'b')): string {
   const lines = ['x1,x2,colour,label'];
-  for (let i = 0; i < n; i++) lines.push(`${(i * 0.37) % 5},${(i * 7) % 11},${['red', 'green', 'blue'][i % 3]},${label(i)}`);
+  for (let i = 0; i < n; i++)
+    lines.push(`${(i * 0.37) % 5},${(i * 7) % 11},${['red', 'green', 'blue'][i % 3]},${label(i)}`);
   return lines.join('\n') + '\n';
 }

@@ -6,11 +6,17 @@ test('mulberry32: same seed, same sequence; values in [0, 1) and spread evenly',
   const a = mulberry32(7);
   const b = mulberry32(7);
   const xs = Array.from({ length: 10000 }, () => a());
-  assert.deepEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => b()));
+  assert.deepEqual(
+    xs.slice(0, 5),
+    Array.from({ length: 5 }, () => b()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const deciles = new Array(10).fill(0);
   for (const x of xs) deciles[Math.floor(x * 10)]++;
-  assert.ok(deciles.every((n) => n > 900 && n < 1100), deciles.join());
+  assert.ok(
+    deciles.every((n) => n > 900 && n < 1100),
+    deciles.join(),
+  );
   assert.notEqual(mulberry32(8)(), mulberry32(7)());
 });
 

@@ -6,7 +6,10 @@ import type { DataProfile, NumericColumnStats, CategoricalColumnStats } from '..
 import { baseSpec, positionOf, tempProject } from './fixture';
 import type { ProjectSpec } from '../../../src/core/spec/types';
 
-async function profileOf(csv: string, spec: ProjectSpec = baseSpec()): Promise<{ profile: DataProfile; text: string; projectFile: string }> {
+async function profileOf(
+  csv: string,
+  spec: ProjectSpec = baseSpec(),
+): Promise<{ profile: DataProfile; text: string; projectFile: string }> {
   const p = tempProject(spec, { 'data.csv': csv });
   try {
     return { profile: await profileProject(p.dir), text: p.text, projectFile: p.projectFile };
@@ -27,7 +30,10 @@ test('numeric column statistics and histogram; categorical top values; missing a
   assert.equal(s.kind, 'numeric');
   assert.deepEqual([s.min, s.max, s.mean], [1, 10, 5.5]);
   assert.ok(Math.abs(s.std - Math.sqrt(82.5 / 9)) < 1e-12);
-  assert.equal(s.histogram.counts.reduce((a, b) => a + b, 0), 10);
+  assert.equal(
+    s.histogram.counts.reduce((a, b) => a + b, 0),
+    10,
+  );
   assert.equal(s.histogram.edges.length, s.histogram.counts.length + 1);
   assert.deepEqual([s.histogram.edges[0], s.histogram.edges.at(-1)], [1, 10]);
   const colour = column(profile, 'colour');
@@ -43,16 +49,28 @@ test('numeric column statistics and histogram; categorical top values; missing a
 
 test('class balance overall and per split adds up to the split sizes', async () => {
   const rows = Array.from({ length: 90 }, (_, i) => `${i},${i < 60 ? 'a' : i < 80 ? 'b' : 'c'}`);
-  const { profile } = await profileOf(['x,label', ...rows].join('\n'), baseSpec({ data: { split: { dev: 0.2, test: 0.1, seed: 3 } } }));
-  assert.deepEqual(profile.classBalance!.map((c) => [c.class, c.total, c.train + c.dev + c.test]), [
-    ['a', 60, 60],
-    ['b', 20, 20],
-    ['c', 10, 10],
-  ]);
+  const { profile } = await profileOf(
+    ['x,label', ...rows].join('\n'),
+    baseSpec({ data: { split: { dev: 0.2, test: 0.1, seed: 3 } } }),
+  );
+  assert.deepEqual(
+    profile.classBalance!.map((c) => [c.class, c.total, c.train + c.dev + c.test]),
+    [
+      ['a', 60, 60],
+      ['b', 20, 20],
+      ['c', 10, 10],
+    ],
+  );
   for (const split of ['train', 'dev', 'test'] as const) {
-    assert.equal(profile.classBalance!.reduce((s, c) => s + c[split], 0), profile.split[split]);
+    assert.equal(
+      profile.classBalance!.reduce((s, c) => s + c[split], 0),
+      profile.split[split],
+    );
   }
-  assert.deepEqual(profile.classBalance!.map((c) => c.dev), [12, 4, 2]);
+  assert.deepEqual(
+    profile.classBalance!.map((c) => c.dev),
+    [12, 4, 2],
+  );
 });
 
 test('duplicate rows and rows shared by train and dev/test are counted', async () => {
@@ -73,7 +91,11 @@ test('constant columns and features that give the label away are flagged; ordina
     return `${(i * 7919) % 101},7,${leak},${label === 'yes' ? 100 + (i % 10) : i % 10},${label}`;
   });
   const { profile } = await profileOf(['noise,const,status,score,label', ...rows].join('\n'));
-  const flagged = (code: string) => profile.findings.filter((f) => f.code === code).map((f) => f.column).sort();
+  const flagged = (code: string) =>
+    profile.findings
+      .filter((f) => f.code === code)
+      .map((f) => f.column)
+      .sort();
   assert.deepEqual(flagged('constant-column'), ['const']);
   assert.deepEqual(flagged('suspected-leakage-feature'), ['score', 'status']);
   assert.ok(column(profile, 'const').constant);
@@ -81,9 +103,17 @@ test('constant columns and features that give the label away are flagged; ordina
 
 test('regression: a feature almost equal to the target is suspected leakage', async () => {
   const rows = Array.from({ length: 100 }, (_, i) => `${i},${(i * 37) % 11},${2 * i + 1}`);
-  const spec = baseSpec({ task: 'regression', metric: 'rmse', experiments: {}, data: { target: 'y', split: { dev: 0.2, seed: 1 } } });
+  const spec = baseSpec({
+    task: 'regression',
+    metric: 'rmse',
+    experiments: {},
+    data: { target: 'y', split: { dev: 0.2, seed: 1 } },
+  });
   const { profile } = await profileOf(['copy,noise,y', ...rows].join('\n'), spec);
-  assert.deepEqual(profile.findings.filter((f) => f.code === 'suspected-leakage-feature').map((f) => f.column), ['copy']);
+  assert.deepEqual(
+    profile.findings.filter((f) => f.code === 'suspected-leakage-feature').map((f) => f.column),
+    ['copy'],
+  );
   assert.equal(profile.classBalance, undefined);
 });
 
@@ -116,7 +146,10 @@ test('digits: histograms for pixels, 10 balanced classes, 8×8 sample images per
   assert.equal(profile.classBalance!.length, 10);
   const img = profile.imageSamples!;
   assert.deepEqual([img.width, img.height, img.channels], [8, 8, 1]);
-  assert.deepEqual(img.byClass.map((c) => c.class), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.deepEqual(
+    img.byClass.map((c) => c.class),
+    ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  );
   for (const c of img.byClass) {
     assert.equal(c.pixels.length, 8);
     for (const px of c.pixels) {
@@ -133,6 +166,9 @@ test('a classification target lists every class, in class order (numbers by valu
   const rows = Array.from({ length: 250 }, (_, i) => `${i},${(i * 7) % 25}`);
   const { profile } = await profileOf(['x,label', ...rows].join('\n'));
   const top = (column(profile, 'label').stats as CategoricalColumnStats).topValues;
-  assert.deepEqual(top.map((t) => t.value), Array.from({ length: 25 }, (_, i) => String(i)));
+  assert.deepEqual(
+    top.map((t) => t.value),
+    Array.from({ length: 25 }, (_, i) => String(i)),
+  );
   assert.ok(top.every((t) => t.count === 10));
 });

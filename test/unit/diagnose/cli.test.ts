@@ -26,7 +26,10 @@ async function cli(args: string[]) {
 }
 
 before(async () => {
-  cpSync(join(__dirname, '..', '..', '..', 'examples', 'iris'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'iris'), dir, {
+    recursive: true,
+    filter: (src) => !src.includes('.mlloop'),
+  });
   rmSync(join(dir, '.mlloop', 'runs'), { recursive: true, force: true });
   const o = await trainExperiment({ projectDir: dir, experimentName: 'logistic' });
   assert.equal(o.status, 'completed', o.error?.message);
@@ -52,7 +55,10 @@ test('--json prints the verdict as structured data, from the ONNX model, agreein
   assert.ok(Math.abs(v.variance - (recorded.train.accuracy - recorded.dev.accuracy)) < 1e-9);
   assert.ok(Math.abs(v.mismatch - (recorded.dev.accuracy - recorded.test.accuracy)) < 1e-9);
   assert.equal(d.splits.dev.perClass.length, 3);
-  assert.equal(d.splits.dev.confusion.flat().reduce((a: number, b: number) => a + b, 0), d.splits.dev.n);
+  assert.equal(
+    d.splits.dev.confusion.flat().reduce((a: number, b: number) => a + b, 0),
+    d.splits.dev.n,
+  );
   assert.equal(d.splits.dev.roc.length, 3, 'one-vs-rest ROC per class');
   assert.equal(d.importance.features.length, 4);
   assert.equal(d.learningCurve, null, 'not computed unless asked');
@@ -72,18 +78,31 @@ test('text output, "latest", and errors: unknown run, missing --run', async () =
   assert.match(usage.err, /Missing --run/);
 });
 
-test("the extension's child process: diagnosis parsed and validated; learning-curve progress streamed; cancel kills it", { skip: !existsSync(cliPath) && 'dist/cli.js is not built' }, async () => {
-  const base = { cliPath, nodePath: process.execPath, projectDir: dir, runId };
-  const d = await diagnoseInChildProcess(base);
-  assert.equal(d.runId, runId);
-  assert.equal(d.verdict.metric, 'accuracy');
-  const progress: string[] = [];
-  const withCurve = await diagnoseInChildProcess({ ...base, learningCurve: true, onProgress: (done, total) => progress.push(`${done}/${total}`) });
-  assert.deepEqual(progress, ['1/10', '2/10', '3/10', '4/10', '5/10', '6/10', '7/10', '8/10', '9/10', '10/10']);
-  assert.equal(withCurve.learningCurve?.points.length, 10);
-  assert.ok(withCurve.verdict.learningCurveReading, 'the verdict reads the curve');
-  const abort = new AbortController();
-  const cancelled = diagnoseInChildProcess({ ...base, validationParam: 'l2', signal: abort.signal, onProgress: () => abort.abort() });
-  await assert.rejects(cancelled, CancelledError);
-  await assert.rejects(diagnoseInChildProcess({ ...base, runId: 'missing-run' }), /No run "missing-run"/);
-});
+test(
+  "the extension's child process: diagnosis parsed and validated; learning-curve progress streamed; cancel kills it",
+  { skip: !existsSync(cliPath) && 'dist/cli.js is not built' },
+  async () => {
+    const base = { cliPath, nodePath: process.execPath, projectDir: dir, runId };
+    const d = await diagnoseInChildProcess(base);
+    assert.equal(d.runId, runId);
+    assert.equal(d.verdict.metric, 'accuracy');
+    const progress: string[] = [];
+    const withCurve = await diagnoseInChildProcess({
+      ...base,
+      learningCurve: true,
+      onProgress: (done, total) => progress.push(`${done}/${total}`),
+    });
+    assert.deepEqual(progress, ['1/10', '2/10', '3/10', '4/10', '5/10', '6/10', '7/10', '8/10', '9/10', '10/10']);
+    assert.equal(withCurve.learningCurve?.points.length, 10);
+    assert.ok(withCurve.verdict.learningCurveReading, 'the verdict reads the curve');
+    const abort = new AbortController();
+    const cancelled = diagnoseInChildProcess({
+      ...base,
+      validationParam: 'l2',
+      signal: abort.signal,
+      onProgress: () => abort.abort(),
+    });
+    await assert.rejects(cancelled, CancelledError);
+    await assert.rejects(diagnoseInChildProcess({ ...base, runId: 'missing-run' }), /No run "missing-run"/);
+  },
+);

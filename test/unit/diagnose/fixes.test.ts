@@ -14,7 +14,11 @@ const PROJECT = `{
 }`;
 
 test('variance fixes for an MLP: raise l2 from its default, dropout, early stopping when off', () => {
-  const fixes = paramFixes('mlp', { hidden: [64], earlyStopping: false }, ['moreData', 'moreRegularization', 'earlyStopping']);
+  const fixes = paramFixes('mlp', { hidden: [64], earlyStopping: false }, [
+    'moreData',
+    'moreRegularization',
+    'earlyStopping',
+  ]);
   assert.deepEqual(
     fixes.map((f) => f.set),
     [{ l2: 0.001 }, { dropout: 0.2 }, { earlyStopping: 10 }],
@@ -26,10 +30,15 @@ test('variance fixes for an MLP: raise l2 from its default, dropout, early stopp
 
 test('bias fixes: enlarge hidden, train longer, lower l2; logistic raises maxIter', () => {
   assert.deepEqual(
-    paramFixes('mlp', { hidden: [64, 32], l2: 0.01 }, ['biggerModel', 'trainLonger', 'lessRegularization']).map((f) => f.set),
+    paramFixes('mlp', { hidden: [64, 32], l2: 0.01 }, ['biggerModel', 'trainLonger', 'lessRegularization']).map(
+      (f) => f.set,
+    ),
     [{ hidden: [128, 64] }, { epochs: 200 }, { l2: 0.001 }],
   );
-  assert.deepEqual(paramFixes('logistic', {}, ['biggerModel', 'trainLonger']).map((f) => f.set), [{ maxIter: 200 }]);
+  assert.deepEqual(
+    paramFixes('logistic', {}, ['biggerModel', 'trainLonger']).map((f) => f.set),
+    [{ maxIter: 200 }],
+  );
 });
 
 test('the edit sets the parameter in place, creates params when absent, and keeps comments', () => {
@@ -46,9 +55,15 @@ test('the edit sets the parameter in place, creates params when absent, and keep
 test('an experiment written on one line stays on one line; a multi-line one is formatted', () => {
   const [l2] = paramFixes('mlp', { hidden: [64] }, ['moreRegularization']);
   const edited = applyEdits(PROJECT, fixEdits(PROJECT, 'mlp', l2));
-  assert.match(edited, /"mlp": \{ "model": "mlp", "params": \{ "hidden": \[64\], "earlyStopping": false, "l2": 0\.001 \} \},/);
+  assert.match(
+    edited,
+    /"mlp": \{ "model": "mlp", "params": \{ "hidden": \[64\], "earlyStopping": false, "l2": 0\.001 \} \},/,
+  );
   const [longer] = paramFixes('logistic', undefined, ['trainLonger']);
-  assert.match(applyEdits(PROJECT, fixEdits(PROJECT, 'lin', longer)), /"lin": \{ "model": "logistic", "params": \{ "maxIter": 200 \} \}/);
+  assert.match(
+    applyEdits(PROJECT, fixEdits(PROJECT, 'lin', longer)),
+    /"lin": \{ "model": "logistic", "params": \{ "maxIter": 200 \} \}/,
+  );
   const multi = '{ "experiments": {\n  "m": {\n    "model": "mlp",\n    "params": {\n      "l2": 0.01\n    }\n  }\n} }';
   const [lower] = paramFixes('mlp', { l2: 0.01 }, ['lessRegularization']);
   assert.equal(applyEdits(multi, fixEdits(multi, 'm', lower)), multi.replace('0.01', '0.001'));

@@ -29,13 +29,32 @@ test('shuffling the informative feature raises the error; shuffling noise does n
     }
     return { classIndex, probabilities };
   };
-  const r = await permutationImportance({ rows: rows(numeric, y, cats), numeric: ['signal', 'noise'], categorical: ['colour'], task: 'classification', classes: 2, metric: 'accuracy', predict, repeats: 3 });
+  const r = await permutationImportance({
+    rows: rows(numeric, y, cats),
+    numeric: ['signal', 'noise'],
+    categorical: ['colour'],
+    task: 'classification',
+    classes: 2,
+    metric: 'accuracy',
+    predict,
+    repeats: 3,
+  });
   assert.equal(r.baseError, 0);
   assert.equal(r.features[0].feature, 'signal');
   // Shuffling a perfect predictor's only input gives about 50 % error.
   assert.ok(r.features[0].importance > 0.4 && r.features[0].importance < 0.6, String(r.features[0].importance));
   for (const f of r.features.slice(1)) assert.equal(f.importance, 0, f.feature);
-  const capped = await permutationImportance({ rows: rows(numeric, y, cats), numeric: ['signal', 'noise'], categorical: ['colour'], task: 'classification', classes: 2, metric: 'accuracy', predict, repeats: 1, maxRows: 100 });
+  const capped = await permutationImportance({
+    rows: rows(numeric, y, cats),
+    numeric: ['signal', 'noise'],
+    categorical: ['colour'],
+    task: 'classification',
+    classes: 2,
+    metric: 'accuracy',
+    predict,
+    repeats: 1,
+    maxRows: 100,
+  });
   assert.equal(capped.rows, 100);
   assert.equal(capped.features[0].feature, 'signal');
 });

@@ -36,7 +36,10 @@ test('learning curve: one training per fraction on growing subsets, cached in th
   const runDir = mkdtempSync(join(tmpdir(), 'mlloop-lc-'));
   const fractions = [0.2, 0.6, 1];
   const seen: number[] = [];
-  const curve = await learningCurveOfRun(runDir, iris, spec, 'accuracy', { fractions, onPoint: (done) => seen.push(done) });
+  const curve = await learningCurveOfRun(runDir, iris, spec, 'accuracy', {
+    fractions,
+    onPoint: (done) => seen.push(done),
+  });
   assert.deepEqual(seen, [1, 2, 3]);
   assert.deepEqual(
     curve.points.map((p) => p.trainSize),
@@ -44,9 +47,15 @@ test('learning curve: one training per fraction on growing subsets, cached in th
   );
   for (const p of curve.points) assert.ok(p.trainError >= 0 && p.devError >= 0 && p.devError < 0.5, JSON.stringify(p));
   // The cache answers the same key without training (onPoint is never called), and only that key.
-  const again = await learningCurveOfRun(runDir, iris, spec, 'accuracy', { fractions, onPoint: () => assert.fail('retrained') });
+  const again = await learningCurveOfRun(runDir, iris, spec, 'accuracy', {
+    fractions,
+    onPoint: () => assert.fail('retrained'),
+  });
   assert.deepEqual(again, curve);
-  assert.equal(readCachedLearningCurve(runDir, learningCurveKey(iris, { ...spec, params: { ...spec.params, l2: 1 } }, fractions)), undefined);
+  assert.equal(
+    readCachedLearningCurve(runDir, learningCurveKey(iris, { ...spec, params: { ...spec.params, l2: 1 } }, fractions)),
+    undefined,
+  );
 });
 
 test('validation curve: a sweep of l2 around its value, worse on train as l2 grows', async () => {
@@ -60,7 +69,10 @@ test('validation curve: a sweep of l2 around its value, worse on train as l2 gro
 test('cancelling stops the curve with CancelledError', async () => {
   const abort = new AbortController();
   const runDir = mkdtempSync(join(tmpdir(), 'mlloop-lc-'));
-  const pending = learningCurveOfRun(runDir, iris, spec, 'accuracy', { signal: abort.signal, onPoint: () => abort.abort() });
+  const pending = learningCurveOfRun(runDir, iris, spec, 'accuracy', {
+    signal: abort.signal,
+    onPoint: () => abort.abort(),
+  });
   await assert.rejects(pending, CancelledError);
   assert.equal(readCachedLearningCurve(runDir), undefined, 'a cancelled curve is not cached');
 });

@@ -16,7 +16,8 @@ import {
   thin,
 } from '../../../src/core/diagnose/metrics';
 
-const close = (a: number, b: number, tol = 1e-9, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol = 1e-9, what = '') =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 test('confusion matrix and per-class scores of a hand-checked 3-class case', () => {
   // truth:     0 0 0 1 1 2 2 2 2
@@ -100,12 +101,18 @@ test('R² of a known fit, RMSE and MAE, residuals as truth − prediction', () =
   close(r.rmse, Math.sqrt(0.5 / 4), 1e-7);
   close(r.mae, 0.25, 1e-7);
   assert.deepEqual(r.residuals.residual, [-0.5, 0, 0.5, 0]);
-  assert.equal(r.errorHistogram.counts.reduce((a, b) => a + b, 0), 4);
+  assert.equal(
+    r.errorHistogram.counts.reduce((a, b) => a + b, 0),
+    4,
+  );
 });
 
 test('histogram puts the maximum in the last bin; thin keeps the ends', () => {
   assert.deepEqual(histogram([0, 1, 2, 3, 4], 2), { edges: [0, 2, 4], counts: [2, 3] });
-  const t = thin(Array.from({ length: 1000 }, (_, i) => i), 10);
+  const t = thin(
+    Array.from({ length: 1000 }, (_, i) => i),
+    10,
+  );
   assert.equal(t.length, 10);
   assert.equal(t[0], 0);
   assert.equal(t[9], 999);
@@ -175,7 +182,11 @@ test('matches scikit-learn on the same predictions (binary, 4 classes, regressio
   const yr = Float64Array.from({ length: 300 }, () => rand() * 10);
   const vr = Float32Array.from(yr, (v) => v + (rand() - 0.5) * 3);
   const input = {
-    classification: cases.map((c) => ({ y: Array.from(c.y), p: Array.from(c.probabilities), pred: Array.from(c.classIndex) })),
+    classification: cases.map((c) => ({
+      y: Array.from(c.y),
+      p: Array.from(c.probabilities),
+      pred: Array.from(c.classIndex),
+    })),
     regression: { y: Array.from(yr), v: Array.from(vr) },
   };
   const r = spawnSync('/usr/bin/python3', ['-c', SKLEARN], { input: JSON.stringify(input), encoding: 'utf8' });
@@ -201,7 +212,10 @@ test('matches scikit-learn on the same predictions (binary, 4 classes, regressio
     mine.roc.forEach((curve, i) => close(curve.area!, s.auc[i], 1e-9, `auc ${i}`));
     mine.pr.forEach((curve, i) => close(curve.area!, s.ap[i], 1e-9, `ap ${i}`));
     if (C === 2) {
-      assert.deepEqual(mine.calibration.bins.map((b) => Number(b.observed.toFixed(12))), s.cal[0].map((v: number) => Number(v.toFixed(12))));
+      assert.deepEqual(
+        mine.calibration.bins.map((b) => Number(b.observed.toFixed(12))),
+        s.cal[0].map((v: number) => Number(v.toFixed(12))),
+      );
       mine.calibration.bins.forEach((b, i) => close(b.meanPredicted, s.cal[1][i], 1e-6, `calibration bin ${i}`));
     } else {
       close(mine.rocAuc!, s.auc_ovr_macro, 1e-9, 'ovr macro auc');

@@ -48,14 +48,27 @@ test('a sweep of a script experiment: one run per combination, one group, params
      fs.copyFileSync(process.env.MODEL_SRC, process.env.MLLOOP_RUN_DIR + '/model.onnx');`,
   );
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
-  spec.experiments.grid = { command, env: { MODEL_SRC: join(dir, 'fixture.onnx') }, params: { lr: 1, hidden: 1, epochs: 5 }, sweep: { lr: [0.5, 0.25], hidden: [2, 4] } };
+  spec.experiments.grid = {
+    command,
+    env: { MODEL_SRC: join(dir, 'fixture.onnx') },
+    params: { lr: 1, hidden: 1, epochs: 5 },
+    sweep: { lr: [0.5, 0.25], hidden: [2, 4] },
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const created: string[] = [];
-  const { groupId, outcomes } = await trainSweep({ projectDir: dir, experimentName: 'grid', parallel: 2, onRunCreated: (id) => created.push(id) });
+  const { groupId, outcomes } = await trainSweep({
+    projectDir: dir,
+    experimentName: 'grid',
+    parallel: 2,
+    onRunCreated: (id) => created.push(id),
+  });
   assert.equal(outcomes.length, 4);
   assert.equal(created.length, 4);
   const records = outcomes.map((o) => readRun(dir, o.runId));
-  assert.deepEqual(outcomes.map((o) => o.error?.message), [undefined, undefined, undefined, undefined]);
+  assert.deepEqual(
+    outcomes.map((o) => o.error?.message),
+    [undefined, undefined, undefined, undefined],
+  );
   assert.ok(records.every((r) => r.status === 'completed' && r.group?.id === groupId && r.group.size === 4));
   assert.deepEqual(
     records.map((r) => [r.group!.index, r.params]),
@@ -90,11 +103,25 @@ test('ml-loop train --sweep --json: one result per combination; a bad --parallel
   const dir = irisProject({ lr: { model: 'logistic', params: { maxIter: 10 }, sweep: { l2: [0.1, 0.01, 0.001] } } });
   let out = '';
   let err = '';
-  const code = await runCli(['train', dir, '-e', 'lr', '--sweep', '--parallel', '2', '--json'], { cwd: dir, out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
+  const code = await runCli(['train', dir, '-e', 'lr', '--sweep', '--parallel', '2', '--json'], {
+    cwd: dir,
+    out: (s) => (out += s + '\n'),
+    err: (s) => (err += s + '\n'),
+  });
   assert.equal(code, 0, err);
   const results = JSON.parse(out) as { status: string; runId: string }[];
-  assert.deepEqual(results.map((r) => r.status), ['completed', 'completed', 'completed']);
-  assert.deepEqual(results.map((r) => readRun(dir, r.runId).params.l2), [0.1, 0.01, 0.001]);
-  const bad = await runCli(['train', dir, '-e', 'lr', '--sweep', '--parallel', '0'], { cwd: dir, out: () => {}, err: () => {} });
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['completed', 'completed', 'completed'],
+  );
+  assert.deepEqual(
+    results.map((r) => readRun(dir, r.runId).params.l2),
+    [0.1, 0.01, 0.001],
+  );
+  const bad = await runCli(['train', dir, '-e', 'lr', '--sweep', '--parallel', '0'], {
+    cwd: dir,
+    out: () => {},
+    err: () => {},
+  });
   assert.equal(bad, 2);
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 
 const root = join(__dirname, '..', '..', '..');
-const HEAVY = /node_modules[\\/](onnxruntime-node|onnxruntime-common|chart\.js|ajv|onnx-proto|protobufjs|prom-client)[\\/]|src[\\/]core[\\/]onnx[\\/]/;
+const HEAVY =
+  /node_modules[\\/](onnxruntime-node|onnxruntime-common|chart\.js|ajv|onnx-proto|protobufjs|prom-client)[\\/]|src[\\/]core[\\/]onnx[\\/]/;
 
 async function staticallyReached(entry: string): Promise<string[]> {
   const result = await esbuild.build({
@@ -25,7 +26,9 @@ async function staticallyReached(entry: string): Promise<string[]> {
       {
         name: 'keep-dynamic-imports-out',
         setup(b) {
-          b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, external: true } : undefined));
+          b.onResolve({ filter: /.*/ }, (a) =>
+            a.kind === 'dynamic-import' ? { path: a.path, external: true } : undefined,
+          );
           // vscode is provided by the editor; onnxruntime-node is external in the real build, but
           // here it is followed so that a static import of it would show up.
           b.onResolve({ filter: /^vscode$/ }, (a) => ({ path: a.path, external: true }));
@@ -38,8 +41,14 @@ async function staticallyReached(entry: string): Promise<string[]> {
 
 test('activation reaches no heavy module (onnxruntime, chart.js, ajv, ONNX building)', async () => {
   const reached = await staticallyReached('src/extension/extension.ts');
-  assert.ok(reached.some((f) => f.endsWith('src/extension/commands.ts')), 'the probe did not follow static imports');
-  assert.deepEqual(reached.filter((f) => HEAVY.test(f)), []);
+  assert.ok(
+    reached.some((f) => f.endsWith('src/extension/commands.ts')),
+    'the probe did not follow static imports',
+  );
+  assert.deepEqual(
+    reached.filter((f) => HEAVY.test(f)),
+    [],
+  );
 });
 
 test('the probe does see a heavy module imported statically', async () => {

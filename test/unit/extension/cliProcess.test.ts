@@ -32,22 +32,34 @@ test('parses the JSON printed, forwards stderr lines, accepts listed exit codes'
   await assert.rejects(runCliJson({ ...base, args: ['drift'] }), /exited with code 3/);
 });
 
-test('a failure rejects with the command\'s message (progress lines left out); non-JSON and wrong shapes are errors', async () => {
+test("a failure rejects with the command's message (progress lines left out); non-JSON and wrong shapes are errors", async () => {
   await assert.rejects(runCliJson({ ...base, args: ['fail'] }), (e: Error) => e.message === 'no logged requests in /x');
   await assert.rejects(runCliJson({ ...base, args: ['text'] }), /not JSON: not json/);
   // A usage error reaches the user as its one-line reason, never the usage text; a crash without its stack.
-  await assert.rejects(runCliJson({ ...base, args: ['usage'] }), (e: Error) => e.message === 'no deployment "d": /p does not exist');
+  await assert.rejects(
+    runCliJson({ ...base, args: ['usage'] }),
+    (e: Error) => e.message === 'no deployment "d": /p does not exist',
+  );
   await assert.rejects(runCliJson({ ...base, args: ['crash'] }), (e: Error) => e.message === 'Error: disk full');
   await assert.rejects(runCliJson({ ...base, args: ['ok', 'x'] }), /unexpected shape/);
 });
 
 test('a failure carries the exit code; the wrong JSON is named when the caller says what a result is', async () => {
-  await assert.rejects(runCliJson({ ...base, args: ['fail'] }), (e: unknown) => e instanceof CliProcessError && e.exitCode === 1 && /step reading/.test(e.stderr));
-  await assert.rejects(runCliJson({ ...base, args: ['ok', 'x'], resultName: 'a value' }), /printed JSON that is not a value/);
+  await assert.rejects(
+    runCliJson({ ...base, args: ['fail'] }),
+    (e: unknown) => e instanceof CliProcessError && e.exitCode === 1 && /step reading/.test(e.stderr),
+  );
+  await assert.rejects(
+    runCliJson({ ...base, args: ['ok', 'x'], resultName: 'a value' }),
+    /printed JSON that is not a value/,
+  );
 });
 
 test('a timeout kills the process and rejects with CliTimeoutError', async () => {
-  await assert.rejects(runCliJson({ ...base, args: ['slow'], timeoutMs: 200 }), (e: unknown) => e instanceof CliTimeoutError && /took longer than 0.2 s/.test(e.message));
+  await assert.rejects(
+    runCliJson({ ...base, args: ['slow'], timeoutMs: 200 }),
+    (e: unknown) => e instanceof CliTimeoutError && /took longer than 0.2 s/.test(e.message),
+  );
 });
 
 test('an abort kills the process and rejects as cancelled', async () => {

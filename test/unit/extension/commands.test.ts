@@ -23,7 +23,10 @@ test('every command in package.json has a handler in the table, and vice versa',
 });
 
 test('the table parser sees an added entry (so the test above can fail)', () => {
-  const extra = tableSource.replace("export const COMMANDS: Record<string, CommandHandler> = {\n", "export const COMMANDS: Record<string, CommandHandler> = {\n  'mlLoop.extra': () => 1,\n");
+  const extra = tableSource.replace(
+    'export const COMMANDS: Record<string, CommandHandler> = {\n',
+    "export const COMMANDS: Record<string, CommandHandler> = {\n  'mlLoop.extra': () => 1,\n",
+  );
   assert.ok(tableIds(extra).includes('mlLoop.extra'));
 });
 
@@ -43,7 +46,10 @@ test('menus only name declared commands; item-only commands are hidden from the 
   for (const id of itemOnly) {
     const inViewTitle = menus['view/title'].some((i) => i.command === id);
     if (inViewTitle) continue;
-    assert.ok(menus.commandPalette.some((i) => i.command === id && i.when === 'false'), `${id} needs a selected item but shows in the palette`);
+    assert.ok(
+      menus.commandPalette.some((i) => i.command === id && i.when === 'false'),
+      `${id} needs a selected item but shows in the palette`,
+    );
   }
 });
 
@@ -53,7 +59,8 @@ test('the walkthrough covers the whole cycle, each step with its markdown in med
     steps.map((s) => s.id),
     ['scope', 'data', 'train', 'diagnose', 'errorAnalysis', 'deploy', 'monitor'],
   );
-  for (const s of steps) assert.ok(readFileSync(join(root, s.media.markdown), 'utf8').startsWith('# '), s.media.markdown);
+  for (const s of steps)
+    assert.ok(readFileSync(join(root, s.media.markdown), 'utf8').startsWith('# '), s.media.markdown);
 });
 
 test('jsonValidation points at the schema kept in the repo', () => {

@@ -39,7 +39,16 @@ function positionOf(text: string, needle: string): { line: number; column: numbe
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'mlloop-diag-'));
   workerPath = join(tmp, 'worker-check.js');
-  buildSync({ entryPoints: [join(root, 'src/worker/checkProject.ts')], outfile: workerPath, bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'error' });
+  buildSync({
+    entryPoints: [join(root, 'src/worker/checkProject.ts')],
+    outfile: workerPath,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    logLevel: 'error',
+  });
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -66,7 +75,10 @@ describe('checkProject (the data checks of the diagnostics)', () => {
     assert.equal(p.file, join(dir, 'data', 'iris.csv'));
     assert.equal(p.line, 7);
     assert.equal(p.severity, 'error');
-    assert.ok(!r.problems.some((x) => x.code === 'constant-column' || x.code === 'duplicate-rows'), 'profiled data that has errors');
+    assert.ok(
+      !r.problems.some((x) => x.code === 'constant-column' || x.code === 'duplicate-rows'),
+      'profiled data that has errors',
+    );
   });
 
   test('a data path that does not exist is an error at data.path', async () => {
@@ -81,18 +93,46 @@ describe('checkProject (the data checks of the diagnostics)', () => {
   // Each bad input reaches the diagnostics as an error in the right file at the right line.
   const latin1 = Buffer.from(irisCsv, 'utf8');
   latin1[latin1.indexOf('setosa', latin1.indexOf('\n', latin1.indexOf('\n') + 1)) + 5] = 0xe9; // line 3: "setos\xe9"
-  const badInputs: { name: string; spec?: string; csv?: string | Buffer; code: string; inData: boolean; line: number | string }[] = [
-    { name: 'one-class target', csv: irisCsv.replace(/,(versicolor|virginica)$/gm, ',setosa'), code: 'data-target-classes', inData: false, line: '"species"' },
-    { name: 'no dev rows', spec: irisSpec.replace('"dev": 0.2', '"dev": 0.001'), code: 'data-no-dev-rows', inData: false, line: '"dev": 0.001' },
+  const badInputs: {
+    name: string;
+    spec?: string;
+    csv?: string | Buffer;
+    code: string;
+    inData: boolean;
+    line: number | string;
+  }[] = [
+    {
+      name: 'one-class target',
+      csv: irisCsv.replace(/,(versicolor|virginica)$/gm, ',setosa'),
+      code: 'data-target-classes',
+      inData: false,
+      line: '"species"',
+    },
+    {
+      name: 'no dev rows',
+      spec: irisSpec.replace('"dev": 0.2', '"dev": 0.001'),
+      code: 'data-no-dev-rows',
+      inData: false,
+      line: '"dev": 0.001',
+    },
     { name: 'not UTF-8', csv: latin1, code: 'data-not-utf8', inData: true, line: 3 },
-    { name: 'non-numeric value', csv: irisCsv.replace('\n4.9,3,1.4,0.2,setosa', '\n4.9,abc,1.4,0.2,setosa'), code: 'data-non-numeric', inData: true, line: 3 },
+    {
+      name: 'non-numeric value',
+      csv: irisCsv.replace('\n4.9,3,1.4,0.2,setosa', '\n4.9,abc,1.4,0.2,setosa'),
+      code: 'data-non-numeric',
+      inData: true,
+      line: 3,
+    },
   ];
   for (const bad of badInputs) {
     test(`${bad.name}: a "${bad.code}" error ${bad.inData ? 'on the data file at its line' : 'in mlloop.json at its field'}`, async () => {
       const spec = bad.spec ?? irisSpec;
       const dir = project(bad.code, spec, bad.csv);
       const r = await checkProject({ projectDir: dir, profile: true });
-      const p = r.problems.find((x) => x.code === bad.code && x.file === (bad.inData ? join(dir, 'data', 'iris.csv') : join(dir, 'mlloop.json')));
+      const p = r.problems.find(
+        (x) =>
+          x.code === bad.code && x.file === (bad.inData ? join(dir, 'data', 'iris.csv') : join(dir, 'mlloop.json')),
+      );
       assert.ok(p, JSON.stringify(r.problems));
       assert.equal(p.severity, 'error');
       const line = typeof bad.line === 'number' ? bad.line : positionOf(spec, bad.line).line;
@@ -108,7 +148,10 @@ describe('checkProject (the data checks of the diagnostics)', () => {
       .join('\n');
     const dir = project('constant', irisSpec, csv);
     const withProfile = await checkProject({ projectDir: dir, profile: true });
-    assert.ok(withProfile.problems.some((p) => p.code === 'constant-column' && /constant/.test(p.message)), JSON.stringify(withProfile.problems));
+    assert.ok(
+      withProfile.problems.some((p) => p.code === 'constant-column' && /constant/.test(p.message)),
+      JSON.stringify(withProfile.problems),
+    );
     const loadOnly = await checkProject({ projectDir: dir, profile: false });
     assert.ok(!loadOnly.problems.some((p) => p.code === 'constant-column'));
   });
@@ -146,13 +189,19 @@ describe('checkProjectInWorker', () => {
   test('an already aborted signal never starts a worker', async () => {
     const abort = new AbortController();
     abort.abort();
-    await assert.rejects(checkProjectInWorker({ projectDir: tmp, profile: false }, { workerPath, signal: abort.signal }), CancelledError);
+    await assert.rejects(
+      checkProjectInWorker({ projectDir: tmp, profile: false }, { workerPath, signal: abort.signal }),
+      CancelledError,
+    );
   });
 
   test('a worker that dies reports an error rather than hanging', async () => {
     const crash = join(tmp, 'crash.js');
     writeFileSync(crash, 'process.exit(3)');
-    await assert.rejects(checkProjectInWorker({ projectDir: tmp, profile: false }, { workerPath: crash }), /exit code 3/);
+    await assert.rejects(
+      checkProjectInWorker({ projectDir: tmp, profile: false }, { workerPath: crash }),
+      /exit code 3/,
+    );
   });
 });
 
@@ -171,8 +220,23 @@ describe('editor text', () => {
     const old = irisSpec;
     const edited = irisSpec.replace('{\n', '{\n  // two lines\n  // added\n');
     const at = positionOf(old, '"species"');
-    const problem = { severity: 'error' as const, code: 'data-unknown-column', message: 'm', file, line: at.line, column: at.column, jsonPath: ['data', 'target'] };
-    const dataProblem = { severity: 'error' as const, code: 'data-ragged', message: 'r', file: '/p/data/iris.csv', line: 4, column: 1 };
+    const problem = {
+      severity: 'error' as const,
+      code: 'data-unknown-column',
+      message: 'm',
+      file,
+      line: at.line,
+      column: at.column,
+      jsonPath: ['data', 'target'],
+    };
+    const dataProblem = {
+      severity: 'error' as const,
+      code: 'data-ragged',
+      message: 'r',
+      file: '/p/data/iris.csv',
+      line: 4,
+      column: 1,
+    };
     const [moved, untouched] = relocateProblems([problem, dataProblem], file, old, edited);
     assert.deepEqual({ line: moved.line, column: moved.column }, positionOf(edited, '"species"'));
     assert.equal(moved.line, at.line + 2);
@@ -182,15 +246,39 @@ describe('editor text', () => {
 
 describe('blockingError', () => {
   const projectFile = '/p/mlloop.json';
-  const echo = { severity: 'error' as const, code: 'data-ragged', message: 'data/iris.csv (line 9): bad', file: projectFile, line: 7, column: 13 };
-  const atLine = { severity: 'error' as const, code: 'data-ragged', message: 'This row has 6 fields; the header has 5', file: '/p/data/iris.csv', line: 9, column: 1 };
-  const warning = { severity: 'warning' as const, code: 'constant-column', message: 'w', file: projectFile, line: 3, column: 1 };
+  const echo = {
+    severity: 'error' as const,
+    code: 'data-ragged',
+    message: 'data/iris.csv (line 9): bad',
+    file: projectFile,
+    line: 7,
+    column: 13,
+  };
+  const atLine = {
+    severity: 'error' as const,
+    code: 'data-ragged',
+    message: 'This row has 6 fields; the header has 5',
+    file: '/p/data/iris.csv',
+    line: 9,
+    column: 1,
+  };
+  const warning = {
+    severity: 'warning' as const,
+    code: 'constant-column',
+    message: 'w',
+    file: projectFile,
+    line: 3,
+    column: 1,
+  };
 
   test('names the data file and line, with the action that opens it, and counts the other errors', () => {
     const e = blockingError({ specValid: true, problems: [warning, echo, atLine] }, projectFile);
     assert.ok(e);
     assert.equal(e.problem, atLine);
-    assert.equal(e.message, 'data/iris.csv:9: This row has 6 fields; the header has 5 (and 1 more error: see the Problems panel)');
+    assert.equal(
+      e.message,
+      'data/iris.csv:9: This row has 6 fields; the header has 5 (and 1 more error: see the Problems panel)',
+    );
     assert.equal(e.action, 'Open Data File');
   });
 

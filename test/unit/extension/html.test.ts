@@ -18,7 +18,12 @@ test('nonces are 128 random bits, fresh each time', () => {
 
 test('the CSP denies by default and allows scripts only by nonce', () => {
   const csp = contentSecurityPolicy(parts.cspSource, 'N');
-  const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const directives = Object.fromEntries(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   assert.deepEqual(directives['default-src'], ["'none'"]);
   assert.deepEqual(directives['script-src'], ["'nonce-N'"]);
   assert.deepEqual(directives['style-src'], [parts.cspSource, "'nonce-N'"]);
@@ -27,7 +32,10 @@ test('the CSP denies by default and allows scripts only by nonce', () => {
 
 test('the page loads its one script with the nonce and escapes the title', () => {
   const html = renderWebviewHtml(parts);
-  assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-abc123';/);
+  assert.match(
+    html,
+    /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-abc123';/,
+  );
   const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
   assert.deepEqual(scripts, [` nonce="abc123" src="${parts.scriptUri}"`]);
   assert.ok(html.includes(`<link rel="stylesheet" href="${parts.styleUris[0]}" nonce="abc123">`));
@@ -42,7 +50,11 @@ test('a panel restore key travels as an escaped meta element (and is absent with
   const html = renderWebviewHtml({ ...parts, restoreKey: key });
   const meta = /<meta name="mlloop-panel" content="([^"]*)">/.exec(html);
   assert.ok(meta, html);
-  const decoded = meta[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const decoded = meta[1]
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   assert.deepEqual(JSON.parse(decoded), { projectDir: '/p/"quoted" <dir>', runId: 'r&1' });
   assert.ok(!renderWebviewHtml(parts).includes('mlloop-panel'));
 });

@@ -4,11 +4,22 @@ import assert from 'node:assert/strict';
 import { isMonitoringHostMessage, isMonitoringWebviewMessage } from '../../../src/protocol/monitoring';
 import { report } from '../monitor/fixtures';
 
-const deployment = { name: 'iris', projectDir: '/p', url: 'http://127.0.0.1:1', running: true, logging: true, production: '1', candidate: null, previousProduction: null, runs: { '1': 'r1' } };
+const deployment = {
+  name: 'iris',
+  projectDir: '/p',
+  url: 'http://127.0.0.1:1',
+  running: true,
+  logging: true,
+  production: '1',
+  candidate: null,
+  previousProduction: null,
+  runs: { '1': 'r1' },
+};
 
 test('webview messages: ready and the known actions only', () => {
   assert.ok(isMonitoringWebviewMessage({ type: 'ready' }));
-  for (const action of ['refresh', 'retrain', 'promote', 'rollback', 'sendToErrorAnalysis', 'openLogs']) assert.ok(isMonitoringWebviewMessage({ type: 'action', action }), action);
+  for (const action of ['refresh', 'retrain', 'promote', 'rollback', 'sendToErrorAnalysis', 'openLogs'])
+    assert.ok(isMonitoringWebviewMessage({ type: 'action', action }), action);
   assert.ok(!isMonitoringWebviewMessage({ type: 'action', action: 'deleteEverything' }));
   assert.ok(!isMonitoringWebviewMessage({ type: 'action' }));
   assert.ok(!isMonitoringWebviewMessage('refresh'));
@@ -17,9 +28,20 @@ test('webview messages: ready and the known actions only', () => {
 test('host snapshots: loading, error, loaded with a report, alerts and a gate; malformed ones refused', () => {
   assert.ok(isMonitoringHostMessage({ type: 'state', state: { status: 'loading', deployment: 'iris' } }));
   assert.ok(isMonitoringHostMessage({ type: 'state', state: { status: 'error', deployment: 'iris', message: 'x' } }));
-  const loaded = { status: 'loaded', deployment, report: report(), alerts: [{ deployment: 'iris', kind: 'data-drift', message: 'm' }] };
+  const loaded = {
+    status: 'loaded',
+    deployment,
+    report: report(),
+    alerts: [{ deployment: 'iris', kind: 'data-drift', message: 'm' }],
+  };
   assert.ok(isMonitoringHostMessage({ type: 'state', state: loaded }));
-  const gate = { productionRunId: 'a', candidateRunId: 'b', dataVersion: 'v', production: { train: 1 }, comparison: { groups: [] } };
+  const gate = {
+    productionRunId: 'a',
+    candidateRunId: 'b',
+    dataVersion: 'v',
+    production: { train: 1 },
+    comparison: { groups: [] },
+  };
   assert.ok(isMonitoringHostMessage({ type: 'state', state: { ...loaded, gate } }));
   assert.ok(!isMonitoringHostMessage({ type: 'state', state: { ...loaded, report: { features: 'no' } } }));
   assert.ok(!isMonitoringHostMessage({ type: 'state', state: { ...loaded, alerts: [{ kind: 1 }] } }));

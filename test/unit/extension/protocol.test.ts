@@ -4,14 +4,23 @@ import { isDataHostMessage, isDataProfile, isDataWebviewMessage } from '../../..
 import { sampleProfile } from './fixtures/profile';
 
 test('webview → host: the panel accepts only its own message kinds', () => {
-  for (const m of [{ type: 'ready' }, { type: 'refresh' }, { type: 'openDataFile' }]) assert.ok(isDataWebviewMessage(m), m.type);
-  for (const m of [null, 'ready', {}, { type: 'train' }, [{ type: 'ready' }]]) assert.equal(isDataWebviewMessage(m), false, JSON.stringify(m));
+  for (const m of [{ type: 'ready' }, { type: 'refresh' }, { type: 'openDataFile' }])
+    assert.ok(isDataWebviewMessage(m), m.type);
+  for (const m of [null, 'ready', {}, { type: 'train' }, [{ type: 'ready' }]])
+    assert.equal(isDataWebviewMessage(m), false, JSON.stringify(m));
 });
 
 test('host → webview: complete states of each status validate', () => {
   assert.ok(isDataHostMessage({ type: 'state', state: { status: 'loading', projectFile: 'mlloop.json' } }));
-  assert.ok(isDataHostMessage({ type: 'state', state: { status: 'error', projectFile: 'mlloop.json', message: 'no data' } }));
-  assert.ok(isDataHostMessage({ type: 'state', state: { status: 'loaded', projectFile: 'mlloop.json', profile: sampleProfile() } }));
+  assert.ok(
+    isDataHostMessage({ type: 'state', state: { status: 'error', projectFile: 'mlloop.json', message: 'no data' } }),
+  );
+  assert.ok(
+    isDataHostMessage({
+      type: 'state',
+      state: { status: 'loaded', projectFile: 'mlloop.json', profile: sampleProfile() },
+    }),
+  );
 });
 
 test('host → webview: malformed states are refused', () => {

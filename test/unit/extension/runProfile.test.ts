@@ -28,7 +28,10 @@ test('passes `profile DIR --json` and returns the parsed profile', async () => {
 });
 
 test('a failing CLI rejects with its stderr message, without stack lines', async () => {
-  const cli = fakeCli('fail', `console.error('mlloop.json:3:12: error: data file data/x.csv does not exist\\n    at foo (x.js:1:1)'); process.exit(1);`);
+  const cli = fakeCli(
+    'fail',
+    `console.error('mlloop.json:3:12: error: data file data/x.csv does not exist\\n    at foo (x.js:1:1)'); process.exit(1);`,
+  );
   await assert.rejects(run(cli), (e: unknown) => {
     assert.ok(e instanceof ProfileProcessError);
     assert.equal(e.exitCode, 1);

@@ -3,7 +3,16 @@
 // requests, an empty window. Each is reported (issues) and skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync, statSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+  statSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestLog } from '../../../src/core/requestLog/log';
@@ -11,7 +20,15 @@ import type { LogSchema } from '../../../src/core/requestLog/columnar';
 import { monitorDeployment, type MonitoringReference } from '../../../src/core/monitor';
 import { numericReference } from '../../../src/core/train/reference';
 
-const SCHEMA: LogSchema = { model: 'm', version: '1', runId: 'r1', task: 'classification', features: ['a', 'b'], categories: [], classes: ['x', 'y'] };
+const SCHEMA: LogSchema = {
+  model: 'm',
+  version: '1',
+  runId: 'r1',
+  task: 'classification',
+  features: ['a', 'b'],
+  categories: [],
+  classes: ['x', 'y'],
+};
 const OTHER: LogSchema = { ...SCHEMA, version: '2', runId: 'r2', features: ['a', 'c', 'd'] };
 
 function reference(): MonitoringReference {
@@ -21,7 +38,13 @@ function reference(): MonitoringReference {
     task: 'classification',
     target: 't',
     classes: ['x', 'y'],
-    features: [numericReference('a', a), numericReference('b', a.map((v) => v * 2))],
+    features: [
+      numericReference('a', a),
+      numericReference(
+        'b',
+        a.map((v) => v * 2),
+      ),
+    ],
     rows: 200,
     predictions: { kind: 'classes', classes: { x: 100, y: 100 }, meanConfidence: 0.8 },
     devScore: { metric: 'accuracy', value: 0.9 },
@@ -40,15 +63,40 @@ function writeLog(dir: string, n: number, schema = SCHEMA, opts: { status?: numb
     const numeric = new Float32Array(schema.features.map((_, j) => v * (j + 1)));
     const id = `${schema.version}-${i + (opts.start ?? 0)}`;
     log.append(
-      { time: new Date(time).toISOString(), id, model: schema.model, version: schema.version, status, inputs: status === 200 ? [Object.fromEntries(schema.features.map((f, j) => [f, numeric[j]]))] : undefined, outputs: status === 200 ? [{ label: 'x', probabilities: { x: 0.7, y: 0.3 } }] : undefined, latency_ms: 1 + (i % 5), run: schema.runId },
-      status === 200 ? { time, id, status, latencyMs: 1 + (i % 5), schema, rows: 1, numeric, probabilities: new Float32Array([0.7, 0.3]), classIndex: new Int32Array([0]) } : { time, id, status, latencyMs: 1, schema, rows: 0 },
+      {
+        time: new Date(time).toISOString(),
+        id,
+        model: schema.model,
+        version: schema.version,
+        status,
+        inputs: status === 200 ? [Object.fromEntries(schema.features.map((f, j) => [f, numeric[j]]))] : undefined,
+        outputs: status === 200 ? [{ label: 'x', probabilities: { x: 0.7, y: 0.3 } }] : undefined,
+        latency_ms: 1 + (i % 5),
+        run: schema.runId,
+      },
+      status === 200
+        ? {
+            time,
+            id,
+            status,
+            latencyMs: 1 + (i % 5),
+            schema,
+            rows: 1,
+            numeric,
+            probabilities: new Float32Array([0.7, 0.3]),
+            classIndex: new Int32Array([0]),
+          }
+        : { time, id, status, latencyMs: 1, schema, rows: 0 },
     );
   }
   log.close();
 }
 
 function files(dir: string, ext: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 const temp = () => mkdtempSync(join(tmpdir(), 'mlloop-monitor-bad-'));
@@ -81,7 +129,10 @@ test('columnar log: a truncated last record (a crash mid-write) and garbage in t
   buf.fill(0xab, 400, 440);
   writeFileSync(cols, buf);
   const r = await monitorDeployment({ logDir: dir, reference: reference(), window: 0 });
-  assert.ok(r.issues.some((i) => i.kind === 'corrupt-line'), JSON.stringify(r.issues));
+  assert.ok(
+    r.issues.some((i) => i.kind === 'corrupt-line'),
+    JSON.stringify(r.issues),
+  );
   assert.ok(r.window.requests >= 95 && r.window.requests < 100, `${r.window.requests} requests read`);
   rmSync(dir, { recursive: true });
 });
@@ -110,8 +161,14 @@ test('records of another model version with other inputs are skipped and reporte
     // Default target: the newest request's version (2), whose inputs do not fit the reference of version 1.
     const newest = await monitorDeployment({ logDir: dir, reference: reference(), window: 0 });
     assert.equal(newest.version, '2');
-    assert.ok(newest.issues.some((i) => i.kind === 'other-version' && i.count === 30), JSON.stringify(newest.issues));
-    assert.ok(newest.issues.some((i) => i.kind === 'bad-inputs'), JSON.stringify(newest.issues));
+    assert.ok(
+      newest.issues.some((i) => i.kind === 'other-version' && i.count === 30),
+      JSON.stringify(newest.issues),
+    );
+    assert.ok(
+      newest.issues.some((i) => i.kind === 'bad-inputs'),
+      JSON.stringify(newest.issues),
+    );
     assert.equal(newest.window.rows, 0);
     // Version 1 asked for: its 30 requests, version 2's skipped.
     const v1 = await monitorDeployment({ logDir: dir, reference: reference(), window: 0, model: 'm', version: '1' });
@@ -127,7 +184,9 @@ test('feedback: labels join by request id; unknown ids and bad lines are reporte
   writeLog(dir, 40);
   writeLog(dir, 10, SCHEMA, { status: 400, start: 40 });
   const fb = [
-    ...Array.from({ length: 20 }, (_, i) => JSON.stringify({ time: '2026-01-01T01:00:00Z', id: `1-${i}`, label: i < 15 ? 'x' : 'y' })),
+    ...Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ time: '2026-01-01T01:00:00Z', id: `1-${i}`, label: i < 15 ? 'x' : 'y' }),
+    ),
     JSON.stringify({ time: '2026-01-01T01:00:00Z', id: 'ghost', label: 'x' }),
     '{"broken',
     JSON.stringify({ time: '2026-01-01T01:00:00Z', id: '1-39' }),
@@ -172,12 +231,19 @@ test('windows: the last N requests across rotated files, or the requests since a
   assert.equal(last.window.requests, 75);
   assert.equal(last.window.from, new Date(Date.UTC(2026, 0, 1) + 45 * 1000).toISOString());
   assert.equal(last.window.to, new Date(Date.UTC(2026, 0, 1) + 119 * 1000).toISOString());
-  const since = await monitorDeployment({ logDir: dir, reference: reference(), since: new Date(Date.UTC(2026, 0, 1) + 100 * 1000) });
+  const since = await monitorDeployment({
+    logDir: dir,
+    reference: reference(),
+    since: new Date(Date.UTC(2026, 0, 1) + 100 * 1000),
+  });
   assert.equal(since.window.kind, 'time');
   assert.equal(since.window.requests, 20);
   const total = since.operational.series.reduce((a, p) => a + p.requests, 0);
   assert.equal(total, 20);
   // Latencies of 1–5 ms, read back from log-scale bins 12 % wide.
-  assert.ok(since.operational.series.every((p) => p.p50 >= 0.9 && p.p50 <= 5.5), JSON.stringify(since.operational.series));
+  assert.ok(
+    since.operational.series.every((p) => p.p50 >= 0.9 && p.p50 <= 5.5),
+    JSON.stringify(since.operational.series),
+  );
   rmSync(dir, { recursive: true });
 });

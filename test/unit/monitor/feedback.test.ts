@@ -32,21 +32,48 @@ test('logged responses carry X-Request-Id (the body id, the client header, or a 
   const logDir = join(dir, 'log');
   const server = await startServer({ requestLog: { dir: logDir } });
   await server.registry.addVersion('clf', { path: writeModel(dir, 'c.onnx', contractClassifier()) });
-  const own = await call(server, 'POST', '/v2/models/clf/predict', { instances: [{ f0: 3, f1: 1 }] }, { 'x-request-id': 'mine-1' });
+  const own = await call(
+    server,
+    'POST',
+    '/v2/models/clf/predict',
+    { instances: [{ f0: 3, f1: 1 }] },
+    { 'x-request-id': 'mine-1' },
+  );
   assert.equal(own.headers.get('x-request-id'), 'mine-1');
-  const fresh = await call(server, 'POST', '/v2/models/clf/predict', { instances: [{ f0: 3, f1: 1 }, { f0: 0, f1: 2 }] });
+  const fresh = await call(server, 'POST', '/v2/models/clf/predict', {
+    instances: [
+      { f0: 3, f1: 1 },
+      { f0: 0, f1: 2 },
+    ],
+  });
   const id = fresh.headers.get('x-request-id');
   assert.ok(id && id !== 'mine-1');
   assert.equal((await call(server, 'POST', '/v2/models/clf/feedback', { id, label: ['a', 'b'] })).status, 200);
-  assert.equal((await call(server, 'POST', '/v2/models/clf/feedback', { feedback: [{ id: 'mine-1', label: 'c' }] })).body.accepted, 1);
-  for (const bad of [{ id, label: 'z' }, { id, label: ['a', 'q'] }, { id: '', label: 'a' }, { id, label: { a: 1 } }, { feedback: [] }, 'text']) {
+  assert.equal(
+    (await call(server, 'POST', '/v2/models/clf/feedback', { feedback: [{ id: 'mine-1', label: 'c' }] })).body.accepted,
+    1,
+  );
+  for (const bad of [
+    { id, label: 'z' },
+    { id, label: ['a', 'q'] },
+    { id: '', label: 'a' },
+    { id, label: { a: 1 } },
+    { feedback: [] },
+    'text',
+  ]) {
     const r = await call(server, 'POST', '/v2/models/clf/feedback', bad);
     assert.equal(r.status, 400, JSON.stringify(bad));
     assert.ok(typeof r.body.error === 'string' && r.body.error.length > 10);
   }
   await server.close();
   const fb = readFeedback(logDir);
-  assert.deepEqual(fb.records.map((r) => [r.id, r.label]), [[id, ['a', 'b']], ['mine-1', 'c']]);
+  assert.deepEqual(
+    fb.records.map((r) => [r.id, r.label]),
+    [
+      [id, ['a', 'b']],
+      ['mine-1', 'c'],
+    ],
+  );
   assert.ok(fb.records.every((r) => Number.isFinite(Date.parse(r.time))));
 });
 

@@ -24,9 +24,22 @@ export function feature(name: string, over: Partial<FeatureDrift> = {}): Feature
 
 export function report(over: Partial<MonitoringReport> = {}): MonitoringReport {
   const features = [
-    feature('petal_length', { statistic: 0.6, pValue: 1e-9, drifted: true, score: 0.99, histogram: { edges: [1, 3, 5, 7], reference: [0.3, 0.4, 0.3], current: [0, 0.2, 0.8] } }),
+    feature('petal_length', {
+      statistic: 0.6,
+      pValue: 1e-9,
+      drifted: true,
+      score: 0.99,
+      histogram: { edges: [1, 3, 5, 7], reference: [0.3, 0.4, 0.3], current: [0, 0.2, 0.8] },
+    }),
     feature('sepal_width'),
-    feature('petal_width', { test: 'wasserstein', statistic: 0.25, pValue: undefined, threshold: 0.1, drifted: true, score: 0.7 }),
+    feature('petal_width', {
+      test: 'wasserstein',
+      statistic: 0.25,
+      pValue: undefined,
+      threshold: 0.1,
+      drifted: true,
+      score: 0.7,
+    }),
     feature('sepal_length', { score: 0.05 }),
   ];
   return {
@@ -34,12 +47,29 @@ export function report(over: Partial<MonitoringReport> = {}): MonitoringReport {
     model: 'iris',
     version: '1',
     runId: 'r1',
-    window: { kind: 'requests', size: 1000, requests: 100, rows: 100, from: '2026-11-27T10:00:00.000Z', to: '2026-11-27T10:05:00.000Z' },
+    window: {
+      kind: 'requests',
+      size: 1000,
+      requests: 100,
+      rows: 100,
+      from: '2026-11-27T10:00:00.000Z',
+      to: '2026-11-27T10:05:00.000Z',
+    },
     reference: { source: 'training', rows: 90 },
     thresholds: DEFAULT_THRESHOLDS,
     features,
     dataset: { drifted: 2, total: 4, share: 0.5, threshold: 0.5, drift: true },
-    prediction: { kind: 'classes', test: 'chisquare', statistic: 40, pValue: 1e-6, threshold: 0.05, drifted: true, current: { setosa: 0.1, versicolor: 0.2, virginica: 0.7 }, reference: { setosa: 0.33, versicolor: 0.33, virginica: 0.34 }, count: 100 },
+    prediction: {
+      kind: 'classes',
+      test: 'chisquare',
+      statistic: 40,
+      pValue: 1e-6,
+      threshold: 0.05,
+      drifted: true,
+      current: { setosa: 0.1, versicolor: 0.2, virginica: 0.7 },
+      reference: { setosa: 0.33, versicolor: 0.33, virginica: 0.34 },
+      count: 100,
+    },
     live: {
       metric: 'accuracy',
       value: 0.7,

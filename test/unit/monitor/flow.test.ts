@@ -36,11 +36,20 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
 function instance(rows: SplitDataset['dev'], i: number, shift = 0): Record<string, number> {
   const names = dataset.schema.numeric;
   const F = names.length;
-  return Object.fromEntries(names.map((f, j) => [f, Math.min(16, rows.features.numeric[i * F + j] + (shift && SHIFTED.includes(f) ? shift : 0))]));
+  return Object.fromEntries(
+    names.map((f, j) => [
+      f,
+      Math.min(16, rows.features.numeric[i * F + j] + (shift && SHIFTED.includes(f) ? shift : 0)),
+    ]),
+  );
 }
 
 async function predict(inst: Record<string, number>): Promise<string> {
-  const res = await fetch(`${server.url}/v2/models/digits/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ instances: [inst] }) });
+  const res = await fetch(`${server.url}/v2/models/digits/predict`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ instances: [inst] }),
+  });
   assert.equal(res.status, 200);
   const id = res.headers.get('x-request-id');
   assert.ok(id, 'a logged request names its id in X-Request-Id');
@@ -49,7 +58,11 @@ async function predict(inst: Record<string, number>): Promise<string> {
 }
 
 async function postFeedback(body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${server.url}/v2/models/digits/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${server.url}/v2/models/digits/feedback`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -62,7 +75,12 @@ before(async () => {
   runDir = outcome.runDir;
   dataset = await loadSplitDataset(project);
   logDir = deploymentDir(project, 'digits');
-  server = new InferenceServer({ port: 0, processMetrics: false, name: 'digits', requestLog: { dir: logDir, flushIntervalMs: 20 } });
+  server = new InferenceServer({
+    port: 0,
+    processMetrics: false,
+    name: 'digits',
+    requestLog: { dir: logDir, flushIntervalMs: 20 },
+  });
   await server.registry.addVersion('digits', { path: outcome.model!, runId }, { alias: 'production' });
   await server.listen();
 });
@@ -80,7 +98,10 @@ test('a built-in run stores its reference (training statistics, dev predictions 
   assert.equal(ref.features.length, 64);
   const px20 = ref.features.find((f) => f.name === 'px20');
   assert.ok(px20 && px20.kind === 'numeric');
-  assert.equal(px20.weights.reduce((a, b) => a + b, 0), px20.count);
+  assert.equal(
+    px20.weights.reduce((a, b) => a + b, 0),
+    px20.count,
+  );
   // The reference's points are the training values: its mean is the training column's mean.
   const F = 64;
   const j = dataset.schema.numeric.indexOf('px20');
@@ -88,7 +109,10 @@ test('a built-in run stores its reference (training statistics, dev predictions 
   for (let i = 0; i < dataset.train.features.n; i++) s += dataset.train.features.numeric[i * F + j];
   assert.ok(Math.abs(px20.mean - s / dataset.train.features.n) < 1e-9);
   assert.equal(ref.predictions?.kind, 'classes');
-  assert.equal(Object.values(ref.predictions!.classes!).reduce((a, b) => a + b, 0), dataset.dev.features.n);
+  assert.equal(
+    Object.values(ref.predictions!.classes!).reduce((a, b) => a + b, 0),
+    dataset.dev.features.n,
+  );
   assert.equal(ref.devScore?.metric, 'accuracy');
   assert.ok(ref.devScore!.value > 0.9);
 });
@@ -100,7 +124,11 @@ test('dev traffic: no dataset drift; feedback labels give live accuracy equal to
   // Labels for every dev request: half one by one, half in the array form.
   const classes = dataset.schema.classes!;
   const half = Math.floor(ids.length / 2);
-  for (let i = 0; i < half; i++) assert.deepEqual(await postFeedback({ id: ids[i], label: classes[dev.y[i]] }), { status: 200, body: { accepted: 1 } });
+  for (let i = 0; i < half; i++)
+    assert.deepEqual(await postFeedback({ id: ids[i], label: classes[dev.y[i]] }), {
+      status: 200,
+      body: { accepted: 1 },
+    });
   const rest = ids.slice(half).map((id, k) => ({ id, label: classes[dev.y[half + k]] }));
   assert.deepEqual(await postFeedback({ feedback: rest }), { status: 200, body: { accepted: rest.length } });
   // Feedback for an id that was never logged is accepted (it may arrive before the log flush) and reported by monitoring.
@@ -112,7 +140,10 @@ test('dev traffic: no dataset drift; feedback labels give live accuracy equal to
   server.log!.flush();
   const files = readdirSync(logDir);
   assert.ok(files.some((f) => f.startsWith('feedback-') && f.endsWith('.jsonl')));
-  assert.ok(files.some((f) => f.endsWith('.cols')), 'the columnar log is written beside the JSON Lines');
+  assert.ok(
+    files.some((f) => f.endsWith('.cols')),
+    'the columnar log is written beside the JSON Lines',
+  );
 
   const r = await monitorDeployment({ logDir, window: dev.features.n });
   assert.equal(r.reader, 'columnar');
@@ -120,7 +151,14 @@ test('dev traffic: no dataset drift; feedback labels give live accuracy equal to
   assert.equal(r.runId, runId);
   assert.equal(r.window.requests, dev.features.n);
   assert.equal(r.window.rows, dev.features.n);
-  assert.equal(r.dataset.drift, false, `dev traffic drifted: ${r.features.filter((f) => f.drifted).map((f) => f.name).join(', ')}`);
+  assert.equal(
+    r.dataset.drift,
+    false,
+    `dev traffic drifted: ${r.features
+      .filter((f) => f.drifted)
+      .map((f) => f.name)
+      .join(', ')}`,
+  );
   assert.ok(r.dataset.share < 0.2);
   assert.equal(r.features.length, 64);
   assert.equal(r.features[0].test, 'ks', 'windows of at most 1000 values use KS');
@@ -193,8 +231,19 @@ test('a run without reference.json: computed once from the project data, stored,
 });
 
 test('--reference CSV --current LOG.jsonl compares the requests with a CSV', async () => {
-  const logs = readdirSync(logDir).filter((f) => f.startsWith('requests-') && f.endsWith('.jsonl')).map((f) => join(logDir, f));
-  const c = await cli(['drift', '--reference', join(project, 'data', 'digits.csv'), '--current', ...logs.flatMap((f, i) => (i ? ['--current', f] : [f])), '--window', '300', '--json']);
+  const logs = readdirSync(logDir)
+    .filter((f) => f.startsWith('requests-') && f.endsWith('.jsonl'))
+    .map((f) => join(logDir, f));
+  const c = await cli([
+    'drift',
+    '--reference',
+    join(project, 'data', 'digits.csv'),
+    '--current',
+    ...logs.flatMap((f, i) => (i ? ['--current', f] : [f])),
+    '--window',
+    '300',
+    '--json',
+  ]);
   assert.equal(c.code, 3, c.err);
   const r = JSON.parse(c.out);
   assert.equal(r.reference.source, 'csv');
@@ -213,7 +262,11 @@ test('live accuracy joins feedback sent to single rows of a request (<id>#<k>) a
   const dev = dataset.dev;
   const classes = dataset.schema.classes!;
   const post = async (rows: number[]) => {
-    const res = await fetch(`${server.url}/v2/models/digits/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ instances: rows.map((i) => instance(dev, i)) }) });
+    const res = await fetch(`${server.url}/v2/models/digits/predict`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ instances: rows.map((i) => instance(dev, i)) }),
+    });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { predictions: Array<{ label: string }> };
     return { id: res.headers.get('x-request-id')!, predicted: body.predictions.map((p) => p.label) };
@@ -237,6 +290,12 @@ test('live accuracy joins feedback sent to single rows of a request (<id>#<k>) a
   assert.equal(r.window.rows, 6);
   assert.ok(r.live);
   assert.equal(r.live.labelled, 5, 'rows 0, 1, 3 of a and both rows of b');
-  const correct = [a.predicted[0] === truth(0), a.predicted[1] === truth(1), false, b.predicted[0] === truth(4), true].filter(Boolean).length;
+  const correct = [
+    a.predicted[0] === truth(0),
+    a.predicted[1] === truth(1),
+    false,
+    b.predicted[0] === truth(4),
+    true,
+  ].filter(Boolean).length;
   assert.ok(Math.abs(r.live.value - correct / 5) < 1e-12, `live ${r.live.value}, expected ${correct}/5`);
 });

@@ -20,7 +20,11 @@ let logDir: string;
 let devRmse: number;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 function instance(i: number, sex?: string): Record<string, unknown> {
@@ -34,7 +38,10 @@ function instance(i: number, sex?: string): Record<string, unknown> {
 
 before(async () => {
   project = mkdtempSync(join(tmpdir(), 'mlloop-monitor-reg-'));
-  cpSync(join(__dirname, '..', '..', '..', 'examples', 'diabetes'), project, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  cpSync(join(__dirname, '..', '..', '..', 'examples', 'diabetes'), project, {
+    recursive: true,
+    filter: (src) => !src.includes('.mlloop'),
+  });
   const o = await trainExperiment({ projectDir: project, experimentName: 'linear' });
   assert.equal(o.status, 'completed');
   devRmse = (o.metrics.dev as { rmse: number }).rmse;
@@ -57,9 +64,15 @@ test('live RMSE from feedback equals the dev RMSE; no drift on dev traffic; the 
     assert.equal(res.status, 200);
     await res.json();
   }
-  const fb = await post('/v2/models/diabetes/feedback', { feedback: Array.from({ length: n }, (_, i) => ({ id: `dev-${i}`, label: dataset.dev.y[i] })) });
+  const fb = await post('/v2/models/diabetes/feedback', {
+    feedback: Array.from({ length: n }, (_, i) => ({ id: `dev-${i}`, label: dataset.dev.y[i] })),
+  });
   assert.equal(fb.status, 200);
-  assert.equal((await post('/v2/models/diabetes/feedback', { id: 'dev-0', label: 'high' })).status, 400, 'a regression label must be a number');
+  assert.equal(
+    (await post('/v2/models/diabetes/feedback', { id: 'dev-0', label: 'high' })).status,
+    400,
+    'a regression label must be a number',
+  );
   server.log!.flush();
   const r = await monitorDeployment({ logDir, window: n });
   assert.equal(r.window.rows, n);
@@ -78,7 +91,8 @@ test('live RMSE from feedback equals the dev RMSE; no drift on dev traffic; the 
 });
 
 test('an unseen category drifts the categorical feature and is named', async () => {
-  for (let i = 0; i < 40; i++) assert.equal((await post('/v2/models/diabetes/predict', { instances: [instance(i, '3')] })).status, 200);
+  for (let i = 0; i < 40; i++)
+    assert.equal((await post('/v2/models/diabetes/predict', { instances: [instance(i, '3')] })).status, 200);
   server.log!.flush();
   const r = await monitorDeployment({ logDir, window: 40 });
   const sex = r.features.find((f) => f.name === 'sex')!;

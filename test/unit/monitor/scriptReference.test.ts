@@ -14,7 +14,11 @@ test('a script run stores reference.json: training statistics, dev predictions a
   writeFileSync(join(dir, 'fixture.onnx'), scoresModel());
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
   spec.experiments.s = {
-    command: nodeScript(dir, 'm.js', `require('fs').copyFileSync(process.env.MODEL_SRC, require('path').join(process.env.MLLOOP_RUN_DIR, 'model.onnx'));`),
+    command: nodeScript(
+      dir,
+      'm.js',
+      `require('fs').copyFileSync(process.env.MODEL_SRC, require('path').join(process.env.MLLOOP_RUN_DIR, 'model.onnx'));`,
+    ),
     env: { MODEL_SRC: join(dir, 'fixture.onnx') },
   };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
@@ -24,12 +28,18 @@ test('a script run stores reference.json: training statistics, dev predictions a
   assert.ok(ref);
   const dataset = await loadSplitDataset(dir);
   assert.equal(ref.rows, dataset.train.features.n);
-  assert.deepEqual(ref.features.map((f) => f.name), dataset.schema.numeric);
+  assert.deepEqual(
+    ref.features.map((f) => f.name),
+    dataset.schema.numeric,
+  );
   const f0 = ref.features[0];
   assert.ok(f0.kind === 'numeric');
   let min = Infinity;
   for (let i = 0; i < dataset.train.features.n; i++) min = Math.min(min, dataset.train.features.numeric[i * 4]);
   assert.equal(f0.min, min);
-  assert.equal(Object.values(ref.predictions!.classes!).reduce((a, b) => a + b, 0), dataset.dev.features.n);
+  assert.equal(
+    Object.values(ref.predictions!.classes!).reduce((a, b) => a + b, 0),
+    dataset.dev.features.n,
+  );
   assert.equal(ref.devScore?.value, (o.metrics.dev as { accuracy: number }).accuracy);
 });

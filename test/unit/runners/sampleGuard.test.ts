@@ -16,7 +16,7 @@ test('a copy of a sample leaves its run store behind; the snapshot diff names ad
     const copy = copyOfSample(sample);
     assert.equal(basename(copy), basename(sample), 'the copy keeps the folder name');
     assert.ok(existsSync(join(copy, 'mlloop.json')));
-    assert.ok(!existsSync(join(copy, '.mlloop')), 'a user\'s runs are not copied');
+    assert.ok(!existsSync(join(copy, '.mlloop')), "a user's runs are not copied");
     rmSync(dirname(copy), { recursive: true, force: true });
 
     const before = snapshotTree(sample);
@@ -24,7 +24,12 @@ test('a copy of a sample leaves its run store behind; the snapshot diff names ad
     writeFileSync(join(sample, '.mlloop', 'runs', 'r2', 'run.json'), '{}');
     writeFileSync(join(sample, 'mlloop.json'), '{"edited": true}');
     rmSync(join(sample, '.mlloop', 'runs', 'r1'), { recursive: true });
-    assert.deepEqual(treeChanges(before, snapshotTree(sample)), ['~ mlloop.json', '- .mlloop/runs/r1/run.json', '+ .mlloop/runs/r2/run.json'].sort((a, b) => a.slice(2).localeCompare(b.slice(2))));
+    assert.deepEqual(
+      treeChanges(before, snapshotTree(sample)),
+      ['~ mlloop.json', '- .mlloop/runs/r1/run.json', '+ .mlloop/runs/r2/run.json'].sort((a, b) =>
+        a.slice(2).localeCompare(b.slice(2)),
+      ),
+    );
     assert.deepEqual(treeChanges(before, before), []);
   } finally {
     rmSync(sample, { recursive: true, force: true });

@@ -8,17 +8,45 @@ import { join } from 'node:path';
 import { CancelledError } from '../../../src/core/runtime/cancel';
 import { runWorkerJob } from '../../../src/core/runtime/worker';
 
-const code = (body: string) => ({ source: `const { parentPort, workerData } = require('node:worker_threads');\n${body}`, eval: true });
+const code = (body: string) => ({
+  source: `const { parentPort, workerData } = require('node:worker_threads');\n${body}`,
+  eval: true,
+});
 type Answer = { ok: boolean; value: number | string };
-const passOn = (m: Answer, end: { resolve: (v: number | string) => void; reject: (e: unknown) => void }) => (m.ok ? end.resolve(m.value) : end.reject(new Error(String(m.value))));
+const passOn = (m: Answer, end: { resolve: (v: number | string) => void; reject: (e: unknown) => void }) =>
+  m.ok ? end.resolve(m.value) : end.reject(new Error(String(m.value)));
 
 test('the job resolves with what the worker answers, and rejects with the error it sends', async () => {
-  assert.equal(await runWorkerJob<number | string, Answer>({ worker: code(`parentPort.postMessage({ ok: true, value: workerData * 2 });`), workerData: 21, job: 'Doubling', onMessage: passOn }), 42);
-  await assert.rejects(runWorkerJob<number | string, Answer>({ worker: code(`parentPort.postMessage({ ok: false, value: 'bad row 3' });`), workerData: 0, job: 'Doubling', onMessage: passOn }), /bad row 3/);
+  assert.equal(
+    await runWorkerJob<number | string, Answer>({
+      worker: code(`parentPort.postMessage({ ok: true, value: workerData * 2 });`),
+      workerData: 21,
+      job: 'Doubling',
+      onMessage: passOn,
+    }),
+    42,
+  );
+  await assert.rejects(
+    runWorkerJob<number | string, Answer>({
+      worker: code(`parentPort.postMessage({ ok: false, value: 'bad row 3' });`),
+      workerData: 0,
+      job: 'Doubling',
+      onMessage: passOn,
+    }),
+    /bad row 3/,
+  );
 });
 
 test('a worker that exits without answering is reported with its exit code', async () => {
-  await assert.rejects(runWorkerJob<number | string, Answer>({ worker: code(`process.exit(3);`), workerData: 0, job: 'The check', onMessage: passOn }), /The check stopped \(worker exit code 3\) before answering/);
+  await assert.rejects(
+    runWorkerJob<number | string, Answer>({
+      worker: code(`process.exit(3);`),
+      workerData: 0,
+      job: 'The check',
+      onMessage: passOn,
+    }),
+    /The check stopped \(worker exit code 3\) before answering/,
+  );
 });
 
 test('an already aborted signal rejects with CancelledError and starts no worker', async () => {
@@ -26,7 +54,13 @@ test('an already aborted signal rejects with CancelledError and starts no worker
   const marker = join(dir, 'started');
   const abort = new AbortController();
   abort.abort();
-  const pending = runWorkerJob<number | string, Answer>({ worker: code(`require('node:fs').writeFileSync(workerData, '');`), workerData: marker, job: 'Training', signal: abort.signal, onMessage: passOn });
+  const pending = runWorkerJob<number | string, Answer>({
+    worker: code(`require('node:fs').writeFileSync(workerData, '');`),
+    workerData: marker,
+    job: 'Training',
+    signal: abort.signal,
+    onMessage: passOn,
+  });
   await assert.rejects(pending, (e: Error) => e instanceof CancelledError && e.message === 'Training was cancelled');
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(existsSync(marker), false, 'a worker was started for an aborted job');

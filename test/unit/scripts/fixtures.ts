@@ -15,7 +15,17 @@ export function irisProject(experiments: Record<string, unknown>): string {
   copyFileSync(IRIS_CSV, join(dir, 'iris.csv'));
   writeFileSync(
     join(dir, 'mlloop.json'),
-    JSON.stringify({ name: 'iris', task: 'classification', data: { path: 'iris.csv', target: 'species', split: { dev: 0.2, test: 0.2, seed: 1 } }, metric: 'accuracy', experiments }, null, 2),
+    JSON.stringify(
+      {
+        name: 'iris',
+        task: 'classification',
+        data: { path: 'iris.csv', target: 'species', split: { dev: 0.2, test: 0.2, seed: 1 } },
+        metric: 'accuracy',
+        experiments,
+      },
+      null,
+      2,
+    ),
   );
   return dir;
 }
@@ -31,13 +41,30 @@ export const W = Float32Array.from([0.2, -0.1, 0.3, 1.0, 0.5, 0.2, -1.5, -0.4, 0
 export const B = Float32Array.from([0.1, 0.0, -0.2]);
 
 /** A model with `features` float32 [N, inputWidth] → one float output [N, 3] (raw scores, or a softmax of them). */
-export function scoresModel(opts: { inputName?: string; inputWidth?: number; inputType?: ElemType; output?: string; softmax?: boolean; outputWidth?: number } = {}): Uint8Array {
+export function scoresModel(
+  opts: {
+    inputName?: string;
+    inputWidth?: number;
+    inputType?: ElemType;
+    output?: string;
+    softmax?: boolean;
+    outputWidth?: number;
+  } = {},
+): Uint8Array {
   const b = new OnnxGraphBuilder();
   const width = opts.inputWidth ?? IRIS_FEATURES;
   const input = b.addInput(opts.inputName ?? 'features', opts.inputType ?? 'float', ['N', width]);
   const C = opts.outputWidth ?? IRIS_CLASSES;
-  const w = b.addInitializer('W', Float32Array.from({ length: width * C }, (_, i) => W[i % W.length]), [width, C]);
-  const bias = b.addInitializer('b', Float32Array.from({ length: C }, (_, i) => B[i % B.length]), [C]);
+  const w = b.addInitializer(
+    'W',
+    Float32Array.from({ length: width * C }, (_, i) => W[i % W.length]),
+    [width, C],
+  );
+  const bias = b.addInitializer(
+    'b',
+    Float32Array.from({ length: C }, (_, i) => B[i % B.length]),
+    [C],
+  );
   const x = opts.inputType && opts.inputType !== 'float' ? b.addNode('Cast', [input], 1, { to: 1 })[0] : input;
   const [mm] = b.addNode('MatMul', [x, w]);
   const out = opts.output ?? 'scores';

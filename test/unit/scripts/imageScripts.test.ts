@@ -27,7 +27,12 @@ function readNpy(file: string): { descr: string; shape: number[]; data: Buffer }
   assert.equal((10 + len) % 64, 0, 'the header is padded to 64 bytes');
   const header = buf.toString('latin1', 10, 10 + len);
   const descr = /'descr': '([^']+)'/.exec(header)![1];
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = /'shape': \(([^)]*)\)/
+    .exec(header)![1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   return { descr, shape, data: buf.subarray(10 + len) };
 }
 
@@ -38,10 +43,17 @@ test('a script run of an image project gets manifests, .npy images and labels in
     const ref = await resolveProject(p.dir);
     const prepared = await prepareScriptData(ref, runDir, {});
     const env = inputEnv(prepared.inputs, runDir);
-    assert.deepEqual(JSON.parse(readFileSync(env.MLLOOP_FEATURES, 'utf8')), { image: { height: 16, width: 16, channels: 1 }, target: 'label', task: 'classification' });
+    assert.deepEqual(JSON.parse(readFileSync(env.MLLOOP_FEATURES, 'utf8')), {
+      image: { height: 16, width: 16, channels: 1 },
+      target: 'label',
+      task: 'classification',
+    });
     assert.deepEqual(JSON.parse(readFileSync(env.MLLOOP_CLASSES, 'utf8')), ['cat', 'dog']);
     for (const split of ['TRAIN', 'DEV', 'TEST']) {
-      const manifest = Papa.parse<Record<string, string>>(readFileSync(env[`MLLOOP_${split}`], 'utf8'), { header: true, skipEmptyLines: true });
+      const manifest = Papa.parse<Record<string, string>>(readFileSync(env[`MLLOOP_${split}`], 'utf8'), {
+        header: true,
+        skipEmptyLines: true,
+      });
       assert.deepEqual(manifest.meta.fields, ['path', 'label']);
       const images = readNpy(env[`MLLOOP_${split}_IMAGES`]);
       const labels = readNpy(env[`MLLOOP_${split}_LABELS`]);
@@ -60,7 +72,14 @@ test('a script run of an image project gets manifests, .npy images and labels in
       }
     }
     if (hasNumpy) {
-      const out = spawnSync(PYTHON, ['-c', 'import os, numpy as np; x = np.load(os.environ["MLLOOP_DEV_IMAGES"]); y = np.load(os.environ["MLLOOP_DEV_LABELS"]); print(x.shape, x.dtype, y.shape, y.dtype)'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      const out = spawnSync(
+        PYTHON,
+        [
+          '-c',
+          'import os, numpy as np; x = np.load(os.environ["MLLOOP_DEV_IMAGES"]); y = np.load(os.environ["MLLOOP_DEV_LABELS"]); print(x.shape, x.dtype, y.shape, y.dtype)',
+        ],
+        { env: { ...process.env, ...env }, encoding: 'utf8' },
+      );
       assert.equal(out.stdout.trim(), '(4, 1, 16, 16) uint8 (4,) int64', out.stderr);
     }
   } finally {
@@ -72,7 +91,11 @@ test('a script run of an image project gets manifests, .npy images and labels in
 function halvesModel(channels = 1): Uint8Array {
   const b = new OnnxGraphBuilder();
   const input = b.addInput('image', 'float', ['N', channels, 16, 16]);
-  const w = b.addInitializer('W', Float32Array.from({ length: 512 * channels }, (_, i) => ((Math.floor(i / 2) % 16 < 8) === (i % 2 === 0) ? 1 : 0)), [256 * channels, 2]);
+  const w = b.addInitializer(
+    'W',
+    Float32Array.from({ length: 512 * channels }, (_, i) => (Math.floor(i / 2) % 16 < 8 === (i % 2 === 0) ? 1 : 0)),
+    [256 * channels, 2],
+  );
   const [flat] = b.addNode('Flatten', [input], 1, { axis: 1 });
   b.addNode('MatMul', [flat, w], ['scores']);
   b.addOutput('scores', 'float', ['N', 2]);
@@ -92,13 +115,20 @@ test('a model.onnx taking `image` float32 [N, C, H, W] is evaluated on the pixel
     for (let i = 0; i < dataset.dev.features.n; i++) {
       let left = 0;
       let right = 0;
-      for (let k = 0; k < 256; k++) (k % 16 < 8 ? (left += px[i * 256 + k] / 255) : (right += px[i * 256 + k] / 255));
+      for (let k = 0; k < 256; k++) k % 16 < 8 ? (left += px[i * 256 + k] / 255) : (right += px[i * 256 + k] / 255);
       assert.equal(dev!.classIndex![i], right > left ? 1 : 0);
       const pLeft = 1 / (1 + Math.exp(right - left));
       assert.ok(Math.abs(dev!.probabilities![i * 2] - pLeft) < 1e-4);
     }
     writeFileSync(file, halvesModel(3));
-    await assert.rejects(ScriptModel.load(file, dataset.schema), (e: Error) => e instanceof ModelContractError && /"image" is not \[N, 1, 16, 16\]\): expected image float32 \[N, 1, 16, 16\]; the model takes image float32 \[N, 3, 16, 16\]/.test(e.message));
+    await assert.rejects(
+      ScriptModel.load(file, dataset.schema),
+      (e: Error) =>
+        e instanceof ModelContractError &&
+        /"image" is not \[N, 1, 16, 16\]\): expected image float32 \[N, 1, 16, 16\]; the model takes image float32 \[N, 3, 16, 16\]/.test(
+          e.message,
+        ),
+    );
   } finally {
     p.cleanup();
   }

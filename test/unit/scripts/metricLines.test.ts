@@ -12,10 +12,21 @@ test('LineBuffer holds a partial line until its newline arrives and strips CR', 
 });
 
 test('a metric line is normalized: step, totals, losses, dev_<project metric> → devMetric; other keys kept', () => {
-  const parsed = parseMetricLine('{"mlloop": "metric", "step": 3, "total_steps": 30, "train_loss": 0.41, "dev_loss": 0.5, "dev_accuracy": 0.93, "lr": 0.001}', 'accuracy');
+  const parsed = parseMetricLine(
+    '{"mlloop": "metric", "step": 3, "total_steps": 30, "train_loss": 0.41, "dev_loss": 0.5, "dev_accuracy": 0.93, "lr": 0.001}',
+    'accuracy',
+  );
   assert.deepEqual(parsed, {
     kind: 'metric',
-    metric: { step: 3, totalSteps: 30, trainLoss: 0.41, devLoss: 0.5, devMetric: 0.93, metricName: 'accuracy', lr: 0.001 },
+    metric: {
+      step: 3,
+      totalSteps: 30,
+      trainLoss: 0.41,
+      devLoss: 0.5,
+      devMetric: 0.93,
+      metricName: 'accuracy',
+      lr: 0.001,
+    },
   });
   // camelCase keys work too; a dev value of another metric is kept under its own name.
   const camel = parseMetricLine('{"mlloop":"metric","step":2,"trainLoss":1,"dev_f1":0.7}', 'accuracy');

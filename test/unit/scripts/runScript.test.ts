@@ -41,16 +41,35 @@ test('argv without a shell, --name value params, the params JSON file, cwd, env 
   );
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
   // The argument with a space and a $ would be split or expanded by a shell.
-  spec.experiments.echo = { command: [...command, 'two words $HOME'], env: { EXTRA: 'yes', ...withModel(dir) }, params: { lr: 0.001, hidden: [64, 32], name: 'a b', fast: true } };
+  spec.experiments.echo = {
+    command: [...command, 'two words $HOME'],
+    env: { EXTRA: 'yes', ...withModel(dir) },
+    params: { lr: 0.001, hidden: [64, 32], name: 'a b', fast: true },
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const o = await trainExperiment({ projectDir: dir, experimentName: 'echo' });
   assert.equal(o.status, 'completed', JSON.stringify(o.error));
   const seen = JSON.parse(readFileSync(join(o.runDir, 'seen.json'), 'utf8'));
-  assert.deepEqual(seen.argv, ['two words $HOME', '--lr', '0.001', '--hidden', '[64,32]', '--name', 'a b', '--fast', 'true']);
+  assert.deepEqual(seen.argv, [
+    'two words $HOME',
+    '--lr',
+    '0.001',
+    '--hidden',
+    '[64,32]',
+    '--name',
+    'a b',
+    '--fast',
+    'true',
+  ]);
   assert.equal(seen.cwd, dir);
   assert.equal(seen.env.EXTRA, 'yes');
   assert.equal(seen.env.MLLOOP_RUN_DIR, o.runDir);
-  assert.deepEqual(JSON.parse(readFileSync(seen.env.MLLOOP_PARAMS, 'utf8')), { lr: 0.001, hidden: [64, 32], name: 'a b', fast: true });
+  assert.deepEqual(JSON.parse(readFileSync(seen.env.MLLOOP_PARAMS, 'utf8')), {
+    lr: 0.001,
+    hidden: [64, 32],
+    name: 'a b',
+    fast: true,
+  });
   assert.deepEqual(JSON.parse(readFileSync(seen.env.MLLOOP_CLASSES, 'utf8')), ['setosa', 'versicolor', 'virginica']);
   const features = JSON.parse(readFileSync(seen.env.MLLOOP_FEATURES, 'utf8'));
   assert.deepEqual(features.numeric, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
@@ -61,10 +80,24 @@ test('argv without a shell, --name value params, the params JSON file, cwd, env 
     assert.equal(lines[0], 'sepal_length,sepal_width,petal_length,petal_width,species');
     assert.equal(lines.length - 1, dataset[split].features.n);
     const first = lines[1].split(',');
-    assert.deepEqual(first.slice(0, 4).map(Number).map(Math.fround), Array.from(dataset[split].features.numeric.subarray(0, 4)));
+    assert.deepEqual(
+      first.slice(0, 4).map(Number).map(Math.fround),
+      Array.from(dataset[split].features.numeric.subarray(0, 4)),
+    );
     assert.equal(first[4], dataset.schema.classes![dataset[split].y[0]]);
   }
-  assert.deepEqual(readRun(dir, o.runId).command, [...command, 'two words $HOME', '--lr', '0.001', '--hidden', '[64,32]', '--name', 'a b', '--fast', 'true']);
+  assert.deepEqual(readRun(dir, o.runId).command, [
+    ...command,
+    'two words $HOME',
+    '--lr',
+    '0.001',
+    '--hidden',
+    '[64,32]',
+    '--name',
+    'a b',
+    '--fast',
+    'true',
+  ]);
   assert.equal(readRun(dir, o.runId).model, 'script');
 });
 
@@ -90,7 +123,10 @@ test('ML Loop evaluates the model.onnx: the final metrics are those of the model
     const expected = splitMetrics('classification', rows.y, { classIndex, probabilities }, 3) as Record<string, number>;
     const got = o.metrics[split] as Record<string, number>;
     assert.equal(got.accuracy, expected.accuracy, split);
-    assert.ok(Math.abs(got.logloss - expected.logloss) < 1e-4, `${split} logloss ${got.logloss} vs ${expected.logloss}`);
+    assert.ok(
+      Math.abs(got.logloss - expected.logloss) < 1e-4,
+      `${split} logloss ${got.logloss} vs ${expected.logloss}`,
+    );
   }
   assert.ok(readRun(dir, o.runId).modelSize! > 0);
 });
@@ -119,7 +155,12 @@ test('metric lines from stdout (interleaved, split across writes, one invalid) a
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const progress: number[] = [];
   const output: string[] = [];
-  const o = await trainExperiment({ projectDir: dir, experimentName: 'm', onProgress: (e) => progress.push(e.step), onOutput: (l) => output.push(l) });
+  const o = await trainExperiment({
+    projectDir: dir,
+    experimentName: 'm',
+    onProgress: (e) => progress.push(e.step),
+    onOutput: (l) => output.push(l),
+  });
   assert.equal(o.status, 'completed', JSON.stringify(o.error));
   // Step 3 had no final newline: it still counts once the script has ended.
   assert.deepEqual(progress, [1, 2, 3]);
@@ -145,10 +186,15 @@ test('metric lines from stdout (interleaved, split across writes, one invalid) a
 test('a non-zero exit fails the run with the last lines of stderr; a missing command or model fails clearly', async () => {
   const dir = irisProject({});
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
-  spec.experiments.crash = { command: nodeScript(dir, 'crash.js', `for (let i = 1; i <= 30; i++) console.error('line ' + i); process.exit(3);`) };
+  spec.experiments.crash = {
+    command: nodeScript(dir, 'crash.js', `for (let i = 1; i <= 30; i++) console.error('line ' + i); process.exit(3);`),
+  };
   spec.experiments.missing = { command: ['no-such-trainer-xyz', 'train.py'] };
   spec.experiments.nomodel = { command: nodeScript(dir, 'nomodel.js', `console.log('done')`) };
-  spec.experiments.wrong = { command: nodeScript(dir, 'wrong.js', WRITE_MODEL), env: withModel(dir, scoresModel({ inputName: 'input.1' })) };
+  spec.experiments.wrong = {
+    command: nodeScript(dir, 'wrong.js', WRITE_MODEL),
+    env: withModel(dir, scoresModel({ inputName: 'input.1' })),
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
 
   const crash = await trainExperiment({ projectDir: dir, experimentName: 'crash' });
@@ -222,7 +268,12 @@ test('cancel: SIGTERM to the process group, SIGKILL after the grace period, run 
 });
 
 test('scriptArgv swaps python/python3 for the configured interpreter only', () => {
-  assert.deepEqual(scriptArgv(['python3', 't.py'], { lr: 1 }, '/usr/bin/python3'), ['/usr/bin/python3', 't.py', '--lr', '1']);
+  assert.deepEqual(scriptArgv(['python3', 't.py'], { lr: 1 }, '/usr/bin/python3'), [
+    '/usr/bin/python3',
+    't.py',
+    '--lr',
+    '1',
+  ]);
   assert.deepEqual(scriptArgv(['python', 't.py'], {}, '/opt/py'), ['/opt/py', 't.py']);
   assert.deepEqual(scriptArgv(['bash', 'python3'], {}, '/opt/py'), ['bash', 'python3']);
   assert.deepEqual(scriptArgv(['python3', 't.py'], {}, undefined), ['python3', 't.py']);
@@ -238,7 +289,10 @@ test('a script run is diagnosed from its model.onnx (scores output); learning cu
   assert.equal(o.status, 'completed', JSON.stringify(o.error));
   const d = await diagnoseRun({ projectDir: dir, run: o.runId, importance: false });
   assert.equal((d.splits.dev as { accuracy: number }).accuracy, (o.metrics.dev as { accuracy: number }).accuracy);
-  await assert.rejects(diagnoseRun({ projectDir: dir, run: o.runId, importance: false, learningCurve: 'compute' }), /trained by a script: learning and validation curves need a built-in model/);
+  await assert.rejects(
+    diagnoseRun({ projectDir: dir, run: o.runId, importance: false, learningCurve: 'compute' }),
+    /trained by a script: learning and validation curves need a built-in model/,
+  );
 });
 
 test('the data a script run loads is cached for the panels that open it next; data changed during the run fails it clearly', async () => {
@@ -246,7 +300,14 @@ test('the data a script run loads is cached for the panels that open it next; da
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
   spec.experiments.s = { command: nodeScript(dir, 'm.js', WRITE_MODEL), env: withModel(dir) };
   // This one also edits the data file while it "trains".
-  spec.experiments.edits = { command: nodeScript(dir, 'e.js', `require('fs').appendFileSync('iris.csv', '5.0,3.4,1.5,0.2,setosa\\n'); ${WRITE_MODEL}`), env: withModel(dir) };
+  spec.experiments.edits = {
+    command: nodeScript(
+      dir,
+      'e.js',
+      `require('fs').appendFileSync('iris.csv', '5.0,3.4,1.5,0.2,setosa\\n'); ${WRITE_MODEL}`,
+    ),
+    env: withModel(dir),
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const o = await trainExperiment({ projectDir: dir, experimentName: 's' });
   assert.equal(o.status, 'completed', JSON.stringify(o.error));
@@ -262,11 +323,23 @@ test('the data a script run loads is cached for the panels that open it next; da
 test('a cancel while the data is being prepared stops it there: run cancelled, no inputs written, the script never started', async () => {
   const dir = irisProject({});
   const spec = JSON.parse(readFileSync(join(dir, 'mlloop.json'), 'utf8'));
-  spec.experiments.s = { command: nodeScript(dir, 'm.js', `require('fs').writeFileSync('started', ''); ${WRITE_MODEL}`), env: withModel(dir) };
+  spec.experiments.s = {
+    command: nodeScript(dir, 'm.js', `require('fs').writeFileSync('started', ''); ${WRITE_MODEL}`),
+    env: withModel(dir),
+  };
   writeFileSync(join(dir, 'mlloop.json'), JSON.stringify(spec));
   const abort = new AbortController();
-  const o = await trainExperiment({ projectDir: dir, experimentName: 's', signal: abort.signal, onRunCreated: () => abort.abort() });
+  const o = await trainExperiment({
+    projectDir: dir,
+    experimentName: 's',
+    signal: abort.signal,
+    onRunCreated: () => abort.abort(),
+  });
   assert.equal(o.status, 'cancelled');
-  assert.equal(existsSync(join(o.runDir, 'inputs', 'train.csv')), false, 'the inputs were written although the run was cancelled');
+  assert.equal(
+    existsSync(join(o.runDir, 'inputs', 'train.csv')),
+    false,
+    'the inputs were written although the run was cancelled',
+  );
   assert.equal(existsSync(join(dir, 'started')), false);
 });

@@ -9,7 +9,13 @@ import { ModelContractError, ScriptModel, toProbabilities } from '../../../src/c
 import { OnnxGraphBuilder } from '../../../src/core/onnx/builder';
 import { fixtureScores, scoresModel } from './fixtures';
 
-const schema: FeatureSchema = { task: 'classification', target: 'species', numeric: ['a', 'b', 'c', 'd'], categorical: [], classes: ['setosa', 'versicolor', 'virginica'] };
+const schema: FeatureSchema = {
+  task: 'classification',
+  target: 'species',
+  numeric: ['a', 'b', 'c', 'd'],
+  categorical: [],
+  classes: ['setosa', 'versicolor', 'virginica'],
+};
 const X = Float32Array.from([5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3, 5.9, 3.0, 4.2, 1.5, 0.5, 9, -3, 2]);
 const rows = { n: 4, numeric: X, categories: [] as string[] };
 
@@ -46,7 +52,10 @@ test('probabilities [N, C] are kept as they are (no second softmax)', async () =
 });
 
 test('toProbabilities: softmax only when a row is not a distribution', () => {
-  assert.deepEqual(Array.from(toProbabilities(Float32Array.from([0.25, 0.75, 0.5, 0.5]), 2, 2)), [0.25, 0.75, 0.5, 0.5]);
+  assert.deepEqual(
+    Array.from(toProbabilities(Float32Array.from([0.25, 0.75, 0.5, 0.5]), 2, 2)),
+    [0.25, 0.75, 0.5, 0.5],
+  );
   const soft = Array.from(toProbabilities(Float32Array.from([0, Math.log(3), 0.5, 0.5]), 2, 2));
   assert.ok(Math.abs(soft[0] - 0.25) < 1e-6 && Math.abs(soft[1] - 0.75) < 1e-6 && Math.abs(soft[2] - 0.5) < 1e-6);
 });
@@ -55,7 +64,12 @@ test('a `label` output of class names is used as the prediction', async () => {
   const b = new OnnxGraphBuilder();
   const x = b.addInput('features', 'float', ['N', 4]);
   // label = classes[arg-max of the first two features]: a model whose answer is easy to predict.
-  const [first2] = b.addNode('Slice', [x, b.addInitializer('s', new BigInt64Array([0n]), [1]), b.addInitializer('e', new BigInt64Array([2n]), [1]), b.addInitializer('a', new BigInt64Array([1n]), [1])]);
+  const [first2] = b.addNode('Slice', [
+    x,
+    b.addInitializer('s', new BigInt64Array([0n]), [1]),
+    b.addInitializer('e', new BigInt64Array([2n]), [1]),
+    b.addInitializer('a', new BigInt64Array([1n]), [1]),
+  ]);
   const [idx] = b.addNode('ArgMax', [first2], 1, { axis: 1, keepdims: 0 });
   b.addNode('Gather', [b.addInitializer('names', ['setosa', 'virginica'], [2]), idx], ['label']);
   b.addOutput('label', 'string', ['N']);
@@ -80,13 +94,22 @@ test('wrong inputs: the error names the expected and the actual inputs', async (
       return true;
     });
   }
-  await assert.rejects(ScriptModel.load(modelFile(scoresModel({ inputName: 'input' })), schema), /the model takes input float32 \[N, 4\]/);
+  await assert.rejects(
+    ScriptModel.load(modelFile(scoresModel({ inputName: 'input' })), schema),
+    /the model takes input float32 \[N, 4\]/,
+  );
 });
 
 test('wrong outputs: a score output with the wrong number of classes is refused, naming both', async () => {
   await assert.rejects(ScriptModel.load(modelFile(scoresModel({ outputWidth: 4 })), schema), (e: Error) => {
-    assert.match(e.message, /do not fit a 3-class project: expected a "label" output, or one float output \[N, 3\].*the model returns scores float32 \[N, 4\]/);
+    assert.match(
+      e.message,
+      /do not fit a 3-class project: expected a "label" output, or one float output \[N, 3\].*the model returns scores float32 \[N, 4\]/,
+    );
     return true;
   });
-  await assert.rejects(ScriptModel.load(modelFile(new Uint8Array([1, 2, 3])), schema), /could not be loaded by onnxruntime/);
+  await assert.rejects(
+    ScriptModel.load(modelFile(new Uint8Array([1, 2, 3])), schema),
+    /could not be loaded by onnxruntime/,
+  );
 });

@@ -31,18 +31,51 @@ const CASES: Array<[string, string | unknown, RegExp]> = [
   ['shape vs model', inferBody('x', 'FP32', [1, 3], [1, 2, 3]), /does not fit the model's \[-1, 2\]/],
   ['rank vs model', inferBody('x', 'FP32', [2], [1, 2]), /does not fit/],
   ['negative dim', inferBody('x', 'FP32', [-1, 2], [1, 2]), /non-negative integers/],
-  ['nested disagrees with shape', inferBody('x', 'FP32', [2, 2], [[1, 2], [3]]), /data\[1\] has 1 elements but shape \[2, 2\] says 2/],
-  ['string where a number belongs', inferBody('x', 'FP32', [1, 2], [1, 'two']), /element 1 is the string "two", expected a number/],
+  [
+    'nested disagrees with shape',
+    inferBody('x', 'FP32', [2, 2], [[1, 2], [3]]),
+    /data\[1\] has 1 elements but shape \[2, 2\] says 2/,
+  ],
+  [
+    'string where a number belongs',
+    inferBody('x', 'FP32', [1, 2], [1, 'two']),
+    /element 1 is the string "two", expected a number/,
+  ],
   ['null element', inferBody('x', 'FP32', [1, 2], [1, null]), /element 1 is null/],
-  ['Infinity (1e999)', '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1,1e999]}]}', /expected a finite number/],
+  [
+    'Infinity (1e999)',
+    '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1,1e999]}]}',
+    /expected a finite number/,
+  ],
   ['beyond FP32', inferBody('x', 'FP32', [1, 2], [1, 1e39]), /finite number within/],
   ['NaN literal', '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1,NaN]}]}', /not valid JSON/],
   ['data not an array', inferBody('x', 'FP32', [1, 2], 'abc' as unknown as unknown[]), /"data" must be a JSON array/],
-  ['input given twice', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }, { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] }, /given twice/],
-  ['unknown output', inferBody('x', 'FP32', [1, 2], [1, 2], { outputs: [{ name: 'nope' }] }), /unknown output "nope"; the model has: y/],
+  [
+    'input given twice',
+    {
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] },
+        { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] },
+      ],
+    },
+    /given twice/,
+  ],
+  [
+    'unknown output',
+    inferBody('x', 'FP32', [1, 2], [1, 2], { outputs: [{ name: 'nope' }] }),
+    /unknown output "nope"; the model has: y/,
+  ],
   ['id not a string', inferBody('x', 'FP32', [1, 2], [1, 2], { id: 5 }), /"id" must be a string/],
-  ['parameters not an object', inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: [1] }), /"parameters" must be an object/],
-  ['timeout not positive', inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: { timeout: -5 } }), /parameters.timeout must be a positive number of microseconds/],
+  [
+    'parameters not an object',
+    inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: [1] }),
+    /"parameters" must be an object/,
+  ],
+  [
+    'timeout not positive',
+    inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: { timeout: -5 } }),
+    /parameters.timeout must be a positive number of microseconds/,
+  ],
 ];
 
 for (const [what, body, message] of CASES) {
@@ -57,11 +90,16 @@ test('integers out of range or fractional are refused with the range', async () 
   const r = await call(server, 'POST', '/v2/models/ints/infer', inferBody('x', 'INT8', [1, 2], [1, 200]));
   assert.equal(r.status, 400);
   assert.match(r.body.error, /element 1 is 200, expected an integer in \[-128, 127\]/);
-  assert.equal((await call(server, 'POST', '/v2/models/ints/infer', inferBody('x', 'INT8', [1, 2], [1, 1.5]))).status, 400);
+  assert.equal(
+    (await call(server, 'POST', '/v2/models/ints/infer', inferBody('x', 'INT8', [1, 2], [1, 1.5]))).status,
+    400,
+  );
 });
 
 test('a body over the limit (100 MB declared, or streamed without a length) gets 413', async () => {
-  const big = await rawRequest(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n{"inputs":`);
+  const big = await rawRequest(
+    `POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n{"inputs":`,
+  );
   assert.match(big, /^HTTP\/1.1 413/);
   assert.match(big, /larger than the limit of 1048576 bytes/);
   const chunk = Buffer.alloc(256 * 1024, 0x20);
@@ -80,7 +118,10 @@ test('a body over the limit (100 MB declared, or streamed without a length) gets
 
 test('a slow client that never finishes its body gets 408 and the server keeps serving', async () => {
   const t0 = Date.now();
-  const reply = await rawRequest('POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"in', 10_000);
+  const reply = await rawRequest(
+    'POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"in',
+    10_000,
+  );
   assert.match(reply, /^HTTP\/1.1 408|^$/);
   assert.ok(Date.now() - t0 < 9000);
   assert.equal((await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2]))).status, 200);
@@ -106,16 +147,34 @@ function rawRequest(text: string, timeoutMs = 5000): Promise<string> {
 /** Deterministic generator of malformed bodies: mutations of a valid request and random JSON. */
 function* fuzzBodies(n: number): Generator<string> {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
   const valid = JSON.stringify(inferBody('x', 'FP32', [1, 2], [1, 2]));
-  const values: unknown[] = [null, true, 'x', -1, 0, 1e308, [], {}, [[1]], [1, 2, 3], 'FP32', 'BYTES', { name: 'x' }, -0.5, '\u0000', 'ü'.repeat(50)];
+  const values: unknown[] = [
+    null,
+    true,
+    'x',
+    -1,
+    0,
+    1e308,
+    [],
+    {},
+    [[1]],
+    [1, 2, 3],
+    'FP32',
+    'BYTES',
+    { name: 'x' },
+    -0.5,
+    '\u0000',
+    'ü'.repeat(50),
+  ];
   for (let i = 0; i < n; i++) {
     const kind = i % 4;
     if (kind === 0) {
       // byte-level mutation of a valid body
       const b = valid.split('');
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * b.length)] = String.fromCharCode(Math.floor(rnd() * 128));
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++)
+        b[Math.floor(rnd() * b.length)] = String.fromCharCode(Math.floor(rnd() * 128));
       yield b.join('');
     } else if (kind === 1) {
       // truncation
@@ -164,6 +223,12 @@ test('fuzz: 3000 malformed requests get 4xx (never 5xx, never a crash), then a v
   // No leak worth the name over the last 1500 requests: the live JS heap and the whole process.
   const end = settledMemory();
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
-  assert.ok(end.heap - halfway.heap < 10 * 2 ** 20, `the heap grew by ${mb(end.heap - halfway.heap)} over the last 1500 malformed requests`);
-  assert.ok(end.rss - halfway.rss < 100 * 2 ** 20, `the process grew by ${mb(end.rss - halfway.rss)} over the last 1500 malformed requests`);
+  assert.ok(
+    end.heap - halfway.heap < 10 * 2 ** 20,
+    `the heap grew by ${mb(end.heap - halfway.heap)} over the last 1500 malformed requests`,
+  );
+  assert.ok(
+    end.rss - halfway.rss < 100 * 2 ** 20,
+    `the process grew by ${mb(end.rss - halfway.rss)} over the last 1500 malformed requests`,
+  );
 });

@@ -35,7 +35,9 @@ for (const workers of [0, 1]) {
     try {
       await server.registry.addVersion('m', { path: writeModel(dir, 'any.onnx', anyWidthIdentity()) });
       const rows = Array.from({ length: 12 }, (_, k) => Array.from({ length: 2 + (k % 3) }, (_, j) => k * 10 + j));
-      const rs = await Promise.all(rows.map((r) => call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, r.length], r))));
+      const rs = await Promise.all(
+        rows.map((r) => call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, r.length], r))),
+      );
       for (const [k, r] of rs.entries()) {
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.deepEqual(r.body.outputs[0], { name: 'y', datatype: 'FP32', shape: [1, rows[k].length], data: rows[k] });
@@ -54,7 +56,9 @@ for (const workers of [0, 1]) {
     try {
       await server.registry.addVersion('lookup', { path: writeModel(dir, 'lookup.onnx', lookupModel()) });
       const indices = [0, 3, 7, 4, 1];
-      const rs = await Promise.all(indices.map((i) => call(server, 'POST', '/v2/models/lookup/infer', inferBody('i', 'INT64', [1, 1], [i]))));
+      const rs = await Promise.all(
+        indices.map((i) => call(server, 'POST', '/v2/models/lookup/infer', inferBody('i', 'INT64', [1, 1], [i]))),
+      );
       for (const [k, r] of rs.entries()) {
         if (indices[k] === 7) {
           assert.equal(r.status, 400);

@@ -4,7 +4,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder, type ElemType } from '../../../src/core/onnx/builder';
-import { decodeElements, encodeElements, fromHalf, OIP_TO_ORT, toHalf, type OipDatatype } from '../../../src/core/serve/datatypes';
+import {
+  decodeElements,
+  encodeElements,
+  fromHalf,
+  OIP_TO_ORT,
+  toHalf,
+  type OipDatatype,
+} from '../../../src/core/serve/datatypes';
 import type { InferenceServer } from '../../../src/core/serve/server';
 import { call, identityModel, inferBody, startServer, tempDir, writeModel } from './helpers';
 
@@ -17,11 +24,19 @@ const CASES: Array<{ datatype: OipDatatype; elem: ElemType; values: unknown[] }>
   { datatype: 'INT8', elem: 'int8', values: [-128, 127, 0, -1, 5, 99] },
   { datatype: 'INT16', elem: 'int16', values: [-32768, 32767, -5, 0, 1000, -1000] },
   { datatype: 'INT32', elem: 'int32', values: [-(2 ** 31), 2 ** 31 - 1, 7, 0, -7, 123456] },
-  { datatype: 'INT64', elem: 'int64', values: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, -3, 0, 2 ** 40, -(2 ** 33)] },
+  {
+    datatype: 'INT64',
+    elem: 'int64',
+    values: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, -3, 0, 2 ** 40, -(2 ** 33)],
+  },
   // FP16: max, smallest normal, smallest subnormal, 1 + 2^-10, a negative, zero.
   { datatype: 'FP16', elem: 'float16', values: [65504, 6.103515625e-5, 5.960464477539063e-8, 1.0009765625, -2.5, 0] },
   // FP32 values that are exact in float32: max, smallest subnormal, a fraction.
-  { datatype: 'FP32', elem: 'float', values: [3.4028234663852886e38, 1.401298464324817e-45, -1.5, 0.1000000014901161193847656, 0, 1e-3 * 0 + 0.25] },
+  {
+    datatype: 'FP32',
+    elem: 'float',
+    values: [3.4028234663852886e38, 1.401298464324817e-45, -1.5, 0.1000000014901161193847656, 0, 1e-3 * 0 + 0.25],
+  },
   { datatype: 'FP64', elem: 'double', values: [Math.PI, -1e308, 5e-324, 0.1, Number.MAX_VALUE, -0.5] },
   { datatype: 'BYTES', elem: 'string', values: ['', 'héllo', '日本語', 'a"b\\c', ' ', 'x'.repeat(100)] },
 ];
@@ -31,14 +46,19 @@ const dir = tempDir();
 
 before(async () => {
   server = await startServer();
-  for (const c of CASES) await server.registry.addVersion(c.datatype.toLowerCase(), { path: writeModel(dir, `${c.datatype}.onnx`, identityModel(c.elem)) });
+  for (const c of CASES)
+    await server.registry.addVersion(c.datatype.toLowerCase(), {
+      path: writeModel(dir, `${c.datatype}.onnx`, identityModel(c.elem)),
+    });
 });
 after(() => server.close());
 
 async function inProcess(c: (typeof CASES)[number]): Promise<unknown[]> {
   const session = await ort.InferenceSession.create(identityModel(c.elem));
   const data = encodeElements('x', c.datatype, c.values);
-  const out = await session.run({ x: new ort.Tensor(OIP_TO_ORT[c.datatype] as 'float32', data as Float32Array, [2, 3]) });
+  const out = await session.run({
+    x: new ort.Tensor(OIP_TO_ORT[c.datatype] as 'float32', data as Float32Array, [2, 3]),
+  });
   await session.release();
   return decodeElements(out.y as ort.Tensor);
 }
@@ -47,11 +67,21 @@ for (const c of CASES) {
   test(`${c.datatype}: flat and nested data round-trip exactly and match in-process onnxruntime`, async () => {
     const expected = await inProcess(c);
     assert.deepEqual(expected, c.values, 'in-process onnxruntime returns the inputs of an Identity');
-    const flat = await call(server, 'POST', `/v2/models/${c.datatype.toLowerCase()}/infer`, inferBody('x', c.datatype, [2, 3], c.values));
+    const flat = await call(
+      server,
+      'POST',
+      `/v2/models/${c.datatype.toLowerCase()}/infer`,
+      inferBody('x', c.datatype, [2, 3], c.values),
+    );
     assert.equal(flat.status, 200, JSON.stringify(flat.body));
     const y = flat.body.outputs.find((o: { name: string }) => o.name === 'y');
     assert.deepEqual(y, { name: 'y', datatype: c.datatype, shape: [2, 3], data: expected });
-    const nested = await call(server, 'POST', `/v2/models/${c.datatype.toLowerCase()}/infer`, inferBody('x', c.datatype, [2, 3], [c.values.slice(0, 3), c.values.slice(3)]));
+    const nested = await call(
+      server,
+      'POST',
+      `/v2/models/${c.datatype.toLowerCase()}/infer`,
+      inferBody('x', c.datatype, [2, 3], [c.values.slice(0, 3), c.values.slice(3)]),
+    );
     assert.equal(nested.status, 200, JSON.stringify(nested.body));
     assert.deepEqual(nested.body.outputs[0].data, expected);
   });
@@ -61,10 +91,16 @@ test('through an inference worker, the datatypes with their own array types roun
   const pooled = await startServer({ workers: 1 });
   try {
     for (const c of CASES.filter((k) => ['BOOL', 'INT64', 'FP16', 'FP32', 'BYTES'].includes(k.datatype))) {
-      await pooled.registry.addVersion(c.datatype, { path: writeModel(dir, `${c.datatype}-pool.onnx`, identityModel(c.elem)) });
+      await pooled.registry.addVersion(c.datatype, {
+        path: writeModel(dir, `${c.datatype}-pool.onnx`, identityModel(c.elem)),
+      });
       const expected = await inProcess(c);
       // Two concurrent requests: one batch in the worker, split back per request.
-      const [a, b] = await Promise.all([c.values.slice(0, 3), c.values.slice(3)].map((row) => call(pooled, 'POST', `/v2/models/${c.datatype}/infer`, inferBody('x', c.datatype, [1, 3], row))));
+      const [a, b] = await Promise.all(
+        [c.values.slice(0, 3), c.values.slice(3)].map((row) =>
+          call(pooled, 'POST', `/v2/models/${c.datatype}/infer`, inferBody('x', c.datatype, [1, 3], row)),
+        ),
+      );
       assert.equal(a.status, 200, JSON.stringify(a.body));
       assert.deepEqual([...a.body.outputs[0].data, ...b.body.outputs[0].data], expected, c.datatype);
     }
@@ -85,7 +121,12 @@ test('model metadata lists OIP datatypes and -1 for dynamic dimensions', async (
 });
 
 test('`outputs` selects outputs and `id` is echoed', async () => {
-  const r = await call(server, 'POST', '/v2/models/int32/infer', inferBody('x', 'INT32', [1, 3], [1, 2, 3], { id: 'req-42', outputs: [{ name: 'z' }] }));
+  const r = await call(
+    server,
+    'POST',
+    '/v2/models/int32/infer',
+    inferBody('x', 'INT32', [1, 3], [1, 2, 3], { id: 'req-42', outputs: [{ name: 'z' }] }),
+  );
   assert.equal(r.status, 200);
   assert.equal(r.body.id, 'req-42');
   assert.deepEqual(
@@ -107,7 +148,7 @@ test('toHalf rounds like onnxruntime Cast(float→float16), bit for bit', async 
   const n = 20000;
   const x = new Float32Array(n);
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let i = 0; i < n; i++) {
     const scale = 2 ** Math.floor(rnd() * 44 - 28); // subnormals, normals and overflow
     x[i] = (rnd() - 0.5) * 2 * scale;
@@ -134,8 +175,17 @@ test('fromHalf decodes all 65536 float16 bit patterns like onnxruntime Cast(floa
 });
 
 test('every float datatype refuses NaN and ±Infinity, and takes its largest finite value', () => {
-  for (const [datatype, max] of [['FP16', 65504], ['FP32', 3.4028234663852886e38], ['FP64', Number.MAX_VALUE]] as const) {
-    for (const bad of [NaN, Infinity, -Infinity]) assert.throws(() => encodeElements('x', datatype, [0, bad]), /element 1 is .*expected a finite number within/, `${datatype} ${bad}`);
+  for (const [datatype, max] of [
+    ['FP16', 65504],
+    ['FP32', 3.4028234663852886e38],
+    ['FP64', Number.MAX_VALUE],
+  ] as const) {
+    for (const bad of [NaN, Infinity, -Infinity])
+      assert.throws(
+        () => encodeElements('x', datatype, [0, bad]),
+        /element 1 is .*expected a finite number within/,
+        `${datatype} ${bad}`,
+      );
     assert.equal(encodeElements('x', datatype, [max, -max]).length, 2);
   }
 });

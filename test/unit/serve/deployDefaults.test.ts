@@ -18,7 +18,7 @@ function capture() {
   return { out, io: { out: (t: string) => out.push(t), err: (t: string) => out.push(t), cwd: tmpdir() } };
 }
 
-test('a run deploys under its project\'s name, from a run id or a model path; without a project name, its experiment', async () => {
+test("a run deploys under its project's name, from a run id or a model path; without a project name, its experiment", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlloop-deploy-'));
   try {
     cpSync(IRIS, dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
@@ -48,7 +48,10 @@ test('--port-fallback: a taken port gives a free one, named on the listening lin
     cpSync(IRIS, dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
     const o = await trainExperiment({ projectDir: dir, experimentName: 'logistic' });
     const c = capture();
-    const { server } = await startServe(['--model', o.runId, '--project', dir, '--port', String(taken), '--port-fallback', '--json'], c.io);
+    const { server } = await startServe(
+      ['--model', o.runId, '--project', dir, '--port', String(taken), '--port-fallback', '--json'],
+      c.io,
+    );
     try {
       const line = JSON.parse(c.out[0]);
       assert.equal(line.portTaken, taken);
@@ -56,7 +59,10 @@ test('--port-fallback: a taken port gives a free one, named on the listening lin
     } finally {
       await server.close();
     }
-    await assert.rejects(startServe(['--model', o.runId, '--project', dir, '--port', String(taken), '--json'], capture().io), /EADDRINUSE/);
+    await assert.rejects(
+      startServe(['--model', o.runId, '--project', dir, '--port', String(taken), '--json'], capture().io),
+      /EADDRINUSE/,
+    );
   } finally {
     blocker.close();
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,11 @@ const dir = tempDir();
 before(async () => {
   server = await startServer({ name: 'endpoints' });
   await server.registry.addVersion('clf', { path: writeModel(dir, 'clf1.onnx', contractClassifier('run-1')) });
-  await server.registry.addVersion('clf', { path: writeModel(dir, 'clf2.onnx', contractClassifier('run-2')) }, { alias: 'candidate' });
+  await server.registry.addVersion(
+    'clf',
+    { path: writeModel(dir, 'clf2.onnx', contractClassifier('run-2')) },
+    { alias: 'candidate' },
+  );
   await server.registry.addVersion('offset', { path: writeModel(dir, 'off.onnx', offsetModel(10)) });
 });
 after(() => server.close());
@@ -39,7 +43,11 @@ test('model metadata, unversioned (production) and versioned, with ML Loop param
   assert.deepEqual(m.body.parameters.features, ['f0', 'f1']);
   const v2 = await call(server, 'GET', '/v2/models/clf/versions/2');
   assert.equal(v2.body.parameters.run_id, 'run-2');
-  assert.deepEqual((await call(server, 'GET', '/v2/models/clf/versions/2/ready')).body, { name: 'clf', version: '2', ready: true });
+  assert.deepEqual((await call(server, 'GET', '/v2/models/clf/versions/2/ready')).body, {
+    name: 'clf',
+    version: '2',
+    ready: true,
+  });
   assert.equal((await call(server, 'GET', '/v2/models/clf/ready')).body.version, '1');
 });
 
@@ -59,7 +67,12 @@ test('infer on production, a version and an alias', async () => {
 });
 
 test('/predict takes records by feature name and returns labels and probabilities by class', async () => {
-  const r = await call(server, 'POST', '/v2/models/clf/predict', { instances: [{ f0: 3, f1: 1 }, { f0: 0, f1: 2 }] });
+  const r = await call(server, 'POST', '/v2/models/clf/predict', {
+    instances: [
+      { f0: 3, f1: 1 },
+      { f0: 0, f1: 2 },
+    ],
+  });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.deepEqual(
     r.body.predictions.map((p: { label: string }) => p.label),
@@ -79,11 +92,20 @@ test('/predict takes records by feature name and returns labels and probabilitie
 });
 
 test('aliases, promote (hot swap) and rollback endpoints', async () => {
-  assert.deepEqual((await call(server, 'GET', '/v2/models/clf/aliases')).body, { name: 'clf', production: '1', candidate: '2', previous_production: null });
+  assert.deepEqual((await call(server, 'GET', '/v2/models/clf/aliases')).body, {
+    name: 'clf',
+    production: '1',
+    candidate: '2',
+    previous_production: null,
+  });
   const p = await call(server, 'POST', '/v2/models/clf/aliases/production', { version: '2' });
   assert.equal(p.status, 200);
   assert.deepEqual(p.body, { name: 'clf', production: '2', candidate: null, previous_production: '1' });
-  assert.equal((await call(server, 'POST', '/v2/models/clf/infer', inferBody('features', 'FP32', [1, 2], [1, 1]))).body.model_version, '2');
+  assert.equal(
+    (await call(server, 'POST', '/v2/models/clf/infer', inferBody('features', 'FP32', [1, 2], [1, 1]))).body
+      .model_version,
+    '2',
+  );
   const rb = await call(server, 'POST', '/v2/models/clf/rollback');
   assert.deepEqual(rb.body, { name: 'clf', production: '1', candidate: '2', previous_production: null });
   assert.equal((await call(server, 'POST', '/v2/models/clf/rollback')).status, 409);
@@ -99,20 +121,30 @@ test('repository extension: index, unload, load, and adding a version from a fil
     ['clf/1:READY', 'clf/2:READY', 'offset/1:READY'],
   );
   assert.equal((await call(server, 'POST', '/v2/repository/models/offset/unload')).status, 200);
-  assert.equal((await call(server, 'POST', '/v2/repository/index')).body.find((m: { name: string }) => m.name === 'offset').state, 'UNAVAILABLE');
+  assert.equal(
+    (await call(server, 'POST', '/v2/repository/index')).body.find((m: { name: string }) => m.name === 'offset').state,
+    'UNAVAILABLE',
+  );
   const down = await call(server, 'POST', '/v2/models/offset/infer', inferBody('x', 'FP32', [1, 2], [1, 2]));
   assert.equal(down.status, 503);
   assert.match(down.body.error, /not loaded/);
   assert.equal((await call(server, 'GET', '/v2/health/ready')).status, 503);
   assert.equal((await call(server, 'POST', '/v2/repository/models/offset/load')).status, 200);
-  assert.equal((await call(server, 'POST', '/v2/models/offset/infer', inferBody('x', 'FP32', [1, 2], [1, 2]))).status, 200);
-  const added = await call(server, 'POST', '/v2/repository/models/offset/load', { parameters: { path: writeModel(dir, 'off2.onnx', offsetModel(20)), run_id: 'r-20' } });
+  assert.equal(
+    (await call(server, 'POST', '/v2/models/offset/infer', inferBody('x', 'FP32', [1, 2], [1, 2]))).status,
+    200,
+  );
+  const added = await call(server, 'POST', '/v2/repository/models/offset/load', {
+    parameters: { path: writeModel(dir, 'off2.onnx', offsetModel(20)), run_id: 'r-20' },
+  });
   assert.equal(added.status, 200, JSON.stringify(added.body));
   assert.equal(added.body.version, '2');
   assert.equal(added.body.aliases.candidate, '2');
   const v2 = await call(server, 'POST', '/v2/models/offset/versions/2/infer', inferBody('x', 'FP32', [1, 2], [1, 2]));
   assert.deepEqual(v2.body.outputs[0].data, [21, 22]);
-  const bad = await call(server, 'POST', '/v2/repository/models/offset/load', { parameters: { path: '/nonexistent.onnx' } });
+  const bad = await call(server, 'POST', '/v2/repository/models/offset/load', {
+    parameters: { path: '/nonexistent.onnx' },
+  });
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /could not load/);
 });

@@ -50,7 +50,17 @@ export function contractClassifier(runId = 'run-1'): Uint8Array {
   const [logits] = b.addNode('MatMul', ['features', w]);
   appendClassifierOutputsFromLogits(b, logits, ['a', 'b', 'c']);
   return b.build(
-    { task: 'classification', model: 'logistic', target: 'y', features: JSON.stringify(['f0', 'f1']), categories: '[]', classes: JSON.stringify(['a', 'b', 'c']), run_id: runId, data_version: 'x', mlloop_version: '0.1.0' },
+    {
+      task: 'classification',
+      model: 'logistic',
+      target: 'y',
+      features: JSON.stringify(['f0', 'f1']),
+      categories: '[]',
+      classes: JSON.stringify(['a', 'b', 'c']),
+      run_id: runId,
+      data_version: 'x',
+      mlloop_version: '0.1.0',
+    },
     { '': 15, 'ai.onnx.ml': 3 },
   );
 }
@@ -67,9 +77,19 @@ export interface JsonResponse {
   headers: Headers;
 }
 
-export async function call(server: InferenceServer | string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export async function call(
+  server: InferenceServer | string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   const base = typeof server === 'string' ? server : server.url;
-  const res = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -80,7 +100,13 @@ export async function call(server: InferenceServer | string, method: string, pat
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
-export function inferBody(name: string, datatype: string, shape: number[], data: unknown[], extra: Record<string, unknown> = {}): unknown {
+export function inferBody(
+  name: string,
+  datatype: string,
+  shape: number[],
+  data: unknown[],
+  extra: Record<string, unknown> = {},
+): unknown {
   return { inputs: [{ name, datatype, shape, data }], ...extra };
 }
 

@@ -11,7 +11,12 @@ import { call, inferBody, offsetModel, startServer, tempDir, writeModel } from '
 
 const OFFSET: Record<string, number> = { '1': 100, '2': 200, '3': 300 };
 
-async function load(server: { url: string }, stop: () => boolean, seen: Map<string, number>, failures: string[]): Promise<void> {
+async function load(
+  server: { url: string },
+  stop: () => boolean,
+  seen: Map<string, number>,
+  failures: string[],
+): Promise<void> {
   let i = 0;
   while (!stop()) {
     const x = [i % 7, (i * 3) % 11];
@@ -20,19 +25,28 @@ async function load(server: { url: string }, stop: () => boolean, seen: Map<stri
     else {
       const v = r.body.model_version as string;
       const off = OFFSET[v];
-      if (r.body.outputs[0].data[0] !== x[0] + off || r.body.outputs[0].data[1] !== x[1] + off) failures.push(`version ${v} answered ${r.body.outputs[0].data} for ${x}`);
+      if (r.body.outputs[0].data[0] !== x[0] + off || r.body.outputs[0].data[1] !== x[1] + off)
+        failures.push(`version ${v} answered ${r.body.outputs[0].data} for ${x}`);
       seen.set(v, (seen.get(v) ?? 0) + 1);
     }
     i++;
   }
 }
 
-for (const [batching, workers] of [[true, 0], [false, 0], [true, 2]] as const) {
+for (const [batching, workers] of [
+  [true, 0],
+  [false, 0],
+  [true, 2],
+] as const) {
   test(`promote, rollback and add versions under load: zero failures (batching ${batching ? 'on' : 'off'}${workers ? `, ${workers} inference workers` : ''})`, async () => {
     const dir = tempDir();
     const server = await startServer({ batching: { maxBatchSize: batching ? 32 : 1, maxQueueDelayUs: 0 }, workers });
     await server.registry.addVersion('m', { path: writeModel(dir, '1.onnx', offsetModel(100)) });
-    await server.registry.addVersion('m', { path: writeModel(dir, '2.onnx', offsetModel(200)) }, { alias: 'candidate' });
+    await server.registry.addVersion(
+      'm',
+      { path: writeModel(dir, '2.onnx', offsetModel(200)) },
+      { alias: 'candidate' },
+    );
     let done = false;
     const seen = new Map<string, number>();
     const failures: string[] = [];
@@ -44,7 +58,9 @@ for (const [batching, workers] of [[true, 0], [false, 0], [true, 2]] as const) {
       swaps.push(`${r.status}:${r.body.production}`);
     }
     // A version added while serving (loaded and warmed before it takes traffic), then promoted.
-    const added = await call(server, 'POST', '/v2/repository/models/m/load', { parameters: { path: writeModel(dir, '3.onnx', offsetModel(300)) } });
+    const added = await call(server, 'POST', '/v2/repository/models/m/load', {
+      parameters: { path: writeModel(dir, '3.onnx', offsetModel(300)) },
+    });
     assert.equal(added.status, 200);
     await call(server, 'POST', '/v2/models/m/aliases/production', { version: '3' });
     await new Promise((r) => setTimeout(r, 60));
@@ -59,7 +75,8 @@ for (const [batching, workers] of [[true, 0], [false, 0], [true, 2]] as const) {
     await server.close();
     assert.deepEqual(failures, []);
     assert.deepEqual(swaps, ['200:2', '200:1', '200:2', '200:1', '200:2', '200:1']);
-    for (const v of ['1', '2', '3']) assert.ok((seen.get(v) ?? 0) > 0, `version ${v} served: ${JSON.stringify([...seen])}`);
+    for (const v of ['1', '2', '3'])
+      assert.ok((seen.get(v) ?? 0) > 0, `version ${v} served: ${JSON.stringify([...seen])}`);
   });
 }
 
@@ -77,7 +94,8 @@ test('repository POLL: a new version folder is loaded, warmed and swapped in und
   const clients = Array.from({ length: 8 }, () => load(server, () => done, seen, failures));
   await new Promise((r) => setTimeout(r, 100));
   writeModel(join(repo, 'm', '2'), 'model.onnx', offsetModel(200));
-  for (let i = 0; i < 100 && server.registry.entry('m').aliases.production !== '2'; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && server.registry.entry('m').aliases.production !== '2'; i++)
+    await new Promise((r) => setTimeout(r, 20));
   assert.equal(server.registry.entry('m').aliases.production, '2');
   await new Promise((r) => setTimeout(r, 100));
   done = true;

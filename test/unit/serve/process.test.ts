@@ -14,8 +14,14 @@ import { call, contractClassifier, inferBody, offsetModel, startServer, tempDir,
 
 const SERVER = join(__dirname, '../../../dist/server.js');
 
-function startProcess(args: string[], cwd: string): Promise<{ child: ChildProcess; url: string; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(
+  args: string[],
+  cwd: string,
+): Promise<{ child: ChildProcess; url: string; stderr: () => string; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, [SERVER, '--port', '0', '--json', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -47,8 +53,17 @@ test('binding a non-loopback address without a token is refused; with --token-fi
   const url = p.url.replace('0.0.0.0', '127.0.0.1');
   try {
     assert.equal((await call(url, 'GET', '/v2/health/live')).status, 401);
-    assert.equal((await call(url, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2]), { Authorization: 'Bearer wrong' })).status, 401);
-    const ok = await call(url, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2]), { Authorization: 'Bearer s3cret-token' });
+    assert.equal(
+      (
+        await call(url, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2]), {
+          Authorization: 'Bearer wrong',
+        })
+      ).status,
+      401,
+    );
+    const ok = await call(url, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2]), {
+      Authorization: 'Bearer s3cret-token',
+    });
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.body.outputs[0].data, [2, 3]);
   } finally {
@@ -67,7 +82,9 @@ test('SIGTERM drains: a request in flight completes, new connections are refused
   let reply = '';
   sock.on('data', (d) => (reply += d));
   const closed = new Promise((r) => sock.on('close', r));
-  sock.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+  sock.write(
+    `POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+  );
   await new Promise((r) => setTimeout(r, 150));
   p.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
@@ -83,13 +100,18 @@ test('SIGTERM drains: a request in flight completes, new connections are refused
 
 test('a crash (SIGKILL) under load loses at most the request records of the last second', async () => {
   const dir = tempDir();
-  const p = await startProcess(['--model', writeModel(dir, 'm.onnx', offsetModel(1)), '--name', 'm', '--log-requests'], dir);
+  const p = await startProcess(
+    ['--model', writeModel(dir, 'm.onnx', offsetModel(1)), '--name', 'm', '--log-requests'],
+    dir,
+  );
   const answered: Array<{ id: string; at: number }> = [];
   let stop = false;
   const client = async (k: number) => {
     for (let i = 0; !stop; i++) {
       const id = `c${k}-${i}`;
-      const r = await call(p.url, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [i, k], { id })).catch(() => undefined);
+      const r = await call(p.url, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [i, k], { id })).catch(
+        () => undefined,
+      );
       if (r?.status === 200) answered.push({ id, at: Date.now() });
     }
   };
@@ -113,8 +135,13 @@ test('a crash (SIGKILL) under load loses at most the request records of the last
   const lost = answered.filter((a) => !logged.has(a.id));
   const oldestLostAgeMs = lost.length ? killedAt - Math.min(...lost.map((a) => a.at)) : 0;
   // Figure for the report: answered vs logged, and how old the oldest lost record was at the crash.
-  console.log(`crash: ${answered.length} answered, ${logged.size} logged, ${lost.length} lost, oldest lost ${oldestLostAgeMs} ms before the kill`);
-  assert.ok(answered.some((a) => killedAt - a.at > 1000), 'some answers are older than 1 s at the crash');
+  console.log(
+    `crash: ${answered.length} answered, ${logged.size} logged, ${lost.length} lost, oldest lost ${oldestLostAgeMs} ms before the kill`,
+  );
+  assert.ok(
+    answered.some((a) => killedAt - a.at > 1000),
+    'some answers are older than 1 s at the crash',
+  );
   assert.ok(oldestLostAgeMs <= 1000, `a record answered ${oldestLostAgeMs} ms before the crash was lost`);
 });
 
@@ -125,9 +152,16 @@ test('ml-loop promote and rollback switch the production alias of a running serv
   await server.registry.addVersion('m', { path: writeModel(dir, '2.onnx', offsetModel(200)) }, { alias: 'candidate' });
   try {
     const a = io(dir);
-    assert.equal(await runCli(['promote', '--server', server.url, '--model', 'm', '--version', '2', '--json'], a.io), 0);
+    assert.equal(
+      await runCli(['promote', '--server', server.url, '--model', 'm', '--version', '2', '--json'], a.io),
+      0,
+    );
     assert.deepEqual(JSON.parse(a.out[0]), { name: 'm', production: '2', candidate: null, previous_production: '1' });
-    assert.equal((await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [0, 0]))).body.outputs[0].data[0], 200);
+    assert.equal(
+      (await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [0, 0]))).body.outputs[0]
+        .data[0],
+      200,
+    );
     const b = io(dir);
     assert.equal(await runCli(['rollback', '--server', server.url, '--model', 'm'], b.io), 0);
     assert.equal(b.out[0], 'm: production 1, candidate 2');
@@ -154,7 +188,10 @@ test('ml-loop export triton writes config.pbtxt and <name>/<version>/model.onnx;
   assert.match(config, /dynamic_batching \{\n {2}max_queue_delay_microseconds: 100\n\}/);
   // The exported repository is a valid repository for our own server too (Triton layout).
   const b = io(dir);
-  assert.equal(await runCli(['export', 'kserve', '--run', model, '--out', 'k', '--storage-uri', 's3://bucket/models'], b.io), 0);
+  assert.equal(
+    await runCli(['export', 'kserve', '--run', model, '--out', 'k', '--storage-uri', 's3://bucket/models'], b.io),
+    0,
+  );
   const manifest = yaml.load(readFileSync(join(dir, 'k', 'clf.inferenceservice.yaml'), 'utf8')) as any;
   assert.equal(manifest.kind, 'InferenceService');
   assert.equal(manifest.apiVersion, 'serving.kserve.io/v1beta1');

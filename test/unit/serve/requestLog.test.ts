@@ -33,7 +33,9 @@ test('each request is one record with time, id, model, version, inputs, outputs 
   await server.registry.addVersion('m', { path: writeModel(dir, 'm.onnx', offsetModel(1)) });
   await server.registry.addVersion('clf', { path: writeModel(dir, 'c.onnx', contractClassifier()) });
   await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2], { id: 'abc' }));
-  await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 'no']), { 'x-request-id': 'h-1' });
+  await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 'no']), {
+    'x-request-id': 'h-1',
+  });
   await call(server, 'POST', '/v2/models/clf/predict', { instances: [{ f0: 3, f1: 1 }] });
   await server.close();
   const rs = records(logDir);
@@ -70,9 +72,12 @@ test('redaction replaces the named features, inputs or outputs at any depth', as
 test('sampling logs about the given fraction', async () => {
   const dir = tempDir();
   let seed = 1;
-  const server = await startServer({ requestLog: { dir, sampleRate: 0.25, random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647) } });
+  const server = await startServer({
+    requestLog: { dir, sampleRate: 0.25, random: () => (seed = (seed * 16807) % 2147483647) / 2147483647 },
+  });
   await server.registry.addVersion('m', { path: writeModel(dir, 'm.onnx', offsetModel(1)) });
-  for (let i = 0; i < 400; i++) await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [i, 0]));
+  for (let i = 0; i < 400; i++)
+    await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [i, 0]));
   await server.close();
   const n = records(dir).length;
   assert.ok(n > 60 && n < 140, `${n} of 400 logged at 0.25`);
@@ -82,7 +87,16 @@ test('files rotate by size and the oldest are deleted past the total cap', () =>
   const dir = tempDir();
   const log = new RequestLog({ dir, maxFileBytes: 2000, maxTotalBytes: 7000, flushIntervalMs: 10_000 });
   for (let i = 0; i < 300; i++) {
-    log.append({ time: new Date().toISOString(), id: `r${i}`, model: 'm', version: '1', status: 200, inputs: { x: [i] }, outputs: { y: [i] }, latency_ms: 1 });
+    log.append({
+      time: new Date().toISOString(),
+      id: `r${i}`,
+      model: 'm',
+      version: '1',
+      status: 200,
+      inputs: { x: [i] },
+      outputs: { y: [i] },
+      latency_ms: 1,
+    });
     if (i % 10 === 9) log.flush();
   }
   log.close();
@@ -103,12 +117,31 @@ test('two logs started on one folder in the same millisecond write files of thei
   const dir = tempDir();
   const a = new RequestLog({ dir, flushIntervalMs: 1e6 });
   const b = new RequestLog({ dir, flushIntervalMs: 1e6 });
-  const record = (id: string) => ({ time: new Date().toISOString(), id, model: 'm', version: '1', status: 200, inputs: { x: 1 }, outputs: { y: 2 }, latency_ms: 1 });
+  const record = (id: string) => ({
+    time: new Date().toISOString(),
+    id,
+    model: 'm',
+    version: '1',
+    status: 200,
+    inputs: { x: 1 },
+    outputs: { y: 2 },
+    latency_ms: 1,
+  });
   a.append(record('from-a'));
   b.append(record('from-b'));
   a.close();
   b.close();
   const files = logFiles(dir);
   assert.equal(files.length, 2, files.join(', '));
-  assert.deepEqual(files.map((f) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id)).sort(), [['from-a'], ['from-b']]);
+  assert.deepEqual(
+    files
+      .map((f) =>
+        readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).id),
+      )
+      .sort(),
+    [['from-a'], ['from-b']],
+  );
 });

@@ -9,7 +9,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import { AUTO_POOL_MIN_RUN_MS, autoWorkers } from '../../../src/core/serve/engine';
 import type { InferenceServer } from '../../../src/core/serve/server';
-import { call, contractClassifier, inferBody, offsetModel, slowModel, startServer, tempDir, writeModel } from './helpers';
+import {
+  call,
+  contractClassifier,
+  inferBody,
+  offsetModel,
+  slowModel,
+  startServer,
+  tempDir,
+  writeModel,
+} from './helpers';
 
 const dir = tempDir();
 const slowPath = writeModel(dir, 'slow.onnx', slowModel());
@@ -26,9 +35,13 @@ test('a worker pool answers exactly what in-process onnxruntime computes, for co
     await server.registry.addVersion('clf', { path });
     assert.equal((await versionStatus(server, 'clf')).workers, 2);
     const rows = Array.from({ length: 40 }, (_, i) => [((i * 7) % 11) - 5.5, ((i * 3) % 13) - 6.25]);
-    const rs = await Promise.all(rows.map((r) => call(server, 'POST', '/v2/models/clf/infer', inferBody('features', 'FP32', [1, 2], r))));
+    const rs = await Promise.all(
+      rows.map((r) => call(server, 'POST', '/v2/models/clf/infer', inferBody('features', 'FP32', [1, 2], r))),
+    );
     const session = await ort.InferenceSession.create(path);
-    const expected = await session.run({ features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 2]) });
+    const expected = await session.run({
+      features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 2]),
+    });
     const probs = expected.probabilities.data as Float32Array;
     const labels = expected.label.data as string[];
     for (const [i, r] of rs.entries()) {
@@ -50,7 +63,9 @@ test('runs of concurrent requests overlap across the workers, and the server ans
   try {
     await server.registry.addVersion('slow', { path: slowPath });
     let done = false;
-    const pending = Promise.all([3, 5].map((x) => call(server, 'POST', '/v2/models/slow/infer', inferBody('x', 'FP32', [1, 1], [x])))).finally(() => (done = true));
+    const pending = Promise.all(
+      [3, 5].map((x) => call(server, 'POST', '/v2/models/slow/infer', inferBody('x', 'FP32', [1, 1], [x]))),
+    ).finally(() => (done = true));
     let most = 0;
     while (!done) {
       // The status endpoint answers while both runs compute: the event loop is not blocked.
@@ -91,7 +106,12 @@ test('a request whose timeout passes while queued gets 503 with the reason; the 
   try {
     await server.registry.addVersion('m', { path: writeModel(dir, 'm.onnx', offsetModel(10)) });
     // 1 µs: over before the batch is formed at the end of the event-loop turn.
-    const late = await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: { timeout: 1 } }));
+    const late = await call(
+      server,
+      'POST',
+      '/v2/models/m/infer',
+      inferBody('x', 'FP32', [1, 2], [1, 2], { parameters: { timeout: 1 } }),
+    );
     assert.equal(late.status, 503);
     assert.match(late.body.error, /did not finish within the request's timeout of 0 ms .*still queued.*parameters/);
     const ok = await call(server, 'POST', '/v2/models/m/infer', inferBody('x', 'FP32', [1, 2], [1, 2]));
@@ -113,7 +133,12 @@ for (const workers of [0, 1]) {
       assert.equal(r.status, 503, JSON.stringify(r.body));
       assert.match(r.body.error, /timeout of 20 ms .*its run was still computing/);
       // A request with its own longer timeout is still bounded by the server's: the limit holds for every request.
-      const again = await call(server, 'POST', '/v2/models/slow/infer', inferBody('x', 'FP32', [1, 1], [3], { parameters: { timeout: 60e6 } }));
+      const again = await call(
+        server,
+        'POST',
+        '/v2/models/slow/infer',
+        inferBody('x', 'FP32', [1, 1], [3], { parameters: { timeout: 60e6 } }),
+      );
       assert.equal(again.status, 503);
       assert.equal((await call(server, 'GET', '/v2/health/live')).status, 200);
     } finally {

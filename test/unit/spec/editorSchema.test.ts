@@ -13,13 +13,27 @@ const root = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 test('package.json gives the editor media/mlloop.editor.schema.json, which is the project schema without its checks', () => {
-  assert.deepEqual(pkg.contributes.jsonValidation.map((v: { url: string }) => v.url), ['./media/mlloop.editor.schema.json']);
+  assert.deepEqual(
+    pkg.contributes.jsonValidation.map((v: { url: string }) => v.url),
+    ['./media/mlloop.editor.schema.json'],
+  );
   const file = JSON.parse(readFileSync(join(root, 'media', 'mlloop.editor.schema.json'), 'utf8'));
-  assert.deepEqual(file, editorSchemaOf(projectSchema), 'media/mlloop.editor.schema.json is out of date: regenerate it from editorSchemaOf(mlloop.schema.json)');
+  assert.deepEqual(
+    file,
+    editorSchemaOf(projectSchema),
+    'media/mlloop.editor.schema.json is out of date: regenerate it from editorSchemaOf(mlloop.schema.json)',
+  );
 });
 
-test('a model typo is one message: ML Loop\'s; the editor schema reports nothing but still offers the values and descriptions', () => {
-  const text = JSON.stringify({ name: 'p', task: 'classification', data: { path: 'd.csv', target: 'y' }, metric: 'accuracy', experiments: { a: { model: 'gdbt' } }, extra: 1 });
+test("a model typo is one message: ML Loop's; the editor schema reports nothing but still offers the values and descriptions", () => {
+  const text = JSON.stringify({
+    name: 'p',
+    task: 'classification',
+    data: { path: 'd.csv', target: 'y' },
+    metric: 'accuracy',
+    experiments: { a: { model: 'gdbt' } },
+    extra: 1,
+  });
   assert.equal(parseProjectText(text, '/p/mlloop.json').problems.filter((p) => /model/.test(p.message)).length, 1);
   const editor = editorSchemaOf(projectSchema) as Record<string, unknown>;
   const validate = new Ajv({ strict: false }).compile(editor);

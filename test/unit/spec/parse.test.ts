@@ -47,16 +47,21 @@ test('an unknown model is located at the model value, with the allowed values', 
   const [p, ...rest] = parseProjectText(text, FILE).problems;
   assert.equal(rest.length, 0, JSON.stringify(rest));
   assert.match(p.message, /experiments\.a\.model must be one of: "linear", "logistic", "mlp", "gbdt"/);
-  assert.deepEqual({ line: p.line, column: p.column, endColumn: p.endColumn }, { ...positionOf(text, '"svm"'), endColumn: positionOf(text, '"svm"').column + 5 });
+  assert.deepEqual(
+    { line: p.line, column: p.column, endColumn: p.endColumn },
+    { ...positionOf(text, '"svm"'), endColumn: positionOf(text, '"svm"').column + 5 },
+  );
   assert.deepEqual(p.jsonPath, ['experiments', 'a', 'model']);
 });
 
-test('a metric typo is one message (the task\'s metrics), with the closest metric as a hint and a fix', () => {
+test("a metric typo is one message (the task's metrics), with the closest metric as a hint and a fix", () => {
   const text = valid.replace('"metric": "accuracy"', '"metric": "acuracy"');
   const problems = parseProjectText(text, FILE).problems;
   assert.equal(problems.length, 1, problems.map((p) => p.message).join('\n'));
   assert.equal(problems[0].message, 'metric must be one of: "accuracy", "f1", "logloss" (did you mean "accuracy"?)');
-  assert.deepEqual(problems[0].fixes, [{ title: 'Use "accuracy"', edits: [{ jsonPath: ['metric'], value: 'accuracy' }] }]);
+  assert.deepEqual(problems[0].fixes, [
+    { title: 'Use "accuracy"', edits: [{ jsonPath: ['metric'], value: 'accuracy' }] },
+  ]);
   const model = parseProjectText(valid.replace('"model": "logistic"', '"model": "logisitc"'), FILE).problems;
   assert.match(model[0].message, /did you mean "logistic"\?/);
 });
@@ -92,16 +97,28 @@ test('a missing required property is reported at the object that lacks it', () =
 });
 
 test('mlp params are checked: types, ranges and unknown names', () => {
-  const text = valid.replace('"model": "logistic", "params": { "l2": 0.01 }', '"model": "mlp", "params": { "hidden": [0], "activation": "gelu", "epoch": 3 }');
+  const text = valid.replace(
+    '"model": "logistic", "params": { "l2": 0.01 }',
+    '"model": "mlp", "params": { "hidden": [0], "activation": "gelu", "epoch": 3 }',
+  );
   const messages = parseProjectText(text, FILE).problems.map((p) => p.message);
-  assert.ok(messages.some((m) => /hidden\[0\] must be >= 1/.test(m)), messages.join('\n'));
+  assert.ok(
+    messages.some((m) => /hidden\[0\] must be >= 1/.test(m)),
+    messages.join('\n'),
+  );
   assert.ok(messages.some((m) => /activation must be one of: "relu", "tanh"/.test(m)));
   assert.ok(messages.some((m) => /Unknown property "epoch"/.test(m)));
 });
 
 test('script experiments need a command array; gbdt maxBins is at most 255', () => {
-  const text = valid.replace('"a": { "model": "logistic", "params": { "l2": 0.01 } }', '"s": { "command": "python train.py" }, "g": { "model": "gbdt", "params": { "maxBins": 300 } }');
+  const text = valid.replace(
+    '"a": { "model": "logistic", "params": { "l2": 0.01 } }',
+    '"s": { "command": "python train.py" }, "g": { "model": "gbdt", "params": { "maxBins": 300 } }',
+  );
   const messages = parseProjectText(text, FILE).problems.map((p) => p.message);
-  assert.ok(messages.some((m) => /experiments\.s\.command must be of type array/.test(m)), messages.join('\n'));
+  assert.ok(
+    messages.some((m) => /experiments\.s\.command must be of type array/.test(m)),
+    messages.join('\n'),
+  );
   assert.ok(messages.some((m) => /maxBins must be <= 255/.test(m)));
 });

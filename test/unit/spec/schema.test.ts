@@ -20,13 +20,23 @@ for (const name of examples) {
     const parsed = parseProjectText(readFileSync(file, 'utf8'), file);
     assert.deepEqual(parsed.problems, []);
     const project = await loadProject(join(examplesDir, name), {});
-    assert.deepEqual(project.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepEqual(
+      project.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
     assert.ok(project.data && project.data.split.dev > 0 && project.data.split.train > 0);
-    for (const exp of Object.values(parsed.spec!.experiments)) if ('model' in exp) assert.doesNotThrow(() => resolveParams(exp));
+    for (const exp of Object.values(parsed.spec!.experiments))
+      if ('model' in exp) assert.doesNotThrow(() => resolveParams(exp));
   });
 }
 
-type SchemaNode = { properties?: Record<string, SchemaNode>; description?: string; markdownDescription?: string; $ref?: string; definitions?: Record<string, SchemaNode> };
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  description?: string;
+  markdownDescription?: string;
+  $ref?: string;
+  definitions?: Record<string, SchemaNode>;
+};
 
 test('every property in the schema has a description', () => {
   const missing: string[] = [];
@@ -50,7 +60,8 @@ test('resolveParams fills every parameter of each model with its schema default'
     const props = defs[`${model}Params`].properties!;
     const params = defaultParams(model) as unknown as Record<string, unknown>;
     assert.deepEqual(Object.keys(params).sort(), Object.keys(props).sort(), model);
-    for (const [k, v] of Object.entries(params)) assert.deepEqual(v, (props[k] as { default?: unknown }).default, `${model}.${k}`);
+    for (const [k, v] of Object.entries(params))
+      assert.deepEqual(v, (props[k] as { default?: unknown }).default, `${model}.${k}`);
   }
   assert.deepEqual(defaultParams('mlp').hidden, [64]);
   assert.equal(defaultParams('gbdt').maxBins, 255);
@@ -72,7 +83,9 @@ test('resolveParams keeps given values, does not mutate the spec, and rejects ou
   assert.equal(resolveParams({ model: 'mlp', params: { earlyStopping: false } }).earlyStopping, false);
 });
 
-test('resolveParams passes a script experiment\'s params through as given', () => {
-  assert.deepEqual(resolveParams({ command: ['python3', 'train.py'], params: { anything: [1, 2] } }), { anything: [1, 2] });
+test("resolveParams passes a script experiment's params through as given", () => {
+  assert.deepEqual(resolveParams({ command: ['python3', 'train.py'], params: { anything: [1, 2] } }), {
+    anything: [1, 2],
+  });
   assert.deepEqual(resolveParams({ command: ['x'] }), {});
 });

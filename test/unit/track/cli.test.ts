@@ -16,9 +16,37 @@ async function cli(argv: string[], cwd: string): Promise<{ code: number; out: st
 function project(): string {
   const dir = tempDir();
   require('node:fs').writeFileSync(join(dir, 'mlloop.json'), '{ // comment\n "metric": "accuracy" }');
-  writeRun(dir, { runId: 'r1', experiment: 'mlp', params: { hidden: [32] }, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:30Z', metrics: { dev: { accuracy: 0.9, f1: 0.88, logloss: 0.3 } } }, { meta: { name: 'small' } });
-  writeRun(dir, { runId: 'r2', experiment: 'mlp', params: { hidden: [64] }, startedAt: '2026-01-02T00:00:00Z', endedAt: '2026-01-02T00:01:00Z', metrics: { dev: { accuracy: 0.972, f1: 0.97, logloss: 0.1 } } }, { meta: { starred: true } });
-  writeRun(dir, { runId: 'r3', experiment: 'gbdt', model: 'gbdt', startedAt: '2026-01-03T00:00:00Z', status: 'failed' });
+  writeRun(
+    dir,
+    {
+      runId: 'r1',
+      experiment: 'mlp',
+      params: { hidden: [32] },
+      startedAt: '2026-01-01T00:00:00Z',
+      endedAt: '2026-01-01T00:00:30Z',
+      metrics: { dev: { accuracy: 0.9, f1: 0.88, logloss: 0.3 } },
+    },
+    { meta: { name: 'small' } },
+  );
+  writeRun(
+    dir,
+    {
+      runId: 'r2',
+      experiment: 'mlp',
+      params: { hidden: [64] },
+      startedAt: '2026-01-02T00:00:00Z',
+      endedAt: '2026-01-02T00:01:00Z',
+      metrics: { dev: { accuracy: 0.972, f1: 0.97, logloss: 0.1 } },
+    },
+    { meta: { starred: true } },
+  );
+  writeRun(dir, {
+    runId: 'r3',
+    experiment: 'gbdt',
+    model: 'gbdt',
+    startedAt: '2026-01-03T00:00:00Z',
+    status: 'failed',
+  });
   return dir;
 }
 
@@ -27,13 +55,19 @@ test('ml-loop runs --json lists runs newest first with their metrics; the text f
   const j = await cli(['runs', dir, '--json'], '/');
   assert.equal(j.code, 0);
   const doc = JSON.parse(j.out);
-  assert.deepEqual(doc.runs.map((r: { runId: string }) => r.runId), ['r3', 'r2', 'r1']);
+  assert.deepEqual(
+    doc.runs.map((r: { runId: string }) => r.runId),
+    ['r3', 'r2', 'r1'],
+  );
   assert.equal(doc.runs[1].metrics.dev.accuracy, 0.972);
   assert.equal(doc.runs[1].starred, true);
   assert.equal(doc.runs[2].name, 'small');
   assert.deepEqual(doc.problems, []);
   const only = JSON.parse((await cli(['runs', '--experiment', 'gbdt', '--json'], dir)).out);
-  assert.deepEqual(only.runs.map((r: { runId: string }) => r.runId), ['r3']);
+  assert.deepEqual(
+    only.runs.map((r: { runId: string }) => r.runId),
+    ['r3'],
+  );
   const text = await cli(['runs'], dir);
   assert.match(text.out, /★ r2\s+mlp\s+completed\s+dev acc 97\.2%\s+1 min 00 s/);
 });
@@ -43,7 +77,10 @@ test('ml-loop compare --json gives the rows with differences and best columns; -
   const j = await cli(['compare', 'r1', 'r2', '--dir', dir, '--json'], '/');
   assert.equal(j.code, 0, j.err);
   const doc = JSON.parse(j.out);
-  assert.deepEqual(doc.runs.map((r: { runId: string }) => r.runId), ['r1', 'r2']);
+  assert.deepEqual(
+    doc.runs.map((r: { runId: string }) => r.runId),
+    ['r1', 'r2'],
+  );
   const acc = doc.rows.find((r: { key: string }) => r.key === 'dev accuracy');
   assert.deepEqual(acc, { section: 'metric', key: 'dev accuracy', values: [0.9, 0.972], differs: true, best: [1] });
   assert.equal(doc.rows.find((r: { key: string }) => r.key === 'hidden').differs, true);

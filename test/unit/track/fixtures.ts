@@ -39,7 +39,14 @@ export function writeRun(
 ): string {
   const dir = join(runsDir(projectDir), record.runId);
   mkdirSync(dir, { recursive: true });
-  const full: RunRecord = { experiment: 'mlp', model: 'mlp', params: {}, status: 'completed', startedAt: '2026-01-01T00:00:00.000Z', ...record };
+  const full: RunRecord = {
+    experiment: 'mlp',
+    model: 'mlp',
+    params: {},
+    status: 'completed',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    ...record,
+  };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(full, null, 2));
   const lines = [...(opts.steps ?? []), ...(full.metrics ? [{ final: true, ...full.metrics }] : [])];
   writeFileSync(join(dir, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));

@@ -12,7 +12,18 @@ test('MLflow export writes the mlruns layout and import restores the runs exactl
   const project = digitsProject(12);
   const trained = await trainExperiment({ projectDir: project, experimentName: 'mlp' });
   assert.equal(trained.status, 'completed');
-  writeRun(project, { runId: '20250101-000000-000-aaaaaa', experiment: 'softmax', model: 'logistic', params: { l2: 0.01, maxIter: 50 }, status: 'failed', error: { message: 'diverged' } }, { meta: { name: 'first try', note: 'does l2 help?', starred: true } });
+  writeRun(
+    project,
+    {
+      runId: '20250101-000000-000-aaaaaa',
+      experiment: 'softmax',
+      model: 'logistic',
+      params: { l2: 0.01, maxIter: 50 },
+      status: 'failed',
+      error: { message: 'diverged' },
+    },
+    { meta: { name: 'first try', note: 'does l2 help?', starred: true } },
+  );
   const source = await listRuns(project);
   const mlruns = join(tempDir(), 'mlruns');
   const exported = exportMlflow(source.runs, mlruns);
@@ -20,7 +31,10 @@ test('MLflow export writes the mlruns layout and import restores the runs exactl
 
   // The file-store layout MLflow reads.
   const mlpExp = exported.exported.find((e) => e.runId === trained.runId)!;
-  const expMeta = yaml.load(readFileSync(join(mlruns, mlpExp.experimentId, 'meta.yaml'), 'utf8')) as Record<string, unknown>;
+  const expMeta = yaml.load(readFileSync(join(mlruns, mlpExp.experimentId, 'meta.yaml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   assert.equal(expMeta.name, 'mlp');
   assert.equal(expMeta.lifecycle_stage, 'active');
   assert.ok(existsSync(join(mlruns, '0', 'meta.yaml')));
@@ -31,7 +45,9 @@ test('MLflow export writes the mlruns layout and import restores the runs exactl
   assert.equal(runMeta.experiment_id, mlpExp.experimentId);
   assert.equal(readFileSync(join(runDir, 'params', 'epochs'), 'utf8'), '12');
   assert.equal(readFileSync(join(runDir, 'params', 'hidden'), 'utf8'), '[64]');
-  const devLoss = readFileSync(join(runDir, 'metrics', 'dev_loss'), 'utf8').trim().split('\n');
+  const devLoss = readFileSync(join(runDir, 'metrics', 'dev_loss'), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(devLoss.length, 12);
   assert.match(devLoss[0], /^\d{13} [\d.e-]+ 1$/);
   assert.match(readFileSync(join(runDir, 'metrics', 'final_dev_accuracy'), 'utf8'), /^\d{13} 0\.\d+ 12\n$/);
@@ -70,9 +86,22 @@ test('MLflow export writes the mlruns layout and import restores the runs exactl
 test('a run made by other MLflow tools is imported from its params, final_* metrics and per-step curves', () => {
   const mlruns = join(tempDir(), 'mlruns');
   const project = tempDir();
-  writeRun(project, { runId: 'r1', experiment: 'exp', model: 'gbdt', params: { iterations: 3 }, metrics: { dev: { accuracy: 0.5, f1: 0.4, logloss: 1 } } }, {
-    steps: [{ step: 1, trainLoss: 2, devLoss: 2.1, devMetric: 0.4, metricName: 'accuracy' }, { step: 2, trainLoss: 1, devLoss: 1.5, devMetric: 0.5, metricName: 'accuracy' }],
-  });
+  writeRun(
+    project,
+    {
+      runId: 'r1',
+      experiment: 'exp',
+      model: 'gbdt',
+      params: { iterations: 3 },
+      metrics: { dev: { accuracy: 0.5, f1: 0.4, logloss: 1 } },
+    },
+    {
+      steps: [
+        { step: 1, trainLoss: 2, devLoss: 2.1, devMetric: 0.4, metricName: 'accuracy' },
+        { step: 2, trainLoss: 1, devLoss: 1.5, devMetric: 0.5, metricName: 'accuracy' },
+      ],
+    },
+  );
   return listRuns(project).then(({ runs }) => {
     const out = exportMlflow(runs, mlruns).exported[0];
     const dir = join(mlruns, out.experimentId, out.mlflowRunId, 'tags');
@@ -89,10 +118,13 @@ test('a run made by other MLflow tools is imported from its params, final_* metr
       assert.deepEqual(back[0].record.params, { iterations: 3 });
       assert.deepEqual(back[0].record.metrics, { dev: { accuracy: 0.5, f1: 0.4, logloss: 1 } });
       assert.equal(back[0].status, 'completed');
-      assert.deepEqual(readHistory(back[0].dir).steps.map((s) => [s.step, s.trainLoss, s.devLoss, s.devMetric]), [
-        [1, 2, 2.1, 0.4],
-        [2, 1, 1.5, 0.5],
-      ]);
+      assert.deepEqual(
+        readHistory(back[0].dir).steps.map((s) => [s.step, s.trainLoss, s.devLoss, s.devMetric]),
+        [
+          [1, 2, 2.1, 0.4],
+          [2, 1, 1.5, 0.5],
+        ],
+      );
     });
   });
 });

@@ -6,21 +6,41 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createRun, appendMetric, finishRun, writeFileAtomic } from '../../../src/core/train/runStore';
 import { ProgressGate, EVERY_STEP_LIMIT } from '../../../src/core/train/pipeline';
-import { annotateRun, deleteRun, deriveStatus, listRuns, parseHistory, readHistory, readTrackedRun, type Liveness } from '../../../src/core/track/store';
+import {
+  annotateRun,
+  deleteRun,
+  deriveStatus,
+  listRuns,
+  parseHistory,
+  readHistory,
+  readTrackedRun,
+  type Liveness,
+} from '../../../src/core/track/store';
 import { FOLDERS_PER_CHECK, RunIndex } from '../../../src/core/track/runIndex';
 import { digitsProject, tempDir, writeRun } from './fixtures';
 import { runsDir } from '../../../src/core/spec/layout';
 
-const live = (alive: number[], host = 'here', now = Date.parse('2026-01-01T00:10:00Z')): Liveness => ({ host, isAlive: (pid) => alive.includes(pid), now });
+const live = (alive: number[], host = 'here', now = Date.parse('2026-01-01T00:10:00Z')): Liveness => ({
+  host,
+  isAlive: (pid) => alive.includes(pid),
+  now,
+});
 
 test('runs are listed newest first with their annotations', async () => {
   const dir = tempDir();
   writeRun(dir, { runId: 'a', startedAt: '2026-01-01T00:00:00.000Z' });
-  writeRun(dir, { runId: 'c', startedAt: '2026-01-03T00:00:00.000Z' }, { meta: { name: 'wide', note: 'more units', starred: true } });
+  writeRun(
+    dir,
+    { runId: 'c', startedAt: '2026-01-03T00:00:00.000Z' },
+    { meta: { name: 'wide', note: 'more units', starred: true } },
+  );
   writeRun(dir, { runId: 'b', startedAt: '2026-01-02T00:00:00.000Z' });
   const { runs, problems } = await listRuns(dir);
   assert.deepEqual(problems, []);
-  assert.deepEqual(runs.map((r) => r.runId), ['c', 'b', 'a']);
+  assert.deepEqual(
+    runs.map((r) => r.runId),
+    ['c', 'b', 'a'],
+  );
   assert.deepEqual(runs[0].annotations, { name: 'wide', note: 'more units', starred: true });
   assert.deepEqual(runs[1].annotations, {});
 });
@@ -33,14 +53,23 @@ test('corrupt or partial files are reported and skipped, never thrown', async ()
   writeFileSync(join(store, 'truncated', 'run.json'), '{"runId": "truncated", "experiment": "mlp", "sta');
   mkdirSync(join(store, 'empty'));
   mkdirSync(join(store, 'wrong-id'));
-  writeFileSync(join(store, 'wrong-id', 'run.json'), JSON.stringify({ runId: 'other', experiment: 'x', status: 'completed', startedAt: '2026-01-01T00:00:00Z' }));
+  writeFileSync(
+    join(store, 'wrong-id', 'run.json'),
+    JSON.stringify({ runId: 'other', experiment: 'x', status: 'completed', startedAt: '2026-01-01T00:00:00Z' }),
+  );
   mkdirSync(join(store, 'bad-status'));
-  writeFileSync(join(store, 'bad-status', 'run.json'), JSON.stringify({ runId: 'bad-status', experiment: 'x', status: 'exploded', startedAt: '2026-01-01T00:00:00Z' }));
+  writeFileSync(
+    join(store, 'bad-status', 'run.json'),
+    JSON.stringify({ runId: 'bad-status', experiment: 'x', status: 'exploded', startedAt: '2026-01-01T00:00:00Z' }),
+  );
   writeRun(dir, { runId: 'bad-meta', startedAt: '2026-01-01T00:00:00.000Z' });
   writeFileSync(join(store, 'bad-meta', 'meta.json'), '[1,2');
   writeFileSync(join(store, 'stray-file.txt'), 'not a run');
   const { runs, problems } = await listRuns(dir);
-  assert.deepEqual(runs.map((r) => r.runId), ['good', 'bad-meta']);
+  assert.deepEqual(
+    runs.map((r) => r.runId),
+    ['good', 'bad-meta'],
+  );
   const byRun = Object.fromEntries(problems.map((p) => [p.runId, p.message]));
   assert.match(byRun.truncated, /not valid JSON/);
   assert.match(byRun.empty, /run\.json is missing/);
@@ -52,7 +81,10 @@ test('corrupt or partial files are reported and skipped, never thrown', async ()
 
 test('a history cut mid-line keeps every whole line', () => {
   const h = parseHistory('{"step":1,"trainLoss":2}\n{"step":2,"trainLoss":1.5}\n{"step":3,"trai');
-  assert.deepEqual(h.steps.map((s) => s.step), [1, 2]);
+  assert.deepEqual(
+    h.steps.map((s) => s.step),
+    [1, 2],
+  );
   assert.equal(h.skippedLines, 1);
   assert.equal(h.final, undefined);
   const done = parseHistory('{"step":1}\n{"final":true,"dev":{"accuracy":0.9}}\n');
@@ -60,7 +92,16 @@ test('a history cut mid-line keeps every whole line', () => {
 });
 
 test('running → interrupted when the training process on this host is gone; other hosts by staleness', () => {
-  const rec = { runId: 'r', experiment: 'e', model: 'mlp' as const, params: {}, status: 'running' as const, startedAt: '2026-01-01T00:00:00Z', pid: 42, host: 'here' };
+  const rec = {
+    runId: 'r',
+    experiment: 'e',
+    model: 'mlp' as const,
+    params: {},
+    status: 'running' as const,
+    startedAt: '2026-01-01T00:00:00Z',
+    pid: 42,
+    host: 'here',
+  };
   assert.equal(deriveStatus(rec, 0, live([42])), 'running');
   assert.equal(deriveStatus(rec, 0, live([])), 'interrupted');
   const remote = { ...rec, host: 'elsewhere' };
@@ -71,37 +112,52 @@ test('running → interrupted when the training process on this host is gone; ot
   // A cluster's job lives elsewhere: SLURM's state in run.json is the truth, however stale the files.
   const job = { cluster: 'gpu', jobId: '7', script: 'job.sbatch' };
   assert.equal(deriveStatus({ ...remote, cluster: job }, now - 2 * 3600_000, live([], 'here', now)), 'running');
-  assert.equal(deriveStatus({ ...rec, status: 'queued', pid: undefined, host: undefined, cluster: job }, 0, live([])), 'queued');
+  assert.equal(
+    deriveStatus({ ...rec, status: 'queued', pid: undefined, host: undefined, cluster: job }, 0, live([])),
+    'queued',
+  );
 });
 
-test('a run whose training process is killed (SIGKILL) mid-run shows interrupted, with its history kept', { timeout: 120_000 }, async () => {
-  const project = digitsProject(400);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'train-child.ts'), project, 'mlp'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let runId = '';
-  let steps = 0;
-  for await (const line of createInterface({ input: child.stdout! })) {
-    if (line.startsWith('run ')) runId = line.slice(4);
-    if (line.startsWith('step ')) steps++;
-    if (line.startsWith('done')) assert.fail(`the run finished before it was killed: ${line}`);
-    if (steps >= 5) break;
-  }
-  const before = readTrackedRun(project, runId).run!;
-  assert.equal(before.status, 'running');
-  assert.equal(before.record.pid, child.pid);
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
-  const { runs, problems } = await listRuns(project);
-  assert.deepEqual(problems, []);
-  assert.equal(runs.length, 1);
-  assert.equal(runs[0].status, 'interrupted');
-  assert.equal(runs[0].record.status, 'running', 'run.json is left as the dead process wrote it');
-  const history = readHistory(runs[0].dir);
-  assert.ok(history.steps.length >= 5, `history kept: ${history.steps.length} steps`);
-  assert.deepEqual(history.steps.slice(0, 5).map((s) => s.step), [1, 2, 3, 4, 5]);
-  assert.ok(existsSync(join(runs[0].dir, 'log.txt')));
-  // Provenance: the project file was snapshotted into the run folder.
-  assert.equal(readFileSync(join(runs[0].dir, 'mlloop.json'), 'utf8'), readFileSync(join(project, 'mlloop.json'), 'utf8'));
-});
+test(
+  'a run whose training process is killed (SIGKILL) mid-run shows interrupted, with its history kept',
+  { timeout: 120_000 },
+  async () => {
+    const project = digitsProject(400);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'train-child.ts'), project, 'mlp'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let runId = '';
+    let steps = 0;
+    for await (const line of createInterface({ input: child.stdout! })) {
+      if (line.startsWith('run ')) runId = line.slice(4);
+      if (line.startsWith('step ')) steps++;
+      if (line.startsWith('done')) assert.fail(`the run finished before it was killed: ${line}`);
+      if (steps >= 5) break;
+    }
+    const before = readTrackedRun(project, runId).run!;
+    assert.equal(before.status, 'running');
+    assert.equal(before.record.pid, child.pid);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const { runs, problems } = await listRuns(project);
+    assert.deepEqual(problems, []);
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].status, 'interrupted');
+    assert.equal(runs[0].record.status, 'running', 'run.json is left as the dead process wrote it');
+    const history = readHistory(runs[0].dir);
+    assert.ok(history.steps.length >= 5, `history kept: ${history.steps.length} steps`);
+    assert.deepEqual(
+      history.steps.slice(0, 5).map((s) => s.step),
+      [1, 2, 3, 4, 5],
+    );
+    assert.ok(existsSync(join(runs[0].dir, 'log.txt')));
+    // Provenance: the project file was snapshotted into the run folder.
+    assert.equal(
+      readFileSync(join(runs[0].dir, 'mlloop.json'), 'utf8'),
+      readFileSync(join(project, 'mlloop.json'), 'utf8'),
+    );
+  },
+);
 
 test('short runs report every epoch (a curve point per epoch), long ones stay throttled', () => {
   const seen: number[] = [];
@@ -114,48 +170,62 @@ test('short runs report every epoch (a curve point per epoch), long ones stay th
   assert.deepEqual(long, [1, EVERY_STEP_LIMIT + 1]);
 });
 
-test('atomic writes: a reader in another process never sees a partial run.json, and no temp file is left', { timeout: 60_000 }, async () => {
-  const dir = tempDir();
-  const run = createRun(dir, { experiment: 'mlp', model: 'mlp', params: { epochs: 3 } });
-  // Another process rewrites run.json (growing) and appends history while this one reads.
-  const writer = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `const s = require(${JSON.stringify(require.resolve('../../../src/core/train/runStore'))});
+test(
+  'atomic writes: a reader in another process never sees a partial run.json, and no temp file is left',
+  { timeout: 60_000 },
+  async () => {
+    const dir = tempDir();
+    const run = createRun(dir, { experiment: 'mlp', model: 'mlp', params: { epochs: 3 } });
+    // Another process rewrites run.json (growing) and appends history while this one reads.
+    const writer = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `const s = require(${JSON.stringify(require.resolve('../../../src/core/train/runStore'))});
        const rec = JSON.parse(require('node:fs').readFileSync(${JSON.stringify(join(run.dir, 'run.json'))}, 'utf8'));
        const run = new s.RunDir(${JSON.stringify(run.dir)}, rec);
        for (let i = 0; i < 1500; i++) { run.update({ params: { epochs: 3, filler: 'x'.repeat((i % 300) * 40) } }); s.appendMetric(run, { step: i + 1, trainLoss: 1 / (i + 1) }); }
        s.finishRun(run, { status: 'completed', metrics: { train: { accuracy: 1, f1: 1, logloss: 0.1 } } });`,
-    ],
-    { stdio: 'inherit' },
-  );
-  let exited = false;
-  const done = new Promise((r) => writer.once('exit', (code) => ((exited = true), r(code))));
-  let reads = 0;
-  while (!exited) {
-    const r = readTrackedRun(dir, run.runId);
-    assert.ok(r.run, `read ${reads}: ${JSON.stringify(r.problems)}`);
-    reads++;
-    await new Promise((res) => setImmediate(res));
-  }
-  assert.equal(await done, 0);
-  assert.ok(reads > 20, `only ${reads} reads overlapped the writes`);
-  assert.equal(readTrackedRun(dir, run.runId).run!.status, 'completed');
-  assert.deepEqual(readdirSync(run.dir).sort(), ['log.txt', 'metrics.jsonl', 'run.json']);
-  assert.equal(readHistory(run.dir).steps.length, 1500);
-  writeFileAtomic(join(dir, 'x.txt'), 'one');
-  assert.equal(readFileSync(join(dir, 'x.txt'), 'utf8'), 'one');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
-});
+      ],
+      { stdio: 'inherit' },
+    );
+    let exited = false;
+    const done = new Promise((r) => writer.once('exit', (code) => ((exited = true), r(code))));
+    let reads = 0;
+    while (!exited) {
+      const r = readTrackedRun(dir, run.runId);
+      assert.ok(r.run, `read ${reads}: ${JSON.stringify(r.problems)}`);
+      reads++;
+      await new Promise((res) => setImmediate(res));
+    }
+    assert.equal(await done, 0);
+    assert.ok(reads > 20, `only ${reads} reads overlapped the writes`);
+    assert.equal(readTrackedRun(dir, run.runId).run!.status, 'completed');
+    assert.deepEqual(readdirSync(run.dir).sort(), ['log.txt', 'metrics.jsonl', 'run.json']);
+    assert.equal(readHistory(run.dir).steps.length, 1500);
+    writeFileAtomic(join(dir, 'x.txt'), 'one');
+    assert.equal(readFileSync(join(dir, 'x.txt'), 'utf8'), 'one');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
+  },
+);
 
 test('rename, note and star live in meta.json; delete removes the run; a running run cannot be deleted', async () => {
   const dir = tempDir();
   writeRun(dir, { runId: 'r1' });
-  assert.deepEqual(annotateRun(dir, 'r1', { name: 'baseline', note: 'hypothesis: wider helps' }), { name: 'baseline', note: 'hypothesis: wider helps' });
-  assert.deepEqual(annotateRun(dir, 'r1', { starred: true }), { name: 'baseline', note: 'hypothesis: wider helps', starred: true });
+  assert.deepEqual(annotateRun(dir, 'r1', { name: 'baseline', note: 'hypothesis: wider helps' }), {
+    name: 'baseline',
+    note: 'hypothesis: wider helps',
+  });
+  assert.deepEqual(annotateRun(dir, 'r1', { starred: true }), {
+    name: 'baseline',
+    note: 'hypothesis: wider helps',
+    starred: true,
+  });
   assert.deepEqual(annotateRun(dir, 'r1', { name: '', starred: false }), { note: 'hypothesis: wider helps' });
   assert.deepEqual((await listRuns(dir)).runs[0].annotations, { note: 'hypothesis: wider helps' });
   assert.throws(() => annotateRun(dir, '../escape', { name: 'x' }), /not a run id/);
@@ -170,15 +240,28 @@ test('rename, note and star live in meta.json; delete removes the run; a running
 test('the run index reloads one run at a time and re-derives running runs', async () => {
   const dir = tempDir();
   writeRun(dir, { runId: 'r1', experiment: 'a', startedAt: '2026-01-01T00:00:00Z' });
-  writeRun(dir, { runId: 'r2', experiment: 'b', startedAt: '2026-01-02T00:00:00Z', status: 'running', pid: 7, host: 'here' });
+  writeRun(dir, {
+    runId: 'r2',
+    experiment: 'b',
+    startedAt: '2026-01-02T00:00:00Z',
+    status: 'running',
+    pid: 7,
+    host: 'here',
+  });
   let alive = [7];
   const index = new RunIndex(dir, () => ({ host: 'here', isAlive: (p) => alive.includes(p), now: Date.now() }));
   await index.load();
-  assert.deepEqual(index.all().map((r) => r.runId), ['r2', 'r1']);
+  assert.deepEqual(
+    index.all().map((r) => r.runId),
+    ['r2', 'r1'],
+  );
   assert.equal(index.get('r2')!.status, 'running');
   writeRun(dir, { runId: 'r3', experiment: 'a', startedAt: '2026-01-03T00:00:00Z' });
   index.reload('r3');
-  assert.deepEqual(index.ofExperiment('a').map((r) => r.runId), ['r3', 'r1']);
+  assert.deepEqual(
+    index.ofExperiment('a').map((r) => r.runId),
+    ['r3', 'r1'],
+  );
   // A change that keeps the run's place (an annotation) shows in the cached lists.
   annotateRun(dir, 'r1', { name: 'renamed' });
   index.reload('r1');
@@ -189,7 +272,10 @@ test('the run index reloads one run at a time and re-derives running runs', asyn
   assert.equal(index.get('r2')!.status, 'interrupted');
   deleteRun(dir, 'r1');
   index.reload('r1');
-  assert.deepEqual(index.all().map((r) => r.runId), ['r3', 'r2']);
+  assert.deepEqual(
+    index.all().map((r) => r.runId),
+    ['r3', 'r2'],
+  );
   assert.equal(index.runIdOf(join(runsDir(dir), 'r3', 'run.json')), 'r3');
   assert.equal(index.runIdOf(join(dir, 'mlloop.json')), undefined);
 });
@@ -197,7 +283,14 @@ test('the run index reloads one run at a time and re-derives running runs', asyn
 test('the periodic re-check finds store changes the file watcher missed', async () => {
   const dir = tempDir();
   writeRun(dir, { runId: 'r1', experiment: 'a', startedAt: '2026-01-01T00:00:00Z' });
-  writeRun(dir, { runId: 'r2', experiment: 'a', startedAt: '2026-01-02T00:00:00Z', status: 'running', pid: process.pid, host: 'here' });
+  writeRun(dir, {
+    runId: 'r2',
+    experiment: 'a',
+    startedAt: '2026-01-02T00:00:00Z',
+    status: 'running',
+    pid: process.pid,
+    host: 'here',
+  });
   const index = new RunIndex(dir, () => ({ host: 'here', isAlive: () => true, now: Date.now() }));
   await index.load();
   assert.deepEqual(index.recheckStore(), [], 'nothing changed: nothing to tell');
@@ -210,8 +303,17 @@ test('the periodic re-check finds store changes the file watcher missed', async 
   utimesSync(runJson, later, later);
   deleteRun(dir, 'r1');
   assert.deepEqual(index.recheckStore().sort(), ['r1', 'r2', 'r3']);
-  assert.deepEqual(index.all().map((r) => [r.runId, r.status]), [['r3', 'completed'], ['r2', 'completed']]);
-  assert.deepEqual(index.ofExperiment('b').map((r) => r.runId), ['r3']);
+  assert.deepEqual(
+    index.all().map((r) => [r.runId, r.status]),
+    [
+      ['r3', 'completed'],
+      ['r2', 'completed'],
+    ],
+  );
+  assert.deepEqual(
+    index.ofExperiment('b').map((r) => r.runId),
+    ['r3'],
+  );
   // A folder still being written (no run.json yet) is reported once as a problem, then not again until its record appears.
   mkdirSync(join(runsDir(dir), 'r4'));
   assert.deepEqual(index.recheckStore(), ['r4']);
@@ -233,7 +335,12 @@ test('the periodic re-check finds store changes the file watcher missed', async 
 test("the re-check looks at finished runs' folders a round at a time", async () => {
   const dir = tempDir();
   const n = FOLDERS_PER_CHECK + 100;
-  for (let i = 0; i < n; i++) writeRun(dir, { runId: `r${String(i).padStart(4, '0')}`, experiment: 'a', startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
+  for (let i = 0; i < n; i++)
+    writeRun(dir, {
+      runId: `r${String(i).padStart(4, '0')}`,
+      experiment: 'a',
+      startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    });
   const index = new RunIndex(dir, () => ({ host: 'here', isAlive: () => true, now: Date.now() }));
   await index.load();
   const later = new Date(Date.now() + 10_000);

@@ -1,9 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupSweeps, isSweep, sweepDescription, sweepValuesLabel, type SweepSummary } from '../../../src/core/track/sweeps';
+import {
+  groupSweeps,
+  isSweep,
+  sweepDescription,
+  sweepValuesLabel,
+  type SweepSummary,
+} from '../../../src/core/track/sweeps';
 import type { TrackedRun, TrackedStatus } from '../../../src/core/track/types';
 
-function run(runId: string, startedAt: string, opts: { group?: [string, number, number, Record<string, unknown>]; status?: TrackedStatus; dev?: Record<string, number> } = {}): TrackedRun {
+function run(
+  runId: string,
+  startedAt: string,
+  opts: {
+    group?: [string, number, number, Record<string, unknown>];
+    status?: TrackedStatus;
+    dev?: Record<string, number>;
+  } = {},
+): TrackedRun {
   const [id, index, size, values] = opts.group ?? [];
   return {
     runId,
@@ -39,7 +53,10 @@ test('the runs of a sweep become one entry at the place of its newest run, in gr
     ['solo-new', 'sweep-1', 'other', 'sweep-2'],
   );
   const s1 = entries[1] as SweepSummary;
-  assert.deepEqual(s1.runs.map((r) => r.runId), ['s-a', 's-b', 's-c']);
+  assert.deepEqual(
+    s1.runs.map((r) => r.runId),
+    ['s-a', 's-b', 's-c'],
+  );
   assert.deepEqual(s1.swept, ['lr']);
   assert.equal(s1.size, 3);
   assert.deepEqual(s1.statusCounts, { completed: 2, running: 1 });

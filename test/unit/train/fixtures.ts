@@ -18,7 +18,11 @@ function subset(all: Rows, F: number, K: number, pick: (i: number) => boolean): 
   const idx = [...Array(all.y.length).keys()].filter(pick);
   const numeric = idx.flatMap((i) => Array.from(all.features.numeric.subarray(i * F, (i + 1) * F)));
   const cats = idx.flatMap((i) => all.features.categories.slice(i * K, (i + 1) * K));
-  return rows(numeric, idx.map((i) => all.y[i]), cats);
+  return rows(
+    numeric,
+    idx.map((i) => all.y[i]),
+    cats,
+  );
 }
 
 /** Deterministic split by row index: i % 5 == 3 → dev, i % 5 == 4 → test, else train. */
@@ -43,8 +47,21 @@ export function readClassificationCsv(path: string): SplitDataset {
   const classes = [...new Set(labels)].sort();
   const numeric: number[] = [];
   for (const l of lines.slice(1)) numeric.push(...l.split(',').slice(0, F).map(Number));
-  const schema: FeatureSchema = { task: 'classification', target: header[F], numeric: header.slice(0, F), categorical: [], classes };
-  return splitByIndex(schema, rows(numeric, labels.map((c) => classes.indexOf(c))), path);
+  const schema: FeatureSchema = {
+    task: 'classification',
+    target: header[F],
+    numeric: header.slice(0, F),
+    categorical: [],
+    classes,
+  };
+  return splitByIndex(
+    schema,
+    rows(
+      numeric,
+      labels.map((c) => classes.indexOf(c)),
+    ),
+    path,
+  );
 }
 
 /** Deterministic pseudo-random numbers in [0, 1). */
@@ -84,7 +101,13 @@ export function separable(n: number, F: number, seed = 3): SplitDataset {
     }
     y.push(s > 0 ? 1 : 0);
   }
-  const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: Array.from({ length: F }, (_, j) => `x${j}`), categorical: [], classes: ['neg', 'pos'] };
+  const schema: FeatureSchema = {
+    task: 'classification',
+    target: 'y',
+    numeric: Array.from({ length: F }, (_, j) => `x${j}`),
+    categorical: [],
+    classes: ['neg', 'pos'],
+  };
   return splitByIndex(schema, rows(numeric, y), `sep-${n}-${F}-${seed}`);
 }
 
@@ -115,7 +138,13 @@ export function noisyMulticlass(n: number, F: number, classes: number, seed = 5)
   };
   const all: Rows = { features: { n, numeric, categories: [] }, y, ids: [], rowIndex: new Uint32Array(0) };
   // Train on everything (the point is the duration), evaluate on a small slice.
-  return { schema, train: all, dev: rows(numeric.subarray(0, 10 * F), y.subarray(0, 10)), test: rows([], []), version: { fileHash: 'noisy', splitHash: 'all', id: 'noisy' } };
+  return {
+    schema,
+    train: all,
+    dev: rows(numeric.subarray(0, 10 * F), y.subarray(0, 10)),
+    test: rows([], []),
+    version: { fileHash: 'noisy', splitHash: 'all', id: 'noisy' },
+  };
 }
 
 /** mixedRegression's rows with the target cut into three classes (categorical + missing values, classification). */

@@ -44,7 +44,19 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   const entry = join(out, 'entry.ts');
   writeFileSync(entry, `${FIT(imports)}\nconsole.log(JSON.stringify(fit()));\n`);
   // The node options of src/build/build.mjs with --production.
-  await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['onnxruntime-node'], absWorkingDir: root, logLevel: 'error', minify: true, entryPoints: [entry], outfile: join(out, 'fit.js') });
+  await esbuild.build({
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    external: ['onnxruntime-node'],
+    absWorkingDir: root,
+    logLevel: 'error',
+    minify: true,
+    entryPoints: [entry],
+    outfile: join(out, 'fit.js'),
+  });
   const r = spawnSync(process.execPath, [join(out, 'fit.js')], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   const bundled = JSON.parse(r.stdout.trim().split('\n').pop()!) as { hash: string; helpers: number; failures: number };
@@ -57,13 +69,28 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   const { generatedClassification } = await import('./gbdt-fixtures');
   const { rows } = await import('./fixtures');
   const { X, y } = generatedClassification(25_000, 41, 5, 0.02);
-  const schema = { task: 'classification' as const, target: 'y', numeric: Array.from({ length: 41 }, (_, j) => 'x' + j), categorical: [], classes: ['0', '1'] };
+  const schema = {
+    task: 'classification' as const,
+    target: 'y',
+    numeric: Array.from({ length: 41 }, (_, j) => 'x' + j),
+    categorical: [],
+    classes: ['0', '1'],
+  };
   let helpers = 0;
   const before = BoostingWorkspace.liveHelpers;
   const failures = BoostingWorkspace.helperFailures;
-  const m = trainGbdt({ schema, train: rows(X, y), dev: rows([], []), params: { iterations: 8 }, seed: 3, onProgress: () => (helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before)) });
+  const m = trainGbdt({
+    schema,
+    train: rows(X, y),
+    dev: rows([], []),
+    params: { iterations: 8 },
+    seed: 3,
+    onProgress: () => (helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before)),
+  });
   assert.equal(helpers, 1);
   assert.equal(BoostingWorkspace.helperFailures, failures);
-  const hash = createHash('sha256').update(m.toOnnx({ runId: 'r', dataVersion: 'v', mlloopVersion: '0' })).digest('hex');
+  const hash = createHash('sha256')
+    .update(m.toOnnx({ runId: 'r', dataVersion: 'v', mlloopVersion: '0' }))
+    .digest('hex');
   assert.equal(bundled.hash, hash);
 });

@@ -7,7 +7,12 @@ import { mulberry32 } from '../../../src/core/data/prng';
  * n rows × f features, uniform in [-2, 2]; binary class from a nonlinear rule of the first
  * features with label noise; `missingRate` of the values replaced by NaN.
  */
-export function generatedClassification(n: number, f: number, seed: number, missingRate = 0): { X: Float32Array; y: Float64Array } {
+export function generatedClassification(
+  n: number,
+  f: number,
+  seed: number,
+  missingRate = 0,
+): { X: Float32Array; y: Float64Array } {
   const rand = mulberry32(seed);
   const X = new Float32Array(n * f);
   const y = new Float64Array(n);

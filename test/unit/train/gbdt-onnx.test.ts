@@ -19,8 +19,11 @@ const META = { runId: 'run-1', dataVersion: 'data-1', mlloopVersion: '0.1.0' };
 
 async function runOnnx(bytes: Uint8Array, schema: FeatureSchema, f: RawFeatures): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(bytes);
-  const feeds: Record<string, ort.Tensor> = { features: new ort.Tensor('float32', f.numeric, [f.n, schema.numeric.length]) };
-  if (schema.categorical.length > 0) feeds.categories = new ort.Tensor('string', f.categories, [f.n, schema.categorical.length]);
+  const feeds: Record<string, ort.Tensor> = {
+    features: new ort.Tensor('float32', f.numeric, [f.n, schema.numeric.length]),
+  };
+  if (schema.categorical.length > 0)
+    feeds.categories = new ort.Tensor('string', f.categories, [f.n, schema.categorical.length]);
   return session.run(feeds);
 }
 
@@ -41,7 +44,11 @@ async function assertParity(m: TrainedModel, splits: Rows[]): Promise<Uint8Array
     } else {
       const values = out.prediction.data as Float32Array;
       assert.equal(values.length, n);
-      for (let i = 0; i < n; i++) assert.ok(Math.abs(values[i] - js.values![i]) <= 1e-5 * Math.max(1, Math.abs(js.values![i])), `row ${i}: ${values[i]} vs ${js.values![i]}`);
+      for (let i = 0; i < n; i++)
+        assert.ok(
+          Math.abs(values[i] - js.values![i]) <= 1e-5 * Math.max(1, Math.abs(js.values![i])),
+          `row ${i}: ${values[i]} vs ${js.values![i]}`,
+        );
     }
   }
   return bytes;
@@ -58,7 +65,12 @@ function mixed(n: number, seed: number, task: 'classification' | 'regression'): 
     const c = colours[Math.floor(rand() * colours.length)];
     categories.push(c);
     const shift = c === 'red' ? 1 : c === '' ? -1 : 0;
-    target[i] = task === 'classification' ? (c === 'red' ? 1 - y[i] : y[i]) : 3 * y[i] + shift + (Number.isNaN(X[i * 5]) ? 2 : X[i * 5]);
+    target[i] =
+      task === 'classification'
+        ? c === 'red'
+          ? 1 - y[i]
+          : y[i]
+        : 3 * y[i] + shift + (Number.isNaN(X[i * 5]) ? 2 : X[i * 5]);
   }
   return makeRows(X, target, categories);
 }
@@ -76,14 +88,26 @@ test('binary classification with NaNs and a categorical column: ORT equals predi
   const dev = mixed(800, 2, 'classification');
   // Unseen category values and all-NaN rows at predict time.
   const odd = makeRows([NaN, NaN, NaN, NaN, NaN, 0, 0, 0, 0, 0], [0, 1], ['purple', '']);
-  const m = trainGbdt({ schema: mixedSchema('classification'), train, dev, params: { iterations: 40 }, seed: 1 }) as TrainedModel;
+  const m = trainGbdt({
+    schema: mixedSchema('classification'),
+    train,
+    dev,
+    params: { iterations: 40 },
+    seed: 1,
+  }) as TrainedModel;
   await assertParity(m, [train, dev, odd]);
 });
 
 test('regression with NaNs and a categorical column: ORT equals predict()', async () => {
   const train = mixed(3000, 3, 'regression');
   const dev = mixed(800, 4, 'regression');
-  const m = trainGbdt({ schema: mixedSchema('regression'), train, dev, params: { iterations: 60, maxLeaves: 15 }, seed: 1 }) as TrainedModel;
+  const m = trainGbdt({
+    schema: mixedSchema('regression'),
+    train,
+    dev,
+    params: { iterations: 60, maxLeaves: 15 },
+    seed: 1,
+  }) as TrainedModel;
   await assertParity(m, [train, dev]);
 });
 
@@ -100,7 +124,13 @@ test('multi-class on digits and iris: ORT equals predict() on train and dev', as
 
 test('a model of single-leaf trees (nothing to split) exports and runs', async () => {
   const train = makeRows([1, 1, 1, 1, 1, 1], [0, 1, 0, 1, 1, 1]);
-  const m = trainGbdt({ schema: { task: 'classification', target: 'y', numeric: ['x'], categorical: [], classes: ['a', 'b'] }, train, dev: makeRows([], []), params: { iterations: 3 }, seed: 1 }) as TrainedModel;
+  const m = trainGbdt({
+    schema: { task: 'classification', target: 'y', numeric: ['x'], categorical: [], classes: ['a', 'b'] },
+    train,
+    dev: makeRows([], []),
+    params: { iterations: 3 },
+    seed: 1,
+  }) as TrainedModel;
   await assertParity(m, [train]);
   const p = m.predict(train.features).probabilities!;
   assert.ok(Math.abs(p[1] - 4 / 6) < 1e-6, `${p[1]}`);
@@ -117,15 +147,34 @@ test('onnx.checker accepts exported gbdt models (classification and regression)'
   const dir = mkdtempSync(join(tmpdir(), 'gbdt-onnx-'));
   const files: string[] = [];
   for (const task of ['classification', 'regression'] as const) {
-    const m = trainGbdt({ schema: mixedSchema(task), train: mixed(500, 5, task), dev: makeRows([], []), params: { iterations: 5 }, seed: 1 }) as TrainedModel;
+    const m = trainGbdt({
+      schema: mixedSchema(task),
+      train: mixed(500, 5, task),
+      dev: makeRows([], []),
+      params: { iterations: 5 },
+      seed: 1,
+    }) as TrainedModel;
     const file = join(dir, `${task}.onnx`);
     writeFileSync(file, m.toOnnx(META));
     files.push(file);
   }
   const { schema, train } = readClassificationCsv(IRIS_CSV);
   const iris = join(dir, 'iris.onnx');
-  writeFileSync(iris, (trainGbdt({ schema, train, dev: makeRows([], []), params: { iterations: 5 }, seed: 1 }) as TrainedModel).toOnnx(META));
+  writeFileSync(
+    iris,
+    (trainGbdt({ schema, train, dev: makeRows([], []), params: { iterations: 5 }, seed: 1 }) as TrainedModel).toOnnx(
+      META,
+    ),
+  );
   files.push(iris);
-  const out = execFileSync(python, ['-c', 'import onnx, sys\nfor f in sys.argv[1:]: onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok")', ...files], { encoding: 'utf8' });
+  const out = execFileSync(
+    python,
+    [
+      '-c',
+      'import onnx, sys\nfor f in sys.argv[1:]: onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok")',
+      ...files,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(out.trim(), 'ok');
 });

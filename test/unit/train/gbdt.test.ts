@@ -19,8 +19,19 @@ import { IRIS_CSV } from '../../datasets';
 const emptyRows = () => makeRows([], []);
 
 const META = { runId: 'r', dataVersion: 'v', mlloopVersion: '0' };
-const regression = (numeric: string[]): FeatureSchema => ({ task: 'regression', target: 'y', numeric, categorical: [] });
-const binary = (numeric: string[]): FeatureSchema => ({ task: 'classification', target: 'y', numeric, categorical: [], classes: ['0', '1'] });
+const regression = (numeric: string[]): FeatureSchema => ({
+  task: 'regression',
+  target: 'y',
+  numeric,
+  categorical: [],
+});
+const binary = (numeric: string[]): FeatureSchema => ({
+  task: 'classification',
+  target: 'y',
+  numeric,
+  categorical: [],
+  classes: ['0', '1'],
+});
 
 function train(model: Partial<TrainContext> & Pick<TrainContext, 'schema' | 'train'>): TrainedModel {
   return trainGbdt({ dev: emptyRows(), params: {}, seed: 7, ...model }) as TrainedModel;
@@ -129,7 +140,10 @@ test('every leaf value is −G/(H+l2)·learningRate of the rows it holds (histog
   assert.equal(groups.size, 15);
   for (const [value, s] of groups) {
     assert.ok(s.count >= 10);
-    assert.ok(Math.abs(value - Math.fround((-s.g / (s.h + 0.7)) * 0.3)) < 1e-6, `${value} vs ${(-s.g / (s.h + 0.7)) * 0.3}`);
+    assert.ok(
+      Math.abs(value - Math.fround((-s.g / (s.h + 0.7)) * 0.3)) < 1e-6,
+      `${value} vs ${(-s.g / (s.h + 0.7)) * 0.3}`,
+    );
   }
 });
 
@@ -140,9 +154,16 @@ test('a single split fits a step function exactly: threshold between the two sid
     xs.push(i / 100);
     ys.push(i < 30 ? 1 : 5);
   }
-  const m = train({ schema: regression(['x']), train: makeRows(xs, ys), params: { iterations: 1, maxLeaves: 2, learningRate: 1, minSamplesLeaf: 1 } });
+  const m = train({
+    schema: regression(['x']),
+    train: makeRows(xs, ys),
+    params: { iterations: 1, maxLeaves: 2, learningRate: 1, minSamplesLeaf: 1 },
+  });
   const p = m.predict({ n: 4, numeric: Float32Array.of(0, 0.29, 0.3, 0.99), categories: [] }).values!;
-  assert.deepEqual(Array.from(p, (v) => Math.round(v * 1e5) / 1e5), [1, 1, 5, 5]);
+  assert.deepEqual(
+    Array.from(p, (v) => Math.round(v * 1e5) / 1e5),
+    [1, 1, 5, 5],
+  );
 });
 
 test('boosting fits a two-step function with noise features to within 0.05', () => {
@@ -155,9 +176,17 @@ test('boosting fits a two-step function with noise features to within 0.05', () 
     X.push(x, rand());
     y.push(step(x));
   }
-  const m = train({ schema: regression(['x', 'noise']), train: makeRows(X, y), params: { iterations: 60, learningRate: 0.3 } });
+  const m = train({
+    schema: regression(['x', 'noise']),
+    train: makeRows(X, y),
+    params: { iterations: 60, learningRate: 0.3 },
+  });
   const probe = [-0.9, -0.6, -0.4, 0, 0.3, 0.5, 0.9];
-  const p = m.predict({ n: probe.length, numeric: Float32Array.from(probe.flatMap((x) => [x, 0.5])), categories: [] }).values!;
+  const p = m.predict({
+    n: probe.length,
+    numeric: Float32Array.from(probe.flatMap((x) => [x, 0.5])),
+    categories: [],
+  }).values!;
   probe.forEach((x, i) => assert.ok(Math.abs(p[i] - step(x)) < 0.05, `f(${x}) = ${p[i]}, want ${step(x)}`));
 });
 
@@ -205,7 +234,11 @@ test('learns which side missing values belong to, per split', () => {
       const high = Number.isNaN(x) ? nanWithHigh : x > 0.5;
       y.push(high ? 10 : 0);
     }
-    const m = train({ schema: regression(['x']), train: makeRows(X, y), params: { iterations: 20, learningRate: 0.5, minSamplesLeaf: 5 } });
+    const m = train({
+      schema: regression(['x']),
+      train: makeRows(X, y),
+      params: { iterations: 20, learningRate: 0.5, minSamplesLeaf: 5 },
+    });
     const p = m.predict({ n: 3, numeric: Float32Array.of(NaN, 0.1, 0.9), categories: [] }).values!;
     assert.ok(Math.abs(p[0] - (nanWithHigh ? 10 : 0)) < 0.1, `NaN → ${p[0]}`);
     assert.ok(Math.abs(p[1]) < 0.1 && Math.abs(p[2] - 10) < 0.1, `${p[1]}, ${p[2]}`);
@@ -240,7 +273,10 @@ test('early stopping stops after `patience` iterations without dev improvement a
 
 test('same data, parameters and seed give the same model bytes', () => {
   const { X, y } = generatedClassification(3000, 6, 4, 0.1);
-  const run = () => train({ schema: binary(['a', 'b', 'c', 'd', 'e', 'f']), train: makeRows(X, y), params: { iterations: 15 } }).toOnnx(META);
+  const run = () =>
+    train({ schema: binary(['a', 'b', 'c', 'd', 'e', 'f']), train: makeRows(X, y), params: { iterations: 15 } }).toOnnx(
+      META,
+    );
   assert.deepEqual(run(), run());
 });
 
@@ -266,7 +302,10 @@ test('cancellation stops training with CancelledError within an iteration', () =
 async function helpersGone(): Promise<void> {
   const deadline = Date.now() + 5000;
   while (BoostingWorkspace.liveHelpers > 0) {
-    assert.ok(Date.now() < deadline, `${BoostingWorkspace.liveHelpers} histogram helper thread(s) still alive 5 s after the fit`);
+    assert.ok(
+      Date.now() < deadline,
+      `${BoostingWorkspace.liveHelpers} histogram helper thread(s) still alive 5 s after the fit`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -278,14 +317,22 @@ test('a fit large enough for two threads uses the helper thread, gives the same 
   const schema = binary(Array.from({ length: 50 }, (_, j) => `x${j}`));
   let helpersDuringFit = 0;
   const run = () =>
-    train({ schema, train: makeRows(X, y), params: { iterations: 4 }, onProgress: () => (helpersDuringFit = Math.max(helpersDuringFit, BoostingWorkspace.liveHelpers)) }).toOnnx(META);
+    train({
+      schema,
+      train: makeRows(X, y),
+      params: { iterations: 4 },
+      onProgress: () => (helpersDuringFit = Math.max(helpersDuringFit, BoostingWorkspace.liveHelpers)),
+    }).toOnnx(META);
   const first = run();
   assert.equal(helpersDuringFit, 1, 'one helper thread while training');
   await helpersGone();
   assert.deepEqual(run(), first);
   await helpersGone();
   let calls = 0;
-  assert.throws(() => train({ schema, train: makeRows(X, y), params: { iterations: 1000 }, isCancelled: () => ++calls > 2 }), CancelledError);
+  assert.throws(
+    () => train({ schema, train: makeRows(X, y), params: { iterations: 1000 }, isCancelled: () => ++calls > 2 }),
+    CancelledError,
+  );
   await helpersGone();
 });
 
@@ -339,20 +386,30 @@ test('a one-class target and a diverging loss are TrainingErrors', () => {
   );
   // Targets near the float64 limit make the squared loss overflow at the first iteration.
   assert.throws(
-    () => train({ schema: regression(['x']), train: makeRows([1, 2, 3, 4], [1e200, -1e200, 1e200, -1e200]), params: { minSamplesLeaf: 1 } }),
+    () =>
+      train({
+        schema: regression(['x']),
+        train: makeRows([1, 2, 3, 4], [1e200, -1e200, 1e200, -1e200]),
+        params: { minSamplesLeaf: 1 },
+      }),
     (e: unknown) => e instanceof TrainingError && e.step === 1 && /iteration 1/.test(e.message),
   );
 });
 
 test('radix sort of float32 values matches TypedArray sort, negatives, zeros and ties included', () => {
   const rand = mulberry32(8);
-  const values = Float32Array.from({ length: 5000 }, (_, i) => (i % 10 === 0 ? 0 : i % 17 === 0 ? -3.5 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4)));
+  const values = Float32Array.from({ length: 5000 }, (_, i) =>
+    i % 10 === 0 ? 0 : i % 17 === 0 ? -3.5 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4),
+  );
   values[1] = -0;
   values[2] = -Infinity;
   values[3] = Infinity;
   const expected = values.slice().sort();
   const sorted = radixSortFloat32(values.slice(), new Float32Array(values.length));
-  assert.deepEqual(Array.from(sorted, (v) => (v === 0 ? 0 : v)), Array.from(expected, (v) => (v === 0 ? 0 : v)));
+  assert.deepEqual(
+    Array.from(sorted, (v) => (v === 0 ? 0 : v)),
+    Array.from(expected, (v) => (v === 0 ? 0 : v)),
+  );
 });
 
 test('the WebAssembly sort of binning gives radix sort order (negatives, zeros, infinities, ties), any length up to its capacity', () => {
@@ -360,11 +417,17 @@ test('the WebAssembly sort of binning gives radix sort order (negatives, zeros, 
   const kernel = SortKernel.create(6_000);
   assert.ok(kernel, 'WebAssembly is available here');
   for (const m of [0, 1, 2, 255, 257, 6_000]) {
-    const values = Float32Array.from({ length: m }, (_, i) => (i % 10 === 0 ? 0 : i % 17 === 0 ? -3.5 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4)));
+    const values = Float32Array.from({ length: m }, (_, i) =>
+      i % 10 === 0 ? 0 : i % 17 === 0 ? -3.5 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4),
+    );
     if (m > 5) values.set([-0, -Infinity, Infinity, 3.4e38, -1.2e-38], 1);
     const expected = radixSortFloat32(values.slice(), new Float32Array(m));
     const sorted = kernel.sort(values.slice());
-    assert.deepEqual(Array.from(sorted, (v) => Object.is(v, -0) ? '-0' : v), Array.from(expected, (v) => Object.is(v, -0) ? '-0' : v), `m = ${m}`);
+    assert.deepEqual(
+      Array.from(sorted, (v) => (Object.is(v, -0) ? '-0' : v)),
+      Array.from(expected, (v) => (Object.is(v, -0) ? '-0' : v)),
+      `m = ${m}`,
+    );
   }
   assert.throws(() => kernel.sort(new Float32Array(6_001)), RangeError);
 });
@@ -378,7 +441,18 @@ test('the WebAssembly binning gives the JavaScript bins: NaN, infinities, values
     const f = i % d;
     const u = rand();
     // Column 0 few distinct values, column 1 heavy ties, the others continuous with extremes.
-    X[i] = f === 0 ? Math.floor(u * 3) : f === 1 ? Math.round(u * 20) / 4 : u < 0.03 ? NaN : u < 0.04 ? Infinity : u < 0.05 ? -Infinity : (u - 0.5) * 10 ** f;
+    X[i] =
+      f === 0
+        ? Math.floor(u * 3)
+        : f === 1
+          ? Math.round(u * 20) / 4
+          : u < 0.03
+            ? NaN
+            : u < 0.04
+              ? Infinity
+              : u < 0.05
+                ? -Infinity
+                : (u - 0.5) * 10 ** f;
   }
   // Values equal to thresholds and their float32 neighbours.
   const mapper = BinMapper.fit(X, n, d, 255, 4);
@@ -392,7 +466,10 @@ test('the WebAssembly binning gives the JavaScript bins: NaN, infinities, values
   const jsBins = BinMapper.transformInJavaScript(X, n, d, padded, mapper.nBins, new Uint8Array(n * d));
   assert.ok(BinKernel.transform(X, n, d, padded, mapper.nBins, new Uint8Array(n * d)), 'WebAssembly is available here');
   assert.deepEqual(kernelBins, jsBins);
-  assert.ok(mapper.nBins[0] === 3 && mapper.nBins[1] === 21 && mapper.nBins[4] > 250, `bins per column ${Array.from(mapper.nBins)}`);
+  assert.ok(
+    mapper.nBins[0] === 3 && mapper.nBins[1] === 21 && mapper.nBins[4] > 250,
+    `bins per column ${Array.from(mapper.nBins)}`,
+  );
 });
 
 test('trees grown on two threads are the same as on one, and so are the scores they add (columns with missing values too)', () => {
@@ -465,7 +542,9 @@ test('partitions (kernel on one and two threads, JavaScript fallback) put the ro
   const rand = mulberry32(31);
   const nBins = 40;
   // Column 1 has missing values (bin nBins); rows of a leaf are a scrambled subset, as after splits.
-  const bins = Uint8Array.from({ length: n * d }, (_, i) => (Math.floor(i / n) === 1 && rand() < 0.1 ? nBins : Math.floor(rand() * nBins)));
+  const bins = Uint8Array.from({ length: n * d }, (_, i) =>
+    Math.floor(i / n) === 1 && rand() < 0.1 ? nBins : Math.floor(rand() * nBins),
+  );
   const featureOffset = Int32Array.from({ length: d + 1 }, (_, f) => f * (nBins + 1));
   const order = Uint32Array.from({ length: n }, (_, i) => (i * 7919) % n);
   const one = new BoostingWorkspace(bins, n, featureOffset, { threads: 1 });
@@ -473,12 +552,23 @@ test('partitions (kernel on one and two threads, JavaScript fallback) put the ro
   try {
     assert.equal(two.parallel, true);
     // Ranges below and above the size from which the helper takes half; odd lengths included.
-    for (const [start, end] of [[0, n], [100, 50_101], [5, 1_000], [30_000, 59_999]]) {
-      for (const [feature, bin, missingLeft] of [[0, 17, false], [1, 5, true], [1, 5, false], [2, 39, false]] as const) {
+    for (const [start, end] of [
+      [0, n],
+      [100, 50_101],
+      [5, 1_000],
+      [30_000, 59_999],
+    ]) {
+      for (const [feature, bin, missingLeft] of [
+        [0, 17, false],
+        [1, 5, true],
+        [1, 5, false],
+        [2, 39, false],
+      ] as const) {
         one.rows.set(order);
         two.rows.set(order);
         const rows = Array.from(order.subarray(start, end));
-        const goesLeft = (r: number) => bins[feature * n + r] <= bin || (missingLeft && bins[feature * n + r] === nBins);
+        const goesLeft = (r: number) =>
+          bins[feature * n + r] <= bin || (missingLeft && bins[feature * n + r] === nBins);
         const expected = [...rows.filter(goesLeft), ...rows.filter((r) => !goesLeft(r))];
         const mid1 = one.partition(start, end, feature, bin, nBins, missingLeft);
         const mid2 = two.partition(start, end, feature, bin, nBins, missingLeft);

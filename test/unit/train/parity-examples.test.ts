@@ -14,7 +14,9 @@ import { assertOnnxParity, checkOnnxValidity } from './parity-helpers';
 
 const examplesDir = join(__dirname, '..', '..', '..', 'examples');
 const projects = existsSync(examplesDir)
-  ? readdirSync(examplesDir).filter((d) => existsSync(join(examplesDir, d, 'mlloop.json'))).sort()
+  ? readdirSync(examplesDir)
+      .filter((d) => existsSync(join(examplesDir, d, 'mlloop.json')))
+      .sort()
   : [];
 const exported: { name: string; bytes: Uint8Array }[] = [];
 
@@ -29,7 +31,13 @@ for (const name of projects) {
     for (const [expName, exp] of builtins) {
       await t.test(expName, async () => {
         const params = resolveParams(exp as ExperimentSpec);
-        const model = await getTrainer((exp as { model: 'linear' }).model)({ schema: dataset.schema, train: dataset.train, dev: dataset.dev, params, seed: runSeed(params) });
+        const model = await getTrainer((exp as { model: 'linear' }).model)({
+          schema: dataset.schema,
+          train: dataset.train,
+          dev: dataset.dev,
+          params,
+          seed: runSeed(params),
+        });
         const bytes = model.toOnnx({ runId: 'parity', dataVersion: dataset.version.id, mlloopVersion: '0.0.0-test' });
         exported.push({ name: `${name}-${expName}`, bytes });
         const session = await ort.InferenceSession.create(bytes);
@@ -41,6 +49,7 @@ for (const name of projects) {
 
 test('onnx.checker accepts every sample project model', (t) => {
   if (projects.length === 0) return t.skip('no sample projects under examples/ yet');
-  if (checkOnnxValidity(exported) === 'no-onnx') return t.skip('/usr/bin/python3 has no onnx module (install python3-onnx)');
+  if (checkOnnxValidity(exported) === 'no-onnx')
+    return t.skip('/usr/bin/python3 has no onnx module (install python3-onnx)');
   assert.ok(exported.length >= projects.length);
 });

@@ -13,17 +13,46 @@ import type { TrainedModel } from '../../../src/core/train/types';
 export const FAST_PARAMS: Record<BuiltinModel, Record<string, unknown>> = {
   linear: { l2: 1 },
   logistic: { l2: 1e-3, maxIter: 100, tol: 1e-4 },
-  mlp: { hidden: [16], activation: 'relu', optimizer: 'adam', learningRate: 0.01, momentum: 0.9, batchSize: 32, epochs: 5, l2: 1e-4, dropout: 0, earlyStopping: false, seed: 0 },
-  gbdt: { iterations: 15, learningRate: 0.1, maxDepth: 0, maxLeaves: 15, minSamplesLeaf: 5, l2: 0, maxBins: 255, earlyStopping: false },
+  mlp: {
+    hidden: [16],
+    activation: 'relu',
+    optimizer: 'adam',
+    learningRate: 0.01,
+    momentum: 0.9,
+    batchSize: 32,
+    epochs: 5,
+    l2: 1e-4,
+    dropout: 0,
+    earlyStopping: false,
+    seed: 0,
+  },
+  gbdt: {
+    iterations: 15,
+    learningRate: 0.1,
+    maxDepth: 0,
+    maxLeaves: 15,
+    minSamplesLeaf: 5,
+    l2: 0,
+    maxBins: 255,
+    earlyStopping: false,
+  },
 };
 
 /** Max |Δprobability| ≤ 1e-5 and identical labels; regression: max |Δ| ≤ 1e-5 × (1 + max |y|). */
-export async function assertOnnxParity(session: ort.InferenceSession, model: TrainedModel, dataset: SplitDataset, split: 'train' | 'dev' | 'test'): Promise<void> {
+export async function assertOnnxParity(
+  session: ort.InferenceSession,
+  model: TrainedModel,
+  dataset: SplitDataset,
+  split: 'train' | 'dev' | 'test',
+): Promise<void> {
   const { schema } = dataset;
   const f = dataset[split].features;
   if (f.n === 0) return;
-  const feeds: Record<string, ort.Tensor> = { features: new ort.Tensor('float32', f.numeric, [f.n, schema.numeric.length]) };
-  if (schema.categorical.length > 0) feeds.categories = new ort.Tensor('string', f.categories, [f.n, schema.categorical.length]);
+  const feeds: Record<string, ort.Tensor> = {
+    features: new ort.Tensor('float32', f.numeric, [f.n, schema.numeric.length]),
+  };
+  if (schema.categorical.length > 0)
+    feeds.categories = new ort.Tensor('string', f.categories, [f.n, schema.categorical.length]);
   const out = await session.run(feeds);
   const js = model.predict(f);
   const where = `${model.model} ${split}`;
@@ -35,7 +64,8 @@ export async function assertOnnxParity(session: ort.InferenceSession, model: Tra
     for (let i = 0; i < probs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(probs[i] - js.probabilities![i]));
     assert.ok(maxDiff <= 1e-5, `${where}: max |Δprob| ${maxDiff}`);
     const labels = out.label.data as string[];
-    for (let i = 0; i < f.n; i++) assert.equal(labels[i], schema.classes![js.classIndex![i]], `${where}: label of row ${i}`);
+    for (let i = 0; i < f.n; i++)
+      assert.equal(labels[i], schema.classes![js.classIndex![i]], `${where}: label of row ${i}`);
   } else {
     assert.deepEqual(out.prediction.dims, [f.n]);
     const pred = out.prediction.data as Float32Array;

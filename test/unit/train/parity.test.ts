@@ -30,16 +30,29 @@ for (const [dsName, make] of Object.entries(DATASETS)) {
   const dataset = make();
   for (const [model, trainer] of Object.entries(TRAINERS) as [BuiltinModel, (typeof TRAINERS)[BuiltinModel]][]) {
     const task = dataset.schema.task;
-    if ((task === 'classification' && REGRESSION_ONLY.includes(model)) || (task === 'regression' && CLASSIFICATION_ONLY.includes(model))) continue;
+    if (
+      (task === 'classification' && REGRESSION_ONLY.includes(model)) ||
+      (task === 'regression' && CLASSIFICATION_ONLY.includes(model))
+    )
+      continue;
     test(`${model} on ${dsName}: ONNX parity on train/dev/test, deterministic bytes`, async () => {
-      const ctx = { schema: dataset.schema, train: dataset.train, dev: dataset.dev, params: FAST_PARAMS[model], seed: 7 };
+      const ctx = {
+        schema: dataset.schema,
+        train: dataset.train,
+        dev: dataset.dev,
+        params: FAST_PARAMS[model],
+        seed: 7,
+      };
       const trained: TrainedModel = await trainer(ctx);
       const bytes = trained.toOnnx(META);
       exported.push({ name: `${model}-${dsName}`, bytes });
       const session = await ort.InferenceSession.create(bytes);
       for (const split of ['train', 'dev', 'test'] as const) await assertOnnxParity(session, trained, dataset, split);
       const again: TrainedModel = await trainer({ ...ctx });
-      assert.ok(Buffer.from(again.toOnnx(META)).equals(Buffer.from(bytes)), 'same data, params and seed give the same model bytes');
+      assert.ok(
+        Buffer.from(again.toOnnx(META)).equals(Buffer.from(bytes)),
+        'same data, params and seed give the same model bytes',
+      );
     });
   }
 }

@@ -5,7 +5,13 @@ import { OnnxGraphBuilder } from '../../../src/core/onnx/builder';
 import { Preprocessor, UNKNOWN_CATEGORY } from '../../../src/core/train/preprocess';
 import type { FeatureSchema, RawFeatures } from '../../../src/core/data/types';
 
-const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['a', 'b', 'c'], categorical: ['color', 'size'], classes: ['n', 'y'] };
+const schema: FeatureSchema = {
+  task: 'classification',
+  target: 'y',
+  numeric: ['a', 'b', 'c'],
+  categorical: ['color', 'size'],
+  classes: ['n', 'y'],
+};
 
 // a: 1,2,3,4 (mean 2.5, pop. std sqrt(1.25)); b: 10, NaN, 20, 30 (mean 20); c: constant 7.
 const train: RawFeatures = {
@@ -34,9 +40,18 @@ async function runDense(pre: Preprocessor, raw: RawFeatures, F: number, K: numbe
 test('fit learns imputation, missing flags, one-hot vocabularies with an unknown bucket, from train only', () => {
   const pre = Preprocessor.fit(schema, train, { standardize: false, impute: true });
   assert.deepEqual(pre.outputNames, [
-    'a', 'b', 'c', 'b__missing',
-    'color=blue', 'color=green', 'color=red', `color=${UNKNOWN_CATEGORY}`,
-    'size=', 'size=M', 'size=S', `size=${UNKNOWN_CATEGORY}`,
+    'a',
+    'b',
+    'c',
+    'b__missing',
+    'color=blue',
+    'color=green',
+    'color=red',
+    `color=${UNKNOWN_CATEGORY}`,
+    'size=',
+    'size=M',
+    'size=S',
+    `size=${UNKNOWN_CATEGORY}`,
   ]);
   const X = pre.transform(unseen);
   // row 0: a missing → mean 2.5; b missing → 20 and flag; purple unknown; size M.
@@ -58,7 +73,11 @@ test('standardization uses the train mean and population std; constant columns a
 });
 
 test('without imputation NaN passes through and no flag columns are added', () => {
-  const pre = Preprocessor.fit({ ...schema, categorical: [] }, { ...train, categories: [] }, { standardize: false, impute: false });
+  const pre = Preprocessor.fit(
+    { ...schema, categorical: [] },
+    { ...train, categories: [] },
+    { standardize: false, impute: false },
+  );
   assert.deepEqual(pre.outputNames, ['a', 'b', 'c']);
   const X = pre.transform({ ...unseen, categories: [] });
   assert.ok(Number.isNaN(X[0]) && Number.isNaN(X[1]) && X[2] === 7);
@@ -85,8 +104,15 @@ for (const opts of [
 }
 
 test('numeric-only and categorical-only schemas export a working graph', async () => {
-  const numOnly = Preprocessor.fit({ ...schema, categorical: [] }, { ...train, categories: [] }, { standardize: true, impute: true });
-  assert.deepEqual(Array.from(await runDense(numOnly, { ...unseen, categories: [] }, 3, 0)), Array.from(numOnly.transform({ ...unseen, categories: [] })));
+  const numOnly = Preprocessor.fit(
+    { ...schema, categorical: [] },
+    { ...train, categories: [] },
+    { standardize: true, impute: true },
+  );
+  assert.deepEqual(
+    Array.from(await runDense(numOnly, { ...unseen, categories: [] }, 3, 0)),
+    Array.from(numOnly.transform({ ...unseen, categories: [] })),
+  );
   const catSchema = { ...schema, numeric: [] };
   const catTrain = { ...train, numeric: new Float32Array(0) };
   const catOnly = Preprocessor.fit(catSchema, catTrain, { standardize: true, impute: true });

@@ -17,7 +17,17 @@ function irisProject(experiments: Record<string, unknown>): string {
   copyFileSync(IRIS_CSV, join(dir, 'iris.csv'));
   writeFileSync(
     join(dir, 'mlloop.json'),
-    JSON.stringify({ name: 'iris', task: 'classification', data: { path: 'iris.csv', target: 'species', split: { dev: 0.2, test: 0.2, seed: 1 } }, metric: 'accuracy', experiments }, null, 2),
+    JSON.stringify(
+      {
+        name: 'iris',
+        task: 'classification',
+        data: { path: 'iris.csv', target: 'species', split: { dev: 0.2, test: 0.2, seed: 1 } },
+        metric: 'accuracy',
+        experiments,
+      },
+      null,
+      2,
+    ),
   );
   return dir;
 }
@@ -25,7 +35,9 @@ function irisProject(experiments: Record<string, unknown>): string {
 function cli(argv: string[], cwd: string) {
   let out = '';
   let err = '';
-  return runCli(['train', ...argv], { cwd, out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') }).then((code) => ({ code, out, err }));
+  return runCli(['train', ...argv], { cwd, out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') }).then(
+    (code) => ({ code, out, err }),
+  );
 }
 
 test('trainExperiment loads the project in the worker, resolves default params and records the data version', async () => {
@@ -42,7 +54,10 @@ test('trainExperiment loads the project in the worker, resolves default params a
 
 test('a parameter the schema rejects is reported at its place in mlloop.json, before any run', async () => {
   const dir = irisProject({ bad: { model: 'logistic', params: { l2: -1 } } });
-  await assert.rejects(trainExperiment({ projectDir: dir, experimentName: 'bad' }), /mlloop\.json:\d+:\d+: error: experiments\.bad\.params\.l2 must be >= 0/);
+  await assert.rejects(
+    trainExperiment({ projectDir: dir, experimentName: 'bad' }),
+    /mlloop\.json:\d+:\d+: error: experiments\.bad\.params\.l2 must be >= 0/,
+  );
   const { code, err } = await cli(['--experiment', 'bad'], dir);
   assert.equal(code, 1);
   assert.match(err, /params\.l2 must be >= 0/);
@@ -95,7 +110,8 @@ test('ml-loop train --json completes every experiment of every sample project (c
       assert.equal(doc.status, 'completed');
       assert.ok(existsSync(doc.model));
       const key = spec.task === 'classification' ? 'accuracy' : 'rmse';
-      for (const split of ['train', 'dev']) assert.equal(typeof doc.metrics[split][key], 'number', `${name}/${exp} ${split}`);
+      for (const split of ['train', 'dev'])
+        assert.equal(typeof doc.metrics[split][key], 'number', `${name}/${exp} ${split}`);
       models.add(`${e.model}:${spec.task}`);
     }
   }
@@ -104,7 +120,10 @@ test('ml-loop train --json completes every experiment of every sample project (c
 
 test('a project whose data cannot be loaded (wrong target) records no failed run: the reason is thrown', async () => {
   const dir = irisProject({ lr: { model: 'logistic' } });
-  writeFileSync(join(dir, 'mlloop.json'), readFileSync(join(dir, 'mlloop.json'), 'utf8').replace('"target": "species"', '"target": "specie"'));
+  writeFileSync(
+    join(dir, 'mlloop.json'),
+    readFileSync(join(dir, 'mlloop.json'), 'utf8').replace('"target": "species"', '"target": "specie"'),
+  );
   await assert.rejects(trainExperiment({ projectDir: dir, experimentName: 'lr' }), /no column "specie"/);
   assert.deepEqual(existsSync(join(dir, '.mlloop', 'runs')) ? readdirSync(join(dir, '.mlloop', 'runs')) : [], []);
   // The run is named in the CLI's error, not recorded.

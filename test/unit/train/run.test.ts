@@ -24,7 +24,12 @@ test('a logistic run trains in a worker and writes run.json, metrics.jsonl, mode
   const dir = tmp();
   const dataset = readClassificationCsv(IRIS_CSV);
   const progress: number[] = [];
-  const out = await trainDatasetRun(dir, 'lr', { dataset, model: 'logistic', params: { l2: 0.001, maxIter: 100, tol: 1e-4 }, seed: 0 }, { onProgress: (e) => progress.push(e.step) });
+  const out = await trainDatasetRun(
+    dir,
+    'lr',
+    { dataset, model: 'logistic', params: { l2: 0.001, maxIter: 100, tol: 1e-4 }, seed: 0 },
+    { onProgress: (e) => progress.push(e.step) },
+  );
   assert.equal(out.status, 'completed', JSON.stringify(out.error));
   assert.ok(progress.length > 0);
   const rec = readRun(dir, out.runId);
@@ -42,18 +47,28 @@ test('a logistic run trains in a worker and writes run.json, metrics.jsonl, mode
   assert.equal(meta.run_id, out.runId);
   assert.equal(meta.data_version, dataset.version.id);
   assert.equal(meta.classes, JSON.stringify(dataset.schema.classes));
-  const history = readFileSync(join(out.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const history = readFileSync(join(out.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(history.length >= 2 && history.at(-1).final === true && history[0].step >= 1);
   assert.match(readFileSync(join(out.runDir, 'log.txt'), 'utf8'), /completed/);
   // The model runs in onnxruntime on raw features.
   const session = await ort.InferenceSession.create(bytes);
-  const res = await session.run({ features: new ort.Tensor('float32', dataset.dev.features.numeric, [dataset.dev.features.n, 4]) });
+  const res = await session.run({
+    features: new ort.Tensor('float32', dataset.dev.features.numeric, [dataset.dev.features.n, 4]),
+  });
   assert.equal((res.label.data as string[]).length, dataset.dev.features.n);
 });
 
 test('a regression run reports rmse, mae and r2 on each split', async () => {
   const dir = tmp();
-  const out = await trainDatasetRun(dir, 'ridge', { dataset: mixedRegression(), model: 'linear', params: { l2: 0.1 }, seed: 0 });
+  const out = await trainDatasetRun(dir, 'ridge', {
+    dataset: mixedRegression(),
+    model: 'linear',
+    params: { l2: 0.1 },
+    seed: 0,
+  });
   assert.equal(out.status, 'completed', JSON.stringify(out.error));
   for (const split of ['train', 'dev', 'test'] as const) {
     const m = out.metrics[split] as { rmse: number; mae: number; r2: number };
@@ -63,7 +78,12 @@ test('a regression run reports rmse, mae and r2 on each split', async () => {
 
 test('bad parameters fail the run with the parameter named, without throwing', async () => {
   const dir = tmp();
-  const out = await trainDatasetRun(dir, 'bad', { dataset: mixedRegression(), model: 'linear', params: { l2: -1 }, seed: 0 });
+  const out = await trainDatasetRun(dir, 'bad', {
+    dataset: mixedRegression(),
+    model: 'linear',
+    params: { l2: -1 },
+    seed: 0,
+  });
   assert.equal(out.status, 'failed');
   assert.equal(out.error?.param, 'l2');
   const rec = readRun(dir, out.runId);
@@ -81,7 +101,12 @@ test('a long run cancelled through its AbortSignal stops promptly and is marked 
   const out = await trainDatasetRun(
     dir,
     'long',
-    { dataset: noisyMulticlass(60000, 30, 10), model: 'logistic', params: { l2: 1e-6, maxIter: 100000, tol: 1e-12 }, seed: 0 },
+    {
+      dataset: noisyMulticlass(60000, 30, 10),
+      model: 'logistic',
+      params: { l2: 1e-6, maxIter: 100000, tol: 1e-12 },
+      seed: 0,
+    },
     {
       onProgress: (e) => {
         if (e.step >= 3 && !cancelledAt) {
@@ -110,12 +135,31 @@ test('bad input fails the run with a clear error: one class, non-finite features
   assert.equal(a.error?.param, 'target');
   assert.match(a.error!.message, /single class/);
 
-  const inf = { ...iris, train: { ...iris.train, features: { ...iris.train.features, numeric: iris.train.features.numeric.map((v, i) => (i === 5 ? Infinity : v)) } } };
-  const b = await trainDatasetRun(dir, 'inf', { dataset: inf, model: 'mlp', params: { hidden: [8], epochs: 2 }, seed: 0 });
+  const inf = {
+    ...iris,
+    train: {
+      ...iris.train,
+      features: {
+        ...iris.train.features,
+        numeric: iris.train.features.numeric.map((v, i) => (i === 5 ? Infinity : v)),
+      },
+    },
+  };
+  const b = await trainDatasetRun(dir, 'inf', {
+    dataset: inf,
+    model: 'mlp',
+    params: { hidden: [8], epochs: 2 },
+    seed: 0,
+  });
   assert.equal(b.status, 'failed');
   assert.match(b.error!.message, /sepal_width/);
 
-  const c = await trainDatasetRun(dir, 'diverge', { dataset: mixedRegression(), model: 'mlp', params: { hidden: [32], learningRate: 1e6, optimizer: 'sgd', epochs: 20 }, seed: 0 });
+  const c = await trainDatasetRun(dir, 'diverge', {
+    dataset: mixedRegression(),
+    model: 'mlp',
+    params: { hidden: [32], learningRate: 1e6, optimizer: 'sgd', epochs: 20 },
+    seed: 0,
+  });
   assert.equal(c.status, 'failed');
   assert.ok(typeof c.error!.step === 'number' && c.error!.step >= 1, JSON.stringify(c.error));
   assert.match(c.error!.message, new RegExp(`epoch ${c.error!.step}`));

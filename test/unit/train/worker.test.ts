@@ -28,9 +28,22 @@ test('a bundled host starts the bundled worker-train.js next to it', async () =>
     ].join('\n'),
   );
   // The same node options as src/build/build.mjs.
-  const common: esbuild.BuildOptions = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['onnxruntime-node'], absWorkingDir: root, logLevel: 'error' };
+  const common: esbuild.BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    external: ['onnxruntime-node'],
+    absWorkingDir: root,
+    logLevel: 'error',
+  };
   await esbuild.build({ ...common, entryPoints: [entry], outfile: join(out, 'host.js') });
-  await esbuild.build({ ...common, entryPoints: [join(root, 'src/worker/train.ts')], outfile: join(out, 'worker-train.js') });
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'src/worker/train.ts')],
+    outfile: join(out, 'worker-train.js'),
+  });
   const r = spawnSync(process.execPath, [join(out, 'host.js'), join(out, 'project')], {
     encoding: 'utf8',
     cwd: out,
@@ -42,6 +55,11 @@ test('a bundled host starts the bundled worker-train.js next to it', async () =>
   const res = JSON.parse(r.stdout);
   assert.deepEqual(res.worker, { source: join(out, 'worker-train.js'), eval: false });
   assert.equal(res.status, 'completed');
-  const direct = await trainDatasetRun(mkdtempSync(join(tmpdir(), 'mlloop-run-')), 'lr', { dataset: readClassificationCsv(IRIS_CSV), model: 'logistic', params: { l2: 0.01 }, seed: 0 });
+  const direct = await trainDatasetRun(mkdtempSync(join(tmpdir(), 'mlloop-run-')), 'lr', {
+    dataset: readClassificationCsv(IRIS_CSV),
+    model: 'logistic',
+    params: { l2: 0.01 },
+    seed: 0,
+  });
   assert.deepEqual(res.dev, direct.metrics.dev);
 });

@@ -3,7 +3,17 @@
 // it, and both models compared on the same evaluation sets (the gate's input).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
@@ -13,7 +23,14 @@ import { loadDataVersion, readRecipe } from '../../../src/core/data/dataVersions
 import { RequestLog } from '../../../src/core/requestLog/log';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readProductionExamples } from '../../../src/core/update/productionData';
-import { HOLDOUT_FILE, PROMOTION_FILE, isHeldOut, readHoldout, retrainWithProductionData, splitHoldout } from '../../../src/core/update/retrain';
+import {
+  HOLDOUT_FILE,
+  PROMOTION_FILE,
+  isHeldOut,
+  readHoldout,
+  retrainWithProductionData,
+  splitHoldout,
+} from '../../../src/core/update/retrain';
 import { deploymentDir, versionsDir } from '../../../src/core/spec/layout';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
@@ -34,18 +51,33 @@ const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
 function instance(ds: SplitDataset, split: 'train' | 'dev' | 'test', i: number, shift = 0): Record<string, number> {
   const F = FEATURES.length;
-  return Object.fromEntries(FEATURES.map((f, j) => [f, ds[split].features.numeric[i * F + j] + (f === 'petal_length' ? shift : 0)]));
+  return Object.fromEntries(
+    FEATURES.map((f, j) => [f, ds[split].features.numeric[i * F + j] + (f === 'petal_length' ? shift : 0)]),
+  );
 }
 
 function writeLog(dir: string, records: Array<{ id: string; inputs: unknown; status?: number }>): void {
   const log = new RequestLog({ dir, flushIntervalMs: 60_000 });
-  for (const r of records) log.append({ time: new Date().toISOString(), id: r.id, model: 'iris', version: '1', status: r.status ?? 200, inputs: r.inputs, outputs: [{ label: 'setosa' }], latency_ms: 0.3 });
+  for (const r of records)
+    log.append({
+      time: new Date().toISOString(),
+      id: r.id,
+      model: 'iris',
+      version: '1',
+      status: r.status ?? 200,
+      inputs: r.inputs,
+      outputs: [{ label: 'setosa' }],
+      latency_ms: 0.3,
+    });
   log.close();
 }
 
 function writeFeedback(dir: string, items: Array<{ id: string; label: unknown }>): void {
   mkdirSync(dir, { recursive: true });
-  appendFileSync(join(dir, 'feedback-20260101T000000-0000.jsonl'), items.map((f) => JSON.stringify({ time: new Date().toISOString(), ...f })).join('\n') + '\n');
+  appendFileSync(
+    join(dir, 'feedback-20260101T000000-0000.jsonl'),
+    items.map((f) => JSON.stringify({ time: new Date().toISOString(), ...f })).join('\n') + '\n',
+  );
 }
 
 test('labelled production examples: joined by request id, deduplicated, every bad record counted and skipped', async () => {
@@ -90,7 +122,10 @@ test('labelled production examples: joined by request id, deduplicated, every ba
   assert.deepEqual(prod.requestIds, ['r1', 'r3']);
   assert.equal(prod.rows.features.n, 2);
   assert.deepEqual([...prod.rows.y], [base.test.y[0], base.test.y[1]]);
-  assert.deepEqual([...prod.rows.features.numeric], [...Object.values(a), ...Object.values(b)].map((v) => Math.fround(v)));
+  assert.deepEqual(
+    [...prod.rows.features.numeric],
+    [...Object.values(a), ...Object.values(b)].map((v) => Math.fround(v)),
+  );
   assert.deepEqual(prod.skipped, {
     'corrupt line': 2,
     'several instances': 1,
@@ -133,14 +168,24 @@ test('requests of several rows: every row labelled by the feedback label array c
   assert.equal(prod.duplicates, 1, 'tensor#1 is batch#1 with the same label');
   assert.deepEqual([...prod.rows.y], [0, 1, 2, 0, 0, 1, 2]);
   const F = FEATURES.length;
-  assert.deepEqual([...prod.rows.features.numeric.subarray(3 * F, 4 * F)], Object.values(c).map((v) => Math.fround(v)), 'tensor#0 holds the first [N, F] row');
+  assert.deepEqual(
+    [...prod.rows.features.numeric.subarray(3 * F, 4 * F)],
+    Object.values(c).map((v) => Math.fround(v)),
+    'tensor#0 holds the first [N, F] row',
+  );
   assert.deepEqual(prod.skipped, { 'labels do not match the rows': 1, 'label not a class': 1 });
   // Each row's unlabelled id is its content without the label: what a review-queue item had before its feedback.
   assert.equal(prod.unlabelledIds.length, 7);
   // Rows 2, 3 and 5 are example c with three labels (three example ids), rows 1, 4 and 6 example b.
   assert.equal(new Set(prod.rows.ids).size, 7);
-  assert.deepEqual([2, 3, 5].map((i) => prod.unlabelledIds[i]), Array(3).fill(prod.unlabelledIds[2]));
-  assert.deepEqual([1, 4, 6].map((i) => prod.unlabelledIds[i]), Array(3).fill(prod.unlabelledIds[1]));
+  assert.deepEqual(
+    [2, 3, 5].map((i) => prod.unlabelledIds[i]),
+    Array(3).fill(prod.unlabelledIds[2]),
+  );
+  assert.deepEqual(
+    [1, 4, 6].map((i) => prod.unlabelledIds[i]),
+    Array(3).fill(prod.unlabelledIds[1]),
+  );
   assert.notEqual(prod.unlabelledIds[0], prod.rows.ids[0]);
 });
 
@@ -169,7 +214,11 @@ test('a label sent to one row of a request (<id>#<k>, as the review queue names 
   const prod = await readProductionExamples(dir, base.schema);
   assert.deepEqual(prod.requestIds, ['batch#0', 'batch#2', 'mixed#0', 'mixed#1', 'odd#1']);
   assert.deepEqual([...prod.rows.y], [0, 2, 0, 1, 1]);
-  assert.deepEqual(prod.skipped, { 'failed request': 1, 'feedback for unknown request': 1 }, 'ghost#0 is unknown; batch#7 names a logged request');
+  assert.deepEqual(
+    prod.skipped,
+    { 'failed request': 1, 'feedback for unknown request': 1 },
+    'ghost#0 is unknown; batch#7 names a logged request',
+  );
 });
 
 function readdirOne(dir: string, prefix: string): string {
@@ -207,7 +256,12 @@ test('retrain with production data: a new data version with the labelled request
   writeLog(dir, records);
   writeFeedback(dir, labels);
   const steps: string[] = [];
-  const result = await retrainWithProductionData({ projectDir: iris, deployment: 'iris', productionRun, onStep: (m) => steps.push(m) });
+  const result = await retrainWithProductionData({
+    projectDir: iris,
+    deployment: 'iris',
+    productionRun,
+    onStep: (m) => steps.push(m),
+  });
   assert.equal(result.candidateStatus, 'completed', result.error);
   assert.equal(result.production.requests, 2 * n);
   assert.equal(result.production.labelled, 2 * n);
@@ -231,34 +285,64 @@ test('retrain with production data: a new data version with the labelled request
   const c = result.comparison!;
   assert.equal(c.metric, 'accuracy');
   const overall = c.groups.filter((g) => g.kind === 'overall');
-  assert.deepEqual(overall.map((g) => [g.set, g.support]), [['dev', base.dev.features.n], ['production', result.production.heldOut]]);
+  assert.deepEqual(
+    overall.map((g) => [g.set, g.support]),
+    [
+      ['dev', base.dev.features.n],
+      ['production', result.production.heldOut],
+    ],
+  );
   const prodSet = overall.find((g) => g.set === 'production')!;
   // The production model never saw the shift; the candidate learned it.
-  assert.ok(prodSet.candidate > prodSet.production, `candidate ${prodSet.candidate} vs production ${prodSet.production} on held-out production data`);
+  assert.ok(
+    prodSet.candidate > prodSet.production,
+    `candidate ${prodSet.candidate} vs production ${prodSet.production} on held-out production data`,
+  );
   const saved = JSON.parse(readFileSync(join(iris, '.mlloop', 'runs', result.candidateRunId, PROMOTION_FILE), 'utf8'));
   assert.deepEqual(saved.comparison.groups.length, c.groups.length);
   assert.ok(steps.some((s) => s.includes('held out')));
 });
 
 test('retrain refuses a deployment without logs or without labels, saying what to do', async () => {
-  await assert.rejects(retrainWithProductionData({ projectDir: iris, deployment: 'never-logged', productionRun }), /No logged requests .*logRequests/);
+  await assert.rejects(
+    retrainWithProductionData({ projectDir: iris, deployment: 'never-logged', productionRun }),
+    /No logged requests .*logRequests/,
+  );
   const dir = deploymentDir(iris, 'unlabelled');
   writeLog(dir, [{ id: 'u1', inputs: [instance(base, 'test', 0)] }]);
-  await assert.rejects(retrainWithProductionData({ projectDir: iris, deployment: 'unlabelled', productionRun }), /usable feedback label.*feedback/);
+  await assert.rejects(
+    retrainWithProductionData({ projectDir: iris, deployment: 'unlabelled', productionRun }),
+    /usable feedback label.*feedback/,
+  );
 });
 
 test('ml-loop retrain: the text table and --json; usage errors exit 2', async () => {
   const dir = deploymentDir(iris, 'cli');
   const n = base.test.features.n;
-  writeLog(dir, Array.from({ length: n }, (_, i) => ({ id: `c${i}`, inputs: [instance(base, 'test', i)] })));
-  writeFeedback(dir, Array.from({ length: n }, (_, i) => ({ id: `c${i}`, label: base.schema.classes![base.test.y[i]] })));
+  writeLog(
+    dir,
+    Array.from({ length: n }, (_, i) => ({ id: `c${i}`, inputs: [instance(base, 'test', i)] })),
+  );
+  writeFeedback(
+    dir,
+    Array.from({ length: n }, (_, i) => ({ id: `c${i}`, label: base.schema.classes![base.test.y[i]] })),
+  );
   const run = async (args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), cwd: iris });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
-  const json = await run(['retrain', '--deployment', 'cli', '--production-run', productionRun, '--margin', '0.5', '--json']);
+  const json = await run([
+    'retrain',
+    '--deployment',
+    'cli',
+    '--production-run',
+    productionRun,
+    '--margin',
+    '0.5',
+    '--json',
+  ]);
   assert.equal(json.code, 0, json.err);
   const r = JSON.parse(json.out);
   assert.equal(r.production.labelled, n);
@@ -270,5 +354,8 @@ test('ml-loop retrain: the text table and --json; usage errors exit 2', async ()
   assert.match(text.out, /All examples\s+dev\s+30/);
   assert.match(text.out, /Gate: /);
   assert.equal((await run(['retrain', '--deployment', 'cli'])).code, 2);
-  assert.equal((await run(['retrain', '--deployment', 'cli', '--production-run', productionRun, '--holdout', '2'])).code, 2);
+  assert.equal(
+    (await run(['retrain', '--deployment', 'cli', '--production-run', productionRun, '--holdout', '2'])).code,
+    2,
+  );
 });

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classBalanceChart, columnChart, formatNumber, parseCssColor, samplePixels } from '../../../webview/data/charts';
+import {
+  classBalanceChart,
+  columnChart,
+  formatNumber,
+  parseCssColor,
+  samplePixels,
+} from '../../../webview/data/charts';
 import type { ThemeColors } from '../../../webview/shared/theme';
 import { sampleProfile } from '../extension/fixtures/profile';
 

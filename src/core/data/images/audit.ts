@@ -8,7 +8,17 @@
 import { createHash } from 'node:crypto';
 import { NO_SPLIT, SPLIT_NAMES } from '../split';
 import { readAuditCache, writeAuditCache } from './imageCache';
-import type { DataProfile, Histogram, ImageAudit, ImageAuditFinding, ImageClassStats, ImageIssue, ImagePair, ImagePreviews, ProfileFinding } from '../profileTypes';
+import type {
+  DataProfile,
+  Histogram,
+  ImageAudit,
+  ImageAuditFinding,
+  ImageClassStats,
+  ImageIssue,
+  ImagePair,
+  ImagePreviews,
+  ProfileFinding,
+} from '../profileTypes';
 import type { ImageCollection, ImageRecord } from './imageDataset';
 import { uprightSize } from './preprocess';
 import { hammingDistance, PROPERTY_NAMES } from './properties';
@@ -94,7 +104,11 @@ export function pixelCorrelation(pixels: Uint8Array, a: number, b: number, size:
 
 /** Pairs of images whose perceptual hashes are within NEAR_DUPLICATE_BITS, found through 5 hash bands
  *  (two hashes that close agree exactly on at least one band of ~13 bits). */
-export function nearDuplicatePairs(hi: Uint32Array, lo: Uint32Array, maxBits = NEAR_DUPLICATE_BITS): [number, number, number][] {
+export function nearDuplicatePairs(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  maxBits = NEAR_DUPLICATE_BITS,
+): [number, number, number][] {
   const n = hi.length;
   const pairs: [number, number, number][] = [];
   const seen = new Set<number>();
@@ -108,7 +122,7 @@ export function nearDuplicatePairs(hi: Uint32Array, lo: Uint32Array, maxBits = N
       let key = 0;
       for (let bit = start; bit < end; bit++) {
         const word = bit < 32 ? hi[i] : lo[i];
-        key = key * 2 + ((word >>> bit % 32) & 1);
+        key = key * 2 + ((word >>> (bit % 32)) & 1);
       }
       let list = buckets.get(key);
       if (!list) buckets.set(key, (list = []));
@@ -135,19 +149,46 @@ export function nearDuplicatePairs(hi: Uint32Array, lo: Uint32Array, maxBits = N
 /** Audits a loaded image collection. */
 export function auditImages(c: ImageCollection): ImageAudit {
   const P = PROPERTY_NAMES.length;
-  const column = Object.fromEntries(PROPERTY_NAMES.map((name, k) => [name, k])) as Record<(typeof PROPERTY_NAMES)[number], number>;
+  const column = Object.fromEntries(PROPERTY_NAMES.map((name, k) => [name, k])) as Record<
+    (typeof PROPERTY_NAMES)[number],
+    number
+  >;
   const props = c.decoded.properties;
   const prop = (r: ImageRecord, name: (typeof PROPERTY_NAMES)[number]) => props[r.slot * P + column[name]];
   const splitName = (i: number) => (c.split[i] === NO_SPLIT ? 'none' : SPLIT_NAMES[c.split[i]]);
   const findings: ImageAuditFinding[] = [];
-  const add = (issue: ImageIssue, severity: ProfileFinding['severity'], message: string, files: string[], pairs?: ImagePair[], count = pairs?.length ?? files.length) => {
-    if (count > 0) findings.push({ severity, code: `image-${issue}`, issue, message, files: files.slice(0, LISTED), ...(pairs ? { pairs: pairs.slice(0, LISTED) } : {}), count });
+  const add = (
+    issue: ImageIssue,
+    severity: ProfileFinding['severity'],
+    message: string,
+    files: string[],
+    pairs?: ImagePair[],
+    count = pairs?.length ?? files.length,
+  ) => {
+    if (count > 0)
+      findings.push({
+        severity,
+        code: `image-${issue}`,
+        issue,
+        message,
+        files: files.slice(0, LISTED),
+        ...(pairs ? { pairs: pairs.slice(0, LISTED) } : {}),
+        count,
+      });
   };
 
   const readable: number[] = [];
   c.records.forEach((r, i) => r.info && r.slot >= 0 && readable.push(i));
   const unreadable = c.records.filter((r) => r.error);
-  add('unreadable', 'warning', `${unreadable.length} file(s) are not readable images and are skipped: ${unreadable.slice(0, 3).map((r) => `${r.rel} (${r.error})`).join('; ')}${unreadable.length > 3 ? '; …' : ''}`, unreadable.map((r) => r.rel));
+  add(
+    'unreadable',
+    'warning',
+    `${unreadable.length} file(s) are not readable images and are skipped: ${unreadable
+      .slice(0, 3)
+      .map((r) => `${r.rel} (${r.error})`)
+      .join('; ')}${unreadable.length > 3 ? '; …' : ''}`,
+    unreadable.map((r) => r.rel),
+  );
 
   // Exact duplicates: the same bytes, or the same pixels once decoded.
   const groups = new Map<string, number[]>();
@@ -158,8 +199,15 @@ export function auditImages(c: ImageCollection): ImageAudit {
     if (!g) groups.set(key, (g = []));
     g.push(i);
   }
-  const pair = (i: number, j: number, d: number): ImagePair => ({ a: c.records[i].rel, b: c.records[j].rel, splitA: splitName(i), splitB: splitName(j), distance: d });
-  const crosses = (i: number, j: number) => c.split[i] !== c.split[j] && c.split[i] !== NO_SPLIT && c.split[j] !== NO_SPLIT;
+  const pair = (i: number, j: number, d: number): ImagePair => ({
+    a: c.records[i].rel,
+    b: c.records[j].rel,
+    splitA: splitName(i),
+    splitB: splitName(j),
+    distance: d,
+  });
+  const crosses = (i: number, j: number) =>
+    c.split[i] !== c.split[j] && c.split[i] !== NO_SPLIT && c.split[j] !== NO_SPLIT;
   const exactPairs: ImagePair[] = [];
   const exactCross: ImagePair[] = [];
   const exactKey = new Set<string>();
@@ -172,9 +220,27 @@ export function auditImages(c: ImageCollection): ImageAudit {
   }
   const labelOf = new Map(c.records.map((r) => [r.rel, r.label]));
   const labelClash = (p: ImagePair) => labelOf.get(p.a) !== labelOf.get(p.b);
-  add('exact-duplicate', 'error', `${exactCross.length} image(s) in dev or test are exact copies of another split's images (leakage: they inflate dev/test metrics): ${exactCross.slice(0, 3).map((p) => `${p.a} (${p.splitA}) = ${p.b} (${p.splitB})`).join('; ')}`, exactCross.flatMap((p) => [p.a, p.b]), exactCross);
+  add(
+    'exact-duplicate',
+    'error',
+    `${exactCross.length} image(s) in dev or test are exact copies of another split's images (leakage: they inflate dev/test metrics): ${exactCross
+      .slice(0, 3)
+      .map((p) => `${p.a} (${p.splitA}) = ${p.b} (${p.splitB})`)
+      .join('; ')}`,
+    exactCross.flatMap((p) => [p.a, p.b]),
+    exactCross,
+  );
   const clashing = exactPairs.filter(labelClash).length;
-  add('exact-duplicate', clashing ? 'warning' : 'information', `${exactPairs.length} exact duplicate pair(s) within a split${clashing ? `, ${clashing} with different labels` : ''}: ${exactPairs.slice(0, 3).map((p) => `${p.a} = ${p.b}`).join('; ')}`, exactPairs.flatMap((p) => [p.a, p.b]), exactPairs);
+  add(
+    'exact-duplicate',
+    clashing ? 'warning' : 'information',
+    `${exactPairs.length} exact duplicate pair(s) within a split${clashing ? `, ${clashing} with different labels` : ''}: ${exactPairs
+      .slice(0, 3)
+      .map((p) => `${p.a} = ${p.b}`)
+      .join('; ')}`,
+    exactPairs.flatMap((p) => [p.a, p.b]),
+    exactPairs,
+  );
 
   // Near duplicates by perceptual hash (exact ones left out).
   const hi = Uint32Array.from(readable, (i) => prop(c.records[i], 'phashHi'));
@@ -185,14 +251,34 @@ export function auditImages(c: ImageCollection): ImageAudit {
   const near = nearDuplicatePairs(hi, lo)
     .map(([x, y, d]) => [readable[x], readable[y], d] as const)
     .filter(([i, j]) => !exactKey.has(`${Math.min(i, j)}:${Math.max(i, j)}`))
-    .filter(([i, j]) => pixelCorrelation(c.decoded.pixels, c.records[i].slot * size, c.records[j].slot * size, size) >= NEAR_DUPLICATE_CORRELATION);
+    .filter(
+      ([i, j]) =>
+        pixelCorrelation(c.decoded.pixels, c.records[i].slot * size, c.records[j].slot * size, size) >=
+        NEAR_DUPLICATE_CORRELATION,
+    );
   const nearCross = near.filter(([i, j]) => crosses(i, j)).map(([i, j, d]) => pair(i, j, d));
   const nearWithin = near.filter(([i, j]) => !crosses(i, j)).map(([i, j, d]) => pair(i, j, d));
-  add('near-duplicate', 'warning', `${nearCross.length} near-duplicate pair(s) across splits (the same picture resized, recompressed, brightened or blurred: leakage): ${nearCross.slice(0, 3).map((p) => `${p.a} (${p.splitA}) ≈ ${p.b} (${p.splitB})`).join('; ')}`, nearCross.flatMap((p) => [p.a, p.b]), nearCross);
-  add('near-duplicate', 'information', `${nearWithin.length} near-duplicate pair(s) within a split`, nearWithin.flatMap((p) => [p.a, p.b]), nearWithin);
+  add(
+    'near-duplicate',
+    'warning',
+    `${nearCross.length} near-duplicate pair(s) across splits (the same picture resized, recompressed, brightened or blurred: leakage): ${nearCross
+      .slice(0, 3)
+      .map((p) => `${p.a} (${p.splitA}) ≈ ${p.b} (${p.splitB})`)
+      .join('; ')}`,
+    nearCross.flatMap((p) => [p.a, p.b]),
+    nearCross,
+  );
+  add(
+    'near-duplicate',
+    'information',
+    `${nearWithin.length} near-duplicate pair(s) within a split`,
+    nearWithin.flatMap((p) => [p.a, p.b]),
+    nearWithin,
+  );
 
   // Per-image outliers, relative to the dataset.
-  const values = (name: (typeof PROPERTY_NAMES)[number], f: (v: number) => number = (v) => v) => readable.map((i) => f(prop(c.records[i], name)));
+  const values = (name: (typeof PROPERTY_NAMES)[number], f: (v: number) => number = (v) => v) =>
+    readable.map((i) => f(prop(c.records[i], name)));
   const brightness = values('brightness');
   const bz = robustZ(brightness, 0.02);
   const logSharp = values('sharpness', (v) => Math.log10(v + 1e-6));
@@ -200,13 +286,33 @@ export function auditImages(c: ImageCollection): ImageAudit {
   const entropy = values('entropy');
   const flagged = (test: (k: number) => boolean) => readable.filter((_, k) => test(k)).map((i) => c.records[i].rel);
   const dark = flagged((k) => bz[k] < -OUTLIER_Z && brightness[k] < 0.5);
-  add('dark', 'information', `${dark.length} image(s) are much darker than the rest (mean brightness far below the median ${median(brightness).toFixed(2)})`, dark);
+  add(
+    'dark',
+    'information',
+    `${dark.length} image(s) are much darker than the rest (mean brightness far below the median ${median(brightness).toFixed(2)})`,
+    dark,
+  );
   const light = flagged((k) => bz[k] > OUTLIER_Z && brightness[k] > 0.5);
-  add('light', 'information', `${light.length} image(s) are much lighter than the rest (overexposed or washed out)`, light);
+  add(
+    'light',
+    'information',
+    `${light.length} image(s) are much lighter than the rest (overexposed or washed out)`,
+    light,
+  );
   const blurry = flagged((k) => sz[k] < -OUTLIER_Z);
-  add('blurry', 'information', `${blurry.length} image(s) are much blurrier than the rest (low Laplacian variance)`, blurry);
+  add(
+    'blurry',
+    'information',
+    `${blurry.length} image(s) are much blurrier than the rest (low Laplacian variance)`,
+    blurry,
+  );
   const lowInfo = flagged((k) => entropy[k] < LOW_INFORMATION_BITS);
-  add('low-information', 'information', `${lowInfo.length} image(s) carry little information (nearly uniform: grey-level entropy under ${LOW_INFORMATION_BITS} bits)`, lowInfo);
+  add(
+    'low-information',
+    'information',
+    `${lowInfo.length} image(s) carry little information (nearly uniform: grey-level entropy under ${LOW_INFORMATION_BITS} bits)`,
+    lowInfo,
+  );
 
   // Sizes and aspect ratios of the files.
   const sizeCount = new Map<string, number>();
@@ -228,12 +334,25 @@ export function auditImages(c: ImageCollection): ImageAudit {
     if (area < 0.25 || area > 4) oddSize.push(c.records[i].rel);
     if (Math.abs(aspects[k] - commonAspect) > Math.log(1.5)) oddAspect.push(c.records[i].rel);
   });
-  add('odd-size', 'information', `${oddSize.length} image(s) are far from the usual size ${commonH}×${commonW} (under a quarter or over four times its area)`, oddSize);
-  add('odd-aspect', 'information', `${oddAspect.length} image(s) have an unusual aspect ratio (stretched when resized to ${c.settings.height}×${c.settings.width})`, oddAspect);
+  add(
+    'odd-size',
+    'information',
+    `${oddSize.length} image(s) are far from the usual size ${commonH}×${commonW} (under a quarter or over four times its area)`,
+    oddSize,
+  );
+  add(
+    'odd-aspect',
+    'information',
+    `${oddAspect.length} image(s) have an unusual aspect ratio (stretched when resized to ${c.settings.height}×${c.settings.width})`,
+    oddAspect,
+  );
   if (c.settings.channels === 3) {
     const colour = values('colourfulness');
-    const grey = readable.filter((i, k) => colour[k] < 0.004 || c.records[i].info!.channels <= 2).map((i) => c.records[i].rel);
-    if (grey.length < readable.length / 2) add('grayscale', 'information', `${grey.length} grey image(s) in an RGB dataset`, grey);
+    const grey = readable
+      .filter((i, k) => colour[k] < 0.004 || c.records[i].info!.channels <= 2)
+      .map((i) => c.records[i].rel);
+    if (grey.length < readable.length / 2)
+      add('grayscale', 'information', `${grey.length} grey image(s) in an RGB dataset`, grey);
   }
 
   // Modes, per class.
@@ -261,18 +380,46 @@ export function auditImages(c: ImageCollection): ImageAudit {
       count: members.length,
       split,
       samples: members.slice(0, SAMPLES_PER_CLASS).map(([i]) => c.records[i].rel),
-      brightness: histogram(members.map(([, k]) => brightness[k]), 0, 1),
-      sharpness: histogram(members.map(([, k]) => logSharp[k]), sharpLo, sharpHi),
-      sizes: [...sz2].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([size, count]) => ({ size, count })),
+      brightness: histogram(
+        members.map(([, k]) => brightness[k]),
+        0,
+        1,
+      ),
+      sharpness: histogram(
+        members.map(([, k]) => logSharp[k]),
+        sharpLo,
+        sharpHi,
+      ),
+      sizes: [...sz2]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([size, count]) => ({ size, count })),
     };
   });
-  return { settings: c.settings, settingsFromData: c.settingsFromData, images: c.records.length, unreadable: unreadable.length, modes, sizes: sizes.slice(0, 20), classes, findings, cacheHit: c.cacheHit };
+  return {
+    settings: c.settings,
+    settingsFromData: c.settingsFromData,
+    images: c.records.length,
+    unreadable: unreadable.length,
+    modes,
+    sizes: sizes.slice(0, 20),
+    classes,
+    findings,
+    cacheHit: c.cacheHit,
+  };
 }
 
 /** The audit, from the cache when the same images (content hashes, settings, classes, split) were audited last. */
 export async function cachedAuditImages(c: ImageCollection): Promise<ImageAudit> {
   const key = createHash('sha256')
-    .update(JSON.stringify({ settings: c.settings, version: c.version.id, hashes: c.decoded.hashes, files: c.records.map((r) => [r.rel, r.label, r.hash, r.error ?? '']) }))
+    .update(
+      JSON.stringify({
+        settings: c.settings,
+        version: c.version.id,
+        hashes: c.decoded.hashes,
+        files: c.records.map((r) => [r.rel, r.label, r.hash, r.error ?? '']),
+      }),
+    )
     .update(c.split)
     .digest('hex');
   const cached = await readAuditCache<ImageAudit>(c.projectDir, key);
@@ -283,25 +430,45 @@ export async function cachedAuditImages(c: ImageCollection): Promise<ImageAudit>
 }
 
 /** The DataProfile of an image project: the audit plus the fields every profile has. */
-export async function imageProfile(c: ImageCollection, task: DataProfile['task'], target: string, startedAt: number): Promise<DataProfile> {
+export async function imageProfile(
+  c: ImageCollection,
+  task: DataProfile['task'],
+  target: string,
+  startedAt: number,
+): Promise<DataProfile> {
   const audit = await cachedAuditImages(c);
   const durationMs = Math.round(performance.now() - startedAt);
   const counts = { train: 0, dev: 0, test: 0 };
   let unsplit = 0;
   c.split.forEach((s) => (s === NO_SPLIT ? unsplit++ : counts[SPLIT_NAMES[s]]++));
-  const findings: ProfileFinding[] = [...c.problems.filter((p) => p.code !== 'images-unreadable').map((p): ProfileFinding => ({ severity: p.severity, code: p.code, message: p.message })), ...audit.findings];
+  const findings: ProfileFinding[] = [
+    ...c.problems
+      .filter((p) => p.code !== 'images-unreadable')
+      .map((p): ProfileFinding => ({ severity: p.severity, code: p.code, message: p.message })),
+    ...audit.findings,
+  ];
   const classBalance = audit.classes.map((k) => ({ class: k.class, total: k.count, ...k.split }));
   const counts2 = classBalance.map((k) => k.total);
   const max = Math.max(...counts2);
   const min = Math.min(...counts2);
   if (min > 0 && max / min >= 5) {
     const rare = classBalance.find((k) => k.total === min)!.class;
-    findings.push({ severity: 'warning', code: 'class-imbalance', column: target, message: `The classes are imbalanced: "${rare}" has ${min} images, the largest class ${max}; prefer f1 or logloss to accuracy` });
+    findings.push({
+      severity: 'warning',
+      code: 'class-imbalance',
+      column: target,
+      message: `The classes are imbalanced: "${rare}" has ${min} images, the largest class ${max}; prefer f1 or logloss to accuracy`,
+    });
   }
   const exact = audit.findings.filter((f) => f.issue === 'exact-duplicate');
-  const shown = audit.findings.flatMap((f) => (f.pairs ? f.pairs.slice(0, PREVIEWS / 2).flatMap((p) => [p.a, p.b]) : f.files.slice(0, PREVIEWS)));
+  const shown = audit.findings.flatMap((f) =>
+    f.pairs ? f.pairs.slice(0, PREVIEWS / 2).flatMap((p) => [p.a, p.b]) : f.files.slice(0, PREVIEWS),
+  );
   const previews = thumbnails(c, shown);
-  const samples = thumbnails(c, audit.classes.flatMap((k) => k.samples));
+  const samples = thumbnails(
+    c,
+    audit.classes.flatMap((k) => k.samples),
+  );
   return {
     file: c.listing.source,
     rows: c.records.length,
@@ -318,6 +485,11 @@ export async function imageProfile(c: ImageCollection, task: DataProfile['task']
     durationMs,
     images: { ...audit, previews },
     // The Data panel's grid of examples per class (the same drawing as data.image projects).
-    imageSamples: { width: samples.width, height: samples.height, channels: samples.channels, byClass: audit.classes.map((k) => ({ class: k.class, pixels: k.samples.map((f) => samples.byFile[f]) })) },
+    imageSamples: {
+      width: samples.width,
+      height: samples.height,
+      channels: samples.channels,
+      byClass: audit.classes.map((k) => ({ class: k.class, pixels: k.samples.map((f) => samples.byFile[f]) })),
+    },
   };
 }

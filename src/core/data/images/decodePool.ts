@@ -7,10 +7,18 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { workerScript, type WorkerSource } from '../../runtime/worker';
 import type { InfoEntry } from './imageCache';
-import { ImageDecodeError, preprocessImage, readImageInfo, type ImageSettings, type SourceImageInfo } from './preprocess';
+import {
+  ImageDecodeError,
+  preprocessImage,
+  readImageInfo,
+  type ImageSettings,
+  type SourceImageInfo,
+} from './preprocess';
 import { imageProperties, PROPERTY_NAMES } from './properties';
 
-export type DecodeJob = { kind: 'info'; files: string[] } | { kind: 'decode'; files: string[]; infos: SourceImageInfo[]; settings: ImageSettings };
+export type DecodeJob =
+  | { kind: 'info'; files: string[] }
+  | { kind: 'decode'; files: string[]; infos: SourceImageInfo[]; settings: ImageSettings };
 
 export interface DecodeResult {
   /** 'info': per file its header, or why it is not an image. */
@@ -38,7 +46,8 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T, i: numbe
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, one));
 }
 
-const reasonOf = (e: unknown) => (e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e));
+const reasonOf = (e: unknown) =>
+  e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e);
 
 /** Runs one job in this thread. */
 export async function runDecodeJob(job: DecodeJob): Promise<DecodeResult> {
@@ -76,13 +85,19 @@ export async function runDecodeJob(job: DecodeJob): Promise<DecodeResult> {
  * Runs `job` over its files in chunks, on worker threads when there are enough files (one per core),
  * else in this thread; `onChunk(start, result)` receives each chunk's results in any order.
  */
-export async function decodeInChunks(job: DecodeJob, onChunk: (start: number, result: DecodeResult) => void, opts: { chunk?: number; minForWorkers?: number } = {}): Promise<void> {
+export async function decodeInChunks(
+  job: DecodeJob,
+  onChunk: (start: number, result: DecodeResult) => void,
+  opts: { chunk?: number; minForWorkers?: number } = {},
+): Promise<void> {
   const n = job.files.length;
   const CHUNK = opts.chunk ?? DEFAULT_CHUNK;
   const MIN_FOR_WORKERS = opts.minForWorkers ?? DEFAULT_MIN_FOR_WORKERS;
   const chunkOf = (start: number): DecodeJob => {
     const files = job.files.slice(start, start + CHUNK);
-    return job.kind === 'info' ? { kind: 'info', files } : { kind: 'decode', files, infos: job.infos.slice(start, start + CHUNK), settings: job.settings };
+    return job.kind === 'info'
+      ? { kind: 'info', files }
+      : { kind: 'decode', files, infos: job.infos.slice(start, start + CHUNK), settings: job.settings };
   };
   const starts = Array.from({ length: Math.ceil(n / CHUNK) }, (_, k) => k * CHUNK);
   const threads = Math.min(availableParallelism(), starts.length);

@@ -20,7 +20,6 @@ export const IMAGE_CACHE_ENTRIES = 3;
 const MAGIC = 0x4349_4c4d; // "MLIC" little-endian
 const pad8 = (x: number) => (x + 7) & ~7;
 
-
 export function settingsKey(s: ImageSettings): string {
   return `${IMAGE_CACHE_FORMAT}-${s.height}x${s.width}x${s.channels}`;
 }
@@ -30,7 +29,10 @@ export type InfoEntry = SourceImageInfo | { error: string };
 
 export async function readInfoCache(projectDir: string): Promise<Map<string, InfoEntry>> {
   try {
-    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'info.json'), 'utf8')) as { format: string; info: Record<string, InfoEntry> };
+    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'info.json'), 'utf8')) as {
+      format: string;
+      info: Record<string, InfoEntry>;
+    };
     return parsed.format === IMAGE_CACHE_FORMAT ? new Map(Object.entries(parsed.info)) : new Map();
   } catch {
     return new Map();
@@ -38,7 +40,10 @@ export async function readInfoCache(projectDir: string): Promise<Map<string, Inf
 }
 
 export async function writeInfoCache(projectDir: string, info: Map<string, InfoEntry>): Promise<void> {
-  await atomicWrite(join(imageCacheDir(projectDir), 'info.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, info: Object.fromEntries(info) })));
+  await atomicWrite(
+    join(imageCacheDir(projectDir), 'info.json'),
+    Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, info: Object.fromEntries(info) })),
+  );
 }
 
 /** Content hashes of files by path, valid while the file's size, mtime and inode are unchanged (as
@@ -47,7 +52,10 @@ export type HashMemo = Map<string, [size: number, mtimeMs: number, ino: number, 
 
 export async function readHashMemo(projectDir: string): Promise<HashMemo> {
   try {
-    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'hashes.json'), 'utf8')) as { format: string; files: Record<string, [number, number, number, string]> };
+    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'hashes.json'), 'utf8')) as {
+      format: string;
+      files: Record<string, [number, number, number, string]>;
+    };
     return parsed.format === IMAGE_CACHE_FORMAT ? new Map(Object.entries(parsed.files)) : new Map();
   } catch {
     return new Map();
@@ -55,14 +63,21 @@ export async function readHashMemo(projectDir: string): Promise<HashMemo> {
 }
 
 export async function writeHashMemo(projectDir: string, memo: HashMemo): Promise<void> {
-  await atomicWrite(join(imageCacheDir(projectDir), 'hashes.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, files: Object.fromEntries(memo) })));
+  await atomicWrite(
+    join(imageCacheDir(projectDir), 'hashes.json'),
+    Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, files: Object.fromEntries(memo) })),
+  );
 }
 
 /** The audit of the last collection audited, keyed by what it was computed from (the image cache's key,
  *  the data version and the split): a second `ml-loop profile` of unchanged images reads it back. */
 export async function readAuditCache<T>(projectDir: string, key: string): Promise<T | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'audit.json'), 'utf8')) as { format: string; key: string; audit: T };
+    const parsed = JSON.parse(await readFile(join(imageCacheDir(projectDir), 'audit.json'), 'utf8')) as {
+      format: string;
+      key: string;
+      audit: T;
+    };
     return parsed.format === IMAGE_CACHE_FORMAT && parsed.key === key ? parsed.audit : undefined;
   } catch {
     return undefined;
@@ -70,7 +85,10 @@ export async function readAuditCache<T>(projectDir: string, key: string): Promis
 }
 
 export async function writeAuditCache(projectDir: string, key: string, audit: unknown): Promise<void> {
-  await atomicWrite(join(imageCacheDir(projectDir), 'audit.json'), Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, key, audit })));
+  await atomicWrite(
+    join(imageCacheDir(projectDir), 'audit.json'),
+    Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, key, audit })),
+  );
 }
 
 /** Decoded images of one settings key: slot per content hash. */
@@ -93,9 +111,19 @@ export async function readImageCache(projectDir: string, settings: ImageSettings
   try {
     if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
     const headerLen = buf.readUInt32LE(4);
-    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as { format: string; settings: ImageSettings; hashes: string[] };
+    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as {
+      format: string;
+      settings: ImageSettings;
+      hashes: string[];
+    };
     const s = header.settings;
-    if (header.format !== IMAGE_CACHE_FORMAT || s.height !== settings.height || s.width !== settings.width || s.channels !== settings.channels) return undefined;
+    if (
+      header.format !== IMAGE_CACHE_FORMAT ||
+      s.height !== settings.height ||
+      s.width !== settings.width ||
+      s.channels !== settings.channels
+    )
+      return undefined;
     const n = header.hashes.length;
     const size = s.height * s.width * s.channels;
     let off = pad8(8 + headerLen);
@@ -112,7 +140,10 @@ export async function readImageCache(projectDir: string, settings: ImageSettings
 }
 
 export async function writeImageCache(projectDir: string, images: DecodedImages): Promise<void> {
-  const header = Buffer.from(JSON.stringify({ format: IMAGE_CACHE_FORMAT, settings: images.settings, hashes: images.hashes }), 'utf8');
+  const header = Buffer.from(
+    JSON.stringify({ format: IMAGE_CACHE_FORMAT, settings: images.settings, hashes: images.hashes }),
+    'utf8',
+  );
   const start = pad8(8 + header.length);
   const prefix = Buffer.alloc(start);
   prefix.writeUInt32LE(MAGIC, 0);
@@ -120,7 +151,10 @@ export async function writeImageCache(projectDir: string, images: DecodedImages)
   header.copy(prefix, 8);
   const pixelPad = new Uint8Array(pad8(images.pixels.length) - images.pixels.length);
   const props = new Uint8Array(images.properties.buffer, images.properties.byteOffset, images.properties.byteLength);
-  await atomicWrite(join(imageCacheDir(projectDir), `${settingsKey(images.settings)}.bin`), Buffer.concat([prefix, images.pixels, pixelPad, props]));
+  await atomicWrite(
+    join(imageCacheDir(projectDir), `${settingsKey(images.settings)}.bin`),
+    Buffer.concat([prefix, images.pixels, pixelPad, props]),
+  );
   await pruneCacheEntries(imageCacheDir(projectDir), IMAGE_CACHE_ENTRIES);
 }
 

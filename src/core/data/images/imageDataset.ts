@@ -9,10 +9,31 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { DataError } from '../errors';
 import { sortClassNames } from '../scan';
-import { applyStoredSplit, assignFractionSplit, countSplits, dataVersion, NO_SPLIT, readStoredSplit, rowIds, splitDefinition, splitHash, writeStoredSplit } from '../split';
+import {
+  applyStoredSplit,
+  assignFractionSplit,
+  countSplits,
+  dataVersion,
+  NO_SPLIT,
+  readStoredSplit,
+  rowIds,
+  splitDefinition,
+  splitHash,
+  writeStoredSplit,
+} from '../split';
 import type { ProjectSpec } from '../../spec/types';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from '../types';
-import { readHashMemo, readImageCache, readInfoCache, writeHashMemo, writeImageCache, writeInfoCache, type DecodedImages, type HashMemo, type InfoEntry } from './imageCache';
+import {
+  readHashMemo,
+  readImageCache,
+  readInfoCache,
+  writeHashMemo,
+  writeImageCache,
+  writeInfoCache,
+  type DecodedImages,
+  type HashMemo,
+  type InfoEntry,
+} from './imageCache';
 import { listImageExamples, nameFiles, type ImageExample, type ImageInputProblem, type ImageListing } from './layout';
 import { decodeInChunks } from './decodePool';
 import { uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
@@ -83,7 +104,10 @@ function isColour(info: SourceImageInfo): boolean {
 }
 
 /** Lists, hashes, reads, decodes (or takes from the cache) and splits the images of an image project. */
-export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImagesOptions = {}): Promise<ImageCollection> {
+export async function loadImageCollection(
+  ref: ImageProjectRef,
+  opts: LoadImagesOptions = {},
+): Promise<ImageCollection> {
   const { spec } = ref;
   const projectDir = dirname(ref.projectFile);
   const listing = await listImageExamples(spec, projectDir);
@@ -96,7 +120,13 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
 
   // Pass 1: bytes → content hash → header (format, size, mode), from the caches when known. Reads are
   // synchronous: this runs off the editor's thread, and 60,000 small async reads cost 4× more.
-  const records: ImageRecord[] = listing.examples.map((e) => ({ ...e, rel: relative(projectDir, e.file), hash: '', id: '', slot: -1 }));
+  const records: ImageRecord[] = listing.examples.map((e) => ({
+    ...e,
+    rel: relative(projectDir, e.file),
+    hash: '',
+    id: '',
+    slot: -1,
+  }));
   const memo: HashMemo = useCache ? await readHashMemo(projectDir) : new Map();
   const freshMemo: HashMemo = new Map();
   const needInfo: ImageRecord[] = [];
@@ -141,7 +171,16 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
   });
   const readable = records.filter((r) => r.info);
   if (!readable.length) {
-    throw new ImageDataError({ severity: 'error', code: 'images-none-readable', message: `None of the ${records.length} image file(s) could be read: ${nameFiles(records.map((r) => r.file), projectDir)}`, files: records.map((r) => r.file), specPath: problems[0]?.specPath ?? ['data'] });
+    throw new ImageDataError({
+      severity: 'error',
+      code: 'images-none-readable',
+      message: `None of the ${records.length} image file(s) could be read: ${nameFiles(
+        records.map((r) => r.file),
+        projectDir,
+      )}`,
+      files: records.map((r) => r.file),
+      specPath: problems[0]?.specPath ?? ['data'],
+    });
   }
 
   // Settings: mlloop.json's, else the data's (the most common upright size; RGB when any image is in colour).
@@ -151,7 +190,10 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
     const k = `${u.height}x${u.width}`;
     sizeCounts.set(k, (sizeCounts.get(k) ?? 0) + 1);
   }
-  const [commonH, commonW] = [...sizeCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0].split('x').map(Number);
+  const [commonH, commonW] = [...sizeCounts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0]
+    .split('x')
+    .map(Number);
   const settings: ImageSettings = {
     height: spec.data.imageSize?.[0] ?? commonH,
     width: spec.data.imageSize?.[1] ?? commonW,
@@ -165,7 +207,12 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
   const P = PROPERTY_NAMES.length;
   const distinct = [...new Set(readable.map((r) => r.hash))];
   const slotOf = new Map(distinct.map((h, i) => [h, i]));
-  const decoded: DecodedImages = { settings, hashes: distinct, pixels: new Uint8Array(distinct.length * size), properties: new Float64Array(distinct.length * P) };
+  const decoded: DecodedImages = {
+    settings,
+    hashes: distinct,
+    pixels: new Uint8Array(distinct.length * size),
+    properties: new Float64Array(distinct.length * P),
+  };
   const toDecode: ImageRecord[] = [];
   const queued = new Set<string>();
   for (const r of readable) {
@@ -180,17 +227,20 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
     } else toDecode.push(r);
   }
   const failed = new Map<string, string>();
-  await decodeInChunks({ kind: 'decode', files: toDecode.map((r) => r.file), infos: toDecode.map((r) => r.info!), settings }, (start, result) => {
-    result.errors!.forEach((error, k) => {
-      const r = toDecode[start + k];
-      // The header read but the pixels do not (a truncated file): unreadable from now on.
-      if (error !== null) failed.set(r.hash, error);
-      else {
-        decoded.pixels.set(result.pixels!.subarray(k * size, (k + 1) * size), r.slot * size);
-        decoded.properties.set(result.properties!.subarray(k * P, (k + 1) * P), r.slot * P);
-      }
-    });
-  });
+  await decodeInChunks(
+    { kind: 'decode', files: toDecode.map((r) => r.file), infos: toDecode.map((r) => r.info!), settings },
+    (start, result) => {
+      result.errors!.forEach((error, k) => {
+        const r = toDecode[start + k];
+        // The header read but the pixels do not (a truncated file): unreadable from now on.
+        if (error !== null) failed.set(r.hash, error);
+        else {
+          decoded.pixels.set(result.pixels!.subarray(k * size, (k + 1) * size), r.slot * size);
+          decoded.properties.set(result.properties!.subarray(k * P, (k + 1) * P), r.slot * P);
+        }
+      });
+    },
+  );
   for (const r of records) {
     const why = failed.get(r.hash);
     if (why) {
@@ -213,7 +263,10 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
     problems.push({
       severity: 'warning',
       code: 'images-unreadable',
-      message: `${unreadable.length} file(s) are not readable images and are skipped: ${unreadable.slice(0, 5).map((r) => `${r.rel} (${r.error})`).join('; ')}${unreadable.length > 5 ? ` and ${unreadable.length - 5} more` : ''}`,
+      message: `${unreadable.length} file(s) are not readable images and are skipped: ${unreadable
+        .slice(0, 5)
+        .map((r) => `${r.rel} (${r.error})`)
+        .join('; ')}${unreadable.length > 5 ? ` and ${unreadable.length - 5} more` : ''}`,
       files: unreadable.map((r) => r.file),
       specPath: spec.data.images !== undefined ? ['data', 'images'] : ['data', 'imageColumn'],
     });
@@ -228,7 +281,10 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
   rowIds(hashHi, hashLo).forEach((id, i) => (records[i].id = id));
   const def = splitDefinition(spec);
   const listingHash = createHash('sha256');
-  for (const r of records) listingHash.update(`${r.rel}\t${r.label}\t${r.hash}\t${r.split}\t${r.metadata ? JSON.stringify(r.metadata) : ''}\n`);
+  for (const r of records)
+    listingHash.update(
+      `${r.rel}\t${r.label}\t${r.hash}\t${r.split}\t${r.metadata ? JSON.stringify(r.metadata) : ''}\n`,
+    );
   const version = dataVersion(listingHash.digest('hex'), splitHash(def));
   let split: Uint8Array;
   if (def.kind === 'fraction') split = assignFractionSplit(hashHi, hashLo, classIndex, def);
@@ -244,7 +300,20 @@ export async function loadImageCollection(ref: ImageProjectRef, opts: LoadImages
       await writeStoredSplit(projectDir, { version, definition: def, counts: countSplits(split), dev, test });
     }
   }
-  return { projectDir, listing, records, settings, settingsFromData: { size: !spec.data.imageSize, channels: !spec.data.channels }, classes, classIndex, split, version, decoded, problems, cacheHit: !!cached && toDecode.length === 0 };
+  return {
+    projectDir,
+    listing,
+    records,
+    settings,
+    settingsFromData: { size: !spec.data.imageSize, channels: !spec.data.channels },
+    classes,
+    classIndex,
+    split,
+    version,
+    decoded,
+    problems,
+    cacheHit: !!cached && toDecode.length === 0,
+  };
 }
 
 function sameMemo(a: HashMemo, b: HashMemo): boolean {
@@ -260,7 +329,12 @@ function compact(decoded: DecodedImages, failed: Map<string, string>): DecodedIm
   const size = decoded.settings.height * decoded.settings.width * decoded.settings.channels;
   const P = PROPERTY_NAMES.length;
   const keep = decoded.hashes.map((h, i) => [h, i] as const).filter(([h]) => !failed.has(h));
-  const out: DecodedImages = { settings: decoded.settings, hashes: keep.map(([h]) => h), pixels: new Uint8Array(keep.length * size), properties: new Float64Array(keep.length * P) };
+  const out: DecodedImages = {
+    settings: decoded.settings,
+    hashes: keep.map(([h]) => h),
+    pixels: new Uint8Array(keep.length * size),
+    properties: new Float64Array(keep.length * P),
+  };
   keep.forEach(([, i], k) => {
     out.pixels.set(decoded.pixels.subarray(i * size, (i + 1) * size), k * size);
     out.properties.set(decoded.properties.subarray(i * P, (i + 1) * P), k * P);
@@ -270,12 +344,23 @@ function compact(decoded: DecodedImages, failed: Map<string, string>): DecodedIm
 
 /** The collection as trainers and evaluators take data: per split, rows in listing order with their pixels. */
 export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitDataset {
-  const schema: FeatureSchema = { task: spec.task, target: spec.data.target, numeric: [], categorical: [], classes: c.classes, image: c.settings };
+  const schema: FeatureSchema = {
+    task: spec.task,
+    target: spec.data.target,
+    numeric: [],
+    categorical: [],
+    classes: c.classes,
+    image: c.settings,
+  };
   const size = c.settings.height * c.settings.width * c.settings.channels;
   const counts = countSplits(c.split);
-  const rows = [counts.train, counts.dev, counts.test].map(
-    (n): Rows => ({ features: { n: 0, numeric: new Float32Array(0), categories: [] }, y: new Float64Array(n), ids: [], rowIndex: new Uint32Array(n), images: { pixels: new Uint8Array(n * size), files: [] } }),
-  );
+  const rows = [counts.train, counts.dev, counts.test].map((n): Rows => ({
+    features: { n: 0, numeric: new Float32Array(0), categories: [] },
+    y: new Float64Array(n),
+    ids: [],
+    rowIndex: new Uint32Array(n),
+    images: { pixels: new Uint8Array(n * size), files: [] },
+  }));
   c.records.forEach((r, i) => {
     const s = c.split[i];
     if (s === NO_SPLIT) return;
@@ -294,6 +379,7 @@ export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitD
 export async function loadImageSplitDataset(ref: ImageProjectRef, opts: LoadImagesOptions = {}): Promise<SplitDataset> {
   const c = await loadImageCollection(ref, opts);
   const dataset = imageSplitDataset(ref.spec, c);
-  if (dataset.train.features.n === 0) throw new DataError(c.listing.source, 1, 'data-no-dev-rows', 'The split leaves no training images');
+  if (dataset.train.features.n === 0)
+    throw new DataError(c.listing.source, 1, 'data-no-dev-rows', 'The split leaves no training images');
   return dataset;
 }

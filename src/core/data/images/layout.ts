@@ -56,7 +56,9 @@ export function nameFiles(files: string[], base: string): string {
 
 /** Lists the examples of an image project (spec.data.images or spec.data.imageColumn). */
 export async function listImageExamples(spec: ProjectSpec, projectDir: string): Promise<ImageListing> {
-  return spec.data.images !== undefined ? listFolders(spec, resolve(projectDir, spec.data.images), projectDir) : listManifest(spec, resolve(projectDir, spec.data.path!), projectDir);
+  return spec.data.images !== undefined
+    ? listFolders(spec, resolve(projectDir, spec.data.images), projectDir)
+    : listManifest(spec, resolve(projectDir, spec.data.path!), projectDir);
 }
 
 interface Walk {
@@ -115,7 +117,13 @@ async function subfolders(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
-    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((s) => s.isDirectory(), () => false)));
+    const isDir =
+      e.isDirectory() ||
+      (e.isSymbolicLink() &&
+        (await stat(join(dir, e.name)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )));
     if (isDir) out.push(e.name);
   }
   return out.sort();
@@ -128,7 +136,13 @@ async function listFolders(spec: ProjectSpec, root: string, projectDir: string):
   try {
     if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
   } catch {
-    problems.push({ severity: 'error', code: 'images-not-found', message: `The images folder ${relative(projectDir, root) || root} does not exist (looked for ${root})`, files: [root], specPath: at });
+    problems.push({
+      severity: 'error',
+      code: 'images-not-found',
+      message: `The images folder ${relative(projectDir, root) || root} does not exist (looked for ${root})`,
+      files: [root],
+      specPath: at,
+    });
     return listing;
   }
   const byFolders = spec.data.split !== undefined && isFoldersSplit(spec.data.split);
@@ -140,13 +154,22 @@ async function listFolders(spec: ProjectSpec, root: string, projectDir: string):
     const names = await subfolders(root);
     const missing = ['train', 'dev'].filter((s) => !names.includes(s));
     if (missing.length) {
-      problems.push({ severity: 'error', code: 'images-split-folders', message: `With "split": "folders", ${relative(projectDir, root)} must hold train/, dev/ (and optionally test/) folders; missing: ${missing.join(', ')} (found: ${names.join(', ') || 'nothing'})`, files: [root], specPath: ['data', 'split'] });
+      problems.push({
+        severity: 'error',
+        code: 'images-split-folders',
+        message: `With "split": "folders", ${relative(projectDir, root)} must hold train/, dev/ (and optionally test/) folders; missing: ${missing.join(', ')} (found: ${names.join(', ') || 'nothing'})`,
+        files: [root],
+        specPath: ['data', 'split'],
+      });
     }
-    for (const s of names.filter((n) => n in SPLIT_VALUES)) for (const c of await subfolders(join(root, s))) classDirs.push({ dir: join(root, s, c), label: c, split: SPLIT_VALUES[s] });
+    for (const s of names.filter((n) => n in SPLIT_VALUES))
+      for (const c of await subfolders(join(root, s)))
+        classDirs.push({ dir: join(root, s, c), label: c, split: SPLIT_VALUES[s] });
   } else {
     for (const c of await subfolders(root)) classDirs.push({ dir: join(root, c), label: c, split: NO_SPLIT });
   }
-  for (const e of await readdir(root, { withFileTypes: true })) if (e.isFile() && isImageFileName(e.name)) looseFiles.push(join(root, e.name));
+  for (const e of await readdir(root, { withFileTypes: true }))
+    if (e.isFile() && isImageFileName(e.name)) looseFiles.push(join(root, e.name));
   const perClass = new Map<string, string[]>();
   for (const { dir, label, split } of classDirs) {
     const before = w.files.length;
@@ -156,35 +179,82 @@ async function listFolders(spec: ProjectSpec, root: string, projectDir: string):
   }
   listing.skippedFiles = w.skipped;
   if (looseFiles.length) {
-    problems.push({ severity: 'warning', code: 'images-outside-class', message: `${looseFiles.length} image(s) directly in ${relative(projectDir, root)} belong to no class folder and are left out: ${nameFiles(looseFiles, projectDir)}`, files: looseFiles, specPath: at });
+    problems.push({
+      severity: 'warning',
+      code: 'images-outside-class',
+      message: `${looseFiles.length} image(s) directly in ${relative(projectDir, root)} belong to no class folder and are left out: ${nameFiles(looseFiles, projectDir)}`,
+      files: looseFiles,
+      specPath: at,
+    });
   }
   if (w.loops.length) {
-    problems.push({ severity: 'warning', code: 'images-symlink-loop', message: `Symbolic link(s) that loop or lead nowhere, not followed: ${nameFiles(w.loops, projectDir)}`, files: w.loops, specPath: at });
+    problems.push({
+      severity: 'warning',
+      code: 'images-symlink-loop',
+      message: `Symbolic link(s) that loop or lead nowhere, not followed: ${nameFiles(w.loops, projectDir)}`,
+      files: w.loops,
+      specPath: at,
+    });
   }
   if (w.unreadable.length) {
-    problems.push({ severity: 'warning', code: 'images-folder-unreadable', message: `Folder(s) that could not be read: ${nameFiles(w.unreadable, projectDir)}`, files: w.unreadable, specPath: at });
+    problems.push({
+      severity: 'warning',
+      code: 'images-folder-unreadable',
+      message: `Folder(s) that could not be read: ${nameFiles(w.unreadable, projectDir)}`,
+      files: w.unreadable,
+      specPath: at,
+    });
   }
   if (!listing.examples.length) {
-    const where = classDirs.length ? `its ${classDirs.length} class folder(s) hold no .png, .jpg, .jpeg or .webp files` : `it has no class folders (expected ${relative(projectDir, root)}/<class>/<image files>${byFolders ? ' under train/ and dev/' : ''})`;
-    problems.push({ severity: 'error', code: 'images-none', message: `No images in ${relative(projectDir, root) || root}: ${where}`, files: [root], specPath: at });
+    const where = classDirs.length
+      ? `its ${classDirs.length} class folder(s) hold no .png, .jpg, .jpeg or .webp files`
+      : `it has no class folders (expected ${relative(projectDir, root)}/<class>/<image files>${byFolders ? ' under train/ and dev/' : ''})`;
+    problems.push({
+      severity: 'error',
+      code: 'images-none',
+      message: `No images in ${relative(projectDir, root) || root}: ${where}`,
+      files: [root],
+      specPath: at,
+    });
     return listing;
   }
   const empty = [...perClass].filter(([, f]) => f.length === 0).map(([c]) => c);
-  if (empty.length) problems.push({ severity: 'warning', code: 'images-empty-class', message: `Class folder(s) with no images, left out: ${empty.join(', ')}`, files: empty.map((c) => join(root, c)), specPath: at });
+  if (empty.length)
+    problems.push({
+      severity: 'warning',
+      code: 'images-empty-class',
+      message: `Class folder(s) with no images, left out: ${empty.join(', ')}`,
+      files: empty.map((c) => join(root, c)),
+      specPath: at,
+    });
   singleImageClasses(perClass, problems, projectDir, at);
   if (spec.task === 'classification' && new Set(listing.examples.map((e) => e.label)).size < 2) {
-    problems.push({ severity: 'error', code: 'data-target-classes', message: `${relative(projectDir, root)} has one class folder (${listing.examples[0].label}): classification needs at least 2`, files: [root], specPath: at });
+    problems.push({
+      severity: 'error',
+      code: 'data-target-classes',
+      message: `${relative(projectDir, root)} has one class folder (${listing.examples[0].label}): classification needs at least 2`,
+      files: [root],
+      specPath: at,
+    });
   }
   return listing;
 }
 
-function singleImageClasses(perClass: Map<string, string[]>, problems: ImageInputProblem[], projectDir: string, at: (string | number)[]): void {
+function singleImageClasses(
+  perClass: Map<string, string[]>,
+  problems: ImageInputProblem[],
+  projectDir: string,
+  at: (string | number)[],
+): void {
   const single = [...perClass].filter(([, f]) => f.length === 1);
   if (!single.length) return;
   problems.push({
     severity: 'warning',
     code: 'images-one-per-class',
-    message: `${single.length} class(es) have a single image, so they cannot be in both train and dev: ${single.map(([c, f]) => `${c} (${relative(projectDir, f[0])})`).slice(0, NAMED).join(', ')}`,
+    message: `${single.length} class(es) have a single image, so they cannot be in both train and dev: ${single
+      .map(([c, f]) => `${c} (${relative(projectDir, f[0])})`)
+      .slice(0, NAMED)
+      .join(', ')}`,
     files: single.map(([, f]) => f[0]),
     specPath: at,
   });
@@ -197,17 +267,31 @@ async function listManifest(spec: ProjectSpec, csvFile: string, projectDir: stri
   try {
     text = await readFile(csvFile, 'utf8');
   } catch {
-    problems.push({ severity: 'error', code: 'data-not-found', message: `The manifest ${spec.data.path} does not exist (looked for ${csvFile})`, files: [csvFile], specPath: ['data', 'path'] });
+    problems.push({
+      severity: 'error',
+      code: 'data-not-found',
+      message: `The manifest ${spec.data.path} does not exist (looked for ${csvFile})`,
+      files: [csvFile],
+      specPath: ['data', 'path'],
+    });
     return listing;
   }
   const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: true });
   const [header = [], ...rows] = parsed.data;
   const imageColumn = spec.data.imageColumn!;
-  const splitColumn = spec.data.split !== undefined && isColumnSplit(spec.data.split) ? spec.data.split.column : undefined;
+  const splitColumn =
+    spec.data.split !== undefined && isColumnSplit(spec.data.split) ? spec.data.split.column : undefined;
   const col = (name: string | undefined, key: (string | number)[]) => {
     if (name === undefined) return -1;
     const i = header.indexOf(name);
-    if (i < 0) problems.push({ severity: 'error', code: 'data-unknown-column', message: `The manifest ${basename(csvFile)} has no column "${name}" (its columns: ${header.join(', ')})`, files: [csvFile], specPath: key });
+    if (i < 0)
+      problems.push({
+        severity: 'error',
+        code: 'data-unknown-column',
+        message: `The manifest ${basename(csvFile)} has no column "${name}" (its columns: ${header.join(', ')})`,
+        files: [csvFile],
+        specPath: key,
+      });
     return i;
   };
   const fileIdx = col(imageColumn, ['data', 'imageColumn']);
@@ -226,7 +310,10 @@ async function listManifest(spec: ProjectSpec, csvFile: string, projectDir: stri
       const label = fields[targetIdx]?.trim();
       if (!name || !label) return; // no file or no class: in no split, like a row without a target
       const file = resolve(base, name.split('/').join(sep));
-      const ok = await stat(file).then((s) => s.isFile(), () => false);
+      const ok = await stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!ok) {
         missing.push(file);
         missingLines.push(line);
@@ -248,7 +335,10 @@ async function listManifest(spec: ProjectSpec, csvFile: string, projectDir: stri
   listing.examples = listing.examples.filter(Boolean);
   for (const e of listing.examples) perClass.set(e.label, [...(perClass.get(e.label) ?? []), e.file]);
   if (missing.length) {
-    const order = missingLines.map((l, i) => [l, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+    const order = missingLines
+      .map((l, i) => [l, i])
+      .sort((a, b) => a[0] - b[0])
+      .map(([, i]) => i);
     const shown = order.slice(0, NAMED).map((i) => `line ${missingLines[i]}: ${relative(base, missing[i])}`);
     problems.push({
       severity: 'error',
@@ -259,9 +349,22 @@ async function listManifest(spec: ProjectSpec, csvFile: string, projectDir: stri
     });
   }
   if (badSplit.length) {
-    problems.push({ severity: 'warning', code: 'data-bad-split-value', message: `${badSplit.length} manifest row(s) have a split value that is not train, dev or test and are left out (lines ${badSplit.slice(0, NAMED).join(', ')})`, files: [csvFile], specPath: ['data', 'split', 'column'] });
+    problems.push({
+      severity: 'warning',
+      code: 'data-bad-split-value',
+      message: `${badSplit.length} manifest row(s) have a split value that is not train, dev or test and are left out (lines ${badSplit.slice(0, NAMED).join(', ')})`,
+      files: [csvFile],
+      specPath: ['data', 'split', 'column'],
+    });
   }
-  if (!listing.examples.length && !missing.length) problems.push({ severity: 'error', code: 'images-none', message: `The manifest ${basename(csvFile)} names no images`, files: [csvFile], specPath: ['data', 'path'] });
+  if (!listing.examples.length && !missing.length)
+    problems.push({
+      severity: 'error',
+      code: 'images-none',
+      message: `The manifest ${basename(csvFile)} names no images`,
+      files: [csvFile],
+      specPath: ['data', 'path'],
+    });
   singleImageClasses(perClass, problems, projectDir, ['data', 'path']);
   return listing;
 }

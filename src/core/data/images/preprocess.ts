@@ -67,11 +67,25 @@ function sharp(): typeof SharpModule {
   return sharpModule;
 }
 
-const BIT_DEPTH: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 };
+const BIT_DEPTH: Record<string, number> = {
+  uchar: 8,
+  char: 8,
+  ushort: 16,
+  short: 16,
+  uint: 32,
+  int: 32,
+  float: 32,
+  double: 64,
+};
 
 function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0].replace(/^Input buffer (contains|has) /i, '').trim() || 'unreadable image';
+  return (
+    text
+      .split('\n')[0]
+      .replace(/^Input buffer (contains|has) /i, '')
+      .trim() || 'unreadable image'
+  );
 }
 
 /** Reads the header of an image (format, size, channels, depth, orientation) without decoding its pixels. */
@@ -97,21 +111,28 @@ export async function readImageInfo(bytes: Uint8Array): Promise<SourceImageInfo>
 
 /** The image's size once turned upright by its EXIF orientation. */
 export function uprightSize(info: SourceImageInfo): { width: number; height: number } {
-  return info.orientation && info.orientation >= 5 ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+  return info.orientation && info.orientation >= 5
+    ? { width: info.height, height: info.width }
+    : { width: info.width, height: info.height };
 }
 
 /**
  * Decodes and preprocesses one encoded image. Throws ImageDecodeError for a file that is not an image,
  * a truncated one, or one above MAX_IMAGE_PIXELS.
  */
-export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings, info?: SourceImageInfo): Promise<PreprocessedImage> {
+export async function preprocessImage(
+  bytes: Uint8Array,
+  settings: ImageSettings,
+  info?: SourceImageInfo,
+): Promise<PreprocessedImage> {
   const source = info ?? (await readImageInfo(bytes));
   const { width, height, channels } = settings;
   // failOn 'truncated': a cut-off file is an error, not an image with a grey bottom half.
   let pipeline = sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'truncated' });
   if (source.orientation) pipeline = pipeline.autoOrient();
   const upright = uprightSize(source);
-  if (upright.width !== width || upright.height !== height) pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
+  if (upright.width !== width || upright.height !== height)
+    pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
   pipeline = pipeline.removeAlpha();
   pipeline = channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
   let data: Buffer;
@@ -122,7 +143,9 @@ export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings
     throw new ImageDecodeError(shortReason(e));
   }
   if (out.width !== width || out.height !== height || out.channels !== channels) {
-    throw new ImageDecodeError(`decoded to ${out.width}×${out.height}×${out.channels}, expected ${width}×${height}×${channels}`);
+    throw new ImageDecodeError(
+      `decoded to ${out.width}×${out.height}×${out.channels}, expected ${width}×${height}×${channels}`,
+    );
   }
   return { pixels: interleavedToPlanar(data, width * height, channels), source };
 }
@@ -130,5 +153,7 @@ export async function preprocessImage(bytes: Uint8Array, settings: ImageSettings
 /** Encodes uint8 [C, H, W] pixels as a PNG (thumbnails for the panels). */
 export async function encodePng(pixels: Uint8Array, settings: ImageSettings): Promise<Buffer> {
   const { width, height, channels } = settings;
-  return sharp()(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } }).png().toBuffer();
+  return sharp()(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } })
+    .png()
+    .toBuffer();
 }

@@ -22,7 +22,16 @@ export interface ImageProperties {
 }
 
 /** The numeric properties in a fixed order (how the cache stores them). */
-export const PROPERTY_NAMES = ['brightness', 'contrast', 'sharpness', 'entropy', 'colourfulness', 'phashHi', 'phashLo', 'pixelHash'] as const;
+export const PROPERTY_NAMES = [
+  'brightness',
+  'contrast',
+  'sharpness',
+  'entropy',
+  'colourfulness',
+  'phashHi',
+  'phashLo',
+  'pixelHash',
+] as const;
 
 function greyOf(pixels: Uint8Array, n: number, channels: number): Float32Array {
   const grey = new Float32Array(n);
@@ -39,7 +48,8 @@ const LOW = 8;
 // DCT-II basis of the 8 lowest frequencies over 32 samples.
 const DCT = (() => {
   const m = new Float64Array(LOW * HASH_SIZE);
-  for (let u = 0; u < LOW; u++) for (let x = 0; x < HASH_SIZE; x++) m[u * HASH_SIZE + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * HASH_SIZE));
+  for (let u = 0; u < LOW; u++)
+    for (let x = 0; x < HASH_SIZE; x++) m[u * HASH_SIZE + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * HASH_SIZE));
   return m;
 })();
 
@@ -141,11 +151,24 @@ export function imageProperties(pixels: Uint8Array, height: number, width: numbe
   let colourfulness = 0;
   if (channels === 3) {
     let d = 0;
-    for (let p = 0; p < n; p++) d += Math.abs(pixels[p] - pixels[n + p]) + Math.abs(pixels[n + p] - pixels[2 * n + p]) + Math.abs(pixels[p] - pixels[2 * n + p]);
+    for (let p = 0; p < n; p++)
+      d +=
+        Math.abs(pixels[p] - pixels[n + p]) +
+        Math.abs(pixels[n + p] - pixels[2 * n + p]) +
+        Math.abs(pixels[p] - pixels[2 * n + p]);
     colourfulness = d / (3 * n * 255);
   }
   let fnv = 0x811c9dc5;
   for (let i = 0; i < pixels.length; i++) fnv = Math.imul(fnv ^ pixels[i], 0x01000193);
   const [phashHi, phashLo] = perceptualHash(grey, height, width);
-  return { brightness: mean, contrast: Math.sqrt(varSum / n), sharpness, entropy, colourfulness, phashHi, phashLo, pixelHash: fnv >>> 0 };
+  return {
+    brightness: mean,
+    contrast: Math.sqrt(varSum / n),
+    sharpness,
+    entropy,
+    colourfulness,
+    phashHi,
+    phashLo,
+    pixelHash: fnv >>> 0,
+  };
 }

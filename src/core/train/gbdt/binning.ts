@@ -72,7 +72,14 @@ export class BinMapper {
   }
 
   /** transform's loop in JavaScript: the fallback, and the reference the kernel is tested against. */
-  static transformInJavaScript(X: Float32Array, n: number, d: number, padded: Float32Array, nBins: Uint16Array, out: Uint8Array): Uint8Array {
+  static transformInJavaScript(
+    X: Float32Array,
+    n: number,
+    d: number,
+    padded: Float32Array,
+    nBins: Uint16Array,
+    out: Uint8Array,
+  ): Uint8Array {
     // Rows in blocks: each block's values are read row-major once, then binned column by column.
     const BLOCK = 256;
     for (let start = 0; start < n; start += BLOCK) {
@@ -205,7 +212,11 @@ export class SortKernel {
     const bytes = 8 * m + 4096;
     const ex = bytes > 2 ** 31 ? null : binningInstance(bytes);
     if (!ex) return null;
-    return new SortKernel(ex.memory as WebAssembly.Memory, ex.sort as (a: number, b: number, counts: number, m: number) => void, m);
+    return new SortKernel(
+      ex.memory as WebAssembly.Memory,
+      ex.sort as (a: number, b: number, counts: number, m: number) => void,
+      m,
+    );
   }
 
   /** Sorts NaN-free float32 values ascending in place (as radixSortFloat32); returns `values`. */

@@ -68,7 +68,12 @@ export class TreeGrower {
     for (let f = 0; f < d; f++) this.featureOffset[f + 1] = this.featureOffset[f] + mapper.nBins[f] + 1;
     // At most maxLeaves histograms are held at once (one per open leaf, the parent's passing to a child).
     const split = { nBins: mapper.nBins, l2: opts.l2, minSamplesLeaf: opts.minSamplesLeaf, minHessian: MIN_HESSIAN };
-    this.workspace = new BoostingWorkspace(bins, n, this.featureOffset, { threads: opts.threads ?? 1, slotCapacity: opts.maxLeaves + 1, scoreColumns: opts.scoreColumns ?? 1, split });
+    this.workspace = new BoostingWorkspace(bins, n, this.featureOffset, {
+      threads: opts.threads ?? 1,
+      slotCapacity: opts.maxLeaves + 1,
+      scoreColumns: opts.scoreColumns ?? 1,
+      split,
+    });
     this.rows = this.workspace.rows;
   }
 
@@ -111,15 +116,29 @@ export class TreeGrower {
     let leafCount = 1;
     while (leafCount < opts.maxLeaves) {
       let best = -1;
-      for (let i = 0; i < open.length; i++) if (open[i].gain > 0 && (best < 0 || open[i].gain > open[best].gain)) best = i;
+      for (let i = 0; i < open.length; i++)
+        if (open[i].gain > 0 && (best < 0 || open[i].gain > open[best].gain)) best = i;
       if (best < 0) break;
       const parent = open[best];
       open.splice(best, 1);
-      const [leftNode, rightNode] = builder.split(parent.node, parent.feature, this.mapper.threshold(parent.feature, parent.bin), parent.missingLeft);
+      const [leftNode, rightNode] = builder.split(
+        parent.node,
+        parent.feature,
+        this.mapper.threshold(parent.feature, parent.bin),
+        parent.missingLeft,
+      );
       const mid = this.partition(parent);
       const depth = parent.depth + 1;
       const left = this.newLeaf(leftNode, parent.start, mid, depth, parent.leftG, parent.leftH, -1);
-      const right = this.newLeaf(rightNode, mid, parent.end, depth, parent.g - parent.leftG, parent.h - parent.leftH, -1);
+      const right = this.newLeaf(
+        rightNode,
+        mid,
+        parent.end,
+        depth,
+        parent.g - parent.leftG,
+        parent.h - parent.leftH,
+        -1,
+      );
       leafCount++;
 
       const canSplitMore = depth < opts.maxDepth && leafCount < opts.maxLeaves;
@@ -130,7 +149,10 @@ export class TreeGrower {
         small.hist = this.takeHist();
         large.hist = parent.hist;
         const growing = [left, right].filter(splittable);
-        this.setSplits(growing, this.workspace.step(small.hist, small.start, small.end - small.start, parent.hist, growing.map(splitLeaf)));
+        this.setSplits(
+          growing,
+          this.workspace.step(small.hist, small.start, small.end - small.start, parent.hist, growing.map(splitLeaf)),
+        );
         for (const child of [left, right]) {
           if (splittable(child)) {
             open.push(child);
@@ -168,8 +190,30 @@ export class TreeGrower {
     return (-leaf.g / (leaf.h + this.opts.l2)) * this.opts.learningRate;
   }
 
-  private newLeaf(node: number, start: number, end: number, depth: number, g: number, h: number, hist = this.takeHist()): Leaf {
-    return { node, start, end, depth, hist, g, h, gain: 0, feature: -1, bin: -1, missingLeft: false, leftG: 0, leftH: 0 };
+  private newLeaf(
+    node: number,
+    start: number,
+    end: number,
+    depth: number,
+    g: number,
+    h: number,
+    hist = this.takeHist(),
+  ): Leaf {
+    return {
+      node,
+      start,
+      end,
+      depth,
+      hist,
+      g,
+      h,
+      gain: 0,
+      feature: -1,
+      bin: -1,
+      missingLeft: false,
+      leftG: 0,
+      leftH: 0,
+    };
   }
 
   private takeHist(): number {
@@ -200,7 +244,14 @@ export class TreeGrower {
 
   /** Stable in-place partition of the leaf's rows by its best split; returns the first right index. */
   private partition(leaf: Leaf): number {
-    return this.workspace.partition(leaf.start, leaf.end, leaf.feature, leaf.bin, this.mapper.nBins[leaf.feature], leaf.missingLeft);
+    return this.workspace.partition(
+      leaf.start,
+      leaf.end,
+      leaf.feature,
+      leaf.bin,
+      this.mapper.nBins[leaf.feature],
+      leaf.missingLeft,
+    );
   }
 }
 

@@ -6,7 +6,14 @@
 import { availableParallelism } from 'node:os';
 import type { TrainContext, TrainedModel } from '../types';
 import { TrainingError } from '../types';
-import { checkClassificationTarget, checkLoss, checkRegressionTarget, makeTrainedModel, numberParam, ProgressGate } from '../pipeline';
+import {
+  checkClassificationTarget,
+  checkLoss,
+  checkRegressionTarget,
+  makeTrainedModel,
+  numberParam,
+  ProgressGate,
+} from '../pipeline';
 import { Preprocessor } from '../preprocess';
 import { BinMapper } from './binning';
 import { TreeGrower, type GrowOptions } from './grower';
@@ -42,7 +49,8 @@ export interface GbdtParams extends GrowOptions {
 }
 
 export function readGbdtParams(params: Record<string, unknown>): GbdtParams {
-  const maxDepth = params.maxDepth === null ? 0 : numberParam(params, 'maxDepth', GBDT_DEFAULTS.maxDepth, { min: 0, integer: true });
+  const maxDepth =
+    params.maxDepth === null ? 0 : numberParam(params, 'maxDepth', GBDT_DEFAULTS.maxDepth, { min: 0, integer: true });
   const es = params.earlyStopping ?? GBDT_DEFAULTS.earlyStopping;
   let patience: number;
   if (typeof es === 'boolean') patience = es ? DEFAULT_PATIENCE : 0;
@@ -74,7 +82,10 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const X = pre.transform(ctx.train.features);
   for (let i = 0; i < X.length; i++) {
     if (X[i] === Infinity || X[i] === -Infinity) {
-      throw new TrainingError(`Feature "${pre.outputNames[i % d]}" is ${X[i]} in train row ${Math.floor(i / d)}; gbdt accepts finite values or missing (NaN)`, 'features');
+      throw new TrainingError(
+        `Feature "${pre.outputNames[i % d]}" is ${X[i]} in train row ${Math.floor(i / d)}; gbdt accepts finite values or missing (NaN)`,
+        'features',
+      );
     }
   }
   const mapper = BinMapper.fit(X, n, d, p.maxBins, ctx.seed);
@@ -145,7 +156,17 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
         }
       }
       // The stopping iteration is always reported, past the rate limit.
-      gate.report({ step: iteration, totalSteps: p.iterations, trainLoss, devLoss, devMetric: metric?.value, metricName: metric?.name }, stop);
+      gate.report(
+        {
+          step: iteration,
+          totalSteps: p.iterations,
+          trainLoss,
+          devLoss,
+          devMetric: metric?.value,
+          metricName: metric?.name,
+        },
+        stop,
+      );
       if (stop) break;
     }
   } finally {
@@ -153,18 +174,26 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   }
   const kept = patience > 0 ? bestIteration : iteration;
   const keptTrees = trees.slice(0, kept * k);
-  const core = classification ? classificationCore(nClasses, d, keptTrees, init) : new GbdtCore('regression', d, keptTrees, new Int32Array(keptTrees.length), Float32Array.from(init));
+  const core = classification
+    ? classificationCore(nClasses, d, keptTrees, init)
+    : new GbdtCore('regression', d, keptTrees, new Int32Array(keptTrees.length), Float32Array.from(init));
   return makeTrainedModel('gbdt', schema, pre, core);
 }
 
 /** Binary: the single logit becomes score column 1 next to a constant 0 (softmax of [0, f] is [1 - σ(f), σ(f)]). */
 function classificationCore(nClasses: number, d: number, trees: Tree[], init: Float64Array): GbdtCore {
-  if (nClasses === 2) return new GbdtCore('classification', d, trees, new Int32Array(trees.length).fill(1), Float32Array.of(0, init[0]));
+  if (nClasses === 2)
+    return new GbdtCore('classification', d, trees, new Int32Array(trees.length).fill(1), Float32Array.of(0, init[0]));
   const target = Int32Array.from(trees, (_, t) => t % nClasses);
   return new GbdtCore('classification', d, trees, target, Float32Array.from(init));
 }
 
-function devMetric(classification: boolean, scores: Float64Array, y: Float64Array, k: number): { name: string; value: number } {
+function devMetric(
+  classification: boolean,
+  scores: Float64Array,
+  y: Float64Array,
+  k: number,
+): { name: string; value: number } {
   const n = y.length;
   if (!classification) {
     let s = 0;

@@ -37,10 +37,28 @@ export type BoostingLoss = SingleScoreLoss | MultiScoreLoss;
  * names, no nested functions): the histogram helper thread runs the same function from its source
  * text, over the other half of the rows.
  */
-export type RangeGradients = (scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, withLoss: number, out: Float64Array, at: number) => void;
+export type RangeGradients = (
+  scores: Float64Array,
+  y: Float64Array,
+  gh: Float32Array,
+  start: number,
+  end: number,
+  withLoss: number,
+  out: Float64Array,
+  at: number,
+) => void;
 
 /** Squared error: g = score - y, h = 1; the loss is half the squared residual. */
-export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, withLoss: number, out: Float64Array, at: number): void {
+export function squaredRangeGradients(
+  scores: Float64Array,
+  y: Float64Array,
+  gh: Float32Array,
+  start: number,
+  end: number,
+  withLoss: number,
+  out: Float64Array,
+  at: number,
+): void {
   let loss = 0;
   let sumG = 0;
   let sumH = 0;
@@ -59,7 +77,16 @@ export function squaredRangeGradients(scores: Float64Array, y: Float64Array, gh:
 }
 
 /** Binary log loss on the logit z of class 1 (y is 0 or 1): g = σ(z) - y, h = σ(z)(1 - σ(z)). */
-export function binaryRangeGradients(scores: Float64Array, y: Float64Array, gh: Float32Array, start: number, end: number, withLoss: number, out: Float64Array, at: number): void {
+export function binaryRangeGradients(
+  scores: Float64Array,
+  y: Float64Array,
+  gh: Float32Array,
+  start: number,
+  end: number,
+  withLoss: number,
+  out: Float64Array,
+  at: number,
+): void {
   let loss = 0;
   let sumG = 0;
   let sumH = 0;

@@ -58,7 +58,15 @@ export class GbdtCore implements ModelCore {
   }
 
   /** Adds the leaf values of one tree for rows [start, end) to their score column `target`. */
-  private walkRows(w: WalkableTree, tree: Tree, target: number, X: Float32Array, start: number, end: number, out: Float32Array): void {
+  private walkRows(
+    w: WalkableTree,
+    tree: Tree,
+    target: number,
+    X: Float32Array,
+    start: number,
+    end: number,
+    out: Float32Array,
+  ): void {
     const k = this.nTargets;
     const d = this.nFeatures;
     const { feature, threshold, missingLeft, left, right, depth } = w;

@@ -11,7 +11,17 @@
  * written in order from rows[start], the right ones in order from scratch[start]. Returns the number
  * of left rows.
  */
-export function partitionRows(rows: Uint32Array, scratch: Uint32Array, bins: Uint8Array, base: number, t: number, missingBin: number, missingLeft: number, start: number, end: number): number {
+export function partitionRows(
+  rows: Uint32Array,
+  scratch: Uint32Array,
+  bins: Uint8Array,
+  base: number,
+  t: number,
+  missingBin: number,
+  missingLeft: number,
+  start: number,
+  end: number,
+): number {
   let l = start;
   let r = start;
   // Branch-free: each row is written to both sides and only the chosen side's cursor advances
@@ -35,7 +45,16 @@ export function partitionRows(rows: Uint32Array, scratch: Uint32Array, bins: Uin
  * leaf i holds rows[ranges[3i]..ranges[3i + 1]) and has value ranges[3i + 2] (count leaves, whose
  * ranges tile the rows array). A row's score is scores[row * stride + column].
  */
-export function addLeafValues(scores: Float64Array, rows: Uint32Array, ranges: Float64Array, count: number, stride: number, column: number, from: number, to: number): void {
+export function addLeafValues(
+  scores: Float64Array,
+  rows: Uint32Array,
+  ranges: Float64Array,
+  count: number,
+  stride: number,
+  column: number,
+  from: number,
+  to: number,
+): void {
   for (let i = 0; i < count; i++) {
     const start = Math.max(ranges[3 * i], from);
     const end = Math.min(ranges[3 * i + 1], to);

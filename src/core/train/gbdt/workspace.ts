@@ -65,9 +65,29 @@ export function accumulateHistogram(
   }
 }
 
-type HistFn = (out: number, bins: number, n: number, offsets: number, fStart: number, fEnd: number, rows: number, m: number, gh: number, ordered: number) => void;
+type HistFn = (
+  out: number,
+  bins: number,
+  n: number,
+  offsets: number,
+  fStart: number,
+  fEnd: number,
+  rows: number,
+  m: number,
+  gh: number,
+  ordered: number,
+) => void;
 type SubFn = (dst: number, src: number, count: number) => void;
-type PartitionFn = (rows: number, scratch: number, column: number, t: number, missingBin: number, missingLeft: number, start: number, end: number) => number;
+type PartitionFn = (
+  rows: number,
+  scratch: number,
+  column: number,
+  t: number,
+  missingBin: number,
+  missingLeft: number,
+  start: number,
+  end: number,
+) => number;
 
 /** The compiled histogram kernel, or null where this runtime lacks WebAssembly (threads, bulk memory). */
 export function histKernelModule(): WebAssembly.Module | null {
@@ -280,7 +300,13 @@ export class BoostingWorkspace {
   /** Histogram slots handed out so far (views into the kernel's memory, or plain arrays). */
   private readonly slots: Float32Array[] = [];
   /** The kernel, its memory and layout; null on the JavaScript fallback. */
-  private readonly kernel: { hist: HistFn; sub: SubFn; partition: PartitionFn; memory: WebAssembly.Memory; at: Layout } | null = null;
+  private readonly kernel: {
+    hist: HistFn;
+    sub: SubFn;
+    partition: PartitionFn;
+    memory: WebAssembly.Memory;
+    at: Layout;
+  } | null = null;
   private control: Int32Array | null = null;
   /** Job parameters and the helper's results (see IO_*). */
   private io: Float64Array | null = null;
@@ -329,7 +355,11 @@ export class BoostingWorkspace {
     // Shared so that a helper thread can work on it; a shared memory needs a maximum, which is
     // address space reserved, not memory used: it grows a page range per new histogram slot.
     const initialBytes = at.bytes + (parallel ? slotCapacity * 4 * this.size : 0);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE), maximum: MAX_PAGES, shared: true });
+    const memory = new WebAssembly.Memory({
+      initial: Math.ceil(initialBytes / PAGE),
+      maximum: MAX_PAGES,
+      shared: true,
+    });
     const buffer = memory.buffer;
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
     this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
@@ -349,7 +379,20 @@ export class BoostingWorkspace {
     this.io = new Float64Array(new SharedArrayBuffer(8 * IO_SIZE));
     const s = this.splitSettings ?? { nBins: new Uint16Array(d), l2: 0, minSamplesLeaf: 1, minHessian: 0 };
     const workerData = {
-      ...{ module, memory, control: this.control, io: this.io, at, n, scoreColumns, maxLeaves: slotCapacity, fStart: this.split, fEnd: d, rowSplit: this.rowSplit, size: this.size },
+      ...{
+        module,
+        memory,
+        control: this.control,
+        io: this.io,
+        at,
+        n,
+        scoreColumns,
+        maxLeaves: slotCapacity,
+        fStart: this.split,
+        fEnd: d,
+        rowSplit: this.rowSplit,
+        size: this.size,
+      },
       ...{ nBins: s.nBins, featureOffset, l2: s.l2, minSamplesLeaf: s.minSamplesLeaf, minHessian: s.minHessian },
     };
     this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
@@ -358,7 +401,11 @@ export class BoostingWorkspace {
     this.helper.unref();
     // Blocking here is safe: the helper boots on its own thread. If it never starts (a runtime
     // without worker threads, a failed spawn), work alone rather than wait forever later.
-    if (Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' && Atomics.load(this.control, READY) === 0) this.stopHelper();
+    if (
+      Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' &&
+      Atomics.load(this.control, READY) === 0
+    )
+      this.stopHelper();
   }
 
   /** Helper threads started and not yet exited, in this thread (for tests: none may outlive a fit). */
@@ -445,7 +492,8 @@ export class BoostingWorkspace {
    */
   step(slot: number, start: number, m: number, subtractFrom: number, leaves: readonly SplitLeaf[]): Float64Array {
     if (leaves.length > MAX_LEAVES_PER_STEP) throw new Error(`at most ${MAX_LEAVES_PER_STEP} leaves per step`);
-    if (leaves.length > 0 && !this.splitSettings) throw new Error('BoostingWorkspace: split settings are needed to find splits');
+    if (leaves.length > 0 && !this.splitSettings)
+      throw new Error('BoostingWorkspace: split settings are needed to find splits');
     const d = this.featureOffset.length - 1;
     // Every slot the step touches exists before the helper reads it (making one may stop the helper).
     const out = this.histogram(slot);
@@ -492,7 +540,14 @@ export class BoostingWorkspace {
    * the missing bin left when missingLeft); a large range's second half on the helper thread.
    * Returns the index of the first right row.
    */
-  partition(start: number, end: number, feature: number, bin: number, missingBin: number, missingLeft: boolean): number {
+  partition(
+    start: number,
+    end: number,
+    feature: number,
+    bin: number,
+    missingBin: number,
+    missingLeft: boolean,
+  ): number {
     const { rows, scratch, control, io } = this;
     const base = feature * this.n;
     const left = missingLeft ? 1 : 0;
@@ -532,11 +587,19 @@ export class BoostingWorkspace {
     control[COLUMN] = column;
     const job = this.post();
     addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
-    if (this.await(job)) addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
+    if (this.await(job))
+      addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
   }
 
   /** partitionRows on this thread: the kernel's, or the JavaScript fallback. */
-  private partitionRange(base: number, t: number, missingBin: number, missingLeft: number, start: number, end: number): number {
+  private partitionRange(
+    base: number,
+    t: number,
+    missingBin: number,
+    missingLeft: number,
+    start: number,
+    end: number,
+  ): number {
     const k = this.kernel;
     if (k) return k.partition(k.at.rows, k.at.scratch, k.at.bins + base, t, missingBin, missingLeft, start, end);
     return partitionRows(this.rows, this.scratch, this.bins, base, t, missingBin, missingLeft, start, end);
@@ -586,7 +649,8 @@ export class BoostingWorkspace {
   private await(job: number): boolean {
     const control = this.control!;
     // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
-    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);
+    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE))
+      Atomics.wait(control, DONE, done);
     if (Atomics.load(control, FAILED) !== 1) return false;
     BoostingWorkspace.helperFailures++;
     this.stopHelper();
@@ -606,13 +670,37 @@ export class BoostingWorkspace {
   }
 
   /** step's work for columns [fStart, fEnd) on this thread, the splits to `results` from `at`. */
-  private columns(out: Float32Array, fStart: number, fEnd: number, start: number, m: number, subtractFrom: number, leaves: readonly SplitLeaf[], results: Float64Array, at: number): void {
+  private columns(
+    out: Float32Array,
+    fStart: number,
+    fEnd: number,
+    start: number,
+    m: number,
+    subtractFrom: number,
+    leaves: readonly SplitLeaf[],
+    results: Float64Array,
+    at: number,
+  ): void {
     this.part(out, fStart, fEnd, start, m);
     if (subtractFrom >= 0) this.subtractColumns(this.histogram(subtractFrom), out, fStart, fEnd);
     const s = this.splitSettings;
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i];
-      bestSplit(this.histogram(leaf.hist), s!.nBins, this.featureOffset, fStart, fEnd, leaf.count, leaf.g, leaf.h, s!.l2, s!.minSamplesLeaf, s!.minHessian, results, at + SPLIT_RESULT_SIZE * i);
+      bestSplit(
+        this.histogram(leaf.hist),
+        s!.nBins,
+        this.featureOffset,
+        fStart,
+        fEnd,
+        leaf.count,
+        leaf.g,
+        leaf.h,
+        s!.l2,
+        s!.minSamplesLeaf,
+        s!.minHessian,
+        results,
+        at + SPLIT_RESULT_SIZE * i,
+      );
     }
   }
 
@@ -631,10 +719,22 @@ export class BoostingWorkspace {
   private part(out: Float32Array, fStart: number, fEnd: number, start: number, m: number): void {
     const k = this.kernel;
     if (k) {
-      k.hist(out.byteOffset, k.at.bins, this.n, k.at.offsets, fStart, fEnd, start < 0 ? -1 : k.at.rows + 4 * start, m, k.at.gh, k.at.ordered);
+      k.hist(
+        out.byteOffset,
+        k.at.bins,
+        this.n,
+        k.at.offsets,
+        fStart,
+        fEnd,
+        start < 0 ? -1 : k.at.rows + 4 * start,
+        m,
+        k.at.gh,
+        k.at.ordered,
+      );
       return;
     }
-    if (start >= 0) accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.gh);
+    if (start >= 0)
+      accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.gh);
     else accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.identity(), 0, m, this.gh);
   }
 

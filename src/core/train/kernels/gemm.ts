@@ -39,7 +39,23 @@ export interface Kernels {
    * row strides ldb, ldc, ldg. `bias` is used with INIT_BIAS, `g`/`ldg` with POST_GATE.
    * C must not overlap A, B or G.
    */
-  gemm(m: number, n: number, k: number, a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number, init: number, bias: number, post: number, g: number, ldg: number): void;
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    sam: number,
+    sak: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    init: number,
+    bias: number,
+    post: number,
+    g: number,
+    ldg: number,
+  ): void;
   /** dst[j] = Σ_i src[i·ld + j] for i < m, j < n. */
   colsum(m: number, n: number, src: number, ld: number, dst: number): void;
   /** Row r of dst = row idx[r] of src (rows of `width` floats); `idx` is the float offset of `count` u32 values. */
@@ -52,7 +68,16 @@ export interface Kernels {
    * Row-wise softmax of `rows` rows of c values at z (row stride `stride`), times `scale`, into dst
    * (same layout; may be z itself). rowMax[i] and rowSum[i] receive the row's max and Σ e^(z − max).
    */
-  softmax(rows: number, c: number, stride: number, z: number, dst: number, scale: number, rowMax: number, rowSum: number): void;
+  softmax(
+    rows: number,
+    c: number,
+    stride: number,
+    z: number,
+    dst: number,
+    scale: number,
+    rowMax: number,
+    rowSum: number,
+  ): void;
 }
 
 /** The compiled kernel module, or null where this runtime lacks WebAssembly SIMD. */
@@ -95,14 +120,27 @@ function wasmKernels(floats: number): Kernels {
     },
     colsum: (m, n, src, ld, dst) => colsum(m, n, src * 4, ld, dst * 4),
     gather: (idx, count, width, src, dst) => gather(idx * 4, count, width, src * 4, dst * 4),
-    adam: (count, w, g, m, v, decay, step) => adam(count, w * 4, g * 4, m * 4, v * 4, decay, step, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON),
+    adam: (count, w, g, m, v, decay, step) =>
+      adam(count, w * 4, g * 4, m * 4, v * 4, decay, step, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON),
     sgd: (count, w, g, vel, decay, lr, mu) => sgd(count, w * 4, g * 4, vel * 4, decay, lr, mu),
-    softmax: (rows, c, stride, z, dst, scale, rowMax, rowSum) => softmax(rows, c, stride, z * 4, dst * 4, scale, rowMax * 4, rowSum * 4),
+    softmax: (rows, c, stride, z, dst, scale, rowMax, rowSum) =>
+      softmax(rows, c, stride, z * 4, dst * 4, scale, rowMax * 4, rowSum * 4),
   };
 }
 
 /** C += A·B (no init, no post): the part the JS variants do differently. */
-type Product = (m: number, n: number, k: number, a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number) => void;
+type Product = (
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  sam: number,
+  sak: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+) => void;
 
 function jsKernels(kind: KernelKind, h: Float32Array, product: Product): Kernels {
   const idxView = new Uint32Array(h.buffer, h.byteOffset, h.length);
@@ -192,34 +230,91 @@ function blockedProduct(h: Float32Array): Product {
   return (m, n, k, a, sam, sak, b, ldb, c, ldc) => {
     let i = 0;
     for (; i + 4 <= m; i += 4) {
-      const a0 = a + i * sam, a1 = a0 + sam, a2 = a1 + sam, a3 = a2 + sam;
-      const c0 = c + i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+      const a0 = a + i * sam,
+        a1 = a0 + sam,
+        a2 = a1 + sam,
+        a3 = a2 + sam;
+      const c0 = c + i * ldc,
+        c1 = c0 + ldc,
+        c2 = c1 + ldc,
+        c3 = c2 + ldc;
       let j = 0;
       for (; j + 4 <= n; j += 4) {
-        let s00 = h[c0 + j], s01 = h[c0 + j + 1], s02 = h[c0 + j + 2], s03 = h[c0 + j + 3];
-        let s10 = h[c1 + j], s11 = h[c1 + j + 1], s12 = h[c1 + j + 2], s13 = h[c1 + j + 3];
-        let s20 = h[c2 + j], s21 = h[c2 + j + 1], s22 = h[c2 + j + 2], s23 = h[c2 + j + 3];
-        let s30 = h[c3 + j], s31 = h[c3 + j + 1], s32 = h[c3 + j + 2], s33 = h[c3 + j + 3];
+        let s00 = h[c0 + j],
+          s01 = h[c0 + j + 1],
+          s02 = h[c0 + j + 2],
+          s03 = h[c0 + j + 3];
+        let s10 = h[c1 + j],
+          s11 = h[c1 + j + 1],
+          s12 = h[c1 + j + 2],
+          s13 = h[c1 + j + 3];
+        let s20 = h[c2 + j],
+          s21 = h[c2 + j + 1],
+          s22 = h[c2 + j + 2],
+          s23 = h[c2 + j + 3];
+        let s30 = h[c3 + j],
+          s31 = h[c3 + j + 1],
+          s32 = h[c3 + j + 2],
+          s33 = h[c3 + j + 3];
         for (let p = 0, pa = 0, pb = b + j; p < k; p++, pa += sak, pb += ldb) {
-          const b0 = h[pb], b1 = h[pb + 1], b2 = h[pb + 2], b3 = h[pb + 3];
-          const x0 = h[a0 + pa], x1 = h[a1 + pa], x2 = h[a2 + pa], x3 = h[a3 + pa];
-          s00 += x0 * b0; s01 += x0 * b1; s02 += x0 * b2; s03 += x0 * b3;
-          s10 += x1 * b0; s11 += x1 * b1; s12 += x1 * b2; s13 += x1 * b3;
-          s20 += x2 * b0; s21 += x2 * b1; s22 += x2 * b2; s23 += x2 * b3;
-          s30 += x3 * b0; s31 += x3 * b1; s32 += x3 * b2; s33 += x3 * b3;
+          const b0 = h[pb],
+            b1 = h[pb + 1],
+            b2 = h[pb + 2],
+            b3 = h[pb + 3];
+          const x0 = h[a0 + pa],
+            x1 = h[a1 + pa],
+            x2 = h[a2 + pa],
+            x3 = h[a3 + pa];
+          s00 += x0 * b0;
+          s01 += x0 * b1;
+          s02 += x0 * b2;
+          s03 += x0 * b3;
+          s10 += x1 * b0;
+          s11 += x1 * b1;
+          s12 += x1 * b2;
+          s13 += x1 * b3;
+          s20 += x2 * b0;
+          s21 += x2 * b1;
+          s22 += x2 * b2;
+          s23 += x2 * b3;
+          s30 += x3 * b0;
+          s31 += x3 * b1;
+          s32 += x3 * b2;
+          s33 += x3 * b3;
         }
-        h[c0 + j] = s00; h[c0 + j + 1] = s01; h[c0 + j + 2] = s02; h[c0 + j + 3] = s03;
-        h[c1 + j] = s10; h[c1 + j + 1] = s11; h[c1 + j + 2] = s12; h[c1 + j + 3] = s13;
-        h[c2 + j] = s20; h[c2 + j + 1] = s21; h[c2 + j + 2] = s22; h[c2 + j + 3] = s23;
-        h[c3 + j] = s30; h[c3 + j + 1] = s31; h[c3 + j + 2] = s32; h[c3 + j + 3] = s33;
+        h[c0 + j] = s00;
+        h[c0 + j + 1] = s01;
+        h[c0 + j + 2] = s02;
+        h[c0 + j + 3] = s03;
+        h[c1 + j] = s10;
+        h[c1 + j + 1] = s11;
+        h[c1 + j + 2] = s12;
+        h[c1 + j + 3] = s13;
+        h[c2 + j] = s20;
+        h[c2 + j + 1] = s21;
+        h[c2 + j + 2] = s22;
+        h[c2 + j + 3] = s23;
+        h[c3 + j] = s30;
+        h[c3 + j + 1] = s31;
+        h[c3 + j + 2] = s32;
+        h[c3 + j + 3] = s33;
       }
       for (; j < n; j++) {
-        let s0 = h[c0 + j], s1 = h[c1 + j], s2 = h[c2 + j], s3 = h[c3 + j];
+        let s0 = h[c0 + j],
+          s1 = h[c1 + j],
+          s2 = h[c2 + j],
+          s3 = h[c3 + j];
         for (let p = 0, pa = 0, pb = b + j; p < k; p++, pa += sak, pb += ldb) {
           const bv = h[pb];
-          s0 += h[a0 + pa] * bv; s1 += h[a1 + pa] * bv; s2 += h[a2 + pa] * bv; s3 += h[a3 + pa] * bv;
+          s0 += h[a0 + pa] * bv;
+          s1 += h[a1 + pa] * bv;
+          s2 += h[a2 + pa] * bv;
+          s3 += h[a3 + pa] * bv;
         }
-        h[c0 + j] = s0; h[c1 + j] = s1; h[c2 + j] = s2; h[c3 + j] = s3;
+        h[c0 + j] = s0;
+        h[c1 + j] = s1;
+        h[c2 + j] = s2;
+        h[c3 + j] = s3;
       }
     }
     for (; i < m; i++) {

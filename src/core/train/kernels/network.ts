@@ -16,7 +16,18 @@
 // outgoing weights are zero and the loss ignores padded outputs) and so stay zero.
 
 import { TrainingError } from '../types';
-import { ADAM_BETA1, ADAM_BETA2, createKernels, INIT_BIAS, INIT_ZERO, POST_GATE, POST_NONE, POST_RELU, type KernelKind, type Kernels } from './gemm';
+import {
+  ADAM_BETA1,
+  ADAM_BETA2,
+  createKernels,
+  INIT_BIAS,
+  INIT_ZERO,
+  POST_GATE,
+  POST_NONE,
+  POST_RELU,
+  type KernelKind,
+  type Kernels,
+} from './gemm';
 
 export type Activation = 'relu' | 'tanh';
 
@@ -119,7 +130,9 @@ export class MlpNetwork {
     }
     // A WebAssembly memory (32-bit) holds at most 4 GiB; say so rather than fail inside the engine.
     if (off * 4 > 2 ** 32 - 65536) {
-      throw new TrainingError(`The MLP needs ${Math.ceil((off * 4) / 2 ** 20)} MiB of working memory (training rows included): more than the 4 GiB it can address`);
+      throw new TrainingError(
+        `The MLP needs ${Math.ceil((off * 4) / 2 ** 20)} MiB of working memory (training rows included): more than the 4 GiB it can address`,
+      );
     }
     this.kern = createKernels(spec.kernel, off);
     this.heap = this.kern.heap;
@@ -182,7 +195,23 @@ export class MlpNetwork {
       const out = this.actOff[l];
       const hidden = l < this.layers - 1;
       const post = hidden && relu ? POST_RELU : POST_NONE;
-      this.kern.gemm(rows, nout, nin, this.inputOff(l), nin, 1, this.wOff[l], nout, out, nout, INIT_BIAS, this.bOff[l], post, 0, 0);
+      this.kern.gemm(
+        rows,
+        nout,
+        nin,
+        this.inputOff(l),
+        nin,
+        1,
+        this.wOff[l],
+        nout,
+        out,
+        nout,
+        INIT_BIAS,
+        this.bOff[l],
+        post,
+        0,
+        0,
+      );
       if (!hidden) break;
       const end = out + rows * nout;
       if (!relu) for (let t = out; t < end; t++) h[t] = Math.tanh(h[t]);
@@ -249,7 +278,23 @@ export class MlpNetwork {
       const nout = this.widths[l + 1];
       const delta = this.deltaOff[l];
       // ∂W = inputᵀ · delta, reading the input transposed in place; ∂b = column sums of delta
-      this.kern.gemm(nin, nout, rows, this.inputOff(l), 1, nin, delta, nout, this.gradBase + this.wOff[l], nout, INIT_ZERO, 0, POST_NONE, 0, 0);
+      this.kern.gemm(
+        nin,
+        nout,
+        rows,
+        this.inputOff(l),
+        1,
+        nin,
+        delta,
+        nout,
+        this.gradBase + this.wOff[l],
+        nout,
+        INIT_ZERO,
+        0,
+        POST_NONE,
+        0,
+        0,
+      );
       this.kern.colsum(rows, nout, delta, nout, this.gradBase + this.bOff[l]);
       if (l === 0) break;
       // ∂input = delta · Wᵀ, with Wᵀ materialised so the kernel reads contiguous rows
@@ -259,7 +304,23 @@ export class MlpNetwork {
       const below = this.deltaOff[l - 1];
       const act = this.actOff[l - 1];
       // relu's gradient gates on the unit's output; tanh's multiplies by 1 - a²
-      this.kern.gemm(rows, nin, nout, delta, nout, 1, wt, nin, below, nin, INIT_ZERO, 0, relu ? POST_GATE : POST_NONE, act, nin);
+      this.kern.gemm(
+        rows,
+        nin,
+        nout,
+        delta,
+        nout,
+        1,
+        wt,
+        nin,
+        below,
+        nin,
+        INIT_ZERO,
+        0,
+        relu ? POST_GATE : POST_NONE,
+        act,
+        nin,
+      );
       const count = rows * nin;
       if (!relu) {
         for (let t = 0; t < count; t++) {

@@ -138,13 +138,23 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
     let alpha = firstStep;
     let fNew = NaN;
     let lsEvals = 0;
-    let lo = 0, fLo = f, dLo = dphi0, hi = 0, fHi = f, dHi = dphi0;
+    let lo = 0,
+      fLo = f,
+      dLo = dphi0,
+      hi = 0,
+      fHi = f,
+      dHi = dphi0;
     let zoom = false;
     while (lsEvals < maxLs) {
       const [fa, da] = evalAt(alpha);
       lsEvals++;
       if (!Number.isFinite(fa) || fa > f + C1 * alpha * dphi0 || (lsEvals > 1 && fa >= fPrev)) {
-        lo = aPrev; fLo = fPrev; dLo = dPrev; hi = alpha; fHi = fa; dHi = da;
+        lo = aPrev;
+        fLo = fPrev;
+        dLo = dPrev;
+        hi = alpha;
+        fHi = fa;
+        dHi = da;
         zoom = true;
         break;
       }
@@ -154,11 +164,18 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
         break;
       }
       if (da >= 0) {
-        lo = alpha; fLo = fa; dLo = da; hi = aPrev; fHi = fPrev; dHi = dPrev;
+        lo = alpha;
+        fLo = fa;
+        dLo = da;
+        hi = aPrev;
+        fHi = fPrev;
+        dHi = dPrev;
         zoom = true;
         break;
       }
-      aPrev = alpha; fPrev = fa; dPrev = da;
+      aPrev = alpha;
+      fPrev = fa;
+      dPrev = da;
       alpha *= 2;
     }
     if (zoom) {
@@ -168,7 +185,9 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
         const [fa, da] = evalAt(alpha);
         lsEvals++;
         if (!Number.isFinite(fa) || fa > f + C1 * alpha * dphi0 || fa >= fLo) {
-          hi = alpha; fHi = fa; dHi = da;
+          hi = alpha;
+          fHi = fa;
+          dHi = da;
         } else {
           if (Math.abs(da) <= -C2 * dphi0) {
             accepted = true;
@@ -176,9 +195,13 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
             break;
           }
           if (da * (hi - lo) >= 0) {
-            hi = lo; fHi = fLo; dHi = dLo;
+            hi = lo;
+            fHi = fLo;
+            dHi = dLo;
           }
-          lo = alpha; fLo = fa; dLo = da;
+          lo = alpha;
+          fLo = fa;
+          dLo = da;
         }
         if (Math.abs(hi - lo) < 1e-16 * Math.max(1, Math.abs(lo))) break;
       }
@@ -211,7 +234,8 @@ export function minimizeLbfgs(fg: ObjectiveWithGradient, x0: Float64Array, opts:
     const gmax = maxAbs(g);
     opts.onIteration?.(iter, f, gmax, x);
     if (gmax <= opts.tol) return { x, f, iterations: iter, evaluations, converged: true, reason: 'gradient' };
-    if ((fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= ftol) return { x, f, iterations: iter, evaluations, converged: true, reason: 'ftol' };
+    if ((fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= ftol)
+      return { x, f, iterations: iter, evaluations, converged: true, reason: 'ftol' };
   }
   return { x, f, iterations: opts.maxIter, evaluations, converged: false, reason: 'maxIter' };
 }

@@ -17,7 +17,13 @@ import { positionOf, tempProject } from '../fixture';
 function picture(seed: number, colour = false): Promise<Buffer> {
   const rand = mulberry32(seed);
   const grey = new Uint8Array(32 * 32);
-  const rects = Array.from({ length: 4 }, () => [rand() * 24, rand() * 24, 4 + rand() * 12, 4 + rand() * 12, 60 + rand() * 160]);
+  const rects = Array.from({ length: 4 }, () => [
+    rand() * 24,
+    rand() * 24,
+    4 + rand() * 12,
+    4 + rand() * 12,
+    60 + rand() * 160,
+  ]);
   for (let y = 0; y < 32; y++) {
     for (let x = 0; x < 32; x++) {
       let v = 90 + 12 * rand();
@@ -25,10 +31,16 @@ function picture(seed: number, colour = false): Promise<Buffer> {
       grey[y * 32 + x] = v;
     }
   }
-  if (!colour) return sharp(grey, { raw: { width: 32, height: 32, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  if (!colour)
+    return sharp(grey, { raw: { width: 32, height: 32, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
   const rgb = new Uint8Array(32 * 32 * 3);
   grey.forEach((v, p) => rgb.set([Math.min(255, v * 1.2), v, v * 0.7], p * 3));
-  return sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 async function plantedProject() {
@@ -40,8 +52,16 @@ async function plantedProject() {
   }
   const source = files['images/train/a/t0.png'] as Buffer;
   files['images/dev/a/copy.png'] = source;
-  files['images/dev/b/dark.png'] = await sharp(files['images/train/b/t1.png'] as Buffer).linear(0.2, 0).toColourspace('b-w').png().toBuffer();
-  files['images/dev/a/blurred.png'] = await sharp(files['images/train/a/t2.png'] as Buffer).blur(1).toColourspace('b-w').png().toBuffer();
+  files['images/dev/b/dark.png'] = await sharp(files['images/train/b/t1.png'] as Buffer)
+    .linear(0.2, 0)
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
+  files['images/dev/a/blurred.png'] = await sharp(files['images/train/a/t2.png'] as Buffer)
+    .blur(1)
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
   files['images/train/b/corrupt.png'] = (files['images/train/b/t3.png'] as Buffer).subarray(0, 60);
   return tempProject(imageSpec({ split: 'folders' }), files);
 }
@@ -51,9 +71,13 @@ test('planted images: the copy across splits is exact leakage, the darkened and 
   try {
     const profile = await profileProject(p.dir);
     const audit = profile.images!;
-    const find = (code: string, severity?: string) => audit.findings.find((f) => f.code === code && (!severity || f.severity === severity));
+    const find = (code: string, severity?: string) =>
+      audit.findings.find((f) => f.code === code && (!severity || f.severity === severity));
     const exact = find('image-exact-duplicate', 'error')!;
-    assert.deepEqual(exact.pairs!.map((x) => [x.a, x.b].sort()), [['images/dev/a/copy.png', 'images/train/a/t0.png']]);
+    assert.deepEqual(
+      exact.pairs!.map((x) => [x.a, x.b].sort()),
+      [['images/dev/a/copy.png', 'images/train/a/t0.png']],
+    );
     const near = find('image-near-duplicate', 'warning')!;
     const nearPairs = near.pairs!.map((x) => [x.a, x.b].sort().join(' ~ '));
     assert.ok(nearPairs.includes('images/dev/b/dark.png ~ images/train/b/t1.png'), nearPairs.join('\n'));
@@ -70,20 +94,39 @@ test('planted images: the copy across splits is exact leakage, the darkened and 
       { class: 'a', total: 18, train: 12, dev: 6, test: 0 },
       { class: 'b', total: 17, train: 12, dev: 5, test: 0 },
     ]);
-    assert.equal(audit.classes[0].brightness.counts.reduce((s, v) => s + v, 0), 18);
+    assert.equal(
+      audit.classes[0].brightness.counts.reduce((s, v) => s + v, 0),
+      18,
+    );
     assert.deepEqual(audit.classes[1].sizes, [{ size: '32x32', count: 17 }]);
     assert.equal(audit.classes[0].samples.length, 8);
     assert.deepEqual(audit.modes, { grey: 35 });
     assert.equal(profile.leakageRows, 3);
     // What the Data panel draws: examples per class, and the images each finding names.
-    assert.deepEqual(profile.imageSamples!.byClass.map((k) => [k.class, k.pixels.length, k.pixels[0].length]), [['a', 8, 1024], ['b', 8, 1024]]);
+    assert.deepEqual(
+      profile.imageSamples!.byClass.map((k) => [k.class, k.pixels.length, k.pixels[0].length]),
+      [
+        ['a', 8, 1024],
+        ['b', 8, 1024],
+      ],
+    );
     const previews = audit.previews!;
     assert.deepEqual([previews.width, previews.height, previews.channels], [32, 32, 1]);
-    for (const f of ['images/dev/a/copy.png', 'images/train/a/t0.png', 'images/dev/b/dark.png', 'images/dev/a/blurred.png']) assert.equal(previews.byFile[f]?.length, 1024, f);
+    for (const f of [
+      'images/dev/a/copy.png',
+      'images/train/a/t0.png',
+      'images/dev/b/dark.png',
+      'images/dev/a/blurred.png',
+    ])
+      assert.equal(previews.byFile[f]?.length, 1024, f);
     assert.equal(previews.byFile['images/train/b/corrupt.png'], undefined);
     // As Problems on mlloop.json: the leakage findings at "images" (information-level ones left out).
     const problems = profileFindingsToProblems(profile, p.projectFile, p.text);
-    assert.deepEqual(problems.map((x) => [x.code, x.severity]).sort(), [['image-exact-duplicate', 'error'], ['image-near-duplicate', 'warning'], ['image-unreadable', 'warning']]);
+    assert.deepEqual(problems.map((x) => [x.code, x.severity]).sort(), [
+      ['image-exact-duplicate', 'error'],
+      ['image-near-duplicate', 'warning'],
+      ['image-unreadable', 'warning'],
+    ]);
     assert.ok(problems.every((x) => x.line === positionOf(p.text, '"images":').line));
     // From the cache the second time, with the same findings.
     const again = await profileProject(p.dir);
@@ -101,7 +144,11 @@ test('a light copy and a uniform image: light and low information; a grey image 
     files[`images/${i % 2 ? 'x' : 'y'}/c${i}.png`] = await picture(100 + i, true);
   }
   files['images/x/light.png'] = await sharp(files['images/x/c1.png']).linear(0.2, 200).png().toBuffer();
-  files['images/y/flat.png'] = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 100, b: 90 } } }).png().toBuffer();
+  files['images/y/flat.png'] = await sharp({
+    create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 100, b: 90 } },
+  })
+    .png()
+    .toBuffer();
   files['images/y/grey.png'] = await picture(999);
   const p = tempProject(imageSpec({ split: { dev: 0.25, seed: 0 } }), files);
   try {
@@ -139,7 +186,13 @@ test('near-duplicate search by hash bands finds exactly the pairs brute force fi
     }
   }
   const brute: string[] = [];
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (hammingDistance(hi[i], lo[i], hi[j], lo[j]) <= 4) brute.push(`${i}-${j}`);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) if (hammingDistance(hi[i], lo[i], hi[j], lo[j]) <= 4) brute.push(`${i}-${j}`);
   assert.ok(brute.length > 20);
-  assert.deepEqual(nearDuplicatePairs(hi, lo).map(([i, j]) => `${i}-${j}`).sort(), brute.sort());
+  assert.deepEqual(
+    nearDuplicatePairs(hi, lo)
+      .map(([i, j]) => `${i}-${j}`)
+      .sort(),
+    brute.sort(),
+  );
 });

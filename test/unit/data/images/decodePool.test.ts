@@ -21,7 +21,10 @@ test('worker threads decode the same headers, pixels and properties as the calli
     }
     const settings = { height: 8, width: 8, channels: 1 as const };
     const headers: NonNullable<DecodeResult['infos']> = new Array(files.length);
-    await decodeInChunks({ kind: 'info', files }, (start, r) => r.infos!.forEach((x, k) => (headers[start + k] = x)), { chunk: 5, minForWorkers: 1 });
+    await decodeInChunks({ kind: 'info', files }, (start, r) => r.infos!.forEach((x, k) => (headers[start + k] = x)), {
+      chunk: 5,
+      minForWorkers: 1,
+    });
     assert.deepEqual(headers, (await runDecodeJob({ kind: 'info', files })).infos);
     assert.ok('error' in headers[11]);
     const good = files.filter((_, i) => i !== 11);
@@ -32,11 +35,15 @@ test('worker threads decode the same headers, pixels and properties as the calli
     const pixels = new Uint8Array(n * 64);
     const properties = new Float64Array(n * PROPERTY_NAMES.length);
     const errors: (string | null)[] = new Array(n);
-    await decodeInChunks(job, (start, r) => {
-      pixels.set(r.pixels!, start * 64);
-      properties.set(r.properties!, start * PROPERTY_NAMES.length);
-      r.errors!.forEach((e, k) => (errors[start + k] = e));
-    }, { chunk: 4, minForWorkers: 1 });
+    await decodeInChunks(
+      job,
+      (start, r) => {
+        pixels.set(r.pixels!, start * 64);
+        properties.set(r.properties!, start * PROPERTY_NAMES.length);
+        r.errors!.forEach((e, k) => (errors[start + k] = e));
+      },
+      { chunk: 4, minForWorkers: 1 },
+    );
     const here = await runDecodeJob(job);
     assert.deepEqual([...pixels], [...here.pixels!]);
     assert.deepEqual([...properties], [...here.properties!]);

@@ -24,7 +24,8 @@ test('class folders: classes from folder names, a seeded stratified split stored
     assert.equal(ds.schema.target, 'label');
     assert.deepEqual([ds.train.features.n, ds.dev.features.n, ds.test.features.n], [18, 6, 6]);
     // Stratified: 2 dev and 2 test images per class.
-    for (const rows of [ds.dev, ds.test]) for (let c = 0; c < 3; c++) assert.equal([...rows.y].filter((y) => y === c).length, 2);
+    for (const rows of [ds.dev, ds.test])
+      for (let c = 0; c < 3; c++) assert.equal([...rows.y].filter((y) => y === c).length, 2);
     // Each id is the content hash of the file's bytes; the pixels are the file's.
     const file = ds.dev.images!.files[0];
     const bytes = readFileSync(p.path(file));
@@ -48,7 +49,11 @@ test('class folders: classes from folder names, a seeded stratified split stored
 });
 
 test('split folders: train/dev/test come from the folders; imageSize and channels from mlloop.json resize and convert', async () => {
-  const p = await imageProject(imageSpec({ split: 'folders', imageSize: [8, 12], channels: 3 }), ['a', 'b'], 0, { train: 4, dev: 2, test: 1 });
+  const p = await imageProject(imageSpec({ split: 'folders', imageSize: [8, 12], channels: 3 }), ['a', 'b'], 0, {
+    train: 4,
+    dev: 2,
+    test: 1,
+  });
   try {
     const ds = await loadSplitDataset(p.dir);
     assert.deepEqual([ds.train.features.n, ds.dev.features.n, ds.test.features.n], [8, 4, 2]);
@@ -68,7 +73,13 @@ test('a manifest: paths relative to the CSV, the split column, other columns kep
     lines.push(`pics/${i}.png,${i % 2 ? 'b' : 'a'},${i < 4 ? 'train' : i < 6 ? 'dev' : 'test'},cam${i % 3}`);
   }
   files['data/labels.csv'] = lines.join('\n') + '\n';
-  const spec = imageSpec({ images: undefined, path: 'data/labels.csv', target: 'label', imageColumn: 'file', split: { column: 'fold' } });
+  const spec = imageSpec({
+    images: undefined,
+    path: 'data/labels.csv',
+    target: 'label',
+    imageColumn: 'file',
+    split: { column: 'fold' },
+  });
   const p = tempProject(spec, files);
   try {
     const c = await loadImageCollection(await resolveProject(p.dir));
@@ -77,7 +88,10 @@ test('a manifest: paths relative to the CSV, the split column, other columns kep
     assert.equal(c.records[3].line, 5);
     const ds = await loadSplitDataset(p.dir);
     assert.deepEqual([ds.train.features.n, ds.dev.features.n, ds.test.features.n], [4, 2, 2]);
-    writeFileSync(p.path('data/labels.csv'), lines.join('\n') + '\npics/gone.png,a,train,cam1\npics/also-gone.png,b,dev,cam2\n');
+    writeFileSync(
+      p.path('data/labels.csv'),
+      lines.join('\n') + '\npics/gone.png,a,train,cam1\npics/also-gone.png,b,dev,cam2\n',
+    );
     await assert.rejects(loadSplitDataset(p.dir), (e: ImageDataError) => {
       assert.equal(e.problem.code, 'images-missing-files');
       assert.match(e.message, /2 file\(s\) that do not exist: line 10: pics\/gone\.png; line 11: pics\/also-gone\.png/);
@@ -108,7 +122,10 @@ test('the decoded cache: a second load decodes nothing and gives the same data; 
     assert.deepEqual([...third.decoded.pixels.subarray(r.slot * 256, (r.slot + 1) * 256)], new Array(256).fill(9));
     assert.equal((await loadImageCollection(ref)).cacheHit, true);
     // Other settings: another entry, never the 16×16 pixels.
-    const small = await loadImageCollection({ ...ref, spec: imageSpec({ split: { dev: 0.25, seed: 0 }, imageSize: [4, 4] }) });
+    const small = await loadImageCollection({
+      ...ref,
+      spec: imageSpec({ split: { dev: 0.25, seed: 0 }, imageSize: [4, 4] }),
+    });
     assert.equal(small.cacheHit, false);
     assert.equal(small.decoded.pixels.length, small.decoded.hashes.length * 16);
   } finally {
@@ -119,9 +136,16 @@ test('the decoded cache: a second load decodes nothing and gives the same data; 
 test('bad input: a folder with no images, with one class folder, or missing, is an error naming the folder', async () => {
   const empty = tempProject(imageSpec({}), { 'images/cat/readme.txt': 'no pictures here' });
   try {
-    await assert.rejects(loadSplitDataset(empty.dir), (e: ImageDataError) => e.problem.code === 'images-none' && /No images in images: its 1 class folder\(s\) hold no/.test(e.message));
+    await assert.rejects(
+      loadSplitDataset(empty.dir),
+      (e: ImageDataError) =>
+        e.problem.code === 'images-none' && /No images in images: its 1 class folder\(s\) hold no/.test(e.message),
+    );
     const missing = tempProject(imageSpec({ images: 'nowhere' }));
-    await assert.rejects(loadSplitDataset(missing.dir), (e: ImageDataError) => e.problem.code === 'images-not-found' && e.message.includes('nowhere'));
+    await assert.rejects(
+      loadSplitDataset(missing.dir),
+      (e: ImageDataError) => e.problem.code === 'images-not-found' && e.message.includes('nowhere'),
+    );
     missing.cleanup();
     const one = await imageProject(imageSpec({}), ['cat'], 3);
     await assert.rejects(loadSplitDataset(one.dir), (e: ImageDataError) => e.problem.code === 'data-target-classes');
@@ -146,11 +170,20 @@ test('bad input: one image in a class, a non-image with a .png name, a truncated
     const byCode = new Map(c.problems.map((x) => [x.code, x]));
     assert.match(byCode.get('images-one-per-class')!.message, /owl \(images\/owl\/only\.png\)/);
     const unreadable = byCode.get('images-unreadable')!;
-    assert.ok(unreadable.files.some((f) => f.endsWith('notes.png')) && unreadable.files.some((f) => f.endsWith('cut.png')), unreadable.message);
+    assert.ok(
+      unreadable.files.some((f) => f.endsWith('notes.png')) && unreadable.files.some((f) => f.endsWith('cut.png')),
+      unreadable.message,
+    );
     assert.match(unreadable.message, /images\/cat\/notes\.png \(/);
     const loops = byCode.get('images-symlink-loop')!;
-    assert.ok(loops.files.some((f) => f.endsWith(join('cat', 'loop'))), loops.message);
-    assert.ok(loops.files.some((f) => f.endsWith(join('dog', 'a'))), loops.message);
+    assert.ok(
+      loops.files.some((f) => f.endsWith(join('cat', 'loop'))),
+      loops.message,
+    );
+    assert.ok(
+      loops.files.some((f) => f.endsWith(join('dog', 'a'))),
+      loops.message,
+    );
     // The unreadable files are in no split; the good ones all are.
     const ds = await loadSplitDataset(p.dir);
     assert.equal(ds.train.features.n + ds.dev.features.n + ds.test.features.n, 13);
@@ -161,12 +194,18 @@ test('bad input: one image in a class, a non-image with a .png name, a truncated
 });
 
 test('bad input: mixed sizes and modes (grey, RGB, RGBA, palette, 16-bit) and an EXIF-rotated JPEG load as one RGB size', async () => {
-  const raw = (channels: 1 | 3 | 4, w: number, h: number) => sharp(new Uint8Array(w * h * channels).fill(200), { raw: { width: w, height: h, channels } });
+  const raw = (channels: 1 | 3 | 4, w: number, h: number) =>
+    sharp(new Uint8Array(w * h * channels).fill(200), { raw: { width: w, height: h, channels } });
   const files: Record<string, Buffer> = {
     'images/a/grey.png': await raw(1, 16, 16).toColourspace('b-w').png().toBuffer(),
     'images/a/rgb.png': await raw(3, 16, 16).png().toBuffer(),
     'images/a/rgba.png': await raw(4, 32, 16).png().toBuffer(),
-    'images/b/palette.png': await sharp(Uint8Array.from(Array.from({ length: 16 * 16 * 3 }, (_, i) => (i % 3 === 0 ? 250 : 10))), { raw: { width: 16, height: 16, channels: 3 } }).png({ palette: true }).toBuffer(),
+    'images/b/palette.png': await sharp(
+      Uint8Array.from(Array.from({ length: 16 * 16 * 3 }, (_, i) => (i % 3 === 0 ? 250 : 10))),
+      { raw: { width: 16, height: 16, channels: 3 } },
+    )
+      .png({ palette: true })
+      .toBuffer(),
     'images/b/sixteen.png': await raw(1, 16, 16).toColourspace('grey16').png().toBuffer(),
     // Stored 8 wide × 16 high, shown rotated to 16 × 8.
     'images/b/rotated.jpg': await raw(3, 8, 16).jpeg().withMetadata({ orientation: 6 }).toBuffer(),

@@ -3,13 +3,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { ImageDecodeError, encodePng, preprocessImage, readImageInfo } from '../../../../src/core/data/images/preprocess';
+import {
+  ImageDecodeError,
+  encodePng,
+  preprocessImage,
+  readImageInfo,
+} from '../../../../src/core/data/images/preprocess';
 import { interleavedToPlanar, scaleToUnit } from '../../../../src/core/data/images/pixels';
 
 /** A raw HWC image as PNG (or another format). */
-function encode(data: number[], width: number, height: number, channels: 1 | 2 | 3 | 4, format: 'png' | 'webp' | 'jpeg' = 'png'): Promise<Buffer> {
+function encode(
+  data: number[],
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  format: 'png' | 'webp' | 'jpeg' = 'png',
+): Promise<Buffer> {
   const img = sharp(Uint8Array.from(data), { raw: { width, height, channels } });
-  return (format === 'png' ? img.png() : format === 'webp' ? img.webp({ lossless: true }) : img.jpeg({ quality: 100 })).toBuffer();
+  return (
+    format === 'png' ? img.png() : format === 'webp' ? img.webp({ lossless: true }) : img.jpeg({ quality: 100 })
+  ).toBuffer();
 }
 
 test('a 2×2 RGB PNG comes out as planar [C, H, W] with its exact values, and as grey with the luma', async () => {
@@ -17,7 +30,15 @@ test('a 2×2 RGB PNG comes out as planar [C, H, W] with its exact values, and as
   const png = await encode([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255], 2, 2, 3);
   const rgb = await preprocessImage(png, { height: 2, width: 2, channels: 3 });
   assert.deepEqual([...rgb.pixels], [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255]);
-  assert.deepEqual(rgb.source, { format: 'png', width: 2, height: 2, channels: 3, bitDepth: 8, hasAlpha: false, palette: false });
+  assert.deepEqual(rgb.source, {
+    format: 'png',
+    width: 2,
+    height: 2,
+    channels: 3,
+    bitDepth: 8,
+    hasAlpha: false,
+    palette: false,
+  });
   const grey = await preprocessImage(png, { height: 2, width: 2, channels: 1 });
   assert.equal(grey.pixels.length, 4);
   assert.equal(grey.pixels[3], 255);
@@ -57,7 +78,9 @@ test('RGBA drops alpha, palette and 16-bit PNGs decode to 8-bit values', async (
   const out = await preprocessImage(rgba, { height: 1, width: 2, channels: 3 });
   assert.deepEqual([...out.pixels], [10, 40, 20, 50, 30, 60]);
   assert.equal(out.source.hasAlpha, true);
-  const palette = await sharp(Uint8Array.from([255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 3 } }).png({ palette: true, colours: 2, dither: 0 }).toBuffer();
+  const palette = await sharp(Uint8Array.from([255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 3 } })
+    .png({ palette: true, colours: 2, dither: 0 })
+    .toBuffer();
   const p = await preprocessImage(palette, { height: 1, width: 2, channels: 3 });
   assert.equal(p.source.palette, true);
   assert.deepEqual([...p.pixels], [255, 0, 0, 0, 0, 255]);
@@ -74,7 +97,10 @@ test('RGBA drops alpha, palette and 16-bit PNGs decode to 8-bit values', async (
 test('an EXIF-rotated JPEG is turned upright before resizing', async () => {
   // Stored 4 wide × 2 high, left half black and right half white; orientation 6 = rotate 90° clockwise to view.
   const raw = [0, 0, 255, 255, 0, 0, 255, 255];
-  const jpeg = await sharp(Uint8Array.from(raw), { raw: { width: 4, height: 2, channels: 1 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+  const jpeg = await sharp(Uint8Array.from(raw), { raw: { width: 4, height: 2, channels: 1 } })
+    .jpeg({ quality: 100 })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
   const info = await readImageInfo(jpeg);
   assert.equal(info.orientation, 6);
   const out = await preprocessImage(jpeg, { height: 4, width: 2, channels: 1 });
@@ -84,9 +110,20 @@ test('an EXIF-rotated JPEG is turned upright before resizing', async () => {
 });
 
 test('a file that is not an image, and a truncated PNG, throw ImageDecodeError', async () => {
-  await assert.rejects(preprocessImage(Buffer.from('not an image at all'), { height: 2, width: 2, channels: 1 }), ImageDecodeError);
-  const png = await encode(new Array(64 * 64).fill(0).map((_, i) => (i * 7) % 256), 64, 64, 1);
-  await assert.rejects(preprocessImage(png.subarray(0, png.length >> 1), { height: 64, width: 64, channels: 1 }), ImageDecodeError);
+  await assert.rejects(
+    preprocessImage(Buffer.from('not an image at all'), { height: 2, width: 2, channels: 1 }),
+    ImageDecodeError,
+  );
+  const png = await encode(
+    new Array(64 * 64).fill(0).map((_, i) => (i * 7) % 256),
+    64,
+    64,
+    1,
+  );
+  await assert.rejects(
+    preprocessImage(png.subarray(0, png.length >> 1), { height: 64, width: 64, channels: 1 }),
+    ImageDecodeError,
+  );
 });
 
 test('scaleToUnit maps 0..255 to 0..1; interleavedToPlanar and encodePng round-trip', async () => {
