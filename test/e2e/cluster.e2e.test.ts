@@ -14,6 +14,9 @@ import { trainer } from '../slurm/fixtures';
 import { ExperimentsView, PanelFrame } from './pages/experiments';
 import { editorLogLines, openSession, type Session } from './session';
 
+/** The id suffix a run row's label ends with ("<experiment> <suffix>" when the run has no name). */
+const runIdSuffix = (label: string): string => label.slice(label.lastIndexOf(' ') + 1);
+
 const STEPS = 5;
 
 function project(): string {
@@ -95,8 +98,8 @@ describe(
       assert.match(devRow, /dev/);
       await s.workbench.screenshot('cluster-completed');
 
-      const [runId] = readdirSync(join(folder, '.mlloop', 'runs')).filter((d) => d.endsWith(queued.slice(4)));
-      assert.ok(runId.endsWith(queued.slice(4)));
+      const [runId] = readdirSync(join(folder, '.mlloop', 'runs')).filter((d) => d.endsWith(runIdSuffix(queued)));
+      assert.ok(runId.endsWith(runIdSuffix(queued)));
       const record = JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', runId, 'run.json'), 'utf8'));
       assert.equal(record.status, 'completed');
       assert.equal(record.cluster.cluster, 'local');
@@ -129,7 +132,7 @@ describe(
           throw new Error(`run ${label} did not complete: ${await rows()}\n${mlLoopLog(demo.userDataDir)}`);
         await s.page.waitForTimeout(500);
       }
-      const runId = readdirSync(join(folder, '.mlloop', 'runs')).find((d) => d.endsWith(label.slice(4)))!;
+      const runId = readdirSync(join(folder, '.mlloop', 'runs')).find((d) => d.endsWith(runIdSuffix(label)))!;
       const record = JSON.parse(readFileSync(join(folder, '.mlloop', 'runs', runId, 'run.json'), 'utf8'));
       assert.equal(record.status, 'completed');
       assert.ok(record.metrics.dev, 'evaluated by the window that picked it up');

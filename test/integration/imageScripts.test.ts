@@ -19,11 +19,12 @@ describe('Image script experiments', function () {
   before(async function () {
     if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { stdio: 'ignore' }).status !== 0)
       this.skip();
-    await activatedExtension();
+    const { extensionPath } = await activatedExtension();
     await vscode.workspace.getConfiguration('mlLoop').update('pythonPath', PYTHON, vscode.ConfigurationTarget.Global);
     // Inside the workspace (commands act on its projects; the project index skips git-ignored folders), removed after.
     dir = path.join(workspaceRoot().fsPath, `fashion-test-${process.pid}`);
-    cpSync(path.join(workspaceRoot().fsPath, '..', 'fashion'), dir, {
+    // The repository's sample (the workspace itself is a fresh copy of digits, outside the repository).
+    cpSync(path.join(extensionPath, 'examples', 'fashion'), dir, {
       recursive: true,
       filter: (src) => !src.includes('.mlloop'),
     });

@@ -23,10 +23,11 @@ const exported: { name: string; bytes: Uint8Array }[] = [];
 for (const name of projects) {
   test(`examples/${name}: every built-in experiment exports a model with ONNX parity on every split`, async (t) => {
     const ref = await resolveProject(join(examplesDir, name));
+    // Image samples train script experiments only until the built-in CNN exists (issue 18). Skipped
+    // before loading: loading decodes the images into the sample's own cache (examples/ stays as committed).
+    if (isImageProject(ref.spec)) return t.skip('an image sample: no built-in image model yet');
     const dataset = await loadSplitDataset(ref, { storeSplit: false });
     const builtins = Object.entries(ref.spec.experiments).filter(([, e]) => !isScriptExperiment(e));
-    // Image samples train script experiments only until the built-in CNN exists (issue 18).
-    if (isImageProject(ref.spec)) return t.skip('an image sample: no built-in image model yet');
     assert.ok(builtins.length > 0, 'the sample project has built-in experiments');
     for (const [expName, exp] of builtins) {
       await t.test(expName, async () => {
