@@ -95,6 +95,42 @@ describe('error analysis of a digits run in a real VS Code', () => {
     );
     // Tags show on the rows.
     assert.equal(await frame.locator('.scroller .row .chip', { hasText: 'thin strokes' }).count(), 3);
+    // A long tag: the column is wide, and the whole tag shows on hover.
+    const longTag = 'ambiguous: could be a 4 or a 9 by the closed loop';
+    await ea().tag(frame, [4], longTag);
+    const chip = frame.locator('.scroller .row[data-pos="4"] .chip', { hasText: 'ambiguous' });
+    await chip.waitFor({ timeout: 20_000 });
+    assert.equal(await chip.getAttribute('title'), longTag);
+    const tagsCell = frame.locator('.scroller .row[data-pos="4"] .c-tags');
+    assert.equal(await tagsCell.getAttribute('title'), longTag);
+    const widths = await tagsCell.evaluate((el) => ({
+      cell: el.getBoundingClientRect().width,
+      em: parseFloat(getComputedStyle(el).fontSize),
+    }));
+    assert.ok(widths.cell >= 14 * widths.em - 1, `the tag column is ${widths.cell}px wide`);
+    // The selected row (row 4, just tagged) is marked by an outline, with no fill over its image.
+    const look = await frame.locator('.scroller .row.selected[data-pos="4"]').evaluate((row) => {
+      const style = getComputedStyle(row);
+      const canvas = row.querySelector('canvas.digit')!;
+      const c = getComputedStyle(canvas);
+      const tint = getComputedStyle(row, '::before').content;
+      return {
+        background: style.backgroundColor,
+        backgroundImage: style.backgroundImage,
+        boxShadow: style.boxShadow,
+        outline: style.outlineStyle,
+        canvas: { opacity: c.opacity, filter: c.filter, blend: c.mixBlendMode, background: c.backgroundColor },
+        overlay: tint,
+      };
+    });
+    assert.equal(look.background, 'rgba(0, 0, 0, 0)', `the selected row is tinted: ${JSON.stringify(look)}`);
+    assert.equal(look.backgroundImage, 'none', JSON.stringify(look));
+    assert.ok(
+      look.overlay === 'none' || look.overlay === 'normal',
+      `an overlay covers the row: ${JSON.stringify(look)}`,
+    );
+    assert.deepEqual(look.canvas, { opacity: '1', filter: 'none', blend: 'normal', background: 'rgba(0, 0, 0, 0)' });
+    assert.match(look.boxShadow, /inset/, `the selected row has no outline: ${JSON.stringify(look)}`);
     await s.workbench.screenshot('error-analysis-tagged');
   });
 

@@ -12,6 +12,8 @@ import { openSession, recordFigure, type Session } from './session';
 
 // At most EVERY_STEP_LIMIT (1,000) epochs, so each one is reported; long enough to see the run running.
 const EPOCHS = 1000;
+// gbdt-long: enough boosting iterations on digits (10 trees each) to train for several seconds.
+const GBDT_ITERATIONS = 1000;
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-experiments-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
 // mlp: a fixed number of epochs (no early stopping), so the curve has EPOCHS points, with a wide layer
@@ -30,13 +32,15 @@ writeFileSync(
     )
     .replace(
       gbdtLine,
-      `${gbdtLine},\n    "mlp-long": { "model": "mlp", "params": { "hidden": [128], "epochs": 5000, "batchSize": 100, "earlyStopping": false } }`,
+      `${gbdtLine},\n    "mlp-long": { "model": "mlp", "params": { "hidden": [128], "epochs": 5000, "batchSize": 100, "earlyStopping": false } },` +
+        `\n    "gbdt-long": { "model": "gbdt", "params": { "iterations": ${GBDT_ITERATIONS}, "learningRate": 0.02, "maxLeaves": 63, "minSamplesLeaf": 2, "earlyStopping": false } }`,
     ),
 );
 
-/** The full run id of a tree label (`run f94b54`), from the store on disk. */
+/** The full run id of a tree label (`mlp f94b54`: the id's last 6 hex digits), from the store on disk. */
 function runIdOf(label: string): string {
-  const id = readdirSync(join(folder, '.mlloop', 'runs')).find((d) => d.endsWith(`-${label.slice(4)}`));
+  const suffix = label.split(' ').at(-1);
+  const id = readdirSync(join(folder, '.mlloop', 'runs')).find((d) => d.endsWith(`-${suffix}`));
   assert.ok(id, `no run folder for ${label}`);
   return id;
 }
@@ -128,8 +132,11 @@ describe('experiments in a real VS Code', () => {
     assert.equal(done, running);
     completed.push(done);
     await s.workbench.screenshot('tree-completed');
+    // The Training panel opened in the active group, over mlloop.json: back to its tab to see the lens, then to the panel.
+    await s.page.locator('.part.editor .tab', { hasText: 'mlloop.json' }).click();
     const last = await lenses.byTitle(/^last: dev acc/);
     assert.match((await last[0].textContent()) ?? '', /^last: dev acc \d+\.\d% · (just now|\d+ min ago)$/);
+    await s.page.locator('.part.editor .tab', { hasText: 'Training:' }).click();
   });
 
   test('the Training panel draws a point for every epoch and the final metrics', async () => {
@@ -142,10 +149,49 @@ describe('experiments in a real VS Code', () => {
     assert.ok((await panel.paintedPixels(root, '#loss-chart')) > 500, 'the loss chart is blank');
     assert.ok((await panel.paintedPixels(root, '#metric-chart')) > 500, 'the metric chart is blank');
     assert.match(await root.locator('tr[data-split="dev"]').innerText(), /dev\s+\d+\.\d%/);
+    // Test metrics are hidden until asked for, with the reason next to the toggle.
+    assert.equal(await root.locator('tr[data-split="test"]').count(), 0, 'the test metrics show by default');
+    const toggle = root.locator('p.test-toggle');
+    assert.match(await toggle.innerText(), /Show test — \S/);
     await s.workbench.screenshot('training-panel');
+    await toggle.locator('#show-test').check();
+    assert.match(await root.locator('tr[data-split="test"]').innerText(), /test\s+\d+\.\d%/);
+    assert.doesNotMatch(await root.locator('p.test-toggle').innerText(), /—/);
+    await s.workbench.screenshot('training-panel-show-test');
+    await root.locator('#show-test').uncheck();
+    assert.equal(await root.locator('tr[data-split="test"]').count(), 0);
     // Every epoch reached the host, as the panel logged it.
     const line = await trafficLine(runIdOf(completed[0]));
     assert.match(line, new RegExp(`: ${EPOCHS} progress events`));
+  });
+
+  test('a GBDT run: its curve grows in the Training panel while it trains', async () => {
+    await trainFromLens('gbdt-long');
+    const panel = new PanelFrame(s.page, 'training');
+    const seen: number[] = [];
+    // Points drawn while the run is still running: a partial curve, then a longer one.
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const root = await panel.waitFor('[data-ready="true"]', 120_000);
+      const { title, status, points } = await root.evaluate((el: HTMLElement) => ({
+        title: el.querySelector('#run-title')?.textContent ?? '',
+        status: el.dataset.status,
+        points: Number(el.dataset.points),
+      }));
+      // The panel may still show the previous run for a moment.
+      if (title.endsWith('· gbdt-long') && status !== 'running') break;
+      if (title.endsWith('· gbdt-long') && points > 0 && points < GBDT_ITERATIONS && points !== seen.at(-1)) {
+        seen.push(points);
+        await s.workbench.screenshot(`training-panel-gbdt-${seen.length}`);
+      }
+      if (seen.length >= 2 || Date.now() > deadline) break;
+      await s.page.waitForTimeout(300);
+    }
+    assert.ok(seen.length >= 2, `the curve did not grow while the run trained (points seen while running: ${seen})`);
+    assert.ok(seen[0] < seen[1] && seen[1] < GBDT_ITERATIONS, String(seen));
+    const root = await panel.waitFor('[data-status="completed"]', 180_000);
+    assert.equal(await root.getAttribute('data-points'), String(GBDT_ITERATIONS));
+    await s.workbench.screenshot('training-panel-gbdt-completed');
   });
 
   test('cancel a run from the Training panel: the tree shows it cancelled', async () => {
