@@ -70,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
   const deployments = new DeploymentsTreeProvider(servers);
   const testRequestResults = new TestRequestResults();
   const diagnostics = new ProjectDiagnostics({ workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath, log });
-  const clusters = new ClusterRuns(runs, projects, log);
+  const clusters = new ClusterRuns(runs, projects, log, vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath);
   const services: Services = { context, log, projects, experiments, servers, deployments, diagnostics, runs, panels, monitoring, verdicts, testRequestResults, clusters };
   const experimentsView = vscode.window.createTreeView('mlLoop.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(

@@ -24,6 +24,8 @@ export class ClusterRuns implements vscode.Disposable {
     private readonly runs: RunTracker,
     private readonly projects: ProjectIndex,
     private readonly log: vscode.LogOutputChannel,
+    /** The extension's CLI bundle (dist/cli.js): what a built-in experiment's job runs with Node on the node. */
+    private readonly cliPath: string,
   ) {
     this.subscriptions.push(projects.onDidChange(() => void this.resumeAll()));
   }
@@ -59,7 +61,7 @@ export class ClusterRuns implements vscode.Disposable {
     const projectDir = projectDirOf(project);
     const { submitClusterExperiment } = await import('../../core/cluster/clusterRun');
     const submission = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ML Loop: submitting ${experiment} to ${cluster ?? 'its cluster'}` }, () =>
-      submitClusterExperiment({ projectDir, experimentName: experiment, cluster, onRunCreated: (id) => this.runs.schedule(projectDir, id) }),
+      submitClusterExperiment({ projectDir, experimentName: experiment, cluster, cliPath: this.cliPath, onRunCreated: (id) => this.runs.schedule(projectDir, id) }),
     );
     this.log.info(`${experiment}: submitted to cluster "${submission.cluster}" as SLURM job ${submission.jobId} (${submission.runs.length} run${submission.runs.length === 1 ? '' : 's'})`);
     for (const r of submission.runs) this.follow(projectDir, r.runId, experiment, false);

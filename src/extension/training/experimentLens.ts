@@ -45,8 +45,8 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
       const range = new vscode.Range(document.positionAt(e.keyOffset), document.positionAt(e.keyOffset + e.keyLength));
       const ref: ExperimentRef = { projectFile: document.uri, experiment: e.name };
       if (e.kind !== '?') lenses.push(new vscode.CodeLens(range, { title: e.cluster ? `▶ Train on ${e.cluster}` : '▶ Train', tooltip: `Train ${e.name}${e.cluster ? ` on cluster ${e.cluster} (SLURM)` : ''}`, command: 'mlLoop.trainExperiment', arguments: [ref] }));
-      // Script experiments can go to a cluster of the project's "clusters" (SLURM).
-      if (e.kind === 'script' && !e.cluster && outline.clusters?.length) lenses.push(new vscode.CodeLens(range, { title: '$(cloud-upload) Train on Cluster…', tooltip: `Submit ${e.name} to a SLURM cluster (${outline.clusters.join(', ')})`, command: 'mlLoop.trainOnCluster', arguments: [ref] }));
+      // Script and built-in experiments alike can go to a cluster of the project's "clusters" (SLURM).
+      if (e.kind !== '?' && !e.cluster && outline.clusters?.length) lenses.push(new vscode.CodeLens(range, { title: '$(cloud-upload) Train on Cluster…', tooltip: `Submit ${e.name} to a SLURM cluster (${outline.clusters.join(', ')})`, command: 'mlLoop.trainOnCluster', arguments: [ref] }));
       const last = index.ofExperiment(e.name)[0];
       if (last) {
         lenses.push(
