@@ -6,6 +6,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeTestTier } from './runners/node-test.mjs';
+import { snapshotTree, treeChanges } from './runners/sampleGuard.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -37,12 +38,19 @@ for (const name of order) {
   if (!TIERS[name] || (only.length && !only.includes(name))) continue;
   console.log(`\n=== ${name} tests ===`);
   const t0 = Date.now();
+  const samples = snapshotTree(join(root, 'examples'));
   let r;
   try {
     r = await TIERS[name]();
   } catch (e) {
     console.error(`${name} tier crashed:`, e);
     r = { passed: 0, failed: 1, skipped: 0 };
+  }
+  // Tests work on copies of the samples: anything written into examples/ fails the tier.
+  const written = treeChanges(samples, snapshotTree(join(root, 'examples')));
+  if (written.length) {
+    console.error(`${name} tests changed examples/ (they must work on a copy):\n  ${written.slice(0, 20).join('\n  ')}`);
+    r = { ...r, failed: r.failed + 1, notes: [...(r.notes ?? []), `changed examples/: ${written.slice(0, 5).join(', ')}${written.length > 5 ? ', …' : ''}`] };
   }
   for (const k of Object.keys(total)) total[k] += r[k] ?? 0;
   lines.push(`${name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped ?? 0} skipped (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

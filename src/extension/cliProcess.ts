@@ -52,6 +52,19 @@ export class CliProcessError extends Error {
 const PROGRESS_LINE = /^(step|progress) /;
 const STACK_FRAME = /^\s+at /;
 
+
+/**
+ * The one-line reason of a failed CLI command: its "ml-loop CMD: reason" line (never the usage text
+ * that follows a usage error, nor a stack), else the last line that is not progress.
+ */
+export function failureReason(stderr: string, command: string): string {
+  const lines = stderr.split('\n').filter((l) => l.trim());
+  const prefix = `ml-loop ${command}: `;
+  const own = lines.map((l) => l.trim()).find((l) => l.startsWith(prefix));
+  if (own) return own.slice(prefix.length);
+  return lines.filter((l) => !PROGRESS_LINE.test(l.trim()) && !STACK_FRAME.test(l)).pop()?.trim() ?? '';
+}
+
 export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
   const command = o.args[0] ?? '';
   return new Promise((resolve, reject) => {
@@ -85,14 +98,7 @@ export function runCliJson<T>(o: CliJsonOptions<T>): Promise<T> {
       if (o.signal?.aborted) return reject(new CancelledError(`ml-loop ${command}`));
       if (timedOut) return reject(new CliTimeoutError(command, o.timeoutMs!));
       const stdout = Buffer.concat(out).toString();
-      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) {
-        const detail = err
-          .split('\n')
-          .filter((l) => l.trim() && !PROGRESS_LINE.test(l.trim()) && !STACK_FRAME.test(l))
-          .slice(-6)
-          .join('\n');
-        return reject(new CliProcessError(detail.replace(new RegExp(`^ml-loop ${command}: `), '') || `ml-loop ${command} exited with code ${code}`, code, err));
-      }
+      if (code !== 0 && !(o.okCodes ?? []).includes(code ?? -1)) return reject(new CliProcessError(failureReason(err, command) || `ml-loop ${command} exited with code ${code}`, code, err));
       let parsed: unknown;
       try {
         parsed = JSON.parse(stdout);

@@ -4,7 +4,7 @@
 // argument into a project, a run or a deployment.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runLabel } from '../core/track/format';
+import { runPickRow, runLabel } from '../core/track/format';
 import type { TrackedRun } from '../core/track/types';
 import { ModelNode, VersionNode } from './deploy/deploymentsTree';
 import { RunNode } from './experiments/experimentsTree';
@@ -74,9 +74,11 @@ export async function pickRun(s: Services, pick: RunPick): Promise<{ project: Pr
   const project = await requireProject(s, pick.project);
   const candidates = (await s.runs.index(projectDirOf(project))).all().filter(pick.filter ?? (() => true));
   if (candidates.length === 0) throw new Error(pick.none ?? 'no run to choose from');
+  // Rows read like the Experiments tree: short name, key metric and age, newest first; the full id below.
+  const now = Date.now();
   const picked = await vscode.window.showQuickPick(
-    candidates.slice(0, 500).map((r) => ({ label: runLabel(r), description: `${r.record.experiment} · ${r.status}`, detail: r.annotations.note, run: r })),
-    { placeHolder: pick.run, matchOnDescription: true },
+    candidates.slice(0, 500).map((r) => ({ ...runPickRow(r, project.outline.metric, now), run: r })),
+    { placeHolder: pick.run, matchOnDescription: true, matchOnDetail: true },
   );
   return picked && { project, run: picked.run };
 }

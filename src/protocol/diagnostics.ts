@@ -102,7 +102,7 @@ export function isDiagnosticsHostMessage(value: unknown): value is DiagnosticsHo
 /** The compact view: the selected run's verdict, or why there is none. */
 export type RunDiagnosticsViewState =
   | { status: 'empty'; message: string }
-  | { status: 'verdict'; runId: string; experiment: string; label: string; verdict: Verdict };
+  | { status: 'verdict'; runId: string; /** Absolute path of the run's mlloop.json. */ projectFile: string; experiment: string; label: string; verdict: Verdict };
 
 export type RunDiagnosticsHostMessage = { type: 'state'; state: RunDiagnosticsViewState };
 
@@ -116,5 +116,5 @@ export function isRunDiagnosticsHostMessage(value: unknown): value is RunDiagnos
   if (!hasType(value, 'state') || !isRecord(value.state)) return false;
   const st = value.state;
   if (st.status === 'empty') return typeof st.message === 'string';
-  return st.status === 'verdict' && typeof st.runId === 'string' && typeof st.experiment === 'string' && typeof st.label === 'string' && isVerdict(st.verdict);
+  return st.status === 'verdict' && typeof st.runId === 'string' && typeof st.projectFile === 'string' && typeof st.experiment === 'string' && typeof st.label === 'string' && isVerdict(st.verdict);
 }

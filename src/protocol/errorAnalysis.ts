@@ -22,6 +22,8 @@ export interface SliceView {
 
 export interface LabelIssueView {
   id: string;
+  /** 0-based row of the data file (as the examples' rowIndex); null for an added row. */
+  rowIndex: number | null;
   split: 'train' | 'dev';
   given: string;
   suggested: string;

@@ -41,6 +41,8 @@ export type MonitoringPanelState =
       report?: MonitoringReport;
       /** Why there is no (fresh) report: no logging, no requests yet, the computation failed. */
       reportError?: string;
+      /** The server does not log requests: the panel offers to restart it with logging. */
+      notLogging?: boolean;
       alerts: MonitoringAlert[];
       gate?: GateView;
       /** A retrain or a promotion in progress (buttons disabled). */
@@ -50,11 +52,11 @@ export type MonitoringPanelState =
 
 export type MonitoringHostMessage = { type: 'state'; state: MonitoringPanelState };
 
-export type MonitoringAction = 'refresh' | 'retrain' | 'promote' | 'rollback' | 'sendToErrorAnalysis' | 'openLogs';
+export type MonitoringAction = 'refresh' | 'retrain' | 'promote' | 'rollback' | 'sendToErrorAnalysis' | 'openLogs' | 'restartWithLogging';
 
 export type MonitoringWebviewMessage = ReadyMessage | { type: 'action'; action: MonitoringAction };
 
-const ACTIONS: readonly string[] = ['refresh', 'retrain', 'promote', 'rollback', 'sendToErrorAnalysis', 'openLogs'];
+const ACTIONS: readonly string[] = ['refresh', 'retrain', 'promote', 'rollback', 'sendToErrorAnalysis', 'openLogs', 'restartWithLogging'];
 
 export function isMonitoringWebviewMessage(value: unknown): value is MonitoringWebviewMessage {
   return isReadyMessage(value) || (hasType(value, 'action') && typeof value.action === 'string' && ACTIONS.includes(value.action));

@@ -14,6 +14,7 @@ import { QuickFixMenu, paintedPixels, waitDrawn, webviewRoot } from './pages/dia
 import { TextEditor } from './pages/editor';
 import { ProblemsPanel } from './pages/problems';
 import { openSession, recordFigure, type Session } from './session';
+import { RUN_LABEL } from './pages/experiments';
 
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-diagnose-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
@@ -53,7 +54,8 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await openProjectFile();
     const problems = new ProblemsPanel(s.page);
     await problems.open();
-    const row = await problems.waitFor(/High variance: dev error \d+\.\d% vs train \d+\.\d% \(baseline 2\.0%\)/);
+    // The dev error carries its 95% interval (Wilson) and the dev set's size.
+    const row = await problems.waitFor(/High variance: dev error \d+\.\d% \(95% CI \d+\.\d–\d+\.\d%, \d+ examples\) vs train \d+\.\d% \(baseline 2\.0%\)/);
     const text = readFileSync(projectFile, 'utf8');
     const mlpLine = text.slice(0, text.indexOf('"mlp": {')).split('\n').length;
     assert.equal(row.line, mlpLine, `on the line of "mlp": ${row.text}`);
@@ -63,7 +65,7 @@ describe('diagnosing a digits run in a real VS Code', () => {
 
   test('Diagnose Run from the run\'s context menu opens the Diagnostics panel with its charts drawn', async () => {
     const tree = s.page.locator('.part.sidebar .pane', { has: s.page.locator('.pane-header .title', { hasText: 'Experiments' }) });
-    const runRow = tree.locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: /^run / }) }).first();
+    const runRow = tree.locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: RUN_LABEL }) }).first();
     await runRow.click({ button: 'right' });
     const item = s.page.locator('.monaco-menu .action-item', { hasText: 'Diagnose Run' }).first();
     await item.waitFor();
@@ -111,7 +113,7 @@ describe('diagnosing a digits run in a real VS Code', () => {
     const { frame, root } = await webviewRoot(s.page, 'runDiagnostics');
     await waitDrawn(root, 30_000);
     assert.match(await frame.locator('.verdict').innerText(), /^High variance/);
-    assert.match(await frame.locator('.compact-title').innerText(), new RegExp(`^mlp · ${runId}`));
+    assert.match(await frame.locator('.compact-title').innerText(), new RegExp(`^mlp ${runId.slice(-6)}`));
     assert.ok((await paintedPixels(frame.locator('canvas'))) > 200);
     await s.workbench.screenshot('run-diagnostics-view');
   });

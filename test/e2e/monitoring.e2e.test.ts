@@ -35,7 +35,7 @@ function instance(data: SplitDataset, split: 'dev' | 'test', i: number, shift = 
 }
 
 async function send(url: string, id: string, inst: Record<string, number>): Promise<void> {
-  const res = await fetch(`${url}/v2/models/softmax/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': id }, body: JSON.stringify({ instances: [inst] }) });
+  const res = await fetch(`${url}/v2/models/digits/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': id }, body: JSON.stringify({ instances: [inst] }) });
   assert.equal(res.status, 200);
 }
 
@@ -92,15 +92,15 @@ describe('monitoring and the update loop in a real VS Code', () => {
   test('shifted traffic: a drift alert with Open Monitoring / Retrain, a badge on the deployment, drift charts worst first', async () => {
     for (let i = 0; i < 160; i++) await send(url, `shift-${i}`, instance(data, 'test', i, true));
     const alert = await toasts.waitFor(/data drift in \d+ of 64 features/, 90_000);
-    assert.match(alert, /softmax: data drift/);
+    assert.match(alert, /digits: data drift/);
     const toast = s.page.locator('.notifications-toasts .notification-toast', { hasText: 'data drift' }).first();
     assert.equal(await toast.locator('.monaco-button', { hasText: 'Open Monitoring' }).count(), 1);
     assert.equal(await toast.locator('.monaco-button', { hasText: 'Retrain' }).count(), 1);
     await s.workbench.screenshot('alert');
     // The deployment's row turns to a warning icon, with the alerts' count as its badge (a file decoration).
-    await view.row('softmax').locator('.codicon-warning').waitFor({ timeout: 30_000 });
+    await view.row('digits').locator('.codicon-warning').waitFor({ timeout: 30_000 });
     // VS Code draws a decoration's badge in a ::after pseudo-element of the label.
-    const badges = (await view.row('softmax').evaluate(
+    const badges = (await view.row('digits').evaluate(
       new Function('row', `return [...row.querySelectorAll('*')].map((e) => getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal');`) as (row: Element) => string[],
     )) as string[];
     assert.ok(badges.some((c) => /^"[23]"$/.test(c)), `badge on the deployment: ${badges.join(' ')}`);
@@ -119,7 +119,7 @@ describe('monitoring and the update loop in a real VS Code', () => {
 
   test('feedback gives live accuracy; Retrain with Production Data shows the gate; Promote serves the candidate', async () => {
     const labels = Array.from({ length: 160 }, (_, i) => ({ id: `shift-${i}`, label: data.schema.classes![data.test.y[i % data.test.features.n]] }));
-    const fb = await fetch(`${url}/v2/models/softmax/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ feedback: labels }) });
+    const fb = await fetch(`${url}/v2/models/digits/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ feedback: labels }) });
     assert.equal(fb.status, 200);
     await panel.frame.locator('#summary', { hasText: /live accuracy \(\d+ labelled\)/ }).first().waitFor({ timeout: 60_000 });
     await s.workbench.screenshot('live-accuracy');
@@ -136,15 +136,15 @@ describe('monitoring and the update loop in a real VS Code', () => {
       await s.workbench.screenshot('gate-confirm');
       await anyway.click();
     }
-    await toasts.waitFor(/softmax v2 is now production/, 60_000);
-    await view.waitForDescription('softmax', /^production v2/);
-    assert.equal((await (await fetch(`${url}/v2/models/softmax/ready`)).json()).version, '2');
+    await toasts.waitFor(/digits v2 is now production/, 60_000);
+    await view.waitForDescription('digits', /^production v2/);
+    assert.equal((await (await fetch(`${url}/v2/models/digits/ready`)).json()).version, '2');
     await panel.frame.locator('#gate-verdict', { hasText: 'Promoted: v2' }).waitFor({ timeout: 30_000 });
     await s.workbench.screenshot('promoted');
     // Roll Back is one click in the panel.
     await settled(() => panel.frame.locator('vscode-button[data-action="rollback"]').click());
-    await toasts.waitFor(/softmax rolled back to v1/, 60_000);
-    assert.equal((await (await fetch(`${url}/v2/models/softmax/ready`)).json()).version, '1');
+    await toasts.waitFor(/digits rolled back to v1/, 60_000);
+    assert.equal((await (await fetch(`${url}/v2/models/digits/ready`)).json()).version, '1');
     await s.workbench.palette.run('ML Loop: Stop Inference Server');
     await toasts.waitFor(/stopped the inference server/);
   });

@@ -28,17 +28,37 @@ export interface Session {
   browser: Browser;
   page: Page;
   workbench: Workbench;
+  /** CSP violations and uncaught errors seen in webviews' consoles so far. */
+  webviewProblems(): string[];
+  /** Closes the browser and the server; throws when a webview logged a CSP violation or a page error. */
   close(): Promise<void>;
 }
+
+/** Webview frames are served from a vscode-webview origin (code-server: …/webview/…/index.html and its inner frame). */
+function isWebviewUrl(url: string): boolean {
+  return /vscode-webview|\/webview\/|vscode-cdn|webview\.html/.test(url) || url.startsWith('about:srcdoc');
+}
+
+const CSP_VIOLATION = /Content Security Policy|Refused to (apply|load|execute)/i;
 
 /** Opens `url` in a new Chromium; on failure stops `server` too, so no code-server outlives the spec. */
 export async function openSession(server: CodeServer, url: string, prefix: string): Promise<Session> {
   let browser: Browser | undefined;
   let page: Page;
+  const problems: string[] = [];
   try {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(30_000);
+    // Any CSP violation or page error in a webview fails the spec (at close).
+    page.on('console', (m) => {
+      const where = m.location();
+      const url = where.url || (m.page()?.url() ?? '');
+      if (CSP_VIOLATION.test(m.text()) && (isWebviewUrl(url) || /style-src|script-src/.test(m.text()))) problems.push(`CSP: ${m.text()} (${url}:${where.lineNumber}:${where.columnNumber})`);
+    });
+    page.on('pageerror', (e) => {
+      if (e.stack && /webview|vscode-cdn|dist\/webview/.test(e.stack)) problems.push(`page error: ${e.message}\n${e.stack.split('\n').slice(0, 4).join('\n')}`);
+    });
     await page.goto(url);
   } catch (e) {
     if (browser) await closeBrowser(browser).catch(() => {});
@@ -51,9 +71,11 @@ export async function openSession(server: CodeServer, url: string, prefix: strin
     browser,
     page,
     workbench,
+    webviewProblems: () => [...problems],
     async close() {
       await closeBrowser(browser);
       await server.stop();
+      if (problems.length) throw new Error(`webviews logged ${problems.length} CSP violation(s) or page error(s):\n${[...new Set(problems)].join('\n')}`);
     },
   };
 }

@@ -36,9 +36,17 @@ describe('commands', () => {
       assert.equal(spec.name, 'iris');
       const dataFile = path.join(target, spec.data.path);
       assert.ok((await fs.stat(dataFile)).size > 0, `${dataFile} was not copied`);
-      // A second time it refuses rather than overwrite (the wrapper turns the error into a notification).
-      const again = await vscode.commands.executeCommand('mlLoop.createProject', 'iris', vscode.Uri.file(target));
-      assert.equal(again, undefined);
+      // A second time it says so before asking for a sample, and offers to open the existing file.
+      const info = vscode.window.showInformationMessage;
+      const said: string[] = [];
+      (vscode.window as { showInformationMessage: unknown }).showInformationMessage = async (message: string, ...items: string[]) => (said.push(`${message} [${items.join('|')}]`), undefined);
+      try {
+        const again = await vscode.commands.executeCommand('mlLoop.createProject', undefined, vscode.Uri.file(target));
+        assert.equal(again, undefined);
+      } finally {
+        (vscode.window as { showInformationMessage: unknown }).showInformationMessage = info;
+      }
+      assert.ok(said.some((m) => /mlloop\.json already exists: this folder is an ML Loop project\. \[Open mlloop\.json\]/.test(m)), said.join('\n'));
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       await fs.rm(target, { recursive: true, force: true });

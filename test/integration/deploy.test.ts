@@ -45,7 +45,7 @@ describe('Deployments', function () {
     assert.equal(status.models[0].versions[0].runId, runs[0]);
     const second = await vscode.commands.executeCommand<{ url: string; version: string }>('mlLoop.deployRun', { projectDir: projectDir(), runId: runs[1] });
     assert.deepEqual(second, { url: first.url, version: '2' });
-    const aliases = async () => (await fetch(`${first.url}/v2/models/softmax/aliases`)).json();
+    const aliases = async () => (await fetch(`${first.url}/v2/models/digits/aliases`)).json();
     assert.equal((await aliases()).candidate, '2');
     const test = await vscode.commands.executeCommand<{ trueLabel: string; response: { predictions: Array<{ label: string; probabilities: Record<string, number> }> } }>('mlLoop.sendTestRequest');
     assert.match(test.trueLabel, /^\d$/);
@@ -62,7 +62,7 @@ describe('Deployments', function () {
     await vscode.commands.executeCommand('mlLoop.rollbackModel');
     assert.equal((await aliases()).production, '1');
     const curl = await vscode.commands.executeCommand<string>('mlLoop.copyCurlExample');
-    assert.match(curl, new RegExp(`^curl -s -X POST ${first.url}/v2/models/softmax/predict .*"px63":0`));
+    assert.match(curl, new RegExp(`^curl -s -X POST ${first.url}/v2/models/digits/predict .*"px63":0`));
     assert.equal(await vscode.env.clipboard.readText(), curl);
     await vscode.commands.executeCommand('mlLoop.stopServer');
     await waitFor(() => !alive(status.pid), 'the server process to exit');
@@ -80,15 +80,15 @@ describe('Deployments', function () {
     try {
       const d = await vscode.commands.executeCommand<{ url: string }>('mlLoop.deployRun', { projectDir: projectDir(), runId: runs[0] });
       assert.match(asked, /stores its time, request id, model name and version, the inputs \(every feature value sent\), the outputs \(predicted label and class probabilities\) and the latency/);
-      assert.match(asked, /\.mlloop[/\\]deployments[/\\]softmax/);
+      assert.match(asked, /\.mlloop[/\\]deployments[/\\]digits/);
       await vscode.commands.executeCommand('mlLoop.sendTestRequest');
-      const dir = path.join(projectDir(), '.mlloop', 'deployments', 'softmax');
+      const dir = path.join(projectDir(), '.mlloop', 'deployments', 'digits');
       const record = await waitFor(() => {
         const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
         const text = files.length ? readFileSync(path.join(dir, files[0]), 'utf8') : '';
         return text.trim() ? JSON.parse(text.trim().split('\n')[0]) : undefined;
       }, 'a request record');
-      assert.equal(record.model, 'softmax');
+      assert.equal(record.model, 'digits');
       assert.equal(Object.keys(record.inputs[0]).length, 64);
       assert.ok(d.url);
       await vscode.commands.executeCommand('mlLoop.stopServer');

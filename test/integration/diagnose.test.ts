@@ -53,7 +53,7 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
   it('shows it in the CodeLens and the hover', async () => {
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', projectFile(), 100)) ?? [];
     const lens = lenses.find((l) => l.command?.command === 'mlLoop.diagnoseRun' && (l.command.arguments?.[0] as { runId?: string })?.runId === runId);
-    assert.equal(lens?.command?.title, '$(pulse) High variance · 7.9 points');
+    assert.equal(lens?.command?.title, '$(pulse) High variance · 7.9 points · dev 8.0%');
     const [d] = verdicts(runId);
     const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', projectFile(), d.range.start.translate(0, 1))) ?? [];
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
@@ -86,7 +86,7 @@ describe('Diagnose: inline verdicts and quick fixes', function () {
       () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('mlLoop.diagnostics')),
       'the Diagnostics panel',
     );
-    assert.equal(tab.label, `Diagnose: ${runId}`);
+    assert.equal(tab.label, `Diagnose: mlp ${runId.slice(-6)}`);
   });
 
   it('the verdict goes when its run does', async () => {

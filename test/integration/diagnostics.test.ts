@@ -100,9 +100,14 @@ describe('Problems diagnostics of mlloop.json', () => {
     const d = await saveEditExpecting(doc, '"target": "digit"', '"target": "digt"', 'data-unknown-column', '"digt"');
     assert.equal(d.range.end.character, d.range.start.character + '"digt"'.length);
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
-    assert.match(d.message, /The data has no column "digt" \(its columns: px0, px1/);
+    assert.match(d.message, /The data has no column "digt": did you mean "digit"\? \(its columns: px0, px1/);
 
-    await replaceInDocument(doc, '"target": "digt"', '"target": "digit"');
+    // The quick fix writes the closest column.
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', projectUri, d.range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+    const fix = actions.find((a) => a.title === 'Use column "digit"');
+    assert.ok(fix?.edit, `no "Use column" fix among: ${actions.map((a) => a.title).join(', ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.ok(doc.getText().includes('"target": "digit"'));
     await doc.save();
     await noDiagnosticOf(projectUri, 'data-unknown-column');
   });

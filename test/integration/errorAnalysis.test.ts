@@ -28,7 +28,7 @@ describe('Error Analysis panel', function () {
     return exports.panels().filter((p) => p.viewType === viewType);
   }
   async function errorPanel(): Promise<PanelProbe> {
-    return waitFor(async () => (await probes('mlLoop.errorAnalysis')).find((p) => p.title === `Errors: ${runId}`), 'the Error Analysis panel');
+    return waitFor(async () => (await probes('mlLoop.errorAnalysis')).find((p) => p.title === `Errors: softmax ${runId.slice(-6)}`), 'the Error Analysis panel');
   }
 
   before(async () => {
@@ -84,12 +84,12 @@ describe('Error Analysis panel', function () {
     const [truth, predicted] = [t.classes![ti], t.classes![pi]];
     const opened = await vscode.commands.executeCommand<{ runId: string } | undefined>('mlLoop.diagnoseRun', { projectFile: vscode.Uri.file(join(dir, 'mlloop.json')), runId });
     assert.equal(opened?.runId, runId);
-    const diagnostics = await waitFor(async () => (await probes('mlLoop.diagnostics')).find((p) => p.title === `Diagnose: ${runId}`), 'the Diagnostics panel');
+    const diagnostics = await waitFor(async () => (await probes('mlLoop.diagnostics')).find((p) => p.title === `Diagnose: softmax ${runId.slice(-6)}`), 'the Diagnostics panel');
     await diagnostics.deliver({ type: 'openErrors', truth, predicted });
     const s = await loaded(await errorPanel(), (x) => x.filter?.truth === truth, 'the requested filter');
     assert.deepEqual(s.filter, { truth, predicted, seq: 1 });
     // The Error Analysis tab is the active one again.
-    const active = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.isActive && tab.label === `Errors: ${runId}`);
+    const active = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.isActive && tab.label === `Errors: softmax ${runId.slice(-6)}`);
     assert.ok(active, 'the Error Analysis panel was revealed');
     // A second cell gives a new request (the webview applies each request once, by seq).
     await diagnostics.deliver({ type: 'openErrors', truth: predicted, predicted: truth });

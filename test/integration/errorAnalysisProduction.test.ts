@@ -87,7 +87,7 @@ describe('Production requests in Error Analysis', function () {
     assert.ok(queue.every((q) => q.run === runId && q.reasons.includes('low-confidence')));
     assert.ok(messages.some((m) => /queued for tagging .*listed under Production in Error Analysis/.test(m)), messages.join('\n'));
 
-    const panel = await probe('mlLoop.errorAnalysis', `Errors: ${runId}`);
+    const panel = await probe('mlLoop.errorAnalysis', `Errors: softmax ${runId.slice(-6)}`);
     const s = await loaded(panel, (x) => x.filter?.source === 'production' && x.view.production.ids.length > 0, 'the Production source');
     const p = s.view.production;
     assert.deepEqual(p.ids, queue.map((q) => q.id), 'the queue, in its order');
@@ -110,7 +110,7 @@ describe('Production requests in Error Analysis', function () {
   });
 
   it('a production example tagged in the panel is stored by its example id in tags.json, counted under production, and its tag augments', async () => {
-    const panel = await probe('mlLoop.errorAnalysis', `Errors: ${runId}`);
+    const panel = await probe('mlLoop.errorAnalysis', `Errors: softmax ${runId.slice(-6)}`);
     const { view } = await loaded(panel, (x) => x.view.production.ids.length > 0, 'the Production source');
     const id = view.production.ids[0];
     await panel.deliver({ type: 'tag', ids: [id], tag: 'faint production scan' });
@@ -130,7 +130,7 @@ describe('Production requests in Error Analysis', function () {
   });
 
   it('tags and the review queue changed outside the panel (the CLI, another window) show in it without a refresh', async () => {
-    const panel = await probe('mlLoop.errorAnalysis', `Errors: ${runId}`);
+    const panel = await probe('mlLoop.errorAnalysis', `Errors: softmax ${runId.slice(-6)}`);
     const { view } = await loaded(panel, (x) => x.view.production.ids.length > 1, 'the Production source');
     const devId = view.dev.ids[view.dev.wrong.indexOf(1)];
     assert.ok(devId, 'a dev error to tag');

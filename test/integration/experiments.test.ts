@@ -60,6 +60,8 @@ describe('Experiments: training and runs', function () {
     assert.match(lens, /^last: dev acc \d+\.\d% · just now$/);
     // The Training panel opened on the run.
     await waitFor(() => webviewTabs('mlLoop.training').length > 0, 'the Training panel');
+    // In the active editor group (mlLoop.trainingPanel.column): no second group that would squeeze the panels opened after it.
+    assert.equal(vscode.window.tabGroups.all.filter((g) => g.tabs.length > 0).length, 1);
   });
 
   // In a fresh clone there is no .mlloop/runs when the extension activates: the store's periodic

@@ -31,7 +31,7 @@ function instance(data: SplitDataset, rows: 'dev' | 'test' | 'train', i: number,
 }
 
 async function predict(url: string, id: string, inst: Record<string, number>): Promise<Response> {
-  return fetch(`${url}/v2/models/softmax/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': id }, body: JSON.stringify({ instances: [inst] }) });
+  return fetch(`${url}/v2/models/digits/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': id }, body: JSON.stringify({ instances: [inst] }) });
 }
 
 describe('Monitoring and the update loop', function () {
@@ -42,12 +42,12 @@ describe('Monitoring and the update loop', function () {
   let data: SplitDataset;
   let url = '';
   let panel: { state(): MonitoringPanelState };
-  const ref = () => ({ projectDir: projectDir(), deployment: 'softmax' });
+  const ref = () => ({ projectDir: projectDir(), deployment: 'digits' });
 
   before(async () => {
     await activatedExtension();
     // The workspace is the repository's sample: logs of earlier runs (this suite's, the deploy suite's) would be in the window.
-    rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'softmax'), { recursive: true, force: true });
+    rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'digits'), { recursive: true, force: true });
     rmSync(path.join(projectDir(), '.mlloop', 'review-queue.json'), { force: true });
     data = await loadSplitDataset(projectDir());
     const monitor = vscode.workspace.getConfiguration('mlLoop.monitor');
@@ -73,7 +73,7 @@ describe('Monitoring and the update loop', function () {
     await monitor.update('window', undefined, vscode.ConfigurationTarget.Workspace);
     await monitor.update('refreshSeconds', undefined, vscode.ConfigurationTarget.Workspace);
     // Leave no feedback or request log behind for the suites that read the deployment folder.
-    rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'softmax'), { recursive: true, force: true });
+    rmSync(path.join(projectDir(), '.mlloop', 'deployments', 'digits'), { recursive: true, force: true });
   });
 
   const loaded = () => panel.state() as Loaded;
@@ -137,7 +137,7 @@ describe('Monitoring and the update loop', function () {
 
   it('shows live accuracy from feedback, retrains with production data and promotes through the gate with no failed request', async () => {
     const labels = Array.from({ length: 150 }, (_, i) => ({ id: `shift-${i}`, label: data.schema.classes![data.test.y[i % data.test.features.n]] }));
-    const fb = await fetch(`${url}/v2/models/softmax/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ feedback: labels }) });
+    const fb = await fetch(`${url}/v2/models/digits/feedback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ feedback: labels }) });
     assert.equal(fb.status, 200, await fb.text());
     const live = await waitFor(() => (loaded().report?.live?.labelled ? loaded().report!.live : undefined), 'live accuracy from the feedback', 60_000);
     assert.equal(live.metric, 'accuracy');
@@ -179,12 +179,12 @@ describe('Monitoring and the update loop', function () {
     await load;
     assert.deepEqual(failures, [], 'no request fails during the swap');
     assert.ok(ok > 0);
-    const aliases = (await (await fetch(`${url}/v2/models/softmax/aliases`)).json()) as { production: string };
+    const aliases = (await (await fetch(`${url}/v2/models/digits/aliases`)).json()) as { production: string };
     assert.equal(aliases.production, gate.candidateVersion);
     const served = (await (await predict(url, 'after-promote', instance(data, 'dev', 0))).json()) as { model_version: string };
     assert.equal(served.model_version, gate.candidateVersion);
     await vscode.commands.executeCommand('mlLoop.rollbackModel');
-    assert.equal(((await (await fetch(`${url}/v2/models/softmax/aliases`)).json()) as { production: string }).production, '1');
+    assert.equal(((await (await fetch(`${url}/v2/models/digits/aliases`)).json()) as { production: string }).production, '1');
   });
 
   it('the gate asks before promoting a candidate that is worse on a tracked tag, and Cancel keeps production', async () => {
@@ -193,7 +193,7 @@ describe('Monitoring and the update loop', function () {
     (vscode.window as { showQuickPick: unknown }).showQuickPick = async (items: Array<{ label: string }>) => (await items).find((i) => i.label === 'softmax');
     const result = await vscode.commands.executeCommand<RetrainResult>('mlLoop.retrainWithProductionData', ref());
     assert.equal(result?.candidateStatus, 'completed');
-    const aliases = async () => (await (await fetch(`${url}/v2/models/softmax/aliases`)).json()) as { production: string; candidate: string };
+    const aliases = async () => (await (await fetch(`${url}/v2/models/digits/aliases`)).json()) as { production: string; candidate: string };
     const before = await aliases();
     const { OnnxPredictor } = await import('../../src/core/onnx/onnxPredictor');
     const { writeTags } = await import('../../src/core/analysis/tags');

@@ -3,6 +3,7 @@
 // suite in code-server instead). Pinned to 1.100.3: the release code-server 4.100.3 embeds, and
 // the last line whose extension host runs on Node 20.
 import { runTests } from '@vscode/test-electron';
+import { copyOfSample } from './sampleGuard.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +15,7 @@ try {
     version: VSCODE_VERSION,
     extensionDevelopmentPath: root,
     extensionTestsPath: join(root, 'dist', 'test', 'integration', 'index'),
-    launchArgs: [join(root, 'examples', 'digits'), '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
+    launchArgs: [copyOfSample(join(root, 'examples', 'digits'), 'mlloop-electron-'), '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
   });
 } catch (e) {
   console.error(`integration tests in VS Code ${VSCODE_VERSION} failed: ${e instanceof Error ? e.message : e}`);

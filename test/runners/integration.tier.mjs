@@ -1,11 +1,12 @@
 // Integration tier: the mocha suite of test/integration runs inside a real VS Code extension host
 // (code-server 4.100.3), started the way @vscode/test-electron starts desktop VS Code: the
 // workbench URL carries extensionDevelopmentPath and extensionTestsPath.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import { startCodeServer, root } from './code-server.mjs';
 import { launchBrowser, closeBrowser } from './browser.mjs';
+import { copyOfSample } from './sampleGuard.mjs';
 
 export const name = 'integration';
 
@@ -18,9 +19,11 @@ const RESULT_MARKER = 'MLLOOP_MOCHA_RESULT';
 export async function run({ timeoutMs = Number(process.env.MLLOOP_INTEGRATION_TIMEOUT_MS ?? 600_000) } = {}) {
   if (!existsSync(TESTS_BUNDLE)) throw new Error(`${TESTS_BUNDLE} is missing: run npm run build first`);
   if (!existsSync(join(SAMPLE, 'mlloop.json'))) throw new Error(`${SAMPLE}/mlloop.json is missing`);
+  // A fresh copy of the sample: the suite neither sees the runs a user trained in examples/ nor leaves its own there.
+  const folder = copyOfSample(SAMPLE, 'mlloop-integration-');
   // The suites edit documents in memory and save (or revert) them themselves: code-server's web
-  // default (save after a second) once saved a quick fix into the repository's sample before its revert.
-  const server = await startCodeServer({ folder: SAMPLE, settings: { 'files.autoSave': 'off' } });
+  // default (save after a second) once saved a quick fix into the sample before its revert.
+  const server = await startCodeServer({ folder, settings: { 'files.autoSave': 'off' } });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -49,5 +52,6 @@ export async function run({ timeoutMs = Number(process.env.MLLOOP_INTEGRATION_TI
   } finally {
     await closeBrowser(browser);
     await server.stop();
+    rmSync(dirname(folder), { recursive: true, force: true });
   }
 }

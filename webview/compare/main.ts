@@ -4,9 +4,10 @@
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
 import { compareChart, type CompareSeries } from '../../src/core/track/charts';
 import type { CompareRow, CompareTable } from '../../src/core/track/compare';
+import { shownSplits } from '../../src/core/track/format';
 import { isCompareHostMessage, type CompareHostMessage, type ComparePanelState, type CompareWebviewMessage, type ErrorChangesState } from '../../src/protocol/compare';
 import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
-import { button, h } from '../shared/dom';
+import { button, h, showTestToggle } from '../shared/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Title, Tooltip, Legend);
 registerToolkit();
@@ -19,10 +20,16 @@ let charts: Chart[] = [];
 
 const SECTION_TITLE: Record<CompareRow['section'], string> = { run: 'Run', param: 'Parameters', metric: 'Metrics' };
 
+let showTest = false;
+
+/** The split a metric row is of ('train accuracy' → train), undefined for other rows. */
+const splitOf = (row: CompareRow) => (row.section === 'metric' ? row.key.split(' ')[0] : undefined);
+
 function table(t: CompareTable): HTMLElement {
   const body: HTMLElement[] = [];
   let section: string | undefined;
-  for (const row of t.rows) {
+  const shown = new Set(shownSplits(['train', 'dev', 'test'], showTest));
+  for (const row of t.rows.filter((r) => splitOf(r) === undefined || shown.has(splitOf(r)!))) {
     if (row.section !== section) {
       section = row.section;
       body.push(h('tr', { class: 'section' }, h('th', { colspan: String(t.columns.length + 1) }, SECTION_TITLE[row.section])));
@@ -101,7 +108,7 @@ function render(): void {
   const present = series.filter((s) => state!.status === 'loaded' && state!.curves.some((c) => c[s].some((v) => v !== null)));
   const canvases = present.map((s) => h('canvas', { id: `chart-${s}`, role: 'img', 'aria-label': `${s} per epoch, one line per run` }));
   root.replaceChildren(
-    h('header', {}, h('div', { class: 'title-row' }, h('h1', {}, `Comparing ${state.table.columns.length} runs`), h('div', { class: 'actions' }, exportButton)), h('p', { class: 'muted' }, '≠ rows differ between runs; ★ marks the best value of each metric.')),
+    h('header', {}, h('div', { class: 'title-row' }, h('h1', {}, `Comparing ${state.table.columns.length} runs`), h('div', { class: 'actions' }, exportButton)), h('p', { class: 'muted' }, '≠ rows differ between runs; ★ marks the best value of each metric.'), ...(state.table.rows.some((r) => splitOf(r) === 'test') ? [testToggle()] : [])),
     h('div', { class: 'curves' }, ...canvases.map((c) => h('div', { class: 'chart curve' }, c))),
     h('section', {}, table(state.table)),
     errorChanges(state.errors, state.table),
@@ -111,6 +118,14 @@ function render(): void {
   root.dataset.charts = String(charts.length);
   root.dataset.datasets = String(charts[0]?.data.datasets.length ?? 0);
   requestAnimationFrame(() => (root.dataset.ready = 'true'));
+}
+
+/** "Show test" (with its reason while off); flipping it redraws. */
+function testToggle(): HTMLElement {
+  return showTestToggle(showTest, (on) => {
+    showTest = on;
+    render();
+  });
 }
 
 const channel = connect<CompareHostMessage, CompareWebviewMessage>(isCompareHostMessage, (message) => {

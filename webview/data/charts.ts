@@ -44,7 +44,8 @@ export function columnChart(column: ColumnProfile, colors: ChartPalette): BarCon
   return {
     type: 'bar',
     data: { labels: top.map((t) => t.value), datasets: [{ label: column.name, data: top.map((t) => t.count), backgroundColor: color }] },
-    options: { ...barOptions(colors), indexAxis: 'y' },
+    // Every class label shows (chart.js skips labels that crowd by default).
+    options: { ...barOptions(colors), indexAxis: 'y', scales: { ...barOptions(colors)!.scales, y: { ...barOptions(colors)!.scales!.y, ticks: { color: colors.muted, autoSkip: false, font: { size: 10 } } } } },
   };
 }
 

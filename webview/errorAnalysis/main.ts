@@ -174,7 +174,9 @@ function drawRows(): void {
       const all = [...vals.map((x) => (Number.isNaN(x) ? '' : String(Number(x.toPrecision(4))))), ...cats];
       el.append(h('span', { class: 'c-features muted' }, all.slice(0, shownFeatures).map((x, i) => `${v.featureNames[i]}=${x}`).join('  ')));
     }
-    el.append(h('span', { class: 'c-tags' }, ...(v.tags[id] ?? []).map((t) => h('span', { class: 'chip small' }, t))));
+    // Each tag whole on hover (a narrow column cuts the chips).
+    const tags = v.tags[id] ?? [];
+    el.append(h('span', { class: 'c-tags', ...(tags.length ? { title: tags.join(', ') } : {}) }, ...tags.map((t) => h('span', { class: 'chip small', title: t }, t))));
     if (prod) el.setAttribute('data-source', 'production');
     frag.append(el);
   }
@@ -386,7 +388,7 @@ function slicesEl(v: ErrorAnalysisView): HTMLElement {
     });
     table.append(h('tr', {}, h('td', {}, name), h('td', { class: 'num' }, String(s.errors)), h('td', { class: 'num' }, pct(s.shareOfErrors)), h('td', { class: 'num' }, s.lift.toFixed(2)), h('td', { class: 'num' }, String(s.support)), h('td', {}, sourceActions({ slice: s.key }, s.label))));
   }
-  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, 'No slice is worse than average.');
+  const none = v.slicesPending ? h('p', { class: 'muted', 'data-role': 'slices-pending' }, 'Finding slices…') : h('p', { class: 'muted' }, v.image ? 'Pixels are not sliced (a threshold on one pixel means nothing): tag what the errors have in common instead.' : 'No slice is worse than average.');
   return h('section', {}, h('h2', {}, 'Slices with more errors than average'), v.slices.length ? table : none);
 }
 
@@ -399,7 +401,7 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
   else if (le.status === 'failed') section.append(h('p', { class: 'error' }, le.message));
   else {
     const table = h('table', { class: 'grid' });
-    table.append(h('tr', {}, h('th', {}, 'example'), h('th', {}, 'split'), h('th', {}, 'labelled'), h('th', {}, 'looks like'), h('th', {}, 'score'), h('th', {}, 'wrong?')));
+    table.append(h('tr', {}, h('th', {}, 'example'), h('th', { title: 'Row of the data file (0-based, as the examples\' rowIndex)' }, 'row'), h('th', {}, 'split'), h('th', {}, 'labelled'), h('th', {}, 'looks like'), h('th', {}, 'score'), h('th', {}, 'wrong?')));
     for (const x of le.issues.slice(0, 100)) {
       const box = h('input', { type: 'checkbox', 'data-mark': x.id, 'aria-label': `label of ${x.id} is wrong` });
       box.checked = marked.has(x.id);
@@ -411,7 +413,7 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
         else if (!pending.has(x.id)) (pending.add(x.id), channel.post({ type: 'features', requestId: ++requestSeq, ids: [x.id] }));
         img.setAttribute('data-image-of', x.id);
       }
-      table.append(h('tr', {}, h('td', {}, ...(img ? [img] : []), x.id), h('td', {}, x.split), h('td', {}, x.given), h('td', {}, x.suggested), h('td', { class: 'num' }, x.score.toFixed(2)), h('td', {}, box)));
+      table.append(h('tr', {}, h('td', {}, ...(img ? [img] : []), x.id), h('td', { class: 'num', title: x.rowIndex === null ? 'added by a derived data version' : `line ${x.rowIndex + 2} of the data file` }, x.rowIndex === null ? '—' : String(x.rowIndex)), h('td', {}, x.split), h('td', {}, x.given), h('td', {}, x.suggested), h('td', { class: 'num' }, x.score.toFixed(2)), h('td', {}, box)));
     }
     section.append(h('p', { class: 'muted' }, `${le.issues.length} flagged (${le.folds}-fold cross-validation).`), table, button('Fix Marked Labels into a New Version', 'fix-labels', () => marked.size && channel.post({ type: 'fixLabels', fixes: Object.fromEntries(marked) })));
   }

@@ -67,7 +67,8 @@ function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean
       stat(r.live ? `live ${r.live.metric} (${r.live.labelled} labelled)` : 'live accuracy', r.live ? (r.live.metric === 'accuracy' ? pct(r.live.value) : r.live.value.toPrecision(4)) : 'no feedback yet'),
       stat('estimated accuracy (CBPE)', r.estimated ? `≈ ${pct(r.estimated.value)}` : '—'),
       stat('requests in window', String(w.requests)),
-      stat('p99 latency', `${r.operational.p99.toFixed(2)} ms`),
+      // A window without answered requests has no latency (NaN, null once in JSON).
+      stat('p99 latency', Number.isFinite(r.operational.p99) ? `${r.operational.p99.toFixed(2)} ms` : '—'),
     ),
     h('p', { class: 'muted' }, `Window: ${w.kind === 'requests' ? `last ${w.size ?? w.requests} requests` : w.kind === 'time' ? `since ${w.since}` : 'the whole log'}${w.from ? ` (${w.from.slice(11, 19)}–${(w.to ?? '').slice(11, 19)} UTC)` : ''} · reference: ${r.reference.source}, ${r.reference.rows} training rows · model ${r.model ?? '?'} v${r.version ?? '?'}${r.runId ? ` (run ${r.runId})` : ''}`),
   );
@@ -176,7 +177,10 @@ function render(): void {
   if (state.busy) body.push(h('div', { class: 'loading', id: 'busy' }, document.createElement('vscode-progress-ring'), h('span', {}, state.busy)));
   if (state.alerts.length) body.push(h('div', { class: 'alerts', id: 'alerts' }, ...state.alerts.map((a) => h('div', { class: 'finding warning', 'data-alert': a.kind }, h('span', { class: 'severity' }, 'alert '), a.message))));
   if (state.gate) body.push(gateSection(state.gate, busy, !!d.candidate));
-  if (state.reportError && !state.report) body.push(h('div', { class: 'finding', id: 'report-error' }, state.reportError));
+  if (state.reportError && !state.report) {
+    const fix = state.notLogging ? [act('Restart with Request Logging…', 'restartWithLogging', 'primary', busy)] : [];
+    body.push(h('div', { class: 'finding', id: 'report-error' }, h('span', {}, state.reportError), ...fix));
+  }
   if (state.report) body.push(...reportSection(state.report, draws, busy));
   // A refresh redraws everything: keep the reader where they were.
   const scroll = { x: window.scrollX, y: window.scrollY };

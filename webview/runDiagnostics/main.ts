@@ -29,7 +29,9 @@ function render(): void {
   const { verdict } = state;
   const title = document.createElement('div');
   title.className = 'compact-title';
-  title.textContent = `${state.experiment} · ${state.label}`;
+  // The run's short name (it names the experiment unless the run has a name of its own); the full id on hover.
+  title.textContent = state.label;
+  title.title = `${state.experiment} · run ${state.runId}`;
   const line = document.createElement('p');
   line.className = `verdict ${verdict.severity}`;
   line.textContent = verdict.summary;

@@ -3,10 +3,10 @@
 // creates the DOM and the charts, and reuses the charts across snapshots (no flicker while live).
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
 import { trainingLossChart, trainingMetricChart } from '../../src/core/track/charts';
-import { formatMetricValue } from '../../src/core/track/format';
+import { formatMetricValue, shownSplits } from '../../src/core/track/format';
 import { isTrainingHostMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingWebviewMessage } from '../../src/protocol/training';
 import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
-import { button, h } from '../shared/dom';
+import { button, h, showTestToggle } from '../shared/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Title, Tooltip, Legend);
 registerToolkit();
@@ -19,16 +19,31 @@ let lossChart: Chart | undefined;
 let metricChart: Chart | undefined;
 let drawnRunId: string | undefined;
 
+let showTest = false;
+
 function metricsTable(metrics: Record<string, Record<string, number> | undefined> | undefined): HTMLElement {
-  const splits = (['train', 'dev', 'test'] as const).filter((s) => metrics?.[s]);
+  const splits = shownSplits(['train', 'dev', 'test'] as const, showTest).filter((s) => metrics?.[s]);
   if (!metrics || splits.length === 0) return h('p', { class: 'muted' }, 'Final metrics appear when the run completes.');
   const names = [...new Set(splits.flatMap((s) => Object.keys(metrics[s]!)))];
+  const toggle = metrics.test ? testToggle() : undefined;
   return h(
-    'table',
+    'div',
+    {},
+    ...(toggle ? [toggle] : []),
+    h('table',
     { class: 'metrics' },
     h('thead', {}, h('tr', {}, h('th', {}, ''), ...names.map((n) => h('th', {}, n)))),
     h('tbody', {}, ...splits.map((s) => h('tr', { 'data-split': s }, h('th', {}, s), ...names.map((n) => h('td', {}, metrics[s]![n] === undefined ? '—' : formatMetricValue(n, metrics[s]![n])))))),
+    ),
   );
+}
+
+/** "Show test" (with its reason while off); flipping it redraws. */
+function testToggle(): HTMLElement {
+  return showTestToggle(showTest, (on) => {
+    showTest = on;
+    render();
+  });
 }
 
 /** Builds the page once per run; later snapshots update the text and the charts' data in place. */

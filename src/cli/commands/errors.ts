@@ -46,7 +46,8 @@ export function errorsJson(a: RunErrorAnalysis, limit: number, labelErrors?: { i
     examples,
     tags: a.tagTable,
     slices: a.slices.map(({ conditions: _c, ...s }) => s),
-    labelErrors: labelErrors ? { folds: labelErrors.folds, issues: labelErrors.issues.map((x) => ({ ...x, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested) })) } : null,
+    // `row` is internal (the pooled index): rows are named by the data file's rowIndex and line, as examples are.
+    labelErrors: labelErrors ? { folds: labelErrors.folds, issues: labelErrors.issues.map(({ row: _pooled, ...x }) => ({ ...x, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested) })) } : null,
     timings: a.timings,
   };
 }
@@ -70,7 +71,10 @@ export function errorsText(a: RunErrorAnalysis, limit: number, labelErrors?: { i
   for (const s of a.slices.slice(0, 15)) lines.push(`  ${s.label.padEnd(36)} ${String(s.errors).padStart(5)}  ${pct(s.shareOfErrors).padStart(6)}  ×${s.lift.toFixed(2)}  n=${s.support}   --slice '${s.key}'`);
   if (labelErrors) {
     lines.push('', `Likely label errors (${labelErrors.folds}-fold cross-validation, confident learning):`);
-    for (const x of labelErrors.issues.slice(0, limit)) lines.push(`  ${x.id.padEnd(18)} ${x.split.padEnd(5)} labelled ${labelOf(table, x.given)}, looks like ${labelOf(table, x.suggested)} (score ${x.score.toFixed(2)})`);
+    for (const x of labelErrors.issues.slice(0, limit)) {
+      const where = x.rowIndex != null ? `row ${x.rowIndex} (line ${x.line})` : 'added row';
+      lines.push(`  ${x.id.padEnd(18)} ${where.padEnd(20)} ${x.split.padEnd(5)} labelled ${labelOf(table, x.given)}, looks like ${labelOf(table, x.suggested)} (score ${x.score.toFixed(2)})`);
+    }
   }
   return lines.join('\n');
 }

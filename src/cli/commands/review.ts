@@ -20,15 +20,20 @@ export function schemaOfReference(r: MonitoringReference): FeatureSchema {
   };
 }
 
+/** Requests queued at most per review (`--limit`, the editor's mlLoop.monitor.reviewLimit). */
+export const DEFAULT_REVIEW_LIMIT = 50;
+
 export const reviewCommand: CliCommand = {
   name: 'review',
   summary: "Queue a deployment's drifted or low-confidence requests for tagging in Error Analysis",
-  usage: `ml-loop review [DIR] --deployment NAME [--window 1000] [--low-confidence 0.6] [--limit 200] [--json]
+  usage: `ml-loop review [DIR] --deployment NAME [--window 1000] [--low-confidence 0.6] [--limit 50] [--json]
 
 Reads the last N logged requests of deployment NAME and adds to .mlloop/review-queue.json those whose
 top class probability is below --low-confidence, or with a value of a drifted feature outside the
 training range, unseen in training, or in a range the window over-represents (twice its training
-share). Already queued examples are not added twice.`,
+share). The most unusual (lowest confidence, furthest outside the training range) come first, and at
+most --limit are queued (default 50: a queue that takes nearly everything is no selection); how many
+were left out is said. Already queued examples are not added twice.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
       deployment: { type: 'string' },
@@ -55,16 +60,17 @@ share). Already queued examples are not added twice.`,
       if (!report.runId) throw new Error(`no logged request of ${values.deployment} names the run it was served by`);
       const { reference } = await runReference(dir, report.runId);
       const features: FeatureDrift[] = report.features;
-      const items = await selectForReview({ logDir, deployment: values.deployment, schema: schemaOfReference(reference), features, lowConfidence, window, limit });
+      const candidates = await selectForReview({ logDir, deployment: values.deployment, schema: schemaOfReference(reference), features, lowConfidence, window });
+      const items = candidates.slice(0, limit ?? DEFAULT_REVIEW_LIMIT);
       const { queue, added } = await enqueueForReview(dir, items);
-      result = { deployment: values.deployment, selected: items.length, added, queued: queue.length, items, file: join(dir, REVIEW_QUEUE_FILE) };
+      result = { deployment: values.deployment, selected: candidates.length, leftOut: candidates.length - items.length, added, queued: queue.length, items, file: join(dir, REVIEW_QUEUE_FILE) };
     } catch (e) {
       io.err(`ml-loop review: ${(e as Error).message}`);
       return EXIT_PROBLEMS;
     }
     if (values.json) io.out(JSON.stringify(result, null, 2));
     else {
-      io.out(`${result.selected} requests of ${result.deployment} need review (${result.added} new); ${result.queued} in ${result.file}`);
+      io.out(`${result.selected} requests of ${result.deployment} need review; the ${result.items.length} most unusual queued (${result.added} new${result.leftOut ? `, ${result.leftOut} less unusual left out: --limit` : ''}); ${result.queued} in ${result.file}`);
       for (const i of result.items.slice(0, 20)) io.out(`  ${i.requestId.padEnd(24)} ${i.reasons.join('+').padEnd(20)} predicted ${String(i.predicted ?? '?')}${i.confidence !== undefined ? ` (${(i.confidence * 100).toFixed(0)} %)` : ''}${i.drift ? `  ${i.drift[0]}` : ''}`);
     }
     return EXIT_OK;

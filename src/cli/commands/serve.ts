@@ -16,6 +16,7 @@ export const SERVE_OPTIONS = {
   model: { type: 'string', multiple: true, short: 'm' },
   name: { type: 'string' },
   port: { type: 'string', short: 'p' },
+  'port-fallback': { type: 'boolean' },
   host: { type: 'string' },
   project: { type: 'string' },
   'model-repository': { type: 'string' },
@@ -47,11 +48,12 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
 
   -m, --model PATH_OR_RUN_ID  an .onnx file, or a run id of the project (repeat to add versions: the first
                               is production, the others candidates)
-  --name NAME                 model name (default: the run's experiment or the file's name)
+  --name NAME                 model name (default: the project's name in mlloop.json, else the file's name)
   --project DIR               project folder for run ids and .mlloop/deployments (default: current folder)
   --model-repository DIR      serve DIR/<name>/<version>/model.onnx, polling for new versions
   --poll-ms N                 repository poll interval (default 2000; 0: load once)
   -p, --port N                default 8000 (0: any free port)
+  --port-fallback             when the port is taken, listen on a free one (said on the listening line)
   --host ADDR                 default 127.0.0.1; any other address needs --token-file
   --token-file F              clients must send "Authorization: Bearer <contents of F>"
   --log-requests              log inputs, outputs and latency to .mlloop/deployments/<name>/ (JSON Lines)
@@ -109,6 +111,9 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
   const server = new InferenceServer({
     host,
     port: intOption(values.port, 'port') ?? 8000,
+    portFallback: values['port-fallback'] === true,
+    // The editor sets MLLOOP_SERVER_CLIENT=vscode (src/extension/deploy/serverProcess).
+    startedBy: process.env.MLLOOP_SERVER_CLIENT === 'vscode' ? 'editor' : 'cli',
     token,
     name,
     maxBodyBytes: intOption(values['max-body-bytes'], 'max-body-bytes', 1),
@@ -137,8 +142,10 @@ export async function startServe(args: string[], io: CliIO): Promise<{ server: I
     await watcher.start(intOption(values['poll-ms'], 'poll-ms') ?? 2000);
   }
   const url = await server.listen();
-  if (values.json) io.out(JSON.stringify({ event: 'listening', url, name, pid: process.pid, logDir: server.log ? deploymentDir(project, name) : null }));
+  const fellBack = server.portFellBack !== undefined ? { portTaken: server.portFellBack } : {};
+  if (values.json) io.out(JSON.stringify({ event: 'listening', url, name, pid: process.pid, logDir: server.log ? deploymentDir(project, name) : null, ...fellBack }));
   else {
+    if (server.portFellBack !== undefined) io.out(`ml-loop serve: port ${server.portFellBack} is taken; using a free port instead`);
     io.out(`ml-loop serve: listening on ${url}`);
     for (const [model, e] of server.registry.models) io.out(`  ${url}/v2/models/${model}  (versions ${[...e.sources.keys()].join(', ')}; production ${e.aliases.production ?? '-'})`);
     if (server.log) io.out(`  logging requests to ${deploymentDir(project, name)}`);

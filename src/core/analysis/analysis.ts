@@ -19,7 +19,7 @@ import { buildErrorTable, type ErrorTable } from './errorTable';
 import { imageSliceView, type SliceView } from './imageSlices';
 import { ScriptModel } from '../scripts/scriptModel';
 import { findLabelIssues, type LabelIssue } from './labelErrors';
-import { findSlices, inSlice, parseSliceKey, type Slice, type SliceOptions } from './slices';
+import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
 import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
 import { runsDir } from '../spec/layout';
@@ -108,7 +108,7 @@ export async function analyseRun(opts: { projectDir: ProjectInput; run: string; 
   };
   opts.onTable?.(result);
   const sliceView = await imageSliceView(dataset, projectDir);
-  const slices = findSlices(sliceView.schema, sliceView.rows, table, opts.slices);
+  const slices = findSlices(sliceView.schema, sliceView.rows, table, { ...opts.slices, pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image) });
   return { ...result, sliceView, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
 }
 
@@ -122,7 +122,8 @@ export async function labelIssuesOfRun(opts: { projectDir: string; run: string; 
   const folds = opts.folds ?? 5;
   if (!opts.recompute && existsSync(cacheFile)) {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { folds: number; issues: LabelIssue[] };
-    if (cached.folds === folds) return { ...cached, cached: true };
+    // Older caches named rows by their pooled index only: recomputed to name the data file's row.
+    if (cached.folds === folds && cached.issues.every((x) => x.rowIndex !== undefined)) return { ...cached, cached: true };
   }
   const dataset = await loadDataVersion(ref, record.dataVersion?.id);
   const result = await findLabelIssues(dataset, retrainSpecOf(record), { folds, seed: record.seed ?? 0, signal: opts.signal, onFold: opts.onFold });

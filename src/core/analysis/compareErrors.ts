@@ -9,7 +9,7 @@ import { findRun } from '../track/findRun';
 import { predictDev } from './analysis';
 import { loadDataVersion } from '../data/dataVersions';
 import type { ErrorTable } from './errorTable';
-import { findSlices, sliceRows } from './slices';
+import { findSlices, pixelFeaturesOf, sliceRows } from './slices';
 import { readTags, tagTable } from './tags';
 import { runsDir } from '../spec/layout';
 
@@ -45,7 +45,7 @@ export async function errorChangesOfRuns(opts: { projectDir: ProjectInput; runId
   const byRun = tables.map((t) => new Map(tagTable(t, store).map((row) => [row.tag, row])));
   const tagNames = [...new Set(byRun.flatMap((m) => [...m.keys()]))].sort();
   const tags = tagNames.map((tag) => ({ tag, tagged: byRun.find((m) => m.has(tag))!.get(tag)!.tagged, errors: byRun.map((m) => m.get(tag)?.errors ?? 0) }));
-  const slices = findSlices(dataset.schema, dataset.dev, tables[0], { limit: opts.slices ?? 10 }).map((s) => {
+  const slices = findSlices(dataset.schema, dataset.dev, tables[0], { limit: opts.slices ?? 10, pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image) }).map((s) => {
     const rows = sliceRows(dataset.schema, dataset.dev, s.conditions);
     return { key: s.key, label: s.label, support: s.support, errors: tables.map((t) => rows.reduce((n, i) => n + t.wrong[i], 0)) };
   });

@@ -67,10 +67,17 @@ export async function crossValidatedProbabilities(
   return { rows, split, probabilities, folds };
 }
 
+/** rowIndex of a row a derived data version added (src/core/errors/dataVersions): it is in no file. */
+const NOT_IN_FILE = 0xffffffff;
+
 export interface LabelIssue {
-  /** Row in the pooled rows. */
+  /** Index of the example in the labels given to confidentLearning (the pooled train and dev rows). */
   row: number;
   id: string;
+  /** Where the example is in the data file, as error examples name it: 0-based data row (rowIndex) and
+   *  1-based file line (the header is line 1; one line per row). Null for rows a derived version added. */
+  rowIndex?: number | null;
+  line?: number | null;
   split: 'train' | 'dev';
   given: number;
   /** The class the out-of-sample models confidently prefer. */
@@ -117,7 +124,14 @@ export function confidentLearning(y: Float64Array, probabilities: Float32Array, 
 export async function findLabelIssues(dataset: SplitDataset, spec: RetrainSpec, opts: Parameters<typeof crossValidatedProbabilities>[2] = {}): Promise<{ issues: LabelIssue[]; folds: number }> {
   const oos = await crossValidatedProbabilities(dataset, spec, opts);
   const { issues } = confidentLearning(oos.rows.y, oos.probabilities, dataset.schema.classes!.length);
-  return { folds: oos.folds, issues: issues.map((x) => ({ ...x, id: oos.rows.ids[x.row], split: oos.split[x.row] })) };
+  return {
+    folds: oos.folds,
+    issues: issues.map((x) => {
+      const fileRow = oos.rows.rowIndex[x.row];
+      const inFile = fileRow !== undefined && fileRow !== NOT_IN_FILE;
+      return { ...x, id: oos.rows.ids[x.row], split: oos.split[x.row], rowIndex: inFile ? fileRow : null, line: inFile ? fileRow + 2 : null };
+    }),
+  };
 }
 
 /** Precision at k of a ranking against the truly flipped ids. */

@@ -39,6 +39,13 @@ export interface SliceOptions {
   maxValues?: number;
   /** Slices returned (default 50). */
   limit?: number;
+  /** Image projects: the pixel features are never thresholded ("8 < px50 ≤ 13" means nothing); slices come from the other columns. */
+  pixelFeatures?: readonly string[];
+}
+
+/** The features of an image project that are pixels: every numeric feature (the image size is checked against them). */
+export function pixelFeaturesOf(schema: FeatureSchema, image: unknown): string[] {
+  return image ? [...schema.numeric] : [];
 }
 
 function fmt(v: number): string {
@@ -192,8 +199,9 @@ export function findSlices(schema: FeatureSchema, rows: Rows, table: ErrorTable,
   const minSupport = opts.minSupport ?? Math.max(5, Math.ceil(n * 0.01));
   const rate = table.errorCount / n;
   const K = schema.categorical.length;
+  const pixels = new Set(opts.pixelFeatures ?? []);
   const binned: Binned[] = [
-    ...binNumeric(schema, rows, table.wrong, n, bins),
+    ...(pixels.size === schema.numeric.length && pixels.size > 0 ? [] : binNumeric(schema, rows, table.wrong, n, bins).filter((b) => !pixels.has(b.feature))),
     ...schema.categorical.map((name, k) => binCategorical(name, rows.features.categories, K, k, n, opts.maxValues ?? 20, table.wrong)),
   ];
   const make = (conditions: SliceCondition[], support: number, errors: number): Slice => ({

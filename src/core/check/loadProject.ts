@@ -3,15 +3,17 @@
 // value in mlloop.json, or at its line in the data file.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { ColumnScan } from '../data/scan';
 import { DataError } from '../data/errors';
 import type { ReadOptions } from '../data/reader';
 import { dataProblemSeverity, scanTable, type TableScan } from '../data/scan';
 import { splitScannedRows } from '../data/dataset';
 import { countSplits } from '../data/split';
 import type { DataVersion } from '../data/types';
+import { getNodeValue } from 'jsonc-parser';
 import { JsonDocument } from '../spec/jsonLocation';
 import { parseProjectDocument } from '../spec/parse';
-import type { Problem } from '../spec/problems';
+import { closestNames, type Problem, type ProblemFix } from '../spec/problems';
 import { projectSchema } from '../spec/schema';
 import type { ProjectSpec } from '../spec/types';
 import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit, isImageProject, isScriptExperiment } from '../spec/types';
@@ -53,11 +55,13 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
     return { file, problems: [{ severity: 'error', code: 'no-project', message: `No ${PROJECT_FILE} in ${resolve(dir)}`, file, line: 1, column: 1 }] };
   }
   const doc = new JsonDocument(text);
-  const { spec, problems } = parseProjectDocument(doc, file);
+  const { spec: valid, problems } = parseProjectDocument(doc, file);
+  // Schema errors elsewhere leave the data readable: its problems show at the same time as theirs.
+  const spec = valid ?? dataSpecOf(doc, problems);
   if (!spec) return { file, problems, text };
-  problems.push(...specConsistencyProblems(spec, doc, file));
+  if (valid) problems.push(...specConsistencyProblems(valid, doc, file));
   const dataFile = resolve(dirname(file), spec.data.path ?? spec.data.images!);
-  const loaded: LoadedProject = { file, spec, problems, text, dataFile };
+  const loaded: LoadedProject = { file, ...(valid ? { spec: valid } : {}), problems, text, dataFile };
   if (opts.checkData === false) return loaded;
 
   const at = (path: (string | number)[], code: string, message: string, severity: Problem['severity'] = 'error') =>
@@ -101,9 +105,29 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   const columnList = listColumns(scan.header);
   for (const m of scan.missingColumns) {
     const path = m.role === 'target' ? ['data', 'target'] : m.role === 'split' ? ['data', 'split', 'column'] : ['data', m.role === 'feature' ? 'features' : 'categorical', m.index!];
-    at(path, 'data-unknown-column', `The data has no column "${m.name}" (its columns: ${columnList})`);
+    const near = closestNames(m.name, scan.header);
+    const hint = near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
+    const problem = doc.problemAt(path, file, 'error', 'data-unknown-column', `The data has no column "${m.name}"${hint} (its columns: ${columnList})`);
+    if (near.length) problem.fixes = near.map((n) => ({ title: `Use column "${n}"`, edits: [{ jsonPath: path, value: n }] }));
+    problems.push(problem);
   }
   if (!scan.features.length) at(['data'], 'data-no-features', 'No feature columns: the data holds only the target (and split) columns');
+  if (!spec.data.split || !isColumnSplit(spec.data.split)) {
+    for (const column of scan.features.filter(looksLikeSplitColumn)) {
+      const index = spec.data.features?.indexOf(column.name) ?? -1;
+      const problem = doc.problemAt(
+        index >= 0 ? ['data', 'features', index] : ['data'],
+        file,
+        'warning',
+        'split-column-as-feature',
+        `The column "${column.name}" looks like a train/dev/test split but is used as a feature: add "split": { "column": "${column.name}" } to "data" to split by it`,
+      );
+      const edits: ProblemFix['edits'] = [{ jsonPath: ['data', 'split'], value: { column: column.name } }];
+      if (index >= 0) edits.push({ jsonPath: ['data', 'features', index], value: undefined });
+      problem.fixes = [{ title: `Split the data by column "${column.name}"`, edits }];
+      problems.push(problem);
+    }
+  }
   if (spec.task === 'classification' && scan.target) {
     const classes = scan.target.strings.size;
     if (classes < 2) {
@@ -131,6 +155,18 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
   return loaded;
 }
 
+/**
+ * The part of an invalid project the data checks need (task and data), when the schema errors are all
+ * elsewhere (a metric or model typo): undefined when the text does not parse or "data"/"task" are wrong.
+ */
+function dataSpecOf(doc: JsonDocument, problems: Problem[]): ProjectSpec | undefined {
+  if (!doc.tree || problems.some((p) => p.code !== 'schema' || p.jsonPath?.[0] === 'data' || p.jsonPath?.[0] === 'task')) return undefined;
+  const value = JSON.parse(JSON.stringify(getNodeValue(doc.tree))) as Partial<ProjectSpec>;
+  const data = value.data as Partial<ProjectSpec['data']> | undefined;
+  if (!data || typeof data.path !== 'string' || typeof data.target !== 'string' || (value.task !== 'classification' && value.task !== 'regression')) return undefined;
+  return value as ProjectSpec;
+}
+
 /** The image keys that only make sense together. */
 function imageSpecProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
   const out: Problem[] = [];
@@ -143,8 +179,19 @@ function imageSpecProblems(spec: ProjectSpec, doc: JsonDocument, file: string): 
   return out;
 }
 
+/** Every column when there are few (a wide table, e.g. image pixels, is cut after 40). */
 function listColumns(header: string[]): string {
-  return header.length > 12 ? `${header.slice(0, 12).join(', ')}, … (${header.length} in all)` : header.join(', ');
+  return header.length > 40 ? `${header.slice(0, 40).join(', ')}, … (${header.length} in all)` : header.join(', ');
+}
+
+const SPLIT_NAMES = /^(split|fold|set|subset|partition)$/i;
+const SPLIT_LABELS = new Set(['train', 'training', 'dev', 'valid', 'val', 'validation', 'test']);
+
+/** A column named like a split, or whose values are all train/dev/test labels (at least two of them). */
+function looksLikeSplitColumn(column: ColumnScan): boolean {
+  if (SPLIT_NAMES.test(column.name)) return true;
+  if (column.kind !== 'categorical' || column.distinctCapped || column.strings.size < 2) return false;
+  return [...column.strings.keys()].every((v) => SPLIT_LABELS.has(v.toLowerCase()));
 }
 
 const MODEL_TASKS: Record<string, string[]> = { linear: ['regression'], logistic: ['classification'], mlp: ['classification', 'regression'], gbdt: ['classification', 'regression'] };

@@ -29,7 +29,8 @@ export interface ProjectCheckResult {
 
 export async function checkProject(req: ProjectCheckRequest): Promise<ProjectCheckResult> {
   const loaded = await loadProject(req.projectDir);
-  if (!loaded.spec) return { specValid: false, problems: loaded.problems, projectText: loaded.text };
+  // An invalid spec: its schema problems, and those of its data when "data" itself is valid.
+  if (!loaded.spec) return { specValid: false, problems: loaded.problems, projectText: loaded.text, ...(loaded.dataFile ? { dataFile: loaded.dataFile } : {}) };
   const result: ProjectCheckResult = { specValid: true, problems: loaded.problems, projectText: loaded.text, dataFile: loaded.dataFile };
   if (req.profile && loaded.data && !hasErrors(loaded.problems)) {
     try {

@@ -11,7 +11,7 @@ import { dataFileOf, resolveProject, splitScannedRows, type ProjectInput } from 
 import { DataError } from './errors';
 import type { ColumnProfile, DataProfile, ProfileFinding } from './profileTypes';
 import type { ReadOptions } from './reader';
-import { dataProblemSeverity, scanTable, type ColumnScan } from './scan';
+import { classesOf, dataProblemSeverity, scanTable, type ColumnScan } from './scan';
 import { applyStoredSplit, countSplits, DEV, NO_SPLIT, readStoredSplit, rowIds, TEST, TRAIN } from './split';
 import { dirname } from 'node:path';
 
@@ -50,7 +50,7 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   const n = scan.rows;
 
   const bins = opts.histogramBins ?? 20;
-  const columns: ColumnProfile[] = scan.columns.map((c) => columnProfile(c, bins));
+  const columns: ColumnProfile[] = scan.columns.map((c) => columnProfile(c, bins, c.role === 'target' && spec.task === 'classification'));
   for (const c of columns) {
     if (c.role === 'feature' && c.constant) {
       findings.push({ severity: 'warning', code: 'constant-column', column: c.name, message: `The feature "${c.name}" has ${c.distinct === 0 ? 'no values' : 'one value'}: it carries no information` });
@@ -156,7 +156,8 @@ function binaryHas(sorted: Float64Array, v: number): boolean {
   return false;
 }
 
-function columnProfile(c: ColumnScan, bins: number): ColumnProfile {
+/** `classes`: the column is a classification target, whose values are all listed, in class order (as the models and panels order classes). */
+function columnProfile(c: ColumnScan, bins: number, classes = false): ColumnProfile {
   const base = {
     name: c.name,
     role: c.role,
@@ -187,6 +188,10 @@ function columnProfile(c: ColumnScan, bins: number): ColumnProfile {
     };
   }
   const values = [...c.strings.keys()];
+  if (classes) {
+    const counts = new Map(values.map((v, code) => [v, c.stringCounts[code]]));
+    return { ...base, stats: { kind: 'categorical', topValues: classesOf(c).classes.map((value) => ({ value, count: counts.get(value) ?? 0 })) } };
+  }
   const top = c.stringCounts
     .map((count, code) => ({ value: values[code], count }))
     .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))

@@ -135,6 +135,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       train: asSplitMetrics(splits.train),
       dev: splits.dev && asSplitMetrics(splits.dev),
       test: splits.test && asSplitMetrics(splits.test),
+      rows: { dev: splits.dev?.n, test: splits.test?.n },
       learningCurve,
     });
     const importance =

@@ -3,6 +3,7 @@
 // text edits that write them into the file without disturbing its comments or layout.
 
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Edit } from 'jsonc-parser';
+import { wholeDiff } from '../spec/jsonLocation';
 import { defaultParams } from '../spec/schema';
 import type { BuiltinModel } from '../spec/types';
 import type { RecommendationId } from './biasVariance';
@@ -93,13 +94,4 @@ function inlineInsert(text: string, experiment: string, param: string, value: un
   const last = target.children?.at(-1);
   if (!last) return [{ offset: target.offset + 1, length: 0, content: ` ${property} ` }];
   return [{ offset: last.offset + last.length, length: 0, content: `, ${property}` }];
-}
-
-/** One edit spanning what differs between two texts (common prefix and suffix kept). */
-function wholeDiff(a: string, b: string): Edit {
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let end = 0;
-  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
-  return { offset: start, length: a.length - start - end, content: b.slice(start, b.length - end) };
 }

@@ -10,5 +10,5 @@ export function verdictOfRecord(project: Pick<ProjectSpec, 'metric' | 'baseline'
   const m = record.metrics;
   if (record.status !== 'completed' || !m?.train) return undefined;
   const learningCurve = runDir ? readCachedLearningCurve(runDir) : undefined;
-  return verdictOf({ metric: project.metric, baseline: project.baseline, train: m.train, dev: m.dev, test: m.test, learningCurve });
+  return verdictOf({ metric: project.metric, baseline: project.baseline, train: m.train, dev: m.dev, test: m.test, rows: record.rows, learningCurve });
 }

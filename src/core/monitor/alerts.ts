@@ -1,8 +1,8 @@
 // Monitoring alerts: which thresholds a MonitoringReport crosses (data drift, prediction drift, a
-// drop of live accuracy below the dev score), and the once-per-window rule for notifications: after a
-// notification, the same alert of the same deployment is not notified again until a window that
-// shares no request with the one that raised it (its first request is newer than that window's
-// last). The badge and the Problems entry follow the current state; only notifications are rationed.
+// drop of live accuracy below the dev score), and the once-per-window rule for notifications: an
+// alert of a deployment is notified once in an editor window (a toast the user dismissed does not
+// come back on the next refresh), until the deployment is forgotten (stopped or restarted). The
+// badge and the Problems entry follow the current state; only notifications are rationed.
 import type { MonitoringReport } from './types';
 
 export type AlertKind = 'data-drift' | 'prediction-drift' | 'accuracy-drop';
@@ -50,25 +50,24 @@ export function alertsOf(deployment: string, r: MonitoringReport, opts: AlertOpt
   return out;
 }
 
-/** Remembers, per deployment and alert kind, the end of the window that was last notified. */
+/** Remembers, per deployment and alert kind, that it was notified. */
 export class AlertThrottle {
-  private readonly notified = new Map<string, string>();
+  private readonly notified = new Set<string>();
 
   /**
-   * Whether `alert` should be notified for a report over `window`, and if so records it. A window
-   * without times (no requests) never notifies.
+   * Whether `alert` should be notified for a report over `window`, and if so records it: once per
+   * deployment and kind. A window without times (no requests) never notifies.
    */
   shouldNotify(alert: Pick<MonitoringAlert, 'deployment' | 'kind'>, window: MonitoringReport['window']): boolean {
     if (!window.from || !window.to) return false;
     const key = `${alert.deployment}\u0000${alert.kind}`;
-    const last = this.notified.get(key);
-    if (last !== undefined && !(Date.parse(window.from) > Date.parse(last))) return false;
-    this.notified.set(key, window.to);
+    if (this.notified.has(key)) return false;
+    this.notified.add(key);
     return true;
   }
 
   /** Forget a deployment (stopped, or its alerts dismissed for good). */
   forget(deployment: string): void {
-    for (const k of [...this.notified.keys()]) if (k.startsWith(`${deployment}\u0000`)) this.notified.delete(k);
+    for (const k of [...this.notified]) if (k.startsWith(`${deployment}\u0000`)) this.notified.delete(k);
   }
 }

@@ -140,6 +140,19 @@ export function latencyChart(report: MonitoringReport, p: ChartPalette): Config 
   };
 }
 
+/**
+ * The request rate the editor shows for a logging deployment, in the status bar and in the Throughput
+ * chart's title alike: requests per second over the monitoring window (one source for both numbers).
+ */
+export function requestRate(report: MonitoringReport): number {
+  return report.operational.rps;
+}
+
+/** `12.3 req/s` (`600 req/s` from 10 up). */
+export function formatRate(rps: number): string {
+  return `${rps.toFixed(rps < 10 ? 1 : 0)} req/s`;
+}
+
 /** Requests per second and error rate over time. */
 export function throughputChart(report: MonitoringReport, p: ChartPalette): Config | undefined {
   const s = report.operational.series;
@@ -154,7 +167,7 @@ export function throughputChart(report: MonitoringReport, p: ChartPalette): Conf
       ] as never,
     },
     options: {
-      ...base(p, `Throughput (${report.operational.rps.toFixed(1)} req/s, ${(report.operational.errorRate * 100).toFixed(1)} % errors)`, axis(p, 'time'), axis(p, 'requests/s', { beginAtZero: true })),
+      ...base(p, `Throughput (${formatRate(requestRate(report))} over the window, ${(report.operational.errorRate * 100).toFixed(1)} % errors)`, axis(p, 'time'), axis(p, 'requests/s', { beginAtZero: true })),
       scales: { x: axis(p, 'time'), y: axis(p, 'requests/s', { beginAtZero: true }), y1: axis(p, 'error rate', { beginAtZero: true, max: 1, position: 'right', grid: { drawOnChartArea: false } }) },
     },
   };

@@ -121,7 +121,7 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
     return opts.signal?.aborted ? fail(CANCELLED, 'cancelled') : fail((e as Error).message);
   }
   const { version, rows, inputs } = prepared;
-  run.update({ dataVersion: version });
+  run.update({ dataVersion: version, rows });
   run.log(`data ${version.id}: train ${rows.train}, dev ${rows.dev}, test ${rows.test} rows`);
   if (opts.signal?.aborted) return fail(CANCELLED, 'cancelled');
 

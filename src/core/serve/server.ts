@@ -16,9 +16,19 @@ import { RequestLog, type RequestLogOptions } from '../requestLog/log';
 import { columnarRequest, FeedbackLog, parseFeedback } from './feedback';
 import type * as ort from 'onnxruntime-node';
 
+/** How a user turns request logging on, by who started the server. */
+const NOT_LOGGING_FIX = {
+  cli: 'start it with --log-requests',
+  editor: 'restart it with request logging: "Restart with Request Logging" in its Monitoring panel (ML Loop: Open Monitoring), or turn on the mlLoop.deploy.logRequests setting and deploy again',
+} as const;
+
 export interface ServerOptions {
   host?: string;
   port?: number;
+  /** Who started the server: the reason of a refusal names what that user can do (a CLI flag, or the editor's command). */
+  startedBy?: 'cli' | 'editor';
+  /** When `port` is taken, listen on a free port instead of failing (the editor's deployments: `portFellBack` says so). */
+  portFallback?: boolean;
   /** Bearer token every request must carry; required when `host` is not a loopback address. */
   token?: string;
   /** Request bodies larger than this get 413 (default 8 MiB). */
@@ -105,15 +115,27 @@ export class InferenceServer {
     this.http = createServer({ keepAliveTimeout: 5000, requestTimeout: timeout, headersTimeout: Math.min(timeout, 20_000), connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (req, res) => this.onRequest(req, res));
   }
 
+  /** The port asked for, when it was taken and the server listens on a free one instead (portFallback). */
+  portFellBack?: number;
+
   async listen(): Promise<string> {
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port ?? 8000, host, () => {
-        this.http.off('error', reject);
-        resolve();
+    const listenOn = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(port, host, () => {
+          this.http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    const wanted = this.options.port ?? 8000;
+    try {
+      await listenOn(wanted);
+    } catch (e) {
+      if (!this.options.portFallback || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      this.portFellBack = wanted;
+      await listenOn(0);
+    }
     const port = (this.http.address() as AddressInfo).port;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return this.url;
@@ -357,7 +379,7 @@ export class InferenceServer {
   /** `POST /v2/models/{name}/feedback`: true labels for logged requests (src/core/serve/feedback.ts). */
   private storeFeedback(res: ServerResponse, body: Buffer, name: string): void {
     const e = this.registry.entry(name);
-    if (!this.feedback) throw new HttpError(409, 'request logging is off on this server: feedback is joined to logged requests, so start it with --log-requests');
+    if (!this.feedback) throw new HttpError(409, `request logging is off on this server: feedback is joined to logged requests, so ${NOT_LOGGING_FIX[this.options.startedBy ?? 'cli']}`);
     const items = parseFeedback(parseJson(body), e.aliases.production ? e.versions.get(e.aliases.production) : undefined);
     sendJson(res, 200, { accepted: this.feedback.append(items) });
   }

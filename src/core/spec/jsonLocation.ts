@@ -1,7 +1,7 @@
 // Maps JSON paths and offsets of a JSON-with-comments text to 1-based line/column ranges (Problem's
 // convention), using jsonc-parser's syntax tree so squiggles land exactly on the offending value.
-import { findNodeAtLocation, parseTree, type Node, type ParseError } from 'jsonc-parser';
-import type { Problem, Severity } from './problems';
+import { applyEdits, findNodeAtLocation, modify, parseTree, type Edit, type Node, type ParseError } from 'jsonc-parser';
+import type { Problem, ProblemFix, Severity } from './problems';
 
 export type JsonPath = (string | number)[];
 
@@ -63,6 +63,12 @@ export class JsonDocument {
     return this.rangeOfOffsets(node.offset, node.length);
   }
 
+  /** The scalar value at path (undefined for objects, arrays and missing paths). */
+  valueAt(path: JsonPath): unknown {
+    const node = this.tree && path.length ? findNodeAtLocation(this.tree, path) : undefined;
+    return node && node.type !== 'object' && node.type !== 'array' ? node.value : undefined;
+  }
+
   /** Range of the property key at path (e.g. an unexpected property). */
   keyRangeOf(path: JsonPath): TextRange {
     const node = this.tree && path.length ? findNodeAtLocation(this.tree, path) : undefined;
@@ -83,4 +89,20 @@ export function formatJsonPath(path: JsonPath): string {
     else s += /^[A-Za-z_$][\w$]*$/.test(seg) ? (s ? `.${seg}` : seg) : `[${JSON.stringify(seg)}]`;
   }
   return s || '(root)';
+}
+
+/** One edit spanning what differs between two texts (common prefix and suffix kept). */
+export function wholeDiff(a: string, b: string): Edit {
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return { offset: start, length: a.length - start - end, content: b.slice(start, b.length - end) };
+}
+
+/** The text edit of a problem's fix (its values set in turn, comments and layout kept): one edit, or none when nothing changes. */
+export function problemFixEdits(text: string, fix: ProblemFix, insertSpaces = true, tabSize = 2): Edit[] {
+  let current = text;
+  for (const e of fix.edits) current = applyEdits(current, modify(current, e.jsonPath, e.value, { formattingOptions: { insertSpaces, tabSize } }));
+  return current === text ? [] : [wholeDiff(text, current)];
 }

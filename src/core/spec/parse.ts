@@ -2,7 +2,7 @@
 // Schema (Ajv), each problem located at the exact range of the offending value.
 import { getNodeValue, printParseErrorCode } from 'jsonc-parser';
 import type { ErrorObject } from 'ajv';
-import type { Problem } from './problems';
+import { closestNames, type Problem } from './problems';
 import { DEFAULT_IMAGE_TARGET, type ProjectSpec } from './types';
 import { validateProjectValue } from './schema';
 import { formatJsonPath, JsonDocument, type JsonPath } from './jsonLocation';
@@ -91,6 +91,19 @@ function pruneOneOfBranches(errors: ErrorObject[]): ErrorObject[] {
   return errors.filter((_, i) => !dropped.has(i));
 }
 
+/** One message per mistake: a value outside two enums at once (every metric, and the task's metrics)
+ *  is reported against the narrower one only. */
+function narrowestEnums(errors: ErrorObject[]): ErrorObject[] {
+  const narrowest = new Map<string, ErrorObject>();
+  for (const e of errors) {
+    if (e.keyword !== 'enum') continue;
+    const seen = narrowest.get(e.instancePath);
+    const size = (x: ErrorObject) => (x.params as { allowedValues: unknown[] }).allowedValues.length;
+    if (!seen || size(e) < size(seen)) narrowest.set(e.instancePath, e);
+  }
+  return errors.filter((e) => e.keyword !== 'enum' || narrowest.get(e.instancePath) === e);
+}
+
 function describe(e: ErrorObject, path: JsonPath): { message: string; at: JsonPath; key: boolean } {
   const where = formatJsonPath(path);
   const p = e.params as Record<string, unknown>;
@@ -119,13 +132,21 @@ function schemaErrorsToProblems(errors: ErrorObject[], doc: JsonDocument, file: 
   const problems: Problem[] = [];
   // 'if' only says a then/else branch failed; the branch's own errors are the useful ones.
   // propertyNames' pattern errors point at the name (reported by the propertyNames error itself).
-  const useful = pruneOneOfBranches(errors).filter((e) => e.keyword !== 'if' && !(e.propertyName !== undefined && e.keyword === 'pattern'));
+  const useful = narrowestEnums(pruneOneOfBranches(errors).filter((e) => e.keyword !== 'if' && !(e.propertyName !== undefined && e.keyword === 'pattern')));
   for (const e of useful) {
     const { message, at, key } = describe(e, pathOf(e.instancePath));
     const id = `${at.join('/')}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    problems.push(doc.problemAt(at, file, 'error', 'schema', message, key));
+    const problem = doc.problemAt(at, file, 'error', 'schema', message, key);
+    // A mistyped name among the allowed values: the closest ones, as a hint and as quick fixes.
+    const given = e.keyword === 'enum' ? doc.valueAt(at) : undefined;
+    const near = typeof given === 'string' ? closestNames(given, (e.params as { allowedValues: unknown[] }).allowedValues.filter((v): v is string => typeof v === 'string')) : [];
+    if (near.length) {
+      problem.message += ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)`;
+      problem.fixes = near.map((n) => ({ title: `Use "${n}"`, edits: [{ jsonPath: at, value: n }] }));
+    }
+    problems.push(problem);
   }
   return problems;
 }

@@ -52,13 +52,17 @@ function scalar(v: unknown): string | number | null {
   return JSON.stringify(v);
 }
 
-/** The best columns of a metric row: max or min depending on the metric; none when fewer than two runs have it. */
+/**
+ * The best columns of a metric row: max or min depending on the metric; none when fewer than two runs
+ * have it. Values that read the same as the best (97.2% and 97.2%) are ties and all marked.
+ */
 export function bestColumns(metric: string, values: (number | null)[]): number[] {
   const present = values.map((v, i) => [v, i] as const).filter((p): p is readonly [number, number] => typeof p[0] === 'number' && Number.isFinite(p[0]));
   if (present.length < 2) return [];
   const higher = HIGHER_IS_BETTER.has(metric);
   const target = present.reduce((best, [v]) => (higher ? Math.max(best, v) : Math.min(best, v)), higher ? -Infinity : Infinity);
-  return present.filter(([v]) => v === target).map(([, i]) => i);
+  const shown = formatMetricValue(metric, target);
+  return present.filter(([v]) => v === target || formatMetricValue(metric, v) === shown).map(([, i]) => i);
 }
 
 export function buildCompareTable(runs: TrackedRun[]): CompareTable {
@@ -72,7 +76,7 @@ export function buildCompareTable(runs: TrackedRun[]): CompareTable {
   infoRow('status', runs.map((r) => r.status));
   infoRow('started', runs.map((r) => r.record.startedAt));
   const durations = runs.map((r) => (r.record.endedAt ? runDurationMs(r.record) : null));
-  infoRow('duration (ms)', durations, durations.map((d) => (d === null ? '—' : formatDuration(d))));
+  infoRow('duration', durations, durations.map((d) => (d === null ? '—' : formatDuration(d))));
   infoRow('data version', runs.map((r) => r.record.dataVersion?.id ?? null));
   infoRow('model size (bytes)', runs.map((r) => r.record.modelSize ?? null));
   infoRow('git commit', runs.map((r) => (r.record.git ? `${r.record.git.commit.slice(0, 10)}${r.record.git.dirty ? ' (dirty)' : ''}` : null)));

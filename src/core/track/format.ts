@@ -55,16 +55,32 @@ export function runDurationMs(record: RunRecord, now = Date.now()): number {
   return (record.endedAt ? Date.parse(record.endedAt) : now) - Date.parse(record.startedAt);
 }
 
-/** The tree's label of a run: its name, else `run <random suffix of its id>` (the full id is in the tooltip). */
-export function shortRunLabel(run: TrackedRun): string {
+/**
+ * The one short name of a run, everywhere it is named (tree, tabs, legends, quick picks, Compare
+ * headers): its name when set, else its experiment and the random suffix of its id (`softmax f94b54`).
+ * The full id goes in tooltips.
+ */
+export function runLabel(run: Pick<TrackedRun, 'runId' | 'annotations'> & { record: Pick<RunRecord, 'experiment'> }): string {
   if (run.annotations.name) return run.annotations.name;
   const m = /^\d{8}-\d{6}-\d{3}-([0-9a-f]{6})$/.exec(run.runId);
-  return m ? `run ${m[1]}` : run.runId;
+  return m ? `${run.record.experiment} ${m[1]}` : run.runId;
 }
 
-/** The run's label: its name, else its id. */
-export function runLabel(run: TrackedRun): string {
-  return run.annotations.name ?? run.runId;
+/** The tree's label of a run: the same short name as everywhere else. */
+export const shortRunLabel = runLabel;
+
+/** Why test metrics are hidden until asked for (the Training and Compare panels' "Show test" toggle). */
+export const TEST_HIDDEN_REASON = 'Test metrics are hidden: the test set estimates the final error, and choosing runs by it makes that estimate optimistic.';
+
+/** The splits a panel shows: train and dev, and test only when the user asked for it. */
+export function shownSplits<S extends string>(splits: readonly S[], showTest: boolean): S[] {
+  return splits.filter((s) => showTest || s !== 'test');
+}
+
+/** A run as a quick-pick row reads like the tree: its short name, key metric and age, its full id below. */
+export function runPickRow(run: TrackedRun, metric: string | undefined, now: number): { label: string; description: string; detail: string } {
+  const age = timeAgo(Date.parse(run.record.endedAt ?? run.record.startedAt), now);
+  return { label: runLabel(run), description: [keyMetric(run.record, metric), age].filter(Boolean).join(' · '), detail: run.runId };
 }
 
 /** `last: dev acc 97.2% · 3 min ago` for the CodeLens over an experiment (its newest run). */

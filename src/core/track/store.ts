@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, type RunRecord } from '../train/runStore';
+import { runLabel } from './format';
 import type { HistoryStep, RunAnnotations, RunHistory, StoreProblem, TrackedRun, TrackedStatus } from './types';
 import { runsDir } from '../spec/layout';
 
@@ -137,6 +138,12 @@ export function readTrackedRun(projectDir: string, runId: string, live: Liveness
   } catch (e) {
     return { problems: [{ runId, file: dir, message: `unreadable: ${(e as Error).message}` }] };
   }
+}
+
+/** A run's short name (runLabel: its name, else experiment and id suffix) for a panel's tab; its id when it cannot be read. */
+export function runLabelOf(projectDir: string, runId: string): string {
+  const { run } = readTrackedRun(projectDir, runId);
+  return run ? runLabel(run) : runId;
 }
 
 export interface RunListing {

@@ -3,6 +3,7 @@
 // cancellation, and records the outcome (run.json, metrics.jsonl, model.onnx, log.txt).
 // Which trainer an experiment uses (built-in or script) is decided above, in src/core/experiment.
 
+import { rmSync } from 'node:fs';
 import type { BuiltinModel } from '../spec/types';
 import type { SplitDataset } from '../data/types';
 import { mlloopVersion } from '../runtime/version';
@@ -64,6 +65,13 @@ export async function trainJobRun(projectDir: string, experiment: string, job: T
     return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
   } catch (e) {
     const error = e as SerializedError;
+    // Data that cannot be loaded (a wrong target, a missing file) makes the project invalid, not a
+    // run that failed: nothing trained, so no run is recorded and the caller gets the reason.
+    if (error.name === 'DataError' && !run.current.dataVersion) {
+      await provenance.catch(() => undefined);
+      rmSync(run.dir, { recursive: true, force: true });
+      throw Object.assign(new Error(error.message), { name: 'DataError' });
+    }
     const status = error.name === 'CancelledError' ? 'cancelled' : 'failed';
     return outcome(run, finishRun(run, { status, error: { message: error.message, param: error.param, step: error.step } }));
   }
@@ -95,7 +103,7 @@ function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResu
     log: (line) => run.log(line),
     onMessage: (m, end) => {
       if (m.type === 'loaded') {
-        run.update({ dataVersion: m.info.version });
+        run.update({ dataVersion: m.info.version, rows: m.info.rows });
         run.log(`data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`);
       } else if (m.type === 'progress') {
         appendMetric(run, { t: Date.now(), ...m.event });

@@ -58,6 +58,8 @@ export interface RunRecord {
   startedAt: string;
   endedAt?: string;
   metrics?: { train?: SplitMetrics; dev?: SplitMetrics; test?: SplitMetrics };
+  /** Examples in each split of the data the run trained on: the diagnosis gives dev/test errors their intervals from it. */
+  rows?: { train: number; dev: number; test: number };
   /** Bytes of model.onnx. */
   modelSize?: number;
   error?: { message: string; param?: string; step?: number };

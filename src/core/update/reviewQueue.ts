@@ -40,6 +40,9 @@ export interface ReviewItem {
   confidence?: number;
   /** The feedback label, when one came. */
   label?: string;
+  /** How unusual the row is (ranking; higher first): 1 − confidence, plus for each drifted feature 1 + how far outside
+   *  the training range it is (in training ranges), 1 for an unseen category, 0.25 in an over-represented range. */
+  unusual?: number;
 }
 
 /** What `ml-loop review --json` prints. */
@@ -47,6 +50,8 @@ export interface ReviewResult {
   deployment: string;
   /** Requests of the window that need review. */
   selected: number;
+  /** Of those, left out of the queue by the limit (the least unusual). */
+  leftOut?: number;
   /** Of those, not queued before. */
   added: number;
   /** Items in the queue now. */
@@ -65,7 +70,7 @@ export interface ReviewOptions {
   lowConfidence?: number;
   /** The last N logged requests (default 1000). */
   window?: number;
-  /** Most items returned, lowest confidence first (default 200). */
+  /** Most items returned, most unusual first (default: all). */
   limit?: number;
 }
 
@@ -140,7 +145,17 @@ export function driftReason(f: FeatureDrift, value: number | string): string | u
   return undefined;
 }
 
-/** The window's requests that need review, lowest confidence first. */
+/** How much a value of a drifted feature adds to a row's unusualness (see ReviewItem.unusual). */
+export function driftWeight(f: FeatureDrift, value: number | string, why: string): number {
+  const e = f.histogram.edges;
+  if (typeof value === 'number' && e && e.length >= 2 && (value < e[0] || value > e[e.length - 1])) {
+    const width = e[e.length - 1] - e[0] || 1;
+    return 1 + Math.min(10, (value < e[0] ? e[0] - value : value - e[e.length - 1]) / width);
+  }
+  return /never seen/.test(why) ? 1 : 0.25;
+}
+
+/** The window's requests that need review, most unusual first (lowest confidence, furthest outside the training range). */
 export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
   const window = o.window ?? 1000;
   const threshold = o.lowConfidence ?? 0.6;
@@ -164,9 +179,11 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
       const reasons: ReviewReason[] = [];
       const { predicted, confidence } = predictions[row];
       if (confidence !== undefined && confidence < threshold) reasons.push('low-confidence');
+      let unusual = confidence !== undefined ? 1 - confidence : 0;
       const drift = drifted.flatMap((f) => {
         const i = names.indexOf(f.name);
         const why = i < 0 ? undefined : driftReason(f, values[i]);
+        if (why) unusual += driftWeight(f, values[i], why);
         return why ? [why] : [];
       });
       if (drift.length) reasons.push('drift');
@@ -187,10 +204,11 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
         ...(predicted !== undefined ? { predicted } : {}),
         ...(confidence !== undefined ? { confidence } : {}),
         ...(label !== undefined ? { label } : {}),
+        unusual,
       });
     }
   }
-  return [...items.values()].sort((a, b) => (a.confidence ?? 1) - (b.confidence ?? 1)).slice(0, o.limit ?? 200);
+  return [...items.values()].sort((a, b) => (b.unusual ?? 0) - (a.unusual ?? 0)).slice(0, o.limit ?? Infinity);
 }
 
 export async function readReviewQueue(projectDir: string): Promise<ReviewItem[]> {

@@ -3,23 +3,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { deploymentName } from '../../core/serve/source';
+import { runPickRow } from '../../core/track/format';
 import { listRuns } from '../../core/track/store';
 import { resolveRunTarget } from '../commandTargets';
 import type { Services } from '../services';
 import { ModelNode, ServerNode, VersionNode } from './deploymentsTree';
 import type { ServerProcess } from './serverProcess';
+import { consentMessage } from './manager';
+import { curlExample } from '../../core/serve/curl';
 import { deploymentDir, runDir as runDirOf } from '../../core/spec/layout';
-
-/** What logging stores, named before the user agrees to it. */
-export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
-  return (
-    `Log the requests of deployment "${name}"? Each logged request stores its time, request id, model name and version, ` +
-    `the inputs (every feature value sent), the outputs (predicted label and class probabilities) and the latency, ` +
-    `as JSON Lines in ${dir} (rotated at 16 MiB, at most 256 MiB kept). ` +
-    `${sampleRate < 1 ? `Only ${Math.round(sampleRate * 100)} % of requests are logged. ` : ''}` +
-    `${redact.length ? `Redacted: ${redact.join(', ')}. ` : ''}Nothing leaves this machine.`
-  );
-}
 
 export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ url: string; version: string } | undefined> {
   const run = await resolveRunTarget(s, arg, {
@@ -34,7 +27,7 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
   if (!existsSync(modelPath)) throw new Error(`run ${run.runId} has no model.onnx (it did not complete)`);
   const { runs } = await listRuns(run.projectDir);
   const experiment = runs.find((r) => r.runId === run.runId)?.record.experiment ?? run.runId;
-  const name = experiment.replace(/[^\w.-]+/g, '-');
+  const name = deploymentName(run.projectDir, experiment);
   const config = vscode.workspace.getConfiguration('mlLoop.deploy');
   let logRequests = false;
   const sampleRate = config.get<number>('logSampleRate', 1);
@@ -46,9 +39,12 @@ export async function deployRunCommand(s: Services, arg?: unknown): Promise<{ ur
     logRequests = choice === 'Log Requests';
   }
   const { server, version, added } = await vscode.window.withProgress({ location: { viewId: 'mlLoop.deployments' }, title: `Deploying ${name}` }, () =>
-    s.servers.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact }),
+    s.servers.deploy({ projectDir: run.projectDir, runId: run.runId, modelPath, name, logRequests, sampleRate, redact, port: config.get<number>('port', 8000) }),
   );
   void vscode.commands.executeCommand('mlLoop.deployments.focus');
+  if (!added && server.portTaken !== undefined) {
+    void vscode.window.showWarningMessage(`ML Loop: port ${server.portTaken} is taken, so ${name} is served on ${server.url} instead (setting mlLoop.deploy.port).`);
+  }
   void vscode.window.showInformationMessage(
     added ? `ML Loop: run ${run.runId} is version ${version} of ${name} on ${server.url} (candidate — Promote to serve it)` : `ML Loop: ${name} (run ${run.runId}) is served at ${server.url}/v2/models/${name}`,
   );
@@ -108,15 +104,6 @@ export async function openLogsCommand(s: Services, arg?: unknown): Promise<void>
   const files = existsSync(server.logDir) ? readdirSync(server.logDir).filter((f) => f.endsWith('.jsonl')).sort() : [];
   if (files.length === 0) throw new Error(`no requests logged yet in ${server.logDir}`);
   await vscode.window.showTextDocument(vscode.Uri.file(path.join(server.logDir, files[files.length - 1])), { preview: true });
-}
-
-/** A curl command for one example request (zeros for every feature) to the model's /predict or /infer. */
-export function curlExample(url: string, model: string, features: string[] | undefined): string {
-  if (features?.length) {
-    const instance = Object.fromEntries(features.map((f) => [f, 0]));
-    return `curl -s -X POST ${url}/v2/models/${model}/predict -H 'Content-Type: application/json' -d '${JSON.stringify({ instances: [instance] })}'`;
-  }
-  return `curl -s ${url}/v2/models/${model}`;
 }
 
 export async function copyCurlCommand(s: Services, arg?: unknown): Promise<string> {

@@ -1,6 +1,7 @@
 // The Deployments view: servers (URL, status, uptime) → models → versions (alias, run, request count),
 // from the servers this window started (the DeploymentManager created in activate()).
 import * as vscode from 'vscode';
+import { curlExample } from '../../core/serve/curl';
 import type { DeploymentManager } from './manager';
 import type { ServerProcess, ServerStatusModel, ServerStatusVersion } from './serverProcess';
 
@@ -53,6 +54,31 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
     this.changeEmitter.fire();
   }
 
+  /** Tooltips computed on hover: the uptime and request rate are current without redrawing the rows. */
+  async resolveTreeItem(item: vscode.TreeItem, e: DeploymentNode): Promise<vscode.TreeItem> {
+    if (e instanceof ServerNode) {
+      const s = e.server;
+      const up = s.state === 'running' ? `up ${formatUptime(Date.now() - s.startedAt)} · ${s.rps.toFixed(1)} req/s\n` : '';
+      item.tooltip = `${up}Inference server (pid ${s.pid}) for ${s.launch.projectDir}${s.logDir ? `\nLogging requests to ${s.logDir}` : '\nRequest logging off'}`;
+    } else if (e instanceof ModelNode && e.server.state === 'running') {
+      // The deployed name and a ready curl line (the same as Copy curl Example), selectable in the hover.
+      let features: string[] | undefined;
+      try {
+        features = ((await (await fetch(`${e.server.url}/v2/models/${encodeURIComponent(e.model.name)}`)).json()) as { parameters?: { features?: string[] } }).parameters?.features;
+      } catch {
+        features = undefined;
+      }
+      const md = new vscode.MarkdownString();
+      const alerts = this.alertsOf?.(e.server.launch.projectDir, e.model.name) ?? [];
+      for (const a of alerts) md.appendMarkdown(`$(warning) ${a.message}\n\n`);
+      md.supportThemeIcons = true;
+      md.appendMarkdown(`Model name \`${e.model.name}\`, served at \`${e.server.url}/v2/models/${e.model.name}\`:\n`);
+      md.appendCodeblock(curlExample(e.server.url, e.model.name, features), 'sh');
+      item.tooltip = md;
+    }
+    return item;
+  }
+
   getChildren(element?: DeploymentNode): DeploymentNode[] {
     if (!element) return this.manager.servers.map((s) => new ServerNode(s));
     if (element instanceof ServerNode) return (element.server.status?.models ?? []).map((m) => new ModelNode(element.server, m));
@@ -65,8 +91,8 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       const s = e.server;
       const item = new vscode.TreeItem(s.url || 'starting…', vscode.TreeItemCollapsibleState.Expanded);
       item.id = `server:${s.pid}`;
-      item.description = s.state === 'running' ? `running · up ${formatUptime(Date.now() - s.startedAt)} · ${s.rps.toFixed(1)} req/s` : s.state;
-      item.tooltip = `Inference server (pid ${s.pid}) for ${s.launch.projectDir}${s.logDir ? `\nLogging requests to ${s.logDir}` : '\nRequest logging off'}`;
+      // No uptime counter here: a description that changes every second redraws the row under the pointer (resolveTreeItem gives it on hover).
+      item.description = s.state === 'running' ? `running${s.logDir ? ' · logging requests' : ''}` : s.state;
       item.iconPath = new vscode.ThemeIcon(s.state === 'running' ? 'server-process' : 'debug-stop');
       item.contextValue = `deployServer.${s.state}${s.logDir ? '.logging' : ''}`;
       return item;
@@ -79,7 +105,7 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       item.iconPath = alerts.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('symbol-class');
       // The monitor's file decorations put a badge on this URI (scheme mlloop-deployment).
       item.resourceUri = vscode.Uri.from({ scheme: 'mlloop-deployment', path: `/${e.model.name}`, query: e.server.launch.projectDir });
-      if (alerts.length) item.tooltip = alerts.map((a) => a.message).join('\n');
+      // The tooltip (alerts, name, curl line) comes from resolveTreeItem.
       item.contextValue = `deployModel${e.model.previousProduction ? '.canRollback' : ''}${e.server.logDir ? '.logging' : ''}`;
       return item;
     }

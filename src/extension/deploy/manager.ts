@@ -10,6 +10,8 @@ export interface DeployRequest {
   modelPath: string;
   name: string;
   logRequests: boolean;
+  /** Port of a new server (mlLoop.deploy.port): a free one when it is taken; 0 any free port. */
+  port?: number;
   sampleRate?: number;
   redact?: string[];
 }
@@ -18,6 +20,15 @@ export class DeploymentManager implements vscode.Disposable {
   readonly servers: ServerProcess[] = [];
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changeEmitter.event;
+  /** A logging deployment's request rate as its Monitoring report has it (set by the deployment monitor): the status bar shows the same number as the Throughput chart. */
+  rateOf: ((projectDir: string, name: string) => number | undefined) | undefined;
+  private readonly ratesEmitter = new vscode.EventEmitter<void>();
+  /** A new monitoring report may have changed rateOf's answers. */
+  readonly onDidChangeRates = this.ratesEmitter.event;
+
+  ratesChanged(): void {
+    this.ratesEmitter.fire();
+  }
 
   constructor(
     private readonly serverJs: string,
@@ -41,7 +52,7 @@ export class DeploymentManager implements vscode.Disposable {
       this.log.info(`deployed run ${r.runId} as ${r.name} version ${String(res.version)} on ${existing.url}`);
       return { server: existing, version: String(res.version), added: true };
     }
-    const args = ['--model', r.modelPath, '--name', r.name, '--project', r.projectDir];
+    const args = ['--model', r.modelPath, '--name', r.name, '--project', r.projectDir, '--port', String(r.port ?? 0), '--port-fallback'];
     if (r.logRequests) {
       args.push('--log-requests');
       if (r.sampleRate !== undefined && r.sampleRate < 1) args.push('--log-sample-rate', String(r.sampleRate));
@@ -70,5 +81,17 @@ export class DeploymentManager implements vscode.Disposable {
   dispose(): void {
     for (const s of this.servers) s.dispose();
     this.changeEmitter.dispose();
+    this.ratesEmitter.dispose();
   }
+}
+
+/** What logging stores, named before the user agrees to it. */
+export function consentMessage(name: string, dir: string, sampleRate: number, redact: string[]): string {
+  return (
+    `Log the requests of deployment "${name}"? Each logged request stores its time, request id, model name and version, ` +
+    `the inputs (every feature value sent), the outputs (predicted label and class probabilities) and the latency, ` +
+    `as JSON Lines in ${dir} (rotated at 16 MiB, at most 256 MiB kept). ` +
+    `${sampleRate < 1 ? `Only ${Math.round(sampleRate * 100)} % of requests are logged. ` : ''}` +
+    `${redact.length ? `Redacted: ${redact.join(', ')}. ` : ''}Nothing leaves this machine.`
+  );
 }

@@ -47,7 +47,10 @@ export class ServerProcess {
   /** Requests per second over the last poll interval. */
   rps = 0;
   logDir: string | null = null;
+  /** The port asked for, when it was taken and the server took a free one (--port-fallback). */
+  portTaken: number | undefined;
   private lastCount: { at: number; n: number } | undefined;
+  private lastSeen = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly child: ChildProcess;
   private stderrTail = '';
@@ -58,9 +61,9 @@ export class ServerProcess {
     private readonly onChange: () => void,
     private readonly log: (line: string) => void,
   ) {
-    this.child = spawn(launch.nodePath, [launch.serverJs, ...launch.args, '--port', launch.args.includes('--port') ? '' : '0', '--json'].filter(Boolean), {
+    this.child = spawn(launch.nodePath, [launch.serverJs, ...launch.args, ...(launch.args.includes('--port') ? [] : ['--port', '0']), '--json'], {
       cwd: launch.projectDir,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MLLOOP_SERVER_PARENT_PIPE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MLLOOP_SERVER_PARENT_PIPE: '1', MLLOOP_SERVER_CLIENT: 'vscode' },
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
@@ -96,9 +99,10 @@ export class ServerProcess {
         out += d.toString();
         const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
         if (line && !this.url) {
-          const ev = JSON.parse(line) as { url: string; logDir: string | null };
+          const ev = JSON.parse(line) as { url: string; logDir: string | null; portTaken?: number };
           this.url = ev.url;
           this.logDir = ev.logDir;
+          this.portTaken = ev.portTaken;
           this.state = 'running';
           this.timer = setInterval(() => void this.poll(), POLL_MS);
           void this.poll().then(() => resolve(this.url));
@@ -114,12 +118,19 @@ export class ServerProcess {
     if (this.state !== 'running') return;
     try {
       const res = await fetch(`${this.url}/v2/mlloop/status`);
-      this.status = (await res.json()) as ServerStatus;
+      const text = await res.text();
+      this.status = JSON.parse(text) as ServerStatus;
       const n = this.status.models.reduce((a, m) => a + m.versions.reduce((b, v) => b + v.requests, 0), 0);
       const now = Date.now();
       if (this.lastCount) this.rps = ((n - this.lastCount.n) * 1000) / Math.max(1, now - this.lastCount.at);
       this.lastCount = { at: now, n };
-      this.onChange();
+      // Listeners (the Deployments view, the status bar, open panels) hear of a change only: an idle
+      // server's row is not redrawn every second, so its inline buttons stay clickable.
+      const seen = `${text}|${this.rps.toFixed(1)}`;
+      if (seen !== this.lastSeen) {
+        this.lastSeen = seen;
+        this.onChange();
+      }
     } catch {
       // A busy or stopping server misses a poll; the next one catches up.
     }

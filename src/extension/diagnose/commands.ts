@@ -1,5 +1,6 @@
 // The diagnosis feature's wiring: Diagnose Run (tree, palette, CodeLens, hover, code action), the
 // offer to train after a quick fix, the inline verdicts and the compact view following the tree.
+import { runPickRow } from '../../core/track/format';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';

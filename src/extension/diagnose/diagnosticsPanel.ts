@@ -1,5 +1,6 @@
 // The Diagnostics panel of one run: the diagnosis comes from `ml-loop diagnose --json` in a child
 // process; the learning and validation curves are computed on request (cancellable) the same way.
+import { runLabelOf } from '../../core/track/store';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -47,7 +48,7 @@ export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, D
   ) {
     super({
       viewType: DiagnosticsPanel.viewType,
-      title: `Diagnose: ${runId}`,
+      title: `Diagnose: ${runLabelOf(projectDir, runId)}`,
       bundle: 'diagnostics',
       styles: ['webview.css', 'diagnostics.css'],
       extensionUri: services.context.extensionUri,

@@ -5,7 +5,7 @@
 // they are recomputed whenever the run store or the file changes.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatGap, type Verdict } from '../../core/diagnose/biasVariance';
+import { formatGap, verdictShort, type Verdict } from '../../core/diagnose/biasVariance';
 import { verdictOfRecord } from '../../core/diagnose/recordVerdict';
 import type { BuiltinModel, MetricName } from '../../core/spec/types';
 import { readProjectOutline, type ExperimentEntry } from '../project/projectFile';
@@ -20,13 +20,6 @@ export interface ExperimentVerdict {
   experiment: ExperimentEntry;
   runId: string;
   verdict: Verdict;
-}
-
-/** Short form for the CodeLens: "High variance · 2.0 points". */
-export function verdictShort(v: Verdict): string {
-  const size = v.dominant === 'bias' ? v.avoidableBias : v.dominant === 'variance' ? v.variance : v.dominant === 'mismatch' ? (v.mismatch ?? 0) : 0;
-  const name = { bias: 'High avoidable bias', variance: 'High variance', mismatch: 'Dev/test mismatch', none: 'Close to the baseline' }[v.dominant];
-  return v.dominant === 'none' ? name : `${name} · ${formatGap(v.metric, size)}`;
 }
 
 function commandUri(command: string, arg: unknown): vscode.Uri {

@@ -1,9 +1,11 @@
 // The compact Run Diagnostics view under the Experiments tree: it follows the selected run (or the
-// latest completed run of the selected experiment) and shows its bias/variance bars against the
+// latest completed run of the selected experiment; before any selection, the project's latest
+// completed run) and shows its bias/variance bars against the
 // baseline, the verdict in one line, and a link to the full Diagnostics panel.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { verdictOfRecord } from '../../core/diagnose/recordVerdict';
+import { runLabel } from '../../core/track/format';
 import type { MetricName } from '../../core/spec/types';
 import { isRunDiagnosticsWebviewMessage, type RunDiagnosticsHostMessage, type RunDiagnosticsViewState } from '../../protocol/diagnostics';
 import { readProjectOutline } from '../project/projectFile';
@@ -25,7 +27,7 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
   constructor(private readonly services: Services) {
     this.disposables.push(
       services.runs.onDidChangeRuns((c) => {
-        if (this.selected && path.dirname(this.selected.projectFile.fsPath) === c.projectDir) void this.update();
+        if (!this.selected || path.dirname(this.selected.projectFile.fsPath) === c.projectDir) void this.update();
       }),
     );
   }
@@ -42,13 +44,24 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
     return this.state;
   }
 
+  /** Shows the project's latest completed run when the view opens with nothing selected. */
   async update(): Promise<void> {
     this.state = await this.compute();
     this.post();
   }
 
+  /** Before any selection: the latest completed run of the workspace's projects. */
+  private async latest(): Promise<{ projectFile: vscode.Uri; runId: string } | undefined> {
+    let best: { projectFile: vscode.Uri; runId: string; startedAt: string } | undefined;
+    for (const project of await this.services.projects.list()) {
+      const run = (await this.services.runs.index(path.dirname(project.file.fsPath))).all().find((r) => r.status === 'completed' && r.record.metrics?.train);
+      if (run && (!best || run.record.startedAt > best.startedAt)) best = { projectFile: project.file, runId: run.runId, startedAt: run.record.startedAt };
+    }
+    return best;
+  }
+
   private async compute(): Promise<RunDiagnosticsViewState> {
-    const sel = this.selected;
+    const sel: { projectFile: vscode.Uri; runId?: string; experiment?: string } | undefined = this.selected ?? (await this.latest());
     if (!sel) return NOTHING_SELECTED;
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(sel.projectFile));
     const outline = readProjectOutline(text);
@@ -58,7 +71,7 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
     if (!outline.metric) return { status: 'empty', message: 'mlloop.json names no metric.' };
     const verdict = verdictOfRecord({ metric: outline.metric as MetricName, baseline: outline.baseline }, run.record, run.dir);
     if (!verdict) return { status: 'empty', message: `Run ${run.runId} is ${run.status}: only completed runs have a diagnosis.` };
-    return { status: 'verdict', runId: run.runId, experiment: run.record.experiment, label: run.annotations.name ?? run.runId, verdict };
+    return { status: 'verdict', runId: run.runId, projectFile: sel.projectFile.fsPath, experiment: run.record.experiment, label: runLabel(run), verdict };
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -71,9 +84,9 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
       if (!isRunDiagnosticsWebviewMessage(m)) return;
       if (m.type === 'ready') {
         this.ready = true;
-        this.post();
-      } else if (m.type === 'openPanel' && this.state.status === 'verdict' && this.selected) {
-        void vscode.commands.executeCommand('mlLoop.diagnoseRun', { projectFile: this.selected.projectFile, runId: this.state.runId } satisfies RunRef);
+        void this.update();
+      } else if (m.type === 'openPanel' && this.state.status === 'verdict') {
+        void vscode.commands.executeCommand('mlLoop.diagnoseRun', { projectFile: vscode.Uri.file(this.state.projectFile), runId: this.state.runId } satisfies RunRef);
       }
     }, undefined, this.disposables);
     view.onDidDispose(() => {

@@ -5,6 +5,7 @@
 // in worker threads too. The host keeps the analysis to answer the webview's requests. The Production
 // source lists the review queue's requests of the run's model (.mlloop/review-queue.json, filled by
 // Send to Error Analysis in the Monitoring panel), re-read on load and whenever it is asked for.
+import { runLabelOf } from '../../core/track/store';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
@@ -100,7 +101,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   ) {
     super({
       viewType: ErrorAnalysisPanel.viewType,
-      title: `Errors: ${runId}`,
+      title: `Errors: ${runLabelOf(projectDir, runId)}`,
       bundle: 'errorAnalysis',
       styles: ['webview.css', 'errorAnalysis.css'],
       extensionUri: services.context.extensionUri,
@@ -376,7 +377,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         },
       });
       const table = this.analysis!.table;
-      this.labelErrors = { status: 'done', folds: r.folds, issues: r.issues.slice(0, 500).map((x) => ({ id: x.id, split: x.split, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested), score: x.score })) };
+      this.labelErrors = { status: 'done', folds: r.folds, issues: r.issues.slice(0, 500).map((x) => ({ id: x.id, rowIndex: x.rowIndex ?? null, split: x.split, given: labelOf(table, x.given), suggested: labelOf(table, x.suggested), score: x.score })) };
     } catch (e) {
       this.labelErrors = { status: 'failed', message: e instanceof Error ? e.message : String(e) };
     }

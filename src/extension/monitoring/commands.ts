@@ -112,7 +112,7 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
     return runCliJson<ReviewResult>({
       cliPath: vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'cli.js').fsPath,
       nodePath: vscode.workspace.getConfiguration('mlLoop').get<string>('nodePath') || process.execPath,
-      args: ['review', ref.projectDir, '--deployment', ref.deployment, '--window', String(cfg.get<number>('window', 1000)), '--low-confidence', String(cfg.get<number>('lowConfidence', 0.6)), '--json'],
+      args: ['review', ref.projectDir, '--deployment', ref.deployment, '--window', String(cfg.get<number>('window', 1000)), '--low-confidence', String(cfg.get<number>('lowConfidence', 0.6)), '--limit', String(cfg.get<number>('reviewLimit', 50)), '--json'],
       cwd: ref.projectDir,
       isResult: (v): v is ReviewResult => !!v && Array.isArray((v as ReviewResult).items) && typeof (v as ReviewResult).added === 'number',
       signal: abort.signal,
@@ -134,7 +134,8 @@ export async function sendToErrorAnalysisCommand(s: Services, arg?: unknown): Pr
     if (runId) await vscode.commands.executeCommand('mlLoop.openErrorAnalysis', { projectDir: ref.projectDir, runId, filter: { source: 'production' } });
     else await vscode.window.showTextDocument(vscode.Uri.file(result.file), { preview: true });
   };
-  const message = `ML Loop: ${result.selected} drifted or low-confidence requests of ${ref.deployment} queued for tagging (${result.added} new, ${result.queued} in the queue)`;
+  const leftOut = result.leftOut ? `; ${result.leftOut} less unusual left out (setting mlLoop.monitor.reviewLimit)` : '';
+  const message = `ML Loop: the ${result.items.length} most unusual of ${result.selected} drifted or low-confidence requests of ${ref.deployment} queued for tagging (${result.added} new, ${result.queued} in the queue${leftOut})`;
   if ((arg as { open?: unknown } | undefined)?.open === true) {
     await openPanel();
     void vscode.window.showInformationMessage(`${message}: listed under Production in Error Analysis`);

@@ -11,7 +11,9 @@ import type { MonitoringReport } from '../../core/monitor/types';
 import { feedbackFiles } from '../../core/update/productionData';
 import { logFiles } from '../../core/requestLog/log';
 import { AlertThrottle, alertsOf, type MonitoringAlert } from '../../core/monitor/alerts';
+import { requestRate } from '../../core/monitor/charts';
 import { isMonitoringReport } from '../../protocol/monitoring';
+import { consentMessage } from '../deploy/manager';
 import type { ServerProcess } from '../deploy/serverProcess';
 import type { DeploymentsTreeProvider } from '../deploy/deploymentsTree';
 import type { DeploymentManager } from '../deploy/manager';
@@ -106,6 +108,10 @@ export class DeploymentMonitor implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlLoop.monitor') && this.restartTimer()),
     );
     s.deployments.alertsOf = (projectDir, name) => this.states.get(deploymentKey({ projectDir, deployment: name }))?.alerts ?? [];
+    s.servers.rateOf = (projectDir, name) => {
+      const report = this.states.get(deploymentKey({ projectDir, deployment: name }))?.report;
+      return report ? requestRate(report) : undefined;
+    };
     this.syncServers();
     this.restartTimer();
   }
@@ -118,6 +124,8 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   /** Deployments of running servers that log requests. */
   private syncServers(): void {
+    // A stopped (or restarted) deployment's alerts may be notified again.
+    for (const st of this.states.values()) if (st.server?.state === 'stopped') this.throttle.forget(st.ref.deployment);
     for (const server of this.s.servers.servers) {
       if (!server.logDir) continue;
       const ref = { projectDir: server.launch.projectDir, deployment: path.basename(server.logDir) };
@@ -165,6 +173,7 @@ export class DeploymentMonitor implements vscode.Disposable {
         st.reportError = undefined;
         st.seen = mark;
         this.updateAlerts(st, report);
+        this.s.servers.ratesChanged();
       })
       .catch((e: unknown) => {
         st.reportError = e instanceof Error ? e.message : String(e);
@@ -217,6 +226,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.s.deployments.alertsOf = undefined;
+    this.s.servers.rateOf = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
@@ -224,4 +234,31 @@ export class DeploymentMonitor implements vscode.Disposable {
 /** The window's deployment monitor, created on first use; its state (services.monitoring) disposes it. */
 export function deploymentMonitor(s: MonitorHost): DeploymentMonitor {
   return (s.monitoring.monitor ??= new DeploymentMonitor(s));
+}
+
+/**
+ * Restarts a deployment that does not log requests with logging on (after the same consent dialog
+ * as a deploy): its production run is served again, on the same port when it frees in time.
+ * Returns the new server, or undefined when the user declined.
+ */
+export async function restartWithLogging(s: { servers: DeploymentManager }, ref: { projectDir: string; deployment: string; server?: ServerProcess }): Promise<ServerProcess | undefined> {
+  const server = ref.server ?? s.servers.find(ref.projectDir, ref.deployment);
+  if (!server) throw new Error(`${ref.deployment} is not running: deploy a run first`);
+  const model = server.status?.models.find((m) => m.name === ref.deployment);
+  const production = model?.versions.find((v) => v.version === model.aliases.production);
+  if (!production?.runId) throw new Error(`${ref.deployment} serves no run of the project: restart it with ml-loop serve --log-requests`);
+  const config = vscode.workspace.getConfiguration('mlLoop.deploy');
+  const sampleRate = config.get<number>('logSampleRate', 1);
+  const redact = config.get<string[]>('logRedact', []);
+  const dir = path.join(ref.projectDir, '.mlloop', 'deployments', ref.deployment);
+  const others = (model?.versions.length ?? 1) - 1;
+  const dropped = others > 0 ? ` The server restarts with production v${production.version} (run ${production.runId}) only.` : '';
+  const choice = await vscode.window.showWarningMessage(consentMessage(ref.deployment, dir, sampleRate, redact) + dropped, { modal: true }, 'Restart with Logging');
+  if (choice !== 'Restart with Logging') return undefined;
+  const port = Number(new URL(server.url).port);
+  await s.servers.stop(server);
+  const modelPath = path.join(ref.projectDir, '.mlloop', 'runs', production.runId, 'model.onnx');
+  const next = await s.servers.deploy({ projectDir: ref.projectDir, runId: production.runId, modelPath, name: ref.deployment, logRequests: true, sampleRate, redact, port });
+  void vscode.window.showInformationMessage(`ML Loop: ${ref.deployment} logs its requests now, at ${next.server.url}/v2/models/${ref.deployment}`);
+  return next.server;
 }

@@ -8,13 +8,18 @@ import * as vscode from 'vscode';
 import { isMonitoringWebviewMessage, type DeploymentView, type GateView, type MonitoringHostMessage, type MonitoringPanelState, type MonitoringWebviewMessage } from '../../protocol/monitoring';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
-import { deploymentKey, deploymentMonitor, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
+import { deploymentKey, deploymentMonitor, restartWithLogging, type DeploymentRef, type ResolvedDeployment } from './deploymentMonitor';
 import { gateOf } from './promotionGate';
 import { deploymentDir } from '../../core/spec/layout';
 
 /** What identifies the panel (and brings it back after a reload): the deployment, not its server. */
 function restoreKeyOf(ref: DeploymentRef): DeploymentRef {
   return { projectDir: ref.projectDir, deployment: ref.deployment };
+}
+
+/** What the panel says about a deployment that does not log requests (the button below it is the fix). */
+export function notLoggingMessage(deployment: string): string {
+  return `${deployment} was deployed without request logging, so there are no requests to monitor. Restart it with request logging to see drift, accuracy and latency here (you are asked first, and told what is stored).`;
 }
 
 export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, MonitoringWebviewMessage> {
@@ -94,13 +99,15 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
   state(): MonitoringPanelState {
     const st = deploymentMonitor(this.services).get(this.ref);
     const deployment = this.deploymentView();
-    const reportError =
-      st?.reportError ?? (!deployment.logging && !st?.report ? `${this.ref.deployment} does not log requests: monitoring reads the request log (turn on mlLoop.deploy.logRequests and deploy again).` : undefined);
+    // A running server without request logging has nothing to monitor, whatever an older report or error said.
+    const notLogging = deployment.running && !deployment.logging;
+    const reportError = notLogging ? notLoggingMessage(this.ref.deployment) : st?.reportError;
     return {
       status: 'loaded',
       deployment,
-      ...(st?.report ? { report: st.report } : {}),
+      ...(st?.report && !notLogging ? { report: st.report } : {}),
       ...(reportError ? { reportError } : {}),
+      ...(notLogging ? { notLogging } : {}),
       alerts: st?.alerts ?? [],
       ...this.gateField(),
       ...(this.busy ? { busy: this.busy } : {}),
@@ -115,6 +122,9 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
 
   async refresh(force: boolean): Promise<void> {
     const ref: DeploymentRef = { projectDir: this.ref.projectDir, deployment: this.ref.deployment };
+    // Without request logging there is no log to read: no report to compute.
+    const server = this.server();
+    if (server?.state === 'running' && !server.logDir) return this.update();
     await deploymentMonitor(this.services).refresh(ref, force);
     this.update();
   }
@@ -157,6 +167,14 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
           await vscode.commands.executeCommand('mlLoop.sendToErrorAnalysis', { projectDir: ref.projectDir, deployment: ref.deployment, open: true });
         });
         return;
+      case 'restartWithLogging': {
+        const server = await this.withBusy('Restarting with request logging…', () => restartWithLogging(this.services, ref));
+        if (server) {
+          this.ref = { ...this.ref, server };
+          await this.refresh(true);
+        }
+        return;
+      }
       case 'openLogs': {
         const dir = deploymentDir(ref.projectDir, ref.deployment);
         await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));

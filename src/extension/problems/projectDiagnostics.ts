@@ -12,6 +12,7 @@ import { blockingError } from './problemError';
 import { toDiagnostic } from './problemMapping';
 import { checkProjectInWorker } from '../../core/check/runCheck';
 import { CancelledError } from '../../core/runtime/cancel';
+import { ProjectFixes } from './projectFixes';
 
 export const PROJECT_FILE_NAME = 'mlloop.json';
 
@@ -73,6 +74,7 @@ export class ProjectDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((doc) => {
         if (isProjectFile(doc.uri)) this.forget(doc.uri);
       }),
+      vscode.languages.registerCodeActionsProvider({ pattern: `**/${PROJECT_FILE_NAME}` }, new ProjectFixes((uri) => this.problemsOf(uri)), { providedCodeActionKinds: [ProjectFixes.kind] }),
     );
     for (const doc of vscode.workspace.textDocuments) this.opened(doc);
   }
@@ -212,10 +214,11 @@ export class ProjectDiagnostics implements vscode.Disposable {
 
   private currentProblems(state: ProjectState, { relocateProblems }: TextModule): Problem[] {
     const out = [...state.parseProblems];
-    // Data problems belong to a text that parsed; while the text is broken only its syntax counts.
-    if (state.parseValid && state.data?.specValid) {
-      out.push(...relocateProblems(state.data.problems, state.uri.fsPath, state.data.projectText ?? state.text, state.text));
-    }
+    // Data problems belong to a text that parsed; while the text has a syntax error only that counts.
+    // With schema errors the data problems show too (the schema ones come from the editor's text).
+    const syntaxOk = !state.parseProblems.some((p) => p.code === 'json-syntax');
+    const data = state.data && (state.data.specValid ? (state.parseValid ? state.data.problems : []) : state.data.problems.filter((p) => p.code !== 'schema' && p.code !== 'json-syntax'));
+    if (syntaxOk && data?.length) out.push(...relocateProblems(data, state.uri.fsPath, state.data!.projectText ?? state.text, state.text));
     return out;
   }
 

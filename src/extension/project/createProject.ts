@@ -62,7 +62,19 @@ async function dropRelativeSchema(projectFile: vscode.Uri): Promise<void> {
   await vscode.workspace.fs.writeFile(projectFile, new TextEncoder().encode(applyEdits(text, edits)));
 }
 
+/** A folder that already holds a project: said before anything is asked, with a way to open it (not awaited: a command returns at once). */
+async function existingProject(folder: vscode.Uri | undefined): Promise<boolean> {
+  if (!folder) return false;
+  const projectFile = vscode.Uri.joinPath(folder, 'mlloop.json');
+  if (!(await exists(projectFile))) return false;
+  void vscode.window.showInformationMessage(`ML Loop: ${vscode.workspace.asRelativePath(projectFile)} already exists: this folder is an ML Loop project.`, 'Open mlloop.json').then((choice) => {
+    if (choice) void vscode.window.showTextDocument(projectFile);
+  });
+  return true;
+}
+
 export async function createProject(services: Services, sampleName?: string, targetFolder?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  if (await existingProject(targetFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri)) return undefined;
   const samples = await listSamples(services.context.extensionUri);
   if (samples.length === 0) throw new Error('no sample projects ship with this build of ML Loop');
   const sample = sampleName
@@ -78,8 +90,8 @@ export async function createProject(services: Services, sampleName?: string, tar
     folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Create ML Project here' }))?.[0];
     if (!folder) return undefined;
   }
+  if (await existingProject(folder)) return undefined;
   const projectFile = vscode.Uri.joinPath(folder, 'mlloop.json');
-  if (await exists(projectFile)) throw new Error(`${vscode.workspace.asRelativePath(projectFile)} already exists`);
   await copyTree(sample.uri, folder);
   await dropRelativeSchema(projectFile);
   services.log.info(`created a project from the ${sample.name} sample in ${folder.fsPath}`);

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { curvesOf, type RunCurves } from '../../core/track/compare';
 import { runLabel } from '../../core/track/format';
 import { readProjectMetric } from '../../core/track/projectMetric';
-import { readHistory } from '../../core/track/store';
+import { readHistory, runLabelOf } from '../../core/track/store';
 import { Throttle } from '../../core/track/throttle';
 import type { TrackedRun } from '../../core/track/types';
 import { isTrainingWebviewMessage, type TrainingHostMessage, type TrainingPanelState, type TrainingRunView, type TrainingWebviewMessage } from '../../protocol/training';
@@ -45,7 +45,7 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
   ) {
     super({
       viewType: TrainingPanel.viewType,
-      title: `Training: ${runId}`,
+      title: `Training: ${runLabelOf(projectDir, runId)}`,
       bundle: 'training',
       styles: ['webview.css', 'track.css'],
       extensionUri: services.context.extensionUri,
@@ -53,7 +53,8 @@ export class TrainingPanel extends WebviewPanelHost<TrainingHostMessage, Trainin
       isWebviewMessage: isTrainingWebviewMessage,
       restoreKey: { projectDir, runId },
       panels: services.panels,
-      column: vscode.ViewColumn.Beside,
+      // In the active editor group by default: a second group beside mlloop.json leaves every panel opened after it half a screen.
+      column: vscode.workspace.getConfiguration('mlLoop').get<string>('trainingPanel.column') === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
     });
     this.state = { status: 'loading', runId };
     this.wasActive = services.runs.activeRun(runId) !== undefined;

@@ -41,6 +41,8 @@ export function renderWebviewHtml(p: WebviewHtmlParts): string {
   <head>
     <meta charset="UTF-8">
     <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(p.cspSource, p.nonce)}">
+    <!-- The toolkit (FAST) probes :focus-visible with a <style> element: it carries this nonce, which the CSP allows. -->
+    <meta property="csp-nonce" content="${p.nonce}">
     <meta name="viewport" content="width=device-width, initial-scale=1.0">${p.restoreKey !== undefined ? `\n    <meta name="${RESTORE_KEY_META}" content="${escapeAttr(p.restoreKey)}">` : ''}
     <title>${escapeAttr(p.title)}</title>
     ${styles}

@@ -3,7 +3,8 @@
 import type { Locator, Page } from 'playwright-core';
 
 /** Label of an unnamed run in the tree: `run <last 6 hex digits of its id>`. */
-export const RUN_LABEL = /^run [0-9a-f]{6}$/;
+/** A run's row: its short name, the experiment and the id's random suffix (src/core/track/format runLabel). */
+export const RUN_LABEL = /^[\w.-]+ [0-9a-f]{6}$/;
 
 export class ExperimentsView {
   constructor(private readonly page: Page) {}

@@ -3,7 +3,7 @@
 // an abort answered at once with CancelledError (the worker itself ends after its job).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseRun } from '../../../src/core/analysis/analysis';
@@ -17,6 +17,9 @@ let runId = '';
 
 before(async () => {
   cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+  // As a tabular project (no "image"): its pixels are then sliced, and the slices travel with the analysis.
+  const file = join(dir, 'mlloop.json');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/"image": \{[^}]*\}/, '"categorical": []'));
   const o = await trainExperiment({ projectDir: dir, experimentName: 'softmax' });
   assert.equal(o.status, 'completed', o.error?.message);
   runId = o.runId;

@@ -58,4 +58,12 @@ test('planted flipped labels on digits: precision at k far above chance', { time
   assert.ok(k > 30, `${k} flipped`);
   assert.ok(pAt20 >= 0.9, `precision@20 ${pAt20}`);
   assert.ok(pAtK >= 10 * chance && pAtK >= 0.6, `precision@${k} ${pAtK} vs chance ${chance}`);
+  // Each flagged example is named by its row in the data file (and line), as error examples are: the
+  // top ones are the rows this test flipped, and the line holds that row's text.
+  const top = issues.filter((x) => flipped.has(x.id)).slice(0, 10);
+  for (const x of top) {
+    assert.ok(flippedRows.has(x.rowIndex!), `row ${x.rowIndex} of ${x.id} was flipped`);
+    assert.equal(x.line, x.rowIndex! + 2);
+    assert.equal(readFileSync(file, 'utf8').split('\n')[x.line! - 1], out[x.rowIndex!]);
+  }
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mulberry32 } from '../../../src/core/data/prng';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';
 import { buildErrorTable } from '../../../src/core/analysis/errorTable';
-import { findSlices, inSlice, parseSliceKey, sliceKey } from '../../../src/core/analysis/slices';
+import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, sliceKey } from '../../../src/core/analysis/slices';
 import { getTrainer } from '../../../src/core/train/registry';
 
 const schema: FeatureSchema = { task: 'classification', target: 'y', numeric: ['x0', 'x1', 'x2', 'x3'], categorical: ['color'], classes: ['a', 'b'] };
@@ -59,4 +59,17 @@ test('slice keys round-trip (ranges, open ends, categories, missing)', () => {
   assert.deepEqual(parseSliceKey(sliceKey([...conditions])), conditions);
   assert.deepEqual(parseSliceKey('color="red"'), [{ feature: 'color', kind: 'value', value: 'red' }]);
   assert.throws(() => parseSliceKey('nonsense'), /Not a slice/);
+});
+
+test('an image project gets no pixel-threshold slices: only its other columns are sliced', async () => {
+  const train = generate(1500, 3);
+  const dev = generate(1000, 4);
+  const model = await getTrainer('logistic')({ schema, train, dev, params: { l2: 1e-4, maxIter: 100, tol: 1e-6 }, seed: 0 });
+  const table = buildErrorTable(schema, dev, model.predict(dev.features));
+  assert.ok(findSlices(schema, dev, table).some((s) => s.conditions.some((c) => c.kind === 'range')), 'tabular data is sliced on its numbers');
+  const pixels = pixelFeaturesOf(schema, { width: 2, height: 2 });
+  assert.deepEqual(pixels, ['x0', 'x1', 'x2', 'x3']);
+  assert.deepEqual(pixelFeaturesOf(schema, undefined), []);
+  const slices = findSlices(schema, dev, table, { pixelFeatures: pixels, minSupport: 5 });
+  assert.ok(slices.every((s) => s.conditions.every((c) => c.feature === 'color')), slices.map((s) => s.label).join('; '));
 });

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasErrors, loadProject } from '../../../src/core/check/loadProject';
 import type { Problem } from '../../../src/core/spec/problems';
+import { problemFixEdits } from '../../../src/core/spec/jsonLocation';
+import { applyEdits } from 'jsonc-parser';
 import { baseSpec, positionOf, tabularCsv, tempProject, type TempProject } from '../data/fixture';
 
 async function problemsOf(p: TempProject, opts = {}): Promise<Problem[]> {
@@ -60,8 +62,48 @@ test('an unknown target is reported at data.target, listing the columns', async 
   const p = tempProject(baseSpec({ data: { target: 'lable' } }), { 'data.csv': tabularCsv(20) });
   const problem = only(await problemsOf(p), 'data-unknown-column');
   assert.equal(problem.file, p.projectFile);
-  assert.match(problem.message, /no column "lable" \(its columns: x1, x2, colour, label\)/);
+  assert.match(problem.message, /no column "lable": did you mean "label"\? \(its columns: x1, x2, colour, label\)/);
   assert.deepEqual({ line: problem.line, column: problem.column }, positionOf(p.text, '"lable"'));
+  assert.deepEqual(problem.fixes, [{ title: 'Use column "label"', edits: [{ jsonPath: ['data', 'target'], value: 'label' }] }]);
+});
+
+test('a wrong target among 15 columns names the closest one and lists all 15', async () => {
+  const names = ['alcohol', 'malic_acid', 'ash', 'alcalinity', 'magnesium', 'phenols', 'flavanoids', 'nonflavanoid', 'proanthocyanins', 'color', 'hue', 'od280', 'proline', 'batch', 'cultivar'];
+  const csv = [names.join(','), ...Array.from({ length: 20 }, (_, i) => names.map((n) => (n === 'cultivar' ? `c${i % 3}` : String(i))).join(','))].join('\n') + '\n';
+  const p = tempProject(baseSpec({ data: { target: 'cultivars' } }), { 'data.csv': csv });
+  const problem = only(await problemsOf(p), 'data-unknown-column');
+  assert.match(problem.message, /did you mean "cultivar"\?/);
+  assert.ok(problem.message.includes(names.join(', ')), problem.message);
+  assert.equal(problem.fixes?.[0].edits[0].value, 'cultivar');
+  // Nothing close: no guess, no fix.
+  const far = tempProject(baseSpec({ data: { target: 'species' } }), { 'data.csv': csv });
+  const none = only(await problemsOf(far), 'data-unknown-column');
+  assert.doesNotMatch(none.message, /did you mean/);
+  assert.equal(none.fixes, undefined);
+});
+
+test('a split column used as a feature is a warning with a fix that splits by it', async () => {
+  const csv = ['x1,x2,split,label', ...Array.from({ length: 30 }, (_, i) => `${i},${i % 7},${['train', 'train', 'dev', 'test'][i % 4]},${i % 2 ? 'a' : 'b'}`)].join('\n') + '\n';
+  const p = tempProject(baseSpec({ data: { split: undefined } }), { 'data.csv': csv });
+  const problem = only(await problemsOf(p), 'split-column-as-feature');
+  assert.equal(problem.severity, 'warning');
+  assert.match(problem.message, /"split" looks like a train\/dev\/test split but is used as a feature: add "split": \{ "column": "split" \}/);
+  assert.deepEqual(problem.fixes, [{ title: 'Split the data by column "split"', edits: [{ jsonPath: ['data', 'split'], value: { column: 'split' } }] }]);
+  // By its values too, under another name; listed in features: the fix also drops it from them.
+  const byValues = csv.replace('x1,x2,split,label', 'x1,x2,part,label');
+  const q = tempProject(baseSpec({ data: { split: undefined, features: ['x1', 'part'] } }), { 'data.csv': byValues });
+  const listed = only(await problemsOf(q), 'split-column-as-feature');
+  assert.deepEqual(listed.jsonPath, ['data', 'features', 1]);
+  assert.deepEqual(listed.fixes![0].edits[1], { jsonPath: ['data', 'features', 1], value: undefined });
+  // The fix, applied to the text as the editor does, leaves a project with neither problem.
+  const fixed = applyEdits(q.text, problemFixEdits(q.text, listed.fixes![0]));
+  const r = tempProject(fixed, { 'data.csv': byValues });
+  const after = await problemsOf(r);
+  assert.deepEqual(after.filter((x) => x.severity !== 'information').map((x) => x.code), []);
+  assert.match(fixed, /"split": \{\s*"column": "part"\s*\}/);
+  // Split by that column: no warning.
+  const ok = tempProject(baseSpec({ data: { split: { column: 'split' } } }), { 'data.csv': csv });
+  assert.ok(!(await problemsOf(ok)).some((x) => x.code === 'split-column-as-feature'));
 });
 
 test('an unknown feature is reported at its entry in data.features', async () => {
@@ -213,4 +255,16 @@ test('the target and the split column cannot be features', async () => {
   const p = tempProject(baseSpec({ data: { features: ['x1', 'label', 'fold'], split: { column: 'fold' } } }), { 'data.csv': 'x1,label,fold\n1,a,train\n2,b,dev\n' });
   const codes = (await problemsOf(p)).map((x) => x.code);
   assert.ok(codes.includes('feature-is-target') && codes.includes('feature-is-split'), codes.join());
+});
+
+test('schema errors elsewhere and data errors show at once; a broken "data" stops the data checks', async () => {
+  const both = tempProject(baseSpec({ metric: 'acuracy' as never, data: { target: 'lable' } }), { 'data.csv': tabularCsv(20) });
+  const problems = await problemsOf(both);
+  assert.deepEqual(problems.map((p) => p.code).sort(), ['data-unknown-column', 'schema']);
+  const typo = tempProject(baseSpec({ metric: 'acuracy' as never }), { 'data.csv': tabularCsv(20) });
+  const r = await loadProject(typo.dir).finally(() => typo.cleanup());
+  assert.equal(r.spec, undefined, 'an invalid project has no spec');
+  assert.equal(r.data?.rows, 20, 'its data was read');
+  const broken = tempProject(baseSpec({ data: { target: 'lable', split: { dev: 2 } as never } }), { 'data.csv': tabularCsv(20) });
+  assert.ok((await problemsOf(broken)).every((p) => p.code === 'schema'));
 });

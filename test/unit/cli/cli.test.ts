@@ -61,7 +61,7 @@ test('validate: errors as file:line:col: severity: message and exit 1', async ()
     const r = await run(['validate'], p.dir); // DIR defaults to the current folder
     assert.equal(r.code, 1);
     const pos = positionOf(p.text, '"lable"');
-    assert.ok(r.err.split('\n').includes(`${p.projectFile}:${pos.line}:${pos.column}: error: The data has no column "lable" (its columns: x1, x2, colour, label)`), r.err);
+    assert.ok(r.err.split('\n').includes(`${p.projectFile}:${pos.line}:${pos.column}: error: The data has no column "lable": did you mean "label"? (its columns: x1, x2, colour, label)`), r.err);
   } finally {
     p.cleanup();
   }

@@ -128,3 +128,11 @@ test('digits: histograms for pixels, 10 balanced classes, 8×8 sample images per
   assert.equal(profile.leakageRows, 0);
   assert.ok(profile.findings.every((f) => f.code !== 'suspected-leakage-feature'));
 });
+
+test('a classification target lists every class, in class order (numbers by value), even past 20 classes', async () => {
+  const rows = Array.from({ length: 250 }, (_, i) => `${i},${(i * 7) % 25}`);
+  const { profile } = await profileOf(['x,label', ...rows].join('\n'));
+  const top = (column(profile, 'label').stats as CategoricalColumnStats).topValues;
+  assert.deepEqual(top.map((t) => t.value), Array.from({ length: 25 }, (_, i) => String(i)));
+  assert.ok(top.every((t) => t.count === 10));
+});

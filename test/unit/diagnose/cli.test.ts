@@ -45,7 +45,10 @@ test('--json prints the verdict as structured data, from the ONNX model, agreein
   assert.ok(Array.isArray(v.recommendations) && v.recommendations.length > 0);
   // ONNX predictions give the same errors as the trainer's predictions recorded in run.json.
   const baseline = 0.03;
-  assert.ok(Math.abs(v.avoidableBias - (1 - recorded.train.accuracy - baseline)) < 1e-9);
+  assert.ok(Math.abs(v.avoidableBias - Math.max(0, 1 - recorded.train.accuracy - baseline)) < 1e-9);
+  // The dev and test errors carry their intervals (the split sizes are known).
+  assert.equal(v.devInterval.n, d.splits.dev.n);
+  assert.ok(v.devInterval.low <= v.devError && v.devError <= v.devInterval.high);
   assert.ok(Math.abs(v.variance - (recorded.train.accuracy - recorded.dev.accuracy)) < 1e-9);
   assert.ok(Math.abs(v.mismatch - (recorded.dev.accuracy - recorded.test.accuracy)) < 1e-9);
   assert.equal(d.splits.dev.perClass.length, 3);

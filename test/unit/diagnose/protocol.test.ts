@@ -28,7 +28,7 @@ test('host → webview: complete states validate, broken ones do not', () => {
   assert.ok(isDiagnosticsHostMessage({ type: 'state', state: { status: 'loading', runId: 'r1' } }));
   assert.equal(isDiagnosticsHostMessage({ type: 'state', state: { ...loaded, learningCurve: { status: 'running' } } }), false);
   assert.equal(isDiagnosticsHostMessage({ type: 'state', state: { ...loaded, diagnosis: { ...diagnosis, verdict: { summary: 'x' } } } }), false);
-  assert.ok(isRunDiagnosticsHostMessage({ type: 'state', state: { status: 'verdict', runId: 'r1', experiment: 'mlp', label: 'r1', verdict } }));
+  assert.ok(isRunDiagnosticsHostMessage({ type: 'state', state: { status: 'verdict', runId: 'r1', projectFile: '/p/mlloop.json', experiment: 'mlp', label: 'r1', verdict } }));
   assert.ok(isRunDiagnosticsHostMessage({ type: 'state', state: { status: 'empty', message: 'select a run' } }));
   assert.equal(isRunDiagnosticsHostMessage({ type: 'state', state: { status: 'verdict', runId: 'r1' } }), false);
 });

@@ -2,7 +2,7 @@
 // trainings that must come out as high variance and high bias.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorOf, readLearningCurve, verdictOf } from '../../../src/core/diagnose/biasVariance';
+import { errorOf, examplesToTell, readLearningCurve, verdictOf, verdictShort, wilsonInterval } from '../../../src/core/diagnose/biasVariance';
 import { splitMetrics } from '../../../src/core/train/metrics';
 import { getTrainer } from '../../../src/core/train/registry';
 import { defaultParams } from '../../../src/core/spec/schema';
@@ -18,7 +18,9 @@ const acc = (accuracy: number) => ({ accuracy, f1: accuracy, logloss: 0.1 });
 test('the three gaps and the dominant problem in points, with the issue wording', () => {
   const v = verdictOf({ metric: 'accuracy', baseline: { error: 0.02 }, train: acc(0.991), dev: acc(0.919), test: acc(0.915) });
   assert.equal(v.dominant, 'variance');
-  assert.ok(Math.abs(v.avoidableBias - -0.011) < 1e-12);
+  // Train error 0.9 % is below the 2 % baseline: no avoidable bias left, never a negative one.
+  assert.equal(v.avoidableBias, 0);
+  assert.equal(v.passedBaseline, true);
   assert.ok(Math.abs(v.variance - 0.072) < 1e-12);
   assert.ok(Math.abs(v.mismatch! - 0.004) < 1e-12);
   assert.equal(v.summary, 'High variance: dev error 8.1% vs train 0.9% (baseline 2.0%)');
@@ -28,6 +30,53 @@ test('the three gaps and the dominant problem in points, with the issue wording'
     ['moreData', 'moreRegularization', 'earlyStopping', 'augmentation', 'fewerFeatures'],
   );
   assert.ok(!v.notes.some((n) => /assumed 0/.test(n)));
+  assert.ok(v.notes.some((n) => /passed the baseline/.test(n)));
+});
+
+test('Wilson 95% interval: the textbook values, and the examples needed to tell two rates apart', () => {
+  // 1 error in 34 (the wine dev set): Wilson gives 0.5 %–14.9 %.
+  const ci = wilsonInterval(1 / 34, 34);
+  assert.ok(Math.abs(ci.low - 0.0052) < 5e-4 && Math.abs(ci.high - 0.1492) < 5e-4, JSON.stringify(ci));
+  assert.equal(ci.n, 34);
+  // 0 errors: the interval starts at 0 and is not empty.
+  const zero = wilsonInterval(0, 100);
+  assert.equal(zero.low, 0);
+  assert.ok(zero.high > 0.03 && zero.high < 0.04);
+  // To tell a 2.9 % dev error from 0 % train beyond a 1-point tolerance takes a few hundred examples.
+  const n = examplesToTell(1 / 34, 0.01);
+  assert.ok(n > 100 && n < 1000, String(n));
+  assert.ok(wilsonInterval(1 / 34, n).low > 0.01 && wilsonInterval(1 / 34, n - 1).low <= 0.01);
+  assert.equal(examplesToTell(0.1, 0.1), Infinity);
+});
+
+test('wine GBDT beating a 5% baseline on 34 dev examples: no negative bias, no variance warning, "too small to tell"', () => {
+  const v = verdictOf({ metric: 'accuracy', baseline: { error: 0.05 }, train: acc(1), dev: acc(33 / 34), rows: { dev: 34 } });
+  assert.ok(v.avoidableBias >= 0);
+  assert.equal(v.passedBaseline, true);
+  assert.equal(v.dominant, 'none');
+  assert.equal(v.severity, 'information');
+  assert.equal(v.undecided?.gap, 'variance');
+  assert.equal(v.undecided?.examples, 34);
+  assert.ok(v.undecided!.needed > 34);
+  assert.match(v.summary, /^Dev set too small to tell: dev error 2\.9% \(95% CI 0\.5–14\.9%, 34 examples\) vs train 0\.0%/);
+  assert.ok(v.notes.some((n) => new RegExp(`dev set \\(34 examples\\) is too small.*about ${v.undecided!.needed} dev examples`).test(n)), v.notes.join('\n'));
+  assert.equal(v.recommendations[0].id, 'biggerEvalSet');
+  // The CodeLens says the same, with the interval.
+  assert.equal(verdictShort(v), 'Dev set too small to tell · dev 2.9% (95% CI 0.5–14.9%, 34 examples)');
+  // The same gap on 2,000 dev examples is real variance.
+  const big = verdictOf({ metric: 'accuracy', baseline: { error: 0.05 }, train: acc(1), dev: acc(1 - 58 / 2000), rows: { dev: 2000 } });
+  assert.equal(big.dominant, 'variance');
+  assert.equal(big.undecided, undefined);
+  assert.match(big.summary, /^High variance: dev error 2\.9% \(95% CI \d\.\d–\d\.\d%, 2000 examples\)/);
+});
+
+test('a dev/test gap inside the test set\'s noise is no mismatch', () => {
+  const v = verdictOf({ metric: 'accuracy', baseline: { error: 0.01 }, train: acc(0.99), dev: acc(0.985), test: acc(0.95), rows: { dev: 2000, test: 40 } });
+  assert.equal(v.dominant, 'none');
+  assert.equal(v.undecided?.gap, 'mismatch');
+  assert.ok(v.testInterval && v.testInterval.n === 40);
+  const real = verdictOf({ metric: 'accuracy', baseline: { error: 0.01 }, train: acc(0.99), dev: acc(0.985), test: acc(0.95), rows: { dev: 2000, test: 4000 } });
+  assert.equal(real.dominant, 'mismatch');
 });
 
 test('no baseline: assumed 0, and the verdict says so and suggests estimating it', () => {

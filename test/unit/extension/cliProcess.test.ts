@@ -16,6 +16,8 @@ writeFileSync(
 if (cmd === 'ok') { console.error('step one'); console.error('step two'); console.log(JSON.stringify({ value: Number(arg) })); }
 else if (cmd === 'drift') { console.log(JSON.stringify({ value: 3 })); process.exit(3); }
 else if (cmd === 'fail') { console.error('step reading'); console.error('ml-loop fail: no logged requests in /x'); process.exit(1); }
+else if (cmd === 'usage') { console.error('ml-loop usage: no deployment "d": /p does not exist\\n\\nml-loop drift [--deployment NAME]\\n  --psi X    PSI threshold'); process.exit(2); }
+else if (cmd === 'crash') { console.error('ml-loop crash: Error: disk full\\n    at f (x.js:1:1)\\n    at g (x.js:2:2)'); process.exit(1); }
 else if (cmd === 'text') { console.log('not json'); }
 else if (cmd === 'slow') { setTimeout(() => console.log('{}'), 60000); }`,
 );
@@ -33,6 +35,9 @@ test('parses the JSON printed, forwards stderr lines, accepts listed exit codes'
 test('a failure rejects with the command\'s message (progress lines left out); non-JSON and wrong shapes are errors', async () => {
   await assert.rejects(runCliJson({ ...base, args: ['fail'] }), (e: Error) => e.message === 'no logged requests in /x');
   await assert.rejects(runCliJson({ ...base, args: ['text'] }), /not JSON: not json/);
+  // A usage error reaches the user as its one-line reason, never the usage text; a crash without its stack.
+  await assert.rejects(runCliJson({ ...base, args: ['usage'] }), (e: Error) => e.message === 'no deployment "d": /p does not exist');
+  await assert.rejects(runCliJson({ ...base, args: ['crash'] }), (e: Error) => e.message === 'Error: disk full');
   await assert.rejects(runCliJson({ ...base, args: ['ok', 'x'] }), /unexpected shape/);
 });
 

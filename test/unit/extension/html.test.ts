@@ -31,6 +31,8 @@ test('the page loads its one script with the nonce and escapes the title', () =>
   const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
   assert.deepEqual(scripts, [` nonce="abc123" src="${parts.scriptUri}"`]);
   assert.ok(html.includes(`<link rel="stylesheet" href="${parts.styleUris[0]}" nonce="abc123">`));
+  // The toolkit's own <style> element takes its nonce from this meta (else the CSP refuses it on every panel).
+  assert.ok(html.includes(`<meta property="csp-nonce" content="abc123">`));
   assert.ok(html.includes('<title>Data &lt;x&gt;</title>'));
   assert.ok(html.includes('<main id="root"></main>'));
 });

@@ -18,7 +18,7 @@ test('no alert without drift; a small accuracy dip within the tolerance raises n
   assert.equal(alertsOf('iris', quiet, { accuracyDrop: 0.01 }).length, 1);
 });
 
-test('notified once per window: overlapping windows stay quiet, a disjoint window notifies again, per deployment and kind', () => {
+test('notified once per editor window, per deployment and kind: later reports stay quiet, even over new requests', () => {
   const t = new AlertThrottle();
   const w = (from: string, to: string) => ({ kind: 'requests' as const, requests: 10, rows: 10, from: `2026-11-27T10:${from}.000Z`, to: `2026-11-27T10:${to}.000Z` });
   const a = { deployment: 'iris', kind: 'data-drift' as const };
@@ -27,7 +27,8 @@ test('notified once per window: overlapping windows stay quiet, a disjoint windo
   assert.equal(t.shouldNotify(a, w('05:00', '09:00')), false, 'shares the last request');
   assert.equal(t.shouldNotify({ ...a, kind: 'accuracy-drop' }, w('01:00', '06:00')), true);
   assert.equal(t.shouldNotify({ ...a, deployment: 'other' }, w('01:00', '06:00')), true);
-  assert.equal(t.shouldNotify(a, w('05:01', '10:00')), true, 'a disjoint window');
+  assert.equal(t.shouldNotify(a, w('05:01', '10:00')), false, 'a dismissed alert does not come back with a newer window');
+  assert.equal(t.shouldNotify(a, w('20:00', '30:00')), false);
   assert.equal(t.shouldNotify(a, { kind: 'requests', requests: 0, rows: 0 }), false);
   t.forget('iris');
   assert.equal(t.shouldNotify(a, w('06:00', '07:00')), true);

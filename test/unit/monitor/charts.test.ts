@@ -2,7 +2,7 @@
 // threshold at 1, overlaid histograms, prediction drift, live vs estimated accuracy, operations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyChart, alignSeries, driftChart, latencyChart, predictionChart, thresholdRatio, throughputChart, worstHistograms } from '../../../src/core/monitor/charts';
+import { accuracyChart, alignSeries, driftChart, formatRate, latencyChart, predictionChart, requestRate, thresholdRatio, throughputChart, worstHistograms } from '../../../src/core/monitor/charts';
 import { report } from './fixtures';
 
 const p = { foreground: '#ccc', muted: '#999', grid: '#444', series: ['#111111', '#222222', '#333333', '#444444', '#555555', '#666666'], warning: '#ff0' };
@@ -61,5 +61,9 @@ test('latency percentiles and throughput with error rate', () => {
   assert.deepEqual(t.data.datasets[0].data, [1, 0.67]);
   assert.deepEqual(t.data.datasets[1].data, [0, 0.05]);
   assert.equal(t.options.scales.y1.position, 'right');
+  // The title's rate is the one the status bar shows for this deployment (requestRate): one source.
+  assert.ok(t.options.plugins.title.text.startsWith(`Throughput (${formatRate(requestRate(report()))} over the window`), t.options.plugins.title.text);
+  assert.equal(formatRate(600), '600 req/s');
+  assert.equal(formatRate(0.04), '0.0 req/s');
   assert.equal(latencyChart(report({ operational: { ...report().operational, series: [] } }), p), undefined);
 });

@@ -17,6 +17,14 @@ test('feedback needs request logging: 409 with the reason; unknown model 404', a
   assert.match(r.body.error, /--log-requests/);
   assert.equal((await call(server, 'POST', '/v2/models/nope/feedback', { id: 'x', label: 'a' })).status, 404);
   await server.close();
+  // A server the editor started names the editor's way to turn logging on, not a CLI flag.
+  const fromEditor = await startServer({ startedBy: 'editor' });
+  await fromEditor.registry.addVersion('clf', { path: writeModel(dir, 'c2.onnx', contractClassifier()) });
+  const e = await call(fromEditor, 'POST', '/v2/models/clf/feedback', { id: 'x', label: 'a' });
+  assert.equal(e.status, 409);
+  assert.doesNotMatch(e.body.error, /--log-requests/);
+  assert.match(e.body.error, /Restart with Request Logging.*mlLoop\.deploy\.logRequests/);
+  await fromEditor.close();
 });
 
 test('logged responses carry X-Request-Id (the body id, the client header, or a new one); feedback is stored as {time, id, label}', async () => {

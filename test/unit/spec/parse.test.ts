@@ -51,6 +51,16 @@ test('an unknown model is located at the model value, with the allowed values', 
   assert.deepEqual(p.jsonPath, ['experiments', 'a', 'model']);
 });
 
+test('a metric typo is one message (the task\'s metrics), with the closest metric as a hint and a fix', () => {
+  const text = valid.replace('"metric": "accuracy"', '"metric": "acuracy"');
+  const problems = parseProjectText(text, FILE).problems;
+  assert.equal(problems.length, 1, problems.map((p) => p.message).join('\n'));
+  assert.equal(problems[0].message, 'metric must be one of: "accuracy", "f1", "logloss" (did you mean "accuracy"?)');
+  assert.deepEqual(problems[0].fixes, [{ title: 'Use "accuracy"', edits: [{ jsonPath: ['metric'], value: 'accuracy' }] }]);
+  const model = parseProjectText(valid.replace('"model": "logistic"', '"model": "logisitc"'), FILE).problems;
+  assert.match(model[0].message, /did you mean "logistic"\?/);
+});
+
 test('an unknown property is located at its key', () => {
   const text = valid.replace('"metric": "accuracy"', '"metric": "accuracy", "metrics": "f1"');
   const [p] = parseProjectText(text, FILE).problems;

@@ -4,7 +4,7 @@ import Papa from 'papaparse';
 import { bestColumns, buildCompareTable, compareTableCsv, curvesOf } from '../../../src/core/track/compare';
 import { EXTRA_SERIES } from '../../../src/core/charts/style';
 import { compareChart, seriesStyle, trainingLossChart, trainingMetricChart } from '../../../src/core/track/charts';
-import { formatDuration, keyMetric, lastRunSummary, shortRunLabel, timeAgo } from '../../../src/core/track/format';
+import { formatDuration, keyMetric, lastRunSummary, runPickRow, shortRunLabel, shownSplits, TEST_HIDDEN_REASON, timeAgo } from '../../../src/core/track/format';
 import type { TrackedRun } from '../../../src/core/track/types';
 import type { RunRecord } from '../../../src/core/train/runStore';
 
@@ -29,7 +29,8 @@ test('the compare table marks differences and the best value per metric (max for
   assert.deepEqual(row('dev accuracy').display, ['95.0%', '97.0%', '97.0%']);
   assert.deepEqual(row('dev logloss').best, [1]);
   assert.deepEqual(row('dev f1').best, [0, 1]);
-  assert.equal(row('duration (ms)').display[0], '1 min 05 s');
+  // The label names no unit: the cells are formatted durations.
+  assert.equal(row('duration').display[0], '1 min 05 s');
   assert.throws(() => buildCompareTable([a]), /2 to 20 runs/);
   assert.throws(() => buildCompareTable(Array.from({ length: 21 }, (_, i) => run(`r${i}`))), /2 to 20 runs/);
 });
@@ -37,6 +38,8 @@ test('the compare table marks differences and the best value per metric (max for
 test('best is undefined with fewer than two values and ignores missing ones', () => {
   assert.deepEqual(bestColumns('rmse', [null, 2, 1]), [2]);
   assert.deepEqual(bestColumns('accuracy', [null, 0.5, null]), []);
+  // Two values that read the same (97.2%) are a tie: both get the star.
+  assert.deepEqual(bestColumns('accuracy', [0.97222222, 0.9722221, 0.95]), [0, 1]);
 });
 
 test('the CSV export holds every row with raw values and round-trips through a CSV parser', () => {
@@ -98,9 +101,19 @@ test('key metric, time ago and the CodeLens summary read as the issue shows them
   assert.equal(lastRunSummary({ ...r, status: 'interrupted' }, 'accuracy', end + 3 * 60_000), 'last: interrupted · 3 min ago');
   const queued = { ...r, status: 'queued' as const, record: { ...r.record, endedAt: undefined, cluster: { cluster: 'gpu', jobId: '7', script: 'job.sbatch', reason: 'Priority' } } };
   assert.equal(lastRunSummary(queued, 'accuracy', Date.parse(r.record.startedAt) + 60_000), 'queued (Priority) · submitted 1 min ago');
-  assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'run f94b54');
+  // One short name everywhere: the experiment and the id's random suffix (the full id in tooltips).
+  assert.equal(shortRunLabel(run('20261127-115012-382-f94b54')), 'mlp f94b54');
   assert.equal(shortRunLabel(run('20261127-115012-382-f94b54', {}, 'wide')), 'wide');
+  // Quick picks (deploy, diagnose) read like the tree, the full id below.
+  const picked = run('20261127-115012-382-f94b54', { metrics: { dev: { accuracy: 0.972, f1: 0.97, logloss: 0.1 } } });
+  assert.deepEqual(runPickRow(picked, 'accuracy', Date.parse(picked.record.endedAt!) + 3 * 60_000), { label: 'mlp f94b54', description: 'dev acc 97.2% · 3 min ago', detail: '20261127-115012-382-f94b54' });
   assert.equal(shortRunLabel(run('imported-1')), 'imported-1');
   assert.equal(formatDuration(850), '850 ms');
   assert.equal(formatDuration(12_340), '12.3 s');
+});
+
+test('Training and Compare show train and dev; test only behind "Show test", with its reason', () => {
+  assert.deepEqual(shownSplits(['train', 'dev', 'test'], false), ['train', 'dev']);
+  assert.deepEqual(shownSplits(['train', 'dev', 'test'], true), ['train', 'dev', 'test']);
+  assert.match(TEST_HIDDEN_REASON, /choosing runs by it makes that estimate optimistic/);
 });

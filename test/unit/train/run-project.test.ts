@@ -101,3 +101,37 @@ test('ml-loop train --json completes every experiment of every sample project (c
   }
   console.log(`trained: ${[...models].sort().join(', ')}`);
 });
+
+test('a project whose data cannot be loaded (wrong target) records no failed run: the reason is thrown', async () => {
+  const dir = irisProject({ lr: { model: 'logistic' } });
+  writeFileSync(join(dir, 'mlloop.json'), readFileSync(join(dir, 'mlloop.json'), 'utf8').replace('"target": "species"', '"target": "specie"'));
+  await assert.rejects(trainExperiment({ projectDir: dir, experimentName: 'lr' }), /no column "specie"/);
+  assert.deepEqual(existsSync(join(dir, '.mlloop', 'runs')) ? readdirSync(join(dir, '.mlloop', 'runs')) : [], []);
+  // The run is named in the CLI's error, not recorded.
+  const r = await cli(['--experiment', 'lr'], dir);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /no column "specie"/);
+});
+
+test('the run records its split sizes (the diagnosis gives dev/test errors their intervals from them)', async () => {
+  const dir = irisProject({ lr: { model: 'logistic' } });
+  const o = await trainExperiment({ projectDir: dir, experimentName: 'lr' });
+  const rows = readRun(dir, o.runId).rows!;
+  assert.equal(rows.train + rows.dev + rows.test, 150);
+  assert.ok(rows.dev > 0 && rows.test > 0);
+});
+
+test('a GBDT run reports its curve while it trains (the Training panel grows live for every model kind)', async () => {
+  const dir = irisProject({ gbdt: { model: 'gbdt', params: { iterations: 60, minSamplesLeaf: 5 } } });
+  const statusAtEvent: string[] = [];
+  let runDir = '';
+  const o = await trainExperiment({
+    projectDir: dir,
+    experimentName: 'gbdt',
+    onRunCreated: (_id, d) => (runDir = d),
+    onProgress: () => statusAtEvent.push(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status),
+  });
+  assert.equal(o.status, 'completed', o.error?.message);
+  assert.ok(statusAtEvent.length >= 2, `${statusAtEvent.length} progress events`);
+  assert.equal(statusAtEvent[0], 'running', 'the first point arrives while the run is still training');
+});

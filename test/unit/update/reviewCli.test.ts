@@ -61,9 +61,13 @@ test('ml-loop review queues the shifted requests (drifted petal_length beyond th
   const outside = r.items.filter((i) => i.drift!.some((d) => d.includes('outside the training range')));
   assert.ok(outside.length > 0);
   assert.ok(outside.every((i) => i.requestId.startsWith('s-')), 'only shifted requests lie outside the training range');
-  assert.equal(r.added, r.selected);
+  // At most 50 queued, the most unusual, and the rest counted as left out.
+  assert.equal(r.items.length, Math.min(50, r.selected));
+  assert.equal(r.leftOut, r.selected - r.items.length);
+  assert.ok(r.items.every((x, k) => k === 0 || (r.items[k - 1].unusual ?? 0) >= (x.unusual ?? 0)), 'most unusual first');
+  assert.equal(r.added, r.items.length);
   const again = await run();
   assert.equal(again.added, 0);
-  assert.equal(JSON.parse(readFileSync(join(project, REVIEW_QUEUE_FILE), 'utf8')).items.length, r.selected);
+  assert.equal(JSON.parse(readFileSync(join(project, REVIEW_QUEUE_FILE), 'utf8')).items.length, r.items.length);
   assert.equal((await runCli(['review'], { out: () => undefined, err: () => undefined, cwd: project })), 2);
 });

@@ -32,16 +32,20 @@ function logDir(): string {
   return dir;
 }
 
-test('selects low-confidence and drifted requests, lowest confidence first, with their reasons', async () => {
+test('selects low-confidence and drifted requests, most unusual first, with their reasons', async () => {
   const dir = logDir();
   const items = await selectForReview({ logDir: dir, deployment: 'm', schema, features: drifted, lowConfidence: 0.6, window: 5 });
   // The window is the last 5 records: "ok" falls out of it, "old" is in it (0.9 for class y: confident).
-  assert.deepEqual(items.map((i) => [i.requestId, i.reasons]), [['unsure', ['low-confidence']], ['shifted', ['drift']], ['outside', ['drift']]]);
-  assert.equal(items[0].label, 'y');
-  assert.equal(items[0].confidence, 0.55);
-  assert.deepEqual(items[1].drift, ['a = 1.5 in an over-represented range']);
-  assert.deepEqual(items[2].drift, ['a = 7 outside the training range']);
-  assert.deepEqual(items[2].features, { a: 7, b: 0.5 });
+  // Ranked by how unusual: beyond the training range first, then the unsure one, then the merely over-represented.
+  assert.deepEqual(items.map((i) => [i.requestId, i.reasons]), [['outside', ['drift']], ['unsure', ['low-confidence']], ['shifted', ['drift']]]);
+  assert.ok(items[0].unusual! > items[1].unusual! && items[1].unusual! > items[2].unusual!, items.map((i) => i.unusual).join(' > '));
+  assert.equal(items[1].label, 'y');
+  assert.equal(items[1].confidence, 0.55);
+  assert.deepEqual(items[2].drift, ['a = 1.5 in an over-represented range']);
+  assert.deepEqual(items[0].drift, ['a = 7 outside the training range']);
+  assert.deepEqual(items[0].features, { a: 7, b: 0.5 });
+  // A limit keeps the most unusual.
+  assert.deepEqual((await selectForReview({ logDir: dir, deployment: 'm', schema, features: drifted, lowConfidence: 0.6, window: 5, limit: 1 })).map((i) => i.requestId), ['outside']);
   // Without a report only confidence counts.
   assert.deepEqual((await selectForReview({ logDir: dir, deployment: 'm', schema, lowConfidence: 0.6 })).map((i) => i.requestId), ['unsure']);
 });
@@ -82,13 +86,13 @@ test('each row of a request of several rows is judged on its own, with its own l
   assert.deepEqual(
     items.map((i) => [i.requestId, i.row, i.reasons, i.label, i.confidence]),
     [
+      ['batch', 2, ['drift'], 'x', 0.6],
       ['batch', 1, ['low-confidence'], 'y', 0.52],
       ['tensor', 1, ['low-confidence'], 'x', 0.55],
-      ['batch', 2, ['drift'], 'x', 0.6],
     ],
   );
-  assert.equal(items[0].run, 'run-1');
-  assert.deepEqual(items[1].features, { a: 0.5, b: 0.6 });
+  assert.equal(items[1].run, 'run-1');
+  assert.deepEqual(items[2].features, { a: 0.5, b: 0.6 });
   assert.deepEqual(predictionsOf({ label: ['x', 'y'], probabilities: [[0.9, 0.1], [0.45, 0.55]] }, 2), [{ predicted: 'x', confidence: 0.9 }, { predicted: 'y', confidence: 0.55 }]);
   assert.deepEqual(predictionsOf({ prediction: [[1.5], [2.5]] }, 2), [{ predicted: 1.5 }, { predicted: 2.5 }]);
 });
