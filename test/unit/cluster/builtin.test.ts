@@ -15,6 +15,7 @@ import type { SlurmRunner } from '../../../src/core/cluster/slurm';
 import { readRun } from '../../../src/core/train/runStore';
 import { readHistory } from '../../../src/core/track/store';
 import { REFERENCE_FILE } from '../../../src/core/train/reference';
+import { runCli } from '../../../src/cli/main';
 import { irisProject } from '../scripts/fixtures';
 
 /** A project whose built-in experiments name cluster "c", and a stand-in for dist/cli.js. */
@@ -150,6 +151,12 @@ test("the node's training writes metric lines, the model and its result; the fol
   assert.ok(history.steps[0].devMetric !== undefined && history.steps[0].metricName === 'accuracy');
   assert.deepEqual(history.final?.dev, result.metrics.dev);
 
-  // A run folder that is not a cluster run is refused with its file named.
+  // A run folder that is not a cluster run is refused with its file named, by the CLI too; --run-dir goes with --local.
   await assert.rejects(trainClusterTask({ projectDir: dir, experimentName: 'logreg', runDir: dir, onMetricLine: () => undefined, log: () => undefined }), /--run-dir .*run\.json/);
+  const err: string[] = [];
+  const io = { out: () => undefined, err: (t: string) => err.push(t), cwd: dir };
+  assert.equal(await runCli(['train', dir, '-e', 'logreg', '--local', '--run-dir', dir], io), 1);
+  assert.match(err.join('\n'), /cannot read .*run\.json/);
+  assert.equal(await runCli(['train', dir, '-e', 'logreg', '--run-dir', runDir], io), 2);
+  assert.match(err.join('\n'), /--run-dir needs --local/);
 });
