@@ -77,7 +77,12 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker-check.js').fsPath,
     log,
   });
-  const clusters = new ClusterRuns(runs, projects, log);
+  const clusters = new ClusterRuns(
+    runs,
+    projects,
+    log,
+    vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath,
+  );
   const services: Services = {
     context,
     log,

@@ -4,6 +4,7 @@
 // (plus "error" when the run failed); otherwise progress lines go to stderr and a summary to stdout.
 // With --cluster NAME (or an experiment whose mlloop.json entry names a `cluster`) the run is
 // submitted to that SLURM cluster (src/core/cluster) and followed until it ends; --detach only submits.
+import { resolve } from 'node:path';
 import { ProjectInvalidError } from '../../core/data/dataset';
 import { formatProblem } from '../../core/spec/problems';
 import type { SplitMetrics } from '../../core/train/metrics';
@@ -63,6 +64,9 @@ Exit code: 0 completed, 1 failed, cancelled or invalid project, 2 wrong usage.
                           Ctrl-C stops following only: the jobs go on, and ML Loop finishes them when it next looks.
   --detach                with a cluster: submit and return (the runs stay queued/running in the store)
   --local                 train here even when the experiment names a "cluster"
+  --run-dir DIR           with --local: train into the run folder DIR that a cluster submission created (what
+                          a built-in experiment's SLURM job runs on its node: progress as metric lines on
+                          stdout, model.onnx and the final metrics into DIR; run.json is left to the follower)
 
 A script experiment ("command") runs its command without a shell; python/python3 commands run with
 $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
@@ -76,11 +80,17 @@ $MLLOOP_PYTHON when it is set. Its output goes to stderr.`,
       cluster: { type: 'string' },
       local: { type: 'boolean' },
       detach: { type: 'boolean' },
+      'run-dir': { type: 'string' },
     });
     const experimentName = values.experiment;
     if (typeof experimentName !== 'string' || experimentName === '') throw new UsageError('Missing --experiment NAME');
     const dir = projectDir(positionals, io);
     const json = values.json === true;
+    if (typeof values['run-dir'] === 'string') {
+      if (values.local !== true)
+        throw new UsageError('--run-dir needs --local (it is what a cluster job runs on its node)');
+      return trainClusterTaskCommand(dir, experimentName, values['run-dir'], io);
+    }
     if (values.local !== true) {
       const onCluster = await trainOnClusterCommand(
         dir,
@@ -197,6 +207,7 @@ async function trainOnClusterCommand(
         projectDir: dir,
         experimentName,
         cluster: target.name,
+        cliPath: cliBundlePath(),
         onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`),
       });
       if (o.json)
@@ -211,6 +222,7 @@ async function trainOnClusterCommand(
       projectDir: dir,
       experimentName,
       cluster: target.name,
+      cliPath: cliBundlePath(),
       signal: io.signal,
       onRunCreated: (id, runDir) => say(`run ${id} (${runDir})`),
       onChange: (_d, id, r) =>
@@ -251,6 +263,40 @@ async function trainOnClusterCommand(
     return result.records.every((r) => r.status === 'completed') ? EXIT_OK : EXIT_PROBLEMS;
   } catch (e) {
     io.err((e as Error).message);
+    return EXIT_PROBLEMS;
+  }
+}
+
+/**
+ * This CLI's own bundle (dist/cli.js), which a built-in experiment's cluster job runs on the node;
+ * undefined when running from TypeScript source (tests), where $MLLOOP_CLI names a built bundle.
+ */
+function cliBundlePath(): string | undefined {
+  return process.env.MLLOOP_CLI || (__filename.endsWith('.js') ? __filename : undefined);
+}
+
+/** `--local --run-dir DIR`: a built-in experiment's cluster job, on its node (src/core/cluster/builtinTask). */
+async function trainClusterTaskCommand(
+  dir: string,
+  experimentName: string,
+  runDir: string,
+  io: Parameters<CliCommand['run']>[1],
+): Promise<number> {
+  const { trainClusterTask } = await import('../../core/cluster/builtinTask');
+  try {
+    const result = await trainClusterTask({
+      projectDir: dir,
+      experimentName,
+      runDir: resolve(io.cwd, runDir),
+      signal: io.signal,
+      onMetricLine: (line) => io.out(line),
+      log: (line) => io.err(line),
+    });
+    io.err(`completed: dev ${result.metrics.dev ? formatMetrics(result.metrics.dev) : '-'}`);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof ProjectInvalidError) for (const p of e.problems) io.err(formatProblem(p));
+    else io.err((e as Error).message);
     return EXIT_PROBLEMS;
   }
 }

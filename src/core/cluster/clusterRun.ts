@@ -1,14 +1,18 @@
-// Script experiments trained on a SLURM cluster, recorded in the run store exactly as local runs:
+// Experiments trained on a SLURM cluster, recorded in the run store exactly as local runs:
 // submitClusterExperiment creates the run folders (inputs written here, on the shared file system),
 // writes the job script into them and submits it (a sweep as one job array); ClusterFollower then
 // follows the jobs (squeue → sacct → scontrol, gently, backing off while nothing changes), streams
 // the metric lines the job writes (its stdout.txt and metrics.jsonl) as progress, and finishes each
-// run like a local script run: model.onnx evaluated by ML Loop where the follower runs.
+// run like a local script run: model.onnx evaluated by ML Loop where the follower runs. A built-in
+// experiment's job runs the ML Loop CLI with Node on the node (./builtinTask.ts), which streams the
+// same metric lines and leaves the trainer's own final metrics beside model.onnx.
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveProject, type ProjectRef } from '../data/dataset';
-import { isScriptExperiment, type SlurmCluster } from '../spec/types';
+import { isScriptExperiment, type ExperimentSpec, type SlurmCluster } from '../spec/types';
+import { resolveParams } from '../spec/schema';
+import { runSeed } from '../train/job';
 import { gitState, snapshotProjectFile } from '../train/provenance';
 import { runDir, runsDir } from '../spec/layout';
 import {
@@ -26,6 +30,7 @@ import { LineBuffer, parseMetricLine, type ScriptMetric } from '../scripts/metri
 import { pythonHelperDir, scriptArgv, STDERR_TAIL_LINES } from '../scripts/runScript';
 import { inScriptDataWorker } from '../scripts/scriptData';
 import { sweepCombinations } from '../experiment/sweep';
+import { BUILTIN_RESULT, type BuiltinResult } from './builtinTask';
 import {
   execSlurm,
   jobIdOf,
@@ -55,6 +60,8 @@ export interface ClusterSubmitOptions {
   sweep?: boolean;
   /** Runs `python`/`python3` commands with this interpreter on the node (default: the command as written; the cluster's setup lines activate environments). */
   pythonPath?: string;
+  /** Built-in experiments: the ML Loop CLI bundle (dist/cli.js) the job runs with Node on the node, at a path the node shares. */
+  cliPath?: string;
   runner?: SlurmRunner;
   onRunCreated?: (runId: string, runDir: string, group?: RunGroup) => void;
 }
@@ -101,11 +108,7 @@ export async function submitClusterExperiment(opts: ClusterSubmitOptions): Promi
     throw new Error(
       `Experiment "${opts.experimentName}" names no "cluster" in ${ref.projectFile}: add one, or pick a cluster`,
     );
-  if (!isScriptExperiment(experiment)) {
-    throw new Error(
-      `Experiment "${opts.experimentName}" is a built-in model: only script experiments (a "command") train on a cluster so far`,
-    );
-  }
+  if (!isScriptExperiment(experiment)) return submitBuiltin(opts, ref, experiment, target);
   const grid =
     opts.sweep !== false && experiment.sweep && Object.keys(experiment.sweep).length
       ? sweepCombinations(experiment.sweep)
@@ -156,16 +159,103 @@ export async function submitClusterExperiment(opts: ClusterSubmitOptions): Promi
       throw e;
     }
   }
-  const commit = await git;
+  return submitJob(opts, target, { runs, tasks, cwd, sweep: grid !== undefined, groupId, git });
+}
+
+/** Node on the node for a built-in experiment's job (the CLI's own requirement). */
+export const NODE_MAJOR = 20;
+
+/**
+ * A built-in experiment (one run, or its sweep as a job array): each job runs
+ * `node <cliPath> train PROJECT -e NAME --local --run-dir RUN_DIR` on the node, the job script
+ * checking first that Node is there and recent enough.
+ */
+async function submitBuiltin(
+  opts: ClusterSubmitOptions,
+  ref: ProjectRef,
+  experiment: Exclude<ExperimentSpec, { command: string[] }>,
+  target: { name: string; cluster: SlurmCluster },
+): Promise<ClusterSubmission> {
+  const cliPath = opts.cliPath && resolve(opts.cliPath);
+  if (!cliPath)
+    throw new Error(
+      `Experiment "${opts.experimentName}" is a built-in model: its cluster job runs the ML Loop CLI with Node on the node, and the path of the CLI (dist/cli.js) was not given`,
+    );
+  if (!existsSync(cliPath))
+    throw new Error(`The ML Loop CLI a built-in experiment's cluster job runs is not found: ${cliPath}`);
+  const projectDir = resolve(opts.projectDir);
+  const grid =
+    opts.sweep !== false && experiment.sweep && Object.keys(experiment.sweep).length
+      ? sweepCombinations(experiment.sweep)
+      : undefined;
+  const groupId = grid ? `sweep-${newRunId()}` : undefined;
+  const combos = grid ?? [undefined];
+  const git = gitState(projectDir);
+  // Every combination is validated before any run exists: a bad value is the project's error, not a failed job.
+  const paramSets = combos.map((values) =>
+    resolveParams({
+      ...experiment,
+      params: values ? { ...(experiment.params ?? {}), ...values } : (opts.params ?? experiment.params ?? {}),
+    } as ExperimentSpec),
+  );
+  const runs: RunDir[] = [];
+  const tasks: JobTask[] = [];
+  for (const [index, values] of combos.entries()) {
+    const params = paramSets[index];
+    const group: RunGroup | undefined =
+      values && groupId ? { id: groupId, index, size: combos.length, values } : undefined;
+    const run = createRun(projectDir, { experiment: opts.experimentName, model: experiment.model, params, group });
+    const argv = ['node', cliPath, 'train', projectDir, '-e', opts.experimentName, '--local', '--run-dir', run.dir];
+    run.update({
+      status: 'queued',
+      pid: undefined,
+      host: undefined,
+      seed: runSeed(params),
+      command: argv,
+      cluster: { cluster: target.name, jobId: '', script: JOB_SCRIPT, ...(grid ? { arrayTaskId: index } : {}) },
+    });
+    run.log(`params ${JSON.stringify(params)} seed ${runSeed(params)}`);
+    runs.push(run);
+    opts.onRunCreated?.(run.runId, run.dir, group);
+    snapshotProjectFile(ref.projectFile, run.dir);
+    tasks.push({ runDir: run.dir, argv, env: {} });
+  }
+  return submitJob(opts, target, {
+    runs,
+    tasks,
+    cwd: projectDir,
+    sweep: grid !== undefined,
+    groupId,
+    git,
+    nodeMajor: NODE_MAJOR,
+  });
+}
+
+/** Writes the job script into every run folder (a sweep's runs share one) and submits it; an sbatch that fails fails the runs. */
+async function submitJob(
+  opts: ClusterSubmitOptions,
+  target: { name: string; cluster: SlurmCluster },
+  job: {
+    runs: RunDir[];
+    tasks: JobTask[];
+    cwd: string;
+    sweep: boolean;
+    groupId?: string;
+    git: ReturnType<typeof gitState>;
+    nodeMajor?: number;
+  },
+): Promise<ClusterSubmission> {
+  const { runs, groupId } = job;
+  const commit = await job.git;
   const script = jobScript({
     jobName: `mlloop-${opts.experimentName}`,
     cluster: target.cluster,
-    cwd,
-    tasks,
+    cwd: job.cwd,
+    tasks: job.tasks,
     parallel: target.cluster.parallel,
-    slurmOutput: join(runs[0].dir, grid ? 'slurm-%A_%a.out' : 'slurm-%j.out'),
+    slurmOutput: join(runs[0].dir, job.sweep ? 'slurm-%A_%a.out' : 'slurm-%j.out'),
+    ...(job.nodeMajor !== undefined ? { nodeMajor: job.nodeMajor } : {}),
   });
-  // Every run folder holds the script it ran with (a sweep's runs share one).
   for (const r of runs) writeFileAtomic(join(r.dir, JOB_SCRIPT), script);
   let jobId: string;
   try {
@@ -412,6 +502,7 @@ export class ClusterFollower {
       run.log(`warning: ${warning}`);
       this.opts.onWarning?.(run.runId, warning);
     }
+    if (run.current.model !== 'script') return this.completeBuiltin(f);
     if (!existsSync(run.modelPath))
       return finishRun(run, {
         status: 'failed',
@@ -430,6 +521,26 @@ export class ClusterFollower {
     run.update({ modelSize: statSync(run.modelPath).size });
     run.log(`model.onnx evaluated by ML Loop: dev ${JSON.stringify(metrics.dev ?? null)}`);
     return finishRun(run, { status: 'completed', metrics });
+  }
+
+  /** A built-in experiment's job trained and evaluated on the node (./builtinTask.ts): its final metrics are the trainer's own, as for a local run. */
+  private completeBuiltin(f: Followed): RunRecord {
+    const run = f.run;
+    const file = join(run.dir, BUILTIN_RESULT);
+    if (!existsSync(file) || !existsSync(run.modelPath)) {
+      return finishRun(run, {
+        status: 'failed',
+        error: {
+          message: `The SLURM job ${f.id} completed but its training left no model: expected ${run.modelPath} and ${file}${this.stderrTail(run)}`,
+        },
+      });
+    }
+    const result = JSON.parse(readFileSync(file, 'utf8')) as BuiltinResult;
+    run.update({ dataVersion: result.dataVersion, modelSize: result.modelSize });
+    run.log(
+      `trained on the node in ${result.trainMs} ms; model ${result.modelSize} bytes; dev ${JSON.stringify(result.metrics.dev ?? null)}`,
+    );
+    return finishRun(run, { status: 'completed', metrics: result.metrics });
   }
 
   /** The last lines of the job's stderr for a failed run's message; says so when the node never wrote the run folder. */

@@ -39,6 +39,8 @@ export interface JobScriptOptions {
   parallel?: number;
   /** Where SLURM writes what happens before the task's own redirection (e.g. a failing `cd`). */
   slurmOutput: string;
+  /** The command is `node …` (a built-in experiment runs the ML Loop CLI on the node): this Node major version or newer is checked first. */
+  nodeMajor?: number;
 }
 
 /** The `#SBATCH` options of a cluster (mlloop.json's `clusters.NAME`) and a job. */
@@ -87,6 +89,7 @@ export function jobScript(o: JobScriptOptions): string {
   );
   const setup = o.cluster.setup ?? [];
   if (setup.length) lines.push('# setup (from mlloop.json)', ...setup);
+  if (o.nodeMajor !== undefined) lines.push(...nodeCheck(o.nodeMajor));
   lines.push(
     // A node without the interpreter (or Node) fails with a sentence, not a bare 127.
     'if ! command -v "$1" >/dev/null 2>&1; then',
@@ -97,6 +100,22 @@ export function jobScript(o: JobScriptOptions): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** Shell lines that stop the job with a sentence when `node` on the node is missing or older than `major`. */
+function nodeCheck(major: number): string[] {
+  const fix = 'install it there or add a setup line (e.g. module load nodejs) to the cluster in mlloop.json';
+  return [
+    `# Built-in experiments run the ML Loop CLI: Node ${major} or newer.`,
+    'if ! command -v node >/dev/null 2>&1; then',
+    `  echo "ML Loop: Node ${major} or newer is needed on the node: node is not found on $(hostname) (PATH=$PATH): ${fix}" >&2`,
+    '  exit 127',
+    'fi',
+    `if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${major} ? 0 : 1)' >/dev/null 2>&1; then`,
+    `  echo "ML Loop: Node ${major} or newer is needed on the node: $(hostname) has node $(node --version 2>&1) at $(command -v node): ${fix}" >&2`,
+    '  exit 127',
+    'fi',
+  ];
 }
 
 // ---- states ----

@@ -24,6 +24,8 @@ export class ClusterRuns implements vscode.Disposable {
     private readonly runs: RunTracker,
     private readonly projects: ProjectIndex,
     private readonly log: vscode.LogOutputChannel,
+    /** The extension's CLI bundle (dist/cli.js): what a built-in experiment's job runs with Node on the node. */
+    private readonly cliPath: string,
   ) {
     this.subscriptions.push(projects.onDidChange(() => void this.resumeAll()));
   }
@@ -71,6 +73,7 @@ export class ClusterRuns implements vscode.Disposable {
           projectDir,
           experimentName: experiment,
           cluster,
+          cliPath: this.cliPath,
           onRunCreated: (id) => this.runs.schedule(projectDir, id),
         }),
     );

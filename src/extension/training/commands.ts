@@ -86,11 +86,9 @@ export async function trainOnClusterCommand(s: Services, arg?: unknown): Promise
   const target = await experimentOf(s, arg, 'Train which experiment on a cluster?');
   if (!target) return undefined;
   const { project, experiment } = target;
-  if (project.outline.experiments.find((e) => e.name === experiment)?.kind !== 'script')
-    throw new Error(
-      `${experiment} is a built-in experiment: only script experiments (a "command") train on a cluster so far`,
-    );
-  if (!mayRunScript(experiment)) return { refused: 'untrusted' };
+  // A built-in experiment's job runs ML Loop's own CLI on the node; a script experiment runs workspace code.
+  if (project.outline.experiments.find((e) => e.name === experiment)?.kind === 'script' && !mayRunScript(experiment))
+    return { refused: 'untrusted' };
   const cluster = await pickCluster(project, experiment);
   return cluster === undefined ? undefined : submitToCluster(s, project, experiment, cluster);
 }

@@ -53,8 +53,8 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
             arguments: [ref],
           }),
         );
-      // Script experiments can go to a cluster of the project's "clusters" (SLURM).
-      if (e.kind === 'script' && !e.cluster && outline.clusters?.length)
+      // Script and built-in experiments alike can go to a cluster of the project's "clusters" (SLURM).
+      if (e.kind !== '?' && !e.cluster && outline.clusters?.length)
         lenses.push(
           new vscode.CodeLens(range, {
             title: '$(cloud-upload) Train on Cluster…',
