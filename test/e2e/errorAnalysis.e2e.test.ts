@@ -134,6 +134,26 @@ describe('error analysis of a digits run in a real VS Code', () => {
     await s.workbench.screenshot('error-analysis-tagged');
   });
 
+  test("at 900 px wide the panel's controls wrap instead of being cut off (Augment…, Export…)", async () => {
+    const { frame } = await ea().open(runId);
+    await ea().tagRow(frame, 'thin strokes').waitFor({ timeout: 20_000 });
+    await s.page.setViewportSize({ width: 900, height: 800 });
+    try {
+      await s.page.waitForTimeout(1000);
+      const clipped = await frame
+        .locator('vscode-button:visible, button:visible')
+        .evaluateAll((buttons) =>
+          buttons
+            .filter((b) => b.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .map((b) => b.textContent?.trim()),
+        );
+      await s.workbench.screenshot('error-analysis-900px');
+      assert.deepEqual(clipped, [], 'buttons past the right edge');
+    } finally {
+      await s.page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
   test('augment the tag, then train softmax on the new version from the notification', async () => {
     const { frame } = await ea().open(runId);
     const row = ea().tagRow(frame, 'thin strokes');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultParams, InvalidParamsError, projectSchema, resolveParams } from '../../../src/core/spec/schema';
 import { parseProjectText } from '../../../src/core/spec/parse';
@@ -19,7 +20,10 @@ for (const name of examples) {
     const file = join(examplesDir, name, 'mlloop.json');
     const parsed = parseProjectText(readFileSync(file, 'utf8'), file);
     assert.deepEqual(parsed.problems, []);
-    const project = await loadProject(join(examplesDir, name), {});
+    // On a copy: the data checks write caches (decoded images) into the project, and examples/ stays as committed.
+    const copy = join(mkdtempSync(join(tmpdir(), 'mlloop-example-')), name);
+    cpSync(join(examplesDir, name), copy, { recursive: true, filter: (src) => !src.includes('.mlloop') });
+    const project = await loadProject(copy, {});
     assert.deepEqual(
       project.problems.filter((p) => p.severity === 'error'),
       [],
