@@ -7,16 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * VS Code target → budget of its .vsix in MiB (enforced by test/package/vsix.test.ts). Measured at
- * 0.1.0: linux-x64 26.2 (ONNX Runtime's x64 library alone is 17.0 compressed), linux-arm64 19.3,
- * darwin-arm64 21.6, darwin-x64 20.6, win32-x64 20.2, win32-arm64 19.6.
+ * 0.1.0 with the fashion image sample (2,000 PNGs, about 1 MiB): linux-x64 27.7 (ONNX Runtime's x64
+ * library alone is 17.0 compressed), linux-arm64 20.7, darwin-arm64 23.1, darwin-x64 22.1, win32-x64 21.7,
+ * win32-arm64 21.0.
  */
 export const TARGETS = {
-  'linux-x64': { budgetMb: 28 },
-  'linux-arm64': { budgetMb: 21 },
-  'darwin-arm64': { budgetMb: 23 },
-  'darwin-x64': { budgetMb: 22 },
-  'win32-x64': { budgetMb: 22 },
-  'win32-arm64': { budgetMb: 21 },
+  'linux-x64': { budgetMb: 29 },
+  'linux-arm64': { budgetMb: 22 },
+  'darwin-arm64': { budgetMb: 24 },
+  'darwin-x64': { budgetMb: 23 },
+  'win32-x64': { budgetMb: 23 },
+  'win32-arm64': { budgetMb: 22 },
 };
 
 /** Where `npm run package` writes a target's .vsix. */

@@ -14,7 +14,7 @@ import { QuickFixMenu, paintedPixels, waitDrawn, webviewRoot } from './pages/dia
 import { TextEditor } from './pages/editor';
 import { ProblemsPanel } from './pages/problems';
 import { openSession, recordFigure, type Session } from './session';
-import { RUN_LABEL } from './pages/experiments';
+import { ExperimentsView, RUN_LABEL } from './pages/experiments';
 
 const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-diagnose-'));
 cpSync(DEFAULT_FOLDER, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
@@ -72,6 +72,9 @@ describe('diagnosing a digits run in a real VS Code', () => {
     const runRow = tree
       .locator('.monaco-list-row', { has: s.page.locator('.label-name', { hasText: RUN_LABEL }) })
       .first();
+    // A webview holding the focus (the Run Diagnostics view shows the latest run from the start)
+    // makes the tree's context menu ignore the click on its item: focus the tree first.
+    await new ExperimentsView(s.page).focusTree();
     await runRow.click({ button: 'right' });
     const item = s.page.locator('.monaco-menu .action-item', { hasText: 'Diagnose Run' }).first();
     await item.waitFor();
