@@ -246,5 +246,12 @@ describe('experiments in a real VS Code', () => {
     );
     assert.ok((await root.locator('#compare-table tr.differs').count()) >= 1, 'no difference highlighted');
     assert.ok((await panel.paintedPixels(root, '#chart-devLoss')) > 500, 'the compare chart is blank');
+    // Test metrics stay behind "Show test" (choosing runs by their test error makes it optimistic).
+    const testRows = root.locator('#compare-table tr[data-key^="test "]');
+    assert.equal(await testRows.count(), 0, 'the test metrics show by default');
+    assert.ok((await root.locator('#compare-table tr[data-key^="dev "]').count()) > 0, 'no dev metric');
+    await root.locator('#show-test').check();
+    await testRows.first().waitFor({ timeout: 10_000 });
+    await s.workbench.screenshot('compare-show-test');
   });
 });
