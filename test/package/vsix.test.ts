@@ -152,7 +152,7 @@ for (const [target, { budgetMb }] of Object.entries(TARGETS)) {
         (f) =>
           /\.(ts|tsx|map|wat)$/.test(f) ||
           /(^|\/)(test|tests|__tests__|\.mlloop|\.vscode)\//.test(f) ||
-          (f.startsWith('src/') && f !== 'src/core/spec/mlloop.schema.json') ||
+          f.startsWith('src/') ||
           /^(webview|node_modules\/\.bin)\//.test(f) ||
           /(^|\/)(tsconfig\.json|\.npmrc|package-lock\.json)$/.test(f),
       );

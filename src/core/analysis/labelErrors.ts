@@ -79,7 +79,7 @@ export async function crossValidatedProbabilities(
   return { rows, split, probabilities, folds };
 }
 
-/** rowIndex of a row a derived data version added (src/core/errors/dataVersions): it is in no file. */
+/** rowIndex of a row a derived data version added (src/core/data/dataVersions): it is in no file. */
 const NOT_IN_FILE = 0xffffffff;
 
 export interface LabelIssue {

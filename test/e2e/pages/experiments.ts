@@ -2,7 +2,6 @@
 // uses them. Selectors are those of VS Code 1.100 (code-server 4.100.3).
 import type { Locator, Page } from 'playwright-core';
 
-/** Label of an unnamed run in the tree: `run <last 6 hex digits of its id>`. */
 /** A run's row: its short name, the experiment and the id's random suffix (src/core/track/format runLabel). */
 export const RUN_LABEL = /^[\w.-]+ [0-9a-f]{6}$/;
 
@@ -20,7 +19,7 @@ export class ExperimentsView {
     return this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: RUN_LABEL }) });
   }
 
-  /** The row of a run by its label (`run f94b54`). */
+  /** The row of a run by its label (`mlp f94b54`). */
   runRow(label: string): Locator {
     return this.pane.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) });
   }
