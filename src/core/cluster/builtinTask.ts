@@ -12,7 +12,15 @@ import type { DataVersion } from '../data/types';
 import { isScriptExperiment } from '../spec/types';
 import { mlloopVersion } from '../runtime/version';
 import { runWorkerJob } from '../runtime/worker';
-import { runSeed, type JobResult, type SerializedError, type WorkerInput, type WorkerMessage } from '../train/job';
+import {
+  finishedLine,
+  loadedLine,
+  runSeed,
+  type JobResult,
+  type SerializedError,
+  type WorkerInput,
+  type WorkerMessage,
+} from '../train/job';
 import { writeReference } from '../train/reference';
 import { writeFileAtomic, type RunRecord } from '../train/runStore';
 import { METRIC_MARKER } from '../scripts/metricLines';
@@ -83,9 +91,7 @@ export async function trainClusterTask(o: {
     onMessage: (m, end) => {
       if (m.type === 'loaded') {
         dataVersion = m.info.version;
-        o.log(
-          `data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`,
-        );
+        o.log(loadedLine(m.info));
       } else if (m.type === 'progress') o.onMetricLine(JSON.stringify({ mlloop: METRIC_MARKER, ...m.event }));
       else if (m.type === 'done') end.resolve(m.result);
       else end.reject(Object.assign(new Error((m.error as SerializedError).message), m.error));
@@ -102,6 +108,6 @@ export async function trainClusterTask(o: {
   };
   // Written last: its presence says the model is complete.
   writeFileAtomic(join(o.runDir, BUILTIN_RESULT), JSON.stringify(out, null, 2) + '\n');
-  o.log(`trained in ${result.trainMs} ms; model ${result.onnx.byteLength} bytes`);
+  o.log(finishedLine(result));
   return out;
 }

@@ -13,6 +13,7 @@ import { loadImageSplitDataset } from './images/imageDataset';
 import {
   datasetCacheKey,
   datasetCacheKeyOf,
+  hasDatasetCacheEntries,
   readDatasetCache,
   touchDatasetCache,
   writeDatasetCache,
@@ -141,7 +142,11 @@ export interface LoadDatasetOptions extends ReadOptions {
    *  data file's content hash, the data settings and the stored split (src/core/data/datasetCache.ts).
    *  Needs the stored split (storeSplit not false). */
   cache?: boolean;
+  /** Told where the rows of a table came from: the dataset cache, or the data file (parsed). */
+  onSource?: (source: DatasetSource) => void;
 }
+
+export type DatasetSource = 'cache' | 'file';
 
 /**
  * Loads the project's data split into train/dev/test, ready for trainers. Throws ProjectInvalidError for
@@ -150,15 +155,22 @@ export interface LoadDatasetOptions extends ReadOptions {
 export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetOptions = {}): Promise<SplitDataset> {
   const ref = await resolveProject(project);
   if (isImageProject(ref.spec)) return loadImageSplitDataset(ref, { cache: opts.cache, storeSplit: opts.storeSplit });
-  if (!opts.cache || opts.storeSplit === false) return parseSplitDataset(ref, opts);
+  if (!opts.cache || opts.storeSplit === false) {
+    opts.onSource?.('file');
+    return parseSplitDataset(ref, opts);
+  }
   const projectDir = dirname(ref.projectFile);
   const file = dataFileOf(ref);
-  const key = await datasetCacheKey(ref.spec, projectDir, file, opts.maxBytes);
+  const key = (await hasDatasetCacheEntries(projectDir))
+    ? await datasetCacheKey(ref.spec, projectDir, file, opts.maxBytes)
+    : undefined;
   const cached = key && (await readDatasetCache(projectDir, key));
   if (cached) {
     await touchDatasetCache(projectDir, key);
+    opts.onSource?.('cache');
     return cached;
   }
+  opts.onSource?.('file');
   const dataset = await parseSplitDataset(ref, opts);
   // The key of what was parsed (the load has just stored the split it depends on, if it was not).
   const parsed = await datasetCacheKeyOf(ref.spec, projectDir, dataset.version.fileHash);

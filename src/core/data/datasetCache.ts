@@ -67,6 +67,15 @@ export async function datasetCacheKey(
   return datasetCacheKeyOf(spec, projectDir, await fileSha256(file));
 }
 
+/** Whether the project has any cached dataset: without one, a load need not hash the file for a key. */
+export async function hasDatasetCacheEntries(projectDir: string): Promise<boolean> {
+  try {
+    return (await readdir(datasetCacheDir(projectDir))).some((n) => n.endsWith('.bin'));
+  } catch {
+    return false;
+  }
+}
+
 /** The cache key for data whose bytes hash to `fileHash` (undefined while its split is not stored). */
 export async function datasetCacheKeyOf(
   spec: ProjectSpec,

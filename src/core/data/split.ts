@@ -126,15 +126,40 @@ export function assignFractionSplit(
 }
 
 /** Stable, unique example ids: the row's content hash (16 hex digits); the k-th repeat of an identical
- *  row gets "~k" appended. */
+ *  row gets "~k" appended. Repeats are found in a hash table over the two 32-bit halves, and the hex
+ *  text is sliced from one buffer: a Map of hex strings took seconds on a file of 600,000 rows. */
 export function rowIds(hashHi: Uint32Array, hashLo: Uint32Array): string[] {
-  const seen = new Map<string, number>();
-  const ids = new Array<string>(hashHi.length);
-  for (let i = 0; i < hashHi.length; i++) {
-    const base = hashHi[i].toString(16).padStart(8, '0') + hashLo[i].toString(16).padStart(8, '0');
-    const k = seen.get(base);
-    seen.set(base, (k ?? 0) + 1);
-    ids[i] = k ? `${base}~${k}` : base;
+  const n = hashHi.length;
+  const bytes = Buffer.allocUnsafe(n * 8);
+  for (let i = 0; i < n; i++) {
+    bytes.writeUInt32BE(hashHi[i], i * 8);
+    bytes.writeUInt32BE(hashLo[i], i * 8 + 4);
+  }
+  let size = 16;
+  while (size < 2 * n) size *= 2;
+  const mask = size - 1;
+  const firstRow = new Int32Array(size).fill(-1); // open addressing: the first row with each hash
+  const repeats = new Uint32Array(n); // per first row, how many repeats were seen
+  const ids = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const hi = hashHi[i];
+    const lo = hashLo[i];
+    let slot = Math.imul(lo ^ (hi >>> 7), 0x9e3779b1) & mask;
+    let first = -1;
+    for (;;) {
+      const j = firstRow[slot];
+      if (j < 0) {
+        firstRow[slot] = i;
+        break;
+      }
+      if (hashHi[j] === hi && hashLo[j] === lo) {
+        first = j;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const base = bytes.toString('hex', i * 8, i * 8 + 8);
+    ids[i] = first < 0 ? base : `${base}~${++repeats[first]}`;
   }
   return ids;
 }

@@ -6,6 +6,7 @@ import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, Rows, SplitDataset } from '../data/types';
 import type { ProjectRef } from '../data/dataset';
 import { loadDataVersion } from '../data/dataVersions';
+import type { DatasetSource } from '../data/dataset';
 import { buildReference, type MonitoringReference } from './reference';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
@@ -31,10 +32,24 @@ export interface JobMeta {
   mlloopVersion: string;
 }
 
+/** Wall time of each stage of a job, in ms (written to the run's log.txt; the path benchmark's shares). */
+export interface JobStages {
+  /** Loading the data (parsing the file, or reading the dataset cache). */
+  load: number;
+  fit: number;
+  /** Predictions and metrics on every split. */
+  evaluate: number;
+  export: number;
+  /** The monitoring reference (reference.ts). */
+  reference: number;
+}
+
 export interface JobResult {
   onnx: Uint8Array;
   metrics: { train: SplitMetrics; dev?: SplitMetrics; test?: SplitMetrics };
+  /** The fit alone (stages.fit). */
   trainMs: number;
+  stages: JobStages;
   /** Statistics of the training split and dev predictions, for monitoring (src/core/monitor); written as reference.json. */
   reference?: MonitoringReference;
 }
@@ -42,6 +57,9 @@ export interface JobResult {
 export interface LoadedInfo {
   version: DataVersion;
   rows: { train: number; dev: number; test: number };
+  /** Where a project's rows came from: the dataset cache, or the data file (absent: rows handed to the job). */
+  source?: DatasetSource;
+  loadMs: number;
 }
 
 export interface SerializedError {
@@ -49,6 +67,18 @@ export interface SerializedError {
   message: string;
   param?: string;
   step?: number;
+}
+
+/** The log line of the loaded data: split sizes, and where the rows came from in how long. */
+export function loadedLine(info: LoadedInfo): string {
+  const from = info.source === 'cache' ? 'read from the dataset cache' : info.source === 'file' ? 'parsed' : 'given';
+  return `data ${info.version.id}: train ${info.rows.train}, dev ${info.rows.dev}, test ${info.rows.test} rows (${from} in ${info.loadMs} ms)`;
+}
+
+/** The log line of a finished job: the time of each stage after loading, and the model's size. */
+export function finishedLine(r: JobResult): string {
+  const s = r.stages;
+  return `trained in ${s.fit} ms; model ${r.onnx.byteLength} bytes; evaluated on every split in ${s.evaluate} ms, ONNX export ${s.export} ms, monitoring reference ${s.reference} ms`;
 }
 
 /** Worker → host. */
@@ -88,16 +118,27 @@ export async function executeTrainJob(
 ): Promise<JobResult> {
   // Through the dataset cache: a next run on the same data, and the Error Analysis panel opened on this
   // run, read the split back instead of parsing the file again.
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - t);
+    t = now;
+    return ms;
+  };
+  let source: DatasetSource | undefined;
   const dataset =
     'dataset' in job.data
       ? job.data.dataset
-      : await loadDataVersion(job.data.project, job.data.dataVersion, { cache: true });
+      : await loadDataVersion(job.data.project, job.data.dataVersion, { cache: true, onSource: (s) => (source = s) });
+  const load = lap();
   hooks.onLoaded?.({
     version: dataset.version,
     rows: { train: dataset.train.features.n, dev: dataset.dev.features.n, test: dataset.test.features.n },
+    ...(source ? { source } : {}),
+    loadMs: load,
   });
   if (hooks.isCancelled?.()) throw new CancelledError('Training');
-  const t0 = Date.now();
+  lap();
   const model = await getTrainer(job.model)({
     schema: dataset.schema,
     train: dataset.train,
@@ -107,7 +148,7 @@ export async function executeTrainJob(
     onProgress: hooks.onProgress,
     isCancelled: hooks.isCancelled,
   });
-  const trainMs = Date.now() - t0;
+  const fit = lap();
   if (hooks.isCancelled?.()) throw new CancelledError('Training');
   const classes = dataset.schema.classes?.length ?? 0;
   let devPrediction: Prediction | undefined;
@@ -123,12 +164,15 @@ export async function executeTrainJob(
     return metrics;
   };
   const metrics = { train: evaluate(dataset.train)!, dev: evaluate(dataset.dev), test: evaluate(dataset.test) };
+  const evaluated = lap();
   const onnx = model.toOnnx({ runId: meta.runId, dataVersion: dataset.version.id, mlloopVersion: meta.mlloopVersion });
+  const exported = lap();
   const reference = buildReference(
     dataset.schema,
     dataset.train,
     devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
     { dataVersion: dataset.version.id },
   );
-  return { onnx, metrics, trainMs, reference };
+  const stages: JobStages = { load, fit, evaluate: evaluated, export: exported, reference: lap() };
+  return { onnx, metrics, trainMs: fit, stages, reference };
 }

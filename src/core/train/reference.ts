@@ -82,15 +82,20 @@ export function numericReference(
   values: ArrayLike<number>,
   maxPoints = REFERENCE_POINTS,
 ): NumericReference {
-  const present: number[] = [];
-  let missing = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) missing++;
-    else present.push(v);
+  // Straight into a typed array: a JS array of the present values took seconds on 600,000 rows.
+  let sorted: Float64Array | Float32Array;
+  if (values instanceof Float32Array) sorted = sortedPresentFloat32(values);
+  else {
+    const all = new Float64Array(values.length);
+    let k = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isNaN(v)) all[k++] = v;
+    }
+    sorted = all.subarray(0, k).sort();
   }
-  const sorted = Float64Array.from(present).sort();
   const n = sorted.length;
+  const missing = values.length - n;
   let mean = 0;
   for (const v of sorted) mean += v;
   mean = n ? mean / n : NaN;
@@ -140,6 +145,44 @@ export function numericReference(
   };
 }
 
+/**
+ * The values that are not NaN, in ascending order (-0 before +0, as a typed array's sort): an LSD radix
+ * sort over the float32 bits (three passes of 11 bits), several times faster than sorting a training
+ * column of hundreds of thousands of rows by comparisons.
+ */
+export function sortedPresentFloat32(values: Float32Array): Float32Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let keys = new Uint32Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    const b = bits[i];
+    // Order-preserving key: negative floats reversed (all bits flipped), positive ones above them.
+    keys[n++] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  }
+  keys = keys.subarray(0, n);
+  let tmp = new Uint32Array(n);
+  const count = new Uint32Array(2048);
+  for (let shift = 0; shift < 32; shift += 11) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[i] >>> shift) & 2047]++;
+    let sum = 0;
+    for (let d = 0; d < 2048; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) tmp[count[(keys[i] >>> shift) & 2047]++] = keys[i];
+    [keys, tmp] = [tmp, keys];
+  }
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    keys[i] = k & 0x80000000 ? k & 0x7fffffff : ~k >>> 0;
+  }
+  return new Float32Array(keys.buffer, keys.byteOffset, n);
+}
+
 /** Interior edges at the reference's deciles (points, so every value between two points falls in one bin). */
 function decileEdges(points: number[], weights: number[], n: number): number[] {
   const edges: number[] = [];
@@ -177,6 +220,13 @@ export function column<T>(data: ArrayLike<T>, n: number, width: number, j: numbe
   return out;
 }
 
+/** Numeric column j of a row-major matrix with `width` columns. */
+function numericColumn(data: Float32Array, n: number, width: number, j: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = data[i * width + j];
+  return out;
+}
+
 export function predictionReference(schema: FeatureSchema, pred: Prediction, n: number): PredictionReference {
   if (schema.task === 'classification' && pred.classIndex) {
     const classes = schema.classes ?? [];
@@ -208,7 +258,7 @@ export function buildReference(
   const F = schema.numeric.length;
   const K = schema.categorical.length;
   const features: FeatureReference[] = [
-    ...schema.numeric.map((name, j) => numericReference(name, column(train.features.numeric, n, F, j))),
+    ...schema.numeric.map((name, j) => numericReference(name, numericColumn(train.features.numeric, n, F, j))),
     ...schema.categorical.map((name, j) => categoricalReference(name, column(train.features.categories, n, K, j))),
   ];
   const m = dev?.metrics as Record<string, number> | undefined;

@@ -8,7 +8,15 @@ import type { BuiltinModel } from '../spec/types';
 import type { SplitDataset } from '../data/types';
 import { mlloopVersion } from '../runtime/version';
 import { runWorkerJob } from '../runtime/worker';
-import { type JobResult, type SerializedError, type TrainJob, type WorkerInput, type WorkerMessage } from './job';
+import {
+  finishedLine,
+  loadedLine,
+  type JobResult,
+  type SerializedError,
+  type TrainJob,
+  type WorkerInput,
+  type WorkerMessage,
+} from './job';
 import {
   appendMetric,
   createRun,
@@ -80,7 +88,7 @@ export async function trainJobRun(
   const provenance = gitState(projectDir).then((git) => git && run.update({ git }));
   try {
     const result = await runWorker(job, run, hooks).finally(() => provenance);
-    run.log(`trained in ${result.trainMs} ms; model ${result.onnx.byteLength} bytes`);
+    run.log(finishedLine(result));
     if (result.reference) writeReference(run.dir, result.reference);
     return outcome(run, finishRun(run, { status: 'completed', model: result.onnx, metrics: result.metrics }));
   } catch (e) {
@@ -129,9 +137,7 @@ function runWorker(job: TrainJob, run: RunDir, hooks: RunHooks): Promise<JobResu
     onMessage: (m, end) => {
       if (m.type === 'loaded') {
         run.update({ dataVersion: m.info.version, rows: m.info.rows });
-        run.log(
-          `data ${m.info.version.id}: train ${m.info.rows.train}, dev ${m.info.rows.dev}, test ${m.info.rows.test} rows`,
-        );
+        run.log(loadedLine(m.info));
       } else if (m.type === 'progress') {
         appendMetric(run, { t: Date.now(), ...m.event });
         try {

@@ -154,3 +154,24 @@ test('a GBDT run reports its curve while it trains (the Training panel grows liv
   assert.ok(statusAtEvent.length >= 2, `${statusAtEvent.length} progress events`);
   assert.equal(statusAtEvent[0], 'running', 'the first point arrives while the run is still training');
 });
+
+test('a second train on the same data reads the split from the dataset cache and gives the same metrics; log.txt times each stage', async () => {
+  const dir = irisProject({ gbdt: { model: 'gbdt', params: { iterations: 20, minSamplesLeaf: 5 } } });
+  const first = await trainExperiment({ projectDir: dir, experimentName: 'gbdt' });
+  const second = await trainExperiment({ projectDir: dir, experimentName: 'gbdt' });
+  assert.equal(first.status, 'completed', first.error?.message);
+  assert.equal(second.status, 'completed', second.error?.message);
+  const log = (o: typeof first) => readFileSync(join(o.runDir, 'log.txt'), 'utf8');
+  assert.match(log(first), /train \d+, dev \d+, test \d+ rows \(parsed in \d+ ms\)/);
+  assert.match(log(second), /train \d+, dev \d+, test \d+ rows \(read from the dataset cache in \d+ ms\)/);
+  assert.match(
+    log(second),
+    /trained in \d+ ms; model \d+ bytes; evaluated on every split in \d+ ms, ONNX export \d+ ms, monitoring reference \d+ ms/,
+  );
+  assert.deepEqual(second.metrics, first.metrics);
+  assert.deepEqual(readRun(dir, second.runId).dataVersion, readRun(dir, first.runId).dataVersion);
+  assert.equal(
+    readFileSync(join(second.runDir, 'reference.json'), 'utf8').replace(/"createdAt":"[^"]*"/, ''),
+    readFileSync(join(first.runDir, 'reference.json'), 'utf8').replace(/"createdAt":"[^"]*"/, ''),
+  );
+});
