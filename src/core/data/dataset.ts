@@ -207,15 +207,22 @@ async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Pro
     ...(rowSplit.classes ? { classes: rowSplit.classes } : {}),
   };
   const counts = countSplits(split);
+  if (categoricalCols.every((c) => c.forcedCategorical && !c.distinctCapped)) {
+    const [train, dev, test] = rowsFromScan(
+      scan,
+      split,
+      counts,
+      numericCols,
+      categoricalCols,
+      ids,
+      rowSplit.classIndex,
+    );
+    return { schema, train, dev, test, version: rowSplit.version };
+  }
   const builders = [counts.train, counts.dev, counts.test].map((n) => new RowsBuilder(n, numericCols.length));
   const numIdx = numericCols.map((c) => c.index);
   const catIdx = categoricalCols.map((c) => c.index);
   const targetIdx = scan.target!.index;
-  if (categoricalCols.every((c) => c.forcedCategorical && !c.distinctCapped)) {
-    fillFromScan(scan, split, builders, numericCols, categoricalCols, ids, rowSplit.classIndex);
-    const [train, dev, test] = builders.map((b) => b.build());
-    return { schema, train, dev, test, version: rowSplit.version };
-  }
   let row = 0;
   const second = await readTable(
     file,
@@ -242,33 +249,58 @@ async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Pro
   return { schema, train, dev, test, version: rowSplit.version };
 }
 
-/** The rows from the values the scan kept: numeric cells as parsed, categorical ones by their code. */
-function fillFromScan(
+/**
+ * The rows from the values the scan kept: numeric cells as parsed, categorical ones by their code.
+ * Numeric values are copied column by column, each scan column released once copied, so the scan's
+ * copy and the rows' copy of a large file are not both whole at the peak.
+ */
+function rowsFromScan(
   scan: TableScan,
   split: Uint8Array,
-  builders: RowsBuilder[],
+  counts: { train: number; dev: number; test: number },
   numericCols: ColumnScan[],
   categoricalCols: ColumnScan[],
   ids: string[],
   classIndex: ArrayLike<number> | undefined,
-): void {
-  const numeric = numericCols.map((c) => c.values!.view());
+): Rows[] {
+  const F = numericCols.length;
+  const K = categoricalCols.length;
+  const sizes = [counts.train, counts.dev, counts.test];
+  const rows = sizes.map((n): Rows => ({
+    features: { n, numeric: new Float32Array(n * F), categories: new Array<string>(n * K) },
+    y: new Float64Array(n),
+    ids: new Array<string>(n),
+    rowIndex: new Uint32Array(n),
+  }));
+  // Each row's place in its split.
+  const place = new Uint32Array(scan.rows);
+  const next = [0, 0, 0];
   const codes = categoricalCols.map((c) => c.codes?.view());
   const names = categoricalCols.map((c) => [...c.strings.keys()]);
   const target = scan.targetValue;
   for (let i = 0; i < scan.rows; i++) {
     const s = split[i];
     if (s === NO_SPLIT) continue;
-    const b = builders[s];
-    for (let f = 0; f < numeric.length; f++) b.numeric.push(numeric[f][i]);
-    for (let k = 0; k < codes.length; k++) {
+    const r = rows[s];
+    const p = (place[i] = next[s]++);
+    for (let k = 0; k < K; k++) {
       const code = codes[k]?.[i] ?? -1;
-      b.categories.push(code < 0 ? '' : names[k][code]);
+      r.features.categories[p * K + k] = code < 0 ? '' : names[k][code];
     }
-    b.y.push(classIndex ? classIndex[i] : target![i]);
-    b.ids.push(ids[i]);
-    b.rowIndex.push(i);
+    r.y[p] = classIndex ? classIndex[i] : target![i];
+    r.ids[p] = ids[i];
+    r.rowIndex[p] = i;
   }
+  const numeric = rows.map((r) => r.features.numeric);
+  for (let f = 0; f < F; f++) {
+    const column = numericCols[f].values!.view();
+    for (let i = 0; i < scan.rows; i++) {
+      const s = split[i];
+      if (s !== NO_SPLIT) numeric[s][place[i] * F + f] = column[i];
+    }
+    numericCols[f].values = undefined;
+  }
+  return rows;
 }
 
 export function storedSplitOf(spec: ProjectSpec, version: DataVersion, ids: string[], split: Uint8Array): StoredSplit {

@@ -170,8 +170,7 @@ export async function writeDatasetCache(
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const parts: Uint8Array[] = [];
-  let size = pad8(8 + headerBytes.length);
-  const prefix = Buffer.alloc(size);
+  const prefix = Buffer.alloc(pad8(8 + headerBytes.length));
   prefix.writeUInt32LE(MAGIC, 0);
   prefix.writeUInt32LE(headerBytes.length, 4);
   headerBytes.copy(prefix, 8);
@@ -181,7 +180,6 @@ export async function writeDatasetCache(
     parts.push(bytes);
     const padded = pad8(bytes.length);
     if (padded > bytes.length) parts.push(new Uint8Array(padded - bytes.length));
-    size += padded;
   };
   for (const s of SPLITS) {
     const r = dataset[s];
@@ -194,7 +192,8 @@ export async function writeDatasetCache(
   await mkdir(dir, { recursive: true });
   const file = entryPath(projectDir, key.key);
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, Buffer.concat(parts, size));
+  // The parts as they are (no concatenated copy of a split of hundreds of megabytes).
+  await writeFile(tmp, parts);
   await rename(tmp, file);
   await pruneDatasetCache(projectDir);
 }

@@ -7,6 +7,8 @@ export interface Growable<T extends TypedArray> {
   push(v: number): void;
   /** Appends `count` copies of v (backfilling a column that starts being tracked late). */
   fill(v: number, count: number): void;
+  /** Makes room for `capacity` values in all (a size estimate: no doubling and copying on the way there). */
+  reserve(capacity: number): void;
   /** The values pushed so far (a view; copy it before pushing more). */
   view(): T;
 }
@@ -33,8 +35,12 @@ function growableOf<T extends TypedArray>(ctor: TypedCtor<T>): new (capacity?: n
       this.length += count;
     }
 
-    private grow(min: number): void {
-      const next = new ctor(Math.max(min, this.buf.length * 2));
+    reserve(capacity: number): void {
+      if (capacity > this.buf.length) this.grow(capacity, true);
+    }
+
+    private grow(min: number, exact = false): void {
+      const next = new ctor(exact ? min : Math.max(min, this.buf.length * 2));
       next.set(this.buf as never);
       this.buf = next;
     }

@@ -85,6 +85,8 @@ export class Batcher {
   private queue: Pending[] = [];
   private queuedRows = 0;
   private scheduled = false;
+  /** A pump is queued for the end of this event-loop turn. */
+  private immediate = false;
   private runningRuns = 0;
   /** Requests whose run is in a worker, watched by the deadline sweep (a run on this thread cannot be interrupted). */
   private readonly inWorker = new Set<Pending>();
@@ -119,11 +121,20 @@ export class Batcher {
   }
 
   private schedule(delayUs: number): void {
-    if (this.scheduled && delayUs > 0) return;
+    if (delayUs <= 0) {
+      // One pump per turn however many requests arrive in it (not one setImmediate per request).
+      if (this.immediate) return;
+      this.immediate = true;
+      // setImmediate runs after the I/O callbacks of this turn: every request parsed in it joins the batch.
+      setImmediate(() => {
+        this.immediate = false;
+        this.pump();
+      });
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
-    // setImmediate runs after the I/O callbacks of this turn: every request parsed in it joins the batch.
-    if (delayUs <= 0) setImmediate(() => this.pump());
-    else setTimeout(() => this.pump(), delayUs / 1000);
+    setTimeout(() => this.pump(), delayUs / 1000);
   }
 
   /** Sends batches to the engine while it has a free slot. */
