@@ -80,7 +80,8 @@ Evaluates the run's model.onnx on the train, dev and test splits of the project 
 the current folder) and compares train and dev error with the project's baseline.error.
 
   --run RUN          a run id (or a unique prefix), "latest", or "latest:EXPERIMENT"
-  --learning-curve   retrain on 10 %, 20 %, …, 100 % of the training split (cached in the run folder)
+  --learning-curve   retrain on 10 %, 20 %, …, 100 % of the training split (above 100,000 rows: 20 %, 40 %,
+                     …, 100 %), cached in the run folder
   --no-importance    skip permutation feature importance on dev
   --validation-curve PARAM
                      retrain with PARAM swept around its value (e.g. l2, hidden)

@@ -17,7 +17,7 @@ import {
   computeValidationCurve,
   learningCurveKey,
   learningCurveOfRun,
-  DEFAULT_FRACTIONS,
+  learningCurveFractions,
   type CurveOptions,
 } from './learningCurve';
 import { readCachedLearningCurve } from './learningCurveCache';
@@ -156,7 +156,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
     else if (mode === 'cached' && record.model !== 'script')
       learningCurve = readCachedLearningCurve(
         runDir,
-        learningCurveKey(dataset, retrainSpecOf(record), DEFAULT_FRACTIONS),
+        learningCurveKey(dataset, retrainSpecOf(record), learningCurveFractions(dataset)),
       );
     const validationCurve = opts.validationParam
       ? await computeValidationCurve(

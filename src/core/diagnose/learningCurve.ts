@@ -1,5 +1,5 @@
-// Learning curve (the run's experiment retrained on 10 %, 20 %, …, 100 % of the training split,
-// same seed and parameters) and validation curve (one parameter swept at 100 %). Every point is a
+// Learning curve (the run's experiment retrained on 10 %, 20 %, …, 100 % of the training split, or
+// on 20 %, 40 %, …, 100 % of a large one; same seed and parameters) and validation curve (one parameter swept at 100 %). Every point is a
 // job of the training worker; the learning curve is cached in the run folder, keyed by what it
 // depends on, so a second look costs nothing.
 
@@ -12,6 +12,14 @@ import { readCachedLearningCurve, writeCachedLearningCurve } from './learningCur
 import { runPool, stratifiedOrder, trainInWorker, withoutTest, withTrainSubset, type RetrainSpec } from './retrain';
 
 export const DEFAULT_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/** Above this many training rows a learning curve has 5 points (3 fits of the whole split's size instead of 5.5). */
+export const LARGE_TRAIN_ROWS = 100_000;
+export const LARGE_FRACTIONS = [0.2, 0.4, 0.6, 0.8, 1];
+
+/** The fractions of the training split a learning curve of this run's data is trained on. */
+export function learningCurveFractions(dataset: SplitDataset): number[] {
+  return dataset.train.features.n > LARGE_TRAIN_ROWS ? LARGE_FRACTIONS : DEFAULT_FRACTIONS;
+}
 
 export interface CurveOptions {
   signal?: AbortSignal;
@@ -83,7 +91,7 @@ export async function learningCurveOfRun(
   metric: MetricName,
   opts: CurveOptions & { fractions?: number[] } = {},
 ): Promise<LearningCurve> {
-  const fractions = opts.fractions ?? DEFAULT_FRACTIONS;
+  const fractions = opts.fractions ?? learningCurveFractions(dataset);
   const cached = readCachedLearningCurve(runDir, learningCurveKey(dataset, spec, fractions));
   if (cached) return cached;
   const curve = await computeLearningCurve(dataset, spec, metric, fractions, opts);

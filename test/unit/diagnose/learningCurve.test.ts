@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   computeValidationCurve,
+  DEFAULT_FRACTIONS,
+  LARGE_FRACTIONS,
+  LARGE_TRAIN_ROWS,
+  learningCurveFractions,
   learningCurveKey,
   learningCurveOfRun,
   sweepValues,
@@ -75,4 +79,12 @@ test('cancelling stops the curve with CancelledError', async () => {
   });
   await assert.rejects(pending, CancelledError);
   assert.equal(readCachedLearningCurve(runDir), undefined, 'a cancelled curve is not cached');
+});
+
+test('a learning curve has 10 points, 5 (20 % … 100 %) when the training split is above 100,000 rows', () => {
+  const withTrainRows = (n: number) => ({ ...iris, train: { ...iris.train, features: { ...iris.train.features, n } } });
+  assert.deepEqual(learningCurveFractions(iris), DEFAULT_FRACTIONS);
+  assert.deepEqual(learningCurveFractions(withTrainRows(LARGE_TRAIN_ROWS)), DEFAULT_FRACTIONS);
+  assert.deepEqual(learningCurveFractions(withTrainRows(LARGE_TRAIN_ROWS + 1)), [0.2, 0.4, 0.6, 0.8, 1]);
+  assert.equal(LARGE_FRACTIONS.length, 5);
 });
