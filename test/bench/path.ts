@@ -22,6 +22,8 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '600000' },
     features: { type: 'string', default: '30' },
     iterations: { type: 'string', default: '100' },
+    /** Skip the panels' measurements (test/bench/pathPanels.ts) on the last runs. */
+    'no-panels': { type: 'boolean', default: false },
   },
 });
 const REPEAT = Number(values.repeat);
@@ -30,6 +32,7 @@ const benchDir = join(root, '.cache/bench');
 const PYTHON = '/usr/bin/python3';
 
 interface MlLoopRun {
+  runId: string;
   wall: number;
   peakMb: number;
   stages: Record<'load' | 'fit' | 'evaluate' | 'export' | 'reference' | 'other', number>;
@@ -60,7 +63,7 @@ function cliCopy(): string {
   execFileSync(process.execPath, [join(root, 'src/build/build.mjs'), '--no-typecheck'], { stdio: 'inherit' });
   const dir = join(benchDir, 'path-cli');
   mkdirSync(dir, { recursive: true });
-  for (const f of ['cli.js', 'worker-train.js']) copyFileSync(join(root, 'dist', f), join(dir, f));
+  for (const f of ['cli.js', 'worker-train.js', 'worker-errors.js']) copyFileSync(join(root, 'dist', f), join(dir, f));
   // Preloaded into the CLI's process: its peak RSS (worker threads included) when it exits.
   writeFileSync(
     join(dir, 'peak-rss.js'),
@@ -96,6 +99,7 @@ function mlLoopTrain(cli: string, project: string, cold: boolean): MlLoopRun | s
   };
   stages.other = wall - (stages.load + stages.fit + stages.evaluate + stages.export + stages.reference);
   return {
+    runId: out.runId,
     wall,
     peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024,
     stages,
@@ -203,6 +207,15 @@ function stagesText(r: MlLoopRun): string {
         `  ${kind}: ml-loop / pandas+XGBoost (read+fit+dev) = ${ratio(kind, (r, p) => r.wall / p.total_dev).toFixed(2)}x time (goal ≤ 1), ${ratio(kind, (r, p) => r.peakMb / p.peak_mb).toFixed(2)}x peak memory (goal ≤ 1); fit alone ${ratio(kind, (r, p) => r.stages.fit / p.stages.fit).toFixed(2)}x`,
       );
     }
+  }
+  const [a, b] = [runs.cold.at(-1), runs.warm.at(-1)];
+  if (!values['no-panels'] && a && b) {
+    console.log(`\npanels on run ${b.runId} (compared with ${a.runId}) [load ${load()}]:`);
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'pathPanels.ts'), project, b.runId, a.runId, join(cli, 'cli.js')],
+      { stdio: 'inherit' },
+    );
   }
   console.log(`load average at the end: ${load()}`);
   if (existsSync(join(project, '.mlloop/runs')) && readdirSync(join(project, '.mlloop/runs')).length > 20)
