@@ -248,3 +248,32 @@ test('JSON Lines data loads like CSV', async () => {
     p.cleanup();
   }
 });
+
+test('a file of thousands of rows of varying length: every cell lands in its row of its split (row sizes estimated from the first rows)', async () => {
+  // Long rows first, then short ones: the row count estimated from the first 1,000 rows is too small and the arrays grow.
+  const rows: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const a = i >= 1000 ? String(i % 10) : (i * 1.0001).toFixed(4);
+    const b = i % 13 === 0 ? '' : i >= 1000 ? '1' : String(-i / 7);
+    rows.push(`${a},${b},${['red', 'blue', 'green'][i % 3]},${['cat', 'dog'][i % 2]}`);
+  }
+  const ds = await load(['a,b,colour,label', ...rows].join('\n') + '\n', { data: { categorical: ['colour'] } });
+  assert.deepEqual(ds.schema.numeric, ['a', 'b']);
+  let seen = 0;
+  for (const split of ['train', 'dev', 'test'] as const) {
+    const r = ds[split];
+    for (let k = 0; k < r.features.n; k++) {
+      const [a, b, colour, label] = rows[r.rowIndex[k]].split(',');
+      assert.equal(r.features.numeric[k * 2], Math.fround(Number(a)));
+      assert.ok(
+        b === ''
+          ? Number.isNaN(r.features.numeric[k * 2 + 1])
+          : r.features.numeric[k * 2 + 1] === Math.fround(Number(b)),
+      );
+      assert.equal(r.features.categories[k], colour);
+      assert.equal(ds.schema.classes![r.y[k]], label);
+      seen++;
+    }
+  }
+  assert.equal(seen, 5000);
+});
