@@ -112,6 +112,9 @@ function pythonReference(csv: string, iterations: number): PythonRun | string {
   const r = spawnSync(PYTHON, [join(__dirname, 'path_reference.py'), csv, 'y', String(iterations)], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
+    // XGBoost's OpenMP threads spin while they wait: on a machine shared by other jobs they collapse
+    // (a 100-iteration fit took 752 s instead of seconds at load 20). Waiting passively, as ML Loop's helpers do.
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
   });
   const line = r.stdout?.trim().split('\n').pop() ?? '';
   try {
