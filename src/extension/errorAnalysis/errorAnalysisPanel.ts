@@ -100,6 +100,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private loads = 0;
   /** Where each example id sits in the loaded data (features on request). */
   private index = new Map<string, { split: 'train' | 'dev' | 'test'; row: number }>();
+  /** Train and test are in `index` too (see rowOf). */
+  private indexedAll = false;
   /** The review queue's examples of this model (the Production source), and their rows by id. */
   private production: ProductionQueue | undefined;
   private productionIndex = new Map<string, number>();
@@ -281,9 +283,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   ): void {
     this.analysis = analysis;
     const { table, dataset } = analysis;
+    // Dev now (the examples the panel lists); train and test at the first id not found there: indexing
+    // every split of a 600,000-row run held this thread for hundreds of milliseconds as the panel opened.
     this.index.clear();
-    for (const split of ['train', 'dev', 'test'] as const)
-      dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
+    this.indexSplit('dev');
+    this.indexedAll = false;
     this.view = {
       runId: analysis.record.runId,
       load: ++this.loads,
@@ -447,6 +451,20 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     this.sendUpdate({ tags: Object.fromEntries(ids.map((id) => [id, store[id] ?? []])), tagTable: this.view.tagTable });
   }
 
+  private indexSplit(split: 'train' | 'dev' | 'test'): void {
+    this.analysis?.dataset[split].ids.forEach((id, row) => this.index.set(id, { split, row }));
+  }
+
+  /** Where an example of the analysed data is (dev first; train and test indexed when first asked for). */
+  private rowOf(id: string): { split: 'train' | 'dev' | 'test'; row: number } | undefined {
+    const at = this.index.get(id);
+    if (at || this.indexedAll) return at;
+    this.indexedAll = true;
+    this.indexSplit('train');
+    this.indexSplit('test');
+    return this.index.get(id);
+  }
+
   private sendFeatures(requestId: number, ids: string[]): void {
     const a = this.analysis;
     if (!a) return;
@@ -456,7 +474,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     const numeric: number[][] = [];
     const categories: string[][] = [];
     for (const id of ids) {
-      const at = this.index.get(id);
+      const at = this.rowOf(id);
       const p = at ? undefined : this.productionIndex.get(id);
       const rows = at ? a.dataset[at.split] : p !== undefined ? this.production?.rows : undefined;
       const row = at ? at.row : (p ?? 0);
