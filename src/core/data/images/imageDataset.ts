@@ -36,7 +36,7 @@ import {
 } from './imageCache';
 import { listImageExamples, nameFiles, type ImageExample, type ImageInputProblem, type ImageListing } from './layout';
 import { decodeInChunks } from './decodePool';
-import { uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
+import { plainPngInfo, uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
 import { PROPERTY_NAMES } from './properties';
 
 /** An image project's input is unusable; `problem` names the files and the key of mlloop.json. */
@@ -141,9 +141,9 @@ export async function loadImageCollection(
       continue;
     }
     const m = memo.get(r.rel);
+    let bytes: Buffer | undefined;
     if (m && m[0] === st.size && m[1] === st.mtimeMs && m[2] === st.ino) r.hash = m[3];
     else {
-      let bytes: Buffer;
       try {
         bytes = readFileSync(r.file);
       } catch (e) {
@@ -153,7 +153,13 @@ export async function loadImageCollection(
       r.hash = createHash('sha256').update(bytes).digest('hex');
     }
     freshMemo.set(r.rel, [st.size, st.mtimeMs, st.ino, r.hash]);
-    const entry = infoCache.get(r.hash);
+    let entry = infoCache.get(r.hash);
+    // A plain PNG's header is read here from the bytes in hand (the same answer as sharp's, without a call per file).
+    const png = !entry && bytes ? plainPngInfo(bytes) : undefined;
+    if (png) {
+      infoCache.set(r.hash, (entry = png));
+      infoChanged = true;
+    }
     if (entry) {
       if ('error' in entry) r.error = entry.error;
       else r.info = entry;
