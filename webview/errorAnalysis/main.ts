@@ -366,7 +366,7 @@ function drawDetail(): void {
     'dl',
     { class: 'detail-facts' },
     fact('example', id),
-    ...(nb?.file ? [fact('file', nb.file, { title: nb.file, 'data-role': 'detail-file' })] : []),
+    ...(nb?.file ? [fact('source', nb.file, { title: nb.file, 'data-role': 'detail-file' })] : []),
     fact('true', className(truth), { 'data-role': 'detail-truth' }),
     fact('predicted', className(predicted), { class: wrong ? 'bad' : '', 'data-role': 'detail-predicted' }),
     fact('confidence', v.dev.confidence[r] === v.dev.confidence[r] ? v.dev.confidence[r].toFixed(3) : '—'),

@@ -17,7 +17,7 @@ import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './au
 import { loadDataVersion, readRowsCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
 import { buildErrorTable, type ErrorTable } from './errorTable';
 import { imageSliceView, type SliceView } from './imageSlices';
-import { neighbourIndex, type NeighbourIndex } from './imageNeighbours';
+import { featureNeighbourIndex, neighbourIndex, type NeighbourIndex } from './imageNeighbours';
 import { ScriptModel } from '../scripts/scriptModel';
 import { findLabelIssues, labelIssuesOfPredictions, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
@@ -138,7 +138,12 @@ export async function analyseRun(opts: {
     ...opts.slices,
     pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image),
   });
-  const neighbours = await neighbourIndex(join(runDir, 'model.onnx'), dataset);
+  // Image files, or a table of pixel columns (data.image): the closest training images of an example.
+  const neighbours = dataset.schema.image
+    ? await neighbourIndex(join(runDir, 'model.onnx'), dataset)
+    : result.image && dataset.schema.numeric.length
+      ? featureNeighbourIndex(dataset)
+      : undefined;
   return {
     ...result,
     sliceView,

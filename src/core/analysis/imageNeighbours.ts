@@ -239,6 +239,24 @@ export async function neighbourIndex(
   };
 }
 
+/**
+ * The neighbour index of a table whose numeric features are an image's pixels (`data.image` over CSV
+ * columns, as the digits sample): those values as they are, with L2 distance.
+ */
+export function featureNeighbourIndex(dataset: {
+  train: Rows;
+  dev: Rows;
+  schema: { numeric: string[] };
+}): NeighbourIndex {
+  const dim = dataset.schema.numeric.length;
+  const copy = (rows: Rows): FeatureRows => {
+    const out = sharedRows(rows.features.n, dim);
+    out.rows.set(rows.features.numeric.subarray(0, rows.features.n * dim));
+    return out;
+  };
+  return { kind: 'pixels', metric: 'l2', normalised: false, train: copy(dataset.train), dev: copy(dataset.dev) };
+}
+
 /** The k training rows nearest to dev row `devRow`, per class (`classOf`: the class of each train row). */
 export function nearestOfEachClass(
   index: NeighbourIndex,

@@ -478,8 +478,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         continue;
       }
       if (rows.images && schema.image) {
-        // Image files: the preprocessed pixels, channels last, as the panel draws data.image rows.
-        numeric.push(Array.from(planarToInterleaved(rows.images.pixels, row, schema.image)));
+        numeric.push(this.pixelsOf(rows, row));
         categories.push([]);
         continue;
       }
@@ -495,6 +494,14 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     } satisfies ErrorAnalysisHostMessage);
   }
 
+  /** What the panel draws of a row: image files' preprocessed pixels, channels last; a table's numeric features (data.image pixel columns). */
+  private pixelsOf(rows: RunErrorAnalysis['dataset']['dev'], row: number): number[] {
+    const { schema } = this.analysis!.dataset;
+    if (rows.images && schema.image) return Array.from(planarToInterleaved(rows.images.pixels, row, schema.image));
+    const F = schema.numeric.length;
+    return Array.from(rows.features.numeric.subarray(row * F, (row + 1) * F));
+  }
+
   /** The detail of a dev image: its file and the closest training images of each class (searched in a worker). */
   private async sendNeighbours(id: string): Promise<void> {
     const a = this.analysis;
@@ -503,9 +510,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       void this.panel.webview.postMessage({ type: 'neighbours', result } satisfies ErrorAnalysisHostMessage);
     const at = this.index.get(id);
     const { dev, train, schema } = a.dataset;
-    if (!schema.image || !at || at.split !== 'dev' || !dev.images || !train.images)
+    if (!a.image || !at || at.split !== 'dev')
       return send({ id, byClass: [], message: 'The closest training images are shown for dev images.' });
-    const file = dev.images.files[at.row];
+    // Image files by their path; a table's rows (pixel columns) by their row in the data file.
+    const fileOf = (rows: typeof dev, row: number) => rows.images?.files[row] ?? `data row ${rows.rowIndex[row]}`;
+    const file = fileOf(dev, at.row);
     if (!a.neighbours) {
       // Found with the slices: answered when they come.
       this.neighboursWanted = id;
@@ -534,9 +543,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         byClass: byClass.map((list) =>
           list.map((nb) => ({
             id: train.ids[nb.row],
-            file: train.images!.files[nb.row],
+            file: fileOf(train, nb.row),
             distance: nb.distance,
-            pixels: Array.from(planarToInterleaved(train.images!.pixels, nb.row, schema.image!)),
+            pixels: this.pixelsOf(train, nb.row),
           })),
         ),
       });

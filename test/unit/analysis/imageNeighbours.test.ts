@@ -7,6 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../../../src/core/data/prng';
 import {
   embeddingRows,
+  featureNeighbourIndex,
+  nearestOfEachClass,
   nearestNeighbours,
   normaliseRows,
   pixelRows,
@@ -162,4 +164,32 @@ test("an image model's `embedding` output is read in batches; a model without on
   } finally {
     await s2.release();
   }
+});
+
+test('a table of pixel columns (data.image over CSV, as digits): its numeric rows are the index, searched by L2', () => {
+  const rows = (values: number[][]) => ({
+    features: { n: values.length, numeric: Float32Array.from(values.flat()), categories: [] },
+    y: Float64Array.from(values.map((_, i) => i % 2)),
+    ids: values.map((_, i) => `r${i}`),
+    rowIndex: Uint32Array.from(values.map((_, i) => i)),
+  });
+  const train = rows([
+    [0, 0, 16],
+    [16, 16, 0],
+    [1, 0, 15],
+    [15, 16, 1],
+  ]);
+  const dev = rows([[0, 1, 16]]);
+  const index = featureNeighbourIndex({ train, dev, schema: { numeric: ['px0', 'px1', 'px2'] } });
+  assert.equal(index.metric, 'l2');
+  assert.ok(index.train.rows.buffer instanceof SharedArrayBuffer);
+  const byClass = nearestOfEachClass(index, 0, Int32Array.from(train.y), 2, 2);
+  assert.deepEqual(
+    byClass.map((list) => list.map((x) => x.row)),
+    [
+      [0, 2],
+      [3, 1],
+    ],
+  );
+  assert.ok(Math.abs(byClass[0][0].distance - 1) < 1e-6);
 });
