@@ -1,15 +1,20 @@
 // The nearest-neighbour search of Error Analysis' detail view (and "find more like these"): exact
 // against a plain reference (sort every row by its distance), per class, with planted neighbours;
-// pixel rows pooled to fit a budget; an image model's `embedding` output read in batches.
+// pixel rows pooled to fit a budget; an image model's `embedding` output read in batches and chosen
+// over the pixels when model.onnx has one; a table of pixel columns searched by its own rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../../../src/core/data/prng';
 import {
   embeddingRows,
   featureNeighbourIndex,
-  nearestOfEachClass,
   nearestNeighbours,
+  nearestOfEachClass,
+  neighbourIndex,
   normaliseRows,
   pixelRows,
   type FeatureRows,
@@ -192,4 +197,67 @@ test('a table of pixel columns (data.image over CSV, as digits): its numeric row
     ],
   );
   assert.ok(Math.abs(byClass[0][0].distance - 1) < 1e-6);
+});
+
+test("the index of a run: the model's embedding (cosine, unit rows) when model.onnx has one, else the pixels (L2)", async () => {
+  // image [N, 1, 4, 4] → embedding [N, 2] = (sum of the top half, sum of the bottom half), and scores.
+  const b = new OnnxGraphBuilder();
+  const input = b.addInput('image', 'float', ['N', 1, 4, 4]);
+  const [flat] = b.addNode('Flatten', [input], 1, { axis: 1 });
+  const w = b.addInitializer(
+    'W',
+    Float32Array.from({ length: 32 }, (_, i) => (i >> 1 < 8 === (i % 2 === 0) ? 1 : 0)),
+    [16, 2],
+  );
+  b.addNode('MatMul', [flat, w], ['embedding']);
+  b.addNode('Identity', ['embedding'], ['scores']);
+  b.addOutput('embedding', 'float', ['N', 2]);
+  b.addOutput('scores', 'float', ['N', 2]);
+  const dir = mkdtempSync(join(tmpdir(), 'mlloop-neighbours-'));
+  try {
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, b.build());
+    const image = (top: number, bottom: number) => Array.from({ length: 16 }, (_, i) => (i < 8 ? top : bottom));
+    const rows = (images: number[][]) => ({
+      features: { n: images.length, numeric: new Float32Array(0), categories: [] },
+      y: new Float64Array(images.length),
+      ids: images.map((_, i) => `i${i}`),
+      rowIndex: new Uint32Array(images.length),
+      images: { pixels: Uint8Array.from(images.flat()), files: [] },
+    });
+    const shape = { height: 4, width: 4, channels: 1 as const };
+    // Train: bright on top (dim and strong), bright below; dev: bright on top, at another brightness.
+    const dataset = {
+      train: rows([image(40, 0), image(0, 200), image(250, 10)]),
+      dev: rows([image(120, 0)]),
+      schema: { image: shape },
+    };
+    const index = (await neighbourIndex(file, dataset))!;
+    assert.equal(index.kind, 'embedding');
+    assert.equal(index.metric, 'cosine');
+    assert.equal(index.train.dim, 2);
+    for (let i = 0; i < 3; i++)
+      assert.ok(Math.abs(Math.hypot(index.train.rows[i * 2], index.train.rows[i * 2 + 1]) - 1) < 1e-5);
+    // By direction: the dim top-bright image has the dev image's direction exactly; the bottom-bright one is farthest.
+    const near = nearestNeighbours(index.train, index.dev.rows.subarray(0, 2), {
+      k: 3,
+      metric: 'cosine',
+      normalised: true,
+    })[0];
+    assert.deepEqual(near.map((x) => x.row).slice(0, 1), [0]);
+    assert.ok(near[0].distance < 1e-6 && near[2].row === 1);
+    // The same data under a model without an embedding: pixels, L2.
+    const plain = new OnnxGraphBuilder();
+    const x = plain.addInput('image', 'float', ['N', 1, 4, 4]);
+    plain.addNode('Flatten', [x], ['scores'], { axis: 1 });
+    plain.addOutput('scores', 'float', ['N', 16]);
+    writeFileSync(file, plain.build());
+    const pixels = (await neighbourIndex(file, dataset))!;
+    assert.equal(pixels.kind, 'pixels');
+    assert.equal(pixels.metric, 'l2');
+    assert.equal(pixels.train.dim, 16);
+    assert.ok(Math.abs(pixels.dev.rows[0] - 120 / 255) < 1e-6);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
