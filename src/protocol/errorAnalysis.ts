@@ -24,6 +24,8 @@ export interface LabelIssueView {
   id: string;
   /** 0-based row of the data file (as the examples' rowIndex); null for an added row. */
   rowIndex: number | null;
+  /** Image files: the example's file, relative to the project folder. */
+  file?: string;
   split: 'train' | 'dev';
   given: string;
   suggested: string;

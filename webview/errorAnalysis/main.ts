@@ -729,7 +729,9 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
         'tr',
         {},
         h('th', {}, 'example'),
-        h('th', { title: "Row of the data file (0-based, as the examples' rowIndex)" }, 'row'),
+        v.image && le.issues.some((x) => x.file)
+          ? h('th', {}, 'file')
+          : h('th', { title: "Row of the data file (0-based, as the examples' rowIndex)" }, 'row'),
         h('th', {}, 'split'),
         h('th', {}, 'labelled'),
         h('th', {}, 'looks like'),
@@ -756,15 +758,17 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
           'tr',
           {},
           h('td', {}, ...(img ? [img] : []), x.id),
-          h(
-            'td',
-            {
-              class: 'num',
-              title:
-                x.rowIndex === null ? 'added by a derived data version' : `line ${x.rowIndex + 2} of the data file`,
-            },
-            x.rowIndex === null ? '—' : String(x.rowIndex),
-          ),
+          x.file
+            ? h('td', { class: 'file', title: x.file }, x.file)
+            : h(
+                'td',
+                {
+                  class: 'num',
+                  title:
+                    x.rowIndex === null ? 'added by a derived data version' : `line ${x.rowIndex + 2} of the data file`,
+                },
+                x.rowIndex === null ? '—' : String(x.rowIndex),
+              ),
           h('td', {}, x.split),
           h('td', {}, x.given),
           h('td', {}, x.suggested),

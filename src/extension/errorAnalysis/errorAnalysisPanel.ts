@@ -572,13 +572,18 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           this.sendUpdate({ labelErrors: this.labelErrors });
         },
       });
-      const table = this.analysis!.table;
+      const { table, dataset } = this.analysis!;
+      const fileOf = (id: string) => {
+        const at = this.index.get(id);
+        return at && dataset[at.split].images?.files[at.row];
+      };
       this.labelErrors = {
         status: 'done',
         folds: r.folds,
         issues: r.issues.slice(0, 500).map((x) => ({
           id: x.id,
           rowIndex: x.rowIndex ?? null,
+          ...(fileOf(x.id) ? { file: fileOf(x.id) } : {}),
           split: x.split,
           given: labelOf(table, x.given),
           suggested: labelOf(table, x.suggested),
