@@ -1,7 +1,7 @@
 // Error-analysis worker thread (bundled to dist/worker-errors.js), off the extension host's thread:
 // 'analyse' loads the run's data version, predicts dev with the run's model and computes the error
 // table, tag table and slices (posted back with its typed arrays transferred, not copied; or, when
-// progressive, the analysis first without slices and then the slices);
+// progressive, the analysis first without slices, then the slices, then the neighbour index);
 // 'compare' counts the dev errors of several runs per tag and per slice;
 // 'neighbours' finds the training images of each class closest to one dev image (rows shared, not copied).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -25,9 +25,9 @@ else if (input.job === 'neighbours') {
     fail(e);
   }
 } else if (input.progressive) {
-  analyseRun({ ...input, onTable: (result) => post({ type: 'table', result }) }).then(
-    ({ slices, timings, neighbours }) =>
-      post({ type: 'slices', slices, timings, ...(neighbours ? { neighbours } : {}) }),
-    fail,
-  );
+  analyseRun({
+    ...input,
+    onTable: (result) => post({ type: 'table', result }),
+    onSlices: ({ slices, timings }) => post({ type: 'slices', slices, timings }),
+  }).then(({ neighbours }) => post({ type: 'neighbours', ...(neighbours ? { neighbours } : {}) }), fail);
 } else analyseRun(input).then((result) => post({ type: 'done', result }, transferablesOf(result)), fail);

@@ -84,7 +84,8 @@ async function earlierRuns(
 /**
  * `projectDir`: the project's folder, or its already-parsed spec (a worker then never compiles the schema).
  * `onTable`: called with the analysis before its slices are found (slices [], analyseMs the tag table's
- * time), so a panel can draw the examples while the slices are still being computed.
+ * time), so a panel can draw the examples while the slices are still being computed; `onSlices` with
+ * its slices, before the neighbour index of an image run is made.
  */
 export async function analyseRun(opts: {
   projectDir: ProjectInput;
@@ -92,6 +93,8 @@ export async function analyseRun(opts: {
   slices?: SliceOptions;
   historyRuns?: number;
   onTable?: (a: RunErrorAnalysis) => void;
+  /** Called with the analysis and its slices before the neighbour index is made (running an image model over the training set can take a while). */
+  onSlices?: (a: RunErrorAnalysis) => void;
 }): Promise<RunErrorAnalysis> {
   const t0 = Date.now();
   const ref = await resolveProject(opts.projectDir);
@@ -138,19 +141,15 @@ export async function analyseRun(opts: {
     ...opts.slices,
     pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image),
   });
+  const withSlices = { ...result, sliceView, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
+  opts.onSlices?.(withSlices);
   // Image files, or a table of pixel columns (data.image): the closest training images of an example.
   const neighbours = dataset.schema.image
     ? await neighbourIndex(join(runDir, 'model.onnx'), dataset)
     : result.image && dataset.schema.numeric.length
       ? featureNeighbourIndex(dataset)
       : undefined;
-  return {
-    ...result,
-    sliceView,
-    slices,
-    ...(neighbours ? { neighbours } : {}),
-    timings: { ...result.timings, analyseMs: Date.now() - t2 },
-  };
+  return { ...withSlices, ...(neighbours ? { neighbours } : {}) };
 }
 
 /**

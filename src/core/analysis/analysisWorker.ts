@@ -35,11 +35,15 @@ export type ErrorsWorkerInput =
   | { job: 'compare'; projectDir: ProjectInput; runIds: string[] }
   | ({ job: 'neighbours' } & NeighboursWorkerInput);
 
-/** Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices them) and then 'slices'. */
+/**
+ * Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices
+ * them), then 'slices', then 'neighbours' (an image run's neighbour index, or none).
+ */
 export type ErrorsWorkerMessage =
   | { type: 'done'; result: RunErrorAnalysis | ErrorChanges | Neighbour[][] }
   | { type: 'table'; result: RunErrorAnalysis }
-  | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings']; neighbours?: NeighbourIndex }
+  | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings'] }
+  | { type: 'neighbours'; neighbours?: NeighbourIndex }
   | { type: 'error'; message: string };
 
 /** The distinct buffers behind the analysis' typed arrays (views of one buffer are listed once). */
@@ -59,8 +63,10 @@ function runInWorker<T>(
   signal: AbortSignal | undefined,
   workerPath: string | undefined,
   onTable?: (a: RunErrorAnalysis) => void,
+  onSlices?: (a: RunErrorAnalysis) => void,
 ): Promise<T> {
   let table: RunErrorAnalysis | undefined;
+  let sliced: RunErrorAnalysis | undefined;
   return runWorkerJob<T, ErrorsWorkerMessage>({
     worker: workerPath ? { source: workerPath, eval: false } : 'errors',
     workerData: input,
@@ -81,14 +87,12 @@ function runInWorker<T>(
         table = m.result;
         onTable?.(table);
       } else if (m.type === 'slices') {
-        if (table)
-          end.resolve({
-            ...table,
-            slices: m.slices,
-            timings: m.timings,
-            ...(m.neighbours ? { neighbours: m.neighbours } : {}),
-          } as T);
-        else end.reject(new Error('The error analysis sent slices before its table.'));
+        if (!table) return end.reject(new Error('The error analysis sent slices before its table.'));
+        sliced = { ...table, slices: m.slices, timings: m.timings };
+        onSlices?.(sliced);
+      } else if (m.type === 'neighbours') {
+        if (sliced) end.resolve({ ...sliced, ...(m.neighbours ? { neighbours: m.neighbours } : {}) } as T);
+        else end.reject(new Error('The error analysis sent its neighbour index before its slices.'));
       } else if (m.type === 'done') end.resolve(m.result as T);
       else end.reject(new Error(m.message));
     },
@@ -98,19 +102,22 @@ function runInWorker<T>(
 /**
  * analyseRun in a worker. `workerPath`: a bundled worker to use instead of the one beside this module
  * (the benchmark runs from source but times dist/worker-errors.js). `onTable`: called with the analysis
- * before its slices (slices []), as soon as the worker has it; the promise resolves with the whole.
+ * before its slices (slices []), as soon as the worker has it; `onSlices` (progressive only): with its
+ * slices, before an image run's neighbour index; the promise resolves with the whole.
  */
 export function analyseRunInWorker(
   input: AnalysisWorkerInput,
   signal?: AbortSignal,
   workerPath?: string,
   onTable?: (a: RunErrorAnalysis) => void,
+  onSlices?: (a: RunErrorAnalysis) => void,
 ): Promise<RunErrorAnalysis> {
   return runInWorker(
     { job: 'analyse', ...input, ...(onTable ? { progressive: true } : {}) },
     signal,
     workerPath,
     onTable,
+    onSlices,
   );
 }
 

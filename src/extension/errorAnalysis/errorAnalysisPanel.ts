@@ -112,6 +112,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   /** The latest detail view's neighbour search (a newer one cancels it), and an example asked for before the index was ready. */
   private neighboursAbort: AbortController | undefined;
   private neighboursWanted: string | undefined;
+  /** Why this load has no neighbour index (it failed after the examples were shown). */
+  private neighboursError: string | undefined;
 
   static show(
     services: Services,
@@ -232,10 +234,25 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     const abort = (this.loadAbort = new AbortController());
     let shown: Promise<void> | undefined;
     let shownLoad = 0;
+    let slicesShown = false;
+    this.neighboursError = undefined;
     try {
       const ref = await resolveProject(this.projectDir);
       const versions = listDataVersions(this.projectDir);
       const queue = readReviewQueue(this.projectDir);
+      // The slices once the examples are shown (the same load): an update, without the dev columns again.
+      const showSlices = (withSlices: RunErrorAnalysis) => {
+        if (!this.analysis || this.view?.load !== shownLoad || slicesShown) return;
+        slicesShown = true;
+        this.analysis.slices = withSlices.slices;
+        this.analysis.timings = withSlices.timings;
+        this.view.slices = sliceViews(withSlices.slices);
+        delete this.view.slicesPending;
+        this.log.info(
+          `error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${withSlices.timings.analyseMs})`,
+        );
+        this.sendUpdate({ slices: this.view.slices });
+      };
       const analysis = await analyseRunInWorker(
         { projectDir: ref, run: this.runId },
         abort.signal,
@@ -248,19 +265,13 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
             this.publish();
           });
         },
+        (withSlices) => void shown?.then(() => showSlices(withSlices)),
       );
       await shown;
       if (shown && this.analysis && this.view?.load === shownLoad) {
-        this.analysis.slices = analysis.slices;
-        this.analysis.timings = analysis.timings;
+        showSlices(analysis);
         this.analysis.neighbours = analysis.neighbours;
         if (this.neighboursWanted) void this.sendNeighbours(this.neighboursWanted);
-        this.view.slices = sliceViews(analysis.slices);
-        delete this.view.slicesPending;
-        this.log.info(
-          `error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${analysis.timings.analyseMs})`,
-        );
-        this.sendUpdate({ slices: this.view.slices });
         return;
       }
       this.show(analysis, await versions, await queue, ref, t0, false);
@@ -269,9 +280,13 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`error analysis of run ${this.runId} failed: ${message}`);
       if (this.view && shownLoad && this.view.load === shownLoad) {
-        // The examples are shown already: only the slices are missing.
-        delete this.view.slicesPending;
-        this.sendUpdate({ slices: [] });
+        // The examples are shown already: only the slices (if not shown yet) and the neighbour index are missing.
+        if (!slicesShown) {
+          delete this.view.slicesPending;
+          this.sendUpdate({ slices: [] });
+        }
+        this.neighboursError = message;
+        if (this.neighboursWanted) void this.sendNeighbours(this.neighboursWanted);
         return;
       }
       this.loadError = message;
@@ -515,8 +530,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     // Image files by their path; a table's rows (pixel columns) by their row in the data file.
     const fileOf = (rows: typeof dev, row: number) => rows.images?.files[row] ?? `data row ${rows.rowIndex[row]}`;
     const file = fileOf(dev, at.row);
+    if (!a.neighbours && this.neighboursError) return send({ id, file, byClass: [], message: this.neighboursError });
     if (!a.neighbours) {
-      // Found with the slices: answered when they come.
+      // Made after the slices: answered when it comes.
       this.neighboursWanted = id;
       return send({ id, file, byClass: [], message: 'Finding the closest training images…' });
     }
