@@ -75,11 +75,20 @@ function header(profile: DataProfile, projectFile: string): HTMLElement {
     h(
       'div',
       { class: 'stats' },
-      stat('rows', profile.rows.toLocaleString()),
-      stat('columns', String(profile.columns.length)),
-      stat('train / dev / test', `${profile.split.train} / ${profile.split.dev} / ${profile.split.test}`),
-      stat('duplicate rows', String(profile.duplicateRows)),
-      stat('rows leaking into dev/test', String(profile.leakageRows)),
+      // Image files: counted as images; their duplicates are the audit's findings, not identical rows.
+      ...(profile.images
+        ? [
+            stat('images', profile.rows.toLocaleString()),
+            stat('train / dev / test', `${profile.split.train} / ${profile.split.dev} / ${profile.split.test}`),
+            stat('images leaking into dev/test', String(profile.leakageRows)),
+          ]
+        : [
+            stat('rows', profile.rows.toLocaleString()),
+            stat('columns', String(profile.columns.length)),
+            stat('train / dev / test', `${profile.split.train} / ${profile.split.dev} / ${profile.split.test}`),
+            stat('duplicate rows', String(profile.duplicateRows)),
+            stat('rows leaking into dev/test', String(profile.leakageRows)),
+          ]),
     ),
   );
 }

@@ -8,6 +8,7 @@ import { runWorkerJob } from '../runtime/worker';
 import type { RunErrorAnalysis } from './analysis';
 import type { ErrorChanges } from './compareErrors';
 import type { Slice, SliceOptions } from './slices';
+import type { Neighbour, NeighbourIndex } from './imageNeighbours';
 
 export interface AnalysisWorkerInput {
   /** The project's folder, or better its parsed spec: the worker then skips compiling the schema (half a second). */
@@ -19,14 +20,30 @@ export interface AnalysisWorkerInput {
   progressive?: boolean;
 }
 
-export type ErrorsWorkerInput =
-  ({ job: 'analyse' } & AnalysisWorkerInput) | { job: 'compare'; projectDir: ProjectInput; runIds: string[] };
+/** The closest training images of each class to one dev image (the index's rows are SharedArrayBuffers: not copied). */
+export interface NeighboursWorkerInput {
+  index: NeighbourIndex;
+  devRow: number;
+  /** Class of each train row. */
+  classOf: Int32Array;
+  classes: number;
+  k: number;
+}
 
-/** Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices them) and then 'slices'. */
+export type ErrorsWorkerInput =
+  | ({ job: 'analyse' } & AnalysisWorkerInput)
+  | { job: 'compare'; projectDir: ProjectInput; runIds: string[] }
+  | ({ job: 'neighbours' } & NeighboursWorkerInput);
+
+/**
+ * Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices
+ * them), then 'slices', then 'neighbours' (an image run's neighbour index, or none).
+ */
 export type ErrorsWorkerMessage =
-  | { type: 'done'; result: RunErrorAnalysis | ErrorChanges }
+  | { type: 'done'; result: RunErrorAnalysis | ErrorChanges | Neighbour[][] }
   | { type: 'table'; result: RunErrorAnalysis }
   | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings'] }
+  | { type: 'neighbours'; neighbours?: NeighbourIndex }
   | { type: 'error'; message: string };
 
 /** The distinct buffers behind the analysis' typed arrays (views of one buffer are listed once). */
@@ -46,12 +63,19 @@ function runInWorker<T>(
   signal: AbortSignal | undefined,
   workerPath: string | undefined,
   onTable?: (a: RunErrorAnalysis) => void,
+  onSlices?: (a: RunErrorAnalysis) => void,
 ): Promise<T> {
   let table: RunErrorAnalysis | undefined;
+  let sliced: RunErrorAnalysis | undefined;
   return runWorkerJob<T, ErrorsWorkerMessage>({
     worker: workerPath ? { source: workerPath, eval: false } : 'errors',
     workerData: input,
-    job: input.job === 'compare' ? 'The error comparison' : 'The error analysis',
+    job:
+      input.job === 'compare'
+        ? 'The error comparison'
+        : input.job === 'neighbours'
+          ? 'The search for the closest training images'
+          : 'The error analysis',
     signal,
     // A bundled worker needs no loader: the caller's (tsx, in the benchmark) would parse the bundle through its hooks.
     ...(workerPath ? { execArgv: [] } : {}),
@@ -63,8 +87,12 @@ function runInWorker<T>(
         table = m.result;
         onTable?.(table);
       } else if (m.type === 'slices') {
-        if (table) end.resolve({ ...table, slices: m.slices, timings: m.timings } as T);
-        else end.reject(new Error('The error analysis sent slices before its table.'));
+        if (!table) return end.reject(new Error('The error analysis sent slices before its table.'));
+        sliced = { ...table, slices: m.slices, timings: m.timings };
+        onSlices?.(sliced);
+      } else if (m.type === 'neighbours') {
+        if (sliced) end.resolve({ ...sliced, ...(m.neighbours ? { neighbours: m.neighbours } : {}) } as T);
+        else end.reject(new Error('The error analysis sent its neighbour index before its slices.'));
       } else if (m.type === 'done') end.resolve(m.result as T);
       else end.reject(new Error(m.message));
     },
@@ -74,19 +102,22 @@ function runInWorker<T>(
 /**
  * analyseRun in a worker. `workerPath`: a bundled worker to use instead of the one beside this module
  * (the benchmark runs from source but times dist/worker-errors.js). `onTable`: called with the analysis
- * before its slices (slices []), as soon as the worker has it; the promise resolves with the whole.
+ * before its slices (slices []), as soon as the worker has it; `onSlices` (progressive only): with its
+ * slices, before an image run's neighbour index; the promise resolves with the whole.
  */
 export function analyseRunInWorker(
   input: AnalysisWorkerInput,
   signal?: AbortSignal,
   workerPath?: string,
   onTable?: (a: RunErrorAnalysis) => void,
+  onSlices?: (a: RunErrorAnalysis) => void,
 ): Promise<RunErrorAnalysis> {
   return runInWorker(
     { job: 'analyse', ...input, ...(onTable ? { progressive: true } : {}) },
     signal,
     workerPath,
     onTable,
+    onSlices,
   );
 }
 
@@ -96,4 +127,9 @@ export function errorChangesInWorker(
   signal?: AbortSignal,
 ): Promise<ErrorChanges> {
   return runInWorker({ job: 'compare', ...input }, signal, undefined);
+}
+
+/** nearestOfEachClass in a worker: a search over 50,000 rows takes tens of milliseconds, off the extension host. */
+export function neighboursInWorker(input: NeighboursWorkerInput, signal?: AbortSignal): Promise<Neighbour[][]> {
+  return runInWorker({ job: 'neighbours', ...input }, signal, undefined);
 }

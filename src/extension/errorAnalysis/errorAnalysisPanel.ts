@@ -17,7 +17,7 @@ import {
   labelIssuesOfRun,
   type RunErrorAnalysis,
 } from '../../core/analysis/analysis';
-import { analyseRunInWorker } from '../../core/analysis/analysisWorker';
+import { analyseRunInWorker, neighboursInWorker } from '../../core/analysis/analysisWorker';
 import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/analysis/errorTable';
@@ -46,12 +46,16 @@ import {
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
   type LabelErrorsState,
+  type NeighboursView,
   type RequestedFilter,
   type SliceView,
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
 import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
+
+/** Closest training images shown per class in the detail view of an image. */
+const NEIGHBOURS_PER_CLASS = 3;
 
 function sliceViews(slices: Slice[]): SliceView[] {
   return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({
@@ -107,6 +111,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private productionIndex = new Map<string, number>();
   /** The review queue the Production source was read from, as JSON. */
   private productionText = '';
+  /** The latest detail view's neighbour search (a newer one cancels it), and an example asked for before the index was ready. */
+  private neighboursAbort: AbortController | undefined;
+  private neighboursWanted: string | undefined;
+  /** Why this load has no neighbour index (it failed after the examples were shown). */
+  private neighboursError: string | undefined;
 
   static show(
     services: Services,
@@ -227,10 +236,25 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     const abort = (this.loadAbort = new AbortController());
     let shown: Promise<void> | undefined;
     let shownLoad = 0;
+    let slicesShown = false;
+    this.neighboursError = undefined;
     try {
       const ref = await resolveProject(this.projectDir);
       const versions = listDataVersions(this.projectDir);
       const queue = readReviewQueue(this.projectDir);
+      // The slices once the examples are shown (the same load): an update, without the dev columns again.
+      const showSlices = (withSlices: RunErrorAnalysis) => {
+        if (!this.analysis || this.view?.load !== shownLoad || slicesShown) return;
+        slicesShown = true;
+        this.analysis.slices = withSlices.slices;
+        this.analysis.timings = withSlices.timings;
+        this.view.slices = sliceViews(withSlices.slices);
+        delete this.view.slicesPending;
+        this.log.info(
+          `error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${withSlices.timings.analyseMs})`,
+        );
+        this.sendUpdate({ slices: this.view.slices });
+      };
       const analysis = await analyseRunInWorker(
         { projectDir: ref, run: this.runId },
         abort.signal,
@@ -243,17 +267,13 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
             this.publish();
           });
         },
+        (withSlices) => void shown?.then(() => showSlices(withSlices)),
       );
       await shown;
       if (shown && this.analysis && this.view?.load === shownLoad) {
-        this.analysis.slices = analysis.slices;
-        this.analysis.timings = analysis.timings;
-        this.view.slices = sliceViews(analysis.slices);
-        delete this.view.slicesPending;
-        this.log.info(
-          `error analysis of run ${this.runId}: slices in ${Math.round(performance.now() - t0)} ms (analyse ${analysis.timings.analyseMs})`,
-        );
-        this.sendUpdate({ slices: this.view.slices });
+        showSlices(analysis);
+        this.analysis.neighbours = analysis.neighbours;
+        if (this.neighboursWanted) void this.sendNeighbours(this.neighboursWanted);
         return;
       }
       this.show(analysis, await versions, await queue, ref, t0, false);
@@ -262,9 +282,13 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`error analysis of run ${this.runId} failed: ${message}`);
       if (this.view && shownLoad && this.view.load === shownLoad) {
-        // The examples are shown already: only the slices are missing.
-        delete this.view.slicesPending;
-        this.sendUpdate({ slices: [] });
+        // The examples are shown already: only the slices (if not shown yet) and the neighbour index are missing.
+        if (!slicesShown) {
+          delete this.view.slicesPending;
+          this.sendUpdate({ slices: [] });
+        }
+        this.neighboursError = message;
+        if (this.neighboursWanted) void this.sendNeighbours(this.neighboursWanted);
         return;
       }
       this.loadError = message;
@@ -313,6 +337,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       slices: sliceViews(analysis.slices),
       ...(slicesPending ? { slicesPending } : {}),
       labelErrors: this.labelErrors,
+      labelErrorSource: analysis.record.model === 'script' ? 'dev' : 'cross-validation',
       versions: versionViews(versions),
       experiments: Object.entries(ref.spec.experiments)
         .filter(([, e]) => !isScriptExperiment(e))
@@ -340,6 +365,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         } satisfies ErrorAnalysisHostMessage);
         return;
       }
+      case 'neighbours':
+        return this.sendNeighbours(m.id);
       case 'tag':
         return this.tag(m.ids, m.tag, m.remove === true);
       case 'findLabelErrors':
@@ -484,8 +511,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         continue;
       }
       if (rows.images && schema.image) {
-        // Image files: the preprocessed pixels, channels last, as the panel draws data.image rows.
-        numeric.push(Array.from(planarToInterleaved(rows.images.pixels, row, schema.image)));
+        numeric.push(this.pixelsOf(rows, row));
         categories.push([]);
         continue;
       }
@@ -499,6 +525,70 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       numeric,
       categories,
     } satisfies ErrorAnalysisHostMessage);
+  }
+
+  /** What the panel draws of a row: image files' preprocessed pixels, channels last; a table's numeric features (data.image pixel columns). */
+  private pixelsOf(rows: RunErrorAnalysis['dataset']['dev'], row: number): number[] {
+    const { schema } = this.analysis!.dataset;
+    if (rows.images && schema.image) return Array.from(planarToInterleaved(rows.images.pixels, row, schema.image));
+    const F = schema.numeric.length;
+    return Array.from(rows.features.numeric.subarray(row * F, (row + 1) * F));
+  }
+
+  /** The detail of a dev image: its file and the closest training images of each class (searched in a worker). */
+  private async sendNeighbours(id: string): Promise<void> {
+    const a = this.analysis;
+    if (!a) return;
+    const send = (result: NeighboursView) =>
+      void this.panel.webview.postMessage({ type: 'neighbours', result } satisfies ErrorAnalysisHostMessage);
+    const at = this.index.get(id);
+    const { dev, train, schema } = a.dataset;
+    if (!a.image || !at || at.split !== 'dev')
+      return send({ id, byClass: [], message: 'The closest training images are shown for dev images.' });
+    // Image files by their path; a table's rows (pixel columns) by their row in the data file.
+    const fileOf = (rows: typeof dev, row: number) => rows.images?.files[row] ?? `data row ${rows.rowIndex[row]}`;
+    const file = fileOf(dev, at.row);
+    if (!a.neighbours && this.neighboursError) return send({ id, file, byClass: [], message: this.neighboursError });
+    if (!a.neighbours) {
+      // Made after the slices: answered when it comes.
+      this.neighboursWanted = id;
+      return send({ id, file, byClass: [], message: 'Finding the closest training images…' });
+    }
+    this.neighboursWanted = undefined;
+    this.neighboursAbort?.abort();
+    const abort = (this.neighboursAbort = new AbortController());
+    const index = a.neighbours;
+    try {
+      const byClass = await neighboursInWorker(
+        {
+          index,
+          devRow: at.row,
+          classOf: Int32Array.from(train.y.subarray(0, train.features.n)),
+          classes: schema.classes?.length ?? 1,
+          k: NEIGHBOURS_PER_CLASS,
+        },
+        abort.signal,
+      );
+      send({
+        id,
+        file,
+        kind: index.kind,
+        metric: index.metric,
+        byClass: byClass.map((list) =>
+          list.map((nb) => ({
+            id: train.ids[nb.row],
+            file: fileOf(train, nb.row),
+            distance: nb.distance,
+            pixels: this.pixelsOf(train, nb.row),
+          })),
+        ),
+      });
+    } catch (e) {
+      if (e instanceof CancelledError) return;
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.warn(`error analysis: the closest training images of ${id} could not be found: ${message}`);
+      send({ id, file, byClass: [], message });
+    }
   }
 
   async findLabelErrors(): Promise<void> {
@@ -516,13 +606,18 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           this.sendUpdate({ labelErrors: this.labelErrors });
         },
       });
-      const table = this.analysis!.table;
+      const { table, dataset } = this.analysis!;
+      const fileOf = (id: string) => {
+        const at = this.index.get(id);
+        return at && dataset[at.split].images?.files[at.row];
+      };
       this.labelErrors = {
         status: 'done',
         folds: r.folds,
         issues: r.issues.slice(0, 500).map((x) => ({
           id: x.id,
           rowIndex: x.rowIndex ?? null,
+          ...(fileOf(x.id) ? { file: fileOf(x.id) } : {}),
           split: x.split,
           given: labelOf(table, x.given),
           suggested: labelOf(table, x.suggested),
@@ -597,6 +692,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   override dispose(): void {
     this.labelAbort?.abort();
     this.loadAbort?.abort();
+    this.neighboursAbort?.abort();
     super.dispose();
   }
 }

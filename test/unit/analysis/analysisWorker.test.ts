@@ -54,12 +54,22 @@ test('a progressive analysis hands over the error table before the slices, then 
   const whole = await analyseRunInWorker({ projectDir: dir, run: runId });
   let early: Awaited<ReturnType<typeof analyseRunInWorker>> | undefined;
   let settledFirst = false;
-  const progressive = analyseRunInWorker({ projectDir: dir, run: runId }, undefined, undefined, (a) => {
-    early = a;
-    settledFirst = settled;
-  });
+  let sliced: Awaited<ReturnType<typeof analyseRunInWorker>> | undefined;
+  const progressive = analyseRunInWorker(
+    { projectDir: dir, run: runId },
+    undefined,
+    undefined,
+    (a) => {
+      early = a;
+      settledFirst = settled;
+    },
+    // The slices come before the (image runs') neighbour index, and before the promise settles.
+    (a) => (sliced = settled ? undefined : a),
+  );
   let settled = false;
   const done = await progressive.finally(() => (settled = true));
+  assert.ok(sliced, 'the slices came before the end');
+  assert.deepEqual(sliced.slices, whole.slices);
   assert.ok(early, 'the table came before the end');
   assert.equal(settledFirst, false);
   assert.deepEqual(early.slices, []);

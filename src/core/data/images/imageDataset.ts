@@ -36,7 +36,7 @@ import {
 } from './imageCache';
 import { listImageExamples, nameFiles, type ImageExample, type ImageInputProblem, type ImageListing } from './layout';
 import { decodeInChunks } from './decodePool';
-import { uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
+import { plainPngInfo, uprightSize, type ImageSettings, type SourceImageInfo } from './preprocess';
 import { PROPERTY_NAMES } from './properties';
 
 /** An image project's input is unusable; `problem` names the files and the key of mlloop.json. */
@@ -141,9 +141,9 @@ export async function loadImageCollection(
       continue;
     }
     const m = memo.get(r.rel);
+    let bytes: Buffer | undefined;
     if (m && m[0] === st.size && m[1] === st.mtimeMs && m[2] === st.ino) r.hash = m[3];
     else {
-      let bytes: Buffer;
       try {
         bytes = readFileSync(r.file);
       } catch (e) {
@@ -153,7 +153,13 @@ export async function loadImageCollection(
       r.hash = createHash('sha256').update(bytes).digest('hex');
     }
     freshMemo.set(r.rel, [st.size, st.mtimeMs, st.ino, r.hash]);
-    const entry = infoCache.get(r.hash);
+    let entry = infoCache.get(r.hash);
+    // A plain PNG's header is read here from the bytes in hand (the same answer as sharp's, without a call per file).
+    const png = !entry && bytes ? plainPngInfo(bytes) : undefined;
+    if (png) {
+      infoCache.set(r.hash, (entry = png));
+      infoChanged = true;
+    }
     if (entry) {
       if ('error' in entry) r.error = entry.error;
       else r.info = entry;
@@ -354,12 +360,19 @@ export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitD
   };
   const size = c.settings.height * c.settings.width * c.settings.channels;
   const counts = countSplits(c.split);
+  // A manifest's metadata columns, in the order of the CSV header (every record of a manifest has them all).
+  const columns = c.records.find((r) => r.metadata)?.metadata;
+  const metadataColumns = columns && Object.keys(columns).length ? Object.keys(columns) : undefined;
   const rows = [counts.train, counts.dev, counts.test].map((n): Rows => ({
     features: { n: 0, numeric: new Float32Array(0), categories: [] },
     y: new Float64Array(n),
     ids: [],
     rowIndex: new Uint32Array(n),
-    images: { pixels: new Uint8Array(n * size), files: [] },
+    images: {
+      pixels: new Uint8Array(n * size),
+      files: [],
+      ...(metadataColumns ? { metadata: { columns: metadataColumns, values: [] } } : {}),
+    },
   }));
   c.records.forEach((r, i) => {
     const s = c.split[i];
@@ -370,6 +383,7 @@ export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitD
     rs.ids.push(r.id);
     rs.rowIndex[k] = i;
     rs.images!.files.push(r.rel);
+    if (metadataColumns) for (const m of metadataColumns) rs.images!.metadata!.values.push(r.metadata?.[m] ?? '');
     rs.images!.pixels.set(c.decoded.pixels.subarray(r.slot * size, (r.slot + 1) * size), k * size);
   });
   return { schema, train: rows[0], dev: rows[1], test: rows[2], version: c.version };

@@ -6,8 +6,10 @@ import sharp from 'sharp';
 import {
   ImageDecodeError,
   encodePng,
+  plainPngInfo,
   preprocessImage,
   readImageInfo,
+  sharpImageInfo,
 } from '../../../../src/core/data/images/preprocess';
 import { interleavedToPlanar, scaleToUnit } from '../../../../src/core/data/images/pixels';
 
@@ -92,6 +94,52 @@ test('RGBA drops alpha, palette and 16-bit PNGs decode to 8-bit values', async (
   const s = await preprocessImage(sixteen, { height: 1, width: 2, channels: 1 });
   assert.equal(s.source.bitDepth, 16);
   assert.deepEqual([...s.pixels], [128, 255]);
+});
+
+test("a plain PNG's header is read without sharp, exactly as sharp reads it; any other PNG goes to sharp", async () => {
+  const px = (n: number) => Array.from({ length: n }, (_, i) => (i * 37) % 256);
+  const read = await Promise.all([
+    encode(px(12), 4, 3, 1),
+    encode(px(24), 4, 3, 2),
+    encode(px(36), 4, 3, 3),
+    encode(px(48), 4, 3, 4),
+    sharp(Uint8Array.from(px(12)), { raw: { width: 4, height: 3, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer(),
+    sharp(Uint8Array.from(px(36)), { raw: { width: 4, height: 3, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer(),
+  ]);
+  for (const png of read) {
+    const fast = plainPngInfo(png);
+    assert.ok(fast, 'read without sharp');
+    assert.deepEqual(fast, await sharpImageInfo(png));
+    assert.deepEqual(await readImageInfo(png), fast);
+  }
+  const toSharp = await Promise.all([
+    // A palette, a grey PNG with EXIF orientation, a 1-bit grey PNG, a damaged header.
+    sharp(Uint8Array.from([255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 3 } })
+      .png({ palette: true, colours: 2, dither: 0 })
+      .toBuffer(),
+    encode(px(12), 4, 3, 1).then((b) => sharp(b).png().withMetadata({ orientation: 6 }).toBuffer()),
+    sharp(Uint8Array.from(px(64).map((v) => (v > 127 ? 255 : 0))), { raw: { width: 8, height: 8, channels: 1 } })
+      .png({ colours: 2, palette: false, compressionLevel: 9 })
+      .toColourspace('b-w')
+      .toBuffer(),
+  ]);
+  for (const png of toSharp) {
+    const info = await readImageInfo(png);
+    if (plainPngInfo(png)) assert.deepEqual(plainPngInfo(png), await sharpImageInfo(png));
+    else assert.deepEqual(info, await sharpImageInfo(png));
+  }
+  assert.equal(plainPngInfo(toSharp[0]), undefined, 'palette');
+  assert.equal(plainPngInfo(toSharp[1]), undefined, 'EXIF');
+  assert.equal((await readImageInfo(toSharp[1])).orientation, 6);
+  const damaged = Buffer.from(read[0]);
+  damaged[17] ^= 0xff; // the width, so the IHDR checksum no longer matches
+  assert.equal(plainPngInfo(damaged), undefined);
 });
 
 test('an EXIF-rotated JPEG is turned upright before resizing', async () => {
