@@ -31,8 +31,9 @@ import {
 } from './imageAugment';
 import { buildErrorTable, type ErrorTable } from './errorTable';
 import { imageSliceView, type SliceView } from './imageSlices';
+import { neighbourIndex, type NeighbourIndex } from './imageNeighbours';
 import { ScriptModel } from '../scripts/scriptModel';
-import { findLabelIssues, type LabelIssue } from './labelErrors';
+import { findLabelIssues, labelIssuesOfPredictions, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
 import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
@@ -49,6 +50,8 @@ export interface RunErrorAnalysis {
   tags: TagStore;
   tagTable: TagRow[];
   slices: Slice[];
+  /** Image projects: the train and dev images as feature rows, for the closest training images of an example. */
+  neighbours?: NeighbourIndex;
   timings: { loadMs: number; predictMs: number; analyseMs: number };
 }
 
@@ -149,10 +152,20 @@ export async function analyseRun(opts: {
     ...opts.slices,
     pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image),
   });
-  return { ...result, sliceView, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
+  const neighbours = await neighbourIndex(join(runDir, 'model.onnx'), dataset);
+  return {
+    ...result,
+    sliceView,
+    slices,
+    ...(neighbours ? { neighbours } : {}),
+    timings: { ...result.timings, analyseMs: Date.now() - t2 },
+  };
 }
 
-/** Likely label errors of the run's data (cross-validation of its experiment), cached in the run folder. */
+/**
+ * Likely label errors of the run's data, cached in the run folder: cross-validation of a built-in
+ * experiment over train and dev, or a script run's own dev predictions (out-of-sample already).
+ */
 export async function labelIssuesOfRun(opts: {
   projectDir: string;
   run: string;
@@ -164,10 +177,11 @@ export async function labelIssuesOfRun(opts: {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const record = await findRun(projectDir, opts.run);
-  if (record.model === 'script')
-    throw new Error('Label errors need a built-in experiment (cross-validation retrains it)');
-  const cacheFile = join(runsDir(projectDir), record.runId, 'label-errors.json');
-  const folds = opts.folds ?? 5;
+  const runDir = join(runsDir(projectDir), record.runId);
+  const cacheFile = join(runDir, 'label-errors.json');
+  // A script model is not retrained here: its dev predictions are out-of-sample (folds 0).
+  const script = record.model === 'script';
+  const folds = script ? 0 : (opts.folds ?? 5);
   if (!opts.recompute && existsSync(cacheFile)) {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { folds: number; issues: LabelIssue[] };
     // Older caches named rows by their pooled index only: recomputed to name the data file's row.
@@ -175,6 +189,25 @@ export async function labelIssuesOfRun(opts: {
       return { ...cached, cached: true };
   }
   const dataset = await loadDataVersion(ref, record.dataVersion?.id);
+  if (script) {
+    if (dataset.schema.task !== 'classification')
+      throw new Error('Label errors are found for classification projects only');
+    const model = await ScriptModel.load(join(runDir, 'model.onnx'), dataset.schema);
+    let probabilities: Float32Array | undefined;
+    try {
+      probabilities =
+        model.plan.kind === 'label' && !model.plan.scores
+          ? undefined
+          : (await model.predictRows(dataset.dev)).probabilities;
+    } finally {
+      await model.release();
+    }
+    if (!probabilities) throw new Error("Label errors need the model's class scores: model.onnx returns labels only");
+    const result = labelIssuesOfPredictions(dataset.dev, probabilities, dataset.schema.classes!.length, 'dev');
+    opts.onFold?.(1, 1);
+    await writeFile(cacheFile, JSON.stringify(result));
+    return { ...result, cached: false };
+  }
   const result = await findLabelIssues(dataset, retrainSpecOf(record), {
     folds,
     seed: record.seed ?? 0,
