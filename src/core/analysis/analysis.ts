@@ -16,6 +16,7 @@ import { listRuns } from '../track/store';
 import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe, type AugmentSource } from './augment';
 import {
   assertInsideProject,
+  emptyRows,
   loadDataVersion,
   readRowsCsv,
   writeDataVersion,
@@ -272,12 +273,7 @@ export async function augmentToVersion(opts: {
     const { items: _, ...summary } = plan;
     return writeDataVersion(projectDir, dataset, {
       kind: 'augment',
-      rows: {
-        features: { n: 0, numeric: new Float32Array(0), categories: [] },
-        y: new Float64Array(0),
-        ids: [],
-        rowIndex: new Uint32Array(0),
-      },
+      rows: emptyRows(),
       images,
       details: { ...summary, method: 'transforms' },
     });
@@ -322,15 +318,9 @@ export async function fixLabels(opts: {
     if (![dataset.train, dataset.dev, dataset.test].some((r) => r.ids.includes(id)))
       throw new Error(`No example "${id}" in the data`);
   }
-  const empty = {
-    features: { n: 0, numeric: new Float32Array(0), categories: [] },
-    y: new Float64Array(0),
-    ids: [],
-    rowIndex: new Uint32Array(0),
-  };
   return writeDataVersion(projectDir, dataset, {
     kind: 'fix-labels',
-    rows: empty,
+    rows: emptyRows(),
     labelFixes: opts.fixes,
     details: { fixed: Object.keys(opts.fixes).length },
   });

@@ -172,6 +172,16 @@ export async function readRowsCsv(schema: FeatureSchema, file: string): Promise<
   };
 }
 
+/** No rows (a version whose additions are image files, or label fixes only). */
+export function emptyRows(): Rows {
+  return {
+    features: { n: 0, numeric: new Float32Array(0), categories: [] },
+    y: new Float64Array(0),
+    ids: [],
+    rowIndex: new Uint32Array(0),
+  };
+}
+
 export function concatRows(a: Rows, b: Rows, F: number, K: number): Rows {
   const n = a.features.n + b.features.n;
   const numeric = new Float32Array(n * F);
