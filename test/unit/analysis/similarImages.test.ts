@@ -1,4 +1,4 @@
-// "Find more like these": the images nearest to failing ones by the run's embedding, in train, dev and
+// "Find more like these" and the embedding map: the images nearest to failing ones by the run's embedding, in train, dev and
 // the unlabelled folder, checked against a brute-force ranking of every image; a model without an
 // `embedding` output is a clear error; labelled picks become a new data version (dev/test images refused).
 import { after, before, test } from 'node:test';
@@ -258,4 +258,58 @@ test('ml-loop similar: the nearest images as text and JSON, --add FILE=CLASS, us
   const added = await cli(['similar', '--add', 'incoming/e.png=left', '--json']);
   assert.equal(added.code, 0, added.err);
   assert.equal((JSON.parse(added.out) as { rows: number }).rows, 1);
+});
+
+test('the embedding map: seeded UMAP of the dev embeddings (same seed, same map), classes apart, a box selects its points', async () => {
+  const { embeddingMapOfRun } = await import('../../../src/core/analysis/embeddingMap');
+  const { embeddingMapChart, pointsInBox } = await import('../../../src/core/analysis/embeddingMapChart');
+  const a = await embeddingMapOfRun({ projectDir: p.dir, run: runId, seed: 1 });
+  const b = await embeddingMapOfRun({ projectDir: p.dir, run: runId, seed: 1 });
+  assert.deepEqual(a.x, b.x);
+  assert.deepEqual(a.y, b.y);
+  const ds = await loadDataVersion(p.dir);
+  assert.deepEqual(a.ids, ds.dev.ids);
+  assert.equal(a.x.length, 16);
+  assert.deepEqual(a.classes, ['left', 'right']);
+  // Left and right images fall apart: each point's nearest other point on the map is of its own class.
+  for (let i = 0; i < 16; i++) {
+    let best = -1;
+    let bestD = Infinity;
+    for (let j = 0; j < 16; j++) {
+      const d = Math.hypot(a.x[i] - a.x[j], a.y[i] - a.y[j]);
+      if (j !== i && d < bestD) ((best = j), (bestD = d));
+    }
+    assert.equal(a.truth[best], a.truth[i], `point ${i}`);
+  }
+  // A box around the left class's points selects exactly them.
+  const left = a.truth.flatMap((t, i) => (t === 0 ? [i] : []));
+  const box = {
+    x0: Math.min(...left.map((i) => a.x[i])),
+    x1: Math.max(...left.map((i) => a.x[i])),
+    y1: Math.min(...left.map((i) => a.y[i])),
+    y0: Math.max(...left.map((i) => a.y[i])),
+  };
+  assert.deepEqual(
+    pointsInBox(a, box).filter((i) => a.truth[i] === 0),
+    left,
+  );
+  const palette = { foreground: '#fff', muted: '#888', grid: '#333', series: ['#f00', '#0f0'], warning: '#fa0' };
+  const byClass = embeddingMapChart(a, 'class', palette);
+  assert.deepEqual(
+    byClass.data.datasets.map((d) => [d.label, d.data.length]),
+    [
+      ['left', 8],
+      ['right', 8],
+    ],
+  );
+  const byCorrect = embeddingMapChart(a, 'correct', palette, new Set([0]));
+  assert.deepEqual(
+    byCorrect.data.datasets.map((d) => d.label),
+    ['correct', 'wrong'],
+  );
+  assert.equal(
+    byCorrect.data.datasets.reduce((s, d) => s + d.data.length, 0),
+    16,
+  );
+  await assert.rejects(embeddingMapOfRun({ projectDir: p.dir, run: plainRunId }), { name: 'NoEmbeddingError' });
 });
