@@ -18,6 +18,7 @@ import {
   type VersionRecipe,
 } from '../data/dataVersions';
 import { listUnlabelledImages } from '../data/images/layout';
+import { planarToInterleaved } from '../data/images/pixels';
 import { preprocessImage } from '../data/images/preprocess';
 import type { ImageShape, Rows, SplitDataset } from '../data/types';
 import { runDir, versionsDir } from '../spec/layout';
@@ -126,6 +127,8 @@ export interface SimilarImage {
   label?: number;
   /** 1 − cosine similarity to the anchors' mean embedding. */
   distance: number;
+  /** With `withPixels`: the preprocessed image, channels last (HWC), as the panels draw it. */
+  pixels?: number[];
 }
 
 /** The mean of the anchors' unit embeddings (the direction "like these" points to). */
@@ -268,6 +271,8 @@ export async function similarImagesOfRun(opts: {
   source: { ids: string[] } | { tag: string } | { slice: string };
   k?: number;
   places?: readonly SimilarPlace[];
+  /** Attach each image's preprocessed pixels (for thumbnails). */
+  withPixels?: boolean;
 }): Promise<{
   runId: string;
   classes: string[];
@@ -297,6 +302,16 @@ export async function similarImagesOfRun(opts: {
     places,
     ...(unlabelled ? { unlabelled } : {}),
   });
+  if (opts.withPixels) {
+    const size = shape.channels * shape.height * shape.width;
+    const pixelsOf = (place: SimilarPlace) =>
+      place === 'unlabelled' ? unlabelled!.pixels : dataset[place].images!.pixels;
+    for (const place of SIMILAR_PLACES)
+      for (const x of results[place])
+        x.pixels = Array.from(
+          planarToInterleaved(pixelsOf(place).subarray(x.row * size, (x.row + 1) * size), 0, shape),
+        );
+  }
   return { runId: record.runId, classes: dataset.schema.classes ?? [], results, skipped: unlabelled?.skipped ?? [] };
 }
 

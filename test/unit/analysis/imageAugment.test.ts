@@ -225,3 +225,39 @@ test('an augmentation that would write outside the project is refused and writes
     rmSync(outside, { recursive: true, force: true });
   }
 });
+
+test('in the image-loop worker: the preview, then the augmentation with progress, as in process', async () => {
+  const { inImageLoopWorker } = await import('../../../src/core/analysis/imageLoopWorker');
+  const p = await project();
+  try {
+    await tagDarkDev(p);
+    const preview = await inImageLoopWorker({
+      job: 'preview',
+      projectDir: p.dir,
+      source: { tag: 'dark' },
+      count: 6,
+      seed: 2,
+      previews: 3,
+    });
+    assert.equal(preview.previews.length, 3);
+    const progress: number[] = [];
+    const v = await inImageLoopWorker(
+      {
+        job: 'augment',
+        projectDir: p.dir,
+        source: { tag: 'dark' },
+        count: 6,
+        seed: 2,
+        proposals: preview.plan.proposals,
+      },
+      undefined,
+      (done) => progress.push(done),
+    );
+    assert.equal(v.rows, 6);
+    assert.equal(progress.at(-1), 6);
+    const same = await augmentToVersion({ projectDir: p.dir, recipe: { source: { tag: 'dark' }, count: 6, seed: 2 } });
+    assert.equal(same.id, v.id, 'the worker writes the version the preview showed');
+  } finally {
+    p.cleanup();
+  }
+});
