@@ -1,40 +1,21 @@
-// The image loop in a real VS Code, on a copy of the fashion sample with a run of its PyTorch CNN
-// (train_cnn.py, which exports an `embedding` output) and an unlabelled folder: Error Analysis → tag
-// errors → Augment… shows the proposed transforms and a preview grid before anything is written →
-// write the images → train on the new version from the notification → Compare shows the tag's errors
-// before and after; from an error, Find More Like These shows the nearest train, dev and unlabelled
-// images, and a labelled pick becomes a data version; the embedding map's box lists its images.
+// Augmentation aimed at a tag in a real VS Code, on a copy of the fashion sample with a run of its
+// PyTorch CNN (train_cnn.py): Error Analysis → tag errors → Augment… shows the proposed transforms and
+// a preview grid before anything is written → write the images → train on the new version from the
+// notification → Compare shows the tag's errors before and after.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { readVersionImages } from '../../src/core/data/dataVersions';
-import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 import { startDemo } from '../runners/demo.mjs';
+import { cnnLabel as label, fashionProject, hasTorch, PYTHON } from './fashionProject';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';
 import { ExperimentsView, PanelFrame } from './pages/experiments';
 import { ImageLoopPage } from './pages/imageLoop';
 import { Notifications } from './pages/notifications';
 import { openSession, screenshotDir, type Session } from './session';
 
-const PYTHON = '/usr/bin/python3';
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { stdio: 'ignore' }).status === 0;
-const sample = join(__dirname, '..', '..', 'examples', 'fashion');
-const folder = mkdtempSync(join(tmpdir(), 'mlloop-e2e-imageloop-'));
-cpSync(sample, folder, { recursive: true, filter: (src) => !src.includes('.mlloop') });
-// The project names an unlabelled folder: mirrored copies of a few sample images (new content, so not dev/test images).
-writeFileSync(
-  join(folder, 'mlloop.json'),
-  readFileSync(join(folder, 'mlloop.json'), 'utf8').replace(
-    '"images": "images",',
-    '"images": "images",\n    "unlabelled": "incoming",',
-  ),
-);
-
-const label = (runId: string) => `cnn ${runId.slice(-6)}`;
+let folder = '';
 const TAG = 'dark';
 
 function runsOn(version: string): { runId: string; status: string } | undefined {
@@ -45,164 +26,111 @@ function runsOn(version: string): { runId: string; status: string } | undefined 
     .find((r) => r.dataVersion?.id === version && r.status === 'completed');
 }
 
-describe('the image loop in a real VS Code', { skip: hasTorch ? false : `${PYTHON} has no torch/onnx/numpy` }, () => {
-  let s: Session;
-  let runId = '';
-  let version = '';
-  let secondRun = '';
-  const ea = () => new ErrorAnalysisPage(s.page);
+describe(
+  'augmentation aimed at a tag of image errors in a real VS Code',
+  { skip: hasTorch ? false : `${PYTHON} has no torch/onnx/numpy` },
+  () => {
+    let s: Session;
+    let runId = '';
+    let version = '';
+    let secondRun = '';
+    const ea = () => new ErrorAnalysisPage(s.page);
 
-  before(async () => {
-    mkdirSync(join(folder, 'incoming'));
-    for (const cls of ['shirt', 'coat', 'sneaker']) {
-      const files = readdirSync(join(folder, 'images', cls))
-        .sort()
-        .slice(0, 2);
-      for (const f of files)
-        await sharp(join(folder, 'images', cls, f))
-          .flop()
-          .toFile(join(folder, 'incoming', `${cls}-${f}`));
-    }
-    const run = await trainExperiment({
-      projectDir: folder,
-      experimentName: 'cnn',
-      pythonPath: PYTHON,
-      params: { lr: 0.002, epochs: 3, channels: [8, 16], hidden: 32, seed: 0 },
+    before(async () => {
+      ({ folder, runId } = await fashionProject('augment'));
+      const demo = await startDemo({ folder, settings: { 'mlLoop.pythonPath': PYTHON } });
+      s = await openSession(demo, demo.openUrl, 'imageloop');
+      await s.workbench.waitReady();
+      await s.workbench.sidebar.open('ML Loop');
     });
-    assert.equal(run.status, 'completed', run.error?.message);
-    runId = run.runId;
-    const demo = await startDemo({ folder, settings: { 'mlLoop.pythonPath': PYTHON } });
-    s = await openSession(demo, demo.openUrl, 'imageloop');
-    await s.workbench.waitReady();
-    await s.workbench.sidebar.open('ML Loop');
-  });
-  after(async () => {
-    await s?.close();
-  });
-  afterEach(async (t) => {
-    await s?.workbench.screenshot(`end-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
-  });
+    after(async () => {
+      await s?.close();
+    });
+    afterEach(async (t) => {
+      await s?.workbench.screenshot(`end-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
+    });
 
-  test('tag errors, Augment… previews the transforms and images before writing anything', async () => {
-    await ea().openFromTree(label(runId), runId);
-    const { frame } = await ea().open(runId);
-    await s.page.keyboard.press('Control+B'); // room for the list and the side panels
-    await ea().tag(frame, [0, 1, 2], TAG);
-    await ea().tagRow(frame, TAG).waitFor({ timeout: 20_000 });
-    const loop = new ImageLoopPage(s.page, frame);
-    const preview = await loop.augmentTag(TAG, 120);
-    assert.equal(await loop.waitForPreviewImages(), 16);
-    // "dark" asks for darker images: a brightness change below 1 is proposed, with why.
-    const brightness = preview.locator('[data-role="proposals"] li', { has: frame.locator('[data-op="brightness"]') });
-    assert.match(await brightness.innerText(), /brightness ×0\.\d\d–0\.\d\d/);
-    assert.ok(!existsSync(join(folder, '.mlloop', 'data')), 'nothing is written by the preview');
-    // The new images are drawn (non-empty canvases).
-    const painted = await frame.locator('[data-role="preview-after"]').evaluateAll(
-      (cs) =>
-        cs.filter((c) => {
-          const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
-          return d.some((v, i) => i % 4 === 3 && v > 0);
-        }).length,
-    );
-    assert.equal(painted, 16);
-    await preview.scrollIntoViewIfNeeded();
-    await s.workbench.screenshot('augment-preview');
-    await preview.screenshot({ path: join(screenshotDir, 'imageloop-augment-preview-section.png') });
-  });
+    test('tag errors, Augment… previews the transforms and images before writing anything', async () => {
+      await ea().openFromTree(label(runId), runId);
+      await ea().open(runId);
+      await s.page.keyboard.press('Control+B'); // room for the list and the side panels
+      // Frames are found by position among the open webviews: look the panel up again after the layout change.
+      await s.page.waitForTimeout(500);
+      const { frame } = await ea().open(runId);
+      await ea().tag(frame, [0, 1, 2], TAG);
+      await ea().tagRow(frame, TAG).waitFor({ timeout: 20_000 });
+      const loop = new ImageLoopPage(s.page, frame);
+      const preview = await loop.augmentTag(TAG, 120);
+      assert.equal(await loop.waitForPreviewImages(), 16);
+      // "dark" asks for darker images: a brightness change below 1 is proposed, with why.
+      const brightness = preview.locator('[data-role="proposals"] li', {
+        has: frame.locator('[data-op="brightness"]'),
+      });
+      assert.match(await brightness.innerText(), /brightness ×0\.\d\d–0\.\d\d/);
+      assert.ok(!existsSync(join(folder, '.mlloop', 'data')), 'nothing is written by the preview');
+      // The new images are drawn (non-empty canvases).
+      const painted = await frame.locator('[data-role="preview-after"]').evaluateAll(
+        (cs) =>
+          cs.filter((c) => {
+            const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
+            return d.some((v, i) => i % 4 === 3 && v > 0);
+          }).length,
+      );
+      assert.equal(painted, 16);
+      await preview.scrollIntoViewIfNeeded();
+      await s.workbench.screenshot('augment-preview');
+      await preview.screenshot({ path: join(screenshotDir, 'imageloop-augment-preview-section.png') });
+    });
 
-  test('writing the images makes a data version of files with provenance; training on it from the notification', async () => {
-    const { frame } = await ea().open(runId);
-    await frame.locator('[data-action="augment-write"]').click();
-    const message = await new Notifications(s.page).waitFor(
-      /Data version [0-9a-f]{12}: 120 × new images of tag "dark"/,
-      120_000,
-    );
-    version = /Data version ([0-9a-f]{12})/.exec(message)![1];
-    const images = await readVersionImages(folder, version);
-    assert.equal(images.length, 120);
-    assert.ok(images.every((i) => i.source?.file.startsWith('images/') && i.transforms?.length));
-    await frame.locator(`[data-role="versions"] tr[data-version="${version}"]`).waitFor({ timeout: 20_000 });
-    await s.page
-      .locator('.notifications-toasts .notification-toast', { hasText: version })
-      .locator('.monaco-button', { hasText: 'Train cnn on it' })
-      .click();
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const done = runsOn(version);
-      if (done) {
-        secondRun = done.runId;
-        break;
+    test('writing the images makes a data version of files with provenance; training on it from the notification', async () => {
+      const { frame } = await ea().open(runId);
+      await frame.locator('[data-action="augment-write"]').click();
+      const message = await new Notifications(s.page).waitFor(
+        /Data version [0-9a-f]{12}: 120 × new images of tag "dark"/,
+        120_000,
+      );
+      version = /Data version ([0-9a-f]{12})/.exec(message)![1];
+      const images = await readVersionImages(folder, version);
+      assert.equal(images.length, 120);
+      assert.ok(images.every((i) => i.source?.file.startsWith('images/') && i.transforms?.length));
+      await frame.locator(`[data-role="versions"] tr[data-version="${version}"]`).waitFor({ timeout: 20_000 });
+      await s.page
+        .locator('.notifications-toasts .notification-toast', { hasText: version })
+        .locator('.monaco-button', { hasText: 'Train cnn on it' })
+        .click();
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        const done = runsOn(version);
+        if (done) {
+          secondRun = done.runId;
+          break;
+        }
+        if (Date.now() > deadline) throw new Error('no completed run on the augmented version');
+        await s.page.waitForTimeout(1000);
       }
-      if (Date.now() > deadline) throw new Error('no completed run on the augmented version');
-      await s.page.waitForTimeout(1000);
-    }
-  });
+    });
 
-  test("Compare shows the tag's errors before and after the augmentation", async () => {
-    await s.page.keyboard.press('Control+B');
-    const tree = new ExperimentsView(s.page);
-    await tree.runRow(label(secondRun)).waitFor({ timeout: 30_000 });
-    for (
-      const deadline = Date.now() + 60_000;
-      !/^dev acc/.test(await tree.description(tree.runRow(label(secondRun))));
-    ) {
-      if (Date.now() > deadline) throw new Error('the new run is not shown as completed');
-      await s.page.waitForTimeout(250);
-    }
-    const compare = new PanelFrame(s.page, 'compare');
-    await tree.contextAction([label(runId), label(secondRun)], 'Compare Selected Runs', (ms) => compare.root(ms));
-    const compared = await compare.waitFor('[data-ready="true"]');
-    const tagLine = compared.locator(`#error-changes tr[data-kind="tag"][data-name="${TAG}"]`);
-    await tagLine.waitFor({ timeout: 120_000 });
-    const counts = await tagLine.locator('td').allInnerTexts();
-    assert.equal(counts[0], '3', 'the tagged errors of the first run');
-    assert.equal(Number(counts[2]), Number(counts[1]) - 3, 'change = after − before');
-    await compared.locator('#error-changes').scrollIntoViewIfNeeded();
-    await s.workbench.screenshot('imageloop-compare');
-  });
-
-  test('Find More Like These from an error: train, dev and unlabelled images; a labelled pick becomes a version', async () => {
-    await ea().openFromTree(label(runId), runId);
-    await ea().open(runId);
-    await s.workbench.palette.run('View: Close Editors in Other Groups');
-    await s.page.keyboard.press('Control+B');
-    const panel = (await ea().open(runId)).frame;
-    const loop = new ImageLoopPage(s.page, panel);
-    await loop.findMoreLikeRow(0);
-    await loop.thumbnails('train').first().waitFor({ timeout: 120_000 });
-    assert.equal(await loop.thumbnails('train').count(), 8);
-    assert.equal(await loop.thumbnails('dev').count(), 8);
-    assert.equal(await loop.thumbnails('unlabelled').count(), 6);
-    await loop.similar().scrollIntoViewIfNeeded();
-    await s.workbench.screenshot('find-more-like-these');
-    const file = await loop.labelPick(0, 'shirt');
-    await panel.locator('[data-action="add-picked"]').click();
-    const message = await new Notifications(s.page).waitFor(
-      /Data version [0-9a-f]{12}: 1 labelled image\(s\) added/,
-      60_000,
-    );
-    const added = /Data version ([0-9a-f]{12})/.exec(message)![1];
-    const images = await readVersionImages(folder, added);
-    assert.deepEqual(
-      images.map((i) => [i.label, i.source?.file]),
-      [['shirt', file]],
-    );
-  });
-
-  test('the embedding map: coloured dev images; a drawn box lists its images', async () => {
-    const { frame } = await ea().open(runId);
-    const loop = new ImageLoopPage(s.page, frame);
-    await frame.locator('[data-action="embedding-map"]').click();
-    const canvas = frame.locator('[data-role="map-canvas"]');
-    await canvas.waitFor({ timeout: 120_000 });
-    await canvas.scrollIntoViewIfNeeded();
-    await s.page.waitForTimeout(500);
-    await loop.brush([0.05, 0.05], [0.6, 0.6]);
-    const status = await frame.locator('[data-role="map-selection"]').innerText();
-    const n = Number(/^(\d+) image/.exec(status)?.[1]);
-    assert.ok(n > 0, status);
-    // The list shows the box's images (errors only, as the list's filter says).
-    await frame.locator('[data-role="slice-filter"]', { hasText: 'map selection' }).waitFor({ timeout: 10_000 });
-    await s.workbench.screenshot('embedding-map');
-  });
-});
+    test("Compare shows the tag's errors before and after the augmentation", async () => {
+      await s.page.keyboard.press('Control+B');
+      const tree = new ExperimentsView(s.page);
+      await tree.runRow(label(secondRun)).waitFor({ timeout: 30_000 });
+      for (
+        const deadline = Date.now() + 60_000;
+        !/^dev acc/.test(await tree.description(tree.runRow(label(secondRun))));
+      ) {
+        if (Date.now() > deadline) throw new Error('the new run is not shown as completed');
+        await s.page.waitForTimeout(250);
+      }
+      const compare = new PanelFrame(s.page, 'compare');
+      await tree.contextAction([label(runId), label(secondRun)], 'Compare Selected Runs', (ms) => compare.root(ms));
+      const compared = await compare.waitFor('[data-ready="true"]');
+      const tagLine = compared.locator(`#error-changes tr[data-kind="tag"][data-name="${TAG}"]`);
+      await tagLine.waitFor({ timeout: 120_000 });
+      const counts = await tagLine.locator('td').allInnerTexts();
+      assert.equal(counts[0], '3', 'the tagged errors of the first run');
+      assert.equal(Number(counts[2]), Number(counts[1]) - 3, 'change = after − before');
+      await compared.locator('#error-changes').scrollIntoViewIfNeeded();
+      await s.workbench.screenshot('imageloop-compare');
+    });
+  },
+);
