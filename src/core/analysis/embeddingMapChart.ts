@@ -2,7 +2,7 @@
 // images coloured by class or by correct/wrong, and the images inside a region the user draws.
 // Pure (no Node): the Error Analysis webview builds its chart with it.
 import type { ChartConfiguration } from 'chart.js';
-import { axis, baseOptions, seriesColor, type ChartPalette } from '../charts/style';
+import { axis, baseOptions, seriesColor, withAlpha, type ChartPalette } from '../charts/style';
 
 export interface EmbeddingMap {
   runId: string;
@@ -35,7 +35,7 @@ export type MapColouring = 'class' | 'correct';
 
 /**
  * The scatter chart of the map: one dataset per class (colour by class), or correct / wrong (wrong
- * drawn larger, in the warning colour). Each point carries its dev row as `row` (tooltips, selection).
+ * drawn larger, in the warning colour); with a selection, the other points faded. Each point carries its dev row as `row`.
  */
 export function embeddingMapChart(
   map: EmbeddingMap,
@@ -45,32 +45,38 @@ export function embeddingMapChart(
 ): ChartConfiguration {
   const point = (i: number) => ({ x: map.x[i], y: map.y[i], row: i });
   const rows = map.ids.map((_, i) => i);
+  // With a selection, the points outside it fade: the box's images stand out.
+  const fill = (i: number, colour: string) => (selected.size && !selected.has(i) ? withAlpha(colour, 0.2) : colour);
+  const dataset = (label: string, members: number[], colour: string, radius: (i: number) => number) => ({
+    label,
+    data: members.map(point),
+    backgroundColor: members.map((i) => fill(i, colour)),
+    borderColor: members.map((i) => fill(i, colour)),
+    pointRadius: members.map(radius),
+  });
   const datasets =
     colouring === 'class'
-      ? map.classes.map((name, c) => ({
-          label: name,
-          data: rows.filter((i) => map.truth[i] === c).map(point),
-          backgroundColor: seriesColor(p, c),
-          borderColor: rows
-            .filter((i) => map.truth[i] === c)
-            .map((i) => (selected.has(i) ? p.foreground : seriesColor(p, c))),
-          pointRadius: rows.filter((i) => map.truth[i] === c).map((i) => (map.wrong[i] ? 4 : 2.5)),
-        }))
+      ? map.classes.map((name, c) =>
+          dataset(
+            name,
+            rows.filter((i) => map.truth[i] === c),
+            seriesColor(p, c),
+            (i) => (map.wrong[i] ? 4 : 2.5),
+          ),
+        )
       : [
-          {
-            label: 'correct',
-            data: rows.filter((i) => !map.wrong[i]).map(point),
-            backgroundColor: p.muted,
-            borderColor: rows.filter((i) => !map.wrong[i]).map((i) => (selected.has(i) ? p.foreground : p.muted)),
-            pointRadius: 2.5,
-          },
-          {
-            label: 'wrong',
-            data: rows.filter((i) => map.wrong[i]).map(point),
-            backgroundColor: p.warning,
-            borderColor: rows.filter((i) => map.wrong[i]).map((i) => (selected.has(i) ? p.foreground : p.warning)),
-            pointRadius: 4,
-          },
+          dataset(
+            'correct',
+            rows.filter((i) => !map.wrong[i]),
+            p.muted,
+            () => 2.5,
+          ),
+          dataset(
+            'wrong',
+            rows.filter((i) => map.wrong[i]),
+            p.warning,
+            () => 4,
+          ),
         ];
   return {
     type: 'scatter',

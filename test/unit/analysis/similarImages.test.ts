@@ -311,5 +311,9 @@ test('the embedding map: seeded UMAP of the dev embeddings (same seed, same map)
     byCorrect.data.datasets.reduce((s, d) => s + d.data.length, 0),
     16,
   );
+  // The selected point keeps its colour; the others fade.
+  const colours = byCorrect.data.datasets.flatMap((d) => d.backgroundColor as string[]);
+  assert.equal(colours.filter((c) => c.startsWith('#')).length, 1);
+  assert.equal(colours.filter((c) => c.startsWith('rgba(')).length, 15);
   await assert.rejects(embeddingMapOfRun({ projectDir: p.dir, run: plainRunId }), { name: 'NoEmbeddingError' });
 });
