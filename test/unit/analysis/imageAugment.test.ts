@@ -261,3 +261,30 @@ test('in the image-loop worker: the preview, then the augmentation with progress
     p.cleanup();
   }
 });
+
+test('ml-loop augment on an image project: --preview prints the plan and writes nothing; then the version of files', async () => {
+  const { runCli } = await import('../../../src/cli/main');
+  const p = await project();
+  try {
+    await tagDarkDev(p);
+    const cli = async (args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), cwd: p.dir });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const preview = await cli(['augment', '--tag', 'dark', '--count', '4', '--preview']);
+    assert.equal(preview.code, 0, preview.err);
+    assert.match(preview.out, /^4 new images from \d+ training images .*nothing written:$/m);
+    assert.match(preview.out, /^ {2}brightness 0\.\d+–0\.\d+ on 90% — darker images/m);
+    assert.match(preview.out, /^ {2}images\/a\/a\d\d\.png → /m);
+    assert.ok(!existsSync(p.path('.mlloop/data')));
+    const written = await cli(['augment', '--tag', 'dark', '--count', '4', '--json']);
+    assert.equal(written.code, 0, written.err);
+    const recipe = JSON.parse(written.out) as { id: string; images: boolean; rows: number };
+    assert.deepEqual([recipe.images, recipe.rows], [true, 4]);
+    assert.equal(readdirSync(p.path(`.mlloop/data/${recipe.id}/images`)).length, 4);
+  } finally {
+    p.cleanup();
+  }
+});
