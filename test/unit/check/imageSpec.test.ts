@@ -42,32 +42,6 @@ test('wrong image values are problems at their line: imageSize not [h, w], chann
   );
 });
 
-test('loadProject: images and path together, and a missing images folder, at their keys; no images at data.images', async () => {
-  const both = tempProject(imageSpec({ path: 'x.csv' }));
-  try {
-    const problems = (await loadProject(both.dir)).problems;
-    const p = problems.find((x) => x.code === 'images-and-path')!;
-    assert.equal(p.line, positionOf(both.text, '"path"').line);
-    const missing = problems.find((x) => x.code === 'images-not-found')!;
-    assert.equal(missing.line, positionOf(both.text, '"images":').line);
-  } finally {
-    both.cleanup();
-  }
-  const empty = tempProject(imageSpec({}), { 'images/cat/a.txt': 'x' });
-  try {
-    const p = (await loadProject(empty.dir)).problems.find((x) => x.code === 'images-none')!;
-    assert.equal(p.line, positionOf(empty.text, '"images":').line);
-  } finally {
-    empty.cleanup();
-  }
-  const ok = await imageProject(imageSpec({}), ['a', 'b'], 3);
-  try {
-    assert.deepEqual((await loadProject(ok.dir)).problems, []);
-  } finally {
-    ok.cleanup();
-  }
-});
-
 test('data.unlabelled: valid in an image project; a missing folder, one inside data.images, or a table project are problems at its line', async () => {
   assert.deepEqual(parseProjectText(text({ images: 'images', unlabelled: 'incoming/' }), 'mlloop.json').problems, []);
   const table = tempProject(
@@ -107,5 +81,31 @@ test('data.unlabelled: valid in an image project; a missing folder, one inside d
     assert.equal(p.line, positionOf(inside.text, '"unlabelled"').line);
   } finally {
     inside.cleanup();
+  }
+});
+
+test('loadProject: images and path together, and a missing images folder, at their keys; no images at data.images', async () => {
+  const both = tempProject(imageSpec({ path: 'x.csv' }));
+  try {
+    const problems = (await loadProject(both.dir)).problems;
+    const p = problems.find((x) => x.code === 'images-and-path')!;
+    assert.equal(p.line, positionOf(both.text, '"path"').line);
+    const missing = problems.find((x) => x.code === 'images-not-found')!;
+    assert.equal(missing.line, positionOf(both.text, '"images":').line);
+  } finally {
+    both.cleanup();
+  }
+  const empty = tempProject(imageSpec({}), { 'images/cat/a.txt': 'x' });
+  try {
+    const p = (await loadProject(empty.dir)).problems.find((x) => x.code === 'images-none')!;
+    assert.equal(p.line, positionOf(empty.text, '"images":').line);
+  } finally {
+    empty.cleanup();
+  }
+  const ok = await imageProject(imageSpec({}), ['a', 'b'], 3);
+  try {
+    assert.deepEqual((await loadProject(ok.dir)).problems, []);
+  } finally {
+    ok.cleanup();
   }
 });
