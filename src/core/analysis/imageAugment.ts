@@ -286,6 +286,8 @@ export async function planImageAugmentation(opts: {
   }
   const training = meansOf(dataset.train, shape, sources);
   const proposals = opts.proposals ?? proposeTransforms(kindMeans, training, 'tag' in source ? source.tag : '');
+  // No transform would make copies of training images: nothing new to learn from, and duplicates.
+  if (!proposals.length) throw new Error('Choose at least one transform: without one the new images would be copies');
   // Sources drawn per class in the kind's class proportions (kind sources: uniformly).
   const byClass = new Map<number, number[]>();
   for (const i of sources) byClass.set(dataset.train.y[i], [...(byClass.get(dataset.train.y[i]) ?? []), i]);

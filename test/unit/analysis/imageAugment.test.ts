@@ -143,6 +143,10 @@ test('the preview of a dark tag darkens training images of its classes; nothing 
       previews: 0,
     });
     assert.deepEqual(again.plan.items, plan.items);
+    await assert.rejects(
+      previewImageAugmentation({ projectDir: p.dir, source: { tag: 'dark' }, count: 3, seed: 0, proposals: [] }),
+      /Choose at least one transform/,
+    );
     assert.deepEqual(readdirSync(p.path('.mlloop')), before, 'no data version written by a preview');
   } finally {
     p.cleanup();
