@@ -589,6 +589,13 @@ function countInput(action: string): HTMLInputElement {
   return input;
 }
 
+/** Images like a tag's or slice's, by the run's embedding (one word: the row keeps one line). */
+function similarButton(source: AugmentSourceRef): HTMLElement {
+  const b = button('Similar…', 'find-similar', () => imageLoop.requestSimilar(source));
+  b.title = 'Find images like these by the model’s embedding (train, dev, unlabelled folder)';
+  return b;
+}
+
 function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
   const count = countInput('augment');
   return h(
@@ -601,7 +608,7 @@ function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
       if (view?.image) imageLoop.requestPreview(source, n);
       else channel.post({ type: 'augment', source, count: n });
     }),
-    ...(view?.image ? [button('Find Similar', 'find-similar', () => imageLoop.requestSimilar(source))] : []),
+    ...(view?.image ? [similarButton(source)] : []),
     button('Export…', 'export', () => channel.post({ type: 'export', source })),
     h('span', { hidden: '', 'data-name': name }),
   );
