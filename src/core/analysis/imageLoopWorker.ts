@@ -17,6 +17,7 @@ export interface SimilarResult {
   classes: string[];
   results: Record<SimilarPlace, SimilarImage[]>;
   skipped: UnlabelledImages['skipped'];
+  unlabelledFolder?: string;
 }
 
 export interface AugmentPreviewResult {

@@ -278,6 +278,8 @@ export async function similarImagesOfRun(opts: {
   classes: string[];
   results: Record<SimilarPlace, SimilarImage[]>;
   skipped: UnlabelledImages['skipped'];
+  /** data.unlabelled as mlloop.json names it (undefined: none). */
+  unlabelledFolder?: string;
 }> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
@@ -312,7 +314,13 @@ export async function similarImagesOfRun(opts: {
           planarToInterleaved(pixelsOf(place).subarray(x.row * size, (x.row + 1) * size), 0, shape),
         );
   }
-  return { runId: record.runId, classes: dataset.schema.classes ?? [], results, skipped: unlabelled?.skipped ?? [] };
+  return {
+    runId: record.runId,
+    classes: dataset.schema.classes ?? [],
+    results,
+    skipped: unlabelled?.skipped ?? [],
+    ...(ref.spec.data.unlabelled !== undefined ? { unlabelledFolder: ref.spec.data.unlabelled } : {}),
+  };
 }
 
 /** A new data version: the parent plus labelled image files (copied under .mlloop/data/<id>/images/). */

@@ -133,7 +133,7 @@ export class ImageLoopHost {
         train: view(r.results.train),
         dev: view(r.results.dev),
         unlabelled: view(r.results.unlabelled),
-        hasUnlabelled: r.results.unlabelled.length > 0 || r.skipped.length > 0,
+        hasUnlabelled: r.unlabelledFolder !== undefined,
         skipped: r.skipped.map((s) => `${s.file}: ${s.error}`),
       };
     } catch (e) {

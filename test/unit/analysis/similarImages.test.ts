@@ -107,6 +107,7 @@ test('from a dev image: the nearest train, dev and unlabelled images by the embe
   const anchorId = ds.dev.ids[anchorRow];
   const r = await similarImagesOfRun({ projectDir: p.dir, run: runId, source: { ids: [anchorId] }, k: 5 });
   assert.deepEqual(r.classes, ['left', 'right']);
+  assert.equal(r.unlabelledFolder, 'incoming');
   const anchorVec = halfMeans(ds.dev.images!.pixels, anchorRow);
   for (const split of ['train', 'dev'] as const) {
     const rows = ds[split];
