@@ -50,8 +50,11 @@ export function embeddingMapChart(
   const dataset = (label: string, members: number[], colour: string, radius: (i: number) => number) => ({
     label,
     data: members.map(point),
-    backgroundColor: members.map((i) => fill(i, colour)),
-    borderColor: members.map((i) => fill(i, colour)),
+    // The legend shows the dataset's own colour; each point its own (faded outside a selection).
+    backgroundColor: colour,
+    borderColor: colour,
+    pointBackgroundColor: members.map((i) => fill(i, colour)),
+    pointBorderColor: members.map((i) => fill(i, colour)),
     pointRadius: members.map(radius),
   });
   const datasets =

@@ -313,7 +313,14 @@ test('the embedding map: seeded UMAP of the dev embeddings (same seed, same map)
     16,
   );
   // The selected point keeps its colour; the others fade.
-  const colours = byCorrect.data.datasets.flatMap((d) => d.backgroundColor as string[]);
+  const colours = byCorrect.data.datasets.flatMap(
+    (d) => (d as { pointBackgroundColor?: string[] }).pointBackgroundColor!,
+  );
+  assert.deepEqual(
+    byCorrect.data.datasets.map((d) => d.backgroundColor),
+    ['#888', '#fa0'],
+    'the legend keeps the colours',
+  );
   assert.equal(colours.filter((c) => c.startsWith('#')).length, 1);
   assert.equal(colours.filter((c) => c.startsWith('rgba(')).length, 15);
   await assert.rejects(embeddingMapOfRun({ projectDir: p.dir, run: plainRunId }), { name: 'NoEmbeddingError' });
