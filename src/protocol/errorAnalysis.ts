@@ -61,6 +61,69 @@ export interface NeighboursView {
   message?: string;
 }
 
+/** A transform an image augmentation proposes (src/core/analysis/imageAugment.ts' TransformProposal). */
+export interface TransformProposalView {
+  op: 'flip' | 'rotate' | 'shift' | 'crop' | 'brightness' | 'contrast' | 'blur' | 'noise';
+  probability: number;
+  range?: [number, number];
+  why: string;
+}
+
+/** The preview of an image augmentation: the plan in words and its first images before and after. */
+export type AugmentPreviewView =
+  | {
+      source: AugmentSourceRef;
+      count: number;
+      seed: number;
+      proposals: TransformProposalView[];
+      /** Training images drawn from: the kind's own, or its classes' (too few of its own). */
+      sources: number;
+      sourcesAre: 'kind' | 'classes';
+      kindExamples: number;
+      kind: { brightness: number; contrast: number; sharpness: number };
+      training: { brightness: number; contrast: number; sharpness: number };
+      images: { label: string; file: string; transforms: string; before: number[]; after: number[] }[];
+    }
+  | { source: AugmentSourceRef; message: string };
+
+/** Where similar images are searched from: example ids (an error), a tag or a slice. */
+export type SimilarSourceRef = { ids: string[] } | AugmentSourceRef;
+
+export interface SimilarImageView {
+  /** Example id (train, dev) or the file (unlabelled). */
+  id: string;
+  file: string;
+  /** Class name (train, dev). */
+  label?: string;
+  distance: number;
+  pixels: number[];
+}
+
+export type SimilarView =
+  | {
+      source: SimilarSourceRef;
+      train: SimilarImageView[];
+      dev: SimilarImageView[];
+      unlabelled: SimilarImageView[];
+      /** The project names an unlabelled folder (data.unlabelled). */
+      hasUnlabelled: boolean;
+      skipped: string[];
+    }
+  | { source: SimilarSourceRef; message: string };
+
+/** The embedding map of the dev images (x, y per dev row, in the order of the view's dev columns). */
+export type EmbeddingMapView =
+  | {
+      ids: string[];
+      x: number[];
+      y: number[];
+      truth: number[];
+      predicted: number[];
+      wrong: number[];
+      classes: string[];
+    }
+  | { message: string };
+
 export interface DataVersionView {
   id: string;
   kind: string;
@@ -225,7 +288,10 @@ export type ErrorAnalysisHostMessage =
   | { type: 'update'; runId: string; load: number; update: ErrorAnalysisUpdate }
   | { type: 'features'; requestId: number; ids: string[]; numeric: number[][]; categories: string[][] }
   | { type: 'sliceRows'; key: string; rows: number[] }
-  | { type: 'neighbours'; result: NeighboursView };
+  | { type: 'neighbours'; result: NeighboursView }
+  | { type: 'augmentPreview'; result: AugmentPreviewView }
+  | { type: 'similar'; result: SimilarView }
+  | { type: 'embeddingMap'; result: EmbeddingMapView };
 
 export type ErrorAnalysisWebviewMessage =
   | ReadyMessage
@@ -235,13 +301,37 @@ export type ErrorAnalysisWebviewMessage =
   | { type: 'neighbours'; id: string }
   | { type: 'findLabelErrors' }
   | { type: 'fixLabels'; fixes: Record<string, string> }
-  | { type: 'augment'; source: AugmentSourceRef; count: number; seed?: number }
+  | { type: 'augment'; source: AugmentSourceRef; count: number; seed?: number; proposals?: TransformProposalView[] }
+  | {
+      type: 'augmentPreview';
+      source: AugmentSourceRef;
+      count: number;
+      seed?: number;
+      proposals?: TransformProposalView[];
+    }
+  | { type: 'similar'; source: SimilarSourceRef; k?: number }
+  | { type: 'addImages'; picks: { file: string; label: string }[] }
+  | { type: 'embeddingMap' }
   | { type: 'export'; source: AugmentSourceRef }
   | { type: 'addData' }
   | { type: 'train'; version: string; experiment: string }
   | { type: 'refresh' };
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+
+const OPS = new Set(['flip', 'rotate', 'shift', 'crop', 'brightness', 'contrast', 'blur', 'noise']);
+function isProposal(v: unknown): v is TransformProposalView {
+  return (
+    isRecord(v) &&
+    isString(v.op) &&
+    OPS.has(v.op) &&
+    isFiniteNumber(v.probability) &&
+    v.probability >= 0 &&
+    v.probability <= 1 &&
+    (v.range === undefined || (isArrayOf(v.range, isFiniteNumber) && v.range.length === 2)) &&
+    isString(v.why)
+  );
+}
 
 function isSource(v: unknown): v is AugmentSourceRef {
   return isRecord(v) && ((isString(v.tag) && v.tag.length > 0) || (isString(v.slice) && v.slice.length > 0));
@@ -262,17 +352,34 @@ export function isErrorAnalysisWebviewMessage(v: unknown): v is ErrorAnalysisWeb
   if (hasType(v, 'neighbours')) return isString(v.id);
   if (hasType(v, 'fixLabels'))
     return isRecord(v.fixes) && Object.values(v.fixes).every(isString) && Object.keys(v.fixes).length > 0;
-  if (hasType(v, 'augment'))
+  if (hasType(v, 'augment') || hasType(v, 'augmentPreview'))
     return (
       isSource(v.source) &&
       Number.isInteger(v.count) &&
       (v.count as number) >= 1 &&
       (v.count as number) <= 1_000_000 &&
-      (v.seed === undefined || Number.isInteger(v.seed))
+      (v.seed === undefined || Number.isInteger(v.seed)) &&
+      (v.proposals === undefined || isArrayOf(v.proposals, isProposal))
+    );
+  if (hasType(v, 'similar'))
+    return (
+      (isSource(v.source) ||
+        (isRecord(v.source) &&
+          isArrayOf(v.source.ids, isString) &&
+          v.source.ids.length > 0 &&
+          v.source.ids.length <= 5000)) &&
+      (v.k === undefined || (Number.isInteger(v.k) && (v.k as number) >= 1 && (v.k as number) <= 200))
+    );
+  if (hasType(v, 'addImages'))
+    return (
+      isArrayOf(
+        v.picks,
+        (x): x is { file: string; label: string } => isRecord(x) && isString(x.file) && isString(x.label),
+      ) && v.picks.length > 0
     );
   if (hasType(v, 'export')) return isSource(v.source);
   if (hasType(v, 'train')) return isString(v.version) && isString(v.experiment);
-  return ['findLabelErrors', 'addData', 'refresh'].some((t) => hasType(v, t));
+  return ['findLabelErrors', 'addData', 'refresh', 'embeddingMap'].some((t) => hasType(v, t));
 }
 
 /** A typed array of the given kind (by its tag: the webview's realm has its own constructors). */
@@ -371,6 +478,27 @@ export function isErrorAnalysisHostMessage(v: unknown): v is ErrorAnalysisHostMe
           (x): x is NeighbourImage => isRecord(x) && isString(x.id) && isString(x.file) && Array.isArray(x.pixels),
         ),
       )
+    );
+  if (hasType(v, 'augmentPreview'))
+    return (
+      isRecord(v.result) &&
+      isSource(v.result.source) &&
+      (isString(v.result.message) || isArrayOf(v.result.images, isRecord))
+    );
+  if (hasType(v, 'similar'))
+    return (
+      isRecord(v.result) &&
+      isRecord(v.result.source) &&
+      (isString(v.result.message) || isArrayOf(v.result.train, isRecord))
+    );
+  if (hasType(v, 'embeddingMap'))
+    return (
+      isRecord(v.result) &&
+      (isString(v.result.message) ||
+        (isArrayOf(v.result.ids, isString) &&
+          isArrayOf(v.result.x, isFiniteNumber) &&
+          isArrayOf(v.result.y, isFiniteNumber) &&
+          v.result.x.length === v.result.ids.length))
     );
   if (hasType(v, 'update')) return isString(v.runId) && isFiniteNumber(v.load) && isUpdate(v.update);
   if (!hasType(v, 'state') || !isRecord(v.state)) return false;

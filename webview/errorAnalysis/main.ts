@@ -27,6 +27,7 @@ import {
   type Filters,
   type SortKey,
 } from './model';
+import { createImageLoop } from './imageLoop';
 
 registerToolkit();
 
@@ -415,6 +416,9 @@ function drawDetail(): void {
   detailEl.replaceChildren(
     h('h2', {}, 'Example'),
     h('div', { class: 'detail-top' }, big, facts),
+    button('Find More Like These', 'find-more', () =>
+      imageLoop.requestSimilar({ ids: [...new Set([id, ...[...selected].filter((s) => s !== id)])].slice(0, 500) }),
+    ),
     h(
       'h3',
       {},
@@ -585,15 +589,26 @@ function countInput(action: string): HTMLInputElement {
   return input;
 }
 
+/** Images like a tag's or slice's, by the run's embedding (one word: the row keeps one line). */
+function similarButton(source: AugmentSourceRef): HTMLElement {
+  const b = button('Similar…', 'find-similar', () => imageLoop.requestSimilar(source));
+  b.title = 'Find images like these by the model’s embedding (train, dev, unlabelled folder)';
+  return b;
+}
+
 function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
   const count = countInput('augment');
   return h(
     'span',
     { class: 'row-actions' },
     count,
-    button('Augment…', 'augment', () =>
-      channel.post({ type: 'augment', source, count: Math.max(1, Math.round(Number(count.value) || 1)) }),
-    ),
+    button('Augment…', 'augment', () => {
+      const n = Math.max(1, Math.round(Number(count.value) || 1));
+      // Image projects see the new images before anything is written.
+      if (view?.image) imageLoop.requestPreview(source, n);
+      else channel.post({ type: 'augment', source, count: n });
+    }),
+    ...(view?.image ? [similarButton(source)] : []),
     button('Export…', 'export', () => channel.post({ type: 'export', source })),
     h('span', { hidden: '', 'data-name': name }),
   );
@@ -919,7 +934,14 @@ function render(state: ErrorAnalysisState): void {
     const saved = channel.getUiState();
     if (saved && !requested && saved.scrollTop) ((scroller.scrollTop = saved.scrollTop), drawRows());
   }
-  side.replaceChildren(...(v.image ? [detailEl] : []), tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
+  side.replaceChildren(
+    ...(v.image ? [detailEl, imageLoop.augmentEl, imageLoop.similarEl] : []),
+    tagTableEl(v),
+    slicesEl(v),
+    ...(v.image ? [imageLoop.mapEl] : []),
+    labelErrorsEl(v),
+    versionsEl(v),
+  );
   root.setAttribute('data-ready', 'true');
   root.setAttribute('data-open-ms', String(v.openMs));
 }
@@ -937,8 +959,30 @@ function applyUpdate(u: ErrorAnalysisUpdate): void {
   render({ status: 'loaded', view, ...(filter ? { filter } : {}), ...(busy ? { busy } : {}) });
 }
 
+/** The embedding map's drawn box: only these dev rows are listed (a filter like a slice's). */
+function selectMapRows(rows: number[] | undefined, label: string): void {
+  sliceKey = '';
+  if (!rows) return setSlice('', '');
+  if (source === 'production') showSource('dev');
+  filters = { ...filters, sliceRows: new Set(rows) };
+  sliceChip.replaceChildren(
+    `${label} `,
+    button('×', 'clear-slice', () => setSlice('', '')),
+  );
+  sliceChip.hidden = false;
+  refilter(false);
+}
+
+const imageLoop = createImageLoop({
+  post: (m) => channel.post(m),
+  view: () => view,
+  drawImage: (canvas, pixels) => drawImage(canvas, pixels),
+  selectRows: selectMapRows,
+});
+
 function onMessage(m: ErrorAnalysisHostMessage): void {
   if (m.type === 'state') return render(m.state);
+  if (imageLoop.onMessage(m)) return;
   // An update of another load (or of a state this page never got) is ignored: the next state carries it.
   if (m.type === 'update') return view?.runId === m.runId && view.load === m.load ? applyUpdate(m.update) : undefined;
   if (m.type === 'features') {
@@ -978,5 +1022,6 @@ readTheme();
 onThemeChange(() => {
   readTheme();
   drawRows();
+  imageLoop.onTheme();
 });
 window.addEventListener('resize', () => drawRows());

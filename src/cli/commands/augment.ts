@@ -3,7 +3,8 @@
 // training rows, recorded under .mlloop/data/<id>/ with its recipe; train on it with
 // `ml-loop train --data-version <id>`.
 import { resolve } from 'node:path';
-import { addDataFromCsv, augmentToVersion } from '../../core/analysis/analysis';
+import { addDataFromCsv, augmentToVersion, previewImageAugmentation } from '../../core/analysis/analysis';
+import { describeTransform } from '../../core/data/images/transforms';
 import type { AugmentMethod } from '../../core/analysis/augment';
 import type { VersionRecipe } from '../../core/data/dataVersions';
 import { EXIT_OK, UsageError, type CliCommand } from '../command';
@@ -14,18 +15,23 @@ const METHODS: AugmentMethod[] = ['image', 'smote', 'noise'];
 export const augmentCommand: CliCommand = {
   name: 'augment',
   summary: 'Make a new data version with synthetic training examples of a tag or slice (or rows from a CSV)',
-  usage: `ml-loop augment [DIR] (--slice S | --tag T) --count N [--seed S] [--method M] [--from VERSION] [--json]
+  usage: `ml-loop augment [DIR] (--slice S | --tag T) --count N [--seed S] [--method M] [--from VERSION] [--preview] [--json]
 ml-loop augment [DIR] --add FILE [--from VERSION] [--json]
 
 Adds N synthetic training examples made from the training examples of tag T (or, when no training
 example carries it, the nearest training neighbours of the tagged dev examples) or of slice S (a key
 printed by ml-loop errors, e.g. 'px20>3&px21<=0'). Dev and test are never changed; the data file is
 never written. The new version lives in DIR/.mlloop/data/<id>/ (rows.csv, recipe.json).
+Image projects (data.images, data.imageColumn): new image files made by transforms aimed at the tag
+or slice (darker, flatter or blurrier when its images are; rotations, crops, noise… when the tag says
+so; mild flips, rotations and shifts) from training images of its classes, written as PNG files
+under DIR/.mlloop/data/<id>/images/ with their provenance in images.json (--method does not apply).
 
   --count N        synthetic examples to add (required with --slice/--tag)
   --seed S         seed (default 0): the same seed and recipe give the same version
   --method M       image (default for data.image projects: shifts, rotations, noise), smote (default
                    otherwise: interpolation between same-class neighbours) or noise (scaled to each feature's spread)
+  --preview        image projects: print the proposed transforms and the first planned images; write nothing
   --add FILE       add the labelled rows of a CSV (the features and the target as columns) instead
   --from VERSION   build on this data version (default: the data file's own)
   --json           print the new version's recipe as JSON`,
@@ -38,6 +44,7 @@ never written. The new version lives in DIR/.mlloop/data/<id>/ (rows.csv, recipe
       method: { type: 'string' },
       add: { type: 'string' },
       from: { type: 'string' },
+      preview: { type: 'boolean' },
       json: { type: 'boolean' },
     });
     const dir = projectDir(positionals, io);
@@ -62,6 +69,31 @@ never written. The new version lives in DIR/.mlloop/data/<id>/ (rows.csv, recipe
       const method = values.method as AugmentMethod | undefined;
       if (method !== undefined && !METHODS.includes(method))
         throw new UsageError(`--method must be one of ${METHODS.join(', ')}`);
+      if (values.preview) {
+        // Image projects: the proposed transforms and the first planned images, nothing written.
+        const { plan } = await previewImageAugmentation({
+          projectDir: dir,
+          parentVersion,
+          source,
+          count,
+          seed,
+          previews: 0,
+        });
+        const { items, ...summary } = plan;
+        if (values.json) io.out(JSON.stringify({ ...summary, items: items.slice(0, 20) }, null, 2));
+        else
+          io.out(
+            [
+              `${count} new images from ${plan.sources} training images (${plan.sourcesAre === 'kind' ? 'of the kind' : "of the kind's classes"}); nothing written:`,
+              ...plan.proposals.map(
+                (p) =>
+                  `  ${p.op}${p.range ? ` ${p.range.map((x) => Number(x.toFixed(3))).join('–')}` : ''} on ${Math.round(p.probability * 100)}% — ${p.why}`,
+              ),
+              ...items.slice(0, 5).map((i) => `  ${i.file} → ${i.transforms.map(describeTransform).join(', ')}`),
+            ].join('\n'),
+          );
+        return EXIT_OK;
+      }
       recipe = await augmentToVersion({
         projectDir: dir,
         parentVersion,

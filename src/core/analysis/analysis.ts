@@ -13,8 +13,23 @@ import { findRun } from '../track/findRun';
 import { OnnxPredictor } from '../onnx/onnxPredictor';
 import { type RunRecord } from '../train/runStore';
 import { listRuns } from '../track/store';
-import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './augment';
-import { loadDataVersion, readRowsCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe, type AugmentSource } from './augment';
+import {
+  assertInsideProject,
+  emptyRows,
+  loadDataVersion,
+  readRowsCsv,
+  writeDataVersion,
+  type VersionRecipe,
+} from '../data/dataVersions';
+import {
+  planImageAugmentation,
+  previewPlan,
+  renderPlan,
+  type ImageAugmentPlan,
+  type PreviewImage,
+  type TransformProposal,
+} from './imageAugment';
 import { buildErrorTable, type ErrorTable } from './errorTable';
 import { imageSliceView, type SliceView } from './imageSlices';
 import { featureNeighbourIndex, neighbourIndex, type NeighbourIndex } from './imageNeighbours';
@@ -23,7 +38,7 @@ import { findLabelIssues, labelIssuesOfPredictions, type LabelIssue } from './la
 import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
 import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
-import { runsDir } from '../spec/layout';
+import { runsDir, versionsDir } from '../spec/layout';
 
 export interface RunErrorAnalysis {
   projectDir: string;
@@ -208,15 +223,65 @@ export async function labelIssuesOfRun(opts: {
   return { ...result, cached: false };
 }
 
-/** A new data version: the parent plus `recipe.count` synthetic training rows made from the source. */
+/** The plan of an image augmentation and its first images before and after (nothing is written). */
+export async function previewImageAugmentation(opts: {
+  projectDir: ProjectInput;
+  parentVersion?: string;
+  source: AugmentSource;
+  count: number;
+  seed: number;
+  proposals?: TransformProposal[];
+  previews?: number;
+}): Promise<{ plan: ImageAugmentPlan; previews: PreviewImage[]; dataVersion: string }> {
+  const ref = await resolveProject(opts.projectDir);
+  const projectDir = dirname(ref.projectFile);
+  const dataset = await loadDataVersion(ref, opts.parentVersion, { cache: true });
+  const plan = await planImageAugmentation({ ...opts, dataset, projectDir, tags: await readTags(projectDir) });
+  return {
+    plan,
+    previews: await previewPlan(plan, projectDir, dataset, opts.previews),
+    dataVersion: dataset.version.id,
+  };
+}
+
+/**
+ * A new data version: the parent plus `recipe.count` synthetic training examples made from the
+ * source. Image projects (data.images, data.imageColumn): new image files made by transforms aimed
+ * at the source (src/core/analysis/imageAugment.ts; `proposals` as the preview showed them).
+ */
 export async function augmentToVersion(opts: {
-  projectDir: string;
+  projectDir: ProjectInput;
   parentVersion?: string;
   recipe: Omit<AugmentRecipe, 'method'> & { method?: AugmentRecipe['method'] };
+  proposals?: TransformProposal[];
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }): Promise<VersionRecipe> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
-  const dataset = await loadDataVersion(ref, opts.parentVersion);
+  const dataset = await loadDataVersion(ref, opts.parentVersion, { cache: true });
+  if (dataset.schema.image && dataset.train.images) {
+    const { source, count, seed } = opts.recipe;
+    const plan = await planImageAugmentation({
+      dataset,
+      projectDir,
+      source,
+      count,
+      seed,
+      tags: await readTags(projectDir),
+      ...(opts.proposals ? { proposals: opts.proposals } : {}),
+    });
+    // Checked before the images are rendered: nothing is written when the version cannot be.
+    await assertInsideProject(projectDir, versionsDir(projectDir));
+    const images = await renderPlan(plan, projectDir, dataset.schema.image, opts.onProgress, opts.signal);
+    const { items: _, ...summary } = plan;
+    return writeDataVersion(projectDir, dataset, {
+      kind: 'augment',
+      rows: emptyRows(),
+      images,
+      details: { ...summary, method: 'transforms' },
+    });
+  }
   const recipe: AugmentRecipe = { ...opts.recipe, method: opts.recipe.method ?? defaultMethod(ref.spec.data) };
   const production = productionQueueOf(await readReviewQueue(projectDir), dataset.schema).rows;
   const sources = sourceRows(dataset, recipe.source, await readTags(projectDir), production);
@@ -257,15 +322,9 @@ export async function fixLabels(opts: {
     if (![dataset.train, dataset.dev, dataset.test].some((r) => r.ids.includes(id)))
       throw new Error(`No example "${id}" in the data`);
   }
-  const empty = {
-    features: { n: 0, numeric: new Float32Array(0), categories: [] },
-    y: new Float64Array(0),
-    ids: [],
-    rowIndex: new Uint32Array(0),
-  };
   return writeDataVersion(projectDir, dataset, {
     kind: 'fix-labels',
-    rows: empty,
+    rows: emptyRows(),
     labelFixes: opts.fixes,
     details: { fixed: Object.keys(opts.fixes).length },
   });

@@ -14,9 +14,14 @@ export interface SliceView {
 
 const PIXEL_PROPERTIES = ['brightness', 'contrast', 'sharpness', 'entropy'] as const;
 
-/** The dev rows of an image dataset as slice-able columns (other projects: the dataset's own). */
-export async function imageSliceView(dataset: SplitDataset, projectDir: string): Promise<SliceView> {
-  const { schema, dev } = dataset;
+/** The dev rows (or another split's) of an image dataset as slice-able columns (other projects: the dataset's own). */
+export async function imageSliceView(
+  dataset: SplitDataset,
+  projectDir: string,
+  split: 'train' | 'dev' = 'dev',
+): Promise<SliceView> {
+  const { schema } = dataset;
+  const dev = dataset[split];
   const img = schema.image;
   if (!img || !dev.images) return { schema, rows: dev };
   const n = dev.features.n;

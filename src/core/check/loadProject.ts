@@ -406,5 +406,15 @@ function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: str
         );
     }
   }
+  if (spec.data.unlabelled !== undefined && !isImageProject(spec))
+    out.push(
+      doc.problemAt(
+        ['data', 'unlabelled'],
+        file,
+        'error',
+        'unlabelled-without-images',
+        'data.unlabelled is a folder of unlabelled images: it needs an image project (data.images or data.imageColumn)',
+      ),
+    );
   return out;
 }

@@ -1,7 +1,7 @@
 // The on-disk layout of a project, in one place: mlloop.json, and what ML Loop writes under
 // `.mlloop/` (never into the user's own files). Everything that builds one of these paths asks here.
 //   .mlloop/runs/<runId>/            one training run (src/core/train/runStore.ts)
-//   .mlloop/data/<versionId>/        a derived data version (src/core/data/dataVersions.ts)
+//   .mlloop/data/<versionId>/        a derived data version (src/core/data/dataVersions.ts; images/ for added image files)
 //   .mlloop/splits/<versionId>.json  the recorded split of a data version (src/core/data/split.ts)
 //   .mlloop/cache/datasets/          loaded splits in binary form (src/core/data/datasetCache.ts)
 //   .mlloop/deployments/<name>/      a deployment's request logs and feedback (src/core/requestLog)

@@ -33,7 +33,6 @@ import {
   type TagStore,
 } from '../../core/analysis/tags';
 import { productionQueueOf, readReviewQueue, type ProductionQueue } from '../../core/update/reviewQueue';
-import { isScriptExperiment } from '../../core/spec/types';
 import {
   devColumnsOf,
   isErrorAnalysisWebviewMessage,
@@ -52,6 +51,7 @@ import {
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
+import { ImageLoopHost } from './imageLoop';
 import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
 
 /** Closest training images shown per class in the detail view of an image. */
@@ -84,8 +84,10 @@ function versionSummary(r: VersionRecipe): string {
   const d = r.details as Record<string, unknown>;
   if (r.kind === 'augment') {
     const src = d.source as AugmentSourceRef | undefined;
-    return `${r.rows} × ${String(d.method)} of ${src && 'tag' in src ? `tag "${src.tag}"` : `slice ${src?.slice ?? '?'}`} (seed ${String(d.seed)})`;
+    const method = r.images ? 'new images' : String(d.method);
+    return `${r.rows} × ${method} of ${src && 'tag' in src ? `tag "${src.tag}"` : `slice ${src?.slice ?? '?'}`} (seed ${String(d.seed)})`;
   }
+  if (r.kind === 'add' && r.images) return `${r.rows} labelled image(s) added`;
   if (r.kind === 'add') return `${r.rows} rows added from ${path.basename(String(d.file ?? ''))}`;
   return `${Object.keys(r.labelFixes ?? {}).length} label(s) fixed`;
 }
@@ -100,6 +102,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private labelErrors: LabelErrorsState = { status: 'idle' };
   private labelAbort: AbortController | undefined;
   private loadAbort: AbortController | undefined;
+  /** Image projects: Augment… with a preview, similar images, the embedding map (in a worker). */
+  private readonly imageLoop: ImageLoopHost;
   /** Loads so far: the view of the latest carries it, and so do the updates sent after it. */
   private loads = 0;
   /** Where each example id sits in the loaded data (features on request). */
@@ -155,6 +159,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       isWebviewMessage: isErrorAnalysisWebviewMessage,
       restoreKey: { projectDir, runId },
       panels: services.panels,
+    });
+    this.imageLoop = new ImageLoopHost(projectDir, runId, {
+      post: (m) => void this.panel.webview.postMessage(m),
+      dataVersion: () => this.view?.dataVersion,
+      log: this.log,
     });
     this.watchSharedFiles();
   }
@@ -339,9 +348,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       labelErrors: this.labelErrors,
       labelErrorSource: analysis.record.model === 'script' ? 'dev' : 'cross-validation',
       versions: versionViews(versions),
-      experiments: Object.entries(ref.spec.experiments)
-        .filter(([, e]) => !isScriptExperiment(e))
-        .map(([name]) => name),
+      // Built-in and script experiments both train on a derived version.
+      experiments: Object.keys(ref.spec.experiments),
       openMs: Math.round(performance.now() - t0),
     };
     this.log.info(
@@ -380,7 +388,25 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           });
           await this.offerTraining(v, `Fixed ${Object.keys(m.fixes).length} label(s) into data version ${v.id}.`);
         });
+      case 'augmentPreview':
+      case 'similar':
+      case 'embeddingMap':
+        return this.imageLoop.handle(m);
+      case 'addImages':
+        return this.withBusy('Adding the labelled images…', async () => {
+          const v = await this.imageLoop.addImages(m.picks, this.view?.dataVersion);
+          await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
+        });
       case 'augment':
+        if (this.view?.image)
+          return this.withBusy(`Augmenting: ${m.count} images…`, async () => {
+            const v = await this.imageLoop.augment(m, this.view?.dataVersion, (done, total) => {
+              this.busy = `Augmenting: ${done} of ${total} images…`;
+              this.sendUpdate({ busy: this.busy });
+            });
+            this.log.info(`data version ${v.id}: ${versionSummary(v)}`);
+            await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
+          });
         return this.withBusy('Augmenting…', async () => {
           const v = await augmentToVersion({
             projectDir: this.projectDir,
@@ -690,6 +716,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   }
 
   override dispose(): void {
+    this.imageLoop.dispose();
     this.labelAbort?.abort();
     this.loadAbort?.abort();
     this.neighboursAbort?.abort();

@@ -337,3 +337,50 @@ test("the Production source: the queue of the run's model as columns — served 
   assert.ok(!isErrorAnalysisHostMessage(state({ ...view, production: { ...cols, refs: ['r1'] } })));
   assert.ok(!isErrorAnalysisHostMessage(state({ ...view, production: { ...cols, confidence: ['high', null, null] } })));
 });
+
+test('validators of the image loop: preview/augment with proposals, similar from ids or a tag, labelled picks, the map', () => {
+  const proposal = { op: 'brightness', probability: 0.9, range: [0.4, 0.6], why: 'darker' };
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'augmentPreview', source: { tag: 'dark' }, count: 20 }));
+  assert.ok(
+    isErrorAnalysisWebviewMessage({
+      type: 'augment',
+      source: { tag: 'dark' },
+      count: 20,
+      seed: 0,
+      proposals: [proposal],
+    }),
+  );
+  assert.ok(
+    !isErrorAnalysisWebviewMessage({
+      type: 'augment',
+      source: { tag: 'dark' },
+      count: 20,
+      proposals: [{ ...proposal, op: 'explode' }],
+    }),
+  );
+  assert.ok(
+    !isErrorAnalysisWebviewMessage({
+      type: 'augmentPreview',
+      source: { tag: 'dark' },
+      count: 20,
+      proposals: [{ ...proposal, probability: 2 }],
+    }),
+  );
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'similar', source: { ids: ['a1'] } }));
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'similar', source: { slice: 'brightness<=0.2' }, k: 5 }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'similar', source: { ids: [] } }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'similar', source: { ids: ['a'] }, k: 0 }));
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'addImages', picks: [{ file: 'incoming/a.png', label: 'left' }] }));
+  assert.ok(!isErrorAnalysisWebviewMessage({ type: 'addImages', picks: [] }));
+  assert.ok(isErrorAnalysisWebviewMessage({ type: 'embeddingMap' }));
+  assert.ok(isErrorAnalysisHostMessage({ type: 'embeddingMap', result: { message: 'no embedding' } }));
+  assert.ok(
+    isErrorAnalysisHostMessage({
+      type: 'embeddingMap',
+      result: { ids: ['a'], x: [1], y: [2], truth: [0], predicted: [0], wrong: [0], classes: ['c'] },
+    }),
+  );
+  assert.ok(!isErrorAnalysisHostMessage({ type: 'embeddingMap', result: { ids: ['a'], x: [], y: [] } }));
+  assert.ok(isErrorAnalysisHostMessage({ type: 'similar', result: { source: { ids: ['a'] }, message: 'x' } }));
+  assert.ok(isErrorAnalysisHostMessage({ type: 'augmentPreview', result: { source: { tag: 't' }, message: 'x' } }));
+});

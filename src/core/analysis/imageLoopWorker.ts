@@ -1,0 +1,104 @@
+// The image-loop jobs of Error Analysis in a worker thread (src/worker/imageLoop.ts): previewing and
+// writing a targeted augmentation, finding similar images, adding labelled images, the embedding map.
+// Each decodes images, runs the model or UMAP: seconds of work that must not block the extension host.
+// Aborting rejects at once with CancelledError (src/core/runtime/worker.ts).
+import type { ProjectInput } from '../data/dataset';
+import type { VersionRecipe } from '../data/dataVersions';
+import { runWorkerJob } from '../runtime/worker';
+import type { AugmentSource } from './augment';
+import type { EmbeddingMap } from './embeddingMap';
+import type { ImageAugmentPlan, PreviewImage, TransformProposal } from './imageAugment';
+import type { SimilarImage, SimilarPlace, UnlabelledImages } from './similarImages';
+
+export type SimilarSource = { ids: string[] } | { tag: string } | { slice: string };
+
+export interface SimilarResult {
+  runId: string;
+  classes: string[];
+  results: Record<SimilarPlace, SimilarImage[]>;
+  skipped: UnlabelledImages['skipped'];
+  unlabelledFolder?: string;
+}
+
+export interface AugmentPreviewResult {
+  plan: ImageAugmentPlan;
+  previews: PreviewImage[];
+  dataVersion: string;
+}
+
+export type ImageLoopJob =
+  | {
+      job: 'preview';
+      projectDir: ProjectInput;
+      parentVersion?: string;
+      source: AugmentSource;
+      count: number;
+      seed: number;
+      proposals?: TransformProposal[];
+      previews?: number;
+    }
+  | {
+      job: 'augment';
+      projectDir: ProjectInput;
+      parentVersion?: string;
+      source: AugmentSource;
+      count: number;
+      seed: number;
+      proposals?: TransformProposal[];
+    }
+  | { job: 'similar'; projectDir: ProjectInput; run: string; source: SimilarSource; k: number; places?: SimilarPlace[] }
+  | { job: 'addImages'; projectDir: ProjectInput; parentVersion?: string; picks: { file: string; label: string }[] }
+  | { job: 'map'; projectDir: ProjectInput; run: string; seed?: number };
+
+export type ImageLoopResult = AugmentPreviewResult | VersionRecipe | SimilarResult | EmbeddingMap;
+
+export type ImageLoopMessage =
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; result: ImageLoopResult }
+  | { type: 'error'; message: string };
+
+const JOB_NAMES: Record<ImageLoopJob['job'], string> = {
+  preview: 'The augmentation preview',
+  augment: 'The augmentation',
+  similar: 'The search for similar images',
+  addImages: 'Adding the labelled images',
+  map: 'The embedding map',
+};
+
+export function inImageLoopWorker(
+  input: Extract<ImageLoopJob, { job: 'preview' }>,
+  signal?: AbortSignal,
+): Promise<AugmentPreviewResult>;
+export function inImageLoopWorker(
+  input: Extract<ImageLoopJob, { job: 'augment' | 'addImages' }>,
+  signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
+): Promise<VersionRecipe>;
+export function inImageLoopWorker(
+  input: Extract<ImageLoopJob, { job: 'similar' }>,
+  signal?: AbortSignal,
+): Promise<SimilarResult>;
+export function inImageLoopWorker(
+  input: Extract<ImageLoopJob, { job: 'map' }>,
+  signal?: AbortSignal,
+): Promise<EmbeddingMap>;
+/** Runs one job in a worker thread; the worker ends with the job. */
+export function inImageLoopWorker(
+  input: ImageLoopJob,
+  signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ImageLoopResult> {
+  return runWorkerJob<ImageLoopResult, ImageLoopMessage>({
+    worker: 'imageLoop',
+    workerData: input,
+    job: JOB_NAMES[input.job],
+    signal,
+    // onnxruntime and sharp run natively in the worker: it reaches its next message before it ends.
+    graceMs: Infinity,
+    onMessage: (m, end) => {
+      if (m.type === 'progress') onProgress?.(m.done, m.total);
+      else if (m.type === 'done') end.resolve(m.result);
+      else end.reject(new Error(m.message));
+    },
+  });
+}

@@ -1,0 +1,37 @@
+// Image-loop worker thread (bundled to dist/worker-imageLoop.js), off the extension host's thread:
+// augmentation preview and writing, similar images, labelled images added, the embedding map
+// (src/core/analysis/imageLoopWorker.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { augmentToVersion, previewImageAugmentation } from '../core/analysis/analysis';
+import { embeddingMapOfRun } from '../core/analysis/embeddingMap';
+import type { ImageLoopJob, ImageLoopMessage, ImageLoopResult } from '../core/analysis/imageLoopWorker';
+import { addLabelledImages, similarImagesOfRun } from '../core/analysis/similarImages';
+
+const input = workerData as ImageLoopJob;
+const post = (m: ImageLoopMessage) => parentPort!.postMessage(m);
+
+function run(job: ImageLoopJob): Promise<ImageLoopResult> {
+  switch (job.job) {
+    case 'preview':
+      return previewImageAugmentation(job);
+    case 'augment':
+      return augmentToVersion({
+        projectDir: job.projectDir,
+        ...(job.parentVersion ? { parentVersion: job.parentVersion } : {}),
+        recipe: { source: job.source, count: job.count, seed: job.seed },
+        ...(job.proposals ? { proposals: job.proposals } : {}),
+        onProgress: (done, total) => post({ type: 'progress', done, total }),
+      });
+    case 'similar':
+      return similarImagesOfRun({ ...job, withPixels: true });
+    case 'addImages':
+      return addLabelledImages(job);
+    case 'map':
+      return embeddingMapOfRun(job);
+  }
+}
+
+run(input).then(
+  (result) => post({ type: 'done', result }),
+  (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
+);
