@@ -26,6 +26,7 @@ import {
 import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
 import { runsDir } from '../spec/layout';
+import { imageReference } from '../train/imageReference';
 
 export type * from './types';
 
@@ -92,9 +93,11 @@ export async function monitorDeployment(opts: MonitorOptions): Promise<Monitorin
           : undefined;
       try {
         const r = await runReference(projectDir, t.runId);
+        const modelPath = join(runsDir(projectDir), t.runId, 'model.onnx');
         return {
           reference: r.reference,
           source: r.reference.source,
+          ...(r.reference.image && existsSync(modelPath) ? { modelPath } : {}),
           ...(r.computed
             ? { issue: `run ${t.runId} had no reference.json: computed it once from the project's data and stored it` }
             : {}),
@@ -218,7 +221,7 @@ export async function runReference(
     const model = await ScriptModel.load(modelPath, dataset.schema);
     try {
       dev = {
-        prediction: await model.predict(dataset.dev.features),
+        prediction: await model.predictRows(dataset.dev),
         rows: dataset.dev.features.n,
         metrics: record.metrics?.dev,
       };
@@ -230,6 +233,16 @@ export async function runReference(
     dataVersion: dataset.version.id,
     source: 'recomputed',
   });
+  if (dataset.schema.image)
+    Object.assign(
+      reference,
+      await imageReference(
+        dataset.schema.image,
+        dataset.train,
+        projectDir,
+        existsSync(modelPath) ? modelPath : undefined,
+      ),
+    );
   writeReference(dir, reference);
   return { reference, computed: true };
 }

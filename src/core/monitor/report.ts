@@ -170,12 +170,15 @@ export interface ScanOptions {
   bucketSeconds?: number;
   signal?: AbortSignal;
   /** Resolves the reference once the monitored version (and its run) is known. */
-  reference: (target: {
-    model?: string;
-    version?: string;
-    runId?: string;
-  }) => Promise<
-    { reference: MonitoringReference; source: MonitoringReport['reference']['source']; issue?: string } | undefined
+  reference: (target: { model?: string; version?: string; runId?: string }) => Promise<
+    | {
+        reference: MonitoringReference;
+        source: MonitoringReport['reference']['source'];
+        issue?: string;
+        /** The run's model.onnx, for the embeddings of image deployments. */
+        modelPath?: string;
+      }
+    | undefined
   >;
 }
 

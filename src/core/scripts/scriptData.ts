@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { loadSplitDataset, type ProjectRef } from '../data/dataset';
 import type { DataVersion } from '../data/types';
 import { buildReference, writeReference } from '../train/reference';
+import { imageReference } from '../train/imageReference';
 import type { Prediction } from '../train/types';
 import { runWorkerJob } from '../runtime/worker';
 import { writeScriptInputs, type ScriptInputs } from './inputs';
@@ -56,15 +57,18 @@ export async function evaluateScriptRun(
   }
   let devPrediction: Prediction | undefined;
   const metrics = await evaluateScriptModel(modelPath, dataset, (p) => (devPrediction = p));
-  writeReference(
-    runDir,
-    buildReference(
-      dataset.schema,
-      dataset.train,
-      devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
-      { dataVersion: dataset.version.id },
-    ),
+  const reference = buildReference(
+    dataset.schema,
+    dataset.train,
+    devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
+    { dataVersion: dataset.version.id },
   );
+  if (dataset.schema.image)
+    Object.assign(
+      reference,
+      await imageReference(dataset.schema.image, dataset.train, dirname(ref.projectFile), modelPath),
+    );
+  writeReference(runDir, reference);
   return metrics;
 }
 
