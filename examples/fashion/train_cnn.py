@@ -4,7 +4,8 @@ ML Loop passes the parameters and the splits; mlloop.images(split) gives the ima
 preprocesses them (uint8 [N, C, H, W]) with class indices (see mlloop.py, which ML Loop puts on
 PYTHONPATH). The script logs one metric line per epoch and exports model.onnx taking `image` float32
 [N, C, H, W] in [0, 1] and returning `scores` [N, classes] in the class order of MLLOOP_CLASSES; ML Loop
-then evaluates that model on every split itself.
+then evaluates that model on every split itself. The model also returns its penultimate layer as
+`embedding` [N, hidden]: ML Loop's "find similar images" and embedding map use it.
 """
 
 import mlloop
@@ -19,6 +20,18 @@ def network(channels, hidden, shape, classes):
         layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
         c, h, w = out, h // 2, w // 2
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * h * w, hidden), nn.ReLU(), nn.Linear(hidden, classes))
+
+
+class WithEmbedding(nn.Module):
+    """The network's scores and its penultimate layer (the `embedding` output of model.onnx)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        embedding = self.net[:-1](x)
+        return self.net[-1](embedding), embedding
 
 
 def main():
@@ -57,12 +70,12 @@ def main():
     print(f"final dev accuracy {dev_accuracy:.4f}")
 
     torch.onnx.export(
-        model,
+        WithEmbedding(model),
         (x_dev[:1],),
         mlloop.model_path(),
         input_names=["image"],
-        output_names=["scores"],
-        dynamic_axes={"image": {0: "N"}, "scores": {0: "N"}},
+        output_names=["scores", "embedding"],
+        dynamic_axes={"image": {0: "N"}, "scores": {0: "N"}, "embedding": {0: "N"}},
     )
 
 

@@ -36,6 +36,29 @@ export type LabelErrorsState =
   | { status: 'done'; folds: number; issues: LabelIssueView[] }
   | { status: 'failed'; message: string };
 
+/** A training image near the example in the detail view. */
+export interface NeighbourImage {
+  id: string;
+  /** Relative to the project folder. */
+  file: string;
+  distance: number;
+  /** Preprocessed pixels, channels last (as `features` sends images). */
+  pixels: number[];
+}
+
+/** The detail of one dev image: its file and the closest training images of each class. */
+export interface NeighboursView {
+  id: string;
+  file?: string;
+  /** What the distances are over: the model's embedding (cosine) or the pixels (L2). */
+  kind?: 'embedding' | 'pixels';
+  metric?: 'cosine' | 'l2';
+  /** Per class (index into the view's classes), nearest first; empty with `message`. */
+  byClass: NeighbourImage[][];
+  /** Why there are no neighbours (not a dev image, not an image project, the search failed). */
+  message?: string;
+}
+
 export interface DataVersionView {
   id: string;
   kind: string;
@@ -153,6 +176,9 @@ export interface ErrorAnalysisView {
   /** The slices are still being found (the examples are drawn first); an update brings them. */
   slicesPending?: boolean;
   labelErrors: LabelErrorsState;
+  /** Where likely label errors come from: cross-validating the experiment (built-in), or the
+   *  run's own dev predictions ('dev': a script model, which never trained on dev). */
+  labelErrorSource: 'cross-validation' | 'dev';
   versions: DataVersionView[];
   /** Built-in experiments that can train on a version. */
   experiments: string[];
@@ -196,13 +222,15 @@ export type ErrorAnalysisHostMessage =
   | { type: 'state'; state: ErrorAnalysisState }
   | { type: 'update'; runId: string; load: number; update: ErrorAnalysisUpdate }
   | { type: 'features'; requestId: number; ids: string[]; numeric: number[][]; categories: string[][] }
-  | { type: 'sliceRows'; key: string; rows: number[] };
+  | { type: 'sliceRows'; key: string; rows: number[] }
+  | { type: 'neighbours'; result: NeighboursView };
 
 export type ErrorAnalysisWebviewMessage =
   | ReadyMessage
   | { type: 'features'; requestId: number; ids: string[] }
   | { type: 'tag'; ids: string[]; tag: string; remove?: boolean }
   | { type: 'sliceRows'; key: string }
+  | { type: 'neighbours'; id: string }
   | { type: 'findLabelErrors' }
   | { type: 'fixLabels'; fixes: Record<string, string> }
   | { type: 'augment'; source: AugmentSourceRef; count: number; seed?: number }
@@ -229,6 +257,7 @@ export function isErrorAnalysisWebviewMessage(v: unknown): v is ErrorAnalysisWeb
       (v.remove === undefined || typeof v.remove === 'boolean')
     );
   if (hasType(v, 'sliceRows')) return isString(v.key);
+  if (hasType(v, 'neighbours')) return isString(v.id);
   if (hasType(v, 'fixLabels'))
     return isRecord(v.fixes) && Object.values(v.fixes).every(isString) && Object.keys(v.fixes).length > 0;
   if (hasType(v, 'augment'))
@@ -330,6 +359,17 @@ export function isErrorAnalysisHostMessage(v: unknown): v is ErrorAnalysisHostMe
       Array.isArray(v.categories)
     );
   if (hasType(v, 'sliceRows')) return isString(v.key) && isArrayOf(v.rows, isFiniteNumber);
+  if (hasType(v, 'neighbours'))
+    return (
+      isRecord(v.result) &&
+      isString(v.result.id) &&
+      isArrayOf(v.result.byClass, (list): list is NeighbourImage[] =>
+        isArrayOf(
+          list,
+          (x): x is NeighbourImage => isRecord(x) && isString(x.id) && isString(x.file) && Array.isArray(x.pixels),
+        ),
+      )
+    );
   if (hasType(v, 'update')) return isString(v.runId) && isFiniteNumber(v.load) && isUpdate(v.update);
   if (!hasType(v, 'state') || !isRecord(v.state)) return false;
   const st = v.state;

@@ -13,7 +13,7 @@ const input = workerData as ScriptDataJob;
 const post = (m: ScriptDataMessage) => parentPort!.postMessage(m);
 const job =
   input.job === 'prepare'
-    ? prepareScriptData(input.ref, input.runDir, input.params)
+    ? prepareScriptData(input.ref, input.runDir, input.params, input.dataVersion)
     : evaluateScriptRun(input.ref, input.runDir, input.modelPath, input.dataVersion);
 job.then(
   (result) => post({ type: 'done', result }),

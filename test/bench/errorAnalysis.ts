@@ -139,6 +139,7 @@ async function main(): Promise<void> {
         lift,
       })),
       labelErrors: { status: 'idle' },
+      labelErrorSource: 'cross-validation',
       versions: [],
       experiments: ['softmax'],
       openMs: 0,

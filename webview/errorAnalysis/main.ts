@@ -14,6 +14,7 @@ import {
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
   type ExampleSource,
+  type NeighboursView,
 } from '../../src/protocol/errorAnalysis';
 import {
   applyTagDelta,
@@ -308,6 +309,122 @@ function drawRows(): void {
   selectionEl.textContent = selected.size
     ? `${selected.size} selected`
     : 'select rows (click, Shift/Ctrl+click, arrows, Space, Ctrl+A)';
+  followCursor();
+}
+
+// ---- detail of the image at the cursor: full size, labels, closest training images of each class ----
+const detailEl = h('section', { class: 'detail', 'data-role': 'detail' });
+/** The dev row shown in the detail (-1: none), and its neighbours once the host sends them. */
+let detailRow = -1;
+let detailNeighbours: NeighboursView | undefined;
+let detailTimer: ReturnType<typeof setTimeout> | undefined;
+/** The detail image is drawn this many CSS pixels across at most, scaled by a whole factor (crisp pixels). */
+const DETAIL_PX = 196;
+
+function followCursor(): void {
+  const v = view;
+  const row = v?.image && source === 'dev' && order.length ? order[cursor] : -1;
+  if (row === detailRow) return;
+  detailRow = row;
+  detailNeighbours = undefined;
+  drawDetail();
+  clearTimeout(detailTimer);
+  // Arrow keys held down move the cursor fast: ask only for where it rests.
+  if (row >= 0) detailTimer = setTimeout(() => channel.post({ type: 'neighbours', id: v!.dev.ids[row] }), 120);
+}
+
+function drawDetail(): void {
+  const v = view;
+  if (!v?.image || detailRow < 0 || detailRow >= v.dev.ids.length) {
+    detailEl.replaceChildren();
+    detailEl.hidden = true;
+    return;
+  }
+  detailEl.hidden = false;
+  const im = v.image;
+  const r = detailRow;
+  const id = v.dev.ids[r];
+  const scale = Math.max(1, Math.floor(DETAIL_PX / Math.max(im.width, im.height)));
+  const big = h('canvas', {
+    class: 'detail-image',
+    width: String(im.width),
+    height: String(im.height),
+    'data-role': 'detail-image',
+    'aria-label': `image of example ${id}`,
+  });
+  big.style.width = `${im.width * scale}px`;
+  big.style.height = `${im.height * scale}px`;
+  const px = features.get(id);
+  if (px) drawImage(big, px);
+  const truth = v.dev.truth[r];
+  const predicted = v.dev.predicted[r];
+  const wrong = v.dev.wrong[r] === 1;
+  const nb = detailNeighbours?.id === id ? detailNeighbours : undefined;
+  const fact = (label: string, value: string, attrs: Record<string, string> = {}) =>
+    h('div', {}, h('dt', {}, label), h('dd', attrs, value));
+  const facts = h(
+    'dl',
+    { class: 'detail-facts' },
+    fact('example', id),
+    ...(nb?.file ? [fact('file', nb.file, { title: nb.file, 'data-role': 'detail-file' })] : []),
+    fact('true', className(truth), { 'data-role': 'detail-truth' }),
+    fact('predicted', className(predicted), { class: wrong ? 'bad' : '', 'data-role': 'detail-predicted' }),
+    fact('confidence', v.dev.confidence[r] === v.dev.confidence[r] ? v.dev.confidence[r].toFixed(3) : '—'),
+    fact('loss', v.dev.loss[r].toFixed(3)),
+  );
+  const neighbours = h('div', { class: 'neighbours', 'data-role': 'neighbours' });
+  if (!nb) neighbours.append(h('p', { class: 'muted' }, 'Finding the closest training images…'));
+  else if (nb.message) neighbours.append(h('p', { class: 'muted' }, nb.message));
+  else {
+    // The true and the predicted class first: is it closer to training images of the class it was taken for?
+    const classes = v.classes ?? [];
+    const ordered = [truth, ...(wrong ? [predicted] : []), ...classes.map((_, c) => c)].filter(
+      (c, i, all) => all.indexOf(c) === i && nb.byClass[c]?.length,
+    );
+    for (const c of ordered) {
+      const role = c === truth ? 'true class' : c === predicted ? 'predicted' : '';
+      neighbours.append(
+        h(
+          'div',
+          { class: `nb-class${role ? ' marked' : ''}`, 'data-class': classes[c] ?? String(c) },
+          h(
+            'div',
+            { class: 'nb-label' },
+            classes[c] ?? String(c),
+            role ? h('span', { class: 'muted' }, ` · ${role}`) : '',
+          ),
+          h(
+            'div',
+            { class: 'nb-images' },
+            ...nb.byClass[c].map((x) => {
+              const canvas = h('canvas', {
+                class: 'nb-image',
+                width: String(im.width),
+                height: String(im.height),
+                title: `${x.file} · distance ${x.distance.toFixed(3)}`,
+                'data-neighbour': x.id,
+              });
+              drawImage(canvas, x.pixels);
+              return canvas;
+            }),
+          ),
+        ),
+      );
+    }
+  }
+  detailEl.replaceChildren(
+    h('h2', {}, 'Example'),
+    h('div', { class: 'detail-top' }, big, facts),
+    h(
+      'h3',
+      {},
+      'Closest training images of each class',
+      nb?.kind
+        ? h('span', { class: 'muted' }, nb.kind === 'embedding' ? ' (by the model’s embedding)' : ' (by pixels)')
+        : '',
+    ),
+    neighbours,
+  );
 }
 
 let frame = 0;
@@ -588,11 +705,22 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
       h(
         'p',
         { class: 'muted' },
-        `Cross-validates "${v.experiment}" (5 folds) and ranks examples whose label the other folds confidently contradict.`,
+        v.labelErrorSource === 'dev'
+          ? `Ranks the dev examples whose label the model of "${v.experiment}" (which never trained on dev) confidently contradicts.`
+          : `Cross-validates "${v.experiment}" (5 folds) and ranks examples whose label the other folds confidently contradict.`,
       ),
       button('Find Likely Label Errors', 'find-label-errors', () => channel.post({ type: 'findLabelErrors' })),
     );
-  else if (le.status === 'running') section.append(h('p', {}, `Cross-validating: ${le.done} of ${le.total} folds…`));
+  else if (le.status === 'running')
+    section.append(
+      h(
+        'p',
+        {},
+        v.labelErrorSource === 'dev'
+          ? 'Predicting the dev split…'
+          : `Cross-validating: ${le.done} of ${le.total} folds…`,
+      ),
+    );
   else if (le.status === 'failed') section.append(h('p', { class: 'error' }, le.message));
   else {
     const table = h('table', { class: 'grid' });
@@ -646,7 +774,11 @@ function labelErrorsEl(v: ErrorAnalysisView): HTMLElement {
       );
     }
     section.append(
-      h('p', { class: 'muted' }, `${le.issues.length} flagged (${le.folds}-fold cross-validation).`),
+      h(
+        'p',
+        { class: 'muted' },
+        `${le.issues.length} flagged (${le.folds ? `${le.folds}-fold cross-validation` : 'the model’s dev predictions: it never trained on dev'}).`,
+      ),
       table,
       button(
         'Fix Marked Labels into a New Version',
@@ -783,7 +915,7 @@ function render(state: ErrorAnalysisState): void {
     const saved = channel.getUiState();
     if (saved && !requested && saved.scrollTop) ((scroller.scrollTop = saved.scrollTop), drawRows());
   }
-  side.replaceChildren(tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
+  side.replaceChildren(...(v.image ? [detailEl] : []), tagTableEl(v), slicesEl(v), labelErrorsEl(v), versionsEl(v));
   root.setAttribute('data-ready', 'true');
   root.setAttribute('data-open-ms', String(v.openMs));
 }
@@ -812,11 +944,19 @@ function onMessage(m: ErrorAnalysisHostMessage): void {
       categoriesOf.set(id, m.categories[i]);
     });
     drawRows();
+    if (view?.image && detailRow >= 0 && m.ids.includes(view.dev.ids[detailRow])) drawDetail();
     if (view?.image)
       for (const c of document.querySelectorAll<HTMLCanvasElement>('canvas[data-image-of]')) {
         const px = features.get(c.dataset.imageOf!);
         if (px) drawImage(c, px);
       }
+    return;
+  }
+  if (m.type === 'neighbours') {
+    if (view?.image && detailRow >= 0 && view.dev.ids[detailRow] === m.result.id) {
+      detailNeighbours = m.result;
+      drawDetail();
+    }
     return;
   }
   if (m.type === 'sliceRows' && m.key === sliceKey) {

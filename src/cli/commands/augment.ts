@@ -21,6 +21,10 @@ Adds N synthetic training examples made from the training examples of tag T (or,
 example carries it, the nearest training neighbours of the tagged dev examples) or of slice S (a key
 printed by ml-loop errors, e.g. 'px20>3&px21<=0'). Dev and test are never changed; the data file is
 never written. The new version lives in DIR/.mlloop/data/<id>/ (rows.csv, recipe.json).
+Image projects (data.images, data.imageColumn): new image files made by transforms aimed at the tag
+or slice (darker, flatter or blurrier when its images are; rotations, crops, noise… when the tag says
+so; mild flips, rotations and shifts) from training images of its classes, written as PNG files
+under DIR/.mlloop/data/<id>/images/ with their provenance in images.json (--method does not apply).
 
   --count N        synthetic examples to add (required with --slice/--tag)
   --seed S         seed (default 0): the same seed and recipe give the same version

@@ -16,6 +16,7 @@ import { reviewCommand } from './review';
 import { rollbackCommand } from './rollback';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
+import { similarCommand } from './similar';
 import { trainCommand } from './train';
 import { validateCommand } from './validate';
 
@@ -28,6 +29,7 @@ export const commands: CliCommand[] = [
   diagnoseCommand,
   errorsCommand,
   augmentCommand,
+  similarCommand,
   exportRunsCommand,
   importRunsCommand,
   serveCommand,

@@ -13,16 +13,32 @@ import { findRun } from '../track/findRun';
 import { OnnxPredictor } from '../onnx/onnxPredictor';
 import { type RunRecord } from '../train/runStore';
 import { listRuns } from '../track/store';
-import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe } from './augment';
-import { loadDataVersion, readRowsCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import { augmentRows, defaultMethod, sourceRows, type AugmentRecipe, type AugmentSource } from './augment';
+import {
+  assertInsideProject,
+  emptyRows,
+  loadDataVersion,
+  readRowsCsv,
+  writeDataVersion,
+  type VersionRecipe,
+} from '../data/dataVersions';
+import {
+  planImageAugmentation,
+  previewPlan,
+  renderPlan,
+  type ImageAugmentPlan,
+  type PreviewImage,
+  type TransformProposal,
+} from './imageAugment';
 import { buildErrorTable, type ErrorTable } from './errorTable';
 import { imageSliceView, type SliceView } from './imageSlices';
+import { neighbourIndex, type NeighbourIndex } from './imageNeighbours';
 import { ScriptModel } from '../scripts/scriptModel';
-import { findLabelIssues, type LabelIssue } from './labelErrors';
+import { findLabelIssues, labelIssuesOfPredictions, type LabelIssue } from './labelErrors';
 import { findSlices, inSlice, parseSliceKey, pixelFeaturesOf, type Slice, type SliceOptions } from './slices';
 import { readTags, tagTable, withHistory, type TagRow, type TagStore } from './tags';
 import { productionQueueOf, readReviewQueue } from '../update/reviewQueue';
-import { runsDir } from '../spec/layout';
+import { runsDir, versionsDir } from '../spec/layout';
 
 export interface RunErrorAnalysis {
   projectDir: string;
@@ -35,6 +51,8 @@ export interface RunErrorAnalysis {
   tags: TagStore;
   tagTable: TagRow[];
   slices: Slice[];
+  /** Image projects: the train and dev images as feature rows, for the closest training images of an example. */
+  neighbours?: NeighbourIndex;
   timings: { loadMs: number; predictMs: number; analyseMs: number };
 }
 
@@ -135,10 +153,20 @@ export async function analyseRun(opts: {
     ...opts.slices,
     pixelFeatures: pixelFeaturesOf(dataset.schema, ref.spec.data.image),
   });
-  return { ...result, sliceView, slices, timings: { ...result.timings, analyseMs: Date.now() - t2 } };
+  const neighbours = await neighbourIndex(join(runDir, 'model.onnx'), dataset);
+  return {
+    ...result,
+    sliceView,
+    slices,
+    ...(neighbours ? { neighbours } : {}),
+    timings: { ...result.timings, analyseMs: Date.now() - t2 },
+  };
 }
 
-/** Likely label errors of the run's data (cross-validation of its experiment), cached in the run folder. */
+/**
+ * Likely label errors of the run's data, cached in the run folder: cross-validation of a built-in
+ * experiment over train and dev, or a script run's own dev predictions (out-of-sample already).
+ */
 export async function labelIssuesOfRun(opts: {
   projectDir: string;
   run: string;
@@ -150,10 +178,11 @@ export async function labelIssuesOfRun(opts: {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const record = await findRun(projectDir, opts.run);
-  if (record.model === 'script')
-    throw new Error('Label errors need a built-in experiment (cross-validation retrains it)');
-  const cacheFile = join(runsDir(projectDir), record.runId, 'label-errors.json');
-  const folds = opts.folds ?? 5;
+  const runDir = join(runsDir(projectDir), record.runId);
+  const cacheFile = join(runDir, 'label-errors.json');
+  // A script model is not retrained here: its dev predictions are out-of-sample (folds 0).
+  const script = record.model === 'script';
+  const folds = script ? 0 : (opts.folds ?? 5);
   if (!opts.recompute && existsSync(cacheFile)) {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { folds: number; issues: LabelIssue[] };
     // Older caches named rows by their pooled index only: recomputed to name the data file's row.
@@ -161,6 +190,25 @@ export async function labelIssuesOfRun(opts: {
       return { ...cached, cached: true };
   }
   const dataset = await loadDataVersion(ref, record.dataVersion?.id);
+  if (script) {
+    if (dataset.schema.task !== 'classification')
+      throw new Error('Label errors are found for classification projects only');
+    const model = await ScriptModel.load(join(runDir, 'model.onnx'), dataset.schema);
+    let probabilities: Float32Array | undefined;
+    try {
+      probabilities =
+        model.plan.kind === 'label' && !model.plan.scores
+          ? undefined
+          : (await model.predictRows(dataset.dev)).probabilities;
+    } finally {
+      await model.release();
+    }
+    if (!probabilities) throw new Error("Label errors need the model's class scores: model.onnx returns labels only");
+    const result = labelIssuesOfPredictions(dataset.dev, probabilities, dataset.schema.classes!.length, 'dev');
+    opts.onFold?.(1, 1);
+    await writeFile(cacheFile, JSON.stringify(result));
+    return { ...result, cached: false };
+  }
   const result = await findLabelIssues(dataset, retrainSpecOf(record), {
     folds,
     seed: record.seed ?? 0,
@@ -171,15 +219,65 @@ export async function labelIssuesOfRun(opts: {
   return { ...result, cached: false };
 }
 
-/** A new data version: the parent plus `recipe.count` synthetic training rows made from the source. */
+/** The plan of an image augmentation and its first images before and after (nothing is written). */
+export async function previewImageAugmentation(opts: {
+  projectDir: ProjectInput;
+  parentVersion?: string;
+  source: AugmentSource;
+  count: number;
+  seed: number;
+  proposals?: TransformProposal[];
+  previews?: number;
+}): Promise<{ plan: ImageAugmentPlan; previews: PreviewImage[]; dataVersion: string }> {
+  const ref = await resolveProject(opts.projectDir);
+  const projectDir = dirname(ref.projectFile);
+  const dataset = await loadDataVersion(ref, opts.parentVersion, { cache: true });
+  const plan = await planImageAugmentation({ ...opts, dataset, projectDir, tags: await readTags(projectDir) });
+  return {
+    plan,
+    previews: await previewPlan(plan, projectDir, dataset, opts.previews),
+    dataVersion: dataset.version.id,
+  };
+}
+
+/**
+ * A new data version: the parent plus `recipe.count` synthetic training examples made from the
+ * source. Image projects (data.images, data.imageColumn): new image files made by transforms aimed
+ * at the source (src/core/analysis/imageAugment.ts; `proposals` as the preview showed them).
+ */
 export async function augmentToVersion(opts: {
-  projectDir: string;
+  projectDir: ProjectInput;
   parentVersion?: string;
   recipe: Omit<AugmentRecipe, 'method'> & { method?: AugmentRecipe['method'] };
+  proposals?: TransformProposal[];
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }): Promise<VersionRecipe> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
-  const dataset = await loadDataVersion(ref, opts.parentVersion);
+  const dataset = await loadDataVersion(ref, opts.parentVersion, { cache: true });
+  if (dataset.schema.image && dataset.train.images) {
+    const { source, count, seed } = opts.recipe;
+    const plan = await planImageAugmentation({
+      dataset,
+      projectDir,
+      source,
+      count,
+      seed,
+      tags: await readTags(projectDir),
+      ...(opts.proposals ? { proposals: opts.proposals } : {}),
+    });
+    // Checked before the images are rendered: nothing is written when the version cannot be.
+    await assertInsideProject(projectDir, versionsDir(projectDir));
+    const images = await renderPlan(plan, projectDir, dataset.schema.image, opts.onProgress, opts.signal);
+    const { items: _, ...summary } = plan;
+    return writeDataVersion(projectDir, dataset, {
+      kind: 'augment',
+      rows: emptyRows(),
+      images,
+      details: { ...summary, method: 'transforms' },
+    });
+  }
   const recipe: AugmentRecipe = { ...opts.recipe, method: opts.recipe.method ?? defaultMethod(ref.spec.data) };
   const production = productionQueueOf(await readReviewQueue(projectDir), dataset.schema).rows;
   const sources = sourceRows(dataset, recipe.source, await readTags(projectDir), production);
@@ -220,15 +318,9 @@ export async function fixLabels(opts: {
     if (![dataset.train, dataset.dev, dataset.test].some((r) => r.ids.includes(id)))
       throw new Error(`No example "${id}" in the data`);
   }
-  const empty = {
-    features: { n: 0, numeric: new Float32Array(0), categories: [] },
-    y: new Float64Array(0),
-    ids: [],
-    rowIndex: new Uint32Array(0),
-  };
   return writeDataVersion(projectDir, dataset, {
     kind: 'fix-labels',
-    rows: empty,
+    rows: emptyRows(),
     labelFixes: opts.fixes,
     details: { fixed: Object.keys(opts.fixes).length },
   });

@@ -8,6 +8,7 @@ import { runWorkerJob } from '../runtime/worker';
 import type { RunErrorAnalysis } from './analysis';
 import type { ErrorChanges } from './compareErrors';
 import type { Slice, SliceOptions } from './slices';
+import type { Neighbour, NeighbourIndex } from './imageNeighbours';
 
 export interface AnalysisWorkerInput {
   /** The project's folder, or better its parsed spec: the worker then skips compiling the schema (half a second). */
@@ -19,14 +20,26 @@ export interface AnalysisWorkerInput {
   progressive?: boolean;
 }
 
+/** The closest training images of each class to one dev image (the index's rows are SharedArrayBuffers: not copied). */
+export interface NeighboursWorkerInput {
+  index: NeighbourIndex;
+  devRow: number;
+  /** Class of each train row. */
+  classOf: Int32Array;
+  classes: number;
+  k: number;
+}
+
 export type ErrorsWorkerInput =
-  ({ job: 'analyse' } & AnalysisWorkerInput) | { job: 'compare'; projectDir: ProjectInput; runIds: string[] };
+  | ({ job: 'analyse' } & AnalysisWorkerInput)
+  | { job: 'compare'; projectDir: ProjectInput; runIds: string[] }
+  | ({ job: 'neighbours' } & NeighboursWorkerInput);
 
 /** Worker → host. A progressive analysis sends 'table' (its arrays copied: the worker still slices them) and then 'slices'. */
 export type ErrorsWorkerMessage =
-  | { type: 'done'; result: RunErrorAnalysis | ErrorChanges }
+  | { type: 'done'; result: RunErrorAnalysis | ErrorChanges | Neighbour[][] }
   | { type: 'table'; result: RunErrorAnalysis }
-  | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings'] }
+  | { type: 'slices'; slices: Slice[]; timings: RunErrorAnalysis['timings']; neighbours?: NeighbourIndex }
   | { type: 'error'; message: string };
 
 /** The distinct buffers behind the analysis' typed arrays (views of one buffer are listed once). */
@@ -51,7 +64,12 @@ function runInWorker<T>(
   return runWorkerJob<T, ErrorsWorkerMessage>({
     worker: workerPath ? { source: workerPath, eval: false } : 'errors',
     workerData: input,
-    job: input.job === 'compare' ? 'The error comparison' : 'The error analysis',
+    job:
+      input.job === 'compare'
+        ? 'The error comparison'
+        : input.job === 'neighbours'
+          ? 'The search for the closest training images'
+          : 'The error analysis',
     signal,
     // A bundled worker needs no loader: the caller's (tsx, in the benchmark) would parse the bundle through its hooks.
     ...(workerPath ? { execArgv: [] } : {}),
@@ -63,7 +81,13 @@ function runInWorker<T>(
         table = m.result;
         onTable?.(table);
       } else if (m.type === 'slices') {
-        if (table) end.resolve({ ...table, slices: m.slices, timings: m.timings } as T);
+        if (table)
+          end.resolve({
+            ...table,
+            slices: m.slices,
+            timings: m.timings,
+            ...(m.neighbours ? { neighbours: m.neighbours } : {}),
+          } as T);
         else end.reject(new Error('The error analysis sent slices before its table.'));
       } else if (m.type === 'done') end.resolve(m.result as T);
       else end.reject(new Error(m.message));
@@ -96,4 +120,9 @@ export function errorChangesInWorker(
   signal?: AbortSignal,
 ): Promise<ErrorChanges> {
   return runInWorker({ job: 'compare', ...input }, signal, undefined);
+}
+
+/** nearestOfEachClass in a worker: a search over 50,000 rows takes tens of milliseconds, off the extension host. */
+export function neighboursInWorker(input: NeighboursWorkerInput, signal?: AbortSignal): Promise<Neighbour[][]> {
+  return runInWorker({ job: 'neighbours', ...input }, signal, undefined);
 }

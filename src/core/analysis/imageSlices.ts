@@ -14,9 +14,14 @@ export interface SliceView {
 
 const PIXEL_PROPERTIES = ['brightness', 'contrast', 'sharpness', 'entropy'] as const;
 
-/** The dev rows of an image dataset as slice-able columns (other projects: the dataset's own). */
-export async function imageSliceView(dataset: SplitDataset, projectDir: string): Promise<SliceView> {
-  const { schema, dev } = dataset;
+/** The dev rows (or another split's) of an image dataset as slice-able columns (other projects: the dataset's own). */
+export async function imageSliceView(
+  dataset: SplitDataset,
+  projectDir: string,
+  split: 'train' | 'dev' = 'dev',
+): Promise<SliceView> {
+  const { schema } = dataset;
+  const dev = dataset[split];
   const img = schema.image;
   if (!img || !dev.images) return { schema, rows: dev };
   const n = dev.features.n;
@@ -30,6 +35,11 @@ export async function imageSliceView(dataset: SplitDataset, projectDir: string):
   ];
   const F = numericNames.length;
   const numeric = new Float32Array(n * F).fill(NaN);
+  // Categorical: the folder, then a manifest's metadata columns (a name taken already gets " (manifest)").
+  const metadata = dev.images.metadata;
+  const M = metadata?.columns.length ?? 0;
+  const taken = new Set([...numericNames, 'folder']);
+  const categoricalNames = ['folder', ...(metadata?.columns ?? []).map((c) => (taken.has(c) ? `${c} (manifest)` : c))];
   const categories: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = imageProperties(
@@ -41,6 +51,7 @@ export async function imageSliceView(dataset: SplitDataset, projectDir: string):
     PIXEL_PROPERTIES.forEach((name, k) => (numeric[i * F + k] = p[name]));
     if (img.channels === 3) numeric[i * F + 4] = p.colourfulness;
     categories.push(dirname(dev.images.files[i]));
+    for (let k = 0; k < M; k++) categories.push(metadata!.values[i * M + k]);
   }
   // The files' own sizes (before resizing): their headers only.
   await Promise.all(
@@ -60,7 +71,7 @@ export async function imageSliceView(dataset: SplitDataset, projectDir: string):
       task: schema.task,
       target: schema.target,
       numeric: numericNames,
-      categorical: ['folder'],
+      categorical: categoricalNames,
       ...(schema.classes ? { classes: schema.classes } : {}),
     },
     rows: { features: { n, numeric, categories }, y: dev.y, ids: dev.ids, rowIndex: dev.rowIndex },

@@ -2,6 +2,8 @@
 // probabilities from k-fold cross-validation of the run's built-in experiment (each fold trained in
 // the training worker, predicted through its ONNX model), per-class confidence thresholds, and a
 // ranking of the examples whose given label the other folds' models confidently disagree with.
+// A script model cannot be retrained here, but its dev probabilities are out-of-sample already (it
+// never trained on dev): confident learning then runs on the dev split alone.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,20 +147,40 @@ export async function findLabelIssues(
 ): Promise<{ issues: LabelIssue[]; folds: number }> {
   const oos = await crossValidatedProbabilities(dataset, spec, opts);
   const { issues } = confidentLearning(oos.rows.y, oos.probabilities, dataset.schema.classes!.length);
-  return {
-    folds: oos.folds,
-    issues: issues.map((x) => {
-      const fileRow = oos.rows.rowIndex[x.row];
-      const inFile = fileRow !== undefined && fileRow !== NOT_IN_FILE;
-      return {
-        ...x,
-        id: oos.rows.ids[x.row],
-        split: oos.split[x.row],
-        rowIndex: inFile ? fileRow : null,
-        line: inFile ? fileRow + 2 : null,
-      };
-    }),
-  };
+  return { folds: oos.folds, issues: namedIssues(issues, oos.rows, (row) => oos.split[row]) };
+}
+
+/**
+ * Confident learning on predictions that are out-of-sample already: a script model's dev
+ * probabilities (it never trained on dev), so no cross-validation is needed. `folds` is 0.
+ */
+export function labelIssuesOfPredictions(
+  rows: Rows,
+  probabilities: Float32Array,
+  classes: number,
+  split: 'dev',
+): { issues: LabelIssue[]; folds: number } {
+  const { issues } = confidentLearning(rows.y.subarray(0, rows.features.n), probabilities, classes);
+  return { folds: 0, issues: namedIssues(issues, rows, () => split) };
+}
+
+/** The issues with their example ids, splits and data-file rows. */
+function namedIssues(
+  issues: Omit<LabelIssue, 'id' | 'split'>[],
+  rows: Rows,
+  splitOf: (row: number) => 'train' | 'dev',
+): LabelIssue[] {
+  return issues.map((x) => {
+    const fileRow = rows.rowIndex[x.row];
+    const inFile = fileRow !== undefined && fileRow !== NOT_IN_FILE;
+    return {
+      ...x,
+      id: rows.ids[x.row],
+      split: splitOf(x.row),
+      rowIndex: inFile ? fileRow : null,
+      line: inFile ? fileRow + 2 : null,
+    };
+  });
 }
 
 /** Precision at k of a ranking against the truly flipped ids. */

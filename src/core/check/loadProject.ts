@@ -319,6 +319,16 @@ function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: str
   const out: Problem[] = [];
   const split = spec.data.split ?? DEFAULT_SPLIT;
   if (isImageProject(spec)) out.push(...imageSpecProblems(spec, doc, file));
+  else if (spec.data.unlabelled !== undefined)
+    out.push(
+      doc.problemAt(
+        ['data', 'unlabelled'],
+        file,
+        'error',
+        'unlabelled-without-images',
+        'data.unlabelled is a folder of unlabelled images: it needs an image project (data.images or data.imageColumn)',
+      ),
+    );
   if (!isColumnSplit(split) && !isFoldersSplit(split) && split.dev + (split.test ?? 0) >= 1) {
     out.push(
       doc.problemAt(

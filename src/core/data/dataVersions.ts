@@ -2,11 +2,13 @@
 // label fixes, stored beside the project, never in the data file itself:
 //   .mlloop/data/<versionId>/recipe.json   what made the version (kind, parent, seed, count, sources…)
 //   .mlloop/data/<versionId>/rows.csv      the extra rows (feature columns in schema order + target)
+//   .mlloop/data/<versionId>/images/       image projects: the extra training images as files (PNG)
+//   .mlloop/data/<versionId>/images.json   their labels and provenance (source image, transforms, parameters)
 // A version's dev and test splits are its base's, untouched; extra rows only ever join `train`.
 // Versions chain: a version's parent is the base data version or another derived version.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, readdir, realpath, rename, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { loadSplitDataset, resolveProject, type LoadDatasetOptions, type ProjectInput } from './dataset';
 import { DataError } from './errors';
 import { GrowableFloat32 } from './growable';
@@ -15,6 +17,7 @@ import { exampleId } from './rows';
 import { float32Text, isMissing, parseNumber } from './values';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from './types';
 import { versionsDir } from '../spec/layout';
+import { preprocessImage } from './images/preprocess';
 
 export type DerivedKind = 'augment' | 'add' | 'fix-labels';
 
@@ -32,6 +35,31 @@ export interface VersionRecipe {
   labelFixes?: Record<string, string>;
   /** How the rows were made (augment: method, seed, count, source; add: the CSV it came from). */
   details: Record<string, unknown>;
+  /** Image projects: the extra rows are image files listed in images.json (`rows` of them). */
+  images?: boolean;
+}
+
+/** One extra training image of a version (images.json): its file, label and where it came from. */
+export interface VersionImage {
+  /** The file, relative to the version's folder (images/<k>-<hash>.png). */
+  file: string;
+  label: string;
+  /** sha256 (hex) of the file's bytes. */
+  hash: string;
+  /** The image it was made or copied from (relative to the project folder when inside it) and its example id. */
+  source?: { file: string; id?: string };
+  /** The transforms applied to the source, in order, with their parameters (augmentation). */
+  transforms?: Record<string, unknown>[];
+}
+
+/** An extra training image to record: its encoded bytes (PNG, JPEG, WebP) and label. */
+export interface NewVersionImage {
+  bytes: Uint8Array;
+  /** File extension with the dot (default .png). */
+  ext?: string;
+  label: string;
+  source?: VersionImage['source'];
+  transforms?: VersionImage['transforms'];
 }
 
 function sha256(text: string | Buffer): string {
@@ -144,6 +172,16 @@ export async function readRowsCsv(schema: FeatureSchema, file: string): Promise<
   };
 }
 
+/** No rows (a version whose additions are image files, or label fixes only). */
+export function emptyRows(): Rows {
+  return {
+    features: { n: 0, numeric: new Float32Array(0), categories: [] },
+    y: new Float64Array(0),
+    ids: [],
+    rowIndex: new Uint32Array(0),
+  };
+}
+
 export function concatRows(a: Rows, b: Rows, F: number, K: number): Rows {
   const n = a.features.n + b.features.n;
   const numeric = new Float32Array(n * F);
@@ -167,6 +205,68 @@ export function concatRows(a: Rows, b: Rows, F: number, K: number): Rows {
     y,
     ids: [...a.ids, ...b.ids],
     rowIndex,
+    ...(a.images || b.images ? { images: concatImages(a, b) } : {}),
+  };
+}
+
+function concatImages(a: Rows, b: Rows): NonNullable<Rows['images']> {
+  const pa = a.images?.pixels ?? new Uint8Array(0);
+  const pb = b.images?.pixels ?? new Uint8Array(0);
+  const pixels = new Uint8Array(pa.length + pb.length);
+  pixels.set(pa);
+  pixels.set(pb, pa.length);
+  return { pixels, files: [...(a.images?.files ?? []), ...(b.images?.files ?? [])] };
+}
+
+export async function readVersionImages(projectDir: string, versionId: string): Promise<VersionImage[]> {
+  const file = join(versionsDir(projectDir), versionId, 'images.json');
+  return (JSON.parse(await readFile(file, 'utf8')) as { images: VersionImage[] }).images;
+}
+
+/**
+ * A version's extra images as training rows: each file preprocessed as the project's images are
+ * (./images/preprocess.ts), ids from the content hash like the data's own images.
+ */
+async function imageRowsOf(projectDir: string, recipe: VersionRecipe, schema: FeatureSchema): Promise<Rows> {
+  const settings = schema.image!;
+  const classIndex = new Map((schema.classes ?? []).map((c, i) => [c, i]));
+  const images = await readVersionImages(projectDir, recipe.id);
+  const size = settings.height * settings.width * settings.channels;
+  const n = images.length;
+  const pixels = new Uint8Array(n * size);
+  const y = new Float64Array(n);
+  const files: string[] = [];
+  const ids: string[] = [];
+  const seen = new Map<string, number>();
+  const dir = join(versionsDir(projectDir), recipe.id);
+  for (let k = 0; k < n; k++) {
+    const img = images[k];
+    const path = join(dir, img.file);
+    const c = classIndex.get(img.label);
+    if (c === undefined)
+      throw new DataError(
+        join(dir, 'images.json'),
+        1,
+        'data-target-classes',
+        `${img.file} has class "${img.label}", not one of ${[...classIndex.keys()].join(', ')}`,
+      );
+    const bytes = await readFile(path).catch(() => {
+      throw new DataError(path, 1, 'data-not-found', `Data version ${recipe.id} lists ${img.file}, which is missing`);
+    });
+    pixels.set((await preprocessImage(bytes, settings)).pixels, k * size);
+    y[k] = c;
+    files.push(relative(projectDir, path));
+    const id = img.hash.slice(0, 16);
+    const repeat = seen.get(id) ?? 0;
+    seen.set(id, repeat + 1);
+    ids.push(repeat ? `${id}~${repeat}` : id);
+  }
+  return {
+    features: { n, numeric: new Float32Array(0), categories: [] },
+    y,
+    ids,
+    rowIndex: new Uint32Array(n).fill(0xffffffff),
+    images: { pixels, files },
   };
 }
 
@@ -223,7 +323,9 @@ export async function loadDataVersion(
     dataset = applyRecipe(
       dataset,
       recipe,
-      await readRowsCsv(base.schema, join(versionsDir(projectDir), recipe.id, 'rows.csv')),
+      recipe.images && base.schema.image
+        ? await imageRowsOf(projectDir, recipe, base.schema)
+        : await readRowsCsv(base.schema, join(versionsDir(projectDir), recipe.id, 'rows.csv')),
     );
   }
   return dataset;
@@ -252,37 +354,91 @@ export function applyRecipe(dataset: SplitDataset, recipe: VersionRecipe, extra:
 }
 
 /**
+ * Refuses a folder that would land outside the project (`.mlloop` or one of its folders a link to
+ * elsewhere): ML Loop writes only inside the project. Checks the nearest existing ancestor's real path.
+ */
+export async function assertInsideProject(projectDir: string, target: string): Promise<void> {
+  const root = await realpath(projectDir);
+  let existing = resolve(target);
+  for (;;) {
+    try {
+      existing = await realpath(existing);
+      break;
+    } catch {
+      const up = dirname(existing);
+      if (up === existing) break;
+      existing = up;
+    }
+  }
+  const rel = relative(root, existing);
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(
+      `Refusing to write ${target}: ${existing} (where it would go) is outside the project folder ${root} — is .mlloop, or a folder in it, a link to elsewhere? Nothing was written.`,
+    );
+}
+
+/**
  * Records a derived version (atomic: written to a temporary folder, then renamed) and returns its recipe.
- * The id hashes the parent, the rows and the label fixes, so the same recipe gives the same version.
+ * The id hashes the parent, the rows, the images and the label fixes, so the same recipe gives the same version.
+ * Image projects give `images` (files written under images/ with their labels and provenance in images.json).
  */
 export async function writeDataVersion(
   projectDir: string,
   parent: SplitDataset,
-  input: { kind: DerivedKind; rows: Rows; labelFixes?: Record<string, string>; details: Record<string, unknown> },
+  input: {
+    kind: DerivedKind;
+    rows: Rows;
+    labelFixes?: Record<string, string>;
+    details: Record<string, unknown>;
+    images?: NewVersionImage[];
+  },
 ): Promise<VersionRecipe> {
   const csv = rowsToCsv(parent.schema, input.rows);
+  const classes = parent.schema.classes;
+  const images: (VersionImage & { bytes: Uint8Array })[] = (input.images ?? []).map((img, k) => {
+    if (classes && !classes.includes(img.label))
+      throw new Error(`"${img.label}" is not a class (${classes.join(', ')})`);
+    const hash = sha256(Buffer.from(img.bytes.buffer, img.bytes.byteOffset, img.bytes.length));
+    const ext = /^\.[a-z0-9]{1,5}$/i.test(img.ext ?? '') ? img.ext!.toLowerCase() : '.png';
+    return {
+      file: `images/${String(k).padStart(5, '0')}-${hash.slice(0, 8)}${ext}`,
+      label: img.label,
+      hash,
+      ...(img.source ? { source: img.source } : {}),
+      ...(img.transforms ? { transforms: img.transforms } : {}),
+      bytes: img.bytes,
+    };
+  });
   const base: DataVersion = {
     fileHash: parent.version.fileHash,
     splitHash: parent.version.splitHash,
     id: parent.version.parent ? await baseIdOf(projectDir, parent.version) : parent.version.id,
   };
-  const id = sha256(parent.version.id + sha256(csv) + JSON.stringify(input.labelFixes ?? {})).slice(0, 12);
+  const imagesHash = images.length ? sha256(images.map((i) => `${i.hash}\t${i.label}`).join('\n')) : '';
+  const id = sha256(parent.version.id + sha256(csv) + JSON.stringify(input.labelFixes ?? {}) + imagesHash).slice(0, 12);
   const recipe: VersionRecipe = {
     id,
     kind: input.kind,
     parent: parent.version.id,
     base,
     createdAt: new Date().toISOString(),
-    rows: input.rows.features.n,
+    rows: images.length ? images.length : input.rows.features.n,
     ...(input.labelFixes ? { labelFixes: input.labelFixes } : {}),
     details: input.details,
+    ...(images.length ? { images: true } : {}),
   };
   const dir = join(versionsDir(projectDir), id);
+  await assertInsideProject(projectDir, dir);
   const existing = await readRecipe(projectDir, id);
   if (existing) return existing;
   const tmp = `${dir}.${process.pid}.tmp`;
   await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'rows.csv'), csv);
+  if (images.length) {
+    await mkdir(join(tmp, 'images'));
+    for (const img of images) await writeFile(join(tmp, img.file), img.bytes);
+    const manifest = { images: images.map(({ bytes: _, ...rest }) => rest) };
+    await writeFile(join(tmp, 'images.json'), JSON.stringify(manifest, null, 2) + '\n');
+  } else await writeFile(join(tmp, 'rows.csv'), csv);
   await writeFile(join(tmp, 'recipe.json'), JSON.stringify(recipe, null, 2) + '\n');
   await rename(tmp, dir);
   return recipe;

@@ -31,6 +31,9 @@ export interface ImageRows {
   pixels: Uint8Array;
   /** The image files, relative to the project folder, in row order. */
   files: string[];
+  /** A manifest's other columns (not the file, target or split column): their names, and per row
+   *  `values[row * columns.length + k]` ('' where empty). Absent for image folders. */
+  metadata?: { columns: string[]; values: string[] };
 }
 
 /** Raw (unencoded) feature values of N rows, row-major, exactly what the ONNX model takes. */

@@ -38,6 +38,7 @@ export type RecommendationId =
   | 'earlyStopping'
   | 'augmentation'
   | 'fewerFeatures'
+  | 'smallerNetwork'
   | 'moreDevData'
   | 'biggerEvalSet'
   | 'errorAnalysis';
@@ -139,6 +140,7 @@ const RECOMMENDATIONS: Record<RecommendationId, Omit<Recommendation, 'id'>> = {
   earlyStopping: { for: 'variance', text: 'Stop early on the dev error.' },
   augmentation: { for: 'variance', text: 'Augment the data (e.g. shifted or noisy copies of the examples).' },
   fewerFeatures: { for: 'variance', text: 'Use fewer features: drop those the importance ranking says do not help.' },
+  smallerNetwork: { for: 'variance', text: 'Use a smaller network (fewer channels or layers).' },
   moreDevData: {
     for: 'mismatch',
     text: 'Make dev and test come from the same distribution, or get a bigger dev set: the model is tuned to the dev set.',
@@ -157,8 +159,30 @@ const BY_PROBLEM: Record<Dominant, RecommendationId[]> = {
   none: ['errorAnalysis'],
 };
 
-function recommendation(id: RecommendationId): Recommendation {
-  return { id, ...RECOMMENDATIONS[id] };
+/**
+ * Image inputs: pixels are not features to drop or engineer, so those two give way to a smaller
+ * network, and augmentation and regularization are said the way they are done to images.
+ */
+const FOR_IMAGES: Partial<Record<RecommendationId, RecommendationId | null>> = {
+  fewerFeatures: 'smallerNetwork',
+  betterFeatures: null,
+};
+const IMAGE_TEXT: Partial<Record<RecommendationId, string>> = {
+  augmentation: 'Augment the images (flips, crops, small shifts and rotations, brightness changes).',
+  moreRegularization: 'Add regularization (weight decay, dropout).',
+  lessRegularization: 'Reduce regularization (less weight decay, less dropout).',
+};
+
+function recommendation(id: RecommendationId, images: boolean): Recommendation {
+  return { id, ...RECOMMENDATIONS[id], ...(images && IMAGE_TEXT[id] ? { text: IMAGE_TEXT[id] } : {}) };
+}
+
+function forInputs(ids: RecommendationId[], images: boolean): RecommendationId[] {
+  if (!images) return ids;
+  return ids.flatMap((id) => {
+    const to = FOR_IMAGES[id];
+    return to === undefined ? [id] : to === null ? [] : [to];
+  });
 }
 
 export function formatError(metric: MetricName, v: number): string {
@@ -217,6 +241,8 @@ export interface VerdictInput {
   /** Examples in each split (run.json's `rows`): gives the dev/test errors their intervals. */
   rows?: { dev?: number; test?: number };
   learningCurve?: LearningCurve;
+  /** The model reads images (data.images / data.imageColumn): the advice fits networks on pixels. */
+  images?: boolean;
 }
 
 export function verdictOf(input: VerdictInput): Verdict {
@@ -364,7 +390,9 @@ export function verdictOf(input: VerdictInput): Verdict {
     severity,
     summary,
     notes,
-    recommendations: [...new Set(ids)].map(recommendation),
+    recommendations: [...new Set(forInputs(ids, input.images === true))].map((id) =>
+      recommendation(id, input.images === true),
+    ),
     ...(learningCurveReading ? { learningCurveReading } : {}),
   };
 }

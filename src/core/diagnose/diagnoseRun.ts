@@ -176,6 +176,7 @@ export async function diagnoseRun(opts: DiagnoseOptions): Promise<RunDiagnosis> 
       test: splits.test && asSplitMetrics(splits.test),
       rows: { dev: splits.dev?.n, test: splits.test?.n },
       learningCurve,
+      images: !!schema.image,
     });
     const importance =
       // Permutation importance is over feature columns; an image project has none (its pixels are not features to rank).

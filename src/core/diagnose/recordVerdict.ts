@@ -7,7 +7,7 @@ import { verdictOf, type Verdict } from './biasVariance';
 import { readCachedLearningCurve } from './learningCurveCache';
 
 export function verdictOfRecord(
-  project: Pick<ProjectSpec, 'metric' | 'baseline'>,
+  project: Pick<ProjectSpec, 'metric' | 'baseline'> & { images?: boolean },
   record: RunRecord,
   runDir?: string,
 ): Verdict | undefined {
@@ -22,5 +22,6 @@ export function verdictOfRecord(
     test: m.test,
     rows: record.rows,
     learningCurve,
+    images: project.images,
   });
 }

@@ -42,10 +42,6 @@ export async function trainExperiment(
     );
   }
   if (isScriptExperiment(experiment)) {
-    if (opts.dataVersion)
-      throw new Error(
-        `Experiment "${opts.experimentName}" runs a script: it trains on the data file, not on a derived data version`,
-      );
     const { run, record } = await runScriptExperiment({
       ...opts,
       ref,

@@ -45,6 +45,8 @@ export interface ScriptRunOptions {
   params: Record<string, unknown>;
   /** Runs `python`/`python3` commands with this interpreter instead (a setting, or MLLOOP_PYTHON). */
   pythonPath?: string;
+  /** A derived data version (src/core/data/dataVersions) to train on; default the data file's own. */
+  dataVersion?: string;
   group?: RunGroup;
   /** Fixed run id (tests); default a new time-based id. */
   runId?: string;
@@ -136,7 +138,13 @@ export async function runScriptExperiment(opts: ScriptRunOptions): Promise<Scrip
   let prepared: PreparedScriptData;
   try {
     prepared = await inScriptDataWorker(
-      { job: 'prepare', ref: opts.ref, runDir: run.dir, params: opts.params },
+      {
+        job: 'prepare',
+        ref: opts.ref,
+        runDir: run.dir,
+        params: opts.params,
+        ...(opts.dataVersion ? { dataVersion: opts.dataVersion } : {}),
+      },
       opts.signal,
     );
   } catch (e) {

@@ -4,6 +4,7 @@
 // evaluated on every split and the monitoring reference is written beside run.json.
 import { dirname } from 'node:path';
 import { loadSplitDataset, type ProjectRef } from '../data/dataset';
+import { loadDataVersion, readRecipe } from '../data/dataVersions';
 import type { DataVersion } from '../data/types';
 import { buildReference, writeReference } from '../train/reference';
 import { imageReference } from '../train/imageReference';
@@ -21,19 +22,20 @@ export interface PreparedScriptData {
 export type ScriptMetrics = Awaited<ReturnType<typeof evaluateScriptModel>>;
 
 export type ScriptDataJob =
-  | { job: 'prepare'; ref: ProjectRef; runDir: string; params: Record<string, unknown> }
+  | { job: 'prepare'; ref: ProjectRef; runDir: string; params: Record<string, unknown>; dataVersion?: string }
   | { job: 'evaluate'; ref: ProjectRef; runDir: string; modelPath: string; dataVersion: string };
 
 export type ScriptDataMessage =
   { type: 'done'; result: PreparedScriptData | ScriptMetrics } | { type: 'error'; message: string };
 
-/** Loads the split and writes it as the script's inputs under the run folder. */
+/** Loads the split (or a derived data version of it) and writes it as the script's inputs under the run folder. */
 export async function prepareScriptData(
   ref: ProjectRef,
   runDir: string,
   params: Record<string, unknown>,
+  dataVersion?: string,
 ): Promise<PreparedScriptData> {
-  const dataset = await loadSplitDataset(ref, { cache: true });
+  const dataset = await loadDataVersion(ref, dataVersion, { cache: true });
   const inputs = writeScriptInputs(runDir, dataset, params, dirname(ref.projectFile));
   return {
     version: dataset.version,
@@ -49,7 +51,10 @@ export async function evaluateScriptRun(
   modelPath: string,
   dataVersion: string,
 ): Promise<ScriptMetrics> {
-  const dataset = await loadSplitDataset(ref, { cache: true });
+  const base = await loadSplitDataset(ref, { cache: true });
+  // A derived version (augmented, added images…) is evaluated as it was trained; its dev and test are the base's.
+  const derived = dataVersion !== base.version.id && (await readRecipe(dirname(ref.projectFile), dataVersion));
+  const dataset = derived ? await loadDataVersion(ref, dataVersion, { cache: true }) : base;
   if (dataset.version.id !== dataVersion) {
     throw new Error(
       `The data changed while the script ran (data version ${dataVersion} → ${dataset.version.id}): the model cannot be evaluated on the split it was trained with. Train again.`,

@@ -12,6 +12,9 @@ import type { FeatureSchema, RawFeatures, Rows, SplitDataset } from '../data/typ
 import { splitMetrics, type SplitMetrics } from '../train/metrics';
 import type { Prediction } from '../train/types';
 
+/** The optional output of image models that holds each image's features (the penultimate layer), float32 [N, D]. */
+export const EMBEDDING_OUTPUT = 'embedding';
+
 /** The model does not fit the project's input/output contract. */
 export class ModelContractError extends Error {
   override name = 'ModelContractError';
@@ -65,7 +68,10 @@ export function planModel(schema: FeatureSchema, inputs: readonly Meta[], output
   for (const name of Object.keys(want))
     if (!inputs.some((m) => m.name === name)) throw inputError(`no "${name}" input`);
 
-  const tensors = outputs.filter((m): m is Extract<Meta, { isTensor: true }> => m.isTensor);
+  // The optional embedding is never read as scores or values.
+  const tensors = outputs.filter(
+    (m): m is Extract<Meta, { isTensor: true }> => m.isTensor && m.name !== EMBEDDING_OUTPUT,
+  );
   const floats = tensors.filter((m) => FLOATS.has(m.type));
   if (schema.task === 'classification') {
     const C = schema.classes?.length ?? 0;

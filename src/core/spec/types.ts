@@ -38,6 +38,8 @@ export interface DataSpec {
   images?: string;
   /** With `path` (a CSV manifest): the column naming each image file, relative to the CSV. */
   imageColumn?: string;
+  /** Image projects: a folder of unlabelled images (relative to the project file) that "find similar images" searches. */
+  unlabelled?: string;
   /** [height, width] every image is resized to. Default: the most common size in the data. */
   imageSize?: [number, number];
   /** 1 (grey) or 3 (RGB). Default: 3 when any image is in colour, else 1. */

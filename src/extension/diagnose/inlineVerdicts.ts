@@ -95,7 +95,7 @@ export class InlineVerdicts
             .find((r) => r.status === 'completed' && r.record.metrics?.train);
           if (!run) continue;
           const verdict = verdictOfRecord(
-            { metric: outline.metric as MetricName, baseline: outline.baseline },
+            { metric: outline.metric as MetricName, baseline: outline.baseline, images: outline.images },
             run.record,
             run.dir,
           );

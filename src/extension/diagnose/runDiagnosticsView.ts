@@ -90,7 +90,7 @@ export class RunDiagnosticsView implements vscode.WebviewViewProvider, vscode.Di
       };
     if (!outline.metric) return { status: 'empty', message: 'mlloop.json names no metric.' };
     const verdict = verdictOfRecord(
-      { metric: outline.metric as MetricName, baseline: outline.baseline },
+      { metric: outline.metric as MetricName, baseline: outline.baseline, images: outline.images },
       run.record,
       run.dir,
     );

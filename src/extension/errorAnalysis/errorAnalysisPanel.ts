@@ -17,7 +17,7 @@ import {
   labelIssuesOfRun,
   type RunErrorAnalysis,
 } from '../../core/analysis/analysis';
-import { analyseRunInWorker } from '../../core/analysis/analysisWorker';
+import { analyseRunInWorker, neighboursInWorker } from '../../core/analysis/analysisWorker';
 import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
 import { labelOf } from '../../core/analysis/errorTable';
@@ -46,12 +46,16 @@ import {
   type ErrorAnalysisView,
   type ErrorAnalysisWebviewMessage,
   type LabelErrorsState,
+  type NeighboursView,
   type RequestedFilter,
   type SliceView,
 } from '../../protocol/errorAnalysis';
 import type { Services } from '../services';
 import { WebviewPanelHost } from '../webviewHost/panel';
 import { REVIEW_QUEUE_FILE, TAGS_FILE } from '../../core/spec/layout';
+
+/** Closest training images shown per class in the detail view of an image. */
+const NEIGHBOURS_PER_CLASS = 3;
 
 function sliceViews(slices: Slice[]): SliceView[] {
   return slices.map(({ key, label, support, errors, errorRate, shareOfErrors, lift }) => ({
@@ -105,6 +109,9 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   private productionIndex = new Map<string, number>();
   /** The review queue the Production source was read from, as JSON. */
   private productionText = '';
+  /** The latest detail view's neighbour search (a newer one cancels it), and an example asked for before the index was ready. */
+  private neighboursAbort: AbortController | undefined;
+  private neighboursWanted: string | undefined;
 
   static show(
     services: Services,
@@ -246,6 +253,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       if (shown && this.analysis && this.view?.load === shownLoad) {
         this.analysis.slices = analysis.slices;
         this.analysis.timings = analysis.timings;
+        this.analysis.neighbours = analysis.neighbours;
+        if (this.neighboursWanted) void this.sendNeighbours(this.neighboursWanted);
         this.view.slices = sliceViews(analysis.slices);
         delete this.view.slicesPending;
         this.log.info(
@@ -309,6 +318,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       slices: sliceViews(analysis.slices),
       ...(slicesPending ? { slicesPending } : {}),
       labelErrors: this.labelErrors,
+      labelErrorSource: analysis.record.model === 'script' ? 'dev' : 'cross-validation',
       versions: versionViews(versions),
       experiments: Object.entries(ref.spec.experiments)
         .filter(([, e]) => !isScriptExperiment(e))
@@ -336,6 +346,8 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         } satisfies ErrorAnalysisHostMessage);
         return;
       }
+      case 'neighbours':
+        return this.sendNeighbours(m.id);
       case 'tag':
         return this.tag(m.ids, m.tag, m.remove === true);
       case 'findLabelErrors':
@@ -483,6 +495,59 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
     } satisfies ErrorAnalysisHostMessage);
   }
 
+  /** The detail of a dev image: its file and the closest training images of each class (searched in a worker). */
+  private async sendNeighbours(id: string): Promise<void> {
+    const a = this.analysis;
+    if (!a) return;
+    const send = (result: NeighboursView) =>
+      void this.panel.webview.postMessage({ type: 'neighbours', result } satisfies ErrorAnalysisHostMessage);
+    const at = this.index.get(id);
+    const { dev, train, schema } = a.dataset;
+    if (!schema.image || !at || at.split !== 'dev' || !dev.images || !train.images)
+      return send({ id, byClass: [], message: 'The closest training images are shown for dev images.' });
+    const file = dev.images.files[at.row];
+    if (!a.neighbours) {
+      // Found with the slices: answered when they come.
+      this.neighboursWanted = id;
+      return send({ id, file, byClass: [], message: 'Finding the closest training images…' });
+    }
+    this.neighboursWanted = undefined;
+    this.neighboursAbort?.abort();
+    const abort = (this.neighboursAbort = new AbortController());
+    const index = a.neighbours;
+    try {
+      const byClass = await neighboursInWorker(
+        {
+          index,
+          devRow: at.row,
+          classOf: Int32Array.from(train.y.subarray(0, train.features.n)),
+          classes: schema.classes?.length ?? 1,
+          k: NEIGHBOURS_PER_CLASS,
+        },
+        abort.signal,
+      );
+      send({
+        id,
+        file,
+        kind: index.kind,
+        metric: index.metric,
+        byClass: byClass.map((list) =>
+          list.map((nb) => ({
+            id: train.ids[nb.row],
+            file: train.images!.files[nb.row],
+            distance: nb.distance,
+            pixels: Array.from(planarToInterleaved(train.images!.pixels, nb.row, schema.image!)),
+          })),
+        ),
+      });
+    } catch (e) {
+      if (e instanceof CancelledError) return;
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.warn(`error analysis: the closest training images of ${id} could not be found: ${message}`);
+      send({ id, file, byClass: [], message });
+    }
+  }
+
   async findLabelErrors(): Promise<void> {
     if (this.labelErrors.status === 'running') return;
     this.labelAbort = new AbortController();
@@ -579,6 +644,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
   override dispose(): void {
     this.labelAbort?.abort();
     this.loadAbort?.abort();
+    this.neighboursAbort?.abort();
     super.dispose();
   }
 }

@@ -25,6 +25,8 @@ export interface ProjectOutline {
   experiments: ExperimentEntry[];
   /** Names of the clusters experiments can train on (`clusters`). */
   clusters?: string[];
+  /** The examples are image files (`data.images` or `data.imageColumn`). */
+  images?: boolean;
 }
 
 function valueOf(node: Node | undefined): unknown {
@@ -92,5 +94,8 @@ export function readProjectOutline(text: string): ProjectOutline {
       : {}),
     experiments,
     ...(clusters.length ? { clusters } : {}),
+    ...(findNodeAtLocation(root, ['data', 'images']) || findNodeAtLocation(root, ['data', 'imageColumn'])
+      ? { images: true }
+      : {}),
   };
 }

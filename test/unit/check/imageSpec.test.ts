@@ -67,3 +67,45 @@ test('loadProject: images and path together, and a missing images folder, at the
     ok.cleanup();
   }
 });
+
+test('data.unlabelled: valid in an image project; a missing folder, one inside data.images, or a table project are problems at its line', async () => {
+  assert.deepEqual(parseProjectText(text({ images: 'images', unlabelled: 'incoming/' }), 'mlloop.json').problems, []);
+  const table = tempProject(
+    JSON.stringify(
+      {
+        name: 'x',
+        task: 'classification',
+        metric: 'accuracy',
+        experiments: {},
+        data: { path: 'd.csv', target: 'y', unlabelled: 'incoming' },
+      },
+      null,
+      2,
+    ),
+    { 'd.csv': 'a,y\n1,p\n2,q\n3,p\n4,q\n5,p\n6,q\n' },
+  );
+  try {
+    const p = (await loadProject(table.dir)).problems.find((x) => x.code === 'unlabelled-without-images')!;
+    assert.equal(p.line, positionOf(table.text, '"unlabelled"').line);
+  } finally {
+    table.cleanup();
+  }
+  const missing = await imageProject(imageSpec({ unlabelled: 'incoming' }), ['a', 'b'], 3);
+  try {
+    const p = (await loadProject(missing.dir)).problems.find((x) => x.code === 'unlabelled-not-found')!;
+    assert.equal(p.severity, 'warning');
+    assert.equal(p.line, positionOf(missing.text, '"unlabelled"').line);
+  } finally {
+    missing.cleanup();
+  }
+  const inside = await imageProject(imageSpec({ unlabelled: 'images/new' }), ['a', 'b'], 3);
+  try {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(inside.path('images/new'));
+    const p = (await loadProject(inside.dir)).problems.find((x) => x.code === 'unlabelled-inside-images')!;
+    assert.equal(p.severity, 'error');
+    assert.equal(p.line, positionOf(inside.text, '"unlabelled"').line);
+  } finally {
+    inside.cleanup();
+  }
+});

@@ -46,6 +46,31 @@ test('the three gaps and the dominant problem in points, with the issue wording'
   assert.ok(v.notes.some((n) => /passed the baseline/.test(n)));
 });
 
+test('image runs: no feature advice; a smaller network, augmentation and regularization said for images', () => {
+  const input = { metric: 'accuracy' as const, baseline: { error: 0.1 }, train: acc(0.8), dev: acc(0.7) };
+  const both = verdictOf(input);
+  assert.equal(both.both, true);
+  assert.ok(both.recommendations.some((r) => r.id === 'fewerFeatures'));
+  const v = verdictOf({ ...input, images: true });
+  assert.equal(v.dominant, 'variance');
+  assert.deepEqual(
+    v.recommendations.map((r) => r.id),
+    [
+      'moreData',
+      'moreRegularization',
+      'earlyStopping',
+      'augmentation',
+      'smallerNetwork',
+      'biggerModel',
+      'trainLonger',
+      'lessRegularization',
+    ],
+  );
+  assert.ok(!v.recommendations.some((r) => /feature/i.test(r.text)), JSON.stringify(v.recommendations));
+  assert.match(v.recommendations.find((r) => r.id === 'augmentation')!.text, /flips, crops/);
+  assert.match(v.recommendations.find((r) => r.id === 'moreRegularization')!.text, /weight decay/);
+});
+
 test('Wilson 95% interval: the textbook values, and the examples needed to tell two rates apart', () => {
   // 1 error in 34 (the wine dev set): Wilson gives 0.5 %–14.9 %.
   const ci = wilsonInterval(1 / 34, 34);

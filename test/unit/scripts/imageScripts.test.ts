@@ -133,3 +133,31 @@ test('a model.onnx taking `image` float32 [N, C, H, W] is evaluated on the pixel
     p.cleanup();
   }
 });
+
+test('a script run on a derived image version gets its added images (files under .mlloop/data) in the training inputs', async () => {
+  const p = await imageProject(imageSpec({ split: { dev: 0.25, test: 0.25, seed: 2 } }), ['cat', 'dog'], 8);
+  const runDir = mkdtempSync(join(tmpdir(), 'mlloop-run-'));
+  try {
+    const ref = await resolveProject(p.dir);
+    const base = await loadSplitDataset(ref);
+    const { augmentToVersion } = await import('../../../src/core/analysis/analysis');
+    const { writeTags } = await import('../../../src/core/analysis/tags');
+    await writeTags(p.dir, { [base.dev.ids[0]]: ['odd'] });
+    const v = await augmentToVersion({ projectDir: p.dir, recipe: { source: { tag: 'odd' }, count: 5, seed: 0 } });
+    const prepared = await prepareScriptData(ref, runDir, {}, v.id);
+    assert.equal(prepared.version.id, v.id);
+    assert.equal(prepared.rows.train, base.train.features.n + 5);
+    assert.equal(prepared.rows.dev, base.dev.features.n);
+    const env = inputEnv(prepared.inputs, runDir);
+    const manifest = Papa.parse<Record<string, string>>(readFileSync(env.MLLOOP_TRAIN, 'utf8'), {
+      header: true,
+      skipEmptyLines: true,
+    }).data;
+    const added = manifest.filter((r) => r.path.includes(join('.mlloop', 'data', v.id, 'images')));
+    assert.equal(added.length, 5);
+    assert.ok(added.every((r) => r.label === base.schema.classes![base.dev.y[0]]));
+    assert.deepEqual(readNpy(env.MLLOOP_TRAIN_IMAGES).shape, [base.train.features.n + 5, 1, 16, 16]);
+  } finally {
+    p.cleanup();
+  }
+});

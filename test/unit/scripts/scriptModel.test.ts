@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureSchema } from '../../../src/core/data/types';
-import { ModelContractError, ScriptModel, toProbabilities } from '../../../src/core/scripts/scriptModel';
+import { ModelContractError, planModel, ScriptModel, toProbabilities } from '../../../src/core/scripts/scriptModel';
 import { OnnxGraphBuilder } from '../../../src/core/onnx/builder';
 import { fixtureScores, scoresModel } from './fixtures';
 
@@ -112,4 +112,19 @@ test('wrong outputs: a score output with the wrong number of classes is refused,
     ScriptModel.load(modelFile(new Uint8Array([1, 2, 3])), schema),
     /could not be loaded by onnxruntime/,
   );
+});
+
+test('an `embedding` output [N, D] is never taken for scores, even when D is the number of classes', () => {
+  const tensor = (name: string, shape: (number | string)[]) => ({
+    name,
+    isTensor: true as const,
+    type: 'float32' as const,
+    shape,
+  });
+  const inputs = [tensor('features', ['N', 4])];
+  assert.deepEqual(planModel(schema, inputs, [tensor('scores', ['N', 3]), tensor('embedding', ['N', 3])]), {
+    kind: 'scores',
+    scores: 'scores',
+  });
+  assert.throws(() => planModel(schema, inputs, [tensor('embedding', ['N', 3])]), ModelContractError);
 });

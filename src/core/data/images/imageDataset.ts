@@ -354,12 +354,19 @@ export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitD
   };
   const size = c.settings.height * c.settings.width * c.settings.channels;
   const counts = countSplits(c.split);
+  // A manifest's metadata columns, in the order of the CSV header (every record of a manifest has them all).
+  const columns = c.records.find((r) => r.metadata)?.metadata;
+  const metadataColumns = columns && Object.keys(columns).length ? Object.keys(columns) : undefined;
   const rows = [counts.train, counts.dev, counts.test].map((n): Rows => ({
     features: { n: 0, numeric: new Float32Array(0), categories: [] },
     y: new Float64Array(n),
     ids: [],
     rowIndex: new Uint32Array(n),
-    images: { pixels: new Uint8Array(n * size), files: [] },
+    images: {
+      pixels: new Uint8Array(n * size),
+      files: [],
+      ...(metadataColumns ? { metadata: { columns: metadataColumns, values: [] } } : {}),
+    },
   }));
   c.records.forEach((r, i) => {
     const s = c.split[i];
@@ -370,6 +377,7 @@ export function imageSplitDataset(spec: ProjectSpec, c: ImageCollection): SplitD
     rs.ids.push(r.id);
     rs.rowIndex[k] = i;
     rs.images!.files.push(r.rel);
+    if (metadataColumns) for (const m of metadataColumns) rs.images!.metadata!.values.push(r.metadata?.[m] ?? '');
     rs.images!.pixels.set(c.decoded.pixels.subarray(r.slot * size, (r.slot + 1) * size), k * size);
   });
   return { schema, train: rows[0], dev: rows[1], test: rows[2], version: c.version };

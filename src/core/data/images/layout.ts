@@ -7,7 +7,7 @@
 // each problem naming its file(s). Folders are walked following symbolic links, each real folder once
 // (a link loop is reported, never followed forever).
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import Papa from 'papaparse';
 import type { ProjectSpec } from '../../spec/types';
 import { isColumnSplit, isFoldersSplit } from '../../spec/types';
@@ -56,9 +56,65 @@ export function nameFiles(files: string[], base: string): string {
 
 /** Lists the examples of an image project (spec.data.images or spec.data.imageColumn). */
 export async function listImageExamples(spec: ProjectSpec, projectDir: string): Promise<ImageListing> {
-  return spec.data.images !== undefined
-    ? listFolders(spec, resolve(projectDir, spec.data.images), projectDir)
-    : listManifest(spec, resolve(projectDir, spec.data.path!), projectDir);
+  const listing =
+    spec.data.images !== undefined
+      ? await listFolders(spec, resolve(projectDir, spec.data.images), projectDir)
+      : await listManifest(spec, resolve(projectDir, spec.data.path!), projectDir);
+  if (spec.data.unlabelled !== undefined)
+    listing.problems.push(...(await listUnlabelledImages(spec, projectDir)).problems);
+  return listing;
+}
+
+/**
+ * The image files of data.unlabelled (sorted, sub-folders included), and what is wrong with it: a
+ * missing folder, no images, or a folder inside data.images (whose sub-folders are classes).
+ */
+export async function listUnlabelledImages(
+  spec: ProjectSpec,
+  projectDir: string,
+): Promise<{ folder: string; files: string[]; problems: ImageInputProblem[] }> {
+  const at = ['data', 'unlabelled'];
+  const folder = resolve(projectDir, spec.data.unlabelled ?? '');
+  const problems: ImageInputProblem[] = [];
+  const shown = relative(projectDir, folder) || folder;
+  const isDir = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir) {
+    problems.push({
+      severity: 'warning',
+      code: 'unlabelled-not-found',
+      message: `The unlabelled images folder ${shown} does not exist (looked for ${folder})`,
+      files: [folder],
+      specPath: at,
+    });
+    return { folder, files: [], problems };
+  }
+  if (spec.data.images !== undefined) {
+    const inside = relative(resolve(projectDir, spec.data.images), folder);
+    if (!inside.startsWith('..') && !isAbsolute(inside)) {
+      problems.push({
+        severity: 'error',
+        code: 'unlabelled-inside-images',
+        message: `The unlabelled folder ${shown} is inside the images folder ${spec.data.images}, whose sub-folders are classes: move it out`,
+        files: [folder],
+        specPath: at,
+      });
+      return { folder, files: [], problems };
+    }
+  }
+  const w: Walk = { files: [], skipped: 0, loops: [], unreadable: [] };
+  await walk(folder, new Set(), w);
+  if (!w.files.length)
+    problems.push({
+      severity: 'information',
+      code: 'unlabelled-empty',
+      message: `The unlabelled folder ${shown} holds no .png, .jpg, .jpeg or .webp files yet`,
+      files: [folder],
+      specPath: at,
+    });
+  return { folder, files: w.files, problems };
 }
 
 interface Walk {

@@ -56,7 +56,7 @@ export class ImageDecodeError extends Error {
 
 let sharpModule: typeof SharpModule | undefined;
 /** sharp, loaded on first use: a native module that activation and table-only projects never load. */
-function sharp(): typeof SharpModule {
+export function sharp(): typeof SharpModule {
   if (!sharpModule) {
     sharpModule = require('sharp') as typeof SharpModule;
     // Tiny images are decoded faster one per libvips thread; libuv's pool still runs several at once.
