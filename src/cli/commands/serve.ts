@@ -27,6 +27,7 @@ export const SERVE_OPTIONS = {
   'log-redact': { type: 'string' },
   'log-max-file-bytes': { type: 'string' },
   'log-max-total-bytes': { type: 'string' },
+  'log-max-image-bytes': { type: 'string' },
   'max-batch-size': { type: 'string' },
   'max-queue-delay-us': { type: 'string' },
   'max-body-bytes': { type: 'string' },
@@ -60,7 +61,8 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
   --log-sample-rate R         log this fraction of requests (0-1, default 1)
   --log-redact K1,K2          replace these fields/inputs/features by "[redacted]" in the log
   --log-max-file-bytes N      rotate past N bytes (default 16 MiB)
-  --log-max-total-bytes N     keep at most N bytes of logs (default 256 MiB)
+  --log-max-total-bytes N     keep at most N bytes of logs (default 256 MiB), logged images included
+  --log-max-image-bytes N     image models: keep sent images past N bytes as thumbnails (default 256 KiB)
   --max-batch-size N          rows per session.run when batching (default ${DEFAULT_BATCHING.maxBatchSize}; 1 turns batching off)
   --max-queue-delay-us N      how long a request may wait for a batch (default ${DEFAULT_BATCHING.maxQueueDelayUs}: one event-loop turn)
   --max-body-bytes N          larger request bodies get 413 (default 8388608)
@@ -145,6 +147,7 @@ export async function startServe(
             .filter(Boolean),
           maxFileBytes: intOption(values['log-max-file-bytes'], 'log-max-file-bytes', 1),
           maxTotalBytes: intOption(values['log-max-total-bytes'], 'log-max-total-bytes', 1),
+          maxImageBytes: intOption(values['log-max-image-bytes'], 'log-max-image-bytes', 1),
         }
       : undefined,
   });
