@@ -60,10 +60,13 @@ export function alertsOf(deployment: string, r: MonitoringReport, opts: AlertOpt
     });
   }
   if (r.embedding?.drifted) {
+    // What changed in the pictures, when the properties say (brightness, contrast, …).
+    const drifted = r.features.filter((f) => f.drifted).map((f) => f.name);
     out.push({
       deployment,
       kind: 'embedding-drift',
-      message: `${deployment}: the model sees the production images differently from the training images (domain classifier ROC AUC ${r.embedding.rocAuc.toFixed(3)} > ${r.embedding.threshold.toFixed(3)})`,
+      ...(drifted.length ? { features: drifted } : {}),
+      message: `${deployment}: the model sees the production images differently from the training images (domain classifier ROC AUC ${r.embedding.rocAuc.toFixed(3)} > ${r.embedding.threshold.toFixed(3)})${drifted.length ? `; drifted image properties: ${drifted.slice(0, 5).join(', ')}` : ''}`,
     });
   }
   if (r.prediction?.drifted) {

@@ -27,6 +27,7 @@ import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
 import { runsDir } from '../spec/layout';
 import { imageReference } from '../train/imageReference';
+import { EMBEDDING_AUC_THRESHOLD } from './embeddingDrift';
 
 export type * from './types';
 
@@ -39,6 +40,7 @@ export const DEFAULT_THRESHOLDS: DriftThresholds = {
   jensenShannon: 0.1,
   datasetShare: 0.5,
   largeWindow: 1000,
+  embeddingRocAuc: EMBEDDING_AUC_THRESHOLD,
 };
 
 /** Requests in the default window (`ml-loop drift --window`). */

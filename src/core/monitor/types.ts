@@ -25,6 +25,8 @@ export interface DriftThresholds {
    * Categorical features: chi-squared up to this size, Jensen–Shannon above.
    */
   largeWindow: number;
+  /** Image models with an `embedding` output: drift when the domain classifier's ROC AUC is above this (Evidently: 0.55). */
+  embeddingRocAuc: number;
 }
 
 // Reference: what monitoring compares against, written by training beside run.json
