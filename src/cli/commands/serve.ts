@@ -16,6 +16,7 @@ export const SERVE_OPTIONS = {
   model: { type: 'string', multiple: true, short: 'm' },
   name: { type: 'string' },
   port: { type: 'string', short: 'p' },
+  'grpc-port': { type: 'string' },
   'port-fallback': { type: 'boolean' },
   host: { type: 'string' },
   project: { type: 'string' },
@@ -46,6 +47,10 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
 [/ready|/infer|/predict|/stats], /v2/repository/{index,models/{name}/load,unload},
 /v2/models/{name}/aliases[/{production|candidate}], /v2/models/{name}/rollback, /metrics, and with
 --log-requests /v2/models/{name}/feedback ({"id": "<request id>", "label": …}; see ml-loop drift).
+/infer also takes Triton's binary data extension (Inference-Header-Content-Length: JSON header, then raw
+tensors; "binary_data": true on an output returns it raw). Image models (image preprocessing in their ONNX
+metadata) take pictures: /predict with an image/png|jpeg|webp body, or {"instances": [{"image": {"b64": …}}]};
+/infer with the FP32 image tensor or a BYTES tensor of encoded image files.
 
   -m, --model PATH_OR_RUN_ID  an .onnx file, or a run id of the project (repeat to add versions: the first
                               is production, the others candidates)
@@ -54,6 +59,8 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
   --model-repository DIR      serve DIR/<name>/<version>/model.onnx, polling for new versions
   --poll-ms N                 repository poll interval (default 2000; 0: load once)
   -p, --port N                default 8000 (0: any free port)
+  --grpc-port N               also serve the OIP gRPC service (inference.GRPCInferenceService of KServe's
+                              grpc_predict_v2.proto) on port N of the same host, same token (0: any free port)
   --port-fallback             when the port is taken, listen on a free one (said on the listening line)
   --host ADDR                 default 127.0.0.1; any other address needs --token-file
   --token-file F              clients must send "Authorization: Bearer <contents of F>"
@@ -122,6 +129,7 @@ export async function startServe(
   const server = new InferenceServer({
     host,
     port: intOption(values.port, 'port') ?? 8000,
+    grpcPort: intOption(values['grpc-port'], 'grpc-port'),
     portFallback: values['port-fallback'] === true,
     // The editor sets MLLOOP_SERVER_CLIENT=vscode (src/extension/deploy/serverProcess).
     startedBy: process.env.MLLOOP_SERVER_CLIENT === 'vscode' ? 'editor' : 'cli',
@@ -172,6 +180,7 @@ export async function startServe(
         name,
         pid: process.pid,
         logDir: server.log ? deploymentDir(project, name) : null,
+        ...(server.grpc ? { grpc: server.grpc.url } : {}),
         ...fellBack,
       }),
     );
@@ -179,6 +188,7 @@ export async function startServe(
     if (server.portFellBack !== undefined)
       io.out(`ml-loop serve: port ${server.portFellBack} is taken; using a free port instead`);
     io.out(`ml-loop serve: listening on ${url}`);
+    if (server.grpc) io.out(`ml-loop serve: gRPC (inference.GRPCInferenceService) on ${server.grpc.url}`);
     for (const [model, e] of server.registry.models)
       io.out(
         `  ${url}/v2/models/${model}  (versions ${[...e.sources.keys()].join(', ')}; production ${e.aliases.production ?? '-'})`,

@@ -17,7 +17,9 @@ import {
   sequentialRawInputs,
   type InferRequest,
 } from './infer';
-import { decodeImages, parseImagePredict, tensorImages, type SentImage } from './images';
+import { decodeImages, parseImagePredict, tensorImages } from './images';
+import type { Exchange } from './exchange';
+import { GrpcInferenceServer } from './grpc';
 import { decodeElements } from './datatypes';
 import type { LoggedImage } from '../requestLog/images';
 import { ServerMetrics } from './metrics';
@@ -43,8 +45,10 @@ export interface ServerOptions {
   portFallback?: boolean;
   /** Bearer token every request must carry; required when `host` is not a loopback address. */
   token?: string;
-  /** Request bodies larger than this get 413 (default 8 MiB). */
+  /** Request bodies larger than this get 413 (default 8 MiB); gRPC messages too (RESOURCE_EXHAUSTED). */
   maxBodyBytes?: number;
+  /** Also serve the OIP gRPC service on this port of the same host (0: any free port); off when absent. */
+  grpcPort?: number;
   /** A request must arrive completely within this (slow clients get 408), default 30 s. */
   requestTimeoutMs?: number;
   /** An inference must be answered within this once read (else 503 with an OIP error), default 10 s; 0: no limit. */
@@ -71,29 +75,6 @@ interface VersionMetrics {
   ok: Counter.Internal;
   queue: Histogram.Internal<'model' | 'version'>;
   total: Histogram.Internal<'model' | 'version'>;
-}
-
-/** One inference request on its way through the server, whatever its transport (REST, gRPC). */
-export interface Exchange {
-  v: ServedVersion;
-  t0: number;
-  action: 'infer' | 'predict';
-  /** 200, or the error status sent. */
-  status: number;
-  queueMs: number;
-  rows: number;
-  /** The JSON the client sent (logged inputs). */
-  parsed?: unknown;
-  request?: InferRequest;
-  feeds?: Record<string, ort.Tensor>;
-  outputs?: Outputs;
-  /** The outputs as the record logs them, when the transport already built them. */
-  loggedOutputs?: unknown;
-  /** The images the client sent as files. */
-  images?: SentImage[];
-  /** /predict got one image as the body. */
-  rawImageBody?: boolean;
-  logId?: string;
 }
 
 /** Per-version request counts kept for the Deployments view. */
@@ -125,6 +106,8 @@ export class InferenceServer {
   private requestSeq = 0;
   private readonly idPrefix = randomBytes(3).toString('hex');
   url = '';
+  /** The gRPC service, when `grpcPort` asked for it (listening once listen() resolved). */
+  grpc: GrpcInferenceServer | undefined;
 
   constructor(private readonly options: ServerOptions = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -184,6 +167,15 @@ export class InferenceServer {
     }
     const port = (this.http.address() as AddressInfo).port;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (this.options.grpcPort !== undefined) {
+      this.grpc = new GrpcInferenceServer(this, this.maxBodyBytes);
+      try {
+        await this.grpc.listen(host, this.options.grpcPort);
+      } catch (e) {
+        await new Promise<void>((resolve) => this.http.close(() => resolve()));
+        throw new Error(`gRPC: could not listen on ${host}:${this.options.grpcPort}: ${(e as Error).message}`);
+      }
+    }
     return this.url;
   }
 
@@ -192,10 +184,12 @@ export class InferenceServer {
     if (this.draining) return;
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const grpcClosed = this.grpc?.close();
     this.http.closeIdleConnections();
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.http.closeAllConnections();
     await closed;
+    await grpcClosed;
     await Promise.all(this.logging);
     this.log?.close();
     await this.registry.close();
@@ -275,9 +269,27 @@ export class InferenceServer {
   }
 
   private authorized(req: IncomingMessage): boolean {
-    const h = req.headers.authorization;
-    if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
-    return timingSafeEqual(sha256(h.slice(7).trim()), this.tokenHash!);
+    return this.tokenMatches(req.headers.authorization);
+  }
+
+  /** Whether clients must send the bearer token (REST and gRPC alike). */
+  get requiresToken(): boolean {
+    return this.tokenHash !== undefined;
+  }
+
+  /** Whether an `Authorization` value ("Bearer <token>") carries the server's token. */
+  tokenMatches(authorization: string | undefined): boolean {
+    const h = authorization;
+    if (typeof h !== 'string' || !h.startsWith('Bearer ') || !this.tokenHash) return false;
+    return timingSafeEqual(sha256(h.slice(7).trim()), this.tokenHash);
+  }
+
+  /** Ready: not draining, and every model has a loaded production version. */
+  isReady(): boolean {
+    return (
+      !this.draining &&
+      [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production))
+    );
   }
 
   private fail(res: ServerResponse, e: unknown): void {
@@ -309,9 +321,7 @@ export class InferenceServer {
     if (rest[0] === 'health' && rest.length === 2 && method === 'GET') {
       if (rest[1] === 'live') return sendJson(res, 200, { live: true });
       if (rest[1] === 'ready') {
-        const ready =
-          !this.draining &&
-          [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production));
+        const ready = this.isReady();
         return sendJson(res, ready ? 200 : 503, { ready });
       }
     }
@@ -592,7 +602,7 @@ export class InferenceServer {
     return {
       name: this.options.name ?? 'ml-loop',
       version: this.options.serverVersion ?? '0.1.0',
-      extensions: ['model_repository', 'statistics', 'mlloop_aliases', 'mlloop_predict'],
+      extensions: ['model_repository', 'statistics', 'binary_tensor_data', 'mlloop_aliases', 'mlloop_predict'],
     };
   }
 
