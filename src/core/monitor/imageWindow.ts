@@ -120,7 +120,10 @@ export async function imageWindowDrift(opts: {
     worst: [...present].sort(worstFirst).slice(0, SHOWN_IMAGES).map(shown),
     reference: ref.samples,
   };
-  if (!ref.embedding) return { window };
+  if (!ref.embedding)
+    return ref.embeddingError
+      ? { window, embeddingIssue: `no embedding drift: the run's embeddings could not be read (${ref.embeddingError})` }
+      : { window };
   if (!opts.modelPath) return { window, embeddingIssue: "the run's model.onnx is not there: no embedding drift" };
   const current = await modelEmbeddings(opts.modelPath, pixels.subarray(0, embedded * size), embedded, shape);
   if (!current) return { window, embeddingIssue: 'the model has no "embedding" output: no embedding drift' };

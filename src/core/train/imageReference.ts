@@ -83,8 +83,13 @@ export async function imageReference(
     const e = sampleRows(n, REFERENCE_EMBEDDINGS, 2);
     const pixels = new Uint8Array(e.length * size);
     e.forEach((i, k) => pixels.set(images.pixels.subarray(i * size, (i + 1) * size), k * size));
-    const out = await modelEmbeddings(model, pixels, e.length, shape);
-    if (out) image.embedding = { dim: out.dim, rows: e.length, data: encodeEmbeddings(out.data) };
+    try {
+      const out = await modelEmbeddings(model, pixels, e.length, shape);
+      if (out) image.embedding = { dim: out.dim, rows: e.length, data: encodeEmbeddings(out.data) };
+    } catch (err) {
+      // A model whose `embedding` output cannot be read still gets its run; the property drift stands alone.
+      image.embeddingError = (err as Error).message;
+    }
   }
   return { features, image };
 }

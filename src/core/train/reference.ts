@@ -66,6 +66,8 @@ export interface ImageReference {
   samples: string[];
   /** Absent when the model has no `embedding` output. */
   embedding?: EmbeddingReference;
+  /** Why the embeddings could not be read (the run still completes; monitoring says so). */
+  embeddingError?: string;
 }
 
 export interface MonitoringReference {

@@ -9,7 +9,8 @@ import { loadSplitDataset, resolveProject } from '../../../src/core/data/dataset
 import { evaluateScriptRun } from '../../../src/core/scripts/scriptData';
 import { decodeEmbeddings, readReference } from '../../../src/core/train/reference';
 import { modelEmbeddings } from '../../../src/core/onnx/embeddings';
-import { sampleRows } from '../../../src/core/train/imageReference';
+import { imageReference, sampleRows } from '../../../src/core/train/imageReference';
+import { OnnxGraphBuilder } from '../../../src/core/onnx/builder';
 import { imageProject, imageSpec } from '../data/images/imageFixture';
 import { embeddingImageModel } from './imageFixture';
 
@@ -53,4 +54,18 @@ test('an image script run stores the properties and the embeddings of its traini
   const direct = await modelEmbeddings(model, dataset.train.images!.pixels, n, SHAPE);
   assert.deepEqual(stored, direct!.data);
   assert.ok(ref.predictions && ref.devScore);
+});
+
+test('a model whose embedding output is not [N, D]: the reference keeps the properties and says why it has no embeddings', async (t) => {
+  const p = await imageProject(imageSpec({ imageSize: [16, 16], channels: 1 }), ['a', 'b'], 6);
+  t.after(() => p.cleanup());
+  const g = new OnnxGraphBuilder('bad_embedding');
+  g.addInput('image', 'float', ['N', 1, 16, 16]);
+  g.addOutput('embedding', 'float', []);
+  g.addNode('ReduceSum', ['image'], ['embedding'], { keepdims: 0 });
+  const dataset = await loadSplitDataset(p.dir);
+  const { features, image } = await imageReference(SHAPE, dataset.train, p.dir, g.build());
+  assert.equal(image.embedding, undefined);
+  assert.match(image.embeddingError!, /"embedding" output is not \[N, D\]/);
+  assert.ok(features.some((f) => f.name === 'brightness'));
 });
