@@ -35,27 +35,17 @@ export function selectRows(
     ids[k] = rows.ids[i];
   }
   const out: Rows = { features: { n, numeric, categories }, y, ids, rowIndex };
-  const images = rows.images;
-  if (images) {
-    // Image rows: their pixels (uint8 [C, H, W] each) and files come along.
-    const size = rows.features.n ? images.pixels.length / rows.features.n : 0;
+  // Image rows carry their pixels (uint8 [N, C, H, W]) and files along.
+  if (rows.images) {
+    const size = rows.features.n > 0 ? rows.images.pixels.length / rows.features.n : 0;
     const pixels = new Uint8Array(n * size);
-    for (let k = 0; k < n; k++)
-      pixels.set(images.pixels.subarray(indices[k] * size, (indices[k] + 1) * size), k * size);
-    const meta = images.metadata;
-    const M = meta?.columns.length ?? 0;
-    out.images = {
-      pixels,
-      files: Array.from(indices, (i) => images.files[i]),
-      ...(meta
-        ? {
-            metadata: {
-              columns: meta.columns,
-              values: Array.from(indices).flatMap((i) => meta.values.slice(i * M, (i + 1) * M)),
-            },
-          }
-        : {}),
-    };
+    const files: string[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = indices[k];
+      pixels.set(rows.images.pixels.subarray(i * size, (i + 1) * size), k * size);
+      files[k] = rows.images.files[i];
+    }
+    out.images = { pixels, files };
   }
   return out;
 }
