@@ -2,7 +2,7 @@
 // Usage: node src/build/build.mjs [--watch] [--no-typecheck] [--production]
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXTERNAL_MODULES } from './targets.mjs';
@@ -89,7 +89,14 @@ function typecheck() {
   return r.status === 0;
 }
 
+/** Files the bundles read at run time: the gRPC service's .proto (@grpc/proto-loader, src/core/serve/grpc.ts). */
+function copyAssets() {
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  copyFileSync(join(root, 'src/core/serve/grpc_predict_v2.proto'), join(root, 'dist/grpc_predict_v2.proto'));
+}
+
 if (watch) {
+  copyAssets();
   for (const c of configs) {
     const ctx = await esbuild.context({
       ...c,
@@ -109,6 +116,7 @@ if (watch) {
   if (!args.has('--keep')) rmSync(join(root, 'dist'), { recursive: true, force: true });
   const t0 = Date.now();
   await Promise.all(configs.map((c) => esbuild.build(c)));
+  copyAssets();
   console.log(`esbuild: ${configs.length} bundles in ${Date.now() - t0} ms`);
   if (!args.has('--no-typecheck')) {
     const t1 = Date.now();

@@ -32,6 +32,24 @@ export interface GateView {
   promoted?: boolean;
 }
 
+/** A picture the webview shows: a webview URI of the file (the browser decodes it) and what it is. */
+export interface ImageTile {
+  src: string;
+  /** One line under the picture (prediction and confidence, or the class folder). */
+  caption: string;
+  /** The hover text (file, request id, time). */
+  title: string;
+  /** Wrong on feedback. */
+  wrong?: boolean;
+}
+
+/** Image deployments: the window's pictures beside training ones, and the worst requests. */
+export interface MonitoringImagesView {
+  samples: ImageTile[];
+  reference: ImageTile[];
+  worst: ImageTile[];
+}
+
 export type MonitoringPanelState =
   | { status: 'loading'; deployment: string }
   | { status: 'error'; deployment: string; message: string }
@@ -45,6 +63,8 @@ export type MonitoringPanelState =
       notLogging?: boolean;
       alerts: MonitoringAlert[];
       gate?: GateView;
+      /** Image deployments. */
+      images?: MonitoringImagesView;
       /** A retrain or a promotion in progress (buttons disabled). */
       busy?: string;
       refreshedAt?: string;
@@ -99,6 +119,14 @@ function isGate(v: unknown): v is GateView {
   );
 }
 
+function isTile(v: unknown): v is ImageTile {
+  return isRecord(v) && typeof v.src === 'string' && typeof v.caption === 'string' && typeof v.title === 'string';
+}
+
+function isImagesView(v: unknown): v is MonitoringImagesView {
+  return isRecord(v) && isArrayOf(v.samples, isTile) && isArrayOf(v.reference, isTile) && isArrayOf(v.worst, isTile);
+}
+
 function isDeployment(v: unknown): v is DeploymentView {
   return (
     isRecord(v) &&
@@ -119,6 +147,7 @@ export function isMonitoringHostMessage(value: unknown): value is MonitoringHost
     isDeployment(st.deployment) &&
     (st.report === undefined || isMonitoringReport(st.report)) &&
     isArrayOf(st.alerts, isAlert) &&
-    (st.gate === undefined || isGate(st.gate))
+    (st.gate === undefined || isGate(st.gate)) &&
+    (st.images === undefined || isImagesView(st.images))
   );
 }

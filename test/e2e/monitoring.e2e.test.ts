@@ -19,7 +19,7 @@ import { DeploymentsView } from './pages/deployments';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';
 import { Notifications } from './pages/notifications';
 import { Sidebar } from './pages/sidebar';
-import { Webview } from './pages/webview';
+import { settled, Webview } from './pages/webview';
 import { openSession, type Session } from './session';
 
 const root = join(__dirname, '..', '..');
@@ -52,18 +52,6 @@ async function send(url: string, id: string, inst: Record<string, number>): Prom
     body: JSON.stringify({ instances: [inst] }),
   });
   assert.equal(res.status, 200);
-}
-
-/** Retries a step that a redraw of the panel (a new report arriving) may interrupt. */
-async function settled<T>(step: () => Promise<T>, tries = 5): Promise<T> {
-  for (let k = 1; ; k++) {
-    try {
-      return await step();
-    } catch (e) {
-      if (k >= tries) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
 }
 
 describe('monitoring and the update loop in a real VS Code', () => {

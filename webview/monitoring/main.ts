@@ -1,7 +1,9 @@
 // The Monitoring panel webview: draws the host's snapshot — alerts, the dataset drift signal, drift
 // per feature (worst first, with thresholds), the worst features' histograms, prediction drift,
 // accuracy over time (live, and the CBPE estimate marked as such), latency and throughput, the
-// report's issues, and the promotion gate. Chart configurations come from src/core/monitor/charts.
+// report's issues, and the promotion gate. Image deployments: drift per image property, embedding
+// drift, the window's pictures beside training ones and the worst requests (files the browser
+// decodes). Chart configurations come from src/core/monitor/charts.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import type { FeatureDrift, MonitoringReport } from '../../src/core/monitor/types';
 import type { GroupComparison } from '../../src/core/update/gate';
@@ -17,7 +19,9 @@ import {
 import {
   isMonitoringHostMessage,
   type GateView,
+  type ImageTile,
   type MonitoringAction,
+  type MonitoringImagesView,
   type MonitoringHostMessage,
   type MonitoringPanelState,
   type MonitoringWebviewMessage,
@@ -83,16 +87,64 @@ function featureRow(f: FeatureDrift): HTMLElement {
   );
 }
 
-function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean): HTMLElement[] {
+function tile(t: ImageTile): HTMLElement {
+  return h(
+    'figure',
+    { class: `tile${t.wrong ? ' wrong' : ''}`, title: t.title },
+    h('img', { src: t.src, alt: t.title }),
+    h('figcaption', {}, t.caption),
+  );
+}
+
+function strip(label: string, id: string, tiles: ImageTile[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'image-strip', id },
+    h('span', { class: 'strip-label muted' }, label),
+    h('div', { class: 'tiles' }, ...(tiles.length ? tiles.map(tile) : [h('span', { class: 'muted' }, 'none')])),
+  );
+}
+
+function imagesSection(r: MonitoringReport, v: MonitoringImagesView): HTMLElement[] {
+  const missing = r.images?.missing
+    ? ` · ${r.images.missing} logged image${r.images.missing === 1 ? '' : 's'} gone (log cap) or unreadable`
+    : '';
+  return [
+    h('h2', {}, 'Images: window vs training'),
+    h('p', { class: 'muted' }, `${r.images?.images ?? 0} images in the window${missing}`),
+    strip('window (newest)', 'images-window', v.samples),
+    strip('training', 'images-training', v.reference),
+    h('h2', {}, 'Worst requests'),
+    h('p', { class: 'muted' }, 'Wrong on feedback first, then the least confident.'),
+    strip('worst', 'images-worst', v.worst),
+  ];
+}
+
+function reportSection(
+  r: MonitoringReport,
+  draws: (() => void)[],
+  busy: boolean,
+  images?: MonitoringImagesView,
+): HTMLElement[] {
   const colors = readThemeColors();
   const w = r.window;
   const out: HTMLElement[] = [];
+  const isImage = !!r.images;
   out.push(
     h(
       'div',
       { class: 'stats', id: 'summary' },
       stat('dataset drift', r.dataset.drift ? 'DRIFT' : 'no drift', r.dataset.drift ? 'bad' : 'good'),
-      stat('drifted features', `${r.dataset.drifted} / ${r.dataset.total}`),
+      stat(isImage ? 'drifted image properties' : 'drifted features', `${r.dataset.drifted} / ${r.dataset.total}`),
+      ...(r.embedding
+        ? [
+            stat(
+              `embedding drift (ROC AUC ${r.embedding.rocAuc.toFixed(2)}, threshold ${r.embedding.threshold.toFixed(2)})`,
+              r.embedding.drifted ? 'DRIFT' : 'no drift',
+              r.embedding.drifted ? 'bad' : 'good',
+            ),
+          ]
+        : []),
       stat(
         'prediction drift',
         r.prediction ? (r.prediction.drifted ? 'DRIFT' : 'no drift') : '—',
@@ -114,7 +166,8 @@ function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean
     ),
   );
   const drift = chartBox(driftChart(r, colors), 'chart-drift');
-  out.push(h('h2', {}, 'Drift per feature'));
+  if (images) out.push(...imagesSection(r, images));
+  out.push(h('h2', {}, isImage ? 'Drift per image property' : 'Drift per feature'));
   if (drift) {
     out.push(drift.el);
     draws.push(drift.draw);
@@ -140,14 +193,14 @@ function reportSection(r: MonitoringReport, draws: (() => void)[], busy: boolean
       h(
         'span',
         {},
-        `${r.dataset.drifted ? `Requests with values in the ranges of the ${r.dataset.drifted} drifted feature${r.dataset.drifted === 1 ? '' : 's'}` : 'Requests'} or with a low confidence (setting mlLoop.monitor.lowConfidence) can be tagged in Error Analysis, under Production. `,
+        `${r.dataset.drifted ? `${isImage ? 'Pictures whose properties fall in the ranges' : 'Requests with values in the ranges'} of the ${r.dataset.drifted} drifted ${isImage ? 'propert' : 'feature'}${r.dataset.drifted === 1 ? (isImage ? 'y' : '') : isImage ? 'ies' : 's'}` : isImage ? 'Pictures' : 'Requests'} or with a low confidence (setting mlLoop.monitor.lowConfidence) can be tagged in Error Analysis, under Production. `,
       ),
       act('Send to Error Analysis', 'sendToErrorAnalysis', 'secondary', busy),
     ),
   );
   const hists = worstHistograms(r, colors).map((c, i) => chartBox(c, `chart-hist-${i}`, 'chart hist')!);
   out.push(
-    h('h2', {}, 'Worst features: training vs window'),
+    h('h2', {}, isImage ? 'Worst image properties: training vs window' : 'Worst features: training vs window'),
     h('div', { class: 'hist-grid' }, ...hists.map((x) => x.el)),
   );
   draws.push(...hists.map((x) => x.draw));
@@ -351,7 +404,7 @@ function render(): void {
     const fix = state.notLogging ? [act('Restart with Request Logging…', 'restartWithLogging', 'primary', busy)] : [];
     body.push(h('div', { class: 'finding', id: 'report-error' }, h('span', {}, state.reportError), ...fix));
   }
-  if (state.report) body.push(...reportSection(state.report, draws, busy));
+  if (state.report) body.push(...reportSection(state.report, draws, busy, state.images));
   // A refresh redraws everything: keep the reader where they were.
   const scroll = { x: window.scrollX, y: window.scrollY };
   root.replaceChildren(...body);

@@ -35,6 +35,7 @@ const OPTIONS = {
   js: { type: 'string' },
   share: { type: 'string' },
   'large-window': { type: 'string' },
+  'embedding-auc': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -80,6 +81,19 @@ function printReport(r: MonitoringReport, io: CliIO): void {
     io.out(
       `prediction drift: ${r.prediction.test} ${fmt(r.prediction.statistic)}${r.prediction.pValue !== undefined ? ` p=${fmt(r.prediction.pValue)}` : ''}${r.prediction.drifted ? '  DRIFT' : ''}`,
     );
+  if (r.embedding)
+    io.out(
+      `embedding drift: domain classifier ROC AUC ${fmt(r.embedding.rocAuc)} (threshold ${fmt(r.embedding.threshold)}, ${r.embedding.currentRows} images a side)${r.embedding.drifted ? '  DRIFT' : ''}`,
+    );
+  if (r.images)
+    io.out(
+      `images: ${r.images.images} logged in the window${r.images.missing ? `, ${r.images.missing} gone or unreadable` : ''}; worst (wrong, then least confident): ${
+        r.images.worst
+          .slice(0, 3)
+          .map((m) => `${m.file} (${m.label ?? '?'} ${m.confidence !== undefined ? fmt(m.confidence) : ''})`)
+          .join(', ') || 'none'
+      }`,
+    );
   if (r.live)
     io.out(
       `live ${r.live.metric}: ${fmt(r.live.value)} on ${r.live.labelled} labelled rows${r.live.dev !== undefined ? ` (dev ${fmt(r.live.dev)}, change ${fmt(r.live.change)})` : ''}`,
@@ -105,8 +119,11 @@ ml-loop drift --reference CSV --current LOG.jsonl [--current LOG2.jsonl] [--targ
 Compares the last requests logged by a deployment (.mlloop/deployments/NAME under the project DIR) with
 the training data of the run that served them (reference.json in the run folder, written at training
 time). Numeric features: Kolmogorov-Smirnov up to --large-window values, normalized Wasserstein above,
-plus PSI; categorical: chi-squared up to --large-window, Jensen-Shannon above. Exits 3 when the share of
-drifted features reaches --share or the predictions drift, 0 otherwise, 2 on wrong usage.
+plus PSI; categorical: chi-squared up to --large-window, Jensen-Shannon above. Image deployments: the
+features are the logged images' properties (brightness, contrast, sharpness, entropy, size, aspect,
+channels), and the model's embeddings are judged by a domain classifier (logistic regression telling
+training from production; ROC AUC on held-out rows). Exits 3 when the share of drifted features reaches
+--share, the predictions drift or the embeddings drift, 0 otherwise, 2 on wrong usage.
 
   -d, --deployment NAME   the deployment (its log folder's name)
   -w, --window N          the last N requests (default ${DEFAULT_WINDOW}; 0: the whole log)
@@ -122,6 +139,8 @@ drifted features reaches --share or the predictions drift, 0 otherwise, 2 on wro
   --js X                  Jensen-Shannon distance threshold (default ${DEFAULT_THRESHOLDS.jensenShannon})
   --share S               dataset drift when this share of features drift (default ${DEFAULT_THRESHOLDS.datasetShare})
   --large-window N        windows above N values use Wasserstein / Jensen-Shannon (default ${DEFAULT_THRESHOLDS.largeWindow})
+  --embedding-auc X       image models: embedding drift when the domain classifier's ROC AUC is above X
+                          (default ${DEFAULT_THRESHOLDS.embeddingRocAuc}; raised to chance level on small windows)
   --json                  print the MonitoringReport as JSON`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, OPTIONS);
@@ -134,6 +153,7 @@ drifted features reaches --share or the predictions drift, 0 otherwise, 2 on wro
         jensenShannon: num(values.js, 'js'),
         datasetShare: num(values.share, 'share'),
         largeWindow: num(values['large-window'], 'large-window'),
+        embeddingRocAuc: num(values['embedding-auc'], 'embedding-auc'),
       }).filter(([, v]) => v !== undefined),
     );
     const window = num(values.window, 'window');

@@ -11,12 +11,14 @@ import { REVIEW_QUEUE_FILE, deploymentDir } from '../../core/spec/layout';
 
 /** The model's input schema as its monitoring reference records it (numeric features first, then categorical). */
 export function schemaOfReference(r: MonitoringReference): FeatureSchema {
+  // Image runs: the model takes the image; the reference's features are properties computed from it.
   return {
     task: r.task,
     target: r.target,
-    numeric: r.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
-    categorical: r.features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+    numeric: r.image ? [] : r.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+    categorical: r.image ? [] : r.features.filter((f) => f.kind === 'categorical').map((f) => f.name),
     ...(r.classes ? { classes: r.classes } : {}),
+    ...(r.image ? { image: r.image.shape } : {}),
   };
 }
 

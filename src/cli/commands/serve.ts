@@ -16,6 +16,7 @@ export const SERVE_OPTIONS = {
   model: { type: 'string', multiple: true, short: 'm' },
   name: { type: 'string' },
   port: { type: 'string', short: 'p' },
+  'grpc-port': { type: 'string' },
   'port-fallback': { type: 'boolean' },
   host: { type: 'string' },
   project: { type: 'string' },
@@ -27,6 +28,7 @@ export const SERVE_OPTIONS = {
   'log-redact': { type: 'string' },
   'log-max-file-bytes': { type: 'string' },
   'log-max-total-bytes': { type: 'string' },
+  'log-max-image-bytes': { type: 'string' },
   'max-batch-size': { type: 'string' },
   'max-queue-delay-us': { type: 'string' },
   'max-body-bytes': { type: 'string' },
@@ -45,6 +47,10 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
 [/ready|/infer|/predict|/stats], /v2/repository/{index,models/{name}/load,unload},
 /v2/models/{name}/aliases[/{production|candidate}], /v2/models/{name}/rollback, /metrics, and with
 --log-requests /v2/models/{name}/feedback ({"id": "<request id>", "label": …}; see ml-loop drift).
+/infer also takes Triton's binary data extension (Inference-Header-Content-Length: JSON header, then raw
+tensors; "binary_data": true on an output returns it raw). Image models (image preprocessing in their ONNX
+metadata) take pictures: /predict with an image/png|jpeg|webp body, or {"instances": [{"image": {"b64": …}}]};
+/infer with the FP32 image tensor or a BYTES tensor of encoded image files.
 
   -m, --model PATH_OR_RUN_ID  an .onnx file, or a run id of the project (repeat to add versions: the first
                               is production, the others candidates)
@@ -53,6 +59,8 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
   --model-repository DIR      serve DIR/<name>/<version>/model.onnx, polling for new versions
   --poll-ms N                 repository poll interval (default 2000; 0: load once)
   -p, --port N                default 8000 (0: any free port)
+  --grpc-port N               also serve the OIP gRPC service (inference.GRPCInferenceService of KServe's
+                              grpc_predict_v2.proto) on port N of the same host, same token (0: any free port)
   --port-fallback             when the port is taken, listen on a free one (said on the listening line)
   --host ADDR                 default 127.0.0.1; any other address needs --token-file
   --token-file F              clients must send "Authorization: Bearer <contents of F>"
@@ -60,7 +68,8 @@ finish in-flight requests first). Endpoints: /v2, /v2/health/{live,ready}, /v2/m
   --log-sample-rate R         log this fraction of requests (0-1, default 1)
   --log-redact K1,K2          replace these fields/inputs/features by "[redacted]" in the log
   --log-max-file-bytes N      rotate past N bytes (default 16 MiB)
-  --log-max-total-bytes N     keep at most N bytes of logs (default 256 MiB)
+  --log-max-total-bytes N     keep at most N bytes of logs (default 256 MiB), logged images included
+  --log-max-image-bytes N     image models: keep sent images past N bytes as thumbnails (default 256 KiB)
   --max-batch-size N          rows per session.run when batching (default ${DEFAULT_BATCHING.maxBatchSize}; 1 turns batching off)
   --max-queue-delay-us N      how long a request may wait for a batch (default ${DEFAULT_BATCHING.maxQueueDelayUs}: one event-loop turn)
   --max-body-bytes N          larger request bodies get 413 (default 8388608)
@@ -120,6 +129,7 @@ export async function startServe(
   const server = new InferenceServer({
     host,
     port: intOption(values.port, 'port') ?? 8000,
+    grpcPort: intOption(values['grpc-port'], 'grpc-port'),
     portFallback: values['port-fallback'] === true,
     // The editor sets MLLOOP_SERVER_CLIENT=vscode (src/extension/deploy/serverProcess).
     startedBy: process.env.MLLOOP_SERVER_CLIENT === 'vscode' ? 'editor' : 'cli',
@@ -145,6 +155,7 @@ export async function startServe(
             .filter(Boolean),
           maxFileBytes: intOption(values['log-max-file-bytes'], 'log-max-file-bytes', 1),
           maxTotalBytes: intOption(values['log-max-total-bytes'], 'log-max-total-bytes', 1),
+          maxImageBytes: intOption(values['log-max-image-bytes'], 'log-max-image-bytes', 1),
         }
       : undefined,
   });
@@ -169,6 +180,7 @@ export async function startServe(
         name,
         pid: process.pid,
         logDir: server.log ? deploymentDir(project, name) : null,
+        ...(server.grpc ? { grpc: server.grpc.url } : {}),
         ...fellBack,
       }),
     );
@@ -176,6 +188,7 @@ export async function startServe(
     if (server.portFellBack !== undefined)
       io.out(`ml-loop serve: port ${server.portFellBack} is taken; using a free port instead`);
     io.out(`ml-loop serve: listening on ${url}`);
+    if (server.grpc) io.out(`ml-loop serve: gRPC (inference.GRPCInferenceService) on ${server.grpc.url}`);
     for (const [model, e] of server.registry.models)
       io.out(
         `  ${url}/v2/models/${model}  (versions ${[...e.sources.keys()].join(', ')}; production ${e.aliases.production ?? '-'})`,

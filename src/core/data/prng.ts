@@ -30,6 +30,19 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** `k` distinct indices of 0…n−1 in random order (a partial Fisher–Yates shuffle); all n, shuffled, when k ≥ n. */
+export function randomIndices(n: number, k: number, random: () => number): Int32Array {
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  const m = Math.min(k, n);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx.subarray(0, m);
+}
+
 /**
  * 64-bit content hash of a row's cells (two 32-bit multiplicative lanes, MurmurHash3 finalizer), separator-aware so
  * ["ab","c"] and ["a","bc"] differ. Not cryptographic: it identifies rows (ids, duplicates, overlap)

@@ -1,11 +1,11 @@
-// Monitoring alerts: which thresholds a MonitoringReport crosses (data drift, prediction drift, a
-// drop of live accuracy below the dev score), and the once-per-window rule for notifications: an
+// Monitoring alerts: which thresholds a MonitoringReport crosses (data drift, prediction drift,
+// embedding drift of an image model, a drop of live accuracy below the dev score), and the once-per-window rule for notifications: an
 // alert of a deployment is notified once in an editor window (a toast the user dismissed does not
 // come back on the next refresh), until the deployment is forgotten (stopped or restarted). The
 // badge and the Problems entry follow the current state; only notifications are rationed.
 import type { MonitoringReport } from './types';
 
-export type AlertKind = 'data-drift' | 'prediction-drift' | 'accuracy-drop';
+export type AlertKind = 'data-drift' | 'prediction-drift' | 'embedding-drift' | 'accuracy-drop';
 
 export interface MonitoringAlert {
   deployment: string;
@@ -57,6 +57,16 @@ export function alertsOf(deployment: string, r: MonitoringReport, opts: AlertOpt
       kind: 'data-drift',
       features: drifted,
       message: `${deployment}: data drift in ${r.dataset.drifted} of ${r.dataset.total} features (${pct(r.dataset.share)}, threshold ${pct(r.dataset.threshold)}): ${names}`,
+    });
+  }
+  if (r.embedding?.drifted) {
+    // What changed in the pictures, when the properties say (brightness, contrast, …).
+    const drifted = r.features.filter((f) => f.drifted).map((f) => f.name);
+    out.push({
+      deployment,
+      kind: 'embedding-drift',
+      ...(drifted.length ? { features: drifted } : {}),
+      message: `${deployment}: the model sees the production images differently from the training images (domain classifier ROC AUC ${r.embedding.rocAuc.toFixed(3)} > ${r.embedding.threshold.toFixed(3)})${drifted.length ? `; drifted image properties: ${drifted.slice(0, 5).join(', ')}` : ''}`,
     });
   }
   if (r.prediction?.drifted) {

@@ -26,6 +26,8 @@ import {
 import { projectOfLogDir, readFeedback, scanLog } from './report';
 import type { DriftThresholds, FeatureReference, MonitoringReference, MonitoringReport } from './types';
 import { runsDir } from '../spec/layout';
+import { imageReference } from '../train/imageReference';
+import { EMBEDDING_AUC_THRESHOLD } from './embeddingDrift';
 
 export type * from './types';
 
@@ -38,6 +40,7 @@ export const DEFAULT_THRESHOLDS: DriftThresholds = {
   jensenShannon: 0.1,
   datasetShare: 0.5,
   largeWindow: 1000,
+  embeddingRocAuc: EMBEDDING_AUC_THRESHOLD,
 };
 
 /** Requests in the default window (`ml-loop drift --window`). */
@@ -92,9 +95,11 @@ export async function monitorDeployment(opts: MonitorOptions): Promise<Monitorin
           : undefined;
       try {
         const r = await runReference(projectDir, t.runId);
+        const modelPath = join(runsDir(projectDir), t.runId, 'model.onnx');
         return {
           reference: r.reference,
           source: r.reference.source,
+          ...(r.reference.image && existsSync(modelPath) ? { modelPath } : {}),
           ...(r.computed
             ? { issue: `run ${t.runId} had no reference.json: computed it once from the project's data and stored it` }
             : {}),
@@ -218,7 +223,7 @@ export async function runReference(
     const model = await ScriptModel.load(modelPath, dataset.schema);
     try {
       dev = {
-        prediction: await model.predict(dataset.dev.features),
+        prediction: await model.predictRows(dataset.dev),
         rows: dataset.dev.features.n,
         metrics: record.metrics?.dev,
       };
@@ -230,6 +235,16 @@ export async function runReference(
     dataVersion: dataset.version.id,
     source: 'recomputed',
   });
+  if (dataset.schema.image)
+    Object.assign(
+      reference,
+      await imageReference(
+        dataset.schema.image,
+        dataset.train,
+        projectDir,
+        existsSync(modelPath) ? modelPath : undefined,
+      ),
+    );
   writeReference(dir, reference);
   return { reference, computed: true };
 }

@@ -7,6 +7,9 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } fr
 import { basename, dirname } from 'node:path';
 import { FeedbackLabels, feedbackFiles } from '../serve/feedback';
 import { logFiles } from '../requestLog/log';
+import { loggedImagesOf, type LoggedImage } from '../requestLog/images';
+import { imageWindowDrift, type WindowImage } from './imageWindow';
+import { MONITORED_CHANNELS } from '../data/images/properties';
 import { CategoricalAccumulator, NumericAccumulator, categoricalDrift, numericDrift } from './accumulate';
 import {
   COLS_EXT,
@@ -170,14 +173,20 @@ export interface ScanOptions {
   bucketSeconds?: number;
   signal?: AbortSignal;
   /** Resolves the reference once the monitored version (and its run) is known. */
-  reference: (target: {
-    model?: string;
-    version?: string;
-    runId?: string;
-  }) => Promise<
-    { reference: MonitoringReference; source: MonitoringReport['reference']['source']; issue?: string } | undefined
+  reference: (target: { model?: string; version?: string; runId?: string }) => Promise<
+    | {
+        reference: MonitoringReference;
+        source: MonitoringReport['reference']['source'];
+        issue?: string;
+        /** The run's model.onnx, for the embeddings of image deployments. */
+        modelPath?: string;
+      }
+    | undefined
   >;
 }
+
+/** A record view of an image request: its rows' logged images. */
+type ScanView = LogRecordView & { images?: Array<LoggedImage | undefined> };
 
 class Issues {
   private readonly map = new Map<MonitoringIssueKind, MonitoringIssue>();
@@ -229,11 +238,13 @@ function forEachRecord(
   refSchema: () => LogSchema | undefined,
   issues: Issues,
   wantId: boolean,
-  visit: (v: LogRecordView) => boolean,
+  visit: (v: ScanView) => boolean,
   cache: ReadCache = {},
+  /** Image deployments: the JSON Lines name each row's logged image, the columnar file does not. */
+  jsonlOnly = false,
 ): boolean {
   const cols = jsonl.slice(0, -'.jsonl'.length) + COLS_EXT;
-  if (existsSync(cols)) {
+  if (!jsonlOnly && existsSync(cols)) {
     // The newest file is read twice (to find the monitored version, then for the window): once from disk.
     if (cache.file !== cols) {
       const b = readInto(cols, cache);
@@ -287,7 +298,7 @@ function forEachRecord(
 }
 
 /** A JSON Lines request record as a view, its inputs laid out in the reference's feature order. */
-export function jsonlView(line: string, schema: LogSchema | undefined): LogRecordView | undefined {
+export function jsonlView(line: string, schema: LogSchema | undefined): ScanView | undefined {
   let r: Record<string, unknown>;
   try {
     r = JSON.parse(line) as Record<string, unknown>;
@@ -297,7 +308,7 @@ export function jsonlView(line: string, schema: LogSchema | undefined): LogRecor
   if (!r || typeof r !== 'object' || typeof r.time !== 'string') return undefined;
   const time = Date.parse(r.time);
   if (!Number.isFinite(time)) return undefined;
-  const view: LogRecordView = {
+  const view: ScanView = {
     ...emptyView(),
     time,
     id: String(r.id ?? ''),
@@ -312,8 +323,13 @@ export function jsonlView(line: string, schema: LogSchema | undefined): LogRecor
   const F = s.features.length;
   const K = s.categories.length;
   const inputs = r.inputs;
+  const images = !F && !K ? loggedImagesOf(r) : [];
   let n = 0;
-  if (Array.isArray(inputs)) {
+  if (images.length) {
+    // An image request: one logged image per row (src/core/requestLog/images.ts), no feature values.
+    n = images.length;
+    view.images = images;
+  } else if (Array.isArray(inputs)) {
     // /predict: records by feature name.
     n = inputs.length;
     const numeric = new Float32Array(n * F);
@@ -405,13 +421,14 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     const catRefs = reference.features.filter((f): f is CategoricalReference => f.kind === 'categorical');
     numeric = numRefs.map((f) => new NumericAccumulator(f));
     categorical = catRefs.map((f) => new CategoricalAccumulator(f));
+    // Image deployments: the model's input is the image; the features are properties computed from it.
     refSchema = {
       model: t.model ?? '',
       version: t.version ?? '',
       runId: t.runId ?? '',
       task: reference.task,
-      features: numRefs.map((f) => f.name),
-      categories: catRefs.map((f) => f.name),
+      features: reference.image ? [] : numRefs.map((f) => f.name),
+      categories: reference.image ? [] : catRefs.map((f) => f.name),
       classes: reference.classes ?? [],
     };
     const p = reference.predictions;
@@ -481,7 +498,9 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   const C = reference?.classes?.length ?? 0;
   const regression = reference?.task === 'regression';
 
-  const wantId = labels.size > 0;
+  const imageDeployment = !!reference?.image;
+  const windowImages: WindowImage[] = [];
+  const wantId = labels.size > 0 || imageDeployment;
   let lastSchema: LogSchema | undefined;
   let lastMap: { num: Int32Array; cat: Int32Array; cls: Int32Array } | null | undefined;
   const BLOCK_ROWS = 4096;
@@ -493,7 +512,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   // Predicted classes counted by index (names only for labels read from JSON Lines).
   const predIndex = new Float64Array(C);
   let b = totals;
-  const visit = (v: LogRecordView): boolean => {
+  const visit = (v: ScanView): boolean => {
     if (st.requests >= limit) return false;
     if (opts.since !== undefined && v.time < opts.since) return true;
     const s = v.schema;
@@ -529,11 +548,17 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       }
       return true;
     }
-    if (!reference || !s || !v.numeric || v.rows === 0) return true;
+    if (!reference || !s || v.rows === 0 || (imageDeployment ? !v.images : !v.numeric)) {
+      if (reference && s && imageDeployment && !v.images)
+        issues.add('bad-inputs', 'records of the image model without logged images (skipped)', 1);
+      return true;
+    }
     let map = s === lastSchema ? lastMap : mapping.get(s);
     if (map === undefined) {
-      const num = Int32Array.from(numeric, (a) => s.features.indexOf(a.ref.name));
-      const cat = Int32Array.from(categorical, (a) => s.categories.indexOf(a.ref.name));
+      const num = imageDeployment ? new Int32Array(0) : Int32Array.from(numeric, (a) => s.features.indexOf(a.ref.name));
+      const cat = imageDeployment
+        ? new Int32Array(0)
+        : Int32Array.from(categorical, (a) => s.categories.indexOf(a.ref.name));
       const cls = Int32Array.from(s.classes, (c) => (refSchema ? refSchema.classes.indexOf(c) : -1));
       map = num.includes(-1) || cat.includes(-1) ? null : { num, cat, cls };
       mapping.set(s, map);
@@ -551,15 +576,16 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     const x0 = v.numericAt;
     // Rows are gathered into a block in the reference's feature order, then added column by column
     // (one call per feature and block: per-value calls cost several times more).
-    const NF = numeric.length;
-    for (let i = 0; i < n; i++) {
+    // Image deployments: the properties are added once the window's images are decoded (after the scan).
+    const NF = imageDeployment ? 0 : numeric.length;
+    for (let i = 0; i < n && x; i++) {
       if (st.blockRows === BLOCK_ROWS) flushBlock();
       const o = st.blockRows * NF;
       const r0 = x0 + i * F;
       for (let j = 0; j < NF; j++) block[o + j] = x[r0 + map.num[j]];
       st.blockRows++;
     }
-    if (v.categories)
+    if (v.categories && !imageDeployment)
       for (let j = 0; j < categorical.length; j++)
         for (let i = 0; i < n; i++) categorical[j].add(v.categories[i * K + map.cat[j]]);
     st.rows += n;
@@ -580,8 +606,9 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
           if (predicted !== undefined) predClasses?.add(predicted);
         }
         if (truth !== undefined && predicted === undefined && ci >= 0) predicted = s.classes[ci];
+        let m = NaN;
         if (v.probabilities) {
-          let m = 0;
+          m = 0;
           const p0 = v.probabilitiesAt + i * C;
           for (let k = 0; k < C; k++) if (v.probabilities[p0 + k] > m) m = v.probabilities[p0 + k];
           if (m === m) {
@@ -591,6 +618,21 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
             totals.confRows++;
           }
         }
+        const image = v.images?.[i];
+        if (image)
+          windowImages.push({
+            image,
+            file: image.file,
+            id: v.id,
+            row: i,
+            time: new Date(v.time).toISOString(),
+            ...((predicted ?? v.labels?.[i] ?? (ci >= 0 ? s.classes[ci] : undefined)) !== undefined
+              ? { label: predicted ?? v.labels?.[i] ?? s.classes[ci] }
+              : {}),
+            ...(m === m ? { confidence: m } : {}),
+            ...(truth !== undefined ? { truth: String(truth) } : {}),
+          });
+        else if (v.images) issues.add('bad-inputs', 'logged image entries that are malformed (skipped)', 1);
       } else if (v.values) predValues?.add(v.values[v.valuesAt + i]);
       if (truth === undefined) continue;
       b.labelled++;
@@ -608,10 +650,30 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   };
   for (const f of files) {
     if (opts.signal?.aborted) throw new Error('monitoring was cancelled');
-    if (!forEachRecord(f, () => refSchema, issues, wantId, visit, cache)) break;
+    if (!forEachRecord(f, () => refSchema, issues, wantId, visit, cache, imageDeployment)) break;
     cache.file = undefined;
   }
   flushBlock();
+  let imageDrift: Awaited<ReturnType<typeof imageWindowDrift>> | undefined;
+  if (imageDeployment && reference) {
+    imageDrift = await imageWindowDrift({
+      logDir: opts.logDir,
+      rows: windowImages,
+      reference,
+      properties: numeric,
+      channels: categorical.find((a) => a.ref.name === MONITORED_CHANNELS),
+      modelPath: refInfo?.modelPath,
+      aucThreshold: th.embeddingRocAuc,
+      signal: opts.signal,
+    });
+    if (imageDrift.window.missing)
+      issues.add(
+        'missing-images',
+        "logged images whose file is gone (deleted by the log's cap) or unreadable (left out of the drift)",
+        imageDrift.window.missing,
+      );
+    if (imageDrift.embeddingIssue) issues.add('no-reference', imageDrift.embeddingIssue);
+  }
   if (predClasses)
     predIndex.forEach(
       (k, ci) =>
@@ -640,6 +702,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
   const drifted = features.filter((f) => f.drifted).length;
   const share = features.length ? drifted / features.length : 0;
   const datasetDrift = st.rows > 0 && features.length > 0 && share >= th.datasetShare;
+  const embedding = imageDrift?.embedding;
 
   let prediction: PredictionDrift | undefined;
   if (predClasses && predClasses.count) {
@@ -762,6 +825,8 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
     features,
     dataset: { drifted, total: features.length, share, threshold: th.datasetShare, drift: datasetDrift },
     ...(prediction ? { prediction } : {}),
+    ...(embedding ? { embedding } : {}),
+    ...(imageDrift ? { images: imageDrift.window } : {}),
     ...(live ? { live } : {}),
     ...(estimated ? { estimated } : {}),
     operational: {
@@ -775,7 +840,7 @@ export async function scanLog(opts: ScanOptions): Promise<MonitoringReport> {
       bucketSeconds: width / 1000,
       series: operationalSeries,
     },
-    drift: datasetDrift || !!prediction?.drifted,
+    drift: datasetDrift || !!prediction?.drifted || !!embedding?.drifted,
     issues: issues.list(),
     reader: files.some((f) => existsSync(f.slice(0, -'.jsonl'.length) + COLS_EXT)) ? 'columnar' : 'jsonl',
     computedAt: new Date().toISOString(),

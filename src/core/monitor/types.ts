@@ -25,6 +25,8 @@ export interface DriftThresholds {
    * Categorical features: chi-squared up to this size, Jensen–Shannon above.
    */
   largeWindow: number;
+  /** Image models with an `embedding` output: drift when the domain classifier's ROC AUC is above this (Evidently: 0.55). */
+  embeddingRocAuc: number;
 }
 
 // Reference: what monitoring compares against, written by training beside run.json
@@ -37,6 +39,9 @@ import type {
   PredictionReference,
 } from '../train/reference';
 export type { CategoricalReference, FeatureReference, MonitoringReference, NumericReference, PredictionReference };
+export type { EmbeddingReference, ImageReference } from '../train/reference';
+import type { EmbeddingDrift } from './embeddingDrift';
+export type { EmbeddingDrift };
 
 // ---------------------------------------------------------------------------------------------
 // Report.
@@ -159,7 +164,8 @@ export type MonitoringIssueKind =
   | 'bad-feedback' // a feedback line that is not a {time, id, label} record, or a label the model does not know
   | 'empty-window' // no rows to compare
   | 'no-reference' // no reference.json with the run: computed from the project's data (or unavailable)
-  | 'failed-requests'; // non-200 records, skipped for drift (they count for the error rate)
+  | 'failed-requests' // non-200 records, skipped for drift (they count for the error rate)
+  | 'missing-images'; // logged images whose file is gone (deleted by the log's cap) or unreadable
 
 export interface MonitoringIssue {
   kind: MonitoringIssueKind;
@@ -167,6 +173,34 @@ export interface MonitoringIssue {
   count: number;
   /** Where (file:line) for the first few. */
   examples?: string[];
+}
+
+/** One logged image of the window (a row of an image request). */
+export interface MonitoredImage {
+  /** The stored file, relative to the log folder (`images/<sha256>.<ext>`, src/core/requestLog/images.ts). */
+  file: string;
+  /** The request id and the row in it. */
+  id: string;
+  row: number;
+  time: string;
+  /** The predicted class and its probability, when logged. */
+  label?: string;
+  confidence?: number;
+  /** The feedback label, when given. */
+  truth?: string;
+}
+
+/** Image deployments: what the window's pictures were, beside the training ones. */
+export interface ImageWindow {
+  /** Logged images of the window, and those whose file was gone or unreadable (left out of the drift). */
+  images: number;
+  missing: number;
+  /** The newest images of the window. */
+  samples: MonitoredImage[];
+  /** Worst first: wrong on feedback, then least confident. */
+  worst: MonitoredImage[];
+  /** Training images to show beside them, relative to the project folder. */
+  reference: string[];
 }
 
 export interface MonitoringReport {
@@ -192,10 +226,14 @@ export interface MonitoringReport {
   features: FeatureDrift[];
   dataset: { drifted: number; total: number; share: number; threshold: number; drift: boolean };
   prediction?: PredictionDrift;
+  /** Image deployments whose model has an `embedding` output: the domain classifier's verdict. */
+  embedding?: EmbeddingDrift;
+  /** Image deployments. */
+  images?: ImageWindow;
   live?: LiveAccuracy;
   estimated?: EstimatedAccuracy;
   operational: Operational;
-  /** True when the dataset signal or the prediction drift crosses its threshold (`ml-loop drift` exits 3). */
+  /** True when the dataset signal, the prediction drift or the embedding drift crosses its threshold (`ml-loop drift` exits 3). */
   drift: boolean;
   issues: MonitoringIssue[];
   /** Which reader served the window: the columnar sidecar (fast) or the JSON Lines. */

@@ -1,6 +1,7 @@
 // Builds ONNX models with the official ONNX protobuf schema (generated code from onnx.proto in the
 // `onnx-proto` package, on protobufjs): no hand-assembled bytes.
 import { onnx } from 'onnx-proto';
+import { Reader } from 'protobufjs/minimal';
 
 export type ElemType =
   | 'float'
@@ -189,4 +190,33 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
 export function readMetadata(bytes: Uint8Array): Record<string, string> {
   const m = decodeModel(bytes);
   return Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+}
+
+/** metadata_props in onnx.proto's ModelProto. */
+const METADATA_PROPS_FIELD = 14;
+
+/**
+ * The serialized model with `metadata` set in its metadata_props (an existing key gets the new value).
+ * Every other field is copied byte for byte, fields this ONNX schema does not know included: a model
+ * exported by another tool (a script's torch.onnx.export) stays as it was but for the metadata.
+ */
+export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>): Uint8Array {
+  const reader = Reader.create(bytes);
+  const kept: Uint8Array[] = [];
+  while (reader.pos < bytes.length) {
+    const start = reader.pos;
+    const tag = reader.uint32();
+    if (tag >>> 3 === METADATA_PROPS_FIELD && (tag & 7) === 2) {
+      const entry = onnx.StringStringEntryProto.decode(reader.bytes());
+      if (Object.hasOwn(metadata, entry.key)) continue;
+    } else reader.skipType(tag & 7);
+    kept.push(bytes.subarray(start, reader.pos));
+  }
+  // Fields of a message may come in any order and repeated ones add up: the new entries go last.
+  kept.push(
+    onnx.ModelProto.encode({
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    }).finish(),
+  );
+  return Buffer.concat(kept);
 }

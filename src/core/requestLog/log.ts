@@ -5,9 +5,13 @@
 // reach the OS on each flush, so a crashed server loses at most the records of the last interval.
 // Beside each requests-*.jsonl a requests-*.cols gets the same records in columnar binary form
 // (./columnar.ts) when the caller passes them: monitoring reads that without parsing JSON.
+// Image requests keep their pictures as files under `images/` beside the logs, which a record's
+// `images` names (format, thumbnails and how the cap deletes them: ./images.ts).
 import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColumnarEncoder, COLS_EXT, type ColumnarRequest } from './columnar';
+import { LoggedImageStore, type LoggedImage } from './images';
+import type { SourceImageInfo } from '../data/images/preprocess';
 
 export interface RequestLogOptions {
   dir: string;
@@ -21,6 +25,8 @@ export interface RequestLogOptions {
   redact?: string[];
   flushIntervalMs?: number;
   random?: () => number;
+  /** Images larger than this are kept as thumbnails (./images.ts; default 256 KiB). */
+  maxImageBytes?: number;
 }
 
 export interface RequestRecord {
@@ -34,6 +40,8 @@ export interface RequestRecord {
   latency_ms: number;
   /** The run the model version came from, when known (monitoring finds its reference with it). */
   run?: string;
+  /** Image requests: each row's image as kept beside the log (./images.ts). */
+  images?: LoggedImage[];
 }
 
 /** One feedback record, as stored in `feedback-*.jsonl` beside the request logs. */
@@ -47,6 +55,8 @@ export interface FeedbackRecord {
 
 export const LOG_FILE_PREFIX = 'requests-';
 export const REDACTED = '[redacted]';
+/** An image stored this long before a log file's last write may still be named by a record of the next file. */
+const IMAGE_RECORD_MARGIN_MS = 5000;
 
 export class RequestLog {
   private fd = -1;
@@ -61,6 +71,8 @@ export class RequestLog {
   readonly maxTotalBytes: number;
   readonly sampleRate: number;
   private readonly redact: Set<string>;
+  private imageStore: LoggedImageStore | undefined;
+  private currentFile = '';
   written = 0;
 
   constructor(private readonly options: RequestLogOptions) {
@@ -76,6 +88,22 @@ export class RequestLog {
   /** Whether this request is in the sample (decided before the work of building its record). */
   sampled(): boolean {
     return this.sampleRate >= 1 || (this.options.random ?? Math.random)() < this.sampleRate;
+  }
+
+  /** Whether images are kept: not when the redaction names `image` (the model's image input) or `images`. */
+  get keepsImages(): boolean {
+    return !this.redact.has('image') && !this.redact.has('images');
+  }
+
+  /**
+   * Keeps a request's image beside the log (call it for a sampled request, before append, and put the
+   * result in the record's `images`). The cap counts the images with the logs.
+   */
+  async storeImage(bytes: Uint8Array, info: SourceImageInfo, pngOfTensor = false): Promise<LoggedImage> {
+    this.imageStore ??= new LoggedImageStore(this.options.dir, this.options.maxImageBytes);
+    const image = await this.imageStore.store(bytes, info, pngOfTensor);
+    if (this.imageStore.totalBytes + this.maxFileBytes > this.maxTotalBytes) this.enforceCap(this.currentFile);
+    return image;
   }
 
   /** `columns`: the same request in tensor form, for the columnar file (redacted features are blanked there too). */
@@ -134,6 +162,7 @@ export class RequestLog {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
     }
+    this.currentFile = file;
     this.colsFd = openSync(file.slice(0, -'.jsonl'.length) + COLS_EXT, 'a');
     this.encoder.reset();
     this.fileBytes = 0;
@@ -141,9 +170,11 @@ export class RequestLog {
   }
 
   private enforceCap(current: string): void {
-    const files = logFiles(this.options.dir).map((f) => ({ f, size: statSync(f).size }));
-    let total = files.reduce((a, x) => a + x.size, 0) + this.maxFileBytes;
-    for (const { f, size } of files) {
+    const files = logFiles(this.options.dir).map((f) => ({ f, size: statSync(f).size, mtime: statSync(f).mtimeMs }));
+    const images = this.imageStore;
+    let total = files.reduce((a, x) => a + x.size, 0) + this.maxFileBytes + (images?.totalBytes ?? 0);
+    let lastDeleted = -Infinity;
+    for (const { f, size, mtime } of files) {
       if (total <= this.maxTotalBytes || f === current) break;
       unlinkSync(f);
       try {
@@ -152,7 +183,17 @@ export class RequestLog {
         // No columnar file beside it.
       }
       total -= size;
+      lastDeleted = Math.max(lastDeleted, mtime);
     }
+    if (!images) return;
+    // Images no kept record names: last sent before the newest deleted file was last written (less a
+    // margin for a record still in the buffer then), then, if images alone pass the cap, the oldest.
+    if (lastDeleted > -Infinity) {
+      const before = images.totalBytes;
+      images.deleteOlderThan(lastDeleted - IMAGE_RECORD_MARGIN_MS);
+      total -= before - images.totalBytes;
+    }
+    if (total > this.maxTotalBytes) images.shrinkTo(Math.max(0, images.totalBytes - (total - this.maxTotalBytes)));
   }
 
   close(): void {

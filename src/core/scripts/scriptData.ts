@@ -2,11 +2,17 @@
 // host never parses the data file or runs the model: before the script, the project's split is loaded
 // (through the dataset cache) and written as the script's inputs; after it, the script's model.onnx is
 // evaluated on every split and the monitoring reference is written beside run.json.
-import { dirname } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { imageMetadata } from '../data/images/modelMetadata';
+import type { FeatureSchema } from '../data/types';
+import { withMetadata } from '../onnx/builder';
+import { mlloopVersion } from '../runtime/version';
 import { loadSplitDataset, type ProjectRef } from '../data/dataset';
 import { loadDataVersion, readRecipe } from '../data/dataVersions';
 import type { DataVersion } from '../data/types';
 import { buildReference, writeReference } from '../train/reference';
+import { imageReference } from '../train/imageReference';
 import type { Prediction } from '../train/types';
 import { runWorkerJob } from '../runtime/worker';
 import { writeScriptInputs, type ScriptInputs } from './inputs';
@@ -43,7 +49,31 @@ export async function prepareScriptData(
   };
 }
 
-/** Evaluates the script's model on the split it was given (`dataVersion`) and writes the run's monitoring reference. */
+/**
+ * What ML Loop writes into a script's model.onnx once it has evaluated it: the contract every ML Loop
+ * model carries (task, features, classes in the order of its scores, run, data version) and, for an
+ * image project, the preprocessing (../data/images/modelMetadata.ts), so a server or a Triton export of
+ * the model knows how to feed it.
+ */
+export function scriptModelMetadata(schema: FeatureSchema, runId: string, dataVersion: string): Record<string, string> {
+  return {
+    task: schema.task,
+    model: 'script',
+    target: schema.target,
+    features: JSON.stringify(schema.image ? [] : schema.numeric),
+    categories: JSON.stringify(schema.image ? [] : schema.categorical),
+    ...(schema.task === 'classification' ? { classes: JSON.stringify(schema.classes ?? []) } : {}),
+    run_id: runId,
+    data_version: dataVersion,
+    mlloop_version: mlloopVersion,
+    ...(schema.image ? imageMetadata(schema.image) : {}),
+  };
+}
+
+/**
+ * Evaluates the script's model on the split it was given (`dataVersion`), writes the run's monitoring
+ * reference, and stamps the model with ML Loop's metadata (scriptModelMetadata).
+ */
 export async function evaluateScriptRun(
   ref: ProjectRef,
   runDir: string,
@@ -61,15 +91,22 @@ export async function evaluateScriptRun(
   }
   let devPrediction: Prediction | undefined;
   const metrics = await evaluateScriptModel(modelPath, dataset, (p) => (devPrediction = p));
-  writeReference(
-    runDir,
-    buildReference(
-      dataset.schema,
-      dataset.train,
-      devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
-      { dataVersion: dataset.version.id },
-    ),
+  writeFileSync(
+    modelPath,
+    withMetadata(readFileSync(modelPath), scriptModelMetadata(dataset.schema, basename(runDir), dataset.version.id)),
   );
+  const reference = buildReference(
+    dataset.schema,
+    dataset.train,
+    devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
+    { dataVersion: dataset.version.id },
+  );
+  if (dataset.schema.image)
+    Object.assign(
+      reference,
+      await imageReference(dataset.schema.image, dataset.train, dirname(ref.projectFile), modelPath),
+    );
+  writeReference(runDir, reference);
   return metrics;
 }
 

@@ -266,3 +266,105 @@ function describe(v: unknown): string {
   if (typeof v === 'number') return String(v);
   return jsonKind(v);
 }
+
+// ---------- raw tensor bytes (the binary data extension, gRPC raw contents) ----------
+// Little-endian, as Triton and KServe lay tensors out: fixed-size elements back to back; a BYTES
+// element is a 4-byte length followed by its bytes.
+
+const ELEMENT_BYTES: Partial<Record<OipDatatype, number>> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
+
+const RAW_ARRAY: Partial<Record<OipDatatype, new (b: ArrayBuffer) => ArrayLike<unknown>>> = {
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  INT8: Int8Array,
+  UINT16: Uint16Array,
+  INT16: Int16Array,
+  FP16: Uint16Array,
+  UINT32: Uint32Array,
+  INT32: Int32Array,
+  FP32: Float32Array,
+  UINT64: BigUint64Array,
+  INT64: BigInt64Array,
+  FP64: Float64Array,
+};
+
+/** The elements of a BYTES tensor in raw form: each a 4-byte little-endian length, then the bytes. */
+export function splitRawBytes(name: string, bytes: Uint8Array, count: number): Buffer[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > buf.length)
+      throw new BadRequest(`input "${name}" (BYTES): the raw data ends before element ${i} of ${count}`);
+    const n = buf.readUInt32LE(at);
+    if (at + 4 + n > buf.length)
+      throw new BadRequest(
+        `input "${name}" (BYTES): element ${i} says ${n} bytes but only ${buf.length - at - 4} remain in the raw data`,
+      );
+    out.push(buf.subarray(at + 4, at + 4 + n));
+    at += 4 + n;
+  }
+  if (at !== buf.length)
+    throw new BadRequest(`input "${name}" (BYTES): ${buf.length - at} bytes of raw data after the ${count} elements`);
+  return out;
+}
+
+/**
+ * A tensor's typed data from raw bytes (BYTES: UTF-8 strings). Checks the size against the shape and,
+ * for floating-point types, that every value is finite (as the JSON path does).
+ */
+export function rawToElements(
+  name: string,
+  datatype: OipDatatype,
+  shape: number[],
+  bytes: Uint8Array,
+): ort.Tensor.DataType {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (datatype === 'BYTES') return splitRawBytes(name, bytes, count).map((b) => b.toString('utf8'));
+  const size = ELEMENT_BYTES[datatype]!;
+  if (bytes.byteLength !== count * size)
+    throw new BadRequest(
+      `input "${name}": shape [${shape.join(', ')}] of ${datatype} needs ${count * size} bytes, the raw data has ${bytes.byteLength}`,
+    );
+  // Copied into its own buffer: the request's bytes are not aligned for a typed array.
+  const buffer = new ArrayBuffer(count * size);
+  new Uint8Array(buffer).set(bytes);
+  const out = new RAW_ARRAY[datatype]!(buffer);
+  if (datatype === 'FP32' || datatype === 'FP64') {
+    const f = out as Float32Array;
+    for (let i = 0; i < f.length; i++)
+      if (!Number.isFinite(f[i]))
+        throw new BadRequest(`input "${name}" (${datatype}): element ${i} is ${f[i]}, expected a finite number`);
+  }
+  return out as ort.Tensor.DataType;
+}
+
+/** A tensor's data as raw bytes (the inverse of rawToElements). */
+export function elementsToRaw(tensor: TensorData): Buffer {
+  const data = tensor.data;
+  if (Array.isArray(data)) {
+    const parts: Buffer[] = [];
+    for (const s of data as string[]) {
+      const b = Buffer.from(String(s), 'utf8');
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32LE(b.length);
+      parts.push(len, b);
+    }
+    return Buffer.concat(parts);
+  }
+  const typed = data as Uint8Array;
+  return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+}

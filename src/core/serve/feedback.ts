@@ -10,6 +10,7 @@ import type { Outputs } from './engine';
 import { BadRequest, HttpError } from './errors';
 import { jsonlFiles, type FeedbackRecord } from '../requestLog/log';
 import type { ServedVersion } from './model';
+import { classified } from './infer';
 
 export const FEEDBACK_FILE_PREFIX = 'feedback-';
 
@@ -95,7 +96,9 @@ function schemaOf(v: ServedVersion): LogSchema | undefined {
   let s = schemas.get(v);
   if (s === undefined) {
     const c = v.contract;
-    const usable = c && v.inputs.every((i) => i.name === 'features' || i.name === 'categories');
+    // Image models: no features, their classes and predictions are logged.
+    const usable =
+      c && v.inputs.every((i) => i.name === 'features' || i.name === 'categories' || i.name === v.image?.input);
     s = usable
       ? {
           model: v.model,
@@ -126,11 +129,11 @@ export function columnarRequest(
   const categories = feeds.categories ? (feeds.categories.data as string[]) : undefined;
   const out: ColumnarRequest = { ...base, schema, rows, numeric, categories };
   if (schema.classes.length) {
-    const probs = outputs.probabilities?.data;
-    const labels = outputs.label?.data as ArrayLike<string> | undefined;
-    if (probs instanceof Float32Array && labels) {
+    const result = classified(v, outputs);
+    if (result) {
+      const { labels, probabilities } = result;
       const index = new Map(schema.classes.map((c, i) => [c, i]));
-      out.probabilities = probs;
+      out.probabilities = probabilities;
       out.classIndex = Int32Array.from({ length: rows }, (_, i) => index.get(String(labels[i])) ?? -1);
     }
   } else if (outputs.prediction?.data instanceof Float32Array) out.values = outputs.prediction.data as Float32Array;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { readMetadata } from '../onnx/builder';
+import { readImageMetadata, type ImagePreprocessing } from '../data/images/modelMetadata';
 import { OIP_TO_ORT, oipDatatypeOf, type OipDatatype } from './datatypes';
 import { autoWorkers, InThreadEngine, WorkerPool, type InferenceEngine, type WorkersOption } from './engine';
 
@@ -30,7 +31,10 @@ export function sessionOptions(threads: OrtThreadOptions = {}): ort.InferenceSes
   };
 }
 
-/** ML Loop's model contract (src/core/train/pipeline.ts modelMetadata) when metadata_props carry it. */
+/**
+ * ML Loop's model contract (src/core/train/pipeline.ts modelMetadata) when metadata_props carry it.
+ * An image model (metadata of src/core/data/images/modelMetadata.ts) has no features.
+ */
 export interface MlLoopContract {
   task: string;
   features: string[];
@@ -61,6 +65,8 @@ export class ServedVersion {
     readonly inputs: TensorMetadata[],
     readonly outputs: TensorMetadata[],
     readonly contract: MlLoopContract | undefined,
+    /** How an image becomes the model's input, when its metadata says (image models). */
+    readonly image: ImagePreprocessing | undefined,
   ) {}
 
   static async load(
@@ -85,12 +91,26 @@ export class ServedVersion {
         return { name: v.name, datatype, shape: v.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
       });
     let contract: MlLoopContract | undefined;
+    let meta: Record<string, string> = {};
     try {
-      const meta = readMetadata(bytes);
-      if (meta.features && meta.task) {
+      meta = readMetadata(bytes);
+    } catch {
+      // Not readable as ONNX by this schema: the session above loaded it, it is served without metadata.
+    }
+    let image: ImagePreprocessing | undefined;
+    try {
+      image = readImageMetadata(meta);
+      if (image && !session.inputNames.includes(image.input))
+        throw new Error(`its image metadata names input "${image.input}", which the model does not have`);
+    } catch (e) {
+      await session.release();
+      throw new Error(`${source.path}: ${(e as Error).message}`);
+    }
+    try {
+      if ((meta.features || image) && meta.task) {
         contract = {
           task: meta.task,
-          features: JSON.parse(meta.features) as string[],
+          features: meta.features ? (JSON.parse(meta.features) as string[]) : [],
           categories: meta.categories ? (JSON.parse(meta.categories) as string[]) : [],
           classes: meta.classes ? (JSON.parse(meta.classes) as string[]) : undefined,
           runId: meta.run_id || source.runId,
@@ -107,6 +127,7 @@ export class ServedVersion {
       describe(session.inputMetadata, 'input'),
       describe(session.outputMetadata, 'output'),
       contract,
+      image,
     );
     await v.warm();
     const size = workers === 'auto' ? autoWorkers(v.singleRowMs) : workers;

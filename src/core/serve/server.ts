@@ -8,7 +8,20 @@ import type { Counter, Histogram } from 'prom-client';
 import type { BatchingOptions } from './batcher';
 import type { Outputs, WorkersOption } from './engine';
 import { BadRequest, HttpError, NotFound } from './errors';
-import { inferResponse, parseInferRequest, parsePredictRequest, predictResponse } from './infer';
+import {
+  binaryInferResponse,
+  inferResponse,
+  parseInferRequest,
+  parsePredictRequest,
+  predictResponse,
+  sequentialRawInputs,
+  type InferRequest,
+} from './infer';
+import { decodeImages, parseImagePredict, tensorImages } from './images';
+import type { Exchange } from './exchange';
+import { GrpcInferenceServer } from './grpc';
+import { decodeElements } from './datatypes';
+import type { LoggedImage } from '../requestLog/images';
 import { ServerMetrics } from './metrics';
 import type { OrtThreadOptions, ServedVersion } from './model';
 import { ALIASES, ModelRegistry, type Alias } from './registry';
@@ -32,8 +45,10 @@ export interface ServerOptions {
   portFallback?: boolean;
   /** Bearer token every request must carry; required when `host` is not a loopback address. */
   token?: string;
-  /** Request bodies larger than this get 413 (default 8 MiB). */
+  /** Request bodies larger than this get 413 (default 8 MiB); gRPC messages too (RESOURCE_EXHAUSTED). */
   maxBodyBytes?: number;
+  /** Also serve the OIP gRPC service on this port of the same host (0: any free port); off when absent. */
+  grpcPort?: number;
   /** A request must arrive completely within this (slow clients get 408), default 30 s. */
   requestTimeoutMs?: number;
   /** An inference must be answered within this once read (else 503 with an OIP error), default 10 s; 0: no limit. */
@@ -84,11 +99,15 @@ export class InferenceServer {
   private readonly counts = new WeakMap<ServedVersion, VersionCounts>();
   private readonly versionMetrics = new WeakMap<ServedVersion, VersionMetrics>();
   private inflight = 0;
+  /** Records still storing their images (close waits for them). */
+  private readonly logging = new Set<Promise<void>>();
   private draining = false;
   private drained: (() => void) | undefined;
   private requestSeq = 0;
   private readonly idPrefix = randomBytes(3).toString('hex');
   url = '';
+  /** The gRPC service, when `grpcPort` asked for it (listening once listen() resolved). */
+  grpc: GrpcInferenceServer | undefined;
 
   constructor(private readonly options: ServerOptions = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -148,6 +167,15 @@ export class InferenceServer {
     }
     const port = (this.http.address() as AddressInfo).port;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (this.options.grpcPort !== undefined) {
+      this.grpc = new GrpcInferenceServer(this, this.maxBodyBytes);
+      try {
+        await this.grpc.listen(host, this.options.grpcPort);
+      } catch (e) {
+        await new Promise<void>((resolve) => this.http.close(() => resolve()));
+        throw new Error(`gRPC: could not listen on ${host}:${this.options.grpcPort}: ${(e as Error).message}`);
+      }
+    }
     return this.url;
   }
 
@@ -156,10 +184,13 @@ export class InferenceServer {
     if (this.draining) return;
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const grpcClosed = this.grpc?.close();
     this.http.closeIdleConnections();
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.http.closeAllConnections();
     await closed;
+    await grpcClosed;
+    await Promise.all(this.logging);
     this.log?.close();
     await this.registry.close();
   }
@@ -238,9 +269,27 @@ export class InferenceServer {
   }
 
   private authorized(req: IncomingMessage): boolean {
-    const h = req.headers.authorization;
-    if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
-    return timingSafeEqual(sha256(h.slice(7).trim()), this.tokenHash!);
+    return this.tokenMatches(req.headers.authorization);
+  }
+
+  /** Whether clients must send the bearer token (REST and gRPC alike). */
+  get requiresToken(): boolean {
+    return this.tokenHash !== undefined;
+  }
+
+  /** Whether an `Authorization` value ("Bearer <token>") carries the server's token. */
+  tokenMatches(authorization: string | undefined): boolean {
+    const h = authorization;
+    if (typeof h !== 'string' || !h.startsWith('Bearer ') || !this.tokenHash) return false;
+    return timingSafeEqual(sha256(h.slice(7).trim()), this.tokenHash);
+  }
+
+  /** Ready: not draining, and every model has a loaded production version. */
+  isReady(): boolean {
+    return (
+      !this.draining &&
+      [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production))
+    );
   }
 
   private fail(res: ServerResponse, e: unknown): void {
@@ -272,9 +321,7 @@ export class InferenceServer {
     if (rest[0] === 'health' && rest.length === 2 && method === 'GET') {
       if (rest[1] === 'live') return sendJson(res, 200, { live: true });
       if (rest[1] === 'ready') {
-        const ready =
-          !this.draining &&
-          [...this.registry.models.values()].every((e) => e.aliases.production && e.versions.has(e.aliases.production));
+        const ready = this.isReady();
         return sendJson(res, ready ? 200 : 503, { ready });
       }
     }
@@ -332,48 +379,110 @@ export class InferenceServer {
     version: string | undefined,
     action: 'infer' | 'predict',
   ): Promise<void> {
-    const t0 = performance.now();
-    const v = this.registry.resolve(name, version);
-    v.acquire();
-    let status = 200;
-    let parsed: unknown;
-    let out: Record<string, unknown> | undefined;
-    let queueMs = 0;
-    let feeds: Record<string, ort.Tensor> | undefined;
-    let results: Outputs | undefined;
-    let rows = 0;
-    let logId: string | undefined;
+    const x = this.begin(name, version, action);
+    const v = x.v;
     try {
-      parsed = parseJson(body);
-      const request =
-        action === 'infer'
-          ? parseInferRequest(parsed, v)
-          : { ...parsePredictRequest(parsed, v), id: undefined, outputs: undefined };
-      const r = await this.registry.batcher(v).run(request.feeds, request.rows, this.timeoutMs(request.timeoutUs));
-      queueMs = r.queueMs;
-      ({ feeds, rows } = request);
-      results = r.outputs;
-      // With logging on, the response names the logged id, which feedback refers to.
-      if (this.log)
-        res.setHeader(
-          'X-Request-Id',
-          (logId = requestId(request.id, req.headers['x-request-id']) ?? `${this.idPrefix}-${++this.requestSeq}`),
+      let request: InferRequest;
+      let single = false;
+      const headerLength = req.headers['inference-header-content-length'];
+      if (action === 'predict' && v.image) {
+        // An image model's /predict: a raw image body or base64 instances (./images.ts).
+        const p = parseImagePredict(v, body, req.headers['content-type']);
+        single = x.rawImageBody = p.single;
+        request = { feeds: {}, rows: p.files.length, imageFiles: p.files, timeoutUs: p.timeoutUs };
+      } else if (action === 'infer' && headerLength !== undefined) {
+        // The binary data extension: a JSON header of that length, then the inputs' raw bytes.
+        const n = Number(headerLength);
+        if (!Number.isSafeInteger(n) || n <= 0 || n > body.length)
+          throw new BadRequest(
+            `Inference-Header-Content-Length must be the length of the JSON header (1-${body.length} bytes), got ${JSON.stringify(headerLength)}`,
+          );
+        x.parsed = parseJson(body.subarray(0, n));
+        request = parseInferRequest(x.parsed, v, sequentialRawInputs(body.subarray(n)));
+      } else {
+        x.parsed = parseJson(body);
+        request =
+          action === 'infer'
+            ? parseInferRequest(x.parsed, v)
+            : { ...parsePredictRequest(x.parsed, v), id: undefined, outputs: undefined };
+      }
+      const outputs = await this.execute(x, request, req.headers['x-request-id']);
+      if (x.logId) res.setHeader('X-Request-Id', x.logId);
+      if (action === 'predict') {
+        const out = predictResponse(v, outputs);
+        x.loggedOutputs = out.predictions;
+        const predictions = out.predictions as unknown[];
+        // A raw image body gets its one prediction, not a list of one.
+        sendJson(
+          res,
+          200,
+          single ? { model_name: v.model, model_version: v.version, ...(predictions[0] as object) } : out,
         );
-      // (inference time is observed once per batch run, by the batcher's onRun)
-      this.metricsOf(v).queue.observe(r.queueMs / 1000);
-      out =
-        action === 'infer' ? inferResponse(v, r.outputs, request.id, request.outputs) : predictResponse(v, r.outputs);
-      sendJson(res, 200, out);
+      } else if (request.binaryOutputs) {
+        const { json, chunks } = binaryInferResponse(v, outputs, request.id, request.outputs, request.binaryOutputs);
+        x.logId ??= json.id as string | undefined;
+        sendBinary(res, json, chunks);
+      } else {
+        const out = inferResponse(v, outputs, request.id, request.outputs);
+        x.loggedOutputs = Object.fromEntries(
+          (out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data]),
+        );
+        sendJson(res, 200, out);
+      }
     } catch (e) {
-      status = e instanceof HttpError ? e.status : 500;
       if (!(e instanceof HttpError))
         e = new HttpError(400, `the model could not run on this input: ${(e as Error).message ?? String(e)}`);
-      status = (e as HttpError).status;
+      x.status = (e as HttpError).status;
       this.fail(res, e);
     } finally {
       v.release();
     }
-    const ms = performance.now() - t0;
+    this.end(x, req.headers['x-request-id']);
+  }
+
+  /** Starts one inference exchange (REST or gRPC): resolves the version and holds it until `end`. */
+  begin(name: string, version: string | undefined, action: 'infer' | 'predict'): Exchange {
+    const t0 = performance.now();
+    const v = this.registry.resolve(name, version);
+    v.acquire();
+    return { v, t0, action, status: 200, queueMs: 0, rows: 0 };
+  }
+
+  /**
+   * Runs a parsed request: decodes its images (if it sent files), runs it through the version's
+   * batcher, names it for the log. Throws an HttpError for what the client sent wrong.
+   */
+  async execute(x: Exchange, request: InferRequest, headerId: string | string[] | undefined): Promise<Outputs> {
+    const v = x.v;
+    if (request.imageFiles) {
+      const decoded = await decodeImages(v, request.imageFiles, (k) =>
+        x.action === 'infer'
+          ? `input "${v.image!.input}" element ${k}`
+          : x.rawImageBody
+            ? 'the body'
+            : `instances[${k}]`,
+      );
+      request.feeds[v.image!.input] = decoded.tensor;
+      x.images = decoded.images;
+    }
+    x.request = request;
+    const r = await this.registry.batcher(v).run(request.feeds, request.rows, this.timeoutMs(request.timeoutUs));
+    x.queueMs = r.queueMs;
+    x.feeds = request.feeds;
+    x.rows = request.rows;
+    x.outputs = r.outputs;
+    // With logging on, the response names the logged id, which feedback refers to.
+    if (this.log) x.logId = requestId(request.id, headerId) ?? `${this.idPrefix}-${++this.requestSeq}`;
+    // (inference time is observed once per batch run, by the batcher's onRun)
+    this.metricsOf(v).queue.observe(r.queueMs / 1000);
+    return r.outputs;
+  }
+
+  /** Counts a finished exchange in the metrics and statistics and, when logging is on, logs it. */
+  end(x: Exchange, headerId: string | string[] | undefined): void {
+    const v = x.v;
+    const status = x.status;
+    const ms = performance.now() - x.t0;
     const m = this.metricsOf(v);
     if (status === 200) m.ok.inc();
     else this.metrics.requests.inc({ model: v.model, version: v.version, status: String(status) });
@@ -386,33 +495,38 @@ export class InferenceServer {
       c.fail++;
       c.failNs += ms * 1e6;
     }
-    c.queueNs += queueMs * 1e6;
-    if (this.log && this.log.sampled()) {
-      const reqId =
-        logId ??
-        requestId(out?.id as string | undefined, req.headers['x-request-id']) ??
-        `${this.idPrefix}-${++this.requestSeq}`;
-      const now = Date.now();
-      const latency = Math.round(ms * 1000) / 1000;
-      this.log.append(
+    c.queueNs += x.queueMs * 1e6;
+    if (!this.log || !this.log.sampled()) return;
+    const log = this.log;
+    const reqId = x.logId ?? requestId(x.request?.id, headerId) ?? `${this.idPrefix}-${++this.requestSeq}`;
+    const now = Date.now();
+    const latency = Math.round(ms * 1000) / 1000;
+    const imageInput = v.image?.input;
+    const append = (images?: LoggedImage[]) =>
+      log.append(
         {
           time: new Date(now).toISOString(),
           id: reqId,
           model: v.model,
           version: v.version,
           status,
-          inputs: loggedInputs(parsed, action),
-          outputs: out
-            ? action === 'infer'
-              ? Object.fromEntries((out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data]))
-              : out.predictions
-            : undefined,
+          inputs: loggedInputs(x, imageInput),
+          outputs: x.loggedOutputs ?? (x.outputs && loggedTensors(x.outputs, x.request?.outputs)),
           latency_ms: latency,
           ...(v.source.runId ? { run: v.source.runId } : {}),
+          ...(images ? { images } : {}),
         },
-        columnarRequest(v, { time: now, id: reqId, status, latencyMs: latency }, feeds, results, rows),
+        columnarRequest(v, { time: now, id: reqId, status, latencyMs: latency }, x.feeds, x.outputs, x.rows),
       );
-    }
+    if (!imageInput || status !== 200 || !log.keepsImages) return append();
+    // An image request keeps its pictures beside the log (../requestLog/images.ts); the response is already sent.
+    const feed = x.feeds?.[imageInput];
+    const storing = (async () => {
+      const sent = x.images ?? (feed ? await tensorImages(v, feed) : []);
+      return Promise.all(sent.map((i) => log.storeImage(i.bytes, i.info, i.fromTensor)));
+    })().then(append, () => append());
+    this.logging.add(storing);
+    void storing.finally(() => this.logging.delete(storing));
   }
 
   /** The time an inference has: the server's inference timeout, or the request's own `parameters.timeout` if shorter. */
@@ -488,7 +602,7 @@ export class InferenceServer {
     return {
       name: this.options.name ?? 'ml-loop',
       version: this.options.serverVersion ?? '0.1.0',
-      extensions: ['model_repository', 'statistics', 'mlloop_aliases', 'mlloop_predict'],
+      extensions: ['model_repository', 'statistics', 'binary_tensor_data', 'mlloop_aliases', 'mlloop_predict'],
     };
   }
 
@@ -617,16 +731,37 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function loggedInputs(parsed: unknown, action: 'infer' | 'predict'): unknown {
-  if (!parsed || typeof parsed !== 'object') return undefined;
-  const p = parsed as Record<string, unknown>;
-  if (action === 'predict') return p.instances;
-  if (!Array.isArray(p.inputs)) return undefined;
+/** The inputs a record logs: as the JSON request sent them, else (binary data, gRPC) from the tensors; never the image input. */
+function loggedInputs(x: Exchange, imageInput: string | undefined): unknown {
+  const p = x.parsed as Record<string, unknown> | undefined;
+  if (x.action === 'predict') return p && typeof p === 'object' && !x.v.image ? p.instances : undefined;
+  const sent = p && typeof p === 'object' && Array.isArray(p.inputs) ? p.inputs : undefined;
+  if (!sent && !x.feeds) return undefined;
   const out: Record<string, unknown> = {};
-  for (const t of p.inputs)
+  for (const t of sent ?? [])
     if (t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string')
       out[(t as { name: string }).name] = (t as { data?: unknown }).data;
+  // Binary data and gRPC send no JSON data: the tensors are logged.
+  for (const [name, t] of Object.entries(x.feeds ?? {})) if (out[name] === undefined) out[name] = decodeElements(t);
+  if (imageInput) delete out[imageInput];
   return out;
+}
+
+/** Outputs as logged: by name, their elements as a flat list (the selected ones, or all). */
+function loggedTensors(outputs: Outputs, selected: string[] | undefined): Record<string, unknown> {
+  return Object.fromEntries((selected ?? Object.keys(outputs)).map((n) => [n, decodeElements(outputs[n])]));
+}
+
+/** A response of the binary data extension: the JSON header, then the binary outputs' bytes. */
+function sendBinary(res: ServerResponse, json: Record<string, unknown>, chunks: Buffer[]): void {
+  const header = Buffer.from(JSON.stringify(json));
+  const body = Buffer.concat([header, ...chunks]);
+  res.writeHead(200, {
+    'Content-Type': 'application/octet-stream',
+    'Inference-Header-Content-Length': header.length,
+    'Content-Length': body.length,
+  });
+  res.end(body);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

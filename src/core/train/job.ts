@@ -2,12 +2,14 @@
 // evaluate it on every split, export ONNX. Pure computation, no files written; the host side
 // (run.ts) owns the run folder. Also the typed messages between the worker and the host.
 
+import { dirname } from 'node:path';
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, Rows, SplitDataset } from '../data/types';
 import type { ProjectRef } from '../data/dataset';
 import { loadDataVersion } from '../data/dataVersions';
 import type { DatasetSource } from '../data/dataset';
 import { buildReference, type MonitoringReference } from './reference';
+import { imageReference } from './imageReference';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
 import { TrainingError, type Prediction, type ProgressEvent } from './types';
@@ -173,6 +175,12 @@ export async function executeTrainJob(
     devPrediction && { prediction: devPrediction, rows: dataset.dev.features.n, metrics: metrics.dev },
     { dataVersion: dataset.version.id },
   );
+  // Image runs: the training images' properties and the model's embeddings (files are read from the project).
+  if (dataset.schema.image && 'project' in job.data)
+    Object.assign(
+      reference,
+      await imageReference(dataset.schema.image, dataset.train, dirname(job.data.project.projectFile), onnx),
+    );
   const stages: JobStages = { load, fit, evaluate: evaluated, export: exported, reference: lap() };
   return { onnx, metrics, trainMs: fit, stages, reference };
 }

@@ -50,14 +50,39 @@ export interface PredictionReference {
   meanConfidence?: number;
 }
 
+/** A seeded sample of the training set's embeddings (the model's `embedding` output), for the domain classifier. */
+export interface EmbeddingReference {
+  dim: number;
+  rows: number;
+  /** rows × dim float32, little-endian, base64. */
+  data: string;
+}
+
+/** Image runs: what the training images were, beside their property distributions in `features`. */
+export interface ImageReference {
+  /** The model's input (preprocessed images). */
+  shape: { height: number; width: number; channels: 1 | 3 };
+  /** A few training images (relative to the project folder) shown beside production ones. */
+  samples: string[];
+  /** Absent when the model has no `embedding` output. */
+  embedding?: EmbeddingReference;
+  /** Why the embeddings could not be read (the run still completes; monitoring says so). */
+  embeddingError?: string;
+}
+
 export interface MonitoringReference {
   format: 'mlloop-reference/1';
   task: 'classification' | 'regression';
   target: string;
   /** Class names in the model's order (classification). */
   classes?: string[];
-  /** Features in the model's input order: numeric first, then categorical (as the ONNX contract). */
+  /**
+   * Features in the model's input order: numeric first, then categorical (as the ONNX contract).
+   * Image runs: the training images' properties (MONITORED_PROPERTIES, then the stored channels).
+   */
   features: FeatureReference[];
+  /** Image runs only. */
+  image?: ImageReference;
   /** Training rows summarized. */
   rows: number;
   /** The model's predictions on dev (absent when the run had no dev rows). */
@@ -276,6 +301,19 @@ export function buildReference(
     source: meta.source ?? 'training',
     createdAt: new Date().toISOString(),
   };
+}
+
+/** Float32 rows as stored in an EmbeddingReference, and back. */
+export function encodeEmbeddings(data: Float32Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}
+export function decodeEmbeddings(e: EmbeddingReference): Float32Array {
+  const b = Buffer.from(e.data, 'base64');
+  const out = new Float32Array(b.length / 4);
+  new Uint8Array(out.buffer).set(b);
+  if (out.length !== e.rows * e.dim)
+    throw new Error(`reference.json: image.embedding holds ${out.length} values, not rows × dim = ${e.rows * e.dim}`);
+  return out;
 }
 
 export function writeReference(runDir: string, reference: MonitoringReference): void {

@@ -13,8 +13,15 @@
 // A single-row request keeps its plain id and may
 // be labelled with a label or a one-element array. One label for several rows is skipped ('several
 // instances'), as is an array whose length differs from the rows ('labels do not match the rows').
+// Image deployments: each row is a logged picture (src/core/requestLog/images.ts), read and
+// preprocessed as the model takes it (its file deleted by the log's cap: 'image file gone').
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { relative } from 'node:path';
+import { preprocessImage } from '../data/images/preprocess';
+import { loggedImagePath, loggedImagesOf, readLoggedImage } from '../requestLog/images';
+import { projectOfLogDir } from '../monitor/report';
+import { productionImageId } from './productionImages';
 import { REDACTED, logFiles } from '../requestLog/log';
 import { exampleId } from '../data/rows';
 import type { FeatureSchema, Rows } from '../data/types';
@@ -33,7 +40,9 @@ export type SkipReason =
   | 'inputs of another shape'
   | 'redacted inputs'
   | 'label not a class'
-  | 'feedback for unknown request';
+  | 'feedback for unknown request'
+  | 'image file gone'
+  | 'unreadable image';
 
 export interface ProductionExamples {
   /** One row per distinct labelled example (content + label), in log order. */
@@ -177,6 +186,11 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
   const requestIds: string[] = [];
   const unlabelledIds: string[] = [];
   const seenIds = new Set<string>();
+  // Image deployments: each row is a logged picture, preprocessed as the model takes it.
+  const shape = schema.image;
+  const projectDir = projectOfLogDir(dir);
+  const pixels: Uint8Array[] = [];
+  const files: string[] = [];
   let requests = 0;
   let labelled = 0;
   let duplicates = 0;
@@ -189,7 +203,8 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
       skip('failed request');
       continue;
     }
-    const insts = instancesOf(schema, rec.inputs);
+    const images = shape ? loggedImagesOf(rec) : [];
+    const insts = shape ? (images.length ? images : 'no inputs') : instancesOf(schema, rec.inputs);
     if (typeof insts === 'string') {
       skip(insts);
       continue;
@@ -209,18 +224,51 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
         skip('label not a class');
         continue;
       }
+      const name = schema.classes ? schema.classes[label] : String(label);
+      if (shape) {
+        const image = inst as (typeof images)[number];
+        if (!image) {
+          skip('inputs of another shape');
+          continue;
+        }
+        labelled++;
+        const exId = productionImageId(image.sha256, name);
+        if (seenIds.has(exId)) {
+          duplicates++;
+          continue;
+        }
+        const bytes = readLoggedImage(dir, image);
+        if (!bytes) {
+          skip('image file gone');
+          continue;
+        }
+        try {
+          pixels.push((await preprocessImage(bytes, shape)).pixels);
+        } catch {
+          skip('unreadable image');
+          continue;
+        }
+        seenIds.add(exId);
+        files.push(relative(projectDir, loggedImagePath(dir, image)));
+        y.push(label);
+        ids.push(exId);
+        unlabelledIds.push(productionImageId(image.sha256, undefined));
+        requestIds.push(rowRef(id, row, insts.length));
+        continue;
+      }
+      const features = inst as Instance;
       labelled++;
-      const exId = productionExampleId(inst, schema.classes ? schema.classes[label] : String(label));
+      const exId = productionExampleId(features, name);
       if (seenIds.has(exId)) {
         duplicates++;
         continue;
       }
       seenIds.add(exId);
-      numeric.push(...inst.numeric);
-      categories.push(...inst.categories);
+      numeric.push(...features.numeric);
+      categories.push(...features.categories);
       y.push(label);
       ids.push(exId);
-      unlabelledIds.push(productionExampleId(inst, undefined));
+      unlabelledIds.push(productionExampleId(features, undefined));
       requestIds.push(rowRef(id, row, insts.length));
     }
   }
@@ -231,6 +279,7 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
       y: Float64Array.from(y),
       ids,
       rowIndex: new Uint32Array(y.length).fill(0xffffffff),
+      ...(shape ? { images: { pixels: concatPixels(pixels), files } } : {}),
     },
     requestIds,
     unlabelledIds,
@@ -240,6 +289,16 @@ export async function readProductionExamples(dir: string, schema: FeatureSchema)
     duplicates,
     skipped,
   };
+}
+
+function concatPixels(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

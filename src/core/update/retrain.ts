@@ -8,16 +8,28 @@
 //   4. the production run and the new run are evaluated on the SAME sets — the original dev split
 //      and the held-out production examples — overall, per tracked slice and per tag (gate.ts).
 // The comparison is written to the new run's folder as promotion.json.
+// Image deployments: the labelled production pictures join training as image FILES of the new data
+// version (copied from the log's images/, labels from the feedback, provenance naming the logged
+// file), and the held-out ones are listed in production-holdout.json.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { resolveProject } from '../data/dataset';
 import type { Rows, SplitDataset } from '../data/types';
 import { findRun } from '../track/findRun';
 import { OnnxPredictor } from '../onnx/onnxPredictor';
 import { selectRows } from '../data/rows';
-import { loadDataVersion, readRowsCsv, rowsToCsv, writeDataVersion, type VersionRecipe } from '../data/dataVersions';
+import {
+  emptyRows,
+  loadDataVersion,
+  readRowsCsv,
+  rowsToCsv,
+  writeDataVersion,
+  type NewVersionImage,
+  type VersionRecipe,
+} from '../data/dataVersions';
+import { ScriptModel } from '../scripts/scriptModel';
 import { buildErrorTable, type ErrorTable } from '../analysis/errorTable';
 import { findSlices } from '../analysis/slices';
 import { readTags } from '../analysis/tags';
@@ -34,6 +46,8 @@ import { readProductionExamples, withUnlabelledTags, type ProductionExamples } f
 import { deploymentDir, runsDir, versionsDir } from '../spec/layout';
 
 export const HOLDOUT_FILE = 'production-holdout.csv';
+/** Image deployments: the held-out production pictures ({file, label, id}, files relative to the project). */
+export const HOLDOUT_IMAGES_FILE = 'production-holdout.json';
 export const PROMOTION_FILE = 'promotion.json';
 export const DEFAULT_HOLDOUT = 0.3;
 /** Tracked slices: the production model's worst dev slices, at most this many. */
@@ -103,6 +117,17 @@ export function splitHoldout(rows: Rows, fraction: number, F: number, K: number)
 }
 
 async function errorTable(modelPath: string, dataset: SplitDataset, rows: Rows[]): Promise<ErrorTable[]> {
+  if (dataset.schema.image) {
+    // Image models take the pixels (ScriptModel reads any image model's outputs, built-in or script).
+    const model = await ScriptModel.load(modelPath, dataset.schema);
+    try {
+      const out: ErrorTable[] = [];
+      for (const r of rows) out.push(buildErrorTable(dataset.schema, r, await model.predictRows(r)));
+      return out;
+    } finally {
+      await model.release();
+    }
+  }
   const predictor = await OnnxPredictor.load(modelPath, dataset.schema);
   try {
     const out: ErrorTable[] = [];
@@ -183,9 +208,22 @@ export async function retrainWithProductionData(opts: RetrainOptions): Promise<R
   step(
     `${prod.rows.features.n} labelled production examples: ${train.features.n} join training, ${heldOut.features.n} held out`,
   );
+  const label = (y: number) => (dataset.schema.classes ? dataset.schema.classes[y] : String(y));
+  // Image deployments: the pictures as files (the logged bytes), not pixels in rows.csv.
+  const images: NewVersionImage[] | undefined = train.images
+    ? await Promise.all(
+        train.images.files.map(async (file, i) => ({
+          bytes: await readFile(join(projectDir, file)),
+          ext: extname(file),
+          label: label(train.y[i]),
+          source: { file, id: train.ids[i] },
+        })),
+      )
+    : undefined;
   const recipe: VersionRecipe = await writeDataVersion(projectDir, dataset, {
     kind: 'add',
-    rows: train,
+    rows: images ? emptyRows() : train,
+    ...(images ? { images } : {}),
     details: {
       source: 'production',
       deployment: opts.deployment,
@@ -196,8 +234,21 @@ export async function retrainWithProductionData(opts: RetrainOptions): Promise<R
       feedback: prod.feedback,
     },
   });
-  const holdoutFile = join(versionsDir(projectDir), recipe.id, HOLDOUT_FILE);
-  if (!existsSync(holdoutFile)) await writeFile(holdoutFile, rowsToCsv(dataset.schema, heldOut));
+  const heldImages = heldOut.images;
+  const holdoutFile = join(versionsDir(projectDir), recipe.id, heldImages ? HOLDOUT_IMAGES_FILE : HOLDOUT_FILE);
+  if (!existsSync(holdoutFile))
+    await writeFile(
+      holdoutFile,
+      heldImages
+        ? JSON.stringify(
+            {
+              images: heldImages.files.map((file, i) => ({ file, label: label(heldOut.y[i]), id: heldOut.ids[i] })),
+            },
+            null,
+            1,
+          ) + '\n'
+        : rowsToCsv(dataset.schema, heldOut),
+    );
   step(`training ${experiment} on data version ${recipe.id}`);
   const outcome = await trainExperiment({
     projectDir,

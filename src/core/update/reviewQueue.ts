@@ -10,6 +10,7 @@
 // follows the example into the promotion gate's per-tag comparison once it is labelled the same
 // (and a tag given before the label came is carried over: productionData's `unlabelledIds`).
 // The Error Analysis panel lists the queue as its Production source (productionQueueOf below).
+// Image deployments: one item per logged picture, judged on its properties (./productionImages.ts).
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,11 @@ import { logFiles } from '../requestLog/log';
 import { FeedbackLabels } from '../serve/feedback';
 import { feedbackFiles, instancesOf, labelValue, productionExampleId, rowRef } from './productionData';
 import { REVIEW_QUEUE_FILE } from '../spec/layout';
+import { productionImageId, reviewImagePath, reviewImagePixels, type ReviewImage } from './productionImages';
+import { preprocessImage } from '../data/images/preprocess';
+import { MONITORED_CHANNELS, MONITORED_PROPERTIES, monitoredProperties } from '../data/images/properties';
+import type { ImageShape } from '../data/types';
+import { loggedImagesOf, readLoggedImage } from '../requestLog/images';
 
 export type ReviewReason = 'low-confidence' | 'drift';
 
@@ -35,7 +41,10 @@ export interface ReviewItem {
   reasons: ReviewReason[];
   /** Which drifted features put it in the queue, and why. */
   drift?: string[];
+  /** Image requests: the picture's properties (brightness, …). */
   features: Record<string, number | string | null>;
+  /** Image requests: the picture. */
+  image?: ReviewImage;
   predicted?: string | number;
   confidence?: number;
   /** The feedback label, when one came. */
@@ -182,6 +191,21 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
     if (recent.length > window) recent.shift();
   }
   const drifted = (o.features ?? []).filter((f) => f.drifted);
+  const byUnusual = (items: ReviewItem[]) =>
+    items.sort((a, b) => (b.unusual ?? 0) - (a.unusual ?? 0)).slice(0, o.limit ?? Infinity);
+  const image = o.schema.image;
+  if (image)
+    return byUnusual(
+      await selectImagesForReview({
+        logDir: o.logDir,
+        deployment: o.deployment,
+        schema: { ...o.schema, image },
+        records: recent,
+        labels,
+        drifted,
+        lowConfidence: threshold,
+      }),
+    );
   const names = [...o.schema.numeric, ...o.schema.categorical];
   const items = new Map<string, ReviewItem>();
   for (const r of recent) {
@@ -225,7 +249,79 @@ export async function selectForReview(o: ReviewOptions): Promise<ReviewItem[]> {
       });
     }
   }
-  return [...items.values()].sort((a, b) => (b.unusual ?? 0) - (a.unusual ?? 0)).slice(0, o.limit ?? Infinity);
+  return byUnusual([...items.values()]);
+}
+
+/**
+ * The window's image requests that need review, one item per logged picture: low-confidence, or with a
+ * property in the range of a drifted property (the rule of tabular features, on the picture's
+ * brightness, contrast, …, decoded and preprocessed as the model takes it).
+ */
+async function selectImagesForReview(o: {
+  logDir: string;
+  deployment: string;
+  schema: FeatureSchema & { image: ImageShape };
+  records: Record<string, unknown>[];
+  labels: FeedbackLabels;
+  drifted: FeatureDrift[];
+  lowConfidence: number;
+}): Promise<ReviewItem[]> {
+  const shape = o.schema.image;
+  const items = new Map<string, ReviewItem>();
+  for (const r of o.records) {
+    if (typeof r.id !== 'string' || (r.status !== undefined && r.status !== 200)) continue;
+    const images = loggedImagesOf(r);
+    if (!images.length) continue;
+    const predictions = predictionsOf(r.outputs, images.length);
+    for (const [row, image] of images.entries()) {
+      if (!image) continue;
+      const bytes = readLoggedImage(o.logDir, image);
+      if (!bytes) continue; // deleted by the log's cap
+      let pixels: Uint8Array;
+      try {
+        pixels = (await preprocessImage(bytes, shape)).pixels;
+      } catch {
+        continue; // unreadable: monitoring reports it
+      }
+      const values = monitoredProperties(pixels, shape, { width: image.width, height: image.height });
+      const properties: Record<string, number | string> = Object.fromEntries(
+        MONITORED_PROPERTIES.map((name, j) => [name, values[j]]),
+      );
+      properties[MONITORED_CHANNELS] = String(image.channels);
+      const reasons: ReviewReason[] = [];
+      const { predicted, confidence } = predictions[row];
+      if (confidence !== undefined && confidence < o.lowConfidence) reasons.push('low-confidence');
+      let unusual = confidence !== undefined ? 1 - confidence : 0;
+      const drift = o.drifted.flatMap((f) => {
+        const value = properties[f.name];
+        const why = value === undefined ? undefined : driftReason(f, value);
+        if (why) unusual += driftWeight(f, value, why);
+        return why ? [why] : [];
+      });
+      if (drift.length) reasons.push('drift');
+      if (!reasons.length) continue;
+      const given = o.labels.rowLabel(r.id, row, images.length);
+      const label = given && typeof given !== 'string' ? String(given.label) : undefined;
+      const id = productionImageId(image.sha256, label);
+      items.set(id, {
+        id,
+        requestId: r.id,
+        ...(images.length > 1 ? { row } : {}),
+        deployment: o.deployment,
+        ...(typeof r.run === 'string' ? { run: r.run } : {}),
+        time: typeof r.time === 'string' ? r.time : '',
+        reasons,
+        ...(drift.length ? { drift } : {}),
+        features: properties,
+        image: { file: image.file, sha256: image.sha256, pixels: Buffer.from(pixels).toString('base64') },
+        ...(predicted !== undefined ? { predicted } : {}),
+        ...(confidence !== undefined ? { confidence } : {}),
+        ...(label !== undefined ? { label } : {}),
+        unusual,
+      });
+    }
+  }
+  return [...items.values()];
 }
 
 export async function readReviewQueue(projectDir: string): Promise<ReviewItem[]> {
@@ -267,6 +363,7 @@ export interface ProductionQueue {
 
 /** The items of `queue` that fit `schema` (the same feature names, numbers and strings where it expects them). */
 export function productionQueueOf(queue: readonly ReviewItem[], schema: FeatureSchema): ProductionQueue {
+  if (schema.image) return productionImageQueueOf(queue, { ...schema, image: schema.image });
   const names = [...schema.numeric, ...schema.categorical];
   const items: ReviewItem[] = [];
   const numeric: number[] = [];
@@ -294,6 +391,35 @@ export function productionQueueOf(queue: readonly ReviewItem[], schema: FeatureS
       y: Float64Array.from(y),
       ids: items.map((i) => i.id),
       rowIndex: new Uint32Array(items.length).fill(0xffffffff),
+    },
+    refs: items.map((i) => (i.row === undefined ? i.requestId : rowRef(i.requestId, i.row, 2))),
+    hidden: queue.length - items.length,
+  };
+}
+
+/** The queued production images that fit an image model's input (their pixels at its size). */
+function productionImageQueueOf(
+  queue: readonly ReviewItem[],
+  schema: FeatureSchema & { image: NonNullable<FeatureSchema['image']> },
+): ProductionQueue {
+  const items: ReviewItem[] = [];
+  const pixels: Uint8Array[] = [];
+  for (const item of queue) {
+    const px = item.image ? reviewImagePixels(item.image, schema.image) : undefined;
+    if (!px) continue;
+    items.push(item);
+    pixels.push(px);
+  }
+  const all = new Uint8Array(pixels.reduce((a, p) => a + p.length, 0));
+  pixels.forEach((p, i) => all.set(p, i * p.length));
+  return {
+    items,
+    rows: {
+      features: { n: items.length, numeric: new Float32Array(0), categories: [] },
+      y: Float64Array.from(items, (i) => (i.label === undefined ? NaN : (labelValue(schema, i.label) ?? NaN))),
+      ids: items.map((i) => i.id),
+      rowIndex: new Uint32Array(items.length).fill(0xffffffff),
+      images: { pixels: all, files: items.map((i) => reviewImagePath({ deployment: i.deployment, image: i.image! })) },
     },
     refs: items.map((i) => (i.row === undefined ? i.requestId : rowRef(i.requestId, i.row, 2))),
     hidden: queue.length - items.length,

@@ -2,7 +2,9 @@
 // worst features' reference vs window histograms, prediction drift, live and estimated accuracy,
 // latency and throughput, the alerts, and the promotion gate of the last Retrain with Production
 // Data (Promote / Roll Back in one click). The report comes from the deployment monitor (a child
-// process); while the server runs the panel refreshes with it. The webview only draws.
+// process); while the server runs the panel refreshes with it. The webview only draws. Image
+// deployments also show the window's pictures beside training ones and the worst requests: the
+// webview loads the files themselves (webview URIs under the project folder), nothing is decoded here.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -24,6 +26,7 @@ import {
 } from './deploymentMonitor';
 import { gateOf } from './promotionGate';
 import { deploymentDir } from '../../core/spec/layout';
+import { imagesViewOf } from './imageTiles';
 
 /** What identifies the panel (and brings it back after a reload): the deployment, not its server. */
 function restoreKeyOf(ref: DeploymentRef): DeploymentRef {
@@ -72,6 +75,8 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       isWebviewMessage: isMonitoringWebviewMessage,
       restoreKey: restoreKeyOf(ref),
       panels: services.panels,
+      // Image deployments: the logged pictures (under .mlloop/deployments) and the training ones.
+      resourceRoots: [vscode.Uri.file(ref.projectDir)],
     });
     const monitor = deploymentMonitor(services);
     const subs = [
@@ -128,6 +133,12 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
     // A running server without request logging has nothing to monitor, whatever an older report or error said.
     const notLogging = deployment.running && !deployment.logging;
     const reportError = notLogging ? notLoggingMessage(this.ref.deployment) : st?.reportError;
+    const images =
+      st?.report && !notLogging
+        ? imagesViewOf(st.report, this.ref.projectDir, this.ref.deployment, (f) =>
+            this.panel.webview.asWebviewUri(vscode.Uri.file(f)).toString(),
+          )
+        : undefined;
     return {
       status: 'loaded',
       deployment,
@@ -136,6 +147,7 @@ export class MonitoringPanel extends WebviewPanelHost<MonitoringHostMessage, Mon
       ...(notLogging ? { notLogging } : {}),
       alerts: st?.alerts ?? [],
       ...this.gateField(),
+      ...(images ? { images } : {}),
       ...(this.busy ? { busy: this.busy } : {}),
       ...(st?.refreshedAt ? { refreshedAt: st.refreshedAt } : {}),
     };

@@ -19,6 +19,8 @@ export interface PanelOptions<W> {
   restoreKey: unknown;
   /** The window's open panels: the panel joins them until it is closed. */
   panels: PanelRegistry;
+  /** Folders besides the bundles and media/ the webview may load images from (e.g. a project's pictures). */
+  resourceRoots?: vscode.Uri[];
 }
 
 /** One panel per view type and restore key. */
@@ -169,7 +171,10 @@ export abstract class WebviewPanelHost<H, W extends { type: string }> implements
 
   constructor(private readonly options: PanelOptions<W>) {
     this.log = options.log;
-    const webviewOptions = { enableScripts: true, localResourceRoots: localResourceRoots(options.extensionUri) };
+    const webviewOptions = {
+      enableScripts: true,
+      localResourceRoots: [...localResourceRoots(options.extensionUri), ...(options.resourceRoots ?? [])],
+    };
     const adopt = options.panels.takeRestored(options.viewType, options.restoreKey);
     if (adopt) {
       this.panel = adopt;

@@ -53,3 +53,15 @@ export class Webview {
     return this.frame.locator(selector).first().evaluate(countPaintedPixels);
   }
 }
+
+/** Retries a step that a redraw of the panel (a new report arriving) may interrupt. */
+export async function settled<T>(step: () => Promise<T>, tries = 5): Promise<T> {
+  for (let k = 1; ; k++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (k >= tries) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

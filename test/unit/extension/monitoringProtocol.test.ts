@@ -48,3 +48,14 @@ test('host snapshots: loading, error, loaded with a report, alerts and a gate; m
   assert.ok(!isMonitoringHostMessage({ type: 'state', state: { ...loaded, gate: { candidateRunId: 'b' } } }));
   assert.ok(!isMonitoringHostMessage({ type: 'state', state: { ...loaded, deployment: { name: 'iris' } } }));
 });
+
+test('host snapshots of an image deployment: image tiles validated (src, caption, title)', () => {
+  const tile = { src: 'https://file+.vscode-resource/p/a.png', caption: 'shirt 62 %', title: 'request r1' };
+  const loaded = { status: 'loaded', deployment, report: report(), alerts: [] };
+  const images = { samples: [tile], reference: [{ ...tile, caption: 'shirt' }], worst: [{ ...tile, wrong: true }] };
+  assert.ok(isMonitoringHostMessage({ type: 'state', state: { ...loaded, images } }));
+  assert.ok(!isMonitoringHostMessage({ type: 'state', state: { ...loaded, images: { samples: [tile] } } }));
+  assert.ok(
+    !isMonitoringHostMessage({ type: 'state', state: { ...loaded, images: { ...images, worst: [{ src: 1 }] } } }),
+  );
+});

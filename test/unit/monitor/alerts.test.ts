@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlertThrottle, alertsOf } from '../../../src/core/monitor/alerts';
-import { report } from './fixtures';
+import { feature, report } from './fixtures';
 
 test('a report crossing thresholds raises accuracy, data and prediction drift alerts, naming the drifted features worst first', () => {
   const alerts = alertsOf('iris', report());
@@ -49,4 +49,34 @@ test('notified once per editor window, per deployment and kind: later reports st
   assert.equal(t.shouldNotify(a, { kind: 'requests', requests: 0, rows: 0 }), false);
   t.forget('iris');
   assert.equal(t.shouldNotify(a, w('06:00', '07:00')), true);
+});
+
+test('an image deployment whose embeddings drift raises one embedding-drift alert naming the drifted image properties', () => {
+  const r = report({
+    dataset: { drifted: 1, total: 4, share: 0.25, threshold: 0.5, drift: false },
+    prediction: { ...report().prediction!, drifted: false },
+    live: undefined,
+    features: [feature('brightness', { drifted: true, score: 0.9 }), feature('width')],
+    embedding: {
+      method: 'domain-classifier',
+      rocAuc: 0.93,
+      threshold: 0.58,
+      drifted: true,
+      referenceRows: 150,
+      currentRows: 150,
+      heldOut: 75,
+      dim: 64,
+    },
+  });
+  const alerts = alertsOf('fashion', r);
+  assert.deepEqual(
+    alerts.map((a) => a.kind),
+    ['embedding-drift'],
+  );
+  assert.deepEqual(alerts[0].features, ['brightness']);
+  assert.match(alerts[0].message, /ROC AUC 0\.930 > 0\.580\); drifted image properties: brightness$/);
+  const t = new AlertThrottle();
+  const w = { kind: 'requests' as const, requests: 150, rows: 150, from: 'a', to: 'b' };
+  assert.equal(t.shouldNotify(alerts[0], w), true);
+  assert.equal(t.shouldNotify(alerts[0], { ...w, to: 'c' }), false);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { OnnxGraphBuilder, type ElemType } from '../../../src/core/onnx/builder';
 import { appendClassifierOutputsFromLogits } from '../../../src/core/train/outputs';
 import { InferenceServer, type ServerOptions } from '../../../src/core/serve/server';
+import { imageMetadata } from '../../../src/core/data/images/modelMetadata';
 
 export function tempDir(prefix = 'mlloop-serve-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -125,4 +126,34 @@ export function slowModel(): Uint8Array {
   b.addNode('ReduceMean', [m], ['y'], { axes: [0, 1], keepdims: 1 });
   b.addOutput('y', 'float', [1, 1]);
   return b.build();
+}
+
+/** The classes of imageModel(). */
+export const IMAGE_CLASSES = ['dark', 'mid', 'light'];
+
+/**
+ * An image classifier as a script exports one (the fashion sample's shape): image float [N, 1, 8, 8]
+ * in [0, 1] → scores [N, 3] = flatten(image) · W + b (no label output), with ML Loop's image
+ * metadata (8×8 grey) and classes.
+ */
+export function imageModel(): Uint8Array {
+  const b = new OnnxGraphBuilder('image_test');
+  b.addInput('image', 'float', ['N', 1, 8, 8]);
+  const W = new Float32Array(64 * 3);
+  // By mean brightness m: dark scores 6.4 - 12.8 m, light 12.8 m - 6.4, mid 3 (it wins for m in 0.27-0.73).
+  for (let p = 0; p < 64; p++) {
+    W[p * 3] = -0.2;
+    W[p * 3 + 2] = 0.2;
+  }
+  const w = b.addInitializer('w', W, [64, 3]);
+  const bias = b.addInitializer('bias', new Float32Array([6.4, 3, -6.4]), [3]);
+  const [flat] = b.addNode('Flatten', ['image'], undefined, { axis: 1 });
+  const [mm] = b.addNode('MatMul', [flat, w]);
+  b.addNode('Add', [mm, bias], ['scores']);
+  b.addOutput('scores', 'float', ['N', 3]);
+  return b.build({
+    task: 'classification',
+    classes: JSON.stringify(IMAGE_CLASSES),
+    ...imageMetadata({ height: 8, width: 8, channels: 1 }),
+  });
 }

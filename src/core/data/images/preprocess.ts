@@ -138,11 +138,16 @@ export async function readImageInfo(bytes: Uint8Array): Promise<SourceImageInfo>
 export async function sharpImageInfo(bytes: Uint8Array): Promise<SourceImageInfo> {
   let meta: SharpModule.Metadata;
   try {
-    meta = await sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+    // Only the header is read: the pixel limit is checked below, naming the size.
+    meta = await sharp()(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new ImageDecodeError(shortReason(e));
   }
   if (!meta.width || !meta.height || !meta.format) throw new ImageDecodeError('no image size in the file');
+  if (meta.width * meta.height > MAX_IMAGE_PIXELS)
+    throw new ImageDecodeError(
+      `${meta.width}×${meta.height} = ${meta.width * meta.height} pixels, more than the limit of ${MAX_IMAGE_PIXELS} (not decoded)`,
+    );
   return {
     format: meta.format === 'jpeg' ? 'jpeg' : meta.format,
     width: meta.width,
@@ -202,4 +207,24 @@ export async function encodePng(pixels: Uint8Array, settings: ImageSettings): Pr
   return sharp()(planarToInterleaved(pixels, 0, settings), { raw: { width, height, channels } })
     .png()
     .toBuffer();
+}
+
+/**
+ * A smaller copy of an encoded image, upright, its longer side at most `side` pixels, in `format`
+ * (the request log keeps these for images past its size limit).
+ */
+export async function encodeThumbnail(
+  bytes: Uint8Array,
+  side: number,
+  format: 'png' | 'jpeg' | 'webp',
+): Promise<Buffer> {
+  try {
+    return await sharp()(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
+      .autoOrient()
+      .resize(side, side, { fit: 'inside', withoutEnlargement: true })
+      .toFormat(format)
+      .toBuffer();
+  } catch (e) {
+    throw new ImageDecodeError(shortReason(e));
+  }
 }

@@ -172,3 +172,39 @@ export function imageProperties(pixels: Uint8Array, height: number, width: numbe
     pixelHash: fnv >>> 0,
   };
 }
+
+/**
+ * The properties monitoring compares between training images and production ones (drift): what the
+ * preprocessed picture looks like, and the size it was sent at (upright width and height, aspect =
+ * width ÷ height). The stored channel count (1 grey, 3 RGB, 4 RGBA, …) is compared as a category.
+ */
+export const MONITORED_PROPERTIES = [
+  'brightness',
+  'contrast',
+  'sharpness',
+  'entropy',
+  'colourfulness',
+  'width',
+  'height',
+  'aspect',
+] as const;
+export const MONITORED_CHANNELS = 'channels';
+
+/** MONITORED_PROPERTIES of one image: its preprocessed pixels (uint8 [C, H, W]) and its upright source size. */
+export function monitoredProperties(
+  pixels: Uint8Array,
+  shape: { height: number; width: number; channels: number },
+  source: { width: number; height: number },
+): number[] {
+  const p = imageProperties(pixels, shape.height, shape.width, shape.channels);
+  return [
+    p.brightness,
+    p.contrast,
+    p.sharpness,
+    p.entropy,
+    p.colourfulness,
+    source.width,
+    source.height,
+    source.width / source.height,
+  ];
+}
