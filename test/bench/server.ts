@@ -10,7 +10,9 @@
 // Then a heavy model (an MLP, 64 → 2048 → 2048 → 10) on the server's thread and in the pool, to show
 // where a pool pays (what --workers auto decides on: the single-row run time, AUTO_POOL_MIN_RUN_MS).
 // Targets (issue 9): batching on at 64 connections ≥ 60 % of no-op, p99 < 5 ms; 1 connection p50 < 1 ms.
-//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64]
+// Then the wire (issue 19, ./serverWire.ts): 512-row requests over JSON, binary REST and gRPC against
+// in-process runs, and 28×28 PNG bodies against in-process decode + run.
+//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64 --parts single,wire]
 //   (bundles the server first; needs Debian's wrk)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,14 +24,17 @@ import { OnnxGraphBuilder } from '../../src/core/onnx/builder';
 import { AUTO_POOL_MIN_RUN_MS } from '../../src/core/serve/engine';
 import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs';
 import { benchTempDir } from './tempDir';
+import { benchWire, fashionPngs } from './serverWire';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '1,16,64' },
     'heavy-connections': { type: 'string', default: '16,64' },
+    parts: { type: 'string', default: 'single,wire' },
   },
 });
+const PARTS = new Set(values.parts!.split(','));
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = values.connections!.split(',').map(Number);
 const HEAVY_CONNECTIONS = values['heavy-connections']!.split(',').filter(Boolean).map(Number);
@@ -244,12 +249,31 @@ async function measureAll(
       .map((l) => l.toFixed(1))
       .join(' ')}, ${SECONDS} s per point, single-row FP32 [1, ${F}] requests, wrk -t1`,
   );
+  // Its own bundle (npm run bench:server makes it): dist/ may be rebuilt by someone else mid-run.
+  const serverJs = join(root, '.cache/bench/server.js');
+  if (PARTS.has('single')) await benchSingleRows(dir, model, modelPath, serverJs, lua, luaGet);
+  if (PARTS.has('wire'))
+    await benchWire({ serverJs, dir, seconds: SECONDS, model, features: F, pngs: fashionPngs(root, 200) });
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+})();
+
+async function benchSingleRows(
+  dir: string,
+  model: Uint8Array,
+  modelPath: string,
+  serverJs: string,
+  lua: string,
+  luaGet: string,
+): Promise<void> {
   const session = await inProcessRuns(model);
   console.log(
     `in-process session.run: ${Math.round(session.rps)} calls/s, p50 ${(session.p50 * 1000).toFixed(0)} µs, p99 ${(session.p99 * 1000).toFixed(0)} µs`,
   );
-  // Its own bundle (npm run bench:server makes it): dist/ may be rebuilt by someone else mid-run.
-  const serverJs = join(root, '.cache/bench/server.js');
   const serve = (path: string, extra: string[]) => [
     serverJs,
     '--model',
@@ -322,10 +346,4 @@ async function measureAll(
         `heavy ${String(c).padStart(2)} conn: pool/thread ${(hv.pool[c].rps / hv.thread[c].rps).toFixed(2)}x, auto/thread ${(hv.auto[c].rps / hv.thread[c].rps).toFixed(2)}x`,
       );
   }
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
-  rmSync(dir, { recursive: true, force: true });
-})();
+}

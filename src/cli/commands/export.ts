@@ -14,7 +14,8 @@ export const exportCommand: CliCommand = {
 ml-loop export kserve --run RUN --out DIR [--storage-uri URI] [--name NAME] [--version N] [--project DIR]
 
 triton: writes a Triton model repository DIR/NAME/config.pbtxt (ONNX Runtime backend, inputs, outputs,
-dynamic batching) and DIR/NAME/N/model.onnx.
+dynamic batching) and DIR/NAME/N/model.onnx; for an image model also DIR/NAME/README.md, how to feed
+Triton the image tensor (the preprocessing is in the model's ONNX metadata, key image_preprocessing).
 kserve: writes the same repository plus DIR/NAME.inferenceservice.yaml, a KServe InferenceService
 (Triton runtime, protocol v2) whose storageUri is where you upload DIR.
 

@@ -323,8 +323,9 @@ export function splitRawBytes(name: string, bytes: Uint8Array, count: number): B
 }
 
 /**
- * A tensor's typed data from raw bytes (BYTES: UTF-8 strings). Checks the size against the shape and,
- * for floating-point types, that every value is finite (as the JSON path does).
+ * A tensor's typed data from raw bytes (BYTES: UTF-8 strings), its size checked against the shape.
+ * Floats are taken as sent, NaN included (ML Loop's models read NaN as a missing value; JSON cannot
+ * carry NaN, so the JSON path has no such case), as Triton takes raw tensors.
  */
 export function rawToElements(
   name: string,
@@ -342,28 +343,25 @@ export function rawToElements(
   // Copied into its own buffer: the request's bytes are not aligned for a typed array.
   const buffer = new ArrayBuffer(count * size);
   new Uint8Array(buffer).set(bytes);
-  const out = new RAW_ARRAY[datatype]!(buffer);
-  if (datatype === 'FP32' || datatype === 'FP64') {
-    const f = out as Float32Array;
-    for (let i = 0; i < f.length; i++)
-      if (!Number.isFinite(f[i]))
-        throw new BadRequest(`input "${name}" (${datatype}): element ${i} is ${f[i]}, expected a finite number`);
-  }
-  return out as ort.Tensor.DataType;
+  return new RAW_ARRAY[datatype]!(buffer) as ort.Tensor.DataType;
 }
 
 /** A tensor's data as raw bytes (the inverse of rawToElements). */
 export function elementsToRaw(tensor: TensorData): Buffer {
   const data = tensor.data;
   if (Array.isArray(data)) {
-    const parts: Buffer[] = [];
-    for (const s of data as string[]) {
-      const b = Buffer.from(String(s), 'utf8');
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32LE(b.length);
-      parts.push(len, b);
+    // One buffer for all elements (a label output has one short string per row).
+    const strings = data as string[];
+    let size = 0;
+    for (const s of strings) size += 4 + Buffer.byteLength(String(s));
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const s of strings) {
+      const n = out.write(String(s), at + 4);
+      out.writeUInt32LE(n, at);
+      at += 4 + n;
     }
-    return Buffer.concat(parts);
+    return out;
   }
   const typed = data as Uint8Array;
   return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);

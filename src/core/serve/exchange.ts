@@ -20,8 +20,10 @@ export interface Exchange {
   request?: InferRequest;
   feeds?: Record<string, ort.Tensor>;
   outputs?: Outputs;
-  /** The outputs as the record logs them, when the transport already built them. */
+  /** The outputs as the record logs them, when the transport already built them (/predict's predictions). */
   loggedOutputs?: unknown;
+  /** The JSON /infer response sent (its outputs' data are logged as they are). */
+  response?: Record<string, unknown>;
   /** The images the client sent as files. */
   images?: SentImage[];
   /** /predict got one image as the body. */

@@ -76,10 +76,77 @@ export async function exportTriton(o: TritonExportOptions): Promise<string[]> {
     writeFileSync(config, tritonConfig(o.name, v.inputs, v.outputs, o.maxBatchSize ?? 64, o.maxQueueDelayUs ?? 100));
     const model = join(versionDir, 'model.onnx');
     copyFileSync(o.modelPath, model);
-    return [config, model];
+    if (!v.image) return [config, model];
+    const readme = join(modelDir, 'README.md');
+    writeFileSync(readme, imageModelReadme(o.name, v));
+    return [config, model, readme];
   } finally {
     await v.session.release();
   }
+}
+
+/**
+ * How Triton serves an image model: the repository's README. Triton's ONNX Runtime backend takes the
+ * tensor, not image files, so the client preprocesses as the model's metadata says (the same steps
+ * ML Loop's server applies to files it receives).
+ */
+export function imageModelReadme(name: string, v: ServedVersion): string {
+  const p = v.image!;
+  const classes = v.contract?.classes;
+  const output = v.outputs.find((o) => o.name === 'probabilities') ?? v.outputs[0];
+  const grey = p.channels === 1;
+  return `# ${name}: an image model
+
+\`model.onnx\` takes \`${p.input}\`: FP32 [N, ${p.channels}, ${p.height}, ${p.width}] (NCHW), pixels scaled to [0, 1].
+Its ONNX metadata carries the preprocessing it was trained with (key \`image_preprocessing\`)${classes ? ' and its classes (key `classes`)' : ''}:
+
+\`\`\`json
+${JSON.stringify(p, null, 2)}
+\`\`\`
+${
+  classes
+    ? `
+Classes, in the order of the model's \`${output.name}\` output: ${classes.map((c) => `\`${c}\``).join(', ')}.
+`
+    : ''
+}
+## Preprocessing
+
+Triton's ONNX Runtime backend runs the model on the tensor; it does not decode image files. Send the
+tensor made exactly as in training:
+
+1. decode the file (PNG, JPEG, WebP);
+2. turn it upright by its EXIF orientation;
+3. resize to ${p.width}×${p.height} (width × height), stretched (no crop, aspect not kept), bilinear;
+4. convert to ${grey ? 'one grey channel' : 'RGB (3 channels, alpha dropped)'};
+5. lay it out channels first ([${p.channels}, ${p.height}, ${p.width}]) and divide by 255 (float32).
+
+With Python (Pillow, numpy and Triton's client, \`pip install tritonclient[http]\`):
+
+\`\`\`python
+import numpy as np
+import tritonclient.http as httpclient
+from PIL import Image, ImageOps
+
+image = ImageOps.exif_transpose(Image.open("picture.png")).convert("${grey ? 'L' : 'RGB'}")
+image = image.resize((${p.width}, ${p.height}), Image.BILINEAR)
+x = np.asarray(image, dtype=np.float32)${grey ? '[None, None, :, :]' : '.transpose(2, 0, 1)[None]'} / 255
+
+client = httpclient.InferenceServerClient("localhost:8000")
+tensor = httpclient.InferInput("${p.input}", list(x.shape), "FP32")
+tensor.set_data_from_numpy(x, binary_data=True)
+result = client.infer("${name}", [tensor])
+print(result.as_numpy("${output.name}"))
+\`\`\`
+
+(Pillow's bilinear resize and ML Loop's libvips one may differ by a grey level on some pixels.)
+
+The same client code works against ML Loop's local server (\`ml-loop serve\`), which also takes the
+image files themselves: \`POST /v2/models/${name}/predict\` with the file as the body
+(\`Content-Type: image/png\`), or a BYTES input \`${p.input}\` of encoded files to \`/infer\` (REST or gRPC).
+To decode on the Triton side instead, put a Python-backend (or DALI) model applying the steps above in
+front of this one in an ensemble.
+`;
 }
 
 export interface KServeExportOptions {

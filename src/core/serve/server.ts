@@ -420,13 +420,10 @@ export class InferenceServer {
         );
       } else if (request.binaryOutputs) {
         const { json, chunks } = binaryInferResponse(v, outputs, request.id, request.outputs, request.binaryOutputs);
-        x.logId ??= json.id as string | undefined;
         sendBinary(res, json, chunks);
       } else {
         const out = inferResponse(v, outputs, request.id, request.outputs);
-        x.loggedOutputs = Object.fromEntries(
-          (out.outputs as Array<{ name: string; data: unknown }>).map((o) => [o.name, o.data]),
-        );
+        x.response = out;
         sendJson(res, 200, out);
       }
     } catch (e) {
@@ -511,7 +508,7 @@ export class InferenceServer {
           version: v.version,
           status,
           inputs: loggedInputs(x, imageInput),
-          outputs: x.loggedOutputs ?? (x.outputs && loggedTensors(x.outputs, x.request?.outputs)),
+          outputs: x.loggedOutputs ?? loggedOutputs(x),
           latency_ms: latency,
           ...(v.source.runId ? { run: v.source.runId } : {}),
           ...(images ? { images } : {}),
@@ -747,9 +744,13 @@ function loggedInputs(x: Exchange, imageInput: string | undefined): unknown {
   return out;
 }
 
-/** Outputs as logged: by name, their elements as a flat list (the selected ones, or all). */
-function loggedTensors(outputs: Outputs, selected: string[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((selected ?? Object.keys(outputs)).map((n) => [n, decodeElements(outputs[n])]));
+/** Outputs as logged: by name, their elements as a flat list (the selected ones, or all); from the JSON response when there is one. */
+function loggedOutputs(x: Exchange): Record<string, unknown> | undefined {
+  const sent = x.response?.outputs as Array<{ name: string; data: unknown }> | undefined;
+  if (sent) return Object.fromEntries(sent.map((o) => [o.name, o.data]));
+  const outputs = x.outputs;
+  if (!outputs) return undefined;
+  return Object.fromEntries((x.request?.outputs ?? Object.keys(outputs)).map((n) => [n, decodeElements(outputs[n])]));
 }
 
 /** A response of the binary data extension: the JSON header, then the binary outputs' bytes. */

@@ -4,15 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { loadSplitDataset, resolveProject } from '../../../src/core/data/dataset';
 import { preprocessImage } from '../../../src/core/data/images/preprocess';
-import { OnnxGraphBuilder } from '../../../src/core/onnx/builder';
+import { OnnxGraphBuilder, readMetadata } from '../../../src/core/onnx/builder';
+import { readImageMetadata } from '../../../src/core/data/images/modelMetadata';
+import { InferenceServer } from '../../../src/core/serve/server';
 import { inputEnv } from '../../../src/core/scripts/inputs';
-import { prepareScriptData } from '../../../src/core/scripts/scriptData';
+import { evaluateScriptRun, prepareScriptData } from '../../../src/core/scripts/scriptData';
 import { evaluateScriptModel, ModelContractError, ScriptModel } from '../../../src/core/scripts/scriptModel';
 import { imageProject, imageSpec } from '../data/images/imageFixture';
 
@@ -157,6 +159,64 @@ test('a script run on a derived image version gets its added images (files under
     assert.equal(added.length, 5);
     assert.ok(added.every((r) => r.label === base.schema.classes![base.dev.y[0]]));
     assert.deepEqual(readNpy(env.MLLOOP_TRAIN_IMAGES).shape, [base.train.features.n + 5, 1, 16, 16]);
+  } finally {
+    p.cleanup();
+  }
+});
+
+test('after evaluating a script’s image model ML Loop stamps it with its preprocessing and classes: served, it reads pictures as ML Loop evaluated them', async () => {
+  const p = await imageProject(imageSpec({ split: { dev: 0.25, seed: 0 } }), ['cat', 'dog'], 8);
+  try {
+    const ref = await resolveProject(p.dir);
+    const dataset = await loadSplitDataset(ref);
+    const runDir = join(p.dir, '.mlloop', 'runs', 'cnn-a1b2c3');
+    mkdirSync(runDir, { recursive: true });
+    const file = join(runDir, 'model.onnx');
+    // A field this ONNX schema does not know (number 99, a varint) survives the stamping byte for byte.
+    const unknownField = Buffer.from([0x98, 0x06, 0x2a]);
+    writeFileSync(file, Buffer.concat([halvesModel(), unknownField]));
+    const metrics = await evaluateScriptRun(ref, runDir, file, dataset.version.id);
+    const bytes = readFileSync(file);
+    assert.ok(bytes.includes(unknownField));
+    const meta = readMetadata(bytes);
+    assert.deepEqual(readImageMetadata(meta), {
+      input: 'image',
+      layout: 'NCHW',
+      dtype: 'float32',
+      height: 16,
+      width: 16,
+      channels: 1,
+      colour: 'grey',
+      resize: 'stretch-bilinear',
+      scale: 'unit',
+      exif: true,
+    });
+    assert.equal(meta.classes, JSON.stringify(['cat', 'dog']));
+    assert.equal(meta.task, 'classification');
+    assert.equal(meta.run_id, 'cnn-a1b2c3');
+    assert.equal(meta.data_version, dataset.version.id);
+    // Evaluated again, the stamped model gives the same metrics (the stamp changes nothing else).
+    assert.deepEqual(await evaluateScriptModel(file, dataset), metrics);
+    // Served: a dev picture sent as a PNG body gets the class ML Loop's evaluation predicted for it.
+    const server = new InferenceServer({ port: 0, processMetrics: false });
+    await server.listen();
+    try {
+      await server.registry.addVersion('pets', { path: file });
+      let dev: { classIndex?: Int32Array } | undefined;
+      await evaluateScriptModel(file, dataset, (pred) => (dev = pred));
+      for (let i = 0; i < dataset.dev.features.n; i++) {
+        const png = readFileSync(join(p.dir, dataset.dev.images!.files[i]));
+        const res = await fetch(`${server.url}/v2/models/pets/predict`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'image/png' },
+          body: new Uint8Array(png),
+        });
+        const body = (await res.json()) as { label: string; probabilities: Record<string, number> };
+        assert.equal(body.label, ['cat', 'dog'][dev!.classIndex![i]]);
+      }
+    } finally {
+      await server.close();
+    }
   } finally {
     p.cleanup();
   }

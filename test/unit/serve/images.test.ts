@@ -14,7 +14,10 @@ import { scaleToUnit } from '../../../src/core/data/images/pixels';
 import { logFiles } from '../../../src/core/requestLog/log';
 import { loggedImagesOf, readLoggedImage } from '../../../src/core/requestLog/images';
 import { toProbabilities } from '../../../src/core/scripts/scriptModel';
-import { call, IMAGE_CLASSES, imageModel, startServer, tempDir, writeModel } from './helpers';
+import { exportTriton } from '../../../src/core/serve/export';
+import { readMetadata } from '../../../src/core/onnx/builder';
+import { readImageMetadata } from '../../../src/core/data/images/modelMetadata';
+import { call, contractClassifier, IMAGE_CLASSES, imageModel, startServer, tempDir, writeModel } from './helpers';
 
 const SETTINGS = { height: 8, width: 8, channels: 1 } as const;
 
@@ -309,4 +312,104 @@ test('logged images past the size limit are thumbnails; the images count toward 
   assert.deepEqual([img.width, img.height, img.bytes], [600, 400, big.length]);
   const meta = await sharp(readLoggedImage(dir2, img)!).metadata();
   assert.deepEqual([meta.width, meta.height], [256, 171]);
+});
+
+/** Deterministic mutations of valid PNG and JPEG files: flipped bytes, cuts, spliced chunks, lying headers. */
+function* mutatedImages(seeds: Buffer[], n: number): Generator<Buffer> {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  const int = (k: number) => Math.floor(rnd() * k);
+  for (let i = 0; i < n; i++) {
+    const src = seeds[i % seeds.length];
+    const b = Buffer.from(src);
+    switch (i % 6) {
+      case 0: // a few random bytes anywhere
+        for (let k = 0; k < 1 + int(8); k++) b[int(b.length)] = int(256);
+        yield b;
+        break;
+      case 1: // cut short
+        yield b.subarray(0, int(b.length));
+        break;
+      case 2: // a lying size in the PNG header (CRC fixed half the time) or in the JPEG's first bytes
+        if (src[0] === 0x89) {
+          const sizes = [0, 1, 65535, 100000, 0x7fffffff, int(3000)];
+          b.writeUInt32BE(sizes[int(sizes.length)], 16);
+          b.writeUInt32BE(sizes[int(sizes.length)], 20);
+          if (rnd() < 0.5) b.writeUInt32BE(crc32(b.subarray(12, 29)), 29);
+        } else for (let k = 0; k < 4; k++) b[2 + int(Math.min(200, b.length - 2))] = int(256);
+        yield b;
+        break;
+      case 3: {
+        // a slice of the file repeated in the middle
+        const at = int(b.length);
+        yield Buffer.concat([b.subarray(0, at), b.subarray(int(at + 1), at + 1 + int(200)), b.subarray(at)]);
+        break;
+      }
+      case 4: // the signature, then noise
+        yield Buffer.concat([src.subarray(0, 8), Buffer.from(Array.from({ length: int(400) }, () => int(256)))]);
+        break;
+      default:
+        {
+          // bytes zeroed over a run
+          const at = int(b.length);
+          b.fill(0, at, Math.min(b.length, at + int(64)));
+        }
+        yield b;
+    }
+  }
+}
+
+test('fuzz: 1200 mutated PNG and JPEG files get 200 or 400 (never 5xx, never a crash), raw and in JSON; then a valid image is still right', async () => {
+  const { server, files, ref } = await setup();
+  const seeds = [await picture(60), await picture(200, 40, 30, 'jpeg'), await picture(90, 8, 8)];
+  const bodies = [...mutatedImages(seeds, 1200)];
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < bodies.length; i += 20) {
+    const batch = bodies.slice(i, i + 20);
+    const rs = await Promise.all(
+      batch.map((b, k) =>
+        (i + k) % 3 === 2
+          ? call(server, 'POST', '/v2/models/img/predict', { instances: [{ image: { b64: b.toString('base64') } }] })
+          : post(server.url, '/v2/models/img/predict', b, {
+              'Content-Type': b[0] === 0x89 ? 'image/png' : 'image/jpeg',
+            }).then((r) => ({ status: r.status, body: JSON.parse(r.bytes.toString()) })),
+      ),
+    );
+    for (const [k, r] of rs.entries()) {
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      assert.ok(r.status === 200 || r.status === 400, `${r.status} for mutation ${i + k}: ${JSON.stringify(r.body)}`);
+      if (r.status === 400) assert.match(r.body.error, /not an image the server can read|is empty/);
+    }
+  }
+  // Most mutations break the file; some (a flipped pixel byte in a JPEG) still decode.
+  assert.ok((statuses.get(400) ?? 0) > 600, JSON.stringify([...statuses]));
+  const ok = await post(server.url, '/v2/models/img/predict', files[0], { 'Content-Type': 'image/png' });
+  assert.equal(JSON.parse(ok.bytes.toString()).label, ref.labels[0]);
+  await server.close();
+});
+
+test('export triton of an image model: the model keeps its preprocessing metadata, a README says how Triton is fed', async () => {
+  const dir = tempDir();
+  const modelPath = writeModel(dir, 'image.onnx', imageModel());
+  const files = await exportTriton({ modelPath, outDir: join(dir, 'repo'), name: 'img' });
+  assert.deepEqual(
+    files.map((f) => f.slice(join(dir, 'repo').length + 1)),
+    ['img/config.pbtxt', 'img/1/model.onnx', 'img/README.md'],
+  );
+  const exported = readMetadata(readFileSync(files[1]));
+  assert.deepEqual(readImageMetadata(exported), readImageMetadata(readMetadata(imageModel())));
+  assert.equal(exported.classes, JSON.stringify(IMAGE_CLASSES));
+  const readme = readFileSync(files[2], 'utf8');
+  assert.match(readme, /takes `image`: FP32 \[N, 1, 8, 8\]/);
+  assert.match(readme, /resize to 8×8 \(width × height\), stretched/);
+  assert.match(readme, /`dark`, `mid`, `light`/);
+  assert.match(readme, /convert\("L"\)/);
+  assert.match(readFileSync(files[0], 'utf8'), /dims: \[ 1, 8, 8 \]/);
+  // A model without image metadata gets no README.
+  const plain = await exportTriton({
+    modelPath: writeModel(dir, 'c.onnx', contractClassifier()),
+    outDir: join(dir, 'r2'),
+    name: 'c',
+  });
+  assert.equal(plain.length, 2);
 });
