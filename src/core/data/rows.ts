@@ -34,5 +34,18 @@ export function selectRows(
     rowIndex[k] = rows.rowIndex[i];
     ids[k] = rows.ids[i];
   }
-  return { features: { n, numeric, categories }, y, ids, rowIndex };
+  const out: Rows = { features: { n, numeric, categories }, y, ids, rowIndex };
+  // Image rows carry their pixels (uint8 [N, C, H, W]) and files along.
+  if (rows.images) {
+    const size = rows.features.n > 0 ? rows.images.pixels.length / rows.features.n : 0;
+    const pixels = new Uint8Array(n * size);
+    const files: string[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = indices[k];
+      pixels.set(rows.images.pixels.subarray(i * size, (i + 1) * size), k * size);
+      files[k] = rows.images.files[i];
+    }
+    out.images = { pixels, files };
+  }
+  return out;
 }
