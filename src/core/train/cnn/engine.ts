@@ -10,7 +10,7 @@ import { CONV_WASM_BASE64 } from '../kernels/conv.wasm';
 import { GEMM_SHARED_WASM_BASE64 } from '../kernels/gemmShared.wasm';
 import { ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON } from '../kernels/gemm';
 import { TrainingError } from '../types';
-import { cnnLaneStep, type LaneKernels } from './lane';
+import { cnnLaneStep, type LaneClock, type LaneKernels } from './lane';
 import { cnnLayout, type CnnArchitecture, type CnnLayout } from './layout';
 
 type Raw = (...args: number[]) => number;
@@ -81,6 +81,8 @@ export class CnnEngine {
   private io: Float64Array | null = null;
   private job = 0;
   private t = 0;
+  /** When set (benchmarks), lanes run on this thread and charge their time to phases. */
+  clock: LaneClock | undefined;
 
   /** Helper threads started and not yet exited (tests check none outlives training). */
   static liveHelpers = 0;
@@ -172,10 +174,14 @@ export class CnnEngine {
   gradients(rows0: number, rows1: number, useDropout: boolean): number {
     const inv = 1 / (rows0 + rows1);
     const drop = useDropout ? 1 : 0;
-    const { control, io } = this;
+    const { control, io, clock } = this;
     let loss: number;
-    if (rows1 === 0) return cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv);
-    if (control && io) {
+    if (rows1 === 0) return cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv, clock);
+    if (clock) {
+      // Timed (one thread): both lanes here, each phase charged.
+      loss = cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv, clock);
+      loss += cnnLaneStep(this.ex, this.memory.buffer, this.layout, 1, rows1, 1, drop, inv, clock);
+    } else if (control && io) {
       control[ROWS] = rows1;
       control[TRAIN] = 1;
       control[DROPOUT] = drop;
@@ -190,6 +196,7 @@ export class CnnEngine {
     }
     const L = this.layout;
     this.ex.add(L.lanes[0].grads, L.lanes[1].grads, L.nParams);
+    clock?.lap(8);
     return loss;
   }
 
@@ -212,6 +219,7 @@ export class CnnEngine {
       else this.ex.sgd(n4, w, G + w, L.moment1 + w, decay, o.learningRate, o.momentum);
     }
     this.transposeWeights();
+    this.clock?.lap(9);
   }
 
   /** Stops the helper thread. */

@@ -26,6 +26,7 @@ import {
 import { TrainingError, type TrainContext, type TrainedModel, type Trainer } from '../types';
 import { CnnEngine } from './engine';
 import type { CnnArchitecture } from './layout';
+import type { LaneClock } from './lane';
 import { readLayerTensors } from './weights';
 
 /** cnn's parameters once checked: `earlyStopping` is a patience, or false. */
@@ -92,6 +93,8 @@ export interface CnnOptions {
   threads?: number;
   /** Called after each batch with the batch's index in the epoch (benchmarks, tests). */
   onBatch?: (epoch: number, batch: number) => void;
+  /** Benchmarks: charges the time of each phase (CNN_PHASES); the lanes then run on this thread. */
+  clock?: LaneClock;
 }
 
 export const trainCnn: Trainer = (ctx) => trainCnnWith(ctx, {});
@@ -143,7 +146,8 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
   // Augmentation and dropout draw from their own streams: turning one on leaves the others' draws as they were.
   const augmentRandom = mulberry32(p.seed ^ 0x2545f491);
   const dropoutRandom = mulberry32(p.seed ^ 0x68e31da4);
-  const engine = new CnnEngine(arch, laneRows, threads);
+  const engine = new CnnEngine(arch, laneRows, opts.clock ? 1 : threads);
+  engine.clock = opts.clock;
   try {
     initWeights(engine, random);
     engine.transposeWeights();
@@ -186,6 +190,7 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
           if (useDropout) fillDropoutMasks(engine, lane, count, p.dropout, dropoutRandom);
           first += count;
         }
+        opts.clock?.lap(10);
         lossSum += engine.gradients(lanes[0], lanes[1], useDropout);
         engine.step({ kind: p.optimizer, learningRate, momentum: p.momentum, l2: p.l2 });
         opts.onBatch?.(epoch, batch);

@@ -29,6 +29,26 @@ export interface LaneKernels {
   maxpoolBack(src: number, out: number, dout: number, n: number, h: number, w: number, c: number, dst: number): void;
 }
 
+/** Phases a lane's time is charged to when timed (benchmarks): index into CNN_PHASES. */
+export const CNN_PHASES = [
+  'conv forward',
+  'pooling forward',
+  'dense forward',
+  'softmax loss',
+  'dense backward',
+  'pooling backward',
+  'conv backward (weights)',
+  'conv backward (inputs)',
+  'gradient sum',
+  'optimizer',
+  'input images',
+] as const;
+
+/** Receives the end of each phase (benchmarks); absent in training. */
+export interface LaneClock {
+  lap(phase: number): void;
+}
+
 /**
  * Runs lane `lane` over `rows` images at its x (labels at its labels). `train`: 0 forward only (the
  * logits are then at the last dense layer's act), 1 forward with dropout masks when `useDropout` and
@@ -44,6 +64,7 @@ export function cnnLaneStep(
   train: number,
   useDropout: number,
   inv: number,
+  clock?: LaneClock,
 ): number {
   const A = L.lanes[lane];
   const convs = L.convs;
@@ -59,7 +80,9 @@ export function cnnLaneStep(
     ex.im2col(input, rows, c.h, c.w, c.cin, A.col[l]);
     // out = relu(col · W + b)
     ex.gemm(pixels, c.cout, c.k, A.col[l], c.k, 1, c.w0, c.cout, A.out[l], c.cout, 2, c.b0, 1, 0, 0);
+    if (clock) clock.lap(0);
     ex.maxpool(A.out[l], rows, c.h, c.w, c.cout, A.pooled[l]);
+    if (clock) clock.lap(1);
     input = A.pooled[l];
   }
   // forward: dense layers (relu on the hidden ones)
@@ -76,6 +99,7 @@ export function cnnLaneStep(
       input = A.dropped[l];
     }
   }
+  if (clock) clock.lap(2);
   if (!train) return 0;
 
   // softmax cross-entropy: delta = (softmax - onehot) · inv
@@ -90,6 +114,7 @@ export function cnnLaneStep(
     loss += Math.log(f32[(A.rowSum >> 2) + i]) + f32[(A.rowMax >> 2) + i] - f32[(logits >> 2) + i * last.nout + y];
     f32[(delta >> 2) + i * last.nout + y] -= inv;
   }
+  if (clock) clock.lap(3);
 
   // backward: dense layers
   const G = A.grads;
@@ -145,16 +170,41 @@ export function cnnLaneStep(
       );
     }
   }
+  if (clock) clock.lap(4);
   // backward: blocks
   for (let l = nc - 1; l >= 0; l--) {
     const c = convs[l];
     const pixels = rows * c.h * c.w;
     ex.maxpoolBack(A.out[l], A.pooled[l], A.dPooled[l], rows, c.h, c.w, c.cout, A.dOut);
-    ex.gemm(c.k, c.cout, pixels, A.col[l], 1, c.k, A.dOut, c.cout, G + c.w0, c.cout, 0, 0, 0, 0, 0);
+    if (clock) clock.lap(5);
+    // dW = colᵀ · dOut, summed over chunks of pixels whose rows stay in cache while every block of
+    // dW passes over them (one pass over all pixels per block would stream them from memory each time).
+    for (let p0 = 0; p0 < pixels; p0 += 192) {
+      const chunk = pixels - p0 < 192 ? pixels - p0 : 192;
+      ex.gemm(
+        c.k,
+        c.cout,
+        chunk,
+        A.col[l] + 4 * p0 * c.k,
+        1,
+        c.k,
+        A.dOut + 4 * p0 * c.cout,
+        c.cout,
+        G + c.w0,
+        c.cout,
+        p0 === 0 ? 0 : 1,
+        0,
+        0,
+        0,
+        0,
+      );
+    }
     ex.colsum(pixels, c.cout, A.dOut, c.cout, G + c.b0);
+    if (clock) clock.lap(6);
     if (l > 0) {
       ex.gemm(pixels, c.k, c.cout, A.dOut, c.cout, 1, c.wt, c.k, A.dCol, c.k, 0, 0, 0, 0, 0);
       ex.col2im(A.dCol, rows, c.h, c.w, c.cin, A.dPooled[l - 1]);
+      if (clock) clock.lap(7);
     }
   }
   return loss;
