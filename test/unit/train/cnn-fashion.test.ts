@@ -4,8 +4,7 @@
 // (each point retrains the cnn on a share of the images) and Error Analysis, unchanged for the new kind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
@@ -13,16 +12,13 @@ import { diagnoseRun } from '../../../src/core/diagnose/diagnoseRun';
 import type { ClassificationSplitReport } from '../../../src/core/diagnose/metrics';
 import { analyseRun } from '../../../src/core/analysis/analysis';
 import { readHistory } from '../../../src/core/track/store';
+import { copySample } from '../../sampleCopy';
 
 test(
   'builtin-cnn on the fashion sample: trained in the worker, tracked, exported with an embedding, diagnosed with a learning curve',
   { timeout: 600_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlloop-fashion-cnn-'));
-    cpSync(join(__dirname, '..', '..', '..', 'examples', 'fashion'), dir, {
-      recursive: true,
-      filter: (src) => !src.includes('.mlloop'),
-    });
+    const dir = copySample('fashion');
     try {
       const steps: number[] = [];
       const o = await trainExperiment({
