@@ -169,30 +169,34 @@ export class CnnEngine {
 
   /**
    * Gradients of the mean loss over a batch whose first rows0 rows are at lane 0 and the next rows1
-   * at lane 1, into lane 0's gradient block. Returns the summed loss.
+   * at lane 1, into lane 0's gradient block. `prepareLane0` (if given) fills lane 0's input once
+   * lane 1 has started. Returns the summed loss.
    */
-  gradients(rows0: number, rows1: number, useDropout: boolean): number {
+  gradients(rows0: number, rows1: number, useDropout: boolean, prepareLane0?: () => void): number {
     const inv = 1 / (rows0 + rows1);
     const drop = useDropout ? 1 : 0;
     const { control, io, clock } = this;
+    const run = (lane: number, rows: number) =>
+      cnnLaneStep(this.ex, this.memory.buffer, this.layout, lane, rows, 1, drop, inv, clock);
     let loss: number;
-    if (rows1 === 0) return cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv, clock);
-    if (clock) {
-      // Timed (one thread): both lanes here, each phase charged.
-      loss = cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv, clock);
-      loss += cnnLaneStep(this.ex, this.memory.buffer, this.layout, 1, rows1, 1, drop, inv, clock);
-    } else if (control && io) {
+    if (rows1 === 0) {
+      prepareLane0?.();
+      return run(0, rows0);
+    }
+    if (control && io && !clock) {
       control[ROWS] = rows1;
       control[TRAIN] = 1;
       control[DROPOUT] = drop;
       io[1] = inv;
       const job = this.post();
-      loss = cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv);
-      if (this.await(job)) loss += cnnLaneStep(this.ex, this.memory.buffer, this.layout, 1, rows1, 1, drop, inv);
-      else loss += io[0];
+      prepareLane0?.();
+      loss = run(0, rows0);
+      loss += this.await(job) ? run(1, rows1) : io[0];
     } else {
-      loss = cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows0, 1, drop, inv);
-      loss += cnnLaneStep(this.ex, this.memory.buffer, this.layout, 1, rows1, 1, drop, inv);
+      // One thread (or timed: each phase charged on this thread): lane 1, then lane 0, as two threads start them.
+      const lane1 = run(1, rows1);
+      prepareLane0?.();
+      loss = run(0, rows0) + lane1;
     }
     const L = this.layout;
     this.ex.add(L.lanes[0].grads, L.lanes[1].grads, L.nParams);

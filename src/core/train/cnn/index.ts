@@ -171,11 +171,9 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
       for (let start = 0; start < n; start += batchSize, batch++) {
         const rows = Math.min(batchSize, n - start);
         const rows0 = Math.ceil(rows / 2);
-        const lanes = [rows0, rows - rows0];
-        let first = start;
-        for (let lane = 0; lane < 2; lane++) {
-          const count = lanes[lane];
-          if (count === 0) continue;
+        const rows1 = rows - rows0;
+        // Lane 1's images first: the helper starts on them while this thread loads lane 0's.
+        const load = (lane: number, first: number, count: number) => {
           loadImages(
             engine.laneInput(lane),
             train,
@@ -188,10 +186,10 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
           const labels = engine.laneLabels(lane);
           for (let r = 0; r < count; r++) labels[r] = y[order[first + r]];
           if (useDropout) fillDropoutMasks(engine, lane, count, p.dropout, dropoutRandom);
-          first += count;
-        }
-        opts.clock?.lap(10);
-        lossSum += engine.gradients(lanes[0], lanes[1], useDropout);
+          opts.clock?.lap(10);
+        };
+        if (rows1 > 0) load(1, start + rows0, rows1);
+        lossSum += engine.gradients(rows0, rows1, useDropout, () => load(0, start, rows0));
         engine.step({ kind: p.optimizer, learningRate, momentum: p.momentum, l2: p.l2 });
         opts.onBatch?.(epoch, batch);
         gate.checkCancelled();
