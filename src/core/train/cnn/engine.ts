@@ -10,8 +10,11 @@ import { CONV_WASM_BASE64 } from '../kernels/conv.wasm';
 import { GEMM_SHARED_WASM_BASE64 } from '../kernels/gemmShared.wasm';
 import { ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON } from '../kernels/gemm';
 import { TrainingError } from '../types';
-import { cnnLaneStep, type LaneClock, type LaneKernels } from './lane';
+import { CNN_PHASES, cnnLaneStep, type LaneClock, type LaneKernels } from './lane';
 import { cnnLayout, type CnnArchitecture, type CnnLayout } from './layout';
+
+const SUM_PHASE = CNN_PHASES.indexOf('gradient sum');
+const OPTIMIZER_PHASE = CNN_PHASES.indexOf('optimizer');
 
 type Raw = (...args: number[]) => number;
 
@@ -200,7 +203,7 @@ export class CnnEngine {
     }
     const L = this.layout;
     this.ex.add(L.lanes[0].grads, L.lanes[1].grads, L.nParams);
-    clock?.lap(8);
+    clock?.lap(SUM_PHASE);
     return loss;
   }
 
@@ -223,7 +226,7 @@ export class CnnEngine {
       else this.ex.sgd(n4, w, G + w, L.moment1 + w, decay, o.learningRate, o.momentum);
     }
     this.transposeWeights();
-    this.clock?.lap(9);
+    this.clock?.lap(OPTIMIZER_PHASE);
   }
 
   /** Stops the helper thread. */

@@ -26,7 +26,7 @@ import {
 import { TrainingError, type TrainContext, type TrainedModel, type Trainer } from '../types';
 import { CnnEngine } from './engine';
 import type { CnnArchitecture } from './layout';
-import type { LaneClock } from './lane';
+import { CNN_PHASES, type LaneClock } from './lane';
 import { readLayerTensors } from './weights';
 
 /** cnn's parameters once checked: `earlyStopping` is a patience, or false. */
@@ -98,6 +98,8 @@ export interface CnnOptions {
 }
 
 export const trainCnn: Trainer = (ctx) => trainCnnWith(ctx, {});
+
+const INPUT_PHASE = CNN_PHASES.indexOf('input images');
 
 /** Rows a lane holds: half a batch, and at least this many for prediction passes. */
 const MIN_LANE_ROWS = 32;
@@ -186,7 +188,7 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
           const labels = engine.laneLabels(lane);
           for (let r = 0; r < count; r++) labels[r] = y[order[first + r]];
           if (useDropout) fillDropoutMasks(engine, lane, count, p.dropout, dropoutRandom);
-          opts.clock?.lap(10);
+          opts.clock?.lap(INPUT_PHASE);
         };
         if (rows1 > 0) load(1, start + rows0, rows1);
         lossSum += engine.gradients(rows0, rows1, useDropout, () => load(0, start, rows0));
