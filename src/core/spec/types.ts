@@ -107,6 +107,8 @@ export interface CnnAugment {
 export interface CnnParams {
   /** Output channels of each convolution block (3×3 conv, ReLU, 2×2 max-pool). */
   channels: number[];
+  /** Batch normalisation after each convolution. */
+  batchNorm: boolean;
   /** Units of each dense hidden layer after the blocks. */
   dense: number[];
   dropout: number;

@@ -46,7 +46,7 @@ function setInput(engine: CnnEngine, lane: number, x: Float32Array, first: numbe
         input[r * size + i * arch.inChannels + c] = x[(first + r) * size + c * arch.height * arch.width + i];
 }
 
-function fixtureEngine(lanes: [number, number]) {
+function fixtureEngine(lanes: [number, number], batchNorm = false) {
   const [N, C, H, W] = FIXTURE.shape;
   const arch: CnnArchitecture = {
     height: H,
@@ -55,6 +55,7 @@ function fixtureEngine(lanes: [number, number]) {
     channels: FIXTURE.channels,
     dense: FIXTURE.dense,
     classes: FIXTURE.classes,
+    batchNorm,
   };
   const engine = new CnnEngine(arch, N, 1);
   const L = engine.layout;
@@ -67,6 +68,13 @@ function fixtureEngine(lanes: [number, number]) {
       bias: Float32Array.from(t.bias, (_, k) => value(k, 10 * i + 2, 0.1)),
     })),
   );
+  // Batch normalisation's scale and shift away from the identity, on the asked channels.
+  for (const c of L.convs)
+    if (c.gamma >= 0)
+      for (let ch = 0; ch < c.coutAsked; ch++) {
+        engine.f32[(c.gamma >> 2) + ch] = 1 + 0.2 * Math.sin(ch + 1);
+        engine.f32[(c.beta >> 2) + ch] = 0.1 * Math.cos(ch + 1);
+      }
   engine.transposeWeights();
   const x = Float32Array.from({ length: N * C * H * W }, (_, k) => ((k * 37) % 101) / 100);
   let first = 0;
@@ -116,44 +124,45 @@ test('a batch split over two lanes gives the same loss and gradients as one lane
   ga.forEach((g, l) => assertClose(gb[l].weight, g.weight, 1e-5, `layer ${l}`));
 });
 
-test('every layer gradient agrees with finite differences of the loss', () => {
-  const { engine, L } = fixtureEngine([4, 0]);
-  const N = FIXTURE.shape[0];
-  engine.gradients(N, 0, false);
-  const analytic = readLayerTensors(engine.f32, L, L.lanes[0].grads);
-  const params = readLayerTensors(engine.f32, L);
-  const eps = 1e-2;
-  const lossAt = () => engine.gradients(N, 0, false) / N;
-  params.forEach((t, l) => {
-    let diff = 0;
-    let norm = 0;
-    for (const [which, arr, grad] of [
-      ['weight', t.weight, analytic[l].weight],
-      ['bias', t.bias, analytic[l].bias],
-    ] as const) {
-      // Every bias, and weights spread over the tensor.
-      const step = which === 'bias' ? 1 : Math.max(1, Math.floor(arr.length / 12));
-      for (let k = 0; k < arr.length; k += step) {
-        const keep = arr[k];
-        arr[k] = keep + eps;
-        writeLayerTensors(engine.f32, L, params);
-        const up = lossAt();
-        arr[k] = keep - eps;
-        writeLayerTensors(engine.f32, L, params);
-        const down = lossAt();
-        arr[k] = keep;
-        writeLayerTensors(engine.f32, L, params);
-        const fd = (up - down) / (2 * eps);
-        diff += (fd - grad[k]) ** 2;
-        norm += grad[k] ** 2;
+for (const batchNorm of [false, true])
+  test(`every layer gradient agrees with finite differences of the loss${batchNorm ? ' (with batch normalisation: γ and β too)' : ''}`, () => {
+    const { engine, L } = fixtureEngine([4, 0], batchNorm);
+    const N = FIXTURE.shape[0];
+    engine.gradients(N, 0, false);
+    const analytic = readLayerTensors(engine.f32, L, L.lanes[0].grads);
+    const params = readLayerTensors(engine.f32, L);
+    const eps = 1e-2;
+    const lossAt = () => engine.gradients(N, 0, false) / N;
+    params.forEach((t, l) => {
+      let diff = 0;
+      let norm = 0;
+      for (const [which, arr, grad] of [
+        ['weight', t.weight, analytic[l].weight],
+        ['bias', t.bias, analytic[l].bias],
+      ] as const) {
+        // Every bias, and weights spread over the tensor.
+        const step = which === 'bias' ? 1 : Math.max(1, Math.floor(arr.length / 12));
+        for (let k = 0; k < arr.length; k += step) {
+          const keep = arr[k];
+          arr[k] = keep + eps;
+          writeLayerTensors(engine.f32, L, params);
+          const up = lossAt();
+          arr[k] = keep - eps;
+          writeLayerTensors(engine.f32, L, params);
+          const down = lossAt();
+          arr[k] = keep;
+          writeLayerTensors(engine.f32, L, params);
+          const fd = (up - down) / (2 * eps);
+          diff += (fd - grad[k]) ** 2;
+          norm += grad[k] ** 2;
+        }
       }
-    }
-    assert.ok(
-      Math.sqrt(diff) <= 2e-2 * Math.sqrt(norm) + 1e-5,
-      `layer ${l} (${t.kind}): ‖fd − analytic‖ ${Math.sqrt(diff)} vs ‖analytic‖ ${Math.sqrt(norm)}`,
-    );
+      assert.ok(
+        Math.sqrt(diff) <= 2e-2 * Math.sqrt(norm) + 1e-5,
+        `layer ${l} (${t.kind}): ‖fd − analytic‖ ${Math.sqrt(diff)} vs ‖analytic‖ ${Math.sqrt(norm)}`,
+      );
+    });
   });
-});
 
 test("CNN_DEFAULTS are mlloop.schema.json's defaults", () => {
   assert.deepEqual(readCnnParams(defaultParams('cnn') as unknown as Record<string, unknown>, 0), CNN_DEFAULTS);
@@ -276,6 +285,22 @@ test('deterministic for a seed; another seed or augmentation gives another model
   assert.ok(bytes[3].equals(bytes[4]), 'augmentation is seeded');
 });
 
+test('batch normalisation: learns bars, one thread and two agree, and the folded model predicts as the running statistics do', () => {
+  const events: ProgressEvent[] = [];
+  const params = { epochs: 5, batchSize: 20, batchNorm: true, earlyStopping: false };
+  const two = trainCnnWith(ctxOf(params, { onProgress: (e) => events.push(e) }), { threads: 2 });
+  const one = trainCnnWith(ctxOf(params), { threads: 1 });
+  assert.ok(
+    Buffer.from(one.toOnnx(META)).equals(Buffer.from(two.toOnnx(META))),
+    'one thread and two threads: same model bytes',
+  );
+  const dev = accuracy(two, DEV);
+  assert.ok(dev >= 0.9, `dev accuracy ${dev}`);
+  // The last epoch's dev accuracy comes from the engine with batch normalisation (running statistics);
+  // predict() from the model with it folded into the convolutions.
+  assert.equal(dev, events.at(-1)!.devMetric);
+});
+
 test('augmented training (flips and shifts) still learns bars', () => {
   const m = trainCnnWith(ctxOf({ epochs: 8, batchSize: 20, augment: { flip: true, shift: 1 } }), { threads: 1 });
   assert.ok(accuracy(m, DEV) >= 0.85, `dev accuracy ${accuracy(m, DEV)}`);
@@ -325,6 +350,7 @@ test('ONNX export: image in; label, probabilities and embedding out; onnxruntime
   const exported: { name: string; bytes: Uint8Array }[] = [];
   for (const [name, schema, train, dev, params] of [
     ['grey', SCHEMA, TRAIN, DEV, { epochs: 3, channels: [6, 5], dense: [7, 5] }],
+    ['grey-batch-norm', SCHEMA, TRAIN, DEV, { epochs: 2, channels: [6, 5], dense: [7], batchNorm: true }],
     ['rgb-no-dense', rgb, bars(90, 3, 3), bars(30, 4, 3), { epochs: 2, channels: [4], dense: [] }],
   ] as const) {
     const model = trainCnnWith(

@@ -38,6 +38,7 @@ export const FAST_PARAMS: Record<BuiltinModel, Record<string, unknown>> = {
   },
   cnn: {
     channels: [4, 8],
+    batchNorm: false,
     dense: [16],
     dropout: 0,
     optimizer: 'adam',

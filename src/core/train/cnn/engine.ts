@@ -184,7 +184,9 @@ export class CnnEngine {
     let loss: number;
     if (rows1 === 0) {
       prepareLane0?.();
-      return run(0, rows0);
+      const alone = run(0, rows0);
+      this.updateRunningStats(rows0, 0);
+      return alone;
     }
     if (control && io && !clock) {
       control[ROWS] = rows1;
@@ -203,8 +205,36 @@ export class CnnEngine {
     }
     const L = this.layout;
     this.ex.add(L.lanes[0].grads, L.lanes[1].grads, L.nParams);
+    this.updateRunningStats(rows0, rows1);
     clock?.lap(SUM_PHASE);
     return loss;
+  }
+
+  /**
+   * Batch normalisation's running mean and variance (momentum 0.1, the variance unbiased, as PyTorch
+   * keeps them) from the lanes' statistics: their means weighted by rows, their variances likewise.
+   */
+  private updateRunningStats(rows0: number, rows1: number): void {
+    const h = this.f32;
+    const L = this.layout;
+    const total = rows0 + rows1;
+    L.convs.forEach((c, l) => {
+      if (c.gamma < 0) return;
+      const pixels = total * c.h * c.w;
+      for (let ch = 0; ch < c.cout; ch++) {
+        let mean = 0;
+        let variance = 0;
+        [rows0, rows1].forEach((rows, lane) => {
+          if (rows === 0) return;
+          const S = L.lanes[lane].stats[l] >> 2;
+          mean += (rows / total) * h[S + ch];
+          variance += (rows / total) * h[S + c.cout + ch];
+        });
+        const unbiased = pixels > 1 ? (variance * pixels) / (pixels - 1) : variance;
+        h[(c.runMean >> 2) + ch] = 0.9 * h[(c.runMean >> 2) + ch] + 0.1 * mean;
+        h[(c.runVar >> 2) + ch] = 0.9 * h[(c.runVar >> 2) + ch] + 0.1 * unbiased;
+      }
+    });
   }
 
   /** One optimizer update from lane 0's gradient block; then the transposed weights are refreshed. */
@@ -216,7 +246,10 @@ export class CnnEngine {
     // Adam's bias corrections folded into the step size (as the MLP's optimizer).
     const stepSize = adam ? (o.learningRate * Math.sqrt(1 - ADAM_BETA2 ** this.t)) / (1 - ADAM_BETA1 ** this.t) : 0;
     const blocks: [number, number, boolean][] = [];
-    for (const c of L.convs) blocks.push([c.w0, c.k * c.cout, true], [c.b0, c.cout, false]);
+    for (const c of L.convs) {
+      blocks.push([c.w0, c.k * c.cout, true], [c.b0, c.cout, false]);
+      if (c.gamma >= 0) blocks.push([c.gamma, c.cout, false], [c.beta, c.cout, false]);
+    }
     for (const d of L.denses) blocks.push([d.w0, d.nin * d.nout, true], [d.b0, d.nout, false]);
     for (const [w, count, weights] of blocks) {
       const n4 = (count + 3) & ~3;

@@ -1,11 +1,11 @@
 // The `cnn` model for image classification: convolution blocks (3×3 convolution with padding 1,
-// ReLU, 2×2 max-pooling), then dense ReLU layers with dropout, then softmax; trained by minibatch
-// Adam or SGD with momentum on the images as the model takes them (float32 in [0, 1]), optionally
-// augmented per epoch (random flips and shifts). The numeric work runs on WebAssembly SIMD kernels
-// (engine.ts), each batch split over two threads where the machine has them. Exported to ONNX as
-// Conv/Relu/MaxPool/Flatten/Gemm/Softmax with the contract outputs `label` and `probabilities`, plus
-// `embedding`: the last hidden layer (the penultimate one), float32 [N, D].
-
+// optional batch normalisation, ReLU, 2×2 max-pooling), then dense ReLU layers with dropout, then
+// softmax; trained by minibatch Adam or SGD with momentum on the images as the model takes them
+// (float32 in [0, 1]), optionally augmented per epoch (random flips and shifts). The numeric work
+// runs on WebAssembly SIMD kernels (engine.ts), each batch split over two threads where the machine
+// has them. Exported to ONNX as Conv/Relu/MaxPool/Flatten/Gemm/Softmax (batch normalisation folded
+// into the convolutions) with the contract outputs `label` and `probabilities`, plus `embedding`:
+// the last hidden layer (the penultimate one), float32 [N, D].
 import { availableParallelism } from 'node:os';
 import type { FeatureSchema, ImageRows, Prediction } from '../../data/types';
 import type { CnnParams } from '../../spec/types';
@@ -25,9 +25,9 @@ import {
 } from '../pipeline';
 import { TrainingError, type TrainContext, type TrainedModel, type Trainer } from '../types';
 import { CnnEngine } from './engine';
-import type { CnnArchitecture } from './layout';
+import type { CnnArchitecture, CnnLayout } from './layout';
 import { CNN_PHASES, type LaneClock } from './lane';
-import { readLayerTensors } from './weights';
+import { readLayerTensors, writeLayerTensors, type LayerTensors } from './weights';
 
 /** cnn's parameters once checked: `earlyStopping` is a patience, or false. */
 export type CheckedCnnParams = Omit<CnnParams, 'earlyStopping'> & { earlyStopping: number | false };
@@ -35,6 +35,7 @@ export type CheckedCnnParams = Omit<CnnParams, 'earlyStopping'> & { earlyStoppin
 /** The defaults of mlloop.schema.json's cnnParams, for direct calls that bypass it. */
 export const CNN_DEFAULTS: CheckedCnnParams = {
   channels: [32, 64],
+  batchNorm: false,
   dense: [128],
   dropout: 0.25,
   optimizer: 'adam',
@@ -70,6 +71,7 @@ export function readCnnParams(params: Record<string, unknown>, fallbackSeed: num
     throw new TrainingError(`Parameter "augment" must be an object such as {"flip": true, "shift": 2}`, 'augment');
   return {
     channels: layerList(params, 'channels', 1),
+    batchNorm: booleanParam(params, 'batchNorm', CNN_DEFAULTS.batchNorm),
     dense: layerList(params, 'dense', 0),
     dropout: numberParam(params, 'dropout', CNN_DEFAULTS.dropout, { min: 0, max: 0.999999 }),
     optimizer: choiceParam(params, 'optimizer', CNN_DEFAULTS.optimizer, ['adam', 'sgd'] as const),
@@ -140,6 +142,7 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
     channels: p.channels,
     dense: p.dense,
     classes,
+    batchNorm: p.batchNorm,
   };
   const batchSize = Math.min(p.batchSize, n);
   const laneRows = Math.max(Math.ceil(batchSize / 2), MIN_LANE_ROWS);
@@ -219,7 +222,7 @@ export function trainCnnWith(ctx: TrainContext, opts: CnnOptions): TrainedModel 
     }
     // The model keeps an engine of its own (one thread, no training rows) holding the best (or last) weights.
     const weights = best ? best.params : engine.params().slice();
-    return cnnModel(schema, arch, weights);
+    return cnnModel(schema, { ...arch, batchNorm: false }, foldBatchNorm(weights, engine.layout));
   } finally {
     engine.dispose();
   }
@@ -239,6 +242,11 @@ function initWeights(engine: CnnEngine, random: () => number): void {
         for (let co = 0; co < c.coutAsked; co++)
           h[(c.w0 >> 2) + (tap * c.cin + ci) * c.cout + co] = (2 * random() - 1) * bound;
     for (let co = 0; co < c.coutAsked; co++) h[(c.b0 >> 2) + co] = (2 * random() - 1) * bound;
+    if (c.gamma >= 0) {
+      // Batch normalisation starts as the identity: γ 1 (0 on padded channels, which stay 0), β 0, running variance 1.
+      for (let co = 0; co < c.coutAsked; co++) h[(c.gamma >> 2) + co] = 1;
+      for (let co = 0; co < c.cout; co++) h[(c.runVar >> 2) + co] = 1;
+    }
   }
   const last = L.convs[L.convs.length - 1];
   L.denses.forEach((d, l) => {
@@ -374,10 +382,29 @@ function evaluate(
 }
 
 /** The trained CNN: predictions on images and its ONNX graph. */
-function cnnModel(schema: FeatureSchema, arch: CnnArchitecture, weights: Float32Array): TrainedModel {
+/**
+ * The layers' weights in ONNX layout with batch normalisation (running statistics) folded into each
+ * convolution: W' = W · γ / σ, b' = (b − mean) · γ / σ + β, σ = √(running variance + ε).
+ */
+function foldBatchNorm(weights: Float32Array, L: CnnLayout): LayerTensors[] {
+  const tensors = readLayerTensors(weights, L);
+  L.convs.forEach((c, l) => {
+    if (c.gamma < 0) return;
+    const t = tensors[l];
+    const per = t.weight.length / c.coutAsked;
+    for (let co = 0; co < c.coutAsked; co++) {
+      const scale = weights[(c.gamma >> 2) + co] / Math.sqrt(weights[(c.runVar >> 2) + co] + 1e-5);
+      for (let k = 0; k < per; k++) t.weight[co * per + k] *= scale;
+      t.bias[co] = (t.bias[co] - weights[(c.runMean >> 2) + co]) * scale + weights[(c.beta >> 2) + co];
+    }
+  });
+  return tensors;
+}
+
+function cnnModel(schema: FeatureSchema, arch: CnnArchitecture, tensors: LayerTensors[]): TrainedModel {
   // Prediction passes go MIN_LANE_ROWS… images at a time through an engine of their own (one thread).
   const engine = new CnnEngine(arch, 64, 1);
-  engine.params().set(weights);
+  writeLayerTensors(engine.f32, engine.layout, tensors);
   const L = engine.layout;
   const classes = arch.classes;
   return {

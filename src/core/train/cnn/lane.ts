@@ -78,8 +78,44 @@ export function cnnLaneStep(
     const c = convs[l];
     const pixels = rows * c.h * c.w;
     ex.im2col(input, rows, c.h, c.w, c.cin, A.col[l]);
-    // out = relu(col · W + b)
-    ex.gemm(pixels, c.cout, c.k, A.col[l], c.k, 1, c.w0, c.cout, A.out[l], c.cout, 2, c.b0, 1, 0, 0);
+    if (c.gamma < 0) {
+      // out = relu(col · W + b)
+      ex.gemm(pixels, c.cout, c.k, A.col[l], c.k, 1, c.w0, c.cout, A.out[l], c.cout, 2, c.b0, 1, 0, 0);
+    } else {
+      // z = col · W + b; out = relu(γ (z − mean) / √(var + ε) + β), with the lane's own mean and
+      // variance per channel in training, the running ones otherwise
+      const Z = A.z[l] >> 2;
+      const S = A.stats[l] >> 2;
+      const C = c.cout;
+      ex.gemm(pixels, C, c.k, A.col[l], c.k, 1, c.w0, C, A.z[l], C, 2, c.b0, 0, 0, 0);
+      if (train) {
+        const sum = new Float64Array(C);
+        for (let q = 0; q < pixels * C; q++) sum[q % C] += f32[Z + q];
+        for (let ch = 0; ch < C; ch++) sum[ch] /= pixels;
+        const sq = new Float64Array(C);
+        for (let q = 0; q < pixels * C; q++) {
+          const e = f32[Z + q] - sum[q % C];
+          sq[q % C] += e * e;
+        }
+        for (let ch = 0; ch < C; ch++) {
+          f32[S + ch] = sum[ch];
+          f32[S + C + ch] = sq[ch] / pixels;
+        }
+      } else {
+        for (let ch = 0; ch < C; ch++) {
+          f32[S + ch] = f32[(c.runMean >> 2) + ch];
+          f32[S + C + ch] = f32[(c.runVar >> 2) + ch];
+        }
+      }
+      const out = A.out[l] >> 2;
+      for (let q = 0; q < pixels * C; q++) {
+        const ch = q % C;
+        const y =
+          (f32[(c.gamma >> 2) + ch] * (f32[Z + q] - f32[S + ch])) / Math.sqrt(f32[S + C + ch] + 1e-5) +
+          f32[(c.beta >> 2) + ch];
+        f32[out + q] = y > 0 ? y : 0;
+      }
+    }
     if (clock) clock.lap(0);
     ex.maxpool(A.out[l], rows, c.h, c.w, c.cout, A.pooled[l]);
     if (clock) clock.lap(1);
@@ -177,6 +213,33 @@ export function cnnLaneStep(
     const pixels = rows * c.h * c.w;
     ex.maxpoolBack(A.out[l], A.pooled[l], A.dPooled[l], rows, c.h, c.w, c.cout, A.dOut);
     if (clock) clock.lap(5);
+    if (c.gamma >= 0) {
+      // Through the batch normalisation: ∂γ = Σ dOut·x̂, ∂β = Σ dOut, and in place
+      // dz = γ / σ · (dOut − ∂β / P − x̂ · ∂γ / P), x̂ = (z − mean) / σ
+      const Z = A.z[l] >> 2;
+      const S = A.stats[l] >> 2;
+      const D = A.dOut >> 2;
+      const C = c.cout;
+      const dGamma = new Float64Array(C);
+      const dBeta = new Float64Array(C);
+      const invStd = new Float64Array(C);
+      for (let ch = 0; ch < C; ch++) invStd[ch] = 1 / Math.sqrt(f32[S + C + ch] + 1e-5);
+      for (let q = 0; q < pixels * C; q++) {
+        const ch = q % C;
+        dBeta[ch] += f32[D + q];
+        dGamma[ch] += f32[D + q] * (f32[Z + q] - f32[S + ch]) * invStd[ch];
+      }
+      for (let q = 0; q < pixels * C; q++) {
+        const ch = q % C;
+        const xhat = (f32[Z + q] - f32[S + ch]) * invStd[ch];
+        f32[D + q] =
+          f32[(c.gamma >> 2) + ch] * invStd[ch] * (f32[D + q] - dBeta[ch] / pixels - (xhat * dGamma[ch]) / pixels);
+      }
+      for (let ch = 0; ch < C; ch++) {
+        f32[((G + c.gamma) >> 2) + ch] = dGamma[ch];
+        f32[((G + c.beta) >> 2) + ch] = dBeta[ch];
+      }
+    }
     // dW = colᵀ · dOut, summed over chunks of pixels whose rows stay in cache while every block of
     // dW passes over them (one pass over all pixels per block would stream them from memory each time).
     for (let p0 = 0; p0 < pixels; p0 += 192) {

@@ -2,8 +2,9 @@
 // offsets, so that the helper thread gets it as it is (workerData) and the lane step (lane.ts) reads
 // it without any class or import.
 //
-//   params   per conv layer W (9·cin × cout, rows in (ky, kx, cin) order) and b; per dense layer W
-//            (nin × nout) and b; every block 4-float aligned
+//   params   per conv layer W (9·cin × cout, rows in (ky, kx, cin) order) and b (with batch
+//            normalisation: γ, β, running mean and variance); per dense layer W (nin × nout) and b;
+//            every block 4-float aligned
 //   grads    one params-shaped block per lane (lane 1's is added into lane 0's in a fixed order)
 //   moment1, moment2 (Adam) / velocity (SGD): params-shaped
 //   wt       the transposed weights backward passes read (conv layers ≥ 1, every dense layer)
@@ -23,6 +24,8 @@ export interface CnnArchitecture {
   /** Units of each dense hidden layer, as asked. */
   dense: number[];
   classes: number;
+  /** Batch normalisation after each convolution (before its ReLU). */
+  batchNorm: boolean;
 }
 
 export interface ConvLayout {
@@ -43,6 +46,14 @@ export interface ConvLayout {
   b0: number;
   /** W transposed (cout × k), for the input gradient; -1 for the first layer (which needs none). */
   wt: number;
+  /**
+   * Batch normalisation (-1 without): scale and shift (trained), running mean and variance (in the
+   * params block so that snapshots keep them, but never stepped by the optimizer).
+   */
+  gamma: number;
+  beta: number;
+  runMean: number;
+  runVar: number;
 }
 
 export interface DenseLayout {
@@ -63,6 +74,9 @@ export interface LaneLayout {
   grads: number;
   /** Per conv layer: im2col rows, output (relu'd, before pooling), pooled output, gradient of the pooled output. */
   col: number[];
+  /** Per conv layer with batch normalisation: the convolution's output before it, and the batch's mean and variance per channel. */
+  z: number[];
+  stats: number[];
   out: number[];
   pooled: number[];
   dPooled: number[];
@@ -112,7 +126,26 @@ export function cnnLayout(arch: CnnArchitecture, laneRows: number): CnnLayout {
     const k = 9 * cin;
     const w0 = take(k * cout);
     const b0 = take(cout);
-    convs.push({ h, w, cin, cinAsked, cout, coutAsked: asked, k, ph: h >> 1, pw: w >> 1, w0, b0, wt: -1 });
+    const bn = arch.batchNorm;
+    const [gamma, beta, runMean, runVar] = [0, 1, 2, 3].map(() => (bn ? take(cout) : -1));
+    convs.push({
+      h,
+      w,
+      cin,
+      cinAsked,
+      cout,
+      coutAsked: asked,
+      k,
+      ph: h >> 1,
+      pw: w >> 1,
+      w0,
+      b0,
+      wt: -1,
+      gamma,
+      beta,
+      runMean,
+      runVar,
+    });
     h >>= 1;
     w >>= 1;
     cin = cout;
@@ -143,6 +176,8 @@ export function cnnLayout(arch: CnnArchitecture, laneRows: number): CnnLayout {
       rowSum: take(R),
       grads,
       col: [],
+      z: [],
+      stats: [],
       out: [],
       pooled: [],
       dPooled: [],
@@ -158,6 +193,8 @@ export function cnnLayout(arch: CnnArchitecture, laneRows: number): CnnLayout {
     for (const c of convs) {
       const pixels = R * c.h * c.w;
       lane.col.push(take(pixels * c.k));
+      lane.z.push(arch.batchNorm ? take(pixels * c.cout) : -1);
+      lane.stats.push(arch.batchNorm ? take(2 * c.cout) : -1);
       lane.out.push(take(pixels * c.cout));
       lane.pooled.push(take(R * c.ph * c.pw * c.cout));
       lane.dPooled.push(take(R * c.ph * c.pw * c.cout));
