@@ -28,6 +28,8 @@ const MODEL_TASK: Record<BuiltinModel, Task | 'both'> = {
   logistic: 'classification',
   mlp: 'both',
   gbdt: 'both',
+  // Image projects only: measured by bench:cnn, not on these tables.
+  cnn: 'classification',
 };
 
 interface Job {

@@ -20,6 +20,11 @@ import { DEFAULT_SPLIT, isColumnSplit, isFoldersSplit, isImageProject, isScriptE
 import { ImageDataError, loadImageCollection } from '../data/images/imageDataset';
 import { listImageExamples } from '../data/images/layout';
 import { PROJECT_FILE } from '../spec/layout';
+import { cnnShapeProblem } from '../spec/cnnShape';
+import { defaultParams } from '../spec/schema';
+
+/** Blocks of a cnn experiment that gives no `channels`. */
+const CNN_DEFAULT_BLOCKS = defaultParams('cnn').channels.length;
 
 export interface LoadProjectOptions extends ReadOptions {
   /** Check the data file too (default true). */
@@ -94,6 +99,8 @@ export async function loadProject(dir: string, opts: LoadProjectOptions = {}): P
       const c = await loadImageCollection({ spec, projectFile: file }, { storeSplit: false });
       const split = countSplits(c.split);
       loaded.data = { rows: c.records.length, columns: [], version: c.version, split, classes: c.classes };
+      if (valid && !spec.data.imageSize)
+        problems.push(...cnnShapeProblems(valid, doc, file, c.settings.height, c.settings.width));
       if (split.dev === 0)
         at(
           spec.data.split !== undefined ? ['data', 'split'] : ['data'],
@@ -312,13 +319,43 @@ const MODEL_TASKS: Record<string, string[]> = {
   logistic: ['classification'],
   mlp: ['classification', 'regression'],
   gbdt: ['classification', 'regression'],
+  cnn: ['classification'],
 };
+
+/** Where a cnn experiment's blocks are given (or its model, when they are the default). */
+function cnnBlocksPath(name: string, exp: { params?: Record<string, unknown> }): (string | number)[] {
+  return exp.params?.channels !== undefined
+    ? ['experiments', name, 'params', 'channels']
+    : ['experiments', name, 'model'];
+}
+
+/** cnn experiments whose blocks pool images of height × width below 1×1. */
+function cnnShapeProblems(
+  spec: ProjectSpec,
+  doc: JsonDocument,
+  file: string,
+  height: number,
+  width: number,
+): Problem[] {
+  const out: Problem[] = [];
+  for (const [name, exp] of Object.entries(spec.experiments)) {
+    if (isScriptExperiment(exp) || exp.model !== 'cnn') continue;
+    const channels = exp.params?.channels;
+    const blocks = Array.isArray(channels) ? channels.length : CNN_DEFAULT_BLOCKS;
+    const why = cnnShapeProblem(height, width, blocks);
+    if (why) out.push(doc.problemAt(cnnBlocksPath(name, exp), file, 'error', 'cnn-shape', why));
+  }
+  return out;
+}
 
 /** Checks the schema cannot express: fractions that add up, roles that don't overlap, models fit for the task, sweeps over real parameters. */
 function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: string): Problem[] {
   const out: Problem[] = [];
   const split = spec.data.split ?? DEFAULT_SPLIT;
   if (isImageProject(spec)) out.push(...imageSpecProblems(spec, doc, file));
+  // Images of a given size: the blocks are checked here; otherwise once the data gives the size.
+  if (isImageProject(spec) && spec.data.imageSize)
+    out.push(...cnnShapeProblems(spec, doc, file, spec.data.imageSize[0], spec.data.imageSize[1]));
   if (!isColumnSplit(split) && !isFoldersSplit(split) && split.dev + (split.test ?? 0) >= 1) {
     out.push(
       doc.problemAt(
@@ -377,6 +414,30 @@ function specConsistencyProblems(spec: ProjectSpec, doc: JsonDocument, file: str
       );
     }
     if (isScriptExperiment(exp)) continue;
+    if (exp.model === 'cnn' && !isImageProject(spec)) {
+      out.push(
+        doc.problemAt(
+          ['experiments', name, 'model'],
+          file,
+          'error',
+          'model-needs-images',
+          'The cnn model takes images: use it in an image project (data.images, or data.path with data.imageColumn)',
+        ),
+      );
+      continue;
+    }
+    if (exp.model !== 'cnn' && isImageProject(spec)) {
+      out.push(
+        doc.problemAt(
+          ['experiments', name, 'model'],
+          file,
+          'error',
+          'model-needs-features',
+          `The ${exp.model} model takes feature columns; an image project's model takes the image: use "cnn" or a script`,
+        ),
+      );
+      continue;
+    }
     if (!MODEL_TASKS[exp.model].includes(spec.task)) {
       const instead = spec.task === 'classification' ? 'logistic' : 'linear';
       out.push(

@@ -68,3 +68,13 @@ export function hashCells(cells: readonly string[], skip: number, out: Uint32Arr
   out[0] = fmix32(h1 >>> 0);
   out[1] = fmix32((h2 ^ out[0]) >>> 0);
 }
+
+/** Fisher-Yates shuffle of `order` in place, drawing from `random` (a seeded generator). */
+export function shuffleInPlace(order: Uint32Array, random: () => number): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}

@@ -38,6 +38,10 @@ export function paramFixes(
         const l2 = raise(num(p.l2, 0));
         add(id, `Raise l2 to ${l2}`, { l2 });
         if (model === 'mlp' && num(p.dropout, 0) < 0.2) add(id, 'Add dropout 0.2', { dropout: 0.2 });
+        if (model === 'cnn' && num(p.dropout, 0) < 0.5) {
+          const dropout = round(Math.min(0.5, num(p.dropout, 0) + 0.25));
+          add(id, `Raise dropout to ${dropout}`, { dropout });
+        }
         if (model === 'gbdt') {
           const leaf = Math.max(1, num(p.minSamplesLeaf, 20)) * 2;
           add(id, `Raise minSamplesLeaf to ${leaf}`, { minSamplesLeaf: leaf });
@@ -47,24 +51,30 @@ export function paramFixes(
       case 'lessRegularization': {
         const l2 = num(p.l2, 0);
         if (l2 > 0) add(id, `Lower l2 to ${lower(l2)}`, { l2: lower(l2) });
-        if (model === 'mlp' && num(p.dropout, 0) > 0) add(id, 'Remove dropout', { dropout: 0 });
+        if ((model === 'mlp' || model === 'cnn') && num(p.dropout, 0) > 0) add(id, 'Remove dropout', { dropout: 0 });
         break;
       }
       case 'earlyStopping':
-        if ((model === 'mlp' || model === 'gbdt') && !patienceOn(p.earlyStopping))
+        if ((model === 'mlp' || model === 'gbdt' || model === 'cnn') && !patienceOn(p.earlyStopping))
           add(id, 'Add early stopping (patience 10)', { earlyStopping: 10 });
         break;
       case 'biggerModel':
         if (model === 'mlp') {
           const hidden = (Array.isArray(p.hidden) ? (p.hidden as number[]) : [64]).map((u) => Math.min(4096, u * 2));
           add(id, `Enlarge hidden to ${JSON.stringify(hidden)}`, { hidden });
+        } else if (model === 'cnn') {
+          const channels = (Array.isArray(p.channels) ? (p.channels as number[]) : [32, 64]).map((c) =>
+            Math.min(1024, c * 2),
+          );
+          add(id, `Widen channels to ${JSON.stringify(channels)}`, { channels });
         } else if (model === 'gbdt') {
           const leaves = Math.min(4096, num(p.maxLeaves, 31) * 2);
           add(id, `Raise maxLeaves to ${leaves}`, { maxLeaves: leaves });
         }
         break;
       case 'trainLonger':
-        if (model === 'mlp') add(id, `Train for ${num(p.epochs, 100) * 2} epochs`, { epochs: num(p.epochs, 100) * 2 });
+        if (model === 'mlp' || model === 'cnn')
+          add(id, `Train for ${num(p.epochs, 100) * 2} epochs`, { epochs: num(p.epochs, 100) * 2 });
         else if (model === 'gbdt')
           add(id, `Raise iterations to ${num(p.iterations, 100) * 2}`, { iterations: num(p.iterations, 100) * 2 });
         else if (model === 'logistic')

@@ -101,7 +101,9 @@ export async function learningCurveOfRun(
 
 /** A small sweep around the current value of a parameter the user names. */
 export function sweepValues(param: string, current: unknown): unknown[] {
-  if (param === 'hidden' && Array.isArray(current) && current.every((v) => typeof v === 'number')) {
+  // Layer sizes (the mlp's hidden, the cnn's dense and channels) scale together.
+  const layers = param === 'hidden' || param === 'dense' || param === 'channels';
+  if (layers && Array.isArray(current) && current.length > 0 && current.every((v) => typeof v === 'number')) {
     return [0.25, 0.5, 1, 2, 4].map((f) => current.map((u: number) => Math.max(1, Math.round(u * f))));
   }
   if (typeof current === 'number') {

@@ -53,7 +53,7 @@ export function isImageProject(spec: ProjectSpec): boolean {
 /** The class column's name when an image-folder project gives none. */
 export const DEFAULT_IMAGE_TARGET = 'label';
 
-export type BuiltinModel = 'linear' | 'logistic' | 'mlp' | 'gbdt';
+export type BuiltinModel = 'linear' | 'logistic' | 'mlp' | 'gbdt' | 'cnn';
 
 export interface BuiltinExperiment {
   model: BuiltinModel;
@@ -99,12 +99,39 @@ export interface GbdtParams {
   maxBins: number;
   earlyStopping: EarlyStopping;
 }
+/** Train-time augmentation of the CNN: each epoch sees each training image randomly changed. */
+export interface CnnAugment {
+  /** Mirror left-right with probability 1/2. */
+  flip: boolean;
+  /** Move by up to this many pixels in x and y (zeros shifted in). */
+  shift: number;
+}
+export interface CnnParams {
+  /** Output channels of each convolution block (3×3 conv, ReLU, 2×2 max-pool). */
+  channels: number[];
+  /** Batch normalisation after each convolution. */
+  batchNorm: boolean;
+  /** Units of each dense hidden layer after the blocks. */
+  dense: number[];
+  dropout: number;
+  optimizer: 'adam' | 'sgd';
+  learningRate: number;
+  lrSchedule: 'constant' | 'cosine';
+  momentum: number;
+  batchSize: number;
+  epochs: number;
+  l2: number;
+  earlyStopping: EarlyStopping;
+  augment: CnnAugment;
+  seed: number;
+}
 /** Parameters of each built-in model once schema defaults are applied (see resolveParams). */
 export interface ModelParams {
   linear: LinearParams;
   logistic: LogisticParams;
   mlp: MlpParams;
   gbdt: GbdtParams;
+  cnn: CnnParams;
 }
 export interface ScriptExperiment {
   /** argv, no shell. */

@@ -156,7 +156,7 @@ export async function executeTrainJob(
   let devPrediction: Prediction | undefined;
   const evaluate = (rows: Rows): SplitMetrics | undefined => {
     if (rows.features.n === 0) return undefined;
-    const prediction = model.predict(rows.features);
+    const prediction = model.predict(rows.features, rows.images);
     if (rows === dataset.dev) devPrediction = prediction;
     const metrics = splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     for (const [k, v] of Object.entries(metrics)) {

@@ -6,10 +6,16 @@
 import type { FeatureSchema } from '../data/types';
 import type { MlpParams } from '../spec/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
-import { mulberry32 } from '../data/prng';
+import { mulberry32, shuffleInPlace } from '../data/prng';
 import { defaultKernelKind, type KernelKind } from './kernels/gemm';
 import { MlpNetwork, Optimizer } from './kernels/network';
-import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from './outputs';
+import {
+  appendClassifierOutputsFromLogits,
+  appendRegressionOutput,
+  argmaxRows,
+  logitLoss,
+  softmaxRowsInPlace,
+} from './outputs';
 import {
   assertFiniteDense,
   checkClassificationTarget,
@@ -18,6 +24,7 @@ import {
   choiceParam,
   makeTrainedModel,
   numberParam,
+  patienceParam,
   ProgressGate,
   type ModelCore,
 } from './pipeline';
@@ -59,14 +66,6 @@ export function readMlpParams(params: Record<string, unknown>, fallbackSeed: num
     }
     return u;
   });
-  // A patience in epochs; false or 0 turn it off, true means 10 (as mlloop.schema.json says).
-  const rawStop = params.earlyStopping ?? MLP_DEFAULTS.earlyStopping;
-  const earlyStopping =
-    rawStop === false || rawStop === 0
-      ? false
-      : rawStop === true
-        ? 10
-        : numberParam({ earlyStopping: rawStop }, 'earlyStopping', 10, { min: 1, integer: true });
   return {
     hidden,
     activation: choiceParam(params, 'activation', MLP_DEFAULTS.activation, ['relu', 'tanh'] as const),
@@ -77,7 +76,7 @@ export function readMlpParams(params: Record<string, unknown>, fallbackSeed: num
     epochs: numberParam(params, 'epochs', MLP_DEFAULTS.epochs, { min: 1, integer: true }),
     l2: numberParam(params, 'l2', MLP_DEFAULTS.l2, { min: 0 }),
     dropout: numberParam(params, 'dropout', MLP_DEFAULTS.dropout, { min: 0, max: 0.999999 }),
-    earlyStopping,
+    earlyStopping: patienceParam(params, MLP_DEFAULTS.earlyStopping),
     seed: numberParam(params, 'seed', fallbackSeed, { min: 0, integer: true }),
   };
 }
@@ -147,13 +146,7 @@ export function trainMlpWith(ctx: TrainContext, opts: MlpOptions): TrainedModel 
 
   for (let epoch = 1; epoch <= p.epochs; epoch++) {
     gate.checkCancelled();
-    // Fisher-Yates shuffle of the row order, seeded
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    shuffleInPlace(order, random);
     let lossSum = 0;
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
@@ -258,19 +251,9 @@ function evaluate(
     for (let i = 0; i < rows; i++) {
       const target = y[first + i];
       if (classification) {
-        const z = out + i * stride;
-        let max = -Infinity;
-        let arg = 0;
-        for (let j = 0; j < c; j++) {
-          if (h[z + j] > max) {
-            max = h[z + j];
-            arg = j;
-          }
-        }
-        let sum = 0;
-        for (let j = 0; j < c; j++) sum += Math.exp(h[z + j] - max);
-        loss += Math.log(sum) + max - h[z + target];
-        if (arg === target) hits++;
+        const row = logitLoss(h, out + i * stride, c, target);
+        loss += row.loss;
+        if (row.hit) hits++;
       } else {
         const e = h[out + i * stride] * yScale + yMean - target;
         loss += e * e;

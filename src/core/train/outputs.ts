@@ -32,6 +32,24 @@ export function appendRegressionOutput(b: OnnxGraphBuilder, values: string): voi
   b.addOutput('prediction', 'float', ['N']);
 }
 
+/**
+ * Cross-entropy of the logits h[at .. at + c) against class `target` (log-sum-exp minus the target's
+ * logit, finite for any finite logits), and whether the row's first maximum is the target.
+ */
+export function logitLoss(h: ArrayLike<number>, at: number, c: number, target: number): { loss: number; hit: boolean } {
+  let max = -Infinity;
+  let arg = 0;
+  for (let j = 0; j < c; j++) {
+    if (h[at + j] > max) {
+      max = h[at + j];
+      arg = j;
+    }
+  }
+  let sum = 0;
+  for (let j = 0; j < c; j++) sum += Math.exp(h[at + j] - max);
+  return { loss: Math.log(sum) + max - h[at + target], hit: arg === target };
+}
+
 /** Index of the first maximum of each row of an n × c matrix (the ONNX ArgMax rule). */
 export function argmaxRows(p: Float32Array, n: number, c: number): Int32Array {
   const out = new Int32Array(n);

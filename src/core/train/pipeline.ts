@@ -93,6 +93,14 @@ export function numberParam(
   return raw;
 }
 
+/** `earlyStopping` as a patience: false or 0 turn it off, true means 10 (as mlloop.schema.json says). */
+export function patienceParam(params: Record<string, unknown>, fallback: number | false): number | false {
+  const raw = params.earlyStopping ?? fallback;
+  if (raw === false || raw === 0) return false;
+  if (raw === true) return 10;
+  return numberParam({ earlyStopping: raw }, 'earlyStopping', 10, { min: 1, integer: true });
+}
+
 export function booleanParam(params: Record<string, unknown>, name: string, fallback: boolean): boolean {
   const raw = params[name] ?? fallback;
   if (typeof raw !== 'boolean')

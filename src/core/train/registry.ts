@@ -6,12 +6,14 @@ import { trainLinear } from './linear';
 import { trainLogistic } from './logistic';
 import { trainGbdt } from './gbdt/index';
 import { trainMlp } from './mlp';
+import { trainCnn } from './cnn/index';
 
 export const TRAINERS: Record<BuiltinModel, Trainer> = {
   linear: trainLinear,
   logistic: trainLogistic,
   mlp: trainMlp,
   gbdt: trainGbdt,
+  cnn: trainCnn,
 };
 
 export function getTrainer(model: BuiltinModel): Trainer {

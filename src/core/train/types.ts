@@ -2,7 +2,7 @@
 // inside a worker thread (src/worker/train.ts); the host only sees progress events and the result.
 
 import type { BuiltinModel } from '../spec/types';
-import type { FeatureSchema, Prediction, RawFeatures, Rows } from '../data/types';
+import type { FeatureSchema, ImageRows, Prediction, RawFeatures, Rows } from '../data/types';
 
 export interface ProgressEvent {
   /** Epoch (mlp) or boosting iteration (gbdt) or optimizer iteration (logistic), 1-based. */
@@ -40,7 +40,8 @@ export interface ModelMetadata {
 export interface TrainedModel {
   model: BuiltinModel;
   schema: FeatureSchema;
-  predict(features: RawFeatures): Prediction;
+  /** Image models (schema.image) read the rows' pixels from `images`. */
+  predict(features: RawFeatures, images?: ImageRows): Prediction;
   /** Serialized ONNX ModelProto honouring the input/output contract (preprocessing included). */
   toOnnx(meta: ModelMetadata): Uint8Array;
 }

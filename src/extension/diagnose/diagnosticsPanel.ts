@@ -23,6 +23,7 @@ const SWEEPABLE: Record<string, string[]> = {
   logistic: ['l2'],
   mlp: ['l2', 'hidden', 'dropout', 'learningRate'],
   gbdt: ['l2', 'maxLeaves', 'learningRate', 'minSamplesLeaf'],
+  cnn: ['learningRate', 'l2', 'dense'],
 };
 
 export class DiagnosticsPanel extends WebviewPanelHost<DiagnosticsHostMessage, DiagnosticsWebviewMessage> {

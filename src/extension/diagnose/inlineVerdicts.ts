@@ -13,7 +13,7 @@ import type { ProjectIndex } from '../project/projectIndex';
 import type { RunTracker } from '../training/runTracker';
 
 export const VERDICT_SOURCE = 'ML Loop diagnosis';
-const BUILTIN = new Set(['linear', 'logistic', 'mlp', 'gbdt']);
+const BUILTIN = new Set(['linear', 'logistic', 'mlp', 'gbdt', 'cnn']);
 
 export interface ExperimentVerdict {
   projectFile: vscode.Uri;

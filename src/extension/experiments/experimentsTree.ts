@@ -73,6 +73,7 @@ const KIND_ICONS: Record<string, string> = {
   logistic: 'symbol-boolean',
   mlp: 'type-hierarchy',
   gbdt: 'list-tree',
+  cnn: 'layers',
   script: 'terminal',
 };
 const STATUS_ICONS: Record<TrackedStatus, [string, string | undefined]> = {

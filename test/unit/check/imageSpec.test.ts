@@ -109,3 +109,62 @@ test('loadProject: images and path together, and a missing images folder, at the
     ok.cleanup();
   }
 });
+
+test('a cnn whose blocks pool the images below 1×1 is an error at its "channels": imageSize given, or the size the data gives', async () => {
+  const given = tempProject(
+    imageSpec({ imageSize: [8, 8] }, { experiments: { small: { model: 'cnn', params: { channels: [4, 4, 4, 4] } } } }),
+  );
+  try {
+    const p = (await loadProject(given.dir, { checkData: false })).problems.find((x) => x.code === 'cnn-shape')!;
+    assert.match(p.message, /4 convolution block\(s\) pool a 8×8 image below 1×1 .*use at most 3 block/);
+    assert.equal(p.line, positionOf(given.text, '"channels"').line);
+  } finally {
+    given.cleanup();
+  }
+  // patternPng images are 16 × 16: the default two blocks fit, five do not.
+  const fromData = await imageProject(
+    imageSpec(
+      {},
+      { experiments: { ok: { model: 'cnn' }, deep: { model: 'cnn', params: { channels: [2, 2, 2, 2, 2] } } } },
+    ),
+    ['a', 'b'],
+    6,
+  );
+  try {
+    const problems = (await loadProject(fromData.dir)).problems.filter((x) => x.code === 'cnn-shape');
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0].message, /16×16 image below 1×1/);
+    assert.equal(problems[0].line, positionOf(fromData.text, '"channels"').line);
+  } finally {
+    fromData.cleanup();
+  }
+});
+
+test('a cnn in a table project, and a table model in an image project, are errors at their "model"', async () => {
+  const images = tempProject(imageSpec({ imageSize: [28, 28] }, { experiments: { m: { model: 'mlp' } } }));
+  try {
+    const p = (await loadProject(images.dir, { checkData: false })).problems.find(
+      (x) => x.code === 'model-needs-features',
+    )!;
+    assert.match(p.message, /The mlp model takes feature columns; an image project's model takes the image: use "cnn"/);
+    assert.equal(p.line, positionOf(images.text, '"mlp"').line);
+  } finally {
+    images.cleanup();
+  }
+  const table = tempProject({
+    name: 't',
+    task: 'classification',
+    metric: 'accuracy',
+    data: { path: 'data.csv', target: 'y' },
+    experiments: { c: { model: 'cnn' } },
+  });
+  try {
+    const p = (await loadProject(table.dir, { checkData: false })).problems.find(
+      (x) => x.code === 'model-needs-images',
+    )!;
+    assert.match(p.message, /The cnn model takes images/);
+    assert.equal(p.line, positionOf(table.text, '"cnn"').line);
+  } finally {
+    table.cleanup();
+  }
+});

@@ -68,3 +68,16 @@ test('an experiment written on one line stays on one line; a multi-line one is f
   const [lower] = paramFixes('mlp', { l2: 0.01 }, ['lessRegularization']);
   assert.equal(applyEdits(multi, fixEdits(multi, 'm', lower)), multi.replace('0.01', '0.001'));
 });
+
+test('cnn fixes: more dropout and l2, early stopping when off; wider channels, longer training, less dropout', () => {
+  assert.deepEqual(
+    paramFixes('cnn', { dropout: 0.25, earlyStopping: false }, ['moreRegularization', 'earlyStopping']).map(
+      (f) => f.set,
+    ),
+    [{ l2: 0.001 }, { dropout: 0.5 }, { earlyStopping: 10 }],
+  );
+  assert.deepEqual(
+    paramFixes('cnn', { channels: [16, 32] }, ['biggerModel', 'trainLonger', 'lessRegularization']).map((f) => f.set),
+    [{ channels: [32, 64] }, { epochs: 20 }, { dropout: 0 }],
+  );
+});

@@ -65,6 +65,14 @@ test('learning curve: one training per fraction on growing subsets, cached in th
 test('validation curve: a sweep of l2 around its value, worse on train as l2 grows', async () => {
   assert.deepEqual(sweepValues('l2', 0.001), [0.00001, 0.0001, 0.001, 0.01, 0.1]);
   assert.deepEqual(sweepValues('hidden', [64]), [[16], [32], [64], [128], [256]]);
+  assert.deepEqual(sweepValues('dense', [128]), [[32], [64], [128], [256], [512]]);
+  assert.deepEqual(sweepValues('channels', [16, 32]), [
+    [4, 8],
+    [8, 16],
+    [16, 32],
+    [32, 64],
+    [64, 128],
+  ]);
   const v = await computeValidationCurve(iris, spec, 'accuracy', 'l2', [1e-4, 100]);
   assert.equal(v.points.length, 2);
   assert.ok(v.points[1].trainError > v.points[0].trainError, JSON.stringify(v.points));

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
 import { readHistory } from '../../../src/core/track/store';
+import { copySample } from '../../sampleCopy';
 
 const PYTHON = process.env.MLLOOP_TEST_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
@@ -17,11 +17,7 @@ test(
   'torch-mlp on digits: trained by the script, evaluated by ML Loop',
   { skip: hasTorch ? false : `${PYTHON} has no torch/onnx`, timeout: 180_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlloop-torch-'));
-    cpSync(join(__dirname, '..', '..', '..', 'examples', 'digits'), dir, {
-      recursive: true,
-      filter: (src) => !src.includes('.mlloop'),
-    });
+    const dir = copySample('digits');
     try {
       const steps: number[] = [];
       const o = await trainExperiment({

@@ -39,7 +39,10 @@ test("a model typo is one message: ML Loop's; the editor schema reports nothing 
   const validate = new Ajv({ strict: false }).compile(editor);
   assert.equal(validate(JSON.parse(text)), true, JSON.stringify(validate.errors));
   const serialized = JSON.stringify(editor);
-  assert.ok(serialized.includes('"examples":["linear","logistic","mlp","gbdt"]'), 'model names are still completed');
+  assert.ok(
+    serialized.includes('"examples":["linear","logistic","mlp","gbdt","cnn"]'),
+    'model names are still completed',
+  );
   assert.ok(serialized.includes('"description"'));
   assert.ok(!/"(required|minimum|type|additionalProperties":false)"/.test(serialized));
 });

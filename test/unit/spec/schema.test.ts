@@ -56,7 +56,7 @@ test('every property in the schema has a description', () => {
   assert.deepEqual(missing, []);
 });
 
-const MODELS: BuiltinModel[] = ['linear', 'logistic', 'mlp', 'gbdt'];
+const MODELS: BuiltinModel[] = ['linear', 'logistic', 'mlp', 'gbdt', 'cnn'];
 
 test('resolveParams fills every parameter of each model with its schema default', () => {
   const defs = (projectSchema as SchemaNode).definitions!;
@@ -69,6 +69,8 @@ test('resolveParams fills every parameter of each model with its schema default'
   }
   assert.deepEqual(defaultParams('mlp').hidden, [64]);
   assert.equal(defaultParams('gbdt').maxBins, 255);
+  assert.deepEqual(defaultParams('cnn').channels, [32, 64]);
+  assert.deepEqual(defaultParams('cnn').augment, { flip: false, shift: 0 });
 });
 
 test('resolveParams keeps given values, does not mutate the spec, and rejects out-of-range ones', () => {

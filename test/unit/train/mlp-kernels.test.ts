@@ -261,12 +261,19 @@ test('WebAssembly SIMD is available in this Node (the fast path is what the test
   assert.equal(wasmSimdAvailable(), true);
 });
 
-test('each committed wasm module is the compile of its WAT (binning.wat, gemm.wat, hist.wat, logistic.wat)', async () => {
+test('each committed wasm module is the compile of its WAT (binning, conv, gemm and its shared-memory twin, hist, logistic)', async () => {
   const { generateModule, KERNEL_SOURCES } = await import(join(kernelsDir, 'build-wasm.mjs'));
-  const sources = KERNEL_SOURCES as { wat: string; out: string; constName: string }[];
-  assert.deepEqual(sources.map((k) => k.wat).sort(), ['binning.wat', 'gemm.wat', 'hist.wat', 'logistic.wat']);
+  const sources = KERNEL_SOURCES as { wat: string; out: string; constName: string; sharedMemory?: boolean }[];
+  assert.deepEqual(sources.map((k) => k.out).sort(), [
+    'binning.wasm.ts',
+    'conv.wasm.ts',
+    'gemm.wasm.ts',
+    'gemmShared.wasm.ts',
+    'hist.wasm.ts',
+    'logistic.wasm.ts',
+  ]);
   for (const k of sources) {
-    const fresh: string = await generateModule(join(kernelsDir, k.wat), k.constName);
+    const fresh: string = await generateModule(join(kernelsDir, k.wat), k.constName, k.sharedMemory);
     assert.equal(readFileSync(join(kernelsDir, k.out), 'utf8'), fresh, k.out);
   }
 });

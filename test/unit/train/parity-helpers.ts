@@ -36,6 +36,22 @@ export const FAST_PARAMS: Record<BuiltinModel, Record<string, unknown>> = {
     maxBins: 255,
     earlyStopping: false,
   },
+  cnn: {
+    channels: [4, 8],
+    batchNorm: false,
+    dense: [16],
+    dropout: 0,
+    optimizer: 'adam',
+    learningRate: 0.01,
+    lrSchedule: 'constant',
+    momentum: 0.9,
+    batchSize: 16,
+    epochs: 2,
+    l2: 0,
+    earlyStopping: false,
+    augment: { flip: false, shift: 0 },
+    seed: 0,
+  },
 };
 
 /** Max |Δprobability| ≤ 1e-5 and identical labels; regression: max |Δ| ≤ 1e-5 × (1 + max |y|). */

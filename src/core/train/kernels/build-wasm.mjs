@@ -11,15 +11,23 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const KERNEL_SOURCES = [
   { wat: 'gemm.wat', out: 'gemm.wasm.ts', constName: 'GEMM_WASM_BASE64' },
+  // The same kernels on a shared memory, for the CNN's two threads (a module declares its memory shared or not).
+  { wat: 'gemm.wat', out: 'gemmShared.wasm.ts', constName: 'GEMM_SHARED_WASM_BASE64', sharedMemory: true },
+  { wat: 'conv.wat', out: 'conv.wasm.ts', constName: 'CONV_WASM_BASE64' },
   { wat: 'hist.wat', out: 'hist.wasm.ts', constName: 'HIST_WASM_BASE64' },
   { wat: 'logistic.wat', out: 'logistic.wasm.ts', constName: 'LOGISTIC_WASM_BASE64' },
   { wat: 'binning.wat', out: 'binning.wasm.ts', constName: 'BINNING_WASM_BASE64' },
 ];
 
 /** The generated TypeScript module for one WAT source. */
-export async function generateModule(watPath, constName) {
+export async function generateModule(watPath, constName, sharedMemory = false) {
   const wabt = await (await import('wabt')).default();
-  const source = readFileSync(watPath, 'utf8');
+  let source = readFileSync(watPath, 'utf8');
+  if (sharedMemory) {
+    const plain = '(import "env" "memory" (memory 1))';
+    if (!source.includes(plain)) throw new Error(`${watPath}: no ${plain} to make shared`);
+    source = source.replace(plain, '(import "env" "memory" (memory 1 65536 shared))');
+  }
   const features = { simd: true, bulk_memory: true, threads: true };
   const mod = wabt.parseWat(watPath, source, features);
   try {
@@ -40,7 +48,7 @@ export async function generateModule(watPath, constName) {
 export async function buildKernels({ check = false } = {}) {
   const written = [];
   for (const k of KERNEL_SOURCES) {
-    const text = await generateModule(join(here, k.wat), k.constName);
+    const text = await generateModule(join(here, k.wat), k.constName, k.sharedMemory);
     const outPath = join(here, k.out);
     const current = existsSync(outPath) ? readFileSync(outPath, 'utf8') : '';
     if (current === text) continue;

@@ -1,0 +1,327 @@
+// The CNN's numeric engine: one shared WebAssembly memory laid out by layout.ts, the kernels of
+// gemm.wat (its shared-memory build) and conv.wat instantiated on it, and optionally a helper thread
+// running lane 1 of every batch (lane.ts) while this thread runs lane 0. The helper is signalled with
+// Atomics (no message per batch), as the GBDT's (gbdt/workspace.ts). Lane 1's gradients are added
+// into lane 0's after both finish, on one thread or two alike, so the weights are bit-identical.
+
+import { Worker } from 'node:worker_threads';
+import { compileKernel } from '../kernels/compile';
+import { CONV_WASM_BASE64 } from '../kernels/conv.wasm';
+import { GEMM_SHARED_WASM_BASE64 } from '../kernels/gemmShared.wasm';
+import { ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON } from '../kernels/gemm';
+import { TrainingError } from '../types';
+import { CNN_PHASES, cnnLaneStep, type LaneClock, type LaneKernels } from './lane';
+import { cnnLayout, type CnnArchitecture, type CnnLayout } from './layout';
+
+const SUM_PHASE = CNN_PHASES.indexOf('gradient sum');
+const OPTIMIZER_PHASE = CNN_PHASES.indexOf('optimizer');
+
+type Raw = (...args: number[]) => number;
+
+interface EngineKernels extends LaneKernels {
+  adam: Raw;
+  sgd: Raw;
+  add: Raw;
+}
+
+// Control words shared with the helper thread (an Int32Array).
+const JOB = 0;
+const DONE = 1;
+const STOP = 2;
+const READY = 3;
+const FAILED = 4;
+const ROWS = 5;
+const TRAIN = 6;
+const DROPOUT = 7;
+const CONTROL_WORDS = 8;
+/** io (Float64Array): [0] the helper's loss, [1] inv (1 / batch rows). */
+const IO_WORDS = 2;
+
+const HELPER_START_TIMEOUT_MS = 10_000;
+const PAGE = 65536;
+
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { gemmModule, convModule, memory, control, io, L } = workerData;
+const g = new WebAssembly.Instance(gemmModule, { env: { memory } }).exports;
+const c = new WebAssembly.Instance(convModule, { env: { memory } }).exports;
+const ex = { gemm: g.gemm, colsum: g.colsum, softmax: g.softmax, im2col: c.im2col, col2im: c.col2im, maxpool: c.maxpool, maxpoolBack: c.maxpoolBack };
+const step = (${cnnLaneStep.toString()});
+let job = 0;
+Atomics.store(control, ${READY}, 1);
+Atomics.notify(control, ${READY});
+for (;;) {
+  Atomics.wait(control, ${JOB}, job);
+  job = Atomics.load(control, ${JOB});
+  if (Atomics.load(control, ${STOP}) === 1) break;
+  try {
+    io[0] = step(ex, memory.buffer, L, 1, control[${ROWS}], control[${TRAIN}], control[${DROPOUT}], io[1]);
+  } catch (e) {
+    Atomics.store(control, ${FAILED}, 1);
+  }
+  Atomics.store(control, ${DONE}, job);
+  Atomics.notify(control, ${DONE});
+  if (Atomics.load(control, ${FAILED}) === 1) break;
+}
+`;
+
+export interface OptimizerSettings {
+  kind: 'adam' | 'sgd';
+  learningRate: number;
+  momentum: number;
+  /** Added to each weight's gradient times the weight (PyTorch's weight_decay); biases are not decayed. */
+  l2: number;
+}
+
+export class CnnEngine {
+  readonly layout: CnnLayout;
+  readonly memory: WebAssembly.Memory;
+  /** The whole memory as floats (offsets in layout.ts are bytes: divide by 4). */
+  readonly f32: Float32Array;
+  private readonly ex: EngineKernels;
+  private helper: Worker | null = null;
+  private control: Int32Array | null = null;
+  private io: Float64Array | null = null;
+  private job = 0;
+  private t = 0;
+  /** When set (benchmarks), lanes run on this thread and charge their time to phases. */
+  clock: LaneClock | undefined;
+
+  /** Helper threads started and not yet exited (tests check none outlives training). */
+  static liveHelpers = 0;
+
+  constructor(arch: CnnArchitecture, laneRows: number, threads: number) {
+    const gemmModule = compileKernel(GEMM_SHARED_WASM_BASE64);
+    const convModule = compileKernel(CONV_WASM_BASE64);
+    if (!gemmModule || !convModule)
+      throw new TrainingError('The cnn model needs WebAssembly SIMD and shared memory, which this runtime lacks');
+    this.layout = cnnLayout(arch, laneRows);
+    const pages = Math.ceil(this.layout.bytes / PAGE);
+    // A WebAssembly memory (32-bit) holds at most 4 GiB; say so rather than fail inside the engine.
+    if (pages > 65536 - 1)
+      throw new TrainingError(
+        `The CNN needs ${Math.ceil(this.layout.bytes / 2 ** 20)} MiB of working memory: more than the 4 GiB it can address; use a smaller batchSize, fewer channels or smaller images`,
+        'batchSize',
+      );
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const g = new WebAssembly.Instance(gemmModule, { env: { memory: this.memory } }).exports as Record<string, Raw>;
+    const c = new WebAssembly.Instance(convModule, { env: { memory: this.memory } }).exports as Record<string, Raw>;
+    this.ex = {
+      gemm: g.gemm,
+      colsum: g.colsum,
+      softmax: g.softmax,
+      adam: g.adam,
+      sgd: g.sgd,
+      im2col: c.im2col,
+      col2im: c.col2im,
+      maxpool: c.maxpool,
+      maxpoolBack: c.maxpoolBack,
+      add: c.add,
+    };
+    this.f32 = new Float32Array(this.memory.buffer);
+    if (threads > 1) this.startHelper(gemmModule, convModule);
+  }
+
+  /** Whether a helper thread runs lane 1. */
+  get parallel(): boolean {
+    return this.control !== null;
+  }
+
+  /** The parameters (a view into the memory: copy it to keep a snapshot). */
+  params(): Float32Array {
+    return this.f32.subarray(0, this.layout.nParams);
+  }
+
+  /** Lane `lane`'s input images, NHWC floats (laneRows of them). */
+  laneInput(lane: number): Float32Array {
+    const L = this.layout;
+    const a = L.arch;
+    return this.f32.subarray(
+      L.lanes[lane].x >> 2,
+      (L.lanes[lane].x >> 2) + L.laneRows * a.height * a.width * a.inChannels,
+    );
+  }
+
+  laneLabels(lane: number): Int32Array {
+    return new Int32Array(this.memory.buffer, this.layout.lanes[lane].labels, this.layout.laneRows);
+  }
+
+  /** Dense hidden layer l's dropout mask of lane `lane` (0 or 1/(1-p) per unit). */
+  laneMask(lane: number, l: number): Float32Array {
+    const at = this.layout.lanes[lane].mask[l] >> 2;
+    return this.f32.subarray(at, at + this.layout.laneRows * this.layout.denses[l].nout);
+  }
+
+  /** Float offset of lane 0's logits after forward() (row stride: the last layer's nout). */
+  get logitsAt(): number {
+    const L = this.layout;
+    return L.lanes[0].act[L.denses.length - 1] >> 2;
+  }
+
+  /** Writes the transposed weights the backward pass reads; call after the weights change. */
+  transposeWeights(): void {
+    const h = this.f32;
+    for (const c of this.layout.convs) if (c.wt >= 0) transpose(h, c.w0 >> 2, c.k, c.cout, c.wt >> 2);
+    for (const d of this.layout.denses) transpose(h, d.w0 >> 2, d.nin, d.nout, d.wt >> 2);
+  }
+
+  /** Forward pass of lane 0 over `rows` images at its input (prediction; no dropout). */
+  forward(rows: number): void {
+    cnnLaneStep(this.ex, this.memory.buffer, this.layout, 0, rows, 0, 0, 0);
+  }
+
+  /**
+   * Gradients of the mean loss over a batch whose first rows0 rows are at lane 0 and the next rows1
+   * at lane 1, into lane 0's gradient block. `prepareLane0` (if given) fills lane 0's input once
+   * lane 1 has started. Returns the summed loss.
+   */
+  gradients(rows0: number, rows1: number, useDropout: boolean, prepareLane0?: () => void): number {
+    const inv = 1 / (rows0 + rows1);
+    const drop = useDropout ? 1 : 0;
+    const { control, io, clock } = this;
+    const run = (lane: number, rows: number) =>
+      cnnLaneStep(this.ex, this.memory.buffer, this.layout, lane, rows, 1, drop, inv, clock);
+    let loss: number;
+    if (rows1 === 0) {
+      prepareLane0?.();
+      const alone = run(0, rows0);
+      this.updateRunningStats(rows0, 0);
+      return alone;
+    }
+    if (control && io && !clock) {
+      control[ROWS] = rows1;
+      control[TRAIN] = 1;
+      control[DROPOUT] = drop;
+      io[1] = inv;
+      const job = this.post();
+      prepareLane0?.();
+      loss = run(0, rows0);
+      loss += this.await(job) ? run(1, rows1) : io[0];
+    } else {
+      // One thread (or timed: each phase charged on this thread): lane 1, then lane 0, as two threads start them.
+      const lane1 = run(1, rows1);
+      prepareLane0?.();
+      loss = run(0, rows0) + lane1;
+    }
+    const L = this.layout;
+    this.ex.add(L.lanes[0].grads, L.lanes[1].grads, L.nParams);
+    this.updateRunningStats(rows0, rows1);
+    clock?.lap(SUM_PHASE);
+    return loss;
+  }
+
+  /**
+   * Batch normalisation's running mean and variance (momentum 0.1, the variance unbiased, as PyTorch
+   * keeps them) from the lanes' statistics: their means weighted by rows, their variances likewise.
+   */
+  private updateRunningStats(rows0: number, rows1: number): void {
+    const h = this.f32;
+    const L = this.layout;
+    const total = rows0 + rows1;
+    L.convs.forEach((c, l) => {
+      if (c.gamma < 0) return;
+      const pixels = total * c.h * c.w;
+      for (let ch = 0; ch < c.cout; ch++) {
+        let mean = 0;
+        let variance = 0;
+        [rows0, rows1].forEach((rows, lane) => {
+          if (rows === 0) return;
+          const S = L.lanes[lane].stats[l] >> 2;
+          mean += (rows / total) * h[S + ch];
+          variance += (rows / total) * h[S + c.cout + ch];
+        });
+        const unbiased = pixels > 1 ? (variance * pixels) / (pixels - 1) : variance;
+        h[(c.runMean >> 2) + ch] = 0.9 * h[(c.runMean >> 2) + ch] + 0.1 * mean;
+        h[(c.runVar >> 2) + ch] = 0.9 * h[(c.runVar >> 2) + ch] + 0.1 * unbiased;
+      }
+    });
+  }
+
+  /** One optimizer update from lane 0's gradient block; then the transposed weights are refreshed. */
+  step(o: OptimizerSettings): void {
+    const L = this.layout;
+    const G = L.lanes[0].grads;
+    this.t++;
+    const adam = o.kind === 'adam';
+    // Adam's bias corrections folded into the step size (as the MLP's optimizer).
+    const stepSize = adam ? (o.learningRate * Math.sqrt(1 - ADAM_BETA2 ** this.t)) / (1 - ADAM_BETA1 ** this.t) : 0;
+    const blocks: [number, number, boolean][] = [];
+    for (const c of L.convs) {
+      blocks.push([c.w0, c.k * c.cout, true], [c.b0, c.cout, false]);
+      if (c.gamma >= 0) blocks.push([c.gamma, c.cout, false], [c.beta, c.cout, false]);
+    }
+    for (const d of L.denses) blocks.push([d.w0, d.nin * d.nout, true], [d.b0, d.nout, false]);
+    for (const [w, count, weights] of blocks) {
+      const n4 = (count + 3) & ~3;
+      const decay = weights ? o.l2 : 0;
+      if (adam)
+        this.ex.adam(n4, w, G + w, L.moment1 + w, L.moment2 + w, decay, stepSize, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON);
+      else this.ex.sgd(n4, w, G + w, L.moment1 + w, decay, o.learningRate, o.momentum);
+    }
+    this.transposeWeights();
+    this.clock?.lap(OPTIMIZER_PHASE);
+  }
+
+  /** Stops the helper thread. */
+  dispose(): void {
+    if (this.control) {
+      Atomics.store(this.control, STOP, 1);
+      Atomics.add(this.control, JOB, 1);
+      Atomics.notify(this.control, JOB);
+    }
+    void this.helper?.terminate();
+    this.control = null;
+    this.io = null;
+    this.helper = null;
+  }
+
+  private startHelper(gemmModule: WebAssembly.Module, convModule: WebAssembly.Module): void {
+    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
+    this.io = new Float64Array(new SharedArrayBuffer(8 * IO_WORDS));
+    const workerData = {
+      gemmModule,
+      convModule,
+      memory: this.memory,
+      control: this.control,
+      io: this.io,
+      L: this.layout,
+    };
+    this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
+    CnnEngine.liveHelpers++;
+    this.helper.once('exit', () => CnnEngine.liveHelpers--);
+    this.helper.once('error', () => undefined);
+    this.helper.unref();
+    // Blocking here is safe: the helper boots on its own thread. If it never starts, work alone.
+    if (
+      Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' &&
+      Atomics.load(this.control, READY) === 0
+    )
+      this.dispose();
+  }
+
+  private post(): number {
+    const control = this.control!;
+    const job = ++this.job;
+    Atomics.store(control, JOB, job);
+    Atomics.notify(control, JOB);
+    return job;
+  }
+
+  /** Waits for the helper's job; true when it failed (its lane is then redone here, alone from now on). */
+  private await(job: number): boolean {
+    const control = this.control!;
+    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE))
+      Atomics.wait(control, DONE, done);
+    if (Atomics.load(control, FAILED) !== 1) return false;
+    this.dispose();
+    return true;
+  }
+}
+
+/** dst (cols × rows) = srcᵀ, src rows × cols row-major; float offsets. */
+function transpose(h: Float32Array, src: number, rows: number, cols: number, dst: number): void {
+  for (let i = 0; i < rows; i++) {
+    const s = src + i * cols;
+    for (let j = 0; j < cols; j++) h[dst + j * rows + i] = h[s + j];
+  }
+}
