@@ -6,6 +6,7 @@
 import type { BuiltinModel } from '../spec/types';
 import type { FeatureSchema } from '../data/types';
 import { OnnxGraphBuilder } from '../onnx/builder';
+import { imageMetadata } from '../data/images/modelMetadata';
 import { Preprocessor } from './preprocess';
 import {
   TrainingError,
@@ -37,6 +38,8 @@ export function modelMetadata(kind: BuiltinModel, schema: FeatureSchema, meta: M
   m.run_id = meta.runId;
   m.data_version = meta.dataVersion;
   m.mlloop_version = meta.mlloopVersion;
+  // Image models carry their preprocessing, so the server (and Triton clients) feed them pictures as trained.
+  if (schema.image) Object.assign(m, imageMetadata(schema.image));
   return m;
 }
 

@@ -17,6 +17,8 @@ import { TrainingError, type ProgressEvent, type TrainContext } from '../../../s
 import { CancelledError } from '../../../src/core/runtime/cancel';
 import { prng } from './fixtures';
 import { checkOnnxValidity, FAST_PARAMS } from './parity-helpers';
+import { readMetadata } from '../../../src/core/onnx/builder';
+import { readImageMetadata } from '../../../src/core/data/images/modelMetadata';
 
 const META = { runId: 'r', dataVersion: 'v', mlloopVersion: '0' };
 
@@ -359,6 +361,16 @@ test('ONNX export: image in; label, probabilities and embedding out; onnxruntime
     );
     const bytes = model.toOnnx(META);
     exported.push({ name, bytes });
+    // The preprocessing travels with the model: the server decodes pictures for it from this entry.
+    const meta = readMetadata(bytes);
+    const pre = readImageMetadata(meta);
+    assert.ok(pre, `${name}: no image_preprocessing metadata`);
+    assert.deepEqual(
+      [pre.input, pre.height, pre.width, pre.channels, pre.scale],
+      ['image', 10, 9, schema.image!.channels, 'unit'],
+      `${name}: image metadata`,
+    );
+    assert.equal(meta.classes, JSON.stringify(schema.classes));
     const session = await ort.InferenceSession.create(bytes);
     assert.deepEqual([...session.inputNames], ['image']);
     assert.deepEqual([...session.outputNames].sort(), ['embedding', 'label', 'probabilities']);
