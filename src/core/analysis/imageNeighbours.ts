@@ -6,8 +6,8 @@
 // more like these" ranks unlabelled images the same way. Brute force: thousands of rows of a few
 // hundred values take milliseconds, and the answer is exact. Runs in the error-analysis worker.
 import * as ort from 'onnxruntime-node';
-import { scaleToUnit } from '../data/images/pixels';
 import type { ImageShape, Rows } from '../data/types';
+import { EMBEDDING_OUTPUT, sessionEmbeddings } from '../onnx/embeddings';
 
 export type NeighbourMetric = 'cosine' | 'l2';
 
@@ -24,9 +24,6 @@ export interface Neighbour {
   /** Cosine: 1 − cosine similarity (0 = same direction); L2: Euclidean distance. */
   distance: number;
 }
-
-/** The output of an image model that holds its embedding [N, D]. */
-export const EMBEDDING_OUTPUT = 'embedding';
 
 /** Feature rows are kept under this many values (64 MB of float32): larger pixel rows are pooled. */
 export const FEATURE_BUDGET = 16 * 1024 * 1024;
@@ -83,26 +80,18 @@ export async function embeddingRows(
   shape: ImageShape,
   batch = 256,
 ): Promise<FeatureRows | undefined> {
-  if (!hasEmbedding(session) || !rows.images) return undefined;
+  if (!rows.images) return undefined;
   const n = rows.features.n;
-  const size = shape.channels * shape.height * shape.width;
   let out: FeatureRows | undefined;
-  for (let start = 0; start < n; start += batch) {
-    const count = Math.min(batch, n - start);
-    const image = new ort.Tensor(
-      'float32',
-      scaleToUnit(rows.images.pixels.subarray(start * size, (start + count) * size)),
-      [count, shape.channels, shape.height, shape.width],
-    );
-    const result = await session.run({ image }, [EMBEDDING_OUTPUT]);
-    const e = result[EMBEDDING_OUTPUT];
-    const dim = e.dims.slice(1).reduce((a, b) => a * b, 1);
-    if (e.dims[0] !== count || !dim)
-      throw new Error(`model.onnx returned "${EMBEDDING_OUTPUT}" of shape [${e.dims.join(', ')}] for ${count} images`);
-    out ??= sharedRows(n, dim);
-    if (dim !== out.dim) throw new Error(`model.onnx's "${EMBEDDING_OUTPUT}" changed width between batches`);
-    out.rows.set(Float32Array.from(e.data as Float32Array), start * dim);
-  }
+  const read = await sessionEmbeddings(
+    session,
+    rows.images.pixels,
+    n,
+    shape,
+    (count, dim) => (out = sharedRows(count, dim)).rows,
+    batch,
+  );
+  if (!read) return undefined;
   return out ?? sharedRows(0, 1);
 }
 

@@ -27,9 +27,9 @@ import { findRun } from '../track/findRun';
 import { imageSliceView } from './imageSlices';
 import { parseSliceKey, sliceRows } from './slices';
 import { readTags } from './tags';
+import { EMBEDDING_OUTPUT } from '../onnx/embeddings';
 import {
   embeddingRows,
-  EMBEDDING_OUTPUT,
   nearestNeighbours,
   neighbourIndex,
   normaliseRows,

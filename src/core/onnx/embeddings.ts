@@ -22,30 +22,48 @@ export async function modelEmbeddings(
       ? await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 })
       : await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
-    if (!session.outputNames.includes(EMBEDDING_OUTPUT)) return undefined;
-    const size = shape.channels * shape.height * shape.width;
-    let dim = 0;
-    let data = new Float32Array(0);
-    for (let start = 0; start < n; start += EMBEDDING_BATCH) {
-      const count = Math.min(EMBEDDING_BATCH, n - start);
-      const input = new ort.Tensor('float32', scaleToUnit(pixels.subarray(start * size, (start + count) * size)), [
-        count,
-        shape.channels,
-        shape.height,
-        shape.width,
-      ]);
-      const out = (await session.run({ image: input }, [EMBEDDING_OUTPUT]))[EMBEDDING_OUTPUT];
-      const values = out.data as Float32Array;
-      if (!dim) {
-        dim = values.length / count;
-        if (!Number.isInteger(dim) || dim < 1)
-          throw new Error(`the model's "${EMBEDDING_OUTPUT}" output is not [N, D] (shape ${out.dims.join('×')})`);
-        data = new Float32Array(n * dim);
-      }
-      data.set(values.subarray(0, count * dim), start * dim);
-    }
-    return dim ? { dim, data } : undefined;
+    const out = await sessionEmbeddings(session, pixels, n, shape);
+    return out && out.dim ? out : undefined;
   } finally {
     await session.release();
   }
+}
+
+/**
+ * The `embedding` output of an open session for n preprocessed images, run in batches; undefined when
+ * the model has none. `allocate` makes the [n, dim] result once the first batch tells dim (a caller may
+ * want it in shared memory); dim is 0 when n is 0.
+ */
+export async function sessionEmbeddings(
+  session: ort.InferenceSession,
+  pixels: Uint8Array,
+  n: number,
+  shape: ImageShape,
+  allocate: (n: number, dim: number) => Float32Array = (rows, dim) => new Float32Array(rows * dim),
+  batch = EMBEDDING_BATCH,
+): Promise<{ dim: number; data: Float32Array } | undefined> {
+  if (!session.outputNames.includes(EMBEDDING_OUTPUT)) return undefined;
+  const size = shape.channels * shape.height * shape.width;
+  let dim = 0;
+  let data: Float32Array = new Float32Array(0);
+  for (let start = 0; start < n; start += batch) {
+    const count = Math.min(batch, n - start);
+    const input = new ort.Tensor('float32', scaleToUnit(pixels.subarray(start * size, (start + count) * size)), [
+      count,
+      shape.channels,
+      shape.height,
+      shape.width,
+    ]);
+    const out = (await session.run({ image: input }, [EMBEDDING_OUTPUT]))[EMBEDDING_OUTPUT];
+    const values = out.data as Float32Array;
+    const width = out.dims.slice(1).reduce((a, b) => a * b, 1);
+    if (out.dims[0] !== count || !width)
+      throw new Error(`the model's "${EMBEDDING_OUTPUT}" output is not [N, D] (shape ${out.dims.join('×')})`);
+    if (!dim) {
+      dim = width;
+      data = allocate(n, dim);
+    } else if (width !== dim) throw new Error(`the model's "${EMBEDDING_OUTPUT}" output changed width between batches`);
+    data.set(values.subarray(0, count * dim), start * dim);
+  }
+  return { dim, data };
 }

@@ -11,9 +11,7 @@ import { scaleToUnit } from '../data/images/pixels';
 import type { FeatureSchema, RawFeatures, Rows, SplitDataset } from '../data/types';
 import { splitMetrics, type SplitMetrics } from '../train/metrics';
 import type { Prediction } from '../train/types';
-
-/** The optional output of image models that holds each image's features (the penultimate layer), float32 [N, D]. */
-export const EMBEDDING_OUTPUT = 'embedding';
+import { EMBEDDING_OUTPUT } from '../onnx/embeddings';
 
 /** The model does not fit the project's input/output contract. */
 export class ModelContractError extends Error {
