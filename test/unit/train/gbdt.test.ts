@@ -485,11 +485,14 @@ test('trees grown on two threads are the same as on one, and so are the scores t
   const opts = { maxLeaves: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1 };
   const one = new TreeGrower(bins, n, mapper, { ...opts, threads: 1 });
   const two = new TreeGrower(bins, n, mapper, { ...opts, threads: 2 });
+  // Binned straight into the workspace's memory (as trainGbdt does): the same tree.
+  const direct = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...opts, threads: 2 });
   try {
     const a = one.grow(one.setGradients(g, h));
     const b = two.grow(two.setGradients(g, h));
     assert.equal(a.feature.filter((f) => f < 0).length, 31);
     assert.deepEqual(b, a);
+    assert.deepEqual(direct.grow(direct.setGradients(g, h)), a);
     // Leaf values reach the same scores (the helper adds those of the second half of the rows array).
     one.addToScores(a, 0);
     two.addToScores(b, 0);
@@ -501,6 +504,7 @@ test('trees grown on two threads are the same as on one, and so are the scores t
   } finally {
     one.dispose();
     two.dispose();
+    direct.dispose();
   }
 });
 

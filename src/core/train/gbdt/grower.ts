@@ -10,7 +10,7 @@
 //    same step.
 
 import type { BinMapper } from './binning';
-import { BoostingWorkspace, type GradientSums, type SplitLeaf } from './workspace';
+import { BoostingWorkspace, type BinsSource, type GradientSums, type SplitLeaf } from './workspace';
 import { SPLIT_RESULT_SIZE } from './split';
 import { TreeBuilder, type Tree } from './tree';
 
@@ -58,7 +58,7 @@ export class TreeGrower {
   private finalLeaves: Leaf[] = [];
 
   constructor(
-    bins: Uint8Array,
+    bins: BinsSource,
     private readonly n: number,
     private readonly mapper: BinMapper,
     private readonly opts: GrowOptions,

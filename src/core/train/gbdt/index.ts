@@ -79,7 +79,8 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
 
   const pre = Preprocessor.fit(schema, ctx.train.features, { standardize: false, impute: false });
   const d = pre.outputDim;
-  const X = pre.transform(ctx.train.features);
+  // Read only (binning, the checks below): the caller's own array when there is nothing to transform.
+  const X = pre.transformForReading(ctx.train.features);
   for (let i = 0; i < X.length; i++) {
     if (X[i] === Infinity || X[i] === -Infinity) {
       throw new TrainingError(
@@ -89,7 +90,6 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
     }
   }
   const mapper = BinMapper.fit(X, n, d, p.maxBins, ctx.seed);
-  const bins = mapper.transform(X, n);
   gate.checkCancelled();
 
   const loss: BoostingLoss = !classification ? squaredError : nClasses === 2 ? binaryLogLoss : softmaxLoss(nClasses);
@@ -97,7 +97,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const init = loss.initialScores(ctx.train.y);
 
   const devN = ctx.dev.features.n;
-  const devX = devN > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
+  const devX = devN > 0 ? pre.transformForReading(ctx.dev.features) : new Float32Array(0);
   const devY = ctx.dev.y;
   const devScores = new Float64Array(devN * k);
   for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
@@ -105,7 +105,8 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
 
   // A second thread takes half of the work when the data is large enough to repay it.
   const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
-  const grower = new TreeGrower(bins, n, mapper, { ...p, threads, scoreColumns: k });
+  // The rows are binned straight into the grower's memory.
+  const grower = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...p, threads, scoreColumns: k });
   // Scores and targets live in the grower's (shared) memory, where both threads compute gradients.
   const { scores, y } = grower;
   y.set(ctx.train.y);

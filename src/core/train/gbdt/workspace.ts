@@ -246,6 +246,12 @@ for (;;) {
 }
 `;
 
+/**
+ * The binned columns (column-major, n × d bytes), or a function writing them into the array it is
+ * given (the workspace's own memory: no second copy of the largest array of a fit).
+ */
+export type BinsSource = Uint8Array | ((into: Uint8Array) => void);
+
 /** What split finding needs besides a histogram (see split.ts). */
 export interface SplitSettings {
   /** Non-missing bins per column. */
@@ -323,7 +329,7 @@ export class BoostingWorkspace {
   private readonly sums = new Float64Array(6);
 
   constructor(
-    bins: Uint8Array,
+    bins: BinsSource,
     private readonly n: number,
     private readonly featureOffset: Int32Array,
     options: BoostingWorkspaceOptions = {},
@@ -342,7 +348,8 @@ export class BoostingWorkspace {
     this.split = d;
     const module = histKernelModule();
     if (!module) {
-      this.bins = bins;
+      this.bins = typeof bins === 'function' ? new Uint8Array(n * d) : bins;
+      if (typeof bins === 'function') bins(this.bins);
       this.rows = new Uint32Array(n);
       this.scratch = new Uint32Array(n);
       this.scores = new Float64Array(n * scoreColumns);
@@ -364,7 +371,8 @@ export class BoostingWorkspace {
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
     this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
     this.bins = new Uint8Array(buffer, at.bins, n * d);
-    this.bins.set(bins);
+    if (typeof bins === 'function') bins(this.bins);
+    else this.bins.set(bins);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
     this.rows = new Uint32Array(buffer, at.rows, n);
     this.scratch = new Uint32Array(buffer, at.scratch, n);
