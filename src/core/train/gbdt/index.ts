@@ -111,16 +111,13 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const { scores, y } = grower;
   y.set(ctx.train.y);
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + c] = init[c];
-  // A single-score loss computes its gradients in the grower; softmax here, one class at a time.
-  const perClass = 'gradients' in loss;
-  const g = perClass ? Array.from({ length: k }, () => new Float64Array(n)) : [];
-  const h = perClass ? Array.from({ length: k }, () => new Float64Array(n)) : [];
   // The log loss costs a logarithm per row: without a progress listener (a learning curve's fits, a
   // benchmark) it is not summed. Its gradients are bounded, so a NaN in their sums is how it diverges.
   const listening = gate.listening;
   /** The next iteration's gradients; returns the train loss of the current scores (see above). */
   const nextGradients = (): { trainLoss: number; sums?: GradientSums } => {
-    if ('gradients' in loss) return { trainLoss: loss.gradients(scores, y, g, h) };
+    // Softmax: every class's gradients at once (each class's tree takes its own below).
+    if ('softmax' in loss) return { trainLoss: grower.softmaxGradients() / n };
     const sums = grower.gradients(loss.rangeGradients, listening);
     // A loss left unsummed (0) is still NaN when its gradients are.
     return { trainLoss: Number.isNaN(sums.g) ? NaN : n > 0 ? sums.loss / n : 0, sums };
@@ -135,7 +132,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
       iteration++;
       for (let c = 0; c < k; c++) {
         gate.checkCancelled();
-        const tree = grower.grow(next.sums ?? grower.setGradients(g[c], h[c]));
+        const tree = grower.grow(next.sums ?? grower.columnGradients(c));
         trees.push(tree);
         grower.addToScores(tree, c);
         for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
