@@ -191,16 +191,13 @@ export const binaryLogLoss: SingleScoreLoss = {
 
 /** Multi-class cross-entropy on softmax of k scores; y is the class index. */
 export function softmaxLoss(k: number): MultiScoreLoss {
-  const p = new Float64Array(k);
-  const softmaxRow = (scores: Float64Array, row: number): void => {
+  /** -log p_y = log Σ exp(s_c - m) - (s_y - m), at most -log 1e-300 (as softmaxRangeGradients's clamp). */
+  const rowLoss = (scores: Float64Array, row: number, label: number): number => {
     let m = -Infinity;
     for (let c = 0; c < k; c++) m = Math.max(m, scores[row + c]);
     let s = 0;
-    for (let c = 0; c < k; c++) {
-      p[c] = Math.exp(scores[row + c] - m);
-      s += p[c];
-    }
-    for (let c = 0; c < k; c++) p[c] /= s;
+    for (let c = 0; c < k; c++) s += Math.exp(scores[row + c] - m);
+    return Math.min(Math.log(s) - (scores[row + label] - m), -Math.log(1e-300));
   };
   return {
     k,
@@ -212,10 +209,7 @@ export function softmaxLoss(k: number): MultiScoreLoss {
     softmax: true,
     meanLoss(scores, y) {
       let s = 0;
-      for (let i = 0; i < y.length; i++) {
-        softmaxRow(scores, i * k);
-        s -= Math.log(Math.max(p[y[i]], 1e-300));
-      }
+      for (let i = 0; i < y.length; i++) s += rowLoss(scores, i * k, y[i]);
       return y.length > 0 ? s / y.length : 0;
     },
   };
