@@ -41,11 +41,12 @@ def make(model, n, epochs=50):
                                               early_stopping=False, random_state=0)
     if model == "xgboost":
         from xgboost import XGBClassifier
-        # Leaf-wise growth to 31 leaves like ML Loop's (no depth limit), 255 bins plus XGBoost's
-        # missing-value handling, no L2 (ML Loop's l2 0), two threads (the machine's cores).
+        # Leaf-wise growth to 31 leaves like ML Loop's, 255 bins, no L2 (ML Loop's l2 0), two threads
+        # (the machine's cores). XGBoost's default depth limit (6) is kept, as in the figures:
+        # without it (max_depth=0) its fit measured 2.4x and its prediction 2.4x slower here, for
+        # the same accuracy within 0.1 point.
         return XGBClassifier(n_estimators=100, tree_method="hist", grow_policy="lossguide", max_leaves=31,
-                             max_depth=0, learning_rate=0.1, max_bin=255, reg_lambda=0.0, n_jobs=2,
-                             random_state=0)
+                             learning_rate=0.1, max_bin=255, reg_lambda=0.0, n_jobs=2, random_state=0)
     if model == "logistic":
         from sklearn.linear_model import LogisticRegression
         # ML Loop's l2 (default 0.001) on the mean loss is C = 1 / (l2 * n) on sklearn's summed loss.
