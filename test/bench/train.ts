@@ -11,8 +11,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { TRAINERS } from '../../src/core/train/registry';
 import type { BuiltinModel } from '../../src/core/spec/types';
-import type { FeatureSchema } from '../../src/core/data/types';
-import { generatedClassification } from '../unit/train/gbdt-fixtures';
+import type { FeatureSchema, Rows } from '../../src/core/data/types';
+import { generatedClassification, generatedMulticlass } from '../unit/train/gbdt-fixtures';
 import { readClassificationCsv, rows as makeRows } from '../unit/train/fixtures';
 import { DIGITS_CSV } from '../datasets';
 import { benchTempDir } from './tempDir';
@@ -24,9 +24,16 @@ const ONE_THREAD = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_TH
 interface Case {
   label: string;
   model: BuiltinModel;
-  data: 'digits' | 'gen100k';
+  data: DataName;
   params: Record<string, unknown>;
+  /**
+   * The issue-21 scale: XGBoost (`hist`, 2 threads) beside scikit-learn, accuracy on held-out rows
+   * too, prediction through the exported ONNX model in ONNX Runtime, no one-thread scikit-learn run.
+   */
+  large?: boolean;
 }
+
+type DataName = 'digits' | 'gen100k' | 'gen1m' | 'gen1m10';
 
 const MLP = {
   hidden: [64],
@@ -38,6 +45,15 @@ const MLP = {
   l2: 1e-4,
   earlyStopping: false,
 };
+const GBDT = {
+  iterations: 100,
+  maxLeaves: 31,
+  learningRate: 0.1,
+  minSamplesLeaf: 20,
+  l2: 0,
+  maxBins: 255,
+  earlyStopping: false,
+};
 const CASES: Case[] = [
   { label: 'MLP 64 relu adam, batch 200, 50 epochs — digits', model: 'mlp', data: 'digits', params: MLP },
   { label: 'MLP 64 relu adam, batch 200, 50 epochs — 100,000 × 50', model: 'mlp', data: 'gen100k', params: MLP },
@@ -45,15 +61,21 @@ const CASES: Case[] = [
     label: 'GBDT 100 iterations, 31 leaves — 100,000 × 50',
     model: 'gbdt',
     data: 'gen100k',
-    params: {
-      iterations: 100,
-      maxLeaves: 31,
-      learningRate: 0.1,
-      minSamplesLeaf: 20,
-      l2: 0,
-      maxBins: 255,
-      earlyStopping: false,
-    },
+    params: GBDT,
+  },
+  {
+    label: 'GBDT 100 iterations, 31 leaves — 1,000,000 × 50, binary',
+    model: 'gbdt',
+    data: 'gen1m',
+    params: GBDT,
+    large: true,
+  },
+  {
+    label: 'GBDT 100 iterations, 31 leaves — 1,000,000 × 50, 10 classes',
+    model: 'gbdt',
+    data: 'gen1m10',
+    params: GBDT,
+    large: true,
   },
   {
     label: 'Logistic (L-BFGS) — digits',
@@ -75,7 +97,10 @@ interface Dataset {
   y: Float64Array;
 }
 
-function makeDataset(name: Case['data']): Dataset {
+/** Rows of the held-out set beside each large training set (same generator, another seed). */
+const HELDOUT_ROWS = 200_000;
+
+function makeDataset(name: DataName, heldout = false): Dataset {
   if (name === 'digits') {
     // All 1,797 rows (the fixture's train/dev/test parts back together).
     const split = readClassificationCsv(DIGITS_CSV);
@@ -84,14 +109,17 @@ function makeDataset(name: Case['data']): Dataset {
     return { schema: split.schema, X, y: Float64Array.from(parts.flatMap((r) => Array.from(r.y))) };
   }
   const d = 50;
-  const { X, y } = generatedClassification(100_000, d, 2024);
+  const seed = heldout ? 7 : 2024;
+  const n = heldout ? HELDOUT_ROWS : name === 'gen100k' ? 100_000 : 1_000_000;
+  const k = name === 'gen1m10' ? 10 : 2;
+  const { X, y } = k === 2 ? generatedClassification(n, d, seed) : generatedMulticlass(n, d, k, seed);
   return {
     schema: {
       task: 'classification',
       target: 'y',
       numeric: Array.from({ length: d }, (_, j) => `x${j}`),
       categorical: [],
-      classes: ['0', '1'],
+      classes: Array.from({ length: k }, (_, c) => String(c)),
     },
     X,
     y,
@@ -109,9 +137,13 @@ function writeDataset(dir: string, name: string, ds: Dataset): string {
 }
 
 function readDataset(prefix: string): Dataset {
+  // The file's own buffer where it is aligned (a large file's is): no second copy of the data in
+  // the peak memory measured.
   const bytes = (p: string) => {
     const b = readFileSync(p);
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    return b.byteOffset % 8 === 0 && b.buffer.byteLength === b.byteLength
+      ? b.buffer
+      : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   };
   return {
     schema: JSON.parse(readFileSync(`${prefix}.schema.json`, 'utf8')),
@@ -128,7 +160,14 @@ interface Result {
   /** Predicting the training rows after the fit (not in the ratios: the issue's targets are about training). */
   predict_seconds: number;
   train_accuracy: number;
+  /** Peak RSS after the fit and the in-process prediction (before any held-out or ONNX work). */
   peak_mb: number;
+  /** Large cases: accuracy on the held-out rows. */
+  heldout_accuracy?: number;
+  /** Large cases (ML Loop): predicting the training rows through the exported model in ONNX Runtime (session made beforehand). */
+  onnx_predict_seconds?: number;
+  /** Large cases (ML Loop): share of rows where ONNX Runtime's label equals the in-process one. */
+  onnx_agreement?: number;
 }
 
 /** Child mode: one ML Loop training; prints a Result line. */
@@ -137,9 +176,14 @@ async function child(
   prefix: string,
   params: Record<string, unknown>,
   listen: boolean,
+  heldoutPrefix?: string,
 ): Promise<void> {
   const ds = readDataset(prefix);
-  const train = makeRows(ds.X, ds.y);
+  // The large sets go in as they are (no copy; the trainer reads features and y only), as
+  // XGBoost gets its numpy arrays: the peak memory compares the two fits, data included.
+  const train: Rows = heldoutPrefix
+    ? { features: { n: ds.y.length, numeric: ds.X, categories: [] }, y: ds.y, ids: [], rowIndex: new Uint32Array(0) }
+    : makeRows(ds.X, ds.y);
   const trainer = TRAINERS[model]!;
   const t = performance.now();
   const cpu = process.cpuUsage();
@@ -161,6 +205,27 @@ async function child(
     train_accuracy: correct / pred.length,
     peak_mb: process.resourceUsage().maxRSS / 1024,
   };
+  if (heldoutPrefix) {
+    const heldout = readDataset(heldoutPrefix);
+    const n = heldout.y.length;
+    const p = m.predict({ n, numeric: heldout.X, categories: [] }).classIndex!;
+    let right = 0;
+    for (let i = 0; i < n; i++) if (p[i] === heldout.y[i]) right++;
+    result.heldout_accuracy = right / n;
+    // The server's path: the exported model in ONNX Runtime, on the training rows in one call.
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(
+      m.toOnnx({ runId: 'bench', dataVersion: 'bench', mlloopVersion: '0' }),
+    );
+    const d = ds.schema.numeric.length;
+    const to = performance.now();
+    const out = await session.run({ features: new ort.Tensor('float32', ds.X, [pred.length, d]) });
+    result.onnx_predict_seconds = (performance.now() - to) / 1000;
+    const labels = out.label.data as string[];
+    let same = 0;
+    for (let i = 0; i < pred.length; i++) if (labels[i] === ds.schema.classes![pred[i]]) same++;
+    result.onnx_agreement = same / pred.length;
+  }
   console.log(JSON.stringify(result));
 }
 
@@ -182,14 +247,19 @@ function fmt(r: Result | string | undefined, withMemory: boolean): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === '--child') return child(argv[1] as BuiltinModel, argv[2], JSON.parse(argv[3]), argv[4] === 'listen');
+  if (argv[0] === '--child')
+    return child(argv[1] as BuiltinModel, argv[2], JSON.parse(argv[3]), argv[4] === 'listen', argv[5]);
   const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
   const repeat = Number(option('--repeat') ?? 1);
   const only = option('--only');
   const dir = benchTempDir('train');
   const prefixes: Record<string, string> = {};
-  const cases = CASES.filter((c) => !only || c.model === only);
+  const only_case = option('--case');
+  const cases = CASES.filter((c) => (!only || c.model === only) && (!only_case || c.label.includes(only_case)));
   for (const name of new Set(cases.map((c) => c.data))) prefixes[name] = writeDataset(dir, name, makeDataset(name));
+  const heldoutPrefixes: Record<string, string> = {};
+  for (const name of new Set(cases.filter((c) => c.large).map((c) => c.data)))
+    heldoutPrefixes[name] = writeDataset(dir, `${name}-heldout`, makeDataset(name, true));
   const haveSklearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
 
   console.log(
@@ -205,6 +275,10 @@ async function main(): Promise<void> {
       'The GBDT target is judged wall against wall, each side on the machine\'s cores as it runs by default ("ratio" below); CPU ratios show the work done.\n',
   );
   for (const c of cases) {
+    if (c.large) {
+      largeCase(c, repeat, prefixes[c.data], heldoutPrefixes[c.data], haveSklearn, load);
+      continue;
+    }
     const oursRuns: (Result | string)[] = [];
     const theirsRuns: (Result | string)[] = [];
     const theirsOneRuns: (Result | string)[] = [];
@@ -260,12 +334,78 @@ async function main(): Promise<void> {
   console.log(`load average at end: ${load()}`);
 }
 
+/**
+ * An issue-21 case: ML Loop, XGBoost and scikit-learn interleaved, each run in its own process;
+ * the goals (fit ≤ 0.9× XGBoost's wall, peak memory ≤ XGBoost's, accuracy within 0.3 points,
+ * prediction rows/s ≥ XGBoost's in process and through ONNX Runtime) judged on the medians.
+ */
+function largeCase(
+  c: Case,
+  repeat: number,
+  prefix: string,
+  heldout: string,
+  haveSklearn: boolean,
+  load: () => string,
+): void {
+  const ours: (Result | string)[] = [];
+  const xgb: (Result | string)[] = [];
+  const skl: (Result | string)[] = [];
+  const oursArgs = ['--import', 'tsx', join(HERE, 'train.ts'), '--child', c.model, prefix, JSON.stringify(c.params)];
+  for (let r = 0; r < repeat; r++) {
+    ours.push(runChild(process.execPath, [...oursArgs, '-', heldout]));
+    if (!haveSklearn) continue;
+    xgb.push(runChild(PYTHON, [join(HERE, 'sklearn_train.py'), 'xgboost', prefix, heldout]));
+    skl.push(runChild(PYTHON, [join(HERE, 'sklearn_train.py'), 'gbdt', prefix, heldout]));
+  }
+  const n = Number(JSON.parse(readFileSync(`${prefix}.json`, 'utf8')).n);
+  const o = median(ours);
+  const x = median(xgb);
+  const s = median(skl);
+  const line = (r: Result | string | undefined) => {
+    if (typeof r !== 'object') return fmt(r, true);
+    const held = r.heldout_accuracy !== undefined ? `, held-out acc ${r.heldout_accuracy.toFixed(4)}` : '';
+    const onnx =
+      r.onnx_predict_seconds !== undefined
+        ? `; ONNX Runtime ${r.onnx_predict_seconds.toFixed(2)} s (${rowsPerSecond(n, r.onnx_predict_seconds)}, labels equal on ${(100 * r.onnx_agreement!).toFixed(3)} %)`
+        : '';
+    return `${r.seconds.toFixed(2)} s wall, ${r.cpu_seconds.toFixed(2)} s CPU, peak ${r.peak_mb.toFixed(0)} MB; train acc ${r.train_accuracy.toFixed(4)}${held}; predict ${r.predict_seconds.toFixed(2)} s (${rowsPerSecond(n, r.predict_seconds)})${onnx}`;
+  };
+  console.log(`${c.label}   (load average ${load()}; runs: ${ours.length} each)`);
+  console.log(`  ML Loop      ${line(o)}`);
+  console.log(`  XGBoost      ${line(x)}`);
+  console.log(`  scikit-learn ${line(s)}`);
+  if (typeof o !== 'object' || typeof x !== 'object') return console.log('');
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  const fit = o.seconds / x.seconds;
+  const memory = o.peak_mb / x.peak_mb;
+  const trainGap = 100 * (o.train_accuracy - x.train_accuracy);
+  const heldGap = 100 * ((o.heldout_accuracy ?? 0) - (x.heldout_accuracy ?? 0));
+  const predict = x.predict_seconds / o.predict_seconds;
+  const onnx = o.onnx_predict_seconds !== undefined ? x.predict_seconds / o.onnx_predict_seconds : NaN;
+  console.log(
+    `  vs XGBoost   fit ${fit.toFixed(2)}× wall (goal ≤ 0.90: ${verdict(fit <= 0.9)}), ${(o.cpu_seconds / x.cpu_seconds).toFixed(2)}× CPU`,
+  );
+  console.log(`               peak memory ${memory.toFixed(2)}× (goal ≤ 1: ${verdict(memory <= 1)})`);
+  console.log(
+    `               accuracy ${trainGap >= 0 ? '+' : ''}${trainGap.toFixed(2)} points train, ${heldGap >= 0 ? '+' : ''}${heldGap.toFixed(2)} held-out (goal within 0.3: ${verdict(Math.abs(trainGap) <= 0.3 && Math.abs(heldGap) <= 0.3)})`,
+  );
+  console.log(
+    `               prediction rows/s ${predict.toFixed(2)}× in process, ${onnx.toFixed(2)}× through ONNX Runtime (goal ≥ 1: ${verdict(predict >= 1)}, ${verdict(onnx >= 1)})`,
+  );
+  if (typeof s === 'object') console.log(`  vs sklearn   fit ${(o.seconds / s.seconds).toFixed(2)}× wall`);
+  console.log('');
+}
+
+function rowsPerSecond(n: number, seconds: number): string {
+  return `${(n / seconds / 1e6).toFixed(2)} M rows/s`;
+}
+
 /** Each figure's median over the runs that succeeded (the first failure when none did). */
 function median(runs: (Result | string)[]): Result | string | undefined {
   const ok = runs.filter((r): r is Result => typeof r === 'object');
   if (ok.length === 0) return runs[0];
   const mid = (key: keyof Result) => {
-    const v = ok.map((r) => r[key]).sort((a, b) => a - b);
+    const v = ok.map((r) => r[key] ?? NaN).sort((a, b) => a - b);
     const h = v.length >> 1;
     return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
   };
@@ -275,6 +415,11 @@ function median(runs: (Result | string)[]): Result | string | undefined {
     predict_seconds: mid('predict_seconds'),
     train_accuracy: mid('train_accuracy'),
     peak_mb: mid('peak_mb'),
+    ...(ok.every((r) => r.heldout_accuracy !== undefined) && { heldout_accuracy: mid('heldout_accuracy') }),
+    ...(ok.every((r) => r.onnx_predict_seconds !== undefined) && {
+      onnx_predict_seconds: mid('onnx_predict_seconds'),
+      onnx_agreement: mid('onnx_agreement'),
+    }),
   };
 }
 

@@ -53,7 +53,8 @@ export function makeTrainedModel(
     model: kind,
     schema,
     predict(features) {
-      return core.predictDense(pre.transform(features), features.n);
+      // Cores only read the dense rows: no copy where preprocessing changes nothing.
+      return core.predictDense(pre.transformForReading(features), features.n);
     },
     toOnnx(meta) {
       const b = new OnnxGraphBuilder(`mlloop_${kind}`);

@@ -25,3 +25,33 @@ export function generatedClassification(
   }
   return { X, y };
 }
+
+/**
+ * n rows × f features (f >= 3), uniform in [-2, 2]; k classes (k <= f): the class c whose score
+ * X[c] + 0.5 · X[c + 1] · X[c + 2] (indices mod f) plus noise is the largest.
+ */
+export function generatedMulticlass(
+  n: number,
+  f: number,
+  k: number,
+  seed: number,
+): { X: Float32Array; y: Float64Array } {
+  const rand = mulberry32(seed);
+  const X = new Float32Array(n * f);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = i * f;
+    for (let j = 0; j < f; j++) X[r + j] = rand() * 4 - 2;
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const s = X[r + c] + 0.5 * X[r + ((c + 1) % f)] * X[r + ((c + 2) % f)] + 0.4 * (rand() - 0.5);
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    y[i] = best;
+  }
+  return { X, y };
+}

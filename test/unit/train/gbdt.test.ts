@@ -5,7 +5,7 @@ import { BinKernel, BinMapper, radixSortFloat32, SortKernel } from '../../../src
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
 import { accumulateHistogram, ENTRY, BoostingWorkspace } from '../../../src/core/train/gbdt/workspace';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
-import { binaryLogLoss } from '../../../src/core/train/gbdt/losses';
+import { binaryLogLoss, softmaxLoss } from '../../../src/core/train/gbdt/losses';
 import { partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
@@ -485,11 +485,14 @@ test('trees grown on two threads are the same as on one, and so are the scores t
   const opts = { maxLeaves: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1 };
   const one = new TreeGrower(bins, n, mapper, { ...opts, threads: 1 });
   const two = new TreeGrower(bins, n, mapper, { ...opts, threads: 2 });
+  // Binned straight into the workspace's memory (as trainGbdt does): the same tree.
+  const direct = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...opts, threads: 2 });
   try {
     const a = one.grow(one.setGradients(g, h));
     const b = two.grow(two.setGradients(g, h));
     assert.equal(a.feature.filter((f) => f < 0).length, 31);
     assert.deepEqual(b, a);
+    assert.deepEqual(direct.grow(direct.setGradients(g, h)), a);
     // Leaf values reach the same scores (the helper adds those of the second half of the rows array).
     one.addToScores(a, 0);
     two.addToScores(b, 0);
@@ -501,6 +504,7 @@ test('trees grown on two threads are the same as on one, and so are the scores t
   } finally {
     one.dispose();
     two.dispose();
+    direct.dispose();
   }
 });
 
@@ -622,6 +626,49 @@ test('gradients on two threads equal those on one: float32 per row, the same sum
     for (const x of builders) x.buildRoot(0);
     assert.deepEqual(builders[1].histogram(0), builders[0].histogram(0));
     assert.equal(builders[0].histogram(0)[2], n);
+  } finally {
+    for (const x of builders) x.dispose();
+  }
+});
+
+test('softmax gradients on two threads equal those on one and the float64 reference rounded to float32; the loss is the mean loss of the scores', () => {
+  const n = 30_001;
+  const k = 4;
+  const bins = new Uint8Array(n * 2);
+  const featureOffset = Int32Array.of(0, 2, 4);
+  const builders = [1, 2].map((threads) => new BoostingWorkspace(bins, n, featureOffset, { threads, scoreColumns: k }));
+  try {
+    assert.equal(builders[1].parallel, true);
+    for (const b of builders) {
+      const r = mulberry32(43);
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < k; c++) b.scores[i * k + c] = (r() - 0.5) * 6;
+        b.y[i] = Math.floor(r() * k);
+      }
+    }
+    const scores = builders[0].scores.slice();
+    const y = builders[0].y.slice();
+    const [lossA, lossB] = builders.map((x) => x.softmaxGradients());
+    assert.equal(lossB, lossA);
+    const meanLoss = softmaxLoss(k).meanLoss(scores, y);
+    assert.ok(Math.abs(lossA / n - meanLoss) < 1e-12, `${lossA / n} vs ${meanLoss}`);
+    for (let c = 0; c < k; c++) {
+      const [a, b] = builders.map((x) => x.columnGradients(c));
+      assert.deepEqual(b, a);
+      // The reference: p_c - [y = c] from a float64 softmax, rounded to float32 per row, then summed.
+      let sumG = 0;
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(scores.subarray(i * k, (i + 1) * k));
+        const m = Math.max(...row);
+        const e = row.map((v) => Math.exp(v - m));
+        const p = e[c] / e.reduce((s, v) => s + v, 0);
+        sumG += Math.fround(p - (y[i] === c ? 1 : 0));
+      }
+      assert.ok(Math.abs(a.g - sumG) < 1e-9 * n, `class ${c}: ${a.g} vs ${sumG}`);
+      // What the histograms then sum: the root's bins over every row agree on both threads.
+      for (const x of builders) x.buildRoot(0);
+      assert.deepEqual(builders[1].histogram(0), builders[0].histogram(0));
+    }
   } finally {
     for (const x of builders) x.dispose();
   }

@@ -119,3 +119,23 @@ test('numeric-only and categorical-only schemas export a working graph', async (
   const raw = { ...unseen, numeric: new Float32Array(0) };
   assert.deepEqual(Array.from(await runDense(catOnly, raw, 0, 2)), Array.from(catOnly.transform(raw)));
 });
+
+test('transformForReading hands back the input itself when nothing is transformed, else transform()', () => {
+  const numeric: FeatureSchema = { ...schema, categorical: [] };
+  const raw = { ...unseen, categories: [] };
+  const plain = Preprocessor.fit(numeric, { ...train, categories: [] }, { standardize: false, impute: false });
+  const view = plain.transformForReading(raw);
+  assert.equal(view.buffer, raw.numeric.buffer, 'no copy');
+  assert.deepEqual(Array.from(view), Array.from(plain.transform(raw)));
+  for (const [s, opts] of [
+    [numeric, { standardize: true, impute: false }],
+    [numeric, { standardize: false, impute: true }],
+    [schema, { standardize: false, impute: false }],
+  ] as const) {
+    const pre = Preprocessor.fit(s, s === schema ? train : { ...train, categories: [] }, opts);
+    const input = s === schema ? unseen : raw;
+    const dense = pre.transformForReading(input);
+    assert.notEqual(dense.buffer, input.numeric.buffer);
+    assert.deepEqual(Array.from(dense), Array.from(pre.transform(input)));
+  }
+});

@@ -55,10 +55,16 @@ export class BinMapper {
     return new BinMapper(thresholds, nBins);
   }
 
-  /** Bin index of each value, column-major (`out[f * n + i]`), missing values in bin nBins[f]. */
-  transform(X: Float32Array, n: number): Uint8Array {
+  /**
+   * Bin index of each value, column-major (`out[f * n + i]`), missing values in bin nBins[f]; into
+   * `out` when given (n × d bytes: the trainer bins straight into the boosting workspace's memory).
+   */
+  transform(
+    X: Float32Array,
+    n: number,
+    out: Uint8Array<ArrayBufferLike> = new Uint8Array(n * this.nFeatures),
+  ): Uint8Array {
     const d = this.nFeatures;
-    const out = new Uint8Array(n * d);
     // Each column's thresholds padded with +Infinity to 256 entries: the search below then takes
     // exactly 8 halving steps with no bounds test, and each step adds a comparison's result as a
     // number rather than branching on it (a branch mispredicts half the time on data in random

@@ -10,7 +10,7 @@
 //    same step.
 
 import type { BinMapper } from './binning';
-import { BoostingWorkspace, type GradientSums, type SplitLeaf } from './workspace';
+import { BoostingWorkspace, type BinsSource, type GradientSums, type SplitLeaf } from './workspace';
 import { SPLIT_RESULT_SIZE } from './split';
 import { TreeBuilder, type Tree } from './tree';
 
@@ -58,7 +58,7 @@ export class TreeGrower {
   private finalLeaves: Leaf[] = [];
 
   constructor(
-    bins: Uint8Array,
+    bins: BinsSource,
     private readonly n: number,
     private readonly mapper: BinMapper,
     private readonly opts: GrowOptions,
@@ -97,8 +97,18 @@ export class TreeGrower {
   }
 
   /** Gradients and hessians given per row, for the next tree. */
-  setGradients(g: Float64Array, h: Float64Array): GradientSums {
+  setGradients(g: Float64Array | Float32Array, h: Float64Array | Float32Array): GradientSums {
     return this.workspace.setGradients(g, h);
+  }
+
+  /** Softmax gradients of every score column from scores and y; returns the summed loss. */
+  softmaxGradients(): number {
+    return this.workspace.softmaxGradients();
+  }
+
+  /** Score column c's gradients (from the last softmaxGradients()) for the next tree. */
+  columnGradients(c: number): GradientSums {
+    return this.workspace.columnGradients(c);
   }
 
   /** Grows one tree fitted to the gradients last set (gradients() or setGradients(), whose sums are given). */

@@ -79,7 +79,8 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
 
   const pre = Preprocessor.fit(schema, ctx.train.features, { standardize: false, impute: false });
   const d = pre.outputDim;
-  const X = pre.transform(ctx.train.features);
+  // Read only (binning, the checks below): the caller's own array when there is nothing to transform.
+  const X = pre.transformForReading(ctx.train.features);
   for (let i = 0; i < X.length; i++) {
     if (X[i] === Infinity || X[i] === -Infinity) {
       throw new TrainingError(
@@ -89,7 +90,6 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
     }
   }
   const mapper = BinMapper.fit(X, n, d, p.maxBins, ctx.seed);
-  const bins = mapper.transform(X, n);
   gate.checkCancelled();
 
   const loss: BoostingLoss = !classification ? squaredError : nClasses === 2 ? binaryLogLoss : softmaxLoss(nClasses);
@@ -97,7 +97,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const init = loss.initialScores(ctx.train.y);
 
   const devN = ctx.dev.features.n;
-  const devX = devN > 0 ? pre.transform(ctx.dev.features) : new Float32Array(0);
+  const devX = devN > 0 ? pre.transformForReading(ctx.dev.features) : new Float32Array(0);
   const devY = ctx.dev.y;
   const devScores = new Float64Array(devN * k);
   for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
@@ -105,21 +105,19 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
 
   // A second thread takes half of the work when the data is large enough to repay it.
   const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
-  const grower = new TreeGrower(bins, n, mapper, { ...p, threads, scoreColumns: k });
+  // The rows are binned straight into the grower's memory.
+  const grower = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...p, threads, scoreColumns: k });
   // Scores and targets live in the grower's (shared) memory, where both threads compute gradients.
   const { scores, y } = grower;
   y.set(ctx.train.y);
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + c] = init[c];
-  // A single-score loss computes its gradients in the grower; softmax here, one class at a time.
-  const perClass = 'gradients' in loss;
-  const g = perClass ? Array.from({ length: k }, () => new Float64Array(n)) : [];
-  const h = perClass ? Array.from({ length: k }, () => new Float64Array(n)) : [];
   // The log loss costs a logarithm per row: without a progress listener (a learning curve's fits, a
   // benchmark) it is not summed. Its gradients are bounded, so a NaN in their sums is how it diverges.
   const listening = gate.listening;
   /** The next iteration's gradients; returns the train loss of the current scores (see above). */
   const nextGradients = (): { trainLoss: number; sums?: GradientSums } => {
-    if ('gradients' in loss) return { trainLoss: loss.gradients(scores, y, g, h) };
+    // Softmax: every class's gradients at once (each class's tree takes its own below).
+    if ('softmax' in loss) return { trainLoss: grower.softmaxGradients() / n };
     const sums = grower.gradients(loss.rangeGradients, listening);
     // A loss left unsummed (0) is still NaN when its gradients are.
     return { trainLoss: Number.isNaN(sums.g) ? NaN : n > 0 ? sums.loss / n : 0, sums };
@@ -134,7 +132,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
       iteration++;
       for (let c = 0; c < k; c++) {
         gate.checkCancelled();
-        const tree = grower.grow(next.sums ?? grower.setGradients(g[c], h[c]));
+        const tree = grower.grow(next.sums ?? grower.columnGradients(c));
         trees.push(tree);
         grower.addToScores(tree, c);
         for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];

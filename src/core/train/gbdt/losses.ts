@@ -17,14 +17,54 @@ export interface SingleScoreLoss extends LossBase {
   readonly rangeGradients: number;
 }
 
-/** A loss with several scores per row (softmax), whose gradients the boosting loop computes. */
+/**
+ * A loss with several scores per row (softmax): the workspace computes every column's gradients at
+ * once (softmaxRangeGradients, on both threads), and each column's tree then takes its own.
+ */
 export interface MultiScoreLoss extends LossBase {
-  /**
-   * Fills g[c][i], h[c][i] for every row i and column c, and returns meanLoss(scores, y) (computed
-   * in the same pass: the boosting loop reports each iteration's train loss from the next
-   * iteration's gradients, which share its exponentials).
-   */
-  gradients(scores: Float64Array, y: Float64Array, g: Float64Array[], h: Float64Array[]): number;
+  readonly softmax: true;
+}
+
+/**
+ * Softmax cross-entropy gradients over rows [start, end) of n: for each score column c,
+ * g[c * n + i] = p_c - [y_i = c] and h[c * n + i] = p_c (1 - p_c), stored as float32 (the precision
+ * the histograms take them in). out[at] is set to the sum over those rows of -log p_{y_i} (which
+ * shares the exponentials: the boosting loop reports each iteration's train loss from the next
+ * iteration's gradients). Self-contained (no outer names): the helper thread runs it from its
+ * source text, over the other half of the rows.
+ */
+export function softmaxRangeGradients(
+  scores: Float64Array,
+  y: Float64Array,
+  g: Float32Array,
+  h: Float32Array,
+  k: number,
+  n: number,
+  start: number,
+  end: number,
+  out: Float64Array,
+  at: number,
+): void {
+  const p = new Float64Array(k);
+  let loss = 0;
+  for (let i = start; i < end; i++) {
+    const row = i * k;
+    let m = -Infinity;
+    for (let c = 0; c < k; c++) m = Math.max(m, scores[row + c]);
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      p[c] = Math.exp(scores[row + c] - m);
+      sum += p[c];
+    }
+    for (let c = 0; c < k; c++) p[c] /= sum;
+    const label = y[i];
+    for (let c = 0; c < k; c++) {
+      g[c * n + i] = p[c] - (label === c ? 1 : 0);
+      h[c * n + i] = p[c] * (1 - p[c]);
+    }
+    loss -= Math.log(Math.max(p[label], 1e-300));
+  }
+  out[at] = loss;
 }
 
 export type BoostingLoss = SingleScoreLoss | MultiScoreLoss;
@@ -151,16 +191,13 @@ export const binaryLogLoss: SingleScoreLoss = {
 
 /** Multi-class cross-entropy on softmax of k scores; y is the class index. */
 export function softmaxLoss(k: number): MultiScoreLoss {
-  const p = new Float64Array(k);
-  const softmaxRow = (scores: Float64Array, row: number): void => {
+  /** -log p_y = log Σ exp(s_c - m) - (s_y - m), at most -log 1e-300 (as softmaxRangeGradients's clamp). */
+  const rowLoss = (scores: Float64Array, row: number, label: number): number => {
     let m = -Infinity;
     for (let c = 0; c < k; c++) m = Math.max(m, scores[row + c]);
     let s = 0;
-    for (let c = 0; c < k; c++) {
-      p[c] = Math.exp(scores[row + c] - m);
-      s += p[c];
-    }
-    for (let c = 0; c < k; c++) p[c] /= s;
+    for (let c = 0; c < k; c++) s += Math.exp(scores[row + c] - m);
+    return Math.min(Math.log(s) - (scores[row + label] - m), -Math.log(1e-300));
   };
   return {
     k,
@@ -169,24 +206,10 @@ export function softmaxLoss(k: number): MultiScoreLoss {
       for (let i = 0; i < y.length; i++) counts[y[i]]++;
       return counts.map((c) => Math.log(clampProbability(y.length > 0 ? c / y.length : 1 / k)));
     },
-    gradients(scores, y, g, h) {
-      let s = 0;
-      for (let i = 0; i < y.length; i++) {
-        softmaxRow(scores, i * k);
-        for (let c = 0; c < k; c++) {
-          g[c][i] = p[c] - (y[i] === c ? 1 : 0);
-          h[c][i] = p[c] * (1 - p[c]);
-        }
-        s -= Math.log(Math.max(p[y[i]], 1e-300));
-      }
-      return y.length > 0 ? s / y.length : 0;
-    },
+    softmax: true,
     meanLoss(scores, y) {
       let s = 0;
-      for (let i = 0; i < y.length; i++) {
-        softmaxRow(scores, i * k);
-        s -= Math.log(Math.max(p[y[i]], 1e-300));
-      }
+      for (let i = 0; i < y.length; i++) s += rowLoss(scores, i * k, y[i]);
       return y.length > 0 ? s / y.length : 0;
     },
   };

@@ -22,7 +22,7 @@
 import { Worker } from 'node:worker_threads';
 import { compileKernel } from '../kernels/compile';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
-import { RANGE_GRADIENTS } from './losses';
+import { RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
 
@@ -100,7 +100,7 @@ const DONE = 1; // set to the job number by the helper when finished
 const STOP = 2;
 const READY = 3; // set by the helper once running
 const FAILED = 4; // set by the helper when a job threw (it then exits)
-const KIND = 5; // KIND_STEP, KIND_GRADIENTS, KIND_PARTITION or KIND_SCORES
+const KIND = 5; // KIND_STEP, KIND_GRADIENTS, KIND_PARTITION, KIND_SCORES or KIND_SOFTMAX
 const ROWS = 6; // STEP: the kernel's rows argument (a byte offset, or -1 for the root)
 const COUNT = 7; // STEP: rows in the histogram
 const OUT = 8; // STEP: the histogram built (a byte offset)
@@ -117,6 +117,7 @@ const KIND_STEP = 1;
 const KIND_GRADIENTS = 2;
 const KIND_PARTITION = 3;
 const KIND_SCORES = 4;
+const KIND_SOFTMAX = 5;
 
 /** Leaves whose best splits one step finds at most (a split's two children). */
 const MAX_LEAVES_PER_STEP = 2;
@@ -160,6 +161,9 @@ interface Layout {
   orderedHelper: number;
   /** (start, end, value) f64 triples of a grown tree's leaves, one per histogram slot at most. */
   leafRanges: number;
+  /** With several score columns: every column's gradients and hessians, f32, column-major (n per column). */
+  classG: number;
+  classH: number;
   /** Where histogram slot 0 starts; slot i is at slots + i * 4 * size. */
   slots: number;
   bytes: number;
@@ -183,8 +187,14 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   const ordered = take(4 * ENTRY * n);
   const orderedHelper = take(4 * ENTRY * n);
   const leafRanges = take(24 * maxLeaves);
+  const columnGradients = scoreColumns > 1 ? 4 * n * scoreColumns : 0;
+  const classG = take(columnGradients);
+  const classH = take(columnGradients);
   const slots = take(0);
-  return { bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, slots, bytes: p };
+  return {
+    ...{ bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, classG, classH },
+    ...{ slots, bytes: p },
+  };
 }
 
 // The helper thread: the kernel, and the split search, range gradients and leaf-value adds from their source text.
@@ -195,12 +205,15 @@ const { hist, sub, partition } = new WebAssembly.Instance(module, { env: { memor
 const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
+const softmaxRangeGradients = (${softmaxRangeGradients.toString()});
 const buffer = memory.buffer;
 const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
 const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
 const rows = new Uint32Array(buffer, at.rows, n);
 const leafRanges = new Float64Array(buffer, at.leafRanges, 3 * maxLeaves);
+const classG = new Float32Array(buffer, at.classG, scoreColumns > 1 ? n * scoreColumns : 0);
+const classH = new Float32Array(buffer, at.classH, scoreColumns > 1 ? n * scoreColumns : 0);
 const first = featureOffset[fStart] * ${ENTRY};
 const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
 const views = new Map();
@@ -220,6 +233,8 @@ for (;;) {
     const kind = Atomics.load(control, ${KIND});
     if (kind === ${KIND_GRADIENTS}) {
       rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, Atomics.load(control, ${WITH_LOSS}), io, ${IO_SUMS});
+    } else if (kind === ${KIND_SOFTMAX}) {
+      softmaxRangeGradients(scores, y, classG, classH, scoreColumns, n, rowSplit, n, io, ${IO_SUMS});
     } else if (kind === ${KIND_SCORES}) {
       addLeafValues(scores, rows, leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
     } else if (kind === ${KIND_PARTITION}) {
@@ -245,6 +260,12 @@ for (;;) {
   if (Atomics.load(control, ${FAILED}) === 1) break;
 }
 `;
+
+/**
+ * The binned columns (column-major, n × d bytes), or a function writing them into the array it is
+ * given (the workspace's own memory: no second copy of the largest array of a fit).
+ */
+export type BinsSource = Uint8Array | ((into: Uint8Array) => void);
 
 /** What split finding needs besides a histogram (see split.ts). */
 export interface SplitSettings {
@@ -294,6 +315,9 @@ export class BoostingWorkspace {
   readonly y: Float64Array;
   /** Each row's (g, h, 1, 0) in float32, what the histograms sum. */
   private readonly gh: Float32Array;
+  /** Several score columns: each column's gradients and hessians (softmaxGradients), n per column. */
+  private readonly classG: Float32Array;
+  private readonly classH: Float32Array;
   private readonly bins: Uint8Array;
   /** Float32 values in one histogram. */
   readonly size: number;
@@ -323,7 +347,7 @@ export class BoostingWorkspace {
   private readonly sums = new Float64Array(6);
 
   constructor(
-    bins: Uint8Array,
+    bins: BinsSource,
     private readonly n: number,
     private readonly featureOffset: Int32Array,
     options: BoostingWorkspaceOptions = {},
@@ -342,13 +366,16 @@ export class BoostingWorkspace {
     this.split = d;
     const module = histKernelModule();
     if (!module) {
-      this.bins = bins;
+      this.bins = typeof bins === 'function' ? new Uint8Array(n * d) : bins;
+      if (typeof bins === 'function') bins(this.bins);
       this.rows = new Uint32Array(n);
       this.scratch = new Uint32Array(n);
       this.scores = new Float64Array(n * scoreColumns);
       this.leafRanges = new Float64Array(3 * slotCapacity);
       this.y = new Float64Array(n);
       this.gh = BoostingWorkspace.entries(new Float32Array(ENTRY * n));
+      this.classG = new Float32Array(scoreColumns > 1 ? n * scoreColumns : 0);
+      this.classH = new Float32Array(scoreColumns > 1 ? n * scoreColumns : 0);
       return;
     }
     const at = layout(n, d, scoreColumns, slotCapacity);
@@ -364,7 +391,8 @@ export class BoostingWorkspace {
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
     this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
     this.bins = new Uint8Array(buffer, at.bins, n * d);
-    this.bins.set(bins);
+    if (typeof bins === 'function') bins(this.bins);
+    else this.bins.set(bins);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
     this.rows = new Uint32Array(buffer, at.rows, n);
     this.scratch = new Uint32Array(buffer, at.scratch, n);
@@ -372,6 +400,8 @@ export class BoostingWorkspace {
     this.leafRanges = new Float64Array(buffer, at.leafRanges, 3 * slotCapacity);
     this.y = new Float64Array(buffer, at.y, n);
     this.gh = BoostingWorkspace.entries(new Float32Array(buffer, at.gh, ENTRY * n));
+    this.classG = new Float32Array(buffer, at.classG, scoreColumns > 1 ? n * scoreColumns : 0);
+    this.classH = new Float32Array(buffer, at.classH, scoreColumns > 1 ? n * scoreColumns : 0);
     if (!parallel) return;
     this.histogram(slotCapacity - 1);
     this.split = Math.ceil(d / 2);
@@ -467,10 +497,40 @@ export class BoostingWorkspace {
   }
 
   /**
-   * Gradients and hessians given per row (a loss with several scores per row computes them itself),
-   * rounded to float32 for the next histograms. Returns their sums (of the rounded values); loss 0.
+   * Softmax gradients of every score column from `scores` and `y` (softmaxRangeGradients), the
+   * upper half of the rows on the helper thread; columnGradients(c) then hands column c's to the
+   * histograms. Returns the summed loss -log p_y of the scores.
    */
-  setGradients(g: Float64Array, h: Float64Array): GradientSums {
+  softmaxGradients(): number {
+    const { control, sums, n, scoreColumns: k } = this;
+    const lower = () =>
+      softmaxRangeGradients(this.scores, this.y, this.classG, this.classH, k, n, 0, this.rowSplit, sums, 0);
+    const upper = () =>
+      softmaxRangeGradients(this.scores, this.y, this.classG, this.classH, k, n, this.rowSplit, n, sums, 3);
+    if (!control) {
+      lower();
+      upper();
+    } else {
+      control[KIND] = KIND_SOFTMAX;
+      const job = this.post();
+      lower();
+      if (this.await(job)) upper();
+      else sums[3] = this.io![IO_SUMS];
+    }
+    return sums[0] + sums[3];
+  }
+
+  /** Score column c's gradients from the last softmaxGradients(), for the next histograms. Returns their sums; loss 0. */
+  columnGradients(c: number): GradientSums {
+    const n = this.n;
+    return this.setGradients(this.classG.subarray(c * n, (c + 1) * n), this.classH.subarray(c * n, (c + 1) * n));
+  }
+
+  /**
+   * Gradients and hessians given per row, rounded to float32 for the next histograms. Returns their
+   * sums (of the rounded values); loss 0.
+   */
+  setGradients(g: Float64Array | Float32Array, h: Float64Array | Float32Array): GradientSums {
     const gh = this.gh;
     let sumG = 0;
     let sumH = 0;
