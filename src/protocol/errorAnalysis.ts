@@ -228,7 +228,10 @@ export interface ErrorAnalysisView {
   dataVersion: string;
   task: 'classification' | 'regression';
   classes?: string[];
-  image?: { width: number; height: number; channels: number };
+  /** Drawn as images; `files`: an image project (data.images / imageColumn), whose images augmentation
+   *  writes as files and similar-image search finds by embedding. A table's pixel columns (data.image) are
+   *  drawn too, but augmented as rows and have no embedding search. */
+  image?: { width: number; height: number; channels: number; files: boolean };
   featureNames: string[];
   dev: DevColumns;
   /** The Production source: queued drifted or low-confidence production requests of this model. */
@@ -447,6 +450,7 @@ function isView(v: unknown): v is ErrorAnalysisView {
     isString(v.dataVersion) &&
     (v.task === 'classification' || v.task === 'regression') &&
     isArrayOf(v.featureNames, isString) &&
+    (v.image === undefined || (isRecord(v.image) && typeof v.image.files === 'boolean')) &&
     isDevColumns(v.dev) &&
     isProductionColumns(v.production) &&
     isFiniteNumber(v.errorCount) &&

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       dataVersion: dataset.version.id,
       task: 'classification',
       classes: table.classes,
-      image: { width: 8, height: 8, channels: 1 },
+      image: { width: 8, height: 8, channels: 1, files: false },
       featureNames: dataset.schema.numeric,
       dev: devColumnsOf(table),
       production: productionColumnsOf(productionQueueOf([], dataset.schema), table.classes),

@@ -416,9 +416,15 @@ function drawDetail(): void {
   detailEl.replaceChildren(
     h('h2', {}, 'Example'),
     h('div', { class: 'detail-top' }, big, facts),
-    button('Find More Like These', 'find-more', () =>
-      imageLoop.requestSimilar({ ids: [...new Set([id, ...[...selected].filter((s) => s !== id)])].slice(0, 500) }),
-    ),
+    ...(im.files
+      ? [
+          button('Find More Like These', 'find-more', () =>
+            imageLoop.requestSimilar({
+              ids: [...new Set([id, ...[...selected].filter((s) => s !== id)])].slice(0, 500),
+            }),
+          ),
+        ]
+      : []),
     h(
       'h3',
       {},
@@ -605,10 +611,10 @@ function sourceActions(source: AugmentSourceRef, name: string): HTMLElement {
     button('Augment…', 'augment', () => {
       const n = Math.max(1, Math.round(Number(count.value) || 1));
       // Image projects see the new images before anything is written.
-      if (view?.image) imageLoop.requestPreview(source, n);
+      if (view?.image?.files) imageLoop.requestPreview(source, n);
       else channel.post({ type: 'augment', source, count: n });
     }),
-    ...(view?.image ? [similarButton(source)] : []),
+    ...(view?.image?.files ? [similarButton(source)] : []),
     button('Export…', 'export', () => channel.post({ type: 'export', source })),
     h('span', { hidden: '', 'data-name': name }),
   );
@@ -935,10 +941,11 @@ function render(state: ErrorAnalysisState): void {
     if (saved && !requested && saved.scrollTop) ((scroller.scrollTop = saved.scrollTop), drawRows());
   }
   side.replaceChildren(
-    ...(v.image ? [detailEl, imageLoop.augmentEl, imageLoop.similarEl] : []),
+    ...(v.image ? [detailEl] : []),
+    ...(v.image?.files ? [imageLoop.augmentEl, imageLoop.similarEl] : []),
     tagTableEl(v),
     slicesEl(v),
-    ...(v.image ? [imageLoop.mapEl] : []),
+    ...(v.image?.files ? [imageLoop.mapEl] : []),
     labelErrorsEl(v),
     versionsEl(v),
   );

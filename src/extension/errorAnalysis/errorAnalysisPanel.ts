@@ -334,6 +334,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
               width: analysis.image.width,
               height: analysis.image.height,
               channels: analysis.image.channels ?? 1,
+              files: dataset.schema.image !== undefined,
             },
           }
         : {}),
@@ -398,7 +399,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
         });
       case 'augment':
-        if (this.view?.image)
+        if (this.view?.image?.files)
           return this.withBusy(`Augmenting: ${m.count} images…`, async () => {
             const v = await this.imageLoop.augment(m, this.view?.dataVersion, (done, total) => {
               this.busy = `Augmenting: ${done} of ${total} images…`;
