@@ -1,6 +1,7 @@
-// A copy of the fashion sample for the image-loop specs: a small, quick CNN (its `cnn` experiment's
-// params made 3 epochs of 8/16 channels, so training on a new data version takes seconds), an
-// unlabelled folder of mirrored sample images (new content: not dev or test images), and one run.
+// A copy of the fashion sample for the image-loop specs: both CNNs made small and quick (the built-in
+// `builtin-cnn` and the PyTorch `cnn`: 3-4 epochs of 8/16 channels, so training on a new data version
+// takes seconds), an unlabelled folder of mirrored sample images (new content: not dev or test images),
+// and, when asked, one run of an experiment.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,16 @@ import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 export const PYTHON = '/usr/bin/python3';
 export const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { stdio: 'ignore' }).status === 0;
 
-/** The run's label in the Experiments view. */
-export const cnnLabel = (runId: string) => `cnn ${runId.slice(-6)}`;
+/** The fashion sample's two experiments: ML Loop's own CNN and the PyTorch script. */
+export type FashionExperiment = 'builtin-cnn' | 'cnn';
 
-export async function fashionProject(name: string): Promise<{ folder: string; runId: string }> {
+/** A run's label in the Experiments view. */
+export const runLabel = (experiment: FashionExperiment, runId: string) => `${experiment} ${runId.slice(-6)}`;
+
+export async function fashionProject(
+  name: string,
+  train?: FashionExperiment,
+): Promise<{ folder: string; runId: string }> {
   const folder = mkdtempSync(join(tmpdir(), `mlloop-e2e-${name}-`));
   cpSync(join(__dirname, '..', '..', 'examples', 'fashion'), folder, {
     recursive: true,
@@ -25,10 +32,15 @@ export async function fashionProject(name: string): Promise<{ folder: string; ru
   const edited = text
     .replace('"images": "images",', '"images": "images",\n    "unlabelled": "incoming",')
     .replace(
-      /"params": \{[^}]*\}/,
-      '"params": { "lr": 0.002, "epochs": 3, "channels": [8, 16], "hidden": 32, "seed": 0 }',
+      /("builtin-cnn": \{[^{}]*"params": )\{[^}]*\}/,
+      '$1{ "channels": [8, 16], "dense": [32], "epochs": 4, "batchSize": 32, "seed": 0 }',
+    )
+    .replace(
+      /("cnn": \{[\s\S]*?"params": )\{[^}]*\}/,
+      '$1{ "lr": 0.002, "epochs": 3, "channels": [8, 16], "hidden": 32, "seed": 0 }',
     );
-  assert.notEqual(edited, text);
+  assert.match(edited, /"builtin-cnn": \{[^{}]*"epochs": 4/, 'the built-in CNN made quick');
+  assert.match(edited, /"cnn": \{[\s\S]*?"hidden": 32/, 'the script CNN made quick');
   writeFileSync(join(folder, 'mlloop.json'), edited);
   mkdirSync(join(folder, 'incoming'));
   for (const cls of ['shirt', 'coat', 'sneaker'])
@@ -38,7 +50,8 @@ export async function fashionProject(name: string): Promise<{ folder: string; ru
       await sharp(join(folder, 'images', cls, f))
         .flop()
         .toFile(join(folder, 'incoming', `${cls}-${f}`));
-  const run = await trainExperiment({ projectDir: folder, experimentName: 'cnn', pythonPath: PYTHON });
+  if (!train) return { folder, runId: '' };
+  const run = await trainExperiment({ projectDir: folder, experimentName: train, pythonPath: PYTHON });
   assert.equal(run.status, 'completed', run.error?.message);
   return { folder, runId: run.runId };
 }

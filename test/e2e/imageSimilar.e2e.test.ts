@@ -6,13 +6,14 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readVersionImages } from '../../src/core/data/dataVersions';
 import { startDemo } from '../runners/demo.mjs';
-import { cnnLabel as label, fashionProject, hasTorch, PYTHON } from './fashionProject';
+import { fashionProject, hasTorch, PYTHON, runLabel } from './fashionProject';
 import { ErrorAnalysisPage } from './pages/errorAnalysis';
 import { ImageLoopPage } from './pages/imageLoop';
 import { Notifications } from './pages/notifications';
 import { openSession, type Session } from './session';
 
 let folder = '';
+const label = (runId: string) => runLabel('cnn', runId);
 
 describe(
   'find more like these in a real VS Code',
@@ -23,7 +24,7 @@ describe(
     const ea = () => new ErrorAnalysisPage(s.page);
 
     before(async () => {
-      ({ folder, runId } = await fashionProject('similar'));
+      ({ folder, runId } = await fashionProject('similar', 'cnn'));
       const demo = await startDemo({ folder, settings: { 'mlLoop.pythonPath': PYTHON } });
       s = await openSession(demo, demo.openUrl, 'imagesimilar');
       await s.workbench.waitReady();
