@@ -25,6 +25,10 @@ import { AUTO_POOL_MIN_RUN_MS } from '../../src/core/serve/engine';
 import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs';
 import { benchTempDir } from './tempDir';
 import { benchWire, fashionPngs } from './serverWire';
+import { defaultParams } from '../../src/core/spec/schema';
+import { trainGbdt } from '../../src/core/train/gbdt/index';
+import { generatedClassification } from '../unit/train/gbdt-fixtures';
+import { rows } from '../unit/train/fixtures';
 
 const { values } = parseArgs({
   options: {
@@ -73,6 +77,26 @@ function digitsLikeModel(): Uint8Array {
     },
     { '': 15, 'ai.onnx.ml': 3 },
   );
+}
+
+/** ML Loop's GBDT with its default parameters (100 trees of up to 31 leaves), trained on generated rows. */
+async function gbdtModel(): Promise<Uint8Array> {
+  const { X, y } = generatedClassification(20_000, F, 1);
+  const schema = {
+    task: 'classification' as const,
+    target: 'y',
+    numeric: Array.from({ length: F }, (_, i) => `px${i}`),
+    categorical: [],
+    classes: ['0', '1'],
+  };
+  const model = await trainGbdt({
+    schema,
+    train: rows(X, y),
+    dev: rows([], []),
+    params: { ...defaultParams('gbdt') },
+    seed: 0,
+  });
+  return model.toOnnx({ runId: 'bench', dataVersion: 'bench', mlloopVersion: '0' });
 }
 
 /** 64 → 2048 → 2048 → 10 with ReLU (4.3 M multiply-adds a row), the same outputs as the digits model. */
@@ -253,7 +277,17 @@ async function measureAll(
   const serverJs = join(root, '.cache/bench/server.js');
   if (PARTS.has('single')) await benchSingleRows(dir, model, modelPath, serverJs, lua, luaGet);
   if (PARTS.has('wire'))
-    await benchWire({ serverJs, dir, seconds: SECONDS, model, features: F, pngs: fashionPngs(root, 200) });
+    await benchWire({
+      serverJs,
+      dir,
+      seconds: SECONDS,
+      models: [
+        { name: 'linear 64 → 10', bytes: model },
+        { name: "ML Loop's GBDT (100 trees, 31 leaves)", bytes: await gbdtModel() },
+      ],
+      features: F,
+      pngs: fashionPngs(root, 200),
+    });
   console.log(
     `load average at the end: ${loadavg()
       .map((l) => l.toFixed(1))
