@@ -184,7 +184,15 @@ function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
 
 /** Reads a serialized model back (tests, metadata inspection). */
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
-  return onnx.ModelProto.decode(bytes);
+  return onnx.ModelProto.decode(plainBytes(bytes));
+}
+
+/**
+ * A Buffer as a plain Uint8Array view, for protobufjs: its Buffer reader makes an empty bytes field
+ * with `new Buffer(0)`, which prints Node's DEP0005 deprecation warning (seen on `ml-loop serve`'s stderr).
+ */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
 export function readMetadata(bytes: Uint8Array): Record<string, string> {
@@ -201,7 +209,7 @@ const METADATA_PROPS_FIELD = 14;
  * exported by another tool (a script's torch.onnx.export) stays as it was but for the metadata.
  */
 export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>): Uint8Array {
-  const reader = Reader.create(bytes);
+  const reader = Reader.create(plainBytes(bytes));
   const kept: Uint8Array[] = [];
   while (reader.pos < bytes.length) {
     const start = reader.pos;

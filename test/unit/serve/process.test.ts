@@ -98,6 +98,14 @@ test('SIGTERM drains: a request in flight completes, new connections are refused
   assert.match(p.stderr(), /draining/);
 });
 
+test("loading a classifier prints no warning: protobufjs's `new Buffer(0)` for an empty bytes field once printed Node's DEP0005", async () => {
+  const dir = tempDir();
+  const p = await startProcess(['--model', writeModel(dir, 'c.onnx', contractClassifier())], dir);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exit, 0);
+  assert.doesNotMatch(p.stderr(), /Warning/);
+});
+
 test('a crash (SIGKILL) under load loses at most the request records of the last second', async () => {
   const dir = tempDir();
   const p = await startProcess(
