@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FeatureSchema, Rows } from '../../../src/core/data/types';
-import { CnnEngine } from '../../../src/core/train/cnn/engine';
+import { CnnEngine, optimizerPlan } from '../../../src/core/train/cnn/engine';
 import { CNN_DEFAULTS, imageInput, readCnnParams, trainCnn, trainCnnWith } from '../../../src/core/train/cnn/index';
 import { defaultParams } from '../../../src/core/spec/schema';
 import { readLayerTensors, writeLayerTensors } from '../../../src/core/train/cnn/weights';
-import type { CnnArchitecture } from '../../../src/core/train/cnn/layout';
+import { cnnLayout, type CnnArchitecture } from '../../../src/core/train/cnn/layout';
 import { TrainingError, type ProgressEvent, type TrainContext } from '../../../src/core/train/types';
 import { CancelledError } from '../../../src/core/runtime/cancel';
 import { prng } from './fixtures';
@@ -264,6 +264,39 @@ test('learns bars, reports each epoch, and one thread and two give the same weig
     Buffer.from(one.toOnnx(META)).equals(Buffer.from(two.toOnnx(META))),
     'one thread and two threads: same model bytes',
   );
+});
+
+test("the optimizer step's two shares cover every parameter and every transposed row once, in about equal halves", () => {
+  for (const arch of [
+    { height: 28, width: 28, inChannels: 1, channels: [32, 64], dense: [128], classes: 10, batchNorm: false },
+    { height: 8, width: 6, inChannels: 3, channels: [5], dense: [], classes: 3, batchNorm: true },
+  ]) {
+    const L = cnnLayout(arch, 4);
+    const shares = optimizerPlan(L);
+    const covered = new Uint8Array(L.nParams);
+    const transposed = new Map<number, Uint8Array>();
+    for (const u of shares.flat()) {
+      assert.equal(u.count % 4, 0, 'whole 4-float steps');
+      for (let i = u.at >> 2; i < (u.at >> 2) + u.count; i++) covered[i]++;
+      if (!u.transpose) continue;
+      const [src, rows, cols, dst, first, end] = u.transpose;
+      assert.equal(u.at >> 2, src + first * cols, 'a share updates the rows it transposes');
+      assert.equal(u.count, (end - first) * cols);
+      const rowsDone = transposed.get(dst) ?? new Uint8Array(rows);
+      for (let r = first; r < end; r++) rowsDone[r]++;
+      transposed.set(dst, rowsDone);
+    }
+    // Parameters are laid out back to back (4-float aligned): every float once but batch
+    // normalisation's running statistics, which no optimizer moves.
+    const running = new Uint8Array(L.nParams);
+    for (const c of L.convs) if (c.runMean >= 0) running.fill(1, c.runMean >> 2, (c.runVar >> 2) + c.cout);
+    covered.forEach((n, i) => assert.equal(n, 1 - running[i], `float ${i} updated ${n} times`));
+    const withCopy = [...L.convs, ...L.denses].filter((b) => b.wt >= 0);
+    assert.equal(transposed.size, withCopy.length);
+    for (const rowsDone of transposed.values()) assert.ok(rowsDone.every((n) => n === 1));
+    const [mine, helpers] = shares.map((share) => share.reduce((a, u) => a + u.count, 0));
+    assert.ok(Math.abs(mine - helpers) <= 0.1 * L.nParams, `shares ${mine} and ${helpers}`);
+  }
 });
 
 test('the helper thread is gone after training (and after a failure)', async () => {

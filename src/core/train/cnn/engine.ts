@@ -34,8 +34,11 @@ const ROWS = 5;
 const TRAIN = 6;
 const DROPOUT = 7;
 const CONTROL_WORDS = 8;
-/** io (Float64Array): [0] the helper's loss, [1] inv (1 / batch rows). */
-const IO_WORDS = 2;
+/** control[TRAIN] of a job that is the helper's share of an optimizer step, not a lane. */
+const OPTIMIZER_JOB = 2;
+/** io (Float64Array): [0] the helper's loss, [1] inv (1 / batch rows), from [2] the optimizer's settings. */
+const SETTINGS_AT = 2;
+const IO_WORDS = SETTINGS_AT + 7;
 
 const HELPER_START_TIMEOUT_MS = 10_000;
 const PAGE = 65536;
@@ -45,8 +48,12 @@ const { workerData } = require('node:worker_threads');
 const { gemmModule, convModule, memory, control, io, L } = workerData;
 const g = new WebAssembly.Instance(gemmModule, { env: { memory } }).exports;
 const c = new WebAssembly.Instance(convModule, { env: { memory } }).exports;
-const ex = { gemm: g.gemm, colsum: g.colsum, softmax: g.softmax, im2col: c.im2col, col2im: c.col2im, maxpool: c.maxpool, maxpoolBack: c.maxpoolBack };
+const ex = { gemm: g.gemm, colsum: g.colsum, softmax: g.softmax, adam: g.adam, sgd: g.sgd, im2col: c.im2col, col2im: c.col2im, maxpool: c.maxpool, maxpoolBack: c.maxpoolBack };
 const step = (${cnnLaneStep.toString()});
+const optimize = (${applyOptimizer.toString()});
+const transposeRows = (${transposeRows.toString()});
+const h = new Float32Array(memory.buffer);
+const { units } = workerData;
 let job = 0;
 Atomics.store(control, ${READY}, 1);
 Atomics.notify(control, ${READY});
@@ -55,7 +62,8 @@ for (;;) {
   job = Atomics.load(control, ${JOB});
   if (Atomics.load(control, ${STOP}) === 1) break;
   try {
-    io[0] = step(ex, memory.buffer, L, 1, control[${ROWS}], control[${TRAIN}], control[${DROPOUT}], io[1]);
+    if (control[${TRAIN}] === ${OPTIMIZER_JOB}) optimize(ex, h, units, L, io.subarray(${SETTINGS_AT}), transposeRows);
+    else io[0] = step(ex, memory.buffer, L, 1, control[${ROWS}], control[${TRAIN}], control[${DROPOUT}], io[1]);
   } catch (e) {
     Atomics.store(control, ${FAILED}, 1);
   }
@@ -64,6 +72,108 @@ for (;;) {
   if (Atomics.load(control, ${FAILED}) === 1) break;
 }
 `;
+
+/**
+ * A share of an optimizer step: the `count` floats of a parameter block from byte offset `at`, and
+ * for a weight block whose transposed copy the backward pass reads, the rows of it they cover
+ * ([src, rows, cols, dst, firstRow, endRow] in floats, as transposeRows takes them).
+ */
+export interface OptimizerUnit {
+  at: number;
+  count: number;
+  /** Weights take the L2 term; biases and batch-norm parameters do not. */
+  decayed: boolean;
+  transpose: [number, number, number, number, number, number] | null;
+}
+
+/**
+ * The optimizer step's work in two shares of about equal size, this thread's and the helper's (the
+ * dense weights, most of it, split by rows). Every update is element by element, so the weights are
+ * the same whichever thread does which share, and the same on one thread.
+ */
+export function optimizerPlan(L: CnnLayout): [OptimizerUnit[], OptimizerUnit[]] {
+  const whole: OptimizerUnit[] = [];
+  const weights = (at: number, rows: number, cols: number, wt: number) =>
+    whole.push({
+      at,
+      count: rows * cols,
+      decayed: true,
+      transpose: wt >= 0 ? [at >> 2, rows, cols, wt >> 2, 0, rows] : null,
+    });
+  const other = (at: number, count: number) => whole.push({ at, count, decayed: false, transpose: null });
+  for (const c of L.convs) {
+    weights(c.w0, c.k, c.cout, c.wt);
+    other(c.b0, c.cout);
+    if (c.gamma >= 0) {
+      other(c.gamma, c.cout);
+      other(c.beta, c.cout);
+    }
+  }
+  for (const d of L.denses) {
+    weights(d.w0, d.nin, d.nout, d.wt);
+    other(d.b0, d.nout);
+  }
+  const half = whole.reduce((sum, u) => sum + u.count, 0) / 2;
+  const mine: OptimizerUnit[] = [];
+  const helpers: OptimizerUnit[] = [];
+  let done = 0;
+  for (const u of whole) {
+    const room = half - done;
+    done += u.count;
+    if (room <= 0) helpers.push(u);
+    else if (u.count <= room || !u.transpose) mine.push(u);
+    else {
+      // Rows [0, r) here, [r, rows) on the helper: columns are a multiple of 4 (layout.ts), so both
+      // parts keep the kernels' 4-float steps.
+      const [src, rows, cols, dst] = u.transpose;
+      const r = Math.round(room / cols);
+      if (r > 0) mine.push({ ...u, count: r * cols, transpose: [src, rows, cols, dst, 0, r] });
+      if (r < rows)
+        helpers.push({
+          ...u,
+          at: u.at + r * cols * 4,
+          count: (rows - r) * cols,
+          transpose: [src, rows, cols, dst, r, rows],
+        });
+    }
+  }
+  return [mine, helpers];
+}
+
+/**
+ * Applies Adam or SGD to `units`, then refreshes their rows of the transposed weights. Self-contained
+ * (the helper thread runs its source): settings = [adam 1 / sgd 0, step size or learning rate, l2,
+ * momentum, beta1, beta2, epsilon].
+ */
+function applyOptimizer(
+  ex: { adam: Raw; sgd: Raw },
+  h: Float32Array,
+  units: OptimizerUnit[],
+  L: CnnLayout,
+  settings: ArrayLike<number>,
+  transpose: typeof transposeRows,
+): void {
+  const G = L.lanes[0].grads;
+  for (const u of units) {
+    const n4 = (u.count + 3) & ~3;
+    const decay = u.decayed ? settings[2] : 0;
+    if (settings[0] === 1)
+      ex.adam(
+        n4,
+        u.at,
+        G + u.at,
+        L.moment1 + u.at,
+        L.moment2 + u.at,
+        decay,
+        settings[1],
+        settings[4],
+        settings[5],
+        settings[6],
+      );
+    else ex.sgd(n4, u.at, G + u.at, L.moment1 + u.at, decay, settings[1], settings[3]);
+    if (u.transpose) transpose(h, ...u.transpose);
+  }
+}
 
 export interface OptimizerSettings {
   kind: 'adam' | 'sgd';
@@ -84,6 +194,8 @@ export class CnnEngine {
   private io: Float64Array | null = null;
   private job = 0;
   private t = 0;
+  /** This thread's and the helper's shares of an optimizer step. */
+  private readonly plan: [OptimizerUnit[], OptimizerUnit[]];
   /** When set (benchmarks), lanes run on this thread and charge their time to phases. */
   clock: LaneClock | undefined;
 
@@ -119,6 +231,7 @@ export class CnnEngine {
       add: c.add,
     };
     this.f32 = new Float32Array(this.memory.buffer);
+    this.plan = optimizerPlan(this.layout);
     if (threads > 1) this.startHelper(gemmModule, convModule);
   }
 
@@ -161,8 +274,8 @@ export class CnnEngine {
   /** Writes the transposed weights the backward pass reads; call after the weights change. */
   transposeWeights(): void {
     const h = this.f32;
-    for (const c of this.layout.convs) if (c.wt >= 0) transpose(h, c.w0 >> 2, c.k, c.cout, c.wt >> 2);
-    for (const d of this.layout.denses) transpose(h, d.w0 >> 2, d.nin, d.nout, d.wt >> 2);
+    for (const c of this.layout.convs) if (c.wt >= 0) transposeRows(h, c.w0 >> 2, c.k, c.cout, c.wt >> 2, 0, c.k);
+    for (const d of this.layout.denses) transposeRows(h, d.w0 >> 2, d.nin, d.nout, d.wt >> 2, 0, d.nin);
   }
 
   /** Forward pass of lane 0 over `rows` images at its input (prediction; no dropout). */
@@ -237,28 +350,37 @@ export class CnnEngine {
     });
   }
 
-  /** One optimizer update from lane 0's gradient block; then the transposed weights are refreshed. */
+  /**
+   * One optimizer update from lane 0's gradient block, and the transposed weights refreshed: half the
+   * parameters on the helper thread while this thread does the other half.
+   */
   step(o: OptimizerSettings): void {
-    const L = this.layout;
-    const G = L.lanes[0].grads;
     this.t++;
     const adam = o.kind === 'adam';
     // Adam's bias corrections folded into the step size (as the MLP's optimizer).
     const stepSize = adam ? (o.learningRate * Math.sqrt(1 - ADAM_BETA2 ** this.t)) / (1 - ADAM_BETA1 ** this.t) : 0;
-    const blocks: [number, number, boolean][] = [];
-    for (const c of L.convs) {
-      blocks.push([c.w0, c.k * c.cout, true], [c.b0, c.cout, false]);
-      if (c.gamma >= 0) blocks.push([c.gamma, c.cout, false], [c.beta, c.cout, false]);
+    const settings = [
+      adam ? 1 : 0,
+      adam ? stepSize : o.learningRate,
+      o.l2,
+      o.momentum,
+      ADAM_BETA1,
+      ADAM_BETA2,
+      ADAM_EPSILON,
+    ];
+    const [mine, helpers] = this.plan;
+    const { control, io } = this;
+    if (control && io && !this.clock) {
+      io.set(settings, SETTINGS_AT);
+      control[TRAIN] = OPTIMIZER_JOB;
+      const job = this.post();
+      applyOptimizer(this.ex, this.f32, mine, this.layout, settings, transposeRows);
+      // A share half applied cannot be redone (the moments moved): stop rather than train on.
+      if (this.await(job)) throw new TrainingError('The CNN helper thread failed during an optimizer step');
+    } else {
+      applyOptimizer(this.ex, this.f32, mine, this.layout, settings, transposeRows);
+      applyOptimizer(this.ex, this.f32, helpers, this.layout, settings, transposeRows);
     }
-    for (const d of L.denses) blocks.push([d.w0, d.nin * d.nout, true], [d.b0, d.nout, false]);
-    for (const [w, count, weights] of blocks) {
-      const n4 = (count + 3) & ~3;
-      const decay = weights ? o.l2 : 0;
-      if (adam)
-        this.ex.adam(n4, w, G + w, L.moment1 + w, L.moment2 + w, decay, stepSize, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON);
-      else this.ex.sgd(n4, w, G + w, L.moment1 + w, decay, o.learningRate, o.momentum);
-    }
-    this.transposeWeights();
     this.clock?.lap(OPTIMIZER_PHASE);
   }
 
@@ -285,6 +407,7 @@ export class CnnEngine {
       control: this.control,
       io: this.io,
       L: this.layout,
+      units: this.plan[1],
     };
     this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
     CnnEngine.liveHelpers++;
@@ -318,9 +441,17 @@ export class CnnEngine {
   }
 }
 
-/** dst (cols × rows) = srcᵀ, src rows × cols row-major; float offsets. */
-function transpose(h: Float32Array, src: number, rows: number, cols: number, dst: number): void {
-  for (let i = 0; i < rows; i++) {
+/** Rows [firstRow, endRow) of dst (cols × rows) = srcᵀ, src rows × cols row-major; float offsets. */
+function transposeRows(
+  h: Float32Array,
+  src: number,
+  rows: number,
+  cols: number,
+  dst: number,
+  firstRow: number,
+  endRow: number,
+): void {
+  for (let i = firstRow; i < endRow; i++) {
     const s = src + i * cols;
     for (let j = 0; j < cols; j++) h[dst + j * rows + i] = h[s + j];
   }
