@@ -223,16 +223,20 @@ export async function labelIssuesOfRun(opts: {
   return { ...result, cached: false };
 }
 
-/** The plan of an image augmentation and its first images before and after (nothing is written). */
-export async function previewImageAugmentation(opts: {
+/** An image augmentation as asked for: previewed, then written with the same settings. */
+export interface ImageAugmentRequest {
   projectDir: ProjectInput;
   parentVersion?: string;
   source: AugmentSource;
   count: number;
   seed: number;
   proposals?: TransformProposal[];
-  previews?: number;
-}): Promise<{ plan: ImageAugmentPlan; previews: PreviewImage[]; dataVersion: string }> {
+}
+
+/** The plan of an image augmentation and its first images before and after (nothing is written). */
+export async function previewImageAugmentation(
+  opts: ImageAugmentRequest & { previews?: number },
+): Promise<{ plan: ImageAugmentPlan; previews: PreviewImage[]; dataVersion: string }> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);
   const dataset = await loadDataVersion(ref, opts.parentVersion, { cache: true });

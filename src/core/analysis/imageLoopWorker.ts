@@ -5,9 +5,9 @@
 import type { ProjectInput } from '../data/dataset';
 import type { VersionRecipe } from '../data/dataVersions';
 import { runWorkerJob } from '../runtime/worker';
-import type { AugmentSource } from './augment';
+import type { ImageAugmentRequest } from './analysis';
 import type { EmbeddingMap } from './embeddingMap';
-import type { ImageAugmentPlan, PreviewImage, TransformProposal } from './imageAugment';
+import type { ImageAugmentPlan, PreviewImage } from './imageAugment';
 import type { SimilarImage, SimilarPlace, UnlabelledImages } from './similarImages';
 
 export type SimilarSource = { ids: string[] } | { tag: string } | { slice: string };
@@ -27,25 +27,8 @@ export interface AugmentPreviewResult {
 }
 
 export type ImageLoopJob =
-  | {
-      job: 'preview';
-      projectDir: ProjectInput;
-      parentVersion?: string;
-      source: AugmentSource;
-      count: number;
-      seed: number;
-      proposals?: TransformProposal[];
-      previews?: number;
-    }
-  | {
-      job: 'augment';
-      projectDir: ProjectInput;
-      parentVersion?: string;
-      source: AugmentSource;
-      count: number;
-      seed: number;
-      proposals?: TransformProposal[];
-    }
+  | ({ job: 'preview'; previews?: number } & ImageAugmentRequest)
+  | ({ job: 'augment' } & ImageAugmentRequest)
   | { job: 'similar'; projectDir: ProjectInput; run: string; source: SimilarSource; k: number; places?: SimilarPlace[] }
   | { job: 'addImages'; projectDir: ProjectInput; parentVersion?: string; picks: { file: string; label: string }[] }
   | { job: 'map'; projectDir: ProjectInput; run: string; seed?: number };
