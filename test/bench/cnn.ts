@@ -3,14 +3,17 @@
 // Dense10, 3×3 kernels with padding 1), Adam 1e-3, batch 64, no dropout, both on two threads
 // (PyTorch: Debian's python3-torch, torch.set_num_threads(2)), run one after the other in this run.
 // Goal: seconds per epoch no more than PyTorch's, peak memory under 1 GB, test accuracy after 5
-// epochs within 0.5 points. Prints wall and CPU seconds per epoch (CPU time counts every thread of
-// the process: on a shared machine wall time says as much about the other processes), the ratios,
-// peak RSS, test accuracy, the load average, and where ML Loop's time goes (one thread, timed phases).
+// epochs within 0.5 points. The two take turns epoch by epoch (PyTorch in its own process, paced
+// through two FIFOs), so a slow spell of this shared machine falls on both sides rather than on
+// whichever ran then. Prints wall and CPU seconds per epoch (CPU time counts every thread of the
+// process: on a shared machine wall time says as much about the other processes), the ratios, peak
+// RSS, test accuracy, the load average, and where ML Loop's time goes (one thread, timed phases).
 //   npm run bench:cnn                      (5 epochs on 60,000 images)
 //   CNN_EPOCHS=1 CNN_ROWS=6000 npm run bench:cnn   (a quick run)
 //   CNN_PROFILE_BATCHES=N (default 60; 0 skips the breakdown), CNN_SKIP_TORCH=1
-import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureSchema, Rows } from '../../src/core/data/types';
 import { CNN_PHASES } from '../../src/core/train/cnn/lane';
@@ -71,7 +74,8 @@ interface SideResult {
   peakRssMb: number;
 }
 
-function ours(train: Rows, test: Rows): SideResult {
+/** ML Loop's side; `between` runs after each epoch, outside its timing (PyTorch's turn). */
+function ours(train: Rows, test: Rows, between?: () => void): SideResult {
   const wall: number[] = [];
   const cpu: number[] = [];
   let t = performance.now();
@@ -90,6 +94,7 @@ function ours(train: Rows, test: Rows): SideResult {
         console.log(
           `  ML Loop epoch ${e.step}: ${wall.at(-1)!.toFixed(1)} s wall, ${cpu.at(-1)!.toFixed(1)} s CPU, train loss ${e.trainLoss!.toFixed(4)} (load ${load()})`,
         );
+        between?.();
         t = performance.now();
         c = process.cpuUsage();
       },
@@ -102,29 +107,77 @@ function ours(train: Rows, test: Rows): SideResult {
   return { wall, cpu, testAccuracy: hits / test.y.length, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
-function torch(): SideResult | string {
-  const r = spawnSync(PYTHON, [join(__dirname, 'cnn_torch.py'), String(EPOCHS), String(ROWS), '2'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0)
-    return `PyTorch side failed (${PYTHON} needs python3-torch): ${r.stderr.trim().split('\n').at(-1)}`;
-  const lines = r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, number>);
-  const epochs = lines.filter((l) => 'epoch' in l);
-  for (const e of epochs)
+/**
+ * PyTorch's side (cnn_torch.py) in its own process, loaded and then paced through two FIFOs: each
+ * epoch() runs one of its epochs while this thread waits (blocking reads: ML Loop's training holds
+ * the event loop), so the two sides alternate.
+ */
+class TorchTurns {
+  private readonly epochs: Record<string, number>[] = [];
+  private pending = '';
+  private toTorch = -1;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly fromTorch: number,
+  ) {}
+
+  static start(): TorchTurns | string {
+    // A missing torch would leave the FIFOs unopened and this thread waiting forever: check first.
+    const check = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (check.status !== 0)
+      return `PyTorch side failed (${PYTHON} needs python3-torch): ${check.stderr.trim().split('\n').at(-1)}`;
+    const dir = mkdtempSync(join(tmpdir(), 'mlloop-bench-cnn-'));
+    const [turns, lines] = [join(dir, 'turns'), join(dir, 'lines')];
+    execFileSync('mkfifo', [turns, lines]);
+    spawn(PYTHON, [join(__dirname, 'cnn_torch.py'), String(EPOCHS), String(ROWS), '2', turns, lines], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const fromTorch = openSync(lines, 'r');
+    const side = new TorchTurns(dir, fromTorch);
+    if (side.line() !== 'ready') return 'PyTorch side failed to start';
+    side.toTorch = openSync(turns, 'w');
+    return side;
+  }
+
+  /** One PyTorch epoch, printed as ML Loop's are. */
+  epoch(): void {
+    writeSync(this.toTorch, 'go\n');
+    const e = this.line() as Record<string, number>;
+    this.epochs.push(e);
     console.log(
       `  PyTorch epoch ${e.epoch}: ${e.seconds.toFixed(1)} s wall, ${e.cpu.toFixed(1)} s CPU, train loss ${e.trainLoss.toFixed(4)}`,
     );
-  const last = lines.at(-1)!;
-  return {
-    wall: epochs.map((e) => e.seconds),
-    cpu: epochs.map((e) => e.cpu),
-    testAccuracy: last.testAccuracy,
-    peakRssMb: last.peakRssMb,
-  };
+  }
+
+  /** Its test accuracy and peak memory, and the FIFOs removed. */
+  finish(): SideResult {
+    writeSync(this.toTorch, 'test\n');
+    const last = this.line() as Record<string, number>;
+    closeSync(this.toTorch);
+    closeSync(this.fromTorch);
+    rmSync(this.dir, { recursive: true, force: true });
+    return {
+      wall: this.epochs.map((e) => e.seconds),
+      cpu: this.epochs.map((e) => e.cpu),
+      testAccuracy: last.testAccuracy,
+      peakRssMb: last.peakRssMb,
+    };
+  }
+
+  /** The next JSON line PyTorch wrote. */
+  private line(): unknown {
+    const buffer = Buffer.alloc(4096);
+    for (let end = this.pending.indexOf('\n'); end < 0; end = this.pending.indexOf('\n')) {
+      const n = readSync(this.fromTorch, buffer);
+      if (n === 0) throw new Error('the PyTorch side ended early (its error is above)');
+      this.pending += buffer.toString('utf8', 0, n);
+    }
+    const end = this.pending.indexOf('\n');
+    const text = this.pending.slice(0, end);
+    this.pending = this.pending.slice(end + 1);
+    return JSON.parse(text);
+  }
 }
 
 /** Where the time goes: one thread, each phase timed, over the first PROFILE_BATCHES batches. */
@@ -184,8 +237,9 @@ function main(): void {
   console.log(
     `bench:cnn: ${train.features.n} training images, ${EPOCHS} epoch(s), batch 64, Adam 1e-3, 2 threads each side; load ${load()}`,
   );
-  const a = ours(train, test);
-  const b = process.env.CNN_SKIP_TORCH ? 'skipped (CNN_SKIP_TORCH)' : torch();
+  const turns = process.env.CNN_SKIP_TORCH ? 'skipped (CNN_SKIP_TORCH)' : TorchTurns.start();
+  const a = ours(train, test, typeof turns === 'string' ? undefined : () => turns.epoch());
+  const b = typeof turns === 'string' ? turns : turns.finish();
   console.log(`\nload average at the end: ${load()} (2 cores)`);
   const line = (name: string, r: SideResult) =>
     console.log(

@@ -1,7 +1,12 @@
 """PyTorch's side of bench:cnn (test/bench/cnn.ts): the same CNN, optimiser, batch size and data, on
 Debian's python3-torch with torch.set_num_threads(THREADS).
 
-    /usr/bin/python3 test/bench/cnn_torch.py EPOCHS ROWS THREADS
+    /usr/bin/python3 test/bench/cnn_torch.py EPOCHS ROWS THREADS [IN_FIFO OUT_FIFO]
+
+With two FIFOs (bench:cnn's interleaved run), it writes "ready" to OUT_FIFO once the data is loaded,
+then waits for a line on IN_FIFO before each epoch and before the test, and writes its JSON lines to
+OUT_FIFO: the two trainers take turns epoch by epoch, so a slow spell of the shared machine falls on
+both. Without them it runs straight through, printing to stdout.
 
 Reads Fashion-MNIST's IDX files from /usr/share/datasets/fashion-mnist, trains
 Conv(32, 3×3, padding 1)-ReLU-MaxPool(2)-Conv(64)-ReLU-MaxPool(2)-Linear(128)-ReLU-Linear(10) with
@@ -37,6 +42,23 @@ def cpu():
 
 def main():
     epochs, rows, threads = (int(a) for a in sys.argv[1:4])
+    fifos = sys.argv[4:6]
+    out = open(fifos[1], "w") if fifos else sys.stdout
+    turns = None
+
+    def emit(record):
+        out.write(json.dumps(record) + "\n")
+        out.flush()
+
+    def wait_turn():
+        nonlocal turns
+        if not fifos:
+            return
+        if turns is None:
+            turns = open(fifos[0])
+        if not turns.readline():
+            sys.exit(0)  # the benchmark is gone
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     x, y = idx("train")
@@ -49,7 +71,10 @@ def main():
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
+    if fifos:
+        emit("ready")
     for epoch in range(1, epochs + 1):
+        wait_turn()
         t, c = time.perf_counter(), cpu()
         model.train()
         order = torch.randperm(len(x))
@@ -61,11 +86,12 @@ def main():
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx_)
-        print(json.dumps({"epoch": epoch, "seconds": time.perf_counter() - t, "cpu": cpu() - c, "trainLoss": total / len(x)}), flush=True)
+        emit({"epoch": epoch, "seconds": time.perf_counter() - t, "cpu": cpu() - c, "trainLoss": total / len(x)})
+    wait_turn()
     model.eval()
     with torch.no_grad():
         hits = sum((model(x_test[s : s + 1000]).argmax(1) == y_test[s : s + 1000]).sum().item() for s in range(0, len(x_test), 1000))
-    print(json.dumps({"testAccuracy": hits / len(x_test), "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch": torch.__version__}), flush=True)
+    emit({"testAccuracy": hits / len(x_test), "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch": torch.__version__})
 
 
 if __name__ == "__main__":
