@@ -122,6 +122,26 @@ export function samplePixels(
   return out;
 }
 
+/**
+ * RGBA pixels of a decoded image file (uint8 values, channels last) as they are: opaque, a grey
+ * channel repeated over red, green and blue, nothing stretched, so a dark or washed-out picture looks
+ * dark or washed out (what tags like "dark" and a brightness augmentation are about). samplePixels is
+ * for pixel columns of a table (digits' 0–16), whose range says nothing about brightness.
+ */
+export function photoPixels(
+  pixels: number[],
+  width: number,
+  height: number,
+  channels: number,
+): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) out[p * 4 + c] = pixels[p * channels + (channels >= 3 ? c : 0)];
+    out[p * 4 + 3] = 255;
+  }
+  return out;
+}
+
 /** Parses a CSS colour of the forms #rgb, #rrggbb, #rrggbbaa or rgb(a)(r, g, b…). */
 export function parseCssColor(css: string): [number, number, number] {
   const s = css.trim();

@@ -9,7 +9,7 @@ import {
   type DataWebviewMessage,
 } from '../../src/protocol/data';
 import { connect, dataGrid, onThemeChange, readThemeColors, registerToolkit, type ThemeColors } from '../shared';
-import { classBalanceChart, columnChart, formatNumber, parseCssColor, samplePixels } from './charts';
+import { classBalanceChart, columnChart, formatNumber, parseCssColor, photoPixels, samplePixels } from './charts';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 registerToolkit();
@@ -144,7 +144,6 @@ function imagesOfFinding(profile: DataProfile, f: DataProfile['findings'][number
   const previews = profile.images?.previews;
   const audit = profile.images?.findings.find((x) => x.code === f.code && x.message === f.message);
   if (!previews || !audit) return undefined;
-  const rgb = parseCssColor(readThemeColors().foreground);
   const thumb = (file: string, caption: string) => {
     const px = previews.byFile[file];
     const c = h('canvas', {
@@ -156,7 +155,7 @@ function imagesOfFinding(profile: DataProfile, f: DataProfile['findings'][number
     if (px)
       c.getContext('2d')!.putImageData(
         new ImageData(
-          samplePixels(px, previews.width, previews.height, previews.channels, rgb),
+          photoPixels(px, previews.width, previews.height, previews.channels),
           previews.width,
           previews.height,
         ),
@@ -192,6 +191,8 @@ function imageGrid(profile: DataProfile, colors: ThemeColors): HTMLElement | und
   const im = profile.imageSamples;
   if (!im) return undefined;
   const rgb = parseCssColor(colors.foreground);
+  // An image dataset's files are drawn as they are; a table's pixel columns (digits) stretched in the theme's ink.
+  const files = profile.images !== undefined;
   const rows = im.byClass.map(({ class: cls, pixels }) =>
     h(
       'div',
@@ -205,7 +206,13 @@ function imageGrid(profile: DataProfile, colors: ThemeColors): HTMLElement | und
           'aria-label': `example of ${cls}`,
         });
         c.getContext('2d')!.putImageData(
-          new ImageData(samplePixels(p, im.width, im.height, im.channels, rgb), im.width, im.height),
+          new ImageData(
+            files
+              ? photoPixels(p, im.width, im.height, im.channels)
+              : samplePixels(p, im.width, im.height, im.channels, rgb),
+            im.width,
+            im.height,
+          ),
           0,
           0,
         );

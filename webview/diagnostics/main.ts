@@ -14,7 +14,7 @@ import {
 } from '../../src/core/diagnose/charts';
 import { formatError, formatGap } from '../../src/core/diagnose/biasVariance';
 import type { CellImages, RunDiagnosis } from '../../src/core/diagnose/diagnoseRun';
-import { parseCssColor, samplePixels } from '../data/charts';
+import { photoPixels } from '../data/charts';
 import type { ClassificationSplitReport, SplitReport } from '../../src/core/diagnose/metrics';
 import {
   isDiagnosticsHostMessage,
@@ -174,7 +174,7 @@ function confusionTable(r: ClassificationSplitReport, linked: boolean, images?: 
 
 /** The thumbnails of one confusion-matrix cell and a button that lists all of its examples in Error Analysis. */
 function cellImagesView(images: CellImages, key: string, truth: string, predicted: string): Node[] {
-  const rgb = parseCssColor(readThemeColors().foreground);
+  // Cell images come only from image files (rows.images): drawn as they are.
   const canvases = (images.cells[key] ?? []).map((px) => {
     const c = h('canvas', {
       class: 'cell-image',
@@ -183,7 +183,7 @@ function cellImagesView(images: CellImages, key: string, truth: string, predicte
       'aria-label': `${truth} predicted as ${predicted}`,
     });
     c.getContext('2d')!.putImageData(
-      new ImageData(samplePixels(px, images.width, images.height, images.channels, rgb), images.width, images.height),
+      new ImageData(photoPixels(px, images.width, images.height, images.channels), images.width, images.height),
       0,
       0,
     );

@@ -4,7 +4,7 @@
 // way (tagged with the same keys). The host computes everything; this page filters, sorts and draws.
 import { connect, onThemeChange, readThemeColors, registerToolkit } from '../shared';
 import { button, h } from '../shared/dom';
-import { samplePixels, parseCssColor } from '../data/charts';
+import { photoPixels, samplePixels, parseCssColor } from '../data/charts';
 import {
   isErrorAnalysisHostMessage,
   type AugmentSourceRef,
@@ -205,13 +205,10 @@ function readTheme(): void {
 
 function drawImage(canvas: HTMLCanvasElement, pixels: number[]): void {
   const im = view!.image!;
-  canvas
-    .getContext('2d')!
-    .putImageData(
-      new ImageData(samplePixels(pixels, im.width, im.height, im.channels, themeRgb), im.width, im.height),
-      0,
-      0,
-    );
+  const rgba = im.files
+    ? photoPixels(pixels, im.width, im.height, im.channels)
+    : samplePixels(pixels, im.width, im.height, im.channels, themeRgb);
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, im.width, im.height), 0, 0);
 }
 
 function drawRows(): void {

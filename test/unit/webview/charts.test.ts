@@ -5,6 +5,7 @@ import {
   columnChart,
   formatNumber,
   parseCssColor,
+  photoPixels,
   samplePixels,
 } from '../../../webview/data/charts';
 import type { ThemeColors } from '../../../webview/shared/theme';
@@ -61,6 +62,15 @@ test('grey image samples map their own range to the alpha of the theme foregroun
   assert.deepEqual([...px.slice(0, 4)], [200, 100, 50, 0]);
   assert.deepEqual([...px.slice(4, 8)], [200, 100, 50, 255]);
   assert.equal(px[11], 128);
+});
+
+test('an image file is drawn as it is: opaque, grey over R, G and B, a dark picture left dark (not stretched)', () => {
+  const grey = photoPixels([10, 20, 30, 40], 2, 2, 1);
+  assert.deepEqual([...grey], [10, 10, 10, 255, 20, 20, 20, 255, 30, 30, 30, 255, 40, 40, 40, 255]);
+  const rgb = photoPixels([255, 0, 0, 0, 128, 255], 2, 1, 3);
+  assert.deepEqual([...rgb], [255, 0, 0, 255, 0, 128, 255, 255]);
+  // The same dark values through samplePixels fill the whole range: the darkness is gone.
+  assert.equal(samplePixels([10, 20, 30, 40], 2, 2, 1, [0, 0, 0])[15], 255);
 });
 
 test('numbers and CSS colours are read the way charts need them', () => {
