@@ -1,8 +1,15 @@
-// Image-loop worker thread (bundled to dist/worker-imageLoop.js), off the extension host's thread:
-// augmentation preview and writing, similar images, labelled images added, the embedding map
+// Error Analysis's data-job worker thread (bundled to dist/worker-imageLoop.js), off the extension
+// host's thread: augmentation preview and writing (images or rows), similar images, labelled images
+// or CSV rows added, labels fixed, the export for collection, the embedding map
 // (src/core/analysis/imageLoopWorker.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { augmentToVersion, previewImageAugmentation } from '../core/analysis/analysis';
+import {
+  addDataFromCsv,
+  augmentToVersion,
+  exportForCollection,
+  fixLabels,
+  previewImageAugmentation,
+} from '../core/analysis/analysis';
 import { embeddingMapOfRun } from '../core/analysis/embeddingMap';
 import type { ImageLoopJob, ImageLoopMessage, ImageLoopResult } from '../core/analysis/imageLoopWorker';
 import { addLabelledImages, similarImagesOfRun } from '../core/analysis/similarImages';
@@ -28,6 +35,12 @@ function run(job: ImageLoopJob): Promise<ImageLoopResult> {
       return addLabelledImages(job);
     case 'map':
       return embeddingMapOfRun(job);
+    case 'addCsv':
+      return addDataFromCsv(job);
+    case 'fixLabels':
+      return fixLabels(job);
+    case 'export':
+      return exportForCollection(job);
   }
 }
 

@@ -1,6 +1,8 @@
-// The image-loop jobs of Error Analysis in a worker thread (src/worker/imageLoop.ts): previewing and
-// writing a targeted augmentation, finding similar images, adding labelled images, the embedding map.
-// Each decodes images, runs the model or UMAP: seconds of work that must not block the extension host.
+// Error Analysis's data jobs in a worker thread (src/worker/imageLoop.ts): the image loop (previewing
+// and writing a targeted augmentation, finding similar images, adding labelled images, the embedding
+// map) and every other new data version the panel makes (augmented rows, rows added from a CSV, fixed
+// labels) and its export for collection. Each loads the data, decodes images, runs the model or UMAP:
+// seconds of work on a large project that must not block the extension host.
 // Aborting rejects at once with CancelledError (src/core/runtime/worker.ts).
 import type { ProjectInput } from '../data/dataset';
 import type { VersionRecipe } from '../data/dataVersions';
@@ -29,11 +31,21 @@ export interface AugmentPreviewResult {
 export type ImageLoopJob =
   | ({ job: 'preview'; previews?: number } & ImageAugmentRequest)
   | ({ job: 'augment' } & ImageAugmentRequest)
+  | { job: 'addCsv'; projectDir: string; parentVersion?: string; csvFile: string }
+  | { job: 'fixLabels'; projectDir: string; parentVersion?: string; fixes: Record<string, string> }
+  | {
+      job: 'export';
+      projectDir: string;
+      dataVersion?: string;
+      source: { tag: string } | { slice: string };
+      out: string;
+    }
   | { job: 'similar'; projectDir: ProjectInput; run: string; source: SimilarSource; k: number; places?: SimilarPlace[] }
   | { job: 'addImages'; projectDir: ProjectInput; parentVersion?: string; picks: { file: string; label: string }[] }
   | { job: 'map'; projectDir: ProjectInput; run: string; seed?: number };
 
-export type ImageLoopResult = AugmentPreviewResult | VersionRecipe | SimilarResult | EmbeddingMap;
+/** A job's result (export: the number of examples written). */
+export type ImageLoopResult = AugmentPreviewResult | VersionRecipe | SimilarResult | EmbeddingMap | number;
 
 export type ImageLoopMessage =
   | { type: 'progress'; done: number; total: number }
@@ -46,6 +58,9 @@ const JOB_NAMES: Record<ImageLoopJob['job'], string> = {
   similar: 'The search for similar images',
   addImages: 'Adding the labelled images',
   map: 'The embedding map',
+  addCsv: 'Adding the CSV rows',
+  fixLabels: 'Fixing the labels',
+  export: 'The export for collection',
 };
 
 export function inImageLoopWorker(
@@ -53,7 +68,7 @@ export function inImageLoopWorker(
   signal?: AbortSignal,
 ): Promise<AugmentPreviewResult>;
 export function inImageLoopWorker(
-  input: Extract<ImageLoopJob, { job: 'augment' | 'addImages' }>,
+  input: Extract<ImageLoopJob, { job: 'augment' | 'addImages' | 'addCsv' | 'fixLabels' }>,
   signal?: AbortSignal,
   onProgress?: (done: number, total: number) => void,
 ): Promise<VersionRecipe>;
@@ -65,6 +80,10 @@ export function inImageLoopWorker(
   input: Extract<ImageLoopJob, { job: 'map' }>,
   signal?: AbortSignal,
 ): Promise<EmbeddingMap>;
+export function inImageLoopWorker(
+  input: Extract<ImageLoopJob, { job: 'export' }>,
+  signal?: AbortSignal,
+): Promise<number>;
 /** Runs one job in a worker thread; the worker ends with the job. */
 export function inImageLoopWorker(
   input: ImageLoopJob,

@@ -2,21 +2,17 @@
 // the tag table, slices, likely label errors, and the actions that turn them into data versions.
 // Loading the data, predicting dev and finding slices run in a worker thread (src/worker/errors.ts),
 // so a 50,000-row dev set never blocks the extension host; cross-validation for label errors trains
-// in worker threads too. The host keeps the analysis to answer the webview's requests. The Production
-// source lists the review queue's requests of the run's model (.mlloop/review-queue.json, filled by
-// Send to Error Analysis in the Monitoring panel), re-read on load and whenever it is asked for.
+// in worker threads too, and so do the new data versions (augmentation, added rows, fixed labels)
+// and the export (src/core/analysis/imageLoopWorker.ts). The host keeps the analysis to answer the
+// webview's requests. The Production source lists the review queue's requests of the run's model
+// (.mlloop/review-queue.json, filled by Send to Error Analysis in the Monitoring panel), re-read on
+// load and whenever it is asked for.
 import { runLabelOf } from '../../core/track/store';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
-import {
-  augmentToVersion,
-  addDataFromCsv,
-  exportForCollection,
-  fixLabels,
-  labelIssuesOfRun,
-  type RunErrorAnalysis,
-} from '../../core/analysis/analysis';
+import { labelIssuesOfRun, type RunErrorAnalysis } from '../../core/analysis/analysis';
+import { inImageLoopWorker } from '../../core/analysis/imageLoopWorker';
 import { analyseRunInWorker, neighboursInWorker } from '../../core/analysis/analysisWorker';
 import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
@@ -382,9 +378,10 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         return this.findLabelErrors();
       case 'fixLabels':
         return this.withBusy('Fixing labels…', async () => {
-          const v = await fixLabels({
+          const v = await inImageLoopWorker({
+            job: 'fixLabels',
             projectDir: this.projectDir,
-            parentVersion: this.view?.dataVersion,
+            ...this.parentVersion(),
             fixes: m.fixes,
           });
           await this.offerTraining(v, `Fixed ${Object.keys(m.fixes).length} label(s) into data version ${v.id}.`);
@@ -398,25 +395,18 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           const v = await this.imageLoop.addImages(m.picks, this.view?.dataVersion);
           await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
         });
-      case 'augment':
-        if (this.view?.image?.files)
-          return this.withBusy(`Augmenting: ${m.count} images…`, async () => {
-            const v = await this.imageLoop.augment(m, this.view?.dataVersion, (done, total) => {
-              this.busy = `Augmenting: ${done} of ${total} images…`;
-              this.sendUpdate({ busy: this.busy });
-            });
-            this.log.info(`data version ${v.id}: ${versionSummary(v)}`);
-            await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
-          });
-        return this.withBusy('Augmenting…', async () => {
-          const v = await augmentToVersion({
-            projectDir: this.projectDir,
-            parentVersion: this.view?.dataVersion,
-            recipe: { source: m.source, count: m.count, seed: m.seed ?? 0 },
+      case 'augment': {
+        // Image files or table rows alike, in the worker (only image files report progress).
+        const what = this.view?.image?.files ? 'images' : 'rows';
+        return this.withBusy(`Augmenting: ${m.count} ${what}…`, async () => {
+          const v = await this.imageLoop.augment(m, this.view?.dataVersion, (done, total) => {
+            this.busy = `Augmenting: ${done} of ${total} ${what}…`;
+            this.sendUpdate({ busy: this.busy });
           });
           this.log.info(`data version ${v.id}: ${versionSummary(v)}`);
           await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
         });
+      }
       case 'export': {
         const name = 'tag' in m.source ? m.source.tag : m.source.slice;
         const target = await vscode.window.showSaveDialog({
@@ -427,9 +417,10 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           title: 'Export examples for collection',
         });
         if (!target) return;
-        const n = await exportForCollection({
+        const n = await inImageLoopWorker({
+          job: 'export',
           projectDir: this.projectDir,
-          dataVersion: this.view?.dataVersion,
+          ...(this.view?.dataVersion ? { dataVersion: this.view.dataVersion } : {}),
           source: m.source,
           out: target.fsPath,
         });
@@ -445,9 +436,10 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         });
         if (!picked?.[0]) return;
         return this.withBusy('Adding data…', async () => {
-          const v = await addDataFromCsv({
+          const v = await inImageLoopWorker({
+            job: 'addCsv',
             projectDir: this.projectDir,
-            parentVersion: this.view?.dataVersion,
+            ...this.parentVersion(),
             csvFile: picked[0].fsPath,
           });
           await this.offerTraining(v, `Data version ${v.id}: ${versionSummary(v)}.`);
@@ -456,6 +448,11 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
       case 'train':
         return this.train(m.version, m.experiment);
     }
+  }
+
+  /** The data version the panel shows, as the parent of a new one (none: the project's data). */
+  private parentVersion(): { parentVersion?: string } {
+    return this.view?.dataVersion ? { parentVersion: this.view.dataVersion } : {};
   }
 
   private async withBusy(label: string, fn: () => Promise<void>): Promise<void> {

@@ -84,7 +84,10 @@ export class ImageLoopHost {
     this.ctx.post({ type: 'augmentPreview', result });
   }
 
-  /** Writes the augmentation the preview showed (same source, count, seed and proposals). */
+  /**
+   * Writes an augmentation: of image files, the one the preview showed (same source, count, seed and
+   * proposals); of a table, its rows (no preview).
+   */
   augment(
     m: { source: AugmentSourceRef; count: number; seed?: number; proposals?: TransformProposalView[] },
     parentVersion: string | undefined,

@@ -221,3 +221,38 @@ test('tagged production examples of the review queue: augmenting their tag draws
   );
   assert.equal(rows[0].px10, String(base.test.features.numeric[10]));
 });
+
+test("Error Analysis's data jobs in the worker thread give the versions and export the functions give in process", async () => {
+  const { inImageLoopWorker } = await import('../../../src/core/analysis/imageLoopWorker');
+  const irisBase = await loadSplitDataset(iris);
+  const rows = await inImageLoopWorker({
+    job: 'augment',
+    projectDir: iris,
+    source: { slice: 'petal_length>4.5' },
+    count: 12,
+    seed: 7,
+  });
+  const inProcess = await augmentToVersion({
+    projectDir: iris,
+    recipe: { source: { slice: 'petal_length>4.5' }, count: 12, seed: 7 },
+  });
+  assert.equal(rows.id, inProcess.id, 'the same recipe makes the same version');
+  assert.equal(rows.details.method, 'smote');
+  const csv = join(iris, 'worker-more.csv');
+  writeFileSync(csv, 'sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n');
+  const added = await inImageLoopWorker({ job: 'addCsv', projectDir: iris, parentVersion: rows.id, csvFile: csv });
+  const fixed = await inImageLoopWorker({
+    job: 'fixLabels',
+    projectDir: iris,
+    parentVersion: added.id,
+    fixes: { [irisBase.dev.ids[1]]: 'setosa' },
+  });
+  const v = await loadDataVersion(iris, fixed.id);
+  assert.equal(v.train.features.n, irisBase.train.features.n + 12 + 1);
+  assert.equal(v.schema.classes![v.dev.y[1]], 'setosa');
+  const out = join(digits, 'worker-collect.csv');
+  assert.equal(await inImageLoopWorker({ job: 'export', projectDir: digits, source: { tag: 'thin strokes' }, out }), 3);
+  // A failure comes back as the function's own error.
+  writeFileSync(csv, 'sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,daisy\n');
+  await assert.rejects(inImageLoopWorker({ job: 'addCsv', projectDir: iris, csvFile: csv }), /class "daisy"/);
+});
