@@ -1,14 +1,14 @@
 // The CNN's numeric engine: one shared WebAssembly memory laid out by layout.ts, the kernels of
 // gemm.wat (its shared-memory build) and conv.wat instantiated on it, and optionally a helper thread
-// running lane 1 of every batch (lane.ts) while this thread runs lane 0. The helper is signalled with
-// Atomics (no message per batch), as the GBDT's (gbdt/workspace.ts). Lane 1's gradients are added
+// running lane 1 of every batch (lane.ts) while this thread runs lane 0, signalled through shared
+// control words (kernels/helperThread.ts, as the GBDT's helper). Lane 1's gradients are added
 // into lane 0's after both finish, on one thread or two alike, so the weights are bit-identical.
 
-import { Worker } from 'node:worker_threads';
 import { compileKernel } from '../kernels/compile';
 import { CONV_WASM_BASE64 } from '../kernels/conv.wasm';
 import { GEMM_SHARED_WASM_BASE64 } from '../kernels/gemmShared.wasm';
 import { ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON } from '../kernels/gemm';
+import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 import { TrainingError } from '../types';
 import { CNN_PHASES, cnnLaneStep, type LaneClock, type LaneKernels } from './lane';
 import { cnnLayout, type CnnArchitecture, type CnnLayout } from './layout';
@@ -24,16 +24,11 @@ interface EngineKernels extends LaneKernels {
   add: Raw;
 }
 
-// Control words shared with the helper thread (an Int32Array).
-const JOB = 0;
-const DONE = 1;
-const STOP = 2;
-const READY = 3;
-const FAILED = 4;
-const ROWS = 5;
-const TRAIN = 6;
-const DROPOUT = 7;
-const CONTROL_WORDS = 8;
+// The helper's job parameters, after the handshake's control words (kernels/helperThread.ts).
+const ROWS = HELPER_FIRST_WORD;
+const TRAIN = HELPER_FIRST_WORD + 1;
+const DROPOUT = HELPER_FIRST_WORD + 2;
+const CONTROL_WORDS = HELPER_FIRST_WORD + 3;
 /** control[TRAIN] of a job that is the helper's share of an optimizer step, not a lane. */
 const OPTIMIZER_JOB = 2;
 /** io (Float64Array): [0] the helper's loss, [1] inv (1 / batch rows), from [2] the optimizer's settings. */
@@ -43,35 +38,20 @@ const IO_WORDS = SETTINGS_AT + 7;
 const HELPER_START_TIMEOUT_MS = 10_000;
 const PAGE = 65536;
 
-const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { gemmModule, convModule, memory, control, io, L } = workerData;
+const HELPER_SOURCE = helperSource(
+  `
+const { gemmModule, convModule, memory, io, L, units } = workerData;
 const g = new WebAssembly.Instance(gemmModule, { env: { memory } }).exports;
 const c = new WebAssembly.Instance(convModule, { env: { memory } }).exports;
 const ex = { gemm: g.gemm, colsum: g.colsum, softmax: g.softmax, adam: g.adam, sgd: g.sgd, im2col: c.im2col, col2im: c.col2im, maxpool: c.maxpool, maxpoolBack: c.maxpoolBack };
 const step = (${cnnLaneStep.toString()});
 const optimize = (${applyOptimizer.toString()});
 const transposeRows = (${transposeRows.toString()});
-const h = new Float32Array(memory.buffer);
-const { units } = workerData;
-let job = 0;
-Atomics.store(control, ${READY}, 1);
-Atomics.notify(control, ${READY});
-for (;;) {
-  Atomics.wait(control, ${JOB}, job);
-  job = Atomics.load(control, ${JOB});
-  if (Atomics.load(control, ${STOP}) === 1) break;
-  try {
+const h = new Float32Array(memory.buffer);`,
+  `
     if (control[${TRAIN}] === ${OPTIMIZER_JOB}) optimize(ex, h, units, L, io.subarray(${SETTINGS_AT}), transposeRows);
-    else io[0] = step(ex, memory.buffer, L, 1, control[${ROWS}], control[${TRAIN}], control[${DROPOUT}], io[1]);
-  } catch (e) {
-    Atomics.store(control, ${FAILED}, 1);
-  }
-  Atomics.store(control, ${DONE}, job);
-  Atomics.notify(control, ${DONE});
-  if (Atomics.load(control, ${FAILED}) === 1) break;
-}
-`;
+    else io[0] = step(ex, memory.buffer, L, 1, control[${ROWS}], control[${TRAIN}], control[${DROPOUT}], io[1]);`,
+);
 
 /**
  * A share of an optimizer step: the `count` floats of a parameter block from byte offset `at`, and
@@ -189,10 +169,9 @@ export class CnnEngine {
   /** The whole memory as floats (offsets in layout.ts are bytes: divide by 4). */
   readonly f32: Float32Array;
   private readonly ex: EngineKernels;
-  private helper: Worker | null = null;
-  private control: Int32Array | null = null;
+  /** Runs lane 1 of each batch and half of each optimizer step, when there are two threads. */
+  private helper: HelperThread | undefined;
   private io: Float64Array | null = null;
-  private job = 0;
   private t = 0;
   /** This thread's and the helper's shares of an optimizer step. */
   private readonly plan: [OptimizerUnit[], OptimizerUnit[]];
@@ -237,7 +216,7 @@ export class CnnEngine {
 
   /** Whether a helper thread runs lane 1. */
   get parallel(): boolean {
-    return this.control !== null;
+    return this.helper !== undefined;
   }
 
   /** The parameters (a view into the memory: copy it to keep a snapshot). */
@@ -291,7 +270,7 @@ export class CnnEngine {
   gradients(rows0: number, rows1: number, useDropout: boolean, prepareLane0?: () => void): number {
     const inv = 1 / (rows0 + rows1);
     const drop = useDropout ? 1 : 0;
-    const { control, io, clock } = this;
+    const { helper, io, clock } = this;
     const run = (lane: number, rows: number) =>
       cnnLaneStep(this.ex, this.memory.buffer, this.layout, lane, rows, 1, drop, inv, clock);
     let loss: number;
@@ -301,12 +280,12 @@ export class CnnEngine {
       this.updateRunningStats(rows0, 0);
       return alone;
     }
-    if (control && io && !clock) {
-      control[ROWS] = rows1;
-      control[TRAIN] = 1;
-      control[DROPOUT] = drop;
+    if (helper && io && !clock) {
+      helper.control[ROWS] = rows1;
+      helper.control[TRAIN] = 1;
+      helper.control[DROPOUT] = drop;
       io[1] = inv;
-      const job = this.post();
+      const job = helper.post();
       prepareLane0?.();
       loss = run(0, rows0);
       loss += this.await(job) ? run(1, rows1) : io[0];
@@ -369,11 +348,11 @@ export class CnnEngine {
       ADAM_EPSILON,
     ];
     const [mine, helpers] = this.plan;
-    const { control, io } = this;
-    if (control && io && !this.clock) {
+    const { helper, io } = this;
+    if (helper && io && !this.clock) {
       io.set(settings, SETTINGS_AT);
-      control[TRAIN] = OPTIMIZER_JOB;
-      const job = this.post();
+      helper.control[TRAIN] = OPTIMIZER_JOB;
+      const job = helper.post();
       applyOptimizer(this.ex, this.f32, mine, this.layout, settings, transposeRows);
       // A share half applied cannot be redone (the moments moved): stop rather than train on.
       if (this.await(job)) throw new TrainingError('The CNN helper thread failed during an optimizer step');
@@ -386,56 +365,35 @@ export class CnnEngine {
 
   /** Stops the helper thread. */
   dispose(): void {
-    if (this.control) {
-      Atomics.store(this.control, STOP, 1);
-      Atomics.add(this.control, JOB, 1);
-      Atomics.notify(this.control, JOB);
-    }
-    void this.helper?.terminate();
-    this.control = null;
+    this.helper?.stop();
+    this.helper = undefined;
     this.io = null;
-    this.helper = null;
   }
 
   private startHelper(gemmModule: WebAssembly.Module, convModule: WebAssembly.Module): void {
-    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
     this.io = new Float64Array(new SharedArrayBuffer(8 * IO_WORDS));
     const workerData = {
       gemmModule,
       convModule,
       memory: this.memory,
-      control: this.control,
       io: this.io,
       L: this.layout,
       units: this.plan[1],
     };
-    this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
     CnnEngine.liveHelpers++;
-    this.helper.once('exit', () => CnnEngine.liveHelpers--);
-    this.helper.once('error', () => undefined);
-    this.helper.unref();
-    // Blocking here is safe: the helper boots on its own thread. If it never starts, work alone.
-    if (
-      Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' &&
-      Atomics.load(this.control, READY) === 0
-    )
-      this.dispose();
-  }
-
-  private post(): number {
-    const control = this.control!;
-    const job = ++this.job;
-    Atomics.store(control, JOB, job);
-    Atomics.notify(control, JOB);
-    return job;
+    this.helper = HelperThread.start(
+      HELPER_SOURCE,
+      workerData,
+      CONTROL_WORDS,
+      HELPER_START_TIMEOUT_MS,
+      () => CnnEngine.liveHelpers--,
+    );
+    if (!this.helper) this.io = null;
   }
 
   /** Waits for the helper's job; true when it failed (its lane is then redone here, alone from now on). */
   private await(job: number): boolean {
-    const control = this.control!;
-    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE))
-      Atomics.wait(control, DONE, done);
-    if (Atomics.load(control, FAILED) !== 1) return false;
+    if (!this.helper!.await(job)) return false;
     this.dispose();
     return true;
   }

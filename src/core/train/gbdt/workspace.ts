@@ -14,13 +14,13 @@
 // functions (from their source text) on the same memory, half of each job: the upper half of the
 // columns for a tree-growing step (histogram, sibling subtraction, best splits), the second half of a
 // large leaf's rows for its partition, the upper half of the rows for the gradients, and the second
-// half of the rows array for adding a tree's leaf values to the scores. A job is signalled with
-// Atomics (no message per job); each thread writes only its own half, and the halves are combined in
+// half of the rows array for adding a tree's leaf values to the scores. A job is signalled through
+// shared control words (kernels/helperThread.ts: no message per job); each thread writes only its own half, and the halves are combined in
 // a fixed order, so the results are bit-identical to the single-threaded ones. Where WebAssembly is
 // missing, everything runs in JavaScript on one thread (accumulateHistogram, partitionRows).
 
-import { Worker } from 'node:worker_threads';
 import { compileKernel } from '../kernels/compile';
+import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
 import { RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
@@ -94,24 +94,19 @@ export function histKernelModule(): WebAssembly.Module | null {
   return compileKernel(HIST_WASM_BASE64);
 }
 
-// Control words shared with the helper thread (an Int32Array).
-const JOB = 0; // incremented by the main thread per job
-const DONE = 1; // set to the job number by the helper when finished
-const STOP = 2;
-const READY = 3; // set by the helper once running
-const FAILED = 4; // set by the helper when a job threw (it then exits)
-const KIND = 5; // KIND_STEP, KIND_GRADIENTS, KIND_PARTITION, KIND_SCORES or KIND_SOFTMAX
-const ROWS = 6; // STEP: the kernel's rows argument (a byte offset, or -1 for the root)
-const COUNT = 7; // STEP: rows in the histogram
-const OUT = 8; // STEP: the histogram built (a byte offset)
-const SUB_DST = 9; // STEP: the histogram to subtract it from (a byte offset), or -1
-const LEAVES = 10; // STEP: how many leaves' best splits the job finds (their parameters in `io`)
-const SUBTRACTED = 11; // STEP: set by the helper once its subtraction is done (a failed job is redone without it)
-const LOSS = 12; // GRADIENTS: index in RANGE_GRADIENTS
-const WITH_LOSS = 13; // GRADIENTS: 1 to sum the loss too
-const LEAF_COUNT = 14; // SCORES: leaves in leafRanges
-const COLUMN = 15; // SCORES: the score column
-const CONTROL_WORDS = 16;
+// Control words shared with the helper thread: after the handshake's control words (kernels/helperThread.ts), the job's parameters:
+const KIND = HELPER_FIRST_WORD; // KIND_STEP, KIND_GRADIENTS, KIND_PARTITION, KIND_SCORES or KIND_SOFTMAX
+const ROWS = HELPER_FIRST_WORD + 1; // STEP: the kernel's rows argument (a byte offset, or -1 for the root)
+const COUNT = HELPER_FIRST_WORD + 2; // STEP: rows in the histogram
+const OUT = HELPER_FIRST_WORD + 3; // STEP: the histogram built (a byte offset)
+const SUB_DST = HELPER_FIRST_WORD + 4; // STEP: the histogram to subtract it from (a byte offset), or -1
+const LEAVES = HELPER_FIRST_WORD + 5; // STEP: how many leaves' best splits the job finds (their parameters in `io`)
+const SUBTRACTED = HELPER_FIRST_WORD + 6; // STEP: set by the helper once its subtraction is done (a failed job is redone without it)
+const LOSS = HELPER_FIRST_WORD + 7; // GRADIENTS: index in RANGE_GRADIENTS
+const WITH_LOSS = HELPER_FIRST_WORD + 8; // GRADIENTS: 1 to sum the loss too
+const LEAF_COUNT = HELPER_FIRST_WORD + 9; // SCORES: leaves in leafRanges
+const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column
+const CONTROL_WORDS = HELPER_FIRST_WORD + 11;
 
 const KIND_STEP = 1;
 const KIND_GRADIENTS = 2;
@@ -198,9 +193,9 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 }
 
 // The helper thread: the kernel, and the split search, range gradients and leaf-value adds from their source text.
-const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
+const HELPER_SOURCE = helperSource(
+  `
+const { module, memory, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
 const { hist, sub, partition } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
@@ -221,15 +216,8 @@ const view = (offset) => {
   let v = views.get(offset);
   if (!v) views.set(offset, (v = new Float32Array(buffer, offset, size)));
   return v;
-};
-let job = 0;
-Atomics.store(control, ${READY}, 1);
-Atomics.notify(control, ${READY});
-for (;;) {
-  Atomics.wait(control, ${JOB}, job);
-  job = Atomics.load(control, ${JOB});
-  if (Atomics.load(control, ${STOP}) === 1) break;
-  try {
+};`,
+  `
     const kind = Atomics.load(control, ${KIND});
     if (kind === ${KIND_GRADIENTS}) {
       rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, Atomics.load(control, ${WITH_LOSS}), io, ${IO_SUMS});
@@ -251,15 +239,8 @@ for (;;) {
         const p = ${IO_LEAVES} + ${LEAF_PARAMS} * i;
         bestSplit(view(io[p]), nBins, featureOffset, fStart, fEnd, io[p + 1], io[p + 2], io[p + 3], l2, minSamplesLeaf, minHessian, io, ${IO_SPLITS} + ${SPLIT_RESULT_SIZE} * i);
       }
-    }
-  } catch (e) {
-    Atomics.store(control, ${FAILED}, 1);
-  }
-  Atomics.store(control, ${DONE}, job);
-  Atomics.notify(control, ${DONE});
-  if (Atomics.load(control, ${FAILED}) === 1) break;
-}
-`;
+    }`,
+);
 
 /**
  * The binned columns (column-major, n × d bytes), or a function writing them into the array it is
@@ -331,15 +312,15 @@ export class BoostingWorkspace {
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
+  /** The helper's control words (its job's parameters), while it runs. */
   private control: Int32Array | null = null;
   /** Job parameters and the helper's results (see IO_*). */
   private io: Float64Array | null = null;
-  private helper: Worker | null = null;
+  private helper: HelperThread | undefined;
   /** The main thread's columns are [0, split); the helper's [split, d). */
   private split: number;
   /** The main thread's gradient rows are [0, rowSplit); the helper's [rowSplit, n), on one thread too. */
   private readonly rowSplit: number;
-  private job = 0;
   private readonly splitSettings: SplitSettings | null;
   /** The main thread's best splits of a step's leaves (then the combined ones, which step returns). */
   private readonly results = new Float64Array(MAX_LEAVES_PER_STEP * SPLIT_RESULT_SIZE);
@@ -405,14 +386,12 @@ export class BoostingWorkspace {
     if (!parallel) return;
     this.histogram(slotCapacity - 1);
     this.split = Math.ceil(d / 2);
-    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
     this.io = new Float64Array(new SharedArrayBuffer(8 * IO_SIZE));
     const s = this.splitSettings ?? { nBins: new Uint16Array(d), l2: 0, minSamplesLeaf: 1, minHessian: 0 };
     const workerData = {
       ...{
         module,
         memory,
-        control: this.control,
         io: this.io,
         at,
         n,
@@ -425,17 +404,17 @@ export class BoostingWorkspace {
       },
       ...{ nBins: s.nBins, featureOffset, l2: s.l2, minSamplesLeaf: s.minSamplesLeaf, minHessian: s.minHessian },
     };
-    this.helper = new Worker(HELPER_SOURCE, { eval: true, workerData });
     BoostingWorkspace.liveHelpers++;
-    this.helper.once('exit', () => BoostingWorkspace.liveHelpers--);
-    this.helper.unref();
-    // Blocking here is safe: the helper boots on its own thread. If it never starts (a runtime
-    // without worker threads, a failed spawn), work alone rather than wait forever later.
-    if (
-      Atomics.wait(this.control, READY, 0, HELPER_START_TIMEOUT_MS) === 'timed-out' &&
-      Atomics.load(this.control, READY) === 0
-    )
-      this.stopHelper();
+    this.helper = HelperThread.start(
+      HELPER_SOURCE,
+      workerData,
+      CONTROL_WORDS,
+      HELPER_START_TIMEOUT_MS,
+      () => BoostingWorkspace.liveHelpers--,
+    );
+    // A helper that never started: work alone.
+    if (this.helper) this.control = this.helper.control;
+    else this.stopHelper();
   }
 
   /** Helper threads started and not yet exited, in this thread (for tests: none may outlive a fit). */
@@ -697,35 +676,21 @@ export class BoostingWorkspace {
 
   /** Hands the job described in the control words to the helper; returns its number. */
   private post(): number {
-    const control = this.control!;
-    const job = ++this.job;
-    // The parameters written above are visible to the helper once it reads the new job number.
-    Atomics.store(control, JOB, job);
-    Atomics.notify(control, JOB);
-    return job;
+    return this.helper!.post();
   }
 
   /** Waits for the helper to finish `job`. Returns true when it failed (its half is to be redone here). */
   private await(job: number): boolean {
-    const control = this.control!;
-    // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
-    for (let done = Atomics.load(control, DONE); done !== job; done = Atomics.load(control, DONE))
-      Atomics.wait(control, DONE, done);
-    if (Atomics.load(control, FAILED) !== 1) return false;
+    if (!this.helper!.await(job)) return false;
     BoostingWorkspace.helperFailures++;
     this.stopHelper();
     return true;
   }
 
   private stopHelper(): void {
-    if (this.control) {
-      Atomics.store(this.control, STOP, 1);
-      Atomics.add(this.control, JOB, 1);
-      Atomics.notify(this.control, JOB);
-    }
-    void this.helper?.terminate();
+    this.helper?.stop();
+    this.helper = undefined;
     this.control = null;
-    this.helper = null;
     this.split = this.featureOffset.length - 1;
   }
 

@@ -1,0 +1,107 @@
+// A helper thread that takes jobs from the training thread through shared control words and Atomics
+// rather than a message per job (a message costs more than many of the jobs): the GBDT's workspace
+// and the CNN's engine each run half of a step on one. The first control words are this handshake's;
+// a user's own job parameters follow from HELPER_FIRST_WORD.
+
+import { Worker } from 'node:worker_threads';
+
+/** Incremented by the training thread per job (and once more to stop). */
+export const HELPER_JOB = 0;
+/** Set to the job's number by the helper when it has finished it. */
+const DONE = 1;
+const STOP = 2;
+/** Set by the helper once it runs. */
+const READY = 3;
+/** Set by the helper when a job threw (it then exits). */
+const FAILED = 4;
+/** The first control word free for a user's job parameters. */
+export const HELPER_FIRST_WORD = 5;
+
+/**
+ * The helper's source: `setup` once (it sees `workerData` and `control`, the Int32Array of control
+ * words), then `job` for each job posted, until stopped or a job throws.
+ */
+export function helperSource(setup: string, job: string): string {
+  return `
+const { workerData } = require('node:worker_threads');
+const control = workerData.control;
+${setup}
+let job = 0;
+Atomics.store(control, ${READY}, 1);
+Atomics.notify(control, ${READY});
+for (;;) {
+  Atomics.wait(control, ${HELPER_JOB}, job);
+  job = Atomics.load(control, ${HELPER_JOB});
+  if (Atomics.load(control, ${STOP}) === 1) break;
+  try {
+${job}
+  } catch (e) {
+    Atomics.store(control, ${FAILED}, 1);
+  }
+  Atomics.store(control, ${DONE}, job);
+  Atomics.notify(control, ${DONE});
+  if (Atomics.load(control, ${FAILED}) === 1) break;
+}
+`;
+}
+
+export class HelperThread {
+  private job = 0;
+
+  private constructor(
+    readonly control: Int32Array,
+    private worker: Worker | null,
+  ) {}
+
+  /**
+   * Starts the helper with `workerData` (plus `control`, `controlWords` shared words) and waits for
+   * it to run. Blocking here is safe: the helper boots on its own thread. Undefined when it did not
+   * start within `timeoutMs` (a runtime without worker threads, a failed spawn): work alone then
+   * rather than wait forever later. `onExit` is called when its thread has ended.
+   */
+  static start(
+    source: string,
+    workerData: Record<string, unknown>,
+    controlWords: number,
+    timeoutMs: number,
+    onExit: () => void,
+  ): HelperThread | undefined {
+    const control = new Int32Array(new SharedArrayBuffer(4 * controlWords));
+    const worker = new Worker(source, { eval: true, workerData: { ...workerData, control } });
+    worker.once('exit', onExit);
+    worker.once('error', () => undefined);
+    worker.unref();
+    const helper = new HelperThread(control, worker);
+    if (Atomics.wait(control, READY, 0, timeoutMs) === 'timed-out' && Atomics.load(control, READY) === 0) {
+      helper.stop();
+      return undefined;
+    }
+    return helper;
+  }
+
+  /** Hands the job described in the control words (and shared memory) to the helper; returns its number. */
+  post(): number {
+    const job = ++this.job;
+    // What was written before is visible to the helper once it reads the new job number.
+    Atomics.store(this.control, HELPER_JOB, job);
+    Atomics.notify(this.control, HELPER_JOB);
+    return job;
+  }
+
+  /** Waits for `job`; true when it failed (the helper has then exited: stop() it and work alone). */
+  await(job: number): boolean {
+    // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
+    for (let done = Atomics.load(this.control, DONE); done !== job; done = Atomics.load(this.control, DONE))
+      Atomics.wait(this.control, DONE, done);
+    return Atomics.load(this.control, FAILED) === 1;
+  }
+
+  /** Ends the helper's thread. */
+  stop(): void {
+    Atomics.store(this.control, STOP, 1);
+    Atomics.add(this.control, HELPER_JOB, 1);
+    Atomics.notify(this.control, HELPER_JOB);
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+}
