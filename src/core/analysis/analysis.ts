@@ -223,8 +223,8 @@ export async function labelIssuesOfRun(opts: {
   return { ...result, cached: false };
 }
 
-/** An image augmentation as asked for: previewed, then written with the same settings. */
-export interface ImageAugmentRequest {
+/** An augmentation as asked for: of image files, previewed then written with the same settings; of table rows, written. */
+export interface AugmentRequest {
   projectDir: ProjectInput;
   parentVersion?: string;
   source: AugmentSource;
@@ -235,7 +235,7 @@ export interface ImageAugmentRequest {
 
 /** The plan of an image augmentation and its first images before and after (nothing is written). */
 export async function previewImageAugmentation(
-  opts: ImageAugmentRequest & { previews?: number },
+  opts: AugmentRequest & { previews?: number },
 ): Promise<{ plan: ImageAugmentPlan; previews: PreviewImage[]; dataVersion: string }> {
   const ref = await resolveProject(opts.projectDir);
   const projectDir = dirname(ref.projectFile);

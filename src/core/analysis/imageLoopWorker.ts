@@ -7,7 +7,7 @@
 import type { ProjectInput } from '../data/dataset';
 import type { VersionRecipe } from '../data/dataVersions';
 import { runWorkerJob } from '../runtime/worker';
-import type { ImageAugmentRequest } from './analysis';
+import type { AugmentRequest } from './analysis';
 import type { EmbeddingMap } from './embeddingMap';
 import type { ImageAugmentPlan, PreviewImage } from './imageAugment';
 import type { SimilarImage, SimilarPlace, UnlabelledImages } from './similarImages';
@@ -29,8 +29,8 @@ export interface AugmentPreviewResult {
 }
 
 export type ImageLoopJob =
-  | ({ job: 'preview'; previews?: number } & ImageAugmentRequest)
-  | ({ job: 'augment' } & ImageAugmentRequest)
+  | ({ job: 'preview'; previews?: number } & AugmentRequest)
+  | ({ job: 'augment' } & AugmentRequest)
   | { job: 'addCsv'; projectDir: string; parentVersion?: string; csvFile: string }
   | { job: 'fixLabels'; projectDir: string; parentVersion?: string; fixes: Record<string, string> }
   | {
