@@ -178,8 +178,10 @@ export class CnnEngine {
   /** When set (benchmarks), lanes run on this thread and charge their time to phases. */
   clock: LaneClock | undefined;
 
-  /** Helper threads started and not yet exited (tests check none outlives training). */
-  static liveHelpers = 0;
+  /** Helper threads started and not yet exited, the GBDT's included (tests check none outlives training). */
+  static get liveHelpers(): number {
+    return HelperThread.live;
+  }
 
   constructor(arch: CnnArchitecture, laneRows: number, threads: number) {
     const gemmModule = compileKernel(GEMM_SHARED_WASM_BASE64);
@@ -380,14 +382,7 @@ export class CnnEngine {
       L: this.layout,
       units: this.plan[1],
     };
-    CnnEngine.liveHelpers++;
-    this.helper = HelperThread.start(
-      HELPER_SOURCE,
-      workerData,
-      CONTROL_WORDS,
-      HELPER_START_TIMEOUT_MS,
-      () => CnnEngine.liveHelpers--,
-    );
+    this.helper = HelperThread.start(HELPER_SOURCE, workerData, CONTROL_WORDS, HELPER_START_TIMEOUT_MS);
     if (!this.helper) this.io = null;
   }
 

@@ -404,21 +404,16 @@ export class BoostingWorkspace {
       },
       ...{ nBins: s.nBins, featureOffset, l2: s.l2, minSamplesLeaf: s.minSamplesLeaf, minHessian: s.minHessian },
     };
-    BoostingWorkspace.liveHelpers++;
-    this.helper = HelperThread.start(
-      HELPER_SOURCE,
-      workerData,
-      CONTROL_WORDS,
-      HELPER_START_TIMEOUT_MS,
-      () => BoostingWorkspace.liveHelpers--,
-    );
+    this.helper = HelperThread.start(HELPER_SOURCE, workerData, CONTROL_WORDS, HELPER_START_TIMEOUT_MS);
     // A helper that never started: work alone.
     if (this.helper) this.control = this.helper.control;
     else this.stopHelper();
   }
 
-  /** Helper threads started and not yet exited, in this thread (for tests: none may outlive a fit). */
-  static liveHelpers = 0;
+  /** Helper threads started and not yet exited, in this thread, the CNN's included (for tests: none may outlive a fit). */
+  static get liveHelpers(): number {
+    return HelperThread.live;
+  }
 
   /** Jobs a helper thread failed (its half then redone on this thread), in this thread: for tests. */
   static helperFailures = 0;

@@ -46,6 +46,9 @@ ${job}
 }
 
 export class HelperThread {
+  /** Helper threads started and not yet exited, in this thread (for tests: none may outlive training). */
+  static live = 0;
+
   private job = 0;
 
   private constructor(
@@ -57,18 +60,18 @@ export class HelperThread {
    * Starts the helper with `workerData` (plus `control`, `controlWords` shared words) and waits for
    * it to run. Blocking here is safe: the helper boots on its own thread. Undefined when it did not
    * start within `timeoutMs` (a runtime without worker threads, a failed spawn): work alone then
-   * rather than wait forever later. `onExit` is called when its thread has ended.
+   * rather than wait forever later.
    */
   static start(
     source: string,
     workerData: Record<string, unknown>,
     controlWords: number,
     timeoutMs: number,
-    onExit: () => void,
   ): HelperThread | undefined {
     const control = new Int32Array(new SharedArrayBuffer(4 * controlWords));
     const worker = new Worker(source, { eval: true, workerData: { ...workerData, control } });
-    worker.once('exit', onExit);
+    HelperThread.live++;
+    worker.once('exit', () => HelperThread.live--);
     worker.once('error', () => undefined);
     worker.unref();
     const helper = new HelperThread(control, worker);
