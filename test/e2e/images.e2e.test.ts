@@ -110,6 +110,15 @@ describe(
       const box = (await big.boundingBox())!;
       assert.ok(box.width >= 28 * 6, `the detail image is ${box.width}px wide`);
       assert.ok((await paintedPixels(big)) > 50, 'the detail image is blank');
+      // Drawn as the file is: Fashion-MNIST's black background stays opaque black (a picture drawn
+      // stretched in the theme's ink would leave it transparent and hide how dark an image is).
+      const opaqueBlack = await big.evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && d[i] + d[i + 1] + d[i + 2] < 30) n++;
+        return n;
+      });
+      assert.ok(opaqueBlack > 50, `${opaqueBlack} opaque black pixels in the detail image`);
       assert.equal(await big.evaluate((c) => getComputedStyle(c).imageRendering), 'pixelated');
       const truth = await detail.locator('[data-role="detail-truth"]').innerText();
       const predicted = await detail.locator('[data-role="detail-predicted"]').innerText();
