@@ -1,7 +1,7 @@
 // Benchmark: the built-in cnn against PyTorch on Fashion-MNIST (Debian's dataset-fashion-mnist, the
 // 60,000 training and 10,000 test images), same architecture (Conv32-pool-Conv64-pool-Dense128-
 // Dense10, 3×3 kernels with padding 1), Adam 1e-3, batch 64, no dropout, both on two threads
-// (PyTorch: Debian's python3-torch, torch.set_num_threads(2)), run one after the other in this run.
+// (PyTorch: Debian's python3-torch, torch.set_num_threads(2)), measured in the same run.
 // Goal: seconds per epoch no more than PyTorch's, peak memory under 1 GB, test accuracy after 5
 // epochs within 0.5 points. The two take turns epoch by epoch (PyTorch in its own process, paced
 // through two FIFOs), so a slow spell of this shared machine falls on both sides rather than on
