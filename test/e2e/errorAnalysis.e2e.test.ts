@@ -222,9 +222,14 @@ describe('error analysis of a digits run in a real VS Code', () => {
     // The new run's panel alone in the editor area, wide enough to show the list and the tables.
     await s.workbench.palette.run('View: Close Editors in Other Groups');
     await s.page.keyboard.press('Control+B');
-    // Frames are found by position among the open webviews: closing the others moved this one, so look it up again.
-    const alone = (await ea().open(secondRun)).frame;
-    const table = alone.locator('[data-role="tag-table"]');
+    // Frames are found by position among the open webviews, and closing the others shifts them for a
+    // while (CI once found another panel at the position twice): look the panel up until its tag table is there.
+    const tagTable = async () => (await ea().open(secondRun)).frame.locator('[data-role="tag-table"]');
+    let table = await tagTable();
+    for (const deadline = Date.now() + 30_000; (await table.count()) === 0 && Date.now() < deadline;) {
+      await s.page.waitForTimeout(250);
+      table = await tagTable();
+    }
     await table.scrollIntoViewIfNeeded();
     await s.workbench.screenshot('error-analysis-after-augment');
     await table.screenshot({ path: join(screenshotDir, 'errors-tag-table-after-augment.png') });
