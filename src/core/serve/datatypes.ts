@@ -286,7 +286,9 @@ const ELEMENT_BYTES: Partial<Record<OipDatatype, number>> = {
   FP64: 8,
 };
 
-const RAW_ARRAY: Partial<Record<OipDatatype, new (b: ArrayBuffer) => ArrayLike<unknown>>> = {
+const RAW_ARRAY: Partial<
+  Record<OipDatatype, new (b: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<unknown>>
+> = {
   BOOL: Uint8Array,
   UINT8: Uint8Array,
   INT8: Int8Array,
@@ -340,24 +342,35 @@ export function rawToElements(
     throw new BadRequest(
       `input "${name}": shape [${shape.join(', ')}] of ${datatype} needs ${count * size} bytes, the raw data has ${bytes.byteLength}`,
     );
-  // Copied into its own buffer: the request's bytes are not aligned for a typed array.
-  const buffer = new ArrayBuffer(count * size);
-  new Uint8Array(buffer).set(bytes);
-  return new RAW_ARRAY[datatype]!(buffer) as ort.Tensor.DataType;
+  const Typed = RAW_ARRAY[datatype]!;
+  // A view of the request's bytes when they sit aligned for the typed array (the REST server lays the
+  // binary data extension's bytes out so); else a copy, into memory not zero-filled first.
+  if (bytes.byteOffset % size === 0) return new Typed(bytes.buffer, bytes.byteOffset, count) as ort.Tensor.DataType;
+  const copy = Buffer.allocUnsafe(count * size);
+  copy.set(bytes);
+  return new Typed(copy.buffer, copy.byteOffset, count) as ort.Tensor.DataType;
 }
+
+/** The alignment raw tensor bytes need to be taken as a typed array without a copy (the widest element). */
+export const RAW_ALIGNMENT = 8;
 
 /** A tensor's data as raw bytes (the inverse of rawToElements). */
 export function elementsToRaw(tensor: TensorData): Buffer {
   const data = tensor.data;
   if (Array.isArray(data)) {
-    // One buffer for all elements (a label output has one short string per row).
-    const strings = data as string[];
+    // One buffer for all elements (a label output has one short string per row). ASCII strings are
+    // copied byte by byte: for short strings a native utf8 write per element costs more than the copy.
+    const strings = (data as unknown[]).map(String);
     let size = 0;
-    for (const s of strings) size += 4 + Buffer.byteLength(String(s));
+    for (const s of strings) size += 4 + (isAscii(s) ? s.length : Buffer.byteLength(s));
     const out = Buffer.allocUnsafe(size);
     let at = 0;
     for (const s of strings) {
-      const n = out.write(String(s), at + 4);
+      let n: number;
+      if (isAscii(s)) {
+        n = s.length;
+        for (let i = 0; i < n; i++) out[at + 4 + i] = s.charCodeAt(i);
+      } else n = out.write(s, at + 4);
       out.writeUInt32LE(n, at);
       at += 4 + n;
     }
@@ -365,4 +378,9 @@ export function elementsToRaw(tensor: TensorData): Buffer {
   }
   const typed = data as Uint8Array;
   return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

@@ -12,6 +12,13 @@ import { elementsToRaw } from './datatypes';
 import type { Outputs } from './engine';
 import { BadRequest, HttpError } from './errors';
 import type { Exchange } from './exchange';
+import {
+  decodeModelInferRequest,
+  encodeModelInferResponse,
+  type InferRequestMessage,
+  type Parameter,
+  type TensorContents,
+} from './grpcCodec';
 import { parseInferRequest, type InferRequest, type RawInputs } from './infer';
 
 export const PROTO_FILE = 'grpc_predict_v2.proto';
@@ -45,25 +52,6 @@ export interface GrpcBackend {
   end(x: Exchange, headerId: string | undefined): void;
 }
 
-type Parameter = { parameter_choice?: string; bool_param?: boolean; int64_param?: number; string_param?: string };
-type Contents = Record<string, unknown[]> | null;
-interface InputTensor {
-  name: string;
-  datatype: string;
-  shape: number[];
-  parameters: Record<string, Parameter>;
-  contents: Contents;
-}
-interface InferRequestMessage {
-  model_name: string;
-  model_version: string;
-  id: string;
-  parameters: Record<string, Parameter>;
-  inputs: InputTensor[];
-  outputs: Array<{ name: string; parameters: Record<string, Parameter> }>;
-  raw_input_contents: Buffer[];
-}
-
 /** HTTP status of an HttpError → gRPC status code. */
 const GRPC_STATUS: Record<number, grpc.status> = {
   400: grpc.status.INVALID_ARGUMENT,
@@ -89,7 +77,7 @@ function parameterValues(p: Record<string, Parameter> | undefined): Record<strin
 }
 
 /** The typed contents field of each datatype (FP16 has none: raw only). */
-const CONTENTS_FIELD: Record<string, string> = {
+const CONTENTS_FIELD: Record<string, keyof TensorContents> = {
   BOOL: 'bool_contents',
   INT8: 'int_contents',
   INT16: 'int_contents',
@@ -174,25 +162,37 @@ export class GrpcInferenceServer {
       // HTTP/2's default window (64 KiB) makes a 128 KiB request wait a round trip for a WINDOW_UPDATE.
       'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
     });
-    this.server.addService(proto.inference.GRPCInferenceService.service, {
-      ServerLive: this.unary(() => ({ live: true })),
-      ServerReady: this.unary(() => ({ ready: this.backend.isReady() })),
-      ModelReady: this.unary((r: { name: string; version: string }) => {
-        try {
-          this.backend.modelMetadata(r.name, r.version || undefined);
-          return { ready: true };
-        } catch (e) {
-          if (e instanceof HttpError && e.status === 404) return { ready: false };
-          throw e;
-        }
-      }),
-      ServerMetadata: this.unary(() => this.backend.serverMetadata()),
-      ModelMetadata: this.unary((r: { name: string; version: string }) => {
-        const m = this.backend.modelMetadata(r.name, r.version || undefined);
-        return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
-      }),
-      ModelInfer: this.unary((r: InferRequestMessage, call) => this.infer(r, call)),
-    });
+    const service = proto.inference.GRPCInferenceService.service;
+    this.server.addService(
+      {
+        ...service,
+        // ModelInfer's messages through ./grpcCodec.ts (the same objects and bytes, without proto-loader's generic conversion).
+        ModelInfer: {
+          ...service.ModelInfer,
+          requestDeserialize: decodeModelInferRequest,
+          responseSerialize: encodeModelInferResponse,
+        },
+      },
+      {
+        ServerLive: this.unary(() => ({ live: true })),
+        ServerReady: this.unary(() => ({ ready: this.backend.isReady() })),
+        ModelReady: this.unary((r: { name: string; version: string }) => {
+          try {
+            this.backend.modelMetadata(r.name, r.version || undefined);
+            return { ready: true };
+          } catch (e) {
+            if (e instanceof HttpError && e.status === 404) return { ready: false };
+            throw e;
+          }
+        }),
+        ServerMetadata: this.unary(() => this.backend.serverMetadata()),
+        ModelMetadata: this.unary((r: { name: string; version: string }) => {
+          const m = this.backend.modelMetadata(r.name, r.version || undefined);
+          return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
+        }),
+        ModelInfer: this.unary((r: InferRequestMessage, call) => this.infer(r, call)),
+      },
+    );
   }
 
   /** A unary handler: the token checked, errors as gRPC statuses. */

@@ -6,9 +6,11 @@ import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder, type ElemType } from '../../../src/core/onnx/builder';
 import {
   decodeElements,
+  elementsToRaw,
   encodeElements,
   fromHalf,
   OIP_TO_ORT,
+  rawToElements,
   toHalf,
   type OipDatatype,
 } from '../../../src/core/serve/datatypes';
@@ -86,6 +88,62 @@ for (const c of CASES) {
     assert.deepEqual(nested.body.outputs[0].data, expected);
   });
 }
+
+test('raw bytes → elements: a view of the request when aligned, a copy when not, the same values either way', () => {
+  for (const c of CASES.filter((c) => c.datatype !== 'BYTES')) {
+    const raw = elementsToRaw({
+      type: OIP_TO_ORT[c.datatype],
+      data: encodeElements('x', c.datatype, c.values),
+      dims: [6],
+    });
+    for (const offset of [0, 1, 3, 8]) {
+      const body = Buffer.alloc(offset + raw.length + 5);
+      raw.copy(body, offset);
+      const bytes = body.subarray(offset, offset + raw.length);
+      const data = rawToElements('x', c.datatype, [2, 3], bytes) as Uint8Array;
+      assert.deepEqual(decodeElements({ type: OIP_TO_ORT[c.datatype], data, dims: [2, 3] }), c.values, c.datatype);
+      const aligned = bytes.byteOffset % (raw.length / 6) === 0;
+      assert.equal(data.buffer === body.buffer, aligned, `${c.datatype} at offset ${offset}: a view only when aligned`);
+    }
+  }
+});
+
+test('the binary data extension round-trips every datatype exactly in bodies of many chunks, whatever the header length', async () => {
+  for (const c of CASES) {
+    const data = encodeElements('x', c.datatype, c.values);
+    const row = elementsToRaw({ type: OIP_TO_ORT[c.datatype], data, dims: [2, 3] });
+    // Over 128 KiB: the body arrives in several chunks, which the server lays out aligned.
+    const pairs = Math.ceil(140_000 / row.length);
+    const raw = Buffer.concat(Array.from({ length: pairs }, () => row));
+    for (let pad = 0; pad < 8; pad++) {
+      const header = Buffer.from(
+        JSON.stringify({
+          inputs: [
+            { name: 'x', datatype: c.datatype, shape: [pairs * 2, 3], parameters: { binary_data_size: raw.length } },
+          ],
+          outputs: [{ name: 'y', parameters: { binary_data: true } }],
+        }) + ' '.repeat(pad),
+      );
+      const res = await fetch(`${server.url}/v2/models/${c.datatype.toLowerCase()}/infer`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Inference-Header-Content-Length': String(header.length),
+        },
+        body: Buffer.concat([header, raw]),
+      });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.equal(res.status, 200, bytes.toString().slice(0, 300));
+      const n = Number(res.headers.get('inference-header-content-length'));
+      const json = JSON.parse(bytes.subarray(0, n).toString());
+      assert.deepEqual(json.outputs[0].parameters, { binary_data_size: raw.length });
+      assert.ok(
+        bytes.subarray(n).equals(raw),
+        `${c.datatype}, header of ${header.length} bytes: the output is the input`,
+      );
+    }
+  }
+});
 
 test('through an inference worker, the datatypes with their own array types round-trip exactly too, batched', async () => {
   const pooled = await startServer({ workers: 1 });
