@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../../src/core/onnx/builder';
 import { AUTO_POOL_MIN_RUN_MS } from '../../src/core/serve/engine';
+import { SERVER_NODE_OPTIONS } from '../../src/core/serve/nodeOptions';
 import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs';
 import { benchTempDir } from './tempDir';
 import { benchWire, fashionPngs } from './serverWire';
@@ -309,6 +310,7 @@ async function benchSingleRows(
     `in-process session.run: ${Math.round(session.rps)} calls/s, p50 ${(session.p50 * 1000).toFixed(0)} µs, p99 ${(session.p99 * 1000).toFixed(0)} µs`,
   );
   const serve = (path: string, extra: string[]) => [
+    ...SERVER_NODE_OPTIONS,
     serverJs,
     '--model',
     path,

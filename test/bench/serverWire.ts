@@ -18,6 +18,7 @@ import { scaleToUnit } from '../../src/core/data/images/pixels';
 import { preprocessImage } from '../../src/core/data/images/preprocess';
 import { OnnxGraphBuilder } from '../../src/core/onnx/builder';
 import { protoPath } from '../../src/core/serve/grpc';
+import { SERVER_NODE_OPTIONS } from '../../src/core/serve/nodeOptions';
 
 const ROWS = 512;
 /** A Node HTTP server that reads each request body and answers argv[1] bytes: the HTTP layer's ceiling. */
@@ -47,7 +48,19 @@ export interface WireOptions {
 function startServer(serverJs: string, modelPath: string): Promise<{ child: ChildProcess; url: string; grpc: string }> {
   const child = spawn(
     process.execPath,
-    [serverJs, '--model', modelPath, '--name', 'm', '--port', '0', '--grpc-port', '0', '--json'],
+    [
+      ...SERVER_NODE_OPTIONS,
+      serverJs,
+      '--model',
+      modelPath,
+      '--name',
+      'm',
+      '--port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--json',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {

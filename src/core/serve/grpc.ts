@@ -1,6 +1,7 @@
 // The Open Inference Protocol over gRPC: `inference.GRPCInferenceService` of KServe's
 // grpc_predict_v2.proto (shipped beside this module and copied beside the bundles by the build), served
-// with @grpc/grpc-js from the .proto loaded by @grpc/proto-loader. Off unless `--grpc-port` asks for it;
+// with @grpc/grpc-js from the .proto loaded by @grpc/proto-loader (ModelInfer's messages through
+// ./grpcCodec.ts, the hot path's codec). Off unless `--grpc-port` asks for it;
 // it listens on the REST server's host (loopback by default) and takes the same bearer token (metadata
 // `authorization: Bearer <token>`). Requests go through the same begin/execute/end as REST
 // (./server.ts), so models, versions, aliases, batching, metrics, statistics and the request log are

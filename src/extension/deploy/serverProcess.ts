@@ -4,6 +4,7 @@
 // SIGTERM (drain), then SIGKILL if it has not exited after 3 s. The child also stops by itself when
 // its stdin pipe closes, so a crashed extension host leaves no orphan.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVER_NODE_OPTIONS } from '../../core/serve/nodeOptions';
 
 export interface ServerStatusVersion {
   version: string;
@@ -63,7 +64,13 @@ export class ServerProcess {
   ) {
     this.child = spawn(
       launch.nodePath,
-      [launch.serverJs, ...launch.args, ...(launch.args.includes('--port') ? [] : ['--port', '0']), '--json'],
+      [
+        ...SERVER_NODE_OPTIONS,
+        launch.serverJs,
+        ...launch.args,
+        ...(launch.args.includes('--port') ? [] : ['--port', '0']),
+        '--json',
+      ],
       {
         cwd: launch.projectDir,
         env: {

@@ -1,4 +1,4 @@
-// The server as a process (dist/server.js, as the extension starts it; `npm test` builds it first):
+// The server as a process (dist/server.js, with the Node options the extension starts it with; `npm test` builds it first):
 // token required off loopback, graceful SIGTERM drain, and what a crash loses from the request log.
 // Also the CLI: promote, rollback, export triton/kserve.
 import { test } from 'node:test';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { runCli } from '../../../src/cli/main';
 import { logFiles } from '../../../src/core/requestLog/log';
+import { SERVER_NODE_OPTIONS } from '../../../src/core/serve/nodeOptions';
 import { call, contractClassifier, inferBody, offsetModel, startServer, tempDir, writeModel } from './helpers';
 
 const SERVER = join(__dirname, '../../../dist/server.js');
@@ -18,7 +19,7 @@ function startProcess(
   args: string[],
   cwd: string,
 ): Promise<{ child: ChildProcess; url: string; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--json', ...args], {
+  const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, SERVER, '--port', '0', '--json', ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
