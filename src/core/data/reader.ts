@@ -35,7 +35,7 @@ export interface ReadResult {
 }
 
 export type DataFormat = 'csv' | 'jsonl';
-type Newline = '\n' | '\r\n' | '\r';
+export type Newline = '\n' | '\r\n' | '\r';
 
 export function dataFormat(file: string): DataFormat {
   const ext = extname(file).toLowerCase();
@@ -89,15 +89,45 @@ export async function readTable(file: string, sink: TableSink, opts: ReadOptions
   decoder.on('error', () => {});
   const input = bytes.pipe(decoder);
   const records =
-    format === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, newline);
+    format === 'jsonl' ? await readJsonLines(file, input, sink) : (await readCsv(file, input, sink, newline)).records;
   if (records === 0)
     throw new DataError(file, 2, 'data-header-only', 'The data file has a header row but no data rows');
   return { fileHash: decoder.hash.digest('hex'), bytes: size, records };
 }
 
+/** A byte range of a CSV file that starts at a record and ends after one (src/core/data/parallelScan.ts). */
+export interface CsvRange {
+  start: number;
+  /** Exclusive. */
+  end: number;
+  newline: Newline;
+  /** The range holds the header line (the file's first range); otherwise the sink's header is the caller's. */
+  withHeader: boolean;
+}
+
+/**
+ * Reads the records of one range of a CSV file into `sink`, the same way readTable reads the whole file.
+ * Lines are counted from the range's first line (1); `lines` is how many line ends the range holds.
+ */
+export async function readCsvRange(
+  file: string,
+  range: CsvRange,
+  sink: TableSink,
+): Promise<{ records: number; lines: number }> {
+  const decoder = new Utf8LineCountingDecoder(file, range.start > 0, range.newline === '\r' ? '\r' : '\n');
+  const bytes = createReadStream(file, { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 });
+  bytes.on('error', (e) =>
+    decoder.destroy(new DataError(file, 1, 'data-read-failed', `Could not read the data file: ${e.message}`)),
+  );
+  decoder.on('error', () => {});
+  const r = await readCsv(file, bytes.pipe(decoder), sink, range.newline, !range.withHeader);
+  // A range ends after a line end (but the file's last): its lines are its line ends.
+  return { records: r.records, lines: decoder.newlines };
+}
+
 /** RFC 4180 allows CRLF; files in the wild also use LF or (old Mac) CR. Papa Parse guesses from its first
  *  chunk only, so the newline is decided here from the file's first 64 KB. */
-async function sniffNewline(file: string): Promise<Newline> {
+export async function sniffNewline(file: string): Promise<Newline> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(65536);
@@ -116,15 +146,22 @@ async function sniffNewline(file: string): Promise<Newline> {
  *  byte sequence is reported with its line. */
 class Utf8LineCountingDecoder extends Transform {
   readonly hash = createHash('sha256');
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private newlines = 0;
+  private readonly decoder: TextDecoder;
+  /** Line ends seen so far (`nlChar`). */
+  newlines = 0;
 
-  constructor(private readonly file: string) {
+  /** `part`: the bytes are a range of the file after its start (not hashed; a BOM there is a character). */
+  constructor(
+    private readonly file: string,
+    private readonly part = false,
+    private readonly nlChar = '\n',
+  ) {
     super({ readableObjectMode: true });
+    this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: part });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
+    if (!this.part) this.hash.update(chunk);
     this.emitText(chunk, true, cb);
   }
 
@@ -139,18 +176,18 @@ class Utf8LineCountingDecoder extends Transform {
     } catch {
       const lossy = new TextDecoder('utf-8').decode(chunk ?? new Uint8Array());
       const bad = Math.max(0, lossy.indexOf('\uFFFD'));
-      const line = this.newlines + 1 + countNewlines(lossy, 0, bad);
+      const line = this.newlines + 1 + countNewlines(lossy, 0, bad, this.nlChar);
       cb(new DataError(this.file, line, 'data-not-utf8', 'The data file is not valid UTF-8 text (save it as UTF-8)'));
       return;
     }
-    this.newlines += countNewlines(text, 0, text.length);
+    this.newlines += countNewlines(text, 0, text.length, this.nlChar);
     cb(null, text.length ? text : undefined);
   }
 }
 
-function countNewlines(s: string, from: number, to: number): number {
+function countNewlines(s: string, from: number, to: number, nl = '\n'): number {
   let n = 0;
-  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = s.indexOf(nl, from); i >= 0 && i < to; i = s.indexOf(nl, i + 1)) n++;
   return n;
 }
 
@@ -165,12 +202,18 @@ function checkHeader(file: string, columns: string[]): string[] {
   });
 }
 
-function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, newline: Newline): Promise<number> {
+function readCsv(
+  file: string,
+  input: NodeJS.ReadableStream,
+  sink: TableSink,
+  newline: Newline,
+  headerGiven = false,
+): Promise<{ records: number; nextLine: number }> {
   return new Promise((resolve, reject) => {
     let line = 1; // line where the next record starts
     let prevCursor = 0;
     let records = 0;
-    let header = false;
+    let header = headerGiven;
     let failed = false;
     const nlChar = newline === '\r' ? '\r' : '\n';
     const fail = (e: unknown, parser?: Papa.Parser) => {
@@ -227,7 +270,7 @@ function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, ne
         if (failed) return;
         if (!header)
           reject(new DataError(file, 1, 'data-empty', 'The data file has no header row (it holds only blank lines)'));
-        else resolve(records);
+        else resolve({ records, nextLine: line });
       },
       error(e: Error) {
         fail(
