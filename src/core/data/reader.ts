@@ -89,7 +89,7 @@ export async function readTable(file: string, sink: TableSink, opts: ReadOptions
   decoder.on('error', () => {});
   const input = bytes.pipe(decoder);
   const records =
-    format === 'jsonl' ? await readJsonLines(file, input, sink) : (await readCsv(file, input, sink, newline)).records;
+    format === 'jsonl' ? await readJsonLines(file, input, sink) : await readCsv(file, input, sink, newline);
   if (records === 0)
     throw new DataError(file, 2, 'data-header-only', 'The data file has a header row but no data rows');
   return { fileHash: decoder.hash.digest('hex'), bytes: size, records };
@@ -120,9 +120,9 @@ export async function readCsvRange(
     decoder.destroy(new DataError(file, 1, 'data-read-failed', `Could not read the data file: ${e.message}`)),
   );
   decoder.on('error', () => {});
-  const r = await readCsv(file, bytes.pipe(decoder), sink, range.newline, !range.withHeader);
+  const records = await readCsv(file, bytes.pipe(decoder), sink, range.newline, !range.withHeader);
   // A range ends after a line end (but the file's last): its lines are its line ends.
-  return { records: r.records, lines: decoder.newlines };
+  return { records, lines: decoder.newlines };
 }
 
 /** RFC 4180 allows CRLF; files in the wild also use LF or (old Mac) CR. Papa Parse guesses from its first
@@ -208,7 +208,7 @@ function readCsv(
   sink: TableSink,
   newline: Newline,
   headerGiven = false,
-): Promise<{ records: number; nextLine: number }> {
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let line = 1; // line where the next record starts
     let prevCursor = 0;
@@ -270,7 +270,7 @@ function readCsv(
         if (failed) return;
         if (!header)
           reject(new DataError(file, 1, 'data-empty', 'The data file has no header row (it holds only blank lines)'));
-        else resolve({ records, nextLine: line });
+        else resolve(records);
       },
       error(e: Error) {
         fail(
