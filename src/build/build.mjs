@@ -43,7 +43,6 @@ const nodeEntries = [
   { in: 'src/worker/script.ts', out: 'dist/worker-script.js' },
   { in: 'src/worker/images.ts', out: 'dist/worker-images.js' },
   { in: 'src/worker/imageLoop.ts', out: 'dist/worker-imageLoop.js' },
-  { in: 'src/worker/table.ts', out: 'dist/worker-table.js' },
 ].filter((e) => existsSync(join(root, e.in)));
 
 // Integration tests run inside the extension host; mocha stays external (it loads files by path).

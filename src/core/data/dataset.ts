@@ -21,8 +21,7 @@ import {
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
-import { classesOf, dataProblemSeverity, type ColumnScan, type TableScan } from './scan';
-import { scanTableInParallel } from './parallelScan';
+import { classesOf, dataProblemSeverity, scanTable, type ColumnScan, type TableScan } from './scan';
 import {
   applyStoredSplit,
   assignFractionSplit,
@@ -183,7 +182,7 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
 async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Promise<SplitDataset> {
   const { spec } = ref;
   const file = dataFileOf(ref);
-  const scan = await scanTableInParallel(spec, file, { ...opts, storeValues: true });
+  const scan = await scanTable(spec, file, { ...opts, storeValues: true });
   const fatal = fatalScanError(spec, scan);
   if (fatal) throw fatal;
   const rowSplit = splitScannedRows(spec, scan);

@@ -11,8 +11,7 @@ import { dataFileOf, resolveProject, splitScannedRows, type ProjectInput } from 
 import { DataError } from './errors';
 import type { ColumnProfile, DataProfile, ProfileFinding } from './profileTypes';
 import type { ReadOptions } from './reader';
-import { classesOf, dataProblemSeverity, type ColumnScan } from './scan';
-import { scanTableInParallel } from './parallelScan';
+import { classesOf, dataProblemSeverity, scanTable, type ColumnScan } from './scan';
 import { applyStoredSplit, countSplits, DEV, NO_SPLIT, readStoredSplit, rowIds, TEST, TRAIN } from './split';
 import { dirname } from 'node:path';
 
@@ -39,7 +38,7 @@ export async function profileProject(project: ProjectInput, opts: ProfileOptions
   }
   const file = dataFileOf(ref);
   const samples = spec.data.image ? (opts.imageSamplesPerClass ?? 8) : 0;
-  const scan = await scanTableInParallel(spec, file, { ...opts, storeValues: true, imageSamplesPerClass: samples });
+  const scan = await scanTable(spec, file, { ...opts, storeValues: true, imageSamplesPerClass: samples });
   if (!scan.target)
     throw new DataError(file, 1, 'data-unknown-column', `The header has no column "${spec.data.target}" (data.target)`);
   const findings: ProfileFinding[] = scan.problems.map((p) => ({

@@ -35,7 +35,7 @@ export interface ReadResult {
 }
 
 export type DataFormat = 'csv' | 'jsonl';
-export type Newline = '\n' | '\r\n' | '\r';
+type Newline = '\n' | '\r\n' | '\r';
 
 export function dataFormat(file: string): DataFormat {
   const ext = extname(file).toLowerCase();
@@ -95,39 +95,9 @@ export async function readTable(file: string, sink: TableSink, opts: ReadOptions
   return { fileHash: decoder.hash.digest('hex'), bytes: size, records };
 }
 
-/** A byte range of a CSV file that starts at a record and ends after one (src/core/data/parallelScan.ts). */
-export interface CsvRange {
-  start: number;
-  /** Exclusive. */
-  end: number;
-  newline: Newline;
-  /** The range holds the header line (the file's first range); otherwise the sink's header is the caller's. */
-  withHeader: boolean;
-}
-
-/**
- * Reads the records of one range of a CSV file into `sink`, the same way readTable reads the whole file.
- * Lines are counted from the range's first line (1); `lines` is how many line ends the range holds.
- */
-export async function readCsvRange(
-  file: string,
-  range: CsvRange,
-  sink: TableSink,
-): Promise<{ records: number; lines: number }> {
-  const decoder = new Utf8LineCountingDecoder(file, range.start > 0, range.newline === '\r' ? '\r' : '\n');
-  const bytes = createReadStream(file, { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 });
-  bytes.on('error', (e) =>
-    decoder.destroy(new DataError(file, 1, 'data-read-failed', `Could not read the data file: ${e.message}`)),
-  );
-  decoder.on('error', () => {});
-  const records = await readCsv(file, bytes.pipe(decoder), sink, range.newline, !range.withHeader);
-  // A range ends after a line end (but the file's last): its lines are its line ends.
-  return { records, lines: decoder.newlines };
-}
-
 /** RFC 4180 allows CRLF; files in the wild also use LF or (old Mac) CR. Papa Parse guesses from its first
  *  chunk only, so the newline is decided here from the file's first 64 KB. */
-export async function sniffNewline(file: string): Promise<Newline> {
+async function sniffNewline(file: string): Promise<Newline> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(65536);
@@ -146,22 +116,15 @@ export async function sniffNewline(file: string): Promise<Newline> {
  *  byte sequence is reported with its line. */
 class Utf8LineCountingDecoder extends Transform {
   readonly hash = createHash('sha256');
-  private readonly decoder: TextDecoder;
-  /** Line ends seen so far (`nlChar`). */
-  newlines = 0;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private newlines = 0;
 
-  /** `part`: the bytes are a range of the file after its start (not hashed; a BOM there is a character). */
-  constructor(
-    private readonly file: string,
-    private readonly part = false,
-    private readonly nlChar = '\n',
-  ) {
+  constructor(private readonly file: string) {
     super({ readableObjectMode: true });
-    this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: part });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (!this.part) this.hash.update(chunk);
+    this.hash.update(chunk);
     this.emitText(chunk, true, cb);
   }
 
@@ -176,18 +139,18 @@ class Utf8LineCountingDecoder extends Transform {
     } catch {
       const lossy = new TextDecoder('utf-8').decode(chunk ?? new Uint8Array());
       const bad = Math.max(0, lossy.indexOf('\uFFFD'));
-      const line = this.newlines + 1 + countNewlines(lossy, 0, bad, this.nlChar);
+      const line = this.newlines + 1 + countNewlines(lossy, 0, bad);
       cb(new DataError(this.file, line, 'data-not-utf8', 'The data file is not valid UTF-8 text (save it as UTF-8)'));
       return;
     }
-    this.newlines += countNewlines(text, 0, text.length, this.nlChar);
+    this.newlines += countNewlines(text, 0, text.length);
     cb(null, text.length ? text : undefined);
   }
 }
 
-function countNewlines(s: string, from: number, to: number, nl = '\n'): number {
+function countNewlines(s: string, from: number, to: number): number {
   let n = 0;
-  for (let i = s.indexOf(nl, from); i >= 0 && i < to; i = s.indexOf(nl, i + 1)) n++;
+  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
   return n;
 }
 
@@ -202,18 +165,12 @@ function checkHeader(file: string, columns: string[]): string[] {
   });
 }
 
-function readCsv(
-  file: string,
-  input: NodeJS.ReadableStream,
-  sink: TableSink,
-  newline: Newline,
-  headerGiven = false,
-): Promise<number> {
+function readCsv(file: string, input: NodeJS.ReadableStream, sink: TableSink, newline: Newline): Promise<number> {
   return new Promise((resolve, reject) => {
     let line = 1; // line where the next record starts
     let prevCursor = 0;
     let records = 0;
-    let header = headerGiven;
+    let header = false;
     let failed = false;
     const nlChar = newline === '\r' ? '\r' : '\n';
     const fail = (e: unknown, parser?: Papa.Parser) => {

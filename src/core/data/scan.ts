@@ -34,45 +34,6 @@ export interface ScanOptions extends ReadOptions {
   imageSamplesPerClass?: number;
 }
 
-/** A ColumnScan's state as plain data (see ColumnScan.toRange). */
-export interface ColumnRange {
-  count: number;
-  missing: number;
-  numeric: number;
-  nonNumeric: number;
-  firstNonNumeric?: { value: string; line: number };
-  min: number;
-  max: number;
-  shift: number;
-  sum: number;
-  sumSq: number;
-  numbers: number[];
-  /** In code order. */
-  strings: string[];
-  stringCounts: number[];
-  distinctCapped: boolean;
-  values?: Float32Array;
-  codes?: Int32Array;
-}
-
-/** A TableScanner's state after one range of the file, as plain data (posted from its worker). */
-export interface RangeScan {
-  rows: number;
-  /** Line ends in the range (its lines are numbered from 1 within it). */
-  lines: number;
-  columns: ColumnRange[];
-  hashHi: Uint32Array;
-  hashLo: Uint32Array;
-  targetCode?: Int32Array;
-  targetValue?: Float64Array;
-  splitCode?: Uint8Array;
-  ragged: { line: number; fields: number }[];
-  raggedRows: number;
-  firstBadSplit?: { line: number; value: string };
-  firstMissingTarget: number;
-  missingTargets: number;
-}
-
 export class ColumnScan {
   count = 0;
   missing = 0;
@@ -180,94 +141,6 @@ export class ColumnScan {
     return this.numeric > this.nonNumeric && this.nonNumeric <= Math.max(2, 0.01 * nonMissing);
   }
 
-  /** This column's state as plain data (a range's scan, posted from its worker). */
-  toRange(): ColumnRange {
-    return {
-      count: this.count,
-      missing: this.missing,
-      numeric: this.numeric,
-      nonNumeric: this.nonNumeric,
-      firstNonNumeric: this.firstNonNumeric,
-      min: this.min,
-      max: this.max,
-      shift: this.shift,
-      sum: this.sum,
-      sumSq: this.sumSq,
-      numbers: [...this.numbers],
-      strings: [...this.strings.keys()],
-      stringCounts: this.stringCounts,
-      distinctCapped: this.distinctCapped,
-      values: this.values?.view(),
-      codes: this.codes?.view(),
-    };
-  }
-
-  /**
-   * Appends the next range's state (`rowsBefore` rows so far, its lines `lineOffset` after this one's
-   * numbering), as if its cells had been added here one by one. Returns the map from the range's string
-   * codes to this column's, or undefined when the result could differ from one pass: a column holding
-   * both numbers and strings past DISTINCT_CAP distinct values, whose cap depends on their interleaving.
-   */
-  appendRange(part: ColumnRange, rowsBefore: number, partRows: number, lineOffset: number): Int32Array | undefined {
-    const mixed =
-      (this.numbers.size > 0 || part.numbers.length > 0) && (this.strings.size > 0 || part.strings.length > 0);
-    this.count += part.count;
-    this.missing += part.missing;
-    this.nonNumeric += part.nonNumeric;
-    if (!this.firstNonNumeric && part.firstNonNumeric)
-      this.firstNonNumeric = { value: part.firstNonNumeric.value, line: part.firstNonNumeric.line + lineOffset };
-    if (part.numeric > 0) {
-      if (this.numeric === 0) {
-        this.shift = part.shift;
-        this.sum = part.sum;
-        this.sumSq = part.sumSq;
-      } else {
-        // The range's sums re-shifted to this column's shift.
-        const d = part.shift - this.shift;
-        this.sumSq += part.sumSq + 2 * d * part.sum + part.numeric * d * d;
-        this.sum += part.sum + part.numeric * d;
-      }
-      this.numeric += part.numeric;
-      this.min = Math.min(this.min, part.min);
-      this.max = Math.max(this.max, part.max);
-    }
-    for (const v of part.numbers) {
-      if (this.distinctCapped) break;
-      if (this.numbers.has(v)) continue;
-      if (this.distinct < DISTINCT_CAP) this.numbers.add(v);
-      else this.distinctCapped = true;
-    }
-    const remap = new Int32Array(part.strings.length);
-    part.strings.forEach((str, code) => {
-      let mine = this.strings.get(str);
-      if (mine === undefined) {
-        if (this.distinct < DISTINCT_CAP || this.role === 'target') {
-          mine = this.strings.size;
-          this.strings.set(str, mine);
-          this.stringCounts.push(0);
-        } else {
-          this.distinctCapped = true;
-          mine = -1;
-        }
-      }
-      remap[code] = mine;
-      if (mine >= 0) this.stringCounts[mine] += part.stringCounts[code];
-    });
-    if (part.distinctCapped) this.distinctCapped = true;
-    if (mixed && this.role !== 'target' && (this.distinctCapped || this.distinct >= DISTINCT_CAP)) return undefined;
-    if (this.values && part.values) this.values.append(part.values);
-    if (this.store && (part.codes || this.codes)) {
-      if (!this.codes) {
-        this.codes = new GrowableInt32(rowsBefore + partRows);
-        this.codes.fill(-1, rowsBefore);
-      }
-      if (part.codes)
-        for (let i = 0; i < part.codes.length; i++) this.codes.push(part.codes[i] < 0 ? -1 : remap[part.codes[i]]);
-      else this.codes.fill(-1, partRows);
-    }
-    return remap;
-  }
-
   get mean(): number {
     return this.numeric ? this.shift + this.sum / this.numeric : 0;
   }
@@ -308,329 +181,215 @@ export interface TableScan {
 
 const SPLIT_VALUES: Record<string, number> = { train: 0, dev: 1, test: 2 };
 
-/**
- * The state of one pass over the data's records: the whole file's (scanTable), or one range's, which
- * src/core/data/parallelScan.ts runs in a worker per range and appends in file order (appendRange).
- */
-export class TableScanner {
-  header: string[] = [];
-  columns: ColumnScan[] = [];
-  readonly missingColumns: TableScan['missingColumns'] = [];
-  target?: ColumnScan;
-  splitColumn?: ColumnScan;
-  features: ColumnScan[] = [];
-  private splitIndex = -1;
-  private readonly rowHash = new Uint32Array(2);
-  readonly hashHi = new GrowableUint32(4096);
-  readonly hashLo = new GrowableUint32(4096);
-  readonly targetCode: Growable<Int32Array> | undefined;
-  readonly targetValue: Growable<Float64Array> | undefined;
-  readonly splitCode: Growable<Uint8Array> | undefined;
-  /** The first ragged rows (line, fields), then only counted. */
-  readonly ragged: { line: number; fields: number }[] = [];
-  raggedRows = 0;
-  firstBadSplit?: { line: number; value: string };
-  firstMissingTarget = 0;
-  missingTargets = 0;
-  rows = 0;
-  readonly imageSamples: Map<number, number[][]> | undefined;
-  private readonly classification: boolean;
-  private readonly splitColumnName: string | undefined;
-  private readonly store: boolean;
-  private readonly samplesPerClass: number;
+/** Streams the project's data file once. Throws DataError when the file cannot be read at all. */
+export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptions = {}): Promise<TableScan> {
+  const data = spec.data;
+  const classification = spec.task === 'classification';
+  const splitColumnName = data.split && isColumnSplit(data.split) ? data.split.column : undefined;
+  const categorical = new Set(data.categorical ?? []);
+  const store = !!opts.storeValues;
+  const samplesPerClass = opts.imageSamplesPerClass ?? 0;
+
+  let header: string[] = [];
+  let columns: ColumnScan[] = [];
+  const missingColumns: TableScan['missingColumns'] = [];
+  let target: ColumnScan | undefined;
+  let splitColumn: ColumnScan | undefined;
+  let features: ColumnScan[] = [];
+  let splitIndex = -1;
+  const rowHash = new Uint32Array(2);
+  const hashHi = new GrowableUint32(4096);
+  const hashLo = new GrowableUint32(4096);
+  const targetCode = classification ? new GrowableInt32(4096) : undefined;
+  const targetValue = classification ? undefined : new GrowableFloat64(4096);
+  const splitCode = splitColumnName !== undefined ? new GrowableUint8(4096) : undefined;
+  const problems: DataError[] = [];
+  let raggedRows = 0;
+  let firstBadSplit: DataError | undefined;
+  let firstMissingTarget = 0;
+  let missingTargets = 0;
+  let rows = 0;
+  const imageSamples = samplesPerClass > 0 && classification ? new Map<number, number[][]>() : undefined;
   // Per-row arrays are sized from the file's size and the first rows' length: a large file's columns
   // then grow once, not by doubling (which held up to twice the memory, and copies of it, at the peak).
-  private sampledChars = 0;
+  let sampledChars = 0;
+  const reserveRows = (bytes: number) => {
+    const estimate = Math.ceil((bytes / (sampledChars / ESTIMATE_ROWS)) * 1.02) + 1024;
+    for (const g of [hashHi, hashLo, targetCode, targetValue, splitCode]) g?.reserve(estimate);
+    for (const c of columns) c.values?.reserve(estimate);
+  };
 
-  constructor(
-    private readonly spec: ProjectSpec,
-    readonly file: string,
-    opts: ScanOptions,
-    /** Bytes to read (the file's, or the range's): sizes the per-row arrays. */
-    private readonly bytes: number,
-  ) {
-    this.classification = spec.task === 'classification';
-    const split = spec.data.split;
-    this.splitColumnName = split && isColumnSplit(split) ? split.column : undefined;
-    this.store = !!opts.storeValues;
-    this.samplesPerClass = opts.imageSamplesPerClass ?? 0;
-    this.targetCode = this.classification ? new GrowableInt32(4096) : undefined;
-    this.targetValue = this.classification ? undefined : new GrowableFloat64(4096);
-    this.splitCode = this.splitColumnName !== undefined ? new GrowableUint8(4096) : undefined;
-    this.imageSamples = this.samplesPerClass > 0 && this.classification ? new Map() : undefined;
-  }
+  const fileBytes = await stat(file).then(
+    (st) => st.size,
+    () => 0, // readTable reports the missing file
+  );
+  const result = await readTable(
+    file,
+    {
+      header(cols) {
+        header = cols;
+        const index = new Map(cols.map((c, i) => [c, i]));
+        if (!index.has(data.target)) missingColumns.push({ name: data.target, role: 'target' });
+        if (splitColumnName !== undefined && !index.has(splitColumnName))
+          missingColumns.push({ name: splitColumnName, role: 'split' });
+        (data.features ?? []).forEach((f, i) => {
+          if (!index.has(f)) missingColumns.push({ name: f, role: 'feature', index: i });
+        });
+        (data.categorical ?? []).forEach((f, i) => {
+          if (!index.has(f)) missingColumns.push({ name: f, role: 'categorical', index: i });
+        });
+        const featureSet = data.features ? new Set(data.features) : undefined;
+        columns = cols.map((name, i) => {
+          const role: ColumnRole =
+            name === data.target
+              ? 'target'
+              : name === splitColumnName
+                ? 'split'
+                : !featureSet || featureSet.has(name)
+                  ? 'feature'
+                  : 'ignored';
+          // A classification target and the split column hold labels, whatever they look like.
+          const forced = categorical.has(name) || role === 'split' || (role === 'target' && classification);
+          return new ColumnScan(name, i, role, forced, store);
+        });
+        target = columns.find((c) => c.role === 'target');
+        splitColumn = columns.find((c) => c.role === 'split');
+        features = (data.features ?? cols)
+          .map((f) => columns[index.get(f) ?? -1])
+          .filter((c): c is ColumnScan => !!c && c.role === 'feature');
+        splitIndex = splitColumn?.index ?? -1;
+      },
+      record(fields, line) {
+        if (fields.length !== header.length) {
+          raggedRows++;
+          if (raggedRows <= MAX_REPORTED_ROWS) {
+            problems.push(
+              new DataError(
+                file,
+                line,
+                'data-ragged',
+                `This row has ${fields.length} fields; the header has ${header.length}`,
+              ),
+            );
+          }
+          return;
+        }
+        let tcode = -1;
+        for (let i = 0; i < columns.length; i++) {
+          const c = columns[i];
+          const code = c.add(fields[i], line, rows);
+          if (c === target) tcode = code;
+        }
+        // The split column is not content: moving a row to another split keeps its id.
+        hashCells(fields, splitIndex, rowHash);
+        hashHi.push(rowHash[0]);
+        hashLo.push(rowHash[1]);
+        if (target) {
+          const raw = fields[target.index];
+          if (isMissing(raw)) {
+            missingTargets++;
+            firstMissingTarget ||= line;
+          }
+          if (targetCode) targetCode.push(tcode);
+          else targetValue!.push(parseNumber(raw));
+        } else {
+          targetCode?.push(-1);
+          targetValue?.push(NaN);
+        }
+        if (splitCode && splitColumn) {
+          const raw = fields[splitColumn.index].trim().toLowerCase();
+          const code = SPLIT_VALUES[raw];
+          splitCode.push(code ?? 255);
+          if (code === undefined && !firstBadSplit) {
+            firstBadSplit = new DataError(
+              file,
+              line,
+              'data-bad-split-value',
+              `The split column "${splitColumn.name}" holds "${fields[splitColumn.index]}": its values must be train, dev or test`,
+            );
+          }
+        } else splitCode?.push(255);
+        if (rows < ESTIMATE_ROWS) {
+          for (let i = 0; i < fields.length; i++) sampledChars += fields[i].length + 1;
+          if (rows === ESTIMATE_ROWS - 1 && fileBytes > 0) reserveRows(fileBytes);
+        }
+        if (imageSamples && tcode >= 0) {
+          let list = imageSamples.get(tcode);
+          if (!list) imageSamples.set(tcode, (list = []));
+          if (list.length < samplesPerClass) list.push(features.map((f) => parseNumber(fields[f.index])));
+        }
+        rows++;
+      },
+    },
+    opts,
+  );
 
-  setHeader(cols: string[]): void {
-    const data = this.spec.data;
-    const { splitColumnName, classification, store } = this;
-    const categorical = new Set(data.categorical ?? []);
-    this.header = cols;
-    const index = new Map(cols.map((c, i) => [c, i]));
-    const missingColumns = this.missingColumns;
-    if (!index.has(data.target)) missingColumns.push({ name: data.target, role: 'target' });
-    if (splitColumnName !== undefined && !index.has(splitColumnName))
-      missingColumns.push({ name: splitColumnName, role: 'split' });
-    (data.features ?? []).forEach((f, i) => {
-      if (!index.has(f)) missingColumns.push({ name: f, role: 'feature', index: i });
-    });
-    (data.categorical ?? []).forEach((f, i) => {
-      if (!index.has(f)) missingColumns.push({ name: f, role: 'categorical', index: i });
-    });
-    const featureSet = data.features ? new Set(data.features) : undefined;
-    this.columns = cols.map((name, i) => {
-      const role: ColumnRole =
-        name === data.target
-          ? 'target'
-          : name === splitColumnName
-            ? 'split'
-            : !featureSet || featureSet.has(name)
-              ? 'feature'
-              : 'ignored';
-      // A classification target and the split column hold labels, whatever they look like.
-      const forced = categorical.has(name) || role === 'split' || (role === 'target' && classification);
-      return new ColumnScan(name, i, role, forced, store);
-    });
-    this.target = this.columns.find((c) => c.role === 'target');
-    this.splitColumn = this.columns.find((c) => c.role === 'split');
-    this.features = (data.features ?? cols)
-      .map((f) => this.columns[index.get(f) ?? -1])
-      .filter((c): c is ColumnScan => !!c && c.role === 'feature');
-    this.splitIndex = this.splitColumn?.index ?? -1;
-  }
-
-  record(fields: string[], line: number): void {
-    const { header, columns, target, splitColumn, splitCode } = this;
-    if (fields.length !== header.length) {
-      if (this.raggedRows++ < MAX_REPORTED_ROWS) this.ragged.push({ line, fields: fields.length });
-      return;
-    }
-    let tcode = -1;
-    for (let i = 0; i < columns.length; i++) {
-      const c = columns[i];
-      const code = c.add(fields[i], line, this.rows);
-      if (c === target) tcode = code;
-    }
-    // The split column is not content: moving a row to another split keeps its id.
-    hashCells(fields, this.splitIndex, this.rowHash);
-    this.hashHi.push(this.rowHash[0]);
-    this.hashLo.push(this.rowHash[1]);
-    if (target) {
-      const raw = fields[target.index];
-      if (isMissing(raw)) {
-        this.missingTargets++;
-        this.firstMissingTarget ||= line;
-      }
-      if (this.targetCode) this.targetCode.push(tcode);
-      else this.targetValue!.push(parseNumber(raw));
-    } else {
-      this.targetCode?.push(-1);
-      this.targetValue?.push(NaN);
-    }
-    if (splitCode && splitColumn) {
-      const raw = fields[splitColumn.index].trim().toLowerCase();
-      const code = SPLIT_VALUES[raw];
-      splitCode.push(code ?? 255);
-      if (code === undefined && !this.firstBadSplit) this.firstBadSplit = { line, value: fields[splitColumn.index] };
-    } else splitCode?.push(255);
-    if (this.rows < ESTIMATE_ROWS) {
-      for (let i = 0; i < fields.length; i++) this.sampledChars += fields[i].length + 1;
-      if (this.rows === ESTIMATE_ROWS - 1 && this.bytes > 0) this.reserveRows();
-    }
-    if (this.imageSamples && tcode >= 0) {
-      let list = this.imageSamples.get(tcode);
-      if (!list) this.imageSamples.set(tcode, (list = []));
-      if (list.length < this.samplesPerClass) list.push(this.features.map((f) => parseNumber(fields[f.index])));
-    }
-    this.rows++;
-  }
-
-  private reserveRows(): void {
-    const estimate = Math.ceil((this.bytes / (this.sampledChars / ESTIMATE_ROWS)) * 1.02) + 1024;
-    for (const g of [this.hashHi, this.hashLo, this.targetCode, this.targetValue, this.splitCode]) g?.reserve(estimate);
-    for (const c of this.columns) c.values?.reserve(estimate);
-  }
-
-  /** This scanner's state after a range (`lines` line ends in it), for the thread that appends the ranges. */
-  toRange(lines: number): RangeScan {
-    return {
-      rows: this.rows,
-      lines,
-      columns: this.columns.map((c) => c.toRange()),
-      hashHi: this.hashHi.view(),
-      hashLo: this.hashLo.view(),
-      targetCode: this.targetCode?.view(),
-      targetValue: this.targetValue?.view(),
-      splitCode: this.splitCode?.view(),
-      ragged: this.ragged,
-      raggedRows: this.raggedRows,
-      firstBadSplit: this.firstBadSplit,
-      firstMissingTarget: this.firstMissingTarget,
-      missingTargets: this.missingTargets,
-    };
-  }
-
-  /**
-   * Appends the ranges of the file in order (range k's lines start `lineOffsets[k]` lines after the
-   * file's first), as if their records had been read here. Column by column, each range's copy released
-   * once appended, so the ranges' and the whole's copies are not both whole at the peak. False when the
-   * result could differ from one pass over the file (ColumnScan.appendRange): read the file in one pass then.
-   */
-  appendRanges(parts: RangeScan[], lineOffsets: number[]): boolean {
-    const total = parts.reduce((n, p) => n + p.rows, this.rows);
-    const starts = parts.map((_, k) => parts.slice(0, k).reduce((n, p) => n + p.rows, this.rows));
-    const remaps: (Int32Array | undefined)[] = [];
-    for (let i = 0; i < this.columns.length; i++) {
-      const c = this.columns[i];
-      c.values?.reserve(total);
-      for (let k = 0; k < parts.length; k++) {
-        const remap = c.appendRange(parts[k].columns[i], starts[k], parts[k].rows, lineOffsets[k]);
-        if (!remap) return false;
-        if (c === this.target) remaps[k] = remap;
-        parts[k].columns[i].values = parts[k].columns[i].codes = undefined;
-      }
-    }
-    const append = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(
-      g: Growable<T> | undefined,
-      of: (p: RangeScan) => T | undefined,
-      map?: (v: number, k: number) => number,
-    ) => {
-      if (!g) return;
-      g.reserve(total);
-      parts.forEach((p, k) => {
-        const values = of(p);
-        if (!values) return;
-        if (!map) g.append(values);
-        else for (let i = 0; i < values.length; i++) g.push(map(values[i], k));
-      });
-    };
-    append(this.hashHi, (p) => p.hashHi);
-    append(this.hashLo, (p) => p.hashLo);
-    append(
-      this.targetCode,
-      (p) => p.targetCode,
-      (code, k) => (code < 0 || !remaps[k] ? -1 : remaps[k]![code]),
+  if (raggedRows > MAX_REPORTED_ROWS) {
+    problems.push(
+      new DataError(
+        file,
+        problems[MAX_REPORTED_ROWS - 1].line,
+        'data-ragged',
+        `${raggedRows - MAX_REPORTED_ROWS} more rows have the wrong number of fields`,
+      ),
     );
-    append(this.targetValue, (p) => p.targetValue);
-    append(this.splitCode, (p) => p.splitCode);
-    parts.forEach((part, k) => {
-      const offset = lineOffsets[k];
-      for (const r of part.ragged)
-        if (this.ragged.length < MAX_REPORTED_ROWS) this.ragged.push({ line: r.line + offset, fields: r.fields });
-      this.raggedRows += part.raggedRows;
-      if (!this.firstBadSplit && part.firstBadSplit)
-        this.firstBadSplit = { line: part.firstBadSplit.line + offset, value: part.firstBadSplit.value };
-      if (!this.firstMissingTarget && part.firstMissingTarget)
-        this.firstMissingTarget = part.firstMissingTarget + offset;
-      this.missingTargets += part.missingTargets;
-      this.rows += part.rows;
-    });
-    return true;
   }
-
-  /** The scan of the whole file, its problems found. */
-  finish(result: { fileHash: string; bytes: number }): TableScan {
-    const { file, columns, target, spec } = this;
-    const problems: DataError[] = this.ragged.map(
-      (r) =>
-        new DataError(
-          file,
-          r.line,
-          'data-ragged',
-          `This row has ${r.fields} fields; the header has ${this.header.length}`,
-        ),
-    );
-    if (this.raggedRows > MAX_REPORTED_ROWS) {
-      problems.push(
-        new DataError(
-          file,
-          problems[MAX_REPORTED_ROWS - 1].line,
-          'data-ragged',
-          `${this.raggedRows - MAX_REPORTED_ROWS} more rows have the wrong number of fields`,
-        ),
-      );
-    }
-    if (this.firstBadSplit) {
-      problems.push(
-        new DataError(
-          file,
-          this.firstBadSplit.line,
-          'data-bad-split-value',
-          `The split column "${this.splitColumn!.name}" holds "${this.firstBadSplit.value}": its values must be train, dev or test`,
-        ),
-      );
-    }
-    for (const c of columns) {
-      c.decideKind();
-      if (c.isNumericWithStrayValues() && c.role !== 'ignored') {
-        const bad = c.firstNonNumeric!;
-        const more = c.nonNumeric > 1 ? ` (and ${c.nonNumeric - 1} more)` : '';
-        const hint = c.role === 'feature' ? `; list it in data.categorical if its values are categories` : '';
-        problems.push(
-          new DataError(
-            file,
-            bad.line,
-            'data-non-numeric',
-            `Non-numeric value "${bad.value}" in the numeric column "${c.name}"${more}${hint}`,
-          ),
-        );
-      }
-    }
-    if (!this.classification && target && target.nonNumeric > 0 && !target.isNumericWithStrayValues()) {
-      const bad = target.firstNonNumeric!;
+  if (firstBadSplit) problems.push(firstBadSplit);
+  for (const c of columns) {
+    c.decideKind();
+    if (c.isNumericWithStrayValues() && c.role !== 'ignored') {
+      const bad = c.firstNonNumeric!;
+      const more = c.nonNumeric > 1 ? ` (and ${c.nonNumeric - 1} more)` : '';
+      const hint = c.role === 'feature' ? `; list it in data.categorical if its values are categories` : '';
       problems.push(
         new DataError(
           file,
           bad.line,
           'data-non-numeric',
-          `The regression target "${target.name}" holds the non-numeric value "${bad.value}": a regression target must be numbers`,
+          `Non-numeric value "${bad.value}" in the numeric column "${c.name}"${more}${hint}`,
         ),
       );
     }
-    if (this.missingTargets > 0) {
-      problems.push(
-        new DataError(
-          file,
-          this.firstMissingTarget,
-          'data-missing-target',
-          `${this.missingTargets} row(s) have no value for the target "${spec.data.target}"; they are left out`,
-        ),
-      );
-    }
-    return {
-      file,
-      fileHash: result.fileHash,
-      bytes: result.bytes,
-      header: this.header,
-      columns,
-      missingColumns: this.missingColumns,
-      target,
-      splitColumn: this.splitColumn,
-      features: this.features,
-      rows: this.rows,
-      hashHi: this.hashHi.view(),
-      hashLo: this.hashLo.view(),
-      targetCode: this.targetCode?.view(),
-      targetValue: this.targetValue?.view(),
-      splitCode: this.splitCode?.view(),
-      problems,
-      imageSamples: this.imageSamples,
-    };
   }
-}
-
-/** Streams the project's data file once. Throws DataError when the file cannot be read at all. */
-export async function scanTable(spec: ProjectSpec, file: string, opts: ScanOptions = {}): Promise<TableScan> {
-  const fileBytes = await stat(file).then(
-    (st) => st.size,
-    () => 0, // readTable reports the missing file
-  );
-  const scanner = new TableScanner(spec, file, opts, fileBytes);
-  const result = await readTable(
+  if (!classification && target && target.nonNumeric > 0 && !target.isNumericWithStrayValues()) {
+    const bad = target.firstNonNumeric!;
+    problems.push(
+      new DataError(
+        file,
+        bad.line,
+        'data-non-numeric',
+        `The regression target "${target.name}" holds the non-numeric value "${bad.value}": a regression target must be numbers`,
+      ),
+    );
+  }
+  if (missingTargets > 0) {
+    const d = new DataError(
+      file,
+      firstMissingTarget,
+      'data-missing-target',
+      `${missingTargets} row(s) have no value for the target "${data.target}"; they are left out`,
+    );
+    problems.push(d);
+  }
+  return {
     file,
-    { header: (cols) => scanner.setHeader(cols), record: (fields, line) => scanner.record(fields, line) },
-    opts,
-  );
-  return scanner.finish(result);
+    fileHash: result.fileHash,
+    bytes: result.bytes,
+    header,
+    columns,
+    missingColumns,
+    target,
+    splitColumn,
+    features,
+    rows,
+    hashHi: hashHi.view(),
+    hashLo: hashLo.view(),
+    targetCode: targetCode?.view(),
+    targetValue: targetValue?.view(),
+    splitCode: splitCode?.view(),
+    problems,
+    imageSamples,
+  };
 }
 
 /** Severity of a scan problem: a missing target only drops rows; everything else is an error. */
