@@ -6,7 +6,12 @@
 // 'neighbours' finds the training images of each class closest to one dev image (rows shared, not copied).
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyseRun } from '../core/analysis/analysis';
-import { transferablesOf, type ErrorsWorkerInput, type ErrorsWorkerMessage } from '../core/analysis/analysisWorker';
+import {
+  tableMessage,
+  transferablesOf,
+  type ErrorsWorkerInput,
+  type ErrorsWorkerMessage,
+} from '../core/analysis/analysisWorker';
 import { errorChangesOfRuns } from '../core/analysis/compareErrors';
 import { nearestOfEachClass } from '../core/analysis/imageNeighbours';
 
@@ -27,7 +32,10 @@ else if (input.job === 'neighbours') {
 } else if (input.progressive) {
   analyseRun({
     ...input,
-    onTable: (result) => post({ type: 'table', result }),
+    onTable: (result) => {
+      const { message, transfer } = tableMessage(result);
+      post(message, transfer);
+    },
     onSlices: ({ slices, timings }) => post({ type: 'slices', slices, timings }),
   }).then(({ neighbours }) => post({ type: 'neighbours', ...(neighbours ? { neighbours } : {}) }), fail);
 } else analyseRun(input).then((result) => post({ type: 'done', result }, transferablesOf(result)), fail);

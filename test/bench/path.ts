@@ -38,6 +38,7 @@ interface MlLoopRun {
   stages: Record<'load' | 'fit' | 'evaluate' | 'export' | 'reference' | 'other', number>;
   source: string;
   dev: number;
+  fitDev?: number;
 }
 
 interface PythonRun {
@@ -86,6 +87,13 @@ function mlLoopTrain(cli: string, project: string, cold: boolean): MlLoopRun | s
   if (r.status !== 0) return `failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   const out = JSON.parse(r.stdout) as { runId: string; metrics: { dev: { accuracy: number } } };
   const log = readFileSync(join(project, '.mlloop/runs', out.runId, 'log.txt'), 'utf8');
+  // The fit's own dev accuracy at its last step (from its scores): a run whose evaluation disagrees with
+  // it (or both low) is reported with both, since the next cold run deletes the run folder.
+  const steps = readFileSync(join(project, '.mlloop/runs', out.runId, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  const fitDev = (JSON.parse(steps.filter((l) => l.includes('"step"')).pop() ?? '{}') as { devMetric?: number })
+    .devMetric;
   const loaded = /rows \((read from the dataset cache|parsed) in (\d+) ms\)/.exec(log);
   const done = /trained in (\d+) ms;.* in (\d+) ms, ONNX export (\d+) ms, monitoring reference (\d+) ms/.exec(log);
   if (!loaded || !done) return `no stage times in log.txt:\n${log}`;
@@ -105,6 +113,7 @@ function mlLoopTrain(cli: string, project: string, cold: boolean): MlLoopRun | s
     stages,
     source: loaded[1] === 'parsed' ? 'file' : 'cache',
     dev: out.metrics.dev.accuracy,
+    fitDev,
   };
 }
 
@@ -155,7 +164,7 @@ function stagesText(r: MlLoopRun): string {
       }
       runs[kind].push(r);
       console.log(
-        `  ml-loop train, ${kind} (data from the ${r.source}): ${r.wall.toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB, dev acc ${r.dev.toFixed(4)} — ${stagesText(r)}  [load ${load()}]`,
+        `  ml-loop train, ${kind} (data from the ${r.source}): ${r.wall.toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB, dev acc ${r.dev.toFixed(4)}${r.fitDev !== undefined && Math.abs(r.fitDev - r.dev) > 1e-3 ? ` (the fit's own: ${r.fitDev.toFixed(4)})` : ''} — ${stagesText(r)}  [load ${load()}]`,
       );
       if (kind === 'warm' && r.source !== 'cache') {
         console.log('  the second train did not read the dataset cache');

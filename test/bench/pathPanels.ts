@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     }),
   );
   console.log(
-    `  Learning curve, 5 points: ${s(lc.ms)} (${points.join(', ')}); dev error ${lc.value.points.map((p) => (p.devError * 100).toFixed(1)).join(' → ')} %; longest host stall ${lc.stallMs.toFixed(0)} ms`,
+    `  Learning curve, 5 points: ${s(lc.ms)} (${points.join(', ')}); dev error ${lc.value.points.map((p) => (p.devError * 100).toFixed(1)).join(' → ')} %; longest stall of this thread ${lc.stallMs.toFixed(0)} ms (the panel runs it in the ml-loop diagnose child process, not on the extension host)`,
   );
 }
 

@@ -1,21 +1,34 @@
 // Predictions of a run's model.onnx through onnxruntime-node: what the deployed model would answer,
 // in the shape trainers return (Prediction), so every diagnostic is computed from the ONNX model.
 
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { FeatureSchema, Prediction, RawFeatures } from '../data/types';
+import { BUILTIN_MODELS } from '../spec/types';
+import { argmaxRows } from './argmax';
+import { readMetadata } from './builder';
 
-/** Rows per session.run: bounds the tensors' memory on big splits. */
-const BATCH = 16384;
+/** Rows per session.run: bounds the tensors' memory on big splits (larger batches were no faster). */
+const BATCH = 65536;
 
 export class OnnxPredictor {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly schema: FeatureSchema,
+    /**
+     * The class of a row is the first maximum of its probabilities (builtin models: their `label` is
+     * ArgMax of `probabilities`, src/core/train/outputs.ts): `label` is not fetched then, which spares
+     * ONNX Runtime a string per row and this thread a lookup per row. Other models' labels are read.
+     */
+    readonly labelIsArgmax: boolean,
   ) {}
 
-  static async load(modelPath: string, schema: FeatureSchema): Promise<OnnxPredictor> {
-    const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-    return new OnnxPredictor(session, schema);
+  /** A model file, or its bytes (a model just exported, not yet written). */
+  static async load(model: string | Uint8Array, schema: FeatureSchema): Promise<OnnxPredictor> {
+    const bytes = typeof model === 'string' ? await readFile(model) : model;
+    const kind = readMetadata(bytes).model;
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    return new OnnxPredictor(session, schema, (BUILTIN_MODELS as readonly string[]).includes(kind));
   }
 
   async predict(x: RawFeatures): Promise<Prediction> {
@@ -25,6 +38,11 @@ export class OnnxPredictor {
     const C = classes.length;
     const classOf = new Map(classes.map((c, i) => [c, i]));
     const isClassification = this.schema.task === 'classification';
+    const fetches = !isClassification
+      ? ['prediction']
+      : this.labelIsArgmax
+        ? ['probabilities']
+        : ['probabilities', 'label'];
     const out: Prediction = isClassification
       ? { classIndex: new Int32Array(x.n), probabilities: new Float32Array(x.n * C) }
       : { values: new Float32Array(x.n) };
@@ -35,20 +53,25 @@ export class OnnxPredictor {
         features: new ort.Tensor('float32', x.numeric.subarray(start * F, end * F), [m, F]),
       };
       if (K > 0) feeds.categories = new ort.Tensor('string', x.categories.slice(start * K, end * K), [m, K]);
-      const result = await this.session.run(feeds);
-      if (isClassification) {
-        out.probabilities!.set(result.probabilities.data as Float32Array, start * C);
-        const labels = result.label.data as string[];
-        for (let i = 0; i < m; i++) {
-          const c = classOf.get(labels[i]);
-          if (c === undefined)
-            throw new Error(
-              `The model predicted "${labels[i]}", which is not a class of the data (${classes.join(', ')})`,
-            );
-          out.classIndex![start + i] = c;
-        }
-      } else {
+      const result = await this.session.run(feeds, fetches);
+      if (!isClassification) {
         out.values!.set(result.prediction.data as Float32Array, start);
+        continue;
+      }
+      const probabilities = result.probabilities.data as Float32Array;
+      out.probabilities!.set(probabilities, start * C);
+      if (this.labelIsArgmax) {
+        out.classIndex!.set(argmaxRows(probabilities, m, C), start);
+        continue;
+      }
+      const labels = result.label.data as string[];
+      for (let i = 0; i < m; i++) {
+        const c = classOf.get(labels[i]);
+        if (c === undefined)
+          throw new Error(
+            `The model predicted "${labels[i]}", which is not a class of the data (${classes.join(', ')})`,
+          );
+        out.classIndex![start + i] = c;
       }
     }
     return out;

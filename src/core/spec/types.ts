@@ -53,7 +53,8 @@ export function isImageProject(spec: ProjectSpec): boolean {
 /** The class column's name when an image-folder project gives none. */
 export const DEFAULT_IMAGE_TARGET = 'label';
 
-export type BuiltinModel = 'linear' | 'logistic' | 'mlp' | 'gbdt' | 'cnn';
+export const BUILTIN_MODELS = ['linear', 'logistic', 'mlp', 'gbdt', 'cnn'] as const;
+export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
 
 export interface BuiltinExperiment {
   model: BuiltinModel;

@@ -8,7 +8,7 @@ import type { OnnxGraphBuilder } from '../onnx/builder';
 export function appendClassifierOutputsFromProbabilities(b: OnnxGraphBuilder, probs: string, classes: string[]): void {
   b.addNode('Identity', [probs], ['probabilities']);
   b.addOutput('probabilities', 'float', ['N', classes.length]);
-  // ArgMax picks the first maximum, as argmaxRows below does.
+  // ArgMax picks the first maximum, as argmaxRows (src/core/onnx/argmax.ts) does.
   const [index] = b.addNode('ArgMax', [probs], 1, { axis: 1, keepdims: 0 });
   b.addNode(
     'LabelEncoder',
@@ -50,23 +50,7 @@ export function logitLoss(h: ArrayLike<number>, at: number, c: number, target: n
   return { loss: Math.log(sum) + max - h[at + target], hit: arg === target };
 }
 
-/** Index of the first maximum of each row of an n × c matrix (the ONNX ArgMax rule). */
-export function argmaxRows(p: Float32Array, n: number, c: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const row = i * c;
-    let best = 0;
-    let bestV = p[row];
-    for (let k = 1; k < c; k++) {
-      if (p[row + k] > bestV) {
-        bestV = p[row + k];
-        best = k;
-      }
-    }
-    out[i] = best;
-  }
-  return out;
-}
+export { argmaxRows } from '../onnx/argmax';
 
 /**
  * Row-wise softmax in place, in float32 like onnxruntime's Softmax: subtract the row max,

@@ -7,7 +7,12 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseRun } from '../../../src/core/analysis/analysis';
-import { analyseRunInWorker, transferablesOf } from '../../../src/core/analysis/analysisWorker';
+import {
+  analyseRunInWorker,
+  receivedTable,
+  tableMessage,
+  transferablesOf,
+} from '../../../src/core/analysis/analysisWorker';
 import { CancelledError } from '../../../src/core/runtime/cancel';
 import { writeTags } from '../../../src/core/analysis/tags';
 import { trainExperiment } from '../../../src/core/experiment/trainExperiment';
@@ -108,4 +113,28 @@ test('an unknown run is reported as the error it is; an abort answers at once wi
   abort.abort();
   await assert.rejects(pending, CancelledError);
   await assert.rejects(analyseRunInWorker({ projectDir: dir, run: runId }, abort.signal), CancelledError);
+});
+
+test("a progressive analysis' table message: each split's ids as one string, a tabular run's train and test arrays transferred", async () => {
+  const a = await analyseRun({ projectDir: dir, run: runId });
+  const ids = { train: [...a.dataset.train.ids], dev: [...a.dataset.dev.ids], test: [...a.dataset.test.ids] };
+  const { message, transfer } = tableMessage(a);
+  assert.equal(message.type, 'table');
+  if (message.type !== 'table') return;
+  for (const split of ['train', 'dev', 'test'] as const) {
+    assert.deepEqual(message.result.dataset[split].ids, [], split);
+    assert.equal(typeof message.packedIds?.[split], 'string', split);
+  }
+  const buffers = (split: 'train' | 'dev' | 'test') =>
+    [a.dataset[split].features.numeric, a.dataset[split].y, a.dataset[split].rowIndex].map((v) => v.buffer);
+  for (const b of [...buffers('train'), ...buffers('test')]) assert.ok(transfer.includes(b as ArrayBuffer));
+  // Dev and the error table stay with the worker (its slices read them).
+  for (const b of [...buffers('dev'), a.table.truth.buffer, a.table.wrong.buffer])
+    assert.ok(!transfer.includes(b as ArrayBuffer));
+  const received = structuredClone(message, { transfer });
+  const back = receivedTable(received.result, received.packedIds);
+  for (const split of ['train', 'dev', 'test'] as const) assert.deepEqual(back.dataset[split].ids, ids[split], split);
+  assert.ok(back.dataset.train.features.numeric.length > 0);
+  assert.equal(a.dataset.train.features.numeric.length, 0, 'transferred, not copied');
+  assert.equal(a.dataset.dev.ids.length, ids.dev.length, "the worker's own rows keep their ids");
 });
