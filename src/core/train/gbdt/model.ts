@@ -16,7 +16,8 @@ import type { OnnxGraphBuilder } from '../../onnx/builder';
 import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from '../outputs';
 import type { ModelCore } from '../pipeline';
 import type { Prediction } from '../types';
-import { leafOf, type Tree } from './tree';
+import { forestScores, packForest, type ForestOptions, type PackedForest } from './forest';
+import { leafOf, treeDepth, type Tree } from './tree';
 
 export class GbdtCore implements ModelCore {
   constructor(
@@ -34,10 +35,22 @@ export class GbdtCore implements ModelCore {
     return this.base.length;
   }
 
-  /** Raw scores (n × nTargets, float32), as TreeEnsembleRegressor computes them. */
-  scores(X: Float32Array, n: number): Float32Array {
+  /** The trees packed for the WebAssembly kernel (made on first use). */
+  private packed: PackedForest | undefined;
+
+  /**
+   * Raw scores (n × nTargets, float32), as TreeEnsembleRegressor computes them: by the WebAssembly
+   * kernel (gbdt/forest.ts, two threads for large inputs), or by the JavaScript reference where the
+   * runtime lacks it. Both give the same bits.
+   */
+  scores(X: Float32Array, n: number, options?: ForestOptions): Float32Array {
+    this.packed ??= packForest(this.trees, this.treeTarget, this.base);
+    return forestScores(this.packed, this.nFeatures, X, n, options) ?? this.scoresReference(X, n);
+  }
+
+  /** The JavaScript twin of the kernel (kernels/forest.wat): the fallback, and the reference it is tested against. */
+  scoresReference(X: Float32Array, n: number): Float32Array {
     const k = this.nTargets;
-    const d = this.nFeatures;
     const out = new Float32Array(n * k);
     const { trees, treeTarget } = this;
     // Blocks of rows (kept in cache), within a block tree by tree, four rows at a time: each row's
@@ -189,20 +202,13 @@ function walkable(tree: Tree): WalkableTree {
   const feature = Int32Array.from(tree.feature, (f) => Math.max(f, 0));
   const left = tree.left.slice();
   const right = tree.right.slice();
-  const depthOf = new Int32Array(tree.feature.length);
-  let depth = 0;
-  // Nodes are created parent first, so one pass in id order sees every parent before its children.
   for (let node = 0; node < tree.feature.length; node++) {
     if (tree.feature[node] < 0) {
       left[node] = node;
       right[node] = node;
-      depth = Math.max(depth, depthOf[node]);
-    } else {
-      depthOf[tree.left[node]] = depthOf[node] + 1;
-      depthOf[tree.right[node]] = depthOf[node] + 1;
     }
   }
-  w = { feature, threshold: tree.threshold, missingLeft: tree.missingLeft, left, right, depth };
+  w = { feature, threshold: tree.threshold, missingLeft: tree.missingLeft, left, right, depth: treeDepth(tree) };
   walkables.set(tree, w);
   return w;
 }
