@@ -37,11 +37,23 @@ for (const [task, k] of [
     assert.ok(reference.some(Number.isFinite) && new Set(reference).size > n / 10, 'the scores vary');
     assertSameBits(core.scores(X, n, { threads: 1 }), reference, 'one thread, one chunk');
     assertSameBits(core.scores(X, n, { threads: 1, chunkRows: 97 }), reference, 'one thread, chunks of 97 rows');
+    // Rows without NaN take the kernel's other walk: without any NaN, and with NaN in the last rows
+    // only (chunks of either kind in one call).
+    const noNaN = X.map((v) => (Number.isNaN(v) ? 0.5 : v));
+    assertSameBits(core.scores(noNaN, n, { threads: 1 }), core.scoresReference(noNaN, n), 'no NaN');
+    const lateNaN = X.map((v, j) => (j < (n >> 1) * 7 && Number.isNaN(v) ? -0.25 : v));
+    const lateReference = core.scoresReference(lateNaN, n);
+    assertSameBits(core.scores(lateNaN, n, { threads: 1, chunkRows: 97 }), lateReference, 'NaN in the last rows');
     const live = HelperThread.live;
     assertSameBits(core.scores(X, n, { threads: 2, chunkRows: 97 }), reference, 'two threads, chunks of 97 rows');
     assertSameBits(core.scores(X, n, { threads: 2, chunkRows: 1_000 }), reference, 'two threads, a short last chunk');
-    // A thread's exit is counted from the event loop: the two helpers are still counted here.
-    assert.equal(HelperThread.live, live + 2, 'each two-thread call started a helper');
+    assertSameBits(
+      core.scores(lateNaN, n, { threads: 2, chunkRows: 97 }),
+      lateReference,
+      'two threads, NaN in the last rows',
+    );
+    // A thread's exit is counted from the event loop: the three helpers are still counted here.
+    assert.equal(HelperThread.live, live + 3, 'each two-thread call started a helper');
     for (let i = 0; i < 250 && HelperThread.live > live; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(HelperThread.live, live, 'the helper threads have exited');
     // Fewer rows than a group of eight, and none.

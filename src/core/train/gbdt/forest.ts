@@ -1,5 +1,5 @@
 // The GBDT's prediction in the WebAssembly kernel (kernels/forest.wat): the trees packed as 16-byte
-// nodes in a shared WebAssembly memory, the rows copied in by chunks that stay in the cache, and for
+// nodes (siblings side by side) in a shared WebAssembly memory, the rows copied in by chunks that stay in the cache, and for
 // large inputs a helper thread (kernels/helperThread.ts) taking every other chunk. Each row is
 // computed whole by one thread, in the kernel's fixed order, so the scores are the same on one
 // thread or two, and bit-identical to the JavaScript reference (GbdtCore.scoresReference).
@@ -26,7 +26,8 @@ const ROW_BYTES = HELPER_FIRST_WORD + 4;
 const OUT_AT = HELPER_FIRST_WORD + 5;
 const K = HELPER_FIRST_WORD + 6;
 const BASE_AT = HELPER_FIRST_WORD + 7;
-const CONTROL_WORDS = HELPER_FIRST_WORD + 8;
+const VALUE_BIAS = HELPER_FIRST_WORD + 8;
+const CONTROL_WORDS = HELPER_FIRST_WORD + 9;
 
 const HELPER_SOURCE = helperSource(
   `
@@ -34,7 +35,7 @@ const { module, memory } = workerData;
 const { scores } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const arg = (w) => Atomics.load(control, w);`,
   `
-    scores(arg(${TABLE}), arg(${N_TREES}), arg(${X_AT}), arg(${ROWS}), arg(${ROW_BYTES}), arg(${OUT_AT}), arg(${K}), arg(${BASE_AT}));`,
+    scores(arg(${TABLE}), arg(${N_TREES}), arg(${X_AT}), arg(${ROWS}), arg(${ROW_BYTES}), arg(${OUT_AT}), arg(${K}), arg(${BASE_AT}), arg(${VALUE_BIAS}));`,
 );
 
 type ScoresFn = (
@@ -46,6 +47,7 @@ type ScoresFn = (
   out: number,
   k: number,
   base: number,
+  valueBias: number,
 ) => void;
 
 export interface ForestOptions {
@@ -55,36 +57,52 @@ export interface ForestOptions {
   chunkRows?: number;
 }
 
-/** The packed trees: the tree table (root, depth, score column's byte offset), then the nodes, then the base values. */
+/** The packed trees (kernels/forest.wat): the tree table, the nodes, their leaf values, then the base values. */
 export interface PackedForest {
   bytes: ArrayBuffer;
   nTrees: number;
   baseAt: number;
+  /** A node at address a has its leaf value at valueBias + a / 4. */
+  valueBias: number;
   /** Score columns. */
   k: number;
 }
 
 export function packForest(trees: Tree[], treeTarget: Int32Array, base: Float32Array): PackedForest {
   const nodes = trees.reduce((s, t) => s + t.feature.length, 0);
-  const baseAt = 16 * (trees.length + nodes);
+  const nodesAt = 16 * trees.length;
+  const valuesAt = nodesAt + 16 * nodes;
+  const baseAt = valuesAt + 4 * nodes;
   const bytes = new ArrayBuffer(baseAt + 4 * base.length);
   const i32 = new Int32Array(bytes);
   const f32 = new Float32Array(bytes);
-  let at = 16 * trees.length;
+  let at = nodesAt;
   trees.forEach((tree, t) => {
     i32.set([at, treeDepth(tree), 4 * treeTarget[t], 0], 4 * t);
-    for (let node = 0; node < tree.feature.length; node++) {
-      const w = (at + 16 * node) >> 2;
-      const leaf = tree.feature[node] < 0;
-      f32[w] = leaf ? tree.value[node] : tree.threshold[node];
-      i32[w + 1] = leaf ? 0 : (4 * tree.feature[node]) | (tree.missingLeft[node] << 31);
-      i32[w + 2] = at + 16 * (leaf ? node : tree.left[node]);
-      i32[w + 3] = at + 16 * (leaf ? node : tree.right[node]);
+    // The kernel's order: the root first, then each split's children side by side (breadth first).
+    const order = [0];
+    const slot = new Int32Array(tree.feature.length);
+    for (let q = 0; q < order.length; q++) {
+      const node = order[q];
+      if (tree.feature[node] < 0) continue;
+      slot[tree.left[node]] = order.length;
+      order.push(tree.left[node]);
+      slot[tree.right[node]] = order.length;
+      order.push(tree.right[node]);
     }
+    order.forEach((node, k) => {
+      const w = (at >> 2) + 4 * k;
+      const leaf = tree.feature[node] < 0;
+      f32[w] = leaf ? NaN : tree.threshold[node];
+      i32[w + 1] = leaf ? 0 : 4 * tree.feature[node];
+      i32[w + 2] = at + 16 * (leaf ? k : slot[tree.right[node]]);
+      i32[w + 3] = leaf ? 0 : tree.missingLeft[node];
+      f32[(valuesAt + (16 * k + at - nodesAt) / 4) >> 2] = leaf ? tree.value[node] : 0;
+    });
     at += 16 * tree.feature.length;
   });
   f32.set(base, baseAt >> 2);
-  return { bytes, nTrees: trees.length, baseAt, k: base.length };
+  return { bytes, nTrees: trees.length, baseAt, valueBias: valuesAt - nodesAt / 4, k: base.length };
 }
 
 /**
@@ -126,7 +144,7 @@ export function forestScores(
   const copyOut = (slot: number, start: number, rows: number) =>
     out.set(new Float32Array(buffer, outAt(slot), rows * k), start * k);
   const run = (slot: number, rows: number) =>
-    scores(0, forest.nTrees, xAt(slot), rows, rowBytes, outAt(slot), k, forest.baseAt);
+    scores(0, forest.nTrees, xAt(slot), rows, rowBytes, outAt(slot), k, forest.baseAt, forest.valueBias);
 
   let helper =
     threads > 1
@@ -143,6 +161,7 @@ export function forestScores(
         [OUT_AT, outAt(1)],
         [K, k],
         [BASE_AT, forest.baseAt],
+        [VALUE_BIAS, forest.valueBias],
       ])
         Atomics.store(c, word, value);
     }
