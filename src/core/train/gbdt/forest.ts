@@ -1,8 +1,9 @@
 // The GBDT's prediction in the WebAssembly kernel (kernels/forest.wat): the trees packed as 16-byte
-// nodes (siblings side by side) in a shared WebAssembly memory, the rows copied in by chunks that stay in the cache, and for
-// large inputs a helper thread (kernels/helperThread.ts) taking every other chunk. Each row is
-// computed whole by one thread, in the kernel's fixed order, so the scores are the same on one
-// thread or two, and bit-identical to the JavaScript reference (GbdtCore.scoresReference).
+// nodes (siblings side by side) in a shared WebAssembly memory, the rows copied in by chunks that
+// stay in the cache, and for large inputs a helper thread (kernels/helperThread.ts) taking every
+// other chunk. Each row is computed whole by one thread, in the kernel's fixed order, so the scores
+// are the same on one thread or two, and bit-identical to the JavaScript reference
+// (GbdtCore.scoresReference).
 
 import { availableParallelism } from 'node:os';
 import { compileKernel } from '../kernels/compile';
