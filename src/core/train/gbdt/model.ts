@@ -1,6 +1,6 @@
 // The trained tree ensemble: predictions on preprocessed rows, and its ONNX form as one
 // ai.onnx.ml TreeEnsembleRegressor (SUM of leaf values per score column, plus base values)
-// followed by Softmax for classification.
+// followed by Softmax for classification (binary: the ensemble's one logit f, then [0, f]).
 //
 // Why TreeEnsembleRegressor for classification too: with TreeEnsembleClassifier, ONNX Runtime
 // treats the binary case specially (one score column expanded to two, post_transform applied
@@ -16,7 +16,8 @@ import type { OnnxGraphBuilder } from '../../onnx/builder';
 import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from '../outputs';
 import type { ModelCore } from '../pipeline';
 import type { Prediction } from '../types';
-import { leafOf, type Tree } from './tree';
+import { forestScores, packForest, type ForestOptions, type PackedForest } from './forest';
+import { leafOf, treeDepth, type Tree } from './tree';
 
 export class GbdtCore implements ModelCore {
   constructor(
@@ -34,10 +35,22 @@ export class GbdtCore implements ModelCore {
     return this.base.length;
   }
 
-  /** Raw scores (n × nTargets, float32), as TreeEnsembleRegressor computes them. */
-  scores(X: Float32Array, n: number): Float32Array {
+  /** The trees packed for the WebAssembly kernel (made on first use). */
+  private packed: PackedForest | undefined;
+
+  /**
+   * Raw scores (n × nTargets, float32), as TreeEnsembleRegressor computes them: by the WebAssembly
+   * kernel (gbdt/forest.ts, two threads for large inputs), or by the JavaScript reference where the
+   * runtime lacks it. Both give the same bits.
+   */
+  scores(X: Float32Array, n: number, options?: ForestOptions): Float32Array {
+    this.packed ??= packForest(this.trees, this.treeTarget, this.base);
+    return forestScores(this.packed, this.nFeatures, X, n, options) ?? this.scoresReference(X, n);
+  }
+
+  /** The JavaScript twin of the kernel (kernels/forest.wat): the fallback, and the reference it is tested against. */
+  scoresReference(X: Float32Array, n: number): Float32Array {
     const k = this.nTargets;
-    const d = this.nFeatures;
     const out = new Float32Array(n * k);
     const { trees, treeTarget } = this;
     // Blocks of rows (kept in cache), within a block tree by tree, four rows at a time: each row's
@@ -112,13 +125,35 @@ export class GbdtCore implements ModelCore {
   }
 
   appendOnnx(b: OnnxGraphBuilder, dense: string, schema: FeatureSchema): void {
-    const a = this.ensembleAttributes();
-    const [scores] = b.addNode('TreeEnsembleRegressor', [dense], 1, a, 'ai.onnx.ml');
-    if (this.task === 'regression') appendRegressionOutput(b, scores);
-    else appendClassifierOutputsFromLogits(b, scores, schema.classes ?? []);
+    if (this.task === 'regression') {
+      const [scores] = b.addNode('TreeEnsembleRegressor', [dense], 1, this.ensembleAttributes(), 'ai.onnx.ml');
+      return appendRegressionOutput(b, scores);
+    }
+    let logits: string;
+    if (this.isBinary()) {
+      // The ensemble computes the one logit f, then [0, f] for the Softmax: a single target takes
+      // ONNX Runtime's path without a vector of scores per row (about 6% less CPU time measured
+      // here on 1,000,000 rows).
+      const [f] = b.addNode('TreeEnsembleRegressor', [dense], 1, this.ensembleAttributes(1), 'ai.onnx.ml');
+      const [shape] = b.addNode('Shape', [f]);
+      // ConstantOfShape without a value: float32 zeros.
+      const [zeros] = b.addNode('ConstantOfShape', [shape]);
+      [logits] = b.addNode('Concat', [zeros, f], 1, { axis: 1 });
+    } else {
+      [logits] = b.addNode('TreeEnsembleRegressor', [dense], 1, this.ensembleAttributes(), 'ai.onnx.ml');
+    }
+    appendClassifierOutputsFromLogits(b, logits, schema.classes ?? []);
   }
 
-  private ensembleAttributes(): Record<string, string | { ints: number[] } | { floats: number[] } | string[] | number> {
+  /** Binary classification: score column 0 is the constant 0 (no tree, base 0), column 1 the logit. */
+  private isBinary(): boolean {
+    return this.nTargets === 2 && this.base[0] === 0 && this.treeTarget.every((t) => t === 1);
+  }
+
+  /** The TreeEnsembleRegressor's attributes; with `singleColumn` (every tree adds to it), one target with that column's base value. */
+  private ensembleAttributes(
+    singleColumn?: number,
+  ): Record<string, string | { ints: number[] } | { floats: number[] } | string[] | number> {
     const treeIds: number[] = [];
     const nodeIds: number[] = [];
     const featureIds: number[] = [];
@@ -145,16 +180,16 @@ export class GbdtCore implements ModelCore {
         if (leaf) {
           targetTree.push(t);
           targetNode.push(node);
-          targetIds.push(this.treeTarget[t]);
+          targetIds.push(singleColumn === undefined ? this.treeTarget[t] : 0);
           targetWeights.push(tree.value[node]);
         }
       }
     });
     return {
-      n_targets: this.nTargets,
+      n_targets: singleColumn === undefined ? this.nTargets : 1,
       aggregate_function: 'SUM',
       post_transform: 'NONE',
-      base_values: { floats: Array.from(this.base) },
+      base_values: { floats: singleColumn === undefined ? Array.from(this.base) : [this.base[singleColumn]] },
       nodes_treeids: { ints: treeIds },
       nodes_nodeids: { ints: nodeIds },
       nodes_featureids: { ints: featureIds },
@@ -189,20 +224,13 @@ function walkable(tree: Tree): WalkableTree {
   const feature = Int32Array.from(tree.feature, (f) => Math.max(f, 0));
   const left = tree.left.slice();
   const right = tree.right.slice();
-  const depthOf = new Int32Array(tree.feature.length);
-  let depth = 0;
-  // Nodes are created parent first, so one pass in id order sees every parent before its children.
   for (let node = 0; node < tree.feature.length; node++) {
     if (tree.feature[node] < 0) {
       left[node] = node;
       right[node] = node;
-      depth = Math.max(depth, depthOf[node]);
-    } else {
-      depthOf[tree.left[node]] = depthOf[node] + 1;
-      depthOf[tree.right[node]] = depthOf[node] + 1;
     }
   }
-  w = { feature, threshold: tree.threshold, missingLeft: tree.missingLeft, left, right, depth };
+  w = { feature, threshold: tree.threshold, missingLeft: tree.missingLeft, left, right, depth: treeDepth(tree) };
   walkables.set(tree, w);
   return w;
 }

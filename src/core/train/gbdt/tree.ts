@@ -27,6 +27,20 @@ export function leafOf(tree: Tree, X: Float32Array, offset: number): number {
   return node;
 }
 
+/** The depth of the deepest leaf (0 for a single leaf). Nodes are created parent first, so one pass in id order sees every parent before its children. */
+export function treeDepth(tree: Tree): number {
+  const depthOf = new Int32Array(tree.feature.length);
+  let depth = 0;
+  for (let node = 0; node < tree.feature.length; node++) {
+    if (tree.feature[node] < 0) depth = Math.max(depth, depthOf[node]);
+    else {
+      depthOf[tree.left[node]] = depthOf[node] + 1;
+      depthOf[tree.right[node]] = depthOf[node] + 1;
+    }
+  }
+  return depth;
+}
+
 /** Growing storage for a tree's nodes; `freeze` trims it to a Tree. */
 export class TreeBuilder {
   private feature: number[] = [];

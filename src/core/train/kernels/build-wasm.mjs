@@ -17,6 +17,7 @@ export const KERNEL_SOURCES = [
   { wat: 'hist.wat', out: 'hist.wasm.ts', constName: 'HIST_WASM_BASE64' },
   { wat: 'logistic.wat', out: 'logistic.wasm.ts', constName: 'LOGISTIC_WASM_BASE64' },
   { wat: 'binning.wat', out: 'binning.wasm.ts', constName: 'BINNING_WASM_BASE64' },
+  { wat: 'forest.wat', out: 'forest.wasm.ts', constName: 'FOREST_WASM_BASE64' },
 ];
 
 /** The generated TypeScript module for one WAT source. */
