@@ -3,7 +3,13 @@ import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { BinKernel, BinMapper, radixSortFloat32, SortKernel } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
-import { accumulateHistogram, ENTRY, BoostingWorkspace } from '../../../src/core/train/gbdt/workspace';
+import {
+  accumulateHistogram,
+  ENTRY,
+  BoostingWorkspace,
+  HIST_CHUNK,
+  SPARSE_LEAF,
+} from '../../../src/core/train/gbdt/workspace';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { binaryLogLoss, softmaxLoss } from '../../../src/core/train/gbdt/losses';
 import { partitionRows } from '../../../src/core/train/gbdt/partition';
@@ -674,28 +680,33 @@ test('softmax gradients on two threads equal those on one and the float64 refere
   }
 });
 
-test('the WebAssembly histogram kernel gives exactly the JavaScript reference sums, root and leaves, on one and two threads', () => {
-  // 11 columns: two groups of four plus three single ones; uneven bin counts per column.
-  const n = 20_011;
-  const d = 11;
-  const rand = mulberry32(5);
-  const nBins = Array.from({ length: d }, (_, f) => 3 + ((f * 37) % 253));
+/**
+ * Random column-major bins of n rows × d columns (column f with nBins(f) bins and its missing bin),
+ * gradients and hessians, and the reference histogram of a leaf's rows: every row in order, one
+ * column at a time, on the gradients rounded to float32 as the workspace keeps them.
+ */
+function histogramCase(n: number, d: number, seed: number, nBins: (f: number) => number) {
+  const rand = mulberry32(seed);
   const featureOffset = new Int32Array(d + 1);
-  for (let f = 0; f < d; f++) featureOffset[f + 1] = featureOffset[f] + nBins[f] + 1;
+  for (let f = 0; f < d; f++) featureOffset[f + 1] = featureOffset[f] + nBins(f) + 1;
   const bins = new Uint8Array(n * d);
-  for (let f = 0; f < d; f++) for (let i = 0; i < n; i++) bins[f * n + i] = Math.floor(rand() * (nBins[f] + 1));
+  for (let f = 0; f < d; f++) for (let i = 0; i < n; i++) bins[f * n + i] = Math.floor(rand() * (nBins(f) + 1));
   const g = Float64Array.from({ length: n }, () => rand() - 0.5);
   const h = Float64Array.from({ length: n }, () => rand());
-  const size = featureOffset[d] * ENTRY;
-  // The reference: every row of a leaf in order, one column at a time, on the gradients rounded to
-  // float32 as the builder keeps them.
   const gh = new Float32Array(ENTRY * n);
   for (let i = 0; i < n; i++) gh.set([g[i], h[i], 1, 0], ENTRY * i);
   const reference = (rows: ArrayLike<number>) => {
-    const out = new Float32Array(size);
+    const out = new Float32Array(featureOffset[d] * ENTRY);
     accumulateHistogram(out, bins, n, featureOffset, 0, d, Uint32Array.from(rows), 0, rows.length, gh);
     return out;
   };
+  return { bins, featureOffset, g, h, reference };
+}
+
+test('the WebAssembly histogram kernel gives exactly the JavaScript reference sums, root and leaves, on one and two threads', () => {
+  // 11 columns: two groups of four plus three single ones; uneven bin counts per column.
+  const n = 20_011;
+  const { bins, featureOffset, g, h, reference } = histogramCase(n, 11, 5, (f) => 3 + ((f * 37) % 253));
   for (const threads of [1, 2]) {
     const b = new BoostingWorkspace(bins, n, featureOffset, { threads });
     try {
@@ -713,6 +724,10 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
       const expected = b.histogram(0).map((v, i) => v - b.histogram(1)[i]);
       b.subtract(0, 1);
       assert.deepEqual(b.histogram(0), expected);
+      // A sparse leaf (under 1 / SPARSE_LEAF of the rows): its rows' bins gathered from the row-major copy.
+      const sparseRows = leafRows.slice(0, Math.floor(n / SPARSE_LEAF) - 1);
+      b.buildLeaf(2, 100, 100 + sparseRows.length);
+      assert.deepEqual(b.histogram(2), reference(sparseRows));
       // Histogram slots beyond the first memory pages grow the kernel's memory (and stop the helper
       // thread, which was started with fewer); earlier ones stay intact, later jobs stay exact.
       const kept = b.histogram(1).slice();
@@ -722,6 +737,34 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
       b.buildLeaf(38, 100, 100 + leafRows.length);
       assert.deepEqual(b.histogram(38), reference(leafRows));
       assert.equal(b.parallel, false);
+    } finally {
+      b.dispose();
+    }
+  }
+});
+
+test('histograms of leaves over several gathered chunks, sparse and dense, give the JavaScript reference sums on one and two threads', () => {
+  // Sparse leaves of more than two chunks need SPARSE_LEAF × 2.5 chunks of rows.
+  const n = Math.ceil(SPARSE_LEAF * 2.5 * HIST_CHUNK) + 7;
+  const { bins, featureOffset, g, h, reference } = histogramCase(n, 13, 9, (f) => 2 + ((f * 53) % 254));
+  // Ascending rows as a leaf holds them: a sparse one (every SPARSE_LEAF + 1-th row, last row included) and a dense one.
+  const sparse = Uint32Array.from(
+    { length: Math.floor((n - 1) / (SPARSE_LEAF + 1)) + 1 },
+    (_, k) => n - 1 - k * (SPARSE_LEAF + 1),
+  ).reverse();
+  const dense = Uint32Array.from({ length: Math.floor(n / 3) }, (_, k) => 3 * k + 1);
+  assert.ok(sparse.length > 2 * HIST_CHUNK && sparse.length * SPARSE_LEAF < n);
+  for (const threads of [1, 2]) {
+    const b = new BoostingWorkspace(bins, n, featureOffset, { threads });
+    try {
+      assert.equal(b.parallel, threads === 2);
+      b.setGradients(g, h);
+      for (const rows of [sparse, dense]) {
+        b.rows.set(rows);
+        b.buildLeaf(0, 0, rows.length);
+        assert.deepEqual(b.histogram(0), reference(rows));
+      }
+      assert.equal(b.parallel, threads === 2, 'no helper failure');
     } finally {
       b.dispose();
     }

@@ -6,7 +6,8 @@
 // 4-lane float32 entry (the fourth lane is padding), so that a row's update is one f32x4 add. The
 // gradients themselves are float32 (as scikit-learn keeps them); each bin sums a few hundred of them,
 // and the split search adds the bins up in float64. The work runs in a small WebAssembly kernel
-// (kernels/hist.wat) on one shared WebAssembly memory holding the binned columns, the row indices,
+// (kernels/hist.wat) on one shared WebAssembly memory holding the binned columns (and a row-major
+// copy, which the histograms of sparse leaves gather their rows' bins from), the row indices,
 // the scores, targets and gradients, and the histograms themselves (numbered slots: the kernel writes
 // each in place, and the sibling subtraction runs in the kernel too).
 //
@@ -76,7 +77,11 @@ type HistFn = (
   m: number,
   gh: number,
   ordered: number,
+  chunk: number,
+  binsRows: number,
+  d: number,
 ) => void;
+type TransposeFn = (src: number, n: number, d: number, dst: number) => void;
 type SubFn = (dst: number, src: number, count: number) => void;
 type PartitionFn = (
   rows: number,
@@ -106,7 +111,8 @@ const LOSS = HELPER_FIRST_WORD + 7; // GRADIENTS: index in RANGE_GRADIENTS
 const WITH_LOSS = HELPER_FIRST_WORD + 8; // GRADIENTS: 1 to sum the loss too
 const LEAF_COUNT = HELPER_FIRST_WORD + 9; // SCORES: leaves in leafRanges
 const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column
-const CONTROL_WORDS = HELPER_FIRST_WORD + 11;
+const BINS_ROWS = HELPER_FIRST_WORD + 11; // STEP: the row-major bins' byte offset when the leaf's bins are gathered, else -1
+const CONTROL_WORDS = HELPER_FIRST_WORD + 12;
 
 const KIND_STEP = 1;
 const KIND_GRADIENTS = 2;
@@ -132,6 +138,15 @@ const HELPER_START_TIMEOUT_MS = 10_000;
 /** The most memory histogram slots made up front for a helper thread may take (else: one thread). */
 const PARALLEL_SLOT_BYTES = 256 * 1024 * 1024;
 
+/**
+ * A leaf's histogram reads its rows' bins from the row-major copy (gathered chunk by chunk) when it
+ * holds fewer than 1 / SPARSE_LEAF of the rows: scattered rows then touch a cache line per row rather
+ * than one per row and column. Denser leaves read the columns (most lines are shared by several rows).
+ */
+export const SPARSE_LEAF = 12;
+/** Rows gathered per chunk of a leaf's histogram (entries and, for a sparse leaf, bins). */
+export const HIST_CHUNK = 4096;
+
 /** Below this many rows a partition is not worth waking the helper thread. */
 const PARALLEL_MIN_PARTITION = 20_000;
 
@@ -142,6 +157,8 @@ const MAX_PAGES = 65536;
 /** Byte offsets of the kernel's arrays in its memory. */
 interface Layout {
   bins: number;
+  /** The same bins row-major (row i's d bytes at binsRows + i * d), for sparse leaves' histograms. */
+  binsRows: number;
   offsets: number;
   rows: number;
   /** Where partitions put right-hand rows before they are copied back to rows. */
@@ -151,9 +168,11 @@ interface Layout {
   y: number;
   /** One 4-lane f32 entry per row: (g, h, 1, 0). */
   gh: number;
-  /** Scratch for a leaf's entries in row order: the main thread's and the helper's. */
+  /** Scratch for a chunk of a leaf's entries and bins in row order: the main thread's and the helper's. */
   ordered: number;
   orderedHelper: number;
+  /** Rows per chunk of a leaf's histogram (HIST_CHUNK, or n when smaller). */
+  chunk: number;
   /** (start, end, value) f64 triples of a grown tree's leaves, one per histogram slot at most. */
   leafRanges: number;
   /** With several score columns: every column's gradients and hessians, f32, column-major (n per column). */
@@ -173,22 +192,25 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
     return at;
   };
   const bins = take(n * d);
+  // 16 bytes more: the gather reads whole v128 past a row's last column.
+  const binsRows = take(n * d + 16);
   const offsets = take(4 * (d + 1));
   const rows = take(4 * n);
   const scratch = take(4 * n);
   const scores = take(8 * n * scoreColumns);
   const y = take(8 * n);
   const gh = take(4 * ENTRY * n);
-  const ordered = take(4 * ENTRY * n);
-  const orderedHelper = take(4 * ENTRY * n);
+  const chunk = Math.min(n, HIST_CHUNK);
+  const ordered = take(chunk * (4 * ENTRY + 16 * Math.ceil(d / 16)));
+  const orderedHelper = take(chunk * (4 * ENTRY + 16 * Math.ceil(d / 16)));
   const leafRanges = take(24 * maxLeaves);
   const columnGradients = scoreColumns > 1 ? 4 * n * scoreColumns : 0;
   const classG = take(columnGradients);
   const classH = take(columnGradients);
   const slots = take(0);
   return {
-    ...{ bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, classG, classH },
-    ...{ slots, bytes: p },
+    ...{ bins, binsRows, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, classG, classH },
+    ...{ chunk, slots, bytes: p },
   };
 }
 
@@ -230,7 +252,7 @@ const view = (offset) => {
       io[p + 6] = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
     } else {
       const out = Atomics.load(control, ${OUT});
-      hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper);
+      hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper, at.chunk, Atomics.load(control, ${BINS_ROWS}), featureOffset.length - 1);
       const dst = Atomics.load(control, ${SUB_DST});
       if (dst >= 0) sub(dst + 4 * first, out + 4 * first, count);
       Atomics.store(control, ${SUBTRACTED}, 1);
@@ -309,6 +331,7 @@ export class BoostingWorkspace {
     hist: HistFn;
     sub: SubFn;
     partition: PartitionFn;
+    transpose: TransposeFn;
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
@@ -370,10 +393,19 @@ export class BoostingWorkspace {
     });
     const buffer = memory.buffer;
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
+    const transpose = ex.transpose as TransposeFn;
+    this.kernel = {
+      hist: ex.hist as HistFn,
+      sub: ex.sub as SubFn,
+      partition: ex.partition as PartitionFn,
+      transpose,
+      memory,
+      at,
+    };
     this.bins = new Uint8Array(buffer, at.bins, n * d);
     if (typeof bins === 'function') bins(this.bins);
     else this.bins.set(bins);
+    transpose(at.bins, n, d, at.binsRows);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
     this.rows = new Uint32Array(buffer, at.rows, n);
     this.scratch = new Uint32Array(buffer, at.scratch, n);
@@ -543,6 +575,7 @@ export class BoostingWorkspace {
     control[COUNT] = m;
     control[OUT] = out.byteOffset;
     control[SUB_DST] = subtractFrom >= 0 ? this.histogram(subtractFrom).byteOffset : -1;
+    control[BINS_ROWS] = this.gatheredBins(start, m);
     control[LEAVES] = leaves.length;
     control[SUBTRACTED] = 0;
     for (let i = 0; i < leaves.length; i++) {
@@ -750,12 +783,20 @@ export class BoostingWorkspace {
         m,
         k.at.gh,
         k.at.ordered,
+        k.at.chunk,
+        this.gatheredBins(start, m),
+        this.featureOffset.length - 1,
       );
       return;
     }
     if (start >= 0)
       accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.gh);
     else accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.identity(), 0, m, this.gh);
+  }
+
+  /** The kernel's binsRows argument for a histogram of m rows from `start` (-1 for the root): see SPARSE_LEAF. */
+  private gatheredBins(start: number, m: number): number {
+    return start >= 0 && m * SPARSE_LEAF < this.n ? this.kernel!.at.binsRows : -1;
   }
 
   private identityRows: Uint32Array | null = null;
