@@ -8,10 +8,11 @@ import {
   ENTRY,
   BoostingWorkspace,
   HIST_CHUNK,
+  histKernelModule,
   SPARSE_LEAF,
 } from '../../../src/core/train/gbdt/workspace';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
-import { binaryLogLoss, softmaxLoss } from '../../../src/core/train/gbdt/losses';
+import { binaryLogLoss, binaryRangeGradients, softmaxLoss } from '../../../src/core/train/gbdt/losses';
 import { partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
@@ -632,6 +633,14 @@ test('gradients on two threads equal those on one: float32 per row, the same sum
     for (const x of builders) x.buildRoot(0);
     assert.deepEqual(builders[1].histogram(0), builders[0].histogram(0));
     assert.equal(builders[0].histogram(0)[2], n);
+    // Without the loss the kernel computes them (binaryGradients, each thread its half): the same values.
+    const withLoss = builders[0].histogram(0).slice();
+    const [c, e] = builders.map((x) => x.gradients(binaryLogLoss.rangeGradients, false));
+    assert.deepEqual(c, { ...a, loss: 0 });
+    assert.deepEqual(e, c);
+    for (const x of builders) x.buildRoot(0);
+    assert.deepEqual(builders[0].histogram(0), withLoss);
+    assert.deepEqual(builders[1].histogram(0), withLoss);
   } finally {
     for (const x of builders) x.dispose();
   }
@@ -769,4 +778,50 @@ test('histograms of leaves over several gathered chunks, sparse and dense, give 
       b.dispose();
     }
   }
+});
+
+test('the log-loss gradients of the kernel are the bits of binaryRangeGradients (its exp twin included: clamps, halves, NaN), and e^x within 4 ulps of Math.exp', () => {
+  const module = histKernelModule();
+  assert.ok(module, 'the WebAssembly kernel compiles here');
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const exp = ex.exp as (x: number) => number;
+  const binaryGradients = ex.binaryGradients as (...args: number[]) => void;
+  const rand = mulberry32(77);
+  const ln2 = Math.LN2;
+  // Scores at the clamps and beyond, where x log2(e) is close to a half (rounding to even), and random ones.
+  const special = [
+    0, -0, 1e-300, -1e-300, 707.9, 708, 708.1, 709, 709.5, 1e6, -707.9, -708, -708.1, -709, -709.5, -1e6,
+  ];
+  for (let k = -20; k <= 20; k++) special.push((k + 0.5) * ln2, -(k + 0.5) * ln2, (k + 0.5) / Math.LOG2E);
+  special.push(Infinity, -Infinity, NaN);
+  const scores = Float64Array.from([...special, ...Array.from({ length: 20_000 }, () => (rand() - 0.5) * 60)]);
+  const n = scores.length;
+  const y = Float64Array.from(scores, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const at = { scores: 0, y: 8 * n, gh: 16 * n, sums: 32 * n };
+  new Float64Array(memory.buffer, at.scores, n).set(scores);
+  new Float64Array(memory.buffer, at.y, n).set(y);
+  const kernelGh = new Float32Array(memory.buffer, at.gh, ENTRY * n);
+  binaryGradients(at.scores, at.y, at.gh, 0, n, at.sums);
+  const gh = new Float32Array(ENTRY * n);
+  const sums = new Float64Array(3);
+  binaryRangeGradients(scores, y, gh, 0, n, 0, sums, 0);
+  for (let i = 0; i < n; i++) {
+    assert.ok(Object.is(kernelGh[ENTRY * i], gh[ENTRY * i]), `g of score ${scores[i]}`);
+    assert.ok(Object.is(kernelGh[ENTRY * i + 1], gh[ENTRY * i + 1]), `h of score ${scores[i]}`);
+  }
+  const kernelSums = new Float64Array(memory.buffer, at.sums, 2);
+  // NaN among the scores: the sums are NaN on both sides (how a diverging fit is caught).
+  assert.ok(Number.isNaN(kernelSums[0]) && Number.isNaN(sums[1]));
+  binaryGradients(at.scores, at.y, at.gh, special.length, n, at.sums);
+  binaryRangeGradients(scores, y, gh, special.length, n, 0, sums, 0);
+  assert.deepEqual(Array.from(kernelSums), [sums[1], sums[2]]);
+  // Accuracy: e^x within 4 ulps of Math.exp over the clamped range.
+  const ulp = (v: number) => 2 ** (Math.floor(Math.log2(v)) - 52);
+  for (const x of [...scores.filter((v) => Math.abs(v) <= 700), 700, -700, 1, -1]) {
+    const e = Math.exp(x);
+    assert.ok(Math.abs(exp(x) - e) <= 4 * ulp(e), `exp(${x}): ${exp(x)} vs ${e}`);
+  }
+  assert.equal(exp(1e6), exp(709));
+  assert.ok(Number.isNaN(exp(NaN)));
 });

@@ -23,7 +23,7 @@
 import { compileKernel } from '../kernels/compile';
 import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
-import { RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
+import { binaryRangeGradients, RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
 
@@ -82,6 +82,13 @@ type HistFn = (
   d: number,
 ) => void;
 type TransposeFn = (src: number, n: number, d: number, dst: number) => void;
+type BinaryGradientsFn = (scores: number, y: number, gh: number, start: number, end: number, sums: number) => void;
+
+/**
+ * The loss whose gradients the kernel computes (binaryGradients in kernels/hist.wat, the twin of
+ * binaryRangeGradients) when its loss is not summed: the log loss, whose exponential costs most.
+ */
+const KERNEL_GRADIENTS = RANGE_GRADIENTS.indexOf(binaryRangeGradients);
 type SubFn = (dst: number, src: number, count: number) => void;
 type PartitionFn = (
   rows: number,
@@ -173,6 +180,8 @@ interface Layout {
   orderedHelper: number;
   /** Rows per chunk of a leaf's histogram (HIST_CHUNK, or n when smaller). */
   chunk: number;
+  /** binaryGradients' two f64 sums: the main thread's, then the helper's. */
+  gradientSums: number;
   /** (start, end, value) f64 triples of a grown tree's leaves, one per histogram slot at most. */
   leafRanges: number;
   /** With several score columns: every column's gradients and hessians, f32, column-major (n per column). */
@@ -203,13 +212,29 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   const chunk = Math.min(n, HIST_CHUNK);
   const ordered = take(chunk * (4 * ENTRY + 16 * Math.ceil(d / 16)));
   const orderedHelper = take(chunk * (4 * ENTRY + 16 * Math.ceil(d / 16)));
+  const gradientSums = take(32);
   const leafRanges = take(24 * maxLeaves);
   const columnGradients = scoreColumns > 1 ? 4 * n * scoreColumns : 0;
   const classG = take(columnGradients);
   const classH = take(columnGradients);
   const slots = take(0);
   return {
-    ...{ bins, binsRows, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, classG, classH },
+    ...{
+      bins,
+      binsRows,
+      offsets,
+      rows,
+      scratch,
+      gradientSums,
+      scores,
+      y,
+      gh,
+      ordered,
+      orderedHelper,
+      leafRanges,
+      classG,
+      classH,
+    },
     ...{ chunk, slots, bytes: p },
   };
 }
@@ -218,12 +243,13 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 const HELPER_SOURCE = helperSource(
   `
 const { module, memory, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
-const { hist, sub, partition } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { hist, sub, partition, binaryGradients } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
 const softmaxRangeGradients = (${softmaxRangeGradients.toString()});
 const buffer = memory.buffer;
+const gradientSums = new Float64Array(buffer, at.gradientSums + 16, 2);
 const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
 const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
@@ -242,7 +268,12 @@ const view = (offset) => {
   `
     const kind = Atomics.load(control, ${KIND});
     if (kind === ${KIND_GRADIENTS}) {
-      rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, Atomics.load(control, ${WITH_LOSS}), io, ${IO_SUMS});
+      const loss = Atomics.load(control, ${LOSS});
+      const withLoss = Atomics.load(control, ${WITH_LOSS});
+      if (loss === ${KERNEL_GRADIENTS} && withLoss === 0) {
+        binaryGradients(at.scores, at.y, at.gh, rowSplit, n, at.gradientSums + 16);
+        io.set([0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
+      } else rangeGradients[loss](scores, y, gh, rowSplit, n, withLoss, io, ${IO_SUMS});
     } else if (kind === ${KIND_SOFTMAX}) {
       softmaxRangeGradients(scores, y, classG, classH, scoreColumns, n, rowSplit, n, io, ${IO_SUMS});
     } else if (kind === ${KIND_SCORES}) {
@@ -332,6 +363,7 @@ export class BoostingWorkspace {
     sub: SubFn;
     partition: PartitionFn;
     transpose: TransposeFn;
+    binaryGradients: BinaryGradientsFn;
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
@@ -399,6 +431,7 @@ export class BoostingWorkspace {
       sub: ex.sub as SubFn,
       partition: ex.partition as PartitionFn,
       transpose,
+      binaryGradients: ex.binaryGradients as BinaryGradientsFn,
       memory,
       at,
     };
@@ -485,18 +518,17 @@ export class BoostingWorkspace {
    */
   gradients(loss: number, withLoss = true): GradientSums {
     const { control, sums, n } = this;
-    const fn = RANGE_GRADIENTS[loss];
     const w = withLoss ? 1 : 0;
     if (!control) {
-      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
-      fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
+      this.rangeGradients(loss, w, 0, this.rowSplit, 0);
+      this.rangeGradients(loss, w, this.rowSplit, n, 3);
     } else {
       control[KIND] = KIND_GRADIENTS;
       control[LOSS] = loss;
       control[WITH_LOSS] = w;
       const job = this.post();
-      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
-      if (this.await(job)) fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
+      this.rangeGradients(loss, w, 0, this.rowSplit, 0);
+      if (this.await(job)) this.rangeGradients(loss, w, this.rowSplit, n, 3);
       else sums.set(this.io!.subarray(IO_SUMS, IO_SUMS + 3), 3);
     }
     return { loss: sums[0] + sums[3], g: sums[1] + sums[4], h: sums[2] + sums[5] };
@@ -656,6 +688,18 @@ export class BoostingWorkspace {
     addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
     if (this.await(job))
       addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
+  }
+
+  /** RANGE_GRADIENTS[loss] over rows [start, end) on this thread (the kernel's twin where it has one), sums to this.sums[at..]. */
+  private rangeGradients(loss: number, withLoss: number, start: number, end: number, at: number): void {
+    const k = this.kernel;
+    if (k && loss === KERNEL_GRADIENTS && withLoss === 0) {
+      k.binaryGradients(k.at.scores, k.at.y, k.at.gh, start, end, k.at.gradientSums);
+      const kernelSums = new Float64Array(k.memory.buffer, k.at.gradientSums, 2);
+      this.sums.set([0, kernelSums[0], kernelSums[1]], at);
+      return;
+    }
+    RANGE_GRADIENTS[loss](this.scores, this.y, this.gh, start, end, withLoss, this.sums, at);
   }
 
   /** partitionRows on this thread: the kernel's, or the JavaScript fallback. */

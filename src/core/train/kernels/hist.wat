@@ -337,4 +337,56 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rowsLoop)))
     (i32.sub (local.get $l) (local.get $start)))
+
+  ;; exp(x) in f64 for x in [-708, 709] (clamped there: beyond, the sigmoid below is 0 or 1 in
+  ;; float32 either way): x = k ln 2 + r with |r| <= ln 2 / 2 (ln 2 split in two parts so that k ln 2
+  ;; is exact), e^r by its Taylor series to degree 12 (truncation under 2e-16 relative), and 2^k
+  ;; added to the exponent bits (NaN stays NaN). Within a few ulps of Math.exp; binaryRangeGradients
+  ;; (gbdt/losses.ts) does the same operations in JavaScript, with the same results bit for bit.
+  (func $exp (export "exp") (param $x f64) (result f64)
+    (local $k f64) (local $r f64) (local $e f64)
+    (local.set $x (f64.min (f64.max (local.get $x) (f64.const -708)) (f64.const 709)))
+    (local.set $k (f64.nearest (f64.mul (local.get $x) (f64.const 1.4426950408889634))))
+    (local.set $r (f64.sub (f64.sub (local.get $x) (f64.mul (local.get $k) (f64.const 0.6931471803691238)))
+      (f64.mul (local.get $k) (f64.const 1.9082149292705877e-10))))
+    (local.set $e (f64.const 2.08767569878681e-9))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 2.505210838544172e-8)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 2.755731922398589e-7)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 2.7557319223985893e-6)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 2.48015873015873e-5)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 1.984126984126984e-4)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 1.3888888888888889e-3)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 8.333333333333333e-3)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 4.1666666666666664e-2)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 0.16666666666666666)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 0.5)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 1)))
+    (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const 1)))
+    (f64.reinterpret_i64 (i64.add (i64.reinterpret_f64 (local.get $e))
+      (i64.shl (i64.trunc_sat_f64_s (local.get $k)) (i64.const 52)))))
+
+  ;; binaryGradients(scores, y, gh, start, end, sums): the binary log loss's gradients of rows
+  ;; [start, end): p = 1 / (1 + e^-z) of the row's f64 score z, g = p - y and h = p (1 - p) rounded
+  ;; to f32 into lanes 0 and 1 of its gh entry; sums[0] and sums[1] (f64) get the sums of the
+  ;; rounded g and h, added in row order. The twin of binaryRangeGradients (gbdt/losses.ts) with
+  ;; $exp for Math.exp.
+  (func (export "binaryGradients") (param $scores i32) (param $y i32) (param $gh i32) (param $start i32) (param $end i32) (param $sums i32)
+    (local $i i32) (local $p f64) (local $g f32) (local $h f32) (local $sg f64) (local $sh f64) (local $a i32)
+    (local.set $i (local.get $start))
+    (block $done
+      (loop $rowsLoop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $p (f64.div (f64.const 1) (f64.add (f64.const 1)
+          (call $exp (f64.neg (f64.load (i32.add (local.get $scores) (i32.shl (local.get $i) (i32.const 3)))))))))
+        (local.set $g (f32.demote_f64 (f64.sub (local.get $p) (f64.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $h (f32.demote_f64 (f64.mul (local.get $p) (f64.sub (f64.const 1) (local.get $p)))))
+        (local.set $a (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4))))
+        (f32.store (local.get $a) (local.get $g))
+        (f32.store offset=4 (local.get $a) (local.get $h))
+        (local.set $sg (f64.add (local.get $sg) (f64.promote_f32 (local.get $g))))
+        (local.set $sh (f64.add (local.get $sh) (f64.promote_f32 (local.get $h))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowsLoop)))
+    (f64.store (local.get $sums) (local.get $sg))
+    (f64.store offset=8 (local.get $sums) (local.get $sh)))
 )
