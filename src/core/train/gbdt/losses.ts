@@ -119,7 +119,7 @@ export function squaredRangeGradients(
 /**
  * Binary log loss on the logit z of class 1 (y is 0 or 1): g = σ(z) - y, h = σ(z)(1 - σ(z)). The
  * JavaScript twin of the kernel's binaryGradients (kernels/hist.wat), which the workspace runs
- * instead when the loss is not summed (3× faster): the same gradients bit for bit.
+ * instead (the loss, when summed, by binaryLossSum): the same gradients bit for bit.
  */
 export function binaryRangeGradients(
   scores: Float64Array,
@@ -171,6 +171,21 @@ export function binaryRangeGradients(
   out[at + 2] = sumH;
 }
 
+/**
+ * The binary log loss summed over rows [start, end) of scores (what binaryRangeGradients sums with
+ * withLoss 1), for the kernel's gradients, which leave it out. Self-contained (the helper thread runs
+ * it from its source text).
+ */
+export function binaryLossSum(scores: Float64Array, y: Float64Array, start: number, end: number): number {
+  let loss = 0;
+  for (let i = start; i < end; i++) {
+    const z = scores[i];
+    // log(1 + e^z) - y z without overflow.
+    loss += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - y[i] * z;
+  }
+  return loss;
+}
+
 /** The range gradient functions, by BoostingLoss.rangeGradients. */
 export const RANGE_GRADIENTS: readonly RangeGradients[] = [squaredRangeGradients, binaryRangeGradients];
 
@@ -204,13 +219,7 @@ export const binaryLogLoss: SingleScoreLoss = {
     return Float64Array.of(Math.log(p / (1 - p)));
   },
   meanLoss(scores, y) {
-    let s = 0;
-    for (let i = 0; i < y.length; i++) {
-      // log(1 + e^z) - y z, computed without overflow.
-      const z = scores[i];
-      s += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - y[i] * z;
-    }
-    return y.length > 0 ? s / y.length : 0;
+    return y.length > 0 ? binaryLossSum(scores, y, 0, y.length) / y.length : 0;
   },
 };
 

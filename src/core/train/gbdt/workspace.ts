@@ -23,7 +23,7 @@
 import { compileKernel } from '../kernels/compile';
 import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
-import { binaryRangeGradients, RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
+import { binaryLossSum, binaryRangeGradients, RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
 
@@ -86,7 +86,7 @@ type BinaryGradientsFn = (scores: number, y: number, gh: number, start: number, 
 
 /**
  * The loss whose gradients the kernel computes (binaryGradients in kernels/hist.wat, the twin of
- * binaryRangeGradients) when its loss is not summed: the log loss, whose exponential costs most.
+ * binaryRangeGradients; the loss, when summed, by binaryLossSum): the log loss, whose exponential costs most.
  */
 const KERNEL_GRADIENTS = RANGE_GRADIENTS.indexOf(binaryRangeGradients);
 type SubFn = (dst: number, src: number, count: number) => void;
@@ -248,6 +248,7 @@ const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
 const softmaxRangeGradients = (${softmaxRangeGradients.toString()});
+const binaryLossSum = (${binaryLossSum.toString()});
 const buffer = memory.buffer;
 const gradientSums = new Float64Array(buffer, at.gradientSums + 16, 2);
 const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
@@ -270,9 +271,9 @@ const view = (offset) => {
     if (kind === ${KIND_GRADIENTS}) {
       const loss = Atomics.load(control, ${LOSS});
       const withLoss = Atomics.load(control, ${WITH_LOSS});
-      if (loss === ${KERNEL_GRADIENTS} && withLoss === 0) {
+      if (loss === ${KERNEL_GRADIENTS}) {
         binaryGradients(at.scores, at.y, at.gh, rowSplit, n, at.gradientSums + 16);
-        io.set([0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
+        io.set([withLoss === 1 ? binaryLossSum(scores, y, rowSplit, n) : 0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
       } else rangeGradients[loss](scores, y, gh, rowSplit, n, withLoss, io, ${IO_SUMS});
     } else if (kind === ${KIND_SOFTMAX}) {
       softmaxRangeGradients(scores, y, classG, classH, scoreColumns, n, rowSplit, n, io, ${IO_SUMS});
@@ -693,10 +694,11 @@ export class BoostingWorkspace {
   /** RANGE_GRADIENTS[loss] over rows [start, end) on this thread (the kernel's twin where it has one), sums to this.sums[at..]. */
   private rangeGradients(loss: number, withLoss: number, start: number, end: number, at: number): void {
     const k = this.kernel;
-    if (k && loss === KERNEL_GRADIENTS && withLoss === 0) {
+    if (k && loss === KERNEL_GRADIENTS) {
       k.binaryGradients(k.at.scores, k.at.y, k.at.gh, start, end, k.at.gradientSums);
       const kernelSums = new Float64Array(k.memory.buffer, k.at.gradientSums, 2);
-      this.sums.set([0, kernelSums[0], kernelSums[1]], at);
+      const lossSum = withLoss === 1 ? binaryLossSum(this.scores, this.y, start, end) : 0;
+      this.sums.set([lossSum, kernelSums[0], kernelSums[1]], at);
       return;
     }
     RANGE_GRADIENTS[loss](this.scores, this.y, this.gh, start, end, withLoss, this.sums, at);

@@ -365,28 +365,67 @@
     (f64.reinterpret_i64 (i64.add (i64.reinterpret_f64 (local.get $e))
       (i64.shl (i64.trunc_sat_f64_s (local.get $k)) (i64.const 52)))))
 
+  ;; $exp on two lanes: the same operations, lane by lane (so the same bits).
+  (func $exp2 (param $x v128) (result v128)
+    (local $k v128) (local $r v128) (local $e v128)
+    (local.set $x (f64x2.min (f64x2.max (local.get $x) (f64x2.splat (f64.const -708))) (f64x2.splat (f64.const 709))))
+    (local.set $k (f64x2.nearest (f64x2.mul (local.get $x) (f64x2.splat (f64.const 1.4426950408889634)))))
+    (local.set $r (f64x2.sub (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0.6931471803691238))))
+      (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.9082149292705877e-10)))))
+    (local.set $e (f64x2.splat (f64.const 2.08767569878681e-9)))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 2.505210838544172e-8))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 2.755731922398589e-7))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 2.7557319223985893e-6))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 2.48015873015873e-5))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 1.984126984126984e-4))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 1.3888888888888889e-3))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 8.333333333333333e-3))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 4.1666666666666664e-2))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 0.16666666666666666))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 0.5))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 1))))
+    (local.set $e (f64x2.add (f64x2.mul (local.get $e) (local.get $r)) (f64x2.splat (f64.const 1))))
+    ;; k fits an i32 (|k| <= 1023; NaN gives 0, as i64.trunc_sat_f64_s).
+    (i64x2.add (local.get $e)
+      (i64x2.shl (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i32.const 52))))
+
   ;; binaryGradients(scores, y, gh, start, end, sums): the binary log loss's gradients of rows
   ;; [start, end): p = 1 / (1 + e^-z) of the row's f64 score z, g = p - y and h = p (1 - p) rounded
   ;; to f32 into lanes 0 and 1 of its gh entry; sums[0] and sums[1] (f64) get the sums of the
-  ;; rounded g and h, added in row order. The twin of binaryRangeGradients (gbdt/losses.ts) with
-  ;; $exp for Math.exp.
+  ;; rounded g and h, added in row order. Two rows at a time (f64x2), the last odd one alone. The
+  ;; twin of binaryRangeGradients (gbdt/losses.ts) with $exp for Math.exp.
   (func (export "binaryGradients") (param $scores i32) (param $y i32) (param $gh i32) (param $start i32) (param $end i32) (param $sums i32)
-    (local $i i32) (local $p f64) (local $g f32) (local $h f32) (local $sg f64) (local $sh f64) (local $a i32)
+    (local $i i32) (local $p v128) (local $g v128) (local $h v128) (local $gh2 v128) (local $sg f64) (local $sh f64) (local $a i32)
     (local.set $i (local.get $start))
     (block $done
-      (loop $rowsLoop
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (local.set $p (f64.div (f64.const 1) (f64.add (f64.const 1)
-          (call $exp (f64.neg (f64.load (i32.add (local.get $scores) (i32.shl (local.get $i) (i32.const 3)))))))))
-        (local.set $g (f32.demote_f64 (f64.sub (local.get $p) (f64.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))))))
-        (local.set $h (f32.demote_f64 (f64.mul (local.get $p) (f64.sub (f64.const 1) (local.get $p)))))
+      (loop $pairs
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $end)))
+        (local.set $p (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (f64.const 1))
+          (call $exp2 (f64x2.neg (v128.load (i32.add (local.get $scores) (i32.shl (local.get $i) (i32.const 3)))))))))
+        (local.set $g (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (v128.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $h (f32x4.demote_f64x2_zero (f64x2.mul (local.get $p) (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $p)))))
+        ;; (g0, h0, g1, h1): row i's (g, h) in the low 8 bytes, row i + 1's in the high 8.
+        (local.set $gh2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $g) (local.get $h)))
         (local.set $a (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4))))
-        (f32.store (local.get $a) (local.get $g))
-        (f32.store offset=4 (local.get $a) (local.get $h))
-        (local.set $sg (f64.add (local.get $sg) (f64.promote_f32 (local.get $g))))
-        (local.set $sh (f64.add (local.get $sh) (f64.promote_f32 (local.get $h))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rowsLoop)))
+        (v128.store64_lane 0 (local.get $a) (local.get $gh2))
+        (v128.store64_lane offset=16 1 (local.get $a) (local.get $gh2))
+        (local.set $sg (f64.add (f64.add (local.get $sg) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $g))))
+          (f64.promote_f32 (f32x4.extract_lane 1 (local.get $g)))))
+        (local.set $sh (f64.add (f64.add (local.get $sh) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $h))))
+          (f64.promote_f32 (f32x4.extract_lane 1 (local.get $h)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs)))
+    (if (i32.lt_u (local.get $i) (local.get $end))
+      (then
+        (local.set $p (f64x2.splat (f64.div (f64.const 1) (f64.add (f64.const 1)
+          (call $exp (f64.neg (f64.load (i32.add (local.get $scores) (i32.shl (local.get $i) (i32.const 3))))))))))
+        (local.set $g (f32x4.splat (f32.demote_f64 (f64.sub (f64x2.extract_lane 0 (local.get $p)) (f64.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))))))
+        (local.set $h (f32x4.splat (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $p)) (f64.sub (f64.const 1) (f64x2.extract_lane 0 (local.get $p)))))))
+        (local.set $a (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4))))
+        (f32.store (local.get $a) (f32x4.extract_lane 0 (local.get $g)))
+        (f32.store offset=4 (local.get $a) (f32x4.extract_lane 0 (local.get $h)))
+        (local.set $sg (f64.add (local.get $sg) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $g)))))
+        (local.set $sh (f64.add (local.get $sh) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $h)))))))
     (f64.store (local.get $sums) (local.get $sg))
     (f64.store offset=8 (local.get $sums) (local.get $sh)))
 )
