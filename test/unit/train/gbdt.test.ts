@@ -825,3 +825,31 @@ test('the log-loss gradients of the kernel are the bits of binaryRangeGradients 
   assert.equal(exp(1e6), exp(709));
   assert.ok(Number.isNaN(exp(NaN)));
 });
+
+test('the interleave kernel gives the entries and sums of setGradients for a softmax column (each half of the rows summed apart)', () => {
+  const module = histKernelModule();
+  assert.ok(module, 'the WebAssembly kernel compiles here');
+  const n = 10_001;
+  const rand = mulberry32(88);
+  const g = Float32Array.from({ length: n }, () => rand() - 0.5);
+  const h = Float32Array.from({ length: n }, () => rand() * 0.25);
+  const memory = new WebAssembly.Memory({ initial: 8, maximum: 8, shared: true });
+  const interleave = new WebAssembly.Instance(module, { env: { memory } }).exports.interleave as (
+    ...args: number[]
+  ) => void;
+  const at = { g: 0, h: 4 * n, gh: 8 * n, sums: 24 * n };
+  new Float32Array(memory.buffer, at.g, n).set(g);
+  new Float32Array(memory.buffer, at.h, n).set(h);
+  const half = n >>> 1;
+  const sums = new Float64Array(memory.buffer, at.sums, 4);
+  interleave(at.g, at.h, at.gh, 0, half, at.sums);
+  interleave(at.g, at.h, at.gh, half, n, at.sums + 16);
+  const gh = new Float32Array(memory.buffer, at.gh, ENTRY * n);
+  for (let i = 0; i < n; i++) assert.ok(gh[ENTRY * i] === g[i] && gh[ENTRY * i + 1] === h[i], `row ${i}`);
+  const workspace = new BoostingWorkspace(new Uint8Array(n), n, Int32Array.of(0, 2), { threads: 1 });
+  try {
+    assert.deepEqual(workspace.setGradients(g, h), { loss: 0, g: sums[0] + sums[2], h: sums[1] + sums[3] });
+  } finally {
+    workspace.dispose();
+  }
+});

@@ -83,6 +83,7 @@ type HistFn = (
 ) => void;
 type TransposeFn = (src: number, n: number, d: number, dst: number) => void;
 type BinaryGradientsFn = (scores: number, y: number, gh: number, start: number, end: number, sums: number) => void;
+type InterleaveFn = (g: number, h: number, gh: number, start: number, end: number, sums: number) => void;
 
 /**
  * The loss whose gradients the kernel computes (binaryGradients in kernels/hist.wat, the twin of
@@ -119,6 +120,7 @@ const WITH_LOSS = HELPER_FIRST_WORD + 8; // GRADIENTS: 1 to sum the loss too
 const LEAF_COUNT = HELPER_FIRST_WORD + 9; // SCORES: leaves in leafRanges
 const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column
 const BINS_ROWS = HELPER_FIRST_WORD + 11; // STEP: the row-major bins' byte offset when the leaf's bins are gathered, else -1
+// COLUMN: the score column (COLUMN) whose gradients go to gh
 const CONTROL_WORDS = HELPER_FIRST_WORD + 12;
 
 const KIND_STEP = 1;
@@ -126,6 +128,7 @@ const KIND_GRADIENTS = 2;
 const KIND_PARTITION = 3;
 const KIND_SCORES = 4;
 const KIND_SOFTMAX = 5;
+const KIND_COLUMN = 6;
 
 /** Leaves whose best splits one step finds at most (a split's two children). */
 const MAX_LEAVES_PER_STEP = 2;
@@ -243,7 +246,7 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 const HELPER_SOURCE = helperSource(
   `
 const { module, memory, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
-const { hist, sub, partition, binaryGradients } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { hist, sub, partition, binaryGradients, interleave } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
@@ -275,6 +278,10 @@ const view = (offset) => {
         binaryGradients(at.scores, at.y, at.gh, rowSplit, n, at.gradientSums + 16);
         io.set([withLoss === 1 ? binaryLossSum(scores, y, rowSplit, n) : 0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
       } else rangeGradients[loss](scores, y, gh, rowSplit, n, withLoss, io, ${IO_SUMS});
+    } else if (kind === ${KIND_COLUMN}) {
+      const c = Atomics.load(control, ${COLUMN});
+      interleave(at.classG + 4 * n * c, at.classH + 4 * n * c, at.gh, rowSplit, n, at.gradientSums + 16);
+      io.set([0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
     } else if (kind === ${KIND_SOFTMAX}) {
       softmaxRangeGradients(scores, y, classG, classH, scoreColumns, n, rowSplit, n, io, ${IO_SUMS});
     } else if (kind === ${KIND_SCORES}) {
@@ -365,6 +372,7 @@ export class BoostingWorkspace {
     partition: PartitionFn;
     transpose: TransposeFn;
     binaryGradients: BinaryGradientsFn;
+    interleave: InterleaveFn;
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
@@ -433,6 +441,7 @@ export class BoostingWorkspace {
       partition: ex.partition as PartitionFn,
       transpose,
       binaryGradients: ex.binaryGradients as BinaryGradientsFn,
+      interleave: ex.interleave as InterleaveFn,
       memory,
       at,
     };
@@ -561,8 +570,30 @@ export class BoostingWorkspace {
 
   /** Score column c's gradients from the last softmaxGradients(), for the next histograms. Returns their sums; loss 0. */
   columnGradients(c: number): GradientSums {
-    const n = this.n;
-    return this.setGradients(this.classG.subarray(c * n, (c + 1) * n), this.classH.subarray(c * n, (c + 1) * n));
+    const { n, kernel: k, control, sums } = this;
+    if (!k)
+      return this.setGradients(this.classG.subarray(c * n, (c + 1) * n), this.classH.subarray(c * n, (c + 1) * n));
+    // In the kernel (interleave, the twin of setGradients's loop), the upper half of the rows on the helper thread.
+    const g = k.at.classG + 4 * n * c;
+    const h = k.at.classH + 4 * n * c;
+    const kernelSums = new Float64Array(k.memory.buffer, k.at.gradientSums, 2);
+    const upper = () => {
+      k.interleave(g, h, k.at.gh, this.rowSplit, n, k.at.gradientSums);
+      sums.set(kernelSums, 4);
+    };
+    let job = 0;
+    if (control) {
+      control[KIND] = KIND_COLUMN;
+      control[COLUMN] = c;
+      job = this.post();
+    } else upper();
+    k.interleave(g, h, k.at.gh, 0, this.rowSplit, k.at.gradientSums);
+    sums.set(kernelSums, 1);
+    if (control) {
+      if (this.await(job)) upper();
+      else sums.set(this.io!.subarray(IO_SUMS + 1, IO_SUMS + 3), 4);
+    }
+    return { loss: 0, g: sums[1] + sums[4], h: sums[2] + sums[5] };
   }
 
   /**
@@ -571,15 +602,22 @@ export class BoostingWorkspace {
    */
   setGradients(g: Float64Array | Float32Array, h: Float64Array | Float32Array): GradientSums {
     const gh = this.gh;
-    let sumG = 0;
-    let sumH = 0;
-    for (let i = 0, n = this.n; i < n; i++) {
-      gh[ENTRY * i] = g[i];
-      gh[ENTRY * i + 1] = h[i];
-      sumG += gh[ENTRY * i];
-      sumH += gh[ENTRY * i + 1];
-    }
-    return { loss: 0, g: sumG, h: sumH };
+    // Each half of the rows summed apart, then added (as columnGradients's two threads do).
+    const half = (start: number, end: number, at: number) => {
+      let sumG = 0;
+      let sumH = 0;
+      for (let i = start; i < end; i++) {
+        gh[ENTRY * i] = g[i];
+        gh[ENTRY * i + 1] = h[i];
+        sumG += gh[ENTRY * i];
+        sumH += gh[ENTRY * i + 1];
+      }
+      this.sums[at] = sumG;
+      this.sums[at + 1] = sumH;
+    };
+    half(0, this.rowSplit, 1);
+    half(this.rowSplit, this.n, 4);
+    return { loss: 0, g: this.sums[1] + this.sums[4], h: this.sums[2] + this.sums[5] };
   }
 
   /**

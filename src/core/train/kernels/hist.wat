@@ -428,4 +428,25 @@
         (local.set $sh (f64.add (local.get $sh) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $h)))))))
     (f64.store (local.get $sums) (local.get $sg))
     (f64.store offset=8 (local.get $sums) (local.get $sh)))
+
+  ;; interleave(g, h, gh, start, end, sums): rows [start, end) of the f32 arrays g and h to lanes 0
+  ;; and 1 of their gh entries (a softmax column's gradients, for the histograms); sums[0] and
+  ;; sums[1] (f64) get their sums, added in row order. The twin of BoostingWorkspace.setGradients's loop.
+  (func (export "interleave") (param $g i32) (param $h i32) (param $gh i32) (param $start i32) (param $end i32) (param $sums i32)
+    (local $i i32) (local $gv f32) (local $hv f32) (local $sg f64) (local $sh f64) (local $a i32)
+    (local.set $i (local.get $start))
+    (block $done
+      (loop $rowsLoop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $gv (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $hv (f32.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $a (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4))))
+        (f32.store (local.get $a) (local.get $gv))
+        (f32.store offset=4 (local.get $a) (local.get $hv))
+        (local.set $sg (f64.add (local.get $sg) (f64.promote_f32 (local.get $gv))))
+        (local.set $sh (f64.add (local.get $sh) (f64.promote_f32 (local.get $hv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowsLoop)))
+    (f64.store (local.get $sums) (local.get $sg))
+    (f64.store offset=8 (local.get $sums) (local.get $sh)))
 )
