@@ -85,11 +85,6 @@ type TransposeFn = (src: number, n: number, d: number, dst: number) => void;
 type BinaryGradientsFn = (scores: number, y: number, gh: number, start: number, end: number, sums: number) => void;
 type InterleaveFn = (g: number, h: number, gh: number, start: number, end: number, sums: number) => void;
 
-/**
- * The loss whose gradients the kernel computes (binaryGradients in kernels/hist.wat, the twin of
- * binaryRangeGradients; the loss, when summed, by binaryLossSum): the log loss, whose exponential costs most.
- */
-const KERNEL_GRADIENTS = RANGE_GRADIENTS.indexOf(binaryRangeGradients);
 type SubFn = (dst: number, src: number, count: number) => void;
 type PartitionFn = (
   rows: number,
@@ -118,9 +113,8 @@ const SUBTRACTED = HELPER_FIRST_WORD + 6; // STEP: set by the helper once its su
 const LOSS = HELPER_FIRST_WORD + 7; // GRADIENTS: index in RANGE_GRADIENTS
 const WITH_LOSS = HELPER_FIRST_WORD + 8; // GRADIENTS: 1 to sum the loss too
 const LEAF_COUNT = HELPER_FIRST_WORD + 9; // SCORES: leaves in leafRanges
-const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column
+const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column; COLUMN: the one whose gradients go to gh
 const BINS_ROWS = HELPER_FIRST_WORD + 11; // STEP: the row-major bins' byte offset when the leaf's bins are gathered, else -1
-// COLUMN: the score column (COLUMN) whose gradients go to gh
 const CONTROL_WORDS = HELPER_FIRST_WORD + 12;
 
 const KIND_STEP = 1;
@@ -129,6 +123,12 @@ const KIND_PARTITION = 3;
 const KIND_SCORES = 4;
 const KIND_SOFTMAX = 5;
 const KIND_COLUMN = 6;
+
+/**
+ * The loss whose gradients the kernel computes (binaryGradients in kernels/hist.wat, the twin of
+ * binaryRangeGradients; the loss, when summed, by binaryLossSum): the log loss, whose exponential costs most.
+ */
+const KERNEL_GRADIENTS = RANGE_GRADIENTS.indexOf(binaryRangeGradients);
 
 /** Leaves whose best splits one step finds at most (a split's two children). */
 const MAX_LEAVES_PER_STEP = 2;
