@@ -752,7 +752,7 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
   }
 });
 
-test('histograms of leaves over several gathered chunks, sparse and dense, give the JavaScript reference sums on one and two threads', () => {
+test('histograms of leaves over several gathered chunks, sparse and dense, give the JavaScript reference sums on one and two threads, multi-class too', () => {
   // Sparse leaves of more than two chunks need SPARSE_LEAF × 2.5 chunks of rows.
   const n = Math.ceil(SPARSE_LEAF * 2.5 * HIST_CHUNK) + 7;
   const { bins, featureOffset, g, h, reference } = histogramCase(n, 13, 9, (f) => 2 + ((f * 53) % 254));
@@ -763,8 +763,13 @@ test('histograms of leaves over several gathered chunks, sparse and dense, give 
   ).reverse();
   const dense = Uint32Array.from({ length: Math.floor(n / 3) }, (_, k) => 3 * k + 1);
   assert.ok(sparse.length > 2 * HIST_CHUNK && sparse.length * SPARSE_LEAF < n);
-  for (const threads of [1, 2]) {
-    const b = new BoostingWorkspace(bins, n, featureOffset, { threads });
+  // Several score columns (multi-class): no row-major copy, every leaf read from the columns.
+  for (const [threads, scoreColumns] of [
+    [1, 1],
+    [2, 1],
+    [2, 3],
+  ]) {
+    const b = new BoostingWorkspace(bins, n, featureOffset, { threads, scoreColumns });
     try {
       assert.equal(b.parallel, threads === 2);
       b.setGradients(g, h);

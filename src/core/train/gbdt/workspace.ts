@@ -167,7 +167,11 @@ const MAX_PAGES = 65536;
 /** Byte offsets of the kernel's arrays in its memory. */
 interface Layout {
   bins: number;
-  /** The same bins row-major (row i's d bytes at binsRows + i * d), for sparse leaves' histograms. */
+  /**
+   * The same bins row-major (row i's d bytes at binsRows + i * d), for sparse leaves' histograms; -1
+   * with several score columns (multi-class), whose per-class gradients take that memory already
+   * (its peak stays within XGBoost's at 1,000,000 × 50 × 10 classes).
+   */
   binsRows: number;
   offsets: number;
   rows: number;
@@ -205,7 +209,7 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   };
   const bins = take(n * d);
   // 16 bytes more: the gather reads whole v128 past a row's last column.
-  const binsRows = take(n * d + 16);
+  const binsRows = scoreColumns === 1 ? take(n * d + 16) : -1;
   const offsets = take(4 * (d + 1));
   const rows = take(4 * n);
   const scratch = take(4 * n);
@@ -448,7 +452,7 @@ export class BoostingWorkspace {
     this.bins = new Uint8Array(buffer, at.bins, n * d);
     if (typeof bins === 'function') bins(this.bins);
     else this.bins.set(bins);
-    transpose(at.bins, n, d, at.binsRows);
+    if (at.binsRows >= 0) transpose(at.bins, n, d, at.binsRows);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
     this.rows = new Uint32Array(buffer, at.rows, n);
     this.scratch = new Uint32Array(buffer, at.scratch, n);
