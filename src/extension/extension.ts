@@ -31,6 +31,8 @@ export interface MlLoopApi {
   logUri: vscode.Uri;
   /** The Experiments view's data, as the view reads it (the integration tests check what it lists). */
   experimentsTree: vscode.TreeDataProvider<unknown>;
+  /** The Deployments view's data, as the view reads it. */
+  deploymentsTree: vscode.TreeDataProvider<unknown>;
   /** The open webview panels, for the integration tests (state as the webview gets it; messages as it sends them). */
   panels(): PanelProbe[];
   /** How many closed panels of a view type were garbage-collected so far (counted in the extension's tests only). */
@@ -145,6 +147,7 @@ export function activate(context: vscode.ExtensionContext): MlLoopApi {
     activateMs: end - activateCalledAt,
     logUri: context.logUri,
     experimentsTree: services.experiments,
+    deploymentsTree: services.deployments,
     panels: () => panels.probes(),
     collectedPanels: (viewType) => panels.collected(viewType),
     restorePanel: (panel, state) => restorePanel(services, panel, state),

@@ -6,6 +6,8 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import * as vscode from 'vscode';
 import { DeploymentManager } from '../../src/extension/deploy/manager';
 import { activatedExtension, waitFor, workspaceRoot } from './helpers';
@@ -114,6 +116,41 @@ describe('Deployments', function () {
     } finally {
       (vscode.window as { showWarningMessage: unknown }).showWarningMessage = warn;
       await config.update('logRequests', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('serves gRPC beside REST when mlLoop.deploy.grpcPort is set, and shows its address on the server row', async () => {
+    const config = vscode.workspace.getConfiguration('mlLoop.deploy');
+    await config.update('grpcPort', 0, vscode.ConfigurationTarget.Workspace);
+    try {
+      const d = await vscode.commands.executeCommand<{ url: string }>('mlLoop.deployRun', {
+        projectDir: projectDir(),
+        runId: runs[0],
+      });
+      assert.ok(d, 'deployRun returned nothing (see the ML Loop log)');
+      const { exports, extensionPath } = await activatedExtension();
+      const tree = exports.deploymentsTree;
+      const rows = await Promise.all(((await tree.getChildren()) ?? []).map((n) => tree.getTreeItem(n)));
+      const row = rows.find((r) => r.label === d.url);
+      const grpcUrl = /gRPC (\S+)/.exec(String(row?.description))?.[1];
+      assert.ok(grpcUrl, `no gRPC address on the server row of ${d.url}: ${String(row?.description)}`);
+      // A client built from KServe's proto as shipped with the extension.
+      const proto = path.join(extensionPath, 'dist', 'grpc_predict_v2.proto');
+      const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(proto)) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const client = new pkg.inference.GRPCInferenceService(grpcUrl, grpc.credentials.createInsecure());
+      try {
+        const ready = await new Promise<{ ready: boolean }>((resolve, reject) =>
+          client.ModelReady({ name: 'digits' }, (e: Error | null, r: { ready: boolean }) =>
+            e ? reject(e) : resolve(r),
+          ),
+        );
+        assert.deepEqual(ready, { ready: true });
+      } finally {
+        client.close();
+      }
+      await vscode.commands.executeCommand('mlLoop.stopServer');
+    } finally {
+      await config.update('grpcPort', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
 

@@ -58,6 +58,7 @@ export async function deployRunCommand(
         sampleRate,
         redact,
         port: config.get<number>('port', 8000),
+        grpcPort: config.get<number | null>('grpcPort', null) ?? undefined,
       }),
   );
   void vscode.commands.executeCommand('mlLoop.deployments.focus');

@@ -60,7 +60,8 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       const s = e.server;
       const up =
         s.state === 'running' ? `up ${formatUptime(Date.now() - s.startedAt)} · ${s.rps.toFixed(1)} req/s\n` : '';
-      item.tooltip = `${up}Inference server (pid ${s.pid}) for ${s.launch.projectDir}${s.logDir ? `\nLogging requests to ${s.logDir}` : '\nRequest logging off'}`;
+      const grpc = s.grpcUrl ? `\ngRPC (inference.GRPCInferenceService) on ${s.grpcUrl}` : '';
+      item.tooltip = `${up}Inference server (pid ${s.pid}) for ${s.launch.projectDir}${grpc}${s.logDir ? `\nLogging requests to ${s.logDir}` : '\nRequest logging off'}`;
     } else if (e instanceof ModelNode && e.server.state === 'running') {
       // The deployed name and a ready curl line (the same as Copy curl Example), selectable in the hover.
       let features: string[] | undefined;
@@ -99,7 +100,10 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
       const item = new vscode.TreeItem(s.url || 'starting…', vscode.TreeItemCollapsibleState.Expanded);
       item.id = `server:${s.pid}`;
       // No uptime counter here: a description that changes every second redraws the row under the pointer (resolveTreeItem gives it on hover).
-      item.description = s.state === 'running' ? `running${s.logDir ? ' · logging requests' : ''}` : s.state;
+      item.description =
+        s.state === 'running'
+          ? `running${s.grpcUrl ? ` · gRPC ${s.grpcUrl}` : ''}${s.logDir ? ' · logging requests' : ''}`
+          : s.state;
       item.iconPath = new vscode.ThemeIcon(s.state === 'running' ? 'server-process' : 'debug-stop');
       item.contextValue = `deployServer.${s.state}${s.logDir ? '.logging' : ''}`;
       return item;

@@ -12,6 +12,8 @@ export interface DeployRequest {
   logRequests: boolean;
   /** Port of a new server (mlLoop.deploy.port): a free one when it is taken; 0 any free port. */
   port?: number;
+  /** Port of the gRPC service beside REST (mlLoop.deploy.grpcPort); none when undefined. */
+  grpcPort?: number;
   sampleRate?: number;
   redact?: string[];
 }
@@ -67,6 +69,7 @@ export class DeploymentManager implements vscode.Disposable {
       String(r.port ?? 0),
       '--port-fallback',
     ];
+    if (r.grpcPort !== undefined) args.push('--grpc-port', String(r.grpcPort));
     if (r.logRequests) {
       args.push('--log-requests');
       if (r.sampleRate !== undefined && r.sampleRate < 1) args.push('--log-sample-rate', String(r.sampleRate));
@@ -87,7 +90,7 @@ export class DeploymentManager implements vscode.Disposable {
       throw e;
     }
     this.log.info(
-      `inference server for ${r.name} (run ${r.runId}) listening on ${server.url}, pid ${server.pid}${r.logRequests ? `, logging requests to ${server.logDir}` : ''}`,
+      `inference server for ${r.name} (run ${r.runId}) listening on ${server.url}${server.grpcUrl ? `, gRPC on ${server.grpcUrl}` : ''}, pid ${server.pid}${r.logRequests ? `, logging requests to ${server.logDir}` : ''}`,
     );
     return { server, version: '1', added: false };
   }

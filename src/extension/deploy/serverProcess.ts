@@ -47,6 +47,8 @@ export class ServerProcess {
   /** Requests per second over the last poll interval. */
   rps = 0;
   logDir: string | null = null;
+  /** host:port of the OIP gRPC service, when the server was started with --grpc-port. */
+  grpcUrl: string | undefined;
   /** The port asked for, when it was taken and the server took a free one (--port-fallback). */
   portTaken: number | undefined;
   private lastCount: { at: number; n: number } | undefined;
@@ -110,8 +112,9 @@ export class ServerProcess {
         out += d.toString();
         const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
         if (line && !this.url) {
-          const ev = JSON.parse(line) as { url: string; logDir: string | null; portTaken?: number };
+          const ev = JSON.parse(line) as { url: string; logDir: string | null; portTaken?: number; grpc?: string };
           this.url = ev.url;
+          this.grpcUrl = ev.grpc;
           this.logDir = ev.logDir;
           this.portTaken = ev.portTaken;
           this.state = 'running';
