@@ -3,9 +3,16 @@ import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { BinKernel, BinMapper, radixSortFloat32, SortKernel } from '../../../src/core/train/gbdt/binning';
 import { TreeGrower } from '../../../src/core/train/gbdt/grower';
-import { accumulateHistogram, ENTRY, BoostingWorkspace } from '../../../src/core/train/gbdt/workspace';
+import {
+  accumulateHistogram,
+  ENTRY,
+  BoostingWorkspace,
+  HIST_CHUNK,
+  histKernelModule,
+  SPARSE_LEAF,
+} from '../../../src/core/train/gbdt/workspace';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
-import { binaryLogLoss, softmaxLoss } from '../../../src/core/train/gbdt/losses';
+import { binaryLogLoss, binaryRangeGradients, softmaxLoss } from '../../../src/core/train/gbdt/losses';
 import { partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
@@ -626,6 +633,14 @@ test('gradients on two threads equal those on one: float32 per row, the same sum
     for (const x of builders) x.buildRoot(0);
     assert.deepEqual(builders[1].histogram(0), builders[0].histogram(0));
     assert.equal(builders[0].histogram(0)[2], n);
+    // Without the loss the kernel computes them (binaryGradients, each thread its half): the same values.
+    const withLoss = builders[0].histogram(0).slice();
+    const [c, e] = builders.map((x) => x.gradients(binaryLogLoss.rangeGradients, false));
+    assert.deepEqual(c, { ...a, loss: 0 });
+    assert.deepEqual(e, c);
+    for (const x of builders) x.buildRoot(0);
+    assert.deepEqual(builders[0].histogram(0), withLoss);
+    assert.deepEqual(builders[1].histogram(0), withLoss);
   } finally {
     for (const x of builders) x.dispose();
   }
@@ -674,28 +689,33 @@ test('softmax gradients on two threads equal those on one and the float64 refere
   }
 });
 
-test('the WebAssembly histogram kernel gives exactly the JavaScript reference sums, root and leaves, on one and two threads', () => {
-  // 11 columns: two groups of four plus three single ones; uneven bin counts per column.
-  const n = 20_011;
-  const d = 11;
-  const rand = mulberry32(5);
-  const nBins = Array.from({ length: d }, (_, f) => 3 + ((f * 37) % 253));
+/**
+ * Random column-major bins of n rows × d columns (column f with nBins(f) bins and its missing bin),
+ * gradients and hessians, and the reference histogram of a leaf's rows: every row in order, one
+ * column at a time, on the gradients rounded to float32 as the workspace keeps them.
+ */
+function histogramCase(n: number, d: number, seed: number, nBins: (f: number) => number) {
+  const rand = mulberry32(seed);
   const featureOffset = new Int32Array(d + 1);
-  for (let f = 0; f < d; f++) featureOffset[f + 1] = featureOffset[f] + nBins[f] + 1;
+  for (let f = 0; f < d; f++) featureOffset[f + 1] = featureOffset[f] + nBins(f) + 1;
   const bins = new Uint8Array(n * d);
-  for (let f = 0; f < d; f++) for (let i = 0; i < n; i++) bins[f * n + i] = Math.floor(rand() * (nBins[f] + 1));
+  for (let f = 0; f < d; f++) for (let i = 0; i < n; i++) bins[f * n + i] = Math.floor(rand() * (nBins(f) + 1));
   const g = Float64Array.from({ length: n }, () => rand() - 0.5);
   const h = Float64Array.from({ length: n }, () => rand());
-  const size = featureOffset[d] * ENTRY;
-  // The reference: every row of a leaf in order, one column at a time, on the gradients rounded to
-  // float32 as the builder keeps them.
   const gh = new Float32Array(ENTRY * n);
   for (let i = 0; i < n; i++) gh.set([g[i], h[i], 1, 0], ENTRY * i);
   const reference = (rows: ArrayLike<number>) => {
-    const out = new Float32Array(size);
+    const out = new Float32Array(featureOffset[d] * ENTRY);
     accumulateHistogram(out, bins, n, featureOffset, 0, d, Uint32Array.from(rows), 0, rows.length, gh);
     return out;
   };
+  return { bins, featureOffset, g, h, reference };
+}
+
+test('the WebAssembly histogram kernel gives exactly the JavaScript reference sums, root and leaves, on one and two threads', () => {
+  // 11 columns: two groups of four plus three single ones; uneven bin counts per column.
+  const n = 20_011;
+  const { bins, featureOffset, g, h, reference } = histogramCase(n, 11, 5, (f) => 3 + ((f * 37) % 253));
   for (const threads of [1, 2]) {
     const b = new BoostingWorkspace(bins, n, featureOffset, { threads });
     try {
@@ -713,6 +733,10 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
       const expected = b.histogram(0).map((v, i) => v - b.histogram(1)[i]);
       b.subtract(0, 1);
       assert.deepEqual(b.histogram(0), expected);
+      // A sparse leaf (under 1 / SPARSE_LEAF of the rows): its rows' bins gathered from the row-major copy.
+      const sparseRows = leafRows.slice(0, Math.floor(n / SPARSE_LEAF) - 1);
+      b.buildLeaf(2, 100, 100 + sparseRows.length);
+      assert.deepEqual(b.histogram(2), reference(sparseRows));
       // Histogram slots beyond the first memory pages grow the kernel's memory (and stop the helper
       // thread, which was started with fewer); earlier ones stay intact, later jobs stay exact.
       const kept = b.histogram(1).slice();
@@ -725,5 +749,112 @@ test('the WebAssembly histogram kernel gives exactly the JavaScript reference su
     } finally {
       b.dispose();
     }
+  }
+});
+
+test('histograms of leaves over several gathered chunks, sparse and dense, give the JavaScript reference sums on one and two threads, multi-class too', () => {
+  // Sparse leaves of more than two chunks need SPARSE_LEAF × 2.5 chunks of rows.
+  const n = Math.ceil(SPARSE_LEAF * 2.5 * HIST_CHUNK) + 7;
+  const { bins, featureOffset, g, h, reference } = histogramCase(n, 13, 9, (f) => 2 + ((f * 53) % 254));
+  // Ascending rows as a leaf holds them: a sparse one (every SPARSE_LEAF + 1-th row, last row included) and a dense one.
+  const sparse = Uint32Array.from(
+    { length: Math.floor((n - 1) / (SPARSE_LEAF + 1)) + 1 },
+    (_, k) => n - 1 - k * (SPARSE_LEAF + 1),
+  ).reverse();
+  const dense = Uint32Array.from({ length: Math.floor(n / 3) }, (_, k) => 3 * k + 1);
+  assert.ok(sparse.length > 2 * HIST_CHUNK && sparse.length * SPARSE_LEAF < n);
+  // Several score columns (multi-class): no row-major copy, every leaf read from the columns.
+  for (const [threads, scoreColumns] of [
+    [1, 1],
+    [2, 1],
+    [2, 3],
+  ]) {
+    const b = new BoostingWorkspace(bins, n, featureOffset, { threads, scoreColumns });
+    try {
+      assert.equal(b.parallel, threads === 2);
+      b.setGradients(g, h);
+      for (const rows of [sparse, dense]) {
+        b.rows.set(rows);
+        b.buildLeaf(0, 0, rows.length);
+        assert.deepEqual(b.histogram(0), reference(rows));
+      }
+      assert.equal(b.parallel, threads === 2, 'no helper failure');
+    } finally {
+      b.dispose();
+    }
+  }
+});
+
+test('the log-loss gradients of the kernel are the bits of binaryRangeGradients (its exp twin included: clamps, halves, NaN), and e^x within 4 ulps of Math.exp', () => {
+  const module = histKernelModule();
+  assert.ok(module, 'the WebAssembly kernel compiles here');
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const exp = ex.exp as (x: number) => number;
+  const binaryGradients = ex.binaryGradients as (...args: number[]) => void;
+  const rand = mulberry32(77);
+  const ln2 = Math.LN2;
+  // Scores at the clamps and beyond, where x log2(e) is close to a half (rounding to even), and random ones.
+  const special = [
+    0, -0, 1e-300, -1e-300, 707.9, 708, 708.1, 709, 709.5, 1e6, -707.9, -708, -708.1, -709, -709.5, -1e6,
+  ];
+  for (let k = -20; k <= 20; k++) special.push((k + 0.5) * ln2, -(k + 0.5) * ln2, (k + 0.5) / Math.LOG2E);
+  special.push(Infinity, -Infinity, NaN);
+  const scores = Float64Array.from([...special, ...Array.from({ length: 20_001 }, () => (rand() - 0.5) * 60)]);
+  const n = scores.length;
+  const y = Float64Array.from(scores, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const at = { scores: 0, y: 8 * n, gh: 16 * n, sums: 32 * n };
+  new Float64Array(memory.buffer, at.scores, n).set(scores);
+  new Float64Array(memory.buffer, at.y, n).set(y);
+  const kernelGh = new Float32Array(memory.buffer, at.gh, ENTRY * n);
+  binaryGradients(at.scores, at.y, at.gh, 0, n, at.sums);
+  const gh = new Float32Array(ENTRY * n);
+  const sums = new Float64Array(3);
+  binaryRangeGradients(scores, y, gh, 0, n, 0, sums, 0);
+  for (let i = 0; i < n; i++) {
+    assert.ok(Object.is(kernelGh[ENTRY * i], gh[ENTRY * i]), `g of score ${scores[i]}`);
+    assert.ok(Object.is(kernelGh[ENTRY * i + 1], gh[ENTRY * i + 1]), `h of score ${scores[i]}`);
+  }
+  const kernelSums = new Float64Array(memory.buffer, at.sums, 2);
+  // NaN among the scores: the sums are NaN on both sides (how a diverging fit is caught).
+  assert.ok(Number.isNaN(kernelSums[0]) && Number.isNaN(sums[1]));
+  binaryGradients(at.scores, at.y, at.gh, special.length, n, at.sums);
+  binaryRangeGradients(scores, y, gh, special.length, n, 0, sums, 0);
+  assert.deepEqual(Array.from(kernelSums), [sums[1], sums[2]]);
+  // Accuracy: e^x within 4 ulps of Math.exp over the clamped range.
+  const ulp = (v: number) => 2 ** (Math.floor(Math.log2(v)) - 52);
+  for (const x of [...scores.filter((v) => Math.abs(v) <= 700), 700, -700, 1, -1]) {
+    const e = Math.exp(x);
+    assert.ok(Math.abs(exp(x) - e) <= 4 * ulp(e), `exp(${x}): ${exp(x)} vs ${e}`);
+  }
+  assert.equal(exp(1e6), exp(709));
+  assert.ok(Number.isNaN(exp(NaN)));
+});
+
+test('the interleave kernel gives the entries and sums of setGradients for a softmax column (each half of the rows summed apart)', () => {
+  const module = histKernelModule();
+  assert.ok(module, 'the WebAssembly kernel compiles here');
+  const n = 10_001;
+  const rand = mulberry32(88);
+  const g = Float32Array.from({ length: n }, () => rand() - 0.5);
+  const h = Float32Array.from({ length: n }, () => rand() * 0.25);
+  const memory = new WebAssembly.Memory({ initial: 8, maximum: 8, shared: true });
+  const interleave = new WebAssembly.Instance(module, { env: { memory } }).exports.interleave as (
+    ...args: number[]
+  ) => void;
+  const at = { g: 0, h: 4 * n, gh: 8 * n, sums: 24 * n };
+  new Float32Array(memory.buffer, at.g, n).set(g);
+  new Float32Array(memory.buffer, at.h, n).set(h);
+  const half = n >>> 1;
+  const sums = new Float64Array(memory.buffer, at.sums, 4);
+  interleave(at.g, at.h, at.gh, 0, half, at.sums);
+  interleave(at.g, at.h, at.gh, half, n, at.sums + 16);
+  const gh = new Float32Array(memory.buffer, at.gh, ENTRY * n);
+  for (let i = 0; i < n; i++) assert.ok(gh[ENTRY * i] === g[i] && gh[ENTRY * i + 1] === h[i], `row ${i}`);
+  const workspace = new BoostingWorkspace(new Uint8Array(n), n, Int32Array.of(0, 2), { threads: 1 });
+  try {
+    assert.deepEqual(workspace.setGradients(g, h), { loss: 0, g: sums[0] + sums[2], h: sums[1] + sums[3] });
+  } finally {
+    workspace.dispose();
   }
 });

@@ -2,7 +2,7 @@
 //
 // The data and the hot loops live in the BoostingWorkspace (workspace.ts), which runs each step on
 // one or two threads with the same result:
-//  - bins: column-major (bins[f * n + row]);
+//  - bins: column-major (bins[f * n + row]), and a row-major copy for the histograms of sparse leaves;
 //  - rows: every row, each leaf owning a contiguous range [start, end), partitioned stably in place
 //    on split (rows stay ascending within a leaf: cache-friendly reads);
 //  - histograms: only the smaller child's is built, the sibling's is parent minus smaller child

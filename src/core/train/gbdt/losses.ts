@@ -116,7 +116,11 @@ export function squaredRangeGradients(
   out[at + 2] = sumH;
 }
 
-/** Binary log loss on the logit z of class 1 (y is 0 or 1): g = σ(z) - y, h = σ(z)(1 - σ(z)). */
+/**
+ * Binary log loss on the logit z of class 1 (y is 0 or 1): g = σ(z) - y, h = σ(z)(1 - σ(z)). The
+ * JavaScript twin of the kernel's binaryGradients (kernels/hist.wat), which the workspace runs
+ * instead (the loss, when summed, by binaryLossSum): the same gradients bit for bit.
+ */
 export function binaryRangeGradients(
   scores: Float64Array,
   y: Float64Array,
@@ -132,7 +136,28 @@ export function binaryRangeGradients(
   let sumH = 0;
   for (let i = start; i < end; i++) {
     const z = scores[i];
-    const e = Math.exp(-z);
+    // e = e^-z as the kernel's $exp (kernels/hist.wat) computes it, operation for operation (so the
+    // kernel's gradients and these are the same bits): clamped to [-708, 709], x = k ln 2 + r with
+    // k rounded half to even (f64.nearest), e^r by its Taylor series to degree 12, times 2^k.
+    const x = Math.min(Math.max(-z, -708), 709);
+    const t = x * 1.4426950408889634;
+    let k = Math.round(t);
+    if (k - t === 0.5 && k % 2 !== 0) k -= 1;
+    const r = x - k * 0.6931471803691238 - k * 1.9082149292705877e-10;
+    let e = 2.08767569878681e-9;
+    e = e * r + 2.505210838544172e-8;
+    e = e * r + 2.755731922398589e-7;
+    e = e * r + 2.7557319223985893e-6;
+    e = e * r + 2.48015873015873e-5;
+    e = e * r + 1.984126984126984e-4;
+    e = e * r + 1.3888888888888889e-3;
+    e = e * r + 8.333333333333333e-3;
+    e = e * r + 4.1666666666666664e-2;
+    e = e * r + 0.16666666666666666;
+    e = e * r + 0.5;
+    e = e * r + 1;
+    e = e * r + 1;
+    e *= 2 ** k;
     const p = 1 / (1 + e);
     gh[4 * i] = p - y[i];
     gh[4 * i + 1] = p * (1 - p);
@@ -144,6 +169,21 @@ export function binaryRangeGradients(
   out[at] = loss;
   out[at + 1] = sumG;
   out[at + 2] = sumH;
+}
+
+/**
+ * The binary log loss summed over rows [start, end) of scores (what binaryRangeGradients sums with
+ * withLoss 1), for the kernel's gradients, which leave it out. Self-contained (the helper thread runs
+ * it from its source text).
+ */
+export function binaryLossSum(scores: Float64Array, y: Float64Array, start: number, end: number): number {
+  let loss = 0;
+  for (let i = start; i < end; i++) {
+    const z = scores[i];
+    // log(1 + e^z) - y z without overflow.
+    loss += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - y[i] * z;
+  }
+  return loss;
 }
 
 /** The range gradient functions, by BoostingLoss.rangeGradients. */
@@ -179,13 +219,7 @@ export const binaryLogLoss: SingleScoreLoss = {
     return Float64Array.of(Math.log(p / (1 - p)));
   },
   meanLoss(scores, y) {
-    let s = 0;
-    for (let i = 0; i < y.length; i++) {
-      // log(1 + e^z) - y z, computed without overflow.
-      const z = scores[i];
-      s += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - y[i] * z;
-    }
-    return y.length > 0 ? s / y.length : 0;
+    return y.length > 0 ? binaryLossSum(scores, y, 0, y.length) / y.length : 0;
   },
 };
 

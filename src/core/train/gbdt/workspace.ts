@@ -6,7 +6,8 @@
 // 4-lane float32 entry (the fourth lane is padding), so that a row's update is one f32x4 add. The
 // gradients themselves are float32 (as scikit-learn keeps them); each bin sums a few hundred of them,
 // and the split search adds the bins up in float64. The work runs in a small WebAssembly kernel
-// (kernels/hist.wat) on one shared WebAssembly memory holding the binned columns, the row indices,
+// (kernels/hist.wat) on one shared WebAssembly memory holding the binned columns (and a row-major
+// copy, which the histograms of sparse leaves gather their rows' bins from), the row indices,
 // the scores, targets and gradients, and the histograms themselves (numbered slots: the kernel writes
 // each in place, and the sibling subtraction runs in the kernel too).
 //
@@ -22,7 +23,7 @@
 import { compileKernel } from '../kernels/compile';
 import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
-import { RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
+import { binaryLossSum, binaryRangeGradients, RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
 
@@ -76,7 +77,14 @@ type HistFn = (
   m: number,
   gh: number,
   ordered: number,
+  chunk: number,
+  binsRows: number,
+  d: number,
 ) => void;
+type TransposeFn = (src: number, n: number, d: number, dst: number) => void;
+type BinaryGradientsFn = (scores: number, y: number, gh: number, start: number, end: number, sums: number) => void;
+type InterleaveFn = (g: number, h: number, gh: number, start: number, end: number, sums: number) => void;
+
 type SubFn = (dst: number, src: number, count: number) => void;
 type PartitionFn = (
   rows: number,
@@ -105,14 +113,22 @@ const SUBTRACTED = HELPER_FIRST_WORD + 6; // STEP: set by the helper once its su
 const LOSS = HELPER_FIRST_WORD + 7; // GRADIENTS: index in RANGE_GRADIENTS
 const WITH_LOSS = HELPER_FIRST_WORD + 8; // GRADIENTS: 1 to sum the loss too
 const LEAF_COUNT = HELPER_FIRST_WORD + 9; // SCORES: leaves in leafRanges
-const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column
-const CONTROL_WORDS = HELPER_FIRST_WORD + 11;
+const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column; COLUMN: the one whose gradients go to gh
+const BINS_ROWS = HELPER_FIRST_WORD + 11; // STEP: the row-major bins' byte offset when the leaf's bins are gathered, else -1
+const CONTROL_WORDS = HELPER_FIRST_WORD + 12;
 
 const KIND_STEP = 1;
 const KIND_GRADIENTS = 2;
 const KIND_PARTITION = 3;
 const KIND_SCORES = 4;
 const KIND_SOFTMAX = 5;
+const KIND_COLUMN = 6;
+
+/**
+ * The loss whose gradients the kernel computes (binaryGradients in kernels/hist.wat, the twin of
+ * binaryRangeGradients; the loss, when summed, by binaryLossSum): the log loss, whose exponential costs most.
+ */
+const KERNEL_GRADIENTS = RANGE_GRADIENTS.indexOf(binaryRangeGradients);
 
 /** Leaves whose best splits one step finds at most (a split's two children). */
 const MAX_LEAVES_PER_STEP = 2;
@@ -132,6 +148,15 @@ const HELPER_START_TIMEOUT_MS = 10_000;
 /** The most memory histogram slots made up front for a helper thread may take (else: one thread). */
 const PARALLEL_SLOT_BYTES = 256 * 1024 * 1024;
 
+/**
+ * A leaf's histogram reads its rows' bins from the row-major copy (gathered chunk by chunk) when it
+ * holds fewer than 1 / SPARSE_LEAF of the rows: scattered rows then touch a cache line per row rather
+ * than one per row and column. Denser leaves read the columns (most lines are shared by several rows).
+ */
+export const SPARSE_LEAF = 12;
+/** Rows gathered per chunk of a leaf's histogram (entries and, for a sparse leaf, bins). */
+export const HIST_CHUNK = 4096;
+
 /** Below this many rows a partition is not worth waking the helper thread. */
 const PARALLEL_MIN_PARTITION = 20_000;
 
@@ -142,6 +167,12 @@ const MAX_PAGES = 65536;
 /** Byte offsets of the kernel's arrays in its memory. */
 interface Layout {
   bins: number;
+  /**
+   * The same bins row-major (row i's d bytes at binsRows + i * d), for sparse leaves' histograms; -1
+   * with several score columns (multi-class), whose per-class gradients take that memory already
+   * (its peak stays within XGBoost's at 1,000,000 × 50 × 10 classes).
+   */
+  binsRows: number;
   offsets: number;
   rows: number;
   /** Where partitions put right-hand rows before they are copied back to rows. */
@@ -151,9 +182,13 @@ interface Layout {
   y: number;
   /** One 4-lane f32 entry per row: (g, h, 1, 0). */
   gh: number;
-  /** Scratch for a leaf's entries in row order: the main thread's and the helper's. */
+  /** Scratch for a chunk of a leaf's entries and bins in row order: the main thread's and the helper's. */
   ordered: number;
   orderedHelper: number;
+  /** Rows per chunk of a leaf's histogram (HIST_CHUNK, or n when smaller). */
+  chunk: number;
+  /** binaryGradients' two f64 sums: the main thread's, then the helper's. */
+  gradientSums: number;
   /** (start, end, value) f64 triples of a grown tree's leaves, one per histogram slot at most. */
   leafRanges: number;
   /** With several score columns: every column's gradients and hessians, f32, column-major (n per column). */
@@ -173,22 +208,41 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
     return at;
   };
   const bins = take(n * d);
+  // 16 bytes more: the gather reads whole v128 past a row's last column.
+  const binsRows = scoreColumns === 1 ? take(n * d + 16) : -1;
   const offsets = take(4 * (d + 1));
   const rows = take(4 * n);
   const scratch = take(4 * n);
   const scores = take(8 * n * scoreColumns);
   const y = take(8 * n);
   const gh = take(4 * ENTRY * n);
-  const ordered = take(4 * ENTRY * n);
-  const orderedHelper = take(4 * ENTRY * n);
+  const chunk = Math.min(n, HIST_CHUNK);
+  const ordered = take(chunk * (4 * ENTRY + 16 * Math.ceil(d / 16)));
+  const orderedHelper = take(chunk * (4 * ENTRY + 16 * Math.ceil(d / 16)));
+  const gradientSums = take(32);
   const leafRanges = take(24 * maxLeaves);
   const columnGradients = scoreColumns > 1 ? 4 * n * scoreColumns : 0;
   const classG = take(columnGradients);
   const classH = take(columnGradients);
   const slots = take(0);
   return {
-    ...{ bins, offsets, rows, scratch, scores, y, gh, ordered, orderedHelper, leafRanges, classG, classH },
-    ...{ slots, bytes: p },
+    ...{
+      bins,
+      binsRows,
+      offsets,
+      rows,
+      scratch,
+      gradientSums,
+      scores,
+      y,
+      gh,
+      ordered,
+      orderedHelper,
+      leafRanges,
+      classG,
+      classH,
+    },
+    ...{ chunk, slots, bytes: p },
   };
 }
 
@@ -196,12 +250,14 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 const HELPER_SOURCE = helperSource(
   `
 const { module, memory, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
-const { hist, sub, partition } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { hist, sub, partition, binaryGradients, interleave } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
 const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
 const softmaxRangeGradients = (${softmaxRangeGradients.toString()});
+const binaryLossSum = (${binaryLossSum.toString()});
 const buffer = memory.buffer;
+const gradientSums = new Float64Array(buffer, at.gradientSums + 16, 2);
 const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
 const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
@@ -220,7 +276,16 @@ const view = (offset) => {
   `
     const kind = Atomics.load(control, ${KIND});
     if (kind === ${KIND_GRADIENTS}) {
-      rangeGradients[Atomics.load(control, ${LOSS})](scores, y, gh, rowSplit, n, Atomics.load(control, ${WITH_LOSS}), io, ${IO_SUMS});
+      const loss = Atomics.load(control, ${LOSS});
+      const withLoss = Atomics.load(control, ${WITH_LOSS});
+      if (loss === ${KERNEL_GRADIENTS}) {
+        binaryGradients(at.scores, at.y, at.gh, rowSplit, n, at.gradientSums + 16);
+        io.set([withLoss === 1 ? binaryLossSum(scores, y, rowSplit, n) : 0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
+      } else rangeGradients[loss](scores, y, gh, rowSplit, n, withLoss, io, ${IO_SUMS});
+    } else if (kind === ${KIND_COLUMN}) {
+      const c = Atomics.load(control, ${COLUMN});
+      interleave(at.classG + 4 * n * c, at.classH + 4 * n * c, at.gh, rowSplit, n, at.gradientSums + 16);
+      io.set([0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
     } else if (kind === ${KIND_SOFTMAX}) {
       softmaxRangeGradients(scores, y, classG, classH, scoreColumns, n, rowSplit, n, io, ${IO_SUMS});
     } else if (kind === ${KIND_SCORES}) {
@@ -230,7 +295,7 @@ const view = (offset) => {
       io[p + 6] = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
     } else {
       const out = Atomics.load(control, ${OUT});
-      hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper);
+      hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper, at.chunk, Atomics.load(control, ${BINS_ROWS}), featureOffset.length - 1);
       const dst = Atomics.load(control, ${SUB_DST});
       if (dst >= 0) sub(dst + 4 * first, out + 4 * first, count);
       Atomics.store(control, ${SUBTRACTED}, 1);
@@ -309,6 +374,9 @@ export class BoostingWorkspace {
     hist: HistFn;
     sub: SubFn;
     partition: PartitionFn;
+    transpose: TransposeFn;
+    binaryGradients: BinaryGradientsFn;
+    interleave: InterleaveFn;
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
@@ -370,10 +438,21 @@ export class BoostingWorkspace {
     });
     const buffer = memory.buffer;
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    this.kernel = { hist: ex.hist as HistFn, sub: ex.sub as SubFn, partition: ex.partition as PartitionFn, memory, at };
+    const transpose = ex.transpose as TransposeFn;
+    this.kernel = {
+      hist: ex.hist as HistFn,
+      sub: ex.sub as SubFn,
+      partition: ex.partition as PartitionFn,
+      transpose,
+      binaryGradients: ex.binaryGradients as BinaryGradientsFn,
+      interleave: ex.interleave as InterleaveFn,
+      memory,
+      at,
+    };
     this.bins = new Uint8Array(buffer, at.bins, n * d);
     if (typeof bins === 'function') bins(this.bins);
     else this.bins.set(bins);
+    if (at.binsRows >= 0) transpose(at.bins, n, d, at.binsRows);
     new Int32Array(buffer, at.offsets, d + 1).set(featureOffset);
     this.rows = new Uint32Array(buffer, at.rows, n);
     this.scratch = new Uint32Array(buffer, at.scratch, n);
@@ -453,18 +532,17 @@ export class BoostingWorkspace {
    */
   gradients(loss: number, withLoss = true): GradientSums {
     const { control, sums, n } = this;
-    const fn = RANGE_GRADIENTS[loss];
     const w = withLoss ? 1 : 0;
     if (!control) {
-      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
-      fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
+      this.rangeGradients(loss, w, 0, this.rowSplit, 0);
+      this.rangeGradients(loss, w, this.rowSplit, n, 3);
     } else {
       control[KIND] = KIND_GRADIENTS;
       control[LOSS] = loss;
       control[WITH_LOSS] = w;
       const job = this.post();
-      fn(this.scores, this.y, this.gh, 0, this.rowSplit, w, sums, 0);
-      if (this.await(job)) fn(this.scores, this.y, this.gh, this.rowSplit, n, w, sums, 3);
+      this.rangeGradients(loss, w, 0, this.rowSplit, 0);
+      if (this.await(job)) this.rangeGradients(loss, w, this.rowSplit, n, 3);
       else sums.set(this.io!.subarray(IO_SUMS, IO_SUMS + 3), 3);
     }
     return { loss: sums[0] + sums[3], g: sums[1] + sums[4], h: sums[2] + sums[5] };
@@ -496,8 +574,30 @@ export class BoostingWorkspace {
 
   /** Score column c's gradients from the last softmaxGradients(), for the next histograms. Returns their sums; loss 0. */
   columnGradients(c: number): GradientSums {
-    const n = this.n;
-    return this.setGradients(this.classG.subarray(c * n, (c + 1) * n), this.classH.subarray(c * n, (c + 1) * n));
+    const { n, kernel: k, control, sums } = this;
+    if (!k)
+      return this.setGradients(this.classG.subarray(c * n, (c + 1) * n), this.classH.subarray(c * n, (c + 1) * n));
+    // In the kernel (interleave, the twin of setGradients's loop), the upper half of the rows on the helper thread.
+    const g = k.at.classG + 4 * n * c;
+    const h = k.at.classH + 4 * n * c;
+    const kernelSums = new Float64Array(k.memory.buffer, k.at.gradientSums, 2);
+    const upper = () => {
+      k.interleave(g, h, k.at.gh, this.rowSplit, n, k.at.gradientSums);
+      sums.set(kernelSums, 4);
+    };
+    let job = 0;
+    if (control) {
+      control[KIND] = KIND_COLUMN;
+      control[COLUMN] = c;
+      job = this.post();
+    } else upper();
+    k.interleave(g, h, k.at.gh, 0, this.rowSplit, k.at.gradientSums);
+    sums.set(kernelSums, 1);
+    if (control) {
+      if (this.await(job)) upper();
+      else sums.set(this.io!.subarray(IO_SUMS + 1, IO_SUMS + 3), 4);
+    }
+    return { loss: 0, g: sums[1] + sums[4], h: sums[2] + sums[5] };
   }
 
   /**
@@ -506,15 +606,22 @@ export class BoostingWorkspace {
    */
   setGradients(g: Float64Array | Float32Array, h: Float64Array | Float32Array): GradientSums {
     const gh = this.gh;
-    let sumG = 0;
-    let sumH = 0;
-    for (let i = 0, n = this.n; i < n; i++) {
-      gh[ENTRY * i] = g[i];
-      gh[ENTRY * i + 1] = h[i];
-      sumG += gh[ENTRY * i];
-      sumH += gh[ENTRY * i + 1];
-    }
-    return { loss: 0, g: sumG, h: sumH };
+    // Each half of the rows summed apart, then added (as columnGradients's two threads do).
+    const half = (start: number, end: number, at: number) => {
+      let sumG = 0;
+      let sumH = 0;
+      for (let i = start; i < end; i++) {
+        gh[ENTRY * i] = g[i];
+        gh[ENTRY * i + 1] = h[i];
+        sumG += gh[ENTRY * i];
+        sumH += gh[ENTRY * i + 1];
+      }
+      this.sums[at] = sumG;
+      this.sums[at + 1] = sumH;
+    };
+    half(0, this.rowSplit, 1);
+    half(this.rowSplit, this.n, 4);
+    return { loss: 0, g: this.sums[1] + this.sums[4], h: this.sums[2] + this.sums[5] };
   }
 
   /**
@@ -543,6 +650,7 @@ export class BoostingWorkspace {
     control[COUNT] = m;
     control[OUT] = out.byteOffset;
     control[SUB_DST] = subtractFrom >= 0 ? this.histogram(subtractFrom).byteOffset : -1;
+    control[BINS_ROWS] = this.gatheredBins(start, m);
     control[LEAVES] = leaves.length;
     control[SUBTRACTED] = 0;
     for (let i = 0; i < leaves.length; i++) {
@@ -623,6 +731,19 @@ export class BoostingWorkspace {
     addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
     if (this.await(job))
       addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
+  }
+
+  /** RANGE_GRADIENTS[loss] over rows [start, end) on this thread (the kernel's twin where it has one), sums to this.sums[at..]. */
+  private rangeGradients(loss: number, withLoss: number, start: number, end: number, at: number): void {
+    const k = this.kernel;
+    if (k && loss === KERNEL_GRADIENTS) {
+      k.binaryGradients(k.at.scores, k.at.y, k.at.gh, start, end, k.at.gradientSums);
+      const kernelSums = new Float64Array(k.memory.buffer, k.at.gradientSums, 2);
+      const lossSum = withLoss === 1 ? binaryLossSum(this.scores, this.y, start, end) : 0;
+      this.sums.set([lossSum, kernelSums[0], kernelSums[1]], at);
+      return;
+    }
+    RANGE_GRADIENTS[loss](this.scores, this.y, this.gh, start, end, withLoss, this.sums, at);
   }
 
   /** partitionRows on this thread: the kernel's, or the JavaScript fallback. */
@@ -750,12 +871,20 @@ export class BoostingWorkspace {
         m,
         k.at.gh,
         k.at.ordered,
+        k.at.chunk,
+        this.gatheredBins(start, m),
+        this.featureOffset.length - 1,
       );
       return;
     }
     if (start >= 0)
       accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.rows, start, m, this.gh);
     else accumulateHistogram(out, this.bins, this.n, this.featureOffset, fStart, fEnd, this.identity(), 0, m, this.gh);
+  }
+
+  /** The kernel's binsRows argument for a histogram of m rows from `start` (-1 for the root): see SPARSE_LEAF. */
+  private gatheredBins(start: number, m: number): number {
+    return start >= 0 && m * SPARSE_LEAF < this.n ? this.kernel!.at.binsRows : -1;
   }
 
   private identityRows: Uint32Array | null = null;
