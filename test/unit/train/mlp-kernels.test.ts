@@ -261,12 +261,13 @@ test('WebAssembly SIMD is available in this Node (the fast path is what the test
   assert.equal(wasmSimdAvailable(), true);
 });
 
-test('each committed wasm module is the compile of its WAT (binning, conv, gemm and its shared-memory twin, hist, logistic)', async () => {
+test('each committed wasm module is the compile of its WAT (binning, conv, forest, gemm and its shared-memory twin, hist, logistic)', async () => {
   const { generateModule, KERNEL_SOURCES } = await import(join(kernelsDir, 'build-wasm.mjs'));
   const sources = KERNEL_SOURCES as { wat: string; out: string; constName: string; sharedMemory?: boolean }[];
   assert.deepEqual(sources.map((k) => k.out).sort(), [
     'binning.wasm.ts',
     'conv.wasm.ts',
+    'forest.wasm.ts',
     'gemm.wasm.ts',
     'gemmShared.wasm.ts',
     'hist.wasm.ts',
