@@ -4,7 +4,8 @@
 // prints how many runs gave each model hash (sha256 of the ONNX bytes). More than one hash is the bug.
 // Unaltered it shows rarely (seen in 1 of 3 runs, and in 0 of 4); a busy-wait of ~200,000
 // Atomics.load iterations before Atomics.wait on both sides of kernels/helperThread.ts's handshake
-// makes it about 1 in 4. Still unexplained: see the h-race report.
+// made it about 1 in 4 in one engineer's runs (not in another's 8). Still unexplained: the traced bad runs first
+// differ at a two-thread partition (a wrong left count from the helper, or a row duplicated and one lost).
 //   node --import tsx test/bench/gbdtRace.ts                (8 runs, 1,000,000 × 50, 40 iterations)
 //   RACE_RUNS=N RACE_ROWS=N RACE_ITERATIONS=N node --import tsx test/bench/gbdtRace.ts
 import { spawnSync } from 'node:child_process';
