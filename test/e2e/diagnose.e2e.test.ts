@@ -173,9 +173,10 @@ describe('diagnosing a digits run in a real VS Code', () => {
     await s.workbench.screenshot('quick-fix-applied');
     await editor.focus('mlloop.json');
     await editor.save();
-    // The save reaches the disk a moment after the keystroke: read until it has.
+    // The save reaches the disk a moment after the keystroke: read until it has (a read in the middle of
+    // the write can see an empty file, which parses to undefined).
     let saved = parseJsonc(readFileSync(projectFile, 'utf8'));
-    for (let i = 0; i < 100 && saved.experiments.mlp.params.l2 !== 0.001; i++) {
+    for (let i = 0; i < 100 && saved?.experiments?.mlp?.params?.l2 !== 0.001; i++) {
       await s.page.waitForTimeout(100);
       saved = parseJsonc(readFileSync(projectFile, 'utf8'));
     }
