@@ -9,7 +9,8 @@
 
 import type { FeatureSchema } from '../data/types';
 import type { OnnxGraphBuilder } from '../onnx/builder';
-import { appendClassifierOutputsFromLogits, argmaxRows } from './outputs';
+import { argmaxRows } from '../onnx/argmax';
+import { appendClassifierOutputsFromLogits } from './outputs';
 import {
   assertFiniteDense,
   checkClassificationTarget,

@@ -9,13 +9,8 @@ import type { OnnxGraphBuilder } from '../onnx/builder';
 import { mulberry32, shuffleInPlace } from '../data/prng';
 import { defaultKernelKind, type KernelKind } from './kernels/gemm';
 import { MlpNetwork, Optimizer } from './kernels/network';
-import {
-  appendClassifierOutputsFromLogits,
-  appendRegressionOutput,
-  argmaxRows,
-  logitLoss,
-  softmaxRowsInPlace,
-} from './outputs';
+import { argmaxRows } from '../onnx/argmax';
+import { appendClassifierOutputsFromLogits, appendRegressionOutput, logitLoss, softmaxRowsInPlace } from './outputs';
 import {
   assertFiniteDense,
   checkClassificationTarget,

@@ -50,8 +50,6 @@ export function logitLoss(h: ArrayLike<number>, at: number, c: number, target: n
   return { loss: Math.log(sum) + max - h[at + target], hit: arg === target };
 }
 
-export { argmaxRows } from '../onnx/argmax';
-
 /**
  * Row-wise softmax in place, in float32 like onnxruntime's Softmax: subtract the row max,
  * exponentiate, divide by the sum. Input logits are float32 values.

@@ -10,11 +10,8 @@ import {
   ProgressGate,
   type ModelCore,
 } from '../../../src/core/train/pipeline';
-import {
-  appendClassifierOutputsFromProbabilities,
-  appendRegressionOutput,
-  argmaxRows,
-} from '../../../src/core/train/outputs';
+import { appendClassifierOutputsFromProbabilities, appendRegressionOutput } from '../../../src/core/train/outputs';
+import { argmaxRows } from '../../../src/core/onnx/argmax';
 import { Preprocessor } from '../../../src/core/train/preprocess';
 import { TrainingError, type ProgressEvent } from '../../../src/core/train/types';
 import { CancelledError } from '../../../src/core/runtime/cancel';

@@ -12,7 +12,8 @@ import type { CnnParams } from '../../spec/types';
 import { cnnShapeProblem } from '../../spec/cnnShape';
 import { mulberry32, shuffleInPlace } from '../../data/prng';
 import { OnnxGraphBuilder } from '../../onnx/builder';
-import { appendClassifierOutputsFromLogits, argmaxRows, logitLoss, softmaxRowsInPlace } from '../outputs';
+import { argmaxRows } from '../../onnx/argmax';
+import { appendClassifierOutputsFromLogits, logitLoss, softmaxRowsInPlace } from '../outputs';
 import {
   booleanParam,
   checkClassificationTarget,

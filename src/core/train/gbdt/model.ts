@@ -13,7 +13,8 @@
 
 import type { FeatureSchema } from '../../data/types';
 import type { OnnxGraphBuilder } from '../../onnx/builder';
-import { appendClassifierOutputsFromLogits, appendRegressionOutput, argmaxRows, softmaxRowsInPlace } from '../outputs';
+import { argmaxRows } from '../../onnx/argmax';
+import { appendClassifierOutputsFromLogits, appendRegressionOutput, softmaxRowsInPlace } from '../outputs';
 import type { ModelCore } from '../pipeline';
 import type { Prediction } from '../types';
 import { forestScores, packForest, type ForestOptions, type PackedForest } from './forest';
