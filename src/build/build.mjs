@@ -42,7 +42,7 @@ const nodeEntries = [
   { in: 'src/worker/errors.ts', out: 'dist/worker-errors.js' },
   { in: 'src/worker/script.ts', out: 'dist/worker-script.js' },
   { in: 'src/worker/images.ts', out: 'dist/worker-images.js' },
-  { in: 'src/worker/imageLoop.ts', out: 'dist/worker-imageLoop.js' },
+  { in: 'src/worker/dataJobs.ts', out: 'dist/worker-dataJobs.js' },
 ].filter((e) => existsSync(join(root, e.in)));
 
 // Integration tests run inside the extension host; mocha stays external (it loads files by path).

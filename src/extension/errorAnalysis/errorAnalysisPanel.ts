@@ -3,7 +3,7 @@
 // Loading the data, predicting dev and finding slices run in a worker thread (src/worker/errors.ts),
 // so a 50,000-row dev set never blocks the extension host; cross-validation for label errors trains
 // in worker threads too, and so do the new data versions (augmentation, added rows, fixed labels)
-// and the export (src/core/analysis/imageLoopWorker.ts). The host keeps the analysis to answer the
+// and the export (src/core/analysis/dataJobsWorker.ts). The host keeps the analysis to answer the
 // webview's requests. The Production source lists the review queue's requests of the run's model
 // (.mlloop/review-queue.json, filled by Send to Error Analysis in the Monitoring panel), re-read on
 // load and whenever it is asked for.
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveProject, type ProjectRef } from '../../core/data/dataset';
 import { labelIssuesOfRun, type RunErrorAnalysis } from '../../core/analysis/analysis';
-import { inImageLoopWorker } from '../../core/analysis/imageLoopWorker';
+import { inDataJobsWorker } from '../../core/analysis/dataJobsWorker';
 import { analyseRunInWorker, neighboursInWorker } from '../../core/analysis/analysisWorker';
 import { CancelledError } from '../../core/runtime/cancel';
 import { listDataVersions, type VersionRecipe } from '../../core/data/dataVersions';
@@ -378,7 +378,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         return this.findLabelErrors();
       case 'fixLabels':
         return this.withBusy('Fixing labels…', async () => {
-          const v = await inImageLoopWorker({
+          const v = await inDataJobsWorker({
             job: 'fixLabels',
             projectDir: this.projectDir,
             ...this.parentVersion(),
@@ -417,7 +417,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
           title: 'Export examples for collection',
         });
         if (!target) return;
-        const n = await inImageLoopWorker({
+        const n = await inDataJobsWorker({
           job: 'export',
           projectDir: this.projectDir,
           ...(this.view?.dataVersion ? { dataVersion: this.view.dataVersion } : {}),
@@ -436,7 +436,7 @@ export class ErrorAnalysisPanel extends WebviewPanelHost<ErrorAnalysisHostMessag
         });
         if (!picked?.[0]) return;
         return this.withBusy('Adding data…', async () => {
-          const v = await inImageLoopWorker({
+          const v = await inDataJobsWorker({
             job: 'addCsv',
             projectDir: this.projectDir,
             ...this.parentVersion(),

@@ -1,9 +1,9 @@
 // The Error Analysis panel's image loop, host side: Augment… with a preview, find more like these,
 // adding labelled images, and the embedding map. Every job runs in the image-loop worker
-// (src/core/analysis/imageLoopWorker.ts); results go to the webview as protocol messages.
+// (src/core/analysis/dataJobsWorker.ts); results go to the webview as protocol messages.
 import type { VersionRecipe } from '../../core/data/dataVersions';
 import { CancelledError } from '../../core/runtime/cancel';
-import { inImageLoopWorker } from '../../core/analysis/imageLoopWorker';
+import { inDataJobsWorker } from '../../core/analysis/dataJobsWorker';
 import type {
   AugmentPreviewView,
   AugmentSourceRef,
@@ -48,7 +48,7 @@ export class ImageLoopHost {
     const signal = this.abortFor('preview');
     let result: AugmentPreviewView;
     try {
-      const r = await inImageLoopWorker(
+      const r = await inDataJobsWorker(
         {
           job: 'preview',
           projectDir: this.projectDir,
@@ -93,7 +93,7 @@ export class ImageLoopHost {
     parentVersion: string | undefined,
     onProgress: (done: number, total: number) => void,
   ): Promise<VersionRecipe> {
-    return inImageLoopWorker(
+    return inDataJobsWorker(
       {
         job: 'augment',
         projectDir: this.projectDir,
@@ -109,7 +109,7 @@ export class ImageLoopHost {
   }
 
   addImages(picks: { file: string; label: string }[], parentVersion: string | undefined): Promise<VersionRecipe> {
-    return inImageLoopWorker(
+    return inDataJobsWorker(
       { job: 'addImages', projectDir: this.projectDir, ...(parentVersion ? { parentVersion } : {}), picks },
       this.abortFor('addImages'),
     );
@@ -119,7 +119,7 @@ export class ImageLoopHost {
     const signal = this.abortFor('similar');
     let result: SimilarView;
     try {
-      const r = await inImageLoopWorker(
+      const r = await inDataJobsWorker(
         { job: 'similar', projectDir: this.projectDir, run: this.runId, source: m.source, k: m.k ?? 8 },
         signal,
       );
@@ -151,7 +151,7 @@ export class ImageLoopHost {
     const signal = this.abortFor('map');
     try {
       const t0 = Date.now();
-      const map = await inImageLoopWorker({ job: 'map', projectDir: this.projectDir, run: this.runId }, signal);
+      const map = await inDataJobsWorker({ job: 'map', projectDir: this.projectDir, run: this.runId }, signal);
       this.ctx.log.info(`embedding map of run ${this.runId}: ${map.ids.length} dev images in ${Date.now() - t0} ms`);
       const { runId: _, ...rest } = map;
       this.ctx.post({ type: 'embeddingMap', result: rest });

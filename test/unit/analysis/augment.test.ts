@@ -223,9 +223,9 @@ test('tagged production examples of the review queue: augmenting their tag draws
 });
 
 test("Error Analysis's data jobs in the worker thread give the versions and export the functions give in process", async () => {
-  const { inImageLoopWorker } = await import('../../../src/core/analysis/imageLoopWorker');
+  const { inDataJobsWorker } = await import('../../../src/core/analysis/dataJobsWorker');
   const irisBase = await loadSplitDataset(iris);
-  const rows = await inImageLoopWorker({
+  const rows = await inDataJobsWorker({
     job: 'augment',
     projectDir: iris,
     source: { slice: 'petal_length>4.5' },
@@ -240,8 +240,8 @@ test("Error Analysis's data jobs in the worker thread give the versions and expo
   assert.equal(rows.details.method, 'smote');
   const csv = join(iris, 'worker-more.csv');
   writeFileSync(csv, 'sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n');
-  const added = await inImageLoopWorker({ job: 'addCsv', projectDir: iris, parentVersion: rows.id, csvFile: csv });
-  const fixed = await inImageLoopWorker({
+  const added = await inDataJobsWorker({ job: 'addCsv', projectDir: iris, parentVersion: rows.id, csvFile: csv });
+  const fixed = await inDataJobsWorker({
     job: 'fixLabels',
     projectDir: iris,
     parentVersion: added.id,
@@ -251,8 +251,8 @@ test("Error Analysis's data jobs in the worker thread give the versions and expo
   assert.equal(v.train.features.n, irisBase.train.features.n + 12 + 1);
   assert.equal(v.schema.classes![v.dev.y[1]], 'setosa');
   const out = join(digits, 'worker-collect.csv');
-  assert.equal(await inImageLoopWorker({ job: 'export', projectDir: digits, source: { tag: 'thin strokes' }, out }), 3);
+  assert.equal(await inDataJobsWorker({ job: 'export', projectDir: digits, source: { tag: 'thin strokes' }, out }), 3);
   // A failure comes back as the function's own error.
   writeFileSync(csv, 'sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,daisy\n');
-  await assert.rejects(inImageLoopWorker({ job: 'addCsv', projectDir: iris, csvFile: csv }), /class "daisy"/);
+  await assert.rejects(inDataJobsWorker({ job: 'addCsv', projectDir: iris, csvFile: csv }), /class "daisy"/);
 });

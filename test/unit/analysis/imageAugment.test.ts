@@ -231,11 +231,11 @@ test('an augmentation that would write outside the project is refused and writes
 });
 
 test('in the image-loop worker: the preview, then the augmentation with progress, as in process', async () => {
-  const { inImageLoopWorker } = await import('../../../src/core/analysis/imageLoopWorker');
+  const { inDataJobsWorker } = await import('../../../src/core/analysis/dataJobsWorker');
   const p = await project();
   try {
     await tagDarkDev(p);
-    const preview = await inImageLoopWorker({
+    const preview = await inDataJobsWorker({
       job: 'preview',
       projectDir: p.dir,
       source: { tag: 'dark' },
@@ -245,7 +245,7 @@ test('in the image-loop worker: the preview, then the augmentation with progress
     });
     assert.equal(preview.previews.length, 3);
     const progress: number[] = [];
-    const v = await inImageLoopWorker(
+    const v = await inDataJobsWorker(
       {
         job: 'augment',
         projectDir: p.dir,

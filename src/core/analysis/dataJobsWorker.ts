@@ -1,4 +1,4 @@
-// Error Analysis's data jobs in a worker thread (src/worker/imageLoop.ts): the image loop (previewing
+// Error Analysis's data jobs in a worker thread (src/worker/dataJobs.ts): the image loop (previewing
 // and writing a targeted augmentation, finding similar images, adding labelled images, the embedding
 // map) and every other new data version the panel makes (augmented rows, rows added from a CSV, fixed
 // labels) and its export for collection. Each loads the data, decodes images, runs the model or UMAP:
@@ -28,7 +28,7 @@ export interface AugmentPreviewResult {
   dataVersion: string;
 }
 
-export type ImageLoopJob =
+export type DataJob =
   | ({ job: 'preview'; previews?: number } & AugmentRequest)
   | ({ job: 'augment' } & AugmentRequest)
   | { job: 'addCsv'; projectDir: string; parentVersion?: string; csvFile: string }
@@ -45,14 +45,14 @@ export type ImageLoopJob =
   | { job: 'map'; projectDir: ProjectInput; run: string; seed?: number };
 
 /** A job's result (export: the number of examples written). */
-export type ImageLoopResult = AugmentPreviewResult | VersionRecipe | SimilarResult | EmbeddingMap | number;
+export type DataJobResult = AugmentPreviewResult | VersionRecipe | SimilarResult | EmbeddingMap | number;
 
-export type ImageLoopMessage =
+export type DataJobMessage =
   | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; result: ImageLoopResult }
+  | { type: 'done'; result: DataJobResult }
   | { type: 'error'; message: string };
 
-const JOB_NAMES: Record<ImageLoopJob['job'], string> = {
+const JOB_NAMES: Record<DataJob['job'], string> = {
   preview: 'The augmentation preview',
   augment: 'The augmentation',
   similar: 'The search for similar images',
@@ -63,35 +63,29 @@ const JOB_NAMES: Record<ImageLoopJob['job'], string> = {
   export: 'The export for collection',
 };
 
-export function inImageLoopWorker(
-  input: Extract<ImageLoopJob, { job: 'preview' }>,
+export function inDataJobsWorker(
+  input: Extract<DataJob, { job: 'preview' }>,
   signal?: AbortSignal,
 ): Promise<AugmentPreviewResult>;
-export function inImageLoopWorker(
-  input: Extract<ImageLoopJob, { job: 'augment' | 'addImages' | 'addCsv' | 'fixLabels' }>,
+export function inDataJobsWorker(
+  input: Extract<DataJob, { job: 'augment' | 'addImages' | 'addCsv' | 'fixLabels' }>,
   signal?: AbortSignal,
   onProgress?: (done: number, total: number) => void,
 ): Promise<VersionRecipe>;
-export function inImageLoopWorker(
-  input: Extract<ImageLoopJob, { job: 'similar' }>,
+export function inDataJobsWorker(
+  input: Extract<DataJob, { job: 'similar' }>,
   signal?: AbortSignal,
 ): Promise<SimilarResult>;
-export function inImageLoopWorker(
-  input: Extract<ImageLoopJob, { job: 'map' }>,
-  signal?: AbortSignal,
-): Promise<EmbeddingMap>;
-export function inImageLoopWorker(
-  input: Extract<ImageLoopJob, { job: 'export' }>,
-  signal?: AbortSignal,
-): Promise<number>;
+export function inDataJobsWorker(input: Extract<DataJob, { job: 'map' }>, signal?: AbortSignal): Promise<EmbeddingMap>;
+export function inDataJobsWorker(input: Extract<DataJob, { job: 'export' }>, signal?: AbortSignal): Promise<number>;
 /** Runs one job in a worker thread; the worker ends with the job. */
-export function inImageLoopWorker(
-  input: ImageLoopJob,
+export function inDataJobsWorker(
+  input: DataJob,
   signal?: AbortSignal,
   onProgress?: (done: number, total: number) => void,
-): Promise<ImageLoopResult> {
-  return runWorkerJob<ImageLoopResult, ImageLoopMessage>({
-    worker: 'imageLoop',
+): Promise<DataJobResult> {
+  return runWorkerJob<DataJobResult, DataJobMessage>({
+    worker: 'dataJobs',
     workerData: input,
     job: JOB_NAMES[input.job],
     signal,

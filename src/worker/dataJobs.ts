@@ -1,7 +1,7 @@
-// Error Analysis's data-job worker thread (bundled to dist/worker-imageLoop.js), off the extension
+// Error Analysis's data-job worker thread (bundled to dist/worker-dataJobs.js), off the extension
 // host's thread: augmentation preview and writing (images or rows), similar images, labelled images
 // or CSV rows added, labels fixed, the export for collection, the embedding map
-// (src/core/analysis/imageLoopWorker.ts).
+// (src/core/analysis/dataJobsWorker.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   addDataFromCsv,
@@ -11,13 +11,13 @@ import {
   previewImageAugmentation,
 } from '../core/analysis/analysis';
 import { embeddingMapOfRun } from '../core/analysis/embeddingMap';
-import type { ImageLoopJob, ImageLoopMessage, ImageLoopResult } from '../core/analysis/imageLoopWorker';
+import type { DataJob, DataJobMessage, DataJobResult } from '../core/analysis/dataJobsWorker';
 import { addLabelledImages, similarImagesOfRun } from '../core/analysis/similarImages';
 
-const input = workerData as ImageLoopJob;
-const post = (m: ImageLoopMessage) => parentPort!.postMessage(m);
+const input = workerData as DataJob;
+const post = (m: DataJobMessage) => parentPort!.postMessage(m);
 
-function run(job: ImageLoopJob): Promise<ImageLoopResult> {
+function run(job: DataJob): Promise<DataJobResult> {
   switch (job.job) {
     case 'preview':
       return previewImageAugmentation(job);
