@@ -22,6 +22,8 @@ import { mulberry32 } from '../../../src/core/data/prng';
 import { generatedClassification } from './gbdt-fixtures';
 import { readClassificationCsv, rows as makeRows } from './fixtures';
 import { IRIS_CSV } from '../../datasets';
+import { HELPER_JOB } from '../../../src/core/train/kernels/helperThread';
+import { strayWakeups } from './stray-wakeups';
 
 const emptyRows = () => makeRows([], []);
 
@@ -543,6 +545,85 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
     assert.ok(two.parallel, 'no helper failure');
   } finally {
     one.dispose();
+    two.dispose();
+  }
+});
+
+/** The helper thread's control words of a grower on two threads (private: for stray wake-ups). */
+function helperControl(grower: TreeGrower): Int32Array {
+  const control = (grower as unknown as { workspace: { control: Int32Array | null } }).workspace.control;
+  assert.ok(control, 'the helper thread started');
+  return control;
+}
+
+test('boosting on two threads gives the same trees and scores as on one, bit for bit, even with the helper woken at any time', async () => {
+  // 60,000 rows: the root and its large children are partitioned on two threads (from 20,000 rows in
+  // a leaf), and the score adds too (from 20,000 rows). Binary (range gradients), then 3 classes (softmax).
+  const d = 8;
+  for (const classes of [2, 3]) {
+    const { X, y } = generatedClassification(60_000, d, 12, 0.05);
+    const n = y.length;
+    const target = Float64Array.from(y, (v, i) => (classes === 2 ? v : (v + (i % 3 === 0 ? 1 : 0)) % classes));
+    const mapper = BinMapper.fit(X, n, d, 255, 1);
+    const bins = mapper.transform(X, n);
+    const k = classes === 2 ? 1 : classes;
+    const opts = { maxLeaves: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.3, scoreColumns: k };
+    const growers = [1, 2].map((threads) => new TreeGrower(bins, n, mapper, { ...opts, threads }));
+    const failures = BoostingWorkspace.helperFailures;
+    // A thread waking the helper all along: a wake-up with no new job must not run the last job again.
+    const stopWakeups = strayWakeups(helperControl(growers[1]), HELPER_JOB);
+    try {
+      const trees = growers.map((grower) => {
+        grower.y.set(target);
+        const grown = [];
+        for (let iteration = 0; iteration < (classes === 2 ? 8 : 3); iteration++) {
+          if (k > 1) grower.softmaxGradients();
+          for (let c = 0; c < k; c++) {
+            const tree = grower.grow(
+              k > 1 ? grower.columnGradients(c) : grower.gradients(binaryLogLoss.rangeGradients),
+            );
+            grower.addToScores(tree, c);
+            grown.push(tree);
+          }
+        }
+        return grown;
+      });
+      assert.equal(trees[1].length, trees[0].length);
+      for (let t = 0; t < trees[0].length; t++)
+        assert.deepEqual(trees[1][t], trees[0][t], `${classes} classes, tree ${t}`);
+      assert.deepEqual(growers[1].scores, growers[0].scores);
+      assert.ok(helperControl(growers[1]), 'the helper thread worked to the end');
+      assert.equal(BoostingWorkspace.helperFailures, failures, 'no helper job failed');
+    } finally {
+      await stopWakeups();
+      for (const grower of growers) grower.dispose();
+    }
+  }
+});
+
+test('a helper thread failing partway through a partition fails with a clear error rather than redoing its rewritten half', () => {
+  const n = 60_000;
+  const featureOffset = Int32Array.of(0, 41, 82);
+  const bins = Uint8Array.from({ length: 2 * n }, (_, i) => i % 40);
+  const two = new BoostingWorkspace(bins, n, featureOffset, { threads: 2 });
+  try {
+    assert.equal(two.parallel, true);
+    for (let i = 0; i < n; i++) two.rows[i] = i;
+    // A row index past the memory, late in the helper's half (rows 30,000..60,000): its kernel traps
+    // there, after rewriting the rows before it in place.
+    two.rows[n - 10] = 0x7fffffff;
+    const failures = BoostingWorkspace.helperFailures;
+    assert.throws(
+      () => two.partition(0, n, 1, 20, 40, false),
+      (e: Error) =>
+        e instanceof TrainingError &&
+        /helper thread failed while partitioning rows 30000\.\.60000 of a leaf, which cannot be redone: RuntimeError: memory access out of bounds/.test(
+          e.message,
+        ),
+    );
+    assert.equal(BoostingWorkspace.helperFailures, failures + 1);
+    assert.equal(two.parallel, false, 'the helper thread is stopped');
+  } finally {
     two.dispose();
   }
 });

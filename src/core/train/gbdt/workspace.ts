@@ -26,6 +26,7 @@ import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
 import { binaryLossSum, binaryRangeGradients, RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
+import { TrainingError } from '../types';
 
 /**
  * Float32 values per histogram entry (and per row in the gradient array): sum of gradients, sum of
@@ -494,7 +495,7 @@ export class BoostingWorkspace {
     return HelperThread.live;
   }
 
-  /** Jobs a helper thread failed (its half then redone on this thread), in this thread: for tests. */
+  /** Jobs a helper thread failed (its half then redone on this thread, or the fit ended), in this thread: for tests. */
   static helperFailures = 0;
 
   /** The constant lanes of the gradient entries: a count of 1, and padding. */
@@ -703,7 +704,8 @@ export class BoostingWorkspace {
     io.set([half, end, base, bin, missingBin, left], IO_PARTITION);
     const job = this.post();
     const leftA = this.partitionRange(base, bin, missingBin, left, start, half);
-    const leftB = this.await(job) ? this.partitionRange(base, bin, missingBin, left, half, end) : io[IO_PARTITION + 6];
+    this.awaitInPlace(job, `partitioning rows ${half}..${end} of a leaf`);
+    const leftB = io[IO_PARTITION + 6];
     // Each half holds its left rows in place and its right rows in scratch: the stable order is
     // left of the first half, left of the second, right of the first, right of the second.
     const rightA = half - start - leftA;
@@ -729,8 +731,7 @@ export class BoostingWorkspace {
     control[COLUMN] = column;
     const job = this.post();
     addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
-    if (this.await(job))
-      addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, half, n);
+    this.awaitInPlace(job, "adding a tree's leaf values to the scores");
   }
 
   /** RANGE_GRADIENTS[loss] over rows [start, end) on this thread (the kernel's twin where it has one), sums to this.sums[at..]. */
@@ -801,6 +802,20 @@ export class BoostingWorkspace {
     BoostingWorkspace.helperFailures++;
     this.stopHelper();
     return true;
+  }
+
+  /**
+   * Waits for a job that rewrites its half in place (a partition's rows, the scores): a half the
+   * helper left partway is not its input any more, so redoing it here would lose or repeat rows.
+   * Its failure ends the fit.
+   */
+  private awaitInPlace(job: number, what: string): void {
+    const helper = this.helper!;
+    if (!helper.await(job)) return;
+    const cause = helper.failure();
+    BoostingWorkspace.helperFailures++;
+    this.stopHelper();
+    throw new TrainingError(`The GBDT helper thread failed while ${what}, which cannot be redone: ${cause}`);
   }
 
   private stopHelper(): void {

@@ -3,7 +3,7 @@
 // and the CNN's engine each run half of a step on one. The first control words are this handshake's;
 // a user's own job parameters follow from HELPER_FIRST_WORD.
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 /** Incremented by the training thread per job (and once more to stop). */
 export const HELPER_JOB = 0;
@@ -12,7 +12,7 @@ const DONE = 1;
 const STOP = 2;
 /** Set by the helper once it runs. */
 const READY = 3;
-/** Set by the helper when a job threw (it then exits). */
+/** Set by the helper when a job threw (it then exits, having sent the error to the `failures` port). */
 const FAILED = 4;
 /** The first control word free for a user's job parameters. */
 export const HELPER_FIRST_WORD = 5;
@@ -30,12 +30,16 @@ let job = 0;
 Atomics.store(control, ${READY}, 1);
 Atomics.notify(control, ${READY});
 for (;;) {
-  Atomics.wait(control, ${HELPER_JOB}, job);
-  job = Atomics.load(control, ${HELPER_JOB});
+  // Only a new job number is a job, not a wake-up: the notify of a job this thread already took
+  // (and ran) without sleeping may come after it went back to sleep (see HelperThread.post).
+  let next;
+  while ((next = Atomics.load(control, ${HELPER_JOB})) === job) Atomics.wait(control, ${HELPER_JOB}, job);
+  job = next;
   if (Atomics.load(control, ${STOP}) === 1) break;
   try {
 ${job}
   } catch (e) {
+    workerData.failures.postMessage(String(e));
     Atomics.store(control, ${FAILED}, 1);
   }
   Atomics.store(control, ${DONE}, job);
@@ -54,6 +58,8 @@ export class HelperThread {
   private constructor(
     readonly control: Int32Array,
     private worker: Worker | null,
+    /** Where the helper sends the error of a job that threw. */
+    private readonly failures: MessagePort,
   ) {}
 
   /**
@@ -69,12 +75,17 @@ export class HelperThread {
     timeoutMs: number,
   ): HelperThread | undefined {
     const control = new Int32Array(new SharedArrayBuffer(4 * controlWords));
-    const worker = new Worker(source, { eval: true, workerData: { ...workerData, control } });
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(source, {
+      eval: true,
+      workerData: { ...workerData, control, failures: port2 },
+      transferList: [port2],
+    });
     HelperThread.live++;
     worker.once('exit', () => HelperThread.live--);
     worker.once('error', () => undefined);
     worker.unref();
-    const helper = new HelperThread(control, worker);
+    const helper = new HelperThread(control, worker, port1);
     if (Atomics.wait(control, READY, 0, timeoutMs) === 'timed-out' && Atomics.load(control, READY) === 0) {
       helper.stop();
       return undefined;
@@ -85,7 +96,9 @@ export class HelperThread {
   /** Hands the job described in the control words (and shared memory) to the helper; returns its number. */
   post(): number {
     const job = ++this.job;
-    // What was written before is visible to the helper once it reads the new job number.
+    // What was written before is visible to the helper once it reads the new job number. The helper
+    // may take the job without sleeping (between its last job and its wait), finish it and sleep
+    // again before this notify: the notify then wakes it with no new job, which it must not rerun.
     Atomics.store(this.control, HELPER_JOB, job);
     Atomics.notify(this.control, HELPER_JOB);
     return job;
@@ -99,6 +112,12 @@ export class HelperThread {
     return Atomics.load(this.control, FAILED) === 1;
   }
 
+  /** The error of the job that failed (sent before the helper marked it done), for a clear message. */
+  failure(): string {
+    const sent = receiveMessageOnPort(this.failures);
+    return sent ? String(sent.message) : 'unknown error';
+  }
+
   /** Ends the helper's thread. */
   stop(): void {
     Atomics.store(this.control, STOP, 1);
@@ -106,5 +125,6 @@ export class HelperThread {
     Atomics.notify(this.control, HELPER_JOB);
     void this.worker?.terminate();
     this.worker = null;
+    this.failures.close();
   }
 }
