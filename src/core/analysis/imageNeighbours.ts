@@ -8,6 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ImageShape, Rows } from '../data/types';
 import { EMBEDDING_OUTPUT, sessionEmbeddings } from '../onnx/embeddings';
+import { openSession } from '../onnx/session';
 
 export type NeighbourMetric = 'cosine' | 'l2';
 
@@ -202,7 +203,7 @@ export async function neighbourIndex(
 ): Promise<NeighbourIndex | undefined> {
   const shape = dataset.schema.image;
   if (!shape || !dataset.train.images || !dataset.dev.images) return undefined;
-  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await openSession(modelPath);
   try {
     if (hasEmbedding(session)) {
       const train = (await embeddingRows(session, dataset.train, shape))!;

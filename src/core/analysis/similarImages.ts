@@ -28,6 +28,7 @@ import { imageSliceView } from './imageSlices';
 import { parseSliceKey, sliceRows } from './slices';
 import { readTags } from './tags';
 import { EMBEDDING_OUTPUT } from '../onnx/embeddings';
+import { openSession } from '../onnx/session';
 import {
   embeddingRows,
   nearestNeighbours,
@@ -99,7 +100,7 @@ export async function embedUnlabelled(opts: {
     rowIndex: new Uint32Array(n),
     images: { pixels: pixels.subarray(0, n * size), files },
   };
-  const session = await ort.InferenceSession.create(opts.modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await openSession(opts.modelPath);
   try {
     const embedded = await embeddingRows(session, rows, shape);
     if (!embedded) throw new NoEmbeddingError(opts.runId);

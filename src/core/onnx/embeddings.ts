@@ -3,6 +3,7 @@
 // preprocessed pixels (uint8 [N, C, H, W], scaled to [0, 1] as every model input), in batches.
 import * as ort from 'onnxruntime-node';
 import { scaleToUnit } from '../data/images/pixels';
+import { openSession } from './session';
 import type { ImageShape } from '../data/types';
 
 /** The output name image models give their embedding. */
@@ -17,10 +18,7 @@ export async function modelEmbeddings(
   n: number,
   shape: ImageShape,
 ): Promise<{ dim: number; data: Float32Array } | undefined> {
-  const session =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 })
-      : await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await openSession(model);
   try {
     const out = await sessionEmbeddings(session, pixels, n, shape);
     return out && out.dim ? out : undefined;

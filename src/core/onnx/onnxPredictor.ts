@@ -7,6 +7,7 @@ import type { FeatureSchema, Prediction, RawFeatures } from '../data/types';
 import { BUILTIN_MODELS } from '../spec/types';
 import { argmaxRows } from './argmax';
 import { readMetadata } from './builder';
+import { openSession } from './session';
 
 /** Rows per session.run: bounds the tensors' memory on big splits (larger batches were no faster). */
 const BATCH = 65536;
@@ -27,7 +28,7 @@ export class OnnxPredictor {
   static async load(model: string | Uint8Array, schema: FeatureSchema): Promise<OnnxPredictor> {
     const bytes = typeof model === 'string' ? await readFile(model) : model;
     const kind = readMetadata(bytes).model;
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const session = await openSession(bytes);
     return new OnnxPredictor(session, schema, (BUILTIN_MODELS as readonly string[]).includes(kind));
   }
 

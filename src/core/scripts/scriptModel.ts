@@ -12,6 +12,7 @@ import type { FeatureSchema, RawFeatures, Rows, SplitDataset } from '../data/typ
 import { splitMetrics, type SplitMetrics } from '../train/metrics';
 import type { Prediction } from '../train/types';
 import { EMBEDDING_OUTPUT } from '../onnx/embeddings';
+import { openSession } from '../onnx/session';
 
 /** The model does not fit the project's input/output contract. */
 export class ModelContractError extends Error {
@@ -166,7 +167,7 @@ export class ScriptModel {
   static async load(modelPath: string, schema: FeatureSchema): Promise<ScriptModel> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      session = await openSession(modelPath);
     } catch (e) {
       throw new ModelContractError(`model.onnx could not be loaded by onnxruntime: ${(e as Error).message}`);
     }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { readMetadata } from '../onnx/builder';
+import { sessionOptions, type OrtThreadOptions } from '../onnx/session';
 import { readImageMetadata, type ImagePreprocessing } from '../data/images/modelMetadata';
 import { OIP_TO_ORT, oipDatatypeOf, type OipDatatype } from './datatypes';
 import { autoWorkers, InThreadEngine, WorkerPool, type InferenceEngine, type WorkersOption } from './engine';
@@ -14,22 +15,7 @@ export interface TensorMetadata {
   shape: number[];
 }
 
-export interface OrtThreadOptions {
-  intraOpNumThreads?: number;
-  interOpNumThreads?: number;
-}
-
-/** Session options for the server's thread and every worker alike. */
-export function sessionOptions(threads: OrtThreadOptions = {}): ort.InferenceSession.SessionOptions {
-  // One intra-op thread per session gave the better p50/p99 for small models here (performance-facts.md);
-  // parallelism across requests comes from batching and the worker pool.
-  return {
-    intraOpNumThreads: threads.intraOpNumThreads ?? 1,
-    interOpNumThreads: threads.interOpNumThreads ?? 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  };
-}
+export type { OrtThreadOptions };
 
 /**
  * ML Loop's model contract (src/core/train/pipeline.ts modelMetadata) when metadata_props carry it.
