@@ -20,6 +20,7 @@ import { TreeGrower, type GrowOptions } from './grower';
 import type { GradientSums } from './workspace';
 import { binaryLogLoss, softmaxLoss, squaredError, type BoostingLoss } from './losses';
 import { GbdtCore } from './model';
+import { forestScores, packForest, type ForestMemory } from './forest';
 import { leafOf, type Tree } from './tree';
 
 /** Parameter defaults (the JSON Schema documents the same). maxDepth 0 means no depth limit; earlyStopping 0/false means off. */
@@ -102,6 +103,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const devScores = new Float64Array(devN * k);
   for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
   const patience = devN > 0 ? p.patience : 0;
+  const devMemory: ForestMemory = {};
 
   // A second thread takes half of the work when the data is large enough to repay it.
   const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
@@ -135,8 +137,8 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
         const tree = grower.grow(next.sums ?? grower.columnGradients(c));
         trees.push(tree);
         grower.addToScores(tree, c);
-        for (let i = 0; i < devN; i++) devScores[i * k + c] += tree.value[leafOf(tree, devX, i * d)];
       }
+      if (devN > 0) addToDevScores(trees.slice(-k), devX, devN, d, devScores, devMemory);
       // The next iteration's gradients, and this iteration's train loss in the same pass (one
       // gradient pass more than needed in all, which costs less than a separate loss pass each time).
       next = nextGradients();
@@ -176,6 +178,42 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
     ? classificationCore(nClasses, d, keptTrees, init)
     : new GbdtCore('regression', d, keptTrees, new Int32Array(keptTrees.length), Float32Array.from(init));
   return makeTrainedModel('gbdt', schema, pre, core);
+}
+
+/**
+ * Adds the leaf values of one iteration's trees (tree c: score column c) to the dev rows' scores. By
+ * the prediction kernel on one thread, 2-3 times faster than a walk per row in JavaScript on the main
+ * thread, which the fit otherwise waits for: its trees as a forest with zero base values, whose
+ * float32 score of a row is the one leaf value, exactly (the same scores as the JavaScript walk).
+ */
+function addToDevScores(
+  trees: Tree[],
+  X: Float32Array,
+  n: number,
+  d: number,
+  scores: Float64Array,
+  memory: ForestMemory,
+): void {
+  const k = trees.length;
+  const leafValues = forestScores(
+    packForest(
+      trees,
+      Int32Array.from(trees, (_, c) => c),
+      new Float32Array(k),
+    ),
+    d,
+    X,
+    n,
+    { threads: 1, memory },
+  );
+  if (leafValues) {
+    for (let j = 0; j < n * k; j++) scores[j] += leafValues[j];
+    return;
+  }
+  for (let c = 0; c < k; c++) {
+    const tree = trees[c];
+    for (let i = 0; i < n; i++) scores[i * k + c] += tree.value[leafOf(tree, X, i * d)];
+  }
 }
 
 /** Binary: the single logit becomes score column 1 next to a constant 0 (softmax of [0, f] is [1 - σ(f), σ(f)]). */
