@@ -163,7 +163,9 @@ export async function executeTrainJob(
   const predicted: CheckedSplit[] = [];
   const evaluate = (name: CheckedSplit['name'], rows: Rows): SplitMetrics | undefined => {
     if (rows.features.n === 0) return undefined;
-    const prediction = model.predict(rows.features, rows.images);
+    // The dev rows' predictions may have come out of the fit (TrainedModel.fitted).
+    const prediction =
+      (rows === dataset.dev ? model.fitted?.dev : undefined) ?? model.predict(rows.features, rows.images);
     predicted.push({ name, rows, prediction });
     const metrics = splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     for (const [k, v] of Object.entries(metrics)) {

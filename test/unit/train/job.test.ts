@@ -1,4 +1,4 @@
-// A training job's evaluation: every split is predicted in-process, and the exported ONNX model must
+// A training job's evaluation: every split is predicted in-process (GBDT's dev rows by the fit itself), and the exported ONNX model must
 // answer the same in ONNX Runtime on a sample of each split's rows (exportCheck.ts), so the metrics are
 // those of the model the server loads, and a run whose export disagrees with its model fails.
 import { test } from 'node:test';
@@ -17,10 +17,16 @@ for (const [task, dataset] of [
   ['classification', mixedClassification(400)],
   ['regression', mixedRegression(400)],
 ] as const) {
-  test(`${task}: the job's metrics are those of the exported model in ONNX Runtime, on train, dev and test`, async () => {
+  test(`${task}: the job's metrics are those of the exported model in ONNX Runtime, on train, dev and test`, async (t) => {
+    const predicted = t.mock.method(GbdtCore.prototype, 'predictDense');
     const r = await executeTrainJob(
       { data: { dataset }, model: 'gbdt', params: GBDT, seed: 0 },
       { runId: 'run-1', mlloopVersion: '0.0.0' },
+    );
+    // Train and test are predicted; dev's predictions came out of the fit (TrainedModel.fitted).
+    assert.deepEqual(
+      predicted.mock.calls.map((c) => c.arguments[1]),
+      [dataset.train.features.n, dataset.test.features.n],
     );
     const onnx = await OnnxPredictor.load(r.onnx, dataset.schema);
     const classes = dataset.schema.classes?.length ?? 0;
