@@ -98,7 +98,7 @@ test('without WebAssembly (node --jitless) scores come from the JavaScript fallb
   assertSameBits(fallback, core.scores(X, n), 'fallback vs kernel');
 });
 
-test('calls sharing a ForestMemory reuse its WebAssembly memory while it is large enough, with the same scores', () => {
+test('calls sharing a ForestMemory reuse its WebAssembly memory while it is large enough, and an output array, with the same scores', () => {
   const small = randomForest(20, 5, 3, 300, 5);
   const large = randomForest(20, 5, 3, 4_000, 6);
   const memory: ForestMemory = {};
@@ -126,4 +126,10 @@ test('calls sharing a ForestMemory reuse its WebAssembly memory while it is larg
     'smaller',
   );
   assert.equal(memory.memory, second);
+  // The scores go to the array given for them when it has their size.
+  const out = new Float32Array(300 * 3);
+  const got = small.core.scores(small.X, 300, { threads: 1, memory, out });
+  assert.equal(got, out);
+  assertSameBits(out, small.core.scoresReference(small.X, 300), 'into the given array');
+  assert.notEqual(small.core.scores(small.X, 299, { threads: 1, out }), out, 'not an array of another size');
 });

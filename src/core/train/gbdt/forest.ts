@@ -62,6 +62,8 @@ export interface ForestOptions {
    * when the garbage collector gets to it (a hundred calls on 120,000 dev rows held 100 MB more).
    */
   memory?: ForestMemory;
+  /** The n × k array the scores go to (calls that follow each other reuse one); a new one by default. */
+  out?: Float32Array;
 }
 
 /** A WebAssembly memory kept between forestScores calls (ForestOptions.memory). */
@@ -153,7 +155,7 @@ export function forestScores(
   const scores = new WebAssembly.Instance(module, { env: { memory } }).exports.scores as ScoresFn;
   const xAt = (slot: number) => slotsAt + slot * slotBytes;
   const outAt = (slot: number) => xAt(slot) + chunkRows * rowBytes;
-  const out = new Float32Array(n * k);
+  const out = options.out?.length === n * k ? options.out : new Float32Array(n * k);
   const copyIn = (slot: number, start: number, rows: number) =>
     new Float32Array(buffer, xAt(slot), rows * d).set(X.subarray(start * d, (start + rows) * d));
   const copyOut = (slot: number, start: number, rows: number) =>
