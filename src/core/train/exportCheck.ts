@@ -67,7 +67,7 @@ export async function checkExportedModel(
       const difference = rowDifference(schema, splits[s].prediction, i, exported, at++);
       if (difference)
         throw new TrainingError(
-          `The exported ONNX model does not answer as the trained model on ${splits[s].name} row ${i}: ${difference}. The export is broken; the run is not kept.`,
+          `The exported ONNX model does not answer as the trained model on ${splits[s].name} row ${i}: ${difference}. This is a defect of the ONNX export, not of the data or parameters: the model is not saved.`,
         );
     }
   }
