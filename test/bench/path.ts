@@ -1,7 +1,7 @@
 // The path a user takes, end to end (a benchmark, never a test): `ml-loop train` of a 3-class GBDT
 // (100 iterations) on a 600,000 × 30 CSV, run as a user runs it (the built CLI, its own process),
 // side by side with pandas.read_csv + XGBoost on the same file (/usr/bin/python3, no torch import).
-//   npm run bench:path [-- --repeat 3 --rows 600000 --features 30 --iterations 100]
+//   npm run bench:path [-- --repeat 3 --rows 600000 --features 30 --iterations 100 --no-panels --host]
 // Each repeat runs, interleaved (the machine is shared: trust the ratios of one run, not the seconds):
 //   cold   no .mlloop in the project: the CSV is parsed, the split stored and the dataset cache written
 //   warm   a second `train` on the same data: the split comes back from the dataset cache
@@ -9,12 +9,18 @@
 // ML Loop's stages come from the run's log.txt (src/core/train/job.ts times them in the worker);
 // "other" is the rest of the process's wall time (Node start, project check, worker start, writes).
 // Peak memory is each process's maximum RSS (ML Loop: the worker threads included).
+// pandas + XGBoost's totals exclude its interpreter start and imports (printed as "import"), whereas
+// ML Loop's wall time is its whole process.
+// --host: one more train in this process through trainExperiment, as the extension host runs it (the
+// work in a worker thread): the calling thread's share of busy time and its longest stall.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, performance as nodePerformance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pathProject } from './pathData';
+import { trainExperiment } from '../../src/core/experiment/trainExperiment';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +30,8 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '100' },
     /** Skip the panels' measurements (test/bench/pathPanels.ts) on the last runs. */
     'no-panels': { type: 'boolean', default: false },
+    /** Also train once in this process as the extension does, and report what its calling thread did. */
+    host: { type: 'boolean', default: false },
   },
 });
 const REPEAT = Number(values.repeat);
@@ -133,6 +141,31 @@ function pythonReference(csv: string, iterations: number): PythonRun | string {
   }
 }
 
+/** Trains as the extension host does (trainExperiment: the data and the fit in a worker thread) and reports this thread's load. */
+async function hostThread(project: string): Promise<void> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const before = nodePerformance.eventLoopUtilization();
+  const t = performance.now();
+  // The stall before the run exists is this process loading the trainer's modules (here TypeScript
+  // through tsx; the extension's are bundled): counted apart.
+  let startStall = 0;
+  const outcome = await trainExperiment({
+    projectDir: project,
+    experimentName: 'gbdt',
+    onProgress: () => undefined,
+    onRunCreated: () => {
+      startStall = delay.max;
+      delay.reset();
+    },
+  });
+  const used = nodePerformance.eventLoopUtilization(before);
+  delay.disable();
+  console.log(
+    `  in-process train (as the extension host): ${outcome.status} in ${((performance.now() - t) / 1000).toFixed(1)} s; the calling thread busy ${(used.utilization * 100).toFixed(1)} % of it (${(used.active / 1000).toFixed(2)} s), longest event-loop stall once the run was created ${(delay.max / 1e6).toFixed(0)} ms (before it: ${(startStall / 1e6).toFixed(0)} ms)  [load ${load()}]`,
+  );
+}
+
 function stagesText(r: MlLoopRun): string {
   return (Object.entries(r.stages) as [string, number][])
     .map(([k, v]) => `${k} ${v.toFixed(2)} s (${((v / r.wall) * 100).toFixed(0)} %)`)
@@ -216,10 +249,11 @@ function stagesText(r: MlLoopRun): string {
     for (const kind of ['cold', 'warm'] as const) {
       if (!runs[kind].length) continue;
       console.log(
-        `  ${kind}: ml-loop / pandas+XGBoost (read+fit+dev) = ${ratio(kind, (r, p) => r.wall / p.total_dev).toFixed(2)}x time (goal ≤ 1), ${ratio(kind, (r, p) => r.peakMb / p.peak_mb).toFixed(2)}x peak memory (goal ≤ 1); fit alone ${ratio(kind, (r, p) => r.stages.fit / p.stages.fit).toFixed(2)}x`,
+        `  ${kind}: ml-loop / pandas+XGBoost (read+fit+dev) = ${ratio(kind, (r, p) => r.wall / p.total_dev).toFixed(2)}x time (goal ≤ 1), ${ratio(kind, (r, p) => r.peakMb / p.peak_mb).toFixed(2)}x peak memory (goal ≤ 1); fit alone ${ratio(kind, (r, p) => r.stages.fit / p.stages.fit).toFixed(2)}x; like for like (pandas+XGBoost also predicting train and test, as ML Loop evaluates every split) ${ratio(kind, (r, p) => r.wall / p.total_all).toFixed(2)}x`,
       );
     }
   }
+  if (values.host) await hostThread(project);
   const [a, b] = [runs.cold.at(-1), runs.warm.at(-1)];
   if (!values['no-panels'] && a && b) {
     console.log(`\npanels on run ${b.runId} (compared with ${a.runId}) [load ${load()}]:`);

@@ -1,19 +1,19 @@
 // One training job as it runs inside the training worker (src/worker/train.ts): train the model,
-// export ONNX, evaluate it on every split. Pure computation, no files written; the host side
+// export ONNX, evaluate it on every split and check the export against it. Pure computation, no files written; the host side
 // (run.ts) owns the run folder. Also the typed messages between the worker and the host.
 
 import { dirname } from 'node:path';
 import type { BuiltinModel } from '../spec/types';
 import type { DataVersion, FeatureSchema, Rows, SplitDataset } from '../data/types';
-import { OnnxPredictor } from '../onnx/onnxPredictor';
 import type { ProjectRef } from '../data/dataset';
 import { loadDataVersion } from '../data/dataVersions';
 import type { DatasetSource } from '../data/dataset';
+import { checkExportedModel, type CheckedSplit } from './exportCheck';
 import { buildReference, type MonitoringReference } from './reference';
 import { imageReference } from './imageReference';
 import { splitMetrics, type SplitMetrics } from './metrics';
 import { getTrainer } from './registry';
-import { TrainingError, type Prediction, type ProgressEvent, type TrainedModel } from './types';
+import { TrainingError, type ProgressEvent } from './types';
 import { CancelledError } from '../runtime/cancel';
 
 export interface TrainJob {
@@ -40,7 +40,7 @@ export interface JobStages {
   /** Loading the data (parsing the file, or reading the dataset cache). */
   load: number;
   fit: number;
-  /** Predictions and metrics on every split. */
+  /** Predictions and metrics on every split, and the check of the export on a sample (exportCheck.ts). */
   evaluate: number;
   export: number;
   /** The monitoring reference (reference.ts). */
@@ -110,31 +110,6 @@ export function runSeed(params: Record<string, unknown>): number {
   return typeof params.seed === 'number' && Number.isInteger(params.seed) ? params.seed : 0;
 }
 
-/** What predicts a split's rows for its metrics (train, dev, test: each once). */
-export interface EvaluationPredictor {
-  predict(rows: Rows): Promise<Prediction>;
-  release(): Promise<void>;
-}
-
-/**
- * Tabular models are evaluated through ONNX Runtime on the model just exported: the metrics are those
- * of the model as deployed, and on the path benchmark (600k × 30, 3-class GBDT, 300 trees) its tree
- * ensemble took half the in-process predictor's time. Image models predict in-process (their input is
- * pixels, which the exported model reads through its own preprocessing). A faster in-process
- * predictor is a change here only.
- */
-export async function evaluationPredictor(
-  model: TrainedModel,
-  onnx: Uint8Array,
-  schema: FeatureSchema,
-): Promise<EvaluationPredictor> {
-  if (schema.image) {
-    return { predict: async (rows) => model.predict(rows.features, rows.images), release: async () => undefined };
-  }
-  const session = await OnnxPredictor.load(onnx, schema);
-  return { predict: (rows) => session.predict(rows.features), release: () => session.release() };
-}
-
 export async function executeTrainJob(
   job: TrainJob,
   meta: JobMeta,
@@ -181,12 +156,17 @@ export async function executeTrainJob(
   const classes = dataset.schema.classes?.length ?? 0;
   const onnx = model.toOnnx({ runId: meta.runId, dataVersion: dataset.version.id, mlloopVersion: meta.mlloopVersion });
   const exported = lap();
-  const predictor = await evaluationPredictor(model, onnx, dataset.schema);
-  let devPrediction: Prediction | undefined;
-  const evaluate = async (rows: Rows): Promise<SplitMetrics | undefined> => {
+  // Every split is predicted in-process (for GBDT the WebAssembly kernel, on two threads: several
+  // times ONNX Runtime's speed on a large split); a tabular model's export is then run in ONNX Runtime
+  // on a sample of each split and must answer the same (exportCheck.ts), so the metrics are those of
+  // the model the server will load. Image models' exports read pixels through their own preprocessing.
+  const predicted: CheckedSplit[] = [];
+  const evaluate = (name: CheckedSplit['name'], rows: Rows): SplitMetrics | undefined => {
     if (rows.features.n === 0) return undefined;
-    const prediction = await predictor.predict(rows);
-    if (rows === dataset.dev) devPrediction = prediction;
+    // The dev rows' predictions may have come out of the fit (TrainedModel.fitted).
+    const prediction =
+      (rows === dataset.dev ? model.fitted?.dev : undefined) ?? model.predict(rows.features, rows.images);
+    predicted.push({ name, rows, prediction });
     const metrics = splitMetrics(dataset.schema.task, rows.y, prediction, classes);
     for (const [k, v] of Object.entries(metrics)) {
       if (k !== 'r2' && !Number.isFinite(v))
@@ -194,13 +174,13 @@ export async function executeTrainJob(
     }
     return metrics;
   };
-  let metrics: JobResult['metrics'];
-  try {
-    const train = (await evaluate(dataset.train))!;
-    metrics = { train, dev: await evaluate(dataset.dev), test: await evaluate(dataset.test) };
-  } finally {
-    await predictor.release();
-  }
+  const metrics: JobResult['metrics'] = {
+    train: evaluate('train', dataset.train)!,
+    dev: evaluate('dev', dataset.dev),
+    test: evaluate('test', dataset.test),
+  };
+  if (!dataset.schema.image) await checkExportedModel(onnx, dataset.schema, predicted);
+  const devPrediction = predicted.find((s) => s.name === 'dev')?.prediction;
   const evaluated = lap();
   const reference = buildReference(
     dataset.schema,

@@ -44,6 +44,12 @@ export interface TrainedModel {
   predict(features: RawFeatures, images?: ImageRows): Prediction;
   /** Serialized ONNX ModelProto honouring the input/output contract (preprocessing included). */
   toOnnx(meta: ModelMetadata): Uint8Array;
+  /**
+   * Predictions the fit has already made, each equal to predict() on those rows, bit for bit: `dev`,
+   * of the dev rows the trainer was given (TrainContext.dev). A job's evaluation takes them instead
+   * of predicting those rows again.
+   */
+  fitted?: { dev?: Prediction };
 }
 
 export type Trainer = (ctx: TrainContext) => TrainedModel | Promise<TrainedModel>;

@@ -10,6 +10,7 @@ import { HelperThread } from '../../../src/core/train/kernels/helperThread';
 import { compileKernel } from '../../../src/core/train/kernels/compile';
 import { FOREST_WASM_BASE64 } from '../../../src/core/train/kernels/forest.wasm';
 import { randomForest } from './gbdt-fixtures';
+import type { ForestMemory } from '../../../src/core/train/gbdt/forest';
 
 /** Asserts two score arrays hold the same float32 values, bit for bit (NaN and -0 included). */
 function assertSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
@@ -95,4 +96,40 @@ test('without WebAssembly (node --jitless) scores come from the JavaScript fallb
   const bytes = Buffer.from(b64, 'base64');
   const fallback = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   assertSameBits(fallback, core.scores(X, n), 'fallback vs kernel');
+});
+
+test('calls sharing a ForestMemory reuse its WebAssembly memory while it is large enough, and an output array, with the same scores', () => {
+  const small = randomForest(20, 5, 3, 300, 5);
+  const large = randomForest(20, 5, 3, 4_000, 6);
+  const memory: ForestMemory = {};
+  assertSameBits(
+    small.core.scores(small.X, 300, { threads: 1, memory }),
+    small.core.scoresReference(small.X, 300),
+    'first',
+  );
+  const first = memory.memory;
+  assert.ok(first, 'the memory is kept');
+  assertSameBits(
+    small.core.scores(small.X, 300, { threads: 1, memory }),
+    small.core.scoresReference(small.X, 300),
+    'again',
+  );
+  assert.equal(memory.memory, first, 'reused');
+  // A larger call (more rows per chunk) needs more: a new memory, kept in turn; a smaller one after it reuses that.
+  const opts = { threads: 1, memory, chunkRows: 4_000 };
+  assertSameBits(large.core.scores(large.X, 4_000, opts), large.core.scoresReference(large.X, 4_000), 'larger');
+  const second = memory.memory!;
+  assert.ok(second !== first && second.buffer.byteLength > first.buffer.byteLength);
+  assertSameBits(
+    small.core.scores(small.X, 300, { threads: 1, memory }),
+    small.core.scoresReference(small.X, 300),
+    'smaller',
+  );
+  assert.equal(memory.memory, second);
+  // The scores go to the array given for them when it has their size.
+  const out = new Float32Array(300 * 3);
+  const got = small.core.scores(small.X, 300, { threads: 1, memory, out });
+  assert.equal(got, out);
+  assertSameBits(out, small.core.scoresReference(small.X, 300), 'into the given array');
+  assert.notEqual(small.core.scores(small.X, 299, { threads: 1, out }), out, 'not an array of another size');
 });

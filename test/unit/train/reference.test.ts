@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../../src/core/data/prng';
 import { numericReference, sortedPresentFloat32 } from '../../../src/core/train/reference';
+import { SortKernel } from '../../../src/core/train/gbdt/binning';
 
 function column(n: number, seed: number): Float32Array {
   const rand = mulberry32(seed);
@@ -30,6 +31,11 @@ test('sortedPresentFloat32 is the values without NaN in typed-array sort order (
   assert.deepEqual(Array.from(sortedPresentFloat32(new Float32Array([NaN, NaN]))), []);
   assert.deepEqual(Array.from(sortedPresentFloat32(Float32Array.of(2, -0, 0, -3))).map(String), ['-3', '0', '0', '2']);
   assert.ok(Object.is(sortedPresentFloat32(Float32Array.of(0, -0))[0], -0));
+  // A kernel shared by a reference's columns; one too small for a column is not used for it.
+  const x = column(20_000, 4);
+  const expected = Float32Array.from(Array.from(x).filter((v) => !Number.isNaN(v))).sort();
+  for (const sorter of [SortKernel.create(20_000), SortKernel.create(10)])
+    assert.ok(sortedPresentFloat32(x, sorter).every((v, i) => Object.is(v, expected[i])));
   // A view into a larger buffer (a subarray) reads its own rows only.
   const big = Float32Array.of(9, 3, 1, 2, 9);
   assert.deepEqual(Array.from(sortedPresentFloat32(big.subarray(1, 4))), [1, 2, 3]);

@@ -209,7 +209,8 @@ export class SortKernel {
   private constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly run: (a: number, b: number, counts: number, m: number) => void,
-    private readonly capacity: number,
+    /** Values it sorts at most. */
+    readonly capacity: number,
   ) {}
 
   /** A kernel for columns of up to m values, or null where this runtime lacks WebAssembly. */

@@ -118,7 +118,11 @@ export class GbdtCore implements ModelCore {
   }
 
   predictDense(X: Float32Array, n: number): Prediction {
-    const s = this.scores(X, n);
+    return this.predictionOf(this.scores(X, n), n);
+  }
+
+  /** The prediction of n rows from their raw scores as scores() gives them (classification: in place). */
+  predictionOf(s: Float32Array, n: number): Prediction {
     if (this.task === 'regression') return { values: s };
     const k = this.nTargets;
     softmaxRowsInPlace(s, n, k);
