@@ -12,7 +12,8 @@
 // Targets (issue 9): batching on at 64 connections ≥ 60 % of no-op, p99 < 5 ms; 1 connection p50 < 1 ms.
 // Then the wire (issue 19, ./serverWire.ts): 512-row requests over JSON, binary REST and gRPC against
 // in-process runs, and 28×28 PNG bodies against in-process decode + run.
-//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64 --parts single,wire]
+//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64 --parts single,wire --rounds 3]
+//   (--rounds: of the wire part's tabular variants, interleaved; medians of the ratios reported)
 //   (bundles the server first; needs Debian's wrk)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1,16,64' },
     'heavy-connections': { type: 'string', default: '16,64' },
     parts: { type: 'string', default: 'single,wire' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const PARTS = new Set(values.parts!.split(','));
@@ -282,6 +284,7 @@ async function measureAll(
       serverJs,
       dir,
       seconds: SECONDS,
+      rounds: Number(values.rounds),
       models: [
         { name: 'linear 64 → 10', bytes: model },
         { name: "ML Loop's GBDT (100 trees, 31 leaves)", bytes: await gbdtModel() },
