@@ -169,7 +169,7 @@ function scale(r: Rate, k: number): Rate {
   return { wall: r.wall * k, cpu: r.cpu * k };
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
