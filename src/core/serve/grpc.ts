@@ -45,7 +45,7 @@ export const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /**
  * Grants a client's session FLOW_CONTROL_WINDOW of request data. HTTP/2's default window (64 KiB, for
  * the connection and for each stream) makes a 128 KiB request wait for WINDOW_UPDATEs, and a server
- * busy with a run sends them late: 512-row requests one at a time went 1.5× faster with the window
+ * busy with a run sends them late: 512-row requests one at a time went about 1.4× faster with the window
  * (bench:server, wire part). grpc-js 1.14 reads `grpc-node.flow_control_window` on clients only
  * (grpc/grpc-node PR #3058 would add it to servers), so the server's HTTP/2 sessions are reached
  * through its http2 servers, a private field: if a later grpc-js renames it, nothing breaks but the
