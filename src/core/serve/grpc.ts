@@ -61,8 +61,11 @@ function widenFlowControl(server: grpc.Server): void {
 }
 
 function widenSession(session: ServerHttp2Session): void {
-  session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
-  session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
+  // Never thrown for a new session; if it were, the session keeps HTTP/2's default window, the server lives on.
+  try {
+    session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+    session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
+  } catch {}
 }
 
 /** What the gRPC service needs of the inference server (InferenceServer implements it). */
