@@ -12,7 +12,9 @@
 // Targets (issue 9): batching on at 64 connections ≥ 60 % of no-op, p99 < 5 ms; 1 connection p50 < 1 ms.
 // Then the wire (issue 19, ./serverWire.ts): 512-row requests over JSON, binary REST and gRPC against
 // in-process runs, and 28×28 PNG bodies against in-process decode + run.
-//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64 --parts single,wire]
+//   npm run bench:server [-- --seconds 5 --connections 1,16,64 --heavy-connections 16,64 --parts single,wire --rounds 3]
+//   (--rounds: the variants of a point, and the wire part's tabular variants, measured in turn that many
+//   times; medians reported, ratios taken within a round)
 //   (bundles the server first; needs Debian's wrk)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ import { AUTO_POOL_MIN_RUN_MS } from '../../src/core/serve/engine';
 import { SERVER_NODE_OPTIONS } from '../../src/core/serve/nodeOptions';
 import { appendClassifierOutputsFromLogits } from '../../src/core/train/outputs';
 import { benchTempDir } from './tempDir';
-import { benchWire, fashionPngs } from './serverWire';
+import { benchWire, fashionPngs, median } from './serverWire';
 import { defaultParams } from '../../src/core/spec/schema';
 import { trainGbdt } from '../../src/core/train/gbdt/index';
 import { generatedClassification } from '../unit/train/gbdt-fixtures';
@@ -37,10 +39,12 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1,16,64' },
     'heavy-connections': { type: 'string', default: '16,64' },
     parts: { type: 'string', default: 'single,wire' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const PARTS = new Set(values.parts!.split(','));
 const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
 const CONNECTIONS = values.connections!.split(',').map(Number);
 const HEAVY_CONNECTIONS = values['heavy-connections']!.split(',').filter(Boolean).map(Number);
 /** CPU time a server gets under load before it is measured (at most WARM_MAX_MS of wall time). */
@@ -223,38 +227,68 @@ async function inProcessRuns(model: Uint8Array): Promise<{ rps: number; p50: num
   return { rps, p50: lat[Math.floor(lat.length * 0.5)], p99: lat[Math.floor(lat.length * 0.99)] };
 }
 
-/** Each variant at each connection count (variants interleaved per count), printing a line per point. */
+/**
+ * Each variant at each connection count, printing a line per point. Per count, every variant's server
+ * is started and warmed first, then ROUNDS rounds measure the variants one after another; a point's
+ * figures are the medians over the rounds, and `rounds` keeps each round's result (ratios between
+ * variants are taken within a round: the neighbours' load swings between minutes).
+ */
 async function measureAll(
   variants: Array<[string, string[], string]>,
   connections: number[],
   lua: string,
   luaGet: string,
-): Promise<Record<string, Record<number, WrkResult>>> {
-  const results: Record<string, Record<number, WrkResult>> = {};
+): Promise<Record<string, Record<number, WrkResult & { rounds: WrkResult[] }>>> {
+  const results: Record<string, Record<number, WrkResult & { rounds: WrkResult[] }>> = {};
   for (const c of connections) {
-    for (const [name, args, path] of variants) {
-      const s = await start(args);
-      // Warm-up until the server has had WARM_CPU_MS of CPU: a fresh server spends its first seconds
-      // compiling (TurboFan, seen with perf), ours has far more code than the no-op, and on a busy
-      // machine a fixed wall-clock warm-up leaves the compilation inside the measurement.
-      const warmStart = Date.now();
-      const warmCpu0 = cpuMs(s.child.pid!);
-      while (cpuMs(s.child.pid!) - warmCpu0 < WARM_CPU_MS && Date.now() - warmStart < WARM_MAX_MS)
-        execFileSync('wrk', ['-t1', `-c${c}`, '-d1s', '-s', name === 'no-op' ? luaGet : lua, s.url + path], {
-          encoding: 'utf8',
-        });
-      const workers = name === 'no-op' ? undefined : await workersOf(s.url);
-      const cpu0 = cpuMs(s.child.pid!);
-      const r = wrk(s.url + path, c, name === 'no-op' ? luaGet : lua);
-      r.cpuUsPerRequest = ((cpuMs(s.child.pid!) - cpu0) * 1000) / (r.rps * SECONDS);
-      await stop(s.child);
-      (results[name] ??= {})[c] = r;
-      console.log(
-        `  ${String(c).padStart(2)} conn  ${name.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${r.cpuUsPerRequest.toFixed(0)} µs/req${workers === undefined ? '' : `  (${workers} workers)`}${r.errors ? `  ${r.errors} errors` : ''}`,
-      );
+    const servers: Array<{ name: string; child: ChildProcess; url: string; workers?: number; rounds: WrkResult[] }> =
+      [];
+    try {
+      for (const [name, args, path] of variants) {
+        const s = await start(args);
+        servers.push({ name, child: s.child, url: s.url + path, rounds: [] });
+        // Warm-up until the server has had WARM_CPU_MS of CPU: a fresh server spends its first seconds
+        // compiling (TurboFan, seen with perf), ours has far more code than the no-op, and on a busy
+        // machine a fixed wall-clock warm-up leaves the compilation inside the measurement.
+        const warmStart = Date.now();
+        const warmCpu0 = cpuMs(s.child.pid!);
+        while (cpuMs(s.child.pid!) - warmCpu0 < WARM_CPU_MS && Date.now() - warmStart < WARM_MAX_MS)
+          execFileSync('wrk', ['-t1', `-c${c}`, '-d1s', '-s', name === 'no-op' ? luaGet : lua, s.url + path], {
+            encoding: 'utf8',
+          });
+        servers[servers.length - 1].workers = name === 'no-op' ? undefined : await workersOf(s.url);
+      }
+      for (let round = 0; round < ROUNDS; round++)
+        for (const s of servers) {
+          const cpu0 = cpuMs(s.child.pid!);
+          const r = wrk(s.url, c, s.name === 'no-op' ? luaGet : lua);
+          r.cpuUsPerRequest = ((cpuMs(s.child.pid!) - cpu0) * 1000) / (r.rps * SECONDS);
+          s.rounds.push(r);
+          console.log(
+            `  ${String(c).padStart(2)} conn  ${s.name.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${r.cpuUsPerRequest.toFixed(0)} µs/req${s.workers === undefined ? '' : `  (${s.workers} workers)`}${r.errors ? `  ${r.errors} errors` : ''}${ROUNDS > 1 ? `  (round ${round + 1})` : ''}`,
+          );
+        }
+    } finally {
+      for (const s of servers) await stop(s.child);
+    }
+    for (const s of servers) {
+      const m = (k: 'rps' | 'p50' | 'p99' | 'errors' | 'cpuUsPerRequest') => median(s.rounds.map((r) => r[k]!));
+      (results[s.name] ??= {})[c] = {
+        rps: m('rps'),
+        p50: m('p50'),
+        p99: m('p99'),
+        errors: m('errors'),
+        cpuUsPerRequest: m('cpuUsPerRequest'),
+        rounds: s.rounds,
+      };
     }
   }
   return results;
+}
+
+/** The median over the rounds of a's req/s ÷ b's in the same round. */
+function roundRatio(a: { rounds: WrkResult[] }, b: { rounds: WrkResult[] }): number {
+  return median(a.rounds.map((r, i) => r.rps / b.rounds[i].rps));
 }
 
 (async () => {
@@ -282,6 +316,7 @@ async function measureAll(
       serverJs,
       dir,
       seconds: SECONDS,
+      rounds: ROUNDS,
       models: [
         { name: 'linear 64 → 10', bytes: model },
         { name: "ML Loop's GBDT (100 trees, 31 leaves)", bytes: await gbdtModel() },
@@ -338,14 +373,14 @@ async function benchSingleRows(
     const pool = results.pool[c];
     const cell = (r: WrkResult) => `${Math.round(r.rps)} (${r.p99.toFixed(2)} ms)`.padEnd(19);
     console.log(
-      `${String(c).padStart(4)}   ${String(Math.round(n.rps)).padStart(11)}   ${cell(off)}  ${cell(on)}  ${cell(pool)}  ${((on.rps / n.rps) * 100).toFixed(0).padStart(6)} %  ${(on.rps / off.rps).toFixed(2)}x  ${(pool.rps / on.rps).toFixed(2)}x`,
+      `${String(c).padStart(4)}   ${String(Math.round(n.rps)).padStart(11)}   ${cell(off)}  ${cell(on)}  ${cell(pool)}  ${(roundRatio(on, n) * 100).toFixed(0).padStart(6)} %  ${roundRatio(on, off).toFixed(2)}x  ${roundRatio(pool, on).toFixed(2)}x`,
     );
   }
   const c64 = results.on[64];
   const c1 = results.on[1];
   if (c64 && results['no-op'][64])
     console.log(
-      `\ntarget 64 conn: on ≥ 60 % of no-op → ${((c64.rps / results['no-op'][64].rps) * 100).toFixed(0)} %; p99 < 5 ms → ${c64.p99.toFixed(2)} ms`,
+      `\ntarget 64 conn: on ≥ 60 % of no-op → ${(roundRatio(c64, results['no-op'][64]) * 100).toFixed(0)} %${ROUNDS > 1 ? ` (median of the ${ROUNDS} rounds' ratios: ${c64.rounds.map((r, i) => ((r.rps / results['no-op'][64].rounds[i].rps) * 100).toFixed(0)).join(', ')} %)` : ''}; p99 < 5 ms → ${c64.p99.toFixed(2)} ms`,
     );
   if (c1) console.log(`target 1 conn: p50 < 1 ms → ${c1.p50.toFixed(2)} ms`);
   for (const c of CONNECTIONS)
@@ -379,7 +414,7 @@ async function benchSingleRows(
     );
     for (const c of HEAVY_CONNECTIONS)
       console.log(
-        `heavy ${String(c).padStart(2)} conn: pool/thread ${(hv.pool[c].rps / hv.thread[c].rps).toFixed(2)}x, auto/thread ${(hv.auto[c].rps / hv.thread[c].rps).toFixed(2)}x`,
+        `heavy ${String(c).padStart(2)} conn: pool/thread ${roundRatio(hv.pool[c], hv.thread[c]).toFixed(2)}x, auto/thread ${roundRatio(hv.auto[c], hv.thread[c]).toFixed(2)}x`,
       );
   }
 }

@@ -43,6 +43,8 @@ export interface WireOptions {
   features: number;
   /** Encoded 28×28 PNG files (the fashion sample's). */
   pngs: Buffer[];
+  /** Rounds of the tabular variants (medians reported). */
+  rounds: number;
 }
 
 function startServer(serverJs: string, modelPath: string): Promise<{ child: ChildProcess; url: string; grpc: string }> {
@@ -167,23 +169,35 @@ function scale(r: Rate, k: number): Rate {
   return { wall: r.wall * k, cpu: r.cpu * k };
 }
 
-/** 512-row requests of one tabular model over JSON, binary REST and gRPC, against in-process runs. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * 512-row requests of one tabular model over JSON, binary REST and gRPC, against in-process runs.
+ * The variants run one after another in each of `rounds` rounds, each ratio taken within its round
+ * (the neighbours' load changes from minute to minute on a shared machine), and the medians reported.
+ */
 async function benchTabularWire(o: WireOptions, model: TabularModel): Promise<void> {
   const F = o.features;
   const modelPath = join(o.dir, 'wire.onnx');
   writeFileSync(modelPath, model.bytes);
   const x = Float32Array.from({ length: ROWS * F }, (_, i) => ((i * 7) % 17) / 4);
   console.log(
-    `\nwire, ${model.name}: ${ROWS}-row requests of FP32 [${ROWS}, ${F}], ${CONCURRENCY} in flight, ${o.seconds} s per point (rows/s)`,
+    `\nwire, ${model.name}: ${ROWS}-row requests of FP32 [${ROWS}, ${F}], ${CONCURRENCY} in flight, ${o.seconds} s per point, ${o.rounds} round(s) (rows/s)`,
   );
 
   // In-process: the same batches, CONCURRENCY runs in flight on one session (as the server's thread).
   const session = await ort.InferenceSession.create(model.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const feeds = { features: new ort.Tensor('float32', x, [ROWS, F]) };
-  const inProcess = scale(await rate(o.seconds, async () => void (await session.run(feeds)), ownCpu), ROWS);
-  await session.release();
 
   const s = await startServer(o.serverJs, modelPath);
+  // The transport's own ceiling: a Node HTTP server that reads the binary request and answers as many bytes as ours.
+  const echo = spawn(process.execPath, ['-e', ECHO_SERVER, String(ROWS * 10 * 4 + ROWS * 5 + 400)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const echoUrl = await new Promise<string>((resolve) => echo.stdout!.once('data', (d) => resolve(String(d).trim())));
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const json = Buffer.from(
     JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [ROWS, F], data: Array.from(x) }] }),
@@ -243,46 +257,52 @@ async function benchTabularWire(o: WireOptions, model: TabularModel): Promise<vo
       stream.on('error', reject);
       stream.end(h2Body);
     });
-  const results: Array<[string, Rate]> = [['in-process', inProcess]];
-  let serverPid = s.child.pid!;
-  const serverCpu = () => cpuMs(serverPid);
-  const measure = async (name: string, once: () => Promise<void>) =>
-    results.push([name, scale(await rate(o.seconds, once, serverCpu), ROWS)]);
+  const serverCpu = () => cpuMs(s.child.pid!);
+  const variants: Array<[string, () => Promise<void>, () => number]> = [
+    ['in-process', async () => void (await session.run(feeds)), ownCpu],
+    ['JSON', () => post(agent, s.url, '/v2/models/m/infer', json, { 'Content-Type': 'application/json' }), serverCpu],
+    [
+      'binary',
+      () =>
+        post(agent, s.url, '/v2/models/m/infer', binary, {
+          'Content-Type': 'application/octet-stream',
+          'Inference-Header-Content-Length': String(header.length),
+        }),
+      serverCpu,
+    ],
+    ['gRPC', h2Call, serverCpu],
+    ['gRPC (grpc-js client)', grpcCall, serverCpu],
+    ['no-op HTTP', () => post(agent, echoUrl, '/', binary, {}), () => cpuMs(echo.pid!)],
+  ];
+  /** Per variant, its rate in each round. */
+  const rates = new Map<string, Rate[]>(variants.map(([name]) => [name, []]));
   try {
-    await measure('JSON', () => post(agent, s.url, '/v2/models/m/infer', json, { 'Content-Type': 'application/json' }));
-    await measure('binary', () =>
-      post(agent, s.url, '/v2/models/m/infer', binary, {
-        'Content-Type': 'application/octet-stream',
-        'Inference-Header-Content-Length': String(header.length),
-      }),
-    );
-    await measure('gRPC', h2Call);
-    await measure('gRPC (grpc-js client)', grpcCall);
+    for (let round = 0; round < o.rounds; round++)
+      for (const [name, once, cpu] of variants) rates.get(name)!.push(scale(await rate(o.seconds, once, cpu), ROWS));
   } finally {
     h2.close();
     client.close();
     agent.destroy();
+    await session.release();
     await stop(s.child);
-  }
-  // The transport's own ceiling: a Node HTTP server that reads the binary request and answers as many bytes as ours.
-  const echo = spawn(process.execPath, ['-e', ECHO_SERVER, String(ROWS * 10 * 4 + ROWS * 5 + 400)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const echoUrl = await new Promise<string>((resolve) => echo.stdout!.once('data', (d) => resolve(String(d).trim())));
-  serverPid = echo.pid!;
-  try {
-    await measure('no-op HTTP', () => post(agent, echoUrl, '/', binary, {}));
-  } finally {
-    agent.destroy();
     await stop(echo);
   }
   // Wall-clock rates depend on how the scheduler shares the cores among client, server and the
   // neighbours; rows per CPU second of the server (in-process: of this process) are what a CPU-bound
-  // server would reach.
-  for (const [name, r] of results)
+  // server would reach. Each ratio is the median over the rounds of the ratio within a round.
+  const inProcess = rates.get('in-process')!;
+  const ratio = (rs: Rate[], k: keyof Rate) => median(rs.map((r, i) => r[k] / inProcess[i][k])) * 100;
+  for (const [name, rs] of rates) {
+    const wall = median(rs.map((r) => r.wall));
+    const cpu = median(rs.map((r) => r.cpu));
+    const rounds =
+      o.rounds > 1
+        ? `   rounds: ${rs.map((r, i) => ((r.wall / inProcess[i].wall) * 100).toFixed(0)).join(', ')} %`
+        : '';
     console.log(
-      `  ${name.padEnd(21)} ${String(Math.round(r.wall)).padStart(9)} rows/s (${((r.wall / inProcess.wall) * 100).toFixed(0).padStart(3)} %)   ${String(Math.round(r.cpu)).padStart(9)} rows per CPU s (${((r.cpu / inProcess.cpu) * 100).toFixed(0).padStart(3)} %, ${((ROWS / r.cpu) * 1000).toFixed(2)} ms a request)`,
+      `  ${name.padEnd(21)} ${String(Math.round(wall)).padStart(9)} rows/s (${ratio(rs, 'wall').toFixed(0).padStart(3)} %)   ${String(Math.round(cpu)).padStart(9)} rows per CPU s (${ratio(rs, 'cpu').toFixed(0).padStart(3)} %, ${((ROWS / cpu) * 1000).toFixed(2)} ms a request)${rounds}`,
     );
+  }
   console.log('  goal: binary and gRPC ≥ 50 % of in-process');
 }
 

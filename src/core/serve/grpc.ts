@@ -8,6 +8,7 @@
 // shared. Inputs come as raw_input_contents or typed contents; outputs go back as raw_output_contents.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import { join } from 'node:path';
 import { elementsToRaw } from './datatypes';
 import type { Outputs } from './engine';
@@ -39,7 +40,33 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 /** The HTTP/2 flow-control window the server grants (connection and streams). */
-const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+export const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+
+/**
+ * Grants a client's session FLOW_CONTROL_WINDOW of request data. HTTP/2's default window (64 KiB, for
+ * the connection and for each stream) makes a 128 KiB request wait for WINDOW_UPDATEs, and a server
+ * busy with a run sends them late: 512-row requests one at a time went about 1.4× faster with the window
+ * (bench:server, wire part). grpc-js 1.14 reads `grpc-node.flow_control_window` on clients only
+ * (grpc/grpc-node PR #3058 would add it to servers), so the server's HTTP/2 sessions are reached
+ * through its http2 servers, a private field: if a later grpc-js renames it, nothing breaks but the
+ * window (test/unit/serve/grpc.test.ts pins it).
+ */
+function widenFlowControl(server: grpc.Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return;
+  for (const h of http2Servers.keys() as IterableIterator<Http2Server>) {
+    if (h.listeners('session').includes(widenSession)) continue;
+    h.on('session', widenSession);
+  }
+}
+
+function widenSession(session: ServerHttp2Session): void {
+  // Never thrown for a new session; if it were, the session keeps HTTP/2's default window, the server lives on.
+  try {
+    session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+    session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
+  } catch {}
+}
 
 /** What the gRPC service needs of the inference server (InferenceServer implements it). */
 export interface GrpcBackend {
@@ -160,8 +187,11 @@ export class GrpcInferenceServer {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': -1,
-      // HTTP/2's default window (64 KiB) makes a 128 KiB request wait a round trip for a WINDOW_UPDATE.
+      // Read by grpc-js clients only so far (see widenFlowControl, which does it for this server).
       'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+      // Channelz (grpc-js's introspection service, which this server does not offer) costs every call
+      // its bookkeeping (trackers, timestamps).
+      'grpc.enable_channelz': 0,
     });
     const service = proto.inference.GRPCInferenceService.service;
     this.server.addService(
@@ -257,6 +287,7 @@ export class GrpcInferenceServer {
     const bound = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
+    widenFlowControl(this.server);
     this.url = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
     return this.url;
   }

@@ -4,7 +4,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Counter, Histogram } from 'prom-client';
 import type { BatchingOptions } from './batcher';
 import type { Outputs, WorkersOption } from './engine';
 import { BadRequest, HttpError, NotFound } from './errors';
@@ -22,7 +21,7 @@ import type { Exchange } from './exchange';
 import { GrpcInferenceServer } from './grpc';
 import { decodeElements, RAW_ALIGNMENT } from './datatypes';
 import type { LoggedImage } from '../requestLog/images';
-import { ServerMetrics } from './metrics';
+import { ServerMetrics, type VersionSeries } from './metrics';
 import type { OrtThreadOptions, ServedVersion } from './model';
 import { ALIASES, ModelRegistry, type Alias } from './registry';
 import { RequestLog, type RequestLogOptions } from '../requestLog/log';
@@ -71,12 +70,6 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-interface VersionMetrics {
-  ok: Counter.Internal;
-  queue: Histogram.Internal<'model' | 'version'>;
-  total: Histogram.Internal<'model' | 'version'>;
-}
-
 /** Per-version request counts kept for the Deployments view. */
 interface VersionCounts {
   success: number;
@@ -97,7 +90,7 @@ export class InferenceServer {
   private readonly inferTimeoutMs: number;
   private readonly tokenHash: Buffer | undefined;
   private readonly counts = new WeakMap<ServedVersion, VersionCounts>();
-  private readonly versionMetrics = new WeakMap<ServedVersion, VersionMetrics>();
+  private readonly versionMetrics = new WeakMap<ServedVersion, VersionSeries>();
   private inflight = 0;
   /** Records still storing their images (close waits for them). */
   private readonly logging = new Set<Promise<void>>();
@@ -123,9 +116,9 @@ export class InferenceServer {
       workers: options.workers,
       // Per run, not per request: a batch of 64 requests is one run.
       onRun: (v, rows, ms) => {
-        const labels = { model: v.model, version: v.version };
-        this.metrics.batchRows.observe(labels, rows);
-        this.metrics.inferenceSeconds.observe(labels, ms / 1000);
+        const m = this.metricsOf(v);
+        m.batchRows.observe(rows);
+        m.compute.observe(ms / 1000);
       },
       onChange: () => this.updateLoadedGauge(),
     });
@@ -200,18 +193,10 @@ export class InferenceServer {
     for (const [name, e] of this.registry.models) this.metrics.loadedModels.set({ model: name }, e.versions.size);
   }
 
-  /** Label-bound metric children per version: a request does not hash its labels four times. */
-  private metricsOf(v: ServedVersion): VersionMetrics {
+  /** A version's metric series, found once per version (a request's metrics are then a few additions). */
+  private metricsOf(v: ServedVersion): VersionSeries {
     let m = this.versionMetrics.get(v);
-    if (!m) {
-      const labels = { model: v.model, version: v.version };
-      m = {
-        ok: this.metrics.requests.labels({ ...labels, status: '200' }),
-        queue: this.metrics.queueSeconds.labels(labels),
-        total: this.metrics.totalSeconds.labels(labels),
-      };
-      this.versionMetrics.set(v, m);
-    }
+    if (!m) this.versionMetrics.set(v, (m = this.metrics.version(v.model, v.version)));
     return m;
   }
 
@@ -221,6 +206,11 @@ export class InferenceServer {
     return c;
   }
 
+  /** A response's 'close' listener (one function for all: a request allocates no closure for it). */
+  private readonly responseClosed = (): void => {
+    if (--this.inflight === 0 && this.drained) this.drained();
+  };
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.draining) {
       res.shouldKeepAlive = false;
@@ -229,9 +219,7 @@ export class InferenceServer {
       return;
     }
     this.inflight++;
-    res.once('close', () => {
-      if (--this.inflight === 0 && this.drained) this.drained();
-    });
+    res.on('close', this.responseClosed);
     if (this.tokenHash && !this.authorized(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       sendJson(res, 401, { error: 'missing or wrong bearer token (Authorization: Bearer <token>)' });
@@ -306,6 +294,8 @@ export class InferenceServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
+    const inference = inferencePath(path, req.method);
+    if (inference) return this.infer(req, res, body, inference.name, undefined, inference.action);
     const parts = path.split('/').filter(Boolean);
     if (path.includes('%')) for (let i = 0; i < parts.length; i++) parts[i] = safeDecode(parts[i]);
     const method = req.method ?? 'GET';
@@ -482,7 +472,7 @@ export class InferenceServer {
     const status = x.status;
     const ms = performance.now() - x.t0;
     const m = this.metricsOf(v);
-    if (status === 200) m.ok.inc();
+    if (status === 200) m.ok++;
     else this.metrics.requests.inc({ model: v.model, version: v.version, status: String(status) });
     m.total.observe(ms / 1000);
     const c = this.countsOf(v);
@@ -702,6 +692,24 @@ export class InferenceServer {
       })),
     };
   }
+}
+
+const MODELS_PREFIX = '/v2/models/';
+
+/**
+ * `POST /v2/models/{name}/infer|predict` (the hot path) recognised without splitting the path; any
+ * other path (versions, escapes, other endpoints) goes through the full routing of `handle`.
+ */
+function inferencePath(
+  path: string,
+  method: string | undefined,
+): { name: string; action: 'infer' | 'predict' } | undefined {
+  if (method !== 'POST' || !path.startsWith(MODELS_PREFIX) || path.includes('%')) return undefined;
+  const slash = path.indexOf('/', MODELS_PREFIX.length);
+  if (slash <= MODELS_PREFIX.length) return undefined;
+  const action = path.slice(slash + 1);
+  if (action !== 'infer' && action !== 'predict') return undefined;
+  return { name: path.slice(MODELS_PREFIX.length, slash), action };
 }
 
 function requestId(bodyId: string | undefined, header: string | string[] | undefined): string | undefined {

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:http2';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -13,7 +14,7 @@ import sharp from 'sharp';
 import { preprocessImage } from '../../../src/core/data/images/preprocess';
 import { scaleToUnit } from '../../../src/core/data/images/pixels';
 import { logFiles } from '../../../src/core/requestLog/log';
-import { protoPath, PROTO_LOADER_OPTIONS } from '../../../src/core/serve/grpc';
+import { FLOW_CONTROL_WINDOW, protoPath, PROTO_LOADER_OPTIONS } from '../../../src/core/serve/grpc';
 import type { InferenceServer } from '../../../src/core/serve/server';
 import { call, contractClassifier, imageModel, offsetModel, startServer, tempDir, writeModel } from './helpers';
 
@@ -220,4 +221,21 @@ test('the same token rule, versions, statistics and request log as REST', async 
   assert.deepEqual(records[0].inputs, { x: [1, 2] });
   assert.deepEqual(records[0].outputs, { y: [2, 3] });
   assert.equal(records[1].version, '2');
+});
+
+test('the server grants clients a wide HTTP/2 window, so a large request does not wait for WINDOW_UPDATEs', async () => {
+  const server = await startServer({ grpcPort: 0 });
+  const session = connect(`http://${server.grpc!.url}`);
+  try {
+    // The stream window comes in the server's SETTINGS, the connection window in a WINDOW_UPDATE after them.
+    const settled = () =>
+      session.remoteSettings.initialWindowSize === FLOW_CONTROL_WINDOW &&
+      session.state.remoteWindowSize! >= FLOW_CONTROL_WINDOW - 65_535;
+    for (let i = 0; i < 100 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(session.remoteSettings.initialWindowSize, FLOW_CONTROL_WINDOW);
+    assert.ok(session.state.remoteWindowSize! >= FLOW_CONTROL_WINDOW - 65_535, `${session.state.remoteWindowSize}`);
+  } finally {
+    session.destroy();
+    await server.close();
+  }
 });
