@@ -28,6 +28,7 @@ export function sessionOptions(threads: OrtThreadOptions = {}): ort.InferenceSes
 
 /** A session of a model file or of its bytes, with `sessionOptions()`. */
 export function openSession(model: string | Uint8Array): Promise<ort.InferenceSession> {
+  // Two calls: onnxruntime's create() has an overload per input type, none for the union.
   return typeof model === 'string'
     ? ort.InferenceSession.create(model, sessionOptions())
     : ort.InferenceSession.create(model, sessionOptions());

@@ -15,8 +15,6 @@ export interface TensorMetadata {
   shape: number[];
 }
 
-export type { OrtThreadOptions };
-
 /**
  * ML Loop's model contract (src/core/train/pipeline.ts modelMetadata) when metadata_props carry it.
  * An image model (metadata of src/core/data/images/modelMetadata.ts) has no features.

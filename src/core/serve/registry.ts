@@ -5,7 +5,8 @@
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from './batcher';
 import { HttpError, NotFound } from './errors';
 import type { WorkersOption } from './engine';
-import { ServedVersion, type OrtThreadOptions, type VersionSource } from './model';
+import { ServedVersion, type VersionSource } from './model';
+import type { OrtThreadOptions } from '../onnx/session';
 
 export type Alias = 'production' | 'candidate';
 export const ALIASES: Alias[] = ['production', 'candidate'];
