@@ -12,7 +12,14 @@ import {
   SPARSE_LEAF,
 } from '../../../src/core/train/gbdt/workspace';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
-import { binaryLogLoss, binaryRangeGradients, softmaxLoss } from '../../../src/core/train/gbdt/losses';
+import {
+  binaryLogLoss,
+  binaryRangeGradients,
+  kernelExp,
+  softmaxLoss,
+  softmaxLossOf,
+  softmaxRangeGradients,
+} from '../../../src/core/train/gbdt/losses';
 import { partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
@@ -910,6 +917,73 @@ test('the log-loss gradients of the kernel are the bits of binaryRangeGradients 
   }
   assert.equal(exp(1e6), exp(709));
   assert.ok(Number.isNaN(exp(NaN)));
+});
+
+test('the softmax gradients of the kernel are the bits of softmaxRangeGradients (odd ranges, huge and NaN scores, the loss product scaled), and its loss the float64 one', () => {
+  const module = histKernelModule();
+  assert.ok(module, 'the WebAssembly kernel compiles here');
+  const memory = new WebAssembly.Memory({ initial: 128, maximum: 128, shared: true });
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const softmaxGradients = ex.softmaxGradients as (...args: number[]) => void;
+  assert.equal(kernelExp(-745.5), (ex.exp as (x: number) => number)(-745.5));
+  for (const k of [3, 10]) {
+    const rand = mulberry32(90 + k);
+    // 20,001 rows: scores spread wide enough that some rows' e_c underflow to the clamp, and the rows'
+    // product of S passes 2^512 many times; one row with a huge score, one with NaN (checked apart).
+    const n = 20_001;
+    const scores = Float64Array.from({ length: n * k }, () => (rand() - 0.5) * (rand() < 0.1 ? 3000 : 8));
+    scores[5 * k + 1] = 1e300;
+    const y = Float64Array.from({ length: n }, () => Math.floor(rand() * k));
+    const at = { scores: 0, y: 8 * n * k, g: 8 * n * (k + 1), h: 8 * n * (k + 1) + 4 * n * k, x: 8 * n * (2 * k + 1) };
+    const sumsAt = at.x + 16 * k;
+    new Float64Array(memory.buffer, at.scores, n * k).set(scores);
+    new Float64Array(memory.buffer, at.y, n).set(y);
+    const kernelG = new Float32Array(memory.buffer, at.g, n * k);
+    const kernelH = new Float32Array(memory.buffer, at.h, n * k);
+    const kernelSums = new Float64Array(memory.buffer, sumsAt, 3);
+    const g = new Float32Array(n * k);
+    const h = new Float32Array(n * k);
+    const sums = new Float64Array(3);
+    // Ranges that start and end on odd rows (the kernel's last odd row alone), and the whole array.
+    for (const [start, end] of [
+      [0, n],
+      [1, 4_002],
+      [3, 3],
+      [7, 8],
+      [10_001, n],
+    ]) {
+      softmaxGradients(at.scores, at.y, at.g, at.h, k, n, start, end, at.x, sumsAt);
+      softmaxRangeGradients(scores, y, g, h, k, n, start, end, sums, 0);
+      assert.deepEqual(Array.from(kernelSums), Array.from(sums), `${k} classes, rows ${start}..${end}: loss sums`);
+      for (let c = 0; c < k; c++)
+        for (let i = start; i < end; i++) {
+          const j = c * n + i;
+          assert.ok(Object.is(kernelG[j], g[j]) && Object.is(kernelH[j], h[j]), `${k} classes, row ${i}, class ${c}`);
+        }
+    }
+    // The kernel writes rows [start, end) only: the row before and after keep their values.
+    kernelG.fill(7);
+    softmaxGradients(at.scores, at.y, at.g, at.h, k, n, 3, 6, at.x, sumsAt);
+    for (let c = 0; c < k; c++) assert.deepEqual([kernelG[c * n + 2], kernelG[c * n + 6]], [7, 7]);
+    // The loss from the three sums is the float64 one, -log p_y summed in order.
+    softmaxRangeGradients(scores, y, g, h, k, n, 0, n, sums, 0);
+    assert.ok(sums[1] > 0, 'the product was scaled');
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(scores.subarray(i * k, (i + 1) * k));
+      const m = Math.max(...row);
+      loss += Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) - (row[y[i]] - m);
+    }
+    assert.ok(Math.abs(softmaxLossOf(sums, 0) - loss) < 1e-12 * loss, `${softmaxLossOf(sums, 0)} vs ${loss}`);
+    // A NaN score: its row's gradients and the loss are NaN on both sides (how a diverging fit is caught).
+    new Float64Array(memory.buffer, at.scores, n * k)[2 * k] = NaN;
+    scores[2 * k] = NaN;
+    softmaxGradients(at.scores, at.y, at.g, at.h, k, n, 0, n, at.x, sumsAt);
+    softmaxRangeGradients(scores, y, g, h, k, n, 0, n, sums, 0);
+    assert.ok(Number.isNaN(softmaxLossOf(kernelSums, 0)) && Number.isNaN(softmaxLossOf(sums, 0)));
+    assert.ok(Number.isNaN(kernelG[2]) && Number.isNaN(g[2]));
+    assert.ok(Object.is(kernelG[n + 3], g[n + 3]));
+  }
 });
 
 test('the interleave kernel gives the entries and sums of setGradients for a softmax column (each half of the rows summed apart)', () => {

@@ -19,19 +19,23 @@ export interface SingleScoreLoss extends LossBase {
 
 /**
  * A loss with several scores per row (softmax): the workspace computes every column's gradients at
- * once (softmaxRangeGradients, on both threads), and each column's tree then takes its own.
+ * once (the kernel's softmaxGradients, or its twin softmaxRangeGradients; on both threads), and each
+ * column's tree then takes its own.
  */
 export interface MultiScoreLoss extends LossBase {
   readonly softmax: true;
 }
 
 /**
- * Softmax cross-entropy gradients over rows [start, end) of n: for each score column c,
+ * Softmax cross-entropy gradients over rows [start, end) of n, the JavaScript twin of the kernel's
+ * softmaxGradients (kernels/hist.wat), which the workspace runs instead: the same bits. With m the
+ * row's largest score, e_c = kernelExp(s_c - m), S their sum and p_c = e_c / S, for each score column c
  * g[c * n + i] = p_c - [y_i = c] and h[c * n + i] = p_c (1 - p_c), stored as float32 (the precision
- * the histograms take them in). out[at] is set to the sum over those rows of -log p_{y_i} (which
- * shares the exponentials: the boosting loop reports each iteration's train loss from the next
- * iteration's gradients). Self-contained (no outer names): the helper thread runs it from its
- * source text, over the other half of the rows.
+ * the histograms take them in). The loss of those rows, the sum of -log p_{y_i} = log S - (s_y - m),
+ * is left as three numbers (no logarithm per row): out[at] the product of the rows' S, scaled by
+ * 2^-512 each time it reaches 2^512, out[at + 1] the number of those scalings, out[at + 2] the sum of
+ * s_y - m (softmaxLossOf makes the loss of them). The boosting loop reports each iteration's train
+ * loss from the next iteration's gradients.
  */
 export function softmaxRangeGradients(
   scores: Float64Array,
@@ -45,26 +49,67 @@ export function softmaxRangeGradients(
   out: Float64Array,
   at: number,
 ): void {
-  const p = new Float64Array(k);
-  let loss = 0;
+  const e = new Float64Array(k);
+  let product = 1;
+  let scalings = 0;
+  let t = 0;
   for (let i = start; i < end; i++) {
     const row = i * k;
     let m = -Infinity;
     for (let c = 0; c < k; c++) m = Math.max(m, scores[row + c]);
     let sum = 0;
     for (let c = 0; c < k; c++) {
-      p[c] = Math.exp(scores[row + c] - m);
-      sum += p[c];
+      e[c] = kernelExp(scores[row + c] - m);
+      sum += e[c];
     }
-    for (let c = 0; c < k; c++) p[c] /= sum;
     const label = y[i];
     for (let c = 0; c < k; c++) {
-      g[c * n + i] = p[c] - (label === c ? 1 : 0);
-      h[c * n + i] = p[c] * (1 - p[c]);
+      const p = e[c] / sum;
+      g[c * n + i] = p - (label === c ? 1 : 0);
+      h[c * n + i] = p * (1 - p);
     }
-    loss -= Math.log(Math.max(p[label], 1e-300));
+    product *= sum;
+    if (product >= 2 ** 512) {
+      product *= 2 ** -512;
+      scalings++;
+    }
+    t += scores[row + label] - m;
   }
-  out[at] = loss;
+  out[at] = product;
+  out[at + 1] = scalings;
+  out[at + 2] = t;
+}
+
+/** The summed loss from softmaxRangeGradients's three numbers (product, scalings, sum of s_y - m) at sums[at]. */
+export function softmaxLossOf(sums: Float64Array, at: number): number {
+  return Math.log(sums[at]) + sums[at + 1] * 512 * Math.LN2 - sums[at + 2];
+}
+
+/**
+ * e^x as the kernels' $exp (kernels/hist.wat) computes it, operation for operation (so the kernel's
+ * gradients and the JavaScript fallback's are the same bits): clamped to [-708, 709], x = k ln 2 + r
+ * with k rounded half to even (f64.nearest), e^r by its Taylor series to degree 12, times 2^k.
+ */
+export function kernelExp(v: number): number {
+  const x = Math.min(Math.max(v, -708), 709);
+  const t = x * 1.4426950408889634;
+  let k = Math.round(t);
+  if (k - t === 0.5 && k % 2 !== 0) k -= 1;
+  const r = x - k * 0.6931471803691238 - k * 1.9082149292705877e-10;
+  let e = 2.08767569878681e-9;
+  e = e * r + 2.505210838544172e-8;
+  e = e * r + 2.755731922398589e-7;
+  e = e * r + 2.7557319223985893e-6;
+  e = e * r + 2.48015873015873e-5;
+  e = e * r + 1.984126984126984e-4;
+  e = e * r + 1.3888888888888889e-3;
+  e = e * r + 8.333333333333333e-3;
+  e = e * r + 4.1666666666666664e-2;
+  e = e * r + 0.16666666666666666;
+  e = e * r + 0.5;
+  e = e * r + 1;
+  e = e * r + 1;
+  return e * 2 ** k;
 }
 
 export type BoostingLoss = SingleScoreLoss | MultiScoreLoss;
@@ -73,9 +118,9 @@ export type BoostingLoss = SingleScoreLoss | MultiScoreLoss;
  * Gradients of a single-score loss over rows [start, end): g and h, rounded to float32, go to lanes 0
  * and 1 of each row's 4-lane entry in gh (at 4 * row); out[at], out[at + 1], out[at + 2] are set to
  * the sums over those rows of the loss (a loss costing a logarithm per row may skip it, giving 0,
- * unless withLoss is 1), of g and of h (the rounded values). Self-contained (no outer
- * names, no nested functions): the histogram helper thread runs the same function from its source
- * text, over the other half of the rows.
+ * unless withLoss is 1), of g and of h (the rounded values). Self-contained (no outer names, no
+ * nested functions) unless the kernel has a twin of it: the histogram helper thread runs the others
+ * from their source text, over the other half of the rows.
  */
 export type RangeGradients = (
   scores: Float64Array,
@@ -136,28 +181,7 @@ export function binaryRangeGradients(
   let sumH = 0;
   for (let i = start; i < end; i++) {
     const z = scores[i];
-    // e = e^-z as the kernel's $exp (kernels/hist.wat) computes it, operation for operation (so the
-    // kernel's gradients and these are the same bits): clamped to [-708, 709], x = k ln 2 + r with
-    // k rounded half to even (f64.nearest), e^r by its Taylor series to degree 12, times 2^k.
-    const x = Math.min(Math.max(-z, -708), 709);
-    const t = x * 1.4426950408889634;
-    let k = Math.round(t);
-    if (k - t === 0.5 && k % 2 !== 0) k -= 1;
-    const r = x - k * 0.6931471803691238 - k * 1.9082149292705877e-10;
-    let e = 2.08767569878681e-9;
-    e = e * r + 2.505210838544172e-8;
-    e = e * r + 2.755731922398589e-7;
-    e = e * r + 2.7557319223985893e-6;
-    e = e * r + 2.48015873015873e-5;
-    e = e * r + 1.984126984126984e-4;
-    e = e * r + 1.3888888888888889e-3;
-    e = e * r + 8.333333333333333e-3;
-    e = e * r + 4.1666666666666664e-2;
-    e = e * r + 0.16666666666666666;
-    e = e * r + 0.5;
-    e = e * r + 1;
-    e = e * r + 1;
-    e *= 2 ** k;
+    const e = kernelExp(-z);
     const p = 1 / (1 + e);
     gh[4 * i] = p - y[i];
     gh[4 * i + 1] = p * (1 - p);

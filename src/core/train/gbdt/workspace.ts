@@ -23,7 +23,7 @@
 import { compileKernel } from '../kernels/compile';
 import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 import { HIST_WASM_BASE64 } from '../kernels/hist.wasm';
-import { binaryLossSum, binaryRangeGradients, RANGE_GRADIENTS, softmaxRangeGradients } from './losses';
+import { binaryLossSum, binaryRangeGradients, RANGE_GRADIENTS, softmaxLossOf, softmaxRangeGradients } from './losses';
 import { addLeafValues, partitionRows } from './partition';
 import { bestSplit, SPLIT_RESULT_SIZE } from './split';
 import { TrainingError } from '../types';
@@ -85,6 +85,18 @@ type HistFn = (
 type TransposeFn = (src: number, n: number, d: number, dst: number) => void;
 type BinaryGradientsFn = (scores: number, y: number, gh: number, start: number, end: number, sums: number) => void;
 type InterleaveFn = (g: number, h: number, gh: number, start: number, end: number, sums: number) => void;
+type SoftmaxGradientsFn = (
+  scores: number,
+  y: number,
+  g: number,
+  h: number,
+  k: number,
+  n: number,
+  start: number,
+  end: number,
+  x: number,
+  sums: number,
+) => void;
 
 type SubFn = (dst: number, src: number, count: number) => void;
 type PartitionFn = (
@@ -195,6 +207,9 @@ interface Layout {
   /** With several score columns: every column's gradients and hessians, f32, column-major (n per column). */
   classG: number;
   classH: number;
+  /** softmaxGradients' scratch (16 bytes per score column) and its three f64 sums: the main thread's, then the helper's. */
+  softmaxScratch: number;
+  softmaxSums: number;
   /** Where histogram slot 0 starts; slot i is at slots + i * 4 * size. */
   slots: number;
   bytes: number;
@@ -225,6 +240,8 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   const columnGradients = scoreColumns > 1 ? 4 * n * scoreColumns : 0;
   const classG = take(columnGradients);
   const classH = take(columnGradients);
+  const softmaxScratch = take(2 * 16 * scoreColumns);
+  const softmaxSums = take(48);
   const slots = take(0);
   return {
     ...{
@@ -242,6 +259,8 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
       leafRanges,
       classG,
       classH,
+      softmaxScratch,
+      softmaxSums,
     },
     ...{ chunk, slots, bytes: p },
   };
@@ -251,11 +270,11 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 const HELPER_SOURCE = helperSource(
   `
 const { module, memory, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
-const { hist, sub, partition, binaryGradients, interleave } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { hist, sub, partition, binaryGradients, interleave, softmaxGradients } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 const addLeafValues = (${addLeafValues.toString()});
-const rangeGradients = [${RANGE_GRADIENTS.map((f) => `(${f.toString()})`).join(', ')}];
-const softmaxRangeGradients = (${softmaxRangeGradients.toString()});
+// The kernel's twin (binary) runs as the kernel here: its JavaScript is not self-contained.
+const rangeGradients = [${RANGE_GRADIENTS.map((f, i) => (i === KERNEL_GRADIENTS ? 'null' : `(${f.toString()})`)).join(', ')}];
 const binaryLossSum = (${binaryLossSum.toString()});
 const buffer = memory.buffer;
 const gradientSums = new Float64Array(buffer, at.gradientSums + 16, 2);
@@ -264,8 +283,7 @@ const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
 const rows = new Uint32Array(buffer, at.rows, n);
 const leafRanges = new Float64Array(buffer, at.leafRanges, 3 * maxLeaves);
-const classG = new Float32Array(buffer, at.classG, scoreColumns > 1 ? n * scoreColumns : 0);
-const classH = new Float32Array(buffer, at.classH, scoreColumns > 1 ? n * scoreColumns : 0);
+const softmaxSums = new Float64Array(buffer, at.softmaxSums + 24, 3);
 const first = featureOffset[fStart] * ${ENTRY};
 const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
 const views = new Map();
@@ -288,7 +306,8 @@ const view = (offset) => {
       interleave(at.classG + 4 * n * c, at.classH + 4 * n * c, at.gh, rowSplit, n, at.gradientSums + 16);
       io.set([0, gradientSums[0], gradientSums[1]], ${IO_SUMS});
     } else if (kind === ${KIND_SOFTMAX}) {
-      softmaxRangeGradients(scores, y, classG, classH, scoreColumns, n, rowSplit, n, io, ${IO_SUMS});
+      softmaxGradients(at.scores, at.y, at.classG, at.classH, scoreColumns, n, rowSplit, n, at.softmaxScratch + 16 * scoreColumns, at.softmaxSums + 24);
+      io.set(softmaxSums, ${IO_SUMS});
     } else if (kind === ${KIND_SCORES}) {
       addLeafValues(scores, rows, leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
     } else if (kind === ${KIND_PARTITION}) {
@@ -378,6 +397,7 @@ export class BoostingWorkspace {
     transpose: TransposeFn;
     binaryGradients: BinaryGradientsFn;
     interleave: InterleaveFn;
+    softmaxGradients: SoftmaxGradientsFn;
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
@@ -447,6 +467,7 @@ export class BoostingWorkspace {
       transpose,
       binaryGradients: ex.binaryGradients as BinaryGradientsFn,
       interleave: ex.interleave as InterleaveFn,
+      softmaxGradients: ex.softmaxGradients as SoftmaxGradientsFn,
       memory,
       at,
     };
@@ -550,27 +571,48 @@ export class BoostingWorkspace {
   }
 
   /**
-   * Softmax gradients of every score column from `scores` and `y` (softmaxRangeGradients), the
-   * upper half of the rows on the helper thread; columnGradients(c) then hands column c's to the
-   * histograms. Returns the summed loss -log p_y of the scores.
+   * Softmax gradients of every score column from `scores` and `y` (the kernel's softmaxGradients, or
+   * its twin softmaxRangeGradients), the upper half of the rows on the helper thread;
+   * columnGradients(c) then hands column c's to the histograms. Returns the summed loss -log p_y of
+   * the scores.
    */
   softmaxGradients(): number {
-    const { control, sums, n, scoreColumns: k } = this;
-    const lower = () =>
-      softmaxRangeGradients(this.scores, this.y, this.classG, this.classH, k, n, 0, this.rowSplit, sums, 0);
-    const upper = () =>
-      softmaxRangeGradients(this.scores, this.y, this.classG, this.classH, k, n, this.rowSplit, n, sums, 3);
+    const { control, sums, n } = this;
     if (!control) {
-      lower();
-      upper();
+      this.softmaxRange(0, this.rowSplit, 0);
+      this.softmaxRange(this.rowSplit, n, 3);
     } else {
       control[KIND] = KIND_SOFTMAX;
       const job = this.post();
-      lower();
-      if (this.await(job)) upper();
-      else sums[3] = this.io![IO_SUMS];
+      this.softmaxRange(0, this.rowSplit, 0);
+      if (this.await(job)) this.softmaxRange(this.rowSplit, n, 3);
+      else sums.set(this.io!.subarray(IO_SUMS, IO_SUMS + 3), 3);
     }
-    return sums[0] + sums[3];
+    // Each half's loss apart, then added (the same on one thread as on two).
+    return softmaxLossOf(sums, 0) + softmaxLossOf(sums, 3);
+  }
+
+  /** The softmax gradients of rows [start, end) on this thread, their three loss sums to this.sums[at..]. */
+  private softmaxRange(start: number, end: number, at: number): void {
+    const { n, scoreColumns: c } = this;
+    const k = this.kernel;
+    if (!k) {
+      softmaxRangeGradients(this.scores, this.y, this.classG, this.classH, c, n, start, end, this.sums, at);
+      return;
+    }
+    k.softmaxGradients(
+      k.at.scores,
+      k.at.y,
+      k.at.classG,
+      k.at.classH,
+      c,
+      n,
+      start,
+      end,
+      k.at.softmaxScratch,
+      k.at.softmaxSums,
+    );
+    this.sums.set(new Float64Array(k.memory.buffer, k.at.softmaxSums, 3), at);
   }
 
   /** Score column c's gradients from the last softmaxGradients(), for the next histograms. Returns their sums; loss 0. */

@@ -39,6 +39,8 @@
 ;;     order from rows[start], the others from scratch[start]. The twin of partitionRows in
 ;;     gbdt/partition.ts (the fallback and the reference); branch-free, as that one.
 ;;
+;;   binaryGradients, softmaxGradients, interleave: the losses' gradients of a range of rows (see each).
+;;
 ;; Measured and dropped: reading a sparse leaf's bins straight from the row-major copy (no gather)
 ;; was 2-4x slower than gathering them (the scattered loads did not overlap behind the updates); at
 ;; 100,000 rows, where the column-major bins stay in cache, the row-major copy did not pay.
@@ -428,6 +430,92 @@
         (local.set $sh (f64.add (local.get $sh) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $h)))))))
     (f64.store (local.get $sums) (local.get $sg))
     (f64.store offset=8 (local.get $sums) (local.get $sh)))
+
+  ;; softmaxGradients(scores, y, g, h, k, n, start, end, x, sums): the softmax cross-entropy
+  ;; gradients of rows [start, end) (k f64 scores per row, row-major; y the f64 class index): with
+  ;; m the row's largest score, e_c = $exp(s_c - m), S = e_0 + ... + e_{k-1} (added in class order)
+  ;; and p_c = e_c / S, g_c = p_c - [y = c] and h_c = p_c (1 - p_c), rounded to f32, go to the
+  ;; column-major arrays g and h (class c's at 4 * (c * n + row)). The loss -log p_y = log S - (s_y - m)
+  ;; is left to the caller as three f64 at sums: the product of the rows' S scaled by 2^-512 each time
+  ;; it reaches 2^512 (S >= 1, so the product stays in [1, 2^512 k)), the number of those scalings,
+  ;; and the sum of s_y - m; so that no logarithm is needed per row. Two rows at a time (f64x2), the
+  ;; last odd one alone (in both lanes, lane 0 stored). x: 16 * k bytes of scratch. The twin of
+  ;; softmaxRangeGradients (gbdt/losses.ts), which computes the same bits with kernelExp.
+  (func (export "softmaxGradients")
+    (param $scores i32) (param $y i32) (param $g i32) (param $h i32) (param $k i32) (param $n i32)
+    (param $start i32) (param $end i32) (param $x i32) (param $sums i32)
+    (local $i i32) (local $r1 i32) (local $two i32) (local $c i32) (local $a0 i32) (local $a1 i32) (local $at i32)
+    (local $v v128) (local $m v128) (local $s v128) (local $yv v128) (local $p v128) (local $gv v128) (local $hv v128)
+    (local $product f64) (local $scalings f64) (local $t f64)
+    (local.set $product (f64.const 1))
+    (local.set $i (local.get $start))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $two (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $end)))
+        (local.set $r1 (i32.add (local.get $i) (local.get $two)))
+        (local.set $a0 (i32.add (local.get $scores) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
+        (local.set $a1 (i32.add (local.get $scores) (i32.shl (i32.mul (local.get $r1) (local.get $k)) (i32.const 3))))
+        ;; The two rows' scores class by class to x, and their maxima.
+        (local.set $m (f64x2.splat (f64.const -inf)))
+        (local.set $c (i32.const 0))
+        (loop $max
+          (local.set $v (v128.load64_lane 1 (i32.add (local.get $a1) (i32.shl (local.get $c) (i32.const 3)))
+            (v128.load64_zero (i32.add (local.get $a0) (i32.shl (local.get $c) (i32.const 3))))))
+          (v128.store (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 4))) (local.get $v))
+          (local.set $m (f64x2.max (local.get $m) (local.get $v)))
+          (br_if $max (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $k))))
+        ;; e_c to x, and their sum S.
+        (local.set $s (f64x2.splat (f64.const 0)))
+        (local.set $c (i32.const 0))
+        (loop $exps
+          (local.set $at (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 4))))
+          (local.set $v (call $exp2 (f64x2.sub (v128.load (local.get $at)) (local.get $m))))
+          (v128.store (local.get $at) (local.get $v))
+          (local.set $s (f64x2.add (local.get $s) (local.get $v)))
+          (br_if $exps (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $k))))
+        (local.set $yv (v128.load64_lane 1 (i32.add (local.get $y) (i32.shl (local.get $r1) (i32.const 3)))
+          (v128.load64_zero (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))))
+        ;; p_c, g_c and h_c; row i's in lane 0, row i + 1's in lane 1.
+        (local.set $c (i32.const 0))
+        (loop $classes
+          (local.set $p (f64x2.div (v128.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 4)))) (local.get $s)))
+          (local.set $gv (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p)
+            (v128.and (f64x2.eq (local.get $yv) (f64x2.splat (f64.convert_i32_u (local.get $c)))) (f64x2.splat (f64.const 1))))))
+          (local.set $hv (f32x4.demote_f64x2_zero (f64x2.mul (local.get $p) (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $p)))))
+          (local.set $at (i32.shl (i32.add (i32.mul (local.get $c) (local.get $n)) (local.get $i)) (i32.const 2)))
+          (if (local.get $two)
+            (then
+              (v128.store64_lane 0 (i32.add (local.get $g) (local.get $at)) (local.get $gv))
+              (v128.store64_lane 0 (i32.add (local.get $h) (local.get $at)) (local.get $hv)))
+            (else
+              (v128.store32_lane 0 (i32.add (local.get $g) (local.get $at)) (local.get $gv))
+              (v128.store32_lane 0 (i32.add (local.get $h) (local.get $at)) (local.get $hv))))
+          (br_if $classes (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $k))))
+        ;; The loss terms, row i then row i + 1.
+        (local.set $product (f64.mul (local.get $product) (f64x2.extract_lane 0 (local.get $s))))
+        (if (f64.ge (local.get $product) (f64.const 0x1p512))
+          (then
+            (local.set $product (f64.mul (local.get $product) (f64.const 0x1p-512)))
+            (local.set $scalings (f64.add (local.get $scalings) (f64.const 1)))))
+        (local.set $t (f64.add (local.get $t) (f64.sub
+          (f64.load (i32.add (local.get $a0) (i32.shl (i32.trunc_sat_f64_s (f64x2.extract_lane 0 (local.get $yv))) (i32.const 3))))
+          (f64x2.extract_lane 0 (local.get $m)))))
+        (if (local.get $two)
+          (then
+            (local.set $product (f64.mul (local.get $product) (f64x2.extract_lane 1 (local.get $s))))
+            (if (f64.ge (local.get $product) (f64.const 0x1p512))
+              (then
+                (local.set $product (f64.mul (local.get $product) (f64.const 0x1p-512)))
+                (local.set $scalings (f64.add (local.get $scalings) (f64.const 1)))))
+            (local.set $t (f64.add (local.get $t) (f64.sub
+              (f64.load (i32.add (local.get $a1) (i32.shl (i32.trunc_sat_f64_s (f64x2.extract_lane 1 (local.get $yv))) (i32.const 3))))
+              (f64x2.extract_lane 1 (local.get $m)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs)))
+    (f64.store (local.get $sums) (local.get $product))
+    (f64.store offset=8 (local.get $sums) (local.get $scalings))
+    (f64.store offset=16 (local.get $sums) (local.get $t)))
 
   ;; interleave(g, h, gh, start, end, sums): rows [start, end) of the f32 arrays g and h to lanes 0
   ;; and 1 of their gh entries (a softmax column's gradients, for the histograms); sums[0] and
