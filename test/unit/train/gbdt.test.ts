@@ -20,7 +20,7 @@ import {
   softmaxLossOf,
   softmaxRangeGradients,
 } from '../../../src/core/train/gbdt/losses';
-import { partitionRows } from '../../../src/core/train/gbdt/partition';
+import { addLeafValues, partitionRows } from '../../../src/core/train/gbdt/partition';
 import { decodeModel } from '../../../src/core/onnx/builder';
 import { TrainingError, type ProgressEvent, type TrainContext, type TrainedModel } from '../../../src/core/train/types';
 import { CancelledError } from '../../../src/core/runtime/cancel';
@@ -689,6 +689,46 @@ test('partitions (kernel on one and two threads, JavaScript fallback) put the ro
   } finally {
     one.dispose();
     two.dispose();
+  }
+});
+
+test("a tree's leaf values added to the scores (kernel on one and two threads) are the JavaScript fallback's, in the score column only", () => {
+  const n = 60_001;
+  const k = 3;
+  const rand = mulberry32(57);
+  const featureOffset = Int32Array.of(0, 2, 4);
+  const workspaces = [1, 2].map(
+    (threads) =>
+      new BoostingWorkspace(new Uint8Array(2 * n), n, featureOffset, { threads, scoreColumns: k, slotCapacity: 31 }),
+  );
+  try {
+    assert.equal(workspaces[1].parallel, true);
+    const order = Uint32Array.from({ length: n }, (_, i) => (i * 7919) % n);
+    const scores = Float64Array.from({ length: n * k }, () => rand() - 0.5);
+    // 31 leaves tiling the rows array at uneven places (one empty), with values of every size.
+    const cuts = [0, ...Array.from({ length: 30 }, () => Math.floor(rand() * n)).sort((a, b) => a - b), n];
+    cuts[5] = cuts[4];
+    const ranges = new Float64Array(3 * 31);
+    for (let i = 0; i < 31; i++)
+      ranges.set([cuts[i], cuts[i + 1], (rand() - 0.5) * 10 ** Math.floor(rand() * 6 - 3)], 3 * i);
+    for (const w of workspaces) {
+      w.rows.set(order);
+      w.scores.set(scores);
+      w.leafRanges.set(ranges);
+    }
+    const expected = scores.slice();
+    for (const column of [1, 0, 2, 1]) {
+      for (const w of workspaces) w.addLeafValues(31, column);
+      addLeafValues(expected, order, ranges, 31, k, column, 0, n);
+      for (const w of workspaces) assert.deepEqual(w.scores, expected, `column ${column}`);
+    }
+    // Only the first `count` leaves: the rows of the others keep their scores.
+    for (const w of workspaces) w.addLeafValues(3, 2);
+    addLeafValues(expected, order, ranges, 3, k, 2, 0, n);
+    for (const w of workspaces) assert.deepEqual(w.scores, expected, 'three leaves');
+    assert.equal(workspaces[1].parallel, true, 'no helper failure');
+  } finally {
+    for (const w of workspaces) w.dispose();
   }
 });
 

@@ -1,9 +1,7 @@
 // Work on ranges of the rows array: splitting a leaf's rows between its children, and adding a grown
-// tree's leaf values to the rows' scores. Self-contained on purpose (no imports, no outer names, no
-// nested functions): the histogram helper thread runs addLeafValues from its source text
-// (workspace.ts) on the second half of the rows array. partitionRows is the JavaScript twin of the
-// kernel's `partition` (kernels/hist.wat): the fallback where WebAssembly is missing, and the
-// reference the kernel is tested against.
+// tree's leaf values to the rows' scores. Both are the JavaScript twins of the kernel's `partition`
+// and `addLeafValues` (kernels/hist.wat): the fallback where WebAssembly is missing, and the
+// references the kernel is tested against.
 
 /**
  * Stable partition of rows[start..end) by a split of the column whose bins start at bins[base]:

@@ -18,7 +18,7 @@
 // half of the rows array for adding a tree's leaf values to the scores. A job is signalled through
 // shared control words (kernels/helperThread.ts: no message per job); each thread writes only its own half, and the halves are combined in
 // a fixed order, so the results are bit-identical to the single-threaded ones. Where WebAssembly is
-// missing, everything runs in JavaScript on one thread (accumulateHistogram, partitionRows).
+// missing, everything runs in JavaScript on one thread (accumulateHistogram, partitionRows, addLeafValues, softmaxRangeGradients).
 
 import { compileKernel } from '../kernels/compile';
 import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
@@ -99,6 +99,16 @@ type SoftmaxGradientsFn = (
 ) => void;
 
 type SubFn = (dst: number, src: number, count: number) => void;
+type AddLeafValuesFn = (
+  scores: number,
+  rows: number,
+  ranges: number,
+  count: number,
+  stride: number,
+  column: number,
+  from: number,
+  to: number,
+) => void;
 type PartitionFn = (
   rows: number,
   scratch: number,
@@ -269,10 +279,9 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 // The helper thread: the kernel, and the split search, range gradients and leaf-value adds from their source text.
 const HELPER_SOURCE = helperSource(
   `
-const { module, memory, io, at, n, scoreColumns, maxLeaves, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
-const { hist, sub, partition, binaryGradients, interleave, softmaxGradients } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { module, memory, io, at, n, scoreColumns, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
+const { hist, sub, partition, binaryGradients, interleave, softmaxGradients, addLeafValues } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
-const addLeafValues = (${addLeafValues.toString()});
 // The kernel's twin (binary) runs as the kernel here: its JavaScript is not self-contained.
 const rangeGradients = [${RANGE_GRADIENTS.map((f, i) => (i === KERNEL_GRADIENTS ? 'null' : `(${f.toString()})`)).join(', ')}];
 const binaryLossSum = (${binaryLossSum.toString()});
@@ -281,8 +290,6 @@ const gradientSums = new Float64Array(buffer, at.gradientSums + 16, 2);
 const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
 const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
-const rows = new Uint32Array(buffer, at.rows, n);
-const leafRanges = new Float64Array(buffer, at.leafRanges, 3 * maxLeaves);
 const softmaxSums = new Float64Array(buffer, at.softmaxSums + 24, 3);
 const first = featureOffset[fStart] * ${ENTRY};
 const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
@@ -309,7 +316,7 @@ const view = (offset) => {
       softmaxGradients(at.scores, at.y, at.classG, at.classH, scoreColumns, n, rowSplit, n, at.softmaxScratch + 16 * scoreColumns, at.softmaxSums + 24);
       io.set(softmaxSums, ${IO_SUMS});
     } else if (kind === ${KIND_SCORES}) {
-      addLeafValues(scores, rows, leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
+      addLeafValues(at.scores, at.rows, at.leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
     } else if (kind === ${KIND_PARTITION}) {
       const p = ${IO_PARTITION};
       io[p + 6] = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
@@ -398,6 +405,7 @@ export class BoostingWorkspace {
     binaryGradients: BinaryGradientsFn;
     interleave: InterleaveFn;
     softmaxGradients: SoftmaxGradientsFn;
+    addLeafValues: AddLeafValuesFn;
     memory: WebAssembly.Memory;
     at: Layout;
   } | null = null;
@@ -468,6 +476,7 @@ export class BoostingWorkspace {
       binaryGradients: ex.binaryGradients as BinaryGradientsFn,
       interleave: ex.interleave as InterleaveFn,
       softmaxGradients: ex.softmaxGradients as SoftmaxGradientsFn,
+      addLeafValues: ex.addLeafValues as AddLeafValuesFn,
       memory,
       at,
     };
@@ -497,7 +506,6 @@ export class BoostingWorkspace {
         at,
         n,
         scoreColumns,
-        maxLeaves: slotCapacity,
         fStart: this.split,
         fEnd: d,
         rowSplit: this.rowSplit,
@@ -765,15 +773,22 @@ export class BoostingWorkspace {
     const { control, n } = this;
     const half = this.rowSplit;
     if (!control || n < PARALLEL_MIN_PARTITION) {
-      addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, n);
+      this.addLeafValuesRange(count, column, 0, n);
       return;
     }
     control[KIND] = KIND_SCORES;
     control[LEAF_COUNT] = count;
     control[COLUMN] = column;
     const job = this.post();
-    addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, 0, half);
+    this.addLeafValuesRange(count, column, 0, half);
     this.awaitInPlace(job, "adding a tree's leaf values to the scores");
+  }
+
+  /** addLeafValues over positions [from, to) of the rows array on this thread: the kernel's, or the JavaScript fallback. */
+  private addLeafValuesRange(count: number, column: number, from: number, to: number): void {
+    const k = this.kernel;
+    if (k) k.addLeafValues(k.at.scores, k.at.rows, k.at.leafRanges, count, this.scoreColumns, column, from, to);
+    else addLeafValues(this.scores, this.rows, this.leafRanges, count, this.scoreColumns, column, from, to);
   }
 
   /** RANGE_GRADIENTS[loss] over rows [start, end) on this thread (the kernel's twin where it has one), sums to this.sums[at..]. */

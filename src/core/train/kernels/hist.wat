@@ -302,7 +302,35 @@
           (br $leaf)))
       )))
 
-;; sub(dst, src, count): dst[i] -= src[i] for count f32 values, a multiple of 4 (whole entries):
+;; addLeafValues(scores, rows, ranges, count, stride, column, from, to): adds each leaf's value to
+  ;; its rows' scores, for the positions [from, to) of the rows array: leaf i holds rows[ranges[3i] ..
+  ;; ranges[3i + 1]) and has value ranges[3i + 2] (f64 triples); a row's score is the f64 at scores +
+  ;; 8 * (row * stride + column). The twin of addLeafValues in gbdt/partition.ts (the fallback).
+  (func (export "addLeafValues")
+    (param $scores i32) (param $rows i32) (param $ranges i32) (param $count i32) (param $stride i32)
+    (param $column i32) (param $from i32) (param $to i32)
+    (local $i i32) (local $k i32) (local $end i32) (local $v f64) (local $a i32) (local $leaf i32)
+    (local.set $scores (i32.add (local.get $scores) (i32.shl (local.get $column) (i32.const 3))))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 3)))
+    (block $leavesDone
+      (loop $leaves
+        (br_if $leavesDone (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $leaf (i32.add (local.get $ranges) (i32.mul (local.get $i) (i32.const 24))))
+        (local.set $k (i32.trunc_sat_f64_u (f64.max (f64.load (local.get $leaf)) (f64.convert_i32_u (local.get $from)))))
+        (local.set $end (i32.trunc_sat_f64_u (f64.min (f64.load offset=8 (local.get $leaf)) (f64.convert_i32_u (local.get $to)))))
+        (local.set $v (f64.load offset=16 (local.get $leaf)))
+        (block $rowsDone
+          (loop $rowsLoop
+            (br_if $rowsDone (i32.ge_s (local.get $k) (local.get $end)))
+            (local.set $a (i32.add (local.get $scores)
+              (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))) (local.get $stride))))
+            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $v)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $rowsLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $leaves))))
+
+  ;; sub(dst, src, count): dst[i] -= src[i] for count f32 values, a multiple of 4 (whole entries):
   ;; a sibling's histogram from its parent's minus the other child's. f32x4.sub rounds each lane as
   ;; f32.sub does.
   (func $sub (export "sub") (param $dst i32) (param $src i32) (param $count i32)
