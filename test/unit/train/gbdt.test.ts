@@ -891,11 +891,13 @@ test('histograms of leaves over several gathered chunks, sparse and dense, give 
   ).reverse();
   const dense = Uint32Array.from({ length: Math.floor(n / 3) }, (_, k) => 3 * k + 1);
   assert.ok(sparse.length > 2 * HIST_CHUNK && sparse.length * SPARSE_LEAF < n);
-  // Several score columns (multi-class): no row-major copy, every leaf read from the columns.
+  // Up to 3 score columns the sparse leaf's bins are gathered from the row-major copy; with more
+  // (multi-class beyond 3 classes) there is no copy, every leaf read from the columns.
   for (const [threads, scoreColumns] of [
     [1, 1],
     [2, 1],
     [2, 3],
+    [2, 4],
   ]) {
     const b = new BoostingWorkspace(bins, n, featureOffset, { threads, scoreColumns });
     try {

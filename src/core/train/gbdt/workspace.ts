@@ -183,6 +183,12 @@ export const HIST_CHUNK = 4096;
 /** Below this many rows a partition is not worth waking the helper thread. */
 const PARALLEL_MIN_PARTITION = 20_000;
 
+/**
+ * Score columns up to which the workspace keeps the row-major copy of the bins (see Layout.binsRows):
+ * 3 classes (360,000 × 30, 100 iterations) measured 7 % less CPU with it than without, for n × d bytes more.
+ */
+const ROW_MAJOR_MAX_SCORE_COLUMNS = 3;
+
 const PAGE = 65536;
 /** The kernel memory's maximum (4 GiB, WebAssembly's limit): reserved address space, grown as needed. */
 const MAX_PAGES = 65536;
@@ -192,8 +198,8 @@ interface Layout {
   bins: number;
   /**
    * The same bins row-major (row i's d bytes at binsRows + i * d), for sparse leaves' histograms; -1
-   * with several score columns (multi-class), whose per-class gradients take that memory already
-   * (its peak stays within XGBoost's at 1,000,000 × 50 × 10 classes).
+   * with more than ROW_MAJOR_MAX_SCORE_COLUMNS score columns, whose per-class gradients take that
+   * memory already (its peak stays within XGBoost's at 1,000,000 × 50 × 10 classes).
    */
   binsRows: number;
   offsets: number;
@@ -235,7 +241,7 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   };
   const bins = take(n * d);
   // 16 bytes more: the gather reads whole v128 past a row's last column.
-  const binsRows = scoreColumns === 1 ? take(n * d + 16) : -1;
+  const binsRows = scoreColumns <= ROW_MAJOR_MAX_SCORE_COLUMNS ? take(n * d + 16) : -1;
   const offsets = take(4 * (d + 1));
   const rows = take(4 * n);
   const scratch = take(4 * n);
