@@ -282,7 +282,8 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
   };
 }
 
-// The helper thread: the kernel, and the split search, range gradients and leaf-value adds from their source text.
+// The helper thread: the kernel (histograms, partitions, leaf-value adds, binary and softmax gradients),
+// and the split search and the other range gradients from their source text.
 const HELPER_SOURCE = helperSource(
   `
 const { module, memory, io, at, n, scoreColumns, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
