@@ -21,7 +21,7 @@ import {
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
-import { classesOf, dataProblemSeverity, scanTable, type ColumnScan, type TableScan } from './scan';
+import { classesOf, dataProblemSeverity, scanTable, type ColumnScan, type ScanOptions, type TableScan } from './scan';
 import {
   applyStoredSplit,
   assignFractionSplit,
@@ -135,7 +135,7 @@ export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | 
   return undefined;
 }
 
-export interface LoadDatasetOptions extends ReadOptions {
+export interface LoadDatasetOptions extends ReadOptions, Pick<ScanOptions, 'parallel' | 'parallelMinBytes'> {
   /** Record the split as row ids under .mlloop/splits (default true) and reuse a recorded one. */
   storeSplit?: boolean;
   /** Reuse (and write) a binary copy of the loaded split under .mlloop/cache/datasets, keyed by the
@@ -182,7 +182,7 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
 async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Promise<SplitDataset> {
   const { spec } = ref;
   const file = dataFileOf(ref);
-  const scan = await scanTable(spec, file, { ...opts, storeValues: true });
+  const scan = await scanTable(spec, file, { parallel: true, ...opts, storeValues: true });
   const fatal = fatalScanError(spec, scan);
   if (fatal) throw fatal;
   const rowSplit = splitScannedRows(spec, scan);

@@ -1,0 +1,173 @@
+// A CSV file read in byte ranges on two threads (planCsvRanges + readCsvRange, scanTable's parallel
+// scan) gives what reading it from start to end gives: the same records at the same lines, the same
+// scan and the same errors; files whose line ends may sit inside a quoted field are never split.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataError } from '../../../src/core/data/errors';
+import { planCsvRanges, readCsvRange, readTable } from '../../../src/core/data/reader';
+import { scanTable, type TableScan } from '../../../src/core/data/scan';
+import { baseSpec } from './fixture';
+
+function withFile<T>(content: string | Buffer, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlloop-ranges-'));
+  const file = join(dir, 'data.csv');
+  writeFileSync(file, content);
+  return fn(file).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+type Read = { header: string[]; records: { fields: string[]; line: number }[] };
+
+async function readWhole(file: string): Promise<Read> {
+  const out: Read = { header: [], records: [] };
+  await readTable(file, {
+    header: (h) => (out.header = h),
+    record: (fields, line) => out.records.push({ fields, line }),
+  });
+  return out;
+}
+
+async function readInRanges(file: string): Promise<Read> {
+  const plan = await planCsvRanges(file, 2, { minBytes: 0 });
+  assert.ok(plan, 'the file is split');
+  assert.equal(plan.ranges.length, 2);
+  const out: Read = { header: plan.header, records: [] };
+  for (const range of plan.ranges)
+    await readCsvRange(file, range, { record: (fields, line) => out.records.push({ fields, line }) });
+  return out;
+}
+
+/** 200 rows of "i,i*2,word" with `newline`, the last line end optional. */
+function rows(newline: string, { finalNewline = true, first = (i: number) => String(i) } = {}): string {
+  const lines = ['id,n,word'];
+  for (let i = 0; i < 200; i++)
+    lines.push(`${first(i)},${i % 7 === 0 ? '' : i * 2},${i % 5 === 0 ? '' : 'w' + (i % 3)}`);
+  return lines.join(newline) + (finalNewline ? newline : '');
+}
+
+test('ranges read the records and lines a whole read does: LF, CRLF, CR, no last newline, BOM, empty fields, blank lines', async () => {
+  const cases: [string, string | Buffer][] = [
+    ['LF', rows('\n')],
+    ['CRLF', rows('\r\n')],
+    ['CR', rows('\r')],
+    ['no last newline', rows('\n', { finalNewline: false })],
+    ['BOM', '\uFEFF' + rows('\r\n')],
+    // A U+FEFF starting a line past the first is a character of its field, also at a range's start.
+    ['U+FEFF at line starts', '\uFEFF' + rows('\n', { first: (i) => `\uFEFF${i}` })],
+    ['blank lines', rows('\n').replace(/\n(1\d),/g, '\n\n$1,')],
+  ];
+  for (const [name, content] of cases) {
+    await withFile(content, async (file) => {
+      const whole = await readWhole(file);
+      assert.deepEqual(await readInRanges(file), whole, name);
+      assert.ok(whole.records.length >= 200, name);
+    });
+  }
+});
+
+test('a file with a quote anywhere is read by one thread (a quoted field may hold a line end)', async () => {
+  for (const content of [
+    rows('\n') + '201,"two\nlines",x\n',
+    rows('\n') + '201,"quoted",x\n',
+    '"id",n,word\n' + rows('\n').split('\n').slice(1).join('\n'),
+  ]) {
+    await withFile(content, async (file) => assert.equal(await planCsvRanges(file, 2, { minBytes: 0 }), undefined));
+  }
+  // Nor a file below the size worth a second thread, or one whose first line is blank.
+  await withFile(rows('\n'), async (file) => assert.equal(await planCsvRanges(file, 2), undefined));
+  await withFile('\n' + rows('\n'), async (file) =>
+    assert.equal(await planCsvRanges(file, 2, { minBytes: 0 }), undefined),
+  );
+});
+
+test('invalid UTF-8 in the second range is reported at the line a whole read reports', async () => {
+  const text = rows('\n');
+  const at = text.indexOf('\n190,') + 1;
+  const bytes = Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0xff]), Buffer.from(text.slice(at))]);
+  await withFile(bytes, async (file) => {
+    const whole = await readWhole(file).then(
+      () => assert.fail('the whole read must fail'),
+      (e: DataError) => e,
+    );
+    const plan = (await planCsvRanges(file, 2, { minBytes: 0 }))!;
+    assert.ok(plan.ranges[1].start < at, 'the bad byte is in the second range');
+    const ranged = await readCsvRange(file, plan.ranges[1], { record: () => undefined }).then(
+      () => assert.fail('the range read must fail'),
+      (e: DataError) => e,
+    );
+    assert.equal(whole.code, 'data-not-utf8');
+    assert.deepEqual([ranged.code, ranged.line], [whole.code, whole.line]);
+    assert.equal(whole.line, 192);
+  });
+});
+
+/** The parts of a scan that must not depend on how many threads read the file. */
+function comparable(s: TableScan) {
+  return {
+    ...s,
+    threads: undefined,
+    target: s.target?.name,
+    splitColumn: s.splitColumn?.name,
+    features: s.features.map((c) => c.name),
+    problems: s.problems.map((p) => [p.line, p.code, p.detail]),
+    columns: s.columns.map((c) => ({
+      ...c,
+      values: c.values?.view(),
+      codes: c.codes?.view(),
+      // Sums of another range are re-shifted on merging: equal up to rounding.
+      mean: Number(c.mean.toPrecision(10)),
+      std: Number(c.std.toPrecision(10)),
+      shift: undefined,
+      sum: undefined,
+      sumSq: undefined,
+    })),
+  };
+}
+
+test('a scan on two threads equals the one-thread scan: types, codes, hashes, and problems at their lines', async () => {
+  const lines = ['id,x,kind,grade,split,label'];
+  for (let i = 0; i < 400; i++) {
+    const x = i === 250 ? 'oops' : i % 9 === 0 ? 'NA' : (i / 7).toFixed(3);
+    const kind = i < 200 ? ['a', 'b'][i % 2] : ['c', 'b', 'd'][i % 3]; // new categories in the second half
+    const split = i === 330 ? 'holdout' : ['train', 'train', 'dev', 'test'][i % 4];
+    const label = i % 37 === 5 ? '' : i < 200 ? ['yes', 'no'][i % 2] : ['maybe', 'no', 'yes'][i % 3];
+    const row = [i, x, kind, i % 4, split, label].join(',');
+    // Ragged rows in both halves: more than are reported one by one.
+    lines.push(i % 31 === 3 ? row + ',extra' : row);
+  }
+  const spec = baseSpec({ data: { target: 'label', categorical: ['grade'], split: { column: 'split' } } });
+  await withFile(lines.join('\n') + '\n', async (file) => {
+    const one = await scanTable(spec, file, { storeValues: true });
+    const two = await scanTable(spec, file, { storeValues: true, parallel: true, parallelMinBytes: 0 });
+    assert.equal(one.threads, 1);
+    assert.equal(two.threads, 2);
+    assert.deepEqual(comparable(two), comparable(one));
+    const codes = one.problems.map((p) => p.code);
+    for (const code of <const>['data-ragged', 'data-bad-split-value', 'data-non-numeric', 'data-missing-target'])
+      assert.ok(codes.includes(code), code);
+    assert.ok(one.problems.some((p) => p.detail.includes('more rows have the wrong number of fields')));
+    assert.deepEqual([...one.target!.strings.keys()], ['yes', 'no', 'maybe']);
+  });
+});
+
+test('an error in the first range is the one reported, as on one thread', async () => {
+  const text = rows('\n');
+  const bad = (at: string) => {
+    const i = text.indexOf(at) + 1;
+    return Buffer.concat([Buffer.from(text.slice(0, i)), Buffer.from([0xc3]), Buffer.from(text.slice(i))]);
+  };
+  // Bad bytes in both halves: the first is reported.
+  const bytes = bad('\n20,');
+  const i = bytes.indexOf('\n180,') + 1;
+  const both = Buffer.concat([bytes.subarray(0, i), Buffer.from([0xff]), bytes.subarray(i)]);
+  await withFile(both, async (file) => {
+    const spec = baseSpec({ data: { target: 'word' } });
+    const one = await scanTable(spec, file, {}).catch((e: DataError) => e);
+    const two = await scanTable(spec, file, { parallel: true, parallelMinBytes: 0 }).catch((e: DataError) => e);
+    assert.ok(one instanceof DataError && two instanceof DataError);
+    assert.deepEqual([two.code, two.line, two.file], [one.code, one.line, one.file]);
+    assert.equal(one.line, 22);
+  });
+});
