@@ -251,8 +251,10 @@ async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Pro
 
 /**
  * The rows from the values the scan kept: numeric cells as parsed, categorical ones by their code.
- * Numeric values are copied column by column, each scan column released once copied, so the scan's
- * copy and the rows' copy of a large file are not both whole at the peak.
+ * Numeric values are copied a block of columns at a time, row by row within a block (each output row
+ * written in sequence, not strided across the whole matrix once per column), and each block's scan
+ * columns are released once copied, so the scan's copy and the rows' copy of a large file are not
+ * both whole at the peak.
  */
 function rowsFromScan(
   scan: TableScan,
@@ -270,10 +272,9 @@ function rowsFromScan(
     features: { n, numeric: new Float32Array(n * F), categories: new Array<string>(n * K) },
     y: new Float64Array(n),
     ids: new Array<string>(n),
+    // Each split's rows in file order: the source row of every place.
     rowIndex: new Uint32Array(n),
   }));
-  // Each row's place in its split.
-  const place = new Uint32Array(scan.rows);
   const next = [0, 0, 0];
   const codes = categoricalCols.map((c) => c.codes?.view());
   const names = categoricalCols.map((c) => [...c.strings.keys()]);
@@ -282,7 +283,7 @@ function rowsFromScan(
     const s = split[i];
     if (s === NO_SPLIT) continue;
     const r = rows[s];
-    const p = (place[i] = next[s]++);
+    const p = next[s]++;
     for (let k = 0; k < K; k++) {
       const code = codes[k]?.[i] ?? -1;
       r.features.categories[p * K + k] = code < 0 ? '' : names[k][code];
@@ -291,17 +292,25 @@ function rowsFromScan(
     r.ids[p] = ids[i];
     r.rowIndex[p] = i;
   }
-  const numeric = rows.map((r) => r.features.numeric);
-  for (let f = 0; f < F; f++) {
-    const column = numericCols[f].values!.view();
-    for (let i = 0; i < scan.rows; i++) {
-      const s = split[i];
-      if (s !== NO_SPLIT) numeric[s][place[i] * F + f] = column[i];
+  for (let f0 = 0; f0 < F; f0 += COPY_BLOCK) {
+    const block = numericCols.slice(f0, f0 + COPY_BLOCK);
+    const columns = block.map((c) => c.values!.view());
+    const B = columns.length;
+    for (const r of rows) {
+      const out = r.features.numeric;
+      const from = r.rowIndex;
+      for (let p = 0, o = f0; p < from.length; p++, o += F) {
+        const i = from[p];
+        for (let b = 0; b < B; b++) out[o + b] = columns[b][i];
+      }
     }
-    numericCols[f].values = undefined;
+    for (const c of block) c.values = undefined;
   }
   return rows;
 }
+
+/** Scan columns copied into the rows together (rowsFromScan). */
+const COPY_BLOCK = 8;
 
 export function storedSplitOf(spec: ProjectSpec, version: DataVersion, ids: string[], split: Uint8Array): StoredSplit {
   const dev: string[] = [];
