@@ -167,7 +167,9 @@ export async function planCsvRanges(
       const chunk = buf.subarray(0, bytesRead);
       hash.update(chunk);
       if (chunk.indexOf(34) >= 0) return undefined; // '"': quoted fields, read in one pass
-      for (let i = chunk.indexOf(nlByte); i >= 0; i = chunk.indexOf(nlByte, i + 1)) {
+      // Line ends are counted up to the last range's start only; past it the bytes are only hashed and checked.
+      const counting = starts.length < targets.length;
+      for (let i = counting ? chunk.indexOf(nlByte) : -1; i >= 0; i = chunk.indexOf(nlByte, i + 1)) {
         const at = pos + i + 1; // just after this line end
         if (headerEnd < 0) {
           headerEnd = at;
@@ -178,10 +180,10 @@ export async function planCsvRanges(
           starts.push(at);
           linesBefore.push(lines);
           lfBefore.push(nlByte === 10 ? lines : lf + countByte(chunk, 10, 0, i + 1));
+          if (starts.length === targets.length) break;
         }
       }
-      if (nlByte !== 10) lf += countByte(chunk, 10, 0, chunk.length);
-      else lf = lines;
+      if (counting) lf = nlByte === 10 ? lines : lf + countByte(chunk, 10, 0, chunk.length);
       pos += bytesRead;
       if (headerEnd < 0) return undefined; // a first line longer than a chunk: not worth a plan
     }
