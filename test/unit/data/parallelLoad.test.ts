@@ -72,3 +72,19 @@ test('CRLF and CR line ends load to the same dataset on two threads as on one', 
     assert.equal(datasetDigest(two), datasetDigest(one), JSON.stringify(newline));
   }
 });
+
+test('a column found categorical by the scan (its text read in a second pass) loads alike on two threads', async () => {
+  const csv = pinnedCsv();
+  const load = async (parallel: boolean) => {
+    // colour is not listed in data.categorical: the scan finds it categorical and the rows are read again.
+    const p = tempProject(baseSpec({ data: { target: 'label' } }), { 'data.csv': csv });
+    try {
+      return await loadSplitDataset(p.projectFile, { parallel, parallelMinBytes: 0 });
+    } finally {
+      p.cleanup();
+    }
+  };
+  const one = await load(false);
+  assert.deepEqual(one.schema.categorical, ['colour']);
+  assert.equal(datasetDigest(await load(true)), datasetDigest(one));
+});
