@@ -135,6 +135,7 @@ export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | 
   return undefined;
 }
 
+/** `parallel` is on by default here: a large CSV's rows are scanned on two threads (scan.ts). */
 export interface LoadDatasetOptions extends ReadOptions, Pick<ScanOptions, 'parallel' | 'parallelMinBytes'> {
   /** Record the split as row ids under .mlloop/splits (default true) and reuse a recorded one. */
   storeSplit?: boolean;
@@ -182,7 +183,7 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
 async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Promise<SplitDataset> {
   const { spec } = ref;
   const file = dataFileOf(ref);
-  const scan = await scanTable(spec, file, { parallel: true, ...opts, storeValues: true });
+  const scan = await scanTable(spec, file, { ...opts, parallel: opts.parallel ?? true, storeValues: true });
   const fatal = fatalScanError(spec, scan);
   if (fatal) throw fatal;
   const rowSplit = splitScannedRows(spec, scan);

@@ -657,7 +657,7 @@ export function scanPartBuffers(part: ScanPart): ArrayBuffer[] {
 /**
  * The scan on two threads: this one reads the first half of the rows while a worker reads the second
  * (planCsvRanges splits at a line end, only in files without quotes), then the worker's part is
- * appended. Undefined (scan in one pass) when the file does not qualify or no worker can be started.
+ * appended. Undefined (scan in one pass) when the file does not qualify or the worker fails.
  */
 async function scanInParallel(settings: ScanSettings, opts: ScanOptions): Promise<TableScan | undefined> {
   const size = await stat(settings.file).then(
@@ -697,7 +697,12 @@ async function scanInParallel(settings: ScanSettings, opts: ScanOptions): Promis
     const scanner = new RowScanner(settings, plan.header, plan.bytes);
     // This thread's range first: its error is the file's first one.
     await readCsvRange(settings.file, first, scanner);
-    scanner.absorb(await remote);
+    const part = await remote.catch((e: unknown) => {
+      if (e instanceof DataError) throw e;
+      return undefined; // the worker failed (not the data): scan in one pass
+    });
+    if (!part) return undefined;
+    scanner.absorb(part);
     if (scanner.records === 0)
       throw new DataError(settings.file, 2, 'data-header-only', 'The data file has a header row but no data rows');
     return scanner.finish(plan.fileHash, plan.bytes, plan.ranges.length);
