@@ -158,6 +158,7 @@ export async function planCsvRanges(
   let headerBytes: Buffer | undefined;
   let lines = 0; // line ends (nlByte) before `pos`
   let lf = 0; // '\n' bytes before `pos`
+  let lastByte = -1; // of the previous chunk
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(4 << 20);
@@ -171,6 +172,8 @@ export async function planCsvRanges(
       const counting = starts.length < targets.length;
       for (let i = counting ? chunk.indexOf(nlByte) : -1; i >= 0; i = chunk.indexOf(nlByte, i + 1)) {
         const at = pos + i + 1; // just after this line end
+        // A bare LF in a CRLF file is a character of its field, not a line end: read such a file in one pass.
+        if (newline === '\r\n' && (i > 0 ? chunk[i - 1] : lastByte) !== 13) return undefined;
         if (headerEnd < 0) {
           headerEnd = at;
           headerBytes = Buffer.from(chunk.subarray(0, i + 1));
@@ -184,6 +187,7 @@ export async function planCsvRanges(
         }
       }
       if (counting) lf = nlByte === 10 ? lines : lf + countByte(chunk, 10, 0, chunk.length);
+      lastByte = chunk[bytesRead - 1];
       pos += bytesRead;
       if (headerEnd < 0) return undefined; // a first line longer than a chunk: not worth a plan
     }

@@ -67,7 +67,7 @@ test('ranges read the records and lines a whole read does: LF, CRLF, CR, no last
   }
 });
 
-test('a file with a quote anywhere is read by one thread (a quoted field may hold a line end)', async () => {
+test('a file whose line ends may not all be record ends is read by one thread: a quote anywhere, a bare LF in CRLF', async () => {
   for (const content of [
     rows('\n') + '201,"two\nlines",x\n',
     rows('\n') + '201,"quoted",x\n',
@@ -75,7 +75,11 @@ test('a file with a quote anywhere is read by one thread (a quoted field may hol
   ]) {
     await withFile(content, async (file) => assert.equal(await planCsvRanges(file, 2, { minBytes: 0 }), undefined));
   }
-  // Nor a file below the size worth a second thread, or one whose first line is blank.
+  // Nor a CRLF file with a bare LF (a character of its field) before the split, a file below the size
+  // worth a second thread, or one whose first line is blank.
+  await withFile(rows('\r\n').replace('\r\n12,', '\n12,'), async (file) =>
+    assert.equal(await planCsvRanges(file, 2, { minBytes: 0 }), undefined),
+  );
   await withFile(rows('\n'), async (file) => assert.equal(await planCsvRanges(file, 2), undefined));
   await withFile('\n' + rows('\n'), async (file) =>
     assert.equal(await planCsvRanges(file, 2, { minBytes: 0 }), undefined),
