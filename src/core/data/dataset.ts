@@ -135,8 +135,9 @@ export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | 
   return undefined;
 }
 
-/** `parallel` is on by default here: a large CSV's rows are scanned on two threads (scan.ts). */
-export interface LoadDatasetOptions extends ReadOptions, Pick<ScanOptions, 'parallel' | 'parallelMinBytes'> {
+/** `parallel` is on by default here: a large CSV's rows are scanned on several threads (scan.ts). */
+export interface LoadDatasetOptions
+  extends ReadOptions, Pick<ScanOptions, 'parallel' | 'parallelMinBytes' | 'threads'> {
   /** Record the split as row ids under .mlloop/splits (default true) and reuse a recorded one. */
   storeSplit?: boolean;
   /** Reuse (and write) a binary copy of the loaded split under .mlloop/cache/datasets, keyed by the

@@ -43,11 +43,13 @@ export interface ScanOptions extends ReadOptions {
   storeValues?: boolean;
   /** For image projects: keep this many rows' feature values per class. */
   imageSamplesPerClass?: number;
-  /** Read a large CSV file's rows on two threads when it can be split safely (planCsvRanges). Its scan
+  /** Read a large CSV file's rows on several threads when it can be split safely (planCsvRanges). Its scan
    *  is the one-pass scan, except the `distinct` count of a column past DISTINCT_CAP. */
   parallel?: boolean;
   /** Files below this size are scanned on one thread (default PARALLEL_MIN_BYTES; tests lower it). */
   parallelMinBytes?: number;
+  /** Threads of a parallel scan (default one per core; at most MAX_SCAN_THREADS). */
+  threads?: number;
 }
 
 export class ColumnScan {
@@ -278,7 +280,7 @@ export interface TableScan {
   splitCode?: Uint8Array;
   /** Data problems, each at its data-file line. */
   problems: DataError[];
-  /** Threads that read the file (2: split in byte ranges, ScanOptions.parallel). */
+  /** Threads that read the file (more than 1: split in byte ranges, ScanOptions.parallel). */
   threads: number;
   /** image projects: first rows' feature values per target code. */
   imageSamples?: Map<number, number[][]>;
@@ -654,10 +656,28 @@ export function scanPartBuffers(part: ScanPart): ArrayBuffer[] {
   return [...new Set(arrays.map((a) => a?.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 
+/** Threads that scan a large CSV at most (this one and its workers). */
+export const MAX_SCAN_THREADS = 4;
+
+/** A worker scanning one range: its part when it posts it (a DataError when the data is at fault). */
+function rangeWorker(script: WorkerSource): { worker: Worker; part: Promise<ScanPart> } {
+  const worker = new Worker(script.source, { eval: script.eval });
+  const part = new Promise<ScanPart>((resolve, reject) => {
+    worker.once('message', (m: { part?: ScanPart; error?: SerializedScanError }) =>
+      m.part ? resolve(m.part) : reject(reviveScanError(m.error!)),
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`The CSV scan worker stopped (exit code ${code})`)));
+  });
+  part.catch(() => undefined); // awaited in range order, after this thread's range
+  return { worker, part };
+}
+
 /**
- * The scan on two threads: this one reads the first half of the rows while a worker reads the second
- * (planCsvRanges splits at a line end, only in files without quotes), then the worker's part is
- * appended. Undefined (scan in one pass) when the file does not qualify or the worker fails.
+ * The scan on several threads (one per core, at most MAX_SCAN_THREADS): this one reads the first range
+ * of rows while workers read the others (planCsvRanges splits at line ends, only in files without
+ * quotes), then the workers' parts are appended in file order. Undefined (scan in one pass) when the
+ * file does not qualify or a worker fails.
  */
 async function scanInParallel(settings: ScanSettings, opts: ScanOptions): Promise<TableScan | undefined> {
   const size = await stat(settings.file).then(
@@ -665,49 +685,46 @@ async function scanInParallel(settings: ScanSettings, opts: ScanOptions): Promis
     () => 0,
   );
   const minBytes = opts.parallelMinBytes ?? PARALLEL_MIN_BYTES;
-  if (availableParallelism() < 2 || size < minBytes || dataFormat(settings.file) !== 'csv') return undefined;
+  const threads = Math.min(opts.threads ?? availableParallelism(), MAX_SCAN_THREADS);
+  if (threads < 2 || size < minBytes || dataFormat(settings.file) !== 'csv') return undefined;
   let script: WorkerSource;
   try {
     script = workerScript('csvScan');
   } catch {
     return undefined; // a bundle without dist/worker-csvScan.js
   }
-  // The worker loads its code while this thread reads the file for the plan.
-  const worker = new Worker(script.source, { eval: script.eval });
+  // The workers load their code while this thread reads the file for the plan.
+  const workers = Array.from({ length: threads - 1 }, () => rangeWorker(script));
   try {
-    const plan = await planCsvRanges(settings.file, 2, { maxBytes: opts.maxBytes, minBytes });
+    const plan = await planCsvRanges(settings.file, threads, { maxBytes: opts.maxBytes, minBytes });
     if (!plan) return undefined;
-    const [first, second] = plan.ranges;
-    const job: RangeScanJob = {
-      spec: settings.spec,
-      file: settings.file,
-      header: plan.header,
-      range: second,
-      store: settings.store,
-    };
-    const remote = new Promise<ScanPart>((resolve, reject) => {
-      worker.once('message', (m: { part?: ScanPart; error?: SerializedScanError }) =>
-        m.part ? resolve(m.part) : reject(reviveScanError(m.error!)),
-      );
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`The CSV scan worker stopped (exit code ${code})`)));
+    const [first, ...rest] = plan.ranges;
+    rest.forEach((range, k) => {
+      const job: RangeScanJob = {
+        spec: settings.spec,
+        file: settings.file,
+        header: plan.header,
+        range,
+        store: settings.store,
+      };
+      workers[k].worker.postMessage(job);
     });
-    remote.catch(() => undefined); // awaited below, after this thread's range
-    worker.postMessage(job);
     const scanner = new RowScanner(settings, plan.header, plan.bytes);
-    // This thread's range first: its error is the file's first one.
+    // The ranges in file order: the first error found is the file's first one.
     await readCsvRange(settings.file, first, scanner);
-    const part = await remote.catch((e: unknown) => {
-      if (e instanceof DataError) throw e;
-      return undefined; // the worker failed (not the data): scan in one pass
-    });
-    if (!part) return undefined;
-    scanner.absorb(part);
+    for (const { part: pending } of workers) {
+      const part = await pending.catch((e: unknown) => {
+        if (e instanceof DataError) throw e;
+        return undefined; // the worker failed (not the data): scan in one pass
+      });
+      if (!part) return undefined;
+      scanner.absorb(part);
+    }
     if (scanner.records === 0)
       throw new DataError(settings.file, 2, 'data-header-only', 'The data file has a header row but no data rows');
     return scanner.finish(plan.fileHash, plan.bytes, plan.ranges.length);
   } finally {
-    void worker.terminate();
+    for (const { worker } of workers) void worker.terminate();
   }
 }
 

@@ -1,4 +1,4 @@
-// A CSV file read in byte ranges on two threads (planCsvRanges + readCsvRange, scanTable's parallel
+// A CSV file read in byte ranges on several threads (planCsvRanges + readCsvRange, scanTable's parallel
 // scan) gives what reading it from start to end gives: the same records at the same lines, the same
 // scan and the same errors; files whose line ends may sit inside a quoted field are never split.
 import { test } from 'node:test';
@@ -29,10 +29,10 @@ async function readWhole(file: string): Promise<Read> {
   return out;
 }
 
-async function readInRanges(file: string): Promise<Read> {
-  const plan = await planCsvRanges(file, 2, { minBytes: 0 });
+async function readInRanges(file: string, parts = 2): Promise<Read> {
+  const plan = await planCsvRanges(file, parts, { minBytes: 0 });
   assert.ok(plan, 'the file is split');
-  assert.equal(plan.ranges.length, 2);
+  assert.equal(plan.ranges.length, parts);
   const out: Read = { header: plan.header, records: [] };
   for (const range of plan.ranges)
     await readCsvRange(file, range, { record: (fields, line) => out.records.push({ fields, line }) });
@@ -62,6 +62,7 @@ test('ranges read the records and lines a whole read does: LF, CRLF, CR, no last
     await withFile(content, async (file) => {
       const whole = await readWhole(file);
       assert.deepEqual(await readInRanges(file), whole, name);
+      assert.deepEqual(await readInRanges(file, 3), whole, `${name}, 3 ranges`);
       assert.ok(whole.records.length >= 200, name);
     });
   }
@@ -130,7 +131,7 @@ function comparable(s: TableScan) {
   };
 }
 
-test('a scan on two threads equals the one-thread scan: types, codes, hashes, and problems at their lines', async () => {
+test('a scan on two or three threads equals the one-thread scan: types, codes, hashes, and problems at their lines', async () => {
   const lines = ['id,x,kind,grade,split,label'];
   for (let i = 0; i < 400; i++) {
     const x = i === 250 ? 'oops' : i % 9 === 0 ? 'NA' : (i / 7).toFixed(3);
@@ -144,10 +145,12 @@ test('a scan on two threads equals the one-thread scan: types, codes, hashes, an
   const spec = baseSpec({ data: { target: 'label', categorical: ['grade'], split: { column: 'split' } } });
   await withFile(lines.join('\n') + '\n', async (file) => {
     const one = await scanTable(spec, file, { storeValues: true });
-    const two = await scanTable(spec, file, { storeValues: true, parallel: true, parallelMinBytes: 0 });
     assert.equal(one.threads, 1);
-    assert.equal(two.threads, 2);
-    assert.deepEqual(comparable(two), comparable(one));
+    for (const threads of [2, 3]) {
+      const more = await scanTable(spec, file, { storeValues: true, parallel: true, parallelMinBytes: 0, threads });
+      assert.equal(more.threads, threads);
+      assert.deepEqual(comparable(more), comparable(one), `${threads} threads`);
+    }
     const codes = one.problems.map((p) => p.code);
     for (const code of <const>['data-ragged', 'data-bad-split-value', 'data-non-numeric', 'data-missing-target'])
       assert.ok(codes.includes(code), code);
@@ -156,22 +159,34 @@ test('a scan on two threads equals the one-thread scan: types, codes, hashes, an
   });
 });
 
-test('an error in the first range is the one reported, as on one thread', async () => {
+test('of errors in several ranges, the first in the file is the one reported, as on one thread', async () => {
   const text = rows('\n');
-  const bad = (at: string) => {
-    const i = text.indexOf(at) + 1;
-    return Buffer.concat([Buffer.from(text.slice(0, i)), Buffer.from([0xc3]), Buffer.from(text.slice(i))]);
+  /** The text with an invalid byte starting each line that begins with one of `at`. */
+  const bad = (...at: string[]) => {
+    let out = Buffer.from(text);
+    for (const a of at) {
+      const i = out.indexOf(a) + 1;
+      out = Buffer.concat([out.subarray(0, i), Buffer.from([0xff]), out.subarray(i)]);
+    }
+    return out;
   };
-  // Bad bytes in both halves: the first is reported.
-  const bytes = bad('\n20,');
-  const i = bytes.indexOf('\n180,') + 1;
-  const both = Buffer.concat([bytes.subarray(0, i), Buffer.from([0xff]), bytes.subarray(i)]);
-  await withFile(both, async (file) => {
-    const spec = baseSpec({ data: { target: 'word' } });
-    const one = await scanTable(spec, file, {}).catch((e: DataError) => e);
-    const two = await scanTable(spec, file, { parallel: true, parallelMinBytes: 0 }).catch((e: DataError) => e);
-    assert.ok(one instanceof DataError && two instanceof DataError);
-    assert.deepEqual([two.code, two.line, two.file], [one.code, one.line, one.file]);
-    assert.equal(one.line, 22);
-  });
+  const spec = baseSpec({ data: { target: 'word' } });
+  // Rows 20, 100 and 180 are in the first, second and third of three ranges.
+  for (const [at, line] of [
+    [['\n20,', '\n180,'], 22],
+    [['\n100,', '\n180,'], 102],
+  ] as const) {
+    await withFile(bad(...at), async (file) => {
+      const one = await scanTable(spec, file, {}).catch((e: DataError) => e);
+      assert.ok(one instanceof DataError);
+      assert.equal(one.line, line);
+      for (const threads of [2, 3]) {
+        const more = await scanTable(spec, file, { parallel: true, parallelMinBytes: 0, threads }).catch(
+          (e: DataError) => e,
+        );
+        assert.ok(more instanceof DataError, `${threads} threads`);
+        assert.deepEqual([more.code, more.line, more.file], [one.code, one.line, one.file], `${threads} threads`);
+      }
+    });
+  }
 });

@@ -48,7 +48,7 @@ async function loadPinned(newline: string, opts: { parallel: boolean }) {
   const p = tempProject(pinnedSpec(), { 'data.csv': pinnedCsv(newline) });
   try {
     if (opts.parallel) assert.ok(await planCsvRanges(p.path('data.csv'), 2, { minBytes: 0 }), 'the file can be split');
-    return await loadSplitDataset(p.projectFile, { parallel: opts.parallel, parallelMinBytes: 0 });
+    return await loadSplitDataset(p.projectFile, { parallel: opts.parallel, parallelMinBytes: 0, threads: 2 });
   } finally {
     p.cleanup();
   }
@@ -79,7 +79,7 @@ test('a column found categorical by the scan (its text read in a second pass) lo
     // colour is not listed in data.categorical: the scan finds it categorical and the rows are read again.
     const p = tempProject(baseSpec({ data: { target: 'label' } }), { 'data.csv': csv });
     try {
-      return await loadSplitDataset(p.projectFile, { parallel, parallelMinBytes: 0 });
+      return await loadSplitDataset(p.projectFile, { parallel, parallelMinBytes: 0, threads: 2 });
     } finally {
       p.cleanup();
     }
