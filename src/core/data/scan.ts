@@ -44,7 +44,9 @@ export interface ScanOptions extends ReadOptions {
   /** For image projects: keep this many rows' feature values per class. */
   imageSamplesPerClass?: number;
   /** Read a large CSV file's rows on several threads when it can be split safely (planCsvRanges). Its scan
-   *  is the one-pass scan, except the `distinct` count of a column past DISTINCT_CAP. */
+   *  is the one-pass scan, except which values a column past DISTINCT_CAP tracks (its `distinct`, and
+   *  the codes of a capped categorical column, which the dataset load then reads again from the file)
+   *  and the rounding of mean and std. */
   parallel?: boolean;
   /** Files below this size are scanned on one thread (default PARALLEL_MIN_BYTES; tests lower it). */
   parallelMinBytes?: number;
