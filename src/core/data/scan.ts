@@ -665,9 +665,12 @@ export const MAX_SCAN_THREADS = 4;
 function rangeWorker(script: WorkerSource): { worker: Worker; part: Promise<ScanPart> } {
   const worker = new Worker(script.source, { eval: script.eval });
   const part = new Promise<ScanPart>((resolve, reject) => {
-    worker.once('message', (m: { part?: ScanPart; error?: SerializedScanError }) =>
-      m.part ? resolve(m.part) : reject(reviveScanError(m.error!)),
-    );
+    worker.once('message', (m: { part?: ScanPart; error?: SerializedScanError }) => {
+      // Its answer is all it had to give: its heap (the parse's garbage) goes now, not after the merge.
+      void worker.terminate();
+      if (m.part) resolve(m.part);
+      else reject(reviveScanError(m.error!));
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`The CSV scan worker stopped (exit code ${code})`)));
   });
