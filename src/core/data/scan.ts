@@ -660,10 +660,18 @@ export function scanPartBuffers(part: ScanPart): ArrayBuffer[] {
 
 /** Threads that scan a large CSV at most (this one and its workers). */
 export const MAX_SCAN_THREADS = 4;
+/** Young generation of a range worker, in MB (measured on a 600,000 × 31 file: 16 keeps its speed). */
+const RANGE_WORKER_YOUNG_MB = 16;
 
 /** A worker scanning one range: its part when it posts it (a DataError when the data is at fault). */
 function rangeWorker(script: WorkerSource): { worker: Worker; part: Promise<ScanPart> } {
-  const worker = new Worker(script.source, { eval: script.eval });
+  // A smaller young generation than V8's default: the parse's short-lived strings are collected as
+  // fast, and the process's peak memory stays 10-30 MB above the one-thread scan's (50-70 MB above
+  // with the default).
+  const worker = new Worker(script.source, {
+    eval: script.eval,
+    resourceLimits: { maxYoungGenerationSizeMb: RANGE_WORKER_YOUNG_MB },
+  });
   const part = new Promise<ScanPart>((resolve, reject) => {
     worker.once('message', (m: { part?: ScanPart; error?: SerializedScanError }) => {
       // Its answer is all it had to give: its heap (the parse's garbage) goes now, not after the merge.
