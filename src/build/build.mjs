@@ -43,6 +43,7 @@ const nodeEntries = [
   { in: 'src/worker/script.ts', out: 'dist/worker-script.js' },
   { in: 'src/worker/images.ts', out: 'dist/worker-images.js' },
   { in: 'src/worker/dataJobs.ts', out: 'dist/worker-dataJobs.js' },
+  { in: 'src/worker/csvScan.ts', out: 'dist/worker-csvScan.js' },
 ].filter((e) => existsSync(join(root, e.in)));
 
 // Integration tests run inside the extension host; mocha stays external (it loads files by path).

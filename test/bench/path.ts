@@ -72,7 +72,8 @@ function cliCopy(): string {
   execFileSync(process.execPath, [join(root, 'src/build/build.mjs'), '--no-typecheck'], { stdio: 'inherit' });
   const dir = join(benchDir, 'path-cli');
   mkdirSync(dir, { recursive: true });
-  for (const f of ['cli.js', 'worker-train.js', 'worker-errors.js']) copyFileSync(join(root, 'dist', f), join(dir, f));
+  for (const f of ['cli.js', 'worker-train.js', 'worker-csvScan.js', 'worker-errors.js'])
+    copyFileSync(join(root, 'dist', f), join(dir, f));
   // Preloaded into the CLI's process: its peak RSS (worker threads included) when it exits.
   writeFileSync(
     join(dir, 'peak-rss.js'),

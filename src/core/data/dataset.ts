@@ -21,7 +21,7 @@ import {
 import { DataError } from './errors';
 import { GrowableFloat32, GrowableFloat64, GrowableUint32, type Growable } from './growable';
 import { readTable, type ReadOptions } from './reader';
-import { classesOf, dataProblemSeverity, scanTable, type ColumnScan, type TableScan } from './scan';
+import { classesOf, dataProblemSeverity, scanTable, type ColumnScan, type ScanOptions, type TableScan } from './scan';
 import {
   applyStoredSplit,
   assignFractionSplit,
@@ -135,7 +135,9 @@ export function fatalScanError(spec: ProjectSpec, scan: TableScan): DataError | 
   return undefined;
 }
 
-export interface LoadDatasetOptions extends ReadOptions {
+/** `parallel` is on by default here: a large CSV's rows are scanned on several threads (scan.ts). */
+export interface LoadDatasetOptions
+  extends ReadOptions, Pick<ScanOptions, 'parallel' | 'parallelMinBytes' | 'threads'> {
   /** Record the split as row ids under .mlloop/splits (default true) and reuse a recorded one. */
   storeSplit?: boolean;
   /** Reuse (and write) a binary copy of the loaded split under .mlloop/cache/datasets, keyed by the
@@ -182,7 +184,7 @@ export async function loadSplitDataset(project: ProjectInput, opts: LoadDatasetO
 async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Promise<SplitDataset> {
   const { spec } = ref;
   const file = dataFileOf(ref);
-  const scan = await scanTable(spec, file, { ...opts, storeValues: true });
+  const scan = await scanTable(spec, file, { ...opts, parallel: opts.parallel ?? true, storeValues: true });
   const fatal = fatalScanError(spec, scan);
   if (fatal) throw fatal;
   const rowSplit = splitScannedRows(spec, scan);
@@ -251,8 +253,10 @@ async function parseSplitDataset(ref: ProjectRef, opts: LoadDatasetOptions): Pro
 
 /**
  * The rows from the values the scan kept: numeric cells as parsed, categorical ones by their code.
- * Numeric values are copied column by column, each scan column released once copied, so the scan's
- * copy and the rows' copy of a large file are not both whole at the peak.
+ * Numeric values are copied a block of columns at a time, row by row within a block (each output row
+ * written in sequence, not strided across the whole matrix once per column), and each block's scan
+ * columns are released once copied, so the scan's copy and the rows' copy of a large file are not
+ * both whole at the peak.
  */
 function rowsFromScan(
   scan: TableScan,
@@ -270,10 +274,9 @@ function rowsFromScan(
     features: { n, numeric: new Float32Array(n * F), categories: new Array<string>(n * K) },
     y: new Float64Array(n),
     ids: new Array<string>(n),
+    // Each split's rows in file order: the source row of every place.
     rowIndex: new Uint32Array(n),
   }));
-  // Each row's place in its split.
-  const place = new Uint32Array(scan.rows);
   const next = [0, 0, 0];
   const codes = categoricalCols.map((c) => c.codes?.view());
   const names = categoricalCols.map((c) => [...c.strings.keys()]);
@@ -282,7 +285,7 @@ function rowsFromScan(
     const s = split[i];
     if (s === NO_SPLIT) continue;
     const r = rows[s];
-    const p = (place[i] = next[s]++);
+    const p = next[s]++;
     for (let k = 0; k < K; k++) {
       const code = codes[k]?.[i] ?? -1;
       r.features.categories[p * K + k] = code < 0 ? '' : names[k][code];
@@ -291,17 +294,25 @@ function rowsFromScan(
     r.ids[p] = ids[i];
     r.rowIndex[p] = i;
   }
-  const numeric = rows.map((r) => r.features.numeric);
-  for (let f = 0; f < F; f++) {
-    const column = numericCols[f].values!.view();
-    for (let i = 0; i < scan.rows; i++) {
-      const s = split[i];
-      if (s !== NO_SPLIT) numeric[s][place[i] * F + f] = column[i];
+  for (let f0 = 0; f0 < F; f0 += COPY_BLOCK) {
+    const block = numericCols.slice(f0, f0 + COPY_BLOCK);
+    const columns = block.map((c) => c.values!.view());
+    const B = columns.length;
+    for (const r of rows) {
+      const out = r.features.numeric;
+      const from = r.rowIndex;
+      for (let p = 0, o = f0; p < from.length; p++, o += F) {
+        const i = from[p];
+        for (let b = 0; b < B; b++) out[o + b] = columns[b][i];
+      }
     }
-    numericCols[f].values = undefined;
+    for (const c of block) c.values = undefined;
   }
   return rows;
 }
+
+/** Scan columns copied into the rows together (rowsFromScan). */
+const COPY_BLOCK = 8;
 
 export function storedSplitOf(spec: ProjectSpec, version: DataVersion, ids: string[], split: Uint8Array): StoredSplit {
   const dev: string[] = [];

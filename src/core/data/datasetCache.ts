@@ -9,7 +9,7 @@
 // (float64 n) and rowIndex (uint32 n), each starting at an 8-byte boundary.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProjectSpec } from '../spec/types';
 import { DEFAULT_MAX_DATA_BYTES } from './reader';
@@ -108,39 +108,55 @@ function entryPath(projectDir: string, key: string): string {
 
 /** The cached dataset of `key`, or undefined (no entry, or one that does not read back whole). */
 export async function readDatasetCache(projectDir: string, key: DatasetCacheKey): Promise<SplitDataset | undefined> {
-  let buf: Buffer;
+  let fh: FileHandle;
   try {
-    buf = await readFile(entryPath(projectDir, key.key));
+    fh = await open(entryPath(projectDir, key.key), 'r');
   } catch {
     return undefined;
   }
   try {
-    if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
-    const headerLen = buf.readUInt32LE(4);
-    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as Header;
+    const size = (await fh.stat()).size;
+    // Reads `bytes` at `at`, or throws when the file ends first.
+    const readAt = async (target: Uint8Array, at: number) => {
+      if (at + target.length > size) throw new Error('truncated');
+      for (let done = 0; done < target.length;) {
+        const { bytesRead } = await fh.read(target, done, target.length - done, at + done);
+        if (bytesRead === 0) throw new Error('truncated');
+        done += bytesRead;
+      }
+    };
+    const prefix = Buffer.alloc(8);
+    await readAt(prefix, 0);
+    if (prefix.readUInt32LE(0) !== MAGIC) return undefined;
+    const headerLen = prefix.readUInt32LE(4);
+    const headerBytes = Buffer.alloc(headerLen);
+    await readAt(headerBytes, 8);
+    const header = JSON.parse(headerBytes.toString('utf8')) as Header;
     if (header.format !== DATASET_CACHE_FORMAT || header.key !== key.key || header.version.id !== key.version.id)
       return undefined;
     const F = header.schema.numeric.length;
     let off = pad8(8 + headerLen);
-    // Each array gets its own exact-size buffer (copied out): they are transferred between threads whole.
-    const take = <T>(ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number): T => {
-      const bytes = count * ctor.BYTES_PER_ELEMENT;
-      if (off + bytes > buf.length) throw new Error('truncated');
-      const copy = new ArrayBuffer(bytes);
-      new Uint8Array(copy).set(buf.subarray(off, off + bytes));
-      off = pad8(off + bytes);
-      return new ctor(copy);
+    // Each array is read straight into its own exact-size buffer (no copy of the whole entry): they
+    // are transferred between threads whole.
+    const take = async <T>(ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number): Promise<T> => {
+      const buffer = new ArrayBuffer(count * ctor.BYTES_PER_ELEMENT);
+      await readAt(new Uint8Array(buffer), off);
+      off = pad8(off + buffer.byteLength);
+      return new ctor(buffer);
     };
-    const rows = header.splits.map((s): Rows => {
-      const numeric = take(Float32Array, s.n * F);
-      const y = take(Float64Array, s.n);
-      const rowIndex = take(Uint32Array, s.n);
+    const rows: Rows[] = [];
+    for (const s of header.splits) {
+      const numeric = await take(Float32Array, s.n * F);
+      const y = await take(Float64Array, s.n);
+      const rowIndex = await take(Uint32Array, s.n);
       if (s.ids.length !== s.n) throw new Error('ids');
-      return { features: { n: s.n, numeric, categories: s.categories }, y, ids: s.ids, rowIndex };
-    });
+      rows.push({ features: { n: s.n, numeric, categories: s.categories }, y, ids: s.ids, rowIndex });
+    }
     return { schema: header.schema, train: rows[0], dev: rows[1], test: rows[2], version: header.version };
   } catch {
     return undefined; // a damaged entry is a miss; the full load writes it again
+  } finally {
+    await fh.close();
   }
 }
 

@@ -7,6 +7,8 @@ export interface Growable<T extends TypedArray> {
   push(v: number): void;
   /** Appends `count` copies of v (backfilling a column that starts being tracked late). */
   fill(v: number, count: number): void;
+  /** Appends all of `values`. */
+  append(values: ArrayLike<number>): void;
   /** Makes room for `capacity` values in all (a size estimate: no doubling and copying on the way there). */
   reserve(capacity: number): void;
   /** The values pushed so far (a view; copy it before pushing more). */
@@ -33,6 +35,12 @@ function growableOf<T extends TypedArray>(ctor: TypedCtor<T>): new (capacity?: n
       if (this.length + count > this.buf.length) this.grow(this.length + count);
       this.buf.fill(v, this.length, this.length + count);
       this.length += count;
+    }
+
+    append(values: ArrayLike<number>): void {
+      if (this.length + values.length > this.buf.length) this.grow(this.length + values.length);
+      this.buf.set(values as never, this.length);
+      this.length += values.length;
     }
 
     reserve(capacity: number): void {

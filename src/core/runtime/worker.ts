@@ -10,7 +10,7 @@ import { CancelledError } from './cancel';
 /** After a cancel request a worker gets this long to stop by itself before it is terminated. */
 export const CANCEL_GRACE_MS = 2000;
 
-export type WorkerName = 'train' | 'errors' | 'script' | 'images' | 'dataJobs';
+export type WorkerName = 'train' | 'errors' | 'script' | 'images' | 'dataJobs' | 'csvScan';
 /** A worker script: a file, or (eval) code to run. */
 export interface WorkerSource {
   source: string;
