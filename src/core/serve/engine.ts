@@ -63,7 +63,7 @@ export class InThreadEngine implements InferenceEngine {
 }
 
 /** Under `auto`, a batch whose run is expected to take at least this long (ms) runs in an offload worker (OffloadEngine). */
-export const OFFLOAD_MIN_RUN_MS = 0.2;
+export const OFFLOAD_MIN_RUN_MS = 0.3;
 
 /**
  * `auto` for a model that is fast on single rows, on two cores or more: batches run on the server's

@@ -19,7 +19,7 @@ import {
 } from './engine';
 
 /** Rows of the warm-up run that measures a row's share of a run (what OffloadEngine's threshold comes from). */
-export const PROBE_ROWS = 64;
+export const PROBE_ROWS = 256;
 
 export interface TensorMetadata {
   name: string;
