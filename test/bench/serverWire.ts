@@ -276,15 +276,9 @@ async function benchTabularWire(o: WireOptions, model: TabularModel): Promise<vo
   ];
   /** Per variant, its rate in each round. */
   const rates = new Map<string, Rate[]>(variants.map(([name]) => [name, []]));
-  /** Where the server ran these requests (--workers auto decides): its status's worker threads for the model. */
-  let workers = 0;
   try {
     for (let round = 0; round < o.rounds; round++)
       for (const [name, once, cpu] of variants) rates.get(name)!.push(scale(await rate(o.seconds, once, cpu), ROWS));
-    const status = (await (await fetch(`${s.url}/v2/mlloop/status`)).json()) as {
-      models: Array<{ versions: Array<{ workers: number }> }>;
-    };
-    workers = status.models[0].versions[0].workers;
   } finally {
     h2.close();
     client.close();
@@ -309,11 +303,6 @@ async function benchTabularWire(o: WireOptions, model: TabularModel): Promise<vo
       `  ${name.padEnd(21)} ${String(Math.round(wall)).padStart(9)} rows/s (${ratio(rs, 'wall').toFixed(0).padStart(3)} %)   ${String(Math.round(cpu)).padStart(9)} rows per CPU s (${ratio(rs, 'cpu').toFixed(0).padStart(3)} %, ${((ROWS / cpu) * 1000).toFixed(2)} ms a request)${rounds}`,
     );
   }
-  // A server whose runs are in a worker thread uses a second core beside its event loop: its rows per
-  // CPU second, not its rows per second, say what each request costs.
-  console.log(
-    `  the server ran these requests ${workers ? `in ${workers} worker thread(s), its event loop beside them` : 'on its event loop'}`,
-  );
   console.log('  goal: binary and gRPC ≥ 50 % of in-process');
 }
 

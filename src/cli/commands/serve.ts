@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_BATCHING } from '../../core/serve/batcher';
-import { AUTO_POOL_MIN_RUN_MS, OFFLOAD_MIN_RUN_MS, type WorkersOption } from '../../core/serve/engine';
+import { AUTO_POOL_MIN_RUN_MS, type WorkersOption } from '../../core/serve/engine';
 import { RepositoryWatcher } from '../../core/serve/repository';
 import { InferenceServer, isLoopback } from '../../core/serve/server';
 import { resolveModel, sanitizeName } from '../../core/serve/source';
@@ -78,8 +78,7 @@ metadata) take pictures: /predict with an image/png|jpeg|webp body, or {"instanc
                               a request may ask for less with "parameters": {"timeout": <µs>}
   --workers N|auto            inference worker threads per model version (0: the server's thread; default
                               auto: for models whose single-row run takes ${AUTO_POOL_MIN_RUN_MS} ms or more, a
-                              pool of one per core but one, at most 4; for the others, on two cores or more,
-                              one worker for batches expected to run ${OFFLOAD_MIN_RUN_MS} ms or more)
+                              pool of one per core but one, at most 4)
   --intra-op-threads N        ONNX Runtime intra-op threads per session (default 1)
   --json                      print {"event":"listening","url":…} as one JSON line`;
 

@@ -183,17 +183,19 @@ export class Batcher {
 
   private dispatch(batch: Pending[]): void {
     this.runningRuns++;
+    const pooled = this.engine.workers > 0;
     let rows = 0;
-    for (const p of batch) rows += p.rows;
-    const pooled = this.engine.runsInWorker(rows);
-    if (pooled) for (const p of batch) if (p.deadline < Infinity) this.inWorker.add(p);
+    for (const p of batch) {
+      rows += p.rows;
+      if (pooled && p.deadline < Infinity) this.inWorker.add(p);
+    }
     let feeds = batch[0].feeds;
     if (batch.length > 1) {
       feeds = {};
       for (const name of Object.keys(batch[0].feeds)) feeds[name] = concatRows(batch.map((p) => p.feeds[name]));
     }
     const start = performance.now();
-    this.engine.run(feeds, rows).then(
+    this.engine.run(feeds).then(
       (outputs) => {
         this.runningRuns--;
         const end = performance.now();

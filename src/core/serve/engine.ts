@@ -3,8 +3,7 @@
 // A pool of worker threads, each holding its own session of the model, lets the runs of several
 // batches overlap across cores and keeps the event loop free for HTTP while a heavy model computes;
 // for a small model the hand-over to a thread costs more than the run (measured by bench:server), so
-// `auto` uses the pool only when the model's single-row run is slow enough to pay for it, and hands a
-// small model's large batches alone to one worker (OffloadEngine).
+// `auto` uses the pool only when the model's single-row run is slow enough to pay for it.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
@@ -24,9 +23,7 @@ export interface InferenceEngine {
   readonly capacity: number;
   /** Worker threads (0: the server's own thread). */
   readonly workers: number;
-  run(feeds: Feeds, rows: number): Promise<Outputs>;
-  /** Whether a batch of `rows` started now runs in a worker thread (the event loop stays free meanwhile). */
-  runsInWorker(rows: number): boolean;
+  run(feeds: Feeds): Promise<Outputs>;
   close(): Promise<void>;
 }
 
@@ -55,72 +52,7 @@ export class InThreadEngine implements InferenceEngine {
     return this.session.run(feeds);
   }
 
-  runsInWorker(): boolean {
-    return false;
-  }
-
   async close(): Promise<void> {}
-}
-
-/** Under `auto`, a batch whose run is expected to take at least this long (ms) runs in an offload worker (OffloadEngine). */
-export const OFFLOAD_MIN_RUN_MS = 0.3;
-
-/**
- * `auto` for a model that is fast on single rows, on two cores or more: batches run on the server's
- * thread, except those of `offloadRows` rows or more (expected to run OFFLOAD_MIN_RUN_MS or longer:
- * 512 rows of a 100-tree GBDT take ~0.5 ms), which run in one worker thread, started when the first
- * such batch comes (until it is ready they run on the thread). Still one run at a time (capacity 1:
- * the model gets one core, as on the server's thread), but while the worker computes, the event loop
- * reads the next requests and writes the previous answers instead of waiting: for 512-row gRPC
- * requests the server's thread spent more than half its time in runs (bench:server, wire part).
- * Small batches stay on the thread, where a hand-over would cost more than their run.
- */
-export class OffloadEngine implements InferenceEngine {
-  readonly capacity = 1;
-  private pool: WorkerPool | undefined;
-  private starting: Promise<void> | undefined;
-  private closed = false;
-
-  constructor(
-    private readonly thread: InThreadEngine,
-    readonly offloadRows: number,
-    private readonly startPool: () => Promise<WorkerPool>,
-  ) {}
-
-  get workers(): number {
-    return this.pool?.workers ?? 0;
-  }
-
-  runsInWorker(rows: number): boolean {
-    return rows >= this.offloadRows && this.pool !== undefined && this.pool.capacity > 0;
-  }
-
-  run(feeds: Feeds, rows: number): Promise<Outputs> {
-    if (this.runsInWorker(rows)) return this.pool!.run(feeds);
-    if (rows >= this.offloadRows) this.start();
-    return this.thread.run(feeds);
-  }
-
-  private start(): void {
-    if (this.starting || this.closed) return;
-    this.starting = this.startPool().then(
-      async (pool) => {
-        if (this.closed) await pool.close();
-        else this.pool = pool;
-      },
-      // The worker could not load the model (it loaded on this thread): large batches stay here.
-      () => {},
-    );
-  }
-
-  /** Stops the worker (once a starting one is ready, and its run is over). */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.starting;
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
-  }
 }
 
 // The worker: loads the model from bytes with the server's session options, then runs what it is sent.
@@ -245,10 +177,6 @@ export class WorkerPool implements InferenceEngine {
 
   private release(w: PoolWorker): void {
     if (this.all.has(w) && !this.closed) this.idle.push(w);
-  }
-
-  runsInWorker(): boolean {
-    return true;
   }
 
   /** The caller (the batcher) keeps at most `capacity` runs in flight. */

@@ -6,20 +6,7 @@ import { readMetadata } from '../onnx/builder';
 import { sessionOptions, type OrtThreadOptions } from '../onnx/session';
 import { readImageMetadata, type ImagePreprocessing } from '../data/images/modelMetadata';
 import { OIP_TO_ORT, oipDatatypeOf, type OipDatatype } from './datatypes';
-import { availableParallelism } from 'node:os';
-import {
-  AUTO_POOL_MIN_RUN_MS,
-  autoWorkers,
-  InThreadEngine,
-  OFFLOAD_MIN_RUN_MS,
-  OffloadEngine,
-  WorkerPool,
-  type InferenceEngine,
-  type WorkersOption,
-} from './engine';
-
-/** Rows of the warm-up run that measures a row's share of a run (what OffloadEngine's threshold comes from). */
-export const PROBE_ROWS = 256;
+import { autoWorkers, InThreadEngine, WorkerPool, type InferenceEngine, type WorkersOption } from './engine';
 
 export interface TensorMetadata {
   name: string;
@@ -51,8 +38,6 @@ export class ServedVersion {
   readonly loadedAt = Date.now();
   /** Fastest of five single-row runs after warm-up (ms; the least disturbed by a busy machine); undefined when the warm-up input does not run. */
   singleRowMs: number | undefined;
-  /** A run's time per row beyond the single-row run (ms), from a PROBE_ROWS-row warm-up run; undefined when not measured. */
-  perRowMs: number | undefined;
   /** Where runs happen: this thread, or a worker pool (set by load). */
   engine!: InferenceEngine;
 
@@ -131,15 +116,7 @@ export class ServedVersion {
     await v.warm();
     const size = workers === 'auto' ? autoWorkers(v.singleRowMs) : workers;
     try {
-      const rows = workers === 'auto' && size === 0 ? offloadRows(v, availableParallelism()) : Infinity;
-      v.engine =
-        size > 0
-          ? await WorkerPool.start(bytes, options, size, v.zeroFeeds())
-          : rows < Infinity
-            ? new OffloadEngine(new InThreadEngine(session), rows, () =>
-                WorkerPool.start(bytes, options, 1, v.zeroFeeds()),
-              )
-            : new InThreadEngine(session);
+      v.engine = size > 0 ? await WorkerPool.start(bytes, options, size, v.zeroFeeds()) : new InThreadEngine(session);
     } catch (e) {
       await session.release();
       throw e;
@@ -154,7 +131,7 @@ export class ServedVersion {
 
   /**
    * Runs on zeros/empty strings so the first real request does not pay the allocation and kernel set-up,
-   * and times single-row runs and, for a model fast on them, PROBE_ROWS-row runs (what `--workers auto` decides on).
+   * and times single-row runs (what `--workers auto` decides on).
    */
   async warm(): Promise<void> {
     const feeds = this.zeroFeeds();
@@ -167,27 +144,16 @@ export class ServedVersion {
         times.push(performance.now() - t0);
       }
       this.singleRowMs = Math.min(...times);
-      // Only a model that stays on the server's thread may offload batches (a slower one gets a pool).
-      if (this.batchable && this.singleRowMs < AUTO_POOL_MIN_RUN_MS) {
-        const probe = this.zeroFeeds(PROBE_ROWS);
-        times.length = 0;
-        for (let i = 0; i < 3; i++) {
-          const t0 = performance.now();
-          await this.session.run(probe);
-          times.push(performance.now() - t0);
-        }
-        this.perRowMs = Math.max(0, Math.min(...times) - this.singleRowMs) / (PROBE_ROWS - 1);
-      }
     } catch {
       // A model may reject zeros (e.g. an index input); warming is only an optimisation.
     }
   }
 
-  /** `rows` rows (in the first dimension when dynamic; 1 for every other dynamic one) of zeros or empty strings for every input. */
-  zeroFeeds(rows = 1): Record<string, ort.Tensor> {
+  /** One row (1 for each dynamic dimension) of zeros or empty strings for every input. */
+  zeroFeeds(): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const t of this.inputs) {
-      const dims = t.shape.map((d, k) => (d < 0 ? (k === 0 ? rows : 1) : d));
+      const dims = t.shape.map((d) => (d < 0 ? 1 : d));
       const n = dims.reduce((a, b) => a * b, 1);
       const type = OIP_TO_ORT[t.datatype];
       feeds[t.name] =
@@ -213,16 +179,6 @@ export class ServedVersion {
     await this.engine?.close();
     await this.session.release();
   }
-}
-
-/**
- * The rows from which `auto` runs a batch in an offload worker (OffloadEngine): where the run is
- * expected to take OFFLOAD_MIN_RUN_MS, from the warm-up's single-row and per-row times. Infinity: never
- * (one core, or a model whose runs were not measured or do not grow with rows).
- */
-export function offloadRows(v: Pick<ServedVersion, 'singleRowMs' | 'perRowMs'>, cores: number): number {
-  if (cores < 2 || v.singleRowMs === undefined || !v.perRowMs) return Infinity;
-  return Math.max(2, Math.ceil((OFFLOAD_MIN_RUN_MS - v.singleRowMs) / v.perRowMs));
 }
 
 const TYPED: Record<string, new (n: number) => ArrayLike<unknown>> = {

@@ -7,16 +7,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
-import {
-  AUTO_POOL_MIN_RUN_MS,
-  autoWorkers,
-  InThreadEngine,
-  OFFLOAD_MIN_RUN_MS,
-  OffloadEngine,
-  WorkerPool,
-} from '../../../src/core/serve/engine';
-import { offloadRows } from '../../../src/core/serve/model';
-import { sessionOptions } from '../../../src/core/onnx/session';
+import { AUTO_POOL_MIN_RUN_MS, autoWorkers } from '../../../src/core/serve/engine';
 import type { InferenceServer } from '../../../src/core/serve/server';
 import {
   call,
@@ -108,55 +99,6 @@ test('auto: a pool for a model whose single-row run is slow, the server thread f
   } finally {
     await server.close();
   }
-});
-
-test('auto offloads batches from the rows where a run is expected to take OFFLOAD_MIN_RUN_MS, on two cores or more', () => {
-  const fast = { singleRowMs: 0.01, perRowMs: 0.001 };
-  assert.equal(offloadRows(fast, 2), Math.ceil((OFFLOAD_MIN_RUN_MS - 0.01) / 0.001));
-  assert.equal(offloadRows(fast, 1), Infinity);
-  assert.equal(offloadRows({ singleRowMs: 0.01, perRowMs: 0 }, 2), Infinity, 'runs that do not grow with rows');
-  assert.equal(offloadRows({ singleRowMs: 0.01, perRowMs: undefined }, 2), Infinity, 'not measured');
-  assert.equal(offloadRows({ singleRowMs: undefined, perRowMs: undefined }, 2), Infinity);
-  assert.equal(offloadRows({ singleRowMs: OFFLOAD_MIN_RUN_MS, perRowMs: 0.001 }, 2), 2, 'never a single row');
-});
-
-test('the offload engine runs small batches on the server thread, large ones in a worker started by the first, with the same outputs', async () => {
-  const bytes = contractClassifier();
-  const options = sessionOptions();
-  const session = await ort.InferenceSession.create(bytes, options);
-  const feeds = (rows: number) => ({
-    features: new ort.Tensor(
-      'float32',
-      Float32Array.from({ length: rows * 2 }, (_, i) => (i % 7) - 3),
-      [rows, 2],
-    ),
-  });
-  let started = 0;
-  const engine = new OffloadEngine(new InThreadEngine(session), 8, () => {
-    started++;
-    return WorkerPool.start(bytes, options, 1, feeds(1));
-  });
-  try {
-    const expected = await session.run(feeds(8));
-    assert.equal(engine.runsInWorker(8), false);
-    await engine.run(feeds(4), 4);
-    assert.equal(started, 0, 'a small batch starts no worker');
-    // The first large batch starts the worker and runs on the thread meanwhile.
-    const first = await engine.run(feeds(8), 8);
-    assert.equal(started, 1);
-    assert.deepEqual(first.probabilities.data, expected.probabilities.data);
-    while (engine.workers === 0) await sleep(10);
-    assert.equal(engine.runsInWorker(8), true);
-    assert.equal(engine.runsInWorker(7), false);
-    const pooled = await engine.run(feeds(8), 8);
-    assert.deepEqual(pooled.probabilities.data, expected.probabilities.data);
-    assert.deepEqual(pooled.label.data, expected.label.data);
-    assert.equal(started, 1, 'one worker');
-  } finally {
-    await engine.close();
-    await session.release();
-  }
-  assert.equal(engine.runsInWorker(8), false, 'closed: the worker is gone');
 });
 
 test('a request whose timeout passes while queued gets 503 with the reason; the next one is answered', async () => {
