@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { openSession } from '../../../src/core/onnx/session';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import type { TrainedModel } from '../../../src/core/train/types';
 import type { FeatureSchema, RawFeatures, Rows } from '../../../src/core/data/types';
@@ -18,7 +19,7 @@ import { IRIS_CSV, DIGITS_CSV } from '../../datasets';
 const META = { runId: 'run-1', dataVersion: 'data-1', mlloopVersion: '0.1.0' };
 
 async function runOnnx(bytes: Uint8Array, schema: FeatureSchema, f: RawFeatures): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await openSession(bytes);
   const feeds: Record<string, ort.Tensor> = {
     features: new ort.Tensor('float32', f.numeric, [f.n, schema.numeric.length]),
   };

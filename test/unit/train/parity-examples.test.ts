@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { openSession } from '../../../src/core/onnx/session';
 import { loadSplitDataset, resolveProject } from '../../../src/core/data/dataset';
 import { resolveParams } from '../../../src/core/spec/schema';
 import { isImageProject, isScriptExperiment, type ExperimentSpec } from '../../../src/core/spec/types';
@@ -41,7 +41,7 @@ for (const name of projects) {
         });
         const bytes = model.toOnnx({ runId: 'parity', dataVersion: dataset.version.id, mlloopVersion: '0.0.0-test' });
         exported.push({ name: `${name}-${expName}`, bytes });
-        const session = await ort.InferenceSession.create(bytes);
+        const session = await openSession(bytes);
         for (const split of ['train', 'dev', 'test'] as const) await assertOnnxParity(session, model, dataset, split);
       });
     }

@@ -4,7 +4,7 @@
 // (Sample projects under examples/ are covered by parity-examples.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import { openSession } from '../../../src/core/onnx/session';
 import type { BuiltinModel } from '../../../src/core/spec/types';
 import type { SplitDataset } from '../../../src/core/data/types';
 import { TRAINERS } from '../../../src/core/train/registry';
@@ -49,7 +49,7 @@ for (const [dsName, make] of Object.entries(DATASETS)) {
       const trained: TrainedModel = await trainer(ctx);
       const bytes = trained.toOnnx(META);
       exported.push({ name: `${model}-${dsName}`, bytes });
-      const session = await ort.InferenceSession.create(bytes);
+      const session = await openSession(bytes);
       for (const split of ['train', 'dev', 'test'] as const) await assertOnnxParity(session, trained, dataset, split);
       const again: TrainedModel = await trainer({ ...ctx });
       assert.ok(
