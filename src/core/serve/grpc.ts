@@ -15,6 +15,7 @@ import type { Outputs } from './engine';
 import { BadRequest, HttpError } from './errors';
 import type { Exchange } from './exchange';
 import {
+  alignRawContents,
   decodeModelInferRequest,
   encodeModelInferResponse,
   type InferRequestMessage,
@@ -66,6 +67,17 @@ function widenSession(session: ServerHttp2Session): void {
     session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
     session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
   } catch {}
+}
+
+/**
+ * ModelInfer's request as the server reads it: decoded, its raw tensors moved to aligned offsets of
+ * the message so they are taken without a copy. grpc-js hands each message in a buffer of its own
+ * (assembled from the DATA frames) and does not read it again, so it may be rearranged.
+ */
+export function receiveModelInferRequest(message: Buffer): InferRequestMessage {
+  const m = decodeModelInferRequest(message);
+  alignRawContents(m, message);
+  return m;
 }
 
 /** What the gRPC service needs of the inference server (InferenceServer implements it). */
@@ -200,7 +212,7 @@ export class GrpcInferenceServer {
         // ModelInfer's messages through ./grpcCodec.ts (the same objects and bytes, without proto-loader's generic conversion).
         ModelInfer: {
           ...service.ModelInfer,
-          requestDeserialize: decodeModelInferRequest,
+          requestDeserialize: receiveModelInferRequest,
           responseSerialize: encodeModelInferResponse,
         },
       },

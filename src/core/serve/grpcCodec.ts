@@ -6,6 +6,7 @@
 // (bench:server's wire part). Bytes fields (raw_input_contents, bytes_contents) are views of the
 // received message, not copies. Unknown fields are skipped, as protobufjs does.
 import { Reader, Writer } from 'protobufjs';
+import { RAW_ALIGNMENT } from './datatypes';
 
 /** InferParameter as proto-loader gives it: the set member(s) and, with `oneofs`, the member's name. */
 export interface Parameter {
@@ -206,6 +207,40 @@ export function decodeModelInferRequest(bytes: Uint8Array): InferRequestMessage 
     return true;
   });
   return m;
+}
+
+/**
+ * Moves each raw_input_contents entry back within `message` (the bytes the request was decoded from)
+ * so that it starts at a RAW_ALIGNMENT boundary of the message's ArrayBuffer, where the bytes just
+ * before it are free: already decoded and in no view (its own tag and length, the header fields
+ * before it). A typed array can then be a view of the entry (datatypes.ts rawToElements) instead of a
+ * copy into new memory, which for a 128 KiB tensor cost more than the move (the new pages are touched
+ * for the first time). Entries without room stay where they are (rawToElements copies them).
+ * `message` is changed: only for a buffer nobody reads again (grpc-js hands each message's own).
+ */
+export function alignRawContents(m: InferRequestMessage, message: Uint8Array): void {
+  const raw = m.raw_input_contents;
+  if (!raw.length) return;
+  const start = message.byteOffset;
+  const end = start + message.byteLength;
+  // The views into the message, by position: the bytes between two of them are free. (An empty field
+  // is a buffer of its own, not a view.)
+  const views: Array<{ view: Uint8Array; raw: number }> = raw.map((view, i) => ({ view, raw: i }));
+  for (const t of m.inputs) for (const view of t.contents?.bytes_contents ?? []) views.push({ view, raw: -1 });
+  const inMessage = ({ view }: { view: Uint8Array }) =>
+    view.byteLength > 0 && view.buffer === message.buffer && view.byteOffset >= start && view.byteOffset < end;
+  const placed = views.filter(inMessage).sort((a, b) => a.view.byteOffset - b.view.byteOffset);
+  const whole = new Uint8Array(message.buffer);
+  let free = start;
+  for (const entry of placed) {
+    let view = entry.view;
+    const to = view.byteOffset - (view.byteOffset % RAW_ALIGNMENT);
+    if (entry.raw >= 0 && to < view.byteOffset && to >= free) {
+      whole.copyWithin(to, view.byteOffset, view.byteOffset + view.byteLength);
+      view = raw[entry.raw] = Buffer.from(message.buffer, to, view.byteLength);
+    }
+    free = view.byteOffset + view.byteLength;
+  }
 }
 
 // ---------- writing: fields in field-number order, a field written when set (as protobufjs encodes) ----------

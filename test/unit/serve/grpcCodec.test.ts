@@ -6,8 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as protoLoader from '@grpc/proto-loader';
 import { Writer } from 'protobufjs';
-import { protoPath, PROTO_LOADER_OPTIONS } from '../../../src/core/serve/grpc';
+import { protoPath, PROTO_LOADER_OPTIONS, receiveModelInferRequest } from '../../../src/core/serve/grpc';
+import { RAW_ALIGNMENT, rawToElements } from '../../../src/core/serve/datatypes';
 import {
+  alignRawContents,
   decodeModelInferRequest,
   encodeModelInferResponse,
   type InferResponseMessage,
@@ -73,6 +75,55 @@ test('raw_input_contents and bytes_contents are views of the received message, n
   assert.equal(m.raw_input_contents[0].buffer, bytes.buffer);
   assert.equal(m.inputs[7].contents!.bytes_contents[0].buffer, bytes.buffer);
   assert.deepStrictEqual([...m.raw_input_contents[0]], [1, 2, 3, 4]);
+});
+
+/** `bytes` at `offset` of an ArrayBuffer of their own (as grpc-js hands a message, but at a chosen offset). */
+function placed(bytes: Uint8Array, offset: number): Buffer {
+  const out = Buffer.from(new ArrayBuffer(offset + bytes.length), offset, bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+test('raw tensors are moved to aligned offsets of the message where the bytes before them are free, every view keeping its bytes', () => {
+  const x = new Float32Array(512 * 64).map((_, i) => i / 7);
+  const request = {
+    ...FULL_REQUEST,
+    raw_input_contents: [Buffer.from(x.buffer), Buffer.from([1, 2, 3]), Buffer.alloc(0), Buffer.from([4, 5, 6, 7, 8])],
+  };
+  const encoded = modelInfer.requestSerialize(request);
+  for (let offset = 0; offset < RAW_ALIGNMENT; offset++) {
+    const message = placed(encoded, offset);
+    const expected = modelInfer.requestDeserialize(Buffer.from(encoded));
+    const m = receiveModelInferRequest(message);
+    // Every field as decoded before the move: the moves overwrote no view.
+    assert.deepStrictEqual(m, expected);
+    // The large tensor comes after the header fields, which leave room: aligned, a view of the message.
+    const features = m.raw_input_contents[0];
+    assert.equal(features.buffer, message.buffer);
+    assert.equal(features.byteOffset % RAW_ALIGNMENT, 0);
+    const elements = rawToElements('features', 'FP32', [512, 64], features) as Float32Array;
+    assert.equal(elements.buffer, message.buffer, 'a view, not a copy');
+    assert.deepStrictEqual(elements, x);
+  }
+});
+
+test('a raw tensor without free bytes before it stays where it is', () => {
+  // Two one-byte entries: the first moves to the message's start (over its own tag and length); the
+  // second's free bytes (its tag and length) do not reach back to an aligned offset.
+  const message = placed(modelInfer.requestSerialize({ raw_input_contents: [Buffer.from([7]), Buffer.from([9])] }), 0);
+  const m = decodeModelInferRequest(message);
+  assert.deepStrictEqual(
+    m.raw_input_contents.map((b) => b.byteOffset),
+    [2, 5],
+  );
+  alignRawContents(m, message);
+  assert.deepStrictEqual(
+    m.raw_input_contents.map((b) => [b.byteOffset, ...b]),
+    [
+      [0, 7],
+      [5, 9],
+    ],
+  );
 });
 
 test('unpacked repeated scalars (as older encoders send them) and unknown fields of every wire type', () => {
