@@ -448,7 +448,7 @@ test('the WebAssembly sort of binning gives radix sort order (negatives, zeros, 
   assert.throws(() => kernel.sort(new Float32Array(6_001)), RangeError);
 });
 
-test('the WebAssembly binning gives the JavaScript bins: NaN, infinities, values on thresholds, chunk edges, uneven bin counts', () => {
+test('the WebAssembly binning gives the JavaScript bins on one thread and two: NaN, infinities, values on thresholds, chunk edges, uneven bin counts', async () => {
   const rand = mulberry32(10);
   const n = 5_000; // more than two kernel chunks, not a multiple of one
   const d = 7;
@@ -482,6 +482,13 @@ test('the WebAssembly binning gives the JavaScript bins: NaN, infinities, values
   const jsBins = BinMapper.transformInJavaScript(X, n, d, padded, mapper.nBins, new Uint8Array(n * d));
   assert.ok(BinKernel.transform(X, n, d, padded, mapper.nBins, new Uint8Array(n * d)), 'WebAssembly is available here');
   assert.deepEqual(kernelBins, jsBins);
+  // On two threads (the helper takes every other chunk; an odd chunk count leaves the last to this thread).
+  for (const chunkRows of [700, 1000, n]) {
+    const twoThreads = new Uint8Array(n * d);
+    assert.ok(BinKernel.transform(X, n, d, padded, mapper.nBins, twoThreads, { threads: 2, chunkRows }));
+    assert.deepEqual(twoThreads, jsBins, `two threads, ${chunkRows} rows per chunk`);
+  }
+  await helpersGone();
   assert.ok(
     mapper.nBins[0] === 3 && mapper.nBins[1] === 21 && mapper.nBins[4] > 250,
     `bins per column ${Array.from(mapper.nBins)}`,
@@ -553,6 +560,53 @@ test('two-thread histogram jobs stay correct and never hang over many back-to-ba
   } finally {
     one.dispose();
     two.dispose();
+  }
+});
+
+test('a step gives the same histograms and best splits wherever the columns are shared out between the threads', () => {
+  const n = 12_000;
+  const d = 10;
+  const rand = mulberry32(23);
+  const nBins = Uint16Array.from({ length: d }, (_, f) => 20 + 4 * f);
+  const bins = Uint8Array.from({ length: n * d }, (_, i) => Math.floor(rand() * (nBins[Math.floor(i / n)] + 1)));
+  const featureOffset = new Int32Array(d + 1);
+  for (let f = 0; f < d; f++) featureOffset[f + 1] = featureOffset[f] + nBins[f] + 1;
+  const g = Float64Array.from({ length: n }, (_, i) => rand() - 0.5 + (bins[7 * n + i] < 10 ? 0.3 : 0));
+  const h = Float64Array.from({ length: n }, () => 0.1 + rand());
+  const split = { nBins, l2: 1, minSamplesLeaf: 20, minHessian: 1e-3 };
+  /** Root histogram and split, then a child's (its first 4,000 rows) with its sibling by subtraction. */
+  const run = (w: BoostingWorkspace) => {
+    for (let i = 0; i < n; i++) w.rows[i] = i;
+    const sums = w.setGradients(g, h);
+    const root = Array.from(w.step(0, -1, n, -1, [{ hist: 0, count: n, g: sums.g, h: sums.h }]).subarray(0, 6));
+    const children = Array.from(
+      w
+        .step(1, 0, 4_000, 0, [
+          { hist: 1, count: 4_000, g: 0.2 * sums.g, h: 0.3 * sums.h },
+          { hist: 0, count: n - 4_000, g: 0.8 * sums.g, h: 0.7 * sums.h },
+        ])
+        .subarray(0, 12),
+    );
+    return { root, children, hist0: w.histogram(0).slice(), hist1: w.histogram(1).slice() };
+  };
+  const one = new BoostingWorkspace(bins, n, featureOffset, { threads: 1, split, slotCapacity: 2 });
+  const expected = run(one);
+  one.dispose();
+  assert.ok(expected.root[0] > 0 && expected.children[0] > 0, 'splits found');
+  for (const helperColumnsFrom of [1, 3, 9]) {
+    const two = new BoostingWorkspace(bins, n, featureOffset, {
+      threads: 2,
+      split,
+      slotCapacity: 2,
+      helperColumnsFrom,
+    });
+    try {
+      assert.ok(two.parallel, 'the helper thread started');
+      assert.deepEqual(run(two), expected, `helper from column ${helperColumnsFrom}`);
+      assert.ok(two.parallel, 'no helper failure');
+    } finally {
+      two.dispose();
+    }
   }
 });
 

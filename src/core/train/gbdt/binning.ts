@@ -8,7 +8,9 @@
 
 import { mulberry32 } from '../../data/prng';
 import { BINNING_WASM_BASE64 } from '../kernels/binning.wasm';
+import { availableParallelism } from 'node:os';
 import { compileKernel } from '../kernels/compile';
+import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
 
 /** Rows used to find bin edges; above this a seeded subsample is taken (as scikit-learn does). */
 const EDGE_SAMPLE = 200_000;
@@ -164,41 +166,133 @@ function columnThresholds(sorted: Float32Array, maxBins: number): Float32Array {
 
 const PAGE = 65536;
 
-/** A fresh instance of the binning kernel with at least `bytes` of memory, or null without WebAssembly. */
-function binningInstance(bytes: number): WebAssembly.Exports | null {
+/** The binning kernel on a new shared memory of at least `bytes`, or null without WebAssembly (threads, SIMD). */
+function binningInstance(
+  bytes: number,
+): { ex: WebAssembly.Exports; memory: WebAssembly.Memory; module: WebAssembly.Module } | null {
   const module = compileKernel(BINNING_WASM_BASE64);
   if (!module) return null;
-  const ex = new WebAssembly.Instance(module, {}).exports;
-  const memory = ex.memory as WebAssembly.Memory;
-  memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE));
-  return ex;
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    return null;
+  }
+  return { ex: new WebAssembly.Instance(module, { env: { memory } }).exports, memory, module };
 }
+
+type BinFn = (x: number, rows: number, d: number, padded: number, missing: number, out: number) => void;
+
+// The binning helper's job parameters (after the handshake's control words): the kernel's arguments.
+const BIN_X = HELPER_FIRST_WORD;
+const BIN_ROWS = HELPER_FIRST_WORD + 1;
+const BIN_D = HELPER_FIRST_WORD + 2;
+const BIN_PADDED = HELPER_FIRST_WORD + 3;
+const BIN_MISSING = HELPER_FIRST_WORD + 4;
+const BIN_OUT = HELPER_FIRST_WORD + 5;
+const BIN_CONTROL_WORDS = HELPER_FIRST_WORD + 6;
+
+const BIN_HELPER_SOURCE = helperSource(
+  `
+const { module, memory } = workerData;
+const { bin } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const arg = (w) => Atomics.load(control, w);`,
+  `
+    bin(arg(${BIN_X}), arg(${BIN_ROWS}), arg(${BIN_D}), arg(${BIN_PADDED}), arg(${BIN_MISSING}), arg(${BIN_OUT}));`,
+);
+
+/** From this many values (rows × columns) a helper thread bins every other chunk (starting it costs tens of ms). */
+const PARALLEL_MIN_VALUES = 8_000_000;
+const HELPER_START_TIMEOUT_MS = 10_000;
 
 /** BinMapper.transform's search in the WebAssembly kernel (`bin` in kernels/binning.wat). */
 export const BinKernel = {
   /** Rows binned per kernel call: their values stay in the L2 cache while each column is binned. */
   CHUNK_ROWS: 2048,
 
-  /** Fills `out` as BinMapper.transform does; false (nothing done) where WebAssembly is missing. */
-  transform(X: Float32Array, n: number, d: number, padded: Float32Array, nBins: Uint16Array, out: Uint8Array): boolean {
+  /**
+   * Fills `out` as BinMapper.transform does; false (nothing done) where WebAssembly is missing. Large
+   * inputs on two threads by default (a helper thread bins every other chunk; each value's bin is
+   * the same whichever thread finds it).
+   */
+  transform(
+    X: Float32Array,
+    n: number,
+    d: number,
+    padded: Float32Array,
+    nBins: Uint16Array,
+    out: Uint8Array,
+    options: { threads?: number; chunkRows?: number } = {},
+  ): boolean {
     if (d === 0) return false;
-    const chunk = Math.min(BinKernel.CHUNK_ROWS, n);
-    // Thresholds, missing bins, one chunk of values and its bins.
-    const at = { padded: 0, missing: 1024 * d, x: 1024 * d + 4 * d, out: 1024 * d + 4 * d + 4 * chunk * d };
-    const ex = binningInstance(at.out + chunk * d);
-    if (!ex) return false;
-    const memory = ex.memory as WebAssembly.Memory;
-    const bin = ex.bin as (x: number, rows: number, d: number, padded: number, missing: number, out: number) => void;
+    const chunk = Math.max(1, Math.min(options.chunkRows ?? BinKernel.CHUNK_ROWS, n));
+    const threads =
+      options.threads ?? (n * d >= PARALLEL_MIN_VALUES && n > chunk && availableParallelism() > 1 ? 2 : 1);
+    // Per thread a slot: a chunk of rows (f32), then its bins.
+    const slotBytes = (4 * chunk * d + chunk * d + 15) & ~15;
+    const at = { padded: 0, missing: 1024 * d, slots: (1024 * d + 4 * d + 15) & ~15 };
+    const instance = binningInstance(at.slots + threads * slotBytes);
+    if (!instance) return false;
+    const { ex, memory, module } = instance;
+    const bin = ex.bin as BinFn;
     const buffer = memory.buffer;
     new Float32Array(buffer, at.padded, 256 * d).set(padded);
     new Int32Array(buffer, at.missing, d).set(nBins);
-    const x = new Float32Array(buffer, at.x, chunk * d);
-    const bins = new Uint8Array(buffer, at.out, chunk * d);
-    for (let start = 0; start < n; start += chunk) {
-      const rows = Math.min(chunk, n - start);
-      x.set(X.subarray(start * d, (start + rows) * d));
-      bin(at.x, rows, d, at.padded, at.missing, at.out);
+    const xAt = (slot: number) => at.slots + slot * slotBytes;
+    const outAt = (slot: number) => xAt(slot) + 4 * chunk * d;
+    const copyIn = (slot: number, start: number, rows: number) =>
+      new Float32Array(buffer, xAt(slot), rows * d).set(X.subarray(start * d, (start + rows) * d));
+    const copyOut = (slot: number, start: number, rows: number) => {
+      const bins = new Uint8Array(buffer, outAt(slot), rows * d);
       for (let f = 0; f < d; f++) out.set(bins.subarray(f * rows, (f + 1) * rows), f * n + start);
+    };
+    const run = (slot: number, rows: number) => bin(xAt(slot), rows, d, at.padded, at.missing, outAt(slot));
+
+    let helper =
+      threads > 1
+        ? HelperThread.start(BIN_HELPER_SOURCE, { module, memory }, BIN_CONTROL_WORDS, HELPER_START_TIMEOUT_MS)
+        : undefined;
+    try {
+      if (helper) {
+        const c = helper.control;
+        for (const [word, value] of [
+          [BIN_X, xAt(1)],
+          [BIN_D, d],
+          [BIN_PADDED, at.padded],
+          [BIN_MISSING, at.missing],
+          [BIN_OUT, outAt(1)],
+        ])
+          Atomics.store(c, word, value);
+      }
+      for (let start = 0; start < n;) {
+        // The helper takes the first chunk of a pair (its rows copied in first, so it starts at once).
+        let helperJob = 0;
+        const helperStart = start;
+        const helperRows = helper && n - start > chunk ? chunk : 0;
+        if (helperRows > 0) {
+          copyIn(1, start, helperRows);
+          Atomics.store(helper!.control, BIN_ROWS, helperRows);
+          helperJob = helper!.post();
+          start += helperRows;
+        }
+        const rows = Math.min(chunk, n - start);
+        copyIn(0, start, rows);
+        run(0, rows);
+        copyOut(0, start, rows);
+        start += rows;
+        if (helperJob) {
+          // A failed job is redone here, and the rest done alone.
+          if (helper!.await(helperJob)) {
+            helper!.stop();
+            helper = undefined;
+            run(1, helperRows);
+          }
+          copyOut(1, helperStart, helperRows);
+        }
+      }
+    } finally {
+      helper?.stop();
     }
     return true;
   },
@@ -217,11 +311,11 @@ export class SortKernel {
   static create(m: number): SortKernel | null {
     // Values, scratch and the digit counts; past 2 GiB the JavaScript sort does it.
     const bytes = 8 * m + 4096;
-    const ex = bytes > 2 ** 31 ? null : binningInstance(bytes);
-    if (!ex) return null;
+    const instance = bytes > 2 ** 31 ? null : binningInstance(bytes);
+    if (!instance) return null;
     return new SortKernel(
-      ex.memory as WebAssembly.Memory,
-      ex.sort as (a: number, b: number, counts: number, m: number) => void,
+      instance.memory,
+      instance.ex.sort as (a: number, b: number, counts: number, m: number) => void,
       m,
     );
   }

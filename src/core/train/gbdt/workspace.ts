@@ -138,7 +138,8 @@ const WITH_LOSS = HELPER_FIRST_WORD + 8; // GRADIENTS: 1 to sum the loss too
 const LEAF_COUNT = HELPER_FIRST_WORD + 9; // SCORES: leaves in leafRanges
 const COLUMN = HELPER_FIRST_WORD + 10; // SCORES: the score column; COLUMN: the one whose gradients go to gh
 const BINS_ROWS = HELPER_FIRST_WORD + 11; // STEP: the row-major bins' byte offset when the leaf's bins are gathered, else -1
-const CONTROL_WORDS = HELPER_FIRST_WORD + 12;
+const F_START = HELPER_FIRST_WORD + 12; // STEP: the helper's first column (it takes [F_START, d))
+const CONTROL_WORDS = HELPER_FIRST_WORD + 13;
 
 const KIND_STEP = 1;
 const KIND_GRADIENTS = 2;
@@ -163,7 +164,9 @@ const IO_SPLITS = IO_LEAVES + LEAF_PARAMS * MAX_LEAVES_PER_STEP;
 const IO_SUMS = IO_SPLITS + SPLIT_RESULT_SIZE * MAX_LEAVES_PER_STEP;
 /** PARTITION: start, end, base, t, missingBin, missingLeft; then the helper's left count. */
 const IO_PARTITION = IO_SUMS + 3;
-const IO_SIZE = IO_PARTITION + 7;
+/** STEP: the helper's time on its columns (ms), by which the columns are shared out (see balanceColumns). */
+const IO_HELPER_MS = IO_PARTITION + 7;
+const IO_SIZE = IO_PARTITION + 8;
 
 /** How long the constructor waits for the helper thread to start before working alone. */
 const HELPER_START_TIMEOUT_MS = 10_000;
@@ -286,7 +289,8 @@ function layout(n: number, d: number, scoreColumns: number, maxLeaves: number): 
 // and the split search and the other range gradients from their source text.
 const HELPER_SOURCE = helperSource(
   `
-const { module, memory, io, at, n, scoreColumns, fStart, fEnd, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
+const { module, memory, io, at, n, scoreColumns, rowSplit, size, nBins, featureOffset, l2, minSamplesLeaf, minHessian } = workerData;
+const fEnd = featureOffset.length - 1;
 const { hist, sub, partition, binaryGradients, interleave, softmaxGradients, addLeafValues } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const bestSplit = (${bestSplit.toString()});
 // The kernel's twin (binary) runs as the kernel here: its JavaScript is not self-contained.
@@ -298,8 +302,8 @@ const scores = new Float64Array(buffer, at.scores, n * scoreColumns);
 const y = new Float64Array(buffer, at.y, n);
 const gh = new Float32Array(buffer, at.gh, ${ENTRY} * n);
 const softmaxSums = new Float64Array(buffer, at.softmaxSums + 24, 3);
-const first = featureOffset[fStart] * ${ENTRY};
-const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
+const rows = new Uint32Array(buffer, at.rows, n);
+const scratch = new Uint32Array(buffer, at.scratch, n);
 const views = new Map();
 const view = (offset) => {
   let v = views.get(offset);
@@ -326,8 +330,17 @@ const view = (offset) => {
       addLeafValues(at.scores, at.rows, at.leafRanges, Atomics.load(control, ${LEAF_COUNT}), scoreColumns, Atomics.load(control, ${COLUMN}), rowSplit, n);
     } else if (kind === ${KIND_PARTITION}) {
       const p = ${IO_PARTITION};
-      io[p + 6] = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], io[p], io[p + 1]);
+      const half = io[p];
+      const end = io[p + 1];
+      const left = partition(at.rows, at.scratch, at.bins + io[p + 2], io[p + 3], io[p + 4], io[p + 5], half, end);
+      // Its right rows end the range in the stable order: they go to their place here, in parallel.
+      rows.set(scratch.subarray(half, end - left), half + left);
+      io[p + 6] = left;
     } else {
+      const started = performance.now();
+      const fStart = Atomics.load(control, ${F_START});
+      const first = featureOffset[fStart] * ${ENTRY};
+      const count = (featureOffset[fEnd] - featureOffset[fStart]) * ${ENTRY};
       const out = Atomics.load(control, ${OUT});
       hist(out, at.bins, n, at.offsets, fStart, fEnd, Atomics.load(control, ${ROWS}), Atomics.load(control, ${COUNT}), at.gh, at.orderedHelper, at.chunk, Atomics.load(control, ${BINS_ROWS}), featureOffset.length - 1);
       const dst = Atomics.load(control, ${SUB_DST});
@@ -338,6 +351,7 @@ const view = (offset) => {
         const p = ${IO_LEAVES} + ${LEAF_PARAMS} * i;
         bestSplit(view(io[p]), nBins, featureOffset, fStart, fEnd, io[p + 1], io[p + 2], io[p + 3], l2, minSamplesLeaf, minHessian, io, ${IO_SPLITS} + ${SPLIT_RESULT_SIZE} * i);
       }
+      io[${IO_HELPER_MS}] = performance.now() - started;
     }`,
 );
 
@@ -380,6 +394,8 @@ export interface BoostingWorkspaceOptions {
   scoreColumns?: number;
   /** Needed by step() to find splits. */
   split?: SplitSettings;
+  /** The helper's first column at the start (by default half of them), which balanceColumns then moves: for tests. */
+  helperColumnsFrom?: number;
 }
 
 /** The shared memory and the threads of tree growth: histograms, split search, partitions, gradients and score updates. */
@@ -421,8 +437,11 @@ export class BoostingWorkspace {
   /** Job parameters and the helper's results (see IO_*). */
   private io: Float64Array | null = null;
   private helper: HelperThread | undefined;
-  /** The main thread's columns are [0, split); the helper's [split, d). */
+  /** The main thread's columns are [0, split); the helper's [split, d). Moved by balanceColumns. */
   private split: number;
+  /** balanceColumns's running estimate of the helper's time per column over this thread's (sums weighted by step time). */
+  private rateRatioSum = 0;
+  private rateRatioWeight = 0;
   /** The main thread's gradient rows are [0, rowSplit); the helper's [rowSplit, n), on one thread too. */
   private readonly rowSplit: number;
   private readonly splitSettings: SplitSettings | null;
@@ -502,7 +521,7 @@ export class BoostingWorkspace {
     this.classH = new Float32Array(buffer, at.classH, scoreColumns > 1 ? n * scoreColumns : 0);
     if (!parallel) return;
     this.histogram(slotCapacity - 1);
-    this.split = Math.ceil(d / 2);
+    this.split = Math.min(d - 1, Math.max(1, options.helperColumnsFrom ?? Math.ceil(d / 2)));
     this.io = new Float64Array(new SharedArrayBuffer(8 * IO_SIZE));
     const s = this.splitSettings ?? { nBins: new Uint16Array(d), l2: 0, minSamplesLeaf: 1, minHessian: 0 };
     const workerData = {
@@ -513,8 +532,6 @@ export class BoostingWorkspace {
         at,
         n,
         scoreColumns,
-        fStart: this.split,
-        fEnd: d,
         rowSplit: this.rowSplit,
         size: this.size,
       },
@@ -711,6 +728,8 @@ export class BoostingWorkspace {
     control[BINS_ROWS] = this.gatheredBins(start, m);
     control[LEAVES] = leaves.length;
     control[SUBTRACTED] = 0;
+    const split = this.split;
+    control[F_START] = split;
     for (let i = 0; i < leaves.length; i++) {
       const p = IO_LEAVES + LEAF_PARAMS * i;
       io[p] = this.histogram(leaves[i].hist).byteOffset;
@@ -719,13 +738,14 @@ export class BoostingWorkspace {
       io[p + 3] = leaves[i].h;
     }
     const job = this.post();
-    const split = this.split;
+    const started = performance.now();
     this.columns(out, 0, split, start, m, subtractFrom, leaves, results, 0);
+    const mine = performance.now() - started;
     if (this.await(job)) {
       // The helper's columns are incomplete: do them here (not subtracting twice), alone from now on.
       const subtracted = control[SUBTRACTED] === 1;
       this.columns(out, split, d, start, m, subtracted ? -1 : subtractFrom, leaves, io, IO_SPLITS);
-    }
+    } else this.balanceColumns(split, mine, performance.now() - started - mine, io[IO_HELPER_MS]);
     // A later column's split replaces an earlier one's only with a strictly larger gain.
     for (let i = 0; i < leaves.length; i++) {
       const mine = SPLIT_RESULT_SIZE * i;
@@ -733,6 +753,30 @@ export class BoostingWorkspace {
       if (io[theirs] > results[mine]) results.set(io.subarray(theirs, theirs + SPLIT_RESULT_SIZE), mine);
     }
     return results;
+  }
+
+  /**
+   * Moves the column split towards equal times on both threads, a column per step at most: the
+   * helper, woken for each job, can take longer per column than this thread (1.7 s of 13 s of steps
+   * waited for it at 1,000,000 × 50). The results do not depend on the split (see step).
+   * `waited`: how long this thread waited for the helper after its own columns (`mine`, ms);
+   * `helperMs`: the helper's own time, which tells how much sooner it finished when nothing was waited.
+   */
+  private balanceColumns(split: number, mine: number, waited: number, helperMs: number): void {
+    const d = this.featureOffset.length - 1;
+    if (!(mine > 0) || split <= 0 || split >= d) return;
+    // The helper's time since the job was posted: this thread's and the wait, when there was one.
+    const theirs = waited > 0.005 ? mine + waited : helperMs;
+    const ratio = theirs / (d - split) / (mine / split);
+    if (!Number.isFinite(ratio)) return;
+    // Recent steps count most; large steps (the root, dense leaves) more than small ones.
+    this.rateRatioSum = 0.95 * this.rateRatioSum + mine * ratio;
+    this.rateRatioWeight = 0.95 * this.rateRatioWeight + mine;
+    const r = this.rateRatioSum / this.rateRatioWeight;
+    // Equal times: split * (time per column here) = (d - split) * (the helper's).
+    const target = (d * r) / (1 + r);
+    if (target > split + 0.5 && split < d - 1) this.split = split + 1;
+    else if (target < split - 0.5 && split > 1) this.split = split - 1;
   }
 
   /**
@@ -763,12 +807,12 @@ export class BoostingWorkspace {
     const leftA = this.partitionRange(base, bin, missingBin, left, start, half);
     this.awaitInPlace(job, `partitioning rows ${half}..${end} of a leaf`);
     const leftB = io[IO_PARTITION + 6];
-    // Each half holds its left rows in place and its right rows in scratch: the stable order is
-    // left of the first half, left of the second, right of the first, right of the second.
+    // The stable order is left of the first half, left of the second, right of the first, right of
+    // the second. Each half holds its left rows in place and its right rows in scratch; the helper
+    // has put the second half's right rows at the end already (their place depends on its count only).
     const rightA = half - start - leftA;
     rows.copyWithin(start + leftA, half, half + leftB);
     rows.set(scratch.subarray(start, start + rightA), start + leftA + leftB);
-    rows.set(scratch.subarray(half, end - leftB), start + leftA + leftB + rightA);
     return start + leftA + leftB;
   }
 

@@ -15,7 +15,8 @@
 ;;     the first b with value <= thresholds[b], by 8 halving steps that add each comparison's result
 ;;     (no branch), or the missing bin for NaN. The twin of BinMapper.transform's JavaScript loop.
 (module
-  (memory (export "memory") 1)
+  ;; Shared: BinMapper.transform bins large inputs on two threads (a helper takes every other chunk).
+  (import "env" "memory" (memory 1 65536 shared))
   (func $sort (export "sort") (param $a i32) (param $b i32) (param $counts i32) (param $m i32)
     (local $x i32) (local $k i32) (local $p i32) (local $end i32) (local $sum i32) (local $c i32) (local $q i32) (local $qend i32)
     (memory.fill (local.get $counts) (i32.const 0) (i32.const 4096))
