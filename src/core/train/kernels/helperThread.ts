@@ -14,6 +14,12 @@ const STOP = 2;
 const READY = 3;
 /** Set by the helper when a job threw (it then exits, having sent the error to the `failures` port). */
 const FAILED = 4;
+/**
+ * How long a thread polls a control word before it sleeps on it (Atomics.wait). Jobs of a tree's
+ * growth follow each other within microseconds, and a sleeping thread's wake-up costs tens of
+ * microseconds each way; OpenMP's threads (XGBoost's) spin likewise before they sleep.
+ */
+const SPIN_MS = 0.1;
 /** The first control word free for a user's job parameters. */
 export const HELPER_FIRST_WORD = 5;
 
@@ -32,8 +38,13 @@ Atomics.notify(control, ${READY});
 for (;;) {
   // Only a new job number is a job, not a wake-up: the notify of a job this thread already took
   // (and ran) without sleeping may come after it went back to sleep (see HelperThread.post).
-  let next;
-  while ((next = Atomics.load(control, ${HELPER_JOB})) === job) Atomics.wait(control, ${HELPER_JOB}, job);
+  let next = Atomics.load(control, ${HELPER_JOB});
+  for (const until = performance.now() + ${SPIN_MS}; next === job && performance.now() < until; )
+    next = Atomics.load(control, ${HELPER_JOB});
+  while (next === job) {
+    Atomics.wait(control, ${HELPER_JOB}, job);
+    next = Atomics.load(control, ${HELPER_JOB});
+  }
   job = next;
   if (Atomics.load(control, ${STOP}) === 1) break;
   try {
@@ -107,8 +118,10 @@ export class HelperThread {
   /** Waits for `job`; true when it failed (the helper has then exited: stop() it and work alone). */
   await(job: number): boolean {
     // Wait on the value just checked: re-reading it for the wait could miss the helper's notify.
-    for (let done = Atomics.load(this.control, DONE); done !== job; done = Atomics.load(this.control, DONE))
-      Atomics.wait(this.control, DONE, done);
+    let done = Atomics.load(this.control, DONE);
+    for (const until = performance.now() + SPIN_MS; done !== job && performance.now() < until;)
+      done = Atomics.load(this.control, DONE);
+    for (; done !== job; done = Atomics.load(this.control, DONE)) Atomics.wait(this.control, DONE, done);
     return Atomics.load(this.control, FAILED) === 1;
   }
 
