@@ -188,10 +188,14 @@ if (!process.env.GBDT_DEV_CHILD)
         const evaluator = new DevEvaluator(kind, X, n, d, y, init, k, options);
         const reference = referenceEvaluation(kind, X, n, d, y, init, k);
         try {
-          assert.equal(evaluator.threads, options.threads, label);
+          // The helper boots meanwhile: wait for it, so that it takes chunks from the first iteration.
+          for (const deadline = Date.now() + 5000; evaluator.threads < options.threads;) {
+            assert.ok(Date.now() < deadline, `${label}: the helper thread did not start`);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
           for (let it = 0; it < 8; it++) {
             const trees = core.trees.slice(it * k, (it + 1) * k);
-            const scale = it === 5 ? 2000 : 1;
+            const scale = it === 5 ? 20_000 : 1;
             const scaled = scale === 1 ? trees : trees.map((t) => ({ ...t, value: t.value.map((v) => v * scale) }));
             assert.deepEqual(evaluator.add(scaled), reference.add(scaled), `${label}, iteration ${it}`);
           }

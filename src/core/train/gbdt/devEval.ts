@@ -26,7 +26,6 @@ export const DEV_SOFTMAX = 2;
 const CHUNK_ROWS = 2048;
 /** From this many dev scores (rows × score columns) a helper thread takes chunks too (starting it costs tens of ms). */
 const PARALLEL_MIN_SCORES = 100_000;
-const HELPER_START_TIMEOUT_MS = 10_000;
 const PAGE = 65536;
 /** Room first made for one iteration's packed trees (grown when a forest needs more). */
 const FOREST_ROOM = PAGE;
@@ -59,18 +58,18 @@ export function devRows(
   start: number,
   end: number,
 ): number {
-  for (let j = start * k; j < end * k; j++) {
-    scores[j] += leaf[j];
-    sums[j] += leaf[j];
-  }
   let correct = 0;
   if (kind === 0) {
     for (let i = start; i < end; i++) {
+      scores[i] += leaf[i];
+      sums[i] += leaf[i];
       const r = scores[i] - y[i];
       rowLoss[i] = r * r;
     }
   } else if (kind === 1) {
     for (let i = start; i < end; i++) {
+      scores[i] += leaf[i];
+      sums[i] += leaf[i];
       const z = scores[i];
       // log(1 + e^z) - y z without overflow (binaryLossSum's terms).
       rowLoss[i] = Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - y[i] * z;
@@ -78,16 +77,21 @@ export function devRows(
     }
   } else {
     // -log p_y = log Σ exp(s_c - m) - (s_y - m), at most -log 1e-300 (softmaxLoss's rowLoss).
+    const most = -Math.log(1e-300);
     for (let i = start; i < end; i++) {
       const row = i * k;
       let m = -Infinity;
-      for (let c = 0; c < k; c++) m = Math.max(m, scores[row + c]);
+      let predicted = 0;
+      for (let c = 0; c < k; c++) {
+        scores[row + c] += leaf[row + c];
+        sums[row + c] += leaf[row + c];
+        m = Math.max(m, scores[row + c]);
+        if (scores[row + c] > scores[row + predicted]) predicted = c;
+      }
       let s = 0;
       for (let c = 0; c < k; c++) s += Math.exp(scores[row + c] - m);
       const label = y[i];
-      rowLoss[i] = Math.min(Math.log(s) - (scores[row + label] - m), -Math.log(1e-300));
-      let predicted = 0;
-      for (let c = 1; c < k; c++) if (scores[row + c] > scores[row + predicted]) predicted = c;
+      rowLoss[i] = Math.min(Math.log(s) - (scores[row + label] - m), most);
       if (predicted === label) correct++;
     }
   }
@@ -182,7 +186,8 @@ export class DevEvaluator {
       options.threads ?? (n * k >= PARALLEL_MIN_SCORES && n > this.chunkRows && availableParallelism() > 1 ? 2 : 1);
     if (this.resident && threads > 1) {
       const { memory, leaf } = this.resident;
-      this.helper = HelperThread.start(
+      // Not waited for: the fit goes on meanwhile, and its first iterations may score alone.
+      this.helper = HelperThread.spawn(
         HELPER_SOURCE,
         {
           module: compileKernel(FOREST_WASM_BASE64),
@@ -200,14 +205,13 @@ export class DevEvaluator {
           rowLoss: this.rowLoss.buffer,
         },
         CONTROL_WORDS,
-        HELPER_START_TIMEOUT_MS,
       );
     }
   }
 
-  /** Whether a helper thread takes chunks (tests). */
+  /** 2 when a helper thread takes chunks (it runs), else 1. */
   get threads(): number {
-    return this.helper ? 2 : 1;
+    return this.helper?.ready ? 2 : 1;
   }
 
   /**
@@ -244,7 +248,8 @@ export class DevEvaluator {
     if (resident && forest) {
       const { walk, leaf } = resident;
       const chunks = Math.ceil(n / this.chunkRows);
-      const control = this.helper?.control;
+      // A helper still booting is left out of this iteration.
+      const control = this.helper?.ready ? this.helper.control : undefined;
       let job = 0;
       if (control) {
         Atomics.store(control, TABLE, forest.table);

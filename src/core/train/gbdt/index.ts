@@ -101,11 +101,21 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const devX = devN > 0 ? pre.transformForReading(ctx.dev.features) : new Float32Array(0);
   const devY = ctx.dev.y;
   const patience = devN > 0 ? p.patience : 0;
+  // Made first: its helper thread (large dev sets) boots while the rows are binned. Stopped below in
+  // every case.
+  const devKind = !classification ? DEV_SQUARED : nClasses === 2 ? DEV_BINARY : DEV_SOFTMAX;
+  const dev = devN > 0 ? new DevEvaluator(devKind, devX, devN, d, devY, init, k) : undefined;
 
   // A second thread takes half of the work when the data is large enough to repay it.
   const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
   // The rows are binned straight into the grower's memory.
-  const grower = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...p, threads, scoreColumns: k });
+  let grower: TreeGrower;
+  try {
+    grower = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...p, threads, scoreColumns: k });
+  } catch (e) {
+    dev?.stop();
+    throw e;
+  }
   // Scores and targets live in the grower's (shared) memory, where both threads compute gradients.
   const { scores, y } = grower;
   y.set(ctx.train.y);
@@ -125,10 +135,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   let bestDevLoss = Infinity;
   let bestIteration = 0;
   let iteration = 0;
-  let dev: DevEvaluator | undefined;
   try {
-    const devKind = !classification ? DEV_SQUARED : nClasses === 2 ? DEV_BINARY : DEV_SOFTMAX;
-    if (devN > 0) dev = new DevEvaluator(devKind, devX, devN, d, devY, init, k);
     let next = nextGradients();
     while (iteration < p.iterations) {
       iteration++;
