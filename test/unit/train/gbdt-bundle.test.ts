@@ -13,23 +13,32 @@ import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { BoostingWorkspace } from '../../../src/core/train/gbdt/workspace';
 
 const root = join(__dirname, '..', '..', '..');
+/** Dev rows enough for the dev evaluation's helper thread (100,000 scores), whose source text is bundled too. */
+const DEV_ROWS = 100_000;
 
-/** A fit above the two-thread threshold (1,000,000 cells), with missing values; prints its model's hash. */
-const FIT = (imports: { gbdt: string; histogram: string; fixtures: string; rows: string }) =>
+/**
+ * A fit above the two-thread threshold (1,000,000 cells), with missing values and dev rows enough for
+ * the dev helper thread; prints its model's hash and its dev losses.
+ */
+const FIT = (imports: { gbdt: string; histogram: string; dev: string; fixtures: string; rows: string }) =>
   [
     `import { trainGbdt } from ${JSON.stringify(imports.gbdt)};`,
     `import { BoostingWorkspace } from ${JSON.stringify(imports.histogram)};`,
+    `import { DevEvaluator } from ${JSON.stringify(imports.dev)};`,
     `import { generatedClassification } from ${JSON.stringify(imports.fixtures)};`,
     `import { rows } from ${JSON.stringify(imports.rows)};`,
     `import { createHash } from 'node:crypto';`,
     `export function fit() {`,
     `  const { X, y } = generatedClassification(25_000, 41, 5, 0.02);`,
+    `  const dev = generatedClassification(${DEV_ROWS}, 41, 6, 0.02);`,
     `  const schema = { task: 'classification', target: 'y', numeric: Array.from({ length: 41 }, (_, j) => 'x' + j), categorical: [], classes: ['0', '1'] };`,
     `  let helpers = 0;`,
     `  const before = BoostingWorkspace.liveHelpers;`,
-    `  const m = trainGbdt({ schema, train: rows(X, y), dev: rows([], []), params: { iterations: 8 }, seed: 3, onProgress: () => { helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before); } });`,
+    `  const devLosses = [];`,
+    `  const devJobs = DevEvaluator.helperJobs;`,
+    `  const m = trainGbdt({ schema, train: rows(X, y), dev: rows(dev.X, dev.y), params: { iterations: 8 }, seed: 3, onProgress: (e) => { devLosses.push(e.devLoss); helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before); } });`,
     `  const bytes = m.toOnnx({ runId: 'r', dataVersion: 'v', mlloopVersion: '0' });`,
-    `  return { hash: createHash('sha256').update(bytes).digest('hex'), helpers, failures: BoostingWorkspace.helperFailures };`,
+    `  return { hash: createHash('sha256').update(bytes).digest('hex'), helpers, failures: BoostingWorkspace.helperFailures, devLosses, devJobs: DevEvaluator.helperJobs - devJobs };`,
     `}`,
   ].join('\n');
 
@@ -38,6 +47,7 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   const imports = {
     gbdt: join(root, 'src/core/train/gbdt/index'),
     histogram: join(root, 'src/core/train/gbdt/workspace'),
+    dev: join(root, 'src/core/train/gbdt/devEval'),
     fixtures: join(root, 'test/unit/train/gbdt-fixtures'),
     rows: join(root, 'test/unit/train/fixtures'),
   };
@@ -59,8 +69,17 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   });
   const r = spawnSync(process.execPath, [join(out, 'fit.js')], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
-  const bundled = JSON.parse(r.stdout.trim().split('\n').pop()!) as { hash: string; helpers: number; failures: number };
-  assert.equal(bundled.helpers, 1, 'the bundled fit ran a helper thread');
+  const bundled = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    hash: string;
+    helpers: number;
+    failures: number;
+    devLosses: number[];
+    devJobs: number;
+  };
+  assert.equal(bundled.helpers, 2, 'the bundled fit ran a histogram helper thread and a dev helper thread');
+  // A dev helper that fails to boot (its source text broken by the bundle) leaves the work to the
+  // training thread, which would hide the breakage from the losses alone.
+  assert.ok(bundled.devJobs > 0, 'the dev helper thread took chunks');
   // A helper whose job throws (a function whose source text needs a name the bundle renamed) has its
   // half redone on the main thread, which would hide the breakage from the hash alone.
   assert.equal(bundled.failures, 0, 'no helper job failed');
@@ -69,6 +88,7 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   const { generatedClassification } = await import('./gbdt-fixtures');
   const { rows } = await import('./fixtures');
   const { X, y } = generatedClassification(25_000, 41, 5, 0.02);
+  const dev = generatedClassification(DEV_ROWS, 41, 6, 0.02);
   const schema = {
     task: 'classification' as const,
     target: 'y',
@@ -79,15 +99,20 @@ test('a minified bundle of the gbdt trainer grows the same trees on two threads 
   let helpers = 0;
   const before = BoostingWorkspace.liveHelpers;
   const failures = BoostingWorkspace.helperFailures;
+  const devLosses: (number | undefined)[] = [];
   const m = trainGbdt({
     schema,
     train: rows(X, y),
-    dev: rows([], []),
+    dev: rows(dev.X, dev.y),
     params: { iterations: 8 },
     seed: 3,
-    onProgress: () => (helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before)),
+    onProgress: (e) => {
+      devLosses.push(e.devLoss);
+      helpers = Math.max(helpers, BoostingWorkspace.liveHelpers - before);
+    },
   });
-  assert.equal(helpers, 1);
+  assert.equal(helpers, 2);
+  assert.deepEqual(bundled.devLosses, devLosses);
   assert.equal(BoostingWorkspace.helperFailures, failures);
   const hash = createHash('sha256')
     .update(m.toOnnx({ runId: 'r', dataVersion: 'v', mlloopVersion: '0' }))

@@ -82,7 +82,11 @@ export interface PackedForest {
   k: number;
 }
 
-export function packForest(trees: Tree[], treeTarget: Int32Array, base: Float32Array): PackedForest {
+/**
+ * The trees packed for the kernel; its addresses (tree table, nodes, baseAt, valueBias) assume the
+ * bytes are copied to `origin` (a multiple of 16) in the kernel's memory.
+ */
+export function packForest(trees: Tree[], treeTarget: Int32Array, base: Float32Array, origin = 0): PackedForest {
   const nodes = trees.reduce((s, t) => s + t.feature.length, 0);
   const nodesAt = 16 * trees.length;
   const valuesAt = nodesAt + 16 * nodes;
@@ -92,7 +96,7 @@ export function packForest(trees: Tree[], treeTarget: Int32Array, base: Float32A
   const f32 = new Float32Array(bytes);
   let at = nodesAt;
   trees.forEach((tree, t) => {
-    i32.set([at, treeDepth(tree), 4 * treeTarget[t], 0], 4 * t);
+    i32.set([origin + at, treeDepth(tree), 4 * treeTarget[t], 0], 4 * t);
     // The kernel's order: the root first, then each split's children side by side (breadth first).
     const order = [0];
     const slot = new Int32Array(tree.feature.length);
@@ -109,14 +113,21 @@ export function packForest(trees: Tree[], treeTarget: Int32Array, base: Float32A
       const leaf = tree.feature[node] < 0;
       f32[w] = leaf ? NaN : tree.threshold[node];
       i32[w + 1] = leaf ? 0 : 4 * tree.feature[node];
-      i32[w + 2] = at + 16 * (leaf ? k : slot[tree.right[node]]);
+      i32[w + 2] = origin + at + 16 * (leaf ? k : slot[tree.right[node]]);
       i32[w + 3] = leaf ? 0 : tree.missingLeft[node];
       f32[(valuesAt + (16 * k + at - nodesAt) / 4) >> 2] = leaf ? tree.value[node] : 0;
     });
     at += 16 * tree.feature.length;
   });
   f32.set(base, baseAt >> 2);
-  return { bytes, nTrees: trees.length, baseAt, valueBias: valuesAt - nodesAt / 4, k: base.length };
+  // A node at absolute address origin + a has its value at origin + valuesAt + (a - nodesAt) / 4.
+  return {
+    bytes,
+    nTrees: trees.length,
+    baseAt: origin + baseAt,
+    valueBias: origin + valuesAt - (origin + nodesAt) / 4,
+    k: base.length,
+  };
 }
 
 /**

@@ -20,8 +20,8 @@ import { TreeGrower, type GrowOptions } from './grower';
 import type { GradientSums } from './workspace';
 import { binaryLogLoss, softmaxLoss, squaredError, type BoostingLoss } from './losses';
 import { GbdtCore } from './model';
-import { forestScores, packForest, type ForestMemory } from './forest';
-import { leafOf, type Tree } from './tree';
+import { DEV_BINARY, DEV_SOFTMAX, DEV_SQUARED, DevEvaluator } from './devEval';
+import type { Tree } from './tree';
 
 /** Parameter defaults (the JSON Schema documents the same). maxDepth 0 means no depth limit; earlyStopping 0/false means off. */
 export const GBDT_DEFAULTS = {
@@ -100,21 +100,22 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
   const devN = ctx.dev.features.n;
   const devX = devN > 0 ? pre.transformForReading(ctx.dev.features) : new Float32Array(0);
   const devY = ctx.dev.y;
-  const devScores = new Float64Array(devN * k);
-  for (let i = 0; i < devN; i++) for (let c = 0; c < k; c++) devScores[i * k + c] = init[c];
   const patience = devN > 0 ? p.patience : 0;
-  // Reused by every iteration's dev scoring: a WebAssembly memory and the leaf values' array (1.4 MB
-  // at 120,000 dev rows and 3 classes, which a new array per iteration would leave to the garbage collector).
-  const devMemory: ForestMemory = {};
-  const devLeafValues = new Float32Array(devN * k);
-  // The dev rows' leaf values also summed in float32 in tree order, per score column: the model's own
-  // arithmetic (GbdtCore.scores), so its dev predictions come out of the fit (TrainedModel.fitted).
-  const devSums = new Float32Array(devN * k);
+  // Made first: its helper thread (large dev sets) boots while the rows are binned. Stopped below in
+  // every case.
+  const devKind = !classification ? DEV_SQUARED : nClasses === 2 ? DEV_BINARY : DEV_SOFTMAX;
+  const dev = devN > 0 ? new DevEvaluator(devKind, devX, devN, d, devY, init, k) : undefined;
 
   // A second thread takes half of the work when the data is large enough to repay it.
   const threads = n * d >= PARALLEL_MIN_CELLS && availableParallelism() > 1 ? 2 : 1;
   // The rows are binned straight into the grower's memory.
-  const grower = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...p, threads, scoreColumns: k });
+  let grower: TreeGrower;
+  try {
+    grower = new TreeGrower((into) => mapper.transform(X, n, into), n, mapper, { ...p, threads, scoreColumns: k });
+  } catch (e) {
+    dev?.stop();
+    throw e;
+  }
   // Scores and targets live in the grower's (shared) memory, where both threads compute gradients.
   const { scores, y } = grower;
   y.set(ctx.train.y);
@@ -144,14 +145,14 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
         trees.push(tree);
         grower.addToScores(tree, c);
       }
-      if (devN > 0) addToDevScores(trees.slice(-k), devX, devN, d, devScores, devSums, devMemory, devLeafValues);
+      const devFit = dev?.add(trees.slice(-k));
       // The next iteration's gradients, and this iteration's train loss in the same pass (one
       // gradient pass more than needed in all, which costs less than a separate loss pass each time).
       next = nextGradients();
       const trainLoss = next.trainLoss;
       checkLoss(trainLoss, iteration, 'iteration');
-      const devLoss = devN > 0 ? loss.meanLoss(devScores, devY) : undefined;
-      const metric = devN > 0 ? devMetric(classification, devScores, devY, k) : undefined;
+      const devLoss = devFit?.loss;
+      const metric = dev && devFit ? devMetric(classification, dev.scores, devY, devFit.correct) : undefined;
       let stop = false;
       if (devLoss !== undefined) {
         if (devLoss < bestDevLoss - EARLY_STOPPING_TOL * Math.abs(bestDevLoss)) {
@@ -176,6 +177,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
       if (stop) break;
     }
   } finally {
+    dev?.stop();
     grower.dispose();
   }
   const kept = patience > 0 ? bestIteration : iteration;
@@ -185,7 +187,7 @@ export function trainGbdt(ctx: TrainContext): TrainedModel {
     : new GbdtCore('regression', d, keptTrees, new Int32Array(keptTrees.length), Float32Array.from(init));
   const model = makeTrainedModel('gbdt', schema, pre, core);
   // Early stopping dropped the last iterations' trees from the model, not from the sums.
-  if (devN > 0 && kept === iteration) model.fitted = { dev: core.predictionOf(devScoresOf(core, devSums, devN), devN) };
+  if (dev && kept === iteration) model.fitted = { dev: core.predictionOf(devScoresOf(core, dev.sums, devN), devN) };
   return model;
 }
 
@@ -205,52 +207,6 @@ function devScoresOf(core: GbdtCore, sums: Float32Array, n: number): Float32Arra
   return out;
 }
 
-/**
- * Adds the leaf values of one iteration's trees (tree c: score column c) to the dev rows' scores,
- * and to their float32 sums (a Float32Array rounds each addition as the kernel's f32.add). By
- * the prediction kernel on one thread, 2-3 times faster than a walk per row in JavaScript on the main
- * thread, which the fit otherwise waits for: its trees as a forest with zero base values, whose
- * float32 score of a row is the one leaf value, exactly (the same scores as the JavaScript walk).
- */
-function addToDevScores(
-  trees: Tree[],
-  X: Float32Array,
-  n: number,
-  d: number,
-  scores: Float64Array,
-  sums: Float32Array,
-  memory: ForestMemory,
-  out: Float32Array,
-): void {
-  const k = trees.length;
-  const leafValues = forestScores(
-    packForest(
-      trees,
-      Int32Array.from(trees, (_, c) => c),
-      new Float32Array(k),
-    ),
-    d,
-    X,
-    n,
-    { threads: 1, memory, out },
-  );
-  if (leafValues) {
-    for (let j = 0; j < n * k; j++) {
-      scores[j] += leafValues[j];
-      sums[j] += leafValues[j];
-    }
-    return;
-  }
-  for (let c = 0; c < k; c++) {
-    const tree = trees[c];
-    for (let i = 0; i < n; i++) {
-      const v = tree.value[leafOf(tree, X, i * d)];
-      scores[i * k + c] += v;
-      sums[i * k + c] += v;
-    }
-  }
-}
-
 /** Binary: the single logit becomes score column 1 next to a constant 0 (softmax of [0, f] is [1 - σ(f), σ(f)]). */
 function classificationCore(nClasses: number, d: number, trees: Tree[], init: Float64Array): GbdtCore {
   if (nClasses === 2)
@@ -259,27 +215,18 @@ function classificationCore(nClasses: number, d: number, trees: Tree[], init: Fl
   return new GbdtCore('classification', d, trees, target, Float32Array.from(init));
 }
 
+/** Regression: the root mean squared error of the scores; classification: the accuracy, from the count of rows predicted right. */
 function devMetric(
   classification: boolean,
   scores: Float64Array,
   y: Float64Array,
-  k: number,
+  correct: number,
 ): { name: string; value: number } {
   const n = y.length;
   if (!classification) {
     let s = 0;
     for (let i = 0; i < n; i++) s += (scores[i] - y[i]) ** 2;
     return { name: 'rmse', value: Math.sqrt(s / n) };
-  }
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let predicted: number;
-    if (k === 1) predicted = scores[i] > 0 ? 1 : 0;
-    else {
-      predicted = 0;
-      for (let c = 1; c < k; c++) if (scores[i * k + c] > scores[i * k + predicted]) predicted = c;
-    }
-    if (predicted === y[i]) correct++;
   }
   return { name: 'accuracy', value: correct / n };
 }

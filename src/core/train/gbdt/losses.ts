@@ -8,6 +8,10 @@ interface LossBase {
   readonly k: number;
   /** Starting score of each column (the constant model). */
   initialScores(y: Float64Array): Float64Array;
+  /**
+   * The mean loss of the scores: the fit's dev loss, which gbdt/devEval.ts computes row by row in the
+   * same operations (its tests pin the two bit for bit).
+   */
   meanLoss(scores: Float64Array, y: Float64Array): number;
 }
 

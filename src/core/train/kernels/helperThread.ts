@@ -85,6 +85,19 @@ export class HelperThread {
     controlWords: number,
     timeoutMs: number,
   ): HelperThread | undefined {
+    const helper = HelperThread.spawn(source, workerData, controlWords);
+    if (Atomics.wait(helper.control, READY, 0, timeoutMs) === 'timed-out' && !helper.ready) {
+      helper.stop();
+      return undefined;
+    }
+    return helper;
+  }
+
+  /**
+   * Starts the helper without waiting for it (its thread boots meanwhile, tens of ms): post jobs
+   * once `ready`, work alone until then. stop() it in any case.
+   */
+  static spawn(source: string, workerData: Record<string, unknown>, controlWords: number): HelperThread {
     const control = new Int32Array(new SharedArrayBuffer(4 * controlWords));
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(source, {
@@ -96,12 +109,12 @@ export class HelperThread {
     worker.once('exit', () => HelperThread.live--);
     worker.once('error', () => undefined);
     worker.unref();
-    const helper = new HelperThread(control, worker, port1);
-    if (Atomics.wait(control, READY, 0, timeoutMs) === 'timed-out' && Atomics.load(control, READY) === 0) {
-      helper.stop();
-      return undefined;
-    }
-    return helper;
+    return new HelperThread(control, worker, port1);
+  }
+
+  /** Whether the helper runs and takes jobs (false again once stopped). */
+  get ready(): boolean {
+    return this.worker !== null && Atomics.load(this.control, READY) === 1;
   }
 
   /** Hands the job described in the control words (and shared memory) to the helper; returns its number. */
