@@ -10,7 +10,7 @@ import { mulberry32 } from '../../data/prng';
 import { BINNING_WASM_BASE64 } from '../kernels/binning.wasm';
 import { availableParallelism } from 'node:os';
 import { compileKernel } from '../kernels/compile';
-import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
+import { HELPER_FIRST_WORD, HelperThread, helperSource, runChunkPairs } from '../kernels/helperThread';
 
 /** Rows used to find bin edges; above this a seeded subsample is taken (as scikit-learn does). */
 const EDGE_SAMPLE = 200_000;
@@ -249,51 +249,18 @@ export const BinKernel = {
     };
     const run = (slot: number, rows: number) => bin(xAt(slot), rows, d, at.padded, at.missing, outAt(slot));
 
-    let helper =
+    const helper =
       threads > 1
         ? HelperThread.start(BIN_HELPER_SOURCE, { module, memory }, BIN_CONTROL_WORDS, HELPER_START_TIMEOUT_MS)
         : undefined;
-    try {
-      if (helper) {
-        const c = helper.control;
-        for (const [word, value] of [
-          [BIN_X, xAt(1)],
-          [BIN_D, d],
-          [BIN_PADDED, at.padded],
-          [BIN_MISSING, at.missing],
-          [BIN_OUT, outAt(1)],
-        ])
-          Atomics.store(c, word, value);
-      }
-      for (let start = 0; start < n;) {
-        // The helper takes the first chunk of a pair (its rows copied in first, so it starts at once).
-        let helperJob = 0;
-        const helperStart = start;
-        const helperRows = helper && n - start > chunk ? chunk : 0;
-        if (helperRows > 0) {
-          copyIn(1, start, helperRows);
-          Atomics.store(helper!.control, BIN_ROWS, helperRows);
-          helperJob = helper!.post();
-          start += helperRows;
-        }
-        const rows = Math.min(chunk, n - start);
-        copyIn(0, start, rows);
-        run(0, rows);
-        copyOut(0, start, rows);
-        start += rows;
-        if (helperJob) {
-          // A failed job is redone here, and the rest done alone.
-          if (helper!.await(helperJob)) {
-            helper!.stop();
-            helper = undefined;
-            run(1, helperRows);
-          }
-          copyOut(1, helperStart, helperRows);
-        }
-      }
-    } finally {
-      helper?.stop();
-    }
+    helper?.store([
+      [BIN_X, xAt(1)],
+      [BIN_D, d],
+      [BIN_PADDED, at.padded],
+      [BIN_MISSING, at.missing],
+      [BIN_OUT, outAt(1)],
+    ]);
+    runChunkPairs(n, chunk, helper, BIN_ROWS, { copyIn, run, copyOut });
     return true;
   },
 };

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { compileKernel } from '../kernels/compile';
 import { FOREST_WASM_BASE64 } from '../kernels/forest.wasm';
 import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
-import { packForest } from './forest';
+import { packForest, type ScoresFn } from './forest';
 import { leafOf, type Tree } from './tree';
 
 /** What the dev rows are scored by: squared error (regression), binary log loss, softmax (k classes). */
@@ -124,18 +124,6 @@ const arg = (w) => Atomics.load(control, w);`,
     }
     Atomics.store(control, ${CORRECT}, correct);`,
 );
-
-type ScoresFn = (
-  table: number,
-  nTrees: number,
-  x: number,
-  n: number,
-  rowBytes: number,
-  out: number,
-  k: number,
-  base: number,
-  valueBias: number,
-) => void;
 
 export interface DevEvaluatorOptions {
   /** 1 or 2; by default 2 for large dev sets on a machine with two cores or more. */

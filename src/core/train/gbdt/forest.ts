@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { compileKernel } from '../kernels/compile';
 import { FOREST_WASM_BASE64 } from '../kernels/forest.wasm';
-import { HELPER_FIRST_WORD, HelperThread, helperSource } from '../kernels/helperThread';
+import { HELPER_FIRST_WORD, HelperThread, helperSource, runChunkPairs } from '../kernels/helperThread';
 import { treeDepth, type Tree } from './tree';
 
 /** Bytes of row values copied in per chunk (rows of one chunk are scored by one call of the kernel). */
@@ -39,7 +39,8 @@ const arg = (w) => Atomics.load(control, w);`,
     scores(arg(${TABLE}), arg(${N_TREES}), arg(${X_AT}), arg(${ROWS}), arg(${ROW_BYTES}), arg(${OUT_AT}), arg(${K}), arg(${BASE_AT}), arg(${VALUE_BIAS}));`,
 );
 
-type ScoresFn = (
+/** forest.wat's `scores`. */
+export type ScoresFn = (
   table: number,
   nTrees: number,
   x: number,
@@ -174,53 +175,20 @@ export function forestScores(
   const run = (slot: number, rows: number) =>
     scores(0, forest.nTrees, xAt(slot), rows, rowBytes, outAt(slot), k, forest.baseAt, forest.valueBias);
 
-  let helper =
+  const helper =
     threads > 1
       ? HelperThread.start(HELPER_SOURCE, { module, memory }, CONTROL_WORDS, HELPER_START_TIMEOUT_MS)
       : undefined;
-  try {
-    if (helper) {
-      const c = helper.control;
-      for (const [word, value] of [
-        [TABLE, 0],
-        [N_TREES, forest.nTrees],
-        [X_AT, xAt(1)],
-        [ROW_BYTES, rowBytes],
-        [OUT_AT, outAt(1)],
-        [K, k],
-        [BASE_AT, forest.baseAt],
-        [VALUE_BIAS, forest.valueBias],
-      ])
-        Atomics.store(c, word, value);
-    }
-    for (let start = 0; start < n;) {
-      // The helper takes the first chunk of a pair (its rows copied in first, so it starts at once).
-      let helperJob = 0;
-      const helperStart = start;
-      const helperRows = helper && n - start > chunkRows ? chunkRows : 0;
-      if (helperRows > 0) {
-        copyIn(1, start, helperRows);
-        Atomics.store(helper!.control, ROWS, helperRows);
-        helperJob = helper!.post();
-        start += helperRows;
-      }
-      const rows = Math.min(chunkRows, n - start);
-      copyIn(0, start, rows);
-      run(0, rows);
-      copyOut(0, start, rows);
-      start += rows;
-      if (helperJob) {
-        // A failed job is redone here, and the rest done alone.
-        if (helper!.await(helperJob)) {
-          helper!.stop();
-          helper = undefined;
-          run(1, helperRows);
-        }
-        copyOut(1, helperStart, helperRows);
-      }
-    }
-  } finally {
-    helper?.stop();
-  }
+  helper?.store([
+    [TABLE, 0],
+    [N_TREES, forest.nTrees],
+    [X_AT, xAt(1)],
+    [ROW_BYTES, rowBytes],
+    [OUT_AT, outAt(1)],
+    [K, k],
+    [BASE_AT, forest.baseAt],
+    [VALUE_BIAS, forest.valueBias],
+  ]);
+  runChunkPairs(n, chunkRows, helper, ROWS, { copyIn, run, copyOut });
   return out;
 }

@@ -117,6 +117,11 @@ export class HelperThread {
     return this.worker !== null && Atomics.load(this.control, READY) === 1;
   }
 
+  /** Sets control words (a job's parameters): [word, value] pairs. */
+  store(words: [number, number][]): void {
+    for (const [word, value] of words) Atomics.store(this.control, word, value);
+  }
+
   /** Hands the job described in the control words (and shared memory) to the helper; returns its number. */
   post(): number {
     const job = ++this.job;
@@ -152,5 +157,58 @@ export class HelperThread {
     void this.worker?.terminate();
     this.worker = null;
     this.failures.close();
+  }
+}
+
+/** A kernel's work on chunks of rows in two slots of a shared memory: slot 0 this thread's, slot 1 the helper's. */
+export interface ChunkSlots {
+  /** Copies rows [start, start + rows) into the slot. */
+  copyIn(slot: number, start: number, rows: number): void;
+  /** Runs the kernel on the slot's rows on this thread. */
+  run(slot: number, rows: number): void;
+  /** Copies the slot's results of rows [start, start + rows) out. */
+  copyOut(slot: number, start: number, rows: number): void;
+}
+
+/**
+ * Processes rows [0, n) chunk by chunk, `helper` (when started) taking the first chunk of each pair:
+ * its rows are copied in first (so it starts at once), its row count set in control word `rowsWord`
+ * (its other parameters set by the caller), while this thread does the second. A failed helper job
+ * is redone here and the rest done alone. The helper is stopped at the end.
+ */
+export function runChunkPairs(
+  n: number,
+  chunkRows: number,
+  helper: HelperThread | undefined,
+  rowsWord: number,
+  slots: ChunkSlots,
+): void {
+  try {
+    for (let start = 0; start < n;) {
+      let helperJob = 0;
+      const helperStart = start;
+      const helperRows = helper && n - start > chunkRows ? chunkRows : 0;
+      if (helperRows > 0) {
+        slots.copyIn(1, start, helperRows);
+        Atomics.store(helper!.control, rowsWord, helperRows);
+        helperJob = helper!.post();
+        start += helperRows;
+      }
+      const rows = Math.min(chunkRows, n - start);
+      slots.copyIn(0, start, rows);
+      slots.run(0, rows);
+      slots.copyOut(0, start, rows);
+      start += rows;
+      if (helperJob) {
+        if (helper!.await(helperJob)) {
+          helper!.stop();
+          helper = undefined;
+          slots.run(1, helperRows);
+        }
+        slots.copyOut(1, helperStart, helperRows);
+      }
+    }
+  } finally {
+    helper?.stop();
   }
 }
