@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { trainGbdt } from '../../../src/core/train/gbdt/index';
 import { DEV_BINARY, DEV_SOFTMAX, DEV_SQUARED, DevEvaluator } from '../../../src/core/train/gbdt/devEval';
 import { binaryLogLoss, softmaxLoss, squaredError } from '../../../src/core/train/gbdt/losses';
-import { leafOf, type Tree } from '../../../src/core/train/gbdt/tree';
+import { leafOf, TreeBuilder, type Tree } from '../../../src/core/train/gbdt/tree';
 import { HelperThread } from '../../../src/core/train/kernels/helperThread';
 import { mulberry32 } from '../../../src/core/data/prng';
 import { CancelledError } from '../../../src/core/runtime/cancel';
@@ -205,6 +205,44 @@ if (!process.env.GBDT_DEV_CHILD)
           evaluator.stop();
         }
       }
+    }
+    await helpersGone();
+  });
+
+if (!process.env.GBDT_DEV_CHILD)
+  test('trees larger than the room made for them: the memory grows, the helper thread leaves, the values stay those of the reference', async (t) => {
+    if (availableParallelism() < 2) return t.skip('one core: the dev rows are scored on one thread');
+    const n = 3_000;
+    const d = 3;
+    const k = 1;
+    const { core, X } = randomForest(4, d, k, n, 5);
+    // A chain of 5,000 splits: 10,001 nodes, 200 kB packed, past the 64 kB first made for a forest.
+    const b = new TreeBuilder();
+    let node = b.addLeaf(0.01);
+    for (let s = 0; s < 5_000; s++) {
+      const [left, right] = b.split(node, s % d, ((s % 97) - 48) / 12, s % 2 === 0);
+      b.setValue(left, ((s % 13) - 6) / 100);
+      node = right;
+    }
+    b.setValue(node, 0.05);
+    const big = b.freeze();
+    const rand = mulberry32(3);
+    const y = Float64Array.from({ length: n }, () => rand() * 4 - 2);
+    const init = Float64Array.of(0.25);
+    const evaluator = new DevEvaluator(DEV_SQUARED, X, n, d, y, init, k, { threads: 2, chunkRows: 100 });
+    const reference = referenceEvaluation(DEV_SQUARED, X, n, d, y, init, k);
+    try {
+      for (const deadline = Date.now() + 5000; evaluator.threads < 2;) {
+        assert.ok(Date.now() < deadline, 'the helper thread did not start');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      for (const trees of [[core.trees[0]], [big], [core.trees[1]]])
+        assert.deepEqual(evaluator.add(trees), reference.add(trees));
+      assert.equal(evaluator.threads, 1, 'the helper left when the memory grew');
+      assert.deepEqual(evaluator.scores, reference.scores);
+      assert.deepEqual(evaluator.sums, reference.sums);
+    } finally {
+      evaluator.stop();
     }
     await helpersGone();
   });

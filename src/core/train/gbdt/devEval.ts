@@ -299,8 +299,8 @@ export class DevEvaluator {
 
   /**
    * Copies the iteration's trees (with zero base values: a row's float32 score in a column is then its
-   * one leaf value, exactly) after the leaf values, growing the memory when they need more room;
-   * null when it cannot grow (the JavaScript walk then).
+   * one leaf value, exactly) after the leaf values, growing the memory when they need more room (and
+   * stopping the helper thread then); null when it cannot grow (the JavaScript walk then).
    */
   private packInto(
     resident: Resident,
@@ -315,6 +315,9 @@ export class DevEvaluator {
     );
     const end = forestAt + packed.bytes.byteLength;
     if (end > memory.buffer.byteLength) {
+      // A grown shared memory reaches another thread's WebAssembly instance asynchronously: the
+      // helper could walk trees past the end it knows. It leaves; this thread works alone from now on.
+      this.stop();
       try {
         memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
       } catch {
