@@ -125,7 +125,10 @@ describe(
       assert.match(alert, /drifted image properties: .*brightness/);
       await panel.frame.locator('#summary', { hasText: 'DRIFT' }).first().waitFor({ timeout: 60_000 });
       assert.equal(await panel.count('#feature-table tr.drifted[data-feature="brightness"]'), 1);
-      assert.match(await panel.text('#summary'), /DRIFT\s*embedding drift \(ROC AUC (?:0\.\d+|1\.00), threshold 0\.\d+\)/);
+      assert.match(
+        await panel.text('#summary'),
+        /DRIFT\s*embedding drift \(ROC AUC (?:0\.\d+|1\.00), threshold 0\.\d+\)/,
+      );
       await s.workbench.screenshot('images-drift');
       await settled(() => panel.frame.locator('#images-worst').scrollIntoViewIfNeeded());
       await s.workbench.screenshot('images-worst');
